@@ -1,0 +1,223 @@
+//! Assembling the server: state, middleware, routes, the mail worker.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_cors::Cors;
+use actix_web::dev::{Server, Service};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::{Condition, ErrorHandlers};
+use actix_web::{App, HttpMessage, HttpServer, web};
+use actix_web_prom::PrometheusMetricsBuilder;
+use anyhow::Context;
+use tokio::sync::{Notify, watch};
+use tracing_actix_web::{RequestId, TracingLogger};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::TokenKeys;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::error::{ApiError, problemize};
+use crate::mail::{Delivery, MailWorker};
+use crate::ratelimit::AuthLimit;
+use crate::routes::{accounts, health, me, metrics};
+use crate::state::AppState;
+use crate::telemetry::Metrics;
+use crate::{openapi, startup};
+
+/// Registers every route under its path.
+pub fn routes(cfg: &mut web::ServiceConfig, limit: &AuthLimit) {
+    cfg.service(
+        web::scope("/api/v1")
+            .service(
+                web::resource("/auth/register")
+                    .wrap(limit.middleware())
+                    .route(web::post().to(accounts::register)),
+            )
+            .service(
+                web::resource("/auth/login")
+                    .wrap(limit.middleware())
+                    .route(web::post().to(accounts::login)),
+            )
+            .service(
+                web::resource("/auth/verify-email")
+                    .wrap(limit.middleware())
+                    .route(web::post().to(accounts::verify_email)),
+            )
+            .service(
+                web::resource("/auth/verify-email/resend")
+                    .wrap(limit.middleware())
+                    .route(web::post().to(accounts::resend_verification)),
+            )
+            .service(
+                web::resource("/auth/password-reset")
+                    .wrap(limit.middleware())
+                    .route(web::post().to(accounts::password_reset)),
+            )
+            .service(
+                web::resource("/auth/password-reset/confirm")
+                    .wrap(limit.middleware())
+                    .route(web::post().to(accounts::password_reset_confirm)),
+            )
+            .service(web::resource("/me").route(web::get().to(me::me)))
+            .service(web::resource("/me/password").route(web::put().to(me::change_password))),
+    )
+    .service(web::resource("/health/live").route(web::get().to(health::live)))
+    .service(web::resource("/health/ready").route(web::get().to(health::ready)))
+    .service(web::resource("/metrics").route(web::get().to(metrics::metrics)));
+}
+
+fn cors(origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .expose_headers([header::RETRY_AFTER, header::HeaderName::from_static("x-request-id")])
+        .max_age(3600);
+    for origin in origins.iter().map(|o| o.trim()).filter(|o| !o.is_empty()) {
+        cors = if origin == "*" { cors.allow_any_origin() } else { cors.allowed_origin(origin) };
+    }
+    cors
+}
+
+const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
+const SWAGGER_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
+                           script-src 'self'; connect-src 'self'; frame-ancestors 'none'";
+
+/// A running server and its background work.
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: AppState,
+    worker: tokio::task::JoinHandle<()>,
+    shutdown: watch::Sender<bool>,
+}
+
+impl Application {
+    /// Connects, migrates, bootstraps and binds; call `run` to serve.
+    pub async fn build(config: Config, clock: Clock) -> anyhow::Result<Self> {
+        let db = {
+            let config = config.clone();
+            tokio::task::spawn_blocking(move || startup::connect(&config)).await??
+        };
+        {
+            let db = db.clone();
+            let applied = tokio::task::spawn_blocking(move || db.migrate()).await??;
+            for m in applied {
+                tracing::info!(migration = %m, "migration applied");
+            }
+        }
+        let secret = startup::jwt_secret(&config, db.url())?;
+        {
+            let (config, db, clock) = (config.clone(), db.clone(), clock.clone());
+            tokio::task::spawn_blocking(move || startup::bootstrap_root(&config, &db, &clock))
+                .await??;
+        }
+        let metrics = Metrics::new();
+        let delivery = Delivery::from_config(&config)?;
+        let from = config
+            .mail_from
+            .parse()
+            .with_context(|| format!("KEYHOLDER_MAIL_FROM is not a valid mailbox: {}", config.mail_from))?;
+        let wakeup = Arc::new(Notify::new());
+        let state = AppState {
+            db: db.clone(),
+            tokens: TokenKeys::new(&secret, config.token_ttl),
+            clock: clock.clone(),
+            mail_wakeup: wakeup.clone(),
+            metrics: metrics.clone(),
+            config: Arc::new(config.clone()),
+        };
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let worker = MailWorker::new(
+            db,
+            delivery,
+            from,
+            clock,
+            wakeup,
+            Duration::from_millis(config.mail_poll_ms.max(10)),
+            metrics.clone(),
+        );
+        let worker = tokio::spawn(worker.run(shutdown_rx));
+
+        let listener = TcpListener::bind(config.bind)
+            .with_context(|| format!("cannot listen on {}", config.bind))?;
+        let port = listener.local_addr()?.port();
+        let prometheus = PrometheusMetricsBuilder::new("keyholder")
+            .registry(metrics.registry.clone())
+            .mask_unmatched_patterns("UNMATCHED")
+            .exclude("/metrics")
+            .build()
+            .map_err(|e| anyhow::anyhow!("metrics setup failed: {e}"))?;
+        let limit = AuthLimit::new(config.auth_rate_limit, config.trust_proxy);
+        let cors_origins = config.cors_origins.clone();
+        let data = web::Data::new(state.clone());
+        let document = openapi::document();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .configure(|cfg| routes(cfg, &limit))
+                .service(
+                    SwaggerUi::new("/swagger-ui/{_:.*}")
+                        .url("/api-docs/openapi.json", document.clone()),
+                )
+                .default_service(web::to(|| async {
+                    Err::<actix_web::HttpResponse, _>(ApiError::not_found(
+                        "not_found",
+                        "No such resource.",
+                    ))
+                }))
+                .wrap(ErrorHandlers::new().default_handler(problemize))
+                .wrap(Condition::new(!cors_origins.is_empty(), cors(&cors_origins)))
+                .wrap_fn(|req, srv| {
+                    let swagger = req.path().starts_with("/swagger-ui");
+                    let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());
+                    let fut = srv.call(req);
+                    async move {
+                        let mut res = fut.await?;
+                        let h = res.headers_mut();
+                        h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+                        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+                        h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+                        let csp = if swagger { SWAGGER_CSP } else { API_CSP };
+                        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp));
+                        if !swagger && !h.contains_key(header::CACHE_CONTROL) {
+                            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                        }
+                        if let Some(id) = request_id.and_then(|id: String| HeaderValue::from_str(&id).ok()) {
+                            h.insert(header::HeaderName::from_static("x-request-id"), id);
+                        }
+                        Ok(res)
+                    }
+                })
+                .wrap(TracingLogger::default())
+                .wrap(prometheus.clone())
+        })
+        .listen(listener)?
+        .shutdown_timeout(30)
+        .run();
+        Ok(Self { port, server, state, worker, shutdown })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGTERM/SIGINT (in-flight requests finish), then stops
+    /// the mail worker after its current batch.
+    pub async fn run(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        let _ = self.shutdown.send(true);
+        let _ = self.worker.await;
+        result
+    }
+
+    /// A handle to stop the server gracefully.
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+}

@@ -1,0 +1,128 @@
+//! Access tokens (JWT, HS256) and the extractor that authenticates requests.
+//! Tokens carry identity only; roles are read from the database each time.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use chrono::{DateTime, Utc};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use keyholder_store::users::{self, User};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    pub iat: i64,
+    pub exp: i64,
+    pub jti: String,
+}
+
+/// Signing and checking keys.
+#[derive(Clone)]
+pub struct TokenKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    pub ttl_seconds: u64,
+}
+
+impl TokenKeys {
+    pub fn new(secret: &[u8], ttl_seconds: u64) -> Self {
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            ttl_seconds,
+        }
+    }
+
+    pub fn issue(&self, user_id: Uuid, now: DateTime<Utc>) -> Result<String, ApiError> {
+        let iat = now.timestamp();
+        let ttl = i64::try_from(self.ttl_seconds).unwrap_or(3600);
+        let claims = Claims {
+            sub: user_id.to_string(),
+            iat,
+            exp: iat + ttl,
+            jti: Uuid::new_v4().to_string(),
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(|e| {
+            tracing::error!(error = %e, "token signing failed");
+            ApiError::internal()
+        })
+    }
+
+    /// Checks signature, algorithm (HS256 only, so `alg: none` fails) and the
+    /// required claims; expiry is checked against `now`.
+    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<Claims, ApiError> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.validate_exp = false;
+        validation.leeway = 0;
+        validation.set_required_spec_claims(&["sub", "exp", "iat", "jti"]);
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
+            .map_err(|_| invalid_token())?;
+        if data.claims.exp <= now.timestamp() {
+            return Err(ApiError::unauthorized("token_expired", "The access token has expired; sign in again."));
+        }
+        Ok(data.claims)
+    }
+}
+
+fn invalid_token() -> ApiError {
+    ApiError::unauthorized("invalid_token", "The access token is not valid.")
+}
+
+/// The signed-in user, loaded from the database for this request.
+#[derive(Debug, Clone)]
+pub struct AuthUser(pub User);
+
+impl FromRequest for AuthUser {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let bearer = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .map(|v| v.to_str().map(ToOwned::to_owned));
+        Box::pin(async move {
+            let state = state.ok_or_else(ApiError::internal)?;
+            let value = match bearer {
+                None => {
+                    return Err(ApiError::unauthorized(
+                        "missing_token",
+                        "Send an access token as Authorization: Bearer <token>.",
+                    ));
+                }
+                Some(Err(_)) => return Err(invalid_token()),
+                Some(Ok(v)) => v,
+            };
+            let token = value
+                .strip_prefix("Bearer ")
+                .or_else(|| value.strip_prefix("bearer "))
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .ok_or_else(invalid_token)?
+                .to_owned();
+            let now = state.clock.now();
+            let claims = state.tokens.verify(&token, now)?;
+            let user_id = Uuid::parse_str(&claims.sub).map_err(|_| invalid_token())?;
+            let db = state.db.clone();
+            let user = web::block(move || db.read(|c| users::find(c, user_id))).await??;
+            let user = user.ok_or_else(invalid_token)?;
+            // A password change ends every session that began before it.
+            if claims.iat < user.credentials_changed_at.timestamp() {
+                return Err(ApiError::unauthorized(
+                    "token_revoked",
+                    "The password was changed since this token was issued; sign in again.",
+                ));
+            }
+            Ok(AuthUser(user))
+        })
+    }
+}

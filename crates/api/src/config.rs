@@ -1,0 +1,142 @@
+//! Configuration from the environment (and the same names as flags).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/keyholder.db";
+
+#[derive(Parser, Debug)]
+#[command(name = "keyholder", version, about = "Keyholder: a self-hostable service for sharing access")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub config: Config,
+}
+
+#[derive(Subcommand, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    /// Run pending migrations, then serve the API (the default).
+    Serve,
+    /// Run pending migrations and exit.
+    Migrate,
+    /// Print the OpenAPI document to standard output.
+    Openapi,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    #[default]
+    Pretty,
+    Json,
+}
+
+#[derive(Args, Clone)]
+pub struct Config {
+    /// Database URL: `sqlite://path` or `postgres://...`. Falls back to
+    /// `DATABASE_URL`, then to `sqlite://data/keyholder.db`.
+    #[arg(long, env = "KEYHOLDER_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Address to listen on.
+    #[arg(long, env = "KEYHOLDER_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+
+    /// HS256 secret for access tokens. Generated into `jwt-secret` beside a
+    /// SQLite database when unset; required with PostgreSQL.
+    #[arg(long, env = "KEYHOLDER_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+
+    /// Access token lifetime in seconds.
+    #[arg(long, env = "KEYHOLDER_TOKEN_TTL", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(60..=31_536_000))]
+    pub token_ttl: u64,
+
+    /// Base URL of the pages that emailed links open.
+    #[arg(long, env = "KEYHOLDER_APP_URL", default_value = "http://localhost:8080")]
+    pub app_url: String,
+
+    /// `smtp://host:port` (or `smtps://`) to deliver email over SMTP.
+    #[arg(long, env = "KEYHOLDER_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// Folder to write each email into as an `.eml` file (when no SMTP URL).
+    #[arg(long, env = "KEYHOLDER_MAIL_DIR")]
+    pub mail_dir: Option<PathBuf>,
+
+    /// Sender of every email.
+    #[arg(long, env = "KEYHOLDER_MAIL_FROM", default_value = "Keyholder <no-reply@localhost>")]
+    pub mail_from: String,
+
+    /// Root user bootstrap: created at start when missing.
+    #[arg(long, env = "KEYHOLDER_ROOT_EMAIL")]
+    pub root_email: Option<String>,
+    #[arg(long, env = "KEYHOLDER_ROOT_USERNAME")]
+    pub root_username: Option<String>,
+    #[arg(long, env = "KEYHOLDER_ROOT_PASSWORD", hide_env_values = true)]
+    pub root_password: Option<String>,
+
+    /// Comma-separated origins allowed to call the API from a browser.
+    #[arg(long, env = "KEYHOLDER_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+
+    /// Requests per minute per client address to login, register, password
+    /// reset and the token endpoints; 0 turns the limit off.
+    #[arg(long, env = "KEYHOLDER_AUTH_RATE_LIMIT", default_value_t = 20)]
+    pub auth_rate_limit: u32,
+
+    /// Take the client address from `Forwarded`/`X-Forwarded-For` (only behind
+    /// a proxy that sets them).
+    #[arg(long, env = "KEYHOLDER_TRUST_PROXY", default_value_t = false)]
+    pub trust_proxy: bool,
+
+    /// Log format.
+    #[arg(long, env = "KEYHOLDER_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
+    pub log_format: LogFormat,
+
+    /// Largest connection pool size.
+    #[arg(long, env = "KEYHOLDER_DB_POOL_SIZE", default_value_t = 10)]
+    pub db_pool_size: u32,
+
+    /// Seconds a request waits for a database connection before answering 503.
+    #[arg(long, env = "KEYHOLDER_DB_TIMEOUT", default_value_t = 5)]
+    pub db_timeout: u64,
+
+    /// Milliseconds between two looks at the mail outbox.
+    #[arg(long, env = "KEYHOLDER_MAIL_POLL_MS", default_value_t = 1000)]
+    pub mail_poll_ms: u64,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Secrets (JWT secret, root password, URLs with passwords) stay out.
+        f.debug_struct("Config")
+            .field("bind", &self.bind)
+            .field("app_url", &self.app_url)
+            .field("mail_dir", &self.mail_dir)
+            .field("auth_rate_limit", &self.auth_rate_limit)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Config {
+    /// The database URL after the documented fallbacks.
+    pub fn resolved_database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .filter(|s| !s.trim().is_empty())
+            .or_else(|| std::env::var("DATABASE_URL").ok().filter(|s| !s.trim().is_empty()))
+            .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned())
+    }
+
+    /// The configuration with every default, as if no variable were set.
+    pub fn defaults() -> Self {
+        Cli::parse_from(["keyholder"]).config
+    }
+
+    /// `app_url` without a trailing slash.
+    pub fn app_base(&self) -> &str {
+        self.app_url.trim_end_matches('/')
+    }
+}

@@ -1,0 +1,315 @@
+//! The one error type at the HTTP edge. Every failure a client can see is an
+//! RFC 9457 `application/problem+json` body with a stable `code`.
+
+use std::collections::BTreeMap;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::ServiceResponse;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::ErrorHandlerResponse;
+use actix_web::{HttpResponse, ResponseError};
+use keyholder_domain::values::ValueError;
+use keyholder_store::StoreError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// A problem document (RFC 9457).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "urn:keyholder:problem:validation_failed",
+    "title": "Unprocessable Content",
+    "status": 422,
+    "detail": "Some fields are not valid.",
+    "code": "validation_failed",
+    "errors": {"password": "must be at least 10 characters"}
+}))]
+pub struct Problem {
+    /// `urn:keyholder:problem:<code>`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// The HTTP status phrase.
+    pub title: String,
+    pub status: u16,
+    /// What went wrong, for people.
+    pub detail: String,
+    /// Stable machine-readable code.
+    pub code: String,
+    /// For validation failures: a message per field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<BTreeMap<String, String>>,
+    /// Extra members for some problems (for example the current `status` of
+    /// an invitation on a 409).
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    #[schema(ignore)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// An error that renders as problem+json.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{status} {code}: {detail}")]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub detail: String,
+    pub errors: Option<BTreeMap<String, String>>,
+    pub extra: serde_json::Map<String, serde_json::Value>,
+    pub retry_after: Option<u64>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            detail: detail.into(),
+            errors: None,
+            extra: serde_json::Map::new(),
+            retry_after: None,
+        }
+    }
+
+    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, detail)
+    }
+
+    pub fn unauthorized(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, code, detail)
+    }
+
+    pub fn forbidden(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, code, detail)
+    }
+
+    pub fn not_found(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, code, detail)
+    }
+
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, detail)
+    }
+
+    pub fn gone(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::GONE, code, detail)
+    }
+
+    pub fn unavailable(detail: impl Into<String>) -> Self {
+        let mut e = Self::new(StatusCode::SERVICE_UNAVAILABLE, "service_unavailable", detail);
+        e.retry_after = Some(5);
+        e
+    }
+
+    pub fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "Something went wrong on our side; it has been logged.",
+        )
+    }
+
+    /// 422 with a message per field.
+    pub fn validation(errors: BTreeMap<String, String>) -> Self {
+        let mut e = Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "Some fields are not valid.",
+        );
+        e.errors = Some(errors);
+        e
+    }
+
+    /// 422 for one field.
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        Self::validation(BTreeMap::from([(field.to_owned(), message.into())]))
+    }
+
+    pub fn with_extra(mut self, key: &str, value: serde_json::Value) -> Self {
+        self.extra.insert(key.to_owned(), value);
+        self
+    }
+
+    pub fn problem(&self) -> Problem {
+        Problem {
+            type_: format!("urn:keyholder:problem:{}", self.code),
+            title: self.status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: self.status.as_u16(),
+            detail: self.detail.clone(),
+            code: self.code.to_owned(),
+            errors: self.errors.clone(),
+            extra: self.extra.clone(),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse<BoxBody> {
+        let mut builder = HttpResponse::build(self.status);
+        builder.content_type(PROBLEM_JSON);
+        if let Some(secs) = self.retry_after {
+            builder.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
+        if self.status == StatusCode::UNAUTHORIZED {
+            builder.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        builder.json(self.problem())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => Self::not_found("not_found", "The resource does not exist."),
+            StoreError::Conflict(_) => Self::conflict(
+                "conflict",
+                "The change conflicts with the current state; reload and try again.",
+            ),
+            StoreError::Unavailable(msg) => {
+                tracing::warn!(error = %msg, "database unavailable");
+                Self::unavailable("The database is unavailable; try again shortly.")
+            }
+            other => {
+                tracing::error!(error = %other, "store error");
+                Self::internal()
+            }
+        }
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(e: diesel::result::Error) -> Self {
+        StoreError::from(e).into()
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(_: actix_web::error::BlockingError) -> Self {
+        tracing::error!("blocking task failed");
+        Self::internal()
+    }
+}
+
+/// Collects field errors, so one 422 names every bad field at once.
+#[derive(Debug, Default)]
+pub struct FieldErrors(BTreeMap<String, String>);
+
+impl FieldErrors {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Keeps the value, or records the error under `field`.
+    pub fn check<T>(&mut self, field: &str, r: Result<T, ValueError>) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.add(field, e.to_string());
+                None
+            }
+        }
+    }
+
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.0.entry(field.to_owned()).or_insert_with(|| message.into());
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `Err(422)` when anything was recorded.
+    pub fn finish(self) -> Result<(), ApiError> {
+        if self.0.is_empty() { Ok(()) } else { Err(ApiError::validation(self.0)) }
+    }
+
+    pub fn into_error(self) -> ApiError {
+        ApiError::validation(self.0)
+    }
+}
+
+impl From<validator::ValidationErrors> for ApiError {
+    fn from(errors: validator::ValidationErrors) -> Self {
+        let mut map = BTreeMap::new();
+        for (field, errs) in errors.field_errors() {
+            let message = errs
+                .first()
+                .map(|e| {
+                    e.message.as_ref().map(ToString::to_string).unwrap_or_else(|| describe(e))
+                })
+                .unwrap_or_else(|| "is not valid".to_owned());
+            map.insert(field.to_string(), message);
+        }
+        Self::validation(map)
+    }
+}
+
+fn describe(e: &validator::ValidationError) -> String {
+    let p = |k: &str| e.params.get(k).map(ToString::to_string);
+    match e.code.as_ref() {
+        "length" => match (p("min"), p("max")) {
+            (Some(min), Some(max)) => format!("must be between {min} and {max} characters"),
+            (Some(min), None) => format!("must be at least {min} characters"),
+            (None, Some(max)) => format!("must be at most {max} characters"),
+            _ => "has the wrong length".to_owned(),
+        },
+        "range" => match (p("min"), p("max")) {
+            (Some(min), Some(max)) => format!("must be between {min} and {max}"),
+            (Some(min), None) => format!("must be at least {min}"),
+            (None, Some(max)) => format!("must be at most {max}"),
+            _ => "is out of range".to_owned(),
+        },
+        other => format!("is not valid ({other})"),
+    }
+}
+
+/// Rewrites any error response that is not already problem+json (actix's own
+/// 404, 405, 413 and extractor errors) into one, so no client ever sees a
+/// plain-text error body.
+pub fn problemize<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem = res
+        .response()
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(PROBLEM_JSON));
+    if is_problem {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let (code, detail): (&'static str, String) = match status {
+        StatusCode::NOT_FOUND => ("not_found", "No such resource.".into()),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            format!("{} is not allowed on this path.", res.request().method()),
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "The request body is too large.".into()),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported_media_type",
+            "Send the body as application/json.".into(),
+        ),
+        StatusCode::BAD_REQUEST => ("bad_request", "The request could not be read.".into()),
+        StatusCode::UNAUTHORIZED => ("unauthorized", "Authentication is required.".into()),
+        StatusCode::TOO_MANY_REQUESTS => ("rate_limited", "Too many requests; slow down.".into()),
+        s if s.is_server_error() => ("internal_error", "Something went wrong on our side.".into()),
+        _ => ("error", status.canonical_reason().unwrap_or("Error").to_owned()),
+    };
+    let err = ApiError::new(status, code, detail);
+    let (req, old) = res.into_parts();
+    let mut new = err.error_response();
+    // Keep headers such as Allow, Retry-After and the rate-limit ones.
+    for (name, value) in old.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            new.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    new.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, new).map_into_right_body()))
+}

@@ -1,0 +1,21 @@
+//! Keyholder's HTTP API: routes, the error type, authentication, the OpenAPI
+//! document, telemetry, configuration and background workers.
+
+pub mod app;
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod mail;
+pub mod openapi;
+pub mod passwords;
+pub mod ratelimit;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+
+pub use app::Application;
+pub use clock::Clock;
+pub use config::Config;

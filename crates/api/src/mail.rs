@@ -1,0 +1,312 @@
+//! The mail pipeline: templates that turn events into outbox rows, and the
+//! worker that delivers those rows over SMTP, into `.eml` files, or to the log.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use keyholder_store::outbox::{self, NewMail, OutboxMail};
+use keyholder_store::Db;
+use lettre::message::Mailbox;
+use lettre::message::header::ContentType;
+use lettre::{FileTransport, Message, SmtpTransport, Transport};
+use tokio::sync::{Notify, watch};
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::telemetry::Metrics;
+
+/// How long a verification link works.
+pub const VERIFY_EMAIL_TTL_HOURS: i64 = 48;
+/// How long a password reset link works.
+pub const PASSWORD_RESET_TTL_HOURS: i64 = 1;
+
+/// Email bodies for each event. Links carry tokens in the `#token=` fragment.
+pub mod templates {
+    use super::*;
+
+    pub fn verify_email(app_base: &str, to: &str, username: &str, token: &str) -> NewMail {
+        NewMail {
+            kind: "verify_email",
+            recipient: to.to_owned(),
+            subject: "Confirm your email address for Keyholder".to_owned(),
+            body_text: format!(
+                "Hello {username},\n\n\
+                 Please confirm that this is your email address by opening this link:\n\n\
+                 {app_base}/verify-email#token={token}\n\n\
+                 The link works for {VERIFY_EMAIL_TTL_HOURS} hours. If you did not create a \
+                 Keyholder account, you can ignore this email.\n\n-- Keyholder\n"
+            ),
+        }
+    }
+
+    pub fn password_reset(app_base: &str, to: &str, username: &str, token: &str) -> NewMail {
+        NewMail {
+            kind: "password_reset",
+            recipient: to.to_owned(),
+            subject: "Reset your Keyholder password".to_owned(),
+            body_text: format!(
+                "Hello {username},\n\n\
+                 Someone asked to reset the password of your Keyholder account. To choose a \
+                 new password, open this link:\n\n\
+                 {app_base}/reset-password#token={token}\n\n\
+                 The link works once, for {PASSWORD_RESET_TTL_HOURS} hour. If you did not ask \
+                 for this, ignore this email: your password stays as it is.\n\n-- Keyholder\n"
+            ),
+        }
+    }
+
+    pub fn password_changed(to: &str, username: &str) -> NewMail {
+        NewMail {
+            kind: "password_changed",
+            recipient: to.to_owned(),
+            subject: "Your Keyholder password was changed".to_owned(),
+            body_text: format!(
+                "Hello {username},\n\n\
+                 The password of your Keyholder account was just changed, and every session \
+                 that began before the change has been signed out. If this was not you, \
+                 reset your password at once.\n\n-- Keyholder\n"
+            ),
+        }
+    }
+}
+
+/// Where mail goes.
+pub enum Delivery {
+    Smtp(SmtpTransport),
+    Files(FileTransport, PathBuf),
+    Log,
+}
+
+impl std::fmt::Debug for Delivery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.describe())
+    }
+}
+
+impl Delivery {
+    /// From the configuration: SMTP URL, else mail folder, else the log.
+    pub fn from_config(config: &Config) -> anyhow::Result<Self> {
+        if let Some(url) = config.smtp_url.as_deref().filter(|u| !u.trim().is_empty()) {
+            let transport = SmtpTransport::from_url(url)
+                .map_err(|e| anyhow::anyhow!("KEYHOLDER_SMTP_URL is not a usable SMTP URL: {e}"))?
+                .timeout(Some(Duration::from_secs(20)))
+                .build();
+            return Ok(Self::Smtp(transport));
+        }
+        if let Some(dir) = &config.mail_dir {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                anyhow::anyhow!("cannot create KEYHOLDER_MAIL_DIR {}: {e}", dir.display())
+            })?;
+            return Ok(Self::Files(FileTransport::new(dir), dir.clone()));
+        }
+        Ok(Self::Log)
+    }
+
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Self::Smtp(_) => "smtp",
+            Self::Files(..) => "files",
+            Self::Log => "log",
+        }
+    }
+
+    fn deliver(&self, from: &Mailbox, mail: &OutboxMail) -> Result<(), String> {
+        if let Self::Log = self {
+            // The log never carries one-time tokens: links are shown redacted.
+            tracing::info!(
+                mail_id = %mail.id,
+                to = %mail.recipient,
+                subject = %mail.subject,
+                body = %redact_tokens(&mail.body_text),
+                "email (no SMTP URL or mail folder configured; links are redacted)"
+            );
+            return Ok(());
+        }
+        let to: Mailbox = mail
+            .recipient
+            .parse()
+            .map_err(|e| format!("bad recipient address: {e}"))?;
+        let message = Message::builder()
+            .from(from.clone())
+            .to(to)
+            .subject(mail.subject.clone())
+            .header(ContentType::TEXT_PLAIN)
+            .body(mail.body_text.clone())
+            .map_err(|e| format!("cannot build message: {e}"))?;
+        match self {
+            Self::Smtp(t) => t.send(&message).map(|_| ()).map_err(|e| e.to_string()),
+            Self::Files(t, _) => t.send(&message).map(|_| ()).map_err(|e| e.to_string()),
+            Self::Log => Ok(()),
+        }
+    }
+}
+
+/// Replaces every `token=...` value in a text by `[redacted]`.
+pub fn redact_tokens(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("token=") {
+        out.push_str(&rest[..i + 6]);
+        out.push_str("[redacted]");
+        let after = &rest[i + 6..];
+        let end = after
+            .find(|c: char| c.is_whitespace() || c == '&' || c == '"' || c == '<')
+            .unwrap_or(after.len());
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The background worker that empties the outbox.
+pub struct MailWorker {
+    pub db: Db,
+    pub delivery: Arc<Delivery>,
+    pub from: Mailbox,
+    pub clock: Clock,
+    pub wakeup: Arc<Notify>,
+    pub poll: Duration,
+    pub metrics: Metrics,
+    /// Delivered rows whose "sent" mark did not reach the database yet:
+    /// they are marked, never sent again.
+    delivered_unmarked: HashSet<uuid::Uuid>,
+}
+
+/// How long a claimed row stays reserved for the worker that claimed it.
+const LEASE_SECONDS: i64 = 300;
+const BATCH: i64 = 20;
+
+impl MailWorker {
+    pub fn new(
+        db: Db,
+        delivery: Delivery,
+        from: Mailbox,
+        clock: Clock,
+        wakeup: Arc<Notify>,
+        poll: Duration,
+        metrics: Metrics,
+    ) -> Self {
+        Self {
+            db,
+            delivery: Arc::new(delivery),
+            from,
+            clock,
+            wakeup,
+            poll,
+            metrics,
+            delivered_unmarked: HashSet::new(),
+        }
+    }
+
+    /// Runs until `shutdown` turns true; the batch under way is finished first.
+    pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
+        tracing::info!(delivery = self.delivery.describe(), "mail worker started");
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            if let Err(e) = self.drain().await {
+                tracing::warn!(error = %e, "mail worker could not read the outbox");
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(self.poll) => {}
+                _ = self.wakeup.notified() => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+        tracing::info!("mail worker stopped");
+    }
+
+    /// Delivers every due row, batch by batch.
+    pub async fn drain(&mut self) -> Result<usize, String> {
+        let mut total = 0;
+        loop {
+            self.retry_marks().await;
+            let now = self.clock.now();
+            let db = self.db.clone();
+            let batch = tokio::task::spawn_blocking(move || {
+                db.write(|c| {
+                    outbox::claim_due(c, now, now + chrono::Duration::seconds(LEASE_SECONDS), BATCH)
+                })
+            })
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e: keyholder_store::StoreError| e.to_string())?;
+            if batch.is_empty() {
+                self.update_gauge().await;
+                return Ok(total);
+            }
+            for mail in batch {
+                if self.delivered_unmarked.contains(&mail.id) {
+                    continue;
+                }
+                self.deliver_one(mail).await;
+                total += 1;
+            }
+        }
+    }
+
+    async fn deliver_one(&mut self, mail: OutboxMail) {
+        let delivery = self.delivery.clone();
+        let from = self.from.clone();
+        let id = mail.id;
+        let kind = mail.kind.clone();
+        let result = tokio::task::spawn_blocking(move || delivery.deliver(&from, &mail))
+            .await
+            .unwrap_or_else(|e| Err(format!("delivery task failed: {e}")));
+        let now = self.clock.now();
+        let db = self.db.clone();
+        match result {
+            Ok(()) => {
+                self.metrics.mail_delivered.inc();
+                tracing::info!(mail_id = %id, kind = %kind, "email delivered");
+                let marked = tokio::task::spawn_blocking(move || {
+                    db.write(|c| outbox::mark_sent(c, id, now))
+                })
+                .await;
+                if !matches!(marked, Ok(Ok(()))) {
+                    tracing::warn!(mail_id = %id, "email delivered but not yet marked as sent");
+                    self.delivered_unmarked.insert(id);
+                }
+            }
+            Err(error) => {
+                self.metrics.mail_failed.inc();
+                let message = error.clone();
+                let next = tokio::task::spawn_blocking(move || {
+                    db.write(|c| outbox::mark_failed(c, id, &message, now))
+                })
+                .await;
+                let next: Option<DateTime<Utc>> = next.ok().and_then(Result::ok);
+                tracing::warn!(mail_id = %id, kind = %kind, %error, next_attempt = ?next, "email delivery failed; will retry");
+            }
+        }
+    }
+
+    async fn retry_marks(&mut self) {
+        if self.delivered_unmarked.is_empty() {
+            return;
+        }
+        let ids: Vec<_> = self.delivered_unmarked.iter().copied().collect();
+        let now = self.clock.now();
+        for id in ids {
+            let db = self.db.clone();
+            let ok = tokio::task::spawn_blocking(move || db.write(|c| outbox::mark_sent(c, id, now)))
+                .await;
+            if matches!(ok, Ok(Ok(()))) {
+                self.delivered_unmarked.remove(&id);
+            }
+        }
+    }
+
+    async fn update_gauge(&self) {
+        let db = self.db.clone();
+        if let Ok(Ok(counts)) =
+            tokio::task::spawn_blocking(move || db.read(|c| outbox::counts(c))).await
+        {
+            self.metrics.mail_pending.set(counts.pending);
+        }
+    }
+}

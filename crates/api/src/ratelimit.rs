@@ -1,0 +1,89 @@
+//! Per-address rate limiting of the sign-in, registration, reset and token
+//! endpoints, answering 429 problem+json with `Retry-After`.
+
+use std::net::IpAddr;
+
+use actix_governor::governor::clock::{Clock as _, DefaultClock, QuantaInstant};
+use actix_governor::governor::middleware::NoOpMiddleware;
+use actix_governor::governor::NotUntil;
+use actix_governor::{Governor, GovernorConfig, GovernorConfigBuilder, KeyExtractor, SimpleKeyExtractionError};
+use actix_web::dev::ServiceRequest;
+use actix_web::http::header;
+use actix_web::middleware::Condition;
+use actix_web::{HttpResponse, HttpResponseBuilder, ResponseError};
+
+use crate::error::ApiError;
+
+/// The client address: the peer, or the proxy-reported one when trusted.
+#[derive(Clone, Copy, Debug)]
+pub struct ClientIp {
+    pub trust_proxy: bool,
+}
+
+impl KeyExtractor for ClientIp {
+    type Key = IpAddr;
+    type KeyExtractionError = SimpleKeyExtractionError<&'static str>;
+
+    fn extract(&self, req: &ServiceRequest) -> Result<IpAddr, Self::KeyExtractionError> {
+        let from_proxy = self
+            .trust_proxy
+            .then(|| req.connection_info().realip_remote_addr().and_then(parse_ip))
+            .flatten();
+        from_proxy
+            .or_else(|| req.peer_addr().map(|a| a.ip()))
+            .ok_or_else(|| SimpleKeyExtractionError::new("cannot tell the client address"))
+    }
+
+    fn exceed_rate_limit_response(
+        &self,
+        negative: &NotUntil<QuantaInstant>,
+        _response: HttpResponseBuilder,
+    ) -> HttpResponse {
+        let wait = negative.wait_time_from(DefaultClock::default().now()).as_secs().max(1);
+        let mut err = ApiError::new(
+            actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("Too many requests from this address; try again in {wait} seconds."),
+        );
+        err.retry_after = Some(wait);
+        let mut res = err.error_response();
+        res.headers_mut().insert(header::RETRY_AFTER, wait.into());
+        res
+    }
+}
+
+fn parse_ip(s: &str) -> Option<IpAddr> {
+    s.parse::<IpAddr>()
+        .ok()
+        .or_else(|| s.parse::<std::net::SocketAddr>().ok().map(|a| a.ip()))
+}
+
+pub type AuthLimiterConfig = GovernorConfig<ClientIp, NoOpMiddleware<QuantaInstant>>;
+pub type AuthLimiter = Condition<Governor<ClientIp, NoOpMiddleware<QuantaInstant>>>;
+
+/// The shared limiter state for the auth routes: `per_minute` requests per
+/// minute per address with a burst of the same size; 0 turns it off.
+#[derive(Clone)]
+pub struct AuthLimit {
+    config: AuthLimiterConfig,
+    enabled: bool,
+}
+
+impl AuthLimit {
+    pub fn new(per_minute: u32, trust_proxy: bool) -> Self {
+        let enabled = per_minute > 0;
+        let period_ms = (60_000 / u64::from(per_minute.max(1))).max(1);
+        let config = GovernorConfigBuilder::default()
+            .milliseconds_per_request(period_ms)
+            .burst_size(per_minute.max(1))
+            .key_extractor(ClientIp { trust_proxy })
+            .finish()
+            .expect("a non-zero period and burst make a valid limiter");
+        Self { config, enabled }
+    }
+
+    /// The middleware for one route; every route shares the same counters.
+    pub fn middleware(&self) -> AuthLimiter {
+        Condition::new(self.enabled, Governor::new(&self.config))
+    }
+}

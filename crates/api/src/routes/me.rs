@@ -1,0 +1,101 @@
+//! The signed-in user.
+
+use actix_web::{HttpResponse, web};
+use keyholder_domain::values::Password;
+use keyholder_store::audit::{self, NewAuditEvent};
+use keyholder_store::email_tokens::{self, Purpose};
+use keyholder_store::outbox;
+use keyholder_store::users;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use validator::Validate;
+
+use super::accounts::session;
+use super::{AuthResponse, MeView};
+use crate::auth::AuthUser;
+use crate::error::{ApiError, Problem};
+use crate::extract::ValidJson;
+use crate::mail::templates;
+use crate::passwords;
+use crate::state::AppState;
+
+/// The current user.
+#[utoipa::path(
+    get, path = "/api/v1/me", tag = "accounts",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The signed-in user", body = MeView),
+        (status = 401, description = "Missing, malformed, forged or expired token", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn me(AuthUser(user): AuthUser) -> HttpResponse {
+    HttpResponse::Ok().json(MeView::from(&user))
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct ChangePassword {
+    #[validate(length(max = 1024))]
+    #[schema(max_length = 1024)]
+    pub current_password: String,
+    /// At least 10 characters.
+    #[validate(length(max = 1024))]
+    #[schema(min_length = 10, max_length = 1024)]
+    pub new_password: String,
+}
+
+/// Change my password (with the current one).
+///
+/// Every other session is signed out; the answer carries a fresh token.
+#[utoipa::path(
+    put, path = "/api/v1/me/password", tag = "accounts",
+    security(("bearer" = [])),
+    request_body = ChangePassword,
+    responses(
+        (status = 200, description = "Changed; a new access token", body = AuthResponse),
+        (status = 400, description = "Malformed JSON or wrong content type", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`wrong_password`: the current password is not correct", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid new password", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn change_password(
+    state: web::Data<AppState>,
+    AuthUser(user): AuthUser,
+    body: ValidJson<ChangePassword>,
+) -> Result<HttpResponse, ApiError> {
+    let ValidJson(ChangePassword { current_password, new_password }) = body;
+    let stored = user.password_hash.clone();
+    let ok = web::block(move || passwords::verify(&current_password, &stored)).await?;
+    if !ok {
+        return Err(ApiError::forbidden("wrong_password", "The current password is not correct."));
+    }
+    let new = Password::parse(&new_password)
+        .map_err(|e| ApiError::field("new_password", e.to_string()))?;
+    let hash = web::block(move || passwords::hash(new.expose())).await??;
+    let now = state.clock.now();
+    let user = state
+        .db(move |db| {
+            db.write(|c| {
+                users::set_password_hash(c, user.id, &hash, now)?;
+                email_tokens::revoke_all(c, user.id, Purpose::PasswordReset)?;
+                audit::record(
+                    c,
+                    &NewAuditEvent {
+                        actor_id: Some(user.id),
+                        action: "user.password_changed",
+                        target_type: "user",
+                        target_id: user.id.to_string(),
+                        before: None,
+                        after: None,
+                    },
+                    now,
+                )?;
+                outbox::enqueue(c, &templates::password_changed(&user.email, &user.username), now)?;
+                Ok::<_, ApiError>(users::get(c, user.id)?)
+            })
+        })
+        .await?;
+    state.mail_queued();
+    Ok(HttpResponse::Ok().json(session(&state, &user)?))
+}

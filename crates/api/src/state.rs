@@ -1,0 +1,41 @@
+//! Shared application state, built once at start.
+
+use std::sync::Arc;
+
+use keyholder_store::Db;
+use tokio::sync::Notify;
+
+use crate::auth::TokenKeys;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::telemetry::Metrics;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<Config>,
+    pub tokens: TokenKeys,
+    pub clock: Clock,
+    /// Wakes the mail worker after a commit that queued email.
+    pub mail_wakeup: Arc<Notify>,
+    pub metrics: Metrics,
+}
+
+impl AppState {
+    /// Runs a blocking database job off the async executor.
+    pub async fn db<T, E, F>(&self, f: F) -> Result<T, crate::error::ApiError>
+    where
+        F: FnOnce(&Db) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: Send + 'static,
+        crate::error::ApiError: From<E>,
+    {
+        let db = self.db.clone();
+        Ok(actix_web::web::block(move || f(&db)).await??)
+    }
+
+    /// Tells the mail worker that new rows are waiting.
+    pub fn mail_queued(&self) {
+        self.mail_wakeup.notify_one();
+    }
+}

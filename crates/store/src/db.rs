@@ -1,0 +1,256 @@
+//! The connection enum over SQLite and PostgreSQL, the pool, migrations and
+//! transactions. The backend is chosen by the URL scheme.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::error::StoreError;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+
+/// One connection type for both databases; queries are written once against it.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgresql(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+/// Which database a URL points at.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// A SQLite database file.
+    Sqlite(PathBuf),
+    /// A PostgreSQL connection URL.
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    /// Parses `sqlite://path`, `sqlite:path` or `postgres://...` / `postgresql://...`.
+    pub fn parse(url: &str) -> Result<Self, StoreError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Self::Postgres(url.to_owned()));
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .ok_or_else(|| {
+                StoreError::Config(format!(
+                    "unsupported database URL scheme in {:?}: use sqlite://path or postgres://...",
+                    redact_url(url)
+                ))
+            })?;
+        if path.is_empty() {
+            return Err(StoreError::Config("the SQLite URL names no file".into()));
+        }
+        Ok(Self::Sqlite(PathBuf::from(path)))
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Self::Sqlite(_) => Backend::Sqlite,
+            Self::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// The SQLite file, when this is a SQLite URL.
+    pub fn sqlite_path(&self) -> Option<&Path> {
+        match self {
+            Self::Sqlite(p) => Some(p),
+            Self::Postgres(_) => None,
+        }
+    }
+}
+
+/// Removes a password from a URL for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{}://{}:***@{}", &url[..scheme_end], user, &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// r2d2 manager that opens the right connection for the URL and prepares
+/// SQLite connections (foreign keys, WAL, busy timeout).
+#[derive(Debug)]
+pub struct Manager {
+    url: DatabaseUrl,
+}
+
+fn establish(url: &DatabaseUrl) -> Result<DbConnection, StoreError> {
+    match url {
+        DatabaseUrl::Postgres(u) => {
+            let conn = diesel::PgConnection::establish(u)
+                .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            Ok(DbConnection::Postgresql(conn))
+        }
+        DatabaseUrl::Sqlite(path) => {
+            let path = path
+                .to_str()
+                .ok_or_else(|| StoreError::Config("the SQLite path is not UTF-8".into()))?;
+            let mut conn = diesel::SqliteConnection::establish(path)
+                .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            conn.batch_execute(
+                "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+            )?;
+            Ok(DbConnection::Sqlite(conn))
+        }
+    }
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = StoreError;
+
+    fn connect(&self) -> Result<DbConnection, StoreError> {
+        establish(&self.url)
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), StoreError> {
+        conn.batch_execute("SELECT 1").map_err(StoreError::from)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+pub type Pool = r2d2::Pool<Manager>;
+pub type PooledConnection = r2d2::PooledConnection<Manager>;
+
+/// Pool settings.
+#[derive(Clone, Debug)]
+pub struct PoolOptions {
+    pub max_size: u32,
+    /// How long a request waits for a connection before answering 503.
+    pub connection_timeout: Duration,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        Self { max_size: 10, connection_timeout: Duration::from_secs(5) }
+    }
+}
+
+/// The database: a pool plus what the backend needs to stay correct under
+/// concurrent writers.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool,
+    url: DatabaseUrl,
+    /// SQLite allows one writer at a time; writers in this process queue here
+    /// instead of failing with `SQLITE_BUSY` when a read transaction upgrades.
+    sqlite_writer: Option<Arc<Mutex<()>>>,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").field("backend", &self.backend()).finish_non_exhaustive()
+    }
+}
+
+impl Db {
+    /// Connects (creating the SQLite file and its folder when needed).
+    pub fn connect(url: &DatabaseUrl, options: &PoolOptions) -> Result<Self, StoreError> {
+        if let DatabaseUrl::Sqlite(path) = url
+            && let Some(parent) = path.parent()
+            && !parent.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                StoreError::Config(format!("cannot create the folder {}: {e}", parent.display()))
+            })?;
+        }
+        let pool = r2d2::Pool::builder()
+            .max_size(options.max_size)
+            .min_idle(Some(1))
+            .connection_timeout(options.connection_timeout)
+            .test_on_check_out(true)
+            .error_handler(Box::new(r2d2::LoggingErrorHandler))
+            .build(Manager { url: url.clone() })
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let sqlite_writer = match url {
+            DatabaseUrl::Sqlite(_) => Some(Arc::new(Mutex::new(()))),
+            DatabaseUrl::Postgres(_) => None,
+        };
+        Ok(Self { pool, url: url.clone(), sqlite_writer })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.url.backend()
+    }
+
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.url
+    }
+
+    /// Runs the embedded migrations that have not run yet.
+    pub fn migrate(&self) -> Result<Vec<String>, StoreError> {
+        let mut conn = self.conn()?;
+        let _guard = self.writer_guard();
+        let source = match self.backend() {
+            Backend::Sqlite => SQLITE_MIGRATIONS,
+            Backend::Postgres => POSTGRES_MIGRATIONS,
+        };
+        let applied = conn
+            .run_pending_migrations(source)
+            .map_err(|e| StoreError::Migration(e.to_string()))?;
+        Ok(applied.iter().map(ToString::to_string).collect())
+    }
+
+    /// A connection from the pool (503 when none frees up in time).
+    pub fn conn(&self) -> Result<PooledConnection, StoreError> {
+        self.pool.get().map_err(|e| StoreError::Unavailable(e.to_string()))
+    }
+
+    /// Checks that the database answers, waiting at most `timeout`.
+    pub fn ping(&self, timeout: Duration) -> Result<(), StoreError> {
+        let mut conn = self
+            .pool
+            .get_timeout(timeout)
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        conn.batch_execute("SELECT 1").map_err(StoreError::from)
+    }
+
+    fn writer_guard(&self) -> Option<std::sync::MutexGuard<'_, ()>> {
+        self.sqlite_writer
+            .as_ref()
+            .map(|m| m.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+
+    /// Runs `f` in one read-write transaction: everything it writes (the
+    /// change, its audit event, the emails it queues) commits together or not
+    /// at all.
+    pub fn write<T, E>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError> + From<diesel::result::Error>,
+    {
+        let mut conn = self.conn()?;
+        let _guard = self.writer_guard();
+        (*conn).transaction(f)
+    }
+
+    /// Runs `f` in a transaction meant for reads (a consistent snapshot).
+    pub fn read<T, E>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError> + From<diesel::result::Error>,
+    {
+        let mut conn = self.conn()?;
+        (*conn).transaction(f)
+    }
+}

@@ -1,0 +1,128 @@
+//! One-time tokens sent by email (verification, password reset). Only the
+//! hash of a token is stored; lookups go through the hash.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::db::DbConnection;
+use crate::error::StoreError;
+use crate::schema::email_tokens;
+use crate::time::{from_db, to_db};
+use crate::users::parse_id;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    VerifyEmail,
+    PasswordReset,
+}
+
+impl Purpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::VerifyEmail => "verify_email",
+            Self::PasswordReset => "password_reset",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct EmailToken {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    /// The address the token was sent to.
+    pub email: String,
+    pub expires_at: DateTime<Utc>,
+    pub used_at: Option<DateTime<Utc>>,
+}
+
+/// Stores a new token hash for `user_id`, replacing any unused token of the
+/// same purpose (only the newest link works).
+pub fn replace(
+    conn: &mut DbConnection,
+    user_id: Uuid,
+    purpose: Purpose,
+    token_hash: &str,
+    email: &str,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    diesel::delete(
+        email_tokens::table
+            .filter(email_tokens::user_id.eq(user_id.to_string()))
+            .filter(email_tokens::purpose.eq(purpose.as_str()))
+            .filter(email_tokens::used_at.is_null()),
+    )
+    .execute(conn)?;
+    diesel::insert_into(email_tokens::table)
+        .values((
+            email_tokens::id.eq(Uuid::new_v4().to_string()),
+            email_tokens::user_id.eq(user_id.to_string()),
+            email_tokens::purpose.eq(purpose.as_str()),
+            email_tokens::token_hash.eq(token_hash),
+            email_tokens::email.eq(email),
+            email_tokens::expires_at.eq(to_db(expires_at)),
+            email_tokens::created_at.eq(to_db(now)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Finds a token by its hash and purpose.
+pub fn find(
+    conn: &mut DbConnection,
+    purpose: Purpose,
+    token_hash: &str,
+) -> Result<Option<EmailToken>, StoreError> {
+    let row: Option<(String, String, String, chrono::NaiveDateTime, Option<chrono::NaiveDateTime>)> =
+        email_tokens::table
+            .filter(email_tokens::token_hash.eq(token_hash))
+            .filter(email_tokens::purpose.eq(purpose.as_str()))
+            .select((
+                email_tokens::id,
+                email_tokens::user_id,
+                email_tokens::email,
+                email_tokens::expires_at,
+                email_tokens::used_at,
+            ))
+            .first(conn)
+            .optional()?;
+    row.map(|(id, user_id, email, expires_at, used_at)| {
+        Ok(EmailToken {
+            id: parse_id(&id)?,
+            user_id: parse_id(&user_id)?,
+            email,
+            expires_at: from_db(expires_at),
+            used_at: used_at.map(from_db),
+        })
+    })
+    .transpose()
+}
+
+/// Marks a token used. Returns false when it was already used (a concurrent
+/// request won), so each token works once.
+pub fn consume(conn: &mut DbConnection, id: Uuid, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let n = diesel::update(
+        email_tokens::table.find(id.to_string()).filter(email_tokens::used_at.is_null()),
+    )
+    .set(email_tokens::used_at.eq(Some(to_db(now))))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Invalidates every unused token of a purpose for a user (after a password
+/// change, outstanding reset links die).
+pub fn revoke_all(
+    conn: &mut DbConnection,
+    user_id: Uuid,
+    purpose: Purpose,
+) -> Result<(), StoreError> {
+    diesel::delete(
+        email_tokens::table
+            .filter(email_tokens::user_id.eq(user_id.to_string()))
+            .filter(email_tokens::purpose.eq(purpose.as_str()))
+            .filter(email_tokens::used_at.is_null()),
+    )
+    .execute(conn)?;
+    Ok(())
+}

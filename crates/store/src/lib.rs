@@ -1,0 +1,15 @@
+//! Keyholder's persistence layer: diesel over SQLite and PostgreSQL through one
+//! connection enum, embedded migrations, and the queries the API runs inside
+//! its transactions.
+
+pub mod audit;
+pub mod db;
+pub mod email_tokens;
+pub mod error;
+pub mod outbox;
+pub mod schema;
+pub mod time;
+pub mod users;
+
+pub use db::{Backend, DatabaseUrl, Db, DbConnection, PoolOptions};
+pub use error::StoreError;

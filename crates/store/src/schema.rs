@@ -1,0 +1,65 @@
+//! Diesel table definitions, shared by both backends (the migrations under
+//! `migrations/sqlite` and `migrations/postgres` create the same columns).
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        email -> Text,
+        username -> Text,
+        username_canonical -> Text,
+        display_name -> Text,
+        password_hash -> Text,
+        is_root -> Bool,
+        email_verified_at -> Nullable<Timestamp>,
+        credentials_changed_at -> Timestamp,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    email_tokens (id) {
+        id -> Text,
+        user_id -> Text,
+        purpose -> Text,
+        token_hash -> Text,
+        email -> Text,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    mail_outbox (id) {
+        id -> Text,
+        kind -> Text,
+        recipient -> Text,
+        subject -> Text,
+        body_text -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> Text,
+        actor_id -> Nullable<Text>,
+        action -> Text,
+        target_type -> Text,
+        target_id -> Text,
+        before -> Nullable<Text>,
+        after -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(email_tokens -> users (user_id));
+diesel::joinable!(audit_events -> users (actor_id));
+diesel::allow_tables_to_appear_in_same_query!(users, email_tokens, mail_outbox, audit_events);

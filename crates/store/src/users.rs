@@ -1,0 +1,235 @@
+//! Accounts.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::db::DbConnection;
+use crate::error::StoreError;
+use crate::schema::users;
+use crate::time::{from_db, to_db};
+
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = users)]
+struct UserRow {
+    id: String,
+    email: String,
+    username: String,
+    username_canonical: String,
+    display_name: String,
+    password_hash: String,
+    is_root: bool,
+    email_verified_at: Option<chrono::NaiveDateTime>,
+    credentials_changed_at: chrono::NaiveDateTime,
+    created_at: chrono::NaiveDateTime,
+    updated_at: chrono::NaiveDateTime,
+}
+
+/// A user as read from the database.
+#[derive(Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: Uuid,
+    /// Normalised lower-case email.
+    pub email: String,
+    pub username: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub is_root: bool,
+    pub email_verified_at: Option<DateTime<Utc>>,
+    /// Access tokens issued before this instant are refused.
+    pub credentials_changed_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .field("is_root", &self.is_root)
+            .finish_non_exhaustive()
+    }
+}
+
+impl User {
+    pub fn email_verified(&self) -> bool {
+        self.email_verified_at.is_some()
+    }
+}
+
+pub(crate) fn parse_id(s: &str) -> Result<Uuid, StoreError> {
+    Uuid::parse_str(s).map_err(|e| StoreError::Corrupt(format!("bad id {s:?}: {e}")))
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = StoreError;
+    fn try_from(r: UserRow) -> Result<Self, StoreError> {
+        let _ = r.username_canonical;
+        Ok(Self {
+            id: parse_id(&r.id)?,
+            email: r.email,
+            username: r.username,
+            display_name: r.display_name,
+            password_hash: r.password_hash,
+            is_root: r.is_root,
+            email_verified_at: r.email_verified_at.map(from_db),
+            credentials_changed_at: from_db(r.credentials_changed_at),
+            created_at: from_db(r.created_at),
+            updated_at: from_db(r.updated_at),
+        })
+    }
+}
+
+/// Insert form of a user.
+#[derive(Debug, Clone)]
+pub struct NewUser<'a> {
+    pub email: &'a str,
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub password_hash: &'a str,
+    pub is_root: bool,
+    pub email_verified_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = users)]
+struct UserInsert<'a> {
+    id: String,
+    email: &'a str,
+    username: &'a str,
+    username_canonical: String,
+    display_name: &'a str,
+    password_hash: &'a str,
+    is_root: bool,
+    email_verified_at: Option<chrono::NaiveDateTime>,
+    credentials_changed_at: chrono::NaiveDateTime,
+    created_at: chrono::NaiveDateTime,
+    updated_at: chrono::NaiveDateTime,
+}
+
+/// Which unique key a new account collides with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Taken {
+    Email,
+    Username,
+}
+
+/// Inserts a user. Checks both unique keys first so the caller can name the
+/// field; the unique indexes remain the final guard against races.
+pub fn insert(
+    conn: &mut DbConnection,
+    new: &NewUser<'_>,
+    now: DateTime<Utc>,
+) -> Result<Result<User, Taken>, StoreError> {
+    if find_by_email(conn, new.email)?.is_some() {
+        return Ok(Err(Taken::Email));
+    }
+    let canonical = new.username.to_lowercase();
+    if find_by_username(conn, &canonical)?.is_some() {
+        return Ok(Err(Taken::Username));
+    }
+    let id = Uuid::new_v4();
+    let row = UserInsert {
+        id: id.to_string(),
+        email: new.email,
+        username: new.username,
+        username_canonical: canonical,
+        display_name: new.display_name,
+        password_hash: new.password_hash,
+        is_root: new.is_root,
+        email_verified_at: new.email_verified_at.map(to_db),
+        credentials_changed_at: to_db(now),
+        created_at: to_db(now),
+        updated_at: to_db(now),
+    };
+    match diesel::insert_into(users::table).values(&row).execute(conn).map_err(StoreError::from) {
+        Ok(_) => {}
+        Err(StoreError::Conflict(c)) if c.contains("email") => return Ok(Err(Taken::Email)),
+        Err(StoreError::Conflict(_)) => return Ok(Err(Taken::Username)),
+        Err(e) => return Err(e),
+    }
+    get(conn, id).map(Ok)
+}
+
+pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<User, StoreError> {
+    users::table
+        .find(id.to_string())
+        .select(UserRow::as_select())
+        .first(conn)
+        .map_err(StoreError::from)
+        .and_then(User::try_from)
+}
+
+pub fn find(conn: &mut DbConnection, id: Uuid) -> Result<Option<User>, StoreError> {
+    users::table
+        .find(id.to_string())
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(User::try_from)
+        .transpose()
+}
+
+/// By normalised (lower-case) email.
+pub fn find_by_email(conn: &mut DbConnection, email: &str) -> Result<Option<User>, StoreError> {
+    users::table
+        .filter(users::email.eq(email))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(User::try_from)
+        .transpose()
+}
+
+/// By username, case-insensitively.
+pub fn find_by_username(
+    conn: &mut DbConnection,
+    username: &str,
+) -> Result<Option<User>, StoreError> {
+    users::table
+        .filter(users::username_canonical.eq(username.to_lowercase()))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(User::try_from)
+        .transpose()
+}
+
+/// By email or username, as typed at login.
+pub fn find_by_login(conn: &mut DbConnection, login: &str) -> Result<Option<User>, StoreError> {
+    let login = login.trim();
+    if login.contains('@') {
+        find_by_email(conn, &login.to_lowercase())
+    } else {
+        find_by_username(conn, login)
+    }
+}
+
+pub fn set_password_hash(
+    conn: &mut DbConnection,
+    id: Uuid,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let n = diesel::update(users::table.find(id.to_string()))
+        .set((
+            users::password_hash.eq(hash),
+            users::credentials_changed_at.eq(to_db(now)),
+            users::updated_at.eq(to_db(now)),
+        ))
+        .execute(conn)?;
+    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+}
+
+/// Marks the email verified (keeps the first verification time).
+pub fn mark_email_verified(
+    conn: &mut DbConnection,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    diesel::update(users::table.find(id.to_string()).filter(users::email_verified_at.is_null()))
+        .set((users::email_verified_at.eq(Some(to_db(now))), users::updated_at.eq(to_db(now))))
+        .execute(conn)?;
+    Ok(())
+}

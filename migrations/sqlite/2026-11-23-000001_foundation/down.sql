@@ -1,0 +1,4 @@
+DROP TABLE audit_events;
+DROP TABLE mail_outbox;
+DROP TABLE email_tokens;
+DROP TABLE users;
