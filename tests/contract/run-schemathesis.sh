@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Contract check: run Schemathesis over every operation of the committed
+# OpenAPI document (openapi/openapi.json) against a freshly started server.
+#
+#   tests/contract/run-schemathesis.sh [sqlite|postgres] [extra schemathesis run options...]
+#
+# Environment:
+#   KH_SCHEMATHESIS_MAX_EXAMPLES  test cases per operation (default 50)
+#   KH_SCHEMATHESIS_SEED          random seed (default 20261123)
+#   KH_OPENAPI_SPEC               document to test (default <repo>/openapi/openapi.json)
+#   plus what tests/support/server.sh reads (CARGO_TARGET_DIR, KEYHOLDER_BIN,
+#   KEYHOLDER_TEST_POSTGRES_URL, KH_KEEP_WORKDIR).
+# Reports (JUnit XML) go to ${CARGO_TARGET_DIR:-<repo>/target}/contract-artifacts/<backend>/.
+set -euo pipefail
+
+backend="${1:-sqlite}"
+if [[ $# -gt 0 ]]; then shift; fi
+case "$backend" in
+    sqlite | postgres) ;;
+    -h | --help)
+        sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+        exit 0
+        ;;
+    *)
+        echo "usage: $0 [sqlite|postgres] [schemathesis run options...]" >&2
+        exit 2
+        ;;
+esac
+
+script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=../support/server.sh
+source "$script_dir/../support/server.sh"
+cd "$KH_ROOT"
+
+if ! command -v schemathesis >/dev/null 2>&1; then
+    echo "schemathesis not found; installing it with pip" >&2
+    python3 -m pip install --quiet schemathesis
+    hash -r
+fi
+command -v schemathesis >/dev/null 2>&1 || {
+    echo "schemathesis is still not on PATH after pip install" >&2
+    exit 1
+}
+
+spec="${KH_OPENAPI_SPEC:-$KH_ROOT/openapi/openapi.json}"
+artifacts="${CARGO_TARGET_DIR:-$KH_ROOT/target}/contract-artifacts/$backend"
+mkdir -p "$artifacts"
+
+cleanup() {
+    local rc=$?
+    kh_server_stop
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+kh_server_start "$backend"
+
+if [[ ! -f "$spec" ]]; then
+    # Only for a tree where the document has not been committed yet.
+    echo "WARNING: $spec is missing; testing the document the binary prints (keyholder openapi)" >&2
+    spec="$KH_WORKDIR/openapi.json"
+    "$KH_BIN" openapi >"$spec"
+fi
+
+kh_register_user
+echo "registered $KH_USERNAME; running schemathesis against $KH_BASE_URL with $spec" >&2
+
+color=()
+[[ -t 1 ]] || color=(--no-color)
+
+st_rc=0
+(
+    cd "$KH_WORKDIR" # schemathesis may leave caches in its working directory
+    schemathesis "${color[@]}" run "$spec" \
+        --url "$KH_BASE_URL" \
+        -H "Authorization: Bearer $KH_TOKEN" \
+        --checks all \
+        --exclude-checks positive_data_acceptance \
+        --max-examples "${KH_SCHEMATHESIS_MAX_EXAMPLES:-50}" \
+        --seed "${KH_SCHEMATHESIS_SEED:-20261123}" \
+        --generation-database none \
+        --request-timeout 30 \
+        --report junit \
+        --report-junit-path "$artifacts/junit.xml" \
+        "$@"
+) || st_rc=$?
+
+if [[ $st_rc -ne 0 ]]; then
+    echo "schemathesis ($backend) FAILED with exit code $st_rc; JUnit report: $artifacts/junit.xml" >&2
+    kh_server_log_tail 30
+    cp -f "$KH_SERVER_LOG" "$artifacts/server.log" 2>/dev/null || true
+    exit "$st_rc"
+fi
+echo "schemathesis ($backend) passed" >&2

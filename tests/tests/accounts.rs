@@ -1,0 +1,336 @@
+//! Accounts: registration, login, /me, email verification, password reset
+//! and change, on SQLite and PostgreSQL.
+
+use chrono::Duration;
+use keyholder_tests::{PASSWORD, TestApp, on_both_backends};
+use serde_json::json;
+
+on_both_backends!(
+    register_signs_in_and_me_shows_the_account,
+    emails_and_usernames_are_unique_regardless_of_case,
+    registration_validates_every_field_at_once,
+    login_works_by_email_or_username,
+    login_failure_reads_the_same_for_unknown_and_wrong_password,
+    verification_link_verifies_once,
+    verification_link_expires_after_48_hours,
+    resend_replaces_the_verification_link,
+    password_reset_always_answers_202_and_mails_only_existing_accounts,
+    password_reset_sets_a_new_password_once,
+    password_reset_link_expires_after_one_hour,
+    password_reset_rejects_a_weak_password_and_keeps_the_token,
+    change_password_needs_the_current_one_and_ends_old_sessions,
+    registration_and_password_changes_write_audit_events,
+);
+
+async fn register_signs_in_and_me_shows_the_account(app: TestApp) {
+    let reply = app
+        .post(
+            "/api/v1/auth/register",
+            None,
+            json!({"email": "  Ada@Example.COM ", "username": "Ada", "password": PASSWORD, "display_name": "Ada Lovelace"}),
+        )
+        .await;
+    reply.assert_status(201);
+    assert_eq!(reply.body["token_type"], "Bearer");
+    assert_eq!(reply.body["expires_in"], 3600);
+    assert_eq!(reply.body["user"]["email"], "ada@example.com");
+    let token = reply.body["access_token"].as_str().expect("token");
+    let me = app.get("/api/v1/me", Some(token)).await;
+    me.assert_status(200);
+    assert_eq!(me.body["email"], "ada@example.com");
+    assert_eq!(me.body["username"], "Ada");
+    assert_eq!(me.body["display_name"], "Ada Lovelace");
+    assert_eq!(me.body["email_verified"], false);
+    assert_eq!(me.body["is_root"], false);
+    assert_eq!(me.body["id"], reply.body["user"]["id"]);
+    assert!(me.body["created_at"].as_str().is_some_and(|t| t.ends_with('Z')));
+    // Without a display name, the username is shown.
+    let bob = app.register("bob").await;
+    let me = app.get("/api/v1/me", Some(&bob.token)).await;
+    assert_eq!(me.body["display_name"], "bob");
+}
+
+async fn emails_and_usernames_are_unique_regardless_of_case(app: TestApp) {
+    app.register("ada").await;
+    app.post(
+        "/api/v1/auth/register",
+        None,
+        json!({"email": "ADA@example.com", "username": "other", "password": PASSWORD}),
+    )
+    .await
+    .assert_problem(409, "email_taken");
+    app.post(
+        "/api/v1/auth/register",
+        None,
+        json!({"email": "other@example.com", "username": "ADA", "password": PASSWORD}),
+    )
+    .await
+    .assert_problem(409, "username_taken");
+    // The failed attempts queued no email and created no account.
+    let ok = app.post("/api/v1/auth/login", None, json!({"login": "other@example.com", "password": PASSWORD})).await;
+    ok.assert_problem(401, "invalid_credentials");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(app.emails_to("other@example.com", "").is_empty());
+}
+
+async fn registration_validates_every_field_at_once(app: TestApp) {
+    let reply = app
+        .post(
+            "/api/v1/auth/register",
+            None,
+            json!({"email": "not-an-email", "username": "a b", "password": "short", "display_name": " "}),
+        )
+        .await;
+    reply.assert_problem(422, "validation_failed");
+    let errors = reply.body["errors"].as_object().expect("errors");
+    for field in ["email", "username", "password", "display_name"] {
+        assert!(errors.contains_key(field), "{field} missing from {errors:?}");
+    }
+    assert!(errors["password"].as_str().expect("message").contains("10"));
+    // A 9-character password is refused, 10 is accepted.
+    app.post(
+        "/api/v1/auth/register",
+        None,
+        json!({"email": "p@example.com", "username": "pp9", "password": "123456789"}),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
+    app.post(
+        "/api/v1/auth/register",
+        None,
+        json!({"email": "p@example.com", "username": "pp9", "password": "1234567890"}),
+    )
+    .await
+    .assert_status(201);
+}
+
+async fn login_works_by_email_or_username(app: TestApp) {
+    let ada = app.register("ada").await;
+    for login in ["ada@example.com", "ADA@Example.com", "ada", "Ada"] {
+        let reply = app
+            .post("/api/v1/auth/login", None, json!({"login": login, "password": PASSWORD}))
+            .await;
+        reply.assert_status(200);
+        assert_eq!(reply.body["user"]["id"], ada.id.as_str());
+        let token = reply.body["access_token"].as_str().expect("token");
+        app.get("/api/v1/me", Some(token)).await.assert_status(200);
+    }
+}
+
+async fn login_failure_reads_the_same_for_unknown_and_wrong_password(app: TestApp) {
+    app.register("ada").await;
+    let wrong = app
+        .post("/api/v1/auth/login", None, json!({"login": "ada", "password": "wrong password!"}))
+        .await;
+    let unknown = app
+        .post("/api/v1/auth/login", None, json!({"login": "nobody", "password": "wrong password!"}))
+        .await;
+    wrong.assert_problem(401, "invalid_credentials");
+    unknown.assert_problem(401, "invalid_credentials");
+    assert_eq!(wrong.body, unknown.body);
+}
+
+async fn verification_link_verifies_once(app: TestApp) {
+    let ada = app.register("ada").await;
+    let mail = app.wait_for_email(&ada.email, "Confirm your email").await;
+    assert!(mail.link().starts_with("http://keyholder.test/verify-email#token="), "{}", mail.body);
+    assert_eq!(mail.token().len(), 43);
+    app.post("/api/v1/auth/verify-email", None, json!({"token": mail.token()}))
+        .await
+        .assert_status(200);
+    let me = app.get("/api/v1/me", Some(&ada.token)).await;
+    assert_eq!(me.body["email_verified"], true);
+    app.post("/api/v1/auth/verify-email", None, json!({"token": mail.token()}))
+        .await
+        .assert_problem(409, "token_used");
+    app.post("/api/v1/auth/verify-email", None, json!({"token": "made-up-token"}))
+        .await
+        .assert_problem(404, "token_invalid");
+    // Already verified: no new link.
+    app.post("/api/v1/auth/verify-email/resend", Some(&ada.token), json!({}))
+        .await
+        .assert_problem(409, "already_verified");
+}
+
+async fn verification_link_expires_after_48_hours(app: TestApp) {
+    let ada = app.register("ada").await;
+    let mail = app.wait_for_email(&ada.email, "Confirm your email").await;
+    app.clock.advance(Duration::hours(48) + Duration::seconds(1));
+    app.post("/api/v1/auth/verify-email", None, json!({"token": mail.token()}))
+        .await
+        .assert_problem(410, "token_expired");
+}
+
+async fn resend_replaces_the_verification_link(app: TestApp) {
+    let ada = app.register("ada").await;
+    let first = app.wait_for_email(&ada.email, "Confirm your email").await;
+    app.post("/api/v1/auth/verify-email/resend", Some(&ada.token), json!({}))
+        .await
+        .assert_status(202);
+    let second = app.wait_for_nth_email(&ada.email, "Confirm your email", 2).await;
+    assert_ne!(first.token(), second.token());
+    app.post("/api/v1/auth/verify-email", None, json!({"token": first.token()}))
+        .await
+        .assert_problem(404, "token_invalid");
+    app.post("/api/v1/auth/verify-email", None, json!({"token": second.token()}))
+        .await
+        .assert_status(200);
+    // Resend needs a signed-in user.
+    app.post("/api/v1/auth/verify-email/resend", None, json!({}))
+        .await
+        .assert_problem(401, "missing_token");
+}
+
+async fn password_reset_always_answers_202_and_mails_only_existing_accounts(app: TestApp) {
+    let ada = app.register("ada").await;
+    for email in ["ada@example.com", "nobody@example.com", "not-an-email"] {
+        let reply = app.post("/api/v1/auth/password-reset", None, json!({"email": email})).await;
+        reply.assert_status(202);
+        assert_eq!(reply.body["status"], "accepted");
+    }
+    let mail = app.wait_for_email(&ada.email, "Reset your Keyholder password").await;
+    assert!(mail.link().starts_with("http://keyholder.test/reset-password#token="));
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(app.emails_to("nobody@example.com", "").is_empty());
+}
+
+async fn password_reset_sets_a_new_password_once(app: TestApp) {
+    let ada = app.register("ada").await;
+    app.post("/api/v1/auth/password-reset", None, json!({"email": "ada@example.com"})).await;
+    let mail = app.wait_for_email(&ada.email, "Reset your Keyholder password").await;
+    // Sessions that began before the reset end with it.
+    app.clock.advance(Duration::seconds(2));
+    app.post(
+        "/api/v1/auth/password-reset/confirm",
+        None,
+        json!({"token": mail.token(), "password": "a brand new password"}),
+    )
+    .await
+    .assert_status(204);
+    app.get("/api/v1/me", Some(&ada.token)).await.assert_problem(401, "token_revoked");
+    app.post("/api/v1/auth/login", None, json!({"login": "ada", "password": PASSWORD}))
+        .await
+        .assert_problem(401, "invalid_credentials");
+    let login = app
+        .post("/api/v1/auth/login", None, json!({"login": "ada", "password": "a brand new password"}))
+        .await;
+    login.assert_status(200);
+    // The link proved the inbox.
+    assert_eq!(login.body["user"]["email_verified"], true);
+    app.post(
+        "/api/v1/auth/password-reset/confirm",
+        None,
+        json!({"token": mail.token(), "password": "yet another password"}),
+    )
+    .await
+    .assert_problem(409, "token_used");
+    app.wait_for_email(&ada.email, "password was changed").await;
+}
+
+async fn password_reset_link_expires_after_one_hour(app: TestApp) {
+    let ada = app.register("ada").await;
+    app.post("/api/v1/auth/password-reset", None, json!({"email": "ada@example.com"})).await;
+    let mail = app.wait_for_email(&ada.email, "Reset your Keyholder password").await;
+    app.clock.advance(Duration::minutes(61));
+    app.post(
+        "/api/v1/auth/password-reset/confirm",
+        None,
+        json!({"token": mail.token(), "password": "a brand new password"}),
+    )
+    .await
+    .assert_problem(410, "token_expired");
+    app.post(
+        "/api/v1/auth/password-reset/confirm",
+        None,
+        json!({"token": "unknown", "password": "a brand new password"}),
+    )
+    .await
+    .assert_problem(404, "token_invalid");
+}
+
+async fn password_reset_rejects_a_weak_password_and_keeps_the_token(app: TestApp) {
+    let ada = app.register("ada").await;
+    app.post("/api/v1/auth/password-reset", None, json!({"email": "ada@example.com"})).await;
+    let mail = app.wait_for_email(&ada.email, "Reset your Keyholder password").await;
+    let reply = app
+        .post("/api/v1/auth/password-reset/confirm", None, json!({"token": mail.token(), "password": "short"}))
+        .await;
+    reply.assert_problem(422, "validation_failed");
+    assert!(reply.body["errors"]["password"].is_string());
+    app.post(
+        "/api/v1/auth/password-reset/confirm",
+        None,
+        json!({"token": mail.token(), "password": "long enough now"}),
+    )
+    .await
+    .assert_status(204);
+}
+
+async fn change_password_needs_the_current_one_and_ends_old_sessions(app: TestApp) {
+    let ada = app.register("ada").await;
+    app.put(
+        "/api/v1/me/password",
+        Some(&ada.token),
+        json!({"current_password": "not my password", "new_password": "a brand new password"}),
+    )
+    .await
+    .assert_problem(403, "wrong_password");
+    let weak = app
+        .put("/api/v1/me/password", Some(&ada.token), json!({"current_password": PASSWORD, "new_password": "short"}))
+        .await;
+    weak.assert_problem(422, "validation_failed");
+    assert!(weak.body["errors"]["new_password"].is_string());
+    app.put("/api/v1/me/password", None, json!({"current_password": PASSWORD, "new_password": "a brand new password"}))
+        .await
+        .assert_problem(401, "missing_token");
+    app.clock.advance(Duration::seconds(2));
+    let changed = app
+        .put(
+            "/api/v1/me/password",
+            Some(&ada.token),
+            json!({"current_password": PASSWORD, "new_password": "a brand new password"}),
+        )
+        .await;
+    changed.assert_status(200);
+    let fresh = changed.body["access_token"].as_str().expect("token");
+    app.get("/api/v1/me", Some(fresh)).await.assert_status(200);
+    app.get("/api/v1/me", Some(&ada.token)).await.assert_problem(401, "token_revoked");
+    app.post("/api/v1/auth/login", None, json!({"login": "ada", "password": "a brand new password"}))
+        .await
+        .assert_status(200);
+    app.wait_for_email(&ada.email, "password was changed").await;
+}
+
+async fn registration_and_password_changes_write_audit_events(app: TestApp) {
+    let ada = app.register("ada").await;
+    app.clock.advance(Duration::seconds(2));
+    app.put(
+        "/api/v1/me/password",
+        Some(&ada.token),
+        json!({"current_password": PASSWORD, "new_password": "a brand new password"}),
+    )
+    .await
+    .assert_status(200);
+    let events = app.with_db(|c| keyholder_store::audit::for_target(c, "user", &ada.id));
+    let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["user.registered", "user.password_changed"]);
+    assert_eq!(events[0].actor_id.map(|a| a.to_string()), Some(ada.id.clone()));
+    assert_eq!(events[0].after.as_ref().expect("after")["username"], "ada");
+    // A failed registration writes nothing.
+    app.post(
+        "/api/v1/auth/register",
+        None,
+        json!({"email": "ada@example.com", "username": "x2x", "password": PASSWORD}),
+    )
+    .await
+    .assert_status(409);
+    let count = app.with_db(|c| {
+        use diesel::prelude::*;
+        keyholder_store::schema::audit_events::table
+            .filter(keyholder_store::schema::audit_events::action.eq("user.registered"))
+            .count()
+            .get_result::<i64>(c)
+            .map_err(Into::into)
+    });
+    assert_eq!(count, 1);
+}
