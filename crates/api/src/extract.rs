@@ -43,29 +43,19 @@ fn is_json(req: &HttpRequest) -> bool {
 /// Parses JSON bytes: syntax errors are 400, shape errors (missing field,
 /// wrong type, unknown enum value) are 422 naming the field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value: T = match serde_path_to_error::deserialize(&mut de) {
-        Ok(v) => v,
-        Err(err) => {
-            let path = err.path().to_string();
-            let inner = err.into_inner();
-            return Err(match inner.classify() {
-                serde_json::error::Category::Data => {
-                    let field = if path == "." { "body".to_owned() } else { path };
-                    let message = clean_serde_message(&inner.to_string());
-                    ApiError::validation(BTreeMap::from([(field, message)]))
-                }
-                _ => ApiError::bad_request(
-                    "malformed_json",
-                    format!("The body is not valid JSON: {}", clean_serde_message(&inner.to_string())),
-                ),
-            });
-        }
-    };
-    de.end().map_err(|e| {
-        ApiError::bad_request("malformed_json", format!("The body is not valid JSON: {e}"))
+    // Syntax first, so a truncated document is a 400 whatever its shape.
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::bad_request(
+            "malformed_json",
+            format!("The body is not valid JSON: {}", clean_serde_message(&e.to_string())),
+        )
     })?;
-    Ok(value)
+    serde_path_to_error::deserialize(value).map_err(|err| {
+        let path = err.path().to_string();
+        let field = if path == "." { "body".to_owned() } else { path };
+        let message = clean_serde_message(&err.into_inner().to_string());
+        ApiError::validation(BTreeMap::from([(field, message)]))
+    })
 }
 
 /// Drops serde's " at line X column Y" suffix.
