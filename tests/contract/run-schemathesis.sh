@@ -32,15 +32,31 @@ script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$script_dir/../support/server.sh"
 cd "$KH_ROOT"
 
-if ! command -v schemathesis >/dev/null 2>&1; then
-    echo "schemathesis not found; installing it with pip" >&2
-    python3 -m pip install --quiet schemathesis
-    hash -r
-fi
-command -v schemathesis >/dev/null 2>&1 || {
-    echo "schemathesis is still not on PATH after pip install" >&2
-    exit 1
+# The schemathesis command: on PATH, or the module of python3's (a pip
+# install does not always put a new script on PATH, e.g. under pyenv).
+find_schemathesis() {
+    if command -v schemathesis >/dev/null 2>&1; then
+        ST=(schemathesis)
+    elif python3 -c 'import schemathesis.cli' >/dev/null 2>&1; then
+        ST=(python3 -m schemathesis.cli)
+    else
+        return 1
+    fi
 }
+if ! find_schemathesis; then
+    echo "schemathesis not found; installing it with pip" >&2
+    python3 -m pip install --quiet 'schemathesis>=4.32,<5'
+    hash -r
+    find_schemathesis || {
+        echo "schemathesis is still missing after pip install" >&2
+        exit 1
+    }
+fi
+st_version="$("${ST[@]}" --version 2>&1 | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -n 1)"
+if [[ "${st_version%%.*}" != 4 ]]; then
+    echo "this script needs Schemathesis 4.x (found '${st_version:-unknown}'): pip install 'schemathesis>=4.32,<5'" >&2
+    exit 1
+fi
 
 spec="${KH_OPENAPI_SPEC:-$KH_ROOT/openapi/openapi.json}"
 artifacts="${CARGO_TARGET_DIR:-$KH_ROOT/target}/contract-artifacts/$backend"
@@ -69,7 +85,7 @@ if [[ ! -f "$spec" ]]; then
 fi
 
 kh_register_user
-echo "registered $KH_USERNAME; running schemathesis against $KH_BASE_URL with $spec" >&2
+echo "registered $KH_USERNAME; running schemathesis $st_version against $KH_BASE_URL with $spec" >&2
 
 color=()
 [[ -t 1 ]] || color=(--no-color)
@@ -77,7 +93,7 @@ color=()
 st_rc=0
 (
     cd "$KH_WORKDIR" # schemathesis may leave caches in its working directory
-    schemathesis "${color[@]}" run "$spec" \
+    "${ST[@]}" "${color[@]}" run "$spec" \
         --url "$KH_BASE_URL" \
         -H "Authorization: Bearer $KH_TOKEN" \
         --checks all \

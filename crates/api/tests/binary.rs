@@ -1,0 +1,297 @@
+//! The `keyholder` binary: subcommands, configuration refusals, the JWT secret
+//! file, the root bootstrap, and graceful shutdown on SIGTERM.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_keyholder");
+const PASSWORD: &str = "correct horse battery";
+
+fn command(cwd: &Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(cwd);
+    for var in [
+        "KEYHOLDER_DATABASE_URL",
+        "DATABASE_URL",
+        "KEYHOLDER_JWT_SECRET",
+        "KEYHOLDER_SMTP_URL",
+        "KEYHOLDER_MAIL_DIR",
+        "KEYHOLDER_ROOT_EMAIL",
+        "KEYHOLDER_ROOT_USERNAME",
+        "KEYHOLDER_ROOT_PASSWORD",
+        "KEYHOLDER_BIND",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("RUST_LOG", "info").env("KEYHOLDER_AUTH_RATE_LIMIT", "0");
+    cmd
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// One HTTP/1.1 exchange over a fresh connection.
+fn http(port: u16, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> (u16, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+    let body = body.unwrap_or("");
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n{auth}\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).expect("send");
+    read_response(stream)
+}
+
+fn read_response(mut stream: TcpStream) -> (u16, String) {
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).expect("read");
+    let status = raw.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("status line");
+    let body = raw.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    (status, body)
+}
+
+fn wait_ready(port: u16, child: &mut Child) {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(60) {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("the server exited early with {status}");
+        }
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() && http(port, "GET", "/health/ready", None, None).0 == 200 {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("the server did not become ready");
+}
+
+fn serve(cwd: &Path, port: u16, extra: &[(&str, &str)]) -> Child {
+    let mut cmd = command(cwd);
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(cwd.join("server.log"))
+        .expect("log file");
+    cmd.env("KEYHOLDER_BIND", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::from(log.try_clone().expect("log file")))
+        .stderr(Stdio::from(log));
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("start keyholder");
+    wait_ready(port, &mut child);
+    child
+}
+
+fn terminate(child: &mut Child) -> std::process::ExitStatus {
+    let pid = child.id().to_string();
+    Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        assert!(start.elapsed() < Duration::from_secs(40), "no exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn json(body: &str) -> serde_json::Value {
+    serde_json::from_str(body).unwrap_or_else(|_| panic!("JSON body expected, got {body}"))
+}
+
+fn register(port: u16, name: &str) -> String {
+    let body = format!(r#"{{"email":"{name}@example.com","username":"{name}","password":"{PASSWORD}"}}"#);
+    let (status, reply) = http(port, "POST", "/api/v1/auth/register", None, Some(&body));
+    assert_eq!(status, 201, "{reply}");
+    json(&reply)["access_token"].as_str().expect("token").to_owned()
+}
+
+#[test]
+fn openapi_subcommand_prints_the_committed_document() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = command(dir.path()).arg("openapi").output().expect("run");
+    assert!(out.status.success());
+    let committed = include_str!("../../../openapi/openapi.json");
+    assert!(String::from_utf8_lossy(&out.stdout) == committed, "run `keyholder openapi > openapi/openapi.json`");
+    // It needs no database.
+    assert!(!dir.path().join("data").exists());
+}
+
+#[test]
+fn migrate_creates_the_default_sqlite_database_and_its_folder() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out: Output = command(dir.path()).arg("migrate").output().expect("run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(dir.path().join("data/keyholder.db").exists());
+    // Running it again is a no-op.
+    let again = command(dir.path()).arg("migrate").output().expect("run");
+    assert!(again.status.success());
+}
+
+#[test]
+fn database_url_falls_back_to_database_url_variable() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = command(dir.path())
+        .arg("migrate")
+        .env("DATABASE_URL", "sqlite://other/db.sqlite")
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(dir.path().join("other/db.sqlite").exists());
+    assert!(!dir.path().join("data").exists());
+}
+
+#[test]
+fn unsupported_database_url_is_refused_clearly() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = command(dir.path())
+        .arg("migrate")
+        .env("KEYHOLDER_DATABASE_URL", "mysql://root@localhost/x")
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported database URL scheme"));
+}
+
+#[test]
+fn postgres_without_a_jwt_secret_refuses_to_start() {
+    let Ok(url) = std::env::var("KEYHOLDER_TEST_POSTGRES_URL") else {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "PostgreSQL is required under CI");
+        return;
+    };
+    let dir = tempfile::tempdir().expect("dir");
+    let out = command(dir.path())
+        .env("KEYHOLDER_DATABASE_URL", url)
+        .env("KEYHOLDER_BIND", format!("127.0.0.1:{}", free_port()))
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("KEYHOLDER_JWT_SECRET is not set"), "{stderr}");
+}
+
+#[test]
+fn sqlite_secret_is_generated_once_with_mode_0600_and_tokens_survive_restarts() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("dir");
+    let port = free_port();
+    let mut server = serve(dir.path(), port, &[]);
+    let token = register(port, "ada");
+    assert!(terminate(&mut server).success());
+    let secret = dir.path().join("data/jwt-secret");
+    let mode = std::fs::metadata(&secret).expect("secret file").permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let first = std::fs::read_to_string(&secret).expect("read");
+    let mut server = serve(dir.path(), port, &[]);
+    let (status, body) = http(port, "GET", "/api/v1/me", Some(&token), None);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(std::fs::read_to_string(&secret).expect("read"), first);
+    assert!(terminate(&mut server).success());
+}
+
+#[test]
+fn root_is_bootstrapped_and_an_ordinary_account_cannot_be_taken_over() {
+    let dir = tempfile::tempdir().expect("dir");
+    let port = free_port();
+    let root = [
+        ("KEYHOLDER_ROOT_EMAIL", "root@example.com"),
+        ("KEYHOLDER_ROOT_USERNAME", "root"),
+        ("KEYHOLDER_ROOT_PASSWORD", "root password 123"),
+    ];
+    let mut server = serve(dir.path(), port, &root);
+    let (status, body) = http(
+        port,
+        "POST",
+        "/api/v1/auth/login",
+        None,
+        Some(r#"{"login":"root","password":"root password 123"}"#),
+    );
+    assert_eq!(status, 200, "{body}");
+    let user = &json(&body)["user"];
+    assert_eq!(user["is_root"], true);
+    assert_eq!(user["email_verified"], true);
+    register(port, "ada");
+    assert!(terminate(&mut server).success());
+    // Restarting with the same root is fine.
+    let mut server = serve(dir.path(), port, &root);
+    assert!(terminate(&mut server).success());
+    // Naming an ordinary account as root refuses to start.
+    let out = command(dir.path())
+        .env("KEYHOLDER_BIND", format!("127.0.0.1:{port}"))
+        .env("KEYHOLDER_ROOT_EMAIL", "someone@example.com")
+        .env("KEYHOLDER_ROOT_USERNAME", "ADA")
+        .env("KEYHOLDER_ROOT_PASSWORD", "root password 123")
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("ordinary account"), "{stderr}");
+}
+
+#[test]
+fn sigterm_finishes_in_flight_requests_then_exits() {
+    let dir = tempfile::tempdir().expect("dir");
+    let port = free_port();
+    let mut server = serve(dir.path(), port, &[]);
+    // A request whose body is still arriving when SIGTERM lands.
+    let body = format!(r#"{{"email":"late@example.com","username":"late","password":"{PASSWORD}"}}"#);
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+    let head = format!(
+        "POST /api/v1/auth/register HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).expect("send head");
+    stream.write_all(&body.as_bytes()[..10]).expect("send part");
+    std::thread::sleep(Duration::from_millis(200));
+    let pid = server.id().to_string();
+    Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+    std::thread::sleep(Duration::from_millis(300));
+    // New connections are refused while the old one is served.
+    assert!(server.try_wait().expect("wait").is_none(), "exited with a request in flight");
+    stream.write_all(&body.as_bytes()[10..]).expect("send rest");
+    let (status, reply) = read_response(stream);
+    assert_eq!(status, 201, "{reply}");
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = server.try_wait().expect("wait") {
+            break s;
+        }
+        assert!(start.elapsed() < Duration::from_secs(40));
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status}");
+    let log = std::fs::read_to_string(dir.path().join("server.log")).expect("log");
+    assert!(log.contains("mail worker stopped"), "{log}");
+}
+
+#[test]
+fn logs_never_contain_tokens_or_passwords() {
+    let dir = tempfile::tempdir().expect("dir");
+    let port = free_port();
+    // No SMTP and no mail folder: emails go to the log, redacted.
+    let mut server = serve(dir.path(), port, &[("RUST_LOG", "debug")]);
+    let token = register(port, "ada");
+    http(port, "POST", "/api/v1/auth/password-reset", None, Some(r#"{"email":"ada@example.com"}"#));
+    http(port, "GET", "/api/v1/me", Some(&token), None);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(terminate(&mut server).success());
+    let stderr = std::fs::read_to_string(dir.path().join("server.log")).expect("log");
+    assert!(stderr.contains("verify-email#token=[redacted]"), "{stderr}");
+    assert!(stderr.contains("reset-password#token=[redacted]"), "{stderr}");
+    assert!(!stderr.contains(PASSWORD));
+    assert!(!stderr.contains(&token));
+    let secret = std::fs::read_to_string(dir.path().join("data/jwt-secret")).expect("secret");
+    assert!(!stderr.contains(secret.trim()));
+}

@@ -1,0 +1,64 @@
+//! The committed contract matches the code, and the server serves it.
+
+use keyholder_tests::{Backend, TestApp};
+
+const COMMITTED: &str = include_str!("../../openapi/openapi.json");
+
+#[test]
+fn committed_openapi_document_is_current() {
+    let generated = keyholder_api::openapi::document_json();
+    if generated != COMMITTED {
+        let diff = similar::TextDiff::from_lines(COMMITTED, generated.as_str());
+        let mut report = String::new();
+        for hunk in diff.unified_diff().context_radius(3).iter_hunks() {
+            report.push_str(&hunk.to_string());
+        }
+        panic!(
+            "openapi/openapi.json is stale. Regenerate it with\n\n    \
+             cargo run -p keyholder-api -- openapi > openapi/openapi.json\n\n\
+             Difference (committed → generated):\n{report}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn served_document_is_openapi_3_1_with_the_bearer_scheme() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let reply = app.get("/api-docs/openapi.json", None).await;
+    reply.assert_status(200);
+    let served = &reply.body;
+    let committed: serde_json::Value = serde_json::from_str(COMMITTED).expect("committed JSON");
+    assert_eq!(served, &committed);
+    assert!(served["openapi"].as_str().is_some_and(|v| v.starts_with("3.1")));
+    assert_eq!(served["info"]["title"], "Keyholder API");
+    assert_eq!(served["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    // Every operation that needs a token documents 401; every error is problem+json.
+    for (path, item) in served["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("item") {
+            let responses = op["responses"].as_object().expect("responses");
+            if op.get("security").is_some() {
+                assert!(responses.contains_key("401"), "{method} {path} lacks 401");
+            }
+            for (status, response) in responses {
+                if status.starts_with('4') || status.starts_with('5') {
+                    assert!(
+                        response["content"].get("application/problem+json").is_some(),
+                        "{method} {path} {status} is not problem+json"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn swagger_ui_is_served() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let res = app.client.get(app.url("/swagger-ui/")).send().await.expect("answer");
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.expect("html");
+    assert!(html.contains("swagger-ui"), "{html}");
+    let init = app.client.get(app.url("/swagger-ui/swagger-initializer.js")).send().await.expect("answer");
+    assert_eq!(init.status(), 200);
+    assert!(init.text().await.expect("js").contains("/api-docs/openapi.json"));
+}
