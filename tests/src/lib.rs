@@ -80,7 +80,11 @@ impl TestDb {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let url = format!("sqlite://{}", dir.path().join("keyholder.db").display());
-                Self { url, pg_admin: None, _dir: Some(dir) }
+                Self {
+                    url,
+                    pg_admin: None,
+                    _dir: Some(dir),
+                }
             }
             Backend::Postgres => {
                 let admin = std::env::var("KEYHOLDER_TEST_POSTGRES_URL")
@@ -93,7 +97,11 @@ impl TestDb {
                     .execute(&mut conn)
                     .expect("create test database");
                 let url = replace_db_name(&admin, &name);
-                Self { url, pg_admin: Some((admin, name)), _dir: None }
+                Self {
+                    url,
+                    pg_admin: Some((admin, name)),
+                    _dir: None,
+                }
             }
         }
     }
@@ -121,7 +129,9 @@ fn replace_db_name(url: &str, name: &str) -> String {
         None => (url, None),
     };
     let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let path_start = base[scheme_end..].find('/').map_or(base.len(), |i| scheme_end + i);
+    let path_start = base[scheme_end..]
+        .find('/')
+        .map_or(base.len(), |i| scheme_end + i);
     let mut out = format!("{}/{}", &base[..path_start], name);
     if let Some(q) = query {
         out.push('?');
@@ -160,7 +170,11 @@ impl Reply {
     /// Asserts the status, printing the body when it differs.
     #[track_caller]
     pub fn assert_status(&self, status: u16) -> &Self {
-        assert_eq!(self.status, status, "unexpected status; body: {}", self.text);
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.text
+        );
         self
     }
 
@@ -202,7 +216,11 @@ pub struct Email {
 impl Email {
     /// The token in the `#token=` fragment of the first link.
     pub fn token(&self) -> String {
-        let start = self.body.find("#token=").expect("a #token= link in the email") + 7;
+        let start = self
+            .body
+            .find("#token=")
+            .expect("a #token= link in the email")
+            + 7;
         self.body[start..]
             .chars()
             .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
@@ -211,8 +229,10 @@ impl Email {
 
     /// The first link that contains `#token=`.
     pub fn link(&self) -> String {
-        let end = self.body.find("#token=").expect("link") ;
-        let start = self.body[..end].rfind(char::is_whitespace).map_or(0, |i| i + 1);
+        let end = self.body.find("#token=").expect("link");
+        let start = self.body[..end]
+            .rfind(char::is_whitespace)
+            .map_or(0, |i| i + 1);
         format!("{}#token={}", &self.body[start..end], self.token())
     }
 }
@@ -248,7 +268,9 @@ impl TestApp {
         let mut config = Self::config(&db.url, mail.path());
         tweak(&mut config);
         let clock = Clock::system();
-        let app = Application::build(config, clock.clone()).await.expect("the server starts");
+        let app = Application::build(config, clock.clone())
+            .await
+            .expect("the server starts");
         let address = format!("http://127.0.0.1:{}", app.port());
         let handle = app.handle();
         let app_state = app.state().clone();
@@ -296,7 +318,12 @@ impl TestApp {
         let headers = res.headers().clone();
         let text = res.text().await.expect("body");
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Reply { status, headers, body, text }
+        Reply {
+            status,
+            headers,
+            body,
+            text,
+        }
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
@@ -323,32 +350,49 @@ impl TestApp {
         reply.assert_status(201);
         Session {
             id: reply.body["user"]["id"].as_str().expect("id").to_owned(),
-            email: reply.body["user"]["email"].as_str().expect("email").to_owned(),
+            email: reply.body["user"]["email"]
+                .as_str()
+                .expect("email")
+                .to_owned(),
             username: name.to_owned(),
-            token: reply.body["access_token"].as_str().expect("token").to_owned(),
+            token: reply.body["access_token"]
+                .as_str()
+                .expect("token")
+                .to_owned(),
         }
     }
 
     /// Registers and verifies the email through the emailed link.
     pub async fn register_verified(&self, name: &str) -> Session {
         let session = self.register(name).await;
-        let mail = self.wait_for_email(&session.email, "Confirm your email").await;
-        self.post("/api/v1/auth/verify-email", None, json!({"token": mail.token()}))
-            .await
-            .assert_status(200);
+        let mail = self
+            .wait_for_email(&session.email, "Confirm your email")
+            .await;
+        self.post(
+            "/api/v1/auth/verify-email",
+            None,
+            json!({"token": mail.token()}),
+        )
+        .await
+        .assert_status(200);
         session
     }
 
     /// Every email delivered so far.
     pub fn emails(&self) -> Vec<Email> {
-        let Ok(entries) = std::fs::read_dir(&self.mail_dir) else { return Vec::new() };
+        let Ok(entries) = std::fs::read_dir(&self.mail_dir) else {
+            return Vec::new();
+        };
         let mut files: Vec<_> = entries
             .filter_map(Result::ok)
             .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
             .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
             .collect();
         files.sort();
-        files.into_iter().filter_map(|(_, p)| parse_eml(&std::fs::read(p).ok()?)).collect()
+        files
+            .into_iter()
+            .filter_map(|(_, p)| parse_eml(&std::fs::read(p).ok()?))
+            .collect()
     }
 
     /// Emails to `to` whose subject contains `subject`.
@@ -368,7 +412,10 @@ impl TestApp {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("no email #{n} to {to} with subject containing {subject:?}; got {:?}", self.emails());
+        panic!(
+            "no email #{n} to {to} with subject containing {subject:?}; got {:?}",
+            self.emails()
+        );
     }
 
     pub async fn wait_for_email(&self, to: &str, subject: &str) -> Email {
@@ -394,11 +441,7 @@ impl Drop for TestApp {
 
 fn parse_eml(raw: &[u8]) -> Option<Email> {
     let msg = mail_parser::MessageParser::default().parse(raw)?;
-    let to = msg
-        .to()?
-        .first()?
-        .address()?
-        .to_owned();
+    let to = msg.to()?.first()?.address()?.to_owned();
     Some(Email {
         to,
         subject: msg.subject().unwrap_or_default().to_owned(),

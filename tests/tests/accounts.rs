@@ -43,7 +43,11 @@ async fn register_signs_in_and_me_shows_the_account(app: TestApp) {
     assert_eq!(me.body["email_verified"], false);
     assert_eq!(me.body["is_root"], false);
     assert_eq!(me.body["id"], reply.body["user"]["id"]);
-    assert!(me.body["created_at"].as_str().is_some_and(|t| t.ends_with('Z')));
+    assert!(
+        me.body["created_at"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z'))
+    );
     // Without a display name, the username is shown.
     let bob = app.register("bob").await;
     let me = app.get("/api/v1/me", Some(&bob.token)).await;
@@ -67,7 +71,13 @@ async fn emails_and_usernames_are_unique_regardless_of_case(app: TestApp) {
     .await
     .assert_problem(409, "username_taken");
     // The failed attempts queued no email and created no account.
-    let ok = app.post("/api/v1/auth/login", None, json!({"login": "other@example.com", "password": PASSWORD})).await;
+    let ok = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            json!({"login": "other@example.com", "password": PASSWORD}),
+        )
+        .await;
     ok.assert_problem(401, "invalid_credentials");
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert!(app.emails_to("other@example.com", "").is_empty());
@@ -84,7 +94,10 @@ async fn registration_validates_every_field_at_once(app: TestApp) {
     reply.assert_problem(422, "validation_failed");
     let errors = reply.body["errors"].as_object().expect("errors");
     for field in ["email", "username", "password", "display_name"] {
-        assert!(errors.contains_key(field), "{field} missing from {errors:?}");
+        assert!(
+            errors.contains_key(field),
+            "{field} missing from {errors:?}"
+        );
     }
     assert!(errors["password"].as_str().expect("message").contains("10"));
     // A 9-character password is refused, 10 is accepted.
@@ -108,7 +121,11 @@ async fn login_works_by_email_or_username(app: TestApp) {
     let ada = app.register("ada").await;
     for login in ["ada@example.com", "ADA@Example.com", "ada", "Ada"] {
         let reply = app
-            .post("/api/v1/auth/login", None, json!({"login": login, "password": PASSWORD}))
+            .post(
+                "/api/v1/auth/login",
+                None,
+                json!({"login": login, "password": PASSWORD}),
+            )
             .await;
         reply.assert_status(200);
         assert_eq!(reply.body["user"]["id"], ada.id.as_str());
@@ -120,10 +137,18 @@ async fn login_works_by_email_or_username(app: TestApp) {
 async fn login_failure_reads_the_same_for_unknown_and_wrong_password(app: TestApp) {
     app.register("ada").await;
     let wrong = app
-        .post("/api/v1/auth/login", None, json!({"login": "ada", "password": "wrong password!"}))
+        .post(
+            "/api/v1/auth/login",
+            None,
+            json!({"login": "ada", "password": "wrong password!"}),
+        )
         .await;
     let unknown = app
-        .post("/api/v1/auth/login", None, json!({"login": "nobody", "password": "wrong password!"}))
+        .post(
+            "/api/v1/auth/login",
+            None,
+            json!({"login": "nobody", "password": "wrong password!"}),
+        )
         .await;
     wrong.assert_problem(401, "invalid_credentials");
     unknown.assert_problem(401, "invalid_credentials");
@@ -133,48 +158,88 @@ async fn login_failure_reads_the_same_for_unknown_and_wrong_password(app: TestAp
 async fn verification_link_verifies_once(app: TestApp) {
     let ada = app.register("ada").await;
     let mail = app.wait_for_email(&ada.email, "Confirm your email").await;
-    assert!(mail.link().starts_with("http://keyholder.test/verify-email#token="), "{}", mail.body);
+    assert!(
+        mail.link()
+            .starts_with("http://keyholder.test/verify-email#token="),
+        "{}",
+        mail.body
+    );
     assert_eq!(mail.token().len(), 43);
-    app.post("/api/v1/auth/verify-email", None, json!({"token": mail.token()}))
-        .await
-        .assert_status(200);
+    app.post(
+        "/api/v1/auth/verify-email",
+        None,
+        json!({"token": mail.token()}),
+    )
+    .await
+    .assert_status(200);
     let me = app.get("/api/v1/me", Some(&ada.token)).await;
     assert_eq!(me.body["email_verified"], true);
-    app.post("/api/v1/auth/verify-email", None, json!({"token": mail.token()}))
-        .await
-        .assert_problem(409, "token_used");
-    app.post("/api/v1/auth/verify-email", None, json!({"token": "made-up-token"}))
-        .await
-        .assert_problem(404, "token_invalid");
+    app.post(
+        "/api/v1/auth/verify-email",
+        None,
+        json!({"token": mail.token()}),
+    )
+    .await
+    .assert_problem(409, "token_used");
+    app.post(
+        "/api/v1/auth/verify-email",
+        None,
+        json!({"token": "made-up-token"}),
+    )
+    .await
+    .assert_problem(404, "token_invalid");
     // Already verified: no new link.
-    app.post("/api/v1/auth/verify-email/resend", Some(&ada.token), json!({}))
-        .await
-        .assert_problem(409, "already_verified");
+    app.post(
+        "/api/v1/auth/verify-email/resend",
+        Some(&ada.token),
+        json!({}),
+    )
+    .await
+    .assert_problem(409, "already_verified");
 }
 
 async fn verification_link_expires_after_48_hours(app: TestApp) {
     let ada = app.register("ada").await;
     let mail = app.wait_for_email(&ada.email, "Confirm your email").await;
-    app.clock.advance(Duration::hours(48) + Duration::seconds(1));
-    app.post("/api/v1/auth/verify-email", None, json!({"token": mail.token()}))
-        .await
-        .assert_problem(410, "token_expired");
+    app.clock
+        .advance(Duration::hours(48) + Duration::seconds(1));
+    app.post(
+        "/api/v1/auth/verify-email",
+        None,
+        json!({"token": mail.token()}),
+    )
+    .await
+    .assert_problem(410, "token_expired");
 }
 
 async fn resend_replaces_the_verification_link(app: TestApp) {
     let ada = app.register("ada").await;
     let first = app.wait_for_email(&ada.email, "Confirm your email").await;
-    app.post("/api/v1/auth/verify-email/resend", Some(&ada.token), json!({}))
-        .await
-        .assert_status(202);
-    let second = app.wait_for_nth_email(&ada.email, "Confirm your email", 2).await;
+    app.post(
+        "/api/v1/auth/verify-email/resend",
+        Some(&ada.token),
+        json!({}),
+    )
+    .await
+    .assert_status(202);
+    let second = app
+        .wait_for_nth_email(&ada.email, "Confirm your email", 2)
+        .await;
     assert_ne!(first.token(), second.token());
-    app.post("/api/v1/auth/verify-email", None, json!({"token": first.token()}))
-        .await
-        .assert_problem(404, "token_invalid");
-    app.post("/api/v1/auth/verify-email", None, json!({"token": second.token()}))
-        .await
-        .assert_status(200);
+    app.post(
+        "/api/v1/auth/verify-email",
+        None,
+        json!({"token": first.token()}),
+    )
+    .await
+    .assert_problem(404, "token_invalid");
+    app.post(
+        "/api/v1/auth/verify-email",
+        None,
+        json!({"token": second.token()}),
+    )
+    .await
+    .assert_status(200);
     // Resend needs a signed-in user.
     app.post("/api/v1/auth/verify-email/resend", None, json!({}))
         .await
@@ -184,20 +249,34 @@ async fn resend_replaces_the_verification_link(app: TestApp) {
 async fn password_reset_always_answers_202_and_mails_only_existing_accounts(app: TestApp) {
     let ada = app.register("ada").await;
     for email in ["ada@example.com", "nobody@example.com", "not-an-email"] {
-        let reply = app.post("/api/v1/auth/password-reset", None, json!({"email": email})).await;
+        let reply = app
+            .post("/api/v1/auth/password-reset", None, json!({"email": email}))
+            .await;
         reply.assert_status(202);
         assert_eq!(reply.body["status"], "accepted");
     }
-    let mail = app.wait_for_email(&ada.email, "Reset your Keyholder password").await;
-    assert!(mail.link().starts_with("http://keyholder.test/reset-password#token="));
+    let mail = app
+        .wait_for_email(&ada.email, "Reset your Keyholder password")
+        .await;
+    assert!(
+        mail.link()
+            .starts_with("http://keyholder.test/reset-password#token=")
+    );
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert!(app.emails_to("nobody@example.com", "").is_empty());
 }
 
 async fn password_reset_sets_a_new_password_once(app: TestApp) {
     let ada = app.register("ada").await;
-    app.post("/api/v1/auth/password-reset", None, json!({"email": "ada@example.com"})).await;
-    let mail = app.wait_for_email(&ada.email, "Reset your Keyholder password").await;
+    app.post(
+        "/api/v1/auth/password-reset",
+        None,
+        json!({"email": "ada@example.com"}),
+    )
+    .await;
+    let mail = app
+        .wait_for_email(&ada.email, "Reset your Keyholder password")
+        .await;
     // Sessions that began before the reset end with it.
     app.clock.advance(Duration::seconds(2));
     app.post(
@@ -207,12 +286,22 @@ async fn password_reset_sets_a_new_password_once(app: TestApp) {
     )
     .await
     .assert_status(204);
-    app.get("/api/v1/me", Some(&ada.token)).await.assert_problem(401, "token_revoked");
-    app.post("/api/v1/auth/login", None, json!({"login": "ada", "password": PASSWORD}))
+    app.get("/api/v1/me", Some(&ada.token))
         .await
-        .assert_problem(401, "invalid_credentials");
+        .assert_problem(401, "token_revoked");
+    app.post(
+        "/api/v1/auth/login",
+        None,
+        json!({"login": "ada", "password": PASSWORD}),
+    )
+    .await
+    .assert_problem(401, "invalid_credentials");
     let login = app
-        .post("/api/v1/auth/login", None, json!({"login": "ada", "password": "a brand new password"}))
+        .post(
+            "/api/v1/auth/login",
+            None,
+            json!({"login": "ada", "password": "a brand new password"}),
+        )
         .await;
     login.assert_status(200);
     // The link proved the inbox.
@@ -229,8 +318,15 @@ async fn password_reset_sets_a_new_password_once(app: TestApp) {
 
 async fn password_reset_link_expires_after_one_hour(app: TestApp) {
     let ada = app.register("ada").await;
-    app.post("/api/v1/auth/password-reset", None, json!({"email": "ada@example.com"})).await;
-    let mail = app.wait_for_email(&ada.email, "Reset your Keyholder password").await;
+    app.post(
+        "/api/v1/auth/password-reset",
+        None,
+        json!({"email": "ada@example.com"}),
+    )
+    .await;
+    let mail = app
+        .wait_for_email(&ada.email, "Reset your Keyholder password")
+        .await;
     app.clock.advance(Duration::minutes(61));
     app.post(
         "/api/v1/auth/password-reset/confirm",
@@ -250,10 +346,21 @@ async fn password_reset_link_expires_after_one_hour(app: TestApp) {
 
 async fn password_reset_rejects_a_weak_password_and_keeps_the_token(app: TestApp) {
     let ada = app.register("ada").await;
-    app.post("/api/v1/auth/password-reset", None, json!({"email": "ada@example.com"})).await;
-    let mail = app.wait_for_email(&ada.email, "Reset your Keyholder password").await;
+    app.post(
+        "/api/v1/auth/password-reset",
+        None,
+        json!({"email": "ada@example.com"}),
+    )
+    .await;
+    let mail = app
+        .wait_for_email(&ada.email, "Reset your Keyholder password")
+        .await;
     let reply = app
-        .post("/api/v1/auth/password-reset/confirm", None, json!({"token": mail.token(), "password": "short"}))
+        .post(
+            "/api/v1/auth/password-reset/confirm",
+            None,
+            json!({"token": mail.token(), "password": "short"}),
+        )
         .await;
     reply.assert_problem(422, "validation_failed");
     assert!(reply.body["errors"]["password"].is_string());
@@ -276,13 +383,21 @@ async fn change_password_needs_the_current_one_and_ends_old_sessions(app: TestAp
     .await
     .assert_problem(403, "wrong_password");
     let weak = app
-        .put("/api/v1/me/password", Some(&ada.token), json!({"current_password": PASSWORD, "new_password": "short"}))
+        .put(
+            "/api/v1/me/password",
+            Some(&ada.token),
+            json!({"current_password": PASSWORD, "new_password": "short"}),
+        )
         .await;
     weak.assert_problem(422, "validation_failed");
     assert!(weak.body["errors"]["new_password"].is_string());
-    app.put("/api/v1/me/password", None, json!({"current_password": PASSWORD, "new_password": "a brand new password"}))
-        .await
-        .assert_problem(401, "missing_token");
+    app.put(
+        "/api/v1/me/password",
+        None,
+        json!({"current_password": PASSWORD, "new_password": "a brand new password"}),
+    )
+    .await
+    .assert_problem(401, "missing_token");
     app.clock.advance(Duration::seconds(2));
     let changed = app
         .put(
@@ -294,10 +409,16 @@ async fn change_password_needs_the_current_one_and_ends_old_sessions(app: TestAp
     changed.assert_status(200);
     let fresh = changed.body["access_token"].as_str().expect("token");
     app.get("/api/v1/me", Some(fresh)).await.assert_status(200);
-    app.get("/api/v1/me", Some(&ada.token)).await.assert_problem(401, "token_revoked");
-    app.post("/api/v1/auth/login", None, json!({"login": "ada", "password": "a brand new password"}))
+    app.get("/api/v1/me", Some(&ada.token))
         .await
-        .assert_status(200);
+        .assert_problem(401, "token_revoked");
+    app.post(
+        "/api/v1/auth/login",
+        None,
+        json!({"login": "ada", "password": "a brand new password"}),
+    )
+    .await
+    .assert_status(200);
     app.wait_for_email(&ada.email, "password was changed").await;
 }
 
@@ -314,7 +435,10 @@ async fn registration_and_password_changes_write_audit_events(app: TestApp) {
     let events = app.with_db(|c| keyholder_store::audit::for_target(c, "user", &ada.id));
     let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(actions, ["user.registered", "user.password_changed"]);
-    assert_eq!(events[0].actor_id.map(|a| a.to_string()), Some(ada.id.clone()));
+    assert_eq!(
+        events[0].actor_id.map(|a| a.to_string()),
+        Some(ada.id.clone())
+    );
     assert_eq!(events[0].after.as_ref().expect("after")["username"], "ada");
     // A failed registration writes nothing.
     app.post(

@@ -72,10 +72,17 @@ fn cors(origins: &[String]) -> Cors {
     let mut cors = Cors::default()
         .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
         .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
-        .expose_headers([header::RETRY_AFTER, header::HeaderName::from_static("x-request-id")])
+        .expose_headers([
+            header::RETRY_AFTER,
+            header::HeaderName::from_static("x-request-id"),
+        ])
         .max_age(3600);
     for origin in origins.iter().map(|o| o.trim()).filter(|o| !o.is_empty()) {
-        cors = if origin == "*" { cors.allow_any_origin() } else { cors.allowed_origin(origin) };
+        cors = if origin == "*" {
+            cors.allow_any_origin()
+        } else {
+            cors.allowed_origin(origin)
+        };
     }
     cors
 }
@@ -115,10 +122,12 @@ impl Application {
         }
         let metrics = Metrics::new();
         let delivery = Delivery::from_config(&config)?;
-        let from = config
-            .mail_from
-            .parse()
-            .with_context(|| format!("KEYHOLDER_MAIL_FROM is not a valid mailbox: {}", config.mail_from))?;
+        let from = config.mail_from.parse().with_context(|| {
+            format!(
+                "KEYHOLDER_MAIL_FROM is not a valid mailbox: {}",
+                config.mail_from
+            )
+        })?;
         let wakeup = Arc::new(Notify::new());
         let state = AppState {
             db: db.clone(),
@@ -168,7 +177,10 @@ impl Application {
                     ))
                 }))
                 .wrap(ErrorHandlers::new().default_handler(problemize))
-                .wrap(Condition::new(!cors_origins.is_empty(), cors(&cors_origins)))
+                .wrap(Condition::new(
+                    !cors_origins.is_empty(),
+                    cors(&cors_origins),
+                ))
                 .wrap_fn(|req, srv| {
                     let swagger = req.path().starts_with("/swagger-ui");
                     let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());
@@ -176,15 +188,26 @@ impl Application {
                     async move {
                         let mut res = fut.await?;
                         let h = res.headers_mut();
-                        h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+                        h.insert(
+                            header::X_CONTENT_TYPE_OPTIONS,
+                            HeaderValue::from_static("nosniff"),
+                        );
                         h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-                        h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+                        h.insert(
+                            header::REFERRER_POLICY,
+                            HeaderValue::from_static("no-referrer"),
+                        );
                         let csp = if swagger { SWAGGER_CSP } else { API_CSP };
-                        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp));
+                        h.insert(
+                            header::CONTENT_SECURITY_POLICY,
+                            HeaderValue::from_static(csp),
+                        );
                         if !swagger && !h.contains_key(header::CACHE_CONTROL) {
                             h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
                         }
-                        if let Some(id) = request_id.and_then(|id: String| HeaderValue::from_str(&id).ok()) {
+                        if let Some(id) =
+                            request_id.and_then(|id: String| HeaderValue::from_str(&id).ok())
+                        {
                             h.insert(header::HeaderName::from_static("x-request-id"), id);
                         }
                         Ok(res)
@@ -196,7 +219,13 @@ impl Application {
         .listen(listener)?
         .shutdown_timeout(30)
         .run();
-        Ok(Self { port, server, state, worker, shutdown })
+        Ok(Self {
+            port,
+            server,
+            state,
+            worker,
+            shutdown,
+        })
     }
 
     pub fn port(&self) -> u16 {

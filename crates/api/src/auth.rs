@@ -66,7 +66,10 @@ impl TokenKeys {
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
             .map_err(|_| invalid_token())?;
         if data.claims.exp <= now.timestamp() {
-            return Err(ApiError::unauthorized("token_expired", "The access token has expired; sign in again."));
+            return Err(ApiError::unauthorized(
+                "token_expired",
+                "The access token has expired; sign in again.",
+            ));
         }
         Ok(data.claims)
     }

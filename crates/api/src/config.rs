@@ -8,7 +8,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/keyholder.db";
 
 #[derive(Parser, Debug)]
-#[command(name = "keyholder", version, about = "Keyholder: a self-hostable service for sharing access")]
+#[command(
+    name = "keyholder",
+    version,
+    about = "Keyholder: a self-hostable service for sharing access"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -54,7 +58,11 @@ pub struct Config {
     pub token_ttl: u64,
 
     /// Base URL of the pages that emailed links open.
-    #[arg(long, env = "KEYHOLDER_APP_URL", default_value = "http://localhost:8080")]
+    #[arg(
+        long,
+        env = "KEYHOLDER_APP_URL",
+        default_value = "http://localhost:8080"
+    )]
     pub app_url: String,
 
     /// `smtp://host:port` (or `smtps://`) to deliver email over SMTP.
@@ -66,7 +74,11 @@ pub struct Config {
     pub mail_dir: Option<PathBuf>,
 
     /// Sender of every email.
-    #[arg(long, env = "KEYHOLDER_MAIL_FROM", default_value = "Keyholder <no-reply@localhost>")]
+    #[arg(
+        long,
+        env = "KEYHOLDER_MAIL_FROM",
+        default_value = "Keyholder <no-reply@localhost>"
+    )]
     pub mail_from: String,
 
     /// Root user bootstrap: created at start when missing.
@@ -126,7 +138,11 @@ impl Config {
         self.database_url
             .clone()
             .filter(|s| !s.trim().is_empty())
-            .or_else(|| std::env::var("DATABASE_URL").ok().filter(|s| !s.trim().is_empty()))
+            .or_else(|| {
+                std::env::var("DATABASE_URL")
+                    .ok()
+                    .filter(|s| !s.trim().is_empty())
+            })
             .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned())
     }
 

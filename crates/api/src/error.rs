@@ -96,7 +96,11 @@ impl ApiError {
     }
 
     pub fn unavailable(detail: impl Into<String>) -> Self {
-        let mut e = Self::new(StatusCode::SERVICE_UNAVAILABLE, "service_unavailable", detail);
+        let mut e = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service_unavailable",
+            detail,
+        );
         e.retry_after = Some(5);
         e
     }
@@ -215,7 +219,9 @@ impl FieldErrors {
     }
 
     pub fn add(&mut self, field: &str, message: impl Into<String>) {
-        self.0.entry(field.to_owned()).or_insert_with(|| message.into());
+        self.0
+            .entry(field.to_owned())
+            .or_insert_with(|| message.into());
     }
 
     pub fn is_empty(&self) -> bool {
@@ -224,7 +230,11 @@ impl FieldErrors {
 
     /// `Err(422)` when anything was recorded.
     pub fn finish(self) -> Result<(), ApiError> {
-        if self.0.is_empty() { Ok(()) } else { Err(ApiError::validation(self.0)) }
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::validation(self.0))
+        }
     }
 
     pub fn into_error(self) -> ApiError {
@@ -239,7 +249,10 @@ impl From<validator::ValidationErrors> for ApiError {
             let message = errs
                 .first()
                 .map(|e| {
-                    e.message.as_ref().map(ToString::to_string).unwrap_or_else(|| describe(e))
+                    e.message
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_else(|| describe(e))
                 })
                 .unwrap_or_else(|| "is not valid".to_owned());
             map.insert(field.to_string(), message);
@@ -289,7 +302,9 @@ pub fn problemize<B: MessageBody + 'static>(
             "method_not_allowed",
             format!("{} is not allowed on this path.", res.request().method()),
         ),
-        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "The request body is too large.".into()),
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            ("payload_too_large", "The request body is too large.".into())
+        }
         StatusCode::UNSUPPORTED_MEDIA_TYPE => (
             "unsupported_media_type",
             "Send the body as application/json.".into(),
@@ -298,7 +313,10 @@ pub fn problemize<B: MessageBody + 'static>(
         StatusCode::UNAUTHORIZED => ("unauthorized", "Authentication is required.".into()),
         StatusCode::TOO_MANY_REQUESTS => ("rate_limited", "Too many requests; slow down.".into()),
         s if s.is_server_error() => ("internal_error", "Something went wrong on our side.".into()),
-        _ => ("error", status.canonical_reason().unwrap_or("Error").to_owned()),
+        _ => (
+            "error",
+            status.canonical_reason().unwrap_or("Error").to_owned(),
+        ),
     };
     let err = ApiError::new(status, code, detail);
     let (req, old) = res.into_parts();
@@ -311,5 +329,7 @@ pub fn problemize<B: MessageBody + 'static>(
     }
     new.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
-    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, new).map_into_right_body()))
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, new).map_into_right_body(),
+    ))
 }

@@ -47,7 +47,10 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
         ApiError::bad_request(
             "malformed_json",
-            format!("The body is not valid JSON: {}", clean_serde_message(&e.to_string())),
+            format!(
+                "The body is not valid JSON: {}",
+                clean_serde_message(&e.to_string())
+            ),
         )
     })?;
     serde_path_to_error::deserialize(value).map_err(|err| {
@@ -131,13 +134,15 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidQuery<T> {
 }
 
 fn serde_urlencoded_path<T: DeserializeOwned>(qs: &str) -> Result<T, ApiError> {
-    web::Query::<T>::from_query(qs).map(web::Query::into_inner).map_err(|e| {
-        let msg = e.to_string();
-        let field = msg
-            .split('`')
-            .nth(1)
-            .map(ToOwned::to_owned)
-            .unwrap_or_else(|| "query".to_owned());
-        ApiError::field(&field, clean_serde_message(&msg))
-    })
+    web::Query::<T>::from_query(qs)
+        .map(web::Query::into_inner)
+        .map_err(|e| {
+            let msg = e.to_string();
+            let field = msg
+                .split('`')
+                .nth(1)
+                .map(ToOwned::to_owned)
+                .unwrap_or_else(|| "query".to_owned());
+            ApiError::field(&field, clean_serde_message(&msg))
+        })
 }

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use keyholder_store::outbox::{self, NewMail, OutboxMail};
 use keyholder_store::Db;
+use keyholder_store::outbox::{self, NewMail, OutboxMail};
 use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
 use lettre::{FileTransport, Message, SmtpTransport, Transport};
@@ -229,7 +229,12 @@ impl MailWorker {
             let db = self.db.clone();
             let batch = tokio::task::spawn_blocking(move || {
                 db.write(|c| {
-                    outbox::claim_due(c, now, now + chrono::Duration::seconds(LEASE_SECONDS), BATCH)
+                    outbox::claim_due(
+                        c,
+                        now,
+                        now + chrono::Duration::seconds(LEASE_SECONDS),
+                        BATCH,
+                    )
                 })
             })
             .await
@@ -293,8 +298,9 @@ impl MailWorker {
         let now = self.clock.now();
         for id in ids {
             let db = self.db.clone();
-            let ok = tokio::task::spawn_blocking(move || db.write(|c| outbox::mark_sent(c, id, now)))
-                .await;
+            let ok =
+                tokio::task::spawn_blocking(move || db.write(|c| outbox::mark_sent(c, id, now)))
+                    .await;
             if matches!(ok, Ok(Ok(()))) {
                 self.delivered_unmarked.remove(&id);
             }
@@ -303,9 +309,7 @@ impl MailWorker {
 
     async fn update_gauge(&self) {
         let db = self.db.clone();
-        if let Ok(Ok(counts)) =
-            tokio::task::spawn_blocking(move || db.read(|c| outbox::counts(c))).await
-        {
+        if let Ok(Ok(counts)) = tokio::task::spawn_blocking(move || db.read(outbox::counts)).await {
             self.metrics.mail_pending.set(counts.pending);
         }
     }

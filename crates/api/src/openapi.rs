@@ -13,9 +13,8 @@ impl Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         let mut http = Http::new(HttpAuthScheme::Bearer);
         http.bearer_format = Some("JWT".to_owned());
-        http.description = Some(
-            "Access token from /api/v1/auth/login or /api/v1/auth/register.".to_owned(),
-        );
+        http.description =
+            Some("Access token from /api/v1/auth/login or /api/v1/auth/register.".to_owned());
         components.add_security_scheme("bearer", SecurityScheme::Http(http));
     }
 }

@@ -3,10 +3,12 @@
 
 use std::net::IpAddr;
 
+use actix_governor::governor::NotUntil;
 use actix_governor::governor::clock::{Clock as _, DefaultClock, QuantaInstant};
 use actix_governor::governor::middleware::NoOpMiddleware;
-use actix_governor::governor::NotUntil;
-use actix_governor::{Governor, GovernorConfig, GovernorConfigBuilder, KeyExtractor, SimpleKeyExtractionError};
+use actix_governor::{
+    Governor, GovernorConfig, GovernorConfigBuilder, KeyExtractor, SimpleKeyExtractionError,
+};
 use actix_web::dev::ServiceRequest;
 use actix_web::http::header;
 use actix_web::middleware::Condition;
@@ -27,7 +29,11 @@ impl KeyExtractor for ClientIp {
     fn extract(&self, req: &ServiceRequest) -> Result<IpAddr, Self::KeyExtractionError> {
         let from_proxy = self
             .trust_proxy
-            .then(|| req.connection_info().realip_remote_addr().and_then(parse_ip))
+            .then(|| {
+                req.connection_info()
+                    .realip_remote_addr()
+                    .and_then(parse_ip)
+            })
             .flatten();
         from_proxy
             .or_else(|| req.peer_addr().map(|a| a.ip()))
@@ -39,7 +45,10 @@ impl KeyExtractor for ClientIp {
         negative: &NotUntil<QuantaInstant>,
         _response: HttpResponseBuilder,
     ) -> HttpResponse {
-        let wait = negative.wait_time_from(DefaultClock::default().now()).as_secs().max(1);
+        let wait = negative
+            .wait_time_from(DefaultClock::default().now())
+            .as_secs()
+            .max(1);
         let mut err = ApiError::new(
             actix_web::http::StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",

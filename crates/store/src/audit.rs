@@ -97,17 +97,19 @@ pub fn for_target(
         ))
         .load(conn)?;
     rows.into_iter()
-        .map(|(id, actor, action, target_type, target_id, before, after, created_at)| {
-            Ok(AuditEvent {
-                id: parse_id(&id)?,
-                actor_id: actor.as_deref().map(parse_id).transpose()?,
-                action,
-                target_type,
-                target_id,
-                before: parse_json(before)?,
-                after: parse_json(after)?,
-                created_at: from_db(created_at),
-            })
-        })
+        .map(
+            |(id, actor, action, target_type, target_id, before, after, created_at)| {
+                Ok(AuditEvent {
+                    id: parse_id(&id)?,
+                    actor_id: actor.as_deref().map(parse_id).transpose()?,
+                    action,
+                    target_type,
+                    target_id,
+                    before: parse_json(before)?,
+                    after: parse_json(after)?,
+                    created_at: from_db(created_at),
+                })
+            },
+        )
         .collect()
 }

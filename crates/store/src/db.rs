@@ -144,7 +144,10 @@ pub struct PoolOptions {
 
 impl Default for PoolOptions {
     fn default() -> Self {
-        Self { max_size: 10, connection_timeout: Duration::from_secs(5) }
+        Self {
+            max_size: 10,
+            connection_timeout: Duration::from_secs(5),
+        }
     }
 }
 
@@ -161,7 +164,9 @@ pub struct Db {
 
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Db").field("backend", &self.backend()).finish_non_exhaustive()
+        f.debug_struct("Db")
+            .field("backend", &self.backend())
+            .finish_non_exhaustive()
     }
 }
 
@@ -173,7 +178,10 @@ impl Db {
             && !parent.as_os_str().is_empty()
         {
             std::fs::create_dir_all(parent).map_err(|e| {
-                StoreError::Config(format!("cannot create the folder {}: {e}", parent.display()))
+                StoreError::Config(format!(
+                    "cannot create the folder {}: {e}",
+                    parent.display()
+                ))
             })?;
         }
         let pool = r2d2::Pool::builder()
@@ -188,7 +196,11 @@ impl Db {
             DatabaseUrl::Sqlite(_) => Some(Arc::new(Mutex::new(()))),
             DatabaseUrl::Postgres(_) => None,
         };
-        Ok(Self { pool, url: url.clone(), sqlite_writer })
+        Ok(Self {
+            pool,
+            url: url.clone(),
+            sqlite_writer,
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -215,7 +227,9 @@ impl Db {
 
     /// A connection from the pool (503 when none frees up in time).
     pub fn conn(&self) -> Result<PooledConnection, StoreError> {
-        self.pool.get().map_err(|e| StoreError::Unavailable(e.to_string()))
+        self.pool
+            .get()
+            .map_err(|e| StoreError::Unavailable(e.to_string()))
     }
 
     /// Checks that the database answers, waiting at most `timeout`.

@@ -74,19 +74,24 @@ pub fn find(
     purpose: Purpose,
     token_hash: &str,
 ) -> Result<Option<EmailToken>, StoreError> {
-    let row: Option<(String, String, String, chrono::NaiveDateTime, Option<chrono::NaiveDateTime>)> =
-        email_tokens::table
-            .filter(email_tokens::token_hash.eq(token_hash))
-            .filter(email_tokens::purpose.eq(purpose.as_str()))
-            .select((
-                email_tokens::id,
-                email_tokens::user_id,
-                email_tokens::email,
-                email_tokens::expires_at,
-                email_tokens::used_at,
-            ))
-            .first(conn)
-            .optional()?;
+    let row: Option<(
+        String,
+        String,
+        String,
+        chrono::NaiveDateTime,
+        Option<chrono::NaiveDateTime>,
+    )> = email_tokens::table
+        .filter(email_tokens::token_hash.eq(token_hash))
+        .filter(email_tokens::purpose.eq(purpose.as_str()))
+        .select((
+            email_tokens::id,
+            email_tokens::user_id,
+            email_tokens::email,
+            email_tokens::expires_at,
+            email_tokens::used_at,
+        ))
+        .first(conn)
+        .optional()?;
     row.map(|(id, user_id, email, expires_at, used_at)| {
         Ok(EmailToken {
             id: parse_id(&id)?,
@@ -103,7 +108,9 @@ pub fn find(
 /// request won), so each token works once.
 pub fn consume(conn: &mut DbConnection, id: Uuid, now: DateTime<Utc>) -> Result<bool, StoreError> {
     let n = diesel::update(
-        email_tokens::table.find(id.to_string()).filter(email_tokens::used_at.is_null()),
+        email_tokens::table
+            .find(id.to_string())
+            .filter(email_tokens::used_at.is_null()),
     )
     .set(email_tokens::used_at.eq(Some(to_db(now))))
     .execute(conn)?;

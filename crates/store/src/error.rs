@@ -39,9 +39,7 @@ impl From<DieselError> for StoreError {
             DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, info) => {
                 Self::Unavailable(info.message().to_owned())
             }
-            DieselError::DatabaseError(_, ref info)
-                if is_transient(info.message()) =>
-            {
+            DieselError::DatabaseError(_, ref info) if is_transient(info.message()) => {
                 Self::Unavailable(info.message().to_owned())
             }
             other => Self::Database(other),

@@ -30,7 +30,9 @@ pub struct NewMail {
 impl std::fmt::Debug for NewMail {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The body may carry a one-time token: never print it.
-        f.debug_struct("NewMail").field("kind", &self.kind).finish_non_exhaustive()
+        f.debug_struct("NewMail")
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
     }
 }
 
@@ -56,7 +58,11 @@ impl std::fmt::Debug for OutboxMail {
 }
 
 /// Queues an email inside the caller's transaction.
-pub fn enqueue(conn: &mut DbConnection, mail: &NewMail, now: DateTime<Utc>) -> Result<Uuid, StoreError> {
+pub fn enqueue(
+    conn: &mut DbConnection,
+    mail: &NewMail,
+    now: DateTime<Utc>,
+) -> Result<Uuid, StoreError> {
     let id = Uuid::new_v4();
     diesel::insert_into(mail_outbox::table)
         .values((
@@ -86,8 +92,15 @@ pub fn claim_due(
     let due = mail_outbox::table
         .filter(mail_outbox::status.eq("pending"))
         .filter(mail_outbox::next_attempt_at.le(now_db))
-        .filter(mail_outbox::locked_until.is_null().or(mail_outbox::locked_until.lt(now_db)))
-        .order((mail_outbox::next_attempt_at.asc(), mail_outbox::created_at.asc()))
+        .filter(
+            mail_outbox::locked_until
+                .is_null()
+                .or(mail_outbox::locked_until.lt(now_db)),
+        )
+        .order((
+            mail_outbox::next_attempt_at.asc(),
+            mail_outbox::created_at.asc(),
+        ))
         .select(mail_outbox::id)
         .limit(limit);
     let ids: Vec<String> = match conn {
@@ -102,7 +115,10 @@ pub fn claim_due(
         .execute(conn)?;
     let rows: Vec<(String, String, String, String, String, i32)> = mail_outbox::table
         .filter(mail_outbox::id.eq_any(&ids))
-        .order((mail_outbox::next_attempt_at.asc(), mail_outbox::created_at.asc()))
+        .order((
+            mail_outbox::next_attempt_at.asc(),
+            mail_outbox::created_at.asc(),
+        ))
         .select((
             mail_outbox::id,
             mail_outbox::kind,
@@ -114,7 +130,14 @@ pub fn claim_due(
         .load(conn)?;
     rows.into_iter()
         .map(|(id, kind, recipient, subject, body_text, attempts)| {
-            Ok(OutboxMail { id: parse_id(&id)?, kind, recipient, subject, body_text, attempts })
+            Ok(OutboxMail {
+                id: parse_id(&id)?,
+                kind,
+                recipient,
+                subject,
+                body_text,
+                attempts,
+            })
         })
         .collect()
 }
@@ -177,7 +200,10 @@ pub fn counts(conn: &mut DbConnection) -> Result<OutboxCounts, StoreError> {
         .filter(mail_outbox::status.eq("pending"))
         .count()
         .get_result(conn)?;
-    let sent = mail_outbox::table.filter(mail_outbox::status.eq("sent")).count().get_result(conn)?;
+    let sent = mail_outbox::table
+        .filter(mail_outbox::status.eq("sent"))
+        .count()
+        .get_result(conn)?;
     Ok(OutboxCounts { pending, sent })
 }
 

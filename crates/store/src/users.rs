@@ -143,7 +143,11 @@ pub fn insert(
         created_at: to_db(now),
         updated_at: to_db(now),
     };
-    match diesel::insert_into(users::table).values(&row).execute(conn).map_err(StoreError::from) {
+    match diesel::insert_into(users::table)
+        .values(&row)
+        .execute(conn)
+        .map_err(StoreError::from)
+    {
         Ok(_) => {}
         Err(StoreError::Conflict(c)) if c.contains("email") => return Ok(Err(Taken::Email)),
         Err(StoreError::Conflict(_)) => return Ok(Err(Taken::Username)),
@@ -219,7 +223,11 @@ pub fn set_password_hash(
             users::updated_at.eq(to_db(now)),
         ))
         .execute(conn)?;
-    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    if n == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
 }
 
 /// Marks the email verified (keeps the first verification time).
@@ -228,8 +236,15 @@ pub fn mark_email_verified(
     id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    diesel::update(users::table.find(id.to_string()).filter(users::email_verified_at.is_null()))
-        .set((users::email_verified_at.eq(Some(to_db(now))), users::updated_at.eq(to_db(now))))
-        .execute(conn)?;
+    diesel::update(
+        users::table
+            .find(id.to_string())
+            .filter(users::email_verified_at.is_null()),
+    )
+    .set((
+        users::email_verified_at.eq(Some(to_db(now))),
+        users::updated_at.eq(to_db(now)),
+    ))
+    .execute(conn)?;
     Ok(())
 }

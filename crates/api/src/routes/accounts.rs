@@ -196,7 +196,11 @@ fn send_verification(
         now + Duration::hours(VERIFY_EMAIL_TTL_HOURS),
         now,
     )?;
-    outbox::enqueue(c, &templates::verify_email(base, &user.email, &user.username, token.as_str()), now)?;
+    outbox::enqueue(
+        c,
+        &templates::verify_email(base, &user.email, &user.username, token.as_str()),
+        now,
+    )?;
     Ok(())
 }
 
@@ -218,7 +222,9 @@ pub async fn login(
     body: ValidJson<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let ValidJson(LoginRequest { login, password }) = body;
-    let user = state.db(move |db| db.read(|c| users::find_by_login(c, &login))).await?;
+    let user = state
+        .db(move |db| db.read(|c| users::find_by_login(c, &login)))
+        .await?;
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     let ok = web::block(move || {
         let hash = stored.as_deref().unwrap_or_else(|| passwords::dummy_hash());
@@ -249,10 +255,16 @@ fn usable_token(
         ));
     };
     if found.used_at.is_some() {
-        return Err(ApiError::conflict("token_used", "This link has already been used."));
+        return Err(ApiError::conflict(
+            "token_used",
+            "This link has already been used.",
+        ));
     }
     if found.expires_at <= now {
-        return Err(ApiError::gone("token_expired", "This link has expired; ask for a new one."));
+        return Err(ApiError::gone(
+            "token_expired",
+            "This link has expired; ask for a new one.",
+        ));
     }
     Ok(found)
 }
@@ -290,7 +302,10 @@ pub async fn verify_email(
                     ));
                 }
                 if !email_tokens::consume(c, found.id, now)? {
-                    return Err(ApiError::conflict("token_used", "This link has already been used."));
+                    return Err(ApiError::conflict(
+                        "token_used",
+                        "This link has already been used.",
+                    ));
                 }
                 users::mark_email_verified(c, user.id, now)?;
                 audit::record(
@@ -309,8 +324,10 @@ pub async fn verify_email(
             })
         })
         .await?;
-    Ok(HttpResponse::Ok()
-        .json(StatusMessage { status: "verified", detail: "Your email address is verified.".into() }))
+    Ok(HttpResponse::Ok().json(StatusMessage {
+        status: "verified",
+        detail: "Your email address is verified.".into(),
+    }))
 }
 
 /// Send a new verification link to the signed-in user.
@@ -329,11 +346,16 @@ pub async fn resend_verification(
     AuthUser(user): AuthUser,
 ) -> Result<HttpResponse, ApiError> {
     if user.email_verified() {
-        return Err(ApiError::conflict("already_verified", "Your email address is already verified."));
+        return Err(ApiError::conflict(
+            "already_verified",
+            "Your email address is already verified.",
+        ));
     }
     let now = state.clock.now();
     let base = state.config.app_base().to_owned();
-    state.db(move |db| db.write(|c| send_verification(c, &base, &user, now))).await?;
+    state
+        .db(move |db| db.write(|c| send_verification(c, &base, &user, now)))
+        .await?;
     state.mail_queued();
     Ok(HttpResponse::Accepted().json(StatusMessage {
         status: "sent",
@@ -439,14 +461,18 @@ pub async fn password_reset_confirm(
             })
         })
         .await?;
-    let password = Password::parse(&password).map_err(|e| ApiError::field("password", e.to_string()))?;
+    let password =
+        Password::parse(&password).map_err(|e| ApiError::field("password", e.to_string()))?;
     let hash = web::block(move || passwords::hash(password.expose())).await??;
     state
         .db(move |db| {
             db.write(|c| {
                 let found = usable_token(c, Purpose::PasswordReset, &token, now)?;
                 if !email_tokens::consume(c, found.id, now)? {
-                    return Err(ApiError::conflict("token_used", "This link has already been used."));
+                    return Err(ApiError::conflict(
+                        "token_used",
+                        "This link has already been used.",
+                    ));
                 }
                 let user = users::get(c, found.user_id)?;
                 users::set_password_hash(c, user.id, &hash, now)?;
@@ -466,7 +492,11 @@ pub async fn password_reset_confirm(
                     },
                     now,
                 )?;
-                outbox::enqueue(c, &templates::password_changed(&user.email, &user.username), now)?;
+                outbox::enqueue(
+                    c,
+                    &templates::password_changed(&user.email, &user.username),
+                    now,
+                )?;
                 Ok(())
             })
         })

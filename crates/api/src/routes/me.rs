@@ -64,11 +64,17 @@ pub async fn change_password(
     AuthUser(user): AuthUser,
     body: ValidJson<ChangePassword>,
 ) -> Result<HttpResponse, ApiError> {
-    let ValidJson(ChangePassword { current_password, new_password }) = body;
+    let ValidJson(ChangePassword {
+        current_password,
+        new_password,
+    }) = body;
     let stored = user.password_hash.clone();
     let ok = web::block(move || passwords::verify(&current_password, &stored)).await?;
     if !ok {
-        return Err(ApiError::forbidden("wrong_password", "The current password is not correct."));
+        return Err(ApiError::forbidden(
+            "wrong_password",
+            "The current password is not correct.",
+        ));
     }
     let new = Password::parse(&new_password)
         .map_err(|e| ApiError::field("new_password", e.to_string()))?;
@@ -91,7 +97,11 @@ pub async fn change_password(
                     },
                     now,
                 )?;
-                outbox::enqueue(c, &templates::password_changed(&user.email, &user.username), now)?;
+                outbox::enqueue(
+                    c,
+                    &templates::password_changed(&user.email, &user.username),
+                    now,
+                )?;
                 Ok::<_, ApiError>(users::get(c, user.id)?)
             })
         })

@@ -17,5 +17,7 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     if let Err(e) = encoder.encode(&state.metrics.registry.gather(), &mut buffer) {
         tracing::error!(error = %e, "metrics encoding failed");
     }
-    HttpResponse::Ok().content_type(encoder.format_type()).body(buffer)
+    HttpResponse::Ok()
+        .content_type(encoder.format_type())
+        .body(buffer)
 }
