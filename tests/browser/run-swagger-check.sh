@@ -32,8 +32,13 @@ export ARTIFACTS_DIR="${ARTIFACTS_DIR:-${CARGO_TARGET_DIR:-$KH_ROOT/target}/brow
 mkdir -p "$ARTIFACTS_DIR"
 rm -f "$ARTIFACTS_DIR"/*.png
 
+NODE_PID=""
 cleanup() {
     local rc=$?
+    if [[ -n "$NODE_PID" ]] && kill -0 "$NODE_PID" 2>/dev/null; then
+        kill -TERM "$NODE_PID" 2>/dev/null || true
+        wait "$NODE_PID" 2>/dev/null || true
+    fi
     if [[ $rc -ne 0 ]]; then
         kh_server_log_tail 30
     fi
@@ -46,4 +51,11 @@ trap 'exit 143' TERM
 
 kh_server_start "$backend"
 
-BASE_URL="$KH_BASE_URL" CHROMIUM_PATH="$chromium_path" timeout 300 node "$script_dir/swagger-ui.mjs"
+# In the background + wait, so that a TERM/INT reaches the traps at once.
+BASE_URL="$KH_BASE_URL" CHROMIUM_PATH="$chromium_path" \
+    timeout 300 node "$script_dir/swagger-ui.mjs" &
+NODE_PID=$!
+node_rc=0
+wait "$NODE_PID" || node_rc=$?
+NODE_PID=""
+exit "$node_rc"

@@ -62,8 +62,13 @@ spec="${KH_OPENAPI_SPEC:-$KH_ROOT/openapi/openapi.json}"
 artifacts="${CARGO_TARGET_DIR:-$KH_ROOT/target}/contract-artifacts/$backend"
 mkdir -p "$artifacts"
 
+ST_PID=""
 cleanup() {
     local rc=$?
+    if [[ -n "$ST_PID" ]] && kill -0 "$ST_PID" 2>/dev/null; then
+        kill -TERM "$ST_PID" 2>/dev/null || true
+        wait "$ST_PID" 2>/dev/null || true
+    fi
     kh_server_stop
     exit "$rc"
 }
@@ -90,10 +95,11 @@ echo "registered $KH_USERNAME; running schemathesis $st_version against $KH_BASE
 color=()
 [[ -t 1 ]] || color=(--no-color)
 
+# In the background + wait, so that a TERM/INT reaches the traps at once.
 st_rc=0
 (
     cd "$KH_WORKDIR" # schemathesis may leave caches in its working directory
-    "${ST[@]}" "${color[@]}" run "$spec" \
+    exec "${ST[@]}" "${color[@]}" run "$spec" \
         --url "$KH_BASE_URL" \
         -H "Authorization: Bearer $KH_TOKEN" \
         --checks all \
@@ -105,7 +111,10 @@ st_rc=0
         --report junit \
         --report-junit-path "$artifacts/junit.xml" \
         "$@"
-) || st_rc=$?
+) &
+ST_PID=$!
+wait "$ST_PID" || st_rc=$?
+ST_PID=""
 
 if [[ $st_rc -ne 0 ]]; then
     echo "schemathesis ($backend) FAILED with exit code $st_rc; JUnit report: $artifacts/junit.xml" >&2

@@ -18,14 +18,6 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// A problem document (RFC 9457).
 #[derive(Debug, Clone, Serialize, ToSchema)]
-#[schema(example = json!({
-    "type": "urn:keyholder:problem:validation_failed",
-    "title": "Unprocessable Content",
-    "status": 422,
-    "detail": "Some fields are not valid.",
-    "code": "validation_failed",
-    "errors": {"password": "must be at least 10 characters"}
-}))]
 pub struct Problem {
     /// `urn:keyholder:problem:<code>`.
     #[serde(rename = "type")]

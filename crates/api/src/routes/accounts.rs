@@ -30,11 +30,11 @@ use crate::state::AppState;
 }))]
 pub struct RegisterRequest {
     #[validate(length(max = 254))]
-    #[schema(max_length = 254)]
+    #[schema(min_length = 3, max_length = 254)]
     pub email: String,
     /// 3 to 32 letters, digits, `_`, `.` or `-`; unique regardless of case.
     #[validate(length(max = 32))]
-    #[schema(max_length = 32)]
+    #[schema(min_length = 3, max_length = 32)]
     pub username: String,
     /// At least 10 characters.
     #[validate(length(max = 1024))]
