@@ -21,7 +21,7 @@ use crate::config::Config;
 use crate::error::{ApiError, problemize};
 use crate::mail::{Delivery, MailWorker};
 use crate::ratelimit::AuthLimit;
-use crate::routes::{accounts, health, me, metrics};
+use crate::routes::{accounts, estates, health, me, metrics};
 use crate::state::AppState;
 use crate::telemetry::Metrics;
 use crate::{openapi, startup};
@@ -61,7 +61,51 @@ pub fn routes(cfg: &mut web::ServiceConfig, limit: &AuthLimit) {
                     .route(web::post().to(accounts::password_reset_confirm)),
             )
             .service(web::resource("/me").route(web::get().to(me::me)))
-            .service(web::resource("/me/password").route(web::put().to(me::change_password))),
+            .service(web::resource("/me/password").route(web::put().to(me::change_password)))
+            .service(
+                web::resource("/estates")
+                    .route(web::get().to(estates::list_estates))
+                    .route(web::post().to(estates::create_estate)),
+            )
+            .service(
+                web::resource("/estates/{estate_id}")
+                    .route(web::get().to(estates::get_estate))
+                    .route(web::patch().to(estates::rename_estate))
+                    .route(web::delete().to(estates::delete_estate)),
+            )
+            .service(
+                web::resource("/estates/{estate_id}/transfer-ownership")
+                    .route(web::post().to(estates::transfer_ownership)),
+            )
+            .service(
+                web::resource("/estates/{estate_id}/sites")
+                    .route(web::get().to(estates::list_sites))
+                    .route(web::post().to(estates::create_site)),
+            )
+            .service(
+                web::resource("/estates/{estate_id}/members")
+                    .route(web::get().to(estates::list_members)),
+            )
+            .service(
+                web::resource("/estates/{estate_id}/members/{user_id}")
+                    .route(web::put().to(estates::set_member))
+                    .route(web::delete().to(estates::remove_member)),
+            )
+            .service(
+                web::resource("/sites/{site_id}")
+                    .route(web::get().to(estates::get_site))
+                    .route(web::patch().to(estates::rename_site))
+                    .route(web::delete().to(estates::delete_site)),
+            )
+            .service(
+                web::resource("/sites/{site_id}/members")
+                    .route(web::get().to(estates::list_site_members)),
+            )
+            .service(
+                web::resource("/sites/{site_id}/members/{user_id}")
+                    .route(web::put().to(estates::set_site_override))
+                    .route(web::delete().to(estates::clear_site_override)),
+            ),
     )
     .service(web::resource("/health/live").route(web::get().to(health::live)))
     .service(web::resource("/health/ready").route(web::get().to(health::ready)))

@@ -4,7 +4,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::Problem;
-use crate::routes::{accounts, health, me, metrics};
+use crate::routes::{accounts, estates, health, me, metrics};
 
 struct BearerAuth;
 
@@ -37,6 +37,23 @@ impl Modify for BearerAuth {
         accounts::password_reset_confirm,
         me::me,
         me::change_password,
+        estates::create_estate,
+        estates::list_estates,
+        estates::get_estate,
+        estates::rename_estate,
+        estates::delete_estate,
+        estates::transfer_ownership,
+        estates::list_sites,
+        estates::create_site,
+        estates::get_site,
+        estates::rename_site,
+        estates::delete_site,
+        estates::list_members,
+        estates::set_member,
+        estates::remove_member,
+        estates::list_site_members,
+        estates::set_site_override,
+        estates::clear_site_override,
         health::live,
         health::ready,
         metrics::metrics,
@@ -45,6 +62,9 @@ impl Modify for BearerAuth {
     modifiers(&BearerAuth),
     tags(
         (name = "accounts", description = "Registration, sign-in, email verification, passwords"),
+        (name = "estates", description = "Estates: create, rename, delete, transfer ownership"),
+        (name = "sites", description = "Sites of an estate"),
+        (name = "members", description = "Users & Permissions: estate roles and site overrides"),
         (name = "operations", description = "Health and metrics"),
     )
 )]

@@ -262,6 +262,33 @@ impl DisplayName {
 }
 string_value!(DisplayName);
 
+/// The name of an estate, a site or an asset: trimmed, 1 to 200 characters,
+/// no control characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Name(String);
+
+impl Name {
+    pub const MAX_CHARS: usize = 200;
+
+    pub fn parse(input: &str) -> Result<Self, ValueError> {
+        let s = input.trim();
+        if s.is_empty() {
+            return Err(ValueError::Blank);
+        }
+        if s.chars().any(char::is_control) {
+            return Err(ValueError::ControlCharacter);
+        }
+        if s.chars().count() > Self::MAX_CHARS {
+            return Err(ValueError::TooLong {
+                max: Self::MAX_CHARS,
+            });
+        }
+        Ok(Self(s.to_owned()))
+    }
+}
+string_value!(Name);
+
 /// The inviter's plain-text message: at most 1,000 characters (Unicode scalar
 /// values, not bytes). Line breaks and tabs are allowed; other control
 /// characters (NUL among them, which PostgreSQL text cannot store) are not.
@@ -345,6 +372,21 @@ pub fn is_past(expires_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
 mod tests {
     use super::*;
     use chrono::Duration;
+
+    #[test]
+    fn names_are_trimmed_non_blank_and_bounded() {
+        assert_eq!(
+            Name::parse("  North Yard ").map(|n| n.as_str().to_owned()),
+            Ok("North Yard".to_owned())
+        );
+        assert_eq!(Name::parse("   "), Err(ValueError::Blank));
+        assert_eq!(Name::parse("a\u{0}b"), Err(ValueError::ControlCharacter));
+        assert!(Name::parse(&"x".repeat(200)).is_ok());
+        assert_eq!(
+            Name::parse(&"x".repeat(201)),
+            Err(ValueError::TooLong { max: 200 })
+        );
+    }
 
     #[test]
     fn email_is_trimmed_and_lower_cased() {

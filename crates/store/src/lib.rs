@@ -6,6 +6,7 @@ pub mod audit;
 pub mod db;
 pub mod email_tokens;
 pub mod error;
+pub mod estates;
 pub mod outbox;
 pub mod schema;
 pub mod time;

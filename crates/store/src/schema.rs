@@ -63,3 +63,55 @@ diesel::table! {
 diesel::joinable!(email_tokens -> users (user_id));
 diesel::joinable!(audit_events -> users (actor_id));
 diesel::allow_tables_to_appear_in_same_query!(users, email_tokens, mail_outbox, audit_events);
+
+diesel::table! {
+    estates (id) {
+        id -> Text,
+        name -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sites (id) {
+        id -> Text,
+        estate_id -> Text,
+        name -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    estate_members (estate_id, user_id) {
+        estate_id -> Text,
+        user_id -> Text,
+        role -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    site_overrides (site_id, user_id) {
+        site_id -> Text,
+        user_id -> Text,
+        estate_id -> Text,
+        role -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(sites -> estates (estate_id));
+diesel::joinable!(estate_members -> estates (estate_id));
+diesel::joinable!(estate_members -> users (user_id));
+diesel::joinable!(site_overrides -> sites (site_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    estates,
+    sites,
+    estate_members,
+    site_overrides
+);

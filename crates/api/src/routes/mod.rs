@@ -2,6 +2,8 @@
 //! → one transaction (change, audit, outbox) → response DTO.
 
 pub mod accounts;
+pub mod common;
+pub mod estates;
 pub mod health;
 pub mod me;
 pub mod metrics;

@@ -1,0 +1,584 @@
+//! Estates, sites, memberships and site overrides. Every read that decides
+//! access is one query keyed by the caller, so nothing is filtered in memory.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use keyholder_domain::{EstateRole, SiteOverride};
+use uuid::Uuid;
+
+use crate::db::DbConnection;
+use crate::error::StoreError;
+use crate::schema::{estate_members, estates, site_overrides, sites, users};
+use crate::time::{from_db, to_db};
+use crate::users::parse_id;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Estate {
+    pub id: Uuid,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Site {
+    pub id: Uuid,
+    pub estate_id: Uuid,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A member of an estate as listed on Users & Permissions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub user_id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub email: String,
+    pub role: EstateRole,
+    pub since: DateTime<Utc>,
+}
+
+fn parse_role<T: std::str::FromStr>(s: &str) -> Result<T, StoreError> {
+    s.parse()
+        .map_err(|_| StoreError::Corrupt(format!("unknown role {s:?}")))
+}
+
+type EstateRow = (String, String, NaiveDateTime, NaiveDateTime);
+type SiteRow = (String, String, String, NaiveDateTime, NaiveDateTime);
+
+fn estate(r: EstateRow) -> Result<Estate, StoreError> {
+    Ok(Estate {
+        id: parse_id(&r.0)?,
+        name: r.1,
+        created_at: from_db(r.2),
+        updated_at: from_db(r.3),
+    })
+}
+
+fn site(r: SiteRow) -> Result<Site, StoreError> {
+    Ok(Site {
+        id: parse_id(&r.0)?,
+        estate_id: parse_id(&r.1)?,
+        name: r.2,
+        created_at: from_db(r.3),
+        updated_at: from_db(r.4),
+    })
+}
+
+const ESTATE_COLUMNS: (
+    estates::id,
+    estates::name,
+    estates::created_at,
+    estates::updated_at,
+) = (
+    estates::id,
+    estates::name,
+    estates::created_at,
+    estates::updated_at,
+);
+const SITE_COLUMNS: (
+    sites::id,
+    sites::estate_id,
+    sites::name,
+    sites::created_at,
+    sites::updated_at,
+) = (
+    sites::id,
+    sites::estate_id,
+    sites::name,
+    sites::created_at,
+    sites::updated_at,
+);
+
+/// Creates an estate with `owner_id` as its owner.
+pub fn create(
+    conn: &mut DbConnection,
+    name: &str,
+    owner_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Estate, StoreError> {
+    let id = Uuid::new_v4();
+    diesel::insert_into(estates::table)
+        .values((
+            estates::id.eq(id.to_string()),
+            estates::name.eq(name),
+            estates::created_at.eq(to_db(now)),
+            estates::updated_at.eq(to_db(now)),
+        ))
+        .execute(conn)?;
+    add_member(conn, id, owner_id, EstateRole::Owner, now)?;
+    get(conn, id)?.ok_or(StoreError::NotFound)
+}
+
+pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<Estate>, StoreError> {
+    estates::table
+        .find(id.to_string())
+        .select(ESTATE_COLUMNS)
+        .first::<EstateRow>(conn)
+        .optional()?
+        .map(estate)
+        .transpose()
+}
+
+/// The estate and the user's role in it (`None`: not a member).
+pub fn get_for_user(
+    conn: &mut DbConnection,
+    id: Uuid,
+    user_id: Uuid,
+) -> Result<Option<(Estate, Option<EstateRole>)>, StoreError> {
+    let row: Option<(EstateRow, Option<String>)> = estates::table
+        .left_join(
+            estate_members::table.on(estate_members::estate_id
+                .eq(estates::id)
+                .and(estate_members::user_id.eq(user_id.to_string()))),
+        )
+        .filter(estates::id.eq(id.to_string()))
+        .select((ESTATE_COLUMNS, estate_members::role.nullable()))
+        .first(conn)
+        .optional()?;
+    row.map(|(e, role)| Ok((estate(e)?, role.as_deref().map(parse_role).transpose()?)))
+        .transpose()
+}
+
+/// Estates the user belongs to (every estate for root), newest first.
+pub fn list_for_user(
+    conn: &mut DbConnection,
+    user_id: Uuid,
+    all: bool,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<(Estate, Option<EstateRole>)>, i64), StoreError> {
+    let uid = user_id.to_string();
+    let join = estates::table.left_join(
+        estate_members::table.on(estate_members::estate_id
+            .eq(estates::id)
+            .and(estate_members::user_id.eq(uid.clone()))),
+    );
+    let (rows, total): (Vec<(EstateRow, Option<String>)>, i64) = if all {
+        let rows = join
+            .select((ESTATE_COLUMNS, estate_members::role.nullable()))
+            .order((estates::created_at.desc(), estates::id.desc()))
+            .limit(limit)
+            .offset(offset)
+            .load(conn)?;
+        (rows, estates::table.count().get_result(conn)?)
+    } else {
+        let rows = join
+            .filter(estate_members::user_id.eq(uid.clone()))
+            .select((ESTATE_COLUMNS, estate_members::role.nullable()))
+            .order((estates::created_at.desc(), estates::id.desc()))
+            .limit(limit)
+            .offset(offset)
+            .load(conn)?;
+        let total = estate_members::table
+            .filter(estate_members::user_id.eq(uid))
+            .count()
+            .get_result(conn)?;
+        (rows, total)
+    };
+    let items = rows
+        .into_iter()
+        .map(|(e, role)| Ok((estate(e)?, role.as_deref().map(parse_role).transpose()?)))
+        .collect::<Result<_, StoreError>>()?;
+    Ok((items, total))
+}
+
+pub fn rename(
+    conn: &mut DbConnection,
+    id: Uuid,
+    name: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    diesel::update(estates::table.find(id.to_string()))
+        .set((estates::name.eq(name), estates::updated_at.eq(to_db(now))))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Deletes the estate; its sites, memberships and overrides go with it.
+pub fn delete(conn: &mut DbConnection, id: Uuid) -> Result<(), StoreError> {
+    diesel::delete(estates::table.find(id.to_string())).execute(conn)?;
+    Ok(())
+}
+
+pub fn add_member(
+    conn: &mut DbConnection,
+    estate_id: Uuid,
+    user_id: Uuid,
+    role: EstateRole,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    diesel::insert_into(estate_members::table)
+        .values((
+            estate_members::estate_id.eq(estate_id.to_string()),
+            estate_members::user_id.eq(user_id.to_string()),
+            estate_members::role.eq(role.as_str()),
+            estate_members::created_at.eq(to_db(now)),
+            estate_members::updated_at.eq(to_db(now)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn member_role(
+    conn: &mut DbConnection,
+    estate_id: Uuid,
+    user_id: Uuid,
+) -> Result<Option<EstateRole>, StoreError> {
+    estate_members::table
+        .find((estate_id.to_string(), user_id.to_string()))
+        .select(estate_members::role)
+        .first::<String>(conn)
+        .optional()?
+        .as_deref()
+        .map(parse_role)
+        .transpose()
+}
+
+pub fn set_role(
+    conn: &mut DbConnection,
+    estate_id: Uuid,
+    user_id: Uuid,
+    role: EstateRole,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    diesel::update(estate_members::table.find((estate_id.to_string(), user_id.to_string())))
+        .set((
+            estate_members::role.eq(role.as_str()),
+            estate_members::updated_at.eq(to_db(now)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Removes a member; their overrides in the estate go too.
+pub fn remove_member(
+    conn: &mut DbConnection,
+    estate_id: Uuid,
+    user_id: Uuid,
+) -> Result<(), StoreError> {
+    delete_overrides(conn, estate_id, user_id)?;
+    diesel::delete(estate_members::table.find((estate_id.to_string(), user_id.to_string())))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Members with their user details, by role (owner first) then username.
+pub fn members(
+    conn: &mut DbConnection,
+    estate_id: Uuid,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<Member>, i64), StoreError> {
+    let rows: Vec<(String, String, String, String, String, NaiveDateTime)> = estate_members::table
+        .inner_join(users::table)
+        .filter(estate_members::estate_id.eq(estate_id.to_string()))
+        .select((
+            users::id,
+            users::username,
+            users::display_name,
+            users::email,
+            estate_members::role,
+            estate_members::created_at,
+        ))
+        .order((
+            estate_members::created_at.asc(),
+            users::username_canonical.asc(),
+        ))
+        .limit(limit)
+        .offset(offset)
+        .load(conn)?;
+    let total = estate_members::table
+        .filter(estate_members::estate_id.eq(estate_id.to_string()))
+        .count()
+        .get_result(conn)?;
+    let items = rows
+        .into_iter()
+        .map(|(id, username, display_name, email, role, since)| {
+            Ok(Member {
+                user_id: parse_id(&id)?,
+                username,
+                display_name,
+                email,
+                role: parse_role(&role)?,
+                since: from_db(since),
+            })
+        })
+        .collect::<Result<_, StoreError>>()?;
+    Ok((items, total))
+}
+
+// ---- sites ----
+
+pub fn create_site(
+    conn: &mut DbConnection,
+    estate_id: Uuid,
+    name: &str,
+    now: DateTime<Utc>,
+) -> Result<Site, StoreError> {
+    let id = Uuid::new_v4();
+    diesel::insert_into(sites::table)
+        .values((
+            sites::id.eq(id.to_string()),
+            sites::estate_id.eq(estate_id.to_string()),
+            sites::name.eq(name),
+            sites::created_at.eq(to_db(now)),
+            sites::updated_at.eq(to_db(now)),
+        ))
+        .execute(conn)?;
+    Ok(Site {
+        id,
+        estate_id,
+        name: name.to_owned(),
+        created_at: now,
+        updated_at: now,
+    })
+}
+
+/// The site with the caller's estate role and override there, in one query.
+pub fn site_for_user(
+    conn: &mut DbConnection,
+    site_id: Uuid,
+    user_id: Uuid,
+) -> Result<Option<(Site, Option<EstateRole>, Option<SiteOverride>)>, StoreError> {
+    let uid = user_id.to_string();
+    let row: Option<(SiteRow, Option<String>, Option<String>)> = sites::table
+        .left_join(
+            estate_members::table.on(estate_members::estate_id
+                .eq(sites::estate_id)
+                .and(estate_members::user_id.eq(uid.clone()))),
+        )
+        .left_join(
+            site_overrides::table.on(site_overrides::site_id
+                .eq(sites::id)
+                .and(site_overrides::user_id.eq(uid))),
+        )
+        .filter(sites::id.eq(site_id.to_string()))
+        .select((
+            SITE_COLUMNS,
+            estate_members::role.nullable(),
+            site_overrides::role.nullable(),
+        ))
+        .first(conn)
+        .optional()?;
+    row.map(|(s, role, o)| {
+        Ok((
+            site(s)?,
+            role.as_deref().map(parse_role).transpose()?,
+            o.as_deref().map(parse_role).transpose()?,
+        ))
+    })
+    .transpose()
+}
+
+/// Sites of an estate visible to a member (those they are not kept off),
+/// with their override, newest first.
+pub fn sites_for_member(
+    conn: &mut DbConnection,
+    estate_id: Uuid,
+    user_id: Uuid,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<(Site, Option<SiteOverride>)>, i64), StoreError> {
+    let uid = user_id.to_string();
+    let visible = sites::table
+        .left_join(
+            site_overrides::table.on(site_overrides::site_id
+                .eq(sites::id)
+                .and(site_overrides::user_id.eq(uid))),
+        )
+        .filter(sites::estate_id.eq(estate_id.to_string()))
+        .filter(
+            site_overrides::role
+                .is_null()
+                .or(site_overrides::role.ne(SiteOverride::None.as_str())),
+        );
+    let rows: Vec<(SiteRow, Option<String>)> = visible
+        .clone()
+        .select((SITE_COLUMNS, site_overrides::role.nullable()))
+        .order((sites::created_at.desc(), sites::id.desc()))
+        .limit(limit)
+        .offset(offset)
+        .load(conn)?;
+    let total = visible.count().get_result(conn)?;
+    let items = rows
+        .into_iter()
+        .map(|(s, o)| Ok((site(s)?, o.as_deref().map(parse_role).transpose()?)))
+        .collect::<Result<_, StoreError>>()?;
+    Ok((items, total))
+}
+
+/// Every site of an estate (for administrators), by name.
+pub fn all_sites(conn: &mut DbConnection, estate_id: Uuid) -> Result<Vec<Site>, StoreError> {
+    sites::table
+        .filter(sites::estate_id.eq(estate_id.to_string()))
+        .select(SITE_COLUMNS)
+        .order((sites::name.asc(), sites::id.asc()))
+        .load::<SiteRow>(conn)?
+        .into_iter()
+        .map(site)
+        .collect()
+}
+
+pub fn rename_site(
+    conn: &mut DbConnection,
+    id: Uuid,
+    name: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    diesel::update(sites::table.find(id.to_string()))
+        .set((sites::name.eq(name), sites::updated_at.eq(to_db(now))))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn delete_site(conn: &mut DbConnection, id: Uuid) -> Result<(), StoreError> {
+    diesel::delete(sites::table.find(id.to_string())).execute(conn)?;
+    Ok(())
+}
+
+// ---- overrides ----
+
+/// A member's overrides in an estate.
+pub fn overrides_of(
+    conn: &mut DbConnection,
+    estate_id: Uuid,
+    user_id: Uuid,
+) -> Result<Vec<(Uuid, SiteOverride)>, StoreError> {
+    site_overrides::table
+        .filter(site_overrides::estate_id.eq(estate_id.to_string()))
+        .filter(site_overrides::user_id.eq(user_id.to_string()))
+        .select((site_overrides::site_id, site_overrides::role))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .map(|(s, r)| Ok((parse_id(&s)?, parse_role(&r)?)))
+        .collect()
+}
+
+/// Overrides in an estate for some members: (site, user, override).
+pub fn overrides_for_members(
+    conn: &mut DbConnection,
+    estate_id: Uuid,
+    user_ids: &[Uuid],
+) -> Result<Vec<(Uuid, Uuid, SiteOverride)>, StoreError> {
+    let ids: Vec<String> = user_ids.iter().map(Uuid::to_string).collect();
+    site_overrides::table
+        .filter(site_overrides::estate_id.eq(estate_id.to_string()))
+        .filter(site_overrides::user_id.eq_any(ids))
+        .select((
+            site_overrides::site_id,
+            site_overrides::user_id,
+            site_overrides::role,
+        ))
+        .load::<(String, String, String)>(conn)?
+        .into_iter()
+        .map(|(s, u, r)| Ok((parse_id(&s)?, parse_id(&u)?, parse_role(&r)?)))
+        .collect()
+}
+
+/// Sets (or with `None` clears) one override.
+pub fn set_override(
+    conn: &mut DbConnection,
+    estate_id: Uuid,
+    site_id: Uuid,
+    user_id: Uuid,
+    value: Option<SiteOverride>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    diesel::delete(site_overrides::table.find((site_id.to_string(), user_id.to_string())))
+        .execute(conn)?;
+    if let Some(o) = value {
+        diesel::insert_into(site_overrides::table)
+            .values((
+                site_overrides::site_id.eq(site_id.to_string()),
+                site_overrides::user_id.eq(user_id.to_string()),
+                site_overrides::estate_id.eq(estate_id.to_string()),
+                site_overrides::role.eq(o.as_str()),
+                site_overrides::created_at.eq(to_db(now)),
+                site_overrides::updated_at.eq(to_db(now)),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Drops every override of a member in an estate.
+pub fn delete_overrides(
+    conn: &mut DbConnection,
+    estate_id: Uuid,
+    user_id: Uuid,
+) -> Result<(), StoreError> {
+    diesel::delete(
+        site_overrides::table
+            .filter(site_overrides::estate_id.eq(estate_id.to_string()))
+            .filter(site_overrides::user_id.eq(user_id.to_string())),
+    )
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Members of the estate with their override at one site, for the site's
+/// member list.
+pub fn site_members(
+    conn: &mut DbConnection,
+    estate_id: Uuid,
+    site_id: Uuid,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<(Member, Option<SiteOverride>)>, i64), StoreError> {
+    let rows: Vec<(
+        String,
+        String,
+        String,
+        String,
+        String,
+        NaiveDateTime,
+        Option<String>,
+    )> = estate_members::table
+        .inner_join(users::table)
+        .left_join(
+            site_overrides::table.on(site_overrides::user_id
+                .eq(estate_members::user_id)
+                .and(site_overrides::site_id.eq(site_id.to_string()))),
+        )
+        .filter(estate_members::estate_id.eq(estate_id.to_string()))
+        .select((
+            users::id,
+            users::username,
+            users::display_name,
+            users::email,
+            estate_members::role,
+            estate_members::created_at,
+            site_overrides::role.nullable(),
+        ))
+        .order((
+            estate_members::created_at.asc(),
+            users::username_canonical.asc(),
+        ))
+        .limit(limit)
+        .offset(offset)
+        .load(conn)?;
+    let total = estate_members::table
+        .filter(estate_members::estate_id.eq(estate_id.to_string()))
+        .count()
+        .get_result(conn)?;
+    let items = rows
+        .into_iter()
+        .map(|(id, username, display_name, email, role, since, o)| {
+            Ok((
+                Member {
+                    user_id: parse_id(&id)?,
+                    username,
+                    display_name,
+                    email,
+                    role: parse_role(&role)?,
+                    since: from_db(since),
+                },
+                o.as_deref().map(parse_role).transpose()?,
+            ))
+        })
+        .collect::<Result<_, StoreError>>()?;
+    Ok((items, total))
+}

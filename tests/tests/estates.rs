@@ -1,0 +1,1001 @@
+//! Estates, sites and Users & Permissions: the capability and grant tables of
+//! the spec and the seed page's troubleshooting cases, on both databases.
+//! Members join through a store fixture until estate invitations land.
+
+use keyholder_domain::EstateRole;
+use keyholder_tests::{Session, TestApp, on_both_backends};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+struct World {
+    estate: String,
+    site_a: String,
+    site_b: String,
+    owner: Session,
+    admin: Session,
+    editor: Session,
+    viewer: Session,
+    outsider: Session,
+}
+
+async fn create_estate(app: &TestApp, owner: &Session, name: &str) -> String {
+    let r = app
+        .post("/api/v1/estates", Some(&owner.token), json!({"name": name}))
+        .await;
+    r.assert_status(201);
+    assert_eq!(r.body["my_role"], "owner");
+    r.body["id"].as_str().expect("id").to_owned()
+}
+
+async fn create_site(app: &TestApp, token: &str, estate: &str, name: &str) -> String {
+    let r = app
+        .post(
+            &format!("/api/v1/estates/{estate}/sites"),
+            Some(token),
+            json!({"name": name}),
+        )
+        .await;
+    r.assert_status(201);
+    r.body["id"].as_str().expect("id").to_owned()
+}
+
+fn join(app: &TestApp, estate: &str, user: &Session, role: EstateRole) {
+    let (e, u) = (
+        Uuid::parse_str(estate).expect("id"),
+        Uuid::parse_str(&user.id).expect("id"),
+    );
+    app.with_db_write(|c| keyholder_store::estates::add_member(c, e, u, role, chrono::Utc::now()));
+}
+
+async fn world(app: &TestApp) -> World {
+    let owner = app.register("owner").await;
+    let admin = app.register("admin").await;
+    let editor = app.register("editor").await;
+    let viewer = app.register("viewer").await;
+    let outsider = app.register("outsider").await;
+    let estate = create_estate(app, &owner, "Riverside").await;
+    let site_a = create_site(app, &owner.token, &estate, "North Yard").await;
+    let site_b = create_site(app, &owner.token, &estate, "South Yard").await;
+    join(app, &estate, &admin, EstateRole::Admin);
+    join(app, &estate, &editor, EstateRole::Editor);
+    join(app, &estate, &viewer, EstateRole::Viewer);
+    World {
+        estate,
+        site_a,
+        site_b,
+        owner,
+        admin,
+        editor,
+        viewer,
+        outsider,
+    }
+}
+
+fn member_path(w: &World, user: &Session) -> String {
+    format!("/api/v1/estates/{}/members/{}", w.estate, user.id)
+}
+
+fn site_member_path(site: &str, user: &Session) -> String {
+    format!("/api/v1/sites/{site}/members/{}", user.id)
+}
+
+on_both_backends!(
+    estate_lifecycle_create_list_read_rename_delete,
+    any_member_reads_the_estate_its_sites_and_members,
+    editors_and_viewers_cannot_manage_the_estate,
+    estate_admin_manages_sites_but_only_the_owner_deletes_or_transfers,
+    owner_grants_any_role_but_owner,
+    estate_admin_grants_editor_and_viewer_only_to_editors_and_viewers,
+    nobody_changes_their_own_role,
+    editors_and_viewers_grant_nothing,
+    site_admin_grants_overrides_at_their_site_only,
+    no_override_for_estate_owners_and_admins,
+    estate_viewer_with_site_editor_can_only_view,
+    none_override_keeps_a_member_off_a_site_until_cleared,
+    a_sites_list_replaces_overrides_all_or_nothing,
+    demoted_admin_is_refused_on_the_next_request,
+    removing_a_member_removes_their_overrides_and_access,
+    leaving_and_the_owner_must_transfer_first,
+    transfer_ownership_makes_the_old_owner_admin,
+    members_list_shows_effective_roles_and_emails_only_to_administrators,
+    access_changes_write_audit_events,
+);
+
+async fn estate_lifecycle_create_list_read_rename_delete(app: TestApp) {
+    let ada = app.register("ada").await;
+    let other = app.register("other").await;
+    app.post("/api/v1/estates", Some(&ada.token), json!({"name": "  "}))
+        .await
+        .assert_problem(422, "validation_failed");
+    app.post("/api/v1/estates", None, json!({"name": "x"}))
+        .await
+        .assert_problem(401, "missing_token");
+    let first = create_estate(&app, &ada, "First").await;
+    let second = create_estate(&app, &ada, "Second").await;
+    let list = app.get("/api/v1/estates", Some(&ada.token)).await;
+    list.assert_status(200);
+    assert_eq!(list.body["total"], 2);
+    assert_eq!(list.body["page"], 1);
+    assert_eq!(list.body["per_page"], 25);
+    assert_eq!(list.body["items"][0]["id"], second.as_str(), "newest first");
+    assert_eq!(list.body["items"][1]["my_role"], "owner");
+    let paged = app
+        .get("/api/v1/estates?per_page=1&page=2", Some(&ada.token))
+        .await;
+    assert_eq!(paged.body["items"][0]["id"], first.as_str());
+    app.get("/api/v1/estates?per_page=101", Some(&ada.token))
+        .await
+        .assert_problem(422, "validation_failed");
+    app.get("/api/v1/estates?page=0", Some(&ada.token))
+        .await
+        .assert_problem(422, "validation_failed");
+    assert_eq!(
+        app.get("/api/v1/estates", Some(&other.token)).await.body["total"],
+        0
+    );
+    app.get(&format!("/api/v1/estates/{first}"), Some(&other.token))
+        .await
+        .assert_problem(404, "estate_not_found");
+    app.get("/api/v1/estates/not-a-uuid", Some(&ada.token))
+        .await
+        .assert_problem(404, "not_found");
+    let renamed = app
+        .patch(
+            &format!("/api/v1/estates/{first}"),
+            Some(&ada.token),
+            json!({"name": "Renamed"}),
+        )
+        .await;
+    renamed.assert_status(200);
+    assert_eq!(renamed.body["name"], "Renamed");
+    app.delete(&format!("/api/v1/estates/{first}"), Some(&other.token))
+        .await
+        .assert_problem(404, "estate_not_found");
+    app.delete(&format!("/api/v1/estates/{first}"), Some(&ada.token))
+        .await
+        .assert_status(204);
+    app.get(&format!("/api/v1/estates/{first}"), Some(&ada.token))
+        .await
+        .assert_problem(404, "estate_not_found");
+    assert_eq!(
+        app.get("/api/v1/estates", Some(&ada.token)).await.body["total"],
+        1
+    );
+}
+
+async fn any_member_reads_the_estate_its_sites_and_members(app: TestApp) {
+    let w = world(&app).await;
+    for user in [&w.owner, &w.admin, &w.editor, &w.viewer] {
+        let e = app
+            .get(&format!("/api/v1/estates/{}", w.estate), Some(&user.token))
+            .await;
+        e.assert_status(200);
+        let sites = app
+            .get(
+                &format!("/api/v1/estates/{}/sites", w.estate),
+                Some(&user.token),
+            )
+            .await;
+        sites.assert_status(200);
+        assert_eq!(sites.body["total"], 2, "estate roles cascade to every site");
+        app.get(&format!("/api/v1/sites/{}", w.site_a), Some(&user.token))
+            .await
+            .assert_status(200);
+        let members = app
+            .get(
+                &format!("/api/v1/estates/{}/members", w.estate),
+                Some(&user.token),
+            )
+            .await;
+        members.assert_status(200);
+        assert_eq!(members.body["total"], 4);
+    }
+    let sites = app
+        .get(
+            &format!("/api/v1/estates/{}/sites", w.estate),
+            Some(&w.editor.token),
+        )
+        .await;
+    assert_eq!(sites.body["items"][0]["effective_role"], "editor");
+    let sites = app
+        .get(
+            &format!("/api/v1/estates/{}/sites", w.estate),
+            Some(&w.admin.token),
+        )
+        .await;
+    assert_eq!(sites.body["items"][0]["effective_role"], "admin");
+    // A future site is covered too.
+    let site_c = create_site(&app, &w.admin.token, &w.estate, "East Yard").await;
+    let c = app
+        .get(&format!("/api/v1/sites/{site_c}"), Some(&w.viewer.token))
+        .await;
+    assert_eq!(c.body["effective_role"], "viewer");
+    // Outsiders see nothing.
+    app.get(
+        &format!("/api/v1/sites/{}", w.site_a),
+        Some(&w.outsider.token),
+    )
+    .await
+    .assert_problem(404, "site_not_found");
+    app.get(
+        &format!("/api/v1/estates/{}/members", w.estate),
+        Some(&w.outsider.token),
+    )
+    .await
+    .assert_problem(404, "estate_not_found");
+}
+
+async fn editors_and_viewers_cannot_manage_the_estate(app: TestApp) {
+    let w = world(&app).await;
+    for user in [&w.editor, &w.viewer] {
+        app.patch(
+            &format!("/api/v1/estates/{}", w.estate),
+            Some(&user.token),
+            json!({"name": "x"}),
+        )
+        .await
+        .assert_problem(403, "insufficient_role");
+        app.post(
+            &format!("/api/v1/estates/{}/sites", w.estate),
+            Some(&user.token),
+            json!({"name": "x"}),
+        )
+        .await
+        .assert_problem(403, "insufficient_role");
+        app.delete(&format!("/api/v1/sites/{}", w.site_a), Some(&user.token))
+            .await
+            .assert_problem(403, "insufficient_role");
+        app.delete(&format!("/api/v1/estates/{}", w.estate), Some(&user.token))
+            .await
+            .assert_problem(403, "insufficient_role");
+        app.patch(
+            &format!("/api/v1/sites/{}", w.site_a),
+            Some(&user.token),
+            json!({"name": "x"}),
+        )
+        .await
+        .assert_problem(403, "insufficient_role");
+    }
+}
+
+async fn estate_admin_manages_sites_but_only_the_owner_deletes_or_transfers(app: TestApp) {
+    let w = world(&app).await;
+    app.patch(
+        &format!("/api/v1/estates/{}", w.estate),
+        Some(&w.admin.token),
+        json!({"name": "Renamed"}),
+    )
+    .await
+    .assert_status(200);
+    let renamed = app
+        .patch(
+            &format!("/api/v1/sites/{}", w.site_a),
+            Some(&w.admin.token),
+            json!({"name": "Yard 1"}),
+        )
+        .await;
+    renamed.assert_status(200);
+    assert_eq!(renamed.body["name"], "Yard 1");
+    app.delete(&format!("/api/v1/sites/{}", w.site_b), Some(&w.admin.token))
+        .await
+        .assert_status(204);
+    app.get(&format!("/api/v1/sites/{}", w.site_b), Some(&w.owner.token))
+        .await
+        .assert_problem(404, "site_not_found");
+    app.delete(
+        &format!("/api/v1/estates/{}", w.estate),
+        Some(&w.admin.token),
+    )
+    .await
+    .assert_problem(403, "insufficient_role");
+    app.post(
+        &format!("/api/v1/estates/{}/transfer-ownership", w.estate),
+        Some(&w.admin.token),
+        json!({"user_id": w.editor.id}),
+    )
+    .await
+    .assert_problem(403, "insufficient_role");
+}
+
+async fn owner_grants_any_role_but_owner(app: TestApp) {
+    let w = world(&app).await;
+    for role in ["admin", "editor", "viewer", "admin"] {
+        let r = app
+            .put(
+                &member_path(&w, &w.viewer),
+                Some(&w.owner.token),
+                json!({"role": role}),
+            )
+            .await;
+        r.assert_status(200);
+        assert_eq!(r.body["role"], role);
+    }
+    app.put(
+        &member_path(&w, &w.editor),
+        Some(&w.owner.token),
+        json!({"role": "owner"}),
+    )
+    .await
+    .assert_problem(403, "owner_transfer_required");
+    let r = app
+        .put(
+            &member_path(&w, &w.editor),
+            Some(&w.owner.token),
+            json!({"role": "boss"}),
+        )
+        .await;
+    r.assert_problem(422, "validation_failed");
+    assert!(r.body["errors"]["role"].is_string());
+    app.put(
+        &member_path(&w, &w.outsider),
+        Some(&w.owner.token),
+        json!({"role": "viewer"}),
+    )
+    .await
+    .assert_problem(404, "not_a_member");
+}
+
+async fn estate_admin_grants_editor_and_viewer_only_to_editors_and_viewers(app: TestApp) {
+    let w = world(&app).await;
+    app.put(
+        &member_path(&w, &w.viewer),
+        Some(&w.admin.token),
+        json!({"role": "editor"}),
+    )
+    .await
+    .assert_status(200);
+    app.put(
+        &member_path(&w, &w.viewer),
+        Some(&w.admin.token),
+        json!({"role": "viewer"}),
+    )
+    .await
+    .assert_status(200);
+    app.put(
+        &member_path(&w, &w.viewer),
+        Some(&w.admin.token),
+        json!({"role": "admin"}),
+    )
+    .await
+    .assert_problem(403, "cannot_grant_role");
+    let second_admin = app.register("admin2").await;
+    join(&app, &w.estate, &second_admin, EstateRole::Admin);
+    app.put(
+        &member_path(&w, &second_admin),
+        Some(&w.admin.token),
+        json!({"role": "viewer"}),
+    )
+    .await
+    .assert_problem(403, "cannot_change_member");
+    app.delete(&member_path(&w, &second_admin), Some(&w.admin.token))
+        .await
+        .assert_problem(403, "cannot_change_member");
+    app.delete(&member_path(&w, &w.owner), Some(&w.admin.token))
+        .await
+        .assert_problem(403, "owner_transfer_required");
+    // Overrides: none, viewer, editor at any site; not admin.
+    for role in ["none", "viewer", "editor"] {
+        app.put(
+            &site_member_path(&w.site_a, &w.editor),
+            Some(&w.admin.token),
+            json!({"role": role}),
+        )
+        .await
+        .assert_status(200);
+    }
+    app.put(
+        &site_member_path(&w.site_a, &w.editor),
+        Some(&w.admin.token),
+        json!({"role": "admin"}),
+    )
+    .await
+    .assert_problem(403, "cannot_grant_role");
+    // An admin override set by the owner cannot be replaced by an admin.
+    app.put(
+        &site_member_path(&w.site_b, &w.editor),
+        Some(&w.owner.token),
+        json!({"role": "admin"}),
+    )
+    .await
+    .assert_status(200);
+    app.put(
+        &site_member_path(&w.site_b, &w.editor),
+        Some(&w.admin.token),
+        json!({"role": "viewer"}),
+    )
+    .await
+    .assert_problem(403, "cannot_replace_override");
+    app.delete(
+        &site_member_path(&w.site_b, &w.editor),
+        Some(&w.admin.token),
+    )
+    .await
+    .assert_problem(403, "cannot_replace_override");
+}
+
+async fn nobody_changes_their_own_role(app: TestApp) {
+    let w = world(&app).await;
+    for user in [&w.owner, &w.admin] {
+        app.put(
+            &member_path(&w, user),
+            Some(&user.token),
+            json!({"role": "viewer"}),
+        )
+        .await
+        .assert_problem(403, "self_role_change");
+    }
+    app.put(
+        &site_member_path(&w.site_a, &w.admin),
+        Some(&w.admin.token),
+        json!({"role": "viewer"}),
+    )
+    .await
+    .assert_problem(403, "self_role_change");
+}
+
+async fn editors_and_viewers_grant_nothing(app: TestApp) {
+    let w = world(&app).await;
+    app.put(
+        &member_path(&w, &w.viewer),
+        Some(&w.editor.token),
+        json!({"role": "editor"}),
+    )
+    .await
+    .assert_problem(403, "insufficient_role");
+    app.put(
+        &member_path(&w, &w.editor),
+        Some(&w.viewer.token),
+        json!({"role": "viewer"}),
+    )
+    .await
+    .assert_problem(403, "insufficient_role");
+    app.put(
+        &site_member_path(&w.site_a, &w.viewer),
+        Some(&w.editor.token),
+        json!({"role": "none"}),
+    )
+    .await
+    .assert_problem(403, "insufficient_role");
+    app.delete(&member_path(&w, &w.viewer), Some(&w.editor.token))
+        .await
+        .assert_problem(403, "insufficient_role");
+}
+
+async fn site_admin_grants_overrides_at_their_site_only(app: TestApp) {
+    let w = world(&app).await;
+    // The editor supervises site A.
+    app.put(
+        &site_member_path(&w.site_a, &w.editor),
+        Some(&w.owner.token),
+        json!({"role": "admin"}),
+    )
+    .await
+    .assert_status(200);
+    let a = app
+        .get(
+            &format!("/api/v1/sites/{}", w.site_a),
+            Some(&w.editor.token),
+        )
+        .await;
+    assert_eq!(a.body["effective_role"], "admin");
+    for role in ["viewer", "none", "editor"] {
+        app.put(
+            &site_member_path(&w.site_a, &w.viewer),
+            Some(&w.editor.token),
+            json!({"role": role}),
+        )
+        .await
+        .assert_status(200);
+    }
+    app.put(
+        &site_member_path(&w.site_a, &w.viewer),
+        Some(&w.editor.token),
+        json!({"role": "admin"}),
+    )
+    .await
+    .assert_problem(403, "cannot_grant_role");
+    app.put(
+        &site_member_path(&w.site_a, &w.admin),
+        Some(&w.editor.token),
+        json!({"role": "viewer"}),
+    )
+    .await
+    .assert_problem(403, "cannot_change_member");
+    // Not at site B, and not at estate level.
+    app.put(
+        &site_member_path(&w.site_b, &w.viewer),
+        Some(&w.editor.token),
+        json!({"role": "none"}),
+    )
+    .await
+    .assert_problem(403, "insufficient_role");
+    app.put(
+        &member_path(&w, &w.viewer),
+        Some(&w.editor.token),
+        json!({"role": "editor"}),
+    )
+    .await
+    .assert_problem(403, "insufficient_role");
+    // Through a sites list, touching site B is out of scope.
+    app.put(
+        &member_path(&w, &w.viewer),
+        Some(&w.editor.token),
+        json!({"role": "viewer", "sites": [{"site_id": w.site_a, "role": "viewer"}, {"site_id": w.site_b, "role": "none"}]}),
+    )
+    .await
+    .assert_problem(403, "site_admin_scope");
+}
+
+async fn no_override_for_estate_owners_and_admins(app: TestApp) {
+    let w = world(&app).await;
+    app.put(
+        &site_member_path(&w.site_a, &w.admin),
+        Some(&w.owner.token),
+        json!({"role": "viewer"}),
+    )
+    .await
+    .assert_problem(422, "no_override_for_admins");
+    app.put(
+        &member_path(&w, &w.admin),
+        Some(&w.owner.token),
+        json!({"role": "admin", "sites": [{"site_id": w.site_a, "role": "viewer"}]}),
+    )
+    .await
+    .assert_problem(422, "no_override_for_admins");
+    // Promoting a member to admin drops their overrides.
+    app.put(
+        &site_member_path(&w.site_a, &w.editor),
+        Some(&w.owner.token),
+        json!({"role": "none"}),
+    )
+    .await
+    .assert_status(200);
+    let promoted = app
+        .put(
+            &member_path(&w, &w.editor),
+            Some(&w.owner.token),
+            json!({"role": "admin"}),
+        )
+        .await;
+    promoted.assert_status(200);
+    assert!(
+        promoted.body["sites"]
+            .as_array()
+            .expect("sites")
+            .iter()
+            .all(|s| s["override"].is_null() && s["effective_role"] == "admin")
+    );
+}
+
+async fn estate_viewer_with_site_editor_can_only_view(app: TestApp) {
+    let w = world(&app).await;
+    let set = app
+        .put(
+            &site_member_path(&w.site_a, &w.viewer),
+            Some(&w.owner.token),
+            json!({"role": "editor"}),
+        )
+        .await;
+    set.assert_status(200);
+    assert_eq!(set.body["override"], "editor");
+    assert_eq!(
+        set.body["effective_role"], "viewer",
+        "most restrictive role wins"
+    );
+    let a = app
+        .get(
+            &format!("/api/v1/sites/{}", w.site_a),
+            Some(&w.viewer.token),
+        )
+        .await;
+    assert_eq!(a.body["effective_role"], "viewer");
+    // The fix: raise the estate role to editor; the stored override applies.
+    app.put(
+        &member_path(&w, &w.viewer),
+        Some(&w.owner.token),
+        json!({"role": "editor"}),
+    )
+    .await
+    .assert_status(200);
+    let a = app
+        .get(
+            &format!("/api/v1/sites/{}", w.site_a),
+            Some(&w.viewer.token),
+        )
+        .await;
+    assert_eq!(a.body["effective_role"], "editor");
+}
+
+async fn none_override_keeps_a_member_off_a_site_until_cleared(app: TestApp) {
+    let w = world(&app).await;
+    app.put(
+        &site_member_path(&w.site_a, &w.editor),
+        Some(&w.owner.token),
+        json!({"role": "none"}),
+    )
+    .await
+    .assert_status(200);
+    app.get(
+        &format!("/api/v1/sites/{}", w.site_a),
+        Some(&w.editor.token),
+    )
+    .await
+    .assert_problem(404, "site_not_found");
+    let sites = app
+        .get(
+            &format!("/api/v1/estates/{}/sites", w.estate),
+            Some(&w.editor.token),
+        )
+        .await;
+    assert_eq!(sites.body["total"], 1);
+    assert_eq!(sites.body["items"][0]["id"], w.site_b.as_str());
+    let cleared = app
+        .delete(
+            &site_member_path(&w.site_a, &w.editor),
+            Some(&w.owner.token),
+        )
+        .await;
+    cleared.assert_status(200);
+    assert!(cleared.body["override"].is_null());
+    assert_eq!(cleared.body["effective_role"], "editor");
+    app.get(
+        &format!("/api/v1/sites/{}", w.site_a),
+        Some(&w.editor.token),
+    )
+    .await
+    .assert_status(200);
+}
+
+async fn a_sites_list_replaces_overrides_all_or_nothing(app: TestApp) {
+    let w = world(&app).await;
+    let saved = app
+        .put(
+            &member_path(&w, &w.editor),
+            Some(&w.owner.token),
+            json!({"role": "editor", "sites": [{"site_id": w.site_a, "role": "admin"}, {"site_id": w.site_b, "role": "viewer"}]}),
+        )
+        .await;
+    saved.assert_status(200);
+    let roles: Vec<(&str, &str)> = saved.body["sites"]
+        .as_array()
+        .expect("sites")
+        .iter()
+        .map(|s| {
+            (
+                s["override"].as_str().unwrap_or("-"),
+                s["effective_role"].as_str().unwrap_or("-"),
+            )
+        })
+        .collect();
+    assert_eq!(roles, [("admin", "admin"), ("viewer", "viewer")]);
+    // The admin may not replace the admin override: nothing at all changes,
+    // not the role and not the viewer override.
+    app.put(
+        &member_path(&w, &w.editor),
+        Some(&w.admin.token),
+        json!({"role": "viewer", "sites": [{"site_id": w.site_b, "role": "none"}]}),
+    )
+    .await
+    .assert_problem(403, "cannot_replace_override");
+    let members = app
+        .get(
+            &format!("/api/v1/estates/{}/members", w.estate),
+            Some(&w.owner.token),
+        )
+        .await;
+    let editor = members.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|m| m["user"]["id"] == w.editor.id.as_str())
+        .cloned()
+        .expect("editor");
+    assert_eq!(editor["role"], "editor");
+    assert_eq!(editor["sites"][1]["override"], "viewer");
+    // Without `sites`, overrides stay; an empty list clears them.
+    app.put(
+        &member_path(&w, &w.editor),
+        Some(&w.owner.token),
+        json!({"role": "viewer"}),
+    )
+    .await
+    .assert_status(200);
+    let kept = app
+        .put(
+            &member_path(&w, &w.editor),
+            Some(&w.owner.token),
+            json!({"role": "editor"}),
+        )
+        .await;
+    assert_eq!(kept.body["sites"][0]["override"], "admin");
+    let cleared = app
+        .put(
+            &member_path(&w, &w.editor),
+            Some(&w.owner.token),
+            json!({"role": "editor", "sites": []}),
+        )
+        .await;
+    assert!(
+        cleared.body["sites"]
+            .as_array()
+            .expect("sites")
+            .iter()
+            .all(|s| s["override"].is_null())
+    );
+    // A site of another estate, or twice the same site.
+    let other = create_estate(&app, &w.owner, "Other").await;
+    let foreign = create_site(&app, &w.owner.token, &other, "Elsewhere").await;
+    app.put(
+        &member_path(&w, &w.editor),
+        Some(&w.owner.token),
+        json!({"role": "editor", "sites": [{"site_id": foreign, "role": "viewer"}]}),
+    )
+    .await
+    .assert_problem(404, "site_not_found");
+    app.put(
+        &member_path(&w, &w.editor),
+        Some(&w.owner.token),
+        json!({"role": "editor", "sites": [{"site_id": w.site_a, "role": "viewer"}, {"site_id": w.site_a, "role": "none"}]}),
+    )
+    .await
+    .assert_problem(422, "duplicate_site");
+}
+
+async fn demoted_admin_is_refused_on_the_next_request(app: TestApp) {
+    let w = world(&app).await;
+    create_site(&app, &w.admin.token, &w.estate, "Before").await;
+    app.put(
+        &member_path(&w, &w.admin),
+        Some(&w.owner.token),
+        json!({"role": "editor"}),
+    )
+    .await
+    .assert_status(200);
+    // Same token, no re-login.
+    app.post(
+        &format!("/api/v1/estates/{}/sites", w.estate),
+        Some(&w.admin.token),
+        json!({"name": "After"}),
+    )
+    .await
+    .assert_problem(403, "insufficient_role");
+    let e = app
+        .get(
+            &format!("/api/v1/estates/{}", w.estate),
+            Some(&w.admin.token),
+        )
+        .await;
+    assert_eq!(e.body["my_role"], "editor");
+}
+
+async fn removing_a_member_removes_their_overrides_and_access(app: TestApp) {
+    let w = world(&app).await;
+    app.put(
+        &site_member_path(&w.site_a, &w.editor),
+        Some(&w.owner.token),
+        json!({"role": "admin"}),
+    )
+    .await
+    .assert_status(200);
+    app.delete(&member_path(&w, &w.editor), Some(&w.admin.token))
+        .await
+        .assert_status(204);
+    app.get(
+        &format!("/api/v1/estates/{}", w.estate),
+        Some(&w.editor.token),
+    )
+    .await
+    .assert_problem(404, "estate_not_found");
+    app.get(
+        &format!("/api/v1/sites/{}", w.site_a),
+        Some(&w.editor.token),
+    )
+    .await
+    .assert_problem(404, "site_not_found");
+    let left: i64 = app.with_db(|c| {
+        use diesel::prelude::*;
+        keyholder_store::schema::site_overrides::table
+            .count()
+            .get_result(c)
+            .map_err(Into::into)
+    });
+    assert_eq!(left, 0);
+    // Re-joining starts from the defaults.
+    join(&app, &w.estate, &w.editor, EstateRole::Editor);
+    let a = app
+        .get(
+            &format!("/api/v1/sites/{}", w.site_a),
+            Some(&w.editor.token),
+        )
+        .await;
+    assert_eq!(a.body["effective_role"], "editor");
+}
+
+async fn leaving_and_the_owner_must_transfer_first(app: TestApp) {
+    let w = world(&app).await;
+    app.delete(&member_path(&w, &w.viewer), Some(&w.viewer.token))
+        .await
+        .assert_status(204);
+    app.get(
+        &format!("/api/v1/estates/{}", w.estate),
+        Some(&w.viewer.token),
+    )
+    .await
+    .assert_problem(404, "estate_not_found");
+    app.delete(&member_path(&w, &w.owner), Some(&w.owner.token))
+        .await
+        .assert_problem(403, "owner_transfer_required");
+}
+
+async fn transfer_ownership_makes_the_old_owner_admin(app: TestApp) {
+    let w = world(&app).await;
+    app.put(
+        &site_member_path(&w.site_a, &w.editor),
+        Some(&w.owner.token),
+        json!({"role": "none"}),
+    )
+    .await
+    .assert_status(200);
+    app.post(
+        &format!("/api/v1/estates/{}/transfer-ownership", w.estate),
+        Some(&w.owner.token),
+        json!({"user_id": w.outsider.id}),
+    )
+    .await
+    .assert_problem(404, "not_a_member");
+    app.post(
+        &format!("/api/v1/estates/{}/transfer-ownership", w.estate),
+        Some(&w.owner.token),
+        json!({"user_id": w.owner.id}),
+    )
+    .await
+    .assert_problem(403, "self_role_change");
+    let r = app
+        .post(
+            &format!("/api/v1/estates/{}/transfer-ownership", w.estate),
+            Some(&w.owner.token),
+            json!({"user_id": w.editor.id}),
+        )
+        .await;
+    r.assert_status(200);
+    assert_eq!(r.body["my_role"], "admin");
+    let e = app
+        .get(
+            &format!("/api/v1/estates/{}", w.estate),
+            Some(&w.editor.token),
+        )
+        .await;
+    assert_eq!(e.body["my_role"], "owner");
+    // The new owner's override went; they administer every site.
+    let a = app
+        .get(
+            &format!("/api/v1/sites/{}", w.site_a),
+            Some(&w.editor.token),
+        )
+        .await;
+    assert_eq!(a.body["effective_role"], "admin");
+    // The old owner can no longer delete.
+    app.delete(
+        &format!("/api/v1/estates/{}", w.estate),
+        Some(&w.owner.token),
+    )
+    .await
+    .assert_problem(403, "insufficient_role");
+}
+
+async fn members_list_shows_effective_roles_and_emails_only_to_administrators(app: TestApp) {
+    let w = world(&app).await;
+    app.put(
+        &site_member_path(&w.site_a, &w.viewer),
+        Some(&w.owner.token),
+        json!({"role": "editor"}),
+    )
+    .await
+    .assert_status(200);
+    let as_admin = app
+        .get(
+            &format!("/api/v1/estates/{}/members", w.estate),
+            Some(&w.admin.token),
+        )
+        .await;
+    let items = as_admin.body["items"].as_array().expect("items");
+    let viewer: &Value = items
+        .iter()
+        .find(|m| m["user"]["id"] == w.viewer.id.as_str())
+        .expect("viewer");
+    assert_eq!(viewer["role"], "viewer");
+    assert_eq!(viewer["user"]["email"], "viewer@example.com");
+    let a = viewer["sites"]
+        .as_array()
+        .expect("sites")
+        .iter()
+        .find(|s| s["site_id"] == w.site_a.as_str())
+        .expect("site a");
+    assert_eq!(a["site_name"], "North Yard");
+    assert_eq!(a["override"], "editor");
+    assert_eq!(a["effective_role"], "viewer");
+    let as_viewer = app
+        .get(
+            &format!("/api/v1/estates/{}/members", w.estate),
+            Some(&w.viewer.token),
+        )
+        .await;
+    assert!(
+        as_viewer.body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .all(|m| m["user"]["email"].is_null())
+    );
+    let site = app
+        .get(
+            &format!("/api/v1/sites/{}/members", w.site_a),
+            Some(&w.owner.token),
+        )
+        .await;
+    site.assert_status(200);
+    let v = site.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|m| m["user"]["id"] == w.viewer.id.as_str())
+        .cloned()
+        .expect("viewer");
+    assert_eq!(v["estate_role"], "viewer");
+    assert_eq!(v["override"], "editor");
+    assert_eq!(v["effective_role"], "viewer");
+}
+
+async fn access_changes_write_audit_events(app: TestApp) {
+    let w = world(&app).await;
+    app.put(
+        &member_path(&w, &w.viewer),
+        Some(&w.owner.token),
+        json!({"role": "editor"}),
+    )
+    .await
+    .assert_status(200);
+    app.put(
+        &site_member_path(&w.site_a, &w.viewer),
+        Some(&w.owner.token),
+        json!({"role": "none"}),
+    )
+    .await
+    .assert_status(200);
+    app.delete(
+        &site_member_path(&w.site_a, &w.viewer),
+        Some(&w.owner.token),
+    )
+    .await
+    .assert_status(200);
+    app.delete(&member_path(&w, &w.viewer), Some(&w.owner.token))
+        .await
+        .assert_status(204);
+    app.post(
+        &format!("/api/v1/estates/{}/transfer-ownership", w.estate),
+        Some(&w.owner.token),
+        json!({"user_id": w.admin.id}),
+    )
+    .await
+    .assert_status(200);
+    let estate_events = app.with_db(|c| keyholder_store::audit::for_target(c, "estate", &w.estate));
+    let actions: Vec<&str> = estate_events.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "estate.created",
+            "member.updated",
+            "member.removed",
+            "estate.ownership_transferred"
+        ]
+    );
+    let updated = &estate_events[1];
+    assert_eq!(updated.before.as_ref().expect("before")["role"], "viewer");
+    assert_eq!(updated.after.as_ref().expect("after")["role"], "editor");
+    let site_events = app.with_db(|c| keyholder_store::audit::for_target(c, "site", &w.site_a));
+    let actions: Vec<&str> = site_events.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        ["site.created", "site_override.set", "site_override.cleared"]
+    );
+}
