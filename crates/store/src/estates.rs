@@ -46,6 +46,20 @@ fn parse_role<T: std::str::FromStr>(s: &str) -> Result<T, StoreError> {
 }
 
 type EstateRow = (String, String, NaiveDateTime, NaiveDateTime);
+type MemberRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    NaiveDateTime,
+    Option<String>,
+);
+
+/// One page of items and the total across pages.
+pub type Paged<T> = (Vec<T>, i64);
+/// A site with the caller's estate role and override there.
+pub type SiteWithAccess = (Site, Option<EstateRole>, Option<SiteOverride>);
 type SiteRow = (String, String, String, NaiveDateTime, NaiveDateTime);
 
 fn estate(r: EstateRow) -> Result<Estate, StoreError> {
@@ -149,7 +163,7 @@ pub fn list_for_user(
     all: bool,
     limit: i64,
     offset: i64,
-) -> Result<(Vec<(Estate, Option<EstateRole>)>, i64), StoreError> {
+) -> Result<Paged<(Estate, Option<EstateRole>)>, StoreError> {
     let uid = user_id.to_string();
     let join = estates::table.left_join(
         estate_members::table.on(estate_members::estate_id
@@ -342,7 +356,7 @@ pub fn site_for_user(
     conn: &mut DbConnection,
     site_id: Uuid,
     user_id: Uuid,
-) -> Result<Option<(Site, Option<EstateRole>, Option<SiteOverride>)>, StoreError> {
+) -> Result<Option<SiteWithAccess>, StoreError> {
     let uid = user_id.to_string();
     let row: Option<(SiteRow, Option<String>, Option<String>)> = sites::table
         .left_join(
@@ -381,7 +395,7 @@ pub fn sites_for_member(
     user_id: Uuid,
     limit: i64,
     offset: i64,
-) -> Result<(Vec<(Site, Option<SiteOverride>)>, i64), StoreError> {
+) -> Result<Paged<(Site, Option<SiteOverride>)>, StoreError> {
     let uid = user_id.to_string();
     let visible = sites::table
         .left_join(
@@ -527,16 +541,8 @@ pub fn site_members(
     site_id: Uuid,
     limit: i64,
     offset: i64,
-) -> Result<(Vec<(Member, Option<SiteOverride>)>, i64), StoreError> {
-    let rows: Vec<(
-        String,
-        String,
-        String,
-        String,
-        String,
-        NaiveDateTime,
-        Option<String>,
-    )> = estate_members::table
+) -> Result<Paged<(Member, Option<SiteOverride>)>, StoreError> {
+    let rows: Vec<MemberRow> = estate_members::table
         .inner_join(users::table)
         .left_join(
             site_overrides::table.on(site_overrides::user_id
