@@ -842,7 +842,7 @@ async fn transfer_ownership_makes_the_old_owner_admin(app: TestApp) {
         json!({"user_id": w.outsider.id}),
     )
     .await
-    .assert_problem(404, "not_a_member");
+    .assert_problem(422, "not_a_member");
     app.post(
         &format!("/api/v1/estates/{}/transfer-ownership", w.estate),
         Some(&w.owner.token),

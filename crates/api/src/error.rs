@@ -121,6 +121,12 @@ impl ApiError {
         Self::validation(BTreeMap::from([(field.to_owned(), message.into())]))
     }
 
+    /// Replaces the code (for a 422 that names a rule).
+    pub fn with_code(mut self, code: &'static str) -> Self {
+        self.code = code;
+        self
+    }
+
     pub fn with_extra(mut self, key: &str, value: serde_json::Value) -> Self {
         self.extra.insert(key.to_owned(), value);
         self

@@ -251,6 +251,53 @@ pub fn member_role(
         .transpose()
 }
 
+/// One member with their user details.
+pub fn member(
+    conn: &mut DbConnection,
+    estate_id: Uuid,
+    user_id: Uuid,
+) -> Result<Option<Member>, StoreError> {
+    let row: Option<(String, String, String, String, String, NaiveDateTime)> =
+        estate_members::table
+            .inner_join(users::table)
+            .filter(estate_members::estate_id.eq(estate_id.to_string()))
+            .filter(estate_members::user_id.eq(user_id.to_string()))
+            .select((
+                users::id,
+                users::username,
+                users::display_name,
+                users::email,
+                estate_members::role,
+                estate_members::created_at,
+            ))
+            .first(conn)
+            .optional()?;
+    row.map(|(id, username, display_name, email, role, since)| {
+        Ok(Member {
+            user_id: parse_id(&id)?,
+            username,
+            display_name,
+            email,
+            role: parse_role(&role)?,
+            since: from_db(since),
+        })
+    })
+    .transpose()
+}
+
+/// The estate's one owner.
+pub fn owner_of(conn: &mut DbConnection, estate_id: Uuid) -> Result<Option<Uuid>, StoreError> {
+    estate_members::table
+        .filter(estate_members::estate_id.eq(estate_id.to_string()))
+        .filter(estate_members::role.eq(EstateRole::Owner.as_str()))
+        .select(estate_members::user_id)
+        .first::<String>(conn)
+        .optional()?
+        .as_deref()
+        .map(parse_id)
+        .transpose()
+}
+
 pub fn set_role(
     conn: &mut DbConnection,
     estate_id: Uuid,

@@ -3,7 +3,8 @@
 
 use keyholder_domain::RefusalKind;
 use serde::{Deserialize, Serialize};
-use utoipa::openapi::schema::{ObjectBuilder, Type};
+use serde_json::json;
+use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
 use utoipa::openapi::{RefOr, Schema};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -76,6 +77,37 @@ fn string_enum(values: &[&str], description: &str) -> RefOr<Schema> {
         .enum_values(Some(values.iter().copied()))
         .description(Some(description))
         .into()
+}
+
+fn nullable_string_enum(values: &[&str], description: &str) -> RefOr<Schema> {
+    let mut options: Vec<serde_json::Value> = values.iter().map(|v| json!(v)).collect();
+    options.push(serde_json::Value::Null);
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .enum_values(Some(options))
+        .description(Some(description))
+        .into()
+}
+
+pub fn nullable_estate_role_schema() -> RefOr<Schema> {
+    nullable_string_enum(
+        &["viewer", "editor", "admin", "owner"],
+        "Estate role, or null",
+    )
+}
+
+pub fn nullable_site_role_schema() -> RefOr<Schema> {
+    nullable_string_enum(
+        &["viewer", "editor", "admin"],
+        "Effective site role; null when kept off the site",
+    )
+}
+
+pub fn nullable_site_override_schema() -> RefOr<Schema> {
+    nullable_string_enum(
+        &["none", "viewer", "editor", "admin"],
+        "Site override; null for the estate default",
+    )
 }
 
 pub fn estate_role_schema() -> RefOr<Schema> {

@@ -34,7 +34,7 @@ pub struct EstateView {
     pub id: Uuid,
     pub name: String,
     /// My estate role; null for a root user who is not a member.
-    #[schema(schema_with = super::common::estate_role_schema, nullable)]
+    #[schema(schema_with = super::common::nullable_estate_role_schema)]
     pub my_role: Option<EstateRole>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -84,10 +84,10 @@ pub struct MemberSite {
     pub site_name: String,
     /// The site override, or null for the estate default.
     #[serde(rename = "override")]
-    #[schema(schema_with = super::common::site_override_schema, nullable)]
+    #[schema(schema_with = super::common::nullable_site_override_schema)]
     pub override_: Option<SiteOverride>,
     /// The role that applies (null: kept off the site).
-    #[schema(schema_with = super::common::site_role_schema, nullable)]
+    #[schema(schema_with = super::common::nullable_site_role_schema)]
     pub effective_role: Option<SiteRole>,
 }
 
@@ -107,9 +107,9 @@ pub struct SiteMemberView {
     #[schema(schema_with = super::common::estate_role_schema)]
     pub estate_role: EstateRole,
     #[serde(rename = "override")]
-    #[schema(schema_with = super::common::site_override_schema, nullable)]
+    #[schema(schema_with = super::common::nullable_site_override_schema)]
     pub override_: Option<SiteOverride>,
-    #[schema(schema_with = super::common::site_role_schema, nullable)]
+    #[schema(schema_with = super::common::nullable_site_role_schema)]
     pub effective_role: Option<SiteRole>,
 }
 
@@ -467,8 +467,8 @@ pub async fn delete_estate(
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`insufficient_role` or `self_role_change`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such estate, or `not_a_member`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid body", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such estate", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid body, or `not_a_member`: the user is not a member", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn transfer_ownership(
@@ -485,13 +485,17 @@ pub async fn transfer_ownership(
             db.write(|c| {
                 let access = estate_access(c, &user, id)?;
                 let target_role = estates::member_role(c, id, new_owner)?;
-                estate::check_transfer_ownership(&access.actor, new_owner, target_role)
-                    .map_err(grant_refused)?;
-                let old_owner = estates::members(c, id, 1000, 0)?
-                    .0
-                    .into_iter()
-                    .find(|m| m.role == EstateRole::Owner)
-                    .map(|m| m.user_id);
+                estate::check_transfer_ownership(&access.actor, new_owner, target_role).map_err(
+                    |r| match r {
+                        // The body names someone outside the estate: invalid input.
+                        GrantRefusal::NotAMember => {
+                            ApiError::field("user_id", "is not a member of this estate")
+                                .with_code("not_a_member")
+                        }
+                        other => grant_refused(other),
+                    },
+                )?;
+                let old_owner = estates::owner_of(c, id)?;
                 if let Some(old) = old_owner {
                     estates::set_role(c, id, old, estate::FORMER_OWNER_ROLE, now)?;
                 }
@@ -923,10 +927,7 @@ fn member_view(
     user_id: Uuid,
 ) -> Result<MemberView, ApiError> {
     let show_email = estate::administers_estate(access.actor.is_root, access.role);
-    let (members, _) = estates::members(c, estate_id, 100_000, 0)?;
-    let m = members
-        .into_iter()
-        .find(|m| m.user_id == user_id)
+    let m = estates::member(c, estate_id, user_id)?
         .ok_or_else(|| grant_refused(GrantRefusal::NotAMember))?;
     let overrides: HashMap<Uuid, SiteOverride> = estates::overrides_of(c, estate_id, user_id)?
         .into_iter()
@@ -1087,10 +1088,7 @@ async fn change_override(
                         now,
                     )?;
                 }
-                let (m, _) = estates::site_members(c, estate_id, site_id, 100_000, 0)?
-                    .0
-                    .into_iter()
-                    .find(|(m, _)| m.user_id == target_id)
+                let m = estates::member(c, estate_id, target_id)?
                     .ok_or_else(|| grant_refused(GrantRefusal::NotAMember))?;
                 Ok::<_, ApiError>(SiteMemberView {
                     user: summary(&m, true),
