@@ -236,6 +236,21 @@ impl TryFrom<String> for Password {
     }
 }
 
+/// Trimmed, non-blank, at most `max` characters, no control characters.
+fn single_line_text(input: &str, max: usize) -> Result<String, ValueError> {
+    let s = input.trim();
+    if s.is_empty() {
+        return Err(ValueError::Blank);
+    }
+    if s.chars().any(char::is_control) {
+        return Err(ValueError::ControlCharacter);
+    }
+    if s.chars().count() > max {
+        return Err(ValueError::TooLong { max });
+    }
+    Ok(s.to_owned())
+}
+
 /// A display name: trimmed, 1 to 100 characters, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -245,19 +260,7 @@ impl DisplayName {
     pub const MAX_CHARS: usize = 100;
 
     pub fn parse(input: &str) -> Result<Self, ValueError> {
-        let s = input.trim();
-        if s.is_empty() {
-            return Err(ValueError::Blank);
-        }
-        if s.chars().any(char::is_control) {
-            return Err(ValueError::ControlCharacter);
-        }
-        if s.chars().count() > Self::MAX_CHARS {
-            return Err(ValueError::TooLong {
-                max: Self::MAX_CHARS,
-            });
-        }
-        Ok(Self(s.to_owned()))
+        single_line_text(input, Self::MAX_CHARS).map(Self)
     }
 }
 string_value!(DisplayName);
@@ -272,19 +275,7 @@ impl Name {
     pub const MAX_CHARS: usize = 200;
 
     pub fn parse(input: &str) -> Result<Self, ValueError> {
-        let s = input.trim();
-        if s.is_empty() {
-            return Err(ValueError::Blank);
-        }
-        if s.chars().any(char::is_control) {
-            return Err(ValueError::ControlCharacter);
-        }
-        if s.chars().count() > Self::MAX_CHARS {
-            return Err(ValueError::TooLong {
-                max: Self::MAX_CHARS,
-            });
-        }
-        Ok(Self(s.to_owned()))
+        single_line_text(input, Self::MAX_CHARS).map(Self)
     }
 }
 string_value!(Name);

@@ -40,6 +40,21 @@ pub struct Member {
     pub since: DateTime<Utc>,
 }
 
+type MemberCols = (String, String, String, String, String, NaiveDateTime);
+
+fn member_row(
+    (id, username, display_name, email, role, since): MemberCols,
+) -> Result<Member, StoreError> {
+    Ok(Member {
+        user_id: parse_id(&id)?,
+        username,
+        display_name,
+        email,
+        role: parse_role(&role)?,
+        since: from_db(since),
+    })
+}
+
 fn parse_role<T: std::str::FromStr>(s: &str) -> Result<T, StoreError> {
     s.parse()
         .map_err(|_| StoreError::Corrupt(format!("unknown role {s:?}")))
@@ -257,32 +272,21 @@ pub fn member(
     estate_id: Uuid,
     user_id: Uuid,
 ) -> Result<Option<Member>, StoreError> {
-    let row: Option<(String, String, String, String, String, NaiveDateTime)> =
-        estate_members::table
-            .inner_join(users::table)
-            .filter(estate_members::estate_id.eq(estate_id.to_string()))
-            .filter(estate_members::user_id.eq(user_id.to_string()))
-            .select((
-                users::id,
-                users::username,
-                users::display_name,
-                users::email,
-                estate_members::role,
-                estate_members::created_at,
-            ))
-            .first(conn)
-            .optional()?;
-    row.map(|(id, username, display_name, email, role, since)| {
-        Ok(Member {
-            user_id: parse_id(&id)?,
-            username,
-            display_name,
-            email,
-            role: parse_role(&role)?,
-            since: from_db(since),
-        })
-    })
-    .transpose()
+    let row: Option<MemberCols> = estate_members::table
+        .inner_join(users::table)
+        .filter(estate_members::estate_id.eq(estate_id.to_string()))
+        .filter(estate_members::user_id.eq(user_id.to_string()))
+        .select((
+            users::id,
+            users::username,
+            users::display_name,
+            users::email,
+            estate_members::role,
+            estate_members::created_at,
+        ))
+        .first(conn)
+        .optional()?;
+    row.map(member_row).transpose()
 }
 
 /// The estate's one owner.
@@ -333,7 +337,7 @@ pub fn members(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<Member>, i64), StoreError> {
-    let rows: Vec<(String, String, String, String, String, NaiveDateTime)> = estate_members::table
+    let rows: Vec<MemberCols> = estate_members::table
         .inner_join(users::table)
         .filter(estate_members::estate_id.eq(estate_id.to_string()))
         .select((
@@ -357,16 +361,7 @@ pub fn members(
         .get_result(conn)?;
     let items = rows
         .into_iter()
-        .map(|(id, username, display_name, email, role, since)| {
-            Ok(Member {
-                user_id: parse_id(&id)?,
-                username,
-                display_name,
-                email,
-                role: parse_role(&role)?,
-                since: from_db(since),
-            })
-        })
+        .map(member_row)
         .collect::<Result<_, StoreError>>()?;
     Ok((items, total))
 }
@@ -620,17 +615,8 @@ pub fn site_members(
     let items = rows
         .into_iter()
         .map(|(id, username, display_name, email, role, since, o)| {
-            Ok((
-                Member {
-                    user_id: parse_id(&id)?,
-                    username,
-                    display_name,
-                    email,
-                    role: parse_role(&role)?,
-                    since: from_db(since),
-                },
-                o.as_deref().map(parse_role).transpose()?,
-            ))
+            let member = member_row((id, username, display_name, email, role, since))?;
+            Ok((member, o.as_deref().map(parse_role).transpose()?))
         })
         .collect::<Result<_, StoreError>>()?;
     Ok((items, total))
