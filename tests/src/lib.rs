@@ -247,6 +247,7 @@ impl TestApp {
         config.mail_dir = Some(mail_dir.to_path_buf());
         config.smtp_url = None;
         config.auth_rate_limit = 0;
+        config.action_rate_limit = 0;
         config.mail_poll_ms = 50;
         config.db_timeout = 2;
         config.root_email = None;

@@ -21,13 +21,13 @@ use crate::config::Config;
 use crate::error::{ApiError, problemize};
 use crate::mail::{Delivery, MailWorker};
 use crate::ratelimit::AuthLimit;
-use crate::routes::{accounts, estates, health, me, metrics};
+use crate::routes::{accounts, estates, health, invitations, me, metrics};
 use crate::state::AppState;
 use crate::telemetry::Metrics;
 use crate::{openapi, startup};
 
 /// Registers every route under its path.
-pub fn routes(cfg: &mut web::ServiceConfig, limit: &AuthLimit) {
+pub fn routes(cfg: &mut web::ServiceConfig, limit: &AuthLimit, action: &AuthLimit) {
     cfg.service(
         web::scope("/api/v1")
             .service(
@@ -102,6 +102,57 @@ pub fn routes(cfg: &mut web::ServiceConfig, limit: &AuthLimit) {
                     .route(web::get().to(estates::list_site_members)),
             )
             .service(
+                web::resource("/estates/{estate_id}/user-search")
+                    .wrap(action.middleware())
+                    .route(web::get().to(invitations::user_search)),
+            )
+            .service(
+                web::resource("/estates/{estate_id}/invitations")
+                    .wrap(action.middleware())
+                    .route(web::get().to(invitations::list_invitations))
+                    .route(web::post().to(invitations::invite)),
+            )
+            .service(
+                web::resource("/estates/{estate_id}/invitations/{invitation_id}/resend")
+                    .wrap(action.middleware())
+                    .route(web::post().to(invitations::resend_invitation)),
+            )
+            .service(
+                web::resource("/estates/{estate_id}/invitations/{invitation_id}/cancel")
+                    .route(web::post().to(invitations::cancel_invitation)),
+            )
+            .service(
+                web::resource("/invitations/preview")
+                    .wrap(limit.middleware())
+                    .route(web::post().to(invitations::preview_invitation)),
+            )
+            .service(
+                web::resource("/invitations/accept")
+                    .wrap(limit.middleware())
+                    .route(web::post().to(invitations::accept_invitation)),
+            )
+            .service(
+                web::resource("/invitations/accept-signup")
+                    .wrap(limit.middleware())
+                    .route(web::post().to(invitations::accept_signup)),
+            )
+            .service(
+                web::resource("/invitations/decline")
+                    .wrap(limit.middleware())
+                    .route(web::post().to(invitations::decline_invitation)),
+            )
+            .service(
+                web::resource("/me/invitations").route(web::get().to(invitations::my_invitations)),
+            )
+            .service(
+                web::resource("/me/invitations/{invitation_id}/accept")
+                    .route(web::post().to(invitations::accept_mine)),
+            )
+            .service(
+                web::resource("/me/invitations/{invitation_id}/decline")
+                    .route(web::post().to(invitations::decline_mine)),
+            )
+            .service(
                 web::resource("/sites/{site_id}/members/{user_id}")
                     .route(web::put().to(estates::set_site_override))
                     .route(web::delete().to(estates::clear_site_override)),
@@ -141,6 +192,7 @@ pub struct Application {
     server: Server,
     state: AppState,
     worker: tokio::task::JoinHandle<()>,
+    sweeper: tokio::task::JoinHandle<()>,
     shutdown: watch::Sender<bool>,
 }
 
@@ -179,6 +231,7 @@ impl Application {
             clock: clock.clone(),
             mail_wakeup: wakeup.clone(),
             metrics: metrics.clone(),
+            user_limit: Arc::new(crate::ratelimit::UserLimit::new(config.action_rate_limit)),
             config: Arc::new(config.clone()),
         };
         let (shutdown, shutdown_rx) = watch::channel(false);
@@ -191,7 +244,8 @@ impl Application {
             Duration::from_millis(config.mail_poll_ms.max(10)),
             metrics.clone(),
         );
-        let worker = tokio::spawn(worker.run(shutdown_rx));
+        let worker = tokio::spawn(worker.run(shutdown_rx.clone()));
+        let sweeper = tokio::spawn(sweep_invitations(state.clone(), shutdown_rx));
 
         let listener = TcpListener::bind(config.bind)
             .with_context(|| format!("cannot listen on {}", config.bind))?;
@@ -203,13 +257,14 @@ impl Application {
             .build()
             .map_err(|e| anyhow::anyhow!("metrics setup failed: {e}"))?;
         let limit = AuthLimit::new(config.auth_rate_limit, config.trust_proxy);
+        let action = AuthLimit::new(config.action_rate_limit, config.trust_proxy);
         let cors_origins = config.cors_origins.clone();
         let data = web::Data::new(state.clone());
         let document = openapi::document();
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
-                .configure(|cfg| routes(cfg, &limit))
+                .configure(|cfg| routes(cfg, &limit, &action))
                 .service(
                     SwaggerUi::new("/swagger-ui/{_:.*}")
                         .url("/api-docs/openapi.json", document.clone()),
@@ -268,6 +323,7 @@ impl Application {
             server,
             state,
             worker,
+            sweeper,
             shutdown,
         })
     }
@@ -286,11 +342,31 @@ impl Application {
         let result = self.server.await;
         let _ = self.shutdown.send(true);
         let _ = self.worker.await;
+        let _ = self.sweeper.await;
         result
     }
 
     /// A handle to stop the server gracefully.
     pub fn handle(&self) -> actix_web::dev::ServerHandle {
         self.server.handle()
+    }
+}
+
+/// Writes `expired` on invitations past their expiry, every 30 seconds.
+/// (Reads already treat them as expired; this keeps the table truthful.)
+async fn sweep_invitations(state: AppState, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        let db = state.db.clone();
+        let now = state.clock.now();
+        match tokio::task::spawn_blocking(move || invitations::sweep_expired(&db, now)).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::info!(count = n, "invitations expired"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "invitation sweep failed"),
+            Err(e) => tracing::warn!(error = %e, "invitation sweep task failed"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(30)) => {}
+            _ = shutdown.changed() => break,
+        }
     }
 }

@@ -98,6 +98,15 @@ pub struct Config {
     #[arg(long, env = "KEYHOLDER_AUTH_RATE_LIMIT", default_value_t = 20)]
     pub auth_rate_limit: u32,
 
+    /// Requests per minute, per user and per address, to user search,
+    /// invitation sending and resending; 0 turns the limit off.
+    #[arg(long, env = "KEYHOLDER_ACTION_RATE_LIMIT", default_value_t = 30)]
+    pub action_rate_limit: u32,
+
+    /// Invitation emails (new or resent) one user may send per 24 hours.
+    #[arg(long, env = "KEYHOLDER_INVITE_DAILY_LIMIT", default_value_t = 200)]
+    pub invite_daily_limit: u32,
+
     /// Take the client address from `Forwarded`/`X-Forwarded-For` (only behind
     /// a proxy that sets them).
     #[arg(long, env = "KEYHOLDER_TRUST_PROXY", default_value_t = false)]

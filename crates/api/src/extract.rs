@@ -116,6 +116,31 @@ fn too_large() -> ApiError {
     )
 }
 
+/// An optional JSON body: an empty body reads as `T::default()`; anything
+/// else must be valid like [`ValidJson`].
+#[derive(Debug)]
+pub struct OptionalJson<T>(pub T);
+
+impl<T: DeserializeOwned + Validate + Default + 'static> FromRequest for OptionalJson<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let empty = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim() == "0")
+            || (!req.headers().contains_key(header::CONTENT_LENGTH)
+                && !req.headers().contains_key(header::TRANSFER_ENCODING));
+        if empty {
+            return Box::pin(async { Ok(OptionalJson(T::default())) });
+        }
+        let inner = ValidJson::<T>::from_request(req, payload);
+        Box::pin(async move { inner.await.map(|ValidJson(v)| OptionalJson(v)) })
+    }
+}
+
 /// A query string, deserialised and validated (422 on bad values).
 #[derive(Debug)]
 pub struct ValidQuery<T>(pub T);

@@ -314,3 +314,73 @@ impl MailWorker {
         }
     }
 }
+
+/// Emails about invitations.
+pub mod invitation_templates {
+    use super::*;
+
+    /// Who invites, to what, with which role, until when.
+    pub struct Offer<'a> {
+        pub app_base: &'a str,
+        pub to: &'a str,
+        pub inviter: &'a str,
+        /// "the estate Riverside" or "Van 7".
+        pub resource: &'a str,
+        /// "editor", "view", ...
+        pub role: &'a str,
+        pub message: Option<&'a str>,
+        pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+        pub token: &'a str,
+    }
+
+    pub fn invitation(o: &Offer<'_>) -> NewMail {
+        let message = o
+            .message
+            .map(|m| format!("{} wrote:\n\n{}\n\n", o.inviter, quote(m)))
+            .unwrap_or_default();
+        let expiry = match o.expires_at {
+            Some(at) => format!(
+                "The invitation expires on {} (UTC).",
+                at.format("%Y-%m-%d %H:%M")
+            ),
+            None => "The invitation does not expire.".to_owned(),
+        };
+        NewMail {
+            kind: "invitation",
+            recipient: o.to.to_owned(),
+            subject: format!("{} invited you to {} on Keyholder", o.inviter, o.resource),
+            body_text: format!(
+                "Hello,\n\n{inviter} invited you to {resource} on Keyholder, as {role}.\n\n\
+                 {message}To accept or decline, open this link (you can create an account \
+                 there if you have none):\n\n{base}/invitations/accept#token={token}\n\n\
+                 {expiry}\n\n-- Keyholder\n",
+                inviter = o.inviter,
+                resource = o.resource,
+                role = o.role,
+                base = o.app_base,
+                token = o.token,
+            ),
+        }
+    }
+
+    /// Tells the sender that the invitee accepted or declined.
+    pub fn responded(to: &str, invitee: &str, resource: &str, accepted: bool) -> NewMail {
+        let verb = if accepted { "accepted" } else { "declined" };
+        NewMail {
+            kind: "invitation_responded",
+            recipient: to.to_owned(),
+            subject: format!("{invitee} {verb} your invitation to {resource}"),
+            body_text: format!(
+                "Hello,\n\n{invitee} {verb} your invitation to {resource} on Keyholder.\n\n-- Keyholder\n"
+            ),
+        }
+    }
+
+    /// The inviter's text, quoted line by line (plain text; never markup).
+    fn quote(text: &str) -> String {
+        text.lines()
+            .map(|l| format!("> {l}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}

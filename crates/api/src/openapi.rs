@@ -4,7 +4,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::Problem;
-use crate::routes::{accounts, estates, health, me, metrics};
+use crate::routes::{accounts, estates, health, invitations, me, metrics};
 
 struct BearerAuth;
 
@@ -54,6 +54,18 @@ impl Modify for BearerAuth {
         estates::list_site_members,
         estates::set_site_override,
         estates::clear_site_override,
+        invitations::user_search,
+        invitations::invite,
+        invitations::list_invitations,
+        invitations::resend_invitation,
+        invitations::cancel_invitation,
+        invitations::preview_invitation,
+        invitations::accept_invitation,
+        invitations::accept_signup,
+        invitations::decline_invitation,
+        invitations::my_invitations,
+        invitations::accept_mine,
+        invitations::decline_mine,
         health::live,
         health::ready,
         metrics::metrics,
@@ -65,6 +77,7 @@ impl Modify for BearerAuth {
         (name = "estates", description = "Estates: create, rename, delete, transfer ownership"),
         (name = "sites", description = "Sites of an estate"),
         (name = "members", description = "Users & Permissions: estate roles and site overrides"),
+        (name = "invitations", description = "Invitations by email and their tokens"),
         (name = "operations", description = "Health and metrics"),
     )
 )]

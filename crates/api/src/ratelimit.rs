@@ -96,3 +96,41 @@ impl AuthLimit {
         Condition::new(self.enabled, Governor::new(&self.config))
     }
 }
+
+/// Per-user limits for user search, invitations and adding people by
+/// username: `per_minute` per signed-in user (0 turns it off). The same
+/// routes are limited per address by an [`AuthLimit`] of their own.
+pub struct UserLimit {
+    limiter: Option<actix_governor::governor::DefaultKeyedRateLimiter<uuid::Uuid>>,
+}
+
+impl UserLimit {
+    pub fn new(per_minute: u32) -> Self {
+        let limiter = std::num::NonZeroU32::new(per_minute).map(|n| {
+            actix_governor::governor::RateLimiter::keyed(
+                actix_governor::governor::Quota::per_minute(n),
+            )
+        });
+        Self { limiter }
+    }
+
+    /// 429 with `Retry-After` once the user's budget is spent.
+    pub fn check(&self, user: uuid::Uuid) -> Result<(), ApiError> {
+        let Some(limiter) = &self.limiter else {
+            return Ok(());
+        };
+        limiter.check_key(&user).map_err(|negative| {
+            let wait = negative
+                .wait_time_from(DefaultClock::default().now())
+                .as_secs()
+                .max(1);
+            let mut err = ApiError::new(
+                actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!("Too many requests from your account; try again in {wait} seconds."),
+            );
+            err.retry_after = Some(wait);
+            err
+        })
+    }
+}

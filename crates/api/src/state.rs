@@ -19,6 +19,8 @@ pub struct AppState {
     /// Wakes the mail worker after a commit that queued email.
     pub mail_wakeup: Arc<Notify>,
     pub metrics: Metrics,
+    /// Per-user budget for search and invitations.
+    pub user_limit: Arc<crate::ratelimit::UserLimit>,
 }
 
 impl AppState {

@@ -226,8 +226,10 @@ pub fn rename(
     Ok(())
 }
 
-/// Deletes the estate; its sites, memberships and overrides go with it.
+/// Deletes the estate; its sites, memberships, overrides and invitations go
+/// with it.
 pub fn delete(conn: &mut DbConnection, id: Uuid) -> Result<(), StoreError> {
+    crate::invitations::delete_for_resource(conn, crate::invitations::ResourceType::Estate, id)?;
     diesel::delete(estates::table.find(id.to_string())).execute(conn)?;
     Ok(())
 }

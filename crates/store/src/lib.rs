@@ -7,6 +7,7 @@ pub mod db;
 pub mod email_tokens;
 pub mod error;
 pub mod estates;
+pub mod invitations;
 pub mod outbox;
 pub mod schema;
 pub mod time;

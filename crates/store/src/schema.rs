@@ -115,3 +115,27 @@ diesel::allow_tables_to_appear_in_same_query!(
     estate_members,
     site_overrides
 );
+
+diesel::table! {
+    invitations (id) {
+        id -> Text,
+        resource_type -> Text,
+        resource_id -> Text,
+        email -> Text,
+        role -> Text,
+        message -> Nullable<Text>,
+        status -> Text,
+        token_hash -> Text,
+        invited_by -> Text,
+        invited_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
+        access_expires_at -> Nullable<Timestamp>,
+        last_sent_at -> Timestamp,
+        resend_count -> Integer,
+        responded_at -> Nullable<Timestamp>,
+        responded_by -> Nullable<Text>,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(invitations, users);
+diesel::allow_tables_to_appear_in_same_query!(invitations, estates);

@@ -113,7 +113,7 @@ pub struct SiteMemberView {
     pub effective_role: Option<SiteRole>,
 }
 
-fn summary(m: &Member, show_email: bool) -> UserSummary {
+pub(crate) fn summary(m: &Member, show_email: bool) -> UserSummary {
     UserSummary {
         id: m.user_id,
         username: m.username.clone(),
@@ -164,10 +164,10 @@ pub struct SetOverrideRequest {
 
 // ---------------------------------------------------------------- access
 
-struct EstateAccess {
-    estate: Estate,
-    role: Option<EstateRole>,
-    actor: EstateActor,
+pub(crate) struct EstateAccess {
+    pub(crate) estate: Estate,
+    pub(crate) role: Option<EstateRole>,
+    pub(crate) actor: EstateActor,
 }
 
 impl EstateAccess {
@@ -192,7 +192,7 @@ impl EstateAccess {
     }
 }
 
-fn not_found_estate() -> ApiError {
+pub(crate) fn not_found_estate() -> ApiError {
     ApiError::not_found("estate_not_found", "No such estate.")
 }
 
@@ -200,12 +200,16 @@ fn not_found_site() -> ApiError {
     ApiError::not_found("site_not_found", "No such site.")
 }
 
-fn grant_refused(r: GrantRefusal) -> ApiError {
+pub(crate) fn grant_refused(r: GrantRefusal) -> ApiError {
     refusal(r.kind(), r.code(), r.detail())
 }
 
 /// The estate as the caller may see it: 404 unless member or root.
-fn estate_access(c: &mut DbConnection, user: &User, id: Uuid) -> Result<EstateAccess, ApiError> {
+pub(crate) fn estate_access(
+    c: &mut DbConnection,
+    user: &User,
+    id: Uuid,
+) -> Result<EstateAccess, ApiError> {
     let (estate, role) = estates::get_for_user(c, id, user.id)?.ok_or_else(not_found_estate)?;
     if role.is_none() && !user.is_root {
         return Err(not_found_estate());
@@ -256,7 +260,7 @@ fn site_access(c: &mut DbConnection, user: &User, id: Uuid) -> Result<SiteAccess
     })
 }
 
-fn event(
+pub(crate) fn event(
     actor: &User,
     action: &'static str,
     target_type: &'static str,
@@ -920,7 +924,7 @@ pub async fn set_member(
     Ok(HttpResponse::Ok().json(view))
 }
 
-fn member_view(
+pub(crate) fn member_view(
     c: &mut DbConnection,
     access: &EstateAccess,
     estate_id: Uuid,

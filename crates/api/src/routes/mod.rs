@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod common;
 pub mod estates;
 pub mod health;
+pub mod invitations;
 pub mod me;
 pub mod metrics;
 
