@@ -27,7 +27,7 @@ use crate::telemetry::Metrics;
 use crate::{openapi, startup};
 
 /// Registers every route under its path.
-pub fn routes(cfg: &mut web::ServiceConfig, limit: &AuthLimit, action: &AuthLimit) {
+pub fn routes(cfg: &mut web::ServiceConfig, limit: &AuthLimit) {
     cfg.service(
         web::scope("/api/v1")
             .service(
@@ -103,18 +103,15 @@ pub fn routes(cfg: &mut web::ServiceConfig, limit: &AuthLimit, action: &AuthLimi
             )
             .service(
                 web::resource("/estates/{estate_id}/user-search")
-                    .wrap(action.middleware())
                     .route(web::get().to(invitations::user_search)),
             )
             .service(
                 web::resource("/estates/{estate_id}/invitations")
-                    .wrap(action.middleware())
                     .route(web::get().to(invitations::list_invitations))
                     .route(web::post().to(invitations::invite)),
             )
             .service(
                 web::resource("/estates/{estate_id}/invitations/{invitation_id}/resend")
-                    .wrap(action.middleware())
                     .route(web::post().to(invitations::resend_invitation)),
             )
             .service(
@@ -231,7 +228,10 @@ impl Application {
             clock: clock.clone(),
             mail_wakeup: wakeup.clone(),
             metrics: metrics.clone(),
-            user_limit: Arc::new(crate::ratelimit::UserLimit::new(config.action_rate_limit)),
+            user_limit: Arc::new(crate::ratelimit::UserLimit::new(
+                config.action_rate_limit,
+                config.trust_proxy,
+            )),
             config: Arc::new(config.clone()),
         };
         let (shutdown, shutdown_rx) = watch::channel(false);
@@ -257,14 +257,13 @@ impl Application {
             .build()
             .map_err(|e| anyhow::anyhow!("metrics setup failed: {e}"))?;
         let limit = AuthLimit::new(config.auth_rate_limit, config.trust_proxy);
-        let action = AuthLimit::new(config.action_rate_limit, config.trust_proxy);
         let cors_origins = config.cors_origins.clone();
         let data = web::Data::new(state.clone());
         let document = openapi::document();
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
-                .configure(|cfg| routes(cfg, &limit, &action))
+                .configure(|cfg| routes(cfg, &limit))
                 .service(
                     SwaggerUi::new("/swagger-ui/{_:.*}")
                         .url("/api-docs/openapi.json", document.clone()),

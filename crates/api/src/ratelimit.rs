@@ -97,40 +97,66 @@ impl AuthLimit {
     }
 }
 
-/// Per-user limits for user search, invitations and adding people by
-/// username: `per_minute` per signed-in user (0 turns it off). The same
-/// routes are limited per address by an [`AuthLimit`] of their own.
+/// Limits for user search, invitations and adding people by username:
+/// `per_minute` per signed-in user and, separately, per client address
+/// (0 turns both off). Checked in the handler, after authentication, so an
+/// anonymous request still gets its 401.
 pub struct UserLimit {
-    limiter: Option<actix_governor::governor::DefaultKeyedRateLimiter<uuid::Uuid>>,
+    by_user: Option<actix_governor::governor::DefaultKeyedRateLimiter<uuid::Uuid>>,
+    by_address: Option<actix_governor::governor::DefaultKeyedRateLimiter<IpAddr>>,
+    trust_proxy: bool,
 }
 
 impl UserLimit {
-    pub fn new(per_minute: u32) -> Self {
-        let limiter = std::num::NonZeroU32::new(per_minute).map(|n| {
-            actix_governor::governor::RateLimiter::keyed(
-                actix_governor::governor::Quota::per_minute(n),
-            )
-        });
-        Self { limiter }
+    pub fn new(per_minute: u32, trust_proxy: bool) -> Self {
+        let quota =
+            std::num::NonZeroU32::new(per_minute).map(actix_governor::governor::Quota::per_minute);
+        Self {
+            by_user: quota.map(actix_governor::governor::RateLimiter::keyed),
+            by_address: quota.map(actix_governor::governor::RateLimiter::keyed),
+            trust_proxy,
+        }
     }
 
-    /// 429 with `Retry-After` once the user's budget is spent.
-    pub fn check(&self, user: uuid::Uuid) -> Result<(), ApiError> {
-        let Some(limiter) = &self.limiter else {
-            return Ok(());
-        };
-        limiter.check_key(&user).map_err(|negative| {
-            let wait = negative
-                .wait_time_from(DefaultClock::default().now())
-                .as_secs()
-                .max(1);
-            let mut err = ApiError::new(
-                actix_web::http::StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                format!("Too many requests from your account; try again in {wait} seconds."),
-            );
-            err.retry_after = Some(wait);
-            err
-        })
+    /// The client address of a request (the proxy-reported one when trusted).
+    pub fn client_ip(&self, req: &actix_web::HttpRequest) -> Option<IpAddr> {
+        let from_proxy = self
+            .trust_proxy
+            .then(|| {
+                req.connection_info()
+                    .realip_remote_addr()
+                    .and_then(parse_ip)
+            })
+            .flatten();
+        from_proxy.or_else(|| req.peer_addr().map(|a| a.ip()))
     }
+
+    /// 429 with `Retry-After` once the user's or the address's budget is spent.
+    pub fn check(&self, user: uuid::Uuid, ip: Option<IpAddr>) -> Result<(), ApiError> {
+        if let Some(limiter) = &self.by_user {
+            limiter
+                .check_key(&user)
+                .map_err(|n| too_many(&n, "your account"))?;
+        }
+        if let (Some(limiter), Some(ip)) = (&self.by_address, ip) {
+            limiter
+                .check_key(&ip)
+                .map_err(|n| too_many(&n, "this address"))?;
+        }
+        Ok(())
+    }
+}
+
+fn too_many(negative: &NotUntil<QuantaInstant>, whom: &str) -> ApiError {
+    let wait = negative
+        .wait_time_from(DefaultClock::default().now())
+        .as_secs()
+        .max(1);
+    let mut err = ApiError::new(
+        actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        format!("Too many requests from {whom}; try again in {wait} seconds."),
+    );
+    err.retry_after = Some(wait);
+    err
 }

@@ -2,7 +2,7 @@
 //! (asset invitations join them later): user search, invite, list, resend,
 //! cancel; preview, accept, accept-signup, decline; the invitee's list.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Duration, Utc};
 use keyholder_domain::estate::{self, GrantRefusal};
 use keyholder_domain::invitation::{
@@ -320,6 +320,7 @@ pub struct AcceptSignupRequest {
     )
 )]
 pub async fn user_search(
+    req: HttpRequest,
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<Uuid>,
@@ -327,6 +328,7 @@ pub async fn user_search(
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let limit = state.user_limit.clone();
+    let ip = limit.client_ip(&req);
     let found = state
         .db(move |db| {
             db.read(|c| {
@@ -334,7 +336,7 @@ pub async fn user_search(
                 if !estate::may_invite_members(&access.actor) {
                     return Err(grant_refused(GrantRefusal::InsufficientRole));
                 }
-                limit.check(user.id)?;
+                limit.check(user.id, ip)?;
                 let not_found = || {
                     ApiError::not_found(
                         "user_not_found",
@@ -431,6 +433,7 @@ fn send_invitation_email(
     )
 )]
 pub async fn invite(
+    http: HttpRequest,
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<Uuid>,
@@ -440,6 +443,7 @@ pub async fn invite(
     let now = state.clock.now();
     let ValidJson(req) = body;
     let st = state.get_ref().clone();
+    let ip = st.user_limit.client_ip(&http);
     let (outcome, queued) = state
         .db(move |db| {
             db.write(|c| {
@@ -467,7 +471,7 @@ pub async fn invite(
                 let me = Email::parse(&user.email).map_err(|_| ApiError::internal())?;
                 invitation::check_invitee(&me, &email)
                     .map_err(|r| refusal(r.kind(), r.code(), r.detail()))?;
-                st.user_limit.check(user.id)?;
+                st.user_limit.check(user.id, ip)?;
                 if let Some(existing) =
                     users::find_by_email(c, email.as_str())?.filter(User::email_verified)
                 {
@@ -652,6 +656,7 @@ fn managed_invitation(
     )
 )]
 pub async fn resend_invitation(
+    http: HttpRequest,
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<(Uuid, Uuid)>,
@@ -661,6 +666,7 @@ pub async fn resend_invitation(
     let now = state.clock.now();
     let requested = ResendExpiry::from_field(body.0.expires_at);
     let st = state.get_ref().clone();
+    let ip = st.user_limit.client_ip(&http);
     let view = state
         .db(move |db| {
             db.write(|c| {
@@ -669,7 +675,7 @@ pub async fn resend_invitation(
                     .map_err(transition_refused)?;
                 let expires_at = invitation::resend_expiry(inv.expires_at, requested, now)
                     .map_err(|e| ApiError::field("expires_at", e.to_string()))?;
-                st.user_limit.check(user.id)?;
+                st.user_limit.check(user.id, ip)?;
                 check_daily_limit(&st, c, &user, now)?;
                 let token = SecretToken::generate();
                 if !invitations::resend(c, inv.id, token.hash().as_str(), expires_at, now)? {
