@@ -434,15 +434,6 @@ impl TestApp {
 }
 
 impl TestApp {
-    /// Writes to the app's database directly: fixtures for states the HTTP
-    /// API reaches through flows tested elsewhere.
-    pub fn with_db_write<T>(
-        &self,
-        f: impl FnOnce(&mut keyholder_store::DbConnection) -> Result<T, keyholder_store::StoreError>,
-    ) -> T {
-        self.app_state.db.write(f).expect("database write")
-    }
-
     pub async fn patch(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
         self.request(Method::PATCH, path, token, Some(body)).await
     }

@@ -64,6 +64,11 @@ on_both_backends!(
     verified_invitees_act_from_their_invitation_list,
     concurrent_accept_decline_and_cancel_have_one_winner,
     the_seed_page_end_to_end_over_http,
+    registering_normally_after_the_invitation_then_accepting_joins,
+    troubleshooting_user_not_found_when_searching,
+    troubleshooting_user_cannot_see_a_site,
+    troubleshooting_user_can_see_but_cannot_edit,
+    troubleshooting_cannot_find_the_invite_button,
     deleting_an_estate_kills_its_invitation_links,
 );
 
@@ -873,6 +878,210 @@ async fn the_seed_page_end_to_end_over_http(app: TestApp) {
         .get(&format!("/api/v1/sites/{}", sites[0]), Some(&oscar))
         .await;
     assert_eq!(north.body["effective_role"], "viewer");
+}
+
+async fn registering_normally_after_the_invitation_then_accepting_joins(app: TestApp) {
+    let owner = app.register_verified("owner").await;
+    let id = estate(&app, &owner).await;
+    let (_, token) = invite_outsider(&app, &owner, &id, "kim@example.com", "editor").await;
+    let kim = app.register("kim").await;
+    app.post(
+        "/api/v1/invitations/accept",
+        Some(&kim.token),
+        json!({"token": token}),
+    )
+    .await
+    .assert_status(200);
+    let e = app
+        .get(&format!("/api/v1/estates/{id}"), Some(&kim.token))
+        .await;
+    assert_eq!(e.body["my_role"], "editor");
+}
+
+async fn troubleshooting_user_not_found_when_searching(app: TestApp) {
+    let owner = app.register_verified("owner").await;
+    app.register_verified("pat").await;
+    let id = estate(&app, &owner).await;
+    let search = |q: &str| format!("/api/v1/estates/{id}/user-search?email={q}");
+    // Check the email spelling: search is exact match.
+    app.get(&search("pat%40example.co"), Some(&owner.token))
+        .await
+        .assert_problem(404, "user_not_found");
+    app.get(&search("pa%40example.com"), Some(&owner.token))
+        .await
+        .assert_problem(404, "user_not_found");
+    // The user may not be registered: they need an account first.
+    app.get(&search("nobody%40example.com"), Some(&owner.token))
+        .await
+        .assert_problem(404, "user_not_found");
+    // The user may already have access.
+    app.get(&search("pat%40example.com"), Some(&owner.token))
+        .await
+        .assert_status(200);
+    invite(
+        &app,
+        &owner.token,
+        &id,
+        json!({"email": "pat@example.com", "role": "viewer"}),
+    )
+    .await
+    .assert_status(201);
+    app.get(&search("pat%40example.com"), Some(&owner.token))
+        .await
+        .assert_problem(404, "user_not_found");
+}
+
+async fn troubleshooting_user_cannot_see_a_site(app: TestApp) {
+    let owner = app.register_verified("owner").await;
+    let quinn = app.register_verified("quinn").await;
+    let id = estate(&app, &owner).await;
+    let site = app
+        .post(
+            &format!("/api/v1/estates/{id}/sites"),
+            Some(&owner.token),
+            json!({"name": "Depot"}),
+        )
+        .await;
+    let site = site.body["id"].as_str().expect("id").to_owned();
+    // Do they have estate access? Without it, no site.
+    app.get(&format!("/api/v1/sites/{site}"), Some(&quinn.token))
+        .await
+        .assert_problem(404, "site_not_found");
+    invite(
+        &app,
+        &owner.token,
+        &id,
+        json!({"email": "quinn@example.com", "role": "viewer"}),
+    )
+    .await
+    .assert_status(201);
+    let seen = app
+        .get(&format!("/api/v1/sites/{site}"), Some(&quinn.token))
+        .await;
+    seen.assert_status(200);
+    // What's their role? Viewers can only view.
+    assert_eq!(seen.body["effective_role"], "viewer");
+    // Do they have site access? The site's user list shows it.
+    app.put(
+        &format!("/api/v1/sites/{site}/members/{}", quinn.id),
+        Some(&owner.token),
+        json!({"role": "none"}),
+    )
+    .await
+    .assert_status(200);
+    let list = app
+        .get(&format!("/api/v1/sites/{site}/members"), Some(&owner.token))
+        .await;
+    let row = list.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|m| m["user"]["id"] == quinn.id.as_str())
+        .cloned()
+        .expect("row");
+    assert_eq!(row["override"], "none");
+    assert!(row["effective_role"].is_null());
+    app.get(&format!("/api/v1/sites/{site}"), Some(&quinn.token))
+        .await
+        .assert_problem(404, "site_not_found");
+}
+
+async fn troubleshooting_user_can_see_but_cannot_edit(app: TestApp) {
+    let owner = app.register_verified("owner").await;
+    let rae = app.register_verified("rae").await;
+    let id = estate(&app, &owner).await;
+    let site = app
+        .post(
+            &format!("/api/v1/estates/{id}/sites"),
+            Some(&owner.token),
+            json!({"name": "Depot"}),
+        )
+        .await;
+    let site = site.body["id"].as_str().expect("id").to_owned();
+    invite(
+        &app,
+        &owner.token,
+        &id,
+        json!({"email": "rae@example.com", "role": "viewer"}),
+    )
+    .await
+    .assert_status(201);
+    app.put(
+        &format!("/api/v1/sites/{site}/members/{}", rae.id),
+        Some(&owner.token),
+        json!({"role": "editor"}),
+    )
+    .await
+    .assert_status(200);
+    // Even with Site Editor, an Estate Viewer can only view.
+    let s = app
+        .get(&format!("/api/v1/sites/{site}"), Some(&rae.token))
+        .await;
+    assert_eq!(s.body["effective_role"], "viewer");
+    // Fix: change their estate role to Editor.
+    app.put(
+        &format!("/api/v1/estates/{id}/members/{}", rae.id),
+        Some(&owner.token),
+        json!({"role": "editor"}),
+    )
+    .await
+    .assert_status(200);
+    let s = app
+        .get(&format!("/api/v1/sites/{site}"), Some(&rae.token))
+        .await;
+    assert_eq!(s.body["effective_role"], "editor");
+}
+
+async fn troubleshooting_cannot_find_the_invite_button(app: TestApp) {
+    let owner = app.register_verified("owner").await;
+    let sid = app.register_verified("sid").await;
+    let id = estate(&app, &owner).await;
+    for role in ["viewer", "editor"] {
+        invite(
+            &app,
+            &owner.token,
+            &id,
+            json!({"email": "sid@example.com", "role": role}),
+        )
+        .await;
+        app.put(
+            &format!("/api/v1/estates/{id}/members/{}", sid.id),
+            Some(&owner.token),
+            json!({"role": role}),
+        )
+        .await
+        .assert_status(200);
+        // Admin role or higher is needed to invite.
+        invite(
+            &app,
+            &sid.token,
+            &id,
+            json!({"email": "t@example.com", "role": "viewer"}),
+        )
+        .await
+        .assert_problem(403, "insufficient_role");
+        app.get(
+            &format!("/api/v1/estates/{id}/user-search?email=owner%40example.com"),
+            Some(&sid.token),
+        )
+        .await
+        .assert_problem(403, "insufficient_role");
+    }
+    app.put(
+        &format!("/api/v1/estates/{id}/members/{}", sid.id),
+        Some(&owner.token),
+        json!({"role": "admin"}),
+    )
+    .await
+    .assert_status(200);
+    invite(
+        &app,
+        &sid.token,
+        &id,
+        json!({"email": "t@example.com", "role": "viewer"}),
+    )
+    .await
+    .assert_status(202);
 }
 
 async fn deleting_an_estate_kills_its_invitation_links(app: TestApp) {

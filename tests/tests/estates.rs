@@ -1,11 +1,11 @@
 //! Estates, sites and Users & Permissions: the capability and grant tables of
 //! the spec and the seed page's troubleshooting cases, on both databases.
-//! Members join through a store fixture until estate invitations land.
+//! Members join as a frontend would: invited by the owner (verified
+//! accounts get the role at once).
 
 use keyholder_domain::EstateRole;
 use keyholder_tests::{Session, TestApp, on_both_backends};
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 struct World {
     estate: String,
@@ -39,26 +39,39 @@ async fn create_site(app: &TestApp, token: &str, estate: &str, name: &str) -> St
     r.body["id"].as_str().expect("id").to_owned()
 }
 
-fn join(app: &TestApp, estate: &str, user: &Session, role: EstateRole) {
-    let (e, u) = (
-        Uuid::parse_str(estate).expect("id"),
-        Uuid::parse_str(&user.id).expect("id"),
-    );
-    app.with_db_write(|c| keyholder_store::estates::add_member(c, e, u, role, chrono::Utc::now()));
+/// The owner of every world invites members; a verified account joins at once.
+async fn join(app: &TestApp, estate: &str, user: &Session, role: EstateRole) {
+    let owner = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            json!({"login": "owner", "password": keyholder_tests::PASSWORD}),
+        )
+        .await;
+    let token = owner.body["access_token"].as_str().expect("owner token");
+    let r = app
+        .post(
+            &format!("/api/v1/estates/{estate}/invitations"),
+            Some(token),
+            json!({"email": user.email, "role": role.as_str()}),
+        )
+        .await;
+    r.assert_status(201);
+    assert_eq!(r.body["outcome"], "granted");
 }
 
 async fn world(app: &TestApp) -> World {
     let owner = app.register("owner").await;
-    let admin = app.register("admin").await;
-    let editor = app.register("editor").await;
-    let viewer = app.register("viewer").await;
+    let admin = app.register_verified("admin").await;
+    let editor = app.register_verified("editor").await;
+    let viewer = app.register_verified("viewer").await;
     let outsider = app.register("outsider").await;
     let estate = create_estate(app, &owner, "Riverside").await;
     let site_a = create_site(app, &owner.token, &estate, "North Yard").await;
     let site_b = create_site(app, &owner.token, &estate, "South Yard").await;
-    join(app, &estate, &admin, EstateRole::Admin);
-    join(app, &estate, &editor, EstateRole::Editor);
-    join(app, &estate, &viewer, EstateRole::Viewer);
+    join(app, &estate, &admin, EstateRole::Admin).await;
+    join(app, &estate, &editor, EstateRole::Editor).await;
+    join(app, &estate, &viewer, EstateRole::Viewer).await;
     World {
         estate,
         site_a,
@@ -358,8 +371,8 @@ async fn estate_admin_grants_editor_and_viewer_only_to_editors_and_viewers(app: 
     )
     .await
     .assert_problem(403, "cannot_grant_role");
-    let second_admin = app.register("admin2").await;
-    join(&app, &w.estate, &second_admin, EstateRole::Admin);
+    let second_admin = app.register_verified("admin2").await;
+    join(&app, &w.estate, &second_admin, EstateRole::Admin).await;
     app.put(
         &member_path(&w, &second_admin),
         Some(&w.admin.token),
@@ -801,7 +814,7 @@ async fn removing_a_member_removes_their_overrides_and_access(app: TestApp) {
     });
     assert_eq!(left, 0);
     // Re-joining starts from the defaults.
-    join(&app, &w.estate, &w.editor, EstateRole::Editor);
+    join(&app, &w.estate, &w.editor, EstateRole::Editor).await;
     let a = app
         .get(
             &format!("/api/v1/sites/{}", w.site_a),
@@ -984,12 +997,15 @@ async fn access_changes_write_audit_events(app: TestApp) {
         actions,
         [
             "estate.created",
+            "member.added",
+            "member.added",
+            "member.added",
             "member.updated",
             "member.removed",
             "estate.ownership_transferred"
         ]
     );
-    let updated = &estate_events[1];
+    let updated = &estate_events[4];
     assert_eq!(updated.before.as_ref().expect("before")["role"], "viewer");
     assert_eq!(updated.after.as_ref().expect("after")["role"], "editor");
     let site_events = app.with_db(|c| keyholder_store::audit::for_target(c, "site", &w.site_a));
