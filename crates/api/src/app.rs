@@ -21,7 +21,7 @@ use crate::config::Config;
 use crate::error::{ApiError, problemize};
 use crate::mail::{Delivery, MailWorker};
 use crate::ratelimit::AuthLimit;
-use crate::routes::{accounts, estates, health, invitations, me, metrics};
+use crate::routes::{accounts, assets, estates, health, households, invitations, me, metrics};
 use crate::state::AppState;
 use crate::telemetry::Metrics;
 use crate::{openapi, startup};
@@ -148,6 +148,66 @@ pub fn routes(cfg: &mut web::ServiceConfig, limit: &AuthLimit) {
             .service(
                 web::resource("/me/invitations/{invitation_id}/decline")
                     .route(web::post().to(invitations::decline_mine)),
+            )
+            .service(
+                web::resource("/assets")
+                    .route(web::get().to(assets::garage))
+                    .route(web::post().to(assets::create_asset)),
+            )
+            .service(
+                web::resource("/assets/{asset_id}")
+                    .route(web::get().to(assets::get_asset))
+                    .route(web::patch().to(assets::update_asset))
+                    .route(web::delete().to(assets::delete_asset)),
+            )
+            .service(
+                web::resource("/assets/{asset_id}/records")
+                    .route(web::get().to(assets::list_records))
+                    .route(web::post().to(assets::add_record)),
+            )
+            .service(
+                web::resource("/assets/{asset_id}/records/{record_id}")
+                    .route(web::patch().to(assets::update_record))
+                    .route(web::delete().to(assets::delete_record)),
+            )
+            .service(
+                web::resource("/assets/{asset_id}/photos")
+                    .route(web::get().to(assets::list_photos))
+                    .route(web::post().to(assets::add_photo)),
+            )
+            .service(
+                web::resource("/assets/{asset_id}/photos/{photo_id}")
+                    .route(web::delete().to(assets::delete_photo)),
+            )
+            .service(
+                web::resource("/assets/{asset_id}/collaborators")
+                    .route(web::get().to(assets::list_collaborators))
+                    .route(web::post().to(assets::add_collaborator)),
+            )
+            .service(
+                web::resource("/assets/{asset_id}/collaborators/{user_id}")
+                    .route(web::delete().to(assets::remove_collaborator)),
+            )
+            .service(
+                web::resource("/collaborators").route(web::get().to(assets::collaborator_split)),
+            )
+            .service(web::resource("/collaborators/add").route(web::post().to(assets::bulk_add)))
+            .service(
+                web::resource("/collaborators/remove").route(web::post().to(assets::bulk_remove)),
+            )
+            .service(web::resource("/household").route(web::get().to(households::my_household)))
+            .service(
+                web::resource("/household/members").route(web::post().to(households::add_member)),
+            )
+            .service(
+                web::resource("/household/members/{user_id}")
+                    .route(web::patch().to(households::change_role))
+                    .route(web::delete().to(households::remove_member)),
+            )
+            .service(web::resource("/households").route(web::get().to(households::my_memberships)))
+            .service(
+                web::resource("/households/{head_id}/membership")
+                    .route(web::delete().to(households::leave)),
             )
             .service(
                 web::resource("/sites/{site_id}/members/{user_id}")

@@ -4,7 +4,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::Problem;
-use crate::routes::{accounts, estates, health, invitations, me, metrics};
+use crate::routes::{accounts, assets, estates, health, households, invitations, me, metrics};
 
 struct BearerAuth;
 
@@ -66,6 +66,30 @@ impl Modify for BearerAuth {
         invitations::my_invitations,
         invitations::accept_mine,
         invitations::decline_mine,
+        assets::create_asset,
+        assets::garage,
+        assets::get_asset,
+        assets::update_asset,
+        assets::delete_asset,
+        assets::list_records,
+        assets::add_record,
+        assets::update_record,
+        assets::delete_record,
+        assets::list_photos,
+        assets::add_photo,
+        assets::delete_photo,
+        assets::list_collaborators,
+        assets::add_collaborator,
+        assets::remove_collaborator,
+        assets::collaborator_split,
+        assets::bulk_add,
+        assets::bulk_remove,
+        households::my_household,
+        households::add_member,
+        households::change_role,
+        households::remove_member,
+        households::my_memberships,
+        households::leave,
         health::live,
         health::ready,
         metrics::metrics,
@@ -78,6 +102,10 @@ impl Modify for BearerAuth {
         (name = "sites", description = "Sites of an estate"),
         (name = "members", description = "Users & Permissions: estate roles and site overrides"),
         (name = "invitations", description = "Invitations by email and their tokens"),
+        (name = "assets", description = "Assets and the garage"),
+        (name = "records", description = "Records and photos of an asset"),
+        (name = "collaborators", description = "Collaborators of one asset or several"),
+        (name = "households", description = "Households and their members"),
         (name = "operations", description = "Health and metrics"),
     )
 )]

@@ -2,6 +2,7 @@
 //! connection enum, embedded migrations, and the queries the API runs inside
 //! its transactions.
 
+pub mod assets;
 pub mod audit;
 pub mod db;
 pub mod email_tokens;

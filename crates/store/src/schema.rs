@@ -139,3 +139,95 @@ diesel::table! {
 
 diesel::allow_tables_to_appear_in_same_query!(invitations, users);
 diesel::allow_tables_to_appear_in_same_query!(invitations, estates);
+
+diesel::table! {
+    assets (id) {
+        id -> Text,
+        name -> Text,
+        reference -> Nullable<Text>,
+        search_text -> Text,
+        attributes -> Text,
+        site_id -> Nullable<Text>,
+        estate_id -> Nullable<Text>,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    asset_collaborators (asset_id, user_id) {
+        asset_id -> Text,
+        user_id -> Text,
+        added_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    asset_records (id) {
+        id -> Text,
+        asset_id -> Text,
+        kind -> Text,
+        record_date -> Date,
+        title -> Text,
+        notes -> Nullable<Text>,
+        cost -> Nullable<Double>,
+        odometer -> Nullable<BigInt>,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    asset_photos (id) {
+        id -> Text,
+        asset_id -> Text,
+        url -> Text,
+        caption -> Nullable<Text>,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    household_members (head_id, member_id) {
+        head_id -> Text,
+        member_id -> Text,
+        role -> Text,
+        added_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    asset_shares (asset_id, user_id) {
+        asset_id -> Text,
+        user_id -> Text,
+        permission -> Text,
+        access_expires_at -> Nullable<Timestamp>,
+        granted_at -> Timestamp,
+        invitation_id -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(asset_collaborators -> assets (asset_id));
+diesel::joinable!(asset_collaborators -> users (user_id));
+diesel::joinable!(asset_records -> assets (asset_id));
+diesel::joinable!(asset_photos -> assets (asset_id));
+diesel::joinable!(asset_shares -> assets (asset_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    assets,
+    asset_collaborators,
+    asset_records,
+    asset_photos,
+    household_members,
+    asset_shares
+);
+diesel::allow_tables_to_appear_in_same_query!(assets, users);
+diesel::allow_tables_to_appear_in_same_query!(asset_collaborators, users);
+diesel::allow_tables_to_appear_in_same_query!(household_members, users);
+diesel::allow_tables_to_appear_in_same_query!(asset_shares, users);
+diesel::allow_tables_to_appear_in_same_query!(assets, sites);
+diesel::allow_tables_to_appear_in_same_query!(assets, estates);
+diesel::allow_tables_to_appear_in_same_query!(assets, estate_members);
+diesel::allow_tables_to_appear_in_same_query!(assets, site_overrides);

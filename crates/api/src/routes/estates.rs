@@ -428,6 +428,7 @@ pub async fn rename_estate(
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`insufficient_role`: only the owner deletes", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such estate", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`estate_has_assets`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn delete_estate(
@@ -442,6 +443,15 @@ pub async fn delete_estate(
             db.write(|c| {
                 let access = estate_access(c, &user, id)?;
                 access.require(EstateCapability::Delete, "Deleting an estate")?;
+                let placed = keyholder_store::assets::count_in_estate(c, id)?;
+                if placed > 0 {
+                    return Err(ApiError::conflict(
+                        "estate_has_assets",
+                        format!(
+                            "{placed} assets are placed in this estate; move or delete them first."
+                        ),
+                    ));
+                }
                 estates::delete(c, id)?;
                 audit::record(
                     c,
@@ -709,6 +719,7 @@ pub async fn rename_site(
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`insufficient_role`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such site", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`site_has_assets`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn delete_site(
@@ -728,6 +739,15 @@ pub async fn delete_site(
                     return Err(ApiError::forbidden(
                         "insufficient_role",
                         "Deleting a site needs the estate admin or owner role.",
+                    ));
+                }
+                let placed = keyholder_store::assets::count_at_site(c, id)?;
+                if placed > 0 {
+                    return Err(ApiError::conflict(
+                        "site_has_assets",
+                        format!(
+                            "{placed} assets are placed at this site; move or delete them first."
+                        ),
                     ));
                 }
                 estates::delete_site(c, id)?;
@@ -989,9 +1009,11 @@ pub async fn remove_member(
                 };
                 let overrides = estates::overrides_of(c, id, target_id)?;
                 estates::remove_member(c, id, target_id)?;
+                // Access does not outlive membership.
+                let (collaborations, shares) = keyholder_store::assets::drop_estate_access(c, id, target_id)?;
                 audit::record(
                     c,
-                    &event(&user, action, "estate", id, Some(json!({"user_id": target_id, "role": role, "site_overrides": overrides.len()})), None),
+                    &event(&user, action, "estate", id, Some(json!({"user_id": target_id, "role": role, "site_overrides": overrides.len(), "asset_collaborations": collaborations, "asset_shares": shares})), None),
                     now,
                 )?;
                 Ok::<_, ApiError>(())

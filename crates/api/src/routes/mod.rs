@@ -2,9 +2,11 @@
 //! → one transaction (change, audit, outbox) → response DTO.
 
 pub mod accounts;
+pub mod assets;
 pub mod common;
 pub mod estates;
 pub mod health;
+pub mod households;
 pub mod invitations;
 pub mod me;
 pub mod metrics;
