@@ -339,12 +339,31 @@ struct GarageSqlRow {
     total: i64,
 }
 
-/// The garage query. Parameters come once, through the `p` row; the WHERE
-/// clause admits an asset only when some path reaches it (collaborator,
-/// household of a collaborating head, active share, estate membership not
-/// kept off the site, root), so the cost follows the caller's assets.
+/// The garage query. Parameters come once, through the `p` row. The
+/// candidates are gathered from the caller's side of each path (collaborator
+/// rows, households of collaborating heads, active shares, estates they
+/// belong to unless kept off the site, everything for root), each through
+/// an index keyed by the user, so the cost follows the caller's assets, not
+/// the size of the table. The facts for the domain resolver come with each
+/// row, and the total with a window function: one query per page.
 const GARAGE_SQL: &str = "
-WITH p AS (SELECT {uid} AS uid, {root} AS is_root, {now} AS now, {pattern} AS pattern, {site} AS site)
+WITH p AS (SELECT {uid} AS uid, {root} AS is_root, {now} AS now, {pattern} AS pattern, {site} AS site),
+reachable AS (
+    SELECT c.asset_id AS id FROM asset_collaborators c, p WHERE c.user_id = p.uid
+    UNION
+    SELECT c.asset_id FROM household_members h JOIN asset_collaborators c ON c.user_id = h.head_id, p
+        WHERE h.member_id = p.uid
+    UNION
+    SELECT s.asset_id FROM asset_shares s, p
+        WHERE s.user_id = p.uid AND (s.access_expires_at IS NULL OR s.access_expires_at > p.now)
+    UNION
+    SELECT a.id FROM estate_members m JOIN assets a ON a.estate_id = m.estate_id, p
+        WHERE m.user_id = p.uid
+        AND NOT EXISTS (SELECT 1 FROM site_overrides o WHERE o.site_id = a.site_id AND o.user_id = p.uid
+                        AND o.role = 'none')
+    UNION
+    SELECT a.id FROM assets a, p WHERE p.is_root
+)
 SELECT a.id, a.name, a.reference, a.attributes, a.site_id, a.estate_id, a.created_at, a.updated_at,
   EXISTS (SELECT 1 FROM asset_collaborators c WHERE c.asset_id = a.id AND c.user_id = p.uid) AS is_collaborator,
   EXISTS (SELECT 1 FROM household_members h JOIN asset_collaborators c ON c.user_id = h.head_id
@@ -358,20 +377,8 @@ SELECT a.id, a.name, a.reference, a.attributes, a.site_id, a.estate_id, a.create
   (SELECT m.role FROM estate_members m WHERE m.estate_id = a.estate_id AND m.user_id = p.uid) AS estate_role,
   (SELECT o.role FROM site_overrides o WHERE o.site_id = a.site_id AND o.user_id = p.uid) AS site_override,
   COUNT(*) OVER () AS total
-FROM assets a CROSS JOIN p
-WHERE (
-    p.is_root
-    OR EXISTS (SELECT 1 FROM asset_collaborators c WHERE c.asset_id = a.id AND c.user_id = p.uid)
-    OR EXISTS (SELECT 1 FROM household_members h JOIN asset_collaborators c ON c.user_id = h.head_id
-               WHERE h.member_id = p.uid AND c.asset_id = a.id)
-    OR EXISTS (SELECT 1 FROM asset_shares s WHERE s.asset_id = a.id AND s.user_id = p.uid
-               AND (s.access_expires_at IS NULL OR s.access_expires_at > p.now))
-    OR (a.estate_id IS NOT NULL
-        AND EXISTS (SELECT 1 FROM estate_members m WHERE m.estate_id = a.estate_id AND m.user_id = p.uid)
-        AND NOT EXISTS (SELECT 1 FROM site_overrides o WHERE o.site_id = a.site_id AND o.user_id = p.uid
-                        AND o.role = 'none'))
-  )
-  AND a.search_text LIKE p.pattern ESCAPE '\\'
+FROM reachable r JOIN assets a ON a.id = r.id CROSS JOIN p
+WHERE a.search_text LIKE p.pattern ESCAPE '\\'
   AND (p.site = '' OR a.site_id = p.site)
 ORDER BY a.created_at DESC, a.id DESC
 LIMIT {limit} OFFSET {offset}";
