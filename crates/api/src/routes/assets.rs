@@ -382,25 +382,31 @@ pub struct AddCollaborator {
 #[derive(Debug, Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SelectionQuery {
-    /// Comma-separated asset ids.
-    #[validate(length(max = 20000))]
-    #[param(max_length = 20000)]
+    /// Comma-separated asset ids (at most 50).
+    #[validate(length(max = 1900))]
+    #[param(max_length = 1900)]
     pub asset_ids: String,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct BulkAdd {
-    #[validate(length(min = 1, max = 200))]
+    /// 1 to 50 assets.
+    #[validate(length(min = 1, max = 50))]
+    #[schema(min_items = 1, max_items = 50)]
     pub asset_ids: Vec<Uuid>,
     #[validate(length(min = 1, max = 100))]
+    #[schema(min_items = 1, max_items = 100)]
     pub usernames: Vec<String>,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct BulkRemove {
-    #[validate(length(min = 1, max = 200))]
+    /// 1 to 50 assets.
+    #[validate(length(min = 1, max = 50))]
+    #[schema(min_items = 1, max_items = 50)]
     pub asset_ids: Vec<Uuid>,
     #[validate(length(min = 1, max = 100))]
+    #[schema(min_items = 1, max_items = 100)]
     pub user_ids: Vec<Uuid>,
 }
 
@@ -1231,6 +1237,9 @@ fn split_view(c: &mut DbConnection, selection: &[Uuid]) -> Result<CollaboratorSp
     })
 }
 
+/// The most assets one collaborator dialog works on.
+const MAX_SELECTION: usize = 50;
+
 fn parse_selection(raw: &str) -> Result<Vec<Uuid>, ApiError> {
     let ids: Result<Vec<Uuid>, _> = raw
         .split(',')
@@ -1239,9 +1248,9 @@ fn parse_selection(raw: &str) -> Result<Vec<Uuid>, ApiError> {
         .map(Uuid::parse_str)
         .collect();
     match ids {
-        Ok(ids) if !ids.is_empty() && ids.len() <= 200 => Ok(ids),
+        Ok(ids) if !ids.is_empty() && ids.len() <= MAX_SELECTION => Ok(ids),
         Ok(ids) if ids.is_empty() => Err(ApiError::field("asset_ids", "select at least one asset")),
-        Ok(_) => Err(ApiError::field("asset_ids", "select at most 200 assets")),
+        Ok(_) => Err(ApiError::field("asset_ids", "select at most 50 assets")),
         Err(_) => Err(ApiError::field(
             "asset_ids",
             "must be comma-separated asset ids",
