@@ -1172,3 +1172,60 @@ async fn asset_changes_write_audit_events(app: TestApp) {
     let events = app.with_db(|c| keyholder_store::audit::for_target(c, "asset", &id));
     assert_eq!(events.last().expect("event").action, "asset.deleted");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn root_has_no_household_joins_none_and_sees_every_asset() {
+    for backend in [
+        keyholder_tests::Backend::Sqlite,
+        keyholder_tests::Backend::Postgres,
+    ] {
+        if backend == keyholder_tests::Backend::Postgres && !keyholder_tests::postgres_available() {
+            continue;
+        }
+        let app = TestApp::spawn_with(backend, |c| {
+            c.root_email = Some("root@example.com".into());
+            c.root_username = Some("root".into());
+            c.root_password = Some("root password 123".into());
+        })
+        .await;
+        let login = app
+            .post(
+                "/api/v1/auth/login",
+                None,
+                json!({"login": "root", "password": "root password 123"}),
+            )
+            .await;
+        let root = login.body["access_token"]
+            .as_str()
+            .expect("token")
+            .to_owned();
+        app.get("/api/v1/household", Some(&root))
+            .await
+            .assert_problem(404, "root_has_no_household");
+        app.post(
+            "/api/v1/household/members",
+            Some(&root),
+            json!({"username": "root", "role": "viewer"}),
+        )
+        .await
+        .assert_problem(404, "root_has_no_household");
+        let ada = app.register("ada").await;
+        app.post(
+            "/api/v1/household/members",
+            Some(&ada.token),
+            json!({"username": "root", "role": "viewer"}),
+        )
+        .await
+        .assert_problem(422, "root_cannot_be_member");
+        let id = vehicle(&app, &ada, "Ada's van").await;
+        let garage = app.get("/api/v1/assets", Some(&root)).await;
+        assert_eq!(garage.body["total"], 1);
+        assert_eq!(garage.body["items"][0]["my_access"], "full");
+        assert_eq!(
+            app.get(&format!("/api/v1/assets/{id}"), Some(&root))
+                .await
+                .body["my_access"],
+            "full"
+        );
+    }
+}
