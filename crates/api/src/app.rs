@@ -21,7 +21,9 @@ use crate::config::Config;
 use crate::error::{ApiError, problemize};
 use crate::mail::{Delivery, MailWorker};
 use crate::ratelimit::AuthLimit;
-use crate::routes::{accounts, assets, estates, health, households, invitations, me, metrics};
+use crate::routes::{
+    accounts, asset_invitations, assets, estates, health, households, invitations, me, metrics,
+};
 use crate::state::AppState;
 use crate::telemetry::Metrics;
 use crate::{openapi, startup};
@@ -194,6 +196,45 @@ pub fn routes(cfg: &mut web::ServiceConfig, limit: &AuthLimit) {
             .service(web::resource("/collaborators/add").route(web::post().to(assets::bulk_add)))
             .service(
                 web::resource("/collaborators/remove").route(web::post().to(assets::bulk_remove)),
+            )
+            .service(
+                web::resource("/asset-invitations")
+                    .route(web::get().to(asset_invitations::list))
+                    .route(web::post().to(asset_invitations::send_invitation)),
+            )
+            .service(
+                web::resource("/asset-invitations/stats")
+                    .route(web::get().to(asset_invitations::stats)),
+            )
+            .service(
+                web::resource("/asset-invitations/{invitation_id}")
+                    .route(web::get().to(asset_invitations::details)),
+            )
+            .service(
+                web::resource("/asset-invitations/{invitation_id}/resend")
+                    .route(web::post().to(asset_invitations::resend)),
+            )
+            .service(
+                web::resource("/asset-invitations/{invitation_id}/cancel")
+                    .route(web::post().to(asset_invitations::cancel)),
+            )
+            .service(
+                web::resource("/assets/{asset_id}/invitations")
+                    .route(web::get().to(asset_invitations::list_for_asset))
+                    .route(web::post().to(asset_invitations::send_for_asset)),
+            )
+            .service(
+                web::resource("/assets/{asset_id}/shares")
+                    .route(web::get().to(asset_invitations::list_shares)),
+            )
+            .service(
+                web::resource("/assets/{asset_id}/shares/{user_id}")
+                    .route(web::patch().to(asset_invitations::change_share))
+                    .route(web::delete().to(asset_invitations::revoke_share)),
+            )
+            .service(
+                web::resource("/me/shares/{asset_id}")
+                    .route(web::delete().to(asset_invitations::drop_share)),
             )
             .service(web::resource("/household").route(web::get().to(households::my_household)))
             .service(

@@ -330,6 +330,8 @@ pub mod invitation_templates {
         pub role: &'a str,
         pub message: Option<&'a str>,
         pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+        /// Time-limited access: when the granted access itself ends.
+        pub access_expires_at: Option<chrono::DateTime<chrono::Utc>>,
         pub token: &'a str,
     }
 
@@ -338,13 +340,19 @@ pub mod invitation_templates {
             .message
             .map(|m| format!("{} wrote:\n\n{}\n\n", o.inviter, quote(m)))
             .unwrap_or_default();
-        let expiry = match o.expires_at {
+        let mut expiry = match o.expires_at {
             Some(at) => format!(
                 "The invitation expires on {} (UTC).",
                 at.format("%Y-%m-%d %H:%M")
             ),
             None => "The invitation does not expire.".to_owned(),
         };
+        if let Some(until) = o.access_expires_at {
+            expiry.push_str(&format!(
+                " Once accepted, the access ends on {} (UTC).",
+                until.format("%Y-%m-%d %H:%M")
+            ));
+        }
         NewMail {
             kind: "invitation",
             recipient: o.to.to_owned(),

@@ -4,7 +4,9 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::Problem;
-use crate::routes::{accounts, assets, estates, health, households, invitations, me, metrics};
+use crate::routes::{
+    accounts, asset_invitations, assets, estates, health, households, invitations, me, metrics,
+};
 
 struct BearerAuth;
 
@@ -84,6 +86,18 @@ impl Modify for BearerAuth {
         assets::collaborator_split,
         assets::bulk_add,
         assets::bulk_remove,
+        asset_invitations::send_invitation,
+        asset_invitations::send_for_asset,
+        asset_invitations::list,
+        asset_invitations::list_for_asset,
+        asset_invitations::stats,
+        asset_invitations::details,
+        asset_invitations::resend,
+        asset_invitations::cancel,
+        asset_invitations::list_shares,
+        asset_invitations::change_share,
+        asset_invitations::revoke_share,
+        asset_invitations::drop_share,
         households::my_household,
         households::add_member,
         households::change_role,
@@ -105,6 +119,7 @@ impl Modify for BearerAuth {
         (name = "assets", description = "Assets and the garage"),
         (name = "records", description = "Records and photos of an asset"),
         (name = "collaborators", description = "Collaborators of one asset or several"),
+        (name = "asset invitations", description = "Invitations by email to one asset, the management table, and shares"),
         (name = "households", description = "Households and their members"),
         (name = "operations", description = "Health and metrics"),
     )

@@ -12,6 +12,7 @@ use crate::error::StoreError;
 use crate::schema::{invitations, users};
 use crate::time::{from_db, to_db};
 use crate::users::parse_id;
+use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text, Timestamp};
 
 /// What an invitation is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -456,4 +457,312 @@ pub fn sent_since(
         .filter(invitations::last_sent_at.ge(to_db(since)))
         .count()
         .get_result(conn)?)
+}
+
+// ------------------------------------------------------------------ the asset invitation table
+
+/// How the management table is sorted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    InvitedAt {
+        descending: bool,
+    },
+    /// "Never" sorts after every date.
+    ExpiresAt {
+        descending: bool,
+    },
+    Email {
+        descending: bool,
+    },
+}
+
+/// Filters of the management table.
+#[derive(Debug, Clone, Default)]
+pub struct TableFilter {
+    /// Case-insensitive, in the email or the asset's name or reference.
+    pub q: Option<String>,
+    pub status: Option<InvitationState>,
+    pub permission: Option<String>,
+    pub asset_id: Option<Uuid>,
+}
+
+/// A row of the management table: the invitation and its asset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssetInvitation {
+    pub invitation: Invitation,
+    pub asset_name: String,
+    pub asset_reference: Option<String>,
+}
+
+/// The six counters of the stats cards.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub total: i64,
+    pub pending: i64,
+    pub accepted: i64,
+    pub declined: i64,
+    pub expired: i64,
+    pub cancelled: i64,
+}
+
+#[derive(QueryableByName)]
+struct TableRow {
+    #[diesel(sql_type = Text)]
+    id: String,
+    #[diesel(sql_type = Text)]
+    resource_id: String,
+    #[diesel(sql_type = Text)]
+    email: String,
+    #[diesel(sql_type = Text)]
+    role: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    message: Option<String>,
+    #[diesel(sql_type = Text)]
+    status: String,
+    #[diesel(sql_type = Text)]
+    invited_by: String,
+    #[diesel(sql_type = Timestamp)]
+    invited_at: NaiveDateTime,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    expires_at: Option<NaiveDateTime>,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    access_expires_at: Option<NaiveDateTime>,
+    #[diesel(sql_type = Timestamp)]
+    last_sent_at: NaiveDateTime,
+    #[diesel(sql_type = Integer)]
+    resend_count: i32,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    responded_at: Option<NaiveDateTime>,
+    #[diesel(sql_type = Text)]
+    inviter_username: String,
+    #[diesel(sql_type = Text)]
+    inviter_display_name: String,
+    #[diesel(sql_type = Text)]
+    asset_name: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    asset_reference: Option<String>,
+    #[diesel(sql_type = BigInt)]
+    total: i64,
+}
+
+/// The asset invitations a user may manage: on assets where they have full
+/// access (collaborator, estate admin or owner of the asset's estate), or
+/// all for root. Mirrors the domain's `administers_asset` in SQL, so the
+/// filter runs in the query.
+const VISIBLE: &str = "i.resource_type = 'asset'
+  AND (p.is_root
+       OR EXISTS (SELECT 1 FROM asset_collaborators c WHERE c.asset_id = a.id AND c.user_id = p.uid)
+       OR EXISTS (SELECT 1 FROM estate_members m WHERE m.estate_id = a.estate_id AND m.user_id = p.uid
+                  AND m.role IN ('admin', 'owner')))
+  AND (p.asset = '' OR a.id = p.asset)";
+
+const TABLE_SQL: &str = "
+WITH p AS (SELECT {uid} AS uid, {root} AS is_root, {now} AS now, {asset} AS asset,
+                  {pattern} AS pattern, {status} AS status, {permission} AS permission)
+SELECT i.id, i.resource_id, i.email, i.role, i.message, i.status, i.invited_by, i.invited_at,
+       i.expires_at, i.access_expires_at, i.last_sent_at, i.resend_count, i.responded_at,
+       u.username AS inviter_username, u.display_name AS inviter_display_name,
+       a.name AS asset_name, a.reference AS asset_reference,
+       COUNT(*) OVER () AS total
+FROM invitations i
+JOIN assets a ON a.id = i.resource_id
+JOIN users u ON u.id = i.invited_by
+CROSS JOIN p
+WHERE {visible}
+  AND (i.email LIKE p.pattern ESCAPE '\\' OR a.search_text LIKE p.pattern ESCAPE '\\')
+  AND (p.permission = '' OR i.role = p.permission)
+  AND (p.status = ''
+       OR (p.status = 'pending' AND i.status = 'pending' AND (i.expires_at IS NULL OR i.expires_at > p.now))
+       OR (p.status = 'expired' AND (i.status = 'expired' OR (i.status = 'pending' AND i.expires_at <= p.now)))
+       OR (p.status NOT IN ('pending', 'expired') AND i.status = p.status))
+ORDER BY {order}, i.id
+LIMIT {limit} OFFSET {offset}";
+
+const STATS_SQL: &str = "
+WITH p AS (SELECT {uid} AS uid, {root} AS is_root, {now} AS now, {asset} AS asset)
+SELECT COUNT(*) AS total,
+  COALESCE(SUM(CASE WHEN i.status = 'pending' AND (i.expires_at IS NULL OR i.expires_at > p.now) THEN 1 ELSE 0 END), 0) AS pending,
+  COALESCE(SUM(CASE WHEN i.status = 'accepted' THEN 1 ELSE 0 END), 0) AS accepted,
+  COALESCE(SUM(CASE WHEN i.status = 'declined' THEN 1 ELSE 0 END), 0) AS declined,
+  COALESCE(SUM(CASE WHEN i.status = 'expired' OR (i.status = 'pending' AND i.expires_at <= p.now) THEN 1 ELSE 0 END), 0) AS expired,
+  COALESCE(SUM(CASE WHEN i.status = 'cancelled' THEN 1 ELSE 0 END), 0) AS cancelled
+FROM invitations i
+JOIN assets a ON a.id = i.resource_id
+CROSS JOIN p
+WHERE {visible}";
+
+#[derive(QueryableByName)]
+struct StatsRow {
+    #[diesel(sql_type = BigInt)]
+    total: i64,
+    #[diesel(sql_type = BigInt)]
+    pending: i64,
+    #[diesel(sql_type = BigInt)]
+    accepted: i64,
+    #[diesel(sql_type = BigInt)]
+    declined: i64,
+    #[diesel(sql_type = BigInt)]
+    expired: i64,
+    #[diesel(sql_type = BigInt)]
+    cancelled: i64,
+}
+
+/// Placeholders for each backend: `?` for SQLite, `$n` (typed) for PostgreSQL.
+fn placeholders(pg: bool, types: &[&str]) -> Vec<String> {
+    types
+        .iter()
+        .enumerate()
+        .map(|(n, t)| {
+            if pg {
+                format!("CAST(${} AS {t})", n + 1)
+            } else {
+                "?".to_owned()
+            }
+        })
+        .collect()
+}
+
+/// One page of the management table, with the total.
+#[allow(clippy::too_many_arguments)]
+pub fn asset_table(
+    conn: &mut DbConnection,
+    user_id: Uuid,
+    is_root: bool,
+    filter: &TableFilter,
+    sort: Sort,
+    now: DateTime<Utc>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<AssetInvitation>, i64), StoreError> {
+    let order = match sort {
+        Sort::InvitedAt { descending } => {
+            format!("i.invited_at {}", if descending { "DESC" } else { "ASC" })
+        }
+        Sort::ExpiresAt { descending: false } => {
+            "CASE WHEN i.expires_at IS NULL THEN 1 ELSE 0 END, i.expires_at ASC".to_owned()
+        }
+        Sort::ExpiresAt { descending: true } => {
+            "CASE WHEN i.expires_at IS NULL THEN 0 ELSE 1 END, i.expires_at DESC".to_owned()
+        }
+        Sort::Email { descending } => {
+            format!("i.email {}", if descending { "DESC" } else { "ASC" })
+        }
+    };
+    let pg = matches!(conn, DbConnection::Postgresql(_));
+    let ph = placeholders(
+        pg,
+        &[
+            "TEXT",
+            "BOOLEAN",
+            "TIMESTAMP",
+            "TEXT",
+            "TEXT",
+            "TEXT",
+            "TEXT",
+            "BIGINT",
+            "BIGINT",
+        ],
+    );
+    let sql = TABLE_SQL
+        .replace("{visible}", VISIBLE)
+        .replace("{uid}", &ph[0])
+        .replace("{root}", &ph[1])
+        .replace("{now}", &ph[2])
+        .replace("{asset}", &ph[3])
+        .replace("{pattern}", &ph[4])
+        .replace("{status}", &ph[5])
+        .replace("{permission}", &ph[6])
+        .replace("{order}", &order)
+        .replace("{limit}", if pg { "$8" } else { "?" })
+        .replace("{offset}", if pg { "$9" } else { "?" });
+    let query = diesel::sql_query(sql)
+        .bind::<Text, _>(user_id.to_string())
+        .bind::<Bool, _>(is_root)
+        .bind::<Timestamp, _>(to_db(now))
+        .bind::<Text, _>(filter.asset_id.map(|a| a.to_string()).unwrap_or_default())
+        .bind::<Text, _>(crate::assets::like_pattern(filter.q.as_deref()))
+        .bind::<Text, _>(
+            filter
+                .status
+                .map(|s| s.as_str().to_owned())
+                .unwrap_or_default(),
+        )
+        .bind::<Text, _>(filter.permission.clone().unwrap_or_default())
+        .bind::<BigInt, _>(limit)
+        .bind::<BigInt, _>(offset);
+    let rows: Vec<TableRow> = match conn {
+        DbConnection::Postgresql(c) => query.load(c)?,
+        DbConnection::Sqlite(c) => query.load(c)?,
+    };
+    let total = rows.first().map_or(0, |r| r.total);
+    let items = rows
+        .into_iter()
+        .map(|r| {
+            Ok(AssetInvitation {
+                invitation: Invitation {
+                    id: parse_id(&r.id)?,
+                    resource_type: ResourceType::Asset,
+                    resource_id: parse_id(&r.resource_id)?,
+                    email: r.email,
+                    role: r.role,
+                    message: r.message,
+                    status: r.status.parse().map_err(|_| {
+                        StoreError::Corrupt(format!("unknown status {:?}", r.status))
+                    })?,
+                    invited_by: parse_id(&r.invited_by)?,
+                    inviter_username: r.inviter_username,
+                    inviter_display_name: r.inviter_display_name,
+                    invited_at: from_db(r.invited_at),
+                    expires_at: r.expires_at.map(from_db),
+                    access_expires_at: r.access_expires_at.map(from_db),
+                    last_sent_at: from_db(r.last_sent_at),
+                    resend_count: r.resend_count,
+                    responded_at: r.responded_at.map(from_db),
+                },
+                asset_name: r.asset_name,
+                asset_reference: r.asset_reference,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let total = if total == 0 && offset > 0 {
+        asset_table(conn, user_id, is_root, filter, sort, now, 1, 0)?.1
+    } else {
+        total
+    };
+    Ok((items, total))
+}
+
+/// The six stats cards, in one query, with the table's visibility.
+pub fn asset_stats(
+    conn: &mut DbConnection,
+    user_id: Uuid,
+    is_root: bool,
+    asset_id: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<Stats, StoreError> {
+    let pg = matches!(conn, DbConnection::Postgresql(_));
+    let ph = placeholders(pg, &["TEXT", "BOOLEAN", "TIMESTAMP", "TEXT"]);
+    let sql = STATS_SQL
+        .replace("{visible}", VISIBLE)
+        .replace("{uid}", &ph[0])
+        .replace("{root}", &ph[1])
+        .replace("{now}", &ph[2])
+        .replace("{asset}", &ph[3]);
+    let query = diesel::sql_query(sql)
+        .bind::<Text, _>(user_id.to_string())
+        .bind::<Bool, _>(is_root)
+        .bind::<Timestamp, _>(to_db(now))
+        .bind::<Text, _>(asset_id.map(|a| a.to_string()).unwrap_or_default());
+    let row: StatsRow = match conn {
+        DbConnection::Postgresql(c) => query.get_result(c)?,
+        DbConnection::Sqlite(c) => query.get_result(c)?,
+    };
+    Ok(Stats {
+        total: row.total,
+        pending: row.pending,
+        accepted: row.accepted,
+        declined: row.declined,
+        expired: row.expired,
+        cancelled: row.cancelled,
+    })
 }

@@ -6,11 +6,12 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Duration, Utc};
 use keyholder_domain::estate::{self, GrantRefusal};
 use keyholder_domain::invitation::{
-    self, InvitationEvent, ResendExpiry, TransitionRefusal, merge_estate_role,
+    self, InvitationEvent, ResendExpiry, ShareGrant, TransitionRefusal, merge_estate_role,
+    merge_share,
 };
 use keyholder_domain::token::{SecretToken, TokenHash};
 use keyholder_domain::values::{DisplayName, Email, Expiry, Message, Password, Username};
-use keyholder_domain::{EstateRole, InvitationState};
+use keyholder_domain::{EstateRole, InvitationPermission, InvitationState};
 use keyholder_store::DbConnection;
 use keyholder_store::audit;
 use keyholder_store::estates;
@@ -124,7 +125,7 @@ pub struct UserSearchResult {
     pub user: UserSummary,
 }
 
-fn preview(text: &Option<String>) -> Option<String> {
+pub(crate) fn preview(text: &Option<String>) -> Option<String> {
     text.as_ref().map(|m| {
         let mut p: String = m.chars().take(80).collect();
         if m.chars().count() > 80 {
@@ -134,7 +135,7 @@ fn preview(text: &Option<String>) -> Option<String> {
     })
 }
 
-fn inviter(inv: &Invitation) -> Inviter {
+pub(crate) fn inviter(inv: &Invitation) -> Inviter {
     Inviter {
         id: inv.invited_by,
         username: inv.inviter_username.clone(),
@@ -142,7 +143,7 @@ fn inviter(inv: &Invitation) -> Inviter {
     }
 }
 
-fn status_of(inv: &Invitation, now: DateTime<Utc>) -> InvitationState {
+pub(crate) fn status_of(inv: &Invitation, now: DateTime<Utc>) -> InvitationState {
     invitation::effective_state(inv.status, inv.expires_at, now)
 }
 
@@ -177,7 +178,9 @@ fn resource_name(c: &mut DbConnection, inv: &Invitation) -> Result<String, ApiEr
         ResourceType::Estate => Ok(estates::get(c, inv.resource_id)?
             .map(|e| e.name)
             .unwrap_or_default()),
-        ResourceType::Asset => Err(invalid_token()),
+        ResourceType::Asset => Ok(keyholder_store::assets::get(c, inv.resource_id)?
+            .map(|a| a.name)
+            .unwrap_or_default()),
     }
 }
 
@@ -203,14 +206,14 @@ fn offer_view(
     })
 }
 
-fn invalid_token() -> ApiError {
+pub(crate) fn invalid_token() -> ApiError {
     ApiError::not_found(
         "invitation_not_found",
         "This invitation link is not valid: it may have been replaced by a newer one.",
     )
 }
 
-fn transition_refused(r: TransitionRefusal) -> ApiError {
+pub(crate) fn transition_refused(r: TransitionRefusal) -> ApiError {
     let mut e = refusal(r.kind(), r.code(), r.detail());
     if let Some(state) = r.current_state() {
         e = e.with_extra("invitation_status", json!(state.as_str()));
@@ -219,7 +222,7 @@ fn transition_refused(r: TransitionRefusal) -> ApiError {
 }
 
 /// `expires_at` in a body: absent, `null`, or a time.
-fn double_option<'de, D>(d: D) -> Result<Option<Option<DateTime<Utc>>>, D::Error>
+pub(crate) fn double_option<'de, D>(d: D) -> Result<Option<Option<DateTime<Utc>>>, D::Error>
 where
     D: Deserializer<'de>,
 {
@@ -369,7 +372,7 @@ pub async fn user_search(
 
 // ---------------------------------------------------------------- invite
 
-fn check_daily_limit(
+pub(crate) fn check_daily_limit(
     state: &AppState,
     c: &mut DbConnection,
     user: &User,
@@ -407,6 +410,7 @@ fn send_invitation_email(
         role: &inv.role,
         message: inv.message.as_deref(),
         expires_at: inv.expires_at,
+        access_expires_at: None,
         token: token.as_str(),
     });
     outbox::enqueue(c, &mail, now)?;
@@ -704,7 +708,11 @@ pub async fn resend_invitation(
 }
 
 /// The 409 for an invitation another request moved first.
-fn conflict_now(c: &mut DbConnection, id: Uuid, now: DateTime<Utc>) -> Result<ApiError, ApiError> {
+pub(crate) fn conflict_now(
+    c: &mut DbConnection,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<ApiError, ApiError> {
     let current = invitations::get(c, id)?
         .map(|i| status_of(&i, now))
         .unwrap_or(InvitationState::Cancelled);
@@ -761,14 +769,14 @@ pub async fn cancel_invitation(
 
 // ---------------------------------------------------------------- invitee side
 
-fn by_token(c: &mut DbConnection, token: &str) -> Result<Invitation, ApiError> {
+pub(crate) fn by_token(c: &mut DbConnection, token: &str) -> Result<Invitation, ApiError> {
     invitations::find_by_token_hash(c, TokenHash::of(token.trim()).as_str())?
         .ok_or_else(invalid_token)
 }
 
 /// Accepts for `user` inside the caller's transaction: the grant, the state
 /// change, the verified email, the audit event and the inviter's email.
-fn accept_for(
+pub(crate) fn accept_for(
     c: &mut DbConnection,
     inv: &Invitation,
     user: &User,
@@ -799,7 +807,34 @@ fn accept_for(
             }
             role.as_str().to_owned()
         }
-        ResourceType::Asset => return Err(invalid_token()),
+        ResourceType::Asset => {
+            let offered: InvitationPermission =
+                inv.role.parse().map_err(|_| ApiError::internal())?;
+            let new = ShareGrant {
+                permission: offered,
+                access_expires_at: inv.access_expires_at,
+            };
+            let merged = match keyholder_store::assets::get_share(c, inv.resource_id, user.id)? {
+                Some(existing) => merge_share(
+                    ShareGrant {
+                        permission: existing.permission,
+                        access_expires_at: existing.access_expires_at,
+                    },
+                    new,
+                ),
+                None => new,
+            };
+            keyholder_store::assets::put_share(
+                c,
+                inv.resource_id,
+                user.id,
+                merged.permission,
+                merged.access_expires_at,
+                Some(inv.id),
+                now,
+            )?;
+            merged.permission.as_str().to_owned()
+        }
     };
     users::mark_email_verified(c, user.id, now)?;
     audit::record(
@@ -850,7 +885,7 @@ fn notify_inviter(
     Ok(())
 }
 
-fn decline_for(
+pub(crate) fn decline_for(
     c: &mut DbConnection,
     inv: &Invitation,
     actor: Option<&User>,

@@ -2,6 +2,7 @@
 //! → one transaction (change, audit, outbox) → response DTO.
 
 pub mod accounts;
+pub mod asset_invitations;
 pub mod assets;
 pub mod common;
 pub mod estates;
