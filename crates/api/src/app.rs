@@ -22,7 +22,8 @@ use crate::error::{ApiError, problemize};
 use crate::mail::{Delivery, MailWorker};
 use crate::ratelimit::AuthLimit;
 use crate::routes::{
-    accounts, asset_invitations, assets, estates, health, households, invitations, me, metrics,
+    access, accounts, asset_invitations, assets, estates, health, households, invitations, me,
+    metrics,
 };
 use crate::state::AppState;
 use crate::telemetry::Metrics;
@@ -236,6 +237,12 @@ pub fn routes(cfg: &mut web::ServiceConfig, limit: &AuthLimit) {
                 web::resource("/me/shares/{asset_id}")
                     .route(web::delete().to(asset_invitations::drop_share)),
             )
+            .service(web::resource("/access/explain").route(web::get().to(access::explain)))
+            .service(
+                web::resource("/assets/{asset_id}/access")
+                    .route(web::get().to(access::who_has_access)),
+            )
+            .service(web::resource("/audit").route(web::get().to(access::audit_trail)))
             .service(web::resource("/household").route(web::get().to(households::my_household)))
             .service(
                 web::resource("/household/members").route(web::post().to(households::add_member)),

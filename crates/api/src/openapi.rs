@@ -5,7 +5,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::error::Problem;
 use crate::routes::{
-    accounts, asset_invitations, assets, estates, health, households, invitations, me, metrics,
+    access, accounts, asset_invitations, assets, estates, health, households, invitations, me,
+    metrics,
 };
 
 struct BearerAuth;
@@ -98,6 +99,9 @@ impl Modify for BearerAuth {
         asset_invitations::change_share,
         asset_invitations::revoke_share,
         asset_invitations::drop_share,
+        access::explain,
+        access::who_has_access,
+        access::audit_trail,
         households::my_household,
         households::add_member,
         households::change_role,
@@ -121,6 +125,7 @@ impl Modify for BearerAuth {
         (name = "collaborators", description = "Collaborators of one asset or several"),
         (name = "asset invitations", description = "Invitations by email to one asset, the management table, and shares"),
         (name = "households", description = "Households and their members"),
+        (name = "access", description = "Explain access, who has access, and the audit trail"),
         (name = "operations", description = "Health and metrics"),
     )
 )]

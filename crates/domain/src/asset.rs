@@ -441,6 +441,24 @@ pub enum AssetCapability {
 }
 
 impl AssetCapability {
+    /// The capability's stable name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::UpdateDetails => "update_details",
+            Self::AddEditRecords => "add_edit_records",
+            Self::AddPhotos => "add_photos",
+            Self::DeleteRecordsAndPhotos => "delete_records_and_photos",
+            Self::DeleteAsset => "delete_asset",
+            Self::ManageCollaborators => "manage_collaborators",
+            Self::ManageInvitations => "manage_invitations",
+            Self::ManageShares => "manage_shares",
+            Self::MoveAsset => "move_asset",
+        }
+    }
+}
+
+impl AssetCapability {
     pub const ALL: [Self; 10] = [
         Self::Read,
         Self::UpdateDetails,

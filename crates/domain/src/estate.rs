@@ -83,6 +83,18 @@ pub enum EstateCapability {
 }
 
 impl EstateCapability {
+    /// The capability's stable name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::EditContent => "edit_content",
+            Self::Manage => "manage_estate",
+            Self::ManageMembers => "manage_members",
+            Self::Delete => "delete_estate",
+            Self::TransferOwnership => "transfer_ownership",
+        }
+    }
+
     pub const ALL: [Self; 6] = [
         Self::Read,
         Self::EditContent,
@@ -119,6 +131,17 @@ pub enum SiteCapability {
     EditContent,
     /// Manage site members (overrides at this site): admin.
     ManageMembers,
+}
+
+impl SiteCapability {
+    /// The capability's stable name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Read => "read_site",
+            Self::EditContent => "edit_site_content",
+            Self::ManageMembers => "manage_site_members",
+        }
+    }
 }
 
 impl SiteCapability {

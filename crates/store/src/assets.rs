@@ -1222,3 +1222,39 @@ pub fn delete_share(
             == 1,
     )
 }
+
+/// Everyone who might reach an asset: collaborators, members of their
+/// households, share holders, members of the asset's estate, root users.
+pub fn access_candidates(conn: &mut DbConnection, asset: &Asset) -> Result<Vec<Uuid>, StoreError> {
+    let aid = asset.id.to_string();
+    let mut ids: Vec<String> = asset_collaborators::table
+        .filter(asset_collaborators::asset_id.eq(aid.clone()))
+        .select(asset_collaborators::user_id)
+        .load(conn)?;
+    let heads = ids.clone();
+    let members: Vec<String> = household_members::table
+        .filter(household_members::head_id.eq_any(heads))
+        .select(household_members::member_id)
+        .load(conn)?;
+    ids.extend(members);
+    let holders: Vec<String> = asset_shares::table
+        .filter(asset_shares::asset_id.eq(aid))
+        .select(asset_shares::user_id)
+        .load(conn)?;
+    ids.extend(holders);
+    if let Some(estate) = asset.estate_id {
+        let estate_people: Vec<String> = estate_members::table
+            .filter(estate_members::estate_id.eq(estate.to_string()))
+            .select(estate_members::user_id)
+            .load(conn)?;
+        ids.extend(estate_people);
+    }
+    let roots: Vec<String> = users::table
+        .filter(users::is_root.eq(true))
+        .select(users::id)
+        .load(conn)?;
+    ids.extend(roots);
+    ids.sort();
+    ids.dedup();
+    ids.iter().map(|s| parse_id(s)).collect()
+}

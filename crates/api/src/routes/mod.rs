@@ -1,6 +1,7 @@
 //! Routes grouped by resource. Each handler reads: request DTO → domain values
 //! → one transaction (change, audit, outbox) → response DTO.
 
+pub mod access;
 pub mod accounts;
 pub mod asset_invitations;
 pub mod assets;
