@@ -11,97 +11,39 @@
 //                     (default ${CARGO_TARGET_DIR:-<repo>/target}/browser-artifacts)
 //   KH_BROWSER_TIMEOUT_MS  per-step timeout (default 30000)
 
-import { mkdtemp, mkdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import {
+  check,
+  ensureDir,
+  launchBrowser,
+  logger,
+  openPage,
+  registerUser as registerWith,
+  screenshot,
+  settings,
+} from './lib.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repoRoot = path.resolve(here, '..', '..');
+const config = settings('swagger-ui.mjs');
+const { baseUrl, stepTimeout } = config;
 
-const baseUrl = (process.env.BASE_URL || '').replace(/\/+$/, '');
-if (!baseUrl) {
-  console.error('BASE_URL is required, e.g. BASE_URL=http://127.0.0.1:8080 node swagger-ui.mjs');
-  process.exit(2);
-}
-const executablePath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const targetDir = path.resolve(repoRoot, process.env.CARGO_TARGET_DIR || 'target');
-const artifacts = path.resolve(process.env.ARTIFACTS_DIR || path.join(targetDir, 'browser-artifacts'));
-const stepTimeout = Number(process.env.KH_BROWSER_TIMEOUT_MS || 30000);
+const log = logger('swagger-ui');
 
-const log = (msg) => console.log(`[swagger-ui] ${msg}`);
-
-class CheckFailed extends Error {}
-function check(condition, message) {
-  if (!condition) throw new CheckFailed(message);
-}
-
-async function registerUser() {
-  const suffix = Math.random().toString(36).slice(2, 10);
-  const user = {
-    email: `browser-${suffix}@example.com`,
-    username: `browser_${suffix}`,
-    password: `browser-password-${suffix}`,
-    display_name: 'Browser Check',
-  };
-  const res = await fetch(`${baseUrl}/api/v1/auth/register`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-    body: JSON.stringify(user),
-    signal: AbortSignal.timeout(stepTimeout),
-  });
-  const text = await res.text();
-  check(res.status === 201, `register answered ${res.status}: ${text}`);
-  const body = JSON.parse(text);
-  check(typeof body.access_token === 'string' && body.access_token, `no access_token in ${text}`);
-  return { ...user, token: body.access_token };
-}
+const registerUser = () => registerWith(baseUrl, stepTimeout);
 
 async function main() {
-  await mkdir(artifacts, { recursive: true });
+  await ensureDir(config.artifacts);
   const user = await registerUser();
   log(`registered ${user.username}`);
 
-  const userDataDir = await mkdtemp(path.join(tmpdir(), 'keyholder-chromium-'));
-  const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    viewport: { width: 1280, height: 900 },
-    timeout: stepTimeout,
-  });
-  const pageErrors = [];
-  const consoleErrors = [];
+  const browser = await launchBrowser(config);
+  const { context } = browser;
+  let pageErrors = [];
+  let consoleErrors = [];
   let page;
   let step = 'launch';
-  const shot = async (name) => {
-    if (!page) return;
-    const file = path.join(artifacts, `${name}.png`);
-    try {
-      await page.screenshot({ path: file, fullPage: true, timeout: stepTimeout });
-      log(`screenshot ${file}`);
-    } catch (e) {
-      log(`could not save screenshot ${file}: ${e.message}`);
-    }
-  };
+  const shot = (name) => screenshot(page, config, name, log);
 
   try {
-    page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(stepTimeout);
-    page.on('pageerror', (e) => pageErrors.push(String(e)));
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(m.text());
-    });
+    ({ page, pageErrors, consoleErrors } = await openPage(context, stepTimeout));
 
     step = 'load';
     const response = await page.goto(`${baseUrl}/swagger-ui/`, { waitUntil: 'load' });
@@ -174,8 +116,7 @@ async function main() {
     if (consoleErrors.length) log(`console errors: ${consoleErrors.join(' | ')}`);
     throw new Error(`step "${step}": ${e.message}`, { cause: e });
   } finally {
-    await context.close().catch(() => {});
-    await rm(userDataDir, { recursive: true, force: true }).catch(() => {});
+    await browser.close();
   }
 }
 

@@ -23,7 +23,7 @@ use crate::mail::{Delivery, MailWorker};
 use crate::ratelimit::AuthLimit;
 use crate::routes::{
     access, accounts, asset_invitations, assets, estates, health, households, invitations, me,
-    metrics,
+    metrics, pages,
 };
 use crate::state::AppState;
 use crate::telemetry::Metrics;
@@ -263,6 +263,10 @@ pub fn routes(cfg: &mut web::ServiceConfig, limit: &AuthLimit) {
                     .route(web::delete().to(estates::clear_site_override)),
             ),
     )
+    .service(web::resource("/verify-email").route(web::get().to(pages::verify_email)))
+    .service(web::resource("/reset-password").route(web::get().to(pages::reset_password)))
+    .service(web::resource("/invitations/accept").route(web::get().to(pages::accept_invitation)))
+    .service(web::resource("/pages/{name}").route(web::get().to(pages::asset)))
     .service(web::resource("/health/live").route(web::get().to(health::live)))
     .service(web::resource("/health/ready").route(web::get().to(health::ready)))
     .service(web::resource("/metrics").route(web::get().to(metrics::metrics)));
@@ -389,6 +393,10 @@ impl Application {
                 ))
                 .wrap_fn(|req, srv| {
                     let swagger = req.path().starts_with("/swagger-ui");
+                    let page = matches!(
+                        req.path(),
+                        "/verify-email" | "/reset-password" | "/invitations/accept"
+                    ) || req.path().starts_with("/pages/");
                     let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());
                     let fut = srv.call(req);
                     async move {
@@ -403,7 +411,13 @@ impl Application {
                             header::REFERRER_POLICY,
                             HeaderValue::from_static("no-referrer"),
                         );
-                        let csp = if swagger { SWAGGER_CSP } else { API_CSP };
+                        let csp = if swagger {
+                            SWAGGER_CSP
+                        } else if page {
+                            pages::PAGES_CSP
+                        } else {
+                            API_CSP
+                        };
                         h.insert(
                             header::CONTENT_SECURITY_POLICY,
                             HeaderValue::from_static(csp),

@@ -145,6 +145,13 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// The problem+json response (for handlers that return a response).
+    pub fn error_response_owned(&self) -> HttpResponse {
+        ResponseError::error_response(self)
+    }
+}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         self.status

@@ -6,7 +6,7 @@ use utoipa::{Modify, OpenApi};
 use crate::error::Problem;
 use crate::routes::{
     access, accounts, asset_invitations, assets, estates, health, households, invitations, me,
-    metrics,
+    metrics, pages,
 };
 
 struct BearerAuth;
@@ -108,6 +108,9 @@ impl Modify for BearerAuth {
         households::remove_member,
         households::my_memberships,
         households::leave,
+        pages::verify_email,
+        pages::reset_password,
+        pages::accept_invitation,
         health::live,
         health::ready,
         metrics::metrics,
@@ -126,6 +129,7 @@ impl Modify for BearerAuth {
         (name = "asset invitations", description = "Invitations by email to one asset, the management table, and shares"),
         (name = "households", description = "Households and their members"),
         (name = "access", description = "Explain access, who has access, and the audit trail"),
+        (name = "pages", description = "HTML pages that emailed links open (not JSON)"),
         (name = "operations", description = "Health and metrics"),
     )
 )]

@@ -12,6 +12,7 @@ pub mod households;
 pub mod invitations;
 pub mod me;
 pub mod metrics;
+pub mod pages;
 
 use chrono::{DateTime, Utc};
 use keyholder_store::users::User;

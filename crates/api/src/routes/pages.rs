@@ -1,0 +1,93 @@
+//! The pages that emailed links open (`KEYHOLDER_APP_URL` defaults to the
+//! server itself): verify an email, reset a password, answer an invitation.
+//! Plain HTML, CSS and JavaScript embedded in the binary, under a strict
+//! Content-Security-Policy; the token stays in the URL fragment and in page
+//! memory, and only ever travels in request bodies.
+
+use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use actix_web::{HttpResponse, web};
+
+const VERIFY_EMAIL: &str = include_str!("../pages/verify-email.html");
+const RESET_PASSWORD: &str = include_str!("../pages/reset-password.html");
+const ACCEPT_INVITATION: &str = include_str!("../pages/accept-invitation.html");
+
+/// The static files the pages load, by name.
+const ASSETS: [(&str, &str, &str); 5] = [
+    (
+        "keyholder.css",
+        "text/css; charset=utf-8",
+        include_str!("../pages/keyholder.css"),
+    ),
+    (
+        "common.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../pages/common.js"),
+    ),
+    (
+        "verify-email.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../pages/verify-email.js"),
+    ),
+    (
+        "reset-password.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../pages/reset-password.js"),
+    ),
+    (
+        "accept-invitation.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../pages/accept-invitation.js"),
+    ),
+];
+
+/// The Content-Security-Policy of the pages: only this origin's scripts,
+/// styles and API; no inline code, no frames, no other hosts.
+pub const PAGES_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     connect-src 'self'; img-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'";
+
+fn html(body: &'static str) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((CONTENT_TYPE, "text/html; charset=utf-8"))
+        .insert_header((CACHE_CONTROL, "no-store"))
+        .body(body)
+}
+
+/// The page a verification link opens (`/verify-email#token=…`).
+#[utoipa::path(
+    get, path = "/verify-email", tag = "pages",
+    responses((status = 200, description = "HTML page: verifies the email with the token from the URL fragment", body = String, content_type = "text/html"))
+)]
+pub async fn verify_email() -> HttpResponse {
+    html(VERIFY_EMAIL)
+}
+
+/// The page a password reset link opens (`/reset-password#token=…`).
+#[utoipa::path(
+    get, path = "/reset-password", tag = "pages",
+    responses((status = 200, description = "HTML page: asks for the new password twice and sets it", body = String, content_type = "text/html"))
+)]
+pub async fn reset_password() -> HttpResponse {
+    html(RESET_PASSWORD)
+}
+
+/// The page an invitation link opens (`/invitations/accept#token=…`).
+#[utoipa::path(
+    get, path = "/invitations/accept", tag = "pages",
+    responses((status = 200, description = "HTML page: shows the offer; sign in and accept, sign up and accept, or decline", body = String, content_type = "text/html"))
+)]
+pub async fn accept_invitation() -> HttpResponse {
+    html(ACCEPT_INVITATION)
+}
+
+/// The pages' CSS and JavaScript.
+pub async fn asset(name: web::Path<String>) -> HttpResponse {
+    match ASSETS.iter().find(|(n, _, _)| *n == name.as_str()) {
+        Some((_, content_type, body)) => HttpResponse::Ok()
+            .insert_header((CONTENT_TYPE, *content_type))
+            .insert_header((CACHE_CONTROL, "public, max-age=300"))
+            .body(*body),
+        None => {
+            crate::error::ApiError::not_found("not_found", "No such file.").error_response_owned()
+        }
+    }
+}
