@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Start and stop a throw-away Keyholder server for the out-of-process checks
-# (tests/contract/run-schemathesis.sh, tests/browser/run-swagger-check.sh).
+# (tests/contract/run-schemathesis.sh, tests/browser/run-swagger-check.sh,
+# tests/browser/run-pages-check.sh).
 #
 # Source this file, then:
 #   kh_server_start sqlite|postgres   # builds if needed, fresh database, free port
@@ -8,7 +9,9 @@
 #   kh_server_stop                    # stops the server, drops the database, removes temp files
 #
 # After kh_server_start: KH_BASE_URL, KH_PORT, KH_WORKDIR, KH_SERVER_PID,
-# KH_SERVER_LOG, KH_ROOT (the repository root) and KH_BIN are set.
+# KH_SERVER_LOG, KH_MAIL_DIR, KH_ROOT (the repository root) and KH_BIN are set.
+# The server writes its emails as .eml files into KH_MAIL_DIR, and its links
+# (KEYHOLDER_APP_URL) point at KH_BASE_URL.
 #
 # Environment it reads:
 #   CARGO_TARGET_DIR             where cargo builds (default: <repo>/target)
@@ -20,6 +23,7 @@
 KH_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 KH_SERVER_PID=""
 KH_WORKDIR=""
+KH_MAIL_DIR=""
 KH_PG_ADMIN_URL=""
 KH_PG_DB=""
 # Fixed, test-only secret (>= 32 characters); never use it anywhere real.
@@ -79,7 +83,8 @@ kh_server_start() {
 
     KH_WORKDIR="$(mktemp -d "${TMPDIR:-/tmp}/keyholder-check.XXXXXX")"
     KH_SERVER_LOG="$KH_WORKDIR/server.log"
-    mkdir -p "$KH_WORKDIR/mail"
+    KH_MAIL_DIR="$KH_WORKDIR/mail"
+    mkdir -p "$KH_MAIL_DIR"
 
     local db_url
     if [[ "$backend" == sqlite ]]; then
@@ -107,7 +112,7 @@ kh_server_start() {
                 KEYHOLDER_DATABASE_URL="$db_url" \
                 KEYHOLDER_BIND="127.0.0.1:$KH_PORT" \
                 KEYHOLDER_JWT_SECRET="$KH_TEST_JWT_SECRET" \
-                KEYHOLDER_MAIL_DIR="$KH_WORKDIR/mail" \
+                KEYHOLDER_MAIL_DIR="$KH_MAIL_DIR" \
                 KEYHOLDER_AUTH_RATE_LIMIT=0 \
                 KEYHOLDER_APP_URL="$KH_BASE_URL" \
                 KEYHOLDER_LOG_FORMAT=pretty \
@@ -208,5 +213,6 @@ kh_server_stop() {
             rm -rf "$KH_WORKDIR"
         fi
         KH_WORKDIR=""
+        KH_MAIL_DIR=""
     fi
 }

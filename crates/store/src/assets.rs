@@ -943,28 +943,12 @@ pub fn delete_photo(conn: &mut DbConnection, asset_id: Uuid, id: Uuid) -> Result
 
 // ------------------------------------------------------------------ households
 
-/// Members of `head`'s household: (person, role, added at), oldest first.
-pub fn household(
-    conn: &mut DbConnection,
-    head: Uuid,
-) -> Result<Vec<(Person, HouseholdRole, DateTime<Utc>)>, StoreError> {
-    let rows: Vec<(String, String, String, String, String, NaiveDateTime)> =
-        household_members::table
-            .inner_join(users::table.on(users::id.eq(household_members::member_id)))
-            .filter(household_members::head_id.eq(head.to_string()))
-            .select((
-                users::id,
-                users::username,
-                users::display_name,
-                users::email,
-                household_members::role,
-                household_members::added_at,
-            ))
-            .order((
-                household_members::added_at.asc(),
-                users::username_canonical.asc(),
-            ))
-            .load(conn)?;
+/// A household row seen from one side: the other person, the role, when.
+pub type HouseholdEntry = (Person, HouseholdRole, DateTime<Utc>);
+
+fn household_entries(
+    rows: Vec<(String, String, String, String, String, NaiveDateTime)>,
+) -> Result<Vec<HouseholdEntry>, StoreError> {
     rows.into_iter()
         .map(|(id, username, display_name, email, role, at)| {
             Ok((
@@ -981,15 +965,12 @@ pub fn household(
         .collect()
 }
 
-/// The households `member` belongs to: (head, my role), oldest first.
-pub fn households_of(
-    conn: &mut DbConnection,
-    member: Uuid,
-) -> Result<Vec<(Person, HouseholdRole, DateTime<Utc>)>, StoreError> {
-    let rows: Vec<(String, String, String, String, String, NaiveDateTime)> =
+/// The household join seen from one side (`$person` is the other person).
+macro_rules! household_query {
+    ($conn:expr, $person:expr, $filter:expr) => {
         household_members::table
-            .inner_join(users::table.on(users::id.eq(household_members::head_id)))
-            .filter(household_members::member_id.eq(member.to_string()))
+            .inner_join(users::table.on(users::id.eq($person)))
+            .filter($filter)
             .select((
                 users::id,
                 users::username,
@@ -1002,21 +983,31 @@ pub fn households_of(
                 household_members::added_at.asc(),
                 users::username_canonical.asc(),
             ))
-            .load(conn)?;
-    rows.into_iter()
-        .map(|(id, username, display_name, email, role, at)| {
-            Ok((
-                Person {
-                    id: parse_id(&id)?,
-                    username,
-                    display_name,
-                    email,
-                },
-                parse(&role)?,
-                from_db(at),
-            ))
-        })
-        .collect()
+            .load($conn)
+    };
+}
+
+/// Members of `head`'s household: (member, role, added at), oldest first.
+pub fn household(conn: &mut DbConnection, head: Uuid) -> Result<Vec<HouseholdEntry>, StoreError> {
+    let rows = household_query!(
+        conn,
+        household_members::member_id,
+        household_members::head_id.eq(head.to_string())
+    )?;
+    household_entries(rows)
+}
+
+/// The households `member` belongs to: (head, my role, since), oldest first.
+pub fn households_of(
+    conn: &mut DbConnection,
+    member: Uuid,
+) -> Result<Vec<HouseholdEntry>, StoreError> {
+    let rows = household_query!(
+        conn,
+        household_members::head_id,
+        household_members::member_id.eq(member.to_string())
+    )?;
+    household_entries(rows)
 }
 
 /// The role of `member` in `head`'s household, if any.
