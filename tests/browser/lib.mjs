@@ -76,15 +76,20 @@ export async function launchBrowser({ executablePath, stepTimeout }) {
   return { context, close };
 }
 
-/** The first tab of the context, with the step timeout and error collectors. */
-export async function openPage(context, stepTimeout) {
+/**
+ * The first tab of the context, with the step timeout and error collectors.
+ * With `consoleLocation`, each console error names the URL it came from.
+ */
+export async function openPage(context, stepTimeout, { consoleLocation = false } = {}) {
   const page = context.pages()[0] ?? (await context.newPage());
   page.setDefaultTimeout(stepTimeout);
   const pageErrors = [];
   const consoleErrors = [];
   page.on('pageerror', (e) => pageErrors.push(String(e)));
   page.on('console', (m) => {
-    if (m.type() === 'error') consoleErrors.push(m.text());
+    if (m.type() !== 'error') return;
+    const where = consoleLocation && m.location() && m.location().url;
+    consoleErrors.push(where ? `${m.text()} (${where})` : m.text());
   });
   return { page, pageErrors, consoleErrors };
 }

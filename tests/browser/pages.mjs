@@ -415,23 +415,32 @@ async function runScenario(sc) {
   const browser = await launchBrowser(config);
   let ctx;
   try {
-    const opened = await openPage(browser.context, stepTimeout);
+    const opened = await openPage(browser.context, stepTimeout, { consoleLocation: true });
     const requests = [];
+    const httpErrors = [];
     opened.page.on('request', (r) => requests.push(r.url()));
+    opened.page.on('response', (r) => {
+      if (r.status() >= 400) {
+        const u = new URL(r.url());
+        httpErrors.push(`${r.request().method()} ${u.pathname} -> ${r.status()}`);
+      }
+    });
     opened.page.on('dialog', async (d) => {
       log(`${d.type()} dialog ${JSON.stringify(d.message())}: accepting`);
       await d.accept().catch(() => {});
     });
-    ctx = { ...opened, requests };
+    ctx = { ...opened, requests, httpErrors };
     await sc.run(ctx);
     check(ctx.pageErrors.length === 0, `uncaught errors in the page: ${ctx.pageErrors.join(' | ')}`);
     if (ctx.consoleErrors.length) log(`console errors (not fatal): ${ctx.consoleErrors.join(' | ')}`);
+    if (httpErrors.length) log(`HTTP errors seen by the page (not fatal): ${httpErrors.join(' | ')}`);
     return { ok: true, ms: Date.now() - started };
   } catch (e) {
     if (ctx) {
       await screenshot(ctx.page, config, `pages-${backend}-${sc.n}-${sc.name}-failure`, log);
       if (ctx.pageErrors.length) log(`page errors: ${ctx.pageErrors.join(' | ')}`);
       if (ctx.consoleErrors.length) log(`console errors: ${ctx.consoleErrors.join(' | ')}`);
+      if (ctx.httpErrors.length) log(`HTTP errors seen by the page: ${ctx.httpErrors.join(' | ')}`);
     }
     return { ok: false, ms: Date.now() - started, error: e };
   } finally {

@@ -12,7 +12,12 @@ const RESET_PASSWORD: &str = include_str!("../pages/reset-password.html");
 const ACCEPT_INVITATION: &str = include_str!("../pages/accept-invitation.html");
 
 /// The static files the pages load, by name.
-const ASSETS: [(&str, &str, &str); 5] = [
+const ASSETS: [(&str, &str, &str); 6] = [
+    (
+        "favicon.svg",
+        "image/svg+xml",
+        include_str!("../pages/favicon.svg"),
+    ),
     (
         "keyholder.css",
         "text/css; charset=utf-8",
