@@ -204,6 +204,13 @@ impl MailWorker {
     /// Runs until `shutdown` turns true; the batch under way is finished first.
     pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
         tracing::info!(delivery = self.delivery.describe(), "mail worker started");
+        if let Delivery::Log = *self.delivery {
+            tracing::warn!(
+                "no SMTP URL or mail folder is configured: emails go to the log with their \
+                 one-time links redacted; set KEYHOLDER_MAIL_DIR (for example data/mail) to \
+                 receive them as .eml files, or KEYHOLDER_SMTP_URL to send them"
+            );
+        }
         loop {
             if *shutdown.borrow() {
                 break;
