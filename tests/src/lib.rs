@@ -248,6 +248,10 @@ impl TestApp {
         config.smtp_url = None;
         config.auth_rate_limit = 0;
         config.action_rate_limit = 0;
+        config.password_rate_limit = 0;
+        // Many servers share the test machine's cores: wait for a hasher
+        // rather than answer 503 (tests of the cap set it lower).
+        config.hash_wait_ms = 30_000;
         config.mail_poll_ms = 50;
         config.db_timeout = 2;
         config.root_email = None;

@@ -85,13 +85,15 @@ async fn troubleshooting_user_cannot_see_a_site_explained(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let una = app.register_verified("una").await;
     let (estate, site) = estate_with_site(&app, &owner).await;
-    // No estate access.
-    let r = explain(&app, &owner.token, &una, "site", &site).await;
-    r.assert_status(200);
-    assert!(r.body["effective"].is_null());
-    let p = path(&r.body, "estate_role");
-    assert_eq!(p["counted"], false);
-    assert_eq!(p["reason"], "no_estate_membership");
+    // No estate access: nothing ties una to the site, so there is nothing
+    // to explain about her (and nothing about her to learn): 404.
+    explain(&app, &owner.token, &una, "site", &site)
+        .await
+        .assert_problem(404, "not_found");
+    // Nor may she ask about a site she cannot see.
+    explain(&app, &una.token, &una, "site", &site)
+        .await
+        .assert_problem(404, "not_found");
     // Kept off the site.
     grant(&app, &owner, &estate, "una@example.com", "editor").await;
     app.put(
@@ -171,9 +173,9 @@ async fn troubleshooting_cannot_find_the_invite_button_explained(app: TestApp) {
 }
 
 async fn troubleshooting_household_paths_explained(app: TestApp) {
-    let test = app.register("test").await;
-    let test3 = app.register("test3").await;
-    let test4 = app.register("test4").await;
+    let test = app.register_verified("test").await;
+    let test3 = app.register_verified("test3").await;
+    let test4 = app.register_verified("test4").await;
     let v = app
         .post(
             "/api/v1/assets",
@@ -197,16 +199,34 @@ async fn troubleshooting_household_paths_explained(app: TestApp) {
     .await
     .assert_status(201);
     // test3 does not inherit from test4: test heads test3's household but is
-    // not a collaborator of the car.
-    let r = explain(&app, &test4.token, &test3, "asset", &car).await;
-    assert!(r.body["effective"].is_null());
-    let p = path(&r.body, "household");
-    assert_eq!(p["via"], test.id.as_str());
-    assert_eq!(p["counted"], false);
-    assert_eq!(p["reason"], "head_not_collaborator");
+    // not a collaborator of the car. Nothing ties test3 to the car, so test4
+    // learns nothing about test3 (not even their household): 404; and test3
+    // cannot ask about a car they cannot see.
+    explain(&app, &test4.token, &test3, "asset", &car)
+        .await
+        .assert_problem(404, "not_found");
+    explain(&app, &test3.token, &test3, "asset", &car)
+        .await
+        .assert_problem(404, "not_found");
     let r = explain(&app, &test4.token, &test, "asset", &car).await;
     assert_eq!(r.body["effective"], "manage");
     assert_eq!(path(&r.body, "household")["counted"], true);
+    // test's own household (test3 in it) has nothing to do with the car and
+    // is not shown; test's own explanation shows only what reaches the car.
+    assert!(
+        r.body["paths"]
+            .as_array()
+            .expect("paths")
+            .iter()
+            .all(|p| p["reason"] != "head_not_collaborator"),
+        "{}",
+        r.text
+    );
+    // test heads test3's household but only manages the car: managing is not
+    // administering, so test cannot ask about test3 on it either.
+    explain(&app, &test.token, &test3, "asset", &car)
+        .await
+        .assert_problem(404, "not_found");
 }
 
 async fn troubleshooting_shares_and_invitations_explained(app: TestApp) {
@@ -265,18 +285,34 @@ async fn troubleshooting_shares_and_invitations_explained(app: TestApp) {
 
 async fn explain_is_open_to_the_user_and_administrators_only(app: TestApp) {
     let owner = app.register_verified("owner").await;
-    let xia = app.register("xia").await;
-    let yan = app.register("yan").await;
+    let xia = app.register_verified("xia").await;
+    let yan = app.register_verified("yan").await;
     let a = app
         .post("/api/v1/assets", Some(&owner.token), json!({"name": "Van"}))
         .await;
     let asset = a.body["id"].as_str().expect("id").to_owned();
+    // Xia cannot see the van: explain does not confirm it exists, to her or
+    // (since nothing ties her to it) about her.
+    explain(&app, &xia.token, &xia, "asset", &asset)
+        .await
+        .assert_problem(404, "not_found");
+    let stranger = explain(&app, &owner.token, &xia, "asset", &asset).await;
+    stranger.assert_problem(404, "not_found");
+    assert!(!stranger.text.contains("xia@example.com"));
+    app.post(
+        &format!("/api/v1/assets/{asset}/collaborators"),
+        Some(&owner.token),
+        json!({"username": "xia"}),
+    )
+    .await
+    .assert_status(201);
     explain(&app, &xia.token, &xia, "asset", &asset)
         .await
         .assert_status(200);
-    explain(&app, &owner.token, &xia, "asset", &asset)
-        .await
-        .assert_status(200);
+    let r = explain(&app, &owner.token, &xia, "asset", &asset).await;
+    r.assert_status(200);
+    // Added by username: the owner sees no email.
+    assert!(r.body["user"]["email"].is_null(), "{}", r.text);
     explain(&app, &yan.token, &xia, "asset", &asset)
         .await
         .assert_problem(404, "not_found");
@@ -442,7 +478,7 @@ impl Rng {
 async fn explain_agrees_with_enforcement_over_generated_worlds(app: TestApp) {
     let mut users = Vec::new();
     for i in 0..6 {
-        users.push(app.register(&format!("user{i}")).await);
+        users.push(app.register_verified(&format!("user{i}")).await);
     }
     let founder = &users[0];
     let (estate, site_a) = estate_with_site(&app, founder).await;
@@ -540,7 +576,12 @@ async fn explain_agrees_with_enforcement_over_generated_worlds(app: TestApp) {
                     .get(&format!("/api/v1/assets/{a}"), Some(&user.token))
                     .await;
                 let explained = explain(&app, &user.token, user, "asset", &a).await;
-                explained.assert_status(200);
+                // An asset I cannot see is not explained to me either.
+                assert_eq!(
+                    explained.status, enforced.status,
+                    "world {world}, {} on {a}: {}",
+                    user.username, explained.text
+                );
                 let enforced_level = (enforced.status == 200)
                     .then(|| enforced.body["my_access"].as_str().expect("l").to_owned());
                 let explained_level = explained.body["effective"].as_str().map(ToOwned::to_owned);
@@ -559,11 +600,11 @@ async fn explain_agrees_with_enforcement_over_generated_worlds(app: TestApp) {
                     user.username
                 );
                 // Writes are refused exactly when explain says edit is missing.
-                let can_edit = explained.body["capabilities"]
-                    .as_array()
-                    .expect("caps")
-                    .contains(&json!("update_details"));
                 if enforced.status == 200 {
+                    let can_edit = explained.body["capabilities"]
+                        .as_array()
+                        .expect("caps")
+                        .contains(&json!("update_details"));
                     let w = app
                         .patch(
                             &format!("/api/v1/assets/{a}"),

@@ -215,6 +215,17 @@ async fn verification_link_expires_after_48_hours(app: TestApp) {
 async fn resend_replaces_the_verification_link(app: TestApp) {
     let ada = app.register("ada").await;
     let first = app.wait_for_email(&ada.email, "Confirm your email").await;
+    // Right after a link was sent, another waits for the cooldown.
+    let early = app
+        .post(
+            "/api/v1/auth/verify-email/resend",
+            Some(&ada.token),
+            json!({}),
+        )
+        .await;
+    early.assert_problem(429, "email_recently_sent");
+    assert!(early.header("retry-after").is_some());
+    app.clock.advance(Duration::seconds(121));
     app.post(
         "/api/v1/auth/verify-email/resend",
         Some(&ada.token),

@@ -142,8 +142,8 @@ on_both_backends!(
 );
 
 async fn asset_lifecycle_and_sub_resources(app: TestApp) {
-    let ada = app.register("ada").await;
-    let bob = app.register("bob").await;
+    let ada = app.register_verified("ada").await;
+    let bob = app.register_verified("bob").await;
     app.post("/api/v1/assets", Some(&ada.token), json!({"name": ""}))
         .await
         .assert_problem(422, "validation_failed");
@@ -249,11 +249,11 @@ async fn asset_lifecycle_and_sub_resources(app: TestApp) {
 }
 
 async fn collaborator_vs_household_permission_matrix(app: TestApp) {
-    let head = app.register("head").await;
-    let co = app.register("coowner").await;
-    let viewer = app.register("hviewer").await;
-    let editor = app.register("heditor").await;
-    let manager = app.register("hmanager").await;
+    let head = app.register_verified("head").await;
+    let co = app.register_verified("coowner").await;
+    let viewer = app.register_verified("hviewer").await;
+    let editor = app.register_verified("heditor").await;
+    let manager = app.register_verified("hmanager").await;
     let id = vehicle(&app, &head, "Truck").await;
     collaborate(&app, &head, &id, &co).await;
     household_add(&app, &head, &viewer, "viewer").await;
@@ -306,9 +306,9 @@ async fn collaborator_vs_household_permission_matrix(app: TestApp) {
 }
 
 async fn test3_in_households_of_test_and_test2_gets_the_higher_role(app: TestApp) {
-    let test = app.register("test").await;
-    let test2 = app.register("test2").await;
-    let test3 = app.register("test3").await;
+    let test = app.register_verified("test").await;
+    let test2 = app.register_verified("test2").await;
+    let test3 = app.register_verified("test3").await;
     let id = vehicle(&app, &test, "Shared car").await;
     collaborate(&app, &test, &id, &test2).await;
     household_add(&app, &test, &test3, "viewer").await;
@@ -326,9 +326,9 @@ async fn test3_in_households_of_test_and_test2_gets_the_higher_role(app: TestApp
 }
 
 async fn test3_does_not_inherit_from_test4(app: TestApp) {
-    let test = app.register("test").await;
-    let test3 = app.register("test3").await;
-    let test4 = app.register("test4").await;
+    let test = app.register_verified("test").await;
+    let test3 = app.register_verified("test3").await;
+    let test4 = app.register_verified("test4").await;
     let id = vehicle(&app, &test4, "test4's car").await;
     household_add(&app, &test4, &test, "manager").await;
     household_add(&app, &test, &test3, "manager").await;
@@ -343,9 +343,9 @@ async fn test3_does_not_inherit_from_test4(app: TestApp) {
 }
 
 async fn household_members_need_their_head_to_be_a_collaborator(app: TestApp) {
-    let head = app.register("head").await;
-    let other = app.register("other").await;
-    let member = app.register("member").await;
+    let head = app.register_verified("head").await;
+    let other = app.register_verified("other").await;
+    let member = app.register_verified("member").await;
     let id = vehicle(&app, &other, "Not the head's").await;
     household_add(&app, &head, &member, "manager").await;
     assert_eq!(access(&app, &member, &id).await, None);
@@ -365,8 +365,8 @@ async fn household_members_need_their_head_to_be_a_collaborator(app: TestApp) {
 }
 
 async fn collaborators_single_vehicle(app: TestApp) {
-    let ada = app.register("ada").await;
-    let bob = app.register("bob").await;
+    let ada = app.register_verified("ada").await;
+    let bob = app.register_verified("bob").await;
     let id = vehicle(&app, &ada, "Van").await;
     let missing = app
         .post(
@@ -433,8 +433,8 @@ async fn collaborators_single_vehicle(app: TestApp) {
 }
 
 async fn bulk_dialog_same_collaborators_on_all(app: TestApp) {
-    let test = app.register("test").await;
-    let test2 = app.register("test2").await;
+    let test = app.register_verified("test").await;
+    let test2 = app.register_verified("test2").await;
     let a = vehicle(&app, &test, "A").await;
     let b = vehicle(&app, &test, "B").await;
     collaborate(&app, &test, &a, &test2).await;
@@ -457,9 +457,9 @@ async fn bulk_dialog_same_collaborators_on_all(app: TestApp) {
 }
 
 async fn bulk_dialog_test_on_both_test2_on_one(app: TestApp) {
-    let test = app.register("test").await;
-    let test2 = app.register("test2").await;
-    let test3 = app.register("test3").await;
+    let test = app.register_verified("test").await;
+    let test2 = app.register_verified("test2").await;
+    let test3 = app.register_verified("test3").await;
     let a = vehicle(&app, &test, "A").await;
     let b = vehicle(&app, &test, "B").await;
     collaborate(&app, &test, &a, &test2).await;
@@ -511,9 +511,9 @@ async fn bulk_dialog_test_on_both_test2_on_one(app: TestApp) {
 }
 
 async fn bulk_calls_are_all_or_nothing_and_name_the_assets(app: TestApp) {
-    let test = app.register("test").await;
-    let test2 = app.register("test2").await;
-    let member = app.register("member").await;
+    let test = app.register_verified("test").await;
+    let test2 = app.register_verified("test2").await;
+    let member = app.register_verified("member").await;
     let a = vehicle(&app, &test, "A").await;
     let b = vehicle(&app, &test, "B").await;
     let hidden = vehicle(&app, &test2, "Hidden").await;
@@ -586,8 +586,8 @@ async fn bulk_calls_are_all_or_nothing_and_name_the_assets(app: TestApp) {
 }
 
 async fn idor_attempts_on_every_sub_resource_answer_404(app: TestApp) {
-    let ada = app.register("ada").await;
-    let eve = app.register("eve").await;
+    let ada = app.register_verified("ada").await;
+    let eve = app.register_verified("eve").await;
     let mine = vehicle(&app, &eve, "Eve's").await;
     let theirs = vehicle(&app, &ada, "Ada's").await;
     let rec = app
@@ -740,9 +740,9 @@ async fn idor_attempts_on_every_sub_resource_answer_404(app: TestApp) {
 }
 
 async fn households_rules(app: TestApp) {
-    let ada = app.register("ada").await;
-    let bob = app.register("bob").await;
-    let cy = app.register("cyd").await;
+    let ada = app.register_verified("ada").await;
+    let bob = app.register_verified("bob").await;
+    let cy = app.register_verified("cyd").await;
     let mine = app.get("/api/v1/household", Some(&ada.token)).await;
     mine.assert_status(200);
     assert_eq!(mine.body["head"]["username"], "ada");
@@ -834,7 +834,7 @@ async fn households_rules(app: TestApp) {
 async fn garage_lists_every_path_in_one_page(app: TestApp) {
     let me = app.register_verified("mia").await;
     let other = app.register_verified("other").await;
-    let head = app.register("head").await;
+    let head = app.register_verified("head").await;
     // Collaborator.
     let own = vehicle(&app, &me, "Own van").await;
     // Household of a collaborating head.
@@ -1114,8 +1114,8 @@ async fn leaving_an_estate_drops_asset_access(app: TestApp) {
 }
 
 async fn asset_changes_write_audit_events(app: TestApp) {
-    let ada = app.register("ada").await;
-    let bob = app.register("bob").await;
+    let ada = app.register_verified("ada").await;
+    let bob = app.register_verified("bob").await;
     let id = vehicle(&app, &ada, "Van").await;
     collaborate(&app, &ada, &id, &bob).await;
     app.delete(
@@ -1209,7 +1209,7 @@ async fn root_has_no_household_joins_none_and_sees_every_asset() {
         )
         .await
         .assert_problem(404, "root_has_no_household");
-        let ada = app.register("ada").await;
+        let ada = app.register_verified("ada").await;
         app.post(
             "/api/v1/household/members",
             Some(&ada.token),

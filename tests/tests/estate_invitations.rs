@@ -263,9 +263,10 @@ async fn a_registered_but_unverified_user_accepts_with_the_token(app: TestApp) {
 
 async fn accept_signup_for_an_existing_email_is_409(app: TestApp) {
     let owner = app.register_verified("owner").await;
-    app.register("bob").await;
     let id = estate(&app, &owner).await;
     let (_, token) = invite_outsider(&app, &owner, &id, "bob@example.com", "viewer").await;
+    // Bob registers and verifies the address after the invitation was sent.
+    app.register_verified("bob").await;
     app.post(
         "/api/v1/invitations/accept-signup",
         None,

@@ -61,11 +61,11 @@ async fn join(app: &TestApp, estate: &str, user: &Session, role: EstateRole) {
 }
 
 async fn world(app: &TestApp) -> World {
-    let owner = app.register("owner").await;
+    let owner = app.register_verified("owner").await;
     let admin = app.register_verified("admin").await;
     let editor = app.register_verified("editor").await;
     let viewer = app.register_verified("viewer").await;
-    let outsider = app.register("outsider").await;
+    let outsider = app.register_verified("outsider").await;
     let estate = create_estate(app, &owner, "Riverside").await;
     let site_a = create_site(app, &owner.token, &estate, "North Yard").await;
     let site_b = create_site(app, &owner.token, &estate, "South Yard").await;
@@ -115,8 +115,8 @@ on_both_backends!(
 );
 
 async fn estate_lifecycle_create_list_read_rename_delete(app: TestApp) {
-    let ada = app.register("ada").await;
-    let other = app.register("other").await;
+    let ada = app.register_verified("ada").await;
+    let other = app.register_verified("other").await;
     app.post("/api/v1/estates", Some(&ada.token), json!({"name": "  "}))
         .await
         .assert_problem(422, "validation_failed");

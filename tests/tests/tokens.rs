@@ -15,6 +15,16 @@ on_both_backends!(
     tokens_carry_identity_only,
 );
 
+/// The credentials version a genuine token of this session carries.
+fn ver_of(token: &str) -> i64 {
+    let payload = token.split('.').nth(1).expect("payload");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .expect("base64");
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).expect("json");
+    claims["ver"].as_i64().expect("ver")
+}
+
 fn b64(v: &serde_json::Value) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
 }
@@ -49,7 +59,8 @@ async fn malformed_tokens_are_401(app: TestApp) {
 async fn tokens_signed_with_another_secret_are_401(app: TestApp) {
     let ada = app.register("ada").await;
     let now = chrono::Utc::now().timestamp();
-    let claims = json!({"sub": ada.id, "iat": now, "exp": now + 600, "jti": "x"});
+    let ver = ver_of(&ada.token);
+    let claims = json!({"sub": ada.id, "iat": now, "exp": now + 600, "jti": "x", "ver": ver});
     let forged = sign(&claims, "another-secret-another-secret-another-secret");
     app.get("/api/v1/me", Some(&forged))
         .await
@@ -72,7 +83,9 @@ async fn tokens_signed_with_another_secret_are_401(app: TestApp) {
 async fn alg_none_tokens_are_401(app: TestApp) {
     let ada = app.register("ada").await;
     let now = chrono::Utc::now().timestamp();
-    let payload = b64(&json!({"sub": ada.id, "iat": now, "exp": now + 600, "jti": "x"}));
+    let payload = b64(
+        &json!({"sub": ada.id, "iat": now, "exp": now + 600, "jti": "x", "ver": ver_of(&ada.token)}),
+    );
     for header in [
         json!({"alg": "none", "typ": "JWT"}),
         json!({"alg": "None"}),
@@ -101,13 +114,15 @@ async fn expired_tokens_are_401(app: TestApp) {
 async fn tokens_missing_claims_or_naming_no_user_are_401(app: TestApp) {
     let ada = app.register("ada").await;
     let now = chrono::Utc::now().timestamp();
+    let ver = ver_of(&ada.token);
     for claims in [
-        json!({"sub": ada.id, "iat": now, "exp": now + 600}),
-        json!({"sub": ada.id, "exp": now + 600, "jti": "x"}),
-        json!({"iat": now, "exp": now + 600, "jti": "x"}),
-        json!({"sub": ada.id, "iat": now, "jti": "x"}),
-        json!({"sub": "not-a-uuid", "iat": now, "exp": now + 600, "jti": "x"}),
-        json!({"sub": uuid::Uuid::new_v4(), "iat": now, "exp": now + 600, "jti": "x"}),
+        json!({"sub": ada.id, "iat": now, "exp": now + 600, "ver": ver}),
+        json!({"sub": ada.id, "exp": now + 600, "jti": "x", "ver": ver}),
+        json!({"iat": now, "exp": now + 600, "jti": "x", "ver": ver}),
+        json!({"sub": ada.id, "iat": now, "jti": "x", "ver": ver}),
+        json!({"sub": ada.id, "iat": now, "exp": now + 600, "jti": "x"}),
+        json!({"sub": "not-a-uuid", "iat": now, "exp": now + 600, "jti": "x", "ver": ver}),
+        json!({"sub": uuid::Uuid::new_v4(), "iat": now, "exp": now + 600, "jti": "x", "ver": ver}),
     ] {
         let token = sign(&claims, TEST_JWT_SECRET);
         app.get("/api/v1/me", Some(&token))
@@ -130,7 +145,7 @@ async fn tokens_carry_identity_only(app: TestApp) {
         .map(String::as_str)
         .collect();
     keys.sort_unstable();
-    assert_eq!(keys, ["exp", "iat", "jti", "sub"]);
+    assert_eq!(keys, ["exp", "iat", "jti", "sub", "ver"]);
     assert_eq!(claims["sub"], ada.id.as_str());
     assert_eq!(
         claims["exp"].as_i64().expect("exp") - claims["iat"].as_i64().expect("iat"),

@@ -26,7 +26,7 @@ use crate::routes::{
     metrics, pages,
 };
 use crate::state::AppState;
-use crate::telemetry::Metrics;
+use crate::telemetry::{Metrics, RequestSpan};
 use crate::{openapi, startup};
 
 /// Registers every route under its path.
@@ -291,6 +291,8 @@ fn cors(origins: &[String]) -> Cors {
     cors
 }
 
+const HSTS: &str = "max-age=31536000; includeSubDomains";
+
 const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 const SWAGGER_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
                            script-src 'self'; connect-src 'self'; frame-ancestors 'none'";
@@ -303,6 +305,8 @@ pub struct Application {
     worker: tokio::task::JoinHandle<()>,
     sweeper: tokio::task::JoinHandle<()>,
     shutdown: watch::Sender<bool>,
+    /// The `KEYHOLDER_METRICS_BIND` listener and its port.
+    metrics_server: Option<(Server, u16)>,
 }
 
 impl Application {
@@ -334,6 +338,7 @@ impl Application {
             )
         })?;
         let wakeup = Arc::new(Notify::new());
+        let proxies = Arc::new(crate::proxy::Proxies::from_config(&config));
         let state = AppState {
             db: db.clone(),
             tokens: TokenKeys::new(&secret, config.token_ttl),
@@ -342,8 +347,14 @@ impl Application {
             metrics: metrics.clone(),
             user_limit: Arc::new(crate::ratelimit::UserLimit::new(
                 config.action_rate_limit,
-                config.trust_proxy,
+                proxies.clone(),
             )),
+            password_limit: Arc::new(crate::ratelimit::UserLimit::new(
+                config.password_rate_limit,
+                proxies.clone(),
+            )),
+            hashing: Arc::new(crate::passwords::HashGate::from_config(&config)),
+            proxies: proxies.clone(),
             config: Arc::new(config.clone()),
         };
         let (shutdown, shutdown_rx) = watch::channel(false);
@@ -362,17 +373,25 @@ impl Application {
         let listener = TcpListener::bind(config.bind)
             .with_context(|| format!("cannot listen on {}", config.bind))?;
         let port = listener.local_addr()?.port();
+        let metrics_server = match config.metrics_bind {
+            Some(bind) => Some(metrics_server(bind, web::Data::new(state.clone()))?),
+            None => None,
+        };
         let prometheus = PrometheusMetricsBuilder::new("keyholder")
             .registry(metrics.registry.clone())
             .mask_unmatched_patterns("UNMATCHED")
             .exclude("/metrics")
             .build()
             .map_err(|e| anyhow::anyhow!("metrics setup failed: {e}"))?;
-        let limit = AuthLimit::new(config.auth_rate_limit, config.trust_proxy);
+        let limit = AuthLimit::new(config.auth_rate_limit, proxies.clone());
         let cors_origins = config.cors_origins.clone();
+        // HSTS when the public URL is https (browsers ignore it over plain
+        // http), or when a trusted proxy says the request came over https.
+        let always_hsts = config.app_url.starts_with("https://");
         let data = web::Data::new(state.clone());
         let document = openapi::document();
         let server = HttpServer::new(move || {
+            let proxies = proxies.clone();
             App::new()
                 .app_data(data.clone())
                 .configure(|cfg| routes(cfg, &limit))
@@ -386,18 +405,21 @@ impl Application {
                         "No such resource.",
                     ))
                 }))
-                .wrap(ErrorHandlers::new().default_handler(problemize))
                 .wrap(Condition::new(
                     !cors_origins.is_empty(),
                     cors(&cors_origins),
                 ))
-                .wrap_fn(|req, srv| {
+                // Outside CORS, so a refused preflight is problem+json too.
+                .wrap(ErrorHandlers::new().default_handler(problemize))
+                .wrap_fn(move |req, srv| {
                     let swagger = req.path().starts_with("/swagger-ui");
                     let page = matches!(
                         req.path(),
                         "/verify-email" | "/reset-password" | "/invitations/accept"
                     ) || req.path().starts_with("/pages/");
                     let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());
+                    let hsts = always_hsts
+                        || proxies.forwarded_https(req.peer_addr().map(|a| a.ip()), req.headers());
                     let fut = srv.call(req);
                     async move {
                         let mut res = fut.await?;
@@ -422,6 +444,12 @@ impl Application {
                             header::CONTENT_SECURITY_POLICY,
                             HeaderValue::from_static(csp),
                         );
+                        if hsts {
+                            h.insert(
+                                header::STRICT_TRANSPORT_SECURITY,
+                                HeaderValue::from_static(HSTS),
+                            );
+                        }
                         if !swagger && !h.contains_key(header::CACHE_CONTROL) {
                             h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
                         }
@@ -433,7 +461,7 @@ impl Application {
                         Ok(res)
                     }
                 })
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<RequestSpan>::new())
                 .wrap(prometheus.clone())
         })
         .listen(listener)?
@@ -446,6 +474,7 @@ impl Application {
             worker,
             sweeper,
             shutdown,
+            metrics_server,
         })
     }
 
@@ -457,10 +486,24 @@ impl Application {
         &self.state
     }
 
+    /// The port of the `KEYHOLDER_METRICS_BIND` listener, when there is one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_server.as_ref().map(|(_, port)| *port)
+    }
+
     /// Serves until SIGTERM/SIGINT (in-flight requests finish), then stops
     /// the mail worker after its current batch.
     pub async fn run(self) -> std::io::Result<()> {
+        let metrics = self.metrics_server.map(|(server, _)| {
+            let handle = server.handle();
+            (handle, tokio::spawn(server))
+        });
         let result = self.server.await;
+        // The metrics listener stops with the main one.
+        if let Some((handle, task)) = metrics {
+            handle.stop(true).await;
+            let _ = task.await;
+        }
         let _ = self.shutdown.send(true);
         let _ = self.worker.await;
         let _ = self.sweeper.await;
@@ -471,6 +514,34 @@ impl Application {
     pub fn handle(&self) -> actix_web::dev::ServerHandle {
         self.server.handle()
     }
+}
+
+/// The separate listener of `KEYHOLDER_METRICS_BIND`: `/metrics` only.
+fn metrics_server(
+    bind: std::net::SocketAddr,
+    data: web::Data<AppState>,
+) -> anyhow::Result<(Server, u16)> {
+    let listener = TcpListener::bind(bind)
+        .with_context(|| format!("cannot listen on {bind} (KEYHOLDER_METRICS_BIND)"))?;
+    let port = listener.local_addr()?.port();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .app_data(metrics::MetricsListener)
+            .service(web::resource("/metrics").route(web::get().to(metrics::metrics)))
+            .default_service(web::to(|| async {
+                Err::<actix_web::HttpResponse, _>(ApiError::not_found(
+                    "not_found",
+                    "No such resource.",
+                ))
+            }))
+            .wrap(ErrorHandlers::new().default_handler(problemize))
+    })
+    .workers(1)
+    .listen(listener)?
+    .shutdown_timeout(5)
+    .run();
+    Ok((server, port))
 }
 
 /// Writes `expired` on invitations past their expiry, every 30 seconds.

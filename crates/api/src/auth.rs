@@ -22,6 +22,10 @@ pub struct Claims {
     pub iat: i64,
     pub exp: i64,
     pub jti: String,
+    /// The account's credentials version (microseconds of its last password
+    /// change or reset): a token from before a change, even within the same
+    /// second, no longer matches.
+    pub ver: i64,
 }
 
 /// Signing and checking keys.
@@ -41,14 +45,15 @@ impl TokenKeys {
         }
     }
 
-    pub fn issue(&self, user_id: Uuid, now: DateTime<Utc>) -> Result<String, ApiError> {
+    pub fn issue(&self, user: &User, now: DateTime<Utc>) -> Result<String, ApiError> {
         let iat = now.timestamp();
         let ttl = i64::try_from(self.ttl_seconds).unwrap_or(3600);
         let claims = Claims {
-            sub: user_id.to_string(),
+            sub: user.id.to_string(),
             iat,
             exp: iat + ttl,
             jti: Uuid::new_v4().to_string(),
+            ver: credentials_version(user),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(|e| {
             tracing::error!(error = %e, "token signing failed");
@@ -73,6 +78,12 @@ impl TokenKeys {
         }
         Ok(data.claims)
     }
+}
+
+/// The version a token must carry: the last credentials change, to the
+/// microsecond (what both databases keep of a timestamp).
+pub fn credentials_version(user: &User) -> i64 {
+    user.credentials_changed_at.timestamp_micros()
 }
 
 fn invalid_token() -> ApiError {
@@ -119,7 +130,7 @@ impl FromRequest for AuthUser {
             let user = web::block(move || db.read(|c| users::find(c, user_id))).await??;
             let user = user.ok_or_else(invalid_token)?;
             // A password change ends every session that began before it.
-            if claims.iat < user.credentials_changed_at.timestamp() {
+            if claims.ver != credentials_version(&user) {
                 return Err(ApiError::unauthorized(
                     "token_revoked",
                     "The password was changed since this token was issued; sign in again.",
@@ -128,4 +139,23 @@ impl FromRequest for AuthUser {
             Ok(AuthUser(user))
         })
     }
+}
+
+/// 403 `email_not_verified` unless the user's email is verified: an account
+/// that has not proven its inbox may not grant or set up anything shared
+/// (the domain's rule, [`keyholder_domain::account::check_may_share`]).
+pub fn require_verified(
+    user: &User,
+    action: keyholder_domain::account::SharingAction,
+) -> Result<(), ApiError> {
+    keyholder_domain::account::check_may_share(user.email_verified(), action).map_err(|r| {
+        crate::routes::common::refusal(
+            r.kind(),
+            r.code(),
+            &format!(
+                "Verify your email address before {}: follow the link we sent you, or ask for a new one.",
+                r.0.describe()
+            ),
+        )
+    })
 }

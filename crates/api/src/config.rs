@@ -107,10 +107,50 @@ pub struct Config {
     #[arg(long, env = "KEYHOLDER_INVITE_DAILY_LIMIT", default_value_t = 200)]
     pub invite_daily_limit: u32,
 
-    /// Take the client address from `Forwarded`/`X-Forwarded-For` (only behind
-    /// a proxy that sets them).
+    /// Take the client address from the proxy header (only behind a proxy
+    /// that appends to it): the `KEYHOLDER_PROXY_HOPS`-th entry from the right.
     #[arg(long, env = "KEYHOLDER_TRUST_PROXY", default_value_t = false)]
     pub trust_proxy: bool,
+
+    /// Comma-separated IPs/CIDRs of the reverse proxies. When set, the proxy
+    /// header is read only from these peers and the client is the right-most
+    /// address that is not one of them (implies `KEYHOLDER_TRUST_PROXY`).
+    #[arg(long, env = "KEYHOLDER_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<crate::proxy::IpNet>,
+
+    /// With `KEYHOLDER_TRUST_PROXY` and no `KEYHOLDER_TRUSTED_PROXIES`: how
+    /// many proxies stand in front of the server.
+    #[arg(long, env = "KEYHOLDER_PROXY_HOPS", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=16))]
+    pub proxy_hops: u32,
+
+    /// The header the proxies append the client address to (only that one is
+    /// read).
+    #[arg(long, env = "KEYHOLDER_PROXY_HEADER", value_enum, default_value_t = crate::proxy::ProxyHeader::XForwardedFor)]
+    pub proxy_header: crate::proxy::ProxyHeader,
+
+    /// Attempts per minute, per user and per address, to change the password
+    /// with the current one; 0 turns the limit off.
+    #[arg(long, env = "KEYHOLDER_PASSWORD_RATE_LIMIT", default_value_t = 5)]
+    pub password_rate_limit: u32,
+
+    /// Password hashes/verifications computed at once across the server; 0
+    /// means one per CPU core.
+    #[arg(long, env = "KEYHOLDER_MAX_CONCURRENT_HASHES", default_value_t = 0)]
+    pub max_concurrent_hashes: u32,
+
+    /// Milliseconds a request waits for a free password hasher before
+    /// answering 503 `server_busy`.
+    #[arg(long, env = "KEYHOLDER_HASH_WAIT_MS", default_value_t = 500)]
+    pub hash_wait_ms: u64,
+
+    /// Serve `/metrics` only on this separate address (the main listener then
+    /// answers 404 for it).
+    #[arg(long, env = "KEYHOLDER_METRICS_BIND")]
+    pub metrics_bind: Option<SocketAddr>,
+
+    /// Bearer token that `/metrics` requires.
+    #[arg(long, env = "KEYHOLDER_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
 
     /// Log format.
     #[arg(long, env = "KEYHOLDER_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
@@ -137,6 +177,9 @@ impl std::fmt::Debug for Config {
             .field("app_url", &self.app_url)
             .field("mail_dir", &self.mail_dir)
             .field("auth_rate_limit", &self.auth_rate_limit)
+            .field("trust_proxy", &self.trust_proxy)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("metrics_bind", &self.metrics_bind)
             .finish_non_exhaustive()
     }
 }

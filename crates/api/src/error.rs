@@ -40,7 +40,12 @@ pub struct Problem {
 }
 
 /// An error that renders as problem+json.
-#[derive(Debug, Clone, thiserror::Error)]
+///
+/// `Debug` (which tracing-actix-web logs for every error response) shows the
+/// status, the code and the names of invalid fields only: details and field
+/// messages can echo what the client sent (an email typed as a username, a
+/// value serde quotes back).
+#[derive(Clone, thiserror::Error)]
 #[error("{status} {code}: {detail}")]
 pub struct ApiError {
     pub status: StatusCode,
@@ -49,6 +54,18 @@ pub struct ApiError {
     pub errors: Option<BTreeMap<String, String>>,
     pub extra: serde_json::Map<String, serde_json::Value>,
     pub retry_after: Option<u64>,
+}
+
+impl std::fmt::Debug for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("ApiError");
+        d.field("status", &self.status.as_u16())
+            .field("code", &self.code);
+        if let Some(errors) = &self.errors {
+            d.field("fields", &errors.keys().collect::<Vec<_>>());
+        }
+        d.finish_non_exhaustive()
+    }
 }
 
 impl ApiError {
@@ -299,6 +316,22 @@ pub fn problemize<B: MessageBody + 'static>(
         .is_some_and(|v| v.starts_with(PROBLEM_JSON));
     if is_problem {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    // A refused CORS request (origin, method or headers not allowed): 403.
+    if let Some(cors) = res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<actix_cors::CorsError>())
+    {
+        let err = ApiError::forbidden("cors_refused", format!("CORS request refused: {cors}."));
+        let (req, old) = res.into_parts();
+        let mut new = err.error_response();
+        if let Some(vary) = old.headers().get(header::VARY) {
+            new.headers_mut().insert(header::VARY, vary.clone());
+        }
+        return Ok(ErrorHandlerResponse::Response(
+            ServiceResponse::new(req, new).map_into_right_body(),
+        ));
     }
     let status = res.status();
     let (code, detail): (&'static str, String) = match status {

@@ -10,6 +10,7 @@ pub mod extract;
 pub mod mail;
 pub mod openapi;
 pub mod passwords;
+pub mod proxy;
 pub mod ratelimit;
 pub mod routes;
 pub mod startup;

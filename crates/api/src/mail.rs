@@ -292,6 +292,8 @@ impl MailWorker {
                 })
                 .await;
                 let next: Option<DateTime<Utc>> = next.ok().and_then(Result::ok);
+                // SMTP replies often quote the recipient: keep it out of the log.
+                let error = crate::telemetry::redact_emails(&error);
                 tracing::warn!(mail_id = %id, kind = %kind, %error, next_attempt = ?next, "email delivery failed; will retry");
             }
         }

@@ -2,6 +2,7 @@
 //! endpoints, answering 429 problem+json with `Retry-After`.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use actix_governor::governor::NotUntil;
 use actix_governor::governor::clock::{Clock as _, DefaultClock, QuantaInstant};
@@ -15,11 +16,13 @@ use actix_web::middleware::Condition;
 use actix_web::{HttpResponse, HttpResponseBuilder, ResponseError};
 
 use crate::error::ApiError;
+use crate::proxy::Proxies;
 
-/// The client address: the peer, or the proxy-reported one when trusted.
-#[derive(Clone, Copy, Debug)]
+/// The client address: the peer, or the right-most address in the forwarding
+/// chain that is not a trusted proxy (see [`crate::proxy`]).
+#[derive(Clone, Debug)]
 pub struct ClientIp {
-    pub trust_proxy: bool,
+    pub proxies: Arc<Proxies>,
 }
 
 impl KeyExtractor for ClientIp {
@@ -27,16 +30,8 @@ impl KeyExtractor for ClientIp {
     type KeyExtractionError = SimpleKeyExtractionError<&'static str>;
 
     fn extract(&self, req: &ServiceRequest) -> Result<IpAddr, Self::KeyExtractionError> {
-        let from_proxy = self
-            .trust_proxy
-            .then(|| {
-                req.connection_info()
-                    .realip_remote_addr()
-                    .and_then(parse_ip)
-            })
-            .flatten();
-        from_proxy
-            .or_else(|| req.peer_addr().map(|a| a.ip()))
+        self.proxies
+            .client_ip(req.peer_addr().map(|a| a.ip()), req.headers())
             .ok_or_else(|| SimpleKeyExtractionError::new("cannot tell the client address"))
     }
 
@@ -61,12 +56,6 @@ impl KeyExtractor for ClientIp {
     }
 }
 
-fn parse_ip(s: &str) -> Option<IpAddr> {
-    s.parse::<IpAddr>()
-        .ok()
-        .or_else(|| s.parse::<std::net::SocketAddr>().ok().map(|a| a.ip()))
-}
-
 pub type AuthLimiterConfig = GovernorConfig<ClientIp, NoOpMiddleware<QuantaInstant>>;
 pub type AuthLimiter = Condition<Governor<ClientIp, NoOpMiddleware<QuantaInstant>>>;
 
@@ -79,13 +68,13 @@ pub struct AuthLimit {
 }
 
 impl AuthLimit {
-    pub fn new(per_minute: u32, trust_proxy: bool) -> Self {
+    pub fn new(per_minute: u32, proxies: Arc<Proxies>) -> Self {
         let enabled = per_minute > 0;
         let period_ms = (60_000 / u64::from(per_minute.max(1))).max(1);
         let config = GovernorConfigBuilder::default()
             .milliseconds_per_request(period_ms)
             .burst_size(per_minute.max(1))
-            .key_extractor(ClientIp { trust_proxy })
+            .key_extractor(ClientIp { proxies })
             .finish()
             .expect("a non-zero period and burst make a valid limiter");
         Self { config, enabled }
@@ -104,31 +93,24 @@ impl AuthLimit {
 pub struct UserLimit {
     by_user: Option<actix_governor::governor::DefaultKeyedRateLimiter<uuid::Uuid>>,
     by_address: Option<actix_governor::governor::DefaultKeyedRateLimiter<IpAddr>>,
-    trust_proxy: bool,
+    proxies: Arc<Proxies>,
 }
 
 impl UserLimit {
-    pub fn new(per_minute: u32, trust_proxy: bool) -> Self {
+    pub fn new(per_minute: u32, proxies: Arc<Proxies>) -> Self {
         let quota =
             std::num::NonZeroU32::new(per_minute).map(actix_governor::governor::Quota::per_minute);
         Self {
             by_user: quota.map(actix_governor::governor::RateLimiter::keyed),
             by_address: quota.map(actix_governor::governor::RateLimiter::keyed),
-            trust_proxy,
+            proxies,
         }
     }
 
-    /// The client address of a request (the proxy-reported one when trusted).
+    /// The client address of a request (see [`crate::proxy`]).
     pub fn client_ip(&self, req: &actix_web::HttpRequest) -> Option<IpAddr> {
-        let from_proxy = self
-            .trust_proxy
-            .then(|| {
-                req.connection_info()
-                    .realip_remote_addr()
-                    .and_then(parse_ip)
-            })
-            .flatten();
-        from_proxy.or_else(|| req.peer_addr().map(|a| a.ip()))
+        self.proxies
+            .client_ip(req.peer_addr().map(|a| a.ip()), req.headers())
     }
 
     /// 429 with `Retry-After` once the user's or the address's budget is spent.

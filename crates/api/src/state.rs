@@ -21,6 +21,12 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Per-user budget for search and invitations.
     pub user_limit: Arc<crate::ratelimit::UserLimit>,
+    /// Per-user and per-address budget for password changes.
+    pub password_limit: Arc<crate::ratelimit::UserLimit>,
+    /// Caps the password hashes computing at once.
+    pub hashing: Arc<crate::passwords::HashGate>,
+    /// Whom to believe about the client address and scheme.
+    pub proxies: Arc<crate::proxy::Proxies>,
 }
 
 impl AppState {

@@ -363,3 +363,50 @@ fn logs_never_contain_tokens_or_passwords() {
     let secret = std::fs::read_to_string(dir.path().join("data/jwt-secret")).expect("secret");
     assert!(!stderr.contains(secret.trim()));
 }
+
+#[test]
+fn logs_never_contain_searched_emails_or_query_values() {
+    let dir = tempfile::tempdir().expect("dir");
+    let port = free_port();
+    let mut server = serve(dir.path(), port, &[("RUST_LOG", "debug")]);
+    let token = register(port, "ada");
+    let search = "/api/v1/estates/00000000-0000-4000-8000-000000000000/user-search\
+                  ?email=searched.person%40example.com";
+    let (status, _) = http(port, "GET", search, Some(&token), None);
+    assert_eq!(status, 404);
+    let (status, _) = http(port, "GET", search, None, None);
+    assert_eq!(status, 401);
+    // Error details can quote the request; the log names the code only.
+    let body = format!(
+        r#"{{"email":"other.person@example.com","username":"ada","password":"{PASSWORD}"}}"#
+    );
+    let (status, _) = http(port, "POST", "/api/v1/auth/register", None, Some(&body));
+    assert_eq!(status, 409);
+    assert!(terminate(&mut server).success());
+    let log = std::fs::read_to_string(dir.path().join("server.log")).expect("log");
+    // The request spans are logged, with the query values redacted.
+    assert!(log.contains("user-search?email=[redacted]"), "{log}");
+    assert!(!log.contains("searched.person"), "{log}");
+    assert!(log.contains("username_taken"), "{log}");
+    assert!(!log.contains("username ada is taken"), "{log}");
+    assert!(!log.contains("other.person"), "{log}");
+}
+
+#[test]
+fn metrics_listener_is_separate_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().expect("dir");
+    let port = free_port();
+    let metrics_port = free_port();
+    let bind = format!("127.0.0.1:{metrics_port}");
+    let mut server = serve(dir.path(), port, &[("KEYHOLDER_METRICS_BIND", &bind)]);
+    let (status, body) = http(port, "GET", "/metrics", None, None);
+    assert_eq!(status, 404, "{body}");
+    let (status, body) = http(metrics_port, "GET", "/metrics", None, None);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("keyholder_mail_pending"), "{body}");
+    assert!(terminate(&mut server).success());
+    assert!(
+        TcpStream::connect(("127.0.0.1", metrics_port)).is_err(),
+        "the metrics listener outlived the server"
+    );
+}

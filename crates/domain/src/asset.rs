@@ -220,6 +220,24 @@ pub struct PathEvaluation {
 }
 
 impl PathEvaluation {
+    /// Whether the path ties the user to this asset, as opposed to a fact
+    /// about the user that has nothing to do with it: a household whose
+    /// head is not a collaborator, an estate the user is not in, or root's
+    /// blanket access. Someone else's explanation shows only related paths,
+    /// and a user without any is not explained to others at all (404), so
+    /// explain cannot be used to learn a stranger's households or email.
+    pub const fn relates_to_asset(&self) -> bool {
+        !matches!(
+            (self.kind, self.reason),
+            (PathKind::Root, _)
+                | (
+                    PathKind::Household,
+                    Some(NotCountedReason::HeadNotCollaborator)
+                )
+                | (PathKind::Site, Some(NotCountedReason::NoEstateMembership))
+        )
+    }
+
     const fn counted(kind: PathKind, level: AssetLevel, via: Option<Uuid>) -> Self {
         Self {
             kind,

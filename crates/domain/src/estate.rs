@@ -373,6 +373,36 @@ pub fn may_invite_members(actor: &EstateActor) -> bool {
     actor.owner_powers() || actor.admin_powers()
 }
 
+/// Editing a member at all (`PUT .../members/{user_id}`), before the body is
+/// read: the actor needs authority over this member whatever the body asks,
+/// so an unchanged save or an invalid body from someone without it is
+/// refused (403) like a real change. Owners (and root) may edit anyone but
+/// the owner; estate admins, and members who administer at least one site
+/// (`administers_a_site`), may edit editors and viewers.
+pub fn check_edit_member(
+    actor: &EstateActor,
+    administers_a_site: bool,
+    target: &EstateMember,
+) -> Result<(), GrantRefusal> {
+    if actor.user_id == target.user_id {
+        return Err(GrantRefusal::SelfRoleChange);
+    }
+    if target.role == EstateRole::Owner {
+        return Err(GrantRefusal::OwnerTransferRequired);
+    }
+    if actor.owner_powers() {
+        return Ok(());
+    }
+    if actor.admin_powers() || (actor.role.is_some() && administers_a_site) {
+        return if within_limited_grant(target.role) {
+            Ok(())
+        } else {
+            Err(GrantRefusal::CannotChangeMember)
+        };
+    }
+    Err(GrantRefusal::InsufficientRole)
+}
+
 /// Changing an existing member's estate role.
 pub fn check_set_estate_role(
     actor: &EstateActor,

@@ -5,6 +5,7 @@
 //! `shared/spec/domain.md` is the authority; every table row there has a
 //! named test in this crate.
 
+pub mod account;
 pub mod asset;
 pub mod collaborators;
 pub mod estate;

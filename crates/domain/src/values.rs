@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 /// Why a value was refused. `Display` is a short message for a 422 field error.
@@ -29,6 +29,9 @@ pub enum ValueError {
     ControlCharacter,
     #[error("must be in the future")]
     NotInFuture,
+    /// A date or time outside the years both databases store and compare.
+    #[error("must be between the years {min} and {max}", min = MIN_YEAR, max = MAX_YEAR)]
+    YearOutOfRange,
     /// A role, permission or state outside the allowed values.
     #[error("must be one of {allowed}")]
     OneOf { allowed: &'static str },
@@ -45,6 +48,7 @@ impl ValueError {
             Self::TooLong { .. } => "too_long",
             Self::ControlCharacter => "control_character",
             Self::NotInFuture => "not_in_future",
+            Self::YearOutOfRange => "year_out_of_range",
             Self::OneOf { .. } => "not_allowed_value",
         }
     }
@@ -317,15 +321,51 @@ impl Message {
 }
 string_value!(Message);
 
+/// Whether `c` is refused in text that is stored or searched: every control
+/// character (Unicode category Cc: U+0000 to U+001F and U+007F to U+009F;
+/// PostgreSQL text cannot hold NUL at all). Multi-line free text (a message,
+/// notes) keeps line feed, carriage return and tab.
+pub fn is_refused_control(c: char, multi_line: bool) -> bool {
+    c.is_control() && !(multi_line && matches!(c, '\n' | '\r' | '\t'))
+}
+
+/// The first year a client may send in a date or time.
+pub const MIN_YEAR: i32 = 1;
+/// The last year a client may send in a date or time: SQLite compares
+/// timestamps as text, which orders only four-digit years (year 10000 would
+/// sort before 2026), and PostgreSQL's range starts in 4713 BC.
+pub const MAX_YEAR: i32 = 9999;
+
+/// A client-supplied moment within [`MIN_YEAR`]..=[`MAX_YEAR`] (in UTC).
+pub fn storable_moment(at: DateTime<Utc>) -> Result<DateTime<Utc>, ValueError> {
+    if (MIN_YEAR..=MAX_YEAR).contains(&at.year()) {
+        Ok(at)
+    } else {
+        Err(ValueError::YearOutOfRange)
+    }
+}
+
+/// A client-supplied date within [`MIN_YEAR`]..=[`MAX_YEAR`].
+pub fn storable_date(d: NaiveDate) -> Result<NaiveDate, ValueError> {
+    if (MIN_YEAR..=MAX_YEAR).contains(&d.year()) {
+        Ok(d)
+    } else {
+        Err(ValueError::YearOutOfRange)
+    }
+}
+
 /// A moment that was in the future when it was given (an invitation's
-/// `expires_at`, a share's `access_expires_at`).
+/// `expires_at`, a share's `access_expires_at`), no later than the year
+/// [`MAX_YEAR`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(transparent)]
 pub struct Expiry(DateTime<Utc>);
 
 impl Expiry {
-    /// `at` must be strictly after `now`.
+    /// `at` must be strictly after `now`, and no later than the year
+    /// [`MAX_YEAR`].
     pub fn parse(at: DateTime<Utc>, now: DateTime<Utc>) -> Result<Self, ValueError> {
+        let at = storable_moment(at)?;
         if at > now {
             Ok(Self(at))
         } else {
@@ -537,6 +577,57 @@ mod tests {
             Err(ValueError::NotInFuture)
         );
         assert_eq!(Expiry::parse_optional(None, now), Ok(None));
+    }
+
+    #[test]
+    fn expiry_ends_with_the_year_9999() {
+        let now = Utc::now();
+        let last = NaiveDate::from_ymd_opt(9999, 12, 31)
+            .and_then(|d| d.and_hms_opt(23, 59, 59))
+            .expect("date")
+            .and_utc();
+        assert_eq!(Expiry::parse(last, now).map(|e| e.at()), Ok(last));
+        assert_eq!(
+            Expiry::parse(last + Duration::seconds(1), now),
+            Err(ValueError::YearOutOfRange)
+        );
+        assert_eq!(
+            ValueError::YearOutOfRange.to_string(),
+            "must be between the years 1 and 9999"
+        );
+    }
+
+    #[test]
+    fn dates_and_times_are_years_1_to_9999() {
+        let day = |y| NaiveDate::from_ymd_opt(y, 1, 1).expect("date");
+        assert_eq!(storable_date(day(1)), Ok(day(1)));
+        assert_eq!(storable_date(day(9999)), Ok(day(9999)));
+        for y in [0, -1, 10000, -262_143, 262_142] {
+            assert_eq!(storable_date(day(y)), Err(ValueError::YearOutOfRange));
+        }
+        let first = day(1).and_hms_opt(0, 0, 0).expect("time").and_utc();
+        assert_eq!(storable_moment(first), Ok(first));
+        assert_eq!(
+            storable_moment(first - Duration::seconds(1)),
+            Err(ValueError::YearOutOfRange)
+        );
+    }
+
+    #[test]
+    fn control_characters_are_refused_except_line_breaks_in_free_text() {
+        for c in [
+            '\u{0}', '\u{1}', '\u{1b}', '\u{1f}', '\u{7f}', '\u{85}', '\u{9f}',
+        ] {
+            assert!(is_refused_control(c, false), "{c:?}");
+            assert!(is_refused_control(c, true), "{c:?}");
+        }
+        for c in ['\n', '\r', '\t'] {
+            assert!(is_refused_control(c, false), "{c:?}");
+            assert!(!is_refused_control(c, true), "{c:?}");
+        }
+        for c in ['a', ' ', '\u{a0}', '\u{200b}', '\u{2028}', 'é'] {
+            assert!(!is_refused_control(c, false), "{c:?}");
+        }
     }
 
     #[test]

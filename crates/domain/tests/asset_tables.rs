@@ -377,3 +377,39 @@ fn household_members_cannot_delete_or_manage_collaborators_of_inherited_vehicles
         assert!(!asset_can(member_level(role), AC::ManageCollaborators));
     }
 }
+
+#[test]
+fn only_paths_through_the_asset_relate_a_user_to_it() {
+    // Unrelated facts: a household whose head is not a collaborator, an
+    // estate the user is not in, root's blanket access.
+    let hs = [
+        household(HouseholdRole::Manager, false),
+        household(HouseholdRole::Viewer, true),
+    ];
+    let facts = AccessFacts {
+        is_root: true,
+        households: &hs,
+        site: Some(site(None, None)),
+        ..AccessFacts::none(now())
+    };
+    let r = explain(&facts);
+    let related: Vec<(PathKind, Option<NotCountedReason>)> = r
+        .paths
+        .iter()
+        .filter(|p| p.relates_to_asset())
+        .map(|p| (p.kind, p.reason))
+        .collect();
+    assert_eq!(related, [(PathKind::Household, None)]);
+    // Every other kind of path relates, counted or not.
+    let shares = [ShareFact {
+        status: ShareStatus::Revoked,
+        ..ShareFact::active(Uuid::new_v4(), InvitationPermission::View, None)
+    }];
+    let facts = AccessFacts {
+        is_collaborator: true,
+        shares: &shares,
+        site: Some(site(Some(EstateRole::Viewer), Some(SiteOverride::None))),
+        ..AccessFacts::none(now())
+    };
+    assert!(explain(&facts).paths.iter().all(|p| p.relates_to_asset()));
+}

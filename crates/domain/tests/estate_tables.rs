@@ -4,10 +4,11 @@
 
 use keyholder_domain::estate::{
     EstateActor, EstateCapability as EC, EstateMember, GrantRefusal, SiteCapability as SC,
-    administers_estate, administers_site, cap, check_grant_new_member, check_leave,
-    check_remove_member, check_replace_overrides, check_set_estate_role, check_set_override,
-    check_transfer_ownership, default_site_role, effective_site_role, effective_site_role_of,
-    estate_can, may_invite_members, override_is_capped, promotion_drops_overrides, site_can,
+    administers_estate, administers_site, cap, check_edit_member, check_grant_new_member,
+    check_leave, check_remove_member, check_replace_overrides, check_set_estate_role,
+    check_set_override, check_transfer_ownership, default_site_role, effective_site_role,
+    effective_site_role_of, estate_can, may_invite_members, override_is_capped,
+    promotion_drops_overrides, site_can,
 };
 use keyholder_domain::{EstateRole, RefusalKind, SiteOverride, SiteRole};
 use uuid::Uuid;
@@ -624,4 +625,51 @@ fn forbidden_grants_are_403_with_codes_naming_the_rule() {
         assert_eq!(r.kind().http_status(), status, "{code}");
         assert!(!r.detail().is_empty());
     }
+}
+
+// --- Editing a member at all (before the body is read) ----------------------
+
+#[test]
+fn editing_a_member_needs_authority_even_for_an_unchanged_save() {
+    // Viewers and editors hold none, whatever the body says.
+    for r in [Viewer, Editor] {
+        for t in [Viewer, Editor, Admin] {
+            assert_eq!(
+                check_edit_member(&actor(r), false, &member(t)),
+                Err(GrantRefusal::InsufficientRole)
+            );
+        }
+    }
+    // Owners edit anyone but the owner; admins and site admins edit editors
+    // and viewers only.
+    for t in [Viewer, Editor, Admin] {
+        assert_eq!(check_edit_member(&actor(Owner), false, &member(t)), Ok(()));
+    }
+    for t in [Viewer, Editor] {
+        assert_eq!(check_edit_member(&actor(Admin), false, &member(t)), Ok(()));
+        assert_eq!(check_edit_member(&actor(Editor), true, &member(t)), Ok(()));
+    }
+    assert_eq!(
+        check_edit_member(&actor(Admin), false, &member(Admin)),
+        Err(GrantRefusal::CannotChangeMember)
+    );
+    assert_eq!(
+        check_edit_member(&actor(Editor), true, &member(Admin)),
+        Err(GrantRefusal::CannotChangeMember)
+    );
+    for r in EstateRole::ALL {
+        assert_eq!(
+            check_edit_member(&actor(r), true, &member(Owner)),
+            Err(GrantRefusal::OwnerTransferRequired)
+        );
+    }
+    let me = actor(Owner);
+    let myself = EstateMember {
+        user_id: me.user_id,
+        role: Owner,
+    };
+    assert_eq!(
+        check_edit_member(&me, false, &myself),
+        Err(GrantRefusal::SelfRoleChange)
+    );
 }

@@ -170,8 +170,35 @@ impl std::fmt::Debug for Db {
     }
 }
 
+/// Creates a missing SQLite file readable and writable by its owner only
+/// (mode 0600; SQLite gives its `-wal` and `-shm` files the mode of the
+/// database file). An existing file keeps its mode; `:memory:` and `file:`
+/// URIs are left to SQLite.
+fn create_private(path: &Path) -> Result<(), StoreError> {
+    let name = path.as_os_str();
+    if name == ":memory:" || name.to_string_lossy().starts_with("file:") {
+        return Ok(());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StoreError::Config(format!(
+            "cannot create the database file {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
 impl Db {
-    /// Connects (creating the SQLite file and its folder when needed).
+    /// Connects (creating the SQLite file, mode 0600, and its folder when
+    /// needed).
     pub fn connect(url: &DatabaseUrl, options: &PoolOptions) -> Result<Self, StoreError> {
         if let DatabaseUrl::Sqlite(path) = url
             && let Some(parent) = path.parent()
@@ -183,6 +210,9 @@ impl Db {
                     parent.display()
                 ))
             })?;
+        }
+        if let DatabaseUrl::Sqlite(path) = url {
+            create_private(path)?;
         }
         let pool = r2d2::Pool::builder()
             .max_size(options.max_size)

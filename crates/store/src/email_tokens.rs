@@ -133,3 +133,18 @@ pub fn revoke_all(
     .execute(conn)?;
     Ok(())
 }
+
+/// When the newest unused link of this purpose was sent to the user, if any.
+pub fn last_sent(
+    conn: &mut DbConnection,
+    user_id: Uuid,
+    purpose: Purpose,
+) -> Result<Option<DateTime<Utc>>, StoreError> {
+    let at: Option<chrono::NaiveDateTime> = email_tokens::table
+        .filter(email_tokens::user_id.eq(user_id.to_string()))
+        .filter(email_tokens::purpose.eq(purpose.as_str()))
+        .filter(email_tokens::used_at.is_null())
+        .select(diesel::dsl::max(email_tokens::created_at))
+        .first(conn)?;
+    Ok(at.map(from_db))
+}

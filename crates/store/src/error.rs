@@ -51,6 +51,7 @@ impl From<DieselError> for StoreError {
 fn is_transient(message: &str) -> bool {
     let m = message.to_ascii_lowercase();
     m.contains("database is locked")
+        || m.contains("deadlock detected")
         || m.contains("server closed the connection")
         || m.contains("terminating connection")
         || m.contains("connection refused")

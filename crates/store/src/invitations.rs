@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::db::DbConnection;
 use crate::error::StoreError;
-use crate::schema::{invitations, users};
+use crate::schema::{audit_events, invitations, users};
 use crate::time::{from_db, to_db};
 use crate::users::parse_id;
 use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text, Timestamp};
@@ -446,15 +446,35 @@ pub fn delete_for_resource(
     .execute(conn)?)
 }
 
-/// How many invitation emails a user sent (new or resent) since `since`.
+/// The audit actions written with each invitation email a user sends, in
+/// the transaction that queues it: a new invitation and a resend (estate and
+/// asset alike).
+pub const EMAIL_ACTIONS: [&str; 2] = ["invitation.created", "invitation.resent"];
+
+/// How many invitation emails a user sent (new or resent) since `since`:
+/// one per [`EMAIL_ACTIONS`] audit event, so every resend counts (an
+/// invitation row only keeps its last sending).
+///
+/// Call it in the write transaction that sends the next email. On
+/// PostgreSQL it first locks the user's row, so a second send by the same
+/// user waits for the first to commit and then counts it; SQLite runs one
+/// writer at a time.
 pub fn sent_since(
     conn: &mut DbConnection,
     user_id: Uuid,
     since: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
-    Ok(invitations::table
-        .filter(invitations::invited_by.eq(user_id.to_string()))
-        .filter(invitations::last_sent_at.ge(to_db(since)))
+    if let DbConnection::Postgresql(pg) = conn {
+        users::table
+            .filter(users::id.eq(user_id.to_string()))
+            .select(users::id)
+            .for_update()
+            .load::<String>(pg)?;
+    }
+    Ok(audit_events::table
+        .filter(audit_events::actor_id.eq(user_id.to_string()))
+        .filter(audit_events::action.eq_any(EMAIL_ACTIONS))
+        .filter(audit_events::created_at.ge(to_db(since)))
         .count()
         .get_result(conn)?)
 }
@@ -765,4 +785,37 @@ pub fn asset_stats(
         expired: row.expired,
         cancelled: row.cancelled,
     })
+}
+
+/// Cancels the pending invitations that would undo a removal from an estate:
+/// those to the removed member's email and those the removed member sent,
+/// on the estate itself and on every asset placed in it. Returns how many.
+pub fn cancel_after_removal(
+    conn: &mut DbConnection,
+    estate_id: Uuid,
+    member_id: Uuid,
+    member_email: &str,
+) -> Result<usize, StoreError> {
+    use crate::schema::assets;
+    let estate = estate_id.to_string();
+    let assets_in_estate = assets::table
+        .filter(assets::estate_id.eq(estate.clone()))
+        .select(assets::id);
+    let on_estate = invitations::resource_type
+        .eq(ResourceType::Estate.as_str())
+        .and(invitations::resource_id.eq(&estate));
+    let on_its_assets = invitations::resource_type
+        .eq(ResourceType::Asset.as_str())
+        .and(invitations::resource_id.eq_any(assets_in_estate));
+    let involving = invitations::email
+        .eq(member_email)
+        .or(invitations::invited_by.eq(member_id.to_string()));
+    Ok(diesel::update(
+        invitations::table
+            .filter(invitations::status.eq(InvitationState::Pending.as_str()))
+            .filter(on_estate.or(on_its_assets))
+            .filter(involving),
+    )
+    .set(invitations::status.eq(InvitationState::Cancelled.as_str()))
+    .execute(conn)?)
 }

@@ -231,3 +231,5 @@ diesel::allow_tables_to_appear_in_same_query!(assets, sites);
 diesel::allow_tables_to_appear_in_same_query!(assets, estates);
 diesel::allow_tables_to_appear_in_same_query!(assets, estate_members);
 diesel::allow_tables_to_appear_in_same_query!(assets, site_overrides);
+diesel::allow_tables_to_appear_in_same_query!(asset_shares, invitations);
+diesel::allow_tables_to_appear_in_same_query!(assets, invitations);

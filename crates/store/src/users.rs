@@ -248,3 +248,42 @@ pub fn mark_email_verified(
     .execute(conn)?;
     Ok(())
 }
+
+/// Hands a never-verified account to whoever proved the inbox (signing up
+/// through an emailed invitation): new username, display name and password,
+/// the email verified, and every earlier session ended. Returns `Ok(None)`
+/// when the username belongs to another account.
+pub fn claim_unverified(
+    conn: &mut DbConnection,
+    id: Uuid,
+    username: &str,
+    display_name: &str,
+    password_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<User>, StoreError> {
+    let canonical = username.to_lowercase();
+    if find_by_username(conn, &canonical)?.is_some_and(|other| other.id != id) {
+        return Ok(None);
+    }
+    let n = diesel::update(
+        users::table
+            .find(id.to_string())
+            .filter(users::email_verified_at.is_null()),
+    )
+    .set((
+        users::username.eq(username),
+        users::username_canonical.eq(&canonical),
+        users::display_name.eq(display_name),
+        users::password_hash.eq(password_hash),
+        users::email_verified_at.eq(Some(to_db(now))),
+        users::credentials_changed_at.eq(to_db(now)),
+        users::updated_at.eq(to_db(now)),
+    ))
+    .execute(conn);
+    match n.map_err(StoreError::from) {
+        Ok(0) => Err(StoreError::NotFound),
+        Ok(_) => get(conn, id).map(Some),
+        Err(StoreError::Conflict(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
+}

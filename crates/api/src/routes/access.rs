@@ -128,9 +128,11 @@ pub struct AuditQuery {
     #[param(max_length = 64)]
     pub resource_id: Option<String>,
     pub actor_id: Option<Uuid>,
-    /// Events at or after this time.
+    /// Events at or after this time (years 1 to 9999).
+    #[validate(custom(function = "crate::extract::storable_moment"))]
     pub from: Option<DateTime<Utc>>,
-    /// Events at or before this time.
+    /// Events at or before this time (years 1 to 9999).
+    #[validate(custom(function = "crate::extract::storable_moment"))]
     pub to: Option<DateTime<Utc>>,
     #[validate(range(min = 1, max = 1_000_000))]
     #[param(minimum = 1, maximum = 1_000_000)]
@@ -340,16 +342,24 @@ pub async fn explain(
                 match kind.as_str() {
                     "asset" => {
                         let a = assets::get(c, q.resource_id)?.ok_or_else(hidden)?;
-                        let administers = !myself && {
-                            let row = assets::access_row(c, &a, caller.id)?;
-                            asset::administers_asset(super::assets::judge(&caller, &a, &row, now))
-                        };
-                        if !myself && !administers {
+                        let row = assets::access_row(c, &a, caller.id)?;
+                        let caller_level = super::assets::judge(&caller, &a, &row, now);
+                        // Myself: only about an asset I can see. Someone else:
+                        // only if I administer it, and only their paths to it.
+                        if caller_level.is_none()
+                            || (!myself && !asset::administers_asset(caller_level))
+                        {
                             return Err(hidden());
                         }
-                        let r = explain_asset(c, &user, &a, now)?;
+                        let mut r = explain_asset(c, &user, &a, now)?;
+                        if !myself && !caller.is_root {
+                            r.paths.retain(PathEvaluation::relates_to_asset);
+                            if r.paths.is_empty() {
+                                return Err(hidden());
+                            }
+                        }
                         Ok(Explanation {
-                            user: summary(&user, administers || myself),
+                            user: summary(&user, myself || caller.is_root),
                             resource_type: "asset",
                             resource_id: a.id,
                             effective: r.effective.map(AssetLevel::as_str),
@@ -360,11 +370,22 @@ pub async fn explain(
                     "estate" => {
                         let (e, caller_role) = estates::get_for_user(c, q.resource_id, caller.id)?
                             .ok_or_else(hidden)?;
-                        if !myself && !estate::administers_estate(caller.is_root, caller_role) {
+                        // Myself: only an estate I can see. Someone else: only
+                        // if I administer it.
+                        let allowed = if myself {
+                            caller.is_root || caller_role.is_some()
+                        } else {
+                            estate::administers_estate(caller.is_root, caller_role)
+                        };
+                        if !allowed {
                             return Err(hidden());
                         }
                         let role = estates::member_role(c, e.id, user.id)?;
                         let invited = pending_estate_invitation(c, &user, e.id, now)?;
+                        // Someone else: only a member or an invitee of it.
+                        if !myself && !caller.is_root && role.is_none() && invited.is_none() {
+                            return Err(hidden());
+                        }
                         let effective = if user.is_root {
                             Some(EstateRole::Owner)
                         } else {
@@ -389,11 +410,23 @@ pub async fn explain(
                                 .ok_or_else(hidden)?;
                         let caller_effective =
                             estate::effective_site_role_of(caller_role, caller_override);
-                        if !myself && !estate::administers_site(caller.is_root, caller_effective) {
+                        let allowed = if myself {
+                            caller.is_root || caller_effective.is_some()
+                        } else {
+                            estate::administers_site(caller.is_root, caller_effective)
+                        };
+                        if !allowed {
                             return Err(hidden());
                         }
                         let (_, role, over) =
                             estates::site_for_user(c, site.id, user.id)?.ok_or_else(hidden)?;
+                        if !myself
+                            && !caller.is_root
+                            && role.is_none()
+                            && pending_estate_invitation(c, &user, site.estate_id, now)?.is_none()
+                        {
+                            return Err(hidden());
+                        }
                         let effective = if user.is_root {
                             Some(SiteRole::Admin)
                         } else {
@@ -510,14 +543,23 @@ pub async fn who_has_access(
                     let Some(user) = users::find(c, user_id)? else {
                         continue;
                     };
+                    // Root reaches everything; only root sees root listed.
+                    if user.is_root && !caller.is_root {
+                        continue;
+                    }
                     let r = explain_asset(c, &user, &a, now)?;
                     if let Some(level) = r.effective {
                         entries.push((
                             level,
                             AccessEntry {
-                                user: summary(&user, true),
+                                user: summary(&user, caller.is_root),
                                 level: level.as_str(),
-                                paths: r.paths.iter().map(path_view).collect(),
+                                paths: r
+                                    .paths
+                                    .iter()
+                                    .filter(|p| caller.is_root || p.relates_to_asset())
+                                    .map(path_view)
+                                    .collect(),
                             },
                         ));
                     }

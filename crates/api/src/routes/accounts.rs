@@ -3,9 +3,10 @@
 use actix_web::{HttpResponse, web};
 use chrono::Duration;
 use keyholder_domain::token::{SecretToken, TokenHash};
-use keyholder_domain::values::{DisplayName, Email, Password, Username};
+use keyholder_domain::values::{self, DisplayName, Email, Password, Username};
 use keyholder_store::audit::{self, NewAuditEvent};
 use keyholder_store::email_tokens::{self, EmailToken, Purpose};
+use keyholder_store::grants;
 use keyholder_store::outbox;
 use keyholder_store::users::{self, NewUser, Taken, User};
 use serde::Deserialize;
@@ -16,7 +17,7 @@ use validator::Validate;
 use super::{AuthResponse, MeView, StatusMessage};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, FieldErrors, Problem};
-use crate::extract::ValidJson;
+use crate::extract::{CredentialsJson, ValidJson};
 use crate::mail::{PASSWORD_RESET_TTL_HOURS, VERIFY_EMAIL_TTL_HOURS, templates};
 use crate::passwords;
 use crate::state::AppState;
@@ -88,7 +89,7 @@ pub struct PasswordResetConfirm {
 pub(crate) fn session(state: &AppState, user: &User) -> Result<AuthResponse, ApiError> {
     Ok(AuthResponse {
         user: MeView::from(user),
-        access_token: state.tokens.issue(user.id, state.clock.now())?,
+        access_token: state.tokens.issue(user, state.clock.now())?,
         token_type: "Bearer",
         expires_in: state.tokens.ttl_seconds,
     })
@@ -108,6 +109,7 @@ pub(crate) fn session(state: &AppState, user: &User) -> Result<AuthResponse, Api
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many requests from this address", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`server_busy`: too many passwords being checked at once; retry after `Retry-After`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn register(
@@ -127,7 +129,7 @@ pub async fn register(
     else {
         return Err(v.into_error());
     };
-    let hash = web::block(move || passwords::hash(password.expose())).await??;
+    let hash = passwords::hash_limited(&state, password).await?;
     let now = state.clock.now();
     let base = state.config.app_base().to_owned();
     let user = state
@@ -204,6 +206,59 @@ fn send_verification(
     Ok(())
 }
 
+/// The inbox is proven (verification link, reset link, or an emailed
+/// invitation token): marks the email verified. For an account that was never
+/// verified before, every grant it made to others ends first: the address's
+/// real owner must not inherit what a squatter of the address set up.
+pub(crate) fn prove_inbox(
+    c: &mut keyholder_store::DbConnection,
+    user: &User,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), ApiError> {
+    if keyholder_domain::account::first_proof_revokes_earlier_grants(user.email_verified()) {
+        let revoked = grants::revoke_all_granted_by(c, user.id, now)?;
+        if revoked.total() > 0 {
+            tracing::warn!(user_id = %user.id, revoked = revoked.total(), "first proof of an inbox revoked grants made before it");
+            audit::record(
+                c,
+                &NewAuditEvent {
+                    actor_id: Some(user.id),
+                    action: "user.unverified_grants_revoked",
+                    target_type: "user",
+                    target_id: user.id.to_string(),
+                    before: Some(json!({
+                        "household_members": revoked.household_members,
+                        "pending_invitations": revoked.invitations,
+                        "shares": revoked.shares,
+                        "collaborators": revoked.collaborators,
+                        "estate_members": revoked.estate_members,
+                    })),
+                    after: None,
+                },
+                now,
+            )?;
+        }
+    }
+    users::mark_email_verified(c, user.id, now)?;
+    Ok(())
+}
+
+/// How long one account waits between two emailed links of a purpose.
+pub const LINK_COOLDOWN_SECONDS: i64 = 120;
+
+/// Seconds left before another link of this purpose may be sent, if any.
+fn link_cooldown(
+    c: &mut keyholder_store::DbConnection,
+    user: uuid::Uuid,
+    purpose: Purpose,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<u64>, ApiError> {
+    Ok(email_tokens::last_sent(c, user, purpose)?.and_then(|at| {
+        let left = LINK_COOLDOWN_SECONDS - (now - at).num_seconds();
+        u64::try_from(left).ok().filter(|s| *s > 0)
+    }))
+}
+
 /// Sign in with email or username.
 #[utoipa::path(
     post, path = "/api/v1/auth/login", tag = "accounts",
@@ -215,29 +270,36 @@ fn send_verification(
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many requests from this address", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`server_busy`: too many passwords being checked at once; retry after `Retry-After`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn login(
     state: web::Data<AppState>,
-    body: ValidJson<LoginRequest>,
+    body: CredentialsJson<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let ValidJson(LoginRequest { login, password }) = body;
+    let CredentialsJson(LoginRequest { login, password }) = body;
+    // No email or username holds a control character (and PostgreSQL text
+    // cannot hold NUL): the same 401, without a lookup.
+    if login.chars().any(|c| values::is_refused_control(c, false)) {
+        return Err(invalid_credentials());
+    }
     let user = state
         .db(move |db| db.read(|c| users::find_by_login(c, &login)))
         .await?;
     let stored = user.as_ref().map(|u| u.password_hash.clone());
-    let ok = web::block(move || {
-        let hash = stored.as_deref().unwrap_or_else(|| passwords::dummy_hash());
-        passwords::verify(&password, hash)
-    })
-    .await?;
+    let ok = passwords::verify_limited(&state, password, stored).await?;
     match user {
         Some(user) if ok => Ok(HttpResponse::Ok().json(session(&state, &user)?)),
-        _ => Err(ApiError::unauthorized(
-            "invalid_credentials",
-            "The login or the password is not correct.",
-        )),
+        _ => Err(invalid_credentials()),
     }
+}
+
+/// The one answer to any failed sign-in.
+fn invalid_credentials() -> ApiError {
+    ApiError::unauthorized(
+        "invalid_credentials",
+        "The login or the password is not correct.",
+    )
 }
 
 /// Looks up a one-time email token and answers why it cannot be used.
@@ -307,7 +369,7 @@ pub async fn verify_email(
                         "This link has already been used.",
                     ));
                 }
-                users::mark_email_verified(c, user.id, now)?;
+                prove_inbox(c, &user, now)?;
                 audit::record(
                     c,
                     &NewAuditEvent {
@@ -338,7 +400,7 @@ pub async fn verify_email(
         (status = 202, description = "A new link is on its way; earlier links stop working", body = StatusMessage),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`already_verified`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests from this address", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests from this address, or `email_recently_sent`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn resend_verification(
@@ -354,7 +416,23 @@ pub async fn resend_verification(
     let now = state.clock.now();
     let base = state.config.app_base().to_owned();
     state
-        .db(move |db| db.write(|c| send_verification(c, &base, &user, now)))
+        .db(move |db| {
+            db.write(|c| {
+                // One link per cooldown: whoever holds the session (perhaps
+                // someone who registered another person's address) cannot
+                // flood that inbox.
+                if let Some(wait) = link_cooldown(c, user.id, Purpose::VerifyEmail, now)? {
+                    let mut err = ApiError::new(
+                        actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+                        "email_recently_sent",
+                        format!("A link was sent moments ago; you can ask for another in {wait} seconds."),
+                    );
+                    err.retry_after = Some(wait);
+                    return Err(err);
+                }
+                send_verification(c, &base, &user, now)
+            })
+        })
         .await?;
     state.mail_queued();
     Ok(HttpResponse::Accepted().json(StatusMessage {
@@ -396,6 +474,10 @@ pub async fn password_reset(
                 let Some(user) = users::find_by_email(c, email.as_str())? else {
                     return Ok(false);
                 };
+                // Same answer, but no second email within the cooldown.
+                if link_cooldown(c, user.id, Purpose::PasswordReset, now)?.is_some() {
+                    return Ok(false);
+                }
                 let token = SecretToken::generate();
                 email_tokens::replace(
                     c,
@@ -437,6 +519,7 @@ pub async fn password_reset(
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid password", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many requests from this address", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`server_busy`: too many passwords being checked at once; retry after `Retry-After`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn password_reset_confirm(
@@ -463,7 +546,7 @@ pub async fn password_reset_confirm(
         .await?;
     let password =
         Password::parse(&password).map_err(|e| ApiError::field("password", e.to_string()))?;
-    let hash = web::block(move || passwords::hash(password.expose())).await??;
+    let hash = passwords::hash_limited(&state, password).await?;
     state
         .db(move |db| {
             db.write(|c| {
@@ -478,7 +561,7 @@ pub async fn password_reset_confirm(
                 users::set_password_hash(c, user.id, &hash, now)?;
                 email_tokens::revoke_all(c, user.id, Purpose::PasswordReset)?;
                 if user.email == found.email {
-                    users::mark_email_verified(c, user.id, now)?;
+                    prove_inbox(c, &user, now)?;
                 }
                 audit::record(
                     c,

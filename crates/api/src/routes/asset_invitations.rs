@@ -28,11 +28,12 @@ use super::invitations::{
     Inviter, check_daily_limit, conflict_now, double_option, inviter, preview, status_of,
     transition_refused,
 };
-use crate::auth::AuthUser;
+use crate::auth::{AuthUser, require_verified};
 use crate::error::{ApiError, FieldErrors, Problem};
 use crate::extract::{OptionalJson, ValidJson, ValidQuery};
 use crate::mail::invitation_templates::{self, Offer};
 use crate::state::AppState;
+use keyholder_domain::account::SharingAction;
 
 fn permission_schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
     utoipa::openapi::schema::ObjectBuilder::new()
@@ -271,6 +272,7 @@ async fn send(
             db.write(|c| {
                 let (asset, level) = asset_access(c, &user, req.asset_id, now)?;
                 require(level, AssetCapability::ManageInvitations)?;
+                require_verified(&user, SharingAction::AssetInvitation)?;
                 let mut v = FieldErrors::new();
                 let email = v.check("email", Email::parse(&req.email));
                 let permission = match req.permission.parse::<InvitationPermission>() {
@@ -364,7 +366,7 @@ fn email_invitation(
         (status = 201, description = "Sent", body = AssetInvitationView),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`full_access_required`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`full_access_required`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`asset_not_found`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`invitation_pending`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, or `self_invitation`", body = Problem, content_type = "application/problem+json"),
@@ -397,7 +399,7 @@ pub async fn send_invitation(
         (status = 201, description = "Sent", body = AssetInvitationView),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`full_access_required`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`full_access_required`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`asset_not_found`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`invitation_pending`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, or `self_invitation`", body = Problem, content_type = "application/problem+json"),
@@ -615,6 +617,7 @@ pub async fn details(
         (status = 200, description = "Resent", body = AssetInvitationView),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`email_not_verified`: verify your email first", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`invitation_not_found`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`invitation_not_pending`, with `invitation_status`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`expires_at` not in the future", body = Problem, content_type = "application/problem+json"),
@@ -637,6 +640,7 @@ pub async fn resend(
         .db(move |db| {
             db.write(|c| {
                 let (inv, asset) = managed(c, &user, id, now)?;
+                require_verified(&user, SharingAction::AssetInvitation)?;
                 invitation::transition(inv.status, inv.expires_at, InvitationEvent::Resend, now)
                     .map_err(transition_refused)?;
                 let expires_at = invitation::resend_expiry(inv.expires_at, requested, now)

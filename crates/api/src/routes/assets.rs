@@ -17,6 +17,7 @@ use keyholder_store::DbConnection;
 use keyholder_store::assets::{self, AccessRow, Asset, Person, Placement, Record, RecordFields};
 use keyholder_store::audit::{self, NewAuditEvent};
 use keyholder_store::estates;
+use keyholder_store::locks;
 use keyholder_store::users::{self, User};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -25,10 +26,11 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::common::{Page, PageQuery, UserSummary, refusal};
-use crate::auth::AuthUser;
+use crate::auth::{AuthUser, require_verified};
 use crate::error::{ApiError, FieldErrors, Problem};
 use crate::extract::{ValidJson, ValidQuery};
 use crate::state::AppState;
+use keyholder_domain::account::SharingAction;
 
 // ---------------------------------------------------------------- access
 
@@ -345,6 +347,8 @@ fn record_kind_schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
 pub struct RecordRequest {
     #[schema(schema_with = record_kind_schema)]
     pub kind: String,
+    /// Years 1 to 9999.
+    #[validate(custom(function = "crate::extract::storable_date"))]
     pub date: NaiveDate,
     #[validate(length(max = 1000))]
     #[schema(min_length = 1, max_length = 200)]
@@ -599,7 +603,8 @@ pub async fn update_asset(
             db.write(|c| {
                 let (a, level) = asset_access(c, &user, id, now)?;
                 let details = req.name.is_some() || req.reference.is_some() || req.attributes.is_some();
-                if details {
+                // An empty PATCH changes nothing but still needs edit access.
+                if details || req.site_id.is_none() {
                     require(level, AssetCapability::UpdateDetails)?;
                 }
                 if let Some(target) = req.site_id {
@@ -674,6 +679,7 @@ pub async fn delete_asset(
     state
         .db(move |db| {
             db.write(|c| {
+                locks::asset(c, id)?;
                 let (a, level) = asset_access(c, &user, id, now)?;
                 require(level, AssetCapability::DeleteAsset)?;
                 let record_count = assets::records(c, id, 1, 0)?.1;
@@ -1044,7 +1050,7 @@ pub async fn list_collaborators(
                 let items = assets::collaborators(c, id)?
                     .iter()
                     .map(|(p, at)| CollaboratorView {
-                        user: person(p, can_manage),
+                        user: person(p, false),
                         added_at: *at,
                     })
                     .collect();
@@ -1063,7 +1069,7 @@ pub async fn list_collaborators(
         (status = 201, description = "Added", body = CollaboratorView),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`full_access_required`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`full_access_required`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`asset_not_found`, or `user_not_found` naming the username", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`already_collaborator`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid body", body = Problem, content_type = "application/problem+json"),
@@ -1085,8 +1091,10 @@ pub async fn add_collaborator(
     let view = state
         .db(move |db| {
             db.write(|c| {
+                locks::asset(c, id)?;
                 let (_, level) = asset_access(c, &user, id, now)?;
                 require(level, AssetCapability::ManageCollaborators)?;
+                require_verified(&user, SharingAction::Collaborator)?;
                 limit.check(user.id, ip)?;
                 let found = users::find_by_username(c, username.trim())?.ok_or_else(|| {
                     ApiError::not_found(
@@ -1120,7 +1128,7 @@ pub async fn add_collaborator(
                     email: found.email,
                 };
                 Ok::<_, ApiError>(CollaboratorView {
-                    user: person(&p, true),
+                    user: person(&p, false),
                     added_at: now,
                 })
             })
@@ -1151,6 +1159,7 @@ pub async fn remove_collaborator(
     state
         .db(move |db| {
             db.write(|c| {
+                locks::asset(c, id)?;
                 let (_, level) = asset_access(c, &user, id, now)?;
                 require(level, AssetCapability::ManageCollaborators)?;
                 let current: Vec<Uuid> = assets::collaborators(c, id)?
@@ -1221,7 +1230,7 @@ fn split_view(c: &mut DbConnection, selection: &[Uuid]) -> Result<CollaboratorSp
         .into_iter()
         .map(|p| (p.id, p))
         .collect();
-    let summary = |id: &Uuid| people.get(id).map(|p| person(p, true));
+    let summary = |id: &Uuid| people.get(id).map(|p| person(p, false));
     Ok(CollaboratorSplitView {
         common: split.common.iter().filter_map(summary).collect(),
         partial: split
@@ -1297,7 +1306,7 @@ pub async fn collaborator_split(
         (status = 200, description = "Done: the new split", body = CollaboratorSplitView),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`full_access_required`, with `asset_ids`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`full_access_required`, with `asset_ids`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`assets_not_found` with `asset_ids`, or `user_not_found` naming the username", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid body", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many additions", body = Problem, content_type = "application/problem+json"),
@@ -1316,10 +1325,13 @@ pub async fn bulk_add(
     let view = state
         .db(move |db| {
             db.write(|c| {
+                locks::assets(c, &req.asset_ids)?;
                 let selection = bulk_access(c, &user, &req.asset_ids, now)?;
-                limit.check(user.id, ip)?;
+                require_verified(&user, SharingAction::Collaborator)?;
                 let mut adding = Vec::with_capacity(req.usernames.len());
                 for name in &req.usernames {
+                    // Every username looked up spends one from the budget.
+                    limit.check(user.id, ip)?;
                     let found = users::find_by_username(c, name.trim())?.ok_or_else(|| {
                         ApiError::not_found(
                             "user_not_found",
@@ -1378,6 +1390,7 @@ pub async fn bulk_remove(
     let view = state
         .db(move |db| {
             db.write(|c| {
+                locks::assets(c, &req.asset_ids)?;
                 let selection = bulk_access(c, &user, &req.asset_ids, now)?;
                 let pairs = assets::collaborator_pairs(c, &selection)?;
                 collaborators::check_bulk_remove(&selection, &pairs, &req.user_ids)

@@ -61,8 +61,10 @@ impl<T: ToSchema> Page<T> {
     }
 }
 
-/// Another user as others see them. `email` is shown only to those who
-/// administer the resource being listed.
+/// Another user as others see them. `email` is shown only where the person
+/// was reached by email (estate and site members, asset shares and
+/// invitations) and only to those who administer that resource; people added
+/// by username (collaborators, household members) are shown without it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserSummary {
     pub id: Uuid,

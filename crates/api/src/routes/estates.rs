@@ -14,6 +14,7 @@ use keyholder_domain::{EstateRole, SiteOverride, SiteRole};
 use keyholder_store::DbConnection;
 use keyholder_store::audit::{self, NewAuditEvent};
 use keyholder_store::estates::{self, Estate, Member, Site};
+use keyholder_store::locks;
 use keyholder_store::users::User;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -22,10 +23,11 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::common::{Page, PageQuery, UserSummary, parse_field, refusal};
-use crate::auth::AuthUser;
+use crate::auth::{AuthUser, require_verified};
 use crate::error::{ApiError, Problem};
 use crate::extract::{ValidJson, ValidQuery};
 use crate::state::AppState;
+use keyholder_domain::account::SharingAction;
 
 // ---------------------------------------------------------------- views
 
@@ -292,6 +294,7 @@ fn parse_name(name: &str) -> Result<Name, ApiError> {
         (status = 201, description = "Created", body = EstateView),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`email_not_verified`: verify your email first", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid name", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -300,6 +303,7 @@ pub async fn create_estate(
     AuthUser(user): AuthUser,
     body: ValidJson<NameRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    require_verified(&user, SharingAction::CreateEstate)?;
     let name = parse_name(&body.name)?;
     let now = state.clock.now();
     let estate = state
@@ -441,6 +445,7 @@ pub async fn delete_estate(
     state
         .db(move |db| {
             db.write(|c| {
+                locks::estate(c, id)?;
                 let access = estate_access(c, &user, id)?;
                 access.require(EstateCapability::Delete, "Deleting an estate")?;
                 let placed = keyholder_store::assets::count_in_estate(c, id)?;
@@ -480,7 +485,7 @@ pub async fn delete_estate(
         (status = 200, description = "Transferred; my new role is admin", body = EstateView),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`insufficient_role` or `self_role_change`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`insufficient_role` or `self_role_change`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such estate", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid body, or `not_a_member`: the user is not a member", body = Problem, content_type = "application/problem+json"),
     )
@@ -497,7 +502,9 @@ pub async fn transfer_ownership(
     let view = state
         .db(move |db| {
             db.write(|c| {
+                locks::estate(c, id)?;
                 let access = estate_access(c, &user, id)?;
+                require_verified(&user, SharingAction::EstateGrant)?;
                 let target_role = estates::member_role(c, id, new_owner)?;
                 estate::check_transfer_ownership(&access.actor, new_owner, target_role).map_err(
                     |r| match r {
@@ -819,7 +826,12 @@ pub async fn list_members(
                 let access = estate_access(c, &user, id)?;
                 let show_email = estate::administers_estate(user.is_root, access.role);
                 let (members, total) = estates::members(c, id, limit, offset)?;
-                let sites = estates::all_sites(c, id)?;
+                let mut sites = estates::all_sites(c, id)?;
+                if !show_email {
+                    // A member sees only the sites they may see themselves.
+                    let mine = actor_site_roles(c, id, &access.actor)?;
+                    sites.retain(|s| mine.contains_key(&s.id));
+                }
                 let ids: Vec<Uuid> = members.iter().map(|m| m.user_id).collect();
                 let overrides: HashMap<(Uuid, Uuid), SiteOverride> =
                     estates::overrides_for_members(c, id, &ids)?
@@ -861,7 +873,7 @@ pub async fn list_members(
         (status = 200, description = "Saved", body = MemberView),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "A grant rule refuses: `self_role_change`, `owner_transfer_required`, `cannot_grant_role`, `cannot_change_member`, `cannot_replace_override`, `site_admin_scope`, `insufficient_role`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A grant rule refuses: `self_role_change`, `owner_transfer_required`, `cannot_grant_role`, `cannot_change_member`, `cannot_replace_override`, `site_admin_scope`, `insufficient_role`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such estate, member (`not_a_member`) or site", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid role, `no_override_for_admins` or `duplicate_site`", body = Problem, content_type = "application/problem+json"),
     )
@@ -878,9 +890,17 @@ pub async fn set_member(
     let view = state
         .db(move |db| {
             db.write(|c| {
+                locks::estate(c, id)?;
                 let access = estate_access(c, &user, id)?;
                 let current = estates::member_role(c, id, target_id)?
                     .ok_or_else(|| grant_refused(GrantRefusal::NotAMember))?;
+                let target = EstateMember { user_id: target_id, role: current };
+                // Authority first: an unchanged save or a bad body from
+                // someone who may not edit this member is a 403.
+                let actor_roles = actor_site_roles(c, id, &access.actor)?;
+                estate::check_edit_member(&access.actor, actor_roles.values().any(|r| *r == SiteRole::Admin), &target)
+                    .map_err(grant_refused)?;
+                require_verified(&user, SharingAction::EstateGrant)?;
                 let new_role: EstateRole = parse_field("role", &req.role)?;
                 let requested = req
                     .sites
@@ -893,7 +913,6 @@ pub async fn set_member(
                             .collect::<Result<Vec<_>, ApiError>>()
                     })
                     .transpose()?;
-                let target = EstateMember { user_id: target_id, role: current };
                 if new_role != current {
                     estate::check_set_estate_role(&access.actor, &target, new_role).map_err(grant_refused)?;
                 }
@@ -903,7 +922,6 @@ pub async fn set_member(
                     if let Some((missing, _)) = requested.iter().find(|(s, _)| !sites.contains(s)) {
                         return Err(ApiError::not_found("site_not_found", format!("The site {missing} is not in this estate.")));
                     }
-                    let actor_roles = actor_site_roles(c, id, &access.actor)?;
                     let after = EstateMember { user_id: target_id, role: new_role };
                     estate::check_replace_overrides(&access.actor, |s| actor_roles.get(&s).copied(), &after, &before_overrides, requested)
                         .map_err(grant_refused)?;
@@ -956,8 +974,14 @@ pub(crate) fn member_view(
     let overrides: HashMap<Uuid, SiteOverride> = estates::overrides_of(c, estate_id, user_id)?
         .into_iter()
         .collect();
+    let mine = if show_email {
+        None
+    } else {
+        Some(actor_site_roles(c, estate_id, &access.actor)?)
+    };
     let sites = estates::all_sites(c, estate_id)?
         .iter()
+        .filter(|s| mine.as_ref().is_none_or(|m| m.contains_key(&s.id)))
         .map(|s| {
             let o = overrides.get(&s.id).copied();
             MemberSite {
@@ -996,6 +1020,7 @@ pub async fn remove_member(
     state
         .db(move |db| {
             db.write(|c| {
+                locks::estate(c, id)?;
                 let access = estate_access(c, &user, id)?;
                 let role = estates::member_role(c, id, target_id)?
                     .ok_or_else(|| grant_refused(GrantRefusal::NotAMember))?;
@@ -1011,9 +1036,13 @@ pub async fn remove_member(
                 estates::remove_member(c, id, target_id)?;
                 // Access does not outlive membership.
                 let (collaborations, shares) = keyholder_store::assets::drop_estate_access(c, id, target_id)?;
+                // Nor may a pending invitation give it back, or one the
+                // removed member sent still grant after they are gone.
+                let email = keyholder_store::users::get(c, target_id)?.email;
+                let invitations = keyholder_store::invitations::cancel_after_removal(c, id, target_id, &email)?;
                 audit::record(
                     c,
-                    &event(&user, action, "estate", id, Some(json!({"user_id": target_id, "role": role, "site_overrides": overrides.len(), "asset_collaborations": collaborations, "asset_shares": shares})), None),
+                    &event(&user, action, "estate", id, Some(json!({"user_id": target_id, "role": role, "site_overrides": overrides.len(), "asset_collaborations": collaborations, "asset_shares": shares, "invitations_cancelled": invitations})), None),
                     now,
                 )?;
                 Ok::<_, ApiError>(())
@@ -1077,14 +1106,12 @@ async fn change_override(
     state
         .db(move |db| {
             db.write(|c| {
+                let estate_id = site_access(c, &user, site_id)?.site.estate_id;
+                locks::estate(c, estate_id)?;
+                // Read again under the lock: the checks see settled roles.
                 let access = site_access(c, &user, site_id)?;
-                let estate_id = access.site.estate_id;
                 let role = estates::member_role(c, estate_id, target_id)?
                     .ok_or_else(|| grant_refused(GrantRefusal::NotAMember))?;
-                let new = value
-                    .as_deref()
-                    .map(|v| parse_field::<SiteOverride>("role", v))
-                    .transpose()?;
                 let current = estates::overrides_of(c, estate_id, target_id)?
                     .into_iter()
                     .find(|(s, _)| *s == site_id)
@@ -1093,6 +1120,29 @@ async fn change_override(
                     user_id: target_id,
                     role,
                 };
+                let new = match value
+                    .as_deref()
+                    .map(|v| parse_field::<SiteOverride>("role", v))
+                    .transpose()
+                {
+                    Ok(new) => new,
+                    Err(invalid) => {
+                        // 403 before 422: only someone who may change this
+                        // override hears that the value is invalid.
+                        estate::check_set_override(
+                            &access.actor,
+                            access.effective,
+                            &target,
+                            current,
+                            None,
+                        )
+                        .map_err(grant_refused)?;
+                        return Err(invalid);
+                    }
+                };
+                estate::check_set_override(&access.actor, access.effective, &target, current, None)
+                    .map_err(grant_refused)?;
+                require_verified(&user, SharingAction::EstateGrant)?;
                 estate::check_set_override(&access.actor, access.effective, &target, current, new)
                     .map_err(grant_refused)?;
                 estates::set_override(c, estate_id, site_id, target_id, new, now)?;
@@ -1135,7 +1185,7 @@ async fn change_override(
         (status = 200, description = "Saved", body = SiteMemberView),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "A grant rule refuses", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A grant rule refuses, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such site or member", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid role or `no_override_for_admins`", body = Problem, content_type = "application/problem+json"),
     )
@@ -1159,7 +1209,7 @@ pub async fn set_site_override(
     responses(
         (status = 200, description = "Cleared", body = SiteMemberView),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "A grant rule refuses", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A grant rule refuses, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such site or member", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -7,6 +7,7 @@ use keyholder_domain::HouseholdRole;
 use keyholder_domain::household::{self, AddMemberFacts, HouseholdRefusal, HouseholdUser};
 use keyholder_store::assets::{self, Person};
 use keyholder_store::audit::{self, NewAuditEvent};
+use keyholder_store::locks;
 use keyholder_store::users::{self, User};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -16,10 +17,11 @@ use validator::Validate;
 
 use super::assets::person;
 use super::common::{UserSummary, parse_field, refusal};
-use crate::auth::AuthUser;
+use crate::auth::{AuthUser, require_verified};
 use crate::error::{ApiError, Problem};
 use crate::extract::ValidJson;
 use crate::state::AppState;
+use keyholder_domain::account::SharingAction;
 
 fn role_schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
     utoipa::openapi::schema::ObjectBuilder::new()
@@ -105,7 +107,7 @@ fn members_view(
     let members = assets::household(c, user.id)?
         .iter()
         .map(|(p, role, at)| HouseholdMemberView {
-            user: person(p, true),
+            user: person(p, false),
             role: *role,
             added_at: *at,
         })
@@ -146,6 +148,7 @@ pub async fn my_household(
         (status = 201, description = "Added", body = HouseholdMemberView),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`email_not_verified`: verify your email first", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`user_not_found` naming the username, or `root_has_no_household`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`already_member` or `mutual_membership`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid role, `own_household` or `root_cannot_be_member`", body = Problem, content_type = "application/problem+json"),
@@ -161,6 +164,7 @@ pub async fn add_member(
     if user.is_root {
         return Err(refused(HouseholdRefusal::RootHasNoHousehold));
     }
+    require_verified(&user, SharingAction::HouseholdMember)?;
     let ValidJson(req) = body;
     let now = state.clock.now();
     let limit = state.user_limit.clone();
@@ -177,6 +181,9 @@ pub async fn add_member(
                     .with_extra("username", json!(req.username.trim()))
                 })?;
                 let role: HouseholdRole = parse_field("role", &req.role)?;
+                // Both households are read below (mutual membership is
+                // refused): lock both users, in id order, before reading.
+                locks::users(c, &[user.id, found.id])?;
                 let facts = AddMemberFacts {
                     already_member: assets::household_role(c, user.id, found.id)?.is_some(),
                     head_is_member_of_candidate: assets::household_role(c, found.id, user.id)?
@@ -213,7 +220,7 @@ pub async fn add_member(
                     email: found.email,
                 };
                 Ok::<_, ApiError>(HouseholdMemberView {
-                    user: person(&p, true),
+                    user: person(&p, false),
                     role,
                     added_at: now,
                 })

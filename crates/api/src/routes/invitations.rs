@@ -4,7 +4,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Duration, Utc};
-use keyholder_domain::estate::{self, GrantRefusal};
+use keyholder_domain::estate::{self, EstateActor, GrantRefusal};
 use keyholder_domain::invitation::{
     self, InvitationEvent, ResendExpiry, ShareGrant, TransitionRefusal, merge_estate_role,
     merge_share,
@@ -16,6 +16,7 @@ use keyholder_store::DbConnection;
 use keyholder_store::audit;
 use keyholder_store::estates;
 use keyholder_store::invitations::{self, Invitation, NewInvitation, ResourceType};
+use keyholder_store::locks;
 use keyholder_store::outbox;
 use keyholder_store::users::{self, NewUser, Taken, User};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -28,12 +29,13 @@ use super::AuthResponse;
 use super::accounts::session;
 use super::common::{Page, PageQuery, UserSummary, parse_field, refusal};
 use super::estates::{EstateAccess, MemberView, estate_access, event, grant_refused, member_view};
-use crate::auth::AuthUser;
+use crate::auth::{AuthUser, require_verified};
 use crate::error::{ApiError, FieldErrors, Problem};
 use crate::extract::{OptionalJson, ValidJson, ValidQuery};
 use crate::mail::invitation_templates::{self, Offer};
 use crate::passwords;
 use crate::state::AppState;
+use keyholder_domain::account::SharingAction;
 
 // ---------------------------------------------------------------- views
 
@@ -429,7 +431,7 @@ fn send_invitation_email(
         (status = 202, description = "Invited by email", body = InviteOutcome),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`insufficient_role`, `cannot_grant_role` or `owner_transfer_required`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`insufficient_role`, `cannot_grant_role` or `owner_transfer_required`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such estate", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`already_member` or `invitation_pending`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, or `self_invitation`", body = Problem, content_type = "application/problem+json"),
@@ -451,10 +453,12 @@ pub async fn invite(
     let (outcome, queued) = state
         .db(move |db| {
             db.write(|c| {
+                locks::estate(c, id)?;
                 let access = estate_access(c, &user, id)?;
                 if !estate::may_invite_members(&access.actor) {
                     return Err(grant_refused(GrantRefusal::InsufficientRole));
                 }
+                require_verified(&user, SharingAction::EstateGrant)?;
                 let mut v = FieldErrors::new();
                 let email = v.check("email", Email::parse(&req.email));
                 let role = match req.role.parse::<EstateRole>() {
@@ -652,7 +656,7 @@ fn managed_invitation(
         (status = 200, description = "Resent", body = EstateInvitationView),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "`insufficient_role` or `cannot_grant_role`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`insufficient_role` or `cannot_grant_role`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such estate or invitation", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`invitation_not_pending`, with `invitation_status`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`expires_at` not in the future", body = Problem, content_type = "application/problem+json"),
@@ -675,6 +679,7 @@ pub async fn resend_invitation(
         .db(move |db| {
             db.write(|c| {
                 let (access, inv) = managed_invitation(c, &user, estate_id, invitation_id)?;
+                require_verified(&user, SharingAction::EstateGrant)?;
                 invitation::transition(inv.status, inv.expires_at, InvitationEvent::Resend, now)
                     .map_err(transition_refused)?;
                 let expires_at = invitation::resend_expiry(inv.expires_at, requested, now)
@@ -774,6 +779,65 @@ pub(crate) fn by_token(c: &mut DbConnection, token: &str) -> Result<Invitation, 
         .ok_or_else(invalid_token)
 }
 
+/// Locks the estate of an invitation, or the asset's estate and the asset.
+fn lock_parents(c: &mut DbConnection, inv: &Invitation) -> Result<(), ApiError> {
+    match inv.resource_type {
+        ResourceType::Estate => locks::estate(c, inv.resource_id)?,
+        ResourceType::Asset => {
+            if let Some(estate_id) =
+                keyholder_store::assets::get(c, inv.resource_id)?.and_then(|a| a.estate_id)
+            {
+                locks::estate(c, estate_id)?;
+            }
+            locks::asset(c, inv.resource_id)?;
+        }
+    }
+    Ok(())
+}
+
+/// Acceptance re-checks the sender: an invitation grants only what its
+/// inviter may still grant now (an admin removed or demoted since, or a
+/// collaborator who lost full access, no longer grants through it).
+fn check_inviter_still_may_grant(
+    c: &mut DbConnection,
+    inv: &Invitation,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let lost = || {
+        ApiError::conflict(
+            "inviter_cannot_grant",
+            "Whoever sent this invitation may no longer grant this access; ask for a new invitation.",
+        )
+    };
+    let Some(inviter) = users::find(c, inv.invited_by)? else {
+        return Err(lost());
+    };
+    let may = match inv.resource_type {
+        ResourceType::Estate => {
+            let offered: EstateRole = inv.role.parse().map_err(|_| ApiError::internal())?;
+            let actor = EstateActor {
+                user_id: inviter.id,
+                is_root: inviter.is_root,
+                role: estates::member_role(c, inv.resource_id, inviter.id)?,
+            };
+            estate::check_grant_new_member(&actor, offered).is_ok()
+        }
+        ResourceType::Asset => match keyholder_store::assets::get(c, inv.resource_id)? {
+            Some(asset) => {
+                let row = keyholder_store::assets::access_row(c, &asset, inviter.id)?;
+                super::assets::judge(&inviter, &asset, &row, now).is_some_and(|level| {
+                    keyholder_domain::asset_can(
+                        Some(level),
+                        keyholder_domain::AssetCapability::ManageInvitations,
+                    )
+                })
+            }
+            None => false,
+        },
+    };
+    if may { Ok(()) } else { Err(lost()) }
+}
+
 /// Accepts for `user` inside the caller's transaction: the grant, the state
 /// change, the verified email, the audit event and the inviter's email.
 pub(crate) fn accept_for(
@@ -782,8 +846,14 @@ pub(crate) fn accept_for(
     user: &User,
     now: DateTime<Utc>,
 ) -> Result<InvitationResult, ApiError> {
+    // Lock what the grant hangs on (the estate, or the asset's estate and
+    // then the asset), then read the invitation again: a removal or a
+    // cancellation that committed meanwhile is seen.
+    lock_parents(c, inv)?;
+    let inv = &invitations::get(c, inv.id)?.ok_or_else(invalid_token)?;
     invitation::transition(inv.status, inv.expires_at, InvitationEvent::Accept, now)
         .map_err(transition_refused)?;
+    check_inviter_still_may_grant(c, inv, now)?;
     let invited = Email::parse(&inv.email).map_err(|_| ApiError::internal())?;
     let mine = Email::parse(&user.email).map_err(|_| ApiError::internal())?;
     invitation::check_accepting_user(&invited, &mine)
@@ -836,7 +906,7 @@ pub(crate) fn accept_for(
             merged.permission.as_str().to_owned()
         }
     };
-    users::mark_email_verified(c, user.id, now)?;
+    super::accounts::prove_inbox(c, user, now)?;
     audit::record(
         c,
         &event(
@@ -966,7 +1036,7 @@ pub async fn preview_invitation(
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`invitation_email_mismatch`: signed in with another email; the invitation stays pending", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`invitation_not_found`", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`invitation_not_pending`, with `invitation_status`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invitation_not_pending`, with `invitation_status`, or `inviter_cannot_grant`", body = Problem, content_type = "application/problem+json"),
         (status = 410, description = "`invitation_expired`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid body", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many requests from this address", body = Problem, content_type = "application/problem+json"),
@@ -1003,10 +1073,11 @@ pub async fn accept_invitation(
         (status = 201, description = "Account created, invitation accepted, signed in", body = AuthResponse),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`invitation_not_found`", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`email_registered`, `username_taken` or `invitation_not_pending`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`email_registered`, `username_taken` or `invitation_not_pending`, or `inviter_cannot_grant`", body = Problem, content_type = "application/problem+json"),
         (status = 410, description = "`invitation_expired`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many requests from this address", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`server_busy`: too many passwords being checked at once; retry after `Retry-After`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn accept_signup(
@@ -1030,7 +1101,7 @@ pub async fn accept_signup(
     let (Some(username), Some(password), Some(display)) = (username, password, display) else {
         return Err(v.into_error());
     };
-    let hash = web::block(move || passwords::hash(password.expose())).await??;
+    let hash = passwords::hash_limited(&state, password).await?;
     let token = req.token;
     let user = state
         .db(move |db| {
@@ -1038,13 +1109,25 @@ pub async fn accept_signup(
                 let inv = by_token(c, &token)?;
                 invitation::transition(inv.status, inv.expires_at, InvitationEvent::Accept, now)
                     .map_err(transition_refused)?;
-                if users::find_by_email(c, &inv.email)?.is_some() {
-                    return Err(ApiError::conflict(
-                        "email_registered",
-                        "An account with this email exists: sign in, then accept the invitation.",
-                    ));
-                }
                 let display = display.as_ref().map_or(username.as_str(), DisplayName::as_str);
+                if let Some(existing) = users::find_by_email(c, &inv.email)? {
+                    if existing.email_verified() {
+                        return Err(ApiError::conflict(
+                            "email_registered",
+                            "An account with this email exists: sign in, then accept the invitation.",
+                        ));
+                    }
+                    // An account nobody ever verified holds this address: the
+                    // token proves the inbox, so its holder takes the account
+                    // over (new name and password, earlier sessions ended)
+                    // and nothing granted before carries over.
+                    let user = users::claim_unverified(c, existing.id, username.as_str(), display, &hash, now)?
+                        .ok_or_else(|| ApiError::conflict("username_taken", format!("The username {} is taken.", username.as_str())))?;
+                    super::accounts::prove_inbox(c, &existing, now)?;
+                    audit::record(c, &event(&user, "user.claimed", "user", user.id, Some(json!({"username": existing.username})), Some(json!({"username": user.username, "via_invitation": inv.id}))), now)?;
+                    accept_for(c, &inv, &user, now)?;
+                    return Ok(user);
+                }
                 let new = NewUser {
                     email: &inv.email,
                     username: username.as_str(),
@@ -1104,7 +1187,7 @@ pub async fn decline_invitation(
     Ok(HttpResponse::Ok().json(result))
 }
 
-fn require_verified(user: &User) -> Result<(), ApiError> {
+fn require_verified_invitee(user: &User) -> Result<(), ApiError> {
     if user.email_verified() {
         Ok(())
     } else {
@@ -1128,7 +1211,7 @@ pub async fn my_invitations(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
 ) -> Result<HttpResponse, ApiError> {
-    require_verified(&user)?;
+    require_verified_invitee(&user)?;
     let now = state.clock.now();
     let items = state
         .db(move |db| {
@@ -1166,7 +1249,7 @@ fn my_invitation(c: &mut DbConnection, user: &User, id: Uuid) -> Result<Invitati
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`email_not_verified`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such invitation for my email", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`invitation_not_pending`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invitation_not_pending`, or `inviter_cannot_grant`", body = Problem, content_type = "application/problem+json"),
         (status = 410, description = "`invitation_expired`", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -1175,7 +1258,7 @@ pub async fn accept_mine(
     AuthUser(user): AuthUser,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    require_verified(&user)?;
+    require_verified_invitee(&user)?;
     let id = path.into_inner();
     let now = state.clock.now();
     let result = state
@@ -1208,7 +1291,7 @@ pub async fn decline_mine(
     AuthUser(user): AuthUser,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    require_verified(&user)?;
+    require_verified_invitee(&user)?;
     let id = path.into_inner();
     let now = state.clock.now();
     let result = state

@@ -1,6 +1,6 @@
 //! The signed-in user.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use keyholder_domain::values::Password;
 use keyholder_store::audit::{self, NewAuditEvent};
 use keyholder_store::email_tokens::{self, Purpose};
@@ -57,9 +57,12 @@ pub struct ChangePassword {
         (status = 403, description = "`wrong_password`: the current password is not correct", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid new password", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`: too many attempts for this account or from this address (see `Retry-After`)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`server_busy`: too many passwords being checked at once (see `Retry-After`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn change_password(
+    req: HttpRequest,
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     body: ValidJson<ChangePassword>,
@@ -68,8 +71,12 @@ pub async fn change_password(
         current_password,
         new_password,
     }) = body;
+    // Every attempt counts: a stolen token must not become a fast oracle
+    // for the password.
+    let limit = &state.password_limit;
+    limit.check(user.id, limit.client_ip(&req))?;
     let stored = user.password_hash.clone();
-    let ok = web::block(move || passwords::verify(&current_password, &stored)).await?;
+    let ok = passwords::verify_limited(&state, current_password, Some(stored)).await?;
     if !ok {
         return Err(ApiError::forbidden(
             "wrong_password",
@@ -78,7 +85,7 @@ pub async fn change_password(
     }
     let new = Password::parse(&new_password)
         .map_err(|e| ApiError::field("new_password", e.to_string()))?;
-    let hash = web::block(move || passwords::hash(new.expose())).await??;
+    let hash = passwords::hash_limited(&state, new).await?;
     let now = state.clock.now();
     let user = state
         .db(move |db| {

@@ -1,23 +1,73 @@
 //! Prometheus metrics.
 
-use actix_web::{HttpResponse, web};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
 use prometheus::{Encoder, TextEncoder};
+use subtle::ConstantTimeEq;
 
+use crate::error::{ApiError, Problem};
 use crate::state::AppState;
+
+/// App data marking the separate `KEYHOLDER_METRICS_BIND` listener.
+#[derive(Clone, Copy, Debug)]
+pub struct MetricsListener;
 
 /// Metrics in the Prometheus text format: requests by route and status, a
 /// latency histogram, and the mail outbox.
+///
+/// With `KEYHOLDER_METRICS_BIND` set this path answers 404 here and is served
+/// on that address only; with `KEYHOLDER_METRICS_TOKEN` set it needs
+/// `Authorization: Bearer <that token>`.
 #[utoipa::path(
     get, path = "/metrics", tag = "operations",
-    responses((status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain"))
+    responses(
+        (status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain"),
+        (status = 401, description = "`missing_token` or `invalid_token`: `KEYHOLDER_METRICS_TOKEN` is set and the request does not carry it", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: metrics are served on `KEYHOLDER_METRICS_BIND` instead", body = Problem, content_type = "application/problem+json"),
+    )
 )]
-pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+pub async fn metrics(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let on_metrics_listener = req.app_data::<MetricsListener>().is_some();
+    if state.config.metrics_bind.is_some() && !on_metrics_listener {
+        return Err(ApiError::not_found("not_found", "No such resource."));
+    }
+    if let Some(expected) = state
+        .config
+        .metrics_token
+        .as_deref()
+        .filter(|t| !t.is_empty())
+    {
+        let given = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.split_once(' ')
+                    .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+                    .map(|(_, token)| token.trim())
+            });
+        let Some(given) = given else {
+            return Err(ApiError::unauthorized(
+                "missing_token",
+                "Send the metrics token as Authorization: Bearer <token>.",
+            ));
+        };
+        if !bool::from(given.as_bytes().ct_eq(expected.as_bytes())) {
+            return Err(ApiError::unauthorized(
+                "invalid_token",
+                "The metrics token is not correct.",
+            ));
+        }
+    }
     let mut buffer = Vec::new();
     let encoder = TextEncoder::new();
     if let Err(e) = encoder.encode(&state.metrics.registry.gather(), &mut buffer) {
         tracing::error!(error = %e, "metrics encoding failed");
     }
-    HttpResponse::Ok()
+    Ok(HttpResponse::Ok()
         .content_type(encoder.format_type())
-        .body(buffer)
+        .body(buffer))
 }

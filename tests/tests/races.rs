@@ -1,0 +1,629 @@
+//! Check-then-write races, on both databases: two conflicting requests sent
+//! at the same moment, round after round, must leave the invariants a user
+//! relies on intact. SQLite runs one writer at a time; on PostgreSQL the
+//! server locks the parent row (asset, estate, both users in id order)
+//! before it checks, so the second request reads the first one's result.
+//!
+//! Every answer must be one the API documents for that call (never a 5xx),
+//! and after each round the invariant is checked through the API, as a user
+//! would see it:
+//! - an asset keeps at least one collaborator;
+//! - an estate has exactly one owner;
+//! - two users never belong to each other's households;
+//! - an admin never removes a member who has just become admin;
+//! - identical bulk adds both succeed (an existing pair is a no-op).
+
+use std::sync::Arc;
+
+use keyholder_tests::{Reply, Session, TestApp, on_both_backends};
+use reqwest::{Method, RequestBuilder};
+use serde_json::{Value, json};
+
+/// Rounds per race: fresh assets/estates (and household pairs) each round.
+const ROUNDS: usize = 8;
+
+on_both_backends!(
+    crossing_collaborator_removals_keep_a_collaborator,
+    crossing_bulk_removals_keep_a_collaborator,
+    identical_bulk_adds_both_succeed,
+    transfer_racing_the_new_owners_leave_keeps_one_owner,
+    promotion_racing_removal_never_removes_an_admin,
+    crossing_household_adds_never_make_mutual_members,
+);
+
+// ---------------------------------------------------------------- racing
+
+/// A request that a spawned task can send.
+fn request(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> RequestBuilder {
+    let mut req = app
+        .client
+        .clone()
+        .request(method, app.url(path))
+        .bearer_auth(token);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    req
+}
+
+/// Sends both requests at the same moment, each from its own task (the
+/// runtime has two workers), released together by a barrier.
+async fn race(first: RequestBuilder, second: RequestBuilder) -> (Reply, Reply) {
+    let gate = Arc::new(tokio::sync::Barrier::new(2));
+    let go = |req: RequestBuilder| {
+        let gate = Arc::clone(&gate);
+        tokio::spawn(async move {
+            gate.wait().await;
+            TestApp::reply(req.send().await.expect("the server answers")).await
+        })
+    };
+    let (a, b) = tokio::join!(go(first), go(second));
+    (
+        a.expect("the first request's task"),
+        b.expect("the second request's task"),
+    )
+}
+
+/// Asserts a documented answer: `success`, or a problem+json with one of
+/// the listed (status, code) pairs; never a 5xx.
+#[track_caller]
+fn documented(r: &Reply, what: &str, success: u16, problems: &[(u16, &str)]) {
+    assert!(
+        r.status < 500,
+        "{what}: server error {}: {}",
+        r.status,
+        r.text
+    );
+    if r.status == success {
+        return;
+    }
+    let code = r.body["code"].as_str().unwrap_or_default();
+    assert!(
+        problems.iter().any(|(s, c)| *s == r.status && *c == code),
+        "{what}: undocumented answer {} (code {code:?}), expected {success} or one of {problems:?}; body: {}",
+        r.status,
+        r.text
+    );
+    r.assert_problem(r.status, code);
+}
+
+// ---------------------------------------------------------------- helpers
+
+async fn asset(app: &TestApp, owner: &Session, name: &str) -> String {
+    let r = app
+        .post("/api/v1/assets", Some(&owner.token), json!({"name": name}))
+        .await;
+    r.assert_status(201);
+    r.body["id"].as_str().expect("asset id").to_owned()
+}
+
+async fn collaborate(app: &TestApp, by: &Session, asset: &str, user: &Session) {
+    app.post(
+        &format!("/api/v1/assets/{asset}/collaborators"),
+        Some(&by.token),
+        json!({"username": user.username}),
+    )
+    .await
+    .assert_status(201);
+}
+
+/// The collaborators' usernames as `user` sees them; `None` when the asset
+/// is no longer visible to them.
+async fn collaborators_seen(app: &TestApp, user: &Session, asset: &str) -> Option<Vec<String>> {
+    let r = app
+        .get(
+            &format!("/api/v1/assets/{asset}/collaborators"),
+            Some(&user.token),
+        )
+        .await;
+    match r.status {
+        200 => Some(
+            r.body["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .map(|i| i["user"]["username"].as_str().expect("username").to_owned())
+                .collect(),
+        ),
+        404 => None,
+        other => panic!(
+            "collaborators of {asset} as {}: {other} {}",
+            user.username, r.text
+        ),
+    }
+}
+
+/// Asserts that `asset` still has a collaborator: at least one of `users`
+/// still sees it, and whoever sees it sees a non-empty list with themselves.
+async fn assert_keeps_a_collaborator(app: &TestApp, users: &[&Session], asset: &str, what: &str) {
+    let mut seen_by = Vec::new();
+    for user in users {
+        if let Some(list) = collaborators_seen(app, user, asset).await {
+            assert!(
+                list.contains(&user.username),
+                "{what}: {} sees the asset but is not among its collaborators {list:?}",
+                user.username
+            );
+            seen_by.push(user.username.clone());
+        }
+    }
+    assert!(
+        !seen_by.is_empty(),
+        "{what}: the asset {asset} was left with no collaborator"
+    );
+}
+
+async fn sorted_common(app: &TestApp, by: &Session, assets: &[&str]) -> Vec<String> {
+    let r = app
+        .get(
+            &format!("/api/v1/collaborators?asset_ids={}", assets.join(",")),
+            Some(&by.token),
+        )
+        .await;
+    r.assert_status(200);
+    assert_eq!(
+        r.body["partial"],
+        json!([]),
+        "no partial collaborators: {}",
+        r.text
+    );
+    common_of(&r.body)
+}
+
+fn common_of(split: &Value) -> Vec<String> {
+    let mut names: Vec<String> = split["common"]
+        .as_array()
+        .expect("common")
+        .iter()
+        .map(|u| u["username"].as_str().expect("username").to_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+async fn estate(app: &TestApp, owner: &Session, name: &str) -> String {
+    let r = app
+        .post("/api/v1/estates", Some(&owner.token), json!({"name": name}))
+        .await;
+    r.assert_status(201);
+    assert_eq!(r.body["my_role"], "owner");
+    r.body["id"].as_str().expect("estate id").to_owned()
+}
+
+/// The owner grants a verified user a role at once.
+async fn join(app: &TestApp, owner: &Session, estate: &str, user: &Session, role: &str) {
+    let r = app
+        .post(
+            &format!("/api/v1/estates/{estate}/invitations"),
+            Some(&owner.token),
+            json!({"email": user.email, "role": role}),
+        )
+        .await;
+    r.assert_status(201);
+    assert_eq!(r.body["outcome"], "granted");
+}
+
+/// (user id, role) of every member, as `viewer` sees them.
+async fn members(app: &TestApp, viewer: &Session, estate: &str) -> Vec<(String, String)> {
+    let r = app
+        .get(
+            &format!("/api/v1/estates/{estate}/members?per_page=100"),
+            Some(&viewer.token),
+        )
+        .await;
+    r.assert_status(200);
+    r.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|m| {
+            (
+                m["user"]["id"].as_str().expect("id").to_owned(),
+                m["role"].as_str().expect("role").to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn role_of<'a>(members: &'a [(String, String)], user: &Session) -> Option<&'a str> {
+    members
+        .iter()
+        .find(|(id, _)| *id == user.id)
+        .map(|(_, role)| role.as_str())
+}
+
+/// The one owner's id; panics unless there is exactly one.
+#[track_caller]
+fn the_owner(members: &[(String, String)], what: &str) -> String {
+    let owners: Vec<&String> = members
+        .iter()
+        .filter(|(_, role)| role == "owner")
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(
+        owners.len(),
+        1,
+        "{what}: the estate must have exactly one owner; members: {members:?}"
+    );
+    owners[0].clone()
+}
+
+/// The ids of the members of `head`'s household.
+async fn household_members(app: &TestApp, head: &Session) -> Vec<String> {
+    let r = app.get("/api/v1/household", Some(&head.token)).await;
+    r.assert_status(200);
+    r.body["members"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .map(|m| m["user"]["id"].as_str().expect("id").to_owned())
+        .collect()
+}
+
+// ---------------------------------------------------------------- the races
+
+/// Two collaborators with full access remove each other at once: one wins,
+/// the other has lost access by the time its check runs. The asset always
+/// keeps a collaborator.
+async fn crossing_collaborator_removals_keep_a_collaborator(app: TestApp) {
+    let ada = app.register_verified("ada").await;
+    let bob = app.register_verified("bob").await;
+    for round in 0..ROUNDS {
+        let what = format!("round {round}");
+        let id = asset(&app, &ada, &format!("a{round}")).await;
+        collaborate(&app, &ada, &id, &bob).await;
+        let (by_ada, by_bob) = race(
+            request(
+                &app,
+                Method::DELETE,
+                &format!("/api/v1/assets/{id}/collaborators/{}", bob.id),
+                &ada.token,
+                None,
+            ),
+            request(
+                &app,
+                Method::DELETE,
+                &format!("/api/v1/assets/{id}/collaborators/{}", ada.id),
+                &bob.token,
+                None,
+            ),
+        )
+        .await;
+        let refusals = [
+            (404, "asset_not_found"),
+            (404, "not_a_collaborator"),
+            (403, "full_access_required"),
+            (409, "last_collaborator"),
+        ];
+        documented(&by_ada, &format!("{what}: ada removes bob"), 204, &refusals);
+        documented(&by_bob, &format!("{what}: bob removes ada"), 204, &refusals);
+        assert!(
+            !(by_ada.status == 204 && by_bob.status == 204),
+            "{what}: both removals succeeded (ada: {}, bob: {})",
+            by_ada.text,
+            by_bob.text
+        );
+        assert_keeps_a_collaborator(&app, &[&ada, &bob], &id, &what).await;
+        // Exactly one wins, and the winner is the one collaborator left.
+        let winner = match (by_ada.status, by_bob.status) {
+            (204, _) => &ada,
+            (_, 204) => &bob,
+            _ => panic!(
+                "{what}: neither removal succeeded (ada: {} {}, bob: {} {})",
+                by_ada.status, by_ada.text, by_bob.status, by_bob.text
+            ),
+        };
+        assert_eq!(
+            collaborators_seen(&app, winner, &id).await,
+            Some(vec![winner.username.clone()]),
+            "{what}: the winner is the only collaborator left"
+        );
+    }
+}
+
+/// The same with bulk removes over two assets, the selections in opposite
+/// orders: every asset keeps a collaborator (and nothing deadlocks).
+async fn crossing_bulk_removals_keep_a_collaborator(app: TestApp) {
+    let ada = app.register_verified("ada").await;
+    let bob = app.register_verified("bob").await;
+    for round in 0..ROUNDS {
+        let what = format!("round {round}");
+        let x = asset(&app, &ada, &format!("x{round}")).await;
+        let y = asset(&app, &ada, &format!("y{round}")).await;
+        app.post(
+            "/api/v1/collaborators/add",
+            Some(&ada.token),
+            json!({"asset_ids": [x, y], "usernames": [bob.username]}),
+        )
+        .await
+        .assert_status(200);
+        let (by_ada, by_bob) = race(
+            request(
+                &app,
+                Method::POST,
+                "/api/v1/collaborators/remove",
+                &ada.token,
+                Some(json!({"asset_ids": [x, y], "user_ids": [bob.id]})),
+            ),
+            request(
+                &app,
+                Method::POST,
+                "/api/v1/collaborators/remove",
+                &bob.token,
+                Some(json!({"asset_ids": [y, x], "user_ids": [ada.id]})),
+            ),
+        )
+        .await;
+        let refusals = [
+            (404, "assets_not_found"),
+            (403, "full_access_required"),
+            (409, "last_collaborator"),
+        ];
+        documented(&by_ada, &format!("{what}: ada removes bob"), 200, &refusals);
+        documented(&by_bob, &format!("{what}: bob removes ada"), 200, &refusals);
+        assert!(
+            !(by_ada.status == 200 && by_bob.status == 200),
+            "{what}: both bulk removals succeeded (ada: {}, bob: {})",
+            by_ada.text,
+            by_bob.text
+        );
+        for id in [&x, &y] {
+            assert_keeps_a_collaborator(&app, &[&ada, &bob], id, &what).await;
+        }
+        let winner = match (by_ada.status, by_bob.status) {
+            (200, _) => &ada,
+            (_, 200) => &bob,
+            _ => panic!(
+                "{what}: neither bulk removal succeeded (ada: {} {}, bob: {} {})",
+                by_ada.status, by_ada.text, by_bob.status, by_bob.text
+            ),
+        };
+        assert_eq!(
+            sorted_common(&app, winner, &[&x, &y]).await,
+            [winner.username.as_str()],
+            "{what}: the winner is the one collaborator left on both"
+        );
+    }
+}
+
+/// The same bulk add sent twice at once: both succeed (adding an existing
+/// pair is a no-op), never a unique-constraint 409 or a 5xx, and the users
+/// end up common collaborators of every selected asset.
+async fn identical_bulk_adds_both_succeed(app: TestApp) {
+    let ada = app.register_verified("ada").await;
+    let bob = app.register("bob").await;
+    let cyd = app.register("cyd").await;
+    let expected = ["ada", "bob", "cyd"].map(str::to_owned);
+    for round in 0..ROUNDS {
+        let what = format!("round {round}");
+        let x = asset(&app, &ada, &format!("x{round}")).await;
+        let y = asset(&app, &ada, &format!("y{round}")).await;
+        let body = json!({"asset_ids": [x, y], "usernames": [bob.username, cyd.username]});
+        let (first, second) = race(
+            request(
+                &app,
+                Method::POST,
+                "/api/v1/collaborators/add",
+                &ada.token,
+                Some(body.clone()),
+            ),
+            request(
+                &app,
+                Method::POST,
+                "/api/v1/collaborators/add",
+                &ada.token,
+                Some(body),
+            ),
+        )
+        .await;
+        for (r, which) in [(&first, "first"), (&second, "second")] {
+            documented(r, &format!("{what}: {which} bulk add"), 200, &[]);
+            assert_eq!(
+                common_of(&r.body),
+                expected,
+                "{what}: {which} bulk add's split"
+            );
+            assert_eq!(r.body["partial"], json!([]), "{what}: {which}: {}", r.text);
+        }
+        assert_eq!(
+            sorted_common(&app, &ada, &[&x, &y]).await,
+            expected,
+            "{what}: the split afterwards"
+        );
+        for id in [&x, &y] {
+            let mut list = collaborators_seen(&app, &ada, id)
+                .await
+                .expect("ada sees her asset");
+            list.sort();
+            assert_eq!(list, expected, "{what}: each pair is there once");
+        }
+    }
+}
+
+/// The owner transfers ownership to a member while that member leaves: either
+/// the transfer wins (the leave is refused, the member now owns it) or the
+/// leave wins (the transfer names a non-member). Never an estate without an
+/// owner.
+async fn transfer_racing_the_new_owners_leave_keeps_one_owner(app: TestApp) {
+    let olga = app.register_verified("olga").await;
+    let nina = app.register_verified("nina").await;
+    for round in 0..ROUNDS {
+        let what = format!("round {round}");
+        let id = estate(&app, &olga, &format!("e{round}")).await;
+        let role = if round % 2 == 0 { "admin" } else { "editor" };
+        join(&app, &olga, &id, &nina, role).await;
+        let (transfer, leave) = race(
+            request(
+                &app,
+                Method::POST,
+                &format!("/api/v1/estates/{id}/transfer-ownership"),
+                &olga.token,
+                Some(json!({"user_id": nina.id})),
+            ),
+            request(
+                &app,
+                Method::DELETE,
+                &format!("/api/v1/estates/{id}/members/{}", nina.id),
+                &nina.token,
+                None,
+            ),
+        )
+        .await;
+        documented(
+            &transfer,
+            &format!("{what}: olga transfers to nina ({role})"),
+            200,
+            &[(422, "not_a_member")],
+        );
+        documented(
+            &leave,
+            &format!("{what}: nina ({role}) leaves"),
+            204,
+            &[(403, "owner_transfer_required")],
+        );
+        assert!(
+            !(transfer.status == 200 && leave.status == 204),
+            "{what}: the transfer and the leave both succeeded (transfer: {}, leave: {})",
+            transfer.text,
+            leave.text
+        );
+        // Olga stays a member either way (owner, or admin after the transfer).
+        let after = members(&app, &olga, &id).await;
+        let owner = the_owner(&after, &what);
+        if transfer.status == 200 {
+            assert_eq!(owner, nina.id, "{what}: nina owns it after the transfer");
+            assert_eq!(role_of(&after, &olga), Some("admin"), "{what}: {after:?}");
+        } else {
+            assert_eq!(leave.status, 204, "{what}: one of the two must succeed");
+            assert_eq!(owner, olga.id, "{what}: olga still owns it");
+            assert_eq!(role_of(&after, &nina), None, "{what}: nina left: {after:?}");
+        }
+    }
+}
+
+/// The owner promotes an editor to admin while an admin removes that editor.
+/// Admins may only remove editors and viewers: either the promotion wins (the
+/// removal is refused and the member stays, admin) or the removal wins (the
+/// promotion finds no member). Never both.
+async fn promotion_racing_removal_never_removes_an_admin(app: TestApp) {
+    let olga = app.register_verified("olga").await;
+    let adam = app.register_verified("adam").await;
+    let eve = app.register_verified("eve").await;
+    for round in 0..ROUNDS {
+        let what = format!("round {round}");
+        let id = estate(&app, &olga, &format!("p{round}")).await;
+        join(&app, &olga, &id, &adam, "admin").await;
+        join(&app, &olga, &id, &eve, "editor").await;
+        let (promote, remove) = race(
+            request(
+                &app,
+                Method::PUT,
+                &format!("/api/v1/estates/{id}/members/{}", eve.id),
+                &olga.token,
+                Some(json!({"role": "admin"})),
+            ),
+            request(
+                &app,
+                Method::DELETE,
+                &format!("/api/v1/estates/{id}/members/{}", eve.id),
+                &adam.token,
+                None,
+            ),
+        )
+        .await;
+        documented(
+            &promote,
+            &format!("{what}: olga promotes eve"),
+            200,
+            &[(404, "not_a_member")],
+        );
+        documented(
+            &remove,
+            &format!("{what}: adam removes eve"),
+            204,
+            &[(403, "cannot_change_member")],
+        );
+        assert!(
+            !(promote.status == 200 && remove.status == 204),
+            "{what}: an admin removed a member who had just become admin (promote: {}, remove: {})",
+            promote.text,
+            remove.text
+        );
+        let after = members(&app, &olga, &id).await;
+        assert_eq!(the_owner(&after, &what), olga.id, "{what}: olga owns it");
+        assert_eq!(role_of(&after, &adam), Some("admin"), "{what}: {after:?}");
+        if promote.status == 200 {
+            assert_eq!(promote.body["role"], "admin", "{what}: {}", promote.text);
+            assert_eq!(
+                role_of(&after, &eve),
+                Some("admin"),
+                "{what}: eve is an admin still in the estate: {after:?}"
+            );
+        } else {
+            assert_eq!(remove.status, 204, "{what}: one of the two must succeed");
+            assert_eq!(
+                role_of(&after, &eve),
+                None,
+                "{what}: eve was removed while an editor: {after:?}"
+            );
+        }
+    }
+}
+
+/// Two users add each other to their households at once: one succeeds, the
+/// other is refused as mutual membership. Never members of each other.
+async fn crossing_household_adds_never_make_mutual_members(app: TestApp) {
+    for round in 0..ROUNDS {
+        let what = format!("round {round}");
+        let u = app.register_verified(&format!("hu{round}")).await;
+        let v = app.register_verified(&format!("hv{round}")).await;
+        let (by_u, by_v) = race(
+            request(
+                &app,
+                Method::POST,
+                "/api/v1/household/members",
+                &u.token,
+                Some(json!({"username": v.username, "role": "viewer"})),
+            ),
+            request(
+                &app,
+                Method::POST,
+                "/api/v1/household/members",
+                &v.token,
+                Some(json!({"username": u.username, "role": "editor"})),
+            ),
+        )
+        .await;
+        let refusals = [(409, "mutual_membership"), (409, "already_member")];
+        documented(&by_u, &format!("{what}: u adds v"), 201, &refusals);
+        documented(&by_v, &format!("{what}: v adds u"), 201, &refusals);
+        let v_in_u = household_members(&app, &u).await.contains(&v.id);
+        let u_in_v = household_members(&app, &v).await.contains(&u.id);
+        assert!(
+            !(v_in_u && u_in_v),
+            "{what}: the two users are members of each other's households (u: {} {}, v: {} {})",
+            by_u.status,
+            by_u.text,
+            by_v.status,
+            by_v.text
+        );
+        assert!(
+            !(by_u.status == 201 && by_v.status == 201),
+            "{what}: both additions succeeded"
+        );
+        assert_eq!(
+            (v_in_u, u_in_v),
+            (by_u.status == 201, by_v.status == 201),
+            "{what}: the households match the answers (u: {}, v: {})",
+            by_u.text,
+            by_v.text
+        );
+        assert!(v_in_u || u_in_v, "{what}: one addition must succeed");
+    }
+}

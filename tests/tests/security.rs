@@ -1,0 +1,667 @@
+//! The security review's findings, each as what an attacker tries and what
+//! they get, on both databases: the account pre-hijack, email disclosure,
+//! access that outlived a membership, sessions that outlived a password
+//! change, and refusals that a no-op or a bad body used to skip.
+
+use keyholder_domain::HouseholdRole;
+use keyholder_tests::{PASSWORD, Reply, Session, TestApp, on_both_backends};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+on_both_backends!(
+    an_unverified_account_cannot_share_or_set_up_anything,
+    the_first_reset_of_a_squatted_address_revokes_what_the_squatter_granted,
+    signing_up_through_an_invitation_takes_back_a_squatted_address,
+    reset_links_are_not_mailed_again_within_the_cooldown,
+    adding_people_by_username_reveals_no_email,
+    who_has_access_does_not_list_root_to_owners,
+    bulk_add_spends_one_budget_token_per_username,
+    removal_cancels_the_invitations_that_would_undo_it,
+    acceptance_rechecks_that_the_inviter_may_still_grant,
+    sessions_from_the_same_second_end_with_a_password_change,
+    a_member_kept_off_a_site_does_not_see_it_listed,
+    unchanged_saves_and_bad_bodies_still_need_authority,
+);
+
+fn id(r: &Reply) -> String {
+    r.body["id"].as_str().expect("id").to_owned()
+}
+
+async fn asset(app: &TestApp, who: &Session, body: Value) -> String {
+    let r = app.post("/api/v1/assets", Some(&who.token), body).await;
+    r.assert_status(201);
+    id(&r)
+}
+
+async fn estate(app: &TestApp, owner: &Session) -> String {
+    let r = app
+        .post(
+            "/api/v1/estates",
+            Some(&owner.token),
+            json!({"name": "Riverside"}),
+        )
+        .await;
+    r.assert_status(201);
+    id(&r)
+}
+
+async fn site(app: &TestApp, owner: &Session, estate: &str, name: &str) -> String {
+    let r = app
+        .post(
+            &format!("/api/v1/estates/{estate}/sites"),
+            Some(&owner.token),
+            json!({"name": name}),
+        )
+        .await;
+    r.assert_status(201);
+    id(&r)
+}
+
+/// Grants a verified user a role at once (201).
+async fn grant(app: &TestApp, by: &Session, estate: &str, who: &Session, role: &str) {
+    app.post(
+        &format!("/api/v1/estates/{estate}/invitations"),
+        Some(&by.token),
+        json!({"email": who.email, "role": role}),
+    )
+    .await
+    .assert_status(201);
+}
+
+async fn login(app: &TestApp, login: &str, password: &str) -> Reply {
+    app.post(
+        "/api/v1/auth/login",
+        None,
+        json!({"login": login, "password": password}),
+    )
+    .await
+}
+
+async fn an_unverified_account_cannot_share_or_set_up_anything(app: TestApp) {
+    // Mallory registers the victim's address and never verifies it.
+    let squat = app.register("victim").await;
+    app.register_verified("mallory").await;
+    // Keeping a garage of one's own is fine.
+    let car = asset(&app, &squat, json!({"name": "Car"})).await;
+    // Anything that would let someone else in is refused.
+    app.post(
+        "/api/v1/household/members",
+        Some(&squat.token),
+        json!({"username": "mallory", "role": "manager"}),
+    )
+    .await
+    .assert_problem(403, "email_not_verified");
+    app.post(
+        &format!("/api/v1/assets/{car}/collaborators"),
+        Some(&squat.token),
+        json!({"username": "mallory"}),
+    )
+    .await
+    .assert_problem(403, "email_not_verified");
+    app.post(
+        "/api/v1/collaborators/add",
+        Some(&squat.token),
+        json!({"asset_ids": [car], "usernames": ["mallory"]}),
+    )
+    .await
+    .assert_problem(403, "email_not_verified");
+    app.post(
+        "/api/v1/asset-invitations",
+        Some(&squat.token),
+        json!({"asset_id": car, "email": "mallory@example.com", "permission": "view"}),
+    )
+    .await
+    .assert_problem(403, "email_not_verified");
+    app.post("/api/v1/estates", Some(&squat.token), json!({"name": "HQ"}))
+        .await
+        .assert_problem(403, "email_not_verified");
+    // Nothing was set up.
+    let household = app.get("/api/v1/household", Some(&squat.token)).await;
+    assert_eq!(household.body["members"], json!([]), "{}", household.text);
+    let collaborators = app
+        .get(
+            &format!("/api/v1/assets/{car}/collaborators"),
+            Some(&squat.token),
+        )
+        .await;
+    assert_eq!(
+        collaborators.body["items"].as_array().map(Vec::len),
+        Some(1)
+    );
+    assert!(app.emails_to("mallory@example.com", "invited").is_empty());
+}
+
+async fn the_first_reset_of_a_squatted_address_revokes_what_the_squatter_granted(app: TestApp) {
+    let squat = app.register("victim").await;
+    let mallory = app.register_verified("mallory").await;
+    let friend = app.register_verified("friend").await;
+    // A household the squatter set up before accounts had to be verified
+    // (written as an older release would have).
+    let (head, member) = (
+        Uuid::parse_str(&squat.id).expect("id"),
+        Uuid::parse_str(&mallory.id).expect("id"),
+    );
+    app.with_db(|c| {
+        keyholder_store::assets::add_household_member(
+            c,
+            head,
+            member,
+            HouseholdRole::Manager,
+            chrono::Utc::now(),
+        )
+    });
+    // The victim's friend shares a car with "the victim".
+    let car = asset(&app, &friend, json!({"name": "Shared car"})).await;
+    app.post(
+        &format!("/api/v1/assets/{car}/collaborators"),
+        Some(&friend.token),
+        json!({"username": "victim"}),
+    )
+    .await
+    .assert_status(201);
+    // Through the squatter's household Mallory manages it.
+    app.get(&format!("/api/v1/assets/{car}"), Some(&mallory.token))
+        .await
+        .assert_status(200);
+    // The real owner of the address resets the password.
+    app.post(
+        "/api/v1/auth/password-reset",
+        None,
+        json!({"email": "victim@example.com"}),
+    )
+    .await
+    .assert_status(202);
+    let mail = app
+        .wait_for_email("victim@example.com", "Reset your Keyholder password")
+        .await;
+    app.post(
+        "/api/v1/auth/password-reset/confirm",
+        None,
+        json!({"token": mail.token(), "password": "the real owner's password"}),
+    )
+    .await
+    .assert_status(204);
+    // The squatter's session is over, and Mallory inherits nothing.
+    app.get("/api/v1/me", Some(&squat.token))
+        .await
+        .assert_problem(401, "token_revoked");
+    app.get(&format!("/api/v1/assets/{car}"), Some(&mallory.token))
+        .await
+        .assert_problem(404, "asset_not_found");
+    let owner = login(&app, "victim", "the real owner's password").await;
+    owner.assert_status(200);
+    let token = owner.body["access_token"].as_str().expect("token");
+    let household = app.get("/api/v1/household", Some(token)).await;
+    assert_eq!(household.body["members"], json!([]), "{}", household.text);
+    let me = app.get("/api/v1/me", Some(token)).await;
+    assert_eq!(me.body["email_verified"], true);
+    // The owner still has what was shared with them, and the revocation is
+    // in the audit trail.
+    app.get(&format!("/api/v1/assets/{car}"), Some(token))
+        .await
+        .assert_status(200);
+    let audit = app
+        .get(
+            &format!("/api/v1/audit?resource_type=user&resource_id={}", squat.id),
+            Some(token),
+        )
+        .await;
+    let actions: Vec<&str> = audit.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert!(
+        actions.contains(&"user.unverified_grants_revoked"),
+        "{actions:?}"
+    );
+}
+
+async fn signing_up_through_an_invitation_takes_back_a_squatted_address(app: TestApp) {
+    let owner = app.register_verified("owner").await;
+    let estate_id = estate(&app, &owner).await;
+    // Mallory squats vic@example.com under the username "squatter".
+    let squat = app
+        .post(
+            "/api/v1/auth/register",
+            None,
+            json!({"email": "vic@example.com", "username": "squatter", "password": PASSWORD}),
+        )
+        .await;
+    squat.assert_status(201);
+    let squat_token = squat.body["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    // An unverified account is not "registered": the owner's invitation
+    // goes out by email.
+    let r = app
+        .post(
+            &format!("/api/v1/estates/{estate_id}/invitations"),
+            Some(&owner.token),
+            json!({"email": "vic@example.com", "role": "viewer"}),
+        )
+        .await;
+    r.assert_status(202);
+    let mail = app.wait_for_email("vic@example.com", "invited you").await;
+    // Vic signs up through the link: the token proves the inbox, so the
+    // squatted account becomes Vic's.
+    let signed = app
+        .post(
+            "/api/v1/invitations/accept-signup",
+            None,
+            json!({"token": mail.token(), "username": "victoria", "password": "victoria's own password"}),
+        )
+        .await;
+    signed.assert_status(201);
+    assert_eq!(signed.body["user"]["username"], "victoria");
+    assert_eq!(signed.body["user"]["email"], "vic@example.com");
+    assert_eq!(signed.body["user"]["email_verified"], true);
+    assert_eq!(signed.body["user"]["id"], squat.body["user"]["id"]);
+    // Mallory is out: session, username and password all gone.
+    app.get("/api/v1/me", Some(&squat_token))
+        .await
+        .assert_problem(401, "token_revoked");
+    login(&app, "squatter", PASSWORD)
+        .await
+        .assert_problem(401, "invalid_credentials");
+    login(&app, "vic@example.com", PASSWORD)
+        .await
+        .assert_problem(401, "invalid_credentials");
+    let vic = login(&app, "victoria", "victoria's own password").await;
+    vic.assert_status(200);
+    let estates = app
+        .get(
+            "/api/v1/estates",
+            Some(vic.body["access_token"].as_str().expect("token")),
+        )
+        .await;
+    assert_eq!(estates.body["items"][0]["id"], estate_id.as_str());
+    assert_eq!(estates.body["items"][0]["my_role"], "viewer");
+}
+
+async fn reset_links_are_not_mailed_again_within_the_cooldown(app: TestApp) {
+    let ada = app.register_verified("ada").await;
+    for _ in 0..3 {
+        app.post(
+            "/api/v1/auth/password-reset",
+            None,
+            json!({"email": ada.email}),
+        )
+        .await
+        .assert_status(202);
+    }
+    app.wait_for_email(&ada.email, "Reset your Keyholder password")
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert_eq!(
+        app.emails_to(&ada.email, "Reset your Keyholder password")
+            .len(),
+        1
+    );
+    // After the cooldown a new link goes out.
+    app.clock.advance(chrono::Duration::seconds(121));
+    app.post(
+        "/api/v1/auth/password-reset",
+        None,
+        json!({"email": ada.email}),
+    )
+    .await
+    .assert_status(202);
+    app.wait_for_nth_email(&ada.email, "Reset your Keyholder password", 2)
+        .await;
+}
+
+fn has_email(v: &Value) -> bool {
+    v.to_string().contains("@example.com")
+}
+
+async fn adding_people_by_username_reveals_no_email(app: TestApp) {
+    let owner = app.register_verified("owner").await;
+    app.register_verified("bob").await;
+    app.register_verified("cat").await;
+    let van = asset(&app, &owner, json!({"name": "Van"})).await;
+    let added = app
+        .post(
+            &format!("/api/v1/assets/{van}/collaborators"),
+            Some(&owner.token),
+            json!({"username": "bob"}),
+        )
+        .await;
+    added.assert_status(201);
+    assert_eq!(added.body["user"]["username"], "bob");
+    assert!(!has_email(&added.body), "{}", added.text);
+    let member = app
+        .post(
+            "/api/v1/household/members",
+            Some(&owner.token),
+            json!({"username": "cat", "role": "viewer"}),
+        )
+        .await;
+    member.assert_status(201);
+    assert!(!has_email(&member.body), "{}", member.text);
+    let bulk = app
+        .post(
+            "/api/v1/collaborators/add",
+            Some(&owner.token),
+            json!({"asset_ids": [van], "usernames": ["cat"]}),
+        )
+        .await;
+    bulk.assert_status(200);
+    assert!(!has_email(&bulk.body), "{}", bulk.text);
+    for path in [
+        format!("/api/v1/assets/{van}/collaborators"),
+        format!("/api/v1/collaborators?asset_ids={van}"),
+        format!("/api/v1/assets/{van}/access"),
+        "/api/v1/household".to_owned(),
+    ] {
+        let r = app.get(&path, Some(&owner.token)).await;
+        r.assert_status(200);
+        let others = r.text.replace("owner@example.com", "");
+        assert!(!others.contains("@example.com"), "{path}: {}", r.text);
+    }
+}
+
+async fn who_has_access_does_not_list_root_to_owners(app: TestApp) {
+    let app = TestApp::spawn_with(app.backend, |c| {
+        c.root_email = Some("root@example.com".into());
+        c.root_username = Some("root".into());
+        c.root_password = Some("root password 123".into());
+    })
+    .await;
+    let owner = app.register_verified("owner").await;
+    let van = asset(&app, &owner, json!({"name": "Van"})).await;
+    let listed = app
+        .get(&format!("/api/v1/assets/{van}/access"), Some(&owner.token))
+        .await;
+    listed.assert_status(200);
+    let names: Vec<&str> = listed
+        .body
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter_map(|e| e["user"]["username"].as_str())
+        .collect();
+    assert_eq!(names, ["owner"], "{}", listed.text);
+    assert!(!listed.text.contains("root@example.com"));
+    // Root itself sees the whole picture.
+    let root = login(&app, "root", "root password 123").await;
+    let root = root.body["access_token"].as_str().expect("token");
+    let all = app
+        .get(&format!("/api/v1/assets/{van}/access"), Some(root))
+        .await;
+    assert!(all.text.contains("\"root\""), "{}", all.text);
+}
+
+async fn bulk_add_spends_one_budget_token_per_username(app: TestApp) {
+    let app = TestApp::spawn_with(app.backend, |c| c.action_rate_limit = 3).await;
+    let owner = app.register_verified("owner").await;
+    for name in ["usr1", "usr2", "usr3", "usr4"] {
+        app.register_verified(name).await;
+    }
+    let van = asset(&app, &owner, json!({"name": "Van"})).await;
+    let r = app
+        .post(
+            "/api/v1/collaborators/add",
+            Some(&owner.token),
+            json!({"asset_ids": [van], "usernames": ["usr1", "usr2", "usr3", "usr4"]}),
+        )
+        .await;
+    r.assert_problem(429, "rate_limited");
+    assert!(r.header("retry-after").is_some());
+    // All or nothing: nobody was added.
+    let list = app
+        .get(
+            &format!("/api/v1/assets/{van}/collaborators"),
+            Some(&owner.token),
+        )
+        .await;
+    assert_eq!(list.body["items"].as_array().map(Vec::len), Some(1));
+}
+
+async fn removal_cancels_the_invitations_that_would_undo_it(app: TestApp) {
+    let owner = app.register_verified("owner").await;
+    let adam = app.register_verified("adam").await;
+    let eve = app.register_verified("eve").await;
+    let estate_id = estate(&app, &owner).await;
+    let north = site(&app, &owner, &estate_id, "North").await;
+    grant(&app, &owner, &estate_id, &adam, "admin").await;
+    grant(&app, &owner, &estate_id, &eve, "viewer").await;
+    let forklift = asset(&app, &owner, json!({"name": "Forklift", "site_id": north})).await;
+    // Before the removal: an asset invitation to Eve (manage), and an
+    // estate invitation Adam sends to an outsider.
+    app.post(
+        "/api/v1/asset-invitations",
+        Some(&owner.token),
+        json!({"asset_id": forklift, "email": "eve@example.com", "permission": "manage"}),
+    )
+    .await
+    .assert_status(201);
+    let to_eve = app.wait_for_email("eve@example.com", "invited you").await;
+    app.post(
+        &format!("/api/v1/estates/{estate_id}/invitations"),
+        Some(&adam.token),
+        json!({"email": "olly@example.com", "role": "editor"}),
+    )
+    .await
+    .assert_status(202);
+    let to_olly = app.wait_for_email("olly@example.com", "invited you").await;
+    // The owner removes both.
+    for who in [&eve, &adam] {
+        app.delete(
+            &format!("/api/v1/estates/{estate_id}/members/{}", who.id),
+            Some(&owner.token),
+        )
+        .await
+        .assert_status(204);
+    }
+    // Eve's invitation no longer brings her back.
+    app.post(
+        "/api/v1/invitations/accept",
+        Some(&eve.token),
+        json!({"token": to_eve.token()}),
+    )
+    .await
+    .assert_problem(409, "invitation_not_pending");
+    app.get(&format!("/api/v1/assets/{forklift}"), Some(&eve.token))
+        .await
+        .assert_problem(404, "asset_not_found");
+    // Adam's invitation no longer grants anything.
+    app.post(
+        "/api/v1/invitations/accept-signup",
+        None,
+        json!({"token": to_olly.token(), "username": "olly", "password": PASSWORD}),
+    )
+    .await
+    .assert_problem(409, "invitation_not_pending");
+    let members = app
+        .get(
+            &format!("/api/v1/estates/{estate_id}/members"),
+            Some(&owner.token),
+        )
+        .await;
+    assert_eq!(members.body["total"], 1, "{}", members.text);
+}
+
+async fn acceptance_rechecks_that_the_inviter_may_still_grant(app: TestApp) {
+    let owner = app.register_verified("owner").await;
+    let adam = app.register_verified("adam").await;
+    let estate_id = estate(&app, &owner).await;
+    grant(&app, &owner, &estate_id, &adam, "admin").await;
+    app.post(
+        &format!("/api/v1/estates/{estate_id}/invitations"),
+        Some(&adam.token),
+        json!({"email": "olly@example.com", "role": "editor"}),
+    )
+    .await
+    .assert_status(202);
+    let to_olly = app.wait_for_email("olly@example.com", "invited you").await;
+    // Adam is demoted to viewer: he could not send this invitation now.
+    app.put(
+        &format!("/api/v1/estates/{estate_id}/members/{}", adam.id),
+        Some(&owner.token),
+        json!({"role": "viewer"}),
+    )
+    .await
+    .assert_status(200);
+    app.post(
+        "/api/v1/invitations/accept-signup",
+        None,
+        json!({"token": to_olly.token(), "username": "olly", "password": PASSWORD}),
+    )
+    .await
+    .assert_problem(409, "inviter_cannot_grant");
+    // Nothing happened: no account, no member.
+    login(&app, "olly", PASSWORD)
+        .await
+        .assert_problem(401, "invalid_credentials");
+    // The same for an asset invitation whose sender lost full access.
+    let bob = app.register_verified("bob").await;
+    let van = asset(&app, &owner, json!({"name": "Van"})).await;
+    app.post(
+        &format!("/api/v1/assets/{van}/collaborators"),
+        Some(&owner.token),
+        json!({"username": "bob"}),
+    )
+    .await
+    .assert_status(201);
+    app.post(
+        "/api/v1/asset-invitations",
+        Some(&bob.token),
+        json!({"asset_id": van, "email": "pia@example.com", "permission": "edit"}),
+    )
+    .await
+    .assert_status(201);
+    let to_pia = app.wait_for_email("pia@example.com", "invited you").await;
+    app.delete(
+        &format!("/api/v1/assets/{van}/collaborators/{}", bob.id),
+        Some(&owner.token),
+    )
+    .await
+    .assert_status(204);
+    app.post(
+        "/api/v1/invitations/accept-signup",
+        None,
+        json!({"token": to_pia.token(), "username": "pia", "password": PASSWORD}),
+    )
+    .await
+    .assert_problem(409, "inviter_cannot_grant");
+}
+
+async fn sessions_from_the_same_second_end_with_a_password_change(app: TestApp) {
+    // No clock moves here: all of it happens within a second or so.
+    let ada = app.register("ada").await;
+    let other = login(&app, "ada", PASSWORD).await;
+    other.assert_status(200);
+    let other = other.body["access_token"].as_str().expect("token");
+    let changed = app
+        .put(
+            "/api/v1/me/password",
+            Some(&ada.token),
+            json!({"current_password": PASSWORD, "new_password": "a brand new password"}),
+        )
+        .await;
+    changed.assert_status(200);
+    let fresh = changed.body["access_token"].as_str().expect("token");
+    app.get("/api/v1/me", Some(fresh)).await.assert_status(200);
+    for old in [ada.token.as_str(), other] {
+        app.get("/api/v1/me", Some(old))
+            .await
+            .assert_problem(401, "token_revoked");
+    }
+    // A session opened right after the change works.
+    let after = login(&app, "ada", "a brand new password").await;
+    let after = after.body["access_token"].as_str().expect("token");
+    app.get("/api/v1/me", Some(after)).await.assert_status(200);
+}
+
+async fn a_member_kept_off_a_site_does_not_see_it_listed(app: TestApp) {
+    let owner = app.register_verified("owner").await;
+    let eve = app.register_verified("eve").await;
+    let estate_id = estate(&app, &owner).await;
+    let north = site(&app, &owner, &estate_id, "North").await;
+    let secret = site(&app, &owner, &estate_id, "Secret lab").await;
+    grant(&app, &owner, &estate_id, &eve, "editor").await;
+    app.put(
+        &format!("/api/v1/sites/{secret}/members/{}", eve.id),
+        Some(&owner.token),
+        json!({"role": "none"}),
+    )
+    .await
+    .assert_status(200);
+    let members = app
+        .get(
+            &format!("/api/v1/estates/{estate_id}/members"),
+            Some(&eve.token),
+        )
+        .await;
+    members.assert_status(200);
+    assert!(!members.text.contains("Secret lab"), "{}", members.text);
+    assert!(!members.text.contains(&secret), "{}", members.text);
+    assert!(members.text.contains(&north));
+    // The owner still sees every site.
+    let all = app
+        .get(
+            &format!("/api/v1/estates/{estate_id}/members"),
+            Some(&owner.token),
+        )
+        .await;
+    assert!(all.text.contains("Secret lab"));
+}
+
+async fn unchanged_saves_and_bad_bodies_still_need_authority(app: TestApp) {
+    let owner = app.register_verified("owner").await;
+    let val = app.register_verified("val").await;
+    let eve = app.register_verified("eve").await;
+    let estate_id = estate(&app, &owner).await;
+    let north = site(&app, &owner, &estate_id, "North").await;
+    grant(&app, &owner, &estate_id, &val, "viewer").await;
+    grant(&app, &owner, &estate_id, &eve, "editor").await;
+    let member = format!("/api/v1/estates/{estate_id}/members/{}", eve.id);
+    // A viewer saving Eve's role unchanged is refused like a change.
+    app.put(&member, Some(&val.token), json!({"role": "editor"}))
+        .await
+        .assert_problem(403, "insufficient_role");
+    // A bad body from someone without authority is a 403, not a 422.
+    app.put(&member, Some(&val.token), json!({"role": "emperor"}))
+        .await
+        .assert_problem(403, "insufficient_role");
+    app.put(
+        &format!("/api/v1/sites/{north}/members/{}", eve.id),
+        Some(&val.token),
+        json!({"role": "emperor"}),
+    )
+    .await
+    .assert_problem(403, "insufficient_role");
+    // The owner gets the 422.
+    app.put(&member, Some(&owner.token), json!({"role": "emperor"}))
+        .await
+        .assert_problem(422, "validation_failed");
+    // A view-only PATCH {} of an asset is refused.
+    let van = asset(&app, &owner, json!({"name": "Van"})).await;
+    app.post(
+        "/api/v1/household/members",
+        Some(&owner.token),
+        json!({"username": "val", "role": "viewer"}),
+    )
+    .await
+    .assert_status(201);
+    app.get(&format!("/api/v1/assets/{van}"), Some(&val.token))
+        .await
+        .assert_status(200);
+    app.patch(
+        &format!("/api/v1/assets/{van}"),
+        Some(&val.token),
+        json!({}),
+    )
+    .await
+    .assert_problem(403, "edit_access_required");
+    app.patch(
+        &format!("/api/v1/assets/{van}"),
+        Some(&owner.token),
+        json!({}),
+    )
+    .await
+    .assert_status(200);
+}
