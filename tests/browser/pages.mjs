@@ -212,6 +212,9 @@ async function ownerAndVan() {
     password: `owner-password-${s}`,
     display_name: `Olivia Owner ${s}`,
   });
+  // Only a verified account may send invitations: follow the emailed link.
+  const { token: verify } = await linkToken(owner.email, 'Confirm your email address for Keyholder', '/verify-email');
+  await callExpect('POST', '/api/v1/auth/verify-email', 200, { json: { token: verify } });
   const asset = await callExpect('POST', '/api/v1/assets', 201, { token: owner.token, json: { name: 'Van 7' } });
   check(asset && asset.id && asset.name === 'Van 7', `POST /api/v1/assets answered ${JSON.stringify(asset)}`);
   log(`owner ${owner.username} ("${owner.display_name}") created asset Van 7 (${asset.id})`);
