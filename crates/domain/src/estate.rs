@@ -384,23 +384,20 @@ pub fn check_edit_member(
     administers_a_site: bool,
     target: &EstateMember,
 ) -> Result<(), GrantRefusal> {
-    if actor.user_id == target.user_id {
-        return Err(GrantRefusal::SelfRoleChange);
-    }
-    if target.role == EstateRole::Owner {
-        return Err(GrantRefusal::OwnerTransferRequired);
-    }
-    if actor.owner_powers() {
-        return Ok(());
-    }
-    if actor.admin_powers() || (actor.role.is_some() && administers_a_site) {
-        return if within_limited_grant(target.role) {
-            Ok(())
-        } else {
-            Err(GrantRefusal::CannotChangeMember)
+    // The same authority as removing the member; a member who administers a
+    // site has an estate admin's reach over editors and viewers here.
+    let site_admin = administers_a_site
+        && actor.role.is_some()
+        && !actor.owner_powers()
+        && !actor.admin_powers();
+    if site_admin {
+        let as_admin = EstateActor {
+            role: Some(EstateRole::Admin),
+            ..*actor
         };
+        return check_remove_member(&as_admin, target);
     }
-    Err(GrantRefusal::InsufficientRole)
+    check_remove_member(actor, target)
 }
 
 /// Changing an existing member's estate role.

@@ -25,16 +25,23 @@ fn sorted(ids: &[Uuid]) -> Vec<String> {
     ids
 }
 
+/// `FOR UPDATE` on the rows of `$table` with these ids, in id order.
+macro_rules! lock_rows {
+    ($conn:expr, $table:ident, $ids:expr) => {
+        if let DbConnection::Postgresql(pg) = $conn {
+            $table::table
+                .filter($table::id.eq_any(sorted($ids)))
+                .order($table::id)
+                .select($table::id)
+                .for_update()
+                .load::<String>(pg)?;
+        }
+    };
+}
+
 /// Locks the estates (in id order) for the rest of the transaction.
 pub fn estates(conn: &mut DbConnection, ids: &[Uuid]) -> Result<(), StoreError> {
-    if let DbConnection::Postgresql(pg) = conn {
-        estates::table
-            .filter(estates::id.eq_any(sorted(ids)))
-            .order(estates::id)
-            .select(estates::id)
-            .for_update()
-            .load::<String>(pg)?;
-    }
+    lock_rows!(conn, estates, ids);
     Ok(())
 }
 
@@ -45,14 +52,7 @@ pub fn estate(conn: &mut DbConnection, id: Uuid) -> Result<(), StoreError> {
 
 /// Locks the assets (in id order) for the rest of the transaction.
 pub fn assets(conn: &mut DbConnection, ids: &[Uuid]) -> Result<(), StoreError> {
-    if let DbConnection::Postgresql(pg) = conn {
-        assets::table
-            .filter(assets::id.eq_any(sorted(ids)))
-            .order(assets::id)
-            .select(assets::id)
-            .for_update()
-            .load::<String>(pg)?;
-    }
+    lock_rows!(conn, assets, ids);
     Ok(())
 }
 
@@ -64,13 +64,6 @@ pub fn asset(conn: &mut DbConnection, id: Uuid) -> Result<(), StoreError> {
 /// Locks the users' rows (in id order): for changes whose rule reads both
 /// sides of a relation between users, such as household membership.
 pub fn users(conn: &mut DbConnection, ids: &[Uuid]) -> Result<(), StoreError> {
-    if let DbConnection::Postgresql(pg) = conn {
-        users::table
-            .filter(users::id.eq_any(sorted(ids)))
-            .order(users::id)
-            .select(users::id)
-            .for_update()
-            .load::<String>(pg)?;
-    }
+    lock_rows!(conn, users, ids);
     Ok(())
 }
