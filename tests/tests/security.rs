@@ -684,4 +684,56 @@ async fn unchanged_saves_and_bad_bodies_still_need_authority(app: TestApp) {
     )
     .await
     .assert_status(200);
+    // A body of the wrong shape: 404 to a stranger, 403 to someone without
+    // the right, 422 only to someone who may act.
+    let stranger = app.register_verified("stranger").await;
+    let bad_name = json!({"name": 5});
+    let asset_path = format!("/api/v1/assets/{van}");
+    app.patch(&asset_path, Some(&stranger.token), bad_name.clone())
+        .await
+        .assert_problem(404, "asset_not_found");
+    app.patch(&asset_path, Some(&val.token), bad_name.clone())
+        .await
+        .assert_problem(403, "edit_access_required");
+    app.patch(&asset_path, Some(&owner.token), bad_name.clone())
+        .await
+        .assert_problem(422, "validation_failed");
+    app.post(
+        &format!("/api/v1/assets/{van}/records"),
+        Some(&val.token),
+        json!({"kind": "service", "date": "soon"}),
+    )
+    .await
+    .assert_problem(403, "edit_access_required");
+    app.post(
+        &format!("/api/v1/assets/{van}/collaborators"),
+        Some(&val.token),
+        json!({"username": 7}),
+    )
+    .await
+    .assert_problem(403, "full_access_required");
+    app.put(&member, Some(&val.token), json!({"role": 5}))
+        .await
+        .assert_problem(403, "insufficient_role");
+    let estate_path = format!("/api/v1/estates/{estate_id}");
+    app.patch(&estate_path, Some(&val.token), bad_name.clone())
+        .await
+        .assert_problem(403, "insufficient_role");
+    app.patch(&estate_path, Some(&owner.token), bad_name)
+        .await
+        .assert_problem(422, "validation_failed");
+    app.post(
+        &format!("/api/v1/estates/{estate_id}/transfer-ownership"),
+        Some(&val.token),
+        json!({"user_id": "someone"}),
+    )
+    .await
+    .assert_problem(403, "insufficient_role");
+    app.post(
+        &format!("/api/v1/estates/{estate_id}/invitations"),
+        Some(&val.token),
+        json!({"email": ["not", "a", "string"], "role": "viewer"}),
+    )
+    .await
+    .assert_problem(403, "insufficient_role");
 }

@@ -218,6 +218,41 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
     }
 }
 
+/// A JSON body for a route that acts on a resource. Content type, size and
+/// syntax are checked as the body is read (415-like 400, 413, 400); field
+/// errors (422: shape, control characters, field rules) are held until the
+/// handler has decided that the caller may act at all, so a caller without
+/// authority hears 404 or 403 and never what was wrong with the body (the
+/// order of answers: 401, 404, 403, 422, 409).
+#[derive(Debug)]
+pub struct ScopedJson<T>(Result<T, ApiError>);
+
+impl<T> ScopedJson<T> {
+    /// The body, or its 422: call once the caller is known to be allowed.
+    pub fn after_authorization(self) -> Result<T, ApiError> {
+        self.0
+    }
+}
+
+impl<T: DeserializeOwned + Validate + 'static> FromRequest for ScopedJson<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = read_json_body(req, payload);
+        Box::pin(async move {
+            let value = parse_syntax(&body.await?)?;
+            let fields = check_json_text(&value)
+                .and_then(|()| parse_shape::<T>(value))
+                .and_then(|v| {
+                    v.validate()?;
+                    Ok(v)
+                });
+            Ok(ScopedJson(fields))
+        })
+    }
+}
+
 /// A sign-in body: like [`ValidJson`] but its strings are not checked for
 /// control characters, so the handler can answer the same 401 for any bad
 /// login or password (after refusing, without a lookup, a login no account

@@ -30,7 +30,7 @@ use super::invitations::{
 };
 use crate::auth::{AuthUser, require_verified};
 use crate::error::{ApiError, FieldErrors, Problem};
-use crate::extract::{OptionalJson, ValidJson, ValidQuery};
+use crate::extract::{OptionalJson, ScopedJson, ValidJson, ValidQuery};
 use crate::mail::invitation_templates::{self, Offer};
 use crate::state::AppState;
 use keyholder_domain::account::SharingAction;
@@ -250,7 +250,6 @@ fn parse_sort(raw: Option<&str>) -> Result<Sort, ApiError> {
 // ---------------------------------------------------------------- sending
 
 struct Send {
-    asset_id: Uuid,
     email: String,
     permission: String,
     message: Option<String>,
@@ -262,7 +261,8 @@ async fn send(
     http: &HttpRequest,
     state: &web::Data<AppState>,
     user: User,
-    req: Send,
+    asset_id: Uuid,
+    req: Result<Send, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
     let now = state.clock.now();
     let st = state.get_ref().clone();
@@ -270,9 +270,11 @@ async fn send(
     let row = state
         .db(move |db| {
             db.write(|c| {
-                let (asset, level) = asset_access(c, &user, req.asset_id, now)?;
+                let (asset, level) = asset_access(c, &user, asset_id, now)?;
                 require(level, AssetCapability::ManageInvitations)?;
                 require_verified(&user, SharingAction::AssetInvitation)?;
+                // Field errors only once the caller may invite here.
+                let req = req?;
                 let mut v = FieldErrors::new();
                 let email = v.check("email", Email::parse(&req.email));
                 let permission = match req.permission.parse::<InvitationPermission>() {
@@ -381,14 +383,13 @@ pub async fn send_invitation(
 ) -> Result<HttpResponse, ApiError> {
     let ValidJson(r) = body;
     let req = Send {
-        asset_id: r.asset_id,
         email: r.email,
         permission: r.permission,
         message: r.message,
         expires_at: r.expires_at,
         access_expires_at: r.access_expires_at,
     };
-    send(&http, &state, user, req).await
+    send(&http, &state, user, r.asset_id, Ok(req)).await
 }
 
 /// Invite someone by email to this asset (full access needed).
@@ -411,18 +412,16 @@ pub async fn send_for_asset(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<Uuid>,
-    body: ValidJson<SendForAssetRequest>,
+    body: ScopedJson<SendForAssetRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let ValidJson(r) = body;
-    let req = Send {
-        asset_id: path.into_inner(),
+    let req = body.after_authorization().map(|r| Send {
         email: r.email,
         permission: r.permission,
         message: r.message,
         expires_at: r.expires_at,
         access_expires_at: r.access_expires_at,
-    };
-    send(&http, &state, user, req).await
+    });
+    send(&http, &state, user, path.into_inner(), req).await
 }
 
 // ---------------------------------------------------------------- the table
@@ -776,10 +775,10 @@ pub async fn change_share(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<(Uuid, Uuid)>,
-    body: ValidJson<ShareChange>,
+    body: ScopedJson<ShareChange>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, holder) = path.into_inner();
-    let ValidJson(req) = body;
+    let req = body;
     let now = state.clock.now();
     let row = state
         .db(move |db| {
@@ -787,6 +786,7 @@ pub async fn change_share(
                 let (_, level) = asset_access(c, &user, id, now)?;
                 require(level, AssetCapability::ManageShares)?;
                 let current = assets::get_share(c, id, holder)?.ok_or_else(share_not_found)?;
+                let req = req.after_authorization()?;
                 let permission = match req.permission.as_deref() {
                     Some(p) => parse_field::<InvitationPermission>("permission", p)?,
                     None => current.permission,

@@ -28,7 +28,7 @@ use validator::Validate;
 use super::common::{Page, PageQuery, UserSummary, refusal};
 use crate::auth::{AuthUser, require_verified};
 use crate::error::{ApiError, FieldErrors, Problem};
-use crate::extract::{ValidJson, ValidQuery};
+use crate::extract::{ScopedJson, ValidJson, ValidQuery};
 use crate::state::AppState;
 use keyholder_domain::account::SharingAction;
 
@@ -593,15 +593,23 @@ pub async fn update_asset(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<Uuid>,
-    body: ValidJson<UpdateAsset>,
+    body: ScopedJson<UpdateAsset>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let ValidJson(req) = body;
+    let req = body;
     let now = state.clock.now();
     let view = state
         .db(move |db| {
             db.write(|c| {
                 let (a, level) = asset_access(c, &user, id, now)?;
+                // Without edit access nothing here is allowed: 403 before 422.
+                let req = match req.after_authorization() {
+                    Ok(req) => req,
+                    Err(invalid) => {
+                        require(level, AssetCapability::UpdateDetails)?;
+                        return Err(invalid);
+                    }
+                };
                 let details = req.name.is_some() || req.reference.is_some() || req.attributes.is_some();
                 // An empty PATCH changes nothing but still needs edit access.
                 if details || req.site_id.is_none() {
@@ -778,16 +786,17 @@ pub async fn add_record(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<Uuid>,
-    body: ValidJson<RecordRequest>,
+    body: ScopedJson<RecordRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let now = state.clock.now();
-    let ValidJson(req) = body;
+    let req = body;
     let view = state
         .db(move |db| {
             db.write(|c| {
                 let (_, level) = asset_access(c, &user, id, now)?;
                 require(level, AssetCapability::AddEditRecords)?;
+                let req = req.after_authorization()?;
                 let fields = record_fields(&req)?;
                 let r = assets::add_record(c, id, &fields, user.id, now)?;
                 Ok::<_, ApiError>(RecordView::from(&r))
@@ -814,17 +823,18 @@ pub async fn update_record(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<(Uuid, Uuid)>,
-    body: ValidJson<RecordRequest>,
+    body: ScopedJson<RecordRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, record_id) = path.into_inner();
     let now = state.clock.now();
-    let ValidJson(req) = body;
+    let req = body;
     let view = state
         .db(move |db| {
             db.write(|c| {
                 let (_, level) = asset_access(c, &user, id, now)?;
                 assets::get_record(c, id, record_id)?.ok_or_else(record_not_found)?;
                 require(level, AssetCapability::AddEditRecords)?;
+                let req = req.after_authorization()?;
                 let fields = record_fields(&req)?;
                 assets::update_record(c, id, record_id, &fields, now)?;
                 let r = assets::get_record(c, id, record_id)?.ok_or_else(record_not_found)?;
@@ -937,16 +947,17 @@ pub async fn add_photo(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<Uuid>,
-    body: ValidJson<PhotoRequest>,
+    body: ScopedJson<PhotoRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let now = state.clock.now();
-    let ValidJson(req) = body;
+    let req = body;
     let view = state
         .db(move |db| {
             db.write(|c| {
                 let (_, level) = asset_access(c, &user, id, now)?;
                 require(level, AssetCapability::AddPhotos)?;
+                let req = req.after_authorization()?;
                 let url = req.url.trim();
                 let valid = (url.starts_with("https://") || url.starts_with("http://"))
                     && url.len() > 8
@@ -1081,11 +1092,11 @@ pub async fn add_collaborator(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<Uuid>,
-    body: ValidJson<AddCollaborator>,
+    body: ScopedJson<AddCollaborator>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let now = state.clock.now();
-    let ValidJson(AddCollaborator { username }) = body;
+    let req = body;
     let limit = state.user_limit.clone();
     let ip = limit.client_ip(&http);
     let view = state
@@ -1095,6 +1106,7 @@ pub async fn add_collaborator(
                 let (_, level) = asset_access(c, &user, id, now)?;
                 require(level, AssetCapability::ManageCollaborators)?;
                 require_verified(&user, SharingAction::Collaborator)?;
+                let AddCollaborator { username } = req.after_authorization()?;
                 limit.check(user.id, ip)?;
                 let found = users::find_by_username(c, username.trim())?.ok_or_else(|| {
                     ApiError::not_found(

@@ -25,7 +25,7 @@ use validator::Validate;
 use super::common::{Page, PageQuery, UserSummary, parse_field, refusal};
 use crate::auth::{AuthUser, require_verified};
 use crate::error::{ApiError, Problem};
-use crate::extract::{ValidJson, ValidQuery};
+use crate::extract::{ScopedJson, ValidJson, ValidQuery};
 use crate::state::AppState;
 use keyholder_domain::account::SharingAction;
 
@@ -391,16 +391,16 @@ pub async fn rename_estate(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<Uuid>,
-    body: ValidJson<NameRequest>,
+    body: ScopedJson<NameRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let now = state.clock.now();
-    let ValidJson(NameRequest { name }) = body;
     let view = state
         .db(move |db| {
             db.write(|c| {
                 let access = estate_access(c, &user, id)?;
                 access.require(EstateCapability::Manage, "Renaming an estate")?;
+                let NameRequest { name } = body.after_authorization()?;
                 let name = parse_name(&name)?;
                 estates::rename(c, id, name.as_str(), now)?;
                 audit::record(
@@ -494,17 +494,22 @@ pub async fn transfer_ownership(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<Uuid>,
-    body: ValidJson<TransferRequest>,
+    body: ScopedJson<TransferRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let new_owner = body.user_id;
+    let body = body.after_authorization();
     let now = state.clock.now();
     let view = state
         .db(move |db| {
             db.write(|c| {
                 locks::estate(c, id)?;
                 let access = estate_access(c, &user, id)?;
+                access.require(
+                    EstateCapability::TransferOwnership,
+                    "Transferring ownership",
+                )?;
                 require_verified(&user, SharingAction::EstateGrant)?;
+                let new_owner = body?.user_id;
                 let target_role = estates::member_role(c, id, new_owner)?;
                 estate::check_transfer_ownership(&access.actor, new_owner, target_role).map_err(
                     |r| match r {
@@ -604,16 +609,16 @@ pub async fn create_site(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<Uuid>,
-    body: ValidJson<NameRequest>,
+    body: ScopedJson<NameRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let now = state.clock.now();
-    let ValidJson(NameRequest { name }) = body;
     let view = state
         .db(move |db| {
             db.write(|c| {
                 let access = estate_access(c, &user, id)?;
                 access.require(EstateCapability::Manage, "Creating a site")?;
+                let NameRequest { name } = body.after_authorization()?;
                 let name = parse_name(&name)?;
                 let site = estates::create_site(c, id, name.as_str(), now)?;
                 audit::record(
@@ -675,11 +680,10 @@ pub async fn rename_site(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<Uuid>,
-    body: ValidJson<NameRequest>,
+    body: ScopedJson<NameRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let now = state.clock.now();
-    let ValidJson(NameRequest { name }) = body;
     let view = state
         .db(move |db| {
             db.write(|c| {
@@ -690,6 +694,7 @@ pub async fn rename_site(
                         "Renaming a site needs the site admin role.",
                     ));
                 }
+                let NameRequest { name } = body.after_authorization()?;
                 let name = parse_name(&name)?;
                 estates::rename_site(c, id, name.as_str(), now)?;
                 audit::record(
@@ -882,11 +887,11 @@ pub async fn set_member(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<(Uuid, Uuid)>,
-    body: ValidJson<SetMemberRequest>,
+    body: ScopedJson<SetMemberRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, target_id) = path.into_inner();
     let now = state.clock.now();
-    let ValidJson(req) = body;
+    let req = body;
     let view = state
         .db(move |db| {
             db.write(|c| {
@@ -901,6 +906,7 @@ pub async fn set_member(
                 estate::check_edit_member(&access.actor, actor_roles.values().any(|r| *r == SiteRole::Admin), &target)
                     .map_err(grant_refused)?;
                 require_verified(&user, SharingAction::EstateGrant)?;
+                let req = req.after_authorization()?;
                 let new_role: EstateRole = parse_field("role", &req.role)?;
                 let requested = req
                     .sites
@@ -1100,7 +1106,7 @@ async fn change_override(
     user: User,
     site_id: Uuid,
     target_id: Uuid,
-    value: Option<String>,
+    value: Option<Result<String, ApiError>>,
 ) -> Result<SiteMemberView, ApiError> {
     let now = state.clock.now();
     state
@@ -1121,8 +1127,7 @@ async fn change_override(
                     role,
                 };
                 let new = match value
-                    .as_deref()
-                    .map(|v| parse_field::<SiteOverride>("role", v))
+                    .map(|v| v.and_then(|v| parse_field::<SiteOverride>("role", &v)))
                     .transpose()
                 {
                     Ok(new) => new,
@@ -1194,10 +1199,12 @@ pub async fn set_site_override(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<(Uuid, Uuid)>,
-    body: ValidJson<SetOverrideRequest>,
+    body: ScopedJson<SetOverrideRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (site_id, target) = path.into_inner();
-    let ValidJson(SetOverrideRequest { role }) = body;
+    let role = body
+        .after_authorization()
+        .map(|SetOverrideRequest { role }| role);
     let view = change_override(state, user, site_id, target, Some(role)).await?;
     Ok(HttpResponse::Ok().json(view))
 }

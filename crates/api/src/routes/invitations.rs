@@ -31,7 +31,7 @@ use super::common::{Page, PageQuery, UserSummary, parse_field, refusal};
 use super::estates::{EstateAccess, MemberView, estate_access, event, grant_refused, member_view};
 use crate::auth::{AuthUser, require_verified};
 use crate::error::{ApiError, FieldErrors, Problem};
-use crate::extract::{OptionalJson, ValidJson, ValidQuery};
+use crate::extract::{OptionalJson, ScopedJson, ValidJson, ValidQuery};
 use crate::mail::invitation_templates::{self, Offer};
 use crate::passwords;
 use crate::state::AppState;
@@ -443,11 +443,11 @@ pub async fn invite(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
     path: web::Path<Uuid>,
-    body: ValidJson<InviteRequest>,
+    body: ScopedJson<InviteRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let now = state.clock.now();
-    let ValidJson(req) = body;
+    let req = body;
     let st = state.get_ref().clone();
     let ip = st.user_limit.client_ip(&http);
     let (outcome, queued) = state
@@ -459,6 +459,7 @@ pub async fn invite(
                     return Err(grant_refused(GrantRefusal::InsufficientRole));
                 }
                 require_verified(&user, SharingAction::EstateGrant)?;
+                let req = req.after_authorization()?;
                 let mut v = FieldErrors::new();
                 let email = v.check("email", Email::parse(&req.email));
                 let role = match req.role.parse::<EstateRole>() {
