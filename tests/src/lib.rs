@@ -473,3 +473,69 @@ pub fn sign(claims: &Value, secret: &str) -> String {
     )
     .expect("sign")
 }
+
+/// Typed steps the scenarios share, so tests read like the seed's stories.
+impl TestApp {
+    /// Signs in; the reply as the server gave it.
+    pub async fn login(&self, login: &str, password: &str) -> Reply {
+        self.post(
+            "/api/v1/auth/login",
+            None,
+            serde_json::json!({"login": login, "password": password}),
+        )
+        .await
+    }
+
+    /// Creates an asset (201 expected) and returns its id.
+    pub async fn create_asset(&self, owner: &Session, body: Value) -> String {
+        let r = self.post("/api/v1/assets", Some(&owner.token), body).await;
+        r.assert_status(201);
+        r.body["id"].as_str().expect("asset id").to_owned()
+    }
+
+    /// Creates an estate (201 expected) and returns its id.
+    pub async fn create_estate(&self, owner: &Session, name: &str) -> String {
+        let r = self
+            .post("/api/v1/estates", Some(&owner.token), json!({"name": name}))
+            .await;
+        r.assert_status(201);
+        r.body["id"].as_str().expect("estate id").to_owned()
+    }
+
+    /// Creates a site in an estate (201 expected) and returns its id.
+    pub async fn create_site(&self, owner: &Session, estate: &str, name: &str) -> String {
+        let r = self
+            .post(
+                &format!("/api/v1/estates/{estate}/sites"),
+                Some(&owner.token),
+                json!({"name": name}),
+            )
+            .await;
+        r.assert_status(201);
+        r.body["id"].as_str().expect("site id").to_owned()
+    }
+
+    /// Grants a verified user an estate role at once (201, "granted").
+    pub async fn grant_role(&self, by: &Session, estate: &str, user: &Session, role: &str) {
+        let r = self
+            .post(
+                &format!("/api/v1/estates/{estate}/invitations"),
+                Some(&by.token),
+                json!({"email": user.email, "role": role}),
+            )
+            .await;
+        r.assert_status(201);
+        assert_eq!(r.body["outcome"], "granted", "{}", r.text);
+    }
+
+    /// Adds a collaborator by username (201 expected).
+    pub async fn add_collaborator(&self, by: &Session, asset: &str, username: &str) {
+        self.post(
+            &format!("/api/v1/assets/{asset}/collaborators"),
+            Some(&by.token),
+            json!({"username": username}),
+        )
+        .await
+        .assert_status(201);
+    }
+}

@@ -4,7 +4,7 @@
 //! problem naming the field, never a 500, on both databases. And the daily
 //! invitation limit counts every email sent, resends included.
 
-use keyholder_tests::{PASSWORD, Reply, Session, TestApp, on_both_backends};
+use keyholder_tests::{PASSWORD, Reply, TestApp, on_both_backends};
 use serde_json::json;
 
 on_both_backends!(
@@ -32,30 +32,6 @@ fn assert_field(r: &Reply, field: &str) {
         "errors should name {field}; body: {}",
         r.text
     );
-}
-
-async fn vehicle(app: &TestApp, owner: &Session) -> String {
-    let r = app
-        .post(
-            "/api/v1/assets",
-            Some(&owner.token),
-            json!({"name": "Van 7"}),
-        )
-        .await;
-    r.assert_status(201);
-    r.body["id"].as_str().expect("id").to_owned()
-}
-
-async fn estate(app: &TestApp, owner: &Session) -> String {
-    let r = app
-        .post(
-            "/api/v1/estates",
-            Some(&owner.token),
-            json!({"name": "Riverside"}),
-        )
-        .await;
-    r.assert_status(201);
-    r.body["id"].as_str().expect("id").to_owned()
 }
 
 async fn login_with_control_characters_is_401_without_a_lookup(app: TestApp) {
@@ -95,7 +71,7 @@ async fn login_with_control_characters_is_401_without_a_lookup(app: TestApp) {
 async fn usernames_with_control_characters_are_422(app: TestApp) {
     let owner = app.register_verified("owner").await;
     app.register_verified("bob").await;
-    let asset = vehicle(&app, &owner).await;
+    let asset = app.create_asset(&owner, json!({"name": "Van 7"})).await;
     for c in CONTROLS {
         let name = format!("bob{c}");
         let r = app
@@ -148,8 +124,8 @@ async fn usernames_with_control_characters_are_422(app: TestApp) {
 
 async fn query_strings_with_control_characters_are_422(app: TestApp) {
     let owner = app.register_verified("owner").await;
-    let asset = vehicle(&app, &owner).await;
-    let estate = estate(&app, &owner).await;
+    let asset = app.create_asset(&owner, json!({"name": "Van 7"})).await;
+    let estate = app.create_estate(&owner, "Riverside").await;
     for c in ENCODED_CONTROLS {
         for (path, field) in [
             (format!("/api/v1/assets?q=van{c}"), "q"),
@@ -188,7 +164,7 @@ async fn query_strings_with_control_characters_are_422(app: TestApp) {
 
 async fn audit_filters_refuse_control_characters_and_out_of_range_years(app: TestApp) {
     let owner = app.register_verified("owner").await;
-    let asset = vehicle(&app, &owner).await;
+    let asset = app.create_asset(&owner, json!({"name": "Van 7"})).await;
     for c in ENCODED_CONTROLS {
         let r = app
             .get(
@@ -240,7 +216,7 @@ async fn audit_filters_refuse_control_characters_and_out_of_range_years(app: Tes
 
 async fn record_dates_are_years_1_to_9999(app: TestApp) {
     let owner = app.register_verified("owner").await;
-    let asset = vehicle(&app, &owner).await;
+    let asset = app.create_asset(&owner, json!({"name": "Van 7"})).await;
     let path = format!("/api/v1/assets/{asset}/records");
     let record = |date: &str| json!({"kind": "service", "date": date, "title": "Oil change"});
     for date in [
@@ -280,7 +256,7 @@ async fn record_dates_are_years_1_to_9999(app: TestApp) {
 
 async fn json_strings_refuse_control_characters_but_free_text_keeps_line_breaks(app: TestApp) {
     let owner = app.register_verified("owner").await;
-    let asset = vehicle(&app, &owner).await;
+    let asset = app.create_asset(&owner, json!({"name": "Van 7"})).await;
     for c in CONTROLS {
         let r = app
             .post(
@@ -390,8 +366,8 @@ async fn expiry_in_year_9999_is_pending_and_usable_and_year_10000_is_422(app: Te
     const LAST: &str = "9999-12-31T23:59:59Z";
     let owner = app.register_verified("owner").await;
     let ann = app.register_verified("ann").await;
-    let asset = vehicle(&app, &owner).await;
-    let estate = estate(&app, &owner).await;
+    let asset = app.create_asset(&owner, json!({"name": "Van 7"})).await;
+    let estate = app.create_estate(&owner, "Riverside").await;
 
     // Year 10000 (however it is written) is refused, naming the field.
     for bad in [
@@ -556,7 +532,7 @@ mod daily_limit {
 
     async fn resends_count_for_asset_invitations(app: TestApp) {
         let owner = app.register_verified("owner").await;
-        let asset = vehicle(&app, &owner).await;
+        let asset = app.create_asset(&owner, json!({"name": "Van 7"})).await;
         let r = app
             .post(
                 "/api/v1/asset-invitations",
@@ -588,7 +564,7 @@ mod daily_limit {
         assert!(app.emails_to("other@example.com", "invited you").is_empty());
         // Another user has their own allowance.
         let other = app.register_verified("other").await;
-        let mine = vehicle(&app, &other).await;
+        let mine = app.create_asset(&other, json!({"name": "Van 7"})).await;
         app.post(
             "/api/v1/asset-invitations",
             Some(&other.token),
@@ -600,7 +576,7 @@ mod daily_limit {
 
     async fn resends_count_for_estate_invitations(app: TestApp) {
         let owner = app.register_verified("owner").await;
-        let estate = estate(&app, &owner).await;
+        let estate = app.create_estate(&owner, "Riverside").await;
         let r = app
             .post(
                 &format!("/api/v1/estates/{estate}/invitations"),
@@ -633,8 +609,8 @@ mod daily_limit {
 
     async fn estate_and_asset_invitations_share_one_allowance(app: TestApp) {
         let owner = app.register_verified("owner").await;
-        let estate = estate(&app, &owner).await;
-        let asset = vehicle(&app, &owner).await;
+        let estate = app.create_estate(&owner, "Riverside").await;
+        let asset = app.create_asset(&owner, json!({"name": "Van 7"})).await;
         let r = app
             .post(
                 &format!("/api/v1/estates/{estate}/invitations"),
@@ -685,8 +661,8 @@ mod daily_limit {
 
     async fn concurrent_sends_stay_within_the_limit(app: TestApp) {
         let owner = app.register_verified("owner").await;
-        let asset = vehicle(&app, &owner).await;
-        let estate = estate(&app, &owner).await;
+        let asset = app.create_asset(&owner, json!({"name": "Van 7"})).await;
+        let estate = app.create_estate(&owner, "Riverside").await;
         let sends = (0..8).map(|i| {
             let (app, token, asset, estate) = (&app, &owner.token, &asset, &estate);
             async move {

@@ -95,24 +95,6 @@ fn documented(r: &Reply, what: &str, success: u16, problems: &[(u16, &str)]) {
 
 // ---------------------------------------------------------------- helpers
 
-async fn asset(app: &TestApp, owner: &Session, name: &str) -> String {
-    let r = app
-        .post("/api/v1/assets", Some(&owner.token), json!({"name": name}))
-        .await;
-    r.assert_status(201);
-    r.body["id"].as_str().expect("asset id").to_owned()
-}
-
-async fn collaborate(app: &TestApp, by: &Session, asset: &str, user: &Session) {
-    app.post(
-        &format!("/api/v1/assets/{asset}/collaborators"),
-        Some(&by.token),
-        json!({"username": user.username}),
-    )
-    .await
-    .assert_status(201);
-}
-
 /// The collaborators' usernames as `user` sees them; `None` when the asset
 /// is no longer visible to them.
 async fn collaborators_seen(app: &TestApp, user: &Session, asset: &str) -> Option<Vec<String>> {
@@ -187,28 +169,6 @@ fn common_of(split: &Value) -> Vec<String> {
     names
 }
 
-async fn estate(app: &TestApp, owner: &Session, name: &str) -> String {
-    let r = app
-        .post("/api/v1/estates", Some(&owner.token), json!({"name": name}))
-        .await;
-    r.assert_status(201);
-    assert_eq!(r.body["my_role"], "owner");
-    r.body["id"].as_str().expect("estate id").to_owned()
-}
-
-/// The owner grants a verified user a role at once.
-async fn join(app: &TestApp, owner: &Session, estate: &str, user: &Session, role: &str) {
-    let r = app
-        .post(
-            &format!("/api/v1/estates/{estate}/invitations"),
-            Some(&owner.token),
-            json!({"email": user.email, "role": role}),
-        )
-        .await;
-    r.assert_status(201);
-    assert_eq!(r.body["outcome"], "granted");
-}
-
 /// (user id, role) of every member, as `viewer` sees them.
 async fn members(app: &TestApp, viewer: &Session, estate: &str) -> Vec<(String, String)> {
     let r = app
@@ -276,8 +236,10 @@ async fn crossing_collaborator_removals_keep_a_collaborator(app: TestApp) {
     let bob = app.register_verified("bob").await;
     for round in 0..ROUNDS {
         let what = format!("round {round}");
-        let id = asset(&app, &ada, &format!("a{round}")).await;
-        collaborate(&app, &ada, &id, &bob).await;
+        let id = app
+            .create_asset(&ada, json!({"name": &format!("a{round}")}))
+            .await;
+        app.add_collaborator(&ada, &id, &bob.username).await;
         let (by_ada, by_bob) = race(
             request(
                 &app,
@@ -334,8 +296,12 @@ async fn crossing_bulk_removals_keep_a_collaborator(app: TestApp) {
     let bob = app.register_verified("bob").await;
     for round in 0..ROUNDS {
         let what = format!("round {round}");
-        let x = asset(&app, &ada, &format!("x{round}")).await;
-        let y = asset(&app, &ada, &format!("y{round}")).await;
+        let x = app
+            .create_asset(&ada, json!({"name": &format!("x{round}")}))
+            .await;
+        let y = app
+            .create_asset(&ada, json!({"name": &format!("y{round}")}))
+            .await;
         app.post(
             "/api/v1/collaborators/add",
             Some(&ada.token),
@@ -402,8 +368,12 @@ async fn identical_bulk_adds_both_succeed(app: TestApp) {
     let expected = ["ada", "bob", "cyd"].map(str::to_owned);
     for round in 0..ROUNDS {
         let what = format!("round {round}");
-        let x = asset(&app, &ada, &format!("x{round}")).await;
-        let y = asset(&app, &ada, &format!("y{round}")).await;
+        let x = app
+            .create_asset(&ada, json!({"name": &format!("x{round}")}))
+            .await;
+        let y = app
+            .create_asset(&ada, json!({"name": &format!("y{round}")}))
+            .await;
         let body = json!({"asset_ids": [x, y], "usernames": [bob.username, cyd.username]});
         let (first, second) = race(
             request(
@@ -455,9 +425,9 @@ async fn transfer_racing_the_new_owners_leave_keeps_one_owner(app: TestApp) {
     let nina = app.register_verified("nina").await;
     for round in 0..ROUNDS {
         let what = format!("round {round}");
-        let id = estate(&app, &olga, &format!("e{round}")).await;
+        let id = app.create_estate(&olga, &format!("e{round}")).await;
         let role = if round % 2 == 0 { "admin" } else { "editor" };
-        join(&app, &olga, &id, &nina, role).await;
+        app.grant_role(&olga, &id, &nina, role).await;
         let (transfer, leave) = race(
             request(
                 &app,
@@ -517,9 +487,9 @@ async fn promotion_racing_removal_never_removes_an_admin(app: TestApp) {
     let eve = app.register_verified("eve").await;
     for round in 0..ROUNDS {
         let what = format!("round {round}");
-        let id = estate(&app, &olga, &format!("p{round}")).await;
-        join(&app, &olga, &id, &adam, "admin").await;
-        join(&app, &olga, &id, &eve, "editor").await;
+        let id = app.create_estate(&olga, &format!("p{round}")).await;
+        app.grant_role(&olga, &id, &adam, "admin").await;
+        app.grant_role(&olga, &id, &eve, "editor").await;
         let (promote, remove) = race(
             request(
                 &app,

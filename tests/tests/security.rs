@@ -4,7 +4,7 @@
 //! change, and refusals that a no-op or a bad body used to skip.
 
 use keyholder_domain::HouseholdRole;
-use keyholder_tests::{PASSWORD, Reply, Session, TestApp, on_both_backends};
+use keyholder_tests::{PASSWORD, TestApp, on_both_backends};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -23,66 +23,12 @@ on_both_backends!(
     unchanged_saves_and_bad_bodies_still_need_authority,
 );
 
-fn id(r: &Reply) -> String {
-    r.body["id"].as_str().expect("id").to_owned()
-}
-
-async fn asset(app: &TestApp, who: &Session, body: Value) -> String {
-    let r = app.post("/api/v1/assets", Some(&who.token), body).await;
-    r.assert_status(201);
-    id(&r)
-}
-
-async fn estate(app: &TestApp, owner: &Session) -> String {
-    let r = app
-        .post(
-            "/api/v1/estates",
-            Some(&owner.token),
-            json!({"name": "Riverside"}),
-        )
-        .await;
-    r.assert_status(201);
-    id(&r)
-}
-
-async fn site(app: &TestApp, owner: &Session, estate: &str, name: &str) -> String {
-    let r = app
-        .post(
-            &format!("/api/v1/estates/{estate}/sites"),
-            Some(&owner.token),
-            json!({"name": name}),
-        )
-        .await;
-    r.assert_status(201);
-    id(&r)
-}
-
-/// Grants a verified user a role at once (201).
-async fn grant(app: &TestApp, by: &Session, estate: &str, who: &Session, role: &str) {
-    app.post(
-        &format!("/api/v1/estates/{estate}/invitations"),
-        Some(&by.token),
-        json!({"email": who.email, "role": role}),
-    )
-    .await
-    .assert_status(201);
-}
-
-async fn login(app: &TestApp, login: &str, password: &str) -> Reply {
-    app.post(
-        "/api/v1/auth/login",
-        None,
-        json!({"login": login, "password": password}),
-    )
-    .await
-}
-
 async fn an_unverified_account_cannot_share_or_set_up_anything(app: TestApp) {
     // Mallory registers the victim's address and never verifies it.
     let squat = app.register("victim").await;
     app.register_verified("mallory").await;
     // Keeping a garage of one's own is fine.
-    let car = asset(&app, &squat, json!({"name": "Car"})).await;
+    let car = app.create_asset(&squat, json!({"name": "Car"})).await;
     // Anything that would let someone else in is refused.
     app.post(
         "/api/v1/household/members",
@@ -151,7 +97,9 @@ async fn the_first_reset_of_a_squatted_address_revokes_what_the_squatter_granted
         )
     });
     // The victim's friend shares a car with "the victim".
-    let car = asset(&app, &friend, json!({"name": "Shared car"})).await;
+    let car = app
+        .create_asset(&friend, json!({"name": "Shared car"}))
+        .await;
     app.post(
         &format!("/api/v1/assets/{car}/collaborators"),
         Some(&friend.token),
@@ -188,7 +136,7 @@ async fn the_first_reset_of_a_squatted_address_revokes_what_the_squatter_granted
     app.get(&format!("/api/v1/assets/{car}"), Some(&mallory.token))
         .await
         .assert_problem(404, "asset_not_found");
-    let owner = login(&app, "victim", "the real owner's password").await;
+    let owner = app.login("victim", "the real owner's password").await;
     owner.assert_status(200);
     let token = owner.body["access_token"].as_str().expect("token");
     let household = app.get("/api/v1/household", Some(token)).await;
@@ -220,7 +168,7 @@ async fn the_first_reset_of_a_squatted_address_revokes_what_the_squatter_granted
 
 async fn signing_up_through_an_invitation_takes_back_a_squatted_address(app: TestApp) {
     let owner = app.register_verified("owner").await;
-    let estate_id = estate(&app, &owner).await;
+    let estate_id = app.create_estate(&owner, "Riverside").await;
     // Mallory squats vic@example.com under the username "squatter".
     let squat = app
         .post(
@@ -263,13 +211,13 @@ async fn signing_up_through_an_invitation_takes_back_a_squatted_address(app: Tes
     app.get("/api/v1/me", Some(&squat_token))
         .await
         .assert_problem(401, "token_revoked");
-    login(&app, "squatter", PASSWORD)
+    app.login("squatter", PASSWORD)
         .await
         .assert_problem(401, "invalid_credentials");
-    login(&app, "vic@example.com", PASSWORD)
+    app.login("vic@example.com", PASSWORD)
         .await
         .assert_problem(401, "invalid_credentials");
-    let vic = login(&app, "victoria", "victoria's own password").await;
+    let vic = app.login("victoria", "victoria's own password").await;
     vic.assert_status(200);
     let estates = app
         .get(
@@ -321,7 +269,7 @@ async fn adding_people_by_username_reveals_no_email(app: TestApp) {
     let owner = app.register_verified("owner").await;
     app.register_verified("bob").await;
     app.register_verified("cat").await;
-    let van = asset(&app, &owner, json!({"name": "Van"})).await;
+    let van = app.create_asset(&owner, json!({"name": "Van"})).await;
     let added = app
         .post(
             &format!("/api/v1/assets/{van}/collaborators"),
@@ -371,7 +319,7 @@ async fn who_has_access_does_not_list_root_to_owners(app: TestApp) {
     })
     .await;
     let owner = app.register_verified("owner").await;
-    let van = asset(&app, &owner, json!({"name": "Van"})).await;
+    let van = app.create_asset(&owner, json!({"name": "Van"})).await;
     let listed = app
         .get(&format!("/api/v1/assets/{van}/access"), Some(&owner.token))
         .await;
@@ -386,7 +334,7 @@ async fn who_has_access_does_not_list_root_to_owners(app: TestApp) {
     assert_eq!(names, ["owner"], "{}", listed.text);
     assert!(!listed.text.contains("root@example.com"));
     // Root itself sees the whole picture.
-    let root = login(&app, "root", "root password 123").await;
+    let root = app.login("root", "root password 123").await;
     let root = root.body["access_token"].as_str().expect("token");
     let all = app
         .get(&format!("/api/v1/assets/{van}/access"), Some(root))
@@ -400,7 +348,7 @@ async fn bulk_add_spends_one_budget_token_per_username(app: TestApp) {
     for name in ["usr1", "usr2", "usr3", "usr4"] {
         app.register_verified(name).await;
     }
-    let van = asset(&app, &owner, json!({"name": "Van"})).await;
+    let van = app.create_asset(&owner, json!({"name": "Van"})).await;
     let r = app
         .post(
             "/api/v1/collaborators/add",
@@ -424,11 +372,13 @@ async fn removal_cancels_the_invitations_that_would_undo_it(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let adam = app.register_verified("adam").await;
     let eve = app.register_verified("eve").await;
-    let estate_id = estate(&app, &owner).await;
-    let north = site(&app, &owner, &estate_id, "North").await;
-    grant(&app, &owner, &estate_id, &adam, "admin").await;
-    grant(&app, &owner, &estate_id, &eve, "viewer").await;
-    let forklift = asset(&app, &owner, json!({"name": "Forklift", "site_id": north})).await;
+    let estate_id = app.create_estate(&owner, "Riverside").await;
+    let north = app.create_site(&owner, &estate_id, "North").await;
+    app.grant_role(&owner, &estate_id, &adam, "admin").await;
+    app.grant_role(&owner, &estate_id, &eve, "viewer").await;
+    let forklift = app
+        .create_asset(&owner, json!({"name": "Forklift", "site_id": north}))
+        .await;
     // Before the removal: an asset invitation to Eve (manage), and an
     // estate invitation Adam sends to an outsider.
     app.post(
@@ -487,8 +437,8 @@ async fn removal_cancels_the_invitations_that_would_undo_it(app: TestApp) {
 async fn acceptance_rechecks_that_the_inviter_may_still_grant(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let adam = app.register_verified("adam").await;
-    let estate_id = estate(&app, &owner).await;
-    grant(&app, &owner, &estate_id, &adam, "admin").await;
+    let estate_id = app.create_estate(&owner, "Riverside").await;
+    app.grant_role(&owner, &estate_id, &adam, "admin").await;
     app.post(
         &format!("/api/v1/estates/{estate_id}/invitations"),
         Some(&adam.token),
@@ -513,12 +463,12 @@ async fn acceptance_rechecks_that_the_inviter_may_still_grant(app: TestApp) {
     .await
     .assert_problem(409, "inviter_cannot_grant");
     // Nothing happened: no account, no member.
-    login(&app, "olly", PASSWORD)
+    app.login("olly", PASSWORD)
         .await
         .assert_problem(401, "invalid_credentials");
     // The same for an asset invitation whose sender lost full access.
     let bob = app.register_verified("bob").await;
-    let van = asset(&app, &owner, json!({"name": "Van"})).await;
+    let van = app.create_asset(&owner, json!({"name": "Van"})).await;
     app.post(
         &format!("/api/v1/assets/{van}/collaborators"),
         Some(&owner.token),
@@ -559,7 +509,7 @@ async fn sessions_from_the_same_second_end_with_a_password_change(app: TestApp) 
     for round in 0..12 {
         let (current, new) = (passwords[round % 2], passwords[(round + 1) % 2]);
         let started = chrono::Utc::now().timestamp();
-        let other = login(&app, "ada", current).await;
+        let other = app.login("ada", current).await;
         other.assert_status(200);
         let other = other.body["access_token"].as_str().expect("token");
         let changed = app
@@ -590,7 +540,7 @@ async fn sessions_from_the_same_second_end_with_a_password_change(app: TestApp) 
         .await
         .assert_problem(401, "token_revoked");
     // A session opened right after the change works.
-    let after = login(&app, "ada", password).await;
+    let after = app.login("ada", password).await;
     after.assert_status(200);
     let after = after.body["access_token"].as_str().expect("token");
     app.get("/api/v1/me", Some(after)).await.assert_status(200);
@@ -599,10 +549,10 @@ async fn sessions_from_the_same_second_end_with_a_password_change(app: TestApp) 
 async fn a_member_kept_off_a_site_does_not_see_it_listed(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let eve = app.register_verified("eve").await;
-    let estate_id = estate(&app, &owner).await;
-    let north = site(&app, &owner, &estate_id, "North").await;
-    let secret = site(&app, &owner, &estate_id, "Secret lab").await;
-    grant(&app, &owner, &estate_id, &eve, "editor").await;
+    let estate_id = app.create_estate(&owner, "Riverside").await;
+    let north = app.create_site(&owner, &estate_id, "North").await;
+    let secret = app.create_site(&owner, &estate_id, "Secret lab").await;
+    app.grant_role(&owner, &estate_id, &eve, "editor").await;
     app.put(
         &format!("/api/v1/sites/{secret}/members/{}", eve.id),
         Some(&owner.token),
@@ -634,10 +584,10 @@ async fn unchanged_saves_and_bad_bodies_still_need_authority(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let val = app.register_verified("val").await;
     let eve = app.register_verified("eve").await;
-    let estate_id = estate(&app, &owner).await;
-    let north = site(&app, &owner, &estate_id, "North").await;
-    grant(&app, &owner, &estate_id, &val, "viewer").await;
-    grant(&app, &owner, &estate_id, &eve, "editor").await;
+    let estate_id = app.create_estate(&owner, "Riverside").await;
+    let north = app.create_site(&owner, &estate_id, "North").await;
+    app.grant_role(&owner, &estate_id, &val, "viewer").await;
+    app.grant_role(&owner, &estate_id, &eve, "editor").await;
     let member = format!("/api/v1/estates/{estate_id}/members/{}", eve.id);
     // A viewer saving Eve's role unchanged is refused like a change.
     app.put(&member, Some(&val.token), json!({"role": "editor"}))
@@ -659,7 +609,7 @@ async fn unchanged_saves_and_bad_bodies_still_need_authority(app: TestApp) {
         .await
         .assert_problem(422, "validation_failed");
     // A view-only PATCH {} of an asset is refused.
-    let van = asset(&app, &owner, json!({"name": "Van"})).await;
+    let van = app.create_asset(&owner, json!({"name": "Van"})).await;
     app.post(
         "/api/v1/household/members",
         Some(&owner.token),
