@@ -6,6 +6,7 @@ use keyholder_tests::{PASSWORD, TestApp, on_both_backends};
 use serde_json::json;
 
 on_both_backends!(
+    an_unverified_address_is_not_mailed_about_password_changes,
     register_signs_in_and_me_shows_the_account,
     emails_and_usernames_are_unique_regardless_of_case,
     registration_validates_every_field_at_once,
@@ -385,7 +386,8 @@ async fn password_reset_rejects_a_weak_password_and_keeps_the_token(app: TestApp
 }
 
 async fn change_password_needs_the_current_one_and_ends_old_sessions(app: TestApp) {
-    let ada = app.register("ada").await;
+    // Verified: only a proven inbox is told of a password change.
+    let ada = app.register_verified("ada").await;
     app.put(
         "/api/v1/me/password",
         Some(&ada.token),
@@ -468,4 +470,36 @@ async fn registration_and_password_changes_write_audit_events(app: TestApp) {
             .map_err(Into::into)
     });
     assert_eq!(count, 1);
+}
+
+async fn an_unverified_address_is_not_mailed_about_password_changes(app: TestApp) {
+    // Whoever registered the address knows the password and could flip it
+    // back and forth: the inbox hears nothing until it is proven.
+    let squat = app.register("squat").await;
+    app.wait_for_email(&squat.email, "Confirm your email").await;
+    let mut password = PASSWORD.to_owned();
+    let mut token = squat.token.clone();
+    for i in 0..3 {
+        let next = format!("another password {i}");
+        let changed = app
+            .put(
+                "/api/v1/me/password",
+                Some(&token),
+                json!({"current_password": password, "new_password": next}),
+            )
+            .await;
+        changed.assert_status(200);
+        token = changed.body["access_token"]
+            .as_str()
+            .expect("token")
+            .to_owned();
+        password = next;
+    }
+    app.login("squat", &password).await.assert_status(200);
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert!(
+        app.emails_to(&squat.email, "password was changed")
+            .is_empty()
+    );
+    assert_eq!(app.emails().len(), 1, "only the verification link");
 }

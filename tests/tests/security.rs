@@ -13,6 +13,7 @@ on_both_backends!(
     the_first_reset_of_a_squatted_address_revokes_what_the_squatter_granted,
     signing_up_through_an_invitation_takes_back_a_squatted_address,
     reset_links_are_not_mailed_again_within_the_cooldown,
+    removing_a_collaborator_cancels_their_pending_invitation,
     adding_people_by_username_reveals_no_email,
     who_has_access_does_not_list_root_to_owners,
     bulk_add_spends_one_budget_token_per_username,
@@ -259,6 +260,57 @@ async fn reset_links_are_not_mailed_again_within_the_cooldown(app: TestApp) {
     .assert_status(202);
     app.wait_for_nth_email(&ada.email, "Reset your Keyholder password", 2)
         .await;
+    // Spaced out or not, an address gets at most five links a day.
+    for _ in 0..6 {
+        app.clock.advance(chrono::Duration::seconds(121));
+        app.post(
+            "/api/v1/auth/password-reset",
+            None,
+            json!({"email": ada.email}),
+        )
+        .await
+        .assert_status(202);
+    }
+    app.wait_for_nth_email(&ada.email, "Reset your Keyholder password", 5)
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert_eq!(
+        app.emails_to(&ada.email, "Reset your Keyholder password")
+            .len(),
+        5
+    );
+}
+
+async fn removing_a_collaborator_cancels_their_pending_invitation(app: TestApp) {
+    let owner = app.register_verified("owner").await;
+    let bob = app.register_verified("bob").await;
+    let van = app.create_asset(&owner, json!({"name": "Van"})).await;
+    app.post(
+        "/api/v1/asset-invitations",
+        Some(&owner.token),
+        json!({"asset_id": van, "email": bob.email, "permission": "manage"}),
+    )
+    .await
+    .assert_status(201);
+    let mail = app.wait_for_email(&bob.email, "invited you").await;
+    app.add_collaborator(&owner, &van, "bob").await;
+    app.delete(
+        &format!("/api/v1/assets/{van}/collaborators/{}", bob.id),
+        Some(&owner.token),
+    )
+    .await
+    .assert_status(204);
+    // The old invitation does not bring Bob back.
+    app.post(
+        "/api/v1/invitations/accept",
+        Some(&bob.token),
+        json!({"token": mail.token()}),
+    )
+    .await
+    .assert_problem(409, "invitation_not_pending");
+    app.get(&format!("/api/v1/assets/{van}"), Some(&bob.token))
+        .await
+        .assert_problem(404, "asset_not_found");
 }
 
 fn has_email(v: &Value) -> bool {

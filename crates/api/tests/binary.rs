@@ -64,8 +64,21 @@ fn http(
 }
 
 fn read_response(mut stream: TcpStream) -> (u16, String) {
-    let mut raw = String::new();
-    stream.read_to_string(&mut raw).expect("read");
+    // Read until the server closes. A reset after the whole answer arrived
+    // (the server closing with bytes of ours unread) still leaves the answer.
+    let mut bytes = Vec::new();
+    let mut chunk = [0_u8; 8192];
+    loop {
+        match stream.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => bytes.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset && !bytes.is_empty() => {
+                break;
+            }
+            Err(e) => panic!("read: {e:?}"),
+        }
+    }
+    let raw = String::from_utf8_lossy(&bytes).into_owned();
     let status = raw
         .split(' ')
         .nth(1)

@@ -819,3 +819,22 @@ pub fn cancel_after_removal(
     .set(invitations::status.eq(InvitationState::Cancelled.as_str()))
     .execute(conn)?)
 }
+
+/// Cancels pending invitations to `email` on these assets (their collaborator
+/// row or share was just removed: an old invitation must not give it back).
+pub fn cancel_to_email_on_assets(
+    conn: &mut DbConnection,
+    asset_ids: &[Uuid],
+    email: &str,
+) -> Result<usize, StoreError> {
+    let ids: Vec<String> = asset_ids.iter().map(Uuid::to_string).collect();
+    Ok(diesel::update(
+        invitations::table
+            .filter(invitations::status.eq(InvitationState::Pending.as_str()))
+            .filter(invitations::resource_type.eq(ResourceType::Asset.as_str()))
+            .filter(invitations::resource_id.eq_any(ids))
+            .filter(invitations::email.eq(email)),
+    )
+    .set(invitations::status.eq(InvitationState::Cancelled.as_str()))
+    .execute(conn)?)
+}

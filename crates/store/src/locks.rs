@@ -67,3 +67,44 @@ pub fn users(conn: &mut DbConnection, ids: &[Uuid]) -> Result<(), StoreError> {
     lock_rows!(conn, users, ids);
     Ok(())
 }
+
+/// Locks assets together with the estates they are placed in, estates first
+/// (and `also_estates`, such as the estate an asset moves into): what an
+/// asset write checks depends on roles in its estate, so an estate change
+/// (a removal, a role change) and an asset change on it run one after the
+/// other. An asset that moves between the read of its estate and its lock
+/// is read again (three tries, then 503).
+pub fn assets_with_estates(
+    conn: &mut DbConnection,
+    ids: &[Uuid],
+    also_estates: &[Uuid],
+) -> Result<(), StoreError> {
+    if !matches!(conn, DbConnection::Postgresql(_)) {
+        return Ok(());
+    }
+    let placed = |conn: &mut DbConnection| -> Result<Vec<Uuid>, StoreError> {
+        let rows: Vec<Option<String>> = assets::table
+            .filter(assets::id.eq_any(sorted(ids)))
+            .select(assets::estate_id)
+            .load(conn)?;
+        rows.into_iter()
+            .flatten()
+            .map(|s| crate::users::parse_id(&s))
+            .collect()
+    };
+    let mut locked: Vec<Uuid> = Vec::new();
+    for _ in 0..3 {
+        let mut wanted = placed(conn)?;
+        wanted.extend_from_slice(also_estates);
+        wanted.retain(|e| !locked.contains(e));
+        estates(conn, &wanted)?;
+        locked.extend(wanted);
+        assets(conn, ids)?;
+        if placed(conn)?.iter().all(|e| locked.contains(e)) {
+            return Ok(());
+        }
+    }
+    Err(StoreError::Unavailable(
+        "an asset kept moving between estates; try again".into(),
+    ))
+}

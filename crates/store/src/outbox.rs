@@ -215,3 +215,19 @@ pub fn oldest_pending(conn: &mut DbConnection) -> Result<Option<DateTime<Utc>>, 
         .first(conn)?;
     Ok(t.map(from_db))
 }
+
+/// How many emails of these kinds were queued for `recipient` since `since`
+/// (sent or not): the per-address budget of account links.
+pub fn queued_for_since(
+    conn: &mut DbConnection,
+    recipient: &str,
+    kinds: &[&str],
+    since: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    Ok(mail_outbox::table
+        .filter(mail_outbox::recipient.eq(recipient))
+        .filter(mail_outbox::kind.eq_any(kinds))
+        .filter(mail_outbox::created_at.ge(to_db(since)))
+        .count()
+        .get_result(conn)?)
+}

@@ -230,13 +230,14 @@ pub fn set_password_hash(
     }
 }
 
-/// Marks the email verified (keeps the first verification time).
+/// Marks the email verified (keeps the first verification time). Returns
+/// whether this call was the first verification.
 pub fn mark_email_verified(
     conn: &mut DbConnection,
     id: Uuid,
     now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    diesel::update(
+) -> Result<bool, StoreError> {
+    let n = diesel::update(
         users::table
             .find(id.to_string())
             .filter(users::email_verified_at.is_null()),
@@ -246,7 +247,7 @@ pub fn mark_email_verified(
         users::updated_at.eq(to_db(now)),
     ))
     .execute(conn)?;
-    Ok(())
+    Ok(n == 1)
 }
 
 /// Hands a never-verified account to whoever proved the inbox (signing up

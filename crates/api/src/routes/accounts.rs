@@ -207,56 +207,85 @@ fn send_verification(
 }
 
 /// The inbox is proven (verification link, reset link, or an emailed
-/// invitation token): marks the email verified. For an account that was never
-/// verified before, every grant it made to others ends first: the address's
-/// real owner must not inherit what a squatter of the address set up.
+/// invitation token): marks the email verified. When that is the account's
+/// first verification, every grant it made to others ends as well: the
+/// address's real owner must not inherit what a squatter of the address set
+/// up. Decided by the conditional update itself, so two proofs at once
+/// cannot both (or neither) count as the first.
 pub(crate) fn prove_inbox(
     c: &mut keyholder_store::DbConnection,
     user: &User,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), ApiError> {
-    if keyholder_domain::account::first_proof_revokes_earlier_grants(user.email_verified()) {
-        let revoked = grants::revoke_all_granted_by(c, user.id, now)?;
-        if revoked.total() > 0 {
-            tracing::warn!(user_id = %user.id, revoked = revoked.total(), "first proof of an inbox revoked grants made before it");
-            audit::record(
-                c,
-                &NewAuditEvent {
-                    actor_id: Some(user.id),
-                    action: "user.unverified_grants_revoked",
-                    target_type: "user",
-                    target_id: user.id.to_string(),
-                    before: Some(json!({
-                        "household_members": revoked.household_members,
-                        "pending_invitations": revoked.invitations,
-                        "shares": revoked.shares,
-                        "collaborators": revoked.collaborators,
-                        "estate_members": revoked.estate_members,
-                    })),
-                    after: None,
-                },
-                now,
-            )?;
-        }
+    let first = users::mark_email_verified(c, user.id, now)?;
+    if keyholder_domain::account::first_proof_revokes_earlier_grants(!first) {
+        revoke_unverified_grants(c, user, now)?;
     }
-    users::mark_email_verified(c, user.id, now)?;
+    Ok(())
+}
+
+/// Ends every grant a never-verified account made to others, with an audit
+/// event when there was any.
+pub(crate) fn revoke_unverified_grants(
+    c: &mut keyholder_store::DbConnection,
+    user: &User,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), ApiError> {
+    let revoked = grants::revoke_all_granted_by(c, user.id, now)?;
+    if revoked.total() > 0 {
+        tracing::warn!(user_id = %user.id, revoked = revoked.total(), "first proof of an inbox revoked grants made before it");
+        audit::record(
+            c,
+            &NewAuditEvent {
+                actor_id: Some(user.id),
+                action: "user.unverified_grants_revoked",
+                target_type: "user",
+                target_id: user.id.to_string(),
+                before: Some(json!({
+                    "household_members": revoked.household_members,
+                    "pending_invitations": revoked.invitations,
+                    "shares": revoked.shares,
+                    "collaborators": revoked.collaborators,
+                    "estate_members": revoked.estate_members,
+                })),
+                after: None,
+            },
+            now,
+        )?;
+    }
     Ok(())
 }
 
 /// How long one account waits between two emailed links of a purpose.
 pub const LINK_COOLDOWN_SECONDS: i64 = 120;
 
-/// Seconds left before another link of this purpose may be sent, if any.
+/// How many links of one purpose an address receives in 24 hours.
+pub const LINKS_PER_DAY: i64 = 5;
+
+/// Seconds left before another link of this purpose may be sent to the
+/// user, if any: a cooldown between two links and a daily cap per address.
+/// Locks the user's row first, so concurrent requests count each other.
 fn link_cooldown(
     c: &mut keyholder_store::DbConnection,
-    user: uuid::Uuid,
+    user: &User,
     purpose: Purpose,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Option<u64>, ApiError> {
-    Ok(email_tokens::last_sent(c, user, purpose)?.and_then(|at| {
-        let left = LINK_COOLDOWN_SECONDS - (now - at).num_seconds();
-        u64::try_from(left).ok().filter(|s| *s > 0)
-    }))
+    keyholder_store::locks::users(c, &[user.id])?;
+    let kind = match purpose {
+        Purpose::VerifyEmail => "verify_email",
+        Purpose::PasswordReset => "password_reset",
+    };
+    let today = outbox::queued_for_since(c, &user.email, &[kind], now - Duration::hours(24))?;
+    if today >= LINKS_PER_DAY {
+        return Ok(Some(3600));
+    }
+    Ok(
+        email_tokens::last_sent(c, user.id, purpose)?.and_then(|at| {
+            let left = LINK_COOLDOWN_SECONDS - (now - at).num_seconds();
+            u64::try_from(left).ok().filter(|s| *s > 0)
+        }),
+    )
 }
 
 /// Sign in with email or username.
@@ -421,7 +450,7 @@ pub async fn resend_verification(
                 // One link per cooldown: whoever holds the session (perhaps
                 // someone who registered another person's address) cannot
                 // flood that inbox.
-                if let Some(wait) = link_cooldown(c, user.id, Purpose::VerifyEmail, now)? {
+                if let Some(wait) = link_cooldown(c, &user, Purpose::VerifyEmail, now)? {
                     let mut err = ApiError::new(
                         actix_web::http::StatusCode::TOO_MANY_REQUESTS,
                         "email_recently_sent",
@@ -475,7 +504,7 @@ pub async fn password_reset(
                     return Ok(false);
                 };
                 // Same answer, but no second email within the cooldown.
-                if link_cooldown(c, user.id, Purpose::PasswordReset, now)?.is_some() {
+                if link_cooldown(c, &user, Purpose::PasswordReset, now)?.is_some() {
                     return Ok(false);
                 }
                 let token = SecretToken::generate();

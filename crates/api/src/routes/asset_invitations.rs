@@ -14,8 +14,9 @@ use keyholder_store::audit;
 use keyholder_store::invitations::{
     self, Invitation, NewInvitation, ResourceType, Sort, TableFilter,
 };
+use keyholder_store::locks;
 use keyholder_store::outbox;
-use keyholder_store::users::User;
+use keyholder_store::users::{self, User};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
@@ -270,6 +271,7 @@ async fn send(
     let row = state
         .db(move |db| {
             db.write(|c| {
+                locks::assets_with_estates(c, &[asset_id], &[])?;
                 let (asset, level) = asset_access(c, &user, asset_id, now)?;
                 require(level, AssetCapability::ManageInvitations)?;
                 require_verified(&user, SharingAction::AssetInvitation)?;
@@ -783,6 +785,7 @@ pub async fn change_share(
     let row = state
         .db(move |db| {
             db.write(|c| {
+                locks::assets_with_estates(c, &[id], &[])?;
                 let (_, level) = asset_access(c, &user, id, now)?;
                 require(level, AssetCapability::ManageShares)?;
                 let current = assets::get_share(c, id, holder)?.ok_or_else(share_not_found)?;
@@ -831,10 +834,13 @@ pub async fn revoke_share(
     state
         .db(move |db| {
             db.write(|c| {
+                locks::assets_with_estates(c, &[id], &[])?;
                 let (_, level) = asset_access(c, &user, id, now)?;
                 require(level, AssetCapability::ManageShares)?;
                 let current = assets::get_share(c, id, holder)?.ok_or_else(share_not_found)?;
                 assets::delete_share(c, id, holder)?;
+                let email = users::get(c, holder)?.email;
+                keyholder_store::invitations::cancel_to_email_on_assets(c, &[id], &email)?;
                 audit::record(
                     c,
                     &event(

@@ -596,14 +596,20 @@ pub async fn update_asset(
     body: ScopedJson<UpdateAsset>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let req = body;
+    let req = body.after_authorization();
     let now = state.clock.now();
     let view = state
         .db(move |db| {
             db.write(|c| {
+                // Lock the estate it leaves and the one it joins, then the asset.
+                let target_estate = match req.as_ref().ok().and_then(|r| r.site_id.flatten()) {
+                    Some(site) => estates::site_for_user(c, site, user.id)?.map(|(s, _, _)| s.estate_id),
+                    None => None,
+                };
+                locks::assets_with_estates(c, &[id], target_estate.as_slice())?;
                 let (a, level) = asset_access(c, &user, id, now)?;
                 // Without edit access nothing here is allowed: 403 before 422.
-                let req = match req.after_authorization() {
+                let req = match req {
                     Ok(req) => req,
                     Err(invalid) => {
                         require(level, AssetCapability::UpdateDetails)?;
@@ -687,7 +693,7 @@ pub async fn delete_asset(
     state
         .db(move |db| {
             db.write(|c| {
-                locks::asset(c, id)?;
+                locks::assets_with_estates(c, &[id], &[])?;
                 let (a, level) = asset_access(c, &user, id, now)?;
                 require(level, AssetCapability::DeleteAsset)?;
                 let record_count = assets::records(c, id, 1, 0)?.1;
@@ -1102,7 +1108,7 @@ pub async fn add_collaborator(
     let view = state
         .db(move |db| {
             db.write(|c| {
-                locks::asset(c, id)?;
+                locks::assets_with_estates(c, &[id], &[])?;
                 let (_, level) = asset_access(c, &user, id, now)?;
                 require(level, AssetCapability::ManageCollaborators)?;
                 require_verified(&user, SharingAction::Collaborator)?;
@@ -1171,7 +1177,7 @@ pub async fn remove_collaborator(
     state
         .db(move |db| {
             db.write(|c| {
-                locks::asset(c, id)?;
+                locks::assets_with_estates(c, &[id], &[])?;
                 let (_, level) = asset_access(c, &user, id, now)?;
                 require(level, AssetCapability::ManageCollaborators)?;
                 let current: Vec<Uuid> = assets::collaborators(c, id)?
@@ -1181,6 +1187,8 @@ pub async fn remove_collaborator(
                 collaborators::check_remove_collaborator(id, &current, target)
                     .map_err(|r| collaborator_refused(&r))?;
                 assets::remove_collaborator(c, id, target)?;
+                let email = users::get(c, target)?.email;
+                keyholder_store::invitations::cancel_to_email_on_assets(c, &[id], &email)?;
                 audit::record(
                     c,
                     &event(
@@ -1337,7 +1345,7 @@ pub async fn bulk_add(
     let view = state
         .db(move |db| {
             db.write(|c| {
-                locks::assets(c, &req.asset_ids)?;
+                locks::assets_with_estates(c, &req.asset_ids, &[])?;
                 let selection = bulk_access(c, &user, &req.asset_ids, now)?;
                 require_verified(&user, SharingAction::Collaborator)?;
                 let mut adding = Vec::with_capacity(req.usernames.len());
@@ -1402,13 +1410,19 @@ pub async fn bulk_remove(
     let view = state
         .db(move |db| {
             db.write(|c| {
-                locks::assets(c, &req.asset_ids)?;
+                locks::assets_with_estates(c, &req.asset_ids, &[])?;
                 let selection = bulk_access(c, &user, &req.asset_ids, now)?;
                 let pairs = assets::collaborator_pairs(c, &selection)?;
                 collaborators::check_bulk_remove(&selection, &pairs, &req.user_ids)
                     .map_err(|r| collaborator_refused(&r))?;
                 for (asset_id, user_id) in pairs.iter().filter(|(_, u)| req.user_ids.contains(u)) {
                     assets::remove_collaborator(c, *asset_id, *user_id)?;
+                    let email = users::get(c, *user_id)?.email;
+                    keyholder_store::invitations::cancel_to_email_on_assets(
+                        c,
+                        &[*asset_id],
+                        &email,
+                    )?;
                     audit::record(
                         c,
                         &event(

@@ -616,6 +616,7 @@ pub async fn create_site(
     let view = state
         .db(move |db| {
             db.write(|c| {
+                locks::estate(c, id)?;
                 let access = estate_access(c, &user, id)?;
                 access.require(EstateCapability::Manage, "Creating a site")?;
                 let NameRequest { name } = body.after_authorization()?;
@@ -744,6 +745,8 @@ pub async fn delete_site(
     state
         .db(move |db| {
             db.write(|c| {
+                let estate_id = site_access(c, &user, id)?.site.estate_id;
+                locks::estate(c, estate_id)?;
                 let access = site_access(c, &user, id)?;
                 if !(user.is_root
                     || estate::estate_can(access.estate_role, EstateCapability::Manage))

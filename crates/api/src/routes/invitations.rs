@@ -784,14 +784,7 @@ pub(crate) fn by_token(c: &mut DbConnection, token: &str) -> Result<Invitation, 
 fn lock_parents(c: &mut DbConnection, inv: &Invitation) -> Result<(), ApiError> {
     match inv.resource_type {
         ResourceType::Estate => locks::estate(c, inv.resource_id)?,
-        ResourceType::Asset => {
-            if let Some(estate_id) =
-                keyholder_store::assets::get(c, inv.resource_id)?.and_then(|a| a.estate_id)
-            {
-                locks::estate(c, estate_id)?;
-            }
-            locks::asset(c, inv.resource_id)?;
-        }
+        ResourceType::Asset => locks::assets_with_estates(c, &[inv.resource_id], &[])?,
     }
     Ok(())
 }
@@ -810,7 +803,9 @@ fn check_inviter_still_may_grant(
             "Whoever sent this invitation may no longer grant this access; ask for a new invitation.",
         )
     };
-    let Some(inviter) = users::find(c, inv.invited_by)? else {
+    // An inviter who never proved their inbox grants nothing (invitations
+    // such an account sent before sharing required a verified email).
+    let Some(inviter) = users::find(c, inv.invited_by)?.filter(User::email_verified) else {
         return Err(lost());
     };
     let may = match inv.resource_type {
@@ -1124,7 +1119,7 @@ pub async fn accept_signup(
                     // and nothing granted before carries over.
                     let user = users::claim_unverified(c, existing.id, username.as_str(), display, &hash, now)?
                         .ok_or_else(|| ApiError::conflict("username_taken", format!("The username {} is taken.", username.as_str())))?;
-                    super::accounts::prove_inbox(c, &existing, now)?;
+                    super::accounts::revoke_unverified_grants(c, &existing, now)?;
                     audit::record(c, &event(&user, "user.claimed", "user", user.id, Some(json!({"username": existing.username})), Some(json!({"username": user.username, "via_invitation": inv.id}))), now)?;
                     accept_for(c, &inv, &user, now)?;
                     return Ok(user);

@@ -104,11 +104,15 @@ pub async fn change_password(
                     },
                     now,
                 )?;
-                outbox::enqueue(
-                    c,
-                    &templates::password_changed(&user.email, &user.username),
-                    now,
-                )?;
+                // Only a proven inbox hears about it: otherwise whoever
+                // registered the address could mail it at will.
+                if user.email_verified() {
+                    outbox::enqueue(
+                        c,
+                        &templates::password_changed(&user.email, &user.username),
+                        now,
+                    )?;
+                }
                 Ok::<_, ApiError>(users::get(c, user.id)?)
             })
         })

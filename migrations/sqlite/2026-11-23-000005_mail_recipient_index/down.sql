@@ -1,0 +1,1 @@
+DROP INDEX mail_outbox_recipient_kind_created;
