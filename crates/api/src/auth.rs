@@ -9,7 +9,7 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use keyholder_store::users::{self, User};
+use keyholder_store::users::User;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -90,7 +90,92 @@ fn invalid_token() -> ApiError {
     ApiError::unauthorized("invalid_token", "The access token is not valid.")
 }
 
-/// The signed-in user, loaded from the database for this request.
+/// The bearer of a valid access token, before any database read: the
+/// account id and the credentials version the token carries. Routes that
+/// read one resource resolve the caller in the same statement as the
+/// resource and its access facts ([`Caller::admit`]); the rest load the
+/// account on its own ([`AuthUser`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Caller {
+    pub id: Uuid,
+    ver: i64,
+}
+
+impl Caller {
+    /// The account as read in the request's statement: 401 when it is gone,
+    /// or when its password changed since the token was issued (a password
+    /// change ends every session that began before it).
+    pub fn admit(&self, user: Option<User>) -> Result<User, ApiError> {
+        let user = user.ok_or_else(invalid_token)?;
+        if self.ver != credentials_version(&user) {
+            return Err(ApiError::unauthorized(
+                "token_revoked",
+                "The password was changed since this token was issued; sign in again.",
+            ));
+        }
+        Ok(user)
+    }
+
+    /// Admits the account a one-statement read found, and passes on what
+    /// else it read.
+    pub fn admit_read<T>(
+        &self,
+        read: keyholder_store::access::Read<T>,
+    ) -> Result<(User, Option<T>), ApiError> {
+        match read {
+            Some((user, found)) => Ok((self.admit(Some(user))?, found)),
+            None => Err(self.admit(None).err().unwrap_or_else(invalid_token)),
+        }
+    }
+
+    /// Reads and admits the account on its own.
+    pub fn user(&self, c: &mut keyholder_store::DbConnection) -> Result<User, ApiError> {
+        self.admit(keyholder_store::access::caller(c, self.id)?)
+    }
+
+    fn from_headers(req: &HttpRequest) -> Result<(Self, web::Data<AppState>), ApiError> {
+        let state = req
+            .app_data::<web::Data<AppState>>()
+            .cloned()
+            .ok_or_else(ApiError::internal)?;
+        let value = match req.headers().get(header::AUTHORIZATION) {
+            None => {
+                return Err(ApiError::unauthorized(
+                    "missing_token",
+                    "Send an access token as Authorization: Bearer <token>.",
+                ));
+            }
+            Some(v) => v.to_str().map_err(|_| invalid_token())?,
+        };
+        let token = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(invalid_token)?;
+        let claims = state.tokens.verify(token, state.clock.now())?;
+        let id = Uuid::parse_str(&claims.sub).map_err(|_| invalid_token())?;
+        Ok((
+            Self {
+                id,
+                ver: claims.ver,
+            },
+            state,
+        ))
+    }
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(Self::from_headers(req).map(|(caller, _)| caller))
+    }
+}
+
+/// The signed-in user, loaded from the database for this request (one
+/// statement, no transaction).
 #[derive(Debug, Clone)]
 pub struct AuthUser(pub User);
 
@@ -99,43 +184,12 @@ impl FromRequest for AuthUser {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let bearer = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .map(|v| v.to_str().map(ToOwned::to_owned));
+        let found = Caller::from_headers(req);
         Box::pin(async move {
-            let state = state.ok_or_else(ApiError::internal)?;
-            let value = match bearer {
-                None => {
-                    return Err(ApiError::unauthorized(
-                        "missing_token",
-                        "Send an access token as Authorization: Bearer <token>.",
-                    ));
-                }
-                Some(Err(_)) => return Err(invalid_token()),
-                Some(Ok(v)) => v,
-            };
-            let token = value
-                .strip_prefix("Bearer ")
-                .or_else(|| value.strip_prefix("bearer "))
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-                .ok_or_else(invalid_token)?
-                .to_owned();
-            let now = state.clock.now();
-            let claims = state.tokens.verify(&token, now)?;
-            let user_id = Uuid::parse_str(&claims.sub).map_err(|_| invalid_token())?;
-            let db = state.db.clone();
-            let user = web::block(move || db.read(|c| users::find(c, user_id))).await??;
-            let user = user.ok_or_else(invalid_token)?;
-            // A password change ends every session that began before it.
-            if claims.ver != credentials_version(&user) {
-                return Err(ApiError::unauthorized(
-                    "token_revoked",
-                    "The password was changed since this token was issued; sign in again.",
-                ));
-            }
+            let (caller, state) = found?;
+            let user = state
+                .db(move |db| db.run(|c| caller.user(c)))
+                .await?;
             Ok(AuthUser(user))
         })
     }

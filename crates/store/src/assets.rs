@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamp};
+use diesel::sql_types::BigInt;
 use keyholder_domain::{EstateRole, HouseholdRole, InvitationPermission, SiteOverride};
 use uuid::Uuid;
 
@@ -70,6 +70,21 @@ const ASSET_COLUMNS: (
     assets::created_at,
     assets::updated_at,
 );
+
+/// An asset from its stored columns.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn asset_from_parts(
+    id: String,
+    name: String,
+    reference: Option<String>,
+    attributes: String,
+    site_id: Option<String>,
+    estate_id: Option<String>,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+) -> Result<Asset, StoreError> {
+    asset((id, name, reference, attributes, site_id, estate_id, created_at, updated_at))
+}
 
 fn asset(r: AssetRow) -> Result<Asset, StoreError> {
     Ok(Asset {
@@ -301,87 +316,52 @@ pub struct GarageRow {
     pub access: AccessRow,
 }
 
-#[derive(QueryableByName)]
-struct GarageSqlRow {
-    #[diesel(sql_type = Text)]
-    id: String,
-    #[diesel(sql_type = Text)]
-    name: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    reference: Option<String>,
-    #[diesel(sql_type = Text)]
-    attributes: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    site_id: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    estate_id: Option<String>,
-    #[diesel(sql_type = Timestamp)]
-    created_at: NaiveDateTime,
-    #[diesel(sql_type = Timestamp)]
-    updated_at: NaiveDateTime,
-    #[diesel(sql_type = Bool)]
-    is_collaborator: bool,
-    #[diesel(sql_type = Bool)]
-    hh_viewer: bool,
-    #[diesel(sql_type = Bool)]
-    hh_editor: bool,
-    #[diesel(sql_type = Bool)]
-    hh_manager: bool,
-    #[diesel(sql_type = Nullable<Text>)]
-    share_permission: Option<String>,
-    #[diesel(sql_type = Nullable<Timestamp>)]
-    share_expires_at: Option<NaiveDateTime>,
-    #[diesel(sql_type = Nullable<Text>)]
-    estate_role: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    site_override: Option<String>,
-    #[diesel(sql_type = BigInt)]
-    total: i64,
+/// Where a garage page starts: after this row (keyset), or after skipping
+/// this many rows (page numbers; the deeper, the dearer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GarageStart {
+    After {
+        created_at: DateTime<Utc>,
+        id: Uuid,
+    },
+    Skip(i64),
 }
 
-/// The garage query. Parameters come once, through the `p` row. The
-/// candidates are gathered from the caller's side of each path (collaborator
-/// rows, households of collaborating heads, active shares, estates they
-/// belong to unless kept off the site, everything for root), each through
-/// an index keyed by the user, so the cost follows the caller's assets, not
-/// the size of the table. The facts for the domain resolver come with each
-/// row, and the total with a window function: one query per page.
-const GARAGE_SQL: &str = "
-WITH p AS (SELECT {uid} AS uid, {root} AS is_root, {now} AS now, {pattern} AS pattern, {site} AS site),
-reachable AS (
-    SELECT c.asset_id AS id FROM asset_collaborators c, p WHERE c.user_id = p.uid
-    UNION
-    SELECT c.asset_id FROM household_members h JOIN asset_collaborators c ON c.user_id = h.head_id, p
-        WHERE h.member_id = p.uid
-    UNION
-    SELECT s.asset_id FROM asset_shares s, p
-        WHERE s.user_id = p.uid AND (s.access_expires_at IS NULL OR s.access_expires_at > p.now)
-    UNION
-    SELECT a.id FROM estate_members m JOIN assets a ON a.estate_id = m.estate_id, p
-        WHERE m.user_id = p.uid
-        AND NOT EXISTS (SELECT 1 FROM site_overrides o WHERE o.site_id = a.site_id AND o.user_id = p.uid
-                        AND o.role = 'none')
-    UNION
-    SELECT a.id FROM assets a, p WHERE p.is_root
-)
-SELECT a.id, a.name, a.reference, a.attributes, a.site_id, a.estate_id, a.created_at, a.updated_at,
-  EXISTS (SELECT 1 FROM asset_collaborators c WHERE c.asset_id = a.id AND c.user_id = p.uid) AS is_collaborator,
-  EXISTS (SELECT 1 FROM household_members h JOIN asset_collaborators c ON c.user_id = h.head_id
-          WHERE h.member_id = p.uid AND c.asset_id = a.id AND h.role = 'viewer') AS hh_viewer,
-  EXISTS (SELECT 1 FROM household_members h JOIN asset_collaborators c ON c.user_id = h.head_id
-          WHERE h.member_id = p.uid AND c.asset_id = a.id AND h.role = 'editor') AS hh_editor,
-  EXISTS (SELECT 1 FROM household_members h JOIN asset_collaborators c ON c.user_id = h.head_id
-          WHERE h.member_id = p.uid AND c.asset_id = a.id AND h.role = 'manager') AS hh_manager,
-  (SELECT s.permission FROM asset_shares s WHERE s.asset_id = a.id AND s.user_id = p.uid) AS share_permission,
-  (SELECT s.access_expires_at FROM asset_shares s WHERE s.asset_id = a.id AND s.user_id = p.uid) AS share_expires_at,
-  (SELECT m.role FROM estate_members m WHERE m.estate_id = a.estate_id AND m.user_id = p.uid) AS estate_role,
-  (SELECT o.role FROM site_overrides o WHERE o.site_id = a.site_id AND o.user_id = p.uid) AS site_override,
-  COUNT(*) OVER () AS total
-FROM reachable r JOIN assets a ON a.id = r.id CROSS JOIN p
-WHERE a.search_text LIKE p.pattern ESCAPE '\\'
-  AND (p.site = '' OR a.site_id = p.site)
-ORDER BY a.created_at DESC, a.id DESC
-LIMIT {limit} OFFSET {offset}";
+/// What the garage is asked for.
+#[derive(Debug, Clone)]
+pub struct GarageQuery<'a> {
+    pub user_id: Uuid,
+    pub q: Option<&'a str>,
+    pub site: Option<Uuid>,
+    pub now: DateTime<Utc>,
+    pub limit: i64,
+    pub start: GarageStart,
+    /// Count the reachable assets up to this many.
+    pub count_up_to: i64,
+}
+
+/// A garage page: up to `limit` rows, whether more follow, and the count
+/// of reachable assets up to `count_up_to + 1`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GaragePage {
+    pub rows: Vec<GarageRow>,
+    pub more: bool,
+    pub counted: i64,
+}
+
+#[derive(QueryableByName)]
+struct GarageSqlRow {
+    #[diesel(embed)]
+    asset: crate::access::AssetCols,
+    #[diesel(embed)]
+    facts: crate::access::AssetFactCols,
+}
+
+#[derive(QueryableByName)]
+struct CountRow {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
 
 /// A LIKE pattern matching `q` anywhere, lower-cased, with `\`, `%` and `_`
 /// taken literally.
@@ -399,111 +379,196 @@ pub(crate) fn like_pattern(q: Option<&str>) -> String {
     escaped
 }
 
-/// A page of the assets `user_id` can reach by any path, newest first, with
-/// the facts to judge the level of each, and the total.
-#[allow(clippy::too_many_arguments)]
-pub fn garage(
-    conn: &mut DbConnection,
-    user_id: Uuid,
-    is_root: bool,
-    q: Option<&str>,
-    site: Option<Uuid>,
-    now: DateTime<Utc>,
-    limit: i64,
-    offset: i64,
-) -> Result<(Vec<GarageRow>, i64), StoreError> {
-    let fill =
-        |uid: &str, root: &str, now: &str, pattern: &str, site: &str, limit: &str, offset: &str| {
-            GARAGE_SQL
-                .replace("{uid}", uid)
-                .replace("{root}", root)
-                .replace("{now}", now)
-                .replace("{pattern}", pattern)
-                .replace("{site}", site)
-                .replace("{limit}", limit)
-                .replace("{offset}", offset)
-        };
-    let rows: Vec<GarageSqlRow> = match conn {
-        DbConnection::Postgresql(pg) => {
-            let sql = fill(
-                "CAST($1 AS TEXT)",
-                "CAST($2 AS BOOLEAN)",
-                "CAST($3 AS TIMESTAMP)",
-                "CAST($4 AS TEXT)",
-                "CAST($5 AS TEXT)",
-                "$6",
-                "$7",
-            );
-            diesel::sql_query(sql)
-                .bind::<Text, _>(user_id.to_string())
-                .bind::<Bool, _>(is_root)
-                .bind::<Timestamp, _>(to_db(now))
-                .bind::<Text, _>(like_pattern(q))
-                .bind::<Text, _>(site.map(|s| s.to_string()).unwrap_or_default())
-                .bind::<BigInt, _>(limit)
-                .bind::<BigInt, _>(offset)
-                .load(pg)?
+/// Builds the garage's statements. Parameters are numbered as they are
+/// pushed; `$1` is always the caller.
+struct GarageSql {
+    params: Vec<crate::access::Param>,
+}
+
+impl GarageSql {
+    fn new(user_id: Uuid) -> Self {
+        Self {
+            params: vec![crate::access::Param::Text(user_id.to_string())],
         }
-        DbConnection::Sqlite(lite) => {
-            let sql = fill("?", "?", "?", "?", "?", "?", "?");
-            diesel::sql_query(sql)
-                .bind::<Text, _>(user_id.to_string())
-                .bind::<Bool, _>(is_root)
-                .bind::<Timestamp, _>(to_db(now))
-                .bind::<Text, _>(like_pattern(q))
-                .bind::<Text, _>(site.map(|s| s.to_string()).unwrap_or_default())
-                .bind::<BigInt, _>(limit)
-                .bind::<BigInt, _>(offset)
-                .load(lite)?
+    }
+
+    fn push(&mut self, p: crate::access::Param) -> String {
+        self.params.push(p);
+        format!("${}", self.params.len())
+    }
+
+    /// The filters every branch applies to `a`: search, site, and (for a
+    /// page after a cursor) the keyset.
+    fn filters(&mut self, query: &GarageQuery<'_>, keyset: bool) -> String {
+        use crate::access::Param;
+        let mut out = String::new();
+        if query.q.is_some_and(|q| !q.trim().is_empty()) {
+            let p = self.push(Param::Text(like_pattern(query.q)));
+            out.push_str(&format!(" AND a.search_text LIKE {p} ESCAPE '\\'"));
         }
-    };
-    let total = rows.first().map_or(0, |r| r.total);
-    let rows = rows
-        .into_iter()
-        .map(|r| {
-            let asset = asset((
-                r.id,
-                r.name,
-                r.reference,
-                r.attributes,
-                r.site_id,
-                r.estate_id,
-                r.created_at,
-                r.updated_at,
-            ))?;
-            let households = [
-                (r.hh_viewer, HouseholdRole::Viewer),
-                (r.hh_editor, HouseholdRole::Editor),
-                (r.hh_manager, HouseholdRole::Manager),
-            ]
+        if let Some(site) = query.site {
+            let p = self.push(Param::Text(site.to_string()));
+            out.push_str(&format!(" AND a.site_id = {p}"));
+        }
+        if keyset && let GarageStart::After { created_at, id } = query.start {
+            let t = self.push(Param::Time(to_db(created_at)));
+            let i = self.push(Param::Text(id.to_string()));
+            out.push_str(&format!(
+                " AND (a.created_at < {t} OR (a.created_at = {t} AND a.id < {i}))"
+            ));
+        }
+        out
+    }
+
+    /// One branch per path to an asset, each reading only the caller's own
+    /// rows through an index and stopping after `take` rows in page order:
+    /// collaborations, households of collaborating heads, active shares,
+    /// and each estate the caller belongs to (minus sites they are kept
+    /// off). Root is not a branch: see [`garage_root`].
+    fn branches(
+        &mut self,
+        query: &GarageQuery<'_>,
+        estates: &[String],
+        take: i64,
+        keyset: bool,
+    ) -> String {
+        use crate::access::Param;
+        let order = "ORDER BY a.created_at DESC, a.id DESC";
+        let mut branches = Vec::new();
+        let f = self.filters(query, keyset);
+        let lim = self.push(Param::Int(take));
+        branches.push(format!(
+            "SELECT a.id, a.created_at FROM asset_collaborators c JOIN assets a ON a.id = c.asset_id
+             WHERE c.user_id = $1{f} {order} LIMIT {lim}"
+        ));
+        branches.push(format!(
+            "SELECT a.id, a.created_at FROM household_members h
+             JOIN asset_collaborators c ON c.user_id = h.head_id
+             JOIN assets a ON a.id = c.asset_id
+             WHERE h.member_id = $1{f} {order} LIMIT {lim}"
+        ));
+        let now = self.push(Param::Time(to_db(query.now)));
+        branches.push(format!(
+            "SELECT a.id, a.created_at FROM asset_shares s JOIN assets a ON a.id = s.asset_id
+             WHERE s.user_id = $1 AND (s.access_expires_at IS NULL OR s.access_expires_at > {now}){f}
+             {order} LIMIT {lim}"
+        ));
+        for estate in estates {
+            let e = self.push(Param::Text(estate.clone()));
+            branches.push(format!(
+                "SELECT a.id, a.created_at FROM assets a
+                 WHERE a.estate_id = {e}{f}
+                 AND NOT EXISTS (SELECT 1 FROM site_overrides o
+                                 WHERE o.site_id = a.site_id AND o.user_id = $1 AND o.role = 'none')
+                 {order} LIMIT {lim}"
+            ));
+        }
+        branches
             .into_iter()
-            .filter(|(present, _)| *present)
-            .map(|(_, role)| (Uuid::nil(), role, true))
-            .collect();
-            let share = r
-                .share_permission
-                .as_deref()
-                .map(|p| {
-                    Ok::<_, StoreError>((asset.id, parse(p)?, r.share_expires_at.map(from_db)))
-                })
-                .transpose()?;
-            let access = AccessRow {
-                is_collaborator: r.is_collaborator,
-                households,
-                share,
-                estate_role: r.estate_role.as_deref().map(parse).transpose()?,
-                site_override: r.site_override.as_deref().map(parse).transpose()?,
-            };
-            Ok(GarageRow { asset, access })
+            .map(|b| format!("SELECT id, created_at FROM ({b}) AS branch"))
+            .collect::<Vec<_>>()
+            .join("\n UNION \n")
+    }
+}
+
+/// The estates the user belongs to.
+fn estates_of(conn: &mut DbConnection, user_id: Uuid) -> Result<Vec<String>, StoreError> {
+    Ok(estate_members::table
+        .filter(estate_members::user_id.eq(user_id.to_string()))
+        .select(estate_members::estate_id)
+        .order(estate_members::estate_id)
+        .load(conn)?)
+}
+
+fn garage_rows(rows: Vec<GarageSqlRow>) -> Result<Vec<GarageRow>, StoreError> {
+    rows.into_iter()
+        .filter_map(|r| match r.asset.asset() {
+            Ok(Some(asset)) => Some(r.facts.access(asset.id).map(|access| GarageRow { asset, access })),
+            Ok(None) => None,
+            Err(e) => Some(Err(e)),
         })
-        .collect::<Result<_, StoreError>>()?;
-    // A page past the end still knows the total.
-    let total = if total == 0 && offset > 0 {
-        garage(conn, user_id, is_root, q, site, now, 1, 0)?.1
-    } else {
-        total
+        .collect()
+}
+
+fn page_of(mut rows: Vec<GarageRow>, limit: i64, counted: i64) -> GaragePage {
+    let limit = usize::try_from(limit).unwrap_or(0);
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    GaragePage {
+        rows,
+        more,
+        counted,
+    }
+}
+
+/// A page of the assets `user_id` can reach by any path, newest first, with
+/// the facts to judge the level of each. The cost follows what the caller
+/// can reach: each path reads at most one page (plus what is skipped) of
+/// the caller's own rows through an index, so neither the size of the
+/// tables nor the depth of a keyset page changes it. The count reads at
+/// most `count_up_to + 1` rows per path.
+pub fn garage(conn: &mut DbConnection, query: &GarageQuery<'_>) -> Result<GaragePage, StoreError> {
+    let estates = estates_of(conn, query.user_id)?;
+    let skip = match query.start {
+        GarageStart::Skip(n) => n,
+        GarageStart::After { .. } => 0,
     };
-    Ok((rows, total))
+    let mut sql = GarageSql::new(query.user_id);
+    let take = skip.saturating_add(query.limit).saturating_add(1);
+    let union = sql.branches(query, &estates, take, true);
+    let lim = sql.push(crate::access::Param::Int(query.limit + 1));
+    let off = sql.push(crate::access::Param::Int(skip));
+    let page_sql = format!(
+        "WITH picked AS ({union})
+         SELECT {}, {}
+         FROM picked p JOIN assets a ON a.id = p.id
+         ORDER BY a.created_at DESC, a.id DESC LIMIT {lim} OFFSET {off}",
+        crate::access::ASSET_COLUMNS,
+        crate::access::asset_fact_columns("$1"),
+    );
+    let rows: Vec<GarageSqlRow> = crate::access::load(conn, &page_sql, &sql.params)?;
+
+    let mut count = GarageSql::new(query.user_id);
+    let union = count.branches(query, &estates, query.count_up_to + 1, false);
+    let cap = count.push(crate::access::Param::Int(query.count_up_to + 1));
+    let count_sql = format!(
+        "SELECT COUNT(*) AS n FROM (SELECT id FROM ({union}) AS reach LIMIT {cap}) AS capped"
+    );
+    let counted = crate::access::load::<CountRow>(conn, &count_sql, &count.params)?
+        .first()
+        .map_or(0, |r| r.n);
+    Ok(page_of(garage_rows(rows)?, query.limit, counted))
+}
+
+/// Root's garage: every asset, newest first, straight from the
+/// `(created_at, id)` index; a separate query so no other caller pays for it.
+pub fn garage_root(conn: &mut DbConnection, query: &GarageQuery<'_>) -> Result<GaragePage, StoreError> {
+    let skip = match query.start {
+        GarageStart::Skip(n) => n,
+        GarageStart::After { .. } => 0,
+    };
+    let mut sql = GarageSql::new(query.user_id);
+    let f = sql.filters(query, true);
+    let lim = sql.push(crate::access::Param::Int(query.limit + 1));
+    let off = sql.push(crate::access::Param::Int(skip));
+    let page_sql = format!(
+        "SELECT {}, {} FROM assets a WHERE 1 = 1{f}
+         ORDER BY a.created_at DESC, a.id DESC LIMIT {lim} OFFSET {off}",
+        crate::access::ASSET_COLUMNS,
+        crate::access::asset_fact_columns("$1"),
+    );
+    let rows: Vec<GarageSqlRow> = crate::access::load(conn, &page_sql, &sql.params)?;
+    let mut count = GarageSql::new(query.user_id);
+    let f = count.filters(query, false);
+    let cap = count.push(crate::access::Param::Int(query.count_up_to + 1));
+    // `$1` must appear for SQLite's numbering to line up; it filters nothing.
+    let count_sql = format!(
+        "SELECT COUNT(*) AS n FROM (SELECT a.id FROM assets a WHERE $1 = $1{f} LIMIT {cap}) AS capped"
+    );
+    let counted = crate::access::load::<CountRow>(conn, &count_sql, &count.params)?
+        .first()
+        .map_or(0, |r| r.n);
+    Ok(page_of(garage_rows(rows)?, query.limit, counted))
 }
 
 // ------------------------------------------------------------------ collaborators

@@ -114,20 +114,67 @@ fn establish(url: &DatabaseUrl) -> Result<DbConnection, StoreError> {
     }
 }
 
+/// A pooled connection and what the pool knows of its health.
+pub struct Conn {
+    inner: DbConnection,
+    /// When it was last handed back to the pool (or opened).
+    returned_at: std::time::Instant,
+    /// Set when a statement failed and a ping then failed too: the pool
+    /// drops it instead of handing it out again.
+    broken: bool,
+}
+
+impl std::ops::Deref for Conn {
+    type Target = DbConnection;
+    fn deref(&self) -> &DbConnection {
+        &self.inner
+    }
+}
+
+impl std::ops::DerefMut for Conn {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        &mut self.inner
+    }
+}
+
+impl Conn {
+    /// After a failed unit of work: a connection that no longer answers is
+    /// marked broken, so the pool replaces it (after a database restart the
+    /// next request gets a fresh connection).
+    fn check_after_failure(&mut self) {
+        if self.inner.batch_execute("SELECT 1").is_err() {
+            self.broken = true;
+        }
+    }
+}
+
+/// A connection handed back to the pool within this window is handed out
+/// again without a ping (as HikariCP's alive-bypass window): under load no
+/// request pays an extra round trip, and one idle longer is checked first.
+const ALIVE_BYPASS: Duration = Duration::from_millis(500);
+
 impl r2d2::ManageConnection for Manager {
-    type Connection = DbConnection;
+    type Connection = Conn;
     type Error = StoreError;
 
-    fn connect(&self) -> Result<DbConnection, StoreError> {
-        establish(&self.url)
+    fn connect(&self) -> Result<Conn, StoreError> {
+        Ok(Conn {
+            inner: establish(&self.url)?,
+            returned_at: std::time::Instant::now(),
+            broken: false,
+        })
     }
 
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), StoreError> {
-        conn.batch_execute("SELECT 1").map_err(StoreError::from)
+    fn is_valid(&self, conn: &mut Conn) -> Result<(), StoreError> {
+        if conn.returned_at.elapsed() < ALIVE_BYPASS {
+            return Ok(());
+        }
+        conn.inner.batch_execute("SELECT 1").map_err(StoreError::from)
     }
 
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
+    fn has_broken(&self, conn: &mut Conn) -> bool {
+        conn.returned_at = std::time::Instant::now();
+        conn.broken
     }
 }
 
@@ -250,6 +297,7 @@ impl Db {
             Backend::Postgres => POSTGRES_MIGRATIONS,
         };
         let applied = conn
+            .inner
             .run_pending_migrations(source)
             .map_err(|e| StoreError::Migration(e.to_string()))?;
         Ok(applied.iter().map(ToString::to_string).collect())
@@ -268,7 +316,7 @@ impl Db {
             .pool
             .get_timeout(timeout)
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        conn.batch_execute("SELECT 1").map_err(StoreError::from)
+        conn.inner.batch_execute("SELECT 1").map_err(StoreError::from)
     }
 
     fn writer_guard(&self) -> Option<std::sync::MutexGuard<'_, ()>> {
@@ -286,7 +334,26 @@ impl Db {
     {
         let mut conn = self.conn()?;
         let _guard = self.writer_guard();
-        (*conn).transaction(f)
+        let result = conn.inner.transaction(f);
+        if result.is_err() {
+            conn.check_after_failure();
+        }
+        result
+    }
+
+    /// Runs `f` on a connection without a transaction: for a read that is
+    /// one statement (each statement sees a consistent snapshot by itself),
+    /// so no BEGIN/COMMIT round trips are paid.
+    pub fn run<T, E>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        let mut conn = self.conn()?;
+        let result = f(&mut conn);
+        if result.is_err() {
+            conn.check_after_failure();
+        }
+        result
     }
 
     /// Runs `f` in a transaction meant for reads (a consistent snapshot).
@@ -295,6 +362,10 @@ impl Db {
         E: From<StoreError> + From<diesel::result::Error>,
     {
         let mut conn = self.conn()?;
-        (*conn).transaction(f)
+        let result = conn.inner.transaction(f);
+        if result.is_err() {
+            conn.check_after_failure();
+        }
+        result
     }
 }

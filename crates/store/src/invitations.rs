@@ -63,7 +63,7 @@ pub struct Invitation {
     pub responded_at: Option<DateTime<Utc>>,
 }
 
-type Row = (
+pub(crate) type Row = (
     (
         String,
         String,
@@ -131,7 +131,7 @@ type _Columns = (
     (users::username, users::display_name),
 );
 
-fn from_row(r: Row) -> Result<Invitation, StoreError> {
+pub(crate) fn from_row(r: Row) -> Result<Invitation, StoreError> {
     let (
         (
             id,

@@ -2,6 +2,7 @@
 //! connection enum, embedded migrations, and the queries the API runs inside
 //! its transactions.
 
+pub mod access;
 pub mod assets;
 pub mod audit;
 pub mod db;

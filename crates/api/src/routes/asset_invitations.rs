@@ -9,6 +9,7 @@ use keyholder_domain::token::SecretToken;
 use keyholder_domain::values::{Email, Expiry, Message};
 use keyholder_domain::{InvitationPermission, InvitationState};
 use keyholder_store::DbConnection;
+use keyholder_store::access;
 use keyholder_store::assets::{self, Asset};
 use keyholder_store::audit;
 use keyholder_store::invitations::{
@@ -23,13 +24,13 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use super::assets::{asset_access, event, person, require};
+use super::assets::{asset_access, caller_asset, event, judge, person, require};
 use super::common::{Page, PageQuery, UserSummary, parse_field, refusal};
 use super::invitations::{
     Inviter, check_daily_limit, conflict_now, double_option, inviter, preview, status_of,
     transition_refused,
 };
-use crate::auth::{AuthUser, require_verified};
+use crate::auth::{AuthUser, Caller, require_verified};
 use crate::error::{ApiError, FieldErrors, Problem};
 use crate::extract::{OptionalJson, ScopedJson, ValidJson, ValidQuery};
 use crate::mail::invitation_templates::{self, Offer};
@@ -563,22 +564,24 @@ pub async fn stats(
     }))
 }
 
-/// An invitation of an asset I have full access to (404 for any other).
+/// The caller and an invitation of an asset they have full access to (404
+/// for any other), read with the asset and the caller's facts on it in one
+/// statement.
 fn managed(
     c: &mut DbConnection,
-    user: &User,
+    caller: &Caller,
     id: Uuid,
     now: DateTime<Utc>,
-) -> Result<(Invitation, Asset), ApiError> {
+) -> Result<(User, Invitation, Asset), ApiError> {
     let not_found = || ApiError::not_found("invitation_not_found", "No such invitation.");
-    let inv = invitations::get(c, id)?
-        .filter(|i| i.resource_type == ResourceType::Asset)
-        .ok_or_else(not_found)?;
-    let (asset, level) = asset_access(c, user, inv.resource_id, now).map_err(|_| not_found())?;
+    let (user, found) = caller.admit_read(access::asset_invitation(c, caller.id, id)?)?;
+    let (inv, on) = found.ok_or_else(not_found)?;
+    let (asset, row) = on.ok_or_else(not_found)?;
+    let level = judge(&user, &asset, &row, now).ok_or_else(not_found)?;
     if !keyholder_domain::asset::asset_can(Some(level), AssetCapability::ManageInvitations) {
         return Err(not_found());
     }
-    Ok((inv, asset))
+    Ok((user, inv, asset))
 }
 
 /// Details of one invitation.
@@ -593,15 +596,15 @@ fn managed(
 )]
 pub async fn details(
     state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
+    caller: Caller,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let now = state.clock.now();
     let row = state
         .db(move |db| {
-            db.read(|c| {
-                let (inv, asset) = managed(c, &user, id, now)?;
+            db.run(|c| {
+                let (_, inv, asset) = managed(c, &caller, id, now)?;
                 Ok::<_, ApiError>(view(&inv, &asset.name, asset.reference.as_deref(), now))
             })
         })
@@ -628,7 +631,7 @@ pub async fn details(
 pub async fn resend(
     http: HttpRequest,
     state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
+    caller: Caller,
     path: web::Path<Uuid>,
     body: OptionalJson<ResendBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -640,7 +643,7 @@ pub async fn resend(
     let row = state
         .db(move |db| {
             db.write(|c| {
-                let (inv, asset) = managed(c, &user, id, now)?;
+                let (user, inv, asset) = managed(c, &caller, id, now)?;
                 require_verified(&user, SharingAction::AssetInvitation)?;
                 invitation::transition(inv.status, inv.expires_at, InvitationEvent::Resend, now)
                     .map_err(transition_refused)?;
@@ -686,7 +689,7 @@ pub async fn resend(
 )]
 pub async fn cancel(
     state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
+    caller: Caller,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
@@ -694,7 +697,7 @@ pub async fn cancel(
     let row = state
         .db(move |db| {
             db.write(|c| {
-                let (inv, asset) = managed(c, &user, id, now)?;
+                let (user, inv, asset) = managed(c, &caller, id, now)?;
                 invitation::transition(inv.status, inv.expires_at, InvitationEvent::Cancel, now)
                     .map_err(transition_refused)?;
                 if !invitations::transition(c, inv.id, InvitationState::Cancelled, None, now)? {
@@ -734,15 +737,15 @@ pub async fn cancel(
 )]
 pub async fn list_shares(
     state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
+    caller: Caller,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let now = state.clock.now();
     let items = state
         .db(move |db| {
-            db.read(|c| {
-                let (_, level) = asset_access(c, &user, id, now)?;
+            db.run(|c| {
+                let (_, _, level) = caller_asset(c, &caller, id, now)?;
                 require(level, AssetCapability::ManageShares)?;
                 Ok::<_, ApiError>(
                     assets::shares(c, id)?
@@ -775,7 +778,7 @@ fn share_not_found() -> ApiError {
 )]
 pub async fn change_share(
     state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
+    caller: Caller,
     path: web::Path<(Uuid, Uuid)>,
     body: ScopedJson<ShareChange>,
 ) -> Result<HttpResponse, ApiError> {
@@ -786,7 +789,7 @@ pub async fn change_share(
         .db(move |db| {
             db.write(|c| {
                 locks::assets_with_estates(c, &[id], &[])?;
-                let (_, level) = asset_access(c, &user, id, now)?;
+                let (user, _, level) = caller_asset(c, &caller, id, now)?;
                 require(level, AssetCapability::ManageShares)?;
                 let current = assets::get_share(c, id, holder)?.ok_or_else(share_not_found)?;
                 let req = req.after_authorization()?;
@@ -826,7 +829,7 @@ pub async fn change_share(
 )]
 pub async fn revoke_share(
     state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
+    caller: Caller,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, holder) = path.into_inner();
@@ -835,7 +838,7 @@ pub async fn revoke_share(
         .db(move |db| {
             db.write(|c| {
                 locks::assets_with_estates(c, &[id], &[])?;
-                let (_, level) = asset_access(c, &user, id, now)?;
+                let (user, _, level) = caller_asset(c, &caller, id, now)?;
                 require(level, AssetCapability::ManageShares)?;
                 let current = assets::get_share(c, id, holder)?.ok_or_else(share_not_found)?;
                 assets::delete_share(c, id, holder)?;

@@ -14,6 +14,7 @@ use keyholder_domain::estate;
 use keyholder_domain::values::Name;
 use keyholder_domain::{AssetLevel, SiteRole};
 use keyholder_store::DbConnection;
+use keyholder_store::access;
 use keyholder_store::assets::{self, AccessRow, Asset, Person, Placement, Record, RecordFields};
 use keyholder_store::audit::{self, NewAuditEvent};
 use keyholder_store::estates;
@@ -25,8 +26,8 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use super::common::{Page, PageQuery, UserSummary, refusal};
-use crate::auth::{AuthUser, require_verified};
+use super::common::{Cursor, CursorPage, CursorQuery, Page, PageQuery, TOTAL_CAP, UserSummary, refusal};
+use crate::auth::{AuthUser, Caller, require_verified};
 use crate::error::{ApiError, FieldErrors, Problem};
 use crate::extract::{ScopedJson, ValidJson, ValidQuery};
 use crate::state::AppState;
@@ -78,15 +79,37 @@ fn not_found_asset() -> ApiError {
     ApiError::not_found("asset_not_found", "No such asset.")
 }
 
-/// The asset and my level on it: 404 when I cannot reach it.
+/// The asset and my level on it: 404 when I cannot reach it. One
+/// statement reads the asset and every fact on it.
 pub(crate) fn asset_access(
     c: &mut DbConnection,
     user: &User,
     id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(Asset, AssetLevel), ApiError> {
-    let asset = assets::get(c, id)?.ok_or_else(not_found_asset)?;
-    let row = assets::access_row(c, &asset, user.id)?;
+    let (_, found) = access::asset(c, user.id, id)?.ok_or_else(not_found_asset)?;
+    level_on(user, found, now)
+}
+
+/// The caller, the asset and the caller's level on it, from one statement:
+/// 401 for a token that no longer holds, 404 when the asset is out of reach.
+pub(crate) fn caller_asset(
+    c: &mut DbConnection,
+    caller: &Caller,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(User, Asset, AssetLevel), ApiError> {
+    let (user, found) = caller.admit_read(access::asset(c, caller.id, id)?)?;
+    let (asset, level) = level_on(&user, found, now)?;
+    Ok((user, asset, level))
+}
+
+fn level_on(
+    user: &User,
+    found: Option<(Asset, AccessRow)>,
+    now: DateTime<Utc>,
+) -> Result<(Asset, AssetLevel), ApiError> {
+    let (asset, row) = found.ok_or_else(not_found_asset)?;
     let level = judge(user, &asset, &row, now).ok_or_else(not_found_asset)?;
     Ok((asset, level))
 }
@@ -324,6 +347,11 @@ pub struct GarageQuery {
     #[validate(range(min = 1, max = 100))]
     #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<i64>,
+    /// The `next_cursor` of the previous page: the page after it, as cheap
+    /// at any depth (`page` is ignored when this is given).
+    #[validate(length(min = 1, max = 512))]
+    #[param(min_length = 1, max_length = 512)]
+    pub cursor: Option<String>,
 }
 
 const RECORD_KINDS: [&str; 6] = [
@@ -510,46 +538,62 @@ pub async fn create_asset(
     get, path = "/api/v1/assets", tag = "assets", security(("bearer" = [])),
     params(GarageQuery),
     responses(
-        (status = 200, description = "My assets", body = Page<AssetView>),
+        (status = 200, description = "My assets, newest first; `total` counts up to 1,000 (`total_exact` says whether there are more)", body = CursorPage<AssetView>),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad query", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn garage(
     state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
+    caller: Caller,
     ValidQuery(q): ValidQuery<GarageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let now = state.clock.now();
-    let page = PageQuery {
+    let paging = CursorQuery {
         page: q.page,
         per_page: q.per_page,
+        cursor: q.cursor.clone(),
     };
-    let (limit, offset) = (page.per_page(), page.offset());
-    let (items, total) = state
+    let start = match paging.after()? {
+        Some(cursor) => assets::GarageStart::After {
+            created_at: cursor.instant()?,
+            id: cursor.id,
+        },
+        None => assets::GarageStart::Skip(paging.offset()),
+    };
+    let limit = paging.per_page();
+    let (items, more, last, counted) = state
         .db(move |db| {
             db.read(|c| {
-                let (rows, total) = assets::garage(
-                    c,
-                    user.id,
-                    user.is_root,
-                    q.q.as_deref(),
-                    q.site_id,
+                let user = caller.user(c)?;
+                let query = assets::GarageQuery {
+                    user_id: user.id,
+                    q: q.q.as_deref(),
+                    site: q.site_id,
                     now,
                     limit,
-                    offset,
-                )?;
-                let items = rows
+                    start,
+                    count_up_to: TOTAL_CAP,
+                };
+                let page = if user.is_root {
+                    assets::garage_root(c, &query)?
+                } else {
+                    assets::garage(c, &query)?
+                };
+                let last = page.rows.last().map(|r| Cursor::at(r.asset.created_at, r.asset.id));
+                let items = page
+                    .rows
                     .iter()
                     .filter_map(|r| {
                         judge(&user, &r.asset, &r.access, now).map(|l| AssetView::new(&r.asset, l))
                     })
                     .collect::<Vec<_>>();
-                Ok::<_, ApiError>((items, total))
+                Ok::<_, ApiError>((items, page.more, last, page.counted))
             })
         })
         .await?;
-    Ok(HttpResponse::Ok().json(Page::new(items, total, &page)))
+    let next = if more { last } else { None };
+    Ok(HttpResponse::Ok().json(CursorPage::new(items, counted, &paging, next)))
 }
 
 /// Read an asset with my access level.
@@ -564,13 +608,13 @@ pub async fn garage(
 )]
 pub async fn get_asset(
     state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
+    caller: Caller,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let now = state.clock.now();
-    let (a, level) = state
-        .db(move |db| db.read(|c| asset_access(c, &user, id, now)))
+    let (_, a, level) = state
+        .db(move |db| db.run(|c| caller_asset(c, &caller, id, now)))
         .await?;
     Ok(HttpResponse::Ok().json(AssetView::new(&a, level)))
 }
@@ -591,7 +635,7 @@ pub async fn get_asset(
 )]
 pub async fn update_asset(
     state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
+    caller: Caller,
     path: web::Path<Uuid>,
     body: ScopedJson<UpdateAsset>,
 ) -> Result<HttpResponse, ApiError> {
@@ -603,11 +647,11 @@ pub async fn update_asset(
             db.write(|c| {
                 // Lock the estate it leaves and the one it joins, then the asset.
                 let target_estate = match req.as_ref().ok().and_then(|r| r.site_id.flatten()) {
-                    Some(site) => estates::site_for_user(c, site, user.id)?.map(|(s, _, _)| s.estate_id),
+                    Some(site) => estates::site_for_user(c, site, caller.id)?.map(|(s, _, _)| s.estate_id),
                     None => None,
                 };
                 locks::assets_with_estates(c, &[id], target_estate.as_slice())?;
-                let (a, level) = asset_access(c, &user, id, now)?;
+                let (user, a, level) = caller_asset(c, &caller, id, now)?;
                 // Without edit access nothing here is allowed: 403 before 422.
                 let req = match req {
                     Ok(req) => req,
@@ -685,7 +729,7 @@ pub async fn update_asset(
 )]
 pub async fn delete_asset(
     state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
+    caller: Caller,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
@@ -694,7 +738,7 @@ pub async fn delete_asset(
         .db(move |db| {
             db.write(|c| {
                 locks::assets_with_estates(c, &[id], &[])?;
-                let (a, level) = asset_access(c, &user, id, now)?;
+                let (user, a, level) = caller_asset(c, &caller, id, now)?;
                 require(level, AssetCapability::DeleteAsset)?;
                 let record_count = assets::records(c, id, 1, 0)?.1;
                 let photo_count = assets::photos(c, id, 1, 0)?.1;
@@ -755,7 +799,7 @@ fn record_fields(req: &RecordRequest) -> Result<RecordFields, ApiError> {
 )]
 pub async fn list_records(
     state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
+    caller: Caller,
     path: web::Path<Uuid>,
     ValidQuery(q): ValidQuery<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -764,8 +808,8 @@ pub async fn list_records(
     let (limit, offset) = (q.per_page(), q.offset());
     let (items, total) = state
         .db(move |db| {
-            db.read(|c| {
-                let (_, level) = asset_access(c, &user, id, now)?;
+            db.run(|c| {
+                let (_, _, level) = caller_asset(c, &caller, id, now)?;
                 require(level, AssetCapability::Read)?;
                 let (rows, total) = assets::records(c, id, limit, offset)?;
                 Ok::<_, ApiError>((rows.iter().map(RecordView::from).collect::<Vec<_>>(), total))
@@ -790,7 +834,7 @@ pub async fn list_records(
 )]
 pub async fn add_record(
     state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
+    caller: Caller,
     path: web::Path<Uuid>,
     body: ScopedJson<RecordRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -800,7 +844,7 @@ pub async fn add_record(
     let view = state
         .db(move |db| {
             db.write(|c| {
-                let (_, level) = asset_access(c, &user, id, now)?;
+                let (user, _, level) = caller_asset(c, &caller, id, now)?;
                 require(level, AssetCapability::AddEditRecords)?;
                 let req = req.after_authorization()?;
                 let fields = record_fields(&req)?;
@@ -827,7 +871,7 @@ pub async fn add_record(
 )]
 pub async fn update_record(
     state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
+    caller: Caller,
     path: web::Path<(Uuid, Uuid)>,
     body: ScopedJson<RecordRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -837,7 +881,7 @@ pub async fn update_record(
     let view = state
         .db(move |db| {
             db.write(|c| {
-                let (_, level) = asset_access(c, &user, id, now)?;
+                let (_, _, level) = caller_asset(c, &caller, id, now)?;
                 assets::get_record(c, id, record_id)?.ok_or_else(record_not_found)?;
                 require(level, AssetCapability::AddEditRecords)?;
                 let req = req.after_authorization()?;
@@ -872,7 +916,7 @@ fn photo_not_found() -> ApiError {
 )]
 pub async fn delete_record(
     state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
+    caller: Caller,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, record_id) = path.into_inner();
@@ -880,7 +924,7 @@ pub async fn delete_record(
     state
         .db(move |db| {
             db.write(|c| {
-                let (_, level) = asset_access(c, &user, id, now)?;
+                let (_, _, level) = caller_asset(c, &caller, id, now)?;
                 assets::get_record(c, id, record_id)?.ok_or_else(record_not_found)?;
                 require(level, AssetCapability::DeleteRecordsAndPhotos)?;
                 assets::delete_record(c, id, record_id)?;
@@ -906,7 +950,7 @@ pub async fn delete_record(
 )]
 pub async fn list_photos(
     state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
+    caller: Caller,
     path: web::Path<Uuid>,
     ValidQuery(q): ValidQuery<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -915,8 +959,8 @@ pub async fn list_photos(
     let (limit, offset) = (q.per_page(), q.offset());
     let (items, total) = state
         .db(move |db| {
-            db.read(|c| {
-                let (_, level) = asset_access(c, &user, id, now)?;
+            db.run(|c| {
+                let (_, _, level) = caller_asset(c, &caller, id, now)?;
                 require(level, AssetCapability::Read)?;
                 let (rows, total) = assets::photos(c, id, limit, offset)?;
                 let items = rows
@@ -951,7 +995,7 @@ pub async fn list_photos(
 )]
 pub async fn add_photo(
     state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
+    caller: Caller,
     path: web::Path<Uuid>,
     body: ScopedJson<PhotoRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -961,7 +1005,7 @@ pub async fn add_photo(
     let view = state
         .db(move |db| {
             db.write(|c| {
-                let (_, level) = asset_access(c, &user, id, now)?;
+                let (user, _, level) = caller_asset(c, &caller, id, now)?;
                 require(level, AssetCapability::AddPhotos)?;
                 let req = req.after_authorization()?;
                 let url = req.url.trim();
@@ -1009,7 +1053,7 @@ pub async fn add_photo(
 )]
 pub async fn delete_photo(
     state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
+    caller: Caller,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, photo_id) = path.into_inner();
@@ -1017,7 +1061,7 @@ pub async fn delete_photo(
     state
         .db(move |db| {
             db.write(|c| {
-                let (_, level) = asset_access(c, &user, id, now)?;
+                let (_, _, level) = caller_asset(c, &caller, id, now)?;
                 require(level, AssetCapability::DeleteRecordsAndPhotos)?;
                 if !assets::delete_photo(c, id, photo_id)? {
                     return Err(photo_not_found());
@@ -1052,15 +1096,15 @@ fn collaborator_refused(r: &CollaboratorRefusal) -> ApiError {
 )]
 pub async fn list_collaborators(
     state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
+    caller: Caller,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let now = state.clock.now();
     let list = state
         .db(move |db| {
-            db.read(|c| {
-                let (_, level) = asset_access(c, &user, id, now)?;
+            db.run(|c| {
+                let (_, _, level) = caller_asset(c, &caller, id, now)?;
                 require(level, AssetCapability::Read)?;
                 let can_manage =
                     asset::asset_can(Some(level), AssetCapability::ManageCollaborators);
@@ -1096,7 +1140,7 @@ pub async fn list_collaborators(
 pub async fn add_collaborator(
     http: HttpRequest,
     state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
+    caller: Caller,
     path: web::Path<Uuid>,
     body: ScopedJson<AddCollaborator>,
 ) -> Result<HttpResponse, ApiError> {
@@ -1109,7 +1153,7 @@ pub async fn add_collaborator(
         .db(move |db| {
             db.write(|c| {
                 locks::assets_with_estates(c, &[id], &[])?;
-                let (_, level) = asset_access(c, &user, id, now)?;
+                let (user, _, level) = caller_asset(c, &caller, id, now)?;
                 require(level, AssetCapability::ManageCollaborators)?;
                 require_verified(&user, SharingAction::Collaborator)?;
                 let AddCollaborator { username } = req.after_authorization()?;
@@ -1169,7 +1213,7 @@ pub async fn add_collaborator(
 )]
 pub async fn remove_collaborator(
     state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
+    caller: Caller,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, target) = path.into_inner();
@@ -1178,7 +1222,7 @@ pub async fn remove_collaborator(
         .db(move |db| {
             db.write(|c| {
                 locks::assets_with_estates(c, &[id], &[])?;
-                let (_, level) = asset_access(c, &user, id, now)?;
+                let (user, _, level) = caller_asset(c, &caller, id, now)?;
                 require(level, AssetCapability::ManageCollaborators)?;
                 let current: Vec<Uuid> = assets::collaborators(c, id)?
                     .iter()

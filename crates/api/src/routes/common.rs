@@ -61,6 +61,160 @@ impl<T: ToSchema> Page<T> {
     }
 }
 
+/// Lists that page by keyset: `?cursor=` (the `next_cursor` of the page
+/// before) and `?per_page=`; `?page=` still works for short lists, but a
+/// deep page is as cheap as the first only through the cursor.
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CursorQuery {
+    /// Page number, from 1 (ignored when `cursor` is given). Deep pages by
+    /// number cost more the deeper they are; follow `next_cursor` instead.
+    #[validate(range(min = 1, max = 1_000_000))]
+    #[param(minimum = 1, maximum = 1_000_000)]
+    pub page: Option<i64>,
+    /// Items per page, 1 to 100 (default 25).
+    #[validate(range(min = 1, max = 100))]
+    #[param(minimum = 1, maximum = 100)]
+    pub per_page: Option<i64>,
+    /// The `next_cursor` of the previous page: the page after it.
+    #[validate(length(min = 1, max = 512))]
+    #[param(min_length = 1, max_length = 512)]
+    pub cursor: Option<String>,
+}
+
+impl CursorQuery {
+    pub fn per_page(&self) -> i64 {
+        self.per_page.unwrap_or(25)
+    }
+
+    /// The page number echoed back (1 when paging by cursor).
+    pub fn page(&self) -> i64 {
+        if self.cursor.is_some() {
+            1
+        } else {
+            self.page.unwrap_or(1)
+        }
+    }
+
+    /// Rows to skip: only when paging by number.
+    pub fn offset(&self) -> i64 {
+        if self.cursor.is_some() {
+            0
+        } else {
+            (self.page() - 1).saturating_mul(self.per_page())
+        }
+    }
+
+    /// The decoded cursor (422 `cursor` when it is not one of ours).
+    pub fn after(&self) -> Result<Option<Cursor>, ApiError> {
+        self.cursor.as_deref().map(Cursor::decode).transpose()
+    }
+}
+
+/// A keyset position: the sort key of the last row shown and its id. Sent
+/// to clients as an opaque string.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cursor {
+    /// The sort key of the last row (its text form).
+    #[serde(rename = "k")]
+    pub key: Option<String>,
+    /// The last row's id (the tie-breaker).
+    #[serde(rename = "i")]
+    pub id: Uuid,
+}
+
+impl Cursor {
+    pub fn new(key: Option<String>, id: Uuid) -> Self {
+        Self { key, id }
+    }
+
+    pub fn encode(&self) -> String {
+        use base64::Engine;
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
+    }
+
+    pub fn decode(raw: &str) -> Result<Self, ApiError> {
+        use base64::Engine;
+        let bad = || ApiError::field("cursor", "not a cursor this list gave out");
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(raw.trim())
+            .map_err(|_| bad())?;
+        let cursor: Self = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+        if cursor
+            .key
+            .as_deref()
+            .is_some_and(|k| k.len() > 320 || k.chars().any(char::is_control))
+        {
+            return Err(bad());
+        }
+        Ok(cursor)
+    }
+
+    /// A cursor keyed by an instant, to the nanosecond (what the rows hold).
+    pub fn at(time: chrono::DateTime<chrono::Utc>, id: Uuid) -> Self {
+        Self::new(
+            Some(
+                time.timestamp_nanos_opt()
+                    .unwrap_or_else(|| time.timestamp_micros().saturating_mul(1000))
+                    .to_string(),
+            ),
+            id,
+        )
+    }
+
+    /// The key of a cursor made by [`Cursor::at`] (422 when it is not one).
+    pub fn instant(&self) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
+        self.key
+            .as_deref()
+            .and_then(|k| k.parse::<i64>().ok())
+            .map(chrono::DateTime::from_timestamp_nanos)
+            .ok_or_else(|| ApiError::field("cursor", "not a cursor this list gave out"))
+    }
+
+    /// The key as a timestamp in microseconds (422 when it is not one).
+    pub fn micros(&self) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
+        self.key
+            .as_deref()
+            .and_then(|k| k.parse::<i64>().ok())
+            .and_then(chrono::DateTime::from_timestamp_micros)
+            .ok_or_else(|| ApiError::field("cursor", "not a cursor this list gave out"))
+    }
+}
+
+/// Totals are counted up to this many; beyond it `total` stops there and
+/// `total_exact` is false, so no page pays for counting a huge list.
+pub const TOTAL_CAP: i64 = 1000;
+
+/// One page of a list paged by keyset.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CursorPage<T: ToSchema> {
+    pub items: Vec<T>,
+    /// Items across pages, counted up to 1,000: when there are more, this is
+    /// 1000 and `total_exact` is false.
+    pub total: i64,
+    /// Whether `total` is the exact count (false: there are more than 1,000).
+    pub total_exact: bool,
+    pub page: i64,
+    pub per_page: i64,
+    /// Pass as `?cursor=` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl<T: ToSchema> CursorPage<T> {
+    /// `counted` is the total as counted up to `TOTAL_CAP + 1`.
+    pub fn new(items: Vec<T>, counted: i64, q: &CursorQuery, next: Option<Cursor>) -> Self {
+        Self {
+            items,
+            total: counted.min(TOTAL_CAP),
+            total_exact: counted <= TOTAL_CAP,
+            page: q.page(),
+            per_page: q.per_page(),
+            next_cursor: next.map(|c| c.encode()),
+        }
+    }
+}
+
 /// Another user as others see them. `email` is shown only where the person
 /// was reached by email (estate and site members, asset shares and
 /// invitations) and only to those who administer that resource; people added

@@ -12,6 +12,7 @@ use keyholder_domain::estate::{
 use keyholder_domain::values::Name;
 use keyholder_domain::{EstateRole, SiteOverride, SiteRole};
 use keyholder_store::DbConnection;
+use keyholder_store::access;
 use keyholder_store::audit::{self, NewAuditEvent};
 use keyholder_store::estates::{self, Estate, Member, Site};
 use keyholder_store::locks;
@@ -23,7 +24,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::common::{Page, PageQuery, UserSummary, parse_field, refusal};
-use crate::auth::{AuthUser, require_verified};
+use crate::auth::{AuthUser, Caller, require_verified};
 use crate::error::{ApiError, Problem};
 use crate::extract::{ScopedJson, ValidJson, ValidQuery};
 use crate::state::AppState;
@@ -206,13 +207,22 @@ pub(crate) fn grant_refused(r: GrantRefusal) -> ApiError {
     refusal(r.kind(), r.code(), r.detail())
 }
 
-/// The estate as the caller may see it: 404 unless member or root.
-pub(crate) fn estate_access(
+/// The caller and the estate as they may see it, from one statement.
+pub(crate) fn caller_estate(
     c: &mut DbConnection,
-    user: &User,
+    caller: &Caller,
     id: Uuid,
+) -> Result<(User, EstateAccess), ApiError> {
+    let (user, found) = caller.admit_read(access::estate(c, caller.id, id)?)?;
+    let access = estate_seen_by(&user, found)?;
+    Ok((user, access))
+}
+
+fn estate_seen_by(
+    user: &User,
+    found: Option<(Estate, Option<EstateRole>)>,
 ) -> Result<EstateAccess, ApiError> {
-    let (estate, role) = estates::get_for_user(c, id, user.id)?.ok_or_else(not_found_estate)?;
+    let (estate, role) = found.ok_or_else(not_found_estate)?;
     if role.is_none() && !user.is_root {
         return Err(not_found_estate());
     }
@@ -241,10 +251,11 @@ impl SiteAccess {
     }
 }
 
-/// The site as the caller may see it: 404 when not a member, or kept off it.
-fn site_access(c: &mut DbConnection, user: &User, id: Uuid) -> Result<SiteAccess, ApiError> {
-    let (site, estate_role, over) =
-        estates::site_for_user(c, id, user.id)?.ok_or_else(not_found_site)?;
+/// The caller and the site as they may see it, from one statement: 404
+/// when not a member, or kept off it.
+fn caller_site(c: &mut DbConnection, caller: &Caller, id: Uuid) -> Result<(User, SiteAccess), ApiError> {
+    let (user, found) = caller.admit_read(access::site(c, caller.id, id)?)?;
+    let (site, estate_role, over) = found.ok_or_else(not_found_site)?;
     let effective = estate::effective_site_role_of(estate_role, over);
     if effective.is_none() && !user.is_root {
         return Err(not_found_site());
@@ -254,12 +265,15 @@ fn site_access(c: &mut DbConnection, user: &User, id: Uuid) -> Result<SiteAccess
         is_root: user.is_root,
         role: estate_role,
     };
-    Ok(SiteAccess {
-        site,
-        estate_role,
-        effective,
-        actor,
-    })
+    Ok((
+        user,
+        SiteAccess {
+            site,
+            estate_role,
+            effective,
+            actor,
+        },
+    ))
 }
 
 pub(crate) fn event(
@@ -364,12 +378,12 @@ pub async fn list_estates(
 )]
 pub async fn get_estate(
     state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
+    caller: Caller,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let access = state
-        .db(move |db| db.read(|c| estate_access(c, &user, id)))
+    let (_, access) = state
+        .db(move |db| db.run(|c| caller_estate(c, &caller, id)))
         .await?;
     Ok(HttpResponse::Ok().json(EstateView::new(&access.estate, access.role)))
 }
@@ -389,7 +403,7 @@ pub async fn get_estate(
 )]
 pub async fn rename_estate(
     state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
+    caller: Caller,
     path: web::Path<Uuid>,
     body: ScopedJson<NameRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -398,7 +412,7 @@ pub async fn rename_estate(
     let view = state
         .db(move |db| {
             db.write(|c| {
-                let access = estate_access(c, &user, id)?;
+                let (user, access) = caller_estate(c, &caller, id)?;
                 access.require(EstateCapability::Manage, "Renaming an estate")?;
                 let NameRequest { name } = body.after_authorization()?;
                 let name = parse_name(&name)?;
@@ -437,7 +451,7 @@ pub async fn rename_estate(
 )]
 pub async fn delete_estate(
     state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
+    caller: Caller,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
@@ -446,7 +460,7 @@ pub async fn delete_estate(
         .db(move |db| {
             db.write(|c| {
                 locks::estate(c, id)?;
-                let access = estate_access(c, &user, id)?;
+                let (user, access) = caller_estate(c, &caller, id)?;
                 access.require(EstateCapability::Delete, "Deleting an estate")?;
                 let placed = keyholder_store::assets::count_in_estate(c, id)?;
                 if placed > 0 {
@@ -492,7 +506,7 @@ pub async fn delete_estate(
 )]
 pub async fn transfer_ownership(
     state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
+    caller: Caller,
     path: web::Path<Uuid>,
     body: ScopedJson<TransferRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -503,7 +517,7 @@ pub async fn transfer_ownership(
         .db(move |db| {
             db.write(|c| {
                 locks::estate(c, id)?;
-                let access = estate_access(c, &user, id)?;
+                let (user, access) = caller_estate(c, &caller, id)?;
                 access.require(
                     EstateCapability::TransferOwnership,
                     "Transferring ownership",
@@ -563,7 +577,7 @@ pub async fn transfer_ownership(
 )]
 pub async fn list_sites(
     state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
+    caller: Caller,
     path: web::Path<Uuid>,
     ValidQuery(q): ValidQuery<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -571,8 +585,8 @@ pub async fn list_sites(
     let (limit, offset) = (q.per_page(), q.offset());
     let (items, total) = state
         .db(move |db| {
-            db.read(|c| {
-                let access = estate_access(c, &user, id)?;
+            db.run(|c| {
+                let (user, access) = caller_estate(c, &caller, id)?;
                 let (rows, total) = estates::sites_for_member(c, id, user.id, limit, offset)?;
                 let items = rows
                     .iter()
@@ -607,7 +621,7 @@ pub async fn list_sites(
 )]
 pub async fn create_site(
     state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
+    caller: Caller,
     path: web::Path<Uuid>,
     body: ScopedJson<NameRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -617,7 +631,7 @@ pub async fn create_site(
         .db(move |db| {
             db.write(|c| {
                 locks::estate(c, id)?;
-                let access = estate_access(c, &user, id)?;
+                let (user, access) = caller_estate(c, &caller, id)?;
                 access.require(EstateCapability::Manage, "Creating a site")?;
                 let NameRequest { name } = body.after_authorization()?;
                 let name = parse_name(&name)?;
@@ -653,12 +667,12 @@ pub async fn create_site(
 )]
 pub async fn get_site(
     state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
+    caller: Caller,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let access = state
-        .db(move |db| db.read(|c| site_access(c, &user, id)))
+    let (_, access) = state
+        .db(move |db| db.run(|c| caller_site(c, &caller, id)))
         .await?;
     let role = access.effective.unwrap_or(SiteRole::Admin);
     Ok(HttpResponse::Ok().json(SiteView::new(&access.site, role)))
@@ -679,7 +693,7 @@ pub async fn get_site(
 )]
 pub async fn rename_site(
     state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
+    caller: Caller,
     path: web::Path<Uuid>,
     body: ScopedJson<NameRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -688,7 +702,7 @@ pub async fn rename_site(
     let view = state
         .db(move |db| {
             db.write(|c| {
-                let access = site_access(c, &user, id)?;
+                let (user, access) = caller_site(c, &caller, id)?;
                 if !access.can(SiteCapability::ManageMembers) {
                     return Err(ApiError::forbidden(
                         "insufficient_role",
@@ -737,7 +751,7 @@ pub async fn rename_site(
 )]
 pub async fn delete_site(
     state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
+    caller: Caller,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
@@ -745,9 +759,9 @@ pub async fn delete_site(
     state
         .db(move |db| {
             db.write(|c| {
-                let estate_id = site_access(c, &user, id)?.site.estate_id;
+                let estate_id = caller_site(c, &caller, id)?.1.site.estate_id;
                 locks::estate(c, estate_id)?;
-                let access = site_access(c, &user, id)?;
+                let (user, access) = caller_site(c, &caller, id)?;
                 if !(user.is_root
                     || estate::estate_can(access.estate_role, EstateCapability::Manage))
                 {
@@ -822,7 +836,7 @@ fn actor_site_roles(
 )]
 pub async fn list_members(
     state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
+    caller: Caller,
     path: web::Path<Uuid>,
     ValidQuery(q): ValidQuery<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -830,8 +844,8 @@ pub async fn list_members(
     let (limit, offset) = (q.per_page(), q.offset());
     let (items, total) = state
         .db(move |db| {
-            db.read(|c| {
-                let access = estate_access(c, &user, id)?;
+            db.run(|c| {
+                let (user, access) = caller_estate(c, &caller, id)?;
                 let show_email = estate::administers_estate(user.is_root, access.role);
                 let (members, total) = estates::members(c, id, limit, offset)?;
                 let mut sites = estates::all_sites(c, id)?;
@@ -888,7 +902,7 @@ pub async fn list_members(
 )]
 pub async fn set_member(
     state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
+    caller: Caller,
     path: web::Path<(Uuid, Uuid)>,
     body: ScopedJson<SetMemberRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -899,7 +913,7 @@ pub async fn set_member(
         .db(move |db| {
             db.write(|c| {
                 locks::estate(c, id)?;
-                let access = estate_access(c, &user, id)?;
+                let (user, access) = caller_estate(c, &caller, id)?;
                 let current = estates::member_role(c, id, target_id)?
                     .ok_or_else(|| grant_refused(GrantRefusal::NotAMember))?;
                 let target = EstateMember { user_id: target_id, role: current };
@@ -1021,7 +1035,7 @@ pub(crate) fn member_view(
 )]
 pub async fn remove_member(
     state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
+    caller: Caller,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, target_id) = path.into_inner();
@@ -1030,7 +1044,7 @@ pub async fn remove_member(
         .db(move |db| {
             db.write(|c| {
                 locks::estate(c, id)?;
-                let access = estate_access(c, &user, id)?;
+                let (user, access) = caller_estate(c, &caller, id)?;
                 let role = estates::member_role(c, id, target_id)?
                     .ok_or_else(|| grant_refused(GrantRefusal::NotAMember))?;
                 let target = EstateMember { user_id: target_id, role };
@@ -1075,7 +1089,7 @@ pub async fn remove_member(
 )]
 pub async fn list_site_members(
     state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
+    caller: Caller,
     path: web::Path<Uuid>,
     ValidQuery(q): ValidQuery<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -1083,8 +1097,8 @@ pub async fn list_site_members(
     let (limit, offset) = (q.per_page(), q.offset());
     let (items, total) = state
         .db(move |db| {
-            db.read(|c| {
-                let access = site_access(c, &user, id)?;
+            db.run(|c| {
+                let (user, access) = caller_site(c, &caller, id)?;
                 let show_email = estate::administers_site(user.is_root, access.effective);
                 let (rows, total) =
                     estates::site_members(c, access.site.estate_id, id, limit, offset)?;
@@ -1106,7 +1120,7 @@ pub async fn list_site_members(
 
 async fn change_override(
     state: web::Data<AppState>,
-    user: User,
+    caller: Caller,
     site_id: Uuid,
     target_id: Uuid,
     value: Option<Result<String, ApiError>>,
@@ -1115,10 +1129,10 @@ async fn change_override(
     state
         .db(move |db| {
             db.write(|c| {
-                let estate_id = site_access(c, &user, site_id)?.site.estate_id;
+                let estate_id = caller_site(c, &caller, site_id)?.1.site.estate_id;
                 locks::estate(c, estate_id)?;
                 // Read again under the lock: the checks see settled roles.
-                let access = site_access(c, &user, site_id)?;
+                let (user, access) = caller_site(c, &caller, site_id)?;
                 let role = estates::member_role(c, estate_id, target_id)?
                     .ok_or_else(|| grant_refused(GrantRefusal::NotAMember))?;
                 let current = estates::overrides_of(c, estate_id, target_id)?
@@ -1200,7 +1214,7 @@ async fn change_override(
 )]
 pub async fn set_site_override(
     state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
+    caller: Caller,
     path: web::Path<(Uuid, Uuid)>,
     body: ScopedJson<SetOverrideRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -1208,7 +1222,7 @@ pub async fn set_site_override(
     let role = body
         .after_authorization()
         .map(|SetOverrideRequest { role }| role);
-    let view = change_override(state, user, site_id, target, Some(role)).await?;
+    let view = change_override(state, caller, site_id, target, Some(role)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -1225,10 +1239,10 @@ pub async fn set_site_override(
 )]
 pub async fn clear_site_override(
     state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
+    caller: Caller,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (site_id, target) = path.into_inner();
-    let view = change_override(state, user, site_id, target, None).await?;
+    let view = change_override(state, caller, site_id, target, None).await?;
     Ok(HttpResponse::Ok().json(view))
 }

@@ -28,8 +28,8 @@ use validator::Validate;
 use super::AuthResponse;
 use super::accounts::session;
 use super::common::{Page, PageQuery, UserSummary, parse_field, refusal};
-use super::estates::{EstateAccess, MemberView, estate_access, event, grant_refused, member_view};
-use crate::auth::{AuthUser, require_verified};
+use super::estates::{EstateAccess, MemberView, caller_estate, event, grant_refused, member_view};
+use crate::auth::{AuthUser, Caller, require_verified};
 use crate::error::{ApiError, FieldErrors, Problem};
 use crate::extract::{OptionalJson, ScopedJson, ValidJson, ValidQuery};
 use crate::mail::invitation_templates::{self, Offer};
@@ -327,7 +327,7 @@ pub struct AcceptSignupRequest {
 pub async fn user_search(
     req: HttpRequest,
     state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
+    caller: Caller,
     path: web::Path<Uuid>,
     ValidQuery(q): ValidQuery<UserSearchQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -336,8 +336,8 @@ pub async fn user_search(
     let ip = limit.client_ip(&req);
     let found = state
         .db(move |db| {
-            db.read(|c| {
-                let access = estate_access(c, &user, id)?;
+            db.run(|c| {
+                let (user, access) = caller_estate(c, &caller, id)?;
                 if !estate::may_invite_members(&access.actor) {
                     return Err(grant_refused(GrantRefusal::InsufficientRole));
                 }
@@ -441,7 +441,7 @@ fn send_invitation_email(
 pub async fn invite(
     http: HttpRequest,
     state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
+    caller: Caller,
     path: web::Path<Uuid>,
     body: ScopedJson<InviteRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -454,7 +454,7 @@ pub async fn invite(
         .db(move |db| {
             db.write(|c| {
                 locks::estate(c, id)?;
-                let access = estate_access(c, &user, id)?;
+                let (user, access) = caller_estate(c, &caller, id)?;
                 if !estate::may_invite_members(&access.actor) {
                     return Err(grant_refused(GrantRefusal::InsufficientRole));
                 }
@@ -585,7 +585,7 @@ pub async fn invite(
 )]
 pub async fn list_invitations(
     state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
+    caller: Caller,
     path: web::Path<Uuid>,
     ValidQuery(q): ValidQuery<InvitationListQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -598,8 +598,8 @@ pub async fn list_invitations(
     let (limit, offset) = (page.per_page(), page.offset());
     let (items, total) = state
         .db(move |db| {
-            db.read(|c| {
-                let access = estate_access(c, &user, id)?;
+            db.run(|c| {
+                let (_, access) = caller_estate(c, &caller, id)?;
                 if !estate::may_invite_members(&access.actor) {
                     return Err(grant_refused(GrantRefusal::InsufficientRole));
                 }
@@ -631,11 +631,11 @@ pub async fn list_invitations(
 /// Loads an invitation of this estate that the caller may manage.
 fn managed_invitation(
     c: &mut DbConnection,
-    user: &User,
+    caller: &Caller,
     estate_id: Uuid,
     invitation_id: Uuid,
-) -> Result<(EstateAccess, Invitation), ApiError> {
-    let access = estate_access(c, user, estate_id)?;
+) -> Result<(User, EstateAccess, Invitation), ApiError> {
+    let (user, access) = caller_estate(c, caller, estate_id)?;
     if !estate::may_invite_members(&access.actor) {
         return Err(grant_refused(GrantRefusal::InsufficientRole));
     }
@@ -645,7 +645,7 @@ fn managed_invitation(
         })?;
     let role: EstateRole = inv.role.parse().map_err(|_| ApiError::internal())?;
     estate::check_grant_new_member(&access.actor, role).map_err(grant_refused)?;
-    Ok((access, inv))
+    Ok((user, access, inv))
 }
 
 /// Resend a pending invitation: a new token (the old link stops working) and
@@ -667,7 +667,7 @@ fn managed_invitation(
 pub async fn resend_invitation(
     http: HttpRequest,
     state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
+    caller: Caller,
     path: web::Path<(Uuid, Uuid)>,
     body: OptionalJson<ResendRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -679,7 +679,7 @@ pub async fn resend_invitation(
     let view = state
         .db(move |db| {
             db.write(|c| {
-                let (access, inv) = managed_invitation(c, &user, estate_id, invitation_id)?;
+                let (user, access, inv) = managed_invitation(c, &caller, estate_id, invitation_id)?;
                 require_verified(&user, SharingAction::EstateGrant)?;
                 invitation::transition(inv.status, inv.expires_at, InvitationEvent::Resend, now)
                     .map_err(transition_refused)?;
@@ -739,7 +739,7 @@ pub(crate) fn conflict_now(
 )]
 pub async fn cancel_invitation(
     state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
+    caller: Caller,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (estate_id, invitation_id) = path.into_inner();
@@ -747,7 +747,7 @@ pub async fn cancel_invitation(
     let view = state
         .db(move |db| {
             db.write(|c| {
-                let (access, inv) = managed_invitation(c, &user, estate_id, invitation_id)?;
+                let (user, access, inv) = managed_invitation(c, &caller, estate_id, invitation_id)?;
                 invitation::transition(inv.status, inv.expires_at, InvitationEvent::Cancel, now)
                     .map_err(transition_refused)?;
                 if !invitations::transition(c, inv.id, InvitationState::Cancelled, None, now)? {
