@@ -355,6 +355,9 @@ impl Application {
             )),
             hashing: Arc::new(crate::passwords::HashGate::from_config(&config)),
             proxies: proxies.clone(),
+            db_gate: Arc::new(tokio::sync::Semaphore::new(
+                usize::try_from(config.db_pool_size.max(1)).unwrap_or(1),
+            )),
             config: Arc::new(config.clone()),
         };
         let (shutdown, shutdown_rx) = watch::channel(false);

@@ -27,6 +27,10 @@ pub struct AppState {
     pub hashing: Arc<crate::passwords::HashGate>,
     /// Whom to believe about the client address and scheme.
     pub proxies: Arc<crate::proxy::Proxies>,
+    /// One permit per pooled connection: requests beyond the pool wait
+    /// here, on the executor, instead of each parking a blocking thread on
+    /// the pool's lock (which costs a thread switch per wake-up).
+    pub db_gate: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -38,6 +42,17 @@ impl AppState {
         E: Send + 'static,
         crate::error::ApiError: From<E>,
     {
+        let wait = self.config.db_timeout.max(1);
+        let _permit = tokio::time::timeout(
+            std::time::Duration::from_secs(wait),
+            self.db_gate.clone().acquire_owned(),
+        )
+        .await
+        .map_err(|_| {
+            tracing::warn!("no database connection freed up in {wait} s");
+            crate::error::ApiError::unavailable("The database is busy; try again shortly.")
+        })?
+        .map_err(|_| crate::error::ApiError::internal())?;
         let db = self.db.clone();
         Ok(actix_web::web::block(move || f(&db)).await??)
     }

@@ -38,36 +38,97 @@ pub(crate) enum Param {
     Int(i64),
 }
 
-macro_rules! bind_all {
-    ($query:expr, $params:expr) => {{
-        let mut q = $query;
-        for p in $params {
-            q = match p {
-                Param::Text(v) => q.bind::<Text, _>(v.clone()),
-                Param::Time(v) => q.bind::<Timestamp, _>(*v),
-                Param::Int(v) => q.bind::<diesel::sql_types::BigInt, _>(*v),
-            };
-        }
-        q
-    }};
+/// A raw statement written once with `$1, $2...` placeholders, for either
+/// backend. Unlike `diesel::sql_query` it may be cached: each connection
+/// prepares it once (keyed by its text) and reuses the prepared statement,
+/// so a request pays neither SQLite's compile nor PostgreSQL's parse.
+/// Every `$n` is bound where it appears (a parameter used twice is bound
+/// twice), which suits both `?` (SQLite) and `$n` (PostgreSQL).
+struct Raw<'a> {
+    /// SQL text between placeholders, each followed by the parameter that
+    /// goes there (none after the last piece).
+    pieces: Vec<(&'a str, Option<&'a Param>)>,
 }
 
+impl<'a> Raw<'a> {
+    fn new(sql: &'a str, params: &'a [Param]) -> Result<Self, StoreError> {
+        let mut pieces = Vec::new();
+        let bytes = sql.as_bytes();
+        let (mut start, mut i) = (0, 0);
+        while i < bytes.len() {
+            if bytes[i] == b'$' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit) {
+                let mut end = i + 1;
+                while bytes.get(end).is_some_and(u8::is_ascii_digit) {
+                    end += 1;
+                }
+                let n: usize = sql[i + 1..end].parse().unwrap_or(0);
+                let param = n
+                    .checked_sub(1)
+                    .and_then(|k| params.get(k))
+                    .ok_or_else(|| StoreError::Corrupt(format!("statement parameter ${n} is missing")))?;
+                pieces.push((&sql[start..i], Some(param)));
+                start = end;
+                i = end;
+            } else {
+                i += 1;
+            }
+        }
+        pieces.push((&sql[start..], None));
+        Ok(Self { pieces })
+    }
+}
+
+impl diesel::query_builder::QueryId for Raw<'_> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl diesel::query_builder::Query for Raw<'_> {
+    type SqlType = diesel::sql_types::Untyped;
+}
+
+impl<Conn> diesel::RunQueryDsl<Conn> for Raw<'_> {}
+
+macro_rules! raw_fragment {
+    ($backend:ty) => {
+        impl diesel::query_builder::QueryFragment<$backend> for Raw<'_> {
+            fn walk_ast<'b>(
+                &'b self,
+                mut out: diesel::query_builder::AstPass<'_, 'b, $backend>,
+            ) -> diesel::QueryResult<()> {
+                for (sql, param) in &self.pieces {
+                    out.push_sql(sql);
+                    match param {
+                        Some(Param::Text(v)) => out.push_bind_param::<Text, _>(v)?,
+                        Some(Param::Time(v)) => out.push_bind_param::<Timestamp, _>(v)?,
+                        Some(Param::Int(v)) => {
+                            out.push_bind_param::<diesel::sql_types::BigInt, _>(v)?
+                        }
+                        None => {}
+                    }
+                }
+                Ok(())
+            }
+        }
+    };
+}
+
+raw_fragment!(Pg);
+raw_fragment!(Sqlite);
+
 /// Runs a raw statement written with `$1, $2...` placeholders on either
-/// backend (SQLite reads `$n` as `?n`), binding the parameters in order.
-/// The one place raw SQL meets both backends' placeholder styles.
+/// backend, binding the parameters where they appear; the prepared
+/// statement is cached per connection. The one place raw SQL meets both
+/// backends' placeholder styles.
 pub(crate) fn load<T>(conn: &mut DbConnection, sql: &str, params: &[Param]) -> Result<Vec<T>, StoreError>
 where
     T: QueryableByName<Pg> + QueryableByName<Sqlite> + 'static,
 {
     use diesel::RunQueryDsl;
+    let raw = Raw::new(sql, params)?;
     match conn {
-        DbConnection::Postgresql(pg) => {
-            Ok(bind_all!(diesel::sql_query(sql).into_boxed::<Pg>(), params).load(pg)?)
-        }
-        DbConnection::Sqlite(lite) => {
-            let sql = sql.replace('$', "?");
-            Ok(bind_all!(diesel::sql_query(sql).into_boxed::<Sqlite>(), params).load(lite)?)
-        }
+        DbConnection::Postgresql(pg) => Ok(raw.load(pg)?),
+        DbConnection::Sqlite(lite) => Ok(raw.load(lite)?),
     }
 }
 
@@ -278,18 +339,22 @@ struct AssetAccessCols {
 /// when it exists, the resource with the caller's facts on it.
 pub type Read<T> = Option<(User, Option<T>)>;
 
+fn asset_sql() -> String {
+    format!(
+        "SELECT {CALLER_COLUMNS}, {ASSET_COLUMNS}, {}
+         FROM users u LEFT JOIN assets a ON a.id = $2
+         WHERE u.id = $1",
+        asset_fact_columns("u.id")
+    )
+}
+
 /// The caller, the asset and the caller's facts on it, in one statement.
 pub fn asset(
     conn: &mut DbConnection,
     caller: Uuid,
     asset_id: Uuid,
 ) -> Result<Read<(Asset, AccessRow)>, StoreError> {
-    let sql = format!(
-        "SELECT {CALLER_COLUMNS}, {ASSET_COLUMNS}, {}
-         FROM users u LEFT JOIN assets a ON a.id = $2
-         WHERE u.id = $1",
-        asset_fact_columns("u.id")
-    );
+    let sql = asset_sql();
     let row: Option<AssetAccessCols> =
         load_by_text(conn, &sql, &[caller.to_string(), asset_id.to_string()])?
             .into_iter()
@@ -326,20 +391,24 @@ struct EstateAccessCols {
     e_role: Option<String>,
 }
 
-/// The caller, the estate and the caller's role in it, in one statement.
-pub fn estate(
-    conn: &mut DbConnection,
-    caller: Uuid,
-    estate_id: Uuid,
-) -> Result<Read<(Estate, Option<EstateRole>)>, StoreError> {
-    let sql = format!(
+fn estate_sql() -> String {
+    format!(
         "SELECT {CALLER_COLUMNS}, e.id AS e_id, e.name AS e_name, e.created_at AS e_created_at,
                 e.updated_at AS e_updated_at, m.role AS e_role
          FROM users u
          LEFT JOIN estates e ON e.id = $2
          LEFT JOIN estate_members m ON m.estate_id = e.id AND m.user_id = u.id
          WHERE u.id = $1"
-    );
+    )
+}
+
+/// The caller, the estate and the caller's role in it, in one statement.
+pub fn estate(
+    conn: &mut DbConnection,
+    caller: Uuid,
+    estate_id: Uuid,
+) -> Result<Read<(Estate, Option<EstateRole>)>, StoreError> {
+    let sql = estate_sql();
     let row: Option<EstateAccessCols> =
         load_by_text(conn, &sql, &[caller.to_string(), estate_id.to_string()])?
             .into_iter()
@@ -386,14 +455,8 @@ struct SiteAccessCols {
 /// A site with the caller's estate role and override there.
 pub type SiteFacts = (Site, Option<EstateRole>, Option<SiteOverride>);
 
-/// The caller, the site, the caller's role in its estate and override at
-/// the site, in one statement.
-pub fn site(
-    conn: &mut DbConnection,
-    caller: Uuid,
-    site_id: Uuid,
-) -> Result<Read<SiteFacts>, StoreError> {
-    let sql = format!(
+fn site_sql() -> String {
+    format!(
         "SELECT {CALLER_COLUMNS}, s.id AS s_id, s.estate_id AS s_estate_id, s.name AS s_name,
                 s.created_at AS s_created_at, s.updated_at AS s_updated_at,
                 m.role AS s_estate_role, o.role AS s_override
@@ -402,7 +465,17 @@ pub fn site(
          LEFT JOIN estate_members m ON m.estate_id = s.estate_id AND m.user_id = u.id
          LEFT JOIN site_overrides o ON o.site_id = s.id AND o.user_id = u.id
          WHERE u.id = $1"
-    );
+    )
+}
+
+/// The caller, the site, the caller's role in its estate and override at
+/// the site, in one statement.
+pub fn site(
+    conn: &mut DbConnection,
+    caller: Uuid,
+    site_id: Uuid,
+) -> Result<Read<SiteFacts>, StoreError> {
+    let sql = site_sql();
     let row: Option<SiteAccessCols> =
         load_by_text(conn, &sql, &[caller.to_string(), site_id.to_string()])?
             .into_iter()
@@ -552,14 +625,8 @@ struct AssetInvitationCols {
 /// An asset invitation with the asset it offers and the caller's facts on it.
 pub type AssetInvitationFacts = (Invitation, Option<(Asset, AccessRow)>);
 
-/// The caller, an invitation to an asset, the asset and the caller's facts
-/// on it, in one statement.
-pub fn asset_invitation(
-    conn: &mut DbConnection,
-    caller: Uuid,
-    invitation_id: Uuid,
-) -> Result<Read<AssetInvitationFacts>, StoreError> {
-    let sql = format!(
+fn asset_invitation_sql() -> String {
+    format!(
         "SELECT {CALLER_COLUMNS}, {INVITATION_COLUMNS}, {ASSET_COLUMNS}, {}
          FROM users u
          LEFT JOIN invitations i ON i.id = $2 AND i.resource_type = 'asset'
@@ -567,7 +634,17 @@ pub fn asset_invitation(
          LEFT JOIN assets a ON a.id = i.resource_id
          WHERE u.id = $1",
         asset_fact_columns("u.id")
-    );
+    )
+}
+
+/// The caller, an invitation to an asset, the asset and the caller's facts
+/// on it, in one statement.
+pub fn asset_invitation(
+    conn: &mut DbConnection,
+    caller: Uuid,
+    invitation_id: Uuid,
+) -> Result<Read<AssetInvitationFacts>, StoreError> {
+    let sql = asset_invitation_sql();
     let row: Option<AssetInvitationCols> =
         load_by_text(conn, &sql, &[caller.to_string(), invitation_id.to_string()])?
             .into_iter()
@@ -599,4 +676,61 @@ pub fn caller(conn: &mut DbConnection, caller: Uuid) -> Result<Option<User>, Sto
         .into_iter()
         .next();
     row.map(CallerCols::user).transpose()
+}
+
+// ------------------------------------------------------------------ query plans
+
+#[derive(QueryableByName)]
+struct SqlitePlanRow {
+    #[diesel(sql_type = Text)]
+    detail: String,
+}
+
+#[derive(QueryableByName)]
+struct PgPlanRow {
+    #[diesel(sql_type = Text)]
+    #[diesel(column_name = "QUERY PLAN")]
+    plan: String,
+}
+
+/// The plan the database chooses for a statement, one line per step
+/// (SQLite `EXPLAIN QUERY PLAN`, PostgreSQL `EXPLAIN`).
+pub(crate) fn explain(
+    conn: &mut DbConnection,
+    sql: &str,
+    params: &[Param],
+) -> Result<Vec<String>, StoreError> {
+    let explained = format!("EXPLAIN {}{sql}", if matches!(conn, DbConnection::Sqlite(_)) { "QUERY PLAN " } else { "" });
+    Ok(match conn {
+        DbConnection::Postgresql(_) => load::<PgPlanRow>(conn, &explained, params)?
+            .into_iter()
+            .map(|r| r.plan)
+            .collect(),
+        DbConnection::Sqlite(_) => load::<SqlitePlanRow>(conn, &explained, params)?
+            .into_iter()
+            .map(|r| r.detail)
+            .collect(),
+    })
+}
+
+/// The plans of the one-statement access reads, by name, for the caller
+/// and the resources given: what a plan test checks for full scans.
+pub fn plans(
+    conn: &mut DbConnection,
+    caller: Uuid,
+    asset: Uuid,
+    estate: Uuid,
+    site: Uuid,
+    invitation: Uuid,
+) -> Result<Vec<(&'static str, Vec<String>)>, StoreError> {
+    let text = |a: Uuid, b: Uuid| vec![Param::Text(a.to_string()), Param::Text(b.to_string())];
+    Ok(vec![
+        ("asset", explain(conn, &asset_sql(), &text(caller, asset))?),
+        ("estate", explain(conn, &estate_sql(), &text(caller, estate))?),
+        ("site", explain(conn, &site_sql(), &text(caller, site))?),
+        (
+            "asset_invitation",
+            explain(conn, &asset_invitation_sql(), &text(caller, invitation))?,
+        ),
+    ])
 }

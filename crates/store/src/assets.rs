@@ -509,40 +509,77 @@ fn page_of(mut rows: Vec<GarageRow>, limit: i64, counted: i64) -> GaragePage {
 /// most `count_up_to + 1` rows per path.
 pub fn garage(conn: &mut DbConnection, query: &GarageQuery<'_>) -> Result<GaragePage, StoreError> {
     let estates = estates_of(conn, query.user_id)?;
+    custom_plans(conn)?;
+    let [(page_sql, page_params), (count_sql, count_params)] = garage_sql(query, &estates);
+    let rows: Vec<GarageSqlRow> = crate::access::load(conn, &page_sql, &page_params)?;
+    let counted = count(conn, &count_sql, &count_params)?;
+    Ok(page_of(garage_rows(rows)?, query.limit, counted))
+}
+
+type Statement = (String, Vec<crate::access::Param>);
+
+/// On PostgreSQL, plans the garage's prepared statements for the values of
+/// each call: a generic plan cannot know how small the page limits are and
+/// might choose to read whole tables. Lasts to the end of the transaction.
+fn custom_plans(conn: &mut DbConnection) -> Result<(), StoreError> {
+    if let DbConnection::Postgresql(pg) = conn {
+        use diesel::connection::SimpleConnection;
+        pg.batch_execute("SET LOCAL plan_cache_mode = force_custom_plan")?;
+    }
+    Ok(())
+}
+
+fn count(
+    conn: &mut DbConnection,
+    sql: &str,
+    params: &[crate::access::Param],
+) -> Result<i64, StoreError> {
+    Ok(crate::access::load::<CountRow>(conn, sql, params)?
+        .first()
+        .map_or(0, |r| r.n))
+}
+
+/// The page and the count statements of [`garage`].
+fn garage_sql(query: &GarageQuery<'_>, estates: &[String]) -> [Statement; 2] {
     let skip = match query.start {
         GarageStart::Skip(n) => n,
         GarageStart::After { .. } => 0,
     };
     let mut sql = GarageSql::new(query.user_id);
     let take = skip.saturating_add(query.limit).saturating_add(1);
-    let union = sql.branches(query, &estates, take, true);
+    let union = sql.branches(query, estates, take, true);
     let lim = sql.push(crate::access::Param::Int(query.limit + 1));
     let off = sql.push(crate::access::Param::Int(skip));
     let page_sql = format!(
-        "WITH picked AS ({union})
+        "WITH picked AS ({union}),
+         page AS (SELECT id, created_at FROM picked
+                  ORDER BY created_at DESC, id DESC LIMIT {lim} OFFSET {off})
          SELECT {}, {}
-         FROM picked p JOIN assets a ON a.id = p.id
-         ORDER BY a.created_at DESC, a.id DESC LIMIT {lim} OFFSET {off}",
+         FROM page p JOIN assets a ON a.id = p.id
+         ORDER BY a.created_at DESC, a.id DESC",
         crate::access::ASSET_COLUMNS,
         crate::access::asset_fact_columns("$1"),
     );
-    let rows: Vec<GarageSqlRow> = crate::access::load(conn, &page_sql, &sql.params)?;
-
     let mut count = GarageSql::new(query.user_id);
-    let union = count.branches(query, &estates, query.count_up_to + 1, false);
+    let union = count.branches(query, estates, query.count_up_to + 1, false);
     let cap = count.push(crate::access::Param::Int(query.count_up_to + 1));
     let count_sql = format!(
         "SELECT COUNT(*) AS n FROM (SELECT id FROM ({union}) AS reach LIMIT {cap}) AS capped"
     );
-    let counted = crate::access::load::<CountRow>(conn, &count_sql, &count.params)?
-        .first()
-        .map_or(0, |r| r.n);
-    Ok(page_of(garage_rows(rows)?, query.limit, counted))
+    [(page_sql, sql.params), (count_sql, count.params)]
 }
 
 /// Root's garage: every asset, newest first, straight from the
 /// `(created_at, id)` index; a separate query so no other caller pays for it.
 pub fn garage_root(conn: &mut DbConnection, query: &GarageQuery<'_>) -> Result<GaragePage, StoreError> {
+    custom_plans(conn)?;
+    let [(page_sql, page_params), (count_sql, count_params)] = garage_root_sql(query);
+    let rows: Vec<GarageSqlRow> = crate::access::load(conn, &page_sql, &page_params)?;
+    let counted = count(conn, &count_sql, &count_params)?;
+    Ok(page_of(garage_rows(rows)?, query.limit, counted))
+}
+
+fn garage_root_sql(query: &GarageQuery<'_>) -> [Statement; 2] {
     let skip = match query.start {
         GarageStart::Skip(n) => n,
         GarageStart::After { .. } => 0,
@@ -557,18 +594,33 @@ pub fn garage_root(conn: &mut DbConnection, query: &GarageQuery<'_>) -> Result<G
         crate::access::ASSET_COLUMNS,
         crate::access::asset_fact_columns("$1"),
     );
-    let rows: Vec<GarageSqlRow> = crate::access::load(conn, &page_sql, &sql.params)?;
     let mut count = GarageSql::new(query.user_id);
     let f = count.filters(query, false);
     let cap = count.push(crate::access::Param::Int(query.count_up_to + 1));
-    // `$1` must appear for SQLite's numbering to line up; it filters nothing.
+    // `$1` must appear for PostgreSQL to type it; it filters nothing.
     let count_sql = format!(
         "SELECT COUNT(*) AS n FROM (SELECT a.id FROM assets a WHERE $1 = $1{f} LIMIT {cap}) AS capped"
     );
-    let counted = crate::access::load::<CountRow>(conn, &count_sql, &count.params)?
-        .first()
-        .map_or(0, |r| r.n);
-    Ok(page_of(garage_rows(rows)?, query.limit, counted))
+    [(page_sql, sql.params), (count_sql, count.params)]
+}
+
+/// The plans of the garage's page and count statements for `query` (root's
+/// when `root`), as the database would run them now.
+pub fn garage_plans(
+    conn: &mut DbConnection,
+    query: &GarageQuery<'_>,
+    root: bool,
+) -> Result<Vec<(&'static str, Vec<String>)>, StoreError> {
+    let [(page, page_params), (count, count_params)] = if root {
+        garage_root_sql(query)
+    } else {
+        let estates = estates_of(conn, query.user_id)?;
+        garage_sql(query, &estates)
+    };
+    Ok(vec![
+        ("garage page", crate::access::explain(conn, &page, &page_params)?),
+        ("garage count", crate::access::explain(conn, &count, &count_params)?),
+    ])
 }
 
 // ------------------------------------------------------------------ collaborators
