@@ -20,7 +20,7 @@ pub struct Cli {
     pub config: Config,
 }
 
-#[derive(Subcommand, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Subcommand, Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     /// Run pending migrations, then serve the API (the default).
     Serve,
@@ -28,6 +28,42 @@ pub enum Command {
     Migrate,
     /// Print the OpenAPI document to standard output.
     Openapi,
+    /// Run pending migrations, then fill the database with a large,
+    /// deterministic world for benchmarks (idempotent).
+    Seed(SeedArgs),
+}
+
+/// `keyholder seed` options. Related rows (collaborators, shares,
+/// households, records) scale with `--assets` and `--users`.
+#[derive(Args, Clone, PartialEq, Eq)]
+pub struct SeedArgs {
+    /// Users to create (at least 20), four of them the known accounts.
+    #[arg(long, default_value_t = 10_000)]
+    pub users: u64,
+    /// Assets to create (at least 200); half of them in one estate.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub assets: u64,
+    /// Invitations to create, in every status; most on `seed-inviter`'s assets.
+    #[arg(long, default_value_t = 100_000)]
+    pub invitations: u64,
+    /// The password of every seeded account.
+    #[arg(
+        long,
+        env = "KEYHOLDER_SEED_PASSWORD",
+        default_value = "bench-password-1",
+        hide_env_values = true
+    )]
+    pub password: String,
+}
+
+impl std::fmt::Debug for SeedArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SeedArgs")
+            .field("users", &self.users)
+            .field("assets", &self.assets)
+            .field("invitations", &self.invitations)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]

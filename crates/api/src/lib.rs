@@ -13,6 +13,7 @@ pub mod passwords;
 pub mod proxy;
 pub mod ratelimit;
 pub mod routes;
+pub mod seeding;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

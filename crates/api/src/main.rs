@@ -1,11 +1,11 @@
-//! The `keyholder` binary: `serve` (default), `migrate`, `openapi`.
+//! The `keyholder` binary: `serve` (default), `migrate`, `openapi`, `seed`.
 
 use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
 use keyholder_api::config::{Cli, Command};
-use keyholder_api::{Application, Clock, openapi, startup, telemetry};
+use keyholder_api::{Application, Clock, openapi, seeding, startup, telemetry};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -20,6 +20,7 @@ fn main() -> ExitCode {
     telemetry::init(cli.config.log_format);
     let result = match command {
         Command::Migrate => migrate(&cli.config),
+        Command::Seed(args) => seeding::run(&cli.config, &args).map(drop),
         _ => serve(cli.config),
     };
     match result {

@@ -14,6 +14,7 @@ pub mod invitations;
 pub mod locks;
 pub mod outbox;
 pub mod schema;
+pub mod seed;
 pub mod time;
 pub mod users;
 
