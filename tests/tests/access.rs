@@ -1013,3 +1013,198 @@ async fn every_kind_of_access_change_is_audited(app: TestApp) {
         );
     }
 }
+
+// ---------------------------------------------------------------- keyset paging
+
+mod paging {
+    use std::collections::HashSet;
+
+    use chrono::{DateTime, Duration, Utc};
+    use keyholder_store::audit::{self, NewAuditEvent};
+    use keyholder_tests::{Session, TestApp, on_both_backends};
+    use serde_json::Value;
+    use uuid::Uuid;
+
+    on_both_backends!(the_audit_trail_walks_by_cursor_newest_first);
+
+    /// Events written straight to the trail, so that their times tie:
+    /// `(actor, target type, target id, at)`.
+    fn record(app: &TestApp, rows: &[(&Session, &str, &str, DateTime<Utc>)]) {
+        app.app_state
+            .db
+            .write(|c| {
+                for (actor, kind, target, at) in rows {
+                    audit::record(
+                        c,
+                        &NewAuditEvent {
+                            actor_id: Some(Uuid::parse_str(&actor.id).expect("uuid")),
+                            action: "test.event",
+                            target_type: kind,
+                            target_id: (*target).to_owned(),
+                            before: None,
+                            after: None,
+                        },
+                        *at,
+                    )?;
+                }
+                Ok::<_, keyholder_store::StoreError>(())
+            })
+            .expect("events");
+    }
+
+    /// Every page of `path` by cursor with `per_page`, and how many pages.
+    async fn walk(app: &TestApp, token: &str, path: &str, per_page: usize) -> (Vec<Value>, usize) {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        let mut pages = 0;
+        loop {
+            let url = match &cursor {
+                Some(c) => format!("{path}{sep}per_page={per_page}&cursor={c}"),
+                None => format!("{path}{sep}per_page={per_page}"),
+            };
+            let page = app.get(&url, Some(token)).await;
+            page.assert_status(200);
+            pages += 1;
+            let got = page.body["items"].as_array().expect("items").clone();
+            assert!(
+                got.len() <= per_page,
+                "at most per_page items: {}",
+                page.text
+            );
+            items.extend(got);
+            match page.body["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => break,
+            }
+            assert!(pages < 200, "the walk must end");
+        }
+        (items, pages)
+    }
+
+    fn ids(items: &[Value]) -> Vec<String> {
+        items
+            .iter()
+            .map(|i| i["id"].as_str().expect("id").to_owned())
+            .collect()
+    }
+
+    fn newest_first(items: &[Value]) -> Vec<String> {
+        let mut sorted = items.to_vec();
+        let at = |v: &Value| {
+            DateTime::parse_from_rfc3339(v["created_at"].as_str().expect("created_at"))
+                .expect("rfc 3339")
+                .to_utc()
+        };
+        sorted.sort_by(|a, b| {
+            at(b)
+                .cmp(&at(a))
+                .then_with(|| b["id"].as_str().cmp(&a["id"].as_str()))
+        });
+        ids(&sorted)
+    }
+
+    async fn check_walk(app: &TestApp, token: &str, path: &str) -> usize {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let full = app
+            .get(&format!("{path}{sep}per_page=100"), Some(token))
+            .await;
+        full.assert_status(200);
+        let all = full.body["items"].as_array().expect("items").clone();
+        let n = all.len();
+        assert_eq!(full.body["total"], n, "{path}");
+        assert_eq!(full.body["total_exact"], true);
+        assert!(full.body["next_cursor"].is_null());
+        assert_eq!(ids(&all), newest_first(&all), "{path}");
+        let (walked, pages) = walk(app, token, path, 2).await;
+        assert_eq!(ids(&walked), ids(&all), "{path}");
+        assert_eq!(pages, n.div_ceil(2).max(1), "{path}");
+        let unique: HashSet<String> = ids(&walked).into_iter().collect();
+        assert_eq!(unique.len(), n);
+        n
+    }
+
+    async fn the_audit_trail_walks_by_cursor_newest_first(app: TestApp) {
+        let owner = app.register_verified("owner").await;
+        let amy = app.register_verified("amy").await;
+        let asset = app
+            .create_asset(&owner, serde_json::json!({"name": "Van"}))
+            .await;
+        let estate = app.create_estate(&owner, "Riverside").await;
+        let theirs = app
+            .create_asset(&amy, serde_json::json!({"name": "Theirs"}))
+            .await;
+        let t0 = Utc::now() - Duration::hours(1);
+        let s = Duration::seconds;
+        record(
+            &app,
+            &[
+                (&owner, "asset", &asset, t0),
+                (&amy, "asset", &asset, t0),
+                (&owner, "estate", &estate, t0),
+                (&owner, "asset", &asset, t0 + s(1)),
+                (&amy, "estate", &estate, t0 + s(1)),
+                (&owner, "user", &owner.id, t0),
+                (&owner, "household", &owner.id, t0 + s(2)),
+                (&amy, "asset", &theirs, t0),
+                (&amy, "user", &amy.id, t0),
+            ],
+        );
+        let mine = check_walk(&app, &owner.token, "/api/v1/audit").await;
+        // Registration, verification, the asset, the estate and its
+        // creations, and the seven events above that are about my resources.
+        assert!(mine >= 7 + 4, "{mine}");
+        let full = app
+            .get("/api/v1/audit?per_page=100", Some(&owner.token))
+            .await;
+        let items = full.body["items"].as_array().expect("items");
+        assert!(
+            items
+                .iter()
+                .all(|e| e["target"]["id"] != theirs.as_str()
+                    && e["target"]["id"] != amy.id.as_str()),
+            "only my resources"
+        );
+        assert_eq!(
+            check_walk(
+                &app,
+                &owner.token,
+                &format!("/api/v1/audit?resource_type=asset&resource_id={asset}")
+            )
+            .await,
+            4,
+            "asset.created and three"
+        );
+        assert_eq!(
+            check_walk(
+                &app,
+                &owner.token,
+                &format!("/api/v1/audit?actor_id={}", amy.id)
+            )
+            .await,
+            2
+        );
+        let from = (t0 - s(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let to = (t0 + s(1)).to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
+        assert_eq!(
+            check_walk(
+                &app,
+                &owner.token,
+                &format!("/api/v1/audit?from={from}&to={}", to.replace('+', "%2B"))
+            )
+            .await,
+            6
+        );
+        for bad in [
+            "garbage",
+            "e30",
+            "eyJrIjoiYUBleGFtcGxlLmNvbSIsImkiOiIwMDAwMDAwMC0wMDAwLTQwMDAtODAwMC0wMDAwMDAwMDAwMDAifQ",
+        ] {
+            let r = app
+                .get(&format!("/api/v1/audit?cursor={bad}"), Some(&owner.token))
+                .await;
+            r.assert_problem(422, "validation_failed");
+            assert!(!r.body["errors"]["cursor"].is_null(), "{}", r.text);
+        }
+    }
+}

@@ -989,3 +989,488 @@ async fn transitions_and_share_changes_are_audited(app: TestApp) {
     );
     assert_eq!(accepted.after.as_ref().expect("after")["role"], "view");
 }
+
+// ---------------------------------------------------------------- keyset paging
+
+mod paging {
+    use std::collections::HashSet;
+
+    use chrono::{DateTime, Duration, Utc};
+    use keyholder_store::invitations::{self, NewInvitation, ResourceType};
+    use keyholder_tests::{Session, TestApp, on_both_backends};
+    use serde_json::Value;
+    use uuid::Uuid;
+
+    on_both_backends!(
+        the_table_walks_by_cursor_in_every_sort,
+        table_cursors_the_server_did_not_give_are_refused,
+        table_totals_stop_at_one_thousand_and_stats_stay_exact,
+        root_walks_every_invitation_by_cursor,
+    );
+
+    fn id(s: &str) -> Uuid {
+        Uuid::parse_str(s).expect("uuid")
+    }
+
+    /// `(asset, email, invited_at, expires_at)`.
+    type Row<'a> = (&'a str, &'a str, DateTime<Utc>, Option<DateTime<Utc>>);
+
+    /// Invitations written straight to the database, so times can tie, all
+    /// pending.
+    fn seed(app: &TestApp, by: &Session, rows: &[Row<'_>]) {
+        let by = id(&by.id);
+        app.app_state
+            .db
+            .write(|c| {
+                for (asset, email, at, expires) in rows {
+                    let token = Uuid::new_v4().to_string();
+                    invitations::insert(
+                        c,
+                        &NewInvitation {
+                            resource_type: ResourceType::Asset,
+                            resource_id: id(asset),
+                            email,
+                            role: "view",
+                            message: None,
+                            token_hash: &token,
+                            invited_by: by,
+                            expires_at: *expires,
+                            access_expires_at: None,
+                        },
+                        *at,
+                    )?
+                    .expect("not already pending");
+                }
+                Ok::<_, keyholder_store::StoreError>(())
+            })
+            .expect("seeded invitations");
+    }
+
+    /// Every page of `path` by cursor with `per_page`, and how many pages.
+    async fn walk(app: &TestApp, token: &str, path: &str, per_page: usize) -> (Vec<Value>, usize) {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        let mut pages = 0;
+        loop {
+            let url = match &cursor {
+                Some(c) => format!("{path}{sep}per_page={per_page}&cursor={c}"),
+                None => format!("{path}{sep}per_page={per_page}"),
+            };
+            let page = app.get(&url, Some(token)).await;
+            page.assert_status(200);
+            pages += 1;
+            let got = page.body["items"].as_array().expect("items").clone();
+            assert!(
+                got.len() <= per_page,
+                "at most per_page items: {}",
+                page.text
+            );
+            assert!(
+                page.body["next_cursor"].is_null() || got.len() == per_page,
+                "a cursor only after a full page: {}",
+                page.text
+            );
+            items.extend(got);
+            match page.body["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => break,
+            }
+            assert!(pages < 100, "the walk must end");
+        }
+        (items, pages)
+    }
+
+    fn ids(items: &[Value]) -> Vec<String> {
+        items
+            .iter()
+            .map(|i| i["id"].as_str().expect("id").to_owned())
+            .collect()
+    }
+
+    fn time(v: &Value) -> Option<DateTime<Utc>> {
+        v.as_str()
+            .map(|s| DateTime::parse_from_rfc3339(s).expect("rfc 3339").to_utc())
+    }
+
+    /// The order `sort` promises: the column (expiry "never" after every
+    /// date), then the id, both in the sort's direction.
+    fn in_sort_order(items: &[Value], sort: &str) -> Vec<String> {
+        let mut sorted = items.to_vec();
+        let (descending, column) = match sort.strip_prefix('-') {
+            Some(c) => (true, c),
+            None if sort.is_empty() => (true, "invited_at"),
+            None => (false, sort),
+        };
+        sorted.sort_by(|a, b| {
+            let by_column = match column {
+                "invited_at" => time(&a["invited_at"]).cmp(&time(&b["invited_at"])),
+                "expires_at" => {
+                    let key = |v: &Value| (v["expires_at"].is_null(), time(&v["expires_at"]));
+                    key(a).cmp(&key(b))
+                }
+                "email" => a["email"].as_str().cmp(&b["email"].as_str()),
+                other => panic!("no sort {other}"),
+            };
+            let order = by_column.then_with(|| a["id"].as_str().cmp(&b["id"].as_str()));
+            if descending { order.reverse() } else { order }
+        });
+        ids(&sorted)
+    }
+
+    async fn vehicle(app: &TestApp, owner: &Session, name: &str) -> String {
+        app.create_asset(owner, serde_json::json!({"name": name}))
+            .await
+    }
+
+    async fn the_table_walks_by_cursor_in_every_sort(app: TestApp) {
+        let owner = app.register_verified("owner").await;
+        let other = app.register_verified("other").await;
+        let van = vehicle(&app, &owner, "Van").await;
+        let truck = vehicle(&app, &owner, "Truck").await;
+        let theirs = vehicle(&app, &other, "Theirs").await;
+        let t0 = Utc::now() - Duration::hours(1);
+        let s = Duration::seconds;
+        let soon = Some(Utc::now() + Duration::days(3));
+        let later = Some(Utc::now() + Duration::days(9));
+        // Ties everywhere: invited_at, expiry (set and never), and an email
+        // on both assets.
+        seed(
+            &app,
+            &owner,
+            &[
+                (&van, "alpha@example.com", t0, soon),
+                (&van, "bravo@example.com", t0, None),
+                (&van, "delta@example.com", t0 + s(1), later),
+                (&truck, "alpha@example.com", t0 + s(1), soon),
+                (&truck, "charlie@example.com", t0 + s(2), None),
+                (&truck, "echo@example.com", t0 + s(2), None),
+                (&van, "foxtrot@example.com", t0 + s(3), soon),
+            ],
+        );
+        seed(&app, &other, &[(&theirs, "zulu@example.com", t0, None)]);
+        for sort in [
+            "",
+            "invited_at",
+            "-invited_at",
+            "expires_at",
+            "-expires_at",
+            "email",
+            "-email",
+        ] {
+            let path = if sort.is_empty() {
+                "/api/v1/asset-invitations".to_owned()
+            } else {
+                format!("/api/v1/asset-invitations?sort={sort}")
+            };
+            let sep = if sort.is_empty() { '?' } else { '&' };
+            let full = app
+                .get(&format!("{path}{sep}per_page=100"), Some(&owner.token))
+                .await;
+            full.assert_status(200);
+            let all = full.body["items"].as_array().expect("items").clone();
+            assert_eq!(all.len(), 7, "only my assets' invitations ({sort})");
+            assert_eq!(full.body["total"], 7);
+            assert_eq!(full.body["total_exact"], true);
+            assert!(full.body["next_cursor"].is_null());
+            assert_eq!(ids(&all), in_sort_order(&all, sort), "sort {sort:?}");
+            let (walked, pages) = walk(&app, &owner.token, &path, 2).await;
+            assert_eq!(ids(&walked), ids(&all), "the walk is one big page ({sort})");
+            assert_eq!(pages, 4, "{sort}");
+            let unique: HashSet<String> = ids(&walked).into_iter().collect();
+            assert_eq!(unique.len(), 7, "no duplicates ({sort})");
+        }
+        // The per-asset table, filters and page numbers page the same way.
+        for (path, n) in [
+            (
+                format!("/api/v1/assets/{van}/invitations?sort=-expires_at"),
+                4,
+            ),
+            (format!("/api/v1/assets/{truck}/invitations?sort=email"), 3),
+            (
+                "/api/v1/asset-invitations?status=pending&sort=expires_at".to_owned(),
+                7,
+            ),
+            (
+                "/api/v1/asset-invitations?q=ALPHA&sort=-email".to_owned(),
+                2,
+            ),
+            (
+                "/api/v1/asset-invitations?q=truck&sort=invited_at".to_owned(),
+                3,
+            ),
+        ] {
+            let full = app
+                .get(&format!("{path}&per_page=100"), Some(&owner.token))
+                .await;
+            full.assert_status(200);
+            let all = full.body["items"].as_array().expect("items").clone();
+            assert_eq!(all.len(), n, "{path}");
+            assert_eq!(full.body["total"], n, "{path}");
+            let (walked, _) = walk(&app, &owner.token, &path, 2).await;
+            assert_eq!(ids(&walked), ids(&all), "{path}");
+        }
+        let full = app
+            .get(
+                "/api/v1/asset-invitations?sort=email&per_page=100",
+                Some(&owner.token),
+            )
+            .await;
+        let all = ids(full.body["items"].as_array().expect("items"));
+        let second = app
+            .get(
+                "/api/v1/asset-invitations?sort=email&per_page=2&page=2",
+                Some(&owner.token),
+            )
+            .await;
+        second.assert_status(200);
+        assert_eq!(
+            ids(second.body["items"].as_array().expect("items")),
+            all[2..4]
+        );
+        assert_eq!(second.body["page"], 2);
+        assert_eq!(second.body["total"], 7);
+        // Its cursor goes on from there.
+        let next = second.body["next_cursor"].as_str().expect("more");
+        let third = app
+            .get(
+                &format!("/api/v1/asset-invitations?sort=email&per_page=2&cursor={next}"),
+                Some(&owner.token),
+            )
+            .await;
+        assert_eq!(
+            ids(third.body["items"].as_array().expect("items")),
+            all[4..6]
+        );
+    }
+
+    async fn table_cursors_the_server_did_not_give_are_refused(app: TestApp) {
+        let owner = app.register_verified("owner").await;
+        let van = vehicle(&app, &owner, "Van").await;
+        let t0 = Utc::now() - Duration::hours(1);
+        seed(
+            &app,
+            &owner,
+            &[
+                (&van, "alpha@example.com", t0, None),
+                (&van, "bravo@example.com", t0, None),
+                (&van, "charlie@example.com", t0, None),
+            ],
+        );
+        for bad in ["not-a-cursor", "e30", "eyJrIjoieCIsImkiOiJ5In0", "%20"] {
+            let r = app
+                .get(
+                    &format!("/api/v1/asset-invitations?cursor={bad}"),
+                    Some(&owner.token),
+                )
+                .await;
+            r.assert_problem(422, "validation_failed");
+            assert!(!r.body["errors"]["cursor"].is_null(), "{}", r.text);
+        }
+        // An email sort's cursor is no position in the invitation times.
+        let by_email = app
+            .get(
+                "/api/v1/asset-invitations?sort=email&per_page=1",
+                Some(&owner.token),
+            )
+            .await;
+        let cursor = by_email.body["next_cursor"].as_str().expect("more");
+        let r = app
+            .get(
+                &format!("/api/v1/asset-invitations?sort=invited_at&cursor={cursor}"),
+                Some(&owner.token),
+            )
+            .await;
+        r.assert_problem(422, "validation_failed");
+        assert!(!r.body["errors"]["cursor"].is_null(), "{}", r.text);
+        // The asset comes first: a stranger's garbage cursor is still 404.
+        let stranger = app.register_verified("stranger").await;
+        app.get(
+            &format!("/api/v1/assets/{van}/invitations?cursor=garbage"),
+            Some(&stranger.token),
+        )
+        .await
+        .assert_status(404);
+    }
+
+    async fn table_totals_stop_at_one_thousand_and_stats_stay_exact(app: TestApp) {
+        let owner = app.register_verified("owner").await;
+        let van = vehicle(&app, &owner, "Van").await;
+        let truck = vehicle(&app, &owner, "Truck").await;
+        let t0 = Utc::now() - Duration::hours(2);
+        let emails: Vec<String> = (0..1002).map(|n| format!("p{n:04}@example.com")).collect();
+        let rows: Vec<Row<'_>> = emails
+            .iter()
+            .enumerate()
+            .map(|(n, e)| {
+                let asset = if n % 2 == 0 {
+                    van.as_str()
+                } else {
+                    truck.as_str()
+                };
+                (
+                    asset,
+                    e.as_str(),
+                    t0 + Duration::seconds(i64::try_from(n % 7).unwrap_or(0)),
+                    None,
+                )
+            })
+            .collect();
+        seed(&app, &owner, &rows);
+        // One more, pending but past its expiry (not yet swept): expired.
+        seed(
+            &app,
+            &owner,
+            &[(
+                &van,
+                "late@example.com",
+                t0 - Duration::days(3),
+                Some(t0 - Duration::days(1)),
+            )],
+        );
+        for path in [
+            "/api/v1/asset-invitations",
+            "/api/v1/asset-invitations?status=pending",
+            "/api/v1/asset-invitations?q=example",
+            "/api/v1/asset-invitations?permission=view&sort=email",
+        ] {
+            let r = app.get(path, Some(&owner.token)).await;
+            r.assert_status(200);
+            assert_eq!(r.body["total"], 1000, "{path}");
+            assert_eq!(r.body["total_exact"], false, "{path}");
+            assert_eq!(r.body["items"].as_array().expect("items").len(), 25);
+        }
+        let expired = app
+            .get(
+                "/api/v1/asset-invitations?status=expired",
+                Some(&owner.token),
+            )
+            .await;
+        assert_eq!(expired.body["total"], 1);
+        assert_eq!(expired.body["total_exact"], true);
+        assert_eq!(expired.body["items"][0]["email"], "late@example.com");
+        let van_only = app
+            .get(
+                &format!("/api/v1/asset-invitations?asset_id={van}&status=pending"),
+                Some(&owner.token),
+            )
+            .await;
+        assert_eq!(van_only.body["total"], 501);
+        assert_eq!(van_only.body["total_exact"], true);
+        let stats = app
+            .get("/api/v1/asset-invitations/stats", Some(&owner.token))
+            .await;
+        stats.assert_status(200);
+        assert_eq!(stats.body["total"], 1003);
+        assert_eq!(stats.body["pending"], 1002);
+        assert_eq!(stats.body["expired"], 1);
+        let (walked, pages) = walk(
+            &app,
+            &owner.token,
+            "/api/v1/asset-invitations?sort=-expires_at",
+            100,
+        )
+        .await;
+        assert_eq!(pages, 11);
+        let unique: HashSet<String> = ids(&walked).into_iter().collect();
+        assert_eq!(unique.len(), 1003);
+        assert_eq!(ids(&walked), in_sort_order(&walked, "-expires_at"));
+        // Cancelling and accepting move the exact counts.
+        let first = walked[0]["id"].as_str().expect("id").to_owned();
+        app.post(
+            &format!("/api/v1/asset-invitations/{first}/cancel"),
+            Some(&owner.token),
+            serde_json::json!({}),
+        )
+        .await
+        .assert_status(200);
+        let stats = app
+            .get(
+                &format!("/api/v1/asset-invitations/stats?asset_id={van}"),
+                Some(&owner.token),
+            )
+            .await;
+        let cancelled_on_van = walked[0]["asset"]["id"] == van.as_str();
+        assert_eq!(stats.body["total"], 502);
+        assert_eq!(stats.body["cancelled"], i64::from(cancelled_on_van));
+        assert_eq!(stats.body["pending"], 501 - i64::from(cancelled_on_van));
+        assert_eq!(stats.body["expired"], 1);
+    }
+
+    async fn root_walks_every_invitation_by_cursor(app: TestApp) {
+        let app = TestApp::spawn_with(app.backend, |c| {
+            c.root_email = Some("root@example.com".into());
+            c.root_username = Some("root".into());
+            c.root_password = Some("root password 123".into());
+        })
+        .await;
+        let root = app.login("root", "root password 123").await;
+        let root = root.body["access_token"]
+            .as_str()
+            .expect("token")
+            .to_owned();
+        let owner = app.register_verified("owner").await;
+        let other = app.register_verified("other").await;
+        let van = vehicle(&app, &owner, "Van").await;
+        let theirs = vehicle(&app, &other, "Theirs").await;
+        let t0 = Utc::now() - Duration::hours(1);
+        let soon = Some(Utc::now() + Duration::days(3));
+        seed(
+            &app,
+            &owner,
+            &[
+                (&van, "alpha@example.com", t0, soon),
+                (&van, "bravo@example.com", t0, None),
+                (&van, "charlie@example.com", t0, soon),
+            ],
+        );
+        seed(
+            &app,
+            &other,
+            &[
+                (&theirs, "alpha@example.com", t0, None),
+                (
+                    &theirs,
+                    "delta@example.com",
+                    t0 + Duration::seconds(1),
+                    soon,
+                ),
+            ],
+        );
+        for sort in [
+            "-invited_at",
+            "expires_at",
+            "-expires_at",
+            "email",
+            "-email",
+        ] {
+            let path = format!("/api/v1/asset-invitations?sort={sort}");
+            let full = app.get(&format!("{path}&per_page=100"), Some(&root)).await;
+            full.assert_status(200);
+            let all = full.body["items"].as_array().expect("items").clone();
+            assert_eq!(all.len(), 5, "root sees every invitation");
+            assert_eq!(full.body["total"], 5);
+            assert_eq!(ids(&all), in_sort_order(&all, sort), "{sort}");
+            let (walked, pages) = walk(&app, &root, &path, 2).await;
+            assert_eq!(ids(&walked), ids(&all), "{sort}");
+            assert_eq!(pages, 3);
+        }
+        let q = app
+            .get("/api/v1/asset-invitations?q=theirs&sort=email", Some(&root))
+            .await;
+        assert_eq!(q.body["total"], 2);
+        let stats = app
+            .get("/api/v1/asset-invitations/stats", Some(&root))
+            .await;
+        assert_eq!(stats.body["total"], 5);
+        assert_eq!(stats.body["pending"], 5);
+        let pending = app
+            .get(
+                &format!("/api/v1/asset-invitations?status=pending&asset_id={theirs}"),
+                Some(&root),
+            )
+            .await;
+        assert_eq!(pending.body["total"], 2);
+        assert_eq!(pending.body["total_exact"], true);
+    }
+}

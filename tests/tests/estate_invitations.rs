@@ -1140,3 +1140,222 @@ async fn invitations_are_rate_limited_per_user_and_per_day() {
     limited.assert_problem(429, "rate_limited");
     assert!(limited.header("retry-after").is_some());
 }
+
+// ---------------------------------------------------------------- keyset paging
+
+mod paging {
+    use std::collections::HashSet;
+
+    use chrono::{DateTime, Duration, Utc};
+    use keyholder_store::invitations::{self, NewInvitation, ResourceType};
+    use keyholder_tests::{Session, TestApp, on_both_backends};
+    use serde_json::Value;
+    use uuid::Uuid;
+
+    on_both_backends!(
+        estate_invitations_walk_by_cursor_newest_first,
+        my_invitations_walk_by_cursor_newest_first,
+    );
+
+    fn id(s: &str) -> Uuid {
+        Uuid::parse_str(s).expect("uuid")
+    }
+
+    /// Pending invitations written straight to the database, so that their
+    /// times tie: `(resource type, resource, email, invited_at)`.
+    fn seed(app: &TestApp, by: &Session, rows: &[(ResourceType, &str, &str, DateTime<Utc>)]) {
+        let by = id(&by.id);
+        app.app_state
+            .db
+            .write(|c| {
+                for (kind, resource, email, at) in rows {
+                    let token = Uuid::new_v4().to_string();
+                    let role = match kind {
+                        ResourceType::Estate => "viewer",
+                        ResourceType::Asset => "view",
+                    };
+                    invitations::insert(
+                        c,
+                        &NewInvitation {
+                            resource_type: *kind,
+                            resource_id: id(resource),
+                            email,
+                            role,
+                            message: None,
+                            token_hash: &token,
+                            invited_by: by,
+                            expires_at: None,
+                            access_expires_at: None,
+                        },
+                        *at,
+                    )?
+                    .expect("not already pending");
+                }
+                Ok::<_, keyholder_store::StoreError>(())
+            })
+            .expect("seeded invitations");
+    }
+
+    /// Every page of `path` by cursor with `per_page`, and how many pages.
+    async fn walk(app: &TestApp, token: &str, path: &str, per_page: usize) -> (Vec<Value>, usize) {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        let mut pages = 0;
+        loop {
+            let url = match &cursor {
+                Some(c) => format!("{path}{sep}per_page={per_page}&cursor={c}"),
+                None => format!("{path}{sep}per_page={per_page}"),
+            };
+            let page = app.get(&url, Some(token)).await;
+            page.assert_status(200);
+            pages += 1;
+            let got = page.body["items"].as_array().expect("items").clone();
+            assert!(
+                got.len() <= per_page,
+                "at most per_page items: {}",
+                page.text
+            );
+            items.extend(got);
+            match page.body["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => break,
+            }
+            assert!(pages < 100, "the walk must end");
+        }
+        (items, pages)
+    }
+
+    fn ids(items: &[Value]) -> Vec<String> {
+        items
+            .iter()
+            .map(|i| i["id"].as_str().expect("id").to_owned())
+            .collect()
+    }
+
+    /// Newest first, then by id descending.
+    fn newest_first(items: &[Value]) -> Vec<String> {
+        let mut sorted = items.to_vec();
+        let at = |v: &Value| {
+            DateTime::parse_from_rfc3339(v["invited_at"].as_str().expect("invited_at"))
+                .expect("rfc 3339")
+                .to_utc()
+        };
+        sorted.sort_by(|a, b| {
+            at(b)
+                .cmp(&at(a))
+                .then_with(|| b["id"].as_str().cmp(&a["id"].as_str()))
+        });
+        ids(&sorted)
+    }
+
+    async fn check_walk(app: &TestApp, token: &str, path: &str, n: usize) {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let full = app
+            .get(&format!("{path}{sep}per_page=100"), Some(token))
+            .await;
+        full.assert_status(200);
+        let all = full.body["items"].as_array().expect("items").clone();
+        assert_eq!(all.len(), n, "{path}");
+        assert_eq!(full.body["total"], n, "{path}");
+        assert_eq!(full.body["total_exact"], true);
+        assert!(full.body["next_cursor"].is_null());
+        assert_eq!(ids(&all), newest_first(&all), "{path}");
+        for per_page in [2, 3] {
+            let (walked, pages) = walk(app, token, path, per_page).await;
+            assert_eq!(ids(&walked), ids(&all), "{path} per_page={per_page}");
+            assert_eq!(pages, n.div_ceil(per_page), "{path} per_page={per_page}");
+            let unique: HashSet<String> = ids(&walked).into_iter().collect();
+            assert_eq!(unique.len(), n);
+        }
+        for bad in [
+            "garbage",
+            "e30",
+            "eyJrIjoiYUBleGFtcGxlLmNvbSIsImkiOiIwMDAwMDAwMC0wMDAwLTQwMDAtODAwMC0wMDAwMDAwMDAwMDAifQ",
+        ] {
+            let r = app
+                .get(&format!("{path}{sep}cursor={bad}"), Some(token))
+                .await;
+            r.assert_problem(422, "validation_failed");
+            assert!(!r.body["errors"]["cursor"].is_null(), "{}", r.text);
+        }
+    }
+
+    async fn estate_invitations_walk_by_cursor_newest_first(app: TestApp) {
+        let owner = app.register_verified("owner").await;
+        let estate = app.create_estate(&owner, "Riverside").await;
+        let other = app.create_estate(&owner, "Elsewhere").await;
+        let t0 = Utc::now() - Duration::hours(1);
+        let s = Duration::seconds;
+        let e = ResourceType::Estate;
+        seed(
+            &app,
+            &owner,
+            &[
+                (e, &estate, "alpha@example.com", t0),
+                (e, &estate, "bravo@example.com", t0),
+                (e, &estate, "charlie@example.com", t0 + s(1)),
+                (e, &estate, "delta@example.com", t0),
+                (e, &estate, "echo@example.com", t0 + s(1)),
+                (e, &estate, "foxtrot@example.com", t0 + s(2)),
+                (e, &other, "golf@example.com", t0),
+            ],
+        );
+        let path = format!("/api/v1/estates/{estate}/invitations");
+        check_walk(&app, &owner.token, &path, 6).await;
+        // Cancel two: the status filter walks the same way.
+        let all = app
+            .get(&format!("{path}?per_page=100"), Some(&owner.token))
+            .await;
+        for inv in &all.body["items"].as_array().expect("items")[1..3] {
+            let inv = inv["id"].as_str().expect("id");
+            app.post(
+                &format!("/api/v1/estates/{estate}/invitations/{inv}/cancel"),
+                Some(&owner.token),
+                serde_json::json!({}),
+            )
+            .await
+            .assert_status(200);
+        }
+        check_walk(&app, &owner.token, &format!("{path}?status=pending"), 4).await;
+        check_walk(&app, &owner.token, &format!("{path}?status=cancelled"), 2).await;
+        // An outsider: 404 before any cursor check.
+        let outsider = app.register_verified("outsider").await;
+        app.get(&format!("{path}?cursor=garbage"), Some(&outsider.token))
+            .await
+            .assert_status(404);
+    }
+
+    async fn my_invitations_walk_by_cursor_newest_first(app: TestApp) {
+        let owner = app.register_verified("owner").await;
+        let gus = app.register_verified("gus").await;
+        let t0 = Utc::now() - Duration::hours(1);
+        let s = Duration::seconds;
+        let mut rows = Vec::new();
+        let mut resources = Vec::new();
+        for n in 0..3 {
+            resources.push((
+                ResourceType::Estate,
+                app.create_estate(&owner, &format!("Estate {n}")).await,
+            ));
+            resources.push((
+                ResourceType::Asset,
+                app.create_asset(&owner, serde_json::json!({"name": format!("Van {n}")}))
+                    .await,
+            ));
+        }
+        let times = [t0, t0, t0 + s(1), t0, t0 + s(2), t0 + s(1)];
+        for ((kind, resource), at) in resources.iter().zip(times) {
+            rows.push((*kind, resource.as_str(), gus.email.as_str(), at));
+        }
+        // Another address's invitation is not mine.
+        rows.push((
+            ResourceType::Estate,
+            resources[0].1.as_str(),
+            "zed@example.com",
+            t0,
+        ));
+        seed(&app, &owner, &rows);
+        check_walk(&app, &gus.token, "/api/v1/me/invitations", 6).await;
+    }
+}

@@ -1015,3 +1015,196 @@ async fn access_changes_write_audit_events(app: TestApp) {
         ["site.created", "site_override.set", "site_override.cleared"]
     );
 }
+
+// ---------------------------------------------------------------- keyset paging
+
+mod paging {
+    use std::collections::HashSet;
+
+    use chrono::{DateTime, Duration, Utc};
+    use keyholder_domain::EstateRole;
+    use keyholder_store::estates;
+    use keyholder_tests::{Session, TestApp, on_both_backends};
+    use serde_json::Value;
+    use uuid::Uuid;
+
+    on_both_backends!(
+        member_lists_walk_by_cursor_in_their_order,
+        member_list_cursors_the_server_did_not_give_are_refused,
+    );
+
+    fn id(s: &str) -> Uuid {
+        Uuid::parse_str(s).expect("uuid")
+    }
+
+    /// Every page of `path` by cursor with `per_page`, and how many pages.
+    async fn walk(app: &TestApp, token: &str, path: &str, per_page: usize) -> (Vec<Value>, usize) {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        let mut pages = 0;
+        loop {
+            let url = match &cursor {
+                Some(c) => format!("{path}{sep}per_page={per_page}&cursor={c}"),
+                None => format!("{path}{sep}per_page={per_page}"),
+            };
+            let page = app.get(&url, Some(token)).await;
+            page.assert_status(200);
+            pages += 1;
+            let got = page.body["items"].as_array().expect("items").clone();
+            assert!(
+                got.len() <= per_page,
+                "at most per_page items: {}",
+                page.text
+            );
+            items.extend(got);
+            match page.body["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => break,
+            }
+            assert!(pages < 100, "the walk must end");
+        }
+        (items, pages)
+    }
+
+    fn usernames(items: &[Value]) -> Vec<String> {
+        items
+            .iter()
+            .map(|m| m["user"]["username"].as_str().expect("username").to_owned())
+            .collect()
+    }
+
+    /// An estate with a site, and members written straight to the database
+    /// so that joining instants tie: `(user, joined)`.
+    async fn estate_with_members(
+        app: &TestApp,
+        owner: &Session,
+        members: &[(&Session, DateTime<Utc>)],
+    ) -> (String, String) {
+        let estate = app.create_estate(owner, "Riverside").await;
+        let site = app.create_site(owner, &estate, "North").await;
+        app.app_state
+            .db
+            .write(|c| {
+                for (user, joined) in members {
+                    estates::add_member(c, id(&estate), id(&user.id), EstateRole::Viewer, *joined)?;
+                }
+                Ok::<_, keyholder_store::StoreError>(())
+            })
+            .expect("members");
+        (estate, site)
+    }
+
+    async fn member_lists_walk_by_cursor_in_their_order(app: TestApp) {
+        let owner = app.register_verified("owner").await;
+        // Upper case sorts before lower case byte-wise, not in the list:
+        // ties on the joining instant go by the lower-cased username.
+        let mut people = Vec::new();
+        for name in ["Zed", "amy", "Bea", "cat", "Dan", "eve"] {
+            people.push(app.register(name).await);
+        }
+        let t0 = Utc::now() - Duration::hours(1);
+        let s = Duration::seconds;
+        let joined = [t0, t0, t0 + s(1), t0, t0 + s(1), t0 + s(2)];
+        let rows: Vec<(&Session, DateTime<Utc>)> = people.iter().zip(joined).collect();
+        let (estate, site) = estate_with_members(&app, &owner, &rows).await;
+        // Oldest first, then by username; the owner joined last (now).
+        let expected = ["amy", "cat", "Zed", "Bea", "Dan", "eve", "owner"];
+        for path in [
+            format!("/api/v1/estates/{estate}/members"),
+            format!("/api/v1/sites/{site}/members"),
+        ] {
+            let full = app
+                .get(&format!("{path}?per_page=100"), Some(&owner.token))
+                .await;
+            full.assert_status(200);
+            let all = full.body["items"].as_array().expect("items").clone();
+            assert_eq!(usernames(&all), expected, "{path}");
+            assert_eq!(full.body["total"], 7);
+            assert_eq!(full.body["total_exact"], true);
+            assert!(full.body["next_cursor"].is_null());
+            for per_page in [1, 2, 3] {
+                let (walked, pages) = walk(&app, &owner.token, &path, per_page).await;
+                assert_eq!(usernames(&walked), expected, "{path} per_page={per_page}");
+                assert_eq!(
+                    pages,
+                    7_usize.div_ceil(per_page),
+                    "{path} per_page={per_page}"
+                );
+                let unique: HashSet<String> = usernames(&walked).into_iter().collect();
+                assert_eq!(unique.len(), 7);
+            }
+            // Page numbers still work, and their cursor goes on from there.
+            let second = app
+                .get(&format!("{path}?per_page=2&page=2"), Some(&owner.token))
+                .await;
+            assert_eq!(
+                usernames(second.body["items"].as_array().expect("items")),
+                ["Zed", "Bea"]
+            );
+            let next = second.body["next_cursor"].as_str().expect("more");
+            let third = app
+                .get(
+                    &format!("{path}?per_page=2&cursor={next}"),
+                    Some(&owner.token),
+                )
+                .await;
+            assert_eq!(
+                usernames(third.body["items"].as_array().expect("items")),
+                ["Dan", "eve"]
+            );
+        }
+        // A member removed mid-walk does not stop it.
+        let path = format!("/api/v1/estates/{estate}/members");
+        let first = app
+            .get(&format!("{path}?per_page=3"), Some(&owner.token))
+            .await;
+        let next = first.body["next_cursor"].as_str().expect("more").to_owned();
+        app.delete(
+            &format!("/api/v1/estates/{estate}/members/{}", people[0].id),
+            Some(&owner.token),
+        )
+        .await
+        .assert_status(204);
+        let rest = app
+            .get(
+                &format!("{path}?per_page=10&cursor={next}"),
+                Some(&owner.token),
+            )
+            .await;
+        assert_eq!(
+            usernames(rest.body["items"].as_array().expect("items")),
+            ["Bea", "Dan", "eve", "owner"]
+        );
+        assert_eq!(rest.body["total"], 6);
+    }
+
+    async fn member_list_cursors_the_server_did_not_give_are_refused(app: TestApp) {
+        let owner = app.register_verified("owner").await;
+        let amy = app.register("amy").await;
+        let (estate, site) =
+            estate_with_members(&app, &owner, &[(&amy, Utc::now() - Duration::hours(1))]).await;
+        // A table cursor (an email key) or an instant alone is no member key.
+        let foreign = "eyJrIjoiYUBleGFtcGxlLmNvbSIsImkiOiIwMDAwMDAwMC0wMDAwLTQwMDAtODAwMC0wMDAwMDAwMDAwMDAifQ";
+        for path in [
+            format!("/api/v1/estates/{estate}/members"),
+            format!("/api/v1/sites/{site}/members"),
+        ] {
+            for bad in ["garbage", "e30", foreign] {
+                let r = app
+                    .get(&format!("{path}?cursor={bad}"), Some(&owner.token))
+                    .await;
+                r.assert_problem(422, "validation_failed");
+                assert!(!r.body["errors"]["cursor"].is_null(), "{}", r.text);
+            }
+        }
+        // An outsider learns nothing: 404 before any cursor check.
+        let outsider = app.register_verified("outsider").await;
+        app.get(
+            &format!("/api/v1/estates/{estate}/members?cursor=garbage"),
+            Some(&outsider.token),
+        )
+        .await
+        .assert_status(404);
+    }
+}

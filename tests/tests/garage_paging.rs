@@ -101,7 +101,10 @@ async fn walking_the_garage_by_cursor_gives_one_big_page_in_order(app: TestApp) 
     let heads = app
         .get("/api/v1/assets?per_page=100", Some(&head.token))
         .await;
-    let twice = heads.body["items"][0]["id"].as_str().expect("id").to_owned();
+    let twice = heads.body["items"][0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
     app.add_collaborator(&head, &twice, &me.username).await;
     // An estate where I am an editor: four at site A, three at site B where
     // an override keeps me off.
@@ -127,7 +130,9 @@ async fn walking_the_garage_by_cursor_gives_one_big_page_in_order(app: TestApp) 
     // Another user's private assets stay out.
     many_assets(&app, &other, 6, None);
 
-    let all = app.get("/api/v1/assets?per_page=100", Some(&me.token)).await;
+    let all = app
+        .get("/api/v1/assets?per_page=100", Some(&me.token))
+        .await;
     all.assert_status(200);
     let expected = names(all.body["items"].as_array().expect("items"));
     assert_eq!(expected.len(), 5 + 3 + 4, "every path, each asset once");
@@ -213,7 +218,9 @@ async fn a_cursor_the_server_did_not_give_is_refused(app: TestApp) {
 async fn totals_stop_counting_at_one_thousand(app: TestApp) {
     let me = app.register_verified("mia").await;
     many_assets(&app, &me, 1003, None);
-    let first = app.get("/api/v1/assets?per_page=100", Some(&me.token)).await;
+    let first = app
+        .get("/api/v1/assets?per_page=100", Some(&me.token))
+        .await;
     first.assert_status(200);
     assert_eq!(first.body["total"], 1000);
     assert_eq!(first.body["total_exact"], false);
@@ -251,7 +258,10 @@ async fn root_pages_every_asset_by_cursor() {
         })
         .await;
         let root = app.login("root", "root password 123").await;
-        let root = root.body["access_token"].as_str().expect("token").to_owned();
+        let root = root.body["access_token"]
+            .as_str()
+            .expect("token")
+            .to_owned();
         let ada = app.register_verified("ada").await;
         let bob = app.register_verified("bob").await;
         many_assets(&app, &ada, 4, None);

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use crate::db::DbConnection;
 use crate::error::StoreError;
+use crate::paging::{Bind, COUNT_LIMIT, Page, Sql, Window};
 use crate::schema::audit_events;
 use crate::time::{from_db, to_db};
 use crate::users::parse_id;
@@ -158,108 +159,136 @@ struct ListedRow {
     total: i64,
 }
 
-/// Events about resources the viewer administers, newest first: estates
-/// where they are admin or owner; sites where they are effective site admin;
-/// assets where they have full access (collaborator, or estate admin or
-/// owner); their own account and household. Root sees everything. The
-/// visibility mirrors the domain's "administers" and runs in the query.
-const AUDIT_SQL: &str = "
-WITH p AS (SELECT {uid} AS uid, {root} AS is_root, {rtype} AS rtype, {rid} AS rid, {actor} AS actor,
-                  {from} AS since, {to} AS until)
-SELECT e.id, e.actor_id, e.action, e.target_type, e.target_id, e.before, e.after, e.created_at,
-       u.username AS actor_username, u.display_name AS actor_display_name,
-       COUNT(*) OVER () AS total
-FROM audit_events e
-LEFT JOIN users u ON u.id = e.actor_id
-CROSS JOIN p
-WHERE (p.rtype = '' OR e.target_type = p.rtype)
-  AND (p.rid = '' OR e.target_id = p.rid)
-  AND (p.actor = '' OR e.actor_id = p.actor)
-  AND e.created_at >= p.since AND e.created_at <= p.until
-  AND (
-    p.is_root
-    OR ((e.target_type = 'user' OR e.target_type = 'household') AND e.target_id = p.uid)
-    OR (e.target_type = 'estate' AND EXISTS (
-          SELECT 1 FROM estate_members m WHERE m.estate_id = e.target_id AND m.user_id = p.uid
-          AND m.role IN ('admin', 'owner')))
-    OR (e.target_type = 'site' AND EXISTS (
-          SELECT 1 FROM sites s JOIN estate_members m ON m.estate_id = s.estate_id
-          WHERE s.id = e.target_id AND m.user_id = p.uid
-          AND (m.role IN ('admin', 'owner')
-               OR (m.role = 'editor' AND EXISTS (
-                     SELECT 1 FROM site_overrides o WHERE o.site_id = s.id AND o.user_id = p.uid
-                     AND o.role = 'admin')))))
-    OR (e.target_type = 'asset' AND EXISTS (
-          SELECT 1 FROM assets a WHERE a.id = e.target_id
-          AND (EXISTS (SELECT 1 FROM asset_collaborators c WHERE c.asset_id = a.id AND c.user_id = p.uid)
-               OR EXISTS (SELECT 1 FROM estate_members m WHERE m.estate_id = a.estate_id
-                          AND m.user_id = p.uid AND m.role IN ('admin', 'owner')))))
-  )
-ORDER BY e.created_at DESC, e.id DESC
-LIMIT {limit} OFFSET {offset}";
+/// The resources a user administers, as audit targets `(t, id)`: their own
+/// account and household; estates where they are admin or owner; sites
+/// where they are effective site admin (estate admin or owner, or editor
+/// with an admin override there); assets where they have full access
+/// (collaborator, or estate admin or owner). Mirrors the domain's
+/// "administers", from the user's memberships through indexes.
+fn targets_sql(uid: &str, pg: bool) -> String {
+    // PostgreSQL: a probe of the sites index per membership (a join could
+    // hash the whole table).
+    let sites = if pg {
+        "estate_members m CROSS JOIN LATERAL (
+             SELECT s.id FROM sites s WHERE s.estate_id = m.estate_id OFFSET 0) s"
+    } else {
+        "estate_members m JOIN sites s ON s.estate_id = m.estate_id"
+    };
+    format!(
+        "managed AS ({managed}),
+         targets AS (
+           SELECT 'user' AS t, {uid} AS id
+           UNION ALL SELECT 'household', {uid}
+           UNION ALL SELECT 'estate', m.estate_id FROM estate_members m
+             WHERE m.user_id = {uid} AND m.role IN ('admin', 'owner')
+           UNION ALL SELECT 'site', s.id FROM {sites}
+             WHERE m.user_id = {uid}
+               AND (m.role IN ('admin', 'owner')
+                    OR (m.role = 'editor' AND EXISTS (
+                          SELECT 1 FROM site_overrides o
+                          WHERE o.site_id = s.id AND o.user_id = {uid} AND o.role = 'admin')))
+           UNION ALL SELECT 'asset', id FROM managed)",
+        managed = crate::invitations::managed_assets_sql(uid),
+    )
+}
 
-/// A page of the audit trail the viewer may read, with the total.
+/// A page of the audit trail the viewer may read (see [`targets_sql`]),
+/// newest first (then by id), with the total counted up to
+/// [`COUNT_LIMIT`].
+///
+/// A user's page starts from the resources they administer: for each, the
+/// newest event after the keyset position through the target index; the
+/// targets whose newest events come first hold the whole page, which is
+/// then read from them alone. Root reads the trail in order.
 pub fn list(
     conn: &mut DbConnection,
     viewer: Uuid,
     is_root: bool,
     filter: &AuditFilter,
-    limit: i64,
-    offset: i64,
-) -> Result<(Vec<ListedEvent>, i64), StoreError> {
-    use diesel::sql_types::{BigInt, Bool, Text, Timestamp};
-    let pg = matches!(conn, DbConnection::Postgresql(_));
-    let types = [
-        "TEXT",
-        "BOOLEAN",
-        "TEXT",
-        "TEXT",
-        "TEXT",
-        "TIMESTAMP",
-        "TIMESTAMP",
-        "BIGINT",
-        "BIGINT",
-    ];
-    let ph: Vec<String> = types
-        .iter()
-        .enumerate()
-        .map(|(n, t)| {
-            if pg {
-                format!("CAST(${} AS {t})", n + 1)
-            } else {
-                "?".to_owned()
-            }
-        })
-        .collect();
-    let sql = AUDIT_SQL
-        .replace("{uid}", &ph[0])
-        .replace("{root}", &ph[1])
-        .replace("{rtype}", &ph[2])
-        .replace("{rid}", &ph[3])
-        .replace("{actor}", &ph[4])
-        .replace("{from}", &ph[5])
-        .replace("{to}", &ph[6])
-        .replace("{limit}", &ph[7])
-        .replace("{offset}", &ph[8]);
-    let far_past = chrono::NaiveDateTime::default();
-    let far_future = chrono::NaiveDate::from_ymd_opt(9999, 12, 31)
-        .and_then(|d| d.and_hms_opt(23, 59, 59))
-        .unwrap_or_default();
-    let query = diesel::sql_query(sql)
-        .bind::<Text, _>(viewer.to_string())
-        .bind::<Bool, _>(is_root)
-        .bind::<Text, _>(filter.resource_type.clone().unwrap_or_default())
-        .bind::<Text, _>(filter.resource_id.clone().unwrap_or_default())
-        .bind::<Text, _>(filter.actor_id.map(|a| a.to_string()).unwrap_or_default())
-        .bind::<Timestamp, _>(filter.from.map_or(far_past, to_db))
-        .bind::<Timestamp, _>(filter.to.map_or(far_future, to_db))
-        .bind::<BigInt, _>(limit)
-        .bind::<BigInt, _>(offset);
-    let rows: Vec<ListedRow> = match conn {
-        DbConnection::Postgresql(c) => query.load(c)?,
-        DbConnection::Sqlite(c) => query.load(c)?,
+    window: &Window<DateTime<Utc>>,
+) -> Result<Page<ListedEvent>, StoreError> {
+    let mut sql = Sql::new(conn);
+    let (ctes, filters, total) = audit_scope(&mut sql, viewer, is_root, filter);
+    let after = match &window.after {
+        None => String::new(),
+        Some((at, id)) => {
+            let at = sql.param((*at).into());
+            let id = sql.text(id.to_string());
+            format!(" AND (e.created_at, e.id) < ({at}, {id})")
+        }
     };
-    let total = rows.first().map_or(0, |r| r.total);
+    let fetch = sql.param(Bind::Int(window.fetch()));
+    let rows = sql.param(Bind::Int(window.limit.saturating_add(1)));
+    let offset = sql.param(Bind::Int(window.offset));
+    let order = "ORDER BY e.created_at DESC, e.id DESC";
+    let page = if is_root {
+        format!(
+            "page AS (
+               SELECT e.id, e.created_at AS k FROM audit_events e
+               WHERE TRUE{filters}{after} {order} LIMIT {fetch})"
+        )
+    } else {
+        let on =
+            |t: &str| format!("e.target_type = {t}.t AND e.target_id = {t}.id{filters}{after}");
+        if sql.pg {
+            format!(
+                "heads AS (
+                   SELECT t.t, t.id, h.k, h.id AS hid FROM scope t CROSS JOIN LATERAL (
+                     SELECT e.created_at AS k, e.id FROM audit_events e WHERE {on_t} {order} LIMIT 1) h),
+                 top AS (SELECT t, id FROM heads ORDER BY k DESC, hid DESC LIMIT {fetch}),
+                 page AS (
+                   SELECT p.id, p.k FROM top t CROSS JOIN LATERAL (
+                     SELECT e.id, e.created_at AS k FROM audit_events e WHERE {on_t} {order} LIMIT {fetch}) p
+                   ORDER BY p.k DESC, p.id DESC LIMIT {fetch})",
+                on_t = on("t"),
+            )
+        } else {
+            // As the invitation table: correlated subqueries for LATERAL,
+            // time and id in one sortable text.
+            format!(
+                "heads AS MATERIALIZED (
+                   SELECT t.t, t.id, (
+                     SELECT e.created_at || char(1) || e.id FROM audit_events e WHERE {on_t} {order} LIMIT 1
+                   ) AS hk FROM scope t),
+                 top AS (SELECT t, id FROM heads WHERE hk IS NOT NULL ORDER BY hk DESC LIMIT {fetch}),
+                 page AS MATERIALIZED (
+                   SELECT x.id, x.created_at AS k FROM top t CROSS JOIN audit_events x
+                   WHERE x.id IN (SELECT e.id FROM audit_events e WHERE {on_t} {order} LIMIT {fetch})
+                   ORDER BY 2 DESC, 1 DESC LIMIT {fetch})",
+                on_t = on("t"),
+            )
+        }
+    };
+    let with = if ctes.is_empty() {
+        "WITH".to_owned()
+    } else {
+        format!("{ctes},")
+    };
+    let query = format!(
+        "{with} {page}
+         SELECT e.id, e.actor_id, e.action, e.target_type, e.target_id, e.before, e.after,
+                e.created_at, u.username AS actor_username, u.display_name AS actor_display_name,
+                ({total}) AS total
+         FROM page p
+         JOIN audit_events e ON e.id = p.id
+         LEFT JOIN users u ON u.id = e.actor_id
+         ORDER BY p.k DESC, p.id DESC
+         LIMIT {rows} OFFSET {offset}"
+    );
+    let rows: Vec<ListedRow> = sql.load(conn, &query)?;
+    let counted = match rows.first() {
+        Some(r) => r.total,
+        None => {
+            let mut sql = Sql::new(conn);
+            let (ctes, _, total) = audit_scope(&mut sql, viewer, is_root, filter);
+            let with = if ctes.is_empty() {
+                String::new()
+            } else {
+                format!("{ctes} ")
+            };
+            sql.count(conn, &format!("{with}SELECT ({total}) AS n"))?
+        }
+    };
     let items = rows
         .into_iter()
         .map(|r| {
@@ -279,12 +308,76 @@ pub fn list(
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
-    let total = if total == 0 && offset > 0 {
-        list(conn, viewer, is_root, filter, 1, 0)?.1
-    } else {
-        total
+    Ok(Page::cut(items, window.limit, counted))
+}
+
+/// The audit list's scope: the CTEs a user's queries start from (`WITH
+/// managed, targets`; none for root), the filters on an event `e`, and the
+/// total (up to [`COUNT_LIMIT`]) as a scalar subquery.
+fn audit_scope(
+    sql: &mut Sql,
+    viewer: Uuid,
+    is_root: bool,
+    filter: &AuditFilter,
+) -> (String, String, String) {
+    let mut filters = String::new();
+    let mut target = String::new();
+    let column = |is_root: bool, name: &str| {
+        if is_root {
+            format!("e.target_{name}")
+        } else {
+            format!("t.{}", if name == "type" { "t" } else { "id" })
+        }
     };
-    Ok((items, total))
+    if let Some(t) = &filter.resource_type {
+        let p = sql.text(t.clone());
+        target.push_str(&format!(" AND {} = {p}", column(is_root, "type")));
+    }
+    if let Some(id) = &filter.resource_id {
+        let p = sql.text(id.clone());
+        target.push_str(&format!(" AND {} = {p}", column(is_root, "id")));
+    }
+    if let Some(actor) = filter.actor_id {
+        let p = sql.text(actor.to_string());
+        filters.push_str(&format!(" AND e.actor_id = {p}"));
+    }
+    if let Some(from) = filter.from {
+        let p = sql.param(from.into());
+        filters.push_str(&format!(" AND e.created_at >= {p}"));
+    }
+    if let Some(to) = filter.to {
+        let p = sql.param(to.into());
+        filters.push_str(&format!(" AND e.created_at <= {p}"));
+    }
+    let cap = sql.param(Bind::Int(COUNT_LIMIT));
+    if is_root {
+        let filters = format!("{target}{filters}");
+        let total = format!(
+            "SELECT COUNT(*) FROM (SELECT 1 AS one FROM audit_events e WHERE TRUE{filters} LIMIT {cap}) n"
+        );
+        return (String::new(), filters, total);
+    }
+    let uid = sql.text(viewer.to_string());
+    let ctes = format!(
+        "WITH {}, scope AS (SELECT t.t, t.id FROM targets t WHERE TRUE{target})",
+        targets_sql(&uid, sql.pg)
+    );
+    let on = format!("e.target_type = t.t AND e.target_id = t.id{filters}");
+    let total = if sql.pg {
+        // OFFSET 0: a nested loop from the targets, never a scan.
+        format!(
+            "SELECT COUNT(*) FROM (
+               SELECT 1 AS one FROM scope t CROSS JOIN LATERAL (
+                 SELECT 1 AS one FROM audit_events e WHERE {on} OFFSET 0) x
+               LIMIT {cap}) n"
+        )
+    } else {
+        format!(
+            "SELECT COUNT(*) FROM (
+               SELECT 1 AS one FROM scope t CROSS JOIN audit_events e WHERE {on} LIMIT {cap}) n"
+        )
+    };
+    (ctes, filters, total)
 }
 
 /// Whether the trail records that `user_id`'s share on `asset_id` was

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use crate::db::DbConnection;
 use crate::error::StoreError;
+use crate::paging::{COUNT_LIMIT, Page, Window};
 use crate::schema::{estate_members, estates, site_overrides, sites, users};
 use crate::time::{from_db, to_db};
 use crate::users::parse_id;
@@ -332,14 +333,46 @@ pub fn remove_member(
     Ok(())
 }
 
-/// Members with their user details, by role (owner first) then username.
+/// Where a page of members starts: the last member's joining instant and
+/// canonical (lower-case) username, the list's order.
+pub type MemberKey = (DateTime<Utc>, String);
+
+/// The keyset bound of the member lists (oldest first, then username).
+/// The `created_at >= t` conjunct bounds the index range.
+macro_rules! members_after {
+    ($q:expr, $after:expr) => {{
+        let mut q = $q;
+        if let Some(((at, name), _)) = $after {
+            let at = to_db(*at);
+            q = q.filter(estate_members::created_at.ge(at)).filter(
+                estate_members::created_at
+                    .gt(at)
+                    .or(users::username_canonical.gt(name.clone())),
+            );
+        }
+        q
+    }};
+}
+
+/// Members of an estate counted up to [`COUNT_LIMIT`].
+fn count_members(conn: &mut DbConnection, estate_id: Uuid) -> Result<i64, StoreError> {
+    let ids: Vec<String> = estate_members::table
+        .filter(estate_members::estate_id.eq(estate_id.to_string()))
+        .select(estate_members::user_id)
+        .limit(COUNT_LIMIT)
+        .load(conn)?;
+    Ok(i64::try_from(ids.len()).unwrap_or(COUNT_LIMIT))
+}
+
+/// A page of an estate's members with their user details, oldest first
+/// (then by username), from the estate's members index; the total counted
+/// up to [`COUNT_LIMIT`].
 pub fn members(
     conn: &mut DbConnection,
     estate_id: Uuid,
-    limit: i64,
-    offset: i64,
-) -> Result<(Vec<Member>, i64), StoreError> {
-    let rows: Vec<MemberCols> = estate_members::table
+    window: &Window<MemberKey>,
+) -> Result<Page<Member>, StoreError> {
+    let q = estate_members::table
         .inner_join(users::table)
         .filter(estate_members::estate_id.eq(estate_id.to_string()))
         .select((
@@ -350,22 +383,21 @@ pub fn members(
             estate_members::role,
             estate_members::created_at,
         ))
+        .into_boxed();
+    let rows: Vec<MemberCols> = members_after!(q, window.after.as_ref())
         .order((
             estate_members::created_at.asc(),
             users::username_canonical.asc(),
         ))
-        .limit(limit)
-        .offset(offset)
+        .limit(window.limit.saturating_add(1))
+        .offset(window.offset)
         .load(conn)?;
-    let total = estate_members::table
-        .filter(estate_members::estate_id.eq(estate_id.to_string()))
-        .count()
-        .get_result(conn)?;
     let items = rows
         .into_iter()
         .map(member_row)
-        .collect::<Result<_, StoreError>>()?;
-    Ok((items, total))
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let counted = count_members(conn, estate_id)?;
+    Ok(Page::cut(items, window.limit, counted))
 }
 
 // ---- sites ----
@@ -577,16 +609,16 @@ pub fn delete_overrides(
     Ok(())
 }
 
-/// Members of the estate with their override at one site, for the site's
-/// member list.
+/// A page of the estate's members with their override at one site, for the
+/// site's member list (the estate's order), the total counted up to
+/// [`COUNT_LIMIT`].
 pub fn site_members(
     conn: &mut DbConnection,
     estate_id: Uuid,
     site_id: Uuid,
-    limit: i64,
-    offset: i64,
-) -> Result<Paged<(Member, Option<SiteOverride>)>, StoreError> {
-    let rows: Vec<MemberRow> = estate_members::table
+    window: &Window<MemberKey>,
+) -> Result<Page<(Member, Option<SiteOverride>)>, StoreError> {
+    let q = estate_members::table
         .inner_join(users::table)
         .left_join(
             site_overrides::table.on(site_overrides::user_id
@@ -603,23 +635,22 @@ pub fn site_members(
             estate_members::created_at,
             site_overrides::role.nullable(),
         ))
+        .into_boxed();
+    let rows: Vec<MemberRow> = members_after!(q, window.after.as_ref())
         .order((
             estate_members::created_at.asc(),
             users::username_canonical.asc(),
         ))
-        .limit(limit)
-        .offset(offset)
+        .limit(window.limit.saturating_add(1))
+        .offset(window.offset)
         .load(conn)?;
-    let total = estate_members::table
-        .filter(estate_members::estate_id.eq(estate_id.to_string()))
-        .count()
-        .get_result(conn)?;
     let items = rows
         .into_iter()
         .map(|(id, username, display_name, email, role, since, o)| {
             let member = member_row((id, username, display_name, email, role, since))?;
             Ok((member, o.as_deref().map(parse_role).transpose()?))
         })
-        .collect::<Result<_, StoreError>>()?;
-    Ok((items, total))
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let counted = count_members(conn, estate_id)?;
+    Ok(Page::cut(items, window.limit, counted))
 }

@@ -9,10 +9,11 @@ use uuid::Uuid;
 
 use crate::db::DbConnection;
 use crate::error::StoreError;
+use crate::paging::{Bind, COUNT_LIMIT, Direction, Page, Sql, Window};
 use crate::schema::{audit_events, invitations, users};
 use crate::time::{from_db, to_db};
 use crate::users::parse_id;
-use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text, Timestamp};
+use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
 
 /// What an invitation is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -335,17 +336,36 @@ pub fn resend(
     Ok(n == 1)
 }
 
-/// The invitations of one resource, newest first, optionally by effective
-/// status (a pending invitation past its expiry counts as expired).
+/// The keyset bound of the newest-first invitation lists: rows before the
+/// last one shown, by `(invited_at, id)` descending. The `invited_at <= t`
+/// conjunct bounds the index range.
+macro_rules! newest_after {
+    ($q:expr, $after:expr) => {{
+        let mut q = $q;
+        if let Some((at, id)) = $after {
+            let at = to_db(*at);
+            q = q.filter(invitations::invited_at.le(at)).filter(
+                invitations::invited_at
+                    .lt(at)
+                    .or(invitations::id.lt(id.to_string())),
+            );
+        }
+        q
+    }};
+}
+
+/// A page of the invitations of one resource, newest first (then by id),
+/// optionally by effective status (a pending invitation past its expiry
+/// counts as expired), from the resource's index; the total counted up to
+/// [`COUNT_LIMIT`].
 pub fn list_for_resource(
     conn: &mut DbConnection,
     resource_type: ResourceType,
     resource_id: Uuid,
     status: Option<InvitationState>,
     now: DateTime<Utc>,
-    limit: i64,
-    offset: i64,
-) -> Result<(Vec<Invitation>, i64), StoreError> {
+    window: &Window<DateTime<Utc>>,
+) -> Result<Page<Invitation>, StoreError> {
     let now = to_db(now);
     let pending = InvitationState::Pending.as_str();
     let base = || {
@@ -370,16 +390,68 @@ pub fn list_for_resource(
             Some(other) => q.filter(invitations::status.eq(other.as_str())),
         }
     };
-    let rows: Vec<Row> = base()
+    let rows: Vec<Row> = newest_after!(base(), window.after.as_ref())
         .select(columns())
         .order((invitations::invited_at.desc(), invitations::id.desc()))
-        .limit(limit)
-        .offset(offset)
+        .limit(window.limit.saturating_add(1))
+        .offset(window.offset)
         .load(conn)?;
-    let total = base().count().get_result(conn)?;
-    Ok((
-        rows.into_iter().map(from_row).collect::<Result<_, _>>()?,
-        total,
+    let counted = base()
+        .select(invitations::id)
+        .limit(COUNT_LIMIT)
+        .load::<String>(conn)?
+        .len();
+    let rows = rows
+        .into_iter()
+        .map(from_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::cut(
+        rows,
+        window.limit,
+        i64::try_from(counted).unwrap_or(COUNT_LIMIT),
+    ))
+}
+
+/// A page of the pending, unexpired invitations addressed to an email,
+/// newest first (then by id), from the email index; the total counted up
+/// to [`COUNT_LIMIT`].
+pub fn pending_for_email_page(
+    conn: &mut DbConnection,
+    email: &str,
+    now: DateTime<Utc>,
+    window: &Window<DateTime<Utc>>,
+) -> Result<Page<Invitation>, StoreError> {
+    let now = to_db(now);
+    let base = || {
+        with_inviter!()
+            .filter(invitations::email.eq(email))
+            .filter(invitations::status.eq(InvitationState::Pending.as_str()))
+            .filter(
+                invitations::expires_at
+                    .is_null()
+                    .or(invitations::expires_at.gt(now)),
+            )
+            .into_boxed()
+    };
+    let rows: Vec<Row> = newest_after!(base(), window.after.as_ref())
+        .select(columns())
+        .order((invitations::invited_at.desc(), invitations::id.desc()))
+        .limit(window.limit.saturating_add(1))
+        .offset(window.offset)
+        .load(conn)?;
+    let counted = base()
+        .select(invitations::id)
+        .limit(COUNT_LIMIT)
+        .load::<String>(conn)?
+        .len();
+    let rows = rows
+        .into_iter()
+        .map(from_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::cut(
+        rows,
+        window.limit,
+        i64::try_from(counted).unwrap_or(COUNT_LIMIT),
     ))
 }
 
@@ -565,51 +637,565 @@ struct TableRow {
     total: i64,
 }
 
-/// The asset invitations a user may manage: on assets where they have full
-/// access (collaborator, estate admin or owner of the asset's estate), or
-/// all for root. Mirrors the domain's `administers_asset` in SQL, so the
-/// filter runs in the query.
-const VISIBLE: &str = "i.resource_type = 'asset'
-  AND (p.is_root
-       OR EXISTS (SELECT 1 FROM asset_collaborators c WHERE c.asset_id = a.id AND c.user_id = p.uid)
-       OR EXISTS (SELECT 1 FROM estate_members m WHERE m.estate_id = a.estate_id AND m.user_id = p.uid
-                  AND m.role IN ('admin', 'owner')))
-  AND (p.asset = '' OR a.id = p.asset)";
+impl TableRow {
+    fn into_row(self) -> Result<AssetInvitation, StoreError> {
+        Ok(AssetInvitation {
+            invitation: Invitation {
+                id: parse_id(&self.id)?,
+                resource_type: ResourceType::Asset,
+                resource_id: parse_id(&self.resource_id)?,
+                email: self.email,
+                role: self.role,
+                message: self.message,
+                status: self.status.parse().map_err(|_| {
+                    StoreError::Corrupt(format!("unknown status {:?}", self.status))
+                })?,
+                invited_by: parse_id(&self.invited_by)?,
+                inviter_username: self.inviter_username,
+                inviter_display_name: self.inviter_display_name,
+                invited_at: from_db(self.invited_at),
+                expires_at: self.expires_at.map(from_db),
+                access_expires_at: self.access_expires_at.map(from_db),
+                last_sent_at: from_db(self.last_sent_at),
+                resend_count: self.resend_count,
+                responded_at: self.responded_at.map(from_db),
+            },
+            asset_name: self.asset_name,
+            asset_reference: self.asset_reference,
+        })
+    }
+}
 
-const TABLE_SQL: &str = "
-WITH p AS (SELECT {uid} AS uid, {root} AS is_root, {now} AS now, {asset} AS asset,
-                  {pattern} AS pattern, {status} AS status, {permission} AS permission)
-SELECT i.id, i.resource_id, i.email, i.role, i.message, i.status, i.invited_by, i.invited_at,
-       i.expires_at, i.access_expires_at, i.last_sent_at, i.resend_count, i.responded_at,
-       u.username AS inviter_username, u.display_name AS inviter_display_name,
-       a.name AS asset_name, a.reference AS asset_reference,
-       COUNT(*) OVER () AS total
-FROM invitations i
-JOIN assets a ON a.id = i.resource_id
-JOIN users u ON u.id = i.invited_by
-CROSS JOIN p
-WHERE {visible}
-  AND (i.email LIKE p.pattern ESCAPE '\\' OR a.search_text LIKE p.pattern ESCAPE '\\')
-  AND (p.permission = '' OR i.role = p.permission)
-  AND (p.status = ''
-       OR (p.status = 'pending' AND i.status = 'pending' AND (i.expires_at IS NULL OR i.expires_at > p.now))
-       OR (p.status = 'expired' AND (i.status = 'expired' OR (i.status = 'pending' AND i.expires_at <= p.now)))
-       OR (p.status NOT IN ('pending', 'expired') AND i.status = p.status))
-ORDER BY {order}, i.id
-LIMIT {limit} OFFSET {offset}";
+/// "Never" as a sort key: after every expiry a client can set. The same
+/// text is in the expiry index (`migrations/*/..._list_indexes`), so the
+/// index serves the sort; keep them identical.
+const NEVER: &str = "'9999-12-31 23:59:59'";
 
-const STATS_SQL: &str = "
-WITH p AS (SELECT {uid} AS uid, {root} AS is_root, {now} AS now, {asset} AS asset)
-SELECT COUNT(*) AS total,
-  COALESCE(SUM(CASE WHEN i.status = 'pending' AND (i.expires_at IS NULL OR i.expires_at > p.now) THEN 1 ELSE 0 END), 0) AS pending,
-  COALESCE(SUM(CASE WHEN i.status = 'accepted' THEN 1 ELSE 0 END), 0) AS accepted,
-  COALESCE(SUM(CASE WHEN i.status = 'declined' THEN 1 ELSE 0 END), 0) AS declined,
-  COALESCE(SUM(CASE WHEN i.status = 'expired' OR (i.status = 'pending' AND i.expires_at <= p.now) THEN 1 ELSE 0 END), 0) AS expired,
-  COALESCE(SUM(CASE WHEN i.status = 'cancelled' THEN 1 ELSE 0 END), 0) AS cancelled
-FROM invitations i
-JOIN assets a ON a.id = i.resource_id
-CROSS JOIN p
-WHERE {visible}";
+fn never() -> NaiveDateTime {
+    chrono::NaiveDate::from_ymd_opt(9999, 12, 31)
+        .and_then(|d| d.and_hms_opt(23, 59, 59))
+        .unwrap_or_default()
+}
+
+/// The sort column's value of a row: where a page of the table starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TableKey {
+    /// An invitation time, or an expiry.
+    At(DateTime<Utc>),
+    /// An email.
+    Text(String),
+    /// An expiry of never.
+    Never,
+}
+
+impl Sort {
+    fn direction(self) -> Direction {
+        let descending = match self {
+            Self::InvitedAt { descending }
+            | Self::ExpiresAt { descending }
+            | Self::Email { descending } => descending,
+        };
+        if descending {
+            Direction::Desc
+        } else {
+            Direction::Asc
+        }
+    }
+
+    /// The sort key of the invitation aliased `a`.
+    fn key(self, a: &str) -> String {
+        match self {
+            Self::InvitedAt { .. } => format!("{a}.invited_at"),
+            Self::ExpiresAt { .. } => format!("COALESCE({a}.expires_at, {NEVER})"),
+            Self::Email { .. } => format!("{a}.email"),
+        }
+    }
+
+    /// A row's key under this sort (for the cursor of the next page).
+    pub fn key_of(self, inv: &Invitation) -> TableKey {
+        match self {
+            Self::InvitedAt { .. } => TableKey::At(inv.invited_at),
+            Self::ExpiresAt { .. } => inv.expires_at.map_or(TableKey::Never, TableKey::At),
+            Self::Email { .. } => TableKey::Text(inv.email.clone()),
+        }
+    }
+
+    /// Whether `key` can be a key of this sort.
+    pub fn accepts(self, key: &TableKey) -> bool {
+        matches!(
+            (self, key),
+            (Self::InvitedAt { .. }, TableKey::At(_))
+                | (Self::ExpiresAt { .. }, TableKey::At(_) | TableKey::Never)
+                | (Self::Email { .. }, TableKey::Text(_))
+        )
+    }
+}
+
+/// The conditions of the table on the invitation aliased `x` (beyond its
+/// asset): filters, and the keyset position when `after` is given.
+struct TableConditions {
+    /// Filters, with `{hit}` standing for "the asset's name matches `q`".
+    filters: String,
+    /// The keyset bound, or empty.
+    after: String,
+}
+
+impl TableConditions {
+    fn new(
+        sql: &mut Sql,
+        filter: &TableFilter,
+        sort: Sort,
+        now: DateTime<Utc>,
+        after: Option<&(TableKey, Uuid)>,
+    ) -> Result<(Self, Option<String>), StoreError> {
+        let mut filters = String::new();
+        match filter.status {
+            None => {}
+            Some(InvitationState::Pending) => {
+                let now = sql.param(now.into());
+                // The COALESCE form (not `IS NULL OR`) lets the sorted
+                // covering indexes serve it as a range.
+                filters.push_str(&format!(
+                    " AND x.status = 'pending' AND COALESCE(x.expires_at, {NEVER}) > {now}"
+                ));
+            }
+            Some(InvitationState::Expired) => {
+                let now = sql.param(now.into());
+                filters.push_str(&format!(
+                    " AND (x.status = 'expired' OR (x.status = 'pending' AND COALESCE(x.expires_at, {NEVER}) <= {now}))"
+                ));
+            }
+            Some(other) => {
+                let s = sql.text(other.as_str());
+                filters.push_str(&format!(" AND x.status = {s}"));
+            }
+        }
+        if let Some(p) = &filter.permission {
+            let p = sql.text(p.clone());
+            filters.push_str(&format!(" AND x.role = {p}"));
+        }
+        let pattern = filter
+            .q
+            .as_deref()
+            .filter(|q| !q.trim().is_empty())
+            .map(|q| sql.text(crate::assets::like_pattern(Some(q))));
+        if let Some(p) = &pattern {
+            filters.push_str(&format!(" AND ({{hit}} OR x.email LIKE {p} ESCAPE '\\')"));
+        }
+        let after = match after {
+            None => String::new(),
+            Some((key, id)) => {
+                if !sort.accepts(key) {
+                    return Err(StoreError::Corrupt("a cursor of another sort".into()));
+                }
+                let k = sql.param(match key {
+                    TableKey::At(t) => (*t).into(),
+                    TableKey::Text(s) => Bind::Text(s.clone()),
+                    TableKey::Never => Bind::Time(never()),
+                });
+                let id = sql.text(id.to_string());
+                format!(
+                    " AND ({}, x.id) {} ({k}, {id})",
+                    sort.key("x"),
+                    sort.direction().after()
+                )
+            }
+        };
+        Ok((Self { filters, after }, pattern))
+    }
+
+    /// The filters with `hit` for the asset-name match.
+    fn filters(&self, hit: &str) -> String {
+        self.filters.replace("{hit}", hit)
+    }
+}
+
+const TABLE_COLUMNS: &str =
+    "i.id, i.resource_id, i.email, i.role, i.message, i.status, i.invited_by,
+       i.invited_at, i.expires_at, i.access_expires_at, i.last_sent_at, i.resend_count,
+       i.responded_at, u.username AS inviter_username, u.display_name AS inviter_display_name,
+       a.name AS asset_name, a.reference AS asset_reference";
+
+/// The assets `{uid}` has full access to (collaborator, or admin or owner of
+/// the asset's estate), from their memberships through indexes. Mirrors the
+/// domain's `administers_asset` for non-root users.
+///
+/// Each asset once, without sorting the reach: the estates' assets skip
+/// those the user collaborates on.
+pub(crate) fn managed_assets_sql(uid: &str) -> String {
+    format!(
+        "SELECT c.asset_id AS id FROM asset_collaborators c WHERE c.user_id = {uid}
+         UNION ALL
+         SELECT a.id FROM estate_members m JOIN assets a ON a.estate_id = m.estate_id
+         WHERE m.user_id = {uid} AND m.role IN ('admin', 'owner')
+           AND NOT EXISTS (
+             SELECT 1 FROM asset_collaborators c WHERE c.asset_id = a.id AND c.user_id = {uid})"
+    )
+}
+
+/// `managed` and `reach` (managed assets with `hit`: whether the asset's
+/// name or reference matches `q`), optionally cut to one asset.
+fn reach_ctes(sql: &mut Sql, user_id: Uuid, asset: Option<Uuid>, pattern: Option<&str>) -> String {
+    let uid = sql.text(user_id.to_string());
+    let only = asset.map_or(String::new(), |a| {
+        format!(" WHERE m.id = {}", sql.text(a.to_string()))
+    });
+    let managed = managed_assets_sql(&uid);
+    let reach = match pattern {
+        // One probe per asset (a join could hash the whole table).
+        Some(p) => format!(
+            "SELECT m.id, (SELECT a.search_text LIKE {p} ESCAPE '\\' FROM assets a WHERE a.id = m.id) AS hit
+             FROM managed m{only}"
+        ),
+        None => format!("SELECT m.id, FALSE AS hit FROM managed m{only}"),
+    };
+    format!("WITH managed AS ({managed}), reach AS ({reach})")
+}
+
+/// One page of the management table, with the total counted up to
+/// [`COUNT_LIMIT`](crate::paging::COUNT_LIMIT) (or exactly, when only the
+/// status filters: from `invitation_counts`).
+///
+/// A user's page starts from the assets they have full access to: for each,
+/// the first row after the keyset position through the sorted covering
+/// index of its invitations; the assets whose first rows come first hold
+/// the whole page, which is then read from them alone. So a page costs one
+/// index probe per managed asset plus the page, however deep, and never
+/// reads other users' invitations. Root reads the table in sort order.
+#[allow(clippy::too_many_arguments)]
+pub fn asset_table(
+    conn: &mut DbConnection,
+    user_id: Uuid,
+    is_root: bool,
+    filter: &TableFilter,
+    sort: Sort,
+    now: DateTime<Utc>,
+    window: &Window<TableKey>,
+) -> Result<Page<AssetInvitation>, StoreError> {
+    let mut sql = Sql::new(conn);
+    let (cond, pattern) = TableConditions::new(&mut sql, filter, sort, now, window.after.as_ref())?;
+    let dir = sort.direction().sql();
+    let key = sort.key("x");
+    let fetch = sql.param(Bind::Int(window.fetch()));
+    let rows = sql.param(Bind::Int(window.limit.saturating_add(1)));
+    let offset = sql.param(Bind::Int(window.offset));
+    let order = format!("ORDER BY {key} {dir}, x.id {dir}");
+    let (ctes, total) = table_scope(
+        &mut sql,
+        user_id,
+        is_root,
+        filter,
+        &cond,
+        pattern.as_deref(),
+        now,
+    );
+    let page = if is_root {
+        let asset = filter.asset_id.map_or(String::new(), |a| {
+            format!(" AND x.resource_id = {}", sql.text(a.to_string()))
+        });
+        let (join, hit) = root_search(pattern.as_deref());
+        format!(
+            "page AS (
+               SELECT x.id, {key} AS k FROM invitations x{join}
+               WHERE x.resource_type = 'asset'{asset}{filters}{after}
+               {order} LIMIT {fetch})",
+            filters = cond.filters(&hit),
+            after = cond.after,
+        )
+    } else {
+        let on = |r: &str| {
+            format!(
+                "x.resource_type = 'asset' AND x.resource_id = {r}.id{}{}",
+                cond.filters(&format!("{r}.hit")),
+                cond.after
+            )
+        };
+        if sql.pg {
+            format!(
+                "heads AS (
+                   SELECT r.id, r.hit, h.k, h.id AS hid FROM reach r CROSS JOIN LATERAL (
+                     SELECT {key} AS k, x.id FROM invitations x WHERE {on_r} {order} LIMIT 1) h),
+                 top AS (SELECT id, hit FROM heads ORDER BY k {dir}, hid {dir} LIMIT {fetch}),
+                 page AS (
+                   SELECT p.id, p.k FROM top t CROSS JOIN LATERAL (
+                     SELECT x.id, {key} AS k FROM invitations x WHERE {on_t} {order} LIMIT {fetch}) p
+                   ORDER BY p.k {dir}, p.id {dir} LIMIT {fetch})",
+                on_r = on("r"),
+                on_t = on("t"),
+            )
+        } else {
+            // No LATERAL: correlated subqueries do the same, and the heads
+            // carry key and id in one sortable text (char(1) sorts before
+            // every character of a key). MATERIALIZED: each subquery runs
+            // once per asset, not once per use of its result.
+            format!(
+                "heads AS MATERIALIZED (
+                   SELECT r.id, r.hit, (
+                     SELECT {key} || char(1) || x.id FROM invitations x WHERE {on_r} {order} LIMIT 1
+                   ) AS hk FROM reach r),
+                 top AS (SELECT id, hit FROM heads WHERE hk IS NOT NULL ORDER BY hk {dir} LIMIT {fetch}),
+                 page AS MATERIALIZED (
+                   SELECT i.id, {ikey} AS k FROM top t CROSS JOIN invitations i
+                   WHERE i.id IN (SELECT x.id FROM invitations x WHERE {on_t} {order} LIMIT {fetch})
+                   ORDER BY 2 {dir}, 1 {dir} LIMIT {fetch})",
+                on_r = on("r"),
+                on_t = on("t"),
+                ikey = sort.key("i"),
+            )
+        }
+    };
+    let with = if ctes.is_empty() {
+        "WITH".to_owned()
+    } else {
+        format!("{ctes},")
+    };
+    let query = format!(
+        "{with} {page}
+         SELECT {TABLE_COLUMNS}, ({total}) AS total
+         FROM page p
+         JOIN invitations i ON i.id = p.id
+         JOIN assets a ON a.id = i.resource_id
+         JOIN users u ON u.id = i.invited_by
+         ORDER BY p.k {dir}, p.id {dir}
+         LIMIT {rows} OFFSET {offset}"
+    );
+    let rows: Vec<TableRow> = sql.load(conn, &query)?;
+    let counted = match rows.first() {
+        Some(r) => r.total,
+        // Past the end (or nothing at all): the total on its own.
+        None => {
+            let mut sql = Sql::new(conn);
+            let (cond, pattern) = TableConditions::new(&mut sql, filter, sort, now, None)?;
+            let (ctes, total) = table_scope(
+                &mut sql,
+                user_id,
+                is_root,
+                filter,
+                &cond,
+                pattern.as_deref(),
+                now,
+            );
+            sql.count(conn, &format!("{ctes} SELECT ({total}) AS n"))?
+        }
+    };
+    let rows = rows
+        .into_iter()
+        .map(TableRow::into_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::cut(rows, window.limit, counted))
+}
+
+/// Root's search joins the asset of each invitation.
+fn root_search(pattern: Option<&str>) -> (&'static str, String) {
+    match pattern {
+        Some(p) => (
+            " JOIN assets a ON a.id = x.resource_id",
+            format!("a.search_text LIKE {p} ESCAPE '\\'"),
+        ),
+        None => ("", "FALSE".to_owned()),
+    }
+}
+
+/// The table's scope: the CTEs a user's queries start from (`managed`,
+/// `reach`; none for root) and the total as a scalar subquery over them.
+///
+/// The total is exact from `invitation_counts` when the status is the only
+/// filter (the counts hold no permission or email); otherwise the rows are
+/// counted up to [`COUNT_LIMIT`].
+#[allow(clippy::too_many_arguments)]
+fn table_scope(
+    sql: &mut Sql,
+    user_id: Uuid,
+    is_root: bool,
+    filter: &TableFilter,
+    cond: &TableConditions,
+    pattern: Option<&str>,
+    now: DateTime<Utc>,
+) -> (String, String) {
+    let ctes = if is_root {
+        String::new()
+    } else {
+        reach_ctes(sql, user_id, filter.asset_id, pattern)
+    };
+    let by_counts = filter.status.is_some() && filter.permission.is_none() && pattern.is_none();
+    let total = if by_counts {
+        let counts = resource_counts(sql, is_root, filter.asset_id, now);
+        match filter.status {
+            Some(InvitationState::Pending) => format!(
+                "SELECT {} - {} FROM {}",
+                counts.status("pending"),
+                counts.lapsed,
+                counts.from
+            ),
+            Some(InvitationState::Expired) => format!(
+                "SELECT {} + {} FROM {}",
+                counts.status("expired"),
+                counts.lapsed,
+                counts.from
+            ),
+            Some(other) => format!(
+                "SELECT {} FROM {}",
+                counts.status(other.as_str()),
+                counts.from
+            ),
+            None => format!("SELECT {} FROM {}", counts.total(), counts.from),
+        }
+    } else {
+        let cap = sql.param(Bind::Int(COUNT_LIMIT));
+        if is_root {
+            let asset = filter.asset_id.map_or(String::new(), |a| {
+                format!(" AND x.resource_id = {}", sql.text(a.to_string()))
+            });
+            let (join, hit) = root_search(pattern);
+            format!(
+                "SELECT COUNT(*) FROM (
+                   SELECT 1 AS one FROM invitations x{join}
+                   WHERE x.resource_type = 'asset'{asset}{filters} LIMIT {cap}) t",
+                filters = cond.filters(&hit)
+            )
+        } else {
+            let on = format!(
+                "x.resource_type = 'asset' AND x.resource_id = r.id{}",
+                cond.filters("r.hit")
+            );
+            if sql.pg {
+                // OFFSET 0: a nested loop from the reach, never a scan.
+                format!(
+                    "SELECT COUNT(*) FROM (
+                       SELECT 1 AS one FROM reach r CROSS JOIN LATERAL (
+                         SELECT 1 AS one FROM invitations x WHERE {on} OFFSET 0) x
+                       LIMIT {cap}) t"
+                )
+            } else {
+                format!(
+                    "SELECT COUNT(*) FROM (
+                       SELECT 1 AS one FROM reach r CROSS JOIN invitations x WHERE {on} LIMIT {cap}) t"
+                )
+            }
+        }
+    };
+    (ctes, total)
+}
+
+/// Sums over `invitation_counts` of the resources in scope (the `reach` CTE
+/// for a user; every asset, or one, for root) and the count of pending
+/// invitations past their expiry there.
+struct ResourceCounts {
+    /// `FROM ...` of the counts rows (aliased `k`).
+    from: String,
+    /// A scalar subquery: pending invitations past their expiry.
+    lapsed: String,
+}
+
+impl ResourceCounts {
+    fn total(&self) -> String {
+        "CAST(COALESCE(SUM(k.n), 0) AS BIGINT)".to_owned()
+    }
+
+    fn status(&self, status: &str) -> String {
+        format!(
+            "CAST(COALESCE(SUM(CASE WHEN k.status = '{status}' THEN k.n ELSE 0 END), 0) AS BIGINT)"
+        )
+    }
+}
+
+fn resource_counts(
+    sql: &mut Sql,
+    is_root: bool,
+    asset_id: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> ResourceCounts {
+    let now = sql.param(now.into());
+    let lapsed = format!(
+        "SELECT COUNT(*) FROM invitations i
+         WHERE i.status = 'pending' AND i.expires_at <= {now} AND i.resource_type = 'asset'"
+    );
+    if is_root {
+        let (k_only, i_only) = match asset_id {
+            None => (String::new(), String::new()),
+            Some(a) => {
+                let a = sql.text(a.to_string());
+                (
+                    format!(" AND k.resource_id = {a}"),
+                    format!(" AND i.resource_id = {a}"),
+                )
+            }
+        };
+        return ResourceCounts {
+            from: format!("invitation_counts k WHERE k.resource_type = 'asset'{k_only}"),
+            lapsed: format!("({lapsed}{i_only})"),
+        };
+    }
+    let from = if sql.pg {
+        // OFFSET 0: one probe per managed asset, never a scan.
+        "reach r CROSS JOIN LATERAL (
+           SELECT k.status, k.n FROM invitation_counts k
+           WHERE k.resource_type = 'asset' AND k.resource_id = r.id OFFSET 0) k"
+    } else {
+        "reach r CROSS JOIN invitation_counts k
+         WHERE k.resource_type = 'asset' AND k.resource_id = r.id"
+    };
+    // From the expiry index (PostgreSQL: OFFSET 0 keeps it the driving
+    // side): the sweeper keeps the pending ones past their expiry few.
+    let lapsed = format!(
+        "(SELECT COUNT(*) FROM ({lapsed} {fence}) l
+          WHERE EXISTS (SELECT 1 FROM reach r WHERE r.id = l.resource_id))",
+        lapsed = lapsed.replacen("SELECT COUNT(*)", "SELECT i.resource_id", 1),
+        fence = if sql.pg { "OFFSET 0" } else { "" },
+    );
+    ResourceCounts {
+        from: from.to_owned(),
+        lapsed,
+    }
+}
+
+/// The six stats cards, exact, with the table's visibility: from
+/// `invitation_counts` (kept by triggers), one probe per asset the user
+/// manages; pending invitations past their expiry (expired, not yet written
+/// so by the sweeper) from the expiry index. Root's from the whole counts
+/// table.
+pub fn asset_stats(
+    conn: &mut DbConnection,
+    user_id: Uuid,
+    is_root: bool,
+    asset_id: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<Stats, StoreError> {
+    let mut sql = Sql::new(conn);
+    let ctes = if is_root {
+        String::new()
+    } else {
+        reach_ctes(&mut sql, user_id, asset_id, None)
+    };
+    let counts = resource_counts(&mut sql, is_root, asset_id, now);
+    let query = format!(
+        "{ctes} SELECT {} AS total, {} AS pending, {} AS accepted, {} AS declined,
+           {} AS expired, {} AS cancelled, {} AS lapsed
+         FROM {}",
+        counts.total(),
+        counts.status("pending"),
+        counts.status("accepted"),
+        counts.status("declined"),
+        counts.status("expired"),
+        counts.status("cancelled"),
+        counts.lapsed,
+        counts.from,
+    );
+    let row = sql
+        .load::<StatsRow>(conn, &query)?
+        .into_iter()
+        .next()
+        .ok_or(StoreError::NotFound)?;
+    // A pending invitation past its expiry counts as expired.
+    Ok(Stats {
+        total: row.total,
+        pending: row.pending - row.lapsed,
+        accepted: row.accepted,
+        declined: row.declined,
+        expired: row.expired + row.lapsed,
+        cancelled: row.cancelled,
+    })
+}
 
 #[derive(QueryableByName)]
 struct StatsRow {
@@ -625,166 +1211,8 @@ struct StatsRow {
     expired: i64,
     #[diesel(sql_type = BigInt)]
     cancelled: i64,
-}
-
-/// Placeholders for each backend: `?` for SQLite, `$n` (typed) for PostgreSQL.
-fn placeholders(pg: bool, types: &[&str]) -> Vec<String> {
-    types
-        .iter()
-        .enumerate()
-        .map(|(n, t)| {
-            if pg {
-                format!("CAST(${} AS {t})", n + 1)
-            } else {
-                "?".to_owned()
-            }
-        })
-        .collect()
-}
-
-/// One page of the management table, with the total.
-#[allow(clippy::too_many_arguments)]
-pub fn asset_table(
-    conn: &mut DbConnection,
-    user_id: Uuid,
-    is_root: bool,
-    filter: &TableFilter,
-    sort: Sort,
-    now: DateTime<Utc>,
-    limit: i64,
-    offset: i64,
-) -> Result<(Vec<AssetInvitation>, i64), StoreError> {
-    let order = match sort {
-        Sort::InvitedAt { descending } => {
-            format!("i.invited_at {}", if descending { "DESC" } else { "ASC" })
-        }
-        Sort::ExpiresAt { descending: false } => {
-            "CASE WHEN i.expires_at IS NULL THEN 1 ELSE 0 END, i.expires_at ASC".to_owned()
-        }
-        Sort::ExpiresAt { descending: true } => {
-            "CASE WHEN i.expires_at IS NULL THEN 0 ELSE 1 END, i.expires_at DESC".to_owned()
-        }
-        Sort::Email { descending } => {
-            format!("i.email {}", if descending { "DESC" } else { "ASC" })
-        }
-    };
-    let pg = matches!(conn, DbConnection::Postgresql(_));
-    let ph = placeholders(
-        pg,
-        &[
-            "TEXT",
-            "BOOLEAN",
-            "TIMESTAMP",
-            "TEXT",
-            "TEXT",
-            "TEXT",
-            "TEXT",
-            "BIGINT",
-            "BIGINT",
-        ],
-    );
-    let sql = TABLE_SQL
-        .replace("{visible}", VISIBLE)
-        .replace("{uid}", &ph[0])
-        .replace("{root}", &ph[1])
-        .replace("{now}", &ph[2])
-        .replace("{asset}", &ph[3])
-        .replace("{pattern}", &ph[4])
-        .replace("{status}", &ph[5])
-        .replace("{permission}", &ph[6])
-        .replace("{order}", &order)
-        .replace("{limit}", if pg { "$8" } else { "?" })
-        .replace("{offset}", if pg { "$9" } else { "?" });
-    let query = diesel::sql_query(sql)
-        .bind::<Text, _>(user_id.to_string())
-        .bind::<Bool, _>(is_root)
-        .bind::<Timestamp, _>(to_db(now))
-        .bind::<Text, _>(filter.asset_id.map(|a| a.to_string()).unwrap_or_default())
-        .bind::<Text, _>(crate::assets::like_pattern(filter.q.as_deref()))
-        .bind::<Text, _>(
-            filter
-                .status
-                .map(|s| s.as_str().to_owned())
-                .unwrap_or_default(),
-        )
-        .bind::<Text, _>(filter.permission.clone().unwrap_or_default())
-        .bind::<BigInt, _>(limit)
-        .bind::<BigInt, _>(offset);
-    let rows: Vec<TableRow> = match conn {
-        DbConnection::Postgresql(c) => query.load(c)?,
-        DbConnection::Sqlite(c) => query.load(c)?,
-    };
-    let total = rows.first().map_or(0, |r| r.total);
-    let items = rows
-        .into_iter()
-        .map(|r| {
-            Ok(AssetInvitation {
-                invitation: Invitation {
-                    id: parse_id(&r.id)?,
-                    resource_type: ResourceType::Asset,
-                    resource_id: parse_id(&r.resource_id)?,
-                    email: r.email,
-                    role: r.role,
-                    message: r.message,
-                    status: r.status.parse().map_err(|_| {
-                        StoreError::Corrupt(format!("unknown status {:?}", r.status))
-                    })?,
-                    invited_by: parse_id(&r.invited_by)?,
-                    inviter_username: r.inviter_username,
-                    inviter_display_name: r.inviter_display_name,
-                    invited_at: from_db(r.invited_at),
-                    expires_at: r.expires_at.map(from_db),
-                    access_expires_at: r.access_expires_at.map(from_db),
-                    last_sent_at: from_db(r.last_sent_at),
-                    resend_count: r.resend_count,
-                    responded_at: r.responded_at.map(from_db),
-                },
-                asset_name: r.asset_name,
-                asset_reference: r.asset_reference,
-            })
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
-    let total = if total == 0 && offset > 0 {
-        asset_table(conn, user_id, is_root, filter, sort, now, 1, 0)?.1
-    } else {
-        total
-    };
-    Ok((items, total))
-}
-
-/// The six stats cards, in one query, with the table's visibility.
-pub fn asset_stats(
-    conn: &mut DbConnection,
-    user_id: Uuid,
-    is_root: bool,
-    asset_id: Option<Uuid>,
-    now: DateTime<Utc>,
-) -> Result<Stats, StoreError> {
-    let pg = matches!(conn, DbConnection::Postgresql(_));
-    let ph = placeholders(pg, &["TEXT", "BOOLEAN", "TIMESTAMP", "TEXT"]);
-    let sql = STATS_SQL
-        .replace("{visible}", VISIBLE)
-        .replace("{uid}", &ph[0])
-        .replace("{root}", &ph[1])
-        .replace("{now}", &ph[2])
-        .replace("{asset}", &ph[3]);
-    let query = diesel::sql_query(sql)
-        .bind::<Text, _>(user_id.to_string())
-        .bind::<Bool, _>(is_root)
-        .bind::<Timestamp, _>(to_db(now))
-        .bind::<Text, _>(asset_id.map(|a| a.to_string()).unwrap_or_default());
-    let row: StatsRow = match conn {
-        DbConnection::Postgresql(c) => query.get_result(c)?,
-        DbConnection::Sqlite(c) => query.get_result(c)?,
-    };
-    Ok(Stats {
-        total: row.total,
-        pending: row.pending,
-        accepted: row.accepted,
-        declined: row.declined,
-        expired: row.expired,
-        cancelled: row.cancelled,
-    })
+    #[diesel(sql_type = BigInt)]
+    lapsed: i64,
 }
 
 /// Cancels the pending invitations that would undo a removal from an estate:

@@ -13,6 +13,7 @@ pub mod grants;
 pub mod invitations;
 pub mod locks;
 pub mod outbox;
+pub mod paging;
 pub mod schema;
 pub mod seed;
 pub mod time;

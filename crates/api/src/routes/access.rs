@@ -22,11 +22,12 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::assets::{asset_access, require};
-use super::common::{Page, PageQuery, UserSummary};
+use super::common::{Cursor, CursorPage, CursorQuery, UserSummary};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, Problem};
 use crate::extract::ValidQuery;
 use crate::state::AppState;
+use keyholder_store::paging::Window;
 
 // ---------------------------------------------------------------- views
 
@@ -140,6 +141,11 @@ pub struct AuditQuery {
     #[validate(range(min = 1, max = 100))]
     #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<i64>,
+    /// The `next_cursor` of the previous page: the page after it (`page` is
+    /// then ignored).
+    #[validate(length(min = 1, max = 512))]
+    #[param(min_length = 1, max_length = 512)]
+    pub cursor: Option<String>,
 }
 
 // ---------------------------------------------------------------- asset explanation
@@ -585,7 +591,7 @@ pub async fn who_has_access(
     get, path = "/api/v1/audit", tag = "access", security(("bearer" = [])),
     params(AuditQuery),
     responses(
-        (status = 200, description = "Events", body = Page<AuditEventView>),
+        (status = 200, description = "Events, newest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<AuditEventView>),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad filter or paging", body = Problem, content_type = "application/problem+json"),
     )
@@ -603,11 +609,19 @@ pub async fn audit_trail(
             "must be one of user, household, estate, site, asset",
         ));
     }
-    let page = PageQuery {
+    let paging = CursorQuery {
         page: q.page,
         per_page: q.per_page,
+        cursor: q.cursor.clone(),
     };
-    let (limit, offset) = (page.per_page(), page.offset());
+    let window = Window {
+        limit: paging.per_page(),
+        offset: paging.offset(),
+        after: paging
+            .after()?
+            .map(|cursor| Ok::<_, ApiError>((cursor.instant()?, cursor.id)))
+            .transpose()?,
+    };
     let filter = AuditFilter {
         resource_type: q.resource_type.clone(),
         resource_id: q.resource_id.clone(),
@@ -615,12 +629,16 @@ pub async fn audit_trail(
         from: q.from,
         to: q.to,
     };
-    let (items, total) = state
-        .db(move |db| {
-            db.read(|c| audit::list(c, caller.id, caller.is_root, &filter, limit, offset))
-        })
+    let page = state
+        .db(move |db| db.read(|c| audit::list(c, caller.id, caller.is_root, &filter, &window)))
         .await?;
-    let items = items
+    let next = page
+        .items
+        .last()
+        .filter(|_| page.more)
+        .map(|e| Cursor::at(e.event.created_at, e.event.id));
+    let items = page
+        .items
         .into_iter()
         .map(|e| AuditEventView {
             id: e.event.id,
@@ -639,5 +657,5 @@ pub async fn audit_trail(
             created_at: e.event.created_at,
         })
         .collect();
-    Ok(HttpResponse::Ok().json(Page::new(items, total, &page)))
+    Ok(HttpResponse::Ok().json(CursorPage::new(items, page.counted, &paging, next)))
 }

@@ -13,10 +13,11 @@ use keyholder_store::access;
 use keyholder_store::assets::{self, Asset};
 use keyholder_store::audit;
 use keyholder_store::invitations::{
-    self, Invitation, NewInvitation, ResourceType, Sort, TableFilter,
+    self, Invitation, NewInvitation, ResourceType, Sort, TableFilter, TableKey,
 };
 use keyholder_store::locks;
 use keyholder_store::outbox;
+use keyholder_store::paging::Window;
 use keyholder_store::users::{self, User};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -25,7 +26,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::assets::{asset_access, caller_asset, event, judge, person, require};
-use super::common::{Page, PageQuery, UserSummary, parse_field, refusal};
+use super::common::{Cursor, CursorPage, CursorQuery, UserSummary, parse_field, refusal};
 use super::invitations::{
     Inviter, check_daily_limit, conflict_now, double_option, inviter, preview, status_of,
     transition_refused,
@@ -204,6 +205,11 @@ pub struct TableQuery {
     #[validate(range(min = 1, max = 100))]
     #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<i64>,
+    /// The `next_cursor` of the previous page: the page after it, in the
+    /// same sort (`page` is then ignored).
+    #[validate(length(min = 1, max = 512))]
+    #[param(min_length = 1, max_length = 512)]
+    pub cursor: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
@@ -262,7 +268,7 @@ struct Send {
 async fn send(
     http: &HttpRequest,
     state: &web::Data<AppState>,
-    user: User,
+    caller: Caller,
     asset_id: Uuid,
     req: Result<Send, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
@@ -273,7 +279,7 @@ async fn send(
         .db(move |db| {
             db.write(|c| {
                 locks::assets_with_estates(c, &[asset_id], &[])?;
-                let (asset, level) = asset_access(c, &user, asset_id, now)?;
+                let (user, asset, level) = caller_asset(c, &caller, asset_id, now)?;
                 require(level, AssetCapability::ManageInvitations)?;
                 require_verified(&user, SharingAction::AssetInvitation)?;
                 // Field errors only once the caller may invite here.
@@ -381,7 +387,7 @@ fn email_invitation(
 pub async fn send_invitation(
     http: HttpRequest,
     state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
+    caller: Caller,
     body: ValidJson<SendRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let ValidJson(r) = body;
@@ -392,7 +398,7 @@ pub async fn send_invitation(
         expires_at: r.expires_at,
         access_expires_at: r.access_expires_at,
     };
-    send(&http, &state, user, r.asset_id, Ok(req)).await
+    send(&http, &state, caller, r.asset_id, Ok(req)).await
 }
 
 /// Invite someone by email to this asset (full access needed).
@@ -413,7 +419,7 @@ pub async fn send_invitation(
 pub async fn send_for_asset(
     http: HttpRequest,
     state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
+    caller: Caller,
     path: web::Path<Uuid>,
     body: ScopedJson<SendForAssetRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -424,7 +430,7 @@ pub async fn send_for_asset(
         expires_at: r.expires_at,
         access_expires_at: r.access_expires_at,
     });
-    send(&http, &state, user, path.into_inner(), req).await
+    send(&http, &state, caller, path.into_inner(), req).await
 }
 
 // ---------------------------------------------------------------- the table
@@ -436,12 +442,12 @@ async fn table(
     asset_only: Option<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let now = state.clock.now();
-    let page = PageQuery {
+    let paging = CursorQuery {
         page: q.page,
         per_page: q.per_page,
+        cursor: q.cursor.clone(),
     };
-    let (limit, offset) = (page.per_page(), page.offset());
-    let (items, total) = state
+    let page = state
         .db(move |db| {
             db.read(|c| {
                 if let Some(asset) = asset_only {
@@ -459,23 +465,37 @@ async fn table(
                     .as_deref()
                     .map(|p| parse_field::<InvitationPermission>("permission", p))
                     .transpose()?;
+                let after = paging
+                    .after()?
+                    .map(|cursor| Ok::<_, ApiError>((table_key(sort, &cursor)?, cursor.id)))
+                    .transpose()?;
                 let filter = TableFilter {
                     q: q.q.clone(),
                     status,
                     permission: permission.map(|p| p.as_str().to_owned()),
                     asset_id: asset_only.or(q.asset_id),
                 };
-                let (rows, total) = invitations::asset_table(
+                let window = Window {
+                    limit: paging.per_page(),
+                    offset: paging.offset(),
+                    after,
+                };
+                let page = invitations::asset_table(
                     c,
                     user.id,
                     user.is_root,
                     &filter,
                     sort,
                     now,
-                    limit,
-                    offset,
+                    &window,
                 )?;
-                let items = rows
+                let next = page
+                    .items
+                    .last()
+                    .filter(|_| page.more)
+                    .map(|r| table_cursor(sort, &r.invitation));
+                let items = page
+                    .items
                     .iter()
                     .map(|r| {
                         view(
@@ -486,11 +506,31 @@ async fn table(
                         )
                     })
                     .collect::<Vec<_>>();
-                Ok::<_, ApiError>((items, total))
+                Ok::<_, ApiError>(CursorPage::new(items, page.counted, &paging, next))
             })
         })
         .await?;
-    Ok(HttpResponse::Ok().json(Page::new(items, total, &page)))
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// The cursor after `inv` in the table sorted by `sort`.
+fn table_cursor(sort: Sort, inv: &Invitation) -> Cursor {
+    match sort.key_of(inv) {
+        TableKey::At(t) => Cursor::moment(t, inv.id),
+        TableKey::Text(s) => Cursor::new(Some(s), inv.id),
+        TableKey::Never => Cursor::new(None, inv.id),
+    }
+}
+
+/// The table position of a cursor under `sort` (422 `cursor` when it is not
+/// one of this sort's).
+fn table_key(sort: Sort, cursor: &Cursor) -> Result<TableKey, ApiError> {
+    let key = match (sort, &cursor.key) {
+        (Sort::ExpiresAt { .. }, None) => TableKey::Never,
+        (Sort::Email { .. }, _) => TableKey::Text(cursor.text()?.to_owned()),
+        _ => TableKey::At(cursor.as_moment()?),
+    };
+    Ok(key)
 }
 
 /// The invitations of every asset where I have full access (root: all),
@@ -499,7 +539,7 @@ async fn table(
     get, path = "/api/v1/asset-invitations", tag = "asset invitations", security(("bearer" = [])),
     params(TableQuery),
     responses(
-        (status = 200, description = "Invitations", body = Page<AssetInvitationView>),
+        (status = 200, description = "Invitations; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<AssetInvitationView>),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad filter, sort or paging", body = Problem, content_type = "application/problem+json"),
     )
@@ -517,7 +557,7 @@ pub async fn list(
     get, path = "/api/v1/assets/{asset_id}/invitations", tag = "asset invitations", security(("bearer" = [])),
     params(("asset_id" = Uuid, Path), TableQuery),
     responses(
-        (status = 200, description = "Invitations of the asset", body = Page<AssetInvitationView>),
+        (status = 200, description = "Invitations of the asset, paged as the table", body = CursorPage<AssetInvitationView>),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`full_access_required`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`asset_not_found`", body = Problem, content_type = "application/problem+json"),

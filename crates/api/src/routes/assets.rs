@@ -26,7 +26,9 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use super::common::{Cursor, CursorPage, CursorQuery, Page, PageQuery, TOTAL_CAP, UserSummary, refusal};
+use super::common::{
+    Cursor, CursorPage, CursorQuery, Page, PageQuery, TOTAL_CAP, UserSummary, refusal,
+};
 use crate::auth::{AuthUser, Caller, require_verified};
 use crate::error::{ApiError, FieldErrors, Problem};
 use crate::extract::{ScopedJson, ValidJson, ValidQuery};
@@ -580,7 +582,10 @@ pub async fn garage(
                 } else {
                     assets::garage(c, &query)?
                 };
-                let last = page.rows.last().map(|r| Cursor::at(r.asset.created_at, r.asset.id));
+                let last = page
+                    .rows
+                    .last()
+                    .map(|r| Cursor::at(r.asset.created_at, r.asset.id));
                 let items = page
                     .rows
                     .iter()

@@ -297,3 +297,30 @@ where
         .parse()
         .map_err(|e: T::Err| ApiError::field(field, e.to_string()))
 }
+
+impl Cursor {
+    /// A cursor keyed by any storable instant (years 1 to 9999, such as an
+    /// expiry), to the nanosecond, as RFC 3339.
+    pub fn moment(time: chrono::DateTime<chrono::Utc>, id: Uuid) -> Self {
+        Self::new(
+            Some(time.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+            id,
+        )
+    }
+
+    /// The key of a cursor made by [`Cursor::moment`] (422 when it is not one).
+    pub fn as_moment(&self) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
+        self.key
+            .as_deref()
+            .and_then(|k| chrono::DateTime::parse_from_rfc3339(k).ok())
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .ok_or_else(|| ApiError::field("cursor", "not a cursor this list gave out"))
+    }
+
+    /// The key as text (422 when there is none).
+    pub fn text(&self) -> Result<&str, ApiError> {
+        self.key
+            .as_deref()
+            .ok_or_else(|| ApiError::field("cursor", "not a cursor this list gave out"))
+    }
+}

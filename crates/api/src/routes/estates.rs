@@ -23,12 +23,15 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
-use super::common::{Page, PageQuery, UserSummary, parse_field, refusal};
+use super::common::{
+    Cursor, CursorPage, CursorQuery, Page, PageQuery, UserSummary, parse_field, refusal,
+};
 use crate::auth::{AuthUser, Caller, require_verified};
 use crate::error::{ApiError, Problem};
 use crate::extract::{ScopedJson, ValidJson, ValidQuery};
 use crate::state::AppState;
 use keyholder_domain::account::SharingAction;
+use keyholder_store::paging::Window;
 
 // ---------------------------------------------------------------- views
 
@@ -253,7 +256,11 @@ impl SiteAccess {
 
 /// The caller and the site as they may see it, from one statement: 404
 /// when not a member, or kept off it.
-fn caller_site(c: &mut DbConnection, caller: &Caller, id: Uuid) -> Result<(User, SiteAccess), ApiError> {
+fn caller_site(
+    c: &mut DbConnection,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<(User, SiteAccess), ApiError> {
     let (user, found) = caller.admit_read(access::site(c, caller.id, id)?)?;
     let (site, estate_role, over) = found.ok_or_else(not_found_site)?;
     let effective = estate::effective_site_role_of(estate_role, over);
@@ -826,9 +833,9 @@ fn actor_site_roles(
 /// override and the effective role.
 #[utoipa::path(
     get, path = "/api/v1/estates/{estate_id}/members", tag = "members", security(("bearer" = [])),
-    params(("estate_id" = Uuid, Path), PageQuery),
+    params(("estate_id" = Uuid, Path), CursorQuery),
     responses(
-        (status = 200, description = "Members", body = Page<MemberView>),
+        (status = 200, description = "Members, oldest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<MemberView>),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such estate", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad paging", body = Problem, content_type = "application/problem+json"),
@@ -838,16 +845,17 @@ pub async fn list_members(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
-    ValidQuery(q): ValidQuery<PageQuery>,
+    ValidQuery(q): ValidQuery<CursorQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let (limit, offset) = (q.per_page(), q.offset());
-    let (items, total) = state
+    let list = state
         .db(move |db| {
             db.run(|c| {
                 let (user, access) = caller_estate(c, &caller, id)?;
                 let show_email = estate::administers_estate(user.is_root, access.role);
-                let (members, total) = estates::members(c, id, limit, offset)?;
+                let page = estates::members(c, id, &member_window(&q)?)?;
+                let next = page.items.last().filter(|_| page.more).map(member_cursor);
+                let (members, counted) = (page.items, page.counted);
                 let mut sites = estates::all_sites(c, id)?;
                 if !show_email {
                     // A member sees only the sites they may see themselves.
@@ -879,11 +887,42 @@ pub async fn list_members(
                             .collect(),
                     })
                     .collect::<Vec<_>>();
-                Ok::<_, ApiError>((items, total))
+                Ok::<_, ApiError>(CursorPage::new(items, counted, &q, next))
             })
         })
         .await?;
-    Ok(HttpResponse::Ok().json(Page::new(items, total, &q)))
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// The cursor after a member in the member lists: the joining instant and
+/// the canonical username (the order), and the user's id.
+fn member_cursor(m: &estates::Member) -> Cursor {
+    let at = Cursor::moment(m.since, m.user_id).key.unwrap_or_default();
+    Cursor::new(
+        Some(format!("{at}/{}", m.username.to_lowercase())),
+        m.user_id,
+    )
+}
+
+/// The window of a member list page (422 `cursor` for a cursor that is
+/// not a member list's).
+fn member_window(q: &CursorQuery) -> Result<Window<estates::MemberKey>, ApiError> {
+    let after = match q.after()? {
+        None => None,
+        Some(cursor) => {
+            let (at, name) = cursor
+                .text()?
+                .split_once('/')
+                .ok_or_else(|| ApiError::field("cursor", "not a cursor this list gave out"))?;
+            let at = Cursor::new(Some(at.to_owned()), cursor.id).as_moment()?;
+            Some(((at, name.to_owned()), cursor.id))
+        }
+    };
+    Ok(Window {
+        limit: q.per_page(),
+        offset: q.offset(),
+        after,
+    })
 }
 
 /// Set a member's estate role and, with `sites`, replace their site
@@ -1079,9 +1118,9 @@ pub async fn remove_member(
 /// effective role here.
 #[utoipa::path(
     get, path = "/api/v1/sites/{site_id}/members", tag = "members", security(("bearer" = [])),
-    params(("site_id" = Uuid, Path), PageQuery),
+    params(("site_id" = Uuid, Path), CursorQuery),
     responses(
-        (status = 200, description = "Members at the site", body = Page<SiteMemberView>),
+        (status = 200, description = "Members at the site, oldest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<SiteMemberView>),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such site", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad paging", body = Problem, content_type = "application/problem+json"),
@@ -1091,18 +1130,23 @@ pub async fn list_site_members(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<Uuid>,
-    ValidQuery(q): ValidQuery<PageQuery>,
+    ValidQuery(q): ValidQuery<CursorQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let (limit, offset) = (q.per_page(), q.offset());
-    let (items, total) = state
+    let list = state
         .db(move |db| {
             db.run(|c| {
                 let (user, access) = caller_site(c, &caller, id)?;
                 let show_email = estate::administers_site(user.is_root, access.effective);
-                let (rows, total) =
-                    estates::site_members(c, access.site.estate_id, id, limit, offset)?;
-                let items = rows
+                let window = member_window(&q)?;
+                let page = estates::site_members(c, access.site.estate_id, id, &window)?;
+                let next = page
+                    .items
+                    .last()
+                    .filter(|_| page.more)
+                    .map(|(m, _)| member_cursor(m));
+                let items = page
+                    .items
                     .iter()
                     .map(|(m, o)| SiteMemberView {
                         user: summary(m, show_email),
@@ -1111,11 +1155,11 @@ pub async fn list_site_members(
                         effective_role: estate::effective_site_role(m.role, *o),
                     })
                     .collect::<Vec<_>>();
-                Ok::<_, ApiError>((items, total))
+                Ok::<_, ApiError>(CursorPage::new(items, page.counted, &q, next))
             })
         })
         .await?;
-    Ok(HttpResponse::Ok().json(Page::new(items, total, &q)))
+    Ok(HttpResponse::Ok().json(list))
 }
 
 async fn change_override(

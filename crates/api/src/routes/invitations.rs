@@ -27,7 +27,7 @@ use validator::Validate;
 
 use super::AuthResponse;
 use super::accounts::session;
-use super::common::{Page, PageQuery, UserSummary, parse_field, refusal};
+use super::common::{Cursor, CursorPage, CursorQuery, UserSummary, parse_field, refusal};
 use super::estates::{EstateAccess, MemberView, caller_estate, event, grant_refused, member_view};
 use crate::auth::{AuthUser, Caller, require_verified};
 use crate::error::{ApiError, FieldErrors, Problem};
@@ -270,6 +270,11 @@ pub struct InvitationListQuery {
     #[validate(range(min = 1, max = 100))]
     #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<i64>,
+    /// The `next_cursor` of the previous page: the page after it (`page` is
+    /// then ignored).
+    #[validate(length(min = 1, max = 512))]
+    #[param(min_length = 1, max_length = 512)]
+    pub cursor: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, Validate, ToSchema)]
@@ -576,7 +581,7 @@ pub async fn invite(
     get, path = "/api/v1/estates/{estate_id}/invitations", tag = "invitations", security(("bearer" = [])),
     params(("estate_id" = Uuid, Path), InvitationListQuery),
     responses(
-        (status = 200, description = "Invitations", body = Page<EstateInvitationView>),
+        (status = 200, description = "Invitations, newest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<EstateInvitationView>),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`insufficient_role`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such estate", body = Problem, content_type = "application/problem+json"),
@@ -591,12 +596,12 @@ pub async fn list_invitations(
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let now = state.clock.now();
-    let page = PageQuery {
+    let paging = CursorQuery {
         page: q.page,
         per_page: q.per_page,
+        cursor: q.cursor.clone(),
     };
-    let (limit, offset) = (page.per_page(), page.offset());
-    let (items, total) = state
+    let list = state
         .db(move |db| {
             db.run(|c| {
                 let (_, access) = caller_estate(c, &caller, id)?;
@@ -608,24 +613,46 @@ pub async fn list_invitations(
                     .as_deref()
                     .map(|s| parse_field::<InvitationState>("status", s))
                     .transpose()?;
-                let (rows, total) = invitations::list_for_resource(
+                let window = newest_first_window(&paging)?;
+                let page = invitations::list_for_resource(
                     c,
                     ResourceType::Estate,
                     id,
                     status,
                     now,
-                    limit,
-                    offset,
+                    &window,
                 )?;
-                let items = rows
+                let next = page
+                    .items
+                    .last()
+                    .filter(|_| page.more)
+                    .map(|i| Cursor::at(i.invited_at, i.id));
+                let items = page
+                    .items
                     .iter()
                     .map(|i| estate_invitation_view(i, &access.estate.name, now))
                     .collect::<Vec<_>>();
-                Ok::<_, ApiError>((items, total))
+                Ok::<_, ApiError>(CursorPage::new(items, page.counted, &paging, next))
             })
         })
         .await?;
-    Ok(HttpResponse::Ok().json(Page::new(items, total, &page)))
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// The window of a newest-first invitation list (422 `cursor` for a cursor
+/// that is not one of them).
+pub(crate) fn newest_first_window(
+    q: &CursorQuery,
+) -> Result<keyholder_store::paging::Window<chrono::DateTime<chrono::Utc>>, ApiError> {
+    let after = q
+        .after()?
+        .map(|cursor| Ok::<_, ApiError>((cursor.instant()?, cursor.id)))
+        .transpose()?;
+    Ok(keyholder_store::paging::Window {
+        limit: q.per_page(),
+        offset: q.offset(),
+        after,
+    })
 }
 
 /// Loads an invitation of this estate that the caller may manage.
@@ -1040,7 +1067,7 @@ pub async fn preview_invitation(
 )]
 pub async fn accept_invitation(
     state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
+    caller: Caller,
     body: ValidJson<InvitationTokenRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let ValidJson(InvitationTokenRequest { token }) = body;
@@ -1048,6 +1075,7 @@ pub async fn accept_invitation(
     let result = state
         .db(move |db| {
             db.write(|c| {
+                let user = caller.user(c)?;
                 let inv = by_token(c, &token)?;
                 accept_for(c, &inv, &user, now)
             })
@@ -1197,34 +1225,41 @@ fn require_verified_invitee(user: &User) -> Result<(), ApiError> {
 /// Pending invitations addressed to my verified email.
 #[utoipa::path(
     get, path = "/api/v1/me/invitations", tag = "invitations", security(("bearer" = [])),
+    params(CursorQuery),
     responses(
-        (status = 200, description = "Pending invitations, newest first", body = Page<InvitationOffer>),
+        (status = 200, description = "Pending invitations, newest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<InvitationOffer>),
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`email_not_verified`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad paging", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn my_invitations(
     state: web::Data<AppState>,
     AuthUser(user): AuthUser,
+    ValidQuery(q): ValidQuery<CursorQuery>,
 ) -> Result<HttpResponse, ApiError> {
     require_verified_invitee(&user)?;
     let now = state.clock.now();
-    let items = state
+    let list = state
         .db(move |db| {
             db.read(|c| {
-                invitations::pending_for_email(c, &user.email, now)?
+                let window = newest_first_window(&q)?;
+                let page = invitations::pending_for_email_page(c, &user.email, now, &window)?;
+                let next = page
+                    .items
+                    .last()
+                    .filter(|_| page.more)
+                    .map(|i| Cursor::at(i.invited_at, i.id));
+                let items = page
+                    .items
                     .iter()
                     .map(|inv| offer_view(c, inv, now))
-                    .collect::<Result<Vec<_>, ApiError>>()
+                    .collect::<Result<Vec<_>, ApiError>>()?;
+                Ok::<_, ApiError>(CursorPage::new(items, page.counted, &q, next))
             })
         })
         .await?;
-    let total = i64::try_from(items.len()).unwrap_or(i64::MAX);
-    let page = PageQuery {
-        page: None,
-        per_page: Some(total.max(1)),
-    };
-    Ok(HttpResponse::Ok().json(Page::new(items, total, &page)))
+    Ok(HttpResponse::Ok().json(list))
 }
 
 /// An invitation addressed to me (404 for any other).
@@ -1251,15 +1286,16 @@ fn my_invitation(c: &mut DbConnection, user: &User, id: Uuid) -> Result<Invitati
 )]
 pub async fn accept_mine(
     state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
+    caller: Caller,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    require_verified_invitee(&user)?;
     let id = path.into_inner();
     let now = state.clock.now();
     let result = state
         .db(move |db| {
             db.write(|c| {
+                let user = caller.user(c)?;
+                require_verified_invitee(&user)?;
                 let inv = my_invitation(c, &user, id)?;
                 accept_for(c, &inv, &user, now)
             })
@@ -1284,15 +1320,16 @@ pub async fn accept_mine(
 )]
 pub async fn decline_mine(
     state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
+    caller: Caller,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    require_verified_invitee(&user)?;
     let id = path.into_inner();
     let now = state.clock.now();
     let result = state
         .db(move |db| {
             db.write(|c| {
+                let user = caller.user(c)?;
+                require_verified_invitee(&user)?;
                 let inv = my_invitation(c, &user, id)?;
                 decline_for(c, &inv, Some(&user), now)
             })

@@ -1,0 +1,192 @@
+//! Keyset paging for the lists: a page starts after the last row of the
+//! page before (its sort key and its id), so a deep page costs what the
+//! first does; totals are counted only up to [`COUNT_LIMIT`] rows. Also the
+//! small SQL builder those lists share: numbered placeholders (`?n` on
+//! SQLite, `$n` on PostgreSQL) and a bind list of any length.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::QueryableByName;
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text, Timestamp};
+use diesel::sqlite::Sqlite;
+use uuid::Uuid;
+
+use crate::db::DbConnection;
+use crate::error::StoreError;
+
+/// Totals are counted up to this many rows (one more than the API shows,
+/// so it can tell "exactly 1,000" from "more").
+pub const COUNT_LIMIT: i64 = 1001;
+
+/// Which rows of a list a page holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Window<K> {
+    /// Rows per page.
+    pub limit: i64,
+    /// Rows skipped first (page numbers); 0 when paging by keyset.
+    pub offset: i64,
+    /// The last row of the page before: its sort key and its id.
+    pub after: Option<(K, Uuid)>,
+}
+
+impl<K> Window<K> {
+    /// The first `limit` rows.
+    pub fn first(limit: i64) -> Self {
+        Self {
+            limit,
+            offset: 0,
+            after: None,
+        }
+    }
+
+    /// Rows a query fetches: the page, the rows skipped and one more (to
+    /// tell whether another page follows).
+    pub(crate) fn fetch(&self) -> i64 {
+        self.offset.saturating_add(self.limit).saturating_add(1)
+    }
+}
+
+/// One page of a list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Whether rows follow the last item.
+    pub more: bool,
+    /// Rows of the whole list, counted up to [`COUNT_LIMIT`].
+    pub counted: i64,
+}
+
+impl<T> Page<T> {
+    /// Cuts `rows` (fetched with `limit + 1`) to the page.
+    pub(crate) fn cut(mut rows: Vec<T>, limit: i64, counted: i64) -> Self {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let more = rows.len() > limit;
+        rows.truncate(limit);
+        Self {
+            items: rows,
+            more,
+            counted,
+        }
+    }
+
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            more: self.more,
+            counted: self.counted,
+        }
+    }
+}
+
+/// The order of a list: ascending or descending on every key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Direction {
+    Asc,
+    Desc,
+}
+
+impl Direction {
+    pub(crate) fn sql(self) -> &'static str {
+        match self {
+            Self::Asc => "ASC",
+            Self::Desc => "DESC",
+        }
+    }
+
+    /// The comparison that keeps the rows after a keyset position.
+    pub(crate) fn after(self) -> &'static str {
+        match self {
+            Self::Asc => ">",
+            Self::Desc => "<",
+        }
+    }
+}
+
+/// A value bound to a placeholder.
+#[derive(Debug, Clone)]
+pub(crate) enum Bind {
+    Text(String),
+    Time(NaiveDateTime),
+    Int(i64),
+}
+
+impl From<DateTime<Utc>> for Bind {
+    fn from(t: DateTime<Utc>) -> Self {
+        Self::Time(crate::time::to_db(t))
+    }
+}
+
+/// SQL text with numbered placeholders and their values.
+#[derive(Debug)]
+pub(crate) struct Sql {
+    pub pg: bool,
+    binds: Vec<Bind>,
+}
+
+impl Sql {
+    pub(crate) fn new(conn: &DbConnection) -> Self {
+        Self {
+            pg: matches!(conn, DbConnection::Postgresql(_)),
+            binds: Vec::new(),
+        }
+    }
+
+    /// Binds `value` and returns its placeholder (usable more than once).
+    pub(crate) fn param(&mut self, value: Bind) -> String {
+        let cast = match &value {
+            Bind::Text(_) => "TEXT",
+            Bind::Time(_) => "TIMESTAMP",
+            Bind::Int(_) => "BIGINT",
+        };
+        self.binds.push(value);
+        let n = self.binds.len();
+        if self.pg {
+            format!("CAST(${n} AS {cast})")
+        } else {
+            format!("?{n}")
+        }
+    }
+
+    pub(crate) fn text(&mut self, value: impl Into<String>) -> String {
+        self.param(Bind::Text(value.into()))
+    }
+
+    /// Runs `query` (written with this builder's placeholders).
+    pub(crate) fn load<R>(self, conn: &mut DbConnection, query: &str) -> Result<Vec<R>, StoreError>
+    where
+        R: QueryableByName<Pg> + QueryableByName<Sqlite> + 'static,
+    {
+        macro_rules! bound {
+            ($db:ty) => {{
+                let mut q = diesel::sql_query(query).into_boxed::<$db>();
+                for b in self.binds {
+                    q = match b {
+                        Bind::Text(v) => q.bind::<Text, _>(v),
+                        Bind::Time(v) => q.bind::<Timestamp, _>(v),
+                        Bind::Int(v) => q.bind::<BigInt, _>(v),
+                    };
+                }
+                q
+            }};
+        }
+        Ok(match conn {
+            DbConnection::Postgresql(c) => bound!(Pg).load::<R>(c)?,
+            DbConnection::Sqlite(c) => bound!(Sqlite).load::<R>(c)?,
+        })
+    }
+
+    /// Runs a `SELECT COUNT(*) AS n ...` query.
+    pub(crate) fn count(self, conn: &mut DbConnection, query: &str) -> Result<i64, StoreError> {
+        Ok(self
+            .load::<Counted>(conn, query)?
+            .first()
+            .map_or(0, |c| c.n))
+    }
+}
+
+#[derive(QueryableByName)]
+struct Counted {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
