@@ -65,7 +65,9 @@ impl<'a> Raw<'a> {
                 let param = n
                     .checked_sub(1)
                     .and_then(|k| params.get(k))
-                    .ok_or_else(|| StoreError::Corrupt(format!("statement parameter ${n} is missing")))?;
+                    .ok_or_else(|| {
+                        StoreError::Corrupt(format!("statement parameter ${n} is missing"))
+                    })?;
                 pieces.push((&sql[start..i], Some(param)));
                 start = end;
                 i = end;
@@ -120,7 +122,11 @@ raw_fragment!(Sqlite);
 /// backend, binding the parameters where they appear; the prepared
 /// statement is cached per connection. The one place raw SQL meets both
 /// backends' placeholder styles.
-pub(crate) fn load<T>(conn: &mut DbConnection, sql: &str, params: &[Param]) -> Result<Vec<T>, StoreError>
+pub(crate) fn load<T>(
+    conn: &mut DbConnection,
+    sql: &str,
+    params: &[Param],
+) -> Result<Vec<T>, StoreError>
 where
     T: QueryableByName<Pg> + QueryableByName<Sqlite> + 'static,
 {
@@ -482,7 +488,13 @@ pub fn site(
             .next();
     row.map(|r| {
         let user = r.caller.user()?;
-        let found = match (r.s_id, r.s_estate_id, r.s_name, r.s_created_at, r.s_updated_at) {
+        let found = match (
+            r.s_id,
+            r.s_estate_id,
+            r.s_name,
+            r.s_created_at,
+            r.s_updated_at,
+        ) {
             (Some(id), Some(estate_id), Some(name), Some(created_at), Some(updated_at)) => Some((
                 Site {
                     id: parse_id(&id)?,
@@ -700,7 +712,14 @@ pub(crate) fn explain(
     sql: &str,
     params: &[Param],
 ) -> Result<Vec<String>, StoreError> {
-    let explained = format!("EXPLAIN {}{sql}", if matches!(conn, DbConnection::Sqlite(_)) { "QUERY PLAN " } else { "" });
+    let explained = format!(
+        "EXPLAIN {}{sql}",
+        if matches!(conn, DbConnection::Sqlite(_)) {
+            "QUERY PLAN "
+        } else {
+            ""
+        }
+    );
     Ok(match conn {
         DbConnection::Postgresql(_) => load::<PgPlanRow>(conn, &explained, params)?
             .into_iter()
@@ -726,7 +745,10 @@ pub fn plans(
     let text = |a: Uuid, b: Uuid| vec![Param::Text(a.to_string()), Param::Text(b.to_string())];
     Ok(vec![
         ("asset", explain(conn, &asset_sql(), &text(caller, asset))?),
-        ("estate", explain(conn, &estate_sql(), &text(caller, estate))?),
+        (
+            "estate",
+            explain(conn, &estate_sql(), &text(caller, estate))?,
+        ),
         ("site", explain(conn, &site_sql(), &text(caller, site))?),
         (
             "asset_invitation",

@@ -83,7 +83,9 @@ pub(crate) fn asset_from_parts(
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
 ) -> Result<Asset, StoreError> {
-    asset((id, name, reference, attributes, site_id, estate_id, created_at, updated_at))
+    asset((
+        id, name, reference, attributes, site_id, estate_id, created_at, updated_at,
+    ))
 }
 
 fn asset(r: AssetRow) -> Result<Asset, StoreError> {
@@ -320,10 +322,7 @@ pub struct GarageRow {
 /// this many rows (page numbers; the deeper, the dearer).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GarageStart {
-    After {
-        created_at: DateTime<Utc>,
-        id: Uuid,
-    },
+    After { created_at: DateTime<Utc>, id: Uuid },
     Skip(i64),
 }
 
@@ -483,7 +482,11 @@ fn estates_of(conn: &mut DbConnection, user_id: Uuid) -> Result<Vec<String>, Sto
 fn garage_rows(rows: Vec<GarageSqlRow>) -> Result<Vec<GarageRow>, StoreError> {
     rows.into_iter()
         .filter_map(|r| match r.asset.asset() {
-            Ok(Some(asset)) => Some(r.facts.access(asset.id).map(|access| GarageRow { asset, access })),
+            Ok(Some(asset)) => Some(
+                r.facts
+                    .access(asset.id)
+                    .map(|access| GarageRow { asset, access }),
+            ),
             Ok(None) => None,
             Err(e) => Some(Err(e)),
         })
@@ -571,7 +574,10 @@ fn garage_sql(query: &GarageQuery<'_>, estates: &[String]) -> [Statement; 2] {
 
 /// Root's garage: every asset, newest first, straight from the
 /// `(created_at, id)` index; a separate query so no other caller pays for it.
-pub fn garage_root(conn: &mut DbConnection, query: &GarageQuery<'_>) -> Result<GaragePage, StoreError> {
+pub fn garage_root(
+    conn: &mut DbConnection,
+    query: &GarageQuery<'_>,
+) -> Result<GaragePage, StoreError> {
     custom_plans(conn)?;
     let [(page_sql, page_params), (count_sql, count_params)] = garage_root_sql(query);
     let rows: Vec<GarageSqlRow> = crate::access::load(conn, &page_sql, &page_params)?;
@@ -618,8 +624,14 @@ pub fn garage_plans(
         garage_sql(query, &estates)
     };
     Ok(vec![
-        ("garage page", crate::access::explain(conn, &page, &page_params)?),
-        ("garage count", crate::access::explain(conn, &count, &count_params)?),
+        (
+            "garage page",
+            crate::access::explain(conn, &page, &page_params)?,
+        ),
+        (
+            "garage count",
+            crate::access::explain(conn, &count, &count_params)?,
+        ),
     ])
 }
 

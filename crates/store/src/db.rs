@@ -169,7 +169,9 @@ impl r2d2::ManageConnection for Manager {
         if conn.returned_at.elapsed() < ALIVE_BYPASS {
             return Ok(());
         }
-        conn.inner.batch_execute("SELECT 1").map_err(StoreError::from)
+        conn.inner
+            .batch_execute("SELECT 1")
+            .map_err(StoreError::from)
     }
 
     fn has_broken(&self, conn: &mut Conn) -> bool {
@@ -316,7 +318,9 @@ impl Db {
             .pool
             .get_timeout(timeout)
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        conn.inner.batch_execute("SELECT 1").map_err(StoreError::from)
+        conn.inner
+            .batch_execute("SELECT 1")
+            .map_err(StoreError::from)
     }
 
     fn writer_guard(&self) -> Option<std::sync::MutexGuard<'_, ()>> {
