@@ -376,6 +376,13 @@ impl Application {
         let listener = TcpListener::bind(config.bind)
             .with_context(|| format!("cannot listen on {}", config.bind))?;
         let port = listener.local_addr()?.port();
+        let blocking_threads = usize::try_from(
+            config
+                .db_pool_size
+                .max(1)
+                .saturating_add(config.max_concurrent_hashes.max(1)),
+        )
+        .unwrap_or(16);
         let metrics_server = match config.metrics_bind {
             Some(bind) => Some(metrics_server(bind, web::Data::new(state.clone()))?),
             None => None,
@@ -467,6 +474,10 @@ impl Application {
                 .wrap(TracingLogger::<RequestSpan>::new())
                 .wrap(prometheus.clone())
         })
+        // Blocking work is database jobs (at most one per pooled connection,
+        // see `AppState::db`) and password hashes (capped by the hash gate):
+        // more threads than that only cost memory.
+        .worker_max_blocking_threads(blocking_threads)
         .listen(listener)?
         .shutdown_timeout(30)
         .run();

@@ -38,6 +38,12 @@ pub(crate) enum Param {
     Int(i64),
 }
 
+impl From<chrono::DateTime<chrono::Utc>> for Param {
+    fn from(t: chrono::DateTime<chrono::Utc>) -> Self {
+        Self::Time(crate::time::to_db(t))
+    }
+}
+
 /// A raw statement written once with `$1, $2...` placeholders, for either
 /// backend. Unlike `diesel::sql_query` it may be cached: each connection
 /// prepares it once (keyed by its text) and reuses the prepared statement,
@@ -48,10 +54,12 @@ struct Raw<'a> {
     /// SQL text between placeholders, each followed by the parameter that
     /// goes there (none after the last piece).
     pieces: Vec<(&'a str, Option<&'a Param>)>,
+    /// Whether the prepared statement is kept for the next call.
+    cached: bool,
 }
 
 impl<'a> Raw<'a> {
-    fn new(sql: &'a str, params: &'a [Param]) -> Result<Self, StoreError> {
+    fn new(sql: &'a str, params: &'a [Param], cached: bool) -> Result<Self, StoreError> {
         let mut pieces = Vec::new();
         let bytes = sql.as_bytes();
         let (mut start, mut i) = (0, 0);
@@ -76,7 +84,7 @@ impl<'a> Raw<'a> {
             }
         }
         pieces.push((&sql[start..], None));
-        Ok(Self { pieces })
+        Ok(Self { pieces, cached })
     }
 }
 
@@ -98,6 +106,9 @@ macro_rules! raw_fragment {
                 &'b self,
                 mut out: diesel::query_builder::AstPass<'_, 'b, $backend>,
             ) -> diesel::QueryResult<()> {
+                if !self.cached {
+                    out.unsafe_to_cache_prepared();
+                }
                 for (sql, param) in &self.pieces {
                     out.push_sql(sql);
                     match param {
@@ -130,8 +141,28 @@ pub(crate) fn load<T>(
 where
     T: QueryableByName<Pg> + QueryableByName<Sqlite> + 'static,
 {
+    run(conn, Raw::new(sql, params, true)?)
+}
+
+/// [`load`] without keeping the prepared statement: PostgreSQL plans it for
+/// the values of each call (a cached statement may settle on a generic
+/// plan, which cannot see how small a page's limits are).
+pub(crate) fn load_planned_per_call<T>(
+    conn: &mut DbConnection,
+    sql: &str,
+    params: &[Param],
+) -> Result<Vec<T>, StoreError>
+where
+    T: QueryableByName<Pg> + QueryableByName<Sqlite> + 'static,
+{
+    run(conn, Raw::new(sql, params, false)?)
+}
+
+fn run<T>(conn: &mut DbConnection, raw: Raw<'_>) -> Result<Vec<T>, StoreError>
+where
+    T: QueryableByName<Pg> + QueryableByName<Sqlite> + 'static,
+{
     use diesel::RunQueryDsl;
-    let raw = Raw::new(sql, params)?;
     match conn {
         DbConnection::Postgresql(pg) => Ok(raw.load(pg)?),
         DbConnection::Sqlite(lite) => Ok(raw.load(lite)?),

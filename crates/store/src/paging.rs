@@ -4,11 +4,9 @@
 //! small SQL builder those lists share: numbered placeholders (`?n` on
 //! SQLite, `$n` on PostgreSQL) and a bind list of any length.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::QueryableByName;
 use diesel::pg::Pg;
-use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text, Timestamp};
+use diesel::sql_types::BigInt;
 use diesel::sqlite::Sqlite;
 use uuid::Uuid;
 
@@ -103,19 +101,8 @@ impl Direction {
     }
 }
 
-/// A value bound to a placeholder.
-#[derive(Debug, Clone)]
-pub(crate) enum Bind {
-    Text(String),
-    Time(NaiveDateTime),
-    Int(i64),
-}
-
-impl From<DateTime<Utc>> for Bind {
-    fn from(t: DateTime<Utc>) -> Self {
-        Self::Time(crate::time::to_db(t))
-    }
-}
+/// A value bound to a placeholder: the parameters of every raw statement.
+pub(crate) use crate::access::Param as Bind;
 
 /// SQL text with numbered placeholders and their values.
 #[derive(Debug)]
@@ -144,7 +131,7 @@ impl Sql {
         if self.pg {
             format!("CAST(${n} AS {cast})")
         } else {
-            format!("?{n}")
+            format!("${n}")
         }
     }
 
@@ -152,28 +139,13 @@ impl Sql {
         self.param(Bind::Text(value.into()))
     }
 
-    /// Runs `query` (written with this builder's placeholders).
+    /// Runs `query` (written with this builder's placeholders), planned for
+    /// these values on each call: the lists' plans depend on them.
     pub(crate) fn load<R>(self, conn: &mut DbConnection, query: &str) -> Result<Vec<R>, StoreError>
     where
         R: QueryableByName<Pg> + QueryableByName<Sqlite> + 'static,
     {
-        macro_rules! bound {
-            ($db:ty) => {{
-                let mut q = diesel::sql_query(query).into_boxed::<$db>();
-                for b in self.binds {
-                    q = match b {
-                        Bind::Text(v) => q.bind::<Text, _>(v),
-                        Bind::Time(v) => q.bind::<Timestamp, _>(v),
-                        Bind::Int(v) => q.bind::<BigInt, _>(v),
-                    };
-                }
-                q
-            }};
-        }
-        Ok(match conn {
-            DbConnection::Postgresql(c) => bound!(Pg).load::<R>(c)?,
-            DbConnection::Sqlite(c) => bound!(Sqlite).load::<R>(c)?,
-        })
+        crate::access::load_planned_per_call(conn, query, &self.binds)
     }
 
     /// Runs a `SELECT COUNT(*) AS n ...` query.

@@ -516,7 +516,7 @@ async fn table(
 /// The cursor after `inv` in the table sorted by `sort`.
 fn table_cursor(sort: Sort, inv: &Invitation) -> Cursor {
     match sort.key_of(inv) {
-        TableKey::At(t) => Cursor::moment(t, inv.id),
+        TableKey::At(t) => Cursor::at(t, inv.id),
         TableKey::Text(s) => Cursor::new(Some(s), inv.id),
         TableKey::Never => Cursor::new(None, inv.id),
     }
@@ -528,7 +528,7 @@ fn table_key(sort: Sort, cursor: &Cursor) -> Result<TableKey, ApiError> {
     let key = match (sort, &cursor.key) {
         (Sort::ExpiresAt { .. }, None) => TableKey::Never,
         (Sort::Email { .. }, _) => TableKey::Text(cursor.text()?.to_owned()),
-        _ => TableKey::At(cursor.as_moment()?),
+        _ => TableKey::At(cursor.instant()?),
     };
     Ok(key)
 }

@@ -151,14 +151,11 @@ impl Cursor {
         Ok(cursor)
     }
 
-    /// A cursor keyed by an instant, to the nanosecond (what the rows hold).
+    /// A cursor keyed by an instant (years 1 to 9999, such as an expiry), to
+    /// the nanosecond (what the rows hold), as RFC 3339.
     pub fn at(time: chrono::DateTime<chrono::Utc>, id: Uuid) -> Self {
         Self::new(
-            Some(
-                time.timestamp_nanos_opt()
-                    .unwrap_or_else(|| time.timestamp_micros().saturating_mul(1000))
-                    .to_string(),
-            ),
+            Some(time.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
             id,
         )
     }
@@ -167,17 +164,15 @@ impl Cursor {
     pub fn instant(&self) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
         self.key
             .as_deref()
-            .and_then(|k| k.parse::<i64>().ok())
-            .map(chrono::DateTime::from_timestamp_nanos)
+            .and_then(|k| chrono::DateTime::parse_from_rfc3339(k).ok())
+            .map(|t| t.with_timezone(&chrono::Utc))
             .ok_or_else(|| ApiError::field("cursor", "not a cursor this list gave out"))
     }
 
-    /// The key as a timestamp in microseconds (422 when it is not one).
-    pub fn micros(&self) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
+    /// The key as text (422 when there is none).
+    pub fn text(&self) -> Result<&str, ApiError> {
         self.key
             .as_deref()
-            .and_then(|k| k.parse::<i64>().ok())
-            .and_then(chrono::DateTime::from_timestamp_micros)
             .ok_or_else(|| ApiError::field("cursor", "not a cursor this list gave out"))
     }
 }
@@ -296,31 +291,4 @@ where
     value
         .parse()
         .map_err(|e: T::Err| ApiError::field(field, e.to_string()))
-}
-
-impl Cursor {
-    /// A cursor keyed by any storable instant (years 1 to 9999, such as an
-    /// expiry), to the nanosecond, as RFC 3339.
-    pub fn moment(time: chrono::DateTime<chrono::Utc>, id: Uuid) -> Self {
-        Self::new(
-            Some(time.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
-            id,
-        )
-    }
-
-    /// The key of a cursor made by [`Cursor::moment`] (422 when it is not one).
-    pub fn as_moment(&self) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
-        self.key
-            .as_deref()
-            .and_then(|k| chrono::DateTime::parse_from_rfc3339(k).ok())
-            .map(|t| t.with_timezone(&chrono::Utc))
-            .ok_or_else(|| ApiError::field("cursor", "not a cursor this list gave out"))
-    }
-
-    /// The key as text (422 when there is none).
-    pub fn text(&self) -> Result<&str, ApiError> {
-        self.key
-            .as_deref()
-            .ok_or_else(|| ApiError::field("cursor", "not a cursor this list gave out"))
-    }
 }

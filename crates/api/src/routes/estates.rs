@@ -897,7 +897,7 @@ pub async fn list_members(
 /// The cursor after a member in the member lists: the joining instant and
 /// the canonical username (the order), and the user's id.
 fn member_cursor(m: &estates::Member) -> Cursor {
-    let at = Cursor::moment(m.since, m.user_id).key.unwrap_or_default();
+    let at = Cursor::at(m.since, m.user_id).key.unwrap_or_default();
     Cursor::new(
         Some(format!("{at}/{}", m.username.to_lowercase())),
         m.user_id,
@@ -914,7 +914,7 @@ fn member_window(q: &CursorQuery) -> Result<Window<estates::MemberKey>, ApiError
                 .text()?
                 .split_once('/')
                 .ok_or_else(|| ApiError::field("cursor", "not a cursor this list gave out"))?;
-            let at = Cursor::new(Some(at.to_owned()), cursor.id).as_moment()?;
+            let at = Cursor::new(Some(at.to_owned()), cursor.id).instant()?;
             Some(((at, name.to_owned()), cursor.id))
         }
     };
