@@ -54,12 +54,10 @@ struct Raw<'a> {
     /// SQL text between placeholders, each followed by the parameter that
     /// goes there (none after the last piece).
     pieces: Vec<(&'a str, Option<&'a Param>)>,
-    /// Whether the prepared statement is kept for the next call.
-    cached: bool,
 }
 
 impl<'a> Raw<'a> {
-    fn new(sql: &'a str, params: &'a [Param], cached: bool) -> Result<Self, StoreError> {
+    fn new(sql: &'a str, params: &'a [Param]) -> Result<Self, StoreError> {
         let mut pieces = Vec::new();
         let bytes = sql.as_bytes();
         let (mut start, mut i) = (0, 0);
@@ -84,7 +82,7 @@ impl<'a> Raw<'a> {
             }
         }
         pieces.push((&sql[start..], None));
-        Ok(Self { pieces, cached })
+        Ok(Self { pieces })
     }
 }
 
@@ -106,9 +104,6 @@ macro_rules! raw_fragment {
                 &'b self,
                 mut out: diesel::query_builder::AstPass<'_, 'b, $backend>,
             ) -> diesel::QueryResult<()> {
-                if !self.cached {
-                    out.unsafe_to_cache_prepared();
-                }
                 for (sql, param) in &self.pieces {
                     out.push_sql(sql);
                     match param {
@@ -141,21 +136,7 @@ pub(crate) fn load<T>(
 where
     T: QueryableByName<Pg> + QueryableByName<Sqlite> + 'static,
 {
-    run(conn, Raw::new(sql, params, true)?)
-}
-
-/// [`load`] without keeping the prepared statement: PostgreSQL plans it for
-/// the values of each call (a cached statement may settle on a generic
-/// plan, which cannot see how small a page's limits are).
-pub(crate) fn load_planned_per_call<T>(
-    conn: &mut DbConnection,
-    sql: &str,
-    params: &[Param],
-) -> Result<Vec<T>, StoreError>
-where
-    T: QueryableByName<Pg> + QueryableByName<Sqlite> + 'static,
-{
-    run(conn, Raw::new(sql, params, false)?)
+    run(conn, Raw::new(sql, params)?)
 }
 
 fn run<T>(conn: &mut DbConnection, raw: Raw<'_>) -> Result<Vec<T>, StoreError>

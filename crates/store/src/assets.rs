@@ -512,7 +512,6 @@ fn page_of(mut rows: Vec<GarageRow>, limit: i64, counted: i64) -> GaragePage {
 /// most `count_up_to + 1` rows per path.
 pub fn garage(conn: &mut DbConnection, query: &GarageQuery<'_>) -> Result<GaragePage, StoreError> {
     let estates = estates_of(conn, query.user_id)?;
-    custom_plans(conn)?;
     let [(page_sql, page_params), (count_sql, count_params)] = garage_sql(query, &estates);
     let rows: Vec<GarageSqlRow> = crate::access::load(conn, &page_sql, &page_params)?;
     let counted = count(conn, &count_sql, &count_params)?;
@@ -520,17 +519,6 @@ pub fn garage(conn: &mut DbConnection, query: &GarageQuery<'_>) -> Result<Garage
 }
 
 type Statement = (String, Vec<crate::access::Param>);
-
-/// On PostgreSQL, plans the garage's prepared statements for the values of
-/// each call: a generic plan cannot know how small the page limits are and
-/// might choose to read whole tables. Lasts to the end of the transaction.
-fn custom_plans(conn: &mut DbConnection) -> Result<(), StoreError> {
-    if let DbConnection::Postgresql(pg) = conn {
-        use diesel::connection::SimpleConnection;
-        pg.batch_execute("SET LOCAL plan_cache_mode = force_custom_plan")?;
-    }
-    Ok(())
-}
 
 fn count(
     conn: &mut DbConnection,
@@ -578,7 +566,6 @@ pub fn garage_root(
     conn: &mut DbConnection,
     query: &GarageQuery<'_>,
 ) -> Result<GaragePage, StoreError> {
-    custom_plans(conn)?;
     let [(page_sql, page_params), (count_sql, count_params)] = garage_root_sql(query);
     let rows: Vec<GarageSqlRow> = crate::access::load(conn, &page_sql, &page_params)?;
     let counted = count(conn, &count_sql, &count_params)?;

@@ -139,13 +139,13 @@ impl Sql {
         self.param(Bind::Text(value.into()))
     }
 
-    /// Runs `query` (written with this builder's placeholders), planned for
-    /// these values on each call: the lists' plans depend on them.
+    /// Runs `query` (written with this builder's placeholders) as a prepared
+    /// statement kept per connection.
     pub(crate) fn load<R>(self, conn: &mut DbConnection, query: &str) -> Result<Vec<R>, StoreError>
     where
         R: QueryableByName<Pg> + QueryableByName<Sqlite> + 'static,
     {
-        crate::access::load_planned_per_call(conn, query, &self.binds)
+        crate::access::load(conn, query, &self.binds)
     }
 
     /// Runs a `SELECT COUNT(*) AS n ...` query.
