@@ -412,9 +412,10 @@ impl GarageSql {
         if keyset && let GarageStart::After { created_at, id } = query.start {
             let t = self.push(Param::Time(to_db(created_at)));
             let i = self.push(Param::Text(id.to_string()));
-            out.push_str(&format!(
-                " AND (a.created_at < {t} OR (a.created_at = {t} AND a.id < {i}))"
-            ));
+            // A row-value comparison bounds the index range on both
+            // databases, so a deep page seeks to its place instead of
+            // reading every row before it.
+            out.push_str(&format!(" AND (a.created_at, a.id) < ({t}, {i})"));
         }
         out
     }
