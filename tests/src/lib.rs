@@ -538,4 +538,41 @@ impl TestApp {
         .await
         .assert_status(201);
     }
+
+    /// Follows `next_cursor` through every page of the list at `path` with
+    /// `per_page`: the items in order and how many pages it took. Every page
+    /// but the last is full, and the walk must end.
+    pub async fn walk(&self, token: &str, path: &str, per_page: usize) -> (Vec<Value>, usize) {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        let mut pages = 0;
+        loop {
+            let url = match &cursor {
+                Some(c) => format!("{path}{sep}per_page={per_page}&cursor={c}"),
+                None => format!("{path}{sep}per_page={per_page}"),
+            };
+            let page = self.get(&url, Some(token)).await;
+            page.assert_status(200);
+            pages += 1;
+            let got = page.body["items"].as_array().expect("items").clone();
+            assert!(
+                got.len() <= per_page,
+                "at most per_page items: {}",
+                page.text
+            );
+            assert!(
+                page.body["next_cursor"].is_null() || got.len() == per_page,
+                "only the last page may be short: {}",
+                page.text
+            );
+            items.extend(got);
+            match page.body["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => break,
+            }
+            assert!(pages < 200, "the walk must end");
+        }
+        (items, pages)
+    }
 }

@@ -1052,36 +1052,6 @@ mod paging {
             .expect("events");
     }
 
-    /// Every page of `path` by cursor with `per_page`, and how many pages.
-    async fn walk(app: &TestApp, token: &str, path: &str, per_page: usize) -> (Vec<Value>, usize) {
-        let sep = if path.contains('?') { '&' } else { '?' };
-        let mut items = Vec::new();
-        let mut cursor: Option<String> = None;
-        let mut pages = 0;
-        loop {
-            let url = match &cursor {
-                Some(c) => format!("{path}{sep}per_page={per_page}&cursor={c}"),
-                None => format!("{path}{sep}per_page={per_page}"),
-            };
-            let page = app.get(&url, Some(token)).await;
-            page.assert_status(200);
-            pages += 1;
-            let got = page.body["items"].as_array().expect("items").clone();
-            assert!(
-                got.len() <= per_page,
-                "at most per_page items: {}",
-                page.text
-            );
-            items.extend(got);
-            match page.body["next_cursor"].as_str() {
-                Some(next) => cursor = Some(next.to_owned()),
-                None => break,
-            }
-            assert!(pages < 200, "the walk must end");
-        }
-        (items, pages)
-    }
-
     fn ids(items: &[Value]) -> Vec<String> {
         items
             .iter()
@@ -1116,7 +1086,7 @@ mod paging {
         assert_eq!(full.body["total_exact"], true);
         assert!(full.body["next_cursor"].is_null());
         assert_eq!(ids(&all), newest_first(&all), "{path}");
-        let (walked, pages) = walk(app, token, path, 2).await;
+        let (walked, pages) = app.walk(token, path, 2).await;
         assert_eq!(ids(&walked), ids(&all), "{path}");
         assert_eq!(pages, n.div_ceil(2).max(1), "{path}");
         let unique: HashSet<String> = ids(&walked).into_iter().collect();

@@ -1046,41 +1046,6 @@ mod paging {
             .expect("seeded invitations");
     }
 
-    /// Every page of `path` by cursor with `per_page`, and how many pages.
-    async fn walk(app: &TestApp, token: &str, path: &str, per_page: usize) -> (Vec<Value>, usize) {
-        let sep = if path.contains('?') { '&' } else { '?' };
-        let mut items = Vec::new();
-        let mut cursor: Option<String> = None;
-        let mut pages = 0;
-        loop {
-            let url = match &cursor {
-                Some(c) => format!("{path}{sep}per_page={per_page}&cursor={c}"),
-                None => format!("{path}{sep}per_page={per_page}"),
-            };
-            let page = app.get(&url, Some(token)).await;
-            page.assert_status(200);
-            pages += 1;
-            let got = page.body["items"].as_array().expect("items").clone();
-            assert!(
-                got.len() <= per_page,
-                "at most per_page items: {}",
-                page.text
-            );
-            assert!(
-                page.body["next_cursor"].is_null() || got.len() == per_page,
-                "a cursor only after a full page: {}",
-                page.text
-            );
-            items.extend(got);
-            match page.body["next_cursor"].as_str() {
-                Some(next) => cursor = Some(next.to_owned()),
-                None => break,
-            }
-            assert!(pages < 100, "the walk must end");
-        }
-        (items, pages)
-    }
-
     fn ids(items: &[Value]) -> Vec<String> {
         items
             .iter()
@@ -1174,7 +1139,7 @@ mod paging {
             assert_eq!(full.body["total_exact"], true);
             assert!(full.body["next_cursor"].is_null());
             assert_eq!(ids(&all), in_sort_order(&all, sort), "sort {sort:?}");
-            let (walked, pages) = walk(&app, &owner.token, &path, 2).await;
+            let (walked, pages) = app.walk(&owner.token, &path, 2).await;
             assert_eq!(ids(&walked), ids(&all), "the walk is one big page ({sort})");
             assert_eq!(pages, 4, "{sort}");
             let unique: HashSet<String> = ids(&walked).into_iter().collect();
@@ -1207,7 +1172,7 @@ mod paging {
             let all = full.body["items"].as_array().expect("items").clone();
             assert_eq!(all.len(), n, "{path}");
             assert_eq!(full.body["total"], n, "{path}");
-            let (walked, _) = walk(&app, &owner.token, &path, 2).await;
+            let (walked, _) = app.walk(&owner.token, &path, 2).await;
             assert_eq!(ids(&walked), ids(&all), "{path}");
         }
         let full = app
@@ -1364,13 +1329,13 @@ mod paging {
         assert_eq!(stats.body["total"], 1003);
         assert_eq!(stats.body["pending"], 1002);
         assert_eq!(stats.body["expired"], 1);
-        let (walked, pages) = walk(
-            &app,
-            &owner.token,
-            "/api/v1/asset-invitations?sort=-expires_at",
-            100,
-        )
-        .await;
+        let (walked, pages) = app
+            .walk(
+                &owner.token,
+                "/api/v1/asset-invitations?sort=-expires_at",
+                100,
+            )
+            .await;
         assert_eq!(pages, 11);
         let unique: HashSet<String> = ids(&walked).into_iter().collect();
         assert_eq!(unique.len(), 1003);
@@ -1451,7 +1416,7 @@ mod paging {
             assert_eq!(all.len(), 5, "root sees every invitation");
             assert_eq!(full.body["total"], 5);
             assert_eq!(ids(&all), in_sort_order(&all, sort), "{sort}");
-            let (walked, pages) = walk(&app, &root, &path, 2).await;
+            let (walked, pages) = app.walk(&root, &path, 2).await;
             assert_eq!(ids(&walked), ids(&all), "{sort}");
             assert_eq!(pages, 3);
         }

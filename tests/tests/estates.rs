@@ -1037,36 +1037,6 @@ mod paging {
         Uuid::parse_str(s).expect("uuid")
     }
 
-    /// Every page of `path` by cursor with `per_page`, and how many pages.
-    async fn walk(app: &TestApp, token: &str, path: &str, per_page: usize) -> (Vec<Value>, usize) {
-        let sep = if path.contains('?') { '&' } else { '?' };
-        let mut items = Vec::new();
-        let mut cursor: Option<String> = None;
-        let mut pages = 0;
-        loop {
-            let url = match &cursor {
-                Some(c) => format!("{path}{sep}per_page={per_page}&cursor={c}"),
-                None => format!("{path}{sep}per_page={per_page}"),
-            };
-            let page = app.get(&url, Some(token)).await;
-            page.assert_status(200);
-            pages += 1;
-            let got = page.body["items"].as_array().expect("items").clone();
-            assert!(
-                got.len() <= per_page,
-                "at most per_page items: {}",
-                page.text
-            );
-            items.extend(got);
-            match page.body["next_cursor"].as_str() {
-                Some(next) => cursor = Some(next.to_owned()),
-                None => break,
-            }
-            assert!(pages < 100, "the walk must end");
-        }
-        (items, pages)
-    }
-
     fn usernames(items: &[Value]) -> Vec<String> {
         items
             .iter()
@@ -1124,7 +1094,7 @@ mod paging {
             assert_eq!(full.body["total_exact"], true);
             assert!(full.body["next_cursor"].is_null());
             for per_page in [1, 2, 3] {
-                let (walked, pages) = walk(&app, &owner.token, &path, per_page).await;
+                let (walked, pages) = app.walk(&owner.token, &path, per_page).await;
                 assert_eq!(usernames(&walked), expected, "{path} per_page={per_page}");
                 assert_eq!(
                     pages,

@@ -44,32 +44,6 @@ fn many_assets(app: &TestApp, owner: &Session, n: usize, placement: Option<Place
         .expect("bulk assets");
 }
 
-/// Every page of `path` by cursor, with `per_page`, and the pages seen.
-async fn walk(app: &TestApp, token: &str, path: &str, per_page: usize) -> (Vec<Value>, usize) {
-    let sep = if path.contains('?') { '&' } else { '?' };
-    let mut items = Vec::new();
-    let mut cursor: Option<String> = None;
-    let mut pages = 0;
-    loop {
-        let url = match &cursor {
-            Some(c) => format!("{path}{sep}per_page={per_page}&cursor={c}"),
-            None => format!("{path}{sep}per_page={per_page}"),
-        };
-        let page = app.get(&url, Some(token)).await;
-        page.assert_status(200);
-        pages += 1;
-        let got = page.body["items"].as_array().expect("items").clone();
-        assert!(got.len() <= per_page, "a page holds at most per_page items");
-        items.extend(got);
-        match page.body["next_cursor"].as_str() {
-            Some(next) => cursor = Some(next.to_owned()),
-            None => break,
-        }
-        assert!(pages < 200, "the walk must end");
-    }
-    (items, pages)
-}
-
 fn names(items: &[Value]) -> Vec<(String, String)> {
     items
         .iter()
@@ -149,21 +123,17 @@ async fn walking_the_garage_by_cursor_gives_one_big_page_in_order(app: TestApp) 
     assert_eq!(levels.iter().filter(|l| **l == "edit").count(), 4);
 
     for per_page in [1, 2, 5, 11] {
-        let (walked, pages) = walk(&app, &me.token, "/api/v1/assets", per_page).await;
+        let (walked, pages) = app.walk(&me.token, "/api/v1/assets", per_page).await;
         assert_eq!(names(&walked), expected, "per_page={per_page}");
         assert_eq!(pages, 12_usize.div_ceil(per_page), "per_page={per_page}");
     }
     // Filters hold across pages: the site filter and the search.
-    let (at_a, _) = walk(
-        &app,
-        &me.token,
-        &format!("/api/v1/assets?site_id={site_a}"),
-        3,
-    )
-    .await;
+    let (at_a, _) = app
+        .walk(&me.token, &format!("/api/v1/assets?site_id={site_a}"), 3)
+        .await;
     assert_eq!(at_a.len(), 4);
     assert!(at_a.iter().all(|a| a["site_id"] == json!(site_a)));
-    let (searched, _) = walk(&app, &me.token, "/api/v1/assets?q=bulk%201", 1).await;
+    let (searched, _) = app.walk(&me.token, "/api/v1/assets?q=bulk%201", 1).await;
     assert!(
         searched
             .iter()
@@ -224,7 +194,7 @@ async fn totals_stop_counting_at_one_thousand(app: TestApp) {
     first.assert_status(200);
     assert_eq!(first.body["total"], 1000);
     assert_eq!(first.body["total_exact"], false);
-    let (walked, pages) = walk(&app, &me.token, "/api/v1/assets", 100).await;
+    let (walked, pages) = app.walk(&me.token, "/api/v1/assets", 100).await;
     assert_eq!(walked.len(), 1003);
     assert_eq!(pages, 11);
     let mut ids: Vec<&str> = walked
@@ -271,10 +241,10 @@ async fn root_pages_every_asset_by_cursor() {
         assert_eq!(expected.len(), 7, "{backend:?}");
         assert!(expected.iter().all(|(_, l)| l == "full"));
         assert_eq!(all.body["total"], 7);
-        let (walked, pages) = walk(&app, &root, "/api/v1/assets", 2).await;
+        let (walked, pages) = app.walk(&root, "/api/v1/assets", 2).await;
         assert_eq!(names(&walked), expected, "{backend:?}");
         assert_eq!(pages, 4);
-        let (searched, _) = walk(&app, &root, "/api/v1/assets?q=bulk%202", 1).await;
+        let (searched, _) = app.walk(&root, "/api/v1/assets?q=bulk%202", 1).await;
         assert_eq!(searched.len(), 2, "one of ada's and one of bob's");
     }
 }
