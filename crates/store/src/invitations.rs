@@ -354,6 +354,33 @@ macro_rules! newest_after {
     }};
 }
 
+/// The page of `base` (a closure giving the boxed, filtered query) in
+/// `window`, newest first, with the total counted up to [`COUNT_LIMIT`].
+macro_rules! newest_page {
+    ($conn:expr, $base:expr, $window:expr) => {{
+        let rows: Vec<Row> = newest_after!($base(), $window.after.as_ref())
+            .select(columns())
+            .order((invitations::invited_at.desc(), invitations::id.desc()))
+            .limit($window.limit.saturating_add(1))
+            .offset($window.offset)
+            .load($conn)?;
+        let counted = $base()
+            .select(invitations::id)
+            .limit(COUNT_LIMIT)
+            .load::<String>($conn)?
+            .len();
+        let rows = rows
+            .into_iter()
+            .map(from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::cut(
+            rows,
+            $window.limit,
+            i64::try_from(counted).unwrap_or(COUNT_LIMIT),
+        ))
+    }};
+}
+
 /// A page of the invitations of one resource, newest first (then by id),
 /// optionally by effective status (a pending invitation past its expiry
 /// counts as expired), from the resource's index; the total counted up to
@@ -390,26 +417,7 @@ pub fn list_for_resource(
             Some(other) => q.filter(invitations::status.eq(other.as_str())),
         }
     };
-    let rows: Vec<Row> = newest_after!(base(), window.after.as_ref())
-        .select(columns())
-        .order((invitations::invited_at.desc(), invitations::id.desc()))
-        .limit(window.limit.saturating_add(1))
-        .offset(window.offset)
-        .load(conn)?;
-    let counted = base()
-        .select(invitations::id)
-        .limit(COUNT_LIMIT)
-        .load::<String>(conn)?
-        .len();
-    let rows = rows
-        .into_iter()
-        .map(from_row)
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Page::cut(
-        rows,
-        window.limit,
-        i64::try_from(counted).unwrap_or(COUNT_LIMIT),
-    ))
+    newest_page!(conn, base, window)
 }
 
 /// A page of the pending, unexpired invitations addressed to an email,
@@ -433,26 +441,7 @@ pub fn pending_for_email_page(
             )
             .into_boxed()
     };
-    let rows: Vec<Row> = newest_after!(base(), window.after.as_ref())
-        .select(columns())
-        .order((invitations::invited_at.desc(), invitations::id.desc()))
-        .limit(window.limit.saturating_add(1))
-        .offset(window.offset)
-        .load(conn)?;
-    let counted = base()
-        .select(invitations::id)
-        .limit(COUNT_LIMIT)
-        .load::<String>(conn)?
-        .len();
-    let rows = rows
-        .into_iter()
-        .map(from_row)
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Page::cut(
-        rows,
-        window.limit,
-        i64::try_from(counted).unwrap_or(COUNT_LIMIT),
-    ))
+    newest_page!(conn, base, window)
 }
 
 /// Pending, unexpired invitations addressed to an email, newest first.
