@@ -187,7 +187,7 @@ impl FromRequest for AuthUser {
         let found = Caller::from_headers(req);
         Box::pin(async move {
             let (caller, state) = found?;
-            let user = state.db(move |db| db.run(|c| caller.user(c))).await?;
+            let user = state.read_one(move |c| caller.user(c)).await?;
             Ok(AuthUser(user))
         })
     }

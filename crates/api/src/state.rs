@@ -57,6 +57,23 @@ impl AppState {
         Ok(actix_web::web::block(move || f(&db)).await??)
     }
 
+    /// Runs a read that is one statement by primary keys (a caller and the
+    /// resource it names, with the caller's access facts): on SQLite at once
+    /// on this worker thread ([`keyholder_store::Db::run_here`]), on
+    /// PostgreSQL on a pooled connection off the executor, as [`Self::db`].
+    pub async fn read_one<T, E, F>(&self, f: F) -> Result<T, crate::error::ApiError>
+    where
+        F: FnOnce(&mut keyholder_store::DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<keyholder_store::StoreError> + Send + 'static,
+        crate::error::ApiError: From<E>,
+    {
+        match self.db.backend() {
+            keyholder_store::Backend::Sqlite => Ok(self.db.run_here(f)?),
+            keyholder_store::Backend::Postgres => self.db(move |db| db.run(f)).await,
+        }
+    }
+
     /// Tells the mail worker that new rows are waiting.
     pub fn mail_queued(&self) {
         self.mail_wakeup.notify_one();

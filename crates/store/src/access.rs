@@ -45,21 +45,21 @@ impl From<chrono::DateTime<chrono::Utc>> for Param {
 }
 
 /// A raw statement written once with `$1, $2...` placeholders, for either
-/// backend. Unlike `diesel::sql_query` it may be cached: each connection
-/// prepares it once (keyed by its text) and reuses the prepared statement,
-/// so a request pays neither SQLite's compile nor PostgreSQL's parse.
-/// Every `$n` is bound where it appears (a parameter used twice is bound
-/// twice), which suits both `?` (SQLite) and `$n` (PostgreSQL).
-struct Raw<'a> {
-    /// SQL text between placeholders, each followed by the parameter that
-    /// goes there (none after the last piece).
-    pieces: Vec<(&'a str, Option<&'a Param>)>,
+/// backend, split once into the SQL between placeholders and the parameter
+/// that goes after each piece. Every `$n` is bound where it appears (a
+/// parameter used twice is bound twice), which suits both `?` (SQLite) and
+/// `$n` (PostgreSQL).
+pub(crate) struct Statement {
+    text: String,
+    /// Byte ranges of `text` between placeholders, each with the index of
+    /// the parameter that follows it (none after the last piece).
+    pieces: Vec<(std::ops::Range<usize>, Option<usize>)>,
 }
 
-impl<'a> Raw<'a> {
-    fn new(sql: &'a str, params: &'a [Param]) -> Result<Self, StoreError> {
+impl Statement {
+    pub(crate) fn new(text: String) -> Self {
         let mut pieces = Vec::new();
-        let bytes = sql.as_bytes();
+        let bytes = text.as_bytes();
         let (mut start, mut i) = (0, 0);
         while i < bytes.len() {
             if bytes[i] == b'$' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit) {
@@ -67,52 +67,101 @@ impl<'a> Raw<'a> {
                 while bytes.get(end).is_some_and(u8::is_ascii_digit) {
                     end += 1;
                 }
-                let n: usize = sql[i + 1..end].parse().unwrap_or(0);
-                let param = n
-                    .checked_sub(1)
-                    .and_then(|k| params.get(k))
-                    .ok_or_else(|| {
-                        StoreError::Corrupt(format!("statement parameter ${n} is missing"))
-                    })?;
-                pieces.push((&sql[start..i], Some(param)));
+                // `$0` (or a number too big) names no parameter: binding
+                // it fails (usize::MAX is never an index).
+                let n: usize = text[i + 1..end].parse().unwrap_or(0);
+                pieces.push((start..i, Some(n.checked_sub(1).unwrap_or(usize::MAX))));
                 start = end;
                 i = end;
             } else {
                 i += 1;
             }
         }
-        pieces.push((&sql[start..], None));
-        Ok(Self { pieces })
+        pieces.push((start..text.len(), None));
+        Self { text, pieces }
     }
 }
 
-impl diesel::query_builder::QueryId for Raw<'_> {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
+/// What a statement is cached under in each connection's statement cache.
+/// `Dynamic` statements are keyed by their text (built and hashed on every
+/// call); a statement whose text never changes gets a type of its own
+/// (see [`cached_statement!`]) and is found by that type alone.
+pub(crate) trait StatementKey: 'static {
+    const FIXED: bool;
 }
 
-impl diesel::query_builder::Query for Raw<'_> {
+/// The key of a statement built per call.
+pub(crate) struct Dynamic;
+
+impl StatementKey for Dynamic {
+    const FIXED: bool = false;
+}
+
+/// Declares `fn $name() -> &'static Statement` for a statement whose text
+/// never changes, built once, with a key type `$key` of its own so that each
+/// connection finds its prepared statement without rebuilding the text.
+macro_rules! cached_statement {
+    ($(#[$doc:meta])* $name:ident, $key:ident, $text:expr) => {
+        $(#[$doc])*
+        pub(crate) struct $key;
+
+        impl $crate::access::StatementKey for $key {
+            const FIXED: bool = true;
+        }
+
+        fn $name() -> &'static $crate::access::Statement {
+            static STATEMENT: std::sync::OnceLock<$crate::access::Statement> =
+                std::sync::OnceLock::new();
+            STATEMENT.get_or_init(|| $crate::access::Statement::new($text))
+        }
+    };
+}
+
+/// A statement with its parameters, as diesel runs it: prepared once per
+/// connection and reused, so a request pays neither SQLite's compile nor
+/// PostgreSQL's parse. Unlike `diesel::sql_query`, it may be cached.
+struct Raw<'a, K> {
+    statement: &'a Statement,
+    params: &'a [Param],
+    key: std::marker::PhantomData<K>,
+}
+
+impl<K: StatementKey> diesel::query_builder::QueryId for Raw<'_, K> {
+    type QueryId = K;
+    const HAS_STATIC_QUERY_ID: bool = K::FIXED;
+}
+
+impl<K> diesel::query_builder::Query for Raw<'_, K> {
     type SqlType = diesel::sql_types::Untyped;
 }
 
-impl<Conn> diesel::RunQueryDsl<Conn> for Raw<'_> {}
+impl<Conn, K> diesel::RunQueryDsl<Conn> for Raw<'_, K> {}
 
 macro_rules! raw_fragment {
     ($backend:ty) => {
-        impl diesel::query_builder::QueryFragment<$backend> for Raw<'_> {
+        impl<K> diesel::query_builder::QueryFragment<$backend> for Raw<'_, K> {
             fn walk_ast<'b>(
                 &'b self,
                 mut out: diesel::query_builder::AstPass<'_, 'b, $backend>,
             ) -> diesel::QueryResult<()> {
-                for (sql, param) in &self.pieces {
-                    out.push_sql(sql);
-                    match param {
+                for (range, param) in &self.statement.pieces {
+                    out.push_sql(&self.statement.text[range.clone()]);
+                    let Some(index) = param else { continue };
+                    match self.params.get(*index) {
                         Some(Param::Text(v)) => out.push_bind_param::<Text, _>(v)?,
                         Some(Param::Time(v)) => out.push_bind_param::<Timestamp, _>(v)?,
                         Some(Param::Int(v)) => {
                             out.push_bind_param::<diesel::sql_types::BigInt, _>(v)?
                         }
-                        None => {}
+                        None => {
+                            return Err(diesel::result::Error::QueryBuilderError(
+                                format!(
+                                    "statement parameter ${} is missing",
+                                    index.saturating_add(1)
+                                )
+                                .into(),
+                            ));
+                        }
                     }
                 }
                 Ok(())
@@ -126,8 +175,8 @@ raw_fragment!(Sqlite);
 
 /// Runs a raw statement written with `$1, $2...` placeholders on either
 /// backend, binding the parameters where they appear; the prepared
-/// statement is cached per connection. The one place raw SQL meets both
-/// backends' placeholder styles.
+/// statement is cached per connection (keyed by its text). The one place
+/// raw SQL meets both backends' placeholder styles.
 pub(crate) fn load<T>(
     conn: &mut DbConnection,
     sql: &str,
@@ -136,31 +185,47 @@ pub(crate) fn load<T>(
 where
     T: QueryableByName<Pg> + QueryableByName<Sqlite> + 'static,
 {
-    run(conn, Raw::new(sql, params)?)
+    run::<T, Dynamic>(conn, &Statement::new(sql.to_owned()), params)
 }
 
-fn run<T>(conn: &mut DbConnection, raw: Raw<'_>) -> Result<Vec<T>, StoreError>
+/// [`load`] for a statement declared with [`cached_statement!`].
+pub(crate) fn load_cached<T, K: StatementKey>(
+    conn: &mut DbConnection,
+    statement: &Statement,
+    params: &[Param],
+) -> Result<Vec<T>, StoreError>
+where
+    T: QueryableByName<Pg> + QueryableByName<Sqlite> + 'static,
+{
+    run::<T, K>(conn, statement, params)
+}
+
+fn run<T, K: StatementKey>(
+    conn: &mut DbConnection,
+    statement: &Statement,
+    params: &[Param],
+) -> Result<Vec<T>, StoreError>
 where
     T: QueryableByName<Pg> + QueryableByName<Sqlite> + 'static,
 {
     use diesel::RunQueryDsl;
+    let raw = Raw::<K> {
+        statement,
+        params,
+        key: std::marker::PhantomData,
+    };
     match conn {
         DbConnection::Postgresql(pg) => Ok(raw.load(pg)?),
         DbConnection::Sqlite(lite) => Ok(raw.load(lite)?),
     }
 }
 
-/// [`load`] with text parameters only.
-pub(crate) fn load_by_text<T>(
-    conn: &mut DbConnection,
-    sql: &str,
-    params: &[String],
-) -> Result<Vec<T>, StoreError>
-where
-    T: QueryableByName<Pg> + QueryableByName<Sqlite> + 'static,
-{
-    let params: Vec<Param> = params.iter().cloned().map(Param::Text).collect();
-    load(conn, sql, &params)
+/// The parameters of a one-statement read: the caller and the resource.
+fn ids(caller: Uuid, resource: Uuid) -> [Param; 2] {
+    [
+        Param::Text(caller.to_string()),
+        Param::Text(resource.to_string()),
+    ]
 }
 
 // ------------------------------------------------------------------ caller
@@ -357,14 +422,17 @@ struct AssetAccessCols {
 /// when it exists, the resource with the caller's facts on it.
 pub type Read<T> = Option<(User, Option<T>)>;
 
-fn asset_sql() -> String {
+cached_statement!(
+    /// The key of [`asset_sql`].
+    asset_sql,
+    AssetRead,
     format!(
         "SELECT {CALLER_COLUMNS}, {ASSET_COLUMNS}, {}
          FROM users u LEFT JOIN assets a ON a.id = $2
          WHERE u.id = $1",
         asset_fact_columns("u.id")
     )
-}
+);
 
 /// The caller, the asset and the caller's facts on it, in one statement.
 pub fn asset(
@@ -372,9 +440,8 @@ pub fn asset(
     caller: Uuid,
     asset_id: Uuid,
 ) -> Result<Read<(Asset, AccessRow)>, StoreError> {
-    let sql = asset_sql();
     let row: Option<AssetAccessCols> =
-        load_by_text(conn, &sql, &[caller.to_string(), asset_id.to_string()])?
+        load_cached::<_, AssetRead>(conn, asset_sql(), &ids(caller, asset_id))?
             .into_iter()
             .next();
     row.map(|r| {
@@ -409,7 +476,10 @@ struct EstateAccessCols {
     e_role: Option<String>,
 }
 
-fn estate_sql() -> String {
+cached_statement!(
+    /// The key of [`estate_sql`].
+    estate_sql,
+    EstateRead,
     format!(
         "SELECT {CALLER_COLUMNS}, e.id AS e_id, e.name AS e_name, e.created_at AS e_created_at,
                 e.updated_at AS e_updated_at, m.role AS e_role
@@ -418,7 +488,7 @@ fn estate_sql() -> String {
          LEFT JOIN estate_members m ON m.estate_id = e.id AND m.user_id = u.id
          WHERE u.id = $1"
     )
-}
+);
 
 /// The caller, the estate and the caller's role in it, in one statement.
 pub fn estate(
@@ -426,9 +496,8 @@ pub fn estate(
     caller: Uuid,
     estate_id: Uuid,
 ) -> Result<Read<(Estate, Option<EstateRole>)>, StoreError> {
-    let sql = estate_sql();
     let row: Option<EstateAccessCols> =
-        load_by_text(conn, &sql, &[caller.to_string(), estate_id.to_string()])?
+        load_cached::<_, EstateRead>(conn, estate_sql(), &ids(caller, estate_id))?
             .into_iter()
             .next();
     row.map(|r| {
@@ -473,7 +542,10 @@ struct SiteAccessCols {
 /// A site with the caller's estate role and override there.
 pub type SiteFacts = (Site, Option<EstateRole>, Option<SiteOverride>);
 
-fn site_sql() -> String {
+cached_statement!(
+    /// The key of [`site_sql`].
+    site_sql,
+    SiteRead,
     format!(
         "SELECT {CALLER_COLUMNS}, s.id AS s_id, s.estate_id AS s_estate_id, s.name AS s_name,
                 s.created_at AS s_created_at, s.updated_at AS s_updated_at,
@@ -484,7 +556,7 @@ fn site_sql() -> String {
          LEFT JOIN site_overrides o ON o.site_id = s.id AND o.user_id = u.id
          WHERE u.id = $1"
     )
-}
+);
 
 /// The caller, the site, the caller's role in its estate and override at
 /// the site, in one statement.
@@ -493,9 +565,8 @@ pub fn site(
     caller: Uuid,
     site_id: Uuid,
 ) -> Result<Read<SiteFacts>, StoreError> {
-    let sql = site_sql();
     let row: Option<SiteAccessCols> =
-        load_by_text(conn, &sql, &[caller.to_string(), site_id.to_string()])?
+        load_cached::<_, SiteRead>(conn, site_sql(), &ids(caller, site_id))?
             .into_iter()
             .next();
     row.map(|r| {
@@ -649,7 +720,10 @@ struct AssetInvitationCols {
 /// An asset invitation with the asset it offers and the caller's facts on it.
 pub type AssetInvitationFacts = (Invitation, Option<(Asset, AccessRow)>);
 
-fn asset_invitation_sql() -> String {
+cached_statement!(
+    /// The key of [`asset_invitation_sql`].
+    asset_invitation_sql,
+    AssetInvitationRead,
     format!(
         "SELECT {CALLER_COLUMNS}, {INVITATION_COLUMNS}, {ASSET_COLUMNS}, {}
          FROM users u
@@ -659,7 +733,7 @@ fn asset_invitation_sql() -> String {
          WHERE u.id = $1",
         asset_fact_columns("u.id")
     )
-}
+);
 
 /// The caller, an invitation to an asset, the asset and the caller's facts
 /// on it, in one statement.
@@ -668,11 +742,13 @@ pub fn asset_invitation(
     caller: Uuid,
     invitation_id: Uuid,
 ) -> Result<Read<AssetInvitationFacts>, StoreError> {
-    let sql = asset_invitation_sql();
-    let row: Option<AssetInvitationCols> =
-        load_by_text(conn, &sql, &[caller.to_string(), invitation_id.to_string()])?
-            .into_iter()
-            .next();
+    let row: Option<AssetInvitationCols> = load_cached::<_, AssetInvitationRead>(
+        conn,
+        asset_invitation_sql(),
+        &ids(caller, invitation_id),
+    )?
+    .into_iter()
+    .next();
     row.map(|r| {
         let user = r.caller.user()?;
         let found = match r.invitation.invitation()? {
@@ -693,12 +769,19 @@ pub fn asset_invitation(
     .transpose()
 }
 
+cached_statement!(
+    /// The key of [`caller_sql`].
+    caller_sql,
+    CallerRead,
+    format!("SELECT {CALLER_COLUMNS} FROM users u WHERE u.id = $1")
+);
+
 /// The caller alone (for routes that read nothing else first).
 pub fn caller(conn: &mut DbConnection, caller: Uuid) -> Result<Option<User>, StoreError> {
-    let sql = format!("SELECT {CALLER_COLUMNS} FROM users u WHERE u.id = $1");
-    let row: Option<CallerCols> = load_by_text(conn, &sql, &[caller.to_string()])?
-        .into_iter()
-        .next();
+    let row: Option<CallerCols> =
+        load_cached::<_, CallerRead>(conn, caller_sql(), &[Param::Text(caller.to_string())])?
+            .into_iter()
+            .next();
     row.map(CallerCols::user).transpose()
 }
 
@@ -756,15 +839,25 @@ pub fn plans(
 ) -> Result<Vec<(&'static str, Vec<String>)>, StoreError> {
     let text = |a: Uuid, b: Uuid| vec![Param::Text(a.to_string()), Param::Text(b.to_string())];
     Ok(vec![
-        ("asset", explain(conn, &asset_sql(), &text(caller, asset))?),
+        (
+            "asset",
+            explain(conn, &asset_sql().text, &text(caller, asset))?,
+        ),
         (
             "estate",
-            explain(conn, &estate_sql(), &text(caller, estate))?,
+            explain(conn, &estate_sql().text, &text(caller, estate))?,
         ),
-        ("site", explain(conn, &site_sql(), &text(caller, site))?),
+        (
+            "site",
+            explain(conn, &site_sql().text, &text(caller, site))?,
+        ),
         (
             "asset_invitation",
-            explain(conn, &asset_invitation_sql(), &text(caller, invitation))?,
+            explain(
+                conn,
+                &asset_invitation_sql().text,
+                &text(caller, invitation),
+            )?,
         ),
     ])
 }

@@ -209,6 +209,18 @@ pub struct Db {
     /// SQLite allows one writer at a time; writers in this process queue here
     /// instead of failing with `SQLITE_BUSY` when a read transaction upgrades.
     sqlite_writer: Option<Arc<Mutex<()>>>,
+    /// Tells this database apart from others opened in the same process,
+    /// for the per-thread SQLite connection of [`Db::run_here`].
+    id: u64,
+}
+
+static NEXT_DB_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+thread_local! {
+    /// This thread's own SQLite connection for [`Db::run_here`], with the
+    /// id of the database it belongs to.
+    static HERE: std::cell::RefCell<Option<(u64, DbConnection)>> =
+        const { std::cell::RefCell::new(None) };
 }
 
 impl std::fmt::Debug for Db {
@@ -279,6 +291,7 @@ impl Db {
             pool,
             url: url.clone(),
             sqlite_writer,
+            id: NEXT_DB_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         })
     }
 
@@ -358,6 +371,41 @@ impl Db {
             conn.check_after_failure();
         }
         result
+    }
+
+    /// On SQLite, runs the one-statement read `f` at once on the calling
+    /// thread, on a connection this thread keeps for this database (opened
+    /// on first use); on PostgreSQL, as [`Db::run`] (a pooled connection,
+    /// still on the calling thread: callers on an async executor use this
+    /// for SQLite only, as a PostgreSQL read waits on the network). A read by primary keys takes tens
+    /// of microseconds, less than handing it to another thread and waking
+    /// this one again, which is what a pooled read costs. In WAL mode a
+    /// reader never waits for the writer, and each statement reads the
+    /// latest commit: nothing is cached between requests.
+    pub fn run_here<T, E>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        if self.backend() != Backend::Sqlite {
+            return self.run(f);
+        }
+        HERE.with(|here| {
+            let mut here = here
+                .try_borrow_mut()
+                .map_err(|_| StoreError::Unavailable("the thread's connection is in use".into()))?;
+            if here.as_ref().is_none_or(|(id, _)| *id != self.id) {
+                *here = None;
+                *here = Some((self.id, establish(&self.url)?));
+            }
+            let Some((_, conn)) = here.as_mut() else {
+                return Err(StoreError::Unavailable("no connection".into()).into());
+            };
+            let result = f(conn);
+            if result.is_err() && conn.batch_execute("SELECT 1").is_err() {
+                *here = None;
+            }
+            result
+        })
     }
 
     /// Runs `f` in a transaction meant for reads (a consistent snapshot).

@@ -642,11 +642,9 @@ pub async fn details(
     let id = path.into_inner();
     let now = state.clock.now();
     let row = state
-        .db(move |db| {
-            db.run(|c| {
-                let (_, inv, asset) = managed(c, &caller, id, now)?;
-                Ok::<_, ApiError>(view(&inv, &asset.name, asset.reference.as_deref(), now))
-            })
+        .read_one(move |c| {
+            let (_, inv, asset) = managed(c, &caller, id, now)?;
+            Ok::<_, ApiError>(view(&inv, &asset.name, asset.reference.as_deref(), now))
         })
         .await?;
     Ok(HttpResponse::Ok().json(row))

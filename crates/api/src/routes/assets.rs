@@ -619,7 +619,7 @@ pub async fn get_asset(
     let id = path.into_inner();
     let now = state.clock.now();
     let (_, a, level) = state
-        .db(move |db| db.run(|c| caller_asset(c, &caller, id, now)))
+        .read_one(move |c| caller_asset(c, &caller, id, now))
         .await?;
     Ok(HttpResponse::Ok().json(AssetView::new(&a, level)))
 }

@@ -390,7 +390,7 @@ pub async fn get_estate(
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let (_, access) = state
-        .db(move |db| db.run(|c| caller_estate(c, &caller, id)))
+        .read_one(move |c| caller_estate(c, &caller, id))
         .await?;
     Ok(HttpResponse::Ok().json(EstateView::new(&access.estate, access.role)))
 }
@@ -678,9 +678,7 @@ pub async fn get_site(
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let (_, access) = state
-        .db(move |db| db.run(|c| caller_site(c, &caller, id)))
-        .await?;
+    let (_, access) = state.read_one(move |c| caller_site(c, &caller, id)).await?;
     let role = access.effective.unwrap_or(SiteRole::Admin);
     Ok(HttpResponse::Ok().json(SiteView::new(&access.site, role)))
 }
