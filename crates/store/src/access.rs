@@ -801,29 +801,57 @@ struct PgPlanRow {
 }
 
 /// The plan the database chooses for a statement, one line per step
-/// (SQLite `EXPLAIN QUERY PLAN`, PostgreSQL `EXPLAIN`).
+/// (SQLite `EXPLAIN QUERY PLAN`, PostgreSQL `EXPLAIN`). On PostgreSQL the
+/// statement is prepared and explained as executed (`EXPLAIN EXECUTE`), as
+/// the server runs it: so a session with `plan_cache_mode` set to
+/// `force_generic_plan` sees the generic plan, made without the parameters'
+/// values, which PostgreSQL switches a cached statement to once it looks no
+/// worse than the custom ones.
 pub(crate) fn explain(
     conn: &mut DbConnection,
     sql: &str,
     params: &[Param],
 ) -> Result<Vec<String>, StoreError> {
-    let explained = format!(
-        "EXPLAIN {}{sql}",
-        if matches!(conn, DbConnection::Sqlite(_)) {
-            "QUERY PLAN "
-        } else {
-            ""
-        }
-    );
+    use diesel::connection::SimpleConnection;
     Ok(match conn {
-        DbConnection::Postgresql(_) => load::<PgPlanRow>(conn, &explained, params)?
-            .into_iter()
-            .map(|r| r.plan)
-            .collect(),
-        DbConnection::Sqlite(_) => load::<SqlitePlanRow>(conn, &explained, params)?
-            .into_iter()
-            .map(|r| r.detail)
-            .collect(),
+        DbConnection::Postgresql(_) => {
+            const NAME: &str = "keyholder_explained";
+            conn.batch_execute(&format!("PREPARE {NAME} AS {sql}"))?;
+            // EXECUTE inside EXPLAIN takes no bound parameters, so the
+            // values go in as literals (quotes doubled; the server runs
+            // with standard_conforming_strings, so backslashes are plain).
+            let args = params
+                .iter()
+                .map(|p| match p {
+                    Param::Text(v) => format!("'{}'", v.replace('\'', "''")),
+                    Param::Time(t) => format!("'{}'", t.format("%Y-%m-%d %H:%M:%S%.6f")),
+                    Param::Int(n) => n.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            let call = if args.is_empty() {
+                format!("EXPLAIN EXECUTE {NAME}")
+            } else {
+                format!("EXPLAIN EXECUTE {NAME}({args})")
+            };
+            let plan = match conn {
+                DbConnection::Postgresql(pg) => {
+                    use diesel::RunQueryDsl;
+                    diesel::sql_query(call)
+                        .load::<PgPlanRow>(pg)
+                        .map_err(StoreError::from)
+                }
+                DbConnection::Sqlite(_) => Ok(Vec::new()),
+            };
+            conn.batch_execute(&format!("DEALLOCATE {NAME}"))?;
+            plan?.into_iter().map(|r| r.plan).collect()
+        }
+        DbConnection::Sqlite(_) => {
+            load::<SqlitePlanRow>(conn, &format!("EXPLAIN QUERY PLAN {sql}"), params)?
+                .into_iter()
+                .map(|r| r.detail)
+                .collect()
+        }
     })
 }
 

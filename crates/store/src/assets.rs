@@ -382,12 +382,37 @@ pub(crate) fn like_pattern(q: Option<&str>) -> String {
 /// pushed; `$1` is always the caller.
 struct GarageSql {
     params: Vec<crate::access::Param>,
+    /// PostgreSQL: each path joins its assets by a fenced LATERAL probe.
+    pg: bool,
 }
 
 impl GarageSql {
-    fn new(user_id: Uuid) -> Self {
+    fn new(user_id: Uuid, pg: bool) -> Self {
         Self {
             params: vec![crate::access::Param::Text(user_id.to_string())],
+            pg,
+        }
+    }
+
+    /// `assets a` reached from `{from}.asset_id` with the filters `f`: on
+    /// PostgreSQL a LATERAL probe fenced by `OFFSET 0`, so that even the
+    /// generic plan of the prepared statement (made without knowing the
+    /// caller, from the tables' averages) probes the caller's rows by key
+    /// instead of hashing all of `assets`; SQLite's planner probes anyway.
+    fn assets_of(&self, from: &str, f: &str) -> (String, String) {
+        if self.pg {
+            (
+                format!(
+                    " CROSS JOIN LATERAL (SELECT a.id, a.created_at FROM assets a
+                       WHERE a.id = {from}.asset_id{f} OFFSET 0) a"
+                ),
+                String::new(),
+            )
+        } else {
+            (
+                format!(" JOIN assets a ON a.id = {from}.asset_id"),
+                f.to_owned(),
+            )
         }
     }
 
@@ -437,20 +462,26 @@ impl GarageSql {
         let mut branches = Vec::new();
         let f = self.filters(query, keyset);
         let lim = self.push(Param::Int(take));
+        let (join, where_f) = self.assets_of("c", &f);
         branches.push(format!(
-            "SELECT a.id, a.created_at FROM asset_collaborators c JOIN assets a ON a.id = c.asset_id
-             WHERE c.user_id = $1{f} {order} LIMIT {lim}"
+            "SELECT a.id, a.created_at FROM asset_collaborators c{join}
+             WHERE c.user_id = $1{where_f} {order} LIMIT {lim}"
         ));
+        let heads = if self.pg {
+            " CROSS JOIN LATERAL (SELECT c.asset_id FROM asset_collaborators c
+               WHERE c.user_id = h.head_id OFFSET 0) c"
+        } else {
+            " JOIN asset_collaborators c ON c.user_id = h.head_id"
+        };
         branches.push(format!(
-            "SELECT a.id, a.created_at FROM household_members h
-             JOIN asset_collaborators c ON c.user_id = h.head_id
-             JOIN assets a ON a.id = c.asset_id
-             WHERE h.member_id = $1{f} {order} LIMIT {lim}"
+            "SELECT a.id, a.created_at FROM household_members h{heads}{join}
+             WHERE h.member_id = $1{where_f} {order} LIMIT {lim}"
         ));
         let now = self.push(Param::Time(to_db(query.now)));
+        let (join, where_f) = self.assets_of("s", &f);
         branches.push(format!(
-            "SELECT a.id, a.created_at FROM asset_shares s JOIN assets a ON a.id = s.asset_id
-             WHERE s.user_id = $1 AND (s.access_expires_at IS NULL OR s.access_expires_at > {now}){f}
+            "SELECT a.id, a.created_at FROM asset_shares s{join}
+             WHERE s.user_id = $1 AND (s.access_expires_at IS NULL OR s.access_expires_at > {now}){where_f}
              {order} LIMIT {lim}"
         ));
         for estate in estates {
@@ -513,7 +544,8 @@ fn page_of(mut rows: Vec<GarageRow>, limit: i64, counted: i64) -> GaragePage {
 /// most `count_up_to + 1` rows per path.
 pub fn garage(conn: &mut DbConnection, query: &GarageQuery<'_>) -> Result<GaragePage, StoreError> {
     let estates = estates_of(conn, query.user_id)?;
-    let [(page_sql, page_params), (count_sql, count_params)] = garage_sql(query, &estates);
+    let pg = matches!(conn, DbConnection::Postgresql(_));
+    let [(page_sql, page_params), (count_sql, count_params)] = garage_sql(query, &estates, pg);
     let rows: Vec<GarageSqlRow> = crate::access::load(conn, &page_sql, &page_params)?;
     let counted = count(conn, &count_sql, &count_params)?;
     Ok(page_of(garage_rows(rows)?, query.limit, counted))
@@ -532,12 +564,12 @@ fn count(
 }
 
 /// The page and the count statements of [`garage`].
-fn garage_sql(query: &GarageQuery<'_>, estates: &[String]) -> [Statement; 2] {
+fn garage_sql(query: &GarageQuery<'_>, estates: &[String], pg: bool) -> [Statement; 2] {
     let skip = match query.start {
         GarageStart::Skip(n) => n,
         GarageStart::After { .. } => 0,
     };
-    let mut sql = GarageSql::new(query.user_id);
+    let mut sql = GarageSql::new(query.user_id, pg);
     let take = skip.saturating_add(query.limit).saturating_add(1);
     let union = sql.branches(query, estates, take, true);
     let lim = sql.push(crate::access::Param::Int(query.limit + 1));
@@ -552,7 +584,7 @@ fn garage_sql(query: &GarageQuery<'_>, estates: &[String]) -> [Statement; 2] {
         crate::access::ASSET_COLUMNS,
         crate::access::asset_fact_columns("$1"),
     );
-    let mut count = GarageSql::new(query.user_id);
+    let mut count = GarageSql::new(query.user_id, pg);
     let union = count.branches(query, estates, query.count_up_to + 1, false);
     let cap = count.push(crate::access::Param::Int(query.count_up_to + 1));
     let count_sql = format!(
@@ -578,7 +610,7 @@ fn garage_root_sql(query: &GarageQuery<'_>) -> [Statement; 2] {
         GarageStart::Skip(n) => n,
         GarageStart::After { .. } => 0,
     };
-    let mut sql = GarageSql::new(query.user_id);
+    let mut sql = GarageSql::new(query.user_id, false);
     let f = sql.filters(query, true);
     let lim = sql.push(crate::access::Param::Int(query.limit + 1));
     let off = sql.push(crate::access::Param::Int(skip));
@@ -588,7 +620,7 @@ fn garage_root_sql(query: &GarageQuery<'_>) -> [Statement; 2] {
         crate::access::ASSET_COLUMNS,
         crate::access::asset_fact_columns("$1"),
     );
-    let mut count = GarageSql::new(query.user_id);
+    let mut count = GarageSql::new(query.user_id, false);
     let f = count.filters(query, false);
     let cap = count.push(crate::access::Param::Int(query.count_up_to + 1));
     // `$1` must appear for PostgreSQL to type it; it filters nothing.
@@ -609,7 +641,8 @@ pub fn garage_plans(
         garage_root_sql(query)
     } else {
         let estates = estates_of(conn, query.user_id)?;
-        garage_sql(query, &estates)
+        let pg = matches!(conn, DbConnection::Postgresql(_));
+        garage_sql(query, &estates, pg)
     };
     Ok(vec![
         (

@@ -1,0 +1,1 @@
+DROP INDEX invitation_counts_cover;
