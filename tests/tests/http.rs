@@ -175,7 +175,7 @@ async fn metrics_count_requests_by_route_and_status(app: TestApp) {
 
 async fn pool_exhaustion_answers_503_not_a_hang(app: TestApp) {
     let app = TestApp::spawn_with(app.backend, |c| {
-        c.db_pool_size = 1;
+        c.db_pool_size = Some(1);
         c.db_timeout = 1;
     })
     .await;

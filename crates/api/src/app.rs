@@ -356,7 +356,7 @@ impl Application {
             hashing: Arc::new(crate::passwords::HashGate::from_config(&config)),
             proxies: proxies.clone(),
             db_gate: Arc::new(tokio::sync::Semaphore::new(
-                usize::try_from(config.db_pool_size.max(1)).unwrap_or(1),
+                usize::try_from(config.pool_size()).unwrap_or(1),
             )),
             config: Arc::new(config.clone()),
         };
@@ -378,8 +378,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         let blocking_threads = usize::try_from(
             config
-                .db_pool_size
-                .max(1)
+                .pool_size()
                 .saturating_add(config.max_concurrent_hashes.max(1)),
         )
         .unwrap_or(16);

@@ -192,9 +192,12 @@ pub struct Config {
     #[arg(long, env = "KEYHOLDER_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
     pub log_format: LogFormat,
 
-    /// Largest connection pool size.
-    #[arg(long, env = "KEYHOLDER_DB_POOL_SIZE", default_value_t = 10)]
-    pub db_pool_size: u32,
+    /// Largest connection pool size: 10 on PostgreSQL, 4 on SQLite when
+    /// unset. SQLite takes one writer at a time and each worker thread reads
+    /// single resources on a connection of its own, so more pooled
+    /// connections add memory (a page cache each) but no throughput.
+    #[arg(long, env = "KEYHOLDER_DB_POOL_SIZE")]
+    pub db_pool_size: Option<u32>,
 
     /// Seconds a request waits for a database connection before answering 503.
     #[arg(long, env = "KEYHOLDER_DB_TIMEOUT", default_value_t = 5)]
@@ -221,6 +224,14 @@ impl std::fmt::Debug for Config {
 }
 
 impl Config {
+    /// The pool size: as configured, else the backend's default.
+    pub fn pool_size(&self) -> u32 {
+        let sqlite = !self.resolved_database_url().starts_with("postgres");
+        self.db_pool_size
+            .unwrap_or(if sqlite { 4 } else { 10 })
+            .max(1)
+    }
+
     /// The database URL after the documented fallbacks.
     pub fn resolved_database_url(&self) -> String {
         self.database_url
@@ -242,5 +253,42 @@ impl Config {
     /// `app_url` without a trailing slash.
     pub fn app_base(&self) -> &str {
         self.app_url.trim_end_matches('/')
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(args: &[&str]) -> Config {
+        let mut all = vec!["keyholder"];
+        all.extend_from_slice(args);
+        Cli::parse_from(all).config
+    }
+
+    #[test]
+    fn the_pool_is_four_connections_on_sqlite_and_ten_on_postgresql_unless_set() {
+        assert_eq!(
+            config(&["--database-url", "sqlite://data/k.db"]).pool_size(),
+            4
+        );
+        assert_eq!(
+            config(&["--database-url", "postgres://u@db/keyholder"]).pool_size(),
+            10
+        );
+        assert_eq!(
+            config(&[
+                "--database-url",
+                "postgres://u@db/keyholder",
+                "--db-pool-size",
+                "3"
+            ])
+            .pool_size(),
+            3
+        );
+        assert_eq!(
+            config(&["--database-url", "sqlite://k.db", "--db-pool-size", "0"]).pool_size(),
+            1
+        );
     }
 }

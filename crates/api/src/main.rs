@@ -7,7 +7,34 @@ use clap::Parser;
 use keyholder_api::config::{Cli, Command};
 use keyholder_api::{Application, Clock, openapi, seeding, startup, telemetry};
 
+/// glibc's malloc, told to hand big blocks back and to keep few arenas.
+/// By default it raises its mmap threshold to the size of each big block
+/// freed (up to 32 MiB), so after one password hash (a 19 MiB argon2
+/// block) every later hash comes from, and stays in, a per-thread arena:
+/// measured, three sign-ins left 38 MiB resident for good. A fixed
+/// threshold keeps such blocks mapped and returns them on free; two
+/// arenas per core instead of eight bound what idle threads hold.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+fn tune_malloc() {
+    let arenas = std::thread::available_parallelism()
+        .map_or(2, std::num::NonZeroUsize::get)
+        .saturating_mul(2);
+    let arenas = libc::c_int::try_from(arenas).unwrap_or(4);
+    // SAFETY: mallopt only sets allocator parameters. It is called first
+    // thing in main, before any other thread exists, and a rejected value
+    // leaves the default in place (the return value says so; nothing to do).
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+        libc::mallopt(libc::M_ARENA_MAX, arenas);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn tune_malloc() {}
+
 fn main() -> ExitCode {
+    tune_malloc();
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Serve);
     if command == Command::Openapi {

@@ -21,7 +21,7 @@ pub fn connect(config: &Config) -> anyhow::Result<Db> {
     let raw = config.resolved_database_url();
     let url = DatabaseUrl::parse(&raw)?;
     let options = PoolOptions {
-        max_size: config.db_pool_size.max(1),
+        max_size: config.pool_size(),
         connection_timeout: std::time::Duration::from_secs(config.db_timeout.max(1)),
     };
     Db::connect(&url, &options).with_context(|| {
