@@ -398,15 +398,30 @@ impl Application {
         // http), or when a trusted proxy says the request came over https.
         let always_hsts = config.app_url.starts_with("https://");
         let data = web::Data::new(state.clone());
-        let document = openapi::document();
+        // Serialized once: each worker would otherwise keep its own copy of
+        // the whole document (about 4 MiB per worker on the heap).
+        let document = web::Bytes::from(
+            serde_json::to_vec(&openapi::document()).context("serializing the OpenAPI document")?,
+        );
         let server = HttpServer::new(move || {
+            let document = document.clone();
             let proxies = proxies.clone();
             App::new()
                 .app_data(data.clone())
                 .configure(|cfg| routes(cfg, &limit))
                 .service(
+                    web::resource("/api-docs/openapi.json").route(web::get().to(move || {
+                        let document = document.clone();
+                        async move {
+                            actix_web::HttpResponse::Ok()
+                                .content_type(header::ContentType::json())
+                                .body(document)
+                        }
+                    })),
+                )
+                .service(
                     SwaggerUi::new("/swagger-ui/{_:.*}")
-                        .url("/api-docs/openapi.json", document.clone()),
+                        .config(utoipa_swagger_ui::Config::from("/api-docs/openapi.json")),
                 )
                 .default_service(web::to(|| async {
                     Err::<actix_web::HttpResponse, _>(ApiError::not_found(
