@@ -133,7 +133,7 @@ impl Caller {
         self.admit(keyholder_store::access::caller(c, self.id)?)
     }
 
-    fn from_headers(req: &HttpRequest) -> Result<(Self, web::Data<AppState>), ApiError> {
+    pub(crate) fn from_headers(req: &HttpRequest) -> Result<(Self, web::Data<AppState>), ApiError> {
         let state = req
             .app_data::<web::Data<AppState>>()
             .cloned()
@@ -201,7 +201,7 @@ pub fn require_verified(
     action: keyholder_domain::account::SharingAction,
 ) -> Result<(), ApiError> {
     keyholder_domain::account::check_may_share(user.email_verified(), action).map_err(|r| {
-        crate::routes::common::refusal(
+        crate::views::common::refusal(
             r.kind(),
             r.code(),
             &format!(

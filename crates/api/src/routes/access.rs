@@ -22,11 +22,11 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::assets::{asset_access, require};
-use super::common::{Cursor, CursorPage, CursorQuery, UserSummary};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, Problem};
 use crate::extract::ValidQuery;
 use crate::state::AppState;
+use crate::views::common::{Cursor, CursorPage, CursorQuery, UserSummary};
 use keyholder_store::paging::Window;
 
 // ---------------------------------------------------------------- views

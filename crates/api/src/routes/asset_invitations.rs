@@ -26,7 +26,6 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::assets::{asset_access, caller_asset, event, judge, person, require};
-use super::common::{Cursor, CursorPage, CursorQuery, UserSummary, parse_field, refusal};
 use super::invitations::{
     Inviter, check_daily_limit, conflict_now, double_option, inviter, preview, status_of,
     transition_refused,
@@ -36,6 +35,7 @@ use crate::error::{ApiError, FieldErrors, Problem};
 use crate::extract::{OptionalJson, ScopedJson, ValidJson, ValidQuery};
 use crate::mail::invitation_templates::{self, Offer};
 use crate::state::AppState;
+use crate::views::common::{Cursor, CursorPage, CursorQuery, UserSummary, parse_field, refusal};
 use keyholder_domain::account::SharingAction;
 
 fn permission_schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {

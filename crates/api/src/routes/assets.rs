@@ -26,13 +26,13 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use super::common::{
-    Cursor, CursorPage, CursorQuery, Page, PageQuery, TOTAL_CAP, UserSummary, refusal,
-};
 use crate::auth::{AuthUser, Caller, require_verified};
 use crate::error::{ApiError, FieldErrors, Problem};
 use crate::extract::{ScopedJson, ValidJson, ValidQuery};
 use crate::state::AppState;
+use crate::views::common::{
+    Cursor, CursorPage, CursorQuery, Page, PageQuery, TOTAL_CAP, UserSummary, refusal,
+};
 use keyholder_domain::account::SharingAction;
 
 // ---------------------------------------------------------------- access

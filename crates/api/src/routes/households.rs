@@ -16,11 +16,11 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::assets::person;
-use super::common::{UserSummary, parse_field, refusal};
 use crate::auth::{AuthUser, require_verified};
 use crate::error::{ApiError, Problem};
 use crate::extract::ValidJson;
 use crate::state::AppState;
+use crate::views::common::{UserSummary, parse_field, refusal};
 use keyholder_domain::account::SharingAction;
 
 fn role_schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {

@@ -27,14 +27,17 @@ use validator::Validate;
 
 use super::AuthResponse;
 use super::accounts::session;
-use super::common::{Cursor, CursorPage, CursorQuery, UserSummary, parse_field, refusal};
-use super::estates::{EstateAccess, MemberView, caller_estate, event, grant_refused, member_view};
 use crate::auth::{AuthUser, Caller, require_verified};
 use crate::error::{ApiError, FieldErrors, Problem};
 use crate::extract::{OptionalJson, ScopedJson, ValidJson, ValidQuery};
 use crate::mail::invitation_templates::{self, Offer};
+use crate::ops::estates::{EstateAccess, caller_estate, grant_refused};
+use crate::ops::event;
+use crate::ops::members::member_view;
 use crate::passwords;
 use crate::state::AppState;
+use crate::views::common::{Cursor, CursorPage, CursorQuery, UserSummary, parse_field, refusal};
+use crate::views::estates::MemberView;
 use keyholder_domain::account::SharingAction;
 
 // ---------------------------------------------------------------- views
@@ -58,7 +61,7 @@ pub struct EstateInvitationView {
     pub id: Uuid,
     pub estate: ResourceRef,
     pub email: String,
-    #[schema(schema_with = super::common::estate_role_schema)]
+    #[schema(schema_with = crate::views::common::estate_role_schema)]
     pub role: String,
     pub message: Option<String>,
     /// The first 80 characters of the message.
@@ -248,7 +251,7 @@ pub struct InviteRequest {
     #[validate(length(max = 254))]
     #[schema(min_length = 3, max_length = 254)]
     pub email: String,
-    #[schema(schema_with = super::common::estate_role_schema)]
+    #[schema(schema_with = crate::views::common::estate_role_schema)]
     pub role: String,
     /// Plain text, at most 1,000 characters.
     #[validate(length(max = 4000))]
@@ -508,7 +511,7 @@ pub async fn invite(
                         ),
                         now,
                     )?;
-                    let member = member_view(c, &access, id, existing.id)?;
+                    let member = member_view(c, &access, existing.id)?;
                     return Ok((
                         InviteOutcome {
                             outcome: "granted",

@@ -5,7 +5,6 @@ pub mod access;
 pub mod accounts;
 pub mod asset_invitations;
 pub mod assets;
-pub mod common;
 pub mod estates;
 pub mod health;
 pub mod households;

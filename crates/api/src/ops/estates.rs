@@ -1,0 +1,240 @@
+//! Estates: create, list, read, rename, delete, transfer ownership; and how
+//! a caller's access to one estate is loaded and checked.
+
+use chrono::{DateTime, Utc};
+use keyholder_domain::EstateRole;
+use keyholder_domain::account::SharingAction;
+use keyholder_domain::estate::{self, EstateActor, EstateCapability, GrantRefusal};
+use keyholder_domain::values::Name;
+use keyholder_store::DbConnection;
+use keyholder_store::access;
+use keyholder_store::audit;
+use keyholder_store::estates::{self, Estate};
+use keyholder_store::locks;
+use keyholder_store::users::User;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{Deferred, event};
+use crate::auth::{Caller, require_verified};
+use crate::error::ApiError;
+use crate::views::common::{Page, PageQuery, refusal};
+use crate::views::estates::EstateView;
+
+/// An estate as the caller may see it.
+pub(crate) struct EstateAccess {
+    pub(crate) estate: Estate,
+    pub(crate) role: Option<EstateRole>,
+    pub(crate) actor: EstateActor,
+}
+
+impl EstateAccess {
+    fn can(&self, cap: EstateCapability) -> bool {
+        self.actor.is_root || estate::estate_can(self.role, cap)
+    }
+
+    /// 403 `insufficient_role` unless the caller has `cap` here.
+    pub(crate) fn require(&self, cap: EstateCapability, what: &str) -> Result<(), ApiError> {
+        if self.can(cap) {
+            return Ok(());
+        }
+        let needed = match cap {
+            EstateCapability::Read => "any estate role",
+            EstateCapability::EditContent => "the editor role or above",
+            EstateCapability::Delete | EstateCapability::TransferOwnership => "the owner role",
+            _ => "the admin or owner role",
+        };
+        Err(ApiError::forbidden(
+            "insufficient_role",
+            format!("{what} needs {needed} in this estate."),
+        ))
+    }
+}
+
+pub(crate) fn not_found_estate() -> ApiError {
+    ApiError::not_found("estate_not_found", "No such estate.")
+}
+
+pub(crate) fn grant_refused(r: GrantRefusal) -> ApiError {
+    refusal(r.kind(), r.code(), r.detail())
+}
+
+pub(crate) fn parse_name(name: &str) -> Result<Name, ApiError> {
+    Name::parse(name).map_err(|e| ApiError::field("name", e.to_string()))
+}
+
+/// The caller and the estate as they may see it, from one statement: 404
+/// unless a member (or root).
+pub(crate) fn caller_estate(
+    c: &mut DbConnection,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<(User, EstateAccess), ApiError> {
+    let (user, found) = caller.admit_read(access::estate(c, caller.id, id)?)?;
+    let (estate, role) = found.ok_or_else(not_found_estate)?;
+    if role.is_none() && !user.is_root {
+        return Err(not_found_estate());
+    }
+    let actor = EstateActor {
+        user_id: user.id,
+        is_root: user.is_root,
+        role,
+    };
+    Ok((
+        user,
+        EstateAccess {
+            estate,
+            role,
+            actor,
+        },
+    ))
+}
+
+/// Create an estate; the caller becomes its owner.
+pub fn create(
+    c: &mut DbConnection,
+    actor: &Caller,
+    name: &str,
+    now: DateTime<Utc>,
+) -> Result<EstateView, ApiError> {
+    let user = actor.user(c)?;
+    require_verified(&user, SharingAction::CreateEstate)?;
+    let name = parse_name(name)?;
+    let e = estates::create(c, name.as_str(), user.id, now)?;
+    let after = json!({"name": e.name, "owner_id": user.id});
+    let ev = event(&user, "estate.created", "estate", e.id, None, Some(after));
+    audit::record(c, &ev, now)?;
+    Ok(EstateView::new(&e, Some(EstateRole::Owner)))
+}
+
+/// The caller's estates, newest first, each with the caller's role.
+pub fn list(
+    c: &mut DbConnection,
+    actor: &Caller,
+    q: &PageQuery,
+) -> Result<Page<EstateView>, ApiError> {
+    let user = actor.user(c)?;
+    let (rows, total) = estates::list_for_user(c, user.id, user.is_root, q.per_page(), q.offset())?;
+    let items = rows.iter().map(|(e, r)| EstateView::new(e, *r)).collect();
+    Ok(Page::new(items, total, q))
+}
+
+/// One estate with the caller's role.
+pub fn get(c: &mut DbConnection, actor: &Caller, id: Uuid) -> Result<EstateView, ApiError> {
+    let (_, access) = caller_estate(c, actor, id)?;
+    Ok(EstateView::new(&access.estate, access.role))
+}
+
+pub struct Rename {
+    pub estate_id: Uuid,
+    pub name: Deferred<String>,
+}
+
+/// Rename an estate (admin or owner).
+pub fn rename(
+    c: &mut DbConnection,
+    actor: &Caller,
+    cmd: Rename,
+    now: DateTime<Utc>,
+) -> Result<EstateView, ApiError> {
+    let id = cmd.estate_id;
+    let (user, access) = caller_estate(c, actor, id)?;
+    access.require(EstateCapability::Manage, "Renaming an estate")?;
+    let name = parse_name(&cmd.name?)?;
+    estates::rename(c, id, name.as_str(), now)?;
+    let before = json!({"name": access.estate.name});
+    let after = json!({"name": name.as_str()});
+    let ev = event(
+        &user,
+        "estate.renamed",
+        "estate",
+        id,
+        Some(before),
+        Some(after),
+    );
+    audit::record(c, &ev, now)?;
+    let estate = estates::get(c, id)?.ok_or_else(not_found_estate)?;
+    Ok(EstateView::new(&estate, access.role))
+}
+
+/// Delete an estate with its sites, memberships and invitations (owner
+/// only; 409 while assets are placed in it).
+pub fn delete(
+    c: &mut DbConnection,
+    actor: &Caller,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    locks::estate(c, id)?;
+    let (user, access) = caller_estate(c, actor, id)?;
+    access.require(EstateCapability::Delete, "Deleting an estate")?;
+    let placed = keyholder_store::assets::count_in_estate(c, id)?;
+    if placed > 0 {
+        return Err(ApiError::conflict(
+            "estate_has_assets",
+            format!("{placed} assets are placed in this estate; move or delete them first."),
+        ));
+    }
+    estates::delete(c, id)?;
+    let before = json!({"name": access.estate.name});
+    audit::record(
+        c,
+        &event(&user, "estate.deleted", "estate", id, Some(before), None),
+        now,
+    )?;
+    Ok(())
+}
+
+pub struct Transfer {
+    pub estate_id: Uuid,
+    pub new_owner: Deferred<Uuid>,
+}
+
+/// Transfer ownership to another member (owner only); the caller becomes
+/// admin.
+pub fn transfer(
+    c: &mut DbConnection,
+    actor: &Caller,
+    cmd: Transfer,
+    now: DateTime<Utc>,
+) -> Result<EstateView, ApiError> {
+    let id = cmd.estate_id;
+    locks::estate(c, id)?;
+    let (user, access) = caller_estate(c, actor, id)?;
+    access.require(
+        EstateCapability::TransferOwnership,
+        "Transferring ownership",
+    )?;
+    require_verified(&user, SharingAction::EstateGrant)?;
+    let new_owner = cmd.new_owner?;
+    let target_role = estates::member_role(c, id, new_owner)?;
+    estate::check_transfer_ownership(&access.actor, new_owner, target_role).map_err(
+        |r| match r {
+            // The body names someone outside the estate: invalid input.
+            GrantRefusal::NotAMember => {
+                ApiError::field("user_id", "is not a member of this estate")
+                    .with_code("not_a_member")
+            }
+            other => grant_refused(other),
+        },
+    )?;
+    let old_owner = estates::owner_of(c, id)?;
+    if let Some(old) = old_owner {
+        estates::set_role(c, id, old, estate::FORMER_OWNER_ROLE, now)?;
+    }
+    estates::delete_overrides(c, id, new_owner)?;
+    estates::set_role(c, id, new_owner, EstateRole::Owner, now)?;
+    let before = json!({"owner_id": old_owner});
+    let after = json!({"owner_id": new_owner});
+    let ev = event(
+        &user,
+        "estate.ownership_transferred",
+        "estate",
+        id,
+        Some(before),
+        Some(after),
+    );
+    audit::record(c, &ev, now)?;
+    let (estate, role) = estates::get_for_user(c, id, user.id)?.ok_or_else(not_found_estate)?;
+    Ok(EstateView::new(&estate, role))
+}

@@ -1,0 +1,42 @@
+//! Use cases. Each is one function `(conn, actor, command, now) ->
+//! Result<outcome, ApiError>` that loads the facts it needs (the caller with
+//! the resource, in one statement where it can), asks the domain, writes the
+//! change with its audit event, and returns what the API answers. A handler
+//! builds the command from the request and runs the use case in one
+//! transaction through [`crate::ctx::Ctx`]; nothing here knows about HTTP
+//! beyond the error type.
+//!
+//! A command's body fields may be a [`Deferred`]: the request body's
+//! validation outcome, raised only once the caller is known to be allowed
+//! (403 before 422).
+
+pub mod estates;
+pub mod members;
+pub mod sites;
+
+use keyholder_store::audit::NewAuditEvent;
+use keyholder_store::users::User;
+
+use crate::error::ApiError;
+
+/// A request value whose validation error is raised after authorization.
+pub type Deferred<T> = Result<T, ApiError>;
+
+/// An audit event by `actor` on one target.
+pub(crate) fn event(
+    actor: &User,
+    action: &'static str,
+    target_type: &'static str,
+    target_id: impl ToString,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> NewAuditEvent<'static> {
+    NewAuditEvent {
+        actor_id: Some(actor.id),
+        action,
+        target_type,
+        target_id: target_id.to_string(),
+        before,
+        after,
+    }
+}

@@ -1,0 +1,214 @@
+//! Sites of an estate: list, create, read, rename, delete; and how a
+//! caller's access to one site is loaded.
+
+use chrono::{DateTime, Utc};
+use keyholder_domain::estate::{self, EstateActor, EstateCapability, SiteCapability};
+use keyholder_domain::{EstateRole, SiteRole};
+use keyholder_store::DbConnection;
+use keyholder_store::access;
+use keyholder_store::audit;
+use keyholder_store::estates::{self, Site};
+use keyholder_store::locks;
+use keyholder_store::users::User;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::estates::{EstateAccess, caller_estate, parse_name};
+use super::{Deferred, event};
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::views::common::{Page, PageQuery};
+use crate::views::estates::SiteView;
+
+/// A site as the caller may see it.
+pub(crate) struct SiteAccess {
+    pub(crate) site: Site,
+    pub(crate) estate_role: Option<EstateRole>,
+    /// The caller's effective role here (none for root outside the estate).
+    pub(crate) effective: Option<SiteRole>,
+    pub(crate) actor: EstateActor,
+}
+
+impl SiteAccess {
+    fn can(&self, cap: SiteCapability) -> bool {
+        self.actor.is_root || estate::site_can(self.effective, cap)
+    }
+
+    /// The role shown for the caller (root sees every site as admin).
+    fn shown_role(&self) -> SiteRole {
+        self.effective.unwrap_or(SiteRole::Admin)
+    }
+}
+
+pub(crate) fn not_found_site() -> ApiError {
+    ApiError::not_found("site_not_found", "No such site.")
+}
+
+/// The caller and the site as they may see it, from one statement: 404
+/// when not a member, or kept off it.
+pub(crate) fn caller_site(
+    c: &mut DbConnection,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<(User, SiteAccess), ApiError> {
+    let (user, found) = caller.admit_read(access::site(c, caller.id, id)?)?;
+    let (site, estate_role, over) = found.ok_or_else(not_found_site)?;
+    let effective = estate::effective_site_role_of(estate_role, over);
+    if effective.is_none() && !user.is_root {
+        return Err(not_found_site());
+    }
+    let actor = EstateActor {
+        user_id: user.id,
+        is_root: user.is_root,
+        role: estate_role,
+    };
+    let access = SiteAccess {
+        site,
+        estate_role,
+        effective,
+        actor,
+    };
+    Ok((user, access))
+}
+
+/// Locks the site's estate, then reads the caller and the site again under
+/// the lock, so the checks see settled roles.
+pub(crate) fn caller_site_locked(
+    c: &mut DbConnection,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<(User, SiteAccess), ApiError> {
+    let estate_id = caller_site(c, caller, id)?.1.site.estate_id;
+    locks::estate(c, estate_id)?;
+    caller_site(c, caller, id)
+}
+
+/// The sites of an estate the caller can see, newest first, with the
+/// caller's effective role at each.
+pub fn list(
+    c: &mut DbConnection,
+    actor: &Caller,
+    estate_id: Uuid,
+    q: &PageQuery,
+) -> Result<Page<SiteView>, ApiError> {
+    let (user, access) = caller_estate(c, actor, estate_id)?;
+    let (rows, total) = estates::sites_for_member(c, estate_id, user.id, q.per_page(), q.offset())?;
+    let items = rows
+        .iter()
+        .filter_map(|(s, o)| shown_role(&access, *o).map(|r| SiteView::new(s, r)))
+        .collect();
+    Ok(Page::new(items, total, q))
+}
+
+/// The caller's role at a site with override `o` (root, not a member:
+/// admin everywhere).
+fn shown_role(
+    access: &EstateAccess,
+    o: Option<keyholder_domain::SiteOverride>,
+) -> Option<SiteRole> {
+    if access.role.is_none() {
+        Some(SiteRole::Admin)
+    } else {
+        estate::effective_site_role_of(access.role, o)
+    }
+}
+
+pub struct Create {
+    pub estate_id: Uuid,
+    pub name: Deferred<String>,
+}
+
+/// Create a site (estate admin or owner).
+pub fn create(
+    c: &mut DbConnection,
+    actor: &Caller,
+    cmd: Create,
+    now: DateTime<Utc>,
+) -> Result<SiteView, ApiError> {
+    let id = cmd.estate_id;
+    locks::estate(c, id)?;
+    let (user, access) = caller_estate(c, actor, id)?;
+    access.require(EstateCapability::Manage, "Creating a site")?;
+    let name = parse_name(&cmd.name?)?;
+    let site = estates::create_site(c, id, name.as_str(), now)?;
+    let after = json!({"name": site.name, "estate_id": id});
+    audit::record(
+        c,
+        &event(&user, "site.created", "site", site.id, None, Some(after)),
+        now,
+    )?;
+    Ok(SiteView::new(&site, SiteRole::Admin))
+}
+
+/// One site with the caller's effective role.
+pub fn get(c: &mut DbConnection, actor: &Caller, id: Uuid) -> Result<SiteView, ApiError> {
+    let (_, access) = caller_site(c, actor, id)?;
+    Ok(SiteView::new(&access.site, access.shown_role()))
+}
+
+pub struct Rename {
+    pub site_id: Uuid,
+    pub name: Deferred<String>,
+}
+
+/// Rename a site (site admin).
+pub fn rename(
+    c: &mut DbConnection,
+    actor: &Caller,
+    cmd: Rename,
+    now: DateTime<Utc>,
+) -> Result<SiteView, ApiError> {
+    let id = cmd.site_id;
+    let (user, access) = caller_site(c, actor, id)?;
+    if !access.can(SiteCapability::ManageMembers) {
+        return Err(ApiError::forbidden(
+            "insufficient_role",
+            "Renaming a site needs the site admin role.",
+        ));
+    }
+    let name = parse_name(&cmd.name?)?;
+    estates::rename_site(c, id, name.as_str(), now)?;
+    let before = json!({"name": access.site.name});
+    let after = json!({"name": name.as_str()});
+    audit::record(
+        c,
+        &event(&user, "site.renamed", "site", id, Some(before), Some(after)),
+        now,
+    )?;
+    let mut site = access.site.clone();
+    site.name = name.as_str().to_owned();
+    site.updated_at = now;
+    Ok(SiteView::new(&site, access.shown_role()))
+}
+
+/// Delete a site (estate admin or owner; 409 while assets are placed at
+/// it).
+pub fn delete(
+    c: &mut DbConnection,
+    actor: &Caller,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let (user, access) = caller_site_locked(c, actor, id)?;
+    if !(user.is_root || estate::estate_can(access.estate_role, EstateCapability::Manage)) {
+        return Err(ApiError::forbidden(
+            "insufficient_role",
+            "Deleting a site needs the estate admin or owner role.",
+        ));
+    }
+    let placed = keyholder_store::assets::count_at_site(c, id)?;
+    if placed > 0 {
+        return Err(ApiError::conflict(
+            "site_has_assets",
+            format!("{placed} assets are placed at this site; move or delete them first."),
+        ));
+    }
+    estates::delete_site(c, id)?;
+    let before = json!({"name": access.site.name, "estate_id": access.site.estate_id});
+    audit::record(
+        c,
+        &event(&user, "site.deleted", "site", id, Some(before), None),
+        now,
+    )?;
+    Ok(())
+}

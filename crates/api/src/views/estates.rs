@@ -1,0 +1,103 @@
+//! What the API answers about estates, sites and members.
+
+use chrono::{DateTime, Utc};
+use keyholder_domain::{EstateRole, SiteOverride, SiteRole};
+use keyholder_store::estates::{Estate, Member, Site};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::views::common::UserSummary;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EstateView {
+    pub id: Uuid,
+    pub name: String,
+    /// My estate role; null for a root user who is not a member.
+    #[schema(schema_with = crate::views::common::nullable_estate_role_schema)]
+    pub my_role: Option<EstateRole>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl EstateView {
+    pub fn new(e: &Estate, my_role: Option<EstateRole>) -> Self {
+        Self {
+            id: e.id,
+            name: e.name.clone(),
+            my_role,
+            created_at: e.created_at,
+            updated_at: e.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SiteView {
+    pub id: Uuid,
+    pub estate_id: Uuid,
+    pub name: String,
+    /// My effective role at this site.
+    #[schema(schema_with = crate::views::common::site_role_schema)]
+    pub effective_role: SiteRole,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl SiteView {
+    pub fn new(s: &Site, effective_role: SiteRole) -> Self {
+        Self {
+            id: s.id,
+            estate_id: s.estate_id,
+            name: s.name.clone(),
+            effective_role,
+            created_at: s.created_at,
+            updated_at: s.updated_at,
+        }
+    }
+}
+
+/// A member's access at one site.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberSite {
+    pub site_id: Uuid,
+    pub site_name: String,
+    /// The site override, or null for the estate default.
+    #[serde(rename = "override")]
+    #[schema(schema_with = crate::views::common::nullable_site_override_schema)]
+    pub override_: Option<SiteOverride>,
+    /// The role that applies (null: kept off the site).
+    #[schema(schema_with = crate::views::common::nullable_site_role_schema)]
+    pub effective_role: Option<SiteRole>,
+}
+
+/// A row of Users & Permissions.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberView {
+    pub user: UserSummary,
+    #[schema(schema_with = crate::views::common::estate_role_schema)]
+    pub role: EstateRole,
+    pub sites: Vec<MemberSite>,
+}
+
+/// A member as seen from one site.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SiteMemberView {
+    pub user: UserSummary,
+    #[schema(schema_with = crate::views::common::estate_role_schema)]
+    pub estate_role: EstateRole,
+    #[serde(rename = "override")]
+    #[schema(schema_with = crate::views::common::nullable_site_override_schema)]
+    pub override_: Option<SiteOverride>,
+    #[schema(schema_with = crate::views::common::nullable_site_role_schema)]
+    pub effective_role: Option<SiteRole>,
+}
+
+pub fn summary(m: &Member, show_email: bool) -> UserSummary {
+    UserSummary {
+        id: m.user_id,
+        username: m.username.clone(),
+        display_name: m.display_name.clone(),
+        email: show_email.then(|| m.email.clone()),
+    }
+}

@@ -1,0 +1,6 @@
+//! The API's answers: the JSON shapes use cases return and handlers send,
+//! shared by [`crate::ops`] (which builds them) and [`crate::routes`] (which
+//! documents and sends them).
+
+pub mod common;
+pub mod estates;
