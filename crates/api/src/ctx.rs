@@ -16,6 +16,7 @@ use tracing_actix_web::RequestId;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::ratelimit::Budget;
 use crate::state::AppState;
 
 /// A use case's signature: the connection (in the transaction the handler
@@ -29,6 +30,7 @@ impl<T, F> Op<T> for F where
 
 /// An authenticated request's context (401 without a valid token).
 pub struct Ctx {
+    req: HttpRequest,
     state: web::Data<AppState>,
     caller: Caller,
     now: DateTime<Utc>,
@@ -52,6 +54,12 @@ impl Ctx {
     /// The request id the logs carry (`x-request-id`).
     pub fn request_id(&self) -> Option<RequestId> {
         self.request_id
+    }
+
+    /// The request's share of the per-user budget for searches,
+    /// invitations and household additions.
+    pub fn user_budget(&self) -> Budget {
+        self.state.user_limit.budget_for(&self.req)
     }
 
     /// Runs `op` in one write transaction: the change, its audit event and
@@ -112,6 +120,7 @@ impl FromRequest for Ctx {
         ready(Caller::from_headers(req).map(|(caller, state)| Self {
             now: state.clock.now(),
             request_id: req.extensions().get::<RequestId>().copied(),
+            req: req.clone(),
             state,
             caller,
         }))

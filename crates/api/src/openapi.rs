@@ -1,13 +1,10 @@
-//! The OpenAPI 3.1 document, assembled from the handlers' annotations.
+//! The OpenAPI 3.1 document: its front matter here, its paths from each
+//! route module's list of handlers ([`crate::routes::documented_paths`]).
 
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::Problem;
-use crate::routes::{
-    access, accounts, asset_invitations, assets, estates, health, households, invitations, me,
-    metrics, pages,
-};
 
 struct BearerAuth;
 
@@ -30,90 +27,6 @@ impl Modify for BearerAuth {
                        households and email invitations. Errors are RFC 9457 \
                        `application/problem+json` documents with a stable `code`.",
         license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later"),
-    ),
-    paths(
-        accounts::register,
-        accounts::login,
-        accounts::verify_email,
-        accounts::resend_verification,
-        accounts::password_reset,
-        accounts::password_reset_confirm,
-        me::me,
-        me::change_password,
-        estates::create_estate,
-        estates::list_estates,
-        estates::get_estate,
-        estates::rename_estate,
-        estates::delete_estate,
-        estates::transfer_ownership,
-        estates::list_sites,
-        estates::create_site,
-        estates::get_site,
-        estates::rename_site,
-        estates::delete_site,
-        estates::list_members,
-        estates::set_member,
-        estates::remove_member,
-        estates::list_site_members,
-        estates::set_site_override,
-        estates::clear_site_override,
-        invitations::user_search,
-        invitations::invite,
-        invitations::list_invitations,
-        invitations::resend_invitation,
-        invitations::cancel_invitation,
-        invitations::preview_invitation,
-        invitations::accept_invitation,
-        invitations::accept_signup,
-        invitations::decline_invitation,
-        invitations::my_invitations,
-        invitations::accept_mine,
-        invitations::decline_mine,
-        assets::create_asset,
-        assets::garage,
-        assets::get_asset,
-        assets::update_asset,
-        assets::delete_asset,
-        assets::list_records,
-        assets::add_record,
-        assets::update_record,
-        assets::delete_record,
-        assets::list_photos,
-        assets::add_photo,
-        assets::delete_photo,
-        assets::list_collaborators,
-        assets::add_collaborator,
-        assets::remove_collaborator,
-        assets::collaborator_split,
-        assets::bulk_add,
-        assets::bulk_remove,
-        asset_invitations::send_invitation,
-        asset_invitations::send_for_asset,
-        asset_invitations::list,
-        asset_invitations::list_for_asset,
-        asset_invitations::stats,
-        asset_invitations::details,
-        asset_invitations::resend,
-        asset_invitations::cancel,
-        asset_invitations::list_shares,
-        asset_invitations::change_share,
-        asset_invitations::revoke_share,
-        asset_invitations::drop_share,
-        access::explain,
-        access::who_has_access,
-        access::audit_trail,
-        households::my_household,
-        households::add_member,
-        households::change_role,
-        households::remove_member,
-        households::my_memberships,
-        households::leave,
-        pages::verify_email,
-        pages::reset_password,
-        pages::accept_invitation,
-        health::live,
-        health::ready,
-        metrics::metrics,
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth),
@@ -138,6 +51,7 @@ pub struct ApiDoc;
 /// The document as served and committed.
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
+    doc.merge(crate::routes::documented_paths());
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     doc
 }

@@ -107,6 +107,15 @@ impl UserLimit {
         }
     }
 
+    /// This limit's budget for the client of `req`, to spend once the
+    /// user is known.
+    pub fn budget_for(self: &Arc<Self>, req: &actix_web::HttpRequest) -> Budget {
+        Budget {
+            ip: self.client_ip(req),
+            limit: Arc::clone(self),
+        }
+    }
+
     /// The client address of a request (see [`crate::proxy`]).
     pub fn client_ip(&self, req: &actix_web::HttpRequest) -> Option<IpAddr> {
         self.proxies
@@ -141,4 +150,17 @@ fn too_many(negative: &NotUntil<QuantaInstant>, whom: &str) -> ApiError {
     );
     err.retry_after = Some(wait);
     err
+}
+
+/// A request's share of a [`UserLimit`]: a use case spends it once it knows
+/// the user (429 once the user's or the address's budget is spent).
+pub struct Budget {
+    limit: Arc<UserLimit>,
+    ip: Option<IpAddr>,
+}
+
+impl Budget {
+    pub fn spend(&self, user: uuid::Uuid) -> Result<(), ApiError> {
+        self.limit.check(user, self.ip)
+    }
 }

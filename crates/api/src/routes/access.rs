@@ -659,3 +659,5 @@ pub async fn audit_trail(
         .collect();
     Ok(HttpResponse::Ok().json(CursorPage::new(items, page.counted, &paging, next)))
 }
+
+endpoints![explain, who_has_access, audit_trail,];

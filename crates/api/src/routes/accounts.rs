@@ -14,13 +14,13 @@ use serde_json::json;
 use utoipa::ToSchema;
 use validator::Validate;
 
-use super::{AuthResponse, MeView, StatusMessage};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, FieldErrors, Problem};
 use crate::extract::{CredentialsJson, ValidJson};
 use crate::mail::{PASSWORD_RESET_TTL_HOURS, VERIFY_EMAIL_TTL_HOURS, templates};
 use crate::passwords;
 use crate::state::AppState;
+use crate::views::accounts::{AuthResponse, MeView, StatusMessage};
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[schema(example = json!({
@@ -616,3 +616,12 @@ pub async fn password_reset_confirm(
     state.mail_queued();
     Ok(HttpResponse::NoContent().finish())
 }
+
+endpoints![
+    register: limited,
+    login: limited,
+    verify_email: limited,
+    resend_verification: limited,
+    password_reset: limited,
+    password_reset_confirm: limited,
+];

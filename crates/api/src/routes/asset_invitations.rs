@@ -25,7 +25,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use super::assets::{asset_access, caller_asset, event, judge, person, require};
+use super::assets::{asset_access, caller_asset, event, judge, require};
 use super::invitations::{
     Inviter, check_daily_limit, conflict_now, double_option, inviter, preview, status_of,
     transition_refused,
@@ -35,6 +35,7 @@ use crate::error::{ApiError, FieldErrors, Problem};
 use crate::extract::{OptionalJson, ScopedJson, ValidJson, ValidQuery};
 use crate::mail::invitation_templates::{self, Offer};
 use crate::state::AppState;
+use crate::views::common::person;
 use crate::views::common::{Cursor, CursorPage, CursorQuery, UserSummary, parse_field, refusal};
 use keyholder_domain::account::SharingAction;
 
@@ -939,3 +940,18 @@ pub async fn drop_share(
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
+
+endpoints![
+    list,
+    send_invitation,
+    stats,
+    details,
+    resend,
+    cancel,
+    list_for_asset,
+    send_for_asset,
+    list_shares,
+    change_share,
+    revoke_share,
+    drop_share,
+];

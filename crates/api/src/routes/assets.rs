@@ -31,7 +31,7 @@ use crate::error::{ApiError, FieldErrors, Problem};
 use crate::extract::{ScopedJson, ValidJson, ValidQuery};
 use crate::state::AppState;
 use crate::views::common::{
-    Cursor, CursorPage, CursorQuery, Page, PageQuery, TOTAL_CAP, UserSummary, refusal,
+    Cursor, CursorPage, CursorQuery, Page, PageQuery, TOTAL_CAP, UserSummary, person, refusal,
 };
 use keyholder_domain::account::SharingAction;
 
@@ -281,15 +281,6 @@ pub struct CollaboratorSplitView {
     pub common: Vec<UserSummary>,
     /// Collaborators of some selected assets.
     pub partial: Vec<PartialCollaborator>,
-}
-
-pub(crate) fn person(p: &Person, show_email: bool) -> UserSummary {
-    UserSummary {
-        id: p.id,
-        username: p.username.clone(),
-        display_name: p.display_name.clone(),
-        email: show_email.then(|| p.email.clone()),
-    }
 }
 
 // ---------------------------------------------------------------- requests
@@ -1490,3 +1481,24 @@ pub async fn bulk_remove(
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }
+
+endpoints![
+    garage,
+    create_asset,
+    get_asset,
+    update_asset,
+    delete_asset,
+    list_records,
+    add_record,
+    update_record,
+    delete_record,
+    list_photos,
+    add_photo,
+    delete_photo,
+    list_collaborators,
+    add_collaborator,
+    remove_collaborator,
+    collaborator_split,
+    bulk_add,
+    bulk_remove,
+];

@@ -474,3 +474,23 @@ pub async fn clear_site_override(
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }
+
+endpoints![
+    list_estates,
+    create_estate,
+    get_estate,
+    rename_estate,
+    delete_estate,
+    transfer_ownership,
+    list_sites,
+    create_site,
+    list_members,
+    set_member,
+    remove_member,
+    get_site,
+    rename_site,
+    delete_site,
+    list_site_members,
+    set_site_override,
+    clear_site_override,
+];

@@ -41,3 +41,5 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
         .await?;
     Ok(HttpResponse::Ok().json(Health { status: "ok" }))
 }
+
+endpoints![live, ready,];

@@ -1,58 +1,17 @@
-//! Households: every non-root user heads one; members inherit the assets on
-//! which their head is a collaborator, at their role's level.
+//! Households: request shapes, the documented handlers, and their routes.
+//! The use cases are in [`crate::ops::households`].
 
-use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{DateTime, Utc};
-use keyholder_domain::HouseholdRole;
-use keyholder_domain::household::{self, AddMemberFacts, HouseholdRefusal, HouseholdUser};
-use keyholder_store::assets::{self, Person};
-use keyholder_store::audit::{self, NewAuditEvent};
-use keyholder_store::locks;
-use keyholder_store::users::{self, User};
-use serde::{Deserialize, Serialize};
-use serde_json::json;
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
-use super::assets::person;
-use crate::auth::{AuthUser, require_verified};
+use crate::ctx::Ctx;
 use crate::error::{ApiError, Problem};
 use crate::extract::ValidJson;
-use crate::state::AppState;
-use crate::views::common::{UserSummary, parse_field, refusal};
-use keyholder_domain::account::SharingAction;
-
-fn role_schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
-    utoipa::openapi::schema::ObjectBuilder::new()
-        .schema_type(utoipa::openapi::schema::Type::String)
-        .enum_values(Some(["viewer", "editor", "manager"]))
-        .into()
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct HouseholdMemberView {
-    pub user: UserSummary,
-    #[schema(schema_with = role_schema)]
-    pub role: HouseholdRole,
-    pub added_at: DateTime<Utc>,
-}
-
-/// My household.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct HouseholdView {
-    pub head: UserSummary,
-    pub members: Vec<HouseholdMemberView>,
-}
-
-/// A household I belong to.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MembershipView {
-    pub head: UserSummary,
-    #[schema(schema_with = role_schema)]
-    pub role: HouseholdRole,
-    pub added_at: DateTime<Utc>,
-}
+use crate::ops::households;
+use crate::views::households::{HouseholdMemberView, HouseholdView, MembershipView, role_schema};
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[schema(example = json!({"username": "test3", "role": "editor"}))]
@@ -70,53 +29,7 @@ pub struct ChangeRoleRequest {
     pub role: String,
 }
 
-fn refused(r: HouseholdRefusal) -> ApiError {
-    refusal(r.kind(), r.code(), r.detail())
-}
-
-fn me_summary(user: &User) -> UserSummary {
-    UserSummary {
-        id: user.id,
-        username: user.username.clone(),
-        display_name: user.display_name.clone(),
-        email: Some(user.email.clone()),
-    }
-}
-
-fn event(
-    user: &User,
-    action: &'static str,
-    head: Uuid,
-    before: Option<serde_json::Value>,
-    after: Option<serde_json::Value>,
-) -> NewAuditEvent<'static> {
-    NewAuditEvent {
-        actor_id: Some(user.id),
-        action,
-        target_type: "household",
-        target_id: head.to_string(),
-        before,
-        after,
-    }
-}
-
-fn members_view(
-    c: &mut keyholder_store::DbConnection,
-    user: &User,
-) -> Result<HouseholdView, ApiError> {
-    let members = assets::household(c, user.id)?
-        .iter()
-        .map(|(p, role, at)| HouseholdMemberView {
-            user: person(p, false),
-            role: *role,
-            added_at: *at,
-        })
-        .collect();
-    Ok(HouseholdView {
-        head: me_summary(user),
-        members,
-    })
-}
+// ---------------------------------------------------------------- handlers
 
 /// My household and its members.
 #[utoipa::path(
@@ -127,16 +40,8 @@ fn members_view(
         (status = 404, description = "`root_has_no_household`", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn my_household(
-    state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
-) -> Result<HttpResponse, ApiError> {
-    if user.is_root {
-        return Err(refused(HouseholdRefusal::RootHasNoHousehold));
-    }
-    let view = state
-        .db(move |db| db.read(|c| members_view(c, &user)))
-        .await?;
+pub async fn my_household(ctx: Ctx) -> Result<HttpResponse, ApiError> {
+    let view = ctx.read(|c, actor, _| households::mine(c, actor)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -156,76 +61,18 @@ pub async fn my_household(
     )
 )]
 pub async fn add_member(
-    http: HttpRequest,
-    state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
+    ctx: Ctx,
     body: ValidJson<AddMemberRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    if user.is_root {
-        return Err(refused(HouseholdRefusal::RootHasNoHousehold));
-    }
-    require_verified(&user, SharingAction::HouseholdMember)?;
-    let ValidJson(req) = body;
-    let now = state.clock.now();
-    let limit = state.user_limit.clone();
-    let ip = limit.client_ip(&http);
-    let view = state
-        .db(move |db| {
-            db.write(|c| {
-                limit.check(user.id, ip)?;
-                let found = users::find_by_username(c, req.username.trim())?.ok_or_else(|| {
-                    ApiError::not_found(
-                        "user_not_found",
-                        format!("No user is named {}.", req.username.trim()),
-                    )
-                    .with_extra("username", json!(req.username.trim()))
-                })?;
-                let role: HouseholdRole = parse_field("role", &req.role)?;
-                // Both households are read below (mutual membership is
-                // refused): lock both users, in id order, before reading.
-                locks::users(c, &[user.id, found.id])?;
-                let facts = AddMemberFacts {
-                    already_member: assets::household_role(c, user.id, found.id)?.is_some(),
-                    head_is_member_of_candidate: assets::household_role(c, found.id, user.id)?
-                        .is_some(),
-                };
-                household::validate_add_member(
-                    HouseholdUser {
-                        id: user.id,
-                        is_root: user.is_root,
-                    },
-                    HouseholdUser {
-                        id: found.id,
-                        is_root: found.is_root,
-                    },
-                    facts,
-                )
-                .map_err(refused)?;
-                assets::add_household_member(c, user.id, found.id, role, now)?;
-                audit::record(
-                    c,
-                    &event(
-                        &user,
-                        "household.member_added",
-                        user.id,
-                        None,
-                        Some(json!({"user_id": found.id, "role": role})),
-                    ),
-                    now,
-                )?;
-                let p = Person {
-                    id: found.id,
-                    username: found.username,
-                    display_name: found.display_name,
-                    email: found.email,
-                };
-                Ok::<_, ApiError>(HouseholdMemberView {
-                    user: person(&p, false),
-                    role,
-                    added_at: now,
-                })
-            })
-        })
+    let ValidJson(AddMemberRequest { username, role }) = body;
+    let budget = ctx.user_budget();
+    let cmd = households::AddMember {
+        username,
+        role,
+        budget,
+    };
+    let view = ctx
+        .write(move |c, actor, now| households::add_member(c, actor, cmd, now))
         .await?;
     Ok(HttpResponse::Created().json(view))
 }
@@ -243,38 +90,16 @@ pub async fn add_member(
     )
 )]
 pub async fn change_role(
-    state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
+    ctx: Ctx,
     path: web::Path<Uuid>,
     body: ValidJson<ChangeRoleRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let member = path.into_inner();
-    let ValidJson(req) = body;
-    let now = state.clock.now();
-    let view = state
-        .db(move |db| {
-            db.write(|c| {
-                let current = assets::household_role(c, user.id, member)?;
-                household::check_change_role(user.id, user.id, current.is_some())
-                    .map_err(refused)?;
-                let role: HouseholdRole = parse_field("role", &req.role)?;
-                assets::set_household_role(c, user.id, member, role)?;
-                if current != Some(role) {
-                    audit::record(
-                        c,
-                        &event(
-                            &user,
-                            "household.role_changed",
-                            user.id,
-                            Some(json!({"user_id": member, "role": current})),
-                            Some(json!({"user_id": member, "role": role})),
-                        ),
-                        now,
-                    )?;
-                }
-                members_view(c, &user)
-            })
-        })
+    let cmd = households::ChangeRole {
+        member: path.into_inner(),
+        role: body.0.role,
+    };
+    let view = ctx
+        .write(move |c, actor, now| households::change_role(c, actor, cmd, now))
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }
@@ -289,34 +114,9 @@ pub async fn change_role(
         (status = 404, description = "`not_household_member`", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn remove_member(
-    state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
-    path: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn remove_member(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     let member = path.into_inner();
-    let now = state.clock.now();
-    state
-        .db(move |db| {
-            db.write(|c| {
-                let current = assets::household_role(c, user.id, member)?;
-                household::check_manage_member(user.id, user.id, member, current.is_some())
-                    .map_err(refused)?;
-                assets::remove_household_member(c, user.id, member)?;
-                audit::record(
-                    c,
-                    &event(
-                        &user,
-                        "household.member_removed",
-                        user.id,
-                        Some(json!({"user_id": member, "role": current})),
-                        None,
-                    ),
-                    now,
-                )?;
-                Ok::<_, ApiError>(())
-            })
-        })
+    ctx.write(move |c, actor, now| households::remove_member(c, actor, member, now))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -329,25 +129,9 @@ pub async fn remove_member(
         (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn my_memberships(
-    state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
-) -> Result<HttpResponse, ApiError> {
-    let items = state
-        .db(move |db| {
-            db.read(|c| {
-                Ok::<_, ApiError>(
-                    assets::households_of(c, user.id)?
-                        .iter()
-                        .map(|(p, role, at)| MembershipView {
-                            head: person(p, false),
-                            role: *role,
-                            added_at: *at,
-                        })
-                        .collect::<Vec<_>>(),
-                )
-            })
-        })
+pub async fn my_memberships(ctx: Ctx) -> Result<HttpResponse, ApiError> {
+    let items = ctx
+        .read(|c, actor, _| households::memberships(c, actor))
         .await?;
     Ok(HttpResponse::Ok().json(items))
 }
@@ -362,35 +146,18 @@ pub async fn my_memberships(
         (status = 404, description = "`not_household_member`", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn leave(
-    state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
-    path: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn leave(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     let head = path.into_inner();
-    let now = state.clock.now();
-    state
-        .db(move |db| {
-            db.write(|c| {
-                let current = assets::household_role(c, head, user.id)?;
-                household::check_manage_member(user.id, head, user.id, current.is_some())
-                    .map_err(refused)?;
-                assets::remove_household_member(c, head, user.id)?;
-                audit::record(
-                    c,
-                    &NewAuditEvent {
-                        actor_id: Some(user.id),
-                        action: "household.member_left",
-                        target_type: "household",
-                        target_id: head.to_string(),
-                        before: Some(json!({"user_id": user.id, "role": current})),
-                        after: None,
-                    },
-                    now,
-                )?;
-                Ok::<_, ApiError>(())
-            })
-        })
+    ctx.write(move |c, actor, now| households::leave(c, actor, head, now))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
+
+endpoints![
+    my_household,
+    add_member,
+    change_role,
+    remove_member,
+    my_memberships,
+    leave,
+];

@@ -25,7 +25,6 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use super::AuthResponse;
 use super::accounts::session;
 use crate::auth::{AuthUser, Caller, require_verified};
 use crate::error::{ApiError, FieldErrors, Problem};
@@ -36,6 +35,7 @@ use crate::ops::event;
 use crate::ops::members::member_view;
 use crate::passwords;
 use crate::state::AppState;
+use crate::views::accounts::AuthResponse;
 use crate::views::common::{Cursor, CursorPage, CursorQuery, UserSummary, parse_field, refusal};
 use crate::views::estates::MemberView;
 use keyholder_domain::account::SharingAction;
@@ -1364,3 +1364,18 @@ pub fn sweep_expired(db: &keyholder_store::Db, now: DateTime<Utc>) -> Result<usi
         Ok(expired.len())
     })
 }
+
+endpoints![
+    user_search,
+    list_invitations,
+    invite,
+    resend_invitation,
+    cancel_invitation,
+    preview_invitation: limited,
+    accept_invitation: limited,
+    accept_signup: limited,
+    decline_invitation: limited,
+    my_invitations,
+    accept_mine,
+    decline_mine,
+];

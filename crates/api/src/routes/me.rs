@@ -11,13 +11,13 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use super::accounts::session;
-use super::{AuthResponse, MeView};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, Problem};
 use crate::extract::ValidJson;
 use crate::mail::templates;
 use crate::passwords;
 use crate::state::AppState;
+use crate::views::accounts::{AuthResponse, MeView};
 
 /// The current user.
 #[utoipa::path(
@@ -120,3 +120,5 @@ pub async fn change_password(
     state.mail_queued();
     Ok(HttpResponse::Ok().json(session(&state, &user)?))
 }
+
+endpoints![me, change_password,];

@@ -71,3 +71,5 @@ pub async fn metrics(
         .content_type(encoder.format_type())
         .body(buffer))
 }
+
+endpoints![metrics,];

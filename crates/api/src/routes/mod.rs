@@ -1,5 +1,31 @@
-//! Routes grouped by resource. Each handler reads: request DTO → domain values
-//! → one transaction (change, audit, outbox) → response DTO.
+//! Routes grouped by resource. Each module holds its request shapes and its
+//! documented handlers, and lists them once with [`endpoints!`]: the path
+//! and methods of each route are read from its `#[utoipa::path]`, so a path
+//! is spelled in one place, and the module's part of the OpenAPI document
+//! comes from the same list. A handler builds a command from the request
+//! and runs one use case from [`crate::ops`].
+
+/// Lists a module's documented handlers, in matching order (a literal path
+/// before a `{param}` one it overlaps). Makes `Api`, the module's OpenAPI
+/// paths, and `endpoints()`, its routes. `handler: limited` puts a route
+/// behind the per-address limit of the sign-in and token endpoints.
+macro_rules! endpoints {
+    ($($handler:ident $(: $flag:ident)?),* $(,)?) => {
+        /// This module's part of the OpenAPI document.
+        #[derive(utoipa::OpenApi)]
+        #[openapi(paths($($handler),*))]
+        pub struct Api;
+
+        /// This module's routes, in matching order.
+        pub fn endpoints() -> Vec<$crate::routes::Endpoint> {
+            vec![$(
+                $crate::routes::Endpoint::of::<paste::paste!([<__path_ $handler>])>(
+                    || actix_web::web::route().to($handler),
+                )$(.$flag())?
+            ),*]
+        }
+    };
+}
 
 pub mod access;
 pub mod accounts;
@@ -13,65 +39,173 @@ pub mod me;
 pub mod metrics;
 pub mod pages;
 
-use chrono::{DateTime, Utc};
-use keyholder_store::users::User;
-use serde::Serialize;
-use utoipa::ToSchema;
-use uuid::Uuid;
+use actix_web::Route;
+use actix_web::http::Method;
+use utoipa::openapi::path::HttpMethod;
 
-/// The current user.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({
-    "id": "8d3c1f9e-2f7a-4a5e-9d1e-3b6a2f0c4d11",
-    "email": "ada@example.com",
-    "email_verified": false,
-    "username": "ada",
-    "display_name": "Ada Lovelace",
-    "is_root": false,
-    "created_at": "2026-11-23T09:00:00Z"
-}))]
-pub struct MeView {
-    pub id: Uuid,
-    pub email: String,
-    pub email_verified: bool,
-    pub username: String,
-    pub display_name: String,
-    pub is_root: bool,
-    pub created_at: DateTime<Utc>,
+/// One documented route: where and how it is served, and how to build its
+/// actix route (once per worker).
+pub struct Endpoint {
+    pub path: String,
+    methods: Vec<HttpMethod>,
+    route: fn() -> Route,
+    /// Behind the per-address limit of the sign-in and token endpoints.
+    pub limited: bool,
 }
 
-impl From<&User> for MeView {
-    fn from(u: &User) -> Self {
+impl Endpoint {
+    pub fn of<P: utoipa::Path>(route: fn() -> Route) -> Self {
         Self {
-            id: u.id,
-            email: u.email.clone(),
-            email_verified: u.email_verified(),
-            username: u.username.clone(),
-            display_name: u.display_name.clone(),
-            is_root: u.is_root,
-            created_at: u.created_at,
+            path: P::path(),
+            methods: P::methods(),
+            route,
+            limited: false,
         }
+    }
+
+    #[must_use]
+    pub fn limited(mut self) -> Self {
+        self.limited = true;
+        self
+    }
+
+    /// The actix routes: one per documented method.
+    pub fn routes(&self) -> impl Iterator<Item = Route> + '_ {
+        self.methods
+            .iter()
+            .map(|m| (self.route)().method(method(m)))
     }
 }
 
-/// A session: the user and an access token.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AuthResponse {
-    pub user: MeView,
-    /// JWT to send as `Authorization: Bearer <token>`.
-    pub access_token: String,
-    /// Always `Bearer`.
-    #[schema(example = "Bearer")]
-    pub token_type: &'static str,
-    /// Seconds until the token expires.
-    #[schema(example = 3600)]
-    pub expires_in: u64,
+fn method(m: &HttpMethod) -> Method {
+    match m {
+        HttpMethod::Get => Method::GET,
+        HttpMethod::Post => Method::POST,
+        HttpMethod::Put => Method::PUT,
+        HttpMethod::Delete => Method::DELETE,
+        HttpMethod::Options => Method::OPTIONS,
+        HttpMethod::Head => Method::HEAD,
+        HttpMethod::Patch => Method::PATCH,
+        HttpMethod::Trace => Method::TRACE,
+    }
 }
 
-/// A short acknowledgement.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct StatusMessage {
-    #[schema(example = "sent")]
-    pub status: &'static str,
-    pub detail: String,
+/// Every documented route, in matching order.
+pub fn endpoints() -> Vec<Endpoint> {
+    [
+        accounts::endpoints(),
+        me::endpoints(),
+        estates::endpoints(),
+        invitations::endpoints(),
+        assets::endpoints(),
+        asset_invitations::endpoints(),
+        access::endpoints(),
+        households::endpoints(),
+        pages::endpoints(),
+        health::endpoints(),
+        metrics::endpoints(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// Every module's part of the OpenAPI document, merged.
+pub fn documented_paths() -> utoipa::openapi::OpenApi {
+    use utoipa::OpenApi as _;
+    let mut doc = accounts::Api::openapi();
+    for part in [
+        me::Api::openapi(),
+        estates::Api::openapi(),
+        invitations::Api::openapi(),
+        assets::Api::openapi(),
+        asset_invitations::Api::openapi(),
+        access::Api::openapi(),
+        households::Api::openapi(),
+        pages::Api::openapi(),
+        health::Api::openapi(),
+        metrics::Api::openapi(),
+    ] {
+        doc.merge(part);
+    }
+    doc
+}
+
+/// The endpoints grouped by path, each path where it first appears: one
+/// actix resource per path, with a route per method, so a method the path
+/// does not serve is 405.
+pub fn by_path(all: Vec<Endpoint>) -> Vec<(String, Vec<Endpoint>)> {
+    let mut groups: Vec<(String, Vec<Endpoint>)> = Vec::new();
+    for e in all {
+        match groups.iter_mut().find(|(p, _)| *p == e.path) {
+            Some((_, group)) => group.push(e),
+            None => groups.push((e.path.clone(), vec![e])),
+        }
+    }
+    groups
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use actix_web::dev::ResourceDef;
+
+    use super::*;
+
+    fn operations(item: &utoipa::openapi::PathItem) -> usize {
+        [
+            &item.get,
+            &item.put,
+            &item.post,
+            &item.delete,
+            &item.options,
+            &item.head,
+            &item.patch,
+            &item.trace,
+        ]
+        .iter()
+        .filter(|op| op.is_some())
+        .count()
+    }
+
+    #[test]
+    fn every_documented_operation_is_routed_once_and_every_route_documented() {
+        let doc = documented_paths();
+        let mut routed = HashSet::new();
+        for e in endpoints() {
+            let item = doc.paths.paths.get(&e.path);
+            assert!(item.is_some(), "{} is routed but not documented", e.path);
+            for m in &e.methods {
+                let key = (e.path.clone(), method(m));
+                assert!(
+                    routed.insert(key),
+                    "{} {} is listed twice",
+                    method(m),
+                    e.path
+                );
+            }
+        }
+        let documented: usize = doc.paths.paths.values().map(operations).sum();
+        assert_eq!(documented, routed.len(), "documented operations not routed");
+    }
+
+    #[test]
+    fn no_path_is_shadowed_by_one_listed_before_it() {
+        let paths: Vec<String> = by_path(endpoints()).into_iter().map(|(p, _)| p).collect();
+        for (i, later) in paths.iter().enumerate() {
+            // A concrete request for the later path: each `{param}` filled.
+            let concrete: String = later
+                .split('/')
+                .map(|seg| if seg.starts_with('{') { "x" } else { seg })
+                .collect::<Vec<_>>()
+                .join("/");
+            for earlier in &paths[..i] {
+                assert!(
+                    !ResourceDef::new(earlier.as_str()).is_match(&concrete),
+                    "{earlier} is listed before {later} and would answer its requests"
+                );
+            }
+        }
+    }
 }

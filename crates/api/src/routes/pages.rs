@@ -96,3 +96,5 @@ pub async fn asset(name: web::Path<String>) -> HttpResponse {
         }
     }
 }
+
+endpoints![verify_email, reset_password, accept_invitation,];

@@ -292,3 +292,13 @@ where
         .parse()
         .map_err(|e: T::Err| ApiError::field(field, e.to_string()))
 }
+
+/// A person as shown in lists (the email only to those who may see it).
+pub fn person(p: &keyholder_store::assets::Person, show_email: bool) -> UserSummary {
+    UserSummary {
+        id: p.id,
+        username: p.username.clone(),
+        display_name: p.display_name.clone(),
+        email: show_email.then(|| p.email.clone()),
+    }
+}

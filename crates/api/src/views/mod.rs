@@ -2,5 +2,7 @@
 //! shared by [`crate::ops`] (which builds them) and [`crate::routes`] (which
 //! documents and sends them).
 
+pub mod accounts;
 pub mod common;
 pub mod estates;
+pub mod households;

@@ -1,0 +1,218 @@
+//! Households: every non-root user heads one; members inherit the assets on
+//! which their head is a collaborator, at their role's level.
+
+use chrono::{DateTime, Utc};
+use keyholder_domain::HouseholdRole;
+use keyholder_domain::account::SharingAction;
+use keyholder_domain::household::{self, AddMemberFacts, HouseholdRefusal, HouseholdUser};
+use keyholder_store::DbConnection;
+use keyholder_store::assets;
+use keyholder_store::audit::{self, NewAuditEvent};
+use keyholder_store::locks;
+use keyholder_store::users::{self, User};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::auth::{Caller, require_verified};
+use crate::error::ApiError;
+use crate::ratelimit::Budget;
+use crate::views::common::{UserSummary, parse_field, person, refusal};
+use crate::views::households::{HouseholdMemberView, HouseholdView, MembershipView};
+
+fn refused(r: HouseholdRefusal) -> ApiError {
+    refusal(r.kind(), r.code(), r.detail())
+}
+
+/// An event on the household headed by `head`.
+fn event(
+    user: &User,
+    action: &'static str,
+    head: Uuid,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> NewAuditEvent<'static> {
+    super::event(user, action, "household", head, before, after)
+}
+
+/// The caller as the head of their household (root heads none).
+fn head(c: &mut DbConnection, actor: &Caller) -> Result<User, ApiError> {
+    let user = actor.user(c)?;
+    if user.is_root {
+        return Err(refused(HouseholdRefusal::RootHasNoHousehold));
+    }
+    Ok(user)
+}
+
+fn household_view(c: &mut DbConnection, user: &User) -> Result<HouseholdView, ApiError> {
+    let members = assets::household(c, user.id)?
+        .iter()
+        .map(|(p, role, at)| HouseholdMemberView {
+            user: person(p, false),
+            role: *role,
+            added_at: *at,
+        })
+        .collect();
+    let head = UserSummary {
+        id: user.id,
+        username: user.username.clone(),
+        display_name: user.display_name.clone(),
+        email: Some(user.email.clone()),
+    };
+    Ok(HouseholdView { head, members })
+}
+
+/// The caller's household and its members.
+pub fn mine(c: &mut DbConnection, actor: &Caller) -> Result<HouseholdView, ApiError> {
+    let user = head(c, actor)?;
+    household_view(c, &user)
+}
+
+pub struct AddMember {
+    pub username: String,
+    pub role: String,
+    pub budget: Budget,
+}
+
+/// Add a member to the caller's household by exact username, with a role.
+pub fn add_member(
+    c: &mut DbConnection,
+    actor: &Caller,
+    cmd: AddMember,
+    now: DateTime<Utc>,
+) -> Result<HouseholdMemberView, ApiError> {
+    let user = head(c, actor)?;
+    require_verified(&user, SharingAction::HouseholdMember)?;
+    cmd.budget.spend(user.id)?;
+    let username = cmd.username.trim();
+    let found = users::find_by_username(c, username)?.ok_or_else(|| {
+        ApiError::not_found("user_not_found", format!("No user is named {username}."))
+            .with_extra("username", json!(username))
+    })?;
+    let role: HouseholdRole = parse_field("role", &cmd.role)?;
+    // Both households are read below (mutual membership is refused): lock
+    // both users, in id order, before reading.
+    locks::users(c, &[user.id, found.id])?;
+    let facts = AddMemberFacts {
+        already_member: assets::household_role(c, user.id, found.id)?.is_some(),
+        head_is_member_of_candidate: assets::household_role(c, found.id, user.id)?.is_some(),
+    };
+    let h = HouseholdUser {
+        id: user.id,
+        is_root: user.is_root,
+    };
+    let candidate = HouseholdUser {
+        id: found.id,
+        is_root: found.is_root,
+    };
+    household::validate_add_member(h, candidate, facts).map_err(refused)?;
+    assets::add_household_member(c, user.id, found.id, role, now)?;
+    let after = json!({"user_id": found.id, "role": role});
+    audit::record(
+        c,
+        &event(&user, "household.member_added", user.id, None, Some(after)),
+        now,
+    )?;
+    let p = assets::Person {
+        id: found.id,
+        username: found.username,
+        display_name: found.display_name,
+        email: found.email,
+    };
+    Ok(HouseholdMemberView {
+        user: person(&p, false),
+        role,
+        added_at: now,
+    })
+}
+
+pub struct ChangeRole {
+    pub member: Uuid,
+    pub role: String,
+}
+
+/// Change a member's role in the caller's household.
+pub fn change_role(
+    c: &mut DbConnection,
+    actor: &Caller,
+    cmd: ChangeRole,
+    now: DateTime<Utc>,
+) -> Result<HouseholdView, ApiError> {
+    let user = actor.user(c)?;
+    let member = cmd.member;
+    let current = assets::household_role(c, user.id, member)?;
+    household::check_change_role(user.id, user.id, current.is_some()).map_err(refused)?;
+    let role: HouseholdRole = parse_field("role", &cmd.role)?;
+    assets::set_household_role(c, user.id, member, role)?;
+    if current != Some(role) {
+        let before = json!({"user_id": member, "role": current});
+        let after = json!({"user_id": member, "role": role});
+        let ev = event(
+            &user,
+            "household.role_changed",
+            user.id,
+            Some(before),
+            Some(after),
+        );
+        audit::record(c, &ev, now)?;
+    }
+    household_view(c, &user)
+}
+
+/// Remove a member from the caller's household.
+pub fn remove_member(
+    c: &mut DbConnection,
+    actor: &Caller,
+    member: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let user = actor.user(c)?;
+    let current = assets::household_role(c, user.id, member)?;
+    household::check_manage_member(user.id, user.id, member, current.is_some()).map_err(refused)?;
+    assets::remove_household_member(c, user.id, member)?;
+    let before = json!({"user_id": member, "role": current});
+    audit::record(
+        c,
+        &event(
+            &user,
+            "household.member_removed",
+            user.id,
+            Some(before),
+            None,
+        ),
+        now,
+    )?;
+    Ok(())
+}
+
+/// The households the caller belongs to, with their role in each.
+pub fn memberships(c: &mut DbConnection, actor: &Caller) -> Result<Vec<MembershipView>, ApiError> {
+    let user = actor.user(c)?;
+    Ok(assets::households_of(c, user.id)?
+        .iter()
+        .map(|(p, role, at)| MembershipView {
+            head: person(p, false),
+            role: *role,
+            added_at: *at,
+        })
+        .collect())
+}
+
+/// Leave the household headed by `head`.
+pub fn leave(
+    c: &mut DbConnection,
+    actor: &Caller,
+    head: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let user = actor.user(c)?;
+    let current = assets::household_role(c, head, user.id)?;
+    household::check_manage_member(user.id, head, user.id, current.is_some()).map_err(refused)?;
+    assets::remove_household_member(c, head, user.id)?;
+    let before = json!({"user_id": user.id, "role": current});
+    audit::record(
+        c,
+        &event(&user, "household.member_left", head, Some(before), None),
+        now,
+    )?;
+    Ok(())
+}

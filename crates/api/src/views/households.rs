@@ -1,0 +1,39 @@
+//! What the API answers about households.
+
+use chrono::{DateTime, Utc};
+use keyholder_domain::HouseholdRole;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::views::common::UserSummary;
+
+pub(crate) fn role_schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(["viewer", "editor", "manager"]))
+        .into()
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HouseholdMemberView {
+    pub user: UserSummary,
+    #[schema(schema_with = role_schema)]
+    pub role: HouseholdRole,
+    pub added_at: DateTime<Utc>,
+}
+
+/// My household.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HouseholdView {
+    pub head: UserSummary,
+    pub members: Vec<HouseholdMemberView>,
+}
+
+/// A household I belong to.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MembershipView {
+    pub head: UserSummary,
+    #[schema(schema_with = role_schema)]
+    pub role: HouseholdRole,
+    pub added_at: DateTime<Utc>,
+}
