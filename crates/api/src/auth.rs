@@ -200,14 +200,6 @@ pub fn require_verified(
     user: &User,
     action: keyholder_domain::account::SharingAction,
 ) -> Result<(), ApiError> {
-    keyholder_domain::account::check_may_share(user.email_verified(), action).map_err(|r| {
-        crate::views::common::refusal(
-            r.kind(),
-            r.code(),
-            &format!(
-                "Verify your email address before {}: follow the link we sent you, or ask for a new one.",
-                r.0.describe()
-            ),
-        )
-    })
+    keyholder_domain::account::check_may_share(user.email_verified(), action)
+        .map_err(ApiError::refused)
 }

@@ -69,6 +69,13 @@ impl std::fmt::Debug for ApiError {
 }
 
 impl ApiError {
+    /// A domain rule's refusal: the status its kind maps to, its code and
+    /// its sentence. The one conversion from the domain's refusals.
+    pub fn refused(r: impl keyholder_domain::Refusal) -> Self {
+        let status = StatusCode::from_u16(r.kind().http_status()).unwrap_or(StatusCode::FORBIDDEN);
+        Self::new(status, r.code(), r.detail())
+    }
+
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
         Self {
             status,

@@ -53,6 +53,82 @@ pub enum RefusalKind {
     Gone,
 }
 
+/// A rule's refusal, as every check of the domain returns it: the kind of
+/// answer (the HTTP edge maps it to a status), a stable code clients can
+/// branch on, and a sentence for people. The API turns any refusal into its
+/// error the same way (`ApiError::refused`).
+pub trait Refusal {
+    fn kind(&self) -> RefusalKind;
+    fn code(&self) -> &'static str;
+    fn detail(&self) -> std::borrow::Cow<'static, str>;
+}
+
+impl<R: Refusal + ?Sized> Refusal for &R {
+    fn kind(&self) -> RefusalKind {
+        (**self).kind()
+    }
+    fn code(&self) -> &'static str {
+        (**self).code()
+    }
+    fn detail(&self) -> std::borrow::Cow<'static, str> {
+        (**self).detail()
+    }
+}
+
+/// [`Refusal`] for refusal types whose inherent `kind`, `code` and `detail`
+/// take `self` by value.
+macro_rules! refusal_by_value {
+    ($($t:ty),* $(,)?) => {$(
+        impl $crate::Refusal for $t {
+            fn kind(&self) -> $crate::RefusalKind {
+                <$t>::kind(*self)
+            }
+            fn code(&self) -> &'static str {
+                <$t>::code(*self)
+            }
+            fn detail(&self) -> std::borrow::Cow<'static, str> {
+                <$t>::detail(*self).into()
+            }
+        }
+    )*};
+}
+
+refusal_by_value!(
+    estate::GrantRefusal,
+    household::HouseholdRefusal,
+    invitation::TransitionRefusal,
+    invitation::InviteeRefusal,
+    asset::PlacementRefusal,
+);
+
+impl Refusal for collaborators::CollaboratorRefusal {
+    fn kind(&self) -> RefusalKind {
+        Self::kind(self)
+    }
+    fn code(&self) -> &'static str {
+        Self::code(self)
+    }
+    fn detail(&self) -> std::borrow::Cow<'static, str> {
+        Self::detail(self).into()
+    }
+}
+
+impl Refusal for account::UnverifiedRefusal {
+    fn kind(&self) -> RefusalKind {
+        Self::kind(*self)
+    }
+    fn code(&self) -> &'static str {
+        Self::code(*self)
+    }
+    fn detail(&self) -> std::borrow::Cow<'static, str> {
+        format!(
+            "Verify your email address before {}: follow the link we sent you, or ask for a new one.",
+            self.0.describe()
+        )
+        .into()
+    }
+}
+
 impl RefusalKind {
     /// The HTTP status the spec gives this kind of refusal.
     pub const fn http_status(self) -> u16 {

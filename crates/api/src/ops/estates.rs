@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::{Deferred, event};
 use crate::auth::{Caller, require_verified};
 use crate::error::ApiError;
-use crate::views::common::{Page, PageQuery, refusal};
+use crate::views::common::{Page, PageQuery};
 use crate::views::estates::EstateView;
 
 /// An estate as the caller may see it.
@@ -53,10 +53,6 @@ impl EstateAccess {
 
 pub(crate) fn not_found_estate() -> ApiError {
     ApiError::not_found("estate_not_found", "No such estate.")
-}
-
-pub(crate) fn grant_refused(r: GrantRefusal) -> ApiError {
-    refusal(r.kind(), r.code(), r.detail())
 }
 
 pub(crate) fn parse_name(name: &str) -> Result<Name, ApiError> {
@@ -215,7 +211,7 @@ pub fn transfer(
                 ApiError::field("user_id", "is not a member of this estate")
                     .with_code("not_a_member")
             }
-            other => grant_refused(other),
+            other => ApiError::refused(other),
         },
     )?;
     let old_owner = estates::owner_of(c, id)?;

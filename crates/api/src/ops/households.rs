@@ -16,12 +16,8 @@ use uuid::Uuid;
 use crate::auth::{Caller, require_verified};
 use crate::error::ApiError;
 use crate::ratelimit::Budget;
-use crate::views::common::{UserSummary, parse_field, person, refusal};
+use crate::views::common::{UserSummary, parse_field, person};
 use crate::views::households::{HouseholdMemberView, HouseholdView, MembershipView};
-
-fn refused(r: HouseholdRefusal) -> ApiError {
-    refusal(r.kind(), r.code(), r.detail())
-}
 
 /// An event on the household headed by `head`.
 fn event(
@@ -38,7 +34,7 @@ fn event(
 fn head(c: &mut DbConnection, actor: &Caller) -> Result<User, ApiError> {
     let user = actor.user(c)?;
     if user.is_root {
-        return Err(refused(HouseholdRefusal::RootHasNoHousehold));
+        return Err(ApiError::refused(HouseholdRefusal::RootHasNoHousehold));
     }
     Ok(user)
 }
@@ -104,7 +100,7 @@ pub fn add_member(
         id: found.id,
         is_root: found.is_root,
     };
-    household::validate_add_member(h, candidate, facts).map_err(refused)?;
+    household::validate_add_member(h, candidate, facts).map_err(ApiError::refused)?;
     assets::add_household_member(c, user.id, found.id, role, now)?;
     let after = json!({"user_id": found.id, "role": role});
     audit::record(
@@ -140,7 +136,7 @@ pub fn change_role(
     let user = actor.user(c)?;
     let member = cmd.member;
     let current = assets::household_role(c, user.id, member)?;
-    household::check_change_role(user.id, user.id, current.is_some()).map_err(refused)?;
+    household::check_change_role(user.id, user.id, current.is_some()).map_err(ApiError::refused)?;
     let role: HouseholdRole = parse_field("role", &cmd.role)?;
     assets::set_household_role(c, user.id, member, role)?;
     if current != Some(role) {
@@ -167,7 +163,8 @@ pub fn remove_member(
 ) -> Result<(), ApiError> {
     let user = actor.user(c)?;
     let current = assets::household_role(c, user.id, member)?;
-    household::check_manage_member(user.id, user.id, member, current.is_some()).map_err(refused)?;
+    household::check_manage_member(user.id, user.id, member, current.is_some())
+        .map_err(ApiError::refused)?;
     assets::remove_household_member(c, user.id, member)?;
     let before = json!({"user_id": member, "role": current});
     audit::record(
@@ -206,7 +203,8 @@ pub fn leave(
 ) -> Result<(), ApiError> {
     let user = actor.user(c)?;
     let current = assets::household_role(c, head, user.id)?;
-    household::check_manage_member(user.id, head, user.id, current.is_some()).map_err(refused)?;
+    household::check_manage_member(user.id, head, user.id, current.is_some())
+        .map_err(ApiError::refused)?;
     assets::remove_household_member(c, head, user.id)?;
     let before = json!({"user_id": user.id, "role": current});
     audit::record(

@@ -15,7 +15,7 @@ use keyholder_store::paging::Window;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::estates::{EstateAccess, caller_estate, grant_refused};
+use super::estates::{EstateAccess, caller_estate};
 use super::sites::{caller_site, caller_site_locked};
 use super::{Deferred, event};
 use crate::auth::{Caller, require_verified};
@@ -156,7 +156,7 @@ pub(crate) fn member_view(
     let estate_id = access.estate.id;
     let show_email = estate::administers_estate(access.actor.is_root, access.role);
     let m = estates::member(c, estate_id, user_id)?
-        .ok_or_else(|| grant_refused(GrantRefusal::NotAMember))?;
+        .ok_or_else(|| ApiError::refused(GrantRefusal::NotAMember))?;
     let overrides: HashMap<Uuid, SiteOverride> = estates::overrides_of(c, estate_id, user_id)?
         .into_iter()
         .collect();
@@ -211,7 +211,7 @@ pub fn set(
     locks::estate(c, id)?;
     let (user, access) = caller_estate(c, actor, id)?;
     let current = estates::member_role(c, id, target_id)?
-        .ok_or_else(|| grant_refused(GrantRefusal::NotAMember))?;
+        .ok_or_else(|| ApiError::refused(GrantRefusal::NotAMember))?;
     let target = EstateMember {
         user_id: target_id,
         role: current,
@@ -219,11 +219,12 @@ pub fn set(
     let actor_roles = actor_site_roles(c, id, &access.actor)?;
     let site_admin_somewhere = actor_roles.values().any(|r| *r == SiteRole::Admin);
     estate::check_edit_member(&access.actor, site_admin_somewhere, &target)
-        .map_err(grant_refused)?;
+        .map_err(ApiError::refused)?;
     require_verified(&user, SharingAction::EstateGrant)?;
     let (new_role, requested) = parse_change(cmd.change?)?;
     if new_role != current {
-        estate::check_set_estate_role(&access.actor, &target, new_role).map_err(grant_refused)?;
+        estate::check_set_estate_role(&access.actor, &target, new_role)
+            .map_err(ApiError::refused)?;
     }
     let before = estates::overrides_of(c, id, target_id)?;
     if let Some(requested) = &requested {
@@ -240,7 +241,7 @@ pub fn set(
         };
         let actor_role_at = |s| actor_roles.get(&s).copied();
         estate::check_replace_overrides(&access.actor, actor_role_at, &after, &before, requested)
-            .map_err(grant_refused)?;
+            .map_err(ApiError::refused)?;
     }
     save_member(
         c,
@@ -307,16 +308,16 @@ pub fn remove(
     locks::estate(c, id)?;
     let (user, access) = caller_estate(c, actor, id)?;
     let role = estates::member_role(c, id, target_id)?
-        .ok_or_else(|| grant_refused(GrantRefusal::NotAMember))?;
+        .ok_or_else(|| ApiError::refused(GrantRefusal::NotAMember))?;
     let target = EstateMember {
         user_id: target_id,
         role,
     };
     let action = if target_id == user.id {
-        estate::check_leave(&target).map_err(grant_refused)?;
+        estate::check_leave(&target).map_err(ApiError::refused)?;
         "member.left"
     } else {
-        estate::check_remove_member(&access.actor, &target).map_err(grant_refused)?;
+        estate::check_remove_member(&access.actor, &target).map_err(ApiError::refused)?;
         "member.removed"
     };
     let overrides = estates::overrides_of(c, id, target_id)?;
@@ -395,7 +396,7 @@ pub fn set_override(
     let (user, access) = caller_site_locked(c, actor, site_id)?;
     let estate_id = access.site.estate_id;
     let role = estates::member_role(c, estate_id, target_id)?
-        .ok_or_else(|| grant_refused(GrantRefusal::NotAMember))?;
+        .ok_or_else(|| ApiError::refused(GrantRefusal::NotAMember))?;
     let current = estates::overrides_of(c, estate_id, target_id)?
         .into_iter()
         .find(|(s, _)| *s == site_id)
@@ -406,7 +407,7 @@ pub fn set_override(
     };
     let may_change = |new| {
         estate::check_set_override(&access.actor, access.effective, &target, current, new)
-            .map_err(grant_refused)
+            .map_err(ApiError::refused)
     };
     // 403 before 422: only someone who may change this override hears that
     // the value is invalid.
@@ -433,6 +434,6 @@ pub fn set_override(
         )?;
     }
     let m = estates::member(c, estate_id, target_id)?
-        .ok_or_else(|| grant_refused(GrantRefusal::NotAMember))?;
+        .ok_or_else(|| ApiError::refused(GrantRefusal::NotAMember))?;
     Ok(site_member_view(&m, true, new))
 }

@@ -36,7 +36,7 @@ use crate::extract::{OptionalJson, ScopedJson, ValidJson, ValidQuery};
 use crate::mail::invitation_templates::{self, Offer};
 use crate::state::AppState;
 use crate::views::common::person;
-use crate::views::common::{Cursor, CursorPage, CursorQuery, UserSummary, parse_field, refusal};
+use crate::views::common::{Cursor, CursorPage, CursorQuery, UserSummary, parse_field};
 use keyholder_domain::account::SharingAction;
 
 fn permission_schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
@@ -303,7 +303,7 @@ async fn send(
                     return Err(v.into_error());
                 };
                 let me = Email::parse(&user.email).map_err(|_| ApiError::internal())?;
-                invitation::check_invitee(&me, &email).map_err(|r| refusal(r.kind(), r.code(), r.detail()))?;
+                invitation::check_invitee(&me, &email).map_err(ApiError::refused)?;
                 st.user_limit.check(user.id, ip)?;
                 check_daily_limit(&st, c, &user, now)?;
                 let token = SecretToken::generate();

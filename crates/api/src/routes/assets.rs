@@ -31,7 +31,7 @@ use crate::error::{ApiError, FieldErrors, Problem};
 use crate::extract::{ScopedJson, ValidJson, ValidQuery};
 use crate::state::AppState;
 use crate::views::common::{
-    Cursor, CursorPage, CursorQuery, Page, PageQuery, TOTAL_CAP, UserSummary, person, refusal,
+    Cursor, CursorPage, CursorQuery, Page, PageQuery, TOTAL_CAP, UserSummary, person,
 };
 use keyholder_domain::account::SharingAction;
 
@@ -135,10 +135,6 @@ pub(crate) fn require(level: AssetLevel, cap: AssetCapability) -> Result<(), Api
             level.as_str()
         ),
     ))
-}
-
-fn placement_refused(r: asset::PlacementRefusal) -> ApiError {
-    refusal(r.kind(), r.code(), r.detail())
 }
 
 /// The target site: 404 unless I can see it; its estate and my role there.
@@ -488,7 +484,7 @@ pub async fn create_asset(
                             target_site_role: Some(role),
                             leaving_estate_role: None,
                         })
-                        .map_err(placement_refused)?;
+                        .map_err(ApiError::refused)?;
                         Some(placement)
                     }
                     None => None,
@@ -681,7 +677,7 @@ pub async fn update_asset(
                         target_site_role: placement.map(|_| role.flatten()),
                         leaving_estate_role: leaving,
                     })
-                    .map_err(placement_refused)?;
+                    .map_err(ApiError::refused)?;
                     if placement.map(|p| p.site_id) != a.site_id {
                         assets::place(c, id, placement, now)?;
                         audit::record(
@@ -1073,7 +1069,7 @@ pub async fn delete_photo(
 
 fn collaborator_refused(r: &CollaboratorRefusal) -> ApiError {
     let ids = r.asset_ids();
-    let mut e = refusal(r.kind(), r.code(), r.detail());
+    let mut e = ApiError::refused(r);
     if !ids.is_empty() {
         e = e.with_extra("asset_ids", json!(ids));
     }

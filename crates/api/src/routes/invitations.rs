@@ -30,13 +30,13 @@ use crate::auth::{AuthUser, Caller, require_verified};
 use crate::error::{ApiError, FieldErrors, Problem};
 use crate::extract::{OptionalJson, ScopedJson, ValidJson, ValidQuery};
 use crate::mail::invitation_templates::{self, Offer};
-use crate::ops::estates::{EstateAccess, caller_estate, grant_refused};
+use crate::ops::estates::{EstateAccess, caller_estate};
 use crate::ops::event;
 use crate::ops::members::member_view;
 use crate::passwords;
 use crate::state::AppState;
 use crate::views::accounts::AuthResponse;
-use crate::views::common::{Cursor, CursorPage, CursorQuery, UserSummary, parse_field, refusal};
+use crate::views::common::{Cursor, CursorPage, CursorQuery, UserSummary, parse_field};
 use crate::views::estates::MemberView;
 use keyholder_domain::account::SharingAction;
 
@@ -219,7 +219,7 @@ pub(crate) fn invalid_token() -> ApiError {
 }
 
 pub(crate) fn transition_refused(r: TransitionRefusal) -> ApiError {
-    let mut e = refusal(r.kind(), r.code(), r.detail());
+    let mut e = ApiError::refused(r);
     if let Some(state) = r.current_state() {
         e = e.with_extra("invitation_status", json!(state.as_str()));
     }
@@ -347,7 +347,7 @@ pub async fn user_search(
             db.run(|c| {
                 let (user, access) = caller_estate(c, &caller, id)?;
                 if !estate::may_invite_members(&access.actor) {
-                    return Err(grant_refused(GrantRefusal::InsufficientRole));
+                    return Err(ApiError::refused(GrantRefusal::InsufficientRole));
                 }
                 limit.check(user.id, ip)?;
                 let not_found = || {
@@ -464,7 +464,7 @@ pub async fn invite(
                 locks::estate(c, id)?;
                 let (user, access) = caller_estate(c, &caller, id)?;
                 if !estate::may_invite_members(&access.actor) {
-                    return Err(grant_refused(GrantRefusal::InsufficientRole));
+                    return Err(ApiError::refused(GrantRefusal::InsufficientRole));
                 }
                 require_verified(&user, SharingAction::EstateGrant)?;
                 let req = req.after_authorization()?;
@@ -484,10 +484,9 @@ pub async fn invite(
                 else {
                     return Err(v.into_error());
                 };
-                estate::check_grant_new_member(&access.actor, role).map_err(grant_refused)?;
+                estate::check_grant_new_member(&access.actor, role).map_err(ApiError::refused)?;
                 let me = Email::parse(&user.email).map_err(|_| ApiError::internal())?;
-                invitation::check_invitee(&me, &email)
-                    .map_err(|r| refusal(r.kind(), r.code(), r.detail()))?;
+                invitation::check_invitee(&me, &email).map_err(ApiError::refused)?;
                 st.user_limit.check(user.id, ip)?;
                 if let Some(existing) =
                     users::find_by_email(c, email.as_str())?.filter(User::email_verified)
@@ -609,7 +608,7 @@ pub async fn list_invitations(
             db.run(|c| {
                 let (_, access) = caller_estate(c, &caller, id)?;
                 if !estate::may_invite_members(&access.actor) {
-                    return Err(grant_refused(GrantRefusal::InsufficientRole));
+                    return Err(ApiError::refused(GrantRefusal::InsufficientRole));
                 }
                 let status = q
                     .status
@@ -667,14 +666,14 @@ fn managed_invitation(
 ) -> Result<(User, EstateAccess, Invitation), ApiError> {
     let (user, access) = caller_estate(c, caller, estate_id)?;
     if !estate::may_invite_members(&access.actor) {
-        return Err(grant_refused(GrantRefusal::InsufficientRole));
+        return Err(ApiError::refused(GrantRefusal::InsufficientRole));
     }
     let inv = invitations::get_for_resource(c, ResourceType::Estate, estate_id, invitation_id)?
         .ok_or_else(|| {
             ApiError::not_found("invitation_not_found", "No such invitation in this estate.")
         })?;
     let role: EstateRole = inv.role.parse().map_err(|_| ApiError::internal())?;
-    estate::check_grant_new_member(&access.actor, role).map_err(grant_refused)?;
+    estate::check_grant_new_member(&access.actor, role).map_err(ApiError::refused)?;
     Ok((user, access, inv))
 }
 
@@ -882,8 +881,7 @@ pub(crate) fn accept_for(
     check_inviter_still_may_grant(c, inv, now)?;
     let invited = Email::parse(&inv.email).map_err(|_| ApiError::internal())?;
     let mine = Email::parse(&user.email).map_err(|_| ApiError::internal())?;
-    invitation::check_accepting_user(&invited, &mine)
-        .map_err(|r| refusal(r.kind(), r.code(), r.detail()))?;
+    invitation::check_accepting_user(&invited, &mine).map_err(ApiError::refused)?;
     if !invitations::transition(c, inv.id, InvitationState::Accepted, Some(user.id), now)? {
         return Err(conflict_now(c, inv.id, now)?);
     }

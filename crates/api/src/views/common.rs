@@ -1,7 +1,6 @@
 //! Shared pieces of the resource routes: pagination, user summaries, role
 //! schemas and domain refusals as problems.
 
-use keyholder_domain::RefusalKind;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
@@ -274,13 +273,6 @@ pub fn site_override_schema() -> RefOr<Schema> {
         &["none", "viewer", "editor", "admin"],
         "Site override (`none` keeps the member off the site)",
     )
-}
-
-/// A refusal from the domain, as a problem with the status the rules give it.
-pub fn refusal(kind: RefusalKind, code: &'static str, detail: &str) -> ApiError {
-    let status = actix_web::http::StatusCode::from_u16(kind.http_status())
-        .unwrap_or(actix_web::http::StatusCode::FORBIDDEN);
-    ApiError::new(status, code, detail)
 }
 
 /// Parses a role-like value from a request field (422 naming the field).
