@@ -41,20 +41,17 @@ pub fn effective_site_role(
     role: EstateRole,
     site_override: Option<SiteOverride>,
 ) -> Option<SiteRole> {
-    if role.administers() {
-        return Some(SiteRole::Admin);
-    }
-    let wanted = site_override.unwrap_or(SiteOverride::from(default_site_role(role)));
-    wanted.min(SiteOverride::from(cap(role))).role()
+    effective_site_role_of(Some(role), site_override)
 }
 
 /// As [`effective_site_role`], for a user who may not be an estate member at
-/// all (no membership: no site access).
+/// all (no membership: no site access). The decision is the fold of the
+/// same walk that explains it ([`crate::estate_paths::site_role`]).
 pub fn effective_site_role_of(
     role: Option<EstateRole>,
     site_override: Option<SiteOverride>,
 ) -> Option<SiteRole> {
-    role.and_then(|r| effective_site_role(r, site_override))
+    crate::estate_paths::site_role(&crate::estate_paths::SiteFacts::member(role, site_override))
 }
 
 /// Whether the override is above what the estate role allows: stored, but

@@ -9,6 +9,7 @@ pub mod account;
 pub mod asset;
 pub mod collaborators;
 pub mod estate;
+pub mod estate_paths;
 pub mod household;
 pub mod invitation;
 pub mod roles;

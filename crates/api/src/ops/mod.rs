@@ -11,6 +11,7 @@
 //! (403 before 422).
 
 pub mod estates;
+pub mod explain;
 pub mod households;
 pub mod members;
 pub mod sites;

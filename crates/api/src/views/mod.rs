@@ -2,6 +2,7 @@
 //! shared by [`crate::ops`] (which builds them) and [`crate::routes`] (which
 //! documents and sends them).
 
+pub mod access;
 pub mod accounts;
 pub mod common;
 pub mod estates;

@@ -1,0 +1,333 @@
+//! "Why can this person (not) reach this?": explain for assets, estates and
+//! sites, and who has access to an asset. Each runs the domain's resolution
+//! for the resource (the same walk enforcement folds over), so the answer
+//! and the checks cannot disagree.
+
+use chrono::{DateTime, Utc};
+use keyholder_domain::asset::{
+    self, AccessFacts, AssetCapability, HouseholdFact, ShareFact, ShareStatus, SitePathFact,
+};
+use keyholder_domain::estate::{self, EstateCapability, SiteCapability};
+use keyholder_domain::estate_paths::{self, EstateFacts, SiteFacts, ViaIds};
+use keyholder_domain::{AssetLevel, EstateRole, SiteRole};
+use keyholder_store::DbConnection;
+use keyholder_store::assets::{self, Asset};
+use keyholder_store::estates;
+use keyholder_store::invitations::{self, ResourceType};
+use keyholder_store::users::{self, User};
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::routes::assets::{asset_access, judge, require};
+use crate::views::access::{AccessEntry, Explanation, PathView};
+use crate::views::common::UserSummary;
+
+/// What to explain: a user's access to one resource.
+pub struct Explain {
+    pub user_id: Uuid,
+    /// `estate`, `site` or `asset` (422 otherwise).
+    pub resource_type: String,
+    pub resource_id: Uuid,
+}
+
+fn hidden() -> ApiError {
+    ApiError::not_found(
+        "not_found",
+        "No such user or resource, or you may not see this explanation.",
+    )
+}
+
+fn summary(u: &User, show_email: bool) -> UserSummary {
+    UserSummary {
+        id: u.id,
+        username: u.username.clone(),
+        display_name: u.display_name.clone(),
+        email: show_email.then(|| u.email.clone()),
+    }
+}
+
+/// Explain one user's access to one resource. Open to the user themselves
+/// (about a resource they can see) and to those who administer the
+/// resource (about someone tied to it); 404 for everyone else.
+pub fn explain(
+    c: &mut DbConnection,
+    actor: &Caller,
+    cmd: Explain,
+    now: DateTime<Utc>,
+) -> Result<Explanation, ApiError> {
+    let caller = actor.user(c)?;
+    let about = match cmd.resource_type.as_str() {
+        "asset" => about_asset,
+        "estate" => about_estate,
+        "site" => about_site,
+        _ => {
+            let detail = "must be one of estate, site, asset";
+            return Err(ApiError::field("resource_type", detail));
+        }
+    };
+    let user = users::find(c, cmd.user_id)?.ok_or_else(hidden)?;
+    about(c, &caller, &user, cmd.resource_id, now)
+}
+
+fn about_asset(
+    c: &mut DbConnection,
+    caller: &User,
+    user: &User,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Explanation, ApiError> {
+    let myself = caller.id == user.id;
+    let a = assets::get(c, id)?.ok_or_else(hidden)?;
+    let row = assets::access_row(c, &a, caller.id)?;
+    let caller_level = judge(caller, &a, &row, now);
+    // Myself: only about an asset I can see. Someone else: only if I
+    // administer it, and only their paths to it.
+    if caller_level.is_none() || (!myself && !asset::administers_asset(caller_level)) {
+        return Err(hidden());
+    }
+    let mut r = explain_asset(c, user, &a, now)?;
+    if !myself && !caller.is_root {
+        r.paths.retain(asset::PathEvaluation::relates_to_asset);
+        if r.paths.is_empty() {
+            return Err(hidden());
+        }
+    }
+    Ok(Explanation {
+        user: summary(user, myself || caller.is_root),
+        resource_type: "asset",
+        resource_id: a.id,
+        effective: r.effective.map(AssetLevel::as_str),
+        capabilities: AssetCapability::ALL
+            .iter()
+            .filter(|cap| asset::asset_can(r.effective, **cap))
+            .map(|cap| cap.as_str())
+            .collect(),
+        paths: r.paths.iter().map(PathView::of_asset).collect(),
+    })
+}
+
+/// The user's pending invitation to the estate: its id and the role it
+/// offers.
+fn pending_estate_invitation(
+    c: &mut DbConnection,
+    user: &User,
+    estate_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Option<(Uuid, Option<EstateRole>)>, ApiError> {
+    Ok(invitations::pending_for_email(c, &user.email, now)?
+        .into_iter()
+        .find(|i| i.resource_type == ResourceType::Estate && i.resource_id == estate_id)
+        .map(|i| (i.id, i.role.parse().ok())))
+}
+
+fn about_estate(
+    c: &mut DbConnection,
+    caller: &User,
+    user: &User,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Explanation, ApiError> {
+    let myself = caller.id == user.id;
+    let (e, caller_role) = estates::get_for_user(c, id, caller.id)?.ok_or_else(hidden)?;
+    // Myself: only an estate I can see. Someone else: only if I administer it.
+    let allowed = if myself {
+        caller.is_root || caller_role.is_some()
+    } else {
+        estate::administers_estate(caller.is_root, caller_role)
+    };
+    if !allowed {
+        return Err(hidden());
+    }
+    let role = estates::member_role(c, e.id, user.id)?;
+    let invited = pending_estate_invitation(c, user, e.id, now)?;
+    // Someone else: only a member or an invitee of it.
+    if !myself && !caller.is_root && role.is_none() && invited.is_none() {
+        return Err(hidden());
+    }
+    let facts = EstateFacts {
+        is_root: user.is_root,
+        role,
+        invitation: invited.map(|(_, offered)| offered),
+    };
+    let r = estate_paths::explain_estate(&facts);
+    let ids = ViaIds {
+        estate: e.id,
+        site: None,
+        invitation: invited.map(|(i, _)| i),
+    };
+    Ok(Explanation {
+        user: summary(user, true),
+        resource_type: "estate",
+        resource_id: e.id,
+        effective: r.effective.map(EstateRole::as_str),
+        capabilities: EstateCapability::ALL
+            .iter()
+            .filter(|cap| estate::estate_can(r.effective, **cap))
+            .map(|cap| cap.as_str())
+            .collect(),
+        paths: r.paths.iter().map(|p| PathView::of_role(p, &ids)).collect(),
+    })
+}
+
+fn about_site(
+    c: &mut DbConnection,
+    caller: &User,
+    user: &User,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Explanation, ApiError> {
+    let myself = caller.id == user.id;
+    let (site, caller_role, caller_override) =
+        estates::site_for_user(c, id, caller.id)?.ok_or_else(hidden)?;
+    let caller_effective = estate::effective_site_role_of(caller_role, caller_override);
+    let allowed = if myself {
+        caller.is_root || caller_effective.is_some()
+    } else {
+        estate::administers_site(caller.is_root, caller_effective)
+    };
+    if !allowed {
+        return Err(hidden());
+    }
+    let (_, role, site_override) =
+        estates::site_for_user(c, site.id, user.id)?.ok_or_else(hidden)?;
+    let invited = pending_estate_invitation(c, user, site.estate_id, now)?;
+    if !myself && !caller.is_root && role.is_none() && invited.is_none() {
+        return Err(hidden());
+    }
+    let facts = SiteFacts {
+        is_root: user.is_root,
+        role,
+        site_override,
+        invitation: invited.map(|(_, offered)| offered),
+    };
+    let r = estate_paths::explain_site(&facts);
+    let ids = ViaIds {
+        estate: site.estate_id,
+        site: Some(site.id),
+        invitation: invited.map(|(i, _)| i),
+    };
+    Ok(Explanation {
+        user: summary(user, true),
+        resource_type: "site",
+        resource_id: site.id,
+        effective: r.effective.map(SiteRole::as_str),
+        capabilities: SiteCapability::ALL
+            .iter()
+            .filter(|cap| estate::site_can(r.effective, **cap))
+            .map(|cap| cap.as_str())
+            .collect(),
+        paths: r.paths.iter().map(|p| PathView::of_role(p, &ids)).collect(),
+    })
+}
+
+/// Everyone who can reach the asset (full access needed to ask), highest
+/// level first, each with the paths that give it.
+pub fn who_has_access(
+    c: &mut DbConnection,
+    actor: &Caller,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<AccessEntry>, ApiError> {
+    let caller = actor.user(c)?;
+    let (a, level) = asset_access(c, &caller, id, now)?;
+    require(level, AssetCapability::ManageCollaborators)?;
+    let mut entries = Vec::new();
+    for user_id in assets::access_candidates(c, &a)? {
+        let Some(user) = users::find(c, user_id)? else {
+            continue;
+        };
+        // Root reaches everything; only root sees root listed.
+        if user.is_root && !caller.is_root {
+            continue;
+        }
+        let r = explain_asset(c, &user, &a, now)?;
+        if let Some(level) = r.effective {
+            let paths = r
+                .paths
+                .iter()
+                .filter(|p| caller.is_root || p.relates_to_asset())
+                .map(PathView::of_asset)
+                .collect();
+            let user = summary(&user, caller.is_root);
+            entries.push((
+                level,
+                AccessEntry {
+                    user,
+                    level: level.as_str(),
+                    paths,
+                },
+            ));
+        }
+    }
+    entries.sort_by(|(la, a), (lb, b)| {
+        lb.cmp(la).then_with(|| {
+            a.user
+                .username
+                .to_lowercase()
+                .cmp(&b.user.username.to_lowercase())
+        })
+    });
+    Ok(entries.into_iter().map(|(_, e)| e).collect())
+}
+
+/// Every fact about `user` and `asset`, including what no longer counts
+/// (expired or revoked shares, pending invitations), resolved by the domain.
+pub(crate) fn explain_asset(
+    c: &mut DbConnection,
+    user: &User,
+    a: &Asset,
+    now: DateTime<Utc>,
+) -> Result<asset::Resolution, ApiError> {
+    let row = assets::access_row(c, a, user.id)?;
+    let households: Vec<HouseholdFact> = row
+        .households
+        .iter()
+        .map(|&(head_id, role, head_is_collaborator)| HouseholdFact {
+            head_id,
+            role,
+            head_is_collaborator,
+        })
+        .collect();
+    let mut shares: Vec<ShareFact> = row
+        .share
+        .iter()
+        .map(|&(id, permission, until)| ShareFact::active(id, permission, until))
+        .collect();
+    if row.share.is_none() && keyholder_store::audit::share_was_revoked(c, a.id, user.id)? {
+        // The revoked share's permission no longer matters: it gives nothing.
+        let p = keyholder_domain::InvitationPermission::View;
+        shares.push(ShareFact {
+            status: ShareStatus::Revoked,
+            ..ShareFact::active(a.id, p, None)
+        });
+    }
+    for inv in invitations::pending_for_email(c, &user.email, now)? {
+        if inv.resource_type == ResourceType::Asset
+            && inv.resource_id == a.id
+            && let Ok(permission) = inv.role.parse()
+        {
+            shares.push(ShareFact {
+                status: ShareStatus::InvitationPending,
+                ..ShareFact::active(inv.id, permission, inv.access_expires_at)
+            });
+        }
+    }
+    let facts = AccessFacts {
+        is_root: user.is_root,
+        is_collaborator: row.is_collaborator,
+        households: &households,
+        shares: &shares,
+        site: match (a.site_id, a.estate_id) {
+            (Some(site_id), Some(estate_id)) => Some(SitePathFact {
+                site_id,
+                estate_id,
+                estate_role: row.estate_role,
+                site_override: row.site_override,
+            }),
+            _ => None,
+        },
+        now,
+    };
+    Ok(asset::explain(&facts))
+}
