@@ -15,7 +15,7 @@ use keyholder_store::users::User;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Deferred, event};
+use super::{Deferred, Rename, event};
 use crate::auth::{Caller, require_verified};
 use crate::error::ApiError;
 use crate::views::common::{Page, PageQuery};
@@ -121,11 +121,6 @@ pub fn get(c: &mut DbConnection, actor: &Caller, id: Uuid) -> Result<EstateView,
     Ok(EstateView::new(&access.estate, access.role))
 }
 
-pub struct Rename {
-    pub estate_id: Uuid,
-    pub name: Deferred<String>,
-}
-
 /// Rename an estate (admin or owner).
 pub fn rename(
     c: &mut DbConnection,
@@ -133,7 +128,7 @@ pub fn rename(
     cmd: Rename,
     now: DateTime<Utc>,
 ) -> Result<EstateView, ApiError> {
-    let id = cmd.estate_id;
+    let id = cmd.id;
     let (user, access) = caller_estate(c, actor, id)?;
     access.require(EstateCapability::Manage, "Renaming an estate")?;
     let name = parse_name(&cmd.name?)?;

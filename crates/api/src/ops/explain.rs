@@ -121,6 +121,24 @@ fn pending_estate_invitation(
         .map(|i| (i.id, i.role.parse().ok())))
 }
 
+/// The user's pending invitation to the estate; 404 when someone else asks
+/// about a user who is neither a member nor an invitee of it.
+fn tied_to_estate(
+    c: &mut DbConnection,
+    caller: &User,
+    user: &User,
+    role: Option<EstateRole>,
+    estate_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Option<(Uuid, Option<EstateRole>)>, ApiError> {
+    let invited = pending_estate_invitation(c, user, estate_id, now)?;
+    let myself = caller.id == user.id;
+    if !myself && !caller.is_root && role.is_none() && invited.is_none() {
+        return Err(hidden());
+    }
+    Ok(invited)
+}
+
 fn about_estate(
     c: &mut DbConnection,
     caller: &User,
@@ -140,11 +158,7 @@ fn about_estate(
         return Err(hidden());
     }
     let role = estates::member_role(c, e.id, user.id)?;
-    let invited = pending_estate_invitation(c, user, e.id, now)?;
-    // Someone else: only a member or an invitee of it.
-    if !myself && !caller.is_root && role.is_none() && invited.is_none() {
-        return Err(hidden());
-    }
+    let invited = tied_to_estate(c, caller, user, role, e.id, now)?;
     let facts = EstateFacts {
         is_root: user.is_root,
         role,
@@ -191,10 +205,7 @@ fn about_site(
     }
     let (_, role, site_override) =
         estates::site_for_user(c, site.id, user.id)?.ok_or_else(hidden)?;
-    let invited = pending_estate_invitation(c, user, site.estate_id, now)?;
-    if !myself && !caller.is_root && role.is_none() && invited.is_none() {
-        return Err(hidden());
-    }
+    let invited = tied_to_estate(c, caller, user, role, site.estate_id, now)?;
     let facts = SiteFacts {
         is_root: user.is_root,
         role,

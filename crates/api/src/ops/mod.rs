@@ -24,6 +24,12 @@ use crate::error::ApiError;
 /// A request value whose validation error is raised after authorization.
 pub type Deferred<T> = Result<T, ApiError>;
 
+/// Rename an estate or a site.
+pub struct Rename {
+    pub id: uuid::Uuid,
+    pub name: Deferred<String>,
+}
+
 /// An audit event by `actor` on one target.
 pub(crate) fn event(
     actor: &User,

@@ -14,7 +14,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::estates::{EstateAccess, caller_estate, parse_name};
-use super::{Deferred, event};
+use super::{Deferred, Rename, event};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::views::common::{Page, PageQuery};
@@ -146,11 +146,6 @@ pub fn get(c: &mut DbConnection, actor: &Caller, id: Uuid) -> Result<SiteView, A
     Ok(SiteView::new(&access.site, access.shown_role()))
 }
 
-pub struct Rename {
-    pub site_id: Uuid,
-    pub name: Deferred<String>,
-}
-
 /// Rename a site (site admin).
 pub fn rename(
     c: &mut DbConnection,
@@ -158,7 +153,7 @@ pub fn rename(
     cmd: Rename,
     now: DateTime<Utc>,
 ) -> Result<SiteView, ApiError> {
-    let id = cmd.site_id;
+    let id = cmd.id;
     let (user, access) = caller_site(c, actor, id)?;
     if !access.can(SiteCapability::ManageMembers) {
         return Err(ApiError::forbidden(

@@ -12,7 +12,7 @@ use validator::Validate;
 use crate::ctx::Ctx;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ScopedJson, ValidJson, ValidQuery};
-use crate::ops::{estates, members, sites};
+use crate::ops::{Rename, estates, members, sites};
 use crate::views::common::{CursorPage, CursorQuery, Page, PageQuery};
 use crate::views::estates::{EstateView, MemberView, SiteMemberView, SiteView};
 
@@ -137,8 +137,8 @@ pub async fn rename_estate(
     path: web::Path<Uuid>,
     body: ScopedJson<NameRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let cmd = estates::Rename {
-        estate_id: path.into_inner(),
+    let cmd = Rename {
+        id: path.into_inner(),
         name: body.after_authorization().map(|b| b.name),
     };
     let view = ctx
@@ -281,8 +281,8 @@ pub async fn rename_site(
     path: web::Path<Uuid>,
     body: ScopedJson<NameRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let cmd = sites::Rename {
-        site_id: path.into_inner(),
+    let cmd = Rename {
+        id: path.into_inner(),
         name: body.after_authorization().map(|b| b.name),
     };
     let view = ctx
