@@ -1038,7 +1038,7 @@ mod paging {
                         c,
                         &NewAuditEvent {
                             actor_id: Some(Uuid::parse_str(&actor.id).expect("uuid")),
-                            action: "test.event",
+                            action: audit::Action::EstateRenamed,
                             target_type: kind,
                             target_id: (*target).to_owned(),
                             before: None,

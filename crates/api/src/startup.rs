@@ -1,6 +1,7 @@
 //! What happens before the server listens: the database, the JWT secret and
 //! the root account.
 
+use keyholder_store::audit::Action;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -155,7 +156,7 @@ pub fn bootstrap_root(config: &Config, db: &Db, clock: &Clock) -> anyhow::Result
             c,
             &NewAuditEvent {
                 actor_id: None,
-                action: "user.root_created",
+                action: Action::UserRootCreated,
                 target_type: "user",
                 target_id: user.id.to_string(),
                 before: None,

@@ -12,12 +12,101 @@ use crate::schema::audit_events;
 use crate::time::{from_db, to_db};
 use crate::users::parse_id;
 
+/// Every kind of audit event: what the use cases write and what the trail
+/// and the access checks read back, spelled once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    AssetCreated,
+    AssetDeleted,
+    AssetMoved,
+    CollaboratorAdded,
+    CollaboratorRemoved,
+    EstateCreated,
+    EstateDeleted,
+    EstateOwnershipTransferred,
+    EstateRenamed,
+    HouseholdMemberAdded,
+    HouseholdMemberLeft,
+    HouseholdMemberRemoved,
+    HouseholdRoleChanged,
+    InvitationAccepted,
+    InvitationCancelled,
+    InvitationCreated,
+    InvitationDeclined,
+    InvitationExpired,
+    InvitationResent,
+    MemberAdded,
+    MemberLeft,
+    MemberRemoved,
+    MemberUpdated,
+    ShareDropped,
+    ShareRevoked,
+    ShareUpdated,
+    SiteCreated,
+    SiteDeleted,
+    SiteRenamed,
+    SiteOverrideCleared,
+    SiteOverrideSet,
+    UserClaimed,
+    UserEmailVerified,
+    UserPasswordChanged,
+    UserPasswordReset,
+    UserRegistered,
+    UserRootCreated,
+    UserUnverifiedGrantsRevoked,
+}
+
+impl Action {
+    /// The dotted verb stored and shown, e.g. `user.registered`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::AssetCreated => "asset.created",
+            Self::AssetDeleted => "asset.deleted",
+            Self::AssetMoved => "asset.moved",
+            Self::CollaboratorAdded => "collaborator.added",
+            Self::CollaboratorRemoved => "collaborator.removed",
+            Self::EstateCreated => "estate.created",
+            Self::EstateDeleted => "estate.deleted",
+            Self::EstateOwnershipTransferred => "estate.ownership_transferred",
+            Self::EstateRenamed => "estate.renamed",
+            Self::HouseholdMemberAdded => "household.member_added",
+            Self::HouseholdMemberLeft => "household.member_left",
+            Self::HouseholdMemberRemoved => "household.member_removed",
+            Self::HouseholdRoleChanged => "household.role_changed",
+            Self::InvitationAccepted => "invitation.accepted",
+            Self::InvitationCancelled => "invitation.cancelled",
+            Self::InvitationCreated => "invitation.created",
+            Self::InvitationDeclined => "invitation.declined",
+            Self::InvitationExpired => "invitation.expired",
+            Self::InvitationResent => "invitation.resent",
+            Self::MemberAdded => "member.added",
+            Self::MemberLeft => "member.left",
+            Self::MemberRemoved => "member.removed",
+            Self::MemberUpdated => "member.updated",
+            Self::ShareDropped => "share.dropped",
+            Self::ShareRevoked => "share.revoked",
+            Self::ShareUpdated => "share.updated",
+            Self::SiteCreated => "site.created",
+            Self::SiteDeleted => "site.deleted",
+            Self::SiteRenamed => "site.renamed",
+            Self::SiteOverrideCleared => "site_override.cleared",
+            Self::SiteOverrideSet => "site_override.set",
+            Self::UserClaimed => "user.claimed",
+            Self::UserEmailVerified => "user.email_verified",
+            Self::UserPasswordChanged => "user.password_changed",
+            Self::UserPasswordReset => "user.password_reset",
+            Self::UserRegistered => "user.registered",
+            Self::UserRootCreated => "user.root_created",
+            Self::UserUnverifiedGrantsRevoked => "user.unverified_grants_revoked",
+        }
+    }
+}
+
 /// An event to record.
 #[derive(Debug, Clone)]
 pub struct NewAuditEvent<'a> {
     pub actor_id: Option<Uuid>,
-    /// Dotted verb, e.g. `user.registered`, `user.password_changed`.
-    pub action: &'a str,
+    pub action: Action,
     pub target_type: &'a str,
     pub target_id: String,
     pub before: Option<serde_json::Value>,
@@ -49,7 +138,7 @@ pub fn record(
         .values((
             audit_events::id.eq(id.to_string()),
             audit_events::actor_id.eq(event.actor_id.map(|a| a.to_string())),
-            audit_events::action.eq(event.action),
+            audit_events::action.eq(event.action.as_str()),
             audit_events::target_type.eq(event.target_type),
             audit_events::target_id.eq(&event.target_id),
             audit_events::before.eq(event.before.as_ref().map(ToString::to_string)),
@@ -390,7 +479,10 @@ pub fn share_was_revoked(
     let befores: Vec<Option<String>> = audit_events::table
         .filter(audit_events::target_type.eq("asset"))
         .filter(audit_events::target_id.eq(asset_id.to_string()))
-        .filter(audit_events::action.eq_any(["share.revoked", "share.dropped"]))
+        .filter(
+            audit_events::action
+                .eq_any([Action::ShareRevoked.as_str(), Action::ShareDropped.as_str()]),
+        )
         .select(audit_events::before)
         .load(conn)?;
     let user = user_id.to_string();

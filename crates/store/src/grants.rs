@@ -98,7 +98,8 @@ pub fn revoke_all_granted_by(
             .filter(asset_shares::user_id.ne(&id)),
     )
     .execute(conn)?;
-    for (asset, member) in granted_by(conn, user, "collaborator.added")? {
+    for (asset, member) in granted_by(conn, user, crate::audit::Action::CollaboratorAdded.as_str())?
+    {
         revoked.collaborators += diesel::delete(
             asset_collaborators::table
                 .filter(asset_collaborators::asset_id.eq(&asset))
@@ -106,7 +107,7 @@ pub fn revoke_all_granted_by(
         )
         .execute(conn)?;
     }
-    for (estate, member) in granted_by(conn, user, "member.added")? {
+    for (estate, member) in granted_by(conn, user, crate::audit::Action::MemberAdded.as_str())? {
         let removed = diesel::delete(
             estate_members::table
                 .filter(estate_members::estate_id.eq(&estate))

@@ -510,7 +510,10 @@ pub fn delete_for_resource(
 /// The audit actions written with each invitation email a user sends, in
 /// the transaction that queues it: a new invitation and a resend (estate and
 /// asset alike).
-pub const EMAIL_ACTIONS: [&str; 2] = ["invitation.created", "invitation.resent"];
+pub const EMAIL_ACTIONS: [&str; 2] = [
+    crate::audit::Action::InvitationCreated.as_str(),
+    crate::audit::Action::InvitationResent.as_str(),
+];
 
 /// How many invitation emails a user sent (new or resent) since `since`:
 /// one per [`EMAIL_ACTIONS`] audit event, so every resend counts (an

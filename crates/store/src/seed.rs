@@ -1605,7 +1605,7 @@ fn fill_all(run: &mut Run<'_, '_>, w: &World, password_hash: &str) -> Result<(),
             let at = w.between(w.asset_created(n), h(j, 151));
             let (action, target_type, target_id, after) = match j % 5 {
                 0 => (
-                    "asset.created",
+                    crate::audit::Action::AssetCreated.as_str(),
                     "asset",
                     asset_id(n),
                     format!(r#"{{"name":"{} #{}"}}"#, pick(&MAKES, n, 60), n + 1),
@@ -1614,14 +1614,14 @@ fn fill_all(run: &mut Run<'_, '_>, w: &World, password_hash: &str) -> Result<(),
                     let c = w.collaborators(n);
                     let u = c.as_slice().last().copied().unwrap_or(actor);
                     (
-                        "collaborator.added",
+                        crate::audit::Action::CollaboratorAdded.as_str(),
                         "asset",
                         asset_id(n),
                         format!(r#"{{"user_id":"{}"}}"#, uid(u)),
                     )
                 }
                 2 => (
-                    "invitation.created",
+                    crate::audit::Action::InvitationCreated.as_str(),
                     "asset",
                     asset_id(n),
                     format!(
@@ -1635,14 +1635,14 @@ fn fill_all(run: &mut Run<'_, '_>, w: &World, password_hash: &str) -> Result<(),
                     let (u, role) =
                         members[usize::try_from(h(j, 153) % members.len() as u64).unwrap_or(0)];
                     (
-                        "member.added",
+                        crate::audit::Action::MemberAdded.as_str(),
                         "estate",
                         estate_id(e),
                         format!(r#"{{"user_id":"{}","role":"{role}"}}"#, uid(u)),
                     )
                 }
                 _ => (
-                    "user.registered",
+                    crate::audit::Action::UserRegistered.as_str(),
                     "user",
                     uid(actor),
                     format!(r#"{{"username":"{}"}}"#, username(actor)),

@@ -9,6 +9,7 @@ use keyholder_domain::values::Name;
 use keyholder_store::DbConnection;
 use keyholder_store::access;
 use keyholder_store::audit;
+use keyholder_store::audit::Action;
 use keyholder_store::estates::{self, Estate};
 use keyholder_store::locks;
 use keyholder_store::users::User;
@@ -98,7 +99,14 @@ pub fn create(
     let name = parse_name(name)?;
     let e = estates::create(c, name.as_str(), user.id, now)?;
     let after = json!({"name": e.name, "owner_id": user.id});
-    let ev = event(&user, "estate.created", "estate", e.id, None, Some(after));
+    let ev = event(
+        &user,
+        Action::EstateCreated,
+        "estate",
+        e.id,
+        None,
+        Some(after),
+    );
     audit::record(c, &ev, now)?;
     Ok(EstateView::new(&e, Some(EstateRole::Owner)))
 }
@@ -137,7 +145,7 @@ pub fn rename(
     let after = json!({"name": name.as_str()});
     let ev = event(
         &user,
-        "estate.renamed",
+        Action::EstateRenamed,
         "estate",
         id,
         Some(before),
@@ -170,7 +178,14 @@ pub fn delete(
     let before = json!({"name": access.estate.name});
     audit::record(
         c,
-        &event(&user, "estate.deleted", "estate", id, Some(before), None),
+        &event(
+            &user,
+            Action::EstateDeleted,
+            "estate",
+            id,
+            Some(before),
+            None,
+        ),
         now,
     )?;
     Ok(())
@@ -219,7 +234,7 @@ pub fn transfer(
     let after = json!({"owner_id": new_owner});
     let ev = event(
         &user,
-        "estate.ownership_transferred",
+        Action::EstateOwnershipTransferred,
         "estate",
         id,
         Some(before),

@@ -7,6 +7,7 @@ use keyholder_domain::account::SharingAction;
 use keyholder_domain::household::{self, AddMemberFacts, HouseholdRefusal, HouseholdUser};
 use keyholder_store::DbConnection;
 use keyholder_store::assets;
+use keyholder_store::audit::Action;
 use keyholder_store::audit::{self, NewAuditEvent};
 use keyholder_store::locks;
 use keyholder_store::users::{self, User};
@@ -22,7 +23,7 @@ use crate::views::households::{HouseholdMemberView, HouseholdView, MembershipVie
 /// An event on the household headed by `head`.
 fn event(
     user: &User,
-    action: &'static str,
+    action: Action,
     head: Uuid,
     before: Option<serde_json::Value>,
     after: Option<serde_json::Value>,
@@ -105,7 +106,13 @@ pub fn add_member(
     let after = json!({"user_id": found.id, "role": role});
     audit::record(
         c,
-        &event(&user, "household.member_added", user.id, None, Some(after)),
+        &event(
+            &user,
+            Action::HouseholdMemberAdded,
+            user.id,
+            None,
+            Some(after),
+        ),
         now,
     )?;
     let p = assets::Person {
@@ -144,7 +151,7 @@ pub fn change_role(
         let after = json!({"user_id": member, "role": role});
         let ev = event(
             &user,
-            "household.role_changed",
+            Action::HouseholdRoleChanged,
             user.id,
             Some(before),
             Some(after),
@@ -171,7 +178,7 @@ pub fn remove_member(
         c,
         &event(
             &user,
-            "household.member_removed",
+            Action::HouseholdMemberRemoved,
             user.id,
             Some(before),
             None,
@@ -209,7 +216,7 @@ pub fn leave(
     let before = json!({"user_id": user.id, "role": current});
     audit::record(
         c,
-        &event(&user, "household.member_left", head, Some(before), None),
+        &event(&user, Action::HouseholdMemberLeft, head, Some(before), None),
         now,
     )?;
     Ok(())

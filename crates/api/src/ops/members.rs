@@ -1,6 +1,7 @@
 //! Users & Permissions: estate members with their roles and site
 //! overrides, as seen from the estate and from one site.
 
+use keyholder_store::audit::Action;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -261,7 +262,14 @@ pub fn set(
         };
         let was = json!({"user_id": target_id, "role": current, "sites": fmt(&before)});
         let is = json!({"user_id": target_id, "role": new_role, "sites": fmt(&after)});
-        let ev = event(&user, "member.updated", "estate", id, Some(was), Some(is));
+        let ev = event(
+            &user,
+            Action::MemberUpdated,
+            "estate",
+            id,
+            Some(was),
+            Some(is),
+        );
         audit::record(c, &ev, now)?;
     }
     member_view(c, &access, target_id)
@@ -315,10 +323,10 @@ pub fn remove(
     };
     let action = if target_id == user.id {
         estate::check_leave(&target).map_err(ApiError::refused)?;
-        "member.left"
+        Action::MemberLeft
     } else {
         estate::check_remove_member(&access.actor, &target).map_err(ApiError::refused)?;
-        "member.removed"
+        Action::MemberRemoved
     };
     let overrides = estates::overrides_of(c, id, target_id)?;
     estates::remove_member(c, id, target_id)?;
@@ -421,9 +429,9 @@ pub fn set_override(
     estates::set_override(c, estate_id, site_id, target_id, new, now)?;
     if current != new {
         let action = if new.is_some() {
-            "site_override.set"
+            Action::SiteOverrideSet
         } else {
-            "site_override.cleared"
+            Action::SiteOverrideCleared
         };
         let before = json!({"user_id": target_id, "override": current});
         let after = json!({"user_id": target_id, "override": new});

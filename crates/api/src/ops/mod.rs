@@ -10,6 +10,7 @@
 //! validation outcome, raised only once the caller is known to be allowed
 //! (403 before 422).
 
+pub mod audit;
 pub mod estates;
 pub mod explain;
 pub mod households;
@@ -33,7 +34,7 @@ pub struct Rename {
 /// An audit event by `actor` on one target.
 pub(crate) fn event(
     actor: &User,
-    action: &'static str,
+    action: keyholder_store::audit::Action,
     target_type: &'static str,
     target_id: impl ToString,
     before: Option<serde_json::Value>,

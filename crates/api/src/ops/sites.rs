@@ -7,6 +7,7 @@ use keyholder_domain::{EstateRole, SiteRole};
 use keyholder_store::DbConnection;
 use keyholder_store::access;
 use keyholder_store::audit;
+use keyholder_store::audit::Action;
 use keyholder_store::estates::{self, Site};
 use keyholder_store::locks;
 use keyholder_store::users::User;
@@ -134,7 +135,14 @@ pub fn create(
     let after = json!({"name": site.name, "estate_id": id});
     audit::record(
         c,
-        &event(&user, "site.created", "site", site.id, None, Some(after)),
+        &event(
+            &user,
+            Action::SiteCreated,
+            "site",
+            site.id,
+            None,
+            Some(after),
+        ),
         now,
     )?;
     Ok(SiteView::new(&site, SiteRole::Admin))
@@ -167,7 +175,14 @@ pub fn rename(
     let after = json!({"name": name.as_str()});
     audit::record(
         c,
-        &event(&user, "site.renamed", "site", id, Some(before), Some(after)),
+        &event(
+            &user,
+            Action::SiteRenamed,
+            "site",
+            id,
+            Some(before),
+            Some(after),
+        ),
         now,
     )?;
     let mut site = access.site.clone();
@@ -202,7 +217,7 @@ pub fn delete(
     let before = json!({"name": access.site.name, "estate_id": access.site.estate_id});
     audit::record(
         c,
-        &event(&user, "site.deleted", "site", id, Some(before), None),
+        &event(&user, Action::SiteDeleted, "site", id, Some(before), None),
         now,
     )?;
     Ok(())

@@ -4,54 +4,20 @@
 
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
-use keyholder_store::audit::{self, AuditFilter};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use keyholder_store::audit::AuditFilter;
+use serde::Deserialize;
+use utoipa::IntoParams;
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::auth::AuthUser;
 use crate::ctx::Ctx;
 use crate::error::{ApiError, Problem};
 use crate::extract::ValidQuery;
+use crate::ops::audit;
 use crate::ops::explain::{self, Explain};
-use crate::state::AppState;
 use crate::views::access::{AccessEntry, Explanation};
-use crate::views::common::{Cursor, CursorPage, CursorQuery};
-use keyholder_store::paging::Window;
-
-// ---------------------------------------------------------------- views
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AuditActor {
-    pub id: Uuid,
-    pub username: Option<String>,
-    pub display_name: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AuditTarget {
-    #[serde(rename = "type")]
-    #[schema(example = "asset")]
-    pub type_: String,
-    pub id: String,
-}
-
-/// One audit event.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AuditEventView {
-    pub id: Uuid,
-    /// Null for the system (the expiry sweeper, the root bootstrap).
-    pub actor: Option<AuditActor>,
-    #[schema(example = "member.updated")]
-    pub action: String,
-    pub target: AuditTarget,
-    #[schema(value_type = Option<Object>)]
-    pub before: Option<serde_json::Value>,
-    #[schema(value_type = Option<Object>)]
-    pub after: Option<serde_json::Value>,
-    pub created_at: DateTime<Utc>,
-}
+use crate::views::audit::AuditEventView;
+use crate::views::common::{CursorPage, CursorQuery};
 
 // ---------------------------------------------------------------- queries
 
@@ -158,67 +124,27 @@ pub async fn who_has_access(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpRespo
     )
 )]
 pub async fn audit_trail(
-    state: web::Data<AppState>,
-    AuthUser(caller): AuthUser,
+    ctx: Ctx,
     ValidQuery(q): ValidQuery<AuditQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    if let Some(t) = q.resource_type.as_deref()
-        && !["user", "household", "estate", "site", "asset"].contains(&t)
-    {
-        return Err(ApiError::field(
-            "resource_type",
-            "must be one of user, household, estate, site, asset",
-        ));
-    }
-    let paging = CursorQuery {
-        page: q.page,
-        per_page: q.per_page,
-        cursor: q.cursor.clone(),
+    let cmd = audit::Trail {
+        filter: AuditFilter {
+            resource_type: q.resource_type,
+            resource_id: q.resource_id,
+            actor_id: q.actor_id,
+            from: q.from,
+            to: q.to,
+        },
+        paging: CursorQuery {
+            page: q.page,
+            per_page: q.per_page,
+            cursor: q.cursor,
+        },
     };
-    let window = Window {
-        limit: paging.per_page(),
-        offset: paging.offset(),
-        after: paging
-            .after()?
-            .map(|cursor| Ok::<_, ApiError>((cursor.instant()?, cursor.id)))
-            .transpose()?,
-    };
-    let filter = AuditFilter {
-        resource_type: q.resource_type.clone(),
-        resource_id: q.resource_id.clone(),
-        actor_id: q.actor_id,
-        from: q.from,
-        to: q.to,
-    };
-    let page = state
-        .db(move |db| db.read(|c| audit::list(c, caller.id, caller.is_root, &filter, &window)))
+    let page = ctx
+        .read(move |c, actor, _| audit::trail(c, actor, &cmd))
         .await?;
-    let next = page
-        .items
-        .last()
-        .filter(|_| page.more)
-        .map(|e| Cursor::at(e.event.created_at, e.event.id));
-    let items = page
-        .items
-        .into_iter()
-        .map(|e| AuditEventView {
-            id: e.event.id,
-            actor: e.event.actor_id.map(|id| AuditActor {
-                id,
-                username: e.actor_username.clone(),
-                display_name: e.actor_display_name.clone(),
-            }),
-            action: e.event.action,
-            target: AuditTarget {
-                type_: e.event.target_type,
-                id: e.event.target_id,
-            },
-            before: e.event.before,
-            after: e.event.after,
-            created_at: e.event.created_at,
-        })
-        .collect();
-    Ok(HttpResponse::Ok().json(CursorPage::new(items, page.counted, &paging, next)))
+    Ok(HttpResponse::Ok().json(page))
 }
 
 endpoints![explain, who_has_access, audit_trail,];

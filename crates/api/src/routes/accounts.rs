@@ -4,6 +4,7 @@ use actix_web::{HttpResponse, web};
 use chrono::Duration;
 use keyholder_domain::token::{SecretToken, TokenHash};
 use keyholder_domain::values::{self, DisplayName, Email, Password, Username};
+use keyholder_store::audit::Action;
 use keyholder_store::audit::{self, NewAuditEvent};
 use keyholder_store::email_tokens::{self, EmailToken, Purpose};
 use keyholder_store::grants;
@@ -164,7 +165,7 @@ pub async fn register(
                     c,
                     &NewAuditEvent {
                         actor_id: Some(user.id),
-                        action: "user.registered",
+                        action: Action::UserRegistered,
                         target_type: "user",
                         target_id: user.id.to_string(),
                         before: None,
@@ -238,7 +239,7 @@ pub(crate) fn revoke_unverified_grants(
             c,
             &NewAuditEvent {
                 actor_id: Some(user.id),
-                action: "user.unverified_grants_revoked",
+                action: Action::UserUnverifiedGrantsRevoked,
                 target_type: "user",
                 target_id: user.id.to_string(),
                 before: Some(json!({
@@ -403,7 +404,7 @@ pub async fn verify_email(
                     c,
                     &NewAuditEvent {
                         actor_id: Some(user.id),
-                        action: "user.email_verified",
+                        action: Action::UserEmailVerified,
                         target_type: "user",
                         target_id: user.id.to_string(),
                         before: Some(json!({"email_verified": user.email_verified()})),
@@ -596,7 +597,7 @@ pub async fn password_reset_confirm(
                     c,
                     &NewAuditEvent {
                         actor_id: Some(user.id),
-                        action: "user.password_reset",
+                        action: Action::UserPasswordReset,
                         target_type: "user",
                         target_id: user.id.to_string(),
                         before: None,

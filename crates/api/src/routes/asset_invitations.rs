@@ -12,6 +12,7 @@ use keyholder_store::DbConnection;
 use keyholder_store::access;
 use keyholder_store::assets::{self, Asset};
 use keyholder_store::audit;
+use keyholder_store::audit::Action;
 use keyholder_store::invitations::{
     self, Invitation, NewInvitation, ResourceType, Sort, TableFilter, TableKey,
 };
@@ -329,7 +330,7 @@ async fn send(
                     ));
                 };
                 email_invitation(&st, c, &inv, &asset, &token, now)?;
-                audit::record(c, &event(&user, "invitation.created", asset.id, None, Some(json!({"invitation_id": inv.id, "email": inv.email, "permission": inv.role, "expires_at": inv.expires_at, "access_expires_at": inv.access_expires_at}))), now)?;
+                audit::record(c, &event(&user, Action::InvitationCreated, asset.id, None, Some(json!({"invitation_id": inv.id, "email": inv.email, "permission": inv.role, "expires_at": inv.expires_at, "access_expires_at": inv.access_expires_at}))), now)?;
                 Ok::<_, ApiError>(view(&inv, &asset.name, asset.reference.as_deref(), now))
             })
         })
@@ -700,7 +701,7 @@ pub async fn resend(
                     c,
                     &event(
                         &user,
-                        "invitation.resent",
+                        Action::InvitationResent,
                         asset.id,
                         None,
                         Some(json!({"invitation_id": inv.id, "expires_at": inv.expires_at})),
@@ -746,7 +747,7 @@ pub async fn cancel(
                     c,
                     &event(
                         &user,
-                        "invitation.cancelled",
+                        Action::InvitationCancelled,
                         asset.id,
                         Some(json!({"invitation_id": inv.id, "status": "pending"})),
                         Some(json!({"invitation_id": inv.id, "status": "cancelled"})),
@@ -844,7 +845,7 @@ pub async fn change_share(
                 assets::update_share(c, id, holder, permission, until)?;
                 audit::record(
                     c,
-                    &event(&user, "share.updated", id, Some(json!({"user_id": holder, "permission": current.permission, "access_expires_at": current.access_expires_at})), Some(json!({"user_id": holder, "permission": permission, "access_expires_at": until}))),
+                    &event(&user, Action::ShareUpdated, id, Some(json!({"user_id": holder, "permission": current.permission, "access_expires_at": current.access_expires_at})), Some(json!({"user_id": holder, "permission": permission, "access_expires_at": until}))),
                     now,
                 )?;
                 let s = assets::get_share(c, id, holder)?.ok_or_else(share_not_found)?;
@@ -887,7 +888,7 @@ pub async fn revoke_share(
                     c,
                     &event(
                         &user,
-                        "share.revoked",
+                        Action::ShareRevoked,
                         id,
                         Some(json!({"user_id": holder, "permission": current.permission})),
                         None,
@@ -927,7 +928,7 @@ pub async fn drop_share(
                     c,
                     &event(
                         &user,
-                        "share.dropped",
+                        Action::ShareDropped,
                         id,
                         Some(json!({"user_id": user.id, "permission": current.permission})),
                         None,

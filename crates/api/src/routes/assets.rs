@@ -2,6 +2,7 @@
 //! Every record and photo is loaded through its asset; every decision is the
 //! domain resolver's.
 
+use keyholder_store::audit::Action;
 use std::collections::HashMap;
 
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -160,7 +161,7 @@ fn target_site(
 
 pub(crate) fn event(
     user: &User,
-    action: &'static str,
+    action: Action,
     target_id: Uuid,
     before: Option<serde_json::Value>,
     after: Option<serde_json::Value>,
@@ -505,7 +506,7 @@ pub async fn create_asset(
                     c,
                     &event(
                         &user,
-                        "asset.created",
+                        Action::AssetCreated,
                         a.id,
                         None,
                         Some(
@@ -682,7 +683,7 @@ pub async fn update_asset(
                         assets::place(c, id, placement, now)?;
                         audit::record(
                             c,
-                            &event(&user, "asset.moved", id, Some(json!({"site_id": a.site_id, "estate_id": a.estate_id})), Some(json!({"site_id": placement.map(|p| p.site_id), "estate_id": placement.map(|p| p.estate_id)}))),
+                            &event(&user, Action::AssetMoved, id, Some(json!({"site_id": a.site_id, "estate_id": a.estate_id})), Some(json!({"site_id": placement.map(|p| p.site_id), "estate_id": placement.map(|p| p.estate_id)}))),
                             now,
                         )?;
                     }
@@ -737,7 +738,7 @@ pub async fn delete_asset(
                 assets::delete(c, id)?;
                 audit::record(
                     c,
-                    &event(&user, "asset.deleted", id, Some(json!({"name": a.name, "site_id": a.site_id, "records": record_count, "photos": photo_count})), None),
+                    &event(&user, Action::AssetDeleted, id, Some(json!({"name": a.name, "site_id": a.site_id, "records": record_count, "photos": photo_count})), None),
                     now,
                 )?;
                 Ok::<_, ApiError>(())
@@ -1168,7 +1169,7 @@ pub async fn add_collaborator(
                     c,
                     &event(
                         &user,
-                        "collaborator.added",
+                        Action::CollaboratorAdded,
                         id,
                         None,
                         Some(json!({"user_id": found.id})),
@@ -1229,7 +1230,7 @@ pub async fn remove_collaborator(
                     c,
                     &event(
                         &user,
-                        "collaborator.removed",
+                        Action::CollaboratorRemoved,
                         id,
                         Some(json!({"user_id": target})),
                         None,
@@ -1406,7 +1407,7 @@ pub async fn bulk_add(
                         c,
                         &event(
                             &user,
-                            "collaborator.added",
+                            Action::CollaboratorAdded,
                             asset_id,
                             None,
                             Some(json!({"user_id": user_id, "bulk": true})),
@@ -1463,7 +1464,7 @@ pub async fn bulk_remove(
                         c,
                         &event(
                             &user,
-                            "collaborator.removed",
+                            Action::CollaboratorRemoved,
                             *asset_id,
                             Some(json!({"user_id": user_id, "bulk": true})),
                             None,

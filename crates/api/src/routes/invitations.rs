@@ -14,6 +14,7 @@ use keyholder_domain::values::{DisplayName, Email, Expiry, Message, Password, Us
 use keyholder_domain::{EstateRole, InvitationPermission, InvitationState};
 use keyholder_store::DbConnection;
 use keyholder_store::audit;
+use keyholder_store::audit::Action;
 use keyholder_store::estates;
 use keyholder_store::invitations::{self, Invitation, NewInvitation, ResourceType};
 use keyholder_store::locks;
@@ -502,7 +503,7 @@ pub async fn invite(
                         c,
                         &event(
                             &user,
-                            "member.added",
+                            Action::MemberAdded,
                             "estate",
                             id,
                             None,
@@ -548,7 +549,7 @@ pub async fn invite(
                     c,
                     &event(
                         &user,
-                        "invitation.created",
+                        Action::InvitationCreated,
                         "estate",
                         id,
                         None,
@@ -726,7 +727,7 @@ pub async fn resend_invitation(
                     c,
                     &event(
                         &user,
-                        "invitation.resent",
+                        Action::InvitationResent,
                         "estate",
                         estate_id,
                         None,
@@ -786,7 +787,7 @@ pub async fn cancel_invitation(
                     c,
                     &event(
                         &user,
-                        "invitation.cancelled",
+                        Action::InvitationCancelled,
                         "estate",
                         estate_id,
                         Some(json!({"invitation_id": inv.id, "status": "pending"})),
@@ -935,7 +936,7 @@ pub(crate) fn accept_for(
         c,
         &event(
             user,
-            "invitation.accepted",
+            Action::InvitationAccepted,
             inv.resource_type.as_str(),
             inv.resource_id,
             Some(json!({"invitation_id": inv.id, "status": "pending"})),
@@ -1001,7 +1002,7 @@ pub(crate) fn decline_for(
         c,
         &audit::NewAuditEvent {
             actor_id: actor.map(|u| u.id),
-            action: "invitation.declined",
+            action: Action::InvitationDeclined,
             target_type: inv.resource_type.as_str(),
             target_id: inv.resource_id.to_string(),
             before: Some(json!({"invitation_id": inv.id, "status": "pending"})),
@@ -1149,7 +1150,7 @@ pub async fn accept_signup(
                     let user = users::claim_unverified(c, existing.id, username.as_str(), display, &hash, now)?
                         .ok_or_else(|| ApiError::conflict("username_taken", format!("The username {} is taken.", username.as_str())))?;
                     super::accounts::revoke_unverified_grants(c, &existing, now)?;
-                    audit::record(c, &event(&user, "user.claimed", "user", user.id, Some(json!({"username": existing.username})), Some(json!({"username": user.username, "via_invitation": inv.id}))), now)?;
+                    audit::record(c, &event(&user, Action::UserClaimed, "user", user.id, Some(json!({"username": existing.username})), Some(json!({"username": user.username, "via_invitation": inv.id}))), now)?;
                     accept_for(c, &inv, &user, now)?;
                     return Ok(user);
                 }
@@ -1170,7 +1171,7 @@ pub async fn accept_signup(
                         return Err(ApiError::conflict("username_taken", format!("The username {} is taken.", username.as_str())));
                     }
                 };
-                audit::record(c, &event(&user, "user.registered", "user", user.id, None, Some(json!({"email": user.email, "username": user.username, "via_invitation": inv.id}))), now)?;
+                audit::record(c, &event(&user, Action::UserRegistered, "user", user.id, None, Some(json!({"email": user.email, "username": user.username, "via_invitation": inv.id}))), now)?;
                 accept_for(c, &inv, &user, now)?;
                 Ok::<_, ApiError>(user)
             })
@@ -1350,7 +1351,7 @@ pub fn sweep_expired(db: &keyholder_store::Db, now: DateTime<Utc>) -> Result<usi
                 c,
                 &audit::NewAuditEvent {
                     actor_id: None,
-                    action: "invitation.expired",
+                    action: Action::InvitationExpired,
                     target_type: inv.resource_type.as_str(),
                     target_id: inv.resource_id.to_string(),
                     before: Some(json!({"invitation_id": inv.id, "status": "pending"})),

@@ -2,6 +2,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use keyholder_domain::values::Password;
+use keyholder_store::audit::Action;
 use keyholder_store::audit::{self, NewAuditEvent};
 use keyholder_store::email_tokens::{self, Purpose};
 use keyholder_store::outbox;
@@ -96,7 +97,7 @@ pub async fn change_password(
                     c,
                     &NewAuditEvent {
                         actor_id: Some(user.id),
-                        action: "user.password_changed",
+                        action: Action::UserPasswordChanged,
                         target_type: "user",
                         target_id: user.id.to_string(),
                         before: None,
