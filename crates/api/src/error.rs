@@ -378,3 +378,43 @@ pub fn problemize<B: MessageBody + 'static>(
         ServiceResponse::new(req, new).map_into_right_body(),
     ))
 }
+
+/// Declares an error response many operations share, so that each
+/// operation's `responses(...)` names it instead of repeating it.
+macro_rules! common_response {
+    ($(#[$doc:meta])* $name:ident, $status:literal, $description:literal) => {
+        $(#[$doc])*
+        #[derive(utoipa::IntoResponses)]
+        #[response(
+            status = $status,
+            description = $description,
+            content_type = "application/problem+json"
+        )]
+        pub struct $name(pub Problem);
+    };
+}
+
+common_response!(
+    /// 401 `missing_token`, `invalid_token` or `token_revoked`.
+    Unauthorized, 401, "No valid access token"
+);
+common_response!(
+    /// 400: the body is not JSON.
+    MalformedJson, 400, "Malformed JSON"
+);
+common_response!(
+    /// 400: the body is not JSON, or not sent as JSON.
+    MalformedJsonOrType, 400, "Malformed JSON or wrong content type"
+);
+common_response!(
+    /// 413: the body is over the limit.
+    BodyTooLarge, 413, "Body too large"
+);
+common_response!(
+    /// 429 from the per-address limit of the sign-in and token routes.
+    TooManyFromAddress, 429, "Too many requests from this address"
+);
+common_response!(
+    /// 422: `page`, `per_page` or `cursor` out of range.
+    BadPaging, 422, "Bad paging"
+);

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::ctx::Ctx;
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, Problem, Unauthorized};
 use crate::extract::ValidQuery;
 use crate::ops::audit;
 use crate::ops::explain::{self, Explain};
@@ -72,7 +72,7 @@ pub struct AuditQuery {
     params(ExplainQuery),
     responses(
         (status = 200, description = "The explanation", body = Explanation),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
         (status = 404, description = "No such user or resource, or not mine to see", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad query", body = Problem, content_type = "application/problem+json"),
     )
@@ -99,7 +99,7 @@ pub async fn explain(
     params(("asset_id" = Uuid, Path)),
     responses(
         (status = 200, description = "Who has access, highest level first", body = Vec<AccessEntry>),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
         (status = 403, description = "`full_access_required`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`asset_not_found`", body = Problem, content_type = "application/problem+json"),
     )
@@ -119,7 +119,7 @@ pub async fn who_has_access(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpRespo
     params(AuditQuery),
     responses(
         (status = 200, description = "Events, newest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<AuditEventView>),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
         (status = 422, description = "Bad filter or paging", body = Problem, content_type = "application/problem+json"),
     )
 )]

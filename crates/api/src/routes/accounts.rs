@@ -16,7 +16,10 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use crate::auth::AuthUser;
-use crate::error::{ApiError, FieldErrors, Problem};
+use crate::error::{
+    ApiError, BodyTooLarge, FieldErrors, MalformedJsonOrType, Problem, TooManyFromAddress,
+    Unauthorized,
+};
 use crate::extract::{CredentialsJson, ValidJson};
 use crate::mail::{PASSWORD_RESET_TTL_HOURS, VERIFY_EMAIL_TTL_HOURS, templates};
 use crate::passwords;
@@ -105,11 +108,11 @@ pub(crate) fn session(state: &AppState, user: &User) -> Result<AuthResponse, Api
     request_body = RegisterRequest,
     responses(
         (status = 201, description = "Account created; signed in", body = AuthResponse),
-        (status = 400, description = "Malformed JSON or wrong content type", body = Problem, content_type = "application/problem+json"),
+        MalformedJsonOrType,
         (status = 409, description = "`email_taken` or `username_taken`", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        BodyTooLarge,
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests from this address", body = Problem, content_type = "application/problem+json"),
+        TooManyFromAddress,
         (status = 503, description = "`server_busy`: too many passwords being checked at once; retry after `Retry-After`", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -295,11 +298,11 @@ fn link_cooldown(
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Signed in", body = AuthResponse),
-        (status = 400, description = "Malformed JSON or wrong content type", body = Problem, content_type = "application/problem+json"),
+        MalformedJsonOrType,
         (status = 401, description = "`invalid_credentials`: the same answer whether or not the account exists", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        BodyTooLarge,
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests from this address", body = Problem, content_type = "application/problem+json"),
+        TooManyFromAddress,
         (status = 503, description = "`server_busy`: too many passwords being checked at once; retry after `Retry-After`", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -367,13 +370,13 @@ fn usable_token(
     request_body = TokenRequest,
     responses(
         (status = 200, description = "The email is verified", body = StatusMessage),
-        (status = 400, description = "Malformed JSON or wrong content type", body = Problem, content_type = "application/problem+json"),
+        MalformedJsonOrType,
         (status = 404, description = "`token_invalid`: unknown or replaced token", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`token_used`", body = Problem, content_type = "application/problem+json"),
         (status = 410, description = "`token_expired`", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        BodyTooLarge,
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests from this address", body = Problem, content_type = "application/problem+json"),
+        TooManyFromAddress,
     )
 )]
 pub async fn verify_email(
@@ -428,7 +431,7 @@ pub async fn verify_email(
     security(("bearer" = [])),
     responses(
         (status = 202, description = "A new link is on its way; earlier links stop working", body = StatusMessage),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
         (status = 409, description = "`already_verified`", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many requests from this address, or `email_recently_sent`", body = Problem, content_type = "application/problem+json"),
     )
@@ -479,10 +482,10 @@ pub async fn resend_verification(
     request_body = PasswordResetRequest,
     responses(
         (status = 202, description = "If the account exists, a reset link is on its way", body = StatusMessage),
-        (status = 400, description = "Malformed JSON or wrong content type", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        MalformedJsonOrType,
+        BodyTooLarge,
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests from this address", body = Problem, content_type = "application/problem+json"),
+        TooManyFromAddress,
     )
 )]
 pub async fn password_reset(
@@ -542,13 +545,13 @@ pub async fn password_reset(
     request_body = PasswordResetConfirm,
     responses(
         (status = 204, description = "The password is changed"),
-        (status = 400, description = "Malformed JSON or wrong content type", body = Problem, content_type = "application/problem+json"),
+        MalformedJsonOrType,
         (status = 404, description = "`token_invalid`: unknown or replaced token", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`token_used`", body = Problem, content_type = "application/problem+json"),
         (status = 410, description = "`token_expired`", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        BodyTooLarge,
         (status = 422, description = "Invalid password", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests from this address", body = Problem, content_type = "application/problem+json"),
+        TooManyFromAddress,
         (status = 503, description = "`server_busy`: too many passwords being checked at once; retry after `Retry-After`", body = Problem, content_type = "application/problem+json"),
     )
 )]

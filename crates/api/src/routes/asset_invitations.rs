@@ -32,7 +32,7 @@ use super::invitations::{
     transition_refused,
 };
 use crate::auth::{AuthUser, Caller, require_verified};
-use crate::error::{ApiError, FieldErrors, Problem};
+use crate::error::{ApiError, FieldErrors, MalformedJson, Problem, Unauthorized};
 use crate::extract::{OptionalJson, ScopedJson, ValidJson, ValidQuery};
 use crate::mail::invitation_templates::{self, Offer};
 use crate::state::AppState;
@@ -377,8 +377,8 @@ fn email_invitation(
     request_body = SendRequest,
     responses(
         (status = 201, description = "Sent", body = AssetInvitationView),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        MalformedJson,
+        Unauthorized,
         (status = 403, description = "`full_access_required`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`asset_not_found`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`invitation_pending`", body = Problem, content_type = "application/problem+json"),
@@ -409,8 +409,8 @@ pub async fn send_invitation(
     params(("asset_id" = Uuid, Path)), request_body = SendForAssetRequest,
     responses(
         (status = 201, description = "Sent", body = AssetInvitationView),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        MalformedJson,
+        Unauthorized,
         (status = 403, description = "`full_access_required`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`asset_not_found`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`invitation_pending`", body = Problem, content_type = "application/problem+json"),
@@ -542,7 +542,7 @@ fn table_key(sort: Sort, cursor: &Cursor) -> Result<TableKey, ApiError> {
     params(TableQuery),
     responses(
         (status = 200, description = "Invitations; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<AssetInvitationView>),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
         (status = 422, description = "Bad filter, sort or paging", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -560,7 +560,7 @@ pub async fn list(
     params(("asset_id" = Uuid, Path), TableQuery),
     responses(
         (status = 200, description = "Invitations of the asset, paged as the table", body = CursorPage<AssetInvitationView>),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
         (status = 403, description = "`full_access_required`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`asset_not_found`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad filter, sort or paging", body = Problem, content_type = "application/problem+json"),
@@ -581,7 +581,7 @@ pub async fn list_for_asset(
     params(StatsQuery),
     responses(
         (status = 200, description = "Counts by status", body = StatsView),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
         (status = 422, description = "Bad asset id", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -632,7 +632,7 @@ fn managed(
     params(("invitation_id" = Uuid, Path)),
     responses(
         (status = 200, description = "The invitation", body = AssetInvitationView),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
         (status = 404, description = "`invitation_not_found`", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -659,8 +659,8 @@ pub async fn details(
     params(("invitation_id" = Uuid, Path)), request_body(content = ResendBody, description = "Optional"),
     responses(
         (status = 200, description = "Resent", body = AssetInvitationView),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        MalformedJson,
+        Unauthorized,
         (status = 403, description = "`email_not_verified`: verify your email first", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`invitation_not_found`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`invitation_not_pending`, with `invitation_status`", body = Problem, content_type = "application/problem+json"),
@@ -722,7 +722,7 @@ pub async fn resend(
     params(("invitation_id" = Uuid, Path)),
     responses(
         (status = 200, description = "Cancelled", body = AssetInvitationView),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
         (status = 404, description = "`invitation_not_found`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`invitation_not_pending`, with `invitation_status`", body = Problem, content_type = "application/problem+json"),
     )
@@ -770,7 +770,7 @@ pub async fn cancel(
     params(("asset_id" = Uuid, Path)),
     responses(
         (status = 200, description = "Shares, oldest first", body = Vec<ShareView>),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
         (status = 403, description = "`full_access_required`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`asset_not_found`", body = Problem, content_type = "application/problem+json"),
     )
@@ -809,8 +809,8 @@ fn share_not_found() -> ApiError {
     params(("asset_id" = Uuid, Path), ("user_id" = Uuid, Path)), request_body = ShareChange,
     responses(
         (status = 200, description = "Changed", body = ShareView),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        MalformedJson,
+        Unauthorized,
         (status = 403, description = "`full_access_required`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`asset_not_found` or `share_not_found`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid permission, or an access expiry not in the future", body = Problem, content_type = "application/problem+json"),
@@ -862,7 +862,7 @@ pub async fn change_share(
     params(("asset_id" = Uuid, Path), ("user_id" = Uuid, Path)),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
         (status = 403, description = "`full_access_required`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`asset_not_found` or `share_not_found`", body = Problem, content_type = "application/problem+json"),
     )
@@ -908,7 +908,7 @@ pub async fn revoke_share(
     params(("asset_id" = Uuid, Path)),
     responses(
         (status = 204, description = "Dropped"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
         (status = 404, description = "`share_not_found`", body = Problem, content_type = "application/problem+json"),
     )
 )]

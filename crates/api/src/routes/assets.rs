@@ -28,7 +28,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::auth::{AuthUser, Caller, require_verified};
-use crate::error::{ApiError, FieldErrors, Problem};
+use crate::error::{ApiError, BadPaging, FieldErrors, MalformedJson, Problem, Unauthorized};
 use crate::extract::{ScopedJson, ValidJson, ValidQuery};
 use crate::state::AppState;
 use crate::views::common::{
@@ -459,8 +459,8 @@ fn clean_reference(r: Option<&str>) -> Result<Option<String>, ApiError> {
     request_body = CreateAsset,
     responses(
         (status = 201, description = "Created", body = AssetView),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        MalformedJson,
+        Unauthorized,
         (status = 403, description = "`site_editor_required`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`site_not_found`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
@@ -529,7 +529,7 @@ pub async fn create_asset(
     params(GarageQuery),
     responses(
         (status = 200, description = "My assets, newest first; `total` counts up to 1,000 (`total_exact` says whether there are more)", body = CursorPage<AssetView>),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
         (status = 422, description = "Bad query", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -595,7 +595,7 @@ pub async fn garage(
     params(("asset_id" = Uuid, Path)),
     responses(
         (status = 200, description = "The asset", body = AssetView),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
         (status = 404, description = "`asset_not_found`", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -619,8 +619,8 @@ pub async fn get_asset(
     params(("asset_id" = Uuid, Path)), request_body = UpdateAsset,
     responses(
         (status = 200, description = "Updated", body = AssetView),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        MalformedJson,
+        Unauthorized,
         (status = 403, description = "`edit_access_required`, `full_access_required`, `site_editor_required` or `estate_admin_required`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`asset_not_found` or `site_not_found`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
@@ -715,7 +715,7 @@ pub async fn update_asset(
     params(("asset_id" = Uuid, Path)),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
         (status = 403, description = "`full_access_required`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`asset_not_found`", body = Problem, content_type = "application/problem+json"),
     )
@@ -785,9 +785,9 @@ fn record_fields(req: &RecordRequest) -> Result<RecordFields, ApiError> {
     params(("asset_id" = Uuid, Path), PageQuery),
     responses(
         (status = 200, description = "Records", body = Page<RecordView>),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
         (status = 404, description = "`asset_not_found`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad paging", body = Problem, content_type = "application/problem+json"),
+        BadPaging,
     )
 )]
 pub async fn list_records(
@@ -818,8 +818,8 @@ pub async fn list_records(
     params(("asset_id" = Uuid, Path)), request_body = RecordRequest,
     responses(
         (status = 201, description = "Added", body = RecordView),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        MalformedJson,
+        Unauthorized,
         (status = 403, description = "`edit_access_required`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`asset_not_found`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
@@ -855,8 +855,8 @@ pub async fn add_record(
     params(("asset_id" = Uuid, Path), ("record_id" = Uuid, Path)), request_body = RecordRequest,
     responses(
         (status = 200, description = "Saved", body = RecordView),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        MalformedJson,
+        Unauthorized,
         (status = 403, description = "`edit_access_required`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`asset_not_found` or `record_not_found`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
@@ -902,7 +902,7 @@ fn photo_not_found() -> ApiError {
     params(("asset_id" = Uuid, Path), ("record_id" = Uuid, Path)),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
         (status = 403, description = "`manage_access_required`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`asset_not_found` or `record_not_found`", body = Problem, content_type = "application/problem+json"),
     )
@@ -936,9 +936,9 @@ pub async fn delete_record(
     params(("asset_id" = Uuid, Path), PageQuery),
     responses(
         (status = 200, description = "Photos", body = Page<PhotoView>),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
         (status = 404, description = "`asset_not_found`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad paging", body = Problem, content_type = "application/problem+json"),
+        BadPaging,
     )
 )]
 pub async fn list_photos(
@@ -979,8 +979,8 @@ pub async fn list_photos(
     params(("asset_id" = Uuid, Path)), request_body = PhotoRequest,
     responses(
         (status = 201, description = "Added", body = PhotoView),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        MalformedJson,
+        Unauthorized,
         (status = 403, description = "`edit_access_required`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`asset_not_found`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
@@ -1039,7 +1039,7 @@ pub async fn add_photo(
     params(("asset_id" = Uuid, Path), ("photo_id" = Uuid, Path)),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
         (status = 403, description = "`manage_access_required`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`asset_not_found` or `photo_not_found`", body = Problem, content_type = "application/problem+json"),
     )
@@ -1083,7 +1083,7 @@ fn collaborator_refused(r: &CollaboratorRefusal) -> ApiError {
     params(("asset_id" = Uuid, Path)),
     responses(
         (status = 200, description = "Collaborators, oldest first", body = CollaboratorList),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
         (status = 404, description = "`asset_not_found`", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -1121,8 +1121,8 @@ pub async fn list_collaborators(
     params(("asset_id" = Uuid, Path)), request_body = AddCollaborator,
     responses(
         (status = 201, description = "Added", body = CollaboratorView),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        MalformedJson,
+        Unauthorized,
         (status = 403, description = "`full_access_required`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`asset_not_found`, or `user_not_found` naming the username", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`already_collaborator`", body = Problem, content_type = "application/problem+json"),
@@ -1198,7 +1198,7 @@ pub async fn add_collaborator(
     params(("asset_id" = Uuid, Path), ("user_id" = Uuid, Path)),
     responses(
         (status = 204, description = "Removed"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
         (status = 403, description = "`full_access_required`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`asset_not_found` or `not_a_collaborator`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`last_collaborator`", body = Problem, content_type = "application/problem+json"),
@@ -1330,7 +1330,7 @@ fn parse_selection(raw: &str) -> Result<Vec<Uuid>, ApiError> {
     params(SelectionQuery),
     responses(
         (status = 200, description = "Common and partial collaborators", body = CollaboratorSplitView),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
         (status = 403, description = "`full_access_required`, with `asset_ids`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`assets_not_found`, with `asset_ids`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad selection", body = Problem, content_type = "application/problem+json"),
@@ -1361,8 +1361,8 @@ pub async fn collaborator_split(
     request_body = BulkAdd,
     responses(
         (status = 200, description = "Done: the new split", body = CollaboratorSplitView),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        MalformedJson,
+        Unauthorized,
         (status = 403, description = "`full_access_required`, with `asset_ids`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`assets_not_found` with `asset_ids`, or `user_not_found` naming the username", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid body", body = Problem, content_type = "application/problem+json"),
@@ -1429,8 +1429,8 @@ pub async fn bulk_add(
     request_body = BulkRemove,
     responses(
         (status = 200, description = "Done: the new split", body = CollaboratorSplitView),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        MalformedJson,
+        Unauthorized,
         (status = 403, description = "`full_access_required`, with `asset_ids`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`assets_not_found`, with `asset_ids`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`last_collaborator`, with `asset_ids`", body = Problem, content_type = "application/problem+json"),

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::ctx::Ctx;
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, BadPaging, MalformedJson, Problem, Unauthorized};
 use crate::extract::{ScopedJson, ValidJson, ValidQuery};
 use crate::ops::{Rename, estates, members, sites};
 use crate::views::common::{CursorPage, CursorQuery, Page, PageQuery};
@@ -64,8 +64,8 @@ pub struct SetOverrideRequest {
     request_body = NameRequest,
     responses(
         (status = 201, description = "Created", body = EstateView),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        MalformedJson,
+        Unauthorized,
         (status = 403, description = "`email_not_verified`: verify your email first", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid name", body = Problem, content_type = "application/problem+json"),
     )
@@ -87,8 +87,8 @@ pub async fn create_estate(
     params(PageQuery),
     responses(
         (status = 200, description = "My estates", body = Page<EstateView>),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad paging", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
+        BadPaging,
     )
 )]
 pub async fn list_estates(
@@ -107,7 +107,7 @@ pub async fn list_estates(
     params(("estate_id" = Uuid, Path)),
     responses(
         (status = 200, description = "The estate", body = EstateView),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
         (status = 404, description = "No such estate, or not a member", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -125,8 +125,8 @@ pub async fn get_estate(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpResponse,
     params(("estate_id" = Uuid, Path)), request_body = NameRequest,
     responses(
         (status = 200, description = "Renamed", body = EstateView),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        MalformedJson,
+        Unauthorized,
         (status = 403, description = "`insufficient_role`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such estate", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid name", body = Problem, content_type = "application/problem+json"),
@@ -153,7 +153,7 @@ pub async fn rename_estate(
     params(("estate_id" = Uuid, Path)),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
         (status = 403, description = "`insufficient_role`: only the owner deletes", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such estate", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`estate_has_assets`", body = Problem, content_type = "application/problem+json"),
@@ -172,8 +172,8 @@ pub async fn delete_estate(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpRespon
     params(("estate_id" = Uuid, Path)), request_body = TransferRequest,
     responses(
         (status = 200, description = "Transferred; my new role is admin", body = EstateView),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        MalformedJson,
+        Unauthorized,
         (status = 403, description = "`insufficient_role` or `self_role_change`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such estate", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid body, or `not_a_member`: the user is not a member", body = Problem, content_type = "application/problem+json"),
@@ -200,9 +200,9 @@ pub async fn transfer_ownership(
     params(("estate_id" = Uuid, Path), PageQuery),
     responses(
         (status = 200, description = "Sites", body = Page<SiteView>),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
         (status = 404, description = "No such estate", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad paging", body = Problem, content_type = "application/problem+json"),
+        BadPaging,
     )
 )]
 pub async fn list_sites(
@@ -223,8 +223,8 @@ pub async fn list_sites(
     params(("estate_id" = Uuid, Path)), request_body = NameRequest,
     responses(
         (status = 201, description = "Created", body = SiteView),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        MalformedJson,
+        Unauthorized,
         (status = 403, description = "`insufficient_role`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such estate", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid name", body = Problem, content_type = "application/problem+json"),
@@ -251,7 +251,7 @@ pub async fn create_site(
     params(("site_id" = Uuid, Path)),
     responses(
         (status = 200, description = "The site", body = SiteView),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
         (status = 404, description = "No such site, or kept off it", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -269,8 +269,8 @@ pub async fn get_site(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpResponse, A
     params(("site_id" = Uuid, Path)), request_body = NameRequest,
     responses(
         (status = 200, description = "Renamed", body = SiteView),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        MalformedJson,
+        Unauthorized,
         (status = 403, description = "`insufficient_role`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such site", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid name", body = Problem, content_type = "application/problem+json"),
@@ -297,7 +297,7 @@ pub async fn rename_site(
     params(("site_id" = Uuid, Path)),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
         (status = 403, description = "`insufficient_role`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such site", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`site_has_assets`", body = Problem, content_type = "application/problem+json"),
@@ -317,9 +317,9 @@ pub async fn delete_site(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpResponse
     params(("estate_id" = Uuid, Path), CursorQuery),
     responses(
         (status = 200, description = "Members, oldest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<MemberView>),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
         (status = 404, description = "No such estate", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad paging", body = Problem, content_type = "application/problem+json"),
+        BadPaging,
     )
 )]
 pub async fn list_members(
@@ -341,8 +341,8 @@ pub async fn list_members(
     params(("estate_id" = Uuid, Path), ("user_id" = Uuid, Path)), request_body = SetMemberRequest,
     responses(
         (status = 200, description = "Saved", body = MemberView),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        MalformedJson,
+        Unauthorized,
         (status = 403, description = "A grant rule refuses: `self_role_change`, `owner_transfer_required`, `cannot_grant_role`, `cannot_change_member`, `cannot_replace_override`, `site_admin_scope`, `insufficient_role`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such estate, member (`not_a_member`) or site", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid role, `no_override_for_admins` or `duplicate_site`", body = Problem, content_type = "application/problem+json"),
@@ -377,7 +377,7 @@ pub async fn set_member(
     params(("estate_id" = Uuid, Path), ("user_id" = Uuid, Path)),
     responses(
         (status = 204, description = "Removed"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
         (status = 403, description = "`owner_transfer_required`, `cannot_change_member` or `insufficient_role`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such estate or member", body = Problem, content_type = "application/problem+json"),
     )
@@ -400,9 +400,9 @@ pub async fn remove_member(
     params(("site_id" = Uuid, Path), CursorQuery),
     responses(
         (status = 200, description = "Members at the site, oldest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<SiteMemberView>),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
         (status = 404, description = "No such site", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad paging", body = Problem, content_type = "application/problem+json"),
+        BadPaging,
     )
 )]
 pub async fn list_site_members(
@@ -423,8 +423,8 @@ pub async fn list_site_members(
     params(("site_id" = Uuid, Path), ("user_id" = Uuid, Path)), request_body = SetOverrideRequest,
     responses(
         (status = 200, description = "Saved", body = SiteMemberView),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        MalformedJson,
+        Unauthorized,
         (status = 403, description = "A grant rule refuses, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such site or member", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid role or `no_override_for_admins`", body = Problem, content_type = "application/problem+json"),
@@ -454,7 +454,7 @@ pub async fn set_site_override(
     params(("site_id" = Uuid, Path), ("user_id" = Uuid, Path)),
     responses(
         (status = 200, description = "Cleared", body = SiteMemberView),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
         (status = 403, description = "A grant rule refuses, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such site or member", body = Problem, content_type = "application/problem+json"),
     )

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::ctx::Ctx;
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, MalformedJson, Problem, Unauthorized};
 use crate::extract::ValidJson;
 use crate::ops::households;
 use crate::views::households::{HouseholdMemberView, HouseholdView, MembershipView, role_schema};
@@ -36,7 +36,7 @@ pub struct ChangeRoleRequest {
     get, path = "/api/v1/household", tag = "households", security(("bearer" = [])),
     responses(
         (status = 200, description = "My household", body = HouseholdView),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
         (status = 404, description = "`root_has_no_household`", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -51,8 +51,8 @@ pub async fn my_household(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     request_body = AddMemberRequest,
     responses(
         (status = 201, description = "Added", body = HouseholdMemberView),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        MalformedJson,
+        Unauthorized,
         (status = 403, description = "`email_not_verified`: verify your email first", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`user_not_found` naming the username, or `root_has_no_household`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`already_member` or `mutual_membership`", body = Problem, content_type = "application/problem+json"),
@@ -83,8 +83,8 @@ pub async fn add_member(
     params(("user_id" = Uuid, Path)), request_body = ChangeRoleRequest,
     responses(
         (status = 200, description = "Changed", body = HouseholdView),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        MalformedJson,
+        Unauthorized,
         (status = 404, description = "`not_household_member`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid role", body = Problem, content_type = "application/problem+json"),
     )
@@ -110,7 +110,7 @@ pub async fn change_role(
     params(("user_id" = Uuid, Path)),
     responses(
         (status = 204, description = "Removed"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
         (status = 404, description = "`not_household_member`", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -126,7 +126,7 @@ pub async fn remove_member(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpRespon
     get, path = "/api/v1/households", tag = "households", security(("bearer" = [])),
     responses(
         (status = 200, description = "My memberships", body = Vec<MembershipView>),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
     )
 )]
 pub async fn my_memberships(ctx: Ctx) -> Result<HttpResponse, ApiError> {
@@ -142,7 +142,7 @@ pub async fn my_memberships(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     params(("head_id" = Uuid, Path)),
     responses(
         (status = 204, description = "Left"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
         (status = 404, description = "`not_household_member`", body = Problem, content_type = "application/problem+json"),
     )
 )]

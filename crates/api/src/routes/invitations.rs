@@ -28,7 +28,9 @@ use validator::Validate;
 
 use super::accounts::session;
 use crate::auth::{AuthUser, Caller, require_verified};
-use crate::error::{ApiError, FieldErrors, Problem};
+use crate::error::{
+    ApiError, BadPaging, FieldErrors, MalformedJson, Problem, TooManyFromAddress, Unauthorized,
+};
 use crate::extract::{OptionalJson, ScopedJson, ValidJson, ValidQuery};
 use crate::mail::invitation_templates::{self, Offer};
 use crate::ops::estates::{EstateAccess, caller_estate};
@@ -326,7 +328,7 @@ pub struct AcceptSignupRequest {
     params(("estate_id" = Uuid, Path), UserSearchQuery),
     responses(
         (status = 200, description = "The one match", body = UserSearchResult),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
         (status = 403, description = "`insufficient_role`: only owners and admins grant estate roles", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`user_not_found` (or already a member), or no such estate", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Missing email", body = Problem, content_type = "application/problem+json"),
@@ -438,8 +440,8 @@ fn send_invitation_email(
     responses(
         (status = 201, description = "Granted at once to a registered user", body = InviteOutcome),
         (status = 202, description = "Invited by email", body = InviteOutcome),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        MalformedJson,
+        Unauthorized,
         (status = 403, description = "`insufficient_role`, `cannot_grant_role` or `owner_transfer_required`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such estate", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`already_member` or `invitation_pending`", body = Problem, content_type = "application/problem+json"),
@@ -585,7 +587,7 @@ pub async fn invite(
     params(("estate_id" = Uuid, Path), InvitationListQuery),
     responses(
         (status = 200, description = "Invitations, newest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<EstateInvitationView>),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
         (status = 403, description = "`insufficient_role`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such estate", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Unknown status or bad paging", body = Problem, content_type = "application/problem+json"),
@@ -685,8 +687,8 @@ fn managed_invitation(
     params(("estate_id" = Uuid, Path), ("invitation_id" = Uuid, Path)), request_body(content = ResendRequest, description = "Optional"),
     responses(
         (status = 200, description = "Resent", body = EstateInvitationView),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        MalformedJson,
+        Unauthorized,
         (status = 403, description = "`insufficient_role` or `cannot_grant_role`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such estate or invitation", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`invitation_not_pending`, with `invitation_status`", body = Problem, content_type = "application/problem+json"),
@@ -761,7 +763,7 @@ pub(crate) fn conflict_now(
     params(("estate_id" = Uuid, Path), ("invitation_id" = Uuid, Path)),
     responses(
         (status = 200, description = "Cancelled", body = EstateInvitationView),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
         (status = 403, description = "`insufficient_role` or `cannot_grant_role`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such estate or invitation", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`invitation_not_pending`, with `invitation_status`", body = Problem, content_type = "application/problem+json"),
@@ -1028,10 +1030,10 @@ pub(crate) fn decline_for(
     request_body = InvitationTokenRequest,
     responses(
         (status = 200, description = "The offer, with its current status", body = InvitationOffer),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        MalformedJson,
         (status = 404, description = "`invitation_not_found`: unknown or replaced token", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid body", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests from this address", body = Problem, content_type = "application/problem+json"),
+        TooManyFromAddress,
     )
 )]
 pub async fn preview_invitation(
@@ -1057,14 +1059,14 @@ pub async fn preview_invitation(
     request_body = InvitationTokenRequest,
     responses(
         (status = 200, description = "Accepted: the access is granted", body = InvitationResult),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        MalformedJson,
+        Unauthorized,
         (status = 403, description = "`invitation_email_mismatch`: signed in with another email; the invitation stays pending", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`invitation_not_found`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`invitation_not_pending`, with `invitation_status`, or `inviter_cannot_grant`", body = Problem, content_type = "application/problem+json"),
         (status = 410, description = "`invitation_expired`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid body", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests from this address", body = Problem, content_type = "application/problem+json"),
+        TooManyFromAddress,
     )
 )]
 pub async fn accept_invitation(
@@ -1097,12 +1099,12 @@ pub async fn accept_invitation(
     request_body = AcceptSignupRequest,
     responses(
         (status = 201, description = "Account created, invitation accepted, signed in", body = AuthResponse),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        MalformedJson,
         (status = 404, description = "`invitation_not_found`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`email_registered`, `username_taken` or `invitation_not_pending`, or `inviter_cannot_grant`", body = Problem, content_type = "application/problem+json"),
         (status = 410, description = "`invitation_expired`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests from this address", body = Problem, content_type = "application/problem+json"),
+        TooManyFromAddress,
         (status = 503, description = "`server_busy`: too many passwords being checked at once; retry after `Retry-After`", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -1187,12 +1189,12 @@ pub async fn accept_signup(
     request_body = InvitationTokenRequest,
     responses(
         (status = 200, description = "Declined", body = InvitationResult),
-        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        MalformedJson,
         (status = 404, description = "`invitation_not_found`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`invitation_not_pending`, with `invitation_status`", body = Problem, content_type = "application/problem+json"),
         (status = 410, description = "`invitation_expired`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid body", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests from this address", body = Problem, content_type = "application/problem+json"),
+        TooManyFromAddress,
     )
 )]
 pub async fn decline_invitation(
@@ -1230,9 +1232,9 @@ fn require_verified_invitee(user: &User) -> Result<(), ApiError> {
     params(CursorQuery),
     responses(
         (status = 200, description = "Pending invitations, newest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<InvitationOffer>),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
         (status = 403, description = "`email_not_verified`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad paging", body = Problem, content_type = "application/problem+json"),
+        BadPaging,
     )
 )]
 pub async fn my_invitations(
@@ -1279,7 +1281,7 @@ fn my_invitation(c: &mut DbConnection, user: &User, id: Uuid) -> Result<Invitati
     params(("invitation_id" = Uuid, Path)),
     responses(
         (status = 200, description = "Accepted", body = InvitationResult),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
         (status = 403, description = "`email_not_verified`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such invitation for my email", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`invitation_not_pending`, or `inviter_cannot_grant`", body = Problem, content_type = "application/problem+json"),
@@ -1313,7 +1315,7 @@ pub async fn accept_mine(
     params(("invitation_id" = Uuid, Path)),
     responses(
         (status = 200, description = "Declined", body = InvitationResult),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        Unauthorized,
         (status = 403, description = "`email_not_verified`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such invitation for my email", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`invitation_not_pending`", body = Problem, content_type = "application/problem+json"),

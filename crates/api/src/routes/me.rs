@@ -13,7 +13,7 @@ use validator::Validate;
 
 use super::accounts::session;
 use crate::auth::AuthUser;
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, BodyTooLarge, MalformedJsonOrType, Problem, Unauthorized};
 use crate::extract::ValidJson;
 use crate::mail::templates;
 use crate::passwords;
@@ -53,10 +53,10 @@ pub struct ChangePassword {
     request_body = ChangePassword,
     responses(
         (status = 200, description = "Changed; a new access token", body = AuthResponse),
-        (status = 400, description = "Malformed JSON or wrong content type", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid access token", body = Problem, content_type = "application/problem+json"),
+        MalformedJsonOrType,
+        Unauthorized,
         (status = 403, description = "`wrong_password`: the current password is not correct", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        BodyTooLarge,
         (status = 422, description = "Invalid new password", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "`rate_limited`: too many attempts for this account or from this address (see `Retry-After`)", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "`server_busy`: too many passwords being checked at once (see `Retry-After`)", body = Problem, content_type = "application/problem+json"),
