@@ -85,23 +85,7 @@ pub struct Application {
 impl Application {
     /// Connects, migrates, bootstraps and binds; call `run` to serve.
     pub async fn build(config: Config, clock: Clock) -> anyhow::Result<Self> {
-        let db = {
-            let config = config.clone();
-            tokio::task::spawn_blocking(move || startup::connect(&config)).await??
-        };
-        {
-            let db = db.clone();
-            let applied = tokio::task::spawn_blocking(move || db.migrate()).await??;
-            for m in applied {
-                tracing::info!(migration = %m, "migration applied");
-            }
-        }
-        let secret = startup::jwt_secret(&config, db.url())?;
-        {
-            let (config, db, clock) = (config.clone(), db.clone(), clock.clone());
-            tokio::task::spawn_blocking(move || startup::bootstrap_root(&config, &db, &clock))
-                .await??;
-        }
+        let (db, secret) = prepare_database(&config, &clock).await?;
         let metrics = Metrics::new();
         let delivery = Delivery::from_config(&config)?;
         let from = config.mail_from.parse().with_context(|| {
@@ -112,27 +96,15 @@ impl Application {
         })?;
         let wakeup = Arc::new(Notify::new());
         let proxies = Arc::new(crate::proxy::Proxies::from_config(&config));
-        let state = AppState {
-            db: db.clone(),
-            tokens: TokenKeys::new(&secret, config.token_ttl),
-            clock: clock.clone(),
-            mail_wakeup: wakeup.clone(),
-            metrics: metrics.clone(),
-            user_limit: Arc::new(crate::ratelimit::UserLimit::new(
-                config.action_rate_limit,
-                proxies.clone(),
-            )),
-            password_limit: Arc::new(crate::ratelimit::UserLimit::new(
-                config.password_rate_limit,
-                proxies.clone(),
-            )),
-            hashing: Arc::new(crate::passwords::HashGate::from_config(&config)),
-            proxies: proxies.clone(),
-            db_gate: Arc::new(tokio::sync::Semaphore::new(
-                usize::try_from(config.pool_size()).unwrap_or(1),
-            )),
-            config: Arc::new(config.clone()),
-        };
+        let state = app_state(
+            &config,
+            db.clone(),
+            &secret,
+            &clock,
+            &metrics,
+            &wakeup,
+            &proxies,
+        );
         let (shutdown, shutdown_rx) = watch::channel(false);
         let worker = MailWorker::new(
             db,
@@ -177,21 +149,11 @@ impl Application {
             serde_json::to_vec(&openapi::document()).context("serializing the OpenAPI document")?,
         );
         let server = HttpServer::new(move || {
-            let document = document.clone();
             let proxies = proxies.clone();
             App::new()
                 .app_data(data.clone())
                 .configure(|cfg| routes(cfg, &limit))
-                .service(
-                    web::resource("/api-docs/openapi.json").route(web::get().to(move || {
-                        let document = document.clone();
-                        async move {
-                            actix_web::HttpResponse::Ok()
-                                .content_type(header::ContentType::json())
-                                .body(document)
-                        }
-                    })),
-                )
+                .service(openapi_document(document.clone()))
                 .service(
                     SwaggerUi::new("/swagger-ui/{_:.*}")
                         .config(utoipa_swagger_ui::Config::from("/api-docs/openapi.json")),
@@ -209,52 +171,14 @@ impl Application {
                 // Outside CORS, so a refused preflight is problem+json too.
                 .wrap(ErrorHandlers::new().default_handler(problemize))
                 .wrap_fn(move |req, srv| {
-                    let swagger = req.path().starts_with("/swagger-ui");
-                    let page = matches!(
-                        req.path(),
-                        "/verify-email" | "/reset-password" | "/invitations/accept"
-                    ) || req.path().starts_with("/pages/");
+                    let csp = content_policy(req.path());
                     let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());
                     let hsts = always_hsts
                         || proxies.forwarded_https(req.peer_addr().map(|a| a.ip()), req.headers());
                     let fut = srv.call(req);
                     async move {
                         let mut res = fut.await?;
-                        let h = res.headers_mut();
-                        h.insert(
-                            header::X_CONTENT_TYPE_OPTIONS,
-                            HeaderValue::from_static("nosniff"),
-                        );
-                        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-                        h.insert(
-                            header::REFERRER_POLICY,
-                            HeaderValue::from_static("no-referrer"),
-                        );
-                        let csp = if swagger {
-                            SWAGGER_CSP
-                        } else if page {
-                            pages::PAGES_CSP
-                        } else {
-                            API_CSP
-                        };
-                        h.insert(
-                            header::CONTENT_SECURITY_POLICY,
-                            HeaderValue::from_static(csp),
-                        );
-                        if hsts {
-                            h.insert(
-                                header::STRICT_TRANSPORT_SECURITY,
-                                HeaderValue::from_static(HSTS),
-                            );
-                        }
-                        if !swagger && !h.contains_key(header::CACHE_CONTROL) {
-                            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-                        }
-                        if let Some(id) =
-                            request_id.and_then(|id: String| HeaderValue::from_str(&id).ok())
-                        {
-                            h.insert(header::HeaderName::from_static("x-request-id"), id);
-                        }
+                        secure_headers(res.headers_mut(), csp, hsts, request_id);
                         Ok(res)
                     }
                 })
@@ -314,6 +238,128 @@ impl Application {
     /// A handle to stop the server gracefully.
     pub fn handle(&self) -> actix_web::dev::ServerHandle {
         self.server.handle()
+    }
+}
+
+/// Connects, migrates, reads the token secret and bootstraps root, each on
+/// the blocking pool.
+async fn prepare_database(
+    config: &Config,
+    clock: &Clock,
+) -> anyhow::Result<(keyholder_store::Db, Vec<u8>)> {
+    let db = {
+        let config = config.clone();
+        tokio::task::spawn_blocking(move || startup::connect(&config)).await??
+    };
+    {
+        let db = db.clone();
+        let applied = tokio::task::spawn_blocking(move || db.migrate()).await??;
+        for m in applied {
+            tracing::info!(migration = %m, "migration applied");
+        }
+    }
+    let secret = startup::jwt_secret(config, db.url())?;
+    {
+        let (config, db, clock) = (config.clone(), db.clone(), clock.clone());
+        tokio::task::spawn_blocking(move || startup::bootstrap_root(&config, &db, &clock))
+            .await??;
+    }
+    Ok((db, secret))
+}
+
+fn app_state(
+    config: &Config,
+    db: keyholder_store::Db,
+    secret: &[u8],
+    clock: &Clock,
+    metrics: &Metrics,
+    wakeup: &Arc<Notify>,
+    proxies: &Arc<crate::proxy::Proxies>,
+) -> AppState {
+    AppState {
+        db,
+        tokens: TokenKeys::new(secret, config.token_ttl),
+        clock: clock.clone(),
+        mail_wakeup: wakeup.clone(),
+        metrics: metrics.clone(),
+        user_limit: Arc::new(crate::ratelimit::UserLimit::new(
+            config.action_rate_limit,
+            proxies.clone(),
+        )),
+        password_limit: Arc::new(crate::ratelimit::UserLimit::new(
+            config.password_rate_limit,
+            proxies.clone(),
+        )),
+        hashing: Arc::new(crate::passwords::HashGate::from_config(config)),
+        proxies: proxies.clone(),
+        db_gate: Arc::new(tokio::sync::Semaphore::new(
+            usize::try_from(config.pool_size()).unwrap_or(1),
+        )),
+        config: Arc::new(config.clone()),
+    }
+}
+
+/// `/api-docs/openapi.json`: the document, serialized once at start.
+fn openapi_document(document: web::Bytes) -> actix_web::Resource {
+    web::resource("/api-docs/openapi.json").route(web::get().to(move || {
+        let document = document.clone();
+        async move {
+            actix_web::HttpResponse::Ok()
+                .content_type(header::ContentType::json())
+                .body(document)
+        }
+    }))
+}
+
+/// The content security policy for a path: Swagger UI and the pages for
+/// emailed links load their own scripts and styles; the API loads nothing.
+fn content_policy(path: &str) -> &'static str {
+    let page = matches!(
+        path,
+        "/verify-email" | "/reset-password" | "/invitations/accept"
+    ) || path.starts_with("/pages/");
+    if path.starts_with("/swagger-ui") {
+        SWAGGER_CSP
+    } else if page {
+        pages::PAGES_CSP
+    } else {
+        API_CSP
+    }
+}
+
+/// The headers every answer carries: no sniffing, no framing, no referrer,
+/// the content policy, HSTS over https, no caching of API answers, and the
+/// request id.
+fn secure_headers(
+    h: &mut header::HeaderMap,
+    csp: &'static str,
+    hsts: bool,
+    request_id: Option<String>,
+) {
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(csp),
+    );
+    if hsts {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(HSTS),
+        );
+    }
+    if csp != SWAGGER_CSP && !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if let Some(id) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
+        h.insert(header::HeaderName::from_static("x-request-id"), id);
     }
 }
 
