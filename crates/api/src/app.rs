@@ -87,13 +87,6 @@ impl Application {
     pub async fn build(config: Config, clock: Clock) -> anyhow::Result<Self> {
         let (db, secret) = prepare_database(&config, &clock).await?;
         let metrics = Metrics::new();
-        let delivery = Delivery::from_config(&config)?;
-        let from = config.mail_from.parse().with_context(|| {
-            format!(
-                "KEYHOLDER_MAIL_FROM is not a valid mailbox: {}",
-                config.mail_from
-            )
-        })?;
         let wakeup = Arc::new(Notify::new());
         let proxies = Arc::new(crate::proxy::Proxies::from_config(&config));
         let state = app_state(
@@ -106,37 +99,18 @@ impl Application {
             &proxies,
         );
         let (shutdown, shutdown_rx) = watch::channel(false);
-        let worker = MailWorker::new(
-            db,
-            delivery,
-            from,
-            clock,
-            wakeup,
-            Duration::from_millis(config.mail_poll_ms.max(10)),
-            metrics.clone(),
-        );
+        let worker = mail_worker(&config, db, clock, wakeup, &metrics)?;
         let worker = tokio::spawn(worker.run(shutdown_rx.clone()));
         let sweeper = tokio::spawn(sweep_invitations(state.clone(), shutdown_rx));
 
         let listener = TcpListener::bind(config.bind)
             .with_context(|| format!("cannot listen on {}", config.bind))?;
         let port = listener.local_addr()?.port();
-        let blocking_threads = usize::try_from(
-            config
-                .pool_size()
-                .saturating_add(config.max_concurrent_hashes.max(1)),
-        )
-        .unwrap_or(16);
-        let metrics_server = match config.metrics_bind {
-            Some(bind) => Some(metrics_server(bind, web::Data::new(state.clone()))?),
-            None => None,
-        };
-        let prometheus = PrometheusMetricsBuilder::new("keyholder")
-            .registry(metrics.registry.clone())
-            .mask_unmatched_patterns("UNMATCHED")
-            .exclude("/metrics")
-            .build()
-            .map_err(|e| anyhow::anyhow!("metrics setup failed: {e}"))?;
+        let metrics_server = config
+            .metrics_bind
+            .map(|bind| metrics_server(bind, web::Data::new(state.clone())))
+            .transpose()?;
+        let prometheus = prometheus(&metrics)?;
         let limit = AuthLimit::new(config.auth_rate_limit, proxies.clone());
         let cors_origins = config.cors_origins.clone();
         // HSTS when the public URL is https (browsers ignore it over plain
@@ -158,12 +132,7 @@ impl Application {
                     SwaggerUi::new("/swagger-ui/{_:.*}")
                         .config(utoipa_swagger_ui::Config::from("/api-docs/openapi.json")),
                 )
-                .default_service(web::to(|| async {
-                    Err::<actix_web::HttpResponse, _>(ApiError::not_found(
-                        "not_found",
-                        "No such resource.",
-                    ))
-                }))
+                .default_service(web::to(no_such_resource))
                 .wrap(Condition::new(
                     !cors_origins.is_empty(),
                     cors(&cors_origins),
@@ -185,10 +154,7 @@ impl Application {
                 .wrap(TracingLogger::<RequestSpan>::new())
                 .wrap(prometheus.clone())
         })
-        // Blocking work is database jobs (at most one per pooled connection,
-        // see `AppState::db`) and password hashes (capped by the hash gate):
-        // more threads than that only cost memory.
-        .worker_max_blocking_threads(blocking_threads)
+        .worker_max_blocking_threads(blocking_threads(&config))
         .listen(listener)?
         .shutdown_timeout(30)
         .run();
@@ -239,6 +205,59 @@ impl Application {
     pub fn handle(&self) -> actix_web::dev::ServerHandle {
         self.server.handle()
     }
+}
+
+/// Blocking work is database jobs (at most one per pooled connection, see
+/// `AppState::db`) and password hashes (capped by the hash gate): more
+/// threads than that only cost memory.
+fn blocking_threads(config: &Config) -> usize {
+    let wanted = config
+        .pool_size()
+        .saturating_add(config.max_concurrent_hashes.max(1));
+    usize::try_from(wanted).unwrap_or(16)
+}
+
+/// 404 problem+json for every path no route serves.
+async fn no_such_resource() -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::not_found("not_found", "No such resource."))
+}
+
+/// The worker that delivers the outbox.
+fn mail_worker(
+    config: &Config,
+    db: keyholder_store::Db,
+    clock: Clock,
+    wakeup: Arc<Notify>,
+    metrics: &Metrics,
+) -> anyhow::Result<MailWorker> {
+    let delivery = Delivery::from_config(config)?;
+    let from = config.mail_from.parse().with_context(|| {
+        format!(
+            "KEYHOLDER_MAIL_FROM is not a valid mailbox: {}",
+            config.mail_from
+        )
+    })?;
+    let poll = Duration::from_millis(config.mail_poll_ms.max(10));
+    Ok(MailWorker::new(
+        db,
+        delivery,
+        from,
+        clock,
+        wakeup,
+        poll,
+        metrics.clone(),
+    ))
+}
+
+/// Request metrics by route pattern (unmatched paths pooled, `/metrics`
+/// itself left out).
+fn prometheus(metrics: &Metrics) -> anyhow::Result<actix_web_prom::PrometheusMetrics> {
+    PrometheusMetricsBuilder::new("keyholder")
+        .registry(metrics.registry.clone())
+        .mask_unmatched_patterns("UNMATCHED")
+        .exclude("/metrics")
+        .build()
+        .map_err(|e| anyhow::anyhow!("metrics setup failed: {e}"))
 }
 
 /// Connects, migrates, reads the token secret and bootstraps root, each on
