@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::db::DbConnection;
 use crate::error::StoreError;
-use crate::paging::{Bind, COUNT_LIMIT, Page, Sql, Window};
+use crate::paging::{Bind, COUNT_LIMIT, Page, ReachPage, Sql, Window};
 use crate::schema::audit_events;
 use crate::time::{from_db, to_db};
 use crate::users::parse_id;
@@ -319,34 +319,18 @@ pub fn list(
     } else {
         let on =
             |t: &str| format!("e.target_type = {t}.t AND e.target_id = {t}.id{filters}{after}");
-        if sql.pg {
-            format!(
-                "heads AS (
-                   SELECT t.t, t.id, h.k, h.id AS hid FROM scope t CROSS JOIN LATERAL (
-                     SELECT e.created_at AS k, e.id FROM audit_events e WHERE {on_t} {order} LIMIT 1) h),
-                 top AS (SELECT t, id FROM heads ORDER BY k DESC, hid DESC LIMIT {fetch}),
-                 page AS (
-                   SELECT p.id, p.k FROM top t CROSS JOIN LATERAL (
-                     SELECT e.id, e.created_at AS k FROM audit_events e WHERE {on_t} {order} LIMIT {fetch}) p
-                   ORDER BY p.k DESC, p.id DESC LIMIT {fetch})",
-                on_t = on("t"),
-            )
-        } else {
-            // As the invitation table: correlated subqueries for LATERAL,
-            // time and id in one sortable text.
-            format!(
-                "heads AS MATERIALIZED (
-                   SELECT t.t, t.id, (
-                     SELECT e.created_at || char(1) || e.id FROM audit_events e WHERE {on_t} {order} LIMIT 1
-                   ) AS hk FROM scope t),
-                 top AS (SELECT t, id FROM heads WHERE hk IS NOT NULL ORDER BY hk DESC LIMIT {fetch}),
-                 page AS MATERIALIZED (
-                   SELECT x.id, x.created_at AS k FROM top t CROSS JOIN audit_events x
-                   WHERE x.id IN (SELECT e.id FROM audit_events e WHERE {on_t} {order} LIMIT {fetch})
-                   ORDER BY 2 DESC, 1 DESC LIMIT {fetch})",
-                on_t = on("t"),
-            )
+        ReachPage {
+            pg: sql.pg,
+            reach: ("scope", "t"),
+            carried: &["t", "id"],
+            rows: ("audit_events", "e"),
+            outer: "x",
+            key: &|a| format!("{a}.created_at"),
+            on: &on,
+            dir: "DESC",
+            fetch: &fetch,
         }
+        .sql()
     };
     let with = if ctes.is_empty() {
         "WITH".to_owned()

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::db::DbConnection;
 use crate::error::StoreError;
-use crate::paging::{Bind, COUNT_LIMIT, Direction, Page, Sql, Window};
+use crate::paging::{Bind, COUNT_LIMIT, Direction, Page, ReachPage, Sql, Window};
 use crate::schema::{audit_events, invitations, users};
 use crate::time::{from_db, to_db};
 use crate::users::parse_id;
@@ -902,39 +902,18 @@ pub fn asset_table(
                 cond.after
             )
         };
-        if sql.pg {
-            format!(
-                "heads AS (
-                   SELECT r.id, r.hit, h.k, h.id AS hid FROM reach r CROSS JOIN LATERAL (
-                     SELECT {key} AS k, x.id FROM invitations x WHERE {on_r} {order} LIMIT 1) h),
-                 top AS (SELECT id, hit FROM heads ORDER BY k {dir}, hid {dir} LIMIT {fetch}),
-                 page AS (
-                   SELECT p.id, p.k FROM top t CROSS JOIN LATERAL (
-                     SELECT x.id, {key} AS k FROM invitations x WHERE {on_t} {order} LIMIT {fetch}) p
-                   ORDER BY p.k {dir}, p.id {dir} LIMIT {fetch})",
-                on_r = on("r"),
-                on_t = on("t"),
-            )
-        } else {
-            // No LATERAL: correlated subqueries do the same, and the heads
-            // carry key and id in one sortable text (char(1) sorts before
-            // every character of a key). MATERIALIZED: each subquery runs
-            // once per asset, not once per use of its result.
-            format!(
-                "heads AS MATERIALIZED (
-                   SELECT r.id, r.hit, (
-                     SELECT {key} || char(1) || x.id FROM invitations x WHERE {on_r} {order} LIMIT 1
-                   ) AS hk FROM reach r),
-                 top AS (SELECT id, hit FROM heads WHERE hk IS NOT NULL ORDER BY hk {dir} LIMIT {fetch}),
-                 page AS MATERIALIZED (
-                   SELECT i.id, {ikey} AS k FROM top t CROSS JOIN invitations i
-                   WHERE i.id IN (SELECT x.id FROM invitations x WHERE {on_t} {order} LIMIT {fetch})
-                   ORDER BY 2 {dir}, 1 {dir} LIMIT {fetch})",
-                on_r = on("r"),
-                on_t = on("t"),
-                ikey = sort.key("i"),
-            )
+        ReachPage {
+            pg: sql.pg,
+            reach: ("reach", "r"),
+            carried: &["id", "hit"],
+            rows: ("invitations", "x"),
+            outer: "i",
+            key: &|a| sort.key(a),
+            on: &on,
+            dir,
+            fetch: &fetch,
         }
+        .sql()
     };
     let with = if ctes.is_empty() {
         "WITH".to_owned()

@@ -162,3 +162,78 @@ struct Counted {
     #[diesel(sql_type = BigInt)]
     n: i64,
 }
+
+/// The `heads`, `top` and `page` CTEs of a keyset page over a reach: for
+/// each resource in reach (a CTE), the first row after the keyset position
+/// through the rows' sorted index; the resources whose first rows come first
+/// hold the whole page, which is then read from them alone. A page costs one
+/// index probe per resource in reach plus the page, however deep, and never
+/// reads rows outside the reach.
+///
+/// PostgreSQL probes with `LATERAL`. SQLite has none: correlated subqueries
+/// do the same, each head carries key and id in one sortable text
+/// (`char(1)` sorts before every character of a key), and `MATERIALIZED`
+/// runs each subquery once per resource, not once per use of its result.
+pub(crate) struct ReachPage<'a> {
+    pub pg: bool,
+    /// The reach CTE and its alias, e.g. `("reach", "r")`.
+    pub reach: (&'a str, &'a str),
+    /// The reach's columns `top` keeps, e.g. `["id", "hit"]`.
+    pub carried: &'a [&'a str],
+    /// The rows' table and its alias in the probes, e.g.
+    /// `("invitations", "x")`.
+    pub rows: (&'a str, &'a str),
+    /// Another alias of the rows' table, for SQLite's final read.
+    pub outer: &'a str,
+    /// The sort key of a row under an alias.
+    pub key: &'a dyn Fn(&str) -> String,
+    /// The condition tying the rows to a reach alias (`r` in `heads`, `t`
+    /// in `page`), with the filters and the keyset position.
+    pub on: &'a dyn Fn(&str) -> String,
+    /// `ASC` or `DESC`.
+    pub dir: &'a str,
+    /// The placeholder of the number of rows to fetch.
+    pub fetch: &'a str,
+}
+
+impl ReachPage<'_> {
+    pub(crate) fn sql(&self) -> String {
+        let (reach, r) = self.reach;
+        let (table, x) = self.rows;
+        let (key, dir, fetch) = ((self.key)(x), self.dir, self.fetch);
+        let order = format!("ORDER BY {key} {dir}, {x}.id {dir}");
+        let heads_cols = self
+            .carried
+            .iter()
+            .map(|c| format!("{r}.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let top_cols = self.carried.join(", ");
+        let (on_r, on_t) = ((self.on)(r), (self.on)("t"));
+        if self.pg {
+            format!(
+                "heads AS (
+                   SELECT {heads_cols}, h.k, h.id AS hid FROM {reach} {r} CROSS JOIN LATERAL (
+                     SELECT {key} AS k, {x}.id FROM {table} {x} WHERE {on_r} {order} LIMIT 1) h),
+                 top AS (SELECT {top_cols} FROM heads ORDER BY k {dir}, hid {dir} LIMIT {fetch}),
+                 page AS (
+                   SELECT p.id, p.k FROM top t CROSS JOIN LATERAL (
+                     SELECT {x}.id, {key} AS k FROM {table} {x} WHERE {on_t} {order} LIMIT {fetch}) p
+                   ORDER BY p.k {dir}, p.id {dir} LIMIT {fetch})"
+            )
+        } else {
+            let (o, okey) = (self.outer, (self.key)(self.outer));
+            format!(
+                "heads AS MATERIALIZED (
+                   SELECT {heads_cols}, (
+                     SELECT {key} || char(1) || {x}.id FROM {table} {x} WHERE {on_r} {order} LIMIT 1
+                   ) AS hk FROM {reach} {r}),
+                 top AS (SELECT {top_cols} FROM heads WHERE hk IS NOT NULL ORDER BY hk {dir} LIMIT {fetch}),
+                 page AS MATERIALIZED (
+                   SELECT {o}.id, {okey} AS k FROM top t CROSS JOIN {table} {o}
+                   WHERE {o}.id IN (SELECT {x}.id FROM {table} {x} WHERE {on_t} {order} LIMIT {fetch})
+                   ORDER BY 2 {dir}, 1 {dir} LIMIT {fetch})"
+            )
+        }
+    }
+}
