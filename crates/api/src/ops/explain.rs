@@ -4,9 +4,7 @@
 //! and the checks cannot disagree.
 
 use chrono::{DateTime, Utc};
-use keyholder_domain::asset::{
-    self, AccessFacts, AssetCapability, HouseholdFact, ShareFact, ShareStatus, SitePathFact,
-};
+use keyholder_domain::asset::{self, AssetCapability, ShareFact, ShareStatus};
 use keyholder_domain::estate::{self, EstateCapability, SiteCapability};
 use keyholder_domain::estate_paths::{self, EstateFacts, SiteFacts, ViaIds};
 use keyholder_domain::{AssetLevel, EstateRole, SiteRole};
@@ -19,7 +17,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::routes::assets::{asset_access, judge, require};
+use crate::routes::assets::{access_facts, asset_access, judge, require, row_facts};
 use crate::views::access::{AccessEntry, Explanation, PathView};
 use crate::views::common::UserSummary;
 
@@ -291,20 +289,7 @@ pub(crate) fn explain_asset(
     now: DateTime<Utc>,
 ) -> Result<asset::Resolution, ApiError> {
     let row = assets::access_row(c, a, user.id)?;
-    let households: Vec<HouseholdFact> = row
-        .households
-        .iter()
-        .map(|&(head_id, role, head_is_collaborator)| HouseholdFact {
-            head_id,
-            role,
-            head_is_collaborator,
-        })
-        .collect();
-    let mut shares: Vec<ShareFact> = row
-        .share
-        .iter()
-        .map(|&(id, permission, until)| ShareFact::active(id, permission, until))
-        .collect();
+    let (households, mut shares) = row_facts(&row);
     if row.share.is_none() && keyholder_store::audit::share_was_revoked(c, a.id, user.id)? {
         // The revoked share's permission no longer matters: it gives nothing.
         let p = keyholder_domain::InvitationPermission::View;
@@ -324,21 +309,6 @@ pub(crate) fn explain_asset(
             });
         }
     }
-    let facts = AccessFacts {
-        is_root: user.is_root,
-        is_collaborator: row.is_collaborator,
-        households: &households,
-        shares: &shares,
-        site: match (a.site_id, a.estate_id) {
-            (Some(site_id), Some(estate_id)) => Some(SitePathFact {
-                site_id,
-                estate_id,
-                estate_role: row.estate_role,
-                site_override: row.site_override,
-            }),
-            _ => None,
-        },
-        now,
-    };
+    let facts = access_facts(user, a, &row, (&households, &shares), now);
     Ok(asset::explain(&facts))
 }

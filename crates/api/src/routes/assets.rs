@@ -38,14 +38,10 @@ use keyholder_domain::account::SharingAction;
 
 // ---------------------------------------------------------------- access
 
-/// The domain's view of the facts read for one asset.
-pub(crate) fn judge(
-    user: &User,
-    asset: &Asset,
-    row: &AccessRow,
-    now: DateTime<Utc>,
-) -> Option<AssetLevel> {
-    let households: Vec<HouseholdFact> = row
+/// The households and active share read for one asset, as the domain's
+/// facts.
+pub(crate) fn row_facts(row: &AccessRow) -> (Vec<HouseholdFact>, Vec<ShareFact>) {
+    let households = row
         .households
         .iter()
         .map(|&(head_id, role, head_is_collaborator)| HouseholdFact {
@@ -54,16 +50,27 @@ pub(crate) fn judge(
             head_is_collaborator,
         })
         .collect();
-    let shares: Vec<ShareFact> = row
+    let shares = row
         .share
         .iter()
         .map(|&(id, permission, until)| ShareFact::active(id, permission, until))
         .collect();
-    let facts = AccessFacts {
+    (households, shares)
+}
+
+/// The facts about `user` and `asset` the domain resolves.
+pub(crate) fn access_facts<'a>(
+    user: &User,
+    asset: &Asset,
+    row: &AccessRow,
+    (households, shares): (&'a [HouseholdFact], &'a [ShareFact]),
+    now: DateTime<Utc>,
+) -> AccessFacts<'a> {
+    AccessFacts {
         is_root: user.is_root,
         is_collaborator: row.is_collaborator,
-        households: &households,
-        shares: &shares,
+        households,
+        shares,
         site: match (asset.site_id, asset.estate_id) {
             (Some(site_id), Some(estate_id)) => Some(SitePathFact {
                 site_id,
@@ -74,8 +81,18 @@ pub(crate) fn judge(
             _ => None,
         },
         now,
-    };
-    asset::effective_level(&facts)
+    }
+}
+
+/// The domain's view of the facts read for one asset.
+pub(crate) fn judge(
+    user: &User,
+    asset: &Asset,
+    row: &AccessRow,
+    now: DateTime<Utc>,
+) -> Option<AssetLevel> {
+    let (households, shares) = row_facts(row);
+    asset::effective_level(&access_facts(user, asset, row, (&households, &shares), now))
 }
 
 fn not_found_asset() -> ApiError {
