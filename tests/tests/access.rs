@@ -909,7 +909,7 @@ async fn every_kind_of_access_change_is_audited(app: TestApp) {
     let soon = (Utc::now() + Duration::minutes(1)).to_rfc3339();
     app.post("/api/v1/asset-invitations", Some(&owner.token), json!({"asset_id": asset, "email": "late@example.com", "permission": "view", "expires_at": soon})).await.assert_status(201);
     app.clock.advance(Duration::minutes(2));
-    keyholder_tests::keyholder_api::routes::invitations::sweep_expired(
+    keyholder_tests::keyholder_api::ops::invitations::respond::sweep_expired(
         &app.app_state.db,
         app.clock.now(),
     )

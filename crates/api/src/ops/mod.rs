@@ -14,6 +14,7 @@ pub mod audit;
 pub mod estates;
 pub mod explain;
 pub mod households;
+pub mod invitations;
 pub mod members;
 pub mod sites;
 
