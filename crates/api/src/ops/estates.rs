@@ -31,7 +31,7 @@ pub(crate) struct EstateAccess {
 
 impl EstateAccess {
     fn can(&self, cap: EstateCapability) -> bool {
-        self.actor.is_root || estate::estate_can(self.role, cap)
+        self.actor.can(cap)
     }
 
     /// 403 `insufficient_role` unless the caller has `cap` here.
@@ -69,14 +69,14 @@ pub(crate) fn caller_estate(
 ) -> Result<(User, EstateAccess), ApiError> {
     let (user, found) = caller.admit_read(access::estate(c, caller.id, id)?)?;
     let (estate, role) = found.ok_or_else(not_found_estate)?;
-    if role.is_none() && !user.is_root {
-        return Err(not_found_estate());
-    }
     let actor = EstateActor {
         user_id: user.id,
         is_root: user.is_root,
         role,
     };
+    if !actor.sees() {
+        return Err(not_found_estate());
+    }
     Ok((
         user,
         EstateAccess {

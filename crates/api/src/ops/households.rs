@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use keyholder_domain::HouseholdRole;
 use keyholder_domain::account::SharingAction;
-use keyholder_domain::household::{self, AddMemberFacts, HouseholdRefusal, HouseholdUser};
+use keyholder_domain::household::{self, AddMemberFacts, HouseholdUser};
 use keyholder_store::DbConnection;
 use keyholder_store::assets;
 use keyholder_store::audit::Action;
@@ -34,9 +34,11 @@ fn event(
 /// The caller as the head of their household (root heads none).
 fn head(c: &mut DbConnection, actor: &Caller) -> Result<User, ApiError> {
     let user = actor.user(c)?;
-    if user.is_root {
-        return Err(ApiError::refused(HouseholdRefusal::RootHasNoHousehold));
-    }
+    household::check_heads_household(HouseholdUser {
+        id: user.id,
+        is_root: user.is_root,
+    })
+    .map_err(ApiError::refused)?;
     Ok(user)
 }
 

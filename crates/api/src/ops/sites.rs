@@ -2,8 +2,8 @@
 //! caller's access to one site is loaded.
 
 use chrono::{DateTime, Utc};
+use keyholder_domain::SiteRole;
 use keyholder_domain::estate::{self, EstateActor, EstateCapability, SiteCapability};
-use keyholder_domain::{EstateRole, SiteRole};
 use keyholder_store::DbConnection;
 use keyholder_store::access;
 use keyholder_store::audit;
@@ -24,7 +24,6 @@ use crate::views::estates::SiteView;
 /// A site as the caller may see it.
 pub(crate) struct SiteAccess {
     pub(crate) site: Site,
-    pub(crate) estate_role: Option<EstateRole>,
     /// The caller's effective role here (none for root outside the estate).
     pub(crate) effective: Option<SiteRole>,
     pub(crate) actor: EstateActor,
@@ -32,7 +31,11 @@ pub(crate) struct SiteAccess {
 
 impl SiteAccess {
     fn can(&self, cap: SiteCapability) -> bool {
-        self.actor.is_root || estate::site_can(self.effective, cap)
+        estate::SiteActor {
+            is_root: self.actor.is_root,
+            effective: self.effective,
+        }
+        .can(cap)
     }
 
     /// The role shown for the caller (root sees every site as admin).
@@ -55,7 +58,11 @@ pub(crate) fn caller_site(
     let (user, found) = caller.admit_read(access::site(c, caller.id, id)?)?;
     let (site, estate_role, over) = found.ok_or_else(not_found_site)?;
     let effective = estate::effective_site_role_of(estate_role, over);
-    if effective.is_none() && !user.is_root {
+    let at_site = estate::SiteActor {
+        is_root: user.is_root,
+        effective,
+    };
+    if !at_site.sees() {
         return Err(not_found_site());
     }
     let actor = EstateActor {
@@ -65,7 +72,6 @@ pub(crate) fn caller_site(
     };
     let access = SiteAccess {
         site,
-        estate_role,
         effective,
         actor,
     };
@@ -200,7 +206,7 @@ pub fn delete(
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
     let (user, access) = caller_site_locked(c, actor, id)?;
-    if !(user.is_root || estate::estate_can(access.estate_role, EstateCapability::Manage)) {
+    if !access.actor.can(EstateCapability::Manage) {
         return Err(ApiError::forbidden(
             "insufficient_role",
             "Deleting a site needs the estate admin or owner role.",
