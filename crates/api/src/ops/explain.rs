@@ -12,6 +12,7 @@ use keyholder_store::DbConnection;
 use keyholder_store::assets::{self, Asset};
 use keyholder_store::estates;
 use keyholder_store::invitations::{self, ResourceType};
+use keyholder_store::sites;
 use keyholder_store::users::{self, User};
 use uuid::Uuid;
 
@@ -191,7 +192,7 @@ fn about_site(
 ) -> Result<Explanation, ApiError> {
     let myself = caller.id == user.id;
     let (site, caller_role, caller_override) =
-        estates::site_for_user(c, id, caller.id)?.ok_or_else(hidden)?;
+        sites::site_for_user(c, id, caller.id)?.ok_or_else(hidden)?;
     let caller_effective = estate::effective_site_role_of(caller_role, caller_override);
     let allowed = if myself {
         caller.is_root || caller_effective.is_some()
@@ -201,8 +202,7 @@ fn about_site(
     if !allowed {
         return Err(hidden());
     }
-    let (_, role, site_override) =
-        estates::site_for_user(c, site.id, user.id)?.ok_or_else(hidden)?;
+    let (_, role, site_override) = sites::site_for_user(c, site.id, user.id)?.ok_or_else(hidden)?;
     let invited = tied_to_estate(c, caller, user, role, site.estate_id, now)?;
     let facts = SiteFacts {
         is_root: user.is_root,

@@ -19,6 +19,7 @@ use keyholder_store::estates;
 use keyholder_store::invitations::{self, Invitation, NewInvitation, ResourceType};
 use keyholder_store::locks;
 use keyholder_store::outbox;
+use keyholder_store::sites;
 use keyholder_store::users::{self, NewUser, Taken, User};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::json;
@@ -900,7 +901,7 @@ pub(crate) fn accept_for(
                 Some(_) => {}
             }
             if estate::promotion_drops_overrides(role) {
-                estates::delete_overrides(c, inv.resource_id, user.id)?;
+                sites::delete_overrides(c, inv.resource_id, user.id)?;
             }
             role.as_str().to_owned()
         }
@@ -911,7 +912,7 @@ pub(crate) fn accept_for(
                 permission: offered,
                 access_expires_at: inv.access_expires_at,
             };
-            let merged = match keyholder_store::assets::get_share(c, inv.resource_id, user.id)? {
+            let merged = match keyholder_store::shares::get_share(c, inv.resource_id, user.id)? {
                 Some(existing) => merge_share(
                     ShareGrant {
                         permission: existing.permission,
@@ -921,7 +922,7 @@ pub(crate) fn accept_for(
                 ),
                 None => new,
             };
-            keyholder_store::assets::put_share(
+            keyholder_store::shares::put_share(
                 c,
                 inv.resource_id,
                 user.id,
