@@ -6,7 +6,6 @@
 
 use chrono::Utc;
 use diesel::prelude::*;
-use keyholder_store::assets;
 use keyholder_store::garage::{self, GarageQuery, GarageStart};
 use keyholder_store::schema::{asset_collaborators, estate_members, invitations, sites};
 use keyholder_store::seed::{self, SeedSize};

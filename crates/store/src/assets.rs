@@ -9,18 +9,14 @@ use uuid::Uuid;
 
 use crate::db::DbConnection;
 use crate::error::{StoreError, parse};
+use crate::id::{DbId, db_ids};
 use crate::schema::{
     asset_collaborators, asset_shares, assets, estate_members, household_members, site_overrides,
     users,
 };
 use crate::time::{from_db, to_db};
-use crate::users::parse_id;
 
 pub(crate) use crate::garage::like_pattern;
-
-fn opt_id(s: Option<String>) -> Result<Option<Uuid>, StoreError> {
-    s.as_deref().map(parse_id).transpose()
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Asset {
@@ -34,69 +30,57 @@ pub struct Asset {
     pub updated_at: DateTime<Utc>,
 }
 
-type AssetRow = (
-    String,
-    String,
-    Option<String>,
-    String,
-    Option<String>,
-    Option<String>,
-    NaiveDateTime,
-    NaiveDateTime,
-);
+/// An asset's stored columns.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = assets)]
+pub(crate) struct AssetRow {
+    pub(crate) id: DbId,
+    pub(crate) name: String,
+    pub(crate) reference: Option<String>,
+    pub(crate) attributes: String,
+    pub(crate) site_id: Option<DbId>,
+    pub(crate) estate_id: Option<DbId>,
+    pub(crate) created_at: NaiveDateTime,
+    pub(crate) updated_at: NaiveDateTime,
+}
 
-const ASSET_COLUMNS: (
-    assets::id,
-    assets::name,
-    assets::reference,
-    assets::attributes,
-    assets::site_id,
-    assets::estate_id,
-    assets::created_at,
-    assets::updated_at,
-) = (
-    assets::id,
-    assets::name,
-    assets::reference,
-    assets::attributes,
-    assets::site_id,
-    assets::estate_id,
-    assets::created_at,
-    assets::updated_at,
-);
+impl TryFrom<AssetRow> for Asset {
+    type Error = StoreError;
+    fn try_from(r: AssetRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: r.id.0,
+            name: r.name,
+            reference: r.reference,
+            attributes: serde_json::from_str(&r.attributes)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            site_id: r.site_id.map(Uuid::from),
+            estate_id: r.estate_id.map(Uuid::from),
+            created_at: from_db(r.created_at),
+            updated_at: from_db(r.updated_at),
+        })
+    }
+}
 
-/// An asset from its stored columns.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn asset_from_parts(
-    id: String,
-    name: String,
-    reference: Option<String>,
+/// The columns a user writes: name, reference and attributes, with the
+/// search text derived from them.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = assets, treat_none_as_null = true)]
+struct Described<'a> {
+    name: &'a str,
+    reference: Option<&'a str>,
+    search_text: String,
     attributes: String,
-    site_id: Option<String>,
-    estate_id: Option<String>,
-    created_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
-) -> Result<Asset, StoreError> {
-    asset((
-        id, name, reference, attributes, site_id, estate_id, created_at, updated_at,
-    ))
 }
 
-fn asset(r: AssetRow) -> Result<Asset, StoreError> {
-    Ok(Asset {
-        id: parse_id(&r.0)?,
-        name: r.1,
-        reference: r.2,
-        attributes: serde_json::from_str(&r.3).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        site_id: opt_id(r.4)?,
-        estate_id: opt_id(r.5)?,
-        created_at: from_db(r.6),
-        updated_at: from_db(r.7),
-    })
-}
-
-fn search_text(name: &str, reference: Option<&str>) -> String {
-    format!("{} {}", name, reference.unwrap_or_default()).to_lowercase()
+impl<'a> Described<'a> {
+    fn new(name: &'a str, reference: Option<&'a str>, attributes: &serde_json::Value) -> Self {
+        Self {
+            name,
+            reference,
+            search_text: format!("{} {}", name, reference.unwrap_or_default()).to_lowercase(),
+            attributes: attributes.to_string(),
+        }
+    }
 }
 
 /// Where an asset is placed: a site and its estate.
@@ -104,6 +88,36 @@ fn search_text(name: &str, reference: Option<&str>) -> String {
 pub struct Placement {
     pub site_id: Uuid,
     pub estate_id: Uuid,
+}
+
+/// The placement columns (both null: placed nowhere).
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = assets, treat_none_as_null = true)]
+struct Placed {
+    site_id: Option<DbId>,
+    estate_id: Option<DbId>,
+}
+
+impl From<Option<Placement>> for Placed {
+    fn from(p: Option<Placement>) -> Self {
+        Self {
+            site_id: p.map(|p| DbId(p.site_id)),
+            estate_id: p.map(|p| DbId(p.estate_id)),
+        }
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = assets)]
+struct NewAsset<'a> {
+    id: DbId,
+    #[diesel(embed)]
+    described: Described<'a>,
+    #[diesel(embed)]
+    placed: Placed,
+    created_by: DbId,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
 }
 
 /// Creates an asset; its creator becomes its collaborator.
@@ -118,18 +132,14 @@ pub fn create(
 ) -> Result<Asset, StoreError> {
     let id = Uuid::new_v4();
     diesel::insert_into(assets::table)
-        .values((
-            assets::id.eq(id.to_string()),
-            assets::name.eq(name),
-            assets::reference.eq(reference),
-            assets::search_text.eq(search_text(name, reference)),
-            assets::attributes.eq(attributes.to_string()),
-            assets::site_id.eq(placement.map(|p| p.site_id.to_string())),
-            assets::estate_id.eq(placement.map(|p| p.estate_id.to_string())),
-            assets::created_by.eq(creator.to_string()),
-            assets::created_at.eq(to_db(now)),
-            assets::updated_at.eq(to_db(now)),
-        ))
+        .values(NewAsset {
+            id: DbId(id),
+            described: Described::new(name, reference, attributes),
+            placed: placement.into(),
+            created_by: DbId(creator),
+            created_at: to_db(now),
+            updated_at: to_db(now),
+        })
         .execute(conn)?;
     crate::collaborators::add_collaborator(conn, id, creator, now)?;
     get(conn, id)?.ok_or(StoreError::NotFound)
@@ -137,23 +147,22 @@ pub fn create(
 
 pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<Asset>, StoreError> {
     assets::table
-        .find(id.to_string())
-        .select(ASSET_COLUMNS)
-        .first::<AssetRow>(conn)
+        .find(DbId(id))
+        .select(AssetRow::as_select())
+        .first(conn)
         .optional()?
-        .map(asset)
+        .map(Asset::try_from)
         .transpose()
 }
 
 /// Several assets by id (unknown ids are simply absent).
 pub fn get_many(conn: &mut DbConnection, ids: &[Uuid]) -> Result<Vec<Asset>, StoreError> {
-    let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
     assets::table
-        .filter(assets::id.eq_any(ids))
-        .select(ASSET_COLUMNS)
-        .load::<AssetRow>(conn)?
+        .filter(assets::id.eq_any(db_ids(ids)))
+        .select(AssetRow::as_select())
+        .load(conn)?
         .into_iter()
-        .map(asset)
+        .map(Asset::try_from)
         .collect()
 }
 
@@ -166,12 +175,9 @@ pub fn update(
     attributes: &serde_json::Value,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    diesel::update(assets::table.find(id.to_string()))
+    diesel::update(assets::table.find(DbId(id)))
         .set((
-            assets::name.eq(name),
-            assets::reference.eq(reference),
-            assets::search_text.eq(search_text(name, reference)),
-            assets::attributes.eq(attributes.to_string()),
+            Described::new(name, reference, attributes),
             assets::updated_at.eq(to_db(now)),
         ))
         .execute(conn)?;
@@ -185,12 +191,8 @@ pub fn place(
     placement: Option<Placement>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    diesel::update(assets::table.find(id.to_string()))
-        .set((
-            assets::site_id.eq(placement.map(|p| p.site_id.to_string())),
-            assets::estate_id.eq(placement.map(|p| p.estate_id.to_string())),
-            assets::updated_at.eq(to_db(now)),
-        ))
+    diesel::update(assets::table.find(DbId(id)))
+        .set((Placed::from(placement), assets::updated_at.eq(to_db(now))))
         .execute(conn)?;
     Ok(())
 }
@@ -199,14 +201,14 @@ pub fn place(
 /// invitations.
 pub fn delete(conn: &mut DbConnection, id: Uuid) -> Result<(), StoreError> {
     crate::invitations::delete_for_resource(conn, crate::invitations::ResourceType::Asset, id)?;
-    diesel::delete(assets::table.find(id.to_string())).execute(conn)?;
+    diesel::delete(assets::table.find(DbId(id))).execute(conn)?;
     Ok(())
 }
 
 /// How many assets are placed at a site.
 pub fn count_at_site(conn: &mut DbConnection, site_id: Uuid) -> Result<i64, StoreError> {
     Ok(assets::table
-        .filter(assets::site_id.eq(site_id.to_string()))
+        .filter(assets::site_id.eq(DbId(site_id)))
         .count()
         .get_result(conn)?)
 }
@@ -214,7 +216,7 @@ pub fn count_at_site(conn: &mut DbConnection, site_id: Uuid) -> Result<i64, Stor
 /// How many assets are placed in an estate.
 pub fn count_in_estate(conn: &mut DbConnection, estate_id: Uuid) -> Result<i64, StoreError> {
     Ok(assets::table
-        .filter(assets::estate_id.eq(estate_id.to_string()))
+        .filter(assets::estate_id.eq(DbId(estate_id)))
         .count()
         .get_result(conn)?)
 }
@@ -240,21 +242,20 @@ pub fn access_row(
     asset: &Asset,
     user_id: Uuid,
 ) -> Result<AccessRow, StoreError> {
-    let uid = user_id.to_string();
-    let aid = asset.id.to_string();
+    let (uid, aid) = (DbId(user_id), DbId(asset.id));
     let is_collaborator = asset_collaborators::table
-        .find((aid.clone(), uid.clone()))
+        .find((aid, uid))
         .select(asset_collaborators::user_id)
-        .first::<String>(conn)
+        .first::<DbId>(conn)
         .optional()?
         .is_some();
-    let households: Vec<(String, String, Option<String>)> = household_members::table
+    let households: Vec<(DbId, String, Option<DbId>)> = household_members::table
         .left_join(
             asset_collaborators::table.on(asset_collaborators::user_id
                 .eq(household_members::head_id)
-                .and(asset_collaborators::asset_id.eq(aid.clone()))),
+                .and(asset_collaborators::asset_id.eq(aid))),
         )
-        .filter(household_members::member_id.eq(uid.clone()))
+        .filter(household_members::member_id.eq(uid))
         .select((
             household_members::head_id,
             household_members::role,
@@ -263,43 +264,37 @@ pub fn access_row(
         .load(conn)?;
     let households = households
         .into_iter()
-        .map(|(head, role, collab)| Ok((parse_id(&head)?, parse(&role)?, collab.is_some())))
+        .map(|(head, role, collab)| Ok((head.0, parse(&role)?, collab.is_some())))
         .collect::<Result<_, StoreError>>()?;
     let share = asset_shares::table
-        .find((aid.clone(), uid.clone()))
+        .find((aid, uid))
         .select((asset_shares::permission, asset_shares::access_expires_at))
         .first::<(String, Option<NaiveDateTime>)>(conn)
         .optional()?
         .map(|(p, e)| Ok::<_, StoreError>((asset.id, parse(&p)?, e.map(from_db))))
         .transpose()?;
-    let estate_role = match asset.estate_id {
+    let estate_role: Option<String> = match asset.estate_id {
         Some(estate) => estate_members::table
-            .find((estate.to_string(), uid.clone()))
+            .find((DbId(estate), uid))
             .select(estate_members::role)
-            .first::<String>(conn)
-            .optional()?
-            .as_deref()
-            .map(parse)
-            .transpose()?,
+            .first(conn)
+            .optional()?,
         None => None,
     };
-    let site_override = match asset.site_id {
+    let site_override: Option<String> = match asset.site_id {
         Some(site) => site_overrides::table
-            .find((site.to_string(), uid))
+            .find((DbId(site), uid))
             .select(site_overrides::role)
-            .first::<String>(conn)
-            .optional()?
-            .as_deref()
-            .map(parse)
-            .transpose()?,
+            .first(conn)
+            .optional()?,
         None => None,
     };
     Ok(AccessRow {
         is_collaborator,
         households,
         share,
-        estate_role,
-        site_override,
+        estate_role: estate_role.as_deref().map(parse).transpose()?,
+        site_override: site_override.as_deref().map(parse).transpose()?,
     })
 }
 
@@ -311,20 +306,20 @@ pub fn drop_estate_access(
     user_id: Uuid,
 ) -> Result<(usize, usize), StoreError> {
     let in_estate = assets::table
-        .filter(assets::estate_id.eq(estate_id.to_string()))
+        .filter(assets::estate_id.eq(DbId(estate_id)))
         .select(assets::id);
     let collaborators = diesel::delete(
         asset_collaborators::table
-            .filter(asset_collaborators::user_id.eq(user_id.to_string()))
+            .filter(asset_collaborators::user_id.eq(DbId(user_id)))
             .filter(asset_collaborators::asset_id.eq_any(in_estate)),
     )
     .execute(conn)?;
     let in_estate = assets::table
-        .filter(assets::estate_id.eq(estate_id.to_string()))
+        .filter(assets::estate_id.eq(DbId(estate_id)))
         .select(assets::id);
     let shares = diesel::delete(
         asset_shares::table
-            .filter(asset_shares::user_id.eq(user_id.to_string()))
+            .filter(asset_shares::user_id.eq(DbId(user_id)))
             .filter(asset_shares::asset_id.eq_any(in_estate)),
     )
     .execute(conn)?;
@@ -334,35 +329,35 @@ pub fn drop_estate_access(
 /// Everyone who might reach an asset: collaborators, members of their
 /// households, share holders, members of the asset's estate, root users.
 pub fn access_candidates(conn: &mut DbConnection, asset: &Asset) -> Result<Vec<Uuid>, StoreError> {
-    let aid = asset.id.to_string();
-    let mut ids: Vec<String> = asset_collaborators::table
-        .filter(asset_collaborators::asset_id.eq(aid.clone()))
+    let aid = DbId(asset.id);
+    let mut ids: Vec<DbId> = asset_collaborators::table
+        .filter(asset_collaborators::asset_id.eq(aid))
         .select(asset_collaborators::user_id)
         .load(conn)?;
     let heads = ids.clone();
-    let members: Vec<String> = household_members::table
+    let members: Vec<DbId> = household_members::table
         .filter(household_members::head_id.eq_any(heads))
         .select(household_members::member_id)
         .load(conn)?;
     ids.extend(members);
-    let holders: Vec<String> = asset_shares::table
+    let holders: Vec<DbId> = asset_shares::table
         .filter(asset_shares::asset_id.eq(aid))
         .select(asset_shares::user_id)
         .load(conn)?;
     ids.extend(holders);
     if let Some(estate) = asset.estate_id {
-        let estate_people: Vec<String> = estate_members::table
-            .filter(estate_members::estate_id.eq(estate.to_string()))
+        let estate_people: Vec<DbId> = estate_members::table
+            .filter(estate_members::estate_id.eq(DbId(estate)))
             .select(estate_members::user_id)
             .load(conn)?;
         ids.extend(estate_people);
     }
-    let roots: Vec<String> = users::table
+    let roots: Vec<DbId> = users::table
         .filter(users::is_root.eq(true))
         .select(users::id)
         .load(conn)?;
     ids.extend(roots);
     ids.sort();
     ids.dedup();
-    ids.iter().map(|s| parse_id(s)).collect()
+    Ok(ids.into_iter().map(Uuid::from).collect())
 }

@@ -6,12 +6,13 @@ use diesel::prelude::*;
 use keyholder_domain::{EstateRole, SiteOverride};
 use uuid::Uuid;
 
+use crate::collaborators::Person;
 use crate::db::DbConnection;
 use crate::error::{StoreError, parse};
+use crate::id::DbId;
 use crate::paging::{COUNT_LIMIT, Page, Window};
 use crate::schema::{estate_members, estates, site_overrides, users};
 use crate::time::{from_db, to_db};
-use crate::users::parse_id;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Estate {
@@ -32,55 +33,68 @@ pub struct Member {
     pub since: DateTime<Utc>,
 }
 
-type MemberCols = (String, String, String, String, String, NaiveDateTime);
-
-fn member_row(
-    (id, username, display_name, email, role, since): MemberCols,
-) -> Result<Member, StoreError> {
-    Ok(Member {
-        user_id: parse_id(&id)?,
-        username,
-        display_name,
-        email,
-        role: parse(&role)?,
-        since: from_db(since),
-    })
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = estate_members)]
+struct MemberRow {
+    #[diesel(embed)]
+    person: Person,
+    role: String,
+    created_at: NaiveDateTime,
 }
 
-type EstateRow = (String, String, NaiveDateTime, NaiveDateTime);
-type MemberRow = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    NaiveDateTime,
-    Option<String>,
-);
+impl TryFrom<MemberRow> for Member {
+    type Error = StoreError;
+    fn try_from(r: MemberRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            user_id: r.person.id,
+            username: r.person.username,
+            display_name: r.person.display_name,
+            email: r.person.email,
+            role: parse(&r.role)?,
+            since: from_db(r.created_at),
+        })
+    }
+}
 
 /// One page of items and the total across pages.
 pub type Paged<T> = (Vec<T>, i64);
 
-fn estate(r: EstateRow) -> Result<Estate, StoreError> {
-    Ok(Estate {
-        id: parse_id(&r.0)?,
-        name: r.1,
-        created_at: from_db(r.2),
-        updated_at: from_db(r.3),
-    })
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = estates)]
+struct EstateRow {
+    id: DbId,
+    name: String,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
 }
 
-const ESTATE_COLUMNS: (
-    estates::id,
-    estates::name,
-    estates::created_at,
-    estates::updated_at,
-) = (
-    estates::id,
-    estates::name,
-    estates::created_at,
-    estates::updated_at,
-);
+impl From<EstateRow> for Estate {
+    fn from(r: EstateRow) -> Self {
+        Self {
+            id: r.id.0,
+            name: r.name,
+            created_at: from_db(r.created_at),
+            updated_at: from_db(r.updated_at),
+        }
+    }
+}
+
+/// An estate with the user's role in it.
+fn with_role(
+    (e, role): (EstateRow, Option<String>),
+) -> Result<(Estate, Option<EstateRole>), StoreError> {
+    Ok((e.into(), role.as_deref().map(parse).transpose()?))
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = estate_members)]
+struct NewMember<'a> {
+    estate_id: DbId,
+    user_id: DbId,
+    role: &'a str,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
 
 /// Creates an estate with `owner_id` as its owner.
 pub fn create(
@@ -91,25 +105,24 @@ pub fn create(
 ) -> Result<Estate, StoreError> {
     let id = Uuid::new_v4();
     diesel::insert_into(estates::table)
-        .values((
-            estates::id.eq(id.to_string()),
-            estates::name.eq(name),
-            estates::created_at.eq(to_db(now)),
-            estates::updated_at.eq(to_db(now)),
-        ))
+        .values(EstateRow {
+            id: DbId(id),
+            name: name.to_owned(),
+            created_at: to_db(now),
+            updated_at: to_db(now),
+        })
         .execute(conn)?;
     add_member(conn, id, owner_id, EstateRole::Owner, now)?;
     get(conn, id)?.ok_or(StoreError::NotFound)
 }
 
 pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<Estate>, StoreError> {
-    estates::table
-        .find(id.to_string())
-        .select(ESTATE_COLUMNS)
-        .first::<EstateRow>(conn)
+    Ok(estates::table
+        .find(DbId(id))
+        .select(EstateRow::as_select())
+        .first(conn)
         .optional()?
-        .map(estate)
-        .transpose()
+        .map(Estate::from))
 }
 
 /// The estate and the user's role in it (`None`: not a member).
@@ -122,14 +135,13 @@ pub fn get_for_user(
         .left_join(
             estate_members::table.on(estate_members::estate_id
                 .eq(estates::id)
-                .and(estate_members::user_id.eq(user_id.to_string()))),
+                .and(estate_members::user_id.eq(DbId(user_id)))),
         )
-        .filter(estates::id.eq(id.to_string()))
-        .select((ESTATE_COLUMNS, estate_members::role.nullable()))
+        .filter(estates::id.eq(DbId(id)))
+        .select((EstateRow::as_select(), estate_members::role.nullable()))
         .first(conn)
         .optional()?;
-    row.map(|(e, role)| Ok((estate(e)?, role.as_deref().map(parse).transpose()?)))
-        .transpose()
+    row.map(with_role).transpose()
 }
 
 /// Estates the user belongs to (every estate for root), newest first.
@@ -140,15 +152,15 @@ pub fn list_for_user(
     limit: i64,
     offset: i64,
 ) -> Result<Paged<(Estate, Option<EstateRole>)>, StoreError> {
-    let uid = user_id.to_string();
+    let uid = DbId(user_id);
     let join = estates::table.left_join(
         estate_members::table.on(estate_members::estate_id
             .eq(estates::id)
-            .and(estate_members::user_id.eq(uid.clone()))),
+            .and(estate_members::user_id.eq(uid))),
     );
     let (rows, total): (Vec<(EstateRow, Option<String>)>, i64) = if all {
         let rows = join
-            .select((ESTATE_COLUMNS, estate_members::role.nullable()))
+            .select((EstateRow::as_select(), estate_members::role.nullable()))
             .order((estates::created_at.desc(), estates::id.desc()))
             .limit(limit)
             .offset(offset)
@@ -156,8 +168,8 @@ pub fn list_for_user(
         (rows, estates::table.count().get_result(conn)?)
     } else {
         let rows = join
-            .filter(estate_members::user_id.eq(uid.clone()))
-            .select((ESTATE_COLUMNS, estate_members::role.nullable()))
+            .filter(estate_members::user_id.eq(uid))
+            .select((EstateRow::as_select(), estate_members::role.nullable()))
             .order((estates::created_at.desc(), estates::id.desc()))
             .limit(limit)
             .offset(offset)
@@ -170,7 +182,7 @@ pub fn list_for_user(
     };
     let items = rows
         .into_iter()
-        .map(|(e, role)| Ok((estate(e)?, role.as_deref().map(parse).transpose()?)))
+        .map(with_role)
         .collect::<Result<_, StoreError>>()?;
     Ok((items, total))
 }
@@ -181,7 +193,7 @@ pub fn rename(
     name: &str,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    diesel::update(estates::table.find(id.to_string()))
+    diesel::update(estates::table.find(DbId(id)))
         .set((estates::name.eq(name), estates::updated_at.eq(to_db(now))))
         .execute(conn)?;
     Ok(())
@@ -191,7 +203,7 @@ pub fn rename(
 /// with it.
 pub fn delete(conn: &mut DbConnection, id: Uuid) -> Result<(), StoreError> {
     crate::invitations::delete_for_resource(conn, crate::invitations::ResourceType::Estate, id)?;
-    diesel::delete(estates::table.find(id.to_string())).execute(conn)?;
+    diesel::delete(estates::table.find(DbId(id))).execute(conn)?;
     Ok(())
 }
 
@@ -203,13 +215,13 @@ pub fn add_member(
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     diesel::insert_into(estate_members::table)
-        .values((
-            estate_members::estate_id.eq(estate_id.to_string()),
-            estate_members::user_id.eq(user_id.to_string()),
-            estate_members::role.eq(role.as_str()),
-            estate_members::created_at.eq(to_db(now)),
-            estate_members::updated_at.eq(to_db(now)),
-        ))
+        .values(NewMember {
+            estate_id: DbId(estate_id),
+            user_id: DbId(user_id),
+            role: role.as_str(),
+            created_at: to_db(now),
+            updated_at: to_db(now),
+        })
         .execute(conn)?;
     Ok(())
 }
@@ -220,7 +232,7 @@ pub fn member_role(
     user_id: Uuid,
 ) -> Result<Option<EstateRole>, StoreError> {
     estate_members::table
-        .find((estate_id.to_string(), user_id.to_string()))
+        .find((DbId(estate_id), DbId(user_id)))
         .select(estate_members::role)
         .first::<String>(conn)
         .optional()?
@@ -235,34 +247,25 @@ pub fn member(
     estate_id: Uuid,
     user_id: Uuid,
 ) -> Result<Option<Member>, StoreError> {
-    let row: Option<MemberCols> = estate_members::table
+    let row: Option<MemberRow> = estate_members::table
         .inner_join(users::table)
-        .filter(estate_members::estate_id.eq(estate_id.to_string()))
-        .filter(estate_members::user_id.eq(user_id.to_string()))
-        .select((
-            users::id,
-            users::username,
-            users::display_name,
-            users::email,
-            estate_members::role,
-            estate_members::created_at,
-        ))
+        .filter(estate_members::estate_id.eq(DbId(estate_id)))
+        .filter(estate_members::user_id.eq(DbId(user_id)))
+        .select(MemberRow::as_select())
         .first(conn)
         .optional()?;
-    row.map(member_row).transpose()
+    row.map(Member::try_from).transpose()
 }
 
 /// The estate's one owner.
 pub fn owner_of(conn: &mut DbConnection, estate_id: Uuid) -> Result<Option<Uuid>, StoreError> {
-    estate_members::table
-        .filter(estate_members::estate_id.eq(estate_id.to_string()))
+    Ok(estate_members::table
+        .filter(estate_members::estate_id.eq(DbId(estate_id)))
         .filter(estate_members::role.eq(EstateRole::Owner.as_str()))
         .select(estate_members::user_id)
-        .first::<String>(conn)
+        .first::<DbId>(conn)
         .optional()?
-        .as_deref()
-        .map(parse_id)
-        .transpose()
+        .map(Uuid::from))
 }
 
 pub fn set_role(
@@ -272,7 +275,7 @@ pub fn set_role(
     role: EstateRole,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    diesel::update(estate_members::table.find((estate_id.to_string(), user_id.to_string())))
+    diesel::update(estate_members::table.find((DbId(estate_id), DbId(user_id))))
         .set((
             estate_members::role.eq(role.as_str()),
             estate_members::updated_at.eq(to_db(now)),
@@ -288,8 +291,7 @@ pub fn remove_member(
     user_id: Uuid,
 ) -> Result<(), StoreError> {
     crate::sites::delete_overrides(conn, estate_id, user_id)?;
-    diesel::delete(estate_members::table.find((estate_id.to_string(), user_id.to_string())))
-        .execute(conn)?;
+    diesel::delete(estate_members::table.find((DbId(estate_id), DbId(user_id)))).execute(conn)?;
     Ok(())
 }
 
@@ -316,8 +318,8 @@ macro_rules! members_after {
 
 /// Members of an estate counted up to [`COUNT_LIMIT`].
 fn count_members(conn: &mut DbConnection, estate_id: Uuid) -> Result<i64, StoreError> {
-    let ids: Vec<String> = estate_members::table
-        .filter(estate_members::estate_id.eq(estate_id.to_string()))
+    let ids: Vec<DbId> = estate_members::table
+        .filter(estate_members::estate_id.eq(DbId(estate_id)))
         .select(estate_members::user_id)
         .limit(COUNT_LIMIT)
         .load(conn)?;
@@ -334,17 +336,10 @@ pub fn members(
 ) -> Result<Page<Member>, StoreError> {
     let q = estate_members::table
         .inner_join(users::table)
-        .filter(estate_members::estate_id.eq(estate_id.to_string()))
-        .select((
-            users::id,
-            users::username,
-            users::display_name,
-            users::email,
-            estate_members::role,
-            estate_members::created_at,
-        ))
+        .filter(estate_members::estate_id.eq(DbId(estate_id)))
+        .select(MemberRow::as_select())
         .into_boxed();
-    let rows: Vec<MemberCols> = members_after!(q, window.after.as_ref())
+    let rows: Vec<MemberRow> = members_after!(q, window.after.as_ref())
         .order((
             estate_members::created_at.asc(),
             users::username_canonical.asc(),
@@ -354,7 +349,7 @@ pub fn members(
         .load(conn)?;
     let items = rows
         .into_iter()
-        .map(member_row)
+        .map(Member::try_from)
         .collect::<Result<Vec<_>, StoreError>>()?;
     let counted = count_members(conn, estate_id)?;
     Ok(Page::cut(items, window.limit, counted))
@@ -374,20 +369,12 @@ pub fn site_members(
         .left_join(
             site_overrides::table.on(site_overrides::user_id
                 .eq(estate_members::user_id)
-                .and(site_overrides::site_id.eq(site_id.to_string()))),
+                .and(site_overrides::site_id.eq(DbId(site_id)))),
         )
-        .filter(estate_members::estate_id.eq(estate_id.to_string()))
-        .select((
-            users::id,
-            users::username,
-            users::display_name,
-            users::email,
-            estate_members::role,
-            estate_members::created_at,
-            site_overrides::role.nullable(),
-        ))
+        .filter(estate_members::estate_id.eq(DbId(estate_id)))
+        .select((MemberRow::as_select(), site_overrides::role.nullable()))
         .into_boxed();
-    let rows: Vec<MemberRow> = members_after!(q, window.after.as_ref())
+    let rows: Vec<(MemberRow, Option<String>)> = members_after!(q, window.after.as_ref())
         .order((
             estate_members::created_at.asc(),
             users::username_canonical.asc(),
@@ -397,10 +384,7 @@ pub fn site_members(
         .load(conn)?;
     let items = rows
         .into_iter()
-        .map(|(id, username, display_name, email, role, since, o)| {
-            let member = member_row((id, username, display_name, email, role, since))?;
-            Ok((member, o.as_deref().map(parse).transpose()?))
-        })
+        .map(|(m, o)| Ok((Member::try_from(m)?, o.as_deref().map(parse).transpose()?)))
         .collect::<Result<Vec<_>, StoreError>>()?;
     let counted = count_members(conn, estate_id)?;
     Ok(Page::cut(items, window.limit, counted))

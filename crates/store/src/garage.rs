@@ -3,13 +3,14 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
 use uuid::Uuid;
 
 use crate::assets::{AccessRow, Asset};
 use crate::db::DbConnection;
 use crate::error::StoreError;
+use crate::id::DbId;
 use crate::schema::estate_members;
+use crate::sql::{Param, Params, count, explain, load};
 use crate::time::to_db;
 
 /// One garage row: the asset and the facts for the caller.
@@ -57,12 +58,6 @@ struct GarageSqlRow {
     facts: crate::access::AssetFactCols,
 }
 
-#[derive(QueryableByName)]
-struct CountRow {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
 /// A LIKE pattern matching `q` anywhere, lower-cased, with `\`, `%` and `_`
 /// taken literally.
 pub(crate) fn like_pattern(q: Option<&str>) -> String {
@@ -82,17 +77,16 @@ pub(crate) fn like_pattern(q: Option<&str>) -> String {
 /// Builds the garage's statements. Parameters are numbered as they are
 /// pushed; `$1` is always the caller.
 struct GarageSql {
-    params: Vec<crate::sql::Param>,
+    params: Params,
     /// PostgreSQL: each path joins its assets by a fenced LATERAL probe.
     pg: bool,
 }
 
 impl GarageSql {
     fn new(user_id: Uuid, pg: bool) -> Self {
-        Self {
-            params: vec![crate::sql::Param::Text(user_id.to_string())],
-            pg,
-        }
+        let mut params = Params::default();
+        params.push(DbId(user_id));
+        Self { params, pg }
     }
 
     /// `assets a` reached from `{from}.asset_id` with the filters `f`: on
@@ -117,27 +111,25 @@ impl GarageSql {
         }
     }
 
-    fn push(&mut self, p: crate::sql::Param) -> String {
-        self.params.push(p);
-        format!("${}", self.params.len())
+    fn push(&mut self, value: impl Into<Param>) -> String {
+        self.params.push(value)
     }
 
     /// The filters every branch applies to `a`: search, site, and (for a
     /// page after a cursor) the keyset.
     fn filters(&mut self, query: &GarageQuery<'_>, keyset: bool) -> String {
-        use crate::sql::Param;
         let mut out = String::new();
         if query.q.is_some_and(|q| !q.trim().is_empty()) {
             let p = self.push(Param::Text(like_pattern(query.q)));
             out.push_str(&format!(" AND a.search_text LIKE {p} ESCAPE '\\'"));
         }
         if let Some(site) = query.site {
-            let p = self.push(Param::Text(site.to_string()));
+            let p = self.push(DbId(site));
             out.push_str(&format!(" AND a.site_id = {p}"));
         }
         if keyset && let GarageStart::After { created_at, id } = query.start {
             let t = self.push(Param::Time(to_db(created_at)));
-            let i = self.push(Param::Text(id.to_string()));
+            let i = self.push(DbId(id));
             // A row-value comparison bounds the index range on both
             // databases, so a deep page seeks to its place instead of
             // reading every row before it.
@@ -154,11 +146,10 @@ impl GarageSql {
     fn branches(
         &mut self,
         query: &GarageQuery<'_>,
-        estates: &[String],
+        estates: &[DbId],
         take: i64,
         keyset: bool,
     ) -> String {
-        use crate::sql::Param;
         let order = "ORDER BY a.created_at DESC, a.id DESC";
         let mut branches = Vec::new();
         let f = self.filters(query, keyset);
@@ -185,13 +176,14 @@ impl GarageSql {
              WHERE s.user_id = $1 AND (s.access_expires_at IS NULL OR s.access_expires_at > {now}){where_f}
              {order} LIMIT {lim}"
         ));
+        let kept_off = crate::predicates::kept_off("o.role");
         for estate in estates {
-            let e = self.push(Param::Text(estate.clone()));
+            let e = self.push(*estate);
             branches.push(format!(
                 "SELECT a.id, a.created_at FROM assets a
                  WHERE a.estate_id = {e}{f}
                  AND NOT EXISTS (SELECT 1 FROM site_overrides o
-                                 WHERE o.site_id = a.site_id AND o.user_id = $1 AND o.role = 'none')
+                                 WHERE o.site_id = a.site_id AND o.user_id = $1 AND {kept_off})
                  {order} LIMIT {lim}"
             ));
         }
@@ -204,9 +196,9 @@ impl GarageSql {
 }
 
 /// The estates the user belongs to.
-fn estates_of(conn: &mut DbConnection, user_id: Uuid) -> Result<Vec<String>, StoreError> {
+fn estates_of(conn: &mut DbConnection, user_id: Uuid) -> Result<Vec<DbId>, StoreError> {
     Ok(estate_members::table
-        .filter(estate_members::user_id.eq(user_id.to_string()))
+        .filter(estate_members::user_id.eq(DbId(user_id)))
         .select(estate_members::estate_id)
         .order(estate_members::estate_id)
         .load(conn)?)
@@ -247,25 +239,15 @@ pub fn garage(conn: &mut DbConnection, query: &GarageQuery<'_>) -> Result<Garage
     let estates = estates_of(conn, query.user_id)?;
     let pg = matches!(conn, DbConnection::Postgresql(_));
     let [(page_sql, page_params), (count_sql, count_params)] = garage_sql(query, &estates, pg);
-    let rows: Vec<GarageSqlRow> = crate::sql::load(conn, &page_sql, &page_params)?;
+    let rows: Vec<GarageSqlRow> = load(conn, &page_sql, &page_params)?;
     let counted = count(conn, &count_sql, &count_params)?;
     Ok(page_of(garage_rows(rows)?, query.limit, counted))
 }
 
-type Statement = (String, Vec<crate::sql::Param>);
-
-fn count(
-    conn: &mut DbConnection,
-    sql: &str,
-    params: &[crate::sql::Param],
-) -> Result<i64, StoreError> {
-    Ok(crate::sql::load::<CountRow>(conn, sql, params)?
-        .first()
-        .map_or(0, |r| r.n))
-}
+type Statement = (String, Params);
 
 /// The page and the count statements of [`garage`].
-fn garage_sql(query: &GarageQuery<'_>, estates: &[String], pg: bool) -> [Statement; 2] {
+fn garage_sql(query: &GarageQuery<'_>, estates: &[DbId], pg: bool) -> [Statement; 2] {
     let skip = match query.start {
         GarageStart::Skip(n) => n,
         GarageStart::After { .. } => 0,
@@ -273,8 +255,8 @@ fn garage_sql(query: &GarageQuery<'_>, estates: &[String], pg: bool) -> [Stateme
     let mut sql = GarageSql::new(query.user_id, pg);
     let take = skip.saturating_add(query.limit).saturating_add(1);
     let union = sql.branches(query, estates, take, true);
-    let lim = sql.push(crate::sql::Param::Int(query.limit + 1));
-    let off = sql.push(crate::sql::Param::Int(skip));
+    let lim = sql.push(Param::Int(query.limit + 1));
+    let off = sql.push(Param::Int(skip));
     let page_sql = format!(
         "WITH picked AS ({union}),
          page AS (SELECT id, created_at FROM picked
@@ -287,7 +269,7 @@ fn garage_sql(query: &GarageQuery<'_>, estates: &[String], pg: bool) -> [Stateme
     );
     let mut count = GarageSql::new(query.user_id, pg);
     let union = count.branches(query, estates, query.count_up_to + 1, false);
-    let cap = count.push(crate::sql::Param::Int(query.count_up_to + 1));
+    let cap = count.push(Param::Int(query.count_up_to + 1));
     let count_sql = format!(
         "SELECT COUNT(*) AS n FROM (SELECT id FROM ({union}) AS reach LIMIT {cap}) AS capped"
     );
@@ -301,7 +283,7 @@ pub fn garage_root(
     query: &GarageQuery<'_>,
 ) -> Result<GaragePage, StoreError> {
     let [(page_sql, page_params), (count_sql, count_params)] = garage_root_sql(query);
-    let rows: Vec<GarageSqlRow> = crate::sql::load(conn, &page_sql, &page_params)?;
+    let rows: Vec<GarageSqlRow> = load(conn, &page_sql, &page_params)?;
     let counted = count(conn, &count_sql, &count_params)?;
     Ok(page_of(garage_rows(rows)?, query.limit, counted))
 }
@@ -313,8 +295,8 @@ fn garage_root_sql(query: &GarageQuery<'_>) -> [Statement; 2] {
     };
     let mut sql = GarageSql::new(query.user_id, false);
     let f = sql.filters(query, true);
-    let lim = sql.push(crate::sql::Param::Int(query.limit + 1));
-    let off = sql.push(crate::sql::Param::Int(skip));
+    let lim = sql.push(Param::Int(query.limit + 1));
+    let off = sql.push(Param::Int(skip));
     let page_sql = format!(
         "SELECT {}, {} FROM assets a WHERE 1 = 1{f}
          ORDER BY a.created_at DESC, a.id DESC LIMIT {lim} OFFSET {off}",
@@ -323,7 +305,7 @@ fn garage_root_sql(query: &GarageQuery<'_>) -> [Statement; 2] {
     );
     let mut count = GarageSql::new(query.user_id, false);
     let f = count.filters(query, false);
-    let cap = count.push(crate::sql::Param::Int(query.count_up_to + 1));
+    let cap = count.push(Param::Int(query.count_up_to + 1));
     // `$1` must appear for PostgreSQL to type it; it filters nothing.
     let count_sql = format!(
         "SELECT COUNT(*) AS n FROM (SELECT a.id FROM assets a WHERE $1 = $1{f} LIMIT {cap}) AS capped"
@@ -346,13 +328,7 @@ pub fn garage_plans(
         garage_sql(query, &estates, pg)
     };
     Ok(vec![
-        (
-            "garage page",
-            crate::sql::explain(conn, &page, &page_params)?,
-        ),
-        (
-            "garage count",
-            crate::sql::explain(conn, &count, &count_params)?,
-        ),
+        ("garage page", explain(conn, &page, &page_params)?),
+        ("garage count", explain(conn, &count, &count_params)?),
     ])
 }

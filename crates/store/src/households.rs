@@ -8,30 +8,46 @@ use uuid::Uuid;
 use crate::collaborators::Person;
 use crate::db::DbConnection;
 use crate::error::{StoreError, parse};
+use crate::id::DbId;
 use crate::schema::{household_members, users};
 use crate::time::{from_db, to_db};
-use crate::users::parse_id;
 
-/// A household row seen from one side: the other person, the role, when.
-pub type HouseholdEntry = (Person, HouseholdRole, DateTime<Utc>);
+/// A household row seen from one side: the other person, the role, since
+/// when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HouseholdEntry {
+    pub person: Person,
+    pub role: HouseholdRole,
+    pub added_at: DateTime<Utc>,
+}
 
-fn household_entries(
-    rows: Vec<(String, String, String, String, String, NaiveDateTime)>,
-) -> Result<Vec<HouseholdEntry>, StoreError> {
-    rows.into_iter()
-        .map(|(id, username, display_name, email, role, at)| {
-            Ok((
-                Person {
-                    id: parse_id(&id)?,
-                    username,
-                    display_name,
-                    email,
-                },
-                parse(&role)?,
-                from_db(at),
-            ))
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = household_members)]
+struct EntryRow {
+    #[diesel(embed)]
+    person: Person,
+    role: String,
+    added_at: NaiveDateTime,
+}
+
+impl TryFrom<EntryRow> for HouseholdEntry {
+    type Error = StoreError;
+    fn try_from(r: EntryRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            person: r.person,
+            role: parse(&r.role)?,
+            added_at: from_db(r.added_at),
         })
-        .collect()
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = household_members)]
+struct NewMember<'a> {
+    head_id: DbId,
+    member_id: DbId,
+    role: &'a str,
+    added_at: NaiveDateTime,
 }
 
 /// The household join seen from one side (`$person` is the other person).
@@ -40,30 +56,25 @@ macro_rules! household_query {
         household_members::table
             .inner_join(users::table.on(users::id.eq($person)))
             .filter($filter)
-            .select((
-                users::id,
-                users::username,
-                users::display_name,
-                users::email,
-                household_members::role,
-                household_members::added_at,
-            ))
+            .select(EntryRow::as_select())
             .order((
                 household_members::added_at.asc(),
                 users::username_canonical.asc(),
             ))
-            .load($conn)
+            .load::<EntryRow>($conn)?
+            .into_iter()
+            .map(HouseholdEntry::try_from)
+            .collect()
     };
 }
 
 /// Members of `head`'s household: (member, role, added at), oldest first.
 pub fn household(conn: &mut DbConnection, head: Uuid) -> Result<Vec<HouseholdEntry>, StoreError> {
-    let rows = household_query!(
+    household_query!(
         conn,
         household_members::member_id,
-        household_members::head_id.eq(head.to_string())
-    )?;
-    household_entries(rows)
+        household_members::head_id.eq(DbId(head))
+    )
 }
 
 /// The households `member` belongs to: (head, my role, since), oldest first.
@@ -71,12 +82,11 @@ pub fn households_of(
     conn: &mut DbConnection,
     member: Uuid,
 ) -> Result<Vec<HouseholdEntry>, StoreError> {
-    let rows = household_query!(
+    household_query!(
         conn,
         household_members::head_id,
-        household_members::member_id.eq(member.to_string())
-    )?;
-    household_entries(rows)
+        household_members::member_id.eq(DbId(member))
+    )
 }
 
 /// The role of `member` in `head`'s household, if any.
@@ -86,7 +96,7 @@ pub fn household_role(
     member: Uuid,
 ) -> Result<Option<HouseholdRole>, StoreError> {
     household_members::table
-        .find((head.to_string(), member.to_string()))
+        .find((DbId(head), DbId(member)))
         .select(household_members::role)
         .first::<String>(conn)
         .optional()?
@@ -103,12 +113,12 @@ pub fn add_household_member(
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     diesel::insert_into(household_members::table)
-        .values((
-            household_members::head_id.eq(head.to_string()),
-            household_members::member_id.eq(member.to_string()),
-            household_members::role.eq(role.as_str()),
-            household_members::added_at.eq(to_db(now)),
-        ))
+        .values(NewMember {
+            head_id: DbId(head),
+            member_id: DbId(member),
+            role: role.as_str(),
+            added_at: to_db(now),
+        })
         .execute(conn)?;
     Ok(())
 }
@@ -120,7 +130,7 @@ pub fn set_household_role(
     role: HouseholdRole,
 ) -> Result<bool, StoreError> {
     Ok(
-        diesel::update(household_members::table.find((head.to_string(), member.to_string())))
+        diesel::update(household_members::table.find((DbId(head), DbId(member))))
             .set(household_members::role.eq(role.as_str()))
             .execute(conn)?
             == 1,
@@ -133,8 +143,7 @@ pub fn remove_household_member(
     member: Uuid,
 ) -> Result<bool, StoreError> {
     Ok(
-        diesel::delete(household_members::table.find((head.to_string(), member.to_string())))
-            .execute(conn)?
+        diesel::delete(household_members::table.find((DbId(head), DbId(member)))).execute(conn)?
             == 1,
     )
 }

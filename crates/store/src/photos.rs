@@ -6,9 +6,9 @@ use uuid::Uuid;
 
 use crate::db::DbConnection;
 use crate::error::StoreError;
+use crate::id::DbId;
 use crate::schema::asset_photos;
 use crate::time::{from_db, to_db};
-use crate::users::parse_id;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Photo {
@@ -19,16 +19,37 @@ pub struct Photo {
     pub created_at: DateTime<Utc>,
 }
 
-type PhotoRow = (String, String, String, Option<String>, NaiveDateTime);
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = asset_photos)]
+struct PhotoRow {
+    id: DbId,
+    asset_id: DbId,
+    url: String,
+    caption: Option<String>,
+    created_at: NaiveDateTime,
+}
 
-fn photo(r: PhotoRow) -> Result<Photo, StoreError> {
-    Ok(Photo {
-        id: parse_id(&r.0)?,
-        asset_id: parse_id(&r.1)?,
-        url: r.2,
-        caption: r.3,
-        created_at: from_db(r.4),
-    })
+impl From<PhotoRow> for Photo {
+    fn from(r: PhotoRow) -> Self {
+        Self {
+            id: r.id.0,
+            asset_id: r.asset_id.0,
+            url: r.url,
+            caption: r.caption,
+            created_at: from_db(r.created_at),
+        }
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = asset_photos)]
+struct NewPhoto<'a> {
+    id: DbId,
+    asset_id: DbId,
+    url: &'a str,
+    caption: Option<&'a str>,
+    created_by: DbId,
+    created_at: NaiveDateTime,
 }
 
 pub fn add_photo(
@@ -41,14 +62,14 @@ pub fn add_photo(
 ) -> Result<Photo, StoreError> {
     let id = Uuid::new_v4();
     diesel::insert_into(asset_photos::table)
-        .values((
-            asset_photos::id.eq(id.to_string()),
-            asset_photos::asset_id.eq(asset_id.to_string()),
-            asset_photos::url.eq(url),
-            asset_photos::caption.eq(caption),
-            asset_photos::created_by.eq(by.to_string()),
-            asset_photos::created_at.eq(to_db(now)),
-        ))
+        .values(NewPhoto {
+            id: DbId(id),
+            asset_id: DbId(asset_id),
+            url,
+            caption,
+            created_by: DbId(by),
+            created_at: to_db(now),
+        })
         .execute(conn)?;
     Ok(Photo {
         id,
@@ -66,23 +87,17 @@ pub fn photos(
     offset: i64,
 ) -> Result<(Vec<Photo>, i64), StoreError> {
     let rows = asset_photos::table
-        .filter(asset_photos::asset_id.eq(asset_id.to_string()))
-        .select((
-            asset_photos::id,
-            asset_photos::asset_id,
-            asset_photos::url,
-            asset_photos::caption,
-            asset_photos::created_at,
-        ))
+        .filter(asset_photos::asset_id.eq(DbId(asset_id)))
+        .select(PhotoRow::as_select())
         .order((asset_photos::created_at.desc(), asset_photos::id.desc()))
         .limit(limit)
         .offset(offset)
-        .load::<PhotoRow>(conn)?
+        .load(conn)?
         .into_iter()
-        .map(photo)
-        .collect::<Result<_, _>>()?;
+        .map(Photo::from)
+        .collect();
     let total = asset_photos::table
-        .filter(asset_photos::asset_id.eq(asset_id.to_string()))
+        .filter(asset_photos::asset_id.eq(DbId(asset_id)))
         .count()
         .get_result(conn)?;
     Ok((rows, total))
@@ -92,8 +107,8 @@ pub fn photos(
 pub fn delete_photo(conn: &mut DbConnection, asset_id: Uuid, id: Uuid) -> Result<bool, StoreError> {
     Ok(diesel::delete(
         asset_photos::table
-            .filter(asset_photos::id.eq(id.to_string()))
-            .filter(asset_photos::asset_id.eq(asset_id.to_string())),
+            .filter(asset_photos::id.eq(DbId(id)))
+            .filter(asset_photos::asset_id.eq(DbId(asset_id))),
     )
     .execute(conn)?
         == 1)

@@ -6,9 +6,9 @@ use uuid::Uuid;
 
 use crate::db::DbConnection;
 use crate::error::StoreError;
+use crate::id::DbId;
 use crate::schema::asset_records;
 use crate::time::{from_db, to_db};
-use crate::users::parse_id;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Record {
@@ -25,9 +25,11 @@ pub struct Record {
 }
 
 /// The writable fields of a record.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Insertable, AsChangeset)]
+#[diesel(table_name = asset_records, treat_none_as_null = true)]
 pub struct RecordFields {
     pub kind: String,
+    #[diesel(column_name = record_date)]
     pub date: NaiveDate,
     pub title: String,
     pub notes: Option<String>,
@@ -35,57 +37,47 @@ pub struct RecordFields {
     pub odometer: Option<i64>,
 }
 
-type RecordRow = (
-    String,
-    String,
-    String,
-    NaiveDate,
-    String,
-    Option<String>,
-    Option<f64>,
-    Option<i64>,
-    NaiveDateTime,
-    NaiveDateTime,
-);
-
-fn record(r: RecordRow) -> Result<Record, StoreError> {
-    Ok(Record {
-        id: parse_id(&r.0)?,
-        asset_id: parse_id(&r.1)?,
-        kind: r.2,
-        date: r.3,
-        title: r.4,
-        notes: r.5,
-        cost: r.6,
-        odometer: r.7,
-        created_at: from_db(r.8),
-        updated_at: from_db(r.9),
-    })
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = asset_records)]
+struct RecordRow {
+    id: DbId,
+    asset_id: DbId,
+    kind: String,
+    record_date: NaiveDate,
+    title: String,
+    notes: Option<String>,
+    cost: Option<f64>,
+    odometer: Option<i64>,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
 }
 
-const RECORD_COLUMNS: (
-    asset_records::id,
-    asset_records::asset_id,
-    asset_records::kind,
-    asset_records::record_date,
-    asset_records::title,
-    asset_records::notes,
-    asset_records::cost,
-    asset_records::odometer,
-    asset_records::created_at,
-    asset_records::updated_at,
-) = (
-    asset_records::id,
-    asset_records::asset_id,
-    asset_records::kind,
-    asset_records::record_date,
-    asset_records::title,
-    asset_records::notes,
-    asset_records::cost,
-    asset_records::odometer,
-    asset_records::created_at,
-    asset_records::updated_at,
-);
+impl From<RecordRow> for Record {
+    fn from(r: RecordRow) -> Self {
+        Self {
+            id: r.id.0,
+            asset_id: r.asset_id.0,
+            kind: r.kind,
+            date: r.record_date,
+            title: r.title,
+            notes: r.notes,
+            cost: r.cost,
+            odometer: r.odometer,
+            created_at: from_db(r.created_at),
+            updated_at: from_db(r.updated_at),
+        }
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = asset_records)]
+struct NewRecord {
+    id: DbId,
+    asset_id: DbId,
+    created_by: DbId,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
 
 pub fn add_record(
     conn: &mut DbConnection,
@@ -97,17 +89,14 @@ pub fn add_record(
     let id = Uuid::new_v4();
     diesel::insert_into(asset_records::table)
         .values((
-            asset_records::id.eq(id.to_string()),
-            asset_records::asset_id.eq(asset_id.to_string()),
-            asset_records::kind.eq(&f.kind),
-            asset_records::record_date.eq(f.date),
-            asset_records::title.eq(&f.title),
-            asset_records::notes.eq(f.notes.as_deref()),
-            asset_records::cost.eq(f.cost),
-            asset_records::odometer.eq(f.odometer),
-            asset_records::created_by.eq(by.to_string()),
-            asset_records::created_at.eq(to_db(now)),
-            asset_records::updated_at.eq(to_db(now)),
+            NewRecord {
+                id: DbId(id),
+                asset_id: DbId(asset_id),
+                created_by: DbId(by),
+                created_at: to_db(now),
+                updated_at: to_db(now),
+            },
+            f,
         ))
         .execute(conn)?;
     get_record(conn, asset_id, id)?.ok_or(StoreError::NotFound)
@@ -119,14 +108,13 @@ pub fn get_record(
     asset_id: Uuid,
     id: Uuid,
 ) -> Result<Option<Record>, StoreError> {
-    asset_records::table
-        .filter(asset_records::id.eq(id.to_string()))
-        .filter(asset_records::asset_id.eq(asset_id.to_string()))
-        .select(RECORD_COLUMNS)
-        .first::<RecordRow>(conn)
+    Ok(asset_records::table
+        .filter(asset_records::id.eq(DbId(id)))
+        .filter(asset_records::asset_id.eq(DbId(asset_id)))
+        .select(RecordRow::as_select())
+        .first(conn)
         .optional()?
-        .map(record)
-        .transpose()
+        .map(Record::from))
 }
 
 /// Records of an asset, newest date first.
@@ -137,8 +125,8 @@ pub fn records(
     offset: i64,
 ) -> Result<(Vec<Record>, i64), StoreError> {
     let rows = asset_records::table
-        .filter(asset_records::asset_id.eq(asset_id.to_string()))
-        .select(RECORD_COLUMNS)
+        .filter(asset_records::asset_id.eq(DbId(asset_id)))
+        .select(RecordRow::as_select())
         .order((
             asset_records::record_date.desc(),
             asset_records::created_at.desc(),
@@ -146,12 +134,12 @@ pub fn records(
         ))
         .limit(limit)
         .offset(offset)
-        .load::<RecordRow>(conn)?
+        .load(conn)?
         .into_iter()
-        .map(record)
-        .collect::<Result<_, _>>()?;
+        .map(Record::from)
+        .collect();
     let total = asset_records::table
-        .filter(asset_records::asset_id.eq(asset_id.to_string()))
+        .filter(asset_records::asset_id.eq(DbId(asset_id)))
         .count()
         .get_result(conn)?;
     Ok((rows, total))
@@ -166,18 +154,10 @@ pub fn update_record(
 ) -> Result<(), StoreError> {
     diesel::update(
         asset_records::table
-            .filter(asset_records::id.eq(id.to_string()))
-            .filter(asset_records::asset_id.eq(asset_id.to_string())),
+            .filter(asset_records::id.eq(DbId(id)))
+            .filter(asset_records::asset_id.eq(DbId(asset_id))),
     )
-    .set((
-        asset_records::kind.eq(&f.kind),
-        asset_records::record_date.eq(f.date),
-        asset_records::title.eq(&f.title),
-        asset_records::notes.eq(f.notes.as_deref()),
-        asset_records::cost.eq(f.cost),
-        asset_records::odometer.eq(f.odometer),
-        asset_records::updated_at.eq(to_db(now)),
-    ))
+    .set((f, asset_records::updated_at.eq(to_db(now))))
     .execute(conn)?;
     Ok(())
 }
@@ -189,8 +169,8 @@ pub fn delete_record(
 ) -> Result<bool, StoreError> {
     Ok(diesel::delete(
         asset_records::table
-            .filter(asset_records::id.eq(id.to_string()))
-            .filter(asset_records::asset_id.eq(asset_id.to_string())),
+            .filter(asset_records::id.eq(DbId(id)))
+            .filter(asset_records::asset_id.eq(DbId(asset_id))),
     )
     .execute(conn)?
         == 1)

@@ -8,13 +8,9 @@ use uuid::Uuid;
 use crate::collaborators::Person;
 use crate::db::DbConnection;
 use crate::error::{StoreError, parse};
+use crate::id::DbId;
 use crate::schema::{asset_shares, users};
 use crate::time::{from_db, to_db};
-use crate::users::parse_id;
-
-fn opt_id(s: Option<String>) -> Result<Option<Uuid>, StoreError> {
-    s.as_deref().map(parse_id).transpose()
-}
 
 /// A share: what an accepted asset invitation leaves.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,47 +23,66 @@ pub struct Share {
     pub invitation_id: Option<Uuid>,
 }
 
-type ShareRow = (
-    String,
-    String,
-    Option<NaiveDateTime>,
-    NaiveDateTime,
-    Option<String>,
-    (String, String, String, String),
-);
-
-fn share(r: ShareRow) -> Result<Share, StoreError> {
-    let (asset_id, permission, until, granted, invitation, (id, username, display_name, email)) = r;
-    Ok(Share {
-        asset_id: parse_id(&asset_id)?,
-        user: Person {
-            id: parse_id(&id)?,
-            username,
-            display_name,
-            email,
-        },
-        permission: parse(&permission)?,
-        access_expires_at: until.map(from_db),
-        granted_at: from_db(granted),
-        invitation_id: opt_id(invitation)?,
-    })
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = asset_shares)]
+struct ShareRow {
+    asset_id: DbId,
+    permission: String,
+    access_expires_at: Option<NaiveDateTime>,
+    granted_at: NaiveDateTime,
+    invitation_id: Option<DbId>,
+    #[diesel(embed)]
+    user: Person,
 }
 
-macro_rules! share_select {
+impl TryFrom<ShareRow> for Share {
+    type Error = StoreError;
+    fn try_from(r: ShareRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            asset_id: r.asset_id.0,
+            user: r.user,
+            permission: parse(&r.permission)?,
+            access_expires_at: r.access_expires_at.map(from_db),
+            granted_at: from_db(r.granted_at),
+            invitation_id: r.invitation_id.map(Uuid::from),
+        })
+    }
+}
+
+/// A share's permission and access expiry, as written.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = asset_shares, treat_none_as_null = true)]
+struct Grant<'a> {
+    permission: &'a str,
+    access_expires_at: Option<NaiveDateTime>,
+}
+
+impl Grant<'_> {
+    fn new(permission: InvitationPermission, until: Option<DateTime<Utc>>) -> Self {
+        Self {
+            permission: permission.as_str(),
+            access_expires_at: until.map(to_db),
+        }
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = asset_shares)]
+struct NewShare<'a> {
+    asset_id: DbId,
+    user_id: DbId,
+    #[diesel(embed)]
+    grant: Grant<'a>,
+    granted_at: NaiveDateTime,
+    invitation_id: Option<DbId>,
+}
+
+/// Shares joined with their holders.
+macro_rules! with_holder {
     () => {
-        (
-            asset_shares::asset_id,
-            asset_shares::permission,
-            asset_shares::access_expires_at,
-            asset_shares::granted_at,
-            asset_shares::invitation_id,
-            (
-                users::id,
-                users::username,
-                users::display_name,
-                users::email,
-            ),
-        )
+        asset_shares::table
+            .inner_join(users::table.on(users::id.eq(asset_shares::user_id)))
+            .select(ShareRow::as_select())
     };
 }
 
@@ -77,27 +92,23 @@ pub fn get_share(
     asset_id: Uuid,
     user_id: Uuid,
 ) -> Result<Option<Share>, StoreError> {
-    asset_shares::table
-        .inner_join(users::table.on(users::id.eq(asset_shares::user_id)))
-        .filter(asset_shares::asset_id.eq(asset_id.to_string()))
-        .filter(asset_shares::user_id.eq(user_id.to_string()))
-        .select(share_select!())
+    with_holder!()
+        .filter(asset_shares::asset_id.eq(DbId(asset_id)))
+        .filter(asset_shares::user_id.eq(DbId(user_id)))
         .first::<ShareRow>(conn)
         .optional()?
-        .map(share)
+        .map(Share::try_from)
         .transpose()
 }
 
 /// Shares of an asset, oldest first.
 pub fn shares(conn: &mut DbConnection, asset_id: Uuid) -> Result<Vec<Share>, StoreError> {
-    asset_shares::table
-        .inner_join(users::table.on(users::id.eq(asset_shares::user_id)))
-        .filter(asset_shares::asset_id.eq(asset_id.to_string()))
-        .select(share_select!())
+    with_holder!()
+        .filter(asset_shares::asset_id.eq(DbId(asset_id)))
         .order((asset_shares::granted_at.asc(), asset_shares::user_id.asc()))
         .load::<ShareRow>(conn)?
         .into_iter()
-        .map(share)
+        .map(Share::try_from)
         .collect()
 }
 
@@ -111,17 +122,15 @@ pub fn put_share(
     invitation_id: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    diesel::delete(asset_shares::table.find((asset_id.to_string(), user_id.to_string())))
-        .execute(conn)?;
+    diesel::delete(asset_shares::table.find((DbId(asset_id), DbId(user_id)))).execute(conn)?;
     diesel::insert_into(asset_shares::table)
-        .values((
-            asset_shares::asset_id.eq(asset_id.to_string()),
-            asset_shares::user_id.eq(user_id.to_string()),
-            asset_shares::permission.eq(permission.as_str()),
-            asset_shares::access_expires_at.eq(access_expires_at.map(to_db)),
-            asset_shares::granted_at.eq(to_db(now)),
-            asset_shares::invitation_id.eq(invitation_id.map(|i| i.to_string())),
-        ))
+        .values(NewShare {
+            asset_id: DbId(asset_id),
+            user_id: DbId(user_id),
+            grant: Grant::new(permission, access_expires_at),
+            granted_at: to_db(now),
+            invitation_id: invitation_id.map(DbId),
+        })
         .execute(conn)?;
     Ok(())
 }
@@ -135,11 +144,8 @@ pub fn update_share(
     access_expires_at: Option<DateTime<Utc>>,
 ) -> Result<bool, StoreError> {
     Ok(
-        diesel::update(asset_shares::table.find((asset_id.to_string(), user_id.to_string())))
-            .set((
-                asset_shares::permission.eq(permission.as_str()),
-                asset_shares::access_expires_at.eq(access_expires_at.map(to_db)),
-            ))
+        diesel::update(asset_shares::table.find((DbId(asset_id), DbId(user_id))))
+            .set(Grant::new(permission, access_expires_at))
             .execute(conn)?
             == 1,
     )
@@ -152,8 +158,7 @@ pub fn delete_share(
     user_id: Uuid,
 ) -> Result<bool, StoreError> {
     Ok(
-        diesel::delete(asset_shares::table.find((asset_id.to_string(), user_id.to_string())))
-            .execute(conn)?
+        diesel::delete(asset_shares::table.find((DbId(asset_id), DbId(user_id)))).execute(conn)?
             == 1,
     )
 }

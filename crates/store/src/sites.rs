@@ -8,9 +8,9 @@ use uuid::Uuid;
 use crate::db::DbConnection;
 use crate::error::{StoreError, parse};
 use crate::estates::Paged;
+use crate::id::{DbId, db_ids};
 use crate::schema::{estate_members, site_overrides, sites};
 use crate::time::{from_db, to_db};
-use crate::users::parse_id;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Site {
@@ -23,31 +23,38 @@ pub struct Site {
 
 /// A site with the caller's estate role and override there.
 pub type SiteWithAccess = (Site, Option<EstateRole>, Option<SiteOverride>);
-type SiteRow = (String, String, String, NaiveDateTime, NaiveDateTime);
-
-fn site(r: SiteRow) -> Result<Site, StoreError> {
-    Ok(Site {
-        id: parse_id(&r.0)?,
-        estate_id: parse_id(&r.1)?,
-        name: r.2,
-        created_at: from_db(r.3),
-        updated_at: from_db(r.4),
-    })
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = sites)]
+struct SiteRow {
+    id: DbId,
+    estate_id: DbId,
+    name: String,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
 }
 
-const SITE_COLUMNS: (
-    sites::id,
-    sites::estate_id,
-    sites::name,
-    sites::created_at,
-    sites::updated_at,
-) = (
-    sites::id,
-    sites::estate_id,
-    sites::name,
-    sites::created_at,
-    sites::updated_at,
-);
+impl From<SiteRow> for Site {
+    fn from(r: SiteRow) -> Self {
+        Self {
+            id: r.id.0,
+            estate_id: r.estate_id.0,
+            name: r.name,
+            created_at: from_db(r.created_at),
+            updated_at: from_db(r.updated_at),
+        }
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = site_overrides)]
+struct NewOverride<'a> {
+    site_id: DbId,
+    user_id: DbId,
+    estate_id: DbId,
+    role: &'a str,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
 
 pub fn create_site(
     conn: &mut DbConnection,
@@ -55,23 +62,17 @@ pub fn create_site(
     name: &str,
     now: DateTime<Utc>,
 ) -> Result<Site, StoreError> {
-    let id = Uuid::new_v4();
-    diesel::insert_into(sites::table)
-        .values((
-            sites::id.eq(id.to_string()),
-            sites::estate_id.eq(estate_id.to_string()),
-            sites::name.eq(name),
-            sites::created_at.eq(to_db(now)),
-            sites::updated_at.eq(to_db(now)),
-        ))
-        .execute(conn)?;
-    Ok(Site {
-        id,
-        estate_id,
+    let row = SiteRow {
+        id: DbId(Uuid::new_v4()),
+        estate_id: DbId(estate_id),
         name: name.to_owned(),
-        created_at: now,
-        updated_at: now,
-    })
+        created_at: to_db(now),
+        updated_at: to_db(now),
+    };
+    diesel::insert_into(sites::table)
+        .values(&row)
+        .execute(conn)?;
+    Ok(row.into())
 }
 
 /// The site with the caller's estate role and override there, in one query.
@@ -80,21 +81,21 @@ pub fn site_for_user(
     site_id: Uuid,
     user_id: Uuid,
 ) -> Result<Option<SiteWithAccess>, StoreError> {
-    let uid = user_id.to_string();
+    let uid = DbId(user_id);
     let row: Option<(SiteRow, Option<String>, Option<String>)> = sites::table
         .left_join(
             estate_members::table.on(estate_members::estate_id
                 .eq(sites::estate_id)
-                .and(estate_members::user_id.eq(uid.clone()))),
+                .and(estate_members::user_id.eq(uid))),
         )
         .left_join(
             site_overrides::table.on(site_overrides::site_id
                 .eq(sites::id)
                 .and(site_overrides::user_id.eq(uid))),
         )
-        .filter(sites::id.eq(site_id.to_string()))
+        .filter(sites::id.eq(DbId(site_id)))
         .select((
-            SITE_COLUMNS,
+            SiteRow::as_select(),
             estate_members::role.nullable(),
             site_overrides::role.nullable(),
         ))
@@ -102,7 +103,7 @@ pub fn site_for_user(
         .optional()?;
     row.map(|(s, role, o)| {
         Ok((
-            site(s)?,
+            s.into(),
             role.as_deref().map(parse).transpose()?,
             o.as_deref().map(parse).transpose()?,
         ))
@@ -119,14 +120,14 @@ pub fn sites_for_member(
     limit: i64,
     offset: i64,
 ) -> Result<Paged<(Site, Option<SiteOverride>)>, StoreError> {
-    let uid = user_id.to_string();
+    let uid = DbId(user_id);
     let visible = sites::table
         .left_join(
             site_overrides::table.on(site_overrides::site_id
                 .eq(sites::id)
                 .and(site_overrides::user_id.eq(uid))),
         )
-        .filter(sites::estate_id.eq(estate_id.to_string()))
+        .filter(sites::estate_id.eq(DbId(estate_id)))
         .filter(
             site_overrides::role
                 .is_null()
@@ -134,7 +135,7 @@ pub fn sites_for_member(
         );
     let rows: Vec<(SiteRow, Option<String>)> = visible
         .clone()
-        .select((SITE_COLUMNS, site_overrides::role.nullable()))
+        .select((SiteRow::as_select(), site_overrides::role.nullable()))
         .order((sites::created_at.desc(), sites::id.desc()))
         .limit(limit)
         .offset(offset)
@@ -142,21 +143,21 @@ pub fn sites_for_member(
     let total = visible.count().get_result(conn)?;
     let items = rows
         .into_iter()
-        .map(|(s, o)| Ok((site(s)?, o.as_deref().map(parse).transpose()?)))
+        .map(|(s, o)| Ok((s.into(), o.as_deref().map(parse).transpose()?)))
         .collect::<Result<_, StoreError>>()?;
     Ok((items, total))
 }
 
 /// Every site of an estate (for administrators), by name.
 pub fn all_sites(conn: &mut DbConnection, estate_id: Uuid) -> Result<Vec<Site>, StoreError> {
-    sites::table
-        .filter(sites::estate_id.eq(estate_id.to_string()))
-        .select(SITE_COLUMNS)
+    Ok(sites::table
+        .filter(sites::estate_id.eq(DbId(estate_id)))
+        .select(SiteRow::as_select())
         .order((sites::name.asc(), sites::id.asc()))
-        .load::<SiteRow>(conn)?
+        .load(conn)?
         .into_iter()
-        .map(site)
-        .collect()
+        .map(Site::from)
+        .collect())
 }
 
 pub fn rename_site(
@@ -165,14 +166,14 @@ pub fn rename_site(
     name: &str,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    diesel::update(sites::table.find(id.to_string()))
+    diesel::update(sites::table.find(DbId(id)))
         .set((sites::name.eq(name), sites::updated_at.eq(to_db(now))))
         .execute(conn)?;
     Ok(())
 }
 
 pub fn delete_site(conn: &mut DbConnection, id: Uuid) -> Result<(), StoreError> {
-    diesel::delete(sites::table.find(id.to_string())).execute(conn)?;
+    diesel::delete(sites::table.find(DbId(id))).execute(conn)?;
     Ok(())
 }
 
@@ -185,12 +186,12 @@ pub fn overrides_of(
     user_id: Uuid,
 ) -> Result<Vec<(Uuid, SiteOverride)>, StoreError> {
     site_overrides::table
-        .filter(site_overrides::estate_id.eq(estate_id.to_string()))
-        .filter(site_overrides::user_id.eq(user_id.to_string()))
+        .filter(site_overrides::estate_id.eq(DbId(estate_id)))
+        .filter(site_overrides::user_id.eq(DbId(user_id)))
         .select((site_overrides::site_id, site_overrides::role))
-        .load::<(String, String)>(conn)?
+        .load::<(DbId, String)>(conn)?
         .into_iter()
-        .map(|(s, r)| Ok((parse_id(&s)?, parse(&r)?)))
+        .map(|(s, r)| Ok((s.0, parse(&r)?)))
         .collect()
 }
 
@@ -200,18 +201,17 @@ pub fn overrides_for_members(
     estate_id: Uuid,
     user_ids: &[Uuid],
 ) -> Result<Vec<(Uuid, Uuid, SiteOverride)>, StoreError> {
-    let ids: Vec<String> = user_ids.iter().map(Uuid::to_string).collect();
     site_overrides::table
-        .filter(site_overrides::estate_id.eq(estate_id.to_string()))
-        .filter(site_overrides::user_id.eq_any(ids))
+        .filter(site_overrides::estate_id.eq(DbId(estate_id)))
+        .filter(site_overrides::user_id.eq_any(db_ids(user_ids)))
         .select((
             site_overrides::site_id,
             site_overrides::user_id,
             site_overrides::role,
         ))
-        .load::<(String, String, String)>(conn)?
+        .load::<(DbId, DbId, String)>(conn)?
         .into_iter()
-        .map(|(s, u, r)| Ok((parse_id(&s)?, parse_id(&u)?, parse(&r)?)))
+        .map(|(s, u, r)| Ok((s.0, u.0, parse(&r)?)))
         .collect()
 }
 
@@ -224,18 +224,17 @@ pub fn set_override(
     value: Option<SiteOverride>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    diesel::delete(site_overrides::table.find((site_id.to_string(), user_id.to_string())))
-        .execute(conn)?;
+    diesel::delete(site_overrides::table.find((DbId(site_id), DbId(user_id)))).execute(conn)?;
     if let Some(o) = value {
         diesel::insert_into(site_overrides::table)
-            .values((
-                site_overrides::site_id.eq(site_id.to_string()),
-                site_overrides::user_id.eq(user_id.to_string()),
-                site_overrides::estate_id.eq(estate_id.to_string()),
-                site_overrides::role.eq(o.as_str()),
-                site_overrides::created_at.eq(to_db(now)),
-                site_overrides::updated_at.eq(to_db(now)),
-            ))
+            .values(NewOverride {
+                site_id: DbId(site_id),
+                user_id: DbId(user_id),
+                estate_id: DbId(estate_id),
+                role: o.as_str(),
+                created_at: to_db(now),
+                updated_at: to_db(now),
+            })
             .execute(conn)?;
     }
     Ok(())
@@ -249,8 +248,8 @@ pub fn delete_overrides(
 ) -> Result<(), StoreError> {
     diesel::delete(
         site_overrides::table
-            .filter(site_overrides::estate_id.eq(estate_id.to_string()))
-            .filter(site_overrides::user_id.eq(user_id.to_string())),
+            .filter(site_overrides::estate_id.eq(DbId(estate_id)))
+            .filter(site_overrides::user_id.eq(DbId(user_id))),
     )
     .execute(conn)?;
     Ok(())

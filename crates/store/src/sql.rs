@@ -25,6 +25,50 @@ impl From<chrono::DateTime<chrono::Utc>> for Param {
     }
 }
 
+impl From<i64> for Param {
+    fn from(n: i64) -> Self {
+        Self::Int(n)
+    }
+}
+
+/// The values of a raw statement being written: each value pushed is named
+/// in the text by the `$n` [`Params::push`] returns (as often as the text
+/// likes), and [`load`] binds them where they appear, for either backend.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Params(Vec<Param>);
+
+impl Params {
+    /// Adds a value and returns its placeholder.
+    pub(crate) fn push(&mut self, value: impl Into<Param>) -> String {
+        self.0.push(value.into());
+        format!("${}", self.0.len())
+    }
+}
+
+impl std::ops::Deref for Params {
+    type Target = [Param];
+    fn deref(&self) -> &[Param] {
+        &self.0
+    }
+}
+
+#[derive(QueryableByName)]
+struct Counted {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// Runs a `SELECT COUNT(*) AS n ...` statement.
+pub(crate) fn count(
+    conn: &mut DbConnection,
+    sql: &str,
+    params: &[Param],
+) -> Result<i64, StoreError> {
+    Ok(load::<Counted>(conn, sql, params)?
+        .first()
+        .map_or(0, |c| c.n))
+}
+
 /// A raw statement written once with `$1, $2...` placeholders, for either
 /// backend, split once into the SQL between placeholders and the parameter
 /// that goes after each piece. Every `$n` is bound where it appears (a

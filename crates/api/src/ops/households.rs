@@ -43,10 +43,10 @@ fn head(c: &mut DbConnection, actor: &Caller) -> Result<User, ApiError> {
 fn household_view(c: &mut DbConnection, user: &User) -> Result<HouseholdView, ApiError> {
     let members = households::household(c, user.id)?
         .iter()
-        .map(|(p, role, at)| HouseholdMemberView {
-            user: person(p, false),
-            role: *role,
-            added_at: *at,
+        .map(|e| HouseholdMemberView {
+            user: person(&e.person, false),
+            role: e.role,
+            added_at: e.added_at,
         })
         .collect();
     let head = UserSummary {
@@ -193,10 +193,10 @@ pub fn memberships(c: &mut DbConnection, actor: &Caller) -> Result<Vec<Membershi
     let user = actor.user(c)?;
     Ok(households::households_of(c, user.id)?
         .iter()
-        .map(|(p, role, at)| MembershipView {
-            head: person(p, false),
-            role: *role,
-            added_at: *at,
+        .map(|e| MembershipView {
+            head: person(&e.person, false),
+            role: e.role,
+            added_at: e.added_at,
         })
         .collect())
 }

@@ -7,10 +7,12 @@ use diesel::sql_types::{Bool, Nullable, Text, Timestamp};
 use keyholder_domain::{EstateRole, HouseholdRole, SiteOverride};
 use uuid::Uuid;
 
+use crate::assets::AssetRow;
 use crate::assets::{AccessRow, Asset};
 use crate::error::{StoreError, parse};
+use crate::id::DbId;
 use crate::time::from_db;
-use crate::users::{User, parse_id};
+use crate::users::User;
 
 // ------------------------------------------------------------------ caller
 
@@ -25,7 +27,7 @@ pub(crate) const CALLER_COLUMNS: &str = "u.id AS u_id, u.email AS u_email, \
 #[derive(QueryableByName)]
 pub(crate) struct CallerCols {
     #[diesel(sql_type = Text)]
-    u_id: String,
+    u_id: DbId,
     #[diesel(sql_type = Text)]
     u_email: String,
     #[diesel(sql_type = Text)]
@@ -49,7 +51,7 @@ pub(crate) struct CallerCols {
 impl CallerCols {
     pub(crate) fn user(self) -> Result<User, StoreError> {
         Ok(User {
-            id: parse_id(&self.u_id)?,
+            id: self.u_id.0,
             email: self.u_email,
             username: self.u_username,
             display_name: self.u_display_name,
@@ -150,7 +152,7 @@ pub(crate) const ASSET_COLUMNS: &str = "a.id AS a_id, a.name AS a_name, a.refere
 #[derive(QueryableByName)]
 pub(crate) struct AssetCols {
     #[diesel(sql_type = Nullable<Text>)]
-    a_id: Option<String>,
+    a_id: Option<DbId>,
     #[diesel(sql_type = Nullable<Text>)]
     a_name: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
@@ -158,9 +160,9 @@ pub(crate) struct AssetCols {
     #[diesel(sql_type = Nullable<Text>)]
     a_attributes: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
-    a_site_id: Option<String>,
+    a_site_id: Option<DbId>,
     #[diesel(sql_type = Nullable<Text>)]
-    a_estate_id: Option<String>,
+    a_estate_id: Option<DbId>,
     #[diesel(sql_type = Nullable<Timestamp>)]
     a_created_at: Option<NaiveDateTime>,
     #[diesel(sql_type = Nullable<Timestamp>)]
@@ -178,16 +180,16 @@ impl AssetCols {
         ) else {
             return Ok(None);
         };
-        crate::assets::asset_from_parts(
+        Asset::try_from(AssetRow {
             id,
             name,
-            self.a_reference,
+            reference: self.a_reference,
             attributes,
-            self.a_site_id,
-            self.a_estate_id,
+            site_id: self.a_site_id,
+            estate_id: self.a_estate_id,
             created_at,
             updated_at,
-        )
+        })
         .map(Some)
     }
 }

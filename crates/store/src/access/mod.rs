@@ -22,10 +22,11 @@ use crate::assets::{AccessRow, Asset};
 use crate::db::DbConnection;
 use crate::error::{StoreError, parse};
 use crate::estates::Estate;
+use crate::id::DbId;
 use crate::sites::Site;
 use crate::sql::{cached_statement, explain, load_cached};
 use crate::time::from_db;
-use crate::users::{User, parse_id};
+use crate::users::User;
 
 // The raw-SQL helpers under the paths `paging` and `invitations` use.
 pub(crate) use crate::sql::{Param, load};
@@ -37,10 +38,7 @@ pub use invitation::{AssetInvitationFacts, asset_invitation};
 
 /// The parameters of a one-statement read: the caller and the resource.
 fn ids(caller: Uuid, resource: Uuid) -> [Param; 2] {
-    [
-        Param::Text(caller.to_string()),
-        Param::Text(resource.to_string()),
-    ]
+    [DbId(caller).into(), DbId(resource).into()]
 }
 
 #[derive(QueryableByName)]
@@ -100,7 +98,7 @@ struct EstateAccessCols {
     #[diesel(embed)]
     caller: CallerCols,
     #[diesel(sql_type = Nullable<Text>)]
-    e_id: Option<String>,
+    e_id: Option<DbId>,
     #[diesel(sql_type = Nullable<Text>)]
     e_name: Option<String>,
     #[diesel(sql_type = Nullable<Timestamp>)]
@@ -140,7 +138,7 @@ pub fn estate(
         let found = match (r.e_id, r.e_name, r.e_created_at, r.e_updated_at) {
             (Some(id), Some(name), Some(created_at), Some(updated_at)) => Some((
                 Estate {
-                    id: parse_id(&id)?,
+                    id: id.0,
                     name,
                     created_at: from_db(created_at),
                     updated_at: from_db(updated_at),
@@ -159,9 +157,9 @@ struct SiteAccessCols {
     #[diesel(embed)]
     caller: CallerCols,
     #[diesel(sql_type = Nullable<Text>)]
-    s_id: Option<String>,
+    s_id: Option<DbId>,
     #[diesel(sql_type = Nullable<Text>)]
-    s_estate_id: Option<String>,
+    s_estate_id: Option<DbId>,
     #[diesel(sql_type = Nullable<Text>)]
     s_name: Option<String>,
     #[diesel(sql_type = Nullable<Timestamp>)]
@@ -215,8 +213,8 @@ pub fn site(
         ) {
             (Some(id), Some(estate_id), Some(name), Some(created_at), Some(updated_at)) => Some((
                 Site {
-                    id: parse_id(&id)?,
-                    estate_id: parse_id(&estate_id)?,
+                    id: id.0,
+                    estate_id: estate_id.0,
                     name,
                     created_at: from_db(created_at),
                     updated_at: from_db(updated_at),
@@ -247,7 +245,7 @@ cached_statement!(
 /// The caller alone (for routes that read nothing else first).
 pub fn caller(conn: &mut DbConnection, caller: Uuid) -> Result<Option<User>, StoreError> {
     let row: Option<CallerCols> =
-        load_cached::<_, CallerRead>(conn, caller_sql(), &[Param::Text(caller.to_string())])?
+        load_cached::<_, CallerRead>(conn, caller_sql(), &[DbId(caller).into()])?
             .into_iter()
             .next();
     row.map(CallerCols::user).transpose()
@@ -263,27 +261,19 @@ pub fn plans(
     site: Uuid,
     invitation: Uuid,
 ) -> Result<Vec<(&'static str, Vec<String>)>, StoreError> {
-    let text = |a: Uuid, b: Uuid| vec![Param::Text(a.to_string()), Param::Text(b.to_string())];
     Ok(vec![
         (
             "asset",
-            explain(conn, &asset_sql().text, &text(caller, asset))?,
+            explain(conn, &asset_sql().text, &ids(caller, asset))?,
         ),
         (
             "estate",
-            explain(conn, &estate_sql().text, &text(caller, estate))?,
+            explain(conn, &estate_sql().text, &ids(caller, estate))?,
         ),
-        (
-            "site",
-            explain(conn, &site_sql().text, &text(caller, site))?,
-        ),
+        ("site", explain(conn, &site_sql().text, &ids(caller, site))?),
         (
             "asset_invitation",
-            explain(
-                conn,
-                &asset_invitation_sql().text,
-                &text(caller, invitation),
-            )?,
+            explain(conn, &asset_invitation_sql().text, &ids(caller, invitation))?,
         ),
     ])
 }
