@@ -12,6 +12,7 @@ use keyholder_store::audit;
 use keyholder_store::audit::Action;
 use keyholder_store::estates::{self, Estate};
 use keyholder_store::locks;
+use keyholder_store::sites;
 use keyholder_store::users::User;
 use serde_json::json;
 use uuid::Uuid;
@@ -228,7 +229,7 @@ pub fn transfer(
     if let Some(old) = old_owner {
         estates::set_role(c, id, old, estate::FORMER_OWNER_ROLE, now)?;
     }
-    estates::delete_overrides(c, id, new_owner)?;
+    sites::delete_overrides(c, id, new_owner)?;
     estates::set_role(c, id, new_owner, EstateRole::Owner, now)?;
     let before = json!({"owner_id": old_owner});
     let after = json!({"owner_id": new_owner});

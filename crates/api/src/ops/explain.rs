@@ -13,6 +13,7 @@ use keyholder_store::DbConnection;
 use keyholder_store::assets::{self, Asset};
 use keyholder_store::estates;
 use keyholder_store::invitations::{self, ResourceType};
+use keyholder_store::sites;
 use keyholder_store::users::{self, User};
 use uuid::Uuid;
 
@@ -187,15 +188,14 @@ fn about_site(
     now: DateTime<Utc>,
 ) -> Result<Explanation, ApiError> {
     let (site, caller_role, caller_override) =
-        estates::site_for_user(c, id, caller.id)?.ok_or_else(hidden)?;
+        sites::site_for_user(c, id, caller.id)?.ok_or_else(hidden)?;
     let caller_effective = estate::effective_site_role_of(caller_role, caller_override);
     let sees = caller_effective.is_some();
     let administers = estate::administers_site(false, caller_effective);
     if !asker(caller, user).may_explain(sees, administers) {
         return Err(hidden());
     }
-    let (_, role, site_override) =
-        estates::site_for_user(c, site.id, user.id)?.ok_or_else(hidden)?;
+    let (_, role, site_override) = sites::site_for_user(c, site.id, user.id)?.ok_or_else(hidden)?;
     let invited = tied_to_estate(c, caller, user, role, site.estate_id, now)?;
     let facts = SiteFacts {
         is_root: user.is_root,

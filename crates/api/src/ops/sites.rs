@@ -8,8 +8,8 @@ use keyholder_store::DbConnection;
 use keyholder_store::access;
 use keyholder_store::audit;
 use keyholder_store::audit::Action;
-use keyholder_store::estates::{self, Site};
 use keyholder_store::locks;
+use keyholder_store::sites::{self, Site};
 use keyholder_store::users::User;
 use serde_json::json;
 use uuid::Uuid;
@@ -99,7 +99,7 @@ pub fn list(
     q: &PageQuery,
 ) -> Result<Page<SiteView>, ApiError> {
     let (user, access) = caller_estate(c, actor, estate_id)?;
-    let (rows, total) = estates::sites_for_member(c, estate_id, user.id, q.per_page(), q.offset())?;
+    let (rows, total) = sites::sites_for_member(c, estate_id, user.id, q.per_page(), q.offset())?;
     let items = rows
         .iter()
         .filter_map(|(s, o)| shown_role(&access, *o).map(|r| SiteView::new(s, r)))
@@ -137,7 +137,7 @@ pub fn create(
     let (user, access) = caller_estate(c, actor, id)?;
     access.require(EstateCapability::Manage, "Creating a site")?;
     let name = parse_name(&cmd.name?)?;
-    let site = estates::create_site(c, id, name.as_str(), now)?;
+    let site = sites::create_site(c, id, name.as_str(), now)?;
     let after = json!({"name": site.name, "estate_id": id});
     audit::record(
         c,
@@ -176,7 +176,7 @@ pub fn rename(
         ));
     }
     let name = parse_name(&cmd.name?)?;
-    estates::rename_site(c, id, name.as_str(), now)?;
+    sites::rename_site(c, id, name.as_str(), now)?;
     let before = json!({"name": access.site.name});
     let after = json!({"name": name.as_str()});
     audit::record(
@@ -219,7 +219,7 @@ pub fn delete(
             format!("{placed} assets are placed at this site; move or delete them first."),
         ));
     }
-    estates::delete_site(c, id)?;
+    sites::delete_site(c, id)?;
     let before = json!({"name": access.site.name, "estate_id": access.site.estate_id});
     audit::record(
         c,

@@ -8,10 +8,10 @@ use keyholder_domain::InvitationPermission;
 use keyholder_domain::asset::AssetCapability;
 use keyholder_domain::invitation::ResendExpiry;
 use keyholder_domain::values::Expiry;
-use keyholder_store::assets;
 use keyholder_store::audit;
 use keyholder_store::audit::Action;
 use keyholder_store::locks;
+use keyholder_store::shares;
 use keyholder_store::users;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -48,7 +48,7 @@ pub struct ShareView {
     pub invitation_id: Option<Uuid>,
 }
 
-fn share_view(s: &assets::Share, now: DateTime<Utc>) -> ShareView {
+fn share_view(s: &shares::Share, now: DateTime<Utc>) -> ShareView {
     ShareView {
         asset_id: s.asset_id,
         user: person(&s.user, true),
@@ -405,7 +405,7 @@ pub async fn list_shares(
                 let (_, _, level) = caller_asset(c, &caller, id, now)?;
                 require(level, AssetCapability::ManageShares)?;
                 Ok::<_, ApiError>(
-                    assets::shares(c, id)?
+                    shares::shares(c, id)?
                         .iter()
                         .map(|s| share_view(s, now))
                         .collect::<Vec<_>>(),
@@ -448,7 +448,7 @@ pub async fn change_share(
                 locks::assets_with_estates(c, &[id], &[])?;
                 let (user, _, level) = caller_asset(c, &caller, id, now)?;
                 require(level, AssetCapability::ManageShares)?;
-                let current = assets::get_share(c, id, holder)?.ok_or_else(share_not_found)?;
+                let current = shares::get_share(c, id, holder)?.ok_or_else(share_not_found)?;
                 let req = req.after_authorization()?;
                 let permission = match req.permission.as_deref() {
                     Some(p) => parse_field::<InvitationPermission>("permission", p)?,
@@ -459,13 +459,13 @@ pub async fn change_share(
                     Some(None) => None,
                     Some(Some(at)) => Some(Expiry::parse(at, now).map_err(|e| ApiError::field("access_expires_at", e.to_string()))?.at()),
                 };
-                assets::update_share(c, id, holder, permission, until)?;
+                shares::update_share(c, id, holder, permission, until)?;
                 audit::record(
                     c,
                     &event(&user, Action::ShareUpdated, id, Some(json!({"user_id": holder, "permission": current.permission, "access_expires_at": current.access_expires_at})), Some(json!({"user_id": holder, "permission": permission, "access_expires_at": until}))),
                     now,
                 )?;
-                let s = assets::get_share(c, id, holder)?.ok_or_else(share_not_found)?;
+                let s = shares::get_share(c, id, holder)?.ok_or_else(share_not_found)?;
                 Ok::<_, ApiError>(share_view(&s, now))
             })
         })
@@ -497,8 +497,8 @@ pub async fn revoke_share(
                 locks::assets_with_estates(c, &[id], &[])?;
                 let (user, _, level) = caller_asset(c, &caller, id, now)?;
                 require(level, AssetCapability::ManageShares)?;
-                let current = assets::get_share(c, id, holder)?.ok_or_else(share_not_found)?;
-                assets::delete_share(c, id, holder)?;
+                let current = shares::get_share(c, id, holder)?.ok_or_else(share_not_found)?;
+                shares::delete_share(c, id, holder)?;
                 let email = users::get(c, holder)?.email;
                 keyholder_store::invitations::cancel_to_email_on_assets(c, &[id], &email)?;
                 audit::record(
@@ -539,8 +539,8 @@ pub async fn drop_share(
     state
         .db(move |db| {
             db.write(|c| {
-                let current = assets::get_share(c, id, user.id)?.ok_or_else(share_not_found)?;
-                assets::delete_share(c, id, user.id)?;
+                let current = shares::get_share(c, id, user.id)?.ok_or_else(share_not_found)?;
+                shares::delete_share(c, id, user.id)?;
                 audit::record(
                     c,
                     &event(

@@ -16,11 +16,14 @@ use keyholder_domain::values::Name;
 use keyholder_domain::{AssetLevel, SiteRole};
 use keyholder_store::DbConnection;
 use keyholder_store::access;
-use keyholder_store::assets::{self, AccessRow, Asset, Person, Placement, Record, RecordFields};
+use keyholder_store::assets::{self, AccessRow, Asset, Placement};
 use keyholder_store::audit::{self, NewAuditEvent};
+use keyholder_store::collaborators::Person;
 use keyholder_store::estates;
 use keyholder_store::locks;
+use keyholder_store::records::{Record, RecordFields};
 use keyholder_store::users::{self, User};
+use keyholder_store::{garage, photos, records, sites};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
@@ -161,7 +164,7 @@ fn target_site(
     user: &User,
     site_id: Uuid,
 ) -> Result<(Placement, Option<SiteRole>), ApiError> {
-    let (site, estate_role, over) = estates::site_for_user(c, site_id, user.id)?
+    let (site, estate_role, over) = sites::site_for_user(c, site_id, user.id)?
         .ok_or_else(|| ApiError::not_found("site_not_found", "No such site."))?;
     let role = estate::effective_site_role_of(estate_role, over);
     if role.is_none() && !user.is_root {
@@ -562,18 +565,18 @@ pub async fn garage(
         cursor: q.cursor.clone(),
     };
     let start = match paging.after()? {
-        Some(cursor) => assets::GarageStart::After {
+        Some(cursor) => garage::GarageStart::After {
             created_at: cursor.instant()?,
             id: cursor.id,
         },
-        None => assets::GarageStart::Skip(paging.offset()),
+        None => garage::GarageStart::Skip(paging.offset()),
     };
     let limit = paging.per_page();
     let (items, more, last, counted) = state
         .db(move |db| {
             db.read(|c| {
                 let user = caller.user(c)?;
-                let query = assets::GarageQuery {
+                let query = garage::GarageQuery {
                     user_id: user.id,
                     q: q.q.as_deref(),
                     site: q.site_id,
@@ -583,9 +586,9 @@ pub async fn garage(
                     count_up_to: TOTAL_CAP,
                 };
                 let page = if user.is_root {
-                    assets::garage_root(c, &query)?
+                    garage::garage_root(c, &query)?
                 } else {
-                    assets::garage(c, &query)?
+                    garage::garage(c, &query)?
                 };
                 let last = page
                     .rows
@@ -657,7 +660,7 @@ pub async fn update_asset(
             db.write(|c| {
                 // Lock the estate it leaves and the one it joins, then the asset.
                 let target_estate = match req.as_ref().ok().and_then(|r| r.site_id.flatten()) {
-                    Some(site) => estates::site_for_user(c, site, caller.id)?.map(|(s, _, _)| s.estate_id),
+                    Some(site) => sites::site_for_user(c, site, caller.id)?.map(|(s, _, _)| s.estate_id),
                     None => None,
                 };
                 locks::assets_with_estates(c, &[id], target_estate.as_slice())?;
@@ -750,8 +753,8 @@ pub async fn delete_asset(
                 locks::assets_with_estates(c, &[id], &[])?;
                 let (user, a, level) = caller_asset(c, &caller, id, now)?;
                 require(level, AssetCapability::DeleteAsset)?;
-                let record_count = assets::records(c, id, 1, 0)?.1;
-                let photo_count = assets::photos(c, id, 1, 0)?.1;
+                let record_count = records::records(c, id, 1, 0)?.1;
+                let photo_count = photos::photos(c, id, 1, 0)?.1;
                 assets::delete(c, id)?;
                 audit::record(
                     c,
@@ -821,7 +824,7 @@ pub async fn list_records(
             db.run(|c| {
                 let (_, _, level) = caller_asset(c, &caller, id, now)?;
                 require(level, AssetCapability::Read)?;
-                let (rows, total) = assets::records(c, id, limit, offset)?;
+                let (rows, total) = records::records(c, id, limit, offset)?;
                 Ok::<_, ApiError>((rows.iter().map(RecordView::from).collect::<Vec<_>>(), total))
             })
         })
@@ -858,7 +861,7 @@ pub async fn add_record(
                 require(level, AssetCapability::AddEditRecords)?;
                 let req = req.after_authorization()?;
                 let fields = record_fields(&req)?;
-                let r = assets::add_record(c, id, &fields, user.id, now)?;
+                let r = records::add_record(c, id, &fields, user.id, now)?;
                 Ok::<_, ApiError>(RecordView::from(&r))
             })
         })
@@ -892,12 +895,12 @@ pub async fn update_record(
         .db(move |db| {
             db.write(|c| {
                 let (_, _, level) = caller_asset(c, &caller, id, now)?;
-                assets::get_record(c, id, record_id)?.ok_or_else(record_not_found)?;
+                records::get_record(c, id, record_id)?.ok_or_else(record_not_found)?;
                 require(level, AssetCapability::AddEditRecords)?;
                 let req = req.after_authorization()?;
                 let fields = record_fields(&req)?;
-                assets::update_record(c, id, record_id, &fields, now)?;
-                let r = assets::get_record(c, id, record_id)?.ok_or_else(record_not_found)?;
+                records::update_record(c, id, record_id, &fields, now)?;
+                let r = records::get_record(c, id, record_id)?.ok_or_else(record_not_found)?;
                 Ok::<_, ApiError>(RecordView::from(&r))
             })
         })
@@ -935,9 +938,9 @@ pub async fn delete_record(
         .db(move |db| {
             db.write(|c| {
                 let (_, _, level) = caller_asset(c, &caller, id, now)?;
-                assets::get_record(c, id, record_id)?.ok_or_else(record_not_found)?;
+                records::get_record(c, id, record_id)?.ok_or_else(record_not_found)?;
                 require(level, AssetCapability::DeleteRecordsAndPhotos)?;
-                assets::delete_record(c, id, record_id)?;
+                records::delete_record(c, id, record_id)?;
                 Ok::<_, ApiError>(())
             })
         })
@@ -972,7 +975,7 @@ pub async fn list_photos(
             db.run(|c| {
                 let (_, _, level) = caller_asset(c, &caller, id, now)?;
                 require(level, AssetCapability::Read)?;
-                let (rows, total) = assets::photos(c, id, limit, offset)?;
+                let (rows, total) = photos::photos(c, id, limit, offset)?;
                 let items = rows
                     .into_iter()
                     .map(|p| PhotoView {
@@ -1036,7 +1039,7 @@ pub async fn add_photo(
                         "must not contain control characters",
                     ));
                 }
-                let p = assets::add_photo(c, id, url, caption, user.id, now)?;
+                let p = photos::add_photo(c, id, url, caption, user.id, now)?;
                 Ok(PhotoView {
                     id: p.id,
                     asset_id: p.asset_id,
@@ -1073,7 +1076,7 @@ pub async fn delete_photo(
             db.write(|c| {
                 let (_, _, level) = caller_asset(c, &caller, id, now)?;
                 require(level, AssetCapability::DeleteRecordsAndPhotos)?;
-                if !assets::delete_photo(c, id, photo_id)? {
+                if !photos::delete_photo(c, id, photo_id)? {
                     return Err(photo_not_found());
                 }
                 Ok::<_, ApiError>(())
@@ -1118,7 +1121,7 @@ pub async fn list_collaborators(
                 require(level, AssetCapability::Read)?;
                 let can_manage =
                     asset::asset_can(Some(level), AssetCapability::ManageCollaborators);
-                let items = assets::collaborators(c, id)?
+                let items = keyholder_store::collaborators::collaborators(c, id)?
                     .iter()
                     .map(|(p, at)| CollaboratorView {
                         user: person(p, false),
@@ -1175,13 +1178,13 @@ pub async fn add_collaborator(
                     )
                     .with_extra("username", json!(username.trim()))
                 })?;
-                let current: Vec<Uuid> = assets::collaborators(c, id)?
+                let current: Vec<Uuid> = keyholder_store::collaborators::collaborators(c, id)?
                     .iter()
                     .map(|(p, _)| p.id)
                     .collect();
                 collaborators::check_add_collaborator(&current, found.id)
                     .map_err(|r| collaborator_refused(&r))?;
-                assets::add_collaborator(c, id, found.id, now)?;
+                keyholder_store::collaborators::add_collaborator(c, id, found.id, now)?;
                 audit::record(
                     c,
                     &event(
@@ -1234,13 +1237,13 @@ pub async fn remove_collaborator(
                 locks::assets_with_estates(c, &[id], &[])?;
                 let (user, _, level) = caller_asset(c, &caller, id, now)?;
                 require(level, AssetCapability::ManageCollaborators)?;
-                let current: Vec<Uuid> = assets::collaborators(c, id)?
+                let current: Vec<Uuid> = keyholder_store::collaborators::collaborators(c, id)?
                     .iter()
                     .map(|(p, _)| p.id)
                     .collect();
                 collaborators::check_remove_collaborator(id, &current, target)
                     .map_err(|r| collaborator_refused(&r))?;
-                assets::remove_collaborator(c, id, target)?;
+                keyholder_store::collaborators::remove_collaborator(c, id, target)?;
                 let email = users::get(c, target)?.email;
                 keyholder_store::invitations::cancel_to_email_on_assets(c, &[id], &email)?;
                 audit::record(
@@ -1296,11 +1299,11 @@ fn bulk_access(
 
 /// The common/partial split of a selection, with the users' details.
 fn split_view(c: &mut DbConnection, selection: &[Uuid]) -> Result<CollaboratorSplitView, ApiError> {
-    let pairs = assets::collaborator_pairs(c, selection)?;
+    let pairs = keyholder_store::collaborators::collaborator_pairs(c, selection)?;
     let split = collaborators::split_common_partial(selection, &pairs);
     let mut ids: Vec<Uuid> = split.common.clone();
     ids.extend(split.partial.iter().map(|(u, _)| *u));
-    let people: HashMap<Uuid, Person> = assets::people(c, &ids)?
+    let people: HashMap<Uuid, Person> = keyholder_store::collaborators::people(c, &ids)?
         .into_iter()
         .map(|p| (p.id, p))
         .collect();
@@ -1415,11 +1418,11 @@ pub async fn bulk_add(
                     })?;
                     adding.push(found.id);
                 }
-                let pairs = assets::collaborator_pairs(c, &selection)?;
+                let pairs = keyholder_store::collaborators::collaborator_pairs(c, &selection)?;
                 for (asset_id, user_id) in
                     collaborators::bulk_add_pairs(&selection, &pairs, &adding)
                 {
-                    assets::add_collaborator(c, asset_id, user_id, now)?;
+                    keyholder_store::collaborators::add_collaborator(c, asset_id, user_id, now)?;
                     audit::record(
                         c,
                         &event(
@@ -1466,11 +1469,11 @@ pub async fn bulk_remove(
             db.write(|c| {
                 locks::assets_with_estates(c, &req.asset_ids, &[])?;
                 let selection = bulk_access(c, &user, &req.asset_ids, now)?;
-                let pairs = assets::collaborator_pairs(c, &selection)?;
+                let pairs = keyholder_store::collaborators::collaborator_pairs(c, &selection)?;
                 collaborators::check_bulk_remove(&selection, &pairs, &req.user_ids)
                     .map_err(|r| collaborator_refused(&r))?;
                 for (asset_id, user_id) in pairs.iter().filter(|(_, u)| req.user_ids.contains(u)) {
-                    assets::remove_collaborator(c, *asset_id, *user_id)?;
+                    keyholder_store::collaborators::remove_collaborator(c, *asset_id, *user_id)?;
                     let email = users::get(c, *user_id)?.email;
                     keyholder_store::invitations::cancel_to_email_on_assets(
                         c,

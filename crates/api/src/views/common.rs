@@ -286,7 +286,7 @@ where
 }
 
 /// A person as shown in lists (the email only to those who may see it).
-pub fn person(p: &keyholder_store::assets::Person, show_email: bool) -> UserSummary {
+pub fn person(p: &keyholder_store::collaborators::Person, show_email: bool) -> UserSummary {
     UserSummary {
         id: p.id,
         username: p.username.clone(),

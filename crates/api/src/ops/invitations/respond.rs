@@ -13,7 +13,7 @@ use keyholder_domain::{AssetCapability, InvitationState, asset_can};
 use keyholder_store::audit::{self, Action};
 use keyholder_store::invitations::{self, Invitation, ResourceType};
 use keyholder_store::users::{self, NewUser, Taken, User};
-use keyholder_store::{DbConnection, assets, estates, locks, outbox};
+use keyholder_store::{DbConnection, assets, estates, locks, outbox, shares, sites};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -145,7 +145,7 @@ fn grant(
                 Some(_) => {}
             }
             if estate::promotion_drops_overrides(role) {
-                estates::delete_overrides(c, id, user.id)?;
+                sites::delete_overrides(c, id, user.id)?;
             }
             Ok(role.as_str().to_owned())
         }
@@ -154,7 +154,7 @@ fn grant(
                 permission,
                 access_expires_at,
             };
-            let merged = match assets::get_share(c, id, user.id)? {
+            let merged = match shares::get_share(c, id, user.id)? {
                 Some(held) => merge_share(
                     ShareGrant {
                         permission: held.permission,
@@ -165,7 +165,7 @@ fn grant(
                 None => new,
             };
             let until = merged.access_expires_at;
-            assets::put_share(c, id, user.id, merged.permission, until, Some(inv.id), now)?;
+            shares::put_share(c, id, user.id, merged.permission, until, Some(inv.id), now)?;
             Ok(merged.permission.as_str().to_owned())
         }
     }
