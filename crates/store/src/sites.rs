@@ -134,7 +134,6 @@ pub fn sites_for_member(
                 .or(site_overrides::role.ne(SiteOverride::None.as_str())),
         );
     let rows: Vec<(SiteRow, Option<String>)> = visible
-        .clone()
         .select((SiteRow::as_select(), site_overrides::role.nullable()))
         .order((sites::created_at.desc(), sites::id.desc()))
         .limit(limit)
