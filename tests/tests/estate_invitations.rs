@@ -3,51 +3,8 @@
 //! token, on both databases.
 
 use chrono::{Duration, Utc};
-use keyholder_tests::{PASSWORD, Session, TestApp, on_both_backends};
-use serde_json::{Value, json};
-
-async fn estate(app: &TestApp, owner: &Session) -> String {
-    let r = app
-        .post(
-            "/api/v1/estates",
-            Some(&owner.token),
-            json!({"name": "Riverside"}),
-        )
-        .await;
-    r.assert_status(201);
-    r.body["id"].as_str().expect("id").to_owned()
-}
-
-async fn invite(app: &TestApp, token: &str, estate: &str, body: Value) -> keyholder_tests::Reply {
-    app.post(
-        &format!("/api/v1/estates/{estate}/invitations"),
-        Some(token),
-        body,
-    )
-    .await
-}
-
-async fn invite_outsider(
-    app: &TestApp,
-    owner: &Session,
-    estate: &str,
-    email: &str,
-    role: &str,
-) -> (String, String) {
-    let r = invite(
-        app,
-        &owner.token,
-        estate,
-        json!({"email": email, "role": role, "message": "Welcome aboard"}),
-    )
-    .await;
-    r.assert_status(202);
-    assert_eq!(r.body["outcome"], "invited");
-    let id = r.body["invitation"]["id"].as_str().expect("id").to_owned();
-    let n = app.emails_to(email, "invited you").len().max(1);
-    let mail = app.wait_for_nth_email(email, "invited you", n).await;
-    (id, mail.token())
-}
+use keyholder_tests::{Invited, NOBODY, PASSWORD, TestApp, on_both_backends};
+use serde_json::json;
 
 on_both_backends!(
     user_search_matches_one_verified_non_member_by_exact_email,
@@ -76,7 +33,7 @@ async fn user_search_matches_one_verified_non_member_by_exact_email(app: TestApp
     let owner = app.register_verified("owner").await;
     let sam = app.register_verified("sam").await;
     let bob = app.register("bob").await;
-    let id = estate(&app, &owner).await;
+    let id = app.create_estate(&owner, "Riverside").await.id;
     let search = |email: &str| format!("/api/v1/estates/{id}/user-search?email={email}");
     let found = app
         .get(&search("SAM%40Example.com"), Some(&owner.token))
@@ -93,9 +50,8 @@ async fn user_search_matches_one_verified_non_member_by_exact_email(app: TestApp
         .await
         .assert_problem(404, "user_not_found");
     // Once a member, the same 404 as for nobody.
-    invite(
-        &app,
-        &owner.token,
+    app.try_invite_to_estate(
+        &owner,
         &id,
         json!({"email": "sam@example.com", "role": "editor"}),
     )
@@ -113,37 +69,33 @@ async fn user_search_matches_one_verified_non_member_by_exact_email(app: TestApp
     app.get(&search("sam%40example.com"), Some(&bob.token))
         .await
         .assert_problem(404, "estate_not_found");
-    app.get(
-        &format!("/api/v1/estates/{id}/user-search"),
-        Some(&owner.token),
-    )
-    .await
-    .assert_problem(422, "validation_failed");
+    app.try_user_search(&owner, &id, "")
+        .await
+        .assert_problem(422, "validation_failed");
 }
 
 async fn inviting_a_verified_user_grants_at_once_without_email(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let sam = app.register_verified("sam").await;
-    let id = estate(&app, &owner).await;
-    let r = invite(
-        &app,
-        &owner.token,
-        &id,
-        json!({"email": "Sam@Example.com", "role": "editor"}),
-    )
-    .await;
+    let id = app.create_estate(&owner, "Riverside").await.id;
+    let r = app
+        .try_invite_to_estate(
+            &owner,
+            &id,
+            json!({"email": "Sam@Example.com", "role": "editor"}),
+        )
+        .await;
     r.assert_status(201);
     assert_eq!(r.body["outcome"], "granted");
     assert_eq!(r.body["member"]["role"], "editor");
     assert_eq!(r.body["member"]["user"]["id"], sam.id.as_str());
-    let mine = app.get("/api/v1/estates", Some(&sam.token)).await;
+    let mine = app.try_estates(&sam, "").await;
     assert_eq!(mine.body["items"][0]["id"], id.as_str());
     assert_eq!(mine.body["items"][0]["my_role"], "editor");
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert!(app.emails_to("sam@example.com", "invited you").is_empty());
-    invite(
-        &app,
-        &owner.token,
+    app.try_invite_to_estate(
+        &owner,
         &id,
         json!({"email": "sam@example.com", "role": "viewer"}),
     )
@@ -153,14 +105,14 @@ async fn inviting_a_verified_user_grants_at_once_without_email(app: TestApp) {
 
 async fn an_outsider_signs_up_through_the_emailed_link_and_lands_in_the_estate(app: TestApp) {
     let owner = app.register_verified("owner").await;
-    let id = estate(&app, &owner).await;
-    let r = invite(
-        &app,
-        &owner.token,
-        &id,
-        json!({"email": "new@example.com", "role": "viewer", "message": "See you <b>soon</b>"}),
-    )
-    .await;
+    let id = app.create_estate(&owner, "Riverside").await.id;
+    let r = app
+        .try_invite_to_estate(
+            &owner,
+            &id,
+            json!({"email": "new@example.com", "role": "viewer", "message": "See you <b>soon</b>"}),
+        )
+        .await;
     r.assert_status(202);
     let inv = &r.body["invitation"];
     assert_eq!(inv["status"], "pending");
@@ -179,9 +131,7 @@ async fn an_outsider_signs_up_through_the_emailed_link_and_lands_in_the_estate(a
         mail.body
     );
     let token = mail.token();
-    let preview = app
-        .post("/api/v1/invitations/preview", None, json!({"token": token}))
-        .await;
+    let preview = app.try_preview_invitation(json!({"token": token})).await;
     preview.assert_status(200);
     assert_eq!(preview.body["resource_type"], "estate");
     assert_eq!(preview.body["resource"]["name"], "Riverside");
@@ -189,172 +139,144 @@ async fn an_outsider_signs_up_through_the_emailed_link_and_lands_in_the_estate(a
     assert_eq!(preview.body["status"], "pending");
     assert_eq!(preview.body["invited_by"]["display_name"], "owner");
     let signed = app
-        .post(
-            "/api/v1/invitations/accept-signup",
-            None,
-            json!({"token": token, "username": "newbie", "password": PASSWORD}),
-        )
+        .try_accept_signup(json!({"token": token, "username": "newbie", "password": PASSWORD}))
         .await;
     signed.assert_status(201);
     assert_eq!(signed.body["user"]["email"], "new@example.com");
     assert_eq!(signed.body["user"]["email_verified"], true);
     let new_token = signed.body["access_token"].as_str().expect("token");
-    let mine = app.get("/api/v1/estates", Some(new_token)).await;
+    let mine = app.try_estates(new_token, "").await;
     assert_eq!(mine.body["items"][0]["id"], id.as_str());
     assert_eq!(mine.body["items"][0]["my_role"], "viewer");
     let list = app
-        .get(
-            &format!("/api/v1/estates/{id}/invitations?status=accepted"),
-            Some(&owner.token),
-        )
+        .try_estate_invitations(&owner, &id, "?status=accepted")
         .await;
     assert_eq!(list.body["total"], 1);
     assert!(list.body["items"][0]["responded_at"].is_string());
     app.wait_for_email("owner@example.com", "accepted your invitation")
         .await;
     let again = app
-        .post(
-            "/api/v1/invitations/accept-signup",
-            None,
-            json!({"token": token, "username": "other", "password": PASSWORD}),
-        )
+        .try_accept_signup(json!({"token": token, "username": "other", "password": PASSWORD}))
         .await;
     again.assert_problem(409, "invitation_not_pending");
     assert_eq!(again.body["invitation_status"], "accepted");
-    app.post(
-        "/api/v1/invitations/preview",
-        None,
-        json!({"token": "nope"}),
-    )
-    .await
-    .assert_problem(404, "invitation_not_found");
+    app.try_preview_invitation(json!({"token": "nope"}))
+        .await
+        .assert_problem(404, "invitation_not_found");
 }
 
 async fn a_registered_but_unverified_user_accepts_with_the_token(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let bob = app.register("bob").await;
-    let id = estate(&app, &owner).await;
+    let id = app.create_estate(&owner, "Riverside").await.id;
     // Unverified accounts do not count as registered: an email goes out.
-    let (_, token) = invite_outsider(&app, &owner, &id, "bob@example.com", "editor").await;
+    let Invited {
+        id: _,
+        token,
+    } = app
+        .invite_to_estate(&owner, &id, "bob@example.com", "editor")
+        .await;
     let r = app
-        .post(
-            "/api/v1/invitations/accept",
-            Some(&bob.token),
-            json!({"token": token}),
-        )
+        .try_accept_invitation(&bob, json!({"token": token}))
         .await;
     r.assert_status(200);
     assert_eq!(r.body["status"], "accepted");
     assert_eq!(r.body["role"], "editor");
     assert_eq!(r.body["resource"]["name"], "Riverside");
-    let me = app.get("/api/v1/me", Some(&bob.token)).await;
+    let me = app.try_me(&bob).await;
     assert_eq!(
         me.body["email_verified"], true,
         "the token proved the inbox"
     );
-    let e = app
-        .get(&format!("/api/v1/estates/{id}"), Some(&bob.token))
-        .await;
+    let e = app.try_get_estate(&bob, &id).await;
     assert_eq!(e.body["my_role"], "editor");
-    app.post("/api/v1/invitations/accept", None, json!({"token": token}))
+    app.try_accept_invitation(&NOBODY, json!({"token": token}))
         .await
         .assert_problem(401, "missing_token");
 }
 
 async fn accept_signup_for_an_existing_email_is_409(app: TestApp) {
     let owner = app.register_verified("owner").await;
-    let id = estate(&app, &owner).await;
-    let (_, token) = invite_outsider(&app, &owner, &id, "bob@example.com", "viewer").await;
+    let id = app.create_estate(&owner, "Riverside").await.id;
+    let Invited {
+        id: _,
+        token,
+    } = app
+        .invite_to_estate(&owner, &id, "bob@example.com", "viewer")
+        .await;
     // Bob registers and verifies the address after the invitation was sent.
     app.register_verified("bob").await;
-    app.post(
-        "/api/v1/invitations/accept-signup",
-        None,
-        json!({"token": token, "username": "bob2", "password": PASSWORD}),
-    )
-    .await
-    .assert_problem(409, "email_registered");
+    app.try_accept_signup(json!({"token": token, "username": "bob2", "password": PASSWORD}))
+        .await
+        .assert_problem(409, "email_registered");
     let weak = app
-        .post(
-            "/api/v1/invitations/accept-signup",
-            None,
-            json!({"token": token, "username": "x", "password": "short"}),
-        )
+        .try_accept_signup(json!({"token": token, "username": "x", "password": "short"}))
         .await;
     weak.assert_problem(422, "validation_failed");
     assert!(
         weak.body["errors"]["username"].is_string() && weak.body["errors"]["password"].is_string()
     );
-    app.post(
-        "/api/v1/invitations/accept-signup",
-        None,
-        json!({"token": "unknown", "username": "x", "password": "short"}),
-    )
-    .await
-    .assert_problem(404, "invitation_not_found");
+    app.try_accept_signup(json!({"token": "unknown", "username": "x", "password": "short"}))
+        .await
+        .assert_problem(404, "invitation_not_found");
 }
 
 async fn accepting_with_another_account_is_403_and_stays_pending(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let mallory = app.register_verified("mallory").await;
-    let id = estate(&app, &owner).await;
-    let (_, token) = invite_outsider(&app, &owner, &id, "carol@example.com", "editor").await;
-    app.post(
-        "/api/v1/invitations/accept",
-        Some(&mallory.token),
-        json!({"token": token}),
-    )
-    .await
-    .assert_problem(403, "invitation_email_mismatch");
-    app.get(&format!("/api/v1/estates/{id}"), Some(&mallory.token))
+    let id = app.create_estate(&owner, "Riverside").await.id;
+    let Invited {
+        id: _,
+        token,
+    } = app
+        .invite_to_estate(&owner, &id, "carol@example.com", "editor")
+        .await;
+    app.try_accept_invitation(&mallory, json!({"token": token}))
+        .await
+        .assert_problem(403, "invitation_email_mismatch");
+    app.try_get_estate(&mallory, &id)
         .await
         .assert_problem(404, "estate_not_found");
-    let preview = app
-        .post("/api/v1/invitations/preview", None, json!({"token": token}))
-        .await;
+    let preview = app.try_preview_invitation(json!({"token": token})).await;
     assert_eq!(preview.body["status"], "pending");
 }
 
 async fn declining_by_token_tells_the_inviter(app: TestApp) {
     let owner = app.register_verified("owner").await;
-    let id = estate(&app, &owner).await;
-    let (_, token) = invite_outsider(&app, &owner, &id, "dan@example.com", "viewer").await;
-    let r = app
-        .post("/api/v1/invitations/decline", None, json!({"token": token}))
+    let id = app.create_estate(&owner, "Riverside").await.id;
+    let Invited {
+        id: _,
+        token,
+    } = app
+        .invite_to_estate(&owner, &id, "dan@example.com", "viewer")
         .await;
+    let r = app.try_decline_invitation(json!({"token": token})).await;
     r.assert_status(200);
     assert_eq!(r.body["status"], "declined");
     app.wait_for_email("owner@example.com", "declined your invitation")
         .await;
     let again = app
-        .post(
-            "/api/v1/invitations/accept-signup",
-            None,
-            json!({"token": token, "username": "dan", "password": PASSWORD}),
-        )
+        .try_accept_signup(json!({"token": token, "username": "dan", "password": PASSWORD}))
         .await;
     again.assert_problem(409, "invitation_not_pending");
     assert_eq!(again.body["invitation_status"], "declined");
     let list = app
-        .get(
-            &format!("/api/v1/estates/{id}/invitations?status=declined"),
-            Some(&owner.token),
-        )
+        .try_estate_invitations(&owner, &id, "?status=declined")
         .await;
     assert_eq!(list.body["total"], 1);
 }
 
 async fn expired_invitations_read_as_expired_at_once_and_answer_410(app: TestApp) {
     let owner = app.register_verified("owner").await;
-    let id = estate(&app, &owner).await;
+    let id = app.create_estate(&owner, "Riverside").await.id;
     let at = (Utc::now() + Duration::minutes(10)).to_rfc3339();
-    let r = invite(
-        &app,
-        &owner.token,
-        &id,
-        json!({"email": "late@example.com", "role": "viewer", "expires_at": at}),
-    )
-    .await;
+    let r = app
+        .try_invite_to_estate(
+            &owner,
+            &id,
+            json!({"email": "late@example.com", "role": "viewer", "expires_at": at}),
+        )
+        .await;
     r.assert_status(202);
     let inv_id = r.body["invitation"]["id"].as_str().expect("id").to_owned();
     let token = app
@@ -362,41 +284,25 @@ async fn expired_invitations_read_as_expired_at_once_and_answer_410(app: TestApp
         .await
         .token();
     app.clock.advance(Duration::minutes(20));
-    let preview = app
-        .post("/api/v1/invitations/preview", None, json!({"token": token}))
-        .await;
+    let preview = app.try_preview_invitation(json!({"token": token})).await;
     assert_eq!(preview.body["status"], "expired");
-    app.post("/api/v1/invitations/decline", None, json!({"token": token}))
+    app.try_decline_invitation(json!({"token": token}))
         .await
         .assert_problem(410, "invitation_expired");
-    app.post(
-        "/api/v1/invitations/accept-signup",
-        None,
-        json!({"token": token, "username": "late", "password": PASSWORD}),
-    )
-    .await
-    .assert_problem(410, "invitation_expired");
+    app.try_accept_signup(json!({"token": token, "username": "late", "password": PASSWORD}))
+        .await
+        .assert_problem(410, "invitation_expired");
     let resend = app
-        .post(
-            &format!("/api/v1/estates/{id}/invitations/{inv_id}/resend"),
-            Some(&owner.token),
-            json!({}),
-        )
+        .try_resend_estate_invitation(&owner, &id, &inv_id, json!({}))
         .await;
     resend.assert_problem(409, "invitation_not_pending");
     assert_eq!(resend.body["invitation_status"], "expired");
     let expired = app
-        .get(
-            &format!("/api/v1/estates/{id}/invitations?status=expired"),
-            Some(&owner.token),
-        )
+        .try_estate_invitations(&owner, &id, "?status=expired")
         .await;
     assert_eq!(expired.body["total"], 1);
     let pending = app
-        .get(
-            &format!("/api/v1/estates/{id}/invitations?status=pending"),
-            Some(&owner.token),
-        )
+        .try_estate_invitations(&owner, &id, "?status=pending")
         .await;
     assert_eq!(pending.body["total"], 0);
     // The sweeper writes the state, with an audit event.
@@ -419,27 +325,27 @@ async fn expired_invitations_read_as_expired_at_once_and_answer_410(app: TestApp
         inv_id.as_str()
     );
     // A new invitation to the same email is allowed.
-    invite(
-        &app,
-        &owner.token,
+    app.try_invite_to_estate(
+        &owner,
         &id,
         json!({"email": "late@example.com", "role": "viewer"}),
     )
     .await
     .assert_status(202);
-    app.post(
-        &format!("/api/v1/estates/{id}/invitations"),
-        Some(&owner.token),
-        json!({"email": "x@example.com", "role": "viewer", "expires_at": (Utc::now() - Duration::hours(1)).to_rfc3339()}),
-    )
+    app.try_invite_to_estate(&owner, &id, json!({"email": "x@example.com", "role": "viewer", "expires_at": (Utc::now() - Duration::hours(1)).to_rfc3339()}))
     .await
     .assert_problem(422, "validation_failed");
 }
 
 async fn resend_replaces_the_token_and_can_change_the_expiry(app: TestApp) {
     let owner = app.register_verified("owner").await;
-    let id = estate(&app, &owner).await;
-    let (inv, old) = invite_outsider(&app, &owner, &id, "eve@example.com", "editor").await;
+    let id = app.create_estate(&owner, "Riverside").await.id;
+    let Invited {
+        id: inv,
+        token: old,
+    } = app
+        .invite_to_estate(&owner, &id, "eve@example.com", "editor")
+        .await;
     let path = format!("/api/v1/estates/{id}/invitations/{inv}/resend");
     let at = (Utc::now() + Duration::days(3)).to_rfc3339();
     let r = app
@@ -453,10 +359,10 @@ async fn resend_replaces_the_token_and_can_change_the_expiry(app: TestApp) {
         .await
         .token();
     assert_ne!(old, new);
-    app.post("/api/v1/invitations/preview", None, json!({"token": old}))
+    app.try_preview_invitation(json!({"token": old}))
         .await
         .assert_problem(404, "invitation_not_found");
-    app.post("/api/v1/invitations/preview", None, json!({"token": new}))
+    app.try_preview_invitation(json!({"token": new}))
         .await
         .assert_status(200);
     // No body keeps the expiry; null clears it; the past is refused.
@@ -483,8 +389,13 @@ async fn resend_replaces_the_token_and_can_change_the_expiry(app: TestApp) {
 
 async fn cancel_only_while_pending(app: TestApp) {
     let owner = app.register_verified("owner").await;
-    let id = estate(&app, &owner).await;
-    let (inv, token) = invite_outsider(&app, &owner, &id, "fay@example.com", "viewer").await;
+    let id = app.create_estate(&owner, "Riverside").await.id;
+    let Invited {
+        id: inv,
+        token,
+    } = app
+        .invite_to_estate(&owner, &id, "fay@example.com", "viewer")
+        .await;
     let path = format!("/api/v1/estates/{id}/invitations/{inv}/cancel");
     let r = app.post(&path, Some(&owner.token), json!({})).await;
     r.assert_status(200);
@@ -492,95 +403,83 @@ async fn cancel_only_while_pending(app: TestApp) {
     let again = app.post(&path, Some(&owner.token), json!({})).await;
     again.assert_problem(409, "invitation_not_pending");
     assert_eq!(again.body["invitation_status"], "cancelled");
-    app.post("/api/v1/invitations/decline", None, json!({"token": token}))
+    app.try_decline_invitation(json!({"token": token}))
         .await
         .assert_problem(409, "invitation_not_pending");
-    let other = estate(&app, &owner).await;
-    app.post(
-        &format!("/api/v1/estates/{other}/invitations/{inv}/cancel"),
-        Some(&owner.token),
-        json!({}),
-    )
-    .await
-    .assert_problem(404, "invitation_not_found");
+    let other = app.create_estate(&owner, "Riverside").await.id;
+    app.try_cancel_estate_invitation(&owner, &other, &inv, json!({}))
+        .await
+        .assert_problem(404, "invitation_not_found");
 }
 
 async fn invitation_grant_rules_and_input_checks(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let admin = app.register_verified("admin").await;
     let editor = app.register_verified("editor").await;
-    let id = estate(&app, &owner).await;
-    invite(
-        &app,
-        &owner.token,
+    let id = app.create_estate(&owner, "Riverside").await.id;
+    app.try_invite_to_estate(
+        &owner,
         &id,
         json!({"email": "admin@example.com", "role": "admin"}),
     )
     .await
     .assert_status(201);
-    invite(
-        &app,
-        &owner.token,
+    app.try_invite_to_estate(
+        &owner,
         &id,
         json!({"email": "editor@example.com", "role": "editor"}),
     )
     .await
     .assert_status(201);
-    invite(
-        &app,
-        &owner.token,
+    app.try_invite_to_estate(
+        &owner,
         &id,
         json!({"email": "x@example.com", "role": "owner"}),
     )
     .await
     .assert_problem(403, "owner_transfer_required");
-    invite(
-        &app,
-        &admin.token,
+    app.try_invite_to_estate(
+        &admin,
         &id,
         json!({"email": "x@example.com", "role": "admin"}),
     )
     .await
     .assert_problem(403, "cannot_grant_role");
-    invite(
-        &app,
-        &admin.token,
+    app.try_invite_to_estate(
+        &admin,
         &id,
         json!({"email": "x@example.com", "role": "editor"}),
     )
     .await
     .assert_status(202);
-    invite(
-        &app,
-        &admin.token,
+    app.try_invite_to_estate(
+        &admin,
         &id,
         json!({"email": "X@example.com", "role": "viewer"}),
     )
     .await
     .assert_problem(409, "invitation_pending");
-    invite(
-        &app,
-        &editor.token,
+    app.try_invite_to_estate(
+        &editor,
         &id,
         json!({"email": "y@example.com", "role": "viewer"}),
     )
     .await
     .assert_problem(403, "insufficient_role");
-    invite(
-        &app,
-        &owner.token,
+    app.try_invite_to_estate(
+        &owner,
         &id,
         json!({"email": "owner@example.com", "role": "viewer"}),
     )
     .await
     .assert_problem(422, "self_invitation");
-    let bad = invite(
-        &app,
-        &owner.token,
-        &id,
-        json!({"email": "nope", "role": "chief", "message": "m".repeat(1001)}),
-    )
-    .await;
+    let bad = app
+        .try_invite_to_estate(
+            &owner,
+            &id,
+            json!({"email": "nope", "role": "chief", "message": "m".repeat(1001)}),
+        )
+        .await;
     bad.assert_problem(422, "validation_failed");
     for field in ["email", "role", "message"] {
         assert!(
@@ -589,98 +488,67 @@ async fn invitation_grant_rules_and_input_checks(app: TestApp) {
             bad.text
         );
     }
-    app.get(
-        &format!("/api/v1/estates/{id}/invitations"),
-        Some(&editor.token),
-    )
-    .await
-    .assert_problem(403, "insufficient_role");
-    app.get(
-        &format!("/api/v1/estates/{id}/invitations?status=maybe"),
-        Some(&owner.token),
-    )
-    .await
-    .assert_problem(422, "validation_failed");
+    app.try_estate_invitations(&editor, &id, "")
+        .await
+        .assert_problem(403, "insufficient_role");
+    app.try_estate_invitations(&owner, &id, "?status=maybe")
+        .await
+        .assert_problem(422, "validation_failed");
     // An admin cannot cancel an invitation they could not have sent.
-    let r = invite(
-        &app,
-        &owner.token,
-        &id,
-        json!({"email": "boss@example.com", "role": "admin"}),
-    )
-    .await;
+    let r = app
+        .try_invite_to_estate(
+            &owner,
+            &id,
+            json!({"email": "boss@example.com", "role": "admin"}),
+        )
+        .await;
     let inv = r.body["invitation"]["id"].as_str().expect("id");
-    app.post(
-        &format!("/api/v1/estates/{id}/invitations/{inv}/cancel"),
-        Some(&admin.token),
-        json!({}),
-    )
-    .await
-    .assert_problem(403, "cannot_grant_role");
+    app.try_cancel_estate_invitation(&admin, &id, &inv, json!({}))
+        .await
+        .assert_problem(403, "cannot_grant_role");
 }
 
 async fn verified_invitees_act_from_their_invitation_list(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let gus = app.register("gus").await;
-    let id = estate(&app, &owner).await;
-    let (inv, _) = invite_outsider(&app, &owner, &id, "gus@example.com", "editor").await;
-    app.get("/api/v1/me/invitations", Some(&gus.token))
+    let id = app.create_estate(&owner, "Riverside").await.id;
+    let Invited { id: inv, token: _ } = app
+        .invite_to_estate(&owner, &id, "gus@example.com", "editor")
+        .await;
+    app.try_my_invitations(&gus)
         .await
         .assert_problem(403, "email_not_verified");
     let mail = app
         .wait_for_email("gus@example.com", "Confirm your email")
         .await;
-    app.post(
-        "/api/v1/auth/verify-email",
-        None,
-        json!({"token": mail.token()}),
-    )
-    .await
-    .assert_status(200);
-    let list = app.get("/api/v1/me/invitations", Some(&gus.token)).await;
+    app.try_verify_email(json!({"token": mail.token()}))
+        .await
+        .assert_status(200);
+    let list = app.try_my_invitations(&gus).await;
     list.assert_status(200);
     assert_eq!(list.body["total"], 1);
     assert_eq!(list.body["items"][0]["id"], inv.as_str());
     assert_eq!(list.body["items"][0]["resource"]["name"], "Riverside");
     let stranger = app.register_verified("stranger").await;
-    app.post(
-        &format!("/api/v1/me/invitations/{inv}/accept"),
-        Some(&stranger.token),
-        json!({}),
-    )
-    .await
-    .assert_problem(404, "invitation_not_found");
-    let r = app
-        .post(
-            &format!("/api/v1/me/invitations/{inv}/accept"),
-            Some(&gus.token),
-            json!({}),
-        )
-        .await;
+    app.try_accept_my_invitation(&stranger, &inv)
+        .await
+        .assert_problem(404, "invitation_not_found");
+    let r = app.try_accept_my_invitation(&gus, &inv).await;
     r.assert_status(200);
     assert_eq!(r.body["role"], "editor");
-    assert_eq!(
-        app.get("/api/v1/me/invitations", Some(&gus.token))
-            .await
-            .body["total"],
-        0
-    );
+    assert_eq!(app.try_my_invitations(&gus).await.body["total"], 0);
     // Now verified, Gus counts as registered: the next estate grants at once.
     let other = app
-        .post(
-            "/api/v1/estates",
-            Some(&owner.token),
-            json!({"name": "Second"}),
-        )
+        .try_create_estate(&owner, json!({"name": "Second"}))
         .await;
     let other_id = other.body["id"].as_str().expect("id");
-    let granted = invite(
-        &app,
-        &owner.token,
-        other_id,
-        json!({"email": "gus@example.com", "role": "viewer"}),
-    )
-    .await;
+    let granted = app
+        .try_invite_to_estate(
+            &owner,
+            other_id,
+            json!({"email": "gus@example.com", "role": "viewer"}),
+        )
+        .await;
     granted.assert_status(201);
     assert_eq!(granted.body["outcome"], "granted");
 }
@@ -688,8 +556,13 @@ async fn verified_invitees_act_from_their_invitation_list(app: TestApp) {
 async fn concurrent_accept_decline_and_cancel_have_one_winner(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let hal = app.register("hal").await;
-    let id = estate(&app, &owner).await;
-    let (inv, token) = invite_outsider(&app, &owner, &id, "hal@example.com", "editor").await;
+    let id = app.create_estate(&owner, "Riverside").await.id;
+    let Invited {
+        id: inv,
+        token,
+    } = app
+        .invite_to_estate(&owner, &id, "hal@example.com", "editor")
+        .await;
     let mut tasks = Vec::new();
     for i in 0..12 {
         let client = app.client.clone();
@@ -730,18 +603,14 @@ async fn concurrent_accept_decline_and_cancel_have_one_winner(app: TestApp) {
         statuses.iter().all(|s| *s == 200 || *s == 409),
         "{statuses:?}"
     );
-    let members = app
-        .get(&format!("/api/v1/estates/{id}/members"), Some(&owner.token))
-        .await;
+    let members = app.try_members(&owner, &id, "").await;
     let hal_rows = members.body["items"]
         .as_array()
         .expect("items")
         .iter()
         .filter(|m| m["user"]["id"] == hal.id.as_str())
         .count();
-    let preview = app
-        .post("/api/v1/invitations/preview", None, json!({"token": token}))
-        .await;
+    let preview = app.try_preview_invitation(json!({"token": token})).await;
     let status = preview.body["status"].as_str().expect("status");
     assert_eq!(hal_rows, usize::from(status == "accepted"), "{status}");
 }
@@ -749,50 +618,36 @@ async fn concurrent_accept_decline_and_cancel_have_one_winner(app: TestApp) {
 async fn the_seed_page_end_to_end_over_http(app: TestApp) {
     let owner = app.register_verified("olivia").await;
     let colleague = app.register_verified("colin").await;
-    let id = estate(&app, &owner).await;
+    let id = app.create_estate(&owner, "Riverside").await.id;
     let mut sites = Vec::new();
     for name in ["North", "South", "East"] {
         let r = app
-            .post(
-                &format!("/api/v1/estates/{id}/sites"),
-                Some(&owner.token),
-                json!({"name": name}),
-            )
+            .try_create_site(&owner, &id, json!({"name": name}))
             .await;
         sites.push(r.body["id"].as_str().expect("id").to_owned());
     }
     // Invite User: search, then invite the registered colleague as editor.
     let found = app
-        .get(
-            &format!("/api/v1/estates/{id}/user-search?email=colin%40example.com"),
-            Some(&owner.token),
-        )
+        .try_user_search(&owner, &id, "?email=colin%40example.com")
         .await;
     found.assert_status(200);
-    invite(
-        &app,
-        &owner.token,
+    app.try_invite_to_estate(
+        &owner,
         &id,
         json!({"email": "colin@example.com", "role": "editor"}),
     )
     .await
     .assert_status(201);
     // And an outsider by email.
-    invite(
-        &app,
-        &owner.token,
+    app.try_invite_to_estate(
+        &owner,
         &id,
         json!({"email": "oscar@example.com", "role": "viewer"}),
     )
     .await
     .assert_status(202);
     // Site-specific access: admin at North, viewer at South, default at East.
-    let saved = app
-        .put(
-            &format!("/api/v1/estates/{id}/members/{}", colleague.id),
-            Some(&owner.token),
-            json!({"role": "editor", "sites": [{"site_id": sites[0], "role": "admin"}, {"site_id": sites[1], "role": "viewer"}]}),
-        )
+    let saved = app.try_set_estate_role(&owner, &id, &colleague.id, json!({"role": "editor", "sites": [{"site_id": sites[0], "role": "admin"}, {"site_id": sites[1], "role": "viewer"}]}))
         .await;
     saved.assert_status(200);
     let effective = |site: &str| {
@@ -817,27 +672,19 @@ async fn the_seed_page_end_to_end_over_http(app: TestApp) {
         .await
         .token();
     let signed = app
-        .post(
-            "/api/v1/invitations/accept-signup",
-            None,
-            json!({"token": token, "username": "oscar", "password": PASSWORD}),
-        )
+        .try_accept_signup(json!({"token": token, "username": "oscar", "password": PASSWORD}))
         .await;
     signed.assert_status(201);
     let oscar = signed.body["access_token"]
         .as_str()
         .expect("token")
         .to_owned();
-    let estates = app.get("/api/v1/estates", Some(&oscar)).await;
+    let estates = app.try_estates(&oscar, "").await;
     assert_eq!(estates.body["items"][0]["my_role"], "viewer");
     let oscar_id = signed.body["user"]["id"].as_str().expect("id").to_owned();
     // Every forbidden grant is refused with a reason.
     let colin_site_admin = app
-        .put(
-            &format!("/api/v1/sites/{}/members/{oscar_id}", sites[0]),
-            Some(&colleague.token),
-            json!({"role": "admin"}),
-        )
+        .try_set_site_role(&colleague, &sites[0], &oscar_id, json!({"role": "admin"}))
         .await;
     colin_site_admin.assert_problem(403, "cannot_grant_role");
     assert!(
@@ -846,63 +693,44 @@ async fn the_seed_page_end_to_end_over_http(app: TestApp) {
             .expect("detail")
             .contains("only the owner grants admin")
     );
-    app.put(
-        &format!("/api/v1/sites/{}/members/{oscar_id}", sites[0]),
-        Some(&colleague.token),
-        json!({"role": "editor"}),
-    )
-    .await
-    .assert_status(200);
-    app.put(
-        &format!("/api/v1/sites/{}/members/{oscar_id}", sites[1]),
-        Some(&colleague.token),
-        json!({"role": "editor"}),
-    )
-    .await
-    .assert_problem(403, "insufficient_role");
-    app.put(
-        &format!("/api/v1/estates/{id}/members/{oscar_id}"),
-        Some(&colleague.token),
-        json!({"role": "editor"}),
-    )
-    .await
-    .assert_problem(403, "insufficient_role");
-    app.put(
-        &format!("/api/v1/estates/{id}/members/{}", colleague.id),
-        Some(&colleague.token),
-        json!({"role": "admin"}),
-    )
-    .await
-    .assert_problem(403, "self_role_change");
+    app.try_set_site_role(&colleague, &sites[0], &oscar_id, json!({"role": "editor"}))
+        .await
+        .assert_status(200);
+    app.try_set_site_role(&colleague, &sites[1], &oscar_id, json!({"role": "editor"}))
+        .await
+        .assert_problem(403, "insufficient_role");
+    app.try_set_estate_role(&colleague, &id, &oscar_id, json!({"role": "editor"}))
+        .await
+        .assert_problem(403, "insufficient_role");
+    app.try_set_estate_role(&colleague, &id, &colleague.id, json!({"role": "admin"}))
+        .await
+        .assert_problem(403, "self_role_change");
     // Oscar is an estate viewer: the editor override at North still only views.
-    let north = app
-        .get(&format!("/api/v1/sites/{}", sites[0]), Some(&oscar))
-        .await;
+    let north = app.try_get_site(&oscar, &sites[0]).await;
     assert_eq!(north.body["effective_role"], "viewer");
 }
 
 async fn registering_normally_after_the_invitation_then_accepting_joins(app: TestApp) {
     let owner = app.register_verified("owner").await;
-    let id = estate(&app, &owner).await;
-    let (_, token) = invite_outsider(&app, &owner, &id, "kim@example.com", "editor").await;
-    let kim = app.register("kim").await;
-    app.post(
-        "/api/v1/invitations/accept",
-        Some(&kim.token),
-        json!({"token": token}),
-    )
-    .await
-    .assert_status(200);
-    let e = app
-        .get(&format!("/api/v1/estates/{id}"), Some(&kim.token))
+    let id = app.create_estate(&owner, "Riverside").await.id;
+    let Invited {
+        id: _,
+        token,
+    } = app
+        .invite_to_estate(&owner, &id, "kim@example.com", "editor")
         .await;
+    let kim = app.register("kim").await;
+    app.try_accept_invitation(&kim, json!({"token": token}))
+        .await
+        .assert_status(200);
+    let e = app.try_get_estate(&kim, &id).await;
     assert_eq!(e.body["my_role"], "editor");
 }
 
 async fn troubleshooting_user_not_found_when_searching(app: TestApp) {
     let owner = app.register_verified("owner").await;
     app.register_verified("pat").await;
-    let id = estate(&app, &owner).await;
+    let id = app.create_estate(&owner, "Riverside").await.id;
     let search = |q: &str| format!("/api/v1/estates/{id}/user-search?email={q}");
     // Check the email spelling: search is exact match.
     app.get(&search("pat%40example.co"), Some(&owner.token))
@@ -919,9 +747,8 @@ async fn troubleshooting_user_not_found_when_searching(app: TestApp) {
     app.get(&search("pat%40example.com"), Some(&owner.token))
         .await
         .assert_status(200);
-    invite(
-        &app,
-        &owner.token,
+    app.try_invite_to_estate(
+        &owner,
         &id,
         json!({"email": "pat@example.com", "role": "viewer"}),
     )
@@ -935,44 +762,31 @@ async fn troubleshooting_user_not_found_when_searching(app: TestApp) {
 async fn troubleshooting_user_cannot_see_a_site(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let quinn = app.register_verified("quinn").await;
-    let id = estate(&app, &owner).await;
+    let id = app.create_estate(&owner, "Riverside").await.id;
     let site = app
-        .post(
-            &format!("/api/v1/estates/{id}/sites"),
-            Some(&owner.token),
-            json!({"name": "Depot"}),
-        )
+        .try_create_site(&owner, &id, json!({"name": "Depot"}))
         .await;
     let site = site.body["id"].as_str().expect("id").to_owned();
     // Do they have estate access? Without it, no site.
-    app.get(&format!("/api/v1/sites/{site}"), Some(&quinn.token))
+    app.try_get_site(&quinn, &site)
         .await
         .assert_problem(404, "site_not_found");
-    invite(
-        &app,
-        &owner.token,
+    app.try_invite_to_estate(
+        &owner,
         &id,
         json!({"email": "quinn@example.com", "role": "viewer"}),
     )
     .await
     .assert_status(201);
-    let seen = app
-        .get(&format!("/api/v1/sites/{site}"), Some(&quinn.token))
-        .await;
+    let seen = app.try_get_site(&quinn, &site).await;
     seen.assert_status(200);
     // What's their role? Viewers can only view.
     assert_eq!(seen.body["effective_role"], "viewer");
     // Do they have site access? The site's user list shows it.
-    app.put(
-        &format!("/api/v1/sites/{site}/members/{}", quinn.id),
-        Some(&owner.token),
-        json!({"role": "none"}),
-    )
-    .await
-    .assert_status(200);
-    let list = app
-        .get(&format!("/api/v1/sites/{site}/members"), Some(&owner.token))
-        .await;
+    app.try_set_site_role(&owner, &site, &quinn.id, json!({"role": "none"}))
+        .await
+        .assert_status(200);
+    let list = app.try_site_members(&owner, &site).await;
     let row = list.body["items"]
         .as_array()
         .expect("items")
@@ -982,7 +796,7 @@ async fn troubleshooting_user_cannot_see_a_site(app: TestApp) {
         .expect("row");
     assert_eq!(row["override"], "none");
     assert!(row["effective_role"].is_null());
-    app.get(&format!("/api/v1/sites/{site}"), Some(&quinn.token))
+    app.try_get_site(&quinn, &site)
         .await
         .assert_problem(404, "site_not_found");
 }
@@ -990,94 +804,63 @@ async fn troubleshooting_user_cannot_see_a_site(app: TestApp) {
 async fn troubleshooting_user_can_see_but_cannot_edit(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let rae = app.register_verified("rae").await;
-    let id = estate(&app, &owner).await;
+    let id = app.create_estate(&owner, "Riverside").await.id;
     let site = app
-        .post(
-            &format!("/api/v1/estates/{id}/sites"),
-            Some(&owner.token),
-            json!({"name": "Depot"}),
-        )
+        .try_create_site(&owner, &id, json!({"name": "Depot"}))
         .await;
     let site = site.body["id"].as_str().expect("id").to_owned();
-    invite(
-        &app,
-        &owner.token,
+    app.try_invite_to_estate(
+        &owner,
         &id,
         json!({"email": "rae@example.com", "role": "viewer"}),
     )
     .await
     .assert_status(201);
-    app.put(
-        &format!("/api/v1/sites/{site}/members/{}", rae.id),
-        Some(&owner.token),
-        json!({"role": "editor"}),
-    )
-    .await
-    .assert_status(200);
+    app.try_set_site_role(&owner, &site, &rae.id, json!({"role": "editor"}))
+        .await
+        .assert_status(200);
     // Even with Site Editor, an Estate Viewer can only view.
-    let s = app
-        .get(&format!("/api/v1/sites/{site}"), Some(&rae.token))
-        .await;
+    let s = app.try_get_site(&rae, &site).await;
     assert_eq!(s.body["effective_role"], "viewer");
     // Fix: change their estate role to Editor.
-    app.put(
-        &format!("/api/v1/estates/{id}/members/{}", rae.id),
-        Some(&owner.token),
-        json!({"role": "editor"}),
-    )
-    .await
-    .assert_status(200);
-    let s = app
-        .get(&format!("/api/v1/sites/{site}"), Some(&rae.token))
-        .await;
+    app.try_set_estate_role(&owner, &id, &rae.id, json!({"role": "editor"}))
+        .await
+        .assert_status(200);
+    let s = app.try_get_site(&rae, &site).await;
     assert_eq!(s.body["effective_role"], "editor");
 }
 
 async fn troubleshooting_cannot_find_the_invite_button(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let sid = app.register_verified("sid").await;
-    let id = estate(&app, &owner).await;
+    let id = app.create_estate(&owner, "Riverside").await.id;
     for role in ["viewer", "editor"] {
-        invite(
-            &app,
-            &owner.token,
+        app.try_invite_to_estate(
+            &owner,
             &id,
             json!({"email": "sid@example.com", "role": role}),
         )
         .await;
-        app.put(
-            &format!("/api/v1/estates/{id}/members/{}", sid.id),
-            Some(&owner.token),
-            json!({"role": role}),
-        )
-        .await
-        .assert_status(200);
+        app.try_set_estate_role(&owner, &id, &sid.id, json!({"role": role}))
+            .await
+            .assert_status(200);
         // Admin role or higher is needed to invite.
-        invite(
-            &app,
-            &sid.token,
+        app.try_invite_to_estate(
+            &sid,
             &id,
             json!({"email": "t@example.com", "role": "viewer"}),
         )
         .await
         .assert_problem(403, "insufficient_role");
-        app.get(
-            &format!("/api/v1/estates/{id}/user-search?email=owner%40example.com"),
-            Some(&sid.token),
-        )
-        .await
-        .assert_problem(403, "insufficient_role");
+        app.try_user_search(&sid, &id, "?email=owner%40example.com")
+            .await
+            .assert_problem(403, "insufficient_role");
     }
-    app.put(
-        &format!("/api/v1/estates/{id}/members/{}", sid.id),
-        Some(&owner.token),
-        json!({"role": "admin"}),
-    )
-    .await
-    .assert_status(200);
-    invite(
-        &app,
-        &sid.token,
+    app.try_set_estate_role(&owner, &id, &sid.id, json!({"role": "admin"}))
+        .await
+        .assert_status(200);
+    app.try_invite_to_estate(
+        &sid,
         &id,
         json!({"email": "t@example.com", "role": "viewer"}),
     )
@@ -1087,12 +870,15 @@ async fn troubleshooting_cannot_find_the_invite_button(app: TestApp) {
 
 async fn deleting_an_estate_kills_its_invitation_links(app: TestApp) {
     let owner = app.register_verified("owner").await;
-    let id = estate(&app, &owner).await;
-    let (_, token) = invite_outsider(&app, &owner, &id, "ivy@example.com", "viewer").await;
-    app.delete(&format!("/api/v1/estates/{id}"), Some(&owner.token))
-        .await
-        .assert_status(204);
-    app.post("/api/v1/invitations/preview", None, json!({"token": token}))
+    let id = app.create_estate(&owner, "Riverside").await.id;
+    let Invited {
+        id: _,
+        token,
+    } = app
+        .invite_to_estate(&owner, &id, "ivy@example.com", "viewer")
+        .await;
+    app.try_delete_estate(&owner, &id).await.assert_status(204);
+    app.try_preview_invitation(json!({"token": token}))
         .await
         .assert_problem(404, "invitation_not_found");
 }
@@ -1105,38 +891,36 @@ async fn invitations_are_rate_limited_per_user_and_per_day() {
     })
     .await;
     let owner = app.register_verified("owner").await;
-    let id = estate(&app, &owner).await;
-    invite(
-        &app,
-        &owner.token,
+    let id = app.create_estate(&owner, "Riverside").await.id;
+    app.try_invite_to_estate(
+        &owner,
         &id,
         json!({"email": "a1@example.com", "role": "viewer"}),
     )
     .await
     .assert_status(202);
-    invite(
-        &app,
-        &owner.token,
+    app.try_invite_to_estate(
+        &owner,
         &id,
         json!({"email": "a2@example.com", "role": "viewer"}),
     )
     .await
     .assert_status(202);
-    let daily = invite(
-        &app,
-        &owner.token,
-        &id,
-        json!({"email": "a3@example.com", "role": "viewer"}),
-    )
-    .await;
+    let daily = app
+        .try_invite_to_estate(
+            &owner,
+            &id,
+            json!({"email": "a3@example.com", "role": "viewer"}),
+        )
+        .await;
     daily.assert_problem(429, "daily_invitation_limit");
-    let limited = invite(
-        &app,
-        &owner.token,
-        &id,
-        json!({"email": "a4@example.com", "role": "viewer"}),
-    )
-    .await;
+    let limited = app
+        .try_invite_to_estate(
+            &owner,
+            &id,
+            json!({"email": "a4@example.com", "role": "viewer"}),
+        )
+        .await;
     limited.assert_problem(429, "rate_limited");
     assert!(limited.header("retry-after").is_some());
 }
@@ -1253,8 +1037,8 @@ mod paging {
 
     async fn estate_invitations_walk_by_cursor_newest_first(app: TestApp) {
         let owner = app.register_verified("owner").await;
-        let estate = app.create_estate(&owner, "Riverside").await;
-        let other = app.create_estate(&owner, "Elsewhere").await;
+        let estate = app.create_estate(&owner, "Riverside").await.id;
+        let other = app.create_estate(&owner, "Elsewhere").await.id;
         let t0 = Utc::now() - Duration::hours(1);
         let s = Duration::seconds;
         let e = ResourceType::Estate;
@@ -1279,13 +1063,9 @@ mod paging {
             .await;
         for inv in &all.body["items"].as_array().expect("items")[1..3] {
             let inv = inv["id"].as_str().expect("id");
-            app.post(
-                &format!("/api/v1/estates/{estate}/invitations/{inv}/cancel"),
-                Some(&owner.token),
-                serde_json::json!({}),
-            )
-            .await
-            .assert_status(200);
+            app.try_cancel_estate_invitation(&owner, &estate, &inv, serde_json::json!({}))
+                .await
+                .assert_status(200);
         }
         check_walk(&app, &owner.token, &format!("{path}?status=pending"), 4).await;
         check_walk(&app, &owner.token, &format!("{path}?status=cancelled"), 2).await;
@@ -1306,12 +1086,13 @@ mod paging {
         for n in 0..3 {
             resources.push((
                 ResourceType::Estate,
-                app.create_estate(&owner, &format!("Estate {n}")).await,
+                app.create_estate(&owner, &format!("Estate {n}")).await.id,
             ));
             resources.push((
                 ResourceType::Asset,
                 app.create_asset(&owner, serde_json::json!({"name": format!("Van {n}")}))
-                    .await,
+                    .await
+                    .id,
             ));
         }
         let times = [t0, t0, t0 + s(1), t0, t0 + s(2), t0 + s(1)];

@@ -4,7 +4,7 @@
 //! accounts get the role at once).
 
 use keyholder_domain::EstateRole;
-use keyholder_tests::{Session, TestApp, on_both_backends};
+use keyholder_tests::{NOBODY, Session, TestApp, on_both_backends};
 use serde_json::{Value, json};
 
 struct World {
@@ -18,60 +18,21 @@ struct World {
     outsider: Session,
 }
 
-async fn create_estate(app: &TestApp, owner: &Session, name: &str) -> String {
-    let r = app
-        .post("/api/v1/estates", Some(&owner.token), json!({"name": name}))
-        .await;
-    r.assert_status(201);
-    assert_eq!(r.body["my_role"], "owner");
-    r.body["id"].as_str().expect("id").to_owned()
-}
-
-async fn create_site(app: &TestApp, token: &str, estate: &str, name: &str) -> String {
-    let r = app
-        .post(
-            &format!("/api/v1/estates/{estate}/sites"),
-            Some(token),
-            json!({"name": name}),
-        )
-        .await;
-    r.assert_status(201);
-    r.body["id"].as_str().expect("id").to_owned()
-}
-
-/// The owner of every world invites members; a verified account joins at once.
-async fn join(app: &TestApp, estate: &str, user: &Session, role: EstateRole) {
-    let owner = app
-        .post(
-            "/api/v1/auth/login",
-            None,
-            json!({"login": "owner", "password": keyholder_tests::PASSWORD}),
-        )
-        .await;
-    let token = owner.body["access_token"].as_str().expect("owner token");
-    let r = app
-        .post(
-            &format!("/api/v1/estates/{estate}/invitations"),
-            Some(token),
-            json!({"email": user.email, "role": role.as_str()}),
-        )
-        .await;
-    r.assert_status(201);
-    assert_eq!(r.body["outcome"], "granted");
-}
-
 async fn world(app: &TestApp) -> World {
     let owner = app.register_verified("owner").await;
     let admin = app.register_verified("admin").await;
     let editor = app.register_verified("editor").await;
     let viewer = app.register_verified("viewer").await;
     let outsider = app.register_verified("outsider").await;
-    let estate = create_estate(app, &owner, "Riverside").await;
-    let site_a = create_site(app, &owner.token, &estate, "North Yard").await;
-    let site_b = create_site(app, &owner.token, &estate, "South Yard").await;
-    join(app, &estate, &admin, EstateRole::Admin).await;
-    join(app, &estate, &editor, EstateRole::Editor).await;
-    join(app, &estate, &viewer, EstateRole::Viewer).await;
+    let estate = app.create_estate(&owner, "Riverside").await.id;
+    let site_a = app.create_site(&owner, &estate, "North Yard").await.id;
+    let site_b = app.create_site(&owner, &estate, "South Yard").await.id;
+    app.grant_role(&owner, &estate, &admin, EstateRole::Admin.as_str())
+        .await;
+    app.grant_role(&owner, &estate, &editor, EstateRole::Editor.as_str())
+        .await;
+    app.grant_role(&owner, &estate, &viewer, EstateRole::Viewer.as_str())
+        .await;
     World {
         estate,
         site_a,
@@ -117,197 +78,124 @@ on_both_backends!(
 async fn estate_lifecycle_create_list_read_rename_delete(app: TestApp) {
     let ada = app.register_verified("ada").await;
     let other = app.register_verified("other").await;
-    app.post("/api/v1/estates", Some(&ada.token), json!({"name": "  "}))
+    app.try_create_estate(&ada, json!({"name": "  "}))
         .await
         .assert_problem(422, "validation_failed");
-    app.post("/api/v1/estates", None, json!({"name": "x"}))
+    app.try_create_estate(&NOBODY, json!({"name": "x"}))
         .await
         .assert_problem(401, "missing_token");
-    let first = create_estate(&app, &ada, "First").await;
-    let second = create_estate(&app, &ada, "Second").await;
-    let list = app.get("/api/v1/estates", Some(&ada.token)).await;
+    let first = app.create_estate(&ada, "First").await.id;
+    let second = app.create_estate(&ada, "Second").await.id;
+    let list = app.try_estates(&ada, "").await;
     list.assert_status(200);
     assert_eq!(list.body["total"], 2);
     assert_eq!(list.body["page"], 1);
     assert_eq!(list.body["per_page"], 25);
     assert_eq!(list.body["items"][0]["id"], second.as_str(), "newest first");
     assert_eq!(list.body["items"][1]["my_role"], "owner");
-    let paged = app
-        .get("/api/v1/estates?per_page=1&page=2", Some(&ada.token))
-        .await;
+    let paged = app.try_estates(&ada, "?per_page=1&page=2").await;
     assert_eq!(paged.body["items"][0]["id"], first.as_str());
-    app.get("/api/v1/estates?per_page=101", Some(&ada.token))
+    app.try_estates(&ada, "?per_page=101")
         .await
         .assert_problem(422, "validation_failed");
-    app.get("/api/v1/estates?page=0", Some(&ada.token))
+    app.try_estates(&ada, "?page=0")
         .await
         .assert_problem(422, "validation_failed");
-    assert_eq!(
-        app.get("/api/v1/estates", Some(&other.token)).await.body["total"],
-        0
-    );
-    app.get(&format!("/api/v1/estates/{first}"), Some(&other.token))
+    assert_eq!(app.try_estates(&other, "").await.body["total"], 0);
+    app.try_get_estate(&other, &first)
         .await
         .assert_problem(404, "estate_not_found");
-    app.get("/api/v1/estates/not-a-uuid", Some(&ada.token))
+    app.try_get_estate(&ada, "not-a-uuid")
         .await
         .assert_problem(404, "not_found");
     let renamed = app
-        .patch(
-            &format!("/api/v1/estates/{first}"),
-            Some(&ada.token),
-            json!({"name": "Renamed"}),
-        )
+        .try_rename_estate(&ada, &first, json!({"name": "Renamed"}))
         .await;
     renamed.assert_status(200);
     assert_eq!(renamed.body["name"], "Renamed");
-    app.delete(&format!("/api/v1/estates/{first}"), Some(&other.token))
+    app.try_delete_estate(&other, &first)
         .await
         .assert_problem(404, "estate_not_found");
-    app.delete(&format!("/api/v1/estates/{first}"), Some(&ada.token))
-        .await
-        .assert_status(204);
-    app.get(&format!("/api/v1/estates/{first}"), Some(&ada.token))
+    app.try_delete_estate(&ada, &first).await.assert_status(204);
+    app.try_get_estate(&ada, &first)
         .await
         .assert_problem(404, "estate_not_found");
-    assert_eq!(
-        app.get("/api/v1/estates", Some(&ada.token)).await.body["total"],
-        1
-    );
+    assert_eq!(app.try_estates(&ada, "").await.body["total"], 1);
 }
 
 async fn any_member_reads_the_estate_its_sites_and_members(app: TestApp) {
     let w = world(&app).await;
     for user in [&w.owner, &w.admin, &w.editor, &w.viewer] {
-        let e = app
-            .get(&format!("/api/v1/estates/{}", w.estate), Some(&user.token))
-            .await;
+        let e = app.try_get_estate(&user, &w.estate).await;
         e.assert_status(200);
-        let sites = app
-            .get(
-                &format!("/api/v1/estates/{}/sites", w.estate),
-                Some(&user.token),
-            )
-            .await;
+        let sites = app.try_sites(&user, &w.estate).await;
         sites.assert_status(200);
         assert_eq!(sites.body["total"], 2, "estate roles cascade to every site");
-        app.get(&format!("/api/v1/sites/{}", w.site_a), Some(&user.token))
-            .await
-            .assert_status(200);
-        let members = app
-            .get(
-                &format!("/api/v1/estates/{}/members", w.estate),
-                Some(&user.token),
-            )
-            .await;
+        app.try_get_site(&user, &w.site_a).await.assert_status(200);
+        let members = app.try_members(&user, &w.estate, "").await;
         members.assert_status(200);
         assert_eq!(members.body["total"], 4);
     }
-    let sites = app
-        .get(
-            &format!("/api/v1/estates/{}/sites", w.estate),
-            Some(&w.editor.token),
-        )
-        .await;
+    let sites = app.try_sites(&w.editor, &w.estate).await;
     assert_eq!(sites.body["items"][0]["effective_role"], "editor");
-    let sites = app
-        .get(
-            &format!("/api/v1/estates/{}/sites", w.estate),
-            Some(&w.admin.token),
-        )
-        .await;
+    let sites = app.try_sites(&w.admin, &w.estate).await;
     assert_eq!(sites.body["items"][0]["effective_role"], "admin");
     // A future site is covered too.
-    let site_c = create_site(&app, &w.admin.token, &w.estate, "East Yard").await;
-    let c = app
-        .get(&format!("/api/v1/sites/{site_c}"), Some(&w.viewer.token))
-        .await;
+    let site_c = app.create_site(&w.admin, &w.estate, "East Yard").await.id;
+    let c = app.try_get_site(&w.viewer, &site_c).await;
     assert_eq!(c.body["effective_role"], "viewer");
     // Outsiders see nothing.
-    app.get(
-        &format!("/api/v1/sites/{}", w.site_a),
-        Some(&w.outsider.token),
-    )
-    .await
-    .assert_problem(404, "site_not_found");
-    app.get(
-        &format!("/api/v1/estates/{}/members", w.estate),
-        Some(&w.outsider.token),
-    )
-    .await
-    .assert_problem(404, "estate_not_found");
+    app.try_get_site(&w.outsider, &w.site_a)
+        .await
+        .assert_problem(404, "site_not_found");
+    app.try_members(&w.outsider, &w.estate, "")
+        .await
+        .assert_problem(404, "estate_not_found");
 }
 
 async fn editors_and_viewers_cannot_manage_the_estate(app: TestApp) {
     let w = world(&app).await;
     for user in [&w.editor, &w.viewer] {
-        app.patch(
-            &format!("/api/v1/estates/{}", w.estate),
-            Some(&user.token),
-            json!({"name": "x"}),
-        )
-        .await
-        .assert_problem(403, "insufficient_role");
-        app.post(
-            &format!("/api/v1/estates/{}/sites", w.estate),
-            Some(&user.token),
-            json!({"name": "x"}),
-        )
-        .await
-        .assert_problem(403, "insufficient_role");
-        app.delete(&format!("/api/v1/sites/{}", w.site_a), Some(&user.token))
+        app.try_rename_estate(&user, &w.estate, json!({"name": "x"}))
             .await
             .assert_problem(403, "insufficient_role");
-        app.delete(&format!("/api/v1/estates/{}", w.estate), Some(&user.token))
+        app.try_create_site(&user, &w.estate, json!({"name": "x"}))
             .await
             .assert_problem(403, "insufficient_role");
-        app.patch(
-            &format!("/api/v1/sites/{}", w.site_a),
-            Some(&user.token),
-            json!({"name": "x"}),
-        )
-        .await
-        .assert_problem(403, "insufficient_role");
+        app.try_delete_site(&user, &w.site_a)
+            .await
+            .assert_problem(403, "insufficient_role");
+        app.try_delete_estate(&user, &w.estate)
+            .await
+            .assert_problem(403, "insufficient_role");
+        app.try_rename_site(&user, &w.site_a, json!({"name": "x"}))
+            .await
+            .assert_problem(403, "insufficient_role");
     }
 }
 
 async fn estate_admin_manages_sites_but_only_the_owner_deletes_or_transfers(app: TestApp) {
     let w = world(&app).await;
-    app.patch(
-        &format!("/api/v1/estates/{}", w.estate),
-        Some(&w.admin.token),
-        json!({"name": "Renamed"}),
-    )
-    .await
-    .assert_status(200);
+    app.try_rename_estate(&w.admin, &w.estate, json!({"name": "Renamed"}))
+        .await
+        .assert_status(200);
     let renamed = app
-        .patch(
-            &format!("/api/v1/sites/{}", w.site_a),
-            Some(&w.admin.token),
-            json!({"name": "Yard 1"}),
-        )
+        .try_rename_site(&w.admin, &w.site_a, json!({"name": "Yard 1"}))
         .await;
     renamed.assert_status(200);
     assert_eq!(renamed.body["name"], "Yard 1");
-    app.delete(&format!("/api/v1/sites/{}", w.site_b), Some(&w.admin.token))
+    app.try_delete_site(&w.admin, &w.site_b)
         .await
         .assert_status(204);
-    app.get(&format!("/api/v1/sites/{}", w.site_b), Some(&w.owner.token))
+    app.try_get_site(&w.owner, &w.site_b)
         .await
         .assert_problem(404, "site_not_found");
-    app.delete(
-        &format!("/api/v1/estates/{}", w.estate),
-        Some(&w.admin.token),
-    )
-    .await
-    .assert_problem(403, "insufficient_role");
-    app.post(
-        &format!("/api/v1/estates/{}/transfer-ownership", w.estate),
-        Some(&w.admin.token),
-        json!({"user_id": w.editor.id}),
-    )
-    .await
-    .assert_problem(403, "insufficient_role");
+    app.try_delete_estate(&w.admin, &w.estate)
+        .await
+        .assert_problem(403, "insufficient_role");
+    app.try_transfer_ownership(&w.admin, &w.estate, json!({"user_id": w.editor.id}))
+        .await
+        .assert_problem(403, "insufficient_role");
 }
 
 async fn owner_grants_any_role_but_owner(app: TestApp) {
@@ -372,7 +260,13 @@ async fn estate_admin_grants_editor_and_viewer_only_to_editors_and_viewers(app: 
     .await
     .assert_problem(403, "cannot_grant_role");
     let second_admin = app.register_verified("admin2").await;
-    join(&app, &w.estate, &second_admin, EstateRole::Admin).await;
+    app.grant_role(
+        &w.owner,
+        &w.estate,
+        &second_admin,
+        EstateRole::Admin.as_str(),
+    )
+    .await;
     app.put(
         &member_path(&w, &second_admin),
         Some(&w.admin.token),
@@ -484,12 +378,7 @@ async fn site_admin_grants_overrides_at_their_site_only(app: TestApp) {
     )
     .await
     .assert_status(200);
-    let a = app
-        .get(
-            &format!("/api/v1/sites/{}", w.site_a),
-            Some(&w.editor.token),
-        )
-        .await;
+    let a = app.try_get_site(&w.editor, &w.site_a).await;
     assert_eq!(a.body["effective_role"], "admin");
     for role in ["viewer", "none", "editor"] {
         app.put(
@@ -595,12 +484,7 @@ async fn estate_viewer_with_site_editor_can_only_view(app: TestApp) {
         set.body["effective_role"], "viewer",
         "most restrictive role wins"
     );
-    let a = app
-        .get(
-            &format!("/api/v1/sites/{}", w.site_a),
-            Some(&w.viewer.token),
-        )
-        .await;
+    let a = app.try_get_site(&w.viewer, &w.site_a).await;
     assert_eq!(a.body["effective_role"], "viewer");
     // The fix: raise the estate role to editor; the stored override applies.
     app.put(
@@ -610,12 +494,7 @@ async fn estate_viewer_with_site_editor_can_only_view(app: TestApp) {
     )
     .await
     .assert_status(200);
-    let a = app
-        .get(
-            &format!("/api/v1/sites/{}", w.site_a),
-            Some(&w.viewer.token),
-        )
-        .await;
+    let a = app.try_get_site(&w.viewer, &w.site_a).await;
     assert_eq!(a.body["effective_role"], "editor");
 }
 
@@ -628,18 +507,10 @@ async fn none_override_keeps_a_member_off_a_site_until_cleared(app: TestApp) {
     )
     .await
     .assert_status(200);
-    app.get(
-        &format!("/api/v1/sites/{}", w.site_a),
-        Some(&w.editor.token),
-    )
-    .await
-    .assert_problem(404, "site_not_found");
-    let sites = app
-        .get(
-            &format!("/api/v1/estates/{}/sites", w.estate),
-            Some(&w.editor.token),
-        )
-        .await;
+    app.try_get_site(&w.editor, &w.site_a)
+        .await
+        .assert_problem(404, "site_not_found");
+    let sites = app.try_sites(&w.editor, &w.estate).await;
     assert_eq!(sites.body["total"], 1);
     assert_eq!(sites.body["items"][0]["id"], w.site_b.as_str());
     let cleared = app
@@ -651,12 +522,9 @@ async fn none_override_keeps_a_member_off_a_site_until_cleared(app: TestApp) {
     cleared.assert_status(200);
     assert!(cleared.body["override"].is_null());
     assert_eq!(cleared.body["effective_role"], "editor");
-    app.get(
-        &format!("/api/v1/sites/{}", w.site_a),
-        Some(&w.editor.token),
-    )
-    .await
-    .assert_status(200);
+    app.try_get_site(&w.editor, &w.site_a)
+        .await
+        .assert_status(200);
 }
 
 async fn a_sites_list_replaces_overrides_all_or_nothing(app: TestApp) {
@@ -690,12 +558,7 @@ async fn a_sites_list_replaces_overrides_all_or_nothing(app: TestApp) {
     )
     .await
     .assert_problem(403, "cannot_replace_override");
-    let members = app
-        .get(
-            &format!("/api/v1/estates/{}/members", w.estate),
-            Some(&w.owner.token),
-        )
-        .await;
+    let members = app.try_members(&w.owner, &w.estate, "").await;
     let editor = members.body["items"]
         .as_array()
         .expect("items")
@@ -736,8 +599,8 @@ async fn a_sites_list_replaces_overrides_all_or_nothing(app: TestApp) {
             .all(|s| s["override"].is_null())
     );
     // A site of another estate, or twice the same site.
-    let other = create_estate(&app, &w.owner, "Other").await;
-    let foreign = create_site(&app, &w.owner.token, &other, "Elsewhere").await;
+    let other = app.create_estate(&w.owner, "Other").await.id;
+    let foreign = app.create_site(&w.owner, &other, "Elsewhere").await.id;
     app.put(
         &member_path(&w, &w.editor),
         Some(&w.owner.token),
@@ -756,7 +619,7 @@ async fn a_sites_list_replaces_overrides_all_or_nothing(app: TestApp) {
 
 async fn demoted_admin_is_refused_on_the_next_request(app: TestApp) {
     let w = world(&app).await;
-    create_site(&app, &w.admin.token, &w.estate, "Before").await;
+    app.create_site(&w.admin, &w.estate, "Before").await;
     app.put(
         &member_path(&w, &w.admin),
         Some(&w.owner.token),
@@ -765,19 +628,10 @@ async fn demoted_admin_is_refused_on_the_next_request(app: TestApp) {
     .await
     .assert_status(200);
     // Same token, no re-login.
-    app.post(
-        &format!("/api/v1/estates/{}/sites", w.estate),
-        Some(&w.admin.token),
-        json!({"name": "After"}),
-    )
-    .await
-    .assert_problem(403, "insufficient_role");
-    let e = app
-        .get(
-            &format!("/api/v1/estates/{}", w.estate),
-            Some(&w.admin.token),
-        )
-        .await;
+    app.try_create_site(&w.admin, &w.estate, json!({"name": "After"}))
+        .await
+        .assert_problem(403, "insufficient_role");
+    let e = app.try_get_estate(&w.admin, &w.estate).await;
     assert_eq!(e.body["my_role"], "editor");
 }
 
@@ -793,18 +647,12 @@ async fn removing_a_member_removes_their_overrides_and_access(app: TestApp) {
     app.delete(&member_path(&w, &w.editor), Some(&w.admin.token))
         .await
         .assert_status(204);
-    app.get(
-        &format!("/api/v1/estates/{}", w.estate),
-        Some(&w.editor.token),
-    )
-    .await
-    .assert_problem(404, "estate_not_found");
-    app.get(
-        &format!("/api/v1/sites/{}", w.site_a),
-        Some(&w.editor.token),
-    )
-    .await
-    .assert_problem(404, "site_not_found");
+    app.try_get_estate(&w.editor, &w.estate)
+        .await
+        .assert_problem(404, "estate_not_found");
+    app.try_get_site(&w.editor, &w.site_a)
+        .await
+        .assert_problem(404, "site_not_found");
     let left: i64 = app.with_db(|c| {
         use diesel::prelude::*;
         keyholder_store::schema::site_overrides::table
@@ -814,13 +662,9 @@ async fn removing_a_member_removes_their_overrides_and_access(app: TestApp) {
     });
     assert_eq!(left, 0);
     // Re-joining starts from the defaults.
-    join(&app, &w.estate, &w.editor, EstateRole::Editor).await;
-    let a = app
-        .get(
-            &format!("/api/v1/sites/{}", w.site_a),
-            Some(&w.editor.token),
-        )
+    app.grant_role(&w.owner, &w.estate, &w.editor, EstateRole::Editor.as_str())
         .await;
+    let a = app.try_get_site(&w.editor, &w.site_a).await;
     assert_eq!(a.body["effective_role"], "editor");
 }
 
@@ -829,12 +673,9 @@ async fn leaving_and_the_owner_must_transfer_first(app: TestApp) {
     app.delete(&member_path(&w, &w.viewer), Some(&w.viewer.token))
         .await
         .assert_status(204);
-    app.get(
-        &format!("/api/v1/estates/{}", w.estate),
-        Some(&w.viewer.token),
-    )
-    .await
-    .assert_problem(404, "estate_not_found");
+    app.try_get_estate(&w.viewer, &w.estate)
+        .await
+        .assert_problem(404, "estate_not_found");
     app.delete(&member_path(&w, &w.owner), Some(&w.owner.token))
         .await
         .assert_problem(403, "owner_transfer_required");
@@ -849,51 +690,26 @@ async fn transfer_ownership_makes_the_old_owner_admin(app: TestApp) {
     )
     .await
     .assert_status(200);
-    app.post(
-        &format!("/api/v1/estates/{}/transfer-ownership", w.estate),
-        Some(&w.owner.token),
-        json!({"user_id": w.outsider.id}),
-    )
-    .await
-    .assert_problem(422, "not_a_member");
-    app.post(
-        &format!("/api/v1/estates/{}/transfer-ownership", w.estate),
-        Some(&w.owner.token),
-        json!({"user_id": w.owner.id}),
-    )
-    .await
-    .assert_problem(403, "self_role_change");
+    app.try_transfer_ownership(&w.owner, &w.estate, json!({"user_id": w.outsider.id}))
+        .await
+        .assert_problem(422, "not_a_member");
+    app.try_transfer_ownership(&w.owner, &w.estate, json!({"user_id": w.owner.id}))
+        .await
+        .assert_problem(403, "self_role_change");
     let r = app
-        .post(
-            &format!("/api/v1/estates/{}/transfer-ownership", w.estate),
-            Some(&w.owner.token),
-            json!({"user_id": w.editor.id}),
-        )
+        .try_transfer_ownership(&w.owner, &w.estate, json!({"user_id": w.editor.id}))
         .await;
     r.assert_status(200);
     assert_eq!(r.body["my_role"], "admin");
-    let e = app
-        .get(
-            &format!("/api/v1/estates/{}", w.estate),
-            Some(&w.editor.token),
-        )
-        .await;
+    let e = app.try_get_estate(&w.editor, &w.estate).await;
     assert_eq!(e.body["my_role"], "owner");
     // The new owner's override went; they administer every site.
-    let a = app
-        .get(
-            &format!("/api/v1/sites/{}", w.site_a),
-            Some(&w.editor.token),
-        )
-        .await;
+    let a = app.try_get_site(&w.editor, &w.site_a).await;
     assert_eq!(a.body["effective_role"], "admin");
     // The old owner can no longer delete.
-    app.delete(
-        &format!("/api/v1/estates/{}", w.estate),
-        Some(&w.owner.token),
-    )
-    .await
-    .assert_problem(403, "insufficient_role");
+    app.try_delete_estate(&w.owner, &w.estate)
+        .await
+        .assert_problem(403, "insufficient_role");
 }
 
 async fn members_list_shows_effective_roles_and_emails_only_to_administrators(app: TestApp) {
@@ -905,12 +721,7 @@ async fn members_list_shows_effective_roles_and_emails_only_to_administrators(ap
     )
     .await
     .assert_status(200);
-    let as_admin = app
-        .get(
-            &format!("/api/v1/estates/{}/members", w.estate),
-            Some(&w.admin.token),
-        )
-        .await;
+    let as_admin = app.try_members(&w.admin, &w.estate, "").await;
     let items = as_admin.body["items"].as_array().expect("items");
     let viewer: &Value = items
         .iter()
@@ -927,12 +738,7 @@ async fn members_list_shows_effective_roles_and_emails_only_to_administrators(ap
     assert_eq!(a["site_name"], "North Yard");
     assert_eq!(a["override"], "editor");
     assert_eq!(a["effective_role"], "viewer");
-    let as_viewer = app
-        .get(
-            &format!("/api/v1/estates/{}/members", w.estate),
-            Some(&w.viewer.token),
-        )
-        .await;
+    let as_viewer = app.try_members(&w.viewer, &w.estate, "").await;
     assert!(
         as_viewer.body["items"]
             .as_array()
@@ -940,12 +746,7 @@ async fn members_list_shows_effective_roles_and_emails_only_to_administrators(ap
             .iter()
             .all(|m| m["user"]["email"].is_null())
     );
-    let site = app
-        .get(
-            &format!("/api/v1/sites/{}/members", w.site_a),
-            Some(&w.owner.token),
-        )
-        .await;
+    let site = app.try_site_members(&w.owner, &w.site_a).await;
     site.assert_status(200);
     let v = site.body["items"]
         .as_array()
@@ -984,13 +785,9 @@ async fn access_changes_write_audit_events(app: TestApp) {
     app.delete(&member_path(&w, &w.viewer), Some(&w.owner.token))
         .await
         .assert_status(204);
-    app.post(
-        &format!("/api/v1/estates/{}/transfer-ownership", w.estate),
-        Some(&w.owner.token),
-        json!({"user_id": w.admin.id}),
-    )
-    .await
-    .assert_status(200);
+    app.try_transfer_ownership(&w.owner, &w.estate, json!({"user_id": w.admin.id}))
+        .await
+        .assert_status(200);
     let estate_events = app.with_db(|c| keyholder_store::audit::for_target(c, "estate", &w.estate));
     let actions: Vec<&str> = estate_events.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(
@@ -1051,8 +848,8 @@ mod paging {
         owner: &Session,
         members: &[(&Session, DateTime<Utc>)],
     ) -> (String, String) {
-        let estate = app.create_estate(owner, "Riverside").await;
-        let site = app.create_site(owner, &estate, "North").await;
+        let estate = app.create_estate(owner, "Riverside").await.id;
+        let site = app.create_site(owner, &estate, "North").await.id;
         app.app_state
             .db
             .write(|c| {
@@ -1130,12 +927,9 @@ mod paging {
             .get(&format!("{path}?per_page=3"), Some(&owner.token))
             .await;
         let next = first.body["next_cursor"].as_str().expect("more").to_owned();
-        app.delete(
-            &format!("/api/v1/estates/{estate}/members/{}", people[0].id),
-            Some(&owner.token),
-        )
-        .await
-        .assert_status(204);
+        app.try_remove_member(&owner, &estate, &people[0].id)
+            .await
+            .assert_status(204);
         let rest = app
             .get(
                 &format!("{path}?per_page=10&cursor={next}"),
@@ -1170,11 +964,8 @@ mod paging {
         }
         // An outsider learns nothing: 404 before any cursor check.
         let outsider = app.register_verified("outsider").await;
-        app.get(
-            &format!("/api/v1/estates/{estate}/members?cursor=garbage"),
-            Some(&outsider.token),
-        )
-        .await
-        .assert_status(404);
+        app.try_members(&outsider, &estate, "?cursor=garbage")
+            .await
+            .assert_status(404);
     }
 }
