@@ -9,7 +9,7 @@ use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::{Backend, PASSWORD, TEST_JWT_SECRET, TestDb};
+use crate::{Backend, PASSWORD, ROOT_PASSWORD, TEST_JWT_SECRET, TestDb};
 
 /// A running server with its own database and mail folder.
 pub struct TestApp {
@@ -168,6 +168,22 @@ impl TestApp {
         config.cors_origins = Vec::new();
         config.app_url = "http://keyholder.test".to_owned();
         config
+    }
+
+    /// Starts a server whose configuration names a root account
+    /// (`root`, root@example.com, [`ROOT_PASSWORD`]).
+    pub async fn spawn_with_root(backend: Backend) -> Self {
+        Self::spawn_with(backend, |c| {
+            c.root_email = Some("root@example.com".into());
+            c.root_username = Some("root".into());
+            c.root_password = Some(ROOT_PASSWORD.into());
+        })
+        .await
+    }
+
+    /// Signs root in (200 expected): its token.
+    pub async fn root_token(&self) -> String {
+        self.sign_in("root", ROOT_PASSWORD).await
     }
 
     pub async fn spawn(backend: Backend) -> Self {

@@ -5,6 +5,7 @@
 mod app;
 mod client;
 mod db;
+mod paging;
 mod steps;
 mod views;
 
@@ -22,10 +23,23 @@ pub const TEST_JWT_SECRET: &str = "test-secret-test-secret-test-secret-012345678
 /// A password that satisfies the policy.
 pub const PASSWORD: &str = "correct horse battery";
 
+/// Root's password on servers started by `TestApp::spawn_with_root`.
+pub const ROOT_PASSWORD: &str = "root password 123";
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
     Postgres,
+}
+
+/// The backends a test that spawns its own servers runs on: SQLite, and
+/// PostgreSQL when [`postgres_available`].
+pub fn backends() -> Vec<Backend> {
+    let mut all = vec![Backend::Sqlite];
+    if postgres_available() {
+        all.push(Backend::Postgres);
+    }
+    all
 }
 
 /// Generates one `#[tokio::test]` per backend for each named `async fn(TestApp)`.
@@ -80,4 +94,5 @@ pub fn sign(claims: &Value, secret: &str) -> String {
     .expect("sign")
 }
 
+pub use paging::{AssetRow, FOREIGN_CURSOR, PendingRow, ids, newest_first, uid};
 pub use views::*;

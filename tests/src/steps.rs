@@ -177,9 +177,65 @@ impl TestApp {
         self.try_explain(by, query).await
     }
 
+    /// Sets a member's estate role; the reply as the server gave it.
+    pub async fn try_set_role(
+        &self,
+        by: &(impl Bearer + ?Sized),
+        estate: &str,
+        user: &Session,
+        role: &str,
+    ) -> Reply {
+        self.try_set_estate_role(by, estate, &user.id, json!({"role": role}))
+            .await
+    }
+
+    /// Sets (or, with `none`, keeps off) a member's role at a site; the
+    /// reply as the server gave it.
+    pub async fn try_set_site_override(
+        &self,
+        by: &(impl Bearer + ?Sized),
+        site: &str,
+        user: &Session,
+        role: &str,
+    ) -> Reply {
+        self.try_set_site_role(by, site, &user.id, json!({"role": role}))
+            .await
+    }
+
+    /// Invites an email to an estate with a role; the reply as the server
+    /// gave it (201 granted to a verified account, 202 emailed otherwise).
+    pub async fn try_invite(
+        &self,
+        by: &(impl Bearer + ?Sized),
+        estate: &str,
+        email: &str,
+        role: &str,
+    ) -> Reply {
+        self.try_invite_to_estate(by, estate, json!({"email": email, "role": role}))
+            .await
+    }
+
+    /// Adds a username to the caller's household; the reply as the server
+    /// gave it.
+    pub async fn try_add_to_household(
+        &self,
+        head: &(impl Bearer + ?Sized),
+        username: &str,
+        role: &str,
+    ) -> Reply {
+        self.try_household_add(head, json!({"username": username, "role": role}))
+            .await
+    }
+
+    /// Accepts an invitation by its token; the reply as the server gave it.
+    pub async fn try_accept(&self, by: &(impl Bearer + ?Sized), token: &str) -> Reply {
+        self.try_accept_invitation(by, json!({"token": token}))
+            .await
+    }
+
     /// Sets a member's role at a site (200 expected).
     pub async fn set_site_role(&self, by: &Session, site: &str, user: &Session, role: &str) {
-        self.try_set_site_role(by, site, &user.id, json!({"role": role}))
+        self.try_set_site_override(by, site, user, role)
             .await
             .assert_status(200);
     }

@@ -50,7 +50,7 @@ async fn troubleshooting_user_cannot_see_a_site_explained(app: TestApp) {
         .assert_problem(404, "not_found");
     // Kept off the site.
     app.grant_role(&owner, &estate, &una, "editor").await;
-    app.try_set_site_role(&owner, &site, &una.id, json!({"role": "none"}))
+    app.try_set_site_override(&owner, &site, &una, "none")
         .await
         .assert_status(200);
     let r = app.explain(&owner, &una, "site", &site).await;
@@ -66,7 +66,7 @@ async fn troubleshooting_can_see_but_cannot_edit_explained(app: TestApp) {
     let vic = app.register_verified("vic").await;
     let (estate, site) = app.estate_with_site(&owner, "Riverside", "North").await;
     app.grant_role(&owner, &estate, &vic, "viewer").await;
-    app.try_set_site_role(&owner, &site, &vic.id, json!({"role": "editor"}))
+    app.try_set_site_override(&owner, &site, &vic, "editor")
         .await
         .assert_status(200);
     let r = app.explain(&vic, &vic, "site", &site).await;
@@ -122,10 +122,10 @@ async fn troubleshooting_household_paths_explained(app: TestApp) {
         .try_create_asset(&test4, json!({"name": "test4's car"}))
         .await;
     let car = v.body["id"].as_str().expect("id").to_owned();
-    app.try_household_add(&test4, json!({"username": "test", "role": "manager"}))
+    app.try_add_to_household(&test4, "test", "manager")
         .await
         .assert_status(201);
-    app.try_household_add(&test, json!({"username": "test3", "role": "editor"}))
+    app.try_add_to_household(&test, "test3", "editor")
         .await
         .assert_status(201);
     // test3 does not inherit from test4: test heads test3's household but is
@@ -177,9 +177,7 @@ async fn troubleshooting_shares_and_invitations_explained(app: TestApp) {
         .wait_for_email("wes@example.com", "invited you")
         .await
         .token();
-    app.try_accept_invitation(&wes, json!({"token": token}))
-        .await
-        .assert_status(200);
+    app.try_accept(&wes, &token).await.assert_status(200);
     let r = app.explain(&owner, &wes, "asset", &asset).await;
     assert_eq!(r.body["effective"], "edit");
     let until = (Utc::now() + Duration::minutes(10)).to_rfc3339();
@@ -226,7 +224,7 @@ async fn explain_is_open_to_the_user_and_administrators_only(app: TestApp) {
     app.explain(&yan, &xia, "asset", &asset)
         .await
         .assert_problem(404, "not_found");
-    app.try_household_add(&owner, json!({"username": "yan", "role": "manager"}))
+    app.try_add_to_household(&owner, "yan", "manager")
         .await
         .assert_status(201);
     // Manage is not administering.
@@ -268,7 +266,7 @@ async fn who_has_access_lists_every_path(app: TestApp) {
     app.try_add_collaborator(&owner, &asset, json!({"username": "coowner"}))
         .await
         .assert_status(201);
-    app.try_household_add(&co, json!({"username": "kiddo", "role": "editor"}))
+    app.try_add_to_household(&co, "kiddo", "editor")
         .await
         .assert_status(201);
     app.try_send_asset_invitation(
@@ -281,9 +279,7 @@ async fn who_has_access_lists_every_path(app: TestApp) {
         .wait_for_email("guest@example.com", "invited you")
         .await
         .token();
-    app.try_accept_invitation(&guest, json!({"token": token}))
-        .await
-        .assert_status(200);
+    app.try_accept(&guest, &token).await.assert_status(200);
     let r = app.try_asset_access(&owner, &asset).await;
     r.assert_status(200);
     let got: Vec<(String, String)> = r
@@ -501,7 +497,7 @@ async fn audit_trail_filters_and_visibility(app: TestApp) {
     app.grant_role(&owner, &estate, &zed, "viewer").await;
     app.clock.advance(Duration::minutes(5));
     let before = app.clock.now() - Duration::minutes(1);
-    app.try_set_estate_role(&owner, &estate, &zed.id, json!({"role": "editor"}))
+    app.try_set_role(&owner, &estate, &zed, "editor")
         .await
         .assert_status(200);
     let all = app
@@ -570,19 +566,8 @@ async fn audit_trail_filters_and_visibility(app: TestApp) {
 }
 
 async fn every_kind_of_access_change_is_audited(app: TestApp) {
-    let app = TestApp::spawn_with(app.backend, |c| {
-        c.root_email = Some("root@example.com".into());
-        c.root_username = Some("root".into());
-        c.root_password = Some("root password 123".into());
-    })
-    .await;
-    let root = app
-        .try_login_with(json!({"login": "root", "password": "root password 123"}))
-        .await;
-    let root = root.body["access_token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
+    let app = TestApp::spawn_with_root(app.backend).await;
+    let root = app.root_token().await;
     let owner = app.register_verified("owner").await;
     let amy = app.register_verified("amy").await;
     let ben = app.register_verified("ben").await;
@@ -596,21 +581,17 @@ async fn every_kind_of_access_change_is_audited(app: TestApp) {
     let (estate, site) = app.estate_with_site(&owner, "Riverside", "North").await;
     app.grant_role(&owner, &estate, &amy, "editor").await;
     app.grant_role(&owner, &estate, &ben, "viewer").await;
-    app.try_set_estate_role(&owner, &estate, &amy.id, json!({"role": "admin"}))
+    app.try_set_role(&owner, &estate, &amy, "admin")
         .await
         .assert_status(200);
-    app.try_set_site_role(&owner, &site, &ben.id, json!({"role": "none"}))
+    app.try_set_site_override(&owner, &site, &ben, "none")
         .await
         .assert_status(200);
     app.try_clear_site_role(&owner, &site, &ben.id)
         .await
         .assert_status(200);
     let inv = app
-        .try_invite_to_estate(
-            &owner,
-            &estate,
-            json!({"email": "new@example.com", "role": "viewer"}),
-        )
+        .try_invite(&owner, &estate, "new@example.com", "viewer")
         .await;
     let inv = inv.body["invitation"]["id"]
         .as_str()
@@ -635,7 +616,7 @@ async fn every_kind_of_access_change_is_audited(app: TestApp) {
     app.try_remove_collaborator(&owner, &asset, &amy.id)
         .await
         .assert_status(204);
-    app.try_household_add(&owner, json!({"username": "ben", "role": "viewer"}))
+    app.try_add_to_household(&owner, "ben", "viewer")
         .await
         .assert_status(201);
     app.try_set_household_role(&owner, &ben.id, json!({"role": "editor"}))
@@ -654,7 +635,7 @@ async fn every_kind_of_access_change_is_audited(app: TestApp) {
     app.try_leave_household(&ben_token, &owner.id)
         .await
         .assert_status(204);
-    app.try_household_add(&owner, json!({"username": "amy", "role": "viewer"}))
+    app.try_add_to_household(&owner, "amy", "viewer")
         .await
         .assert_status(201);
     app.try_remove_household_member(&owner, &amy.id)
@@ -706,13 +687,9 @@ async fn every_kind_of_access_change_is_audited(app: TestApp) {
         .expect("t")
         .to_owned();
     let s2 = app.register_verified("sss2").await;
-    app.try_invite_to_estate(
-        &owner_token,
-        &estate,
-        json!({"email": "sss2@example.com", "role": "viewer"}),
-    )
-    .await
-    .assert_status(201);
+    app.try_invite(&owner_token, &estate, "sss2@example.com", "viewer")
+        .await
+        .assert_status(201);
     app.try_remove_member(&s2, &estate, &s2.id)
         .await
         .assert_status(204);
@@ -784,12 +761,9 @@ async fn every_kind_of_access_change_is_audited(app: TestApp) {
 // ---------------------------------------------------------------- keyset paging
 
 mod paging {
-    use std::collections::HashSet;
-
     use chrono::{DateTime, Duration, Utc};
     use keyholder_store::audit::{self, NewAuditEvent};
-    use keyholder_tests::{Session, TestApp, on_both_backends};
-    use serde_json::Value;
+    use keyholder_tests::{FOREIGN_CURSOR, Session, TestApp, on_both_backends};
     use uuid::Uuid;
 
     on_both_backends!(the_audit_trail_walks_by_cursor_newest_first);
@@ -817,48 +791,6 @@ mod paging {
                 Ok::<_, keyholder_store::StoreError>(())
             })
             .expect("events");
-    }
-
-    fn ids(items: &[Value]) -> Vec<String> {
-        items
-            .iter()
-            .map(|i| i["id"].as_str().expect("id").to_owned())
-            .collect()
-    }
-
-    fn newest_first(items: &[Value]) -> Vec<String> {
-        let mut sorted = items.to_vec();
-        let at = |v: &Value| {
-            DateTime::parse_from_rfc3339(v["created_at"].as_str().expect("created_at"))
-                .expect("rfc 3339")
-                .to_utc()
-        };
-        sorted.sort_by(|a, b| {
-            at(b)
-                .cmp(&at(a))
-                .then_with(|| b["id"].as_str().cmp(&a["id"].as_str()))
-        });
-        ids(&sorted)
-    }
-
-    async fn check_walk(app: &TestApp, token: &str, path: &str) -> usize {
-        let sep = if path.contains('?') { '&' } else { '?' };
-        let full = app
-            .get(&format!("{path}{sep}per_page=100"), Some(token))
-            .await;
-        full.assert_status(200);
-        let all = full.body["items"].as_array().expect("items").clone();
-        let n = all.len();
-        assert_eq!(full.body["total"], n, "{path}");
-        assert_eq!(full.body["total_exact"], true);
-        assert!(full.body["next_cursor"].is_null());
-        assert_eq!(ids(&all), newest_first(&all), "{path}");
-        let (walked, pages) = app.walk(token, path, 2).await;
-        assert_eq!(ids(&walked), ids(&all), "{path}");
-        assert_eq!(pages, n.div_ceil(2).max(1), "{path}");
-        let unique: HashSet<String> = ids(&walked).into_iter().collect();
-        assert_eq!(unique.len(), n);
-        n
     }
 
     async fn the_audit_trail_walks_by_cursor_newest_first(app: TestApp) {
@@ -889,7 +821,9 @@ mod paging {
                 (&amy, "user", &amy.id, t0),
             ],
         );
-        let mine = check_walk(&app, &owner.token, "/api/v1/audit").await;
+        let mine = app
+            .check_walk(&owner.token, "/api/v1/audit", "created_at", &[2])
+            .await;
         // Registration, verification, the asset, the estate and its
         // creations, and the seven events above that are about my resources.
         assert!(mine >= 7 + 4, "{mine}");
@@ -903,20 +837,22 @@ mod paging {
             "only my resources"
         );
         assert_eq!(
-            check_walk(
-                &app,
+            app.check_walk(
                 &owner.token,
-                &format!("/api/v1/audit?resource_type=asset&resource_id={asset}")
+                &format!("/api/v1/audit?resource_type=asset&resource_id={asset}"),
+                "created_at",
+                &[2]
             )
             .await,
             4,
             "asset.created and three"
         );
         assert_eq!(
-            check_walk(
-                &app,
+            app.check_walk(
                 &owner.token,
-                &format!("/api/v1/audit?actor_id={}", amy.id)
+                &format!("/api/v1/audit?actor_id={}", amy.id),
+                "created_at",
+                &[2]
             )
             .await,
             2
@@ -924,22 +860,17 @@ mod paging {
         let from = (t0 - s(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let to = (t0 + s(1)).to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
         assert_eq!(
-            check_walk(
-                &app,
+            app.check_walk(
                 &owner.token,
-                &format!("/api/v1/audit?from={from}&to={}", to.replace('+', "%2B"))
+                &format!("/api/v1/audit?from={from}&to={}", to.replace('+', "%2B")),
+                "created_at",
+                &[2]
             )
             .await,
             6
         );
-        for bad in [
-            "garbage",
-            "e30",
-            "eyJrIjoiYUBleGFtcGxlLmNvbSIsImkiOiIwMDAwMDAwMC0wMDAwLTQwMDAtODAwMC0wMDAwMDAwMDAwMDAifQ",
-        ] {
-            let r = app.try_audit(&owner, &format!("?cursor={bad}")).await;
-            r.assert_problem(422, "validation_failed");
-            assert!(!r.body["errors"]["cursor"].is_null(), "{}", r.text);
-        }
+        let bad = ["garbage", "e30", FOREIGN_CURSOR];
+        app.assert_cursors_refused(&owner.token, "/api/v1/audit", &bad)
+            .await;
     }
 }

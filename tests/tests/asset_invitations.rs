@@ -154,15 +154,10 @@ async fn lifecycle_accept_signed_in_and_from_my_list(app: TestApp) {
     let ann = app.register("ann").await;
     let bo = app.register_verified("boo").await;
     let id = app.create_vehicle(&owner, "Van", None).await.id;
-    let Invited {
-        id: _,
-        token,
-    } = app
+    let Invited { id: _, token } = app
         .send_asset_invitation(&owner, &id, "ann@example.com", "edit")
         .await;
-    let r = app
-        .try_accept_invitation(&ann, json!({"token": token}))
-        .await;
+    let r = app.try_accept(&ann, &token).await;
     r.assert_status(200);
     assert_eq!(r.body["resource_type"], "asset");
     assert_eq!(r.body["role"], "edit");
@@ -186,10 +181,7 @@ async fn lifecycle_decline_and_final_states_answer_409(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let cy = app.register_verified("cyd").await;
     let id = app.create_vehicle(&owner, "Van", None).await.id;
-    let Invited {
-        id: inv,
-        token,
-    } = app
+    let Invited { id: inv, token } = app
         .send_asset_invitation(&owner, &id, "dee@example.com", "view")
         .await;
     app.try_decline_invitation(json!({"token": token}))
@@ -255,13 +247,10 @@ async fn wrong_email_accept_is_403_and_stays_pending(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let mallory = app.register_verified("mallory").await;
     let id = app.create_vehicle(&owner, "Van", None).await.id;
-    let Invited {
-        id: inv,
-        token,
-    } = app
+    let Invited { id: inv, token } = app
         .send_asset_invitation(&owner, &id, "fay@example.com", "view")
         .await;
-    app.try_accept_invitation(&mallory, json!({"token": token}))
+    app.try_accept(&mallory, &token)
         .await
         .assert_problem(403, "invitation_email_mismatch");
     assert_eq!(
@@ -278,7 +267,7 @@ async fn sending_rules_and_errors(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let member = app.register("member").await;
     let id = app.create_vehicle(&owner, "Van", None).await.id;
-    app.try_household_add(&owner, json!({"username": "member", "role": "manager"}))
+    app.try_add_to_household(&owner, "member", "manager")
         .await
         .assert_status(201);
     app.try_send_asset_invitation(
@@ -374,14 +363,12 @@ async fn token_rules_single_use_hashed_rotated(app: TestApp) {
         .wait_for_nth_email("gus@example.com", "invited you", 2)
         .await
         .token();
-    app.try_accept_invitation(&gus, json!({"token": old}))
+    app.try_accept(&gus, &old)
         .await
         .assert_problem(404, "invitation_not_found");
     // Single use.
-    app.try_accept_invitation(&gus, json!({"token": new}))
-        .await
-        .assert_status(200);
-    app.try_accept_invitation(&gus, json!({"token": new}))
+    app.try_accept(&gus, &new).await.assert_status(200);
+    app.try_accept(&gus, &new)
         .await
         .assert_problem(409, "invitation_not_pending");
     // Delivered emails keep no token in the outbox.
@@ -578,9 +565,7 @@ async fn shares_merge_change_expire_revoke_and_drop(app: TestApp) {
         .wait_for_email("hal@example.com", "invited you")
         .await
         .token();
-    app.try_accept_invitation(&hal, json!({"token": t1}))
-        .await
-        .assert_status(200);
+    app.try_accept(&hal, &t1).await.assert_status(200);
     // A second, lower invitation with a later access expiry: the higher level
     // and the later expiry win.
     app.try_send_asset_invitation(&owner, json!({"asset_id": id, "email": "hal@example.com", "permission": "view", "access_expires_at": later.to_rfc3339()})).await.assert_status(201);
@@ -588,9 +573,7 @@ async fn shares_merge_change_expire_revoke_and_drop(app: TestApp) {
         .wait_for_nth_email("hal@example.com", "invited you", 2)
         .await
         .token();
-    app.try_accept_invitation(&hal, json!({"token": t2}))
-        .await
-        .assert_status(200);
+    app.try_accept(&hal, &t2).await.assert_status(200);
     let shares = app.try_asset_shares(&owner, &id).await;
     assert_eq!(shares.body.as_array().expect("list").len(), 1);
     assert_eq!(shares.body[0]["permission"], "edit");
@@ -657,10 +640,7 @@ async fn concurrent_accept_decline_cancel_leave_one_share(app: TestApp) {
     let ivy = app.register("ivy").await;
     let id = app.create_vehicle(&owner, "Van", None).await.id;
     for round in 0..3 {
-        let Invited {
-            id: inv,
-            token,
-        } = app
+        let Invited { id: inv, token } = app
             .send_asset_invitation(&owner, &id, "ivy@example.com", "view")
             .await;
         let mut tasks = Vec::new();
@@ -729,9 +709,7 @@ async fn transitions_and_share_changes_are_audited(app: TestApp) {
         .wait_for_nth_email("jojo@example.com", "invited you", 2)
         .await
         .token();
-    app.try_accept_invitation(&jo, json!({"token": token}))
-        .await
-        .assert_status(200);
+    app.try_accept(&jo, &token).await.assert_status(200);
     let path = format!("/api/v1/assets/{id}/shares/{}", jo.id);
     app.patch(&path, Some(&owner.token), json!({"permission": "edit"}))
         .await
@@ -774,10 +752,9 @@ mod paging {
     use std::collections::HashSet;
 
     use chrono::{DateTime, Duration, Utc};
-    use keyholder_store::invitations::{self, NewInvitation, ResourceType};
-    use keyholder_tests::{Session, TestApp, on_both_backends};
+
+    use keyholder_tests::{AssetRow, TestApp, ids, on_both_backends};
     use serde_json::Value;
-    use uuid::Uuid;
 
     on_both_backends!(
         the_table_walks_by_cursor_in_every_sort,
@@ -785,51 +762,6 @@ mod paging {
         table_totals_stop_at_one_thousand_and_stats_stay_exact,
         root_walks_every_invitation_by_cursor,
     );
-
-    fn id(s: &str) -> Uuid {
-        Uuid::parse_str(s).expect("uuid")
-    }
-
-    /// `(asset, email, invited_at, expires_at)`.
-    type Row<'a> = (&'a str, &'a str, DateTime<Utc>, Option<DateTime<Utc>>);
-
-    /// Invitations written straight to the database, so times can tie, all
-    /// pending.
-    fn seed(app: &TestApp, by: &Session, rows: &[Row<'_>]) {
-        let by = id(&by.id);
-        app.app_state
-            .db
-            .write(|c| {
-                for (asset, email, at, expires) in rows {
-                    let token = Uuid::new_v4().to_string();
-                    invitations::insert(
-                        c,
-                        &NewInvitation {
-                            resource_type: ResourceType::Asset,
-                            resource_id: id(asset),
-                            email,
-                            role: "view",
-                            message: None,
-                            token_hash: &token,
-                            invited_by: by,
-                            expires_at: *expires,
-                            access_expires_at: None,
-                        },
-                        *at,
-                    )?
-                    .expect("not already pending");
-                }
-                Ok::<_, keyholder_store::StoreError>(())
-            })
-            .expect("seeded invitations");
-    }
-
-    fn ids(items: &[Value]) -> Vec<String> {
-        items
-            .iter()
-            .map(|i| i["id"].as_str().expect("id").to_owned())
-            .collect()
-    }
 
     fn time(v: &Value) -> Option<DateTime<Utc>> {
         v.as_str()
@@ -873,8 +805,7 @@ mod paging {
         let later = Some(Utc::now() + Duration::days(9));
         // Ties everywhere: invited_at, expiry (set and never), and an email
         // on both assets.
-        seed(
-            &app,
+        app.seed_asset_invitations(
             &owner,
             &[
                 (&van, "alpha@example.com", t0, soon),
@@ -886,7 +817,7 @@ mod paging {
                 (&van, "foxtrot@example.com", t0 + s(3), soon),
             ],
         );
-        seed(&app, &other, &[(&theirs, "zulu@example.com", t0, None)]);
+        app.seed_asset_invitations(&other, &[(&theirs, "zulu@example.com", t0, None)]);
         for sort in [
             "",
             "invited_at",
@@ -977,8 +908,7 @@ mod paging {
         let owner = app.register_verified("owner").await;
         let van = app.create_vehicle(&owner, "Van", None).await.id;
         let t0 = Utc::now() - Duration::hours(1);
-        seed(
-            &app,
+        app.seed_asset_invitations(
             &owner,
             &[
                 (&van, "alpha@example.com", t0, None),
@@ -986,13 +916,9 @@ mod paging {
                 (&van, "charlie@example.com", t0, None),
             ],
         );
-        for bad in ["not-a-cursor", "e30", "eyJrIjoieCIsImkiOiJ5In0", "%20"] {
-            let r = app
-                .try_asset_invitations(&owner, &format!("?cursor={bad}"))
-                .await;
-            r.assert_problem(422, "validation_failed");
-            assert!(!r.body["errors"]["cursor"].is_null(), "{}", r.text);
-        }
+        let bad = ["not-a-cursor", "e30", "eyJrIjoieCIsImkiOiJ5In0", "%20"];
+        app.assert_cursors_refused(&owner.token, "/api/v1/asset-invitations", &bad)
+            .await;
         // An email sort's cursor is no position in the invitation times.
         let by_email = app
             .try_asset_invitations(&owner, "?sort=email&per_page=1")
@@ -1019,7 +945,7 @@ mod paging {
         let truck = app.create_vehicle(&owner, "Truck", None).await.id;
         let t0 = Utc::now() - Duration::hours(2);
         let emails: Vec<String> = (0..1002).map(|n| format!("p{n:04}@example.com")).collect();
-        let rows: Vec<Row<'_>> = emails
+        let rows: Vec<AssetRow<'_>> = emails
             .iter()
             .enumerate()
             .map(|(n, e)| {
@@ -1036,10 +962,9 @@ mod paging {
                 )
             })
             .collect();
-        seed(&app, &owner, &rows);
+        app.seed_asset_invitations(&owner, &rows);
         // One more, pending but past its expiry (not yet swept): expired.
-        seed(
-            &app,
+        app.seed_asset_invitations(
             &owner,
             &[(
                 &van,
@@ -1101,25 +1026,15 @@ mod paging {
     }
 
     async fn root_walks_every_invitation_by_cursor(app: TestApp) {
-        let app = TestApp::spawn_with(app.backend, |c| {
-            c.root_email = Some("root@example.com".into());
-            c.root_username = Some("root".into());
-            c.root_password = Some("root password 123".into());
-        })
-        .await;
-        let root = app.login("root", "root password 123").await;
-        let root = root.body["access_token"]
-            .as_str()
-            .expect("token")
-            .to_owned();
+        let app = TestApp::spawn_with_root(app.backend).await;
+        let root = app.root_token().await;
         let owner = app.register_verified("owner").await;
         let other = app.register_verified("other").await;
         let van = app.create_vehicle(&owner, "Van", None).await.id;
         let theirs = app.create_vehicle(&other, "Theirs", None).await.id;
         let t0 = Utc::now() - Duration::hours(1);
         let soon = Some(Utc::now() + Duration::days(3));
-        seed(
-            &app,
+        app.seed_asset_invitations(
             &owner,
             &[
                 (&van, "alpha@example.com", t0, soon),
@@ -1127,8 +1042,7 @@ mod paging {
                 (&van, "charlie@example.com", t0, soon),
             ],
         );
-        seed(
-            &app,
+        app.seed_asset_invitations(
             &other,
             &[
                 (&theirs, "alpha@example.com", t0, None),

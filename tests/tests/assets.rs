@@ -548,20 +548,20 @@ async fn households_rules(app: TestApp) {
     mine.assert_status(200);
     assert_eq!(mine.body["head"]["username"], "ada");
     assert_eq!(mine.body["members"], json!([]));
-    app.try_household_add(&ada, json!({"username": "ghost", "role": "viewer"}))
+    app.try_add_to_household(&ada, "ghost", "viewer")
         .await
         .assert_problem(404, "user_not_found");
-    app.try_household_add(&ada, json!({"username": "ada", "role": "viewer"}))
+    app.try_add_to_household(&ada, "ada", "viewer")
         .await
         .assert_problem(422, "own_household");
-    app.try_household_add(&ada, json!({"username": "bob", "role": "owner"}))
+    app.try_add_to_household(&ada, "bob", "owner")
         .await
         .assert_problem(422, "validation_failed");
     app.household_add(&ada, &bob, "viewer").await;
-    app.try_household_add(&ada, json!({"username": "bob", "role": "editor"}))
+    app.try_add_to_household(&ada, "bob", "editor")
         .await
         .assert_problem(409, "already_member");
-    app.try_household_add(&bob, json!({"username": "ada", "role": "viewer"}))
+    app.try_add_to_household(&bob, "ada", "viewer")
         .await
         .assert_problem(409, "mutual_membership");
     let changed = app
@@ -654,13 +654,9 @@ async fn garage_lists_every_path_in_one_page(app: TestApp) {
         .await;
     at_site.assert_status(201);
     let at_site = at_site.body["id"].as_str().expect("id").to_owned();
-    app.try_invite_to_estate(
-        &other,
-        &estate_id,
-        json!({"email": "mia@example.com", "role": "editor"}),
-    )
-    .await
-    .assert_status(201);
+    app.try_invite(&other, &estate_id, "mia@example.com", "editor")
+        .await
+        .assert_status(201);
     // Not mine at all.
     app.create_vehicle(&other, "Private", Some("KX21 ABC"))
         .await;
@@ -725,13 +721,9 @@ async fn placing_and_moving_assets_between_sites(app: TestApp) {
         sites.push(s.body["id"].as_str().expect("id").to_owned());
     }
     for (u, r) in [("viewer", "viewer"), ("editor", "editor")] {
-        app.try_invite_to_estate(
-            &owner,
-            &estate_id,
-            json!({"email": format!("{u}@example.com"), "role": r}),
-        )
-        .await
-        .assert_status(201);
+        app.try_invite(&owner, &estate_id, &format!("{u}@example.com"), &r)
+            .await
+            .assert_status(201);
     }
     app.try_create_asset(&viewer, json!({"name": "x", "site_id": sites[0]}))
         .await
@@ -792,13 +784,9 @@ async fn leaving_an_estate_drops_asset_access(app: TestApp) {
         .try_create_site(&owner, &estate_id, json!({"name": "Yard"}))
         .await;
     let site_id = site.body["id"].as_str().expect("id").to_owned();
-    app.try_invite_to_estate(
-        &owner,
-        &estate_id,
-        json!({"email": "tech@example.com", "role": "editor"}),
-    )
-    .await
-    .assert_status(201);
+    app.try_invite(&owner, &estate_id, "tech@example.com", "editor")
+        .await
+        .assert_status(201);
     let made = app
         .try_create_asset(&owner, json!({"name": "Digger", "site_id": site_id}))
         .await;
@@ -861,34 +849,17 @@ async fn asset_changes_write_audit_events(app: TestApp) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn root_has_no_household_joins_none_and_sees_every_asset() {
-    for backend in [
-        keyholder_tests::Backend::Sqlite,
-        keyholder_tests::Backend::Postgres,
-    ] {
-        if backend == keyholder_tests::Backend::Postgres && !keyholder_tests::postgres_available() {
-            continue;
-        }
-        let app = TestApp::spawn_with(backend, |c| {
-            c.root_email = Some("root@example.com".into());
-            c.root_username = Some("root".into());
-            c.root_password = Some("root password 123".into());
-        })
-        .await;
-        let login = app
-            .try_login_with(json!({"login": "root", "password": "root password 123"}))
-            .await;
-        let root = login.body["access_token"]
-            .as_str()
-            .expect("token")
-            .to_owned();
+    for backend in keyholder_tests::backends() {
+        let app = TestApp::spawn_with_root(backend).await;
+        let root = app.root_token().await;
         app.try_household(&root)
             .await
             .assert_problem(404, "root_has_no_household");
-        app.try_household_add(&root, json!({"username": "root", "role": "viewer"}))
+        app.try_add_to_household(&root, "root", "viewer")
             .await
             .assert_problem(404, "root_has_no_household");
         let ada = app.register_verified("ada").await;
-        app.try_household_add(&ada, json!({"username": "root", "role": "viewer"}))
+        app.try_add_to_household(&ada, "root", "viewer")
             .await
             .assert_problem(422, "root_cannot_be_member");
         let id = app

@@ -50,13 +50,9 @@ async fn user_search_matches_one_verified_non_member_by_exact_email(app: TestApp
         .await
         .assert_problem(404, "user_not_found");
     // Once a member, the same 404 as for nobody.
-    app.try_invite_to_estate(
-        &owner,
-        &id,
-        json!({"email": "sam@example.com", "role": "editor"}),
-    )
-    .await
-    .assert_status(201);
+    app.try_invite(&owner, &id, "sam@example.com", "editor")
+        .await
+        .assert_status(201);
     let member = app
         .get(&search("sam%40example.com"), Some(&owner.token))
         .await;
@@ -79,11 +75,7 @@ async fn inviting_a_verified_user_grants_at_once_without_email(app: TestApp) {
     let sam = app.register_verified("sam").await;
     let id = app.create_estate(&owner, "Riverside").await.id;
     let r = app
-        .try_invite_to_estate(
-            &owner,
-            &id,
-            json!({"email": "Sam@Example.com", "role": "editor"}),
-        )
+        .try_invite(&owner, &id, "Sam@Example.com", "editor")
         .await;
     r.assert_status(201);
     assert_eq!(r.body["outcome"], "granted");
@@ -94,13 +86,9 @@ async fn inviting_a_verified_user_grants_at_once_without_email(app: TestApp) {
     assert_eq!(mine.body["items"][0]["my_role"], "editor");
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert!(app.emails_to("sam@example.com", "invited you").is_empty());
-    app.try_invite_to_estate(
-        &owner,
-        &id,
-        json!({"email": "sam@example.com", "role": "viewer"}),
-    )
-    .await
-    .assert_problem(409, "already_member");
+    app.try_invite(&owner, &id, "sam@example.com", "viewer")
+        .await
+        .assert_problem(409, "already_member");
 }
 
 async fn an_outsider_signs_up_through_the_emailed_link_and_lands_in_the_estate(app: TestApp) {
@@ -170,15 +158,10 @@ async fn a_registered_but_unverified_user_accepts_with_the_token(app: TestApp) {
     let bob = app.register("bob").await;
     let id = app.create_estate(&owner, "Riverside").await.id;
     // Unverified accounts do not count as registered: an email goes out.
-    let Invited {
-        id: _,
-        token,
-    } = app
+    let Invited { id: _, token } = app
         .invite_to_estate(&owner, &id, "bob@example.com", "editor")
         .await;
-    let r = app
-        .try_accept_invitation(&bob, json!({"token": token}))
-        .await;
+    let r = app.try_accept(&bob, &token).await;
     r.assert_status(200);
     assert_eq!(r.body["status"], "accepted");
     assert_eq!(r.body["role"], "editor");
@@ -190,7 +173,7 @@ async fn a_registered_but_unverified_user_accepts_with_the_token(app: TestApp) {
     );
     let e = app.try_get_estate(&bob, &id).await;
     assert_eq!(e.body["my_role"], "editor");
-    app.try_accept_invitation(&NOBODY, json!({"token": token}))
+    app.try_accept(&NOBODY, &token)
         .await
         .assert_problem(401, "missing_token");
 }
@@ -198,10 +181,7 @@ async fn a_registered_but_unverified_user_accepts_with_the_token(app: TestApp) {
 async fn accept_signup_for_an_existing_email_is_409(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let id = app.create_estate(&owner, "Riverside").await.id;
-    let Invited {
-        id: _,
-        token,
-    } = app
+    let Invited { id: _, token } = app
         .invite_to_estate(&owner, &id, "bob@example.com", "viewer")
         .await;
     // Bob registers and verifies the address after the invitation was sent.
@@ -225,13 +205,10 @@ async fn accepting_with_another_account_is_403_and_stays_pending(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let mallory = app.register_verified("mallory").await;
     let id = app.create_estate(&owner, "Riverside").await.id;
-    let Invited {
-        id: _,
-        token,
-    } = app
+    let Invited { id: _, token } = app
         .invite_to_estate(&owner, &id, "carol@example.com", "editor")
         .await;
-    app.try_accept_invitation(&mallory, json!({"token": token}))
+    app.try_accept(&mallory, &token)
         .await
         .assert_problem(403, "invitation_email_mismatch");
     app.try_get_estate(&mallory, &id)
@@ -244,10 +221,7 @@ async fn accepting_with_another_account_is_403_and_stays_pending(app: TestApp) {
 async fn declining_by_token_tells_the_inviter(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let id = app.create_estate(&owner, "Riverside").await.id;
-    let Invited {
-        id: _,
-        token,
-    } = app
+    let Invited { id: _, token } = app
         .invite_to_estate(&owner, &id, "dan@example.com", "viewer")
         .await;
     let r = app.try_decline_invitation(json!({"token": token})).await;
@@ -325,13 +299,9 @@ async fn expired_invitations_read_as_expired_at_once_and_answer_410(app: TestApp
         inv_id.as_str()
     );
     // A new invitation to the same email is allowed.
-    app.try_invite_to_estate(
-        &owner,
-        &id,
-        json!({"email": "late@example.com", "role": "viewer"}),
-    )
-    .await
-    .assert_status(202);
+    app.try_invite(&owner, &id, "late@example.com", "viewer")
+        .await
+        .assert_status(202);
     app.try_invite_to_estate(&owner, &id, json!({"email": "x@example.com", "role": "viewer", "expires_at": (Utc::now() - Duration::hours(1)).to_rfc3339()}))
     .await
     .assert_problem(422, "validation_failed");
@@ -390,10 +360,7 @@ async fn resend_replaces_the_token_and_can_change_the_expiry(app: TestApp) {
 async fn cancel_only_while_pending(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let id = app.create_estate(&owner, "Riverside").await.id;
-    let Invited {
-        id: inv,
-        token,
-    } = app
+    let Invited { id: inv, token } = app
         .invite_to_estate(&owner, &id, "fay@example.com", "viewer")
         .await;
     let path = format!("/api/v1/estates/{id}/invitations/{inv}/cancel");
@@ -417,62 +384,30 @@ async fn invitation_grant_rules_and_input_checks(app: TestApp) {
     let admin = app.register_verified("admin").await;
     let editor = app.register_verified("editor").await;
     let id = app.create_estate(&owner, "Riverside").await.id;
-    app.try_invite_to_estate(
-        &owner,
-        &id,
-        json!({"email": "admin@example.com", "role": "admin"}),
-    )
-    .await
-    .assert_status(201);
-    app.try_invite_to_estate(
-        &owner,
-        &id,
-        json!({"email": "editor@example.com", "role": "editor"}),
-    )
-    .await
-    .assert_status(201);
-    app.try_invite_to_estate(
-        &owner,
-        &id,
-        json!({"email": "x@example.com", "role": "owner"}),
-    )
-    .await
-    .assert_problem(403, "owner_transfer_required");
-    app.try_invite_to_estate(
-        &admin,
-        &id,
-        json!({"email": "x@example.com", "role": "admin"}),
-    )
-    .await
-    .assert_problem(403, "cannot_grant_role");
-    app.try_invite_to_estate(
-        &admin,
-        &id,
-        json!({"email": "x@example.com", "role": "editor"}),
-    )
-    .await
-    .assert_status(202);
-    app.try_invite_to_estate(
-        &admin,
-        &id,
-        json!({"email": "X@example.com", "role": "viewer"}),
-    )
-    .await
-    .assert_problem(409, "invitation_pending");
-    app.try_invite_to_estate(
-        &editor,
-        &id,
-        json!({"email": "y@example.com", "role": "viewer"}),
-    )
-    .await
-    .assert_problem(403, "insufficient_role");
-    app.try_invite_to_estate(
-        &owner,
-        &id,
-        json!({"email": "owner@example.com", "role": "viewer"}),
-    )
-    .await
-    .assert_problem(422, "self_invitation");
+    app.try_invite(&owner, &id, "admin@example.com", "admin")
+        .await
+        .assert_status(201);
+    app.try_invite(&owner, &id, "editor@example.com", "editor")
+        .await
+        .assert_status(201);
+    app.try_invite(&owner, &id, "x@example.com", "owner")
+        .await
+        .assert_problem(403, "owner_transfer_required");
+    app.try_invite(&admin, &id, "x@example.com", "admin")
+        .await
+        .assert_problem(403, "cannot_grant_role");
+    app.try_invite(&admin, &id, "x@example.com", "editor")
+        .await
+        .assert_status(202);
+    app.try_invite(&admin, &id, "X@example.com", "viewer")
+        .await
+        .assert_problem(409, "invitation_pending");
+    app.try_invite(&editor, &id, "y@example.com", "viewer")
+        .await
+        .assert_problem(403, "insufficient_role");
+    app.try_invite(&owner, &id, "owner@example.com", "viewer")
+        .await
+        .assert_problem(422, "self_invitation");
     let bad = app
         .try_invite_to_estate(
             &owner,
@@ -496,11 +431,7 @@ async fn invitation_grant_rules_and_input_checks(app: TestApp) {
         .assert_problem(422, "validation_failed");
     // An admin cannot cancel an invitation they could not have sent.
     let r = app
-        .try_invite_to_estate(
-            &owner,
-            &id,
-            json!({"email": "boss@example.com", "role": "admin"}),
-        )
+        .try_invite(&owner, &id, "boss@example.com", "admin")
         .await;
     let inv = r.body["invitation"]["id"].as_str().expect("id");
     app.try_cancel_estate_invitation(&admin, &id, &inv, json!({}))
@@ -543,11 +474,7 @@ async fn verified_invitees_act_from_their_invitation_list(app: TestApp) {
         .await;
     let other_id = other.body["id"].as_str().expect("id");
     let granted = app
-        .try_invite_to_estate(
-            &owner,
-            other_id,
-            json!({"email": "gus@example.com", "role": "viewer"}),
-        )
+        .try_invite(&owner, other_id, "gus@example.com", "viewer")
         .await;
     granted.assert_status(201);
     assert_eq!(granted.body["outcome"], "granted");
@@ -557,10 +484,7 @@ async fn concurrent_accept_decline_and_cancel_have_one_winner(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let hal = app.register("hal").await;
     let id = app.create_estate(&owner, "Riverside").await.id;
-    let Invited {
-        id: inv,
-        token,
-    } = app
+    let Invited { id: inv, token } = app
         .invite_to_estate(&owner, &id, "hal@example.com", "editor")
         .await;
     let mut tasks = Vec::new();
@@ -631,21 +555,13 @@ async fn the_seed_page_end_to_end_over_http(app: TestApp) {
         .try_user_search(&owner, &id, "?email=colin%40example.com")
         .await;
     found.assert_status(200);
-    app.try_invite_to_estate(
-        &owner,
-        &id,
-        json!({"email": "colin@example.com", "role": "editor"}),
-    )
-    .await
-    .assert_status(201);
+    app.try_invite(&owner, &id, "colin@example.com", "editor")
+        .await
+        .assert_status(201);
     // And an outsider by email.
-    app.try_invite_to_estate(
-        &owner,
-        &id,
-        json!({"email": "oscar@example.com", "role": "viewer"}),
-    )
-    .await
-    .assert_status(202);
+    app.try_invite(&owner, &id, "oscar@example.com", "viewer")
+        .await
+        .assert_status(202);
     // Site-specific access: admin at North, viewer at South, default at East.
     let saved = app.try_set_estate_role(&owner, &id, &colleague.id, json!({"role": "editor", "sites": [{"site_id": sites[0], "role": "admin"}, {"site_id": sites[1], "role": "viewer"}]}))
         .await;
@@ -702,7 +618,7 @@ async fn the_seed_page_end_to_end_over_http(app: TestApp) {
     app.try_set_estate_role(&colleague, &id, &oscar_id, json!({"role": "editor"}))
         .await
         .assert_problem(403, "insufficient_role");
-    app.try_set_estate_role(&colleague, &id, &colleague.id, json!({"role": "admin"}))
+    app.try_set_role(&colleague, &id, &colleague, "admin")
         .await
         .assert_problem(403, "self_role_change");
     // Oscar is an estate viewer: the editor override at North still only views.
@@ -713,16 +629,11 @@ async fn the_seed_page_end_to_end_over_http(app: TestApp) {
 async fn registering_normally_after_the_invitation_then_accepting_joins(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let id = app.create_estate(&owner, "Riverside").await.id;
-    let Invited {
-        id: _,
-        token,
-    } = app
+    let Invited { id: _, token } = app
         .invite_to_estate(&owner, &id, "kim@example.com", "editor")
         .await;
     let kim = app.register("kim").await;
-    app.try_accept_invitation(&kim, json!({"token": token}))
-        .await
-        .assert_status(200);
+    app.try_accept(&kim, &token).await.assert_status(200);
     let e = app.try_get_estate(&kim, &id).await;
     assert_eq!(e.body["my_role"], "editor");
 }
@@ -747,13 +658,9 @@ async fn troubleshooting_user_not_found_when_searching(app: TestApp) {
     app.get(&search("pat%40example.com"), Some(&owner.token))
         .await
         .assert_status(200);
-    app.try_invite_to_estate(
-        &owner,
-        &id,
-        json!({"email": "pat@example.com", "role": "viewer"}),
-    )
-    .await
-    .assert_status(201);
+    app.try_invite(&owner, &id, "pat@example.com", "viewer")
+        .await
+        .assert_status(201);
     app.get(&search("pat%40example.com"), Some(&owner.token))
         .await
         .assert_problem(404, "user_not_found");
@@ -771,19 +678,15 @@ async fn troubleshooting_user_cannot_see_a_site(app: TestApp) {
     app.try_get_site(&quinn, &site)
         .await
         .assert_problem(404, "site_not_found");
-    app.try_invite_to_estate(
-        &owner,
-        &id,
-        json!({"email": "quinn@example.com", "role": "viewer"}),
-    )
-    .await
-    .assert_status(201);
+    app.try_invite(&owner, &id, "quinn@example.com", "viewer")
+        .await
+        .assert_status(201);
     let seen = app.try_get_site(&quinn, &site).await;
     seen.assert_status(200);
     // What's their role? Viewers can only view.
     assert_eq!(seen.body["effective_role"], "viewer");
     // Do they have site access? The site's user list shows it.
-    app.try_set_site_role(&owner, &site, &quinn.id, json!({"role": "none"}))
+    app.try_set_site_override(&owner, &site, &quinn, "none")
         .await
         .assert_status(200);
     let list = app.try_site_members(&owner, &site).await;
@@ -809,21 +712,17 @@ async fn troubleshooting_user_can_see_but_cannot_edit(app: TestApp) {
         .try_create_site(&owner, &id, json!({"name": "Depot"}))
         .await;
     let site = site.body["id"].as_str().expect("id").to_owned();
-    app.try_invite_to_estate(
-        &owner,
-        &id,
-        json!({"email": "rae@example.com", "role": "viewer"}),
-    )
-    .await
-    .assert_status(201);
-    app.try_set_site_role(&owner, &site, &rae.id, json!({"role": "editor"}))
+    app.try_invite(&owner, &id, "rae@example.com", "viewer")
+        .await
+        .assert_status(201);
+    app.try_set_site_override(&owner, &site, &rae, "editor")
         .await
         .assert_status(200);
     // Even with Site Editor, an Estate Viewer can only view.
     let s = app.try_get_site(&rae, &site).await;
     assert_eq!(s.body["effective_role"], "viewer");
     // Fix: change their estate role to Editor.
-    app.try_set_estate_role(&owner, &id, &rae.id, json!({"role": "editor"}))
+    app.try_set_role(&owner, &id, &rae, "editor")
         .await
         .assert_status(200);
     let s = app.try_get_site(&rae, &site).await;
@@ -835,46 +734,30 @@ async fn troubleshooting_cannot_find_the_invite_button(app: TestApp) {
     let sid = app.register_verified("sid").await;
     let id = app.create_estate(&owner, "Riverside").await.id;
     for role in ["viewer", "editor"] {
-        app.try_invite_to_estate(
-            &owner,
-            &id,
-            json!({"email": "sid@example.com", "role": role}),
-        )
-        .await;
-        app.try_set_estate_role(&owner, &id, &sid.id, json!({"role": role}))
+        app.try_invite(&owner, &id, "sid@example.com", &role).await;
+        app.try_set_role(&owner, &id, &sid, &role)
             .await
             .assert_status(200);
         // Admin role or higher is needed to invite.
-        app.try_invite_to_estate(
-            &sid,
-            &id,
-            json!({"email": "t@example.com", "role": "viewer"}),
-        )
-        .await
-        .assert_problem(403, "insufficient_role");
+        app.try_invite(&sid, &id, "t@example.com", "viewer")
+            .await
+            .assert_problem(403, "insufficient_role");
         app.try_user_search(&sid, &id, "?email=owner%40example.com")
             .await
             .assert_problem(403, "insufficient_role");
     }
-    app.try_set_estate_role(&owner, &id, &sid.id, json!({"role": "admin"}))
+    app.try_set_role(&owner, &id, &sid, "admin")
         .await
         .assert_status(200);
-    app.try_invite_to_estate(
-        &sid,
-        &id,
-        json!({"email": "t@example.com", "role": "viewer"}),
-    )
-    .await
-    .assert_status(202);
+    app.try_invite(&sid, &id, "t@example.com", "viewer")
+        .await
+        .assert_status(202);
 }
 
 async fn deleting_an_estate_kills_its_invitation_links(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let id = app.create_estate(&owner, "Riverside").await.id;
-    let Invited {
-        id: _,
-        token,
-    } = app
+    let Invited { id: _, token } = app
         .invite_to_estate(&owner, &id, "ivy@example.com", "viewer")
         .await;
     app.try_delete_estate(&owner, &id).await.assert_status(204);
@@ -892,34 +775,18 @@ async fn invitations_are_rate_limited_per_user_and_per_day() {
     .await;
     let owner = app.register_verified("owner").await;
     let id = app.create_estate(&owner, "Riverside").await.id;
-    app.try_invite_to_estate(
-        &owner,
-        &id,
-        json!({"email": "a1@example.com", "role": "viewer"}),
-    )
-    .await
-    .assert_status(202);
-    app.try_invite_to_estate(
-        &owner,
-        &id,
-        json!({"email": "a2@example.com", "role": "viewer"}),
-    )
-    .await
-    .assert_status(202);
+    app.try_invite(&owner, &id, "a1@example.com", "viewer")
+        .await
+        .assert_status(202);
+    app.try_invite(&owner, &id, "a2@example.com", "viewer")
+        .await
+        .assert_status(202);
     let daily = app
-        .try_invite_to_estate(
-            &owner,
-            &id,
-            json!({"email": "a3@example.com", "role": "viewer"}),
-        )
+        .try_invite(&owner, &id, "a3@example.com", "viewer")
         .await;
     daily.assert_problem(429, "daily_invitation_limit");
     let limited = app
-        .try_invite_to_estate(
-            &owner,
-            &id,
-            json!({"email": "a4@example.com", "role": "viewer"}),
-        )
+        .try_invite(&owner, &id, "a4@example.com", "viewer")
         .await;
     limited.assert_problem(429, "rate_limited");
     assert!(limited.header("retry-after").is_some());
@@ -928,112 +795,15 @@ async fn invitations_are_rate_limited_per_user_and_per_day() {
 // ---------------------------------------------------------------- keyset paging
 
 mod paging {
-    use std::collections::HashSet;
 
-    use chrono::{DateTime, Duration, Utc};
-    use keyholder_store::invitations::{self, NewInvitation, ResourceType};
-    use keyholder_tests::{Session, TestApp, on_both_backends};
-    use serde_json::Value;
-    use uuid::Uuid;
+    use chrono::{Duration, Utc};
+    use keyholder_store::invitations::ResourceType;
+    use keyholder_tests::{TestApp, on_both_backends};
 
     on_both_backends!(
         estate_invitations_walk_by_cursor_newest_first,
         my_invitations_walk_by_cursor_newest_first,
     );
-
-    fn id(s: &str) -> Uuid {
-        Uuid::parse_str(s).expect("uuid")
-    }
-
-    /// Pending invitations written straight to the database, so that their
-    /// times tie: `(resource type, resource, email, invited_at)`.
-    fn seed(app: &TestApp, by: &Session, rows: &[(ResourceType, &str, &str, DateTime<Utc>)]) {
-        let by = id(&by.id);
-        app.app_state
-            .db
-            .write(|c| {
-                for (kind, resource, email, at) in rows {
-                    let token = Uuid::new_v4().to_string();
-                    let role = match kind {
-                        ResourceType::Estate => "viewer",
-                        ResourceType::Asset => "view",
-                    };
-                    invitations::insert(
-                        c,
-                        &NewInvitation {
-                            resource_type: *kind,
-                            resource_id: id(resource),
-                            email,
-                            role,
-                            message: None,
-                            token_hash: &token,
-                            invited_by: by,
-                            expires_at: None,
-                            access_expires_at: None,
-                        },
-                        *at,
-                    )?
-                    .expect("not already pending");
-                }
-                Ok::<_, keyholder_store::StoreError>(())
-            })
-            .expect("seeded invitations");
-    }
-
-    fn ids(items: &[Value]) -> Vec<String> {
-        items
-            .iter()
-            .map(|i| i["id"].as_str().expect("id").to_owned())
-            .collect()
-    }
-
-    /// Newest first, then by id descending.
-    fn newest_first(items: &[Value]) -> Vec<String> {
-        let mut sorted = items.to_vec();
-        let at = |v: &Value| {
-            DateTime::parse_from_rfc3339(v["invited_at"].as_str().expect("invited_at"))
-                .expect("rfc 3339")
-                .to_utc()
-        };
-        sorted.sort_by(|a, b| {
-            at(b)
-                .cmp(&at(a))
-                .then_with(|| b["id"].as_str().cmp(&a["id"].as_str()))
-        });
-        ids(&sorted)
-    }
-
-    async fn check_walk(app: &TestApp, token: &str, path: &str, n: usize) {
-        let sep = if path.contains('?') { '&' } else { '?' };
-        let full = app
-            .get(&format!("{path}{sep}per_page=100"), Some(token))
-            .await;
-        full.assert_status(200);
-        let all = full.body["items"].as_array().expect("items").clone();
-        assert_eq!(all.len(), n, "{path}");
-        assert_eq!(full.body["total"], n, "{path}");
-        assert_eq!(full.body["total_exact"], true);
-        assert!(full.body["next_cursor"].is_null());
-        assert_eq!(ids(&all), newest_first(&all), "{path}");
-        for per_page in [2, 3] {
-            let (walked, pages) = app.walk(token, path, per_page).await;
-            assert_eq!(ids(&walked), ids(&all), "{path} per_page={per_page}");
-            assert_eq!(pages, n.div_ceil(per_page), "{path} per_page={per_page}");
-            let unique: HashSet<String> = ids(&walked).into_iter().collect();
-            assert_eq!(unique.len(), n);
-        }
-        for bad in [
-            "garbage",
-            "e30",
-            "eyJrIjoiYUBleGFtcGxlLmNvbSIsImkiOiIwMDAwMDAwMC0wMDAwLTQwMDAtODAwMC0wMDAwMDAwMDAwMDAifQ",
-        ] {
-            let r = app
-                .get(&format!("{path}{sep}cursor={bad}"), Some(token))
-                .await;
-            r.assert_problem(422, "validation_failed");
-            assert!(!r.body["errors"]["cursor"].is_null(), "{}", r.text);
-        }
-    }
 
     async fn estate_invitations_walk_by_cursor_newest_first(app: TestApp) {
         let owner = app.register_verified("owner").await;
@@ -1042,21 +812,20 @@ mod paging {
         let t0 = Utc::now() - Duration::hours(1);
         let s = Duration::seconds;
         let e = ResourceType::Estate;
-        seed(
-            &app,
+        app.seed_invitations(
             &owner,
             &[
-                (e, &estate, "alpha@example.com", t0),
-                (e, &estate, "bravo@example.com", t0),
-                (e, &estate, "charlie@example.com", t0 + s(1)),
-                (e, &estate, "delta@example.com", t0),
-                (e, &estate, "echo@example.com", t0 + s(1)),
-                (e, &estate, "foxtrot@example.com", t0 + s(2)),
-                (e, &other, "golf@example.com", t0),
+                (e, &estate, "alpha@example.com", t0, None),
+                (e, &estate, "bravo@example.com", t0, None),
+                (e, &estate, "charlie@example.com", t0 + s(1), None),
+                (e, &estate, "delta@example.com", t0, None),
+                (e, &estate, "echo@example.com", t0 + s(1), None),
+                (e, &estate, "foxtrot@example.com", t0 + s(2), None),
+                (e, &other, "golf@example.com", t0, None),
             ],
         );
         let path = format!("/api/v1/estates/{estate}/invitations");
-        check_walk(&app, &owner.token, &path, 6).await;
+        app.check_walk_and_cursors(&owner.token, &path, 6).await;
         // Cancel two: the status filter walks the same way.
         let all = app
             .get(&format!("{path}?per_page=100"), Some(&owner.token))
@@ -1067,8 +836,10 @@ mod paging {
                 .await
                 .assert_status(200);
         }
-        check_walk(&app, &owner.token, &format!("{path}?status=pending"), 4).await;
-        check_walk(&app, &owner.token, &format!("{path}?status=cancelled"), 2).await;
+        app.check_walk_and_cursors(&owner.token, &format!("{path}?status=pending"), 4)
+            .await;
+        app.check_walk_and_cursors(&owner.token, &format!("{path}?status=cancelled"), 2)
+            .await;
         // An outsider: 404 before any cursor check.
         let outsider = app.register_verified("outsider").await;
         app.get(&format!("{path}?cursor=garbage"), Some(&outsider.token))
@@ -1097,7 +868,7 @@ mod paging {
         }
         let times = [t0, t0, t0 + s(1), t0, t0 + s(2), t0 + s(1)];
         for ((kind, resource), at) in resources.iter().zip(times) {
-            rows.push((*kind, resource.as_str(), gus.email.as_str(), at));
+            rows.push((*kind, resource.as_str(), gus.email.as_str(), at, None));
         }
         // Another address's invitation is not mine.
         rows.push((
@@ -1105,8 +876,10 @@ mod paging {
             resources[0].1.as_str(),
             "zed@example.com",
             t0,
+            None,
         ));
-        seed(&app, &owner, &rows);
-        check_walk(&app, &gus.token, "/api/v1/me/invitations", 6).await;
+        app.seed_invitations(&owner, &rows);
+        app.check_walk_and_cursors(&gus.token, "/api/v1/me/invitations", 6)
+            .await;
     }
 }

@@ -45,14 +45,6 @@ async fn world(app: &TestApp) -> World {
     }
 }
 
-fn member_path(w: &World, user: &Session) -> String {
-    format!("/api/v1/estates/{}/members/{}", w.estate, user.id)
-}
-
-fn site_member_path(site: &str, user: &Session) -> String {
-    format!("/api/v1/sites/{site}/members/{}", user.id)
-}
-
 on_both_backends!(
     estate_lifecycle_create_list_read_rename_delete,
     any_member_reads_the_estate_its_sites_and_members,
@@ -202,63 +194,35 @@ async fn owner_grants_any_role_but_owner(app: TestApp) {
     let w = world(&app).await;
     for role in ["admin", "editor", "viewer", "admin"] {
         let r = app
-            .put(
-                &member_path(&w, &w.viewer),
-                Some(&w.owner.token),
-                json!({"role": role}),
-            )
+            .try_set_role(&w.owner, &w.estate, &w.viewer, &role)
             .await;
         r.assert_status(200);
         assert_eq!(r.body["role"], role);
     }
-    app.put(
-        &member_path(&w, &w.editor),
-        Some(&w.owner.token),
-        json!({"role": "owner"}),
-    )
-    .await
-    .assert_problem(403, "owner_transfer_required");
+    app.try_set_role(&w.owner, &w.estate, &w.editor, "owner")
+        .await
+        .assert_problem(403, "owner_transfer_required");
     let r = app
-        .put(
-            &member_path(&w, &w.editor),
-            Some(&w.owner.token),
-            json!({"role": "boss"}),
-        )
+        .try_set_role(&w.owner, &w.estate, &w.editor, "boss")
         .await;
     r.assert_problem(422, "validation_failed");
     assert!(r.body["errors"]["role"].is_string());
-    app.put(
-        &member_path(&w, &w.outsider),
-        Some(&w.owner.token),
-        json!({"role": "viewer"}),
-    )
-    .await
-    .assert_problem(404, "not_a_member");
+    app.try_set_role(&w.owner, &w.estate, &w.outsider, "viewer")
+        .await
+        .assert_problem(404, "not_a_member");
 }
 
 async fn estate_admin_grants_editor_and_viewer_only_to_editors_and_viewers(app: TestApp) {
     let w = world(&app).await;
-    app.put(
-        &member_path(&w, &w.viewer),
-        Some(&w.admin.token),
-        json!({"role": "editor"}),
-    )
-    .await
-    .assert_status(200);
-    app.put(
-        &member_path(&w, &w.viewer),
-        Some(&w.admin.token),
-        json!({"role": "viewer"}),
-    )
-    .await
-    .assert_status(200);
-    app.put(
-        &member_path(&w, &w.viewer),
-        Some(&w.admin.token),
-        json!({"role": "admin"}),
-    )
-    .await
-    .assert_problem(403, "cannot_grant_role");
+    app.try_set_role(&w.admin, &w.estate, &w.viewer, "editor")
+        .await
+        .assert_status(200);
+    app.try_set_role(&w.admin, &w.estate, &w.viewer, "viewer")
+        .await
+        .assert_status(200);
+    app.try_set_role(&w.admin, &w.estate, &w.viewer, "admin")
+        .await
+        .assert_problem(403, "cannot_grant_role");
     let second_admin = app.register_verified("admin2").await;
     app.grant_role(
         &w.owner,
@@ -267,103 +231,60 @@ async fn estate_admin_grants_editor_and_viewer_only_to_editors_and_viewers(app: 
         EstateRole::Admin.as_str(),
     )
     .await;
-    app.put(
-        &member_path(&w, &second_admin),
-        Some(&w.admin.token),
-        json!({"role": "viewer"}),
-    )
-    .await
-    .assert_problem(403, "cannot_change_member");
-    app.delete(&member_path(&w, &second_admin), Some(&w.admin.token))
+    app.try_set_role(&w.admin, &w.estate, &second_admin, "viewer")
         .await
         .assert_problem(403, "cannot_change_member");
-    app.delete(&member_path(&w, &w.owner), Some(&w.admin.token))
+    app.try_remove_member(&w.admin, &w.estate, &second_admin.id)
+        .await
+        .assert_problem(403, "cannot_change_member");
+    app.try_remove_member(&w.admin, &w.estate, &w.owner.id)
         .await
         .assert_problem(403, "owner_transfer_required");
     // Overrides: none, viewer, editor at any site; not admin.
     for role in ["none", "viewer", "editor"] {
-        app.put(
-            &site_member_path(&w.site_a, &w.editor),
-            Some(&w.admin.token),
-            json!({"role": role}),
-        )
+        app.try_set_site_override(&w.admin, &w.site_a, &w.editor, &role)
+            .await
+            .assert_status(200);
+    }
+    app.try_set_site_override(&w.admin, &w.site_a, &w.editor, "admin")
+        .await
+        .assert_problem(403, "cannot_grant_role");
+    // An admin override set by the owner cannot be replaced by an admin.
+    app.try_set_site_override(&w.owner, &w.site_b, &w.editor, "admin")
         .await
         .assert_status(200);
-    }
-    app.put(
-        &site_member_path(&w.site_a, &w.editor),
-        Some(&w.admin.token),
-        json!({"role": "admin"}),
-    )
-    .await
-    .assert_problem(403, "cannot_grant_role");
-    // An admin override set by the owner cannot be replaced by an admin.
-    app.put(
-        &site_member_path(&w.site_b, &w.editor),
-        Some(&w.owner.token),
-        json!({"role": "admin"}),
-    )
-    .await
-    .assert_status(200);
-    app.put(
-        &site_member_path(&w.site_b, &w.editor),
-        Some(&w.admin.token),
-        json!({"role": "viewer"}),
-    )
-    .await
-    .assert_problem(403, "cannot_replace_override");
-    app.delete(
-        &site_member_path(&w.site_b, &w.editor),
-        Some(&w.admin.token),
-    )
-    .await
-    .assert_problem(403, "cannot_replace_override");
+    app.try_set_site_override(&w.admin, &w.site_b, &w.editor, "viewer")
+        .await
+        .assert_problem(403, "cannot_replace_override");
+    app.try_clear_site_role(&w.admin, &w.site_b, &w.editor.id)
+        .await
+        .assert_problem(403, "cannot_replace_override");
 }
 
 async fn nobody_changes_their_own_role(app: TestApp) {
     let w = world(&app).await;
     for user in [&w.owner, &w.admin] {
-        app.put(
-            &member_path(&w, user),
-            Some(&user.token),
-            json!({"role": "viewer"}),
-        )
+        app.try_set_role(&user, &w.estate, user, "viewer")
+            .await
+            .assert_problem(403, "self_role_change");
+    }
+    app.try_set_site_override(&w.admin, &w.site_a, &w.admin, "viewer")
         .await
         .assert_problem(403, "self_role_change");
-    }
-    app.put(
-        &site_member_path(&w.site_a, &w.admin),
-        Some(&w.admin.token),
-        json!({"role": "viewer"}),
-    )
-    .await
-    .assert_problem(403, "self_role_change");
 }
 
 async fn editors_and_viewers_grant_nothing(app: TestApp) {
     let w = world(&app).await;
-    app.put(
-        &member_path(&w, &w.viewer),
-        Some(&w.editor.token),
-        json!({"role": "editor"}),
-    )
-    .await
-    .assert_problem(403, "insufficient_role");
-    app.put(
-        &member_path(&w, &w.editor),
-        Some(&w.viewer.token),
-        json!({"role": "viewer"}),
-    )
-    .await
-    .assert_problem(403, "insufficient_role");
-    app.put(
-        &site_member_path(&w.site_a, &w.viewer),
-        Some(&w.editor.token),
-        json!({"role": "none"}),
-    )
-    .await
-    .assert_problem(403, "insufficient_role");
-    app.delete(&member_path(&w, &w.viewer), Some(&w.editor.token))
+    app.try_set_role(&w.editor, &w.estate, &w.viewer, "editor")
+        .await
+        .assert_problem(403, "insufficient_role");
+    app.try_set_role(&w.viewer, &w.estate, &w.editor, "viewer")
+        .await
+        .assert_problem(403, "insufficient_role");
+    app.try_set_site_override(&w.editor, &w.site_a, &w.viewer, "none")
+        .await
+        .assert_problem(403, "insufficient_role");
+    app.try_remove_member(&w.editor, &w.estate, &w.viewer.id)
         .await
         .assert_problem(403, "insufficient_role");
 }
@@ -371,93 +292,54 @@ async fn editors_and_viewers_grant_nothing(app: TestApp) {
 async fn site_admin_grants_overrides_at_their_site_only(app: TestApp) {
     let w = world(&app).await;
     // The editor supervises site A.
-    app.put(
-        &site_member_path(&w.site_a, &w.editor),
-        Some(&w.owner.token),
-        json!({"role": "admin"}),
-    )
-    .await
-    .assert_status(200);
+    app.try_set_site_override(&w.owner, &w.site_a, &w.editor, "admin")
+        .await
+        .assert_status(200);
     let a = app.try_get_site(&w.editor, &w.site_a).await;
     assert_eq!(a.body["effective_role"], "admin");
     for role in ["viewer", "none", "editor"] {
-        app.put(
-            &site_member_path(&w.site_a, &w.viewer),
-            Some(&w.editor.token),
-            json!({"role": role}),
-        )
-        .await
-        .assert_status(200);
+        app.try_set_site_override(&w.editor, &w.site_a, &w.viewer, &role)
+            .await
+            .assert_status(200);
     }
-    app.put(
-        &site_member_path(&w.site_a, &w.viewer),
-        Some(&w.editor.token),
-        json!({"role": "admin"}),
-    )
-    .await
-    .assert_problem(403, "cannot_grant_role");
-    app.put(
-        &site_member_path(&w.site_a, &w.admin),
-        Some(&w.editor.token),
-        json!({"role": "viewer"}),
-    )
-    .await
-    .assert_problem(403, "cannot_change_member");
+    app.try_set_site_override(&w.editor, &w.site_a, &w.viewer, "admin")
+        .await
+        .assert_problem(403, "cannot_grant_role");
+    app.try_set_site_override(&w.editor, &w.site_a, &w.admin, "viewer")
+        .await
+        .assert_problem(403, "cannot_change_member");
     // Not at site B, and not at estate level.
-    app.put(
-        &site_member_path(&w.site_b, &w.viewer),
-        Some(&w.editor.token),
-        json!({"role": "none"}),
-    )
-    .await
-    .assert_problem(403, "insufficient_role");
-    app.put(
-        &member_path(&w, &w.viewer),
-        Some(&w.editor.token),
-        json!({"role": "editor"}),
-    )
-    .await
-    .assert_problem(403, "insufficient_role");
+    app.try_set_site_override(&w.editor, &w.site_b, &w.viewer, "none")
+        .await
+        .assert_problem(403, "insufficient_role");
+    app.try_set_role(&w.editor, &w.estate, &w.viewer, "editor")
+        .await
+        .assert_problem(403, "insufficient_role");
     // Through a sites list, touching site B is out of scope.
-    app.put(
-        &member_path(&w, &w.viewer),
-        Some(&w.editor.token),
-        json!({"role": "viewer", "sites": [{"site_id": w.site_a, "role": "viewer"}, {"site_id": w.site_b, "role": "none"}]}),
-    )
+    app.try_set_estate_role(&w.editor, &w.estate, &w.viewer.id, json!({"role": "viewer", "sites": [{"site_id": w.site_a, "role": "viewer"}, {"site_id": w.site_b, "role": "none"}]}))
     .await
     .assert_problem(403, "site_admin_scope");
 }
 
 async fn no_override_for_estate_owners_and_admins(app: TestApp) {
     let w = world(&app).await;
-    app.put(
-        &site_member_path(&w.site_a, &w.admin),
-        Some(&w.owner.token),
-        json!({"role": "viewer"}),
-    )
-    .await
-    .assert_problem(422, "no_override_for_admins");
-    app.put(
-        &member_path(&w, &w.admin),
-        Some(&w.owner.token),
+    app.try_set_site_override(&w.owner, &w.site_a, &w.admin, "viewer")
+        .await
+        .assert_problem(422, "no_override_for_admins");
+    app.try_set_estate_role(
+        &w.owner,
+        &w.estate,
+        &w.admin.id,
         json!({"role": "admin", "sites": [{"site_id": w.site_a, "role": "viewer"}]}),
     )
     .await
     .assert_problem(422, "no_override_for_admins");
     // Promoting a member to admin drops their overrides.
-    app.put(
-        &site_member_path(&w.site_a, &w.editor),
-        Some(&w.owner.token),
-        json!({"role": "none"}),
-    )
-    .await
-    .assert_status(200);
+    app.try_set_site_override(&w.owner, &w.site_a, &w.editor, "none")
+        .await
+        .assert_status(200);
     let promoted = app
-        .put(
-            &member_path(&w, &w.editor),
-            Some(&w.owner.token),
-            json!({"role": "admin"}),
-        )
+        .try_set_role(&w.owner, &w.estate, &w.editor, "admin")
         .await;
     promoted.assert_status(200);
     assert!(
@@ -472,11 +354,7 @@ async fn no_override_for_estate_owners_and_admins(app: TestApp) {
 async fn estate_viewer_with_site_editor_can_only_view(app: TestApp) {
     let w = world(&app).await;
     let set = app
-        .put(
-            &site_member_path(&w.site_a, &w.viewer),
-            Some(&w.owner.token),
-            json!({"role": "editor"}),
-        )
+        .try_set_site_override(&w.owner, &w.site_a, &w.viewer, "editor")
         .await;
     set.assert_status(200);
     assert_eq!(set.body["override"], "editor");
@@ -487,26 +365,18 @@ async fn estate_viewer_with_site_editor_can_only_view(app: TestApp) {
     let a = app.try_get_site(&w.viewer, &w.site_a).await;
     assert_eq!(a.body["effective_role"], "viewer");
     // The fix: raise the estate role to editor; the stored override applies.
-    app.put(
-        &member_path(&w, &w.viewer),
-        Some(&w.owner.token),
-        json!({"role": "editor"}),
-    )
-    .await
-    .assert_status(200);
+    app.try_set_role(&w.owner, &w.estate, &w.viewer, "editor")
+        .await
+        .assert_status(200);
     let a = app.try_get_site(&w.viewer, &w.site_a).await;
     assert_eq!(a.body["effective_role"], "editor");
 }
 
 async fn none_override_keeps_a_member_off_a_site_until_cleared(app: TestApp) {
     let w = world(&app).await;
-    app.put(
-        &site_member_path(&w.site_a, &w.editor),
-        Some(&w.owner.token),
-        json!({"role": "none"}),
-    )
-    .await
-    .assert_status(200);
+    app.try_set_site_override(&w.owner, &w.site_a, &w.editor, "none")
+        .await
+        .assert_status(200);
     app.try_get_site(&w.editor, &w.site_a)
         .await
         .assert_problem(404, "site_not_found");
@@ -514,10 +384,7 @@ async fn none_override_keeps_a_member_off_a_site_until_cleared(app: TestApp) {
     assert_eq!(sites.body["total"], 1);
     assert_eq!(sites.body["items"][0]["id"], w.site_b.as_str());
     let cleared = app
-        .delete(
-            &site_member_path(&w.site_a, &w.editor),
-            Some(&w.owner.token),
-        )
+        .try_clear_site_role(&w.owner, &w.site_a, &w.editor.id)
         .await;
     cleared.assert_status(200);
     assert!(cleared.body["override"].is_null());
@@ -529,12 +396,7 @@ async fn none_override_keeps_a_member_off_a_site_until_cleared(app: TestApp) {
 
 async fn a_sites_list_replaces_overrides_all_or_nothing(app: TestApp) {
     let w = world(&app).await;
-    let saved = app
-        .put(
-            &member_path(&w, &w.editor),
-            Some(&w.owner.token),
-            json!({"role": "editor", "sites": [{"site_id": w.site_a, "role": "admin"}, {"site_id": w.site_b, "role": "viewer"}]}),
-        )
+    let saved = app.try_set_estate_role(&w.owner, &w.estate, &w.editor.id, json!({"role": "editor", "sites": [{"site_id": w.site_a, "role": "admin"}, {"site_id": w.site_b, "role": "viewer"}]}))
         .await;
     saved.assert_status(200);
     let roles: Vec<(&str, &str)> = saved.body["sites"]
@@ -551,9 +413,10 @@ async fn a_sites_list_replaces_overrides_all_or_nothing(app: TestApp) {
     assert_eq!(roles, [("admin", "admin"), ("viewer", "viewer")]);
     // The admin may not replace the admin override: nothing at all changes,
     // not the role and not the viewer override.
-    app.put(
-        &member_path(&w, &w.editor),
-        Some(&w.admin.token),
+    app.try_set_estate_role(
+        &w.admin,
+        &w.estate,
+        &w.editor.id,
         json!({"role": "viewer", "sites": [{"site_id": w.site_b, "role": "none"}]}),
     )
     .await
@@ -569,25 +432,18 @@ async fn a_sites_list_replaces_overrides_all_or_nothing(app: TestApp) {
     assert_eq!(editor["role"], "editor");
     assert_eq!(editor["sites"][1]["override"], "viewer");
     // Without `sites`, overrides stay; an empty list clears them.
-    app.put(
-        &member_path(&w, &w.editor),
-        Some(&w.owner.token),
-        json!({"role": "viewer"}),
-    )
-    .await
-    .assert_status(200);
+    app.try_set_role(&w.owner, &w.estate, &w.editor, "viewer")
+        .await
+        .assert_status(200);
     let kept = app
-        .put(
-            &member_path(&w, &w.editor),
-            Some(&w.owner.token),
-            json!({"role": "editor"}),
-        )
+        .try_set_role(&w.owner, &w.estate, &w.editor, "editor")
         .await;
     assert_eq!(kept.body["sites"][0]["override"], "admin");
     let cleared = app
-        .put(
-            &member_path(&w, &w.editor),
-            Some(&w.owner.token),
+        .try_set_estate_role(
+            &w.owner,
+            &w.estate,
+            &w.editor.id,
             json!({"role": "editor", "sites": []}),
         )
         .await;
@@ -601,18 +457,15 @@ async fn a_sites_list_replaces_overrides_all_or_nothing(app: TestApp) {
     // A site of another estate, or twice the same site.
     let other = app.create_estate(&w.owner, "Other").await.id;
     let foreign = app.create_site(&w.owner, &other, "Elsewhere").await.id;
-    app.put(
-        &member_path(&w, &w.editor),
-        Some(&w.owner.token),
+    app.try_set_estate_role(
+        &w.owner,
+        &w.estate,
+        &w.editor.id,
         json!({"role": "editor", "sites": [{"site_id": foreign, "role": "viewer"}]}),
     )
     .await
     .assert_problem(404, "site_not_found");
-    app.put(
-        &member_path(&w, &w.editor),
-        Some(&w.owner.token),
-        json!({"role": "editor", "sites": [{"site_id": w.site_a, "role": "viewer"}, {"site_id": w.site_a, "role": "none"}]}),
-    )
+    app.try_set_estate_role(&w.owner, &w.estate, &w.editor.id, json!({"role": "editor", "sites": [{"site_id": w.site_a, "role": "viewer"}, {"site_id": w.site_a, "role": "none"}]}))
     .await
     .assert_problem(422, "duplicate_site");
 }
@@ -620,13 +473,9 @@ async fn a_sites_list_replaces_overrides_all_or_nothing(app: TestApp) {
 async fn demoted_admin_is_refused_on_the_next_request(app: TestApp) {
     let w = world(&app).await;
     app.create_site(&w.admin, &w.estate, "Before").await;
-    app.put(
-        &member_path(&w, &w.admin),
-        Some(&w.owner.token),
-        json!({"role": "editor"}),
-    )
-    .await
-    .assert_status(200);
+    app.try_set_role(&w.owner, &w.estate, &w.admin, "editor")
+        .await
+        .assert_status(200);
     // Same token, no re-login.
     app.try_create_site(&w.admin, &w.estate, json!({"name": "After"}))
         .await
@@ -637,14 +486,10 @@ async fn demoted_admin_is_refused_on_the_next_request(app: TestApp) {
 
 async fn removing_a_member_removes_their_overrides_and_access(app: TestApp) {
     let w = world(&app).await;
-    app.put(
-        &site_member_path(&w.site_a, &w.editor),
-        Some(&w.owner.token),
-        json!({"role": "admin"}),
-    )
-    .await
-    .assert_status(200);
-    app.delete(&member_path(&w, &w.editor), Some(&w.admin.token))
+    app.try_set_site_override(&w.owner, &w.site_a, &w.editor, "admin")
+        .await
+        .assert_status(200);
+    app.try_remove_member(&w.admin, &w.estate, &w.editor.id)
         .await
         .assert_status(204);
     app.try_get_estate(&w.editor, &w.estate)
@@ -670,26 +515,22 @@ async fn removing_a_member_removes_their_overrides_and_access(app: TestApp) {
 
 async fn leaving_and_the_owner_must_transfer_first(app: TestApp) {
     let w = world(&app).await;
-    app.delete(&member_path(&w, &w.viewer), Some(&w.viewer.token))
+    app.try_remove_member(&w.viewer, &w.estate, &w.viewer.id)
         .await
         .assert_status(204);
     app.try_get_estate(&w.viewer, &w.estate)
         .await
         .assert_problem(404, "estate_not_found");
-    app.delete(&member_path(&w, &w.owner), Some(&w.owner.token))
+    app.try_remove_member(&w.owner, &w.estate, &w.owner.id)
         .await
         .assert_problem(403, "owner_transfer_required");
 }
 
 async fn transfer_ownership_makes_the_old_owner_admin(app: TestApp) {
     let w = world(&app).await;
-    app.put(
-        &site_member_path(&w.site_a, &w.editor),
-        Some(&w.owner.token),
-        json!({"role": "none"}),
-    )
-    .await
-    .assert_status(200);
+    app.try_set_site_override(&w.owner, &w.site_a, &w.editor, "none")
+        .await
+        .assert_status(200);
     app.try_transfer_ownership(&w.owner, &w.estate, json!({"user_id": w.outsider.id}))
         .await
         .assert_problem(422, "not_a_member");
@@ -714,13 +555,9 @@ async fn transfer_ownership_makes_the_old_owner_admin(app: TestApp) {
 
 async fn members_list_shows_effective_roles_and_emails_only_to_administrators(app: TestApp) {
     let w = world(&app).await;
-    app.put(
-        &site_member_path(&w.site_a, &w.viewer),
-        Some(&w.owner.token),
-        json!({"role": "editor"}),
-    )
-    .await
-    .assert_status(200);
+    app.try_set_site_override(&w.owner, &w.site_a, &w.viewer, "editor")
+        .await
+        .assert_status(200);
     let as_admin = app.try_members(&w.admin, &w.estate, "").await;
     let items = as_admin.body["items"].as_array().expect("items");
     let viewer: &Value = items
@@ -762,27 +599,16 @@ async fn members_list_shows_effective_roles_and_emails_only_to_administrators(ap
 
 async fn access_changes_write_audit_events(app: TestApp) {
     let w = world(&app).await;
-    app.put(
-        &member_path(&w, &w.viewer),
-        Some(&w.owner.token),
-        json!({"role": "editor"}),
-    )
-    .await
-    .assert_status(200);
-    app.put(
-        &site_member_path(&w.site_a, &w.viewer),
-        Some(&w.owner.token),
-        json!({"role": "none"}),
-    )
-    .await
-    .assert_status(200);
-    app.delete(
-        &site_member_path(&w.site_a, &w.viewer),
-        Some(&w.owner.token),
-    )
-    .await
-    .assert_status(200);
-    app.delete(&member_path(&w, &w.viewer), Some(&w.owner.token))
+    app.try_set_role(&w.owner, &w.estate, &w.viewer, "editor")
+        .await
+        .assert_status(200);
+    app.try_set_site_override(&w.owner, &w.site_a, &w.viewer, "none")
+        .await
+        .assert_status(200);
+    app.try_clear_site_role(&w.owner, &w.site_a, &w.viewer.id)
+        .await
+        .assert_status(200);
+    app.try_remove_member(&w.owner, &w.estate, &w.viewer.id)
         .await
         .assert_status(204);
     app.try_transfer_ownership(&w.owner, &w.estate, json!({"user_id": w.admin.id}))

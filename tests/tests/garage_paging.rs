@@ -65,7 +65,7 @@ async fn walking_the_garage_by_cursor_gives_one_big_page_in_order(app: TestApp) 
     // Household of a collaborating head: three of the head's, one of which
     // I also collaborate on (reached twice, listed once).
     many_assets(&app, &head, 3, None);
-    app.try_household_add(&head, json!({"username": me.username, "role": "viewer"}))
+    app.try_add_to_household(&head, &me.username, "viewer")
         .await
         .assert_status(201);
     let heads = app.try_garage(&head, "?per_page=100").await;
@@ -88,7 +88,7 @@ async fn walking_the_garage_by_cursor_gives_one_big_page_in_order(app: TestApp) 
     };
     many_assets(&app, &other, 4, at(&site_a));
     many_assets(&app, &other, 3, at(&site_b));
-    app.try_set_site_role(&other, &site_b, &me.id, json!({"role": "none"}))
+    app.try_set_site_override(&other, &site_b, &me, "none")
         .await
         .assert_status(200);
     // Another user's private assets stay out.
@@ -137,7 +137,7 @@ async fn walking_the_garage_by_cursor_gives_one_big_page_in_order(app: TestApp) 
     // assets are gone from the rest of the walk.
     let first = app.try_garage(&me, "?per_page=2").await;
     let cursor = first.body["next_cursor"].as_str().expect("more").to_owned();
-    app.try_set_site_role(&other, &site_a, &me.id, json!({"role": "none"}))
+    app.try_set_site_override(&other, &site_a, &me, "none")
         .await
         .assert_status(200);
     let rest = app
@@ -189,24 +189,9 @@ async fn totals_stop_counting_at_one_thousand(app: TestApp) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn root_pages_every_asset_by_cursor() {
-    for backend in [
-        keyholder_tests::Backend::Sqlite,
-        keyholder_tests::Backend::Postgres,
-    ] {
-        if backend == keyholder_tests::Backend::Postgres && !keyholder_tests::postgres_available() {
-            continue;
-        }
-        let app = TestApp::spawn_with(backend, |c| {
-            c.root_email = Some("root@example.com".into());
-            c.root_username = Some("root".into());
-            c.root_password = Some("root password 123".into());
-        })
-        .await;
-        let root = app.login("root", "root password 123").await;
-        let root = root.body["access_token"]
-            .as_str()
-            .expect("token")
-            .to_owned();
+    for backend in keyholder_tests::backends() {
+        let app = TestApp::spawn_with_root(backend).await;
+        let root = app.root_token().await;
         let ada = app.register_verified("ada").await;
         let bob = app.register_verified("bob").await;
         many_assets(&app, &ada, 4, None);

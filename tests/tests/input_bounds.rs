@@ -66,9 +66,7 @@ async fn usernames_with_control_characters_are_422(app: TestApp) {
             .try_add_collaborator(&owner, &asset, json!({"username": name}))
             .await;
         assert_field(&r, "username");
-        let r = app
-            .try_household_add(&owner, json!({"username": name, "role": "editor"}))
-            .await;
+        let r = app.try_add_to_household(&owner, &name, "editor").await;
         assert_field(&r, "username");
         let r = app
             .try_bulk_add_collaborators(
@@ -466,11 +464,7 @@ mod daily_limit {
         let owner = app.register_verified("owner").await;
         let estate = app.create_estate(&owner, "Riverside").await.id;
         let r = app
-            .try_invite_to_estate(
-                &owner,
-                &estate,
-                json!({"email": "new@example.com", "role": "viewer"}),
-            )
+            .try_invite(&owner, &estate, "new@example.com", "viewer")
             .await;
         r.assert_status(202);
         let inv = r.body["invitation"]["id"].as_str().expect("id").to_owned();
@@ -484,13 +478,9 @@ mod daily_limit {
             let r = app.post(&resend, Some(&owner.token), json!({})).await;
             r.assert_problem(429, "daily_invitation_limit");
         }
-        app.try_invite_to_estate(
-            &owner,
-            &estate,
-            json!({"email": "other@example.com", "role": "viewer"}),
-        )
-        .await
-        .assert_problem(429, "daily_invitation_limit");
+        app.try_invite(&owner, &estate, "other@example.com", "viewer")
+            .await
+            .assert_problem(429, "daily_invitation_limit");
         assert_no_more_emails(&app, "new@example.com", 3).await;
         assert!(app.emails_to("other@example.com", "invited you").is_empty());
     }
@@ -500,11 +490,7 @@ mod daily_limit {
         let estate = app.create_estate(&owner, "Riverside").await.id;
         let asset = app.create_asset(&owner, json!({"name": "Van 7"})).await.id;
         let r = app
-            .try_invite_to_estate(
-                &owner,
-                &estate,
-                json!({"email": "new@example.com", "role": "viewer"}),
-            )
+            .try_invite(&owner, &estate, "new@example.com", "viewer")
             .await;
         r.assert_status(202);
         let inv = r.body["invitation"]["id"].as_str().expect("id").to_owned();
@@ -549,12 +535,7 @@ mod daily_limit {
                     )
                     .await
                 } else {
-                    app.try_invite_to_estate(
-                        token,
-                        &estate,
-                        json!({"email": email, "role": "viewer"}),
-                    )
-                    .await
+                    app.try_invite(token, &estate, &email, "viewer").await
                 }
             }
         });

@@ -31,7 +31,7 @@ async fn an_unverified_account_cannot_share_or_set_up_anything(app: TestApp) {
     // Keeping a garage of one's own is fine.
     let car = app.create_asset(&squat, json!({"name": "Car"})).await.id;
     // Anything that would let someone else in is refused.
-    app.try_household_add(&squat, json!({"username": "mallory", "role": "manager"}))
+    app.try_add_to_household(&squat, "mallory", "manager")
         .await
         .assert_problem(403, "email_not_verified");
     app.try_add_collaborator(&squat, &car, json!({"username": "mallory"}))
@@ -156,11 +156,7 @@ async fn signing_up_through_an_invitation_takes_back_a_squatted_address(app: Tes
     // An unverified account is not "registered": the owner's invitation
     // goes out by email.
     let r = app
-        .try_invite_to_estate(
-            &owner,
-            &estate_id,
-            json!({"email": "vic@example.com", "role": "viewer"}),
-        )
+        .try_invite(&owner, &estate_id, "vic@example.com", "viewer")
         .await;
     r.assert_status(202);
     let mail = app.wait_for_email("vic@example.com", "invited you").await;
@@ -247,7 +243,7 @@ async fn removing_a_collaborator_cancels_their_pending_invitation(app: TestApp) 
         .await
         .assert_status(204);
     // The old invitation does not bring Bob back.
-    app.try_accept_invitation(&bob, json!({"token": mail.token()}))
+    app.try_accept(&bob, &mail.token())
         .await
         .assert_problem(409, "invitation_not_pending");
     app.try_get_asset(&bob, &van)
@@ -270,9 +266,7 @@ async fn adding_people_by_username_reveals_no_email(app: TestApp) {
     added.assert_status(201);
     assert_eq!(added.body["user"]["username"], "bob");
     assert!(!has_email(&added.body), "{}", added.text);
-    let member = app
-        .try_household_add(&owner, json!({"username": "cat", "role": "viewer"}))
-        .await;
+    let member = app.try_add_to_household(&owner, "cat", "viewer").await;
     member.assert_status(201);
     assert!(!has_email(&member.body), "{}", member.text);
     let bulk = app
@@ -294,12 +288,7 @@ async fn adding_people_by_username_reveals_no_email(app: TestApp) {
 }
 
 async fn who_has_access_does_not_list_root_to_owners(app: TestApp) {
-    let app = TestApp::spawn_with(app.backend, |c| {
-        c.root_email = Some("root@example.com".into());
-        c.root_username = Some("root".into());
-        c.root_password = Some("root password 123".into());
-    })
-    .await;
+    let app = TestApp::spawn_with_root(app.backend).await;
     let owner = app.register_verified("owner").await;
     let van = app.create_asset(&owner, json!({"name": "Van"})).await.id;
     let listed = app.try_asset_access(&owner, &van).await;
@@ -314,8 +303,7 @@ async fn who_has_access_does_not_list_root_to_owners(app: TestApp) {
     assert_eq!(names, ["owner"], "{}", listed.text);
     assert!(!listed.text.contains("root@example.com"));
     // Root itself sees the whole picture.
-    let root = app.login("root", "root password 123").await;
-    let root = root.body["access_token"].as_str().expect("token");
+    let root = &app.root_token().await;
     let all = app.try_asset_access(root, &van).await;
     assert!(all.text.contains("\"root\""), "{}", all.text);
 }
@@ -361,13 +349,9 @@ async fn removal_cancels_the_invitations_that_would_undo_it(app: TestApp) {
     .await
     .assert_status(201);
     let to_eve = app.wait_for_email("eve@example.com", "invited you").await;
-    app.try_invite_to_estate(
-        &adam,
-        &estate_id,
-        json!({"email": "olly@example.com", "role": "editor"}),
-    )
-    .await
-    .assert_status(202);
+    app.try_invite(&adam, &estate_id, "olly@example.com", "editor")
+        .await
+        .assert_status(202);
     let to_olly = app.wait_for_email("olly@example.com", "invited you").await;
     // The owner removes both.
     for who in [&eve, &adam] {
@@ -376,7 +360,7 @@ async fn removal_cancels_the_invitations_that_would_undo_it(app: TestApp) {
             .assert_status(204);
     }
     // Eve's invitation no longer brings her back.
-    app.try_accept_invitation(&eve, json!({"token": to_eve.token()}))
+    app.try_accept(&eve, &to_eve.token())
         .await
         .assert_problem(409, "invitation_not_pending");
     app.try_get_asset(&eve, &forklift)
@@ -397,16 +381,12 @@ async fn acceptance_rechecks_that_the_inviter_may_still_grant(app: TestApp) {
     let adam = app.register_verified("adam").await;
     let estate_id = app.create_estate(&owner, "Riverside").await.id;
     app.grant_role(&owner, &estate_id, &adam, "admin").await;
-    app.try_invite_to_estate(
-        &adam,
-        &estate_id,
-        json!({"email": "olly@example.com", "role": "editor"}),
-    )
-    .await
-    .assert_status(202);
+    app.try_invite(&adam, &estate_id, "olly@example.com", "editor")
+        .await
+        .assert_status(202);
     let to_olly = app.wait_for_email("olly@example.com", "invited you").await;
     // Adam is demoted to viewer: he could not send this invitation now.
-    app.try_set_estate_role(&owner, &estate_id, &adam.id, json!({"role": "viewer"}))
+    app.try_set_role(&owner, &estate_id, &adam, "viewer")
         .await
         .assert_status(200);
     app.try_accept_signup(
@@ -490,7 +470,7 @@ async fn a_member_kept_off_a_site_does_not_see_it_listed(app: TestApp) {
     let north = app.create_site(&owner, &estate_id, "North").await.id;
     let secret = app.create_site(&owner, &estate_id, "Secret lab").await.id;
     app.grant_role(&owner, &estate_id, &eve, "editor").await;
-    app.try_set_site_role(&owner, &secret, &eve.id, json!({"role": "none"}))
+    app.try_set_site_override(&owner, &secret, &eve, "none")
         .await
         .assert_status(200);
     let members = app.try_members(&eve, &estate_id, "").await;
@@ -520,7 +500,7 @@ async fn unchanged_saves_and_bad_bodies_still_need_authority(app: TestApp) {
     app.put(&member, Some(&val.token), json!({"role": "emperor"}))
         .await
         .assert_problem(403, "insufficient_role");
-    app.try_set_site_role(&val, &north, &eve.id, json!({"role": "emperor"}))
+    app.try_set_site_override(&val, &north, &eve, "emperor")
         .await
         .assert_problem(403, "insufficient_role");
     // The owner gets the 422.
@@ -529,7 +509,7 @@ async fn unchanged_saves_and_bad_bodies_still_need_authority(app: TestApp) {
         .assert_problem(422, "validation_failed");
     // A view-only PATCH {} of an asset is refused.
     let van = app.create_asset(&owner, json!({"name": "Van"})).await.id;
-    app.try_household_add(&owner, json!({"username": "val", "role": "viewer"}))
+    app.try_add_to_household(&owner, "val", "viewer")
         .await
         .assert_status(201);
     app.try_get_asset(&val, &van).await.assert_status(200);
