@@ -113,6 +113,13 @@ pub struct Session {
     pub token: String,
 }
 
+/// A user shows as their id, as paths name them.
+impl std::fmt::Display for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.id)
+    }
+}
+
 /// An email found in the mail folder.
 #[derive(Debug, Clone)]
 pub struct Email {

@@ -59,18 +59,19 @@ macro_rules! endpoints {
         impl TestApp { $( endpoints!(@ $kind $verb $path $name ($($p),*)); )* }
     };
     (@ read $verb:ident $path:literal $name:ident ($($p:ident),*)) => {
+        endpoints!(@ call $verb $path $name ($($p),*) None);
+    };
+    (@ bare $verb:ident $path:literal $name:ident ($($p:ident),*)) => {
+        endpoints!(@ call $verb $path $name ($($p),*) Some(json!({})));
+    };
+    (@ call $verb:ident $path:literal $name:ident ($($p:ident),*) $body:expr) => {
         pub async fn $name(&self, by: &(impl Bearer + ?Sized), $($p: impl Display),*) -> Reply {
-            self.request(Method::$verb, &format!($path), by.bearer(), None).await
+            self.request(Method::$verb, &format!($path), by.bearer(), $body).await
         }
     };
     (@ send $verb:ident $path:literal $name:ident ($($p:ident),*)) => {
         pub async fn $name(&self, by: &(impl Bearer + ?Sized), $($p: impl Display,)* body: Value) -> Reply {
             self.request(Method::$verb, &format!($path), by.bearer(), Some(body)).await
-        }
-    };
-    (@ bare $verb:ident $path:literal $name:ident ($($p:ident),*)) => {
-        pub async fn $name(&self, by: &(impl Bearer + ?Sized), $($p: impl Display),*) -> Reply {
-            self.request(Method::$verb, &format!($path), by.bearer(), Some(json!({}))).await
         }
     };
     (@ anon $verb:ident $path:literal $name:ident ($($p:ident),*)) => {

@@ -6,12 +6,6 @@ use serde_json::json;
 use crate::{Asset, Bearer, Estate, Invited, Reply, Session, Site, TestApp};
 
 impl TestApp {
-    /// Signs in; the reply as the server gave it.
-    pub async fn login(&self, login: &str, password: &str) -> Reply {
-        self.try_login_with(json!({"login": login, "password": password}))
-            .await
-    }
-
     /// Signs in (200 expected) and returns the access token.
     pub async fn sign_in(&self, login: &str, password: &str) -> String {
         let r = self.login(login, password).await;
@@ -177,66 +171,71 @@ impl TestApp {
         self.try_explain(by, query).await
     }
 
-    /// Sets a member's estate role; the reply as the server gave it.
-    pub async fn try_set_role(
-        &self,
-        by: &(impl Bearer + ?Sized),
-        estate: &str,
-        user: &Session,
-        role: &str,
-    ) -> Reply {
-        self.try_set_estate_role(by, estate, &user.id, json!({"role": role}))
-            .await
-    }
-
-    /// Sets (or, with `none`, keeps off) a member's role at a site; the
-    /// reply as the server gave it.
-    pub async fn try_set_site_override(
-        &self,
-        by: &(impl Bearer + ?Sized),
-        site: &str,
-        user: &Session,
-        role: &str,
-    ) -> Reply {
-        self.try_set_site_role(by, site, &user.id, json!({"role": role}))
-            .await
-    }
-
-    /// Invites an email to an estate with a role; the reply as the server
-    /// gave it (201 granted to a verified account, 202 emailed otherwise).
-    pub async fn try_invite(
-        &self,
-        by: &(impl Bearer + ?Sized),
-        estate: &str,
-        email: &str,
-        role: &str,
-    ) -> Reply {
-        self.try_invite_to_estate(by, estate, json!({"email": email, "role": role}))
-            .await
-    }
-
-    /// Adds a username to the caller's household; the reply as the server
-    /// gave it.
-    pub async fn try_add_to_household(
-        &self,
-        head: &(impl Bearer + ?Sized),
-        username: &str,
-        role: &str,
-    ) -> Reply {
-        self.try_household_add(head, json!({"username": username, "role": role}))
-            .await
-    }
-
-    /// Accepts an invitation by its token; the reply as the server gave it.
-    pub async fn try_accept(&self, by: &(impl Bearer + ?Sized), token: &str) -> Reply {
-        self.try_accept_invitation(by, json!({"token": token}))
-            .await
-    }
-
     /// Sets a member's role at a site (200 expected).
     pub async fn set_site_role(&self, by: &Session, site: &str, user: &Session, role: &str) {
-        self.try_set_site_override(by, site, user, role)
+        self.try_set_site_override(by, site, &user.id, role)
             .await
             .assert_status(200);
     }
+}
+
+/// Shortcuts for the requests the suites send most, by their arguments
+/// rather than a JSON body: `name(by; path arguments; body fields) => the
+/// raw operation`. Each body field is a string; the reply is returned as
+/// the server gave it.
+macro_rules! shortcuts {
+    ($($(#[doc = $doc:literal])* $name:ident($($by:ident)?; $($p:ident),*; $($f:ident),*) => $raw:ident;)*) => {
+        impl TestApp { $(
+            $(#[doc = $doc])*
+            pub async fn $name(&self, $($by: &(impl Bearer + ?Sized),)? $($p: impl std::fmt::Display,)* $($f: &str),*) -> Reply {
+                let mut body = serde_json::Map::new();
+                $(body.insert(stringify!($f).to_owned(), $f.into());)*
+                self.$raw($($by,)? $($p,)* body.into()).await
+            }
+        )* }
+    };
+}
+
+shortcuts! {
+    /// Signs in; the reply as the server gave it.
+    login(; ; login, password) => try_login_with;
+    /// Registers without the test's defaults.
+    try_register_as(; ; email, username, password) => try_register;
+    /// Confirms an email address with the emailed token.
+    try_verify(; ; token) => try_verify_email;
+    /// Asks for a password reset email.
+    try_forgot_password(; ; email) => try_request_password_reset;
+    /// Sets a new password with the emailed reset token.
+    try_reset_password(; ; token, password) => try_confirm_password_reset;
+    /// Changes the caller's password.
+    try_new_password(by; ; current_password, new_password) => try_change_password;
+    /// Creates an estate by name.
+    try_add_estate(by; ; name) => try_create_estate;
+    /// Creates a site in an estate by name.
+    try_add_site(by; estate; name) => try_create_site;
+    /// Creates an asset at a site.
+    try_add_asset_at(by; ; name, site_id) => try_create_asset;
+    /// Hands an estate to another member.
+    try_transfer_to(by; estate; user_id) => try_transfer_ownership;
+    /// Adds a collaborator by username.
+    try_collaborate(by; asset; username) => try_add_collaborator;
+    /// Invites an email to an asset with a permission.
+    try_share_asset(by; ; asset_id, email, permission) => try_send_asset_invitation;
+    /// What an invitation link shows before signing in.
+    try_preview(; ; token) => try_preview_invitation;
+    /// Declines an invitation by its token.
+    try_decline(; ; token) => try_decline_invitation;
+    /// Creates an account through an invitation link.
+    try_sign_up(; ; token, username, password) => try_accept_signup;
+    /// Accepts an invitation by its token.
+    try_accept(by; ; token) => try_accept_invitation;
+    /// Invites an email to an estate with a role (201 granted to a
+    /// verified account, 202 emailed otherwise).
+    try_invite(by; estate; email, role) => try_invite_to_estate;
+    /// Adds a username to the caller's household.
+    try_add_to_household(by; ; username, role) => try_household_add;
+    /// Sets a member's estate role (`user` is their id).
+    try_set_role(by; estate, user; role) => try_set_estate_role;
+    /// Sets (or, with `none`, keeps off) a member's role at a site.
+    try_set_site_override(by; site, user; role) => try_set_site_role;
 }

@@ -76,9 +76,7 @@ async fn troubleshooting_can_see_but_cannot_edit_explained(app: TestApp) {
     assert_eq!(p["level"], "editor");
     assert_eq!(p["reason"], "capped_by_estate_role");
     // The same rule at an asset placed there.
-    let a = app
-        .try_create_asset(&owner, json!({"name": "Mower", "site_id": site}))
-        .await;
+    let a = app.try_add_asset_at(&owner, "Mower", &site).await;
     let asset = a.body["id"].as_str().expect("id");
     let r = app.explain(&vic, &vic, "asset", asset).await;
     assert_eq!(r.body["effective"], "view");
@@ -164,12 +162,9 @@ async fn troubleshooting_shares_and_invitations_explained(app: TestApp) {
     let wes = app.register_verified("wes").await;
     let a = app.try_create_asset(&owner, json!({"name": "Van"})).await;
     let asset = a.body["id"].as_str().expect("id").to_owned();
-    app.try_send_asset_invitation(
-        &owner,
-        json!({"asset_id": asset, "email": "wes@example.com", "permission": "edit"}),
-    )
-    .await
-    .assert_status(201);
+    app.try_share_asset(&owner, &asset, "wes@example.com", "edit")
+        .await
+        .assert_status(201);
     let r = app.explain(&owner, &wes, "asset", &asset).await;
     assert!(r.body["effective"].is_null());
     assert_eq!(path(&r.body, "share")["reason"], "invitation_pending");
@@ -211,7 +206,7 @@ async fn explain_is_open_to_the_user_and_administrators_only(app: TestApp) {
     let stranger = app.explain(&owner, &xia, "asset", &asset).await;
     stranger.assert_problem(404, "not_found");
     assert!(!stranger.text.contains("xia@example.com"));
-    app.try_add_collaborator(&owner, &asset, json!({"username": "xia"}))
+    app.try_collaborate(&owner, &asset, "xia")
         .await
         .assert_status(201);
     app.explain(&xia, &xia, "asset", &asset)
@@ -259,22 +254,17 @@ async fn who_has_access_lists_every_path(app: TestApp) {
     let staff = app.register_verified("staff").await;
     let (estate, site) = app.estate_with_site(&owner, "Riverside", "North").await;
     app.grant_role(&owner, &estate, &staff, "viewer").await;
-    let a = app
-        .try_create_asset(&owner, json!({"name": "Truck", "site_id": site}))
-        .await;
+    let a = app.try_add_asset_at(&owner, "Truck", &site).await;
     let asset = a.body["id"].as_str().expect("id").to_owned();
-    app.try_add_collaborator(&owner, &asset, json!({"username": "coowner"}))
+    app.try_collaborate(&owner, &asset, "coowner")
         .await
         .assert_status(201);
     app.try_add_to_household(&co, "kiddo", "editor")
         .await
         .assert_status(201);
-    app.try_send_asset_invitation(
-        &owner,
-        json!({"asset_id": asset, "email": "guest@example.com", "permission": "manage"}),
-    )
-    .await
-    .assert_status(201);
+    app.try_share_asset(&owner, &asset, "guest@example.com", "manage")
+        .await
+        .assert_status(201);
     let token = app
         .wait_for_email("guest@example.com", "invited you")
         .await
@@ -359,9 +349,7 @@ async fn explain_agrees_with_enforcement_over_generated_worlds(app: TestApp) {
     }
     let founder = &users[0];
     let (estate, site_a) = app.estate_with_site(founder, "Riverside", "North").await;
-    let s = app
-        .try_create_site(&founder, &estate, json!({"name": "South"}))
-        .await;
+    let s = app.try_add_site(&founder, &estate, "South").await;
     let site_b = s.body["id"].as_str().expect("id").to_owned();
     let sites = [site_a, site_b];
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
@@ -572,12 +560,9 @@ async fn every_kind_of_access_change_is_audited(app: TestApp) {
     let amy = app.register_verified("amy").await;
     let ben = app.register_verified("ben").await;
     app.clock.advance(Duration::seconds(2));
-    app.try_change_password(
-        &ben,
-        json!({"current_password": PASSWORD, "new_password": "another password 1"}),
-    )
-    .await
-    .assert_status(200);
+    app.try_new_password(&ben, PASSWORD, "another password 1")
+        .await
+        .assert_status(200);
     let (estate, site) = app.estate_with_site(&owner, "Riverside", "North").await;
     app.grant_role(&owner, &estate, &amy, "editor").await;
     app.grant_role(&owner, &estate, &ben, "viewer").await;
@@ -603,14 +588,12 @@ async fn every_kind_of_access_change_is_audited(app: TestApp) {
     app.try_cancel_estate_invitation(&owner, &estate, &inv, json!({}))
         .await
         .assert_status(200);
-    let a = app
-        .try_create_asset(&owner, json!({"name": "Van", "site_id": site}))
-        .await;
+    let a = app.try_add_asset_at(&owner, "Van", &site).await;
     let asset = a.body["id"].as_str().expect("id").to_owned();
     app.try_update_asset(&owner, &asset, json!({"site_id": null}))
         .await
         .assert_status(200);
-    app.try_add_collaborator(&owner, &asset, json!({"username": "amy"}))
+    app.try_collaborate(&owner, &asset, "amy")
         .await
         .assert_status(201);
     app.try_remove_collaborator(&owner, &asset, &amy.id)
@@ -625,10 +608,7 @@ async fn every_kind_of_access_change_is_audited(app: TestApp) {
     app.try_leave_household(&ben, &owner.id)
         .await
         .assert_status(401);
-    let ben_token = app
-        .try_login_with(json!({"login": "ben", "password": "another password 1"}))
-        .await
-        .body["access_token"]
+    let ben_token = app.login("ben", "another password 1").await.body["access_token"]
         .as_str()
         .expect("t")
         .to_owned();
@@ -642,12 +622,9 @@ async fn every_kind_of_access_change_is_audited(app: TestApp) {
         .await
         .assert_status(204);
     for (email, permission) in [("s1@example.com", "view"), ("s2@example.com", "edit")] {
-        app.try_send_asset_invitation(
-            &owner,
-            json!({"asset_id": asset, "email": email, "permission": permission}),
-        )
-        .await
-        .assert_status(201);
+        app.try_share_asset(&owner, &asset, email, permission)
+            .await
+            .assert_status(201);
     }
     let t1 = app
         .wait_for_email("s1@example.com", "invited you")
@@ -657,14 +634,10 @@ async fn every_kind_of_access_change_is_audited(app: TestApp) {
         .wait_for_email("s2@example.com", "invited you")
         .await
         .token();
-    let s1 = app
-        .try_accept_signup(json!({"token": t1, "username": "sss1", "password": PASSWORD}))
-        .await;
+    let s1 = app.try_sign_up(&t1, "sss1", PASSWORD).await;
     let s1_id = s1.body["user"]["id"].as_str().expect("id").to_owned();
     let s1_token = s1.body["access_token"].as_str().expect("t").to_owned();
-    app.try_decline_invitation(json!({"token": t2}))
-        .await
-        .assert_status(200);
+    app.try_decline(&t2).await.assert_status(200);
     app.try_update_share(&owner, &asset, &s1_id, json!({"permission": "manage"}))
         .await
         .assert_status(200);
@@ -679,10 +652,7 @@ async fn every_kind_of_access_change_is_audited(app: TestApp) {
         app.clock.now(),
     )
     .expect("sweep");
-    let owner_token = app
-        .try_login_with(json!({"login": "owner", "password": PASSWORD}))
-        .await
-        .body["access_token"]
+    let owner_token = app.login("owner", PASSWORD).await.body["access_token"]
         .as_str()
         .expect("t")
         .to_owned();
@@ -696,7 +666,7 @@ async fn every_kind_of_access_change_is_audited(app: TestApp) {
     app.try_remove_member(&owner_token, &estate, &ben.id)
         .await
         .assert_status(204);
-    app.try_transfer_ownership(&owner_token, &estate, json!({"user_id": amy.id}))
+    app.try_transfer_to(&owner_token, &estate, &amy.id)
         .await
         .assert_status(200);
     app.try_delete_asset(&owner_token, &asset)

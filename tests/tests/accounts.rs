@@ -52,20 +52,14 @@ async fn register_signs_in_and_me_shows_the_account(app: TestApp) {
 
 async fn emails_and_usernames_are_unique_regardless_of_case(app: TestApp) {
     app.register("ada").await;
-    app.try_register(
-        json!({"email": "ADA@example.com", "username": "other", "password": PASSWORD}),
-    )
-    .await
-    .assert_problem(409, "email_taken");
-    app.try_register(
-        json!({"email": "other@example.com", "username": "ADA", "password": PASSWORD}),
-    )
-    .await
-    .assert_problem(409, "username_taken");
+    app.try_register_as("ADA@example.com", "other", PASSWORD)
+        .await
+        .assert_problem(409, "email_taken");
+    app.try_register_as("other@example.com", "ADA", PASSWORD)
+        .await
+        .assert_problem(409, "username_taken");
     // The failed attempts queued no email and created no account.
-    let ok = app
-        .try_login_with(json!({"login": "other@example.com", "password": PASSWORD}))
-        .await;
+    let ok = app.login("other@example.com", PASSWORD).await;
     ok.assert_problem(401, "invalid_credentials");
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert!(app.emails_to("other@example.com", "").is_empty());
@@ -84,22 +78,18 @@ async fn registration_validates_every_field_at_once(app: TestApp) {
     }
     assert!(errors["password"].as_str().expect("message").contains("10"));
     // A 9-character password is refused, 10 is accepted.
-    app.try_register(json!({"email": "p@example.com", "username": "pp9", "password": "123456789"}))
+    app.try_register_as("p@example.com", "pp9", "123456789")
         .await
         .assert_problem(422, "validation_failed");
-    app.try_register(
-        json!({"email": "p@example.com", "username": "pp9", "password": "1234567890"}),
-    )
-    .await
-    .assert_status(201);
+    app.try_register_as("p@example.com", "pp9", "1234567890")
+        .await
+        .assert_status(201);
 }
 
 async fn login_works_by_email_or_username(app: TestApp) {
     let ada = app.register("ada").await;
     for login in ["ada@example.com", "ADA@Example.com", "ada", "Ada"] {
-        let reply = app
-            .try_login_with(json!({"login": login, "password": PASSWORD}))
-            .await;
+        let reply = app.login(login, PASSWORD).await;
         reply.assert_status(200);
         assert_eq!(reply.body["user"]["id"], ada.id.as_str());
         let token = reply.body["access_token"].as_str().expect("token");
@@ -109,12 +99,8 @@ async fn login_works_by_email_or_username(app: TestApp) {
 
 async fn login_failure_reads_the_same_for_unknown_and_wrong_password(app: TestApp) {
     app.register("ada").await;
-    let wrong = app
-        .try_login_with(json!({"login": "ada", "password": "wrong password!"}))
-        .await;
-    let unknown = app
-        .try_login_with(json!({"login": "nobody", "password": "wrong password!"}))
-        .await;
+    let wrong = app.login("ada", "wrong password!").await;
+    let unknown = app.login("nobody", "wrong password!").await;
     wrong.assert_problem(401, "invalid_credentials");
     unknown.assert_problem(401, "invalid_credentials");
     assert_eq!(wrong.body, unknown.body);
@@ -130,15 +116,13 @@ async fn verification_link_verifies_once(app: TestApp) {
         mail.body
     );
     assert_eq!(mail.token().len(), 43);
-    app.try_verify_email(json!({"token": mail.token()}))
-        .await
-        .assert_status(200);
+    app.try_verify(&mail.token()).await.assert_status(200);
     let me = app.try_me(&ada).await;
     assert_eq!(me.body["email_verified"], true);
-    app.try_verify_email(json!({"token": mail.token()}))
+    app.try_verify(&mail.token())
         .await
         .assert_problem(409, "token_used");
-    app.try_verify_email(json!({"token": "made-up-token"}))
+    app.try_verify("made-up-token")
         .await
         .assert_problem(404, "token_invalid");
     // Already verified: no new link.
@@ -152,7 +136,7 @@ async fn verification_link_expires_after_48_hours(app: TestApp) {
     let mail = app.wait_for_email(&ada.email, "Confirm your email").await;
     app.clock
         .advance(Duration::hours(48) + Duration::seconds(1));
-    app.try_verify_email(json!({"token": mail.token()}))
+    app.try_verify(&mail.token())
         .await
         .assert_problem(410, "token_expired");
 }
@@ -170,12 +154,10 @@ async fn resend_replaces_the_verification_link(app: TestApp) {
         .wait_for_nth_email(&ada.email, "Confirm your email", 2)
         .await;
     assert_ne!(first.token(), second.token());
-    app.try_verify_email(json!({"token": first.token()}))
+    app.try_verify(&first.token())
         .await
         .assert_problem(404, "token_invalid");
-    app.try_verify_email(json!({"token": second.token()}))
-        .await
-        .assert_status(200);
+    app.try_verify(&second.token()).await.assert_status(200);
     // Resend needs a signed-in user.
     app.try_resend_verification(&NOBODY)
         .await
@@ -185,9 +167,7 @@ async fn resend_replaces_the_verification_link(app: TestApp) {
 async fn password_reset_always_answers_202_and_mails_only_existing_accounts(app: TestApp) {
     let ada = app.register("ada").await;
     for email in ["ada@example.com", "nobody@example.com", "not-an-email"] {
-        let reply = app
-            .try_request_password_reset(json!({"email": email}))
-            .await;
+        let reply = app.try_forgot_password(email).await;
         reply.assert_status(202);
         assert_eq!(reply.body["status"], "accepted");
     }
@@ -204,67 +184,54 @@ async fn password_reset_always_answers_202_and_mails_only_existing_accounts(app:
 
 async fn password_reset_sets_a_new_password_once(app: TestApp) {
     let ada = app.register("ada").await;
-    app.try_request_password_reset(json!({"email": "ada@example.com"}))
-        .await;
+    app.try_forgot_password("ada@example.com").await;
     let mail = app
         .wait_for_email(&ada.email, "Reset your Keyholder password")
         .await;
     // Sessions that began before the reset end with it.
     app.clock.advance(Duration::seconds(2));
-    app.try_confirm_password_reset(
-        json!({"token": mail.token(), "password": "a brand new password"}),
-    )
-    .await
-    .assert_status(204);
+    app.try_reset_password(&mail.token(), "a brand new password")
+        .await
+        .assert_status(204);
     app.try_me(&ada).await.assert_problem(401, "token_revoked");
-    app.try_login_with(json!({"login": "ada", "password": PASSWORD}))
+    app.login("ada", PASSWORD)
         .await
         .assert_problem(401, "invalid_credentials");
-    let login = app
-        .try_login_with(json!({"login": "ada", "password": "a brand new password"}))
-        .await;
+    let login = app.login("ada", "a brand new password").await;
     login.assert_status(200);
     // The link proved the inbox.
     assert_eq!(login.body["user"]["email_verified"], true);
-    app.try_confirm_password_reset(
-        json!({"token": mail.token(), "password": "yet another password"}),
-    )
-    .await
-    .assert_problem(409, "token_used");
+    app.try_reset_password(&mail.token(), "yet another password")
+        .await
+        .assert_problem(409, "token_used");
     app.wait_for_email(&ada.email, "password was changed").await;
 }
 
 async fn password_reset_link_expires_after_one_hour(app: TestApp) {
     let ada = app.register("ada").await;
-    app.try_request_password_reset(json!({"email": "ada@example.com"}))
-        .await;
+    app.try_forgot_password("ada@example.com").await;
     let mail = app
         .wait_for_email(&ada.email, "Reset your Keyholder password")
         .await;
     app.clock.advance(Duration::minutes(61));
-    app.try_confirm_password_reset(
-        json!({"token": mail.token(), "password": "a brand new password"}),
-    )
-    .await
-    .assert_problem(410, "token_expired");
-    app.try_confirm_password_reset(json!({"token": "unknown", "password": "a brand new password"}))
+    app.try_reset_password(&mail.token(), "a brand new password")
+        .await
+        .assert_problem(410, "token_expired");
+    app.try_reset_password("unknown", "a brand new password")
         .await
         .assert_problem(404, "token_invalid");
 }
 
 async fn password_reset_rejects_a_weak_password_and_keeps_the_token(app: TestApp) {
     let ada = app.register("ada").await;
-    app.try_request_password_reset(json!({"email": "ada@example.com"}))
-        .await;
+    app.try_forgot_password("ada@example.com").await;
     let mail = app
         .wait_for_email(&ada.email, "Reset your Keyholder password")
         .await;
-    let reply = app
-        .try_confirm_password_reset(json!({"token": mail.token(), "password": "short"}))
-        .await;
+    let reply = app.try_reset_password(&mail.token(), "short").await;
     reply.assert_problem(422, "validation_failed");
     assert!(reply.body["errors"]["password"].is_string());
-    app.try_confirm_password_reset(json!({"token": mail.token(), "password": "long enough now"}))
+    app.try_reset_password(&mail.token(), "long enough now")
         .await
         .assert_status(204);
 }
@@ -272,38 +239,24 @@ async fn password_reset_rejects_a_weak_password_and_keeps_the_token(app: TestApp
 async fn change_password_needs_the_current_one_and_ends_old_sessions(app: TestApp) {
     // Verified: only a proven inbox is told of a password change.
     let ada = app.register_verified("ada").await;
-    app.try_change_password(
-        &ada,
-        json!({"current_password": "not my password", "new_password": "a brand new password"}),
-    )
-    .await
-    .assert_problem(403, "wrong_password");
-    let weak = app
-        .try_change_password(
-            &ada,
-            json!({"current_password": PASSWORD, "new_password": "short"}),
-        )
-        .await;
+    app.try_new_password(&ada, "not my password", "a brand new password")
+        .await
+        .assert_problem(403, "wrong_password");
+    let weak = app.try_new_password(&ada, PASSWORD, "short").await;
     weak.assert_problem(422, "validation_failed");
     assert!(weak.body["errors"]["new_password"].is_string());
-    app.try_change_password(
-        &NOBODY,
-        json!({"current_password": PASSWORD, "new_password": "a brand new password"}),
-    )
-    .await
-    .assert_problem(401, "missing_token");
+    app.try_new_password(&NOBODY, PASSWORD, "a brand new password")
+        .await
+        .assert_problem(401, "missing_token");
     app.clock.advance(Duration::seconds(2));
     let changed = app
-        .try_change_password(
-            &ada,
-            json!({"current_password": PASSWORD, "new_password": "a brand new password"}),
-        )
+        .try_new_password(&ada, PASSWORD, "a brand new password")
         .await;
     changed.assert_status(200);
     let fresh = changed.body["access_token"].as_str().expect("token");
     app.try_me(fresh).await.assert_status(200);
     app.try_me(&ada).await.assert_problem(401, "token_revoked");
-    app.try_login_with(json!({"login": "ada", "password": "a brand new password"}))
+    app.login("ada", "a brand new password")
         .await
         .assert_status(200);
     app.wait_for_email(&ada.email, "password was changed").await;
@@ -312,12 +265,9 @@ async fn change_password_needs_the_current_one_and_ends_old_sessions(app: TestAp
 async fn registration_and_password_changes_write_audit_events(app: TestApp) {
     let ada = app.register("ada").await;
     app.clock.advance(Duration::seconds(2));
-    app.try_change_password(
-        &ada,
-        json!({"current_password": PASSWORD, "new_password": "a brand new password"}),
-    )
-    .await
-    .assert_status(200);
+    app.try_new_password(&ada, PASSWORD, "a brand new password")
+        .await
+        .assert_status(200);
     let events = app.with_db(|c| keyholder_store::audit::for_target(c, "user", &ada.id));
     let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(actions, ["user.registered", "user.password_changed"]);
@@ -327,7 +277,7 @@ async fn registration_and_password_changes_write_audit_events(app: TestApp) {
     );
     assert_eq!(events[0].after.as_ref().expect("after")["username"], "ada");
     // A failed registration writes nothing.
-    app.try_register(json!({"email": "ada@example.com", "username": "x2x", "password": PASSWORD}))
+    app.try_register_as("ada@example.com", "x2x", PASSWORD)
         .await
         .assert_status(409);
     let count = app.with_db(|c| {
@@ -350,12 +300,7 @@ async fn an_unverified_address_is_not_mailed_about_password_changes(app: TestApp
     let mut token = squat.token.clone();
     for i in 0..3 {
         let next = format!("another password {i}");
-        let changed = app
-            .try_change_password(
-                &token,
-                json!({"current_password": password, "new_password": next}),
-            )
-            .await;
+        let changed = app.try_new_password(&token, &password, &next).await;
         changed.assert_status(200);
         token = changed.body["access_token"]
             .as_str()

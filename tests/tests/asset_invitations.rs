@@ -55,9 +55,7 @@ async fn the_seed_page_end_to_end(app: TestApp) {
         .await
         .token();
     assert_ne!(first, token);
-    let signed = app
-        .try_accept_signup(json!({"token": token, "username": "shop", "password": PASSWORD}))
-        .await;
+    let signed = app.try_sign_up(&token, "shop", PASSWORD).await;
     signed.assert_status(201);
     let shop = signed.body["access_token"]
         .as_str()
@@ -97,12 +95,10 @@ async fn the_seed_page_end_to_end(app: TestApp) {
         .await
         .assert_status(200);
     app.clock.advance(Duration::minutes(10));
-    app.try_accept_signup(json!({"token": late, "username": "late", "password": PASSWORD}))
+    app.try_sign_up(&late, "late", PASSWORD)
         .await
         .assert_problem(410, "invitation_expired");
-    let r = app
-        .try_accept_signup(json!({"token": cancelled, "username": "gone", "password": PASSWORD}))
-        .await;
+    let r = app.try_sign_up(&cancelled, "gone", PASSWORD).await;
     r.assert_problem(409, "invitation_not_pending");
     assert_eq!(r.body["invitation_status"], "cancelled");
 }
@@ -141,9 +137,7 @@ async fn the_email_names_everything_and_carries_the_link(app: TestApp) {
         mail.link()
             .starts_with("http://keyholder.test/invitations/accept#token=")
     );
-    let preview = app
-        .try_preview_invitation(json!({"token": mail.token()}))
-        .await;
+    let preview = app.try_preview(&mail.token()).await;
     assert_eq!(preview.body["resource_type"], "asset");
     assert_eq!(preview.body["resource"]["name"], "Van 7");
     assert_eq!(preview.body["role"], "manage");
@@ -184,9 +178,7 @@ async fn lifecycle_decline_and_final_states_answer_409(app: TestApp) {
     let Invited { id: inv, token } = app
         .send_asset_invitation(&owner, &id, "dee@example.com", "view")
         .await;
-    app.try_decline_invitation(json!({"token": token}))
-        .await
-        .assert_status(200);
+    app.try_decline(&token).await.assert_status(200);
     app.wait_for_email("owner@example.com", "declined your invitation")
         .await;
     for (path, body) in [
@@ -221,7 +213,7 @@ async fn expiry_reads_at_once_and_answers_410(app: TestApp) {
     app.clock.advance(Duration::minutes(6));
     let detail = app.try_get_asset_invitation(&owner, &inv).await;
     assert_eq!(detail.body["status"], "expired");
-    app.try_decline_invitation(json!({"token": token}))
+    app.try_decline(&token)
         .await
         .assert_problem(410, "invitation_expired");
     let r = app
@@ -270,24 +262,20 @@ async fn sending_rules_and_errors(app: TestApp) {
     app.try_add_to_household(&owner, "member", "manager")
         .await
         .assert_status(201);
-    app.try_send_asset_invitation(
-        &member,
-        json!({"asset_id": id, "email": "x@example.com", "permission": "view"}),
-    )
-    .await
-    .assert_problem(403, "full_access_required");
-    app.try_send_asset_invitation(
+    app.try_share_asset(&member, &id, "x@example.com", "view")
+        .await
+        .assert_problem(403, "full_access_required");
+    app.try_share_asset(
         &owner,
-        json!({"asset_id": uuid::Uuid::new_v4(), "email": "x@example.com", "permission": "view"}),
+        &uuid::Uuid::new_v4().to_string(),
+        "x@example.com",
+        "view",
     )
     .await
     .assert_problem(404, "asset_not_found");
-    app.try_send_asset_invitation(
-        &owner,
-        json!({"asset_id": id, "email": "owner@example.com", "permission": "view"}),
-    )
-    .await
-    .assert_problem(422, "self_invitation");
+    app.try_share_asset(&owner, &id, "owner@example.com", "view")
+        .await
+        .assert_problem(422, "self_invitation");
     let bad = app.try_send_asset_invitation(&owner, json!({"asset_id": id, "email": "x", "permission": "full", "message": "m".repeat(1001),
         "expires_at": (Utc::now() - Duration::hours(1)).to_rfc3339(), "access_expires_at": (Utc::now() - Duration::hours(1)).to_rfc3339()})).await;
     bad.assert_problem(422, "validation_failed");
@@ -305,12 +293,9 @@ async fn sending_rules_and_errors(app: TestApp) {
         );
     }
     app.try_send_asset_invitation(&owner, json!({"asset_id": id, "email": "x@example.com", "permission": "view", "message": "m".repeat(1000)})).await.assert_status(201);
-    app.try_send_asset_invitation(
-        &owner,
-        json!({"asset_id": id, "email": "X@example.com", "permission": "edit"}),
-    )
-    .await
-    .assert_problem(409, "invitation_pending");
+    app.try_share_asset(&owner, &id, "X@example.com", "edit")
+        .await
+        .assert_problem(409, "invitation_pending");
     // The asset's own route does the same.
     let r = app
         .try_invite_to_asset(
@@ -409,12 +394,9 @@ async fn table_search_filters_sort_pages_and_visibility(app: TestApp) {
             .assert_status(201);
         app.clock.advance(Duration::seconds(1));
     }
-    app.try_send_asset_invitation(
-        &other,
-        json!({"asset_id": theirs, "email": "zulu@example.com", "permission": "view"}),
-    )
-    .await
-    .assert_status(201);
+    app.try_share_asset(&other, &theirs, "zulu@example.com", "view")
+        .await
+        .assert_status(201);
     let emails = |r: &keyholder_tests::Reply| -> Vec<String> {
         r.body["items"]
             .as_array()
@@ -532,10 +514,8 @@ async fn stats_cards_follow_the_table(app: TestApp) {
     app.try_cancel_asset_invitation(&owner, &a, json!({}))
         .await
         .assert_status(200);
-    app.try_decline_invitation(json!({"token": b}))
-        .await
-        .assert_status(200);
-    app.try_accept_signup(json!({"token": c, "username": "ccc", "password": PASSWORD}))
+    app.try_decline(&b).await.assert_status(200);
+    app.try_sign_up(&c, "ccc", PASSWORD)
         .await
         .assert_status(201);
     let stats = app.try_asset_invitation_stats(&owner, "").await;
@@ -583,28 +563,29 @@ async fn shares_merge_change_expire_revoke_and_drop(app: TestApp) {
     .expect("time");
     assert!((until.with_timezone(&Utc) - later).num_seconds().abs() < 2);
     // Change it.
-    let path = format!("/api/v1/assets/{id}/shares/{}", hal.id);
     let changed = app
-        .patch(
-            &path,
-            Some(&owner.token),
+        .try_update_share(
+            &owner,
+            &id,
+            &hal,
             json!({"permission": "manage", "access_expires_at": soon.to_rfc3339()}),
         )
         .await;
     changed.assert_status(200);
     assert_eq!(changed.body["permission"], "manage");
     assert_eq!(app.my_access(&hal, &id).await.as_deref(), Some("manage"));
-    app.patch(&path, Some(&owner.token), json!({"permission": "full"}))
+    app.try_update_share(&owner, &id, &hal, json!({"permission": "full"}))
         .await
         .assert_problem(422, "validation_failed");
-    app.patch(
-        &path,
-        Some(&owner.token),
+    app.try_update_share(
+        &owner,
+        &id,
+        &hal,
         json!({"access_expires_at": (Utc::now() - Duration::hours(1)).to_rfc3339()}),
     )
     .await
     .assert_problem(422, "validation_failed");
-    app.patch(&path, Some(&hal.token), json!({"permission": "manage"}))
+    app.try_update_share(&hal, &id, &hal, json!({"permission": "manage"}))
         .await
         .assert_problem(403, "full_access_required");
     // Access ends the moment the expiry passes: checks and the garage.
@@ -616,11 +597,7 @@ async fn shares_merge_change_expire_revoke_and_drop(app: TestApp) {
     assert_eq!(listed.body[0]["active"], false);
     // Never again: null expiry.
     let renewed = app
-        .patch(
-            &path,
-            Some(&owner.token),
-            json!({"access_expires_at": null}),
-        )
+        .try_update_share(&owner, &id, &hal, json!({"access_expires_at": null}))
         .await;
     assert!(renewed.body["access_expires_at"].is_null());
     assert_eq!(app.my_access(&hal, &id).await.as_deref(), Some("manage"));
@@ -630,7 +607,7 @@ async fn shares_merge_change_expire_revoke_and_drop(app: TestApp) {
     app.try_leave_share(&hal, &id)
         .await
         .assert_problem(404, "share_not_found");
-    app.delete(&path, Some(&owner.token))
+    app.try_revoke_share(&owner, &id, &hal)
         .await
         .assert_problem(404, "share_not_found");
 }
@@ -710,11 +687,10 @@ async fn transitions_and_share_changes_are_audited(app: TestApp) {
         .await
         .token();
     app.try_accept(&jo, &token).await.assert_status(200);
-    let path = format!("/api/v1/assets/{id}/shares/{}", jo.id);
-    app.patch(&path, Some(&owner.token), json!({"permission": "edit"}))
+    app.try_update_share(&owner, &id, &jo, json!({"permission": "edit"}))
         .await
         .assert_status(200);
-    app.delete(&path, Some(&owner.token))
+    app.try_revoke_share(&owner, &id, &jo)
         .await
         .assert_status(204);
     let Invited { id: inv2, token: _ } = app

@@ -3,7 +3,7 @@
 //! LubeLogger's permission matrix, and IDOR attempts on every sub-resource.
 
 use chrono::{Duration, Utc};
-use keyholder_tests::{Reply, Session, TestApp, on_both_backends};
+use keyholder_tests::{Session, TestApp, on_both_backends};
 use serde_json::{Value, json};
 
 fn record_body() -> Value {
@@ -37,7 +37,7 @@ async fn matrix_row(app: &TestApp, owner: &Session, actor: &Session, asset: &str
     // Full access gets past the permission check to the 409 for an existing
     // collaborator; anyone else stops at 403. Nothing changes either way.
     let full = app
-        .try_add_collaborator(&actor, &asset, json!({"username": owner.username}))
+        .try_collaborate(&actor, &asset, &owner.username)
         .await
         .status
         == 409;
@@ -196,7 +196,7 @@ async fn collaborator_vs_household_permission_matrix(app: TestApp) {
         app.try_delete_asset(&member, &id)
             .await
             .assert_problem(403, "full_access_required");
-        app.try_add_collaborator(&member, &id, json!({"username": "coowner"}))
+        app.try_collaborate(&member, &id, "coowner")
             .await
             .assert_problem(403, "full_access_required");
     }
@@ -272,9 +272,7 @@ async fn collaborators_single_vehicle(app: TestApp) {
     let ada = app.register_verified("ada").await;
     let bob = app.register_verified("bob").await;
     let id = app.create_vehicle(&ada, "Van", Some("KX21 ABC")).await.id;
-    let missing = app
-        .try_add_collaborator(&ada, &id, json!({"username": "ghost"}))
-        .await;
+    let missing = app.try_collaborate(&ada, &id, "ghost").await;
     missing.assert_problem(404, "user_not_found");
     assert!(
         missing.body["detail"]
@@ -284,7 +282,7 @@ async fn collaborators_single_vehicle(app: TestApp) {
     );
     assert_eq!(missing.body["username"], "ghost");
     app.add_collaborator(&ada, &id, &bob.username).await;
-    app.try_add_collaborator(&ada, &id, json!({"username": "BOB"}))
+    app.try_collaborate(&ada, &id, "BOB")
         .await
         .assert_problem(409, "already_collaborator");
     let list = app.try_collaborators(&bob, &id).await;
@@ -455,78 +453,26 @@ async fn idor_attempts_on_every_sub_resource_answer_404(app: TestApp) {
     app.try_remove_collaborator(&eve, &mine, &ada.id)
         .await
         .assert_problem(404, "not_a_collaborator");
-    // Directly on Ada's asset.
-    let paths: Vec<(reqwest::Method, String, Option<Value>)> = vec![
-        (
-            reqwest::Method::GET,
-            format!("/api/v1/assets/{theirs}"),
-            None,
-        ),
-        (
-            reqwest::Method::PATCH,
-            format!("/api/v1/assets/{theirs}"),
-            Some(json!({"name": "mine now"})),
-        ),
-        (
-            reqwest::Method::DELETE,
-            format!("/api/v1/assets/{theirs}"),
-            None,
-        ),
-        (
-            reqwest::Method::GET,
-            format!("/api/v1/assets/{theirs}/records"),
-            None,
-        ),
-        (
-            reqwest::Method::POST,
-            format!("/api/v1/assets/{theirs}/records"),
-            Some(record_body()),
-        ),
-        (
-            reqwest::Method::PATCH,
-            format!("/api/v1/assets/{theirs}/records/{rec_id}"),
-            Some(record_body()),
-        ),
-        (
-            reqwest::Method::DELETE,
-            format!("/api/v1/assets/{theirs}/records/{rec_id}"),
-            None,
-        ),
-        (
-            reqwest::Method::GET,
-            format!("/api/v1/assets/{theirs}/photos"),
-            None,
-        ),
-        (
-            reqwest::Method::POST,
-            format!("/api/v1/assets/{theirs}/photos"),
-            Some(json!({"url": "https://x.example/q.jpg"})),
-        ),
-        (
-            reqwest::Method::DELETE,
-            format!("/api/v1/assets/{theirs}/photos/{photo_id}"),
-            None,
-        ),
-        (
-            reqwest::Method::GET,
-            format!("/api/v1/assets/{theirs}/collaborators"),
-            None,
-        ),
-        (
-            reqwest::Method::POST,
-            format!("/api/v1/assets/{theirs}/collaborators"),
-            Some(json!({"username": "eve"})),
-        ),
-        (
-            reqwest::Method::DELETE,
-            format!("/api/v1/assets/{theirs}/collaborators/{}", ada.id),
-            None,
-        ),
+    // Directly on Ada's asset: every operation answers as if it did not exist.
+    let (e, t) = (&eve, theirs.as_str());
+    let rename = json!({"name": "mine now"});
+    let another_photo = json!({"url": "https://x.example/q.jpg"});
+    let replies = [
+        app.try_get_asset(e, t).await,
+        app.try_update_asset(e, t, rename).await,
+        app.try_delete_asset(e, t).await,
+        app.try_records(e, t).await,
+        app.try_add_record(e, t, record_body()).await,
+        app.try_update_record(e, t, &rec_id, record_body()).await,
+        app.try_delete_record(e, t, &rec_id).await,
+        app.try_photos(e, t).await,
+        app.try_add_photo(e, t, another_photo).await,
+        app.try_delete_photo(e, t, &photo_id).await,
+        app.try_collaborators(e, t).await,
+        app.try_collaborate(e, t, "eve").await,
+        app.try_remove_collaborator(e, t, &ada.id).await,
     ];
-    for (method, path, body) in paths {
-        let r: Reply = app
-            .request(method.clone(), &path, Some(&eve.token), body)
-            .await;
+    for r in replies {
         r.assert_problem(404, "asset_not_found");
     }
     let r = app
@@ -641,17 +587,11 @@ async fn garage_lists_every_path_in_one_page(app: TestApp) {
             .expect("share fixture");
     }
     // Site path: other's estate, where I am an editor.
-    let estate = app
-        .try_create_estate(&other, json!({"name": "Depot"}))
-        .await;
+    let estate = app.try_add_estate(&other, "Depot").await;
     let estate_id = estate.body["id"].as_str().expect("id").to_owned();
-    let site = app
-        .try_create_site(&other, &estate_id, json!({"name": "Yard"}))
-        .await;
+    let site = app.try_add_site(&other, &estate_id, "Yard").await;
     let site_id = site.body["id"].as_str().expect("id").to_owned();
-    let at_site = app
-        .try_create_asset(&other, json!({"name": "Forklift", "site_id": site_id}))
-        .await;
+    let at_site = app.try_add_asset_at(&other, "Forklift", &site_id).await;
     at_site.assert_status(201);
     let at_site = at_site.body["id"].as_str().expect("id").to_owned();
     app.try_invite(&other, &estate_id, "mia@example.com", "editor")
@@ -709,34 +649,25 @@ async fn placing_and_moving_assets_between_sites(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let viewer = app.register_verified("viewer").await;
     let editor = app.register_verified("editor").await;
-    let estate = app
-        .try_create_estate(&owner, json!({"name": "Depot"}))
-        .await;
+    let estate = app.try_add_estate(&owner, "Depot").await;
     let estate_id = estate.body["id"].as_str().expect("id").to_owned();
     let mut sites = Vec::new();
     for n in ["A", "B"] {
-        let s = app
-            .try_create_site(&owner, &estate_id, json!({"name": n}))
-            .await;
+        let s = app.try_add_site(&owner, &estate_id, n).await;
         sites.push(s.body["id"].as_str().expect("id").to_owned());
     }
     for (u, r) in [("viewer", "viewer"), ("editor", "editor")] {
-        app.try_invite(&owner, &estate_id, &format!("{u}@example.com"), &r)
+        app.try_invite(&owner, &estate_id, &format!("{u}@example.com"), r)
             .await
             .assert_status(201);
     }
-    app.try_create_asset(&viewer, json!({"name": "x", "site_id": sites[0]}))
+    app.try_add_asset_at(&viewer, "x", &sites[0])
         .await
         .assert_problem(403, "site_editor_required");
-    app.try_create_asset(
-        &viewer,
-        json!({"name": "x", "site_id": uuid::Uuid::new_v4()}),
-    )
-    .await
-    .assert_problem(404, "site_not_found");
-    let made = app
-        .try_create_asset(&editor, json!({"name": "Mower", "site_id": sites[0]}))
-        .await;
+    app.try_add_asset_at(&viewer, "x", &uuid::Uuid::new_v4().to_string())
+        .await
+        .assert_problem(404, "site_not_found");
+    let made = app.try_add_asset_at(&editor, "Mower", &sites[0]).await;
     made.assert_status(201);
     let id = made.body["id"].as_str().expect("id").to_owned();
     // The estate viewer reads it through the site.
@@ -776,20 +707,14 @@ async fn placing_and_moving_assets_between_sites(app: TestApp) {
 async fn leaving_an_estate_drops_asset_access(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let tech = app.register_verified("tech").await;
-    let estate = app
-        .try_create_estate(&owner, json!({"name": "Depot"}))
-        .await;
+    let estate = app.try_add_estate(&owner, "Depot").await;
     let estate_id = estate.body["id"].as_str().expect("id").to_owned();
-    let site = app
-        .try_create_site(&owner, &estate_id, json!({"name": "Yard"}))
-        .await;
+    let site = app.try_add_site(&owner, &estate_id, "Yard").await;
     let site_id = site.body["id"].as_str().expect("id").to_owned();
     app.try_invite(&owner, &estate_id, "tech@example.com", "editor")
         .await
         .assert_status(201);
-    let made = app
-        .try_create_asset(&owner, json!({"name": "Digger", "site_id": site_id}))
-        .await;
+    let made = app.try_add_asset_at(&owner, "Digger", &site_id).await;
     let id = made.body["id"].as_str().expect("id").to_owned();
     app.add_collaborator(&owner, &id, &tech.username).await;
     assert_eq!(app.my_access(&tech, &id).await.as_deref(), Some("full"));

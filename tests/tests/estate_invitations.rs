@@ -34,19 +34,20 @@ async fn user_search_matches_one_verified_non_member_by_exact_email(app: TestApp
     let sam = app.register_verified("sam").await;
     let bob = app.register("bob").await;
     let id = app.create_estate(&owner, "Riverside").await.id;
-    let search = |email: &str| format!("/api/v1/estates/{id}/user-search?email={email}");
     let found = app
-        .get(&search("SAM%40Example.com"), Some(&owner.token))
+        .try_user_search(&owner, &id, "?email=SAM%40Example.com")
         .await;
     found.assert_status(200);
     assert_eq!(found.body["user"]["id"], sam.id.as_str());
     assert_eq!(found.body["user"]["email"], "sam@example.com");
-    let missing = app.get(&search("sam%40example"), Some(&owner.token)).await;
+    let missing = app
+        .try_user_search(&owner, &id, "?email=sam%40example")
+        .await;
     missing.assert_problem(404, "user_not_found");
-    app.get(&search("sam"), Some(&owner.token))
+    app.try_user_search(&owner, &id, "?email=sam")
         .await
         .assert_problem(404, "user_not_found");
-    app.get(&search("bob%40example.com"), Some(&owner.token))
+    app.try_user_search(&owner, &id, "?email=bob%40example.com")
         .await
         .assert_problem(404, "user_not_found");
     // Once a member, the same 404 as for nobody.
@@ -54,15 +55,15 @@ async fn user_search_matches_one_verified_non_member_by_exact_email(app: TestApp
         .await
         .assert_status(201);
     let member = app
-        .get(&search("sam%40example.com"), Some(&owner.token))
+        .try_user_search(&owner, &id, "?email=sam%40example.com")
         .await;
     member.assert_problem(404, "user_not_found");
     assert_eq!(member.body, missing.body);
     // Only those who may grant estate roles search.
-    app.get(&search("owner%40example.com"), Some(&sam.token))
+    app.try_user_search(&sam, &id, "?email=owner%40example.com")
         .await
         .assert_problem(403, "insufficient_role");
-    app.get(&search("sam%40example.com"), Some(&bob.token))
+    app.try_user_search(&bob, &id, "?email=sam%40example.com")
         .await
         .assert_problem(404, "estate_not_found");
     app.try_user_search(&owner, &id, "")
@@ -119,16 +120,14 @@ async fn an_outsider_signs_up_through_the_emailed_link_and_lands_in_the_estate(a
         mail.body
     );
     let token = mail.token();
-    let preview = app.try_preview_invitation(json!({"token": token})).await;
+    let preview = app.try_preview(&token).await;
     preview.assert_status(200);
     assert_eq!(preview.body["resource_type"], "estate");
     assert_eq!(preview.body["resource"]["name"], "Riverside");
     assert_eq!(preview.body["role"], "viewer");
     assert_eq!(preview.body["status"], "pending");
     assert_eq!(preview.body["invited_by"]["display_name"], "owner");
-    let signed = app
-        .try_accept_signup(json!({"token": token, "username": "newbie", "password": PASSWORD}))
-        .await;
+    let signed = app.try_sign_up(&token, "newbie", PASSWORD).await;
     signed.assert_status(201);
     assert_eq!(signed.body["user"]["email"], "new@example.com");
     assert_eq!(signed.body["user"]["email_verified"], true);
@@ -143,12 +142,10 @@ async fn an_outsider_signs_up_through_the_emailed_link_and_lands_in_the_estate(a
     assert!(list.body["items"][0]["responded_at"].is_string());
     app.wait_for_email("owner@example.com", "accepted your invitation")
         .await;
-    let again = app
-        .try_accept_signup(json!({"token": token, "username": "other", "password": PASSWORD}))
-        .await;
+    let again = app.try_sign_up(&token, "other", PASSWORD).await;
     again.assert_problem(409, "invitation_not_pending");
     assert_eq!(again.body["invitation_status"], "accepted");
-    app.try_preview_invitation(json!({"token": "nope"}))
+    app.try_preview("nope")
         .await
         .assert_problem(404, "invitation_not_found");
 }
@@ -186,17 +183,15 @@ async fn accept_signup_for_an_existing_email_is_409(app: TestApp) {
         .await;
     // Bob registers and verifies the address after the invitation was sent.
     app.register_verified("bob").await;
-    app.try_accept_signup(json!({"token": token, "username": "bob2", "password": PASSWORD}))
+    app.try_sign_up(&token, "bob2", PASSWORD)
         .await
         .assert_problem(409, "email_registered");
-    let weak = app
-        .try_accept_signup(json!({"token": token, "username": "x", "password": "short"}))
-        .await;
+    let weak = app.try_sign_up(&token, "x", "short").await;
     weak.assert_problem(422, "validation_failed");
     assert!(
         weak.body["errors"]["username"].is_string() && weak.body["errors"]["password"].is_string()
     );
-    app.try_accept_signup(json!({"token": "unknown", "username": "x", "password": "short"}))
+    app.try_sign_up("unknown", "x", "short")
         .await
         .assert_problem(404, "invitation_not_found");
 }
@@ -214,7 +209,7 @@ async fn accepting_with_another_account_is_403_and_stays_pending(app: TestApp) {
     app.try_get_estate(&mallory, &id)
         .await
         .assert_problem(404, "estate_not_found");
-    let preview = app.try_preview_invitation(json!({"token": token})).await;
+    let preview = app.try_preview(&token).await;
     assert_eq!(preview.body["status"], "pending");
 }
 
@@ -224,14 +219,12 @@ async fn declining_by_token_tells_the_inviter(app: TestApp) {
     let Invited { id: _, token } = app
         .invite_to_estate(&owner, &id, "dan@example.com", "viewer")
         .await;
-    let r = app.try_decline_invitation(json!({"token": token})).await;
+    let r = app.try_decline(&token).await;
     r.assert_status(200);
     assert_eq!(r.body["status"], "declined");
     app.wait_for_email("owner@example.com", "declined your invitation")
         .await;
-    let again = app
-        .try_accept_signup(json!({"token": token, "username": "dan", "password": PASSWORD}))
-        .await;
+    let again = app.try_sign_up(&token, "dan", PASSWORD).await;
     again.assert_problem(409, "invitation_not_pending");
     assert_eq!(again.body["invitation_status"], "declined");
     let list = app
@@ -258,12 +251,12 @@ async fn expired_invitations_read_as_expired_at_once_and_answer_410(app: TestApp
         .await
         .token();
     app.clock.advance(Duration::minutes(20));
-    let preview = app.try_preview_invitation(json!({"token": token})).await;
+    let preview = app.try_preview(&token).await;
     assert_eq!(preview.body["status"], "expired");
-    app.try_decline_invitation(json!({"token": token}))
+    app.try_decline(&token)
         .await
         .assert_problem(410, "invitation_expired");
-    app.try_accept_signup(json!({"token": token, "username": "late", "password": PASSWORD}))
+    app.try_sign_up(&token, "late", PASSWORD)
         .await
         .assert_problem(410, "invitation_expired");
     let resend = app
@@ -319,7 +312,7 @@ async fn resend_replaces_the_token_and_can_change_the_expiry(app: TestApp) {
     let path = format!("/api/v1/estates/{id}/invitations/{inv}/resend");
     let at = (Utc::now() + Duration::days(3)).to_rfc3339();
     let r = app
-        .post(&path, Some(&owner.token), json!({"expires_at": at}))
+        .try_resend_estate_invitation(&owner, &id, &inv, json!({"expires_at": at}))
         .await;
     r.assert_status(200);
     assert_eq!(r.body["resend_count"], 1);
@@ -329,12 +322,10 @@ async fn resend_replaces_the_token_and_can_change_the_expiry(app: TestApp) {
         .await
         .token();
     assert_ne!(old, new);
-    app.try_preview_invitation(json!({"token": old}))
+    app.try_preview(&old)
         .await
         .assert_problem(404, "invitation_not_found");
-    app.try_preview_invitation(json!({"token": new}))
-        .await
-        .assert_status(200);
+    app.try_preview(&new).await.assert_status(200);
     // No body keeps the expiry; null clears it; the past is refused.
     let kept = app
         .request(reqwest::Method::POST, &path, Some(&owner.token), None)
@@ -342,17 +333,18 @@ async fn resend_replaces_the_token_and_can_change_the_expiry(app: TestApp) {
     kept.assert_status(200);
     assert_eq!(kept.body["expires_at"], r.body["expires_at"]);
     let never = app
-        .post(&path, Some(&owner.token), json!({"expires_at": null}))
+        .try_resend_estate_invitation(&owner, &id, &inv, json!({"expires_at": null}))
         .await;
     assert!(never.body["expires_at"].is_null());
-    app.post(
-        &path,
-        Some(&owner.token),
+    app.try_resend_estate_invitation(
+        &owner,
+        &id,
+        &inv,
         json!({"expires_at": (Utc::now() - Duration::hours(1)).to_rfc3339()}),
     )
     .await
     .assert_problem(422, "validation_failed");
-    app.post(&path, Some(&owner.token), json!({"expires_at": "tomorrow"}))
+    app.try_resend_estate_invitation(&owner, &id, &inv, json!({"expires_at": "tomorrow"}))
         .await
         .assert_problem(422, "validation_failed");
 }
@@ -363,14 +355,17 @@ async fn cancel_only_while_pending(app: TestApp) {
     let Invited { id: inv, token } = app
         .invite_to_estate(&owner, &id, "fay@example.com", "viewer")
         .await;
-    let path = format!("/api/v1/estates/{id}/invitations/{inv}/cancel");
-    let r = app.post(&path, Some(&owner.token), json!({})).await;
+    let r = app
+        .try_cancel_estate_invitation(&owner, &id, &inv, json!({}))
+        .await;
     r.assert_status(200);
     assert_eq!(r.body["status"], "cancelled");
-    let again = app.post(&path, Some(&owner.token), json!({})).await;
+    let again = app
+        .try_cancel_estate_invitation(&owner, &id, &inv, json!({}))
+        .await;
     again.assert_problem(409, "invitation_not_pending");
     assert_eq!(again.body["invitation_status"], "cancelled");
-    app.try_decline_invitation(json!({"token": token}))
+    app.try_decline(&token)
         .await
         .assert_problem(409, "invitation_not_pending");
     let other = app.create_estate(&owner, "Riverside").await.id;
@@ -452,9 +447,7 @@ async fn verified_invitees_act_from_their_invitation_list(app: TestApp) {
     let mail = app
         .wait_for_email("gus@example.com", "Confirm your email")
         .await;
-    app.try_verify_email(json!({"token": mail.token()}))
-        .await
-        .assert_status(200);
+    app.try_verify(&mail.token()).await.assert_status(200);
     let list = app.try_my_invitations(&gus).await;
     list.assert_status(200);
     assert_eq!(list.body["total"], 1);
@@ -469,9 +462,7 @@ async fn verified_invitees_act_from_their_invitation_list(app: TestApp) {
     assert_eq!(r.body["role"], "editor");
     assert_eq!(app.try_my_invitations(&gus).await.body["total"], 0);
     // Now verified, Gus counts as registered: the next estate grants at once.
-    let other = app
-        .try_create_estate(&owner, json!({"name": "Second"}))
-        .await;
+    let other = app.try_add_estate(&owner, "Second").await;
     let other_id = other.body["id"].as_str().expect("id");
     let granted = app
         .try_invite(&owner, other_id, "gus@example.com", "viewer")
@@ -534,7 +525,7 @@ async fn concurrent_accept_decline_and_cancel_have_one_winner(app: TestApp) {
         .iter()
         .filter(|m| m["user"]["id"] == hal.id.as_str())
         .count();
-    let preview = app.try_preview_invitation(json!({"token": token})).await;
+    let preview = app.try_preview(&token).await;
     let status = preview.body["status"].as_str().expect("status");
     assert_eq!(hal_rows, usize::from(status == "accepted"), "{status}");
 }
@@ -545,9 +536,7 @@ async fn the_seed_page_end_to_end_over_http(app: TestApp) {
     let id = app.create_estate(&owner, "Riverside").await.id;
     let mut sites = Vec::new();
     for name in ["North", "South", "East"] {
-        let r = app
-            .try_create_site(&owner, &id, json!({"name": name}))
-            .await;
+        let r = app.try_add_site(&owner, &id, name).await;
         sites.push(r.body["id"].as_str().expect("id").to_owned());
     }
     // Invite User: search, then invite the registered colleague as editor.
@@ -587,9 +576,7 @@ async fn the_seed_page_end_to_end_over_http(app: TestApp) {
         .wait_for_email("oscar@example.com", "invited you")
         .await
         .token();
-    let signed = app
-        .try_accept_signup(json!({"token": token, "username": "oscar", "password": PASSWORD}))
-        .await;
+    let signed = app.try_sign_up(&token, "oscar", PASSWORD).await;
     signed.assert_status(201);
     let oscar = signed.body["access_token"]
         .as_str()
@@ -642,26 +629,25 @@ async fn troubleshooting_user_not_found_when_searching(app: TestApp) {
     let owner = app.register_verified("owner").await;
     app.register_verified("pat").await;
     let id = app.create_estate(&owner, "Riverside").await.id;
-    let search = |q: &str| format!("/api/v1/estates/{id}/user-search?email={q}");
     // Check the email spelling: search is exact match.
-    app.get(&search("pat%40example.co"), Some(&owner.token))
+    app.try_user_search(&owner, &id, "?email=pat%40example.co")
         .await
         .assert_problem(404, "user_not_found");
-    app.get(&search("pa%40example.com"), Some(&owner.token))
+    app.try_user_search(&owner, &id, "?email=pa%40example.com")
         .await
         .assert_problem(404, "user_not_found");
     // The user may not be registered: they need an account first.
-    app.get(&search("nobody%40example.com"), Some(&owner.token))
+    app.try_user_search(&owner, &id, "?email=nobody%40example.com")
         .await
         .assert_problem(404, "user_not_found");
     // The user may already have access.
-    app.get(&search("pat%40example.com"), Some(&owner.token))
+    app.try_user_search(&owner, &id, "?email=pat%40example.com")
         .await
         .assert_status(200);
     app.try_invite(&owner, &id, "pat@example.com", "viewer")
         .await
         .assert_status(201);
-    app.get(&search("pat%40example.com"), Some(&owner.token))
+    app.try_user_search(&owner, &id, "?email=pat%40example.com")
         .await
         .assert_problem(404, "user_not_found");
 }
@@ -670,9 +656,7 @@ async fn troubleshooting_user_cannot_see_a_site(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let quinn = app.register_verified("quinn").await;
     let id = app.create_estate(&owner, "Riverside").await.id;
-    let site = app
-        .try_create_site(&owner, &id, json!({"name": "Depot"}))
-        .await;
+    let site = app.try_add_site(&owner, &id, "Depot").await;
     let site = site.body["id"].as_str().expect("id").to_owned();
     // Do they have estate access? Without it, no site.
     app.try_get_site(&quinn, &site)
@@ -708,9 +692,7 @@ async fn troubleshooting_user_can_see_but_cannot_edit(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let rae = app.register_verified("rae").await;
     let id = app.create_estate(&owner, "Riverside").await.id;
-    let site = app
-        .try_create_site(&owner, &id, json!({"name": "Depot"}))
-        .await;
+    let site = app.try_add_site(&owner, &id, "Depot").await;
     let site = site.body["id"].as_str().expect("id").to_owned();
     app.try_invite(&owner, &id, "rae@example.com", "viewer")
         .await
@@ -734,8 +716,8 @@ async fn troubleshooting_cannot_find_the_invite_button(app: TestApp) {
     let sid = app.register_verified("sid").await;
     let id = app.create_estate(&owner, "Riverside").await.id;
     for role in ["viewer", "editor"] {
-        app.try_invite(&owner, &id, "sid@example.com", &role).await;
-        app.try_set_role(&owner, &id, &sid, &role)
+        app.try_invite(&owner, &id, "sid@example.com", role).await;
+        app.try_set_role(&owner, &id, &sid, role)
             .await
             .assert_status(200);
         // Admin role or higher is needed to invite.
@@ -761,7 +743,7 @@ async fn deleting_an_estate_kills_its_invitation_links(app: TestApp) {
         .invite_to_estate(&owner, &id, "ivy@example.com", "viewer")
         .await;
     app.try_delete_estate(&owner, &id).await.assert_status(204);
-    app.try_preview_invitation(json!({"token": token}))
+    app.try_preview(&token)
         .await
         .assert_problem(404, "invitation_not_found");
 }

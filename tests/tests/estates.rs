@@ -70,10 +70,10 @@ on_both_backends!(
 async fn estate_lifecycle_create_list_read_rename_delete(app: TestApp) {
     let ada = app.register_verified("ada").await;
     let other = app.register_verified("other").await;
-    app.try_create_estate(&ada, json!({"name": "  "}))
+    app.try_add_estate(&ada, "  ")
         .await
         .assert_problem(422, "validation_failed");
-    app.try_create_estate(&NOBODY, json!({"name": "x"}))
+    app.try_add_estate(&NOBODY, "x")
         .await
         .assert_problem(401, "missing_token");
     let first = app.create_estate(&ada, "First").await.id;
@@ -151,7 +151,7 @@ async fn editors_and_viewers_cannot_manage_the_estate(app: TestApp) {
         app.try_rename_estate(&user, &w.estate, json!({"name": "x"}))
             .await
             .assert_problem(403, "insufficient_role");
-        app.try_create_site(&user, &w.estate, json!({"name": "x"}))
+        app.try_add_site(&user, &w.estate, "x")
             .await
             .assert_problem(403, "insufficient_role");
         app.try_delete_site(&user, &w.site_a)
@@ -185,7 +185,7 @@ async fn estate_admin_manages_sites_but_only_the_owner_deletes_or_transfers(app:
     app.try_delete_estate(&w.admin, &w.estate)
         .await
         .assert_problem(403, "insufficient_role");
-    app.try_transfer_ownership(&w.admin, &w.estate, json!({"user_id": w.editor.id}))
+    app.try_transfer_to(&w.admin, &w.estate, &w.editor.id)
         .await
         .assert_problem(403, "insufficient_role");
 }
@@ -193,9 +193,7 @@ async fn estate_admin_manages_sites_but_only_the_owner_deletes_or_transfers(app:
 async fn owner_grants_any_role_but_owner(app: TestApp) {
     let w = world(&app).await;
     for role in ["admin", "editor", "viewer", "admin"] {
-        let r = app
-            .try_set_role(&w.owner, &w.estate, &w.viewer, &role)
-            .await;
+        let r = app.try_set_role(&w.owner, &w.estate, &w.viewer, role).await;
         r.assert_status(200);
         assert_eq!(r.body["role"], role);
     }
@@ -242,7 +240,7 @@ async fn estate_admin_grants_editor_and_viewer_only_to_editors_and_viewers(app: 
         .assert_problem(403, "owner_transfer_required");
     // Overrides: none, viewer, editor at any site; not admin.
     for role in ["none", "viewer", "editor"] {
-        app.try_set_site_override(&w.admin, &w.site_a, &w.editor, &role)
+        app.try_set_site_override(&w.admin, &w.site_a, &w.editor, role)
             .await
             .assert_status(200);
     }
@@ -298,7 +296,7 @@ async fn site_admin_grants_overrides_at_their_site_only(app: TestApp) {
     let a = app.try_get_site(&w.editor, &w.site_a).await;
     assert_eq!(a.body["effective_role"], "admin");
     for role in ["viewer", "none", "editor"] {
-        app.try_set_site_override(&w.editor, &w.site_a, &w.viewer, &role)
+        app.try_set_site_override(&w.editor, &w.site_a, &w.viewer, role)
             .await
             .assert_status(200);
     }
@@ -477,7 +475,7 @@ async fn demoted_admin_is_refused_on_the_next_request(app: TestApp) {
         .await
         .assert_status(200);
     // Same token, no re-login.
-    app.try_create_site(&w.admin, &w.estate, json!({"name": "After"}))
+    app.try_add_site(&w.admin, &w.estate, "After")
         .await
         .assert_problem(403, "insufficient_role");
     let e = app.try_get_estate(&w.admin, &w.estate).await;
@@ -531,15 +529,13 @@ async fn transfer_ownership_makes_the_old_owner_admin(app: TestApp) {
     app.try_set_site_override(&w.owner, &w.site_a, &w.editor, "none")
         .await
         .assert_status(200);
-    app.try_transfer_ownership(&w.owner, &w.estate, json!({"user_id": w.outsider.id}))
+    app.try_transfer_to(&w.owner, &w.estate, &w.outsider.id)
         .await
         .assert_problem(422, "not_a_member");
-    app.try_transfer_ownership(&w.owner, &w.estate, json!({"user_id": w.owner.id}))
+    app.try_transfer_to(&w.owner, &w.estate, &w.owner.id)
         .await
         .assert_problem(403, "self_role_change");
-    let r = app
-        .try_transfer_ownership(&w.owner, &w.estate, json!({"user_id": w.editor.id}))
-        .await;
+    let r = app.try_transfer_to(&w.owner, &w.estate, &w.editor.id).await;
     r.assert_status(200);
     assert_eq!(r.body["my_role"], "admin");
     let e = app.try_get_estate(&w.editor, &w.estate).await;
@@ -611,7 +607,7 @@ async fn access_changes_write_audit_events(app: TestApp) {
     app.try_remove_member(&w.owner, &w.estate, &w.viewer.id)
         .await
         .assert_status(204);
-    app.try_transfer_ownership(&w.owner, &w.estate, json!({"user_id": w.admin.id}))
+    app.try_transfer_to(&w.owner, &w.estate, &w.admin.id)
         .await
         .assert_status(200);
     let estate_events = app.with_db(|c| keyholder_store::audit::for_target(c, "estate", &w.estate));

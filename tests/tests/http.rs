@@ -68,9 +68,7 @@ async fn wrong_content_type_is_400_problem(app: TestApp) {
 
 async fn oversized_body_is_413_problem(app: TestApp) {
     let huge = "x".repeat(100 * 1024);
-    let reply = app
-        .try_login_with(json!({"login": huge, "password": "whatever12"}))
-        .await;
+    let reply = app.login(&huge, "whatever12").await;
     reply.assert_problem(413, "payload_too_large");
 }
 
@@ -206,14 +204,10 @@ async fn lost_postgres_database_answers_503() {
 async fn auth_endpoints_are_rate_limited_per_address(app: TestApp) {
     let app = TestApp::spawn_with(app.backend, |c| c.auth_rate_limit = 3).await;
     for _ in 0..3 {
-        app.try_login_with(json!({"login": "x", "password": PASSWORD}))
-            .await
-            .assert_status(401);
+        app.login("x", PASSWORD).await.assert_status(401);
     }
     // The limit is shared by every auth endpoint.
-    let reply = app
-        .try_request_password_reset(json!({"email": "a@example.com"}))
-        .await;
+    let reply = app.try_forgot_password("a@example.com").await;
     reply.assert_problem(429, "rate_limited");
     let retry: u64 = reply
         .header("retry-after")

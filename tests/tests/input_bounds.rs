@@ -42,18 +42,16 @@ async fn login_with_control_characters_is_401_without_a_lookup(app: TestApp) {
             format!("owner@example.com{c}"),
             c.to_owned(),
         ] {
-            app.try_login_with(json!({"login": login, "password": PASSWORD}))
+            app.login(&login, PASSWORD)
                 .await
                 .assert_problem(401, "invalid_credentials");
         }
         // A password is only ever hashed: any character is a wrong password.
-        app.try_login_with(json!({"login": "owner", "password": format!("{PASSWORD}{c}")}))
+        app.login("owner", &format!("{PASSWORD}{c}"))
             .await
             .assert_problem(401, "invalid_credentials");
     }
-    app.try_login_with(json!({"login": "owner", "password": PASSWORD}))
-        .await
-        .assert_status(200);
+    app.login("owner", PASSWORD).await.assert_status(200);
 }
 
 async fn usernames_with_control_characters_are_422(app: TestApp) {
@@ -62,9 +60,7 @@ async fn usernames_with_control_characters_are_422(app: TestApp) {
     let asset = app.create_asset(&owner, json!({"name": "Van 7"})).await.id;
     for c in CONTROLS {
         let name = format!("bob{c}");
-        let r = app
-            .try_add_collaborator(&owner, &asset, json!({"username": name}))
-            .await;
+        let r = app.try_collaborate(&owner, &asset, &name).await;
         assert_field(&r, "username");
         let r = app.try_add_to_household(&owner, &name, "editor").await;
         assert_field(&r, "username");
@@ -85,7 +81,7 @@ async fn usernames_with_control_characters_are_422(app: TestApp) {
         "{}",
         r.text
     );
-    app.try_add_collaborator(&owner, &asset, json!({"username": "bob"}))
+    app.try_collaborate(&owner, &asset, "bob")
         .await
         .assert_status(201);
 }
@@ -240,7 +236,7 @@ async fn json_strings_refuse_control_characters_but_free_text_keeps_line_breaks(
             .await;
         assert_field(&r, "message");
         let r = app
-            .try_request_password_reset(json!({"email": format!("owner@example.com{c}")}))
+            .try_forgot_password(&format!("owner@example.com{c}"))
             .await;
         assert_field(&r, "email");
     }
@@ -279,12 +275,10 @@ async fn json_strings_refuse_control_characters_but_free_text_keeps_line_breaks(
     r.assert_status(201);
     // A password may hold a tab; it is only ever hashed.
     let password = format!("{PASSWORD}\t!");
-    app.try_register(json!({"email": "tab@example.com", "username": "tab", "password": password}))
+    app.try_register_as("tab@example.com", "tab", &password)
         .await
         .assert_status(201);
-    app.try_login_with(json!({"login": "tab", "password": password}))
-        .await
-        .assert_status(200);
+    app.login("tab", &password).await.assert_status(200);
 }
 
 async fn expiry_in_year_9999_is_pending_and_usable_and_year_10000_is_422(app: TestApp) {
@@ -341,7 +335,7 @@ async fn expiry_in_year_9999_is_pending_and_usable_and_year_10000_is_422(app: Te
         .wait_for_email("new@example.com", "invited you")
         .await
         .token();
-    let preview = app.try_preview_invitation(json!({"token": token})).await;
+    let preview = app.try_preview(&token).await;
     preview.assert_status(200);
     assert_eq!(preview.body["status"], "pending");
     for bad in ["+10000-01-01T00:00:00Z", "-0001-01-01T00:00:00Z"] {
@@ -423,10 +417,7 @@ mod daily_limit {
         let owner = app.register_verified("owner").await;
         let asset = app.create_asset(&owner, json!({"name": "Van 7"})).await.id;
         let r = app
-            .try_send_asset_invitation(
-                &owner,
-                json!({"asset_id": asset, "email": "shop@example.com", "permission": "view"}),
-            )
+            .try_share_asset(&owner, &asset, "shop@example.com", "view")
             .await;
         r.assert_status(201);
         let inv = r.body["id"].as_str().expect("id").to_owned();
@@ -441,23 +432,17 @@ mod daily_limit {
             r.assert_problem(429, "daily_invitation_limit");
         }
         // A new invitation counts against the same limit.
-        app.try_send_asset_invitation(
-            &owner,
-            json!({"asset_id": asset, "email": "other@example.com", "permission": "view"}),
-        )
-        .await
-        .assert_problem(429, "daily_invitation_limit");
+        app.try_share_asset(&owner, &asset, "other@example.com", "view")
+            .await
+            .assert_problem(429, "daily_invitation_limit");
         assert_no_more_emails(&app, "shop@example.com", 3).await;
         assert!(app.emails_to("other@example.com", "invited you").is_empty());
         // Another user has their own allowance.
         let other = app.register_verified("other").await;
         let mine = app.create_asset(&other, json!({"name": "Van 7"})).await.id;
-        app.try_send_asset_invitation(
-            &other,
-            json!({"asset_id": mine, "email": "shop@example.com", "permission": "view"}),
-        )
-        .await
-        .assert_status(201);
+        app.try_share_asset(&other, &mine, "shop@example.com", "view")
+            .await
+            .assert_status(201);
     }
 
     async fn resends_count_for_estate_invitations(app: TestApp) {
@@ -497,17 +482,11 @@ mod daily_limit {
         app.try_resend_estate_invitation(&owner, &estate, &inv, json!({}))
             .await
             .assert_status(200);
-        app.try_send_asset_invitation(
-            &owner,
-            json!({"asset_id": asset, "email": "shop@example.com", "permission": "view"}),
-        )
-        .await
-        .assert_status(201);
+        app.try_share_asset(&owner, &asset, "shop@example.com", "view")
+            .await
+            .assert_status(201);
         let r = app
-            .try_send_asset_invitation(
-                &owner,
-                json!({"asset_id": asset, "email": "two@example.com", "permission": "view"}),
-            )
+            .try_share_asset(&owner, &asset, "two@example.com", "view")
             .await;
         r.assert_problem(429, "daily_invitation_limit");
         assert!(r.header("retry-after").is_some());
@@ -529,13 +508,9 @@ mod daily_limit {
             async move {
                 let email = format!("guest{i}@example.com");
                 if i % 2 == 0 {
-                    app.try_send_asset_invitation(
-                        token,
-                        json!({"asset_id": asset, "email": email, "permission": "view"}),
-                    )
-                    .await
+                    app.try_share_asset(token, asset, &email, "view").await
                 } else {
-                    app.try_invite(token, &estate, &email, "viewer").await
+                    app.try_invite(token, estate, &email, "viewer").await
                 }
             }
         });

@@ -34,7 +34,7 @@ async fn an_unverified_account_cannot_share_or_set_up_anything(app: TestApp) {
     app.try_add_to_household(&squat, "mallory", "manager")
         .await
         .assert_problem(403, "email_not_verified");
-    app.try_add_collaborator(&squat, &car, json!({"username": "mallory"}))
+    app.try_collaborate(&squat, &car, "mallory")
         .await
         .assert_problem(403, "email_not_verified");
     app.try_bulk_add_collaborators(
@@ -43,13 +43,10 @@ async fn an_unverified_account_cannot_share_or_set_up_anything(app: TestApp) {
     )
     .await
     .assert_problem(403, "email_not_verified");
-    app.try_send_asset_invitation(
-        &squat,
-        json!({"asset_id": car, "email": "mallory@example.com", "permission": "view"}),
-    )
-    .await
-    .assert_problem(403, "email_not_verified");
-    app.try_create_estate(&squat, json!({"name": "HQ"}))
+    app.try_share_asset(&squat, &car, "mallory@example.com", "view")
+        .await
+        .assert_problem(403, "email_not_verified");
+    app.try_add_estate(&squat, "HQ")
         .await
         .assert_problem(403, "email_not_verified");
     // Nothing was set up.
@@ -87,23 +84,21 @@ async fn the_first_reset_of_a_squatted_address_revokes_what_the_squatter_granted
         .create_asset(&friend, json!({"name": "Shared car"}))
         .await
         .id;
-    app.try_add_collaborator(&friend, &car, json!({"username": "victim"}))
+    app.try_collaborate(&friend, &car, "victim")
         .await
         .assert_status(201);
     // Through the squatter's household Mallory manages it.
     app.try_get_asset(&mallory, &car).await.assert_status(200);
     // The real owner of the address resets the password.
-    app.try_request_password_reset(json!({"email": "victim@example.com"}))
+    app.try_forgot_password("victim@example.com")
         .await
         .assert_status(202);
     let mail = app
         .wait_for_email("victim@example.com", "Reset your Keyholder password")
         .await;
-    app.try_confirm_password_reset(
-        json!({"token": mail.token(), "password": "the real owner's password"}),
-    )
-    .await
-    .assert_status(204);
+    app.try_reset_password(&mail.token(), "the real owner's password")
+        .await
+        .assert_status(204);
     // The squatter's session is over, and Mallory inherits nothing.
     app.try_me(&squat)
         .await
@@ -144,9 +139,7 @@ async fn signing_up_through_an_invitation_takes_back_a_squatted_address(app: Tes
     let estate_id = app.create_estate(&owner, "Riverside").await.id;
     // Mallory squats vic@example.com under the username "squatter".
     let squat = app
-        .try_register(
-            json!({"email": "vic@example.com", "username": "squatter", "password": PASSWORD}),
-        )
+        .try_register_as("vic@example.com", "squatter", PASSWORD)
         .await;
     squat.assert_status(201);
     let squat_token = squat.body["access_token"]
@@ -162,7 +155,8 @@ async fn signing_up_through_an_invitation_takes_back_a_squatted_address(app: Tes
     let mail = app.wait_for_email("vic@example.com", "invited you").await;
     // Vic signs up through the link: the token proves the inbox, so the
     // squatted account becomes Vic's.
-    let signed = app.try_accept_signup(json!({"token": mail.token(), "username": "victoria", "password": "victoria's own password"}))
+    let signed = app
+        .try_sign_up(&mail.token(), "victoria", "victoria's own password")
         .await;
     signed.assert_status(201);
     assert_eq!(signed.body["user"]["username"], "victoria");
@@ -191,9 +185,7 @@ async fn signing_up_through_an_invitation_takes_back_a_squatted_address(app: Tes
 async fn reset_links_are_not_mailed_again_within_the_cooldown(app: TestApp) {
     let ada = app.register_verified("ada").await;
     for _ in 0..3 {
-        app.try_request_password_reset(json!({"email": ada.email}))
-            .await
-            .assert_status(202);
+        app.try_forgot_password(&ada.email).await.assert_status(202);
     }
     app.wait_for_email(&ada.email, "Reset your Keyholder password")
         .await;
@@ -205,17 +197,13 @@ async fn reset_links_are_not_mailed_again_within_the_cooldown(app: TestApp) {
     );
     // After the cooldown a new link goes out.
     app.clock.advance(chrono::Duration::seconds(121));
-    app.try_request_password_reset(json!({"email": ada.email}))
-        .await
-        .assert_status(202);
+    app.try_forgot_password(&ada.email).await.assert_status(202);
     app.wait_for_nth_email(&ada.email, "Reset your Keyholder password", 2)
         .await;
     // Spaced out or not, an address gets at most five links a day.
     for _ in 0..6 {
         app.clock.advance(chrono::Duration::seconds(121));
-        app.try_request_password_reset(json!({"email": ada.email}))
-            .await
-            .assert_status(202);
+        app.try_forgot_password(&ada.email).await.assert_status(202);
     }
     app.wait_for_nth_email(&ada.email, "Reset your Keyholder password", 5)
         .await;
@@ -231,12 +219,9 @@ async fn removing_a_collaborator_cancels_their_pending_invitation(app: TestApp) 
     let owner = app.register_verified("owner").await;
     let bob = app.register_verified("bob").await;
     let van = app.create_asset(&owner, json!({"name": "Van"})).await.id;
-    app.try_send_asset_invitation(
-        &owner,
-        json!({"asset_id": van, "email": bob.email, "permission": "manage"}),
-    )
-    .await
-    .assert_status(201);
+    app.try_share_asset(&owner, &van, &bob.email, "manage")
+        .await
+        .assert_status(201);
     let mail = app.wait_for_email(&bob.email, "invited you").await;
     app.add_collaborator(&owner, &van, "bob").await;
     app.try_remove_collaborator(&owner, &van, &bob.id)
@@ -260,9 +245,7 @@ async fn adding_people_by_username_reveals_no_email(app: TestApp) {
     app.register_verified("bob").await;
     app.register_verified("cat").await;
     let van = app.create_asset(&owner, json!({"name": "Van"})).await.id;
-    let added = app
-        .try_add_collaborator(&owner, &van, json!({"username": "bob"}))
-        .await;
+    let added = app.try_collaborate(&owner, &van, "bob").await;
     added.assert_status(201);
     assert_eq!(added.body["user"]["username"], "bob");
     assert!(!has_email(&added.body), "{}", added.text);
@@ -342,12 +325,9 @@ async fn removal_cancels_the_invitations_that_would_undo_it(app: TestApp) {
         .id;
     // Before the removal: an asset invitation to Eve (manage), and an
     // estate invitation Adam sends to an outsider.
-    app.try_send_asset_invitation(
-        &owner,
-        json!({"asset_id": forklift, "email": "eve@example.com", "permission": "manage"}),
-    )
-    .await
-    .assert_status(201);
+    app.try_share_asset(&owner, &forklift, "eve@example.com", "manage")
+        .await
+        .assert_status(201);
     let to_eve = app.wait_for_email("eve@example.com", "invited you").await;
     app.try_invite(&adam, &estate_id, "olly@example.com", "editor")
         .await
@@ -367,11 +347,9 @@ async fn removal_cancels_the_invitations_that_would_undo_it(app: TestApp) {
         .await
         .assert_problem(404, "asset_not_found");
     // Adam's invitation no longer grants anything.
-    app.try_accept_signup(
-        json!({"token": to_olly.token(), "username": "olly", "password": PASSWORD}),
-    )
-    .await
-    .assert_problem(409, "invitation_not_pending");
+    app.try_sign_up(&to_olly.token(), "olly", PASSWORD)
+        .await
+        .assert_problem(409, "invitation_not_pending");
     let members = app.try_members(&owner, &estate_id, "").await;
     assert_eq!(members.body["total"], 1, "{}", members.text);
 }
@@ -389,11 +367,9 @@ async fn acceptance_rechecks_that_the_inviter_may_still_grant(app: TestApp) {
     app.try_set_role(&owner, &estate_id, &adam, "viewer")
         .await
         .assert_status(200);
-    app.try_accept_signup(
-        json!({"token": to_olly.token(), "username": "olly", "password": PASSWORD}),
-    )
-    .await
-    .assert_problem(409, "inviter_cannot_grant");
+    app.try_sign_up(&to_olly.token(), "olly", PASSWORD)
+        .await
+        .assert_problem(409, "inviter_cannot_grant");
     // Nothing happened: no account, no member.
     app.login("olly", PASSWORD)
         .await
@@ -401,24 +377,19 @@ async fn acceptance_rechecks_that_the_inviter_may_still_grant(app: TestApp) {
     // The same for an asset invitation whose sender lost full access.
     let bob = app.register_verified("bob").await;
     let van = app.create_asset(&owner, json!({"name": "Van"})).await.id;
-    app.try_add_collaborator(&owner, &van, json!({"username": "bob"}))
+    app.try_collaborate(&owner, &van, "bob")
         .await
         .assert_status(201);
-    app.try_send_asset_invitation(
-        &bob,
-        json!({"asset_id": van, "email": "pia@example.com", "permission": "edit"}),
-    )
-    .await
-    .assert_status(201);
+    app.try_share_asset(&bob, &van, "pia@example.com", "edit")
+        .await
+        .assert_status(201);
     let to_pia = app.wait_for_email("pia@example.com", "invited you").await;
     app.try_remove_collaborator(&owner, &van, &bob.id)
         .await
         .assert_status(204);
-    app.try_accept_signup(
-        json!({"token": to_pia.token(), "username": "pia", "password": PASSWORD}),
-    )
-    .await
-    .assert_problem(409, "inviter_cannot_grant");
+    app.try_sign_up(&to_pia.token(), "pia", PASSWORD)
+        .await
+        .assert_problem(409, "inviter_cannot_grant");
 }
 
 async fn sessions_from_the_same_second_end_with_a_password_change(app: TestApp) {
@@ -434,12 +405,7 @@ async fn sessions_from_the_same_second_end_with_a_password_change(app: TestApp) 
         let other = app.login("ada", current).await;
         other.assert_status(200);
         let other = other.body["access_token"].as_str().expect("token");
-        let changed = app
-            .try_change_password(
-                other,
-                json!({"current_password": current, "new_password": new}),
-            )
-            .await;
+        let changed = app.try_new_password(other, current, new).await;
         changed.assert_status(200);
         password = new;
         let fresh = changed.body["access_token"].as_str().expect("token");
@@ -491,20 +457,19 @@ async fn unchanged_saves_and_bad_bodies_still_need_authority(app: TestApp) {
     let north = app.create_site(&owner, &estate_id, "North").await.id;
     app.grant_role(&owner, &estate_id, &val, "viewer").await;
     app.grant_role(&owner, &estate_id, &eve, "editor").await;
-    let member = format!("/api/v1/estates/{estate_id}/members/{}", eve.id);
     // A viewer saving Eve's role unchanged is refused like a change.
-    app.put(&member, Some(&val.token), json!({"role": "editor"}))
+    app.try_set_estate_role(&val, &estate_id, &eve, json!({"role": "editor"}))
         .await
         .assert_problem(403, "insufficient_role");
     // A bad body from someone without authority is a 403, not a 422.
-    app.put(&member, Some(&val.token), json!({"role": "emperor"}))
+    app.try_set_estate_role(&val, &estate_id, &eve, json!({"role": "emperor"}))
         .await
         .assert_problem(403, "insufficient_role");
     app.try_set_site_override(&val, &north, &eve, "emperor")
         .await
         .assert_problem(403, "insufficient_role");
     // The owner gets the 422.
-    app.put(&member, Some(&owner.token), json!({"role": "emperor"}))
+    app.try_set_estate_role(&owner, &estate_id, &eve, json!({"role": "emperor"}))
         .await
         .assert_problem(422, "validation_failed");
     // A view-only PATCH {} of an asset is refused.
@@ -523,14 +488,13 @@ async fn unchanged_saves_and_bad_bodies_still_need_authority(app: TestApp) {
     // the right, 422 only to someone who may act.
     let stranger = app.register_verified("stranger").await;
     let bad_name = json!({"name": 5});
-    let asset_path = format!("/api/v1/assets/{van}");
-    app.patch(&asset_path, Some(&stranger.token), bad_name.clone())
+    app.try_update_asset(&stranger, &van, bad_name.clone())
         .await
         .assert_problem(404, "asset_not_found");
-    app.patch(&asset_path, Some(&val.token), bad_name.clone())
+    app.try_update_asset(&val, &van, bad_name.clone())
         .await
         .assert_problem(403, "edit_access_required");
-    app.patch(&asset_path, Some(&owner.token), bad_name.clone())
+    app.try_update_asset(&owner, &van, bad_name.clone())
         .await
         .assert_problem(422, "validation_failed");
     app.try_add_record(&val, &van, json!({"kind": "service", "date": "soon"}))
@@ -539,7 +503,7 @@ async fn unchanged_saves_and_bad_bodies_still_need_authority(app: TestApp) {
     app.try_add_collaborator(&val, &van, json!({"username": 7}))
         .await
         .assert_problem(403, "full_access_required");
-    app.put(&member, Some(&val.token), json!({"role": 5}))
+    app.try_set_estate_role(&val, &estate_id, &eve, json!({"role": 5}))
         .await
         .assert_problem(403, "insufficient_role");
     let estate_path = format!("/api/v1/estates/{estate_id}");
@@ -549,7 +513,7 @@ async fn unchanged_saves_and_bad_bodies_still_need_authority(app: TestApp) {
     app.patch(&estate_path, Some(&owner.token), bad_name)
         .await
         .assert_problem(422, "validation_failed");
-    app.try_transfer_ownership(&val, &estate_id, json!({"user_id": "someone"}))
+    app.try_transfer_to(&val, &estate_id, "someone")
         .await
         .assert_problem(403, "insufficient_role");
     app.try_invite_to_estate(
