@@ -7,7 +7,6 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Deserialize)]
 pub struct Estate {
     pub id: String,
-    pub name: String,
     pub my_role: Option<String>,
 }
 
@@ -15,16 +14,13 @@ pub struct Estate {
 #[derive(Debug, Clone, Deserialize)]
 pub struct Site {
     pub id: String,
-    pub name: String,
 }
 
 /// An asset with the caller's access level.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Asset {
     pub id: String,
-    pub name: String,
     pub my_access: String,
-    pub site_id: Option<String>,
 }
 
 /// A pending invitation and the token its email carried.

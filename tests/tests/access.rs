@@ -119,7 +119,7 @@ async fn troubleshooting_household_paths_explained(app: TestApp) {
     let v = app
         .try_create_asset(&test4, json!({"name": "test4's car"}))
         .await;
-    let car = v.body["id"].as_str().expect("id").to_owned();
+    let car = v.id();
     app.try_add_to_household(&test4, "test", "manager")
         .await
         .assert_status(201);
@@ -161,7 +161,7 @@ async fn troubleshooting_shares_and_invitations_explained(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let wes = app.register_verified("wes").await;
     let a = app.try_create_asset(&owner, json!({"name": "Van"})).await;
-    let asset = a.body["id"].as_str().expect("id").to_owned();
+    let asset = a.id();
     app.try_share_asset(&owner, &asset, "wes@example.com", "edit")
         .await
         .assert_status(201);
@@ -197,7 +197,7 @@ async fn explain_is_open_to_the_user_and_administrators_only(app: TestApp) {
     let xia = app.register_verified("xia").await;
     let yan = app.register_verified("yan").await;
     let a = app.try_create_asset(&owner, json!({"name": "Van"})).await;
-    let asset = a.body["id"].as_str().expect("id").to_owned();
+    let asset = a.id();
     // Xia cannot see the van: explain does not confirm it exists, to her or
     // (since nothing ties her to it) about her.
     app.explain(&xia, &xia, "asset", &asset)
@@ -255,7 +255,7 @@ async fn who_has_access_lists_every_path(app: TestApp) {
     let (estate, site) = app.estate_with_site(&owner, "Riverside", "North").await;
     app.grant_role(&owner, &estate, &staff, "viewer").await;
     let a = app.try_add_asset_at(&owner, "Truck", &site).await;
-    let asset = a.body["id"].as_str().expect("id").to_owned();
+    let asset = a.id();
     app.try_collaborate(&owner, &asset, "coowner")
         .await
         .assert_status(201);
@@ -350,7 +350,7 @@ async fn explain_agrees_with_enforcement_over_generated_worlds(app: TestApp) {
     let founder = &users[0];
     let (estate, site_a) = app.estate_with_site(founder, "Riverside", "North").await;
     let s = app.try_add_site(&founder, &estate, "South").await;
-    let site_b = s.body["id"].as_str().expect("id").to_owned();
+    let site_b = s.id();
     let sites = [site_a, site_b];
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let now = Utc::now();
@@ -418,9 +418,8 @@ async fn explain_agrees_with_enforcement_over_generated_worlds(app: TestApp) {
             .expect("world");
         for user in &users {
             let garage = app.try_garage(&user, "?per_page=100").await;
-            let listed: Vec<(String, String)> = garage.body["items"]
-                .as_array()
-                .expect("items")
+            let listed: Vec<(String, String)> = garage
+                .items()
                 .iter()
                 .map(|a| {
                     (
@@ -439,8 +438,7 @@ async fn explain_agrees_with_enforcement_over_generated_worlds(app: TestApp) {
                     "world {world}, {} on {a}: {}",
                     user.username, explained.text
                 );
-                let enforced_level = (enforced.status == 200)
-                    .then(|| enforced.body["my_access"].as_str().expect("l").to_owned());
+                let enforced_level = (enforced.status == 200).then(|| enforced.str("my_access"));
                 let explained_level = explained.body["effective"].as_str().map(ToOwned::to_owned);
                 assert_eq!(
                     enforced_level, explained_level,
@@ -495,9 +493,8 @@ async fn audit_trail_filters_and_visibility(app: TestApp) {
         )
         .await;
     all.assert_status(200);
-    let actions: Vec<&str> = all.body["items"]
-        .as_array()
-        .expect("items")
+    let actions: Vec<&str> = all
+        .items()
         .iter()
         .map(|e| e["action"].as_str().expect("a"))
         .collect();
@@ -525,9 +522,8 @@ async fn audit_trail_filters_and_visibility(app: TestApp) {
         .try_audit(&owner, &format!("?actor_id={}", zed.id))
         .await;
     assert!(
-        by_actor.body["items"]
-            .as_array()
-            .expect("items")
+        by_actor
+            .items()
             .iter()
             .all(|e| e["actor"]["id"] == zed.id.as_str())
     );
@@ -538,9 +534,8 @@ async fn audit_trail_filters_and_visibility(app: TestApp) {
     assert_eq!(as_editor.body["total"], 0);
     // Everyone sees their own account's events.
     let mine = app.try_audit(&zed, "?resource_type=user").await;
-    let actions: Vec<&str> = mine.body["items"]
-        .as_array()
-        .expect("items")
+    let actions: Vec<&str> = mine
+        .items()
         .iter()
         .map(|e| e["action"].as_str().expect("a"))
         .collect();
@@ -589,7 +584,7 @@ async fn every_kind_of_access_change_is_audited(app: TestApp) {
         .await
         .assert_status(200);
     let a = app.try_add_asset_at(&owner, "Van", &site).await;
-    let asset = a.body["id"].as_str().expect("id").to_owned();
+    let asset = a.id();
     app.try_update_asset(&owner, &asset, json!({"site_id": null}))
         .await
         .assert_status(200);
@@ -608,10 +603,10 @@ async fn every_kind_of_access_change_is_audited(app: TestApp) {
     app.try_leave_household(&ben, &owner.id)
         .await
         .assert_status(401);
-    let ben_token = app.login("ben", "another password 1").await.body["access_token"]
-        .as_str()
-        .expect("t")
-        .to_owned();
+    let ben_token = app
+        .login("ben", "another password 1")
+        .await
+        .str("access_token");
     app.try_leave_household(&ben_token, &owner.id)
         .await
         .assert_status(204);
@@ -636,7 +631,7 @@ async fn every_kind_of_access_change_is_audited(app: TestApp) {
         .token();
     let s1 = app.try_sign_up(&t1, "sss1", PASSWORD).await;
     let s1_id = s1.body["user"]["id"].as_str().expect("id").to_owned();
-    let s1_token = s1.body["access_token"].as_str().expect("t").to_owned();
+    let s1_token = s1.str("access_token");
     app.try_decline(&t2).await.assert_status(200);
     app.try_update_share(&owner, &asset, &s1_id, json!({"permission": "manage"}))
         .await
@@ -652,10 +647,7 @@ async fn every_kind_of_access_change_is_audited(app: TestApp) {
         app.clock.now(),
     )
     .expect("sweep");
-    let owner_token = app.login("owner", PASSWORD).await.body["access_token"]
-        .as_str()
-        .expect("t")
-        .to_owned();
+    let owner_token = app.login("owner", PASSWORD).await.str("access_token");
     let s2 = app.register_verified("sss2").await;
     app.try_invite(&owner_token, &estate, "sss2@example.com", "viewer")
         .await
@@ -679,7 +671,7 @@ async fn every_kind_of_access_change_is_audited(app: TestApp) {
             .try_audit(&root, &format!("?per_page=100&page={page}"))
             .await;
         r.assert_status(200);
-        let items = r.body["items"].as_array().expect("items");
+        let items = r.items();
         if items.is_empty() {
             break;
         }
@@ -798,7 +790,7 @@ mod paging {
         // creations, and the seven events above that are about my resources.
         assert!(mine >= 7 + 4, "{mine}");
         let full = app.try_audit(&owner, "?per_page=100").await;
-        let items = full.body["items"].as_array().expect("items");
+        let items = full.items();
         assert!(
             items
                 .iter()

@@ -35,7 +35,7 @@ async fn the_seed_page_end_to_end(app: TestApp) {
     assert_eq!(r.body["permission"], "view");
     assert_eq!(r.body["status"], "pending");
     assert_eq!(r.body["message_preview"], "Brake job specs");
-    let inv = r.body["id"].as_str().expect("id").to_owned();
+    let inv = r.id();
     let table = app.try_asset_invitations(&owner, "").await;
     assert_eq!(table.body["total"], 1);
     let stats = app.try_asset_invitation_stats(&owner, "").await;
@@ -57,10 +57,7 @@ async fn the_seed_page_end_to_end(app: TestApp) {
     assert_ne!(first, token);
     let signed = app.try_sign_up(&token, "shop", PASSWORD).await;
     signed.assert_status(201);
-    let shop = signed.body["access_token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
+    let shop = signed.str("access_token");
     let shop_id = signed.body["user"]["id"].as_str().expect("id").to_owned();
     assert_eq!(app.my_access(&shop, &id).await.as_deref(), Some("view"));
     let garage = app.try_garage(&shop, "").await;
@@ -205,7 +202,7 @@ async fn expiry_reads_at_once_and_answers_410(app: TestApp) {
     let id = app.create_vehicle(&owner, "Van", None).await.id;
     let soon = (Utc::now() + Duration::minutes(5)).to_rfc3339();
     let r = app.try_send_asset_invitation(&owner, json!({"asset_id": id, "email": "eve@example.com", "permission": "view", "expires_at": soon})).await;
-    let inv = r.body["id"].as_str().expect("id").to_owned();
+    let inv = r.id();
     let token = app
         .wait_for_email("eve@example.com", "invited you")
         .await
@@ -398,9 +395,7 @@ async fn table_search_filters_sort_pages_and_visibility(app: TestApp) {
         .await
         .assert_status(201);
     let emails = |r: &keyholder_tests::Reply| -> Vec<String> {
-        r.body["items"]
-            .as_array()
-            .expect("items")
+        r.items()
             .iter()
             .map(|i| i["email"].as_str().expect("email").to_owned())
             .collect()
@@ -813,7 +808,7 @@ mod paging {
                 .get(&format!("{path}{sep}per_page=100"), Some(&owner.token))
                 .await;
             full.assert_status(200);
-            let all = full.body["items"].as_array().expect("items").clone();
+            let all = full.items().clone();
             assert_eq!(all.len(), 7, "only my assets' invitations ({sort})");
             assert_eq!(full.body["total"], 7);
             assert_eq!(full.body["total_exact"], true);
@@ -849,7 +844,7 @@ mod paging {
                 .get(&format!("{path}&per_page=100"), Some(&owner.token))
                 .await;
             full.assert_status(200);
-            let all = full.body["items"].as_array().expect("items").clone();
+            let all = full.items().clone();
             assert_eq!(all.len(), n, "{path}");
             assert_eq!(full.body["total"], n, "{path}");
             let (walked, _) = app.walk(&owner.token, &path, 2).await;
@@ -858,15 +853,12 @@ mod paging {
         let full = app
             .try_asset_invitations(&owner, "?sort=email&per_page=100")
             .await;
-        let all = ids(full.body["items"].as_array().expect("items"));
+        let all = ids(full.items());
         let second = app
             .try_asset_invitations(&owner, "?sort=email&per_page=2&page=2")
             .await;
         second.assert_status(200);
-        assert_eq!(
-            ids(second.body["items"].as_array().expect("items")),
-            all[2..4]
-        );
+        assert_eq!(ids(second.items()), all[2..4]);
         assert_eq!(second.body["page"], 2);
         assert_eq!(second.body["total"], 7);
         // Its cursor goes on from there.
@@ -874,10 +866,7 @@ mod paging {
         let third = app
             .try_asset_invitations(&owner, &format!("?sort=email&per_page=2&cursor={next}"))
             .await;
-        assert_eq!(
-            ids(third.body["items"].as_array().expect("items")),
-            all[4..6]
-        );
+        assert_eq!(ids(third.items()), all[4..6]);
     }
 
     async fn table_cursors_the_server_did_not_give_are_refused(app: TestApp) {
@@ -959,7 +948,7 @@ mod paging {
             r.assert_status(200);
             assert_eq!(r.body["total"], 1000, "{path}");
             assert_eq!(r.body["total_exact"], false, "{path}");
-            assert_eq!(r.body["items"].as_array().expect("items").len(), 25);
+            assert_eq!(r.items().len(), 25);
         }
         let expired = app.try_asset_invitations(&owner, "?status=expired").await;
         assert_eq!(expired.body["total"], 1);
@@ -1040,7 +1029,7 @@ mod paging {
             let path = format!("/api/v1/asset-invitations?sort={sort}");
             let full = app.get(&format!("{path}&per_page=100"), Some(&root)).await;
             full.assert_status(200);
-            let all = full.body["items"].as_array().expect("items").clone();
+            let all = full.items().clone();
             assert_eq!(all.len(), 5, "root sees every invitation");
             assert_eq!(full.body["total"], 5);
             assert_eq!(ids(&all), in_sort_order(&all, sort), "{sort}");

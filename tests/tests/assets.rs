@@ -16,7 +16,7 @@ fn record_body() -> Value {
 async fn matrix_row(app: &TestApp, owner: &Session, actor: &Session, asset: &str) -> [bool; 6] {
     // A record to delete, made by the owner each time.
     let rec = app.try_add_record(&owner, &asset, record_body()).await;
-    let rec_id = rec.body["id"].as_str().expect("record").to_owned();
+    let rec_id = rec.id();
     let read = app.try_records(&actor, &asset).await.status == 200;
     let add = app
         .try_add_record(&actor, &asset, record_body())
@@ -87,7 +87,7 @@ async fn asset_lifecycle_and_sub_resources(app: TestApp) {
     rec.assert_status(201);
     assert_eq!(rec.body["kind"], "service");
     assert_eq!(rec.body["cost"], 189.5);
-    let rec_id = rec.body["id"].as_str().expect("id").to_owned();
+    let rec_id = rec.id();
     let bad = app
         .try_add_record(
             &ada,
@@ -287,9 +287,8 @@ async fn collaborators_single_vehicle(app: TestApp) {
         .assert_problem(409, "already_collaborator");
     let list = app.try_collaborators(&bob, &id).await;
     assert_eq!(list.body["can_manage"], true);
-    let names: Vec<&str> = list.body["items"]
-        .as_array()
-        .expect("items")
+    let names: Vec<&str> = list
+        .items()
         .iter()
         .map(|i| i["user"]["username"].as_str().expect("name"))
         .collect();
@@ -435,11 +434,11 @@ async fn idor_attempts_on_every_sub_resource_answer_404(app: TestApp) {
     let mine = app.create_vehicle(&eve, "Eve's", Some("KX21 ABC")).await.id;
     let theirs = app.create_vehicle(&ada, "Ada's", Some("KX21 ABC")).await.id;
     let rec = app.try_add_record(&ada, &theirs, record_body()).await;
-    let rec_id = rec.body["id"].as_str().expect("id").to_owned();
+    let rec_id = rec.id();
     let photo = app
         .try_add_photo(&ada, &theirs, json!({"url": "https://x.example/p.jpg"}))
         .await;
-    let photo_id = photo.body["id"].as_str().expect("id").to_owned();
+    let photo_id = photo.id();
     // Ada's record and photo through Eve's own asset.
     app.try_update_record(&eve, &mine, &rec_id, record_body())
         .await
@@ -483,7 +482,7 @@ async fn idor_attempts_on_every_sub_resource_answer_404(app: TestApp) {
     assert_eq!(app.try_records(&ada, &theirs).await.body["total"], 1);
     assert_eq!(app.try_photos(&ada, &theirs).await.body["total"], 1);
     let list = app.try_collaborators(&ada, &theirs).await;
-    assert_eq!(list.body["items"].as_array().expect("items").len(), 1);
+    assert_eq!(list.items().len(), 1);
 }
 
 async fn households_rules(app: TestApp) {
@@ -588,12 +587,12 @@ async fn garage_lists_every_path_in_one_page(app: TestApp) {
     }
     // Site path: other's estate, where I am an editor.
     let estate = app.try_add_estate(&other, "Depot").await;
-    let estate_id = estate.body["id"].as_str().expect("id").to_owned();
+    let estate_id = estate.id();
     let site = app.try_add_site(&other, &estate_id, "Yard").await;
-    let site_id = site.body["id"].as_str().expect("id").to_owned();
+    let site_id = site.id();
     let at_site = app.try_add_asset_at(&other, "Forklift", &site_id).await;
     at_site.assert_status(201);
-    let at_site = at_site.body["id"].as_str().expect("id").to_owned();
+    let at_site = at_site.id();
     app.try_invite(&other, &estate_id, "mia@example.com", "editor")
         .await
         .assert_status(201);
@@ -602,9 +601,8 @@ async fn garage_lists_every_path_in_one_page(app: TestApp) {
         .await;
     let garage = app.try_garage(&me, "").await;
     garage.assert_status(200);
-    let got: Vec<(String, String)> = garage.body["items"]
-        .as_array()
-        .expect("items")
+    let got: Vec<(String, String)> = garage
+        .items()
         .iter()
         .map(|a| {
             (
@@ -638,7 +636,7 @@ async fn garage_lists_every_path_in_one_page(app: TestApp) {
     assert_eq!(q.body["items"][0]["name"], "Forklift");
     assert_eq!(q.body["total"], 1);
     let p = app.try_garage(&me, "?per_page=3&page=2").await;
-    assert_eq!(p.body["items"].as_array().expect("items").len(), 1);
+    assert_eq!(p.items().len(), 1);
     assert_eq!(p.body["total"], 4);
     let beyond = app.try_garage(&me, "?per_page=3&page=5").await;
     assert_eq!(beyond.body["items"], json!([]));
@@ -650,11 +648,11 @@ async fn placing_and_moving_assets_between_sites(app: TestApp) {
     let viewer = app.register_verified("viewer").await;
     let editor = app.register_verified("editor").await;
     let estate = app.try_add_estate(&owner, "Depot").await;
-    let estate_id = estate.body["id"].as_str().expect("id").to_owned();
+    let estate_id = estate.id();
     let mut sites = Vec::new();
     for n in ["A", "B"] {
         let s = app.try_add_site(&owner, &estate_id, n).await;
-        sites.push(s.body["id"].as_str().expect("id").to_owned());
+        sites.push(s.id());
     }
     for (u, r) in [("viewer", "viewer"), ("editor", "editor")] {
         app.try_invite(&owner, &estate_id, &format!("{u}@example.com"), r)
@@ -669,7 +667,7 @@ async fn placing_and_moving_assets_between_sites(app: TestApp) {
         .assert_problem(404, "site_not_found");
     let made = app.try_add_asset_at(&editor, "Mower", &sites[0]).await;
     made.assert_status(201);
-    let id = made.body["id"].as_str().expect("id").to_owned();
+    let id = made.id();
     // The estate viewer reads it through the site.
     assert_eq!(app.my_access(&viewer, &id).await.as_deref(), Some("view"));
     let moved = app
@@ -708,14 +706,14 @@ async fn leaving_an_estate_drops_asset_access(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let tech = app.register_verified("tech").await;
     let estate = app.try_add_estate(&owner, "Depot").await;
-    let estate_id = estate.body["id"].as_str().expect("id").to_owned();
+    let estate_id = estate.id();
     let site = app.try_add_site(&owner, &estate_id, "Yard").await;
-    let site_id = site.body["id"].as_str().expect("id").to_owned();
+    let site_id = site.id();
     app.try_invite(&owner, &estate_id, "tech@example.com", "editor")
         .await
         .assert_status(201);
     let made = app.try_add_asset_at(&owner, "Digger", &site_id).await;
-    let id = made.body["id"].as_str().expect("id").to_owned();
+    let id = made.id();
     app.add_collaborator(&owner, &id, &tech.username).await;
     assert_eq!(app.my_access(&tech, &id).await.as_deref(), Some("full"));
     app.try_remove_member(&owner, &estate_id, &tech.id)

@@ -519,9 +519,8 @@ async fn concurrent_accept_decline_and_cancel_have_one_winner(app: TestApp) {
         "{statuses:?}"
     );
     let members = app.try_members(&owner, &id, "").await;
-    let hal_rows = members.body["items"]
-        .as_array()
-        .expect("items")
+    let hal_rows = members
+        .items()
         .iter()
         .filter(|m| m["user"]["id"] == hal.id.as_str())
         .count();
@@ -537,7 +536,7 @@ async fn the_seed_page_end_to_end_over_http(app: TestApp) {
     let mut sites = Vec::new();
     for name in ["North", "South", "East"] {
         let r = app.try_add_site(&owner, &id, name).await;
-        sites.push(r.body["id"].as_str().expect("id").to_owned());
+        sites.push(r.id());
     }
     // Invite User: search, then invite the registered colleague as editor.
     let found = app
@@ -578,10 +577,7 @@ async fn the_seed_page_end_to_end_over_http(app: TestApp) {
         .token();
     let signed = app.try_sign_up(&token, "oscar", PASSWORD).await;
     signed.assert_status(201);
-    let oscar = signed.body["access_token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
+    let oscar = signed.str("access_token");
     let estates = app.try_estates(&oscar, "").await;
     assert_eq!(estates.body["items"][0]["my_role"], "viewer");
     let oscar_id = signed.body["user"]["id"].as_str().expect("id").to_owned();
@@ -657,7 +653,7 @@ async fn troubleshooting_user_cannot_see_a_site(app: TestApp) {
     let quinn = app.register_verified("quinn").await;
     let id = app.create_estate(&owner, "Riverside").await.id;
     let site = app.try_add_site(&owner, &id, "Depot").await;
-    let site = site.body["id"].as_str().expect("id").to_owned();
+    let site = site.id();
     // Do they have estate access? Without it, no site.
     app.try_get_site(&quinn, &site)
         .await
@@ -674,9 +670,8 @@ async fn troubleshooting_user_cannot_see_a_site(app: TestApp) {
         .await
         .assert_status(200);
     let list = app.try_site_members(&owner, &site).await;
-    let row = list.body["items"]
-        .as_array()
-        .expect("items")
+    let row = list
+        .items()
         .iter()
         .find(|m| m["user"]["id"] == quinn.id.as_str())
         .cloned()
@@ -693,7 +688,7 @@ async fn troubleshooting_user_can_see_but_cannot_edit(app: TestApp) {
     let rae = app.register_verified("rae").await;
     let id = app.create_estate(&owner, "Riverside").await.id;
     let site = app.try_add_site(&owner, &id, "Depot").await;
-    let site = site.body["id"].as_str().expect("id").to_owned();
+    let site = site.id();
     app.try_invite(&owner, &id, "rae@example.com", "viewer")
         .await
         .assert_status(201);
@@ -812,7 +807,7 @@ mod paging {
         let all = app
             .get(&format!("{path}?per_page=100"), Some(&owner.token))
             .await;
-        for inv in &all.body["items"].as_array().expect("items")[1..3] {
+        for inv in &all.items()[1..3] {
             let inv = inv["id"].as_str().expect("id");
             app.try_cancel_estate_invitation(&owner, &estate, &inv, serde_json::json!({}))
                 .await

@@ -420,9 +420,8 @@ async fn a_sites_list_replaces_overrides_all_or_nothing(app: TestApp) {
     .await
     .assert_problem(403, "cannot_replace_override");
     let members = app.try_members(&w.owner, &w.estate, "").await;
-    let editor = members.body["items"]
-        .as_array()
-        .expect("items")
+    let editor = members
+        .items()
         .iter()
         .find(|m| m["user"]["id"] == w.editor.id.as_str())
         .cloned()
@@ -555,7 +554,7 @@ async fn members_list_shows_effective_roles_and_emails_only_to_administrators(ap
         .await
         .assert_status(200);
     let as_admin = app.try_members(&w.admin, &w.estate, "").await;
-    let items = as_admin.body["items"].as_array().expect("items");
+    let items = as_admin.items();
     let viewer: &Value = items
         .iter()
         .find(|m| m["user"]["id"] == w.viewer.id.as_str())
@@ -573,17 +572,15 @@ async fn members_list_shows_effective_roles_and_emails_only_to_administrators(ap
     assert_eq!(a["effective_role"], "viewer");
     let as_viewer = app.try_members(&w.viewer, &w.estate, "").await;
     assert!(
-        as_viewer.body["items"]
-            .as_array()
-            .expect("items")
+        as_viewer
+            .items()
             .iter()
             .all(|m| m["user"]["email"].is_null())
     );
     let site = app.try_site_members(&w.owner, &w.site_a).await;
     site.assert_status(200);
-    let v = site.body["items"]
-        .as_array()
-        .expect("items")
+    let v = site
+        .items()
         .iter()
         .find(|m| m["user"]["id"] == w.viewer.id.as_str())
         .cloned()
@@ -707,7 +704,7 @@ mod paging {
                 .get(&format!("{path}?per_page=100"), Some(&owner.token))
                 .await;
             full.assert_status(200);
-            let all = full.body["items"].as_array().expect("items").clone();
+            let all = full.items().clone();
             assert_eq!(usernames(&all), expected, "{path}");
             assert_eq!(full.body["total"], 7);
             assert_eq!(full.body["total_exact"], true);
@@ -727,10 +724,7 @@ mod paging {
             let second = app
                 .get(&format!("{path}?per_page=2&page=2"), Some(&owner.token))
                 .await;
-            assert_eq!(
-                usernames(second.body["items"].as_array().expect("items")),
-                ["Zed", "Bea"]
-            );
+            assert_eq!(usernames(second.items()), ["Zed", "Bea"]);
             let next = second.body["next_cursor"].as_str().expect("more");
             let third = app
                 .get(
@@ -738,17 +732,14 @@ mod paging {
                     Some(&owner.token),
                 )
                 .await;
-            assert_eq!(
-                usernames(third.body["items"].as_array().expect("items")),
-                ["Dan", "eve"]
-            );
+            assert_eq!(usernames(third.items()), ["Dan", "eve"]);
         }
         // A member removed mid-walk does not stop it.
         let path = format!("/api/v1/estates/{estate}/members");
         let first = app
             .get(&format!("{path}?per_page=3"), Some(&owner.token))
             .await;
-        let next = first.body["next_cursor"].as_str().expect("more").to_owned();
+        let next = first.str("next_cursor");
         app.try_remove_member(&owner, &estate, &people[0].id)
             .await
             .assert_status(204);
@@ -758,10 +749,7 @@ mod paging {
                 Some(&owner.token),
             )
             .await;
-        assert_eq!(
-            usernames(rest.body["items"].as_array().expect("items")),
-            ["Bea", "Dan", "eve", "owner"]
-        );
+        assert_eq!(usernames(rest.items()), ["Bea", "Dan", "eve", "owner"]);
         assert_eq!(rest.body["total"], 6);
     }
 

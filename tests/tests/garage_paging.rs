@@ -96,7 +96,7 @@ async fn walking_the_garage_by_cursor_gives_one_big_page_in_order(app: TestApp) 
 
     let all = app.try_garage(&me, "?per_page=100").await;
     all.assert_status(200);
-    let expected = names(all.body["items"].as_array().expect("items"));
+    let expected = names(all.items());
     assert_eq!(expected.len(), 5 + 3 + 4, "every path, each asset once");
     assert_eq!(all.body["total"], 12);
     assert_eq!(all.body["total_exact"], true);
@@ -129,27 +129,18 @@ async fn walking_the_garage_by_cursor_gives_one_big_page_in_order(app: TestApp) 
     );
     // Page numbers still work and agree with the cursor walk.
     let page2 = app.try_garage(&me, "?per_page=5&page=2").await;
-    assert_eq!(
-        names(page2.body["items"].as_array().expect("items")),
-        expected[5..10].to_vec()
-    );
+    assert_eq!(names(page2.items()), expected[5..10].to_vec());
     // A removal holds on the next page: once kept off site A too, its
     // assets are gone from the rest of the walk.
     let first = app.try_garage(&me, "?per_page=2").await;
-    let cursor = first.body["next_cursor"].as_str().expect("more").to_owned();
+    let cursor = first.str("next_cursor");
     app.try_set_site_override(&other, &site_a, &me, "none")
         .await
         .assert_status(200);
     let rest = app
         .try_garage(&me, &format!("?per_page=100&cursor={cursor}"))
         .await;
-    assert!(
-        rest.body["items"]
-            .as_array()
-            .expect("items")
-            .iter()
-            .all(|a| a["site_id"] != json!(site_a))
-    );
+    assert!(rest.items().iter().all(|a| a["site_id"] != json!(site_a)));
 }
 
 async fn a_cursor_the_server_did_not_give_is_refused(app: TestApp) {
@@ -197,7 +188,7 @@ async fn root_pages_every_asset_by_cursor() {
         many_assets(&app, &ada, 4, None);
         many_assets(&app, &bob, 3, None);
         let all = app.try_garage(&root, "?per_page=100").await;
-        let expected = names(all.body["items"].as_array().expect("items"));
+        let expected = names(all.items());
         assert_eq!(expected.len(), 7, "{backend:?}");
         assert!(expected.iter().all(|(_, l)| l == "full"));
         assert_eq!(all.body["total"], 7);

@@ -355,7 +355,7 @@ async fn expiry_in_year_9999_is_pending_and_usable_and_year_10000_is_422(app: Te
         .await;
     r.assert_status(201);
     assert_eq!(r.body["status"], "pending", "{}", r.text);
-    let inv = r.body["id"].as_str().expect("id").to_owned();
+    let inv = r.id();
     let detail = app.try_get_asset_invitation(&owner, &inv).await;
     assert_eq!(detail.body["status"], "pending", "{}", detail.text);
     let r = app
@@ -420,7 +420,7 @@ mod daily_limit {
             .try_share_asset(&owner, &asset, "shop@example.com", "view")
             .await;
         r.assert_status(201);
-        let inv = r.body["id"].as_str().expect("id").to_owned();
+        let inv = r.id();
         let resend = format!("/api/v1/asset-invitations/{inv}/resend");
         for _ in 0..2 {
             app.post(&resend, Some(&owner.token), json!({}))

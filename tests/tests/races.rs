@@ -101,9 +101,7 @@ async fn collaborators_seen(app: &TestApp, user: &Session, asset: &str) -> Optio
     let r = app.try_collaborators(&user, &asset).await;
     match r.status {
         200 => Some(
-            r.body["items"]
-                .as_array()
-                .expect("items")
+            r.items()
                 .iter()
                 .map(|i| i["user"]["username"].as_str().expect("username").to_owned())
                 .collect(),
@@ -165,9 +163,7 @@ fn common_of(split: &Value) -> Vec<String> {
 async fn members(app: &TestApp, viewer: &Session, estate: &str) -> Vec<(String, String)> {
     let r = app.try_members(&viewer, &estate, "?per_page=100").await;
     r.assert_status(200);
-    r.body["items"]
-        .as_array()
-        .expect("items")
+    r.items()
         .iter()
         .map(|m| {
             (

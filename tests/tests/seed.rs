@@ -59,10 +59,7 @@ fn all_counts(c: &mut DbConnection) -> Result<Vec<i64>, StoreError> {
 async fn login(app: &TestApp, login: &str, password: &str) -> String {
     let r = app.login(login, password).await;
     r.assert_status(200);
-    r.body["access_token"]
-        .as_str()
-        .expect("access_token")
-        .to_owned()
+    r.str("access_token")
 }
 
 async fn garage_total(app: &TestApp, token: &str) -> i64 {
@@ -211,7 +208,7 @@ async fn seeds_a_world_once(app: TestApp) {
     let owner20 = login(&app, seed::OWNER20, SEED_PASSWORD).await;
     assert_eq!(garage_total(&app, &owner20).await, 20);
     let page = app.try_garage(&owner20, "?per_page=100").await;
-    let items = page.body["items"].as_array().expect("items");
+    let items = page.items();
     assert_eq!(items.len(), 20);
     assert!(
         items.iter().all(|a| a["my_access"] == "full"),
@@ -252,7 +249,7 @@ async fn seeds_a_world_once(app: TestApp) {
         .await;
     table.assert_status(200);
     assert_eq!(table.body["total"], sent);
-    assert_eq!(table.body["items"].as_array().expect("items").len(), 20);
+    assert_eq!(table.items().len(), 20);
     // The wrong password is still wrong.
     app.login(seed::OWNER20, PASSWORD).await.assert_status(401);
     // The account from before the seed sees only its own asset.
