@@ -245,21 +245,25 @@ fn targets_sql(uid: &str, pg: bool) -> String {
     } else {
         "estate_members m JOIN sites s ON s.estate_id = m.estate_id"
     };
+    let (lifted, admin_override) = crate::predicates::site_admin_by_override("m.role", "o.role");
     format!(
         "managed AS ({managed}),
          targets AS (
            SELECT 'user' AS t, {uid} AS id
            UNION ALL SELECT 'household', {uid}
            UNION ALL SELECT 'estate', m.estate_id FROM estate_members m
-             WHERE m.user_id = {uid} AND m.role IN ('admin', 'owner')
+             WHERE m.user_id = {uid} AND {administers}
            UNION ALL SELECT 'site', s.id FROM {sites}
              WHERE m.user_id = {uid}
-               AND (m.role IN ('admin', 'owner')
-                    OR (m.role = 'editor' AND EXISTS (
+               AND ({administers}
+                    OR ({lifted} AND EXISTS (
                           SELECT 1 FROM site_overrides o
-                          WHERE o.site_id = s.id AND o.user_id = {uid} AND o.role = 'admin')))
+                          WHERE o.site_id = s.id AND o.user_id = {uid} AND {admin_override})))
            UNION ALL SELECT 'asset', id FROM managed)",
         managed = crate::invitations::managed_assets_sql(uid),
+        administers = crate::predicates::administers("m.role"),
+        lifted = lifted,
+        admin_override = admin_override,
     )
 }
 

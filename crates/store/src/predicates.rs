@@ -5,7 +5,7 @@
 //! over the columns it is given; the text is what the statements carried
 //! before, so their plans (and the indexes that serve them) are unchanged.
 
-use keyholder_domain::{EstateRole, InvitationState, SiteOverride};
+use keyholder_domain::{EstateRole, InvitationState, SiteOverride, SiteRole, effective_site_role};
 
 /// "Never" as an expiry sort key: after every expiry a client can set. The
 /// expiry index (`migrations/*/..._list_indexes`) holds the same text, so
@@ -27,6 +27,30 @@ pub fn administers(role: &str) -> String {
         .map(|r| literal(r.as_str()))
         .collect();
     format!("{role} IN ({})", roles.join(", "))
+}
+
+/// `({role} = 'editor' AND EXISTS (... {override} = 'admin'))`, as a
+/// builder: the estate roles that administer a site only through a site
+/// override, and that override, as [`keyholder_domain::effective_site_role`]
+/// says. Returns `(roles, override)` fragments: `{role} IN (...)` (or
+/// `{role} = '...'` for one role) and `{over} = '...'`.
+pub fn site_admin_by_override(role: &str, over: &str) -> (String, String) {
+    let lifted = SiteOverride::ALL
+        .into_iter()
+        .find(|o| o.role() == Some(SiteRole::Admin))
+        .unwrap_or(SiteOverride::Admin);
+    let roles: Vec<String> = EstateRole::ALL
+        .into_iter()
+        .filter(|r| {
+            !r.administers() && effective_site_role(*r, Some(lifted)) == Some(SiteRole::Admin)
+        })
+        .map(|r| literal(r.as_str()))
+        .collect();
+    let roles = match roles.as_slice() {
+        [one] => format!("{role} = {one}"),
+        many => format!("{role} IN ({})", many.join(", ")),
+    };
+    (roles, format!("{over} = {}", literal(lifted.as_str())))
 }
 
 /// `{role} = 'none'`: a site override that keeps the member off the site.
@@ -79,6 +103,13 @@ pub fn lapsed(a: &str, now: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_an_editor_with_an_admin_override_administers_a_site_through_it() {
+        let (roles, over) = site_admin_by_override("m.role", "o.role");
+        assert_eq!(roles, "m.role = 'editor'");
+        assert_eq!(over, "o.role = 'admin'");
+    }
 
     // The texts the statements carried when these were written by hand;
     // an index or a plan may depend on them.
