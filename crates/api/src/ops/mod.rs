@@ -15,6 +15,7 @@ pub mod estates;
 pub mod explain;
 pub mod households;
 pub mod members;
+pub mod shares;
 pub mod sites;
 
 use keyholder_store::audit::NewAuditEvent;

@@ -1,5 +1,5 @@
 //! Asset invitations (send, the management table, stats, details, resend,
-//! cancel) and the shares accepted invitations leave.
+//! cancel); the shares they leave are in [`super::shares`].
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
@@ -10,7 +10,7 @@ use keyholder_domain::values::{Email, Expiry, Message};
 use keyholder_domain::{InvitationPermission, InvitationState};
 use keyholder_store::DbConnection;
 use keyholder_store::access;
-use keyholder_store::assets::{self, Asset};
+use keyholder_store::assets::Asset;
 use keyholder_store::audit;
 use keyholder_store::audit::Action;
 use keyholder_store::invitations::{
@@ -19,7 +19,7 @@ use keyholder_store::invitations::{
 use keyholder_store::locks;
 use keyholder_store::outbox;
 use keyholder_store::paging::Window;
-use keyholder_store::users::{self, User};
+use keyholder_store::users::User;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
@@ -36,16 +36,8 @@ use crate::error::{ApiError, FieldErrors, MalformedJson, Problem, Unauthorized};
 use crate::extract::{OptionalJson, ScopedJson, ValidJson, ValidQuery};
 use crate::mail::invitation_templates::{self, Offer};
 use crate::state::AppState;
-use crate::views::common::person;
-use crate::views::common::{Cursor, CursorPage, CursorQuery, UserSummary, parse_field};
+use crate::views::common::{Cursor, CursorPage, CursorQuery, parse_field, permission_schema};
 use keyholder_domain::account::SharingAction;
-
-fn permission_schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
-    utoipa::openapi::schema::ObjectBuilder::new()
-        .schema_type(utoipa::openapi::schema::Type::String)
-        .enum_values(Some(["view", "edit", "manage"]))
-        .into()
-}
 
 // ---------------------------------------------------------------- views
 
@@ -119,33 +111,6 @@ pub struct StatsView {
     pub declined: i64,
     pub expired: i64,
     pub cancelled: i64,
-}
-
-/// A share: an accepted invitation's grant.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ShareView {
-    pub asset_id: Uuid,
-    pub user: UserSummary,
-    #[schema(schema_with = permission_schema)]
-    pub permission: InvitationPermission,
-    /// Null: never.
-    pub access_expires_at: Option<DateTime<Utc>>,
-    /// Whether it still gives access (false once its access expiry passed).
-    pub active: bool,
-    pub granted_at: DateTime<Utc>,
-    pub invitation_id: Option<Uuid>,
-}
-
-fn share_view(s: &assets::Share, now: DateTime<Utc>) -> ShareView {
-    ShareView {
-        asset_id: s.asset_id,
-        user: person(&s.user, true),
-        permission: s.permission,
-        access_expires_at: s.access_expires_at,
-        active: !keyholder_domain::values::is_past(s.access_expires_at, now),
-        granted_at: s.granted_at,
-        invitation_id: s.invitation_id,
-    }
 }
 
 // ---------------------------------------------------------------- requests
@@ -226,16 +191,6 @@ pub struct ResendBody {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<DateTime<Utc>>)]
     pub expires_at: Option<Option<DateTime<Utc>>>,
-}
-
-#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
-pub struct ShareChange {
-    #[schema(schema_with = permission_schema)]
-    pub permission: Option<String>,
-    /// Null: never; absent: unchanged.
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<DateTime<Utc>>)]
-    pub access_expires_at: Option<Option<DateTime<Utc>>>,
 }
 
 fn parse_sort(raw: Option<&str>) -> Result<Sort, ApiError> {
@@ -762,186 +717,6 @@ pub async fn cancel(
     Ok(HttpResponse::Ok().json(row))
 }
 
-// ---------------------------------------------------------------- shares
-
-/// Shares of an asset (full access needed).
-#[utoipa::path(
-    get, path = "/api/v1/assets/{asset_id}/shares", tag = "asset invitations", security(("bearer" = [])),
-    params(("asset_id" = Uuid, Path)),
-    responses(
-        (status = 200, description = "Shares, oldest first", body = Vec<ShareView>),
-        Unauthorized,
-        (status = 403, description = "`full_access_required`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`asset_not_found`", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn list_shares(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
-    let now = state.clock.now();
-    let items = state
-        .db(move |db| {
-            db.run(|c| {
-                let (_, _, level) = caller_asset(c, &caller, id, now)?;
-                require(level, AssetCapability::ManageShares)?;
-                Ok::<_, ApiError>(
-                    assets::shares(c, id)?
-                        .iter()
-                        .map(|s| share_view(s, now))
-                        .collect::<Vec<_>>(),
-                )
-            })
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(items))
-}
-
-fn share_not_found() -> ApiError {
-    ApiError::not_found("share_not_found", "This user holds no share on this asset.")
-}
-
-/// Change a share's permission or access expiry (full access needed).
-#[utoipa::path(
-    patch, path = "/api/v1/assets/{asset_id}/shares/{user_id}", tag = "asset invitations", security(("bearer" = [])),
-    params(("asset_id" = Uuid, Path), ("user_id" = Uuid, Path)), request_body = ShareChange,
-    responses(
-        (status = 200, description = "Changed", body = ShareView),
-        MalformedJson,
-        Unauthorized,
-        (status = 403, description = "`full_access_required`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`asset_not_found` or `share_not_found`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid permission, or an access expiry not in the future", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn change_share(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: web::Path<(Uuid, Uuid)>,
-    body: ScopedJson<ShareChange>,
-) -> Result<HttpResponse, ApiError> {
-    let (id, holder) = path.into_inner();
-    let req = body;
-    let now = state.clock.now();
-    let row = state
-        .db(move |db| {
-            db.write(|c| {
-                locks::assets_with_estates(c, &[id], &[])?;
-                let (user, _, level) = caller_asset(c, &caller, id, now)?;
-                require(level, AssetCapability::ManageShares)?;
-                let current = assets::get_share(c, id, holder)?.ok_or_else(share_not_found)?;
-                let req = req.after_authorization()?;
-                let permission = match req.permission.as_deref() {
-                    Some(p) => parse_field::<InvitationPermission>("permission", p)?,
-                    None => current.permission,
-                };
-                let until = match req.access_expires_at {
-                    None => current.access_expires_at,
-                    Some(None) => None,
-                    Some(Some(at)) => Some(Expiry::parse(at, now).map_err(|e| ApiError::field("access_expires_at", e.to_string()))?.at()),
-                };
-                assets::update_share(c, id, holder, permission, until)?;
-                audit::record(
-                    c,
-                    &event(&user, Action::ShareUpdated, id, Some(json!({"user_id": holder, "permission": current.permission, "access_expires_at": current.access_expires_at})), Some(json!({"user_id": holder, "permission": permission, "access_expires_at": until}))),
-                    now,
-                )?;
-                let s = assets::get_share(c, id, holder)?.ok_or_else(share_not_found)?;
-                Ok::<_, ApiError>(share_view(&s, now))
-            })
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(row))
-}
-
-/// Revoke a share (full access needed); it ends on the next request.
-#[utoipa::path(
-    delete, path = "/api/v1/assets/{asset_id}/shares/{user_id}", tag = "asset invitations", security(("bearer" = [])),
-    params(("asset_id" = Uuid, Path), ("user_id" = Uuid, Path)),
-    responses(
-        (status = 204, description = "Revoked"),
-        Unauthorized,
-        (status = 403, description = "`full_access_required`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`asset_not_found` or `share_not_found`", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn revoke_share(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: web::Path<(Uuid, Uuid)>,
-) -> Result<HttpResponse, ApiError> {
-    let (id, holder) = path.into_inner();
-    let now = state.clock.now();
-    state
-        .db(move |db| {
-            db.write(|c| {
-                locks::assets_with_estates(c, &[id], &[])?;
-                let (user, _, level) = caller_asset(c, &caller, id, now)?;
-                require(level, AssetCapability::ManageShares)?;
-                let current = assets::get_share(c, id, holder)?.ok_or_else(share_not_found)?;
-                assets::delete_share(c, id, holder)?;
-                let email = users::get(c, holder)?.email;
-                keyholder_store::invitations::cancel_to_email_on_assets(c, &[id], &email)?;
-                audit::record(
-                    c,
-                    &event(
-                        &user,
-                        Action::ShareRevoked,
-                        id,
-                        Some(json!({"user_id": holder, "permission": current.permission})),
-                        None,
-                    ),
-                    now,
-                )?;
-                Ok::<_, ApiError>(())
-            })
-        })
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
-/// Drop a share I hold.
-#[utoipa::path(
-    delete, path = "/api/v1/me/shares/{asset_id}", tag = "asset invitations", security(("bearer" = [])),
-    params(("asset_id" = Uuid, Path)),
-    responses(
-        (status = 204, description = "Dropped"),
-        Unauthorized,
-        (status = 404, description = "`share_not_found`", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn drop_share(
-    state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
-    path: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
-    let now = state.clock.now();
-    state
-        .db(move |db| {
-            db.write(|c| {
-                let current = assets::get_share(c, id, user.id)?.ok_or_else(share_not_found)?;
-                assets::delete_share(c, id, user.id)?;
-                audit::record(
-                    c,
-                    &event(
-                        &user,
-                        Action::ShareDropped,
-                        id,
-                        Some(json!({"user_id": user.id, "permission": current.permission})),
-                        None,
-                    ),
-                    now,
-                )?;
-                Ok::<_, ApiError>(())
-            })
-        })
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
 endpoints![
     list,
     send_invitation,
@@ -951,8 +726,4 @@ endpoints![
     cancel,
     list_for_asset,
     send_for_asset,
-    list_shares,
-    change_share,
-    revoke_share,
-    drop_share,
 ];

@@ -38,6 +38,7 @@ pub mod invitations;
 pub mod me;
 pub mod metrics;
 pub mod pages;
+pub mod shares;
 
 use actix_web::Route;
 use actix_web::http::Method;
@@ -99,6 +100,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         invitations::endpoints(),
         assets::endpoints(),
         asset_invitations::endpoints(),
+        shares::endpoints(),
         access::endpoints(),
         households::endpoints(),
         pages::endpoints(),
@@ -120,6 +122,7 @@ pub fn documented_paths() -> utoipa::openapi::OpenApi {
         invitations::Api::openapi(),
         assets::Api::openapi(),
         asset_invitations::Api::openapi(),
+        shares::Api::openapi(),
         access::Api::openapi(),
         households::Api::openapi(),
         pages::Api::openapi(),

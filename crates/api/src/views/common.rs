@@ -275,6 +275,14 @@ pub fn site_override_schema() -> RefOr<Schema> {
     )
 }
 
+/// An asset invitation's or a share's permission.
+pub fn permission_schema() -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(["view", "edit", "manage"]))
+        .into()
+}
+
 /// Parses a role-like value from a request field (422 naming the field).
 pub fn parse_field<T: std::str::FromStr>(field: &str, value: &str) -> Result<T, ApiError>
 where

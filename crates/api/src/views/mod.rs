@@ -8,3 +8,4 @@ pub mod audit;
 pub mod common;
 pub mod estates;
 pub mod households;
+pub mod shares;
