@@ -10,11 +10,16 @@
 //! validation outcome, raised only once the caller is known to be allowed
 //! (403 before 422).
 
+pub mod access;
+pub mod assets;
 pub mod audit;
+pub mod collaborators;
 pub mod estates;
 pub mod explain;
 pub mod households;
 pub mod members;
+pub mod photos;
+pub mod records;
 pub mod shares;
 pub mod sites;
 

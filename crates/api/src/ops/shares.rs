@@ -14,9 +14,10 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::Deferred;
+use super::access::{caller_asset, require};
+use super::assets::event;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::routes::assets::{caller_asset, event, require};
 use crate::views::common::parse_field;
 use crate::views::shares::ShareView;
 

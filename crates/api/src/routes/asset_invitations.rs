@@ -26,7 +26,6 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use super::assets::{asset_access, caller_asset, event, judge, require};
 use super::invitations::{
     Inviter, check_daily_limit, conflict_now, double_option, inviter, preview, status_of,
     transition_refused,
@@ -35,6 +34,8 @@ use crate::auth::{AuthUser, Caller, require_verified};
 use crate::error::{ApiError, FieldErrors, MalformedJson, Problem, Unauthorized};
 use crate::extract::{OptionalJson, ScopedJson, ValidJson, ValidQuery};
 use crate::mail::invitation_templates::{self, Offer};
+use crate::ops::access::{asset_access, caller_asset, judge, require};
+use crate::ops::assets::event;
 use crate::state::AppState;
 use crate::views::common::{Cursor, CursorPage, CursorQuery, parse_field, permission_schema};
 use keyholder_domain::account::SharingAction;

@@ -31,6 +31,7 @@ pub mod access;
 pub mod accounts;
 pub mod asset_invitations;
 pub mod assets;
+pub mod collaborators;
 pub mod estates;
 pub mod health;
 pub mod households;
@@ -38,6 +39,8 @@ pub mod invitations;
 pub mod me;
 pub mod metrics;
 pub mod pages;
+pub mod photos;
+pub mod records;
 pub mod shares;
 
 use actix_web::Route;
@@ -99,6 +102,9 @@ pub fn endpoints() -> Vec<Endpoint> {
         estates::endpoints(),
         invitations::endpoints(),
         assets::endpoints(),
+        records::endpoints(),
+        photos::endpoints(),
+        collaborators::endpoints(),
         asset_invitations::endpoints(),
         shares::endpoints(),
         access::endpoints(),
@@ -121,6 +127,9 @@ pub fn documented_paths() -> utoipa::openapi::OpenApi {
         estates::Api::openapi(),
         invitations::Api::openapi(),
         assets::Api::openapi(),
+        records::Api::openapi(),
+        photos::Api::openapi(),
+        collaborators::Api::openapi(),
         asset_invitations::Api::openapi(),
         shares::Api::openapi(),
         access::Api::openapi(),

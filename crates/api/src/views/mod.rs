@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod assets;
 pub mod audit;
 pub mod common;
 pub mod estates;
