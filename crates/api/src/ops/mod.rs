@@ -11,12 +11,14 @@
 //! (403 before 422).
 
 pub mod access;
+pub mod accounts;
 pub mod assets;
 pub mod audit;
 pub mod collaborators;
 pub mod estates;
 pub mod explain;
 pub mod households;
+pub mod me;
 pub mod members;
 pub mod photos;
 pub mod records;

@@ -26,13 +26,13 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use super::accounts::session;
 use crate::auth::{AuthUser, Caller, require_verified};
 use crate::error::{
     ApiError, BadPaging, FieldErrors, MalformedJson, Problem, TooManyFromAddress, Unauthorized,
 };
 use crate::extract::{OptionalJson, ScopedJson, ValidJson, ValidQuery};
 use crate::mail::invitation_templates::{self, Offer};
+use crate::ops::accounts::session;
 use crate::ops::estates::{EstateAccess, caller_estate};
 use crate::ops::event;
 use crate::ops::members::member_view;
