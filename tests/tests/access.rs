@@ -5,6 +5,7 @@
 
 use chrono::{Duration, Utc};
 use keyholder_domain::{EstateRole, HouseholdRole, InvitationPermission, SiteOverride};
+use keyholder_store::{collaborators, households, shares, sites};
 use keyholder_tests::{PASSWORD, Session, TestApp, on_both_backends};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -510,7 +511,7 @@ async fn explain_agrees_with_enforcement_over_generated_worlds(app: TestApp) {
         app.app_state
             .db
             .write(|c| {
-                use keyholder_store::{assets, estates};
+                use keyholder_store::estates;
                 let e = uid(&estate);
                 for u in users.iter().skip(1) {
                     let u = uid(&u.id);
@@ -522,24 +523,24 @@ async fn explain_agrees_with_enforcement_over_generated_worlds(app: TestApp) {
                         for site in &sites {
                             if role != EstateRole::Admin && rng.chance(40) {
                                 let o = SiteOverride::ALL[rng.below(4) as usize];
-                                estates::set_override(c, e, uid(site), u, Some(o), now)?;
+                                sites::set_override(c, e, uid(site), u, Some(o), now)?;
                             }
                         }
                     }
                     for other in users.iter() {
                         let head = uid(&other.id);
-                        assets::remove_household_member(c, head, u)?;
+                        households::remove_household_member(c, head, u)?;
                         if head != u
                             && rng.chance(20)
-                            && assets::household_role(c, u, head)?.is_none()
+                            && households::household_role(c, u, head)?.is_none()
                         {
                             let role = HouseholdRole::ALL[rng.below(3) as usize];
-                            assets::add_household_member(c, head, u, role, now)?;
+                            households::add_household_member(c, head, u, role, now)?;
                         }
                     }
                     for a in &asset_ids {
                         if rng.chance(25) {
-                            assets::add_collaborator(c, *a, u, now)?;
+                            collaborators::add_collaborator(c, *a, u, now)?;
                         }
                         if rng.chance(25) {
                             let p = InvitationPermission::ALL[rng.below(3) as usize];
@@ -548,7 +549,7 @@ async fn explain_agrees_with_enforcement_over_generated_worlds(app: TestApp) {
                             } else {
                                 None
                             };
-                            assets::put_share(c, *a, u, p, until, None, now)?;
+                            shares::put_share(c, *a, u, p, until, None, now)?;
                         }
                     }
                 }
@@ -909,7 +910,7 @@ async fn every_kind_of_access_change_is_audited(app: TestApp) {
     let soon = (Utc::now() + Duration::minutes(1)).to_rfc3339();
     app.post("/api/v1/asset-invitations", Some(&owner.token), json!({"asset_id": asset, "email": "late@example.com", "permission": "view", "expires_at": soon})).await.assert_status(201);
     app.clock.advance(Duration::minutes(2));
-    keyholder_tests::keyholder_api::routes::invitations::sweep_expired(
+    keyholder_tests::keyholder_api::ops::invitations::respond::sweep_expired(
         &app.app_state.db,
         app.clock.now(),
     )

@@ -330,7 +330,7 @@ async fn expiry_reads_at_once_and_answers_410(app: TestApp) {
     assert_eq!(stats.body["expired"], 1);
     assert_eq!(stats.body["pending"], 0);
     // The sweeper writes it too.
-    let swept = keyholder_tests::keyholder_api::routes::invitations::sweep_expired(
+    let swept = keyholder_tests::keyholder_api::ops::invitations::respond::sweep_expired(
         &app.app_state.db,
         app.clock.now(),
     )

@@ -401,7 +401,7 @@ async fn expired_invitations_read_as_expired_at_once_and_answer_410(app: TestApp
     assert_eq!(pending.body["total"], 0);
     // The sweeper writes the state, with an audit event.
     let sweep = || {
-        keyholder_tests::keyholder_api::routes::invitations::sweep_expired(
+        keyholder_tests::keyholder_api::ops::invitations::respond::sweep_expired(
             &app.app_state.db,
             app.clock.now(),
         )

@@ -6,7 +6,7 @@
 
 use chrono::Utc;
 use diesel::prelude::*;
-use keyholder_store::assets::{self, GarageQuery, GarageStart};
+use keyholder_store::garage::{self, GarageQuery, GarageStart};
 use keyholder_store::schema::{asset_collaborators, estate_members, invitations, sites};
 use keyholder_store::seed::{self, SeedSize};
 use keyholder_store::{DatabaseUrl, Db, DbConnection, PoolOptions, StoreError, access};
@@ -168,7 +168,7 @@ fn plans_hold_on(backend: Backend) {
                         start,
                         count_up_to: 1000,
                     };
-                    for (name, plan) in assets::garage_plans(c, &query, false)? {
+                    for (name, plan) in garage::garage_plans(c, &query, false)? {
                         report.push((format!("{name}, {label}, as {caller}{mode}"), plan));
                     }
                 }

@@ -89,7 +89,7 @@ async fn the_first_reset_of_a_squatted_address_revokes_what_the_squatter_granted
         Uuid::parse_str(&mallory.id).expect("id"),
     );
     app.with_db(|c| {
-        keyholder_store::assets::add_household_member(
+        keyholder_store::households::add_household_member(
             c,
             head,
             member,

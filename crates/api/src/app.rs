@@ -20,8 +20,9 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::{ApiError, problemize};
 use crate::mail::{Delivery, MailWorker};
+use crate::ops::invitations::respond;
 use crate::ratelimit::AuthLimit;
-use crate::routes::{invitations, metrics, pages};
+use crate::routes::{metrics, pages};
 use crate::state::AppState;
 use crate::telemetry::{Metrics, RequestSpan};
 use crate::{openapi, startup};
@@ -416,7 +417,7 @@ async fn sweep_invitations(state: AppState, mut shutdown: watch::Receiver<bool>)
     loop {
         let db = state.db.clone();
         let now = state.clock.now();
-        match tokio::task::spawn_blocking(move || invitations::sweep_expired(&db, now)).await {
+        match tokio::task::spawn_blocking(move || respond::sweep_expired(&db, now)).await {
             Ok(Ok(0)) => {}
             Ok(Ok(n)) => tracing::info!(count = n, "invitations expired"),
             Ok(Err(e)) => tracing::warn!(error = %e, "invitation sweep failed"),

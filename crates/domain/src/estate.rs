@@ -161,6 +161,26 @@ pub fn site_can(effective: impl Into<Option<SiteRole>>, capability: SiteCapabili
         .is_some_and(|r| r >= capability.required_role())
 }
 
+/// A user at a site: root, or their effective role there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SiteActor {
+    pub is_root: bool,
+    pub effective: Option<SiteRole>,
+}
+
+impl SiteActor {
+    /// Whether the actor has the capability at the site: root has every one.
+    pub fn can(&self, capability: SiteCapability) -> bool {
+        self.is_root || site_can(self.effective, capability)
+    }
+
+    /// Whether the actor sees the site at all: anyone with an effective
+    /// role there, and root.
+    pub fn sees(&self) -> bool {
+        self.is_root || self.effective.is_some()
+    }
+}
+
 /// "Administers" an estate: estate admin or owner, or root.
 pub fn administers_estate(is_root: bool, role: Option<EstateRole>) -> bool {
     is_root || role.is_some_and(EstateRole::administers)
@@ -320,6 +340,17 @@ impl EstateActor {
             is_root: true,
             role: None,
         }
+    }
+
+    /// Whether the actor has the capability in the estate: root has every
+    /// one.
+    pub fn can(&self, capability: EstateCapability) -> bool {
+        self.is_root || estate_can(self.role, capability)
+    }
+
+    /// Whether the actor sees the estate at all: its members, and root.
+    pub fn sees(&self) -> bool {
+        self.is_root || self.role.is_some()
     }
 
     /// Owner powers: the owner, or root.
@@ -581,6 +612,39 @@ pub fn check_replace_overrides(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn root_has_every_estate_and_site_capability_without_a_role() {
+        let root = EstateActor::root(Uuid::nil());
+        assert!(root.sees());
+        assert!(EstateCapability::ALL.iter().all(|c| root.can(*c)));
+        let at_site = SiteActor {
+            is_root: true,
+            effective: None,
+        };
+        assert!(at_site.sees());
+        assert!(SiteCapability::ALL.iter().all(|c| at_site.can(*c)));
+    }
+
+    #[test]
+    fn a_non_member_sees_nothing_and_a_member_has_their_roles_capabilities() {
+        let stranger = EstateActor {
+            user_id: Uuid::nil(),
+            is_root: false,
+            role: None,
+        };
+        assert!(!stranger.sees());
+        assert!(!stranger.can(EstateCapability::Read));
+        let editor = EstateActor::member(Uuid::nil(), EstateRole::Editor);
+        for c in EstateCapability::ALL {
+            assert_eq!(editor.can(c), estate_can(EstateRole::Editor, c));
+        }
+        let kept_off = SiteActor {
+            is_root: false,
+            effective: None,
+        };
+        assert!(!kept_off.sees() && !kept_off.can(SiteCapability::Read));
+    }
 
     #[test]
     fn admins_ignore_stray_overrides() {

@@ -102,6 +102,15 @@ impl HouseholdRefusal {
     }
 }
 
+/// Whether the user heads a household: everyone but root (404
+/// `root_has_no_household` for root).
+pub fn check_heads_household(user: HouseholdUser) -> Result<(), HouseholdRefusal> {
+    if user.is_root {
+        return Err(HouseholdRefusal::RootHasNoHousehold);
+    }
+    Ok(())
+}
+
 /// A head adding a candidate to their household. Checked in the spec's order
 /// of answers: 404 (root head), 422 (own household, root candidate), 409
 /// (already a member, mutual membership).
@@ -110,9 +119,7 @@ pub fn validate_add_member(
     candidate: HouseholdUser,
     facts: AddMemberFacts,
 ) -> Result<(), HouseholdRefusal> {
-    if head.is_root {
-        return Err(HouseholdRefusal::RootHasNoHousehold);
-    }
+    check_heads_household(head)?;
     if head.id == candidate.id {
         return Err(HouseholdRefusal::OwnHousehold);
     }

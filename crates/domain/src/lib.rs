@@ -8,6 +8,7 @@
 pub mod account;
 pub mod asset;
 pub mod collaborators;
+pub mod disclosure;
 pub mod estate;
 pub mod estate_paths;
 pub mod household;

@@ -351,37 +351,51 @@ pub fn list(
     let rows: Vec<ListedRow> = sql.load(conn, &query)?;
     let counted = match rows.first() {
         Some(r) => r.total,
-        None => {
-            let mut sql = Sql::new(conn);
-            let (ctes, _, total) = audit_scope(&mut sql, viewer, is_root, filter);
-            let with = if ctes.is_empty() {
-                String::new()
-            } else {
-                format!("{ctes} ")
-            };
-            sql.count(conn, &format!("{with}SELECT ({total}) AS n"))?
-        }
+        // Past the end (or nothing at all): the total on its own.
+        None => audit_total(conn, viewer, is_root, filter)?,
     };
     let items = rows
         .into_iter()
-        .map(|r| {
-            Ok(ListedEvent {
-                event: AuditEvent {
-                    id: parse_id(&r.id)?,
-                    actor_id: r.actor_id.as_deref().map(parse_id).transpose()?,
-                    action: r.action,
-                    target_type: r.target_type,
-                    target_id: r.target_id,
-                    before: parse_json(r.before)?,
-                    after: parse_json(r.after)?,
-                    created_at: from_db(r.created_at),
-                },
-                actor_username: r.actor_username,
-                actor_display_name: r.actor_display_name,
-            })
-        })
+        .map(ListedRow::into_event)
         .collect::<Result<Vec<_>, StoreError>>()?;
     Ok(Page::cut(items, window.limit, counted))
+}
+
+/// The trail's total when the page holds no row to carry it.
+fn audit_total(
+    conn: &mut DbConnection,
+    viewer: Uuid,
+    is_root: bool,
+    filter: &AuditFilter,
+) -> Result<i64, StoreError> {
+    let mut sql = Sql::new(conn);
+    let (ctes, _, total) = audit_scope(&mut sql, viewer, is_root, filter);
+    let with = if ctes.is_empty() {
+        String::new()
+    } else {
+        format!("{ctes} ")
+    };
+    sql.count(conn, &format!("{with}SELECT ({total}) AS n"))
+}
+
+impl ListedRow {
+    fn into_event(self) -> Result<ListedEvent, StoreError> {
+        let r = self;
+        Ok(ListedEvent {
+            event: AuditEvent {
+                id: parse_id(&r.id)?,
+                actor_id: r.actor_id.as_deref().map(parse_id).transpose()?,
+                action: r.action,
+                target_type: r.target_type,
+                target_id: r.target_id,
+                before: parse_json(r.before)?,
+                after: parse_json(r.after)?,
+                created_at: from_db(r.created_at),
+            },
+            actor_username: r.actor_username,
+            actor_display_name: r.actor_display_name,
+        })
+    }
 }
 
 /// The audit list's scope: the CTEs a user's queries start from (`WITH

@@ -7,9 +7,9 @@ use uuid::Uuid;
 
 use crate::db::DbConnection;
 use crate::error::StoreError;
+use crate::id::DbId;
 use crate::schema::email_tokens;
 use crate::time::{from_db, to_db};
-use crate::users::parse_id;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
@@ -49,15 +49,15 @@ pub fn replace(
 ) -> Result<(), StoreError> {
     diesel::delete(
         email_tokens::table
-            .filter(email_tokens::user_id.eq(user_id.to_string()))
+            .filter(email_tokens::user_id.eq(DbId(user_id)))
             .filter(email_tokens::purpose.eq(purpose.as_str()))
             .filter(email_tokens::used_at.is_null()),
     )
     .execute(conn)?;
     diesel::insert_into(email_tokens::table)
         .values((
-            email_tokens::id.eq(Uuid::new_v4().to_string()),
-            email_tokens::user_id.eq(user_id.to_string()),
+            email_tokens::id.eq(DbId(Uuid::new_v4())),
+            email_tokens::user_id.eq(DbId(user_id)),
             email_tokens::purpose.eq(purpose.as_str()),
             email_tokens::token_hash.eq(token_hash),
             email_tokens::email.eq(email),
@@ -68,40 +68,35 @@ pub fn replace(
     Ok(())
 }
 
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = email_tokens)]
+struct TokenRow {
+    id: DbId,
+    user_id: DbId,
+    email: String,
+    expires_at: chrono::NaiveDateTime,
+    used_at: Option<chrono::NaiveDateTime>,
+}
+
 /// Finds a token by its hash and purpose.
 pub fn find(
     conn: &mut DbConnection,
     purpose: Purpose,
     token_hash: &str,
 ) -> Result<Option<EmailToken>, StoreError> {
-    let row: Option<(
-        String,
-        String,
-        String,
-        chrono::NaiveDateTime,
-        Option<chrono::NaiveDateTime>,
-    )> = email_tokens::table
+    let row: Option<TokenRow> = email_tokens::table
         .filter(email_tokens::token_hash.eq(token_hash))
         .filter(email_tokens::purpose.eq(purpose.as_str()))
-        .select((
-            email_tokens::id,
-            email_tokens::user_id,
-            email_tokens::email,
-            email_tokens::expires_at,
-            email_tokens::used_at,
-        ))
+        .select(TokenRow::as_select())
         .first(conn)
         .optional()?;
-    row.map(|(id, user_id, email, expires_at, used_at)| {
-        Ok(EmailToken {
-            id: parse_id(&id)?,
-            user_id: parse_id(&user_id)?,
-            email,
-            expires_at: from_db(expires_at),
-            used_at: used_at.map(from_db),
-        })
-    })
-    .transpose()
+    Ok(row.map(|r| EmailToken {
+        id: r.id.0,
+        user_id: r.user_id.0,
+        email: r.email,
+        expires_at: from_db(r.expires_at),
+        used_at: r.used_at.map(from_db),
+    }))
 }
 
 /// Marks a token used. Returns false when it was already used (a concurrent
@@ -109,7 +104,7 @@ pub fn find(
 pub fn consume(conn: &mut DbConnection, id: Uuid, now: DateTime<Utc>) -> Result<bool, StoreError> {
     let n = diesel::update(
         email_tokens::table
-            .find(id.to_string())
+            .find(DbId(id))
             .filter(email_tokens::used_at.is_null()),
     )
     .set(email_tokens::used_at.eq(Some(to_db(now))))
@@ -126,7 +121,7 @@ pub fn revoke_all(
 ) -> Result<(), StoreError> {
     diesel::delete(
         email_tokens::table
-            .filter(email_tokens::user_id.eq(user_id.to_string()))
+            .filter(email_tokens::user_id.eq(DbId(user_id)))
             .filter(email_tokens::purpose.eq(purpose.as_str()))
             .filter(email_tokens::used_at.is_null()),
     )
@@ -141,7 +136,7 @@ pub fn last_sent(
     purpose: Purpose,
 ) -> Result<Option<DateTime<Utc>>, StoreError> {
     let at: Option<chrono::NaiveDateTime> = email_tokens::table
-        .filter(email_tokens::user_id.eq(user_id.to_string()))
+        .filter(email_tokens::user_id.eq(DbId(user_id)))
         .filter(email_tokens::purpose.eq(purpose.as_str()))
         .filter(email_tokens::used_at.is_null())
         .select(diesel::dsl::max(email_tokens::created_at))

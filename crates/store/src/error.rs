@@ -64,3 +64,10 @@ impl StoreError {
         matches!(self, Self::Unavailable(_))
     }
 }
+
+/// A stored enum value (a role, a permission) parsed back; a value the
+/// code does not know is a corrupt row.
+pub(crate) fn parse<T: std::str::FromStr>(s: &str) -> Result<T, StoreError> {
+    s.parse()
+        .map_err(|_| StoreError::Corrupt(format!("unexpected value {s:?}")))
+}

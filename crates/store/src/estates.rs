@@ -1,30 +1,22 @@
-//! Estates, sites, memberships and site overrides. Every read that decides
-//! access is one query keyed by the caller, so nothing is filtered in memory.
+//! Estates and their memberships. Every read that decides access is one
+//! query keyed by the caller, so nothing is filtered in memory.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use keyholder_domain::{EstateRole, SiteOverride};
 use uuid::Uuid;
 
+use crate::collaborators::Person;
 use crate::db::DbConnection;
-use crate::error::StoreError;
+use crate::error::{StoreError, parse};
+use crate::id::DbId;
 use crate::paging::{COUNT_LIMIT, Page, Window};
-use crate::schema::{estate_members, estates, site_overrides, sites, users};
+use crate::schema::{estate_members, estates, site_overrides, users};
 use crate::time::{from_db, to_db};
-use crate::users::parse_id;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Estate {
     pub id: Uuid,
-    pub name: String,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Site {
-    pub id: Uuid,
-    pub estate_id: Uuid,
     pub name: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -41,86 +33,68 @@ pub struct Member {
     pub since: DateTime<Utc>,
 }
 
-type MemberCols = (String, String, String, String, String, NaiveDateTime);
-
-fn member_row(
-    (id, username, display_name, email, role, since): MemberCols,
-) -> Result<Member, StoreError> {
-    Ok(Member {
-        user_id: parse_id(&id)?,
-        username,
-        display_name,
-        email,
-        role: parse_role(&role)?,
-        since: from_db(since),
-    })
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = estate_members)]
+struct MemberRow {
+    #[diesel(embed)]
+    person: Person,
+    role: String,
+    created_at: NaiveDateTime,
 }
 
-fn parse_role<T: std::str::FromStr>(s: &str) -> Result<T, StoreError> {
-    s.parse()
-        .map_err(|_| StoreError::Corrupt(format!("unknown role {s:?}")))
+impl TryFrom<MemberRow> for Member {
+    type Error = StoreError;
+    fn try_from(r: MemberRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            user_id: r.person.id,
+            username: r.person.username,
+            display_name: r.person.display_name,
+            email: r.person.email,
+            role: parse(&r.role)?,
+            since: from_db(r.created_at),
+        })
+    }
 }
-
-type EstateRow = (String, String, NaiveDateTime, NaiveDateTime);
-type MemberRow = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    NaiveDateTime,
-    Option<String>,
-);
 
 /// One page of items and the total across pages.
 pub type Paged<T> = (Vec<T>, i64);
-/// A site with the caller's estate role and override there.
-pub type SiteWithAccess = (Site, Option<EstateRole>, Option<SiteOverride>);
-type SiteRow = (String, String, String, NaiveDateTime, NaiveDateTime);
 
-fn estate(r: EstateRow) -> Result<Estate, StoreError> {
-    Ok(Estate {
-        id: parse_id(&r.0)?,
-        name: r.1,
-        created_at: from_db(r.2),
-        updated_at: from_db(r.3),
-    })
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = estates)]
+struct EstateRow {
+    id: DbId,
+    name: String,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
 }
 
-fn site(r: SiteRow) -> Result<Site, StoreError> {
-    Ok(Site {
-        id: parse_id(&r.0)?,
-        estate_id: parse_id(&r.1)?,
-        name: r.2,
-        created_at: from_db(r.3),
-        updated_at: from_db(r.4),
-    })
+impl From<EstateRow> for Estate {
+    fn from(r: EstateRow) -> Self {
+        Self {
+            id: r.id.0,
+            name: r.name,
+            created_at: from_db(r.created_at),
+            updated_at: from_db(r.updated_at),
+        }
+    }
 }
 
-const ESTATE_COLUMNS: (
-    estates::id,
-    estates::name,
-    estates::created_at,
-    estates::updated_at,
-) = (
-    estates::id,
-    estates::name,
-    estates::created_at,
-    estates::updated_at,
-);
-const SITE_COLUMNS: (
-    sites::id,
-    sites::estate_id,
-    sites::name,
-    sites::created_at,
-    sites::updated_at,
-) = (
-    sites::id,
-    sites::estate_id,
-    sites::name,
-    sites::created_at,
-    sites::updated_at,
-);
+/// An estate with the user's role in it.
+fn with_role(
+    (e, role): (EstateRow, Option<String>),
+) -> Result<(Estate, Option<EstateRole>), StoreError> {
+    Ok((e.into(), role.as_deref().map(parse).transpose()?))
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = estate_members)]
+struct NewMember<'a> {
+    estate_id: DbId,
+    user_id: DbId,
+    role: &'a str,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
 
 /// Creates an estate with `owner_id` as its owner.
 pub fn create(
@@ -131,25 +105,24 @@ pub fn create(
 ) -> Result<Estate, StoreError> {
     let id = Uuid::new_v4();
     diesel::insert_into(estates::table)
-        .values((
-            estates::id.eq(id.to_string()),
-            estates::name.eq(name),
-            estates::created_at.eq(to_db(now)),
-            estates::updated_at.eq(to_db(now)),
-        ))
+        .values(EstateRow {
+            id: DbId(id),
+            name: name.to_owned(),
+            created_at: to_db(now),
+            updated_at: to_db(now),
+        })
         .execute(conn)?;
     add_member(conn, id, owner_id, EstateRole::Owner, now)?;
     get(conn, id)?.ok_or(StoreError::NotFound)
 }
 
 pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<Estate>, StoreError> {
-    estates::table
-        .find(id.to_string())
-        .select(ESTATE_COLUMNS)
-        .first::<EstateRow>(conn)
+    Ok(estates::table
+        .find(DbId(id))
+        .select(EstateRow::as_select())
+        .first(conn)
         .optional()?
-        .map(estate)
-        .transpose()
+        .map(Estate::from))
 }
 
 /// The estate and the user's role in it (`None`: not a member).
@@ -162,14 +135,13 @@ pub fn get_for_user(
         .left_join(
             estate_members::table.on(estate_members::estate_id
                 .eq(estates::id)
-                .and(estate_members::user_id.eq(user_id.to_string()))),
+                .and(estate_members::user_id.eq(DbId(user_id)))),
         )
-        .filter(estates::id.eq(id.to_string()))
-        .select((ESTATE_COLUMNS, estate_members::role.nullable()))
+        .filter(estates::id.eq(DbId(id)))
+        .select((EstateRow::as_select(), estate_members::role.nullable()))
         .first(conn)
         .optional()?;
-    row.map(|(e, role)| Ok((estate(e)?, role.as_deref().map(parse_role).transpose()?)))
-        .transpose()
+    row.map(with_role).transpose()
 }
 
 /// Estates the user belongs to (every estate for root), newest first.
@@ -180,15 +152,15 @@ pub fn list_for_user(
     limit: i64,
     offset: i64,
 ) -> Result<Paged<(Estate, Option<EstateRole>)>, StoreError> {
-    let uid = user_id.to_string();
+    let uid = DbId(user_id);
     let join = estates::table.left_join(
         estate_members::table.on(estate_members::estate_id
             .eq(estates::id)
-            .and(estate_members::user_id.eq(uid.clone()))),
+            .and(estate_members::user_id.eq(uid))),
     );
     let (rows, total): (Vec<(EstateRow, Option<String>)>, i64) = if all {
         let rows = join
-            .select((ESTATE_COLUMNS, estate_members::role.nullable()))
+            .select((EstateRow::as_select(), estate_members::role.nullable()))
             .order((estates::created_at.desc(), estates::id.desc()))
             .limit(limit)
             .offset(offset)
@@ -196,8 +168,8 @@ pub fn list_for_user(
         (rows, estates::table.count().get_result(conn)?)
     } else {
         let rows = join
-            .filter(estate_members::user_id.eq(uid.clone()))
-            .select((ESTATE_COLUMNS, estate_members::role.nullable()))
+            .filter(estate_members::user_id.eq(uid))
+            .select((EstateRow::as_select(), estate_members::role.nullable()))
             .order((estates::created_at.desc(), estates::id.desc()))
             .limit(limit)
             .offset(offset)
@@ -210,7 +182,7 @@ pub fn list_for_user(
     };
     let items = rows
         .into_iter()
-        .map(|(e, role)| Ok((estate(e)?, role.as_deref().map(parse_role).transpose()?)))
+        .map(with_role)
         .collect::<Result<_, StoreError>>()?;
     Ok((items, total))
 }
@@ -221,7 +193,7 @@ pub fn rename(
     name: &str,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    diesel::update(estates::table.find(id.to_string()))
+    diesel::update(estates::table.find(DbId(id)))
         .set((estates::name.eq(name), estates::updated_at.eq(to_db(now))))
         .execute(conn)?;
     Ok(())
@@ -231,7 +203,7 @@ pub fn rename(
 /// with it.
 pub fn delete(conn: &mut DbConnection, id: Uuid) -> Result<(), StoreError> {
     crate::invitations::delete_for_resource(conn, crate::invitations::ResourceType::Estate, id)?;
-    diesel::delete(estates::table.find(id.to_string())).execute(conn)?;
+    diesel::delete(estates::table.find(DbId(id))).execute(conn)?;
     Ok(())
 }
 
@@ -243,13 +215,13 @@ pub fn add_member(
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     diesel::insert_into(estate_members::table)
-        .values((
-            estate_members::estate_id.eq(estate_id.to_string()),
-            estate_members::user_id.eq(user_id.to_string()),
-            estate_members::role.eq(role.as_str()),
-            estate_members::created_at.eq(to_db(now)),
-            estate_members::updated_at.eq(to_db(now)),
-        ))
+        .values(NewMember {
+            estate_id: DbId(estate_id),
+            user_id: DbId(user_id),
+            role: role.as_str(),
+            created_at: to_db(now),
+            updated_at: to_db(now),
+        })
         .execute(conn)?;
     Ok(())
 }
@@ -260,12 +232,12 @@ pub fn member_role(
     user_id: Uuid,
 ) -> Result<Option<EstateRole>, StoreError> {
     estate_members::table
-        .find((estate_id.to_string(), user_id.to_string()))
+        .find((DbId(estate_id), DbId(user_id)))
         .select(estate_members::role)
         .first::<String>(conn)
         .optional()?
         .as_deref()
-        .map(parse_role)
+        .map(parse)
         .transpose()
 }
 
@@ -275,34 +247,25 @@ pub fn member(
     estate_id: Uuid,
     user_id: Uuid,
 ) -> Result<Option<Member>, StoreError> {
-    let row: Option<MemberCols> = estate_members::table
+    let row: Option<MemberRow> = estate_members::table
         .inner_join(users::table)
-        .filter(estate_members::estate_id.eq(estate_id.to_string()))
-        .filter(estate_members::user_id.eq(user_id.to_string()))
-        .select((
-            users::id,
-            users::username,
-            users::display_name,
-            users::email,
-            estate_members::role,
-            estate_members::created_at,
-        ))
+        .filter(estate_members::estate_id.eq(DbId(estate_id)))
+        .filter(estate_members::user_id.eq(DbId(user_id)))
+        .select(MemberRow::as_select())
         .first(conn)
         .optional()?;
-    row.map(member_row).transpose()
+    row.map(Member::try_from).transpose()
 }
 
 /// The estate's one owner.
 pub fn owner_of(conn: &mut DbConnection, estate_id: Uuid) -> Result<Option<Uuid>, StoreError> {
-    estate_members::table
-        .filter(estate_members::estate_id.eq(estate_id.to_string()))
+    Ok(estate_members::table
+        .filter(estate_members::estate_id.eq(DbId(estate_id)))
         .filter(estate_members::role.eq(EstateRole::Owner.as_str()))
         .select(estate_members::user_id)
-        .first::<String>(conn)
+        .first::<DbId>(conn)
         .optional()?
-        .as_deref()
-        .map(parse_id)
-        .transpose()
+        .map(Uuid::from))
 }
 
 pub fn set_role(
@@ -312,7 +275,7 @@ pub fn set_role(
     role: EstateRole,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    diesel::update(estate_members::table.find((estate_id.to_string(), user_id.to_string())))
+    diesel::update(estate_members::table.find((DbId(estate_id), DbId(user_id))))
         .set((
             estate_members::role.eq(role.as_str()),
             estate_members::updated_at.eq(to_db(now)),
@@ -327,9 +290,8 @@ pub fn remove_member(
     estate_id: Uuid,
     user_id: Uuid,
 ) -> Result<(), StoreError> {
-    delete_overrides(conn, estate_id, user_id)?;
-    diesel::delete(estate_members::table.find((estate_id.to_string(), user_id.to_string())))
-        .execute(conn)?;
+    crate::sites::delete_overrides(conn, estate_id, user_id)?;
+    diesel::delete(estate_members::table.find((DbId(estate_id), DbId(user_id)))).execute(conn)?;
     Ok(())
 }
 
@@ -356,8 +318,8 @@ macro_rules! members_after {
 
 /// Members of an estate counted up to [`COUNT_LIMIT`].
 fn count_members(conn: &mut DbConnection, estate_id: Uuid) -> Result<i64, StoreError> {
-    let ids: Vec<String> = estate_members::table
-        .filter(estate_members::estate_id.eq(estate_id.to_string()))
+    let ids: Vec<DbId> = estate_members::table
+        .filter(estate_members::estate_id.eq(DbId(estate_id)))
         .select(estate_members::user_id)
         .limit(COUNT_LIMIT)
         .load(conn)?;
@@ -374,17 +336,10 @@ pub fn members(
 ) -> Result<Page<Member>, StoreError> {
     let q = estate_members::table
         .inner_join(users::table)
-        .filter(estate_members::estate_id.eq(estate_id.to_string()))
-        .select((
-            users::id,
-            users::username,
-            users::display_name,
-            users::email,
-            estate_members::role,
-            estate_members::created_at,
-        ))
+        .filter(estate_members::estate_id.eq(DbId(estate_id)))
+        .select(MemberRow::as_select())
         .into_boxed();
-    let rows: Vec<MemberCols> = members_after!(q, window.after.as_ref())
+    let rows: Vec<MemberRow> = members_after!(q, window.after.as_ref())
         .order((
             estate_members::created_at.asc(),
             users::username_canonical.asc(),
@@ -394,219 +349,10 @@ pub fn members(
         .load(conn)?;
     let items = rows
         .into_iter()
-        .map(member_row)
+        .map(Member::try_from)
         .collect::<Result<Vec<_>, StoreError>>()?;
     let counted = count_members(conn, estate_id)?;
     Ok(Page::cut(items, window.limit, counted))
-}
-
-// ---- sites ----
-
-pub fn create_site(
-    conn: &mut DbConnection,
-    estate_id: Uuid,
-    name: &str,
-    now: DateTime<Utc>,
-) -> Result<Site, StoreError> {
-    let id = Uuid::new_v4();
-    diesel::insert_into(sites::table)
-        .values((
-            sites::id.eq(id.to_string()),
-            sites::estate_id.eq(estate_id.to_string()),
-            sites::name.eq(name),
-            sites::created_at.eq(to_db(now)),
-            sites::updated_at.eq(to_db(now)),
-        ))
-        .execute(conn)?;
-    Ok(Site {
-        id,
-        estate_id,
-        name: name.to_owned(),
-        created_at: now,
-        updated_at: now,
-    })
-}
-
-/// The site with the caller's estate role and override there, in one query.
-pub fn site_for_user(
-    conn: &mut DbConnection,
-    site_id: Uuid,
-    user_id: Uuid,
-) -> Result<Option<SiteWithAccess>, StoreError> {
-    let uid = user_id.to_string();
-    let row: Option<(SiteRow, Option<String>, Option<String>)> = sites::table
-        .left_join(
-            estate_members::table.on(estate_members::estate_id
-                .eq(sites::estate_id)
-                .and(estate_members::user_id.eq(uid.clone()))),
-        )
-        .left_join(
-            site_overrides::table.on(site_overrides::site_id
-                .eq(sites::id)
-                .and(site_overrides::user_id.eq(uid))),
-        )
-        .filter(sites::id.eq(site_id.to_string()))
-        .select((
-            SITE_COLUMNS,
-            estate_members::role.nullable(),
-            site_overrides::role.nullable(),
-        ))
-        .first(conn)
-        .optional()?;
-    row.map(|(s, role, o)| {
-        Ok((
-            site(s)?,
-            role.as_deref().map(parse_role).transpose()?,
-            o.as_deref().map(parse_role).transpose()?,
-        ))
-    })
-    .transpose()
-}
-
-/// Sites of an estate visible to a member (those they are not kept off),
-/// with their override, newest first.
-pub fn sites_for_member(
-    conn: &mut DbConnection,
-    estate_id: Uuid,
-    user_id: Uuid,
-    limit: i64,
-    offset: i64,
-) -> Result<Paged<(Site, Option<SiteOverride>)>, StoreError> {
-    let uid = user_id.to_string();
-    let visible = sites::table
-        .left_join(
-            site_overrides::table.on(site_overrides::site_id
-                .eq(sites::id)
-                .and(site_overrides::user_id.eq(uid))),
-        )
-        .filter(sites::estate_id.eq(estate_id.to_string()))
-        .filter(
-            site_overrides::role
-                .is_null()
-                .or(site_overrides::role.ne(SiteOverride::None.as_str())),
-        );
-    let rows: Vec<(SiteRow, Option<String>)> = visible
-        .clone()
-        .select((SITE_COLUMNS, site_overrides::role.nullable()))
-        .order((sites::created_at.desc(), sites::id.desc()))
-        .limit(limit)
-        .offset(offset)
-        .load(conn)?;
-    let total = visible.count().get_result(conn)?;
-    let items = rows
-        .into_iter()
-        .map(|(s, o)| Ok((site(s)?, o.as_deref().map(parse_role).transpose()?)))
-        .collect::<Result<_, StoreError>>()?;
-    Ok((items, total))
-}
-
-/// Every site of an estate (for administrators), by name.
-pub fn all_sites(conn: &mut DbConnection, estate_id: Uuid) -> Result<Vec<Site>, StoreError> {
-    sites::table
-        .filter(sites::estate_id.eq(estate_id.to_string()))
-        .select(SITE_COLUMNS)
-        .order((sites::name.asc(), sites::id.asc()))
-        .load::<SiteRow>(conn)?
-        .into_iter()
-        .map(site)
-        .collect()
-}
-
-pub fn rename_site(
-    conn: &mut DbConnection,
-    id: Uuid,
-    name: &str,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    diesel::update(sites::table.find(id.to_string()))
-        .set((sites::name.eq(name), sites::updated_at.eq(to_db(now))))
-        .execute(conn)?;
-    Ok(())
-}
-
-pub fn delete_site(conn: &mut DbConnection, id: Uuid) -> Result<(), StoreError> {
-    diesel::delete(sites::table.find(id.to_string())).execute(conn)?;
-    Ok(())
-}
-
-// ---- overrides ----
-
-/// A member's overrides in an estate.
-pub fn overrides_of(
-    conn: &mut DbConnection,
-    estate_id: Uuid,
-    user_id: Uuid,
-) -> Result<Vec<(Uuid, SiteOverride)>, StoreError> {
-    site_overrides::table
-        .filter(site_overrides::estate_id.eq(estate_id.to_string()))
-        .filter(site_overrides::user_id.eq(user_id.to_string()))
-        .select((site_overrides::site_id, site_overrides::role))
-        .load::<(String, String)>(conn)?
-        .into_iter()
-        .map(|(s, r)| Ok((parse_id(&s)?, parse_role(&r)?)))
-        .collect()
-}
-
-/// Overrides in an estate for some members: (site, user, override).
-pub fn overrides_for_members(
-    conn: &mut DbConnection,
-    estate_id: Uuid,
-    user_ids: &[Uuid],
-) -> Result<Vec<(Uuid, Uuid, SiteOverride)>, StoreError> {
-    let ids: Vec<String> = user_ids.iter().map(Uuid::to_string).collect();
-    site_overrides::table
-        .filter(site_overrides::estate_id.eq(estate_id.to_string()))
-        .filter(site_overrides::user_id.eq_any(ids))
-        .select((
-            site_overrides::site_id,
-            site_overrides::user_id,
-            site_overrides::role,
-        ))
-        .load::<(String, String, String)>(conn)?
-        .into_iter()
-        .map(|(s, u, r)| Ok((parse_id(&s)?, parse_id(&u)?, parse_role(&r)?)))
-        .collect()
-}
-
-/// Sets (or with `None` clears) one override.
-pub fn set_override(
-    conn: &mut DbConnection,
-    estate_id: Uuid,
-    site_id: Uuid,
-    user_id: Uuid,
-    value: Option<SiteOverride>,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    diesel::delete(site_overrides::table.find((site_id.to_string(), user_id.to_string())))
-        .execute(conn)?;
-    if let Some(o) = value {
-        diesel::insert_into(site_overrides::table)
-            .values((
-                site_overrides::site_id.eq(site_id.to_string()),
-                site_overrides::user_id.eq(user_id.to_string()),
-                site_overrides::estate_id.eq(estate_id.to_string()),
-                site_overrides::role.eq(o.as_str()),
-                site_overrides::created_at.eq(to_db(now)),
-                site_overrides::updated_at.eq(to_db(now)),
-            ))
-            .execute(conn)?;
-    }
-    Ok(())
-}
-
-/// Drops every override of a member in an estate.
-pub fn delete_overrides(
-    conn: &mut DbConnection,
-    estate_id: Uuid,
-    user_id: Uuid,
-) -> Result<(), StoreError> {
-    diesel::delete(
-        site_overrides::table
-            .filter(site_overrides::estate_id.eq(estate_id.to_string()))
-            .filter(site_overrides::user_id.eq(user_id.to_string())),
-    )
-    .execute(conn)?;
-    Ok(())
 }
 
 /// A page of the estate's members with their override at one site, for the
@@ -623,20 +369,12 @@ pub fn site_members(
         .left_join(
             site_overrides::table.on(site_overrides::user_id
                 .eq(estate_members::user_id)
-                .and(site_overrides::site_id.eq(site_id.to_string()))),
+                .and(site_overrides::site_id.eq(DbId(site_id)))),
         )
-        .filter(estate_members::estate_id.eq(estate_id.to_string()))
-        .select((
-            users::id,
-            users::username,
-            users::display_name,
-            users::email,
-            estate_members::role,
-            estate_members::created_at,
-            site_overrides::role.nullable(),
-        ))
+        .filter(estate_members::estate_id.eq(DbId(estate_id)))
+        .select((MemberRow::as_select(), site_overrides::role.nullable()))
         .into_boxed();
-    let rows: Vec<MemberRow> = members_after!(q, window.after.as_ref())
+    let rows: Vec<(MemberRow, Option<String>)> = members_after!(q, window.after.as_ref())
         .order((
             estate_members::created_at.asc(),
             users::username_canonical.asc(),
@@ -646,10 +384,7 @@ pub fn site_members(
         .load(conn)?;
     let items = rows
         .into_iter()
-        .map(|(id, username, display_name, email, role, since, o)| {
-            let member = member_row((id, username, display_name, email, role, since))?;
-            Ok((member, o.as_deref().map(parse_role).transpose()?))
-        })
+        .map(|(m, o)| Ok((Member::try_from(m)?, o.as_deref().map(parse).transpose()?)))
         .collect::<Result<Vec<_>, StoreError>>()?;
     let counted = count_members(conn, estate_id)?;
     Ok(Page::cut(items, window.limit, counted))

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::db::DbConnection;
 use crate::error::StoreError;
+use crate::id::DbId;
 use crate::schema::{
     asset_collaborators, asset_shares, audit_events, estate_members, household_members,
     invitations, site_overrides,
@@ -48,19 +49,20 @@ fn granted_by(
     conn: &mut DbConnection,
     actor: Uuid,
     action: &str,
-) -> Result<Vec<(String, String)>, StoreError> {
+) -> Result<Vec<(DbId, DbId)>, StoreError> {
     let rows: Vec<(String, Option<String>)> = audit_events::table
-        .filter(audit_events::actor_id.eq(actor.to_string()))
+        .filter(audit_events::actor_id.eq(DbId(actor)))
         .filter(audit_events::action.eq(action))
         .select((audit_events::target_id, audit_events::after))
         .load(conn)?;
-    let me = actor.to_string();
+    // Ids that do not parse match no row: skipping them deletes nothing less.
     Ok(rows
         .into_iter()
         .filter_map(|(target, after)| {
             let after: serde_json::Value = serde_json::from_str(after.as_deref()?).ok()?;
-            let user = after.get("user_id")?.as_str()?.to_owned();
-            (user != me).then_some((target, user))
+            let user = Uuid::parse_str(after.get("user_id")?.as_str()?).ok()?;
+            let target = Uuid::parse_str(&target).ok()?;
+            (user != actor).then_some((DbId(target), DbId(user)))
         })
         .collect())
 }
@@ -74,59 +76,55 @@ pub fn revoke_all_granted_by(
     user: Uuid,
     _now: DateTime<Utc>,
 ) -> Result<Revoked, StoreError> {
-    let id = user.to_string();
+    let id = DbId(user);
     let mut revoked = Revoked {
         household_members: diesel::delete(
-            household_members::table.filter(household_members::head_id.eq(&id)),
+            household_members::table.filter(household_members::head_id.eq(id)),
         )
         .execute(conn)?,
         ..Revoked::default()
     };
     revoked.invitations = diesel::update(
         invitations::table
-            .filter(invitations::invited_by.eq(&id))
+            .filter(invitations::invited_by.eq(id))
             .filter(invitations::status.eq("pending")),
     )
     .set(invitations::status.eq("cancelled"))
     .execute(conn)?;
     let sent = invitations::table
-        .filter(invitations::invited_by.eq(&id))
+        .filter(invitations::invited_by.eq(id))
         .select(invitations::id.nullable());
     revoked.shares = diesel::delete(
         asset_shares::table
             .filter(asset_shares::invitation_id.eq_any(sent))
-            .filter(asset_shares::user_id.ne(&id)),
+            .filter(asset_shares::user_id.ne(id)),
     )
     .execute(conn)?;
     for (asset, member) in granted_by(conn, user, crate::audit::Action::CollaboratorAdded.as_str())?
     {
         revoked.collaborators += diesel::delete(
             asset_collaborators::table
-                .filter(asset_collaborators::asset_id.eq(&asset))
-                .filter(asset_collaborators::user_id.eq(&member)),
+                .filter(asset_collaborators::asset_id.eq(asset))
+                .filter(asset_collaborators::user_id.eq(member)),
         )
         .execute(conn)?;
     }
     for (estate, member) in granted_by(conn, user, crate::audit::Action::MemberAdded.as_str())? {
         let removed = diesel::delete(
             estate_members::table
-                .filter(estate_members::estate_id.eq(&estate))
-                .filter(estate_members::user_id.eq(&member))
+                .filter(estate_members::estate_id.eq(estate))
+                .filter(estate_members::user_id.eq(member))
                 .filter(estate_members::role.ne("owner")),
         )
         .execute(conn)?;
         if removed > 0 {
             diesel::delete(
                 site_overrides::table
-                    .filter(site_overrides::estate_id.eq(&estate))
-                    .filter(site_overrides::user_id.eq(&member)),
+                    .filter(site_overrides::estate_id.eq(estate))
+                    .filter(site_overrides::user_id.eq(member)),
             )
             .execute(conn)?;
-            let estate_id = Uuid::parse_str(&estate)
-                .map_err(|e| StoreError::Corrupt(format!("bad estate id {estate:?}: {e}")))?;
-            let member_id = Uuid::parse_str(&member)
-                .map_err(|e| StoreError::Corrupt(format!("bad user id {member:?}: {e}")))?;
-            crate::assets::drop_estate_access(conn, estate_id, member_id)?;
+            crate::assets::drop_estate_access(conn, estate.0, member.0)?;
         }
         revoked.estate_members += removed;
     }

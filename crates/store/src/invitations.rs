@@ -874,25 +874,21 @@ pub fn asset_table(
     let order = format!("ORDER BY {key} {dir}, x.id {dir}");
     let (ctes, total) = table_scope(
         &mut sql,
-        user_id,
-        is_root,
+        (user_id, is_root),
         filter,
         &cond,
         pattern.as_deref(),
         now,
     );
     let page = if is_root {
-        let asset = filter.asset_id.map_or(String::new(), |a| {
-            format!(" AND x.resource_id = {}", sql.text(a.to_string()))
-        });
-        let (join, hit) = root_search(pattern.as_deref());
-        format!(
-            "page AS (
-               SELECT x.id, {key} AS k FROM invitations x{join}
-               WHERE x.resource_type = 'asset'{asset}{filters}{after}
-               {order} LIMIT {fetch})",
-            filters = cond.filters(&hit),
-            after = cond.after,
+        root_page(
+            &mut sql,
+            filter,
+            &cond,
+            pattern.as_deref(),
+            &key,
+            &order,
+            &fetch,
         )
     } else {
         let on = |r: &str| {
@@ -934,26 +930,59 @@ pub fn asset_table(
     let counted = match rows.first() {
         Some(r) => r.total,
         // Past the end (or nothing at all): the total on its own.
-        None => {
-            let mut sql = Sql::new(conn);
-            let (cond, pattern) = TableConditions::new(&mut sql, filter, sort, now, None)?;
-            let (ctes, total) = table_scope(
-                &mut sql,
-                user_id,
-                is_root,
-                filter,
-                &cond,
-                pattern.as_deref(),
-                now,
-            );
-            sql.count(conn, &format!("{ctes} SELECT ({total}) AS n"))?
-        }
+        None => table_total(conn, user_id, is_root, filter, sort, now)?,
     };
     let rows = rows
         .into_iter()
         .map(TableRow::into_row)
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Page::cut(rows, window.limit, counted))
+}
+
+/// The table's total when the page holds no row to carry it.
+fn table_total(
+    conn: &mut DbConnection,
+    user_id: Uuid,
+    is_root: bool,
+    filter: &TableFilter,
+    sort: Sort,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    let mut sql = Sql::new(conn);
+    let (cond, pattern) = TableConditions::new(&mut sql, filter, sort, now, None)?;
+    let (ctes, total) = table_scope(
+        &mut sql,
+        (user_id, is_root),
+        filter,
+        &cond,
+        pattern.as_deref(),
+        now,
+    );
+    sql.count(conn, &format!("{ctes} SELECT ({total}) AS n"))
+}
+
+/// Root's page: the table in sort order.
+fn root_page(
+    sql: &mut Sql,
+    filter: &TableFilter,
+    cond: &TableConditions,
+    pattern: Option<&str>,
+    key: &str,
+    order: &str,
+    fetch: &str,
+) -> String {
+    let asset = filter.asset_id.map_or(String::new(), |a| {
+        format!(" AND x.resource_id = {}", sql.text(a.to_string()))
+    });
+    let (join, hit) = root_search(pattern);
+    format!(
+        "page AS (
+           SELECT x.id, {key} AS k FROM invitations x{join}
+           WHERE x.resource_type = 'asset'{asset}{filters}{after}
+           {order} LIMIT {fetch})",
+        filters = cond.filters(&hit),
+        after = cond.after,
+    )
 }
 
 /// Root's search joins the asset of each invitation.
@@ -976,8 +1005,7 @@ fn root_search(pattern: Option<&str>) -> (&'static str, String) {
 #[allow(clippy::too_many_arguments)]
 fn table_scope(
     sql: &mut Sql,
-    user_id: Uuid,
-    is_root: bool,
+    (user_id, is_root): (Uuid, bool),
     filter: &TableFilter,
     cond: &TableConditions,
     pattern: Option<&str>,

@@ -5,17 +5,27 @@
 pub mod access;
 pub mod assets;
 pub mod audit;
+pub mod collaborators;
 pub mod db;
 pub mod email_tokens;
 pub mod error;
 pub mod estates;
+pub mod garage;
 pub mod grants;
+pub mod households;
+pub mod id;
 pub mod invitations;
 pub mod locks;
 pub mod outbox;
 pub mod paging;
+pub mod photos;
+pub mod predicates;
+pub mod records;
 pub mod schema;
 pub mod seed;
+pub mod shares;
+pub mod sites;
+pub mod sql;
 pub mod time;
 pub mod users;
 

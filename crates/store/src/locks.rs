@@ -16,10 +16,11 @@ use uuid::Uuid;
 
 use crate::db::DbConnection;
 use crate::error::StoreError;
+use crate::id::{DbId, db_ids};
 use crate::schema::{assets, estates, users};
 
-fn sorted(ids: &[Uuid]) -> Vec<String> {
-    let mut ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+fn sorted(ids: &[Uuid]) -> Vec<DbId> {
+    let mut ids = db_ids(ids);
     ids.sort();
     ids.dedup();
     ids
@@ -34,7 +35,7 @@ macro_rules! lock_rows {
                 .order($table::id)
                 .select($table::id)
                 .for_update()
-                .load::<String>(pg)?;
+                .load::<DbId>(pg)?;
         }
     };
 }
@@ -83,14 +84,11 @@ pub fn assets_with_estates(
         return Ok(());
     }
     let placed = |conn: &mut DbConnection| -> Result<Vec<Uuid>, StoreError> {
-        let rows: Vec<Option<String>> = assets::table
+        let rows: Vec<Option<DbId>> = assets::table
             .filter(assets::id.eq_any(sorted(ids)))
             .select(assets::estate_id)
             .load(conn)?;
-        rows.into_iter()
-            .flatten()
-            .map(|s| crate::users::parse_id(&s))
-            .collect()
+        Ok(rows.into_iter().flatten().map(Uuid::from).collect())
     };
     let mut locked: Vec<Uuid> = Vec::new();
     for _ in 0..3 {

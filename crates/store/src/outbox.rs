@@ -13,9 +13,9 @@ use uuid::Uuid;
 
 use crate::db::DbConnection;
 use crate::error::StoreError;
+use crate::id::DbId;
 use crate::schema::mail_outbox;
 use crate::time::{from_db, to_db};
-use crate::users::parse_id;
 
 /// An email to queue.
 #[derive(Clone)]
@@ -37,8 +37,10 @@ impl std::fmt::Debug for NewMail {
 }
 
 /// A claimed email, ready to deliver.
-#[derive(Clone)]
+#[derive(Clone, Queryable, Selectable)]
+#[diesel(table_name = mail_outbox)]
 pub struct OutboxMail {
+    #[diesel(deserialize_as = DbId)]
     pub id: Uuid,
     pub kind: String,
     pub recipient: String,
@@ -66,7 +68,7 @@ pub fn enqueue(
     let id = Uuid::new_v4();
     diesel::insert_into(mail_outbox::table)
         .values((
-            mail_outbox::id.eq(id.to_string()),
+            mail_outbox::id.eq(DbId(id)),
             mail_outbox::kind.eq(mail.kind),
             mail_outbox::recipient.eq(&mail.recipient),
             mail_outbox::subject.eq(&mail.subject),
@@ -103,7 +105,7 @@ pub fn claim_due(
         ))
         .select(mail_outbox::id)
         .limit(limit);
-    let ids: Vec<String> = match conn {
+    let ids: Vec<DbId> = match conn {
         DbConnection::Postgresql(pg) => due.for_update().skip_locked().load(pg)?,
         DbConnection::Sqlite(lite) => due.load(lite)?,
     };
@@ -113,38 +115,19 @@ pub fn claim_due(
     diesel::update(mail_outbox::table.filter(mail_outbox::id.eq_any(&ids)))
         .set(mail_outbox::locked_until.eq(Some(to_db(lease_until))))
         .execute(conn)?;
-    let rows: Vec<(String, String, String, String, String, i32)> = mail_outbox::table
+    Ok(mail_outbox::table
         .filter(mail_outbox::id.eq_any(&ids))
         .order((
             mail_outbox::next_attempt_at.asc(),
             mail_outbox::created_at.asc(),
         ))
-        .select((
-            mail_outbox::id,
-            mail_outbox::kind,
-            mail_outbox::recipient,
-            mail_outbox::subject,
-            mail_outbox::body_text,
-            mail_outbox::attempts,
-        ))
-        .load(conn)?;
-    rows.into_iter()
-        .map(|(id, kind, recipient, subject, body_text, attempts)| {
-            Ok(OutboxMail {
-                id: parse_id(&id)?,
-                kind,
-                recipient,
-                subject,
-                body_text,
-                attempts,
-            })
-        })
-        .collect()
+        .select(OutboxMail::as_select())
+        .load(conn)?)
 }
 
 /// Records a delivery: the row is final and its body is dropped.
 pub fn mark_sent(conn: &mut DbConnection, id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
-    diesel::update(mail_outbox::table.find(id.to_string()))
+    diesel::update(mail_outbox::table.find(DbId(id)))
         .set((
             mail_outbox::status.eq("sent"),
             mail_outbox::sent_at.eq(Some(to_db(now))),
@@ -171,13 +154,13 @@ pub fn mark_failed(
     now: DateTime<Utc>,
 ) -> Result<DateTime<Utc>, StoreError> {
     let attempts: i32 = mail_outbox::table
-        .find(id.to_string())
+        .find(DbId(id))
         .select(mail_outbox::attempts)
         .first(conn)?;
     let attempts = attempts.saturating_add(1);
     let next = now + backoff(attempts - 1);
     let error: String = error.chars().take(1000).collect();
-    diesel::update(mail_outbox::table.find(id.to_string()))
+    diesel::update(mail_outbox::table.find(DbId(id)))
         .set((
             mail_outbox::attempts.eq(attempts),
             mail_outbox::next_attempt_at.eq(to_db(next)),

@@ -6,13 +6,14 @@ use uuid::Uuid;
 
 use crate::db::DbConnection;
 use crate::error::StoreError;
+use crate::id::DbId;
 use crate::schema::users;
 use crate::time::{from_db, to_db};
 
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = users)]
 struct UserRow {
-    id: String,
+    id: DbId,
     email: String,
     username: String,
     username_canonical: String,
@@ -67,7 +68,7 @@ impl TryFrom<UserRow> for User {
     fn try_from(r: UserRow) -> Result<Self, StoreError> {
         let _ = r.username_canonical;
         Ok(Self {
-            id: parse_id(&r.id)?,
+            id: r.id.0,
             email: r.email,
             username: r.username,
             display_name: r.display_name,
@@ -95,7 +96,7 @@ pub struct NewUser<'a> {
 #[derive(Insertable)]
 #[diesel(table_name = users)]
 struct UserInsert<'a> {
-    id: String,
+    id: DbId,
     email: &'a str,
     username: &'a str,
     username_canonical: String,
@@ -131,7 +132,7 @@ pub fn insert(
     }
     let id = Uuid::new_v4();
     let row = UserInsert {
-        id: id.to_string(),
+        id: DbId(id),
         email: new.email,
         username: new.username,
         username_canonical: canonical,
@@ -158,7 +159,7 @@ pub fn insert(
 
 pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<User, StoreError> {
     users::table
-        .find(id.to_string())
+        .find(DbId(id))
         .select(UserRow::as_select())
         .first(conn)
         .map_err(StoreError::from)
@@ -167,7 +168,7 @@ pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<User, StoreError> {
 
 pub fn find(conn: &mut DbConnection, id: Uuid) -> Result<Option<User>, StoreError> {
     users::table
-        .find(id.to_string())
+        .find(DbId(id))
         .select(UserRow::as_select())
         .first(conn)
         .optional()?
@@ -216,7 +217,7 @@ pub fn set_password_hash(
     hash: &str,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let n = diesel::update(users::table.find(id.to_string()))
+    let n = diesel::update(users::table.find(DbId(id)))
         .set((
             users::password_hash.eq(hash),
             users::credentials_changed_at.eq(to_db(now)),
@@ -239,7 +240,7 @@ pub fn mark_email_verified(
 ) -> Result<bool, StoreError> {
     let n = diesel::update(
         users::table
-            .find(id.to_string())
+            .find(DbId(id))
             .filter(users::email_verified_at.is_null()),
     )
     .set((
@@ -268,7 +269,7 @@ pub fn claim_unverified(
     }
     let n = diesel::update(
         users::table
-            .find(id.to_string())
+            .find(DbId(id))
             .filter(users::email_verified_at.is_null()),
     )
     .set((

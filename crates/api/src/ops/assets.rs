@@ -12,6 +12,7 @@ use keyholder_store::audit::{self, Action, NewAuditEvent};
 use keyholder_store::estates;
 use keyholder_store::locks;
 use keyholder_store::users::User;
+use keyholder_store::{garage, photos, records, sites};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -40,7 +41,7 @@ fn target_site(
     user: &User,
     site_id: Uuid,
 ) -> Result<(Placement, Option<SiteRole>), ApiError> {
-    let (site, estate_role, over) = estates::site_for_user(c, site_id, user.id)?
+    let (site, estate_role, over) = sites::site_for_user(c, site_id, user.id)?
         .ok_or_else(|| ApiError::not_found("site_not_found", "No such site."))?;
     let role = estate::effective_site_role_of(estate_role, over);
     if role.is_none() && !user.is_root {
@@ -138,14 +139,14 @@ pub fn garage(
 ) -> Result<CursorPage<AssetView>, ApiError> {
     let paging = cmd.paging;
     let start = match paging.after()? {
-        Some(cursor) => assets::GarageStart::After {
+        Some(cursor) => garage::GarageStart::After {
             created_at: cursor.instant()?,
             id: cursor.id,
         },
-        None => assets::GarageStart::Skip(paging.offset()),
+        None => garage::GarageStart::Skip(paging.offset()),
     };
     let user = actor.user(c)?;
-    let query = assets::GarageQuery {
+    let query = garage::GarageQuery {
         user_id: user.id,
         q: cmd.q.as_deref(),
         site: cmd.site_id,
@@ -155,9 +156,9 @@ pub fn garage(
         count_up_to: TOTAL_CAP,
     };
     let page = if user.is_root {
-        assets::garage_root(c, &query)?
+        garage::garage_root(c, &query)?
     } else {
-        assets::garage(c, &query)?
+        garage::garage(c, &query)?
     };
     let next = page
         .rows
@@ -215,7 +216,7 @@ pub fn update(
     let Update { id, change } = cmd;
     // Lock the estate it leaves and the one it joins, then the asset.
     let target_estate = match change.as_ref().ok().and_then(|r| r.site_id.flatten()) {
-        Some(site) => estates::site_for_user(c, site, actor.id)?.map(|(s, _, _)| s.estate_id),
+        Some(site) => sites::site_for_user(c, site, actor.id)?.map(|(s, _, _)| s.estate_id),
         None => None,
     };
     locks::assets_with_estates(c, &[id], target_estate.as_slice())?;
@@ -320,8 +321,8 @@ pub fn delete(
     locks::assets_with_estates(c, &[id], &[])?;
     let (user, a, level) = caller_asset(c, actor, id, now)?;
     require(level, AssetCapability::DeleteAsset)?;
-    let record_count = assets::records(c, id, 1, 0)?.1;
-    let photo_count = assets::photos(c, id, 1, 0)?.1;
+    let record_count = records::records(c, id, 1, 0)?.1;
+    let photo_count = photos::photos(c, id, 1, 0)?.1;
     assets::delete(c, id)?;
     let before = json!({"name": a.name, "site_id": a.site_id, "records": record_count, "photos": photo_count});
     audit::record(

@@ -9,8 +9,9 @@ use keyholder_domain::account::SharingAction;
 use keyholder_domain::asset::{self, AssetCapability};
 use keyholder_domain::collaborators::{self, CollaboratorRefusal};
 use keyholder_store::DbConnection;
-use keyholder_store::assets::{self, Asset, Person};
+use keyholder_store::assets::{self, Asset};
 use keyholder_store::audit::{self, Action};
+use keyholder_store::collaborators::{self as collaborator_rows, Person};
 use keyholder_store::locks;
 use keyholder_store::users::{self, User};
 use serde_json::json;
@@ -46,7 +47,7 @@ fn user_named(c: &mut DbConnection, username: &str) -> Result<User, ApiError> {
 }
 
 fn collaborator_ids(c: &mut DbConnection, asset_id: Uuid) -> Result<Vec<Uuid>, ApiError> {
-    Ok(assets::collaborators(c, asset_id)?
+    Ok(collaborator_rows::collaborators(c, asset_id)?
         .iter()
         .map(|(p, _)| p.id)
         .collect())
@@ -61,7 +62,7 @@ fn remove_one(
     bulk: bool,
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
-    assets::remove_collaborator(c, asset_id, user_id)?;
+    collaborator_rows::remove_collaborator(c, asset_id, user_id)?;
     let email = users::get(c, user_id)?.email;
     keyholder_store::invitations::cancel_to_email_on_assets(c, &[asset_id], &email)?;
     let before = if bulk {
@@ -90,7 +91,7 @@ pub fn list(
 ) -> Result<CollaboratorList, ApiError> {
     let (_, _, level) = caller_asset_for(c, actor, asset_id, AssetCapability::Read, now)?;
     let can_manage = asset::asset_can(Some(level), AssetCapability::ManageCollaborators);
-    let items = assets::collaborators(c, asset_id)?
+    let items = collaborator_rows::collaborators(c, asset_id)?
         .iter()
         .map(|(p, at)| CollaboratorView {
             user: person(p, false),
@@ -123,7 +124,7 @@ pub fn add(
     let found = user_named(c, &username)?;
     collaborators::check_add_collaborator(&collaborator_ids(c, id)?, found.id)
         .map_err(|r| collaborator_refused(&r))?;
-    assets::add_collaborator(c, id, found.id, now)?;
+    collaborator_rows::add_collaborator(c, id, found.id, now)?;
     let after = json!({"user_id": found.id});
     audit::record(
         c,
@@ -205,11 +206,11 @@ fn locked_selection(
 
 /// The common/partial split of a selection, with the users' details.
 fn split_view(c: &mut DbConnection, selection: &[Uuid]) -> Result<CollaboratorSplitView, ApiError> {
-    let pairs = assets::collaborator_pairs(c, selection)?;
+    let pairs = collaborator_rows::collaborator_pairs(c, selection)?;
     let split = collaborators::split_common_partial(selection, &pairs);
     let mut ids: Vec<Uuid> = split.common.clone();
     ids.extend(split.partial.iter().map(|(u, _)| *u));
-    let people: HashMap<Uuid, Person> = assets::people(c, &ids)?
+    let people: HashMap<Uuid, Person> = collaborator_rows::people(c, &ids)?
         .into_iter()
         .map(|p| (p.id, p))
         .collect();
@@ -286,9 +287,9 @@ pub fn bulk_add(
         cmd.budget.spend(user.id)?;
         adding.push(user_named(c, name)?.id);
     }
-    let pairs = assets::collaborator_pairs(c, &selection)?;
+    let pairs = collaborator_rows::collaborator_pairs(c, &selection)?;
     for (asset_id, user_id) in collaborators::bulk_add_pairs(&selection, &pairs, &adding) {
-        assets::add_collaborator(c, asset_id, user_id, now)?;
+        collaborator_rows::add_collaborator(c, asset_id, user_id, now)?;
         let after = json!({"user_id": user_id, "bulk": true});
         audit::record(
             c,
@@ -319,7 +320,7 @@ pub fn bulk_remove(
     now: DateTime<Utc>,
 ) -> Result<CollaboratorSplitView, ApiError> {
     let (user, selection) = locked_selection(c, actor, &cmd.asset_ids, now)?;
-    let pairs = assets::collaborator_pairs(c, &selection)?;
+    let pairs = collaborator_rows::collaborator_pairs(c, &selection)?;
     collaborators::check_bulk_remove(&selection, &pairs, &cmd.user_ids)
         .map_err(|r| collaborator_refused(&r))?;
     for pair in pairs.iter().filter(|(_, u)| cmd.user_ids.contains(u)) {

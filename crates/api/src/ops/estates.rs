@@ -12,6 +12,7 @@ use keyholder_store::audit;
 use keyholder_store::audit::Action;
 use keyholder_store::estates::{self, Estate};
 use keyholder_store::locks;
+use keyholder_store::sites;
 use keyholder_store::users::User;
 use serde_json::json;
 use uuid::Uuid;
@@ -31,7 +32,7 @@ pub(crate) struct EstateAccess {
 
 impl EstateAccess {
     fn can(&self, cap: EstateCapability) -> bool {
-        self.actor.is_root || estate::estate_can(self.role, cap)
+        self.actor.can(cap)
     }
 
     /// 403 `insufficient_role` unless the caller has `cap` here.
@@ -69,14 +70,14 @@ pub(crate) fn caller_estate(
 ) -> Result<(User, EstateAccess), ApiError> {
     let (user, found) = caller.admit_read(access::estate(c, caller.id, id)?)?;
     let (estate, role) = found.ok_or_else(not_found_estate)?;
-    if role.is_none() && !user.is_root {
-        return Err(not_found_estate());
-    }
     let actor = EstateActor {
         user_id: user.id,
         is_root: user.is_root,
         role,
     };
+    if !actor.sees() {
+        return Err(not_found_estate());
+    }
     Ok((
         user,
         EstateAccess {
@@ -228,7 +229,7 @@ pub fn transfer(
     if let Some(old) = old_owner {
         estates::set_role(c, id, old, estate::FORMER_OWNER_ROLE, now)?;
     }
-    estates::delete_overrides(c, id, new_owner)?;
+    sites::delete_overrides(c, id, new_owner)?;
     estates::set_role(c, id, new_owner, EstateRole::Owner, now)?;
     let before = json!({"owner_id": old_owner});
     let after = json!({"owner_id": new_owner});

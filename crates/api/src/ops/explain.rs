@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use keyholder_domain::asset::{self, AssetCapability, ShareFact, ShareStatus};
+use keyholder_domain::disclosure::{self, Asker};
 use keyholder_domain::estate::{self, EstateCapability, SiteCapability};
 use keyholder_domain::estate_paths::{self, EstateFacts, SiteFacts, ViaIds};
 use keyholder_domain::{AssetLevel, EstateRole, SiteRole};
@@ -12,6 +13,7 @@ use keyholder_store::DbConnection;
 use keyholder_store::assets::{self, Asset};
 use keyholder_store::estates;
 use keyholder_store::invitations::{self, ResourceType};
+use keyholder_store::sites;
 use keyholder_store::users::{self, User};
 use uuid::Uuid;
 
@@ -66,24 +68,25 @@ fn about_asset(
     id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Explanation, ApiError> {
-    let myself = caller.id == user.id;
+    let asker = asker(caller, user);
     let a = assets::get(c, id)?.ok_or_else(hidden)?;
     let row = assets::access_row(c, &a, caller.id)?;
     let caller_level = judge(caller, &a, &row, now);
     // Myself: only about an asset I can see. Someone else: only if I
     // administer it, and only their paths to it.
-    if caller_level.is_none() || (!myself && !asset::administers_asset(caller_level)) {
+    let sees = caller_level.is_some();
+    if !sees || !asker.may_explain(sees, asset::administers_asset(caller_level)) {
         return Err(hidden());
     }
     let mut r = explain_asset(c, user, &a, now)?;
-    if !myself && !caller.is_root {
+    if !asker.sees_every_path() {
         r.paths.retain(asset::PathEvaluation::relates_to_asset);
         if r.paths.is_empty() {
             return Err(hidden());
         }
     }
     Ok(Explanation {
-        user: summary(user, myself || caller.is_root),
+        user: summary(user, asker.sees_email()),
         resource_type: "asset",
         resource_id: a.id,
         effective: r.effective.map(AssetLevel::as_str),
@@ -121,8 +124,7 @@ fn tied_to_estate(
     now: DateTime<Utc>,
 ) -> Result<Option<(Uuid, Option<EstateRole>)>, ApiError> {
     let invited = pending_estate_invitation(c, user, estate_id, now)?;
-    let myself = caller.id == user.id;
-    if !myself && !caller.is_root && role.is_none() && invited.is_none() {
+    if !asker(caller, user).may_ask_about(role.is_some() || invited.is_some()) {
         return Err(hidden());
     }
     Ok(invited)
@@ -135,15 +137,11 @@ fn about_estate(
     id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Explanation, ApiError> {
-    let myself = caller.id == user.id;
     let (e, caller_role) = estates::get_for_user(c, id, caller.id)?.ok_or_else(hidden)?;
     // Myself: only an estate I can see. Someone else: only if I administer it.
-    let allowed = if myself {
-        caller.is_root || caller_role.is_some()
-    } else {
-        estate::administers_estate(caller.is_root, caller_role)
-    };
-    if !allowed {
+    let sees = caller_role.is_some();
+    let administers = estate::administers_estate(false, caller_role);
+    if !asker(caller, user).may_explain(sees, administers) {
         return Err(hidden());
     }
     let role = estates::member_role(c, e.id, user.id)?;
@@ -180,20 +178,15 @@ fn about_site(
     id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Explanation, ApiError> {
-    let myself = caller.id == user.id;
     let (site, caller_role, caller_override) =
-        estates::site_for_user(c, id, caller.id)?.ok_or_else(hidden)?;
+        sites::site_for_user(c, id, caller.id)?.ok_or_else(hidden)?;
     let caller_effective = estate::effective_site_role_of(caller_role, caller_override);
-    let allowed = if myself {
-        caller.is_root || caller_effective.is_some()
-    } else {
-        estate::administers_site(caller.is_root, caller_effective)
-    };
-    if !allowed {
+    let sees = caller_effective.is_some();
+    let administers = estate::administers_site(false, caller_effective);
+    if !asker(caller, user).may_explain(sees, administers) {
         return Err(hidden());
     }
-    let (_, role, site_override) =
-        estates::site_for_user(c, site.id, user.id)?.ok_or_else(hidden)?;
+    let (_, role, site_override) = sites::site_for_user(c, site.id, user.id)?.ok_or_else(hidden)?;
     let invited = tied_to_estate(c, caller, user, role, site.estate_id, now)?;
     let facts = SiteFacts {
         is_root: user.is_root,
@@ -232,13 +225,17 @@ pub fn who_has_access(
     let caller = actor.user(c)?;
     let (a, level) = asset_access(c, &caller, id, now)?;
     require(level, AssetCapability::ManageCollaborators)?;
+    let viewer = Asker {
+        myself: false,
+        is_root: caller.is_root,
+    };
     let mut entries = Vec::new();
     for user_id in assets::access_candidates(c, &a)? {
         let Some(user) = users::find(c, user_id)? else {
             continue;
         };
         // Root reaches everything; only root sees root listed.
-        if user.is_root && !caller.is_root {
+        if !disclosure::lists_user(caller.is_root, user.is_root) {
             continue;
         }
         let r = explain_asset(c, &user, &a, now)?;
@@ -246,10 +243,10 @@ pub fn who_has_access(
             let paths = r
                 .paths
                 .iter()
-                .filter(|p| caller.is_root || p.relates_to_asset())
+                .filter(|p| viewer.sees_every_path() || p.relates_to_asset())
                 .map(PathView::of_asset)
                 .collect();
-            let user = summary(&user, caller.is_root);
+            let user = summary(&user, viewer.sees_email());
             entries.push((
                 level,
                 AccessEntry {
@@ -302,4 +299,12 @@ pub(crate) fn explain_asset(
     }
     let facts = access_facts(user, a, &row, (&households, &shares), now);
     Ok(asset::explain(&facts))
+}
+
+/// The asker of an explanation, as the domain's disclosure rules see them.
+fn asker(caller: &User, user: &User) -> Asker {
+    Asker {
+        myself: caller.id == user.id,
+        is_root: caller.is_root,
+    }
 }

@@ -4,13 +4,13 @@
 use chrono::{DateTime, Utc};
 use keyholder_domain::HouseholdRole;
 use keyholder_domain::account::SharingAction;
-use keyholder_domain::household::{self, AddMemberFacts, HouseholdRefusal, HouseholdUser};
+use keyholder_domain::household::{self, AddMemberFacts, HouseholdUser};
 use keyholder_store::DbConnection;
-use keyholder_store::assets;
 use keyholder_store::audit::Action;
 use keyholder_store::audit::{self, NewAuditEvent};
 use keyholder_store::locks;
 use keyholder_store::users::{self, User};
+use keyholder_store::{collaborators, households};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -34,19 +34,21 @@ fn event(
 /// The caller as the head of their household (root heads none).
 fn head(c: &mut DbConnection, actor: &Caller) -> Result<User, ApiError> {
     let user = actor.user(c)?;
-    if user.is_root {
-        return Err(ApiError::refused(HouseholdRefusal::RootHasNoHousehold));
-    }
+    household::check_heads_household(HouseholdUser {
+        id: user.id,
+        is_root: user.is_root,
+    })
+    .map_err(ApiError::refused)?;
     Ok(user)
 }
 
 fn household_view(c: &mut DbConnection, user: &User) -> Result<HouseholdView, ApiError> {
-    let members = assets::household(c, user.id)?
+    let members = households::household(c, user.id)?
         .iter()
-        .map(|(p, role, at)| HouseholdMemberView {
-            user: person(p, false),
-            role: *role,
-            added_at: *at,
+        .map(|e| HouseholdMemberView {
+            user: person(&e.person, false),
+            role: e.role,
+            added_at: e.added_at,
         })
         .collect();
     let head = UserSummary {
@@ -90,8 +92,8 @@ pub fn add_member(
     // both users, in id order, before reading.
     locks::users(c, &[user.id, found.id])?;
     let facts = AddMemberFacts {
-        already_member: assets::household_role(c, user.id, found.id)?.is_some(),
-        head_is_member_of_candidate: assets::household_role(c, found.id, user.id)?.is_some(),
+        already_member: households::household_role(c, user.id, found.id)?.is_some(),
+        head_is_member_of_candidate: households::household_role(c, found.id, user.id)?.is_some(),
     };
     let h = HouseholdUser {
         id: user.id,
@@ -102,7 +104,7 @@ pub fn add_member(
         is_root: found.is_root,
     };
     household::validate_add_member(h, candidate, facts).map_err(ApiError::refused)?;
-    assets::add_household_member(c, user.id, found.id, role, now)?;
+    households::add_household_member(c, user.id, found.id, role, now)?;
     let after = json!({"user_id": found.id, "role": role});
     audit::record(
         c,
@@ -115,7 +117,7 @@ pub fn add_member(
         ),
         now,
     )?;
-    let p = assets::Person {
+    let p = collaborators::Person {
         id: found.id,
         username: found.username,
         display_name: found.display_name,
@@ -142,10 +144,10 @@ pub fn change_role(
 ) -> Result<HouseholdView, ApiError> {
     let user = actor.user(c)?;
     let member = cmd.member;
-    let current = assets::household_role(c, user.id, member)?;
+    let current = households::household_role(c, user.id, member)?;
     household::check_change_role(user.id, user.id, current.is_some()).map_err(ApiError::refused)?;
     let role: HouseholdRole = parse_field("role", &cmd.role)?;
-    assets::set_household_role(c, user.id, member, role)?;
+    households::set_household_role(c, user.id, member, role)?;
     if current != Some(role) {
         let before = json!({"user_id": member, "role": current});
         let after = json!({"user_id": member, "role": role});
@@ -169,10 +171,10 @@ pub fn remove_member(
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
     let user = actor.user(c)?;
-    let current = assets::household_role(c, user.id, member)?;
+    let current = households::household_role(c, user.id, member)?;
     household::check_manage_member(user.id, user.id, member, current.is_some())
         .map_err(ApiError::refused)?;
-    assets::remove_household_member(c, user.id, member)?;
+    households::remove_household_member(c, user.id, member)?;
     let before = json!({"user_id": member, "role": current});
     audit::record(
         c,
@@ -191,12 +193,12 @@ pub fn remove_member(
 /// The households the caller belongs to, with their role in each.
 pub fn memberships(c: &mut DbConnection, actor: &Caller) -> Result<Vec<MembershipView>, ApiError> {
     let user = actor.user(c)?;
-    Ok(assets::households_of(c, user.id)?
+    Ok(households::households_of(c, user.id)?
         .iter()
-        .map(|(p, role, at)| MembershipView {
-            head: person(p, false),
-            role: *role,
-            added_at: *at,
+        .map(|e| MembershipView {
+            head: person(&e.person, false),
+            role: e.role,
+            added_at: e.added_at,
         })
         .collect())
 }
@@ -209,10 +211,10 @@ pub fn leave(
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
     let user = actor.user(c)?;
-    let current = assets::household_role(c, head, user.id)?;
+    let current = households::household_role(c, head, user.id)?;
     household::check_manage_member(user.id, head, user.id, current.is_some())
         .map_err(ApiError::refused)?;
-    assets::remove_household_member(c, head, user.id)?;
+    households::remove_household_member(c, head, user.id)?;
     let before = json!({"user_id": user.id, "role": current});
     audit::record(
         c,

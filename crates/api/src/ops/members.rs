@@ -10,9 +10,10 @@ use keyholder_domain::estate::{self, EstateActor, EstateMember, GrantRefusal};
 use keyholder_domain::{EstateRole, SiteOverride, SiteRole};
 use keyholder_store::DbConnection;
 use keyholder_store::audit;
-use keyholder_store::estates::{self, Member, MemberKey, Site};
+use keyholder_store::estates::{self, Member, MemberKey};
 use keyholder_store::locks;
 use keyholder_store::paging::Window;
+use keyholder_store::sites::{self, Site};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -30,12 +31,11 @@ fn actor_site_roles(
     estate_id: Uuid,
     actor: &EstateActor,
 ) -> Result<HashMap<Uuid, SiteRole>, ApiError> {
-    let overrides: HashMap<Uuid, SiteOverride> =
-        estates::overrides_of(c, estate_id, actor.user_id)?
-            .into_iter()
-            .collect();
+    let overrides: HashMap<Uuid, SiteOverride> = sites::overrides_of(c, estate_id, actor.user_id)?
+        .into_iter()
+        .collect();
     let mut roles = HashMap::new();
-    for site in estates::all_sites(c, estate_id)? {
+    for site in sites::all_sites(c, estate_id)? {
         let o = overrides.get(&site.id).copied();
         if let Some(r) = estate::effective_site_role_of(actor.role, o) {
             roles.insert(site.id, r);
@@ -52,7 +52,7 @@ fn visible_sites(
     show_all: bool,
 ) -> Result<Vec<Site>, ApiError> {
     let id = access.estate.id;
-    let mut sites = estates::all_sites(c, id)?;
+    let mut sites = sites::all_sites(c, id)?;
     if !show_all {
         let mine = actor_site_roles(c, id, &access.actor)?;
         sites.retain(|s| mine.contains_key(&s.id));
@@ -101,7 +101,7 @@ pub fn list(
     let sites = visible_sites(c, &access, show_email)?;
     let ids: Vec<Uuid> = page.items.iter().map(|m| m.user_id).collect();
     let overrides: HashMap<(Uuid, Uuid), SiteOverride> =
-        estates::overrides_for_members(c, estate_id, &ids)?
+        sites::overrides_for_members(c, estate_id, &ids)?
             .into_iter()
             .map(|(s, u, o)| ((s, u), o))
             .collect();
@@ -158,7 +158,7 @@ pub(crate) fn member_view(
     let show_email = estate::administers_estate(access.actor.is_root, access.role);
     let m = estates::member(c, estate_id, user_id)?
         .ok_or_else(|| ApiError::refused(GrantRefusal::NotAMember))?;
-    let overrides: HashMap<Uuid, SiteOverride> = estates::overrides_of(c, estate_id, user_id)?
+    let overrides: HashMap<Uuid, SiteOverride> = sites::overrides_of(c, estate_id, user_id)?
         .into_iter()
         .collect();
     let sites = visible_sites(c, access, show_email)?;
@@ -227,9 +227,9 @@ pub fn set(
         estate::check_set_estate_role(&access.actor, &target, new_role)
             .map_err(ApiError::refused)?;
     }
-    let before = estates::overrides_of(c, id, target_id)?;
+    let before = sites::overrides_of(c, id, target_id)?;
     if let Some(requested) = &requested {
-        let sites: Vec<Uuid> = estates::all_sites(c, id)?.iter().map(|s| s.id).collect();
+        let sites: Vec<Uuid> = sites::all_sites(c, id)?.iter().map(|s| s.id).collect();
         if let Some((missing, _)) = requested.iter().find(|(s, _)| !sites.contains(s)) {
             return Err(ApiError::not_found(
                 "site_not_found",
@@ -252,7 +252,7 @@ pub fn set(
         requested.as_deref(),
         now,
     )?;
-    let after = estates::overrides_of(c, id, target_id)?;
+    let after = sites::overrides_of(c, id, target_id)?;
     if new_role != current || before != after {
         let fmt = |v: &[(Uuid, SiteOverride)]| -> serde_json::Value {
             v.iter()
@@ -289,11 +289,11 @@ fn save_member(
         estates::set_role(c, estate_id, user_id, new_role, now)?;
     }
     if estate::promotion_drops_overrides(new_role) {
-        estates::delete_overrides(c, estate_id, user_id)?;
+        sites::delete_overrides(c, estate_id, user_id)?;
     } else if let Some(requested) = requested {
-        estates::delete_overrides(c, estate_id, user_id)?;
+        sites::delete_overrides(c, estate_id, user_id)?;
         for (site, o) in requested {
-            estates::set_override(c, estate_id, *site, user_id, Some(*o), now)?;
+            sites::set_override(c, estate_id, *site, user_id, Some(*o), now)?;
         }
     }
     Ok(())
@@ -328,7 +328,7 @@ pub fn remove(
         estate::check_remove_member(&access.actor, &target).map_err(ApiError::refused)?;
         Action::MemberRemoved
     };
-    let overrides = estates::overrides_of(c, id, target_id)?;
+    let overrides = sites::overrides_of(c, id, target_id)?;
     estates::remove_member(c, id, target_id)?;
     // Access does not outlive membership.
     let (collaborations, shares) = keyholder_store::assets::drop_estate_access(c, id, target_id)?;
@@ -405,7 +405,7 @@ pub fn set_override(
     let estate_id = access.site.estate_id;
     let role = estates::member_role(c, estate_id, target_id)?
         .ok_or_else(|| ApiError::refused(GrantRefusal::NotAMember))?;
-    let current = estates::overrides_of(c, estate_id, target_id)?
+    let current = sites::overrides_of(c, estate_id, target_id)?
         .into_iter()
         .find(|(s, _)| *s == site_id)
         .map(|(_, o)| o);
@@ -426,7 +426,7 @@ pub fn set_override(
         .transpose()?;
     require_verified(&user, SharingAction::EstateGrant)?;
     may_change(new)?;
-    estates::set_override(c, estate_id, site_id, target_id, new, now)?;
+    sites::set_override(c, estate_id, site_id, target_id, new, now)?;
     if current != new {
         let action = if new.is_some() {
             Action::SiteOverrideSet

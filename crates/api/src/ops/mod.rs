@@ -18,6 +18,7 @@ pub mod collaborators;
 pub mod estates;
 pub mod explain;
 pub mod households;
+pub mod invitations;
 pub mod me;
 pub mod members;
 pub mod photos;

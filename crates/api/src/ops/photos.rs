@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use keyholder_domain::asset::AssetCapability;
 use keyholder_store::DbConnection;
-use keyholder_store::assets;
+use keyholder_store::photos;
 use uuid::Uuid;
 
 use super::Deferred;
@@ -23,7 +23,7 @@ pub fn list(
     now: DateTime<Utc>,
 ) -> Result<Page<PhotoView>, ApiError> {
     caller_asset_for(c, actor, asset_id, AssetCapability::Read, now)?;
-    let (rows, total) = assets::photos(c, asset_id, q.per_page(), q.offset())?;
+    let (rows, total) = photos::photos(c, asset_id, q.per_page(), q.offset())?;
     Ok(Page::new(
         rows.into_iter().map(PhotoView::from).collect(),
         total,
@@ -69,7 +69,7 @@ pub fn add(
             "must not contain control characters",
         ));
     }
-    let p = assets::add_photo(c, cmd.asset_id, url, caption, user.id, now)?;
+    let p = photos::add_photo(c, cmd.asset_id, url, caption, user.id, now)?;
     Ok(PhotoView::from(p))
 }
 
@@ -87,7 +87,7 @@ pub fn delete(
         AssetCapability::DeleteRecordsAndPhotos,
         now,
     )?;
-    if !assets::delete_photo(c, asset_id, photo_id)? {
+    if !photos::delete_photo(c, asset_id, photo_id)? {
         return Err(ApiError::not_found(
             "photo_not_found",
             "No such photo on this asset.",

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use keyholder_domain::asset::AssetCapability;
 use keyholder_domain::values::Name;
 use keyholder_store::DbConnection;
-use keyholder_store::assets::{self, RecordFields};
+use keyholder_store::records::{self, RecordFields};
 use uuid::Uuid;
 
 use super::Deferred;
@@ -60,7 +60,7 @@ pub fn list(
     now: DateTime<Utc>,
 ) -> Result<Page<RecordView>, ApiError> {
     caller_asset_for(c, actor, asset_id, AssetCapability::Read, now)?;
-    let (rows, total) = assets::records(c, asset_id, q.per_page(), q.offset())?;
+    let (rows, total) = records::records(c, asset_id, q.per_page(), q.offset())?;
     Ok(Page::new(
         rows.iter().map(RecordView::from).collect(),
         total,
@@ -84,7 +84,7 @@ pub fn add(
     let (user, _, _) =
         caller_asset_for(c, actor, cmd.asset_id, AssetCapability::AddEditRecords, now)?;
     let fields = record_fields(cmd.fields?)?;
-    let r = assets::add_record(c, cmd.asset_id, &fields, user.id, now)?;
+    let r = records::add_record(c, cmd.asset_id, &fields, user.id, now)?;
     Ok(RecordView::from(&r))
 }
 
@@ -112,11 +112,11 @@ pub fn edit(
         record_id,
     } = cmd.record;
     let (_, _, level) = caller_asset(c, actor, asset_id, now)?;
-    assets::get_record(c, asset_id, record_id)?.ok_or_else(record_not_found)?;
+    records::get_record(c, asset_id, record_id)?.ok_or_else(record_not_found)?;
     require(level, AssetCapability::AddEditRecords)?;
     let fields = record_fields(cmd.fields?)?;
-    assets::update_record(c, asset_id, record_id, &fields, now)?;
-    let r = assets::get_record(c, asset_id, record_id)?.ok_or_else(record_not_found)?;
+    records::update_record(c, asset_id, record_id, &fields, now)?;
+    let r = records::get_record(c, asset_id, record_id)?.ok_or_else(record_not_found)?;
     Ok(RecordView::from(&r))
 }
 
@@ -132,8 +132,8 @@ pub fn delete(
         record_id,
     } = key;
     let (_, _, level) = caller_asset(c, actor, asset_id, now)?;
-    assets::get_record(c, asset_id, record_id)?.ok_or_else(record_not_found)?;
+    records::get_record(c, asset_id, record_id)?.ok_or_else(record_not_found)?;
     require(level, AssetCapability::DeleteRecordsAndPhotos)?;
-    assets::delete_record(c, asset_id, record_id)?;
+    records::delete_record(c, asset_id, record_id)?;
     Ok(())
 }

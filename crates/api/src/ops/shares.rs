@@ -6,9 +6,9 @@ use keyholder_domain::InvitationPermission;
 use keyholder_domain::asset::AssetCapability;
 use keyholder_domain::values::Expiry;
 use keyholder_store::DbConnection;
-use keyholder_store::assets;
 use keyholder_store::audit::{self, Action};
 use keyholder_store::locks;
+use keyholder_store::shares;
 use keyholder_store::users;
 use serde_json::json;
 use uuid::Uuid;
@@ -40,7 +40,7 @@ pub fn list(
 ) -> Result<Vec<ShareView>, ApiError> {
     let (_, _, level) = caller_asset(c, actor, asset_id, now)?;
     require(level, AssetCapability::ManageShares)?;
-    Ok(assets::shares(c, asset_id)?
+    Ok(shares::shares(c, asset_id)?
         .iter()
         .map(|s| ShareView::new(s, now))
         .collect())
@@ -69,7 +69,7 @@ pub fn change(
     locks::assets_with_estates(c, &[asset_id], &[])?;
     let (user, _, level) = caller_asset(c, actor, asset_id, now)?;
     require(level, AssetCapability::ManageShares)?;
-    let current = assets::get_share(c, asset_id, holder)?.ok_or_else(share_not_found)?;
+    let current = shares::get_share(c, asset_id, holder)?.ok_or_else(share_not_found)?;
     let edit = cmd.edit?;
     let permission = match edit.permission.as_deref() {
         Some(p) => parse_field::<InvitationPermission>("permission", p)?,
@@ -84,7 +84,7 @@ pub fn change(
                 .at(),
         ),
     };
-    assets::update_share(c, asset_id, holder, permission, until)?;
+    shares::update_share(c, asset_id, holder, permission, until)?;
     let before = json!({"user_id": holder, "permission": current.permission, "access_expires_at": current.access_expires_at});
     let after = json!({"user_id": holder, "permission": permission, "access_expires_at": until});
     let ev = event(
@@ -95,7 +95,7 @@ pub fn change(
         Some(after),
     );
     audit::record(c, &ev, now)?;
-    let s = assets::get_share(c, asset_id, holder)?.ok_or_else(share_not_found)?;
+    let s = shares::get_share(c, asset_id, holder)?.ok_or_else(share_not_found)?;
     Ok(ShareView::new(&s, now))
 }
 
@@ -111,8 +111,8 @@ pub fn revoke(
     locks::assets_with_estates(c, &[asset_id], &[])?;
     let (user, _, level) = caller_asset(c, actor, asset_id, now)?;
     require(level, AssetCapability::ManageShares)?;
-    let current = assets::get_share(c, asset_id, holder)?.ok_or_else(share_not_found)?;
-    assets::delete_share(c, asset_id, holder)?;
+    let current = shares::get_share(c, asset_id, holder)?.ok_or_else(share_not_found)?;
+    shares::delete_share(c, asset_id, holder)?;
     let email = users::get(c, holder)?.email;
     keyholder_store::invitations::cancel_to_email_on_assets(c, &[asset_id], &email)?;
     let before = json!({"user_id": holder, "permission": current.permission});
@@ -132,8 +132,8 @@ pub fn drop_held(
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
     let user = actor.user(c)?;
-    let current = assets::get_share(c, asset_id, user.id)?.ok_or_else(share_not_found)?;
-    assets::delete_share(c, asset_id, user.id)?;
+    let current = shares::get_share(c, asset_id, user.id)?.ok_or_else(share_not_found)?;
+    shares::delete_share(c, asset_id, user.id)?;
     let before = json!({"user_id": user.id, "permission": current.permission});
     audit::record(
         c,

@@ -2,14 +2,14 @@
 //! caller's access to one site is loaded.
 
 use chrono::{DateTime, Utc};
+use keyholder_domain::SiteRole;
 use keyholder_domain::estate::{self, EstateActor, EstateCapability, SiteCapability};
-use keyholder_domain::{EstateRole, SiteRole};
 use keyholder_store::DbConnection;
 use keyholder_store::access;
 use keyholder_store::audit;
 use keyholder_store::audit::Action;
-use keyholder_store::estates::{self, Site};
 use keyholder_store::locks;
+use keyholder_store::sites::{self, Site};
 use keyholder_store::users::User;
 use serde_json::json;
 use uuid::Uuid;
@@ -24,7 +24,6 @@ use crate::views::estates::SiteView;
 /// A site as the caller may see it.
 pub(crate) struct SiteAccess {
     pub(crate) site: Site,
-    pub(crate) estate_role: Option<EstateRole>,
     /// The caller's effective role here (none for root outside the estate).
     pub(crate) effective: Option<SiteRole>,
     pub(crate) actor: EstateActor,
@@ -32,7 +31,11 @@ pub(crate) struct SiteAccess {
 
 impl SiteAccess {
     fn can(&self, cap: SiteCapability) -> bool {
-        self.actor.is_root || estate::site_can(self.effective, cap)
+        estate::SiteActor {
+            is_root: self.actor.is_root,
+            effective: self.effective,
+        }
+        .can(cap)
     }
 
     /// The role shown for the caller (root sees every site as admin).
@@ -55,7 +58,11 @@ pub(crate) fn caller_site(
     let (user, found) = caller.admit_read(access::site(c, caller.id, id)?)?;
     let (site, estate_role, over) = found.ok_or_else(not_found_site)?;
     let effective = estate::effective_site_role_of(estate_role, over);
-    if effective.is_none() && !user.is_root {
+    let at_site = estate::SiteActor {
+        is_root: user.is_root,
+        effective,
+    };
+    if !at_site.sees() {
         return Err(not_found_site());
     }
     let actor = EstateActor {
@@ -65,7 +72,6 @@ pub(crate) fn caller_site(
     };
     let access = SiteAccess {
         site,
-        estate_role,
         effective,
         actor,
     };
@@ -93,7 +99,7 @@ pub fn list(
     q: &PageQuery,
 ) -> Result<Page<SiteView>, ApiError> {
     let (user, access) = caller_estate(c, actor, estate_id)?;
-    let (rows, total) = estates::sites_for_member(c, estate_id, user.id, q.per_page(), q.offset())?;
+    let (rows, total) = sites::sites_for_member(c, estate_id, user.id, q.per_page(), q.offset())?;
     let items = rows
         .iter()
         .filter_map(|(s, o)| shown_role(&access, *o).map(|r| SiteView::new(s, r)))
@@ -131,7 +137,7 @@ pub fn create(
     let (user, access) = caller_estate(c, actor, id)?;
     access.require(EstateCapability::Manage, "Creating a site")?;
     let name = parse_name(&cmd.name?)?;
-    let site = estates::create_site(c, id, name.as_str(), now)?;
+    let site = sites::create_site(c, id, name.as_str(), now)?;
     let after = json!({"name": site.name, "estate_id": id});
     audit::record(
         c,
@@ -170,7 +176,7 @@ pub fn rename(
         ));
     }
     let name = parse_name(&cmd.name?)?;
-    estates::rename_site(c, id, name.as_str(), now)?;
+    sites::rename_site(c, id, name.as_str(), now)?;
     let before = json!({"name": access.site.name});
     let after = json!({"name": name.as_str()});
     audit::record(
@@ -200,7 +206,7 @@ pub fn delete(
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
     let (user, access) = caller_site_locked(c, actor, id)?;
-    if !(user.is_root || estate::estate_can(access.estate_role, EstateCapability::Manage)) {
+    if !access.actor.can(EstateCapability::Manage) {
         return Err(ApiError::forbidden(
             "insufficient_role",
             "Deleting a site needs the estate admin or owner role.",
@@ -213,7 +219,7 @@ pub fn delete(
             format!("{placed} assets are placed at this site; move or delete them first."),
         ));
     }
-    estates::delete_site(c, id)?;
+    sites::delete_site(c, id)?;
     let before = json!({"name": access.site.name, "estate_id": access.site.estate_id});
     audit::record(
         c,

@@ -19,9 +19,6 @@ use crate::passwords;
 use crate::state::AppState;
 use crate::views::accounts::{AuthResponse, StatusMessage};
 
-/// Proving an inbox, for the estate invitations' acceptance.
-pub(crate) use crate::ops::accounts::{prove_inbox, revoke_unverified_grants};
-
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[schema(example = json!({
     "email": "ada@example.com",

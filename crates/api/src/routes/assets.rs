@@ -15,10 +15,6 @@ use crate::ops::assets;
 use crate::views::assets::AssetView;
 use crate::views::common::{CursorPage, CursorQuery};
 
-/// The asset access judgement, for the estate invitations' acceptance
-/// (`routes::invitations`, being rewritten apart from this move).
-pub(crate) use crate::ops::access::judge;
-
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[schema(example = json!({"name": "Van 7", "reference": "KX21 ABC", "attributes": {"make": "Ford"}}))]
 pub struct CreateAsset {

@@ -3,7 +3,7 @@
 
 use actix_web::{HttpResponse, web};
 use chrono::NaiveDate;
-use keyholder_store::assets::RecordFields;
+use keyholder_store::records::RecordFields;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;

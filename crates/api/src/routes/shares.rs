@@ -14,7 +14,7 @@ use crate::ctx::Ctx;
 use crate::error::{ApiError, MalformedJson, Problem, Unauthorized};
 use crate::extract::ScopedJson;
 use crate::ops::shares::{self, ShareKey};
-use crate::views::common::permission_schema;
+use crate::views::invitations::permission_schema;
 use crate::views::shares::ShareView;
 
 #[derive(Debug, Default, Deserialize, Validate, ToSchema)]

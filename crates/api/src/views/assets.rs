@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use keyholder_domain::AssetLevel;
-use keyholder_store::assets::{Asset, Photo, Record};
+use keyholder_store::assets::Asset;
+use keyholder_store::photos::Photo;
+use keyholder_store::records::Record;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;

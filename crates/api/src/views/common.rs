@@ -275,14 +275,6 @@ pub fn site_override_schema() -> RefOr<Schema> {
     )
 }
 
-/// An asset invitation's or a share's permission.
-pub fn permission_schema() -> RefOr<Schema> {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .enum_values(Some(["view", "edit", "manage"]))
-        .into()
-}
-
 /// Parses a role-like value from a request field (422 naming the field).
 pub fn parse_field<T: std::str::FromStr>(field: &str, value: &str) -> Result<T, ApiError>
 where
@@ -304,7 +296,7 @@ pub fn summary(u: &keyholder_store::users::User, show_email: bool) -> UserSummar
 }
 
 /// A person as shown in lists (the email only to those who may see it).
-pub fn person(p: &keyholder_store::assets::Person, show_email: bool) -> UserSummary {
+pub fn person(p: &keyholder_store::collaborators::Person, show_email: bool) -> UserSummary {
     UserSummary {
         id: p.id,
         username: p.username.clone(),

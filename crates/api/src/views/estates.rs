@@ -2,7 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use keyholder_domain::{EstateRole, SiteOverride, SiteRole};
-use keyholder_store::estates::{Estate, Member, Site};
+use keyholder_store::estates::{Estate, Member};
+use keyholder_store::sites::Site;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;

@@ -9,4 +9,5 @@ pub mod audit;
 pub mod common;
 pub mod estates;
 pub mod households;
+pub mod invitations;
 pub mod shares;

@@ -3,12 +3,13 @@
 
 use chrono::{DateTime, Utc};
 use keyholder_domain::InvitationPermission;
-use keyholder_store::assets::Share;
+use keyholder_store::shares::Share;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::views::common::{UserSummary, permission_schema, person};
+use crate::views::common::{UserSummary, person};
+use crate::views::invitations::permission_schema;
 
 /// A share: an accepted invitation's grant.
 #[derive(Debug, Serialize, ToSchema)]

@@ -1,0 +1,240 @@
+//! Asset invitations: what differs from the shared lifecycle. Whoever has
+//! full access to the asset manages its invitations; the management table
+//! lists those of every asset the caller has full access to.
+
+use chrono::{DateTime, Utc};
+use keyholder_domain::asset::{self, AssetCapability};
+use keyholder_domain::invitation::ResendExpiry;
+use keyholder_domain::{InvitationPermission, InvitationState};
+use keyholder_store::DbConnection;
+use keyholder_store::access;
+use keyholder_store::invitations::{self, Invitation, ResourceType, Sort, TableFilter, TableKey};
+use keyholder_store::locks;
+use keyholder_store::paging::Window;
+use uuid::Uuid;
+
+use super::{Fields, Managed, Resource, Sending, issue};
+use crate::auth::{Caller, require_verified};
+use crate::error::ApiError;
+use crate::ops::Deferred;
+use crate::ops::access::{asset_access, caller_asset, judge, require};
+use crate::views::common::{Cursor, CursorPage, CursorQuery, parse_field};
+use crate::views::invitations::{AssetInvitationView, StatsView};
+
+/// Invite someone by email to one asset.
+pub struct Send {
+    pub asset_id: Uuid,
+    pub fields: Deferred<Fields>,
+    pub sending: Sending,
+}
+
+pub fn send(
+    c: &mut DbConnection,
+    caller: &Caller,
+    cmd: Send,
+    now: DateTime<Utc>,
+) -> Result<AssetInvitationView, ApiError> {
+    locks::assets_with_estates(c, &[cmd.asset_id], &[])?;
+    let (user, asset, level) = caller_asset(c, caller, cmd.asset_id, now)?;
+    require(level, AssetCapability::ManageInvitations)?;
+    require_verified(
+        &user,
+        keyholder_domain::account::SharingAction::AssetInvitation,
+    )?;
+    // Field errors only once the caller may invite here.
+    let draft = cmd.fields?.check(ResourceType::Asset, now)?;
+    cmd.sending.admit(&user, &draft.email)?;
+    let resource = Resource::asset(&asset);
+    let inv = issue(c, &user, &resource, &draft, &cmd.sending, now)?;
+    Ok(AssetInvitationView::new(&inv, &resource, now))
+}
+
+/// The management table: filters, sort and page as the request gave them.
+pub struct Table {
+    pub q: Option<String>,
+    pub status: Option<String>,
+    pub permission: Option<String>,
+    pub asset_id: Option<Uuid>,
+    pub sort: Option<String>,
+    pub paging: CursorQuery,
+    /// The table of one asset (full access needed), or of every asset.
+    pub only: Option<Uuid>,
+}
+
+pub fn table(
+    c: &mut DbConnection,
+    caller: &Caller,
+    q: Table,
+    now: DateTime<Utc>,
+) -> Result<CursorPage<AssetInvitationView>, ApiError> {
+    let user = caller.user(c)?;
+    if let Some(asset) = q.only {
+        let (_, level) = asset_access(c, &user, asset, now)?;
+        require(level, AssetCapability::ManageInvitations)?;
+    }
+    let sort = parse_sort(q.sort.as_deref())?;
+    let status = q
+        .status
+        .as_deref()
+        .map(|s| parse_field::<InvitationState>("status", s))
+        .transpose()?;
+    let permission = q
+        .permission
+        .as_deref()
+        .map(|p| parse_field::<InvitationPermission>("permission", p))
+        .transpose()?;
+    let after = q
+        .paging
+        .after()?
+        .map(|cursor| Ok::<_, ApiError>((table_key(sort, &cursor)?, cursor.id)))
+        .transpose()?;
+    let filter = TableFilter {
+        q: q.q,
+        status,
+        permission: permission.map(|p| p.as_str().to_owned()),
+        asset_id: q.only.or(q.asset_id),
+    };
+    let window = Window {
+        limit: q.paging.per_page(),
+        offset: q.paging.offset(),
+        after,
+    };
+    let page = invitations::asset_table(c, user.id, user.is_root, &filter, sort, now, &window)?;
+    let next = page
+        .items
+        .last()
+        .filter(|_| page.more)
+        .map(|r| table_cursor(sort, &r.invitation));
+    let items = page
+        .items
+        .iter()
+        .map(|r| {
+            let resource = Resource {
+                kind: ResourceType::Asset,
+                id: r.invitation.resource_id,
+                name: r.asset_name.clone(),
+                reference: r.asset_reference.clone(),
+            };
+            AssetInvitationView::new(&r.invitation, &resource, now)
+        })
+        .collect();
+    Ok(CursorPage::new(items, page.counted, &q.paging, next))
+}
+
+fn parse_sort(raw: Option<&str>) -> Result<Sort, ApiError> {
+    let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(Sort::InvitedAt { descending: true });
+    };
+    let (descending, key) = match raw.strip_prefix('-') {
+        Some(k) => (true, k),
+        None => (false, raw),
+    };
+    match key {
+        "invited_at" => Ok(Sort::InvitedAt { descending }),
+        "expires_at" => Ok(Sort::ExpiresAt { descending }),
+        "email" => Ok(Sort::Email { descending }),
+        _ => Err(ApiError::field(
+            "sort",
+            "must be invited_at, expires_at or email, optionally with a leading -",
+        )),
+    }
+}
+
+/// The cursor after `inv` in the table sorted by `sort`.
+fn table_cursor(sort: Sort, inv: &Invitation) -> Cursor {
+    match sort.key_of(inv) {
+        TableKey::At(t) => Cursor::at(t, inv.id),
+        TableKey::Text(s) => Cursor::new(Some(s), inv.id),
+        TableKey::Never => Cursor::new(None, inv.id),
+    }
+}
+
+/// The table position of a cursor under `sort` (422 `cursor` when it is not
+/// one of this sort's).
+fn table_key(sort: Sort, cursor: &Cursor) -> Result<TableKey, ApiError> {
+    let key = match (sort, &cursor.key) {
+        (Sort::ExpiresAt { .. }, None) => TableKey::Never,
+        (Sort::Email { .. }, _) => TableKey::Text(cursor.text()?.to_owned()),
+        _ => TableKey::At(cursor.instant()?),
+    };
+    Ok(key)
+}
+
+/// The six stats cards, with the table's visibility, in one query.
+pub fn stats(
+    c: &mut DbConnection,
+    caller: &Caller,
+    asset_id: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<StatsView, ApiError> {
+    let user = caller.user(c)?;
+    let s = invitations::asset_stats(c, user.id, user.is_root, asset_id, now)?;
+    Ok(StatsView {
+        total: s.total,
+        pending: s.pending,
+        accepted: s.accepted,
+        declined: s.declined,
+        expired: s.expired,
+        cancelled: s.cancelled,
+    })
+}
+
+/// The caller and an invitation of an asset they have full access to (404
+/// for any other), read with the asset and the caller's facts on it in one
+/// statement.
+fn managed(
+    c: &mut DbConnection,
+    caller: &Caller,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Managed, ApiError> {
+    let not_found = || ApiError::not_found("invitation_not_found", "No such invitation.");
+    let (user, found) = caller.admit_read(access::asset_invitation(c, caller.id, id)?)?;
+    let (inv, on) = found.ok_or_else(not_found)?;
+    let (asset, row) = on.ok_or_else(not_found)?;
+    let level = judge(&user, &asset, &row, now).ok_or_else(not_found)?;
+    if !asset::asset_can(Some(level), AssetCapability::ManageInvitations) {
+        return Err(not_found());
+    }
+    Ok(Managed {
+        user,
+        inv,
+        resource: Resource::asset(&asset),
+    })
+}
+
+fn view(m: &Managed, now: DateTime<Utc>) -> AssetInvitationView {
+    AssetInvitationView::new(&m.inv, &m.resource, now)
+}
+
+/// Details of one invitation.
+pub fn details(
+    c: &mut DbConnection,
+    caller: &Caller,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<AssetInvitationView, ApiError> {
+    Ok(view(&managed(c, caller, id, now)?, now))
+}
+
+pub fn resend(
+    c: &mut DbConnection,
+    caller: &Caller,
+    (id, requested, sending): (Uuid, ResendExpiry, Sending),
+    now: DateTime<Utc>,
+) -> Result<AssetInvitationView, ApiError> {
+    let mut m = managed(c, caller, id, now)?;
+    super::resend(c, &mut m, requested, &sending, now)?;
+    Ok(view(&m, now))
+}
+
+pub fn cancel(
+    c: &mut DbConnection,
+    caller: &Caller,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<AssetInvitationView, ApiError> {
+    let mut m = managed(c, caller, id, now)?;
+    super::cancel(c, &mut m, now)?;
+    Ok(view(&m, now))
+}

@@ -1,0 +1,228 @@
+//! Estate invitations: what differs from the shared lifecycle. Owners and
+//! admins manage them; a registered, verified invitee is granted the role at
+//! once instead of being emailed.
+
+use chrono::{DateTime, Utc};
+use keyholder_domain::EstateRole;
+use keyholder_domain::InvitationState;
+use keyholder_domain::estate::{self, GrantRefusal};
+use keyholder_domain::invitation::ResendExpiry;
+use keyholder_domain::values::Email;
+use keyholder_store::DbConnection;
+use keyholder_store::audit::{self, Action};
+use keyholder_store::estates;
+use keyholder_store::invitations::{self, ResourceType};
+use keyholder_store::locks;
+use keyholder_store::users::{self, User};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{Fields, Managed, Resource, Sending, issue, newest_first_window};
+use crate::auth::{Caller, require_verified};
+use crate::error::ApiError;
+use crate::ops::Deferred;
+use crate::ops::estates::{EstateAccess, caller_estate};
+use crate::ops::members::member_view;
+use crate::views::common::{Cursor, CursorPage, CursorQuery, UserSummary, parse_field};
+use crate::views::invitations::{EstateInvitationView, InviteOutcome, UserSearchResult};
+
+/// The caller and the estate, 403 `insufficient_role` unless they may
+/// invite members there.
+fn inviting(
+    c: &mut DbConnection,
+    caller: &Caller,
+    estate_id: Uuid,
+) -> Result<(User, EstateAccess), ApiError> {
+    let (user, access) = caller_estate(c, caller, estate_id)?;
+    if !estate::may_invite_members(&access.actor) {
+        return Err(ApiError::refused(GrantRefusal::InsufficientRole));
+    }
+    Ok((user, access))
+}
+
+/// Find a registered user by their whole email, to grant them a role.
+pub struct UserSearch {
+    pub estate_id: Uuid,
+    pub email: String,
+    pub sending: Sending,
+}
+
+pub fn user_search(
+    c: &mut DbConnection,
+    caller: &Caller,
+    cmd: UserSearch,
+) -> Result<UserSearchResult, ApiError> {
+    let (user, _) = inviting(c, caller, cmd.estate_id)?;
+    cmd.sending.budget.spend(user.id)?;
+    let not_found = || {
+        ApiError::not_found(
+            "user_not_found",
+            "No registered user without access has exactly this email.",
+        )
+    };
+    let email = Email::parse(&cmd.email).map_err(|_| not_found())?;
+    let found = users::find_by_email(c, email.as_str())?
+        .filter(|u| u.email_verified() && !u.is_root)
+        .ok_or_else(not_found)?;
+    if estates::member_role(c, cmd.estate_id, found.id)?.is_some() {
+        return Err(not_found());
+    }
+    Ok(UserSearchResult {
+        user: UserSummary {
+            id: found.id,
+            username: found.username,
+            display_name: found.display_name,
+            email: Some(found.email),
+        },
+    })
+}
+
+/// Invite someone to the estate by email.
+pub struct Invite {
+    pub estate_id: Uuid,
+    pub fields: Deferred<Fields>,
+    pub sending: Sending,
+}
+
+pub fn invite(
+    c: &mut DbConnection,
+    caller: &Caller,
+    cmd: Invite,
+    now: DateTime<Utc>,
+) -> Result<InviteOutcome, ApiError> {
+    locks::estate(c, cmd.estate_id)?;
+    let (user, access) = inviting(c, caller, cmd.estate_id)?;
+    require_verified(&user, keyholder_domain::account::SharingAction::EstateGrant)?;
+    let draft = cmd.fields?.check(ResourceType::Estate, now)?;
+    let super::Offer::Role(role) = draft.offer else {
+        return Err(ApiError::internal());
+    };
+    estate::check_grant_new_member(&access.actor, role).map_err(ApiError::refused)?;
+    cmd.sending.admit(&user, &draft.email)?;
+    if let Some(existing) =
+        users::find_by_email(c, draft.email.as_str())?.filter(User::email_verified)
+    {
+        return grant_at_once(c, &user, &access, &existing, role, now);
+    }
+    let resource = Resource::estate(&access.estate);
+    let inv = issue(c, &user, &resource, &draft, &cmd.sending, now)?;
+    Ok(InviteOutcome {
+        outcome: "invited",
+        member: None,
+        invitation: Some(EstateInvitationView::new(&inv, &resource, now)),
+    })
+}
+
+/// A verified account gets the role without an email.
+fn grant_at_once(
+    c: &mut DbConnection,
+    user: &User,
+    access: &EstateAccess,
+    existing: &User,
+    role: EstateRole,
+    now: DateTime<Utc>,
+) -> Result<InviteOutcome, ApiError> {
+    let id = access.estate.id;
+    if estates::member_role(c, id, existing.id)?.is_some() {
+        return Err(ApiError::conflict(
+            "already_member",
+            "This user is already a member of the estate.",
+        ));
+    }
+    estates::add_member(c, id, existing.id, role, now)?;
+    let after = json!({"user_id": existing.id, "role": role});
+    let resource = Resource::estate(&access.estate);
+    audit::record(
+        c,
+        &resource.event(user, Action::MemberAdded, None, Some(after)),
+        now,
+    )?;
+    Ok(InviteOutcome {
+        outcome: "granted",
+        member: Some(member_view(c, access, existing.id)?),
+        invitation: None,
+    })
+}
+
+/// The estate's invitations, newest first, optionally by status.
+pub struct List {
+    pub estate_id: Uuid,
+    pub status: Option<String>,
+    pub paging: CursorQuery,
+}
+
+pub fn list(
+    c: &mut DbConnection,
+    caller: &Caller,
+    q: List,
+    now: DateTime<Utc>,
+) -> Result<CursorPage<EstateInvitationView>, ApiError> {
+    let (_, access) = inviting(c, caller, q.estate_id)?;
+    let status = q
+        .status
+        .as_deref()
+        .map(|s| parse_field::<InvitationState>("status", s))
+        .transpose()?;
+    let window = newest_first_window(&q.paging)?;
+    let page =
+        invitations::list_for_resource(c, ResourceType::Estate, q.estate_id, status, now, &window)?;
+    let next = page
+        .items
+        .last()
+        .filter(|_| page.more)
+        .map(|i| Cursor::at(i.invited_at, i.id));
+    let resource = Resource::estate(&access.estate);
+    let items = page
+        .items
+        .iter()
+        .map(|i| EstateInvitationView::new(i, &resource, now))
+        .collect();
+    Ok(CursorPage::new(items, page.counted, &q.paging, next))
+}
+
+/// One invitation of the estate, managed by a caller who may grant its role.
+pub struct Target {
+    pub estate_id: Uuid,
+    pub invitation_id: Uuid,
+}
+
+fn managed(c: &mut DbConnection, caller: &Caller, t: &Target) -> Result<Managed, ApiError> {
+    let (user, access) = inviting(c, caller, t.estate_id)?;
+    let inv = invitations::get_for_resource(c, ResourceType::Estate, t.estate_id, t.invitation_id)?
+        .ok_or_else(|| {
+            ApiError::not_found("invitation_not_found", "No such invitation in this estate.")
+        })?;
+    let role: EstateRole = inv.role.parse().map_err(|_| ApiError::internal())?;
+    estate::check_grant_new_member(&access.actor, role).map_err(ApiError::refused)?;
+    Ok(Managed {
+        user,
+        inv,
+        resource: Resource::estate(&access.estate),
+    })
+}
+
+fn view(m: &Managed, now: DateTime<Utc>) -> EstateInvitationView {
+    EstateInvitationView::new(&m.inv, &m.resource, now)
+}
+
+pub fn resend(
+    c: &mut DbConnection,
+    caller: &Caller,
+    (t, requested, sending): (Target, ResendExpiry, Sending),
+    now: DateTime<Utc>,
+) -> Result<EstateInvitationView, ApiError> {
+    let mut m = managed(c, caller, &t)?;
+    super::resend(c, &mut m, requested, &sending, now)?;
+    Ok(view(&m, now))
+}
+
+pub fn cancel(
+    c: &mut DbConnection,
+    caller: &Caller,
+    t: Target,
+    now: DateTime<Utc>,
+) -> Result<EstateInvitationView, ApiError> {
+    let mut m = managed(c, caller, &t)?;
+    super::cancel(c, &mut m, now)?;
+    Ok(view(&m, now))
+}

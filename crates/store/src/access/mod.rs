@@ -1,0 +1,279 @@
+//! One statement per authorized request: the caller's account (so a token
+//! from before a password change is refused), the resource the request
+//! names, and every fact the domain resolver needs to judge the caller's
+//! access to it, read together in a single round trip. Nothing here decides
+//! anything; the api crate hands the facts to `keyholder_domain`.
+//!
+//! Each statement starts from the caller's row (`users` by primary key) and
+//! reaches the resource and the facts by primary keys and the per-user
+//! indexes, so its cost does not grow with the tables. No row is cached: a
+//! role changed or removed a moment ago is what the next request reads.
+
+mod cols;
+mod invitation;
+
+use chrono::NaiveDateTime;
+use diesel::QueryableByName;
+use diesel::sql_types::{Nullable, Text, Timestamp};
+use keyholder_domain::{EstateRole, SiteOverride};
+use uuid::Uuid;
+
+use crate::assets::{AccessRow, Asset};
+use crate::db::DbConnection;
+use crate::error::{StoreError, parse};
+use crate::estates::Estate;
+use crate::id::DbId;
+use crate::sites::Site;
+use crate::sql::{cached_statement, explain, load_cached};
+use crate::time::from_db;
+use crate::users::User;
+
+// The raw-SQL helpers under the paths `paging` and `invitations` use.
+pub(crate) use crate::sql::{Param, load};
+pub(crate) use cols::{
+    ASSET_COLUMNS, AssetCols, AssetFactCols, CALLER_COLUMNS, CallerCols, asset_fact_columns,
+};
+use invitation::asset_invitation_sql;
+pub use invitation::{AssetInvitationFacts, asset_invitation};
+
+/// The parameters of a one-statement read: the caller and the resource.
+fn ids(caller: Uuid, resource: Uuid) -> [Param; 2] {
+    [DbId(caller).into(), DbId(resource).into()]
+}
+
+#[derive(QueryableByName)]
+struct AssetAccessCols {
+    #[diesel(embed)]
+    caller: CallerCols,
+    #[diesel(embed)]
+    asset: AssetCols,
+    #[diesel(embed)]
+    facts: AssetFactCols,
+}
+
+/// What one statement read: the caller (none when the account is gone) and,
+/// when it exists, the resource with the caller's facts on it.
+pub type Read<T> = Option<(User, Option<T>)>;
+
+cached_statement!(
+    /// The key of [`asset_sql`].
+    asset_sql,
+    AssetRead,
+    format!(
+        "SELECT {CALLER_COLUMNS}, {ASSET_COLUMNS}, {}
+         FROM users u LEFT JOIN assets a ON a.id = $2
+         WHERE u.id = $1",
+        asset_fact_columns("u.id")
+    )
+);
+
+/// The caller, the asset and the caller's facts on it, in one statement.
+pub fn asset(
+    conn: &mut DbConnection,
+    caller: Uuid,
+    asset_id: Uuid,
+) -> Result<Read<(Asset, AccessRow)>, StoreError> {
+    let row: Option<AssetAccessCols> =
+        load_cached::<_, AssetRead>(conn, asset_sql(), &ids(caller, asset_id))?
+            .into_iter()
+            .next();
+    row.map(|r| {
+        let user = r.caller.user()?;
+        let found = match r.asset.asset()? {
+            Some(asset) => {
+                let access = r.facts.access(asset.id)?;
+                Some((asset, access))
+            }
+            None => None,
+        };
+        Ok((user, found))
+    })
+    .transpose()
+}
+
+// ------------------------------------------------------------------ estates and sites
+
+#[derive(QueryableByName)]
+struct EstateAccessCols {
+    #[diesel(embed)]
+    caller: CallerCols,
+    #[diesel(sql_type = Nullable<Text>)]
+    e_id: Option<DbId>,
+    #[diesel(sql_type = Nullable<Text>)]
+    e_name: Option<String>,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    e_created_at: Option<NaiveDateTime>,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    e_updated_at: Option<NaiveDateTime>,
+    #[diesel(sql_type = Nullable<Text>)]
+    e_role: Option<String>,
+}
+
+cached_statement!(
+    /// The key of [`estate_sql`].
+    estate_sql,
+    EstateRead,
+    format!(
+        "SELECT {CALLER_COLUMNS}, e.id AS e_id, e.name AS e_name, e.created_at AS e_created_at,
+                e.updated_at AS e_updated_at, m.role AS e_role
+         FROM users u
+         LEFT JOIN estates e ON e.id = $2
+         LEFT JOIN estate_members m ON m.estate_id = e.id AND m.user_id = u.id
+         WHERE u.id = $1"
+    )
+);
+
+/// The caller, the estate and the caller's role in it, in one statement.
+pub fn estate(
+    conn: &mut DbConnection,
+    caller: Uuid,
+    estate_id: Uuid,
+) -> Result<Read<(Estate, Option<EstateRole>)>, StoreError> {
+    let row: Option<EstateAccessCols> =
+        load_cached::<_, EstateRead>(conn, estate_sql(), &ids(caller, estate_id))?
+            .into_iter()
+            .next();
+    row.map(|r| {
+        let user = r.caller.user()?;
+        let found = match (r.e_id, r.e_name, r.e_created_at, r.e_updated_at) {
+            (Some(id), Some(name), Some(created_at), Some(updated_at)) => Some((
+                Estate {
+                    id: id.0,
+                    name,
+                    created_at: from_db(created_at),
+                    updated_at: from_db(updated_at),
+                },
+                r.e_role.as_deref().map(parse::<EstateRole>).transpose()?,
+            )),
+            _ => None,
+        };
+        Ok((user, found))
+    })
+    .transpose()
+}
+
+#[derive(QueryableByName)]
+struct SiteAccessCols {
+    #[diesel(embed)]
+    caller: CallerCols,
+    #[diesel(sql_type = Nullable<Text>)]
+    s_id: Option<DbId>,
+    #[diesel(sql_type = Nullable<Text>)]
+    s_estate_id: Option<DbId>,
+    #[diesel(sql_type = Nullable<Text>)]
+    s_name: Option<String>,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    s_created_at: Option<NaiveDateTime>,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    s_updated_at: Option<NaiveDateTime>,
+    #[diesel(sql_type = Nullable<Text>)]
+    s_estate_role: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    s_override: Option<String>,
+}
+
+/// A site with the caller's estate role and override there.
+pub type SiteFacts = (Site, Option<EstateRole>, Option<SiteOverride>);
+
+cached_statement!(
+    /// The key of [`site_sql`].
+    site_sql,
+    SiteRead,
+    format!(
+        "SELECT {CALLER_COLUMNS}, s.id AS s_id, s.estate_id AS s_estate_id, s.name AS s_name,
+                s.created_at AS s_created_at, s.updated_at AS s_updated_at,
+                m.role AS s_estate_role, o.role AS s_override
+         FROM users u
+         LEFT JOIN sites s ON s.id = $2
+         LEFT JOIN estate_members m ON m.estate_id = s.estate_id AND m.user_id = u.id
+         LEFT JOIN site_overrides o ON o.site_id = s.id AND o.user_id = u.id
+         WHERE u.id = $1"
+    )
+);
+
+/// The caller, the site, the caller's role in its estate and override at
+/// the site, in one statement.
+pub fn site(
+    conn: &mut DbConnection,
+    caller: Uuid,
+    site_id: Uuid,
+) -> Result<Read<SiteFacts>, StoreError> {
+    let row: Option<SiteAccessCols> =
+        load_cached::<_, SiteRead>(conn, site_sql(), &ids(caller, site_id))?
+            .into_iter()
+            .next();
+    row.map(|r| {
+        let user = r.caller.user()?;
+        let found = match (
+            r.s_id,
+            r.s_estate_id,
+            r.s_name,
+            r.s_created_at,
+            r.s_updated_at,
+        ) {
+            (Some(id), Some(estate_id), Some(name), Some(created_at), Some(updated_at)) => Some((
+                Site {
+                    id: id.0,
+                    estate_id: estate_id.0,
+                    name,
+                    created_at: from_db(created_at),
+                    updated_at: from_db(updated_at),
+                },
+                r.s_estate_role
+                    .as_deref()
+                    .map(parse::<EstateRole>)
+                    .transpose()?,
+                r.s_override
+                    .as_deref()
+                    .map(parse::<SiteOverride>)
+                    .transpose()?,
+            )),
+            _ => None,
+        };
+        Ok((user, found))
+    })
+    .transpose()
+}
+
+cached_statement!(
+    /// The key of [`caller_sql`].
+    caller_sql,
+    CallerRead,
+    format!("SELECT {CALLER_COLUMNS} FROM users u WHERE u.id = $1")
+);
+
+/// The caller alone (for routes that read nothing else first).
+pub fn caller(conn: &mut DbConnection, caller: Uuid) -> Result<Option<User>, StoreError> {
+    let row: Option<CallerCols> =
+        load_cached::<_, CallerRead>(conn, caller_sql(), &[DbId(caller).into()])?
+            .into_iter()
+            .next();
+    row.map(CallerCols::user).transpose()
+}
+
+/// The plans of the one-statement access reads, by name, for the caller
+/// and the resources given: what a plan test checks for full scans.
+pub fn plans(
+    conn: &mut DbConnection,
+    caller: Uuid,
+    asset: Uuid,
+    estate: Uuid,
+    site: Uuid,
+    invitation: Uuid,
+) -> Result<Vec<(&'static str, Vec<String>)>, StoreError> {
+    Ok(vec![
+        (
+            "asset",
+            explain(conn, &asset_sql().text, &ids(caller, asset))?,
+        ),
+        (
+            "estate",
+            explain(conn, &estate_sql().text, &ids(caller, estate))?,
+        ),
+        ("site", explain(conn, &site_sql().text, &ids(caller, site))?),
+        (
+            "asset_invitation",
+            explain(conn, &asset_invitation_sql().text, &ids(caller, invitation))?,
+        ),
+    ])
+}

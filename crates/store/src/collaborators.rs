@@ -1,0 +1,110 @@
+//! An asset's collaborators, and the people listed with assets.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::db::DbConnection;
+use crate::error::StoreError;
+use crate::id::{DbId, db_ids};
+use crate::schema::{asset_collaborators, users};
+use crate::time::{from_db, to_db};
+
+/// A user as listed with an asset.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct Person {
+    #[diesel(deserialize_as = DbId)]
+    pub id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub email: String,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = asset_collaborators)]
+struct NewCollaborator {
+    asset_id: DbId,
+    user_id: DbId,
+    added_at: NaiveDateTime,
+}
+
+pub fn add_collaborator(
+    conn: &mut DbConnection,
+    asset_id: Uuid,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let exists = asset_collaborators::table
+        .find((DbId(asset_id), DbId(user_id)))
+        .select(asset_collaborators::user_id)
+        .first::<DbId>(conn)
+        .optional()?
+        .is_some();
+    if exists {
+        return Ok(false);
+    }
+    diesel::insert_into(asset_collaborators::table)
+        .values(NewCollaborator {
+            asset_id: DbId(asset_id),
+            user_id: DbId(user_id),
+            added_at: to_db(now),
+        })
+        .execute(conn)?;
+    Ok(true)
+}
+
+pub fn remove_collaborator(
+    conn: &mut DbConnection,
+    asset_id: Uuid,
+    user_id: Uuid,
+) -> Result<bool, StoreError> {
+    Ok(
+        diesel::delete(asset_collaborators::table.find((DbId(asset_id), DbId(user_id))))
+            .execute(conn)?
+            == 1,
+    )
+}
+
+/// Collaborators of one asset, oldest first.
+pub fn collaborators(
+    conn: &mut DbConnection,
+    asset_id: Uuid,
+) -> Result<Vec<(Person, DateTime<Utc>)>, StoreError> {
+    let rows: Vec<(Person, NaiveDateTime)> = asset_collaborators::table
+        .inner_join(users::table)
+        .filter(asset_collaborators::asset_id.eq(DbId(asset_id)))
+        .select((Person::as_select(), asset_collaborators::added_at))
+        .order((
+            asset_collaborators::added_at.asc(),
+            users::username_canonical.asc(),
+        ))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(p, at)| (p, from_db(at))).collect())
+}
+
+/// (asset, user) collaborator pairs over a selection of assets.
+pub fn collaborator_pairs(
+    conn: &mut DbConnection,
+    asset_ids: &[Uuid],
+) -> Result<Vec<(Uuid, Uuid)>, StoreError> {
+    Ok(asset_collaborators::table
+        .filter(asset_collaborators::asset_id.eq_any(db_ids(asset_ids)))
+        .select((asset_collaborators::asset_id, asset_collaborators::user_id))
+        .order((
+            asset_collaborators::added_at.asc(),
+            asset_collaborators::user_id.asc(),
+        ))
+        .load::<(DbId, DbId)>(conn)?
+        .into_iter()
+        .map(|(a, u)| (a.0, u.0))
+        .collect())
+}
+
+/// Users by id (for listings).
+pub fn people(conn: &mut DbConnection, ids: &[Uuid]) -> Result<Vec<Person>, StoreError> {
+    Ok(users::table
+        .filter(users::id.eq_any(db_ids(ids)))
+        .select(Person::as_select())
+        .load(conn)?)
+}

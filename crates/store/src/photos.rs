@@ -1,0 +1,115 @@
+//! An asset's photos.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::db::DbConnection;
+use crate::error::StoreError;
+use crate::id::DbId;
+use crate::schema::asset_photos;
+use crate::time::{from_db, to_db};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Photo {
+    pub id: Uuid,
+    pub asset_id: Uuid,
+    pub url: String,
+    pub caption: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = asset_photos)]
+struct PhotoRow {
+    id: DbId,
+    asset_id: DbId,
+    url: String,
+    caption: Option<String>,
+    created_at: NaiveDateTime,
+}
+
+impl From<PhotoRow> for Photo {
+    fn from(r: PhotoRow) -> Self {
+        Self {
+            id: r.id.0,
+            asset_id: r.asset_id.0,
+            url: r.url,
+            caption: r.caption,
+            created_at: from_db(r.created_at),
+        }
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = asset_photos)]
+struct NewPhoto<'a> {
+    id: DbId,
+    asset_id: DbId,
+    url: &'a str,
+    caption: Option<&'a str>,
+    created_by: DbId,
+    created_at: NaiveDateTime,
+}
+
+pub fn add_photo(
+    conn: &mut DbConnection,
+    asset_id: Uuid,
+    url: &str,
+    caption: Option<&str>,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Photo, StoreError> {
+    let id = Uuid::new_v4();
+    diesel::insert_into(asset_photos::table)
+        .values(NewPhoto {
+            id: DbId(id),
+            asset_id: DbId(asset_id),
+            url,
+            caption,
+            created_by: DbId(by),
+            created_at: to_db(now),
+        })
+        .execute(conn)?;
+    Ok(Photo {
+        id,
+        asset_id,
+        url: url.to_owned(),
+        caption: caption.map(ToOwned::to_owned),
+        created_at: now,
+    })
+}
+
+pub fn photos(
+    conn: &mut DbConnection,
+    asset_id: Uuid,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<Photo>, i64), StoreError> {
+    let rows = asset_photos::table
+        .filter(asset_photos::asset_id.eq(DbId(asset_id)))
+        .select(PhotoRow::as_select())
+        .order((asset_photos::created_at.desc(), asset_photos::id.desc()))
+        .limit(limit)
+        .offset(offset)
+        .load(conn)?
+        .into_iter()
+        .map(Photo::from)
+        .collect();
+    let total = asset_photos::table
+        .filter(asset_photos::asset_id.eq(DbId(asset_id)))
+        .count()
+        .get_result(conn)?;
+    Ok((rows, total))
+}
+
+/// Deletes a photo of this asset (another asset's photo id is not found).
+pub fn delete_photo(conn: &mut DbConnection, asset_id: Uuid, id: Uuid) -> Result<bool, StoreError> {
+    Ok(diesel::delete(
+        asset_photos::table
+            .filter(asset_photos::id.eq(DbId(id)))
+            .filter(asset_photos::asset_id.eq(DbId(asset_id))),
+    )
+    .execute(conn)?
+        == 1)
+}

@@ -1,0 +1,177 @@
+//! An asset's records (services, repairs, notes).
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::db::DbConnection;
+use crate::error::StoreError;
+use crate::id::DbId;
+use crate::schema::asset_records;
+use crate::time::{from_db, to_db};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    pub id: Uuid,
+    pub asset_id: Uuid,
+    pub kind: String,
+    pub date: NaiveDate,
+    pub title: String,
+    pub notes: Option<String>,
+    pub cost: Option<f64>,
+    pub odometer: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The writable fields of a record.
+#[derive(Debug, Clone, PartialEq, Insertable, AsChangeset)]
+#[diesel(table_name = asset_records, treat_none_as_null = true)]
+pub struct RecordFields {
+    pub kind: String,
+    #[diesel(column_name = record_date)]
+    pub date: NaiveDate,
+    pub title: String,
+    pub notes: Option<String>,
+    pub cost: Option<f64>,
+    pub odometer: Option<i64>,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = asset_records)]
+struct RecordRow {
+    id: DbId,
+    asset_id: DbId,
+    kind: String,
+    record_date: NaiveDate,
+    title: String,
+    notes: Option<String>,
+    cost: Option<f64>,
+    odometer: Option<i64>,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+impl From<RecordRow> for Record {
+    fn from(r: RecordRow) -> Self {
+        Self {
+            id: r.id.0,
+            asset_id: r.asset_id.0,
+            kind: r.kind,
+            date: r.record_date,
+            title: r.title,
+            notes: r.notes,
+            cost: r.cost,
+            odometer: r.odometer,
+            created_at: from_db(r.created_at),
+            updated_at: from_db(r.updated_at),
+        }
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = asset_records)]
+struct NewRecord {
+    id: DbId,
+    asset_id: DbId,
+    created_by: DbId,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+pub fn add_record(
+    conn: &mut DbConnection,
+    asset_id: Uuid,
+    f: &RecordFields,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Record, StoreError> {
+    let id = Uuid::new_v4();
+    diesel::insert_into(asset_records::table)
+        .values((
+            NewRecord {
+                id: DbId(id),
+                asset_id: DbId(asset_id),
+                created_by: DbId(by),
+                created_at: to_db(now),
+                updated_at: to_db(now),
+            },
+            f,
+        ))
+        .execute(conn)?;
+    get_record(conn, asset_id, id)?.ok_or(StoreError::NotFound)
+}
+
+/// A record of this asset (a record id from another asset is not found).
+pub fn get_record(
+    conn: &mut DbConnection,
+    asset_id: Uuid,
+    id: Uuid,
+) -> Result<Option<Record>, StoreError> {
+    Ok(asset_records::table
+        .filter(asset_records::id.eq(DbId(id)))
+        .filter(asset_records::asset_id.eq(DbId(asset_id)))
+        .select(RecordRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(Record::from))
+}
+
+/// Records of an asset, newest date first.
+pub fn records(
+    conn: &mut DbConnection,
+    asset_id: Uuid,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<Record>, i64), StoreError> {
+    let rows = asset_records::table
+        .filter(asset_records::asset_id.eq(DbId(asset_id)))
+        .select(RecordRow::as_select())
+        .order((
+            asset_records::record_date.desc(),
+            asset_records::created_at.desc(),
+            asset_records::id.desc(),
+        ))
+        .limit(limit)
+        .offset(offset)
+        .load(conn)?
+        .into_iter()
+        .map(Record::from)
+        .collect();
+    let total = asset_records::table
+        .filter(asset_records::asset_id.eq(DbId(asset_id)))
+        .count()
+        .get_result(conn)?;
+    Ok((rows, total))
+}
+
+pub fn update_record(
+    conn: &mut DbConnection,
+    asset_id: Uuid,
+    id: Uuid,
+    f: &RecordFields,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    diesel::update(
+        asset_records::table
+            .filter(asset_records::id.eq(DbId(id)))
+            .filter(asset_records::asset_id.eq(DbId(asset_id))),
+    )
+    .set((f, asset_records::updated_at.eq(to_db(now))))
+    .execute(conn)?;
+    Ok(())
+}
+
+pub fn delete_record(
+    conn: &mut DbConnection,
+    asset_id: Uuid,
+    id: Uuid,
+) -> Result<bool, StoreError> {
+    Ok(diesel::delete(
+        asset_records::table
+            .filter(asset_records::id.eq(DbId(id)))
+            .filter(asset_records::asset_id.eq(DbId(asset_id))),
+    )
+    .execute(conn)?
+        == 1)
+}

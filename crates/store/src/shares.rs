@@ -1,0 +1,164 @@
+//! Shares: what an accepted asset invitation leaves.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use keyholder_domain::InvitationPermission;
+use uuid::Uuid;
+
+use crate::collaborators::Person;
+use crate::db::DbConnection;
+use crate::error::{StoreError, parse};
+use crate::id::DbId;
+use crate::schema::{asset_shares, users};
+use crate::time::{from_db, to_db};
+
+/// A share: what an accepted asset invitation leaves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Share {
+    pub asset_id: Uuid,
+    pub user: Person,
+    pub permission: InvitationPermission,
+    pub access_expires_at: Option<DateTime<Utc>>,
+    pub granted_at: DateTime<Utc>,
+    pub invitation_id: Option<Uuid>,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = asset_shares)]
+struct ShareRow {
+    asset_id: DbId,
+    permission: String,
+    access_expires_at: Option<NaiveDateTime>,
+    granted_at: NaiveDateTime,
+    invitation_id: Option<DbId>,
+    #[diesel(embed)]
+    user: Person,
+}
+
+impl TryFrom<ShareRow> for Share {
+    type Error = StoreError;
+    fn try_from(r: ShareRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            asset_id: r.asset_id.0,
+            user: r.user,
+            permission: parse(&r.permission)?,
+            access_expires_at: r.access_expires_at.map(from_db),
+            granted_at: from_db(r.granted_at),
+            invitation_id: r.invitation_id.map(Uuid::from),
+        })
+    }
+}
+
+/// A share's permission and access expiry, as written.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = asset_shares, treat_none_as_null = true)]
+struct Grant<'a> {
+    permission: &'a str,
+    access_expires_at: Option<NaiveDateTime>,
+}
+
+impl Grant<'_> {
+    fn new(permission: InvitationPermission, until: Option<DateTime<Utc>>) -> Self {
+        Self {
+            permission: permission.as_str(),
+            access_expires_at: until.map(to_db),
+        }
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = asset_shares)]
+struct NewShare<'a> {
+    asset_id: DbId,
+    user_id: DbId,
+    #[diesel(embed)]
+    grant: Grant<'a>,
+    granted_at: NaiveDateTime,
+    invitation_id: Option<DbId>,
+}
+
+/// Shares joined with their holders.
+macro_rules! with_holder {
+    () => {
+        asset_shares::table
+            .inner_join(users::table.on(users::id.eq(asset_shares::user_id)))
+            .select(ShareRow::as_select())
+    };
+}
+
+/// The user's share on an asset, if any (expired or not).
+pub fn get_share(
+    conn: &mut DbConnection,
+    asset_id: Uuid,
+    user_id: Uuid,
+) -> Result<Option<Share>, StoreError> {
+    with_holder!()
+        .filter(asset_shares::asset_id.eq(DbId(asset_id)))
+        .filter(asset_shares::user_id.eq(DbId(user_id)))
+        .first::<ShareRow>(conn)
+        .optional()?
+        .map(Share::try_from)
+        .transpose()
+}
+
+/// Shares of an asset, oldest first.
+pub fn shares(conn: &mut DbConnection, asset_id: Uuid) -> Result<Vec<Share>, StoreError> {
+    with_holder!()
+        .filter(asset_shares::asset_id.eq(DbId(asset_id)))
+        .order((asset_shares::granted_at.asc(), asset_shares::user_id.asc()))
+        .load::<ShareRow>(conn)?
+        .into_iter()
+        .map(Share::try_from)
+        .collect()
+}
+
+/// Writes a share (replacing the user's existing one on the asset).
+pub fn put_share(
+    conn: &mut DbConnection,
+    asset_id: Uuid,
+    user_id: Uuid,
+    permission: InvitationPermission,
+    access_expires_at: Option<DateTime<Utc>>,
+    invitation_id: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    diesel::delete(asset_shares::table.find((DbId(asset_id), DbId(user_id)))).execute(conn)?;
+    diesel::insert_into(asset_shares::table)
+        .values(NewShare {
+            asset_id: DbId(asset_id),
+            user_id: DbId(user_id),
+            grant: Grant::new(permission, access_expires_at),
+            granted_at: to_db(now),
+            invitation_id: invitation_id.map(DbId),
+        })
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Changes a share's permission and access expiry; false when there is none.
+pub fn update_share(
+    conn: &mut DbConnection,
+    asset_id: Uuid,
+    user_id: Uuid,
+    permission: InvitationPermission,
+    access_expires_at: Option<DateTime<Utc>>,
+) -> Result<bool, StoreError> {
+    Ok(
+        diesel::update(asset_shares::table.find((DbId(asset_id), DbId(user_id))))
+            .set(Grant::new(permission, access_expires_at))
+            .execute(conn)?
+            == 1,
+    )
+}
+
+/// Revokes a share; false when there is none.
+pub fn delete_share(
+    conn: &mut DbConnection,
+    asset_id: Uuid,
+    user_id: Uuid,
+) -> Result<bool, StoreError> {
+    Ok(
+        diesel::delete(asset_shares::table.find((DbId(asset_id), DbId(user_id)))).execute(conn)?
+            == 1,
+    )
+}
