@@ -6,29 +6,12 @@
 use chrono::{Duration, Utc};
 use keyholder_domain::{EstateRole, HouseholdRole, InvitationPermission, SiteOverride};
 use keyholder_store::{collaborators, households, shares, sites};
-use keyholder_tests::{PASSWORD, Session, TestApp, on_both_backends};
+use keyholder_tests::{PASSWORD, TestApp, on_both_backends};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 fn uid(s: &str) -> Uuid {
     Uuid::parse_str(s).expect("uuid")
-}
-
-async fn explain(
-    app: &TestApp,
-    token: &str,
-    user: &Session,
-    kind: &str,
-    id: &str,
-) -> keyholder_tests::Reply {
-    app.get(
-        &format!(
-            "/api/v1/access/explain?user_id={}&resource_type={kind}&resource_id={id}",
-            user.id
-        ),
-        Some(token),
-    )
-    .await
 }
 
 fn path<'a>(body: &'a Value, kind: &str) -> &'a Value {
@@ -38,35 +21,6 @@ fn path<'a>(body: &'a Value, kind: &str) -> &'a Value {
         .iter()
         .find(|p| p["kind"] == kind)
         .unwrap_or_else(|| panic!("no {kind} path in {body}"))
-}
-
-async fn estate_with_site(app: &TestApp, owner: &Session) -> (String, String) {
-    let e = app
-        .post(
-            "/api/v1/estates",
-            Some(&owner.token),
-            json!({"name": "Riverside"}),
-        )
-        .await;
-    let estate = e.body["id"].as_str().expect("id").to_owned();
-    let s = app
-        .post(
-            &format!("/api/v1/estates/{estate}/sites"),
-            Some(&owner.token),
-            json!({"name": "North"}),
-        )
-        .await;
-    (estate, s.body["id"].as_str().expect("id").to_owned())
-}
-
-async fn grant(app: &TestApp, owner: &Session, estate: &str, email: &str, role: &str) {
-    app.post(
-        &format!("/api/v1/estates/{estate}/invitations"),
-        Some(&owner.token),
-        json!({"email": email, "role": role}),
-    )
-    .await
-    .assert_status(201);
 }
 
 on_both_backends!(
@@ -85,26 +39,22 @@ on_both_backends!(
 async fn troubleshooting_user_cannot_see_a_site_explained(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let una = app.register_verified("una").await;
-    let (estate, site) = estate_with_site(&app, &owner).await;
+    let (estate, site) = app.estate_with_site(&owner, "Riverside", "North").await;
     // No estate access: nothing ties una to the site, so there is nothing
     // to explain about her (and nothing about her to learn): 404.
-    explain(&app, &owner.token, &una, "site", &site)
+    app.explain(&owner, &una, "site", &site)
         .await
         .assert_problem(404, "not_found");
     // Nor may she ask about a site she cannot see.
-    explain(&app, &una.token, &una, "site", &site)
+    app.explain(&una, &una, "site", &site)
         .await
         .assert_problem(404, "not_found");
     // Kept off the site.
-    grant(&app, &owner, &estate, "una@example.com", "editor").await;
-    app.put(
-        &format!("/api/v1/sites/{site}/members/{}", una.id),
-        Some(&owner.token),
-        json!({"role": "none"}),
-    )
-    .await
-    .assert_status(200);
-    let r = explain(&app, &owner.token, &una, "site", &site).await;
+    app.grant_role(&owner, &estate, &una, "editor").await;
+    app.try_set_site_override(&owner, &site, &una, "none")
+        .await
+        .assert_status(200);
+    let r = app.explain(&owner, &una, "site", &site).await;
     assert!(r.body["effective"].is_null());
     let p = path(&r.body, "site_override");
     assert_eq!(p["level"], "none");
@@ -115,31 +65,21 @@ async fn troubleshooting_user_cannot_see_a_site_explained(app: TestApp) {
 async fn troubleshooting_can_see_but_cannot_edit_explained(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let vic = app.register_verified("vic").await;
-    let (estate, site) = estate_with_site(&app, &owner).await;
-    grant(&app, &owner, &estate, "vic@example.com", "viewer").await;
-    app.put(
-        &format!("/api/v1/sites/{site}/members/{}", vic.id),
-        Some(&owner.token),
-        json!({"role": "editor"}),
-    )
-    .await
-    .assert_status(200);
-    let r = explain(&app, &vic.token, &vic, "site", &site).await;
+    let (estate, site) = app.estate_with_site(&owner, "Riverside", "North").await;
+    app.grant_role(&owner, &estate, &vic, "viewer").await;
+    app.try_set_site_override(&owner, &site, &vic, "editor")
+        .await
+        .assert_status(200);
+    let r = app.explain(&vic, &vic, "site", &site).await;
     assert_eq!(r.body["effective"], "viewer");
     assert_eq!(r.body["capabilities"], json!(["read_site"]));
     let p = path(&r.body, "site_override");
     assert_eq!(p["level"], "editor");
     assert_eq!(p["reason"], "capped_by_estate_role");
     // The same rule at an asset placed there.
-    let a = app
-        .post(
-            "/api/v1/assets",
-            Some(&owner.token),
-            json!({"name": "Mower", "site_id": site}),
-        )
-        .await;
+    let a = app.try_add_asset_at(&owner, "Mower", &site).await;
     let asset = a.body["id"].as_str().expect("id");
-    let r = explain(&app, &vic.token, &vic, "asset", asset).await;
+    let r = app.explain(&vic, &vic, "asset", asset).await;
     assert_eq!(r.body["effective"], "view");
     let p = path(&r.body, "site");
     assert_eq!(p["reason"], "capped_by_estate_role");
@@ -149,9 +89,9 @@ async fn troubleshooting_can_see_but_cannot_edit_explained(app: TestApp) {
 async fn troubleshooting_cannot_find_the_invite_button_explained(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let ed = app.register_verified("eddy").await;
-    let (estate, _) = estate_with_site(&app, &owner).await;
-    grant(&app, &owner, &estate, "eddy@example.com", "editor").await;
-    let r = explain(&app, &ed.token, &ed, "estate", &estate).await;
+    let (estate, _) = app.estate_with_site(&owner, "Riverside", "North").await;
+    app.grant_role(&owner, &estate, &ed, "editor").await;
+    let r = app.explain(&ed, &ed, "estate", &estate).await;
     assert_eq!(r.body["effective"], "editor");
     let caps: Vec<&str> = r.body["capabilities"]
         .as_array()
@@ -164,7 +104,7 @@ async fn troubleshooting_cannot_find_the_invite_button_explained(app: TestApp) {
         !caps.contains(&"manage_members"),
         "inviting needs admin or higher"
     );
-    let r = explain(&app, &owner.token, &owner, "estate", &estate).await;
+    let r = app.explain(&owner, &owner, "estate", &estate).await;
     assert!(
         r.body["capabilities"]
             .as_array()
@@ -178,38 +118,26 @@ async fn troubleshooting_household_paths_explained(app: TestApp) {
     let test3 = app.register_verified("test3").await;
     let test4 = app.register_verified("test4").await;
     let v = app
-        .post(
-            "/api/v1/assets",
-            Some(&test4.token),
-            json!({"name": "test4's car"}),
-        )
+        .try_create_asset(&test4, json!({"name": "test4's car"}))
         .await;
-    let car = v.body["id"].as_str().expect("id").to_owned();
-    app.post(
-        "/api/v1/household/members",
-        Some(&test4.token),
-        json!({"username": "test", "role": "manager"}),
-    )
-    .await
-    .assert_status(201);
-    app.post(
-        "/api/v1/household/members",
-        Some(&test.token),
-        json!({"username": "test3", "role": "editor"}),
-    )
-    .await
-    .assert_status(201);
+    let car = v.id();
+    app.try_add_to_household(&test4, "test", "manager")
+        .await
+        .assert_status(201);
+    app.try_add_to_household(&test, "test3", "editor")
+        .await
+        .assert_status(201);
     // test3 does not inherit from test4: test heads test3's household but is
     // not a collaborator of the car. Nothing ties test3 to the car, so test4
     // learns nothing about test3 (not even their household): 404; and test3
     // cannot ask about a car they cannot see.
-    explain(&app, &test4.token, &test3, "asset", &car)
+    app.explain(&test4, &test3, "asset", &car)
         .await
         .assert_problem(404, "not_found");
-    explain(&app, &test3.token, &test3, "asset", &car)
+    app.explain(&test3, &test3, "asset", &car)
         .await
         .assert_problem(404, "not_found");
-    let r = explain(&app, &test4.token, &test, "asset", &car).await;
+    let r = app.explain(&test4, &test, "asset", &car).await;
     assert_eq!(r.body["effective"], "manage");
     assert_eq!(path(&r.body, "household")["counted"], true);
     // test's own household (test3 in it) has nothing to do with the car and
@@ -225,7 +153,7 @@ async fn troubleshooting_household_paths_explained(app: TestApp) {
     );
     // test heads test3's household but only manages the car: managing is not
     // administering, so test cannot ask about test3 on it either.
-    explain(&app, &test.token, &test3, "asset", &car)
+    app.explain(&test, &test3, "asset", &car)
         .await
         .assert_problem(404, "not_found");
 }
@@ -233,54 +161,35 @@ async fn troubleshooting_household_paths_explained(app: TestApp) {
 async fn troubleshooting_shares_and_invitations_explained(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let wes = app.register_verified("wes").await;
-    let a = app
-        .post("/api/v1/assets", Some(&owner.token), json!({"name": "Van"}))
-        .await;
-    let asset = a.body["id"].as_str().expect("id").to_owned();
-    app.post(
-        "/api/v1/asset-invitations",
-        Some(&owner.token),
-        json!({"asset_id": asset, "email": "wes@example.com", "permission": "edit"}),
-    )
-    .await
-    .assert_status(201);
-    let r = explain(&app, &owner.token, &wes, "asset", &asset).await;
+    let a = app.try_create_asset(&owner, json!({"name": "Van"})).await;
+    let asset = a.id();
+    app.try_share_asset(&owner, &asset, "wes@example.com", "edit")
+        .await
+        .assert_status(201);
+    let r = app.explain(&owner, &wes, "asset", &asset).await;
     assert!(r.body["effective"].is_null());
     assert_eq!(path(&r.body, "share")["reason"], "invitation_pending");
     let token = app
         .wait_for_email("wes@example.com", "invited you")
         .await
         .token();
-    app.post(
-        "/api/v1/invitations/accept",
-        Some(&wes.token),
-        json!({"token": token}),
-    )
-    .await
-    .assert_status(200);
-    let r = explain(&app, &owner.token, &wes, "asset", &asset).await;
+    app.try_accept(&wes, &token).await.assert_status(200);
+    let r = app.explain(&owner, &wes, "asset", &asset).await;
     assert_eq!(r.body["effective"], "edit");
     let until = (Utc::now() + Duration::minutes(10)).to_rfc3339();
-    app.patch(
-        &format!("/api/v1/assets/{asset}/shares/{}", wes.id),
-        Some(&owner.token),
-        json!({"access_expires_at": until}),
-    )
-    .await
-    .assert_status(200);
+    app.try_update_share(&owner, &asset, &wes.id, json!({"access_expires_at": until}))
+        .await
+        .assert_status(200);
     app.clock.advance(Duration::minutes(11));
-    let r = explain(&app, &owner.token, &wes, "asset", &asset).await;
+    let r = app.explain(&owner, &wes, "asset", &asset).await;
     assert!(r.body["effective"].is_null());
     let p = path(&r.body, "share");
     assert_eq!(p["reason"], "share_expired");
     assert!(p["until"].is_string());
-    app.delete(
-        &format!("/api/v1/assets/{asset}/shares/{}", wes.id),
-        Some(&owner.token),
-    )
-    .await
-    .assert_status(204);
-    let r = explain(&app, &owner.token, &wes, "asset", &asset).await;
+    app.try_revoke_share(&owner, &asset, &wes.id)
+        .await
+        .assert_status(204);
+    let r = app.explain(&owner, &wes, "asset", &asset).await;
     assert_eq!(path(&r.body, "share")["reason"], "share_revoked");
 }
 
@@ -288,61 +197,51 @@ async fn explain_is_open_to_the_user_and_administrators_only(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let xia = app.register_verified("xia").await;
     let yan = app.register_verified("yan").await;
-    let a = app
-        .post("/api/v1/assets", Some(&owner.token), json!({"name": "Van"}))
-        .await;
-    let asset = a.body["id"].as_str().expect("id").to_owned();
+    let a = app.try_create_asset(&owner, json!({"name": "Van"})).await;
+    let asset = a.id();
     // Xia cannot see the van: explain does not confirm it exists, to her or
     // (since nothing ties her to it) about her.
-    explain(&app, &xia.token, &xia, "asset", &asset)
+    app.explain(&xia, &xia, "asset", &asset)
         .await
         .assert_problem(404, "not_found");
-    let stranger = explain(&app, &owner.token, &xia, "asset", &asset).await;
+    let stranger = app.explain(&owner, &xia, "asset", &asset).await;
     stranger.assert_problem(404, "not_found");
     assert!(!stranger.text.contains("xia@example.com"));
-    app.post(
-        &format!("/api/v1/assets/{asset}/collaborators"),
-        Some(&owner.token),
-        json!({"username": "xia"}),
-    )
-    .await
-    .assert_status(201);
-    explain(&app, &xia.token, &xia, "asset", &asset)
+    app.try_collaborate(&owner, &asset, "xia")
+        .await
+        .assert_status(201);
+    app.explain(&xia, &xia, "asset", &asset)
         .await
         .assert_status(200);
-    let r = explain(&app, &owner.token, &xia, "asset", &asset).await;
+    let r = app.explain(&owner, &xia, "asset", &asset).await;
     r.assert_status(200);
     // Added by username: the owner sees no email.
     assert!(r.body["user"]["email"].is_null(), "{}", r.text);
-    explain(&app, &yan.token, &xia, "asset", &asset)
+    app.explain(&yan, &xia, "asset", &asset)
         .await
         .assert_problem(404, "not_found");
-    app.post(
-        "/api/v1/household/members",
-        Some(&owner.token),
-        json!({"username": "yan", "role": "manager"}),
-    )
-    .await
-    .assert_status(201);
+    app.try_add_to_household(&owner, "yan", "manager")
+        .await
+        .assert_status(201);
     // Manage is not administering.
-    explain(&app, &yan.token, &xia, "asset", &asset)
+    app.explain(&yan, &xia, "asset", &asset)
         .await
         .assert_problem(404, "not_found");
-    app.get(
+    app.try_explain(
+        &owner,
         &format!(
-            "/api/v1/access/explain?user_id={}&resource_type=planet&resource_id={asset}",
+            "?user_id={}&resource_type=planet&resource_id={asset}",
             xia.id
         ),
-        Some(&owner.token),
     )
     .await
     .assert_problem(422, "validation_failed");
-    app.get(
+    app.try_explain(
+        &owner,
         &format!(
-            "/api/v1/access/explain?user_id={}&resource_type=asset&resource_id={asset}",
+            "?user_id={}&resource_type=asset&resource_id={asset}",
             Uuid::new_v4()
         ),
-        Some(&owner.token),
     )
     .await
     .assert_problem(404, "not_found");
@@ -354,54 +253,25 @@ async fn who_has_access_lists_every_path(app: TestApp) {
     let kid = app.register_verified("kiddo").await;
     let guest = app.register_verified("guest").await;
     let staff = app.register_verified("staff").await;
-    let (estate, site) = estate_with_site(&app, &owner).await;
-    grant(&app, &owner, &estate, "staff@example.com", "viewer").await;
-    let a = app
-        .post(
-            "/api/v1/assets",
-            Some(&owner.token),
-            json!({"name": "Truck", "site_id": site}),
-        )
-        .await;
-    let asset = a.body["id"].as_str().expect("id").to_owned();
-    app.post(
-        &format!("/api/v1/assets/{asset}/collaborators"),
-        Some(&owner.token),
-        json!({"username": "coowner"}),
-    )
-    .await
-    .assert_status(201);
-    app.post(
-        "/api/v1/household/members",
-        Some(&co.token),
-        json!({"username": "kiddo", "role": "editor"}),
-    )
-    .await
-    .assert_status(201);
-    app.post(
-        "/api/v1/asset-invitations",
-        Some(&owner.token),
-        json!({"asset_id": asset, "email": "guest@example.com", "permission": "manage"}),
-    )
-    .await
-    .assert_status(201);
+    let (estate, site) = app.estate_with_site(&owner, "Riverside", "North").await;
+    app.grant_role(&owner, &estate, &staff, "viewer").await;
+    let a = app.try_add_asset_at(&owner, "Truck", &site).await;
+    let asset = a.id();
+    app.try_collaborate(&owner, &asset, "coowner")
+        .await
+        .assert_status(201);
+    app.try_add_to_household(&co, "kiddo", "editor")
+        .await
+        .assert_status(201);
+    app.try_share_asset(&owner, &asset, "guest@example.com", "manage")
+        .await
+        .assert_status(201);
     let token = app
         .wait_for_email("guest@example.com", "invited you")
         .await
         .token();
-    app.post(
-        "/api/v1/invitations/accept",
-        Some(&guest.token),
-        json!({"token": token}),
-    )
-    .await
-    .assert_status(200);
-    let r = app
-        .get(
-            &format!("/api/v1/assets/{asset}/access"),
-            Some(&owner.token),
-        )
-        .await;
+    app.try_accept(&guest, &token).await.assert_status(200);
+    let r = app.try_asset_access(&owner, &asset).await;
     r.assert_status(200);
     let got: Vec<(String, String)> = r
         .body
@@ -446,15 +316,12 @@ async fn who_has_access_lists_every_path(app: TestApp) {
         kinds.contains(&"collaborator") && kinds.contains(&"estate_admin"),
         "{kinds:?}"
     );
-    app.get(&format!("/api/v1/assets/{asset}/access"), Some(&kid.token))
+    app.try_asset_access(&kid, &asset)
         .await
         .assert_problem(403, "full_access_required");
-    app.get(
-        &format!("/api/v1/assets/{asset}/access"),
-        Some(&app.register("nobody").await.token),
-    )
-    .await
-    .assert_problem(404, "asset_not_found");
+    app.try_asset_access(&app.register("nobody").await.token, &asset)
+        .await
+        .assert_problem(404, "asset_not_found");
     let _ = staff;
 }
 
@@ -482,15 +349,9 @@ async fn explain_agrees_with_enforcement_over_generated_worlds(app: TestApp) {
         users.push(app.register_verified(&format!("user{i}")).await);
     }
     let founder = &users[0];
-    let (estate, site_a) = estate_with_site(&app, founder).await;
-    let s = app
-        .post(
-            &format!("/api/v1/estates/{estate}/sites"),
-            Some(&founder.token),
-            json!({"name": "South"}),
-        )
-        .await;
-    let site_b = s.body["id"].as_str().expect("id").to_owned();
+    let (estate, site_a) = app.estate_with_site(founder, "Riverside", "North").await;
+    let s = app.try_add_site(&founder, &estate, "South").await;
+    let site_b = s.id();
     let sites = [site_a, site_b];
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let now = Utc::now();
@@ -504,7 +365,7 @@ async fn explain_agrees_with_enforcement_over_generated_worlds(app: TestApp) {
             } else {
                 json!({"name": format!("w{world}a{n}")})
             };
-            let r = app.post("/api/v1/assets", Some(&founder.token), body).await;
+            let r = app.try_create_asset(&founder, body).await;
             r.assert_status(201);
             asset_ids.push(uid(r.body["id"].as_str().expect("id")));
         }
@@ -557,12 +418,9 @@ async fn explain_agrees_with_enforcement_over_generated_worlds(app: TestApp) {
             })
             .expect("world");
         for user in &users {
-            let garage = app
-                .get("/api/v1/assets?per_page=100", Some(&user.token))
-                .await;
-            let listed: Vec<(String, String)> = garage.body["items"]
-                .as_array()
-                .expect("items")
+            let garage = app.try_garage(&user, "?per_page=100").await;
+            let listed: Vec<(String, String)> = garage
+                .items()
                 .iter()
                 .map(|a| {
                     (
@@ -573,18 +431,15 @@ async fn explain_agrees_with_enforcement_over_generated_worlds(app: TestApp) {
                 .collect();
             for a in &asset_ids {
                 let a = a.to_string();
-                let enforced = app
-                    .get(&format!("/api/v1/assets/{a}"), Some(&user.token))
-                    .await;
-                let explained = explain(&app, &user.token, user, "asset", &a).await;
+                let enforced = app.try_get_asset(&user, &a).await;
+                let explained = app.explain(user, user, "asset", &a).await;
                 // An asset I cannot see is not explained to me either.
                 assert_eq!(
                     explained.status, enforced.status,
                     "world {world}, {} on {a}: {}",
                     user.username, explained.text
                 );
-                let enforced_level = (enforced.status == 200)
-                    .then(|| enforced.body["my_access"].as_str().expect("l").to_owned());
+                let enforced_level = (enforced.status == 200).then(|| enforced.str("my_access"));
                 let explained_level = explained.body["effective"].as_str().map(ToOwned::to_owned);
                 assert_eq!(
                     enforced_level, explained_level,
@@ -607,11 +462,7 @@ async fn explain_agrees_with_enforcement_over_generated_worlds(app: TestApp) {
                         .expect("caps")
                         .contains(&json!("update_details"));
                     let w = app
-                        .patch(
-                            &format!("/api/v1/assets/{a}"),
-                            Some(&user.token),
-                            json!({"attributes": {"w": world}}),
-                        )
+                        .try_update_asset(&user, &a, json!({"attributes": {"w": world}}))
                         .await;
                     assert_eq!(
                         w.status == 200,
@@ -629,27 +480,22 @@ async fn explain_agrees_with_enforcement_over_generated_worlds(app: TestApp) {
 async fn audit_trail_filters_and_visibility(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let zed = app.register_verified("zedd").await;
-    let (estate, _) = estate_with_site(&app, &owner).await;
-    grant(&app, &owner, &estate, "zedd@example.com", "viewer").await;
+    let (estate, _) = app.estate_with_site(&owner, "Riverside", "North").await;
+    app.grant_role(&owner, &estate, &zed, "viewer").await;
     app.clock.advance(Duration::minutes(5));
     let before = app.clock.now() - Duration::minutes(1);
-    app.put(
-        &format!("/api/v1/estates/{estate}/members/{}", zed.id),
-        Some(&owner.token),
-        json!({"role": "editor"}),
-    )
-    .await
-    .assert_status(200);
+    app.try_set_role(&owner, &estate, &zed, "editor")
+        .await
+        .assert_status(200);
     let all = app
-        .get(
-            &format!("/api/v1/audit?resource_type=estate&resource_id={estate}"),
-            Some(&owner.token),
+        .try_audit(
+            &owner,
+            &format!("?resource_type=estate&resource_id={estate}"),
         )
         .await;
     all.assert_status(200);
-    let actions: Vec<&str> = all.body["items"]
-        .as_array()
-        .expect("items")
+    let actions: Vec<&str> = all
+        .items()
         .iter()
         .map(|e| e["action"].as_str().expect("a"))
         .collect();
@@ -664,218 +510,117 @@ async fn audit_trail_filters_and_visibility(app: TestApp) {
     assert_eq!(first["before"]["role"], "viewer");
     assert_eq!(first["after"]["role"], "editor");
     let since = app
-        .get(
+        .try_audit(
+            &owner,
             &format!(
-                "/api/v1/audit?resource_type=estate&from={}",
+                "?resource_type=estate&from={}",
                 before.to_rfc3339().replace('+', "%2B")
             ),
-            Some(&owner.token),
         )
         .await;
     assert_eq!(since.body["total"], 1);
     let by_actor = app
-        .get(
-            &format!("/api/v1/audit?actor_id={}", zed.id),
-            Some(&owner.token),
-        )
+        .try_audit(&owner, &format!("?actor_id={}", zed.id))
         .await;
     assert!(
-        by_actor.body["items"]
-            .as_array()
-            .expect("items")
+        by_actor
+            .items()
             .iter()
             .all(|e| e["actor"]["id"] == zed.id.as_str())
     );
     // An editor does not administer the estate: none of its events.
     let as_editor = app
-        .get(
-            &format!("/api/v1/audit?resource_type=estate&resource_id={estate}"),
-            Some(&zed.token),
-        )
+        .try_audit(&zed, &format!("?resource_type=estate&resource_id={estate}"))
         .await;
     assert_eq!(as_editor.body["total"], 0);
     // Everyone sees their own account's events.
-    let mine = app
-        .get("/api/v1/audit?resource_type=user", Some(&zed.token))
-        .await;
-    let actions: Vec<&str> = mine.body["items"]
-        .as_array()
-        .expect("items")
+    let mine = app.try_audit(&zed, "?resource_type=user").await;
+    let actions: Vec<&str> = mine
+        .items()
         .iter()
         .map(|e| e["action"].as_str().expect("a"))
         .collect();
     assert_eq!(actions, ["user.email_verified", "user.registered"]);
-    app.get("/api/v1/audit?resource_type=galaxy", Some(&owner.token))
+    app.try_audit(&owner, "?resource_type=galaxy")
         .await
         .assert_problem(422, "validation_failed");
-    app.get("/api/v1/audit?per_page=500", Some(&owner.token))
+    app.try_audit(&owner, "?per_page=500")
         .await
         .assert_problem(422, "validation_failed");
 }
 
 async fn every_kind_of_access_change_is_audited(app: TestApp) {
-    let app = TestApp::spawn_with(app.backend, |c| {
-        c.root_email = Some("root@example.com".into());
-        c.root_username = Some("root".into());
-        c.root_password = Some("root password 123".into());
-    })
-    .await;
-    let root = app
-        .post(
-            "/api/v1/auth/login",
-            None,
-            json!({"login": "root", "password": "root password 123"}),
-        )
-        .await;
-    let root = root.body["access_token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
+    let app = TestApp::spawn_with_root(app.backend).await;
+    let root = app.root_token().await;
     let owner = app.register_verified("owner").await;
     let amy = app.register_verified("amy").await;
     let ben = app.register_verified("ben").await;
     app.clock.advance(Duration::seconds(2));
-    app.put(
-        "/api/v1/me/password",
-        Some(&ben.token),
-        json!({"current_password": PASSWORD, "new_password": "another password 1"}),
-    )
-    .await
-    .assert_status(200);
-    let (estate, site) = estate_with_site(&app, &owner).await;
-    grant(&app, &owner, &estate, "amy@example.com", "editor").await;
-    grant(&app, &owner, &estate, "ben@example.com", "viewer").await;
-    app.put(
-        &format!("/api/v1/estates/{estate}/members/{}", amy.id),
-        Some(&owner.token),
-        json!({"role": "admin"}),
-    )
-    .await
-    .assert_status(200);
-    app.put(
-        &format!("/api/v1/sites/{site}/members/{}", ben.id),
-        Some(&owner.token),
-        json!({"role": "none"}),
-    )
-    .await
-    .assert_status(200);
-    app.delete(
-        &format!("/api/v1/sites/{site}/members/{}", ben.id),
-        Some(&owner.token),
-    )
-    .await
-    .assert_status(200);
+    app.try_new_password(&ben, PASSWORD, "another password 1")
+        .await
+        .assert_status(200);
+    let (estate, site) = app.estate_with_site(&owner, "Riverside", "North").await;
+    app.grant_role(&owner, &estate, &amy, "editor").await;
+    app.grant_role(&owner, &estate, &ben, "viewer").await;
+    app.try_set_role(&owner, &estate, &amy, "admin")
+        .await
+        .assert_status(200);
+    app.try_set_site_override(&owner, &site, &ben, "none")
+        .await
+        .assert_status(200);
+    app.try_clear_site_role(&owner, &site, &ben.id)
+        .await
+        .assert_status(200);
     let inv = app
-        .post(
-            &format!("/api/v1/estates/{estate}/invitations"),
-            Some(&owner.token),
-            json!({"email": "new@example.com", "role": "viewer"}),
-        )
+        .try_invite(&owner, &estate, "new@example.com", "viewer")
         .await;
     let inv = inv.body["invitation"]["id"]
         .as_str()
         .expect("id")
         .to_owned();
-    app.post(
-        &format!("/api/v1/estates/{estate}/invitations/{inv}/resend"),
-        Some(&owner.token),
-        json!({}),
-    )
-    .await
-    .assert_status(200);
-    app.post(
-        &format!("/api/v1/estates/{estate}/invitations/{inv}/cancel"),
-        Some(&owner.token),
-        json!({}),
-    )
-    .await
-    .assert_status(200);
-    let a = app
-        .post(
-            "/api/v1/assets",
-            Some(&owner.token),
-            json!({"name": "Van", "site_id": site}),
-        )
-        .await;
-    let asset = a.body["id"].as_str().expect("id").to_owned();
-    app.patch(
-        &format!("/api/v1/assets/{asset}"),
-        Some(&owner.token),
-        json!({"site_id": null}),
-    )
-    .await
-    .assert_status(200);
-    app.post(
-        &format!("/api/v1/assets/{asset}/collaborators"),
-        Some(&owner.token),
-        json!({"username": "amy"}),
-    )
-    .await
-    .assert_status(201);
-    app.delete(
-        &format!("/api/v1/assets/{asset}/collaborators/{}", amy.id),
-        Some(&owner.token),
-    )
-    .await
-    .assert_status(204);
-    app.post(
-        "/api/v1/household/members",
-        Some(&owner.token),
-        json!({"username": "ben", "role": "viewer"}),
-    )
-    .await
-    .assert_status(201);
-    app.patch(
-        &format!("/api/v1/household/members/{}", ben.id),
-        Some(&owner.token),
-        json!({"role": "editor"}),
-    )
-    .await
-    .assert_status(200);
-    app.delete(
-        &format!("/api/v1/households/{}/membership", owner.id),
-        Some(&ben.token),
-    )
-    .await
-    .assert_status(401);
-    let ben_token = app
-        .post(
-            "/api/v1/auth/login",
-            None,
-            json!({"login": "ben", "password": "another password 1"}),
-        )
+    app.try_resend_estate_invitation(&owner, &estate, &inv, json!({}))
         .await
-        .body["access_token"]
-        .as_str()
-        .expect("t")
-        .to_owned();
-    app.delete(
-        &format!("/api/v1/households/{}/membership", owner.id),
-        Some(&ben_token),
-    )
-    .await
-    .assert_status(204);
-    app.post(
-        "/api/v1/household/members",
-        Some(&owner.token),
-        json!({"username": "amy", "role": "viewer"}),
-    )
-    .await
-    .assert_status(201);
-    app.delete(
-        &format!("/api/v1/household/members/{}", amy.id),
-        Some(&owner.token),
-    )
-    .await
-    .assert_status(204);
-    for (email, permission) in [("s1@example.com", "view"), ("s2@example.com", "edit")] {
-        app.post(
-            "/api/v1/asset-invitations",
-            Some(&owner.token),
-            json!({"asset_id": asset, "email": email, "permission": permission}),
-        )
+        .assert_status(200);
+    app.try_cancel_estate_invitation(&owner, &estate, &inv, json!({}))
+        .await
+        .assert_status(200);
+    let a = app.try_add_asset_at(&owner, "Van", &site).await;
+    let asset = a.id();
+    app.try_update_asset(&owner, &asset, json!({"site_id": null}))
+        .await
+        .assert_status(200);
+    app.try_collaborate(&owner, &asset, "amy")
         .await
         .assert_status(201);
+    app.try_remove_collaborator(&owner, &asset, &amy.id)
+        .await
+        .assert_status(204);
+    app.try_add_to_household(&owner, "ben", "viewer")
+        .await
+        .assert_status(201);
+    app.try_set_household_role(&owner, &ben.id, json!({"role": "editor"}))
+        .await
+        .assert_status(200);
+    app.try_leave_household(&ben, &owner.id)
+        .await
+        .assert_status(401);
+    let ben_token = app
+        .login("ben", "another password 1")
+        .await
+        .str("access_token");
+    app.try_leave_household(&ben_token, &owner.id)
+        .await
+        .assert_status(204);
+    app.try_add_to_household(&owner, "amy", "viewer")
+        .await
+        .assert_status(201);
+    app.try_remove_household_member(&owner, &amy.id)
+        .await
+        .assert_status(204);
+    for (email, permission) in [("s1@example.com", "view"), ("s2@example.com", "edit")] {
+        app.try_share_asset(&owner, &asset, email, permission)
+            .await
+            .assert_status(201);
     }
     let t1 = app
         .wait_for_email("s1@example.com", "invited you")
@@ -885,88 +630,49 @@ async fn every_kind_of_access_change_is_audited(app: TestApp) {
         .wait_for_email("s2@example.com", "invited you")
         .await
         .token();
-    let s1 = app
-        .post(
-            "/api/v1/invitations/accept-signup",
-            None,
-            json!({"token": t1, "username": "sss1", "password": PASSWORD}),
-        )
-        .await;
+    let s1 = app.try_sign_up(&t1, "sss1", PASSWORD).await;
     let s1_id = s1.body["user"]["id"].as_str().expect("id").to_owned();
-    let s1_token = s1.body["access_token"].as_str().expect("t").to_owned();
-    app.post("/api/v1/invitations/decline", None, json!({"token": t2}))
+    let s1_token = s1.str("access_token");
+    app.try_decline(&t2).await.assert_status(200);
+    app.try_update_share(&owner, &asset, &s1_id, json!({"permission": "manage"}))
         .await
         .assert_status(200);
-    app.patch(
-        &format!("/api/v1/assets/{asset}/shares/{s1_id}"),
-        Some(&owner.token),
-        json!({"permission": "manage"}),
-    )
-    .await
-    .assert_status(200);
-    app.delete(&format!("/api/v1/me/shares/{asset}"), Some(&s1_token))
+    app.try_leave_share(&s1_token, &asset)
         .await
         .assert_status(204);
     let soon = (Utc::now() + Duration::minutes(1)).to_rfc3339();
-    app.post("/api/v1/asset-invitations", Some(&owner.token), json!({"asset_id": asset, "email": "late@example.com", "permission": "view", "expires_at": soon})).await.assert_status(201);
+    app.try_send_asset_invitation(&owner, json!({"asset_id": asset, "email": "late@example.com", "permission": "view", "expires_at": soon})).await.assert_status(201);
     app.clock.advance(Duration::minutes(2));
     keyholder_tests::keyholder_api::ops::invitations::respond::sweep_expired(
         &app.app_state.db,
         app.clock.now(),
     )
     .expect("sweep");
-    let owner_token = app
-        .post(
-            "/api/v1/auth/login",
-            None,
-            json!({"login": "owner", "password": PASSWORD}),
-        )
-        .await
-        .body["access_token"]
-        .as_str()
-        .expect("t")
-        .to_owned();
+    let owner_token = app.login("owner", PASSWORD).await.str("access_token");
     let s2 = app.register_verified("sss2").await;
-    app.post(
-        &format!("/api/v1/estates/{estate}/invitations"),
-        Some(&owner_token),
-        json!({"email": "sss2@example.com", "role": "viewer"}),
-    )
-    .await
-    .assert_status(201);
-    app.delete(
-        &format!("/api/v1/estates/{estate}/members/{}", s2.id),
-        Some(&s2.token),
-    )
-    .await
-    .assert_status(204);
-    app.delete(
-        &format!("/api/v1/estates/{estate}/members/{}", ben.id),
-        Some(&owner_token),
-    )
-    .await
-    .assert_status(204);
-    app.post(
-        &format!("/api/v1/estates/{estate}/transfer-ownership"),
-        Some(&owner_token),
-        json!({"user_id": amy.id}),
-    )
-    .await
-    .assert_status(200);
-    app.delete(&format!("/api/v1/assets/{asset}"), Some(&owner_token))
+    app.try_invite(&owner_token, &estate, "sss2@example.com", "viewer")
+        .await
+        .assert_status(201);
+    app.try_remove_member(&s2, &estate, &s2.id)
+        .await
+        .assert_status(204);
+    app.try_remove_member(&owner_token, &estate, &ben.id)
+        .await
+        .assert_status(204);
+    app.try_transfer_to(&owner_token, &estate, &amy.id)
+        .await
+        .assert_status(200);
+    app.try_delete_asset(&owner_token, &asset)
         .await
         .assert_status(204);
     // Root reads the whole trail.
     let mut actions = std::collections::BTreeSet::new();
     for page in 1..20 {
         let r = app
-            .get(
-                &format!("/api/v1/audit?per_page=100&page={page}"),
-                Some(&root),
-            )
+            .try_audit(&root, &format!("?per_page=100&page={page}"))
             .await;
         r.assert_status(200);
-        let items = r.body["items"].as_array().expect("items");
+        let items = r.items();
         if items.is_empty() {
             break;
         }
@@ -1018,12 +724,9 @@ async fn every_kind_of_access_change_is_audited(app: TestApp) {
 // ---------------------------------------------------------------- keyset paging
 
 mod paging {
-    use std::collections::HashSet;
-
     use chrono::{DateTime, Duration, Utc};
     use keyholder_store::audit::{self, NewAuditEvent};
-    use keyholder_tests::{Session, TestApp, on_both_backends};
-    use serde_json::Value;
+    use keyholder_tests::{FOREIGN_CURSOR, Session, TestApp, on_both_backends};
     use uuid::Uuid;
 
     on_both_backends!(the_audit_trail_walks_by_cursor_newest_first);
@@ -1053,58 +756,18 @@ mod paging {
             .expect("events");
     }
 
-    fn ids(items: &[Value]) -> Vec<String> {
-        items
-            .iter()
-            .map(|i| i["id"].as_str().expect("id").to_owned())
-            .collect()
-    }
-
-    fn newest_first(items: &[Value]) -> Vec<String> {
-        let mut sorted = items.to_vec();
-        let at = |v: &Value| {
-            DateTime::parse_from_rfc3339(v["created_at"].as_str().expect("created_at"))
-                .expect("rfc 3339")
-                .to_utc()
-        };
-        sorted.sort_by(|a, b| {
-            at(b)
-                .cmp(&at(a))
-                .then_with(|| b["id"].as_str().cmp(&a["id"].as_str()))
-        });
-        ids(&sorted)
-    }
-
-    async fn check_walk(app: &TestApp, token: &str, path: &str) -> usize {
-        let sep = if path.contains('?') { '&' } else { '?' };
-        let full = app
-            .get(&format!("{path}{sep}per_page=100"), Some(token))
-            .await;
-        full.assert_status(200);
-        let all = full.body["items"].as_array().expect("items").clone();
-        let n = all.len();
-        assert_eq!(full.body["total"], n, "{path}");
-        assert_eq!(full.body["total_exact"], true);
-        assert!(full.body["next_cursor"].is_null());
-        assert_eq!(ids(&all), newest_first(&all), "{path}");
-        let (walked, pages) = app.walk(token, path, 2).await;
-        assert_eq!(ids(&walked), ids(&all), "{path}");
-        assert_eq!(pages, n.div_ceil(2).max(1), "{path}");
-        let unique: HashSet<String> = ids(&walked).into_iter().collect();
-        assert_eq!(unique.len(), n);
-        n
-    }
-
     async fn the_audit_trail_walks_by_cursor_newest_first(app: TestApp) {
         let owner = app.register_verified("owner").await;
         let amy = app.register_verified("amy").await;
         let asset = app
             .create_asset(&owner, serde_json::json!({"name": "Van"}))
-            .await;
-        let estate = app.create_estate(&owner, "Riverside").await;
+            .await
+            .id;
+        let estate = app.create_estate(&owner, "Riverside").await.id;
         let theirs = app
             .create_asset(&amy, serde_json::json!({"name": "Theirs"}))
-            .await;
+            .await
+            .id;
         let t0 = Utc::now() - Duration::hours(1);
         let s = Duration::seconds;
         record(
@@ -1121,14 +784,14 @@ mod paging {
                 (&amy, "user", &amy.id, t0),
             ],
         );
-        let mine = check_walk(&app, &owner.token, "/api/v1/audit").await;
+        let mine = app
+            .check_walk(&owner.token, "/api/v1/audit", "created_at", &[2])
+            .await;
         // Registration, verification, the asset, the estate and its
         // creations, and the seven events above that are about my resources.
         assert!(mine >= 7 + 4, "{mine}");
-        let full = app
-            .get("/api/v1/audit?per_page=100", Some(&owner.token))
-            .await;
-        let items = full.body["items"].as_array().expect("items");
+        let full = app.try_audit(&owner, "?per_page=100").await;
+        let items = full.items();
         assert!(
             items
                 .iter()
@@ -1137,20 +800,22 @@ mod paging {
             "only my resources"
         );
         assert_eq!(
-            check_walk(
-                &app,
+            app.check_walk(
                 &owner.token,
-                &format!("/api/v1/audit?resource_type=asset&resource_id={asset}")
+                &format!("/api/v1/audit?resource_type=asset&resource_id={asset}"),
+                "created_at",
+                &[2]
             )
             .await,
             4,
             "asset.created and three"
         );
         assert_eq!(
-            check_walk(
-                &app,
+            app.check_walk(
                 &owner.token,
-                &format!("/api/v1/audit?actor_id={}", amy.id)
+                &format!("/api/v1/audit?actor_id={}", amy.id),
+                "created_at",
+                &[2]
             )
             .await,
             2
@@ -1158,24 +823,17 @@ mod paging {
         let from = (t0 - s(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let to = (t0 + s(1)).to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
         assert_eq!(
-            check_walk(
-                &app,
+            app.check_walk(
                 &owner.token,
-                &format!("/api/v1/audit?from={from}&to={}", to.replace('+', "%2B"))
+                &format!("/api/v1/audit?from={from}&to={}", to.replace('+', "%2B")),
+                "created_at",
+                &[2]
             )
             .await,
             6
         );
-        for bad in [
-            "garbage",
-            "e30",
-            "eyJrIjoiYUBleGFtcGxlLmNvbSIsImkiOiIwMDAwMDAwMC0wMDAwLTQwMDAtODAwMC0wMDAwMDAwMDAwMDAifQ",
-        ] {
-            let r = app
-                .get(&format!("/api/v1/audit?cursor={bad}"), Some(&owner.token))
-                .await;
-            r.assert_problem(422, "validation_failed");
-            assert!(!r.body["errors"]["cursor"].is_null(), "{}", r.text);
-        }
+        let bad = ["garbage", "e30", FOREIGN_CURSOR];
+        app.assert_cursors_refused(&owner.token, "/api/v1/audit", &bad)
+            .await;
     }
 }

@@ -2,7 +2,7 @@
 //! and change, on SQLite and PostgreSQL.
 
 use chrono::Duration;
-use keyholder_tests::{PASSWORD, TestApp, on_both_backends};
+use keyholder_tests::{NOBODY, PASSWORD, TestApp, on_both_backends};
 use serde_json::json;
 
 on_both_backends!(
@@ -24,19 +24,14 @@ on_both_backends!(
 );
 
 async fn register_signs_in_and_me_shows_the_account(app: TestApp) {
-    let reply = app
-        .post(
-            "/api/v1/auth/register",
-            None,
-            json!({"email": "  Ada@Example.COM ", "username": "Ada", "password": PASSWORD, "display_name": "Ada Lovelace"}),
-        )
+    let reply = app.try_register(json!({"email": "  Ada@Example.COM ", "username": "Ada", "password": PASSWORD, "display_name": "Ada Lovelace"}))
         .await;
     reply.assert_status(201);
     assert_eq!(reply.body["token_type"], "Bearer");
     assert_eq!(reply.body["expires_in"], 3600);
     assert_eq!(reply.body["user"]["email"], "ada@example.com");
     let token = reply.body["access_token"].as_str().expect("token");
-    let me = app.get("/api/v1/me", Some(token)).await;
+    let me = app.try_me(token).await;
     me.assert_status(200);
     assert_eq!(me.body["email"], "ada@example.com");
     assert_eq!(me.body["username"], "Ada");
@@ -51,46 +46,27 @@ async fn register_signs_in_and_me_shows_the_account(app: TestApp) {
     );
     // Without a display name, the username is shown.
     let bob = app.register("bob").await;
-    let me = app.get("/api/v1/me", Some(&bob.token)).await;
+    let me = app.try_me(&bob).await;
     assert_eq!(me.body["display_name"], "bob");
 }
 
 async fn emails_and_usernames_are_unique_regardless_of_case(app: TestApp) {
     app.register("ada").await;
-    app.post(
-        "/api/v1/auth/register",
-        None,
-        json!({"email": "ADA@example.com", "username": "other", "password": PASSWORD}),
-    )
-    .await
-    .assert_problem(409, "email_taken");
-    app.post(
-        "/api/v1/auth/register",
-        None,
-        json!({"email": "other@example.com", "username": "ADA", "password": PASSWORD}),
-    )
-    .await
-    .assert_problem(409, "username_taken");
+    app.try_register_as("ADA@example.com", "other", PASSWORD)
+        .await
+        .assert_problem(409, "email_taken");
+    app.try_register_as("other@example.com", "ADA", PASSWORD)
+        .await
+        .assert_problem(409, "username_taken");
     // The failed attempts queued no email and created no account.
-    let ok = app
-        .post(
-            "/api/v1/auth/login",
-            None,
-            json!({"login": "other@example.com", "password": PASSWORD}),
-        )
-        .await;
+    let ok = app.login("other@example.com", PASSWORD).await;
     ok.assert_problem(401, "invalid_credentials");
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert!(app.emails_to("other@example.com", "").is_empty());
 }
 
 async fn registration_validates_every_field_at_once(app: TestApp) {
-    let reply = app
-        .post(
-            "/api/v1/auth/register",
-            None,
-            json!({"email": "not-an-email", "username": "a b", "password": "short", "display_name": " "}),
-        )
+    let reply = app.try_register(json!({"email": "not-an-email", "username": "a b", "password": "short", "display_name": " "}))
         .await;
     reply.assert_problem(422, "validation_failed");
     let errors = reply.body["errors"].as_object().expect("errors");
@@ -102,55 +78,29 @@ async fn registration_validates_every_field_at_once(app: TestApp) {
     }
     assert!(errors["password"].as_str().expect("message").contains("10"));
     // A 9-character password is refused, 10 is accepted.
-    app.post(
-        "/api/v1/auth/register",
-        None,
-        json!({"email": "p@example.com", "username": "pp9", "password": "123456789"}),
-    )
-    .await
-    .assert_problem(422, "validation_failed");
-    app.post(
-        "/api/v1/auth/register",
-        None,
-        json!({"email": "p@example.com", "username": "pp9", "password": "1234567890"}),
-    )
-    .await
-    .assert_status(201);
+    app.try_register_as("p@example.com", "pp9", "123456789")
+        .await
+        .assert_problem(422, "validation_failed");
+    app.try_register_as("p@example.com", "pp9", "1234567890")
+        .await
+        .assert_status(201);
 }
 
 async fn login_works_by_email_or_username(app: TestApp) {
     let ada = app.register("ada").await;
     for login in ["ada@example.com", "ADA@Example.com", "ada", "Ada"] {
-        let reply = app
-            .post(
-                "/api/v1/auth/login",
-                None,
-                json!({"login": login, "password": PASSWORD}),
-            )
-            .await;
+        let reply = app.login(login, PASSWORD).await;
         reply.assert_status(200);
         assert_eq!(reply.body["user"]["id"], ada.id.as_str());
         let token = reply.body["access_token"].as_str().expect("token");
-        app.get("/api/v1/me", Some(token)).await.assert_status(200);
+        app.try_me(token).await.assert_status(200);
     }
 }
 
 async fn login_failure_reads_the_same_for_unknown_and_wrong_password(app: TestApp) {
     app.register("ada").await;
-    let wrong = app
-        .post(
-            "/api/v1/auth/login",
-            None,
-            json!({"login": "ada", "password": "wrong password!"}),
-        )
-        .await;
-    let unknown = app
-        .post(
-            "/api/v1/auth/login",
-            None,
-            json!({"login": "nobody", "password": "wrong password!"}),
-        )
-        .await;
+    let wrong = app.login("ada", "wrong password!").await;
+    let unknown = app.login("nobody", "wrong password!").await;
     wrong.assert_problem(401, "invalid_credentials");
     unknown.assert_problem(401, "invalid_credentials");
     assert_eq!(wrong.body, unknown.body);
@@ -166,37 +116,19 @@ async fn verification_link_verifies_once(app: TestApp) {
         mail.body
     );
     assert_eq!(mail.token().len(), 43);
-    app.post(
-        "/api/v1/auth/verify-email",
-        None,
-        json!({"token": mail.token()}),
-    )
-    .await
-    .assert_status(200);
-    let me = app.get("/api/v1/me", Some(&ada.token)).await;
+    app.try_verify(&mail.token()).await.assert_status(200);
+    let me = app.try_me(&ada).await;
     assert_eq!(me.body["email_verified"], true);
-    app.post(
-        "/api/v1/auth/verify-email",
-        None,
-        json!({"token": mail.token()}),
-    )
-    .await
-    .assert_problem(409, "token_used");
-    app.post(
-        "/api/v1/auth/verify-email",
-        None,
-        json!({"token": "made-up-token"}),
-    )
-    .await
-    .assert_problem(404, "token_invalid");
+    app.try_verify(&mail.token())
+        .await
+        .assert_problem(409, "token_used");
+    app.try_verify("made-up-token")
+        .await
+        .assert_problem(404, "token_invalid");
     // Already verified: no new link.
-    app.post(
-        "/api/v1/auth/verify-email/resend",
-        Some(&ada.token),
-        json!({}),
-    )
-    .await
-    .assert_problem(409, "already_verified");
+    app.try_resend_verification(&ada)
+        .await
+        .assert_problem(409, "already_verified");
 }
 
 async fn verification_link_expires_after_48_hours(app: TestApp) {
@@ -204,56 +136,30 @@ async fn verification_link_expires_after_48_hours(app: TestApp) {
     let mail = app.wait_for_email(&ada.email, "Confirm your email").await;
     app.clock
         .advance(Duration::hours(48) + Duration::seconds(1));
-    app.post(
-        "/api/v1/auth/verify-email",
-        None,
-        json!({"token": mail.token()}),
-    )
-    .await
-    .assert_problem(410, "token_expired");
+    app.try_verify(&mail.token())
+        .await
+        .assert_problem(410, "token_expired");
 }
 
 async fn resend_replaces_the_verification_link(app: TestApp) {
     let ada = app.register("ada").await;
     let first = app.wait_for_email(&ada.email, "Confirm your email").await;
     // Right after a link was sent, another waits for the cooldown.
-    let early = app
-        .post(
-            "/api/v1/auth/verify-email/resend",
-            Some(&ada.token),
-            json!({}),
-        )
-        .await;
+    let early = app.try_resend_verification(&ada).await;
     early.assert_problem(429, "email_recently_sent");
     assert!(early.header("retry-after").is_some());
     app.clock.advance(Duration::seconds(121));
-    app.post(
-        "/api/v1/auth/verify-email/resend",
-        Some(&ada.token),
-        json!({}),
-    )
-    .await
-    .assert_status(202);
+    app.try_resend_verification(&ada).await.assert_status(202);
     let second = app
         .wait_for_nth_email(&ada.email, "Confirm your email", 2)
         .await;
     assert_ne!(first.token(), second.token());
-    app.post(
-        "/api/v1/auth/verify-email",
-        None,
-        json!({"token": first.token()}),
-    )
-    .await
-    .assert_problem(404, "token_invalid");
-    app.post(
-        "/api/v1/auth/verify-email",
-        None,
-        json!({"token": second.token()}),
-    )
-    .await
-    .assert_status(200);
+    app.try_verify(&first.token())
+        .await
+        .assert_problem(404, "token_invalid");
+    app.try_verify(&second.token()).await.assert_status(200);
     // Resend needs a signed-in user.
-    app.post("/api/v1/auth/verify-email/resend", None, json!({}))
+    app.try_resend_verification(&NOBODY)
         .await
         .assert_problem(401, "missing_token");
 }
@@ -261,9 +167,7 @@ async fn resend_replaces_the_verification_link(app: TestApp) {
 async fn password_reset_always_answers_202_and_mails_only_existing_accounts(app: TestApp) {
     let ada = app.register("ada").await;
     for email in ["ada@example.com", "nobody@example.com", "not-an-email"] {
-        let reply = app
-            .post("/api/v1/auth/password-reset", None, json!({"email": email}))
-            .await;
+        let reply = app.try_forgot_password(email).await;
         reply.assert_status(202);
         assert_eq!(reply.body["status"], "accepted");
     }
@@ -280,171 +184,90 @@ async fn password_reset_always_answers_202_and_mails_only_existing_accounts(app:
 
 async fn password_reset_sets_a_new_password_once(app: TestApp) {
     let ada = app.register("ada").await;
-    app.post(
-        "/api/v1/auth/password-reset",
-        None,
-        json!({"email": "ada@example.com"}),
-    )
-    .await;
+    app.try_forgot_password("ada@example.com").await;
     let mail = app
         .wait_for_email(&ada.email, "Reset your Keyholder password")
         .await;
     // Sessions that began before the reset end with it.
     app.clock.advance(Duration::seconds(2));
-    app.post(
-        "/api/v1/auth/password-reset/confirm",
-        None,
-        json!({"token": mail.token(), "password": "a brand new password"}),
-    )
-    .await
-    .assert_status(204);
-    app.get("/api/v1/me", Some(&ada.token))
+    app.try_reset_password(&mail.token(), "a brand new password")
         .await
-        .assert_problem(401, "token_revoked");
-    app.post(
-        "/api/v1/auth/login",
-        None,
-        json!({"login": "ada", "password": PASSWORD}),
-    )
-    .await
-    .assert_problem(401, "invalid_credentials");
-    let login = app
-        .post(
-            "/api/v1/auth/login",
-            None,
-            json!({"login": "ada", "password": "a brand new password"}),
-        )
-        .await;
+        .assert_status(204);
+    app.try_me(&ada).await.assert_problem(401, "token_revoked");
+    app.login("ada", PASSWORD)
+        .await
+        .assert_problem(401, "invalid_credentials");
+    let login = app.login("ada", "a brand new password").await;
     login.assert_status(200);
     // The link proved the inbox.
     assert_eq!(login.body["user"]["email_verified"], true);
-    app.post(
-        "/api/v1/auth/password-reset/confirm",
-        None,
-        json!({"token": mail.token(), "password": "yet another password"}),
-    )
-    .await
-    .assert_problem(409, "token_used");
+    app.try_reset_password(&mail.token(), "yet another password")
+        .await
+        .assert_problem(409, "token_used");
     app.wait_for_email(&ada.email, "password was changed").await;
 }
 
 async fn password_reset_link_expires_after_one_hour(app: TestApp) {
     let ada = app.register("ada").await;
-    app.post(
-        "/api/v1/auth/password-reset",
-        None,
-        json!({"email": "ada@example.com"}),
-    )
-    .await;
+    app.try_forgot_password("ada@example.com").await;
     let mail = app
         .wait_for_email(&ada.email, "Reset your Keyholder password")
         .await;
     app.clock.advance(Duration::minutes(61));
-    app.post(
-        "/api/v1/auth/password-reset/confirm",
-        None,
-        json!({"token": mail.token(), "password": "a brand new password"}),
-    )
-    .await
-    .assert_problem(410, "token_expired");
-    app.post(
-        "/api/v1/auth/password-reset/confirm",
-        None,
-        json!({"token": "unknown", "password": "a brand new password"}),
-    )
-    .await
-    .assert_problem(404, "token_invalid");
+    app.try_reset_password(&mail.token(), "a brand new password")
+        .await
+        .assert_problem(410, "token_expired");
+    app.try_reset_password("unknown", "a brand new password")
+        .await
+        .assert_problem(404, "token_invalid");
 }
 
 async fn password_reset_rejects_a_weak_password_and_keeps_the_token(app: TestApp) {
     let ada = app.register("ada").await;
-    app.post(
-        "/api/v1/auth/password-reset",
-        None,
-        json!({"email": "ada@example.com"}),
-    )
-    .await;
+    app.try_forgot_password("ada@example.com").await;
     let mail = app
         .wait_for_email(&ada.email, "Reset your Keyholder password")
         .await;
-    let reply = app
-        .post(
-            "/api/v1/auth/password-reset/confirm",
-            None,
-            json!({"token": mail.token(), "password": "short"}),
-        )
-        .await;
+    let reply = app.try_reset_password(&mail.token(), "short").await;
     reply.assert_problem(422, "validation_failed");
     assert!(reply.body["errors"]["password"].is_string());
-    app.post(
-        "/api/v1/auth/password-reset/confirm",
-        None,
-        json!({"token": mail.token(), "password": "long enough now"}),
-    )
-    .await
-    .assert_status(204);
+    app.try_reset_password(&mail.token(), "long enough now")
+        .await
+        .assert_status(204);
 }
 
 async fn change_password_needs_the_current_one_and_ends_old_sessions(app: TestApp) {
     // Verified: only a proven inbox is told of a password change.
     let ada = app.register_verified("ada").await;
-    app.put(
-        "/api/v1/me/password",
-        Some(&ada.token),
-        json!({"current_password": "not my password", "new_password": "a brand new password"}),
-    )
-    .await
-    .assert_problem(403, "wrong_password");
-    let weak = app
-        .put(
-            "/api/v1/me/password",
-            Some(&ada.token),
-            json!({"current_password": PASSWORD, "new_password": "short"}),
-        )
-        .await;
+    app.try_new_password(&ada, "not my password", "a brand new password")
+        .await
+        .assert_problem(403, "wrong_password");
+    let weak = app.try_new_password(&ada, PASSWORD, "short").await;
     weak.assert_problem(422, "validation_failed");
     assert!(weak.body["errors"]["new_password"].is_string());
-    app.put(
-        "/api/v1/me/password",
-        None,
-        json!({"current_password": PASSWORD, "new_password": "a brand new password"}),
-    )
-    .await
-    .assert_problem(401, "missing_token");
+    app.try_new_password(&NOBODY, PASSWORD, "a brand new password")
+        .await
+        .assert_problem(401, "missing_token");
     app.clock.advance(Duration::seconds(2));
     let changed = app
-        .put(
-            "/api/v1/me/password",
-            Some(&ada.token),
-            json!({"current_password": PASSWORD, "new_password": "a brand new password"}),
-        )
+        .try_new_password(&ada, PASSWORD, "a brand new password")
         .await;
     changed.assert_status(200);
     let fresh = changed.body["access_token"].as_str().expect("token");
-    app.get("/api/v1/me", Some(fresh)).await.assert_status(200);
-    app.get("/api/v1/me", Some(&ada.token))
+    app.try_me(fresh).await.assert_status(200);
+    app.try_me(&ada).await.assert_problem(401, "token_revoked");
+    app.login("ada", "a brand new password")
         .await
-        .assert_problem(401, "token_revoked");
-    app.post(
-        "/api/v1/auth/login",
-        None,
-        json!({"login": "ada", "password": "a brand new password"}),
-    )
-    .await
-    .assert_status(200);
+        .assert_status(200);
     app.wait_for_email(&ada.email, "password was changed").await;
 }
 
 async fn registration_and_password_changes_write_audit_events(app: TestApp) {
     let ada = app.register("ada").await;
     app.clock.advance(Duration::seconds(2));
-    app.put(
-        "/api/v1/me/password",
-        Some(&ada.token),
-        json!({"current_password": PASSWORD, "new_password": "a brand new password"}),
-    )
-    .await
-    .assert_status(200);
+    app.try_new_password(&ada, PASSWORD, "a brand new password")
+        .await
+        .assert_status(200);
     let events = app.with_db(|c| keyholder_store::audit::for_target(c, "user", &ada.id));
     let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(actions, ["user.registered", "user.password_changed"]);
@@ -454,13 +277,9 @@ async fn registration_and_password_changes_write_audit_events(app: TestApp) {
     );
     assert_eq!(events[0].after.as_ref().expect("after")["username"], "ada");
     // A failed registration writes nothing.
-    app.post(
-        "/api/v1/auth/register",
-        None,
-        json!({"email": "ada@example.com", "username": "x2x", "password": PASSWORD}),
-    )
-    .await
-    .assert_status(409);
+    app.try_register_as("ada@example.com", "x2x", PASSWORD)
+        .await
+        .assert_status(409);
     let count = app.with_db(|c| {
         use diesel::prelude::*;
         keyholder_store::schema::audit_events::table
@@ -481,18 +300,9 @@ async fn an_unverified_address_is_not_mailed_about_password_changes(app: TestApp
     let mut token = squat.token.clone();
     for i in 0..3 {
         let next = format!("another password {i}");
-        let changed = app
-            .put(
-                "/api/v1/me/password",
-                Some(&token),
-                json!({"current_password": password, "new_password": next}),
-            )
-            .await;
+        let changed = app.try_new_password(&token, &password, &next).await;
         changed.assert_status(200);
-        token = changed.body["access_token"]
-            .as_str()
-            .expect("token")
-            .to_owned();
+        token = changed.str("access_token");
         password = next;
     }
     app.login("squat", &password).await.assert_status(200);

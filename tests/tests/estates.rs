@@ -4,7 +4,7 @@
 //! accounts get the role at once).
 
 use keyholder_domain::EstateRole;
-use keyholder_tests::{Session, TestApp, on_both_backends};
+use keyholder_tests::{NOBODY, Session, TestApp, on_both_backends};
 use serde_json::{Value, json};
 
 struct World {
@@ -18,60 +18,21 @@ struct World {
     outsider: Session,
 }
 
-async fn create_estate(app: &TestApp, owner: &Session, name: &str) -> String {
-    let r = app
-        .post("/api/v1/estates", Some(&owner.token), json!({"name": name}))
-        .await;
-    r.assert_status(201);
-    assert_eq!(r.body["my_role"], "owner");
-    r.body["id"].as_str().expect("id").to_owned()
-}
-
-async fn create_site(app: &TestApp, token: &str, estate: &str, name: &str) -> String {
-    let r = app
-        .post(
-            &format!("/api/v1/estates/{estate}/sites"),
-            Some(token),
-            json!({"name": name}),
-        )
-        .await;
-    r.assert_status(201);
-    r.body["id"].as_str().expect("id").to_owned()
-}
-
-/// The owner of every world invites members; a verified account joins at once.
-async fn join(app: &TestApp, estate: &str, user: &Session, role: EstateRole) {
-    let owner = app
-        .post(
-            "/api/v1/auth/login",
-            None,
-            json!({"login": "owner", "password": keyholder_tests::PASSWORD}),
-        )
-        .await;
-    let token = owner.body["access_token"].as_str().expect("owner token");
-    let r = app
-        .post(
-            &format!("/api/v1/estates/{estate}/invitations"),
-            Some(token),
-            json!({"email": user.email, "role": role.as_str()}),
-        )
-        .await;
-    r.assert_status(201);
-    assert_eq!(r.body["outcome"], "granted");
-}
-
 async fn world(app: &TestApp) -> World {
     let owner = app.register_verified("owner").await;
     let admin = app.register_verified("admin").await;
     let editor = app.register_verified("editor").await;
     let viewer = app.register_verified("viewer").await;
     let outsider = app.register_verified("outsider").await;
-    let estate = create_estate(app, &owner, "Riverside").await;
-    let site_a = create_site(app, &owner.token, &estate, "North Yard").await;
-    let site_b = create_site(app, &owner.token, &estate, "South Yard").await;
-    join(app, &estate, &admin, EstateRole::Admin).await;
-    join(app, &estate, &editor, EstateRole::Editor).await;
-    join(app, &estate, &viewer, EstateRole::Viewer).await;
+    let estate = app.create_estate(&owner, "Riverside").await.id;
+    let site_a = app.create_site(&owner, &estate, "North Yard").await.id;
+    let site_b = app.create_site(&owner, &estate, "South Yard").await.id;
+    app.grant_role(&owner, &estate, &admin, EstateRole::Admin.as_str())
+        .await;
+    app.grant_role(&owner, &estate, &editor, EstateRole::Editor.as_str())
+        .await;
+    app.grant_role(&owner, &estate, &viewer, EstateRole::Viewer.as_str())
+        .await;
     World {
         estate,
         site_a,
@@ -82,14 +43,6 @@ async fn world(app: &TestApp) -> World {
         viewer,
         outsider,
     }
-}
-
-fn member_path(w: &World, user: &Session) -> String {
-    format!("/api/v1/estates/{}/members/{}", w.estate, user.id)
-}
-
-fn site_member_path(site: &str, user: &Session) -> String {
-    format!("/api/v1/sites/{site}/members/{}", user.id)
 }
 
 on_both_backends!(
@@ -117,359 +70,219 @@ on_both_backends!(
 async fn estate_lifecycle_create_list_read_rename_delete(app: TestApp) {
     let ada = app.register_verified("ada").await;
     let other = app.register_verified("other").await;
-    app.post("/api/v1/estates", Some(&ada.token), json!({"name": "  "}))
+    app.try_add_estate(&ada, "  ")
         .await
         .assert_problem(422, "validation_failed");
-    app.post("/api/v1/estates", None, json!({"name": "x"}))
+    app.try_add_estate(&NOBODY, "x")
         .await
         .assert_problem(401, "missing_token");
-    let first = create_estate(&app, &ada, "First").await;
-    let second = create_estate(&app, &ada, "Second").await;
-    let list = app.get("/api/v1/estates", Some(&ada.token)).await;
+    let first = app.create_estate(&ada, "First").await.id;
+    let second = app.create_estate(&ada, "Second").await.id;
+    let list = app.try_estates(&ada, "").await;
     list.assert_status(200);
     assert_eq!(list.body["total"], 2);
     assert_eq!(list.body["page"], 1);
     assert_eq!(list.body["per_page"], 25);
     assert_eq!(list.body["items"][0]["id"], second.as_str(), "newest first");
     assert_eq!(list.body["items"][1]["my_role"], "owner");
-    let paged = app
-        .get("/api/v1/estates?per_page=1&page=2", Some(&ada.token))
-        .await;
+    let paged = app.try_estates(&ada, "?per_page=1&page=2").await;
     assert_eq!(paged.body["items"][0]["id"], first.as_str());
-    app.get("/api/v1/estates?per_page=101", Some(&ada.token))
+    app.try_estates(&ada, "?per_page=101")
         .await
         .assert_problem(422, "validation_failed");
-    app.get("/api/v1/estates?page=0", Some(&ada.token))
+    app.try_estates(&ada, "?page=0")
         .await
         .assert_problem(422, "validation_failed");
-    assert_eq!(
-        app.get("/api/v1/estates", Some(&other.token)).await.body["total"],
-        0
-    );
-    app.get(&format!("/api/v1/estates/{first}"), Some(&other.token))
+    assert_eq!(app.try_estates(&other, "").await.body["total"], 0);
+    app.try_get_estate(&other, &first)
         .await
         .assert_problem(404, "estate_not_found");
-    app.get("/api/v1/estates/not-a-uuid", Some(&ada.token))
+    app.try_get_estate(&ada, "not-a-uuid")
         .await
         .assert_problem(404, "not_found");
     let renamed = app
-        .patch(
-            &format!("/api/v1/estates/{first}"),
-            Some(&ada.token),
-            json!({"name": "Renamed"}),
-        )
+        .try_rename_estate(&ada, &first, json!({"name": "Renamed"}))
         .await;
     renamed.assert_status(200);
     assert_eq!(renamed.body["name"], "Renamed");
-    app.delete(&format!("/api/v1/estates/{first}"), Some(&other.token))
+    app.try_delete_estate(&other, &first)
         .await
         .assert_problem(404, "estate_not_found");
-    app.delete(&format!("/api/v1/estates/{first}"), Some(&ada.token))
-        .await
-        .assert_status(204);
-    app.get(&format!("/api/v1/estates/{first}"), Some(&ada.token))
+    app.try_delete_estate(&ada, &first).await.assert_status(204);
+    app.try_get_estate(&ada, &first)
         .await
         .assert_problem(404, "estate_not_found");
-    assert_eq!(
-        app.get("/api/v1/estates", Some(&ada.token)).await.body["total"],
-        1
-    );
+    assert_eq!(app.try_estates(&ada, "").await.body["total"], 1);
 }
 
 async fn any_member_reads_the_estate_its_sites_and_members(app: TestApp) {
     let w = world(&app).await;
     for user in [&w.owner, &w.admin, &w.editor, &w.viewer] {
-        let e = app
-            .get(&format!("/api/v1/estates/{}", w.estate), Some(&user.token))
-            .await;
+        let e = app.try_get_estate(&user, &w.estate).await;
         e.assert_status(200);
-        let sites = app
-            .get(
-                &format!("/api/v1/estates/{}/sites", w.estate),
-                Some(&user.token),
-            )
-            .await;
+        let sites = app.try_sites(&user, &w.estate).await;
         sites.assert_status(200);
         assert_eq!(sites.body["total"], 2, "estate roles cascade to every site");
-        app.get(&format!("/api/v1/sites/{}", w.site_a), Some(&user.token))
-            .await
-            .assert_status(200);
-        let members = app
-            .get(
-                &format!("/api/v1/estates/{}/members", w.estate),
-                Some(&user.token),
-            )
-            .await;
+        app.try_get_site(&user, &w.site_a).await.assert_status(200);
+        let members = app.try_members(&user, &w.estate, "").await;
         members.assert_status(200);
         assert_eq!(members.body["total"], 4);
     }
-    let sites = app
-        .get(
-            &format!("/api/v1/estates/{}/sites", w.estate),
-            Some(&w.editor.token),
-        )
-        .await;
+    let sites = app.try_sites(&w.editor, &w.estate).await;
     assert_eq!(sites.body["items"][0]["effective_role"], "editor");
-    let sites = app
-        .get(
-            &format!("/api/v1/estates/{}/sites", w.estate),
-            Some(&w.admin.token),
-        )
-        .await;
+    let sites = app.try_sites(&w.admin, &w.estate).await;
     assert_eq!(sites.body["items"][0]["effective_role"], "admin");
     // A future site is covered too.
-    let site_c = create_site(&app, &w.admin.token, &w.estate, "East Yard").await;
-    let c = app
-        .get(&format!("/api/v1/sites/{site_c}"), Some(&w.viewer.token))
-        .await;
+    let site_c = app.create_site(&w.admin, &w.estate, "East Yard").await.id;
+    let c = app.try_get_site(&w.viewer, &site_c).await;
     assert_eq!(c.body["effective_role"], "viewer");
     // Outsiders see nothing.
-    app.get(
-        &format!("/api/v1/sites/{}", w.site_a),
-        Some(&w.outsider.token),
-    )
-    .await
-    .assert_problem(404, "site_not_found");
-    app.get(
-        &format!("/api/v1/estates/{}/members", w.estate),
-        Some(&w.outsider.token),
-    )
-    .await
-    .assert_problem(404, "estate_not_found");
+    app.try_get_site(&w.outsider, &w.site_a)
+        .await
+        .assert_problem(404, "site_not_found");
+    app.try_members(&w.outsider, &w.estate, "")
+        .await
+        .assert_problem(404, "estate_not_found");
 }
 
 async fn editors_and_viewers_cannot_manage_the_estate(app: TestApp) {
     let w = world(&app).await;
     for user in [&w.editor, &w.viewer] {
-        app.patch(
-            &format!("/api/v1/estates/{}", w.estate),
-            Some(&user.token),
-            json!({"name": "x"}),
-        )
-        .await
-        .assert_problem(403, "insufficient_role");
-        app.post(
-            &format!("/api/v1/estates/{}/sites", w.estate),
-            Some(&user.token),
-            json!({"name": "x"}),
-        )
-        .await
-        .assert_problem(403, "insufficient_role");
-        app.delete(&format!("/api/v1/sites/{}", w.site_a), Some(&user.token))
+        app.try_rename_estate(&user, &w.estate, json!({"name": "x"}))
             .await
             .assert_problem(403, "insufficient_role");
-        app.delete(&format!("/api/v1/estates/{}", w.estate), Some(&user.token))
+        app.try_add_site(&user, &w.estate, "x")
             .await
             .assert_problem(403, "insufficient_role");
-        app.patch(
-            &format!("/api/v1/sites/{}", w.site_a),
-            Some(&user.token),
-            json!({"name": "x"}),
-        )
-        .await
-        .assert_problem(403, "insufficient_role");
+        app.try_delete_site(&user, &w.site_a)
+            .await
+            .assert_problem(403, "insufficient_role");
+        app.try_delete_estate(&user, &w.estate)
+            .await
+            .assert_problem(403, "insufficient_role");
+        app.try_rename_site(&user, &w.site_a, json!({"name": "x"}))
+            .await
+            .assert_problem(403, "insufficient_role");
     }
 }
 
 async fn estate_admin_manages_sites_but_only_the_owner_deletes_or_transfers(app: TestApp) {
     let w = world(&app).await;
-    app.patch(
-        &format!("/api/v1/estates/{}", w.estate),
-        Some(&w.admin.token),
-        json!({"name": "Renamed"}),
-    )
-    .await
-    .assert_status(200);
+    app.try_rename_estate(&w.admin, &w.estate, json!({"name": "Renamed"}))
+        .await
+        .assert_status(200);
     let renamed = app
-        .patch(
-            &format!("/api/v1/sites/{}", w.site_a),
-            Some(&w.admin.token),
-            json!({"name": "Yard 1"}),
-        )
+        .try_rename_site(&w.admin, &w.site_a, json!({"name": "Yard 1"}))
         .await;
     renamed.assert_status(200);
     assert_eq!(renamed.body["name"], "Yard 1");
-    app.delete(&format!("/api/v1/sites/{}", w.site_b), Some(&w.admin.token))
+    app.try_delete_site(&w.admin, &w.site_b)
         .await
         .assert_status(204);
-    app.get(&format!("/api/v1/sites/{}", w.site_b), Some(&w.owner.token))
+    app.try_get_site(&w.owner, &w.site_b)
         .await
         .assert_problem(404, "site_not_found");
-    app.delete(
-        &format!("/api/v1/estates/{}", w.estate),
-        Some(&w.admin.token),
-    )
-    .await
-    .assert_problem(403, "insufficient_role");
-    app.post(
-        &format!("/api/v1/estates/{}/transfer-ownership", w.estate),
-        Some(&w.admin.token),
-        json!({"user_id": w.editor.id}),
-    )
-    .await
-    .assert_problem(403, "insufficient_role");
+    app.try_delete_estate(&w.admin, &w.estate)
+        .await
+        .assert_problem(403, "insufficient_role");
+    app.try_transfer_to(&w.admin, &w.estate, &w.editor.id)
+        .await
+        .assert_problem(403, "insufficient_role");
 }
 
 async fn owner_grants_any_role_but_owner(app: TestApp) {
     let w = world(&app).await;
     for role in ["admin", "editor", "viewer", "admin"] {
-        let r = app
-            .put(
-                &member_path(&w, &w.viewer),
-                Some(&w.owner.token),
-                json!({"role": role}),
-            )
-            .await;
+        let r = app.try_set_role(&w.owner, &w.estate, &w.viewer, role).await;
         r.assert_status(200);
         assert_eq!(r.body["role"], role);
     }
-    app.put(
-        &member_path(&w, &w.editor),
-        Some(&w.owner.token),
-        json!({"role": "owner"}),
-    )
-    .await
-    .assert_problem(403, "owner_transfer_required");
+    app.try_set_role(&w.owner, &w.estate, &w.editor, "owner")
+        .await
+        .assert_problem(403, "owner_transfer_required");
     let r = app
-        .put(
-            &member_path(&w, &w.editor),
-            Some(&w.owner.token),
-            json!({"role": "boss"}),
-        )
+        .try_set_role(&w.owner, &w.estate, &w.editor, "boss")
         .await;
     r.assert_problem(422, "validation_failed");
     assert!(r.body["errors"]["role"].is_string());
-    app.put(
-        &member_path(&w, &w.outsider),
-        Some(&w.owner.token),
-        json!({"role": "viewer"}),
-    )
-    .await
-    .assert_problem(404, "not_a_member");
+    app.try_set_role(&w.owner, &w.estate, &w.outsider, "viewer")
+        .await
+        .assert_problem(404, "not_a_member");
 }
 
 async fn estate_admin_grants_editor_and_viewer_only_to_editors_and_viewers(app: TestApp) {
     let w = world(&app).await;
-    app.put(
-        &member_path(&w, &w.viewer),
-        Some(&w.admin.token),
-        json!({"role": "editor"}),
-    )
-    .await
-    .assert_status(200);
-    app.put(
-        &member_path(&w, &w.viewer),
-        Some(&w.admin.token),
-        json!({"role": "viewer"}),
-    )
-    .await
-    .assert_status(200);
-    app.put(
-        &member_path(&w, &w.viewer),
-        Some(&w.admin.token),
-        json!({"role": "admin"}),
-    )
-    .await
-    .assert_problem(403, "cannot_grant_role");
+    app.try_set_role(&w.admin, &w.estate, &w.viewer, "editor")
+        .await
+        .assert_status(200);
+    app.try_set_role(&w.admin, &w.estate, &w.viewer, "viewer")
+        .await
+        .assert_status(200);
+    app.try_set_role(&w.admin, &w.estate, &w.viewer, "admin")
+        .await
+        .assert_problem(403, "cannot_grant_role");
     let second_admin = app.register_verified("admin2").await;
-    join(&app, &w.estate, &second_admin, EstateRole::Admin).await;
-    app.put(
-        &member_path(&w, &second_admin),
-        Some(&w.admin.token),
-        json!({"role": "viewer"}),
+    app.grant_role(
+        &w.owner,
+        &w.estate,
+        &second_admin,
+        EstateRole::Admin.as_str(),
     )
-    .await
-    .assert_problem(403, "cannot_change_member");
-    app.delete(&member_path(&w, &second_admin), Some(&w.admin.token))
+    .await;
+    app.try_set_role(&w.admin, &w.estate, &second_admin, "viewer")
         .await
         .assert_problem(403, "cannot_change_member");
-    app.delete(&member_path(&w, &w.owner), Some(&w.admin.token))
+    app.try_remove_member(&w.admin, &w.estate, &second_admin.id)
+        .await
+        .assert_problem(403, "cannot_change_member");
+    app.try_remove_member(&w.admin, &w.estate, &w.owner.id)
         .await
         .assert_problem(403, "owner_transfer_required");
     // Overrides: none, viewer, editor at any site; not admin.
     for role in ["none", "viewer", "editor"] {
-        app.put(
-            &site_member_path(&w.site_a, &w.editor),
-            Some(&w.admin.token),
-            json!({"role": role}),
-        )
+        app.try_set_site_override(&w.admin, &w.site_a, &w.editor, role)
+            .await
+            .assert_status(200);
+    }
+    app.try_set_site_override(&w.admin, &w.site_a, &w.editor, "admin")
+        .await
+        .assert_problem(403, "cannot_grant_role");
+    // An admin override set by the owner cannot be replaced by an admin.
+    app.try_set_site_override(&w.owner, &w.site_b, &w.editor, "admin")
         .await
         .assert_status(200);
-    }
-    app.put(
-        &site_member_path(&w.site_a, &w.editor),
-        Some(&w.admin.token),
-        json!({"role": "admin"}),
-    )
-    .await
-    .assert_problem(403, "cannot_grant_role");
-    // An admin override set by the owner cannot be replaced by an admin.
-    app.put(
-        &site_member_path(&w.site_b, &w.editor),
-        Some(&w.owner.token),
-        json!({"role": "admin"}),
-    )
-    .await
-    .assert_status(200);
-    app.put(
-        &site_member_path(&w.site_b, &w.editor),
-        Some(&w.admin.token),
-        json!({"role": "viewer"}),
-    )
-    .await
-    .assert_problem(403, "cannot_replace_override");
-    app.delete(
-        &site_member_path(&w.site_b, &w.editor),
-        Some(&w.admin.token),
-    )
-    .await
-    .assert_problem(403, "cannot_replace_override");
+    app.try_set_site_override(&w.admin, &w.site_b, &w.editor, "viewer")
+        .await
+        .assert_problem(403, "cannot_replace_override");
+    app.try_clear_site_role(&w.admin, &w.site_b, &w.editor.id)
+        .await
+        .assert_problem(403, "cannot_replace_override");
 }
 
 async fn nobody_changes_their_own_role(app: TestApp) {
     let w = world(&app).await;
     for user in [&w.owner, &w.admin] {
-        app.put(
-            &member_path(&w, user),
-            Some(&user.token),
-            json!({"role": "viewer"}),
-        )
+        app.try_set_role(&user, &w.estate, user, "viewer")
+            .await
+            .assert_problem(403, "self_role_change");
+    }
+    app.try_set_site_override(&w.admin, &w.site_a, &w.admin, "viewer")
         .await
         .assert_problem(403, "self_role_change");
-    }
-    app.put(
-        &site_member_path(&w.site_a, &w.admin),
-        Some(&w.admin.token),
-        json!({"role": "viewer"}),
-    )
-    .await
-    .assert_problem(403, "self_role_change");
 }
 
 async fn editors_and_viewers_grant_nothing(app: TestApp) {
     let w = world(&app).await;
-    app.put(
-        &member_path(&w, &w.viewer),
-        Some(&w.editor.token),
-        json!({"role": "editor"}),
-    )
-    .await
-    .assert_problem(403, "insufficient_role");
-    app.put(
-        &member_path(&w, &w.editor),
-        Some(&w.viewer.token),
-        json!({"role": "viewer"}),
-    )
-    .await
-    .assert_problem(403, "insufficient_role");
-    app.put(
-        &site_member_path(&w.site_a, &w.viewer),
-        Some(&w.editor.token),
-        json!({"role": "none"}),
-    )
-    .await
-    .assert_problem(403, "insufficient_role");
-    app.delete(&member_path(&w, &w.viewer), Some(&w.editor.token))
+    app.try_set_role(&w.editor, &w.estate, &w.viewer, "editor")
+        .await
+        .assert_problem(403, "insufficient_role");
+    app.try_set_role(&w.viewer, &w.estate, &w.editor, "viewer")
+        .await
+        .assert_problem(403, "insufficient_role");
+    app.try_set_site_override(&w.editor, &w.site_a, &w.viewer, "none")
+        .await
+        .assert_problem(403, "insufficient_role");
+    app.try_remove_member(&w.editor, &w.estate, &w.viewer.id)
         .await
         .assert_problem(403, "insufficient_role");
 }
@@ -477,98 +290,54 @@ async fn editors_and_viewers_grant_nothing(app: TestApp) {
 async fn site_admin_grants_overrides_at_their_site_only(app: TestApp) {
     let w = world(&app).await;
     // The editor supervises site A.
-    app.put(
-        &site_member_path(&w.site_a, &w.editor),
-        Some(&w.owner.token),
-        json!({"role": "admin"}),
-    )
-    .await
-    .assert_status(200);
-    let a = app
-        .get(
-            &format!("/api/v1/sites/{}", w.site_a),
-            Some(&w.editor.token),
-        )
-        .await;
-    assert_eq!(a.body["effective_role"], "admin");
-    for role in ["viewer", "none", "editor"] {
-        app.put(
-            &site_member_path(&w.site_a, &w.viewer),
-            Some(&w.editor.token),
-            json!({"role": role}),
-        )
+    app.try_set_site_override(&w.owner, &w.site_a, &w.editor, "admin")
         .await
         .assert_status(200);
+    let a = app.try_get_site(&w.editor, &w.site_a).await;
+    assert_eq!(a.body["effective_role"], "admin");
+    for role in ["viewer", "none", "editor"] {
+        app.try_set_site_override(&w.editor, &w.site_a, &w.viewer, role)
+            .await
+            .assert_status(200);
     }
-    app.put(
-        &site_member_path(&w.site_a, &w.viewer),
-        Some(&w.editor.token),
-        json!({"role": "admin"}),
-    )
-    .await
-    .assert_problem(403, "cannot_grant_role");
-    app.put(
-        &site_member_path(&w.site_a, &w.admin),
-        Some(&w.editor.token),
-        json!({"role": "viewer"}),
-    )
-    .await
-    .assert_problem(403, "cannot_change_member");
+    app.try_set_site_override(&w.editor, &w.site_a, &w.viewer, "admin")
+        .await
+        .assert_problem(403, "cannot_grant_role");
+    app.try_set_site_override(&w.editor, &w.site_a, &w.admin, "viewer")
+        .await
+        .assert_problem(403, "cannot_change_member");
     // Not at site B, and not at estate level.
-    app.put(
-        &site_member_path(&w.site_b, &w.viewer),
-        Some(&w.editor.token),
-        json!({"role": "none"}),
-    )
-    .await
-    .assert_problem(403, "insufficient_role");
-    app.put(
-        &member_path(&w, &w.viewer),
-        Some(&w.editor.token),
-        json!({"role": "editor"}),
-    )
-    .await
-    .assert_problem(403, "insufficient_role");
+    app.try_set_site_override(&w.editor, &w.site_b, &w.viewer, "none")
+        .await
+        .assert_problem(403, "insufficient_role");
+    app.try_set_role(&w.editor, &w.estate, &w.viewer, "editor")
+        .await
+        .assert_problem(403, "insufficient_role");
     // Through a sites list, touching site B is out of scope.
-    app.put(
-        &member_path(&w, &w.viewer),
-        Some(&w.editor.token),
-        json!({"role": "viewer", "sites": [{"site_id": w.site_a, "role": "viewer"}, {"site_id": w.site_b, "role": "none"}]}),
-    )
+    app.try_set_estate_role(&w.editor, &w.estate, &w.viewer.id, json!({"role": "viewer", "sites": [{"site_id": w.site_a, "role": "viewer"}, {"site_id": w.site_b, "role": "none"}]}))
     .await
     .assert_problem(403, "site_admin_scope");
 }
 
 async fn no_override_for_estate_owners_and_admins(app: TestApp) {
     let w = world(&app).await;
-    app.put(
-        &site_member_path(&w.site_a, &w.admin),
-        Some(&w.owner.token),
-        json!({"role": "viewer"}),
-    )
-    .await
-    .assert_problem(422, "no_override_for_admins");
-    app.put(
-        &member_path(&w, &w.admin),
-        Some(&w.owner.token),
+    app.try_set_site_override(&w.owner, &w.site_a, &w.admin, "viewer")
+        .await
+        .assert_problem(422, "no_override_for_admins");
+    app.try_set_estate_role(
+        &w.owner,
+        &w.estate,
+        &w.admin.id,
         json!({"role": "admin", "sites": [{"site_id": w.site_a, "role": "viewer"}]}),
     )
     .await
     .assert_problem(422, "no_override_for_admins");
     // Promoting a member to admin drops their overrides.
-    app.put(
-        &site_member_path(&w.site_a, &w.editor),
-        Some(&w.owner.token),
-        json!({"role": "none"}),
-    )
-    .await
-    .assert_status(200);
+    app.try_set_site_override(&w.owner, &w.site_a, &w.editor, "none")
+        .await
+        .assert_status(200);
     let promoted = app
-        .put(
-            &member_path(&w, &w.editor),
-            Some(&w.owner.token),
-            json!({"role": "admin"}),
-        )
+        .try_set_role(&w.owner, &w.estate, &w.editor, "admin")
         .await;
     promoted.assert_status(200);
     assert!(
@@ -583,11 +352,7 @@ async fn no_override_for_estate_owners_and_admins(app: TestApp) {
 async fn estate_viewer_with_site_editor_can_only_view(app: TestApp) {
     let w = world(&app).await;
     let set = app
-        .put(
-            &site_member_path(&w.site_a, &w.viewer),
-            Some(&w.owner.token),
-            json!({"role": "editor"}),
-        )
+        .try_set_site_override(&w.owner, &w.site_a, &w.viewer, "editor")
         .await;
     set.assert_status(200);
     assert_eq!(set.body["override"], "editor");
@@ -595,78 +360,41 @@ async fn estate_viewer_with_site_editor_can_only_view(app: TestApp) {
         set.body["effective_role"], "viewer",
         "most restrictive role wins"
     );
-    let a = app
-        .get(
-            &format!("/api/v1/sites/{}", w.site_a),
-            Some(&w.viewer.token),
-        )
-        .await;
+    let a = app.try_get_site(&w.viewer, &w.site_a).await;
     assert_eq!(a.body["effective_role"], "viewer");
     // The fix: raise the estate role to editor; the stored override applies.
-    app.put(
-        &member_path(&w, &w.viewer),
-        Some(&w.owner.token),
-        json!({"role": "editor"}),
-    )
-    .await
-    .assert_status(200);
-    let a = app
-        .get(
-            &format!("/api/v1/sites/{}", w.site_a),
-            Some(&w.viewer.token),
-        )
-        .await;
+    app.try_set_role(&w.owner, &w.estate, &w.viewer, "editor")
+        .await
+        .assert_status(200);
+    let a = app.try_get_site(&w.viewer, &w.site_a).await;
     assert_eq!(a.body["effective_role"], "editor");
 }
 
 async fn none_override_keeps_a_member_off_a_site_until_cleared(app: TestApp) {
     let w = world(&app).await;
-    app.put(
-        &site_member_path(&w.site_a, &w.editor),
-        Some(&w.owner.token),
-        json!({"role": "none"}),
-    )
-    .await
-    .assert_status(200);
-    app.get(
-        &format!("/api/v1/sites/{}", w.site_a),
-        Some(&w.editor.token),
-    )
-    .await
-    .assert_problem(404, "site_not_found");
-    let sites = app
-        .get(
-            &format!("/api/v1/estates/{}/sites", w.estate),
-            Some(&w.editor.token),
-        )
-        .await;
+    app.try_set_site_override(&w.owner, &w.site_a, &w.editor, "none")
+        .await
+        .assert_status(200);
+    app.try_get_site(&w.editor, &w.site_a)
+        .await
+        .assert_problem(404, "site_not_found");
+    let sites = app.try_sites(&w.editor, &w.estate).await;
     assert_eq!(sites.body["total"], 1);
     assert_eq!(sites.body["items"][0]["id"], w.site_b.as_str());
     let cleared = app
-        .delete(
-            &site_member_path(&w.site_a, &w.editor),
-            Some(&w.owner.token),
-        )
+        .try_clear_site_role(&w.owner, &w.site_a, &w.editor.id)
         .await;
     cleared.assert_status(200);
     assert!(cleared.body["override"].is_null());
     assert_eq!(cleared.body["effective_role"], "editor");
-    app.get(
-        &format!("/api/v1/sites/{}", w.site_a),
-        Some(&w.editor.token),
-    )
-    .await
-    .assert_status(200);
+    app.try_get_site(&w.editor, &w.site_a)
+        .await
+        .assert_status(200);
 }
 
 async fn a_sites_list_replaces_overrides_all_or_nothing(app: TestApp) {
     let w = world(&app).await;
-    let saved = app
-        .put(
-            &member_path(&w, &w.editor),
-            Some(&w.owner.token),
-            json!({"role": "editor", "sites": [{"site_id": w.site_a, "role": "admin"}, {"site_id": w.site_b, "role": "viewer"}]}),
-        )
+    let saved = app.try_set_estate_role(&w.owner, &w.estate, &w.editor.id, json!({"role": "editor", "sites": [{"site_id": w.site_a, "role": "admin"}, {"site_id": w.site_b, "role": "viewer"}]}))
         .await;
     saved.assert_status(200);
     let roles: Vec<(&str, &str)> = saved.body["sites"]
@@ -683,22 +411,17 @@ async fn a_sites_list_replaces_overrides_all_or_nothing(app: TestApp) {
     assert_eq!(roles, [("admin", "admin"), ("viewer", "viewer")]);
     // The admin may not replace the admin override: nothing at all changes,
     // not the role and not the viewer override.
-    app.put(
-        &member_path(&w, &w.editor),
-        Some(&w.admin.token),
+    app.try_set_estate_role(
+        &w.admin,
+        &w.estate,
+        &w.editor.id,
         json!({"role": "viewer", "sites": [{"site_id": w.site_b, "role": "none"}]}),
     )
     .await
     .assert_problem(403, "cannot_replace_override");
-    let members = app
-        .get(
-            &format!("/api/v1/estates/{}/members", w.estate),
-            Some(&w.owner.token),
-        )
-        .await;
-    let editor = members.body["items"]
-        .as_array()
-        .expect("items")
+    let members = app.try_members(&w.owner, &w.estate, "").await;
+    let editor = members
+        .items()
         .iter()
         .find(|m| m["user"]["id"] == w.editor.id.as_str())
         .cloned()
@@ -706,25 +429,18 @@ async fn a_sites_list_replaces_overrides_all_or_nothing(app: TestApp) {
     assert_eq!(editor["role"], "editor");
     assert_eq!(editor["sites"][1]["override"], "viewer");
     // Without `sites`, overrides stay; an empty list clears them.
-    app.put(
-        &member_path(&w, &w.editor),
-        Some(&w.owner.token),
-        json!({"role": "viewer"}),
-    )
-    .await
-    .assert_status(200);
+    app.try_set_role(&w.owner, &w.estate, &w.editor, "viewer")
+        .await
+        .assert_status(200);
     let kept = app
-        .put(
-            &member_path(&w, &w.editor),
-            Some(&w.owner.token),
-            json!({"role": "editor"}),
-        )
+        .try_set_role(&w.owner, &w.estate, &w.editor, "editor")
         .await;
     assert_eq!(kept.body["sites"][0]["override"], "admin");
     let cleared = app
-        .put(
-            &member_path(&w, &w.editor),
-            Some(&w.owner.token),
+        .try_set_estate_role(
+            &w.owner,
+            &w.estate,
+            &w.editor.id,
             json!({"role": "editor", "sites": []}),
         )
         .await;
@@ -736,75 +452,49 @@ async fn a_sites_list_replaces_overrides_all_or_nothing(app: TestApp) {
             .all(|s| s["override"].is_null())
     );
     // A site of another estate, or twice the same site.
-    let other = create_estate(&app, &w.owner, "Other").await;
-    let foreign = create_site(&app, &w.owner.token, &other, "Elsewhere").await;
-    app.put(
-        &member_path(&w, &w.editor),
-        Some(&w.owner.token),
+    let other = app.create_estate(&w.owner, "Other").await.id;
+    let foreign = app.create_site(&w.owner, &other, "Elsewhere").await.id;
+    app.try_set_estate_role(
+        &w.owner,
+        &w.estate,
+        &w.editor.id,
         json!({"role": "editor", "sites": [{"site_id": foreign, "role": "viewer"}]}),
     )
     .await
     .assert_problem(404, "site_not_found");
-    app.put(
-        &member_path(&w, &w.editor),
-        Some(&w.owner.token),
-        json!({"role": "editor", "sites": [{"site_id": w.site_a, "role": "viewer"}, {"site_id": w.site_a, "role": "none"}]}),
-    )
+    app.try_set_estate_role(&w.owner, &w.estate, &w.editor.id, json!({"role": "editor", "sites": [{"site_id": w.site_a, "role": "viewer"}, {"site_id": w.site_a, "role": "none"}]}))
     .await
     .assert_problem(422, "duplicate_site");
 }
 
 async fn demoted_admin_is_refused_on_the_next_request(app: TestApp) {
     let w = world(&app).await;
-    create_site(&app, &w.admin.token, &w.estate, "Before").await;
-    app.put(
-        &member_path(&w, &w.admin),
-        Some(&w.owner.token),
-        json!({"role": "editor"}),
-    )
-    .await
-    .assert_status(200);
+    app.create_site(&w.admin, &w.estate, "Before").await;
+    app.try_set_role(&w.owner, &w.estate, &w.admin, "editor")
+        .await
+        .assert_status(200);
     // Same token, no re-login.
-    app.post(
-        &format!("/api/v1/estates/{}/sites", w.estate),
-        Some(&w.admin.token),
-        json!({"name": "After"}),
-    )
-    .await
-    .assert_problem(403, "insufficient_role");
-    let e = app
-        .get(
-            &format!("/api/v1/estates/{}", w.estate),
-            Some(&w.admin.token),
-        )
-        .await;
+    app.try_add_site(&w.admin, &w.estate, "After")
+        .await
+        .assert_problem(403, "insufficient_role");
+    let e = app.try_get_estate(&w.admin, &w.estate).await;
     assert_eq!(e.body["my_role"], "editor");
 }
 
 async fn removing_a_member_removes_their_overrides_and_access(app: TestApp) {
     let w = world(&app).await;
-    app.put(
-        &site_member_path(&w.site_a, &w.editor),
-        Some(&w.owner.token),
-        json!({"role": "admin"}),
-    )
-    .await
-    .assert_status(200);
-    app.delete(&member_path(&w, &w.editor), Some(&w.admin.token))
+    app.try_set_site_override(&w.owner, &w.site_a, &w.editor, "admin")
+        .await
+        .assert_status(200);
+    app.try_remove_member(&w.admin, &w.estate, &w.editor.id)
         .await
         .assert_status(204);
-    app.get(
-        &format!("/api/v1/estates/{}", w.estate),
-        Some(&w.editor.token),
-    )
-    .await
-    .assert_problem(404, "estate_not_found");
-    app.get(
-        &format!("/api/v1/sites/{}", w.site_a),
-        Some(&w.editor.token),
-    )
-    .await
-    .assert_problem(404, "site_not_found");
+    app.try_get_estate(&w.editor, &w.estate)
+        .await
+        .assert_problem(404, "estate_not_found");
+    app.try_get_site(&w.editor, &w.site_a)
+        .await
+        .assert_problem(404, "site_not_found");
     let left: i64 = app.with_db(|c| {
         use diesel::prelude::*;
         keyholder_store::schema::site_overrides::table
@@ -814,104 +504,57 @@ async fn removing_a_member_removes_their_overrides_and_access(app: TestApp) {
     });
     assert_eq!(left, 0);
     // Re-joining starts from the defaults.
-    join(&app, &w.estate, &w.editor, EstateRole::Editor).await;
-    let a = app
-        .get(
-            &format!("/api/v1/sites/{}", w.site_a),
-            Some(&w.editor.token),
-        )
+    app.grant_role(&w.owner, &w.estate, &w.editor, EstateRole::Editor.as_str())
         .await;
+    let a = app.try_get_site(&w.editor, &w.site_a).await;
     assert_eq!(a.body["effective_role"], "editor");
 }
 
 async fn leaving_and_the_owner_must_transfer_first(app: TestApp) {
     let w = world(&app).await;
-    app.delete(&member_path(&w, &w.viewer), Some(&w.viewer.token))
+    app.try_remove_member(&w.viewer, &w.estate, &w.viewer.id)
         .await
         .assert_status(204);
-    app.get(
-        &format!("/api/v1/estates/{}", w.estate),
-        Some(&w.viewer.token),
-    )
-    .await
-    .assert_problem(404, "estate_not_found");
-    app.delete(&member_path(&w, &w.owner), Some(&w.owner.token))
+    app.try_get_estate(&w.viewer, &w.estate)
+        .await
+        .assert_problem(404, "estate_not_found");
+    app.try_remove_member(&w.owner, &w.estate, &w.owner.id)
         .await
         .assert_problem(403, "owner_transfer_required");
 }
 
 async fn transfer_ownership_makes_the_old_owner_admin(app: TestApp) {
     let w = world(&app).await;
-    app.put(
-        &site_member_path(&w.site_a, &w.editor),
-        Some(&w.owner.token),
-        json!({"role": "none"}),
-    )
-    .await
-    .assert_status(200);
-    app.post(
-        &format!("/api/v1/estates/{}/transfer-ownership", w.estate),
-        Some(&w.owner.token),
-        json!({"user_id": w.outsider.id}),
-    )
-    .await
-    .assert_problem(422, "not_a_member");
-    app.post(
-        &format!("/api/v1/estates/{}/transfer-ownership", w.estate),
-        Some(&w.owner.token),
-        json!({"user_id": w.owner.id}),
-    )
-    .await
-    .assert_problem(403, "self_role_change");
-    let r = app
-        .post(
-            &format!("/api/v1/estates/{}/transfer-ownership", w.estate),
-            Some(&w.owner.token),
-            json!({"user_id": w.editor.id}),
-        )
-        .await;
+    app.try_set_site_override(&w.owner, &w.site_a, &w.editor, "none")
+        .await
+        .assert_status(200);
+    app.try_transfer_to(&w.owner, &w.estate, &w.outsider.id)
+        .await
+        .assert_problem(422, "not_a_member");
+    app.try_transfer_to(&w.owner, &w.estate, &w.owner.id)
+        .await
+        .assert_problem(403, "self_role_change");
+    let r = app.try_transfer_to(&w.owner, &w.estate, &w.editor.id).await;
     r.assert_status(200);
     assert_eq!(r.body["my_role"], "admin");
-    let e = app
-        .get(
-            &format!("/api/v1/estates/{}", w.estate),
-            Some(&w.editor.token),
-        )
-        .await;
+    let e = app.try_get_estate(&w.editor, &w.estate).await;
     assert_eq!(e.body["my_role"], "owner");
     // The new owner's override went; they administer every site.
-    let a = app
-        .get(
-            &format!("/api/v1/sites/{}", w.site_a),
-            Some(&w.editor.token),
-        )
-        .await;
+    let a = app.try_get_site(&w.editor, &w.site_a).await;
     assert_eq!(a.body["effective_role"], "admin");
     // The old owner can no longer delete.
-    app.delete(
-        &format!("/api/v1/estates/{}", w.estate),
-        Some(&w.owner.token),
-    )
-    .await
-    .assert_problem(403, "insufficient_role");
+    app.try_delete_estate(&w.owner, &w.estate)
+        .await
+        .assert_problem(403, "insufficient_role");
 }
 
 async fn members_list_shows_effective_roles_and_emails_only_to_administrators(app: TestApp) {
     let w = world(&app).await;
-    app.put(
-        &site_member_path(&w.site_a, &w.viewer),
-        Some(&w.owner.token),
-        json!({"role": "editor"}),
-    )
-    .await
-    .assert_status(200);
-    let as_admin = app
-        .get(
-            &format!("/api/v1/estates/{}/members", w.estate),
-            Some(&w.admin.token),
-        )
-        .await;
-    let items = as_admin.body["items"].as_array().expect("items");
+    app.try_set_site_override(&w.owner, &w.site_a, &w.viewer, "editor")
+        .await
+        .assert_status(200);
+    let as_admin = app.try_members(&w.admin, &w.estate, "").await;
+    let items = as_admin.items();
     let viewer: &Value = items
         .iter()
         .find(|m| m["user"]["id"] == w.viewer.id.as_str())
@@ -927,29 +570,17 @@ async fn members_list_shows_effective_roles_and_emails_only_to_administrators(ap
     assert_eq!(a["site_name"], "North Yard");
     assert_eq!(a["override"], "editor");
     assert_eq!(a["effective_role"], "viewer");
-    let as_viewer = app
-        .get(
-            &format!("/api/v1/estates/{}/members", w.estate),
-            Some(&w.viewer.token),
-        )
-        .await;
+    let as_viewer = app.try_members(&w.viewer, &w.estate, "").await;
     assert!(
-        as_viewer.body["items"]
-            .as_array()
-            .expect("items")
+        as_viewer
+            .items()
             .iter()
             .all(|m| m["user"]["email"].is_null())
     );
-    let site = app
-        .get(
-            &format!("/api/v1/sites/{}/members", w.site_a),
-            Some(&w.owner.token),
-        )
-        .await;
+    let site = app.try_site_members(&w.owner, &w.site_a).await;
     site.assert_status(200);
-    let v = site.body["items"]
-        .as_array()
-        .expect("items")
+    let v = site
+        .items()
         .iter()
         .find(|m| m["user"]["id"] == w.viewer.id.as_str())
         .cloned()
@@ -961,36 +592,21 @@ async fn members_list_shows_effective_roles_and_emails_only_to_administrators(ap
 
 async fn access_changes_write_audit_events(app: TestApp) {
     let w = world(&app).await;
-    app.put(
-        &member_path(&w, &w.viewer),
-        Some(&w.owner.token),
-        json!({"role": "editor"}),
-    )
-    .await
-    .assert_status(200);
-    app.put(
-        &site_member_path(&w.site_a, &w.viewer),
-        Some(&w.owner.token),
-        json!({"role": "none"}),
-    )
-    .await
-    .assert_status(200);
-    app.delete(
-        &site_member_path(&w.site_a, &w.viewer),
-        Some(&w.owner.token),
-    )
-    .await
-    .assert_status(200);
-    app.delete(&member_path(&w, &w.viewer), Some(&w.owner.token))
+    app.try_set_role(&w.owner, &w.estate, &w.viewer, "editor")
+        .await
+        .assert_status(200);
+    app.try_set_site_override(&w.owner, &w.site_a, &w.viewer, "none")
+        .await
+        .assert_status(200);
+    app.try_clear_site_role(&w.owner, &w.site_a, &w.viewer.id)
+        .await
+        .assert_status(200);
+    app.try_remove_member(&w.owner, &w.estate, &w.viewer.id)
         .await
         .assert_status(204);
-    app.post(
-        &format!("/api/v1/estates/{}/transfer-ownership", w.estate),
-        Some(&w.owner.token),
-        json!({"user_id": w.admin.id}),
-    )
-    .await
-    .assert_status(200);
+    app.try_transfer_to(&w.owner, &w.estate, &w.admin.id)
+        .await
+        .assert_status(200);
     let estate_events = app.with_db(|c| keyholder_store::audit::for_target(c, "estate", &w.estate));
     let actions: Vec<&str> = estate_events.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(
@@ -1051,8 +667,8 @@ mod paging {
         owner: &Session,
         members: &[(&Session, DateTime<Utc>)],
     ) -> (String, String) {
-        let estate = app.create_estate(owner, "Riverside").await;
-        let site = app.create_site(owner, &estate, "North").await;
+        let estate = app.create_estate(owner, "Riverside").await.id;
+        let site = app.create_site(owner, &estate, "North").await.id;
         app.app_state
             .db
             .write(|c| {
@@ -1088,7 +704,7 @@ mod paging {
                 .get(&format!("{path}?per_page=100"), Some(&owner.token))
                 .await;
             full.assert_status(200);
-            let all = full.body["items"].as_array().expect("items").clone();
+            let all = full.items().clone();
             assert_eq!(usernames(&all), expected, "{path}");
             assert_eq!(full.body["total"], 7);
             assert_eq!(full.body["total_exact"], true);
@@ -1108,10 +724,7 @@ mod paging {
             let second = app
                 .get(&format!("{path}?per_page=2&page=2"), Some(&owner.token))
                 .await;
-            assert_eq!(
-                usernames(second.body["items"].as_array().expect("items")),
-                ["Zed", "Bea"]
-            );
+            assert_eq!(usernames(second.items()), ["Zed", "Bea"]);
             let next = second.body["next_cursor"].as_str().expect("more");
             let third = app
                 .get(
@@ -1119,33 +732,24 @@ mod paging {
                     Some(&owner.token),
                 )
                 .await;
-            assert_eq!(
-                usernames(third.body["items"].as_array().expect("items")),
-                ["Dan", "eve"]
-            );
+            assert_eq!(usernames(third.items()), ["Dan", "eve"]);
         }
         // A member removed mid-walk does not stop it.
         let path = format!("/api/v1/estates/{estate}/members");
         let first = app
             .get(&format!("{path}?per_page=3"), Some(&owner.token))
             .await;
-        let next = first.body["next_cursor"].as_str().expect("more").to_owned();
-        app.delete(
-            &format!("/api/v1/estates/{estate}/members/{}", people[0].id),
-            Some(&owner.token),
-        )
-        .await
-        .assert_status(204);
+        let next = first.str("next_cursor");
+        app.try_remove_member(&owner, &estate, &people[0].id)
+            .await
+            .assert_status(204);
         let rest = app
             .get(
                 &format!("{path}?per_page=10&cursor={next}"),
                 Some(&owner.token),
             )
             .await;
-        assert_eq!(
-            usernames(rest.body["items"].as_array().expect("items")),
-            ["Bea", "Dan", "eve", "owner"]
-        );
+        assert_eq!(usernames(rest.items()), ["Bea", "Dan", "eve", "owner"]);
         assert_eq!(rest.body["total"], 6);
     }
 
@@ -1170,11 +774,8 @@ mod paging {
         }
         // An outsider learns nothing: 404 before any cursor check.
         let outsider = app.register_verified("outsider").await;
-        app.get(
-            &format!("/api/v1/estates/{estate}/members?cursor=garbage"),
-            Some(&outsider.token),
-        )
-        .await
-        .assert_status(404);
+        app.try_members(&outsider, &estate, "?cursor=garbage")
+            .await
+            .assert_status(404);
     }
 }

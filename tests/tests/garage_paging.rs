@@ -65,16 +65,10 @@ async fn walking_the_garage_by_cursor_gives_one_big_page_in_order(app: TestApp) 
     // Household of a collaborating head: three of the head's, one of which
     // I also collaborate on (reached twice, listed once).
     many_assets(&app, &head, 3, None);
-    app.post(
-        "/api/v1/household/members",
-        Some(&head.token),
-        json!({"username": me.username, "role": "viewer"}),
-    )
-    .await
-    .assert_status(201);
-    let heads = app
-        .get("/api/v1/assets?per_page=100", Some(&head.token))
-        .await;
+    app.try_add_to_household(&head, &me.username, "viewer")
+        .await
+        .assert_status(201);
+    let heads = app.try_garage(&head, "?per_page=100").await;
     let twice = heads.body["items"][0]["id"]
         .as_str()
         .expect("id")
@@ -82,9 +76,9 @@ async fn walking_the_garage_by_cursor_gives_one_big_page_in_order(app: TestApp) 
     app.add_collaborator(&head, &twice, &me.username).await;
     // An estate where I am an editor: four at site A, three at site B where
     // an override keeps me off.
-    let estate = app.create_estate(&other, "Depot").await;
-    let site_a = app.create_site(&other, &estate, "A").await;
-    let site_b = app.create_site(&other, &estate, "B").await;
+    let estate = app.create_estate(&other, "Depot").await.id;
+    let site_a = app.create_site(&other, &estate, "A").await.id;
+    let site_b = app.create_site(&other, &estate, "B").await.id;
     app.grant_role(&other, &estate, &me, "editor").await;
     let at = |site: &str| {
         Some(Placement {
@@ -94,21 +88,15 @@ async fn walking_the_garage_by_cursor_gives_one_big_page_in_order(app: TestApp) 
     };
     many_assets(&app, &other, 4, at(&site_a));
     many_assets(&app, &other, 3, at(&site_b));
-    app.put(
-        &format!("/api/v1/sites/{site_b}/members/{}", me.id),
-        Some(&other.token),
-        json!({"role": "none"}),
-    )
-    .await
-    .assert_status(200);
+    app.try_set_site_override(&other, &site_b, &me, "none")
+        .await
+        .assert_status(200);
     // Another user's private assets stay out.
     many_assets(&app, &other, 6, None);
 
-    let all = app
-        .get("/api/v1/assets?per_page=100", Some(&me.token))
-        .await;
+    let all = app.try_garage(&me, "?per_page=100").await;
     all.assert_status(200);
-    let expected = names(all.body["items"].as_array().expect("items"));
+    let expected = names(all.items());
     assert_eq!(expected.len(), 5 + 3 + 4, "every path, each asset once");
     assert_eq!(all.body["total"], 12);
     assert_eq!(all.body["total_exact"], true);
@@ -140,46 +128,26 @@ async fn walking_the_garage_by_cursor_gives_one_big_page_in_order(app: TestApp) 
             .all(|a| a["name"].as_str().expect("name").starts_with("Bulk 1"))
     );
     // Page numbers still work and agree with the cursor walk.
-    let page2 = app
-        .get("/api/v1/assets?per_page=5&page=2", Some(&me.token))
-        .await;
-    assert_eq!(
-        names(page2.body["items"].as_array().expect("items")),
-        expected[5..10].to_vec()
-    );
+    let page2 = app.try_garage(&me, "?per_page=5&page=2").await;
+    assert_eq!(names(page2.items()), expected[5..10].to_vec());
     // A removal holds on the next page: once kept off site A too, its
     // assets are gone from the rest of the walk.
-    let first = app.get("/api/v1/assets?per_page=2", Some(&me.token)).await;
-    let cursor = first.body["next_cursor"].as_str().expect("more").to_owned();
-    app.put(
-        &format!("/api/v1/sites/{site_a}/members/{}", me.id),
-        Some(&other.token),
-        json!({"role": "none"}),
-    )
-    .await
-    .assert_status(200);
+    let first = app.try_garage(&me, "?per_page=2").await;
+    let cursor = first.str("next_cursor");
+    app.try_set_site_override(&other, &site_a, &me, "none")
+        .await
+        .assert_status(200);
     let rest = app
-        .get(
-            &format!("/api/v1/assets?per_page=100&cursor={cursor}"),
-            Some(&me.token),
-        )
+        .try_garage(&me, &format!("?per_page=100&cursor={cursor}"))
         .await;
-    assert!(
-        rest.body["items"]
-            .as_array()
-            .expect("items")
-            .iter()
-            .all(|a| a["site_id"] != json!(site_a))
-    );
+    assert!(rest.items().iter().all(|a| a["site_id"] != json!(site_a)));
 }
 
 async fn a_cursor_the_server_did_not_give_is_refused(app: TestApp) {
     let me = app.register_verified("mia").await;
     many_assets(&app, &me, 3, None);
     for bad in ["not-a-cursor", "eyJrIjoieCIsImkiOiJ5In0", "e30"] {
-        let r = app
-            .get(&format!("/api/v1/assets?cursor={bad}"), Some(&me.token))
-            .await;
+        let r = app.try_garage(&me, &format!("?cursor={bad}")).await;
         r.assert_problem(422, "validation_failed");
         assert!(r.text.contains("cursor"), "{}", r.text);
     }
@@ -188,9 +156,7 @@ async fn a_cursor_the_server_did_not_give_is_refused(app: TestApp) {
 async fn totals_stop_counting_at_one_thousand(app: TestApp) {
     let me = app.register_verified("mia").await;
     many_assets(&app, &me, 1003, None);
-    let first = app
-        .get("/api/v1/assets?per_page=100", Some(&me.token))
-        .await;
+    let first = app.try_garage(&me, "?per_page=100").await;
     first.assert_status(200);
     assert_eq!(first.body["total"], 1000);
     assert_eq!(first.body["total_exact"], false);
@@ -207,37 +173,22 @@ async fn totals_stop_counting_at_one_thousand(app: TestApp) {
     // A smaller reach is counted exactly.
     let bob = app.register_verified("bob").await;
     many_assets(&app, &bob, 2, None);
-    let few = app.get("/api/v1/assets", Some(&bob.token)).await;
+    let few = app.try_garage(&bob, "").await;
     assert_eq!(few.body["total"], 2);
     assert_eq!(few.body["total_exact"], true);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn root_pages_every_asset_by_cursor() {
-    for backend in [
-        keyholder_tests::Backend::Sqlite,
-        keyholder_tests::Backend::Postgres,
-    ] {
-        if backend == keyholder_tests::Backend::Postgres && !keyholder_tests::postgres_available() {
-            continue;
-        }
-        let app = TestApp::spawn_with(backend, |c| {
-            c.root_email = Some("root@example.com".into());
-            c.root_username = Some("root".into());
-            c.root_password = Some("root password 123".into());
-        })
-        .await;
-        let root = app.login("root", "root password 123").await;
-        let root = root.body["access_token"]
-            .as_str()
-            .expect("token")
-            .to_owned();
+    for backend in keyholder_tests::backends() {
+        let app = TestApp::spawn_with_root(backend).await;
+        let root = app.root_token().await;
         let ada = app.register_verified("ada").await;
         let bob = app.register_verified("bob").await;
         many_assets(&app, &ada, 4, None);
         many_assets(&app, &bob, 3, None);
-        let all = app.get("/api/v1/assets?per_page=100", Some(&root)).await;
-        let expected = names(all.body["items"].as_array().expect("items"));
+        let all = app.try_garage(&root, "?per_page=100").await;
+        let expected = names(all.items());
         assert_eq!(expected.len(), 7, "{backend:?}");
         assert!(expected.iter().all(|(_, l)| l == "full"));
         assert_eq!(all.body["total"], 7);

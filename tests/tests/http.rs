@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use keyholder_tests::{Backend, PASSWORD, TestApp, on_both_backends};
+use keyholder_tests::{Backend, NOBODY, PASSWORD, TestApp, on_both_backends};
 use serde_json::json;
 
 on_both_backends!(
@@ -68,13 +68,7 @@ async fn wrong_content_type_is_400_problem(app: TestApp) {
 
 async fn oversized_body_is_413_problem(app: TestApp) {
     let huge = "x".repeat(100 * 1024);
-    let reply = app
-        .post(
-            "/api/v1/auth/login",
-            None,
-            json!({"login": huge, "password": "whatever12"}),
-        )
-        .await;
+    let reply = app.login(&huge, "whatever12").await;
     reply.assert_problem(413, "payload_too_large");
 }
 
@@ -98,20 +92,14 @@ async fn wrong_method_is_405_problem_with_allow(app: TestApp) {
 
 async fn wrong_field_types_and_missing_fields_are_422_naming_the_field(app: TestApp) {
     let reply = app
-        .post(
-            "/api/v1/auth/login",
-            None,
-            json!({"login": 5, "password": "x"}),
-        )
+        .try_login_with(json!({"login": 5, "password": "x"}))
         .await;
     reply.assert_problem(422, "validation_failed");
     assert!(reply.body["errors"]["login"].is_string(), "{}", reply.text);
-    let reply = app
-        .post("/api/v1/auth/login", None, json!({"login": "ada"}))
-        .await;
+    let reply = app.try_login_with(json!({"login": "ada"})).await;
     reply.assert_problem(422, "validation_failed");
     assert!(reply.text.contains("password"), "{}", reply.text);
-    let reply = app.post("/api/v1/auth/login", None, json!([1, 2])).await;
+    let reply = app.try_login_with(json!([1, 2])).await;
     reply.assert_problem(422, "validation_failed");
 }
 
@@ -128,7 +116,7 @@ async fn every_response_has_security_headers_and_a_request_id(app: TestApp) {
     let mut ids = Vec::new();
     for reply in [
         app.get("/health/live", None).await,
-        app.get("/api/v1/me", None).await,
+        app.try_me(&NOBODY).await,
     ] {
         assert_eq!(reply.header("x-content-type-options"), Some("nosniff"));
         assert_eq!(reply.header("x-frame-options"), Some("DENY"));
@@ -145,8 +133,8 @@ async fn every_response_has_security_headers_and_a_request_id(app: TestApp) {
 }
 
 async fn metrics_count_requests_by_route_and_status(app: TestApp) {
-    app.get("/api/v1/me", None).await.assert_status(401);
-    app.get("/api/v1/me", None).await.assert_status(401);
+    app.try_me(&NOBODY).await.assert_status(401);
+    app.try_me(&NOBODY).await.assert_status(401);
     app.get("/health/live", None).await.assert_status(200);
     let reply = app.get("/metrics", None).await;
     reply.assert_status(200);
@@ -187,16 +175,14 @@ async fn pool_exhaustion_answers_503_not_a_hang(app: TestApp) {
     // A list needs a pooled connection on both databases (on SQLite a
     // one-statement read by primary keys runs on the worker's own
     // connection, so `/me` would still answer there).
-    let reply = app.get("/api/v1/estates", Some(&ada.token)).await;
+    let reply = app.try_estates(&ada, "").await;
     reply.assert_problem(503, "service_unavailable");
     assert!(reply.header("retry-after").is_some());
     app.get("/health/ready", None)
         .await
         .assert_problem(503, "service_unavailable");
     drop(held);
-    app.get("/api/v1/estates", Some(&ada.token))
-        .await
-        .assert_status(200);
+    app.try_estates(&ada, "").await.assert_status(200);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -207,7 +193,7 @@ async fn lost_postgres_database_answers_503() {
     let mut app = TestApp::spawn_with(Backend::Postgres, |c| c.db_timeout = 1).await;
     let ada = app.register("ada").await;
     app.db.drop_now();
-    let reply = app.get("/api/v1/me", Some(&ada.token)).await;
+    let reply = app.try_me(&ada).await;
     reply.assert_problem(503, "service_unavailable");
     app.get("/health/ready", None)
         .await
@@ -218,22 +204,10 @@ async fn lost_postgres_database_answers_503() {
 async fn auth_endpoints_are_rate_limited_per_address(app: TestApp) {
     let app = TestApp::spawn_with(app.backend, |c| c.auth_rate_limit = 3).await;
     for _ in 0..3 {
-        app.post(
-            "/api/v1/auth/login",
-            None,
-            json!({"login": "x", "password": PASSWORD}),
-        )
-        .await
-        .assert_status(401);
+        app.login("x", PASSWORD).await.assert_status(401);
     }
     // The limit is shared by every auth endpoint.
-    let reply = app
-        .post(
-            "/api/v1/auth/password-reset",
-            None,
-            json!({"email": "a@example.com"}),
-        )
-        .await;
+    let reply = app.try_forgot_password("a@example.com").await;
     reply.assert_problem(429, "rate_limited");
     let retry: u64 = reply
         .header("retry-after")
@@ -242,7 +216,7 @@ async fn auth_endpoints_are_rate_limited_per_address(app: TestApp) {
         .expect("seconds");
     assert!((1..=60).contains(&retry), "{retry}");
     // Other endpoints are not limited.
-    app.get("/api/v1/me", None).await.assert_status(401);
+    app.try_me(&NOBODY).await.assert_status(401);
     app.get("/health/live", None).await.assert_status(200);
 }
 

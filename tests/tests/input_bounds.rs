@@ -42,70 +42,38 @@ async fn login_with_control_characters_is_401_without_a_lookup(app: TestApp) {
             format!("owner@example.com{c}"),
             c.to_owned(),
         ] {
-            app.post(
-                "/api/v1/auth/login",
-                None,
-                json!({"login": login, "password": PASSWORD}),
-            )
-            .await
-            .assert_problem(401, "invalid_credentials");
+            app.login(&login, PASSWORD)
+                .await
+                .assert_problem(401, "invalid_credentials");
         }
         // A password is only ever hashed: any character is a wrong password.
-        app.post(
-            "/api/v1/auth/login",
-            None,
-            json!({"login": "owner", "password": format!("{PASSWORD}{c}")}),
-        )
-        .await
-        .assert_problem(401, "invalid_credentials");
+        app.login("owner", &format!("{PASSWORD}{c}"))
+            .await
+            .assert_problem(401, "invalid_credentials");
     }
-    app.post(
-        "/api/v1/auth/login",
-        None,
-        json!({"login": "owner", "password": PASSWORD}),
-    )
-    .await
-    .assert_status(200);
+    app.login("owner", PASSWORD).await.assert_status(200);
 }
 
 async fn usernames_with_control_characters_are_422(app: TestApp) {
     let owner = app.register_verified("owner").await;
     app.register_verified("bob").await;
-    let asset = app.create_asset(&owner, json!({"name": "Van 7"})).await;
+    let asset = app.create_asset(&owner, json!({"name": "Van 7"})).await.id;
     for c in CONTROLS {
         let name = format!("bob{c}");
-        let r = app
-            .post(
-                &format!("/api/v1/assets/{asset}/collaborators"),
-                Some(&owner.token),
-                json!({"username": name}),
-            )
-            .await;
+        let r = app.try_collaborate(&owner, &asset, &name).await;
+        assert_field(&r, "username");
+        let r = app.try_add_to_household(&owner, &name, "editor").await;
         assert_field(&r, "username");
         let r = app
-            .post(
-                "/api/v1/household/members",
-                Some(&owner.token),
-                json!({"username": name, "role": "editor"}),
-            )
-            .await;
-        assert_field(&r, "username");
-        let r = app
-            .post(
-                "/api/v1/collaborators/add",
-                Some(&owner.token),
+            .try_bulk_add_collaborators(
+                &owner,
                 json!({"asset_ids": [asset], "usernames": ["bob", name]}),
             )
             .await;
         assert_field(&r, "usernames[1]");
     }
     // Nothing was added on the way.
-    let r = app
-        .get(
-            &format!("/api/v1/assets/{asset}/collaborators"),
-            Some(&owner.token),
-        )
-        .await;
+    let r = app.try_collaborators(&owner, &asset).await;
     r.assert_status(200);
     assert_eq!(
         r.body["items"].as_array().map(Vec::len),
@@ -113,19 +81,15 @@ async fn usernames_with_control_characters_are_422(app: TestApp) {
         "{}",
         r.text
     );
-    app.post(
-        &format!("/api/v1/assets/{asset}/collaborators"),
-        Some(&owner.token),
-        json!({"username": "bob"}),
-    )
-    .await
-    .assert_status(201);
+    app.try_collaborate(&owner, &asset, "bob")
+        .await
+        .assert_status(201);
 }
 
 async fn query_strings_with_control_characters_are_422(app: TestApp) {
     let owner = app.register_verified("owner").await;
-    let asset = app.create_asset(&owner, json!({"name": "Van 7"})).await;
-    let estate = app.create_estate(&owner, "Riverside").await;
+    let asset = app.create_asset(&owner, json!({"name": "Van 7"})).await.id;
+    let estate = app.create_estate(&owner, "Riverside").await.id;
     for c in ENCODED_CONTROLS {
         for (path, field) in [
             (format!("/api/v1/assets?q=van{c}"), "q"),
@@ -155,29 +119,24 @@ async fn query_strings_with_control_characters_are_422(app: TestApp) {
         }
     }
     // Ordinary searches still work.
-    let r = app
-        .get("/api/v1/assets?q=van%207", Some(&owner.token))
-        .await;
+    let r = app.try_garage(&owner, "?q=van%207").await;
     r.assert_status(200);
     assert_eq!(r.body["total"], 1);
 }
 
 async fn audit_filters_refuse_control_characters_and_out_of_range_years(app: TestApp) {
     let owner = app.register_verified("owner").await;
-    let asset = app.create_asset(&owner, json!({"name": "Van 7"})).await;
+    let asset = app.create_asset(&owner, json!({"name": "Van 7"})).await.id;
     for c in ENCODED_CONTROLS {
         let r = app
-            .get(
-                &format!("/api/v1/audit?resource_type=asset&resource_id={asset}{c}"),
-                Some(&owner.token),
+            .try_audit(
+                &owner,
+                &format!("?resource_type=asset&resource_id={asset}{c}"),
             )
             .await;
         assert_field(&r, "resource_id");
         let r = app
-            .get(
-                &format!("/api/v1/audit?resource_type=asset{c}"),
-                Some(&owner.token),
-            )
+            .try_audit(&owner, &format!("?resource_type=asset{c}"))
             .await;
         assert_field(&r, "resource_type");
     }
@@ -191,9 +150,7 @@ async fn audit_filters_refuse_control_characters_and_out_of_range_years(app: Tes
         // 9999-12-31 23:00 at -05:00 is in the year 10000 in UTC.
         ("to", "9999-12-31T23:00:00-05:00"),
     ] {
-        let r = app
-            .get(&format!("/api/v1/audit?{field}={at}"), Some(&owner.token))
-            .await;
+        let r = app.try_audit(&owner, &format!("?{field}={at}")).await;
         assert!(r.status < 500, "{field}={at}: {}", r.text);
         assert_field(&r, field);
     }
@@ -216,7 +173,7 @@ async fn audit_filters_refuse_control_characters_and_out_of_range_years(app: Tes
 
 async fn record_dates_are_years_1_to_9999(app: TestApp) {
     let owner = app.register_verified("owner").await;
-    let asset = app.create_asset(&owner, json!({"name": "Van 7"})).await;
+    let asset = app.create_asset(&owner, json!({"name": "Van 7"})).await.id;
     let path = format!("/api/v1/assets/{asset}/records");
     let record = |date: &str| json!({"kind": "service", "date": date, "title": "Oil change"});
     for date in [
@@ -256,118 +213,80 @@ async fn record_dates_are_years_1_to_9999(app: TestApp) {
 
 async fn json_strings_refuse_control_characters_but_free_text_keeps_line_breaks(app: TestApp) {
     let owner = app.register_verified("owner").await;
-    let asset = app.create_asset(&owner, json!({"name": "Van 7"})).await;
+    let asset = app.create_asset(&owner, json!({"name": "Van 7"})).await.id;
     for c in CONTROLS {
         let r = app
-            .post(
-                "/api/v1/assets",
-                Some(&owner.token),
+            .try_create_asset(
+                &owner,
                 json!({"name": "Van", "attributes": {"make": format!("Fo{c}rd")}}),
             )
             .await;
         assert_field(&r, "attributes.make");
         let r = app
-            .post(
-                "/api/v1/assets",
-                Some(&owner.token),
+            .try_create_asset(
+                &owner,
                 json!({"name": "Van", "attributes": {format!("ma{c}ke"): "Ford"}}),
             )
             .await;
         assert_field(&r, "attributes");
-        let r = app
-            .post(
-                &format!("/api/v1/assets/{asset}/records"),
-                Some(&owner.token),
-                json!({"kind": "service", "date": "2026-01-02", "title": "Oil", "notes": format!("a{c}b")}),
-            )
+        let r = app.try_add_record(&owner, &asset, json!({"kind": "service", "date": "2026-01-02", "title": "Oil", "notes": format!("a{c}b")}))
             .await;
         assert_field(&r, "notes");
-        let r = app
-            .post(
-                &format!("/api/v1/assets/{asset}/invitations"),
-                Some(&owner.token),
-                json!({"email": "shop@example.com", "permission": "view", "message": format!("hi{c}")}),
-            )
+        let r = app.try_invite_to_asset(&owner, &asset, json!({"email": "shop@example.com", "permission": "view", "message": format!("hi{c}")}))
             .await;
         assert_field(&r, "message");
         let r = app
-            .post(
-                "/api/v1/auth/password-reset",
-                None,
-                json!({"email": format!("owner@example.com{c}")}),
-            )
+            .try_forgot_password(&format!("owner@example.com{c}"))
             .await;
         assert_field(&r, "email");
     }
     // Single-line text refuses line breaks and tabs too.
     for c in ["\n", "\t", "\r"] {
         let r = app
-            .post(
-                "/api/v1/assets",
-                Some(&owner.token),
+            .try_create_asset(
+                &owner,
                 json!({"name": "Van", "reference": format!("KX21{c}ABC")}),
             )
             .await;
         assert_field(&r, "reference");
         let r = app
-            .post(
-                &format!("/api/v1/assets/{asset}/photos"),
-                Some(&owner.token),
+            .try_add_photo(
+                &owner,
+                &asset,
                 json!({"url": "https://example.com/a.jpg", "caption": format!("front{c}left")}),
             )
             .await;
         assert_field(&r, "caption");
     }
     // Multi-line free text keeps line breaks and tabs.
-    let r = app
-        .post(
-            &format!("/api/v1/assets/{asset}/records"),
-            Some(&owner.token),
-            json!({"kind": "service", "date": "2026-01-02", "title": "Oil", "notes": "line one\r\nline\ttwo"}),
-        )
+    let r = app.try_add_record(&owner, &asset, json!({"kind": "service", "date": "2026-01-02", "title": "Oil", "notes": "line one\r\nline\ttwo"}))
         .await;
     r.assert_status(201);
     assert_eq!(r.body["notes"], "line one\r\nline\ttwo");
     let r = app
-        .post(
-            "/api/v1/assets",
-            Some(&owner.token),
+        .try_create_asset(
+            &owner,
             json!({"name": "Van", "attributes": {"notes": "one\ntwo"}}),
         )
         .await;
     r.assert_status(201);
-    let r = app
-        .post(
-            &format!("/api/v1/assets/{asset}/invitations"),
-            Some(&owner.token),
-            json!({"email": "shop@example.com", "permission": "view", "message": "Hello,\n\tthe van."}),
-        )
+    let r = app.try_invite_to_asset(&owner, &asset, json!({"email": "shop@example.com", "permission": "view", "message": "Hello,\n\tthe van."}))
         .await;
     r.assert_status(201);
     // A password may hold a tab; it is only ever hashed.
     let password = format!("{PASSWORD}\t!");
-    app.post(
-        "/api/v1/auth/register",
-        None,
-        json!({"email": "tab@example.com", "username": "tab", "password": password}),
-    )
-    .await
-    .assert_status(201);
-    app.post(
-        "/api/v1/auth/login",
-        None,
-        json!({"login": "tab", "password": password}),
-    )
-    .await
-    .assert_status(200);
+    app.try_register_as("tab@example.com", "tab", &password)
+        .await
+        .assert_status(201);
+    app.login("tab", &password).await.assert_status(200);
 }
 
 async fn expiry_in_year_9999_is_pending_and_usable_and_year_10000_is_422(app: TestApp) {
     const LAST: &str = "9999-12-31T23:59:59Z";
     let owner = app.register_verified("owner").await;
     let ann = app.register_verified("ann").await;
-    let asset = app.create_asset(&owner, json!({"name": "Van 7"})).await;
-    let estate = app.create_estate(&owner, "Riverside").await;
+    let asset = app.create_asset(&owner, json!({"name": "Van 7"})).await.id;
+    let estate = app.create_estate(&owner, "Riverside").await.id;
 
     // Year 10000 (however it is written) is refused, naming the field.
     for bad in [
@@ -375,27 +294,22 @@ async fn expiry_in_year_9999_is_pending_and_usable_and_year_10000_is_422(app: Te
         "10000-01-01T00:00:00Z",
         "9999-12-31T23:00:00-05:00",
     ] {
-        let r = app
-            .post(
-                "/api/v1/asset-invitations",
-                Some(&owner.token),
-                json!({"asset_id": asset, "email": "x@example.com", "permission": "view", "expires_at": bad}),
-            )
+        let r = app.try_send_asset_invitation(&owner, json!({"asset_id": asset, "email": "x@example.com", "permission": "view", "expires_at": bad}))
             .await;
         assert!(r.status < 500, "{bad}: {}", r.text);
         assert_field(&r, "expires_at");
         let r = app
-            .post(
-                &format!("/api/v1/assets/{asset}/invitations"),
-                Some(&owner.token),
+            .try_invite_to_asset(
+                &owner,
+                &asset,
                 json!({"email": "x@example.com", "permission": "view", "access_expires_at": bad}),
             )
             .await;
         assert_field(&r, "access_expires_at");
         let r = app
-            .post(
-                &format!("/api/v1/estates/{estate}/invitations"),
-                Some(&owner.token),
+            .try_invite_to_estate(
+                &owner,
+                &estate,
                 json!({"email": "x@example.com", "role": "viewer", "expires_at": bad}),
             )
             .await;
@@ -404,9 +318,9 @@ async fn expiry_in_year_9999_is_pending_and_usable_and_year_10000_is_422(app: Te
 
     // Estate invitation expiring at the end of 9999: pending, and the link works.
     let r = app
-        .post(
-            &format!("/api/v1/estates/{estate}/invitations"),
-            Some(&owner.token),
+        .try_invite_to_estate(
+            &owner,
+            &estate,
             json!({"email": "new@example.com", "role": "viewer", "expires_at": LAST}),
         )
         .await;
@@ -414,77 +328,48 @@ async fn expiry_in_year_9999_is_pending_and_usable_and_year_10000_is_422(app: Te
     assert_eq!(r.body["invitation"]["status"], "pending", "{}", r.text);
     let inv = r.body["invitation"]["id"].as_str().expect("id").to_owned();
     let list = app
-        .get(
-            &format!("/api/v1/estates/{estate}/invitations?status=pending"),
-            Some(&owner.token),
-        )
+        .try_estate_invitations(&owner, &estate, "?status=pending")
         .await;
     assert_eq!(list.body["total"], 1, "{}", list.text);
     let token = app
         .wait_for_email("new@example.com", "invited you")
         .await
         .token();
-    let preview = app
-        .post("/api/v1/invitations/preview", None, json!({"token": token}))
-        .await;
+    let preview = app.try_preview(&token).await;
     preview.assert_status(200);
     assert_eq!(preview.body["status"], "pending");
     for bad in ["+10000-01-01T00:00:00Z", "-0001-01-01T00:00:00Z"] {
         let r = app
-            .post(
-                &format!("/api/v1/estates/{estate}/invitations/{inv}/resend"),
-                Some(&owner.token),
-                json!({"expires_at": bad}),
-            )
+            .try_resend_estate_invitation(&owner, &estate, &inv, json!({"expires_at": bad}))
             .await;
         assert_field(&r, "expires_at");
     }
     let r = app
-        .post(
-            &format!("/api/v1/estates/{estate}/invitations/{inv}/resend"),
-            Some(&owner.token),
-            json!({"expires_at": LAST}),
-        )
+        .try_resend_estate_invitation(&owner, &estate, &inv, json!({"expires_at": LAST}))
         .await;
     r.assert_status(200);
     assert_eq!(r.body["status"], "pending");
 
     // Asset invitation and share until the end of 9999: pending, then usable.
-    let r = app
-        .post(
-            "/api/v1/asset-invitations",
-            Some(&owner.token),
-            json!({"asset_id": asset, "email": "ann@example.com", "permission": "edit", "expires_at": LAST, "access_expires_at": LAST}),
-        )
+    let r = app.try_send_asset_invitation(&owner, json!({"asset_id": asset, "email": "ann@example.com", "permission": "edit", "expires_at": LAST, "access_expires_at": LAST}))
         .await;
     r.assert_status(201);
     assert_eq!(r.body["status"], "pending", "{}", r.text);
-    let inv = r.body["id"].as_str().expect("id").to_owned();
-    let detail = app
-        .get(
-            &format!("/api/v1/asset-invitations/{inv}"),
-            Some(&owner.token),
-        )
-        .await;
+    let inv = r.id();
+    let detail = app.try_get_asset_invitation(&owner, &inv).await;
     assert_eq!(detail.body["status"], "pending", "{}", detail.text);
     let r = app
-        .post(
-            &format!("/api/v1/asset-invitations/{inv}/resend"),
-            Some(&owner.token),
+        .try_resend_asset_invitation(
+            &owner,
+            &inv,
             json!({"expires_at": "+10000-01-01T00:00:00Z"}),
         )
         .await;
     assert_field(&r, "expires_at");
-    app.post(
-        &format!("/api/v1/me/invitations/{inv}/accept"),
-        Some(&ann.token),
-        json!({}),
-    )
-    .await
-    .assert_status(200);
-    let seen = app
-        .get(&format!("/api/v1/assets/{asset}"), Some(&ann.token))
-        .await;
+    app.try_accept_my_invitation(&ann, &inv)
+        .await
+        .assert_status(200);
+    let seen = app.try_get_asset(&ann, &asset).await;
     seen.assert_status(200);
     assert_eq!(seen.body["my_access"], "edit");
     let share = format!("/api/v1/assets/{asset}/shares/{}", ann.id);
@@ -503,9 +388,7 @@ async fn expiry_in_year_9999_is_pending_and_usable_and_year_10000_is_422(app: Te
     )
     .await
     .assert_status(200);
-    let seen = app
-        .get(&format!("/api/v1/assets/{asset}"), Some(&ann.token))
-        .await;
+    let seen = app.try_get_asset(&ann, &asset).await;
     seen.assert_status(200);
     assert_eq!(seen.body["my_access"], "edit");
 }
@@ -532,16 +415,12 @@ mod daily_limit {
 
     async fn resends_count_for_asset_invitations(app: TestApp) {
         let owner = app.register_verified("owner").await;
-        let asset = app.create_asset(&owner, json!({"name": "Van 7"})).await;
+        let asset = app.create_asset(&owner, json!({"name": "Van 7"})).await.id;
         let r = app
-            .post(
-                "/api/v1/asset-invitations",
-                Some(&owner.token),
-                json!({"asset_id": asset, "email": "shop@example.com", "permission": "view"}),
-            )
+            .try_share_asset(&owner, &asset, "shop@example.com", "view")
             .await;
         r.assert_status(201);
-        let inv = r.body["id"].as_str().expect("id").to_owned();
+        let inv = r.id();
         let resend = format!("/api/v1/asset-invitations/{inv}/resend");
         for _ in 0..2 {
             app.post(&resend, Some(&owner.token), json!({}))
@@ -553,36 +432,24 @@ mod daily_limit {
             r.assert_problem(429, "daily_invitation_limit");
         }
         // A new invitation counts against the same limit.
-        app.post(
-            "/api/v1/asset-invitations",
-            Some(&owner.token),
-            json!({"asset_id": asset, "email": "other@example.com", "permission": "view"}),
-        )
-        .await
-        .assert_problem(429, "daily_invitation_limit");
+        app.try_share_asset(&owner, &asset, "other@example.com", "view")
+            .await
+            .assert_problem(429, "daily_invitation_limit");
         assert_no_more_emails(&app, "shop@example.com", 3).await;
         assert!(app.emails_to("other@example.com", "invited you").is_empty());
         // Another user has their own allowance.
         let other = app.register_verified("other").await;
-        let mine = app.create_asset(&other, json!({"name": "Van 7"})).await;
-        app.post(
-            "/api/v1/asset-invitations",
-            Some(&other.token),
-            json!({"asset_id": mine, "email": "shop@example.com", "permission": "view"}),
-        )
-        .await
-        .assert_status(201);
+        let mine = app.create_asset(&other, json!({"name": "Van 7"})).await.id;
+        app.try_share_asset(&other, &mine, "shop@example.com", "view")
+            .await
+            .assert_status(201);
     }
 
     async fn resends_count_for_estate_invitations(app: TestApp) {
         let owner = app.register_verified("owner").await;
-        let estate = app.create_estate(&owner, "Riverside").await;
+        let estate = app.create_estate(&owner, "Riverside").await.id;
         let r = app
-            .post(
-                &format!("/api/v1/estates/{estate}/invitations"),
-                Some(&owner.token),
-                json!({"email": "new@example.com", "role": "viewer"}),
-            )
+            .try_invite(&owner, &estate, "new@example.com", "viewer")
             .await;
         r.assert_status(202);
         let inv = r.body["invitation"]["id"].as_str().expect("id").to_owned();
@@ -596,91 +463,54 @@ mod daily_limit {
             let r = app.post(&resend, Some(&owner.token), json!({})).await;
             r.assert_problem(429, "daily_invitation_limit");
         }
-        app.post(
-            &format!("/api/v1/estates/{estate}/invitations"),
-            Some(&owner.token),
-            json!({"email": "other@example.com", "role": "viewer"}),
-        )
-        .await
-        .assert_problem(429, "daily_invitation_limit");
+        app.try_invite(&owner, &estate, "other@example.com", "viewer")
+            .await
+            .assert_problem(429, "daily_invitation_limit");
         assert_no_more_emails(&app, "new@example.com", 3).await;
         assert!(app.emails_to("other@example.com", "invited you").is_empty());
     }
 
     async fn estate_and_asset_invitations_share_one_allowance(app: TestApp) {
         let owner = app.register_verified("owner").await;
-        let estate = app.create_estate(&owner, "Riverside").await;
-        let asset = app.create_asset(&owner, json!({"name": "Van 7"})).await;
+        let estate = app.create_estate(&owner, "Riverside").await.id;
+        let asset = app.create_asset(&owner, json!({"name": "Van 7"})).await.id;
         let r = app
-            .post(
-                &format!("/api/v1/estates/{estate}/invitations"),
-                Some(&owner.token),
-                json!({"email": "new@example.com", "role": "viewer"}),
-            )
+            .try_invite(&owner, &estate, "new@example.com", "viewer")
             .await;
         r.assert_status(202);
         let inv = r.body["invitation"]["id"].as_str().expect("id").to_owned();
-        app.post(
-            &format!("/api/v1/estates/{estate}/invitations/{inv}/resend"),
-            Some(&owner.token),
-            json!({}),
-        )
-        .await
-        .assert_status(200);
-        app.post(
-            "/api/v1/asset-invitations",
-            Some(&owner.token),
-            json!({"asset_id": asset, "email": "shop@example.com", "permission": "view"}),
-        )
-        .await
-        .assert_status(201);
+        app.try_resend_estate_invitation(&owner, &estate, &inv, json!({}))
+            .await
+            .assert_status(200);
+        app.try_share_asset(&owner, &asset, "shop@example.com", "view")
+            .await
+            .assert_status(201);
         let r = app
-            .post(
-                "/api/v1/asset-invitations",
-                Some(&owner.token),
-                json!({"asset_id": asset, "email": "two@example.com", "permission": "view"}),
-            )
+            .try_share_asset(&owner, &asset, "two@example.com", "view")
             .await;
         r.assert_problem(429, "daily_invitation_limit");
         assert!(r.header("retry-after").is_some());
-        let inv = app
-            .get("/api/v1/asset-invitations", Some(&owner.token))
-            .await
-            .body["items"][0]["id"]
+        let inv = app.try_asset_invitations(&owner, "").await.body["items"][0]["id"]
             .as_str()
             .expect("id")
             .to_owned();
-        app.post(
-            &format!("/api/v1/asset-invitations/{inv}/resend"),
-            Some(&owner.token),
-            json!({}),
-        )
-        .await
-        .assert_problem(429, "daily_invitation_limit");
+        app.try_resend_asset_invitation(&owner, &inv, json!({}))
+            .await
+            .assert_problem(429, "daily_invitation_limit");
     }
 
     async fn concurrent_sends_stay_within_the_limit(app: TestApp) {
         let owner = app.register_verified("owner").await;
-        let asset = app.create_asset(&owner, json!({"name": "Van 7"})).await;
-        let estate = app.create_estate(&owner, "Riverside").await;
+        let asset = app.create_asset(&owner, json!({"name": "Van 7"})).await.id;
+        let estate = app.create_estate(&owner, "Riverside").await.id;
         let sends = (0..8).map(|i| {
             let (app, token, asset, estate) = (&app, &owner.token, &asset, &estate);
             async move {
                 let email = format!("guest{i}@example.com");
                 if i % 2 == 0 {
-                    app.post(
-                        "/api/v1/asset-invitations",
-                        Some(token),
-                        json!({"asset_id": asset, "email": email, "permission": "view"}),
-                    )
-                    .await
+                    app.try_share_asset(token, asset, &email, "view").await
                 } else {
-                    app.post(
-                        &format!("/api/v1/estates/{estate}/invitations"),
-                        Some(token),
-                        json!({"email": email, "role": "viewer"}),
-                    )
-                    .await
+                    app.try_invite(token, estate, &email, "viewer").await
                 }
             }
         });

@@ -98,17 +98,10 @@ fn documented(r: &Reply, what: &str, success: u16, problems: &[(u16, &str)]) {
 /// The collaborators' usernames as `user` sees them; `None` when the asset
 /// is no longer visible to them.
 async fn collaborators_seen(app: &TestApp, user: &Session, asset: &str) -> Option<Vec<String>> {
-    let r = app
-        .get(
-            &format!("/api/v1/assets/{asset}/collaborators"),
-            Some(&user.token),
-        )
-        .await;
+    let r = app.try_collaborators(&user, &asset).await;
     match r.status {
         200 => Some(
-            r.body["items"]
-                .as_array()
-                .expect("items")
+            r.items()
                 .iter()
                 .map(|i| i["user"]["username"].as_str().expect("username").to_owned())
                 .collect(),
@@ -143,10 +136,7 @@ async fn assert_keeps_a_collaborator(app: &TestApp, users: &[&Session], asset: &
 
 async fn sorted_common(app: &TestApp, by: &Session, assets: &[&str]) -> Vec<String> {
     let r = app
-        .get(
-            &format!("/api/v1/collaborators?asset_ids={}", assets.join(",")),
-            Some(&by.token),
-        )
+        .try_collaborator_split(&by, &format!("?asset_ids={}", assets.join(",")))
         .await;
     r.assert_status(200);
     assert_eq!(
@@ -171,16 +161,9 @@ fn common_of(split: &Value) -> Vec<String> {
 
 /// (user id, role) of every member, as `viewer` sees them.
 async fn members(app: &TestApp, viewer: &Session, estate: &str) -> Vec<(String, String)> {
-    let r = app
-        .get(
-            &format!("/api/v1/estates/{estate}/members?per_page=100"),
-            Some(&viewer.token),
-        )
-        .await;
+    let r = app.try_members(&viewer, &estate, "?per_page=100").await;
     r.assert_status(200);
-    r.body["items"]
-        .as_array()
-        .expect("items")
+    r.items()
         .iter()
         .map(|m| {
             (
@@ -216,7 +199,7 @@ fn the_owner(members: &[(String, String)], what: &str) -> String {
 
 /// The ids of the members of `head`'s household.
 async fn household_members(app: &TestApp, head: &Session) -> Vec<String> {
-    let r = app.get("/api/v1/household", Some(&head.token)).await;
+    let r = app.try_household(&head).await;
     r.assert_status(200);
     r.body["members"]
         .as_array()
@@ -238,7 +221,8 @@ async fn crossing_collaborator_removals_keep_a_collaborator(app: TestApp) {
         let what = format!("round {round}");
         let id = app
             .create_asset(&ada, json!({"name": &format!("a{round}")}))
-            .await;
+            .await
+            .id;
         app.add_collaborator(&ada, &id, &bob.username).await;
         let (by_ada, by_bob) = race(
             request(
@@ -298,13 +282,14 @@ async fn crossing_bulk_removals_keep_a_collaborator(app: TestApp) {
         let what = format!("round {round}");
         let x = app
             .create_asset(&ada, json!({"name": &format!("x{round}")}))
-            .await;
+            .await
+            .id;
         let y = app
             .create_asset(&ada, json!({"name": &format!("y{round}")}))
-            .await;
-        app.post(
-            "/api/v1/collaborators/add",
-            Some(&ada.token),
+            .await
+            .id;
+        app.try_bulk_add_collaborators(
+            &ada,
             json!({"asset_ids": [x, y], "usernames": [bob.username]}),
         )
         .await
@@ -370,10 +355,12 @@ async fn identical_bulk_adds_both_succeed(app: TestApp) {
         let what = format!("round {round}");
         let x = app
             .create_asset(&ada, json!({"name": &format!("x{round}")}))
-            .await;
+            .await
+            .id;
         let y = app
             .create_asset(&ada, json!({"name": &format!("y{round}")}))
-            .await;
+            .await
+            .id;
         let body = json!({"asset_ids": [x, y], "usernames": [bob.username, cyd.username]});
         let (first, second) = race(
             request(
@@ -425,7 +412,7 @@ async fn transfer_racing_the_new_owners_leave_keeps_one_owner(app: TestApp) {
     let nina = app.register_verified("nina").await;
     for round in 0..ROUNDS {
         let what = format!("round {round}");
-        let id = app.create_estate(&olga, &format!("e{round}")).await;
+        let id = app.create_estate(&olga, &format!("e{round}")).await.id;
         let role = if round % 2 == 0 { "admin" } else { "editor" };
         app.grant_role(&olga, &id, &nina, role).await;
         let (transfer, leave) = race(
@@ -487,7 +474,7 @@ async fn promotion_racing_removal_never_removes_an_admin(app: TestApp) {
     let eve = app.register_verified("eve").await;
     for round in 0..ROUNDS {
         let what = format!("round {round}");
-        let id = app.create_estate(&olga, &format!("p{round}")).await;
+        let id = app.create_estate(&olga, &format!("p{round}")).await.id;
         app.grant_role(&olga, &id, &adam, "admin").await;
         app.grant_role(&olga, &id, &eve, "editor").await;
         let (promote, remove) = race(

@@ -29,48 +29,30 @@ async fn an_unverified_account_cannot_share_or_set_up_anything(app: TestApp) {
     let squat = app.register("victim").await;
     app.register_verified("mallory").await;
     // Keeping a garage of one's own is fine.
-    let car = app.create_asset(&squat, json!({"name": "Car"})).await;
+    let car = app.create_asset(&squat, json!({"name": "Car"})).await.id;
     // Anything that would let someone else in is refused.
-    app.post(
-        "/api/v1/household/members",
-        Some(&squat.token),
-        json!({"username": "mallory", "role": "manager"}),
-    )
-    .await
-    .assert_problem(403, "email_not_verified");
-    app.post(
-        &format!("/api/v1/assets/{car}/collaborators"),
-        Some(&squat.token),
-        json!({"username": "mallory"}),
-    )
-    .await
-    .assert_problem(403, "email_not_verified");
-    app.post(
-        "/api/v1/collaborators/add",
-        Some(&squat.token),
+    app.try_add_to_household(&squat, "mallory", "manager")
+        .await
+        .assert_problem(403, "email_not_verified");
+    app.try_collaborate(&squat, &car, "mallory")
+        .await
+        .assert_problem(403, "email_not_verified");
+    app.try_bulk_add_collaborators(
+        &squat,
         json!({"asset_ids": [car], "usernames": ["mallory"]}),
     )
     .await
     .assert_problem(403, "email_not_verified");
-    app.post(
-        "/api/v1/asset-invitations",
-        Some(&squat.token),
-        json!({"asset_id": car, "email": "mallory@example.com", "permission": "view"}),
-    )
-    .await
-    .assert_problem(403, "email_not_verified");
-    app.post("/api/v1/estates", Some(&squat.token), json!({"name": "HQ"}))
+    app.try_share_asset(&squat, &car, "mallory@example.com", "view")
+        .await
+        .assert_problem(403, "email_not_verified");
+    app.try_add_estate(&squat, "HQ")
         .await
         .assert_problem(403, "email_not_verified");
     // Nothing was set up.
-    let household = app.get("/api/v1/household", Some(&squat.token)).await;
+    let household = app.try_household(&squat).await;
     assert_eq!(household.body["members"], json!([]), "{}", household.text);
-    let collaborators = app
-        .get(
-            &format!("/api/v1/assets/{car}/collaborators"),
-            Some(&squat.token),
-        )
-        .await;
+    let collaborators = app.try_collaborators(&squat, &car).await;
     assert_eq!(
         collaborators.body["items"].as_array().map(Vec::len),
         Some(1)
@@ -100,64 +82,48 @@ async fn the_first_reset_of_a_squatted_address_revokes_what_the_squatter_granted
     // The victim's friend shares a car with "the victim".
     let car = app
         .create_asset(&friend, json!({"name": "Shared car"}))
-        .await;
-    app.post(
-        &format!("/api/v1/assets/{car}/collaborators"),
-        Some(&friend.token),
-        json!({"username": "victim"}),
-    )
-    .await
-    .assert_status(201);
-    // Through the squatter's household Mallory manages it.
-    app.get(&format!("/api/v1/assets/{car}"), Some(&mallory.token))
         .await
-        .assert_status(200);
+        .id;
+    app.try_collaborate(&friend, &car, "victim")
+        .await
+        .assert_status(201);
+    // Through the squatter's household Mallory manages it.
+    app.try_get_asset(&mallory, &car).await.assert_status(200);
     // The real owner of the address resets the password.
-    app.post(
-        "/api/v1/auth/password-reset",
-        None,
-        json!({"email": "victim@example.com"}),
-    )
-    .await
-    .assert_status(202);
+    app.try_forgot_password("victim@example.com")
+        .await
+        .assert_status(202);
     let mail = app
         .wait_for_email("victim@example.com", "Reset your Keyholder password")
         .await;
-    app.post(
-        "/api/v1/auth/password-reset/confirm",
-        None,
-        json!({"token": mail.token(), "password": "the real owner's password"}),
-    )
-    .await
-    .assert_status(204);
+    app.try_reset_password(&mail.token(), "the real owner's password")
+        .await
+        .assert_status(204);
     // The squatter's session is over, and Mallory inherits nothing.
-    app.get("/api/v1/me", Some(&squat.token))
+    app.try_me(&squat)
         .await
         .assert_problem(401, "token_revoked");
-    app.get(&format!("/api/v1/assets/{car}"), Some(&mallory.token))
+    app.try_get_asset(&mallory, &car)
         .await
         .assert_problem(404, "asset_not_found");
     let owner = app.login("victim", "the real owner's password").await;
     owner.assert_status(200);
     let token = owner.body["access_token"].as_str().expect("token");
-    let household = app.get("/api/v1/household", Some(token)).await;
+    let household = app.try_household(token).await;
     assert_eq!(household.body["members"], json!([]), "{}", household.text);
-    let me = app.get("/api/v1/me", Some(token)).await;
+    let me = app.try_me(token).await;
     assert_eq!(me.body["email_verified"], true);
     // The owner still has what was shared with them, and the revocation is
     // in the audit trail.
-    app.get(&format!("/api/v1/assets/{car}"), Some(token))
-        .await
-        .assert_status(200);
+    app.try_get_asset(token, &car).await.assert_status(200);
     let audit = app
-        .get(
-            &format!("/api/v1/audit?resource_type=user&resource_id={}", squat.id),
-            Some(token),
+        .try_audit(
+            token,
+            &format!("?resource_type=user&resource_id={}", squat.id),
         )
         .await;
-    let actions: Vec<&str> = audit.body["items"]
-        .as_array()
-        .expect("items")
+    let actions: Vec<&str> = audit
+        .items()
         .iter()
         .filter_map(|e| e["action"].as_str())
         .collect();
@@ -169,39 +135,24 @@ async fn the_first_reset_of_a_squatted_address_revokes_what_the_squatter_granted
 
 async fn signing_up_through_an_invitation_takes_back_a_squatted_address(app: TestApp) {
     let owner = app.register_verified("owner").await;
-    let estate_id = app.create_estate(&owner, "Riverside").await;
+    let estate_id = app.create_estate(&owner, "Riverside").await.id;
     // Mallory squats vic@example.com under the username "squatter".
     let squat = app
-        .post(
-            "/api/v1/auth/register",
-            None,
-            json!({"email": "vic@example.com", "username": "squatter", "password": PASSWORD}),
-        )
+        .try_register_as("vic@example.com", "squatter", PASSWORD)
         .await;
     squat.assert_status(201);
-    let squat_token = squat.body["access_token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
+    let squat_token = squat.str("access_token");
     // An unverified account is not "registered": the owner's invitation
     // goes out by email.
     let r = app
-        .post(
-            &format!("/api/v1/estates/{estate_id}/invitations"),
-            Some(&owner.token),
-            json!({"email": "vic@example.com", "role": "viewer"}),
-        )
+        .try_invite(&owner, &estate_id, "vic@example.com", "viewer")
         .await;
     r.assert_status(202);
     let mail = app.wait_for_email("vic@example.com", "invited you").await;
     // Vic signs up through the link: the token proves the inbox, so the
     // squatted account becomes Vic's.
     let signed = app
-        .post(
-            "/api/v1/invitations/accept-signup",
-            None,
-            json!({"token": mail.token(), "username": "victoria", "password": "victoria's own password"}),
-        )
+        .try_sign_up(&mail.token(), "victoria", "victoria's own password")
         .await;
     signed.assert_status(201);
     assert_eq!(signed.body["user"]["username"], "victoria");
@@ -209,7 +160,7 @@ async fn signing_up_through_an_invitation_takes_back_a_squatted_address(app: Tes
     assert_eq!(signed.body["user"]["email_verified"], true);
     assert_eq!(signed.body["user"]["id"], squat.body["user"]["id"]);
     // Mallory is out: session, username and password all gone.
-    app.get("/api/v1/me", Some(&squat_token))
+    app.try_me(&squat_token)
         .await
         .assert_problem(401, "token_revoked");
     app.login("squatter", PASSWORD)
@@ -221,10 +172,7 @@ async fn signing_up_through_an_invitation_takes_back_a_squatted_address(app: Tes
     let vic = app.login("victoria", "victoria's own password").await;
     vic.assert_status(200);
     let estates = app
-        .get(
-            "/api/v1/estates",
-            Some(vic.body["access_token"].as_str().expect("token")),
-        )
+        .try_estates(vic.body["access_token"].as_str().expect("token"), "")
         .await;
     assert_eq!(estates.body["items"][0]["id"], estate_id.as_str());
     assert_eq!(estates.body["items"][0]["my_role"], "viewer");
@@ -233,13 +181,7 @@ async fn signing_up_through_an_invitation_takes_back_a_squatted_address(app: Tes
 async fn reset_links_are_not_mailed_again_within_the_cooldown(app: TestApp) {
     let ada = app.register_verified("ada").await;
     for _ in 0..3 {
-        app.post(
-            "/api/v1/auth/password-reset",
-            None,
-            json!({"email": ada.email}),
-        )
-        .await
-        .assert_status(202);
+        app.try_forgot_password(&ada.email).await.assert_status(202);
     }
     app.wait_for_email(&ada.email, "Reset your Keyholder password")
         .await;
@@ -251,25 +193,13 @@ async fn reset_links_are_not_mailed_again_within_the_cooldown(app: TestApp) {
     );
     // After the cooldown a new link goes out.
     app.clock.advance(chrono::Duration::seconds(121));
-    app.post(
-        "/api/v1/auth/password-reset",
-        None,
-        json!({"email": ada.email}),
-    )
-    .await
-    .assert_status(202);
+    app.try_forgot_password(&ada.email).await.assert_status(202);
     app.wait_for_nth_email(&ada.email, "Reset your Keyholder password", 2)
         .await;
     // Spaced out or not, an address gets at most five links a day.
     for _ in 0..6 {
         app.clock.advance(chrono::Duration::seconds(121));
-        app.post(
-            "/api/v1/auth/password-reset",
-            None,
-            json!({"email": ada.email}),
-        )
-        .await
-        .assert_status(202);
+        app.try_forgot_password(&ada.email).await.assert_status(202);
     }
     app.wait_for_nth_email(&ada.email, "Reset your Keyholder password", 5)
         .await;
@@ -284,31 +214,20 @@ async fn reset_links_are_not_mailed_again_within_the_cooldown(app: TestApp) {
 async fn removing_a_collaborator_cancels_their_pending_invitation(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let bob = app.register_verified("bob").await;
-    let van = app.create_asset(&owner, json!({"name": "Van"})).await;
-    app.post(
-        "/api/v1/asset-invitations",
-        Some(&owner.token),
-        json!({"asset_id": van, "email": bob.email, "permission": "manage"}),
-    )
-    .await
-    .assert_status(201);
+    let van = app.create_asset(&owner, json!({"name": "Van"})).await.id;
+    app.try_share_asset(&owner, &van, &bob.email, "manage")
+        .await
+        .assert_status(201);
     let mail = app.wait_for_email(&bob.email, "invited you").await;
     app.add_collaborator(&owner, &van, "bob").await;
-    app.delete(
-        &format!("/api/v1/assets/{van}/collaborators/{}", bob.id),
-        Some(&owner.token),
-    )
-    .await
-    .assert_status(204);
+    app.try_remove_collaborator(&owner, &van, &bob.id)
+        .await
+        .assert_status(204);
     // The old invitation does not bring Bob back.
-    app.post(
-        "/api/v1/invitations/accept",
-        Some(&bob.token),
-        json!({"token": mail.token()}),
-    )
-    .await
-    .assert_problem(409, "invitation_not_pending");
-    app.get(&format!("/api/v1/assets/{van}"), Some(&bob.token))
+    app.try_accept(&bob, &mail.token())
+        .await
+        .assert_problem(409, "invitation_not_pending");
+    app.try_get_asset(&bob, &van)
         .await
         .assert_problem(404, "asset_not_found");
 }
@@ -321,32 +240,16 @@ async fn adding_people_by_username_reveals_no_email(app: TestApp) {
     let owner = app.register_verified("owner").await;
     app.register_verified("bob").await;
     app.register_verified("cat").await;
-    let van = app.create_asset(&owner, json!({"name": "Van"})).await;
-    let added = app
-        .post(
-            &format!("/api/v1/assets/{van}/collaborators"),
-            Some(&owner.token),
-            json!({"username": "bob"}),
-        )
-        .await;
+    let van = app.create_asset(&owner, json!({"name": "Van"})).await.id;
+    let added = app.try_collaborate(&owner, &van, "bob").await;
     added.assert_status(201);
     assert_eq!(added.body["user"]["username"], "bob");
     assert!(!has_email(&added.body), "{}", added.text);
-    let member = app
-        .post(
-            "/api/v1/household/members",
-            Some(&owner.token),
-            json!({"username": "cat", "role": "viewer"}),
-        )
-        .await;
+    let member = app.try_add_to_household(&owner, "cat", "viewer").await;
     member.assert_status(201);
     assert!(!has_email(&member.body), "{}", member.text);
     let bulk = app
-        .post(
-            "/api/v1/collaborators/add",
-            Some(&owner.token),
-            json!({"asset_ids": [van], "usernames": ["cat"]}),
-        )
+        .try_bulk_add_collaborators(&owner, json!({"asset_ids": [van], "usernames": ["cat"]}))
         .await;
     bulk.assert_status(200);
     assert!(!has_email(&bulk.body), "{}", bulk.text);
@@ -364,17 +267,10 @@ async fn adding_people_by_username_reveals_no_email(app: TestApp) {
 }
 
 async fn who_has_access_does_not_list_root_to_owners(app: TestApp) {
-    let app = TestApp::spawn_with(app.backend, |c| {
-        c.root_email = Some("root@example.com".into());
-        c.root_username = Some("root".into());
-        c.root_password = Some("root password 123".into());
-    })
-    .await;
+    let app = TestApp::spawn_with_root(app.backend).await;
     let owner = app.register_verified("owner").await;
-    let van = app.create_asset(&owner, json!({"name": "Van"})).await;
-    let listed = app
-        .get(&format!("/api/v1/assets/{van}/access"), Some(&owner.token))
-        .await;
+    let van = app.create_asset(&owner, json!({"name": "Van"})).await.id;
+    let listed = app.try_asset_access(&owner, &van).await;
     listed.assert_status(200);
     let names: Vec<&str> = listed
         .body
@@ -386,11 +282,8 @@ async fn who_has_access_does_not_list_root_to_owners(app: TestApp) {
     assert_eq!(names, ["owner"], "{}", listed.text);
     assert!(!listed.text.contains("root@example.com"));
     // Root itself sees the whole picture.
-    let root = app.login("root", "root password 123").await;
-    let root = root.body["access_token"].as_str().expect("token");
-    let all = app
-        .get(&format!("/api/v1/assets/{van}/access"), Some(root))
-        .await;
+    let root = &app.root_token().await;
+    let all = app.try_asset_access(root, &van).await;
     assert!(all.text.contains("\"root\""), "{}", all.text);
 }
 
@@ -400,23 +293,17 @@ async fn bulk_add_spends_one_budget_token_per_username(app: TestApp) {
     for name in ["usr1", "usr2", "usr3", "usr4"] {
         app.register_verified(name).await;
     }
-    let van = app.create_asset(&owner, json!({"name": "Van"})).await;
+    let van = app.create_asset(&owner, json!({"name": "Van"})).await.id;
     let r = app
-        .post(
-            "/api/v1/collaborators/add",
-            Some(&owner.token),
+        .try_bulk_add_collaborators(
+            &owner,
             json!({"asset_ids": [van], "usernames": ["usr1", "usr2", "usr3", "usr4"]}),
         )
         .await;
     r.assert_problem(429, "rate_limited");
     assert!(r.header("retry-after").is_some());
     // All or nothing: nobody was added.
-    let list = app
-        .get(
-            &format!("/api/v1/assets/{van}/collaborators"),
-            Some(&owner.token),
-        )
-        .await;
+    let list = app.try_collaborators(&owner, &van).await;
     assert_eq!(list.body["items"].as_array().map(Vec::len), Some(1));
 }
 
@@ -424,131 +311,81 @@ async fn removal_cancels_the_invitations_that_would_undo_it(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let adam = app.register_verified("adam").await;
     let eve = app.register_verified("eve").await;
-    let estate_id = app.create_estate(&owner, "Riverside").await;
-    let north = app.create_site(&owner, &estate_id, "North").await;
+    let estate_id = app.create_estate(&owner, "Riverside").await.id;
+    let north = app.create_site(&owner, &estate_id, "North").await.id;
     app.grant_role(&owner, &estate_id, &adam, "admin").await;
     app.grant_role(&owner, &estate_id, &eve, "viewer").await;
     let forklift = app
         .create_asset(&owner, json!({"name": "Forklift", "site_id": north}))
-        .await;
+        .await
+        .id;
     // Before the removal: an asset invitation to Eve (manage), and an
     // estate invitation Adam sends to an outsider.
-    app.post(
-        "/api/v1/asset-invitations",
-        Some(&owner.token),
-        json!({"asset_id": forklift, "email": "eve@example.com", "permission": "manage"}),
-    )
-    .await
-    .assert_status(201);
+    app.try_share_asset(&owner, &forklift, "eve@example.com", "manage")
+        .await
+        .assert_status(201);
     let to_eve = app.wait_for_email("eve@example.com", "invited you").await;
-    app.post(
-        &format!("/api/v1/estates/{estate_id}/invitations"),
-        Some(&adam.token),
-        json!({"email": "olly@example.com", "role": "editor"}),
-    )
-    .await
-    .assert_status(202);
+    app.try_invite(&adam, &estate_id, "olly@example.com", "editor")
+        .await
+        .assert_status(202);
     let to_olly = app.wait_for_email("olly@example.com", "invited you").await;
     // The owner removes both.
     for who in [&eve, &adam] {
-        app.delete(
-            &format!("/api/v1/estates/{estate_id}/members/{}", who.id),
-            Some(&owner.token),
-        )
-        .await
-        .assert_status(204);
+        app.try_remove_member(&owner, &estate_id, &who.id)
+            .await
+            .assert_status(204);
     }
     // Eve's invitation no longer brings her back.
-    app.post(
-        "/api/v1/invitations/accept",
-        Some(&eve.token),
-        json!({"token": to_eve.token()}),
-    )
-    .await
-    .assert_problem(409, "invitation_not_pending");
-    app.get(&format!("/api/v1/assets/{forklift}"), Some(&eve.token))
+    app.try_accept(&eve, &to_eve.token())
+        .await
+        .assert_problem(409, "invitation_not_pending");
+    app.try_get_asset(&eve, &forklift)
         .await
         .assert_problem(404, "asset_not_found");
     // Adam's invitation no longer grants anything.
-    app.post(
-        "/api/v1/invitations/accept-signup",
-        None,
-        json!({"token": to_olly.token(), "username": "olly", "password": PASSWORD}),
-    )
-    .await
-    .assert_problem(409, "invitation_not_pending");
-    let members = app
-        .get(
-            &format!("/api/v1/estates/{estate_id}/members"),
-            Some(&owner.token),
-        )
-        .await;
+    app.try_sign_up(&to_olly.token(), "olly", PASSWORD)
+        .await
+        .assert_problem(409, "invitation_not_pending");
+    let members = app.try_members(&owner, &estate_id, "").await;
     assert_eq!(members.body["total"], 1, "{}", members.text);
 }
 
 async fn acceptance_rechecks_that_the_inviter_may_still_grant(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let adam = app.register_verified("adam").await;
-    let estate_id = app.create_estate(&owner, "Riverside").await;
+    let estate_id = app.create_estate(&owner, "Riverside").await.id;
     app.grant_role(&owner, &estate_id, &adam, "admin").await;
-    app.post(
-        &format!("/api/v1/estates/{estate_id}/invitations"),
-        Some(&adam.token),
-        json!({"email": "olly@example.com", "role": "editor"}),
-    )
-    .await
-    .assert_status(202);
+    app.try_invite(&adam, &estate_id, "olly@example.com", "editor")
+        .await
+        .assert_status(202);
     let to_olly = app.wait_for_email("olly@example.com", "invited you").await;
     // Adam is demoted to viewer: he could not send this invitation now.
-    app.put(
-        &format!("/api/v1/estates/{estate_id}/members/{}", adam.id),
-        Some(&owner.token),
-        json!({"role": "viewer"}),
-    )
-    .await
-    .assert_status(200);
-    app.post(
-        "/api/v1/invitations/accept-signup",
-        None,
-        json!({"token": to_olly.token(), "username": "olly", "password": PASSWORD}),
-    )
-    .await
-    .assert_problem(409, "inviter_cannot_grant");
+    app.try_set_role(&owner, &estate_id, &adam, "viewer")
+        .await
+        .assert_status(200);
+    app.try_sign_up(&to_olly.token(), "olly", PASSWORD)
+        .await
+        .assert_problem(409, "inviter_cannot_grant");
     // Nothing happened: no account, no member.
     app.login("olly", PASSWORD)
         .await
         .assert_problem(401, "invalid_credentials");
     // The same for an asset invitation whose sender lost full access.
     let bob = app.register_verified("bob").await;
-    let van = app.create_asset(&owner, json!({"name": "Van"})).await;
-    app.post(
-        &format!("/api/v1/assets/{van}/collaborators"),
-        Some(&owner.token),
-        json!({"username": "bob"}),
-    )
-    .await
-    .assert_status(201);
-    app.post(
-        "/api/v1/asset-invitations",
-        Some(&bob.token),
-        json!({"asset_id": van, "email": "pia@example.com", "permission": "edit"}),
-    )
-    .await
-    .assert_status(201);
+    let van = app.create_asset(&owner, json!({"name": "Van"})).await.id;
+    app.try_collaborate(&owner, &van, "bob")
+        .await
+        .assert_status(201);
+    app.try_share_asset(&bob, &van, "pia@example.com", "edit")
+        .await
+        .assert_status(201);
     let to_pia = app.wait_for_email("pia@example.com", "invited you").await;
-    app.delete(
-        &format!("/api/v1/assets/{van}/collaborators/{}", bob.id),
-        Some(&owner.token),
-    )
-    .await
-    .assert_status(204);
-    app.post(
-        "/api/v1/invitations/accept-signup",
-        None,
-        json!({"token": to_pia.token(), "username": "pia", "password": PASSWORD}),
-    )
-    .await
-    .assert_problem(409, "inviter_cannot_grant");
+    app.try_remove_collaborator(&owner, &van, &bob.id)
+        .await
+        .assert_status(204);
+    app.try_sign_up(&to_pia.token(), "pia", PASSWORD)
+        .await
+        .assert_problem(409, "inviter_cannot_grant");
 }
 
 async fn sessions_from_the_same_second_end_with_a_password_change(app: TestApp) {
@@ -564,22 +401,14 @@ async fn sessions_from_the_same_second_end_with_a_password_change(app: TestApp) 
         let other = app.login("ada", current).await;
         other.assert_status(200);
         let other = other.body["access_token"].as_str().expect("token");
-        let changed = app
-            .put(
-                "/api/v1/me/password",
-                Some(other),
-                json!({"current_password": current, "new_password": new}),
-            )
-            .await;
+        let changed = app.try_new_password(other, current, new).await;
         changed.assert_status(200);
         password = new;
         let fresh = changed.body["access_token"].as_str().expect("token");
         // Whatever the timing, the session that asked keeps working with the
         // new token and the old ones end.
-        app.get("/api/v1/me", Some(fresh)).await.assert_status(200);
-        app.get("/api/v1/me", Some(other))
-            .await
-            .assert_problem(401, "token_revoked");
+        app.try_me(fresh).await.assert_status(200);
+        app.try_me(other).await.assert_problem(401, "token_revoked");
         if chrono::Utc::now().timestamp() == started {
             same_second += 1;
             if same_second == 3 {
@@ -588,47 +417,31 @@ async fn sessions_from_the_same_second_end_with_a_password_change(app: TestApp) 
         }
     }
     assert!(same_second > 0, "no round fit in one second");
-    app.get("/api/v1/me", Some(&ada.token))
-        .await
-        .assert_problem(401, "token_revoked");
+    app.try_me(&ada).await.assert_problem(401, "token_revoked");
     // A session opened right after the change works.
     let after = app.login("ada", password).await;
     after.assert_status(200);
     let after = after.body["access_token"].as_str().expect("token");
-    app.get("/api/v1/me", Some(after)).await.assert_status(200);
+    app.try_me(after).await.assert_status(200);
 }
 
 async fn a_member_kept_off_a_site_does_not_see_it_listed(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let eve = app.register_verified("eve").await;
-    let estate_id = app.create_estate(&owner, "Riverside").await;
-    let north = app.create_site(&owner, &estate_id, "North").await;
-    let secret = app.create_site(&owner, &estate_id, "Secret lab").await;
+    let estate_id = app.create_estate(&owner, "Riverside").await.id;
+    let north = app.create_site(&owner, &estate_id, "North").await.id;
+    let secret = app.create_site(&owner, &estate_id, "Secret lab").await.id;
     app.grant_role(&owner, &estate_id, &eve, "editor").await;
-    app.put(
-        &format!("/api/v1/sites/{secret}/members/{}", eve.id),
-        Some(&owner.token),
-        json!({"role": "none"}),
-    )
-    .await
-    .assert_status(200);
-    let members = app
-        .get(
-            &format!("/api/v1/estates/{estate_id}/members"),
-            Some(&eve.token),
-        )
-        .await;
+    app.try_set_site_override(&owner, &secret, &eve, "none")
+        .await
+        .assert_status(200);
+    let members = app.try_members(&eve, &estate_id, "").await;
     members.assert_status(200);
     assert!(!members.text.contains("Secret lab"), "{}", members.text);
     assert!(!members.text.contains(&secret), "{}", members.text);
     assert!(members.text.contains(&north));
     // The owner still sees every site.
-    let all = app
-        .get(
-            &format!("/api/v1/estates/{estate_id}/members"),
-            Some(&owner.token),
-        )
-        .await;
+    let all = app.try_members(&owner, &estate_id, "").await;
     assert!(all.text.contains("Secret lab"));
 }
 
@@ -636,85 +449,57 @@ async fn unchanged_saves_and_bad_bodies_still_need_authority(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let val = app.register_verified("val").await;
     let eve = app.register_verified("eve").await;
-    let estate_id = app.create_estate(&owner, "Riverside").await;
-    let north = app.create_site(&owner, &estate_id, "North").await;
+    let estate_id = app.create_estate(&owner, "Riverside").await.id;
+    let north = app.create_site(&owner, &estate_id, "North").await.id;
     app.grant_role(&owner, &estate_id, &val, "viewer").await;
     app.grant_role(&owner, &estate_id, &eve, "editor").await;
-    let member = format!("/api/v1/estates/{estate_id}/members/{}", eve.id);
     // A viewer saving Eve's role unchanged is refused like a change.
-    app.put(&member, Some(&val.token), json!({"role": "editor"}))
+    app.try_set_estate_role(&val, &estate_id, &eve, json!({"role": "editor"}))
         .await
         .assert_problem(403, "insufficient_role");
     // A bad body from someone without authority is a 403, not a 422.
-    app.put(&member, Some(&val.token), json!({"role": "emperor"}))
+    app.try_set_estate_role(&val, &estate_id, &eve, json!({"role": "emperor"}))
         .await
         .assert_problem(403, "insufficient_role");
-    app.put(
-        &format!("/api/v1/sites/{north}/members/{}", eve.id),
-        Some(&val.token),
-        json!({"role": "emperor"}),
-    )
-    .await
-    .assert_problem(403, "insufficient_role");
+    app.try_set_site_override(&val, &north, &eve, "emperor")
+        .await
+        .assert_problem(403, "insufficient_role");
     // The owner gets the 422.
-    app.put(&member, Some(&owner.token), json!({"role": "emperor"}))
+    app.try_set_estate_role(&owner, &estate_id, &eve, json!({"role": "emperor"}))
         .await
         .assert_problem(422, "validation_failed");
     // A view-only PATCH {} of an asset is refused.
-    let van = app.create_asset(&owner, json!({"name": "Van"})).await;
-    app.post(
-        "/api/v1/household/members",
-        Some(&owner.token),
-        json!({"username": "val", "role": "viewer"}),
-    )
-    .await
-    .assert_status(201);
-    app.get(&format!("/api/v1/assets/{van}"), Some(&val.token))
+    let van = app.create_asset(&owner, json!({"name": "Van"})).await.id;
+    app.try_add_to_household(&owner, "val", "viewer")
+        .await
+        .assert_status(201);
+    app.try_get_asset(&val, &van).await.assert_status(200);
+    app.try_update_asset(&val, &van, json!({}))
+        .await
+        .assert_problem(403, "edit_access_required");
+    app.try_update_asset(&owner, &van, json!({}))
         .await
         .assert_status(200);
-    app.patch(
-        &format!("/api/v1/assets/{van}"),
-        Some(&val.token),
-        json!({}),
-    )
-    .await
-    .assert_problem(403, "edit_access_required");
-    app.patch(
-        &format!("/api/v1/assets/{van}"),
-        Some(&owner.token),
-        json!({}),
-    )
-    .await
-    .assert_status(200);
     // A body of the wrong shape: 404 to a stranger, 403 to someone without
     // the right, 422 only to someone who may act.
     let stranger = app.register_verified("stranger").await;
     let bad_name = json!({"name": 5});
-    let asset_path = format!("/api/v1/assets/{van}");
-    app.patch(&asset_path, Some(&stranger.token), bad_name.clone())
+    app.try_update_asset(&stranger, &van, bad_name.clone())
         .await
         .assert_problem(404, "asset_not_found");
-    app.patch(&asset_path, Some(&val.token), bad_name.clone())
+    app.try_update_asset(&val, &van, bad_name.clone())
         .await
         .assert_problem(403, "edit_access_required");
-    app.patch(&asset_path, Some(&owner.token), bad_name.clone())
+    app.try_update_asset(&owner, &van, bad_name.clone())
         .await
         .assert_problem(422, "validation_failed");
-    app.post(
-        &format!("/api/v1/assets/{van}/records"),
-        Some(&val.token),
-        json!({"kind": "service", "date": "soon"}),
-    )
-    .await
-    .assert_problem(403, "edit_access_required");
-    app.post(
-        &format!("/api/v1/assets/{van}/collaborators"),
-        Some(&val.token),
-        json!({"username": 7}),
-    )
-    .await
-    .assert_problem(403, "full_access_required");
-    app.put(&member, Some(&val.token), json!({"role": 5}))
+    app.try_add_record(&val, &van, json!({"kind": "service", "date": "soon"}))
+        .await
+        .assert_problem(403, "edit_access_required");
+    app.try_add_collaborator(&val, &van, json!({"username": 7}))
+        .await
+        .assert_problem(403, "full_access_required");
+    app.try_set_estate_role(&val, &estate_id, &eve, json!({"role": 5}))
         .await
         .assert_problem(403, "insufficient_role");
     let estate_path = format!("/api/v1/estates/{estate_id}");
@@ -724,16 +509,12 @@ async fn unchanged_saves_and_bad_bodies_still_need_authority(app: TestApp) {
     app.patch(&estate_path, Some(&owner.token), bad_name)
         .await
         .assert_problem(422, "validation_failed");
-    app.post(
-        &format!("/api/v1/estates/{estate_id}/transfer-ownership"),
-        Some(&val.token),
-        json!({"user_id": "someone"}),
-    )
-    .await
-    .assert_problem(403, "insufficient_role");
-    app.post(
-        &format!("/api/v1/estates/{estate_id}/invitations"),
-        Some(&val.token),
+    app.try_transfer_to(&val, &estate_id, "someone")
+        .await
+        .assert_problem(403, "insufficient_role");
+    app.try_invite_to_estate(
+        &val,
+        &estate_id,
         json!({"email": ["not", "a", "string"], "role": "viewer"}),
     )
     .await

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use keyholder_tests::{Backend, PASSWORD, Reply, TestApp, on_both_backends};
+use keyholder_tests::{Backend, NOBODY, PASSWORD, Reply, TestApp, on_both_backends};
 use serde_json::json;
 
 on_both_backends!(
@@ -156,12 +156,8 @@ async fn trusted_proxy_networks_are_skipped_and_other_peers_are_not_believed(app
 }
 
 async fn change_password(app: &TestApp, token: &str, current: &str) -> Reply {
-    app.put(
-        "/api/v1/me/password",
-        Some(token),
-        json!({"current_password": current, "new_password": "a brand new password"}),
-    )
-    .await
+    app.try_new_password(token, current, "a brand new password")
+        .await
 }
 
 async fn a_sixth_password_guess_within_a_minute_is_429(app: TestApp) {
@@ -183,21 +179,11 @@ async fn a_sixth_password_guess_within_a_minute_is_429(app: TestApp) {
         .await
         .assert_problem(429, "rate_limited");
     // Nothing changed: the old password still signs in.
-    app.post(
-        "/api/v1/auth/login",
-        None,
-        json!({"login": "ada", "password": PASSWORD}),
-    )
-    .await
-    .assert_status(200);
+    app.login("ada", PASSWORD).await.assert_status(200);
     // Without a token nothing is counted or revealed.
-    app.put(
-        "/api/v1/me/password",
-        None,
-        json!({"current_password": "x", "new_password": "a brand new password"}),
-    )
-    .await
-    .assert_problem(401, "missing_token");
+    app.try_new_password(&NOBODY, "x", "a brand new password")
+        .await
+        .assert_problem(401, "missing_token");
 }
 
 async fn the_password_limit_also_counts_per_address(app: TestApp) {
@@ -255,13 +241,7 @@ async fn logins_beyond_the_hash_cap_answer_503_server_busy_quickly(app: TestApp)
     assert!(elapsed < Duration::from_secs(10), "{elapsed:?}");
     // Still responsive, and a lone login works.
     app.get("/health/live", None).await.assert_status(200);
-    app.post(
-        "/api/v1/auth/login",
-        None,
-        json!({"login": "ada", "password": PASSWORD}),
-    )
-    .await
-    .assert_status(200);
+    app.login("ada", PASSWORD).await.assert_status(200);
 }
 
 async fn refused_cors_preflight_is_problem_json(app: TestApp) {

@@ -59,14 +59,11 @@ fn all_counts(c: &mut DbConnection) -> Result<Vec<i64>, StoreError> {
 async fn login(app: &TestApp, login: &str, password: &str) -> String {
     let r = app.login(login, password).await;
     r.assert_status(200);
-    r.body["access_token"]
-        .as_str()
-        .expect("access_token")
-        .to_owned()
+    r.str("access_token")
 }
 
 async fn garage_total(app: &TestApp, token: &str) -> i64 {
-    let r = app.get("/api/v1/assets?per_page=100", Some(token)).await;
+    let r = app.try_garage(token, "?per_page=100").await;
     r.assert_status(200);
     r.body["total"].as_i64().expect("total")
 }
@@ -76,7 +73,8 @@ async fn seeds_a_world_once(app: TestApp) {
     let bystander = app.register("bystander").await;
     let own = app
         .create_asset(&bystander, json!({"name": "My own van"}))
-        .await;
+        .await
+        .id;
     let before = app.with_db(all_counts);
 
     let report = run_seed(&app).await;
@@ -209,8 +207,8 @@ async fn seeds_a_world_once(app: TestApp) {
     // What the known accounts reach, through the API.
     let owner20 = login(&app, seed::OWNER20, SEED_PASSWORD).await;
     assert_eq!(garage_total(&app, &owner20).await, 20);
-    let page = app.get("/api/v1/assets?per_page=100", Some(&owner20)).await;
-    let items = page.body["items"].as_array().expect("items");
+    let page = app.try_garage(&owner20, "?per_page=100").await;
+    let items = page.items();
     assert_eq!(items.len(), 20);
     assert!(
         items.iter().all(|a| a["my_access"] == "full"),
@@ -218,12 +216,8 @@ async fn seeds_a_world_once(app: TestApp) {
         page.text
     );
     let one = items[0]["id"].as_str().expect("id");
-    app.get(&format!("/api/v1/assets/{one}"), Some(&owner20))
-        .await
-        .assert_status(200);
-    app.get(&format!("/api/v1/assets/{own}"), Some(&owner20))
-        .await
-        .assert_status(404);
+    app.try_get_asset(&owner20, &one).await.assert_status(200);
+    app.try_get_asset(&owner20, &own).await.assert_status(404);
     let owner50 = login(&app, "seed-owner50@seed.keyholder.test", SEED_PASSWORD).await;
     assert_eq!(garage_total(&app, &owner50).await, 50);
     let admin = login(&app, seed::ESTATE_ADMIN, SEED_PASSWORD).await;
@@ -240,9 +234,7 @@ async fn seeds_a_world_once(app: TestApp) {
         )
     });
     assert!(sent >= n(INVITATIONS) * 8 / 10, "the inviter sent {sent}");
-    let stats = app
-        .get("/api/v1/asset-invitations/stats", Some(&inviter))
-        .await;
+    let stats = app.try_asset_invitation_stats(&inviter, "").await;
     stats.assert_status(200);
     assert_eq!(stats.body["total"], sent, "{}", stats.text);
     for status in ["pending", "accepted", "declined", "expired", "cancelled"] {
@@ -253,14 +245,11 @@ async fn seeds_a_world_once(app: TestApp) {
         );
     }
     let table = app
-        .get(
-            "/api/v1/asset-invitations?per_page=20&sort=-invited_at",
-            Some(&inviter),
-        )
+        .try_asset_invitations(&inviter, "?per_page=20&sort=-invited_at")
         .await;
     table.assert_status(200);
     assert_eq!(table.body["total"], sent);
-    assert_eq!(table.body["items"].as_array().expect("items").len(), 20);
+    assert_eq!(table.items().len(), 20);
     // The wrong password is still wrong.
     app.login(seed::OWNER20, PASSWORD).await.assert_status(401);
     // The account from before the seed sees only its own asset.

@@ -2,7 +2,7 @@
 
 use base64::Engine;
 use chrono::Duration;
-use keyholder_tests::{TEST_JWT_SECRET, TestApp, on_both_backends, sign};
+use keyholder_tests::{NOBODY, TEST_JWT_SECRET, TestApp, on_both_backends, sign};
 use serde_json::json;
 
 on_both_backends!(
@@ -30,7 +30,7 @@ fn b64(v: &serde_json::Value) -> String {
 }
 
 async fn missing_token_is_401_with_a_bearer_challenge(app: TestApp) {
-    let reply = app.get("/api/v1/me", None).await;
+    let reply = app.try_me(&NOBODY).await;
     reply.assert_problem(401, "missing_token");
     assert_eq!(reply.header("www-authenticate"), Some("Bearer"));
 }
@@ -62,20 +62,18 @@ async fn tokens_signed_with_another_secret_are_401(app: TestApp) {
     let ver = ver_of(&ada.token);
     let claims = json!({"sub": ada.id, "iat": now, "exp": now + 600, "jti": "x", "ver": ver});
     let forged = sign(&claims, "another-secret-another-secret-another-secret");
-    app.get("/api/v1/me", Some(&forged))
+    app.try_me(&forged)
         .await
         .assert_problem(401, "invalid_token");
     // The same claims with the right secret work, so the refusal is the signature.
     let genuine = sign(&claims, TEST_JWT_SECRET);
-    app.get("/api/v1/me", Some(&genuine))
-        .await
-        .assert_status(200);
+    app.try_me(&genuine).await.assert_status(200);
     // Tampering with the payload of a genuine token breaks it.
     let parts: Vec<&str> = ada.token.split('.').collect();
     let other = app.register("bob").await;
     let tampered_payload = b64(&json!({"sub": other.id, "iat": now, "exp": now + 600, "jti": "y"}));
     let tampered = format!("{}.{}.{}", parts[0], tampered_payload, parts[2]);
-    app.get("/api/v1/me", Some(&tampered))
+    app.try_me(&tampered)
         .await
         .assert_problem(401, "invalid_token");
 }
@@ -93,7 +91,7 @@ async fn alg_none_tokens_are_401(app: TestApp) {
     ] {
         for sig in ["", "AAAA"] {
             let token = format!("{}.{}.{}", b64(&header), payload, sig);
-            app.get("/api/v1/me", Some(&token))
+            app.try_me(&token)
                 .await
                 .assert_problem(401, "invalid_token");
         }
@@ -102,13 +100,9 @@ async fn alg_none_tokens_are_401(app: TestApp) {
 
 async fn expired_tokens_are_401(app: TestApp) {
     let ada = app.register("ada").await;
-    app.get("/api/v1/me", Some(&ada.token))
-        .await
-        .assert_status(200);
+    app.try_me(&ada).await.assert_status(200);
     app.clock.advance(Duration::seconds(3601));
-    app.get("/api/v1/me", Some(&ada.token))
-        .await
-        .assert_problem(401, "token_expired");
+    app.try_me(&ada).await.assert_problem(401, "token_expired");
 }
 
 async fn tokens_missing_claims_or_naming_no_user_are_401(app: TestApp) {
@@ -125,7 +119,7 @@ async fn tokens_missing_claims_or_naming_no_user_are_401(app: TestApp) {
         json!({"sub": uuid::Uuid::new_v4(), "iat": now, "exp": now + 600, "jti": "x", "ver": ver}),
     ] {
         let token = sign(&claims, TEST_JWT_SECRET);
-        app.get("/api/v1/me", Some(&token))
+        app.try_me(&token)
             .await
             .assert_problem(401, "invalid_token");
     }

@@ -18,7 +18,7 @@ fn resolver(c: &mut Criterion) {
         .expect("valid date");
     let households: Vec<HouseholdFact> = (0..5_u128)
         .map(|i| HouseholdFact {
-            head_id: Uuid::from_u128(i + 1),
+            head_id: Some(Uuid::from_u128(i + 1)),
             role: HouseholdRole::ALL[usize::try_from(i % 3).expect("small")],
             head_is_collaborator: i % 2 == 0,
         })

@@ -61,7 +61,10 @@ impl<'a> AccessFacts<'a> {
 /// The user's membership of one household.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HouseholdFact {
-    pub head_id: Uuid,
+    /// The household's head; `None` when the read that found the path
+    /// names no head (the one-statement access reads count household
+    /// roles through collaborating heads, not the heads themselves).
+    pub head_id: Option<Uuid>,
     /// The user's role in that household.
     pub role: HouseholdRole,
     /// Whether the head is a collaborator of the asset (only then does the
@@ -333,12 +336,12 @@ fn walk<B>(
 fn household_path(h: &HouseholdFact) -> PathEvaluation {
     let level = h.role.level();
     if h.head_is_collaborator {
-        PathEvaluation::counted(PathKind::Household, level, Some(h.head_id))
+        PathEvaluation::counted(PathKind::Household, level, h.head_id)
     } else {
         PathEvaluation::not_counted(
             PathKind::Household,
             Some(level),
-            Some(h.head_id),
+            h.head_id,
             NotCountedReason::HeadNotCollaborator,
         )
     }
@@ -603,12 +606,12 @@ mod tests {
         let now = Utc::now();
         let hs = [
             HouseholdFact {
-                head_id: Uuid::new_v4(),
+                head_id: Some(Uuid::new_v4()),
                 role: HouseholdRole::Editor,
                 head_is_collaborator: false,
             },
             HouseholdFact {
-                head_id: Uuid::new_v4(),
+                head_id: Some(Uuid::new_v4()),
                 role: HouseholdRole::Viewer,
                 head_is_collaborator: true,
             },

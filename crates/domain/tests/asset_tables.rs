@@ -19,7 +19,7 @@ fn now() -> DateTime<Utc> {
 
 fn household(role: HouseholdRole, head_is_collaborator: bool) -> HouseholdFact {
     HouseholdFact {
-        head_id: Uuid::new_v4(),
+        head_id: Some(Uuid::new_v4()),
         role,
         head_is_collaborator,
     }
@@ -93,7 +93,7 @@ fn household_member_whose_head_is_not_a_collaborator_gets_nothing() {
         Some(NotCountedReason::HeadNotCollaborator)
     );
     assert_eq!(r.paths[0].claimed, Some(AssetLevel::Manage));
-    assert_eq!(r.paths[0].via, Some(hs[0].head_id));
+    assert_eq!(r.paths[0].via, hs[0].head_id);
 }
 
 #[test]

@@ -56,7 +56,7 @@ fn expiry() -> impl Strategy<Value = Option<DateTime<Utc>>> {
 fn household() -> impl Strategy<Value = HouseholdFact> {
     (uuid(), select(HouseholdRole::ALL.to_vec()), any::<bool>()).prop_map(
         |(head_id, role, head_is_collaborator)| HouseholdFact {
-            head_id,
+            head_id: Some(head_id),
             role,
             head_is_collaborator,
         },
@@ -168,7 +168,7 @@ fn raise(f: &Facts, which: usize, pick: usize) -> Facts {
             }
         }
         _ => g.households.push(HouseholdFact {
-            head_id: Uuid::from_u128(pick as u128),
+            head_id: Some(Uuid::from_u128(pick as u128)),
             role: HouseholdRole::Viewer,
             head_is_collaborator: true,
         }),

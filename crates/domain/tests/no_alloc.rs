@@ -41,7 +41,7 @@ fn effective_level_does_not_allocate_but_explain_may() {
         .expect("date");
     let households: Vec<HouseholdFact> = (0..50_u128)
         .map(|i| HouseholdFact {
-            head_id: Uuid::from_u128(i),
+            head_id: Some(Uuid::from_u128(i)),
             role: HouseholdRole::Editor,
             head_is_collaborator: i % 2 == 0,
         })

@@ -25,12 +25,12 @@ fn test3_in_households_of_test_and_test2_gets_highest_role() {
     let (test, test2) = (Uuid::new_v4(), Uuid::new_v4());
     let test3_households = [
         HouseholdFact {
-            head_id: test,
+            head_id: Some(test),
             role: HouseholdRole::Viewer,
             head_is_collaborator: true,
         },
         HouseholdFact {
-            head_id: test2,
+            head_id: Some(test2),
             role: HouseholdRole::Manager,
             head_is_collaborator: true,
         },
@@ -59,7 +59,7 @@ fn test3_does_not_inherit_from_test4() {
     let (test, test4) = (Uuid::new_v4(), Uuid::new_v4());
     // test4 is a collaborator of the vehicle; test inherits it from test4.
     let test_households = [HouseholdFact {
-        head_id: test4,
+        head_id: Some(test4),
         role: HouseholdRole::Manager,
         head_is_collaborator: true,
     }];
@@ -72,7 +72,7 @@ fn test3_does_not_inherit_from_test4() {
     // test3's only household is test's, and test is not a collaborator:
     // test's inherited access passes nothing on.
     let test3_households = [HouseholdFact {
-        head_id: test,
+        head_id: Some(test),
         role: HouseholdRole::Manager,
         head_is_collaborator: false,
     }];

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use keyholder_domain::{EstateRole, HouseholdRole, InvitationPermission, SiteOverride};
+use keyholder_domain::{EstateRole, HouseholdFact, InvitationPermission, SiteOverride};
 use uuid::Uuid;
 
 use crate::db::DbConnection;
@@ -228,8 +228,9 @@ pub fn count_in_estate(conn: &mut DbConnection, estate_id: Uuid) -> Result<i64, 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AccessRow {
     pub is_collaborator: bool,
-    /// Households the user belongs to: (head, role, head is a collaborator).
-    pub households: Vec<(Uuid, HouseholdRole, bool)>,
+    /// The households the user belongs to, with their role in each and
+    /// whether the head is a collaborator.
+    pub households: Vec<HouseholdFact>,
     /// The user's share, if any: permission and access expiry.
     pub share: Option<(Uuid, InvitationPermission, Option<DateTime<Utc>>)>,
     pub estate_role: Option<EstateRole>,
@@ -264,7 +265,13 @@ pub fn access_row(
         .load(conn)?;
     let households = households
         .into_iter()
-        .map(|(head, role, collab)| Ok((head.0, parse(&role)?, collab.is_some())))
+        .map(|(head, role, collab)| {
+            Ok(HouseholdFact {
+                head_id: Some(head.0),
+                role: parse(&role)?,
+                head_is_collaborator: collab.is_some(),
+            })
+        })
         .collect::<Result<_, StoreError>>()?;
     let share = asset_shares::table
         .find((aid, uid))

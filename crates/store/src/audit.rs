@@ -7,10 +7,10 @@ use uuid::Uuid;
 
 use crate::db::DbConnection;
 use crate::error::StoreError;
+use crate::id::DbId;
 use crate::paging::{Bind, COUNT_LIMIT, Page, ReachPage, Sql, Window};
 use crate::schema::audit_events;
 use crate::time::{from_db, to_db};
-use crate::users::parse_id;
 
 /// Every kind of audit event: what the use cases write and what the trail
 /// and the access checks read back, spelled once.
@@ -136,8 +136,8 @@ pub fn record(
     let id = Uuid::new_v4();
     diesel::insert_into(audit_events::table)
         .values((
-            audit_events::id.eq(id.to_string()),
-            audit_events::actor_id.eq(event.actor_id.map(|a| a.to_string())),
+            audit_events::id.eq(DbId(id)),
+            audit_events::actor_id.eq(event.actor_id.map(DbId)),
             audit_events::action.eq(event.action.as_str()),
             audit_events::target_type.eq(event.target_type),
             audit_events::target_id.eq(&event.target_id),
@@ -149,16 +149,34 @@ pub fn record(
     Ok(id)
 }
 
-type Row = (
-    String,
-    Option<String>,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    chrono::NaiveDateTime,
-);
+/// An audit event's row.
+#[derive(Queryable, Selectable, QueryableByName)]
+#[diesel(table_name = audit_events)]
+struct EventRow {
+    id: DbId,
+    actor_id: Option<DbId>,
+    action: String,
+    target_type: String,
+    target_id: String,
+    before: Option<String>,
+    after: Option<String>,
+    created_at: chrono::NaiveDateTime,
+}
+
+impl EventRow {
+    fn into_event(self) -> Result<AuditEvent, StoreError> {
+        Ok(AuditEvent {
+            id: self.id.0,
+            actor_id: self.actor_id.map(|a| a.0),
+            action: self.action,
+            target_type: self.target_type,
+            target_id: self.target_id,
+            before: parse_json(self.before)?,
+            after: parse_json(self.after)?,
+            created_at: from_db(self.created_at),
+        })
+    }
+}
 
 fn parse_json(s: Option<String>) -> Result<Option<serde_json::Value>, StoreError> {
     s.map(|s| serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(e.to_string())))
@@ -171,36 +189,14 @@ pub fn for_target(
     target_type: &str,
     target_id: &str,
 ) -> Result<Vec<AuditEvent>, StoreError> {
-    let rows: Vec<Row> = audit_events::table
+    audit_events::table
         .filter(audit_events::target_type.eq(target_type))
         .filter(audit_events::target_id.eq(target_id))
         .order((audit_events::created_at.asc(), audit_events::id.asc()))
-        .select((
-            audit_events::id,
-            audit_events::actor_id,
-            audit_events::action,
-            audit_events::target_type,
-            audit_events::target_id,
-            audit_events::before,
-            audit_events::after,
-            audit_events::created_at,
-        ))
-        .load(conn)?;
-    rows.into_iter()
-        .map(
-            |(id, actor, action, target_type, target_id, before, after, created_at)| {
-                Ok(AuditEvent {
-                    id: parse_id(&id)?,
-                    actor_id: actor.as_deref().map(parse_id).transpose()?,
-                    action,
-                    target_type,
-                    target_id,
-                    before: parse_json(before)?,
-                    after: parse_json(after)?,
-                    created_at: from_db(created_at),
-                })
-            },
-        )
+        .select(EventRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(EventRow::into_event)
         .collect()
 }
 
@@ -224,22 +220,8 @@ pub struct ListedEvent {
 
 #[derive(diesel::QueryableByName)]
 struct ListedRow {
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    id: String,
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-    actor_id: Option<String>,
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    action: String,
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    target_type: String,
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    target_id: String,
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-    before: Option<String>,
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-    after: Option<String>,
-    #[diesel(sql_type = diesel::sql_types::Timestamp)]
-    created_at: chrono::NaiveDateTime,
+    #[diesel(embed)]
+    event: EventRow,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
     actor_username: Option<String>,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
@@ -302,7 +284,7 @@ pub fn list(
         None => String::new(),
         Some((at, id)) => {
             let at = sql.param((*at).into());
-            let id = sql.text(id.to_string());
+            let id = sql.id(*id);
             format!(" AND (e.created_at, e.id) < ({at}, {id})")
         }
     };
@@ -380,20 +362,10 @@ fn audit_total(
 
 impl ListedRow {
     fn into_event(self) -> Result<ListedEvent, StoreError> {
-        let r = self;
         Ok(ListedEvent {
-            event: AuditEvent {
-                id: parse_id(&r.id)?,
-                actor_id: r.actor_id.as_deref().map(parse_id).transpose()?,
-                action: r.action,
-                target_type: r.target_type,
-                target_id: r.target_id,
-                before: parse_json(r.before)?,
-                after: parse_json(r.after)?,
-                created_at: from_db(r.created_at),
-            },
-            actor_username: r.actor_username,
-            actor_display_name: r.actor_display_name,
+            event: self.event.into_event()?,
+            actor_username: self.actor_username,
+            actor_display_name: self.actor_display_name,
         })
     }
 }
@@ -425,7 +397,7 @@ fn audit_scope(
         target.push_str(&format!(" AND {} = {p}", column(is_root, "id")));
     }
     if let Some(actor) = filter.actor_id {
-        let p = sql.text(actor.to_string());
+        let p = sql.id(actor);
         filters.push_str(&format!(" AND e.actor_id = {p}"));
     }
     if let Some(from) = filter.from {
@@ -444,7 +416,7 @@ fn audit_scope(
         );
         return (String::new(), filters, total);
     }
-    let uid = sql.text(viewer.to_string());
+    let uid = sql.id(viewer);
     let ctes = format!(
         "WITH {}, scope AS (SELECT t.t, t.id FROM targets t WHERE TRUE{target})",
         targets_sql(&uid, sql.pg)
@@ -476,7 +448,7 @@ pub fn share_was_revoked(
 ) -> Result<bool, StoreError> {
     let befores: Vec<Option<String>> = audit_events::table
         .filter(audit_events::target_type.eq("asset"))
-        .filter(audit_events::target_id.eq(asset_id.to_string()))
+        .filter(audit_events::target_id.eq(asset_id.to_string().as_str()))
         .filter(
             audit_events::action
                 .eq_any([Action::ShareRevoked.as_str(), Action::ShareDropped.as_str()]),

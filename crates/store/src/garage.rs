@@ -238,13 +238,25 @@ fn page_of(mut rows: Vec<GarageRow>, limit: i64, counted: i64) -> GaragePage {
 pub fn garage(conn: &mut DbConnection, query: &GarageQuery<'_>) -> Result<GaragePage, StoreError> {
     let estates = estates_of(conn, query.user_id)?;
     let pg = matches!(conn, DbConnection::Postgresql(_));
-    let [(page_sql, page_params), (count_sql, count_params)] = garage_sql(query, &estates, pg);
-    let rows: Vec<GarageSqlRow> = load(conn, &page_sql, &page_params)?;
-    let counted = count(conn, &count_sql, &count_params)?;
-    Ok(page_of(garage_rows(rows)?, query.limit, counted))
+    run(conn, garage_sql(query, &estates, pg), query.limit)
 }
 
-type Statement = (String, Params);
+/// A statement's text and its parameters.
+struct Statement {
+    sql: String,
+    params: Params,
+}
+
+/// Runs a garage's page and count statements.
+fn run(
+    conn: &mut DbConnection,
+    [page, counting]: [Statement; 2],
+    limit: i64,
+) -> Result<GaragePage, StoreError> {
+    let rows: Vec<GarageSqlRow> = load(conn, &page.sql, &page.params)?;
+    let counted = count(conn, &counting.sql, &counting.params)?;
+    Ok(page_of(garage_rows(rows)?, limit, counted))
+}
 
 /// The page and the count statements of [`garage`].
 fn garage_sql(query: &GarageQuery<'_>, estates: &[DbId], pg: bool) -> [Statement; 2] {
@@ -273,7 +285,16 @@ fn garage_sql(query: &GarageQuery<'_>, estates: &[DbId], pg: bool) -> [Statement
     let count_sql = format!(
         "SELECT COUNT(*) AS n FROM (SELECT id FROM ({union}) AS reach LIMIT {cap}) AS capped"
     );
-    [(page_sql, sql.params), (count_sql, count.params)]
+    [
+        Statement {
+            sql: page_sql,
+            params: sql.params,
+        },
+        Statement {
+            sql: count_sql,
+            params: count.params,
+        },
+    ]
 }
 
 /// Root's garage: every asset, newest first, straight from the
@@ -282,10 +303,7 @@ pub fn garage_root(
     conn: &mut DbConnection,
     query: &GarageQuery<'_>,
 ) -> Result<GaragePage, StoreError> {
-    let [(page_sql, page_params), (count_sql, count_params)] = garage_root_sql(query);
-    let rows: Vec<GarageSqlRow> = load(conn, &page_sql, &page_params)?;
-    let counted = count(conn, &count_sql, &count_params)?;
-    Ok(page_of(garage_rows(rows)?, query.limit, counted))
+    run(conn, garage_root_sql(query), query.limit)
 }
 
 fn garage_root_sql(query: &GarageQuery<'_>) -> [Statement; 2] {
@@ -310,7 +328,16 @@ fn garage_root_sql(query: &GarageQuery<'_>) -> [Statement; 2] {
     let count_sql = format!(
         "SELECT COUNT(*) AS n FROM (SELECT a.id FROM assets a WHERE $1 = $1{f} LIMIT {cap}) AS capped"
     );
-    [(page_sql, sql.params), (count_sql, count.params)]
+    [
+        Statement {
+            sql: page_sql,
+            params: sql.params,
+        },
+        Statement {
+            sql: count_sql,
+            params: count.params,
+        },
+    ]
 }
 
 /// The plans of the garage's page and count statements for `query` (root's
@@ -320,7 +347,7 @@ pub fn garage_plans(
     query: &GarageQuery<'_>,
     root: bool,
 ) -> Result<Vec<(&'static str, Vec<String>)>, StoreError> {
-    let [(page, page_params), (count, count_params)] = if root {
+    let [page, counting] = if root {
         garage_root_sql(query)
     } else {
         let estates = estates_of(conn, query.user_id)?;
@@ -328,7 +355,10 @@ pub fn garage_plans(
         garage_sql(query, &estates, pg)
     };
     Ok(vec![
-        ("garage page", explain(conn, &page, &page_params)?),
-        ("garage count", explain(conn, &count, &count_params)?),
+        ("garage page", explain(conn, &page.sql, &page.params)?),
+        (
+            "garage count",
+            explain(conn, &counting.sql, &counting.params)?,
+        ),
     ])
 }

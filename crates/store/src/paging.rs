@@ -139,6 +139,11 @@ impl Sql {
         self.param(Bind::Text(value.into()))
     }
 
+    /// Binds an id as the database stores it.
+    pub(crate) fn id(&mut self, id: uuid::Uuid) -> String {
+        self.text(id.hyphenated().to_string())
+    }
+
     /// Runs `query` (written with this builder's placeholders) as a prepared
     /// statement kept per connection.
     pub(crate) fn load<R>(self, conn: &mut DbConnection, query: &str) -> Result<Vec<R>, StoreError>

@@ -21,15 +21,7 @@ use crate::error::ApiError;
 /// The households and active share read for one asset, as the domain's
 /// facts.
 pub(crate) fn row_facts(row: &AccessRow) -> (Vec<HouseholdFact>, Vec<ShareFact>) {
-    let households = row
-        .households
-        .iter()
-        .map(|&(head_id, role, head_is_collaborator)| HouseholdFact {
-            head_id,
-            role,
-            head_is_collaborator,
-        })
-        .collect();
+    let households = row.households.clone();
     let shares = row
         .share
         .iter()

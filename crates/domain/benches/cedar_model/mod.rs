@@ -267,7 +267,7 @@ impl Scenario {
                 .households
                 .iter()
                 .map(|&(head_id, role)| HouseholdFact {
-                    head_id,
+                    head_id: Some(head_id),
                     role,
                     head_is_collaborator: self.collaborators.contains(&head_id),
                 })

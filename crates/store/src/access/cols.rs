@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::QueryableByName;
 use diesel::sql_types::{Bool, Nullable, Text, Timestamp};
-use keyholder_domain::{EstateRole, HouseholdRole, SiteOverride};
+use keyholder_domain::{EstateRole, HouseholdFact, HouseholdRole, SiteOverride};
 use uuid::Uuid;
 
 use crate::assets::AssetRow;
@@ -110,7 +110,8 @@ pub(crate) struct AssetFactCols {
 impl AssetFactCols {
     /// The facts as the resolver reads them. Household paths are counted
     /// through a collaborating head only, so each present role stands for
-    /// one such head (the resolver needs the role, not who the head is).
+    /// such a head, unnamed (the resolver needs the role, not who the head
+    /// is).
     pub(crate) fn access(self, asset_id: Uuid) -> Result<AccessRow, StoreError> {
         let households = [
             (self.hh_viewer, HouseholdRole::Viewer),
@@ -119,7 +120,11 @@ impl AssetFactCols {
         ]
         .into_iter()
         .filter(|(present, _)| *present)
-        .map(|(_, role)| (Uuid::nil(), role, true))
+        .map(|(_, role)| HouseholdFact {
+            head_id: None,
+            role,
+            head_is_collaborator: true,
+        })
         .collect();
         let share = self
             .share_permission

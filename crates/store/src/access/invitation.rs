@@ -13,7 +13,8 @@ use super::{Read, ids};
 use crate::assets::{AccessRow, Asset};
 use crate::db::DbConnection;
 use crate::error::StoreError;
-use crate::invitations::Invitation;
+use crate::id::DbId;
+use crate::invitations::{Invitation, InvitationRow};
 use crate::sql::{cached_statement, load_cached};
 
 // ------------------------------------------------------------------ invitations
@@ -21,11 +22,11 @@ use crate::sql::{cached_statement, load_cached};
 #[derive(QueryableByName)]
 struct InvitationCols {
     #[diesel(sql_type = Nullable<Text>)]
-    i_id: Option<String>,
+    i_id: Option<DbId>,
     #[diesel(sql_type = Nullable<Text>)]
     i_resource_type: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
-    i_resource_id: Option<String>,
+    i_resource_id: Option<DbId>,
     #[diesel(sql_type = Nullable<Text>)]
     i_email: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
@@ -35,7 +36,7 @@ struct InvitationCols {
     #[diesel(sql_type = Nullable<Text>)]
     i_status: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
-    i_invited_by: Option<String>,
+    i_invited_by: Option<DbId>,
     #[diesel(sql_type = Nullable<Timestamp>)]
     i_invited_at: Option<NaiveDateTime>,
     #[diesel(sql_type = Nullable<Timestamp>)]
@@ -94,28 +95,23 @@ impl InvitationCols {
         else {
             return Ok(None);
         };
-        crate::invitations::from_row((
-            (
-                id,
-                resource_type,
-                resource_id,
-                email,
-                role,
-                self.i_message,
-                status,
-                invited_by,
-                invited_at,
-                self.i_expires_at,
-            ),
-            (
-                self.i_access_expires_at,
-                last_sent_at,
-                resend_count,
-                self.i_responded_at,
-            ),
-            (inviter_username, inviter_display_name),
-        ))
-        .map(Some)
+        let row = InvitationRow {
+            id,
+            resource_type,
+            resource_id,
+            email,
+            role,
+            message: self.i_message,
+            status,
+            invited_by,
+            invited_at,
+            expires_at: self.i_expires_at,
+            access_expires_at: self.i_access_expires_at,
+            last_sent_at,
+            resend_count,
+            responded_at: self.i_responded_at,
+        };
+        crate::invitations::from_row((row, (inviter_username, inviter_display_name))).map(Some)
     }
 }
 

@@ -173,7 +173,7 @@ struct SiteAccessCols {
 }
 
 /// A site with the caller's estate role and override there.
-pub type SiteFacts = (Site, Option<EstateRole>, Option<SiteOverride>);
+pub type SiteFacts = crate::sites::SiteWithAccess;
 
 cached_statement!(
     /// The key of [`site_sql`].
