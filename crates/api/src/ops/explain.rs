@@ -17,11 +17,11 @@ use keyholder_store::sites;
 use keyholder_store::users::{self, User};
 use uuid::Uuid;
 
+use super::access::{access_facts, asset_access, judge, require, row_facts};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::routes::assets::{access_facts, asset_access, judge, require, row_facts};
 use crate::views::access::{AccessEntry, Explanation, PathView};
-use crate::views::common::UserSummary;
+use crate::views::common::summary;
 
 /// What to explain: a user's access to one resource.
 pub struct Explain {
@@ -36,15 +36,6 @@ fn hidden() -> ApiError {
         "not_found",
         "No such user or resource, or you may not see this explanation.",
     )
-}
-
-fn summary(u: &User, show_email: bool) -> UserSummary {
-    UserSummary {
-        id: u.id,
-        username: u.username.clone(),
-        display_name: u.display_name.clone(),
-        email: show_email.then(|| u.email.clone()),
-    }
 }
 
 /// Explain one user's access to one resource. Open to the user themselves

@@ -10,12 +10,20 @@
 //! validation outcome, raised only once the caller is known to be allowed
 //! (403 before 422).
 
+pub mod access;
+pub mod accounts;
+pub mod assets;
 pub mod audit;
+pub mod collaborators;
 pub mod estates;
 pub mod explain;
 pub mod households;
 pub mod invitations;
+pub mod me;
 pub mod members;
+pub mod photos;
+pub mod records;
+pub mod shares;
 pub mod sites;
 
 use keyholder_store::audit::NewAuditEvent;

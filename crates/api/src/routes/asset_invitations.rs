@@ -1,64 +1,22 @@
 //! Asset invitations (send, the management table, stats, details, resend,
-//! cancel) and the shares accepted invitations leave. The invitation use
-//! cases are in [`crate::ops::invitations`].
+//! cancel); the shares they leave are in [`super::shares`]. The invitation
+//! use cases are in [`crate::ops::invitations`].
 
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
-use keyholder_domain::InvitationPermission;
-use keyholder_domain::asset::AssetCapability;
 use keyholder_domain::invitation::ResendExpiry;
-use keyholder_domain::values::Expiry;
-use keyholder_store::audit;
-use keyholder_store::audit::Action;
-use keyholder_store::locks;
-use keyholder_store::shares;
-use keyholder_store::users;
-use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use super::assets::{caller_asset, event, require};
 use super::invitations::double_option;
-use crate::auth::{AuthUser, Caller};
 use crate::ctx::Ctx;
 use crate::error::{ApiError, MalformedJson, Problem, Unauthorized};
 use crate::extract::{OptionalJson, ScopedJson, ValidJson, ValidQuery};
 use crate::ops::invitations::{Fields, Sending, asset};
-use crate::state::AppState;
-use crate::views::common::person;
-use crate::views::common::{CursorPage, CursorQuery, UserSummary, parse_field};
+use crate::views::common::{CursorPage, CursorQuery};
 use crate::views::invitations::{AssetInvitationView, StatsView, permission_schema};
-
-// ---------------------------------------------------------------- views
-
-/// A share: an accepted invitation's grant.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ShareView {
-    pub asset_id: Uuid,
-    pub user: UserSummary,
-    #[schema(schema_with = permission_schema)]
-    pub permission: InvitationPermission,
-    /// Null: never.
-    pub access_expires_at: Option<DateTime<Utc>>,
-    /// Whether it still gives access (false once its access expiry passed).
-    pub active: bool,
-    pub granted_at: DateTime<Utc>,
-    pub invitation_id: Option<Uuid>,
-}
-
-fn share_view(s: &shares::Share, now: DateTime<Utc>) -> ShareView {
-    ShareView {
-        asset_id: s.asset_id,
-        user: person(&s.user, true),
-        permission: s.permission,
-        access_expires_at: s.access_expires_at,
-        active: !keyholder_domain::values::is_past(s.access_expires_at, now),
-        granted_at: s.granted_at,
-        invitation_id: s.invitation_id,
-    }
-}
 
 // ---------------------------------------------------------------- requests
 
@@ -138,16 +96,6 @@ pub struct ResendBody {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<DateTime<Utc>>)]
     pub expires_at: Option<Option<DateTime<Utc>>>,
-}
-
-#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
-pub struct ShareChange {
-    #[schema(schema_with = permission_schema)]
-    pub permission: Option<String>,
-    /// Null: never; absent: unchanged.
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<DateTime<Utc>>)]
-    pub access_expires_at: Option<Option<DateTime<Utc>>>,
 }
 
 // ---------------------------------------------------------------- invitations
@@ -379,186 +327,6 @@ pub async fn cancel(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpResponse, Api
     Ok(HttpResponse::Ok().json(row))
 }
 
-// ---------------------------------------------------------------- shares
-
-/// Shares of an asset (full access needed).
-#[utoipa::path(
-    get, path = "/api/v1/assets/{asset_id}/shares", tag = "asset invitations", security(("bearer" = [])),
-    params(("asset_id" = Uuid, Path)),
-    responses(
-        (status = 200, description = "Shares, oldest first", body = Vec<ShareView>),
-        Unauthorized,
-        (status = 403, description = "`full_access_required`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`asset_not_found`", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn list_shares(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
-    let now = state.clock.now();
-    let items = state
-        .db(move |db| {
-            db.run(|c| {
-                let (_, _, level) = caller_asset(c, &caller, id, now)?;
-                require(level, AssetCapability::ManageShares)?;
-                Ok::<_, ApiError>(
-                    shares::shares(c, id)?
-                        .iter()
-                        .map(|s| share_view(s, now))
-                        .collect::<Vec<_>>(),
-                )
-            })
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(items))
-}
-
-fn share_not_found() -> ApiError {
-    ApiError::not_found("share_not_found", "This user holds no share on this asset.")
-}
-
-/// Change a share's permission or access expiry (full access needed).
-#[utoipa::path(
-    patch, path = "/api/v1/assets/{asset_id}/shares/{user_id}", tag = "asset invitations", security(("bearer" = [])),
-    params(("asset_id" = Uuid, Path), ("user_id" = Uuid, Path)), request_body = ShareChange,
-    responses(
-        (status = 200, description = "Changed", body = ShareView),
-        MalformedJson,
-        Unauthorized,
-        (status = 403, description = "`full_access_required`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`asset_not_found` or `share_not_found`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid permission, or an access expiry not in the future", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn change_share(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: web::Path<(Uuid, Uuid)>,
-    body: ScopedJson<ShareChange>,
-) -> Result<HttpResponse, ApiError> {
-    let (id, holder) = path.into_inner();
-    let req = body;
-    let now = state.clock.now();
-    let row = state
-        .db(move |db| {
-            db.write(|c| {
-                locks::assets_with_estates(c, &[id], &[])?;
-                let (user, _, level) = caller_asset(c, &caller, id, now)?;
-                require(level, AssetCapability::ManageShares)?;
-                let current = shares::get_share(c, id, holder)?.ok_or_else(share_not_found)?;
-                let req = req.after_authorization()?;
-                let permission = match req.permission.as_deref() {
-                    Some(p) => parse_field::<InvitationPermission>("permission", p)?,
-                    None => current.permission,
-                };
-                let until = match req.access_expires_at {
-                    None => current.access_expires_at,
-                    Some(None) => None,
-                    Some(Some(at)) => Some(Expiry::parse(at, now).map_err(|e| ApiError::field("access_expires_at", e.to_string()))?.at()),
-                };
-                shares::update_share(c, id, holder, permission, until)?;
-                audit::record(
-                    c,
-                    &event(&user, Action::ShareUpdated, id, Some(json!({"user_id": holder, "permission": current.permission, "access_expires_at": current.access_expires_at})), Some(json!({"user_id": holder, "permission": permission, "access_expires_at": until}))),
-                    now,
-                )?;
-                let s = shares::get_share(c, id, holder)?.ok_or_else(share_not_found)?;
-                Ok::<_, ApiError>(share_view(&s, now))
-            })
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(row))
-}
-
-/// Revoke a share (full access needed); it ends on the next request.
-#[utoipa::path(
-    delete, path = "/api/v1/assets/{asset_id}/shares/{user_id}", tag = "asset invitations", security(("bearer" = [])),
-    params(("asset_id" = Uuid, Path), ("user_id" = Uuid, Path)),
-    responses(
-        (status = 204, description = "Revoked"),
-        Unauthorized,
-        (status = 403, description = "`full_access_required`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`asset_not_found` or `share_not_found`", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn revoke_share(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: web::Path<(Uuid, Uuid)>,
-) -> Result<HttpResponse, ApiError> {
-    let (id, holder) = path.into_inner();
-    let now = state.clock.now();
-    state
-        .db(move |db| {
-            db.write(|c| {
-                locks::assets_with_estates(c, &[id], &[])?;
-                let (user, _, level) = caller_asset(c, &caller, id, now)?;
-                require(level, AssetCapability::ManageShares)?;
-                let current = shares::get_share(c, id, holder)?.ok_or_else(share_not_found)?;
-                shares::delete_share(c, id, holder)?;
-                let email = users::get(c, holder)?.email;
-                keyholder_store::invitations::cancel_to_email_on_assets(c, &[id], &email)?;
-                audit::record(
-                    c,
-                    &event(
-                        &user,
-                        Action::ShareRevoked,
-                        id,
-                        Some(json!({"user_id": holder, "permission": current.permission})),
-                        None,
-                    ),
-                    now,
-                )?;
-                Ok::<_, ApiError>(())
-            })
-        })
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
-/// Drop a share I hold.
-#[utoipa::path(
-    delete, path = "/api/v1/me/shares/{asset_id}", tag = "asset invitations", security(("bearer" = [])),
-    params(("asset_id" = Uuid, Path)),
-    responses(
-        (status = 204, description = "Dropped"),
-        Unauthorized,
-        (status = 404, description = "`share_not_found`", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn drop_share(
-    state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
-    path: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
-    let now = state.clock.now();
-    state
-        .db(move |db| {
-            db.write(|c| {
-                let current = shares::get_share(c, id, user.id)?.ok_or_else(share_not_found)?;
-                shares::delete_share(c, id, user.id)?;
-                audit::record(
-                    c,
-                    &event(
-                        &user,
-                        Action::ShareDropped,
-                        id,
-                        Some(json!({"user_id": user.id, "permission": current.permission})),
-                        None,
-                    ),
-                    now,
-                )?;
-                Ok::<_, ApiError>(())
-            })
-        })
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
 endpoints![
     list,
     send_invitation,
@@ -568,8 +336,4 @@ endpoints![
     cancel,
     list_for_asset,
     send_for_asset,
-    list_shares,
-    change_share,
-    revoke_share,
-    drop_share,
 ];

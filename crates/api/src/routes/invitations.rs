@@ -12,12 +12,12 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use super::accounts::session;
 use crate::ctx::Ctx;
 use crate::error::{
     ApiError, BadPaging, FieldErrors, MalformedJson, Problem, TooManyFromAddress, Unauthorized,
 };
 use crate::extract::{OptionalJson, ScopedJson, ValidJson, ValidQuery};
+use crate::ops::accounts::session;
 use crate::ops::invitations::{Fields, Sending, estate, respond};
 use crate::passwords;
 use crate::state::AppState;

@@ -1,23 +1,19 @@
-//! The signed-in user.
+//! The signed-in user: request shapes, the documented handlers, and their
+//! routes. The use cases are in [`crate::ops::me`]; the password check and
+//! hash run here, before the transaction.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse};
 use keyholder_domain::values::Password;
-use keyholder_store::audit::Action;
-use keyholder_store::audit::{self, NewAuditEvent};
-use keyholder_store::email_tokens::{self, Purpose};
-use keyholder_store::outbox;
-use keyholder_store::users;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use validator::Validate;
 
-use super::accounts::session;
-use crate::auth::AuthUser;
+use crate::ctx::Ctx;
 use crate::error::{ApiError, BodyTooLarge, MalformedJsonOrType, Problem, Unauthorized};
 use crate::extract::ValidJson;
-use crate::mail::templates;
+use crate::ops::accounts::session;
+use crate::ops::me;
 use crate::passwords;
-use crate::state::AppState;
 use crate::views::accounts::{AuthResponse, MeView};
 
 /// The current user.
@@ -29,8 +25,9 @@ use crate::views::accounts::{AuthResponse, MeView};
         (status = 401, description = "Missing, malformed, forged or expired token", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn me(AuthUser(user): AuthUser) -> HttpResponse {
-    HttpResponse::Ok().json(MeView::from(&user))
+pub async fn me(ctx: Ctx) -> Result<HttpResponse, ApiError> {
+    let view = ctx.read_one(|c, actor, _| me::me(c, actor)).await?;
+    Ok(HttpResponse::Ok().json(view))
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -64,21 +61,21 @@ pub struct ChangePassword {
 )]
 pub async fn change_password(
     req: HttpRequest,
-    state: web::Data<AppState>,
-    AuthUser(user): AuthUser,
+    ctx: Ctx,
     body: ValidJson<ChangePassword>,
 ) -> Result<HttpResponse, ApiError> {
     let ValidJson(ChangePassword {
         current_password,
         new_password,
     }) = body;
+    let user = ctx.read_one(|c, actor, _| actor.user(c)).await?;
+    let state = ctx.state();
     // Every attempt counts: a stolen token must not become a fast oracle
     // for the password.
     let limit = &state.password_limit;
     limit.check(user.id, limit.client_ip(&req))?;
     let stored = user.password_hash.clone();
-    let ok = passwords::verify_limited(&state, current_password, Some(stored)).await?;
-    if !ok {
+    if !passwords::verify_limited(state, current_password, Some(stored)).await? {
         return Err(ApiError::forbidden(
             "wrong_password",
             "The current password is not correct.",
@@ -86,40 +83,12 @@ pub async fn change_password(
     }
     let new = Password::parse(&new_password)
         .map_err(|e| ApiError::field("new_password", e.to_string()))?;
-    let hash = passwords::hash_limited(&state, new).await?;
-    let now = state.clock.now();
-    let user = state
-        .db(move |db| {
-            db.write(|c| {
-                users::set_password_hash(c, user.id, &hash, now)?;
-                email_tokens::revoke_all(c, user.id, Purpose::PasswordReset)?;
-                audit::record(
-                    c,
-                    &NewAuditEvent {
-                        actor_id: Some(user.id),
-                        action: Action::UserPasswordChanged,
-                        target_type: "user",
-                        target_id: user.id.to_string(),
-                        before: None,
-                        after: None,
-                    },
-                    now,
-                )?;
-                // Only a proven inbox hears about it: otherwise whoever
-                // registered the address could mail it at will.
-                if user.email_verified() {
-                    outbox::enqueue(
-                        c,
-                        &templates::password_changed(&user.email, &user.username),
-                        now,
-                    )?;
-                }
-                Ok::<_, ApiError>(users::get(c, user.id)?)
-            })
-        })
+    let hash = passwords::hash_limited(state, new).await?;
+    let user = ctx
+        .write(move |c, _, now| me::change_password(c, &user, &hash, now))
         .await?;
     state.mail_queued();
-    Ok(HttpResponse::Ok().json(session(&state, &user)?))
+    Ok(HttpResponse::Ok().json(session(state, &user)?))
 }
 
 endpoints![me, change_password,];

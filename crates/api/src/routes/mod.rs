@@ -31,6 +31,7 @@ pub mod access;
 pub mod accounts;
 pub mod asset_invitations;
 pub mod assets;
+pub mod collaborators;
 pub mod estates;
 pub mod health;
 pub mod households;
@@ -38,6 +39,9 @@ pub mod invitations;
 pub mod me;
 pub mod metrics;
 pub mod pages;
+pub mod photos;
+pub mod records;
+pub mod shares;
 
 use actix_web::Route;
 use actix_web::http::Method;
@@ -98,7 +102,11 @@ pub fn endpoints() -> Vec<Endpoint> {
         estates::endpoints(),
         invitations::endpoints(),
         assets::endpoints(),
+        records::endpoints(),
+        photos::endpoints(),
+        collaborators::endpoints(),
         asset_invitations::endpoints(),
+        shares::endpoints(),
         access::endpoints(),
         households::endpoints(),
         pages::endpoints(),
@@ -119,7 +127,11 @@ pub fn documented_paths() -> utoipa::openapi::OpenApi {
         estates::Api::openapi(),
         invitations::Api::openapi(),
         assets::Api::openapi(),
+        records::Api::openapi(),
+        photos::Api::openapi(),
+        collaborators::Api::openapi(),
         asset_invitations::Api::openapi(),
+        shares::Api::openapi(),
         access::Api::openapi(),
         households::Api::openapi(),
         pages::Api::openapi(),

@@ -285,6 +285,16 @@ where
         .map_err(|e: T::Err| ApiError::field(field, e.to_string()))
 }
 
+/// A user as shown to others (the email only to those who may see it).
+pub fn summary(u: &keyholder_store::users::User, show_email: bool) -> UserSummary {
+    UserSummary {
+        id: u.id,
+        username: u.username.clone(),
+        display_name: u.display_name.clone(),
+        email: show_email.then(|| u.email.clone()),
+    }
+}
+
 /// A person as shown in lists (the email only to those who may see it).
 pub fn person(p: &keyholder_store::collaborators::Person, show_email: bool) -> UserSummary {
     UserSummary {

@@ -4,8 +4,10 @@
 
 pub mod access;
 pub mod accounts;
+pub mod assets;
 pub mod audit;
 pub mod common;
 pub mod estates;
 pub mod households;
 pub mod invitations;
+pub mod shares;

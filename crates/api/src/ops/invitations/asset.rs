@@ -17,7 +17,7 @@ use super::{Fields, Managed, Resource, Sending, issue};
 use crate::auth::{Caller, require_verified};
 use crate::error::ApiError;
 use crate::ops::Deferred;
-use crate::routes::assets::{asset_access, caller_asset, judge, require};
+use crate::ops::access::{asset_access, caller_asset, judge, require};
 use crate::views::common::{Cursor, CursorPage, CursorQuery, parse_field};
 use crate::views::invitations::{AssetInvitationView, StatsView};
 

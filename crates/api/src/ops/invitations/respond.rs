@@ -23,9 +23,9 @@ use super::{
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::mail::invitation_templates;
+use crate::ops::access::judge;
+use crate::ops::accounts::{prove_inbox, revoke_unverified_grants};
 use crate::ops::event;
-use crate::routes::accounts::{prove_inbox, revoke_unverified_grants};
-use crate::routes::assets::judge;
 use crate::views::common::{Cursor, CursorPage, CursorQuery};
 use crate::views::invitations::{InvitationOffer, InvitationResult, ResourceRef};
 

@@ -1,0 +1,142 @@
+//! How a caller's access to one asset is read and judged: the facts one
+//! statement loads, the domain's effective level over them, and the 403
+//! that names the level a capability needs. Every asset use case (records,
+//! photos, collaborators, shares, invitations) and the explanation go
+//! through here.
+
+use chrono::{DateTime, Utc};
+use keyholder_domain::AssetLevel;
+use keyholder_domain::asset::{
+    self, AccessFacts, AssetCapability, HouseholdFact, ShareFact, SitePathFact,
+};
+use keyholder_store::DbConnection;
+use keyholder_store::access;
+use keyholder_store::assets::{AccessRow, Asset};
+use keyholder_store::users::User;
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+
+/// The households and active share read for one asset, as the domain's
+/// facts.
+pub(crate) fn row_facts(row: &AccessRow) -> (Vec<HouseholdFact>, Vec<ShareFact>) {
+    let households = row.households.clone();
+    let shares = row
+        .share
+        .iter()
+        .map(|&(id, permission, until)| ShareFact::active(id, permission, until))
+        .collect();
+    (households, shares)
+}
+
+/// The facts about `user` and `asset` the domain resolves.
+pub(crate) fn access_facts<'a>(
+    user: &User,
+    asset: &Asset,
+    row: &AccessRow,
+    (households, shares): (&'a [HouseholdFact], &'a [ShareFact]),
+    now: DateTime<Utc>,
+) -> AccessFacts<'a> {
+    AccessFacts {
+        is_root: user.is_root,
+        is_collaborator: row.is_collaborator,
+        households,
+        shares,
+        site: match (asset.site_id, asset.estate_id) {
+            (Some(site_id), Some(estate_id)) => Some(SitePathFact {
+                site_id,
+                estate_id,
+                estate_role: row.estate_role,
+                site_override: row.site_override,
+            }),
+            _ => None,
+        },
+        now,
+    }
+}
+
+/// The domain's view of the facts read for one asset.
+pub(crate) fn judge(
+    user: &User,
+    asset: &Asset,
+    row: &AccessRow,
+    now: DateTime<Utc>,
+) -> Option<AssetLevel> {
+    let (households, shares) = row_facts(row);
+    asset::effective_level(&access_facts(user, asset, row, (&households, &shares), now))
+}
+
+pub(crate) fn not_found_asset() -> ApiError {
+    ApiError::not_found("asset_not_found", "No such asset.")
+}
+
+/// The asset and my level on it: 404 when I cannot reach it. One
+/// statement reads the asset and every fact on it.
+pub(crate) fn asset_access(
+    c: &mut DbConnection,
+    user: &User,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(Asset, AssetLevel), ApiError> {
+    let (_, found) = access::asset(c, user.id, id)?.ok_or_else(not_found_asset)?;
+    level_on(user, found, now)
+}
+
+/// The caller, the asset and the caller's level on it, from one statement:
+/// 401 for a token that no longer holds, 404 when the asset is out of reach.
+pub(crate) fn caller_asset(
+    c: &mut DbConnection,
+    caller: &Caller,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(User, Asset, AssetLevel), ApiError> {
+    let (user, found) = caller.admit_read(access::asset(c, caller.id, id)?)?;
+    let (asset, level) = level_on(&user, found, now)?;
+    Ok((user, asset, level))
+}
+
+fn level_on(
+    user: &User,
+    found: Option<(Asset, AccessRow)>,
+    now: DateTime<Utc>,
+) -> Result<(Asset, AssetLevel), ApiError> {
+    let (asset, row) = found.ok_or_else(not_found_asset)?;
+    let level = judge(user, &asset, &row, now).ok_or_else(not_found_asset)?;
+    Ok((asset, level))
+}
+
+/// 403 unless `level` allows `cap`; the code names the level needed.
+pub(crate) fn require(level: AssetLevel, cap: AssetCapability) -> Result<(), ApiError> {
+    if asset::asset_can(Some(level), cap) {
+        return Ok(());
+    }
+    let needed = cap.required_level();
+    Err(ApiError::forbidden(
+        match needed {
+            AssetLevel::View => "view_access_required",
+            AssetLevel::Edit => "edit_access_required",
+            AssetLevel::Manage => "manage_access_required",
+            AssetLevel::Full => "full_access_required",
+        },
+        format!(
+            "This needs {} access to the asset; you have {}.",
+            needed.as_str(),
+            level.as_str()
+        ),
+    ))
+}
+
+/// The caller and their level on an asset that allows `cap` (403 naming the
+/// level needed otherwise).
+pub(crate) fn caller_asset_for(
+    c: &mut DbConnection,
+    caller: &Caller,
+    id: Uuid,
+    cap: AssetCapability,
+    now: DateTime<Utc>,
+) -> Result<(User, Asset, AssetLevel), ApiError> {
+    let (user, asset, level) = caller_asset(c, caller, id, now)?;
+    require(level, cap)?;
+    Ok((user, asset, level))
+}

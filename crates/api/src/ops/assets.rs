@@ -1,0 +1,334 @@
+//! Assets: create, the garage, read, update or move, delete. An asset is
+//! reached by any path the domain resolves (collaborator, household, estate
+//! role at its site, share); see [`super::access`].
+
+use chrono::{DateTime, Utc};
+use keyholder_domain::asset::{self, AssetCapability, PlacementFacts};
+use keyholder_domain::estate;
+use keyholder_domain::{AssetLevel, SiteRole};
+use keyholder_store::DbConnection;
+use keyholder_store::assets::{self, Asset, Placement};
+use keyholder_store::audit::{self, Action, NewAuditEvent};
+use keyholder_store::estates;
+use keyholder_store::locks;
+use keyholder_store::users::User;
+use keyholder_store::{garage, photos, records, sites};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::access::{caller_asset, judge, not_found_asset, require};
+use super::estates::parse_name;
+use super::{Deferred, event as audit_event};
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::views::assets::AssetView;
+use crate::views::common::{Cursor, CursorPage, CursorQuery, TOTAL_CAP};
+
+/// An event on the asset `target_id`.
+pub(crate) fn event(
+    user: &User,
+    action: Action,
+    target_id: Uuid,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> NewAuditEvent<'static> {
+    audit_event(user, action, "asset", target_id, before, after)
+}
+
+/// The target site: 404 unless I can see it; its estate and my role there.
+fn target_site(
+    c: &mut DbConnection,
+    user: &User,
+    site_id: Uuid,
+) -> Result<(Placement, Option<SiteRole>), ApiError> {
+    let (site, estate_role, over) = sites::site_for_user(c, site_id, user.id)?
+        .ok_or_else(|| ApiError::not_found("site_not_found", "No such site."))?;
+    let role = estate::effective_site_role_of(estate_role, over);
+    if role.is_none() && !user.is_root {
+        return Err(ApiError::not_found("site_not_found", "No such site."));
+    }
+    Ok((
+        Placement {
+            site_id: site.id,
+            estate_id: site.estate_id,
+        },
+        role,
+    ))
+}
+
+fn clean_reference(r: Option<&str>) -> Result<Option<String>, ApiError> {
+    match r.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(s) if s.chars().any(char::is_control) => Err(ApiError::field(
+            "reference",
+            "must not contain control characters",
+        )),
+        Some(s) if s.chars().count() > 200 => Err(ApiError::field(
+            "reference",
+            "must be at most 200 characters",
+        )),
+        Some(s) => Ok(Some(s.to_owned())),
+    }
+}
+
+pub struct Create {
+    pub name: String,
+    pub reference: Option<String>,
+    pub site_id: Option<Uuid>,
+    pub attributes: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// Create an asset; the caller becomes its collaborator. Placing it at a
+/// site needs editor or above there.
+pub fn create(
+    c: &mut DbConnection,
+    actor: &Caller,
+    cmd: Create,
+    now: DateTime<Utc>,
+) -> Result<AssetView, ApiError> {
+    let user = actor.user(c)?;
+    let placement = match cmd.site_id {
+        Some(site) => {
+            let (placement, role) = target_site(c, &user, site)?;
+            asset::check_placement(&PlacementFacts {
+                is_root: user.is_root,
+                asset_level: Some(AssetLevel::Full),
+                target_site_role: Some(role),
+                leaving_estate_role: None,
+            })
+            .map_err(ApiError::refused)?;
+            Some(placement)
+        }
+        None => None,
+    };
+    let name = parse_name(&cmd.name)?;
+    let reference = clean_reference(cmd.reference.as_deref())?;
+    let attributes = serde_json::Value::Object(cmd.attributes.unwrap_or_default());
+    let a = assets::create(
+        c,
+        name.as_str(),
+        reference.as_deref(),
+        &attributes,
+        placement,
+        user.id,
+        now,
+    )?;
+    let after = json!({"name": a.name, "site_id": a.site_id, "collaborator": user.id});
+    audit::record(
+        c,
+        &event(&user, Action::AssetCreated, a.id, None, Some(after)),
+        now,
+    )?;
+    Ok(AssetView::new(&a, AssetLevel::Full))
+}
+
+pub struct Garage {
+    /// Case-insensitive search in name and reference.
+    pub q: Option<String>,
+    pub site_id: Option<Uuid>,
+    pub paging: CursorQuery,
+}
+
+/// The garage: every asset the caller can reach by any path, newest first,
+/// each with the caller's level.
+pub fn garage(
+    c: &mut DbConnection,
+    actor: &Caller,
+    cmd: Garage,
+    now: DateTime<Utc>,
+) -> Result<CursorPage<AssetView>, ApiError> {
+    let paging = cmd.paging;
+    let start = match paging.after()? {
+        Some(cursor) => garage::GarageStart::After {
+            created_at: cursor.instant()?,
+            id: cursor.id,
+        },
+        None => garage::GarageStart::Skip(paging.offset()),
+    };
+    let user = actor.user(c)?;
+    let query = garage::GarageQuery {
+        user_id: user.id,
+        q: cmd.q.as_deref(),
+        site: cmd.site_id,
+        now,
+        limit: paging.per_page(),
+        start,
+        count_up_to: TOTAL_CAP,
+    };
+    let page = if user.is_root {
+        garage::garage_root(c, &query)?
+    } else {
+        garage::garage(c, &query)?
+    };
+    let next = page
+        .rows
+        .last()
+        .filter(|_| page.more)
+        .map(|r| Cursor::at(r.asset.created_at, r.asset.id));
+    let items = page
+        .rows
+        .iter()
+        .filter_map(|r| judge(&user, &r.asset, &r.access, now).map(|l| AssetView::new(&r.asset, l)))
+        .collect();
+    Ok(CursorPage::new(items, page.counted, &paging, next))
+}
+
+/// One asset with the caller's level.
+pub fn get(
+    c: &mut DbConnection,
+    actor: &Caller,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<AssetView, ApiError> {
+    let (_, a, level) = caller_asset(c, actor, id, now)?;
+    Ok(AssetView::new(&a, level))
+}
+
+/// What an update sets: absent fields stay as they are.
+pub struct Change {
+    pub name: Option<String>,
+    /// `Some(None)` clears it.
+    pub reference: Option<Option<String>>,
+    pub attributes: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Move to another site; `Some(None)` takes it out of any estate.
+    pub site_id: Option<Option<Uuid>>,
+}
+
+impl Change {
+    fn details(&self) -> bool {
+        self.name.is_some() || self.reference.is_some() || self.attributes.is_some()
+    }
+}
+
+pub struct Update {
+    pub id: Uuid,
+    pub change: Deferred<Change>,
+}
+
+/// Update an asset (edit) or move it between sites (full, plus editor at
+/// the target site; leaving an estate also needs estate admin there).
+pub fn update(
+    c: &mut DbConnection,
+    actor: &Caller,
+    cmd: Update,
+    now: DateTime<Utc>,
+) -> Result<AssetView, ApiError> {
+    let Update { id, change } = cmd;
+    // Lock the estate it leaves and the one it joins, then the asset.
+    let target_estate = match change.as_ref().ok().and_then(|r| r.site_id.flatten()) {
+        Some(site) => sites::site_for_user(c, site, actor.id)?.map(|(s, _, _)| s.estate_id),
+        None => None,
+    };
+    locks::assets_with_estates(c, &[id], target_estate.as_slice())?;
+    let (user, a, level) = caller_asset(c, actor, id, now)?;
+    // Without edit access nothing here is allowed: 403 before 422.
+    let change = match change {
+        Ok(change) => change,
+        Err(invalid) => {
+            require(level, AssetCapability::UpdateDetails)?;
+            return Err(invalid);
+        }
+    };
+    let details = change.details();
+    // An empty PATCH changes nothing but still needs edit access.
+    if details || change.site_id.is_none() {
+        require(level, AssetCapability::UpdateDetails)?;
+    }
+    if let Some(target) = change.site_id {
+        move_to(c, &user, (&a, level), target, now)?;
+    }
+    if details {
+        update_details(c, &a, &change, now)?;
+    }
+    let a = assets::get(c, id)?.ok_or_else(not_found_asset)?;
+    let level = judge(&user, &a, &assets::access_row(c, &a, user.id)?, now).unwrap_or(level);
+    Ok(AssetView::new(&a, level))
+}
+
+/// Moves the asset to the site `target` (none: out of any estate), with its
+/// audit event, when the domain allows it and it is not there already.
+fn move_to(
+    c: &mut DbConnection,
+    user: &User,
+    (a, level): (&Asset, AssetLevel),
+    target: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    require(level, AssetCapability::MoveAsset)?;
+    let (placement, role) = match target {
+        Some(site) => {
+            let (p, r) = target_site(c, user, site)?;
+            (Some(p), Some(r))
+        }
+        None => (None, None),
+    };
+    let leaving = match (a.estate_id, placement) {
+        (Some(old), Some(p)) if p.estate_id == old => None,
+        (Some(old), _) => Some(estates::member_role(c, old, user.id)?),
+        (None, _) => None,
+    };
+    asset::check_placement(&PlacementFacts {
+        is_root: user.is_root,
+        asset_level: Some(level),
+        target_site_role: placement.map(|_| role.flatten()),
+        leaving_estate_role: leaving,
+    })
+    .map_err(ApiError::refused)?;
+    if placement.map(|p| p.site_id) == a.site_id {
+        return Ok(());
+    }
+    assets::place(c, a.id, placement, now)?;
+    let before = json!({"site_id": a.site_id, "estate_id": a.estate_id});
+    let after = json!({"site_id": placement.map(|p| p.site_id), "estate_id": placement.map(|p| p.estate_id)});
+    audit::record(
+        c,
+        &event(user, Action::AssetMoved, a.id, Some(before), Some(after)),
+        now,
+    )?;
+    Ok(())
+}
+
+/// Writes the name, reference and attributes the change sets.
+fn update_details(
+    c: &mut DbConnection,
+    a: &Asset,
+    change: &Change,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let name = match &change.name {
+        Some(n) => parse_name(n)?.as_str().to_owned(),
+        None => a.name.clone(),
+    };
+    let reference = match &change.reference {
+        Some(r) => clean_reference(r.as_deref())?,
+        None => a.reference.clone(),
+    };
+    let attributes = change
+        .attributes
+        .clone()
+        .map_or_else(|| a.attributes.clone(), serde_json::Value::Object);
+    assets::update(c, a.id, &name, reference.as_deref(), &attributes, now)?;
+    Ok(())
+}
+
+/// Delete an asset with its records, photos, shares and invitations (full).
+pub fn delete(
+    c: &mut DbConnection,
+    actor: &Caller,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    locks::assets_with_estates(c, &[id], &[])?;
+    let (user, a, level) = caller_asset(c, actor, id, now)?;
+    require(level, AssetCapability::DeleteAsset)?;
+    let record_count = records::records(c, id, 1, 0)?.1;
+    let photo_count = photos::photos(c, id, 1, 0)?.1;
+    assets::delete(c, id)?;
+    let before = json!({"name": a.name, "site_id": a.site_id, "records": record_count, "photos": photo_count});
+    audit::record(
+        c,
+        &event(&user, Action::AssetDeleted, id, Some(before), None),
+        now,
+    )?;
+    Ok(())
+}

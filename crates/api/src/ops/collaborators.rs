@@ -1,0 +1,330 @@
+//! Collaborators of one asset (list, add by username, remove) and of
+//! several at once (the common/partial split, bulk add, bulk remove). The
+//! domain decides every refusal; the bulk dialogs are all or nothing.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use keyholder_domain::account::SharingAction;
+use keyholder_domain::asset::{self, AssetCapability};
+use keyholder_domain::collaborators::{self, CollaboratorRefusal};
+use keyholder_store::DbConnection;
+use keyholder_store::assets::{self, Asset};
+use keyholder_store::audit::{self, Action};
+use keyholder_store::collaborators::{self as collaborator_rows, Person};
+use keyholder_store::locks;
+use keyholder_store::users::{self, User};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::Deferred;
+use super::access::{caller_asset_for, judge};
+use super::assets::event;
+use crate::auth::{Caller, require_verified};
+use crate::error::ApiError;
+use crate::ratelimit::Budget;
+use crate::views::assets::{
+    CollaboratorList, CollaboratorSplitView, CollaboratorView, PartialCollaborator,
+};
+use crate::views::common::{person, summary};
+
+fn collaborator_refused(r: &CollaboratorRefusal) -> ApiError {
+    let ids = r.asset_ids();
+    let mut e = ApiError::refused(r);
+    if !ids.is_empty() {
+        e = e.with_extra("asset_ids", json!(ids));
+    }
+    e
+}
+
+/// The user with exactly this username (trimmed): 404 naming it otherwise.
+fn user_named(c: &mut DbConnection, username: &str) -> Result<User, ApiError> {
+    let username = username.trim();
+    users::find_by_username(c, username)?.ok_or_else(|| {
+        ApiError::not_found("user_not_found", format!("No user is named {username}."))
+            .with_extra("username", json!(username))
+    })
+}
+
+fn collaborator_ids(c: &mut DbConnection, asset_id: Uuid) -> Result<Vec<Uuid>, ApiError> {
+    Ok(collaborator_rows::collaborators(c, asset_id)?
+        .iter()
+        .map(|(p, _)| p.id)
+        .collect())
+}
+
+/// Ends `user_id`'s collaboration on `asset_id`: pending invitations of the
+/// asset to them are cancelled too, and the audit event says what went.
+fn remove_one(
+    c: &mut DbConnection,
+    actor: &User,
+    (asset_id, user_id): (Uuid, Uuid),
+    bulk: bool,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    collaborator_rows::remove_collaborator(c, asset_id, user_id)?;
+    let email = users::get(c, user_id)?.email;
+    keyholder_store::invitations::cancel_to_email_on_assets(c, &[asset_id], &email)?;
+    let before = if bulk {
+        json!({"user_id": user_id, "bulk": true})
+    } else {
+        json!({"user_id": user_id})
+    };
+    let ev = event(
+        actor,
+        Action::CollaboratorRemoved,
+        asset_id,
+        Some(before),
+        None,
+    );
+    audit::record(c, &ev, now)?;
+    Ok(())
+}
+
+/// The collaborators of an asset (view), and whether the caller may manage
+/// them.
+pub fn list(
+    c: &mut DbConnection,
+    actor: &Caller,
+    asset_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<CollaboratorList, ApiError> {
+    let (_, _, level) = caller_asset_for(c, actor, asset_id, AssetCapability::Read, now)?;
+    let can_manage = asset::asset_can(Some(level), AssetCapability::ManageCollaborators);
+    let items = collaborator_rows::collaborators(c, asset_id)?
+        .iter()
+        .map(|(p, at)| CollaboratorView {
+            user: person(p, false),
+            added_at: *at,
+        })
+        .collect();
+    Ok(CollaboratorList { items, can_manage })
+}
+
+pub struct Add {
+    pub asset_id: Uuid,
+    pub username: Deferred<String>,
+    pub budget: Budget,
+}
+
+/// Add a collaborator by exact username (full; the caller's email
+/// verified). Each lookup spends from the per-user budget.
+pub fn add(
+    c: &mut DbConnection,
+    actor: &Caller,
+    cmd: Add,
+    now: DateTime<Utc>,
+) -> Result<CollaboratorView, ApiError> {
+    let id = cmd.asset_id;
+    locks::assets_with_estates(c, &[id], &[])?;
+    let (user, _, _) = caller_asset_for(c, actor, id, AssetCapability::ManageCollaborators, now)?;
+    require_verified(&user, SharingAction::Collaborator)?;
+    let username = cmd.username?;
+    cmd.budget.spend(user.id)?;
+    let found = user_named(c, &username)?;
+    collaborators::check_add_collaborator(&collaborator_ids(c, id)?, found.id)
+        .map_err(|r| collaborator_refused(&r))?;
+    collaborator_rows::add_collaborator(c, id, found.id, now)?;
+    let after = json!({"user_id": found.id});
+    audit::record(
+        c,
+        &event(&user, Action::CollaboratorAdded, id, None, Some(after)),
+        now,
+    )?;
+    Ok(CollaboratorView {
+        user: summary(&found, false),
+        added_at: now,
+    })
+}
+
+/// Remove a collaborator (full); the last one stays (409).
+pub fn remove(
+    c: &mut DbConnection,
+    actor: &Caller,
+    (asset_id, target): (Uuid, Uuid),
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    locks::assets_with_estates(c, &[asset_id], &[])?;
+    let (user, _, _) = caller_asset_for(
+        c,
+        actor,
+        asset_id,
+        AssetCapability::ManageCollaborators,
+        now,
+    )?;
+    collaborators::check_remove_collaborator(asset_id, &collaborator_ids(c, asset_id)?, target)
+        .map_err(|r| collaborator_refused(&r))?;
+    remove_one(c, &user, (asset_id, target), false, now)
+}
+
+/// Checks full access on every selected asset: 404 naming the ones I cannot
+/// see, 403 naming the ones I see without full access.
+fn bulk_access(
+    c: &mut DbConnection,
+    user: &User,
+    ids: &[Uuid],
+    now: DateTime<Utc>,
+) -> Result<Vec<Uuid>, ApiError> {
+    let mut unique = Vec::with_capacity(ids.len());
+    for id in ids {
+        if !unique.contains(id) {
+            unique.push(*id);
+        }
+    }
+    let found: HashMap<Uuid, Asset> = assets::get_many(c, &unique)?
+        .into_iter()
+        .map(|a| (a.id, a))
+        .collect();
+    let mut levels = Vec::with_capacity(unique.len());
+    for id in &unique {
+        let level = match found.get(id) {
+            Some(a) => {
+                let row = assets::access_row(c, a, user.id)?;
+                judge(user, a, &row, now)
+            }
+            None => None,
+        };
+        levels.push((*id, level));
+    }
+    collaborators::check_bulk_access(&levels).map_err(|r| collaborator_refused(&r))?;
+    Ok(unique)
+}
+
+/// The caller and the selection (each asset once), locked for a change,
+/// once the caller has full access on every asset in it.
+fn locked_selection(
+    c: &mut DbConnection,
+    actor: &Caller,
+    ids: &[Uuid],
+    now: DateTime<Utc>,
+) -> Result<(User, Vec<Uuid>), ApiError> {
+    let user = actor.user(c)?;
+    locks::assets_with_estates(c, ids, &[])?;
+    let selection = bulk_access(c, &user, ids, now)?;
+    Ok((user, selection))
+}
+
+/// The common/partial split of a selection, with the users' details.
+fn split_view(c: &mut DbConnection, selection: &[Uuid]) -> Result<CollaboratorSplitView, ApiError> {
+    let pairs = collaborator_rows::collaborator_pairs(c, selection)?;
+    let split = collaborators::split_common_partial(selection, &pairs);
+    let mut ids: Vec<Uuid> = split.common.clone();
+    ids.extend(split.partial.iter().map(|(u, _)| *u));
+    let people: HashMap<Uuid, Person> = collaborator_rows::people(c, &ids)?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let summary = |id: &Uuid| people.get(id).map(|p| person(p, false));
+    Ok(CollaboratorSplitView {
+        common: split.common.iter().filter_map(summary).collect(),
+        partial: split
+            .partial
+            .iter()
+            .filter_map(|(u, assets)| {
+                summary(u).map(|user| PartialCollaborator {
+                    user,
+                    asset_ids: assets.clone(),
+                })
+            })
+            .collect(),
+    })
+}
+
+/// The most assets one collaborator dialog works on.
+const MAX_SELECTION: usize = 50;
+
+fn parse_selection(raw: &str) -> Result<Vec<Uuid>, ApiError> {
+    let ids: Result<Vec<Uuid>, _> = raw
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(Uuid::parse_str)
+        .collect();
+    match ids {
+        Ok(ids) if !ids.is_empty() && ids.len() <= MAX_SELECTION => Ok(ids),
+        Ok(ids) if ids.is_empty() => Err(ApiError::field("asset_ids", "select at least one asset")),
+        Ok(_) => Err(ApiError::field("asset_ids", "select at most 50 assets")),
+        Err(_) => Err(ApiError::field(
+            "asset_ids",
+            "must be comma-separated asset ids",
+        )),
+    }
+}
+
+/// Common and partial collaborators over several assets (full on each);
+/// `selection` is the comma-separated asset ids as sent.
+pub fn split(
+    c: &mut DbConnection,
+    actor: &Caller,
+    selection: &str,
+    now: DateTime<Utc>,
+) -> Result<CollaboratorSplitView, ApiError> {
+    let user = actor.user(c)?;
+    let ids = parse_selection(selection)?;
+    let selection = bulk_access(c, &user, &ids, now)?;
+    split_view(c, &selection)
+}
+
+pub struct BulkAdd {
+    pub asset_ids: Vec<Uuid>,
+    pub usernames: Vec<String>,
+    pub budget: Budget,
+}
+
+/// Make users collaborators of every selected asset (also "move to
+/// common"); existing pairs stay as they are. All or nothing.
+pub fn bulk_add(
+    c: &mut DbConnection,
+    actor: &Caller,
+    cmd: BulkAdd,
+    now: DateTime<Utc>,
+) -> Result<CollaboratorSplitView, ApiError> {
+    let (user, selection) = locked_selection(c, actor, &cmd.asset_ids, now)?;
+    require_verified(&user, SharingAction::Collaborator)?;
+    let mut adding = Vec::with_capacity(cmd.usernames.len());
+    for name in &cmd.usernames {
+        // Every username looked up spends one from the budget.
+        cmd.budget.spend(user.id)?;
+        adding.push(user_named(c, name)?.id);
+    }
+    let pairs = collaborator_rows::collaborator_pairs(c, &selection)?;
+    for (asset_id, user_id) in collaborators::bulk_add_pairs(&selection, &pairs, &adding) {
+        collaborator_rows::add_collaborator(c, asset_id, user_id, now)?;
+        let after = json!({"user_id": user_id, "bulk": true});
+        audit::record(
+            c,
+            &event(
+                &user,
+                Action::CollaboratorAdded,
+                asset_id,
+                None,
+                Some(after),
+            ),
+            now,
+        )?;
+    }
+    split_view(c, &selection)
+}
+
+pub struct BulkRemove {
+    pub asset_ids: Vec<Uuid>,
+    pub user_ids: Vec<Uuid>,
+}
+
+/// Remove users from every selected asset. All or nothing; 409
+/// `last_collaborator` names any asset that would be left with none.
+pub fn bulk_remove(
+    c: &mut DbConnection,
+    actor: &Caller,
+    cmd: BulkRemove,
+    now: DateTime<Utc>,
+) -> Result<CollaboratorSplitView, ApiError> {
+    let (user, selection) = locked_selection(c, actor, &cmd.asset_ids, now)?;
+    let pairs = collaborator_rows::collaborator_pairs(c, &selection)?;
+    collaborators::check_bulk_remove(&selection, &pairs, &cmd.user_ids)
+        .map_err(|r| collaborator_refused(&r))?;
+    for pair in pairs.iter().filter(|(_, u)| cmd.user_ids.contains(u)) {
+        remove_one(c, &user, *pair, true, now)?;
+    }
+    split_view(c, &selection)
+}

@@ -1,0 +1,97 @@
+//! Photo metadata of an asset: list (view), add (edit), delete (manage).
+//! A photo is always loaded through its asset.
+
+use chrono::{DateTime, Utc};
+use keyholder_domain::asset::AssetCapability;
+use keyholder_store::DbConnection;
+use keyholder_store::photos;
+use uuid::Uuid;
+
+use super::Deferred;
+use super::access::caller_asset_for;
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::views::assets::PhotoView;
+use crate::views::common::{Page, PageQuery};
+
+/// The photos of an asset, newest first (view).
+pub fn list(
+    c: &mut DbConnection,
+    actor: &Caller,
+    asset_id: Uuid,
+    q: &PageQuery,
+    now: DateTime<Utc>,
+) -> Result<Page<PhotoView>, ApiError> {
+    caller_asset_for(c, actor, asset_id, AssetCapability::Read, now)?;
+    let (rows, total) = photos::photos(c, asset_id, q.per_page(), q.offset())?;
+    Ok(Page::new(
+        rows.into_iter().map(PhotoView::from).collect(),
+        total,
+        q,
+    ))
+}
+
+/// A photo as sent: where it is stored, and a caption.
+pub struct Photo {
+    pub url: String,
+    pub caption: Option<String>,
+}
+
+pub struct Add {
+    pub asset_id: Uuid,
+    pub photo: Deferred<Photo>,
+}
+
+/// Add photo metadata (edit): an http or https URL and an optional caption.
+pub fn add(
+    c: &mut DbConnection,
+    actor: &Caller,
+    cmd: Add,
+    now: DateTime<Utc>,
+) -> Result<PhotoView, ApiError> {
+    let (user, _, _) = caller_asset_for(c, actor, cmd.asset_id, AssetCapability::AddPhotos, now)?;
+    let photo = cmd.photo?;
+    let url = photo.url.trim();
+    let valid = (url.starts_with("https://") || url.starts_with("http://"))
+        && url.len() > 8
+        && !url.chars().any(|ch| ch.is_whitespace() || ch.is_control());
+    if !valid {
+        return Err(ApiError::field("url", "must be an http or https URL"));
+    }
+    let caption = photo
+        .caption
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    if caption.is_some_and(|c| c.chars().any(char::is_control)) {
+        return Err(ApiError::field(
+            "caption",
+            "must not contain control characters",
+        ));
+    }
+    let p = photos::add_photo(c, cmd.asset_id, url, caption, user.id, now)?;
+    Ok(PhotoView::from(p))
+}
+
+/// Delete a photo (manage).
+pub fn delete(
+    c: &mut DbConnection,
+    actor: &Caller,
+    (asset_id, photo_id): (Uuid, Uuid),
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    caller_asset_for(
+        c,
+        actor,
+        asset_id,
+        AssetCapability::DeleteRecordsAndPhotos,
+        now,
+    )?;
+    if !photos::delete_photo(c, asset_id, photo_id)? {
+        return Err(ApiError::not_found(
+            "photo_not_found",
+            "No such photo on this asset.",
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,139 @@
+//! Records of an asset (service, repair, inspection, ...): list (view),
+//! add and edit (edit), delete (manage). A record is always loaded through
+//! its asset.
+
+use chrono::{DateTime, Utc};
+use keyholder_domain::asset::AssetCapability;
+use keyholder_domain::values::Name;
+use keyholder_store::DbConnection;
+use keyholder_store::records::{self, RecordFields};
+use uuid::Uuid;
+
+use super::Deferred;
+use super::access::{caller_asset, caller_asset_for, require};
+use crate::auth::Caller;
+use crate::error::{ApiError, FieldErrors};
+use crate::views::assets::{RECORD_KINDS, RecordView};
+use crate::views::common::{Page, PageQuery};
+
+fn record_not_found() -> ApiError {
+    ApiError::not_found("record_not_found", "No such record on this asset.")
+}
+
+/// The fields as sent, checked (422 naming each bad one) and normalised:
+/// the title as a name, blank notes dropped, the cost to the cent.
+fn record_fields(f: RecordFields) -> Result<RecordFields, ApiError> {
+    let mut v = FieldErrors::new();
+    if !RECORD_KINDS.contains(&f.kind.as_str()) {
+        v.add(
+            "kind",
+            format!("must be one of {}", RECORD_KINDS.join(", ")),
+        );
+    }
+    let title = v.check("title", Name::parse(&f.title));
+    if f.cost.is_some_and(|c| !c.is_finite() || c < 0.0) {
+        v.add("cost", "must be a number of at least 0");
+    }
+    if f.notes.as_deref().is_some_and(|n| n.contains('\0')) {
+        v.add("notes", "must not contain NUL characters");
+    }
+    let Some(title) = title else {
+        return Err(v.into_error());
+    };
+    v.finish()?;
+    Ok(RecordFields {
+        kind: f.kind,
+        date: f.date,
+        title: title.as_str().to_owned(),
+        notes: f.notes.filter(|n| !n.trim().is_empty()),
+        cost: f.cost.map(|c| (c * 100.0).round() / 100.0),
+        odometer: f.odometer,
+    })
+}
+
+/// The records of an asset, newest date first (view).
+pub fn list(
+    c: &mut DbConnection,
+    actor: &Caller,
+    asset_id: Uuid,
+    q: &PageQuery,
+    now: DateTime<Utc>,
+) -> Result<Page<RecordView>, ApiError> {
+    caller_asset_for(c, actor, asset_id, AssetCapability::Read, now)?;
+    let (rows, total) = records::records(c, asset_id, q.per_page(), q.offset())?;
+    Ok(Page::new(
+        rows.iter().map(RecordView::from).collect(),
+        total,
+        q,
+    ))
+}
+
+pub struct Add {
+    pub asset_id: Uuid,
+    /// As sent.
+    pub fields: Deferred<RecordFields>,
+}
+
+/// Add a record (edit).
+pub fn add(
+    c: &mut DbConnection,
+    actor: &Caller,
+    cmd: Add,
+    now: DateTime<Utc>,
+) -> Result<RecordView, ApiError> {
+    let (user, _, _) =
+        caller_asset_for(c, actor, cmd.asset_id, AssetCapability::AddEditRecords, now)?;
+    let fields = record_fields(cmd.fields?)?;
+    let r = records::add_record(c, cmd.asset_id, &fields, user.id, now)?;
+    Ok(RecordView::from(&r))
+}
+
+/// One record of one asset.
+pub struct RecordKey {
+    pub asset_id: Uuid,
+    pub record_id: Uuid,
+}
+
+pub struct Edit {
+    pub record: RecordKey,
+    /// As sent.
+    pub fields: Deferred<RecordFields>,
+}
+
+/// Edit a record (edit). A record of another asset is not found.
+pub fn edit(
+    c: &mut DbConnection,
+    actor: &Caller,
+    cmd: Edit,
+    now: DateTime<Utc>,
+) -> Result<RecordView, ApiError> {
+    let RecordKey {
+        asset_id,
+        record_id,
+    } = cmd.record;
+    let (_, _, level) = caller_asset(c, actor, asset_id, now)?;
+    records::get_record(c, asset_id, record_id)?.ok_or_else(record_not_found)?;
+    require(level, AssetCapability::AddEditRecords)?;
+    let fields = record_fields(cmd.fields?)?;
+    records::update_record(c, asset_id, record_id, &fields, now)?;
+    let r = records::get_record(c, asset_id, record_id)?.ok_or_else(record_not_found)?;
+    Ok(RecordView::from(&r))
+}
+
+/// Delete a record (manage).
+pub fn delete(
+    c: &mut DbConnection,
+    actor: &Caller,
+    key: RecordKey,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let RecordKey {
+        asset_id,
+        record_id,
+    } = key;
+    let (_, _, level) = caller_asset(c, actor, asset_id, now)?;
+    records::get_record(c, asset_id, record_id)?.ok_or_else(record_not_found)?;
+    require(level, AssetCapability::DeleteRecordsAndPhotos)?;
+    records::delete_record(c, asset_id, record_id)?;
+    Ok(())
+}

@@ -1,0 +1,144 @@
+//! Shares: the grants accepted asset invitations leave. The asset's full
+//! collaborators list, change and revoke them; a holder drops their own.
+
+use chrono::{DateTime, Utc};
+use keyholder_domain::InvitationPermission;
+use keyholder_domain::asset::AssetCapability;
+use keyholder_domain::values::Expiry;
+use keyholder_store::DbConnection;
+use keyholder_store::audit::{self, Action};
+use keyholder_store::locks;
+use keyholder_store::shares;
+use keyholder_store::users;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::Deferred;
+use super::access::{caller_asset, require};
+use super::assets::event;
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::views::common::parse_field;
+use crate::views::shares::ShareView;
+
+fn share_not_found() -> ApiError {
+    ApiError::not_found("share_not_found", "This user holds no share on this asset.")
+}
+
+/// The share `holder` has on `asset_id`.
+pub struct ShareKey {
+    pub asset_id: Uuid,
+    pub holder: Uuid,
+}
+
+/// The shares of an asset (full access needed).
+pub fn list(
+    c: &mut DbConnection,
+    actor: &Caller,
+    asset_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<ShareView>, ApiError> {
+    let (_, _, level) = caller_asset(c, actor, asset_id, now)?;
+    require(level, AssetCapability::ManageShares)?;
+    Ok(shares::shares(c, asset_id)?
+        .iter()
+        .map(|s| ShareView::new(s, now))
+        .collect())
+}
+
+/// What a change sets: absent fields stay as they are.
+pub struct Edit {
+    pub permission: Option<String>,
+    /// `Some(None)`: the access never ends.
+    pub access_expires_at: Option<Option<DateTime<Utc>>>,
+}
+
+pub struct Change {
+    pub share: ShareKey,
+    pub edit: Deferred<Edit>,
+}
+
+/// Change a share's permission or access expiry (full access needed).
+pub fn change(
+    c: &mut DbConnection,
+    actor: &Caller,
+    cmd: Change,
+    now: DateTime<Utc>,
+) -> Result<ShareView, ApiError> {
+    let ShareKey { asset_id, holder } = cmd.share;
+    locks::assets_with_estates(c, &[asset_id], &[])?;
+    let (user, _, level) = caller_asset(c, actor, asset_id, now)?;
+    require(level, AssetCapability::ManageShares)?;
+    let current = shares::get_share(c, asset_id, holder)?.ok_or_else(share_not_found)?;
+    let edit = cmd.edit?;
+    let permission = match edit.permission.as_deref() {
+        Some(p) => parse_field::<InvitationPermission>("permission", p)?,
+        None => current.permission,
+    };
+    let until = match edit.access_expires_at {
+        None => current.access_expires_at,
+        Some(None) => None,
+        Some(Some(at)) => Some(
+            Expiry::parse(at, now)
+                .map_err(|e| ApiError::field("access_expires_at", e.to_string()))?
+                .at(),
+        ),
+    };
+    shares::update_share(c, asset_id, holder, permission, until)?;
+    let before = json!({"user_id": holder, "permission": current.permission, "access_expires_at": current.access_expires_at});
+    let after = json!({"user_id": holder, "permission": permission, "access_expires_at": until});
+    let ev = event(
+        &user,
+        Action::ShareUpdated,
+        asset_id,
+        Some(before),
+        Some(after),
+    );
+    audit::record(c, &ev, now)?;
+    let s = shares::get_share(c, asset_id, holder)?.ok_or_else(share_not_found)?;
+    Ok(ShareView::new(&s, now))
+}
+
+/// Revoke a share (full access needed); it ends on the next request, and
+/// pending invitations of the asset to the holder are cancelled.
+pub fn revoke(
+    c: &mut DbConnection,
+    actor: &Caller,
+    share: ShareKey,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let ShareKey { asset_id, holder } = share;
+    locks::assets_with_estates(c, &[asset_id], &[])?;
+    let (user, _, level) = caller_asset(c, actor, asset_id, now)?;
+    require(level, AssetCapability::ManageShares)?;
+    let current = shares::get_share(c, asset_id, holder)?.ok_or_else(share_not_found)?;
+    shares::delete_share(c, asset_id, holder)?;
+    let email = users::get(c, holder)?.email;
+    keyholder_store::invitations::cancel_to_email_on_assets(c, &[asset_id], &email)?;
+    let before = json!({"user_id": holder, "permission": current.permission});
+    audit::record(
+        c,
+        &event(&user, Action::ShareRevoked, asset_id, Some(before), None),
+        now,
+    )?;
+    Ok(())
+}
+
+/// Drop a share the caller holds.
+pub fn drop_held(
+    c: &mut DbConnection,
+    actor: &Caller,
+    asset_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let user = actor.user(c)?;
+    let current = shares::get_share(c, asset_id, user.id)?.ok_or_else(share_not_found)?;
+    shares::delete_share(c, asset_id, user.id)?;
+    let before = json!({"user_id": user.id, "permission": current.permission});
+    audit::record(
+        c,
+        &event(&user, Action::ShareDropped, asset_id, Some(before), None),
+        now,
+    )?;
+    Ok(())
+}

@@ -1,0 +1,216 @@
+//! Collaborators of one asset and of several (the bulk dialogs): request
+//! shapes, the documented handlers, and their routes. The use cases are in
+//! [`crate::ops::collaborators`].
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::ctx::Ctx;
+use crate::error::{ApiError, MalformedJson, Problem, Unauthorized};
+use crate::extract::{ScopedJson, ValidJson, ValidQuery};
+use crate::ops::collaborators;
+use crate::views::assets::{CollaboratorList, CollaboratorSplitView, CollaboratorView};
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct AddCollaborator {
+    #[validate(length(max = 64))]
+    #[schema(min_length = 1, max_length = 64)]
+    pub username: String,
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SelectionQuery {
+    /// Comma-separated asset ids (at most 50).
+    #[validate(length(max = 1900))]
+    #[param(max_length = 1900)]
+    pub asset_ids: String,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct BulkAdd {
+    /// 1 to 50 assets.
+    #[validate(length(min = 1, max = 50))]
+    #[schema(min_items = 1, max_items = 50)]
+    pub asset_ids: Vec<Uuid>,
+    #[validate(length(min = 1, max = 100))]
+    #[schema(min_items = 1, max_items = 100)]
+    pub usernames: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct BulkRemove {
+    /// 1 to 50 assets.
+    #[validate(length(min = 1, max = 50))]
+    #[schema(min_items = 1, max_items = 50)]
+    pub asset_ids: Vec<Uuid>,
+    #[validate(length(min = 1, max = 100))]
+    #[schema(min_items = 1, max_items = 100)]
+    pub user_ids: Vec<Uuid>,
+}
+
+/// Collaborators of an asset (view), and whether I may manage them.
+#[utoipa::path(
+    get, path = "/api/v1/assets/{asset_id}/collaborators", tag = "collaborators", security(("bearer" = [])),
+    params(("asset_id" = Uuid, Path)),
+    responses(
+        (status = 200, description = "Collaborators, oldest first", body = CollaboratorList),
+        Unauthorized,
+        (status = 404, description = "`asset_not_found`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_collaborators(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let list = ctx
+        .run(move |c, actor, now| collaborators::list(c, actor, id, now))
+        .await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// Add a collaborator by exact username (full).
+#[utoipa::path(
+    post, path = "/api/v1/assets/{asset_id}/collaborators", tag = "collaborators", security(("bearer" = [])),
+    params(("asset_id" = Uuid, Path)), request_body = AddCollaborator,
+    responses(
+        (status = 201, description = "Added", body = CollaboratorView),
+        MalformedJson,
+        Unauthorized,
+        (status = 403, description = "`full_access_required`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`asset_not_found`, or `user_not_found` naming the username", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`already_collaborator`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid body", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many additions", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn add_collaborator(
+    ctx: Ctx,
+    path: web::Path<Uuid>,
+    body: ScopedJson<AddCollaborator>,
+) -> Result<HttpResponse, ApiError> {
+    let cmd = collaborators::Add {
+        asset_id: path.into_inner(),
+        username: body.after_authorization().map(|b| b.username),
+        budget: ctx.user_budget(),
+    };
+    let view = ctx
+        .write(move |c, actor, now| collaborators::add(c, actor, cmd, now))
+        .await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+/// Remove a collaborator (full); the last one stays (409).
+#[utoipa::path(
+    delete, path = "/api/v1/assets/{asset_id}/collaborators/{user_id}", tag = "collaborators", security(("bearer" = [])),
+    params(("asset_id" = Uuid, Path), ("user_id" = Uuid, Path)),
+    responses(
+        (status = 204, description = "Removed"),
+        Unauthorized,
+        (status = 403, description = "`full_access_required`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`asset_not_found` or `not_a_collaborator`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`last_collaborator`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn remove_collaborator(
+    ctx: Ctx,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let pair = path.into_inner();
+    ctx.write(move |c, actor, now| collaborators::remove(c, actor, pair, now))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Common and partial collaborators over several assets (full on each).
+#[utoipa::path(
+    get, path = "/api/v1/collaborators", tag = "collaborators", security(("bearer" = [])),
+    params(SelectionQuery),
+    responses(
+        (status = 200, description = "Common and partial collaborators", body = CollaboratorSplitView),
+        Unauthorized,
+        (status = 403, description = "`full_access_required`, with `asset_ids`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`assets_not_found`, with `asset_ids`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad selection", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn collaborator_split(
+    ctx: Ctx,
+    ValidQuery(q): ValidQuery<SelectionQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let view = ctx
+        .read(move |c, actor, now| collaborators::split(c, actor, &q.asset_ids, now))
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Make users collaborators of every selected asset (also "move to common");
+/// existing pairs stay as they are. All or nothing.
+#[utoipa::path(
+    post, path = "/api/v1/collaborators/add", tag = "collaborators", security(("bearer" = [])),
+    request_body = BulkAdd,
+    responses(
+        (status = 200, description = "Done: the new split", body = CollaboratorSplitView),
+        MalformedJson,
+        Unauthorized,
+        (status = 403, description = "`full_access_required`, with `asset_ids`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`assets_not_found` with `asset_ids`, or `user_not_found` naming the username", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid body", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many additions", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn bulk_add(ctx: Ctx, body: ValidJson<BulkAdd>) -> Result<HttpResponse, ApiError> {
+    let ValidJson(BulkAdd {
+        asset_ids,
+        usernames,
+    }) = body;
+    let cmd = collaborators::BulkAdd {
+        asset_ids,
+        usernames,
+        budget: ctx.user_budget(),
+    };
+    let view = ctx
+        .write(move |c, actor, now| collaborators::bulk_add(c, actor, cmd, now))
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Remove users from every selected asset. All or nothing; 409
+/// `last_collaborator` names any asset that would be left with none.
+#[utoipa::path(
+    post, path = "/api/v1/collaborators/remove", tag = "collaborators", security(("bearer" = [])),
+    request_body = BulkRemove,
+    responses(
+        (status = 200, description = "Done: the new split", body = CollaboratorSplitView),
+        MalformedJson,
+        Unauthorized,
+        (status = 403, description = "`full_access_required`, with `asset_ids`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`assets_not_found`, with `asset_ids`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`last_collaborator`, with `asset_ids`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid body", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn bulk_remove(ctx: Ctx, body: ValidJson<BulkRemove>) -> Result<HttpResponse, ApiError> {
+    let ValidJson(BulkRemove {
+        asset_ids,
+        user_ids,
+    }) = body;
+    let cmd = collaborators::BulkRemove {
+        asset_ids,
+        user_ids,
+    };
+    let view = ctx
+        .write(move |c, actor, now| collaborators::bulk_remove(c, actor, cmd, now))
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+endpoints![
+    list_collaborators,
+    add_collaborator,
+    remove_collaborator,
+    collaborator_split,
+    bulk_add,
+    bulk_remove,
+];

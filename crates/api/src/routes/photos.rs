@@ -1,0 +1,104 @@
+//! Photo metadata of an asset: request shapes, the documented handlers, and
+//! their routes. The use cases are in [`crate::ops::photos`].
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::ctx::Ctx;
+use crate::error::{ApiError, BadPaging, MalformedJson, Problem, Unauthorized};
+use crate::extract::{ScopedJson, ValidQuery};
+use crate::ops::photos;
+use crate::views::assets::PhotoView;
+use crate::views::common::{Page, PageQuery};
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[schema(example = json!({"url": "https://photos.example.com/van7.jpg", "caption": "Front"}))]
+pub struct PhotoRequest {
+    /// Where the photo is stored (http or https).
+    #[validate(length(max = 2000))]
+    #[schema(min_length = 8, max_length = 2000)]
+    pub url: String,
+    #[validate(length(max = 500))]
+    #[schema(max_length = 500)]
+    pub caption: Option<String>,
+}
+
+/// Photos of an asset, newest first (view).
+#[utoipa::path(
+    get, path = "/api/v1/assets/{asset_id}/photos", tag = "records", security(("bearer" = [])),
+    params(("asset_id" = Uuid, Path), PageQuery),
+    responses(
+        (status = 200, description = "Photos", body = Page<PhotoView>),
+        Unauthorized,
+        (status = 404, description = "`asset_not_found`", body = Problem, content_type = "application/problem+json"),
+        BadPaging,
+    )
+)]
+pub async fn list_photos(
+    ctx: Ctx,
+    path: web::Path<Uuid>,
+    ValidQuery(q): ValidQuery<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let page = ctx
+        .run(move |c, actor, now| photos::list(c, actor, id, &q, now))
+        .await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// Add photo metadata (edit).
+#[utoipa::path(
+    post, path = "/api/v1/assets/{asset_id}/photos", tag = "records", security(("bearer" = [])),
+    params(("asset_id" = Uuid, Path)), request_body = PhotoRequest,
+    responses(
+        (status = 201, description = "Added", body = PhotoView),
+        MalformedJson,
+        Unauthorized,
+        (status = 403, description = "`edit_access_required`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`asset_not_found`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn add_photo(
+    ctx: Ctx,
+    path: web::Path<Uuid>,
+    body: ScopedJson<PhotoRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let cmd = photos::Add {
+        asset_id: path.into_inner(),
+        photo: body.after_authorization().map(|b| photos::Photo {
+            url: b.url,
+            caption: b.caption,
+        }),
+    };
+    let view = ctx
+        .write(move |c, actor, now| photos::add(c, actor, cmd, now))
+        .await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+/// Delete a photo (manage).
+#[utoipa::path(
+    delete, path = "/api/v1/assets/{asset_id}/photos/{photo_id}", tag = "records", security(("bearer" = [])),
+    params(("asset_id" = Uuid, Path), ("photo_id" = Uuid, Path)),
+    responses(
+        (status = 204, description = "Deleted"),
+        Unauthorized,
+        (status = 403, description = "`manage_access_required`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`asset_not_found` or `photo_not_found`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn delete_photo(
+    ctx: Ctx,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let ids = path.into_inner();
+    ctx.write(move |c, actor, now| photos::delete(c, actor, ids, now))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+endpoints![list_photos, add_photo, delete_photo,];

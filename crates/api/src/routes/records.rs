@@ -1,0 +1,161 @@
+//! Records of an asset: request shapes, the documented handlers, and their
+//! routes. The use cases are in [`crate::ops::records`].
+
+use actix_web::{HttpResponse, web};
+use chrono::NaiveDate;
+use keyholder_store::records::RecordFields;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::ctx::Ctx;
+use crate::error::{ApiError, BadPaging, MalformedJson, Problem, Unauthorized};
+use crate::extract::{ScopedJson, ValidQuery};
+use crate::ops::records::{self, RecordKey};
+use crate::views::assets::{RecordView, record_kind_schema};
+use crate::views::common::{Page, PageQuery};
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[schema(example = json!({"kind": "service", "date": "2026-11-01", "title": "Annual service", "cost": 189.5, "odometer": 48210}))]
+pub struct RecordRequest {
+    #[schema(schema_with = record_kind_schema)]
+    pub kind: String,
+    /// Years 1 to 9999.
+    #[validate(custom(function = "crate::extract::storable_date"))]
+    pub date: NaiveDate,
+    #[validate(length(max = 1000))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub title: String,
+    #[validate(length(max = 10000))]
+    #[schema(max_length = 10000)]
+    pub notes: Option<String>,
+    #[validate(range(min = 0.0, max = 1_000_000_000.0))]
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
+    pub cost: Option<f64>,
+    #[validate(range(min = 0, max = 100_000_000_000_i64))]
+    #[schema(minimum = 0, maximum = 100_000_000_000_i64)]
+    pub odometer: Option<i64>,
+}
+
+/// The record body, kept to be checked after authorization.
+fn fields(body: ScopedJson<RecordRequest>) -> Result<RecordFields, ApiError> {
+    body.after_authorization().map(|b| RecordFields {
+        kind: b.kind,
+        date: b.date,
+        title: b.title,
+        notes: b.notes,
+        cost: b.cost,
+        odometer: b.odometer,
+    })
+}
+
+/// Records of an asset, newest date first (view).
+#[utoipa::path(
+    get, path = "/api/v1/assets/{asset_id}/records", tag = "records", security(("bearer" = [])),
+    params(("asset_id" = Uuid, Path), PageQuery),
+    responses(
+        (status = 200, description = "Records", body = Page<RecordView>),
+        Unauthorized,
+        (status = 404, description = "`asset_not_found`", body = Problem, content_type = "application/problem+json"),
+        BadPaging,
+    )
+)]
+pub async fn list_records(
+    ctx: Ctx,
+    path: web::Path<Uuid>,
+    ValidQuery(q): ValidQuery<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let page = ctx
+        .run(move |c, actor, now| records::list(c, actor, id, &q, now))
+        .await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// Add a record (edit).
+#[utoipa::path(
+    post, path = "/api/v1/assets/{asset_id}/records", tag = "records", security(("bearer" = [])),
+    params(("asset_id" = Uuid, Path)), request_body = RecordRequest,
+    responses(
+        (status = 201, description = "Added", body = RecordView),
+        MalformedJson,
+        Unauthorized,
+        (status = 403, description = "`edit_access_required`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`asset_not_found`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn add_record(
+    ctx: Ctx,
+    path: web::Path<Uuid>,
+    body: ScopedJson<RecordRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let cmd = records::Add {
+        asset_id: path.into_inner(),
+        fields: fields(body),
+    };
+    let view = ctx
+        .write(move |c, actor, now| records::add(c, actor, cmd, now))
+        .await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+/// Edit a record (edit). A record of another asset is not found.
+#[utoipa::path(
+    patch, path = "/api/v1/assets/{asset_id}/records/{record_id}", tag = "records", security(("bearer" = [])),
+    params(("asset_id" = Uuid, Path), ("record_id" = Uuid, Path)), request_body = RecordRequest,
+    responses(
+        (status = 200, description = "Saved", body = RecordView),
+        MalformedJson,
+        Unauthorized,
+        (status = 403, description = "`edit_access_required`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`asset_not_found` or `record_not_found`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn update_record(
+    ctx: Ctx,
+    path: web::Path<(Uuid, Uuid)>,
+    body: ScopedJson<RecordRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let (asset_id, record_id) = path.into_inner();
+    let cmd = records::Edit {
+        record: RecordKey {
+            asset_id,
+            record_id,
+        },
+        fields: fields(body),
+    };
+    let view = ctx
+        .write(move |c, actor, now| records::edit(c, actor, cmd, now))
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Delete a record (manage).
+#[utoipa::path(
+    delete, path = "/api/v1/assets/{asset_id}/records/{record_id}", tag = "records", security(("bearer" = [])),
+    params(("asset_id" = Uuid, Path), ("record_id" = Uuid, Path)),
+    responses(
+        (status = 204, description = "Deleted"),
+        Unauthorized,
+        (status = 403, description = "`manage_access_required`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`asset_not_found` or `record_not_found`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn delete_record(
+    ctx: Ctx,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let (asset_id, record_id) = path.into_inner();
+    let key = RecordKey {
+        asset_id,
+        record_id,
+    };
+    ctx.write(move |c, actor, now| records::delete(c, actor, key, now))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+endpoints![list_records, add_record, update_record, delete_record,];
