@@ -418,3 +418,51 @@ common_response!(
     /// 422: `page`, `per_page` or `cursor` out of range.
     BadPaging, 422, "Bad paging"
 );
+common_response!(
+    /// 404 `asset_not_found`: no such asset, or out of the caller's reach.
+    AssetNotFound, 404, "`asset_not_found`"
+);
+common_response!(
+    /// 422: one or more fields are invalid (each named).
+    InvalidFields, 422, "Invalid fields"
+);
+common_response!(
+    /// 404 `estate_not_found`.
+    NoSuchEstate, 404, "No such estate"
+);
+common_response!(
+    /// 403 `full_access_required`.
+    FullAccessRequired, 403, "`full_access_required`"
+);
+common_response!(
+    /// 422: the body's fields are invalid.
+    InvalidBody, 422, "Invalid body"
+);
+common_response!(
+    /// 404 `invitation_not_found`.
+    InvitationNotFound, 404, "`invitation_not_found`"
+);
+common_response!(
+    /// 429: the per-user or daily invitation limit.
+    TooManyInvitations, 429, "Too many invitations"
+);
+common_response!(
+    /// 410 `invitation_expired`.
+    InvitationExpired, 410, "`invitation_expired`"
+);
+common_response!(
+    /// 409 `invitation_not_pending`, naming the current status.
+    InvitationNotPending, 409, "`invitation_not_pending`, with `invitation_status`"
+);
+common_response!(
+    /// 403 `insufficient_role`.
+    InsufficientRole, 403, "`insufficient_role`"
+);
+common_response!(
+    /// 503 `server_busy`: the password hashing budget is spent.
+    ServerBusy, 503, "`server_busy`: too many passwords being checked at once; retry after `Retry-After`"
+);
+common_response!(
+    /// 422: the name is empty, too long or has control characters.
+    InvalidName, 422, "Invalid name"
+);

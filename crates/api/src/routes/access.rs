@@ -11,7 +11,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::ctx::Ctx;
-use crate::error::{ApiError, Problem, Unauthorized};
+use crate::error::{ApiError, AssetNotFound, FullAccessRequired, Problem, Unauthorized};
 use crate::extract::ValidQuery;
 use crate::ops::audit;
 use crate::ops::explain::{self, Explain};
@@ -100,8 +100,8 @@ pub async fn explain(
     responses(
         (status = 200, description = "Who has access, highest level first", body = Vec<AccessEntry>),
         Unauthorized,
-        (status = 403, description = "`full_access_required`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`asset_not_found`", body = Problem, content_type = "application/problem+json"),
+        FullAccessRequired,
+        AssetNotFound,
     )
 )]
 pub async fn who_has_access(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {

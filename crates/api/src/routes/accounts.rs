@@ -11,7 +11,8 @@ use validator::Validate;
 
 use crate::ctx::Ctx;
 use crate::error::{
-    ApiError, BodyTooLarge, MalformedJsonOrType, Problem, TooManyFromAddress, Unauthorized,
+    ApiError, BodyTooLarge, InvalidFields, MalformedJsonOrType, Problem, ServerBusy,
+    TooManyFromAddress, Unauthorized,
 };
 use crate::extract::{CredentialsJson, ValidJson};
 use crate::ops::accounts::{self, session};
@@ -97,9 +98,9 @@ pub struct PasswordResetConfirm {
         MalformedJsonOrType,
         (status = 409, description = "`email_taken` or `username_taken`", body = Problem, content_type = "application/problem+json"),
         BodyTooLarge,
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        InvalidFields,
         TooManyFromAddress,
-        (status = 503, description = "`server_busy`: too many passwords being checked at once; retry after `Retry-After`", body = Problem, content_type = "application/problem+json"),
+        ServerBusy,
     )
 )]
 pub async fn register(
@@ -133,9 +134,9 @@ pub async fn register(
         MalformedJsonOrType,
         (status = 401, description = "`invalid_credentials`: the same answer whether or not the account exists", body = Problem, content_type = "application/problem+json"),
         BodyTooLarge,
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        InvalidFields,
         TooManyFromAddress,
-        (status = 503, description = "`server_busy`: too many passwords being checked at once; retry after `Retry-After`", body = Problem, content_type = "application/problem+json"),
+        ServerBusy,
     )
 )]
 pub async fn login(
@@ -166,7 +167,7 @@ pub async fn login(
         (status = 409, description = "`token_used`", body = Problem, content_type = "application/problem+json"),
         (status = 410, description = "`token_expired`", body = Problem, content_type = "application/problem+json"),
         BodyTooLarge,
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        InvalidFields,
         TooManyFromAddress,
     )
 )]
@@ -217,7 +218,7 @@ pub async fn resend_verification(ctx: Ctx) -> Result<HttpResponse, ApiError> {
         (status = 202, description = "If the account exists, a reset link is on its way", body = StatusMessage),
         MalformedJsonOrType,
         BodyTooLarge,
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        InvalidFields,
         TooManyFromAddress,
     )
 )]
@@ -259,7 +260,7 @@ pub async fn password_reset(
         BodyTooLarge,
         (status = 422, description = "Invalid password", body = Problem, content_type = "application/problem+json"),
         TooManyFromAddress,
-        (status = 503, description = "`server_busy`: too many passwords being checked at once; retry after `Retry-After`", body = Problem, content_type = "application/problem+json"),
+        ServerBusy,
     )
 )]
 pub async fn password_reset_confirm(

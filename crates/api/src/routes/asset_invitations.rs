@@ -12,7 +12,10 @@ use validator::Validate;
 
 use super::invitations::double_option;
 use crate::ctx::Ctx;
-use crate::error::{ApiError, MalformedJson, Problem, Unauthorized};
+use crate::error::{
+    ApiError, AssetNotFound, FullAccessRequired, InvitationNotFound, InvitationNotPending,
+    MalformedJson, Problem, TooManyInvitations, Unauthorized,
+};
 use crate::extract::{OptionalJson, ScopedJson, ValidJson, ValidQuery};
 use crate::ops::invitations::{Fields, Sending, asset};
 use crate::views::common::{CursorPage, CursorQuery};
@@ -109,10 +112,10 @@ pub struct ResendBody {
         MalformedJson,
         Unauthorized,
         (status = 403, description = "`full_access_required`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`asset_not_found`", body = Problem, content_type = "application/problem+json"),
+        AssetNotFound,
         (status = 409, description = "`invitation_pending`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, or `self_invitation`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many invitations", body = Problem, content_type = "application/problem+json"),
+        TooManyInvitations,
     )
 )]
 pub async fn send_invitation(
@@ -143,10 +146,10 @@ pub async fn send_invitation(
         MalformedJson,
         Unauthorized,
         (status = 403, description = "`full_access_required`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`asset_not_found`", body = Problem, content_type = "application/problem+json"),
+        AssetNotFound,
         (status = 409, description = "`invitation_pending`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, or `self_invitation`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many invitations", body = Problem, content_type = "application/problem+json"),
+        TooManyInvitations,
     )
 )]
 pub async fn send_for_asset(
@@ -203,8 +206,8 @@ pub async fn list(
     responses(
         (status = 200, description = "Invitations of the asset, paged as the table", body = CursorPage<AssetInvitationView>),
         Unauthorized,
-        (status = 403, description = "`full_access_required`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`asset_not_found`", body = Problem, content_type = "application/problem+json"),
+        FullAccessRequired,
+        AssetNotFound,
         (status = 422, description = "Bad filter, sort or paging", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -263,7 +266,7 @@ pub async fn stats(
     responses(
         (status = 200, description = "The invitation", body = AssetInvitationView),
         Unauthorized,
-        (status = 404, description = "`invitation_not_found`", body = Problem, content_type = "application/problem+json"),
+        InvitationNotFound,
     )
 )]
 pub async fn details(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
@@ -284,10 +287,10 @@ pub async fn details(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpResponse, Ap
         MalformedJson,
         Unauthorized,
         (status = 403, description = "`email_not_verified`: verify your email first", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`invitation_not_found`", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`invitation_not_pending`, with `invitation_status`", body = Problem, content_type = "application/problem+json"),
+        InvitationNotFound,
+        InvitationNotPending,
         (status = 422, description = "`expires_at` not in the future", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many invitations", body = Problem, content_type = "application/problem+json"),
+        TooManyInvitations,
     )
 )]
 pub async fn resend(
@@ -315,8 +318,8 @@ pub async fn resend(
     responses(
         (status = 200, description = "Cancelled", body = AssetInvitationView),
         Unauthorized,
-        (status = 404, description = "`invitation_not_found`", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`invitation_not_pending`, with `invitation_status`", body = Problem, content_type = "application/problem+json"),
+        InvitationNotFound,
+        InvitationNotPending,
     )
 )]
 pub async fn cancel(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {

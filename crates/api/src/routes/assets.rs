@@ -9,7 +9,10 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::ctx::Ctx;
-use crate::error::{ApiError, MalformedJson, Problem, Unauthorized};
+use crate::error::{
+    ApiError, AssetNotFound, FullAccessRequired, InvalidFields, MalformedJson, Problem,
+    Unauthorized,
+};
 use crate::extract::{ScopedJson, ValidJson, ValidQuery};
 use crate::ops::assets;
 use crate::views::assets::AssetView;
@@ -89,7 +92,7 @@ pub struct GarageQuery {
         Unauthorized,
         (status = 403, description = "`site_editor_required`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`site_not_found`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        InvalidFields,
     )
 )]
 pub async fn create_asset(
@@ -146,7 +149,7 @@ pub async fn garage(
     responses(
         (status = 200, description = "The asset", body = AssetView),
         Unauthorized,
-        (status = 404, description = "`asset_not_found`", body = Problem, content_type = "application/problem+json"),
+        AssetNotFound,
     )
 )]
 pub async fn get_asset(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
@@ -168,7 +171,7 @@ pub async fn get_asset(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpResponse, 
         Unauthorized,
         (status = 403, description = "`edit_access_required`, `full_access_required`, `site_editor_required` or `estate_admin_required`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`asset_not_found` or `site_not_found`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        InvalidFields,
     )
 )]
 pub async fn update_asset(
@@ -199,8 +202,8 @@ pub async fn update_asset(
     responses(
         (status = 204, description = "Deleted"),
         Unauthorized,
-        (status = 403, description = "`full_access_required`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`asset_not_found`", body = Problem, content_type = "application/problem+json"),
+        FullAccessRequired,
+        AssetNotFound,
     )
 )]
 pub async fn delete_asset(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {

@@ -9,7 +9,9 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::ctx::Ctx;
-use crate::error::{ApiError, MalformedJson, Problem, Unauthorized};
+use crate::error::{
+    ApiError, AssetNotFound, FullAccessRequired, InvalidBody, MalformedJson, Problem, Unauthorized,
+};
 use crate::extract::{ScopedJson, ValidJson, ValidQuery};
 use crate::ops::collaborators;
 use crate::views::assets::{CollaboratorList, CollaboratorSplitView, CollaboratorView};
@@ -59,7 +61,7 @@ pub struct BulkRemove {
     responses(
         (status = 200, description = "Collaborators, oldest first", body = CollaboratorList),
         Unauthorized,
-        (status = 404, description = "`asset_not_found`", body = Problem, content_type = "application/problem+json"),
+        AssetNotFound,
     )
 )]
 pub async fn list_collaborators(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
@@ -81,7 +83,7 @@ pub async fn list_collaborators(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpR
         (status = 403, description = "`full_access_required`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`asset_not_found`, or `user_not_found` naming the username", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`already_collaborator`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid body", body = Problem, content_type = "application/problem+json"),
+        InvalidBody,
         (status = 429, description = "Too many additions", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -108,7 +110,7 @@ pub async fn add_collaborator(
     responses(
         (status = 204, description = "Removed"),
         Unauthorized,
-        (status = 403, description = "`full_access_required`", body = Problem, content_type = "application/problem+json"),
+        FullAccessRequired,
         (status = 404, description = "`asset_not_found` or `not_a_collaborator`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`last_collaborator`", body = Problem, content_type = "application/problem+json"),
     )
@@ -156,7 +158,7 @@ pub async fn collaborator_split(
         Unauthorized,
         (status = 403, description = "`full_access_required`, with `asset_ids`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`assets_not_found` with `asset_ids`, or `user_not_found` naming the username", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid body", body = Problem, content_type = "application/problem+json"),
+        InvalidBody,
         (status = 429, description = "Too many additions", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -188,7 +190,7 @@ pub async fn bulk_add(ctx: Ctx, body: ValidJson<BulkAdd>) -> Result<HttpResponse
         (status = 403, description = "`full_access_required`, with `asset_ids`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`assets_not_found`, with `asset_ids`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`last_collaborator`, with `asset_ids`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid body", body = Problem, content_type = "application/problem+json"),
+        InvalidBody,
     )
 )]
 pub async fn bulk_remove(ctx: Ctx, body: ValidJson<BulkRemove>) -> Result<HttpResponse, ApiError> {

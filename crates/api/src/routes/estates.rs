@@ -10,7 +10,10 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::ctx::Ctx;
-use crate::error::{ApiError, BadPaging, MalformedJson, Problem, Unauthorized};
+use crate::error::{
+    ApiError, BadPaging, InsufficientRole, InvalidName, MalformedJson, NoSuchEstate, Problem,
+    Unauthorized,
+};
 use crate::extract::{ScopedJson, ValidJson, ValidQuery};
 use crate::ops::{Rename, estates, members, sites};
 use crate::views::common::{CursorPage, CursorQuery, Page, PageQuery};
@@ -67,7 +70,7 @@ pub struct SetOverrideRequest {
         MalformedJson,
         Unauthorized,
         (status = 403, description = "`email_not_verified`: verify your email first", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid name", body = Problem, content_type = "application/problem+json"),
+        InvalidName,
     )
 )]
 pub async fn create_estate(
@@ -127,9 +130,9 @@ pub async fn get_estate(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpResponse,
         (status = 200, description = "Renamed", body = EstateView),
         MalformedJson,
         Unauthorized,
-        (status = 403, description = "`insufficient_role`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such estate", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid name", body = Problem, content_type = "application/problem+json"),
+        InsufficientRole,
+        NoSuchEstate,
+        InvalidName,
     )
 )]
 pub async fn rename_estate(
@@ -155,7 +158,7 @@ pub async fn rename_estate(
         (status = 204, description = "Deleted"),
         Unauthorized,
         (status = 403, description = "`insufficient_role`: only the owner deletes", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such estate", body = Problem, content_type = "application/problem+json"),
+        NoSuchEstate,
         (status = 409, description = "`estate_has_assets`", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -175,7 +178,7 @@ pub async fn delete_estate(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpRespon
         MalformedJson,
         Unauthorized,
         (status = 403, description = "`insufficient_role` or `self_role_change`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such estate", body = Problem, content_type = "application/problem+json"),
+        NoSuchEstate,
         (status = 422, description = "Invalid body, or `not_a_member`: the user is not a member", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -201,7 +204,7 @@ pub async fn transfer_ownership(
     responses(
         (status = 200, description = "Sites", body = Page<SiteView>),
         Unauthorized,
-        (status = 404, description = "No such estate", body = Problem, content_type = "application/problem+json"),
+        NoSuchEstate,
         BadPaging,
     )
 )]
@@ -225,9 +228,9 @@ pub async fn list_sites(
         (status = 201, description = "Created", body = SiteView),
         MalformedJson,
         Unauthorized,
-        (status = 403, description = "`insufficient_role`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such estate", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid name", body = Problem, content_type = "application/problem+json"),
+        InsufficientRole,
+        NoSuchEstate,
+        InvalidName,
     )
 )]
 pub async fn create_site(
@@ -271,9 +274,9 @@ pub async fn get_site(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpResponse, A
         (status = 200, description = "Renamed", body = SiteView),
         MalformedJson,
         Unauthorized,
-        (status = 403, description = "`insufficient_role`", body = Problem, content_type = "application/problem+json"),
+        InsufficientRole,
         (status = 404, description = "No such site", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid name", body = Problem, content_type = "application/problem+json"),
+        InvalidName,
     )
 )]
 pub async fn rename_site(
@@ -298,7 +301,7 @@ pub async fn rename_site(
     responses(
         (status = 204, description = "Deleted"),
         Unauthorized,
-        (status = 403, description = "`insufficient_role`", body = Problem, content_type = "application/problem+json"),
+        InsufficientRole,
         (status = 404, description = "No such site", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`site_has_assets`", body = Problem, content_type = "application/problem+json"),
     )
@@ -318,7 +321,7 @@ pub async fn delete_site(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpResponse
     responses(
         (status = 200, description = "Members, oldest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<MemberView>),
         Unauthorized,
-        (status = 404, description = "No such estate", body = Problem, content_type = "application/problem+json"),
+        NoSuchEstate,
         BadPaging,
     )
 )]

@@ -14,7 +14,9 @@ use validator::Validate;
 
 use crate::ctx::Ctx;
 use crate::error::{
-    ApiError, BadPaging, FieldErrors, MalformedJson, Problem, TooManyFromAddress, Unauthorized,
+    ApiError, BadPaging, FieldErrors, InsufficientRole, InvalidBody, InvalidFields,
+    InvitationExpired, InvitationNotFound, InvitationNotPending, MalformedJson, NoSuchEstate,
+    Problem, ServerBusy, TooManyFromAddress, TooManyInvitations, Unauthorized,
 };
 use crate::extract::{OptionalJson, ScopedJson, ValidJson, ValidQuery};
 use crate::ops::accounts::session;
@@ -162,10 +164,10 @@ pub async fn user_search(
         MalformedJson,
         Unauthorized,
         (status = 403, description = "`insufficient_role`, `cannot_grant_role` or `owner_transfer_required`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such estate", body = Problem, content_type = "application/problem+json"),
+        NoSuchEstate,
         (status = 409, description = "`already_member` or `invitation_pending`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, or `self_invitation`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many invitations", body = Problem, content_type = "application/problem+json"),
+        TooManyInvitations,
     )
 )]
 pub async fn invite(
@@ -198,8 +200,8 @@ pub async fn invite(
     responses(
         (status = 200, description = "Invitations, newest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<EstateInvitationView>),
         Unauthorized,
-        (status = 403, description = "`insufficient_role`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such estate", body = Problem, content_type = "application/problem+json"),
+        InsufficientRole,
+        NoSuchEstate,
         (status = 422, description = "Unknown status or bad paging", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -234,9 +236,9 @@ pub async fn list_invitations(
         Unauthorized,
         (status = 403, description = "`insufficient_role` or `cannot_grant_role`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such estate or invitation", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`invitation_not_pending`, with `invitation_status`", body = Problem, content_type = "application/problem+json"),
+        InvitationNotPending,
         (status = 422, description = "`expires_at` not in the future", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many invitations", body = Problem, content_type = "application/problem+json"),
+        TooManyInvitations,
     )
 )]
 pub async fn resend_invitation(
@@ -271,7 +273,7 @@ pub async fn resend_invitation(
         Unauthorized,
         (status = 403, description = "`insufficient_role` or `cannot_grant_role`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such estate or invitation", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`invitation_not_pending`, with `invitation_status`", body = Problem, content_type = "application/problem+json"),
+        InvitationNotPending,
     )
 )]
 pub async fn cancel_invitation(
@@ -297,7 +299,7 @@ pub async fn cancel_invitation(
         (status = 200, description = "The offer, with its current status", body = InvitationOffer),
         MalformedJson,
         (status = 404, description = "`invitation_not_found`: unknown or replaced token", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid body", body = Problem, content_type = "application/problem+json"),
+        InvalidBody,
         TooManyFromAddress,
     )
 )]
@@ -322,10 +324,10 @@ pub async fn preview_invitation(
         MalformedJson,
         Unauthorized,
         (status = 403, description = "`invitation_email_mismatch`: signed in with another email; the invitation stays pending", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`invitation_not_found`", body = Problem, content_type = "application/problem+json"),
+        InvitationNotFound,
         (status = 409, description = "`invitation_not_pending`, with `invitation_status`, or `inviter_cannot_grant`", body = Problem, content_type = "application/problem+json"),
-        (status = 410, description = "`invitation_expired`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid body", body = Problem, content_type = "application/problem+json"),
+        InvitationExpired,
+        InvalidBody,
         TooManyFromAddress,
     )
 )]
@@ -352,12 +354,12 @@ pub async fn accept_invitation(
     responses(
         (status = 201, description = "Account created, invitation accepted, signed in", body = AuthResponse),
         MalformedJson,
-        (status = 404, description = "`invitation_not_found`", body = Problem, content_type = "application/problem+json"),
+        InvitationNotFound,
         (status = 409, description = "`email_registered`, `username_taken` or `invitation_not_pending`, or `inviter_cannot_grant`", body = Problem, content_type = "application/problem+json"),
-        (status = 410, description = "`invitation_expired`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        InvitationExpired,
+        InvalidFields,
         TooManyFromAddress,
-        (status = 503, description = "`server_busy`: too many passwords being checked at once; retry after `Retry-After`", body = Problem, content_type = "application/problem+json"),
+        ServerBusy,
     )
 )]
 pub async fn accept_signup(
@@ -401,10 +403,10 @@ pub async fn accept_signup(
     responses(
         (status = 200, description = "Declined", body = InvitationResult),
         MalformedJson,
-        (status = 404, description = "`invitation_not_found`", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`invitation_not_pending`, with `invitation_status`", body = Problem, content_type = "application/problem+json"),
-        (status = 410, description = "`invitation_expired`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid body", body = Problem, content_type = "application/problem+json"),
+        InvitationNotFound,
+        InvitationNotPending,
+        InvitationExpired,
+        InvalidBody,
         TooManyFromAddress,
     )
 )]
@@ -452,7 +454,7 @@ pub async fn my_invitations(
         (status = 403, description = "`email_not_verified`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such invitation for my email", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`invitation_not_pending`, or `inviter_cannot_grant`", body = Problem, content_type = "application/problem+json"),
-        (status = 410, description = "`invitation_expired`", body = Problem, content_type = "application/problem+json"),
+        InvitationExpired,
     )
 )]
 pub async fn accept_mine(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
@@ -474,7 +476,7 @@ pub async fn accept_mine(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpResponse
         (status = 403, description = "`email_not_verified`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such invitation for my email", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`invitation_not_pending`", body = Problem, content_type = "application/problem+json"),
-        (status = 410, description = "`invitation_expired`", body = Problem, content_type = "application/problem+json"),
+        InvitationExpired,
     )
 )]
 pub async fn decline_mine(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {

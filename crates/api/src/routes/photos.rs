@@ -8,7 +8,9 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::ctx::Ctx;
-use crate::error::{ApiError, BadPaging, MalformedJson, Problem, Unauthorized};
+use crate::error::{
+    ApiError, AssetNotFound, BadPaging, InvalidFields, MalformedJson, Problem, Unauthorized,
+};
 use crate::extract::{ScopedJson, ValidQuery};
 use crate::ops::photos;
 use crate::views::assets::PhotoView;
@@ -33,7 +35,7 @@ pub struct PhotoRequest {
     responses(
         (status = 200, description = "Photos", body = Page<PhotoView>),
         Unauthorized,
-        (status = 404, description = "`asset_not_found`", body = Problem, content_type = "application/problem+json"),
+        AssetNotFound,
         BadPaging,
     )
 )]
@@ -58,8 +60,8 @@ pub async fn list_photos(
         MalformedJson,
         Unauthorized,
         (status = 403, description = "`edit_access_required`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`asset_not_found`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        AssetNotFound,
+        InvalidFields,
     )
 )]
 pub async fn add_photo(

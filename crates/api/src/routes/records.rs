@@ -10,7 +10,9 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::ctx::Ctx;
-use crate::error::{ApiError, BadPaging, MalformedJson, Problem, Unauthorized};
+use crate::error::{
+    ApiError, AssetNotFound, BadPaging, InvalidFields, MalformedJson, Problem, Unauthorized,
+};
 use crate::extract::{ScopedJson, ValidQuery};
 use crate::ops::records::{self, RecordKey};
 use crate::views::assets::{RecordView, record_kind_schema};
@@ -57,7 +59,7 @@ fn fields(body: ScopedJson<RecordRequest>) -> Result<RecordFields, ApiError> {
     responses(
         (status = 200, description = "Records", body = Page<RecordView>),
         Unauthorized,
-        (status = 404, description = "`asset_not_found`", body = Problem, content_type = "application/problem+json"),
+        AssetNotFound,
         BadPaging,
     )
 )]
@@ -82,8 +84,8 @@ pub async fn list_records(
         MalformedJson,
         Unauthorized,
         (status = 403, description = "`edit_access_required`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`asset_not_found`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        AssetNotFound,
+        InvalidFields,
     )
 )]
 pub async fn add_record(
@@ -111,7 +113,7 @@ pub async fn add_record(
         Unauthorized,
         (status = 403, description = "`edit_access_required`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`asset_not_found` or `record_not_found`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        InvalidFields,
     )
 )]
 pub async fn update_record(

@@ -11,7 +11,9 @@ use validator::Validate;
 
 use super::invitations::double_option;
 use crate::ctx::Ctx;
-use crate::error::{ApiError, MalformedJson, Problem, Unauthorized};
+use crate::error::{
+    ApiError, AssetNotFound, FullAccessRequired, MalformedJson, Problem, Unauthorized,
+};
 use crate::extract::ScopedJson;
 use crate::ops::shares::{self, ShareKey};
 use crate::views::invitations::permission_schema;
@@ -34,8 +36,8 @@ pub struct ShareChange {
     responses(
         (status = 200, description = "Shares, oldest first", body = Vec<ShareView>),
         Unauthorized,
-        (status = 403, description = "`full_access_required`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`asset_not_found`", body = Problem, content_type = "application/problem+json"),
+        FullAccessRequired,
+        AssetNotFound,
     )
 )]
 pub async fn list_shares(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
@@ -54,7 +56,7 @@ pub async fn list_shares(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpResponse
         (status = 200, description = "Changed", body = ShareView),
         MalformedJson,
         Unauthorized,
-        (status = 403, description = "`full_access_required`", body = Problem, content_type = "application/problem+json"),
+        FullAccessRequired,
         (status = 404, description = "`asset_not_found` or `share_not_found`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid permission, or an access expiry not in the future", body = Problem, content_type = "application/problem+json"),
     )
@@ -85,7 +87,7 @@ pub async fn change_share(
     responses(
         (status = 204, description = "Revoked"),
         Unauthorized,
-        (status = 403, description = "`full_access_required`", body = Problem, content_type = "application/problem+json"),
+        FullAccessRequired,
         (status = 404, description = "`asset_not_found` or `share_not_found`", body = Problem, content_type = "application/problem+json"),
     )
 )]
