@@ -70,9 +70,7 @@ impl Ctx {
         T: Send + 'static,
     {
         let (caller, now) = (self.caller, self.now);
-        self.state
-            .db(move |db| db.write(|c| op(c, &caller, now)))
-            .await
+        self.state.write(move |c| op(c, &caller, now)).await
     }
 
     /// Runs `op` in one read transaction (one snapshot for several reads).
@@ -82,9 +80,7 @@ impl Ctx {
         T: Send + 'static,
     {
         let (caller, now) = (self.caller, self.now);
-        self.state
-            .db(move |db| db.read(|c| op(c, &caller, now)))
-            .await
+        self.state.read(move |c| op(c, &caller, now)).await
     }
 
     /// Runs `op` on a pooled connection without a transaction: reads whose

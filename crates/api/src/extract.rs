@@ -376,3 +376,14 @@ fn serde_urlencoded_path<T: DeserializeOwned>(qs: &str) -> Result<T, ApiError> {
             ApiError::field(&field, clean_serde_message(&msg))
         })
 }
+
+/// A body field that may be absent (`None`), `null` (`Some(None)`) or a
+/// value (`Some(Some(v))`): use with `#[serde(default, deserialize_with =
+/// "double_option")]`, e.g. for "absent: unchanged, null: never".
+pub fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
+}

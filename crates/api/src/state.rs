@@ -34,6 +34,29 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Runs `op` in one write transaction off the executor: the change, its
+    /// audit event and any email it queues commit together or not at all.
+    pub async fn write<T, F>(&self, op: F) -> Result<T, crate::error::ApiError>
+    where
+        F: FnOnce(&mut keyholder_store::DbConnection) -> Result<T, crate::error::ApiError>
+            + Send
+            + 'static,
+        T: Send + 'static,
+    {
+        self.db(move |db| db.write(op)).await
+    }
+
+    /// Runs `op` in one read transaction off the executor.
+    pub async fn read<T, F>(&self, op: F) -> Result<T, crate::error::ApiError>
+    where
+        F: FnOnce(&mut keyholder_store::DbConnection) -> Result<T, crate::error::ApiError>
+            + Send
+            + 'static,
+        T: Send + 'static,
+    {
+        self.db(move |db| db.read(op)).await
+    }
+
     /// Runs a blocking database job off the async executor.
     pub async fn db<T, E, F>(&self, f: F) -> Result<T, crate::error::ApiError>
     where

@@ -40,6 +40,37 @@ pub(crate) fn event(
     super::event(user, action, "user", user.id, before, after)
 }
 
+/// A new account's own fields (its email aside), checked.
+pub struct Profile {
+    pub username: Username,
+    pub display_name: Option<DisplayName>,
+}
+
+impl Profile {
+    /// Checks the fields into `v`, so that one 422 names every bad field;
+    /// the password comes back apart, to be hashed before the transaction.
+    pub fn check(
+        v: &mut FieldErrors,
+        username: &str,
+        password: &str,
+        display_name: Option<&str>,
+    ) -> Option<(Self, Password)> {
+        let username = v.check("username", Username::parse(username));
+        let password = v.check("password", Password::parse(password));
+        let display_name = match display_name {
+            Some(d) => v.check("display_name", DisplayName::parse(d)).map(Some),
+            None => Some(None),
+        };
+        Some((
+            Self {
+                username: username?,
+                display_name: display_name?,
+            },
+            password?,
+        ))
+    }
+}
+
 /// A registration's fields, checked.
 pub struct Registration {
     email: Email,
@@ -58,21 +89,14 @@ impl Registration {
     ) -> Result<(Self, Password), ApiError> {
         let mut v = FieldErrors::new();
         let email = v.check("email", Email::parse(email));
-        let username = v.check("username", Username::parse(username));
-        let password = v.check("password", Password::parse(password));
-        let display = match display_name {
-            Some(d) => v.check("display_name", DisplayName::parse(d)).map(Some),
-            None => Some(None),
-        };
-        let (Some(email), Some(username), Some(password), Some(display_name)) =
-            (email, username, password, display)
-        else {
+        let profile = Profile::check(&mut v, username, password, display_name);
+        let (Some(email), Some((profile, password))) = (email, profile) else {
             return Err(v.into_error());
         };
         let registration = Self {
             email,
-            username,
-            display_name,
+            username: profile.username,
+            display_name: profile.display_name,
         };
         Ok((registration, password))
     }

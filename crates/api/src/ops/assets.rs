@@ -44,7 +44,11 @@ fn target_site(
     let (site, estate_role, over) = sites::site_for_user(c, site_id, user.id)?
         .ok_or_else(|| ApiError::not_found("site_not_found", "No such site."))?;
     let role = estate::effective_site_role_of(estate_role, over);
-    if role.is_none() && !user.is_root {
+    let at_site = estate::SiteActor {
+        is_root: user.is_root,
+        effective: role,
+    };
+    if !at_site.sees() {
         return Err(ApiError::not_found("site_not_found", "No such site."));
     }
     Ok((

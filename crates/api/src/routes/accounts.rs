@@ -118,7 +118,7 @@ pub async fn register(
     let now = state.clock.now();
     let base = state.config.app_base().to_owned();
     let user = state
-        .db(move |db| db.write(|c| accounts::register(c, &registration, (&hash, &base), now)))
+        .write(move |c| accounts::register(c, &registration, (&hash, &base), now))
         .await?;
     state.mail_queued();
     tracing::info!(user_id = %user.id, "account registered");
@@ -145,9 +145,7 @@ pub async fn login(
 ) -> Result<HttpResponse, ApiError> {
     let CredentialsJson(LoginRequest { login, password }) = body;
     accounts::refuse_impossible_login(&login)?;
-    let user = state
-        .db(move |db| db.read(|c| accounts::by_login(c, &login)))
-        .await?;
+    let user = state.read(move |c| accounts::by_login(c, &login)).await?;
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     let ok = passwords::verify_limited(&state, password, stored).await?;
     match user {
@@ -178,7 +176,7 @@ pub async fn verify_email(
     let ValidJson(TokenRequest { token }) = body;
     let now = state.clock.now();
     state
-        .db(move |db| db.write(|c| accounts::verify_email(c, &token, now)))
+        .write(move |c| accounts::verify_email(c, &token, now))
         .await?;
     Ok(HttpResponse::Ok().json(StatusMessage {
         status: "verified",
@@ -236,7 +234,7 @@ pub async fn password_reset(
     let now = state.clock.now();
     let base = state.config.app_base().to_owned();
     let queued = state
-        .db(move |db| db.write(|c| accounts::password_reset(c, &email, &base, now)))
+        .write(move |c| accounts::password_reset(c, &email, &base, now))
         .await?;
     if queued {
         state.mail_queued();
@@ -272,13 +270,13 @@ pub async fn password_reset_confirm(
     // 404 for an unknown token comes before 422 for a weak password.
     let lookup = token.clone();
     state
-        .db(move |db| db.read(|c| accounts::reset_token_known(c, &lookup)))
+        .read(move |c| accounts::reset_token_known(c, &lookup))
         .await?;
     let password =
         Password::parse(&password).map_err(|e| ApiError::field("password", e.to_string()))?;
     let hash = passwords::hash_limited(&state, password).await?;
     state
-        .db(move |db| db.write(|c| accounts::reset_password(c, &token, &hash, now)))
+        .write(move |c| accounts::reset_password(c, &token, &hash, now))
         .await?;
     state.mail_queued();
     Ok(HttpResponse::NoContent().finish())

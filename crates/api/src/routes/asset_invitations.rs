@@ -10,12 +10,12 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use super::invitations::double_option;
 use crate::ctx::Ctx;
 use crate::error::{
     ApiError, AssetNotFound, FullAccessRequired, InvitationNotFound, InvitationNotPending,
     MalformedJson, Problem, TooManyInvitations, Unauthorized,
 };
+use crate::extract::double_option;
 use crate::extract::{OptionalJson, ScopedJson, ValidJson, ValidQuery};
 use crate::ops::invitations::{Fields, Sending, asset};
 use crate::views::common::{CursorPage, CursorQuery};

@@ -13,7 +13,7 @@ use crate::error::{
     ApiError, AssetNotFound, FullAccessRequired, InvalidFields, MalformedJson, Problem,
     Unauthorized,
 };
-use crate::extract::{ScopedJson, ValidJson, ValidQuery};
+use crate::extract::{ScopedJson, ValidJson, ValidQuery, double_option};
 use crate::ops::assets;
 use crate::views::assets::AssetView;
 use crate::views::common::{CursorPage, CursorQuery};
@@ -31,14 +31,6 @@ pub struct CreateAsset {
     pub site_id: Option<Uuid>,
     #[schema(value_type = Option<Object>)]
     pub attributes: Option<serde_json::Map<String, serde_json::Value>>,
-}
-
-fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
 }
 
 #[derive(Debug, Default, Deserialize, Validate, ToSchema)]

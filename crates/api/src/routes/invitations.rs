@@ -6,8 +6,7 @@
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use keyholder_domain::invitation::ResendExpiry;
-use keyholder_domain::values::{DisplayName, Password, Username};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
@@ -18,7 +17,8 @@ use crate::error::{
     InvitationExpired, InvitationNotFound, InvitationNotPending, MalformedJson, NoSuchEstate,
     Problem, ServerBusy, TooManyFromAddress, TooManyInvitations, Unauthorized,
 };
-use crate::extract::{OptionalJson, ScopedJson, ValidJson, ValidQuery};
+use crate::extract::{OptionalJson, ScopedJson, ValidJson, ValidQuery, double_option};
+use crate::ops::accounts::Profile;
 use crate::ops::accounts::session;
 use crate::ops::invitations::{Fields, Sending, estate, respond};
 use crate::passwords;
@@ -28,14 +28,6 @@ use crate::views::common::{CursorPage, CursorQuery};
 use crate::views::invitations::{
     EstateInvitationView, InvitationOffer, InvitationResult, InviteOutcome, UserSearchResult,
 };
-
-/// `expires_at` in a body: absent, `null`, or a time.
-pub(crate) fn double_option<'de, D>(d: D) -> Result<Option<Option<DateTime<Utc>>>, D::Error>
-where
-    D: Deserializer<'de>,
-{
-    Option::<DateTime<Utc>>::deserialize(d).map(Some)
-}
 
 // ---------------------------------------------------------------- requests
 
@@ -310,7 +302,7 @@ pub async fn preview_invitation(
     let ValidJson(InvitationTokenRequest { token }) = body;
     let now = state.clock.now();
     let view = state
-        .db(move |db| db.read(|c| respond::preview(c, &token, now)))
+        .read(move |c| respond::preview(c, &token, now))
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }
@@ -371,26 +363,22 @@ pub async fn accept_signup(
     // 404 for an unknown token before 422 for the fields.
     let lookup = req.token.clone();
     state
-        .db(move |db| db.read(|c| respond::by_token(c, &lookup).map(|_| ())))
+        .read(move |c| respond::by_token(c, &lookup).map(|_| ()))
         .await?;
     let mut v = FieldErrors::new();
-    let username = v.check("username", Username::parse(&req.username));
-    let password = v.check("password", Password::parse(&req.password));
-    let display = match req.display_name.as_deref() {
-        Some(d) => v.check("display_name", DisplayName::parse(d)).map(Some),
-        None => Some(None),
-    };
-    let (Some(username), Some(password), Some(display_name)) = (username, password, display) else {
+    let display_name = req.display_name.as_deref();
+    let Some((profile, password)) =
+        Profile::check(&mut v, &req.username, &req.password, display_name)
+    else {
         return Err(v.into_error());
     };
     let cmd = respond::Signup {
         token: req.token,
-        username,
-        display_name,
+        profile,
         password_hash: passwords::hash_limited(&state, password).await?,
     };
     let user = state
-        .db(move |db| db.write(|c| respond::accept_signup(c, &cmd, now)))
+        .write(move |c| respond::accept_signup(c, &cmd, now))
         .await?;
     state.mail_queued();
     Ok(HttpResponse::Created().json(session(&state, &user)?))
@@ -417,7 +405,7 @@ pub async fn decline_invitation(
     let ValidJson(InvitationTokenRequest { token }) = body;
     let now = state.clock.now();
     let result = state
-        .db(move |db| db.write(|c| respond::decline(c, &token, now)))
+        .write(move |c| respond::decline(c, &token, now))
         .await?;
     state.mail_queued();
     Ok(HttpResponse::Ok().json(result))

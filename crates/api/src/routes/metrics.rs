@@ -30,6 +30,20 @@ pub async fn metrics(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    admit(&req, &state)?;
+    let mut buffer = Vec::new();
+    let encoder = TextEncoder::new();
+    if let Err(e) = encoder.encode(&state.metrics.registry.gather(), &mut buffer) {
+        tracing::error!(error = %e, "metrics encoding failed");
+    }
+    Ok(HttpResponse::Ok()
+        .content_type(encoder.format_type())
+        .body(buffer))
+}
+
+/// 404 on the API listener when metrics have their own; 401 without the
+/// metrics token when one is set (compared in constant time).
+fn admit(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
     let on_metrics_listener = req.app_data::<MetricsListener>().is_some();
     if state.config.metrics_bind.is_some() && !on_metrics_listener {
         return Err(ApiError::not_found("not_found", "No such resource."));
@@ -62,14 +76,7 @@ pub async fn metrics(
             ));
         }
     }
-    let mut buffer = Vec::new();
-    let encoder = TextEncoder::new();
-    if let Err(e) = encoder.encode(&state.metrics.registry.gather(), &mut buffer) {
-        tracing::error!(error = %e, "metrics encoding failed");
-    }
-    Ok(HttpResponse::Ok()
-        .content_type(encoder.format_type())
-        .body(buffer))
+    Ok(())
 }
 
 endpoints![metrics,];

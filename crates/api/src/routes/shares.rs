@@ -9,12 +9,12 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
-use super::invitations::double_option;
 use crate::ctx::Ctx;
 use crate::error::{
     ApiError, AssetNotFound, FullAccessRequired, MalformedJson, Problem, Unauthorized,
 };
 use crate::extract::ScopedJson;
+use crate::extract::double_option;
 use crate::ops::shares::{self, ShareKey};
 use crate::views::invitations::permission_schema;
 use crate::views::shares::ShareView;

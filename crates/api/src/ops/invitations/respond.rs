@@ -8,7 +8,7 @@ use keyholder_domain::invitation::{
     self, InvitationEvent, ShareGrant, merge_estate_role, merge_share,
 };
 use keyholder_domain::token::TokenHash;
-use keyholder_domain::values::{DisplayName, Email, Username};
+use keyholder_domain::values::{DisplayName, Email};
 use keyholder_domain::{AssetCapability, InvitationState, asset_can};
 use keyholder_store::audit::{self, Action};
 use keyholder_store::invitations::{self, Invitation, ResourceType};
@@ -24,6 +24,7 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::mail::invitation_templates;
 use crate::ops::access::judge;
+use crate::ops::accounts::Profile;
 use crate::ops::accounts::{prove_inbox, revoke_unverified_grants};
 use crate::ops::event;
 use crate::views::common::{Cursor, CursorPage, CursorQuery};
@@ -266,8 +267,7 @@ pub(crate) fn decline_for(
 /// The account a new invitee signs up with, the password already hashed.
 pub struct Signup {
     pub token: String,
-    pub username: Username,
-    pub display_name: Option<DisplayName>,
+    pub profile: Profile,
     pub password_hash: String,
 }
 
@@ -282,8 +282,9 @@ pub fn accept_signup(
     let inv = by_token(c, &cmd.token)?;
     invitation::transition(inv.status, inv.expires_at, InvitationEvent::Accept, now)
         .map_err(transition_refused)?;
-    let username = cmd.username.as_str();
+    let username = cmd.profile.username.as_str();
     let display = cmd
+        .profile
         .display_name
         .as_ref()
         .map_or(username, DisplayName::as_str);
