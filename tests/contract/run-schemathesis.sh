@@ -62,20 +62,7 @@ spec="${KH_OPENAPI_SPEC:-$KH_ROOT/openapi/openapi.json}"
 artifacts="${CARGO_TARGET_DIR:-$KH_ROOT/target}/contract-artifacts/$backend"
 mkdir -p "$artifacts"
 
-ST_PID=""
-cleanup() {
-    local rc=$?
-    if [[ -n "$ST_PID" ]] && kill -0 "$ST_PID" 2>/dev/null; then
-        kill -TERM "$ST_PID" 2>/dev/null || true
-        wait "$ST_PID" 2>/dev/null || true
-    fi
-    kh_server_stop
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
+kh_traps
 kh_server_start "$backend"
 
 if [[ ! -f "$spec" ]]; then
@@ -89,16 +76,8 @@ if [[ ! -f "$spec" ]]; then
     "$KH_BIN" openapi >"$spec"
 fi
 
-kh_register_user
-echo "registered $KH_USERNAME; running schemathesis $st_version against $KH_BASE_URL with $spec" >&2
-
-color=()
-[[ -t 1 ]] || color=(--no-color)
-
-# In the background + wait, so that a TERM/INT reaches the traps at once.
-st_rc=0
-(
-    cd "$KH_WORKDIR" # schemathesis may leave caches in its working directory
+run_schemathesis() {
+    cd "$KH_WORKDIR"
     exec "${ST[@]}" "${color[@]}" run "$spec" \
         --url "$KH_BASE_URL" \
         -H "Authorization: Bearer $KH_TOKEN" \
@@ -111,10 +90,18 @@ st_rc=0
         --report junit \
         --report-junit-path "$artifacts/junit.xml" \
         "$@"
-) &
-ST_PID=$!
-wait "$ST_PID" || st_rc=$?
-ST_PID=""
+}
+
+kh_register_user
+echo "registered $KH_USERNAME; running schemathesis $st_version against $KH_BASE_URL with $spec" >&2
+
+color=()
+[[ -t 1 ]] || color=(--no-color)
+
+# In the background + wait, so that a TERM/INT reaches the traps at once;
+# in the workdir, where schemathesis may leave caches.
+st_rc=0
+kh_run_child run_schemathesis "$@" || st_rc=$?
 
 if [[ $st_rc -ne 0 ]]; then
     echo "schemathesis ($backend) FAILED with exit code $st_rc; JUnit report: $artifacts/junit.xml" >&2

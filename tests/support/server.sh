@@ -216,3 +216,36 @@ kh_server_stop() {
         KH_MAIL_DIR=""
     fi
 }
+
+# Sets the traps of a check script: on any exit the child started by
+# kh_run_child is stopped, then `kh_on_failure` (if the script defines it)
+# runs when the exit is a failure, then the server is stopped.
+KH_CHILD_PID=""
+kh_cleanup() {
+    local rc=$?
+    if [[ -n "$KH_CHILD_PID" ]] && kill -0 "$KH_CHILD_PID" 2>/dev/null; then
+        kill -TERM "$KH_CHILD_PID" 2>/dev/null || true
+        wait "$KH_CHILD_PID" 2>/dev/null || true
+    fi
+    if [[ $rc -ne 0 ]] && declare -F kh_on_failure >/dev/null; then
+        kh_on_failure || true
+    fi
+    kh_server_stop
+    exit "$rc"
+}
+kh_traps() {
+    trap kh_cleanup EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+}
+
+# Runs "$@" in the background and waits for it, so that a TERM/INT reaches
+# the traps at once; returns its exit code.
+kh_run_child() {
+    local rc=0
+    "$@" &
+    KH_CHILD_PID=$!
+    wait "$KH_CHILD_PID" || rc=$?
+    KH_CHILD_PID=""
+    return "$rc"
+}
