@@ -41,11 +41,7 @@ impl Reply {
     /// Asserts the status, printing the body when it differs.
     #[track_caller]
     pub fn assert_status(&self, status: u16) -> &Self {
-        assert_eq!(
-            self.status, status,
-            "unexpected status; body: {}",
-            self.text
-        );
+        assert_eq!(self.status, status, "unexpected status; body: {}", self.text);
         self
     }
 
@@ -81,9 +77,7 @@ impl Reply {
     /// The `items` of a list, which must be there.
     #[track_caller]
     pub fn items(&self) -> &Vec<Value> {
-        self.body["items"]
-            .as_array()
-            .unwrap_or_else(|| panic!("no items in {}", self.text))
+        self.body["items"].as_array().unwrap_or_else(|| panic!("no items in {}", self.text))
     }
 
     /// Asserts a problem+json answer with this status and code.
@@ -131,11 +125,7 @@ pub struct Email {
 impl Email {
     /// The token in the `#token=` fragment of the first link.
     pub fn token(&self) -> String {
-        let start = self
-            .body
-            .find("#token=")
-            .expect("a #token= link in the email")
-            + 7;
+        let start = self.body.find("#token=").expect("a #token= link in the email") + 7;
         self.body[start..]
             .chars()
             .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
@@ -145,9 +135,7 @@ impl Email {
     /// The first link that contains `#token=`.
     pub fn link(&self) -> String {
         let end = self.body.find("#token=").expect("link");
-        let start = self.body[..end]
-            .rfind(char::is_whitespace)
-            .map_or(0, |i| i + 1);
+        let start = self.body[..end].rfind(char::is_whitespace).map_or(0, |i| i + 1);
         format!("{}#token={}", &self.body[start..end], self.token())
     }
 }
@@ -204,9 +192,7 @@ impl TestApp {
         let mut config = Self::config(&db.url, mail.path());
         tweak(&mut config);
         let clock = Clock::system();
-        let app = Application::build(config, clock.clone())
-            .await
-            .expect("the server starts");
+        let app = Application::build(config, clock.clone()).await.expect("the server starts");
         let address = format!("http://127.0.0.1:{}", app.port());
         let handle = app.handle();
         let app_state = app.state().clone();
@@ -254,12 +240,7 @@ impl TestApp {
         let headers = res.headers().clone();
         let text = res.text().await.expect("body");
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Reply {
-            status,
-            headers,
-            body,
-            text,
-        }
+        Reply { status, headers, body, text }
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
@@ -286,31 +267,19 @@ impl TestApp {
         reply.assert_status(201);
         Session {
             id: reply.body["user"]["id"].as_str().expect("id").to_owned(),
-            email: reply.body["user"]["email"]
-                .as_str()
-                .expect("email")
-                .to_owned(),
+            email: reply.body["user"]["email"].as_str().expect("email").to_owned(),
             username: name.to_owned(),
-            token: reply.body["access_token"]
-                .as_str()
-                .expect("token")
-                .to_owned(),
+            token: reply.body["access_token"].as_str().expect("token").to_owned(),
         }
     }
 
     /// Registers and verifies the email through the emailed link.
     pub async fn register_verified(&self, name: &str) -> Session {
         let session = self.register(name).await;
-        let mail = self
-            .wait_for_email(&session.email, "Confirm your email")
-            .await;
-        self.post(
-            "/api/v1/auth/verify-email",
-            None,
-            json!({"token": mail.token()}),
-        )
-        .await
-        .assert_status(200);
+        let mail = self.wait_for_email(&session.email, "Confirm your email").await;
+        self.post("/api/v1/auth/verify-email", None, json!({"token": mail.token()}))
+            .await
+            .assert_status(200);
         session
     }
 
@@ -325,10 +294,7 @@ impl TestApp {
             .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
             .collect();
         files.sort();
-        files
-            .into_iter()
-            .filter_map(|(_, p)| parse_eml(&std::fs::read(p).ok()?))
-            .collect()
+        files.into_iter().filter_map(|(_, p)| parse_eml(&std::fs::read(p).ok()?)).collect()
     }
 
     /// Emails to `to` whose subject contains `subject`.
@@ -413,11 +379,7 @@ impl TestApp {
             page.assert_status(200);
             pages += 1;
             let got = page.body["items"].as_array().expect("items").clone();
-            assert!(
-                got.len() <= per_page,
-                "at most per_page items: {}",
-                page.text
-            );
+            assert!(got.len() <= per_page, "at most per_page items: {}", page.text);
             assert!(
                 page.body["next_cursor"].is_null() || got.len() == per_page,
                 "only the last page may be short: {}",

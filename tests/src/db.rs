@@ -18,11 +18,7 @@ impl TestDb {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let url = format!("sqlite://{}", dir.path().join("keyholder.db").display());
-                Self {
-                    url,
-                    pg_admin: None,
-                    _dir: Some(dir),
-                }
+                Self { url, pg_admin: None, _dir: Some(dir) }
             }
             Backend::Postgres => {
                 let admin = std::env::var("KEYHOLDER_TEST_POSTGRES_URL")
@@ -35,11 +31,7 @@ impl TestDb {
                     .execute(&mut conn)
                     .expect("create test database");
                 let url = replace_db_name(&admin, &name);
-                Self {
-                    url,
-                    pg_admin: Some((admin, name)),
-                    _dir: None,
-                }
+                Self { url, pg_admin: Some((admin, name)), _dir: None }
             }
         }
     }
@@ -67,9 +59,7 @@ fn replace_db_name(url: &str, name: &str) -> String {
         None => (url, None),
     };
     let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let path_start = base[scheme_end..]
-        .find('/')
-        .map_or(base.len(), |i| scheme_end + i);
+    let path_start = base[scheme_end..].find('/').map_or(base.len(), |i| scheme_end + i);
     let mut out = format!("{}/{}", &base[..path_start], name);
     if let Some(q) = query {
         out.push('?');

@@ -17,13 +17,7 @@ pub const FOREIGN_CURSOR: &str =
 
 /// A pending invitation to seed: `(kind, resource, email, invited_at,
 /// expires_at)`.
-pub type PendingRow<'a> = (
-    ResourceType,
-    &'a str,
-    &'a str,
-    DateTime<Utc>,
-    Option<DateTime<Utc>>,
-);
+pub type PendingRow<'a> = (ResourceType, &'a str, &'a str, DateTime<Utc>, Option<DateTime<Utc>>);
 
 /// A pending asset invitation to seed: `(asset, email, invited_at,
 /// expires_at)`.
@@ -36,10 +30,7 @@ pub fn uid(s: &str) -> Uuid {
 
 /// The `id` of each item, in order.
 pub fn ids(items: &[Value]) -> Vec<String> {
-    items
-        .iter()
-        .map(|i| i["id"].as_str().expect("id").to_owned())
-        .collect()
+    items.iter().map(|i| i["id"].as_str().expect("id").to_owned()).collect()
 }
 
 /// The ids sorted newest first by the time member `at`, then by id
@@ -47,14 +38,10 @@ pub fn ids(items: &[Value]) -> Vec<String> {
 pub fn newest_first(items: &[Value], at: &str) -> Vec<String> {
     let mut sorted = items.to_vec();
     let time = |v: &Value| {
-        DateTime::parse_from_rfc3339(v[at].as_str().expect(at))
-            .expect("rfc 3339")
-            .to_utc()
+        DateTime::parse_from_rfc3339(v[at].as_str().expect(at)).expect("rfc 3339").to_utc()
     };
     sorted.sort_by(|a, b| {
-        time(b)
-            .cmp(&time(a))
-            .then_with(|| b["id"].as_str().cmp(&a["id"].as_str()))
+        time(b).cmp(&time(a)).then_with(|| b["id"].as_str().cmp(&a["id"].as_str()))
     });
     ids(&sorted)
 }
@@ -81,9 +68,7 @@ impl TestApp {
         per_pages: &[usize],
     ) -> usize {
         let sep = if path.contains('?') { '&' } else { '?' };
-        let full = self
-            .get(&format!("{path}{sep}per_page=100"), Some(token))
-            .await;
+        let full = self.get(&format!("{path}{sep}per_page=100"), Some(token)).await;
         full.assert_status(200);
         let all = full.items().clone();
         let n = all.len();
@@ -94,11 +79,7 @@ impl TestApp {
         for &per_page in per_pages {
             let (walked, pages) = self.walk(token, path, per_page).await;
             assert_eq!(ids(&walked), ids(&all), "{path} per_page={per_page}");
-            assert_eq!(
-                pages,
-                n.div_ceil(per_page).max(1),
-                "{path} per_page={per_page}"
-            );
+            assert_eq!(pages, n.div_ceil(per_page).max(1), "{path} per_page={per_page}");
             let unique: HashSet<String> = ids(&walked).into_iter().collect();
             assert_eq!(unique.len(), n);
         }
@@ -109,9 +90,7 @@ impl TestApp {
     pub async fn assert_cursors_refused(&self, token: &str, path: &str, bad: &[&str]) {
         let sep = if path.contains('?') { '&' } else { '?' };
         for cursor in bad {
-            self.get(&format!("{path}{sep}cursor={cursor}"), Some(token))
-                .await
-                .assert_bad_cursor();
+            self.get(&format!("{path}{sep}cursor={cursor}"), Some(token)).await.assert_bad_cursor();
         }
     }
 
@@ -128,13 +107,8 @@ impl TestApp {
     /// by 3, expecting `n` items newest first by `invited_at`; then
     /// cursors it did not give are refused.
     pub async fn check_walk_and_cursors(&self, token: &str, path: &str, n: usize) {
-        assert_eq!(
-            self.check_walk(token, path, "invited_at", &[2, 3]).await,
-            n,
-            "{path}"
-        );
-        self.assert_cursors_refused(token, path, &["garbage", "e30", FOREIGN_CURSOR])
-            .await;
+        assert_eq!(self.check_walk(token, path, "invited_at", &[2, 3]).await, n, "{path}");
+        self.assert_cursors_refused(token, path, &["garbage", "e30", FOREIGN_CURSOR]).await;
     }
 
     /// Pending invitations by `by` written straight to the database, so

@@ -15,19 +15,14 @@ impl TestApp {
 
     /// Creates an estate (201 expected; the creator is its owner).
     pub async fn create_estate(&self, by: &(impl Bearer + ?Sized), name: &str) -> Estate {
-        let estate: Estate = self
-            .try_create_estate(by, json!({"name": name}))
-            .await
-            .expect(201);
+        let estate: Estate = self.try_create_estate(by, json!({"name": name})).await.expect(201);
         assert_eq!(estate.my_role.as_deref(), Some("owner"));
         estate
     }
 
     /// Creates a site in an estate (201 expected).
     pub async fn create_site(&self, by: &(impl Bearer + ?Sized), estate: &str, name: &str) -> Site {
-        self.try_create_site(by, estate, json!({"name": name}))
-            .await
-            .expect(201)
+        self.try_create_site(by, estate, json!({"name": name})).await.expect(201)
     }
 
     /// An estate named `estate` with one site named `site`, both by `owner`.
@@ -53,17 +48,14 @@ impl TestApp {
 
     /// Creates a personal asset (201, and the creator has full access).
     pub async fn create_vehicle(&self, by: &Session, name: &str, reference: Option<&str>) -> Asset {
-        let asset = self
-            .create_asset(by, json!({"name": name, "reference": reference}))
-            .await;
+        let asset = self.create_asset(by, json!({"name": name, "reference": reference})).await;
         assert_eq!(asset.my_access, "full");
         asset
     }
 
     /// Creates an asset at a site (201 expected).
     pub async fn create_asset_at(&self, by: &Session, name: &str, site: &str) -> Asset {
-        self.create_asset(by, json!({"name": name, "site_id": site}))
-            .await
+        self.create_asset(by, json!({"name": name, "site_id": site})).await
     }
 
     /// The caller's access level to an asset, or `None` when it answers 404.
@@ -84,9 +76,8 @@ impl TestApp {
         user: &Session,
         role: &str,
     ) {
-        let r = self
-            .try_invite_to_estate(by, estate, json!({"email": user.email, "role": role}))
-            .await;
+        let r =
+            self.try_invite_to_estate(by, estate, json!({"email": user.email, "role": role})).await;
         r.assert_status(201);
         assert_eq!(r.body["outcome"], "granted", "{}", r.text);
     }
@@ -112,10 +103,7 @@ impl TestApp {
         let id = r.body["invitation"]["id"].as_str().expect("id").to_owned();
         let n = self.emails_to(email, "invited you").len().max(1);
         let mail = self.wait_for_nth_email(email, "invited you", n).await;
-        Invited {
-            id,
-            token: mail.token(),
-        }
+        Invited { id, token: mail.token() }
     }
 
     /// Sends an asset invitation (201) and waits for its email: the
@@ -136,17 +124,12 @@ impl TestApp {
             .await;
         r.assert_status(201);
         let mail = self.wait_for_nth_email(email, "invited you", n).await;
-        Invited {
-            id: r.str("id"),
-            token: mail.token(),
-        }
+        Invited { id: r.str("id"), token: mail.token() }
     }
 
     /// Accepts an invitation by its token while signed in (200 expected).
     pub async fn accept_invitation(&self, by: &Session, token: &str) -> Reply {
-        let r = self
-            .try_accept_invitation(by, json!({"token": token}))
-            .await;
+        let r = self.try_accept_invitation(by, json!({"token": token})).await;
         r.assert_status(200);
         r
     }
@@ -173,9 +156,7 @@ impl TestApp {
 
     /// Sets a member's role at a site (200 expected).
     pub async fn set_site_role(&self, by: &Session, site: &str, user: &Session, role: &str) {
-        self.try_set_site_override(by, site, &user.id, role)
-            .await
-            .assert_status(200);
+        self.try_set_site_override(by, site, &user.id, role).await.assert_status(200);
     }
 }
 

@@ -42,18 +42,12 @@ async fn troubleshooting_user_cannot_see_a_site_explained(app: TestApp) {
     let (estate, site) = app.estate_with_site(&owner, "Riverside", "North").await;
     // No estate access: nothing ties una to the site, so there is nothing
     // to explain about her (and nothing about her to learn): 404.
-    app.explain(&owner, &una, "site", &site)
-        .await
-        .assert_problem(404, "not_found");
+    app.explain(&owner, &una, "site", &site).await.assert_problem(404, "not_found");
     // Nor may she ask about a site she cannot see.
-    app.explain(&una, &una, "site", &site)
-        .await
-        .assert_problem(404, "not_found");
+    app.explain(&una, &una, "site", &site).await.assert_problem(404, "not_found");
     // Kept off the site.
     app.grant_role(&owner, &estate, &una, "editor").await;
-    app.try_set_site_override(&owner, &site, &una, "none")
-        .await
-        .assert_status(200);
+    app.try_set_site_override(&owner, &site, &una, "none").await.assert_status(200);
     let r = app.explain(&owner, &una, "site", &site).await;
     assert!(r.body["effective"].is_null());
     let p = path(&r.body, "site_override");
@@ -67,9 +61,7 @@ async fn troubleshooting_can_see_but_cannot_edit_explained(app: TestApp) {
     let vic = app.register_verified("vic").await;
     let (estate, site) = app.estate_with_site(&owner, "Riverside", "North").await;
     app.grant_role(&owner, &estate, &vic, "viewer").await;
-    app.try_set_site_override(&owner, &site, &vic, "editor")
-        .await
-        .assert_status(200);
+    app.try_set_site_override(&owner, &site, &vic, "editor").await.assert_status(200);
     let r = app.explain(&vic, &vic, "site", &site).await;
     assert_eq!(r.body["effective"], "viewer");
     assert_eq!(r.body["capabilities"], json!(["read_site"]));
@@ -100,43 +92,25 @@ async fn troubleshooting_cannot_find_the_invite_button_explained(app: TestApp) {
         .map(|c| c.as_str().expect("cap"))
         .collect();
     assert_eq!(caps, ["read", "edit_content"]);
-    assert!(
-        !caps.contains(&"manage_members"),
-        "inviting needs admin or higher"
-    );
+    assert!(!caps.contains(&"manage_members"), "inviting needs admin or higher");
     let r = app.explain(&owner, &owner, "estate", &estate).await;
-    assert!(
-        r.body["capabilities"]
-            .as_array()
-            .expect("caps")
-            .contains(&json!("manage_members"))
-    );
+    assert!(r.body["capabilities"].as_array().expect("caps").contains(&json!("manage_members")));
 }
 
 async fn troubleshooting_household_paths_explained(app: TestApp) {
     let test = app.register_verified("test").await;
     let test3 = app.register_verified("test3").await;
     let test4 = app.register_verified("test4").await;
-    let v = app
-        .try_create_asset(&test4, json!({"name": "test4's car"}))
-        .await;
+    let v = app.try_create_asset(&test4, json!({"name": "test4's car"})).await;
     let car = v.id();
-    app.try_add_to_household(&test4, "test", "manager")
-        .await
-        .assert_status(201);
-    app.try_add_to_household(&test, "test3", "editor")
-        .await
-        .assert_status(201);
+    app.try_add_to_household(&test4, "test", "manager").await.assert_status(201);
+    app.try_add_to_household(&test, "test3", "editor").await.assert_status(201);
     // test3 does not inherit from test4: test heads test3's household but is
     // not a collaborator of the car. Nothing ties test3 to the car, so test4
     // learns nothing about test3 (not even their household): 404; and test3
     // cannot ask about a car they cannot see.
-    app.explain(&test4, &test3, "asset", &car)
-        .await
-        .assert_problem(404, "not_found");
-    app.explain(&test3, &test3, "asset", &car)
-        .await
-        .assert_problem(404, "not_found");
+    app.explain(&test4, &test3, "asset", &car).await.assert_problem(404, "not_found");
+    app.explain(&test3, &test3, "asset", &car).await.assert_problem(404, "not_found");
     let r = app.explain(&test4, &test, "asset", &car).await;
     assert_eq!(r.body["effective"], "manage");
     assert_eq!(path(&r.body, "household")["counted"], true);
@@ -153,9 +127,7 @@ async fn troubleshooting_household_paths_explained(app: TestApp) {
     );
     // test heads test3's household but only manages the car: managing is not
     // administering, so test cannot ask about test3 on it either.
-    app.explain(&test, &test3, "asset", &car)
-        .await
-        .assert_problem(404, "not_found");
+    app.explain(&test, &test3, "asset", &car).await.assert_problem(404, "not_found");
 }
 
 async fn troubleshooting_shares_and_invitations_explained(app: TestApp) {
@@ -163,16 +135,11 @@ async fn troubleshooting_shares_and_invitations_explained(app: TestApp) {
     let wes = app.register_verified("wes").await;
     let a = app.try_create_asset(&owner, json!({"name": "Van"})).await;
     let asset = a.id();
-    app.try_share_asset(&owner, &asset, "wes@example.com", "edit")
-        .await
-        .assert_status(201);
+    app.try_share_asset(&owner, &asset, "wes@example.com", "edit").await.assert_status(201);
     let r = app.explain(&owner, &wes, "asset", &asset).await;
     assert!(r.body["effective"].is_null());
     assert_eq!(path(&r.body, "share")["reason"], "invitation_pending");
-    let token = app
-        .wait_for_email("wes@example.com", "invited you")
-        .await
-        .token();
+    let token = app.wait_for_email("wes@example.com", "invited you").await.token();
     app.try_accept(&wes, &token).await.assert_status(200);
     let r = app.explain(&owner, &wes, "asset", &asset).await;
     assert_eq!(r.body["effective"], "edit");
@@ -186,9 +153,7 @@ async fn troubleshooting_shares_and_invitations_explained(app: TestApp) {
     let p = path(&r.body, "share");
     assert_eq!(p["reason"], "share_expired");
     assert!(p["until"].is_string());
-    app.try_revoke_share(&owner, &asset, &wes.id)
-        .await
-        .assert_status(204);
+    app.try_revoke_share(&owner, &asset, &wes.id).await.assert_status(204);
     let r = app.explain(&owner, &wes, "asset", &asset).await;
     assert_eq!(path(&r.body, "share")["reason"], "share_revoked");
 }
@@ -201,47 +166,29 @@ async fn explain_is_open_to_the_user_and_administrators_only(app: TestApp) {
     let asset = a.id();
     // Xia cannot see the van: explain does not confirm it exists, to her or
     // (since nothing ties her to it) about her.
-    app.explain(&xia, &xia, "asset", &asset)
-        .await
-        .assert_problem(404, "not_found");
+    app.explain(&xia, &xia, "asset", &asset).await.assert_problem(404, "not_found");
     let stranger = app.explain(&owner, &xia, "asset", &asset).await;
     stranger.assert_problem(404, "not_found");
     assert!(!stranger.text.contains("xia@example.com"));
-    app.try_collaborate(&owner, &asset, "xia")
-        .await
-        .assert_status(201);
-    app.explain(&xia, &xia, "asset", &asset)
-        .await
-        .assert_status(200);
+    app.try_collaborate(&owner, &asset, "xia").await.assert_status(201);
+    app.explain(&xia, &xia, "asset", &asset).await.assert_status(200);
     let r = app.explain(&owner, &xia, "asset", &asset).await;
     r.assert_status(200);
     // Added by username: the owner sees no email.
     assert!(r.body["user"]["email"].is_null(), "{}", r.text);
-    app.explain(&yan, &xia, "asset", &asset)
-        .await
-        .assert_problem(404, "not_found");
-    app.try_add_to_household(&owner, "yan", "manager")
-        .await
-        .assert_status(201);
+    app.explain(&yan, &xia, "asset", &asset).await.assert_problem(404, "not_found");
+    app.try_add_to_household(&owner, "yan", "manager").await.assert_status(201);
     // Manage is not administering.
-    app.explain(&yan, &xia, "asset", &asset)
-        .await
-        .assert_problem(404, "not_found");
+    app.explain(&yan, &xia, "asset", &asset).await.assert_problem(404, "not_found");
     app.try_explain(
         &owner,
-        &format!(
-            "?user_id={}&resource_type=planet&resource_id={asset}",
-            xia.id
-        ),
+        &format!("?user_id={}&resource_type=planet&resource_id={asset}", xia.id),
     )
     .await
     .assert_problem(422, "validation_failed");
     app.try_explain(
         &owner,
-        &format!(
-            "?user_id={}&resource_type=asset&resource_id={asset}",
-            Uuid::new_v4()
-        ),
+        &format!("?user_id={}&resource_type=asset&resource_id={asset}", Uuid::new_v4()),
     )
     .await
     .assert_problem(404, "not_found");
@@ -257,19 +204,10 @@ async fn who_has_access_lists_every_path(app: TestApp) {
     app.grant_role(&owner, &estate, &staff, "viewer").await;
     let a = app.try_add_asset_at(&owner, "Truck", &site).await;
     let asset = a.id();
-    app.try_collaborate(&owner, &asset, "coowner")
-        .await
-        .assert_status(201);
-    app.try_add_to_household(&co, "kiddo", "editor")
-        .await
-        .assert_status(201);
-    app.try_share_asset(&owner, &asset, "guest@example.com", "manage")
-        .await
-        .assert_status(201);
-    let token = app
-        .wait_for_email("guest@example.com", "invited you")
-        .await
-        .token();
+    app.try_collaborate(&owner, &asset, "coowner").await.assert_status(201);
+    app.try_add_to_household(&co, "kiddo", "editor").await.assert_status(201);
+    app.try_share_asset(&owner, &asset, "guest@example.com", "manage").await.assert_status(201);
+    let token = app.wait_for_email("guest@example.com", "invited you").await.token();
     app.try_accept(&guest, &token).await.assert_status(200);
     let r = app.try_asset_access(&owner, &asset).await;
     r.assert_status(200);
@@ -292,12 +230,7 @@ async fn who_has_access_lists_every_path(app: TestApp) {
         ("kiddo", "edit"),
         ("staff", "view"),
     ];
-    assert_eq!(
-        got.iter()
-            .map(|(u, l)| (u.as_str(), l.as_str()))
-            .collect::<Vec<_>>(),
-        want
-    );
+    assert_eq!(got.iter().map(|(u, l)| (u.as_str(), l.as_str())).collect::<Vec<_>>(), want);
     let owner_entry = r
         .body
         .as_array()
@@ -312,13 +245,8 @@ async fn who_has_access_lists_every_path(app: TestApp) {
         .filter(|p| p["counted"] == true)
         .map(|p| p["kind"].as_str().expect("k"))
         .collect();
-    assert!(
-        kinds.contains(&"collaborator") && kinds.contains(&"estate_admin"),
-        "{kinds:?}"
-    );
-    app.try_asset_access(&kid, &asset)
-        .await
-        .assert_problem(403, "full_access_required");
+    assert!(kinds.contains(&"collaborator") && kinds.contains(&"estate_admin"), "{kinds:?}");
+    app.try_asset_access(&kid, &asset).await.assert_problem(403, "full_access_required");
     app.try_asset_access(&app.register("nobody").await.token, &asset)
         .await
         .assert_problem(404, "asset_not_found");
@@ -446,10 +374,7 @@ async fn explain_agrees_with_enforcement_over_generated_worlds(app: TestApp) {
                     "world {world}, {} on {a}: {}",
                     user.username, explained.text
                 );
-                let in_garage = listed
-                    .iter()
-                    .find(|(id, _)| *id == a)
-                    .map(|(_, l)| l.clone());
+                let in_garage = listed.iter().find(|(id, _)| *id == a).map(|(_, l)| l.clone());
                 assert_eq!(
                     in_garage, enforced_level,
                     "garage disagrees: world {world}, {} on {a}",
@@ -461,9 +386,8 @@ async fn explain_agrees_with_enforcement_over_generated_worlds(app: TestApp) {
                         .as_array()
                         .expect("caps")
                         .contains(&json!("update_details"));
-                    let w = app
-                        .try_update_asset(&user, &a, json!({"attributes": {"w": world}}))
-                        .await;
+                    let w =
+                        app.try_update_asset(&user, &a, json!({"attributes": {"w": world}})).await;
                     assert_eq!(
                         w.status == 200,
                         can_edit,
@@ -484,26 +408,11 @@ async fn audit_trail_filters_and_visibility(app: TestApp) {
     app.grant_role(&owner, &estate, &zed, "viewer").await;
     app.clock.advance(Duration::minutes(5));
     let before = app.clock.now() - Duration::minutes(1);
-    app.try_set_role(&owner, &estate, &zed, "editor")
-        .await
-        .assert_status(200);
-    let all = app
-        .try_audit(
-            &owner,
-            &format!("?resource_type=estate&resource_id={estate}"),
-        )
-        .await;
+    app.try_set_role(&owner, &estate, &zed, "editor").await.assert_status(200);
+    let all = app.try_audit(&owner, &format!("?resource_type=estate&resource_id={estate}")).await;
     all.assert_status(200);
-    let actions: Vec<&str> = all
-        .items()
-        .iter()
-        .map(|e| e["action"].as_str().expect("a"))
-        .collect();
-    assert_eq!(
-        actions,
-        ["member.updated", "member.added", "estate.created"],
-        "newest first"
-    );
+    let actions: Vec<&str> = all.items().iter().map(|e| e["action"].as_str().expect("a")).collect();
+    assert_eq!(actions, ["member.updated", "member.added", "estate.created"], "newest first");
     let first = &all.body["items"][0];
     assert_eq!(first["actor"]["username"], "owner");
     assert_eq!(first["target"]["type"], "estate");
@@ -512,41 +421,23 @@ async fn audit_trail_filters_and_visibility(app: TestApp) {
     let since = app
         .try_audit(
             &owner,
-            &format!(
-                "?resource_type=estate&from={}",
-                before.to_rfc3339().replace('+', "%2B")
-            ),
+            &format!("?resource_type=estate&from={}", before.to_rfc3339().replace('+', "%2B")),
         )
         .await;
     assert_eq!(since.body["total"], 1);
-    let by_actor = app
-        .try_audit(&owner, &format!("?actor_id={}", zed.id))
-        .await;
-    assert!(
-        by_actor
-            .items()
-            .iter()
-            .all(|e| e["actor"]["id"] == zed.id.as_str())
-    );
+    let by_actor = app.try_audit(&owner, &format!("?actor_id={}", zed.id)).await;
+    assert!(by_actor.items().iter().all(|e| e["actor"]["id"] == zed.id.as_str()));
     // An editor does not administer the estate: none of its events.
-    let as_editor = app
-        .try_audit(&zed, &format!("?resource_type=estate&resource_id={estate}"))
-        .await;
+    let as_editor =
+        app.try_audit(&zed, &format!("?resource_type=estate&resource_id={estate}")).await;
     assert_eq!(as_editor.body["total"], 0);
     // Everyone sees their own account's events.
     let mine = app.try_audit(&zed, "?resource_type=user").await;
-    let actions: Vec<&str> = mine
-        .items()
-        .iter()
-        .map(|e| e["action"].as_str().expect("a"))
-        .collect();
+    let actions: Vec<&str> =
+        mine.items().iter().map(|e| e["action"].as_str().expect("a")).collect();
     assert_eq!(actions, ["user.email_verified", "user.registered"]);
-    app.try_audit(&owner, "?resource_type=galaxy")
-        .await
-        .assert_problem(422, "validation_failed");
-    app.try_audit(&owner, "?per_page=500")
-        .await
-        .assert_problem(422, "validation_failed");
+    app.try_audit(&owner, "?resource_type=galaxy").await.assert_problem(422, "validation_failed");
+    app.try_audit(&owner, "?per_page=500").await.assert_problem(422, "validation_failed");
 }
 
 async fn every_kind_of_access_change_is_audited(app: TestApp) {
@@ -556,80 +447,34 @@ async fn every_kind_of_access_change_is_audited(app: TestApp) {
     let amy = app.register_verified("amy").await;
     let ben = app.register_verified("ben").await;
     app.clock.advance(Duration::seconds(2));
-    app.try_new_password(&ben, PASSWORD, "another password 1")
-        .await
-        .assert_status(200);
+    app.try_new_password(&ben, PASSWORD, "another password 1").await.assert_status(200);
     let (estate, site) = app.estate_with_site(&owner, "Riverside", "North").await;
     app.grant_role(&owner, &estate, &amy, "editor").await;
     app.grant_role(&owner, &estate, &ben, "viewer").await;
-    app.try_set_role(&owner, &estate, &amy, "admin")
-        .await
-        .assert_status(200);
-    app.try_set_site_override(&owner, &site, &ben, "none")
-        .await
-        .assert_status(200);
-    app.try_clear_site_role(&owner, &site, &ben.id)
-        .await
-        .assert_status(200);
-    let inv = app
-        .try_invite(&owner, &estate, "new@example.com", "viewer")
-        .await;
-    let inv = inv.body["invitation"]["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    app.try_resend_estate_invitation(&owner, &estate, &inv, json!({}))
-        .await
-        .assert_status(200);
-    app.try_cancel_estate_invitation(&owner, &estate, &inv, json!({}))
-        .await
-        .assert_status(200);
+    app.try_set_role(&owner, &estate, &amy, "admin").await.assert_status(200);
+    app.try_set_site_override(&owner, &site, &ben, "none").await.assert_status(200);
+    app.try_clear_site_role(&owner, &site, &ben.id).await.assert_status(200);
+    let inv = app.try_invite(&owner, &estate, "new@example.com", "viewer").await;
+    let inv = inv.body["invitation"]["id"].as_str().expect("id").to_owned();
+    app.try_resend_estate_invitation(&owner, &estate, &inv, json!({})).await.assert_status(200);
+    app.try_cancel_estate_invitation(&owner, &estate, &inv, json!({})).await.assert_status(200);
     let a = app.try_add_asset_at(&owner, "Van", &site).await;
     let asset = a.id();
-    app.try_update_asset(&owner, &asset, json!({"site_id": null}))
-        .await
-        .assert_status(200);
-    app.try_collaborate(&owner, &asset, "amy")
-        .await
-        .assert_status(201);
-    app.try_remove_collaborator(&owner, &asset, &amy.id)
-        .await
-        .assert_status(204);
-    app.try_add_to_household(&owner, "ben", "viewer")
-        .await
-        .assert_status(201);
-    app.try_set_household_role(&owner, &ben.id, json!({"role": "editor"}))
-        .await
-        .assert_status(200);
-    app.try_leave_household(&ben, &owner.id)
-        .await
-        .assert_status(401);
-    let ben_token = app
-        .login("ben", "another password 1")
-        .await
-        .str("access_token");
-    app.try_leave_household(&ben_token, &owner.id)
-        .await
-        .assert_status(204);
-    app.try_add_to_household(&owner, "amy", "viewer")
-        .await
-        .assert_status(201);
-    app.try_remove_household_member(&owner, &amy.id)
-        .await
-        .assert_status(204);
+    app.try_update_asset(&owner, &asset, json!({"site_id": null})).await.assert_status(200);
+    app.try_collaborate(&owner, &asset, "amy").await.assert_status(201);
+    app.try_remove_collaborator(&owner, &asset, &amy.id).await.assert_status(204);
+    app.try_add_to_household(&owner, "ben", "viewer").await.assert_status(201);
+    app.try_set_household_role(&owner, &ben.id, json!({"role": "editor"})).await.assert_status(200);
+    app.try_leave_household(&ben, &owner.id).await.assert_status(401);
+    let ben_token = app.login("ben", "another password 1").await.str("access_token");
+    app.try_leave_household(&ben_token, &owner.id).await.assert_status(204);
+    app.try_add_to_household(&owner, "amy", "viewer").await.assert_status(201);
+    app.try_remove_household_member(&owner, &amy.id).await.assert_status(204);
     for (email, permission) in [("s1@example.com", "view"), ("s2@example.com", "edit")] {
-        app.try_share_asset(&owner, &asset, email, permission)
-            .await
-            .assert_status(201);
+        app.try_share_asset(&owner, &asset, email, permission).await.assert_status(201);
     }
-    let t1 = app
-        .wait_for_email("s1@example.com", "invited you")
-        .await
-        .token();
-    let t2 = app
-        .wait_for_email("s2@example.com", "invited you")
-        .await
-        .token();
+    let t1 = app.wait_for_email("s1@example.com", "invited you").await.token();
+    let t2 = app.wait_for_email("s2@example.com", "invited you").await.token();
     let s1 = app.try_sign_up(&t1, "sss1", PASSWORD).await;
     let s1_id = s1.body["user"]["id"].as_str().expect("id").to_owned();
     let s1_token = s1.str("access_token");
@@ -637,9 +482,7 @@ async fn every_kind_of_access_change_is_audited(app: TestApp) {
     app.try_update_share(&owner, &asset, &s1_id, json!({"permission": "manage"}))
         .await
         .assert_status(200);
-    app.try_leave_share(&s1_token, &asset)
-        .await
-        .assert_status(204);
+    app.try_leave_share(&s1_token, &asset).await.assert_status(204);
     let soon = (Utc::now() + Duration::minutes(1)).to_rfc3339();
     app.try_send_asset_invitation(&owner, json!({"asset_id": asset, "email": "late@example.com", "permission": "view", "expires_at": soon})).await.assert_status(201);
     app.clock.advance(Duration::minutes(2));
@@ -650,37 +493,21 @@ async fn every_kind_of_access_change_is_audited(app: TestApp) {
     .expect("sweep");
     let owner_token = app.login("owner", PASSWORD).await.str("access_token");
     let s2 = app.register_verified("sss2").await;
-    app.try_invite(&owner_token, &estate, "sss2@example.com", "viewer")
-        .await
-        .assert_status(201);
-    app.try_remove_member(&s2, &estate, &s2.id)
-        .await
-        .assert_status(204);
-    app.try_remove_member(&owner_token, &estate, &ben.id)
-        .await
-        .assert_status(204);
-    app.try_transfer_to(&owner_token, &estate, &amy.id)
-        .await
-        .assert_status(200);
-    app.try_delete_asset(&owner_token, &asset)
-        .await
-        .assert_status(204);
+    app.try_invite(&owner_token, &estate, "sss2@example.com", "viewer").await.assert_status(201);
+    app.try_remove_member(&s2, &estate, &s2.id).await.assert_status(204);
+    app.try_remove_member(&owner_token, &estate, &ben.id).await.assert_status(204);
+    app.try_transfer_to(&owner_token, &estate, &amy.id).await.assert_status(200);
+    app.try_delete_asset(&owner_token, &asset).await.assert_status(204);
     // Root reads the whole trail.
     let mut actions = std::collections::BTreeSet::new();
     for page in 1..20 {
-        let r = app
-            .try_audit(&root, &format!("?per_page=100&page={page}"))
-            .await;
+        let r = app.try_audit(&root, &format!("?per_page=100&page={page}")).await;
         r.assert_status(200);
         let items = r.items();
         if items.is_empty() {
             break;
         }
-        actions.extend(
-            items
-                .iter()
-                .map(|e| e["action"].as_str().expect("a").to_owned()),
-        );
+        actions.extend(items.iter().map(|e| e["action"].as_str().expect("a").to_owned()));
     }
     for expected in [
         "user.root_created",
@@ -714,10 +541,7 @@ async fn every_kind_of_access_change_is_audited(app: TestApp) {
         "share.updated",
         "share.dropped",
     ] {
-        assert!(
-            actions.contains(expected),
-            "{expected} missing from {actions:?}"
-        );
+        assert!(actions.contains(expected), "{expected} missing from {actions:?}");
     }
 }
 
@@ -759,15 +583,9 @@ mod paging {
     async fn the_audit_trail_walks_by_cursor_newest_first(app: TestApp) {
         let owner = app.register_verified("owner").await;
         let amy = app.register_verified("amy").await;
-        let asset = app
-            .create_asset(&owner, serde_json::json!({"name": "Van"}))
-            .await
-            .id;
+        let asset = app.create_asset(&owner, serde_json::json!({"name": "Van"})).await.id;
         let estate = app.create_estate(&owner, "Riverside").await.id;
-        let theirs = app
-            .create_asset(&amy, serde_json::json!({"name": "Theirs"}))
-            .await
-            .id;
+        let theirs = app.create_asset(&amy, serde_json::json!({"name": "Theirs"})).await.id;
         let t0 = Utc::now() - Duration::hours(1);
         let s = Duration::seconds;
         record(
@@ -784,9 +602,7 @@ mod paging {
                 (&amy, "user", &amy.id, t0),
             ],
         );
-        let mine = app
-            .check_walk(&owner.token, "/api/v1/audit", "created_at", &[2])
-            .await;
+        let mine = app.check_walk(&owner.token, "/api/v1/audit", "created_at", &[2]).await;
         // Registration, verification, the asset, the estate and its
         // creations, and the seven events above that are about my resources.
         assert!(mine >= 7 + 4, "{mine}");
@@ -833,7 +649,6 @@ mod paging {
             6
         );
         let bad = ["garbage", "e30", FOREIGN_CURSOR];
-        app.assert_cursors_refused(&owner.token, "/api/v1/audit", &bad)
-            .await;
+        app.assert_cursors_refused(&owner.token, "/api/v1/audit", &bad).await;
     }
 }

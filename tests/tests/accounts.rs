@@ -39,11 +39,7 @@ async fn register_signs_in_and_me_shows_the_account(app: TestApp) {
     assert_eq!(me.body["email_verified"], false);
     assert_eq!(me.body["is_root"], false);
     assert_eq!(me.body["id"], reply.body["user"]["id"]);
-    assert!(
-        me.body["created_at"]
-            .as_str()
-            .is_some_and(|t| t.ends_with('Z'))
-    );
+    assert!(me.body["created_at"].as_str().is_some_and(|t| t.ends_with('Z')));
     // Without a display name, the username is shown.
     let bob = app.register("bob").await;
     let me = app.try_me(&bob).await;
@@ -71,19 +67,14 @@ async fn registration_validates_every_field_at_once(app: TestApp) {
     reply.assert_problem(422, "validation_failed");
     let errors = reply.body["errors"].as_object().expect("errors");
     for field in ["email", "username", "password", "display_name"] {
-        assert!(
-            errors.contains_key(field),
-            "{field} missing from {errors:?}"
-        );
+        assert!(errors.contains_key(field), "{field} missing from {errors:?}");
     }
     assert!(errors["password"].as_str().expect("message").contains("10"));
     // A 9-character password is refused, 10 is accepted.
     app.try_register_as("p@example.com", "pp9", "123456789")
         .await
         .assert_problem(422, "validation_failed");
-    app.try_register_as("p@example.com", "pp9", "1234567890")
-        .await
-        .assert_status(201);
+    app.try_register_as("p@example.com", "pp9", "1234567890").await.assert_status(201);
 }
 
 async fn login_works_by_email_or_username(app: TestApp) {
@@ -109,36 +100,22 @@ async fn login_failure_reads_the_same_for_unknown_and_wrong_password(app: TestAp
 async fn verification_link_verifies_once(app: TestApp) {
     let ada = app.register("ada").await;
     let mail = app.wait_for_email(&ada.email, "Confirm your email").await;
-    assert!(
-        mail.link()
-            .starts_with("http://keyholder.test/verify-email#token="),
-        "{}",
-        mail.body
-    );
+    assert!(mail.link().starts_with("http://keyholder.test/verify-email#token="), "{}", mail.body);
     assert_eq!(mail.token().len(), 43);
     app.try_verify(&mail.token()).await.assert_status(200);
     let me = app.try_me(&ada).await;
     assert_eq!(me.body["email_verified"], true);
-    app.try_verify(&mail.token())
-        .await
-        .assert_problem(409, "token_used");
-    app.try_verify("made-up-token")
-        .await
-        .assert_problem(404, "token_invalid");
+    app.try_verify(&mail.token()).await.assert_problem(409, "token_used");
+    app.try_verify("made-up-token").await.assert_problem(404, "token_invalid");
     // Already verified: no new link.
-    app.try_resend_verification(&ada)
-        .await
-        .assert_problem(409, "already_verified");
+    app.try_resend_verification(&ada).await.assert_problem(409, "already_verified");
 }
 
 async fn verification_link_expires_after_48_hours(app: TestApp) {
     let ada = app.register("ada").await;
     let mail = app.wait_for_email(&ada.email, "Confirm your email").await;
-    app.clock
-        .advance(Duration::hours(48) + Duration::seconds(1));
-    app.try_verify(&mail.token())
-        .await
-        .assert_problem(410, "token_expired");
+    app.clock.advance(Duration::hours(48) + Duration::seconds(1));
+    app.try_verify(&mail.token()).await.assert_problem(410, "token_expired");
 }
 
 async fn resend_replaces_the_verification_link(app: TestApp) {
@@ -150,18 +127,12 @@ async fn resend_replaces_the_verification_link(app: TestApp) {
     assert!(early.header("retry-after").is_some());
     app.clock.advance(Duration::seconds(121));
     app.try_resend_verification(&ada).await.assert_status(202);
-    let second = app
-        .wait_for_nth_email(&ada.email, "Confirm your email", 2)
-        .await;
+    let second = app.wait_for_nth_email(&ada.email, "Confirm your email", 2).await;
     assert_ne!(first.token(), second.token());
-    app.try_verify(&first.token())
-        .await
-        .assert_problem(404, "token_invalid");
+    app.try_verify(&first.token()).await.assert_problem(404, "token_invalid");
     app.try_verify(&second.token()).await.assert_status(200);
     // Resend needs a signed-in user.
-    app.try_resend_verification(&NOBODY)
-        .await
-        .assert_problem(401, "missing_token");
+    app.try_resend_verification(&NOBODY).await.assert_problem(401, "missing_token");
 }
 
 async fn password_reset_always_answers_202_and_mails_only_existing_accounts(app: TestApp) {
@@ -171,13 +142,8 @@ async fn password_reset_always_answers_202_and_mails_only_existing_accounts(app:
         reply.assert_status(202);
         assert_eq!(reply.body["status"], "accepted");
     }
-    let mail = app
-        .wait_for_email(&ada.email, "Reset your Keyholder password")
-        .await;
-    assert!(
-        mail.link()
-            .starts_with("http://keyholder.test/reset-password#token=")
-    );
+    let mail = app.wait_for_email(&ada.email, "Reset your Keyholder password").await;
+    assert!(mail.link().starts_with("http://keyholder.test/reset-password#token="));
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert!(app.emails_to("nobody@example.com", "").is_empty());
 }
@@ -185,18 +151,12 @@ async fn password_reset_always_answers_202_and_mails_only_existing_accounts(app:
 async fn password_reset_sets_a_new_password_once(app: TestApp) {
     let ada = app.register("ada").await;
     app.try_forgot_password("ada@example.com").await;
-    let mail = app
-        .wait_for_email(&ada.email, "Reset your Keyholder password")
-        .await;
+    let mail = app.wait_for_email(&ada.email, "Reset your Keyholder password").await;
     // Sessions that began before the reset end with it.
     app.clock.advance(Duration::seconds(2));
-    app.try_reset_password(&mail.token(), "a brand new password")
-        .await
-        .assert_status(204);
+    app.try_reset_password(&mail.token(), "a brand new password").await.assert_status(204);
     app.try_me(&ada).await.assert_problem(401, "token_revoked");
-    app.login("ada", PASSWORD)
-        .await
-        .assert_problem(401, "invalid_credentials");
+    app.login("ada", PASSWORD).await.assert_problem(401, "invalid_credentials");
     let login = app.login("ada", "a brand new password").await;
     login.assert_status(200);
     // The link proved the inbox.
@@ -210,9 +170,7 @@ async fn password_reset_sets_a_new_password_once(app: TestApp) {
 async fn password_reset_link_expires_after_one_hour(app: TestApp) {
     let ada = app.register("ada").await;
     app.try_forgot_password("ada@example.com").await;
-    let mail = app
-        .wait_for_email(&ada.email, "Reset your Keyholder password")
-        .await;
+    let mail = app.wait_for_email(&ada.email, "Reset your Keyholder password").await;
     app.clock.advance(Duration::minutes(61));
     app.try_reset_password(&mail.token(), "a brand new password")
         .await
@@ -225,15 +183,11 @@ async fn password_reset_link_expires_after_one_hour(app: TestApp) {
 async fn password_reset_rejects_a_weak_password_and_keeps_the_token(app: TestApp) {
     let ada = app.register("ada").await;
     app.try_forgot_password("ada@example.com").await;
-    let mail = app
-        .wait_for_email(&ada.email, "Reset your Keyholder password")
-        .await;
+    let mail = app.wait_for_email(&ada.email, "Reset your Keyholder password").await;
     let reply = app.try_reset_password(&mail.token(), "short").await;
     reply.assert_problem(422, "validation_failed");
     assert!(reply.body["errors"]["password"].is_string());
-    app.try_reset_password(&mail.token(), "long enough now")
-        .await
-        .assert_status(204);
+    app.try_reset_password(&mail.token(), "long enough now").await.assert_status(204);
 }
 
 async fn change_password_needs_the_current_one_and_ends_old_sessions(app: TestApp) {
@@ -249,37 +203,26 @@ async fn change_password_needs_the_current_one_and_ends_old_sessions(app: TestAp
         .await
         .assert_problem(401, "missing_token");
     app.clock.advance(Duration::seconds(2));
-    let changed = app
-        .try_new_password(&ada, PASSWORD, "a brand new password")
-        .await;
+    let changed = app.try_new_password(&ada, PASSWORD, "a brand new password").await;
     changed.assert_status(200);
     let fresh = changed.body["access_token"].as_str().expect("token");
     app.try_me(fresh).await.assert_status(200);
     app.try_me(&ada).await.assert_problem(401, "token_revoked");
-    app.login("ada", "a brand new password")
-        .await
-        .assert_status(200);
+    app.login("ada", "a brand new password").await.assert_status(200);
     app.wait_for_email(&ada.email, "password was changed").await;
 }
 
 async fn registration_and_password_changes_write_audit_events(app: TestApp) {
     let ada = app.register("ada").await;
     app.clock.advance(Duration::seconds(2));
-    app.try_new_password(&ada, PASSWORD, "a brand new password")
-        .await
-        .assert_status(200);
+    app.try_new_password(&ada, PASSWORD, "a brand new password").await.assert_status(200);
     let events = app.with_db(|c| keyholder_store::audit::for_target(c, "user", &ada.id));
     let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(actions, ["user.registered", "user.password_changed"]);
-    assert_eq!(
-        events[0].actor_id.map(|a| a.to_string()),
-        Some(ada.id.clone())
-    );
+    assert_eq!(events[0].actor_id.map(|a| a.to_string()), Some(ada.id.clone()));
     assert_eq!(events[0].after.as_ref().expect("after")["username"], "ada");
     // A failed registration writes nothing.
-    app.try_register_as("ada@example.com", "x2x", PASSWORD)
-        .await
-        .assert_status(409);
+    app.try_register_as("ada@example.com", "x2x", PASSWORD).await.assert_status(409);
     let count = app.with_db(|c| {
         use diesel::prelude::*;
         keyholder_store::schema::audit_events::table
@@ -307,9 +250,6 @@ async fn an_unverified_address_is_not_mailed_about_password_changes(app: TestApp
     }
     app.login("squat", &password).await.assert_status(200);
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
-    assert!(
-        app.emails_to(&squat.email, "password was changed")
-            .is_empty()
-    );
+    assert!(app.emails_to(&squat.email, "password was changed").is_empty());
     assert_eq!(app.emails().len(), 1, "only the verification link");
 }

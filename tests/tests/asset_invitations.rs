@@ -23,10 +23,7 @@ on_both_backends!(
 
 async fn the_seed_page_end_to_end(app: TestApp) {
     let owner = app.register_verified("owner").await;
-    let id = app
-        .create_vehicle(&owner, "Van 7", Some("KX21 ABC"))
-        .await
-        .id;
+    let id = app.create_vehicle(&owner, "Van 7", Some("KX21 ABC")).await.id;
     let expires = (Utc::now() + Duration::days(7)).to_rfc3339();
     let r = app.try_send_asset_invitation(&owner, json!({"asset_id": id, "email": "shop@example.com", "permission": "view", "message": "Brake job specs", "expires_at": expires})).await;
     r.assert_status(201);
@@ -43,17 +40,9 @@ async fn the_seed_page_end_to_end(app: TestApp) {
         stats.body,
         json!({"total": 1, "pending": 1, "accepted": 0, "declined": 0, "expired": 0, "cancelled": 0})
     );
-    let first = app
-        .wait_for_email("shop@example.com", "invited you")
-        .await
-        .token();
-    app.try_resend_asset_invitation(&owner, &inv, json!({}))
-        .await
-        .assert_status(200);
-    let token = app
-        .wait_for_nth_email("shop@example.com", "invited you", 2)
-        .await
-        .token();
+    let first = app.wait_for_email("shop@example.com", "invited you").await.token();
+    app.try_resend_asset_invitation(&owner, &inv, json!({})).await.assert_status(200);
+    let token = app.wait_for_nth_email("shop@example.com", "invited you", 2).await.token();
     assert_ne!(first, token);
     let signed = app.try_sign_up(&token, "shop", PASSWORD).await;
     signed.assert_status(201);
@@ -65,36 +54,18 @@ async fn the_seed_page_end_to_end(app: TestApp) {
     let shares = app.try_asset_shares(&owner, &id).await;
     assert_eq!(shares.body[0]["user"]["username"], "shop");
     assert_eq!(shares.body[0]["permission"], "view");
-    app.wait_for_email("owner@example.com", "accepted your invitation")
-        .await;
-    app.try_revoke_share(&owner, &id, &shop_id)
-        .await
-        .assert_status(204);
-    assert_eq!(
-        app.my_access(&shop, &id).await,
-        None,
-        "revocation applies on the next request"
-    );
+    app.wait_for_email("owner@example.com", "accepted your invitation").await;
+    app.try_revoke_share(&owner, &id, &shop_id).await.assert_status(204);
+    assert_eq!(app.my_access(&shop, &id).await, None, "revocation applies on the next request");
     // An expired and a cancelled invitation refuse acceptance.
     let soon = (Utc::now() + Duration::minutes(5)).to_rfc3339();
     app.try_send_asset_invitation(&owner, json!({"asset_id": id, "email": "late@example.com", "permission": "edit", "expires_at": soon})).await.assert_status(201);
-    let late = app
-        .wait_for_email("late@example.com", "invited you")
-        .await
-        .token();
-    let Invited {
-        id: cancelled_id,
-        token: cancelled,
-    } = app
-        .send_asset_invitation(&owner, &id, "gone@example.com", "view")
-        .await;
-    app.try_cancel_asset_invitation(&owner, &cancelled_id, json!({}))
-        .await
-        .assert_status(200);
+    let late = app.wait_for_email("late@example.com", "invited you").await.token();
+    let Invited { id: cancelled_id, token: cancelled } =
+        app.send_asset_invitation(&owner, &id, "gone@example.com", "view").await;
+    app.try_cancel_asset_invitation(&owner, &cancelled_id, json!({})).await.assert_status(200);
     app.clock.advance(Duration::minutes(10));
-    app.try_sign_up(&late, "late", PASSWORD)
-        .await
-        .assert_problem(410, "invitation_expired");
+    app.try_sign_up(&late, "late", PASSWORD).await.assert_problem(410, "invitation_expired");
     let r = app.try_sign_up(&cancelled, "gone", PASSWORD).await;
     r.assert_problem(409, "invitation_not_pending");
     assert_eq!(r.body["invitation_status"], "cancelled");
@@ -102,20 +73,14 @@ async fn the_seed_page_end_to_end(app: TestApp) {
 
 async fn the_email_names_everything_and_carries_the_link(app: TestApp) {
     let owner = app.register_verified("owner").await;
-    let id = app
-        .create_vehicle(&owner, "Van 7", Some("KX21 ABC"))
-        .await
-        .id;
+    let id = app.create_vehicle(&owner, "Van 7", Some("KX21 ABC")).await.id;
     let expires = Utc::now() + Duration::days(3);
     let access = Utc::now() + Duration::days(30);
     app.try_send_asset_invitation(&owner, json!({"asset_id": id, "email": "Shop@Example.com", "permission": "manage", "message": "Line one\nLine two", "expires_at": expires.to_rfc3339(), "access_expires_at": access.to_rfc3339()}))
         .await
         .assert_status(201);
     let mail = app.wait_for_email("shop@example.com", "invited you").await;
-    assert_eq!(
-        mail.subject,
-        "owner invited you to Van 7 (KX21 ABC) on Keyholder"
-    );
+    assert_eq!(mail.subject, "owner invited you to Van 7 (KX21 ABC) on Keyholder");
     for needle in [
         "owner invited you to Van 7 (KX21 ABC)",
         "as manage access",
@@ -124,16 +89,9 @@ async fn the_email_names_everything_and_carries_the_link(app: TestApp) {
         &format!("expires on {}", expires.format("%Y-%m-%d %H:%M")),
         &format!("the access ends on {}", access.format("%Y-%m-%d %H:%M")),
     ] {
-        assert!(
-            mail.body.contains(needle),
-            "{needle:?} missing from {}",
-            mail.body
-        );
+        assert!(mail.body.contains(needle), "{needle:?} missing from {}", mail.body);
     }
-    assert!(
-        mail.link()
-            .starts_with("http://keyholder.test/invitations/accept#token=")
-    );
+    assert!(mail.link().starts_with("http://keyholder.test/invitations/accept#token="));
     let preview = app.try_preview(&mail.token()).await;
     assert_eq!(preview.body["resource_type"], "asset");
     assert_eq!(preview.body["resource"]["name"], "Van 7");
@@ -145,23 +103,19 @@ async fn lifecycle_accept_signed_in_and_from_my_list(app: TestApp) {
     let ann = app.register("ann").await;
     let bo = app.register_verified("boo").await;
     let id = app.create_vehicle(&owner, "Van", None).await.id;
-    let Invited { id: _, token } = app
-        .send_asset_invitation(&owner, &id, "ann@example.com", "edit")
-        .await;
+    let Invited { id: _, token } =
+        app.send_asset_invitation(&owner, &id, "ann@example.com", "edit").await;
     let r = app.try_accept(&ann, &token).await;
     r.assert_status(200);
     assert_eq!(r.body["resource_type"], "asset");
     assert_eq!(r.body["role"], "edit");
     assert_eq!(app.my_access(&ann, &id).await.as_deref(), Some("edit"));
-    let Invited { id: inv, token: _ } = app
-        .send_asset_invitation(&owner, &id, "boo@example.com", "view")
-        .await;
+    let Invited { id: inv, token: _ } =
+        app.send_asset_invitation(&owner, &id, "boo@example.com", "view").await;
     let mine = app.try_my_invitations(&bo).await;
     assert_eq!(mine.body["items"][0]["id"], inv.as_str());
     assert_eq!(mine.body["items"][0]["resource_type"], "asset");
-    app.try_accept_my_invitation(&bo, &inv)
-        .await
-        .assert_status(200);
+    app.try_accept_my_invitation(&bo, &inv).await.assert_status(200);
     assert_eq!(app.my_access(&bo, &id).await.as_deref(), Some("view"));
     let detail = app.try_get_asset_invitation(&owner, &inv).await;
     assert_eq!(detail.body["status"], "accepted");
@@ -172,12 +126,10 @@ async fn lifecycle_decline_and_final_states_answer_409(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let cy = app.register_verified("cyd").await;
     let id = app.create_vehicle(&owner, "Van", None).await.id;
-    let Invited { id: inv, token } = app
-        .send_asset_invitation(&owner, &id, "dee@example.com", "view")
-        .await;
+    let Invited { id: inv, token } =
+        app.send_asset_invitation(&owner, &id, "dee@example.com", "view").await;
     app.try_decline(&token).await.assert_status(200);
-    app.wait_for_email("owner@example.com", "declined your invitation")
-        .await;
+    app.wait_for_email("owner@example.com", "declined your invitation").await;
     for (path, body) in [
         (format!("/api/v1/asset-invitations/{inv}/cancel"), json!({})),
         (format!("/api/v1/asset-invitations/{inv}/resend"), json!({})),
@@ -186,12 +138,9 @@ async fn lifecycle_decline_and_final_states_answer_409(app: TestApp) {
         r.assert_problem(409, "invitation_not_pending");
         assert_eq!(r.body["invitation_status"], "declined");
     }
-    let Invited { id: inv2, token: _ } = app
-        .send_asset_invitation(&owner, &id, "cyd@example.com", "view")
-        .await;
-    app.try_decline_my_invitation(&cy, &inv2)
-        .await
-        .assert_status(200);
+    let Invited { id: inv2, token: _ } =
+        app.send_asset_invitation(&owner, &id, "cyd@example.com", "view").await;
+    app.try_decline_my_invitation(&cy, &inv2).await.assert_status(200);
     let r = app.try_accept_my_invitation(&cy, &inv2).await;
     r.assert_problem(409, "invitation_not_pending");
     assert_eq!(app.my_access(&cy, &id).await, None);
@@ -203,19 +152,12 @@ async fn expiry_reads_at_once_and_answers_410(app: TestApp) {
     let soon = (Utc::now() + Duration::minutes(5)).to_rfc3339();
     let r = app.try_send_asset_invitation(&owner, json!({"asset_id": id, "email": "eve@example.com", "permission": "view", "expires_at": soon})).await;
     let inv = r.id();
-    let token = app
-        .wait_for_email("eve@example.com", "invited you")
-        .await
-        .token();
+    let token = app.wait_for_email("eve@example.com", "invited you").await.token();
     app.clock.advance(Duration::minutes(6));
     let detail = app.try_get_asset_invitation(&owner, &inv).await;
     assert_eq!(detail.body["status"], "expired");
-    app.try_decline(&token)
-        .await
-        .assert_problem(410, "invitation_expired");
-    let r = app
-        .try_resend_asset_invitation(&owner, &inv, json!({}))
-        .await;
+    app.try_decline(&token).await.assert_problem(410, "invitation_expired");
+    let r = app.try_resend_asset_invitation(&owner, &inv, json!({})).await;
     r.assert_problem(409, "invitation_not_pending");
     assert_eq!(r.body["invitation_status"], "expired");
     let stats = app.try_asset_invitation_stats(&owner, "").await;
@@ -236,58 +178,33 @@ async fn wrong_email_accept_is_403_and_stays_pending(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let mallory = app.register_verified("mallory").await;
     let id = app.create_vehicle(&owner, "Van", None).await.id;
-    let Invited { id: inv, token } = app
-        .send_asset_invitation(&owner, &id, "fay@example.com", "view")
-        .await;
-    app.try_accept(&mallory, &token)
-        .await
-        .assert_problem(403, "invitation_email_mismatch");
-    assert_eq!(
-        app.try_get_asset_invitation(&owner, &inv).await.body["status"],
-        "pending"
-    );
+    let Invited { id: inv, token } =
+        app.send_asset_invitation(&owner, &id, "fay@example.com", "view").await;
+    app.try_accept(&mallory, &token).await.assert_problem(403, "invitation_email_mismatch");
+    assert_eq!(app.try_get_asset_invitation(&owner, &inv).await.body["status"], "pending");
     assert_eq!(app.my_access(&mallory, &id).await, None);
-    app.try_accept_my_invitation(&mallory, &inv)
-        .await
-        .assert_problem(404, "invitation_not_found");
+    app.try_accept_my_invitation(&mallory, &inv).await.assert_problem(404, "invitation_not_found");
 }
 
 async fn sending_rules_and_errors(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let member = app.register("member").await;
     let id = app.create_vehicle(&owner, "Van", None).await.id;
-    app.try_add_to_household(&owner, "member", "manager")
-        .await
-        .assert_status(201);
+    app.try_add_to_household(&owner, "member", "manager").await.assert_status(201);
     app.try_share_asset(&member, &id, "x@example.com", "view")
         .await
         .assert_problem(403, "full_access_required");
-    app.try_share_asset(
-        &owner,
-        &uuid::Uuid::new_v4().to_string(),
-        "x@example.com",
-        "view",
-    )
-    .await
-    .assert_problem(404, "asset_not_found");
+    app.try_share_asset(&owner, &uuid::Uuid::new_v4().to_string(), "x@example.com", "view")
+        .await
+        .assert_problem(404, "asset_not_found");
     app.try_share_asset(&owner, &id, "owner@example.com", "view")
         .await
         .assert_problem(422, "self_invitation");
     let bad = app.try_send_asset_invitation(&owner, json!({"asset_id": id, "email": "x", "permission": "full", "message": "m".repeat(1001),
         "expires_at": (Utc::now() - Duration::hours(1)).to_rfc3339(), "access_expires_at": (Utc::now() - Duration::hours(1)).to_rfc3339()})).await;
     bad.assert_problem(422, "validation_failed");
-    for field in [
-        "email",
-        "permission",
-        "message",
-        "expires_at",
-        "access_expires_at",
-    ] {
-        assert!(
-            bad.body["errors"][field].is_string(),
-            "{field}: {}",
-            bad.text
-        );
+    for field in ["email", "permission", "message", "expires_at", "access_expires_at"] {
+        assert!(bad.body["errors"][field].is_string(), "{field}: {}", bad.text);
     }
     app.try_send_asset_invitation(&owner, json!({"asset_id": id, "email": "x@example.com", "permission": "view", "message": "m".repeat(1000)})).await.assert_status(201);
     app.try_share_asset(&owner, &id, "X@example.com", "edit")
@@ -295,80 +212,44 @@ async fn sending_rules_and_errors(app: TestApp) {
         .assert_problem(409, "invitation_pending");
     // The asset's own route does the same.
     let r = app
-        .try_invite_to_asset(
-            &owner,
-            &id,
-            json!({"email": "y@example.com", "permission": "edit"}),
-        )
+        .try_invite_to_asset(&owner, &id, json!({"email": "y@example.com", "permission": "edit"}))
         .await;
     r.assert_status(201);
     assert_eq!(r.body["asset"]["id"], id.as_str());
-    app.try_invite_to_asset(
-        &member,
-        &id,
-        json!({"email": "z@example.com", "permission": "edit"}),
-    )
-    .await
-    .assert_problem(403, "full_access_required");
+    app.try_invite_to_asset(&member, &id, json!({"email": "z@example.com", "permission": "edit"}))
+        .await
+        .assert_problem(403, "full_access_required");
 }
 
 async fn token_rules_single_use_hashed_rotated(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let gus = app.register("gus").await;
     let id = app.create_vehicle(&owner, "Van", None).await.id;
-    let Invited {
-        id: inv,
-        token: old,
-    } = app
-        .send_asset_invitation(&owner, &id, "gus@example.com", "view")
-        .await;
+    let Invited { id: inv, token: old } =
+        app.send_asset_invitation(&owner, &id, "gus@example.com", "view").await;
     // Stored only as a hash.
     let stored: Vec<String> = app.with_db(|c| {
         use diesel::prelude::*;
         use keyholder_store::schema::invitations::dsl::*;
         invitations.select(token_hash).load(c).map_err(Into::into)
     });
-    assert_eq!(
-        stored,
-        vec![
-            keyholder_domain::token::TokenHash::of(&old)
-                .as_str()
-                .to_owned()
-        ]
-    );
+    assert_eq!(stored, vec![keyholder_domain::token::TokenHash::of(&old).as_str().to_owned()]);
     assert!(!stored[0].contains(&old));
     // Rotated on resend.
-    app.try_resend_asset_invitation(&owner, &inv, json!({}))
-        .await
-        .assert_status(200);
-    let new = app
-        .wait_for_nth_email("gus@example.com", "invited you", 2)
-        .await
-        .token();
-    app.try_accept(&gus, &old)
-        .await
-        .assert_problem(404, "invitation_not_found");
+    app.try_resend_asset_invitation(&owner, &inv, json!({})).await.assert_status(200);
+    let new = app.wait_for_nth_email("gus@example.com", "invited you", 2).await.token();
+    app.try_accept(&gus, &old).await.assert_problem(404, "invitation_not_found");
     // Single use.
     app.try_accept(&gus, &new).await.assert_status(200);
-    app.try_accept(&gus, &new)
-        .await
-        .assert_problem(409, "invitation_not_pending");
+    app.try_accept(&gus, &new).await.assert_problem(409, "invitation_not_pending");
     // Delivered emails keep no token in the outbox.
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let bodies: Vec<String> = app.with_db(|c| {
         use diesel::prelude::*;
         use keyholder_store::schema::mail_outbox::dsl::*;
-        mail_outbox
-            .filter(status.eq("sent"))
-            .select(body_text)
-            .load(c)
-            .map_err(Into::into)
+        mail_outbox.filter(status.eq("sent")).select(body_text).load(c).map_err(Into::into)
     });
-    assert!(
-        bodies
-            .iter()
-            .all(|b| !b.contains(&new) && !b.contains(&old))
-    );
+    assert!(bodies.iter().all(|b| !b.contains(&new) && !b.contains(&old)));
 }
 
 async fn table_search_filters_sort_pages_and_visibility(app: TestApp) {
@@ -386,28 +267,17 @@ async fn table_search_filters_sort_pages_and_visibility(app: TestApp) {
         if let Some(m) = minutes {
             body["expires_at"] = json!((Utc::now() + Duration::minutes(m)).to_rfc3339());
         }
-        app.try_send_asset_invitation(&owner, body)
-            .await
-            .assert_status(201);
+        app.try_send_asset_invitation(&owner, body).await.assert_status(201);
         app.clock.advance(Duration::seconds(1));
     }
-    app.try_share_asset(&other, &theirs, "zulu@example.com", "view")
-        .await
-        .assert_status(201);
+    app.try_share_asset(&other, &theirs, "zulu@example.com", "view").await.assert_status(201);
     let emails = |r: &keyholder_tests::Reply| -> Vec<String> {
-        r.items()
-            .iter()
-            .map(|i| i["email"].as_str().expect("email").to_owned())
-            .collect()
+        r.items().iter().map(|i| i["email"].as_str().expect("email").to_owned()).collect()
     };
     let all = app.try_asset_invitations(&owner, "").await;
     assert_eq!(
         emails(&all),
-        [
-            "charlie@example.com",
-            "bravo@example.com",
-            "alpha@example.com"
-        ],
+        ["charlie@example.com", "bravo@example.com", "alpha@example.com"],
         "newest first; only my assets"
     );
     let q = app.try_asset_invitations(&owner, "?q=TRUCK").await;
@@ -418,50 +288,21 @@ async fn table_search_filters_sort_pages_and_visibility(app: TestApp) {
     assert_eq!(q.body["total"], 2);
     let p = app.try_asset_invitations(&owner, "?permission=edit").await;
     assert_eq!(emails(&p), ["bravo@example.com"]);
-    let a = app
-        .try_asset_invitations(&owner, &format!("?asset_id={truck}"))
-        .await;
+    let a = app.try_asset_invitations(&owner, &format!("?asset_id={truck}")).await;
     assert_eq!(emails(&a), ["charlie@example.com"]);
     let s = app.try_asset_invitations(&owner, "?sort=expires_at").await;
     assert_eq!(
         emails(&s),
-        [
-            "charlie@example.com",
-            "alpha@example.com",
-            "bravo@example.com"
-        ],
+        ["charlie@example.com", "alpha@example.com", "bravo@example.com"],
         "never expires last"
     );
     let s = app.try_asset_invitations(&owner, "?sort=-expires_at").await;
-    assert_eq!(
-        emails(&s),
-        [
-            "bravo@example.com",
-            "alpha@example.com",
-            "charlie@example.com"
-        ]
-    );
+    assert_eq!(emails(&s), ["bravo@example.com", "alpha@example.com", "charlie@example.com"]);
     let s = app.try_asset_invitations(&owner, "?sort=email").await;
-    assert_eq!(
-        emails(&s),
-        [
-            "alpha@example.com",
-            "bravo@example.com",
-            "charlie@example.com"
-        ]
-    );
+    assert_eq!(emails(&s), ["alpha@example.com", "bravo@example.com", "charlie@example.com"]);
     let s = app.try_asset_invitations(&owner, "?sort=invited_at").await;
-    assert_eq!(
-        emails(&s),
-        [
-            "alpha@example.com",
-            "bravo@example.com",
-            "charlie@example.com"
-        ]
-    );
-    let page = app
-        .try_asset_invitations(&owner, "?per_page=2&page=2")
-        .await;
+    assert_eq!(emails(&s), ["alpha@example.com", "bravo@example.com", "charlie@example.com"]);
+    let page = app.try_asset_invitations(&owner, "?per_page=2&page=2").await;
     assert_eq!(emails(&page), ["alpha@example.com"]);
     assert_eq!(page.body["total"], 3);
     app.clock.advance(Duration::minutes(20));
@@ -477,14 +318,9 @@ async fn table_search_filters_sort_pages_and_visibility(app: TestApp) {
     // The per-asset table, and details, need full access.
     let t = app.try_asset_invitations_of(&owner, &van).await;
     assert_eq!(t.body["total"], 2);
-    app.try_asset_invitations_of(&other, &van)
-        .await
-        .assert_problem(404, "asset_not_found");
+    app.try_asset_invitations_of(&other, &van).await.assert_problem(404, "asset_not_found");
     let theirs_row = app.try_asset_invitations(&other, "").await;
-    let their_inv = theirs_row.body["items"][0]["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let their_inv = theirs_row.body["items"][0]["id"].as_str().expect("id").to_owned();
     app.try_get_asset_invitation(&owner, &their_inv)
         .await
         .assert_problem(404, "invitation_not_found");
@@ -495,32 +331,22 @@ async fn stats_cards_follow_the_table(app: TestApp) {
     let other = app.register_verified("other").await;
     let van = app.create_vehicle(&owner, "Van", None).await.id;
     let truck = app.create_vehicle(&owner, "Truck", None).await.id;
-    let Invited { id: a, token: _ } = app
-        .send_asset_invitation(&owner, &van, "a@example.com", "view")
-        .await;
-    let Invited { id: _, token: b } = app
-        .send_asset_invitation(&owner, &van, "b@example.com", "view")
-        .await;
-    let Invited { id: _, token: c } = app
-        .send_asset_invitation(&owner, &truck, "c@example.com", "view")
-        .await;
-    app.send_asset_invitation(&owner, &truck, "d@example.com", "view")
-        .await;
-    app.try_cancel_asset_invitation(&owner, &a, json!({}))
-        .await
-        .assert_status(200);
+    let Invited { id: a, token: _ } =
+        app.send_asset_invitation(&owner, &van, "a@example.com", "view").await;
+    let Invited { id: _, token: b } =
+        app.send_asset_invitation(&owner, &van, "b@example.com", "view").await;
+    let Invited { id: _, token: c } =
+        app.send_asset_invitation(&owner, &truck, "c@example.com", "view").await;
+    app.send_asset_invitation(&owner, &truck, "d@example.com", "view").await;
+    app.try_cancel_asset_invitation(&owner, &a, json!({})).await.assert_status(200);
     app.try_decline(&b).await.assert_status(200);
-    app.try_sign_up(&c, "ccc", PASSWORD)
-        .await
-        .assert_status(201);
+    app.try_sign_up(&c, "ccc", PASSWORD).await.assert_status(201);
     let stats = app.try_asset_invitation_stats(&owner, "").await;
     assert_eq!(
         stats.body,
         json!({"total": 4, "pending": 1, "accepted": 1, "declined": 1, "expired": 0, "cancelled": 1})
     );
-    let van_stats = app
-        .try_asset_invitation_stats(&owner, &format!("?asset_id={van}"))
-        .await;
+    let van_stats = app.try_asset_invitation_stats(&owner, &format!("?asset_id={van}")).await;
     assert_eq!(
         van_stats.body,
         json!({"total": 2, "pending": 0, "accepted": 0, "declined": 1, "expired": 0, "cancelled": 1})
@@ -536,18 +362,12 @@ async fn shares_merge_change_expire_revoke_and_drop(app: TestApp) {
     let soon = Utc::now() + Duration::minutes(20);
     let later = Utc::now() + Duration::days(10);
     app.try_send_asset_invitation(&owner, json!({"asset_id": id, "email": "hal@example.com", "permission": "edit", "access_expires_at": soon.to_rfc3339()})).await.assert_status(201);
-    let t1 = app
-        .wait_for_email("hal@example.com", "invited you")
-        .await
-        .token();
+    let t1 = app.wait_for_email("hal@example.com", "invited you").await.token();
     app.try_accept(&hal, &t1).await.assert_status(200);
     // A second, lower invitation with a later access expiry: the higher level
     // and the later expiry win.
     app.try_send_asset_invitation(&owner, json!({"asset_id": id, "email": "hal@example.com", "permission": "view", "access_expires_at": later.to_rfc3339()})).await.assert_status(201);
-    let t2 = app
-        .wait_for_nth_email("hal@example.com", "invited you", 2)
-        .await
-        .token();
+    let t2 = app.wait_for_nth_email("hal@example.com", "invited you", 2).await.token();
     app.try_accept(&hal, &t2).await.assert_status(200);
     let shares = app.try_asset_shares(&owner, &id).await;
     assert_eq!(shares.body.as_array().expect("list").len(), 1);
@@ -584,27 +404,20 @@ async fn shares_merge_change_expire_revoke_and_drop(app: TestApp) {
         .await
         .assert_problem(403, "full_access_required");
     // Access ends the moment the expiry passes: checks and the garage.
-    app.clock
-        .advance(Duration::minutes(20) + Duration::seconds(1));
+    app.clock.advance(Duration::minutes(20) + Duration::seconds(1));
     assert_eq!(app.my_access(&hal, &id).await, None);
     assert_eq!(app.try_garage(&hal, "").await.body["total"], 0);
     let listed = app.try_asset_shares(&owner, &id).await;
     assert_eq!(listed.body[0]["active"], false);
     // Never again: null expiry.
-    let renewed = app
-        .try_update_share(&owner, &id, &hal, json!({"access_expires_at": null}))
-        .await;
+    let renewed = app.try_update_share(&owner, &id, &hal, json!({"access_expires_at": null})).await;
     assert!(renewed.body["access_expires_at"].is_null());
     assert_eq!(app.my_access(&hal, &id).await.as_deref(), Some("manage"));
     // The holder drops it.
     app.try_leave_share(&hal, &id).await.assert_status(204);
     assert_eq!(app.my_access(&hal, &id).await, None);
-    app.try_leave_share(&hal, &id)
-        .await
-        .assert_problem(404, "share_not_found");
-    app.try_revoke_share(&owner, &id, &hal)
-        .await
-        .assert_problem(404, "share_not_found");
+    app.try_leave_share(&hal, &id).await.assert_problem(404, "share_not_found");
+    app.try_revoke_share(&owner, &id, &hal).await.assert_problem(404, "share_not_found");
 }
 
 async fn concurrent_accept_decline_cancel_leave_one_share(app: TestApp) {
@@ -612,19 +425,14 @@ async fn concurrent_accept_decline_cancel_leave_one_share(app: TestApp) {
     let ivy = app.register("ivy").await;
     let id = app.create_vehicle(&owner, "Van", None).await.id;
     for round in 0..3 {
-        let Invited { id: inv, token } = app
-            .send_asset_invitation(&owner, &id, "ivy@example.com", "view")
-            .await;
+        let Invited { id: inv, token } =
+            app.send_asset_invitation(&owner, &id, "ivy@example.com", "view").await;
         let mut tasks = Vec::new();
         for i in 0..12 {
             let client = app.client.clone();
             let base = app.address.clone();
-            let (token, owner_token, ivy_token, inv) = (
-                token.clone(),
-                owner.token.clone(),
-                ivy.token.clone(),
-                inv.clone(),
-            );
+            let (token, owner_token, ivy_token, inv) =
+                (token.clone(), owner.token.clone(), ivy.token.clone(), inv.clone());
             tasks.push(tokio::spawn(async move {
                 let req = match (i + round) % 3 {
                     0 => client
@@ -646,15 +454,8 @@ async fn concurrent_accept_decline_cancel_leave_one_share(app: TestApp) {
         for t in tasks {
             statuses.push(t.await.expect("join"));
         }
-        assert_eq!(
-            statuses.iter().filter(|s| **s == 200).count(),
-            1,
-            "{statuses:?}"
-        );
-        assert!(
-            statuses.iter().all(|s| *s == 200 || *s == 409),
-            "{statuses:?}"
-        );
+        assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+        assert!(statuses.iter().all(|s| *s == 200 || *s == 409), "{statuses:?}");
         let status = app.try_get_asset_invitation(&owner, &inv).await.body["status"].clone();
         let shares = app.try_asset_shares(&owner, &id).await;
         let held = shares.body.as_array().expect("list").len();
@@ -671,29 +472,16 @@ async fn transitions_and_share_changes_are_audited(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let jo = app.register("jojo").await;
     let id = app.create_vehicle(&owner, "Van", None).await.id;
-    let Invited { id: inv, token: _ } = app
-        .send_asset_invitation(&owner, &id, "jojo@example.com", "view")
-        .await;
-    app.try_resend_asset_invitation(&owner, &inv, json!({}))
-        .await
-        .assert_status(200);
-    let token = app
-        .wait_for_nth_email("jojo@example.com", "invited you", 2)
-        .await
-        .token();
+    let Invited { id: inv, token: _ } =
+        app.send_asset_invitation(&owner, &id, "jojo@example.com", "view").await;
+    app.try_resend_asset_invitation(&owner, &inv, json!({})).await.assert_status(200);
+    let token = app.wait_for_nth_email("jojo@example.com", "invited you", 2).await.token();
     app.try_accept(&jo, &token).await.assert_status(200);
-    app.try_update_share(&owner, &id, &jo, json!({"permission": "edit"}))
-        .await
-        .assert_status(200);
-    app.try_revoke_share(&owner, &id, &jo)
-        .await
-        .assert_status(204);
-    let Invited { id: inv2, token: _ } = app
-        .send_asset_invitation(&owner, &id, "x@example.com", "view")
-        .await;
-    app.try_cancel_asset_invitation(&owner, &inv2, json!({}))
-        .await
-        .assert_status(200);
+    app.try_update_share(&owner, &id, &jo, json!({"permission": "edit"})).await.assert_status(200);
+    app.try_revoke_share(&owner, &id, &jo).await.assert_status(204);
+    let Invited { id: inv2, token: _ } =
+        app.send_asset_invitation(&owner, &id, "x@example.com", "view").await;
+    app.try_cancel_asset_invitation(&owner, &inv2, json!({})).await.assert_status(200);
     let events = app.with_db(|c| keyholder_store::audit::for_target(c, "asset", &id));
     let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(
@@ -710,10 +498,7 @@ async fn transitions_and_share_changes_are_audited(app: TestApp) {
         ]
     );
     let accepted = &events[3];
-    assert_eq!(
-        accepted.actor_id.map(|a| a.to_string()),
-        Some(jo.id.clone())
-    );
+    assert_eq!(accepted.actor_id.map(|a| a.to_string()), Some(jo.id.clone()));
     assert_eq!(accepted.after.as_ref().expect("after")["role"], "view");
 }
 
@@ -735,8 +520,7 @@ mod paging {
     );
 
     fn time(v: &Value) -> Option<DateTime<Utc>> {
-        v.as_str()
-            .map(|s| DateTime::parse_from_rfc3339(s).expect("rfc 3339").to_utc())
+        v.as_str().map(|s| DateTime::parse_from_rfc3339(s).expect("rfc 3339").to_utc())
     }
 
     /// The order `sort` promises: the column (expiry "never" after every
@@ -789,24 +573,16 @@ mod paging {
             ],
         );
         app.seed_asset_invitations(&other, &[(&theirs, "zulu@example.com", t0, None)]);
-        for sort in [
-            "",
-            "invited_at",
-            "-invited_at",
-            "expires_at",
-            "-expires_at",
-            "email",
-            "-email",
-        ] {
+        for sort in
+            ["", "invited_at", "-invited_at", "expires_at", "-expires_at", "email", "-email"]
+        {
             let path = if sort.is_empty() {
                 "/api/v1/asset-invitations".to_owned()
             } else {
                 format!("/api/v1/asset-invitations?sort={sort}")
             };
             let sep = if sort.is_empty() { '?' } else { '&' };
-            let full = app
-                .get(&format!("{path}{sep}per_page=100"), Some(&owner.token))
-                .await;
+            let full = app.get(&format!("{path}{sep}per_page=100"), Some(&owner.token)).await;
             full.assert_status(200);
             let all = full.items().clone();
             assert_eq!(all.len(), 7, "only my assets' invitations ({sort})");
@@ -822,27 +598,13 @@ mod paging {
         }
         // The per-asset table, filters and page numbers page the same way.
         for (path, n) in [
-            (
-                format!("/api/v1/assets/{van}/invitations?sort=-expires_at"),
-                4,
-            ),
+            (format!("/api/v1/assets/{van}/invitations?sort=-expires_at"), 4),
             (format!("/api/v1/assets/{truck}/invitations?sort=email"), 3),
-            (
-                "/api/v1/asset-invitations?status=pending&sort=expires_at".to_owned(),
-                7,
-            ),
-            (
-                "/api/v1/asset-invitations?q=ALPHA&sort=-email".to_owned(),
-                2,
-            ),
-            (
-                "/api/v1/asset-invitations?q=truck&sort=invited_at".to_owned(),
-                3,
-            ),
+            ("/api/v1/asset-invitations?status=pending&sort=expires_at".to_owned(), 7),
+            ("/api/v1/asset-invitations?q=ALPHA&sort=-email".to_owned(), 2),
+            ("/api/v1/asset-invitations?q=truck&sort=invited_at".to_owned(), 3),
         ] {
-            let full = app
-                .get(&format!("{path}&per_page=100"), Some(&owner.token))
-                .await;
+            let full = app.get(&format!("{path}&per_page=100"), Some(&owner.token)).await;
             full.assert_status(200);
             let all = full.items().clone();
             assert_eq!(all.len(), n, "{path}");
@@ -850,13 +612,9 @@ mod paging {
             let (walked, _) = app.walk(&owner.token, &path, 2).await;
             assert_eq!(ids(&walked), ids(&all), "{path}");
         }
-        let full = app
-            .try_asset_invitations(&owner, "?sort=email&per_page=100")
-            .await;
+        let full = app.try_asset_invitations(&owner, "?sort=email&per_page=100").await;
         let all = ids(full.items());
-        let second = app
-            .try_asset_invitations(&owner, "?sort=email&per_page=2&page=2")
-            .await;
+        let second = app.try_asset_invitations(&owner, "?sort=email&per_page=2&page=2").await;
         second.assert_status(200);
         assert_eq!(ids(second.items()), all[2..4]);
         assert_eq!(second.body["page"], 2);
@@ -882,26 +640,19 @@ mod paging {
             ],
         );
         let bad = ["not-a-cursor", "e30", "eyJrIjoieCIsImkiOiJ5In0", "%20"];
-        app.assert_cursors_refused(&owner.token, "/api/v1/asset-invitations", &bad)
-            .await;
+        app.assert_cursors_refused(&owner.token, "/api/v1/asset-invitations", &bad).await;
         // An email sort's cursor is no position in the invitation times.
-        let by_email = app
-            .try_asset_invitations(&owner, "?sort=email&per_page=1")
-            .await;
+        let by_email = app.try_asset_invitations(&owner, "?sort=email&per_page=1").await;
         let cursor = by_email.body["next_cursor"].as_str().expect("more");
-        let r = app
-            .try_asset_invitations(&owner, &format!("?sort=invited_at&cursor={cursor}"))
-            .await;
+        let r =
+            app.try_asset_invitations(&owner, &format!("?sort=invited_at&cursor={cursor}")).await;
         r.assert_problem(422, "validation_failed");
         assert!(!r.body["errors"]["cursor"].is_null(), "{}", r.text);
         // The asset comes first: a stranger's garbage cursor is still 404.
         let stranger = app.register_verified("stranger").await;
-        app.get(
-            &format!("/api/v1/assets/{van}/invitations?cursor=garbage"),
-            Some(&stranger.token),
-        )
-        .await
-        .assert_status(404);
+        app.get(&format!("/api/v1/assets/{van}/invitations?cursor=garbage"), Some(&stranger.token))
+            .await
+            .assert_status(404);
     }
 
     async fn table_totals_stop_at_one_thousand_and_stats_stay_exact(app: TestApp) {
@@ -914,29 +665,15 @@ mod paging {
             .iter()
             .enumerate()
             .map(|(n, e)| {
-                let asset = if n % 2 == 0 {
-                    van.as_str()
-                } else {
-                    truck.as_str()
-                };
-                (
-                    asset,
-                    e.as_str(),
-                    t0 + Duration::seconds(i64::try_from(n % 7).unwrap_or(0)),
-                    None,
-                )
+                let asset = if n % 2 == 0 { van.as_str() } else { truck.as_str() };
+                (asset, e.as_str(), t0 + Duration::seconds(i64::try_from(n % 7).unwrap_or(0)), None)
             })
             .collect();
         app.seed_asset_invitations(&owner, &rows);
         // One more, pending but past its expiry (not yet swept): expired.
         app.seed_asset_invitations(
             &owner,
-            &[(
-                &van,
-                "late@example.com",
-                t0 - Duration::days(3),
-                Some(t0 - Duration::days(1)),
-            )],
+            &[(&van, "late@example.com", t0 - Duration::days(3), Some(t0 - Duration::days(1)))],
         );
         for path in [
             "/api/v1/asset-invitations",
@@ -954,9 +691,8 @@ mod paging {
         assert_eq!(expired.body["total"], 1);
         assert_eq!(expired.body["total_exact"], true);
         assert_eq!(expired.body["items"][0]["email"], "late@example.com");
-        let van_only = app
-            .try_asset_invitations(&owner, &format!("?asset_id={van}&status=pending"))
-            .await;
+        let van_only =
+            app.try_asset_invitations(&owner, &format!("?asset_id={van}&status=pending")).await;
         assert_eq!(van_only.body["total"], 501);
         assert_eq!(van_only.body["total_exact"], true);
         let stats = app.try_asset_invitation_stats(&owner, "").await;
@@ -964,13 +700,8 @@ mod paging {
         assert_eq!(stats.body["total"], 1003);
         assert_eq!(stats.body["pending"], 1002);
         assert_eq!(stats.body["expired"], 1);
-        let (walked, pages) = app
-            .walk(
-                &owner.token,
-                "/api/v1/asset-invitations?sort=-expires_at",
-                100,
-            )
-            .await;
+        let (walked, pages) =
+            app.walk(&owner.token, "/api/v1/asset-invitations?sort=-expires_at", 100).await;
         assert_eq!(pages, 11);
         let unique: HashSet<String> = ids(&walked).into_iter().collect();
         assert_eq!(unique.len(), 1003);
@@ -980,9 +711,7 @@ mod paging {
         app.try_cancel_asset_invitation(&owner, &first, serde_json::json!({}))
             .await
             .assert_status(200);
-        let stats = app
-            .try_asset_invitation_stats(&owner, &format!("?asset_id={van}"))
-            .await;
+        let stats = app.try_asset_invitation_stats(&owner, &format!("?asset_id={van}")).await;
         let cancelled_on_van = walked[0]["asset"]["id"] == van.as_str();
         assert_eq!(stats.body["total"], 502);
         assert_eq!(stats.body["cancelled"], i64::from(cancelled_on_van));
@@ -1011,21 +740,10 @@ mod paging {
             &other,
             &[
                 (&theirs, "alpha@example.com", t0, None),
-                (
-                    &theirs,
-                    "delta@example.com",
-                    t0 + Duration::seconds(1),
-                    soon,
-                ),
+                (&theirs, "delta@example.com", t0 + Duration::seconds(1), soon),
             ],
         );
-        for sort in [
-            "-invited_at",
-            "expires_at",
-            "-expires_at",
-            "email",
-            "-email",
-        ] {
+        for sort in ["-invited_at", "expires_at", "-expires_at", "email", "-email"] {
             let path = format!("/api/v1/asset-invitations?sort={sort}");
             let full = app.get(&format!("{path}&per_page=100"), Some(&root)).await;
             full.assert_status(200);
@@ -1037,16 +755,13 @@ mod paging {
             assert_eq!(ids(&walked), ids(&all), "{sort}");
             assert_eq!(pages, 3);
         }
-        let q = app
-            .try_asset_invitations(&root, "?q=theirs&sort=email")
-            .await;
+        let q = app.try_asset_invitations(&root, "?q=theirs&sort=email").await;
         assert_eq!(q.body["total"], 2);
         let stats = app.try_asset_invitation_stats(&root, "").await;
         assert_eq!(stats.body["total"], 5);
         assert_eq!(stats.body["pending"], 5);
-        let pending = app
-            .try_asset_invitations(&root, &format!("?status=pending&asset_id={theirs}"))
-            .await;
+        let pending =
+            app.try_asset_invitations(&root, &format!("?status=pending&asset_id={theirs}")).await;
         assert_eq!(pending.body["total"], 2);
         assert_eq!(pending.body["total_exact"], true);
     }

@@ -18,29 +18,18 @@ async fn matrix_row(app: &TestApp, owner: &Session, actor: &Session, asset: &str
     let rec = app.try_add_record(&owner, &asset, record_body()).await;
     let rec_id = rec.id();
     let read = app.try_records(&actor, &asset).await.status == 200;
-    let add = app
-        .try_add_record(&actor, &asset, record_body())
-        .await
-        .status
-        == 201;
+    let add = app.try_add_record(&actor, &asset, record_body()).await.status == 201;
     let edit_details = app
         .try_update_asset(&actor, &asset, json!({"attributes": {"colour": "blue"}}))
         .await
         .status
         == 200;
     let delete_record = app.try_delete_record(&actor, &asset, &rec_id).await.status == 204;
-    let bulk = app
-        .try_collaborator_split(&actor, &format!("?asset_ids={asset}"))
-        .await
-        .status
-        == 200;
+    let bulk =
+        app.try_collaborator_split(&actor, &format!("?asset_ids={asset}")).await.status == 200;
     // Full access gets past the permission check to the 409 for an existing
     // collaborator; anyone else stops at 403. Nothing changes either way.
-    let full = app
-        .try_collaborate(&actor, &asset, &owner.username)
-        .await
-        .status
-        == 409;
+    let full = app.try_collaborate(&actor, &asset, &owner.username).await.status == 409;
     [full, bulk, add, delete_record, edit_details, read]
 }
 
@@ -65,9 +54,7 @@ on_both_backends!(
 async fn asset_lifecycle_and_sub_resources(app: TestApp) {
     let ada = app.register_verified("ada").await;
     let bob = app.register_verified("bob").await;
-    app.try_create_asset(&ada, json!({"name": ""}))
-        .await
-        .assert_problem(422, "validation_failed");
+    app.try_create_asset(&ada, json!({"name": ""})).await.assert_problem(422, "validation_failed");
     let id = app.create_vehicle(&ada, "Van 7", Some("KX21 ABC")).await.id;
     let got = app.try_get_asset(&ada, &id).await;
     assert_eq!(got.body["name"], "Van 7");
@@ -96,13 +83,9 @@ async fn asset_lifecycle_and_sub_resources(app: TestApp) {
         )
         .await;
     bad.assert_problem(422, "validation_failed");
-    app.try_add_record(
-        &ada,
-        &id,
-        json!({"kind": "fuel", "date": "not a date", "title": "x"}),
-    )
-    .await
-    .assert_problem(422, "validation_failed");
+    app.try_add_record(&ada, &id, json!({"kind": "fuel", "date": "not a date", "title": "x"}))
+        .await
+        .assert_problem(422, "validation_failed");
     let edited = app
         .try_update_record(
             &ada,
@@ -133,23 +116,14 @@ async fn asset_lifecycle_and_sub_resources(app: TestApp) {
         format!("/api/v1/assets/{id}/photos"),
         format!("/api/v1/assets/{id}/collaborators"),
     ] {
-        app.get(&path, Some(&bob.token))
-            .await
-            .assert_problem(404, "asset_not_found");
+        app.get(&path, Some(&bob.token)).await.assert_problem(404, "asset_not_found");
     }
-    app.try_delete_asset(&bob, &id)
-        .await
-        .assert_problem(404, "asset_not_found");
+    app.try_delete_asset(&bob, &id).await.assert_problem(404, "asset_not_found");
     app.try_delete_asset(&ada, &id).await.assert_status(204);
-    app.try_get_asset(&ada, &id)
-        .await
-        .assert_problem(404, "asset_not_found");
+    app.try_get_asset(&ada, &id).await.assert_problem(404, "asset_not_found");
     let left: i64 = app.with_db(|c| {
         use diesel::prelude::*;
-        keyholder_store::schema::asset_records::table
-            .count()
-            .get_result(c)
-            .map_err(Into::into)
+        keyholder_store::schema::asset_records::table.count().get_result(c).map_err(Into::into)
     });
     assert_eq!(left, 0, "records go with the asset");
 }
@@ -160,19 +134,13 @@ async fn collaborator_vs_household_permission_matrix(app: TestApp) {
     let viewer = app.register_verified("hviewer").await;
     let editor = app.register_verified("heditor").await;
     let manager = app.register_verified("hmanager").await;
-    let id = app
-        .create_vehicle(&head, "Truck", Some("KX21 ABC"))
-        .await
-        .id;
+    let id = app.create_vehicle(&head, "Truck", Some("KX21 ABC")).await.id;
     app.add_collaborator(&head, &id, &co.username).await;
     app.household_add(&head, &viewer, "viewer").await;
     app.household_add(&head, &editor, "editor").await;
     app.household_add(&head, &manager, "manager").await;
     // [delete vehicle + manage collaborators, bulk manage, add/edit records, delete records, edit details, read]
-    assert_eq!(
-        matrix_row(&app, &head, &co, &id).await,
-        [true, true, true, true, true, true]
-    );
+    assert_eq!(matrix_row(&app, &head, &co, &id).await, [true, true, true, true, true, true]);
     assert_eq!(
         matrix_row(&app, &head, &viewer, &id).await,
         [false, false, false, false, false, true]
@@ -187,15 +155,10 @@ async fn collaborator_vs_household_permission_matrix(app: TestApp) {
     );
     assert_eq!(app.my_access(&viewer, &id).await.as_deref(), Some("view"));
     assert_eq!(app.my_access(&editor, &id).await.as_deref(), Some("edit"));
-    assert_eq!(
-        app.my_access(&manager, &id).await.as_deref(),
-        Some("manage")
-    );
+    assert_eq!(app.my_access(&manager, &id).await.as_deref(), Some("manage"));
     // Household members never delete the vehicle or manage collaborators.
     for member in [&viewer, &editor, &manager] {
-        app.try_delete_asset(&member, &id)
-            .await
-            .assert_problem(403, "full_access_required");
+        app.try_delete_asset(&member, &id).await.assert_problem(403, "full_access_required");
         app.try_collaborate(&member, &id, "coowner")
             .await
             .assert_problem(403, "full_access_required");
@@ -211,17 +174,12 @@ async fn test3_in_households_of_test_and_test2_gets_the_higher_role(app: TestApp
     let test = app.register_verified("test").await;
     let test2 = app.register_verified("test2").await;
     let test3 = app.register_verified("test3").await;
-    let id = app
-        .create_vehicle(&test, "Shared car", Some("KX21 ABC"))
-        .await
-        .id;
+    let id = app.create_vehicle(&test, "Shared car", Some("KX21 ABC")).await.id;
     app.add_collaborator(&test, &id, &test2.username).await;
     app.household_add(&test, &test3, "viewer").await;
     app.household_add(&test2, &test3, "manager").await;
     assert_eq!(app.my_access(&test3, &id).await.as_deref(), Some("manage"));
-    app.try_add_record(&test3, &id, record_body())
-        .await
-        .assert_status(201);
+    app.try_add_record(&test3, &id, record_body()).await.assert_status(201);
     let memberships = app.try_households(&test3).await;
     assert_eq!(memberships.body.as_array().expect("list").len(), 2);
 }
@@ -230,18 +188,11 @@ async fn test3_does_not_inherit_from_test4(app: TestApp) {
     let test = app.register_verified("test").await;
     let test3 = app.register_verified("test3").await;
     let test4 = app.register_verified("test4").await;
-    let id = app
-        .create_vehicle(&test4, "test4's car", Some("KX21 ABC"))
-        .await
-        .id;
+    let id = app.create_vehicle(&test4, "test4's car", Some("KX21 ABC")).await.id;
     app.household_add(&test4, &test, "manager").await;
     app.household_add(&test, &test3, "manager").await;
     assert_eq!(app.my_access(&test, &id).await.as_deref(), Some("manage"));
-    assert_eq!(
-        app.my_access(&test3, &id).await,
-        None,
-        "inheritance is one level only"
-    );
+    assert_eq!(app.my_access(&test3, &id).await, None, "inheritance is one level only");
     let garage = app.try_garage(&test3, "").await;
     assert_eq!(garage.body["total"], 0);
 }
@@ -250,22 +201,13 @@ async fn household_members_need_their_head_to_be_a_collaborator(app: TestApp) {
     let head = app.register_verified("head").await;
     let other = app.register_verified("other").await;
     let member = app.register_verified("member").await;
-    let id = app
-        .create_vehicle(&other, "Not the head's", Some("KX21 ABC"))
-        .await
-        .id;
+    let id = app.create_vehicle(&other, "Not the head's", Some("KX21 ABC")).await.id;
     app.household_add(&head, &member, "manager").await;
     assert_eq!(app.my_access(&member, &id).await, None);
     app.add_collaborator(&other, &id, &head.username).await;
     assert_eq!(app.my_access(&member, &id).await.as_deref(), Some("manage"));
-    app.try_remove_collaborator(&other, &id, &head.id)
-        .await
-        .assert_status(204);
-    assert_eq!(
-        app.my_access(&member, &id).await,
-        None,
-        "takes effect on the next request"
-    );
+    app.try_remove_collaborator(&other, &id, &head.id).await.assert_status(204);
+    assert_eq!(app.my_access(&member, &id).await, None, "takes effect on the next request");
 }
 
 async fn collaborators_single_vehicle(app: TestApp) {
@@ -274,36 +216,22 @@ async fn collaborators_single_vehicle(app: TestApp) {
     let id = app.create_vehicle(&ada, "Van", Some("KX21 ABC")).await.id;
     let missing = app.try_collaborate(&ada, &id, "ghost").await;
     missing.assert_problem(404, "user_not_found");
-    assert!(
-        missing.body["detail"]
-            .as_str()
-            .expect("detail")
-            .contains("ghost")
-    );
+    assert!(missing.body["detail"].as_str().expect("detail").contains("ghost"));
     assert_eq!(missing.body["username"], "ghost");
     app.add_collaborator(&ada, &id, &bob.username).await;
-    app.try_collaborate(&ada, &id, "BOB")
-        .await
-        .assert_problem(409, "already_collaborator");
+    app.try_collaborate(&ada, &id, "BOB").await.assert_problem(409, "already_collaborator");
     let list = app.try_collaborators(&bob, &id).await;
     assert_eq!(list.body["can_manage"], true);
-    let names: Vec<&str> = list
-        .items()
-        .iter()
-        .map(|i| i["user"]["username"].as_str().expect("name"))
-        .collect();
+    let names: Vec<&str> =
+        list.items().iter().map(|i| i["user"]["username"].as_str().expect("name")).collect();
     assert_eq!(names, ["ada", "bob"]);
     // Bob sees it in his garage at once.
     assert_eq!(app.try_garage(&bob, "").await.body["total"], 1);
-    app.try_remove_collaborator(&bob, &id, &ada.id)
-        .await
-        .assert_status(204);
+    app.try_remove_collaborator(&bob, &id, &ada.id).await.assert_status(204);
     let last = app.try_remove_collaborator(&bob, &id, &bob.id).await;
     last.assert_problem(409, "last_collaborator");
     assert_eq!(last.body["asset_ids"], json!([id]));
-    app.try_remove_collaborator(&bob, &id, &ada.id)
-        .await
-        .assert_problem(404, "not_a_collaborator");
+    app.try_remove_collaborator(&bob, &id, &ada.id).await.assert_problem(404, "not_a_collaborator");
 }
 
 async fn bulk_dialog_same_collaborators_on_all(app: TestApp) {
@@ -313,9 +241,7 @@ async fn bulk_dialog_same_collaborators_on_all(app: TestApp) {
     let b = app.create_vehicle(&test, "B", Some("KX21 ABC")).await.id;
     app.add_collaborator(&test, &a, &test2.username).await;
     app.add_collaborator(&test, &b, &test2.username).await;
-    let split = app
-        .try_collaborator_split(&test, &format!("?asset_ids={a},{b}"))
-        .await;
+    let split = app.try_collaborator_split(&test, &format!("?asset_ids={a},{b}")).await;
     split.assert_status(200);
     let common: Vec<&str> = split.body["common"]
         .as_array()
@@ -334,9 +260,7 @@ async fn bulk_dialog_test_on_both_test2_on_one(app: TestApp) {
     let a = app.create_vehicle(&test, "A", Some("KX21 ABC")).await.id;
     let b = app.create_vehicle(&test, "B", Some("KX21 ABC")).await.id;
     app.add_collaborator(&test, &a, &test2.username).await;
-    let split = app
-        .try_collaborator_split(&test, &format!("?asset_ids={a},{b}"))
-        .await;
+    let split = app.try_collaborator_split(&test, &format!("?asset_ids={a},{b}")).await;
     assert_eq!(split.body["common"][0]["username"], "test");
     assert_eq!(split.body["partial"][0]["user"]["username"], "test2");
     assert_eq!(split.body["partial"][0]["asset_ids"], json!([a]));
@@ -375,10 +299,7 @@ async fn bulk_calls_are_all_or_nothing_and_name_the_assets(app: TestApp) {
     let member = app.register_verified("member").await;
     let a = app.create_vehicle(&test, "A", Some("KX21 ABC")).await.id;
     let b = app.create_vehicle(&test, "B", Some("KX21 ABC")).await.id;
-    let hidden = app
-        .create_vehicle(&test2, "Hidden", Some("KX21 ABC"))
-        .await
-        .id;
+    let hidden = app.create_vehicle(&test2, "Hidden", Some("KX21 ABC")).await.id;
     app.add_collaborator(&test, &a, &test2.username).await;
     // Removing test from both would leave B with nobody: nothing happens.
     let r = app
@@ -386,13 +307,8 @@ async fn bulk_calls_are_all_or_nothing_and_name_the_assets(app: TestApp) {
         .await;
     r.assert_problem(409, "last_collaborator");
     assert_eq!(r.body["asset_ids"], json!([b]));
-    let split = app
-        .try_collaborator_split(&test, &format!("?asset_ids={a},{b}"))
-        .await;
-    assert_eq!(
-        split.body["common"][0]["username"], "test",
-        "test is still on both"
-    );
+    let split = app.try_collaborator_split(&test, &format!("?asset_ids={a},{b}")).await;
+    assert_eq!(split.body["common"][0]["username"], "test", "test is still on both");
     // Invisible assets are 404, named; visible without full access are 403, named.
     let r = app
         .try_bulk_add_collaborators(
@@ -403,9 +319,7 @@ async fn bulk_calls_are_all_or_nothing_and_name_the_assets(app: TestApp) {
     r.assert_problem(404, "assets_not_found");
     assert_eq!(r.body["asset_ids"], json!([hidden]));
     app.household_add(&test, &member, "manager").await;
-    let r = app
-        .try_collaborator_split(&member, &format!("?asset_ids={a},{b}"))
-        .await;
+    let r = app.try_collaborator_split(&member, &format!("?asset_ids={a},{b}")).await;
     r.assert_problem(403, "full_access_required");
     assert_eq!(r.body["asset_ids"], json!([a, b]));
     // An unknown username: nothing is added anywhere.
@@ -416,9 +330,7 @@ async fn bulk_calls_are_all_or_nothing_and_name_the_assets(app: TestApp) {
         )
         .await;
     r.assert_problem(404, "user_not_found");
-    let split = app
-        .try_collaborator_split(&test, &format!("?asset_ids={a},{b}"))
-        .await;
+    let split = app.try_collaborator_split(&test, &format!("?asset_ids={a},{b}")).await;
     assert!(!split.text.contains("\"member\""), "{}", split.text);
     app.try_collaborator_split(&test, "?asset_ids=nope")
         .await
@@ -435,20 +347,14 @@ async fn idor_attempts_on_every_sub_resource_answer_404(app: TestApp) {
     let theirs = app.create_vehicle(&ada, "Ada's", Some("KX21 ABC")).await.id;
     let rec = app.try_add_record(&ada, &theirs, record_body()).await;
     let rec_id = rec.id();
-    let photo = app
-        .try_add_photo(&ada, &theirs, json!({"url": "https://x.example/p.jpg"}))
-        .await;
+    let photo = app.try_add_photo(&ada, &theirs, json!({"url": "https://x.example/p.jpg"})).await;
     let photo_id = photo.id();
     // Ada's record and photo through Eve's own asset.
     app.try_update_record(&eve, &mine, &rec_id, record_body())
         .await
         .assert_problem(404, "record_not_found");
-    app.try_delete_record(&eve, &mine, &rec_id)
-        .await
-        .assert_problem(404, "record_not_found");
-    app.try_delete_photo(&eve, &mine, &photo_id)
-        .await
-        .assert_problem(404, "photo_not_found");
+    app.try_delete_record(&eve, &mine, &rec_id).await.assert_problem(404, "record_not_found");
+    app.try_delete_photo(&eve, &mine, &photo_id).await.assert_problem(404, "photo_not_found");
     app.try_remove_collaborator(&eve, &mine, &ada.id)
         .await
         .assert_problem(404, "not_a_collaborator");
@@ -493,25 +399,13 @@ async fn households_rules(app: TestApp) {
     mine.assert_status(200);
     assert_eq!(mine.body["head"]["username"], "ada");
     assert_eq!(mine.body["members"], json!([]));
-    app.try_add_to_household(&ada, "ghost", "viewer")
-        .await
-        .assert_problem(404, "user_not_found");
-    app.try_add_to_household(&ada, "ada", "viewer")
-        .await
-        .assert_problem(422, "own_household");
-    app.try_add_to_household(&ada, "bob", "owner")
-        .await
-        .assert_problem(422, "validation_failed");
+    app.try_add_to_household(&ada, "ghost", "viewer").await.assert_problem(404, "user_not_found");
+    app.try_add_to_household(&ada, "ada", "viewer").await.assert_problem(422, "own_household");
+    app.try_add_to_household(&ada, "bob", "owner").await.assert_problem(422, "validation_failed");
     app.household_add(&ada, &bob, "viewer").await;
-    app.try_add_to_household(&ada, "bob", "editor")
-        .await
-        .assert_problem(409, "already_member");
-    app.try_add_to_household(&bob, "ada", "viewer")
-        .await
-        .assert_problem(409, "mutual_membership");
-    let changed = app
-        .try_set_household_role(&ada, &bob.id, json!({"role": "manager"}))
-        .await;
+    app.try_add_to_household(&ada, "bob", "editor").await.assert_problem(409, "already_member");
+    app.try_add_to_household(&bob, "ada", "viewer").await.assert_problem(409, "mutual_membership");
+    let changed = app.try_set_household_role(&ada, &bob.id, json!({"role": "manager"})).await;
     changed.assert_status(200);
     assert_eq!(changed.body["members"][0]["role"], "manager");
     app.try_set_household_role(&ada, &cy.id, json!({"role": "manager"}))
@@ -520,17 +414,11 @@ async fn households_rules(app: TestApp) {
     let bobs = app.try_households(&bob).await;
     assert_eq!(bobs.body[0]["head"]["username"], "ada");
     assert_eq!(bobs.body[0]["role"], "manager");
-    app.try_leave_household(&bob, &ada.id)
-        .await
-        .assert_status(204);
+    app.try_leave_household(&bob, &ada.id).await.assert_status(204);
     assert_eq!(app.try_households(&bob).await.body, json!([]));
-    app.try_leave_household(&bob, &ada.id)
-        .await
-        .assert_problem(404, "not_household_member");
+    app.try_leave_household(&bob, &ada.id).await.assert_problem(404, "not_household_member");
     app.household_add(&ada, &cy, "editor").await;
-    app.try_remove_household_member(&ada, &cy.id)
-        .await
-        .assert_status(204);
+    app.try_remove_household_member(&ada, &cy.id).await.assert_status(204);
     assert_eq!(app.try_household(&ada).await.body["members"], json!([]));
 }
 
@@ -539,34 +427,18 @@ async fn garage_lists_every_path_in_one_page(app: TestApp) {
     let other = app.register_verified("other").await;
     let head = app.register_verified("head").await;
     // Collaborator.
-    let own = app
-        .create_vehicle(&me, "Own van", Some("KX21 ABC"))
-        .await
-        .id;
+    let own = app.create_vehicle(&me, "Own van", Some("KX21 ABC")).await.id;
     // Household of a collaborating head.
-    let inherited = app
-        .create_vehicle(&head, "Head's car", Some("KX21 ABC"))
-        .await
-        .id;
+    let inherited = app.create_vehicle(&head, "Head's car", Some("KX21 ABC")).await.id;
     app.household_add(&head, &me, "editor").await;
     // Share (accepted invitation), one active and one expired.
-    let shared = app
-        .create_vehicle(&other, "Shared trailer", Some("KX21 ABC"))
-        .await
-        .id;
-    let expired = app
-        .create_vehicle(&other, "Old trailer", Some("KX21 ABC"))
-        .await
-        .id;
+    let shared = app.create_vehicle(&other, "Shared trailer", Some("KX21 ABC")).await.id;
+    let expired = app.create_vehicle(&other, "Old trailer", Some("KX21 ABC")).await.id;
     let now = Utc::now();
-    for (asset, until) in [
-        (&shared, now + Duration::days(1)),
-        (&expired, now - Duration::days(1)),
-    ] {
-        let (a, u) = (
-            uuid::Uuid::parse_str(asset).expect("id"),
-            uuid::Uuid::parse_str(&me.id).expect("id"),
-        );
+    for (asset, until) in [(&shared, now + Duration::days(1)), (&expired, now - Duration::days(1))]
+    {
+        let (a, u) =
+            (uuid::Uuid::parse_str(asset).expect("id"), uuid::Uuid::parse_str(&me.id).expect("id"));
         app.app_state
             .db
             .write(|c| {
@@ -593,12 +465,9 @@ async fn garage_lists_every_path_in_one_page(app: TestApp) {
     let at_site = app.try_add_asset_at(&other, "Forklift", &site_id).await;
     at_site.assert_status(201);
     let at_site = at_site.id();
-    app.try_invite(&other, &estate_id, "mia@example.com", "editor")
-        .await
-        .assert_status(201);
+    app.try_invite(&other, &estate_id, "mia@example.com", "editor").await.assert_status(201);
     // Not mine at all.
-    app.create_vehicle(&other, "Private", Some("KX21 ABC"))
-        .await;
+    app.create_vehicle(&other, "Private", Some("KX21 ABC")).await;
     let garage = app.try_garage(&me, "").await;
     garage.assert_status(200);
     let got: Vec<(String, String)> = garage
@@ -617,12 +486,7 @@ async fn garage_lists_every_path_in_one_page(app: TestApp) {
         ("Head's car", "edit"),
         ("Own van", "full"),
     ];
-    assert_eq!(
-        got.iter()
-            .map(|(n, a)| (n.as_str(), a.as_str()))
-            .collect::<Vec<_>>(),
-        expect
-    );
+    assert_eq!(got.iter().map(|(n, a)| (n.as_str(), a.as_str())).collect::<Vec<_>>(), expect);
     assert_eq!(garage.body["total"], 4);
     let _ = (own, inherited, expired, at_site);
     // Search, site filter and paging.
@@ -655,13 +519,9 @@ async fn placing_and_moving_assets_between_sites(app: TestApp) {
         sites.push(s.id());
     }
     for (u, r) in [("viewer", "viewer"), ("editor", "editor")] {
-        app.try_invite(&owner, &estate_id, &format!("{u}@example.com"), r)
-            .await
-            .assert_status(201);
+        app.try_invite(&owner, &estate_id, &format!("{u}@example.com"), r).await.assert_status(201);
     }
-    app.try_add_asset_at(&viewer, "x", &sites[0])
-        .await
-        .assert_problem(403, "site_editor_required");
+    app.try_add_asset_at(&viewer, "x", &sites[0]).await.assert_problem(403, "site_editor_required");
     app.try_add_asset_at(&viewer, "x", &uuid::Uuid::new_v4().to_string())
         .await
         .assert_problem(404, "site_not_found");
@@ -670,9 +530,7 @@ async fn placing_and_moving_assets_between_sites(app: TestApp) {
     let id = made.id();
     // The estate viewer reads it through the site.
     assert_eq!(app.my_access(&viewer, &id).await.as_deref(), Some("view"));
-    let moved = app
-        .try_update_asset(&editor, &id, json!({"site_id": sites[1]}))
-        .await;
+    let moved = app.try_update_asset(&editor, &id, json!({"site_id": sites[1]})).await;
     moved.assert_status(200);
     assert_eq!(moved.body["site_id"], sites[1].as_str());
     // Leaving the estate needs estate admin there.
@@ -683,23 +541,15 @@ async fn placing_and_moving_assets_between_sites(app: TestApp) {
         .await
         .assert_problem(403, "full_access_required");
     // Sites and estates holding assets are not deleted.
-    app.try_delete_site(&owner, &sites[1])
-        .await
-        .assert_problem(409, "site_has_assets");
-    app.try_delete_estate(&owner, &estate_id)
-        .await
-        .assert_problem(409, "estate_has_assets");
+    app.try_delete_site(&owner, &sites[1]).await.assert_problem(409, "site_has_assets");
+    app.try_delete_estate(&owner, &estate_id).await.assert_problem(409, "estate_has_assets");
     // The owner (estate admin path: full) takes it out; then deletion works.
     assert_eq!(app.my_access(&owner, &id).await.as_deref(), Some("full"));
-    let out = app
-        .try_update_asset(&owner, &id, json!({"site_id": null}))
-        .await;
+    let out = app.try_update_asset(&owner, &id, json!({"site_id": null})).await;
     out.assert_status(200);
     assert!(out.body["estate_id"].is_null());
     assert_eq!(app.my_access(&viewer, &id).await, None);
-    app.try_delete_site(&owner, &sites[1])
-        .await
-        .assert_status(204);
+    app.try_delete_site(&owner, &sites[1]).await.assert_status(204);
 }
 
 async fn leaving_an_estate_drops_asset_access(app: TestApp) {
@@ -709,16 +559,12 @@ async fn leaving_an_estate_drops_asset_access(app: TestApp) {
     let estate_id = estate.id();
     let site = app.try_add_site(&owner, &estate_id, "Yard").await;
     let site_id = site.id();
-    app.try_invite(&owner, &estate_id, "tech@example.com", "editor")
-        .await
-        .assert_status(201);
+    app.try_invite(&owner, &estate_id, "tech@example.com", "editor").await.assert_status(201);
     let made = app.try_add_asset_at(&owner, "Digger", &site_id).await;
     let id = made.id();
     app.add_collaborator(&owner, &id, &tech.username).await;
     assert_eq!(app.my_access(&tech, &id).await.as_deref(), Some("full"));
-    app.try_remove_member(&owner, &estate_id, &tech.id)
-        .await
-        .assert_status(204);
+    app.try_remove_member(&owner, &estate_id, &tech.id).await.assert_status(204);
     assert_eq!(
         app.my_access(&tech, &id).await,
         None,
@@ -731,39 +577,24 @@ async fn asset_changes_write_audit_events(app: TestApp) {
     let bob = app.register_verified("bob").await;
     let id = app.create_vehicle(&ada, "Van", Some("KX21 ABC")).await.id;
     app.add_collaborator(&ada, &id, &bob.username).await;
-    app.try_remove_collaborator(&ada, &id, &bob.id)
-        .await
-        .assert_status(204);
+    app.try_remove_collaborator(&ada, &id, &bob.id).await.assert_status(204);
     app.try_bulk_add_collaborators(&ada, json!({"asset_ids": [id], "usernames": ["bob"]}))
         .await
         .assert_status(200);
     app.household_add(&ada, &bob, "viewer").await;
-    app.try_set_household_role(&ada, &bob.id, json!({"role": "editor"}))
-        .await
-        .assert_status(200);
-    app.try_remove_household_member(&ada, &bob.id)
-        .await
-        .assert_status(204);
+    app.try_set_household_role(&ada, &bob.id, json!({"role": "editor"})).await.assert_status(200);
+    app.try_remove_household_member(&ada, &bob.id).await.assert_status(204);
     let asset_events = app.with_db(|c| keyholder_store::audit::for_target(c, "asset", &id));
     let actions: Vec<&str> = asset_events.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(
         actions,
-        [
-            "asset.created",
-            "collaborator.added",
-            "collaborator.removed",
-            "collaborator.added"
-        ]
+        ["asset.created", "collaborator.added", "collaborator.removed", "collaborator.added"]
     );
     let household = app.with_db(|c| keyholder_store::audit::for_target(c, "household", &ada.id));
     let actions: Vec<&str> = household.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(
         actions,
-        [
-            "household.member_added",
-            "household.role_changed",
-            "household.member_removed"
-        ]
+        ["household.member_added", "household.role_changed", "household.member_removed"]
     );
     app.try_delete_asset(&ada, &id).await.assert_status(204);
     let events = app.with_db(|c| keyholder_store::audit::for_target(c, "asset", &id));
@@ -775,9 +606,7 @@ async fn root_has_no_household_joins_none_and_sees_every_asset() {
     for backend in keyholder_tests::backends() {
         let app = TestApp::spawn_with_root(backend).await;
         let root = app.root_token().await;
-        app.try_household(&root)
-            .await
-            .assert_problem(404, "root_has_no_household");
+        app.try_household(&root).await.assert_problem(404, "root_has_no_household");
         app.try_add_to_household(&root, "root", "viewer")
             .await
             .assert_problem(404, "root_has_no_household");
@@ -785,16 +614,10 @@ async fn root_has_no_household_joins_none_and_sees_every_asset() {
         app.try_add_to_household(&ada, "root", "viewer")
             .await
             .assert_problem(422, "root_cannot_be_member");
-        let id = app
-            .create_vehicle(&ada, "Ada's van", Some("KX21 ABC"))
-            .await
-            .id;
+        let id = app.create_vehicle(&ada, "Ada's van", Some("KX21 ABC")).await.id;
         let garage = app.try_garage(&root, "").await;
         assert_eq!(garage.body["total"], 1);
         assert_eq!(garage.body["items"][0]["my_access"], "full");
-        assert_eq!(
-            app.try_get_asset(&root, &id).await.body["my_access"],
-            "full"
-        );
+        assert_eq!(app.try_get_asset(&root, &id).await.body["my_access"], "full");
     }
 }

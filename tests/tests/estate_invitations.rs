@@ -34,29 +34,19 @@ async fn user_search_matches_one_verified_non_member_by_exact_email(app: TestApp
     let sam = app.register_verified("sam").await;
     let bob = app.register("bob").await;
     let id = app.create_estate(&owner, "Riverside").await.id;
-    let found = app
-        .try_user_search(&owner, &id, "?email=SAM%40Example.com")
-        .await;
+    let found = app.try_user_search(&owner, &id, "?email=SAM%40Example.com").await;
     found.assert_status(200);
     assert_eq!(found.body["user"]["id"], sam.id.as_str());
     assert_eq!(found.body["user"]["email"], "sam@example.com");
-    let missing = app
-        .try_user_search(&owner, &id, "?email=sam%40example")
-        .await;
+    let missing = app.try_user_search(&owner, &id, "?email=sam%40example").await;
     missing.assert_problem(404, "user_not_found");
-    app.try_user_search(&owner, &id, "?email=sam")
-        .await
-        .assert_problem(404, "user_not_found");
+    app.try_user_search(&owner, &id, "?email=sam").await.assert_problem(404, "user_not_found");
     app.try_user_search(&owner, &id, "?email=bob%40example.com")
         .await
         .assert_problem(404, "user_not_found");
     // Once a member, the same 404 as for nobody.
-    app.try_invite(&owner, &id, "sam@example.com", "editor")
-        .await
-        .assert_status(201);
-    let member = app
-        .try_user_search(&owner, &id, "?email=sam%40example.com")
-        .await;
+    app.try_invite(&owner, &id, "sam@example.com", "editor").await.assert_status(201);
+    let member = app.try_user_search(&owner, &id, "?email=sam%40example.com").await;
     member.assert_problem(404, "user_not_found");
     assert_eq!(member.body, missing.body);
     // Only those who may grant estate roles search.
@@ -66,18 +56,14 @@ async fn user_search_matches_one_verified_non_member_by_exact_email(app: TestApp
     app.try_user_search(&bob, &id, "?email=sam%40example.com")
         .await
         .assert_problem(404, "estate_not_found");
-    app.try_user_search(&owner, &id, "")
-        .await
-        .assert_problem(422, "validation_failed");
+    app.try_user_search(&owner, &id, "").await.assert_problem(422, "validation_failed");
 }
 
 async fn inviting_a_verified_user_grants_at_once_without_email(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let sam = app.register_verified("sam").await;
     let id = app.create_estate(&owner, "Riverside").await.id;
-    let r = app
-        .try_invite(&owner, &id, "Sam@Example.com", "editor")
-        .await;
+    let r = app.try_invite(&owner, &id, "Sam@Example.com", "editor").await;
     r.assert_status(201);
     assert_eq!(r.body["outcome"], "granted");
     assert_eq!(r.body["member"]["role"], "editor");
@@ -110,10 +96,7 @@ async fn an_outsider_signs_up_through_the_emailed_link_and_lands_in_the_estate(a
     assert!(inv["expires_at"].is_null());
     let mail = app.wait_for_email("new@example.com", "invited you").await;
     assert!(mail.subject.contains("Riverside"), "{}", mail.subject);
-    assert!(
-        mail.link()
-            .starts_with("http://keyholder.test/invitations/accept#token=")
-    );
+    assert!(mail.link().starts_with("http://keyholder.test/invitations/accept#token="));
     assert!(
         mail.body.contains("as viewer") && mail.body.contains("> See you <b>soon</b>"),
         "{}",
@@ -135,19 +118,14 @@ async fn an_outsider_signs_up_through_the_emailed_link_and_lands_in_the_estate(a
     let mine = app.try_estates(new_token, "").await;
     assert_eq!(mine.body["items"][0]["id"], id.as_str());
     assert_eq!(mine.body["items"][0]["my_role"], "viewer");
-    let list = app
-        .try_estate_invitations(&owner, &id, "?status=accepted")
-        .await;
+    let list = app.try_estate_invitations(&owner, &id, "?status=accepted").await;
     assert_eq!(list.body["total"], 1);
     assert!(list.body["items"][0]["responded_at"].is_string());
-    app.wait_for_email("owner@example.com", "accepted your invitation")
-        .await;
+    app.wait_for_email("owner@example.com", "accepted your invitation").await;
     let again = app.try_sign_up(&token, "other", PASSWORD).await;
     again.assert_problem(409, "invitation_not_pending");
     assert_eq!(again.body["invitation_status"], "accepted");
-    app.try_preview("nope")
-        .await
-        .assert_problem(404, "invitation_not_found");
+    app.try_preview("nope").await.assert_problem(404, "invitation_not_found");
 }
 
 async fn a_registered_but_unverified_user_accepts_with_the_token(app: TestApp) {
@@ -155,60 +133,44 @@ async fn a_registered_but_unverified_user_accepts_with_the_token(app: TestApp) {
     let bob = app.register("bob").await;
     let id = app.create_estate(&owner, "Riverside").await.id;
     // Unverified accounts do not count as registered: an email goes out.
-    let Invited { id: _, token } = app
-        .invite_to_estate(&owner, &id, "bob@example.com", "editor")
-        .await;
+    let Invited { id: _, token } =
+        app.invite_to_estate(&owner, &id, "bob@example.com", "editor").await;
     let r = app.try_accept(&bob, &token).await;
     r.assert_status(200);
     assert_eq!(r.body["status"], "accepted");
     assert_eq!(r.body["role"], "editor");
     assert_eq!(r.body["resource"]["name"], "Riverside");
     let me = app.try_me(&bob).await;
-    assert_eq!(
-        me.body["email_verified"], true,
-        "the token proved the inbox"
-    );
+    assert_eq!(me.body["email_verified"], true, "the token proved the inbox");
     let e = app.try_get_estate(&bob, &id).await;
     assert_eq!(e.body["my_role"], "editor");
-    app.try_accept(&NOBODY, &token)
-        .await
-        .assert_problem(401, "missing_token");
+    app.try_accept(&NOBODY, &token).await.assert_problem(401, "missing_token");
 }
 
 async fn accept_signup_for_an_existing_email_is_409(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let id = app.create_estate(&owner, "Riverside").await.id;
-    let Invited { id: _, token } = app
-        .invite_to_estate(&owner, &id, "bob@example.com", "viewer")
-        .await;
+    let Invited { id: _, token } =
+        app.invite_to_estate(&owner, &id, "bob@example.com", "viewer").await;
     // Bob registers and verifies the address after the invitation was sent.
     app.register_verified("bob").await;
-    app.try_sign_up(&token, "bob2", PASSWORD)
-        .await
-        .assert_problem(409, "email_registered");
+    app.try_sign_up(&token, "bob2", PASSWORD).await.assert_problem(409, "email_registered");
     let weak = app.try_sign_up(&token, "x", "short").await;
     weak.assert_problem(422, "validation_failed");
     assert!(
         weak.body["errors"]["username"].is_string() && weak.body["errors"]["password"].is_string()
     );
-    app.try_sign_up("unknown", "x", "short")
-        .await
-        .assert_problem(404, "invitation_not_found");
+    app.try_sign_up("unknown", "x", "short").await.assert_problem(404, "invitation_not_found");
 }
 
 async fn accepting_with_another_account_is_403_and_stays_pending(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let mallory = app.register_verified("mallory").await;
     let id = app.create_estate(&owner, "Riverside").await.id;
-    let Invited { id: _, token } = app
-        .invite_to_estate(&owner, &id, "carol@example.com", "editor")
-        .await;
-    app.try_accept(&mallory, &token)
-        .await
-        .assert_problem(403, "invitation_email_mismatch");
-    app.try_get_estate(&mallory, &id)
-        .await
-        .assert_problem(404, "estate_not_found");
+    let Invited { id: _, token } =
+        app.invite_to_estate(&owner, &id, "carol@example.com", "editor").await;
+    app.try_accept(&mallory, &token).await.assert_problem(403, "invitation_email_mismatch");
+    app.try_get_estate(&mallory, &id).await.assert_problem(404, "estate_not_found");
     let preview = app.try_preview(&token).await;
     assert_eq!(preview.body["status"], "pending");
 }
@@ -216,20 +178,16 @@ async fn accepting_with_another_account_is_403_and_stays_pending(app: TestApp) {
 async fn declining_by_token_tells_the_inviter(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let id = app.create_estate(&owner, "Riverside").await.id;
-    let Invited { id: _, token } = app
-        .invite_to_estate(&owner, &id, "dan@example.com", "viewer")
-        .await;
+    let Invited { id: _, token } =
+        app.invite_to_estate(&owner, &id, "dan@example.com", "viewer").await;
     let r = app.try_decline(&token).await;
     r.assert_status(200);
     assert_eq!(r.body["status"], "declined");
-    app.wait_for_email("owner@example.com", "declined your invitation")
-        .await;
+    app.wait_for_email("owner@example.com", "declined your invitation").await;
     let again = app.try_sign_up(&token, "dan", PASSWORD).await;
     again.assert_problem(409, "invitation_not_pending");
     assert_eq!(again.body["invitation_status"], "declined");
-    let list = app
-        .try_estate_invitations(&owner, &id, "?status=declined")
-        .await;
+    let list = app.try_estate_invitations(&owner, &id, "?status=declined").await;
     assert_eq!(list.body["total"], 1);
 }
 
@@ -246,31 +204,18 @@ async fn expired_invitations_read_as_expired_at_once_and_answer_410(app: TestApp
         .await;
     r.assert_status(202);
     let inv_id = r.body["invitation"]["id"].as_str().expect("id").to_owned();
-    let token = app
-        .wait_for_email("late@example.com", "invited you")
-        .await
-        .token();
+    let token = app.wait_for_email("late@example.com", "invited you").await.token();
     app.clock.advance(Duration::minutes(20));
     let preview = app.try_preview(&token).await;
     assert_eq!(preview.body["status"], "expired");
-    app.try_decline(&token)
-        .await
-        .assert_problem(410, "invitation_expired");
-    app.try_sign_up(&token, "late", PASSWORD)
-        .await
-        .assert_problem(410, "invitation_expired");
-    let resend = app
-        .try_resend_estate_invitation(&owner, &id, &inv_id, json!({}))
-        .await;
+    app.try_decline(&token).await.assert_problem(410, "invitation_expired");
+    app.try_sign_up(&token, "late", PASSWORD).await.assert_problem(410, "invitation_expired");
+    let resend = app.try_resend_estate_invitation(&owner, &id, &inv_id, json!({})).await;
     resend.assert_problem(409, "invitation_not_pending");
     assert_eq!(resend.body["invitation_status"], "expired");
-    let expired = app
-        .try_estate_invitations(&owner, &id, "?status=expired")
-        .await;
+    let expired = app.try_estate_invitations(&owner, &id, "?status=expired").await;
     assert_eq!(expired.body["total"], 1);
-    let pending = app
-        .try_estate_invitations(&owner, &id, "?status=pending")
-        .await;
+    let pending = app.try_estate_invitations(&owner, &id, "?status=pending").await;
     assert_eq!(pending.body["total"], 0);
     // The sweeper writes the state, with an audit event.
     let sweep = || {
@@ -282,19 +227,12 @@ async fn expired_invitations_read_as_expired_at_once_and_answer_410(app: TestApp
     assert_eq!(sweep().expect("sweep"), 1);
     assert_eq!(sweep().expect("sweep"), 0, "written once");
     let events = app.with_db(|c| keyholder_store::audit::for_target(c, "estate", &id));
-    let expired = events
-        .iter()
-        .find(|e| e.action == "invitation.expired")
-        .expect("an expiry event");
+    let expired =
+        events.iter().find(|e| e.action == "invitation.expired").expect("an expiry event");
     assert!(expired.actor_id.is_none());
-    assert_eq!(
-        expired.after.as_ref().expect("after")["invitation_id"],
-        inv_id.as_str()
-    );
+    assert_eq!(expired.after.as_ref().expect("after")["invitation_id"], inv_id.as_str());
     // A new invitation to the same email is allowed.
-    app.try_invite(&owner, &id, "late@example.com", "viewer")
-        .await
-        .assert_status(202);
+    app.try_invite(&owner, &id, "late@example.com", "viewer").await.assert_status(202);
     app.try_invite_to_estate(&owner, &id, json!({"email": "x@example.com", "role": "viewer", "expires_at": (Utc::now() - Duration::hours(1)).to_rfc3339()}))
     .await
     .assert_problem(422, "validation_failed");
@@ -303,38 +241,24 @@ async fn expired_invitations_read_as_expired_at_once_and_answer_410(app: TestApp
 async fn resend_replaces_the_token_and_can_change_the_expiry(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let id = app.create_estate(&owner, "Riverside").await.id;
-    let Invited {
-        id: inv,
-        token: old,
-    } = app
-        .invite_to_estate(&owner, &id, "eve@example.com", "editor")
-        .await;
+    let Invited { id: inv, token: old } =
+        app.invite_to_estate(&owner, &id, "eve@example.com", "editor").await;
     let path = format!("/api/v1/estates/{id}/invitations/{inv}/resend");
     let at = (Utc::now() + Duration::days(3)).to_rfc3339();
-    let r = app
-        .try_resend_estate_invitation(&owner, &id, &inv, json!({"expires_at": at}))
-        .await;
+    let r = app.try_resend_estate_invitation(&owner, &id, &inv, json!({"expires_at": at})).await;
     r.assert_status(200);
     assert_eq!(r.body["resend_count"], 1);
     assert!(r.body["expires_at"].is_string());
-    let new = app
-        .wait_for_nth_email("eve@example.com", "invited you", 2)
-        .await
-        .token();
+    let new = app.wait_for_nth_email("eve@example.com", "invited you", 2).await.token();
     assert_ne!(old, new);
-    app.try_preview(&old)
-        .await
-        .assert_problem(404, "invitation_not_found");
+    app.try_preview(&old).await.assert_problem(404, "invitation_not_found");
     app.try_preview(&new).await.assert_status(200);
     // No body keeps the expiry; null clears it; the past is refused.
-    let kept = app
-        .request(reqwest::Method::POST, &path, Some(&owner.token), None)
-        .await;
+    let kept = app.request(reqwest::Method::POST, &path, Some(&owner.token), None).await;
     kept.assert_status(200);
     assert_eq!(kept.body["expires_at"], r.body["expires_at"]);
-    let never = app
-        .try_resend_estate_invitation(&owner, &id, &inv, json!({"expires_at": null}))
-        .await;
+    let never =
+        app.try_resend_estate_invitation(&owner, &id, &inv, json!({"expires_at": null})).await;
     assert!(never.body["expires_at"].is_null());
     app.try_resend_estate_invitation(
         &owner,
@@ -352,22 +276,15 @@ async fn resend_replaces_the_token_and_can_change_the_expiry(app: TestApp) {
 async fn cancel_only_while_pending(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let id = app.create_estate(&owner, "Riverside").await.id;
-    let Invited { id: inv, token } = app
-        .invite_to_estate(&owner, &id, "fay@example.com", "viewer")
-        .await;
-    let r = app
-        .try_cancel_estate_invitation(&owner, &id, &inv, json!({}))
-        .await;
+    let Invited { id: inv, token } =
+        app.invite_to_estate(&owner, &id, "fay@example.com", "viewer").await;
+    let r = app.try_cancel_estate_invitation(&owner, &id, &inv, json!({})).await;
     r.assert_status(200);
     assert_eq!(r.body["status"], "cancelled");
-    let again = app
-        .try_cancel_estate_invitation(&owner, &id, &inv, json!({}))
-        .await;
+    let again = app.try_cancel_estate_invitation(&owner, &id, &inv, json!({})).await;
     again.assert_problem(409, "invitation_not_pending");
     assert_eq!(again.body["invitation_status"], "cancelled");
-    app.try_decline(&token)
-        .await
-        .assert_problem(409, "invitation_not_pending");
+    app.try_decline(&token).await.assert_problem(409, "invitation_not_pending");
     let other = app.create_estate(&owner, "Riverside").await.id;
     app.try_cancel_estate_invitation(&owner, &other, &inv, json!({}))
         .await
@@ -379,21 +296,15 @@ async fn invitation_grant_rules_and_input_checks(app: TestApp) {
     let admin = app.register_verified("admin").await;
     let editor = app.register_verified("editor").await;
     let id = app.create_estate(&owner, "Riverside").await.id;
-    app.try_invite(&owner, &id, "admin@example.com", "admin")
-        .await
-        .assert_status(201);
-    app.try_invite(&owner, &id, "editor@example.com", "editor")
-        .await
-        .assert_status(201);
+    app.try_invite(&owner, &id, "admin@example.com", "admin").await.assert_status(201);
+    app.try_invite(&owner, &id, "editor@example.com", "editor").await.assert_status(201);
     app.try_invite(&owner, &id, "x@example.com", "owner")
         .await
         .assert_problem(403, "owner_transfer_required");
     app.try_invite(&admin, &id, "x@example.com", "admin")
         .await
         .assert_problem(403, "cannot_grant_role");
-    app.try_invite(&admin, &id, "x@example.com", "editor")
-        .await
-        .assert_status(202);
+    app.try_invite(&admin, &id, "x@example.com", "editor").await.assert_status(202);
     app.try_invite(&admin, &id, "X@example.com", "viewer")
         .await
         .assert_problem(409, "invitation_pending");
@@ -412,22 +323,14 @@ async fn invitation_grant_rules_and_input_checks(app: TestApp) {
         .await;
     bad.assert_problem(422, "validation_failed");
     for field in ["email", "role", "message"] {
-        assert!(
-            bad.body["errors"][field].is_string(),
-            "{field}: {}",
-            bad.text
-        );
+        assert!(bad.body["errors"][field].is_string(), "{field}: {}", bad.text);
     }
-    app.try_estate_invitations(&editor, &id, "")
-        .await
-        .assert_problem(403, "insufficient_role");
+    app.try_estate_invitations(&editor, &id, "").await.assert_problem(403, "insufficient_role");
     app.try_estate_invitations(&owner, &id, "?status=maybe")
         .await
         .assert_problem(422, "validation_failed");
     // An admin cannot cancel an invitation they could not have sent.
-    let r = app
-        .try_invite(&owner, &id, "boss@example.com", "admin")
-        .await;
+    let r = app.try_invite(&owner, &id, "boss@example.com", "admin").await;
     let inv = r.body["invitation"]["id"].as_str().expect("id");
     app.try_cancel_estate_invitation(&admin, &id, &inv, json!({}))
         .await
@@ -438,15 +341,10 @@ async fn verified_invitees_act_from_their_invitation_list(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let gus = app.register("gus").await;
     let id = app.create_estate(&owner, "Riverside").await.id;
-    let Invited { id: inv, token: _ } = app
-        .invite_to_estate(&owner, &id, "gus@example.com", "editor")
-        .await;
-    app.try_my_invitations(&gus)
-        .await
-        .assert_problem(403, "email_not_verified");
-    let mail = app
-        .wait_for_email("gus@example.com", "Confirm your email")
-        .await;
+    let Invited { id: inv, token: _ } =
+        app.invite_to_estate(&owner, &id, "gus@example.com", "editor").await;
+    app.try_my_invitations(&gus).await.assert_problem(403, "email_not_verified");
+    let mail = app.wait_for_email("gus@example.com", "Confirm your email").await;
     app.try_verify(&mail.token()).await.assert_status(200);
     let list = app.try_my_invitations(&gus).await;
     list.assert_status(200);
@@ -454,9 +352,7 @@ async fn verified_invitees_act_from_their_invitation_list(app: TestApp) {
     assert_eq!(list.body["items"][0]["id"], inv.as_str());
     assert_eq!(list.body["items"][0]["resource"]["name"], "Riverside");
     let stranger = app.register_verified("stranger").await;
-    app.try_accept_my_invitation(&stranger, &inv)
-        .await
-        .assert_problem(404, "invitation_not_found");
+    app.try_accept_my_invitation(&stranger, &inv).await.assert_problem(404, "invitation_not_found");
     let r = app.try_accept_my_invitation(&gus, &inv).await;
     r.assert_status(200);
     assert_eq!(r.body["role"], "editor");
@@ -464,9 +360,7 @@ async fn verified_invitees_act_from_their_invitation_list(app: TestApp) {
     // Now verified, Gus counts as registered: the next estate grants at once.
     let other = app.try_add_estate(&owner, "Second").await;
     let other_id = other.body["id"].as_str().expect("id");
-    let granted = app
-        .try_invite(&owner, other_id, "gus@example.com", "viewer")
-        .await;
+    let granted = app.try_invite(&owner, other_id, "gus@example.com", "viewer").await;
     granted.assert_status(201);
     assert_eq!(granted.body["outcome"], "granted");
 }
@@ -475,20 +369,14 @@ async fn concurrent_accept_decline_and_cancel_have_one_winner(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let hal = app.register("hal").await;
     let id = app.create_estate(&owner, "Riverside").await.id;
-    let Invited { id: inv, token } = app
-        .invite_to_estate(&owner, &id, "hal@example.com", "editor")
-        .await;
+    let Invited { id: inv, token } =
+        app.invite_to_estate(&owner, &id, "hal@example.com", "editor").await;
     let mut tasks = Vec::new();
     for i in 0..12 {
         let client = app.client.clone();
         let base = app.address.clone();
-        let (token, owner_token, hal_token, id, inv) = (
-            token.clone(),
-            owner.token.clone(),
-            hal.token.clone(),
-            id.clone(),
-            inv.clone(),
-        );
+        let (token, owner_token, hal_token, id, inv) =
+            (token.clone(), owner.token.clone(), hal.token.clone(), id.clone(), inv.clone());
         tasks.push(tokio::spawn(async move {
             let req = match i % 3 {
                 0 => client
@@ -499,9 +387,7 @@ async fn concurrent_accept_decline_and_cancel_have_one_winner(app: TestApp) {
                     .post(format!("{base}/api/v1/invitations/decline"))
                     .json(&json!({"token": token})),
                 _ => client
-                    .post(format!(
-                        "{base}/api/v1/estates/{id}/invitations/{inv}/cancel"
-                    ))
+                    .post(format!("{base}/api/v1/estates/{id}/invitations/{inv}/cancel"))
                     .bearer_auth(owner_token)
                     .json(&json!({})),
             };
@@ -514,16 +400,9 @@ async fn concurrent_accept_decline_and_cancel_have_one_winner(app: TestApp) {
     }
     let wins = statuses.iter().filter(|s| **s == 200).count();
     assert_eq!(wins, 1, "{statuses:?}");
-    assert!(
-        statuses.iter().all(|s| *s == 200 || *s == 409),
-        "{statuses:?}"
-    );
+    assert!(statuses.iter().all(|s| *s == 200 || *s == 409), "{statuses:?}");
     let members = app.try_members(&owner, &id, "").await;
-    let hal_rows = members
-        .items()
-        .iter()
-        .filter(|m| m["user"]["id"] == hal.id.as_str())
-        .count();
+    let hal_rows = members.items().iter().filter(|m| m["user"]["id"] == hal.id.as_str()).count();
     let preview = app.try_preview(&token).await;
     let status = preview.body["status"].as_str().expect("status");
     assert_eq!(hal_rows, usize::from(status == "accepted"), "{status}");
@@ -539,17 +418,11 @@ async fn the_seed_page_end_to_end_over_http(app: TestApp) {
         sites.push(r.id());
     }
     // Invite User: search, then invite the registered colleague as editor.
-    let found = app
-        .try_user_search(&owner, &id, "?email=colin%40example.com")
-        .await;
+    let found = app.try_user_search(&owner, &id, "?email=colin%40example.com").await;
     found.assert_status(200);
-    app.try_invite(&owner, &id, "colin@example.com", "editor")
-        .await
-        .assert_status(201);
+    app.try_invite(&owner, &id, "colin@example.com", "editor").await.assert_status(201);
     // And an outsider by email.
-    app.try_invite(&owner, &id, "oscar@example.com", "viewer")
-        .await
-        .assert_status(202);
+    app.try_invite(&owner, &id, "oscar@example.com", "viewer").await.assert_status(202);
     // Site-specific access: admin at North, viewer at South, default at East.
     let saved = app.try_set_estate_role(&owner, &id, &colleague.id, json!({"role": "editor", "sites": [{"site_id": sites[0], "role": "admin"}, {"site_id": sites[1], "role": "viewer"}]}))
         .await;
@@ -571,10 +444,7 @@ async fn the_seed_page_end_to_end_over_http(app: TestApp) {
     assert_eq!(effective(&sites[1])(), "viewer");
     assert_eq!(effective(&sites[2])(), "editor");
     // The outsider signs up through the emailed link and lands in the estate.
-    let token = app
-        .wait_for_email("oscar@example.com", "invited you")
-        .await
-        .token();
+    let token = app.wait_for_email("oscar@example.com", "invited you").await.token();
     let signed = app.try_sign_up(&token, "oscar", PASSWORD).await;
     signed.assert_status(201);
     let oscar = signed.str("access_token");
@@ -582,9 +452,8 @@ async fn the_seed_page_end_to_end_over_http(app: TestApp) {
     assert_eq!(estates.body["items"][0]["my_role"], "viewer");
     let oscar_id = signed.body["user"]["id"].as_str().expect("id").to_owned();
     // Every forbidden grant is refused with a reason.
-    let colin_site_admin = app
-        .try_set_site_role(&colleague, &sites[0], &oscar_id, json!({"role": "admin"}))
-        .await;
+    let colin_site_admin =
+        app.try_set_site_role(&colleague, &sites[0], &oscar_id, json!({"role": "admin"})).await;
     colin_site_admin.assert_problem(403, "cannot_grant_role");
     assert!(
         colin_site_admin.body["detail"]
@@ -612,9 +481,8 @@ async fn the_seed_page_end_to_end_over_http(app: TestApp) {
 async fn registering_normally_after_the_invitation_then_accepting_joins(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let id = app.create_estate(&owner, "Riverside").await.id;
-    let Invited { id: _, token } = app
-        .invite_to_estate(&owner, &id, "kim@example.com", "editor")
-        .await;
+    let Invited { id: _, token } =
+        app.invite_to_estate(&owner, &id, "kim@example.com", "editor").await;
     let kim = app.register("kim").await;
     app.try_accept(&kim, &token).await.assert_status(200);
     let e = app.try_get_estate(&kim, &id).await;
@@ -637,12 +505,8 @@ async fn troubleshooting_user_not_found_when_searching(app: TestApp) {
         .await
         .assert_problem(404, "user_not_found");
     // The user may already have access.
-    app.try_user_search(&owner, &id, "?email=pat%40example.com")
-        .await
-        .assert_status(200);
-    app.try_invite(&owner, &id, "pat@example.com", "viewer")
-        .await
-        .assert_status(201);
+    app.try_user_search(&owner, &id, "?email=pat%40example.com").await.assert_status(200);
+    app.try_invite(&owner, &id, "pat@example.com", "viewer").await.assert_status(201);
     app.try_user_search(&owner, &id, "?email=pat%40example.com")
         .await
         .assert_problem(404, "user_not_found");
@@ -655,32 +519,20 @@ async fn troubleshooting_user_cannot_see_a_site(app: TestApp) {
     let site = app.try_add_site(&owner, &id, "Depot").await;
     let site = site.id();
     // Do they have estate access? Without it, no site.
-    app.try_get_site(&quinn, &site)
-        .await
-        .assert_problem(404, "site_not_found");
-    app.try_invite(&owner, &id, "quinn@example.com", "viewer")
-        .await
-        .assert_status(201);
+    app.try_get_site(&quinn, &site).await.assert_problem(404, "site_not_found");
+    app.try_invite(&owner, &id, "quinn@example.com", "viewer").await.assert_status(201);
     let seen = app.try_get_site(&quinn, &site).await;
     seen.assert_status(200);
     // What's their role? Viewers can only view.
     assert_eq!(seen.body["effective_role"], "viewer");
     // Do they have site access? The site's user list shows it.
-    app.try_set_site_override(&owner, &site, &quinn, "none")
-        .await
-        .assert_status(200);
+    app.try_set_site_override(&owner, &site, &quinn, "none").await.assert_status(200);
     let list = app.try_site_members(&owner, &site).await;
-    let row = list
-        .items()
-        .iter()
-        .find(|m| m["user"]["id"] == quinn.id.as_str())
-        .cloned()
-        .expect("row");
+    let row =
+        list.items().iter().find(|m| m["user"]["id"] == quinn.id.as_str()).cloned().expect("row");
     assert_eq!(row["override"], "none");
     assert!(row["effective_role"].is_null());
-    app.try_get_site(&quinn, &site)
-        .await
-        .assert_problem(404, "site_not_found");
+    app.try_get_site(&quinn, &site).await.assert_problem(404, "site_not_found");
 }
 
 async fn troubleshooting_user_can_see_but_cannot_edit(app: TestApp) {
@@ -689,19 +541,13 @@ async fn troubleshooting_user_can_see_but_cannot_edit(app: TestApp) {
     let id = app.create_estate(&owner, "Riverside").await.id;
     let site = app.try_add_site(&owner, &id, "Depot").await;
     let site = site.id();
-    app.try_invite(&owner, &id, "rae@example.com", "viewer")
-        .await
-        .assert_status(201);
-    app.try_set_site_override(&owner, &site, &rae, "editor")
-        .await
-        .assert_status(200);
+    app.try_invite(&owner, &id, "rae@example.com", "viewer").await.assert_status(201);
+    app.try_set_site_override(&owner, &site, &rae, "editor").await.assert_status(200);
     // Even with Site Editor, an Estate Viewer can only view.
     let s = app.try_get_site(&rae, &site).await;
     assert_eq!(s.body["effective_role"], "viewer");
     // Fix: change their estate role to Editor.
-    app.try_set_role(&owner, &id, &rae, "editor")
-        .await
-        .assert_status(200);
+    app.try_set_role(&owner, &id, &rae, "editor").await.assert_status(200);
     let s = app.try_get_site(&rae, &site).await;
     assert_eq!(s.body["effective_role"], "editor");
 }
@@ -712,9 +558,7 @@ async fn troubleshooting_cannot_find_the_invite_button(app: TestApp) {
     let id = app.create_estate(&owner, "Riverside").await.id;
     for role in ["viewer", "editor"] {
         app.try_invite(&owner, &id, "sid@example.com", role).await;
-        app.try_set_role(&owner, &id, &sid, role)
-            .await
-            .assert_status(200);
+        app.try_set_role(&owner, &id, &sid, role).await.assert_status(200);
         // Admin role or higher is needed to invite.
         app.try_invite(&sid, &id, "t@example.com", "viewer")
             .await
@@ -723,24 +567,17 @@ async fn troubleshooting_cannot_find_the_invite_button(app: TestApp) {
             .await
             .assert_problem(403, "insufficient_role");
     }
-    app.try_set_role(&owner, &id, &sid, "admin")
-        .await
-        .assert_status(200);
-    app.try_invite(&sid, &id, "t@example.com", "viewer")
-        .await
-        .assert_status(202);
+    app.try_set_role(&owner, &id, &sid, "admin").await.assert_status(200);
+    app.try_invite(&sid, &id, "t@example.com", "viewer").await.assert_status(202);
 }
 
 async fn deleting_an_estate_kills_its_invitation_links(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let id = app.create_estate(&owner, "Riverside").await.id;
-    let Invited { id: _, token } = app
-        .invite_to_estate(&owner, &id, "ivy@example.com", "viewer")
-        .await;
+    let Invited { id: _, token } =
+        app.invite_to_estate(&owner, &id, "ivy@example.com", "viewer").await;
     app.try_delete_estate(&owner, &id).await.assert_status(204);
-    app.try_preview(&token)
-        .await
-        .assert_problem(404, "invitation_not_found");
+    app.try_preview(&token).await.assert_problem(404, "invitation_not_found");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -752,19 +589,11 @@ async fn invitations_are_rate_limited_per_user_and_per_day() {
     .await;
     let owner = app.register_verified("owner").await;
     let id = app.create_estate(&owner, "Riverside").await.id;
-    app.try_invite(&owner, &id, "a1@example.com", "viewer")
-        .await
-        .assert_status(202);
-    app.try_invite(&owner, &id, "a2@example.com", "viewer")
-        .await
-        .assert_status(202);
-    let daily = app
-        .try_invite(&owner, &id, "a3@example.com", "viewer")
-        .await;
+    app.try_invite(&owner, &id, "a1@example.com", "viewer").await.assert_status(202);
+    app.try_invite(&owner, &id, "a2@example.com", "viewer").await.assert_status(202);
+    let daily = app.try_invite(&owner, &id, "a3@example.com", "viewer").await;
     daily.assert_problem(429, "daily_invitation_limit");
-    let limited = app
-        .try_invite(&owner, &id, "a4@example.com", "viewer")
-        .await;
+    let limited = app.try_invite(&owner, &id, "a4@example.com", "viewer").await;
     limited.assert_problem(429, "rate_limited");
     assert!(limited.header("retry-after").is_some());
 }
@@ -804,24 +633,18 @@ mod paging {
         let path = format!("/api/v1/estates/{estate}/invitations");
         app.check_walk_and_cursors(&owner.token, &path, 6).await;
         // Cancel two: the status filter walks the same way.
-        let all = app
-            .get(&format!("{path}?per_page=100"), Some(&owner.token))
-            .await;
+        let all = app.get(&format!("{path}?per_page=100"), Some(&owner.token)).await;
         for inv in &all.items()[1..3] {
             let inv = inv["id"].as_str().expect("id");
             app.try_cancel_estate_invitation(&owner, &estate, &inv, serde_json::json!({}))
                 .await
                 .assert_status(200);
         }
-        app.check_walk_and_cursors(&owner.token, &format!("{path}?status=pending"), 4)
-            .await;
-        app.check_walk_and_cursors(&owner.token, &format!("{path}?status=cancelled"), 2)
-            .await;
+        app.check_walk_and_cursors(&owner.token, &format!("{path}?status=pending"), 4).await;
+        app.check_walk_and_cursors(&owner.token, &format!("{path}?status=cancelled"), 2).await;
         // An outsider: 404 before any cursor check.
         let outsider = app.register_verified("outsider").await;
-        app.get(&format!("{path}?cursor=garbage"), Some(&outsider.token))
-            .await
-            .assert_status(404);
+        app.get(&format!("{path}?cursor=garbage"), Some(&outsider.token)).await.assert_status(404);
     }
 
     async fn my_invitations_walk_by_cursor_newest_first(app: TestApp) {
@@ -838,9 +661,7 @@ mod paging {
             ));
             resources.push((
                 ResourceType::Asset,
-                app.create_asset(&owner, serde_json::json!({"name": format!("Van {n}")}))
-                    .await
-                    .id,
+                app.create_asset(&owner, serde_json::json!({"name": format!("Van {n}")})).await.id,
             ));
         }
         let times = [t0, t0, t0 + s(1), t0, t0 + s(2), t0 + s(1)];
@@ -848,15 +669,8 @@ mod paging {
             rows.push((*kind, resource.as_str(), gus.email.as_str(), at, None));
         }
         // Another address's invitation is not mine.
-        rows.push((
-            ResourceType::Estate,
-            resources[0].1.as_str(),
-            "zed@example.com",
-            t0,
-            None,
-        ));
+        rows.push((ResourceType::Estate, resources[0].1.as_str(), "zed@example.com", t0, None));
         app.seed_invitations(&owner, &rows);
-        app.check_walk_and_cursors(&gus.token, "/api/v1/me/invitations", 6)
-            .await;
+        app.check_walk_and_cursors(&gus.token, "/api/v1/me/invitations", 6).await;
     }
 }

@@ -27,22 +27,10 @@ async fn world(app: &TestApp) -> World {
     let estate = app.create_estate(&owner, "Riverside").await.id;
     let site_a = app.create_site(&owner, &estate, "North Yard").await.id;
     let site_b = app.create_site(&owner, &estate, "South Yard").await.id;
-    app.grant_role(&owner, &estate, &admin, EstateRole::Admin.as_str())
-        .await;
-    app.grant_role(&owner, &estate, &editor, EstateRole::Editor.as_str())
-        .await;
-    app.grant_role(&owner, &estate, &viewer, EstateRole::Viewer.as_str())
-        .await;
-    World {
-        estate,
-        site_a,
-        site_b,
-        owner,
-        admin,
-        editor,
-        viewer,
-        outsider,
-    }
+    app.grant_role(&owner, &estate, &admin, EstateRole::Admin.as_str()).await;
+    app.grant_role(&owner, &estate, &editor, EstateRole::Editor.as_str()).await;
+    app.grant_role(&owner, &estate, &viewer, EstateRole::Viewer.as_str()).await;
+    World { estate, site_a, site_b, owner, admin, editor, viewer, outsider }
 }
 
 on_both_backends!(
@@ -70,12 +58,8 @@ on_both_backends!(
 async fn estate_lifecycle_create_list_read_rename_delete(app: TestApp) {
     let ada = app.register_verified("ada").await;
     let other = app.register_verified("other").await;
-    app.try_add_estate(&ada, "  ")
-        .await
-        .assert_problem(422, "validation_failed");
-    app.try_add_estate(&NOBODY, "x")
-        .await
-        .assert_problem(401, "missing_token");
+    app.try_add_estate(&ada, "  ").await.assert_problem(422, "validation_failed");
+    app.try_add_estate(&NOBODY, "x").await.assert_problem(401, "missing_token");
     let first = app.create_estate(&ada, "First").await.id;
     let second = app.create_estate(&ada, "Second").await.id;
     let list = app.try_estates(&ada, "").await;
@@ -87,31 +71,17 @@ async fn estate_lifecycle_create_list_read_rename_delete(app: TestApp) {
     assert_eq!(list.body["items"][1]["my_role"], "owner");
     let paged = app.try_estates(&ada, "?per_page=1&page=2").await;
     assert_eq!(paged.body["items"][0]["id"], first.as_str());
-    app.try_estates(&ada, "?per_page=101")
-        .await
-        .assert_problem(422, "validation_failed");
-    app.try_estates(&ada, "?page=0")
-        .await
-        .assert_problem(422, "validation_failed");
+    app.try_estates(&ada, "?per_page=101").await.assert_problem(422, "validation_failed");
+    app.try_estates(&ada, "?page=0").await.assert_problem(422, "validation_failed");
     assert_eq!(app.try_estates(&other, "").await.body["total"], 0);
-    app.try_get_estate(&other, &first)
-        .await
-        .assert_problem(404, "estate_not_found");
-    app.try_get_estate(&ada, "not-a-uuid")
-        .await
-        .assert_problem(404, "not_found");
-    let renamed = app
-        .try_rename_estate(&ada, &first, json!({"name": "Renamed"}))
-        .await;
+    app.try_get_estate(&other, &first).await.assert_problem(404, "estate_not_found");
+    app.try_get_estate(&ada, "not-a-uuid").await.assert_problem(404, "not_found");
+    let renamed = app.try_rename_estate(&ada, &first, json!({"name": "Renamed"})).await;
     renamed.assert_status(200);
     assert_eq!(renamed.body["name"], "Renamed");
-    app.try_delete_estate(&other, &first)
-        .await
-        .assert_problem(404, "estate_not_found");
+    app.try_delete_estate(&other, &first).await.assert_problem(404, "estate_not_found");
     app.try_delete_estate(&ada, &first).await.assert_status(204);
-    app.try_get_estate(&ada, &first)
-        .await
-        .assert_problem(404, "estate_not_found");
+    app.try_get_estate(&ada, &first).await.assert_problem(404, "estate_not_found");
     assert_eq!(app.try_estates(&ada, "").await.body["total"], 1);
 }
 
@@ -137,12 +107,8 @@ async fn any_member_reads_the_estate_its_sites_and_members(app: TestApp) {
     let c = app.try_get_site(&w.viewer, &site_c).await;
     assert_eq!(c.body["effective_role"], "viewer");
     // Outsiders see nothing.
-    app.try_get_site(&w.outsider, &w.site_a)
-        .await
-        .assert_problem(404, "site_not_found");
-    app.try_members(&w.outsider, &w.estate, "")
-        .await
-        .assert_problem(404, "estate_not_found");
+    app.try_get_site(&w.outsider, &w.site_a).await.assert_problem(404, "site_not_found");
+    app.try_members(&w.outsider, &w.estate, "").await.assert_problem(404, "estate_not_found");
 }
 
 async fn editors_and_viewers_cannot_manage_the_estate(app: TestApp) {
@@ -151,15 +117,9 @@ async fn editors_and_viewers_cannot_manage_the_estate(app: TestApp) {
         app.try_rename_estate(&user, &w.estate, json!({"name": "x"}))
             .await
             .assert_problem(403, "insufficient_role");
-        app.try_add_site(&user, &w.estate, "x")
-            .await
-            .assert_problem(403, "insufficient_role");
-        app.try_delete_site(&user, &w.site_a)
-            .await
-            .assert_problem(403, "insufficient_role");
-        app.try_delete_estate(&user, &w.estate)
-            .await
-            .assert_problem(403, "insufficient_role");
+        app.try_add_site(&user, &w.estate, "x").await.assert_problem(403, "insufficient_role");
+        app.try_delete_site(&user, &w.site_a).await.assert_problem(403, "insufficient_role");
+        app.try_delete_estate(&user, &w.estate).await.assert_problem(403, "insufficient_role");
         app.try_rename_site(&user, &w.site_a, json!({"name": "x"}))
             .await
             .assert_problem(403, "insufficient_role");
@@ -168,23 +128,13 @@ async fn editors_and_viewers_cannot_manage_the_estate(app: TestApp) {
 
 async fn estate_admin_manages_sites_but_only_the_owner_deletes_or_transfers(app: TestApp) {
     let w = world(&app).await;
-    app.try_rename_estate(&w.admin, &w.estate, json!({"name": "Renamed"}))
-        .await
-        .assert_status(200);
-    let renamed = app
-        .try_rename_site(&w.admin, &w.site_a, json!({"name": "Yard 1"}))
-        .await;
+    app.try_rename_estate(&w.admin, &w.estate, json!({"name": "Renamed"})).await.assert_status(200);
+    let renamed = app.try_rename_site(&w.admin, &w.site_a, json!({"name": "Yard 1"})).await;
     renamed.assert_status(200);
     assert_eq!(renamed.body["name"], "Yard 1");
-    app.try_delete_site(&w.admin, &w.site_b)
-        .await
-        .assert_status(204);
-    app.try_get_site(&w.owner, &w.site_b)
-        .await
-        .assert_problem(404, "site_not_found");
-    app.try_delete_estate(&w.admin, &w.estate)
-        .await
-        .assert_problem(403, "insufficient_role");
+    app.try_delete_site(&w.admin, &w.site_b).await.assert_status(204);
+    app.try_get_site(&w.owner, &w.site_b).await.assert_problem(404, "site_not_found");
+    app.try_delete_estate(&w.admin, &w.estate).await.assert_problem(403, "insufficient_role");
     app.try_transfer_to(&w.admin, &w.estate, &w.editor.id)
         .await
         .assert_problem(403, "insufficient_role");
@@ -200,9 +150,7 @@ async fn owner_grants_any_role_but_owner(app: TestApp) {
     app.try_set_role(&w.owner, &w.estate, &w.editor, "owner")
         .await
         .assert_problem(403, "owner_transfer_required");
-    let r = app
-        .try_set_role(&w.owner, &w.estate, &w.editor, "boss")
-        .await;
+    let r = app.try_set_role(&w.owner, &w.estate, &w.editor, "boss").await;
     r.assert_problem(422, "validation_failed");
     assert!(r.body["errors"]["role"].is_string());
     app.try_set_role(&w.owner, &w.estate, &w.outsider, "viewer")
@@ -212,23 +160,13 @@ async fn owner_grants_any_role_but_owner(app: TestApp) {
 
 async fn estate_admin_grants_editor_and_viewer_only_to_editors_and_viewers(app: TestApp) {
     let w = world(&app).await;
-    app.try_set_role(&w.admin, &w.estate, &w.viewer, "editor")
-        .await
-        .assert_status(200);
-    app.try_set_role(&w.admin, &w.estate, &w.viewer, "viewer")
-        .await
-        .assert_status(200);
+    app.try_set_role(&w.admin, &w.estate, &w.viewer, "editor").await.assert_status(200);
+    app.try_set_role(&w.admin, &w.estate, &w.viewer, "viewer").await.assert_status(200);
     app.try_set_role(&w.admin, &w.estate, &w.viewer, "admin")
         .await
         .assert_problem(403, "cannot_grant_role");
     let second_admin = app.register_verified("admin2").await;
-    app.grant_role(
-        &w.owner,
-        &w.estate,
-        &second_admin,
-        EstateRole::Admin.as_str(),
-    )
-    .await;
+    app.grant_role(&w.owner, &w.estate, &second_admin, EstateRole::Admin.as_str()).await;
     app.try_set_role(&w.admin, &w.estate, &second_admin, "viewer")
         .await
         .assert_problem(403, "cannot_change_member");
@@ -240,17 +178,13 @@ async fn estate_admin_grants_editor_and_viewer_only_to_editors_and_viewers(app: 
         .assert_problem(403, "owner_transfer_required");
     // Overrides: none, viewer, editor at any site; not admin.
     for role in ["none", "viewer", "editor"] {
-        app.try_set_site_override(&w.admin, &w.site_a, &w.editor, role)
-            .await
-            .assert_status(200);
+        app.try_set_site_override(&w.admin, &w.site_a, &w.editor, role).await.assert_status(200);
     }
     app.try_set_site_override(&w.admin, &w.site_a, &w.editor, "admin")
         .await
         .assert_problem(403, "cannot_grant_role");
     // An admin override set by the owner cannot be replaced by an admin.
-    app.try_set_site_override(&w.owner, &w.site_b, &w.editor, "admin")
-        .await
-        .assert_status(200);
+    app.try_set_site_override(&w.owner, &w.site_b, &w.editor, "admin").await.assert_status(200);
     app.try_set_site_override(&w.admin, &w.site_b, &w.editor, "viewer")
         .await
         .assert_problem(403, "cannot_replace_override");
@@ -290,15 +224,11 @@ async fn editors_and_viewers_grant_nothing(app: TestApp) {
 async fn site_admin_grants_overrides_at_their_site_only(app: TestApp) {
     let w = world(&app).await;
     // The editor supervises site A.
-    app.try_set_site_override(&w.owner, &w.site_a, &w.editor, "admin")
-        .await
-        .assert_status(200);
+    app.try_set_site_override(&w.owner, &w.site_a, &w.editor, "admin").await.assert_status(200);
     let a = app.try_get_site(&w.editor, &w.site_a).await;
     assert_eq!(a.body["effective_role"], "admin");
     for role in ["viewer", "none", "editor"] {
-        app.try_set_site_override(&w.editor, &w.site_a, &w.viewer, role)
-            .await
-            .assert_status(200);
+        app.try_set_site_override(&w.editor, &w.site_a, &w.viewer, role).await.assert_status(200);
     }
     app.try_set_site_override(&w.editor, &w.site_a, &w.viewer, "admin")
         .await
@@ -333,12 +263,8 @@ async fn no_override_for_estate_owners_and_admins(app: TestApp) {
     .await
     .assert_problem(422, "no_override_for_admins");
     // Promoting a member to admin drops their overrides.
-    app.try_set_site_override(&w.owner, &w.site_a, &w.editor, "none")
-        .await
-        .assert_status(200);
-    let promoted = app
-        .try_set_role(&w.owner, &w.estate, &w.editor, "admin")
-        .await;
+    app.try_set_site_override(&w.owner, &w.site_a, &w.editor, "none").await.assert_status(200);
+    let promoted = app.try_set_role(&w.owner, &w.estate, &w.editor, "admin").await;
     promoted.assert_status(200);
     assert!(
         promoted.body["sites"]
@@ -351,45 +277,30 @@ async fn no_override_for_estate_owners_and_admins(app: TestApp) {
 
 async fn estate_viewer_with_site_editor_can_only_view(app: TestApp) {
     let w = world(&app).await;
-    let set = app
-        .try_set_site_override(&w.owner, &w.site_a, &w.viewer, "editor")
-        .await;
+    let set = app.try_set_site_override(&w.owner, &w.site_a, &w.viewer, "editor").await;
     set.assert_status(200);
     assert_eq!(set.body["override"], "editor");
-    assert_eq!(
-        set.body["effective_role"], "viewer",
-        "most restrictive role wins"
-    );
+    assert_eq!(set.body["effective_role"], "viewer", "most restrictive role wins");
     let a = app.try_get_site(&w.viewer, &w.site_a).await;
     assert_eq!(a.body["effective_role"], "viewer");
     // The fix: raise the estate role to editor; the stored override applies.
-    app.try_set_role(&w.owner, &w.estate, &w.viewer, "editor")
-        .await
-        .assert_status(200);
+    app.try_set_role(&w.owner, &w.estate, &w.viewer, "editor").await.assert_status(200);
     let a = app.try_get_site(&w.viewer, &w.site_a).await;
     assert_eq!(a.body["effective_role"], "editor");
 }
 
 async fn none_override_keeps_a_member_off_a_site_until_cleared(app: TestApp) {
     let w = world(&app).await;
-    app.try_set_site_override(&w.owner, &w.site_a, &w.editor, "none")
-        .await
-        .assert_status(200);
-    app.try_get_site(&w.editor, &w.site_a)
-        .await
-        .assert_problem(404, "site_not_found");
+    app.try_set_site_override(&w.owner, &w.site_a, &w.editor, "none").await.assert_status(200);
+    app.try_get_site(&w.editor, &w.site_a).await.assert_problem(404, "site_not_found");
     let sites = app.try_sites(&w.editor, &w.estate).await;
     assert_eq!(sites.body["total"], 1);
     assert_eq!(sites.body["items"][0]["id"], w.site_b.as_str());
-    let cleared = app
-        .try_clear_site_role(&w.owner, &w.site_a, &w.editor.id)
-        .await;
+    let cleared = app.try_clear_site_role(&w.owner, &w.site_a, &w.editor.id).await;
     cleared.assert_status(200);
     assert!(cleared.body["override"].is_null());
     assert_eq!(cleared.body["effective_role"], "editor");
-    app.try_get_site(&w.editor, &w.site_a)
-        .await
-        .assert_status(200);
+    app.try_get_site(&w.editor, &w.site_a).await.assert_status(200);
 }
 
 async fn a_sites_list_replaces_overrides_all_or_nothing(app: TestApp) {
@@ -402,10 +313,7 @@ async fn a_sites_list_replaces_overrides_all_or_nothing(app: TestApp) {
         .expect("sites")
         .iter()
         .map(|s| {
-            (
-                s["override"].as_str().unwrap_or("-"),
-                s["effective_role"].as_str().unwrap_or("-"),
-            )
+            (s["override"].as_str().unwrap_or("-"), s["effective_role"].as_str().unwrap_or("-"))
         })
         .collect();
     assert_eq!(roles, [("admin", "admin"), ("viewer", "viewer")]);
@@ -429,12 +337,8 @@ async fn a_sites_list_replaces_overrides_all_or_nothing(app: TestApp) {
     assert_eq!(editor["role"], "editor");
     assert_eq!(editor["sites"][1]["override"], "viewer");
     // Without `sites`, overrides stay; an empty list clears them.
-    app.try_set_role(&w.owner, &w.estate, &w.editor, "viewer")
-        .await
-        .assert_status(200);
-    let kept = app
-        .try_set_role(&w.owner, &w.estate, &w.editor, "editor")
-        .await;
+    app.try_set_role(&w.owner, &w.estate, &w.editor, "viewer").await.assert_status(200);
+    let kept = app.try_set_role(&w.owner, &w.estate, &w.editor, "editor").await;
     assert_eq!(kept.body["sites"][0]["override"], "admin");
     let cleared = app
         .try_set_estate_role(
@@ -445,11 +349,7 @@ async fn a_sites_list_replaces_overrides_all_or_nothing(app: TestApp) {
         )
         .await;
     assert!(
-        cleared.body["sites"]
-            .as_array()
-            .expect("sites")
-            .iter()
-            .all(|s| s["override"].is_null())
+        cleared.body["sites"].as_array().expect("sites").iter().all(|s| s["override"].is_null())
     );
     // A site of another estate, or twice the same site.
     let other = app.create_estate(&w.owner, "Other").await.id;
@@ -470,54 +370,34 @@ async fn a_sites_list_replaces_overrides_all_or_nothing(app: TestApp) {
 async fn demoted_admin_is_refused_on_the_next_request(app: TestApp) {
     let w = world(&app).await;
     app.create_site(&w.admin, &w.estate, "Before").await;
-    app.try_set_role(&w.owner, &w.estate, &w.admin, "editor")
-        .await
-        .assert_status(200);
+    app.try_set_role(&w.owner, &w.estate, &w.admin, "editor").await.assert_status(200);
     // Same token, no re-login.
-    app.try_add_site(&w.admin, &w.estate, "After")
-        .await
-        .assert_problem(403, "insufficient_role");
+    app.try_add_site(&w.admin, &w.estate, "After").await.assert_problem(403, "insufficient_role");
     let e = app.try_get_estate(&w.admin, &w.estate).await;
     assert_eq!(e.body["my_role"], "editor");
 }
 
 async fn removing_a_member_removes_their_overrides_and_access(app: TestApp) {
     let w = world(&app).await;
-    app.try_set_site_override(&w.owner, &w.site_a, &w.editor, "admin")
-        .await
-        .assert_status(200);
-    app.try_remove_member(&w.admin, &w.estate, &w.editor.id)
-        .await
-        .assert_status(204);
-    app.try_get_estate(&w.editor, &w.estate)
-        .await
-        .assert_problem(404, "estate_not_found");
-    app.try_get_site(&w.editor, &w.site_a)
-        .await
-        .assert_problem(404, "site_not_found");
+    app.try_set_site_override(&w.owner, &w.site_a, &w.editor, "admin").await.assert_status(200);
+    app.try_remove_member(&w.admin, &w.estate, &w.editor.id).await.assert_status(204);
+    app.try_get_estate(&w.editor, &w.estate).await.assert_problem(404, "estate_not_found");
+    app.try_get_site(&w.editor, &w.site_a).await.assert_problem(404, "site_not_found");
     let left: i64 = app.with_db(|c| {
         use diesel::prelude::*;
-        keyholder_store::schema::site_overrides::table
-            .count()
-            .get_result(c)
-            .map_err(Into::into)
+        keyholder_store::schema::site_overrides::table.count().get_result(c).map_err(Into::into)
     });
     assert_eq!(left, 0);
     // Re-joining starts from the defaults.
-    app.grant_role(&w.owner, &w.estate, &w.editor, EstateRole::Editor.as_str())
-        .await;
+    app.grant_role(&w.owner, &w.estate, &w.editor, EstateRole::Editor.as_str()).await;
     let a = app.try_get_site(&w.editor, &w.site_a).await;
     assert_eq!(a.body["effective_role"], "editor");
 }
 
 async fn leaving_and_the_owner_must_transfer_first(app: TestApp) {
     let w = world(&app).await;
-    app.try_remove_member(&w.viewer, &w.estate, &w.viewer.id)
-        .await
-        .assert_status(204);
-    app.try_get_estate(&w.viewer, &w.estate)
-        .await
-        .assert_problem(404, "estate_not_found");
+    app.try_remove_member(&w.viewer, &w.estate, &w.viewer.id).await.assert_status(204);
+    app.try_get_estate(&w.viewer, &w.estate).await.assert_problem(404, "estate_not_found");
     app.try_remove_member(&w.owner, &w.estate, &w.owner.id)
         .await
         .assert_problem(403, "owner_transfer_required");
@@ -525,9 +405,7 @@ async fn leaving_and_the_owner_must_transfer_first(app: TestApp) {
 
 async fn transfer_ownership_makes_the_old_owner_admin(app: TestApp) {
     let w = world(&app).await;
-    app.try_set_site_override(&w.owner, &w.site_a, &w.editor, "none")
-        .await
-        .assert_status(200);
+    app.try_set_site_override(&w.owner, &w.site_a, &w.editor, "none").await.assert_status(200);
     app.try_transfer_to(&w.owner, &w.estate, &w.outsider.id)
         .await
         .assert_problem(422, "not_a_member");
@@ -543,22 +421,16 @@ async fn transfer_ownership_makes_the_old_owner_admin(app: TestApp) {
     let a = app.try_get_site(&w.editor, &w.site_a).await;
     assert_eq!(a.body["effective_role"], "admin");
     // The old owner can no longer delete.
-    app.try_delete_estate(&w.owner, &w.estate)
-        .await
-        .assert_problem(403, "insufficient_role");
+    app.try_delete_estate(&w.owner, &w.estate).await.assert_problem(403, "insufficient_role");
 }
 
 async fn members_list_shows_effective_roles_and_emails_only_to_administrators(app: TestApp) {
     let w = world(&app).await;
-    app.try_set_site_override(&w.owner, &w.site_a, &w.viewer, "editor")
-        .await
-        .assert_status(200);
+    app.try_set_site_override(&w.owner, &w.site_a, &w.viewer, "editor").await.assert_status(200);
     let as_admin = app.try_members(&w.admin, &w.estate, "").await;
     let items = as_admin.items();
-    let viewer: &Value = items
-        .iter()
-        .find(|m| m["user"]["id"] == w.viewer.id.as_str())
-        .expect("viewer");
+    let viewer: &Value =
+        items.iter().find(|m| m["user"]["id"] == w.viewer.id.as_str()).expect("viewer");
     assert_eq!(viewer["role"], "viewer");
     assert_eq!(viewer["user"]["email"], "viewer@example.com");
     let a = viewer["sites"]
@@ -571,12 +443,7 @@ async fn members_list_shows_effective_roles_and_emails_only_to_administrators(ap
     assert_eq!(a["override"], "editor");
     assert_eq!(a["effective_role"], "viewer");
     let as_viewer = app.try_members(&w.viewer, &w.estate, "").await;
-    assert!(
-        as_viewer
-            .items()
-            .iter()
-            .all(|m| m["user"]["email"].is_null())
-    );
+    assert!(as_viewer.items().iter().all(|m| m["user"]["email"].is_null()));
     let site = app.try_site_members(&w.owner, &w.site_a).await;
     site.assert_status(200);
     let v = site
@@ -592,21 +459,11 @@ async fn members_list_shows_effective_roles_and_emails_only_to_administrators(ap
 
 async fn access_changes_write_audit_events(app: TestApp) {
     let w = world(&app).await;
-    app.try_set_role(&w.owner, &w.estate, &w.viewer, "editor")
-        .await
-        .assert_status(200);
-    app.try_set_site_override(&w.owner, &w.site_a, &w.viewer, "none")
-        .await
-        .assert_status(200);
-    app.try_clear_site_role(&w.owner, &w.site_a, &w.viewer.id)
-        .await
-        .assert_status(200);
-    app.try_remove_member(&w.owner, &w.estate, &w.viewer.id)
-        .await
-        .assert_status(204);
-    app.try_transfer_to(&w.owner, &w.estate, &w.admin.id)
-        .await
-        .assert_status(200);
+    app.try_set_role(&w.owner, &w.estate, &w.viewer, "editor").await.assert_status(200);
+    app.try_set_site_override(&w.owner, &w.site_a, &w.viewer, "none").await.assert_status(200);
+    app.try_clear_site_role(&w.owner, &w.site_a, &w.viewer.id).await.assert_status(200);
+    app.try_remove_member(&w.owner, &w.estate, &w.viewer.id).await.assert_status(204);
+    app.try_transfer_to(&w.owner, &w.estate, &w.admin.id).await.assert_status(200);
     let estate_events = app.with_db(|c| keyholder_store::audit::for_target(c, "estate", &w.estate));
     let actions: Vec<&str> = estate_events.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(
@@ -626,10 +483,7 @@ async fn access_changes_write_audit_events(app: TestApp) {
     assert_eq!(updated.after.as_ref().expect("after")["role"], "editor");
     let site_events = app.with_db(|c| keyholder_store::audit::for_target(c, "site", &w.site_a));
     let actions: Vec<&str> = site_events.iter().map(|e| e.action.as_str()).collect();
-    assert_eq!(
-        actions,
-        ["site.created", "site_override.set", "site_override.cleared"]
-    );
+    assert_eq!(actions, ["site.created", "site_override.set", "site_override.cleared"]);
 }
 
 // ---------------------------------------------------------------- keyset paging
@@ -654,10 +508,7 @@ mod paging {
     }
 
     fn usernames(items: &[Value]) -> Vec<String> {
-        items
-            .iter()
-            .map(|m| m["user"]["username"].as_str().expect("username").to_owned())
-            .collect()
+        items.iter().map(|m| m["user"]["username"].as_str().expect("username").to_owned()).collect()
     }
 
     /// An estate with a site, and members written straight to the database
@@ -696,13 +547,10 @@ mod paging {
         let (estate, site) = estate_with_members(&app, &owner, &rows).await;
         // Oldest first, then by username; the owner joined last (now).
         let expected = ["amy", "cat", "Zed", "Bea", "Dan", "eve", "owner"];
-        for path in [
-            format!("/api/v1/estates/{estate}/members"),
-            format!("/api/v1/sites/{site}/members"),
-        ] {
-            let full = app
-                .get(&format!("{path}?per_page=100"), Some(&owner.token))
-                .await;
+        for path in
+            [format!("/api/v1/estates/{estate}/members"), format!("/api/v1/sites/{site}/members")]
+        {
+            let full = app.get(&format!("{path}?per_page=100"), Some(&owner.token)).await;
             full.assert_status(200);
             let all = full.items().clone();
             assert_eq!(usernames(&all), expected, "{path}");
@@ -712,43 +560,24 @@ mod paging {
             for per_page in [1, 2, 3] {
                 let (walked, pages) = app.walk(&owner.token, &path, per_page).await;
                 assert_eq!(usernames(&walked), expected, "{path} per_page={per_page}");
-                assert_eq!(
-                    pages,
-                    7_usize.div_ceil(per_page),
-                    "{path} per_page={per_page}"
-                );
+                assert_eq!(pages, 7_usize.div_ceil(per_page), "{path} per_page={per_page}");
                 let unique: HashSet<String> = usernames(&walked).into_iter().collect();
                 assert_eq!(unique.len(), 7);
             }
             // Page numbers still work, and their cursor goes on from there.
-            let second = app
-                .get(&format!("{path}?per_page=2&page=2"), Some(&owner.token))
-                .await;
+            let second = app.get(&format!("{path}?per_page=2&page=2"), Some(&owner.token)).await;
             assert_eq!(usernames(second.items()), ["Zed", "Bea"]);
             let next = second.body["next_cursor"].as_str().expect("more");
-            let third = app
-                .get(
-                    &format!("{path}?per_page=2&cursor={next}"),
-                    Some(&owner.token),
-                )
-                .await;
+            let third =
+                app.get(&format!("{path}?per_page=2&cursor={next}"), Some(&owner.token)).await;
             assert_eq!(usernames(third.items()), ["Dan", "eve"]);
         }
         // A member removed mid-walk does not stop it.
         let path = format!("/api/v1/estates/{estate}/members");
-        let first = app
-            .get(&format!("{path}?per_page=3"), Some(&owner.token))
-            .await;
+        let first = app.get(&format!("{path}?per_page=3"), Some(&owner.token)).await;
         let next = first.str("next_cursor");
-        app.try_remove_member(&owner, &estate, &people[0].id)
-            .await
-            .assert_status(204);
-        let rest = app
-            .get(
-                &format!("{path}?per_page=10&cursor={next}"),
-                Some(&owner.token),
-            )
-            .await;
+        app.try_remove_member(&owner, &estate, &people[0].id).await.assert_status(204);
+        let rest = app.get(&format!("{path}?per_page=10&cursor={next}"), Some(&owner.token)).await;
         assert_eq!(usernames(rest.items()), ["Bea", "Dan", "eve", "owner"]);
         assert_eq!(rest.body["total"], 6);
     }
@@ -760,22 +589,17 @@ mod paging {
             estate_with_members(&app, &owner, &[(&amy, Utc::now() - Duration::hours(1))]).await;
         // A table cursor (an email key) or an instant alone is no member key.
         let foreign = "eyJrIjoiYUBleGFtcGxlLmNvbSIsImkiOiIwMDAwMDAwMC0wMDAwLTQwMDAtODAwMC0wMDAwMDAwMDAwMDAifQ";
-        for path in [
-            format!("/api/v1/estates/{estate}/members"),
-            format!("/api/v1/sites/{site}/members"),
-        ] {
+        for path in
+            [format!("/api/v1/estates/{estate}/members"), format!("/api/v1/sites/{site}/members")]
+        {
             for bad in ["garbage", "e30", foreign] {
-                let r = app
-                    .get(&format!("{path}?cursor={bad}"), Some(&owner.token))
-                    .await;
+                let r = app.get(&format!("{path}?cursor={bad}"), Some(&owner.token)).await;
                 r.assert_problem(422, "validation_failed");
                 assert!(!r.body["errors"]["cursor"].is_null(), "{}", r.text);
             }
         }
         // An outsider learns nothing: 404 before any cursor check.
         let outsider = app.register_verified("outsider").await;
-        app.try_members(&outsider, &estate, "?cursor=garbage")
-            .await
-            .assert_status(404);
+        app.try_members(&outsider, &estate, "?cursor=garbage").await.assert_status(404);
     }
 }

@@ -29,15 +29,7 @@ fn many_assets(app: &TestApp, owner: &Session, n: usize, placement: Option<Place
         .db
         .write(|c| {
             for i in 0..n {
-                assets::create(
-                    c,
-                    &format!("Bulk {i}"),
-                    None,
-                    &json!({}),
-                    placement,
-                    owner,
-                    now,
-                )?;
+                assets::create(c, &format!("Bulk {i}"), None, &json!({}), placement, owner, now)?;
             }
             Ok::<_, keyholder_store::StoreError>(())
         })
@@ -65,14 +57,9 @@ async fn walking_the_garage_by_cursor_gives_one_big_page_in_order(app: TestApp) 
     // Household of a collaborating head: three of the head's, one of which
     // I also collaborate on (reached twice, listed once).
     many_assets(&app, &head, 3, None);
-    app.try_add_to_household(&head, &me.username, "viewer")
-        .await
-        .assert_status(201);
+    app.try_add_to_household(&head, &me.username, "viewer").await.assert_status(201);
     let heads = app.try_garage(&head, "?per_page=100").await;
-    let twice = heads.body["items"][0]["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let twice = heads.body["items"][0]["id"].as_str().expect("id").to_owned();
     app.add_collaborator(&head, &twice, &me.username).await;
     // An estate where I am an editor: four at site A, three at site B where
     // an override keeps me off.
@@ -80,17 +67,10 @@ async fn walking_the_garage_by_cursor_gives_one_big_page_in_order(app: TestApp) 
     let site_a = app.create_site(&other, &estate, "A").await.id;
     let site_b = app.create_site(&other, &estate, "B").await.id;
     app.grant_role(&other, &estate, &me, "editor").await;
-    let at = |site: &str| {
-        Some(Placement {
-            site_id: id(site),
-            estate_id: id(&estate),
-        })
-    };
+    let at = |site: &str| Some(Placement { site_id: id(site), estate_id: id(&estate) });
     many_assets(&app, &other, 4, at(&site_a));
     many_assets(&app, &other, 3, at(&site_b));
-    app.try_set_site_override(&other, &site_b, &me, "none")
-        .await
-        .assert_status(200);
+    app.try_set_site_override(&other, &site_b, &me, "none").await.assert_status(200);
     // Another user's private assets stay out.
     many_assets(&app, &other, 6, None);
 
@@ -116,17 +96,11 @@ async fn walking_the_garage_by_cursor_gives_one_big_page_in_order(app: TestApp) 
         assert_eq!(pages, 12_usize.div_ceil(per_page), "per_page={per_page}");
     }
     // Filters hold across pages: the site filter and the search.
-    let (at_a, _) = app
-        .walk(&me.token, &format!("/api/v1/assets?site_id={site_a}"), 3)
-        .await;
+    let (at_a, _) = app.walk(&me.token, &format!("/api/v1/assets?site_id={site_a}"), 3).await;
     assert_eq!(at_a.len(), 4);
     assert!(at_a.iter().all(|a| a["site_id"] == json!(site_a)));
     let (searched, _) = app.walk(&me.token, "/api/v1/assets?q=bulk%201", 1).await;
-    assert!(
-        searched
-            .iter()
-            .all(|a| a["name"].as_str().expect("name").starts_with("Bulk 1"))
-    );
+    assert!(searched.iter().all(|a| a["name"].as_str().expect("name").starts_with("Bulk 1")));
     // Page numbers still work and agree with the cursor walk.
     let page2 = app.try_garage(&me, "?per_page=5&page=2").await;
     assert_eq!(names(page2.items()), expected[5..10].to_vec());
@@ -134,12 +108,8 @@ async fn walking_the_garage_by_cursor_gives_one_big_page_in_order(app: TestApp) 
     // assets are gone from the rest of the walk.
     let first = app.try_garage(&me, "?per_page=2").await;
     let cursor = first.str("next_cursor");
-    app.try_set_site_override(&other, &site_a, &me, "none")
-        .await
-        .assert_status(200);
-    let rest = app
-        .try_garage(&me, &format!("?per_page=100&cursor={cursor}"))
-        .await;
+    app.try_set_site_override(&other, &site_a, &me, "none").await.assert_status(200);
+    let rest = app.try_garage(&me, &format!("?per_page=100&cursor={cursor}")).await;
     assert!(rest.items().iter().all(|a| a["site_id"] != json!(site_a)));
 }
 
@@ -163,10 +133,7 @@ async fn totals_stop_counting_at_one_thousand(app: TestApp) {
     let (walked, pages) = app.walk(&me.token, "/api/v1/assets", 100).await;
     assert_eq!(walked.len(), 1003);
     assert_eq!(pages, 11);
-    let mut ids: Vec<&str> = walked
-        .iter()
-        .map(|a| a["id"].as_str().expect("id"))
-        .collect();
+    let mut ids: Vec<&str> = walked.iter().map(|a| a["id"].as_str().expect("id")).collect();
     ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), 1003);

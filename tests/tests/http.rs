@@ -30,18 +30,12 @@ async fn malformed_json_is_400_problem(app: TestApp) {
             .send()
             .await
             .expect("answer");
-        TestApp::reply(res)
-            .await
-            .assert_problem(400, "malformed_json");
+        TestApp::reply(res).await.assert_problem(400, "malformed_json");
     }
 }
 
 async fn wrong_content_type_is_400_problem(app: TestApp) {
-    for ct in [
-        None,
-        Some("text/plain"),
-        Some("application/x-www-form-urlencoded"),
-    ] {
+    for ct in [None, Some("text/plain"), Some("application/x-www-form-urlencoded")] {
         let mut req = app
             .client
             .post(app.url("/api/v1/auth/login"))
@@ -61,9 +55,7 @@ async fn wrong_content_type_is_400_problem(app: TestApp) {
         .send()
         .await
         .expect("answer");
-    TestApp::reply(res)
-        .await
-        .assert_problem(401, "invalid_credentials");
+    TestApp::reply(res).await.assert_problem(401, "invalid_credentials");
 }
 
 async fn oversized_body_is_413_problem(app: TestApp) {
@@ -73,12 +65,8 @@ async fn oversized_body_is_413_problem(app: TestApp) {
 }
 
 async fn unknown_route_is_404_problem(app: TestApp) {
-    app.get("/api/v1/nothing-here", None)
-        .await
-        .assert_problem(404, "not_found");
-    app.get("/no/such/page", None)
-        .await
-        .assert_problem(404, "not_found");
+    app.get("/api/v1/nothing-here", None).await.assert_problem(404, "not_found");
+    app.get("/no/such/page", None).await.assert_problem(404, "not_found");
 }
 
 async fn wrong_method_is_405_problem_with_allow(app: TestApp) {
@@ -91,9 +79,7 @@ async fn wrong_method_is_405_problem_with_allow(app: TestApp) {
 }
 
 async fn wrong_field_types_and_missing_fields_are_422_naming_the_field(app: TestApp) {
-    let reply = app
-        .try_login_with(json!({"login": 5, "password": "x"}))
-        .await;
+    let reply = app.try_login_with(json!({"login": 5, "password": "x"})).await;
     reply.assert_problem(422, "validation_failed");
     assert!(reply.body["errors"]["login"].is_string(), "{}", reply.text);
     let reply = app.try_login_with(json!({"login": "ada"})).await;
@@ -114,10 +100,7 @@ async fn health_endpoints_answer(app: TestApp) {
 
 async fn every_response_has_security_headers_and_a_request_id(app: TestApp) {
     let mut ids = Vec::new();
-    for reply in [
-        app.get("/health/live", None).await,
-        app.try_me(&NOBODY).await,
-    ] {
+    for reply in [app.get("/health/live", None).await, app.try_me(&NOBODY).await] {
         assert_eq!(reply.header("x-content-type-options"), Some("nosniff"));
         assert_eq!(reply.header("x-frame-options"), Some("DENY"));
         assert_eq!(reply.header("referrer-policy"), Some("no-referrer"));
@@ -138,11 +121,7 @@ async fn metrics_count_requests_by_route_and_status(app: TestApp) {
     app.get("/health/live", None).await.assert_status(200);
     let reply = app.get("/metrics", None).await;
     reply.assert_status(200);
-    assert!(
-        reply
-            .header("content-type")
-            .is_some_and(|c| c.starts_with("text/plain"))
-    );
+    assert!(reply.header("content-type").is_some_and(|c| c.starts_with("text/plain")));
     let line = reply
         .text
         .lines()
@@ -153,11 +132,7 @@ async fn metrics_count_requests_by_route_and_status(app: TestApp) {
         })
         .unwrap_or_else(|| panic!("no request counter for /api/v1/me 401 in\n{}", reply.text));
     assert!(line.ends_with(" 2"), "{line}");
-    assert!(
-        reply
-            .text
-            .contains("keyholder_http_requests_duration_seconds_bucket{")
-    );
+    assert!(reply.text.contains("keyholder_http_requests_duration_seconds_bucket{"));
     assert!(reply.text.contains("keyholder_mail_pending"));
 }
 
@@ -178,9 +153,7 @@ async fn pool_exhaustion_answers_503_not_a_hang(app: TestApp) {
     let reply = app.try_estates(&ada, "").await;
     reply.assert_problem(503, "service_unavailable");
     assert!(reply.header("retry-after").is_some());
-    app.get("/health/ready", None)
-        .await
-        .assert_problem(503, "service_unavailable");
+    app.get("/health/ready", None).await.assert_problem(503, "service_unavailable");
     drop(held);
     app.try_estates(&ada, "").await.assert_status(200);
 }
@@ -195,9 +168,7 @@ async fn lost_postgres_database_answers_503() {
     app.db.drop_now();
     let reply = app.try_me(&ada).await;
     reply.assert_problem(503, "service_unavailable");
-    app.get("/health/ready", None)
-        .await
-        .assert_problem(503, "service_unavailable");
+    app.get("/health/ready", None).await.assert_problem(503, "service_unavailable");
     app.get("/health/live", None).await.assert_status(200);
 }
 
@@ -209,11 +180,7 @@ async fn auth_endpoints_are_rate_limited_per_address(app: TestApp) {
     // The limit is shared by every auth endpoint.
     let reply = app.try_forgot_password("a@example.com").await;
     reply.assert_problem(429, "rate_limited");
-    let retry: u64 = reply
-        .header("retry-after")
-        .expect("Retry-After")
-        .parse()
-        .expect("seconds");
+    let retry: u64 = reply.header("retry-after").expect("Retry-After").parse().expect("seconds");
     assert!((1..=60).contains(&retry), "{retry}");
     // Other endpoints are not limited.
     app.try_me(&NOBODY).await.assert_status(401);
@@ -231,19 +198,13 @@ async fn cors_allows_only_configured_origins() {
         .request(reqwest::Method::OPTIONS, app.url("/api/v1/auth/login"))
         .header("Origin", "https://app.example")
         .header("Access-Control-Request-Method", "POST")
-        .header(
-            "Access-Control-Request-Headers",
-            "content-type, authorization",
-        )
+        .header("Access-Control-Request-Headers", "content-type, authorization")
         .send()
         .await
         .expect("answer");
     assert!(preflight.status().is_success());
     assert_eq!(
-        preflight
-            .headers()
-            .get("access-control-allow-origin")
-            .and_then(|v| v.to_str().ok()),
+        preflight.headers().get("access-control-allow-origin").and_then(|v| v.to_str().ok()),
         Some("https://app.example")
     );
     let evil = app

@@ -27,24 +27,14 @@ const ENCODED_CONTROLS: [&str; 8] = ["%00", "%01", "%1F", "%7F", "%C2%85", "%C2%
 #[track_caller]
 fn assert_field(r: &Reply, field: &str) {
     r.assert_problem(422, "validation_failed");
-    assert!(
-        r.body["errors"][field].is_string(),
-        "errors should name {field}; body: {}",
-        r.text
-    );
+    assert!(r.body["errors"][field].is_string(), "errors should name {field}; body: {}", r.text);
 }
 
 async fn login_with_control_characters_is_401_without_a_lookup(app: TestApp) {
     app.register("owner").await;
     for c in CONTROLS {
-        for login in [
-            format!("owner{c}"),
-            format!("owner@example.com{c}"),
-            c.to_owned(),
-        ] {
-            app.login(&login, PASSWORD)
-                .await
-                .assert_problem(401, "invalid_credentials");
+        for login in [format!("owner{c}"), format!("owner@example.com{c}"), c.to_owned()] {
+            app.login(&login, PASSWORD).await.assert_problem(401, "invalid_credentials");
         }
         // A password is only ever hashed: any character is a wrong password.
         app.login("owner", &format!("{PASSWORD}{c}"))
@@ -75,15 +65,8 @@ async fn usernames_with_control_characters_are_422(app: TestApp) {
     // Nothing was added on the way.
     let r = app.try_collaborators(&owner, &asset).await;
     r.assert_status(200);
-    assert_eq!(
-        r.body["items"].as_array().map(Vec::len),
-        Some(1),
-        "{}",
-        r.text
-    );
-    app.try_collaborate(&owner, &asset, "bob")
-        .await
-        .assert_status(201);
+    assert_eq!(r.body["items"].as_array().map(Vec::len), Some(1), "{}", r.text);
+    app.try_collaborate(&owner, &asset, "bob").await.assert_status(201);
 }
 
 async fn query_strings_with_control_characters_are_422(app: TestApp) {
@@ -95,23 +78,11 @@ async fn query_strings_with_control_characters_are_422(app: TestApp) {
             (format!("/api/v1/assets?q=van{c}"), "q"),
             (format!("/api/v1/asset-invitations?q=x{c}y"), "q"),
             (format!("/api/v1/assets/{asset}/invitations?q={c}"), "q"),
-            (
-                format!("/api/v1/asset-invitations?status=pending{c}"),
-                "status",
-            ),
+            (format!("/api/v1/asset-invitations?status=pending{c}"), "status"),
             (format!("/api/v1/asset-invitations?sort=email{c}"), "sort"),
-            (
-                format!("/api/v1/estates/{estate}/user-search?email=bob{c}@example.com"),
-                "email",
-            ),
-            (
-                format!("/api/v1/estates/{estate}/invitations?status={c}"),
-                "status",
-            ),
-            (
-                format!("/api/v1/collaborators?asset_ids={asset}{c}"),
-                "asset_ids",
-            ),
+            (format!("/api/v1/estates/{estate}/user-search?email=bob{c}@example.com"), "email"),
+            (format!("/api/v1/estates/{estate}/invitations?status={c}"), "status"),
+            (format!("/api/v1/collaborators?asset_ids={asset}{c}"), "asset_ids"),
         ] {
             let r = app.get(&path, Some(&owner.token)).await;
             assert!(r.status < 500, "{path}: {}", r.text);
@@ -128,16 +99,10 @@ async fn audit_filters_refuse_control_characters_and_out_of_range_years(app: Tes
     let owner = app.register_verified("owner").await;
     let asset = app.create_asset(&owner, json!({"name": "Van 7"})).await.id;
     for c in ENCODED_CONTROLS {
-        let r = app
-            .try_audit(
-                &owner,
-                &format!("?resource_type=asset&resource_id={asset}{c}"),
-            )
-            .await;
+        let r =
+            app.try_audit(&owner, &format!("?resource_type=asset&resource_id={asset}{c}")).await;
         assert_field(&r, "resource_id");
-        let r = app
-            .try_audit(&owner, &format!("?resource_type=asset{c}"))
-            .await;
+        let r = app.try_audit(&owner, &format!("?resource_type=asset{c}")).await;
         assert_field(&r, "resource_type");
     }
     for (field, at) in [
@@ -164,11 +129,7 @@ async fn audit_filters_refuse_control_characters_and_out_of_range_years(app: Tes
         )
         .await;
     r.assert_status(200);
-    assert!(
-        r.body["total"].as_i64().is_some_and(|n| n >= 1),
-        "{}",
-        r.text
-    );
+    assert!(r.body["total"].as_i64().is_some_and(|n| n >= 1), "{}", r.text);
 }
 
 async fn record_dates_are_years_1_to_9999(app: TestApp) {
@@ -188,22 +149,12 @@ async fn record_dates_are_years_1_to_9999(app: TestApp) {
         assert!(r.status < 500, "{date}: {}", r.text);
         assert_field(&r, "date");
     }
-    let first = app
-        .post(&path, Some(&owner.token), record("0001-01-01"))
-        .await;
+    let first = app.post(&path, Some(&owner.token), record("0001-01-01")).await;
     first.assert_status(201);
-    let last = app
-        .post(&path, Some(&owner.token), record("9999-12-31"))
-        .await;
+    let last = app.post(&path, Some(&owner.token), record("9999-12-31")).await;
     last.assert_status(201);
     let id = last.body["id"].as_str().expect("id");
-    let r = app
-        .patch(
-            &format!("{path}/{id}"),
-            Some(&owner.token),
-            record("+10000-01-01"),
-        )
-        .await;
+    let r = app.patch(&format!("{path}/{id}"), Some(&owner.token), record("+10000-01-01")).await;
     assert_field(&r, "date");
     let list = app.get(&path, Some(&owner.token)).await;
     list.assert_status(200);
@@ -235,18 +186,13 @@ async fn json_strings_refuse_control_characters_but_free_text_keeps_line_breaks(
         let r = app.try_invite_to_asset(&owner, &asset, json!({"email": "shop@example.com", "permission": "view", "message": format!("hi{c}")}))
             .await;
         assert_field(&r, "message");
-        let r = app
-            .try_forgot_password(&format!("owner@example.com{c}"))
-            .await;
+        let r = app.try_forgot_password(&format!("owner@example.com{c}")).await;
         assert_field(&r, "email");
     }
     // Single-line text refuses line breaks and tabs too.
     for c in ["\n", "\t", "\r"] {
         let r = app
-            .try_create_asset(
-                &owner,
-                json!({"name": "Van", "reference": format!("KX21{c}ABC")}),
-            )
+            .try_create_asset(&owner, json!({"name": "Van", "reference": format!("KX21{c}ABC")}))
             .await;
         assert_field(&r, "reference");
         let r = app
@@ -264,10 +210,7 @@ async fn json_strings_refuse_control_characters_but_free_text_keeps_line_breaks(
     r.assert_status(201);
     assert_eq!(r.body["notes"], "line one\r\nline\ttwo");
     let r = app
-        .try_create_asset(
-            &owner,
-            json!({"name": "Van", "attributes": {"notes": "one\ntwo"}}),
-        )
+        .try_create_asset(&owner, json!({"name": "Van", "attributes": {"notes": "one\ntwo"}}))
         .await;
     r.assert_status(201);
     let r = app.try_invite_to_asset(&owner, &asset, json!({"email": "shop@example.com", "permission": "view", "message": "Hello,\n\tthe van."}))
@@ -275,9 +218,7 @@ async fn json_strings_refuse_control_characters_but_free_text_keeps_line_breaks(
     r.assert_status(201);
     // A password may hold a tab; it is only ever hashed.
     let password = format!("{PASSWORD}\t!");
-    app.try_register_as("tab@example.com", "tab", &password)
-        .await
-        .assert_status(201);
+    app.try_register_as("tab@example.com", "tab", &password).await.assert_status(201);
     app.login("tab", &password).await.assert_status(200);
 }
 
@@ -289,11 +230,7 @@ async fn expiry_in_year_9999_is_pending_and_usable_and_year_10000_is_422(app: Te
     let estate = app.create_estate(&owner, "Riverside").await.id;
 
     // Year 10000 (however it is written) is refused, naming the field.
-    for bad in [
-        "+10000-01-01T00:00:00Z",
-        "10000-01-01T00:00:00Z",
-        "9999-12-31T23:00:00-05:00",
-    ] {
+    for bad in ["+10000-01-01T00:00:00Z", "10000-01-01T00:00:00Z", "9999-12-31T23:00:00-05:00"] {
         let r = app.try_send_asset_invitation(&owner, json!({"asset_id": asset, "email": "x@example.com", "permission": "view", "expires_at": bad}))
             .await;
         assert!(r.status < 500, "{bad}: {}", r.text);
@@ -327,14 +264,9 @@ async fn expiry_in_year_9999_is_pending_and_usable_and_year_10000_is_422(app: Te
     r.assert_status(202);
     assert_eq!(r.body["invitation"]["status"], "pending", "{}", r.text);
     let inv = r.body["invitation"]["id"].as_str().expect("id").to_owned();
-    let list = app
-        .try_estate_invitations(&owner, &estate, "?status=pending")
-        .await;
+    let list = app.try_estate_invitations(&owner, &estate, "?status=pending").await;
     assert_eq!(list.body["total"], 1, "{}", list.text);
-    let token = app
-        .wait_for_email("new@example.com", "invited you")
-        .await
-        .token();
+    let token = app.wait_for_email("new@example.com", "invited you").await.token();
     let preview = app.try_preview(&token).await;
     preview.assert_status(200);
     assert_eq!(preview.body["status"], "pending");
@@ -344,9 +276,8 @@ async fn expiry_in_year_9999_is_pending_and_usable_and_year_10000_is_422(app: Te
             .await;
         assert_field(&r, "expires_at");
     }
-    let r = app
-        .try_resend_estate_invitation(&owner, &estate, &inv, json!({"expires_at": LAST}))
-        .await;
+    let r =
+        app.try_resend_estate_invitation(&owner, &estate, &inv, json!({"expires_at": LAST})).await;
     r.assert_status(200);
     assert_eq!(r.body["status"], "pending");
 
@@ -359,35 +290,21 @@ async fn expiry_in_year_9999_is_pending_and_usable_and_year_10000_is_422(app: Te
     let detail = app.try_get_asset_invitation(&owner, &inv).await;
     assert_eq!(detail.body["status"], "pending", "{}", detail.text);
     let r = app
-        .try_resend_asset_invitation(
-            &owner,
-            &inv,
-            json!({"expires_at": "+10000-01-01T00:00:00Z"}),
-        )
+        .try_resend_asset_invitation(&owner, &inv, json!({"expires_at": "+10000-01-01T00:00:00Z"}))
         .await;
     assert_field(&r, "expires_at");
-    app.try_accept_my_invitation(&ann, &inv)
-        .await
-        .assert_status(200);
+    app.try_accept_my_invitation(&ann, &inv).await.assert_status(200);
     let seen = app.try_get_asset(&ann, &asset).await;
     seen.assert_status(200);
     assert_eq!(seen.body["my_access"], "edit");
     let share = format!("/api/v1/assets/{asset}/shares/{}", ann.id);
     let r = app
-        .patch(
-            &share,
-            Some(&owner.token),
-            json!({"access_expires_at": "+10000-01-01T00:00:00Z"}),
-        )
+        .patch(&share, Some(&owner.token), json!({"access_expires_at": "+10000-01-01T00:00:00Z"}))
         .await;
     assert_field(&r, "access_expires_at");
-    app.patch(
-        &share,
-        Some(&owner.token),
-        json!({"access_expires_at": LAST}),
-    )
-    .await
-    .assert_status(200);
+    app.patch(&share, Some(&owner.token), json!({"access_expires_at": LAST}))
+        .await
+        .assert_status(200);
     let seen = app.try_get_asset(&ann, &asset).await;
     seen.assert_status(200);
     assert_eq!(seen.body["my_access"], "edit");
@@ -416,16 +333,12 @@ mod daily_limit {
     async fn resends_count_for_asset_invitations(app: TestApp) {
         let owner = app.register_verified("owner").await;
         let asset = app.create_asset(&owner, json!({"name": "Van 7"})).await.id;
-        let r = app
-            .try_share_asset(&owner, &asset, "shop@example.com", "view")
-            .await;
+        let r = app.try_share_asset(&owner, &asset, "shop@example.com", "view").await;
         r.assert_status(201);
         let inv = r.id();
         let resend = format!("/api/v1/asset-invitations/{inv}/resend");
         for _ in 0..2 {
-            app.post(&resend, Some(&owner.token), json!({}))
-                .await
-                .assert_status(200);
+            app.post(&resend, Some(&owner.token), json!({})).await.assert_status(200);
         }
         for _ in 0..3 {
             let r = app.post(&resend, Some(&owner.token), json!({})).await;
@@ -440,24 +353,18 @@ mod daily_limit {
         // Another user has their own allowance.
         let other = app.register_verified("other").await;
         let mine = app.create_asset(&other, json!({"name": "Van 7"})).await.id;
-        app.try_share_asset(&other, &mine, "shop@example.com", "view")
-            .await
-            .assert_status(201);
+        app.try_share_asset(&other, &mine, "shop@example.com", "view").await.assert_status(201);
     }
 
     async fn resends_count_for_estate_invitations(app: TestApp) {
         let owner = app.register_verified("owner").await;
         let estate = app.create_estate(&owner, "Riverside").await.id;
-        let r = app
-            .try_invite(&owner, &estate, "new@example.com", "viewer")
-            .await;
+        let r = app.try_invite(&owner, &estate, "new@example.com", "viewer").await;
         r.assert_status(202);
         let inv = r.body["invitation"]["id"].as_str().expect("id").to_owned();
         let resend = format!("/api/v1/estates/{estate}/invitations/{inv}/resend");
         for _ in 0..2 {
-            app.post(&resend, Some(&owner.token), json!({}))
-                .await
-                .assert_status(200);
+            app.post(&resend, Some(&owner.token), json!({})).await.assert_status(200);
         }
         for _ in 0..3 {
             let r = app.post(&resend, Some(&owner.token), json!({})).await;
@@ -474,20 +381,12 @@ mod daily_limit {
         let owner = app.register_verified("owner").await;
         let estate = app.create_estate(&owner, "Riverside").await.id;
         let asset = app.create_asset(&owner, json!({"name": "Van 7"})).await.id;
-        let r = app
-            .try_invite(&owner, &estate, "new@example.com", "viewer")
-            .await;
+        let r = app.try_invite(&owner, &estate, "new@example.com", "viewer").await;
         r.assert_status(202);
         let inv = r.body["invitation"]["id"].as_str().expect("id").to_owned();
-        app.try_resend_estate_invitation(&owner, &estate, &inv, json!({}))
-            .await
-            .assert_status(200);
-        app.try_share_asset(&owner, &asset, "shop@example.com", "view")
-            .await
-            .assert_status(201);
-        let r = app
-            .try_share_asset(&owner, &asset, "two@example.com", "view")
-            .await;
+        app.try_resend_estate_invitation(&owner, &estate, &inv, json!({})).await.assert_status(200);
+        app.try_share_asset(&owner, &asset, "shop@example.com", "view").await.assert_status(201);
+        let r = app.try_share_asset(&owner, &asset, "two@example.com", "view").await;
         r.assert_problem(429, "daily_invitation_limit");
         assert!(r.header("retry-after").is_some());
         let inv = app.try_asset_invitations(&owner, "").await.body["items"][0]["id"]
@@ -515,10 +414,7 @@ mod daily_limit {
             }
         });
         let replies = futures_util::future::join_all(sends).await;
-        let sent = replies
-            .iter()
-            .filter(|r| r.status == 201 || r.status == 202)
-            .count();
+        let sent = replies.iter().filter(|r| r.status == 201 || r.status == 202).count();
         for r in &replies {
             if r.status >= 400 {
                 r.assert_problem(429, "daily_invitation_limit");
@@ -526,11 +422,7 @@ mod daily_limit {
         }
         assert_eq!(sent, 3, "{replies:#?}");
         tokio::time::sleep(std::time::Duration::from_millis(600)).await;
-        let emails = app
-            .emails()
-            .into_iter()
-            .filter(|m| m.subject.contains("invited you"))
-            .count();
+        let emails = app.emails().into_iter().filter(|m| m.subject.contains("invited you")).count();
         assert_eq!(emails, 3);
     }
 

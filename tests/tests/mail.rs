@@ -42,9 +42,7 @@ impl SmtpSink {
             }
             let verb = line.trim_end().to_ascii_uppercase();
             if verb.starts_with("EHLO") || verb.starts_with("HELO") {
-                write
-                    .write_all(b"250-sink.test\r\n250 8BITMIME\r\n")
-                    .await?;
+                write.write_all(b"250-sink.test\r\n250 8BITMIME\r\n").await?;
             } else if verb.starts_with("DATA") {
                 write.write_all(b"354 go ahead\r\n").await?;
                 let mut data = Vec::new();
@@ -95,38 +93,21 @@ async fn smtp_delivery_retries_until_the_server_is_up(app: TestApp) {
         let attempts: Vec<(i32, String, Option<String>)> = app.with_db(|c| {
             use diesel::prelude::*;
             use keyholder_store::schema::mail_outbox::dsl::*;
-            mail_outbox
-                .select((attempts, status, last_error))
-                .load(c)
-                .map_err(Into::into)
+            mail_outbox.select((attempts, status, last_error)).load(c).map_err(Into::into)
         });
-        if attempts
-            .iter()
-            .any(|(n, s, e)| *n >= 1 && s == "pending" && e.is_some())
-        {
+        if attempts.iter().any(|(n, s, e)| *n >= 1 && s == "pending" && e.is_some()) {
             failed = true;
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert!(
-        failed,
-        "the first delivery attempt should have failed and been kept"
-    );
+    assert!(failed, "the first delivery attempt should have failed and been kept");
     let metrics = app.get("/metrics", None).await;
-    assert!(
-        metrics
-            .text
-            .contains("keyholder_mail_failed_attempts_total 1"),
-        "{}",
-        metrics.text
-    );
+    assert!(metrics.text.contains("keyholder_mail_failed_attempts_total 1"), "{}", metrics.text);
 
     // The server comes up; the retry (5 s backoff) delivers.
     let sink = SmtpSink::default();
-    let listener = TcpListener::bind(("127.0.0.1", port))
-        .await
-        .expect("bind SMTP port");
+    let listener = TcpListener::bind(("127.0.0.1", port)).await.expect("bind SMTP port");
     sink.clone().start(listener).await;
     for _ in 0..400 {
         if sink.count() > 0 {
@@ -136,30 +117,16 @@ async fn smtp_delivery_retries_until_the_server_is_up(app: TestApp) {
     }
     assert_eq!(sink.count(), 1, "the retried email should arrive");
     let raw = sink.messages.lock().expect("lock")[0].clone();
-    let msg = mail_parser::MessageParser::default()
-        .parse(&raw)
-        .expect("a parseable message");
-    assert_eq!(
-        msg.to().and_then(|t| t.first()).and_then(|a| a.address()),
-        Some("ada@example.com")
-    );
+    let msg = mail_parser::MessageParser::default().parse(&raw).expect("a parseable message");
+    assert_eq!(msg.to().and_then(|t| t.first()).and_then(|a| a.address()), Some("ada@example.com"));
     assert_eq!(
         msg.from().and_then(|t| t.first()).and_then(|a| a.address()),
         Some("no-reply@localhost")
     );
-    assert_eq!(
-        msg.subject(),
-        Some("Confirm your email address for Keyholder")
-    );
+    assert_eq!(msg.subject(), Some("Confirm your email address for Keyholder"));
     let body = msg.body_text(0).expect("text body").into_owned();
-    let start = body
-        .find("http://keyholder.test/verify-email#token=")
-        .expect("the link")
-        + 41;
-    let token: String = body[start..]
-        .chars()
-        .take_while(|c| !c.is_whitespace())
-        .collect();
+    let start = body.find("http://keyholder.test/verify-email#token=").expect("the link") + 41;
+    let token: String = body[start..].chars().take_while(|c| !c.is_whitespace()).collect();
     // The delivered link works.
     app.try_verify(&token).await.assert_status(200);
     assert_eq!(app.try_me(&ada).await.body["email_verified"], true);
@@ -170,10 +137,7 @@ async fn smtp_delivery_retries_until_the_server_is_up(app: TestApp) {
     let rows: Vec<(String, String)> = app.with_db(|c| {
         use diesel::prelude::*;
         use keyholder_store::schema::mail_outbox::dsl::*;
-        mail_outbox
-            .select((status, body_text))
-            .load(c)
-            .map_err(Into::into)
+        mail_outbox.select((status, body_text)).load(c).map_err(Into::into)
     });
     assert_eq!(rows, vec![("sent".to_owned(), String::new())]);
 }
@@ -211,10 +175,7 @@ fn claim_concurrently(backend: Backend) {
                     if batch.is_empty() {
                         break;
                     }
-                    claimed
-                        .lock()
-                        .expect("lock")
-                        .extend(batch.into_iter().map(|m| m.id));
+                    claimed.lock().expect("lock").extend(batch.into_iter().map(|m| m.id));
                 }
             });
         }
@@ -225,19 +186,11 @@ fn claim_concurrently(backend: Backend) {
     assert_eq!(unique.len(), 60);
     // A claimed row is not due again until its lease runs out.
     let t = Utc::now();
-    let again = db
-        .write(|c| outbox::claim_due(c, t, t, 100))
-        .expect("claim");
+    let again = db.write(|c| outbox::claim_due(c, t, t, 100)).expect("claim");
     assert!(again.is_empty());
     let later = t + chrono::Duration::minutes(6);
-    let expired = db
-        .write(|c| outbox::claim_due(c, later, later, 100))
-        .expect("claim");
-    assert_eq!(
-        expired.len(),
-        60,
-        "a dead worker's rows come back after the lease"
-    );
+    let expired = db.write(|c| outbox::claim_due(c, later, later, 100)).expect("claim");
+    assert_eq!(expired.len(), 60, "a dead worker's rows come back after the lease");
 }
 
 #[test]

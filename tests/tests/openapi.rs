@@ -29,16 +29,9 @@ async fn served_document_is_openapi_3_1_with_the_bearer_scheme() {
     let served = &reply.body;
     let committed: serde_json::Value = serde_json::from_str(COMMITTED).expect("committed JSON");
     assert_eq!(served, &committed);
-    assert!(
-        served["openapi"]
-            .as_str()
-            .is_some_and(|v| v.starts_with("3.1"))
-    );
+    assert!(served["openapi"].as_str().is_some_and(|v| v.starts_with("3.1")));
     assert_eq!(served["info"]["title"], "Keyholder API");
-    assert_eq!(
-        served["components"]["securitySchemes"]["bearer"]["scheme"],
-        "bearer"
-    );
+    assert_eq!(served["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
     // Every operation that needs a token documents 401; every error is problem+json.
     for (path, item) in served["paths"].as_object().expect("paths") {
         for (method, op) in item.as_object().expect("item") {
@@ -49,9 +42,7 @@ async fn served_document_is_openapi_3_1_with_the_bearer_scheme() {
             for (status, response) in responses {
                 if status.starts_with('4') || status.starts_with('5') {
                     assert!(
-                        response["content"]
-                            .get("application/problem+json")
-                            .is_some(),
+                        response["content"].get("application/problem+json").is_some(),
                         "{method} {path} {status} is not problem+json"
                     );
                 }
@@ -63,26 +54,12 @@ async fn served_document_is_openapi_3_1_with_the_bearer_scheme() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn swagger_ui_is_served() {
     let app = TestApp::spawn(Backend::Sqlite).await;
-    let res = app
-        .client
-        .get(app.url("/swagger-ui/"))
-        .send()
-        .await
-        .expect("answer");
+    let res = app.client.get(app.url("/swagger-ui/")).send().await.expect("answer");
     assert_eq!(res.status(), 200);
     let html = res.text().await.expect("html");
     assert!(html.contains("swagger-ui"), "{html}");
-    let init = app
-        .client
-        .get(app.url("/swagger-ui/swagger-initializer.js"))
-        .send()
-        .await
-        .expect("answer");
+    let init =
+        app.client.get(app.url("/swagger-ui/swagger-initializer.js")).send().await.expect("answer");
     assert_eq!(init.status(), 200);
-    assert!(
-        init.text()
-            .await
-            .expect("js")
-            .contains("/api-docs/openapi.json")
-    );
+    assert!(init.text().await.expect("js").contains("/api-docs/openapi.json"));
 }

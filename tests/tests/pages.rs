@@ -18,10 +18,8 @@ async fn pages_are_served_with_a_strict_policy_and_no_inline_code() {
             headers.get("content-type").and_then(|v| v.to_str().ok()),
             Some("text/html; charset=utf-8")
         );
-        let csp = headers
-            .get("content-security-policy")
-            .and_then(|v| v.to_str().ok())
-            .expect("csp");
+        let csp =
+            headers.get("content-security-policy").and_then(|v| v.to_str().ok()).expect("csp");
         assert!(
             csp.contains("default-src 'none'")
                 && csp.contains("script-src 'self'")
@@ -33,35 +31,17 @@ async fn pages_are_served_with_a_strict_policy_and_no_inline_code() {
             Some("no-referrer")
         );
         let html = res.text().await.expect("html");
-        assert!(
-            html.contains(&format!("<script src=\"{script}\"></script>")),
-            "{path}"
-        );
-        assert!(
-            !html.contains("<script>") && !html.contains("style="),
-            "{path} has inline code"
-        );
+        assert!(html.contains(&format!("<script src=\"{script}\"></script>")), "{path}");
+        assert!(!html.contains("<script>") && !html.contains("style="), "{path} has inline code");
         assert!(
             !html.contains("http://") && !html.contains("https://"),
             "{path} loads something external"
         );
         // Every input has a label.
-        for id in html
-            .split("<input id=\"")
-            .skip(1)
-            .map(|s| s.split('"').next().expect("id"))
-        {
-            assert!(
-                html.contains(&format!("<label for=\"{id}\">")),
-                "{path}: #{id} has no label"
-            );
+        for id in html.split("<input id=\"").skip(1).map(|s| s.split('"').next().expect("id")) {
+            assert!(html.contains(&format!("<label for=\"{id}\">")), "{path}: #{id} has no label");
         }
-        let js = app
-            .client
-            .get(app.url(script))
-            .send()
-            .await
-            .expect("answer");
+        let js = app.client.get(app.url(script)).send().await.expect("answer");
         assert_eq!(js.status(), 200);
         assert!(
             js.headers()
@@ -79,16 +59,11 @@ async fn pages_are_served_with_a_strict_policy_and_no_inline_code() {
         .text()
         .await
         .expect("js");
-    assert!(
-        common.contains("history.replaceState"),
-        "the fragment is cleared after reading"
-    );
+    assert!(common.contains("history.replaceState"), "the fragment is cleared after reading");
     assert!(
         !common.contains("localStorage")
             && !common.contains("sessionStorage")
             && !common.contains("document.cookie")
     );
-    app.get("/pages/nothing.js", None)
-        .await
-        .assert_problem(404, "not_found");
+    app.get("/pages/nothing.js", None).await.assert_problem(404, "not_found");
 }

@@ -40,9 +40,7 @@ fn full_scans(backend: Backend, plan: &[String]) -> Vec<String> {
                         (Some("AS"), Some(a)) => a,
                         _ => first,
                     };
-                    GUARDED
-                        .iter()
-                        .any(|(t, aliases)| first == *t || aliases.contains(&alias))
+                    GUARDED.iter().any(|(t, aliases)| first == *t || aliases.contains(&alias))
                 }
                 // PostgreSQL: `Seq Scan on t [x]`.
                 Backend::Postgres => GUARDED.iter().any(|(t, _)| {
@@ -61,17 +59,10 @@ fn first<T>(rows: Vec<T>) -> T {
 
 fn plans_hold_on(backend: Backend) {
     let test_db = TestDb::new(backend);
-    let db = Db::connect(
-        &DatabaseUrl::parse(&test_db.url).expect("url"),
-        &PoolOptions::default(),
-    )
-    .expect("connect");
+    let db = Db::connect(&DatabaseUrl::parse(&test_db.url).expect("url"), &PoolOptions::default())
+        .expect("connect");
     db.migrate().expect("migrate");
-    let size = SeedSize {
-        users: 100,
-        assets: 10_000,
-        invitations: 1_000,
-    };
+    let size = SeedSize { users: 100, assets: 10_000, invitations: 1_000 };
     let now = Utc::now();
     // The seed runs its own transactions (and SQLite pragmas outside them).
     db.run(|c| seed::seed(c, &size, "not-a-real-hash", now, &mut seed::NoProgress).map(|_| ()))
@@ -98,11 +89,7 @@ fn plans_hold_on(backend: Backend) {
                 .load(c)?,
         );
         let site: String = first(
-            sites::table
-                .filter(sites::estate_id.eq(&estate))
-                .select(sites::id)
-                .limit(1)
-                .load(c)?,
+            sites::table.filter(sites::estate_id.eq(&estate)).select(sites::id).limit(1).load(c)?,
         );
         let invitation: String = first(
             invitations::table
@@ -124,14 +111,9 @@ fn plans_hold_on(backend: Backend) {
                 diesel::sql_query("SET plan_cache_mode = force_generic_plan").execute(c)?;
             }
             for caller in [owner20, admin, inviter] {
-                for (name, plan) in access::plans(
-                    c,
-                    caller,
-                    id(&asset),
-                    id(&estate),
-                    id(&site),
-                    id(&invitation),
-                )? {
+                for (name, plan) in
+                    access::plans(c, caller, id(&asset), id(&estate), id(&site), id(&invitation))?
+                {
                     report.push((format!("{name} as {caller}{mode}"), plan));
                 }
             }
@@ -144,10 +126,7 @@ fn plans_hold_on(backend: Backend) {
                         "a cursor page",
                         None,
                         None,
-                        GarageStart::After {
-                            created_at: now,
-                            id: Uuid::nil(),
-                        },
+                        GarageStart::After { created_at: now, id: Uuid::nil() },
                     ),
                     // A substring search cannot use a B-tree: over an estate of
                     // half the table it reads that estate's assets either way,
@@ -184,9 +163,7 @@ fn plans_hold_on(backend: Backend) {
         Backend::Postgres => "Index Scan using assets_pkey on assets a",
     };
     assert!(
-        report
-            .iter()
-            .any(|(_, plan)| plan.iter().any(|l| l.contains(marker))),
+        report.iter().any(|(_, plan)| plan.iter().any(|l| l.contains(marker))),
         "{backend:?}: no plan line contains {marker:?}: {report:#?}"
     );
     if backend == Backend::Postgres {
@@ -222,34 +199,19 @@ fn plans_hold_on(backend: Backend) {
 #[test]
 fn the_full_scan_check_sees_full_scans() {
     let sqlite = |lines: &[&str]| {
-        full_scans(
-            Backend::Sqlite,
-            &lines.iter().map(|l| (*l).to_owned()).collect::<Vec<_>>(),
-        )
-        .len()
+        full_scans(Backend::Sqlite, &lines.iter().map(|l| (*l).to_owned()).collect::<Vec<_>>())
+            .len()
     };
     assert_eq!(sqlite(&["SCAN a"]), 1);
     assert_eq!(sqlite(&["SCAN assets AS a"]), 1);
-    assert_eq!(
-        sqlite(&["SCAN c USING COVERING INDEX asset_collaborators_user_idx"]),
-        1
-    );
-    assert_eq!(
-        sqlite(&["SEARCH a USING INDEX assets_estate_created_idx (estate_id=?)"]),
-        0
-    );
+    assert_eq!(sqlite(&["SCAN c USING COVERING INDEX asset_collaborators_user_idx"]), 1);
+    assert_eq!(sqlite(&["SEARCH a USING INDEX assets_estate_created_idx (estate_id=?)"]), 0);
     assert_eq!(sqlite(&["SCAN picked", "SCAN u"]), 0);
     let pg = |lines: &[&str]| {
-        full_scans(
-            Backend::Postgres,
-            &lines.iter().map(|l| (*l).to_owned()).collect::<Vec<_>>(),
-        )
-        .len()
+        full_scans(Backend::Postgres, &lines.iter().map(|l| (*l).to_owned()).collect::<Vec<_>>())
+            .len()
     };
-    assert_eq!(
-        pg(&["  ->  Seq Scan on assets a  (cost=0.00..1.01 rows=1 width=32)"]),
-        1
-    );
+    assert_eq!(pg(&["  ->  Seq Scan on assets a  (cost=0.00..1.01 rows=1 width=32)"]), 1);
     assert_eq!(pg(&["Seq Scan on invitations"]), 1);
     assert_eq!(pg(&["  ->  Index Scan using assets_pkey on assets a"]), 0);
     assert_eq!(pg(&["  ->  Seq Scan on users u"]), 0);

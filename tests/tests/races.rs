@@ -41,11 +41,7 @@ fn request(
     token: &str,
     body: Option<Value>,
 ) -> RequestBuilder {
-    let mut req = app
-        .client
-        .clone()
-        .request(method, app.url(path))
-        .bearer_auth(token);
+    let mut req = app.client.clone().request(method, app.url(path)).bearer_auth(token);
     if let Some(b) = body {
         req = req.json(&b);
     }
@@ -64,22 +60,14 @@ async fn race(first: RequestBuilder, second: RequestBuilder) -> (Reply, Reply) {
         })
     };
     let (a, b) = tokio::join!(go(first), go(second));
-    (
-        a.expect("the first request's task"),
-        b.expect("the second request's task"),
-    )
+    (a.expect("the first request's task"), b.expect("the second request's task"))
 }
 
 /// Asserts a documented answer: `success`, or a problem+json with one of
 /// the listed (status, code) pairs; never a 5xx.
 #[track_caller]
 fn documented(r: &Reply, what: &str, success: u16, problems: &[(u16, &str)]) {
-    assert!(
-        r.status < 500,
-        "{what}: server error {}: {}",
-        r.status,
-        r.text
-    );
+    assert!(r.status < 500, "{what}: server error {}: {}", r.status, r.text);
     if r.status == success {
         return;
     }
@@ -107,10 +95,7 @@ async fn collaborators_seen(app: &TestApp, user: &Session, asset: &str) -> Optio
                 .collect(),
         ),
         404 => None,
-        other => panic!(
-            "collaborators of {asset} as {}: {other} {}",
-            user.username, r.text
-        ),
+        other => panic!("collaborators of {asset} as {}: {other} {}", user.username, r.text),
     }
 }
 
@@ -128,23 +113,13 @@ async fn assert_keeps_a_collaborator(app: &TestApp, users: &[&Session], asset: &
             seen_by.push(user.username.clone());
         }
     }
-    assert!(
-        !seen_by.is_empty(),
-        "{what}: the asset {asset} was left with no collaborator"
-    );
+    assert!(!seen_by.is_empty(), "{what}: the asset {asset} was left with no collaborator");
 }
 
 async fn sorted_common(app: &TestApp, by: &Session, assets: &[&str]) -> Vec<String> {
-    let r = app
-        .try_collaborator_split(&by, &format!("?asset_ids={}", assets.join(",")))
-        .await;
+    let r = app.try_collaborator_split(&by, &format!("?asset_ids={}", assets.join(","))).await;
     r.assert_status(200);
-    assert_eq!(
-        r.body["partial"],
-        json!([]),
-        "no partial collaborators: {}",
-        r.text
-    );
+    assert_eq!(r.body["partial"], json!([]), "no partial collaborators: {}", r.text);
     common_of(&r.body)
 }
 
@@ -175,20 +150,14 @@ async fn members(app: &TestApp, viewer: &Session, estate: &str) -> Vec<(String, 
 }
 
 fn role_of<'a>(members: &'a [(String, String)], user: &Session) -> Option<&'a str> {
-    members
-        .iter()
-        .find(|(id, _)| *id == user.id)
-        .map(|(_, role)| role.as_str())
+    members.iter().find(|(id, _)| *id == user.id).map(|(_, role)| role.as_str())
 }
 
 /// The one owner's id; panics unless there is exactly one.
 #[track_caller]
 fn the_owner(members: &[(String, String)], what: &str) -> String {
-    let owners: Vec<&String> = members
-        .iter()
-        .filter(|(_, role)| role == "owner")
-        .map(|(id, _)| id)
-        .collect();
+    let owners: Vec<&String> =
+        members.iter().filter(|(_, role)| role == "owner").map(|(id, _)| id).collect();
     assert_eq!(
         owners.len(),
         1,
@@ -219,10 +188,7 @@ async fn crossing_collaborator_removals_keep_a_collaborator(app: TestApp) {
     let bob = app.register_verified("bob").await;
     for round in 0..ROUNDS {
         let what = format!("round {round}");
-        let id = app
-            .create_asset(&ada, json!({"name": &format!("a{round}")}))
-            .await
-            .id;
+        let id = app.create_asset(&ada, json!({"name": &format!("a{round}")})).await.id;
         app.add_collaborator(&ada, &id, &bob.username).await;
         let (by_ada, by_bob) = race(
             request(
@@ -280,14 +246,8 @@ async fn crossing_bulk_removals_keep_a_collaborator(app: TestApp) {
     let bob = app.register_verified("bob").await;
     for round in 0..ROUNDS {
         let what = format!("round {round}");
-        let x = app
-            .create_asset(&ada, json!({"name": &format!("x{round}")}))
-            .await
-            .id;
-        let y = app
-            .create_asset(&ada, json!({"name": &format!("y{round}")}))
-            .await
-            .id;
+        let x = app.create_asset(&ada, json!({"name": &format!("x{round}")})).await.id;
+        let y = app.create_asset(&ada, json!({"name": &format!("y{round}")})).await.id;
         app.try_bulk_add_collaborators(
             &ada,
             json!({"asset_ids": [x, y], "usernames": [bob.username]}),
@@ -311,11 +271,8 @@ async fn crossing_bulk_removals_keep_a_collaborator(app: TestApp) {
             ),
         )
         .await;
-        let refusals = [
-            (404, "assets_not_found"),
-            (403, "full_access_required"),
-            (409, "last_collaborator"),
-        ];
+        let refusals =
+            [(404, "assets_not_found"), (403, "full_access_required"), (409, "last_collaborator")];
         documented(&by_ada, &format!("{what}: ada removes bob"), 200, &refusals);
         documented(&by_bob, &format!("{what}: bob removes ada"), 200, &refusals);
         assert!(
@@ -353,14 +310,8 @@ async fn identical_bulk_adds_both_succeed(app: TestApp) {
     let expected = ["ada", "bob", "cyd"].map(str::to_owned);
     for round in 0..ROUNDS {
         let what = format!("round {round}");
-        let x = app
-            .create_asset(&ada, json!({"name": &format!("x{round}")}))
-            .await
-            .id;
-        let y = app
-            .create_asset(&ada, json!({"name": &format!("y{round}")}))
-            .await
-            .id;
+        let x = app.create_asset(&ada, json!({"name": &format!("x{round}")})).await.id;
+        let y = app.create_asset(&ada, json!({"name": &format!("y{round}")})).await.id;
         let body = json!({"asset_ids": [x, y], "usernames": [bob.username, cyd.username]});
         let (first, second) = race(
             request(
@@ -370,22 +321,12 @@ async fn identical_bulk_adds_both_succeed(app: TestApp) {
                 &ada.token,
                 Some(body.clone()),
             ),
-            request(
-                &app,
-                Method::POST,
-                "/api/v1/collaborators/add",
-                &ada.token,
-                Some(body),
-            ),
+            request(&app, Method::POST, "/api/v1/collaborators/add", &ada.token, Some(body)),
         )
         .await;
         for (r, which) in [(&first, "first"), (&second, "second")] {
             documented(r, &format!("{what}: {which} bulk add"), 200, &[]);
-            assert_eq!(
-                common_of(&r.body),
-                expected,
-                "{what}: {which} bulk add's split"
-            );
+            assert_eq!(common_of(&r.body), expected, "{what}: {which} bulk add's split");
             assert_eq!(r.body["partial"], json!([]), "{what}: {which}: {}", r.text);
         }
         assert_eq!(
@@ -394,9 +335,7 @@ async fn identical_bulk_adds_both_succeed(app: TestApp) {
             "{what}: the split afterwards"
         );
         for id in [&x, &y] {
-            let mut list = collaborators_seen(&app, &ada, id)
-                .await
-                .expect("ada sees her asset");
+            let mut list = collaborators_seen(&app, &ada, id).await.expect("ada sees her asset");
             list.sort();
             assert_eq!(list, expected, "{what}: each pair is there once");
         }
@@ -494,12 +433,7 @@ async fn promotion_racing_removal_never_removes_an_admin(app: TestApp) {
             ),
         )
         .await;
-        documented(
-            &promote,
-            &format!("{what}: olga promotes eve"),
-            200,
-            &[(404, "not_a_member")],
-        );
+        documented(&promote, &format!("{what}: olga promotes eve"), 200, &[(404, "not_a_member")]);
         documented(
             &remove,
             &format!("{what}: adam removes eve"),
@@ -570,10 +504,7 @@ async fn crossing_household_adds_never_make_mutual_members(app: TestApp) {
             by_v.status,
             by_v.text
         );
-        assert!(
-            !(by_u.status == 201 && by_v.status == 201),
-            "{what}: both additions succeeded"
-        );
+        assert!(!(by_u.status == 201 && by_v.status == 201), "{what}: both additions succeeded");
         assert_eq!(
             (v_in_u, u_in_v),
             (by_u.status == 201, by_v.status == 201),

@@ -34,29 +34,19 @@ async fn an_unverified_account_cannot_share_or_set_up_anything(app: TestApp) {
     app.try_add_to_household(&squat, "mallory", "manager")
         .await
         .assert_problem(403, "email_not_verified");
-    app.try_collaborate(&squat, &car, "mallory")
+    app.try_collaborate(&squat, &car, "mallory").await.assert_problem(403, "email_not_verified");
+    app.try_bulk_add_collaborators(&squat, json!({"asset_ids": [car], "usernames": ["mallory"]}))
         .await
         .assert_problem(403, "email_not_verified");
-    app.try_bulk_add_collaborators(
-        &squat,
-        json!({"asset_ids": [car], "usernames": ["mallory"]}),
-    )
-    .await
-    .assert_problem(403, "email_not_verified");
     app.try_share_asset(&squat, &car, "mallory@example.com", "view")
         .await
         .assert_problem(403, "email_not_verified");
-    app.try_add_estate(&squat, "HQ")
-        .await
-        .assert_problem(403, "email_not_verified");
+    app.try_add_estate(&squat, "HQ").await.assert_problem(403, "email_not_verified");
     // Nothing was set up.
     let household = app.try_household(&squat).await;
     assert_eq!(household.body["members"], json!([]), "{}", household.text);
     let collaborators = app.try_collaborators(&squat, &car).await;
-    assert_eq!(
-        collaborators.body["items"].as_array().map(Vec::len),
-        Some(1)
-    );
+    assert_eq!(collaborators.body["items"].as_array().map(Vec::len), Some(1));
     assert!(app.emails_to("mallory@example.com", "invited").is_empty());
 }
 
@@ -66,10 +56,8 @@ async fn the_first_reset_of_a_squatted_address_revokes_what_the_squatter_granted
     let friend = app.register_verified("friend").await;
     // A household the squatter set up before accounts had to be verified
     // (written as an older release would have).
-    let (head, member) = (
-        Uuid::parse_str(&squat.id).expect("id"),
-        Uuid::parse_str(&mallory.id).expect("id"),
-    );
+    let (head, member) =
+        (Uuid::parse_str(&squat.id).expect("id"), Uuid::parse_str(&mallory.id).expect("id"));
     app.with_db(|c| {
         keyholder_store::households::add_household_member(
             c,
@@ -80,32 +68,17 @@ async fn the_first_reset_of_a_squatted_address_revokes_what_the_squatter_granted
         )
     });
     // The victim's friend shares a car with "the victim".
-    let car = app
-        .create_asset(&friend, json!({"name": "Shared car"}))
-        .await
-        .id;
-    app.try_collaborate(&friend, &car, "victim")
-        .await
-        .assert_status(201);
+    let car = app.create_asset(&friend, json!({"name": "Shared car"})).await.id;
+    app.try_collaborate(&friend, &car, "victim").await.assert_status(201);
     // Through the squatter's household Mallory manages it.
     app.try_get_asset(&mallory, &car).await.assert_status(200);
     // The real owner of the address resets the password.
-    app.try_forgot_password("victim@example.com")
-        .await
-        .assert_status(202);
-    let mail = app
-        .wait_for_email("victim@example.com", "Reset your Keyholder password")
-        .await;
-    app.try_reset_password(&mail.token(), "the real owner's password")
-        .await
-        .assert_status(204);
+    app.try_forgot_password("victim@example.com").await.assert_status(202);
+    let mail = app.wait_for_email("victim@example.com", "Reset your Keyholder password").await;
+    app.try_reset_password(&mail.token(), "the real owner's password").await.assert_status(204);
     // The squatter's session is over, and Mallory inherits nothing.
-    app.try_me(&squat)
-        .await
-        .assert_problem(401, "token_revoked");
-    app.try_get_asset(&mallory, &car)
-        .await
-        .assert_problem(404, "asset_not_found");
+    app.try_me(&squat).await.assert_problem(401, "token_revoked");
+    app.try_get_asset(&mallory, &car).await.assert_problem(404, "asset_not_found");
     let owner = app.login("victim", "the real owner's password").await;
     owner.assert_status(200);
     let token = owner.body["access_token"].as_str().expect("token");
@@ -116,64 +89,39 @@ async fn the_first_reset_of_a_squatted_address_revokes_what_the_squatter_granted
     // The owner still has what was shared with them, and the revocation is
     // in the audit trail.
     app.try_get_asset(token, &car).await.assert_status(200);
-    let audit = app
-        .try_audit(
-            token,
-            &format!("?resource_type=user&resource_id={}", squat.id),
-        )
-        .await;
-    let actions: Vec<&str> = audit
-        .items()
-        .iter()
-        .filter_map(|e| e["action"].as_str())
-        .collect();
-    assert!(
-        actions.contains(&"user.unverified_grants_revoked"),
-        "{actions:?}"
-    );
+    let audit =
+        app.try_audit(token, &format!("?resource_type=user&resource_id={}", squat.id)).await;
+    let actions: Vec<&str> = audit.items().iter().filter_map(|e| e["action"].as_str()).collect();
+    assert!(actions.contains(&"user.unverified_grants_revoked"), "{actions:?}");
 }
 
 async fn signing_up_through_an_invitation_takes_back_a_squatted_address(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let estate_id = app.create_estate(&owner, "Riverside").await.id;
     // Mallory squats vic@example.com under the username "squatter".
-    let squat = app
-        .try_register_as("vic@example.com", "squatter", PASSWORD)
-        .await;
+    let squat = app.try_register_as("vic@example.com", "squatter", PASSWORD).await;
     squat.assert_status(201);
     let squat_token = squat.str("access_token");
     // An unverified account is not "registered": the owner's invitation
     // goes out by email.
-    let r = app
-        .try_invite(&owner, &estate_id, "vic@example.com", "viewer")
-        .await;
+    let r = app.try_invite(&owner, &estate_id, "vic@example.com", "viewer").await;
     r.assert_status(202);
     let mail = app.wait_for_email("vic@example.com", "invited you").await;
     // Vic signs up through the link: the token proves the inbox, so the
     // squatted account becomes Vic's.
-    let signed = app
-        .try_sign_up(&mail.token(), "victoria", "victoria's own password")
-        .await;
+    let signed = app.try_sign_up(&mail.token(), "victoria", "victoria's own password").await;
     signed.assert_status(201);
     assert_eq!(signed.body["user"]["username"], "victoria");
     assert_eq!(signed.body["user"]["email"], "vic@example.com");
     assert_eq!(signed.body["user"]["email_verified"], true);
     assert_eq!(signed.body["user"]["id"], squat.body["user"]["id"]);
     // Mallory is out: session, username and password all gone.
-    app.try_me(&squat_token)
-        .await
-        .assert_problem(401, "token_revoked");
-    app.login("squatter", PASSWORD)
-        .await
-        .assert_problem(401, "invalid_credentials");
-    app.login("vic@example.com", PASSWORD)
-        .await
-        .assert_problem(401, "invalid_credentials");
+    app.try_me(&squat_token).await.assert_problem(401, "token_revoked");
+    app.login("squatter", PASSWORD).await.assert_problem(401, "invalid_credentials");
+    app.login("vic@example.com", PASSWORD).await.assert_problem(401, "invalid_credentials");
     let vic = app.login("victoria", "victoria's own password").await;
     vic.assert_status(200);
-    let estates = app
-        .try_estates(vic.body["access_token"].as_str().expect("token"), "")
-        .await;
+    let estates = app.try_estates(vic.body["access_token"].as_str().expect("token"), "").await;
     assert_eq!(estates.body["items"][0]["id"], estate_id.as_str());
     assert_eq!(estates.body["items"][0]["my_role"], "viewer");
 }
@@ -183,53 +131,34 @@ async fn reset_links_are_not_mailed_again_within_the_cooldown(app: TestApp) {
     for _ in 0..3 {
         app.try_forgot_password(&ada.email).await.assert_status(202);
     }
-    app.wait_for_email(&ada.email, "Reset your Keyholder password")
-        .await;
+    app.wait_for_email(&ada.email, "Reset your Keyholder password").await;
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
-    assert_eq!(
-        app.emails_to(&ada.email, "Reset your Keyholder password")
-            .len(),
-        1
-    );
+    assert_eq!(app.emails_to(&ada.email, "Reset your Keyholder password").len(), 1);
     // After the cooldown a new link goes out.
     app.clock.advance(chrono::Duration::seconds(121));
     app.try_forgot_password(&ada.email).await.assert_status(202);
-    app.wait_for_nth_email(&ada.email, "Reset your Keyholder password", 2)
-        .await;
+    app.wait_for_nth_email(&ada.email, "Reset your Keyholder password", 2).await;
     // Spaced out or not, an address gets at most five links a day.
     for _ in 0..6 {
         app.clock.advance(chrono::Duration::seconds(121));
         app.try_forgot_password(&ada.email).await.assert_status(202);
     }
-    app.wait_for_nth_email(&ada.email, "Reset your Keyholder password", 5)
-        .await;
+    app.wait_for_nth_email(&ada.email, "Reset your Keyholder password", 5).await;
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
-    assert_eq!(
-        app.emails_to(&ada.email, "Reset your Keyholder password")
-            .len(),
-        5
-    );
+    assert_eq!(app.emails_to(&ada.email, "Reset your Keyholder password").len(), 5);
 }
 
 async fn removing_a_collaborator_cancels_their_pending_invitation(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let bob = app.register_verified("bob").await;
     let van = app.create_asset(&owner, json!({"name": "Van"})).await.id;
-    app.try_share_asset(&owner, &van, &bob.email, "manage")
-        .await
-        .assert_status(201);
+    app.try_share_asset(&owner, &van, &bob.email, "manage").await.assert_status(201);
     let mail = app.wait_for_email(&bob.email, "invited you").await;
     app.add_collaborator(&owner, &van, "bob").await;
-    app.try_remove_collaborator(&owner, &van, &bob.id)
-        .await
-        .assert_status(204);
+    app.try_remove_collaborator(&owner, &van, &bob.id).await.assert_status(204);
     // The old invitation does not bring Bob back.
-    app.try_accept(&bob, &mail.token())
-        .await
-        .assert_problem(409, "invitation_not_pending");
-    app.try_get_asset(&bob, &van)
-        .await
-        .assert_problem(404, "asset_not_found");
+    app.try_accept(&bob, &mail.token()).await.assert_problem(409, "invitation_not_pending");
+    app.try_get_asset(&bob, &van).await.assert_problem(404, "asset_not_found");
 }
 
 fn has_email(v: &Value) -> bool {
@@ -315,33 +244,20 @@ async fn removal_cancels_the_invitations_that_would_undo_it(app: TestApp) {
     let north = app.create_site(&owner, &estate_id, "North").await.id;
     app.grant_role(&owner, &estate_id, &adam, "admin").await;
     app.grant_role(&owner, &estate_id, &eve, "viewer").await;
-    let forklift = app
-        .create_asset(&owner, json!({"name": "Forklift", "site_id": north}))
-        .await
-        .id;
+    let forklift = app.create_asset(&owner, json!({"name": "Forklift", "site_id": north})).await.id;
     // Before the removal: an asset invitation to Eve (manage), and an
     // estate invitation Adam sends to an outsider.
-    app.try_share_asset(&owner, &forklift, "eve@example.com", "manage")
-        .await
-        .assert_status(201);
+    app.try_share_asset(&owner, &forklift, "eve@example.com", "manage").await.assert_status(201);
     let to_eve = app.wait_for_email("eve@example.com", "invited you").await;
-    app.try_invite(&adam, &estate_id, "olly@example.com", "editor")
-        .await
-        .assert_status(202);
+    app.try_invite(&adam, &estate_id, "olly@example.com", "editor").await.assert_status(202);
     let to_olly = app.wait_for_email("olly@example.com", "invited you").await;
     // The owner removes both.
     for who in [&eve, &adam] {
-        app.try_remove_member(&owner, &estate_id, &who.id)
-            .await
-            .assert_status(204);
+        app.try_remove_member(&owner, &estate_id, &who.id).await.assert_status(204);
     }
     // Eve's invitation no longer brings her back.
-    app.try_accept(&eve, &to_eve.token())
-        .await
-        .assert_problem(409, "invitation_not_pending");
-    app.try_get_asset(&eve, &forklift)
-        .await
-        .assert_problem(404, "asset_not_found");
+    app.try_accept(&eve, &to_eve.token()).await.assert_problem(409, "invitation_not_pending");
+    app.try_get_asset(&eve, &forklift).await.assert_problem(404, "asset_not_found");
     // Adam's invitation no longer grants anything.
     app.try_sign_up(&to_olly.token(), "olly", PASSWORD)
         .await
@@ -355,34 +271,22 @@ async fn acceptance_rechecks_that_the_inviter_may_still_grant(app: TestApp) {
     let adam = app.register_verified("adam").await;
     let estate_id = app.create_estate(&owner, "Riverside").await.id;
     app.grant_role(&owner, &estate_id, &adam, "admin").await;
-    app.try_invite(&adam, &estate_id, "olly@example.com", "editor")
-        .await
-        .assert_status(202);
+    app.try_invite(&adam, &estate_id, "olly@example.com", "editor").await.assert_status(202);
     let to_olly = app.wait_for_email("olly@example.com", "invited you").await;
     // Adam is demoted to viewer: he could not send this invitation now.
-    app.try_set_role(&owner, &estate_id, &adam, "viewer")
-        .await
-        .assert_status(200);
+    app.try_set_role(&owner, &estate_id, &adam, "viewer").await.assert_status(200);
     app.try_sign_up(&to_olly.token(), "olly", PASSWORD)
         .await
         .assert_problem(409, "inviter_cannot_grant");
     // Nothing happened: no account, no member.
-    app.login("olly", PASSWORD)
-        .await
-        .assert_problem(401, "invalid_credentials");
+    app.login("olly", PASSWORD).await.assert_problem(401, "invalid_credentials");
     // The same for an asset invitation whose sender lost full access.
     let bob = app.register_verified("bob").await;
     let van = app.create_asset(&owner, json!({"name": "Van"})).await.id;
-    app.try_collaborate(&owner, &van, "bob")
-        .await
-        .assert_status(201);
-    app.try_share_asset(&bob, &van, "pia@example.com", "edit")
-        .await
-        .assert_status(201);
+    app.try_collaborate(&owner, &van, "bob").await.assert_status(201);
+    app.try_share_asset(&bob, &van, "pia@example.com", "edit").await.assert_status(201);
     let to_pia = app.wait_for_email("pia@example.com", "invited you").await;
-    app.try_remove_collaborator(&owner, &van, &bob.id)
-        .await
-        .assert_status(204);
+    app.try_remove_collaborator(&owner, &van, &bob.id).await.assert_status(204);
     app.try_sign_up(&to_pia.token(), "pia", PASSWORD)
         .await
         .assert_problem(409, "inviter_cannot_grant");
@@ -432,9 +336,7 @@ async fn a_member_kept_off_a_site_does_not_see_it_listed(app: TestApp) {
     let north = app.create_site(&owner, &estate_id, "North").await.id;
     let secret = app.create_site(&owner, &estate_id, "Secret lab").await.id;
     app.grant_role(&owner, &estate_id, &eve, "editor").await;
-    app.try_set_site_override(&owner, &secret, &eve, "none")
-        .await
-        .assert_status(200);
+    app.try_set_site_override(&owner, &secret, &eve, "none").await.assert_status(200);
     let members = app.try_members(&eve, &estate_id, "").await;
     members.assert_status(200);
     assert!(!members.text.contains("Secret lab"), "{}", members.text);
@@ -470,16 +372,10 @@ async fn unchanged_saves_and_bad_bodies_still_need_authority(app: TestApp) {
         .assert_problem(422, "validation_failed");
     // A view-only PATCH {} of an asset is refused.
     let van = app.create_asset(&owner, json!({"name": "Van"})).await.id;
-    app.try_add_to_household(&owner, "val", "viewer")
-        .await
-        .assert_status(201);
+    app.try_add_to_household(&owner, "val", "viewer").await.assert_status(201);
     app.try_get_asset(&val, &van).await.assert_status(200);
-    app.try_update_asset(&val, &van, json!({}))
-        .await
-        .assert_problem(403, "edit_access_required");
-    app.try_update_asset(&owner, &van, json!({}))
-        .await
-        .assert_status(200);
+    app.try_update_asset(&val, &van, json!({})).await.assert_problem(403, "edit_access_required");
+    app.try_update_asset(&owner, &van, json!({})).await.assert_status(200);
     // A body of the wrong shape: 404 to a stranger, 403 to someone without
     // the right, 422 only to someone who may act.
     let stranger = app.register_verified("stranger").await;
@@ -509,9 +405,7 @@ async fn unchanged_saves_and_bad_bodies_still_need_authority(app: TestApp) {
     app.patch(&estate_path, Some(&owner.token), bad_name)
         .await
         .assert_problem(422, "validation_failed");
-    app.try_transfer_to(&val, &estate_id, "someone")
-        .await
-        .assert_problem(403, "insufficient_role");
+    app.try_transfer_to(&val, &estate_id, "someone").await.assert_problem(403, "insufficient_role");
     app.try_invite_to_estate(
         &val,
         &estate_id,

@@ -33,11 +33,7 @@ async fn login_via(app: &TestApp, headers: &[(&str, &str)], login: &str) -> Repl
 }
 
 fn retry_after(reply: &Reply) -> u64 {
-    reply
-        .header("retry-after")
-        .expect("Retry-After")
-        .parse()
-        .expect("seconds")
+    reply.header("retry-after").expect("Retry-After").parse().expect("seconds")
 }
 
 async fn rotating_the_left_most_forwarded_entry_does_not_escape_the_login_limit(app: TestApp) {
@@ -53,33 +49,21 @@ async fn rotating_the_left_most_forwarded_entry_does_not_escape_the_login_limit(
             .await
             .assert_problem(401, "invalid_credentials");
     }
-    let reply = login_via(
-        &app,
-        &[("X-Forwarded-For", "198.51.100.99, 203.0.113.7")],
-        "x",
-    )
-    .await;
+    let reply = login_via(&app, &[("X-Forwarded-For", "198.51.100.99, 203.0.113.7")], "x").await;
     reply.assert_problem(429, "rate_limited");
     assert!((1..=60).contains(&retry_after(&reply)));
     // A client-written `Forwarded` is not read (the proxy writes X-Forwarded-For).
     login_via(
         &app,
-        &[
-            ("Forwarded", "for=198.51.100.100"),
-            ("X-Forwarded-For", "203.0.113.7"),
-        ],
+        &[("Forwarded", "for=198.51.100.100"), ("X-Forwarded-For", "203.0.113.7")],
         "x",
     )
     .await
     .assert_problem(429, "rate_limited");
     // Another right-most address has its own budget.
-    login_via(
-        &app,
-        &[("X-Forwarded-For", "198.51.100.99, 203.0.113.8")],
-        "x",
-    )
-    .await
-    .assert_problem(401, "invalid_credentials");
+    login_via(&app, &[("X-Forwarded-For", "198.51.100.99, 203.0.113.8")], "x")
+        .await
+        .assert_problem(401, "invalid_credentials");
 }
 
 async fn forwarded_elements_are_keyed_by_the_right_most_address(app: TestApp) {
@@ -95,16 +79,9 @@ async fn forwarded_elements_are_keyed_by_the_right_most_address(app: TestApp) {
             .await
             .assert_problem(401, "invalid_credentials");
     }
-    login_via(
-        &app,
-        &[(
-            "Forwarded",
-            r#"for=198.51.100.9, for="[2001:db8:cafe::17]:1""#,
-        )],
-        "x",
-    )
-    .await
-    .assert_problem(429, "rate_limited");
+    login_via(&app, &[("Forwarded", r#"for=198.51.100.9, for="[2001:db8:cafe::17]:1""#)], "x")
+        .await
+        .assert_problem(429, "rate_limited");
     login_via(&app, &[("Forwarded", r#"for="[2001:db8:cafe::18]""#)], "x")
         .await
         .assert_problem(401, "invalid_credentials");
@@ -123,20 +100,12 @@ async fn trusted_proxy_networks_are_skipped_and_other_peers_are_not_believed(app
             .await
             .assert_problem(401, "invalid_credentials");
     }
-    login_via(
-        &app_proxied,
-        &[("X-Forwarded-For", "1.1.1.1, 203.0.113.7, 127.0.0.9")],
-        "x",
-    )
-    .await
-    .assert_problem(429, "rate_limited");
-    login_via(
-        &app_proxied,
-        &[("X-Forwarded-For", "203.0.113.8, 127.0.0.9")],
-        "x",
-    )
-    .await
-    .assert_problem(401, "invalid_credentials");
+    login_via(&app_proxied, &[("X-Forwarded-For", "1.1.1.1, 203.0.113.7, 127.0.0.9")], "x")
+        .await
+        .assert_problem(429, "rate_limited");
+    login_via(&app_proxied, &[("X-Forwarded-For", "203.0.113.8, 127.0.0.9")], "x")
+        .await
+        .assert_problem(401, "invalid_credentials");
 
     // Trusting only other proxies: the header of this peer is ignored.
     let app_direct = TestApp::spawn_with(app.backend, |c| {
@@ -156,8 +125,7 @@ async fn trusted_proxy_networks_are_skipped_and_other_peers_are_not_believed(app
 }
 
 async fn change_password(app: &TestApp, token: &str, current: &str) -> Reply {
-    app.try_new_password(token, current, "a brand new password")
-        .await
+    app.try_new_password(token, current, "a brand new password").await
 }
 
 async fn a_sixth_password_guess_within_a_minute_is_429(app: TestApp) {
@@ -175,9 +143,7 @@ async fn a_sixth_password_guess_within_a_minute_is_429(app: TestApp) {
     // Refused before any hashing: fast.
     assert!(started.elapsed() < Duration::from_secs(2));
     // The right password waits for the window too.
-    change_password(&app, &ada.token, PASSWORD)
-        .await
-        .assert_problem(429, "rate_limited");
+    change_password(&app, &ada.token, PASSWORD).await.assert_problem(429, "rate_limited");
     // Nothing changed: the old password still signs in.
     app.login("ada", PASSWORD).await.assert_status(200);
     // Without a token nothing is counted or revealed.
@@ -262,15 +228,10 @@ async fn refused_cors_preflight_is_problem_json(app: TestApp) {
     assert!(refused.header("access-control-allow-origin").is_none());
     // The security headers are still there.
     assert_eq!(refused.header("x-content-type-options"), Some("nosniff"));
-    preflight("https://app.example", "TRACE")
-        .await
-        .assert_problem(403, "cors_refused");
+    preflight("https://app.example", "TRACE").await.assert_problem(403, "cors_refused");
     let allowed = preflight("https://app.example", "GET").await;
     allowed.assert_status(200);
-    assert_eq!(
-        allowed.header("access-control-allow-origin"),
-        Some("https://app.example")
-    );
+    assert_eq!(allowed.header("access-control-allow-origin"), Some("https://app.example"));
 }
 
 async fn metrics_require_the_configured_token(app: TestApp) {
@@ -278,9 +239,7 @@ async fn metrics_require_the_configured_token(app: TestApp) {
         c.metrics_token = Some("metrics-token-0123456789".to_owned());
     })
     .await;
-    app.get("/metrics", None)
-        .await
-        .assert_problem(401, "missing_token");
+    app.get("/metrics", None).await.assert_problem(401, "missing_token");
     app.get("/metrics", Some("metrics-token-012345678X"))
         .await
         .assert_problem(401, "invalid_token");
@@ -307,9 +266,7 @@ async fn metrics_bind_moves_metrics_to_their_own_listener(app: TestApp) {
     })
     .await;
     // Not on the public listener, token or not.
-    app.get("/metrics", Some("metrics-token-0123456789"))
-        .await
-        .assert_problem(404, "not_found");
+    app.get("/metrics", Some("metrics-token-0123456789")).await.assert_problem(404, "not_found");
     let metrics_url = format!("http://127.0.0.1:{port}/metrics");
     let get = |url: String, token: Option<&'static str>| {
         let mut req = reqwest::Client::new().get(url);
@@ -322,9 +279,7 @@ async fn metrics_bind_moves_metrics_to_their_own_listener(app: TestApp) {
     ok.assert_status(200);
     assert!(ok.text.contains("keyholder_mail_pending"), "{}", ok.text);
     // The token still applies there; nothing else is served.
-    get(metrics_url.clone(), None)
-        .await
-        .assert_problem(401, "missing_token");
+    get(metrics_url.clone(), None).await.assert_problem(401, "missing_token");
     get(format!("http://127.0.0.1:{port}/health/live"), None)
         .await
         .assert_problem(404, "not_found");
@@ -353,31 +308,19 @@ async fn get_with(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> Reply 
 
 async fn hsts_is_sent_when_the_public_url_is_https(app: TestApp) {
     // The default test server (http://keyholder.test) sends none.
-    assert!(
-        app.get("/health/live", None)
-            .await
-            .header("strict-transport-security")
-            .is_none()
-    );
+    assert!(app.get("/health/live", None).await.header("strict-transport-security").is_none());
     let app = TestApp::spawn_with(app.backend, |c| {
         c.app_url = "https://keyholder.example".to_owned();
     })
     .await;
     for path in ["/health/live", "/api/v1/me", "/no/such/path"] {
         let reply = app.get(path, None).await;
-        assert_eq!(
-            reply.header("strict-transport-security"),
-            Some(HSTS),
-            "{path}"
-        );
+        assert_eq!(reply.header("strict-transport-security"), Some(HSTS), "{path}");
     }
 }
 
 async fn hsts_follows_the_scheme_a_trusted_proxy_reports(app: TestApp) {
-    let https = [
-        ("X-Forwarded-For", "203.0.113.7"),
-        ("X-Forwarded-Proto", "https"),
-    ];
+    let https = [("X-Forwarded-For", "203.0.113.7"), ("X-Forwarded-Proto", "https")];
     // Not behind a trusted proxy: the header is the client's word, ignored.
     let direct = get_with(&app, "/health/live", &https).await;
     assert!(direct.header("strict-transport-security").is_none());
@@ -387,10 +330,7 @@ async fn hsts_follows_the_scheme_a_trusted_proxy_reports(app: TestApp) {
     let plain = get_with(
         &app,
         "/health/live",
-        &[
-            ("X-Forwarded-For", "203.0.113.7"),
-            ("X-Forwarded-Proto", "http"),
-        ],
+        &[("X-Forwarded-For", "203.0.113.7"), ("X-Forwarded-Proto", "http")],
     )
     .await;
     assert!(plain.header("strict-transport-security").is_none());
@@ -403,18 +343,9 @@ async fn sqlite_database_file_is_created_with_mode_0600() {
     use std::os::unix::fs::PermissionsExt;
     let app = TestApp::spawn(Backend::Sqlite).await;
     app.register("ada").await;
-    let path = app
-        .db
-        .url
-        .strip_prefix("sqlite://")
-        .expect("a SQLite URL")
-        .to_owned();
+    let path = app.db.url.strip_prefix("sqlite://").expect("a SQLite URL").to_owned();
     let mode = |p: &str| {
-        std::fs::metadata(p)
-            .unwrap_or_else(|e| panic!("{p}: {e}"))
-            .permissions()
-            .mode()
-            & 0o777
+        std::fs::metadata(p).unwrap_or_else(|e| panic!("{p}: {e}")).permissions().mode() & 0o777
     };
     assert_eq!(mode(&path), 0o600, "{path}");
     for companion in ["-wal", "-shm"] {

@@ -71,10 +71,7 @@ async fn garage_total(app: &TestApp, token: &str) -> i64 {
 async fn seeds_a_world_once(app: TestApp) {
     // Someone who was there before the seed.
     let bystander = app.register("bystander").await;
-    let own = app
-        .create_asset(&bystander, json!({"name": "My own van"}))
-        .await
-        .id;
+    let own = app.create_asset(&bystander, json!({"name": "My own van"})).await.id;
     let before = app.with_db(all_counts);
 
     let report = run_seed(&app).await;
@@ -82,11 +79,8 @@ async fn seeds_a_world_once(app: TestApp) {
     assert!(report.mismatches().is_empty(), "{report:?}");
     let counts = app.with_db(all_counts);
     let added: Vec<i64> = counts.iter().zip(&before).map(|(a, b)| a - b).collect();
-    let reported: Vec<i64> = report
-        .tables
-        .iter()
-        .map(|t| i64::try_from(t.inserted).expect("count"))
-        .collect();
+    let reported: Vec<i64> =
+        report.tables.iter().map(|t| i64::try_from(t.inserted).expect("count")).collect();
     assert_eq!(added, reported, "the report tells what was written");
     let n = |x: u64| i64::try_from(x).expect("count");
     // users, estates, sites, assets and invitations exactly as asked.
@@ -101,10 +95,7 @@ async fn seeds_a_world_once(app: TestApp) {
         (n(ASSETS) * 5 / 2..=n(ASSETS) * 7 / 2).contains(&relations),
         "{relations} relation rows for {ASSETS} assets"
     );
-    assert!(
-        added[6] > n(ASSETS),
-        "some assets have several collaborators"
-    );
+    assert!(added[6] > n(ASSETS), "some assets have several collaborators");
     assert!(added[7] > 0 && added[8] > 0 && added[12] > 0);
 
     // The shape of the world.
@@ -120,10 +111,8 @@ async fn seeds_a_world_once(app: TestApp) {
         times.sort();
         times.dedup();
         let distinct_times = i64::try_from(times.len()).expect("count");
-        let placed: i64 = assets::table
-            .filter(assets::estate_id.is_not_null())
-            .count()
-            .get_result(c)?;
+        let placed: i64 =
+            assets::table.filter(assets::estate_id.is_not_null()).count().get_result(c)?;
         let mut statuses: Vec<(String, String)> = invitations::table
             .select((invitations::resource_type, invitations::status))
             .distinct()
@@ -152,20 +141,17 @@ async fn seeds_a_world_once(app: TestApp) {
             .select((household_members::head_id, count_star()))
             .load(c)?;
         let heads_not_collaborating: i64 = household_members::table
-            .filter(not(exists(asset_collaborators::table.filter(
-                asset_collaborators::user_id.eq(household_members::head_id),
-            ))))
+            .filter(not(exists(
+                asset_collaborators::table
+                    .filter(asset_collaborators::user_id.eq(household_members::head_id)),
+            )))
             .count()
             .get_result(c)?;
-        let mut roles: Vec<String> = estate_members::table
-            .select(estate_members::role)
-            .distinct()
-            .load(c)?;
+        let mut roles: Vec<String> =
+            estate_members::table.select(estate_members::role).distinct().load(c)?;
         roles.sort();
-        let none_overrides: i64 = site_overrides::table
-            .filter(site_overrides::role.eq("none"))
-            .count()
-            .get_result(c)?;
+        let none_overrides: i64 =
+            site_overrides::table.filter(site_overrides::role.eq("none")).count().get_result(c)?;
         Ok::<_, StoreError>((
             orphans,
             distinct_times,
@@ -182,10 +168,7 @@ async fn seeds_a_world_once(app: TestApp) {
         shape;
     assert_eq!(orphans, 0, "every asset has a collaborator");
     assert_eq!(distinct_times, n(ASSETS) + 1, "asset times are distinct");
-    assert!(
-        (n(ASSETS) / 2..=n(ASSETS) * 7 / 10).contains(&placed),
-        "{placed} assets at sites"
-    );
+    assert!((n(ASSETS) / 2..=n(ASSETS) * 7 / 10).contains(&placed), "{placed} assets at sites");
     let mut expected_statuses = Vec::new();
     for kind in ["asset", "estate"] {
         for status in ["accepted", "cancelled", "declined", "expired", "pending"] {
@@ -210,11 +193,7 @@ async fn seeds_a_world_once(app: TestApp) {
     let page = app.try_garage(&owner20, "?per_page=100").await;
     let items = page.items();
     assert_eq!(items.len(), 20);
-    assert!(
-        items.iter().all(|a| a["my_access"] == "full"),
-        "{}",
-        page.text
-    );
+    assert!(items.iter().all(|a| a["my_access"] == "full"), "{}", page.text);
     let one = items[0]["id"].as_str().expect("id");
     app.try_get_asset(&owner20, &one).await.assert_status(200);
     app.try_get_asset(&owner20, &own).await.assert_status(404);
@@ -238,15 +217,9 @@ async fn seeds_a_world_once(app: TestApp) {
     stats.assert_status(200);
     assert_eq!(stats.body["total"], sent, "{}", stats.text);
     for status in ["pending", "accepted", "declined", "expired", "cancelled"] {
-        assert!(
-            stats.body[status].as_i64().expect("count") > 0,
-            "{}",
-            stats.text
-        );
+        assert!(stats.body[status].as_i64().expect("count") > 0, "{}", stats.text);
     }
-    let table = app
-        .try_asset_invitations(&inviter, "?per_page=20&sort=-invited_at")
-        .await;
+    let table = app.try_asset_invitations(&inviter, "?per_page=20&sort=-invited_at").await;
     table.assert_status(200);
     assert_eq!(table.body["total"], sent);
     assert_eq!(table.items().len(), 20);

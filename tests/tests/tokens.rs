@@ -18,9 +18,7 @@ on_both_backends!(
 /// The credentials version a genuine token of this session carries.
 fn ver_of(token: &str) -> i64 {
     let payload = token.split('.').nth(1).expect("payload");
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .expect("base64");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).expect("base64");
     let claims: serde_json::Value = serde_json::from_slice(&bytes).expect("json");
     claims["ver"].as_i64().expect("ver")
 }
@@ -36,14 +34,7 @@ async fn missing_token_is_401_with_a_bearer_challenge(app: TestApp) {
 }
 
 async fn malformed_tokens_are_401(app: TestApp) {
-    for value in [
-        "Bearer",
-        "Bearer ",
-        "Bearer abc",
-        "Bearer a.b.c",
-        "Basic YWRhOnB3",
-        "token",
-    ] {
+    for value in ["Bearer", "Bearer ", "Bearer abc", "Bearer a.b.c", "Basic YWRhOnB3", "token"] {
         let res = app
             .client
             .get(app.url("/api/v1/me"))
@@ -62,9 +53,7 @@ async fn tokens_signed_with_another_secret_are_401(app: TestApp) {
     let ver = ver_of(&ada.token);
     let claims = json!({"sub": ada.id, "iat": now, "exp": now + 600, "jti": "x", "ver": ver});
     let forged = sign(&claims, "another-secret-another-secret-another-secret");
-    app.try_me(&forged)
-        .await
-        .assert_problem(401, "invalid_token");
+    app.try_me(&forged).await.assert_problem(401, "invalid_token");
     // The same claims with the right secret work, so the refusal is the signature.
     let genuine = sign(&claims, TEST_JWT_SECRET);
     app.try_me(&genuine).await.assert_status(200);
@@ -73,9 +62,7 @@ async fn tokens_signed_with_another_secret_are_401(app: TestApp) {
     let other = app.register("bob").await;
     let tampered_payload = b64(&json!({"sub": other.id, "iat": now, "exp": now + 600, "jti": "y"}));
     let tampered = format!("{}.{}.{}", parts[0], tampered_payload, parts[2]);
-    app.try_me(&tampered)
-        .await
-        .assert_problem(401, "invalid_token");
+    app.try_me(&tampered).await.assert_problem(401, "invalid_token");
 }
 
 async fn alg_none_tokens_are_401(app: TestApp) {
@@ -84,16 +71,12 @@ async fn alg_none_tokens_are_401(app: TestApp) {
     let payload = b64(
         &json!({"sub": ada.id, "iat": now, "exp": now + 600, "jti": "x", "ver": ver_of(&ada.token)}),
     );
-    for header in [
-        json!({"alg": "none", "typ": "JWT"}),
-        json!({"alg": "None"}),
-        json!({"alg": "HS512"}),
-    ] {
+    for header in
+        [json!({"alg": "none", "typ": "JWT"}), json!({"alg": "None"}), json!({"alg": "HS512"})]
+    {
         for sig in ["", "AAAA"] {
             let token = format!("{}.{}.{}", b64(&header), payload, sig);
-            app.try_me(&token)
-                .await
-                .assert_problem(401, "invalid_token");
+            app.try_me(&token).await.assert_problem(401, "invalid_token");
         }
     }
 }
@@ -119,37 +102,24 @@ async fn tokens_missing_claims_or_naming_no_user_are_401(app: TestApp) {
         json!({"sub": uuid::Uuid::new_v4(), "iat": now, "exp": now + 600, "jti": "x", "ver": ver}),
     ] {
         let token = sign(&claims, TEST_JWT_SECRET);
-        app.try_me(&token)
-            .await
-            .assert_problem(401, "invalid_token");
+        app.try_me(&token).await.assert_problem(401, "invalid_token");
     }
 }
 
 async fn tokens_carry_identity_only(app: TestApp) {
     let ada = app.register("ada").await;
     let payload = ada.token.split('.').nth(1).expect("payload");
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .expect("base64");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).expect("base64");
     let claims: serde_json::Value = serde_json::from_slice(&bytes).expect("json");
-    let mut keys: Vec<&str> = claims
-        .as_object()
-        .expect("object")
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let mut keys: Vec<&str> =
+        claims.as_object().expect("object").keys().map(String::as_str).collect();
     keys.sort_unstable();
     assert_eq!(keys, ["exp", "iat", "jti", "sub", "ver"]);
     assert_eq!(claims["sub"], ada.id.as_str());
-    assert_eq!(
-        claims["exp"].as_i64().expect("exp") - claims["iat"].as_i64().expect("iat"),
-        3600
-    );
+    assert_eq!(claims["exp"].as_i64().expect("exp") - claims["iat"].as_i64().expect("iat"), 3600);
     let header = ada.token.split('.').next().expect("header");
     let header: serde_json::Value = serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(header)
-            .expect("b64"),
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(header).expect("b64"),
     )
     .expect("json");
     assert_eq!(header["alg"], "HS256");

@@ -50,17 +50,10 @@ fn cors(origins: &[String]) -> Cors {
     let mut cors = Cors::default()
         .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
         .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
-        .expose_headers([
-            header::RETRY_AFTER,
-            header::HeaderName::from_static("x-request-id"),
-        ])
+        .expose_headers([header::RETRY_AFTER, header::HeaderName::from_static("x-request-id")])
         .max_age(3600);
     for origin in origins.iter().map(|o| o.trim()).filter(|o| !o.is_empty()) {
-        cors = if origin == "*" {
-            cors.allow_any_origin()
-        } else {
-            cors.allowed_origin(origin)
-        };
+        cors = if origin == "*" { cors.allow_any_origin() } else { cors.allowed_origin(origin) };
     }
     cors
 }
@@ -90,15 +83,7 @@ impl Application {
         let metrics = Metrics::new();
         let wakeup = Arc::new(Notify::new());
         let proxies = Arc::new(crate::proxy::Proxies::from_config(&config));
-        let state = app_state(
-            &config,
-            db.clone(),
-            &secret,
-            &clock,
-            &metrics,
-            &wakeup,
-            &proxies,
-        );
+        let state = app_state(&config, db.clone(), &secret, &clock, &metrics, &wakeup, &proxies);
         let (shutdown, shutdown_rx) = watch::channel(false);
         let worker = mail_worker(&config, db, clock, wakeup, &metrics)?;
         let worker = tokio::spawn(worker.run(shutdown_rx.clone()));
@@ -134,10 +119,7 @@ impl Application {
                         .config(utoipa_swagger_ui::Config::from("/api-docs/openapi.json")),
                 )
                 .default_service(web::to(no_such_resource))
-                .wrap(Condition::new(
-                    !cors_origins.is_empty(),
-                    cors(&cors_origins),
-                ))
+                .wrap(Condition::new(!cors_origins.is_empty(), cors(&cors_origins)))
                 // Outside CORS, so a refused preflight is problem+json too.
                 .wrap(ErrorHandlers::new().default_handler(problemize))
                 .wrap_fn(move |req, srv| {
@@ -159,15 +141,7 @@ impl Application {
         .listen(listener)?
         .shutdown_timeout(30)
         .run();
-        Ok(Self {
-            port,
-            server,
-            state,
-            worker,
-            sweeper,
-            shutdown,
-            metrics_server,
-        })
+        Ok(Self { port, server, state, worker, sweeper, shutdown, metrics_server })
     }
 
     pub fn port(&self) -> u16 {
@@ -212,9 +186,7 @@ impl Application {
 /// `AppState::db`) and password hashes (capped by the hash gate): more
 /// threads than that only cost memory.
 fn blocking_threads(config: &Config) -> usize {
-    let wanted = config
-        .pool_size()
-        .saturating_add(config.max_concurrent_hashes.max(1));
+    let wanted = config.pool_size().saturating_add(config.max_concurrent_hashes.max(1));
     usize::try_from(wanted).unwrap_or(16)
 }
 
@@ -233,21 +205,10 @@ fn mail_worker(
 ) -> anyhow::Result<MailWorker> {
     let delivery = Delivery::from_config(config)?;
     let from = config.mail_from.parse().with_context(|| {
-        format!(
-            "KEYHOLDER_MAIL_FROM is not a valid mailbox: {}",
-            config.mail_from
-        )
+        format!("KEYHOLDER_MAIL_FROM is not a valid mailbox: {}", config.mail_from)
     })?;
     let poll = Duration::from_millis(config.mail_poll_ms.max(10));
-    Ok(MailWorker::new(
-        db,
-        delivery,
-        from,
-        clock,
-        wakeup,
-        poll,
-        metrics.clone(),
-    ))
+    Ok(MailWorker::new(db, delivery, from, clock, wakeup, poll, metrics.clone()))
 }
 
 /// Request metrics by route pattern (unmatched paths pooled, `/metrics`
@@ -324,9 +285,7 @@ fn openapi_document(document: web::Bytes) -> actix_web::Resource {
     web::resource("/api-docs/openapi.json").route(web::get().to(move || {
         let document = document.clone();
         async move {
-            actix_web::HttpResponse::Ok()
-                .content_type(header::ContentType::json())
-                .body(document)
+            actix_web::HttpResponse::Ok().content_type(header::ContentType::json()).body(document)
         }
     }))
 }
@@ -334,10 +293,8 @@ fn openapi_document(document: web::Bytes) -> actix_web::Resource {
 /// The content security policy for a path: Swagger UI and the pages for
 /// emailed links load their own scripts and styles; the API loads nothing.
 fn content_policy(path: &str) -> &'static str {
-    let page = matches!(
-        path,
-        "/verify-email" | "/reset-password" | "/invitations/accept"
-    ) || path.starts_with("/pages/");
+    let page = matches!(path, "/verify-email" | "/reset-password" | "/invitations/accept")
+        || path.starts_with("/pages/");
     if path.starts_with("/swagger-ui") {
         SWAGGER_CSP
     } else if page {
@@ -356,24 +313,12 @@ fn secure_headers(
     hsts: bool,
     request_id: Option<String>,
 ) {
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(csp),
-    );
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp));
     if hsts {
-        h.insert(
-            header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static(HSTS),
-        );
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS));
     }
     if csp != SWAGGER_CSP && !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -134,10 +134,8 @@ impl Caller {
     }
 
     pub(crate) fn from_headers(req: &HttpRequest) -> Result<(Self, web::Data<AppState>), ApiError> {
-        let state = req
-            .app_data::<web::Data<AppState>>()
-            .cloned()
-            .ok_or_else(ApiError::internal)?;
+        let state =
+            req.app_data::<web::Data<AppState>>().cloned().ok_or_else(ApiError::internal)?;
         let value = match req.headers().get(header::AUTHORIZATION) {
             None => {
                 return Err(ApiError::unauthorized(
@@ -155,13 +153,7 @@ impl Caller {
             .ok_or_else(invalid_token)?;
         let claims = state.tokens.verify(token, state.clock.now())?;
         let id = Uuid::parse_str(&claims.sub).map_err(|_| invalid_token())?;
-        Ok((
-            Self {
-                id,
-                ver: claims.ver,
-            },
-            state,
-        ))
+        Ok((Self { id, ver: claims.ver }, state))
     }
 }
 

@@ -22,7 +22,6 @@ impl Clock {
 
     /// Moves this clock (and every copy of it) forward.
     pub fn advance(&self, by: Duration) {
-        self.offset_ms
-            .fetch_add(by.num_milliseconds(), Ordering::Relaxed);
+        self.offset_ms.fetch_add(by.num_milliseconds(), Ordering::Relaxed);
     }
 }

@@ -94,11 +94,7 @@ pub struct Config {
     pub token_ttl: u64,
 
     /// Base URL of the pages that emailed links open.
-    #[arg(
-        long,
-        env = "KEYHOLDER_APP_URL",
-        default_value = "http://localhost:8080"
-    )]
+    #[arg(long, env = "KEYHOLDER_APP_URL", default_value = "http://localhost:8080")]
     pub app_url: String,
 
     /// `smtp://host:port` (or `smtps://`) to deliver email over SMTP.
@@ -110,11 +106,7 @@ pub struct Config {
     pub mail_dir: Option<PathBuf>,
 
     /// Sender of every email.
-    #[arg(
-        long,
-        env = "KEYHOLDER_MAIL_FROM",
-        default_value = "Keyholder <no-reply@localhost>"
-    )]
+    #[arg(long, env = "KEYHOLDER_MAIL_FROM", default_value = "Keyholder <no-reply@localhost>")]
     pub mail_from: String,
 
     /// Root user bootstrap: created at start when missing.
@@ -227,9 +219,7 @@ impl Config {
     /// The pool size: as configured, else the backend's default.
     pub fn pool_size(&self) -> u32 {
         let sqlite = !self.resolved_database_url().starts_with("postgres");
-        self.db_pool_size
-            .unwrap_or(if sqlite { 4 } else { 10 })
-            .max(1)
+        self.db_pool_size.unwrap_or(if sqlite { 4 } else { 10 }).max(1)
     }
 
     /// The database URL after the documented fallbacks.
@@ -237,11 +227,7 @@ impl Config {
         self.database_url
             .clone()
             .filter(|s| !s.trim().is_empty())
-            .or_else(|| {
-                std::env::var("DATABASE_URL")
-                    .ok()
-                    .filter(|s| !s.trim().is_empty())
-            })
+            .or_else(|| std::env::var("DATABASE_URL").ok().filter(|s| !s.trim().is_empty()))
             .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned())
     }
 
@@ -268,22 +254,11 @@ mod tests {
 
     #[test]
     fn the_pool_is_four_connections_on_sqlite_and_ten_on_postgresql_unless_set() {
+        assert_eq!(config(&["--database-url", "sqlite://data/k.db"]).pool_size(), 4);
+        assert_eq!(config(&["--database-url", "postgres://u@db/keyholder"]).pool_size(), 10);
         assert_eq!(
-            config(&["--database-url", "sqlite://data/k.db"]).pool_size(),
-            4
-        );
-        assert_eq!(
-            config(&["--database-url", "postgres://u@db/keyholder"]).pool_size(),
-            10
-        );
-        assert_eq!(
-            config(&[
-                "--database-url",
-                "postgres://u@db/keyholder",
-                "--db-pool-size",
-                "3"
-            ])
-            .pool_size(),
+            config(&["--database-url", "postgres://u@db/keyholder", "--db-pool-size", "3"])
+                .pool_size(),
             3
         );
         assert_eq!(

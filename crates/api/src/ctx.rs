@@ -91,9 +91,7 @@ impl Ctx {
         T: Send + 'static,
     {
         let (caller, now) = (self.caller, self.now);
-        self.state
-            .db(move |db| db.run(|c| op(c, &caller, now)))
-            .await
+        self.state.db(move |db| db.run(|c| op(c, &caller, now))).await
     }
 
     /// Runs a read that is one statement by primary keys; see

@@ -59,8 +59,7 @@ pub struct ApiError {
 impl std::fmt::Debug for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut d = f.debug_struct("ApiError");
-        d.field("status", &self.status.as_u16())
-            .field("code", &self.code);
+        d.field("status", &self.status.as_u16()).field("code", &self.code);
         if let Some(errors) = &self.errors {
             d.field("fields", &errors.keys().collect::<Vec<_>>());
         }
@@ -112,11 +111,7 @@ impl ApiError {
     }
 
     pub fn unavailable(detail: impl Into<String>) -> Self {
-        let mut e = Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "service_unavailable",
-            detail,
-        );
+        let mut e = Self::new(StatusCode::SERVICE_UNAVAILABLE, "service_unavailable", detail);
         e.retry_after = Some(5);
         e
     }
@@ -248,9 +243,7 @@ impl FieldErrors {
     }
 
     pub fn add(&mut self, field: &str, message: impl Into<String>) {
-        self.0
-            .entry(field.to_owned())
-            .or_insert_with(|| message.into());
+        self.0.entry(field.to_owned()).or_insert_with(|| message.into());
     }
 
     pub fn is_empty(&self) -> bool {
@@ -259,11 +252,7 @@ impl FieldErrors {
 
     /// `Err(422)` when anything was recorded.
     pub fn finish(self) -> Result<(), ApiError> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(ApiError::validation(self.0))
-        }
+        if self.0.is_empty() { Ok(()) } else { Err(ApiError::validation(self.0)) }
     }
 
     pub fn into_error(self) -> ApiError {
@@ -277,12 +266,7 @@ impl From<validator::ValidationErrors> for ApiError {
         for (field, errs) in errors.field_errors() {
             let message = errs
                 .first()
-                .map(|e| {
-                    e.message
-                        .as_ref()
-                        .map(ToString::to_string)
-                        .unwrap_or_else(|| describe(e))
-                })
+                .map(|e| e.message.as_ref().map(ToString::to_string).unwrap_or_else(|| describe(e)))
                 .unwrap_or_else(|| "is not valid".to_owned());
             map.insert(field.to_string(), message);
         }
@@ -325,11 +309,7 @@ pub fn problemize<B: MessageBody + 'static>(
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     // A refused CORS request (origin, method or headers not allowed): 403.
-    if let Some(cors) = res
-        .response()
-        .error()
-        .and_then(|e| e.as_error::<actix_cors::CorsError>())
-    {
+    if let Some(cors) = res.response().error().and_then(|e| e.as_error::<actix_cors::CorsError>()) {
         let err = ApiError::forbidden("cors_refused", format!("CORS request refused: {cors}."));
         let (req, old) = res.into_parts();
         let mut new = err.error_response();
@@ -350,18 +330,14 @@ pub fn problemize<B: MessageBody + 'static>(
         StatusCode::PAYLOAD_TOO_LARGE => {
             ("payload_too_large", "The request body is too large.".into())
         }
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
-            "unsupported_media_type",
-            "Send the body as application/json.".into(),
-        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            ("unsupported_media_type", "Send the body as application/json.".into())
+        }
         StatusCode::BAD_REQUEST => ("bad_request", "The request could not be read.".into()),
         StatusCode::UNAUTHORIZED => ("unauthorized", "Authentication is required.".into()),
         StatusCode::TOO_MANY_REQUESTS => ("rate_limited", "Too many requests; slow down.".into()),
         s if s.is_server_error() => ("internal_error", "Something went wrong on our side.".into()),
-        _ => (
-            "error",
-            status.canonical_reason().unwrap_or("Error").to_owned(),
-        ),
+        _ => ("error", status.canonical_reason().unwrap_or("Error").to_owned()),
     };
     let err = ApiError::new(status, code, detail);
     let (req, old) = res.into_parts();
@@ -372,11 +348,8 @@ pub fn problemize<B: MessageBody + 'static>(
             new.headers_mut().insert(name.clone(), value.clone());
         }
     }
-    new.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
-    Ok(ErrorHandlerResponse::Response(
-        ServiceResponse::new(req, new).map_into_right_body(),
-    ))
+    new.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, new).map_into_right_body()))
 }
 
 /// Declares an error response many operations share, so that each

@@ -62,10 +62,7 @@ fn parse_syntax(bytes: &[u8]) -> Result<serde_json::Value, ApiError> {
     serde_json::from_slice(bytes).map_err(|e| {
         ApiError::bad_request(
             "malformed_json",
-            format!(
-                "The body is not valid JSON: {}",
-                clean_serde_message(&e.to_string())
-            ),
+            format!("The body is not valid JSON: {}", clean_serde_message(&e.to_string())),
         )
     })
 }
@@ -108,11 +105,7 @@ pub fn check_json_text(value: &serde_json::Value) -> Result<(), ApiError> {
         }
         other => walk_json(other, "body".to_owned(), false, &mut errors),
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::validation(errors))
-    }
+    if errors.is_empty() { Ok(()) } else { Err(ApiError::validation(errors)) }
 }
 
 fn walk_json(
@@ -168,11 +161,7 @@ fn check_query_text(qs: &str) -> Result<(), ApiError> {
             errors.insert(name.clone(), ValueError::ControlCharacter.to_string());
         }
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::validation(errors))
-    }
+    if errors.is_empty() { Ok(()) } else { Err(ApiError::validation(errors)) }
 }
 
 fn year_error(e: &ValueError) -> validator::ValidationError {
@@ -183,17 +172,13 @@ fn year_error(e: &ValueError) -> validator::ValidationError {
 /// client-supplied date-time: the years 1 to 9999 (see
 /// [`values::storable_moment`]).
 pub fn storable_moment(at: &DateTime<Utc>) -> Result<(), validator::ValidationError> {
-    values::storable_moment(*at)
-        .map(drop)
-        .map_err(|e| year_error(&e))
+    values::storable_moment(*at).map(drop).map_err(|e| year_error(&e))
 }
 
 /// `#[validate(custom(function = "crate::extract::storable_date"))]` for a
 /// client-supplied date: the years 1 to 9999.
 pub fn storable_date(d: &NaiveDate) -> Result<(), validator::ValidationError> {
-    values::storable_date(*d)
-        .map(drop)
-        .map_err(|e| year_error(&e))
+    values::storable_date(*d).map(drop).map_err(|e| year_error(&e))
 }
 
 /// Drops serde's " at line X column Y" suffix.
@@ -242,9 +227,8 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ScopedJson<T> {
         let body = read_json_body(req, payload);
         Box::pin(async move {
             let value = parse_syntax(&body.await?)?;
-            let fields = check_json_text(&value)
-                .and_then(|()| parse_shape::<T>(value))
-                .and_then(|v| {
+            let fields =
+                check_json_text(&value).and_then(|()| parse_shape::<T>(value)).and_then(|v| {
                     v.validate()?;
                     Ok(v)
                 });
@@ -353,9 +337,8 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidQuery<T> {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let qs = req.query_string();
-        let result = check_query_text(qs)
-            .and_then(|()| serde_urlencoded_path(qs))
-            .and_then(|v: T| {
+        let result =
+            check_query_text(qs).and_then(|()| serde_urlencoded_path(qs)).and_then(|v: T| {
                 v.validate()?;
                 Ok(ValidQuery(v))
             });
@@ -364,17 +347,12 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidQuery<T> {
 }
 
 fn serde_urlencoded_path<T: DeserializeOwned>(qs: &str) -> Result<T, ApiError> {
-    web::Query::<T>::from_query(qs)
-        .map(web::Query::into_inner)
-        .map_err(|e| {
-            let msg = e.to_string();
-            let field = msg
-                .split('`')
-                .nth(1)
-                .map(ToOwned::to_owned)
-                .unwrap_or_else(|| "query".to_owned());
-            ApiError::field(&field, clean_serde_message(&msg))
-        })
+    web::Query::<T>::from_query(qs).map(web::Query::into_inner).map_err(|e| {
+        let msg = e.to_string();
+        let field =
+            msg.split('`').nth(1).map(ToOwned::to_owned).unwrap_or_else(|| "query".to_owned());
+        ApiError::field(&field, clean_serde_message(&msg))
+    })
 }
 
 /// A body field that may be absent (`None`), `null` (`Some(None)`) or a

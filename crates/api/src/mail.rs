@@ -125,10 +125,8 @@ impl Delivery {
             );
             return Ok(());
         }
-        let to: Mailbox = mail
-            .recipient
-            .parse()
-            .map_err(|e| format!("bad recipient address: {e}"))?;
+        let to: Mailbox =
+            mail.recipient.parse().map_err(|e| format!("bad recipient address: {e}"))?;
         let message = Message::builder()
             .from(from.clone())
             .to(to)
@@ -236,12 +234,7 @@ impl MailWorker {
             let db = self.db.clone();
             let batch = tokio::task::spawn_blocking(move || {
                 db.write(|c| {
-                    outbox::claim_due(
-                        c,
-                        now,
-                        now + chrono::Duration::seconds(LEASE_SECONDS),
-                        BATCH,
-                    )
+                    outbox::claim_due(c, now, now + chrono::Duration::seconds(LEASE_SECONDS), BATCH)
                 })
             })
             .await
@@ -350,10 +343,7 @@ pub mod invitation_templates {
             .map(|m| format!("{} wrote:\n\n{}\n\n", o.inviter, quote(m)))
             .unwrap_or_default();
         let mut expiry = match o.expires_at {
-            Some(at) => format!(
-                "The invitation expires on {} (UTC).",
-                at.format("%Y-%m-%d %H:%M")
-            ),
+            Some(at) => format!("The invitation expires on {} (UTC).", at.format("%Y-%m-%d %H:%M")),
             None => "The invitation does not expire.".to_owned(),
         };
         if let Some(until) = o.access_expires_at {
@@ -395,9 +385,6 @@ pub mod invitation_templates {
 
     /// The inviter's text, quoted line by line (plain text; never markup).
     fn quote(text: &str) -> String {
-        text.lines()
-            .map(|l| format!("> {l}"))
-            .collect::<Vec<_>>()
-            .join("\n")
+        text.lines().map(|l| format!("> {l}")).collect::<Vec<_>>().join("\n")
     }
 }

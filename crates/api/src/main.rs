@@ -73,9 +73,7 @@ fn migrate(config: &keyholder_api::Config) -> anyhow::Result<()> {
 }
 
 fn serve(config: keyholder_api::Config) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let bind = config.bind;
         let app = Application::build(config, Clock::system()).await?;

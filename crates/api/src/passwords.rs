@@ -40,11 +40,7 @@ impl HashGate {
         } else {
             size
         };
-        Self {
-            permits: Arc::new(Semaphore::new(size)),
-            size,
-            wait,
-        }
+        Self { permits: Arc::new(Semaphore::new(size)), size, wait }
     }
 
     /// `KEYHOLDER_MAX_CONCURRENT_HASHES` and `KEYHOLDER_HASH_WAIT_MS`.
@@ -122,24 +118,17 @@ fn hasher() -> Argon2<'static> {
 /// Hashes a password into a PHC string. CPU-heavy: call from a blocking task.
 pub fn hash(password: &str) -> Result<String, ApiError> {
     let salt = SaltString::generate(&mut OsRng);
-    hasher()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| {
-            tracing::error!(error = %e, "password hashing failed");
-            ApiError::internal()
-        })
+    hasher().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| {
+        tracing::error!(error = %e, "password hashing failed");
+        ApiError::internal()
+    })
 }
 
 /// Checks a password against a stored PHC string (the parameters come from
 /// the string). CPU-heavy: call from a blocking task.
 pub fn verify(password: &str, stored: &str) -> bool {
     PasswordHash::new(stored)
-        .map(|parsed| {
-            hasher()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
+        .map(|parsed| hasher().verify_password(password.as_bytes(), &parsed).is_ok())
         .unwrap_or(false)
 }
 

@@ -50,12 +50,9 @@ impl IpNet {
     /// Whether `ip` lies in this network (IPv4-mapped IPv6 counts as IPv4).
     pub fn contains(&self, ip: IpAddr) -> bool {
         match (self.addr, ip.to_canonical()) {
-            (IpAddr::V4(net), IpAddr::V4(ip)) => prefix_eq(
-                u128::from(u32::from(net)),
-                u128::from(u32::from(ip)),
-                self.prefix,
-                32,
-            ),
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                prefix_eq(u128::from(u32::from(net)), u128::from(u32::from(ip)), self.prefix, 32)
+            }
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
                 prefix_eq(u128::from(net), u128::from(ip), self.prefix, 128)
             }
@@ -142,18 +139,12 @@ struct Hop {
 impl Proxies {
     /// Headers are never read.
     pub fn none() -> Self {
-        Self {
-            trust: Trust::Nobody,
-            header: ProxyHeader::XForwardedFor,
-        }
+        Self { trust: Trust::Nobody, header: ProxyHeader::XForwardedFor }
     }
 
     /// `hops` proxies in front (at least one).
     pub fn hops(hops: usize, header: ProxyHeader) -> Self {
-        Self {
-            trust: Trust::Hops(hops.max(1)),
-            header,
-        }
+        Self { trust: Trust::Hops(hops.max(1)), header }
     }
 
     /// The proxies are these networks (an empty list trusts nobody).
@@ -161,10 +152,7 @@ impl Proxies {
         if networks.is_empty() {
             return Self::none();
         }
-        Self {
-            trust: Trust::Networks(networks),
-            header,
-        }
+        Self { trust: Trust::Networks(networks), header }
     }
 
     /// From `KEYHOLDER_TRUSTED_PROXIES`, `KEYHOLDER_TRUST_PROXY`,
@@ -195,10 +183,7 @@ impl Proxies {
 
     fn resolve(&self, peer: Option<IpAddr>, headers: &HeaderMap) -> Client {
         let peer = peer.map(|p| p.to_canonical());
-        let direct = Client {
-            ip: peer,
-            https: false,
-        };
+        let direct = Client { ip: peer, https: false };
         let is_proxy = |ip: Option<IpAddr>, position: usize| match &self.trust {
             Trust::Nobody => false,
             Trust::Hops(n) => position <= *n,
@@ -242,18 +227,14 @@ impl Proxies {
             return direct;
         };
         let https = match self.header {
-            ProxyHeader::Forwarded => chosen
-                .proto
-                .as_deref()
-                .is_some_and(|p| p.eq_ignore_ascii_case("https")),
+            ProxyHeader::Forwarded => {
+                chosen.proto.as_deref().is_some_and(|p| p.eq_ignore_ascii_case("https"))
+            }
             ProxyHeader::XForwardedFor => {
                 x_forwarded_proto(headers).is_some_and(|p| p.eq_ignore_ascii_case("https"))
             }
         };
-        Client {
-            ip: Some(ip.to_canonical()),
-            https,
-        }
+        Client { ip: Some(ip.to_canonical()), https }
     }
 }
 
@@ -278,21 +259,13 @@ fn x_forwarded_for(headers: &HeaderMap) -> Vec<Hop> {
     let Some(all) = joined(headers, "x-forwarded-for") else {
         return Vec::new();
     };
-    all.split(',')
-        .map(|entry| Hop {
-            ip: parse_node(entry.trim()),
-            proto: None,
-        })
-        .collect()
+    all.split(',').map(|entry| Hop { ip: parse_node(entry.trim()), proto: None }).collect()
 }
 
 /// The right-most `X-Forwarded-Proto` value (the one the nearest proxy set).
 fn x_forwarded_proto(headers: &HeaderMap) -> Option<String> {
     let all = joined(headers, "x-forwarded-proto")?;
-    all.rsplit(',')
-        .next()
-        .map(|p| p.trim().to_owned())
-        .filter(|p| !p.is_empty())
+    all.rsplit(',').next().map(|p| p.trim().to_owned()).filter(|p| !p.is_empty())
 }
 
 fn forwarded(headers: &HeaderMap) -> Vec<Hop> {
@@ -302,10 +275,7 @@ fn forwarded(headers: &HeaderMap) -> Vec<Hop> {
     split_unquoted(&all, ',')
         .into_iter()
         .map(|element| {
-            let mut hop = Hop {
-                ip: None,
-                proto: None,
-            };
+            let mut hop = Hop { ip: None, proto: None };
             let mut seen_for = false;
             for pair in split_unquoted(element, ';') {
                 let Some((key, value)) = pair.split_once('=') else {
@@ -385,15 +355,12 @@ fn parse_node(s: &str) -> Option<IpAddr> {
             !p.is_empty()
                 && (p.bytes().all(|b| b.is_ascii_digit())
                     || (p.starts_with('_')
-                        && p.bytes()
-                            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))))
+                        && p.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))))
         });
     if !port_ok {
         return None;
     }
-    ip.parse::<std::net::Ipv6Addr>()
-        .ok()
-        .map(|ip| IpAddr::V6(ip).to_canonical())
+    ip.parse::<std::net::Ipv6Addr>().ok().map(|ip| IpAddr::V6(ip).to_canonical())
 }
 
 #[cfg(test)]

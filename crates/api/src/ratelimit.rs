@@ -40,10 +40,7 @@ impl KeyExtractor for ClientIp {
         negative: &NotUntil<QuantaInstant>,
         _response: HttpResponseBuilder,
     ) -> HttpResponse {
-        let wait = negative
-            .wait_time_from(DefaultClock::default().now())
-            .as_secs()
-            .max(1);
+        let wait = negative.wait_time_from(DefaultClock::default().now()).as_secs().max(1);
         let mut err = ApiError::new(
             actix_web::http::StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
@@ -110,39 +107,28 @@ impl UserLimit {
     /// This limit's budget for the client of `req`, to spend once the
     /// user is known.
     pub fn budget_for(self: &Arc<Self>, req: &actix_web::HttpRequest) -> Budget {
-        Budget {
-            ip: self.client_ip(req),
-            limit: Arc::clone(self),
-        }
+        Budget { ip: self.client_ip(req), limit: Arc::clone(self) }
     }
 
     /// The client address of a request (see [`crate::proxy`]).
     pub fn client_ip(&self, req: &actix_web::HttpRequest) -> Option<IpAddr> {
-        self.proxies
-            .client_ip(req.peer_addr().map(|a| a.ip()), req.headers())
+        self.proxies.client_ip(req.peer_addr().map(|a| a.ip()), req.headers())
     }
 
     /// 429 with `Retry-After` once the user's or the address's budget is spent.
     pub fn check(&self, user: uuid::Uuid, ip: Option<IpAddr>) -> Result<(), ApiError> {
         if let Some(limiter) = &self.by_user {
-            limiter
-                .check_key(&user)
-                .map_err(|n| too_many(&n, "your account"))?;
+            limiter.check_key(&user).map_err(|n| too_many(&n, "your account"))?;
         }
         if let (Some(limiter), Some(ip)) = (&self.by_address, ip) {
-            limiter
-                .check_key(&ip)
-                .map_err(|n| too_many(&n, "this address"))?;
+            limiter.check_key(&ip).map_err(|n| too_many(&n, "this address"))?;
         }
         Ok(())
     }
 }
 
 fn too_many(negative: &NotUntil<QuantaInstant>, whom: &str) -> ApiError {
-    let wait = negative
-        .wait_time_from(DefaultClock::default().now())
-        .as_secs()
-        .max(1);
+    let wait = negative.wait_time_from(DefaultClock::default().now()).as_secs().max(1);
     let mut err = ApiError::new(
         actix_web::http::StatusCode::TOO_MANY_REQUESTS,
         "rate_limited",

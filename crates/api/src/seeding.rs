@@ -36,11 +36,8 @@ struct Bars {
 impl Bars {
     fn new() -> Self {
         let plain = !std::io::stderr().is_terminal();
-        let target = if plain {
-            ProgressDrawTarget::hidden()
-        } else {
-            ProgressDrawTarget::stderr()
-        };
+        let target =
+            if plain { ProgressDrawTarget::hidden() } else { ProgressDrawTarget::stderr() };
         Self {
             multi: MultiProgress::with_draw_target(target),
             bar: None,
@@ -72,16 +69,10 @@ impl SeedProgress for Bars {
     }
 
     fn finish(&mut self, table: &'static str, inserted: u64, skipped: bool) {
-        let message = if skipped {
-            "already there".to_owned()
-        } else {
-            format!("{inserted} inserted")
-        };
+        let message =
+            if skipped { "already there".to_owned() } else { format!("{inserted} inserted") };
         if self.plain {
-            eprintln!(
-                "seed: {table}: {message} ({:.1} s)",
-                self.started.elapsed().as_secs_f64()
-            );
+            eprintln!("seed: {table}: {message} ({:.1} s)", self.started.elapsed().as_secs_f64());
         }
         if let Some(bar) = self.bar.take() {
             bar.finish_with_message(message);
@@ -92,11 +83,7 @@ impl SeedProgress for Bars {
 /// Runs `keyholder seed`: migrations, then the world of `args`' size.
 /// Prints the counts and the known accounts to standard output.
 pub fn run(config: &Config, args: &SeedArgs) -> anyhow::Result<SeedReport> {
-    let size = SeedSize {
-        users: args.users,
-        assets: args.assets,
-        invitations: args.invitations,
-    };
+    let size = SeedSize { users: args.users, assets: args.assets, invitations: args.invitations };
     size.validate()?;
     let password = Password::parse(&args.password)
         .map_err(|e| anyhow!("--password is not an acceptable password: {e}"))?;
@@ -118,12 +105,7 @@ pub fn run(config: &Config, args: &SeedArgs) -> anyhow::Result<SeedReport> {
     if !mismatches.is_empty() {
         let tables: Vec<String> = mismatches
             .iter()
-            .map(|t| {
-                format!(
-                    "{} ({} seeded rows, {} expected)",
-                    t.table, t.after, t.expected
-                )
-            })
+            .map(|t| format!("{} ({} seeded rows, {} expected)", t.table, t.after, t.expected))
             .collect();
         bail!(
             "the database holds a seeded world of another size: {}; seed an empty database",
@@ -147,18 +129,11 @@ fn print_summary(args: &SeedArgs, report: &SeedReport, elapsed: Duration) -> any
         writeln!(out, "{:<22} {:>10} {:>10}", t.table, t.after, t.inserted)?;
     }
     writeln!(out, "{:<22} {:>10}", "total", total)?;
-    let password = if args.password == DEFAULT_PASSWORD {
-        DEFAULT_PASSWORD
-    } else {
-        "the --password given"
-    };
+    let password =
+        if args.password == DEFAULT_PASSWORD { DEFAULT_PASSWORD } else { "the --password given" };
     writeln!(out, "known accounts (verified; password: {password}):")?;
     for (name, reach) in seed::KNOWN_ACCOUNTS.iter().zip(KNOWN_REACH) {
-        writeln!(
-            out,
-            "  {name:<18} {:<40} {reach}",
-            format!("{name}@{}", seed::EMAIL_DOMAIN)
-        )?;
+        writeln!(out, "  {name:<18} {:<40} {reach}", format!("{name}@{}", seed::EMAIL_DOMAIN))?;
     }
     Ok(())
 }

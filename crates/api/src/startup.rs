@@ -26,19 +26,13 @@ pub fn connect(config: &Config) -> anyhow::Result<Db> {
         connection_timeout: std::time::Duration::from_secs(config.db_timeout.max(1)),
     };
     Db::connect(&url, &options).with_context(|| {
-        format!(
-            "cannot open the database {}",
-            keyholder_store::db::redact_url(&raw)
-        )
+        format!("cannot open the database {}", keyholder_store::db::redact_url(&raw))
     })
 }
 
 /// The secret file beside a SQLite database.
 pub fn secret_file(db_path: &Path) -> PathBuf {
-    db_path
-        .parent()
-        .unwrap_or_else(|| Path::new("."))
-        .join("jwt-secret")
+    db_path.parent().unwrap_or_else(|| Path::new(".")).join("jwt-secret")
 }
 
 /// `KEYHOLDER_JWT_SECRET`, or on SQLite the secret kept beside the database
@@ -64,10 +58,7 @@ pub fn jwt_secret(config: &Config, url: &DatabaseUrl) -> anyhow::Result<Vec<u8>>
         if existing.len() >= 32 {
             return Ok(existing.as_bytes().to_vec());
         }
-        bail!(
-            "{} is shorter than 32 characters; delete it to generate a new one",
-            path.display()
-        );
+        bail!("{} is shorter than 32 characters; delete it to generate a new one", path.display());
     }
     let mut bytes = [0u8; 48];
     rand::fill(&mut bytes);
@@ -97,18 +88,15 @@ pub fn jwt_secret(config: &Config, url: &DatabaseUrl) -> anyhow::Result<Vec<u8>>
 /// Creates the root user from `KEYHOLDER_ROOT_*` when missing. Refuses when
 /// that email or username belongs to an ordinary account.
 pub fn bootstrap_root(config: &Config, db: &Db, clock: &Clock) -> anyhow::Result<()> {
-    let (email, username, password) = match (
-        &config.root_email,
-        &config.root_username,
-        &config.root_password,
-    ) {
-        (None, None, None) => return Ok(()),
-        (Some(e), Some(u), Some(p)) => (e, u, p),
-        _ => bail!(
-            "set all three of KEYHOLDER_ROOT_EMAIL, KEYHOLDER_ROOT_USERNAME and \
+    let (email, username, password) =
+        match (&config.root_email, &config.root_username, &config.root_password) {
+            (None, None, None) => return Ok(()),
+            (Some(e), Some(u), Some(p)) => (e, u, p),
+            _ => bail!(
+                "set all three of KEYHOLDER_ROOT_EMAIL, KEYHOLDER_ROOT_USERNAME and \
                  KEYHOLDER_ROOT_PASSWORD, or none"
-        ),
-    };
+            ),
+        };
     let email = Email::parse(email).map_err(|e| anyhow::anyhow!("KEYHOLDER_ROOT_EMAIL {e}"))?;
     let username =
         Username::parse(username).map_err(|e| anyhow::anyhow!("KEYHOLDER_ROOT_USERNAME {e}"))?;

@@ -35,9 +35,7 @@ impl RootSpanBuilder for RequestSpan {
             .get(actix_web::http::header::USER_AGENT)
             .and_then(|h| h.to_str().ok())
             .unwrap_or("");
-        let route = request
-            .match_pattern()
-            .unwrap_or_else(|| "default".to_owned());
+        let route = request.match_pattern().unwrap_or_else(|| "default".to_owned());
         let method = request.method().as_str().to_owned();
         let flavor = match request.version() {
             actix_web::http::Version::HTTP_09 => "0.9",
@@ -46,11 +44,8 @@ impl RootSpanBuilder for RequestSpan {
             actix_web::http::Version::HTTP_3 => "3.0",
             _ => "1.1",
         };
-        let request_id = request
-            .extensions()
-            .get::<RequestId>()
-            .map(ToString::to_string)
-            .unwrap_or_default();
+        let request_id =
+            request.extensions().get::<RequestId>().map(ToString::to_string).unwrap_or_default();
         let connection_info = request.connection_info();
         tracing::info_span!(
             "HTTP request",
@@ -84,14 +79,7 @@ impl RootSpanBuilder for RequestSpan {
             Err(e) => (e.as_response_error().status_code(), Some(e)),
         };
         span.record("http.status_code", i64::from(status.as_u16()));
-        span.record(
-            "otel.status_code",
-            if status.is_server_error() {
-                "ERROR"
-            } else {
-                "OK"
-            },
-        );
+        span.record("otel.status_code", if status.is_server_error() { "ERROR" } else { "OK" });
         let Some(error) = error else {
             return;
         };
@@ -102,10 +90,7 @@ impl RootSpanBuilder for RequestSpan {
             span.record("exception.message", tracing::field::display(error));
             span.record("exception.details", tracing::field::debug(error));
         } else {
-            span.record(
-                "exception.message",
-                status.canonical_reason().unwrap_or("client error"),
-            );
+            span.record("exception.message", status.canonical_reason().unwrap_or("client error"));
         }
     }
 }
@@ -166,23 +151,15 @@ pub fn redact_emails(text: &str) -> String {
 fn is_plain_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 40
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"_-.[]".contains(&b))
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.[]".contains(&b))
 }
 
 /// Sets up the global subscriber once; later calls (tests) do nothing.
 pub fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
     let _ = match format {
-        LogFormat::Json => builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
         LogFormat::Pretty => builder.try_init(),
     };
 }
@@ -209,19 +186,10 @@ impl Metrics {
         let mail_pending = IntGauge::new("keyholder_mail_pending", "Emails waiting in the outbox")
             .expect("valid metric name");
         for c in [&mail_delivered, &mail_failed] {
-            registry
-                .register(Box::new(c.clone()))
-                .expect("registered once");
+            registry.register(Box::new(c.clone())).expect("registered once");
         }
-        registry
-            .register(Box::new(mail_pending.clone()))
-            .expect("registered once");
-        Self {
-            registry,
-            mail_delivered,
-            mail_failed,
-            mail_pending,
-        }
+        registry.register(Box::new(mail_pending.clone())).expect("registered once");
+        Self { registry, mail_delivered, mail_failed, mail_pending }
     }
 }
 
@@ -242,10 +210,7 @@ mod tests {
             "550 5.1.1 <[email]>: Recipient address rejected"
         );
         assert_eq!(redact_emails("a@b and c@d.e"), "[email] and [email]");
-        assert_eq!(
-            redact_emails("no address @ here, @x, y@"),
-            "no address @ here, @x, y@"
-        );
+        assert_eq!(redact_emails("no address @ here, @x, y@"), "no address @ here, @x, y@");
         assert_eq!(redact_emails("ünï@exämple.com!"), "[email]!");
         assert_eq!(redact_emails(""), "");
     }
@@ -319,10 +284,7 @@ mod tests {
         let res = actix_web::test::call_service(&app, req).await;
         assert_eq!(res.status(), 404);
         let logged = String::from_utf8_lossy(
-            &buffer
-                .0
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner),
+            &buffer.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner),
         )
         .into_owned();
         assert!(logged.contains("searching"), "{logged}");

@@ -26,8 +26,7 @@ fn command(cwd: &Path) -> Command {
     ] {
         cmd.env_remove(var);
     }
-    cmd.env("RUST_LOG", "info")
-        .env("KEYHOLDER_AUTH_RATE_LIMIT", "0");
+    cmd.env("RUST_LOG", "info").env("KEYHOLDER_AUTH_RATE_LIMIT", "0");
     cmd
 }
 
@@ -47,13 +46,9 @@ fn http(
     body: Option<&str>,
 ) -> (u16, String) {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .expect("timeout");
+    stream.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
     let body = body.unwrap_or("");
-    let auth = token
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
     let request = format!(
         "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n{auth}\
          Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
@@ -79,15 +74,8 @@ fn read_response(mut stream: TcpStream) -> (u16, String) {
         }
     }
     let raw = String::from_utf8_lossy(&bytes).into_owned();
-    let status = raw
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("status line");
-    let body = raw
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
+    let status = raw.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("status line");
+    let body = raw.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
     (status, body)
 }
 
@@ -127,19 +115,13 @@ fn serve(cwd: &Path, port: u16, extra: &[(&str, &str)]) -> Child {
 
 fn terminate(child: &mut Child) -> std::process::ExitStatus {
     let pid = child.id().to_string();
-    Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .expect("kill");
+    Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
     let start = Instant::now();
     loop {
         if let Some(status) = child.try_wait().expect("wait") {
             return status;
         }
-        assert!(
-            start.elapsed() < Duration::from_secs(40),
-            "no exit after SIGTERM"
-        );
+        assert!(start.elapsed() < Duration::from_secs(40), "no exit after SIGTERM");
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -153,10 +135,7 @@ fn register(port: u16, name: &str) -> String {
         format!(r#"{{"email":"{name}@example.com","username":"{name}","password":"{PASSWORD}"}}"#);
     let (status, reply) = http(port, "POST", "/api/v1/auth/register", None, Some(&body));
     assert_eq!(status, 201, "{reply}");
-    json(&reply)["access_token"]
-        .as_str()
-        .expect("token")
-        .to_owned()
+    json(&reply)["access_token"].as_str().expect("token").to_owned()
 }
 
 #[test]
@@ -177,11 +156,7 @@ fn openapi_subcommand_prints_the_committed_document() {
 fn migrate_creates_the_default_sqlite_database_and_its_folder() {
     let dir = tempfile::tempdir().expect("dir");
     let out: Output = command(dir.path()).arg("migrate").output().expect("run");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(dir.path().join("data/keyholder.db").exists());
     // Running it again is a no-op.
     let again = command(dir.path()).arg("migrate").output().expect("run");
@@ -196,11 +171,7 @@ fn database_url_falls_back_to_database_url_variable() {
         .env("DATABASE_URL", "sqlite://other/db.sqlite")
         .output()
         .expect("run");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(dir.path().join("other/db.sqlite").exists());
     assert!(!dir.path().join("data").exists());
 }
@@ -220,10 +191,7 @@ fn unsupported_database_url_is_refused_clearly() {
 #[test]
 fn postgres_without_a_jwt_secret_refuses_to_start() {
     let Ok(url) = std::env::var("KEYHOLDER_TEST_POSTGRES_URL") else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "PostgreSQL is required under CI"
-        );
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "PostgreSQL is required under CI");
         return;
     };
     let dir = tempfile::tempdir().expect("dir");
@@ -234,10 +202,7 @@ fn postgres_without_a_jwt_secret_refuses_to_start() {
         .expect("run");
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("KEYHOLDER_JWT_SECRET is not set"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("KEYHOLDER_JWT_SECRET is not set"), "{stderr}");
 }
 
 #[test]
@@ -249,10 +214,7 @@ fn sqlite_secret_is_generated_once_with_mode_0600_and_tokens_survive_restarts() 
     let token = register(port, "ada");
     assert!(terminate(&mut server).success());
     let secret = dir.path().join("data/jwt-secret");
-    let mode = std::fs::metadata(&secret)
-        .expect("secret file")
-        .permissions()
-        .mode();
+    let mode = std::fs::metadata(&secret).expect("secret file").permissions().mode();
     assert_eq!(mode & 0o777, 0o600);
     let first = std::fs::read_to_string(&secret).expect("read");
     let mut server = serve(dir.path(), port, &[]);
@@ -310,9 +272,7 @@ fn sigterm_finishes_in_flight_requests_then_exits() {
     let body =
         format!(r#"{{"email":"late@example.com","username":"late","password":"{PASSWORD}"}}"#);
     let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .expect("timeout");
+    stream.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
     let head = format!(
         "POST /api/v1/auth/register HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
          Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
@@ -322,16 +282,10 @@ fn sigterm_finishes_in_flight_requests_then_exits() {
     stream.write_all(&body.as_bytes()[..10]).expect("send part");
     std::thread::sleep(Duration::from_millis(200));
     let pid = server.id().to_string();
-    Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .expect("kill");
+    Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
     std::thread::sleep(Duration::from_millis(300));
     // New connections are refused while the old one is served.
-    assert!(
-        server.try_wait().expect("wait").is_none(),
-        "exited with a request in flight"
-    );
+    assert!(server.try_wait().expect("wait").is_none(), "exited with a request in flight");
     stream.write_all(&body.as_bytes()[10..]).expect("send rest");
     let (status, reply) = read_response(stream);
     assert_eq!(status, 201, "{reply}");
@@ -355,22 +309,13 @@ fn logs_never_contain_tokens_or_passwords() {
     // No SMTP and no mail folder: emails go to the log, redacted.
     let mut server = serve(dir.path(), port, &[("RUST_LOG", "debug")]);
     let token = register(port, "ada");
-    http(
-        port,
-        "POST",
-        "/api/v1/auth/password-reset",
-        None,
-        Some(r#"{"email":"ada@example.com"}"#),
-    );
+    http(port, "POST", "/api/v1/auth/password-reset", None, Some(r#"{"email":"ada@example.com"}"#));
     http(port, "GET", "/api/v1/me", Some(&token), None);
     std::thread::sleep(Duration::from_millis(1500));
     assert!(terminate(&mut server).success());
     let stderr = std::fs::read_to_string(dir.path().join("server.log")).expect("log");
     assert!(stderr.contains("verify-email#token=[redacted]"), "{stderr}");
-    assert!(
-        stderr.contains("reset-password#token=[redacted]"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("reset-password#token=[redacted]"), "{stderr}");
     assert!(!stderr.contains(PASSWORD));
     assert!(!stderr.contains(&token));
     let secret = std::fs::read_to_string(dir.path().join("data/jwt-secret")).expect("secret");

@@ -12,10 +12,7 @@ use keyholder_domain::{EstateRole, HouseholdRole, InvitationPermission, SiteOver
 use uuid::Uuid;
 
 fn resolver(c: &mut Criterion) {
-    let now = Utc
-        .with_ymd_and_hms(2025, 6, 1, 12, 0, 0)
-        .single()
-        .expect("valid date");
+    let now = Utc.with_ymd_and_hms(2025, 6, 1, 12, 0, 0).single().expect("valid date");
     let households: Vec<HouseholdFact> = (0..5_u128)
         .map(|i| HouseholdFact {
             head_id: Some(Uuid::from_u128(i + 1)),
@@ -53,10 +50,7 @@ fn resolver(c: &mut Criterion) {
         }),
         now,
     };
-    let collaborator = AccessFacts {
-        is_collaborator: true,
-        ..facts
-    };
+    let collaborator = AccessFacts { is_collaborator: true, ..facts };
 
     let mut group = c.benchmark_group("resolver");
     group.bench_function("effective_level/5h_3s_1site", |b| {

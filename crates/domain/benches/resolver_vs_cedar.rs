@@ -69,10 +69,7 @@ fn cases() -> Vec<Case> {
         Case {
             name: "a_collaborator",
             what: "a collaborator of the asset (3 collaborators)",
-            scenario: Scenario {
-                collaborators: vec![people[0], user, people[1]],
-                ..empty.clone()
-            },
+            scenario: Scenario { collaborators: vec![people[0], user, people[1]], ..empty.clone() },
         },
         Case {
             name: "b_household",
@@ -171,10 +168,7 @@ fn bench_case(c: &mut Criterion, model: &CedarModel, case: &Case) {
             let s = black_box(s);
             let entities = model.entities(s, false).expect("entities");
             let request = model.request(s, ACTION, false).expect("request");
-            model
-                .authorizer
-                .is_authorized(&request, &model.policies, &entities)
-                .decision()
+            model.authorizer.is_authorized(&request, &model.policies, &entities).decision()
         });
     });
     group.bench_function("keyholder_effective_level", |b| {
@@ -203,11 +197,7 @@ fn criterion_dir() -> PathBuf {
 
 /// The median of one benchmark in this run, in nanoseconds.
 fn median_ns(group: &str, function: &str, since: SystemTime) -> Option<f64> {
-    let path = criterion_dir()
-        .join(group)
-        .join(function)
-        .join("new")
-        .join("estimates.json");
+    let path = criterion_dir().join(group).join(function).join("new").join("estimates.json");
     let modified = std::fs::metadata(&path).ok()?.modified().ok()?;
     if modified < since {
         return None; // from an earlier run (filtered out of this one)
@@ -220,11 +210,7 @@ fn median_ns(group: &str, function: &str, since: SystemTime) -> Option<f64> {
 #[allow(clippy::print_stdout)]
 fn report(cases: &[Case], since: SystemTime) {
     const PAIRS: [(&str, &str, &str); 3] = [
-        (
-            "decide `edit`, prebuilt inputs",
-            "cedar_decide_prebuilt",
-            "keyholder_decide",
-        ),
+        ("decide `edit`, prebuilt inputs", "cedar_decide_prebuilt", "keyholder_decide"),
         (
             "decide `edit`, inputs built per decision",
             "cedar_build_and_decide",
@@ -240,10 +226,9 @@ fn report(cases: &[Case], since: SystemTime) {
     for case in cases {
         let group = format!("vs_cedar_{}", case.name);
         for (label, cedar, keyholder) in PAIRS {
-            if let (Some(c), Some(k)) = (
-                median_ns(&group, cedar, since),
-                median_ns(&group, keyholder, since),
-            ) {
+            if let (Some(c), Some(k)) =
+                (median_ns(&group, cedar, since), median_ns(&group, keyholder, since))
+            {
                 lines.push(format!(
                     "{:<20} {:<42} {:>12.1} ns {:>10.2} ns {:>9.0}x",
                     case.name,

@@ -66,11 +66,7 @@ pub fn check_may_share(
     email_verified: bool,
     action: SharingAction,
 ) -> Result<(), UnverifiedRefusal> {
-    if email_verified {
-        Ok(())
-    } else {
-        Err(UnverifiedRefusal(action))
-    }
+    if email_verified { Ok(()) } else { Err(UnverifiedRefusal(action)) }
 }
 
 /// What the first proof of the inbox (verification or reset of an account

@@ -102,12 +102,7 @@ impl ShareFact {
         permission: InvitationPermission,
         access_expires_at: Option<DateTime<Utc>>,
     ) -> Self {
-        Self {
-            id,
-            permission,
-            access_expires_at,
-            status: ShareStatus::Active,
-        }
+        Self { id, permission, access_expires_at, status: ShareStatus::Active }
     }
 }
 
@@ -233,10 +228,7 @@ impl PathEvaluation {
         !matches!(
             (self.kind, self.reason),
             (PathKind::Root, _)
-                | (
-                    PathKind::Household,
-                    Some(NotCountedReason::HeadNotCollaborator)
-                )
+                | (PathKind::Household, Some(NotCountedReason::HeadNotCollaborator))
                 | (PathKind::Site, Some(NotCountedReason::NoEstateMembership))
         )
     }
@@ -259,15 +251,7 @@ impl PathEvaluation {
         via: Option<Uuid>,
         reason: NotCountedReason,
     ) -> Self {
-        Self {
-            kind,
-            level: None,
-            claimed,
-            via,
-            counted: false,
-            reason: Some(reason),
-            until: None,
-        }
+        Self { kind, level: None, claimed, via, counted: false, reason: Some(reason), until: None }
     }
 }
 
@@ -299,18 +283,10 @@ fn walk<B>(
     mut f: impl FnMut(PathEvaluation) -> ControlFlow<B>,
 ) -> ControlFlow<B> {
     if facts.is_root {
-        f(PathEvaluation::counted(
-            PathKind::Root,
-            AssetLevel::Full,
-            None,
-        ))?;
+        f(PathEvaluation::counted(PathKind::Root, AssetLevel::Full, None))?;
     }
     if facts.is_collaborator {
-        f(PathEvaluation::counted(
-            PathKind::Collaborator,
-            AssetLevel::Full,
-            None,
-        ))?;
+        f(PathEvaluation::counted(PathKind::Collaborator, AssetLevel::Full, None))?;
     }
     for h in facts.households {
         f(household_path(h))?;
@@ -368,10 +344,7 @@ fn share_path(s: &ShareFact, now: DateTime<Utc>) -> PathEvaluation {
 fn site_path(site: &SitePathFact) -> PathEvaluation {
     let via = Some(site.site_id);
     let Some(role) = site.estate_role else {
-        let claimed = site
-            .site_override
-            .and_then(SiteOverride::role)
-            .map(SiteRole::asset_level);
+        let claimed = site.site_override.and_then(SiteOverride::role).map(SiteRole::asset_level);
         return PathEvaluation::not_counted(
             PathKind::Site,
             claimed,
@@ -386,10 +359,8 @@ fn site_path(site: &SitePathFact) -> PathEvaluation {
         Some(effective) => {
             let mut path = PathEvaluation::counted(PathKind::Site, effective.asset_level(), via);
             if override_is_capped(role, site.site_override) {
-                path.claimed = site
-                    .site_override
-                    .and_then(SiteOverride::role)
-                    .map(SiteRole::asset_level);
+                path.claimed =
+                    site.site_override.and_then(SiteOverride::role).map(SiteRole::asset_level);
                 path.reason = Some(NotCountedReason::CappedByEstateRole);
             }
             path
@@ -399,11 +370,7 @@ fn site_path(site: &SitePathFact) -> PathEvaluation {
 
 /// The one fold both entry points use: the highest counted level.
 fn fold(acc: Option<AssetLevel>, path: &PathEvaluation) -> Option<AssetLevel> {
-    if path.counted {
-        acc.max(path.level)
-    } else {
-        acc
-    }
+    if path.counted { acc.max(path.level) } else { acc }
 }
 
 /// The user's effective level on the asset; `None`: no access (the asset is
@@ -510,9 +477,7 @@ impl AssetCapability {
 
 /// Whether a level (or no access, `None`) has the capability.
 pub fn asset_can(level: impl Into<Option<AssetLevel>>, capability: AssetCapability) -> bool {
-    level
-        .into()
-        .is_some_and(|l| l >= capability.required_level())
+    level.into().is_some_and(|l| l >= capability.required_level())
 }
 
 /// "Administers" an asset: full access. Those who administer it see email

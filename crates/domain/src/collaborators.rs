@@ -103,9 +103,7 @@ pub fn check_remove_collaborator(
         return Err(CollaboratorRefusal::NotACollaborator);
     }
     if collaborators.iter().all(|&c| c == removing) {
-        return Err(CollaboratorRefusal::LastCollaborator {
-            asset_ids: vec![asset_id],
-        });
+        return Err(CollaboratorRefusal::LastCollaborator { asset_ids: vec![asset_id] });
     }
     Ok(())
 }
@@ -126,11 +124,7 @@ pub fn assets_left_without_collaborator(
         .map(|&(asset, _)| asset)
         .collect();
     let mut seen = HashSet::with_capacity(selection.len());
-    selection
-        .iter()
-        .copied()
-        .filter(|a| seen.insert(*a) && !kept.contains(a))
-        .collect()
+    selection.iter().copied().filter(|a| seen.insert(*a) && !kept.contains(a)).collect()
 }
 
 /// Bulk removal: refuses with `last_collaborator` naming the assets that
@@ -144,9 +138,7 @@ pub fn check_bulk_remove(
     if orphaned.is_empty() {
         Ok(())
     } else {
-        Err(CollaboratorRefusal::LastCollaborator {
-            asset_ids: orphaned,
-        })
+        Err(CollaboratorRefusal::LastCollaborator { asset_ids: orphaned })
     }
 }
 
@@ -179,23 +171,14 @@ pub fn check_bulk_access(levels: &[(Uuid, Option<AssetLevel>)]) -> Result<(), Co
     if levels.is_empty() {
         return Err(CollaboratorRefusal::EmptySelection);
     }
-    let unseen: Vec<Uuid> = levels
-        .iter()
-        .filter(|(_, l)| l.is_none())
-        .map(|&(a, _)| a)
-        .collect();
+    let unseen: Vec<Uuid> = levels.iter().filter(|(_, l)| l.is_none()).map(|&(a, _)| a).collect();
     if !unseen.is_empty() {
         return Err(CollaboratorRefusal::AssetsNotFound { asset_ids: unseen });
     }
-    let not_full: Vec<Uuid> = levels
-        .iter()
-        .filter(|(_, l)| *l != Some(AssetLevel::Full))
-        .map(|&(a, _)| a)
-        .collect();
+    let not_full: Vec<Uuid> =
+        levels.iter().filter(|(_, l)| *l != Some(AssetLevel::Full)).map(|&(a, _)| a).collect();
     if !not_full.is_empty() {
-        return Err(CollaboratorRefusal::FullAccessRequired {
-            asset_ids: not_full,
-        });
+        return Err(CollaboratorRefusal::FullAccessRequired { asset_ids: not_full });
     }
     Ok(())
 }
@@ -253,9 +236,7 @@ pub fn split_common_partial(selection: &[Uuid], pairs: &[(Uuid, Uuid)]) -> Colla
             split.common.push(user);
         } else {
             held.sort_unstable();
-            split
-                .partial
-                .push((user, held.into_iter().map(|p| ordered[p]).collect()));
+            split.partial.push((user, held.into_iter().map(|p| ordered[p]).collect()));
         }
     }
     split
@@ -273,18 +254,13 @@ mod tests {
         assert_eq!(check_remove_collaborator(asset, &[a, b], a), Ok(()));
         assert_eq!(
             check_remove_collaborator(asset, &[a], a),
-            Err(CollaboratorRefusal::LastCollaborator {
-                asset_ids: vec![asset]
-            })
+            Err(CollaboratorRefusal::LastCollaborator { asset_ids: vec![asset] })
         );
         assert_eq!(
             check_remove_collaborator(asset, &[a], b),
             Err(CollaboratorRefusal::NotACollaborator)
         );
-        assert_eq!(
-            check_add_collaborator(&[a], a),
-            Err(CollaboratorRefusal::AlreadyCollaborator)
-        );
+        assert_eq!(check_add_collaborator(&[a], a), Err(CollaboratorRefusal::AlreadyCollaborator));
         assert_eq!(check_add_collaborator(&[a], b), Ok(()));
     }
 
@@ -294,10 +270,7 @@ mod tests {
         let (test, test2) = (Uuid::new_v4(), Uuid::new_v4());
         let pairs = [(v1, test), (v1, test2), (v2, test), (v3, test2)];
         let sel = [v1, v2, v3];
-        assert_eq!(
-            assets_left_without_collaborator(&sel, &pairs, &[test]),
-            vec![v2]
-        );
+        assert_eq!(assets_left_without_collaborator(&sel, &pairs, &[test]), vec![v2]);
         assert_eq!(
             assets_left_without_collaborator(&sel, &pairs, &[test, test2]),
             vec![v1, v2, v3]
@@ -313,20 +286,13 @@ mod tests {
         let (v1, v2) = (Uuid::new_v4(), Uuid::new_v4());
         let (test, test2) = (Uuid::new_v4(), Uuid::new_v4());
         let pairs = [(v1, test), (v2, test), (v1, test2)];
-        assert_eq!(
-            bulk_add_pairs(&[v1, v2], &pairs, &[test, test2]),
-            vec![(v2, test2)]
-        );
+        assert_eq!(bulk_add_pairs(&[v1, v2], &pairs, &[test, test2]), vec![(v2, test2)]);
     }
 
     #[test]
     fn bulk_access_404_before_403() {
         let (v1, v2, v3) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
-        let levels = [
-            (v1, Some(AssetLevel::Full)),
-            (v2, Some(AssetLevel::Manage)),
-            (v3, None),
-        ];
+        let levels = [(v1, Some(AssetLevel::Full)), (v2, Some(AssetLevel::Manage)), (v3, None)];
         let err = check_bulk_access(&levels).expect_err("v3 unseen");
         assert_eq!(err.kind().http_status(), 404);
         assert_eq!(err.asset_ids(), &[v3]);
@@ -334,10 +300,7 @@ mod tests {
         assert_eq!(err.kind().http_status(), 403);
         assert_eq!(err.asset_ids(), &[v2]);
         assert_eq!(check_bulk_access(&levels[..1]), Ok(()));
-        assert_eq!(
-            check_bulk_access(&[]),
-            Err(CollaboratorRefusal::EmptySelection)
-        );
+        assert_eq!(check_bulk_access(&[]), Err(CollaboratorRefusal::EmptySelection));
     }
 
     #[test]
@@ -353,28 +316,12 @@ mod tests {
 
     #[test]
     fn split_is_stable_and_ignores_noise() {
-        let (v1, v2, v3, other) = (
-            Uuid::new_v4(),
-            Uuid::new_v4(),
-            Uuid::new_v4(),
-            Uuid::new_v4(),
-        );
+        let (v1, v2, v3, other) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
         let (a, b, c) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
-        let pairs = [
-            (v3, b),
-            (v1, a),
-            (other, c),
-            (v2, a),
-            (v1, b),
-            (v1, b),
-            (v3, a),
-        ];
+        let pairs = [(v3, b), (v1, a), (other, c), (v2, a), (v1, b), (v1, b), (v3, a)];
         let split = split_common_partial(&[v1, v2, v3, v1], &pairs);
         assert_eq!(split.common, vec![a]);
         assert_eq!(split.partial, vec![(b, vec![v1, v3])]);
-        assert_eq!(
-            split_common_partial(&[], &pairs),
-            CollaboratorSplit::default()
-        );
+        assert_eq!(split_common_partial(&[], &pairs), CollaboratorSplit::default());
     }
 }

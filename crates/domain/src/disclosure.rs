@@ -16,11 +16,7 @@ impl Asker {
     /// access, wherever they see the resource; about someone else's, where
     /// they administer it. Root sees and administers everything.
     pub fn may_explain(self, sees: bool, administers: bool) -> bool {
-        if self.myself {
-            self.is_root || sees
-        } else {
-            self.is_root || administers
-        }
+        if self.myself { self.is_root || sees } else { self.is_root || administers }
     }
 
     /// Whether the explained user's email is shown: to themselves and root.
@@ -53,18 +49,9 @@ pub fn lists_user(viewer_is_root: bool, user_is_root: bool) -> bool {
 mod tests {
     use super::*;
 
-    const ME: Asker = Asker {
-        myself: true,
-        is_root: false,
-    };
-    const ADMIN: Asker = Asker {
-        myself: false,
-        is_root: false,
-    };
-    const ROOT: Asker = Asker {
-        myself: false,
-        is_root: true,
-    };
+    const ME: Asker = Asker { myself: true, is_root: false };
+    const ADMIN: Asker = Asker { myself: false, is_root: false };
+    const ROOT: Asker = Asker { myself: false, is_root: true };
 
     #[test]
     fn i_may_explain_my_own_access_wherever_i_see_the_resource() {

@@ -156,9 +156,7 @@ impl SiteCapability {
 /// Whether an effective site role (`None`: kept off, or no membership) has the
 /// capability.
 pub fn site_can(effective: impl Into<Option<SiteRole>>, capability: SiteCapability) -> bool {
-    effective
-        .into()
-        .is_some_and(|r| r >= capability.required_role())
+    effective.into().is_some_and(|r| r >= capability.required_role())
 }
 
 /// A user at a site: root, or their effective role there.
@@ -327,19 +325,11 @@ pub struct EstateActor {
 
 impl EstateActor {
     pub const fn member(user_id: Uuid, role: EstateRole) -> Self {
-        Self {
-            user_id,
-            is_root: false,
-            role: Some(role),
-        }
+        Self { user_id, is_root: false, role: Some(role) }
     }
 
     pub const fn root(user_id: Uuid) -> Self {
-        Self {
-            user_id,
-            is_root: true,
-            role: None,
-        }
+        Self { user_id, is_root: true, role: None }
     }
 
     /// Whether the actor has the capability in the estate: root has every
@@ -419,10 +409,7 @@ pub fn check_edit_member(
         && !actor.owner_powers()
         && !actor.admin_powers();
     if site_admin {
-        let as_admin = EstateActor {
-            role: Some(EstateRole::Admin),
-            ..*actor
-        };
+        let as_admin = EstateActor { role: Some(EstateRole::Admin), ..*actor };
         return check_remove_member(&as_admin, target);
     }
     check_remove_member(actor, target)
@@ -480,11 +467,7 @@ pub fn check_remove_member(actor: &EstateActor, target: &EstateMember) -> Result
 /// A member leaving the estate: anyone but the owner, who must transfer
 /// ownership first.
 pub fn check_leave(member: &EstateMember) -> Result<(), GrantRefusal> {
-    if member.role == EstateRole::Owner {
-        Err(GrantRefusal::OwnerTransferRequired)
-    } else {
-        Ok(())
-    }
+    if member.role == EstateRole::Owner { Err(GrantRefusal::OwnerTransferRequired) } else { Ok(()) }
 }
 
 /// The role the former owner holds after transferring ownership.

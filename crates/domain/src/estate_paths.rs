@@ -86,12 +86,7 @@ impl SiteFacts {
     /// A member's facts at a site, without root or invitations: what
     /// enforcement looks at.
     pub const fn member(role: Option<EstateRole>, site_override: Option<SiteOverride>) -> Self {
-        Self {
-            is_root: false,
-            role,
-            site_override,
-            invitation: None,
-        }
+        Self { is_root: false, role, site_override, invitation: None }
     }
 }
 
@@ -133,10 +128,7 @@ fn walk_estate<B>(
         grants: f.role,
         via: Via::Estate,
         counted: f.role.is_some(),
-        reason: f
-            .role
-            .is_none()
-            .then_some(NotCountedReason::NoEstateMembership),
+        reason: f.role.is_none().then_some(NotCountedReason::NoEstateMembership),
     })?;
     if let Some(offered) = f.invitation {
         visit(invitation_path(offered))?;
@@ -213,11 +205,7 @@ fn override_path(role: EstateRole, o: SiteOverride) -> RolePath<SiteRole> {
 }
 
 fn fold<R: Ord + Copy>(best: Option<R>, path: &RolePath<R>) -> Option<R> {
-    if path.counted {
-        best.max(path.grants)
-    } else {
-        best
-    }
+    if path.counted { best.max(path.grants) } else { best }
 }
 
 fn resolve<R: Ord + Copy>(
@@ -310,12 +298,7 @@ mod tests {
             for role in ROLES {
                 for site_override in OVERRIDES {
                     for invitation in [None, Some(Some(EstateRole::Editor))] {
-                        let f = SiteFacts {
-                            is_root,
-                            role,
-                            site_override,
-                            invitation,
-                        };
+                        let f = SiteFacts { is_root, role, site_override, invitation };
                         assert_eq!(explain_site(&f).effective, site_role(&f), "{f:?}");
                     }
                 }
@@ -328,20 +311,11 @@ mod tests {
         // effective = min(override or default, cap(estate role)); owners and
         // admins are site admin everywhere; a pending invitation gives nothing.
         let at = |role, o| site_role(&SiteFacts::member(role, o));
-        assert_eq!(
-            at(Some(EstateRole::Viewer), Some(SiteOverride::Admin)),
-            Some(SiteRole::Viewer)
-        );
-        assert_eq!(
-            at(Some(EstateRole::Editor), Some(SiteOverride::Admin)),
-            Some(SiteRole::Admin)
-        );
+        assert_eq!(at(Some(EstateRole::Viewer), Some(SiteOverride::Admin)), Some(SiteRole::Viewer));
+        assert_eq!(at(Some(EstateRole::Editor), Some(SiteOverride::Admin)), Some(SiteRole::Admin));
         assert_eq!(at(Some(EstateRole::Editor), Some(SiteOverride::None)), None);
         assert_eq!(at(Some(EstateRole::Editor), None), Some(SiteRole::Editor));
-        assert_eq!(
-            at(Some(EstateRole::Admin), Some(SiteOverride::None)),
-            Some(SiteRole::Admin)
-        );
+        assert_eq!(at(Some(EstateRole::Admin), Some(SiteOverride::None)), Some(SiteRole::Admin));
         assert_eq!(at(None, Some(SiteOverride::Admin)), None);
         let invited = SiteFacts {
             invitation: Some(Some(EstateRole::Admin)),
@@ -355,18 +329,10 @@ mod tests {
         for is_root in [false, true] {
             for role in ROLES {
                 for invitation in [None, Some(None), Some(Some(EstateRole::Viewer))] {
-                    let f = EstateFacts {
-                        is_root,
-                        role,
-                        invitation,
-                    };
+                    let f = EstateFacts { is_root, role, invitation };
                     let r = explain_estate(&f);
                     assert_eq!(r.effective, estate_role(&f), "{f:?}");
-                    let expected = if is_root {
-                        Some(EstateRole::Owner)
-                    } else {
-                        role
-                    };
+                    let expected = if is_root { Some(EstateRole::Owner) } else { role };
                     assert_eq!(r.effective, expected, "{f:?}");
                 }
             }
@@ -375,14 +341,9 @@ mod tests {
 
     #[test]
     fn a_capped_override_is_shown_as_stored_and_counts_at_the_cap() {
-        let r = explain_site(&SiteFacts::member(
-            Some(EstateRole::Viewer),
-            Some(SiteOverride::Admin),
-        ));
-        let over = r
-            .paths
-            .iter()
-            .find(|p| p.kind == RolePathKind::SiteOverride);
+        let r =
+            explain_site(&SiteFacts::member(Some(EstateRole::Viewer), Some(SiteOverride::Admin)));
+        let over = r.paths.iter().find(|p| p.kind == RolePathKind::SiteOverride);
         let over = over.copied().expect("an override path");
         assert_eq!(over.shown, Some("admin"));
         assert_eq!(over.grants, Some(SiteRole::Viewer));

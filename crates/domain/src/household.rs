@@ -173,11 +173,7 @@ pub fn check_change_role(
 /// level, so a head's own inherited, shared or site-derived access is never
 /// part of the input.
 pub fn highest_inherited_role(households: &[HouseholdFact]) -> Option<HouseholdRole> {
-    households
-        .iter()
-        .filter(|h| h.head_is_collaborator)
-        .map(|h| h.role)
-        .max()
+    households.iter().filter(|h| h.head_is_collaborator).map(|h| h.role).max()
 }
 
 /// The level a user inherits on an asset through their households.
@@ -190,42 +186,27 @@ mod tests {
     use super::*;
 
     fn user() -> HouseholdUser {
-        HouseholdUser {
-            id: Uuid::new_v4(),
-            is_root: false,
-        }
+        HouseholdUser { id: Uuid::new_v4(), is_root: false }
     }
 
     #[test]
     fn add_member_refusals_in_order() {
         let head = user();
         let cand = user();
-        let root = HouseholdUser {
-            id: Uuid::new_v4(),
-            is_root: true,
-        };
+        let root = HouseholdUser { id: Uuid::new_v4(), is_root: true };
         let none = AddMemberFacts::default();
         assert_eq!(validate_add_member(head, cand, none), Ok(()));
         assert_eq!(
             validate_add_member(root, cand, none),
             Err(HouseholdRefusal::RootHasNoHousehold)
         );
-        assert_eq!(
-            validate_add_member(head, head, none),
-            Err(HouseholdRefusal::OwnHousehold)
-        );
-        assert_eq!(
-            validate_add_member(head, root, none),
-            Err(HouseholdRefusal::RootCandidate)
-        );
+        assert_eq!(validate_add_member(head, head, none), Err(HouseholdRefusal::OwnHousehold));
+        assert_eq!(validate_add_member(head, root, none), Err(HouseholdRefusal::RootCandidate));
         assert_eq!(
             validate_add_member(
                 head,
                 cand,
-                AddMemberFacts {
-                    already_member: true,
-                    head_is_member_of_candidate: true
-                }
+                AddMemberFacts { already_member: true, head_is_member_of_candidate: true }
             ),
             Err(HouseholdRefusal::AlreadyMember)
         );
@@ -233,19 +214,13 @@ mod tests {
             validate_add_member(
                 head,
                 cand,
-                AddMemberFacts {
-                    already_member: false,
-                    head_is_member_of_candidate: true
-                }
+                AddMemberFacts { already_member: false, head_is_member_of_candidate: true }
             ),
             Err(HouseholdRefusal::MutualMembership)
         );
         assert_eq!(HouseholdRefusal::MutualMembership.kind().http_status(), 409);
         assert_eq!(HouseholdRefusal::RootCandidate.kind().http_status(), 422);
-        assert_eq!(
-            HouseholdRefusal::RootHasNoHousehold.kind().http_status(),
-            404
-        );
+        assert_eq!(HouseholdRefusal::RootHasNoHousehold.kind().http_status(), 404);
     }
 
     #[test]
@@ -255,18 +230,12 @@ mod tests {
         let other = Uuid::new_v4();
         assert_eq!(check_manage_member(head, head, member, true), Ok(()));
         assert_eq!(check_manage_member(member, head, member, true), Ok(()));
-        assert_eq!(
-            check_manage_member(other, head, member, true),
-            Err(HouseholdRefusal::NotHead)
-        );
+        assert_eq!(check_manage_member(other, head, member, true), Err(HouseholdRefusal::NotHead));
         assert_eq!(
             check_manage_member(head, head, other, false),
             Err(HouseholdRefusal::NotAMember)
         );
-        assert_eq!(
-            check_change_role(member, head, true),
-            Err(HouseholdRefusal::NotHead)
-        );
+        assert_eq!(check_change_role(member, head, true), Err(HouseholdRefusal::NotHead));
         assert_eq!(check_change_role(head, head, true), Ok(()));
     }
 

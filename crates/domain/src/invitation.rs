@@ -28,13 +28,8 @@ pub enum InvitationState {
 }
 
 impl InvitationState {
-    pub const ALL: [Self; 5] = [
-        Self::Pending,
-        Self::Accepted,
-        Self::Declined,
-        Self::Expired,
-        Self::Cancelled,
-    ];
+    pub const ALL: [Self; 5] =
+        [Self::Pending, Self::Accepted, Self::Declined, Self::Expired, Self::Cancelled];
     pub const ALLOWED: &'static str = "pending, accepted, declined, expired, cancelled";
 
     pub const fn as_str(self) -> &'static str {
@@ -65,9 +60,7 @@ impl FromStr for InvitationState {
         Self::ALL
             .into_iter()
             .find(|st| st.as_str() == s)
-            .ok_or(ValueError::OneOf {
-                allowed: Self::ALLOWED,
-            })
+            .ok_or(ValueError::OneOf { allowed: Self::ALLOWED })
     }
 }
 
@@ -83,13 +76,8 @@ pub enum InvitationEvent {
 }
 
 impl InvitationEvent {
-    pub const ALL: [Self; 5] = [
-        Self::Accept,
-        Self::Decline,
-        Self::Cancel,
-        Self::Expire,
-        Self::Resend,
-    ];
+    pub const ALL: [Self; 5] =
+        [Self::Accept, Self::Decline, Self::Cancel, Self::Expire, Self::Resend];
 
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -312,21 +300,13 @@ impl InviteeRefusal {
 
 /// Sending an invitation: not to yourself.
 pub fn check_invitee(inviter: &Email, invitee: &Email) -> Result<(), InviteeRefusal> {
-    if inviter == invitee {
-        Err(InviteeRefusal::SelfInvite)
-    } else {
-        Ok(())
-    }
+    if inviter == invitee { Err(InviteeRefusal::SelfInvite) } else { Ok(()) }
 }
 
 /// Accepting: bound to the invited email (compared as parsed, so
 /// case-insensitively).
 pub fn check_accepting_user(invited: &Email, user_email: &Email) -> Result<(), InviteeRefusal> {
-    if invited == user_email {
-        Ok(())
-    } else {
-        Err(InviteeRefusal::EmailMismatch)
-    }
+    if invited == user_email { Ok(()) } else { Err(InviteeRefusal::EmailMismatch) }
 }
 
 /// A share's grant: permission and optional access expiry (`None` = never).
@@ -374,9 +354,7 @@ mod tests {
         }
         assert_eq!(
             "Pending".parse::<InvitationState>(),
-            Err(ValueError::OneOf {
-                allowed: InvitationState::ALLOWED
-            })
+            Err(ValueError::OneOf { allowed: InvitationState::ALLOWED })
         );
     }
 
@@ -388,11 +366,7 @@ mod tests {
         assert_eq!(effective_state(p, Some(now + Duration::seconds(1)), now), p);
         assert_eq!(effective_state(p, Some(now), now), InvitationState::Expired);
         assert_eq!(
-            effective_state(
-                InvitationState::Accepted,
-                Some(now - Duration::days(1)),
-                now
-            ),
+            effective_state(InvitationState::Accepted, Some(now - Duration::days(1)), now),
             InvitationState::Accepted
         );
     }
@@ -404,20 +378,11 @@ mod tests {
         let later = now + Duration::days(7);
         assert_eq!(resend_expiry(cur, ResendExpiry::Keep, now), Ok(cur));
         assert_eq!(resend_expiry(cur, ResendExpiry::Never, now), Ok(None));
-        assert_eq!(
-            resend_expiry(cur, ResendExpiry::At(later), now),
-            Ok(Some(later))
-        );
-        assert_eq!(
-            resend_expiry(cur, ResendExpiry::At(now), now),
-            Err(ValueError::NotInFuture)
-        );
+        assert_eq!(resend_expiry(cur, ResendExpiry::At(later), now), Ok(Some(later)));
+        assert_eq!(resend_expiry(cur, ResendExpiry::At(now), now), Err(ValueError::NotInFuture));
         assert_eq!(ResendExpiry::from_field(None), ResendExpiry::Keep);
         assert_eq!(ResendExpiry::from_field(Some(None)), ResendExpiry::Never);
-        assert_eq!(
-            ResendExpiry::from_field(Some(Some(later))),
-            ResendExpiry::At(later)
-        );
+        assert_eq!(ResendExpiry::from_field(Some(Some(later))), ResendExpiry::At(later));
     }
 
     #[test]
@@ -448,10 +413,7 @@ mod tests {
         let m = merge_share(a, b);
         assert_eq!(m.permission, InvitationPermission::Manage);
         assert_eq!(m.access_expires_at, Some(now + Duration::days(9)));
-        let never = ShareGrant {
-            permission: InvitationPermission::Edit,
-            access_expires_at: None,
-        };
+        let never = ShareGrant { permission: InvitationPermission::Edit, access_expires_at: None };
         assert_eq!(merge_share(a, never).access_expires_at, None);
         assert_eq!(merge_share(never, a).access_expires_at, None);
         assert_eq!(
@@ -462,10 +424,7 @@ mod tests {
             merge_estate_role(Some(EstateRole::Viewer), EstateRole::Editor),
             EstateRole::Editor
         );
-        assert_eq!(
-            merge_estate_role(None, EstateRole::Viewer),
-            EstateRole::Viewer
-        );
+        assert_eq!(merge_estate_role(None, EstateRole::Viewer), EstateRole::Viewer);
     }
 
     #[test]
@@ -476,9 +435,6 @@ mod tests {
         assert_eq!(check_invitee(&a, &a2), Err(InviteeRefusal::SelfInvite));
         assert_eq!(check_invitee(&a, &b), Ok(()));
         assert_eq!(check_accepting_user(&a, &a2), Ok(()));
-        assert_eq!(
-            check_accepting_user(&a, &b),
-            Err(InviteeRefusal::EmailMismatch)
-        );
+        assert_eq!(check_accepting_user(&a, &b), Err(InviteeRefusal::EmailMismatch));
     }
 }

@@ -245,10 +245,7 @@ mod tests {
     #[test]
     fn unknown_names_say_what_is_allowed() {
         let err = "Owner".parse::<EstateRole>().expect_err("case matters");
-        assert_eq!(
-            err.to_string(),
-            "must be one of viewer, editor, admin, owner"
-        );
+        assert_eq!(err.to_string(), "must be one of viewer, editor, admin, owner");
         let err = "full".parse::<InvitationPermission>().expect_err("no full");
         assert_eq!(err.to_string(), "must be one of view, edit, manage");
         let err = "owner".parse::<SiteRole>().expect_err("no site owner");

@@ -100,20 +100,15 @@ mod tests {
     fn token_is_43_base64url_chars_of_256_bits() {
         let t = SecretToken::generate();
         assert_eq!(t.as_str().len(), SecretToken::ENCODED_LEN);
-        assert!(
-            t.as_str()
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        );
+        assert!(t.as_str().chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
         let decoded = URL_SAFE_NO_PAD.decode(t.as_str()).expect("base64url");
         assert_eq!(decoded.len(), 32);
     }
 
     #[test]
     fn tokens_are_unique() {
-        let set: HashSet<String> = (0..1000)
-            .map(|_| SecretToken::generate().as_str().to_owned())
-            .collect();
+        let set: HashSet<String> =
+            (0..1000).map(|_| SecretToken::generate().as_str().to_owned()).collect();
         assert_eq!(set.len(), 1000);
     }
 
@@ -122,11 +117,7 @@ mod tests {
         let t = SecretToken::generate();
         let h = t.hash();
         assert_eq!(h.as_str().len(), 64);
-        assert!(
-            h.as_str()
-                .chars()
-                .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
-        );
+        assert!(h.as_str().chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)));
         assert!(h.matches(t.as_str()));
         let other = SecretToken::generate();
         assert!(!h.matches(other.as_str()));

@@ -124,9 +124,7 @@ impl Email {
             return Err(ValueError::InvalidEmail);
         }
         if s.chars().count() > Self::MAX_CHARS {
-            return Err(ValueError::TooLong {
-                max: Self::MAX_CHARS,
-            });
+            return Err(ValueError::TooLong { max: Self::MAX_CHARS });
         }
         if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(ValueError::InvalidEmail);
@@ -165,23 +163,17 @@ impl Username {
         if s.is_empty() {
             return Err(ValueError::Blank);
         }
-        if !s
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+        if !s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
             || !s.starts_with(|c: char| c.is_ascii_alphanumeric())
         {
             return Err(ValueError::InvalidUsername);
         }
         // ASCII only from here, so bytes == chars.
         if s.len() < Self::MIN_CHARS {
-            return Err(ValueError::TooShort {
-                min: Self::MIN_CHARS,
-            });
+            return Err(ValueError::TooShort { min: Self::MIN_CHARS });
         }
         if s.len() > Self::MAX_CHARS {
-            return Err(ValueError::TooLong {
-                max: Self::MAX_CHARS,
-            });
+            return Err(ValueError::TooLong { max: Self::MAX_CHARS });
         }
         Ok(Self(s.to_owned()))
     }
@@ -206,14 +198,10 @@ impl Password {
     pub fn parse(input: &str) -> Result<Self, ValueError> {
         let n = input.chars().count();
         if n < Self::MIN_CHARS {
-            return Err(ValueError::TooShort {
-                min: Self::MIN_CHARS,
-            });
+            return Err(ValueError::TooShort { min: Self::MIN_CHARS });
         }
         if n > Self::MAX_CHARS {
-            return Err(ValueError::TooLong {
-                max: Self::MAX_CHARS,
-            });
+            return Err(ValueError::TooLong { max: Self::MAX_CHARS });
         }
         if input.chars().all(char::is_whitespace) {
             return Err(ValueError::Blank);
@@ -297,14 +285,9 @@ impl Message {
 
     pub fn parse(input: &str) -> Result<Self, ValueError> {
         if input.chars().count() > Self::MAX_CHARS {
-            return Err(ValueError::TooLong {
-                max: Self::MAX_CHARS,
-            });
+            return Err(ValueError::TooLong { max: Self::MAX_CHARS });
         }
-        if input
-            .chars()
-            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-        {
+        if input.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
             return Err(ValueError::ControlCharacter);
         }
         Ok(Self(input.to_owned()))
@@ -347,11 +330,7 @@ pub fn storable_moment(at: DateTime<Utc>) -> Result<DateTime<Utc>, ValueError> {
 
 /// A client-supplied date within [`MIN_YEAR`]..=[`MAX_YEAR`].
 pub fn storable_date(d: NaiveDate) -> Result<NaiveDate, ValueError> {
-    if (MIN_YEAR..=MAX_YEAR).contains(&d.year()) {
-        Ok(d)
-    } else {
-        Err(ValueError::YearOutOfRange)
-    }
+    if (MIN_YEAR..=MAX_YEAR).contains(&d.year()) { Ok(d) } else { Err(ValueError::YearOutOfRange) }
 }
 
 /// A moment that was in the future when it was given (an invitation's
@@ -366,11 +345,7 @@ impl Expiry {
     /// [`MAX_YEAR`].
     pub fn parse(at: DateTime<Utc>, now: DateTime<Utc>) -> Result<Self, ValueError> {
         let at = storable_moment(at)?;
-        if at > now {
-            Ok(Self(at))
-        } else {
-            Err(ValueError::NotInFuture)
-        }
+        if at > now { Ok(Self(at)) } else { Err(ValueError::NotInFuture) }
     }
 
     /// An optional expiry: `None` means never.

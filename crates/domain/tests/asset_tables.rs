@@ -12,52 +12,32 @@ use keyholder_domain::{AssetLevel, EstateRole, HouseholdRole, InvitationPermissi
 use uuid::Uuid;
 
 fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2025, 6, 1, 12, 0, 0)
-        .single()
-        .expect("valid date")
+    Utc.with_ymd_and_hms(2025, 6, 1, 12, 0, 0).single().expect("valid date")
 }
 
 fn household(role: HouseholdRole, head_is_collaborator: bool) -> HouseholdFact {
-    HouseholdFact {
-        head_id: Some(Uuid::new_v4()),
-        role,
-        head_is_collaborator,
-    }
+    HouseholdFact { head_id: Some(Uuid::new_v4()), role, head_is_collaborator }
 }
 
 fn site(estate_role: Option<EstateRole>, site_override: Option<SiteOverride>) -> SitePathFact {
-    SitePathFact {
-        site_id: Uuid::new_v4(),
-        estate_id: Uuid::new_v4(),
-        estate_role,
-        site_override,
-    }
+    SitePathFact { site_id: Uuid::new_v4(), estate_id: Uuid::new_v4(), estate_role, site_override }
 }
 
 /// The level a household member of a collaborator head gets.
 fn member_level(role: HouseholdRole) -> Option<AssetLevel> {
     let hs = [household(role, true)];
-    effective_level(&AccessFacts {
-        households: &hs,
-        ..AccessFacts::none(now())
-    })
+    effective_level(&AccessFacts { households: &hs, ..AccessFacts::none(now()) })
 }
 
 fn collaborator_level() -> Option<AssetLevel> {
-    effective_level(&AccessFacts {
-        is_collaborator: true,
-        ..AccessFacts::none(now())
-    })
+    effective_level(&AccessFacts { is_collaborator: true, ..AccessFacts::none(now()) })
 }
 
 // --- Paths to an asset -------------------------------------------------------
 
 #[test]
 fn root_user_has_full() {
-    let facts = AccessFacts {
-        is_root: true,
-        ..AccessFacts::none(now())
-    };
+    let facts = AccessFacts { is_root: true, ..AccessFacts::none(now()) };
     assert_eq!(effective_level(&facts), Some(AssetLevel::Full));
     let r = explain(&facts);
     assert_eq!(r.paths[0].kind, PathKind::Root);
@@ -73,25 +53,16 @@ fn collaborator_of_the_asset_has_full() {
 fn household_member_whose_head_is_a_collaborator_gets_the_members_role_level() {
     assert_eq!(member_level(HouseholdRole::Viewer), Some(AssetLevel::View));
     assert_eq!(member_level(HouseholdRole::Editor), Some(AssetLevel::Edit));
-    assert_eq!(
-        member_level(HouseholdRole::Manager),
-        Some(AssetLevel::Manage)
-    );
+    assert_eq!(member_level(HouseholdRole::Manager), Some(AssetLevel::Manage));
 }
 
 #[test]
 fn household_member_whose_head_is_not_a_collaborator_gets_nothing() {
     let hs = [household(HouseholdRole::Manager, false)];
-    let facts = AccessFacts {
-        households: &hs,
-        ..AccessFacts::none(now())
-    };
+    let facts = AccessFacts { households: &hs, ..AccessFacts::none(now()) };
     assert_eq!(effective_level(&facts), None);
     let r = explain(&facts);
-    assert_eq!(
-        r.paths[0].reason,
-        Some(NotCountedReason::HeadNotCollaborator)
-    );
+    assert_eq!(r.paths[0].reason, Some(NotCountedReason::HeadNotCollaborator));
     assert_eq!(r.paths[0].claimed, Some(AssetLevel::Manage));
     assert_eq!(r.paths[0].via, hs[0].head_id);
 }
@@ -105,10 +76,7 @@ fn share_not_expired_gives_its_permission() {
     ] {
         for expiry in [None, Some(now() + Duration::hours(1))] {
             let shares = [ShareFact::active(Uuid::new_v4(), p, expiry)];
-            let facts = AccessFacts {
-                shares: &shares,
-                ..AccessFacts::none(now())
-            };
+            let facts = AccessFacts { shares: &shares, ..AccessFacts::none(now()) };
             assert_eq!(effective_level(&facts), Some(l));
         }
     }
@@ -139,10 +107,7 @@ fn expired_revoked_or_pending_share_gives_nothing() {
     ];
     for (share, reason) in cases {
         let shares = [share];
-        let facts = AccessFacts {
-            shares: &shares,
-            ..AccessFacts::none(now())
-        };
+        let facts = AccessFacts { shares: &shares, ..AccessFacts::none(now()) };
         assert_eq!(effective_level(&facts), None);
         let r = explain(&facts);
         assert_eq!(r.paths[0].reason, Some(reason));
@@ -156,22 +121,11 @@ fn asset_at_a_site_gives_the_effective_site_role_viewer_view_editor_edit_admin_m
     let cases = [
         (EstateRole::Viewer, None, AssetLevel::View),
         (EstateRole::Editor, None, AssetLevel::Edit),
-        (
-            EstateRole::Editor,
-            Some(SiteOverride::Admin),
-            AssetLevel::Manage,
-        ),
-        (
-            EstateRole::Editor,
-            Some(SiteOverride::Viewer),
-            AssetLevel::View,
-        ),
+        (EstateRole::Editor, Some(SiteOverride::Admin), AssetLevel::Manage),
+        (EstateRole::Editor, Some(SiteOverride::Viewer), AssetLevel::View),
     ];
     for (role, o, level) in cases {
-        let facts = AccessFacts {
-            site: Some(site(Some(role), o)),
-            ..AccessFacts::none(now())
-        };
+        let facts = AccessFacts { site: Some(site(Some(role), o)), ..AccessFacts::none(now()) };
         assert_eq!(effective_level(&facts), Some(level), "{role} {o:?}");
         let r = explain(&facts);
         assert_eq!(r.paths.len(), 1);
@@ -186,44 +140,26 @@ fn asset_at_a_site_the_member_is_kept_off_or_without_membership_gives_nothing() 
         ..AccessFacts::none(now())
     };
     assert_eq!(effective_level(&kept_off), None);
-    assert_eq!(
-        explain(&kept_off).paths[0].reason,
-        Some(NotCountedReason::KeptOffSite)
-    );
-    let outsider = AccessFacts {
-        site: Some(site(None, None)),
-        ..AccessFacts::none(now())
-    };
+    assert_eq!(explain(&kept_off).paths[0].reason, Some(NotCountedReason::KeptOffSite));
+    let outsider = AccessFacts { site: Some(site(None, None)), ..AccessFacts::none(now()) };
     assert_eq!(effective_level(&outsider), None);
-    assert_eq!(
-        explain(&outsider).paths[0].reason,
-        Some(NotCountedReason::NoEstateMembership)
-    );
+    assert_eq!(explain(&outsider).paths[0].reason, Some(NotCountedReason::NoEstateMembership));
 }
 
 #[test]
 fn asset_in_an_estate_where_the_user_is_owner_or_admin_gives_full() {
     for role in [EstateRole::Admin, EstateRole::Owner] {
         let s = site(Some(role), None);
-        let facts = AccessFacts {
-            site: Some(s),
-            ..AccessFacts::none(now())
-        };
+        let facts = AccessFacts { site: Some(s), ..AccessFacts::none(now()) };
         assert_eq!(effective_level(&facts), Some(AssetLevel::Full));
         let r = explain(&facts);
-        let estate = r
-            .paths
-            .iter()
-            .find(|p| p.kind == PathKind::EstateAdmin)
-            .expect("estate admin path");
+        let estate =
+            r.paths.iter().find(|p| p.kind == PathKind::EstateAdmin).expect("estate admin path");
         assert_eq!(estate.level, Some(AssetLevel::Full));
         assert_eq!(estate.via, Some(s.estate_id));
     }
     for role in [EstateRole::Viewer, EstateRole::Editor] {
-        let facts = AccessFacts {
-            site: Some(site(Some(role), None)),
-            ..AccessFacts::none(now())
-        };
+        let facts = AccessFacts { site: Some(site(Some(role), None)), ..AccessFacts::none(now()) };
         assert!(effective_level(&facts) < Some(AssetLevel::Full));
     }
 }
@@ -231,11 +167,7 @@ fn asset_in_an_estate_where_the_user_is_owner_or_admin_gives_full() {
 #[test]
 fn the_highest_level_over_all_paths_applies() {
     let hs = [household(HouseholdRole::Viewer, true)];
-    let shares = [ShareFact::active(
-        Uuid::new_v4(),
-        InvitationPermission::Edit,
-        None,
-    )];
+    let shares = [ShareFact::active(Uuid::new_v4(), InvitationPermission::Edit, None)];
     let facts = AccessFacts {
         households: &hs,
         shares: &shares,
@@ -315,10 +247,7 @@ fn matrix_row(c: AC) -> [bool; 4] {
 #[test]
 fn matrix_delete_the_vehicle_and_manage_collaborators_collaborator_only() {
     assert_eq!(matrix_row(AC::DeleteAsset), [true, false, false, false]);
-    assert_eq!(
-        matrix_row(AC::ManageCollaborators),
-        [true, false, false, false]
-    );
+    assert_eq!(matrix_row(AC::ManageCollaborators), [true, false, false, false]);
 }
 
 #[test]
@@ -328,10 +257,7 @@ fn matrix_add_and_edit_records_collaborator_household_editor_and_manager() {
 
 #[test]
 fn matrix_delete_records_collaborator_and_household_manager() {
-    assert_eq!(
-        matrix_row(AC::DeleteRecordsAndPhotos),
-        [true, false, false, true]
-    );
+    assert_eq!(matrix_row(AC::DeleteRecordsAndPhotos), [true, false, false, true]);
 }
 
 #[test]
@@ -360,14 +286,8 @@ fn matrix_inherit_the_heads_vehicles_automatically_household_members_only() {
 
 #[test]
 fn household_viewer_cannot_add_records() {
-    assert!(!asset_can(
-        member_level(HouseholdRole::Viewer),
-        AC::AddEditRecords
-    ));
-    assert!(!asset_can(
-        member_level(HouseholdRole::Viewer),
-        AC::AddPhotos
-    ));
+    assert!(!asset_can(member_level(HouseholdRole::Viewer), AC::AddEditRecords));
+    assert!(!asset_can(member_level(HouseholdRole::Viewer), AC::AddPhotos));
 }
 
 #[test]
@@ -382,10 +302,7 @@ fn household_members_cannot_delete_or_manage_collaborators_of_inherited_vehicles
 fn only_paths_through_the_asset_relate_a_user_to_it() {
     // Unrelated facts: a household whose head is not a collaborator, an
     // estate the user is not in, root's blanket access.
-    let hs = [
-        household(HouseholdRole::Manager, false),
-        household(HouseholdRole::Viewer, true),
-    ];
+    let hs = [household(HouseholdRole::Manager, false), household(HouseholdRole::Viewer, true)];
     let facts = AccessFacts {
         is_root: true,
         households: &hs,
@@ -393,12 +310,8 @@ fn only_paths_through_the_asset_relate_a_user_to_it() {
         ..AccessFacts::none(now())
     };
     let r = explain(&facts);
-    let related: Vec<(PathKind, Option<NotCountedReason>)> = r
-        .paths
-        .iter()
-        .filter(|p| p.relates_to_asset())
-        .map(|p| (p.kind, p.reason))
-        .collect();
+    let related: Vec<(PathKind, Option<NotCountedReason>)> =
+        r.paths.iter().filter(|p| p.relates_to_asset()).map(|p| (p.kind, p.reason)).collect();
     assert_eq!(related, [(PathKind::Household, None)]);
     // Every other kind of path relates, counted or not.
     let shares = [ShareFact {

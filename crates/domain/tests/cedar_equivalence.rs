@@ -90,10 +90,7 @@ fn the_check_catches_a_rule_that_differs() {
         let mutated = POLICIES.replacen(from, to, 1);
         let model = CedarModel::with_policies(&mutated)
             .unwrap_or_else(|e| panic!("mutation {name:?} does not validate: {e}"));
-        assert!(
-            check_equivalence(&model, &all).is_err(),
-            "mutation {name:?} went unnoticed"
-        );
+        assert!(check_equivalence(&model, &all).is_err(), "mutation {name:?} went unnoticed");
     }
 }
 
@@ -104,9 +101,5 @@ fn sub_millisecond_times_are_refused() {
     let model = CedarModel::new();
     let mut s = scenarios(1, 0).remove(0);
     s.now += chrono::Duration::microseconds(1);
-    assert!(
-        model
-            .request(&s, keyholder_domain::AssetLevel::View, false)
-            .is_err()
-    );
+    assert!(model.request(&s, keyholder_domain::AssetLevel::View, false).is_err());
 }

@@ -20,10 +20,7 @@ fn actor(role: EstateRole) -> EstateActor {
 }
 
 fn member(role: EstateRole) -> EstateMember {
-    EstateMember {
-        user_id: Uuid::new_v4(),
-        role,
-    }
+    EstateMember { user_id: Uuid::new_v4(), role }
 }
 
 const OVERRIDES: [Option<SiteOverride>; 5] = [
@@ -66,14 +63,8 @@ fn estate_viewer_is_read_only_at_every_site_whatever_the_override() {
 
 #[test]
 fn estate_editor_may_be_raised_lowered_or_kept_off_per_site() {
-    assert_eq!(
-        effective_site_role(Editor, Some(SiteOverride::Admin)),
-        Some(SiteRole::Admin)
-    );
-    assert_eq!(
-        effective_site_role(Editor, Some(SiteOverride::Viewer)),
-        Some(SiteRole::Viewer)
-    );
+    assert_eq!(effective_site_role(Editor, Some(SiteOverride::Admin)), Some(SiteRole::Admin));
+    assert_eq!(effective_site_role(Editor, Some(SiteOverride::Viewer)), Some(SiteRole::Viewer));
     assert_eq!(effective_site_role(Editor, Some(SiteOverride::None)), None);
 }
 
@@ -189,10 +180,7 @@ fn estate_owner_may_grant_any_estate_role_but_owner() {
     for r in [Viewer, Editor, Admin] {
         assert_eq!(check_grant_new_member(&owner, r), Ok(()));
     }
-    assert_eq!(
-        check_grant_new_member(&owner, Owner),
-        Err(GrantRefusal::OwnerTransferRequired)
-    );
+    assert_eq!(check_grant_new_member(&owner, Owner), Err(GrantRefusal::OwnerTransferRequired));
 }
 
 #[test]
@@ -224,10 +212,7 @@ fn estate_owner_may_remove_any_member_but_cannot_be_removed_or_demoted() {
     }
     let admin = actor(Admin);
     let the_owner = member(Owner);
-    assert_eq!(
-        check_remove_member(&admin, &the_owner),
-        Err(GrantRefusal::OwnerTransferRequired)
-    );
+    assert_eq!(check_remove_member(&admin, &the_owner), Err(GrantRefusal::OwnerTransferRequired));
     assert_eq!(
         check_set_estate_role(&admin, &the_owner, Admin),
         Err(GrantRefusal::OwnerTransferRequired)
@@ -238,10 +223,7 @@ fn estate_owner_may_remove_any_member_but_cannot_be_removed_or_demoted() {
 fn ownership_moves_only_by_transfer_and_old_owner_becomes_admin() {
     let owner = actor(Owner);
     let next = member(Editor);
-    assert_eq!(
-        check_transfer_ownership(&owner, next.user_id, Some(next.role)),
-        Ok(())
-    );
+    assert_eq!(check_transfer_ownership(&owner, next.user_id, Some(next.role)), Ok(()));
     assert_eq!(keyholder_domain::estate::FORMER_OWNER_ROLE, Admin);
     assert!(promotion_drops_overrides(Owner));
     assert_eq!(
@@ -271,10 +253,7 @@ fn estate_admin_may_not_grant_admin() {
         check_set_estate_role(&admin, &member(Editor), Admin),
         Err(GrantRefusal::CannotGrantRole)
     );
-    assert_eq!(
-        check_grant_new_member(&admin, Admin),
-        Err(GrantRefusal::CannotGrantRole)
-    );
+    assert_eq!(check_grant_new_member(&admin, Admin), Err(GrantRefusal::CannotGrantRole));
 }
 
 #[test]
@@ -285,10 +264,7 @@ fn estate_admin_may_not_change_another_admin() {
         check_set_estate_role(&admin, &other, Editor),
         Err(GrantRefusal::CannotChangeMember)
     );
-    assert_eq!(
-        check_remove_member(&admin, &other),
-        Err(GrantRefusal::CannotChangeMember)
-    );
+    assert_eq!(check_remove_member(&admin, &other), Err(GrantRefusal::CannotChangeMember));
     assert_eq!(
         check_set_override(&admin, Some(SiteRole::Admin), &other, None, None),
         Err(GrantRefusal::CannotChangeMember)
@@ -306,12 +282,9 @@ fn estate_admin_may_remove_editors_and_viewers() {
 fn estate_admin_may_set_overrides_none_viewer_editor_at_any_site() {
     let admin = actor(Admin);
     for target in [Viewer, Editor] {
-        for new in [
-            None,
-            Some(SiteOverride::None),
-            Some(SiteOverride::Viewer),
-            Some(SiteOverride::Editor),
-        ] {
+        for new in
+            [None, Some(SiteOverride::None), Some(SiteOverride::Viewer), Some(SiteOverride::Editor)]
+        {
             assert_eq!(
                 check_set_override(
                     &admin,
@@ -362,12 +335,9 @@ fn estate_admin_may_not_replace_an_admin_override() {
 fn site_admin_may_set_overrides_none_viewer_editor_at_that_site_for_editors_and_viewers() {
     let site_admin = actor(Editor);
     for target in [Viewer, Editor] {
-        for new in [
-            None,
-            Some(SiteOverride::None),
-            Some(SiteOverride::Viewer),
-            Some(SiteOverride::Editor),
-        ] {
+        for new in
+            [None, Some(SiteOverride::None), Some(SiteOverride::Viewer), Some(SiteOverride::Editor)]
+        {
             assert_eq!(
                 check_set_override(
                     &site_admin,
@@ -444,11 +414,7 @@ fn site_admin_grants_at_that_site_only() {
     // In a `sites` list touching another site: named as the site-admin scope rule.
     let (here, there) = (Uuid::new_v4(), Uuid::new_v4());
     let role_at = |s: Uuid| {
-        if s == here {
-            Some(SiteRole::Admin)
-        } else {
-            Some(SiteRole::Editor)
-        }
+        if s == here { Some(SiteRole::Admin) } else { Some(SiteRole::Editor) }
     };
     assert_eq!(
         check_replace_overrides(
@@ -479,10 +445,7 @@ fn site_admin_may_not_grant_estate_roles() {
         check_set_estate_role(&site_admin, &member(Viewer), Editor),
         Err(GrantRefusal::InsufficientRole)
     );
-    assert_eq!(
-        check_grant_new_member(&site_admin, Viewer),
-        Err(GrantRefusal::InsufficientRole)
-    );
+    assert_eq!(check_grant_new_member(&site_admin, Viewer), Err(GrantRefusal::InsufficientRole));
     assert!(!may_invite_members(&site_admin));
 }
 
@@ -493,18 +456,9 @@ fn editor_and_viewer_may_grant_nothing() {
     for r in [Editor, Viewer] {
         let a = actor(r);
         let t = member(Viewer);
-        assert_eq!(
-            check_set_estate_role(&a, &t, Viewer),
-            Err(GrantRefusal::InsufficientRole)
-        );
-        assert_eq!(
-            check_remove_member(&a, &t),
-            Err(GrantRefusal::InsufficientRole)
-        );
-        assert_eq!(
-            check_grant_new_member(&a, Viewer),
-            Err(GrantRefusal::InsufficientRole)
-        );
+        assert_eq!(check_set_estate_role(&a, &t, Viewer), Err(GrantRefusal::InsufficientRole));
+        assert_eq!(check_remove_member(&a, &t), Err(GrantRefusal::InsufficientRole));
+        assert_eq!(check_grant_new_member(&a, Viewer), Err(GrantRefusal::InsufficientRole));
         // At a site where their effective role is not admin.
         let eff = effective_site_role(r, None);
         assert_ne!(eff, Some(SiteRole::Admin));
@@ -522,28 +476,16 @@ fn editor_and_viewer_may_grant_nothing() {
 fn nobody_changes_their_own_role() {
     for r in EstateRole::ALL {
         let a = actor(r);
-        let me = EstateMember {
-            user_id: a.user_id,
-            role: r,
-        };
-        assert_eq!(
-            check_set_estate_role(&a, &me, Viewer),
-            Err(GrantRefusal::SelfRoleChange)
-        );
+        let me = EstateMember { user_id: a.user_id, role: r };
+        assert_eq!(check_set_estate_role(&a, &me, Viewer), Err(GrantRefusal::SelfRoleChange));
         assert_eq!(
             check_set_override(&a, Some(SiteRole::Admin), &me, None, None),
             Err(GrantRefusal::SelfRoleChange)
         );
     }
     let root = EstateActor::root(Uuid::new_v4());
-    let me = EstateMember {
-        user_id: root.user_id,
-        role: Admin,
-    };
-    assert_eq!(
-        check_set_estate_role(&root, &me, Editor),
-        Err(GrantRefusal::SelfRoleChange)
-    );
+    let me = EstateMember { user_id: root.user_id, role: Admin };
+    assert_eq!(check_set_estate_role(&root, &me, Editor), Err(GrantRefusal::SelfRoleChange));
 }
 
 #[test]
@@ -551,10 +493,7 @@ fn member_may_leave_but_owner_must_transfer_first() {
     for r in [Viewer, Editor, Admin] {
         assert_eq!(check_leave(&member(r)), Ok(()));
     }
-    assert_eq!(
-        check_leave(&member(Owner)),
-        Err(GrantRefusal::OwnerTransferRequired)
-    );
+    assert_eq!(check_leave(&member(Owner)), Err(GrantRefusal::OwnerTransferRequired));
 }
 
 #[test]
@@ -562,14 +501,9 @@ fn owners_and_admins_cannot_be_given_overrides_422() {
     let owner = actor(Owner);
     for target in [Admin, Owner] {
         for o in SiteOverride::ALL {
-            let err = check_set_override(
-                &owner,
-                Some(SiteRole::Admin),
-                &member(target),
-                None,
-                Some(o),
-            )
-            .expect_err("no overrides for admins");
+            let err =
+                check_set_override(&owner, Some(SiteRole::Admin), &member(target), None, Some(o))
+                    .expect_err("no overrides for admins");
             assert_eq!(err, GrantRefusal::NoOverrideForAdmins);
             assert_eq!(err.code(), "no_override_for_admins");
             assert_eq!(err.kind(), RefusalKind::Invalid);
@@ -595,13 +529,7 @@ fn root_has_the_owners_granting_powers() {
         Err(GrantRefusal::OwnerTransferRequired)
     );
     assert_eq!(
-        check_set_override(
-            &root,
-            None,
-            &member(Editor),
-            None,
-            Some(SiteOverride::Admin)
-        ),
+        check_set_override(&root, None, &member(Editor), None, Some(SiteOverride::Admin)),
         Ok(())
     );
 }
@@ -664,12 +592,6 @@ fn editing_a_member_needs_authority_even_for_an_unchanged_save() {
         );
     }
     let me = actor(Owner);
-    let myself = EstateMember {
-        user_id: me.user_id,
-        role: Owner,
-    };
-    assert_eq!(
-        check_edit_member(&me, false, &myself),
-        Err(GrantRefusal::SelfRoleChange)
-    );
+    let myself = EstateMember { user_id: me.user_id, role: Owner };
+    assert_eq!(check_edit_member(&me, false, &myself), Err(GrantRefusal::SelfRoleChange));
 }

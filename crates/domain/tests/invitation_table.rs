@@ -14,9 +14,7 @@ use keyholder_domain::{
 use uuid::Uuid;
 
 fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2025, 6, 1, 12, 0, 0)
-        .single()
-        .expect("valid date")
+    Utc.with_ymd_and_hms(2025, 6, 1, 12, 0, 0).single().expect("valid date")
 }
 
 fn future() -> Option<DateTime<Utc>> {
@@ -32,10 +30,7 @@ const FINAL: [S; 4] = [S::Accepted, S::Declined, S::Expired, S::Cancelled];
 #[test]
 fn accept_moves_pending_not_past_expiry_to_accepted() {
     for exp in [None, future()] {
-        assert_eq!(
-            transition(S::Pending, exp, E::Accept, now()),
-            Ok(S::Accepted)
-        );
+        assert_eq!(transition(S::Pending, exp, E::Accept, now()), Ok(S::Accepted));
     }
     // Who: the invitee, bound to the invited email.
     let invited = Email::parse("Invitee@Example.com").expect("valid");
@@ -50,30 +45,18 @@ fn accept_moves_pending_not_past_expiry_to_accepted() {
 #[test]
 fn decline_moves_pending_not_past_expiry_to_declined() {
     for exp in [None, future()] {
-        assert_eq!(
-            transition(S::Pending, exp, E::Decline, now()),
-            Ok(S::Declined)
-        );
+        assert_eq!(transition(S::Pending, exp, E::Decline, now()), Ok(S::Declined));
     }
 }
 
 #[test]
 fn cancel_moves_pending_to_cancelled() {
     for exp in [None, future()] {
-        assert_eq!(
-            transition(S::Pending, exp, E::Cancel, now()),
-            Ok(S::Cancelled)
-        );
+        assert_eq!(transition(S::Pending, exp, E::Cancel, now()), Ok(S::Cancelled));
     }
     // Who: full access to the asset; for an estate, who may grant that role.
-    assert!(asset_can(
-        AssetLevel::Full,
-        AssetCapability::ManageInvitations
-    ));
-    assert!(!asset_can(
-        AssetLevel::Manage,
-        AssetCapability::ManageInvitations
-    ));
+    assert!(asset_can(AssetLevel::Full, AssetCapability::ManageInvitations));
+    assert!(!asset_can(AssetLevel::Manage, AssetCapability::ManageInvitations));
     let admin = EstateActor::member(Uuid::new_v4(), EstateRole::Admin);
     assert!(check_grant_new_member(&admin, EstateRole::Editor).is_ok());
     assert!(check_grant_new_member(&admin, EstateRole::Admin).is_err());
@@ -81,15 +64,9 @@ fn cancel_moves_pending_to_cancelled() {
 
 #[test]
 fn expire_moves_pending_past_expires_at_to_expired() {
-    assert_eq!(
-        transition(S::Pending, past(), E::Expire, now()),
-        Ok(S::Expired)
-    );
+    assert_eq!(transition(S::Pending, past(), E::Expire, now()), Ok(S::Expired));
     // At the instant of expiry it has expired.
-    assert_eq!(
-        transition(S::Pending, Some(now()), E::Expire, now()),
-        Ok(S::Expired)
-    );
+    assert_eq!(transition(S::Pending, Some(now()), E::Expire, now()), Ok(S::Expired));
     // Not before, and never without an expiry.
     for exp in [None, future()] {
         assert_eq!(
@@ -102,10 +79,7 @@ fn expire_moves_pending_past_expires_at_to_expired() {
 #[test]
 fn resend_keeps_pending_not_past_expiry_pending() {
     for exp in [None, future()] {
-        assert_eq!(
-            transition(S::Pending, exp, E::Resend, now()),
-            Ok(S::Pending)
-        );
+        assert_eq!(transition(S::Pending, exp, E::Resend, now()), Ok(S::Pending));
     }
 }
 
@@ -160,10 +134,7 @@ fn resend_expiry_absent_keeps_null_means_never_value_must_be_in_the_future() {
     assert_eq!(resend_expiry(cur, ResendExpiry::Keep, now()), Ok(cur));
     assert_eq!(resend_expiry(cur, ResendExpiry::Never, now()), Ok(None));
     let later = now() + Duration::days(30);
-    assert_eq!(
-        resend_expiry(cur, ResendExpiry::At(later), now()),
-        Ok(Some(later))
-    );
+    assert_eq!(resend_expiry(cur, ResendExpiry::At(later), now()), Ok(Some(later)));
     assert!(resend_expiry(cur, ResendExpiry::At(now()), now()).is_err());
     assert!(resend_expiry(cur, ResendExpiry::At(now() - Duration::days(1)), now()).is_err());
 }

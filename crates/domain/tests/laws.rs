@@ -18,9 +18,7 @@ use proptest::sample::select;
 use uuid::Uuid;
 
 fn base() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2025, 6, 1, 12, 0, 0)
-        .single()
-        .expect("valid date")
+    Utc.with_ymd_and_hms(2025, 6, 1, 12, 0, 0).single().expect("valid date")
 }
 
 #[derive(Debug, Clone)]
@@ -110,15 +108,13 @@ fn facts() -> impl Strategy<Value = Facts> {
         prop::collection::vec(share(), 0..5),
         prop::option::of(site()),
     )
-        .prop_map(
-            |(is_root, is_collaborator, households, shares, site)| Facts {
-                is_root,
-                is_collaborator,
-                households,
-                shares,
-                site,
-            },
-        )
+        .prop_map(|(is_root, is_collaborator, households, shares, site)| Facts {
+            is_root,
+            is_collaborator,
+            households,
+            shares,
+            site,
+        })
 }
 
 fn next<T: Copy + PartialEq>(all: &[T], x: T) -> T {
@@ -147,23 +143,19 @@ fn raise(f: &Facts, which: usize, pick: usize) -> Facts {
         5 if !g.shares.is_empty() => {
             let i = pick % g.shares.len();
             g.shares[i].status = ShareStatus::Active;
-            g.shares[i].access_expires_at = g.shares[i]
-                .access_expires_at
-                .map(|t| t + Duration::hours(3));
+            g.shares[i].access_expires_at =
+                g.shares[i].access_expires_at.map(|t| t + Duration::hours(3));
         }
         6 => {
             if let Some(s) = &mut g.site {
-                s.estate_role = Some(
-                    s.estate_role
-                        .map_or(EstateRole::Viewer, |r| next(&EstateRole::ALL, r)),
-                );
+                s.estate_role =
+                    Some(s.estate_role.map_or(EstateRole::Viewer, |r| next(&EstateRole::ALL, r)));
             }
         }
         7 => {
             if let Some(s) = &mut g.site {
                 s.site_override = Some(
-                    s.site_override
-                        .map_or(SiteOverride::Admin, |o| next(&SiteOverride::ALL, o)),
+                    s.site_override.map_or(SiteOverride::Admin, |o| next(&SiteOverride::ALL, o)),
                 );
             }
         }

@@ -35,10 +35,7 @@ static GLOBAL: Counting = Counting;
 
 #[test]
 fn effective_level_does_not_allocate_but_explain_may() {
-    let now = Utc
-        .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
-        .single()
-        .expect("date");
+    let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().expect("date");
     let households: Vec<HouseholdFact> = (0..50_u128)
         .map(|i| HouseholdFact {
             head_id: Some(Uuid::from_u128(i)),
@@ -74,8 +71,5 @@ fn effective_level_does_not_allocate_but_explain_may() {
     assert_eq!(after - before, 0, "effective_level allocated");
     let explained = explain(&facts);
     assert_eq!(explained.effective, level);
-    assert!(
-        ALLOCATIONS.load(Ordering::SeqCst) > after,
-        "explain builds its list of paths"
-    );
+    assert!(ALLOCATIONS.load(Ordering::SeqCst) > after, "explain builds its list of paths");
 }

@@ -11,9 +11,7 @@ use keyholder_domain::{AssetLevel, EstateRole, HouseholdRole, SiteOverride, spli
 use uuid::Uuid;
 
 fn now() -> chrono::DateTime<Utc> {
-    Utc.with_ymd_and_hms(2025, 6, 1, 12, 0, 0)
-        .single()
-        .expect("valid date")
+    Utc.with_ymd_and_hms(2025, 6, 1, 12, 0, 0).single().expect("valid date")
 }
 
 /// "if the household for `test` and `test2` can both access the same vehicle
@@ -35,19 +33,10 @@ fn test3_in_households_of_test_and_test2_gets_highest_role() {
             head_is_collaborator: true,
         },
     ];
-    let facts = AccessFacts {
-        households: &test3_households,
-        ..AccessFacts::none(now())
-    };
-    assert_eq!(
-        highest_inherited_role(&test3_households),
-        Some(HouseholdRole::Manager)
-    );
+    let facts = AccessFacts { households: &test3_households, ..AccessFacts::none(now()) };
+    assert_eq!(highest_inherited_role(&test3_households), Some(HouseholdRole::Manager));
     assert_eq!(effective_level(&facts), Some(AssetLevel::Manage));
-    assert!(asset_can(
-        effective_level(&facts),
-        AssetCapability::DeleteRecordsAndPhotos
-    ));
+    assert!(asset_can(effective_level(&facts), AssetCapability::DeleteRecordsAndPhotos));
     let r = explain(&facts);
     assert_eq!(r.counted_paths().count(), 2);
 }
@@ -63,10 +52,7 @@ fn test3_does_not_inherit_from_test4() {
         role: HouseholdRole::Manager,
         head_is_collaborator: true,
     }];
-    let test_facts = AccessFacts {
-        households: &test_households,
-        ..AccessFacts::none(now())
-    };
+    let test_facts = AccessFacts { households: &test_households, ..AccessFacts::none(now()) };
     assert_eq!(effective_level(&test_facts), Some(AssetLevel::Manage));
 
     // test3's only household is test's, and test is not a collaborator:
@@ -76,17 +62,11 @@ fn test3_does_not_inherit_from_test4() {
         role: HouseholdRole::Manager,
         head_is_collaborator: false,
     }];
-    let test3_facts = AccessFacts {
-        households: &test3_households,
-        ..AccessFacts::none(now())
-    };
+    let test3_facts = AccessFacts { households: &test3_households, ..AccessFacts::none(now()) };
     assert_eq!(effective_level(&test3_facts), None);
     let r = explain(&test3_facts);
     assert_eq!(r.paths.len(), 1);
-    assert_eq!(
-        r.paths[0].reason,
-        Some(NotCountedReason::HeadNotCollaborator)
-    );
+    assert_eq!(r.paths[0].reason, Some(NotCountedReason::HeadNotCollaborator));
     assert_eq!(r.paths[0].via, Some(test));
 }
 
@@ -109,10 +89,7 @@ fn estate_viewer_with_site_editor_can_only_view() {
     };
     assert_eq!(effective_level(&facts), Some(AssetLevel::View));
     let r = explain(&facts);
-    assert_eq!(
-        r.paths[0].reason,
-        Some(NotCountedReason::CappedByEstateRole)
-    );
+    assert_eq!(r.paths[0].reason, Some(NotCountedReason::CappedByEstateRole));
     assert_eq!(r.paths[0].claimed, Some(AssetLevel::Edit));
     assert_eq!(r.paths[0].level, Some(AssetLevel::View));
 }
@@ -139,10 +116,7 @@ fn site_access_needs_estate_viewer_minimum() {
         ..AccessFacts::none(now())
     };
     assert_eq!(effective_level(&facts), None);
-    assert_eq!(
-        explain(&facts).paths[0].reason,
-        Some(NotCountedReason::NoEstateMembership)
-    );
+    assert_eq!(explain(&facts).paths[0].reason, Some(NotCountedReason::NoEstateMembership));
 }
 
 /// "`test` has access to both vehicles but `test2` only has access to one of

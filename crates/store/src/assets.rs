@@ -100,10 +100,7 @@ struct Placed {
 
 impl From<Option<Placement>> for Placed {
     fn from(p: Option<Placement>) -> Self {
-        Self {
-            site_id: p.map(|p| DbId(p.site_id)),
-            estate_id: p.map(|p| DbId(p.estate_id)),
-        }
+        Self { site_id: p.map(|p| DbId(p.site_id)), estate_id: p.map(|p| DbId(p.estate_id)) }
     }
 }
 
@@ -176,10 +173,7 @@ pub fn update(
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     diesel::update(assets::table.find(DbId(id)))
-        .set((
-            Described::new(name, reference, attributes),
-            assets::updated_at.eq(to_db(now)),
-        ))
+        .set((Described::new(name, reference, attributes), assets::updated_at.eq(to_db(now))))
         .execute(conn)?;
     Ok(())
 }
@@ -207,18 +201,12 @@ pub fn delete(conn: &mut DbConnection, id: Uuid) -> Result<(), StoreError> {
 
 /// How many assets are placed at a site.
 pub fn count_at_site(conn: &mut DbConnection, site_id: Uuid) -> Result<i64, StoreError> {
-    Ok(assets::table
-        .filter(assets::site_id.eq(DbId(site_id)))
-        .count()
-        .get_result(conn)?)
+    Ok(assets::table.filter(assets::site_id.eq(DbId(site_id))).count().get_result(conn)?)
 }
 
 /// How many assets are placed in an estate.
 pub fn count_in_estate(conn: &mut DbConnection, estate_id: Uuid) -> Result<i64, StoreError> {
-    Ok(assets::table
-        .filter(assets::estate_id.eq(DbId(estate_id)))
-        .count()
-        .get_result(conn)?)
+    Ok(assets::table.filter(assets::estate_id.eq(DbId(estate_id))).count().get_result(conn)?)
 }
 
 // ------------------------------------------------------------------ access facts
@@ -312,18 +300,14 @@ pub fn drop_estate_access(
     estate_id: Uuid,
     user_id: Uuid,
 ) -> Result<(usize, usize), StoreError> {
-    let in_estate = assets::table
-        .filter(assets::estate_id.eq(DbId(estate_id)))
-        .select(assets::id);
+    let in_estate = assets::table.filter(assets::estate_id.eq(DbId(estate_id))).select(assets::id);
     let collaborators = diesel::delete(
         asset_collaborators::table
             .filter(asset_collaborators::user_id.eq(DbId(user_id)))
             .filter(asset_collaborators::asset_id.eq_any(in_estate)),
     )
     .execute(conn)?;
-    let in_estate = assets::table
-        .filter(assets::estate_id.eq(DbId(estate_id)))
-        .select(assets::id);
+    let in_estate = assets::table.filter(assets::estate_id.eq(DbId(estate_id))).select(assets::id);
     let shares = diesel::delete(
         asset_shares::table
             .filter(asset_shares::user_id.eq(DbId(user_id)))
@@ -359,10 +343,8 @@ pub fn access_candidates(conn: &mut DbConnection, asset: &Asset) -> Result<Vec<U
             .load(conn)?;
         ids.extend(estate_people);
     }
-    let roots: Vec<DbId> = users::table
-        .filter(users::is_root.eq(true))
-        .select(users::id)
-        .load(conn)?;
+    let roots: Vec<DbId> =
+        users::table.filter(users::is_root.eq(true)).select(users::id).load(conn)?;
     ids.extend(roots);
     ids.sort();
     ids.dedup();

@@ -179,8 +179,7 @@ impl EventRow {
 }
 
 fn parse_json(s: Option<String>) -> Result<Option<serde_json::Value>, StoreError> {
-    s.map(|s| serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(e.to_string())))
-        .transpose()
+    s.map(|s| serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(e.to_string()))).transpose()
 }
 
 /// Events about one target, oldest first.
@@ -318,11 +317,7 @@ pub fn list(
         }
         .sql()
     };
-    let with = if ctes.is_empty() {
-        "WITH".to_owned()
-    } else {
-        format!("{ctes},")
-    };
+    let with = if ctes.is_empty() { "WITH".to_owned() } else { format!("{ctes},") };
     let query = format!(
         "{with} {page}
          SELECT e.id, e.actor_id, e.action, e.target_type, e.target_id, e.before, e.after,
@@ -340,10 +335,8 @@ pub fn list(
         // Past the end (or nothing at all): the total on its own.
         None => audit_total(conn, viewer, is_root, filter)?,
     };
-    let items = rows
-        .into_iter()
-        .map(ListedRow::into_event)
-        .collect::<Result<Vec<_>, StoreError>>()?;
+    let items =
+        rows.into_iter().map(ListedRow::into_event).collect::<Result<Vec<_>, StoreError>>()?;
     Ok(Page::cut(items, window.limit, counted))
 }
 
@@ -356,11 +349,7 @@ fn audit_total(
 ) -> Result<i64, StoreError> {
     let mut sql = Sql::new(conn);
     let (ctes, _, total) = audit_scope(&mut sql, viewer, is_root, filter);
-    let with = if ctes.is_empty() {
-        String::new()
-    } else {
-        format!("{ctes} ")
-    };
+    let with = if ctes.is_empty() { String::new() } else { format!("{ctes} ") };
     sql.count(conn, &format!("{with}SELECT ({total}) AS n"))
 }
 

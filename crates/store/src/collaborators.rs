@@ -59,11 +59,9 @@ pub fn remove_collaborator(
     asset_id: Uuid,
     user_id: Uuid,
 ) -> Result<bool, StoreError> {
-    Ok(
-        diesel::delete(asset_collaborators::table.find((DbId(asset_id), DbId(user_id))))
-            .execute(conn)?
-            == 1,
-    )
+    Ok(diesel::delete(asset_collaborators::table.find((DbId(asset_id), DbId(user_id))))
+        .execute(conn)?
+        == 1)
 }
 
 /// Collaborators of one asset, oldest first.
@@ -75,10 +73,7 @@ pub fn collaborators(
         .inner_join(users::table)
         .filter(asset_collaborators::asset_id.eq(DbId(asset_id)))
         .select((Person::as_select(), asset_collaborators::added_at))
-        .order((
-            asset_collaborators::added_at.asc(),
-            users::username_canonical.asc(),
-        ))
+        .order((asset_collaborators::added_at.asc(), users::username_canonical.asc()))
         .load(conn)?;
     Ok(rows.into_iter().map(|(p, at)| (p, from_db(at))).collect())
 }
@@ -91,10 +86,7 @@ pub fn collaborator_pairs(
     Ok(asset_collaborators::table
         .filter(asset_collaborators::asset_id.eq_any(db_ids(asset_ids)))
         .select((asset_collaborators::asset_id, asset_collaborators::user_id))
-        .order((
-            asset_collaborators::added_at.asc(),
-            asset_collaborators::user_id.asc(),
-        ))
+        .order((asset_collaborators::added_at.asc(), asset_collaborators::user_id.asc()))
         .load::<(DbId, DbId)>(conn)?
         .into_iter()
         .map(|(a, u)| (a.0, u.0))
@@ -103,8 +95,5 @@ pub fn collaborator_pairs(
 
 /// Users by id (for listings).
 pub fn people(conn: &mut DbConnection, ids: &[Uuid]) -> Result<Vec<Person>, StoreError> {
-    Ok(users::table
-        .filter(users::id.eq_any(db_ids(ids)))
-        .select(Person::as_select())
-        .load(conn)?)
+    Ok(users::table.filter(users::id.eq_any(db_ids(ids))).select(Person::as_select()).load(conn)?)
 }

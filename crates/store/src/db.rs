@@ -179,9 +179,7 @@ impl r2d2::ManageConnection for Manager {
         if conn.returned_at.elapsed() < ALIVE_BYPASS {
             return Ok(());
         }
-        conn.inner
-            .batch_execute("SELECT 1")
-            .map_err(StoreError::from)
+        conn.inner.batch_execute("SELECT 1").map_err(StoreError::from)
     }
 
     fn has_broken(&self, conn: &mut Conn) -> bool {
@@ -203,10 +201,7 @@ pub struct PoolOptions {
 
 impl Default for PoolOptions {
     fn default() -> Self {
-        Self {
-            max_size: 10,
-            connection_timeout: Duration::from_secs(5),
-        }
+        Self { max_size: 10, connection_timeout: Duration::from_secs(5) }
     }
 }
 
@@ -235,9 +230,7 @@ thread_local! {
 
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Db")
-            .field("backend", &self.backend())
-            .finish_non_exhaustive()
+        f.debug_struct("Db").field("backend", &self.backend()).finish_non_exhaustive()
     }
 }
 
@@ -276,10 +269,7 @@ impl Db {
             && !parent.as_os_str().is_empty()
         {
             std::fs::create_dir_all(parent).map_err(|e| {
-                StoreError::Config(format!(
-                    "cannot create the folder {}: {e}",
-                    parent.display()
-                ))
+                StoreError::Config(format!("cannot create the folder {}: {e}", parent.display()))
             })?;
         }
         if let DatabaseUrl::Sqlite(path) = url {
@@ -330,20 +320,14 @@ impl Db {
 
     /// A connection from the pool (503 when none frees up in time).
     pub fn conn(&self) -> Result<PooledConnection, StoreError> {
-        self.pool
-            .get()
-            .map_err(|e| StoreError::Unavailable(e.to_string()))
+        self.pool.get().map_err(|e| StoreError::Unavailable(e.to_string()))
     }
 
     /// Checks that the database answers, waiting at most `timeout`.
     pub fn ping(&self, timeout: Duration) -> Result<(), StoreError> {
-        let mut conn = self
-            .pool
-            .get_timeout(timeout)
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        conn.inner
-            .batch_execute("SELECT 1")
-            .map_err(StoreError::from)
+        let mut conn =
+            self.pool.get_timeout(timeout).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        conn.inner.batch_execute("SELECT 1").map_err(StoreError::from)
     }
 
     fn writer_guard(&self) -> Option<std::sync::MutexGuard<'_, ()>> {

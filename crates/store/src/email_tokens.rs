@@ -102,13 +102,10 @@ pub fn find(
 /// Marks a token used. Returns false when it was already used (a concurrent
 /// request won), so each token works once.
 pub fn consume(conn: &mut DbConnection, id: Uuid, now: DateTime<Utc>) -> Result<bool, StoreError> {
-    let n = diesel::update(
-        email_tokens::table
-            .find(DbId(id))
-            .filter(email_tokens::used_at.is_null()),
-    )
-    .set(email_tokens::used_at.eq(Some(to_db(now))))
-    .execute(conn)?;
+    let n =
+        diesel::update(email_tokens::table.find(DbId(id)).filter(email_tokens::used_at.is_null()))
+            .set(email_tokens::used_at.eq(Some(to_db(now))))
+            .execute(conn)?;
     Ok(n == 1)
 }
 

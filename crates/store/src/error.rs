@@ -68,6 +68,5 @@ impl StoreError {
 /// A stored enum value (a role, a permission) parsed back; a value the
 /// code does not know is a corrupt row.
 pub(crate) fn parse<T: std::str::FromStr>(s: &str) -> Result<T, StoreError> {
-    s.parse()
-        .map_err(|_| StoreError::Corrupt(format!("unexpected value {s:?}")))
+    s.parse().map_err(|_| StoreError::Corrupt(format!("unexpected value {s:?}")))
 }

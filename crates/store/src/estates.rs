@@ -153,11 +153,11 @@ pub fn list_for_user(
     offset: i64,
 ) -> Result<Paged<(Estate, Option<EstateRole>)>, StoreError> {
     let uid = DbId(user_id);
-    let join = estates::table.left_join(
-        estate_members::table.on(estate_members::estate_id
-            .eq(estates::id)
-            .and(estate_members::user_id.eq(uid))),
-    );
+    let join =
+        estates::table
+            .left_join(estate_members::table.on(
+                estate_members::estate_id.eq(estates::id).and(estate_members::user_id.eq(uid)),
+            ));
     let (rows, total): (Vec<(EstateRow, Option<String>)>, i64) = if all {
         let rows = join
             .select((EstateRow::as_select(), estate_members::role.nullable()))
@@ -180,10 +180,7 @@ pub fn list_for_user(
             .get_result(conn)?;
         (rows, total)
     };
-    let items = rows
-        .into_iter()
-        .map(with_role)
-        .collect::<Result<_, StoreError>>()?;
+    let items = rows.into_iter().map(with_role).collect::<Result<_, StoreError>>()?;
     Ok((items, total))
 }
 
@@ -276,10 +273,7 @@ pub fn set_role(
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     diesel::update(estate_members::table.find((DbId(estate_id), DbId(user_id))))
-        .set((
-            estate_members::role.eq(role.as_str()),
-            estate_members::updated_at.eq(to_db(now)),
-        ))
+        .set((estate_members::role.eq(role.as_str()), estate_members::updated_at.eq(to_db(now))))
         .execute(conn)?;
     Ok(())
 }
@@ -307,9 +301,7 @@ macro_rules! members_after {
         if let Some(((at, name), _)) = $after {
             let at = to_db(*at);
             q = q.filter(estate_members::created_at.ge(at)).filter(
-                estate_members::created_at
-                    .gt(at)
-                    .or(users::username_canonical.gt(name.clone())),
+                estate_members::created_at.gt(at).or(users::username_canonical.gt(name.clone())),
             );
         }
         q
@@ -340,17 +332,11 @@ pub fn members(
         .select(MemberRow::as_select())
         .into_boxed();
     let rows: Vec<MemberRow> = members_after!(q, window.after.as_ref())
-        .order((
-            estate_members::created_at.asc(),
-            users::username_canonical.asc(),
-        ))
+        .order((estate_members::created_at.asc(), users::username_canonical.asc()))
         .limit(window.limit.saturating_add(1))
         .offset(window.offset)
         .load(conn)?;
-    let items = rows
-        .into_iter()
-        .map(Member::try_from)
-        .collect::<Result<Vec<_>, StoreError>>()?;
+    let items = rows.into_iter().map(Member::try_from).collect::<Result<Vec<_>, StoreError>>()?;
     let counted = count_members(conn, estate_id)?;
     Ok(Page::cut(items, window.limit, counted))
 }
@@ -375,10 +361,7 @@ pub fn site_members(
         .select((MemberRow::as_select(), site_overrides::role.nullable()))
         .into_boxed();
     let rows: Vec<(MemberRow, Option<String>)> = members_after!(q, window.after.as_ref())
-        .order((
-            estate_members::created_at.asc(),
-            users::username_canonical.asc(),
-        ))
+        .order((estate_members::created_at.asc(), users::username_canonical.asc()))
         .limit(window.limit.saturating_add(1))
         .offset(window.offset)
         .load(conn)?;

@@ -104,10 +104,7 @@ impl GarageSql {
                 String::new(),
             )
         } else {
-            (
-                format!(" JOIN assets a ON a.id = {from}.asset_id"),
-                f.to_owned(),
-            )
+            (format!(" JOIN assets a ON a.id = {from}.asset_id"), f.to_owned())
         }
     }
 
@@ -207,11 +204,9 @@ fn estates_of(conn: &mut DbConnection, user_id: Uuid) -> Result<Vec<DbId>, Store
 fn garage_rows(rows: Vec<GarageSqlRow>) -> Result<Vec<GarageRow>, StoreError> {
     rows.into_iter()
         .filter_map(|r| match r.asset.asset() {
-            Ok(Some(asset)) => Some(
-                r.facts
-                    .access(asset.id)
-                    .map(|access| GarageRow { asset, access }),
-            ),
+            Ok(Some(asset)) => {
+                Some(r.facts.access(asset.id).map(|access| GarageRow { asset, access }))
+            }
             Ok(None) => None,
             Err(e) => Some(Err(e)),
         })
@@ -222,11 +217,7 @@ fn page_of(mut rows: Vec<GarageRow>, limit: i64, counted: i64) -> GaragePage {
     let limit = usize::try_from(limit).unwrap_or(0);
     let more = rows.len() > limit;
     rows.truncate(limit);
-    GaragePage {
-        rows,
-        more,
-        counted,
-    }
+    GaragePage { rows, more, counted }
 }
 
 /// A page of the assets `user_id` can reach by any path, newest first, with
@@ -286,14 +277,8 @@ fn garage_sql(query: &GarageQuery<'_>, estates: &[DbId], pg: bool) -> [Statement
         "SELECT COUNT(*) AS n FROM (SELECT id FROM ({union}) AS reach LIMIT {cap}) AS capped"
     );
     [
-        Statement {
-            sql: page_sql,
-            params: sql.params,
-        },
-        Statement {
-            sql: count_sql,
-            params: count.params,
-        },
+        Statement { sql: page_sql, params: sql.params },
+        Statement { sql: count_sql, params: count.params },
     ]
 }
 
@@ -329,14 +314,8 @@ fn garage_root_sql(query: &GarageQuery<'_>) -> [Statement; 2] {
         "SELECT COUNT(*) AS n FROM (SELECT a.id FROM assets a WHERE $1 = $1{f} LIMIT {cap}) AS capped"
     );
     [
-        Statement {
-            sql: page_sql,
-            params: sql.params,
-        },
-        Statement {
-            sql: count_sql,
-            params: count.params,
-        },
+        Statement { sql: page_sql, params: sql.params },
+        Statement { sql: count_sql, params: count.params },
     ]
 }
 
@@ -356,9 +335,6 @@ pub fn garage_plans(
     };
     Ok(vec![
         ("garage page", explain(conn, &page.sql, &page.params)?),
-        (
-            "garage count",
-            explain(conn, &counting.sql, &counting.params)?,
-        ),
+        ("garage count", explain(conn, &counting.sql, &counting.params)?),
     ])
 }

@@ -33,11 +33,7 @@ struct EntryRow {
 impl TryFrom<EntryRow> for HouseholdEntry {
     type Error = StoreError;
     fn try_from(r: EntryRow) -> Result<Self, StoreError> {
-        Ok(Self {
-            person: r.person,
-            role: parse(&r.role)?,
-            added_at: from_db(r.added_at),
-        })
+        Ok(Self { person: r.person, role: parse(&r.role)?, added_at: from_db(r.added_at) })
     }
 }
 
@@ -57,10 +53,7 @@ macro_rules! household_query {
             .inner_join(users::table.on(users::id.eq($person)))
             .filter($filter)
             .select(EntryRow::as_select())
-            .order((
-                household_members::added_at.asc(),
-                users::username_canonical.asc(),
-            ))
+            .order((household_members::added_at.asc(), users::username_canonical.asc()))
             .load::<EntryRow>($conn)?
             .into_iter()
             .map(HouseholdEntry::try_from)
@@ -70,11 +63,7 @@ macro_rules! household_query {
 
 /// Members of `head`'s household: (member, role, added at), oldest first.
 pub fn household(conn: &mut DbConnection, head: Uuid) -> Result<Vec<HouseholdEntry>, StoreError> {
-    household_query!(
-        conn,
-        household_members::member_id,
-        household_members::head_id.eq(DbId(head))
-    )
+    household_query!(conn, household_members::member_id, household_members::head_id.eq(DbId(head)))
 }
 
 /// The households `member` belongs to: (head, my role, since), oldest first.
@@ -129,12 +118,10 @@ pub fn set_household_role(
     member: Uuid,
     role: HouseholdRole,
 ) -> Result<bool, StoreError> {
-    Ok(
-        diesel::update(household_members::table.find((DbId(head), DbId(member))))
-            .set(household_members::role.eq(role.as_str()))
-            .execute(conn)?
-            == 1,
-    )
+    Ok(diesel::update(household_members::table.find((DbId(head), DbId(member))))
+        .set(household_members::role.eq(role.as_str()))
+        .execute(conn)?
+        == 1)
 }
 
 pub fn remove_household_member(
@@ -142,8 +129,6 @@ pub fn remove_household_member(
     head: Uuid,
     member: Uuid,
 ) -> Result<bool, StoreError> {
-    Ok(
-        diesel::delete(household_members::table.find((DbId(head), DbId(member)))).execute(conn)?
-            == 1,
-    )
+    Ok(diesel::delete(household_members::table.find((DbId(head), DbId(member)))).execute(conn)?
+        == 1)
 }

@@ -37,9 +37,7 @@ pub(crate) fn db_ids(ids: &[Uuid]) -> Vec<DbId> {
 }
 
 fn parse(text: &str) -> deserialize::Result<DbId> {
-    Uuid::parse_str(text)
-        .map(DbId)
-        .map_err(|e| format!("bad id {text:?}: {e}").into())
+    Uuid::parse_str(text).map(DbId).map_err(|e| format!("bad id {text:?}: {e}").into())
 }
 
 impl ToSql<Text, Sqlite> for DbId {

@@ -102,7 +102,5 @@ pub fn assets_with_estates(
             return Ok(());
         }
     }
-    Err(StoreError::Unavailable(
-        "an asset kept moving between estates; try again".into(),
-    ))
+    Err(StoreError::Unavailable("an asset kept moving between estates; try again".into()))
 }

@@ -30,9 +30,7 @@ pub struct NewMail {
 impl std::fmt::Debug for NewMail {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The body may carry a one-time token: never print it.
-        f.debug_struct("NewMail")
-            .field("kind", &self.kind)
-            .finish_non_exhaustive()
+        f.debug_struct("NewMail").field("kind", &self.kind).finish_non_exhaustive()
     }
 }
 
@@ -94,15 +92,8 @@ pub fn claim_due(
     let due = mail_outbox::table
         .filter(mail_outbox::status.eq("pending"))
         .filter(mail_outbox::next_attempt_at.le(now_db))
-        .filter(
-            mail_outbox::locked_until
-                .is_null()
-                .or(mail_outbox::locked_until.lt(now_db)),
-        )
-        .order((
-            mail_outbox::next_attempt_at.asc(),
-            mail_outbox::created_at.asc(),
-        ))
+        .filter(mail_outbox::locked_until.is_null().or(mail_outbox::locked_until.lt(now_db)))
+        .order((mail_outbox::next_attempt_at.asc(), mail_outbox::created_at.asc()))
         .select(mail_outbox::id)
         .limit(limit);
     let ids: Vec<DbId> = match conn {
@@ -117,10 +108,7 @@ pub fn claim_due(
         .execute(conn)?;
     Ok(mail_outbox::table
         .filter(mail_outbox::id.eq_any(&ids))
-        .order((
-            mail_outbox::next_attempt_at.asc(),
-            mail_outbox::created_at.asc(),
-        ))
+        .order((mail_outbox::next_attempt_at.asc(), mail_outbox::created_at.asc()))
         .select(OutboxMail::as_select())
         .load(conn)?)
 }
@@ -153,10 +141,8 @@ pub fn mark_failed(
     error: &str,
     now: DateTime<Utc>,
 ) -> Result<DateTime<Utc>, StoreError> {
-    let attempts: i32 = mail_outbox::table
-        .find(DbId(id))
-        .select(mail_outbox::attempts)
-        .first(conn)?;
+    let attempts: i32 =
+        mail_outbox::table.find(DbId(id)).select(mail_outbox::attempts).first(conn)?;
     let attempts = attempts.saturating_add(1);
     let next = now + backoff(attempts - 1);
     let error: String = error.chars().take(1000).collect();
@@ -179,14 +165,10 @@ pub struct OutboxCounts {
 }
 
 pub fn counts(conn: &mut DbConnection) -> Result<OutboxCounts, StoreError> {
-    let pending = mail_outbox::table
-        .filter(mail_outbox::status.eq("pending"))
-        .count()
-        .get_result(conn)?;
-    let sent = mail_outbox::table
-        .filter(mail_outbox::status.eq("sent"))
-        .count()
-        .get_result(conn)?;
+    let pending =
+        mail_outbox::table.filter(mail_outbox::status.eq("pending")).count().get_result(conn)?;
+    let sent =
+        mail_outbox::table.filter(mail_outbox::status.eq("sent")).count().get_result(conn)?;
     Ok(OutboxCounts { pending, sent })
 }
 

@@ -31,11 +31,7 @@ pub struct Window<K> {
 impl<K> Window<K> {
     /// The first `limit` rows.
     pub fn first(limit: i64) -> Self {
-        Self {
-            limit,
-            offset: 0,
-            after: None,
-        }
+        Self { limit, offset: 0, after: None }
     }
 
     /// Rows a query fetches: the page, the rows skipped and one more (to
@@ -61,11 +57,7 @@ impl<T> Page<T> {
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);
         let more = rows.len() > limit;
         rows.truncate(limit);
-        Self {
-            items: rows,
-            more,
-            counted,
-        }
+        Self { items: rows, more, counted }
     }
 
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
@@ -113,10 +105,7 @@ pub(crate) struct Sql {
 
 impl Sql {
     pub(crate) fn new(conn: &DbConnection) -> Self {
-        Self {
-            pg: matches!(conn, DbConnection::Postgresql(_)),
-            binds: Vec::new(),
-        }
+        Self { pg: matches!(conn, DbConnection::Postgresql(_)), binds: Vec::new() }
     }
 
     /// Binds `value` and returns its placeholder (usable more than once).
@@ -128,11 +117,7 @@ impl Sql {
         };
         self.binds.push(value);
         let n = self.binds.len();
-        if self.pg {
-            format!("CAST(${n} AS {cast})")
-        } else {
-            format!("${n}")
-        }
+        if self.pg { format!("CAST(${n} AS {cast})") } else { format!("${n}") }
     }
 
     pub(crate) fn text(&mut self, value: impl Into<String>) -> String {
@@ -155,10 +140,7 @@ impl Sql {
 
     /// Runs a `SELECT COUNT(*) AS n ...` query.
     pub(crate) fn count(self, conn: &mut DbConnection, query: &str) -> Result<i64, StoreError> {
-        Ok(self
-            .load::<Counted>(conn, query)?
-            .first()
-            .map_or(0, |c| c.n))
+        Ok(self.load::<Counted>(conn, query)?.first().map_or(0, |c| c.n))
     }
 }
 
@@ -207,12 +189,8 @@ impl ReachPage<'_> {
         let (table, x) = self.rows;
         let (key, dir, fetch) = ((self.key)(x), self.dir, self.fetch);
         let order = format!("ORDER BY {key} {dir}, {x}.id {dir}");
-        let heads_cols = self
-            .carried
-            .iter()
-            .map(|c| format!("{r}.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let heads_cols =
+            self.carried.iter().map(|c| format!("{r}.{c}")).collect::<Vec<_>>().join(", ");
         let top_cols = self.carried.join(", ");
         let (on_r, on_t) = ((self.on)(r), (self.on)("t"));
         if self.pg {

@@ -76,11 +76,7 @@ pub fn reads_pending(a: &str, now: &str) -> String {
 /// Invitations `{a}` that read as expired at `{now}`: stored expired, or
 /// stored pending and past their expiry.
 pub fn reads_expired(a: &str, now: &str) -> String {
-    format!(
-        "({} OR ({}))",
-        status_is(a, InvitationState::Expired),
-        lapsed_coalesced(a, now)
-    )
+    format!("({} OR ({}))", status_is(a, InvitationState::Expired), lapsed_coalesced(a, now))
 }
 
 fn lapsed_coalesced(a: &str, now: &str) -> String {
@@ -94,10 +90,7 @@ fn lapsed_coalesced(a: &str, now: &str) -> String {
 /// the expiry sweeper writes `expired` on); a row without an expiry never
 /// lapses.
 pub fn lapsed(a: &str, now: &str) -> String {
-    format!(
-        "{} AND {a}.expires_at <= {now}",
-        status_is(a, InvitationState::Pending)
-    )
+    format!("{} AND {a}.expires_at <= {now}", status_is(a, InvitationState::Pending))
 }
 
 #[cfg(test)]
@@ -126,9 +119,6 @@ mod tests {
             "(x.status = 'expired' OR (x.status = 'pending' AND \
              COALESCE(x.expires_at, '9999-12-31 23:59:59') <= $3))"
         );
-        assert_eq!(
-            lapsed("i", "$1"),
-            "i.status = 'pending' AND i.expires_at <= $1"
-        );
+        assert_eq!(lapsed("i", "$1"), "i.status = 'pending' AND i.expires_at <= $1");
     }
 }

@@ -59,10 +59,7 @@ struct Grant<'a> {
 
 impl Grant<'_> {
     fn new(permission: InvitationPermission, until: Option<DateTime<Utc>>) -> Self {
-        Self {
-            permission: permission.as_str(),
-            access_expires_at: until.map(to_db),
-        }
+        Self { permission: permission.as_str(), access_expires_at: until.map(to_db) }
     }
 }
 
@@ -143,12 +140,10 @@ pub fn update_share(
     permission: InvitationPermission,
     access_expires_at: Option<DateTime<Utc>>,
 ) -> Result<bool, StoreError> {
-    Ok(
-        diesel::update(asset_shares::table.find((DbId(asset_id), DbId(user_id))))
-            .set(Grant::new(permission, access_expires_at))
-            .execute(conn)?
-            == 1,
-    )
+    Ok(diesel::update(asset_shares::table.find((DbId(asset_id), DbId(user_id))))
+        .set(Grant::new(permission, access_expires_at))
+        .execute(conn)?
+        == 1)
 }
 
 /// Revokes a share; false when there is none.
@@ -157,8 +152,6 @@ pub fn delete_share(
     asset_id: Uuid,
     user_id: Uuid,
 ) -> Result<bool, StoreError> {
-    Ok(
-        diesel::delete(asset_shares::table.find((DbId(asset_id), DbId(user_id)))).execute(conn)?
-            == 1,
-    )
+    Ok(diesel::delete(asset_shares::table.find((DbId(asset_id), DbId(user_id)))).execute(conn)?
+        == 1)
 }

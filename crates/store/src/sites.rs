@@ -69,9 +69,7 @@ pub fn create_site(
         created_at: to_db(now),
         updated_at: to_db(now),
     };
-    diesel::insert_into(sites::table)
-        .values(&row)
-        .execute(conn)?;
+    diesel::insert_into(sites::table).values(&row).execute(conn)?;
     Ok(row.into())
 }
 
@@ -83,15 +81,12 @@ pub fn site_for_user(
 ) -> Result<Option<SiteWithAccess>, StoreError> {
     let uid = DbId(user_id);
     let row: Option<(SiteRow, Option<String>, Option<String>)> = sites::table
+        .left_join(estate_members::table.on(
+            estate_members::estate_id.eq(sites::estate_id).and(estate_members::user_id.eq(uid)),
+        ))
         .left_join(
-            estate_members::table.on(estate_members::estate_id
-                .eq(sites::estate_id)
-                .and(estate_members::user_id.eq(uid))),
-        )
-        .left_join(
-            site_overrides::table.on(site_overrides::site_id
-                .eq(sites::id)
-                .and(site_overrides::user_id.eq(uid))),
+            site_overrides::table
+                .on(site_overrides::site_id.eq(sites::id).and(site_overrides::user_id.eq(uid))),
         )
         .filter(sites::id.eq(DbId(site_id)))
         .select((
@@ -123,15 +118,12 @@ pub fn sites_for_member(
     let uid = DbId(user_id);
     let visible = sites::table
         .left_join(
-            site_overrides::table.on(site_overrides::site_id
-                .eq(sites::id)
-                .and(site_overrides::user_id.eq(uid))),
+            site_overrides::table
+                .on(site_overrides::site_id.eq(sites::id).and(site_overrides::user_id.eq(uid))),
         )
         .filter(sites::estate_id.eq(DbId(estate_id)))
         .filter(
-            site_overrides::role
-                .is_null()
-                .or(site_overrides::role.ne(SiteOverride::None.as_str())),
+            site_overrides::role.is_null().or(site_overrides::role.ne(SiteOverride::None.as_str())),
         );
     let rows: Vec<(SiteRow, Option<String>)> = visible
         .select((SiteRow::as_select(), site_overrides::role.nullable()))
@@ -203,11 +195,7 @@ pub fn overrides_for_members(
     site_overrides::table
         .filter(site_overrides::estate_id.eq(DbId(estate_id)))
         .filter(site_overrides::user_id.eq_any(db_ids(user_ids)))
-        .select((
-            site_overrides::site_id,
-            site_overrides::user_id,
-            site_overrides::role,
-        ))
+        .select((site_overrides::site_id, site_overrides::user_id, site_overrides::role))
         .load::<(DbId, DbId, String)>(conn)?
         .into_iter()
         .map(|(s, u, r)| Ok((s.0, u.0, parse(&r)?)))

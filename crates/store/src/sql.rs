@@ -64,9 +64,7 @@ pub(crate) fn count(
     sql: &str,
     params: &[Param],
 ) -> Result<i64, StoreError> {
-    Ok(load::<Counted>(conn, sql, params)?
-        .first()
-        .map_or(0, |c| c.n))
+    Ok(load::<Counted>(conn, sql, params)?.first().map_or(0, |c| c.n))
 }
 
 /// A raw statement written once with `$1, $2...` placeholders, for either
@@ -236,11 +234,7 @@ where
     T: QueryableByName<Pg> + QueryableByName<Sqlite> + 'static,
 {
     use diesel::RunQueryDsl;
-    let raw = Raw::<K> {
-        statement,
-        params,
-        key: std::marker::PhantomData,
-    };
+    let raw = Raw::<K> { statement, params, key: std::marker::PhantomData };
     match conn {
         DbConnection::Postgresql(pg) => Ok(raw.load(pg)?),
         DbConnection::Sqlite(lite) => Ok(raw.load(lite)?),
@@ -299,9 +293,7 @@ pub(crate) fn explain(
             let plan = match conn {
                 DbConnection::Postgresql(pg) => {
                     use diesel::RunQueryDsl;
-                    diesel::sql_query(call)
-                        .load::<PgPlanRow>(pg)
-                        .map_err(StoreError::from)
+                    diesel::sql_query(call).load::<PgPlanRow>(pg).map_err(StoreError::from)
                 }
                 DbConnection::Sqlite(_) => Ok(Vec::new()),
             };

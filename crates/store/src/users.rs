@@ -140,11 +140,7 @@ pub fn insert(
         created_at: to_db(now),
         updated_at: to_db(now),
     };
-    match diesel::insert_into(users::table)
-        .values(&row)
-        .execute(conn)
-        .map_err(StoreError::from)
-    {
+    match diesel::insert_into(users::table).values(&row).execute(conn).map_err(StoreError::from) {
         Ok(_) => {}
         Err(StoreError::Conflict(c)) if c.contains("email") => return Ok(Err(Taken::Email)),
         Err(StoreError::Conflict(_)) => return Ok(Err(Taken::Username)),
@@ -220,11 +216,7 @@ pub fn set_password_hash(
             users::updated_at.eq(to_db(now)),
         ))
         .execute(conn)?;
-    if n == 0 {
-        Err(StoreError::NotFound)
-    } else {
-        Ok(())
-    }
+    if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
 }
 
 /// Marks the email verified (keeps the first verification time). Returns
@@ -234,16 +226,9 @@ pub fn mark_email_verified(
     id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    let n = diesel::update(
-        users::table
-            .find(DbId(id))
-            .filter(users::email_verified_at.is_null()),
-    )
-    .set((
-        users::email_verified_at.eq(Some(to_db(now))),
-        users::updated_at.eq(to_db(now)),
-    ))
-    .execute(conn)?;
+    let n = diesel::update(users::table.find(DbId(id)).filter(users::email_verified_at.is_null()))
+        .set((users::email_verified_at.eq(Some(to_db(now))), users::updated_at.eq(to_db(now))))
+        .execute(conn)?;
     Ok(n == 1)
 }
 
@@ -263,21 +248,17 @@ pub fn claim_unverified(
     if find_by_username(conn, &canonical)?.is_some_and(|other| other.id != id) {
         return Ok(None);
     }
-    let n = diesel::update(
-        users::table
-            .find(DbId(id))
-            .filter(users::email_verified_at.is_null()),
-    )
-    .set((
-        users::username.eq(username),
-        users::username_canonical.eq(&canonical),
-        users::display_name.eq(display_name),
-        users::password_hash.eq(password_hash),
-        users::email_verified_at.eq(Some(to_db(now))),
-        users::credentials_changed_at.eq(to_db(now)),
-        users::updated_at.eq(to_db(now)),
-    ))
-    .execute(conn);
+    let n = diesel::update(users::table.find(DbId(id)).filter(users::email_verified_at.is_null()))
+        .set((
+            users::username.eq(username),
+            users::username_canonical.eq(&canonical),
+            users::display_name.eq(display_name),
+            users::password_hash.eq(password_hash),
+            users::email_verified_at.eq(Some(to_db(now))),
+            users::credentials_changed_at.eq(to_db(now)),
+            users::updated_at.eq(to_db(now)),
+        ))
+        .execute(conn);
     match n.map_err(StoreError::from) {
         Ok(0) => Err(StoreError::NotFound),
         Ok(_) => get(conn, id).map(Some),

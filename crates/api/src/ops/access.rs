@@ -119,11 +119,7 @@ pub(crate) fn require(level: AssetLevel, cap: AssetCapability) -> Result<(), Api
             AssetLevel::Manage => "manage_access_required",
             AssetLevel::Full => "full_access_required",
         },
-        format!(
-            "This needs {} access to the asset; you have {}.",
-            needed.as_str(),
-            level.as_str()
-        ),
+        format!("This needs {} access to the asset; you have {}.", needed.as_str(), level.as_str()),
     ))
 }
 

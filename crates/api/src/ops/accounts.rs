@@ -61,13 +61,7 @@ impl Profile {
             Some(d) => v.check("display_name", DisplayName::parse(d)).map(Some),
             None => Some(None),
         };
-        Some((
-            Self {
-                username: username?,
-                display_name: display_name?,
-            },
-            password?,
-        ))
+        Some((Self { username: username?, display_name: display_name? }, password?))
     }
 }
 
@@ -93,11 +87,8 @@ impl Registration {
         let (Some(email), Some((profile, password))) = (email, profile) else {
             return Err(v.into_error());
         };
-        let registration = Self {
-            email,
-            username: profile.username,
-            display_name: profile.display_name,
-        };
+        let registration =
+            Self { email, username: profile.username, display_name: profile.display_name };
         Ok((registration, password))
     }
 }
@@ -114,10 +105,7 @@ pub fn register(
     let new = NewUser {
         email: reg.email.as_str(),
         username,
-        display_name: reg
-            .display_name
-            .as_ref()
-            .map_or(username, DisplayName::as_str),
+        display_name: reg.display_name.as_ref().map_or(username, DisplayName::as_str),
         password_hash: hash,
         is_root: false,
         email_verified_at: None,
@@ -139,11 +127,7 @@ pub fn register(
     };
     send_verification(c, base, &user, now)?;
     let after = json!({"email": user.email, "username": user.username});
-    audit::record(
-        c,
-        &event(&user, Action::UserRegistered, None, Some(after)),
-        now,
-    )?;
+    audit::record(c, &event(&user, Action::UserRegistered, None, Some(after)), now)?;
     Ok(user)
 }
 
@@ -209,12 +193,7 @@ pub(crate) fn revoke_unverified_grants(
         });
         audit::record(
             c,
-            &event(
-                user,
-                Action::UserUnverifiedGrantsRevoked,
-                Some(before),
-                None,
-            ),
+            &event(user, Action::UserUnverifiedGrantsRevoked, Some(before), None),
             now,
         )?;
     }
@@ -245,20 +224,15 @@ fn link_cooldown(
     if today >= LINKS_PER_DAY {
         return Ok(Some(3600));
     }
-    Ok(
-        email_tokens::last_sent(c, user.id, purpose)?.and_then(|at| {
-            let left = LINK_COOLDOWN_SECONDS - (now - at).num_seconds();
-            u64::try_from(left).ok().filter(|s| *s > 0)
-        }),
-    )
+    Ok(email_tokens::last_sent(c, user.id, purpose)?.and_then(|at| {
+        let left = LINK_COOLDOWN_SECONDS - (now - at).num_seconds();
+        u64::try_from(left).ok().filter(|s| *s > 0)
+    }))
 }
 
 /// The one answer to any failed sign-in.
 pub fn invalid_credentials() -> ApiError {
-    ApiError::unauthorized(
-        "invalid_credentials",
-        "The login or the password is not correct.",
-    )
+    ApiError::unauthorized("invalid_credentials", "The login or the password is not correct.")
 }
 
 /// A login no account can have (a control character; PostgreSQL text
@@ -301,10 +275,7 @@ fn usable_token(
         return Err(token_used());
     }
     if found.expires_at <= now {
-        return Err(ApiError::gone(
-            "token_expired",
-            "This link has expired; ask for a new one.",
-        ));
+        return Err(ApiError::gone("token_expired", "This link has expired; ask for a new one."));
     }
     Ok(found)
 }
@@ -314,9 +285,7 @@ pub fn verify_email(c: &mut DbConnection, token: &str, now: DateTime<Utc>) -> Re
     let found = usable_token(c, Purpose::VerifyEmail, token, now)?;
     let user = users::get(c, found.user_id)?;
     if user.email != found.email {
-        return Err(token_invalid(
-            "This link was sent to an address the account no longer uses.",
-        ));
+        return Err(token_invalid("This link was sent to an address the account no longer uses."));
     }
     if !email_tokens::consume(c, found.id, now)? {
         return Err(token_used());
@@ -324,11 +293,7 @@ pub fn verify_email(c: &mut DbConnection, token: &str, now: DateTime<Utc>) -> Re
     prove_inbox(c, &user, now)?;
     let before = json!({"email_verified": user.email_verified()});
     let after = json!({"email_verified": true});
-    audit::record(
-        c,
-        &event(&user, Action::UserEmailVerified, Some(before), Some(after)),
-        now,
-    )?;
+    audit::record(c, &event(&user, Action::UserEmailVerified, Some(before), Some(after)), now)?;
     Ok(())
 }
 
@@ -423,10 +388,6 @@ pub fn reset_password(
         prove_inbox(c, &user, now)?;
     }
     audit::record(c, &event(&user, Action::UserPasswordReset, None, None), now)?;
-    outbox::enqueue(
-        c,
-        &templates::password_changed(&user.email, &user.username),
-        now,
-    )?;
+    outbox::enqueue(c, &templates::password_changed(&user.email, &user.username), now)?;
     Ok(())
 }

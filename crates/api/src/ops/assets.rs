@@ -44,33 +44,22 @@ fn target_site(
     let (site, estate_role, over) = sites::site_for_user(c, site_id, user.id)?
         .ok_or_else(|| ApiError::not_found("site_not_found", "No such site."))?;
     let role = estate::effective_site_role_of(estate_role, over);
-    let at_site = estate::SiteActor {
-        is_root: user.is_root,
-        effective: role,
-    };
+    let at_site = estate::SiteActor { is_root: user.is_root, effective: role };
     if !at_site.sees() {
         return Err(ApiError::not_found("site_not_found", "No such site."));
     }
-    Ok((
-        Placement {
-            site_id: site.id,
-            estate_id: site.estate_id,
-        },
-        role,
-    ))
+    Ok((Placement { site_id: site.id, estate_id: site.estate_id }, role))
 }
 
 fn clean_reference(r: Option<&str>) -> Result<Option<String>, ApiError> {
     match r.map(str::trim) {
         None | Some("") => Ok(None),
-        Some(s) if s.chars().any(char::is_control) => Err(ApiError::field(
-            "reference",
-            "must not contain control characters",
-        )),
-        Some(s) if s.chars().count() > 200 => Err(ApiError::field(
-            "reference",
-            "must be at most 200 characters",
-        )),
+        Some(s) if s.chars().any(char::is_control) => {
+            Err(ApiError::field("reference", "must not contain control characters"))
+        }
+        Some(s) if s.chars().count() > 200 => {
+            Err(ApiError::field("reference", "must be at most 200 characters"))
+        }
         Some(s) => Ok(Some(s.to_owned())),
     }
 }
@@ -118,11 +107,7 @@ pub fn create(
         now,
     )?;
     let after = json!({"name": a.name, "site_id": a.site_id, "collaborator": user.id});
-    audit::record(
-        c,
-        &event(&user, Action::AssetCreated, a.id, None, Some(after)),
-        now,
-    )?;
+    audit::record(c, &event(&user, Action::AssetCreated, a.id, None, Some(after)), now)?;
     Ok(AssetView::new(&a, AssetLevel::Full))
 }
 
@@ -143,10 +128,7 @@ pub fn garage(
 ) -> Result<CursorPage<AssetView>, ApiError> {
     let paging = cmd.paging;
     let start = match paging.after()? {
-        Some(cursor) => garage::GarageStart::After {
-            created_at: cursor.instant()?,
-            id: cursor.id,
-        },
+        Some(cursor) => garage::GarageStart::After { created_at: cursor.instant()?, id: cursor.id },
         None => garage::GarageStart::Skip(paging.offset()),
     };
     let user = actor.user(c)?;
@@ -159,16 +141,10 @@ pub fn garage(
         start,
         count_up_to: TOTAL_CAP,
     };
-    let page = if user.is_root {
-        garage::garage_root(c, &query)?
-    } else {
-        garage::garage(c, &query)?
-    };
-    let next = page
-        .rows
-        .last()
-        .filter(|_| page.more)
-        .map(|r| Cursor::at(r.asset.created_at, r.asset.id));
+    let page =
+        if user.is_root { garage::garage_root(c, &query)? } else { garage::garage(c, &query)? };
+    let next =
+        page.rows.last().filter(|_| page.more).map(|r| Cursor::at(r.asset.created_at, r.asset.id));
     let items = page
         .rows
         .iter()
@@ -284,11 +260,7 @@ fn move_to(
     assets::place(c, a.id, placement, now)?;
     let before = json!({"site_id": a.site_id, "estate_id": a.estate_id});
     let after = json!({"site_id": placement.map(|p| p.site_id), "estate_id": placement.map(|p| p.estate_id)});
-    audit::record(
-        c,
-        &event(user, Action::AssetMoved, a.id, Some(before), Some(after)),
-        now,
-    )?;
+    audit::record(c, &event(user, Action::AssetMoved, a.id, Some(before), Some(after)), now)?;
     Ok(())
 }
 
@@ -307,10 +279,8 @@ fn update_details(
         Some(r) => clean_reference(r.as_deref())?,
         None => a.reference.clone(),
     };
-    let attributes = change
-        .attributes
-        .clone()
-        .map_or_else(|| a.attributes.clone(), serde_json::Value::Object);
+    let attributes =
+        change.attributes.clone().map_or_else(|| a.attributes.clone(), serde_json::Value::Object);
     assets::update(c, a.id, &name, reference.as_deref(), &attributes, now)?;
     Ok(())
 }
@@ -329,10 +299,6 @@ pub fn delete(
     let photo_count = photos::photos(c, id, 1, 0)?.1;
     assets::delete(c, id)?;
     let before = json!({"name": a.name, "site_id": a.site_id, "records": record_count, "photos": photo_count});
-    audit::record(
-        c,
-        &event(&user, Action::AssetDeleted, id, Some(before), None),
-        now,
-    )?;
+    audit::record(c, &event(&user, Action::AssetDeleted, id, Some(before), None), now)?;
     Ok(())
 }

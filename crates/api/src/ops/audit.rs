@@ -43,11 +43,8 @@ pub fn trail(
             .transpose()?,
     };
     let page = audit::list(c, caller.id, caller.is_root, &cmd.filter, &window)?;
-    let next = page
-        .items
-        .last()
-        .filter(|_| page.more)
-        .map(|e| Cursor::at(e.event.created_at, e.event.id));
+    let next =
+        page.items.last().filter(|_| page.more).map(|e| Cursor::at(e.event.created_at, e.event.id));
     let items = page.items.into_iter().map(event_view).collect();
     Ok(CursorPage::new(items, page.counted, paging, next))
 }
@@ -61,10 +58,7 @@ fn event_view(e: audit::ListedEvent) -> AuditEventView {
             display_name: e.actor_display_name.clone(),
         }),
         action: e.event.action,
-        target: AuditTarget {
-            type_: e.event.target_type,
-            id: e.event.target_id,
-        },
+        target: AuditTarget { type_: e.event.target_type, id: e.event.target_id },
         before: e.event.before,
         after: e.event.after,
         created_at: e.event.created_at,

@@ -47,10 +47,7 @@ fn user_named(c: &mut DbConnection, username: &str) -> Result<User, ApiError> {
 }
 
 fn collaborator_ids(c: &mut DbConnection, asset_id: Uuid) -> Result<Vec<Uuid>, ApiError> {
-    Ok(collaborator_rows::collaborators(c, asset_id)?
-        .iter()
-        .map(|(p, _)| p.id)
-        .collect())
+    Ok(collaborator_rows::collaborators(c, asset_id)?.iter().map(|(p, _)| p.id).collect())
 }
 
 /// Ends `user_id`'s collaboration on `asset_id`: pending invitations of the
@@ -65,18 +62,9 @@ fn remove_one(
     collaborator_rows::remove_collaborator(c, asset_id, user_id)?;
     let email = users::get(c, user_id)?.email;
     keyholder_store::invitations::cancel_to_email_on_assets(c, &[asset_id], &email)?;
-    let before = if bulk {
-        json!({"user_id": user_id, "bulk": true})
-    } else {
-        json!({"user_id": user_id})
-    };
-    let ev = event(
-        actor,
-        Action::CollaboratorRemoved,
-        asset_id,
-        Some(before),
-        None,
-    );
+    let before =
+        if bulk { json!({"user_id": user_id, "bulk": true}) } else { json!({"user_id": user_id}) };
+    let ev = event(actor, Action::CollaboratorRemoved, asset_id, Some(before), None);
     audit::record(c, &ev, now)?;
     Ok(())
 }
@@ -93,10 +81,7 @@ pub fn list(
     let can_manage = asset::asset_can(Some(level), AssetCapability::ManageCollaborators);
     let items = collaborator_rows::collaborators(c, asset_id)?
         .iter()
-        .map(|(p, at)| CollaboratorView {
-            user: person(p, false),
-            added_at: *at,
-        })
+        .map(|(p, at)| CollaboratorView { user: person(p, false), added_at: *at })
         .collect();
     Ok(CollaboratorList { items, can_manage })
 }
@@ -126,15 +111,8 @@ pub fn add(
         .map_err(|r| collaborator_refused(&r))?;
     collaborator_rows::add_collaborator(c, id, found.id, now)?;
     let after = json!({"user_id": found.id});
-    audit::record(
-        c,
-        &event(&user, Action::CollaboratorAdded, id, None, Some(after)),
-        now,
-    )?;
-    Ok(CollaboratorView {
-        user: summary(&found, false),
-        added_at: now,
-    })
+    audit::record(c, &event(&user, Action::CollaboratorAdded, id, None, Some(after)), now)?;
+    Ok(CollaboratorView { user: summary(&found, false), added_at: now })
 }
 
 /// Remove a collaborator (full); the last one stays (409).
@@ -145,13 +123,8 @@ pub fn remove(
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
     locks::assets_with_estates(c, &[asset_id], &[])?;
-    let (user, _, _) = caller_asset_for(
-        c,
-        actor,
-        asset_id,
-        AssetCapability::ManageCollaborators,
-        now,
-    )?;
+    let (user, _, _) =
+        caller_asset_for(c, actor, asset_id, AssetCapability::ManageCollaborators, now)?;
     collaborators::check_remove_collaborator(asset_id, &collaborator_ids(c, asset_id)?, target)
         .map_err(|r| collaborator_refused(&r))?;
     remove_one(c, &user, (asset_id, target), false, now)
@@ -171,10 +144,8 @@ fn bulk_access(
             unique.push(*id);
         }
     }
-    let found: HashMap<Uuid, Asset> = assets::get_many(c, &unique)?
-        .into_iter()
-        .map(|a| (a.id, a))
-        .collect();
+    let found: HashMap<Uuid, Asset> =
+        assets::get_many(c, &unique)?.into_iter().map(|a| (a.id, a)).collect();
     let mut levels = Vec::with_capacity(unique.len());
     for id in &unique {
         let level = match found.get(id) {
@@ -210,10 +181,8 @@ fn split_view(c: &mut DbConnection, selection: &[Uuid]) -> Result<CollaboratorSp
     let split = collaborators::split_common_partial(selection, &pairs);
     let mut ids: Vec<Uuid> = split.common.clone();
     ids.extend(split.partial.iter().map(|(u, _)| *u));
-    let people: HashMap<Uuid, Person> = collaborator_rows::people(c, &ids)?
-        .into_iter()
-        .map(|p| (p.id, p))
-        .collect();
+    let people: HashMap<Uuid, Person> =
+        collaborator_rows::people(c, &ids)?.into_iter().map(|p| (p.id, p)).collect();
     let summary = |id: &Uuid| people.get(id).map(|p| person(p, false));
     Ok(CollaboratorSplitView {
         common: split.common.iter().filter_map(summary).collect(),
@@ -221,10 +190,7 @@ fn split_view(c: &mut DbConnection, selection: &[Uuid]) -> Result<CollaboratorSp
             .partial
             .iter()
             .filter_map(|(u, assets)| {
-                summary(u).map(|user| PartialCollaborator {
-                    user,
-                    asset_ids: assets.clone(),
-                })
+                summary(u).map(|user| PartialCollaborator { user, asset_ids: assets.clone() })
             })
             .collect(),
     })
@@ -234,20 +200,13 @@ fn split_view(c: &mut DbConnection, selection: &[Uuid]) -> Result<CollaboratorSp
 const MAX_SELECTION: usize = 50;
 
 fn parse_selection(raw: &str) -> Result<Vec<Uuid>, ApiError> {
-    let ids: Result<Vec<Uuid>, _> = raw
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(Uuid::parse_str)
-        .collect();
+    let ids: Result<Vec<Uuid>, _> =
+        raw.split(',').map(str::trim).filter(|s| !s.is_empty()).map(Uuid::parse_str).collect();
     match ids {
         Ok(ids) if !ids.is_empty() && ids.len() <= MAX_SELECTION => Ok(ids),
         Ok(ids) if ids.is_empty() => Err(ApiError::field("asset_ids", "select at least one asset")),
         Ok(_) => Err(ApiError::field("asset_ids", "select at most 50 assets")),
-        Err(_) => Err(ApiError::field(
-            "asset_ids",
-            "must be comma-separated asset ids",
-        )),
+        Err(_) => Err(ApiError::field("asset_ids", "must be comma-separated asset ids")),
     }
 }
 
@@ -293,13 +252,7 @@ pub fn bulk_add(
         let after = json!({"user_id": user_id, "bulk": true});
         audit::record(
             c,
-            &event(
-                &user,
-                Action::CollaboratorAdded,
-                asset_id,
-                None,
-                Some(after),
-            ),
+            &event(&user, Action::CollaboratorAdded, asset_id, None, Some(after)),
             now,
         )?;
     }

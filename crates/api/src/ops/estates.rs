@@ -70,22 +70,11 @@ pub(crate) fn caller_estate(
 ) -> Result<(User, EstateAccess), ApiError> {
     let (user, found) = caller.admit_read(access::estate(c, caller.id, id)?)?;
     let (estate, role) = found.ok_or_else(not_found_estate)?;
-    let actor = EstateActor {
-        user_id: user.id,
-        is_root: user.is_root,
-        role,
-    };
+    let actor = EstateActor { user_id: user.id, is_root: user.is_root, role };
     if !actor.sees() {
         return Err(not_found_estate());
     }
-    Ok((
-        user,
-        EstateAccess {
-            estate,
-            role,
-            actor,
-        },
-    ))
+    Ok((user, EstateAccess { estate, role, actor }))
 }
 
 /// Create an estate; the caller becomes its owner.
@@ -100,14 +89,7 @@ pub fn create(
     let name = parse_name(name)?;
     let e = estates::create(c, name.as_str(), user.id, now)?;
     let after = json!({"name": e.name, "owner_id": user.id});
-    let ev = event(
-        &user,
-        Action::EstateCreated,
-        "estate",
-        e.id,
-        None,
-        Some(after),
-    );
+    let ev = event(&user, Action::EstateCreated, "estate", e.id, None, Some(after));
     audit::record(c, &ev, now)?;
     Ok(EstateView::new(&e, Some(EstateRole::Owner)))
 }
@@ -144,14 +126,7 @@ pub fn rename(
     estates::rename(c, id, name.as_str(), now)?;
     let before = json!({"name": access.estate.name});
     let after = json!({"name": name.as_str()});
-    let ev = event(
-        &user,
-        Action::EstateRenamed,
-        "estate",
-        id,
-        Some(before),
-        Some(after),
-    );
+    let ev = event(&user, Action::EstateRenamed, "estate", id, Some(before), Some(after));
     audit::record(c, &ev, now)?;
     let estate = estates::get(c, id)?.ok_or_else(not_found_estate)?;
     Ok(EstateView::new(&estate, access.role))
@@ -177,18 +152,7 @@ pub fn delete(
     }
     estates::delete(c, id)?;
     let before = json!({"name": access.estate.name});
-    audit::record(
-        c,
-        &event(
-            &user,
-            Action::EstateDeleted,
-            "estate",
-            id,
-            Some(before),
-            None,
-        ),
-        now,
-    )?;
+    audit::record(c, &event(&user, Action::EstateDeleted, "estate", id, Some(before), None), now)?;
     Ok(())
 }
 
@@ -208,10 +172,7 @@ pub fn transfer(
     let id = cmd.estate_id;
     locks::estate(c, id)?;
     let (user, access) = caller_estate(c, actor, id)?;
-    access.require(
-        EstateCapability::TransferOwnership,
-        "Transferring ownership",
-    )?;
+    access.require(EstateCapability::TransferOwnership, "Transferring ownership")?;
     require_verified(&user, SharingAction::EstateGrant)?;
     let new_owner = cmd.new_owner?;
     let target_role = estates::member_role(c, id, new_owner)?;
@@ -233,14 +194,8 @@ pub fn transfer(
     estates::set_role(c, id, new_owner, EstateRole::Owner, now)?;
     let before = json!({"owner_id": old_owner});
     let after = json!({"owner_id": new_owner});
-    let ev = event(
-        &user,
-        Action::EstateOwnershipTransferred,
-        "estate",
-        id,
-        Some(before),
-        Some(after),
-    );
+    let ev =
+        event(&user, Action::EstateOwnershipTransferred, "estate", id, Some(before), Some(after));
     audit::record(c, &ev, now)?;
     let (estate, role) = estates::get_for_user(c, id, user.id)?.ok_or_else(not_found_estate)?;
     Ok(EstateView::new(&estate, role))

@@ -152,11 +152,7 @@ fn about_estate(
         invitation: invited.map(|(_, offered)| offered),
     };
     let r = estate_paths::explain_estate(&facts);
-    let ids = ViaIds {
-        estate: e.id,
-        site: None,
-        invitation: invited.map(|(i, _)| i),
-    };
+    let ids = ViaIds { estate: e.id, site: None, invitation: invited.map(|(i, _)| i) };
     Ok(Explanation {
         user: summary(user, true),
         resource_type: "estate",
@@ -195,11 +191,8 @@ fn about_site(
         invitation: invited.map(|(_, offered)| offered),
     };
     let r = estate_paths::explain_site(&facts);
-    let ids = ViaIds {
-        estate: site.estate_id,
-        site: Some(site.id),
-        invitation: invited.map(|(i, _)| i),
-    };
+    let ids =
+        ViaIds { estate: site.estate_id, site: Some(site.id), invitation: invited.map(|(i, _)| i) };
     Ok(Explanation {
         user: summary(user, true),
         resource_type: "site",
@@ -225,10 +218,7 @@ pub fn who_has_access(
     let caller = actor.user(c)?;
     let (a, level) = asset_access(c, &caller, id, now)?;
     require(level, AssetCapability::ManageCollaborators)?;
-    let viewer = Asker {
-        myself: false,
-        is_root: caller.is_root,
-    };
+    let viewer = Asker { myself: false, is_root: caller.is_root };
     let mut entries = Vec::new();
     for user_id in assets::access_candidates(c, &a)? {
         let Some(user) = users::find(c, user_id)? else {
@@ -247,23 +237,11 @@ pub fn who_has_access(
                 .map(PathView::of_asset)
                 .collect();
             let user = summary(&user, viewer.sees_email());
-            entries.push((
-                level,
-                AccessEntry {
-                    user,
-                    level: level.as_str(),
-                    paths,
-                },
-            ));
+            entries.push((level, AccessEntry { user, level: level.as_str(), paths }));
         }
     }
     entries.sort_by(|(la, a), (lb, b)| {
-        lb.cmp(la).then_with(|| {
-            a.user
-                .username
-                .to_lowercase()
-                .cmp(&b.user.username.to_lowercase())
-        })
+        lb.cmp(la).then_with(|| a.user.username.to_lowercase().cmp(&b.user.username.to_lowercase()))
     });
     Ok(entries.into_iter().map(|(_, e)| e).collect())
 }
@@ -281,10 +259,7 @@ pub(crate) fn explain_asset(
     if row.share.is_none() && keyholder_store::audit::share_was_revoked(c, a.id, user.id)? {
         // The revoked share's permission no longer matters: it gives nothing.
         let p = keyholder_domain::InvitationPermission::View;
-        shares.push(ShareFact {
-            status: ShareStatus::Revoked,
-            ..ShareFact::active(a.id, p, None)
-        });
+        shares.push(ShareFact { status: ShareStatus::Revoked, ..ShareFact::active(a.id, p, None) });
     }
     for inv in invitations::pending_for_email(c, &user.email, now)? {
         if inv.resource_type == ResourceType::Asset
@@ -303,8 +278,5 @@ pub(crate) fn explain_asset(
 
 /// The asker of an explanation, as the domain's disclosure rules see them.
 fn asker(caller: &User, user: &User) -> Asker {
-    Asker {
-        myself: caller.id == user.id,
-        is_root: caller.is_root,
-    }
+    Asker { myself: caller.id == user.id, is_root: caller.is_root }
 }

@@ -34,11 +34,8 @@ fn event(
 /// The caller as the head of their household (root heads none).
 fn head(c: &mut DbConnection, actor: &Caller) -> Result<User, ApiError> {
     let user = actor.user(c)?;
-    household::check_heads_household(HouseholdUser {
-        id: user.id,
-        is_root: user.is_root,
-    })
-    .map_err(ApiError::refused)?;
+    household::check_heads_household(HouseholdUser { id: user.id, is_root: user.is_root })
+        .map_err(ApiError::refused)?;
     Ok(user)
 }
 
@@ -95,39 +92,19 @@ pub fn add_member(
         already_member: households::household_role(c, user.id, found.id)?.is_some(),
         head_is_member_of_candidate: households::household_role(c, found.id, user.id)?.is_some(),
     };
-    let h = HouseholdUser {
-        id: user.id,
-        is_root: user.is_root,
-    };
-    let candidate = HouseholdUser {
-        id: found.id,
-        is_root: found.is_root,
-    };
+    let h = HouseholdUser { id: user.id, is_root: user.is_root };
+    let candidate = HouseholdUser { id: found.id, is_root: found.is_root };
     household::validate_add_member(h, candidate, facts).map_err(ApiError::refused)?;
     households::add_household_member(c, user.id, found.id, role, now)?;
     let after = json!({"user_id": found.id, "role": role});
-    audit::record(
-        c,
-        &event(
-            &user,
-            Action::HouseholdMemberAdded,
-            user.id,
-            None,
-            Some(after),
-        ),
-        now,
-    )?;
+    audit::record(c, &event(&user, Action::HouseholdMemberAdded, user.id, None, Some(after)), now)?;
     let p = collaborators::Person {
         id: found.id,
         username: found.username,
         display_name: found.display_name,
         email: found.email,
     };
-    Ok(HouseholdMemberView {
-        user: person(&p, false),
-        role,
-        added_at: now,
-    })
+    Ok(HouseholdMemberView { user: person(&p, false), role, added_at: now })
 }
 
 pub struct ChangeRole {
@@ -151,13 +128,7 @@ pub fn change_role(
     if current != Some(role) {
         let before = json!({"user_id": member, "role": current});
         let after = json!({"user_id": member, "role": role});
-        let ev = event(
-            &user,
-            Action::HouseholdRoleChanged,
-            user.id,
-            Some(before),
-            Some(after),
-        );
+        let ev = event(&user, Action::HouseholdRoleChanged, user.id, Some(before), Some(after));
         audit::record(c, &ev, now)?;
     }
     household_view(c, &user)
@@ -178,13 +149,7 @@ pub fn remove_member(
     let before = json!({"user_id": member, "role": current});
     audit::record(
         c,
-        &event(
-            &user,
-            Action::HouseholdMemberRemoved,
-            user.id,
-            Some(before),
-            None,
-        ),
+        &event(&user, Action::HouseholdMemberRemoved, user.id, Some(before), None),
         now,
     )?;
     Ok(())
@@ -216,10 +181,6 @@ pub fn leave(
         .map_err(ApiError::refused)?;
     households::remove_household_member(c, head, user.id)?;
     let before = json!({"user_id": user.id, "role": current});
-    audit::record(
-        c,
-        &event(&user, Action::HouseholdMemberLeft, head, Some(before), None),
-        now,
-    )?;
+    audit::record(c, &event(&user, Action::HouseholdMemberLeft, head, Some(before), None), now)?;
     Ok(())
 }

@@ -30,19 +30,11 @@ pub fn change_password(
 ) -> Result<User, ApiError> {
     users::set_password_hash(c, user.id, hash, now)?;
     email_tokens::revoke_all(c, user.id, Purpose::PasswordReset)?;
-    audit::record(
-        c,
-        &event(user, Action::UserPasswordChanged, None, None),
-        now,
-    )?;
+    audit::record(c, &event(user, Action::UserPasswordChanged, None, None), now)?;
     // Only a proven inbox hears about it: otherwise whoever registered the
     // address could mail it at will.
     if user.email_verified() {
-        outbox::enqueue(
-            c,
-            &templates::password_changed(&user.email, &user.username),
-            now,
-        )?;
+        outbox::enqueue(c, &templates::password_changed(&user.email, &user.username), now)?;
     }
     Ok(users::get(c, user.id)?)
 }

@@ -31,9 +31,8 @@ fn actor_site_roles(
     estate_id: Uuid,
     actor: &EstateActor,
 ) -> Result<HashMap<Uuid, SiteRole>, ApiError> {
-    let overrides: HashMap<Uuid, SiteOverride> = sites::overrides_of(c, estate_id, actor.user_id)?
-        .into_iter()
-        .collect();
+    let overrides: HashMap<Uuid, SiteOverride> =
+        sites::overrides_of(c, estate_id, actor.user_id)?.into_iter().collect();
     let mut roles = HashMap::new();
     for site in sites::all_sites(c, estate_id)? {
         let o = overrides.get(&site.id).copied();
@@ -79,11 +78,7 @@ fn member_row(
             }
         })
         .collect();
-    MemberView {
-        user: summary(m, show_email),
-        role: m.role,
-        sites,
-    }
+    MemberView { user: summary(m, show_email), role: m.role, sites }
 }
 
 /// Users & Permissions: members, oldest first, with their estate role and,
@@ -108,11 +103,7 @@ pub fn list(
     let items = page
         .items
         .iter()
-        .map(|m| {
-            member_row(m, show_email, &sites, |s| {
-                overrides.get(&(s, m.user_id)).copied()
-            })
-        })
+        .map(|m| member_row(m, show_email, &sites, |s| overrides.get(&(s, m.user_id)).copied()))
         .collect();
     Ok(CursorPage::new(items, page.counted, q, next))
 }
@@ -121,10 +112,7 @@ pub fn list(
 /// the canonical username (the order), and the user's id.
 fn member_cursor(m: &Member) -> Cursor {
     let at = Cursor::at(m.since, m.user_id).key.unwrap_or_default();
-    Cursor::new(
-        Some(format!("{at}/{}", m.username.to_lowercase())),
-        m.user_id,
-    )
+    Cursor::new(Some(format!("{at}/{}", m.username.to_lowercase())), m.user_id)
 }
 
 /// The window of a member list page (422 `cursor` for a cursor that is
@@ -141,11 +129,7 @@ fn member_window(q: &CursorQuery) -> Result<Window<MemberKey>, ApiError> {
             Some(((at, name.to_owned()), cursor.id))
         }
     };
-    Ok(Window {
-        limit: q.per_page(),
-        offset: q.offset(),
-        after,
-    })
+    Ok(Window { limit: q.per_page(), offset: q.offset(), after })
 }
 
 /// One member's row as the caller sees it.
@@ -158,13 +142,10 @@ pub(crate) fn member_view(
     let show_email = estate::administers_estate(access.actor.is_root, access.role);
     let m = estates::member(c, estate_id, user_id)?
         .ok_or_else(|| ApiError::refused(GrantRefusal::NotAMember))?;
-    let overrides: HashMap<Uuid, SiteOverride> = sites::overrides_of(c, estate_id, user_id)?
-        .into_iter()
-        .collect();
+    let overrides: HashMap<Uuid, SiteOverride> =
+        sites::overrides_of(c, estate_id, user_id)?.into_iter().collect();
     let sites = visible_sites(c, access, show_email)?;
-    Ok(member_row(&m, show_email, &sites, |s| {
-        overrides.get(&s).copied()
-    }))
+    Ok(member_row(&m, show_email, &sites, |s| overrides.get(&s).copied()))
 }
 
 /// A role and site overrides to save for a member, as sent.
@@ -213,10 +194,7 @@ pub fn set(
     let (user, access) = caller_estate(c, actor, id)?;
     let current = estates::member_role(c, id, target_id)?
         .ok_or_else(|| ApiError::refused(GrantRefusal::NotAMember))?;
-    let target = EstateMember {
-        user_id: target_id,
-        role: current,
-    };
+    let target = EstateMember { user_id: target_id, role: current };
     let actor_roles = actor_site_roles(c, id, &access.actor)?;
     let site_admin_somewhere = actor_roles.values().any(|r| *r == SiteRole::Admin);
     estate::check_edit_member(&access.actor, site_admin_somewhere, &target)
@@ -236,22 +214,12 @@ pub fn set(
                 format!("The site {missing} is not in this estate."),
             ));
         }
-        let after = EstateMember {
-            user_id: target_id,
-            role: new_role,
-        };
+        let after = EstateMember { user_id: target_id, role: new_role };
         let actor_role_at = |s| actor_roles.get(&s).copied();
         estate::check_replace_overrides(&access.actor, actor_role_at, &after, &before, requested)
             .map_err(ApiError::refused)?;
     }
-    save_member(
-        c,
-        id,
-        target_id,
-        (current, new_role),
-        requested.as_deref(),
-        now,
-    )?;
+    save_member(c, id, target_id, (current, new_role), requested.as_deref(), now)?;
     let after = sites::overrides_of(c, id, target_id)?;
     if new_role != current || before != after {
         let fmt = |v: &[(Uuid, SiteOverride)]| -> serde_json::Value {
@@ -262,14 +230,7 @@ pub fn set(
         };
         let was = json!({"user_id": target_id, "role": current, "sites": fmt(&before)});
         let is = json!({"user_id": target_id, "role": new_role, "sites": fmt(&after)});
-        let ev = event(
-            &user,
-            Action::MemberUpdated,
-            "estate",
-            id,
-            Some(was),
-            Some(is),
-        );
+        let ev = event(&user, Action::MemberUpdated, "estate", id, Some(was), Some(is));
         audit::record(c, &ev, now)?;
     }
     member_view(c, &access, target_id)
@@ -317,10 +278,7 @@ pub fn remove(
     let (user, access) = caller_estate(c, actor, id)?;
     let role = estates::member_role(c, id, target_id)?
         .ok_or_else(|| ApiError::refused(GrantRefusal::NotAMember))?;
-    let target = EstateMember {
-        user_id: target_id,
-        role,
-    };
+    let target = EstateMember { user_id: target_id, role };
     let action = if target_id == user.id {
         estate::check_leave(&target).map_err(ApiError::refused)?;
         Action::MemberLeft
@@ -344,11 +302,7 @@ pub fn remove(
         "asset_shares": shares,
         "invitations_cancelled": invitations,
     });
-    audit::record(
-        c,
-        &event(&user, action, "estate", id, Some(before), None),
-        now,
-    )?;
+    audit::record(c, &event(&user, action, "estate", id, Some(before), None), now)?;
     Ok(())
 }
 
@@ -363,16 +317,8 @@ pub fn list_at_site(
     let (user, access) = caller_site(c, actor, site_id)?;
     let show_email = estate::administers_site(user.is_root, access.effective);
     let page = estates::site_members(c, access.site.estate_id, site_id, &member_window(q)?)?;
-    let next = page
-        .items
-        .last()
-        .filter(|_| page.more)
-        .map(|(m, _)| member_cursor(m));
-    let items = page
-        .items
-        .iter()
-        .map(|(m, o)| site_member_view(m, show_email, *o))
-        .collect();
+    let next = page.items.last().filter(|_| page.more).map(|(m, _)| member_cursor(m));
+    let items = page.items.iter().map(|(m, o)| site_member_view(m, show_email, *o)).collect();
     Ok(CursorPage::new(items, page.counted, q, next))
 }
 
@@ -409,10 +355,7 @@ pub fn set_override(
         .into_iter()
         .find(|(s, _)| *s == site_id)
         .map(|(_, o)| o);
-    let target = EstateMember {
-        user_id: target_id,
-        role,
-    };
+    let target = EstateMember { user_id: target_id, role };
     let may_change = |new| {
         estate::check_set_override(&access.actor, access.effective, &target, current, new)
             .map_err(ApiError::refused)
@@ -420,26 +363,17 @@ pub fn set_override(
     // 403 before 422: only someone who may change this override hears that
     // the value is invalid.
     may_change(None)?;
-    let new = cmd
-        .role
-        .map(|v| v.and_then(|v| parse_field::<SiteOverride>("role", &v)))
-        .transpose()?;
+    let new =
+        cmd.role.map(|v| v.and_then(|v| parse_field::<SiteOverride>("role", &v))).transpose()?;
     require_verified(&user, SharingAction::EstateGrant)?;
     may_change(new)?;
     sites::set_override(c, estate_id, site_id, target_id, new, now)?;
     if current != new {
-        let action = if new.is_some() {
-            Action::SiteOverrideSet
-        } else {
-            Action::SiteOverrideCleared
-        };
+        let action =
+            if new.is_some() { Action::SiteOverrideSet } else { Action::SiteOverrideCleared };
         let before = json!({"user_id": target_id, "override": current});
         let after = json!({"user_id": target_id, "override": new});
-        audit::record(
-            c,
-            &event(&user, action, "site", site_id, Some(before), Some(after)),
-            now,
-        )?;
+        audit::record(c, &event(&user, action, "site", site_id, Some(before), Some(after)), now)?;
     }
     let m = estates::member(c, estate_id, target_id)?
         .ok_or_else(|| ApiError::refused(GrantRefusal::NotAMember))?;

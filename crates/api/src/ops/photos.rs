@@ -24,11 +24,7 @@ pub fn list(
 ) -> Result<Page<PhotoView>, ApiError> {
     caller_asset_for(c, actor, asset_id, AssetCapability::Read, now)?;
     let (rows, total) = photos::photos(c, asset_id, q.per_page(), q.offset())?;
-    Ok(Page::new(
-        rows.into_iter().map(PhotoView::from).collect(),
-        total,
-        q,
-    ))
+    Ok(Page::new(rows.into_iter().map(PhotoView::from).collect(), total, q))
 }
 
 /// A photo as sent: where it is stored, and a caption.
@@ -58,16 +54,9 @@ pub fn add(
     if !valid {
         return Err(ApiError::field("url", "must be an http or https URL"));
     }
-    let caption = photo
-        .caption
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty());
+    let caption = photo.caption.as_deref().map(str::trim).filter(|s| !s.is_empty());
     if caption.is_some_and(|c| c.chars().any(char::is_control)) {
-        return Err(ApiError::field(
-            "caption",
-            "must not contain control characters",
-        ));
+        return Err(ApiError::field("caption", "must not contain control characters"));
     }
     let p = photos::add_photo(c, cmd.asset_id, url, caption, user.id, now)?;
     Ok(PhotoView::from(p))
@@ -80,18 +69,9 @@ pub fn delete(
     (asset_id, photo_id): (Uuid, Uuid),
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
-    caller_asset_for(
-        c,
-        actor,
-        asset_id,
-        AssetCapability::DeleteRecordsAndPhotos,
-        now,
-    )?;
+    caller_asset_for(c, actor, asset_id, AssetCapability::DeleteRecordsAndPhotos, now)?;
     if !photos::delete_photo(c, asset_id, photo_id)? {
-        return Err(ApiError::not_found(
-            "photo_not_found",
-            "No such photo on this asset.",
-        ));
+        return Err(ApiError::not_found("photo_not_found", "No such photo on this asset."));
     }
     Ok(())
 }

@@ -25,10 +25,7 @@ fn record_not_found() -> ApiError {
 fn record_fields(f: RecordFields) -> Result<RecordFields, ApiError> {
     let mut v = FieldErrors::new();
     if !RECORD_KINDS.contains(&f.kind.as_str()) {
-        v.add(
-            "kind",
-            format!("must be one of {}", RECORD_KINDS.join(", ")),
-        );
+        v.add("kind", format!("must be one of {}", RECORD_KINDS.join(", ")));
     }
     let title = v.check("title", Name::parse(&f.title));
     if f.cost.is_some_and(|c| !c.is_finite() || c < 0.0) {
@@ -61,11 +58,7 @@ pub fn list(
 ) -> Result<Page<RecordView>, ApiError> {
     caller_asset_for(c, actor, asset_id, AssetCapability::Read, now)?;
     let (rows, total) = records::records(c, asset_id, q.per_page(), q.offset())?;
-    Ok(Page::new(
-        rows.iter().map(RecordView::from).collect(),
-        total,
-        q,
-    ))
+    Ok(Page::new(rows.iter().map(RecordView::from).collect(), total, q))
 }
 
 pub struct Add {
@@ -94,6 +87,12 @@ pub struct RecordKey {
     pub record_id: Uuid,
 }
 
+impl From<(Uuid, Uuid)> for RecordKey {
+    fn from((asset_id, record_id): (Uuid, Uuid)) -> Self {
+        Self { asset_id, record_id }
+    }
+}
+
 pub struct Edit {
     pub record: RecordKey,
     /// As sent.
@@ -107,10 +106,7 @@ pub fn edit(
     cmd: Edit,
     now: DateTime<Utc>,
 ) -> Result<RecordView, ApiError> {
-    let RecordKey {
-        asset_id,
-        record_id,
-    } = cmd.record;
+    let RecordKey { asset_id, record_id } = cmd.record;
     let (_, _, level) = caller_asset(c, actor, asset_id, now)?;
     records::get_record(c, asset_id, record_id)?.ok_or_else(record_not_found)?;
     require(level, AssetCapability::AddEditRecords)?;
@@ -127,10 +123,7 @@ pub fn delete(
     key: RecordKey,
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
-    let RecordKey {
-        asset_id,
-        record_id,
-    } = key;
+    let RecordKey { asset_id, record_id } = key;
     let (_, _, level) = caller_asset(c, actor, asset_id, now)?;
     records::get_record(c, asset_id, record_id)?.ok_or_else(record_not_found)?;
     require(level, AssetCapability::DeleteRecordsAndPhotos)?;

@@ -40,10 +40,7 @@ pub fn list(
 ) -> Result<Vec<ShareView>, ApiError> {
     let (_, _, level) = caller_asset(c, actor, asset_id, now)?;
     require(level, AssetCapability::ManageShares)?;
-    Ok(shares::shares(c, asset_id)?
-        .iter()
-        .map(|s| ShareView::new(s, now))
-        .collect())
+    Ok(shares::shares(c, asset_id)?.iter().map(|s| ShareView::new(s, now)).collect())
 }
 
 /// What a change sets: absent fields stay as they are.
@@ -87,13 +84,7 @@ pub fn change(
     shares::update_share(c, asset_id, holder, permission, until)?;
     let before = json!({"user_id": holder, "permission": current.permission, "access_expires_at": current.access_expires_at});
     let after = json!({"user_id": holder, "permission": permission, "access_expires_at": until});
-    let ev = event(
-        &user,
-        Action::ShareUpdated,
-        asset_id,
-        Some(before),
-        Some(after),
-    );
+    let ev = event(&user, Action::ShareUpdated, asset_id, Some(before), Some(after));
     audit::record(c, &ev, now)?;
     let s = shares::get_share(c, asset_id, holder)?.ok_or_else(share_not_found)?;
     Ok(ShareView::new(&s, now))
@@ -116,11 +107,7 @@ pub fn revoke(
     let email = users::get(c, holder)?.email;
     keyholder_store::invitations::cancel_to_email_on_assets(c, &[asset_id], &email)?;
     let before = json!({"user_id": holder, "permission": current.permission});
-    audit::record(
-        c,
-        &event(&user, Action::ShareRevoked, asset_id, Some(before), None),
-        now,
-    )?;
+    audit::record(c, &event(&user, Action::ShareRevoked, asset_id, Some(before), None), now)?;
     Ok(())
 }
 
@@ -135,10 +122,6 @@ pub fn drop_held(
     let current = shares::get_share(c, asset_id, user.id)?.ok_or_else(share_not_found)?;
     shares::delete_share(c, asset_id, user.id)?;
     let before = json!({"user_id": user.id, "permission": current.permission});
-    audit::record(
-        c,
-        &event(&user, Action::ShareDropped, asset_id, Some(before), None),
-        now,
-    )?;
+    audit::record(c, &event(&user, Action::ShareDropped, asset_id, Some(before), None), now)?;
     Ok(())
 }

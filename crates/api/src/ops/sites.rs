@@ -31,11 +31,7 @@ pub(crate) struct SiteAccess {
 
 impl SiteAccess {
     fn can(&self, cap: SiteCapability) -> bool {
-        estate::SiteActor {
-            is_root: self.actor.is_root,
-            effective: self.effective,
-        }
-        .can(cap)
+        estate::SiteActor { is_root: self.actor.is_root, effective: self.effective }.can(cap)
     }
 
     /// The role shown for the caller (root sees every site as admin).
@@ -58,23 +54,12 @@ pub(crate) fn caller_site(
     let (user, found) = caller.admit_read(access::site(c, caller.id, id)?)?;
     let (site, estate_role, over) = found.ok_or_else(not_found_site)?;
     let effective = estate::effective_site_role_of(estate_role, over);
-    let at_site = estate::SiteActor {
-        is_root: user.is_root,
-        effective,
-    };
+    let at_site = estate::SiteActor { is_root: user.is_root, effective };
     if !at_site.sees() {
         return Err(not_found_site());
     }
-    let actor = EstateActor {
-        user_id: user.id,
-        is_root: user.is_root,
-        role: estate_role,
-    };
-    let access = SiteAccess {
-        site,
-        effective,
-        actor,
-    };
+    let actor = EstateActor { user_id: user.id, is_root: user.is_root, role: estate_role };
+    let access = SiteAccess { site, effective, actor };
     Ok((user, access))
 }
 
@@ -139,18 +124,7 @@ pub fn create(
     let name = parse_name(&cmd.name?)?;
     let site = sites::create_site(c, id, name.as_str(), now)?;
     let after = json!({"name": site.name, "estate_id": id});
-    audit::record(
-        c,
-        &event(
-            &user,
-            Action::SiteCreated,
-            "site",
-            site.id,
-            None,
-            Some(after),
-        ),
-        now,
-    )?;
+    audit::record(c, &event(&user, Action::SiteCreated, "site", site.id, None, Some(after)), now)?;
     Ok(SiteView::new(&site, SiteRole::Admin))
 }
 
@@ -181,14 +155,7 @@ pub fn rename(
     let after = json!({"name": name.as_str()});
     audit::record(
         c,
-        &event(
-            &user,
-            Action::SiteRenamed,
-            "site",
-            id,
-            Some(before),
-            Some(after),
-        ),
+        &event(&user, Action::SiteRenamed, "site", id, Some(before), Some(after)),
         now,
     )?;
     let mut site = access.site.clone();
@@ -221,10 +188,6 @@ pub fn delete(
     }
     sites::delete_site(c, id)?;
     let before = json!({"name": access.site.name, "estate_id": access.site.estate_id});
-    audit::record(
-        c,
-        &event(&user, Action::SiteDeleted, "site", id, Some(before), None),
-        now,
-    )?;
+    audit::record(c, &event(&user, Action::SiteDeleted, "site", id, Some(before), None), now)?;
     Ok(())
 }

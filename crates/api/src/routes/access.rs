@@ -81,14 +81,9 @@ pub async fn explain(
     ctx: Ctx,
     ValidQuery(q): ValidQuery<ExplainQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let cmd = Explain {
-        user_id: q.user_id,
-        resource_type: q.resource_type,
-        resource_id: q.resource_id,
-    };
-    let answer = ctx
-        .read(move |c, actor, now| explain::explain(c, actor, cmd, now))
-        .await?;
+    let cmd =
+        Explain { user_id: q.user_id, resource_type: q.resource_type, resource_id: q.resource_id };
+    let answer = ctx.read(move |c, actor, now| explain::explain(c, actor, cmd, now)).await?;
     Ok(HttpResponse::Ok().json(answer))
 }
 
@@ -106,9 +101,7 @@ pub async fn explain(
 )]
 pub async fn who_has_access(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let entries = ctx
-        .read(move |c, actor, now| explain::who_has_access(c, actor, id, now))
-        .await?;
+    let entries = ctx.read(move |c, actor, now| explain::who_has_access(c, actor, id, now)).await?;
     Ok(HttpResponse::Ok().json(entries))
 }
 
@@ -135,15 +128,9 @@ pub async fn audit_trail(
             from: q.from,
             to: q.to,
         },
-        paging: CursorQuery {
-            page: q.page,
-            per_page: q.per_page,
-            cursor: q.cursor,
-        },
+        paging: CursorQuery { page: q.page, per_page: q.per_page, cursor: q.cursor },
     };
-    let page = ctx
-        .read(move |c, actor, _| audit::trail(c, actor, &cmd))
-        .await?;
+    let page = ctx.read(move |c, actor, _| audit::trail(c, actor, &cmd)).await?;
     Ok(HttpResponse::Ok().json(page))
 }
 

@@ -117,9 +117,8 @@ pub async fn register(
     let hash = passwords::hash_limited(&state, password).await?;
     let now = state.clock.now();
     let base = state.config.app_base().to_owned();
-    let user = state
-        .write(move |c| accounts::register(c, &registration, (&hash, &base), now))
-        .await?;
+    let user =
+        state.write(move |c| accounts::register(c, &registration, (&hash, &base), now)).await?;
     state.mail_queued();
     tracing::info!(user_id = %user.id, "account registered");
     Ok(HttpResponse::Created().json(session(&state, &user)?))
@@ -175,9 +174,7 @@ pub async fn verify_email(
 ) -> Result<HttpResponse, ApiError> {
     let ValidJson(TokenRequest { token }) = body;
     let now = state.clock.now();
-    state
-        .write(move |c| accounts::verify_email(c, &token, now))
-        .await?;
+    state.write(move |c| accounts::verify_email(c, &token, now)).await?;
     Ok(HttpResponse::Ok().json(StatusMessage {
         status: "verified",
         detail: "Your email address is verified.".into(),
@@ -197,8 +194,7 @@ pub async fn verify_email(
 )]
 pub async fn resend_verification(ctx: Ctx) -> Result<HttpResponse, ApiError> {
     let base = ctx.state().config.app_base().to_owned();
-    ctx.write(move |c, actor, now| accounts::resend_verification(c, actor, &base, now))
-        .await?;
+    ctx.write(move |c, actor, now| accounts::resend_verification(c, actor, &base, now)).await?;
     ctx.state().mail_queued();
     Ok(HttpResponse::Accepted().json(StatusMessage {
         status: "sent",
@@ -233,9 +229,7 @@ pub async fn password_reset(
     };
     let now = state.clock.now();
     let base = state.config.app_base().to_owned();
-    let queued = state
-        .write(move |c| accounts::password_reset(c, &email, &base, now))
-        .await?;
+    let queued = state.write(move |c| accounts::password_reset(c, &email, &base, now)).await?;
     if queued {
         state.mail_queued();
     }
@@ -269,15 +263,11 @@ pub async fn password_reset_confirm(
     let now = state.clock.now();
     // 404 for an unknown token comes before 422 for a weak password.
     let lookup = token.clone();
-    state
-        .read(move |c| accounts::reset_token_known(c, &lookup))
-        .await?;
+    state.read(move |c| accounts::reset_token_known(c, &lookup)).await?;
     let password =
         Password::parse(&password).map_err(|e| ApiError::field("password", e.to_string()))?;
     let hash = passwords::hash_limited(&state, password).await?;
-    state
-        .write(move |c| accounts::reset_password(c, &token, &hash, now))
-        .await?;
+    state.write(move |c| accounts::reset_password(c, &token, &hash, now)).await?;
     state.mail_queued();
     Ok(HttpResponse::NoContent().finish())
 }

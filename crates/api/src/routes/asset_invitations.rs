@@ -160,13 +160,7 @@ pub async fn send_for_asset(
     let cmd = asset::Send {
         asset_id: path.into_inner(),
         fields: body.after_authorization().map(|r| {
-            Fields::new(
-                r.email,
-                r.permission,
-                r.message,
-                r.expires_at,
-                r.access_expires_at,
-            )
+            Fields::new(r.email, r.permission, r.message, r.expires_at, r.access_expires_at)
         }),
         sending: Sending::new(ctx.state(), ctx.user_budget()),
     };
@@ -174,9 +168,7 @@ pub async fn send_for_asset(
 }
 
 async fn send(ctx: Ctx, cmd: asset::Send) -> Result<HttpResponse, ApiError> {
-    let view = ctx
-        .write(move |c, caller, now| asset::send(c, caller, cmd, now))
-        .await?;
+    let view = ctx.write(move |c, caller, now| asset::send(c, caller, cmd, now)).await?;
     ctx.state().mail_queued();
     Ok(HttpResponse::Created().json(view))
 }
@@ -226,16 +218,10 @@ async fn table(ctx: Ctx, q: TableQuery, only: Option<Uuid>) -> Result<HttpRespon
         permission: q.permission,
         asset_id: q.asset_id,
         sort: q.sort,
-        paging: CursorQuery {
-            page: q.page,
-            per_page: q.per_page,
-            cursor: q.cursor,
-        },
+        paging: CursorQuery { page: q.page, per_page: q.per_page, cursor: q.cursor },
         only,
     };
-    let page = ctx
-        .read(move |c, caller, now| asset::table(c, caller, query, now))
-        .await?;
+    let page = ctx.read(move |c, caller, now| asset::table(c, caller, query, now)).await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -253,9 +239,7 @@ pub async fn stats(
     ctx: Ctx,
     ValidQuery(q): ValidQuery<StatsQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let cards = ctx
-        .run(move |c, caller, now| asset::stats(c, caller, q.asset_id, now))
-        .await?;
+    let cards = ctx.run(move |c, caller, now| asset::stats(c, caller, q.asset_id, now)).await?;
     Ok(HttpResponse::Ok().json(cards))
 }
 
@@ -271,9 +255,7 @@ pub async fn stats(
 )]
 pub async fn details(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let row = ctx
-        .read_one(move |c, caller, now| asset::details(c, caller, id, now))
-        .await?;
+    let row = ctx.read_one(move |c, caller, now| asset::details(c, caller, id, now)).await?;
     Ok(HttpResponse::Ok().json(row))
 }
 
@@ -299,14 +281,8 @@ pub async fn resend(
     body: OptionalJson<ResendBody>,
 ) -> Result<HttpResponse, ApiError> {
     let requested = ResendExpiry::from_field(body.0.expires_at);
-    let cmd = (
-        path.into_inner(),
-        requested,
-        Sending::new(ctx.state(), ctx.user_budget()),
-    );
-    let row = ctx
-        .write(move |c, caller, now| asset::resend(c, caller, cmd, now))
-        .await?;
+    let cmd = (path.into_inner(), requested, Sending::new(ctx.state(), ctx.user_budget()));
+    let row = ctx.write(move |c, caller, now| asset::resend(c, caller, cmd, now)).await?;
     ctx.state().mail_queued();
     Ok(HttpResponse::Ok().json(row))
 }
@@ -324,19 +300,8 @@ pub async fn resend(
 )]
 pub async fn cancel(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let row = ctx
-        .write(move |c, caller, now| asset::cancel(c, caller, id, now))
-        .await?;
+    let row = ctx.write(move |c, caller, now| asset::cancel(c, caller, id, now)).await?;
     Ok(HttpResponse::Ok().json(row))
 }
 
-endpoints![
-    list,
-    send_invitation,
-    stats,
-    details,
-    resend,
-    cancel,
-    list_for_asset,
-    send_for_asset,
-];
+endpoints![list, send_invitation, stats, details, resend, cancel, list_for_asset, send_for_asset,];

@@ -98,9 +98,7 @@ pub async fn create_asset(
         site_id: b.site_id,
         attributes: b.attributes,
     };
-    let view = ctx
-        .write(move |c, actor, now| assets::create(c, actor, cmd, now))
-        .await?;
+    let view = ctx.write(move |c, actor, now| assets::create(c, actor, cmd, now)).await?;
     Ok(HttpResponse::Created().json(view))
 }
 
@@ -122,15 +120,9 @@ pub async fn garage(
     let cmd = assets::Garage {
         q: q.q,
         site_id: q.site_id,
-        paging: CursorQuery {
-            page: q.page,
-            per_page: q.per_page,
-            cursor: q.cursor,
-        },
+        paging: CursorQuery { page: q.page, per_page: q.per_page, cursor: q.cursor },
     };
-    let page = ctx
-        .read(move |c, actor, now| assets::garage(c, actor, cmd, now))
-        .await?;
+    let page = ctx.read(move |c, actor, now| assets::garage(c, actor, cmd, now)).await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -146,9 +138,7 @@ pub async fn garage(
 )]
 pub async fn get_asset(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let view = ctx
-        .read_one(move |c, actor, now| assets::get(c, actor, id, now))
-        .await?;
+    let view = ctx.read_one(move |c, actor, now| assets::get(c, actor, id, now)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -177,13 +167,8 @@ pub async fn update_asset(
         attributes: b.attributes,
         site_id: b.site_id,
     });
-    let cmd = assets::Update {
-        id: path.into_inner(),
-        change,
-    };
-    let view = ctx
-        .write(move |c, actor, now| assets::update(c, actor, cmd, now))
-        .await?;
+    let cmd = assets::Update { id: path.into_inner(), change };
+    let view = ctx.write(move |c, actor, now| assets::update(c, actor, cmd, now)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -200,8 +185,7 @@ pub async fn update_asset(
 )]
 pub async fn delete_asset(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    ctx.write(move |c, actor, now| assets::delete(c, actor, id, now))
-        .await?;
+    ctx.write(move |c, actor, now| assets::delete(c, actor, id, now)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -66,9 +66,7 @@ pub struct BulkRemove {
 )]
 pub async fn list_collaborators(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let list = ctx
-        .run(move |c, actor, now| collaborators::list(c, actor, id, now))
-        .await?;
+    let list = ctx.run(move |c, actor, now| collaborators::list(c, actor, id, now)).await?;
     Ok(HttpResponse::Ok().json(list))
 }
 
@@ -97,9 +95,7 @@ pub async fn add_collaborator(
         username: body.after_authorization().map(|b| b.username),
         budget: ctx.user_budget(),
     };
-    let view = ctx
-        .write(move |c, actor, now| collaborators::add(c, actor, cmd, now))
-        .await?;
+    let view = ctx.write(move |c, actor, now| collaborators::add(c, actor, cmd, now)).await?;
     Ok(HttpResponse::Created().json(view))
 }
 
@@ -120,8 +116,7 @@ pub async fn remove_collaborator(
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let pair = path.into_inner();
-    ctx.write(move |c, actor, now| collaborators::remove(c, actor, pair, now))
-        .await?;
+    ctx.write(move |c, actor, now| collaborators::remove(c, actor, pair, now)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -141,9 +136,8 @@ pub async fn collaborator_split(
     ctx: Ctx,
     ValidQuery(q): ValidQuery<SelectionQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let view = ctx
-        .read(move |c, actor, now| collaborators::split(c, actor, &q.asset_ids, now))
-        .await?;
+    let view =
+        ctx.read(move |c, actor, now| collaborators::split(c, actor, &q.asset_ids, now)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -163,18 +157,9 @@ pub async fn collaborator_split(
     )
 )]
 pub async fn bulk_add(ctx: Ctx, body: ValidJson<BulkAdd>) -> Result<HttpResponse, ApiError> {
-    let ValidJson(BulkAdd {
-        asset_ids,
-        usernames,
-    }) = body;
-    let cmd = collaborators::BulkAdd {
-        asset_ids,
-        usernames,
-        budget: ctx.user_budget(),
-    };
-    let view = ctx
-        .write(move |c, actor, now| collaborators::bulk_add(c, actor, cmd, now))
-        .await?;
+    let ValidJson(BulkAdd { asset_ids, usernames }) = body;
+    let cmd = collaborators::BulkAdd { asset_ids, usernames, budget: ctx.user_budget() };
+    let view = ctx.write(move |c, actor, now| collaborators::bulk_add(c, actor, cmd, now)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -194,17 +179,10 @@ pub async fn bulk_add(ctx: Ctx, body: ValidJson<BulkAdd>) -> Result<HttpResponse
     )
 )]
 pub async fn bulk_remove(ctx: Ctx, body: ValidJson<BulkRemove>) -> Result<HttpResponse, ApiError> {
-    let ValidJson(BulkRemove {
-        asset_ids,
-        user_ids,
-    }) = body;
-    let cmd = collaborators::BulkRemove {
-        asset_ids,
-        user_ids,
-    };
-    let view = ctx
-        .write(move |c, actor, now| collaborators::bulk_remove(c, actor, cmd, now))
-        .await?;
+    let ValidJson(BulkRemove { asset_ids, user_ids }) = body;
+    let cmd = collaborators::BulkRemove { asset_ids, user_ids };
+    let view =
+        ctx.write(move |c, actor, now| collaborators::bulk_remove(c, actor, cmd, now)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 

@@ -78,9 +78,7 @@ pub async fn create_estate(
     body: ValidJson<NameRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let ValidJson(NameRequest { name }) = body;
-    let view = ctx
-        .write(move |c, actor, now| estates::create(c, actor, &name, now))
-        .await?;
+    let view = ctx.write(move |c, actor, now| estates::create(c, actor, &name, now)).await?;
     Ok(HttpResponse::Created().json(view))
 }
 
@@ -98,9 +96,7 @@ pub async fn list_estates(
     ctx: Ctx,
     ValidQuery(q): ValidQuery<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = ctx
-        .read(move |c, actor, _| estates::list(c, actor, &q))
-        .await?;
+    let page = ctx.read(move |c, actor, _| estates::list(c, actor, &q)).await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -116,9 +112,7 @@ pub async fn list_estates(
 )]
 pub async fn get_estate(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let view = ctx
-        .read_one(move |c, actor, _| estates::get(c, actor, id))
-        .await?;
+    let view = ctx.read_one(move |c, actor, _| estates::get(c, actor, id)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -140,13 +134,8 @@ pub async fn rename_estate(
     path: web::Path<Uuid>,
     body: ScopedJson<NameRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let cmd = Rename {
-        id: path.into_inner(),
-        name: body.after_authorization().map(|b| b.name),
-    };
-    let view = ctx
-        .write(move |c, actor, now| estates::rename(c, actor, cmd, now))
-        .await?;
+    let cmd = Rename { id: path.into_inner(), name: body.after_authorization().map(|b| b.name) };
+    let view = ctx.write(move |c, actor, now| estates::rename(c, actor, cmd, now)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -164,8 +153,7 @@ pub async fn rename_estate(
 )]
 pub async fn delete_estate(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    ctx.write(move |c, actor, now| estates::delete(c, actor, id, now))
-        .await?;
+    ctx.write(move |c, actor, now| estates::delete(c, actor, id, now)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -191,9 +179,7 @@ pub async fn transfer_ownership(
         estate_id: path.into_inner(),
         new_owner: body.after_authorization().map(|b| b.user_id),
     };
-    let view = ctx
-        .write(move |c, actor, now| estates::transfer(c, actor, cmd, now))
-        .await?;
+    let view = ctx.write(move |c, actor, now| estates::transfer(c, actor, cmd, now)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -214,9 +200,7 @@ pub async fn list_sites(
     ValidQuery(q): ValidQuery<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let page = ctx
-        .run(move |c, actor, _| sites::list(c, actor, id, &q))
-        .await?;
+    let page = ctx.run(move |c, actor, _| sites::list(c, actor, id, &q)).await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -242,9 +226,7 @@ pub async fn create_site(
         estate_id: path.into_inner(),
         name: body.after_authorization().map(|b| b.name),
     };
-    let view = ctx
-        .write(move |c, actor, now| sites::create(c, actor, cmd, now))
-        .await?;
+    let view = ctx.write(move |c, actor, now| sites::create(c, actor, cmd, now)).await?;
     Ok(HttpResponse::Created().json(view))
 }
 
@@ -260,9 +242,7 @@ pub async fn create_site(
 )]
 pub async fn get_site(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let view = ctx
-        .read_one(move |c, actor, _| sites::get(c, actor, id))
-        .await?;
+    let view = ctx.read_one(move |c, actor, _| sites::get(c, actor, id)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -284,13 +264,8 @@ pub async fn rename_site(
     path: web::Path<Uuid>,
     body: ScopedJson<NameRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let cmd = Rename {
-        id: path.into_inner(),
-        name: body.after_authorization().map(|b| b.name),
-    };
-    let view = ctx
-        .write(move |c, actor, now| sites::rename(c, actor, cmd, now))
-        .await?;
+    let cmd = Rename { id: path.into_inner(), name: body.after_authorization().map(|b| b.name) };
+    let view = ctx.write(move |c, actor, now| sites::rename(c, actor, cmd, now)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -308,8 +283,7 @@ pub async fn rename_site(
 )]
 pub async fn delete_site(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    ctx.write(move |c, actor, now| sites::delete(c, actor, id, now))
-        .await?;
+    ctx.write(move |c, actor, now| sites::delete(c, actor, id, now)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -331,9 +305,7 @@ pub async fn list_members(
     ValidQuery(q): ValidQuery<CursorQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let page = ctx
-        .run(move |c, actor, _| members::list(c, actor, id, &q))
-        .await?;
+    let page = ctx.run(move |c, actor, _| members::list(c, actor, id, &q)).await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -359,18 +331,10 @@ pub async fn set_member(
     let (estate_id, user_id) = path.into_inner();
     let change = body.after_authorization().map(|b| members::MemberChange {
         role: b.role,
-        sites: b
-            .sites
-            .map(|v| v.into_iter().map(|e| (e.site_id, e.role)).collect()),
+        sites: b.sites.map(|v| v.into_iter().map(|e| (e.site_id, e.role)).collect()),
     });
-    let cmd = members::SetMember {
-        estate_id,
-        user_id,
-        change,
-    };
-    let view = ctx
-        .write(move |c, actor, now| members::set(c, actor, cmd, now))
-        .await?;
+    let cmd = members::SetMember { estate_id, user_id, change };
+    let view = ctx.write(move |c, actor, now| members::set(c, actor, cmd, now)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -391,8 +355,7 @@ pub async fn remove_member(
 ) -> Result<HttpResponse, ApiError> {
     let (estate_id, user_id) = path.into_inner();
     let cmd = members::RemoveMember { estate_id, user_id };
-    ctx.write(move |c, actor, now| members::remove(c, actor, cmd, now))
-        .await?;
+    ctx.write(move |c, actor, now| members::remove(c, actor, cmd, now)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -414,9 +377,7 @@ pub async fn list_site_members(
     ValidQuery(q): ValidQuery<CursorQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let page = ctx
-        .run(move |c, actor, _| members::list_at_site(c, actor, id, &q))
-        .await?;
+    let page = ctx.run(move |c, actor, _| members::list_at_site(c, actor, id, &q)).await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -440,14 +401,8 @@ pub async fn set_site_override(
 ) -> Result<HttpResponse, ApiError> {
     let (site_id, user_id) = path.into_inner();
     let role = Some(body.after_authorization().map(|b| b.role));
-    let cmd = members::SetOverride {
-        site_id,
-        user_id,
-        role,
-    };
-    let view = ctx
-        .write(move |c, actor, now| members::set_override(c, actor, cmd, now))
-        .await?;
+    let cmd = members::SetOverride { site_id, user_id, role };
+    let view = ctx.write(move |c, actor, now| members::set_override(c, actor, cmd, now)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -467,14 +422,8 @@ pub async fn clear_site_override(
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (site_id, user_id) = path.into_inner();
-    let cmd = members::SetOverride {
-        site_id,
-        user_id,
-        role: None,
-    };
-    let view = ctx
-        .write(move |c, actor, now| members::set_override(c, actor, cmd, now))
-        .await?;
+    let cmd = members::SetOverride { site_id, user_id, role: None };
+    let view = ctx.write(move |c, actor, now| members::set_override(c, actor, cmd, now)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 

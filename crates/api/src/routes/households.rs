@@ -66,14 +66,8 @@ pub async fn add_member(
 ) -> Result<HttpResponse, ApiError> {
     let ValidJson(AddMemberRequest { username, role }) = body;
     let budget = ctx.user_budget();
-    let cmd = households::AddMember {
-        username,
-        role,
-        budget,
-    };
-    let view = ctx
-        .write(move |c, actor, now| households::add_member(c, actor, cmd, now))
-        .await?;
+    let cmd = households::AddMember { username, role, budget };
+    let view = ctx.write(move |c, actor, now| households::add_member(c, actor, cmd, now)).await?;
     Ok(HttpResponse::Created().json(view))
 }
 
@@ -94,13 +88,8 @@ pub async fn change_role(
     path: web::Path<Uuid>,
     body: ValidJson<ChangeRoleRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let cmd = households::ChangeRole {
-        member: path.into_inner(),
-        role: body.0.role,
-    };
-    let view = ctx
-        .write(move |c, actor, now| households::change_role(c, actor, cmd, now))
-        .await?;
+    let cmd = households::ChangeRole { member: path.into_inner(), role: body.0.role };
+    let view = ctx.write(move |c, actor, now| households::change_role(c, actor, cmd, now)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -116,8 +105,7 @@ pub async fn change_role(
 )]
 pub async fn remove_member(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     let member = path.into_inner();
-    ctx.write(move |c, actor, now| households::remove_member(c, actor, member, now))
-        .await?;
+    ctx.write(move |c, actor, now| households::remove_member(c, actor, member, now)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -130,9 +118,7 @@ pub async fn remove_member(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpRespon
     )
 )]
 pub async fn my_memberships(ctx: Ctx) -> Result<HttpResponse, ApiError> {
-    let items = ctx
-        .read(|c, actor, _| households::memberships(c, actor))
-        .await?;
+    let items = ctx.read(|c, actor, _| households::memberships(c, actor)).await?;
     Ok(HttpResponse::Ok().json(items))
 }
 
@@ -148,16 +134,8 @@ pub async fn my_memberships(ctx: Ctx) -> Result<HttpResponse, ApiError> {
 )]
 pub async fn leave(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     let head = path.into_inner();
-    ctx.write(move |c, actor, now| households::leave(c, actor, head, now))
-        .await?;
+    ctx.write(move |c, actor, now| households::leave(c, actor, head, now)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-endpoints![
-    my_household,
-    add_member,
-    change_role,
-    remove_member,
-    my_memberships,
-    leave,
-];
+endpoints![my_household, add_member, change_role, remove_member, my_memberships, leave,];

@@ -137,9 +137,7 @@ pub async fn user_search(
         email: q.email,
         sending: Sending::new(ctx.state(), ctx.user_budget()),
     };
-    let found = ctx
-        .run(move |c, caller, _| estate::user_search(c, caller, cmd))
-        .await?;
+    let found = ctx.run(move |c, caller, _| estate::user_search(c, caller, cmd)).await?;
     Ok(HttpResponse::Ok().json(found))
 }
 
@@ -174,9 +172,7 @@ pub async fn invite(
             .map(|r| Fields::new(r.email, r.role, r.message, r.expires_at, None)),
         sending: Sending::new(ctx.state(), ctx.user_budget()),
     };
-    let outcome = ctx
-        .write(move |c, caller, now| estate::invite(c, caller, cmd, now))
-        .await?;
+    let outcome = ctx.write(move |c, caller, now| estate::invite(c, caller, cmd, now)).await?;
     if outcome.invitation.is_some() {
         ctx.state().mail_queued();
         Ok(HttpResponse::Accepted().json(outcome))
@@ -205,15 +201,9 @@ pub async fn list_invitations(
     let query = estate::List {
         estate_id: path.into_inner(),
         status: q.status,
-        paging: CursorQuery {
-            page: q.page,
-            per_page: q.per_page,
-            cursor: q.cursor,
-        },
+        paging: CursorQuery { page: q.page, per_page: q.per_page, cursor: q.cursor },
     };
-    let list = ctx
-        .run(move |c, caller, now| estate::list(c, caller, query, now))
-        .await?;
+    let list = ctx.run(move |c, caller, now| estate::list(c, caller, query, now)).await?;
     Ok(HttpResponse::Ok().json(list))
 }
 
@@ -239,19 +229,10 @@ pub async fn resend_invitation(
     body: OptionalJson<ResendRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (estate_id, invitation_id) = path.into_inner();
-    let target = estate::Target {
-        estate_id,
-        invitation_id,
-    };
+    let target = estate::Target { estate_id, invitation_id };
     let requested = ResendExpiry::from_field(body.0.expires_at);
-    let cmd = (
-        target,
-        requested,
-        Sending::new(ctx.state(), ctx.user_budget()),
-    );
-    let view = ctx
-        .write(move |c, caller, now| estate::resend(c, caller, cmd, now))
-        .await?;
+    let cmd = (target, requested, Sending::new(ctx.state(), ctx.user_budget()));
+    let view = ctx.write(move |c, caller, now| estate::resend(c, caller, cmd, now)).await?;
     ctx.state().mail_queued();
     Ok(HttpResponse::Ok().json(view))
 }
@@ -273,13 +254,8 @@ pub async fn cancel_invitation(
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (estate_id, invitation_id) = path.into_inner();
-    let target = estate::Target {
-        estate_id,
-        invitation_id,
-    };
-    let view = ctx
-        .write(move |c, caller, now| estate::cancel(c, caller, target, now))
-        .await?;
+    let target = estate::Target { estate_id, invitation_id };
+    let view = ctx.write(move |c, caller, now| estate::cancel(c, caller, target, now)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -301,9 +277,7 @@ pub async fn preview_invitation(
 ) -> Result<HttpResponse, ApiError> {
     let ValidJson(InvitationTokenRequest { token }) = body;
     let now = state.clock.now();
-    let view = state
-        .read(move |c| respond::preview(c, &token, now))
-        .await?;
+    let view = state.read(move |c| respond::preview(c, &token, now)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -328,9 +302,7 @@ pub async fn accept_invitation(
     body: ValidJson<InvitationTokenRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let ValidJson(InvitationTokenRequest { token }) = body;
-    let result = ctx
-        .write(move |c, caller, now| respond::accept(c, caller, &token, now))
-        .await?;
+    let result = ctx.write(move |c, caller, now| respond::accept(c, caller, &token, now)).await?;
     ctx.state().mail_queued();
     Ok(HttpResponse::Ok().json(result))
 }
@@ -362,9 +334,7 @@ pub async fn accept_signup(
     let now = state.clock.now();
     // 404 for an unknown token before 422 for the fields.
     let lookup = req.token.clone();
-    state
-        .read(move |c| respond::by_token(c, &lookup).map(|_| ()))
-        .await?;
+    state.read(move |c| respond::by_token(c, &lookup).map(|_| ())).await?;
     let mut v = FieldErrors::new();
     let display_name = req.display_name.as_deref();
     let Some((profile, password)) =
@@ -377,9 +347,7 @@ pub async fn accept_signup(
         profile,
         password_hash: passwords::hash_limited(&state, password).await?,
     };
-    let user = state
-        .write(move |c| respond::accept_signup(c, &cmd, now))
-        .await?;
+    let user = state.write(move |c| respond::accept_signup(c, &cmd, now)).await?;
     state.mail_queued();
     Ok(HttpResponse::Created().json(session(&state, &user)?))
 }
@@ -404,9 +372,7 @@ pub async fn decline_invitation(
 ) -> Result<HttpResponse, ApiError> {
     let ValidJson(InvitationTokenRequest { token }) = body;
     let now = state.clock.now();
-    let result = state
-        .write(move |c| respond::decline(c, &token, now))
-        .await?;
+    let result = state.write(move |c| respond::decline(c, &token, now)).await?;
     state.mail_queued();
     Ok(HttpResponse::Ok().json(result))
 }
@@ -426,9 +392,7 @@ pub async fn my_invitations(
     ctx: Ctx,
     ValidQuery(q): ValidQuery<CursorQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let list = ctx
-        .read(move |c, caller, now| respond::mine(c, caller, &q, now))
-        .await?;
+    let list = ctx.read(move |c, caller, now| respond::mine(c, caller, &q, now)).await?;
     Ok(HttpResponse::Ok().json(list))
 }
 
@@ -447,9 +411,7 @@ pub async fn my_invitations(
 )]
 pub async fn accept_mine(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let result = ctx
-        .write(move |c, caller, now| respond::accept_mine(c, caller, id, now))
-        .await?;
+    let result = ctx.write(move |c, caller, now| respond::accept_mine(c, caller, id, now)).await?;
     ctx.state().mail_queued();
     Ok(HttpResponse::Ok().json(result))
 }
@@ -469,9 +431,7 @@ pub async fn accept_mine(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpResponse
 )]
 pub async fn decline_mine(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let result = ctx
-        .write(move |c, caller, now| respond::decline_mine(c, caller, id, now))
-        .await?;
+    let result = ctx.write(move |c, caller, now| respond::decline_mine(c, caller, id, now)).await?;
     ctx.state().mail_queued();
     Ok(HttpResponse::Ok().json(result))
 }

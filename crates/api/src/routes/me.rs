@@ -64,10 +64,7 @@ pub async fn change_password(
     ctx: Ctx,
     body: ValidJson<ChangePassword>,
 ) -> Result<HttpResponse, ApiError> {
-    let ValidJson(ChangePassword {
-        current_password,
-        new_password,
-    }) = body;
+    let ValidJson(ChangePassword { current_password, new_password }) = body;
     let user = ctx.read_one(|c, actor, _| actor.user(c)).await?;
     let state = ctx.state();
     // Every attempt counts: a stolen token must not become a fast oracle
@@ -76,17 +73,12 @@ pub async fn change_password(
     limit.check(user.id, limit.client_ip(&req))?;
     let stored = user.password_hash.clone();
     if !passwords::verify_limited(state, current_password, Some(stored)).await? {
-        return Err(ApiError::forbidden(
-            "wrong_password",
-            "The current password is not correct.",
-        ));
+        return Err(ApiError::forbidden("wrong_password", "The current password is not correct."));
     }
     let new = Password::parse(&new_password)
         .map_err(|e| ApiError::field("new_password", e.to_string()))?;
     let hash = passwords::hash_limited(state, new).await?;
-    let user = ctx
-        .write(move |c, _, now| me::change_password(c, &user, &hash, now))
-        .await?;
+    let user = ctx.write(move |c, _, now| me::change_password(c, &user, &hash, now)).await?;
     state.mail_queued();
     Ok(HttpResponse::Ok().json(session(state, &user)?))
 }

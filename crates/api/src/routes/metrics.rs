@@ -36,9 +36,7 @@ pub async fn metrics(
     if let Err(e) = encoder.encode(&state.metrics.registry.gather(), &mut buffer) {
         tracing::error!(error = %e, "metrics encoding failed");
     }
-    Ok(HttpResponse::Ok()
-        .content_type(encoder.format_type())
-        .body(buffer))
+    Ok(HttpResponse::Ok().content_type(encoder.format_type()).body(buffer))
 }
 
 /// 404 on the API listener when metrics have their own; 401 without the
@@ -48,17 +46,9 @@ fn admit(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
     if state.config.metrics_bind.is_some() && !on_metrics_listener {
         return Err(ApiError::not_found("not_found", "No such resource."));
     }
-    if let Some(expected) = state
-        .config
-        .metrics_token
-        .as_deref()
-        .filter(|t| !t.is_empty())
-    {
-        let given = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
+    if let Some(expected) = state.config.metrics_token.as_deref().filter(|t| !t.is_empty()) {
+        let given =
+            req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| {
                 v.split_once(' ')
                     .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
                     .map(|(_, token)| token.trim())

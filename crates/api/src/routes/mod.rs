@@ -43,9 +43,30 @@ pub mod photos;
 pub mod records;
 pub mod shares;
 
-use actix_web::Route;
 use actix_web::http::Method;
+use actix_web::{HttpResponse, Route};
+use serde::Serialize;
 use utoipa::openapi::path::HttpMethod;
+
+use crate::error::ApiError;
+
+/// What a handler answers.
+pub type Reply = Result<HttpResponse, ApiError>;
+
+/// 200 with the use case's view as JSON.
+pub fn ok<T: Serialize>(view: Result<T, ApiError>) -> Reply {
+    view.map(|v| HttpResponse::Ok().json(v))
+}
+
+/// 201 with the created resource's view as JSON.
+pub fn created<T: Serialize>(view: Result<T, ApiError>) -> Reply {
+    view.map(|v| HttpResponse::Created().json(v))
+}
+
+/// 204: done, nothing to show.
+pub fn done<T>(outcome: Result<T, ApiError>) -> Reply {
+    outcome.map(|_| HttpResponse::NoContent().finish())
+}
 
 /// One documented route: where and how it is served, and how to build its
 /// actix route (once per worker).
@@ -59,12 +80,7 @@ pub struct Endpoint {
 
 impl Endpoint {
     pub fn of<P: utoipa::Path>(route: fn() -> Route) -> Self {
-        Self {
-            path: P::path(),
-            methods: P::methods(),
-            route,
-            limited: false,
-        }
+        Self { path: P::path(), methods: P::methods(), route, limited: false }
     }
 
     #[must_use]
@@ -75,9 +91,7 @@ impl Endpoint {
 
     /// The actix routes: one per documented method.
     pub fn routes(&self) -> impl Iterator<Item = Route> + '_ {
-        self.methods
-            .iter()
-            .map(|m| (self.route)().method(method(m)))
+        self.methods.iter().map(|m| (self.route)().method(method(m)))
     }
 }
 
@@ -190,12 +204,7 @@ mod tests {
             assert!(item.is_some(), "{} is routed but not documented", e.path);
             for m in &e.methods {
                 let key = (e.path.clone(), method(m));
-                assert!(
-                    routed.insert(key),
-                    "{} {} is listed twice",
-                    method(m),
-                    e.path
-                );
+                assert!(routed.insert(key), "{} {} is listed twice", method(m), e.path);
             }
         }
         let documented: usize = doc.paths.paths.values().map(operations).sum();

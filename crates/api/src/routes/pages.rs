@@ -13,26 +13,10 @@ const ACCEPT_INVITATION: &str = include_str!("../pages/accept-invitation.html");
 
 /// The static files the pages load, by name.
 const ASSETS: [(&str, &str, &str); 6] = [
-    (
-        "favicon.svg",
-        "image/svg+xml",
-        include_str!("../pages/favicon.svg"),
-    ),
-    (
-        "keyholder.css",
-        "text/css; charset=utf-8",
-        include_str!("../pages/keyholder.css"),
-    ),
-    (
-        "common.js",
-        "text/javascript; charset=utf-8",
-        include_str!("../pages/common.js"),
-    ),
-    (
-        "verify-email.js",
-        "text/javascript; charset=utf-8",
-        include_str!("../pages/verify-email.js"),
-    ),
+    ("favicon.svg", "image/svg+xml", include_str!("../pages/favicon.svg")),
+    ("keyholder.css", "text/css; charset=utf-8", include_str!("../pages/keyholder.css")),
+    ("common.js", "text/javascript; charset=utf-8", include_str!("../pages/common.js")),
+    ("verify-email.js", "text/javascript; charset=utf-8", include_str!("../pages/verify-email.js")),
     (
         "reset-password.js",
         "text/javascript; charset=utf-8",

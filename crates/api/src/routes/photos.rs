@@ -45,9 +45,7 @@ pub async fn list_photos(
     ValidQuery(q): ValidQuery<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let page = ctx
-        .run(move |c, actor, now| photos::list(c, actor, id, &q, now))
-        .await?;
+    let page = ctx.run(move |c, actor, now| photos::list(c, actor, id, &q, now)).await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -71,14 +69,9 @@ pub async fn add_photo(
 ) -> Result<HttpResponse, ApiError> {
     let cmd = photos::Add {
         asset_id: path.into_inner(),
-        photo: body.after_authorization().map(|b| photos::Photo {
-            url: b.url,
-            caption: b.caption,
-        }),
+        photo: body.after_authorization().map(|b| photos::Photo { url: b.url, caption: b.caption }),
     };
-    let view = ctx
-        .write(move |c, actor, now| photos::add(c, actor, cmd, now))
-        .await?;
+    let view = ctx.write(move |c, actor, now| photos::add(c, actor, cmd, now)).await?;
     Ok(HttpResponse::Created().json(view))
 }
 
@@ -98,8 +91,7 @@ pub async fn delete_photo(
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let ids = path.into_inner();
-    ctx.write(move |c, actor, now| photos::delete(c, actor, ids, now))
-        .await?;
+    ctx.write(move |c, actor, now| photos::delete(c, actor, ids, now)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

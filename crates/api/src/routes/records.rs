@@ -1,7 +1,7 @@
 //! Records of an asset: request shapes, the documented handlers, and their
 //! routes. The use cases are in [`crate::ops::records`].
 
-use actix_web::{HttpResponse, web};
+use actix_web::web::Path;
 use chrono::NaiveDate;
 use keyholder_store::records::RecordFields;
 use serde::Deserialize;
@@ -15,6 +15,7 @@ use crate::error::{
 };
 use crate::extract::{ScopedJson, ValidQuery};
 use crate::ops::records::{self, RecordKey};
+use crate::routes::{Reply, created, done, ok};
 use crate::views::assets::{RecordView, record_kind_schema};
 use crate::views::common::{Page, PageQuery};
 
@@ -53,111 +54,48 @@ fn fields(body: ScopedJson<RecordRequest>) -> Result<RecordFields, ApiError> {
 }
 
 /// Records of an asset, newest date first (view).
-#[utoipa::path(
-    get, path = "/api/v1/assets/{asset_id}/records", tag = "records", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/assets/{asset_id}/records", tag = "records", security(("bearer" = [])),
     params(("asset_id" = Uuid, Path), PageQuery),
-    responses(
-        (status = 200, description = "Records", body = Page<RecordView>),
-        Unauthorized,
-        AssetNotFound,
-        BadPaging,
-    )
-)]
-pub async fn list_records(
-    ctx: Ctx,
-    path: web::Path<Uuid>,
-    ValidQuery(q): ValidQuery<PageQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
-    let page = ctx
-        .run(move |c, actor, now| records::list(c, actor, id, &q, now))
-        .await?;
-    Ok(HttpResponse::Ok().json(page))
+    responses((status = 200, description = "Records", body = Page<RecordView>), Unauthorized, AssetNotFound, BadPaging))]
+pub async fn list_records(ctx: Ctx, id: Path<Uuid>, q: ValidQuery<PageQuery>) -> Reply {
+    let (id, q) = (id.into_inner(), q.0);
+    ok(ctx.run(move |c, actor, now| records::list(c, actor, id, &q, now)).await)
 }
 
 /// Add a record (edit).
-#[utoipa::path(
-    post, path = "/api/v1/assets/{asset_id}/records", tag = "records", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/assets/{asset_id}/records", tag = "records", security(("bearer" = [])),
     params(("asset_id" = Uuid, Path)), request_body = RecordRequest,
-    responses(
-        (status = 201, description = "Added", body = RecordView),
-        MalformedJson,
-        Unauthorized,
-        (status = 403, description = "`edit_access_required`", body = Problem, content_type = "application/problem+json"),
-        AssetNotFound,
-        InvalidFields,
-    )
-)]
-pub async fn add_record(
-    ctx: Ctx,
-    path: web::Path<Uuid>,
-    body: ScopedJson<RecordRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let cmd = records::Add {
-        asset_id: path.into_inner(),
-        fields: fields(body),
-    };
-    let view = ctx
-        .write(move |c, actor, now| records::add(c, actor, cmd, now))
-        .await?;
-    Ok(HttpResponse::Created().json(view))
+    responses((status = 201, description = "Added", body = RecordView), MalformedJson, Unauthorized,
+        (status = 403, description = "`edit_access_required`", body = Problem, content_type = "application/problem+json"), AssetNotFound, InvalidFields))]
+pub async fn add_record(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<RecordRequest>) -> Reply {
+    let cmd = records::Add { asset_id: id.into_inner(), fields: fields(body) };
+    created(ctx.write(move |c, actor, now| records::add(c, actor, cmd, now)).await)
 }
 
 /// Edit a record (edit). A record of another asset is not found.
-#[utoipa::path(
-    patch, path = "/api/v1/assets/{asset_id}/records/{record_id}", tag = "records", security(("bearer" = [])),
+#[utoipa::path(patch, path = "/api/v1/assets/{asset_id}/records/{record_id}", tag = "records", security(("bearer" = [])),
     params(("asset_id" = Uuid, Path), ("record_id" = Uuid, Path)), request_body = RecordRequest,
-    responses(
-        (status = 200, description = "Saved", body = RecordView),
-        MalformedJson,
-        Unauthorized,
+    responses((status = 200, description = "Saved", body = RecordView), MalformedJson, Unauthorized,
         (status = 403, description = "`edit_access_required`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`asset_not_found` or `record_not_found`", body = Problem, content_type = "application/problem+json"),
-        InvalidFields,
-    )
-)]
+        (status = 404, description = "`asset_not_found` or `record_not_found`", body = Problem, content_type = "application/problem+json"), InvalidFields))]
 pub async fn update_record(
     ctx: Ctx,
-    path: web::Path<(Uuid, Uuid)>,
+    key: Path<(Uuid, Uuid)>,
     body: ScopedJson<RecordRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let (asset_id, record_id) = path.into_inner();
-    let cmd = records::Edit {
-        record: RecordKey {
-            asset_id,
-            record_id,
-        },
-        fields: fields(body),
-    };
-    let view = ctx
-        .write(move |c, actor, now| records::edit(c, actor, cmd, now))
-        .await?;
-    Ok(HttpResponse::Ok().json(view))
+) -> Reply {
+    let cmd = records::Edit { record: key.into_inner().into(), fields: fields(body) };
+    ok(ctx.write(move |c, actor, now| records::edit(c, actor, cmd, now)).await)
 }
 
 /// Delete a record (manage).
-#[utoipa::path(
-    delete, path = "/api/v1/assets/{asset_id}/records/{record_id}", tag = "records", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/v1/assets/{asset_id}/records/{record_id}", tag = "records", security(("bearer" = [])),
     params(("asset_id" = Uuid, Path), ("record_id" = Uuid, Path)),
-    responses(
-        (status = 204, description = "Deleted"),
-        Unauthorized,
+    responses((status = 204, description = "Deleted"), Unauthorized,
         (status = 403, description = "`manage_access_required`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`asset_not_found` or `record_not_found`", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn delete_record(
-    ctx: Ctx,
-    path: web::Path<(Uuid, Uuid)>,
-) -> Result<HttpResponse, ApiError> {
-    let (asset_id, record_id) = path.into_inner();
-    let key = RecordKey {
-        asset_id,
-        record_id,
-    };
-    ctx.write(move |c, actor, now| records::delete(c, actor, key, now))
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+        (status = 404, description = "`asset_not_found` or `record_not_found`", body = Problem, content_type = "application/problem+json")))]
+pub async fn delete_record(ctx: Ctx, key: Path<(Uuid, Uuid)>) -> Reply {
+    let key = RecordKey::from(key.into_inner());
+    done(ctx.write(move |c, actor, now| records::delete(c, actor, key, now)).await)
 }
 
 endpoints![list_records, add_record, update_record, delete_record,];

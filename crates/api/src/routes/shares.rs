@@ -42,9 +42,7 @@ pub struct ShareChange {
 )]
 pub async fn list_shares(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let items = ctx
-        .run(move |c, actor, now| shares::list(c, actor, id, now))
-        .await?;
+    let items = ctx.run(move |c, actor, now| shares::list(c, actor, id, now)).await?;
     Ok(HttpResponse::Ok().json(items))
 }
 
@@ -74,9 +72,7 @@ pub async fn change_share(
             access_expires_at: b.access_expires_at,
         }),
     };
-    let view = ctx
-        .write(move |c, actor, now| shares::change(c, actor, cmd, now))
-        .await?;
+    let view = ctx.write(move |c, actor, now| shares::change(c, actor, cmd, now)).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -97,8 +93,7 @@ pub async fn revoke_share(
 ) -> Result<HttpResponse, ApiError> {
     let (asset_id, holder) = path.into_inner();
     let share = ShareKey { asset_id, holder };
-    ctx.write(move |c, actor, now| shares::revoke(c, actor, share, now))
-        .await?;
+    ctx.write(move |c, actor, now| shares::revoke(c, actor, share, now)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -114,8 +109,7 @@ pub async fn revoke_share(
 )]
 pub async fn drop_share(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    ctx.write(move |c, actor, now| shares::drop_held(c, actor, id, now))
-        .await?;
+    ctx.write(move |c, actor, now| shares::drop_held(c, actor, id, now)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -46,14 +46,8 @@ impl AssetView {
 }
 
 /// The kinds a record may have.
-pub const RECORD_KINDS: [&str; 6] = [
-    "service",
-    "repair",
-    "inspection",
-    "work_order",
-    "fuel",
-    "note",
-];
+pub const RECORD_KINDS: [&str; 6] =
+    ["service", "repair", "inspection", "work_order", "fuel", "note"];
 
 pub(crate) fn record_kind_schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
     utoipa::openapi::schema::ObjectBuilder::new()

@@ -51,12 +51,7 @@ pub struct Page<T: ToSchema> {
 
 impl<T: ToSchema> Page<T> {
     pub fn new(items: Vec<T>, total: i64, q: &PageQuery) -> Self {
-        Self {
-            items,
-            total,
-            page: q.page(),
-            per_page: q.per_page(),
-        }
+        Self { items, total, page: q.page(), per_page: q.per_page() }
     }
 }
 
@@ -88,20 +83,12 @@ impl CursorQuery {
 
     /// The page number echoed back (1 when paging by cursor).
     pub fn page(&self) -> i64 {
-        if self.cursor.is_some() {
-            1
-        } else {
-            self.page.unwrap_or(1)
-        }
+        if self.cursor.is_some() { 1 } else { self.page.unwrap_or(1) }
     }
 
     /// Rows to skip: only when paging by number.
     pub fn offset(&self) -> i64 {
-        if self.cursor.is_some() {
-            0
-        } else {
-            (self.page() - 1).saturating_mul(self.per_page())
-        }
+        if self.cursor.is_some() { 0 } else { (self.page() - 1).saturating_mul(self.per_page()) }
     }
 
     /// The decoded cursor (422 `cursor` when it is not one of ours).
@@ -140,11 +127,7 @@ impl Cursor {
             .decode(raw.trim())
             .map_err(|_| bad())?;
         let cursor: Self = serde_json::from_slice(&bytes).map_err(|_| bad())?;
-        if cursor
-            .key
-            .as_deref()
-            .is_some_and(|k| k.len() > 320 || k.chars().any(char::is_control))
-        {
+        if cursor.key.as_deref().is_some_and(|k| k.len() > 320 || k.chars().any(char::is_control)) {
             return Err(bad());
         }
         Ok(cursor)
@@ -153,10 +136,7 @@ impl Cursor {
     /// A cursor keyed by an instant (years 1 to 9999, such as an expiry), to
     /// the nanosecond (what the rows hold), as RFC 3339.
     pub fn at(time: chrono::DateTime<chrono::Utc>, id: Uuid) -> Self {
-        Self::new(
-            Some(time.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
-            id,
-        )
+        Self::new(Some(time.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)), id)
     }
 
     /// The key of a cursor made by [`Cursor::at`] (422 when it is not one).
@@ -240,10 +220,7 @@ fn nullable_string_enum(values: &[&str], description: &str) -> RefOr<Schema> {
 }
 
 pub fn nullable_estate_role_schema() -> RefOr<Schema> {
-    nullable_string_enum(
-        &["viewer", "editor", "admin", "owner"],
-        "Estate role, or null",
-    )
+    nullable_string_enum(&["viewer", "editor", "admin", "owner"], "Estate role, or null")
 }
 
 pub fn nullable_site_role_schema() -> RefOr<Schema> {
@@ -280,9 +257,7 @@ pub fn parse_field<T: std::str::FromStr>(field: &str, value: &str) -> Result<T, 
 where
     T::Err: std::fmt::Display,
 {
-    value
-        .parse()
-        .map_err(|e: T::Err| ApiError::field(field, e.to_string()))
+    value.parse().map_err(|e: T::Err| ApiError::field(field, e.to_string()))
 }
 
 /// A user as shown to others (the email only to those who may see it).

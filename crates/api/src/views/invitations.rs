@@ -29,10 +29,7 @@ pub struct ResourceRef {
 
 impl ResourceRef {
     pub(crate) fn of(resource: &Resource) -> Self {
-        Self {
-            id: resource.id,
-            name: resource.name.clone(),
-        }
+        Self { id: resource.id, name: resource.name.clone() }
     }
 }
 
@@ -67,9 +64,7 @@ fn preview(text: Option<&String>) -> Option<String> {
 /// An invitation's status as read at `now` (pending past its expiry reads
 /// as expired).
 fn status(inv: &Invitation, now: DateTime<Utc>) -> String {
-    invitation::effective_state(inv.status, inv.expires_at, now)
-        .as_str()
-        .to_owned()
+    invitation::effective_state(inv.status, inv.expires_at, now).as_str().to_owned()
 }
 
 /// An invitation as its senders see it.

@@ -342,13 +342,9 @@ fn type_name(name: &str) -> EntityTypeName {
 
 fn datetime(t: DateTime<Utc>) -> Result<RestrictedExpression, String> {
     if !t.timestamp_subsec_nanos().is_multiple_of(1_000_000) {
-        return Err(format!(
-            "{t} is not millisecond aligned (Cedar datetime precision)"
-        ));
+        return Err(format!("{t} is not millisecond aligned (Cedar datetime precision)"));
     }
-    Ok(RestrictedExpression::new_datetime(
-        t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
-    ))
+    Ok(RestrictedExpression::new_datetime(t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()))
 }
 
 const fn share_status_name(status: ShareStatus) -> &'static str {
@@ -420,8 +416,7 @@ impl CedarModel {
 
     fn users(&self, ids: impl IntoIterator<Item = Uuid>) -> RestrictedExpression {
         RestrictedExpression::new_set(
-            ids.into_iter()
-                .map(|id| RestrictedExpression::new_entity_uid(self.user_uid(id))),
+            ids.into_iter().map(|id| RestrictedExpression::new_entity_uid(self.user_uid(id))),
         )
     }
 
@@ -445,12 +440,7 @@ impl CedarModel {
 
         // The user.
         let heads = |role: HouseholdRole| {
-            self.users(
-                s.households
-                    .iter()
-                    .filter(move |(_, r)| *r == role)
-                    .map(|&(head, _)| head),
-            )
+            self.users(s.households.iter().filter(move |(_, r)| *r == role).map(|&(head, _)| head))
         };
         let household_heads = RestrictedExpression::new_record([
             ("viewer".to_owned(), heads(HouseholdRole::Viewer)),
@@ -467,14 +457,8 @@ impl CedarModel {
             Entity::new_with_tags(
                 self.user_uid(s.user),
                 [
-                    (
-                        "key".to_owned(),
-                        RestrictedExpression::new_string(user_key.clone()),
-                    ),
-                    (
-                        "is_root".to_owned(),
-                        RestrictedExpression::new_bool(s.is_root),
-                    ),
+                    ("key".to_owned(), RestrictedExpression::new_string(user_key.clone())),
+                    ("is_root".to_owned(), RestrictedExpression::new_bool(s.is_root)),
                     ("household_heads".to_owned(), household_heads),
                 ],
                 user_parents,
@@ -484,10 +468,8 @@ impl CedarModel {
         );
 
         // The asset, with the user's share as a tag.
-        let mut asset_attrs = vec![(
-            "collaborators".to_owned(),
-            self.users(s.collaborators.iter().copied()),
-        )];
+        let mut asset_attrs =
+            vec![("collaborators".to_owned(), self.users(s.collaborators.iter().copied()))];
         let mut asset_tags = Vec::with_capacity(1);
         if let Some(share) = s.share {
             let mut fields = vec![
@@ -513,15 +495,10 @@ impl CedarModel {
         if let Some(site) = s.site {
             let site_uid = Self::uid(&self.site_type, &site.site_id.to_string());
             let estate_uid = Self::uid(&self.estate_type, &site.estate_id.to_string());
-            asset_attrs.push((
-                "site".to_owned(),
-                RestrictedExpression::new_entity_uid(site_uid.clone()),
-            ));
+            asset_attrs
+                .push(("site".to_owned(), RestrictedExpression::new_entity_uid(site_uid.clone())));
             let site_tags = site.site_override.map(|o| {
-                (
-                    user_key.clone(),
-                    RestrictedExpression::new_string(o.as_str().to_owned()),
-                )
+                (user_key.clone(), RestrictedExpression::new_string(o.as_str().to_owned()))
             });
             entities.push(
                 Entity::new_with_tags(
@@ -546,10 +523,7 @@ impl CedarModel {
                     ]
                     .into_iter()
                     .map(|(attr, role)| {
-                        (
-                            attr.to_owned(),
-                            RestrictedExpression::new_entity_uid(group(role)),
-                        )
+                        (attr.to_owned(), RestrictedExpression::new_entity_uid(group(role)))
                     })
                     .collect(),
                     HashSet::new(),
@@ -581,9 +555,7 @@ impl CedarModel {
             Entities::from_entities(entities, Some(&self.schema)).map_err(|e| format!("{e:?}"))
         } else {
             Entities::from_entities(
-                entities
-                    .into_iter()
-                    .chain(self.action_entities.iter().cloned()),
+                entities.into_iter().chain(self.action_entities.iter().cloned()),
                 None,
             )
             .map_err(|e| format!("{e:?}"))
@@ -612,14 +584,9 @@ impl CedarModel {
     /// Cedar's decision; an evaluation error in any policy is an error here
     /// (Cedar would skip the policy and might deny for the wrong reason).
     pub fn decide(&self, request: &Request, entities: &Entities) -> Result<bool, String> {
-        let response = self
-            .authorizer
-            .is_authorized(request, &self.policies, entities);
-        let errors: Vec<String> = response
-            .diagnostics()
-            .errors()
-            .map(ToString::to_string)
-            .collect();
+        let response = self.authorizer.is_authorized(request, &self.policies, entities);
+        let errors: Vec<String> =
+            response.diagnostics().errors().map(ToString::to_string).collect();
         if !errors.is_empty() {
             return Err(format!("Cedar evaluation errors: {errors:?}"));
         }
@@ -628,16 +595,12 @@ impl CedarModel {
 
     /// The ids (`@id`) of the policies that allowed a request.
     pub fn reasons(&self, request: &Request, entities: &Entities) -> Vec<String> {
-        let response = self
-            .authorizer
-            .is_authorized(request, &self.policies, entities);
+        let response = self.authorizer.is_authorized(request, &self.policies, entities);
         let mut ids: Vec<String> = response
             .diagnostics()
             .reason()
             .map(|id| {
-                self.policies
-                    .annotation(id, "id")
-                    .map_or_else(|| id.to_string(), ToOwned::to_owned)
+                self.policies.annotation(id, "id").map_or_else(|| id.to_string(), ToOwned::to_owned)
             })
             .collect();
         ids.sort();
@@ -751,9 +714,7 @@ impl Rng {
 
 /// A fixed, millisecond aligned "now".
 pub fn base_now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2025, 6, 1, 12, 0, 0)
-        .single()
-        .expect("valid date")
+    Utc.with_ymd_and_hms(2025, 6, 1, 12, 0, 0).single().expect("valid date")
         + Duration::milliseconds(250)
 }
 
@@ -770,11 +731,8 @@ pub fn expiries(now: DateTime<Utc>) -> [Option<DateTime<Utc>>; 6] {
     ]
 }
 
-const SHARE_STATUSES: [ShareStatus; 3] = [
-    ShareStatus::Active,
-    ShareStatus::Revoked,
-    ShareStatus::InvitationPending,
-];
+const SHARE_STATUSES: [ShareStatus; 3] =
+    [ShareStatus::Active, ShareStatus::Revoked, ShareStatus::InvitationPending];
 
 /// Every single path in isolation, every value of it, then `random` mixed
 /// scenarios (several paths at once, possibly several households).
@@ -789,23 +747,13 @@ pub fn scenarios(seed: u64, random: usize) -> Vec<Scenario> {
     let empty = Scenario::empty(user, asset, now);
     let mut out = vec![
         empty.clone(),
-        Scenario {
-            is_root: true,
-            ..empty.clone()
-        },
-        Scenario {
-            collaborators: vec![people[0], user],
-            ..empty.clone()
-        },
+        Scenario { is_root: true, ..empty.clone() },
+        Scenario { collaborators: vec![people[0], user], ..empty.clone() },
     ];
     for role in HouseholdRole::ALL {
         for head_collaborates in [false, true] {
             out.push(Scenario {
-                collaborators: if head_collaborates {
-                    vec![people[0]]
-                } else {
-                    vec![people[1]]
-                },
+                collaborators: if head_collaborates { vec![people[0]] } else { vec![people[1]] },
                 households: vec![(people[0], role)],
                 ..empty.clone()
             });
@@ -826,21 +774,14 @@ pub fn scenarios(seed: u64, random: usize) -> Vec<Scenario> {
             }
         }
     }
-    let estate_roles: Vec<Option<EstateRole>> = std::iter::once(None)
-        .chain(EstateRole::ALL.map(Some))
-        .collect();
-    let overrides: Vec<Option<SiteOverride>> = std::iter::once(None)
-        .chain(SiteOverride::ALL.map(Some))
-        .collect();
+    let estate_roles: Vec<Option<EstateRole>> =
+        std::iter::once(None).chain(EstateRole::ALL.map(Some)).collect();
+    let overrides: Vec<Option<SiteOverride>> =
+        std::iter::once(None).chain(SiteOverride::ALL.map(Some)).collect();
     for &estate_role in &estate_roles {
         for &site_override in &overrides {
             out.push(Scenario {
-                site: Some(SitePathFact {
-                    site_id,
-                    estate_id,
-                    estate_role,
-                    site_override,
-                }),
+                site: Some(SitePathFact { site_id, estate_id, estate_role, site_override }),
                 ..empty.clone()
             });
         }
@@ -865,11 +806,7 @@ pub fn scenarios(seed: u64, random: usize) -> Vec<Scenario> {
             id: Uuid::from_u128(0x6000),
             permission: rng.pick(&InvitationPermission::ALL),
             access_expires_at: rng.pick(&expiries(now)),
-            status: if rng.chance(70) {
-                ShareStatus::Active
-            } else {
-                rng.pick(&SHARE_STATUSES)
-            },
+            status: if rng.chance(70) { ShareStatus::Active } else { rng.pick(&SHARE_STATUSES) },
         });
         let site = rng.chance(60).then(|| SitePathFact {
             site_id,

@@ -15,10 +15,7 @@ fn counted_iff_level() {
             head_is_collaborator: true,
         },
     ];
-    let facts = AccessFacts {
-        households: &hs,
-        ..AccessFacts::none(now)
-    };
+    let facts = AccessFacts { households: &hs, ..AccessFacts::none(now) };
     let r = explain(&facts);
     assert_eq!(r.effective, Some(AssetLevel::View));
     for p in &r.paths {
@@ -44,24 +41,15 @@ fn placement_rules() {
     };
     assert_eq!(check_placement(&base), Ok(()));
     assert_eq!(
-        check_placement(&PlacementFacts {
-            asset_level: Some(AssetLevel::Manage),
-            ..base
-        }),
+        check_placement(&PlacementFacts { asset_level: Some(AssetLevel::Manage), ..base }),
         Err(PlacementRefusal::FullAccessRequired)
     );
     assert_eq!(
-        check_placement(&PlacementFacts {
-            target_site_role: Some(Some(SiteRole::Viewer)),
-            ..base
-        }),
+        check_placement(&PlacementFacts { target_site_role: Some(Some(SiteRole::Viewer)), ..base }),
         Err(PlacementRefusal::SiteEditorRequired)
     );
     assert_eq!(
-        check_placement(&PlacementFacts {
-            target_site_role: Some(None),
-            ..base
-        }),
+        check_placement(&PlacementFacts { target_site_role: Some(None), ..base }),
         Err(PlacementRefusal::SiteEditorRequired)
     );
     assert_eq!(

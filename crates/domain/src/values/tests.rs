@@ -10,10 +10,7 @@ fn names_are_trimmed_non_blank_and_bounded() {
     assert_eq!(Name::parse("   "), Err(ValueError::Blank));
     assert_eq!(Name::parse("a\u{0}b"), Err(ValueError::ControlCharacter));
     assert!(Name::parse(&"x".repeat(200)).is_ok());
-    assert_eq!(
-        Name::parse(&"x".repeat(201)),
-        Err(ValueError::TooLong { max: 200 })
-    );
+    assert_eq!(Name::parse(&"x".repeat(201)), Err(ValueError::TooLong { max: 200 }));
 }
 
 #[test]
@@ -43,11 +40,7 @@ fn email_rejects_malformed_addresses() {
         "alice@exa\tmple.com",
         "alice\u{0}@example.com",
     ] {
-        assert_eq!(
-            Email::parse(bad),
-            Err(ValueError::InvalidEmail),
-            "{bad:?} should be refused"
-        );
+        assert_eq!(Email::parse(bad), Err(ValueError::InvalidEmail), "{bad:?} should be refused");
     }
 }
 
@@ -59,20 +52,14 @@ fn email_has_a_length_limit() {
     assert_eq!(ok.len(), 254);
     assert!(Email::parse(&ok).is_ok());
     let too_long = format!("{local}@b{domain}");
-    assert_eq!(
-        Email::parse(&too_long),
-        Err(ValueError::TooLong { max: 254 })
-    );
+    assert_eq!(Email::parse(&too_long), Err(ValueError::TooLong { max: 254 }));
 }
 
 #[test]
 fn email_serde_round_trips_and_validates() {
     let e: Email = serde_json::from_str("\"Bob@Example.org\"").expect("valid");
     assert_eq!(e.as_str(), "bob@example.org");
-    assert_eq!(
-        serde_json::to_string(&e).expect("serialise"),
-        "\"bob@example.org\""
-    );
+    assert_eq!(serde_json::to_string(&e).expect("serialise"), "\"bob@example.org\"");
     assert!(serde_json::from_str::<Email>("\"nope\"").is_err());
     assert!(serde_json::from_str::<Username>("\"_x\"").is_err());
 }
@@ -85,10 +72,7 @@ fn username_rules() {
     assert!(Username::parse("a.b-c").is_ok());
     assert!(Username::parse("9lives").is_ok());
     assert_eq!(Username::parse("ab"), Err(ValueError::TooShort { min: 3 }));
-    assert_eq!(
-        Username::parse(&"a".repeat(33)),
-        Err(ValueError::TooLong { max: 32 })
-    );
+    assert_eq!(Username::parse(&"a".repeat(33)), Err(ValueError::TooLong { max: 32 }));
     assert!(Username::parse(&"a".repeat(32)).is_ok());
     assert_eq!(Username::parse("_alice"), Err(ValueError::InvalidUsername));
     assert_eq!(Username::parse(".alice"), Err(ValueError::InvalidUsername));
@@ -104,56 +88,30 @@ fn password_rules_and_redacted_debug() {
     let p = Password::parse("correct horse").expect("valid");
     assert_eq!(p.expose(), "correct horse");
     assert_eq!(format!("{p:?}"), "Password(***)");
-    assert_eq!(
-        Password::parse("short"),
-        Err(ValueError::TooShort { min: 10 })
-    );
+    assert_eq!(Password::parse("short"), Err(ValueError::TooShort { min: 10 }));
     // Counted in characters, not bytes: 9 two-byte chars is too short.
-    assert_eq!(
-        Password::parse(&"é".repeat(9)),
-        Err(ValueError::TooShort { min: 10 })
-    );
+    assert_eq!(Password::parse(&"é".repeat(9)), Err(ValueError::TooShort { min: 10 }));
     assert!(Password::parse(&"é".repeat(10)).is_ok());
     assert_eq!(Password::parse(&" ".repeat(12)), Err(ValueError::Blank));
-    assert_eq!(
-        Password::parse(&"x".repeat(1025)),
-        Err(ValueError::TooLong { max: 1024 })
-    );
+    assert_eq!(Password::parse(&"x".repeat(1025)), Err(ValueError::TooLong { max: 1024 }));
     assert!(Password::parse(&"x".repeat(1024)).is_ok());
 }
 
 #[test]
 fn display_name_rules() {
-    assert_eq!(
-        DisplayName::parse("  Ada Lovelace ")
-            .expect("valid")
-            .as_str(),
-        "Ada Lovelace"
-    );
+    assert_eq!(DisplayName::parse("  Ada Lovelace ").expect("valid").as_str(), "Ada Lovelace");
     assert_eq!(DisplayName::parse("   "), Err(ValueError::Blank));
-    assert_eq!(
-        DisplayName::parse("Ada\nLovelace"),
-        Err(ValueError::ControlCharacter)
-    );
+    assert_eq!(DisplayName::parse("Ada\nLovelace"), Err(ValueError::ControlCharacter));
     assert!(DisplayName::parse(&"é".repeat(100)).is_ok());
-    assert_eq!(
-        DisplayName::parse(&"é".repeat(101)),
-        Err(ValueError::TooLong { max: 100 })
-    );
+    assert_eq!(DisplayName::parse(&"é".repeat(101)), Err(ValueError::TooLong { max: 100 }));
 }
 
 #[test]
 fn message_counts_characters_not_bytes() {
     assert!(Message::parse(&"é".repeat(1000)).is_ok());
-    assert_eq!(
-        Message::parse(&"a".repeat(1001)),
-        Err(ValueError::TooLong { max: 1000 })
-    );
+    assert_eq!(Message::parse(&"a".repeat(1001)), Err(ValueError::TooLong { max: 1000 }));
     assert!(Message::parse("line one\nline two\ttab").is_ok());
-    assert_eq!(
-        Message::parse("nul \u{0} here"),
-        Err(ValueError::ControlCharacter)
-    );
+    assert_eq!(Message::parse("nul \u{0} here"), Err(ValueError::ControlCharacter));
     assert_eq!(Message::parse_optional(None), Ok(None));
     assert_eq!(Message::parse_optional(Some("  ")), Ok(None));
     assert!(Message::parse_optional(Some("hi")).expect("ok").is_some());
@@ -163,16 +121,11 @@ fn message_counts_characters_not_bytes() {
 fn expiry_must_be_in_the_future() {
     let now = Utc::now();
     assert_eq!(
-        Expiry::parse(now + Duration::seconds(1), now)
-            .expect("future")
-            .at(),
+        Expiry::parse(now + Duration::seconds(1), now).expect("future").at(),
         now + Duration::seconds(1)
     );
     assert_eq!(Expiry::parse(now, now), Err(ValueError::NotInFuture));
-    assert_eq!(
-        Expiry::parse(now - Duration::days(1), now),
-        Err(ValueError::NotInFuture)
-    );
+    assert_eq!(Expiry::parse(now - Duration::days(1), now), Err(ValueError::NotInFuture));
     assert_eq!(Expiry::parse_optional(None, now), Ok(None));
 }
 
@@ -184,14 +137,8 @@ fn expiry_ends_with_the_year_9999() {
         .expect("date")
         .and_utc();
     assert_eq!(Expiry::parse(last, now).map(|e| e.at()), Ok(last));
-    assert_eq!(
-        Expiry::parse(last + Duration::seconds(1), now),
-        Err(ValueError::YearOutOfRange)
-    );
-    assert_eq!(
-        ValueError::YearOutOfRange.to_string(),
-        "must be between the years 1 and 9999"
-    );
+    assert_eq!(Expiry::parse(last + Duration::seconds(1), now), Err(ValueError::YearOutOfRange));
+    assert_eq!(ValueError::YearOutOfRange.to_string(), "must be between the years 1 and 9999");
 }
 
 #[test]
@@ -204,17 +151,12 @@ fn dates_and_times_are_years_1_to_9999() {
     }
     let first = day(1).and_hms_opt(0, 0, 0).expect("time").and_utc();
     assert_eq!(storable_moment(first), Ok(first));
-    assert_eq!(
-        storable_moment(first - Duration::seconds(1)),
-        Err(ValueError::YearOutOfRange)
-    );
+    assert_eq!(storable_moment(first - Duration::seconds(1)), Err(ValueError::YearOutOfRange));
 }
 
 #[test]
 fn control_characters_are_refused_except_line_breaks_in_free_text() {
-    for c in [
-        '\u{0}', '\u{1}', '\u{1b}', '\u{1f}', '\u{7f}', '\u{85}', '\u{9f}',
-    ] {
+    for c in ['\u{0}', '\u{1}', '\u{1b}', '\u{1f}', '\u{7f}', '\u{85}', '\u{9f}'] {
         assert!(is_refused_control(c, false), "{c:?}");
         assert!(is_refused_control(c, true), "{c:?}");
     }
@@ -238,24 +180,12 @@ fn expiry_is_reached_at_its_instant() {
 
 #[test]
 fn value_error_messages_read_as_field_messages() {
-    assert_eq!(
-        ValueError::InvalidEmail.to_string(),
-        "must be a valid email address"
-    );
-    assert_eq!(
-        ValueError::TooShort { min: 10 }.to_string(),
-        "must be at least 10 characters"
-    );
-    assert_eq!(
-        ValueError::TooLong { max: 1000 }.to_string(),
-        "must be at most 1000 characters"
-    );
+    assert_eq!(ValueError::InvalidEmail.to_string(), "must be a valid email address");
+    assert_eq!(ValueError::TooShort { min: 10 }.to_string(), "must be at least 10 characters");
+    assert_eq!(ValueError::TooLong { max: 1000 }.to_string(), "must be at most 1000 characters");
     assert_eq!(ValueError::NotInFuture.to_string(), "must be in the future");
     assert_eq!(
-        ValueError::OneOf {
-            allowed: "view, edit, manage"
-        }
-        .to_string(),
+        ValueError::OneOf { allowed: "view, edit, manage" }.to_string(),
         "must be one of view, edit, manage"
     );
 }

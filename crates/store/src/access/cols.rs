@@ -120,11 +120,7 @@ impl AssetFactCols {
         ]
         .into_iter()
         .filter(|(present, _)| *present)
-        .map(|(_, role)| HouseholdFact {
-            head_id: None,
-            role,
-            head_is_collaborator: true,
-        })
+        .map(|(_, role)| HouseholdFact { head_id: None, role, head_is_collaborator: true })
         .collect();
         let share = self
             .share_permission
@@ -135,16 +131,8 @@ impl AssetFactCols {
             is_collaborator: self.is_collaborator,
             households,
             share,
-            estate_role: self
-                .estate_role
-                .as_deref()
-                .map(parse::<EstateRole>)
-                .transpose()?,
-            site_override: self
-                .site_override
-                .as_deref()
-                .map(parse::<SiteOverride>)
-                .transpose()?,
+            estate_role: self.estate_role.as_deref().map(parse::<EstateRole>).transpose()?,
+            site_override: self.site_override.as_deref().map(parse::<SiteOverride>).transpose()?,
         })
     }
 }
@@ -176,13 +164,9 @@ pub(crate) struct AssetCols {
 
 impl AssetCols {
     pub(crate) fn asset(self) -> Result<Option<Asset>, StoreError> {
-        let (Some(id), Some(name), Some(attributes), Some(created_at), Some(updated_at)) = (
-            self.a_id,
-            self.a_name,
-            self.a_attributes,
-            self.a_created_at,
-            self.a_updated_at,
-        ) else {
+        let (Some(id), Some(name), Some(attributes), Some(created_at), Some(updated_at)) =
+            (self.a_id, self.a_name, self.a_attributes, self.a_created_at, self.a_updated_at)
+        else {
             return Ok(None);
         };
         Asset::try_from(AssetRow {

@@ -74,9 +74,7 @@ pub fn asset(
     asset_id: Uuid,
 ) -> Result<Read<(Asset, AccessRow)>, StoreError> {
     let row: Option<AssetAccessCols> =
-        load_cached::<_, AssetRead>(conn, asset_sql(), &ids(caller, asset_id))?
-            .into_iter()
-            .next();
+        load_cached::<_, AssetRead>(conn, asset_sql(), &ids(caller, asset_id))?.into_iter().next();
     row.map(|r| {
         let user = r.caller.user()?;
         let found = match r.asset.asset()? {
@@ -199,18 +197,10 @@ pub fn site(
     site_id: Uuid,
 ) -> Result<Read<SiteFacts>, StoreError> {
     let row: Option<SiteAccessCols> =
-        load_cached::<_, SiteRead>(conn, site_sql(), &ids(caller, site_id))?
-            .into_iter()
-            .next();
+        load_cached::<_, SiteRead>(conn, site_sql(), &ids(caller, site_id))?.into_iter().next();
     row.map(|r| {
         let user = r.caller.user()?;
-        let found = match (
-            r.s_id,
-            r.s_estate_id,
-            r.s_name,
-            r.s_created_at,
-            r.s_updated_at,
-        ) {
+        let found = match (r.s_id, r.s_estate_id, r.s_name, r.s_created_at, r.s_updated_at) {
             (Some(id), Some(estate_id), Some(name), Some(created_at), Some(updated_at)) => Some((
                 Site {
                     id: id.0,
@@ -219,14 +209,8 @@ pub fn site(
                     created_at: from_db(created_at),
                     updated_at: from_db(updated_at),
                 },
-                r.s_estate_role
-                    .as_deref()
-                    .map(parse::<EstateRole>)
-                    .transpose()?,
-                r.s_override
-                    .as_deref()
-                    .map(parse::<SiteOverride>)
-                    .transpose()?,
+                r.s_estate_role.as_deref().map(parse::<EstateRole>).transpose()?,
+                r.s_override.as_deref().map(parse::<SiteOverride>).transpose()?,
             )),
             _ => None,
         };
@@ -262,14 +246,8 @@ pub fn plans(
     invitation: Uuid,
 ) -> Result<Vec<(&'static str, Vec<String>)>, StoreError> {
     Ok(vec![
-        (
-            "asset",
-            explain(conn, &asset_sql().text, &ids(caller, asset))?,
-        ),
-        (
-            "estate",
-            explain(conn, &estate_sql().text, &ids(caller, estate))?,
-        ),
+        ("asset", explain(conn, &asset_sql().text, &ids(caller, asset))?),
+        ("estate", explain(conn, &estate_sql().text, &ids(caller, estate))?),
         ("site", explain(conn, &site_sql().text, &ids(caller, site))?),
         (
             "asset_invitation",

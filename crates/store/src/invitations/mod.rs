@@ -42,9 +42,7 @@ impl ResourceType {
         match s {
             "estate" => Ok(Self::Estate),
             "asset" => Ok(Self::Asset),
-            other => Err(StoreError::Corrupt(format!(
-                "unknown resource type {other:?}"
-            ))),
+            other => Err(StoreError::Corrupt(format!("unknown resource type {other:?}"))),
         }
     }
 }
@@ -98,10 +96,7 @@ pub(crate) type Row = (InvitationRow, (String, String));
 /// The columns of a [`Row`], over [`with_inviter!`].
 macro_rules! columns {
     () => {
-        (
-            InvitationRow::as_select(),
-            (users::username, users::display_name),
-        )
+        (InvitationRow::as_select(), (users::username, users::display_name))
     };
 }
 
@@ -136,11 +131,7 @@ macro_rules! reads_pending {
     ($now:expr) => {
         invitations::status
             .eq(InvitationState::Pending.as_str())
-            .and(
-                invitations::expires_at
-                    .is_null()
-                    .or(invitations::expires_at.gt($now)),
-            )
+            .and(invitations::expires_at.is_null().or(invitations::expires_at.gt($now)))
     };
 }
 
@@ -193,12 +184,7 @@ pub fn insert(
     diesel::update(same.filter(lapsed!(to_db(now))))
         .set(invitations::status.eq(InvitationState::Expired.as_str()))
         .execute(conn)?;
-    if same
-        .select(invitations::id)
-        .first::<DbId>(conn)
-        .optional()?
-        .is_some()
-    {
+    if same.select(invitations::id).first::<DbId>(conn).optional()?.is_some() {
         return Ok(Err(AlreadyPending));
     }
     let id = Uuid::new_v4();
@@ -327,11 +313,9 @@ macro_rules! newest_after {
         let mut q = $q;
         if let Some((at, id)) = $after {
             let at = to_db(*at);
-            q = q.filter(invitations::invited_at.le(at)).filter(
-                invitations::invited_at
-                    .lt(at)
-                    .or(invitations::id.lt(DbId(*id))),
-            );
+            q = q
+                .filter(invitations::invited_at.le(at))
+                .filter(invitations::invited_at.lt(at).or(invitations::id.lt(DbId(*id))));
         }
         q
     }};
@@ -347,20 +331,9 @@ macro_rules! newest_page {
             .limit($window.limit.saturating_add(1))
             .offset($window.offset)
             .load($conn)?;
-        let counted = $base()
-            .select(invitations::id)
-            .limit(COUNT_LIMIT)
-            .load::<DbId>($conn)?
-            .len();
-        let rows = rows
-            .into_iter()
-            .map(from_row)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Page::cut(
-            rows,
-            $window.limit,
-            i64::try_from(counted).unwrap_or(COUNT_LIMIT),
-        ))
+        let counted = $base().select(invitations::id).limit(COUNT_LIMIT).load::<DbId>($conn)?.len();
+        let rows = rows.into_iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::cut(rows, $window.limit, i64::try_from(counted).unwrap_or(COUNT_LIMIT)))
     }};
 }
 
@@ -385,11 +358,9 @@ pub fn list_for_resource(
         match status {
             None => q,
             Some(InvitationState::Pending) => q.filter(reads_pending!(now)),
-            Some(InvitationState::Expired) => q.filter(
-                invitations::status
-                    .eq(InvitationState::Expired.as_str())
-                    .or(lapsed!(now)),
-            ),
+            Some(InvitationState::Expired) => {
+                q.filter(invitations::status.eq(InvitationState::Expired.as_str()).or(lapsed!(now)))
+            }
             Some(other) => q.filter(invitations::status.eq(other.as_str())),
         }
     };
@@ -519,18 +490,15 @@ pub fn cancel_after_removal(
 ) -> Result<usize, StoreError> {
     use crate::schema::assets;
     let estate = DbId(estate_id);
-    let assets_in_estate = assets::table
-        .filter(assets::estate_id.eq(estate))
-        .select(assets::id);
+    let assets_in_estate = assets::table.filter(assets::estate_id.eq(estate)).select(assets::id);
     let on_estate = invitations::resource_type
         .eq(ResourceType::Estate.as_str())
         .and(invitations::resource_id.eq(estate));
     let on_its_assets = invitations::resource_type
         .eq(ResourceType::Asset.as_str())
         .and(invitations::resource_id.eq_any(assets_in_estate));
-    let involving = invitations::email
-        .eq(member_email)
-        .or(invitations::invited_by.eq(DbId(member_id)));
+    let involving =
+        invitations::email.eq(member_email).or(invitations::invited_by.eq(DbId(member_id)));
     Ok(diesel::update(
         invitations::table
             .filter(invitations::status.eq(InvitationState::Pending.as_str()))

@@ -65,10 +65,7 @@ pub(super) fn resource_counts(
             None => (String::new(), String::new()),
             Some(a) => {
                 let a = sql.id(a);
-                (
-                    format!(" AND k.resource_id = {a}"),
-                    format!(" AND i.resource_id = {a}"),
-                )
+                (format!(" AND k.resource_id = {a}"), format!(" AND i.resource_id = {a}"))
             }
         };
         return ResourceCounts {
@@ -93,10 +90,7 @@ pub(super) fn resource_counts(
         lapsed = lapsed.replacen("SELECT COUNT(*)", "SELECT i.resource_id", 1),
         fence = if sql.pg { "OFFSET 0" } else { "" },
     );
-    ResourceCounts {
-        from: from.to_owned(),
-        lapsed,
-    }
+    ResourceCounts { from: from.to_owned(), lapsed }
 }
 
 /// The six stats cards, exact, with the table's visibility: from
@@ -112,11 +106,7 @@ pub fn asset_stats(
     now: DateTime<Utc>,
 ) -> Result<Stats, StoreError> {
     let mut sql = Sql::new(conn);
-    let ctes = if is_root {
-        String::new()
-    } else {
-        reach_ctes(&mut sql, user_id, asset_id, None)
-    };
+    let ctes = if is_root { String::new() } else { reach_ctes(&mut sql, user_id, asset_id, None) };
     let counts = resource_counts(&mut sql, is_root, asset_id, now);
     let query = format!(
         "{ctes} SELECT {} AS total, {} AS pending, {} AS accepted, {} AS declined,
@@ -131,11 +121,7 @@ pub fn asset_stats(
         counts.lapsed,
         counts.from,
     );
-    let row = sql
-        .load::<StatsRow>(conn, &query)?
-        .into_iter()
-        .next()
-        .ok_or(StoreError::NotFound)?;
+    let row = sql.load::<StatsRow>(conn, &query)?.into_iter().next().ok_or(StoreError::NotFound)?;
     // A pending invitation past its expiry counts as expired.
     Ok(Stats {
         total: row.total,

@@ -99,11 +99,7 @@ impl Sort {
             | Self::ExpiresAt { descending }
             | Self::Email { descending } => descending,
         };
-        if descending {
-            Direction::Desc
-        } else {
-            Direction::Asc
-        }
+        if descending { Direction::Desc } else { Direction::Asc }
     }
 
     /// The sort key of the invitation aliased `a`.
@@ -192,11 +188,7 @@ impl TableConditions {
                     TableKey::Never => Bind::Time(never()),
                 });
                 let id = sql.id(*id);
-                format!(
-                    " AND ({}, x.id) {} ({k}, {id})",
-                    sort.key("x"),
-                    sort.direction().after()
-                )
+                format!(" AND ({}, x.id) {} ({k}, {id})", sort.key("x"), sort.direction().after())
             }
         };
         Ok((Self { filters, after }, pattern))
@@ -282,24 +274,10 @@ pub fn asset_table(
     let rows = sql.param(Bind::Int(window.limit.saturating_add(1)));
     let offset = sql.param(Bind::Int(window.offset));
     let order = format!("ORDER BY {key} {dir}, x.id {dir}");
-    let (ctes, total) = table_scope(
-        &mut sql,
-        (user_id, is_root),
-        filter,
-        &cond,
-        pattern.as_deref(),
-        now,
-    );
+    let (ctes, total) =
+        table_scope(&mut sql, (user_id, is_root), filter, &cond, pattern.as_deref(), now);
     let page = if is_root {
-        root_page(
-            &mut sql,
-            filter,
-            &cond,
-            pattern.as_deref(),
-            &key,
-            &order,
-            &fetch,
-        )
+        root_page(&mut sql, filter, &cond, pattern.as_deref(), &key, &order, &fetch)
     } else {
         let on = |r: &str| {
             format!(
@@ -321,11 +299,7 @@ pub fn asset_table(
         }
         .sql()
     };
-    let with = if ctes.is_empty() {
-        "WITH".to_owned()
-    } else {
-        format!("{ctes},")
-    };
+    let with = if ctes.is_empty() { "WITH".to_owned() } else { format!("{ctes},") };
     let query = format!(
         "{with} {page}
          SELECT {TABLE_COLUMNS}, ({total}) AS total
@@ -342,10 +316,7 @@ pub fn asset_table(
         // Past the end (or nothing at all): the total on its own.
         None => table_total(conn, user_id, is_root, filter, sort, now)?,
     };
-    let rows = rows
-        .into_iter()
-        .map(TableRow::into_row)
-        .collect::<Result<Vec<_>, _>>()?;
+    let rows = rows.into_iter().map(TableRow::into_row).collect::<Result<Vec<_>, _>>()?;
     Ok(Page::cut(rows, window.limit, counted))
 }
 
@@ -360,14 +331,8 @@ fn table_total(
 ) -> Result<i64, StoreError> {
     let mut sql = Sql::new(conn);
     let (cond, pattern) = TableConditions::new(&mut sql, filter, sort, now, None)?;
-    let (ctes, total) = table_scope(
-        &mut sql,
-        (user_id, is_root),
-        filter,
-        &cond,
-        pattern.as_deref(),
-        now,
-    );
+    let (ctes, total) =
+        table_scope(&mut sql, (user_id, is_root), filter, &cond, pattern.as_deref(), now);
     sql.count(conn, &format!("{ctes} SELECT ({total}) AS n"))
 }
 
@@ -381,9 +346,8 @@ fn root_page(
     order: &str,
     fetch: &str,
 ) -> String {
-    let asset = filter.asset_id.map_or(String::new(), |a| {
-        format!(" AND x.resource_id = {}", sql.id(a))
-    });
+    let asset =
+        filter.asset_id.map_or(String::new(), |a| format!(" AND x.resource_id = {}", sql.id(a)));
     let (join, hit) = root_search(pattern);
     format!(
         "page AS (
@@ -421,36 +385,27 @@ fn table_scope(
     pattern: Option<&str>,
     now: DateTime<Utc>,
 ) -> (String, String) {
-    let ctes = if is_root {
-        String::new()
-    } else {
-        reach_ctes(sql, user_id, filter.asset_id, pattern)
-    };
+    let ctes =
+        if is_root { String::new() } else { reach_ctes(sql, user_id, filter.asset_id, pattern) };
     let by_counts = filter.status.is_some() && filter.permission.is_none() && pattern.is_none();
     let total = if by_counts {
         let counts = resource_counts(sql, is_root, filter.asset_id, now);
         match filter.status {
-            Some(s @ InvitationState::Pending) => format!(
-                "SELECT {} - {} FROM {}",
-                counts.status(s),
-                counts.lapsed,
-                counts.from
-            ),
-            Some(s @ InvitationState::Expired) => format!(
-                "SELECT {} + {} FROM {}",
-                counts.status(s),
-                counts.lapsed,
-                counts.from
-            ),
+            Some(s @ InvitationState::Pending) => {
+                format!("SELECT {} - {} FROM {}", counts.status(s), counts.lapsed, counts.from)
+            }
+            Some(s @ InvitationState::Expired) => {
+                format!("SELECT {} + {} FROM {}", counts.status(s), counts.lapsed, counts.from)
+            }
             Some(other) => format!("SELECT {} FROM {}", counts.status(other), counts.from),
             None => format!("SELECT {} FROM {}", counts.total(), counts.from),
         }
     } else {
         let cap = sql.param(Bind::Int(COUNT_LIMIT));
         if is_root {
-            let asset = filter.asset_id.map_or(String::new(), |a| {
-                format!(" AND x.resource_id = {}", sql.id(a))
-            });
+            let asset = filter
+                .asset_id
+                .map_or(String::new(), |a| format!(" AND x.resource_id = {}", sql.id(a)));
             let (join, hit) = root_search(pattern);
             format!(
                 "SELECT COUNT(*) FROM (

@@ -64,33 +64,27 @@ pub(super) fn fill_all(
 }
 
 fn fill_users(run: &mut Run<'_, '_>, w: &World, password_hash: &str) -> Result<(), StoreError> {
-    run.fill(
-        "users",
-        w.users,
-        w.users,
-        BLOCK,
-        |u, rows: &mut Vec<UserRow<'_>>| {
-            let name = username(u);
-            let created = user_created(w, u);
-            let display = match usize::try_from(u).ok().and_then(|i| KNOWN_ACCOUNTS.get(i)) {
-                Some(known) => format!("Seed {}", known.trim_start_matches("seed-")),
-                None => format!("Seed User {u}"),
-            };
-            rows.push(UserRow {
-                id: uid(u),
-                email: email(u),
-                username_canonical: name.to_lowercase(),
-                username: name,
-                display_name: display,
-                password_hash,
-                is_root: false,
-                email_verified_at: Some(created + Duration::minutes(5)),
-                credentials_changed_at: created,
-                created_at: created,
-                updated_at: created + Duration::minutes(5),
-            });
-        },
-    )
+    run.fill("users", w.users, w.users, BLOCK, |u, rows: &mut Vec<UserRow<'_>>| {
+        let name = username(u);
+        let created = user_created(w, u);
+        let display = match usize::try_from(u).ok().and_then(|i| KNOWN_ACCOUNTS.get(i)) {
+            Some(known) => format!("Seed {}", known.trim_start_matches("seed-")),
+            None => format!("Seed User {u}"),
+        };
+        rows.push(UserRow {
+            id: uid(u),
+            email: email(u),
+            username_canonical: name.to_lowercase(),
+            username: name,
+            display_name: display,
+            password_hash,
+            is_root: false,
+            email_verified_at: Some(created + Duration::minutes(5)),
+            credentials_changed_at: created,
+            created_at: created,
+            updated_at: created + Duration::minutes(5),
+        });
+    })
 }
 
 /// Estates, their sites, members and site overrides.
@@ -103,28 +97,22 @@ fn fill_estates(run: &mut Run<'_, '_>, w: &World) -> Result<(), StoreError> {
             updated_at: estate_created(w, e),
         });
     })?;
-    run.fill(
-        "sites",
-        ESTATES * SITES_PER_ESTATE,
-        ESTATES * SITES_PER_ESTATE,
-        BLOCK,
-        |i, rows| {
-            let (e, s) = (i / SITES_PER_ESTATE, i % SITES_PER_ESTATE);
-            let created = estate_created(w, e) + Duration::minutes(s as i64 + 1);
-            rows.push(SiteRow {
-                id: site_id(e, s),
-                estate_id: estate_id(e),
-                name: format!(
-                    "{} {} {}",
-                    ESTATE_NAMES[usize::try_from(e).unwrap_or(0)],
-                    pick(&SITE_KINDS, i, 50),
-                    s + 1
-                ),
-                created_at: created,
-                updated_at: created,
-            });
-        },
-    )?;
+    run.fill("sites", ESTATES * SITES_PER_ESTATE, ESTATES * SITES_PER_ESTATE, BLOCK, |i, rows| {
+        let (e, s) = (i / SITES_PER_ESTATE, i % SITES_PER_ESTATE);
+        let created = estate_created(w, e) + Duration::minutes(s as i64 + 1);
+        rows.push(SiteRow {
+            id: site_id(e, s),
+            estate_id: estate_id(e),
+            name: format!(
+                "{} {} {}",
+                ESTATE_NAMES[usize::try_from(e).unwrap_or(0)],
+                pick(&SITE_KINDS, i, 50),
+                s + 1
+            ),
+            created_at: created,
+            updated_at: created,
+        });
+    })?;
     let members: u64 = (0..ESTATES).map(|e| w.estate_members(e).len() as u64).sum();
     run.fill("estate_members", members, ESTATES, BLOCK, |e, rows| {
         for (k, (user, role)) in w.estate_members(e).into_iter().enumerate() {
@@ -174,11 +162,7 @@ fn asset_row(w: &World, n: u64) -> AssetRow {
         Placement::Personal => (None, None),
         Placement::Site { estate, site } => (Some(site_id(estate, site)), Some(estate_id(estate))),
     };
-    let updated = if pct(n, 66) < 30 {
-        w.between(created, h(n, 67))
-    } else {
-        created
-    };
+    let updated = if pct(n, 66) < 30 { w.between(created, h(n, 67)) } else { created };
     AssetRow {
         id: asset_id(n),
         name,
@@ -199,48 +183,23 @@ fn fill_assets(run: &mut Run<'_, '_>, w: &World) -> Result<(), StoreError> {
         rows.push(asset_row(w, n));
     })?;
     let collaborators: u64 = (0..w.assets).map(|n| w.collaborators(n).len as u64).sum();
-    run.fill(
-        "asset_collaborators",
-        collaborators,
-        w.assets,
-        BLOCK,
-        |n, rows| {
-            let created = w.asset_created(n);
-            for (i, &u) in w.collaborators(n).as_slice().iter().enumerate() {
-                let added = if i == 0 {
-                    created
-                } else {
-                    w.between(created, h(n, 80 + i as u64))
-                };
-                rows.push(CollaboratorRow {
-                    asset_id: asset_id(n),
-                    user_id: uid(u),
-                    added_at: added,
-                });
-            }
-        },
-    )
+    run.fill("asset_collaborators", collaborators, w.assets, BLOCK, |n, rows| {
+        let created = w.asset_created(n);
+        for (i, &u) in w.collaborators(n).as_slice().iter().enumerate() {
+            let added = if i == 0 { created } else { w.between(created, h(n, 80 + i as u64)) };
+            rows.push(CollaboratorRow { asset_id: asset_id(n), user_id: uid(u), added_at: added });
+        }
+    })
 }
 
 /// The asset of record (or photo) `j`. The first records and photos go to
 /// seed-owner20's assets, so the benchmark's asset has some.
 fn record_asset(w: &World, j: u64, salt: u64) -> u64 {
-    if j < 3 * OWNER20_ASSETS {
-        j % OWNER20_ASSETS
-    } else {
-        h(j, salt) % w.assets
-    }
+    if j < 3 * OWNER20_ASSETS { j % OWNER20_ASSETS } else { h(j, salt) % w.assets }
 }
 
 fn record_row(w: &World, j: u64) -> RecordRow {
-    const KINDS: [&str; 6] = [
-        "service",
-        "repair",
-        "inspection",
-        "work_order",
-        "fuel",
-        "note",
-    ];
+    const KINDS: [&str; 6] = ["service", "repair", "inspection", "work_order", "fuel", "note"];
     let n = record_asset(w, j, 90);
     let kind = pick(&KINDS, j, 91);
     let at = w.between(w.asset_created(n), h(j, 92));
@@ -290,23 +249,17 @@ fn fill_records(run: &mut Run<'_, '_>, w: &World) -> Result<(), StoreError> {
 fn fill_households(run: &mut Run<'_, '_>, w: &World) -> Result<(), StoreError> {
     const HOUSEHOLD_ROLES: [&str; 3] = ["viewer", "editor", "manager"];
     let households: u64 = (KNOWN..w.users).map(|u| w.household(u).len as u64).sum();
-    run.fill(
-        "household_members",
-        households,
-        w.users - KNOWN,
-        BLOCK,
-        |r, rows| {
-            let head = KNOWN + r;
-            for (i, &m) in w.household(head).as_slice().iter().enumerate() {
-                rows.push(HouseholdRow {
-                    head_id: uid(head),
-                    member_id: uid(m),
-                    role: pick(&HOUSEHOLD_ROLES, head * 8 + i as u64, 110),
-                    added_at: w.between(user_created(w, head), h(head, 111 + i as u64)),
-                });
-            }
-        },
-    )
+    run.fill("household_members", households, w.users - KNOWN, BLOCK, |r, rows| {
+        let head = KNOWN + r;
+        for (i, &m) in w.household(head).as_slice().iter().enumerate() {
+            rows.push(HouseholdRow {
+                head_id: uid(head),
+                member_id: uid(m),
+                role: pick(&HOUSEHOLD_ROLES, head * 8 + i as u64, 110),
+                added_at: w.between(user_created(w, head), h(head, 111 + i as u64)),
+            });
+        }
+    })
 }
 
 fn fill_shares(run: &mut Run<'_, '_>, w: &World) -> Result<(), StoreError> {
@@ -345,14 +298,8 @@ fn fill_shares(run: &mut Run<'_, '_>, w: &World) -> Result<(), StoreError> {
     })
 }
 
-const DOMAINS: [&str; 6] = [
-    "example.test",
-    "mail.test",
-    "fleet.test",
-    "farm.test",
-    "contractors.test",
-    "family.test",
-];
+const DOMAINS: [&str; 6] =
+    ["example.test", "mail.test", "fleet.test", "farm.test", "contractors.test", "family.test"];
 
 /// Invitation `j`'s resource type, resource, inviter and role.
 fn invitation_target(w: &World, j: u64) -> (&'static str, String, u64, &'static str) {
@@ -367,21 +314,11 @@ fn invitation_target(w: &World, j: u64) -> (&'static str, String, u64, &'static 
         ),
         InvitationKind::OtherAsset => {
             let n = w.general_start + h(j, 131) % w.general_count();
-            (
-                "asset",
-                asset_id(n),
-                w.primary(n),
-                pick(&PERMISSIONS, j, 130),
-            )
+            ("asset", asset_id(n), w.primary(n), pick(&PERMISSIONS, j, 130))
         }
         InvitationKind::Estate => {
             let e = k % ESTATES;
-            (
-                "estate",
-                estate_id(e),
-                w.estate_owner(e),
-                pick(&ESTATE_ROLES, j, 130),
-            )
+            ("estate", estate_id(e), w.estate_owner(e), pick(&ESTATE_ROLES, j, 130))
         }
     }
 }
@@ -422,11 +359,7 @@ fn invitation_row(w: &World, j: u64) -> InvitationRow {
     };
     // Pending ones were sent in the last two weeks; the others over the
     // last year.
-    let window_ms: u64 = if status == "pending" {
-        14 * 86_400_000
-    } else {
-        365 * 86_400_000
-    };
+    let window_ms: u64 = if status == "pending" { 14 * 86_400_000 } else { 365 * 86_400_000 };
     let invited = now - Duration::hours(1) - ms(h(j, 133) % window_ms);
     let expires_at = match status {
         "pending" => (pct(j, 134) < 80).then(|| now + days(1 + h(j, 135) % 30)),
@@ -435,11 +368,8 @@ fn invitation_row(w: &World, j: u64) -> InvitationRow {
     };
     let access_expires_at = (resource_type == "asset" && pct(j, 136) < 30)
         .then(|| invited + days(30 + h(j, 137) % 335));
-    let resend_count = if pct(j, 138) < 80 {
-        0
-    } else {
-        1 + i32::try_from(h(j, 139) % 3).unwrap_or(0)
-    };
+    let resend_count =
+        if pct(j, 138) < 80 { 0 } else { 1 + i32::try_from(h(j, 139) % 3).unwrap_or(0) };
     let (email_to, responded_at, responded_by) = invitation_response(w, j, status, invited);
     InvitationRow {
         id: seed_id(TAG_INVITATION, j),
@@ -463,13 +393,9 @@ fn invitation_row(w: &World, j: u64) -> InvitationRow {
 }
 
 fn fill_invitations(run: &mut Run<'_, '_>, w: &World) -> Result<(), StoreError> {
-    run.fill(
-        "invitations",
-        w.total_invitations(),
-        w.total_invitations(),
-        BLOCK,
-        |j, rows| rows.push(invitation_row(w, j)),
-    )
+    run.fill("invitations", w.total_invitations(), w.total_invitations(), BLOCK, |j, rows| {
+        rows.push(invitation_row(w, j))
+    })
 }
 
 /// Audit event `j`: action, target type, target and the `after` value.
@@ -525,28 +451,22 @@ fn audit_event(w: &World, j: u64) -> (&'static str, &'static str, String, String
 
 /// The audit events, then the marker `claim_world` wrote first.
 fn fill_audit(run: &mut Run<'_, '_>, w: &World) -> Result<(), StoreError> {
-    run.fill(
-        "audit_events",
-        w.audit + 1,
-        w.audit + 1,
-        BLOCK,
-        |j, rows| {
-            if j == w.audit {
-                rows.push(marker(w));
-                return;
-            }
-            let n = h(j, 150) % w.assets;
-            let (action, target_type, target_id, after) = audit_event(w, j);
-            rows.push(AuditRow {
-                id: seed_id(TAG_AUDIT, j),
-                actor_id: Some(uid(w.primary(n))),
-                action,
-                target_type,
-                target_id,
-                before: None,
-                after: Some(after),
-                created_at: w.between(w.asset_created(n), h(j, 151)),
-            });
-        },
-    )
+    run.fill("audit_events", w.audit + 1, w.audit + 1, BLOCK, |j, rows| {
+        if j == w.audit {
+            rows.push(marker(w));
+            return;
+        }
+        let n = h(j, 150) % w.assets;
+        let (action, target_type, target_id, after) = audit_event(w, j);
+        rows.push(AuditRow {
+            id: seed_id(TAG_AUDIT, j),
+            actor_id: Some(uid(w.primary(n))),
+            action,
+            target_type,
+            target_id,
+            before: None,
+            after: Some(after),
+            created_at: w.between(w.asset_created(n), h(j, 151)),
+        });
+    })
 }

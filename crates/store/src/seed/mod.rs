@@ -89,11 +89,7 @@ pub struct SeedSize {
 
 impl Default for SeedSize {
     fn default() -> Self {
-        Self {
-            users: 10_000,
-            assets: 1_000_000,
-            invitations: 100_000,
-        }
+        Self { users: 10_000, assets: 1_000_000, invitations: 100_000 }
     }
 }
 
@@ -120,10 +116,7 @@ impl SeedSize {
             )));
         }
         if self.invitations > Self::MAX {
-            return Err(StoreError::Config(format!(
-                "--invitations must be at most {}",
-                Self::MAX
-            )));
+            return Err(StoreError::Config(format!("--invitations must be at most {}", Self::MAX)));
         }
         Ok(())
     }
@@ -191,10 +184,7 @@ impl SeedReport {
     /// Tables whose seeded rows differ from this size's world (a database
     /// seeded before with another size).
     pub fn mismatches(&self) -> Vec<&TableReport> {
-        self.tables
-            .iter()
-            .filter(|t| t.after != t.expected)
-            .collect()
+        self.tables.iter().filter(|t| t.after != t.expected).collect()
     }
 }
 
@@ -213,12 +203,7 @@ pub fn seed(
     let pg = matches!(conn, DbConnection::Postgresql(_));
     prepare(conn)?;
     let result = {
-        let mut run = Run {
-            conn: &mut *conn,
-            progress,
-            pg,
-            reports: Vec::new(),
-        };
+        let mut run = Run { conn: &mut *conn, progress, pg, reports: Vec::new() };
         fill::fill_all(&mut run, &w, password_hash).map(|()| run.reports)
     };
     let reports = match result {
@@ -235,9 +220,7 @@ pub fn seed(
             return Err(e);
         }
     };
-    let already_seeded = reports
-        .iter()
-        .all(|r| r.inserted == 0 && r.before == r.expected);
+    let already_seeded = reports.iter().all(|r| r.inserted == 0 && r.before == r.expected);
     if !already_seeded {
         diesel::sql_query("ANALYZE").execute(conn)?;
         if !pg {
@@ -245,10 +228,7 @@ pub fn seed(
         }
     }
     restore(conn)?;
-    Ok(SeedReport {
-        tables: reports,
-        already_seeded,
-    })
+    Ok(SeedReport { tables: reports, already_seeded })
 }
 
 /// The audit event that records which world the database holds; its id

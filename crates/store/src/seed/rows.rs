@@ -215,9 +215,8 @@ macro_rules! batch {
                 match conn {
                     DbConnection::Postgresql(pg) => {
                         if copy {
-                            written += diesel::copy_from($table)
-                                .from_insertable(rows)
-                                .execute(pg)?;
+                            written +=
+                                diesel::copy_from($table).from_insertable(rows).execute(pg)?;
                         } else {
                             let per = (PG_PARAMS / Self::COLUMNS).min(MAX_ROWS_PER_STATEMENT);
                             for chunk in rows.chunks(per) {
@@ -276,18 +275,12 @@ pub(crate) fn count_table(conn: &mut DbConnection, table: &str) -> Result<u64, S
         "users" => count_seeded!(conn, users::table, users::id, TAG_USER)?,
         "estates" => count_seeded!(conn, estates::table, estates::id, TAG_ESTATE)?,
         "sites" => count_seeded!(conn, sites::table, sites::id, TAG_SITE)?,
-        "estate_members" => count_seeded!(
-            conn,
-            estate_members::table,
-            estate_members::estate_id,
-            TAG_ESTATE
-        )?,
-        "site_overrides" => count_seeded!(
-            conn,
-            site_overrides::table,
-            site_overrides::site_id,
-            TAG_SITE
-        )?,
+        "estate_members" => {
+            count_seeded!(conn, estate_members::table, estate_members::estate_id, TAG_ESTATE)?
+        }
+        "site_overrides" => {
+            count_seeded!(conn, site_overrides::table, site_overrides::site_id, TAG_SITE)?
+        }
         "assets" => count_seeded!(conn, assets::table, assets::id, TAG_ASSET)?,
         "asset_collaborators" => count_seeded!(
             conn,
@@ -299,12 +292,9 @@ pub(crate) fn count_table(conn: &mut DbConnection, table: &str) -> Result<u64, S
             count_seeded!(conn, asset_records::table, asset_records::id, TAG_RECORD)?
         }
         "asset_photos" => count_seeded!(conn, asset_photos::table, asset_photos::id, TAG_PHOTO)?,
-        "household_members" => count_seeded!(
-            conn,
-            household_members::table,
-            household_members::head_id,
-            TAG_USER
-        )?,
+        "household_members" => {
+            count_seeded!(conn, household_members::table, household_members::head_id, TAG_USER)?
+        }
         "asset_shares" => {
             count_seeded!(conn, asset_shares::table, asset_shares::asset_id, TAG_ASSET)?
         }
@@ -334,10 +324,7 @@ pub const TABLES: [&str; 13] = [
 
 /// Seeded rows in each table now, in [`TABLES`] order.
 pub fn counts(conn: &mut DbConnection) -> Result<Vec<(&'static str, u64)>, StoreError> {
-    TABLES
-        .iter()
-        .map(|t| Ok((*t, count_table(conn, t)?)))
-        .collect()
+    TABLES.iter().map(|t| Ok((*t, count_table(conn, t)?))).collect()
 }
 
 // ------------------------------------------------------------------ the run
@@ -365,13 +352,7 @@ impl Run<'_, '_> {
         if before == expected {
             self.progress.advance(expected);
             self.progress.finish(table, 0, true);
-            self.reports.push(TableReport {
-                table,
-                expected,
-                before,
-                inserted: 0,
-                after: before,
-            });
+            self.reports.push(TableReport { table, expected, before, inserted: 0, after: before });
             return Ok(());
         }
         let copy = self.pg && before == 0;
@@ -384,23 +365,15 @@ impl Run<'_, '_> {
             for unit in start..end {
                 generate(unit, &mut rows);
             }
-            let written = self
-                .conn
-                .transaction(|c| R::write(c, &rows, copy))
-                .map_err(StoreError::from)?;
+            let written =
+                self.conn.transaction(|c| R::write(c, &rows, copy)).map_err(StoreError::from)?;
             inserted += written as u64;
             self.progress.advance(rows.len() as u64);
             start = end;
         }
         self.progress.finish(table, inserted, false);
         let after = count_table(self.conn, table)?;
-        self.reports.push(TableReport {
-            table,
-            expected,
-            before,
-            inserted,
-            after,
-        });
+        self.reports.push(TableReport { table, expected, before, inserted, after });
         Ok(())
     }
 }

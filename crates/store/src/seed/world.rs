@@ -45,10 +45,7 @@ pub(crate) struct Few<const N: usize> {
 
 impl<const N: usize> Few<N> {
     pub(crate) fn new() -> Self {
-        Self {
-            items: [0; N],
-            len: 0,
-        }
+        Self { items: [0; N], len: 0 }
     }
     pub(crate) fn push(&mut self, v: u64) {
         if self.len < N {
@@ -127,9 +124,7 @@ impl World {
         let inv_other = size.invitations / 20;
         let inv_inviter = size.invitations - inv_estate - inv_other;
         // Whole seconds, so every derived time is exact on both backends.
-        let now = chrono::DateTime::from_timestamp(now.timestamp(), 0)
-            .unwrap_or(now)
-            .naive_utc();
+        let now = chrono::DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now).naive_utc();
         let origin = now - Duration::days(3 * 365);
         let span_ms = u64::try_from((Duration::days(3 * 365 - 2)).num_milliseconds()).unwrap_or(0);
         let perm_mul = [1_000_003_u64, 999_983, 1_299_709, 15_485_863]
@@ -196,11 +191,7 @@ impl World {
             // The first `regular` general assets go to each regular user in
             // turn, so every regular user collaborates on something.
             let g = n - self.general_start;
-            if g < self.regular {
-                KNOWN + g
-            } else {
-                self.regular_user(h(n, 1))
-            }
+            if g < self.regular { KNOWN + g } else { self.regular_user(h(n, 1)) }
         }
     }
 
@@ -249,10 +240,7 @@ impl World {
         if n < self.general_start || n >= self.other_end {
             Placement::Personal
         } else if n < self.big_end {
-            Placement::Site {
-                estate: 0,
-                site: h(n, 30) % SITES_PER_ESTATE,
-            }
+            Placement::Site { estate: 0, site: h(n, 30) % SITES_PER_ESTATE }
         } else {
             Placement::Site {
                 estate: 1 + h(n, 31) % (ESTATES - 1),
@@ -349,10 +337,7 @@ impl World {
         } else if j < self.inv_inviter + self.inv_other {
             (InvitationKind::OtherAsset, j - self.inv_inviter)
         } else {
-            (
-                InvitationKind::Estate,
-                j - self.inv_inviter - self.inv_other,
-            )
+            (InvitationKind::Estate, j - self.inv_inviter - self.inv_other)
         }
     }
 
@@ -384,16 +369,8 @@ pub(crate) const ESTATE_NAMES: [&str; 20] = [
     "Juniper Fields",
 ];
 
-pub(crate) const SITE_KINDS: [&str; 8] = [
-    "Depot",
-    "Yard",
-    "Workshop",
-    "Farm",
-    "Warehouse",
-    "Barn",
-    "Garage",
-    "Compound",
-];
+pub(crate) const SITE_KINDS: [&str; 8] =
+    ["Depot", "Yard", "Workshop", "Farm", "Warehouse", "Barn", "Garage", "Compound"];
 
 pub(crate) const MAKES: [&str; 24] = [
     "Ford Transit",
@@ -422,9 +399,8 @@ pub(crate) const MAKES: [&str; 24] = [
     "Tesla Model 3",
 ];
 
-pub(crate) const COLOURS: [&str; 8] = [
-    "white", "silver", "black", "blue", "red", "green", "yellow", "grey",
-];
+pub(crate) const COLOURS: [&str; 8] =
+    ["white", "silver", "black", "blue", "red", "green", "yellow", "grey"];
 pub(crate) const FUELS: [&str; 4] = ["diesel", "petrol", "electric", "hybrid"];
 
 pub(crate) fn plate(n: u64) -> String {
@@ -432,15 +408,7 @@ pub(crate) fn plate(n: u64) -> String {
     let l = |salt: u64| {
         char::from(LETTERS[usize::try_from(h(n, salt) % LETTERS.len() as u64).unwrap_or(0)])
     };
-    format!(
-        "{}{}{:02} {}{}{}",
-        l(40),
-        l(41),
-        h(n, 42) % 100,
-        l(43),
-        l(44),
-        l(45)
-    )
+    format!("{}{}{:02} {}{}{}", l(40), l(41), h(n, 42) % 100, l(43), l(44), l(45))
 }
 
 pub(crate) fn username(u: u64) -> String {
@@ -457,13 +425,7 @@ pub(crate) fn email(u: u64) -> String {
 /// A token hash no token hashes to in practice (64 hex digits, the row
 /// number in the last 16, so they are unique).
 pub(crate) fn token_hash(j: u64) -> String {
-    format!(
-        "{:016x}{:016x}{:016x}{:016x}",
-        h(j, 70),
-        h(j, 71),
-        h(j, 72),
-        j ^ 0x5EED_0000_0000_0000
-    )
+    format!("{:016x}{:016x}{:016x}{:016x}", h(j, 70), h(j, 71), h(j, 72), j ^ 0x5EED_0000_0000_0000)
 }
 
 /// Seeds the world of `size` (see the module documentation). Every account
@@ -474,14 +436,7 @@ mod tests {
     use crate::seed::{TAG_ASSET, TAG_ESTATE, TAG_USER, id_range, seed_id};
 
     pub(crate) fn world(users: u64, assets: u64, invitations: u64) -> World {
-        World::new(
-            &SeedSize {
-                users,
-                assets,
-                invitations,
-            },
-            Utc::now(),
-        )
+        World::new(&SeedSize { users, assets, invitations }, Utc::now())
     }
 
     #[test]

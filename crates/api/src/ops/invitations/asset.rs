@@ -37,10 +37,7 @@ pub fn send(
     locks::assets_with_estates(c, &[cmd.asset_id], &[])?;
     let (user, asset, level) = caller_asset(c, caller, cmd.asset_id, now)?;
     require(level, AssetCapability::ManageInvitations)?;
-    require_verified(
-        &user,
-        keyholder_domain::account::SharingAction::AssetInvitation,
-    )?;
+    require_verified(&user, keyholder_domain::account::SharingAction::AssetInvitation)?;
     // Field errors only once the caller may invite here.
     let draft = cmd.fields?.check(ResourceType::Asset, now)?;
     cmd.sending.admit(&user, &draft.email)?;
@@ -73,11 +70,8 @@ pub fn table(
         require(level, AssetCapability::ManageInvitations)?;
     }
     let sort = parse_sort(q.sort.as_deref())?;
-    let status = q
-        .status
-        .as_deref()
-        .map(|s| parse_field::<InvitationState>("status", s))
-        .transpose()?;
+    let status =
+        q.status.as_deref().map(|s| parse_field::<InvitationState>("status", s)).transpose()?;
     let permission = q
         .permission
         .as_deref()
@@ -94,17 +88,9 @@ pub fn table(
         permission: permission.map(|p| p.as_str().to_owned()),
         asset_id: q.only.or(q.asset_id),
     };
-    let window = Window {
-        limit: q.paging.per_page(),
-        offset: q.paging.offset(),
-        after,
-    };
+    let window = Window { limit: q.paging.per_page(), offset: q.paging.offset(), after };
     let page = invitations::asset_table(c, user.id, user.is_root, &filter, sort, now, &window)?;
-    let next = page
-        .items
-        .last()
-        .filter(|_| page.more)
-        .map(|r| table_cursor(sort, &r.invitation));
+    let next = page.items.last().filter(|_| page.more).map(|r| table_cursor(sort, &r.invitation));
     let items = page
         .items
         .iter()
@@ -196,11 +182,7 @@ fn managed(
     if !asset::asset_can(Some(level), AssetCapability::ManageInvitations) {
         return Err(not_found());
     }
-    Ok(Managed {
-        user,
-        inv,
-        resource: Resource::asset(&asset),
-    })
+    Ok(Managed { user, inv, resource: Resource::asset(&asset) })
 }
 
 fn view(m: &Managed, now: DateTime<Utc>) -> AssetInvitationView {

@@ -132,11 +132,7 @@ fn grant_at_once(
     estates::add_member(c, id, existing.id, role, now)?;
     let after = json!({"user_id": existing.id, "role": role});
     let resource = Resource::estate(&access.estate);
-    audit::record(
-        c,
-        &resource.event(user, Action::MemberAdded, None, Some(after)),
-        now,
-    )?;
+    audit::record(c, &resource.event(user, Action::MemberAdded, None, Some(after)), now)?;
     Ok(InviteOutcome {
         outcome: "granted",
         member: Some(member_view(c, access, existing.id)?),
@@ -158,25 +154,14 @@ pub fn list(
     now: DateTime<Utc>,
 ) -> Result<CursorPage<EstateInvitationView>, ApiError> {
     let (_, access) = inviting(c, caller, q.estate_id)?;
-    let status = q
-        .status
-        .as_deref()
-        .map(|s| parse_field::<InvitationState>("status", s))
-        .transpose()?;
+    let status =
+        q.status.as_deref().map(|s| parse_field::<InvitationState>("status", s)).transpose()?;
     let window = newest_first_window(&q.paging)?;
     let page =
         invitations::list_for_resource(c, ResourceType::Estate, q.estate_id, status, now, &window)?;
-    let next = page
-        .items
-        .last()
-        .filter(|_| page.more)
-        .map(|i| Cursor::at(i.invited_at, i.id));
+    let next = page.items.last().filter(|_| page.more).map(|i| Cursor::at(i.invited_at, i.id));
     let resource = Resource::estate(&access.estate);
-    let items = page
-        .items
-        .iter()
-        .map(|i| EstateInvitationView::new(i, &resource, now))
-        .collect();
+    let items = page.items.iter().map(|i| EstateInvitationView::new(i, &resource, now)).collect();
     Ok(CursorPage::new(items, page.counted, &q.paging, next))
 }
 
@@ -194,11 +179,7 @@ fn managed(c: &mut DbConnection, caller: &Caller, t: &Target) -> Result<Managed,
         })?;
     let role: EstateRole = inv.role.parse().map_err(|_| ApiError::internal())?;
     estate::check_grant_new_member(&access.actor, role).map_err(ApiError::refused)?;
-    Ok(Managed {
-        user,
-        inv,
-        resource: Resource::estate(&access.estate),
-    })
+    Ok(Managed { user, inv, resource: Resource::estate(&access.estate) })
 }
 
 fn view(m: &Managed, now: DateTime<Utc>) -> EstateInvitationView {

@@ -48,12 +48,7 @@ pub(crate) struct Resource {
 
 impl Resource {
     pub(crate) fn estate(e: &keyholder_store::estates::Estate) -> Self {
-        Self {
-            kind: ResourceType::Estate,
-            id: e.id,
-            name: e.name.clone(),
-            reference: None,
-        }
+        Self { kind: ResourceType::Estate, id: e.id, name: e.name.clone(), reference: None }
     }
 
     pub(crate) fn asset(a: &keyholder_store::assets::Asset) -> Self {
@@ -156,10 +151,9 @@ impl Offer {
     pub(crate) fn of(inv: &Invitation) -> Result<Self, ApiError> {
         match inv.resource_type {
             ResourceType::Estate => inv.role.parse().map(Self::Role),
-            ResourceType::Asset => inv
-                .role
-                .parse()
-                .map(|p| Self::Permission(p, inv.access_expires_at)),
+            ResourceType::Asset => {
+                inv.role.parse().map(|p| Self::Permission(p, inv.access_expires_at))
+            }
         }
         .map_err(|_| ApiError::internal())
     }
@@ -191,13 +185,7 @@ impl Fields {
         expires_at: Option<DateTime<Utc>>,
         access_expires_at: Option<DateTime<Utc>>,
     ) -> Self {
-        Self {
-            email,
-            role,
-            message,
-            expires_at,
-            access_expires_at,
-        }
+        Self { email, role, message, expires_at, access_expires_at }
     }
 }
 
@@ -216,22 +204,18 @@ impl Fields {
         let email = v.check("email", Email::parse(&self.email));
         let offered = match kind {
             ResourceType::Estate => self.role.parse::<EstateRole>().map(Offer::Role),
-            ResourceType::Asset => self
-                .role
-                .parse::<InvitationPermission>()
-                .map(|p| Offer::Permission(p, None)),
+            ResourceType::Asset => {
+                self.role.parse::<InvitationPermission>().map(|p| Offer::Permission(p, None))
+            }
         };
-        let offer = offered
-            .map_err(|e| v.add(offer_field(kind), e.to_string()))
-            .ok();
+        let offer = offered.map_err(|e| v.add(offer_field(kind), e.to_string())).ok();
         let message = v.check("message", Message::parse_optional(self.message.as_deref()));
         let expires = v.check("expires_at", Expiry::parse_optional(self.expires_at, now));
         let until = match kind {
             ResourceType::Estate => Some(None),
-            ResourceType::Asset => v.check(
-                "access_expires_at",
-                Expiry::parse_optional(self.access_expires_at, now),
-            ),
+            ResourceType::Asset => {
+                v.check("access_expires_at", Expiry::parse_optional(self.access_expires_at, now))
+            }
         };
         let (Some(email), Some(offer), Some(message), Some(expires), Some(until)) =
             (email, offer, message, expires, until)
@@ -242,12 +226,7 @@ impl Fields {
             Offer::Permission(p, _) => Offer::Permission(p, until.as_ref().map(Expiry::at)),
             role => role,
         };
-        Ok(Draft {
-            email,
-            offer,
-            message,
-            expires,
-        })
+        Ok(Draft { email, offer, message, expires })
     }
 }
 
@@ -371,11 +350,7 @@ fn issue(
     if resource.kind == ResourceType::Asset {
         after["access_expires_at"] = json!(inv.access_expires_at);
     }
-    audit::record(
-        c,
-        &resource.event(sender, Action::InvitationCreated, None, Some(after)),
-        now,
-    )?;
+    audit::record(c, &resource.event(sender, Action::InvitationCreated, None, Some(after)), now)?;
     Ok(inv)
 }
 
@@ -410,9 +385,7 @@ pub(crate) fn resend(
     m.inv = invitations::get(c, m.inv.id)?.ok_or_else(ApiError::internal)?;
     sending.mail(c, &m.inv, &m.resource, &token, now)?;
     let after = json!({"invitation_id": m.inv.id, "expires_at": m.inv.expires_at});
-    let event = m
-        .resource
-        .event(&m.user, Action::InvitationResent, None, Some(after));
+    let event = m.resource.event(&m.user, Action::InvitationResent, None, Some(after));
     audit::record(c, &event, now)?;
     Ok(())
 }
@@ -429,9 +402,7 @@ pub(crate) fn cancel(
         return Err(conflict_now(c, m.inv.id, now)?);
     }
     let (before, after) = moved(&m.inv, InvitationState::Cancelled);
-    let event = m
-        .resource
-        .event(&m.user, Action::InvitationCancelled, before, after);
+    let event = m.resource.event(&m.user, Action::InvitationCancelled, before, after);
     audit::record(c, &event, now)?;
     m.inv = invitations::get(c, m.inv.id)?.ok_or_else(ApiError::internal)?;
     Ok(())
@@ -467,13 +438,7 @@ fn conflict_now(c: &mut DbConnection, id: Uuid, now: DateTime<Utc>) -> Result<Ap
 fn newest_first_window(
     q: &CursorQuery,
 ) -> Result<keyholder_store::paging::Window<DateTime<Utc>>, ApiError> {
-    let after = q
-        .after()?
-        .map(|cursor| Ok::<_, ApiError>((cursor.instant()?, cursor.id)))
-        .transpose()?;
-    Ok(keyholder_store::paging::Window {
-        limit: q.per_page(),
-        offset: q.offset(),
-        after,
-    })
+    let after =
+        q.after()?.map(|cursor| Ok::<_, ApiError>((cursor.instant()?, cursor.id))).transpose()?;
+    Ok(keyholder_store::paging::Window { limit: q.per_page(), offset: q.offset(), after })
 }

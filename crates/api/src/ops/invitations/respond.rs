@@ -151,10 +151,7 @@ fn grant(
             Ok(role.as_str().to_owned())
         }
         Offer::Permission(permission, access_expires_at) => {
-            let new = ShareGrant {
-                permission,
-                access_expires_at,
-            };
+            let new = ShareGrant { permission, access_expires_at };
             let merged = match shares::get_share(c, id, user.id)? {
                 Some(held) => merge_share(
                     ShareGrant {
@@ -203,11 +200,7 @@ pub(crate) fn accept_for(
         after["user_id"] = json!(user.id);
         after["role"] = json!(role);
     }
-    audit::record(
-        c,
-        &resource.event(user, Action::InvitationAccepted, before, after),
-        now,
-    )?;
+    audit::record(c, &resource.event(user, Action::InvitationAccepted, before, after), now)?;
     notify_inviter(c, inv, &user.display_name, &resource, true, now)?;
     Ok(InvitationResult {
         status: "accepted",
@@ -283,17 +276,9 @@ pub fn accept_signup(
     invitation::transition(inv.status, inv.expires_at, InvitationEvent::Accept, now)
         .map_err(transition_refused)?;
     let username = cmd.profile.username.as_str();
-    let display = cmd
-        .profile
-        .display_name
-        .as_ref()
-        .map_or(username, DisplayName::as_str);
-    let taken = || {
-        ApiError::conflict(
-            "username_taken",
-            format!("The username {username} is taken."),
-        )
-    };
+    let display = cmd.profile.display_name.as_ref().map_or(username, DisplayName::as_str);
+    let taken =
+        || ApiError::conflict("username_taken", format!("The username {username} is taken."));
     let registered = || {
         ApiError::conflict(
             "email_registered",
@@ -317,14 +302,8 @@ pub fn accept_signup(
             revoke_unverified_grants(c, &existing, now)?;
             let before = json!({"username": existing.username});
             let after = json!({"username": user.username, "via_invitation": inv.id});
-            let event = event(
-                &user,
-                Action::UserClaimed,
-                "user",
-                user.id,
-                Some(before),
-                Some(after),
-            );
+            let event =
+                event(&user, Action::UserClaimed, "user", user.id, Some(before), Some(after));
             audit::record(c, &event, now)?;
             user
         }
@@ -344,14 +323,7 @@ pub fn accept_signup(
             };
             let after =
                 json!({"email": user.email, "username": user.username, "via_invitation": inv.id});
-            let event = event(
-                &user,
-                Action::UserRegistered,
-                "user",
-                user.id,
-                None,
-                Some(after),
-            );
+            let event = event(&user, Action::UserRegistered, "user", user.id, None, Some(after));
             audit::record(c, &event, now)?;
             user
         }
@@ -384,11 +356,7 @@ pub fn mine(
     let user = verified_invitee(c, caller)?;
     let window = newest_first_window(q)?;
     let page = invitations::pending_for_email_page(c, &user.email, now, &window)?;
-    let next = page
-        .items
-        .last()
-        .filter(|_| page.more)
-        .map(|i| Cursor::at(i.invited_at, i.id));
+    let next = page.items.last().filter(|_| page.more).map(|i| Cursor::at(i.invited_at, i.id));
     let items = page
         .items
         .iter()
@@ -404,11 +372,9 @@ fn my_invitation(
     id: Uuid,
 ) -> Result<(User, Invitation), ApiError> {
     let user = verified_invitee(c, caller)?;
-    let inv = invitations::get(c, id)?
-        .filter(|inv| inv.email == user.email)
-        .ok_or_else(|| {
-            ApiError::not_found("invitation_not_found", "No such invitation for your email.")
-        })?;
+    let inv = invitations::get(c, id)?.filter(|inv| inv.email == user.email).ok_or_else(|| {
+        ApiError::not_found("invitation_not_found", "No such invitation for your email.")
+    })?;
     Ok((user, inv))
 }
 
