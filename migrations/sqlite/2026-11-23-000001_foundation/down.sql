@@ -1,4 +1,1 @@
-DROP TABLE audit_events;
-DROP TABLE mail_outbox;
-DROP TABLE email_tokens;
-DROP TABLE users;
+../../postgres/2026-11-23-000001_foundation/down.sql

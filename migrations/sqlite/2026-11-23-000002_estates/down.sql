@@ -1,4 +1,1 @@
-DROP TABLE site_overrides;
-DROP TABLE estate_members;
-DROP TABLE sites;
-DROP TABLE estates;
+../../postgres/2026-11-23-000002_estates/down.sql

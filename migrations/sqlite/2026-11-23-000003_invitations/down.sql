@@ -1,1 +1,1 @@
-DROP TABLE invitations;
+../../postgres/2026-11-23-000003_invitations/down.sql

@@ -1,1 +1,1 @@
-DROP INDEX mail_outbox_recipient_kind_created;
+../../postgres/2026-11-23-000005_mail_recipient_index/down.sql

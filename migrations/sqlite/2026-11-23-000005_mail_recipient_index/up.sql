@@ -1,1 +1,1 @@
-CREATE INDEX mail_outbox_recipient_kind_created ON mail_outbox (recipient, kind, created_at);
+../../postgres/2026-11-23-000005_mail_recipient_index/up.sql

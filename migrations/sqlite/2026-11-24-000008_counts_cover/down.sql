@@ -1,1 +1,1 @@
-DROP INDEX invitation_counts_cover;
+../../postgres/2026-11-24-000008_counts_cover/down.sql
