@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::state::{AppState, Tx};
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Claims {
@@ -179,7 +179,7 @@ impl FromRequest for AuthUser {
         let found = Caller::from_headers(req);
         Box::pin(async move {
             let (caller, state) = found?;
-            let user = state.read_one(move |c| caller.user(c)).await?;
+            let user = state.on(Tx::One, move |c| Ok(caller.user(c)?)).await?;
             Ok(AuthUser(user))
         })
     }

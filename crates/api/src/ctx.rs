@@ -17,14 +17,18 @@ use tracing_actix_web::RequestId;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::ratelimit::Budget;
-use crate::state::AppState;
+use crate::state::{AppState, Tx};
 
 /// A use case's signature: the connection (in the transaction the handler
-/// chose), the authenticated caller, and the request's clock reading.
-pub trait Op<T>: FnOnce(&mut DbConnection, &Caller, DateTime<Utc>) -> Result<T, ApiError> {}
+/// chose), the authenticated caller, and the request's clock reading; sent
+/// to the blocking pool to run.
+pub trait Op<T>:
+    FnOnce(&mut DbConnection, &Caller, DateTime<Utc>) -> Result<T, ApiError> + Send + 'static
+{
+}
 
 impl<T, F> Op<T> for F where
-    F: FnOnce(&mut DbConnection, &Caller, DateTime<Utc>) -> Result<T, ApiError>
+    F: FnOnce(&mut DbConnection, &Caller, DateTime<Utc>) -> Result<T, ApiError> + Send + 'static
 {
 }
 
@@ -62,47 +66,31 @@ impl Ctx {
         self.state.user_limit.budget_for(&self.req)
     }
 
-    /// Runs `op` in one write transaction: the change, its audit event and
-    /// any email it queues commit together or not at all.
-    pub async fn write<T, F>(&self, op: F) -> Result<T, ApiError>
-    where
-        F: Op<T> + Send + 'static,
-        T: Send + 'static,
-    {
+    /// Runs the use case `op` for this caller at this instant, on the
+    /// database as `tx` says.
+    pub async fn on<T: Send + 'static>(&self, tx: Tx, op: impl Op<T>) -> Result<T, ApiError> {
         let (caller, now) = (self.caller, self.now);
-        self.state.write(move |c| op(c, &caller, now)).await
+        self.state.on(tx, move |c| op(c, &caller, now)).await
     }
 
-    /// Runs `op` in one read transaction (one snapshot for several reads).
-    pub async fn read<T, F>(&self, op: F) -> Result<T, ApiError>
-    where
-        F: Op<T> + Send + 'static,
-        T: Send + 'static,
-    {
-        let (caller, now) = (self.caller, self.now);
-        self.state.read(move |c| op(c, &caller, now)).await
+    /// [`Tx::Write`]: the change, its audit event and its email, all or none.
+    pub async fn write<T: Send + 'static>(&self, op: impl Op<T>) -> Result<T, ApiError> {
+        self.on(Tx::Write, op).await
     }
 
-    /// Runs `op` on a pooled connection without a transaction: reads whose
-    /// statements do not need to agree with each other.
-    pub async fn run<T, F>(&self, op: F) -> Result<T, ApiError>
-    where
-        F: Op<T> + Send + 'static,
-        T: Send + 'static,
-    {
-        let (caller, now) = (self.caller, self.now);
-        self.state.db(move |db| db.run(|c| op(c, &caller, now))).await
+    /// [`Tx::Read`]: one snapshot for several reads.
+    pub async fn read<T: Send + 'static>(&self, op: impl Op<T>) -> Result<T, ApiError> {
+        self.on(Tx::Read, op).await
     }
 
-    /// Runs a read that is one statement by primary keys; see
-    /// [`AppState::read_one`].
-    pub async fn read_one<T, F>(&self, op: F) -> Result<T, ApiError>
-    where
-        F: Op<T> + Send + 'static,
-        T: Send + 'static,
-    {
-        let (caller, now) = (self.caller, self.now);
-        self.state.read_one(move |c| op(c, &caller, now)).await
+    /// [`Tx::Run`]: reads that need not agree with each other.
+    pub async fn run<T: Send + 'static>(&self, op: impl Op<T>) -> Result<T, ApiError> {
+        self.on(Tx::Run, op).await
+    }
+
+    /// [`Tx::One`]: one statement by primary keys.
+    pub async fn read_one<T: Send + 'static>(&self, op: impl Op<T>) -> Result<T, ApiError> {
+        self.on(Tx::One, op).await
     }
 }
 

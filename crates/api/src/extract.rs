@@ -193,13 +193,10 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
+    /// A [`ScopedJson`] whose field errors are answered at once.
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let body = read_json_body(req, payload);
-        Box::pin(async move {
-            let value: T = parse_json(&body.await?)?;
-            value.validate()?;
-            Ok(ValidJson(value))
-        })
+        let scoped = ScopedJson::<T>::from_request(req, payload);
+        Box::pin(async move { scoped.await?.after_authorization().map(ValidJson) })
     }
 }
 
@@ -224,15 +221,10 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ScopedJson<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let body = read_json_body(req, payload);
-        Box::pin(async move {
-            let value = parse_syntax(&body.await?)?;
-            let fields =
-                check_json_text(&value).and_then(|()| parse_shape::<T>(value)).and_then(|v| {
-                    v.validate()?;
-                    Ok(v)
-                });
-            Ok(ScopedJson(fields))
+        read_json(req, payload, |bytes| {
+            let value = parse_syntax(bytes)?;
+            let fields = check_json_text(&value).and_then(|()| parse_shape::<T>(value));
+            Ok(ScopedJson(fields.and_then(|v| v.validate().map(|()| v).map_err(ApiError::from))))
         })
     }
 }
@@ -249,13 +241,23 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for CredentialsJson<T
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let body = read_json_body(req, payload);
-        Box::pin(async move {
-            let value: T = parse_shape(parse_syntax(&body.await?)?)?;
+        read_json(req, payload, |bytes| {
+            let value: T = parse_shape(parse_syntax(bytes)?)?;
             value.validate()?;
             Ok(CredentialsJson(value))
         })
     }
+}
+
+/// Reads a JSON body (content type, size) and makes the extractor of it
+/// with `make`.
+fn read_json<R: 'static>(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    make: impl FnOnce(&[u8]) -> Result<R, ApiError> + 'static,
+) -> Pin<Box<dyn Future<Output = Result<R, ApiError>>>> {
+    let body = read_json_body(req, payload);
+    Box::pin(async move { make(&body.await?) })
 }
 
 /// Reads a JSON body: content type (400) and size (413).

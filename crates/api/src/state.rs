@@ -2,12 +2,13 @@
 
 use std::sync::Arc;
 
-use keyholder_store::Db;
+use keyholder_store::{Backend, Db, DbConnection};
 use tokio::sync::Notify;
 
 use crate::auth::TokenKeys;
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::error::ApiError;
 use crate::telemetry::Metrics;
 
 #[derive(Clone)]
@@ -33,37 +34,58 @@ pub struct AppState {
     pub db_gate: Arc<tokio::sync::Semaphore>,
 }
 
+/// How a use case meets the database.
+#[derive(Clone, Copy, Debug)]
+pub enum Tx {
+    /// One write transaction: the change, its audit event and any email it
+    /// queues commit together or not at all.
+    Write,
+    /// One read transaction (one snapshot for several reads).
+    Read,
+    /// A pooled connection without a transaction: reads whose statements do
+    /// not need to agree with each other.
+    Run,
+    /// A read that is one statement by primary keys (a caller and the
+    /// resource it names, with the caller's access facts): on SQLite at once
+    /// on this worker thread ([`keyholder_store::Db::run_here`]), on
+    /// PostgreSQL as [`Tx::Run`].
+    One,
+}
+
+/// A job on one connection that may move to the blocking pool.
+pub trait Job<T>: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static {}
+
+impl<T, F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static> Job<T> for F {}
+
 impl AppState {
-    /// Runs `op` in one write transaction off the executor: the change, its
-    /// audit event and any email it queues commit together or not at all.
-    pub async fn write<T, F>(&self, op: F) -> Result<T, crate::error::ApiError>
-    where
-        F: FnOnce(&mut keyholder_store::DbConnection) -> Result<T, crate::error::ApiError>
-            + Send
-            + 'static,
-        T: Send + 'static,
-    {
-        self.db(move |db| db.write(op)).await
+    /// Runs `op` on the database as `tx` says, off the async executor
+    /// (except [`Tx::One`] on SQLite).
+    pub async fn on<T: Send + 'static>(&self, tx: Tx, op: impl Job<T>) -> Result<T, ApiError> {
+        match tx {
+            Tx::Write => self.db(move |db| db.write(op)).await,
+            Tx::Read => self.db(move |db| db.read(op)).await,
+            Tx::One if self.db.backend() == Backend::Sqlite => self.db.run_here(op),
+            Tx::Run | Tx::One => self.db(move |db| db.run(op)).await,
+        }
     }
 
-    /// Runs `op` in one read transaction off the executor.
-    pub async fn read<T, F>(&self, op: F) -> Result<T, crate::error::ApiError>
-    where
-        F: FnOnce(&mut keyholder_store::DbConnection) -> Result<T, crate::error::ApiError>
-            + Send
-            + 'static,
-        T: Send + 'static,
-    {
-        self.db(move |db| db.read(op)).await
+    /// [`Tx::Write`], for the routes without a caller.
+    pub async fn write<T: Send + 'static>(&self, op: impl Job<T>) -> Result<T, ApiError> {
+        self.on(Tx::Write, op).await
+    }
+
+    /// [`Tx::Read`], for the routes without a caller.
+    pub async fn read<T: Send + 'static>(&self, op: impl Job<T>) -> Result<T, ApiError> {
+        self.on(Tx::Read, op).await
     }
 
     /// Runs a blocking database job off the async executor.
-    pub async fn db<T, E, F>(&self, f: F) -> Result<T, crate::error::ApiError>
+    pub async fn db<T, E, F>(&self, f: F) -> Result<T, ApiError>
     where
         F: FnOnce(&Db) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
         E: Send + 'static,
-        crate::error::ApiError: From<E>,
+        ApiError: From<E>,
     {
         let wait = self.config.db_timeout.max(1);
         let _permit = tokio::time::timeout(
@@ -73,28 +95,11 @@ impl AppState {
         .await
         .map_err(|_| {
             tracing::warn!("no database connection freed up in {wait} s");
-            crate::error::ApiError::unavailable("The database is busy; try again shortly.")
+            ApiError::unavailable("The database is busy; try again shortly.")
         })?
-        .map_err(|_| crate::error::ApiError::internal())?;
+        .map_err(|_| ApiError::internal())?;
         let db = self.db.clone();
         Ok(actix_web::web::block(move || f(&db)).await??)
-    }
-
-    /// Runs a read that is one statement by primary keys (a caller and the
-    /// resource it names, with the caller's access facts): on SQLite at once
-    /// on this worker thread ([`keyholder_store::Db::run_here`]), on
-    /// PostgreSQL on a pooled connection off the executor, as [`Self::db`].
-    pub async fn read_one<T, E, F>(&self, f: F) -> Result<T, crate::error::ApiError>
-    where
-        F: FnOnce(&mut keyholder_store::DbConnection) -> Result<T, E> + Send + 'static,
-        T: Send + 'static,
-        E: From<keyholder_store::StoreError> + Send + 'static,
-        crate::error::ApiError: From<E>,
-    {
-        match self.db.backend() {
-            keyholder_store::Backend::Sqlite => Ok(self.db.run_here(f)?),
-            keyholder_store::Backend::Postgres => self.db(move |db| db.run(f)).await,
-        }
     }
 
     /// Tells the mail worker that new rows are waiting.
