@@ -67,6 +67,16 @@ impl std::fmt::Debug for ApiError {
     }
 }
 
+/// The constructors of an error by its status:
+/// `ApiError::not_found("code", "detail")` and so on.
+macro_rules! by_status {
+    ($($name:ident => $status:ident,)*) => {$(
+        pub fn $name(code: &'static str, detail: impl Into<String>) -> Self {
+            Self::new(StatusCode::$status, code, detail)
+        }
+    )*};
+}
+
 impl ApiError {
     /// A domain rule's refusal: the status its kind maps to, its code and
     /// its sentence. The one conversion from the domain's refusals.
@@ -86,28 +96,13 @@ impl ApiError {
         }
     }
 
-    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, code, detail)
-    }
-
-    pub fn unauthorized(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, code, detail)
-    }
-
-    pub fn forbidden(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, code, detail)
-    }
-
-    pub fn not_found(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, code, detail)
-    }
-
-    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, code, detail)
-    }
-
-    pub fn gone(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::GONE, code, detail)
+    by_status! {
+        bad_request => BAD_REQUEST,
+        unauthorized => UNAUTHORIZED,
+        forbidden => FORBIDDEN,
+        not_found => NOT_FOUND,
+        conflict => CONFLICT,
+        gone => GONE,
     }
 
     pub fn unavailable(detail: impl Into<String>) -> Self {

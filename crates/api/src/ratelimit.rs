@@ -11,7 +11,6 @@ use actix_governor::{
     Governor, GovernorConfig, GovernorConfigBuilder, KeyExtractor, SimpleKeyExtractionError,
 };
 use actix_web::dev::ServiceRequest;
-use actix_web::http::header;
 use actix_web::middleware::Condition;
 use actix_web::{HttpResponse, HttpResponseBuilder, ResponseError};
 
@@ -40,16 +39,7 @@ impl KeyExtractor for ClientIp {
         negative: &NotUntil<QuantaInstant>,
         _response: HttpResponseBuilder,
     ) -> HttpResponse {
-        let wait = negative.wait_time_from(DefaultClock::default().now()).as_secs().max(1);
-        let mut err = ApiError::new(
-            actix_web::http::StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            format!("Too many requests from this address; try again in {wait} seconds."),
-        );
-        err.retry_after = Some(wait);
-        let mut res = err.error_response();
-        res.headers_mut().insert(header::RETRY_AFTER, wait.into());
-        res
+        too_many(negative, "this address").error_response()
     }
 }
 
