@@ -179,7 +179,7 @@ impl FromRequest for AuthUser {
         let found = Caller::from_headers(req);
         Box::pin(async move {
             let (caller, state) = found?;
-            let user = state.on(Tx::One, move |c| Ok(caller.user(c)?)).await?;
+            let user = state.on(Tx::One, move |c| caller.user(c)).await?;
             Ok(AuthUser(user))
         })
     }
