@@ -3,7 +3,7 @@
 //! [`crate::ops::accounts`]; password hashes are computed here, before the
 //! transaction.
 
-use actix_web::{HttpResponse, web};
+use actix_web::web::Data;
 use keyholder_domain::values::{Email, Password};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -17,6 +17,7 @@ use crate::error::{
 use crate::extract::{CredentialsJson, ValidJson};
 use crate::ops::accounts::{self, session};
 use crate::passwords;
+use crate::routes::{Reply, accepted, created, done, mailed, ok};
 use crate::state::AppState;
 use crate::views::accounts::{AuthResponse, StatusMessage};
 
@@ -86,190 +87,128 @@ pub struct PasswordResetConfirm {
 
 // ---------------------------------------------------------------- handlers
 
+/// The hash of a new password, or 422 on `field` when it is not a valid
+/// one (checked before the hashing budget is spent).
+pub(crate) async fn new_password_hash(
+    state: &AppState,
+    field: &str,
+    password: &str,
+) -> Result<String, ApiError> {
+    let password = Password::parse(password).map_err(|e| ApiError::field(field, e.to_string()))?;
+    passwords::hash_limited(state, password).await
+}
+
+/// A [`StatusMessage`] acknowledgement.
+fn status(status: &'static str, detail: &str) -> StatusMessage {
+    StatusMessage { status, detail: detail.into() }
+}
+
 /// Create an account.
 ///
 /// Emails a verification link. The account can be used at once; only a
 /// verified email counts as registered for invitations and user search.
-#[utoipa::path(
-    post, path = "/api/v1/auth/register", tag = "accounts",
+#[utoipa::path(post, path = "/api/v1/auth/register", tag = "accounts",
     request_body = RegisterRequest,
-    responses(
-        (status = 201, description = "Account created; signed in", body = AuthResponse),
-        MalformedJsonOrType,
-        (status = 409, description = "`email_taken` or `username_taken`", body = Problem, content_type = "application/problem+json"),
-        BodyTooLarge,
-        InvalidFields,
-        TooManyFromAddress,
-        ServerBusy,
-    )
-)]
-pub async fn register(
-    state: web::Data<AppState>,
-    body: ValidJson<RegisterRequest>,
-) -> Result<HttpResponse, ApiError> {
+    responses((status = 201, description = "Account created; signed in", body = AuthResponse), MalformedJsonOrType,
+        (status = 409, description = "`email_taken` or `username_taken`", body = Problem, content_type = "application/problem+json"), BodyTooLarge, InvalidFields, TooManyFromAddress, ServerBusy))]
+pub async fn register(state: Data<AppState>, body: ValidJson<RegisterRequest>) -> Reply {
     let ValidJson(b) = body;
-    let (registration, password) = accounts::Registration::parse(
-        &b.email,
-        &b.username,
-        &b.password,
-        b.display_name.as_deref(),
-    )?;
+    let name = b.display_name.as_deref();
+    let (registration, password) =
+        accounts::Registration::parse(&b.email, &b.username, &b.password, name)?;
     let hash = passwords::hash_limited(&state, password).await?;
-    let now = state.clock.now();
-    let base = state.config.app_base().to_owned();
-    let user =
-        state.write(move |c| accounts::register(c, &registration, (&hash, &base), now)).await?;
-    state.mail_queued();
+    let (now, base) = (state.clock.now(), state.config.app_base().to_owned());
+    let user = state.write(move |c| accounts::register(c, &registration, (&hash, &base), now));
+    let user = mailed(&state, user.await)?;
     tracing::info!(user_id = %user.id, "account registered");
-    Ok(HttpResponse::Created().json(session(&state, &user)?))
+    created(session(&state, &user))
 }
 
 /// Sign in with email or username.
-#[utoipa::path(
-    post, path = "/api/v1/auth/login", tag = "accounts",
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "accounts",
     request_body = LoginRequest,
-    responses(
-        (status = 200, description = "Signed in", body = AuthResponse),
-        MalformedJsonOrType,
-        (status = 401, description = "`invalid_credentials`: the same answer whether or not the account exists", body = Problem, content_type = "application/problem+json"),
-        BodyTooLarge,
-        InvalidFields,
-        TooManyFromAddress,
-        ServerBusy,
-    )
-)]
-pub async fn login(
-    state: web::Data<AppState>,
-    body: CredentialsJson<LoginRequest>,
-) -> Result<HttpResponse, ApiError> {
+    responses((status = 200, description = "Signed in", body = AuthResponse), MalformedJsonOrType,
+        (status = 401, description = "`invalid_credentials`: the same answer whether or not the account exists", body = Problem, content_type = "application/problem+json"), BodyTooLarge, InvalidFields, TooManyFromAddress, ServerBusy))]
+pub async fn login(state: Data<AppState>, body: CredentialsJson<LoginRequest>) -> Reply {
     let CredentialsJson(LoginRequest { login, password }) = body;
     accounts::refuse_impossible_login(&login)?;
     let user = state.read(move |c| accounts::by_login(c, &login)).await?;
     let stored = user.as_ref().map(|u| u.password_hash.clone());
-    let ok = passwords::verify_limited(&state, password, stored).await?;
+    // Checked with or without an account, so that both take as long.
+    let valid = passwords::verify_limited(&state, password, stored).await?;
     match user {
-        Some(user) if ok => Ok(HttpResponse::Ok().json(session(&state, &user)?)),
+        Some(user) if valid => ok(session(&state, &user)),
         _ => Err(accounts::invalid_credentials()),
     }
 }
 
 /// Verify an email address with the token from the emailed link.
-#[utoipa::path(
-    post, path = "/api/v1/auth/verify-email", tag = "accounts",
+#[utoipa::path(post, path = "/api/v1/auth/verify-email", tag = "accounts",
     request_body = TokenRequest,
-    responses(
-        (status = 200, description = "The email is verified", body = StatusMessage),
-        MalformedJsonOrType,
+    responses((status = 200, description = "The email is verified", body = StatusMessage), MalformedJsonOrType,
         (status = 404, description = "`token_invalid`: unknown or replaced token", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`token_used`", body = Problem, content_type = "application/problem+json"),
-        (status = 410, description = "`token_expired`", body = Problem, content_type = "application/problem+json"),
-        BodyTooLarge,
-        InvalidFields,
-        TooManyFromAddress,
-    )
-)]
-pub async fn verify_email(
-    state: web::Data<AppState>,
-    body: ValidJson<TokenRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let ValidJson(TokenRequest { token }) = body;
-    let now = state.clock.now();
-    state.write(move |c| accounts::verify_email(c, &token, now)).await?;
-    Ok(HttpResponse::Ok().json(StatusMessage {
-        status: "verified",
-        detail: "Your email address is verified.".into(),
-    }))
+        (status = 410, description = "`token_expired`", body = Problem, content_type = "application/problem+json"), BodyTooLarge, InvalidFields, TooManyFromAddress))]
+pub async fn verify_email(state: Data<AppState>, body: ValidJson<TokenRequest>) -> Reply {
+    let (token, now) = (body.0.token, state.clock.now());
+    let verified = state.write(move |c| accounts::verify_email(c, &token, now)).await;
+    ok(verified.map(|()| status("verified", "Your email address is verified.")))
 }
 
 /// Send a new verification link to the signed-in user.
-#[utoipa::path(
-    post, path = "/api/v1/auth/verify-email/resend", tag = "accounts",
-    security(("bearer" = [])),
-    responses(
-        (status = 202, description = "A new link is on its way; earlier links stop working", body = StatusMessage),
-        Unauthorized,
+#[utoipa::path(post, path = "/api/v1/auth/verify-email/resend", tag = "accounts", security(("bearer" = [])),
+    responses((status = 202, description = "A new link is on its way; earlier links stop working", body = StatusMessage), Unauthorized,
         (status = 409, description = "`already_verified`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests from this address, or `email_recently_sent`", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn resend_verification(ctx: Ctx) -> Result<HttpResponse, ApiError> {
+        (status = 429, description = "Too many requests from this address, or `email_recently_sent`", body = Problem, content_type = "application/problem+json")))]
+pub async fn resend_verification(ctx: Ctx) -> Reply {
     let base = ctx.state().config.app_base().to_owned();
-    ctx.write(move |c, actor, now| accounts::resend_verification(c, actor, &base, now)).await?;
-    ctx.state().mail_queued();
-    Ok(HttpResponse::Accepted().json(StatusMessage {
-        status: "sent",
-        detail: "A new verification link is on its way.".into(),
-    }))
+    let sent = ctx.write(move |c, actor, now| accounts::resend_verification(c, actor, &base, now));
+    accepted(
+        mailed(ctx.state(), sent.await)
+            .map(|_| status("sent", "A new verification link is on its way.")),
+    )
 }
 
 /// Ask for a password reset link.
 ///
 /// Always answers 202, whether or not an account has this email.
-#[utoipa::path(
-    post, path = "/api/v1/auth/password-reset", tag = "accounts",
+#[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "accounts",
     request_body = PasswordResetRequest,
-    responses(
-        (status = 202, description = "If the account exists, a reset link is on its way", body = StatusMessage),
-        MalformedJsonOrType,
-        BodyTooLarge,
-        InvalidFields,
-        TooManyFromAddress,
-    )
-)]
-pub async fn password_reset(
-    state: web::Data<AppState>,
-    body: ValidJson<PasswordResetRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let accepted = HttpResponse::Accepted().json(StatusMessage {
-        status: "accepted",
-        detail: "If an account has this email, a reset link is on its way.".into(),
-    });
-    let Ok(email) = Email::parse(&body.email) else {
-        return Ok(accepted);
-    };
-    let now = state.clock.now();
-    let base = state.config.app_base().to_owned();
-    let queued = state.write(move |c| accounts::password_reset(c, &email, &base, now)).await?;
-    if queued {
-        state.mail_queued();
+    responses((status = 202, description = "If the account exists, a reset link is on its way", body = StatusMessage), MalformedJsonOrType, BodyTooLarge, InvalidFields, TooManyFromAddress))]
+pub async fn password_reset(state: Data<AppState>, body: ValidJson<PasswordResetRequest>) -> Reply {
+    if let Ok(email) = Email::parse(&body.email) {
+        let (now, base) = (state.clock.now(), state.config.app_base().to_owned());
+        if state.write(move |c| accounts::password_reset(c, &email, &base, now)).await? {
+            state.mail_queued();
+        }
     }
-    Ok(accepted)
+    accepted(Ok(status("accepted", "If an account has this email, a reset link is on its way.")))
 }
 
 /// Set a new password with the token from the reset link.
 ///
 /// The token works once. Every session that began before is signed out, and
 /// the email counts as verified (the link proved the inbox).
-#[utoipa::path(
-    post, path = "/api/v1/auth/password-reset/confirm", tag = "accounts",
+#[utoipa::path(post, path = "/api/v1/auth/password-reset/confirm", tag = "accounts",
     request_body = PasswordResetConfirm,
-    responses(
-        (status = 204, description = "The password is changed"),
-        MalformedJsonOrType,
+    responses((status = 204, description = "The password is changed"), MalformedJsonOrType,
         (status = 404, description = "`token_invalid`: unknown or replaced token", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`token_used`", body = Problem, content_type = "application/problem+json"),
-        (status = 410, description = "`token_expired`", body = Problem, content_type = "application/problem+json"),
-        BodyTooLarge,
-        (status = 422, description = "Invalid password", body = Problem, content_type = "application/problem+json"),
-        TooManyFromAddress,
-        ServerBusy,
-    )
-)]
+        (status = 410, description = "`token_expired`", body = Problem, content_type = "application/problem+json"), BodyTooLarge,
+        (status = 422, description = "Invalid password", body = Problem, content_type = "application/problem+json"), TooManyFromAddress, ServerBusy))]
 pub async fn password_reset_confirm(
-    state: web::Data<AppState>,
+    state: Data<AppState>,
     body: ValidJson<PasswordResetConfirm>,
-) -> Result<HttpResponse, ApiError> {
-    let ValidJson(PasswordResetConfirm { token, password }) = body;
-    let now = state.clock.now();
+) -> Reply {
+    let (PasswordResetConfirm { token, password }, now) = (body.0, state.clock.now());
     // 404 for an unknown token comes before 422 for a weak password.
     let lookup = token.clone();
     state.read(move |c| accounts::reset_token_known(c, &lookup)).await?;
-    let password =
-        Password::parse(&password).map_err(|e| ApiError::field("password", e.to_string()))?;
-    let hash = passwords::hash_limited(&state, password).await?;
-    state.write(move |c| accounts::reset_password(c, &token, &hash, now)).await?;
-    state.mail_queued();
-    Ok(HttpResponse::NoContent().finish())
+    let hash = new_password_hash(&state, "password", &password).await?;
+    done(mailed(
+        &state,
+        state.write(move |c| accounts::reset_password(c, &token, &hash, now)).await,
+    ))
 }
 
 endpoints![
