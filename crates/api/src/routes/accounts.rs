@@ -21,29 +21,64 @@ use crate::routes::{Reply, accepted, created, done, mailed, ok};
 use crate::state::AppState;
 use crate::views::accounts::{AuthResponse, StatusMessage};
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
-#[schema(example = json!({
-    "email": "ada@example.com",
-    "username": "ada",
-    "password": "correct horse battery",
-    "display_name": "Ada Lovelace"
-}))]
-pub struct RegisterRequest {
-    #[validate(length(max = 254))]
-    #[schema(min_length = 3, max_length = 254)]
-    pub email: String,
-    /// 3 to 32 letters, digits, `_`, `.` or `-`; unique regardless of case.
-    #[validate(length(max = 32))]
-    #[schema(min_length = 3, max_length = 32)]
-    pub username: String,
-    /// At least 10 characters.
-    #[validate(length(max = 1024))]
-    #[schema(min_length = 10, max_length = 1024)]
-    pub password: String,
-    /// Defaults to the username.
-    #[validate(length(max = 100))]
-    #[schema(max_length = 100)]
-    pub display_name: Option<String>,
+/// Declares a request that creates an account (deriving `Debug`,
+/// `Deserialize`, `Validate` and `ToSchema`): its own fields as written,
+/// then the new account's `username`, `password` and `display_name`, each
+/// with the doc comment written before its name and the same limits in
+/// registration and invitation sign-up.
+macro_rules! new_account_request {
+    (
+        $(#[$attr:meta])*
+        pub struct $name:ident {
+            $($(#[$field_attr:meta])* pub $field:ident: $ty:ty,)*
+        }
+        account {
+            $(#[$username_doc:meta])* username,
+            $(#[$password_doc:meta])* password,
+            $(#[$display_name_doc:meta])* display_name,
+        }
+    ) => {
+        #[derive(Debug, serde::Deserialize, validator::Validate, utoipa::ToSchema)]
+        $(#[$attr])*
+        pub struct $name {
+            $($(#[$field_attr])* pub $field: $ty,)*
+            $(#[$username_doc])*
+            #[validate(length(max = 32))]
+            #[schema(min_length = 3, max_length = 32)]
+            pub username: String,
+            $(#[$password_doc])*
+            #[validate(length(max = 1024))]
+            #[schema(min_length = 10, max_length = 1024)]
+            pub password: String,
+            $(#[$display_name_doc])*
+            #[validate(length(max = 100))]
+            #[schema(max_length = 100)]
+            pub display_name: Option<String>,
+        }
+    };
+}
+pub(crate) use new_account_request;
+
+new_account_request! {
+    #[schema(example = json!({
+        "email": "ada@example.com",
+        "username": "ada",
+        "password": "correct horse battery",
+        "display_name": "Ada Lovelace"
+    }))]
+    pub struct RegisterRequest {
+        #[validate(length(max = 254))]
+        #[schema(min_length = 3, max_length = 254)]
+        pub email: String,
+    }
+    account {
+        /// 3 to 32 letters, digits, `_`, `.` or `-`; unique regardless of case.
+        username,
+        /// At least 10 characters.
+        password,
+        /// Defaults to the username.
+        display_name,
+    }
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -107,10 +142,8 @@ fn status(status: &'static str, detail: &str) -> StatusMessage {
 ///
 /// Emails a verification link. The account can be used at once; only a
 /// verified email counts as registered for invitations and user search.
-#[utoipa::path(post, path = "/api/v1/auth/register", tag = "accounts",
-    request_body = RegisterRequest,
-    responses((status = 201, description = "Account created; signed in", body = AuthResponse), MalformedJsonOrType,
-        (status = 409, description = "`email_taken` or `username_taken`", body = Problem, content_type = "application/problem+json"), BodyTooLarge, InvalidFields, TooManyFromAddress, ServerBusy))]
+#[utoipa::path(post, path = "/api/v1/auth/register", tag = "accounts", request_body = RegisterRequest,
+    responses((status = 201, description = "Account created; signed in", body = AuthResponse), MalformedJsonOrType, (status = 409, description = "`email_taken` or `username_taken`", body = Problem, content_type = "application/problem+json"), BodyTooLarge, InvalidFields, TooManyFromAddress, ServerBusy))]
 pub async fn register(state: Data<AppState>, body: ValidJson<RegisterRequest>) -> Reply {
     let ValidJson(b) = body;
     let name = b.display_name.as_deref();
@@ -125,8 +158,7 @@ pub async fn register(state: Data<AppState>, body: ValidJson<RegisterRequest>) -
 }
 
 /// Sign in with email or username.
-#[utoipa::path(post, path = "/api/v1/auth/login", tag = "accounts",
-    request_body = LoginRequest,
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "accounts", request_body = LoginRequest,
     responses((status = 200, description = "Signed in", body = AuthResponse), MalformedJsonOrType,
         (status = 401, description = "`invalid_credentials`: the same answer whether or not the account exists", body = Problem, content_type = "application/problem+json"), BodyTooLarge, InvalidFields, TooManyFromAddress, ServerBusy))]
 pub async fn login(state: Data<AppState>, body: CredentialsJson<LoginRequest>) -> Reply {
@@ -143,12 +175,9 @@ pub async fn login(state: Data<AppState>, body: CredentialsJson<LoginRequest>) -
 }
 
 /// Verify an email address with the token from the emailed link.
-#[utoipa::path(post, path = "/api/v1/auth/verify-email", tag = "accounts",
-    request_body = TokenRequest,
-    responses((status = 200, description = "The email is verified", body = StatusMessage), MalformedJsonOrType,
-        (status = 404, description = "`token_invalid`: unknown or replaced token", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`token_used`", body = Problem, content_type = "application/problem+json"),
-        (status = 410, description = "`token_expired`", body = Problem, content_type = "application/problem+json"), BodyTooLarge, InvalidFields, TooManyFromAddress))]
+#[utoipa::path(post, path = "/api/v1/auth/verify-email", tag = "accounts", request_body = TokenRequest,
+    responses((status = 200, description = "The email is verified", body = StatusMessage), MalformedJsonOrType, (status = 404, description = "`token_invalid`: unknown or replaced token", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`token_used`", body = Problem, content_type = "application/problem+json"), (status = 410, description = "`token_expired`", body = Problem, content_type = "application/problem+json"), BodyTooLarge, InvalidFields, TooManyFromAddress))]
 pub async fn verify_email(state: Data<AppState>, body: ValidJson<TokenRequest>) -> Reply {
     let (token, now) = (body.0.token, state.clock.now());
     let verified = state.write(move |c| accounts::verify_email(c, &token, now)).await;
@@ -157,8 +186,7 @@ pub async fn verify_email(state: Data<AppState>, body: ValidJson<TokenRequest>) 
 
 /// Send a new verification link to the signed-in user.
 #[utoipa::path(post, path = "/api/v1/auth/verify-email/resend", tag = "accounts", security(("bearer" = [])),
-    responses((status = 202, description = "A new link is on its way; earlier links stop working", body = StatusMessage), Unauthorized,
-        (status = 409, description = "`already_verified`", body = Problem, content_type = "application/problem+json"),
+    responses((status = 202, description = "A new link is on its way; earlier links stop working", body = StatusMessage), Unauthorized, (status = 409, description = "`already_verified`", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many requests from this address, or `email_recently_sent`", body = Problem, content_type = "application/problem+json")))]
 pub async fn resend_verification(ctx: Ctx) -> Reply {
     let base = ctx.state().config.app_base().to_owned();
@@ -172,8 +200,7 @@ pub async fn resend_verification(ctx: Ctx) -> Reply {
 /// Ask for a password reset link.
 ///
 /// Always answers 202, whether or not an account has this email.
-#[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "accounts",
-    request_body = PasswordResetRequest,
+#[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "accounts", request_body = PasswordResetRequest,
     responses((status = 202, description = "If the account exists, a reset link is on its way", body = StatusMessage), MalformedJsonOrType, BodyTooLarge, InvalidFields, TooManyFromAddress))]
 pub async fn password_reset(state: Data<AppState>, body: ValidJson<PasswordResetRequest>) -> Reply {
     if let Ok(email) = Email::parse(&body.email) {
@@ -189,12 +216,9 @@ pub async fn password_reset(state: Data<AppState>, body: ValidJson<PasswordReset
 ///
 /// The token works once. Every session that began before is signed out, and
 /// the email counts as verified (the link proved the inbox).
-#[utoipa::path(post, path = "/api/v1/auth/password-reset/confirm", tag = "accounts",
-    request_body = PasswordResetConfirm,
-    responses((status = 204, description = "The password is changed"), MalformedJsonOrType,
-        (status = 404, description = "`token_invalid`: unknown or replaced token", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`token_used`", body = Problem, content_type = "application/problem+json"),
-        (status = 410, description = "`token_expired`", body = Problem, content_type = "application/problem+json"), BodyTooLarge,
+#[utoipa::path(post, path = "/api/v1/auth/password-reset/confirm", tag = "accounts", request_body = PasswordResetConfirm,
+    responses((status = 204, description = "The password is changed"), MalformedJsonOrType, (status = 404, description = "`token_invalid`: unknown or replaced token", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`token_used`", body = Problem, content_type = "application/problem+json"), (status = 410, description = "`token_expired`", body = Problem, content_type = "application/problem+json"), BodyTooLarge,
         (status = 422, description = "Invalid password", body = Problem, content_type = "application/problem+json"), TooManyFromAddress, ServerBusy))]
 pub async fn password_reset_confirm(
     state: Data<AppState>,
@@ -205,10 +229,8 @@ pub async fn password_reset_confirm(
     let lookup = token.clone();
     state.read(move |c| accounts::reset_token_known(c, &lookup)).await?;
     let hash = new_password_hash(&state, "password", &password).await?;
-    done(mailed(
-        &state,
-        state.write(move |c| accounts::reset_password(c, &token, &hash, now)).await,
-    ))
+    let reset = state.write(move |c| accounts::reset_password(c, &token, &hash, now)).await;
+    done(mailed(&state, reset))
 }
 
 endpoints![

@@ -25,8 +25,7 @@ pub async fn live() -> HttpResponse {
 
 /// The process can serve: the database answers.
 #[utoipa::path(get, path = "/health/ready", tag = "operations",
-    responses((status = 200, description = "Ready", body = Health),
-        (status = 503, description = "The database does not answer", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "Ready", body = Health), (status = 503, description = "The database does not answer", body = Problem, content_type = "application/problem+json")))]
 pub async fn ready(state: web::Data<AppState>) -> Reply {
     let unavailable = |_| ApiError::unavailable("The database does not answer.");
     let pinged = state.db(move |db| db.ping(Duration::from_secs(2)).map_err(unavailable)).await;

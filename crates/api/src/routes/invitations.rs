@@ -6,23 +6,26 @@
 use actix_web::web::{Data, Path};
 use chrono::{DateTime, Utc};
 use keyholder_domain::invitation::ResendExpiry;
+use keyholder_store::DbConnection;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
+use crate::auth::Caller;
 use crate::ctx::Ctx;
 use crate::error::{
-    BadPaging, FieldErrors, InsufficientRole, InvalidBody, InvalidFields, InvitationExpired,
-    InvitationNotFound, InvitationNotPending, MalformedJson, NoSuchEstate, Problem, ServerBusy,
-    TooManyFromAddress, TooManyInvitations, Unauthorized,
+    ApiError, BadPaging, FieldErrors, InsufficientRole, InvalidBody, InvalidFields,
+    InvitationExpired, InvitationNotFound, InvitationNotPending, MalformedJson, NoSuchEstate,
+    Problem, ServerBusy, TooManyFromAddress, TooManyInvitations, Unauthorized,
 };
 use crate::extract::{OptionalJson, ScopedJson, ValidJson, ValidQuery, double_option};
 use crate::ops::accounts::Profile;
 use crate::ops::accounts::session;
 use crate::ops::invitations::{Fields, Sending, estate, respond};
 use crate::passwords;
-use crate::routes::{Reply, accepted, created, mailed, ok};
+use crate::routes::accounts::new_account_request;
+use crate::routes::{IdPair, Reply, accepted, created, mailed, ok};
 use crate::state::AppState;
 use crate::views::accounts::AuthResponse;
 use crate::views::common::{CursorPage, CursorQuery};
@@ -92,27 +95,24 @@ pub struct InvitationTokenRequest {
     pub token: String,
 }
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
-#[schema(example = json!({"token": "…", "username": "sam", "password": "correct horse battery"}))]
-pub struct AcceptSignupRequest {
-    #[validate(length(max = 512))]
-    #[schema(max_length = 512)]
-    pub token: String,
-    #[validate(length(max = 32))]
-    #[schema(min_length = 3, max_length = 32)]
-    pub username: String,
-    #[validate(length(max = 1024))]
-    #[schema(min_length = 10, max_length = 1024)]
-    pub password: String,
-    #[validate(length(max = 100))]
-    #[schema(max_length = 100)]
-    pub display_name: Option<String>,
+new_account_request! {
+    #[schema(example = json!({"token": "…", "username": "sam", "password": "correct horse battery"}))]
+    pub struct AcceptSignupRequest {
+        #[validate(length(max = 512))]
+        #[schema(max_length = 512)]
+        pub token: String,
+    }
+    account {
+        username,
+        password,
+        display_name,
+    }
 }
 
 // ---------------------------------------------------------------- handlers
 
 /// The invitation of the estate that the path names.
-fn target(key: Path<(Uuid, Uuid)>) -> estate::Target {
+fn target(key: IdPair) -> estate::Target {
     let (estate_id, invitation_id) = key.into_inner();
     estate::Target { estate_id, invitation_id }
 }
@@ -122,13 +122,11 @@ fn target(key: Path<(Uuid, Uuid)>) -> estate::Target {
 /// Exact, case-insensitive match on verified accounts only; members of the
 /// estate are hidden. The same 404 answers "no such user" and "already a
 /// member". Open to those who may grant estate roles; rate limited.
-#[utoipa::path(get, path = "/api/v1/estates/{estate_id}/user-search", tag = "members", security(("bearer" = [])),
-    params(("estate_id" = Uuid, Path), UserSearchQuery),
+#[utoipa::path(get, path = "/api/v1/estates/{estate_id}/user-search", tag = "members", security(("bearer" = [])), params(("estate_id" = Uuid, Path), UserSearchQuery),
     responses((status = 200, description = "The one match", body = UserSearchResult), Unauthorized,
         (status = 403, description = "`insufficient_role`: only owners and admins grant estate roles", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`user_not_found` (or already a member), or no such estate", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Missing email", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many searches", body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "Missing email", body = Problem, content_type = "application/problem+json"), (status = 429, description = "Too many searches", body = Problem, content_type = "application/problem+json")))]
 pub async fn user_search(ctx: Ctx, id: Path<Uuid>, q: ValidQuery<UserSearchQuery>) -> Reply {
     let sending = Sending::new(ctx.state(), ctx.user_budget());
     let cmd = estate::UserSearch { estate_id: id.into_inner(), email: q.0.email, sending };
@@ -139,8 +137,7 @@ pub async fn user_search(ctx: Ctx, id: Path<Uuid>, q: ValidQuery<UserSearchQuery
 ///
 /// A verified account gets the role at once (201, no email). Any other email
 /// gets a pending invitation and an email with a sign-up link (202).
-#[utoipa::path(post, path = "/api/v1/estates/{estate_id}/invitations", tag = "invitations", security(("bearer" = [])),
-    params(("estate_id" = Uuid, Path)), request_body = InviteRequest,
+#[utoipa::path(post, path = "/api/v1/estates/{estate_id}/invitations", tag = "invitations", security(("bearer" = [])), params(("estate_id" = Uuid, Path)), request_body = InviteRequest,
     responses((status = 201, description = "Granted at once to a registered user", body = InviteOutcome), (status = 202, description = "Invited by email", body = InviteOutcome), MalformedJson, Unauthorized,
         (status = 403, description = "`insufficient_role`, `cannot_grant_role` or `owner_transfer_required`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"), NoSuchEstate,
         (status = 409, description = "`already_member` or `invitation_pending`", body = Problem, content_type = "application/problem+json"),
@@ -162,8 +159,7 @@ pub async fn invite(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<InviteRequest>) -
 }
 
 /// The estate's invitations, newest first, optionally by status.
-#[utoipa::path(get, path = "/api/v1/estates/{estate_id}/invitations", tag = "invitations", security(("bearer" = [])),
-    params(("estate_id" = Uuid, Path), InvitationListQuery),
+#[utoipa::path(get, path = "/api/v1/estates/{estate_id}/invitations", tag = "invitations", security(("bearer" = [])), params(("estate_id" = Uuid, Path), InvitationListQuery),
     responses((status = 200, description = "Invitations, newest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<EstateInvitationView>), Unauthorized, InsufficientRole, NoSuchEstate,
         (status = 422, description = "Unknown status or bad paging", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_invitations(
@@ -188,33 +184,24 @@ pub async fn list_invitations(
         (status = 403, description = "`insufficient_role` or `cannot_grant_role`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such estate or invitation", body = Problem, content_type = "application/problem+json"), InvitationNotPending,
         (status = 422, description = "`expires_at` not in the future", body = Problem, content_type = "application/problem+json"), TooManyInvitations))]
-pub async fn resend_invitation(
-    ctx: Ctx,
-    key: Path<(Uuid, Uuid)>,
-    body: OptionalJson<ResendRequest>,
-) -> Reply {
+pub async fn resend_invitation(ctx: Ctx, key: IdPair, body: OptionalJson<ResendRequest>) -> Reply {
     let expiry = ResendExpiry::from_field(body.0.expires_at);
     let cmd = (target(key), expiry, Sending::new(ctx.state(), ctx.user_budget()));
-    ok(mailed(
-        ctx.state(),
-        ctx.write(move |c, caller, now| estate::resend(c, caller, cmd, now)).await,
-    ))
+    let resent = ctx.write(move |c, caller, now| estate::resend(c, caller, cmd, now)).await;
+    ok(mailed(ctx.state(), resent))
 }
 
 /// Cancel a pending invitation.
-#[utoipa::path(post, path = "/api/v1/estates/{estate_id}/invitations/{invitation_id}/cancel", tag = "invitations", security(("bearer" = [])),
-    params(("estate_id" = Uuid, Path), ("invitation_id" = Uuid, Path)),
-    responses((status = 200, description = "Cancelled", body = EstateInvitationView), Unauthorized,
-        (status = 403, description = "`insufficient_role` or `cannot_grant_role`", body = Problem, content_type = "application/problem+json"),
+#[utoipa::path(post, path = "/api/v1/estates/{estate_id}/invitations/{invitation_id}/cancel", tag = "invitations", security(("bearer" = [])), params(("estate_id" = Uuid, Path), ("invitation_id" = Uuid, Path)),
+    responses((status = 200, description = "Cancelled", body = EstateInvitationView), Unauthorized, (status = 403, description = "`insufficient_role` or `cannot_grant_role`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such estate or invitation", body = Problem, content_type = "application/problem+json"), InvitationNotPending))]
-pub async fn cancel_invitation(ctx: Ctx, key: Path<(Uuid, Uuid)>) -> Reply {
+pub async fn cancel_invitation(ctx: Ctx, key: IdPair) -> Reply {
     let target = target(key);
     ok(ctx.write(move |c, caller, now| estate::cancel(c, caller, target, now)).await)
 }
 
 /// What an invitation offers (no sign-in needed; the token is the key).
-#[utoipa::path(post, path = "/api/v1/invitations/preview", tag = "invitations",
-    request_body = InvitationTokenRequest,
+#[utoipa::path(post, path = "/api/v1/invitations/preview", tag = "invitations", request_body = InvitationTokenRequest,
     responses((status = 200, description = "The offer, with its current status", body = InvitationOffer), MalformedJson,
         (status = 404, description = "`invitation_not_found`: unknown or replaced token", body = Problem, content_type = "application/problem+json"), InvalidBody, TooManyFromAddress))]
 pub async fn preview_invitation(
@@ -226,17 +213,14 @@ pub async fn preview_invitation(
 }
 
 /// Accept, signed in with the invited email.
-#[utoipa::path(post, path = "/api/v1/invitations/accept", tag = "invitations", security(("bearer" = [])),
-    request_body = InvitationTokenRequest,
+#[utoipa::path(post, path = "/api/v1/invitations/accept", tag = "invitations", security(("bearer" = [])), request_body = InvitationTokenRequest,
     responses((status = 200, description = "Accepted: the access is granted", body = InvitationResult), MalformedJson, Unauthorized,
         (status = 403, description = "`invitation_email_mismatch`: signed in with another email; the invitation stays pending", body = Problem, content_type = "application/problem+json"), InvitationNotFound,
         (status = 409, description = "`invitation_not_pending`, with `invitation_status`, or `inviter_cannot_grant`", body = Problem, content_type = "application/problem+json"), InvitationExpired, InvalidBody, TooManyFromAddress))]
 pub async fn accept_invitation(ctx: Ctx, body: ValidJson<InvitationTokenRequest>) -> Reply {
     let token = body.0.token;
-    ok(mailed(
-        ctx.state(),
-        ctx.write(move |c, caller, now| respond::accept(c, caller, &token, now)).await,
-    ))
+    let accepted = ctx.write(move |c, caller, now| respond::accept(c, caller, &token, now)).await;
+    ok(mailed(ctx.state(), accepted))
 }
 
 /// Create the account for the invited email and accept, in one step.
@@ -244,8 +228,7 @@ pub async fn accept_invitation(ctx: Ctx, body: ValidJson<InvitationTokenRequest>
 /// The account is verified (the token proves the inbox). 409
 /// `email_registered` when the email already has an account: sign in, then
 /// accept.
-#[utoipa::path(post, path = "/api/v1/invitations/accept-signup", tag = "invitations",
-    request_body = AcceptSignupRequest,
+#[utoipa::path(post, path = "/api/v1/invitations/accept-signup", tag = "invitations", request_body = AcceptSignupRequest,
     responses((status = 201, description = "Account created, invitation accepted, signed in", body = AuthResponse), MalformedJson, InvitationNotFound,
         (status = 409, description = "`email_registered`, `username_taken` or `invitation_not_pending`, or `inviter_cannot_grant`", body = Problem, content_type = "application/problem+json"), InvitationExpired, InvalidFields, TooManyFromAddress, ServerBusy))]
 pub async fn accept_signup(state: Data<AppState>, body: ValidJson<AcceptSignupRequest>) -> Reply {
@@ -266,8 +249,7 @@ pub async fn accept_signup(state: Data<AppState>, body: ValidJson<AcceptSignupRe
 }
 
 /// Decline (no sign-in needed; the token is the key).
-#[utoipa::path(post, path = "/api/v1/invitations/decline", tag = "invitations",
-    request_body = InvitationTokenRequest,
+#[utoipa::path(post, path = "/api/v1/invitations/decline", tag = "invitations", request_body = InvitationTokenRequest,
     responses((status = 200, description = "Declined", body = InvitationResult), MalformedJson, InvitationNotFound, InvitationNotPending, InvitationExpired, InvalidBody, TooManyFromAddress))]
 pub async fn decline_invitation(
     state: Data<AppState>,
@@ -278,8 +260,7 @@ pub async fn decline_invitation(
 }
 
 /// Pending invitations addressed to my verified email.
-#[utoipa::path(get, path = "/api/v1/me/invitations", tag = "invitations", security(("bearer" = [])),
-    params(CursorQuery),
+#[utoipa::path(get, path = "/api/v1/me/invitations", tag = "invitations", security(("bearer" = [])), params(CursorQuery),
     responses((status = 200, description = "Pending invitations, newest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<InvitationOffer>), Unauthorized,
         (status = 403, description = "`email_not_verified`", body = Problem, content_type = "application/problem+json"), BadPaging))]
 pub async fn my_invitations(ctx: Ctx, q: ValidQuery<CursorQuery>) -> Reply {
@@ -287,34 +268,32 @@ pub async fn my_invitations(ctx: Ctx, q: ValidQuery<CursorQuery>) -> Reply {
 }
 
 /// Accept an invitation to my verified email, without the token.
-#[utoipa::path(post, path = "/api/v1/me/invitations/{invitation_id}/accept", tag = "invitations", security(("bearer" = [])),
-    params(("invitation_id" = Uuid, Path)),
-    responses((status = 200, description = "Accepted", body = InvitationResult), Unauthorized,
-        (status = 403, description = "`email_not_verified`", body = Problem, content_type = "application/problem+json"),
+#[utoipa::path(post, path = "/api/v1/me/invitations/{invitation_id}/accept", tag = "invitations", security(("bearer" = [])), params(("invitation_id" = Uuid, Path)),
+    responses((status = 200, description = "Accepted", body = InvitationResult), Unauthorized, (status = 403, description = "`email_not_verified`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such invitation for my email", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`invitation_not_pending`, or `inviter_cannot_grant`", body = Problem, content_type = "application/problem+json"), InvitationExpired))]
 pub async fn accept_mine(ctx: Ctx, id: Path<Uuid>) -> Reply {
-    let id = id.into_inner();
-    ok(mailed(
-        ctx.state(),
-        ctx.write(move |c, caller, now| respond::accept_mine(c, caller, id, now)).await,
-    ))
+    answer_mine(ctx, id, respond::accept_mine).await
 }
 
 /// Decline an invitation to my verified email, without the token.
-#[utoipa::path(post, path = "/api/v1/me/invitations/{invitation_id}/decline", tag = "invitations", security(("bearer" = [])),
-    params(("invitation_id" = Uuid, Path)),
-    responses((status = 200, description = "Declined", body = InvitationResult), Unauthorized,
-        (status = 403, description = "`email_not_verified`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such invitation for my email", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`invitation_not_pending`", body = Problem, content_type = "application/problem+json"), InvitationExpired))]
+#[utoipa::path(post, path = "/api/v1/me/invitations/{invitation_id}/decline", tag = "invitations", security(("bearer" = [])), params(("invitation_id" = Uuid, Path)),
+    responses((status = 200, description = "Declined", body = InvitationResult), Unauthorized, (status = 403, description = "`email_not_verified`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such invitation for my email", body = Problem, content_type = "application/problem+json"), (status = 409, description = "`invitation_not_pending`", body = Problem, content_type = "application/problem+json"), InvitationExpired))]
 pub async fn decline_mine(ctx: Ctx, id: Path<Uuid>) -> Reply {
-    let id = id.into_inner();
-    ok(mailed(
-        ctx.state(),
-        ctx.write(move |c, caller, now| respond::decline_mine(c, caller, id, now)).await,
-    ))
+    answer_mine(ctx, id, respond::decline_mine).await
 }
+
+/// Accepts or declines (`answer`) an invitation to my verified email.
+async fn answer_mine(ctx: Ctx, id: Path<Uuid>, answer: Answer) -> Reply {
+    let id = id.into_inner();
+    let answered = ctx.write(move |c, caller, now| answer(c, caller, id, now)).await;
+    ok(mailed(ctx.state(), answered))
+}
+
+/// [`respond::accept_mine`] or [`respond::decline_mine`].
+type Answer =
+    fn(&mut DbConnection, &Caller, Uuid, DateTime<Utc>) -> Result<InvitationResult, ApiError>;
 
 endpoints![
     user_search,

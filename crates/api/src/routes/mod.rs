@@ -54,6 +54,9 @@ use crate::state::AppState;
 /// What a handler answers.
 pub type Reply = Result<HttpResponse, ApiError>;
 
+/// A path that names two ids, such as `/estates/{estate_id}/members/{user_id}`.
+pub type IdPair = actix_web::web::Path<(uuid::Uuid, uuid::Uuid)>;
+
 /// 200 with the use case's view as JSON.
 pub fn ok<T: Serialize>(view: Result<T, ApiError>) -> Reply {
     view.map(|v| HttpResponse::Ok().json(v))
