@@ -3,7 +3,7 @@
 //! [`crate::ops::accounts`]; password hashes are computed here, before the
 //! transaction.
 
-use actix_web::{HttpResponse, web};
+use actix_web::web::Data;
 use keyholder_domain::values::{Email, Password};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -17,32 +17,68 @@ use crate::error::{
 use crate::extract::{CredentialsJson, ValidJson};
 use crate::ops::accounts::{self, session};
 use crate::passwords;
+use crate::routes::{Reply, accepted, created, done, mailed, ok};
 use crate::state::AppState;
 use crate::views::accounts::{AuthResponse, StatusMessage};
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
-#[schema(example = json!({
-    "email": "ada@example.com",
-    "username": "ada",
-    "password": "correct horse battery",
-    "display_name": "Ada Lovelace"
-}))]
-pub struct RegisterRequest {
-    #[validate(length(max = 254))]
-    #[schema(min_length = 3, max_length = 254)]
-    pub email: String,
-    /// 3 to 32 letters, digits, `_`, `.` or `-`; unique regardless of case.
-    #[validate(length(max = 32))]
-    #[schema(min_length = 3, max_length = 32)]
-    pub username: String,
-    /// At least 10 characters.
-    #[validate(length(max = 1024))]
-    #[schema(min_length = 10, max_length = 1024)]
-    pub password: String,
-    /// Defaults to the username.
-    #[validate(length(max = 100))]
-    #[schema(max_length = 100)]
-    pub display_name: Option<String>,
+/// Declares a request that creates an account (deriving `Debug`,
+/// `Deserialize`, `Validate` and `ToSchema`): its own fields as written,
+/// then the new account's `username`, `password` and `display_name`, each
+/// with the doc comment written before its name and the same limits in
+/// registration and invitation sign-up.
+macro_rules! new_account_request {
+    (
+        $(#[$attr:meta])*
+        pub struct $name:ident {
+            $($(#[$field_attr:meta])* pub $field:ident: $ty:ty,)*
+        }
+        account {
+            $(#[$username_doc:meta])* username,
+            $(#[$password_doc:meta])* password,
+            $(#[$display_name_doc:meta])* display_name,
+        }
+    ) => {
+        #[derive(Debug, serde::Deserialize, validator::Validate, utoipa::ToSchema)]
+        $(#[$attr])*
+        pub struct $name {
+            $($(#[$field_attr])* pub $field: $ty,)*
+            $(#[$username_doc])*
+            #[validate(length(max = 32))]
+            #[schema(min_length = 3, max_length = 32)]
+            pub username: String,
+            $(#[$password_doc])*
+            #[validate(length(max = 1024))]
+            #[schema(min_length = 10, max_length = 1024)]
+            pub password: String,
+            $(#[$display_name_doc])*
+            #[validate(length(max = 100))]
+            #[schema(max_length = 100)]
+            pub display_name: Option<String>,
+        }
+    };
+}
+pub(crate) use new_account_request;
+
+new_account_request! {
+    #[schema(example = json!({
+        "email": "ada@example.com",
+        "username": "ada",
+        "password": "correct horse battery",
+        "display_name": "Ada Lovelace"
+    }))]
+    pub struct RegisterRequest {
+        #[validate(length(max = 254))]
+        #[schema(min_length = 3, max_length = 254)]
+        pub email: String,
+    }
+    account {
+        /// 3 to 32 letters, digits, `_`, `.` or `-`; unique regardless of case.
+        username,
+        /// At least 10 characters.
+        password,
+        /// Defaults to the username.
+        display_name,
+    }
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -86,190 +122,115 @@ pub struct PasswordResetConfirm {
 
 // ---------------------------------------------------------------- handlers
 
+/// The hash of a new password, or 422 on `field` when it is not a valid
+/// one (checked before the hashing budget is spent).
+pub(crate) async fn new_password_hash(
+    state: &AppState,
+    field: &str,
+    password: &str,
+) -> Result<String, ApiError> {
+    let password = Password::parse(password).map_err(|e| ApiError::field(field, e.to_string()))?;
+    passwords::hash_limited(state, password).await
+}
+
+/// A [`StatusMessage`] acknowledgement.
+fn status(status: &'static str, detail: &str) -> StatusMessage {
+    StatusMessage { status, detail: detail.into() }
+}
+
 /// Create an account.
 ///
 /// Emails a verification link. The account can be used at once; only a
 /// verified email counts as registered for invitations and user search.
-#[utoipa::path(
-    post, path = "/api/v1/auth/register", tag = "accounts",
-    request_body = RegisterRequest,
-    responses(
-        (status = 201, description = "Account created; signed in", body = AuthResponse),
-        MalformedJsonOrType,
-        (status = 409, description = "`email_taken` or `username_taken`", body = Problem, content_type = "application/problem+json"),
-        BodyTooLarge,
-        InvalidFields,
-        TooManyFromAddress,
-        ServerBusy,
-    )
-)]
-pub async fn register(
-    state: web::Data<AppState>,
-    body: ValidJson<RegisterRequest>,
-) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(post, path = "/api/v1/auth/register", tag = "accounts", request_body = RegisterRequest,
+    responses((status = 201, description = "Account created; signed in", body = AuthResponse), MalformedJsonOrType, (status = 409, description = "`email_taken` or `username_taken`", body = Problem, content_type = "application/problem+json"), BodyTooLarge, InvalidFields, TooManyFromAddress, ServerBusy))]
+pub async fn register(state: Data<AppState>, body: ValidJson<RegisterRequest>) -> Reply {
     let ValidJson(b) = body;
-    let (registration, password) = accounts::Registration::parse(
-        &b.email,
-        &b.username,
-        &b.password,
-        b.display_name.as_deref(),
-    )?;
+    let name = b.display_name.as_deref();
+    let (registration, password) =
+        accounts::Registration::parse(&b.email, &b.username, &b.password, name)?;
     let hash = passwords::hash_limited(&state, password).await?;
-    let now = state.clock.now();
-    let base = state.config.app_base().to_owned();
-    let user =
-        state.write(move |c| accounts::register(c, &registration, (&hash, &base), now)).await?;
-    state.mail_queued();
+    let (now, base) = (state.clock.now(), state.config.app_base().to_owned());
+    let user = state.write(move |c| accounts::register(c, &registration, (&hash, &base), now));
+    let user = mailed(&state, user.await)?;
     tracing::info!(user_id = %user.id, "account registered");
-    Ok(HttpResponse::Created().json(session(&state, &user)?))
+    created(session(&state, &user))
 }
 
 /// Sign in with email or username.
-#[utoipa::path(
-    post, path = "/api/v1/auth/login", tag = "accounts",
-    request_body = LoginRequest,
-    responses(
-        (status = 200, description = "Signed in", body = AuthResponse),
-        MalformedJsonOrType,
-        (status = 401, description = "`invalid_credentials`: the same answer whether or not the account exists", body = Problem, content_type = "application/problem+json"),
-        BodyTooLarge,
-        InvalidFields,
-        TooManyFromAddress,
-        ServerBusy,
-    )
-)]
-pub async fn login(
-    state: web::Data<AppState>,
-    body: CredentialsJson<LoginRequest>,
-) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "accounts", request_body = LoginRequest,
+    responses((status = 200, description = "Signed in", body = AuthResponse), MalformedJsonOrType,
+        (status = 401, description = "`invalid_credentials`: the same answer whether or not the account exists", body = Problem, content_type = "application/problem+json"), BodyTooLarge, InvalidFields, TooManyFromAddress, ServerBusy))]
+pub async fn login(state: Data<AppState>, body: CredentialsJson<LoginRequest>) -> Reply {
     let CredentialsJson(LoginRequest { login, password }) = body;
     accounts::refuse_impossible_login(&login)?;
     let user = state.read(move |c| accounts::by_login(c, &login)).await?;
     let stored = user.as_ref().map(|u| u.password_hash.clone());
-    let ok = passwords::verify_limited(&state, password, stored).await?;
+    // Checked with or without an account, so that both take as long.
+    let valid = passwords::verify_limited(&state, password, stored).await?;
     match user {
-        Some(user) if ok => Ok(HttpResponse::Ok().json(session(&state, &user)?)),
+        Some(user) if valid => ok(session(&state, &user)),
         _ => Err(accounts::invalid_credentials()),
     }
 }
 
 /// Verify an email address with the token from the emailed link.
-#[utoipa::path(
-    post, path = "/api/v1/auth/verify-email", tag = "accounts",
-    request_body = TokenRequest,
-    responses(
-        (status = 200, description = "The email is verified", body = StatusMessage),
-        MalformedJsonOrType,
-        (status = 404, description = "`token_invalid`: unknown or replaced token", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`token_used`", body = Problem, content_type = "application/problem+json"),
-        (status = 410, description = "`token_expired`", body = Problem, content_type = "application/problem+json"),
-        BodyTooLarge,
-        InvalidFields,
-        TooManyFromAddress,
-    )
-)]
-pub async fn verify_email(
-    state: web::Data<AppState>,
-    body: ValidJson<TokenRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let ValidJson(TokenRequest { token }) = body;
-    let now = state.clock.now();
-    state.write(move |c| accounts::verify_email(c, &token, now)).await?;
-    Ok(HttpResponse::Ok().json(StatusMessage {
-        status: "verified",
-        detail: "Your email address is verified.".into(),
-    }))
+#[utoipa::path(post, path = "/api/v1/auth/verify-email", tag = "accounts", request_body = TokenRequest,
+    responses((status = 200, description = "The email is verified", body = StatusMessage), MalformedJsonOrType, (status = 404, description = "`token_invalid`: unknown or replaced token", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`token_used`", body = Problem, content_type = "application/problem+json"), (status = 410, description = "`token_expired`", body = Problem, content_type = "application/problem+json"), BodyTooLarge, InvalidFields, TooManyFromAddress))]
+pub async fn verify_email(state: Data<AppState>, body: ValidJson<TokenRequest>) -> Reply {
+    let (token, now) = (body.0.token, state.clock.now());
+    let verified = state.write(move |c| accounts::verify_email(c, &token, now)).await;
+    ok(verified.map(|()| status("verified", "Your email address is verified.")))
 }
 
 /// Send a new verification link to the signed-in user.
-#[utoipa::path(
-    post, path = "/api/v1/auth/verify-email/resend", tag = "accounts",
-    security(("bearer" = [])),
-    responses(
-        (status = 202, description = "A new link is on its way; earlier links stop working", body = StatusMessage),
-        Unauthorized,
-        (status = 409, description = "`already_verified`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests from this address, or `email_recently_sent`", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn resend_verification(ctx: Ctx) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(post, path = "/api/v1/auth/verify-email/resend", tag = "accounts", security(("bearer" = [])),
+    responses((status = 202, description = "A new link is on its way; earlier links stop working", body = StatusMessage), Unauthorized, (status = 409, description = "`already_verified`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests from this address, or `email_recently_sent`", body = Problem, content_type = "application/problem+json")))]
+pub async fn resend_verification(ctx: Ctx) -> Reply {
     let base = ctx.state().config.app_base().to_owned();
-    ctx.write(move |c, actor, now| accounts::resend_verification(c, actor, &base, now)).await?;
-    ctx.state().mail_queued();
-    Ok(HttpResponse::Accepted().json(StatusMessage {
-        status: "sent",
-        detail: "A new verification link is on its way.".into(),
-    }))
+    let sent = ctx.write(move |c, actor, now| accounts::resend_verification(c, actor, &base, now));
+    accepted(
+        mailed(ctx.state(), sent.await)
+            .map(|_| status("sent", "A new verification link is on its way.")),
+    )
 }
 
 /// Ask for a password reset link.
 ///
 /// Always answers 202, whether or not an account has this email.
-#[utoipa::path(
-    post, path = "/api/v1/auth/password-reset", tag = "accounts",
-    request_body = PasswordResetRequest,
-    responses(
-        (status = 202, description = "If the account exists, a reset link is on its way", body = StatusMessage),
-        MalformedJsonOrType,
-        BodyTooLarge,
-        InvalidFields,
-        TooManyFromAddress,
-    )
-)]
-pub async fn password_reset(
-    state: web::Data<AppState>,
-    body: ValidJson<PasswordResetRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let accepted = HttpResponse::Accepted().json(StatusMessage {
-        status: "accepted",
-        detail: "If an account has this email, a reset link is on its way.".into(),
-    });
-    let Ok(email) = Email::parse(&body.email) else {
-        return Ok(accepted);
-    };
-    let now = state.clock.now();
-    let base = state.config.app_base().to_owned();
-    let queued = state.write(move |c| accounts::password_reset(c, &email, &base, now)).await?;
-    if queued {
-        state.mail_queued();
+#[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "accounts", request_body = PasswordResetRequest,
+    responses((status = 202, description = "If the account exists, a reset link is on its way", body = StatusMessage), MalformedJsonOrType, BodyTooLarge, InvalidFields, TooManyFromAddress))]
+pub async fn password_reset(state: Data<AppState>, body: ValidJson<PasswordResetRequest>) -> Reply {
+    if let Ok(email) = Email::parse(&body.email) {
+        let (now, base) = (state.clock.now(), state.config.app_base().to_owned());
+        if state.write(move |c| accounts::password_reset(c, &email, &base, now)).await? {
+            state.mail_queued();
+        }
     }
-    Ok(accepted)
+    accepted(Ok(status("accepted", "If an account has this email, a reset link is on its way.")))
 }
 
 /// Set a new password with the token from the reset link.
 ///
 /// The token works once. Every session that began before is signed out, and
 /// the email counts as verified (the link proved the inbox).
-#[utoipa::path(
-    post, path = "/api/v1/auth/password-reset/confirm", tag = "accounts",
-    request_body = PasswordResetConfirm,
-    responses(
-        (status = 204, description = "The password is changed"),
-        MalformedJsonOrType,
-        (status = 404, description = "`token_invalid`: unknown or replaced token", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`token_used`", body = Problem, content_type = "application/problem+json"),
-        (status = 410, description = "`token_expired`", body = Problem, content_type = "application/problem+json"),
-        BodyTooLarge,
-        (status = 422, description = "Invalid password", body = Problem, content_type = "application/problem+json"),
-        TooManyFromAddress,
-        ServerBusy,
-    )
-)]
+#[utoipa::path(post, path = "/api/v1/auth/password-reset/confirm", tag = "accounts", request_body = PasswordResetConfirm,
+    responses((status = 204, description = "The password is changed"), MalformedJsonOrType, (status = 404, description = "`token_invalid`: unknown or replaced token", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`token_used`", body = Problem, content_type = "application/problem+json"), (status = 410, description = "`token_expired`", body = Problem, content_type = "application/problem+json"), BodyTooLarge,
+        (status = 422, description = "Invalid password", body = Problem, content_type = "application/problem+json"), TooManyFromAddress, ServerBusy))]
 pub async fn password_reset_confirm(
-    state: web::Data<AppState>,
+    state: Data<AppState>,
     body: ValidJson<PasswordResetConfirm>,
-) -> Result<HttpResponse, ApiError> {
-    let ValidJson(PasswordResetConfirm { token, password }) = body;
-    let now = state.clock.now();
+) -> Reply {
+    let (PasswordResetConfirm { token, password }, now) = (body.0, state.clock.now());
     // 404 for an unknown token comes before 422 for a weak password.
     let lookup = token.clone();
     state.read(move |c| accounts::reset_token_known(c, &lookup)).await?;
-    let password =
-        Password::parse(&password).map_err(|e| ApiError::field("password", e.to_string()))?;
-    let hash = passwords::hash_limited(&state, password).await?;
-    state.write(move |c| accounts::reset_password(c, &token, &hash, now)).await?;
-    state.mail_queued();
-    Ok(HttpResponse::NoContent().finish())
+    let hash = new_password_hash(&state, "password", &password).await?;
+    let reset = state.write(move |c| accounts::reset_password(c, &token, &hash, now)).await;
+    done(mailed(&state, reset))
 }
 
 endpoints![

@@ -3,7 +3,7 @@
 //! The use cases are in [`crate::ops::estates`], [`crate::ops::sites`] and
 //! [`crate::ops::members`].
 
-use actix_web::{HttpResponse, web};
+use actix_web::web::Path;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -11,11 +11,11 @@ use validator::Validate;
 
 use crate::ctx::Ctx;
 use crate::error::{
-    ApiError, BadPaging, InsufficientRole, InvalidName, MalformedJson, NoSuchEstate, Problem,
-    Unauthorized,
+    BadPaging, InsufficientRole, InvalidName, MalformedJson, NoSuchEstate, Problem, Unauthorized,
 };
 use crate::extract::{ScopedJson, ValidJson, ValidQuery};
-use crate::ops::{Rename, estates, members, sites};
+use crate::ops::{Deferred, Rename, estates, members, sites};
+use crate::routes::{IdPair, Reply, created, done, ok};
 use crate::views::common::{CursorPage, CursorQuery, Page, PageQuery};
 use crate::views::estates::{EstateView, MemberView, SiteMemberView, SiteView};
 
@@ -61,370 +61,181 @@ pub struct SetOverrideRequest {
 
 // ---------------------------------------------------------------- handlers
 
+/// The name in the body, kept to be checked after authorization.
+fn name(body: ScopedJson<NameRequest>) -> Deferred<String> {
+    body.after_authorization().map(|b| b.name)
+}
+
 /// Create an estate; I become its owner.
-#[utoipa::path(
-    post, path = "/api/v1/estates", tag = "estates", security(("bearer" = [])),
-    request_body = NameRequest,
-    responses(
-        (status = 201, description = "Created", body = EstateView),
-        MalformedJson,
-        Unauthorized,
-        (status = 403, description = "`email_not_verified`: verify your email first", body = Problem, content_type = "application/problem+json"),
-        InvalidName,
-    )
-)]
-pub async fn create_estate(
-    ctx: Ctx,
-    body: ValidJson<NameRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let ValidJson(NameRequest { name }) = body;
-    let view = ctx.write(move |c, actor, now| estates::create(c, actor, &name, now)).await?;
-    Ok(HttpResponse::Created().json(view))
+#[utoipa::path(post, path = "/api/v1/estates", tag = "estates", security(("bearer" = [])), request_body = NameRequest,
+    responses((status = 201, description = "Created", body = EstateView), MalformedJson, Unauthorized, (status = 403, description = "`email_not_verified`: verify your email first", body = Problem, content_type = "application/problem+json"), InvalidName))]
+pub async fn create_estate(ctx: Ctx, body: ValidJson<NameRequest>) -> Reply {
+    let name = body.0.name;
+    created(ctx.write(move |c, actor, now| estates::create(c, actor, &name, now)).await)
 }
 
 /// Estates I belong to, newest first, each with my role.
-#[utoipa::path(
-    get, path = "/api/v1/estates", tag = "estates", security(("bearer" = [])),
-    params(PageQuery),
-    responses(
-        (status = 200, description = "My estates", body = Page<EstateView>),
-        Unauthorized,
-        BadPaging,
-    )
-)]
-pub async fn list_estates(
-    ctx: Ctx,
-    ValidQuery(q): ValidQuery<PageQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let page = ctx.read(move |c, actor, _| estates::list(c, actor, &q)).await?;
-    Ok(HttpResponse::Ok().json(page))
+#[utoipa::path(get, path = "/api/v1/estates", tag = "estates", security(("bearer" = [])), params(PageQuery),
+    responses((status = 200, description = "My estates", body = Page<EstateView>), Unauthorized, BadPaging))]
+pub async fn list_estates(ctx: Ctx, q: ValidQuery<PageQuery>) -> Reply {
+    ok(ctx.read(move |c, actor, _| estates::list(c, actor, &q.0)).await)
 }
 
 /// Read an estate.
-#[utoipa::path(
-    get, path = "/api/v1/estates/{estate_id}", tag = "estates", security(("bearer" = [])),
-    params(("estate_id" = Uuid, Path)),
-    responses(
-        (status = 200, description = "The estate", body = EstateView),
-        Unauthorized,
-        (status = 404, description = "No such estate, or not a member", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn get_estate(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
-    let view = ctx.read_one(move |c, actor, _| estates::get(c, actor, id)).await?;
-    Ok(HttpResponse::Ok().json(view))
+#[utoipa::path(get, path = "/api/v1/estates/{estate_id}", tag = "estates", security(("bearer" = [])), params(("estate_id" = Uuid, Path)),
+    responses((status = 200, description = "The estate", body = EstateView), Unauthorized, (status = 404, description = "No such estate, or not a member", body = Problem, content_type = "application/problem+json")))]
+pub async fn get_estate(ctx: Ctx, id: Path<Uuid>) -> Reply {
+    ok(ctx.read_one(move |c, actor, _| estates::get(c, actor, id.into_inner())).await)
 }
 
 /// Rename an estate (admin or owner).
-#[utoipa::path(
-    patch, path = "/api/v1/estates/{estate_id}", tag = "estates", security(("bearer" = [])),
-    params(("estate_id" = Uuid, Path)), request_body = NameRequest,
-    responses(
-        (status = 200, description = "Renamed", body = EstateView),
-        MalformedJson,
-        Unauthorized,
-        InsufficientRole,
-        NoSuchEstate,
-        InvalidName,
-    )
-)]
-pub async fn rename_estate(
-    ctx: Ctx,
-    path: web::Path<Uuid>,
-    body: ScopedJson<NameRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let cmd = Rename { id: path.into_inner(), name: body.after_authorization().map(|b| b.name) };
-    let view = ctx.write(move |c, actor, now| estates::rename(c, actor, cmd, now)).await?;
-    Ok(HttpResponse::Ok().json(view))
+#[utoipa::path(patch, path = "/api/v1/estates/{estate_id}", tag = "estates", security(("bearer" = [])), params(("estate_id" = Uuid, Path)), request_body = NameRequest,
+    responses((status = 200, description = "Renamed", body = EstateView), MalformedJson, Unauthorized, InsufficientRole, NoSuchEstate, InvalidName))]
+pub async fn rename_estate(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<NameRequest>) -> Reply {
+    let cmd = Rename { id: id.into_inner(), name: name(body) };
+    ok(ctx.write(move |c, actor, now| estates::rename(c, actor, cmd, now)).await)
 }
 
 /// Delete an estate with its sites, memberships and invitations (owner only).
-#[utoipa::path(
-    delete, path = "/api/v1/estates/{estate_id}", tag = "estates", security(("bearer" = [])),
-    params(("estate_id" = Uuid, Path)),
-    responses(
-        (status = 204, description = "Deleted"),
-        Unauthorized,
-        (status = 403, description = "`insufficient_role`: only the owner deletes", body = Problem, content_type = "application/problem+json"),
-        NoSuchEstate,
-        (status = 409, description = "`estate_has_assets`", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn delete_estate(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
-    ctx.write(move |c, actor, now| estates::delete(c, actor, id, now)).await?;
-    Ok(HttpResponse::NoContent().finish())
+#[utoipa::path(delete, path = "/api/v1/estates/{estate_id}", tag = "estates", security(("bearer" = [])), params(("estate_id" = Uuid, Path)),
+    responses((status = 204, description = "Deleted"), Unauthorized, (status = 403, description = "`insufficient_role`: only the owner deletes", body = Problem, content_type = "application/problem+json"), NoSuchEstate,
+        (status = 409, description = "`estate_has_assets`", body = Problem, content_type = "application/problem+json")))]
+pub async fn delete_estate(ctx: Ctx, id: Path<Uuid>) -> Reply {
+    done(ctx.write(move |c, actor, now| estates::delete(c, actor, id.into_inner(), now)).await)
 }
 
 /// Transfer ownership to another member (owner only); I become admin.
-#[utoipa::path(
-    post, path = "/api/v1/estates/{estate_id}/transfer-ownership", tag = "estates", security(("bearer" = [])),
-    params(("estate_id" = Uuid, Path)), request_body = TransferRequest,
-    responses(
-        (status = 200, description = "Transferred; my new role is admin", body = EstateView),
-        MalformedJson,
-        Unauthorized,
-        (status = 403, description = "`insufficient_role` or `self_role_change`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
-        NoSuchEstate,
-        (status = 422, description = "Invalid body, or `not_a_member`: the user is not a member", body = Problem, content_type = "application/problem+json"),
-    )
-)]
+#[utoipa::path(post, path = "/api/v1/estates/{estate_id}/transfer-ownership", tag = "estates", security(("bearer" = [])), params(("estate_id" = Uuid, Path)), request_body = TransferRequest,
+    responses((status = 200, description = "Transferred; my new role is admin", body = EstateView), MalformedJson, Unauthorized,
+        (status = 403, description = "`insufficient_role` or `self_role_change`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"), NoSuchEstate,
+        (status = 422, description = "Invalid body, or `not_a_member`: the user is not a member", body = Problem, content_type = "application/problem+json")))]
 pub async fn transfer_ownership(
     ctx: Ctx,
-    path: web::Path<Uuid>,
+    id: Path<Uuid>,
     body: ScopedJson<TransferRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Reply {
     let cmd = estates::Transfer {
-        estate_id: path.into_inner(),
+        estate_id: id.into_inner(),
         new_owner: body.after_authorization().map(|b| b.user_id),
     };
-    let view = ctx.write(move |c, actor, now| estates::transfer(c, actor, cmd, now)).await?;
-    Ok(HttpResponse::Ok().json(view))
+    ok(ctx.write(move |c, actor, now| estates::transfer(c, actor, cmd, now)).await)
 }
 
 /// Sites of an estate that I can see, newest first, with my effective role.
-#[utoipa::path(
-    get, path = "/api/v1/estates/{estate_id}/sites", tag = "sites", security(("bearer" = [])),
-    params(("estate_id" = Uuid, Path), PageQuery),
-    responses(
-        (status = 200, description = "Sites", body = Page<SiteView>),
-        Unauthorized,
-        NoSuchEstate,
-        BadPaging,
-    )
-)]
-pub async fn list_sites(
-    ctx: Ctx,
-    path: web::Path<Uuid>,
-    ValidQuery(q): ValidQuery<PageQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
-    let page = ctx.run(move |c, actor, _| sites::list(c, actor, id, &q)).await?;
-    Ok(HttpResponse::Ok().json(page))
+#[utoipa::path(get, path = "/api/v1/estates/{estate_id}/sites", tag = "sites", security(("bearer" = [])), params(("estate_id" = Uuid, Path), PageQuery),
+    responses((status = 200, description = "Sites", body = Page<SiteView>), Unauthorized, NoSuchEstate, BadPaging))]
+pub async fn list_sites(ctx: Ctx, id: Path<Uuid>, q: ValidQuery<PageQuery>) -> Reply {
+    let (id, q) = (id.into_inner(), q.0);
+    ok(ctx.run(move |c, actor, _| sites::list(c, actor, id, &q)).await)
 }
 
 /// Create a site (estate admin or owner).
-#[utoipa::path(
-    post, path = "/api/v1/estates/{estate_id}/sites", tag = "sites", security(("bearer" = [])),
-    params(("estate_id" = Uuid, Path)), request_body = NameRequest,
-    responses(
-        (status = 201, description = "Created", body = SiteView),
-        MalformedJson,
-        Unauthorized,
-        InsufficientRole,
-        NoSuchEstate,
-        InvalidName,
-    )
-)]
-pub async fn create_site(
-    ctx: Ctx,
-    path: web::Path<Uuid>,
-    body: ScopedJson<NameRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let cmd = sites::Create {
-        estate_id: path.into_inner(),
-        name: body.after_authorization().map(|b| b.name),
-    };
-    let view = ctx.write(move |c, actor, now| sites::create(c, actor, cmd, now)).await?;
-    Ok(HttpResponse::Created().json(view))
+#[utoipa::path(post, path = "/api/v1/estates/{estate_id}/sites", tag = "sites", security(("bearer" = [])), params(("estate_id" = Uuid, Path)), request_body = NameRequest,
+    responses((status = 201, description = "Created", body = SiteView), MalformedJson, Unauthorized, InsufficientRole, NoSuchEstate, InvalidName))]
+pub async fn create_site(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<NameRequest>) -> Reply {
+    let cmd = sites::Create { estate_id: id.into_inner(), name: name(body) };
+    created(ctx.write(move |c, actor, now| sites::create(c, actor, cmd, now)).await)
 }
 
 /// Read a site.
-#[utoipa::path(
-    get, path = "/api/v1/sites/{site_id}", tag = "sites", security(("bearer" = [])),
-    params(("site_id" = Uuid, Path)),
-    responses(
-        (status = 200, description = "The site", body = SiteView),
-        Unauthorized,
-        (status = 404, description = "No such site, or kept off it", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn get_site(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
-    let view = ctx.read_one(move |c, actor, _| sites::get(c, actor, id)).await?;
-    Ok(HttpResponse::Ok().json(view))
+#[utoipa::path(get, path = "/api/v1/sites/{site_id}", tag = "sites", security(("bearer" = [])), params(("site_id" = Uuid, Path)),
+    responses((status = 200, description = "The site", body = SiteView), Unauthorized, (status = 404, description = "No such site, or kept off it", body = Problem, content_type = "application/problem+json")))]
+pub async fn get_site(ctx: Ctx, id: Path<Uuid>) -> Reply {
+    ok(ctx.read_one(move |c, actor, _| sites::get(c, actor, id.into_inner())).await)
 }
 
 /// Rename a site (site admin).
-#[utoipa::path(
-    patch, path = "/api/v1/sites/{site_id}", tag = "sites", security(("bearer" = [])),
-    params(("site_id" = Uuid, Path)), request_body = NameRequest,
-    responses(
-        (status = 200, description = "Renamed", body = SiteView),
-        MalformedJson,
-        Unauthorized,
-        InsufficientRole,
-        (status = 404, description = "No such site", body = Problem, content_type = "application/problem+json"),
-        InvalidName,
-    )
-)]
-pub async fn rename_site(
-    ctx: Ctx,
-    path: web::Path<Uuid>,
-    body: ScopedJson<NameRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let cmd = Rename { id: path.into_inner(), name: body.after_authorization().map(|b| b.name) };
-    let view = ctx.write(move |c, actor, now| sites::rename(c, actor, cmd, now)).await?;
-    Ok(HttpResponse::Ok().json(view))
+#[utoipa::path(patch, path = "/api/v1/sites/{site_id}", tag = "sites", security(("bearer" = [])), params(("site_id" = Uuid, Path)), request_body = NameRequest,
+    responses((status = 200, description = "Renamed", body = SiteView), MalformedJson, Unauthorized, InsufficientRole, (status = 404, description = "No such site", body = Problem, content_type = "application/problem+json"), InvalidName))]
+pub async fn rename_site(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<NameRequest>) -> Reply {
+    let cmd = Rename { id: id.into_inner(), name: name(body) };
+    ok(ctx.write(move |c, actor, now| sites::rename(c, actor, cmd, now)).await)
 }
 
 /// Delete a site (estate admin or owner).
-#[utoipa::path(
-    delete, path = "/api/v1/sites/{site_id}", tag = "sites", security(("bearer" = [])),
-    params(("site_id" = Uuid, Path)),
-    responses(
-        (status = 204, description = "Deleted"),
-        Unauthorized,
-        InsufficientRole,
-        (status = 404, description = "No such site", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`site_has_assets`", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn delete_site(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
-    ctx.write(move |c, actor, now| sites::delete(c, actor, id, now)).await?;
-    Ok(HttpResponse::NoContent().finish())
+#[utoipa::path(delete, path = "/api/v1/sites/{site_id}", tag = "sites", security(("bearer" = [])), params(("site_id" = Uuid, Path)),
+    responses((status = 204, description = "Deleted"), Unauthorized, InsufficientRole, (status = 404, description = "No such site", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`site_has_assets`", body = Problem, content_type = "application/problem+json")))]
+pub async fn delete_site(ctx: Ctx, id: Path<Uuid>) -> Reply {
+    done(ctx.write(move |c, actor, now| sites::delete(c, actor, id.into_inner(), now)).await)
 }
 
 /// Users & Permissions: members with their estate role and, per site, the
 /// override and the effective role.
-#[utoipa::path(
-    get, path = "/api/v1/estates/{estate_id}/members", tag = "members", security(("bearer" = [])),
-    params(("estate_id" = Uuid, Path), CursorQuery),
-    responses(
-        (status = 200, description = "Members, oldest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<MemberView>),
-        Unauthorized,
-        NoSuchEstate,
-        BadPaging,
-    )
-)]
-pub async fn list_members(
-    ctx: Ctx,
-    path: web::Path<Uuid>,
-    ValidQuery(q): ValidQuery<CursorQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
-    let page = ctx.run(move |c, actor, _| members::list(c, actor, id, &q)).await?;
-    Ok(HttpResponse::Ok().json(page))
+#[utoipa::path(get, path = "/api/v1/estates/{estate_id}/members", tag = "members", security(("bearer" = [])), params(("estate_id" = Uuid, Path), CursorQuery),
+    responses((status = 200, description = "Members, oldest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<MemberView>), Unauthorized, NoSuchEstate, BadPaging))]
+pub async fn list_members(ctx: Ctx, id: Path<Uuid>, q: ValidQuery<CursorQuery>) -> Reply {
+    let (id, q) = (id.into_inner(), q.0);
+    ok(ctx.run(move |c, actor, _| members::list(c, actor, id, &q)).await)
 }
 
 /// Set a member's estate role and, with `sites`, replace their site
 /// overrides, in one all-or-nothing save.
-#[utoipa::path(
-    put, path = "/api/v1/estates/{estate_id}/members/{user_id}", tag = "members", security(("bearer" = [])),
-    params(("estate_id" = Uuid, Path), ("user_id" = Uuid, Path)), request_body = SetMemberRequest,
-    responses(
-        (status = 200, description = "Saved", body = MemberView),
-        MalformedJson,
-        Unauthorized,
+#[utoipa::path(put, path = "/api/v1/estates/{estate_id}/members/{user_id}", tag = "members", security(("bearer" = [])), params(("estate_id" = Uuid, Path), ("user_id" = Uuid, Path)), request_body = SetMemberRequest,
+    responses((status = 200, description = "Saved", body = MemberView), MalformedJson, Unauthorized,
         (status = 403, description = "A grant rule refuses: `self_role_change`, `owner_transfer_required`, `cannot_grant_role`, `cannot_change_member`, `cannot_replace_override`, `site_admin_scope`, `insufficient_role`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such estate, member (`not_a_member`) or site", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid role, `no_override_for_admins` or `duplicate_site`", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn set_member(
-    ctx: Ctx,
-    path: web::Path<(Uuid, Uuid)>,
-    body: ScopedJson<SetMemberRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let (estate_id, user_id) = path.into_inner();
-    let change = body.after_authorization().map(|b| members::MemberChange {
-        role: b.role,
-        sites: b.sites.map(|v| v.into_iter().map(|e| (e.site_id, e.role)).collect()),
-    });
+        (status = 422, description = "Invalid role, `no_override_for_admins` or `duplicate_site`", body = Problem, content_type = "application/problem+json")))]
+pub async fn set_member(ctx: Ctx, key: IdPair, body: ScopedJson<SetMemberRequest>) -> Reply {
+    let ((estate_id, user_id), change) = (key.into_inner(), body.after_authorization().map(change));
     let cmd = members::SetMember { estate_id, user_id, change };
-    let view = ctx.write(move |c, actor, now| members::set(c, actor, cmd, now)).await?;
-    Ok(HttpResponse::Ok().json(view))
+    ok(ctx.write(move |c, actor, now| members::set(c, actor, cmd, now)).await)
+}
+
+/// The member change a [`SetMemberRequest`] asks for.
+fn change(b: SetMemberRequest) -> members::MemberChange {
+    let sites = b.sites.map(|v| v.into_iter().map(|e| (e.site_id, e.role)).collect());
+    members::MemberChange { role: b.role, sites }
 }
 
 /// Remove a member (their site overrides go too); removing myself is leaving.
-#[utoipa::path(
-    delete, path = "/api/v1/estates/{estate_id}/members/{user_id}", tag = "members", security(("bearer" = [])),
-    params(("estate_id" = Uuid, Path), ("user_id" = Uuid, Path)),
-    responses(
-        (status = 204, description = "Removed"),
-        Unauthorized,
-        (status = 403, description = "`owner_transfer_required`, `cannot_change_member` or `insufficient_role`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such estate or member", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn remove_member(
-    ctx: Ctx,
-    path: web::Path<(Uuid, Uuid)>,
-) -> Result<HttpResponse, ApiError> {
-    let (estate_id, user_id) = path.into_inner();
+#[utoipa::path(delete, path = "/api/v1/estates/{estate_id}/members/{user_id}", tag = "members", security(("bearer" = [])), params(("estate_id" = Uuid, Path), ("user_id" = Uuid, Path)),
+    responses((status = 204, description = "Removed"), Unauthorized, (status = 403, description = "`owner_transfer_required`, `cannot_change_member` or `insufficient_role`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such estate or member", body = Problem, content_type = "application/problem+json")))]
+pub async fn remove_member(ctx: Ctx, key: IdPair) -> Reply {
+    let (estate_id, user_id) = key.into_inner();
     let cmd = members::RemoveMember { estate_id, user_id };
-    ctx.write(move |c, actor, now| members::remove(c, actor, cmd, now)).await?;
-    Ok(HttpResponse::NoContent().finish())
+    done(ctx.write(move |c, actor, now| members::remove(c, actor, cmd, now)).await)
 }
 
 /// Members of the estate as seen from one site: estate role, override and
 /// effective role here.
-#[utoipa::path(
-    get, path = "/api/v1/sites/{site_id}/members", tag = "members", security(("bearer" = [])),
-    params(("site_id" = Uuid, Path), CursorQuery),
-    responses(
-        (status = 200, description = "Members at the site, oldest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<SiteMemberView>),
-        Unauthorized,
-        (status = 404, description = "No such site", body = Problem, content_type = "application/problem+json"),
-        BadPaging,
-    )
-)]
-pub async fn list_site_members(
-    ctx: Ctx,
-    path: web::Path<Uuid>,
-    ValidQuery(q): ValidQuery<CursorQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
-    let page = ctx.run(move |c, actor, _| members::list_at_site(c, actor, id, &q)).await?;
-    Ok(HttpResponse::Ok().json(page))
+#[utoipa::path(get, path = "/api/v1/sites/{site_id}/members", tag = "members", security(("bearer" = [])), params(("site_id" = Uuid, Path), CursorQuery),
+    responses((status = 200, description = "Members at the site, oldest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<SiteMemberView>), Unauthorized,
+        (status = 404, description = "No such site", body = Problem, content_type = "application/problem+json"), BadPaging))]
+pub async fn list_site_members(ctx: Ctx, id: Path<Uuid>, q: ValidQuery<CursorQuery>) -> Reply {
+    let (id, q) = (id.into_inner(), q.0);
+    ok(ctx.run(move |c, actor, _| members::list_at_site(c, actor, id, &q)).await)
 }
 
 /// Set a member's override at this site (`none` keeps them off it).
-#[utoipa::path(
-    put, path = "/api/v1/sites/{site_id}/members/{user_id}", tag = "members", security(("bearer" = [])),
-    params(("site_id" = Uuid, Path), ("user_id" = Uuid, Path)), request_body = SetOverrideRequest,
-    responses(
-        (status = 200, description = "Saved", body = SiteMemberView),
-        MalformedJson,
-        Unauthorized,
-        (status = 403, description = "A grant rule refuses, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
+#[utoipa::path(put, path = "/api/v1/sites/{site_id}/members/{user_id}", tag = "members", security(("bearer" = [])), params(("site_id" = Uuid, Path), ("user_id" = Uuid, Path)), request_body = SetOverrideRequest,
+    responses((status = 200, description = "Saved", body = SiteMemberView), MalformedJson, Unauthorized, (status = 403, description = "A grant rule refuses, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such site or member", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid role or `no_override_for_admins`", body = Problem, content_type = "application/problem+json"),
-    )
-)]
+        (status = 422, description = "Invalid role or `no_override_for_admins`", body = Problem, content_type = "application/problem+json")))]
 pub async fn set_site_override(
     ctx: Ctx,
-    path: web::Path<(Uuid, Uuid)>,
+    key: IdPair,
     body: ScopedJson<SetOverrideRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let (site_id, user_id) = path.into_inner();
+) -> Reply {
     let role = Some(body.after_authorization().map(|b| b.role));
-    let cmd = members::SetOverride { site_id, user_id, role };
-    let view = ctx.write(move |c, actor, now| members::set_override(c, actor, cmd, now)).await?;
-    Ok(HttpResponse::Ok().json(view))
+    set_override(ctx, key, role).await
 }
 
 /// Clear a member's override at this site: back to the estate default.
-#[utoipa::path(
-    delete, path = "/api/v1/sites/{site_id}/members/{user_id}", tag = "members", security(("bearer" = [])),
-    params(("site_id" = Uuid, Path), ("user_id" = Uuid, Path)),
-    responses(
-        (status = 200, description = "Cleared", body = SiteMemberView),
-        Unauthorized,
-        (status = 403, description = "A grant rule refuses, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such site or member", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn clear_site_override(
-    ctx: Ctx,
-    path: web::Path<(Uuid, Uuid)>,
-) -> Result<HttpResponse, ApiError> {
-    let (site_id, user_id) = path.into_inner();
-    let cmd = members::SetOverride { site_id, user_id, role: None };
-    let view = ctx.write(move |c, actor, now| members::set_override(c, actor, cmd, now)).await?;
-    Ok(HttpResponse::Ok().json(view))
+#[utoipa::path(delete, path = "/api/v1/sites/{site_id}/members/{user_id}", tag = "members", security(("bearer" = [])), params(("site_id" = Uuid, Path), ("user_id" = Uuid, Path)),
+    responses((status = 200, description = "Cleared", body = SiteMemberView), Unauthorized, (status = 403, description = "A grant rule refuses, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such site or member", body = Problem, content_type = "application/problem+json")))]
+pub async fn clear_site_override(ctx: Ctx, key: IdPair) -> Reply {
+    set_override(ctx, key, None).await
+}
+
+/// Sets (`Some`) or clears (`None`) the override of the member at the site
+/// in `key`.
+async fn set_override(ctx: Ctx, key: IdPair, role: Option<Deferred<String>>) -> Reply {
+    let (site_id, user_id) = key.into_inner();
+    let cmd = members::SetOverride { site_id, user_id, role };
+    ok(ctx.write(move |c, actor, now| members::set_override(c, actor, cmd, now)).await)
 }
 
 endpoints![

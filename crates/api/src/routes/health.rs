@@ -7,6 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, Problem};
+use crate::routes::{Reply, ok};
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -16,30 +17,19 @@ pub struct Health {
 }
 
 /// The process is up.
-#[utoipa::path(
-    get, path = "/health/live", tag = "operations",
-    responses((status = 200, description = "Alive", body = Health))
-)]
+#[utoipa::path(get, path = "/health/live", tag = "operations",
+    responses((status = 200, description = "Alive", body = Health)))]
 pub async fn live() -> HttpResponse {
     HttpResponse::Ok().json(Health { status: "ok" })
 }
 
 /// The process can serve: the database answers.
-#[utoipa::path(
-    get, path = "/health/ready", tag = "operations",
-    responses(
-        (status = 200, description = "Ready", body = Health),
-        (status = 503, description = "The database does not answer", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    state
-        .db(|db| {
-            db.ping(Duration::from_secs(2))
-                .map_err(|_| ApiError::unavailable("The database does not answer."))
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(Health { status: "ok" }))
+#[utoipa::path(get, path = "/health/ready", tag = "operations",
+    responses((status = 200, description = "Ready", body = Health), (status = 503, description = "The database does not answer", body = Problem, content_type = "application/problem+json")))]
+pub async fn ready(state: web::Data<AppState>) -> Reply {
+    let unavailable = |_| ApiError::unavailable("The database does not answer.");
+    let pinged = state.db(move |db| db.ping(Duration::from_secs(2)).map_err(unavailable)).await;
+    ok(pinged.map(|()| Health { status: "ok" }))
 }
 
 endpoints![live, ready,];

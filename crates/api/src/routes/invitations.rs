@@ -3,14 +3,16 @@
 //! accept-signup, decline; the invitee's list. The use cases are in
 //! [`crate::ops::invitations`].
 
-use actix_web::{HttpResponse, web};
+use actix_web::web::{Data, Path};
 use chrono::{DateTime, Utc};
 use keyholder_domain::invitation::ResendExpiry;
+use keyholder_store::DbConnection;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
+use crate::auth::Caller;
 use crate::ctx::Ctx;
 use crate::error::{
     ApiError, BadPaging, FieldErrors, InsufficientRole, InvalidBody, InvalidFields,
@@ -22,6 +24,8 @@ use crate::ops::accounts::Profile;
 use crate::ops::accounts::session;
 use crate::ops::invitations::{Fields, Sending, estate, respond};
 use crate::passwords;
+use crate::routes::accounts::new_account_request;
+use crate::routes::{IdPair, Reply, accepted, created, mailed, ok};
 use crate::state::AppState;
 use crate::views::accounts::AuthResponse;
 use crate::views::common::{CursorPage, CursorQuery};
@@ -91,220 +95,132 @@ pub struct InvitationTokenRequest {
     pub token: String,
 }
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
-#[schema(example = json!({"token": "…", "username": "sam", "password": "correct horse battery"}))]
-pub struct AcceptSignupRequest {
-    #[validate(length(max = 512))]
-    #[schema(max_length = 512)]
-    pub token: String,
-    #[validate(length(max = 32))]
-    #[schema(min_length = 3, max_length = 32)]
-    pub username: String,
-    #[validate(length(max = 1024))]
-    #[schema(min_length = 10, max_length = 1024)]
-    pub password: String,
-    #[validate(length(max = 100))]
-    #[schema(max_length = 100)]
-    pub display_name: Option<String>,
+new_account_request! {
+    #[schema(example = json!({"token": "…", "username": "sam", "password": "correct horse battery"}))]
+    pub struct AcceptSignupRequest {
+        #[validate(length(max = 512))]
+        #[schema(max_length = 512)]
+        pub token: String,
+    }
+    account {
+        username,
+        password,
+        display_name,
+    }
 }
 
 // ---------------------------------------------------------------- handlers
+
+/// The invitation of the estate that the path names.
+fn target(key: IdPair) -> estate::Target {
+    let (estate_id, invitation_id) = key.into_inner();
+    estate::Target { estate_id, invitation_id }
+}
 
 /// Find a registered user by their whole email, to grant them a role.
 ///
 /// Exact, case-insensitive match on verified accounts only; members of the
 /// estate are hidden. The same 404 answers "no such user" and "already a
 /// member". Open to those who may grant estate roles; rate limited.
-#[utoipa::path(
-    get, path = "/api/v1/estates/{estate_id}/user-search", tag = "members", security(("bearer" = [])),
-    params(("estate_id" = Uuid, Path), UserSearchQuery),
-    responses(
-        (status = 200, description = "The one match", body = UserSearchResult),
-        Unauthorized,
+#[utoipa::path(get, path = "/api/v1/estates/{estate_id}/user-search", tag = "members", security(("bearer" = [])), params(("estate_id" = Uuid, Path), UserSearchQuery),
+    responses((status = 200, description = "The one match", body = UserSearchResult), Unauthorized,
         (status = 403, description = "`insufficient_role`: only owners and admins grant estate roles", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`user_not_found` (or already a member), or no such estate", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Missing email", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many searches", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn user_search(
-    ctx: Ctx,
-    path: web::Path<Uuid>,
-    ValidQuery(q): ValidQuery<UserSearchQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let cmd = estate::UserSearch {
-        estate_id: path.into_inner(),
-        email: q.email,
-        sending: Sending::new(ctx.state(), ctx.user_budget()),
-    };
-    let found = ctx.run(move |c, caller, _| estate::user_search(c, caller, cmd)).await?;
-    Ok(HttpResponse::Ok().json(found))
+        (status = 422, description = "Missing email", body = Problem, content_type = "application/problem+json"), (status = 429, description = "Too many searches", body = Problem, content_type = "application/problem+json")))]
+pub async fn user_search(ctx: Ctx, id: Path<Uuid>, q: ValidQuery<UserSearchQuery>) -> Reply {
+    let sending = Sending::new(ctx.state(), ctx.user_budget());
+    let cmd = estate::UserSearch { estate_id: id.into_inner(), email: q.0.email, sending };
+    ok(ctx.run(move |c, caller, _| estate::user_search(c, caller, cmd)).await)
 }
 
 /// Invite someone to the estate by email.
 ///
 /// A verified account gets the role at once (201, no email). Any other email
 /// gets a pending invitation and an email with a sign-up link (202).
-#[utoipa::path(
-    post, path = "/api/v1/estates/{estate_id}/invitations", tag = "invitations", security(("bearer" = [])),
-    params(("estate_id" = Uuid, Path)), request_body = InviteRequest,
-    responses(
-        (status = 201, description = "Granted at once to a registered user", body = InviteOutcome),
-        (status = 202, description = "Invited by email", body = InviteOutcome),
-        MalformedJson,
-        Unauthorized,
-        (status = 403, description = "`insufficient_role`, `cannot_grant_role` or `owner_transfer_required`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
-        NoSuchEstate,
+#[utoipa::path(post, path = "/api/v1/estates/{estate_id}/invitations", tag = "invitations", security(("bearer" = [])), params(("estate_id" = Uuid, Path)), request_body = InviteRequest,
+    responses((status = 201, description = "Granted at once to a registered user", body = InviteOutcome), (status = 202, description = "Invited by email", body = InviteOutcome), MalformedJson, Unauthorized,
+        (status = 403, description = "`insufficient_role`, `cannot_grant_role` or `owner_transfer_required`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"), NoSuchEstate,
         (status = 409, description = "`already_member` or `invitation_pending`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, or `self_invitation`", body = Problem, content_type = "application/problem+json"),
-        TooManyInvitations,
-    )
-)]
-pub async fn invite(
-    ctx: Ctx,
-    path: web::Path<Uuid>,
-    body: ScopedJson<InviteRequest>,
-) -> Result<HttpResponse, ApiError> {
+        (status = 422, description = "Invalid fields, or `self_invitation`", body = Problem, content_type = "application/problem+json"), TooManyInvitations))]
+pub async fn invite(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<InviteRequest>) -> Reply {
+    let fields = body
+        .after_authorization()
+        .map(|r| Fields::new(r.email, r.role, r.message, r.expires_at, None));
     let cmd = estate::Invite {
-        estate_id: path.into_inner(),
-        fields: body
-            .after_authorization()
-            .map(|r| Fields::new(r.email, r.role, r.message, r.expires_at, None)),
+        estate_id: id.into_inner(),
+        fields,
         sending: Sending::new(ctx.state(), ctx.user_budget()),
     };
     let outcome = ctx.write(move |c, caller, now| estate::invite(c, caller, cmd, now)).await?;
-    if outcome.invitation.is_some() {
-        ctx.state().mail_queued();
-        Ok(HttpResponse::Accepted().json(outcome))
-    } else {
-        Ok(HttpResponse::Created().json(outcome))
+    if outcome.invitation.is_none() {
+        return created(Ok(outcome));
     }
+    accepted(mailed(ctx.state(), Ok(outcome)))
 }
 
 /// The estate's invitations, newest first, optionally by status.
-#[utoipa::path(
-    get, path = "/api/v1/estates/{estate_id}/invitations", tag = "invitations", security(("bearer" = [])),
-    params(("estate_id" = Uuid, Path), InvitationListQuery),
-    responses(
-        (status = 200, description = "Invitations, newest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<EstateInvitationView>),
-        Unauthorized,
-        InsufficientRole,
-        NoSuchEstate,
-        (status = 422, description = "Unknown status or bad paging", body = Problem, content_type = "application/problem+json"),
-    )
-)]
+#[utoipa::path(get, path = "/api/v1/estates/{estate_id}/invitations", tag = "invitations", security(("bearer" = [])), params(("estate_id" = Uuid, Path), InvitationListQuery),
+    responses((status = 200, description = "Invitations, newest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<EstateInvitationView>), Unauthorized, InsufficientRole, NoSuchEstate,
+        (status = 422, description = "Unknown status or bad paging", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_invitations(
     ctx: Ctx,
-    path: web::Path<Uuid>,
-    ValidQuery(q): ValidQuery<InvitationListQuery>,
-) -> Result<HttpResponse, ApiError> {
+    id: Path<Uuid>,
+    q: ValidQuery<InvitationListQuery>,
+) -> Reply {
+    let InvitationListQuery { status, page, per_page, cursor } = q.0;
     let query = estate::List {
-        estate_id: path.into_inner(),
-        status: q.status,
-        paging: CursorQuery { page: q.page, per_page: q.per_page, cursor: q.cursor },
+        estate_id: id.into_inner(),
+        status,
+        paging: CursorQuery { page, per_page, cursor },
     };
-    let list = ctx.run(move |c, caller, now| estate::list(c, caller, query, now)).await?;
-    Ok(HttpResponse::Ok().json(list))
+    ok(ctx.run(move |c, caller, now| estate::list(c, caller, query, now)).await)
 }
 
 /// Resend a pending invitation: a new token (the old link stops working) and
 /// a new email; optionally a new expiry.
-#[utoipa::path(
-    post, path = "/api/v1/estates/{estate_id}/invitations/{invitation_id}/resend", tag = "invitations", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/estates/{estate_id}/invitations/{invitation_id}/resend", tag = "invitations", security(("bearer" = [])),
     params(("estate_id" = Uuid, Path), ("invitation_id" = Uuid, Path)), request_body(content = ResendRequest, description = "Optional"),
-    responses(
-        (status = 200, description = "Resent", body = EstateInvitationView),
-        MalformedJson,
-        Unauthorized,
+    responses((status = 200, description = "Resent", body = EstateInvitationView), MalformedJson, Unauthorized,
         (status = 403, description = "`insufficient_role` or `cannot_grant_role`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such estate or invitation", body = Problem, content_type = "application/problem+json"),
-        InvitationNotPending,
-        (status = 422, description = "`expires_at` not in the future", body = Problem, content_type = "application/problem+json"),
-        TooManyInvitations,
-    )
-)]
-pub async fn resend_invitation(
-    ctx: Ctx,
-    path: web::Path<(Uuid, Uuid)>,
-    body: OptionalJson<ResendRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let (estate_id, invitation_id) = path.into_inner();
-    let target = estate::Target { estate_id, invitation_id };
-    let requested = ResendExpiry::from_field(body.0.expires_at);
-    let cmd = (target, requested, Sending::new(ctx.state(), ctx.user_budget()));
-    let view = ctx.write(move |c, caller, now| estate::resend(c, caller, cmd, now)).await?;
-    ctx.state().mail_queued();
-    Ok(HttpResponse::Ok().json(view))
+        (status = 404, description = "No such estate or invitation", body = Problem, content_type = "application/problem+json"), InvitationNotPending,
+        (status = 422, description = "`expires_at` not in the future", body = Problem, content_type = "application/problem+json"), TooManyInvitations))]
+pub async fn resend_invitation(ctx: Ctx, key: IdPair, body: OptionalJson<ResendRequest>) -> Reply {
+    let expiry = ResendExpiry::from_field(body.0.expires_at);
+    let cmd = (target(key), expiry, Sending::new(ctx.state(), ctx.user_budget()));
+    let resent = ctx.write(move |c, caller, now| estate::resend(c, caller, cmd, now)).await;
+    ok(mailed(ctx.state(), resent))
 }
 
 /// Cancel a pending invitation.
-#[utoipa::path(
-    post, path = "/api/v1/estates/{estate_id}/invitations/{invitation_id}/cancel", tag = "invitations", security(("bearer" = [])),
-    params(("estate_id" = Uuid, Path), ("invitation_id" = Uuid, Path)),
-    responses(
-        (status = 200, description = "Cancelled", body = EstateInvitationView),
-        Unauthorized,
-        (status = 403, description = "`insufficient_role` or `cannot_grant_role`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such estate or invitation", body = Problem, content_type = "application/problem+json"),
-        InvitationNotPending,
-    )
-)]
-pub async fn cancel_invitation(
-    ctx: Ctx,
-    path: web::Path<(Uuid, Uuid)>,
-) -> Result<HttpResponse, ApiError> {
-    let (estate_id, invitation_id) = path.into_inner();
-    let target = estate::Target { estate_id, invitation_id };
-    let view = ctx.write(move |c, caller, now| estate::cancel(c, caller, target, now)).await?;
-    Ok(HttpResponse::Ok().json(view))
+#[utoipa::path(post, path = "/api/v1/estates/{estate_id}/invitations/{invitation_id}/cancel", tag = "invitations", security(("bearer" = [])), params(("estate_id" = Uuid, Path), ("invitation_id" = Uuid, Path)),
+    responses((status = 200, description = "Cancelled", body = EstateInvitationView), Unauthorized, (status = 403, description = "`insufficient_role` or `cannot_grant_role`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such estate or invitation", body = Problem, content_type = "application/problem+json"), InvitationNotPending))]
+pub async fn cancel_invitation(ctx: Ctx, key: IdPair) -> Reply {
+    let target = target(key);
+    ok(ctx.write(move |c, caller, now| estate::cancel(c, caller, target, now)).await)
 }
 
 /// What an invitation offers (no sign-in needed; the token is the key).
-#[utoipa::path(
-    post, path = "/api/v1/invitations/preview", tag = "invitations",
-    request_body = InvitationTokenRequest,
-    responses(
-        (status = 200, description = "The offer, with its current status", body = InvitationOffer),
-        MalformedJson,
-        (status = 404, description = "`invitation_not_found`: unknown or replaced token", body = Problem, content_type = "application/problem+json"),
-        InvalidBody,
-        TooManyFromAddress,
-    )
-)]
+#[utoipa::path(post, path = "/api/v1/invitations/preview", tag = "invitations", request_body = InvitationTokenRequest,
+    responses((status = 200, description = "The offer, with its current status", body = InvitationOffer), MalformedJson,
+        (status = 404, description = "`invitation_not_found`: unknown or replaced token", body = Problem, content_type = "application/problem+json"), InvalidBody, TooManyFromAddress))]
 pub async fn preview_invitation(
-    state: web::Data<AppState>,
+    state: Data<AppState>,
     body: ValidJson<InvitationTokenRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let ValidJson(InvitationTokenRequest { token }) = body;
-    let now = state.clock.now();
-    let view = state.read(move |c| respond::preview(c, &token, now)).await?;
-    Ok(HttpResponse::Ok().json(view))
+) -> Reply {
+    let (token, now) = (body.0.token, state.clock.now());
+    ok(state.read(move |c| respond::preview(c, &token, now)).await)
 }
 
 /// Accept, signed in with the invited email.
-#[utoipa::path(
-    post, path = "/api/v1/invitations/accept", tag = "invitations", security(("bearer" = [])),
-    request_body = InvitationTokenRequest,
-    responses(
-        (status = 200, description = "Accepted: the access is granted", body = InvitationResult),
-        MalformedJson,
-        Unauthorized,
-        (status = 403, description = "`invitation_email_mismatch`: signed in with another email; the invitation stays pending", body = Problem, content_type = "application/problem+json"),
-        InvitationNotFound,
-        (status = 409, description = "`invitation_not_pending`, with `invitation_status`, or `inviter_cannot_grant`", body = Problem, content_type = "application/problem+json"),
-        InvitationExpired,
-        InvalidBody,
-        TooManyFromAddress,
-    )
-)]
-pub async fn accept_invitation(
-    ctx: Ctx,
-    body: ValidJson<InvitationTokenRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let ValidJson(InvitationTokenRequest { token }) = body;
-    let result = ctx.write(move |c, caller, now| respond::accept(c, caller, &token, now)).await?;
-    ctx.state().mail_queued();
-    Ok(HttpResponse::Ok().json(result))
+#[utoipa::path(post, path = "/api/v1/invitations/accept", tag = "invitations", security(("bearer" = [])), request_body = InvitationTokenRequest,
+    responses((status = 200, description = "Accepted: the access is granted", body = InvitationResult), MalformedJson, Unauthorized,
+        (status = 403, description = "`invitation_email_mismatch`: signed in with another email; the invitation stays pending", body = Problem, content_type = "application/problem+json"), InvitationNotFound,
+        (status = 409, description = "`invitation_not_pending`, with `invitation_status`, or `inviter_cannot_grant`", body = Problem, content_type = "application/problem+json"), InvitationExpired, InvalidBody, TooManyFromAddress))]
+pub async fn accept_invitation(ctx: Ctx, body: ValidJson<InvitationTokenRequest>) -> Reply {
+    let token = body.0.token;
+    let accepted = ctx.write(move |c, caller, now| respond::accept(c, caller, &token, now)).await;
+    ok(mailed(ctx.state(), accepted))
 }
 
 /// Create the account for the invited email and accept, in one step.
@@ -312,129 +228,72 @@ pub async fn accept_invitation(
 /// The account is verified (the token proves the inbox). 409
 /// `email_registered` when the email already has an account: sign in, then
 /// accept.
-#[utoipa::path(
-    post, path = "/api/v1/invitations/accept-signup", tag = "invitations",
-    request_body = AcceptSignupRequest,
-    responses(
-        (status = 201, description = "Account created, invitation accepted, signed in", body = AuthResponse),
-        MalformedJson,
-        InvitationNotFound,
-        (status = 409, description = "`email_registered`, `username_taken` or `invitation_not_pending`, or `inviter_cannot_grant`", body = Problem, content_type = "application/problem+json"),
-        InvitationExpired,
-        InvalidFields,
-        TooManyFromAddress,
-        ServerBusy,
-    )
-)]
-pub async fn accept_signup(
-    state: web::Data<AppState>,
-    body: ValidJson<AcceptSignupRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let ValidJson(req) = body;
-    let now = state.clock.now();
+#[utoipa::path(post, path = "/api/v1/invitations/accept-signup", tag = "invitations", request_body = AcceptSignupRequest,
+    responses((status = 201, description = "Account created, invitation accepted, signed in", body = AuthResponse), MalformedJson, InvitationNotFound,
+        (status = 409, description = "`email_registered`, `username_taken` or `invitation_not_pending`, or `inviter_cannot_grant`", body = Problem, content_type = "application/problem+json"), InvitationExpired, InvalidFields, TooManyFromAddress, ServerBusy))]
+pub async fn accept_signup(state: Data<AppState>, body: ValidJson<AcceptSignupRequest>) -> Reply {
+    let (req, now) = (body.0, state.clock.now());
     // 404 for an unknown token before 422 for the fields.
     let lookup = req.token.clone();
     state.read(move |c| respond::by_token(c, &lookup).map(|_| ())).await?;
     let mut v = FieldErrors::new();
-    let display_name = req.display_name.as_deref();
-    let Some((profile, password)) =
-        Profile::check(&mut v, &req.username, &req.password, display_name)
+    let name = req.display_name.as_deref();
+    let Some((profile, password)) = Profile::check(&mut v, &req.username, &req.password, name)
     else {
         return Err(v.into_error());
     };
-    let cmd = respond::Signup {
-        token: req.token,
-        profile,
-        password_hash: passwords::hash_limited(&state, password).await?,
-    };
-    let user = state.write(move |c| respond::accept_signup(c, &cmd, now)).await?;
-    state.mail_queued();
-    Ok(HttpResponse::Created().json(session(&state, &user)?))
+    let password_hash = passwords::hash_limited(&state, password).await?;
+    let cmd = respond::Signup { token: req.token, profile, password_hash };
+    let user = mailed(&state, state.write(move |c| respond::accept_signup(c, &cmd, now)).await)?;
+    created(session(&state, &user))
 }
 
 /// Decline (no sign-in needed; the token is the key).
-#[utoipa::path(
-    post, path = "/api/v1/invitations/decline", tag = "invitations",
-    request_body = InvitationTokenRequest,
-    responses(
-        (status = 200, description = "Declined", body = InvitationResult),
-        MalformedJson,
-        InvitationNotFound,
-        InvitationNotPending,
-        InvitationExpired,
-        InvalidBody,
-        TooManyFromAddress,
-    )
-)]
+#[utoipa::path(post, path = "/api/v1/invitations/decline", tag = "invitations", request_body = InvitationTokenRequest,
+    responses((status = 200, description = "Declined", body = InvitationResult), MalformedJson, InvitationNotFound, InvitationNotPending, InvitationExpired, InvalidBody, TooManyFromAddress))]
 pub async fn decline_invitation(
-    state: web::Data<AppState>,
+    state: Data<AppState>,
     body: ValidJson<InvitationTokenRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let ValidJson(InvitationTokenRequest { token }) = body;
-    let now = state.clock.now();
-    let result = state.write(move |c| respond::decline(c, &token, now)).await?;
-    state.mail_queued();
-    Ok(HttpResponse::Ok().json(result))
+) -> Reply {
+    let (token, now) = (body.0.token, state.clock.now());
+    ok(mailed(&state, state.write(move |c| respond::decline(c, &token, now)).await))
 }
 
 /// Pending invitations addressed to my verified email.
-#[utoipa::path(
-    get, path = "/api/v1/me/invitations", tag = "invitations", security(("bearer" = [])),
-    params(CursorQuery),
-    responses(
-        (status = 200, description = "Pending invitations, newest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<InvitationOffer>),
-        Unauthorized,
-        (status = 403, description = "`email_not_verified`", body = Problem, content_type = "application/problem+json"),
-        BadPaging,
-    )
-)]
-pub async fn my_invitations(
-    ctx: Ctx,
-    ValidQuery(q): ValidQuery<CursorQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let list = ctx.read(move |c, caller, now| respond::mine(c, caller, &q, now)).await?;
-    Ok(HttpResponse::Ok().json(list))
+#[utoipa::path(get, path = "/api/v1/me/invitations", tag = "invitations", security(("bearer" = [])), params(CursorQuery),
+    responses((status = 200, description = "Pending invitations, newest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<InvitationOffer>), Unauthorized,
+        (status = 403, description = "`email_not_verified`", body = Problem, content_type = "application/problem+json"), BadPaging))]
+pub async fn my_invitations(ctx: Ctx, q: ValidQuery<CursorQuery>) -> Reply {
+    ok(ctx.read(move |c, caller, now| respond::mine(c, caller, &q.0, now)).await)
 }
 
 /// Accept an invitation to my verified email, without the token.
-#[utoipa::path(
-    post, path = "/api/v1/me/invitations/{invitation_id}/accept", tag = "invitations", security(("bearer" = [])),
-    params(("invitation_id" = Uuid, Path)),
-    responses(
-        (status = 200, description = "Accepted", body = InvitationResult),
-        Unauthorized,
-        (status = 403, description = "`email_not_verified`", body = Problem, content_type = "application/problem+json"),
+#[utoipa::path(post, path = "/api/v1/me/invitations/{invitation_id}/accept", tag = "invitations", security(("bearer" = [])), params(("invitation_id" = Uuid, Path)),
+    responses((status = 200, description = "Accepted", body = InvitationResult), Unauthorized, (status = 403, description = "`email_not_verified`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such invitation for my email", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`invitation_not_pending`, or `inviter_cannot_grant`", body = Problem, content_type = "application/problem+json"),
-        InvitationExpired,
-    )
-)]
-pub async fn accept_mine(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
-    let result = ctx.write(move |c, caller, now| respond::accept_mine(c, caller, id, now)).await?;
-    ctx.state().mail_queued();
-    Ok(HttpResponse::Ok().json(result))
+        (status = 409, description = "`invitation_not_pending`, or `inviter_cannot_grant`", body = Problem, content_type = "application/problem+json"), InvitationExpired))]
+pub async fn accept_mine(ctx: Ctx, id: Path<Uuid>) -> Reply {
+    answer_mine(ctx, id, respond::accept_mine).await
 }
 
 /// Decline an invitation to my verified email, without the token.
-#[utoipa::path(
-    post, path = "/api/v1/me/invitations/{invitation_id}/decline", tag = "invitations", security(("bearer" = [])),
-    params(("invitation_id" = Uuid, Path)),
-    responses(
-        (status = 200, description = "Declined", body = InvitationResult),
-        Unauthorized,
-        (status = 403, description = "`email_not_verified`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such invitation for my email", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`invitation_not_pending`", body = Problem, content_type = "application/problem+json"),
-        InvitationExpired,
-    )
-)]
-pub async fn decline_mine(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
-    let result = ctx.write(move |c, caller, now| respond::decline_mine(c, caller, id, now)).await?;
-    ctx.state().mail_queued();
-    Ok(HttpResponse::Ok().json(result))
+#[utoipa::path(post, path = "/api/v1/me/invitations/{invitation_id}/decline", tag = "invitations", security(("bearer" = [])), params(("invitation_id" = Uuid, Path)),
+    responses((status = 200, description = "Declined", body = InvitationResult), Unauthorized, (status = 403, description = "`email_not_verified`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such invitation for my email", body = Problem, content_type = "application/problem+json"), (status = 409, description = "`invitation_not_pending`", body = Problem, content_type = "application/problem+json"), InvitationExpired))]
+pub async fn decline_mine(ctx: Ctx, id: Path<Uuid>) -> Reply {
+    answer_mine(ctx, id, respond::decline_mine).await
 }
+
+/// Accepts or declines (`answer`) an invitation to my verified email.
+async fn answer_mine(ctx: Ctx, id: Path<Uuid>, answer: Answer) -> Reply {
+    let id = id.into_inner();
+    let answered = ctx.write(move |c, caller, now| answer(c, caller, id, now)).await;
+    ok(mailed(ctx.state(), answered))
+}
+
+/// [`respond::accept_mine`] or [`respond::decline_mine`].
+type Answer =
+    fn(&mut DbConnection, &Caller, Uuid, DateTime<Utc>) -> Result<InvitationResult, ApiError>;
 
 endpoints![
     user_search,

@@ -2,8 +2,7 @@
 //! routes. The use cases are in [`crate::ops::me`]; the password check and
 //! hash run here, before the transaction.
 
-use actix_web::{HttpRequest, HttpResponse};
-use keyholder_domain::values::Password;
+use actix_web::HttpRequest;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use validator::Validate;
@@ -14,20 +13,15 @@ use crate::extract::ValidJson;
 use crate::ops::accounts::session;
 use crate::ops::me;
 use crate::passwords;
+use crate::routes::accounts::new_password_hash;
+use crate::routes::{Reply, mailed, ok};
 use crate::views::accounts::{AuthResponse, MeView};
 
 /// The current user.
-#[utoipa::path(
-    get, path = "/api/v1/me", tag = "accounts",
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "The signed-in user", body = MeView),
-        (status = 401, description = "Missing, malformed, forged or expired token", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn me(ctx: Ctx) -> Result<HttpResponse, ApiError> {
-    let view = ctx.read_one(|c, actor, _| me::me(c, actor)).await?;
-    Ok(HttpResponse::Ok().json(view))
+#[utoipa::path(get, path = "/api/v1/me", tag = "accounts", security(("bearer" = [])),
+    responses((status = 200, description = "The signed-in user", body = MeView), (status = 401, description = "Missing, malformed, forged or expired token", body = Problem, content_type = "application/problem+json")))]
+pub async fn me(ctx: Ctx) -> Reply {
+    ok(ctx.read_one(|c, actor, _| me::me(c, actor)).await)
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -44,26 +38,13 @@ pub struct ChangePassword {
 /// Change my password (with the current one).
 ///
 /// Every other session is signed out; the answer carries a fresh token.
-#[utoipa::path(
-    put, path = "/api/v1/me/password", tag = "accounts",
-    security(("bearer" = [])),
-    request_body = ChangePassword,
-    responses(
-        (status = 200, description = "Changed; a new access token", body = AuthResponse),
-        MalformedJsonOrType,
-        Unauthorized,
-        (status = 403, description = "`wrong_password`: the current password is not correct", body = Problem, content_type = "application/problem+json"),
-        BodyTooLarge,
+#[utoipa::path(put, path = "/api/v1/me/password", tag = "accounts", security(("bearer" = [])), request_body = ChangePassword,
+    responses((status = 200, description = "Changed; a new access token", body = AuthResponse), MalformedJsonOrType, Unauthorized,
+        (status = 403, description = "`wrong_password`: the current password is not correct", body = Problem, content_type = "application/problem+json"), BodyTooLarge,
         (status = 422, description = "Invalid new password", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "`rate_limited`: too many attempts for this account or from this address (see `Retry-After`)", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`server_busy`: too many passwords being checked at once (see `Retry-After`)", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn change_password(
-    req: HttpRequest,
-    ctx: Ctx,
-    body: ValidJson<ChangePassword>,
-) -> Result<HttpResponse, ApiError> {
+        (status = 503, description = "`server_busy`: too many passwords being checked at once (see `Retry-After`)", body = Problem, content_type = "application/problem+json")))]
+pub async fn change_password(req: HttpRequest, ctx: Ctx, body: ValidJson<ChangePassword>) -> Reply {
     let ValidJson(ChangePassword { current_password, new_password }) = body;
     let user = ctx.read_one(|c, actor, _| actor.user(c)).await?;
     let state = ctx.state();
@@ -75,12 +56,9 @@ pub async fn change_password(
     if !passwords::verify_limited(state, current_password, Some(stored)).await? {
         return Err(ApiError::forbidden("wrong_password", "The current password is not correct."));
     }
-    let new = Password::parse(&new_password)
-        .map_err(|e| ApiError::field("new_password", e.to_string()))?;
-    let hash = passwords::hash_limited(state, new).await?;
-    let user = ctx.write(move |c, _, now| me::change_password(c, &user, &hash, now)).await?;
-    state.mail_queued();
-    Ok(HttpResponse::Ok().json(session(state, &user)?))
+    let hash = new_password_hash(state, "new_password", &new_password).await?;
+    let user = ctx.write(move |c, _, now| me::change_password(c, &user, &hash, now)).await;
+    ok(session(state, &mailed(state, user)?))
 }
 
 endpoints![me, change_password,];

@@ -6,6 +6,7 @@ use prometheus::{Encoder, TextEncoder};
 use subtle::ConstantTimeEq;
 
 use crate::error::{ApiError, Problem};
+use crate::routes::Reply;
 use crate::state::AppState;
 
 /// App data marking the separate `KEYHOLDER_METRICS_BIND` listener.
@@ -18,18 +19,11 @@ pub struct MetricsListener;
 /// With `KEYHOLDER_METRICS_BIND` set this path answers 404 here and is served
 /// on that address only; with `KEYHOLDER_METRICS_TOKEN` set it needs
 /// `Authorization: Bearer <that token>`.
-#[utoipa::path(
-    get, path = "/metrics", tag = "operations",
-    responses(
-        (status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain"),
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain"),
         (status = 401, description = "`missing_token` or `invalid_token`: `KEYHOLDER_METRICS_TOKEN` is set and the request does not carry it", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`not_found`: metrics are served on `KEYHOLDER_METRICS_BIND` instead", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn metrics(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
+        (status = 404, description = "`not_found`: metrics are served on `KEYHOLDER_METRICS_BIND` instead", body = Problem, content_type = "application/problem+json")))]
+pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> Reply {
     admit(&req, &state)?;
     let mut buffer = Vec::new();
     let encoder = TextEncoder::new();

@@ -49,9 +49,13 @@ use serde::Serialize;
 use utoipa::openapi::path::HttpMethod;
 
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// What a handler answers.
 pub type Reply = Result<HttpResponse, ApiError>;
+
+/// A path that names two ids, such as `/estates/{estate_id}/members/{user_id}`.
+pub type IdPair = actix_web::web::Path<(uuid::Uuid, uuid::Uuid)>;
 
 /// 200 with the use case's view as JSON.
 pub fn ok<T: Serialize>(view: Result<T, ApiError>) -> Reply {
@@ -66,6 +70,20 @@ pub fn created<T: Serialize>(view: Result<T, ApiError>) -> Reply {
 /// 204: done, nothing to show.
 pub fn done<T>(outcome: Result<T, ApiError>) -> Reply {
     outcome.map(|_| HttpResponse::NoContent().finish())
+}
+
+/// 202 with the view as JSON: taken on, the rest follows by email.
+pub fn accepted<T: Serialize>(view: Result<T, ApiError>) -> Reply {
+    view.map(|v| HttpResponse::Accepted().json(v))
+}
+
+/// The outcome of a use case that queues email, passed on; when it
+/// succeeded, the mail worker is told that rows are waiting.
+pub fn mailed<T>(state: &AppState, outcome: Result<T, ApiError>) -> Result<T, ApiError> {
+    if outcome.is_ok() {
+        state.mail_queued();
+    }
+    outcome
 }
 
 /// One documented route: where and how it is served, and how to build its
