@@ -7,9 +7,26 @@
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use actix_web::{HttpResponse, web};
 
-const VERIFY_EMAIL: &str = include_str!("../pages/verify-email.html");
-const RESET_PASSWORD: &str = include_str!("../pages/reset-password.html");
-const ACCEPT_INVITATION: &str = include_str!("../pages/accept-invitation.html");
+use std::sync::LazyLock;
+
+/// Each page: its title, its own content, and the script that drives it.
+static VERIFY_EMAIL: LazyLock<String> = LazyLock::new(|| {
+    page("Verify your email", include_str!("../pages/verify-email.html"), "verify-email")
+});
+static RESET_PASSWORD: LazyLock<String> = LazyLock::new(|| {
+    page("Choose a new password", include_str!("../pages/reset-password.html"), "reset-password")
+});
+static ACCEPT_INVITATION: LazyLock<String> = LazyLock::new(|| {
+    page("Your invitation", include_str!("../pages/accept-invitation.html"), "accept-invitation")
+});
+
+/// A page in the layout the three share (`pages/layout.html`).
+fn page(title: &str, main: &str, script: &str) -> String {
+    include_str!("../pages/layout.html")
+        .replace("{title}", title)
+        .replace("{script}", script)
+        .replace("{main}", main)
+}
 
 /// The static files the pages load, by name.
 const ASSETS: [(&str, &str, &str); 6] = [
@@ -45,21 +62,21 @@ fn html(body: &'static str) -> HttpResponse {
 #[utoipa::path(get, path = "/verify-email", tag = "pages",
     responses((status = 200, description = "HTML page: verifies the email with the token from the URL fragment", body = String, content_type = "text/html")))]
 pub async fn verify_email() -> HttpResponse {
-    html(VERIFY_EMAIL)
+    html(&VERIFY_EMAIL)
 }
 
 /// The page a password reset link opens (`/reset-password#token=…`).
 #[utoipa::path(get, path = "/reset-password", tag = "pages",
     responses((status = 200, description = "HTML page: asks for the new password twice and sets it", body = String, content_type = "text/html")))]
 pub async fn reset_password() -> HttpResponse {
-    html(RESET_PASSWORD)
+    html(&RESET_PASSWORD)
 }
 
 /// The page an invitation link opens (`/invitations/accept#token=…`).
 #[utoipa::path(get, path = "/invitations/accept", tag = "pages",
     responses((status = 200, description = "HTML page: shows the offer; sign in and accept, sign up and accept, or decline", body = String, content_type = "text/html")))]
 pub async fn accept_invitation() -> HttpResponse {
-    html(ACCEPT_INVITATION)
+    html(&ACCEPT_INVITATION)
 }
 
 /// The pages' CSS and JavaScript.
