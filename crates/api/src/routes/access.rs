@@ -18,7 +18,7 @@ use crate::ops::explain::{self, Explain};
 use crate::routes::{Reply, ok};
 use crate::views::access::{AccessEntry, Explanation};
 use crate::views::audit::AuditEventView;
-use crate::views::common::{CursorPage, CursorQuery};
+use crate::views::common::{CursorPage, CursorQuery, paged_query};
 
 // ---------------------------------------------------------------- queries
 
@@ -32,34 +32,30 @@ pub struct ExplainQuery {
     pub resource_id: Uuid,
 }
 
-#[derive(Debug, Deserialize, Validate, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct AuditQuery {
-    /// `user`, `household`, `estate`, `site` or `asset`.
-    #[validate(length(max = 20))]
-    #[param(max_length = 20)]
-    pub resource_type: Option<String>,
-    #[validate(length(max = 64))]
-    #[param(max_length = 64)]
-    pub resource_id: Option<String>,
-    pub actor_id: Option<Uuid>,
-    /// Events at or after this time (years 1 to 9999).
-    #[validate(custom(function = "crate::extract::storable_moment"))]
-    pub from: Option<DateTime<Utc>>,
-    /// Events at or before this time (years 1 to 9999).
-    #[validate(custom(function = "crate::extract::storable_moment"))]
-    pub to: Option<DateTime<Utc>>,
-    #[validate(range(min = 1, max = 1_000_000))]
-    #[param(minimum = 1, maximum = 1_000_000)]
-    pub page: Option<i64>,
-    #[validate(range(min = 1, max = 100))]
-    #[param(minimum = 1, maximum = 100)]
-    pub per_page: Option<i64>,
-    /// The `next_cursor` of the previous page: the page after it (`page` is
-    /// then ignored).
-    #[validate(length(min = 1, max = 512))]
-    #[param(min_length = 1, max_length = 512)]
-    pub cursor: Option<String>,
+paged_query! {
+    pub struct AuditQuery {
+        /// `user`, `household`, `estate`, `site` or `asset`.
+        #[validate(length(max = 20))]
+        #[param(max_length = 20)]
+        pub resource_type: Option<String>,
+        #[validate(length(max = 64))]
+        #[param(max_length = 64)]
+        pub resource_id: Option<String>,
+        pub actor_id: Option<Uuid>,
+        /// Events at or after this time (years 1 to 9999).
+        #[validate(custom(function = "crate::extract::storable_moment"))]
+        pub from: Option<DateTime<Utc>>,
+        /// Events at or before this time (years 1 to 9999).
+        #[validate(custom(function = "crate::extract::storable_moment"))]
+        pub to: Option<DateTime<Utc>>,
+    }
+    paging {
+        page,
+        per_page,
+        /// The `next_cursor` of the previous page: the page after it (`page` is
+        /// then ignored).
+        cursor,
+    }
 }
 
 // ---------------------------------------------------------------- handlers

@@ -19,7 +19,7 @@ use crate::extract::{OptionalJson, ScopedJson, ValidJson, ValidQuery, double_opt
 use crate::ops::Deferred;
 use crate::ops::invitations::{Fields, Sending, asset};
 use crate::routes::{Reply, created, ok};
-use crate::views::common::{CursorPage, CursorQuery};
+use crate::views::common::{CursorPage, CursorQuery, paged_query};
 use crate::views::invitations::{AssetInvitationView, StatsView, permission_schema};
 
 // ---------------------------------------------------------------- requests
@@ -57,35 +57,31 @@ pub struct SendForAssetRequest {
     pub access_expires_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Deserialize, Validate, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct TableQuery {
-    /// Case-insensitive search in the email and the asset's name or reference.
-    #[validate(length(max = 200))]
-    #[param(max_length = 200)]
-    pub q: Option<String>,
-    /// `pending`, `accepted`, `declined`, `expired` or `cancelled`.
-    #[param(value_type = Option<String>)]
-    pub status: Option<String>,
-    /// `view`, `edit` or `manage`.
-    #[param(value_type = Option<String>)]
-    pub permission: Option<String>,
-    pub asset_id: Option<Uuid>,
-    /// `invited_at` (default: newest first), `expires_at` or `email`; a
-    /// leading `-` sorts descending.
-    #[param(value_type = Option<String>)]
-    pub sort: Option<String>,
-    #[validate(range(min = 1, max = 1_000_000))]
-    #[param(minimum = 1, maximum = 1_000_000)]
-    pub page: Option<i64>,
-    #[validate(range(min = 1, max = 100))]
-    #[param(minimum = 1, maximum = 100)]
-    pub per_page: Option<i64>,
-    /// The `next_cursor` of the previous page: the page after it, in the
-    /// same sort (`page` is then ignored).
-    #[validate(length(min = 1, max = 512))]
-    #[param(min_length = 1, max_length = 512)]
-    pub cursor: Option<String>,
+paged_query! {
+    pub struct TableQuery {
+        /// Case-insensitive search in the email and the asset's name or reference.
+        #[validate(length(max = 200))]
+        #[param(max_length = 200)]
+        pub q: Option<String>,
+        /// `pending`, `accepted`, `declined`, `expired` or `cancelled`.
+        #[param(value_type = Option<String>)]
+        pub status: Option<String>,
+        /// `view`, `edit` or `manage`.
+        #[param(value_type = Option<String>)]
+        pub permission: Option<String>,
+        pub asset_id: Option<Uuid>,
+        /// `invited_at` (default: newest first), `expires_at` or `email`; a
+        /// leading `-` sorts descending.
+        #[param(value_type = Option<String>)]
+        pub sort: Option<String>,
+    }
+    paging {
+        page,
+        per_page,
+        /// The `next_cursor` of the previous page: the page after it, in the
+        /// same sort (`page` is then ignored).
+        cursor,
+    }
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]

@@ -4,7 +4,7 @@
 
 use actix_web::web::Path;
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
@@ -16,7 +16,7 @@ use crate::extract::{ScopedJson, ValidJson, ValidQuery, double_option};
 use crate::ops::assets;
 use crate::routes::{Reply, created, done, ok};
 use crate::views::assets::AssetView;
-use crate::views::common::{CursorPage, CursorQuery};
+use crate::views::common::{CursorPage, CursorQuery, paged_query};
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[schema(example = json!({"name": "Van 7", "reference": "KX21 ABC", "attributes": {"make": "Ford"}}))]
@@ -50,26 +50,22 @@ pub struct UpdateAsset {
     pub site_id: Option<Option<Uuid>>,
 }
 
-#[derive(Debug, Deserialize, Validate, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct GarageQuery {
-    /// Case-insensitive search in name and reference.
-    #[validate(length(max = 200))]
-    #[param(max_length = 200)]
-    pub q: Option<String>,
-    /// Only assets at this site.
-    pub site_id: Option<Uuid>,
-    #[validate(range(min = 1, max = 1_000_000))]
-    #[param(minimum = 1, maximum = 1_000_000)]
-    pub page: Option<i64>,
-    #[validate(range(min = 1, max = 100))]
-    #[param(minimum = 1, maximum = 100)]
-    pub per_page: Option<i64>,
-    /// The `next_cursor` of the previous page: the page after it, as cheap
-    /// at any depth (`page` is ignored when this is given).
-    #[validate(length(min = 1, max = 512))]
-    #[param(min_length = 1, max_length = 512)]
-    pub cursor: Option<String>,
+paged_query! {
+    pub struct GarageQuery {
+        /// Case-insensitive search in name and reference.
+        #[validate(length(max = 200))]
+        #[param(max_length = 200)]
+        pub q: Option<String>,
+        /// Only assets at this site.
+        pub site_id: Option<Uuid>,
+    }
+    paging {
+        page,
+        per_page,
+        /// The `next_cursor` of the previous page: the page after it, as cheap
+        /// at any depth (`page` is ignored when this is given).
+        cursor,
+    }
 }
 
 /// The asset change in an update body, kept to be checked after authorization.
