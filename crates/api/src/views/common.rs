@@ -12,9 +12,12 @@ use crate::error::ApiError;
 
 /// Declares a list's query struct (deriving `Debug`, `Deserialize`,
 /// `Validate` and `IntoParams`, read from the query string): its own fields
-/// as written, then the paging fields every list shares, `page`, `per_page`
-/// and, where named, `cursor`, each with the doc comment written before its
-/// name and the same bounds everywhere.
+/// as written (each ending with a comma), then the paging fields every list
+/// shares, `page`, `per_page` and, where named, `cursor`, each with the doc
+/// comment written before its name and the same bounds everywhere. The
+/// fields are spelled into the struct rather than flattened from one: with
+/// `#[serde(flatten)]` a query string's numbers no longer parse, and each
+/// list documents its paging in its own words.
 macro_rules! paged_query {
     (
         $(#$attr:tt)*
