@@ -2,7 +2,7 @@
 //! to an asset, and the audit trail. Explain runs the same domain resolution
 //! as the access checks, so the two cannot disagree.
 
-use actix_web::{HttpResponse, web};
+use actix_web::web::Path;
 use chrono::{DateTime, Utc};
 use keyholder_store::audit::AuditFilter;
 use serde::Deserialize;
@@ -11,13 +11,14 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::ctx::Ctx;
-use crate::error::{ApiError, AssetNotFound, FullAccessRequired, Problem, Unauthorized};
+use crate::error::{AssetNotFound, FullAccessRequired, Problem, Unauthorized};
 use crate::extract::ValidQuery;
 use crate::ops::audit;
 use crate::ops::explain::{self, Explain};
+use crate::routes::{Reply, ok};
 use crate::views::access::{AccessEntry, Explanation};
 use crate::views::audit::AuditEventView;
-use crate::views::common::{CursorPage, CursorQuery};
+use crate::views::common::{CursorPage, CursorQuery, paged_query};
 
 // ---------------------------------------------------------------- queries
 
@@ -31,34 +32,30 @@ pub struct ExplainQuery {
     pub resource_id: Uuid,
 }
 
-#[derive(Debug, Deserialize, Validate, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct AuditQuery {
-    /// `user`, `household`, `estate`, `site` or `asset`.
-    #[validate(length(max = 20))]
-    #[param(max_length = 20)]
-    pub resource_type: Option<String>,
-    #[validate(length(max = 64))]
-    #[param(max_length = 64)]
-    pub resource_id: Option<String>,
-    pub actor_id: Option<Uuid>,
-    /// Events at or after this time (years 1 to 9999).
-    #[validate(custom(function = "crate::extract::storable_moment"))]
-    pub from: Option<DateTime<Utc>>,
-    /// Events at or before this time (years 1 to 9999).
-    #[validate(custom(function = "crate::extract::storable_moment"))]
-    pub to: Option<DateTime<Utc>>,
-    #[validate(range(min = 1, max = 1_000_000))]
-    #[param(minimum = 1, maximum = 1_000_000)]
-    pub page: Option<i64>,
-    #[validate(range(min = 1, max = 100))]
-    #[param(minimum = 1, maximum = 100)]
-    pub per_page: Option<i64>,
-    /// The `next_cursor` of the previous page: the page after it (`page` is
-    /// then ignored).
-    #[validate(length(min = 1, max = 512))]
-    #[param(min_length = 1, max_length = 512)]
-    pub cursor: Option<String>,
+paged_query! {
+    pub struct AuditQuery {
+        /// `user`, `household`, `estate`, `site` or `asset`.
+        #[validate(length(max = 20))]
+        #[param(max_length = 20)]
+        pub resource_type: Option<String>,
+        #[validate(length(max = 64))]
+        #[param(max_length = 64)]
+        pub resource_id: Option<String>,
+        pub actor_id: Option<Uuid>,
+        /// Events at or after this time (years 1 to 9999).
+        #[validate(custom(function = "crate::extract::storable_moment"))]
+        pub from: Option<DateTime<Utc>>,
+        /// Events at or before this time (years 1 to 9999).
+        #[validate(custom(function = "crate::extract::storable_moment"))]
+        pub to: Option<DateTime<Utc>>,
+    }
+    paging {
+        page,
+        per_page,
+        /// The `next_cursor` of the previous page: the page after it (`page` is
+        /// then ignored).
+        cursor,
+    }
 }
 
 // ---------------------------------------------------------------- handlers
@@ -67,71 +64,38 @@ pub struct AuditQuery {
 ///
 /// Every path considered, counted or not, with the reason. Open to the user
 /// themselves and to those who administer the resource (404 for others).
-#[utoipa::path(
-    get, path = "/api/v1/access/explain", tag = "access", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/access/explain", tag = "access", security(("bearer" = [])),
     params(ExplainQuery),
-    responses(
-        (status = 200, description = "The explanation", body = Explanation),
-        Unauthorized,
+    responses((status = 200, description = "The explanation", body = Explanation), Unauthorized,
         (status = 404, description = "No such user or resource, or not mine to see", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad query", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn explain(
-    ctx: Ctx,
-    ValidQuery(q): ValidQuery<ExplainQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let cmd =
-        Explain { user_id: q.user_id, resource_type: q.resource_type, resource_id: q.resource_id };
-    let answer = ctx.read(move |c, actor, now| explain::explain(c, actor, cmd, now)).await?;
-    Ok(HttpResponse::Ok().json(answer))
+        (status = 422, description = "Bad query", body = Problem, content_type = "application/problem+json")))]
+pub async fn explain(ctx: Ctx, q: ValidQuery<ExplainQuery>) -> Reply {
+    let ExplainQuery { user_id, resource_type, resource_id } = q.0;
+    let cmd = Explain { user_id, resource_type, resource_id };
+    ok(ctx.read(move |c, actor, now| explain::explain(c, actor, cmd, now)).await)
 }
 
 /// Everyone who can reach the asset, with their level and paths (full
 /// access needed).
-#[utoipa::path(
-    get, path = "/api/v1/assets/{asset_id}/access", tag = "access", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/assets/{asset_id}/access", tag = "access", security(("bearer" = [])),
     params(("asset_id" = Uuid, Path)),
-    responses(
-        (status = 200, description = "Who has access, highest level first", body = Vec<AccessEntry>),
-        Unauthorized,
-        FullAccessRequired,
-        AssetNotFound,
-    )
-)]
-pub async fn who_has_access(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
-    let entries = ctx.read(move |c, actor, now| explain::who_has_access(c, actor, id, now)).await?;
-    Ok(HttpResponse::Ok().json(entries))
+    responses((status = 200, description = "Who has access, highest level first", body = Vec<AccessEntry>), Unauthorized, FullAccessRequired, AssetNotFound))]
+pub async fn who_has_access(ctx: Ctx, id: Path<Uuid>) -> Reply {
+    let id = id.into_inner();
+    ok(ctx.read(move |c, actor, now| explain::who_has_access(c, actor, id, now)).await)
 }
 
 /// The audit trail of resources I administer (root: everything), newest
 /// first, filtered by resource, actor and time.
-#[utoipa::path(
-    get, path = "/api/v1/audit", tag = "access", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/audit", tag = "access", security(("bearer" = [])),
     params(AuditQuery),
-    responses(
-        (status = 200, description = "Events, newest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<AuditEventView>),
-        Unauthorized,
-        (status = 422, description = "Bad filter or paging", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn audit_trail(
-    ctx: Ctx,
-    ValidQuery(q): ValidQuery<AuditQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let cmd = audit::Trail {
-        filter: AuditFilter {
-            resource_type: q.resource_type,
-            resource_id: q.resource_id,
-            actor_id: q.actor_id,
-            from: q.from,
-            to: q.to,
-        },
-        paging: CursorQuery { page: q.page, per_page: q.per_page, cursor: q.cursor },
-    };
-    let page = ctx.read(move |c, actor, _| audit::trail(c, actor, &cmd)).await?;
-    Ok(HttpResponse::Ok().json(page))
+    responses((status = 200, description = "Events, newest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<AuditEventView>), Unauthorized,
+        (status = 422, description = "Bad filter or paging", body = Problem, content_type = "application/problem+json")))]
+pub async fn audit_trail(ctx: Ctx, q: ValidQuery<AuditQuery>) -> Reply {
+    let AuditQuery { resource_type, resource_id, actor_id, from, to, page, per_page, cursor } = q.0;
+    let filter = AuditFilter { resource_type, resource_id, actor_id, from, to };
+    let cmd = audit::Trail { filter, paging: CursorQuery { page, per_page, cursor } };
+    ok(ctx.read(move |c, actor, _| audit::trail(c, actor, &cmd)).await)
 }
 
 endpoints![explain, who_has_access, audit_trail,];

@@ -2,7 +2,7 @@
 //! cancel); the shares they leave are in [`super::shares`]. The invitation
 //! use cases are in [`crate::ops::invitations`].
 
-use actix_web::{HttpResponse, web};
+use actix_web::web::Path;
 use chrono::{DateTime, Utc};
 use keyholder_domain::invitation::ResendExpiry;
 use serde::Deserialize;
@@ -12,13 +12,14 @@ use validator::Validate;
 
 use crate::ctx::Ctx;
 use crate::error::{
-    ApiError, AssetNotFound, FullAccessRequired, InvitationNotFound, InvitationNotPending,
-    MalformedJson, Problem, TooManyInvitations, Unauthorized,
+    AssetNotFound, FullAccessRequired, InvitationNotFound, InvitationNotPending, MalformedJson,
+    Problem, TooManyInvitations, Unauthorized,
 };
-use crate::extract::double_option;
-use crate::extract::{OptionalJson, ScopedJson, ValidJson, ValidQuery};
+use crate::extract::{OptionalJson, ScopedJson, ValidJson, ValidQuery, double_option};
+use crate::ops::Deferred;
 use crate::ops::invitations::{Fields, Sending, asset};
-use crate::views::common::{CursorPage, CursorQuery};
+use crate::routes::{Reply, created, ok};
+use crate::views::common::{CursorPage, CursorQuery, paged_query};
 use crate::views::invitations::{AssetInvitationView, StatsView, permission_schema};
 
 // ---------------------------------------------------------------- requests
@@ -56,35 +57,31 @@ pub struct SendForAssetRequest {
     pub access_expires_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Deserialize, Validate, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct TableQuery {
-    /// Case-insensitive search in the email and the asset's name or reference.
-    #[validate(length(max = 200))]
-    #[param(max_length = 200)]
-    pub q: Option<String>,
-    /// `pending`, `accepted`, `declined`, `expired` or `cancelled`.
-    #[param(value_type = Option<String>)]
-    pub status: Option<String>,
-    /// `view`, `edit` or `manage`.
-    #[param(value_type = Option<String>)]
-    pub permission: Option<String>,
-    pub asset_id: Option<Uuid>,
-    /// `invited_at` (default: newest first), `expires_at` or `email`; a
-    /// leading `-` sorts descending.
-    #[param(value_type = Option<String>)]
-    pub sort: Option<String>,
-    #[validate(range(min = 1, max = 1_000_000))]
-    #[param(minimum = 1, maximum = 1_000_000)]
-    pub page: Option<i64>,
-    #[validate(range(min = 1, max = 100))]
-    #[param(minimum = 1, maximum = 100)]
-    pub per_page: Option<i64>,
-    /// The `next_cursor` of the previous page: the page after it, in the
-    /// same sort (`page` is then ignored).
-    #[validate(length(min = 1, max = 512))]
-    #[param(min_length = 1, max_length = 512)]
-    pub cursor: Option<String>,
+paged_query! {
+    pub struct TableQuery {
+        /// Case-insensitive search in the email and the asset's name or reference.
+        #[validate(length(max = 200))]
+        #[param(max_length = 200)]
+        pub q: Option<String>,
+        /// `pending`, `accepted`, `declined`, `expired` or `cancelled`.
+        #[param(value_type = Option<String>)]
+        pub status: Option<String>,
+        /// `view`, `edit` or `manage`.
+        #[param(value_type = Option<String>)]
+        pub permission: Option<String>,
+        pub asset_id: Option<Uuid>,
+        /// `invited_at` (default: newest first), `expires_at` or `email`; a
+        /// leading `-` sorts descending.
+        #[param(value_type = Option<String>)]
+        pub sort: Option<String>,
+    }
+    paging {
+        page,
+        per_page,
+        /// The `next_cursor` of the previous page: the page after it, in the
+        /// same sort (`page` is then ignored).
+        cursor,
+    }
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
@@ -101,207 +98,117 @@ pub struct ResendBody {
     pub expires_at: Option<Option<DateTime<Utc>>>,
 }
 
+/// The invitation fields of a body for one asset, kept to be checked after
+/// authorization.
+fn fields(r: SendForAssetRequest) -> Fields {
+    Fields::new(r.email, r.permission, r.message, r.expires_at, r.access_expires_at)
+}
+
 // ---------------------------------------------------------------- invitations
 
 /// Invite someone by email to one asset (full access needed).
-#[utoipa::path(
-    post, path = "/api/v1/asset-invitations", tag = "asset invitations", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/asset-invitations", tag = "asset invitations", security(("bearer" = [])),
     request_body = SendRequest,
-    responses(
-        (status = 201, description = "Sent", body = AssetInvitationView),
-        MalformedJson,
-        Unauthorized,
-        (status = 403, description = "`full_access_required`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
-        AssetNotFound,
+    responses((status = 201, description = "Sent", body = AssetInvitationView), MalformedJson, Unauthorized,
+        (status = 403, description = "`full_access_required`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"), AssetNotFound,
         (status = 409, description = "`invitation_pending`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, or `self_invitation`", body = Problem, content_type = "application/problem+json"),
-        TooManyInvitations,
-    )
-)]
-pub async fn send_invitation(
-    ctx: Ctx,
-    body: ValidJson<SendRequest>,
-) -> Result<HttpResponse, ApiError> {
+        (status = 422, description = "Invalid fields, or `self_invitation`", body = Problem, content_type = "application/problem+json"), TooManyInvitations))]
+pub async fn send_invitation(ctx: Ctx, body: ValidJson<SendRequest>) -> Reply {
     let ValidJson(r) = body;
-    let cmd = asset::Send {
-        asset_id: r.asset_id,
-        fields: Ok(Fields::new(
-            r.email,
-            r.permission,
-            r.message,
-            r.expires_at,
-            r.access_expires_at,
-        )),
-        sending: Sending::new(ctx.state(), ctx.user_budget()),
-    };
-    send(ctx, cmd).await
+    let fields = Fields::new(r.email, r.permission, r.message, r.expires_at, r.access_expires_at);
+    send(ctx, r.asset_id, Ok(fields)).await
 }
 
 /// Invite someone by email to this asset (full access needed).
-#[utoipa::path(
-    post, path = "/api/v1/assets/{asset_id}/invitations", tag = "asset invitations", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/assets/{asset_id}/invitations", tag = "asset invitations", security(("bearer" = [])),
     params(("asset_id" = Uuid, Path)), request_body = SendForAssetRequest,
-    responses(
-        (status = 201, description = "Sent", body = AssetInvitationView),
-        MalformedJson,
-        Unauthorized,
-        (status = 403, description = "`full_access_required`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
-        AssetNotFound,
+    responses((status = 201, description = "Sent", body = AssetInvitationView), MalformedJson, Unauthorized,
+        (status = 403, description = "`full_access_required`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"), AssetNotFound,
         (status = 409, description = "`invitation_pending`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, or `self_invitation`", body = Problem, content_type = "application/problem+json"),
-        TooManyInvitations,
-    )
-)]
+        (status = 422, description = "Invalid fields, or `self_invitation`", body = Problem, content_type = "application/problem+json"), TooManyInvitations))]
 pub async fn send_for_asset(
     ctx: Ctx,
-    path: web::Path<Uuid>,
+    id: Path<Uuid>,
     body: ScopedJson<SendForAssetRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let cmd = asset::Send {
-        asset_id: path.into_inner(),
-        fields: body.after_authorization().map(|r| {
-            Fields::new(r.email, r.permission, r.message, r.expires_at, r.access_expires_at)
-        }),
-        sending: Sending::new(ctx.state(), ctx.user_budget()),
-    };
-    send(ctx, cmd).await
+) -> Reply {
+    send(ctx, id.into_inner(), body.after_authorization().map(fields)).await
 }
 
-async fn send(ctx: Ctx, cmd: asset::Send) -> Result<HttpResponse, ApiError> {
-    let view = ctx.write(move |c, caller, now| asset::send(c, caller, cmd, now)).await?;
-    ctx.state().mail_queued();
-    Ok(HttpResponse::Created().json(view))
+/// Sends an invitation to the asset and lets the mailer know: 201.
+async fn send(ctx: Ctx, asset_id: Uuid, fields: Deferred<Fields>) -> Reply {
+    let cmd =
+        asset::Send { asset_id, fields, sending: Sending::new(ctx.state(), ctx.user_budget()) };
+    let sent = ctx.write(move |c, caller, now| asset::send(c, caller, cmd, now)).await;
+    created(sent.inspect(|_| ctx.state().mail_queued()))
 }
 
 /// The invitations of every asset where I have full access (root: all),
 /// with search, filters, sort and pages.
-#[utoipa::path(
-    get, path = "/api/v1/asset-invitations", tag = "asset invitations", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/asset-invitations", tag = "asset invitations", security(("bearer" = [])),
     params(TableQuery),
-    responses(
-        (status = 200, description = "Invitations; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<AssetInvitationView>),
-        Unauthorized,
-        (status = 422, description = "Bad filter, sort or paging", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn list(
-    ctx: Ctx,
-    ValidQuery(q): ValidQuery<TableQuery>,
-) -> Result<HttpResponse, ApiError> {
-    table(ctx, q, None).await
+    responses((status = 200, description = "Invitations; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<AssetInvitationView>), Unauthorized,
+        (status = 422, description = "Bad filter, sort or paging", body = Problem, content_type = "application/problem+json")))]
+pub async fn list(ctx: Ctx, q: ValidQuery<TableQuery>) -> Reply {
+    table(ctx, q.0, None).await
 }
 
 /// The same table for one asset (full access needed).
-#[utoipa::path(
-    get, path = "/api/v1/assets/{asset_id}/invitations", tag = "asset invitations", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/assets/{asset_id}/invitations", tag = "asset invitations", security(("bearer" = [])),
     params(("asset_id" = Uuid, Path), TableQuery),
-    responses(
-        (status = 200, description = "Invitations of the asset, paged as the table", body = CursorPage<AssetInvitationView>),
-        Unauthorized,
-        FullAccessRequired,
-        AssetNotFound,
-        (status = 422, description = "Bad filter, sort or paging", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn list_for_asset(
-    ctx: Ctx,
-    path: web::Path<Uuid>,
-    ValidQuery(q): ValidQuery<TableQuery>,
-) -> Result<HttpResponse, ApiError> {
-    table(ctx, q, Some(path.into_inner())).await
+    responses((status = 200, description = "Invitations of the asset, paged as the table", body = CursorPage<AssetInvitationView>), Unauthorized, FullAccessRequired, AssetNotFound,
+        (status = 422, description = "Bad filter, sort or paging", body = Problem, content_type = "application/problem+json")))]
+pub async fn list_for_asset(ctx: Ctx, id: Path<Uuid>, q: ValidQuery<TableQuery>) -> Reply {
+    table(ctx, q.0, Some(id.into_inner())).await
 }
 
-async fn table(ctx: Ctx, q: TableQuery, only: Option<Uuid>) -> Result<HttpResponse, ApiError> {
-    let query = asset::Table {
-        q: q.q,
-        status: q.status,
-        permission: q.permission,
-        asset_id: q.asset_id,
-        sort: q.sort,
-        paging: CursorQuery { page: q.page, per_page: q.per_page, cursor: q.cursor },
-        only,
-    };
-    let page = ctx.read(move |c, caller, now| asset::table(c, caller, query, now)).await?;
-    Ok(HttpResponse::Ok().json(page))
+/// The invitation table, of one asset (`only`) or of every asset I manage.
+async fn table(ctx: Ctx, q: TableQuery, only: Option<Uuid>) -> Reply {
+    let TableQuery { q, status, permission, asset_id, sort, page, per_page, cursor } = q;
+    let paging = CursorQuery { page, per_page, cursor };
+    let query = asset::Table { q, status, permission, asset_id, sort, paging, only };
+    ok(ctx.read(move |c, caller, now| asset::table(c, caller, query, now)).await)
 }
 
 /// The six stats cards, with the table's visibility, in one query.
-#[utoipa::path(
-    get, path = "/api/v1/asset-invitations/stats", tag = "asset invitations", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/asset-invitations/stats", tag = "asset invitations", security(("bearer" = [])),
     params(StatsQuery),
-    responses(
-        (status = 200, description = "Counts by status", body = StatsView),
-        Unauthorized,
-        (status = 422, description = "Bad asset id", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn stats(
-    ctx: Ctx,
-    ValidQuery(q): ValidQuery<StatsQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let cards = ctx.run(move |c, caller, now| asset::stats(c, caller, q.asset_id, now)).await?;
-    Ok(HttpResponse::Ok().json(cards))
+    responses((status = 200, description = "Counts by status", body = StatsView), Unauthorized,
+        (status = 422, description = "Bad asset id", body = Problem, content_type = "application/problem+json")))]
+pub async fn stats(ctx: Ctx, q: ValidQuery<StatsQuery>) -> Reply {
+    let asset_id = q.0.asset_id;
+    ok(ctx.run(move |c, caller, now| asset::stats(c, caller, asset_id, now)).await)
 }
 
 /// Details of one invitation.
-#[utoipa::path(
-    get, path = "/api/v1/asset-invitations/{invitation_id}", tag = "asset invitations", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/asset-invitations/{invitation_id}", tag = "asset invitations", security(("bearer" = [])),
     params(("invitation_id" = Uuid, Path)),
-    responses(
-        (status = 200, description = "The invitation", body = AssetInvitationView),
-        Unauthorized,
-        InvitationNotFound,
-    )
-)]
-pub async fn details(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
-    let row = ctx.read_one(move |c, caller, now| asset::details(c, caller, id, now)).await?;
-    Ok(HttpResponse::Ok().json(row))
+    responses((status = 200, description = "The invitation", body = AssetInvitationView), Unauthorized, InvitationNotFound))]
+pub async fn details(ctx: Ctx, id: Path<Uuid>) -> Reply {
+    let id = id.into_inner();
+    ok(ctx.read_one(move |c, caller, now| asset::details(c, caller, id, now)).await)
 }
 
 /// Resend a pending invitation: new token (the old link dies), new email,
 /// optionally a new expiry.
-#[utoipa::path(
-    post, path = "/api/v1/asset-invitations/{invitation_id}/resend", tag = "asset invitations", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/asset-invitations/{invitation_id}/resend", tag = "asset invitations", security(("bearer" = [])),
     params(("invitation_id" = Uuid, Path)), request_body(content = ResendBody, description = "Optional"),
-    responses(
-        (status = 200, description = "Resent", body = AssetInvitationView),
-        MalformedJson,
-        Unauthorized,
-        (status = 403, description = "`email_not_verified`: verify your email first", body = Problem, content_type = "application/problem+json"),
-        InvitationNotFound,
-        InvitationNotPending,
-        (status = 422, description = "`expires_at` not in the future", body = Problem, content_type = "application/problem+json"),
-        TooManyInvitations,
-    )
-)]
-pub async fn resend(
-    ctx: Ctx,
-    path: web::Path<Uuid>,
-    body: OptionalJson<ResendBody>,
-) -> Result<HttpResponse, ApiError> {
+    responses((status = 200, description = "Resent", body = AssetInvitationView), MalformedJson, Unauthorized,
+        (status = 403, description = "`email_not_verified`: verify your email first", body = Problem, content_type = "application/problem+json"), InvitationNotFound, InvitationNotPending,
+        (status = 422, description = "`expires_at` not in the future", body = Problem, content_type = "application/problem+json"), TooManyInvitations))]
+pub async fn resend(ctx: Ctx, id: Path<Uuid>, body: OptionalJson<ResendBody>) -> Reply {
     let requested = ResendExpiry::from_field(body.0.expires_at);
-    let cmd = (path.into_inner(), requested, Sending::new(ctx.state(), ctx.user_budget()));
-    let row = ctx.write(move |c, caller, now| asset::resend(c, caller, cmd, now)).await?;
-    ctx.state().mail_queued();
-    Ok(HttpResponse::Ok().json(row))
+    let cmd = (id.into_inner(), requested, Sending::new(ctx.state(), ctx.user_budget()));
+    let resent = ctx.write(move |c, caller, now| asset::resend(c, caller, cmd, now)).await;
+    ok(resent.inspect(|_| ctx.state().mail_queued()))
 }
 
 /// Cancel a pending invitation.
-#[utoipa::path(
-    post, path = "/api/v1/asset-invitations/{invitation_id}/cancel", tag = "asset invitations", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/asset-invitations/{invitation_id}/cancel", tag = "asset invitations", security(("bearer" = [])),
     params(("invitation_id" = Uuid, Path)),
-    responses(
-        (status = 200, description = "Cancelled", body = AssetInvitationView),
-        Unauthorized,
-        InvitationNotFound,
-        InvitationNotPending,
-    )
-)]
-pub async fn cancel(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
-    let row = ctx.write(move |c, caller, now| asset::cancel(c, caller, id, now)).await?;
-    Ok(HttpResponse::Ok().json(row))
+    responses((status = 200, description = "Cancelled", body = AssetInvitationView), Unauthorized, InvitationNotFound, InvitationNotPending))]
+pub async fn cancel(ctx: Ctx, id: Path<Uuid>) -> Reply {
+    let id = id.into_inner();
+    ok(ctx.write(move |c, caller, now| asset::cancel(c, caller, id, now)).await)
 }
 
 endpoints![list, send_invitation, stats, details, resend, cancel, list_for_asset, send_for_asset,];

@@ -2,7 +2,7 @@
 //! shapes, the documented handlers, and their routes. The use cases are in
 //! [`crate::ops::collaborators`].
 
-use actix_web::{HttpResponse, web};
+use actix_web::web::Path;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -10,10 +10,11 @@ use validator::Validate;
 
 use crate::ctx::Ctx;
 use crate::error::{
-    ApiError, AssetNotFound, FullAccessRequired, InvalidBody, MalformedJson, Problem, Unauthorized,
+    AssetNotFound, FullAccessRequired, InvalidBody, MalformedJson, Problem, Unauthorized,
 };
 use crate::extract::{ScopedJson, ValidJson, ValidQuery};
 use crate::ops::collaborators;
+use crate::routes::{Reply, created, done, ok};
 use crate::views::assets::{CollaboratorList, CollaboratorSplitView, CollaboratorView};
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -55,135 +56,81 @@ pub struct BulkRemove {
 }
 
 /// Collaborators of an asset (view), and whether I may manage them.
-#[utoipa::path(
-    get, path = "/api/v1/assets/{asset_id}/collaborators", tag = "collaborators", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/assets/{asset_id}/collaborators", tag = "collaborators", security(("bearer" = [])),
     params(("asset_id" = Uuid, Path)),
-    responses(
-        (status = 200, description = "Collaborators, oldest first", body = CollaboratorList),
-        Unauthorized,
-        AssetNotFound,
-    )
-)]
-pub async fn list_collaborators(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
-    let list = ctx.run(move |c, actor, now| collaborators::list(c, actor, id, now)).await?;
-    Ok(HttpResponse::Ok().json(list))
+    responses((status = 200, description = "Collaborators, oldest first", body = CollaboratorList), Unauthorized, AssetNotFound))]
+pub async fn list_collaborators(ctx: Ctx, id: Path<Uuid>) -> Reply {
+    let id = id.into_inner();
+    ok(ctx.run(move |c, actor, now| collaborators::list(c, actor, id, now)).await)
 }
 
 /// Add a collaborator by exact username (full).
-#[utoipa::path(
-    post, path = "/api/v1/assets/{asset_id}/collaborators", tag = "collaborators", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/assets/{asset_id}/collaborators", tag = "collaborators", security(("bearer" = [])),
     params(("asset_id" = Uuid, Path)), request_body = AddCollaborator,
-    responses(
-        (status = 201, description = "Added", body = CollaboratorView),
-        MalformedJson,
-        Unauthorized,
+    responses((status = 201, description = "Added", body = CollaboratorView), MalformedJson, Unauthorized,
         (status = 403, description = "`full_access_required`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`asset_not_found`, or `user_not_found` naming the username", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`already_collaborator`", body = Problem, content_type = "application/problem+json"),
-        InvalidBody,
-        (status = 429, description = "Too many additions", body = Problem, content_type = "application/problem+json"),
-    )
-)]
+        (status = 409, description = "`already_collaborator`", body = Problem, content_type = "application/problem+json"), InvalidBody,
+        (status = 429, description = "Too many additions", body = Problem, content_type = "application/problem+json")))]
 pub async fn add_collaborator(
     ctx: Ctx,
-    path: web::Path<Uuid>,
+    id: Path<Uuid>,
     body: ScopedJson<AddCollaborator>,
-) -> Result<HttpResponse, ApiError> {
-    let cmd = collaborators::Add {
-        asset_id: path.into_inner(),
-        username: body.after_authorization().map(|b| b.username),
-        budget: ctx.user_budget(),
-    };
-    let view = ctx.write(move |c, actor, now| collaborators::add(c, actor, cmd, now)).await?;
-    Ok(HttpResponse::Created().json(view))
+) -> Reply {
+    let username = body.after_authorization().map(|b| b.username);
+    let cmd = collaborators::Add { asset_id: id.into_inner(), username, budget: ctx.user_budget() };
+    created(ctx.write(move |c, actor, now| collaborators::add(c, actor, cmd, now)).await)
 }
 
 /// Remove a collaborator (full); the last one stays (409).
-#[utoipa::path(
-    delete, path = "/api/v1/assets/{asset_id}/collaborators/{user_id}", tag = "collaborators", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/v1/assets/{asset_id}/collaborators/{user_id}", tag = "collaborators", security(("bearer" = [])),
     params(("asset_id" = Uuid, Path), ("user_id" = Uuid, Path)),
-    responses(
-        (status = 204, description = "Removed"),
-        Unauthorized,
-        FullAccessRequired,
+    responses((status = 204, description = "Removed"), Unauthorized, FullAccessRequired,
         (status = 404, description = "`asset_not_found` or `not_a_collaborator`", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`last_collaborator`", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn remove_collaborator(
-    ctx: Ctx,
-    path: web::Path<(Uuid, Uuid)>,
-) -> Result<HttpResponse, ApiError> {
-    let pair = path.into_inner();
-    ctx.write(move |c, actor, now| collaborators::remove(c, actor, pair, now)).await?;
-    Ok(HttpResponse::NoContent().finish())
+        (status = 409, description = "`last_collaborator`", body = Problem, content_type = "application/problem+json")))]
+pub async fn remove_collaborator(ctx: Ctx, pair: Path<(Uuid, Uuid)>) -> Reply {
+    let pair = pair.into_inner();
+    done(ctx.write(move |c, actor, now| collaborators::remove(c, actor, pair, now)).await)
 }
 
 /// Common and partial collaborators over several assets (full on each).
-#[utoipa::path(
-    get, path = "/api/v1/collaborators", tag = "collaborators", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/collaborators", tag = "collaborators", security(("bearer" = [])),
     params(SelectionQuery),
-    responses(
-        (status = 200, description = "Common and partial collaborators", body = CollaboratorSplitView),
-        Unauthorized,
+    responses((status = 200, description = "Common and partial collaborators", body = CollaboratorSplitView), Unauthorized,
         (status = 403, description = "`full_access_required`, with `asset_ids`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`assets_not_found`, with `asset_ids`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad selection", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn collaborator_split(
-    ctx: Ctx,
-    ValidQuery(q): ValidQuery<SelectionQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let view =
-        ctx.read(move |c, actor, now| collaborators::split(c, actor, &q.asset_ids, now)).await?;
-    Ok(HttpResponse::Ok().json(view))
+        (status = 422, description = "Bad selection", body = Problem, content_type = "application/problem+json")))]
+pub async fn collaborator_split(ctx: Ctx, q: ValidQuery<SelectionQuery>) -> Reply {
+    let asset_ids = q.0.asset_ids;
+    ok(ctx.read(move |c, actor, now| collaborators::split(c, actor, &asset_ids, now)).await)
 }
 
 /// Make users collaborators of every selected asset (also "move to common");
 /// existing pairs stay as they are. All or nothing.
-#[utoipa::path(
-    post, path = "/api/v1/collaborators/add", tag = "collaborators", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/collaborators/add", tag = "collaborators", security(("bearer" = [])),
     request_body = BulkAdd,
-    responses(
-        (status = 200, description = "Done: the new split", body = CollaboratorSplitView),
-        MalformedJson,
-        Unauthorized,
+    responses((status = 200, description = "Done: the new split", body = CollaboratorSplitView), MalformedJson, Unauthorized,
         (status = 403, description = "`full_access_required`, with `asset_ids`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`assets_not_found` with `asset_ids`, or `user_not_found` naming the username", body = Problem, content_type = "application/problem+json"),
-        InvalidBody,
-        (status = 429, description = "Too many additions", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn bulk_add(ctx: Ctx, body: ValidJson<BulkAdd>) -> Result<HttpResponse, ApiError> {
+        (status = 404, description = "`assets_not_found` with `asset_ids`, or `user_not_found` naming the username", body = Problem, content_type = "application/problem+json"), InvalidBody,
+        (status = 429, description = "Too many additions", body = Problem, content_type = "application/problem+json")))]
+pub async fn bulk_add(ctx: Ctx, body: ValidJson<BulkAdd>) -> Reply {
     let ValidJson(BulkAdd { asset_ids, usernames }) = body;
     let cmd = collaborators::BulkAdd { asset_ids, usernames, budget: ctx.user_budget() };
-    let view = ctx.write(move |c, actor, now| collaborators::bulk_add(c, actor, cmd, now)).await?;
-    Ok(HttpResponse::Ok().json(view))
+    ok(ctx.write(move |c, actor, now| collaborators::bulk_add(c, actor, cmd, now)).await)
 }
 
 /// Remove users from every selected asset. All or nothing; 409
 /// `last_collaborator` names any asset that would be left with none.
-#[utoipa::path(
-    post, path = "/api/v1/collaborators/remove", tag = "collaborators", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/collaborators/remove", tag = "collaborators", security(("bearer" = [])),
     request_body = BulkRemove,
-    responses(
-        (status = 200, description = "Done: the new split", body = CollaboratorSplitView),
-        MalformedJson,
-        Unauthorized,
+    responses((status = 200, description = "Done: the new split", body = CollaboratorSplitView), MalformedJson, Unauthorized,
         (status = 403, description = "`full_access_required`, with `asset_ids`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`assets_not_found`, with `asset_ids`", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`last_collaborator`, with `asset_ids`", body = Problem, content_type = "application/problem+json"),
-        InvalidBody,
-    )
-)]
-pub async fn bulk_remove(ctx: Ctx, body: ValidJson<BulkRemove>) -> Result<HttpResponse, ApiError> {
+        (status = 409, description = "`last_collaborator`, with `asset_ids`", body = Problem, content_type = "application/problem+json"), InvalidBody))]
+pub async fn bulk_remove(ctx: Ctx, body: ValidJson<BulkRemove>) -> Reply {
     let ValidJson(BulkRemove { asset_ids, user_ids }) = body;
     let cmd = collaborators::BulkRemove { asset_ids, user_ids };
-    let view =
-        ctx.write(move |c, actor, now| collaborators::bulk_remove(c, actor, cmd, now)).await?;
-    Ok(HttpResponse::Ok().json(view))
+    ok(ctx.write(move |c, actor, now| collaborators::bulk_remove(c, actor, cmd, now)).await)
 }
 
 endpoints![

@@ -1,16 +1,17 @@
 //! Households: request shapes, the documented handlers, and their routes.
 //! The use cases are in [`crate::ops::households`].
 
-use actix_web::{HttpResponse, web};
+use actix_web::web::Path;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
 use crate::ctx::Ctx;
-use crate::error::{ApiError, MalformedJson, Problem, Unauthorized};
+use crate::error::{MalformedJson, Problem, Unauthorized};
 use crate::extract::ValidJson;
 use crate::ops::households;
+use crate::routes::{Reply, created, done, ok};
 use crate::views::households::{HouseholdMemberView, HouseholdView, MembershipView, role_schema};
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -32,110 +33,64 @@ pub struct ChangeRoleRequest {
 // ---------------------------------------------------------------- handlers
 
 /// My household and its members.
-#[utoipa::path(
-    get, path = "/api/v1/household", tag = "households", security(("bearer" = [])),
-    responses(
-        (status = 200, description = "My household", body = HouseholdView),
-        Unauthorized,
-        (status = 404, description = "`root_has_no_household`", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn my_household(ctx: Ctx) -> Result<HttpResponse, ApiError> {
-    let view = ctx.read(|c, actor, _| households::mine(c, actor)).await?;
-    Ok(HttpResponse::Ok().json(view))
+#[utoipa::path(get, path = "/api/v1/household", tag = "households", security(("bearer" = [])),
+    responses((status = 200, description = "My household", body = HouseholdView), Unauthorized,
+        (status = 404, description = "`root_has_no_household`", body = Problem, content_type = "application/problem+json")))]
+pub async fn my_household(ctx: Ctx) -> Reply {
+    ok(ctx.read(|c, actor, _| households::mine(c, actor)).await)
 }
 
 /// Add a member to my household by exact username, with a role.
-#[utoipa::path(
-    post, path = "/api/v1/household/members", tag = "households", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/household/members", tag = "households", security(("bearer" = [])),
     request_body = AddMemberRequest,
-    responses(
-        (status = 201, description = "Added", body = HouseholdMemberView),
-        MalformedJson,
-        Unauthorized,
+    responses((status = 201, description = "Added", body = HouseholdMemberView), MalformedJson, Unauthorized,
         (status = 403, description = "`email_not_verified`: verify your email first", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`user_not_found` naming the username, or `root_has_no_household`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`already_member` or `mutual_membership`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid role, `own_household` or `root_cannot_be_member`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many additions", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn add_member(
-    ctx: Ctx,
-    body: ValidJson<AddMemberRequest>,
-) -> Result<HttpResponse, ApiError> {
+        (status = 429, description = "Too many additions", body = Problem, content_type = "application/problem+json")))]
+pub async fn add_member(ctx: Ctx, body: ValidJson<AddMemberRequest>) -> Reply {
     let ValidJson(AddMemberRequest { username, role }) = body;
-    let budget = ctx.user_budget();
-    let cmd = households::AddMember { username, role, budget };
-    let view = ctx.write(move |c, actor, now| households::add_member(c, actor, cmd, now)).await?;
-    Ok(HttpResponse::Created().json(view))
+    let cmd = households::AddMember { username, role, budget: ctx.user_budget() };
+    created(ctx.write(move |c, actor, now| households::add_member(c, actor, cmd, now)).await)
 }
 
 /// Change a member's role in my household.
-#[utoipa::path(
-    patch, path = "/api/v1/household/members/{user_id}", tag = "households", security(("bearer" = [])),
+#[utoipa::path(patch, path = "/api/v1/household/members/{user_id}", tag = "households", security(("bearer" = [])),
     params(("user_id" = Uuid, Path)), request_body = ChangeRoleRequest,
-    responses(
-        (status = 200, description = "Changed", body = HouseholdView),
-        MalformedJson,
-        Unauthorized,
+    responses((status = 200, description = "Changed", body = HouseholdView), MalformedJson, Unauthorized,
         (status = 404, description = "`not_household_member`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid role", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn change_role(
-    ctx: Ctx,
-    path: web::Path<Uuid>,
-    body: ValidJson<ChangeRoleRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let cmd = households::ChangeRole { member: path.into_inner(), role: body.0.role };
-    let view = ctx.write(move |c, actor, now| households::change_role(c, actor, cmd, now)).await?;
-    Ok(HttpResponse::Ok().json(view))
+        (status = 422, description = "Invalid role", body = Problem, content_type = "application/problem+json")))]
+pub async fn change_role(ctx: Ctx, id: Path<Uuid>, body: ValidJson<ChangeRoleRequest>) -> Reply {
+    let cmd = households::ChangeRole { member: id.into_inner(), role: body.0.role };
+    ok(ctx.write(move |c, actor, now| households::change_role(c, actor, cmd, now)).await)
 }
 
 /// Remove a member from my household.
-#[utoipa::path(
-    delete, path = "/api/v1/household/members/{user_id}", tag = "households", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/v1/household/members/{user_id}", tag = "households", security(("bearer" = [])),
     params(("user_id" = Uuid, Path)),
-    responses(
-        (status = 204, description = "Removed"),
-        Unauthorized,
-        (status = 404, description = "`not_household_member`", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn remove_member(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    let member = path.into_inner();
-    ctx.write(move |c, actor, now| households::remove_member(c, actor, member, now)).await?;
-    Ok(HttpResponse::NoContent().finish())
+    responses((status = 204, description = "Removed"), Unauthorized,
+        (status = 404, description = "`not_household_member`", body = Problem, content_type = "application/problem+json")))]
+pub async fn remove_member(ctx: Ctx, id: Path<Uuid>) -> Reply {
+    let member = id.into_inner();
+    done(ctx.write(move |c, actor, now| households::remove_member(c, actor, member, now)).await)
 }
 
 /// Households I belong to, with my role in each.
-#[utoipa::path(
-    get, path = "/api/v1/households", tag = "households", security(("bearer" = [])),
-    responses(
-        (status = 200, description = "My memberships", body = Vec<MembershipView>),
-        Unauthorized,
-    )
-)]
-pub async fn my_memberships(ctx: Ctx) -> Result<HttpResponse, ApiError> {
-    let items = ctx.read(|c, actor, _| households::memberships(c, actor)).await?;
-    Ok(HttpResponse::Ok().json(items))
+#[utoipa::path(get, path = "/api/v1/households", tag = "households", security(("bearer" = [])),
+    responses((status = 200, description = "My memberships", body = Vec<MembershipView>), Unauthorized))]
+pub async fn my_memberships(ctx: Ctx) -> Reply {
+    ok(ctx.read(|c, actor, _| households::memberships(c, actor)).await)
 }
 
 /// Leave a household.
-#[utoipa::path(
-    delete, path = "/api/v1/households/{head_id}/membership", tag = "households", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/v1/households/{head_id}/membership", tag = "households", security(("bearer" = [])),
     params(("head_id" = Uuid, Path)),
-    responses(
-        (status = 204, description = "Left"),
-        Unauthorized,
-        (status = 404, description = "`not_household_member`", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn leave(ctx: Ctx, path: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    let head = path.into_inner();
-    ctx.write(move |c, actor, now| households::leave(c, actor, head, now)).await?;
-    Ok(HttpResponse::NoContent().finish())
+    responses((status = 204, description = "Left"), Unauthorized,
+        (status = 404, description = "`not_household_member`", body = Problem, content_type = "application/problem+json")))]
+pub async fn leave(ctx: Ctx, id: Path<Uuid>) -> Reply {
+    let head = id.into_inner();
+    done(ctx.write(move |c, actor, now| households::leave(c, actor, head, now)).await)
 }
 
 endpoints![my_household, add_member, change_role, remove_member, my_memberships, leave,];

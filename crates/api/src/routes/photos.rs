@@ -1,18 +1,17 @@
 //! Photo metadata of an asset: request shapes, the documented handlers, and
 //! their routes. The use cases are in [`crate::ops::photos`].
 
-use actix_web::{HttpResponse, web};
+use actix_web::web::Path;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
 use crate::ctx::Ctx;
-use crate::error::{
-    ApiError, AssetNotFound, BadPaging, InvalidFields, MalformedJson, Problem, Unauthorized,
-};
+use crate::error::{AssetNotFound, BadPaging, InvalidFields, MalformedJson, Problem, Unauthorized};
 use crate::extract::{ScopedJson, ValidQuery};
 use crate::ops::photos;
+use crate::routes::{Reply, created, done, ok};
 use crate::views::assets::PhotoView;
 use crate::views::common::{Page, PageQuery};
 
@@ -29,70 +28,35 @@ pub struct PhotoRequest {
 }
 
 /// Photos of an asset, newest first (view).
-#[utoipa::path(
-    get, path = "/api/v1/assets/{asset_id}/photos", tag = "records", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/assets/{asset_id}/photos", tag = "records", security(("bearer" = [])),
     params(("asset_id" = Uuid, Path), PageQuery),
-    responses(
-        (status = 200, description = "Photos", body = Page<PhotoView>),
-        Unauthorized,
-        AssetNotFound,
-        BadPaging,
-    )
-)]
-pub async fn list_photos(
-    ctx: Ctx,
-    path: web::Path<Uuid>,
-    ValidQuery(q): ValidQuery<PageQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
-    let page = ctx.run(move |c, actor, now| photos::list(c, actor, id, &q, now)).await?;
-    Ok(HttpResponse::Ok().json(page))
+    responses((status = 200, description = "Photos", body = Page<PhotoView>), Unauthorized, AssetNotFound, BadPaging))]
+pub async fn list_photos(ctx: Ctx, id: Path<Uuid>, q: ValidQuery<PageQuery>) -> Reply {
+    let (id, q) = (id.into_inner(), q.0);
+    ok(ctx.run(move |c, actor, now| photos::list(c, actor, id, &q, now)).await)
 }
 
 /// Add photo metadata (edit).
-#[utoipa::path(
-    post, path = "/api/v1/assets/{asset_id}/photos", tag = "records", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/assets/{asset_id}/photos", tag = "records", security(("bearer" = [])),
     params(("asset_id" = Uuid, Path)), request_body = PhotoRequest,
-    responses(
-        (status = 201, description = "Added", body = PhotoView),
-        MalformedJson,
-        Unauthorized,
-        (status = 403, description = "`edit_access_required`", body = Problem, content_type = "application/problem+json"),
-        AssetNotFound,
-        InvalidFields,
-    )
-)]
-pub async fn add_photo(
-    ctx: Ctx,
-    path: web::Path<Uuid>,
-    body: ScopedJson<PhotoRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let cmd = photos::Add {
-        asset_id: path.into_inner(),
-        photo: body.after_authorization().map(|b| photos::Photo { url: b.url, caption: b.caption }),
-    };
-    let view = ctx.write(move |c, actor, now| photos::add(c, actor, cmd, now)).await?;
-    Ok(HttpResponse::Created().json(view))
+    responses((status = 201, description = "Added", body = PhotoView), MalformedJson, Unauthorized,
+        (status = 403, description = "`edit_access_required`", body = Problem, content_type = "application/problem+json"), AssetNotFound, InvalidFields))]
+pub async fn add_photo(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<PhotoRequest>) -> Reply {
+    let photo =
+        body.after_authorization().map(|b| photos::Photo { url: b.url, caption: b.caption });
+    let cmd = photos::Add { asset_id: id.into_inner(), photo };
+    created(ctx.write(move |c, actor, now| photos::add(c, actor, cmd, now)).await)
 }
 
 /// Delete a photo (manage).
-#[utoipa::path(
-    delete, path = "/api/v1/assets/{asset_id}/photos/{photo_id}", tag = "records", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/v1/assets/{asset_id}/photos/{photo_id}", tag = "records", security(("bearer" = [])),
     params(("asset_id" = Uuid, Path), ("photo_id" = Uuid, Path)),
-    responses(
-        (status = 204, description = "Deleted"),
-        Unauthorized,
+    responses((status = 204, description = "Deleted"), Unauthorized,
         (status = 403, description = "`manage_access_required`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "`asset_not_found` or `photo_not_found`", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn delete_photo(
-    ctx: Ctx,
-    path: web::Path<(Uuid, Uuid)>,
-) -> Result<HttpResponse, ApiError> {
-    let ids = path.into_inner();
-    ctx.write(move |c, actor, now| photos::delete(c, actor, ids, now)).await?;
-    Ok(HttpResponse::NoContent().finish())
+        (status = 404, description = "`asset_not_found` or `photo_not_found`", body = Problem, content_type = "application/problem+json")))]
+pub async fn delete_photo(ctx: Ctx, ids: Path<(Uuid, Uuid)>) -> Reply {
+    let ids = ids.into_inner();
+    done(ctx.write(move |c, actor, now| photos::delete(c, actor, ids, now)).await)
 }
 
 endpoints![list_photos, add_photo, delete_photo,];

@@ -3,26 +3,64 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::ToSchema;
 use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
 use utoipa::openapi::{RefOr, Schema};
-use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
-use validator::Validate;
 
 use crate::error::ApiError;
 
-/// `?page=` (from 1) and `?per_page=` (1 to 100, default 25).
-#[derive(Debug, Deserialize, Validate, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PageQuery {
-    /// Page number, from 1.
-    #[validate(range(min = 1, max = 1_000_000))]
-    #[param(minimum = 1, maximum = 1_000_000)]
-    pub page: Option<i64>,
-    /// Items per page, 1 to 100 (default 25).
-    #[validate(range(min = 1, max = 100))]
-    #[param(minimum = 1, maximum = 100)]
-    pub per_page: Option<i64>,
+/// Declares a list's query struct (deriving `Debug`, `Deserialize`,
+/// `Validate` and `IntoParams`, read from the query string): its own fields
+/// as written (each ending with a comma), then the paging fields every list
+/// shares, `page`, `per_page` and, where named, `cursor`, each with the doc
+/// comment written before its name and the same bounds everywhere. The
+/// fields are spelled into the struct rather than flattened from one: with
+/// `#[serde(flatten)]` a query string's numbers no longer parse, and each
+/// list documents its paging in its own words.
+macro_rules! paged_query {
+    (
+        $(#$attr:tt)*
+        pub struct $name:ident { $($fields:tt)* }
+        paging {
+            $(#$page_doc:tt)* page,
+            $(#$per_page_doc:tt)* per_page,
+            $($(#$cursor_doc:tt)* cursor,)?
+        }
+    ) => {
+        $(#$attr)*
+        #[derive(Debug, serde::Deserialize, validator::Validate, utoipa::IntoParams)]
+        #[into_params(parameter_in = Query)]
+        pub struct $name {
+            $($fields)*
+            $(#$page_doc)*
+            #[validate(range(min = 1, max = 1_000_000))]
+            #[param(minimum = 1, maximum = 1_000_000)]
+            pub page: Option<i64>,
+            $(#$per_page_doc)*
+            #[validate(range(min = 1, max = 100))]
+            #[param(minimum = 1, maximum = 100)]
+            pub per_page: Option<i64>,
+            $(
+                $(#$cursor_doc)*
+                #[validate(length(min = 1, max = 512))]
+                #[param(min_length = 1, max_length = 512)]
+                pub cursor: Option<String>,
+            )?
+        }
+    };
+}
+pub(crate) use paged_query;
+
+paged_query! {
+    /// `?page=` (from 1) and `?per_page=` (1 to 100, default 25).
+    pub struct PageQuery {}
+    paging {
+        /// Page number, from 1.
+        page,
+        /// Items per page, 1 to 100 (default 25).
+        per_page,
+    }
 }
 
 impl PageQuery {
@@ -55,25 +93,20 @@ impl<T: ToSchema> Page<T> {
     }
 }
 
-/// Lists that page by keyset: `?cursor=` (the `next_cursor` of the page
-/// before) and `?per_page=`; `?page=` still works for short lists, but a
-/// deep page is as cheap as the first only through the cursor.
-#[derive(Debug, Deserialize, Validate, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct CursorQuery {
-    /// Page number, from 1 (ignored when `cursor` is given). Deep pages by
-    /// number cost more the deeper they are; follow `next_cursor` instead.
-    #[validate(range(min = 1, max = 1_000_000))]
-    #[param(minimum = 1, maximum = 1_000_000)]
-    pub page: Option<i64>,
-    /// Items per page, 1 to 100 (default 25).
-    #[validate(range(min = 1, max = 100))]
-    #[param(minimum = 1, maximum = 100)]
-    pub per_page: Option<i64>,
-    /// The `next_cursor` of the previous page: the page after it.
-    #[validate(length(min = 1, max = 512))]
-    #[param(min_length = 1, max_length = 512)]
-    pub cursor: Option<String>,
+paged_query! {
+    /// Lists that page by keyset: `?cursor=` (the `next_cursor` of the page
+    /// before) and `?per_page=`; `?page=` still works for short lists, but a
+    /// deep page is as cheap as the first only through the cursor.
+    pub struct CursorQuery {}
+    paging {
+        /// Page number, from 1 (ignored when `cursor` is given). Deep pages by
+        /// number cost more the deeper they are; follow `next_cursor` instead.
+        page,
+        /// Items per page, 1 to 100 (default 25).
+        per_page,
+        /// The `next_cursor` of the previous page: the page after it.
+        cursor,
+    }
 }
 
 impl CursorQuery {
