@@ -125,8 +125,7 @@ pub async fn transfer_ownership(
 #[utoipa::path(get, path = "/api/v1/estates/{estate_id}/sites", tag = "sites", security(("bearer" = [])), params(("estate_id" = Uuid, Path), PageQuery),
     responses((status = 200, description = "Sites", body = Page<SiteView>), Unauthorized, NoSuchEstate, BadPaging))]
 pub async fn list_sites(ctx: Ctx, id: Path<Uuid>, q: ValidQuery<PageQuery>) -> Reply {
-    let (id, q) = (id.into_inner(), q.0);
-    ok(ctx.run(move |c, actor, _| sites::list(c, actor, id, &q)).await)
+    ok(ctx.run(move |c, actor, _| sites::list(c, actor, *id, &q.0)).await)
 }
 
 /// Create a site (estate admin or owner).
@@ -165,8 +164,7 @@ pub async fn delete_site(ctx: Ctx, id: Path<Uuid>) -> Reply {
 #[utoipa::path(get, path = "/api/v1/estates/{estate_id}/members", tag = "members", security(("bearer" = [])), params(("estate_id" = Uuid, Path), CursorQuery),
     responses((status = 200, description = "Members, oldest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<MemberView>), Unauthorized, NoSuchEstate, BadPaging))]
 pub async fn list_members(ctx: Ctx, id: Path<Uuid>, q: ValidQuery<CursorQuery>) -> Reply {
-    let (id, q) = (id.into_inner(), q.0);
-    ok(ctx.run(move |c, actor, _| members::list(c, actor, id, &q)).await)
+    ok(ctx.run(move |c, actor, _| members::list(c, actor, *id, &q.0)).await)
 }
 
 /// Set a member's estate role and, with `sites`, replace their site
@@ -204,8 +202,7 @@ pub async fn remove_member(ctx: Ctx, key: IdPair) -> Reply {
     responses((status = 200, description = "Members at the site, oldest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<SiteMemberView>), Unauthorized,
         (status = 404, description = "No such site", body = Problem, content_type = "application/problem+json"), BadPaging))]
 pub async fn list_site_members(ctx: Ctx, id: Path<Uuid>, q: ValidQuery<CursorQuery>) -> Reply {
-    let (id, q) = (id.into_inner(), q.0);
-    ok(ctx.run(move |c, actor, _| members::list_at_site(c, actor, id, &q)).await)
+    ok(ctx.run(move |c, actor, _| members::list_at_site(c, actor, *id, &q.0)).await)
 }
 
 /// Set a member's override at this site (`none` keeps them off it).

@@ -28,7 +28,7 @@ use crate::routes::accounts::new_account_request;
 use crate::routes::{IdPair, Reply, accepted, created, mailed, ok};
 use crate::state::AppState;
 use crate::views::accounts::AuthResponse;
-use crate::views::common::{CursorPage, CursorQuery};
+use crate::views::common::{CursorPage, CursorQuery, paged_query};
 use crate::views::invitations::{
     EstateInvitationView, InvitationOffer, InvitationResult, InviteOutcome, UserSearchResult,
 };
@@ -60,23 +60,19 @@ pub struct InviteRequest {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Deserialize, Validate, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct InvitationListQuery {
-    /// `pending`, `accepted`, `declined`, `expired` or `cancelled`.
-    #[param(value_type = Option<String>)]
-    pub status: Option<String>,
-    #[validate(range(min = 1, max = 1_000_000))]
-    #[param(minimum = 1, maximum = 1_000_000)]
-    pub page: Option<i64>,
-    #[validate(range(min = 1, max = 100))]
-    #[param(minimum = 1, maximum = 100)]
-    pub per_page: Option<i64>,
-    /// The `next_cursor` of the previous page: the page after it (`page` is
-    /// then ignored).
-    #[validate(length(min = 1, max = 512))]
-    #[param(min_length = 1, max_length = 512)]
-    pub cursor: Option<String>,
+paged_query! {
+    pub struct InvitationListQuery {
+        /// `pending`, `accepted`, `declined`, `expired` or `cancelled`.
+        #[param(value_type = Option<String>)]
+        pub status: Option<String>,
+    }
+    paging {
+        page,
+        per_page,
+        /// The `next_cursor` of the previous page: the page after it (`page` is
+        /// then ignored).
+        cursor,
+    }
 }
 
 #[derive(Debug, Default, Deserialize, Validate, ToSchema)]
