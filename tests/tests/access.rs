@@ -23,19 +23,6 @@ fn path<'a>(body: &'a Value, kind: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no {kind} path in {body}"))
 }
 
-on_both_backends!(
-    troubleshooting_user_cannot_see_a_site_explained,
-    troubleshooting_can_see_but_cannot_edit_explained,
-    troubleshooting_cannot_find_the_invite_button_explained,
-    troubleshooting_household_paths_explained,
-    troubleshooting_shares_and_invitations_explained,
-    explain_is_open_to_the_user_and_administrators_only,
-    who_has_access_lists_every_path,
-    explain_agrees_with_enforcement_over_generated_worlds,
-    audit_trail_filters_and_visibility,
-    every_kind_of_access_change_is_audited,
-);
-
 async fn troubleshooting_user_cannot_see_a_site_explained(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let una = app.register_verified("una").await;
@@ -544,6 +531,20 @@ async fn every_kind_of_access_change_is_audited(app: TestApp) {
         assert!(actions.contains(expected), "{expected} missing from {actions:?}");
     }
 }
+
+// Every test above runs on SQLite and on PostgreSQL.
+on_both_backends!(
+    troubleshooting_user_cannot_see_a_site_explained,
+    troubleshooting_can_see_but_cannot_edit_explained,
+    troubleshooting_cannot_find_the_invite_button_explained,
+    troubleshooting_household_paths_explained,
+    troubleshooting_shares_and_invitations_explained,
+    explain_is_open_to_the_user_and_administrators_only,
+    who_has_access_lists_every_path,
+    explain_agrees_with_enforcement_over_generated_worlds,
+    audit_trail_filters_and_visibility,
+    every_kind_of_access_change_is_audited,
+);
 
 // ---------------------------------------------------------------- keyset paging
 

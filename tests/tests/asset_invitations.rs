@@ -5,22 +5,6 @@ use chrono::{Duration, Utc};
 use keyholder_tests::{Invited, PASSWORD, TestApp, on_both_backends};
 use serde_json::json;
 
-on_both_backends!(
-    the_seed_page_end_to_end,
-    the_email_names_everything_and_carries_the_link,
-    lifecycle_accept_signed_in_and_from_my_list,
-    lifecycle_decline_and_final_states_answer_409,
-    expiry_reads_at_once_and_answers_410,
-    wrong_email_accept_is_403_and_stays_pending,
-    sending_rules_and_errors,
-    token_rules_single_use_hashed_rotated,
-    table_search_filters_sort_pages_and_visibility,
-    stats_cards_follow_the_table,
-    shares_merge_change_expire_revoke_and_drop,
-    concurrent_accept_decline_cancel_leave_one_share,
-    transitions_and_share_changes_are_audited,
-);
-
 async fn the_seed_page_end_to_end(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let id = app.create_vehicle(&owner, "Van 7", Some("KX21 ABC")).await.id;
@@ -501,6 +485,23 @@ async fn transitions_and_share_changes_are_audited(app: TestApp) {
     assert_eq!(accepted.actor_id.map(|a| a.to_string()), Some(jo.id.clone()));
     assert_eq!(accepted.after.as_ref().expect("after")["role"], "view");
 }
+
+// Every test above runs on SQLite and on PostgreSQL.
+on_both_backends!(
+    the_seed_page_end_to_end,
+    the_email_names_everything_and_carries_the_link,
+    lifecycle_accept_signed_in_and_from_my_list,
+    lifecycle_decline_and_final_states_answer_409,
+    expiry_reads_at_once_and_answers_410,
+    wrong_email_accept_is_403_and_stays_pending,
+    sending_rules_and_errors,
+    token_rules_single_use_hashed_rotated,
+    table_search_filters_sort_pages_and_visibility,
+    stats_cards_follow_the_table,
+    shares_merge_change_expire_revoke_and_drop,
+    concurrent_accept_decline_cancel_leave_one_share,
+    transitions_and_share_changes_are_audited,
+);
 
 // ---------------------------------------------------------------- keyset paging
 

@@ -33,24 +33,6 @@ async fn matrix_row(app: &TestApp, owner: &Session, actor: &Session, asset: &str
     [full, bulk, add, delete_record, edit_details, read]
 }
 
-on_both_backends!(
-    asset_lifecycle_and_sub_resources,
-    collaborator_vs_household_permission_matrix,
-    test3_in_households_of_test_and_test2_gets_the_higher_role,
-    test3_does_not_inherit_from_test4,
-    household_members_need_their_head_to_be_a_collaborator,
-    collaborators_single_vehicle,
-    bulk_dialog_same_collaborators_on_all,
-    bulk_dialog_test_on_both_test2_on_one,
-    bulk_calls_are_all_or_nothing_and_name_the_assets,
-    idor_attempts_on_every_sub_resource_answer_404,
-    households_rules,
-    garage_lists_every_path_in_one_page,
-    placing_and_moving_assets_between_sites,
-    leaving_an_estate_drops_asset_access,
-    asset_changes_write_audit_events,
-);
-
 async fn asset_lifecycle_and_sub_resources(app: TestApp) {
     let ada = app.register_verified("ada").await;
     let bob = app.register_verified("bob").await;
@@ -621,3 +603,22 @@ async fn root_has_no_household_joins_none_and_sees_every_asset() {
         assert_eq!(app.try_get_asset(&root, &id).await.body["my_access"], "full");
     }
 }
+
+// Every test above runs on SQLite and on PostgreSQL.
+on_both_backends!(
+    asset_lifecycle_and_sub_resources,
+    collaborator_vs_household_permission_matrix,
+    test3_in_households_of_test_and_test2_gets_the_higher_role,
+    test3_does_not_inherit_from_test4,
+    household_members_need_their_head_to_be_a_collaborator,
+    collaborators_single_vehicle,
+    bulk_dialog_same_collaborators_on_all,
+    bulk_dialog_test_on_both_test2_on_one,
+    bulk_calls_are_all_or_nothing_and_name_the_assets,
+    idor_attempts_on_every_sub_resource_answer_404,
+    households_rules,
+    garage_lists_every_path_in_one_page,
+    placing_and_moving_assets_between_sites,
+    leaving_an_estate_drops_asset_access,
+    asset_changes_write_audit_events,
+);

@@ -6,29 +6,6 @@ use chrono::{Duration, Utc};
 use keyholder_tests::{Invited, NOBODY, PASSWORD, TestApp, on_both_backends};
 use serde_json::json;
 
-on_both_backends!(
-    user_search_matches_one_verified_non_member_by_exact_email,
-    inviting_a_verified_user_grants_at_once_without_email,
-    an_outsider_signs_up_through_the_emailed_link_and_lands_in_the_estate,
-    a_registered_but_unverified_user_accepts_with_the_token,
-    accept_signup_for_an_existing_email_is_409,
-    accepting_with_another_account_is_403_and_stays_pending,
-    declining_by_token_tells_the_inviter,
-    expired_invitations_read_as_expired_at_once_and_answer_410,
-    resend_replaces_the_token_and_can_change_the_expiry,
-    cancel_only_while_pending,
-    invitation_grant_rules_and_input_checks,
-    verified_invitees_act_from_their_invitation_list,
-    concurrent_accept_decline_and_cancel_have_one_winner,
-    the_seed_page_end_to_end_over_http,
-    registering_normally_after_the_invitation_then_accepting_joins,
-    troubleshooting_user_not_found_when_searching,
-    troubleshooting_user_cannot_see_a_site,
-    troubleshooting_user_can_see_but_cannot_edit,
-    troubleshooting_cannot_find_the_invite_button,
-    deleting_an_estate_kills_its_invitation_links,
-);
-
 async fn user_search_matches_one_verified_non_member_by_exact_email(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let sam = app.register_verified("sam").await;
@@ -597,6 +574,30 @@ async fn invitations_are_rate_limited_per_user_and_per_day() {
     limited.assert_problem(429, "rate_limited");
     assert!(limited.header("retry-after").is_some());
 }
+
+// Every test above runs on SQLite and on PostgreSQL.
+on_both_backends!(
+    user_search_matches_one_verified_non_member_by_exact_email,
+    inviting_a_verified_user_grants_at_once_without_email,
+    an_outsider_signs_up_through_the_emailed_link_and_lands_in_the_estate,
+    a_registered_but_unverified_user_accepts_with_the_token,
+    accept_signup_for_an_existing_email_is_409,
+    accepting_with_another_account_is_403_and_stays_pending,
+    declining_by_token_tells_the_inviter,
+    expired_invitations_read_as_expired_at_once_and_answer_410,
+    resend_replaces_the_token_and_can_change_the_expiry,
+    cancel_only_while_pending,
+    invitation_grant_rules_and_input_checks,
+    verified_invitees_act_from_their_invitation_list,
+    concurrent_accept_decline_and_cancel_have_one_winner,
+    the_seed_page_end_to_end_over_http,
+    registering_normally_after_the_invitation_then_accepting_joins,
+    troubleshooting_user_not_found_when_searching,
+    troubleshooting_user_cannot_see_a_site,
+    troubleshooting_user_can_see_but_cannot_edit,
+    troubleshooting_cannot_find_the_invite_button,
+    deleting_an_estate_kills_its_invitation_links,
+);
 
 // ---------------------------------------------------------------- keyset paging
 

@@ -33,28 +33,6 @@ async fn world(app: &TestApp) -> World {
     World { estate, site_a, site_b, owner, admin, editor, viewer, outsider }
 }
 
-on_both_backends!(
-    estate_lifecycle_create_list_read_rename_delete,
-    any_member_reads_the_estate_its_sites_and_members,
-    editors_and_viewers_cannot_manage_the_estate,
-    estate_admin_manages_sites_but_only_the_owner_deletes_or_transfers,
-    owner_grants_any_role_but_owner,
-    estate_admin_grants_editor_and_viewer_only_to_editors_and_viewers,
-    nobody_changes_their_own_role,
-    editors_and_viewers_grant_nothing,
-    site_admin_grants_overrides_at_their_site_only,
-    no_override_for_estate_owners_and_admins,
-    estate_viewer_with_site_editor_can_only_view,
-    none_override_keeps_a_member_off_a_site_until_cleared,
-    a_sites_list_replaces_overrides_all_or_nothing,
-    demoted_admin_is_refused_on_the_next_request,
-    removing_a_member_removes_their_overrides_and_access,
-    leaving_and_the_owner_must_transfer_first,
-    transfer_ownership_makes_the_old_owner_admin,
-    members_list_shows_effective_roles_and_emails_only_to_administrators,
-    access_changes_write_audit_events,
-);
-
 async fn estate_lifecycle_create_list_read_rename_delete(app: TestApp) {
     let ada = app.register_verified("ada").await;
     let other = app.register_verified("other").await;
@@ -485,6 +463,29 @@ async fn access_changes_write_audit_events(app: TestApp) {
     let actions: Vec<&str> = site_events.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(actions, ["site.created", "site_override.set", "site_override.cleared"]);
 }
+
+// Every test above runs on SQLite and on PostgreSQL.
+on_both_backends!(
+    estate_lifecycle_create_list_read_rename_delete,
+    any_member_reads_the_estate_its_sites_and_members,
+    editors_and_viewers_cannot_manage_the_estate,
+    estate_admin_manages_sites_but_only_the_owner_deletes_or_transfers,
+    owner_grants_any_role_but_owner,
+    estate_admin_grants_editor_and_viewer_only_to_editors_and_viewers,
+    nobody_changes_their_own_role,
+    editors_and_viewers_grant_nothing,
+    site_admin_grants_overrides_at_their_site_only,
+    no_override_for_estate_owners_and_admins,
+    estate_viewer_with_site_editor_can_only_view,
+    none_override_keeps_a_member_off_a_site_until_cleared,
+    a_sites_list_replaces_overrides_all_or_nothing,
+    demoted_admin_is_refused_on_the_next_request,
+    removing_a_member_removes_their_overrides_and_access,
+    leaving_and_the_owner_must_transfer_first,
+    transfer_ownership_makes_the_old_owner_admin,
+    members_list_shows_effective_roles_and_emails_only_to_administrators,
+    access_changes_write_audit_events,
+);
 
 // ---------------------------------------------------------------- keyset paging
 

@@ -8,22 +8,6 @@ use keyholder_tests::{PASSWORD, TestApp, on_both_backends};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-on_both_backends!(
-    an_unverified_account_cannot_share_or_set_up_anything,
-    the_first_reset_of_a_squatted_address_revokes_what_the_squatter_granted,
-    signing_up_through_an_invitation_takes_back_a_squatted_address,
-    reset_links_are_not_mailed_again_within_the_cooldown,
-    removing_a_collaborator_cancels_their_pending_invitation,
-    adding_people_by_username_reveals_no_email,
-    who_has_access_does_not_list_root_to_owners,
-    bulk_add_spends_one_budget_token_per_username,
-    removal_cancels_the_invitations_that_would_undo_it,
-    acceptance_rechecks_that_the_inviter_may_still_grant,
-    sessions_from_the_same_second_end_with_a_password_change,
-    a_member_kept_off_a_site_does_not_see_it_listed,
-    unchanged_saves_and_bad_bodies_still_need_authority,
-);
-
 async fn an_unverified_account_cannot_share_or_set_up_anything(app: TestApp) {
     // Mallory registers the victim's address and never verifies it.
     let squat = app.register("victim").await;
@@ -414,3 +398,20 @@ async fn unchanged_saves_and_bad_bodies_still_need_authority(app: TestApp) {
     .await
     .assert_problem(403, "insufficient_role");
 }
+
+// Every test above runs on SQLite and on PostgreSQL.
+on_both_backends!(
+    an_unverified_account_cannot_share_or_set_up_anything,
+    the_first_reset_of_a_squatted_address_revokes_what_the_squatter_granted,
+    signing_up_through_an_invitation_takes_back_a_squatted_address,
+    reset_links_are_not_mailed_again_within_the_cooldown,
+    removing_a_collaborator_cancels_their_pending_invitation,
+    adding_people_by_username_reveals_no_email,
+    who_has_access_does_not_list_root_to_owners,
+    bulk_add_spends_one_budget_token_per_username,
+    removal_cancels_the_invitations_that_would_undo_it,
+    acceptance_rechecks_that_the_inviter_may_still_grant,
+    sessions_from_the_same_second_end_with_a_password_change,
+    a_member_kept_off_a_site_does_not_see_it_listed,
+    unchanged_saves_and_bad_bodies_still_need_authority,
+);
