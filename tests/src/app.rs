@@ -80,6 +80,13 @@ impl Reply {
         self.body["items"].as_array().unwrap_or_else(|| panic!("no items in {}", self.text))
     }
 
+    /// Asserts the status and, for a 4xx or 5xx, the problem code (ignored
+    /// on success), so that one table can hold successes and refusals.
+    #[track_caller]
+    pub fn assert_answer(&self, status: u16, code: &str) -> &Self {
+        if status >= 400 { self.assert_problem(status, code) } else { self.assert_status(status) }
+    }
+
     /// Asserts a problem+json answer with this status and code.
     #[track_caller]
     pub fn assert_problem(&self, status: u16, code: &str) -> &Self {

@@ -25,6 +25,14 @@ impl TestApp {
         self.try_create_site(by, estate, json!({"name": name})).await.expect(201)
     }
 
+    /// Registers and verifies `owner`, who creates an estate named `estate`:
+    /// the owner and the estate's id.
+    pub async fn owner_with_estate(&self, estate: &str) -> (Session, String) {
+        let owner = self.register_verified("owner").await;
+        let id = self.create_estate(&owner, estate).await.id;
+        (owner, id)
+    }
+
     /// An estate named `estate` with one site named `site`, both by `owner`.
     pub async fn estate_with_site(
         &self,
@@ -125,6 +133,48 @@ impl TestApp {
         r.assert_status(201);
         let mail = self.wait_for_nth_email(email, "invited you", n).await;
         Invited { id: r.str("id"), token: mail.token() }
+    }
+
+    /// Races twelve answers to one invitation, taking turns from `first`:
+    /// accept (as `invitee`), decline by token, and cancel (as `owner`, at
+    /// `cancel_path`). Asserts one winner (200) and 409 for all the others.
+    pub async fn race_accept_decline_cancel(
+        &self,
+        token: &str,
+        invitee: &Session,
+        owner: &Session,
+        cancel_path: &str,
+        first: usize,
+    ) {
+        let mut tasks = Vec::new();
+        for i in 0..12 {
+            let (client, base) = (self.client.clone(), self.address.clone());
+            let (token, invitee, owner, cancel) = (
+                token.to_owned(),
+                invitee.token.clone(),
+                owner.token.clone(),
+                cancel_path.to_owned(),
+            );
+            tasks.push(tokio::spawn(async move {
+                let req = match (i + first) % 3 {
+                    0 => client
+                        .post(format!("{base}/api/v1/invitations/accept"))
+                        .bearer_auth(invitee)
+                        .json(&json!({"token": token})),
+                    1 => client
+                        .post(format!("{base}/api/v1/invitations/decline"))
+                        .json(&json!({"token": token})),
+                    _ => client.post(format!("{base}{cancel}")).bearer_auth(owner).json(&json!({})),
+                };
+                req.send().await.expect("answer").status().as_u16()
+            }));
+        }
+        let mut statuses = Vec::new();
+        for t in tasks {
+            statuses.push(t.await.expect("join"));
+        }
+        assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+        assert!(statuses.iter().all(|s| *s == 200 || *s == 409), "{statuses:?}");
     }
 
     /// Accepts an invitation by its token while signed in (200 expected).

@@ -2,7 +2,7 @@
 //! the management table and stats, and shares, on both databases.
 
 use chrono::{Duration, Utc};
-use keyholder_tests::{Invited, PASSWORD, TestApp, on_both_backends};
+use keyholder_tests::{Invited, PASSWORD, TestApp, an_hour_ago, on_both_backends};
 use serde_json::json;
 
 async fn the_seed_page_end_to_end(app: TestApp) {
@@ -87,15 +87,13 @@ async fn lifecycle_accept_signed_in_and_from_my_list(app: TestApp) {
     let ann = app.register("ann").await;
     let bo = app.register_verified("boo").await;
     let id = app.create_vehicle(&owner, "Van", None).await.id;
-    let Invited { id: _, token } =
-        app.send_asset_invitation(&owner, &id, "ann@example.com", "edit").await;
+    let token = app.send_asset_invitation(&owner, &id, "ann@example.com", "edit").await.token;
     let r = app.try_accept(&ann, &token).await;
     r.assert_status(200);
     assert_eq!(r.body["resource_type"], "asset");
     assert_eq!(r.body["role"], "edit");
     assert_eq!(app.my_access(&ann, &id).await.as_deref(), Some("edit"));
-    let Invited { id: inv, token: _ } =
-        app.send_asset_invitation(&owner, &id, "boo@example.com", "view").await;
+    let inv = app.send_asset_invitation(&owner, &id, "boo@example.com", "view").await.id;
     let mine = app.try_my_invitations(&bo).await;
     assert_eq!(mine.body["items"][0]["id"], inv.as_str());
     assert_eq!(mine.body["items"][0]["resource_type"], "asset");
@@ -122,8 +120,7 @@ async fn lifecycle_decline_and_final_states_answer_409(app: TestApp) {
         r.assert_problem(409, "invitation_not_pending");
         assert_eq!(r.body["invitation_status"], "declined");
     }
-    let Invited { id: inv2, token: _ } =
-        app.send_asset_invitation(&owner, &id, "cyd@example.com", "view").await;
+    let inv2 = app.send_asset_invitation(&owner, &id, "cyd@example.com", "view").await.id;
     app.try_decline_my_invitation(&cy, &inv2).await.assert_status(200);
     let r = app.try_accept_my_invitation(&cy, &inv2).await;
     r.assert_problem(409, "invitation_not_pending");
@@ -184,8 +181,13 @@ async fn sending_rules_and_errors(app: TestApp) {
     app.try_share_asset(&owner, &id, "owner@example.com", "view")
         .await
         .assert_problem(422, "self_invitation");
-    let bad = app.try_send_asset_invitation(&owner, json!({"asset_id": id, "email": "x", "permission": "full", "message": "m".repeat(1001),
-        "expires_at": (Utc::now() - Duration::hours(1)).to_rfc3339(), "access_expires_at": (Utc::now() - Duration::hours(1)).to_rfc3339()})).await;
+    let bad = app
+        .try_send_asset_invitation(
+            &owner,
+            json!({"asset_id": id, "email": "x", "permission": "full", "message": "m".repeat(1001),
+        "expires_at": an_hour_ago(), "access_expires_at": an_hour_ago()}),
+        )
+        .await;
     bad.assert_problem(422, "validation_failed");
     for field in ["email", "permission", "message", "expires_at", "access_expires_at"] {
         assert!(bad.body["errors"][field].is_string(), "{field}: {}", bad.text);
@@ -315,12 +317,9 @@ async fn stats_cards_follow_the_table(app: TestApp) {
     let other = app.register_verified("other").await;
     let van = app.create_vehicle(&owner, "Van", None).await.id;
     let truck = app.create_vehicle(&owner, "Truck", None).await.id;
-    let Invited { id: a, token: _ } =
-        app.send_asset_invitation(&owner, &van, "a@example.com", "view").await;
-    let Invited { id: _, token: b } =
-        app.send_asset_invitation(&owner, &van, "b@example.com", "view").await;
-    let Invited { id: _, token: c } =
-        app.send_asset_invitation(&owner, &truck, "c@example.com", "view").await;
+    let a = app.send_asset_invitation(&owner, &van, "a@example.com", "view").await.id;
+    let b = app.send_asset_invitation(&owner, &van, "b@example.com", "view").await.token;
+    let c = app.send_asset_invitation(&owner, &truck, "c@example.com", "view").await.token;
     app.send_asset_invitation(&owner, &truck, "d@example.com", "view").await;
     app.try_cancel_asset_invitation(&owner, &a, json!({})).await.assert_status(200);
     app.try_decline(&b).await.assert_status(200);
@@ -376,14 +375,8 @@ async fn shares_merge_change_expire_revoke_and_drop(app: TestApp) {
     app.try_update_share(&owner, &id, &hal, json!({"permission": "full"}))
         .await
         .assert_problem(422, "validation_failed");
-    app.try_update_share(
-        &owner,
-        &id,
-        &hal,
-        json!({"access_expires_at": (Utc::now() - Duration::hours(1)).to_rfc3339()}),
-    )
-    .await
-    .assert_problem(422, "validation_failed");
+    let past = json!({"access_expires_at": an_hour_ago()});
+    app.try_update_share(&owner, &id, &hal, past).await.assert_problem(422, "validation_failed");
     app.try_update_share(&hal, &id, &hal, json!({"permission": "manage"}))
         .await
         .assert_problem(403, "full_access_required");
@@ -411,35 +404,8 @@ async fn concurrent_accept_decline_cancel_leave_one_share(app: TestApp) {
     for round in 0..3 {
         let Invited { id: inv, token } =
             app.send_asset_invitation(&owner, &id, "ivy@example.com", "view").await;
-        let mut tasks = Vec::new();
-        for i in 0..12 {
-            let client = app.client.clone();
-            let base = app.address.clone();
-            let (token, owner_token, ivy_token, inv) =
-                (token.clone(), owner.token.clone(), ivy.token.clone(), inv.clone());
-            tasks.push(tokio::spawn(async move {
-                let req = match (i + round) % 3 {
-                    0 => client
-                        .post(format!("{base}/api/v1/invitations/accept"))
-                        .bearer_auth(ivy_token)
-                        .json(&json!({"token": token})),
-                    1 => client
-                        .post(format!("{base}/api/v1/invitations/decline"))
-                        .json(&json!({"token": token})),
-                    _ => client
-                        .post(format!("{base}/api/v1/asset-invitations/{inv}/cancel"))
-                        .bearer_auth(owner_token)
-                        .json(&json!({})),
-                };
-                req.send().await.expect("answer").status().as_u16()
-            }));
-        }
-        let mut statuses = Vec::new();
-        for t in tasks {
-            statuses.push(t.await.expect("join"));
-        }
-        assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
-        assert!(statuses.iter().all(|s| *s == 200 || *s == 409), "{statuses:?}");
+        let cancel = format!("/api/v1/asset-invitations/{inv}/cancel");
+        app.race_accept_decline_cancel(&token, &ivy, &owner, &cancel, round).await;
         let status = app.try_get_asset_invitation(&owner, &inv).await.body["status"].clone();
         let shares = app.try_asset_shares(&owner, &id).await;
         let held = shares.body.as_array().expect("list").len();
@@ -456,15 +422,13 @@ async fn transitions_and_share_changes_are_audited(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let jo = app.register("jojo").await;
     let id = app.create_vehicle(&owner, "Van", None).await.id;
-    let Invited { id: inv, token: _ } =
-        app.send_asset_invitation(&owner, &id, "jojo@example.com", "view").await;
+    let inv = app.send_asset_invitation(&owner, &id, "jojo@example.com", "view").await.id;
     app.try_resend_asset_invitation(&owner, &inv, json!({})).await.assert_status(200);
     let token = app.wait_for_nth_email("jojo@example.com", "invited you", 2).await.token();
     app.try_accept(&jo, &token).await.assert_status(200);
     app.try_update_share(&owner, &id, &jo, json!({"permission": "edit"})).await.assert_status(200);
     app.try_revoke_share(&owner, &id, &jo).await.assert_status(204);
-    let Invited { id: inv2, token: _ } =
-        app.send_asset_invitation(&owner, &id, "x@example.com", "view").await;
+    let inv2 = app.send_asset_invitation(&owner, &id, "x@example.com", "view").await.id;
     app.try_cancel_asset_invitation(&owner, &inv2, json!({})).await.assert_status(200);
     let events = app.with_db(|c| keyholder_store::audit::for_target(c, "asset", &id));
     let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
