@@ -80,6 +80,13 @@ impl Reply {
         self.body["items"].as_array().unwrap_or_else(|| panic!("no items in {}", self.text))
     }
 
+    /// The item of a list whose `user.id` is this user's: a member's row.
+    #[track_caller]
+    pub fn row_of(&self, user: &Session) -> &Value {
+        let row = self.items().iter().find(|m| m["user"]["id"] == user.id.as_str());
+        row.unwrap_or_else(|| panic!("no row for {} in {}", user.username, self.text))
+    }
+
     /// Asserts the status and, for a 4xx or 5xx, the problem code (ignored
     /// on success), so that one table can hold successes and refusals.
     #[track_caller]

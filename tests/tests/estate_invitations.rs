@@ -442,8 +442,7 @@ async fn troubleshooting_user_cannot_see_a_site(app: TestApp) {
     // Do they have site access? The site's user list shows it.
     app.try_set_site_override(&owner, &site, &quinn, "none").await.assert_status(200);
     let list = app.try_site_members(&owner, &site).await;
-    let row =
-        list.items().iter().find(|m| m["user"]["id"] == quinn.id.as_str()).cloned().expect("row");
+    let row = list.row_of(&quinn);
     assert_eq!(row["override"], "none");
     assert!(row["effective_role"].is_null());
     app.try_get_site(&quinn, &site).await.assert_problem(404, "site_not_found");
