@@ -219,6 +219,7 @@ macro_rules! shortcuts {
         impl TestApp { $(
             $(#[doc = $doc])*
             pub async fn $name(&self, $($by: &(impl Bearer + ?Sized),)? $($p: impl std::fmt::Display,)* $($f: &str),*) -> Reply {
+                #[allow(unused_mut, reason = "a shortcut without fields sends {}")]
                 let mut body = serde_json::Map::new();
                 $(body.insert(stringify!($f).to_owned(), $f.into());)*
                 self.$raw($($by,)? $($p,)* body.into()).await
@@ -263,6 +264,14 @@ shortcuts! {
     /// Invites an email to an estate with a role (201 granted to a
     /// verified account, 202 emailed otherwise).
     try_invite(by; estate; email, role) => try_invite_to_estate;
+    /// Invites an email to an estate with a role, the invitation expiring
+    /// at `expires_at`.
+    try_invite_until(by; estate; email, role, expires_at) => try_invite_to_estate;
+    /// Invites an email to an asset from its own route, the access ending
+    /// at `access_expires_at`.
+    try_share_until(by; asset; email, permission, access_expires_at) => try_invite_to_asset;
+    /// Cancels an estate's invitation (an empty body).
+    try_cancel_invite(by; estate, invitation; ) => try_cancel_estate_invitation;
     /// Adds a username to the caller's household.
     try_add_to_household(by; ; username, role) => try_household_add;
     /// Sets a member's estate role (`user` is their id).

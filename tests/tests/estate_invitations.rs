@@ -160,13 +160,7 @@ async fn declining_by_token_tells_the_inviter(app: TestApp) {
 async fn expired_invitations_read_as_expired_at_once_and_answer_410(app: TestApp) {
     let (owner, id) = app.owner_with_estate("Riverside").await;
     let at = (Utc::now() + Duration::minutes(10)).to_rfc3339();
-    let r = app
-        .try_invite_to_estate(
-            &owner,
-            &id,
-            json!({"email": "late@example.com", "role": "viewer", "expires_at": at}),
-        )
-        .await;
+    let r = app.try_invite_until(&owner, &id, "late@example.com", "viewer", &at).await;
     r.assert_status(202);
     let inv_id = r.body["invitation"]["id"].as_str().expect("id").to_owned();
     let token = app.wait_for_email("late@example.com", "invited you").await.token();
@@ -198,8 +192,8 @@ async fn expired_invitations_read_as_expired_at_once_and_answer_410(app: TestApp
     assert_eq!(expired.after.as_ref().expect("after")["invitation_id"], inv_id.as_str());
     // A new invitation to the same email is allowed.
     app.try_invite(&owner, &id, "late@example.com", "viewer").await.assert_status(202);
-    let past = json!({"email": "x@example.com", "role": "viewer", "expires_at": an_hour_ago()});
-    app.try_invite_to_estate(&owner, &id, past).await.assert_problem(422, "validation_failed");
+    let past = app.try_invite_until(&owner, &id, "x@example.com", "viewer", &an_hour_ago()).await;
+    past.assert_problem(422, "validation_failed");
 }
 
 async fn resend_replaces_the_token_and_can_change_the_expiry(app: TestApp) {
@@ -234,17 +228,15 @@ async fn cancel_only_while_pending(app: TestApp) {
     let (owner, id) = app.owner_with_estate("Riverside").await;
     let Invited { id: inv, token } =
         app.invite_to_estate(&owner, &id, "fay@example.com", "viewer").await;
-    let r = app.try_cancel_estate_invitation(&owner, &id, &inv, json!({})).await;
+    let r = app.try_cancel_invite(&owner, &id, &inv).await;
     r.assert_status(200);
     assert_eq!(r.body["status"], "cancelled");
-    let again = app.try_cancel_estate_invitation(&owner, &id, &inv, json!({})).await;
+    let again = app.try_cancel_invite(&owner, &id, &inv).await;
     again.assert_problem(409, "invitation_not_pending");
     assert_eq!(again.body["invitation_status"], "cancelled");
     app.try_decline(&token).await.assert_problem(409, "invitation_not_pending");
     let other = app.create_estate(&owner, "Riverside").await.id;
-    app.try_cancel_estate_invitation(&owner, &other, &inv, json!({}))
-        .await
-        .assert_problem(404, "invitation_not_found");
+    app.try_cancel_invite(&owner, &other, &inv).await.assert_problem(404, "invitation_not_found");
 }
 
 async fn invitation_grant_rules_and_input_checks(app: TestApp) {
@@ -283,9 +275,7 @@ async fn invitation_grant_rules_and_input_checks(app: TestApp) {
     // An admin cannot cancel an invitation they could not have sent.
     let r = app.try_invite(&owner, &id, "boss@example.com", "admin").await;
     let inv = r.body["invitation"]["id"].as_str().expect("id");
-    app.try_cancel_estate_invitation(&admin, &id, &inv, json!({}))
-        .await
-        .assert_problem(403, "cannot_grant_role");
+    app.try_cancel_invite(&admin, &id, &inv).await.assert_problem(403, "cannot_grant_role");
 }
 
 async fn verified_invitees_act_from_their_invitation_list(app: TestApp) {
@@ -381,15 +371,13 @@ async fn the_seed_page_end_to_end_over_http(app: TestApp) {
             .expect("detail")
             .contains("only the owner grants admin")
     );
-    app.try_set_site_role(&colleague, &sites[0], &oscar_id, json!({"role": "editor"}))
-        .await
-        .assert_status(200);
-    app.try_set_site_role(&colleague, &sites[1], &oscar_id, json!({"role": "editor"}))
-        .await
-        .assert_problem(403, "insufficient_role");
-    app.try_set_estate_role(&colleague, &id, &oscar_id, json!({"role": "editor"}))
-        .await
-        .assert_problem(403, "insufficient_role");
+    app.try_set_site_override(&colleague, &sites[0], &oscar_id, "editor").await.assert_status(200);
+    for refused in [
+        app.try_set_site_override(&colleague, &sites[1], &oscar_id, "editor").await,
+        app.try_set_role(&colleague, &id, &oscar_id, "editor").await,
+    ] {
+        refused.assert_problem(403, "insufficient_role");
+    }
     app.try_set_role(&colleague, &id, &colleague, "admin")
         .await
         .assert_problem(403, "self_role_change");
@@ -566,9 +554,7 @@ mod paging {
         let all = app.get(&format!("{path}?per_page=100"), Some(&owner.token)).await;
         for inv in &all.items()[1..3] {
             let inv = inv["id"].as_str().expect("id");
-            app.try_cancel_estate_invitation(&owner, &estate, &inv, serde_json::json!({}))
-                .await
-                .assert_status(200);
+            app.try_cancel_invite(&owner, &estate, &inv).await.assert_status(200);
         }
         app.check_walk_and_cursors(&owner.token, &format!("{path}?status=pending"), 4).await;
         app.check_walk_and_cursors(&owner.token, &format!("{path}?status=cancelled"), 2).await;
