@@ -99,5 +99,5 @@ pub fn sign(claims: &Value, secret: &str) -> String {
     .expect("sign")
 }
 
-pub use paging::{AssetRow, FOREIGN_CURSOR, PendingRow, ids, newest_first, uid};
+pub use paging::{AssetRow, FOREIGN_CURSOR, PendingRow, ids, newest_first, pairs, uid};
 pub use views::*;

@@ -13,6 +13,15 @@ impl TestApp {
         r.str("access_token")
     }
 
+    /// Registers and verifies each of `names`: their sessions, in order.
+    pub async fn register_verified_each<const N: usize>(&self, names: [&str; N]) -> [Session; N] {
+        let mut sessions = Vec::with_capacity(N);
+        for name in names {
+            sessions.push(self.register_verified(name).await);
+        }
+        sessions.try_into().expect("one session a name")
+    }
+
     /// Creates an estate (201 expected; the creator is its owner).
     pub async fn create_estate(&self, by: &(impl Bearer + ?Sized), name: &str) -> Estate {
         let estate: Estate = self.try_create_estate(by, json!({"name": name})).await.expect(201);
@@ -30,6 +39,14 @@ impl TestApp {
     pub async fn owner_with_estate(&self, estate: &str) -> (Session, String) {
         let owner = self.register_verified("owner").await;
         let id = self.create_estate(&owner, estate).await.id;
+        (owner, id)
+    }
+
+    /// Registers and verifies `owner`, who creates a personal asset named
+    /// `name`: the owner and the asset's id.
+    pub async fn owner_with_vehicle(&self, name: &str) -> (Session, String) {
+        let owner = self.register_verified("owner").await;
+        let id = self.create_vehicle(&owner, name, None).await.id;
         (owner, id)
     }
 

@@ -83,13 +83,11 @@ async fn the_email_names_everything_and_carries_the_link(app: TestApp) {
 }
 
 async fn lifecycle_accept_signed_in_and_from_my_list(app: TestApp) {
-    let owner = app.register_verified("owner").await;
+    let (owner, id) = app.owner_with_vehicle("Van").await;
     let ann = app.register("ann").await;
     let bo = app.register_verified("boo").await;
-    let id = app.create_vehicle(&owner, "Van", None).await.id;
     let token = app.send_asset_invitation(&owner, &id, "ann@example.com", "edit").await.token;
-    let r = app.try_accept(&ann, &token).await;
-    r.assert_status(200);
+    let r = app.accept_invitation(&ann, &token).await;
     assert_eq!(r.body["resource_type"], "asset");
     assert_eq!(r.body["role"], "edit");
     assert_eq!(app.my_access(&ann, &id).await.as_deref(), Some("edit"));
@@ -105,9 +103,8 @@ async fn lifecycle_accept_signed_in_and_from_my_list(app: TestApp) {
 }
 
 async fn lifecycle_decline_and_final_states_answer_409(app: TestApp) {
-    let owner = app.register_verified("owner").await;
+    let (owner, id) = app.owner_with_vehicle("Van").await;
     let cy = app.register_verified("cyd").await;
-    let id = app.create_vehicle(&owner, "Van", None).await.id;
     let Invited { id: inv, token } =
         app.send_asset_invitation(&owner, &id, "dee@example.com", "view").await;
     app.try_decline(&token).await.assert_status(200);
@@ -128,8 +125,7 @@ async fn lifecycle_decline_and_final_states_answer_409(app: TestApp) {
 }
 
 async fn expiry_reads_at_once_and_answers_410(app: TestApp) {
-    let owner = app.register_verified("owner").await;
-    let id = app.create_vehicle(&owner, "Van", None).await.id;
+    let (owner, id) = app.owner_with_vehicle("Van").await;
     let soon = (Utc::now() + Duration::minutes(5)).to_rfc3339();
     let r = app.try_send_asset_invitation(&owner, json!({"asset_id": id, "email": "eve@example.com", "permission": "view", "expires_at": soon})).await;
     let inv = r.id();
@@ -156,9 +152,8 @@ async fn expiry_reads_at_once_and_answers_410(app: TestApp) {
 }
 
 async fn wrong_email_accept_is_403_and_stays_pending(app: TestApp) {
-    let owner = app.register_verified("owner").await;
+    let (owner, id) = app.owner_with_vehicle("Van").await;
     let mallory = app.register_verified("mallory").await;
-    let id = app.create_vehicle(&owner, "Van", None).await.id;
     let Invited { id: inv, token } =
         app.send_asset_invitation(&owner, &id, "fay@example.com", "view").await;
     app.try_accept(&mallory, &token).await.assert_problem(403, "invitation_email_mismatch");
@@ -168,9 +163,8 @@ async fn wrong_email_accept_is_403_and_stays_pending(app: TestApp) {
 }
 
 async fn sending_rules_and_errors(app: TestApp) {
-    let owner = app.register_verified("owner").await;
+    let (owner, id) = app.owner_with_vehicle("Van").await;
     let member = app.register("member").await;
-    let id = app.create_vehicle(&owner, "Van", None).await.id;
     app.try_add_to_household(&owner, "member", "manager").await.assert_status(201);
     app.try_share_asset(&member, &id, "x@example.com", "view")
         .await
@@ -208,9 +202,8 @@ async fn sending_rules_and_errors(app: TestApp) {
 }
 
 async fn token_rules_single_use_hashed_rotated(app: TestApp) {
-    let owner = app.register_verified("owner").await;
+    let (owner, id) = app.owner_with_vehicle("Van").await;
     let gus = app.register("gus").await;
-    let id = app.create_vehicle(&owner, "Van", None).await.id;
     let Invited { id: inv, token: old } =
         app.send_asset_invitation(&owner, &id, "gus@example.com", "view").await;
     // Stored only as a hash.
@@ -260,34 +253,26 @@ async fn table_search_filters_sort_pages_and_visibility(app: TestApp) {
     let emails = |r: &keyholder_tests::Reply| -> Vec<String> {
         r.items().iter().map(|i| i["email"].as_str().expect("email").to_owned()).collect()
     };
-    let all = app.try_asset_invitations(&owner, "").await;
-    assert_eq!(
-        emails(&all),
-        ["charlie@example.com", "bravo@example.com", "alpha@example.com"],
-        "newest first; only my assets"
-    );
-    let q = app.try_asset_invitations(&owner, "?q=TRUCK").await;
-    assert_eq!(emails(&q), ["charlie@example.com"]);
-    let q = app.try_asset_invitations(&owner, "?q=Bravo").await;
-    assert_eq!(emails(&q), ["bravo@example.com"]);
+    // Each query of the table and the emails it lists, in order.
+    let of_truck = format!("?asset_id={truck}");
+    let listed: [(&str, &[&str]); 9] = [
+        // Newest first; only my assets.
+        ("", &["charlie@example.com", "bravo@example.com", "alpha@example.com"]),
+        ("?q=TRUCK", &["charlie@example.com"]),
+        ("?q=Bravo", &["bravo@example.com"]),
+        ("?permission=edit", &["bravo@example.com"]),
+        (&of_truck, &["charlie@example.com"]),
+        // Never expires last.
+        ("?sort=expires_at", &["charlie@example.com", "alpha@example.com", "bravo@example.com"]),
+        ("?sort=-expires_at", &["bravo@example.com", "alpha@example.com", "charlie@example.com"]),
+        ("?sort=email", &["alpha@example.com", "bravo@example.com", "charlie@example.com"]),
+        ("?sort=invited_at", &["alpha@example.com", "bravo@example.com", "charlie@example.com"]),
+    ];
+    for (query, want) in listed {
+        assert_eq!(emails(&app.try_asset_invitations(&owner, query).await), want, "{query:?}");
+    }
     let q = app.try_asset_invitations(&owner, "?q=kx21").await;
     assert_eq!(q.body["total"], 2);
-    let p = app.try_asset_invitations(&owner, "?permission=edit").await;
-    assert_eq!(emails(&p), ["bravo@example.com"]);
-    let a = app.try_asset_invitations(&owner, &format!("?asset_id={truck}")).await;
-    assert_eq!(emails(&a), ["charlie@example.com"]);
-    let s = app.try_asset_invitations(&owner, "?sort=expires_at").await;
-    assert_eq!(
-        emails(&s),
-        ["charlie@example.com", "alpha@example.com", "bravo@example.com"],
-        "never expires last"
-    );
-    let s = app.try_asset_invitations(&owner, "?sort=-expires_at").await;
-    assert_eq!(emails(&s), ["bravo@example.com", "alpha@example.com", "charlie@example.com"]);
-    let s = app.try_asset_invitations(&owner, "?sort=email").await;
-    assert_eq!(emails(&s), ["alpha@example.com", "bravo@example.com", "charlie@example.com"]);
-    let s = app.try_asset_invitations(&owner, "?sort=invited_at").await;
-    assert_eq!(emails(&s), ["alpha@example.com", "bravo@example.com", "charlie@example.com"]);
     let page = app.try_asset_invitations(&owner, "?per_page=2&page=2").await;
     assert_eq!(emails(&page), ["alpha@example.com"]);
     assert_eq!(page.body["total"], 3);
@@ -339,9 +324,8 @@ async fn stats_cards_follow_the_table(app: TestApp) {
 }
 
 async fn shares_merge_change_expire_revoke_and_drop(app: TestApp) {
-    let owner = app.register_verified("owner").await;
+    let (owner, id) = app.owner_with_vehicle("Van").await;
     let hal = app.register_verified("hal").await;
-    let id = app.create_vehicle(&owner, "Van", None).await.id;
     let soon = Utc::now() + Duration::minutes(20);
     let later = Utc::now() + Duration::days(10);
     app.try_send_asset_invitation(&owner, json!({"asset_id": id, "email": "hal@example.com", "permission": "edit", "access_expires_at": soon.to_rfc3339()})).await.assert_status(201);
@@ -398,9 +382,8 @@ async fn shares_merge_change_expire_revoke_and_drop(app: TestApp) {
 }
 
 async fn concurrent_accept_decline_cancel_leave_one_share(app: TestApp) {
-    let owner = app.register_verified("owner").await;
+    let (owner, id) = app.owner_with_vehicle("Van").await;
     let ivy = app.register("ivy").await;
-    let id = app.create_vehicle(&owner, "Van", None).await.id;
     for round in 0..3 {
         let Invited { id: inv, token } =
             app.send_asset_invitation(&owner, &id, "ivy@example.com", "view").await;
@@ -419,9 +402,8 @@ async fn concurrent_accept_decline_cancel_leave_one_share(app: TestApp) {
 }
 
 async fn transitions_and_share_changes_are_audited(app: TestApp) {
-    let owner = app.register_verified("owner").await;
+    let (owner, id) = app.owner_with_vehicle("Van").await;
     let jo = app.register("jojo").await;
-    let id = app.create_vehicle(&owner, "Van", None).await.id;
     let inv = app.send_asset_invitation(&owner, &id, "jojo@example.com", "view").await.id;
     app.try_resend_asset_invitation(&owner, &inv, json!({})).await.assert_status(200);
     let token = app.wait_for_nth_email("jojo@example.com", "invited you", 2).await.token();

@@ -107,8 +107,7 @@ async fn a_registered_but_unverified_user_accepts_with_the_token(app: TestApp) {
     let bob = app.register("bob").await;
     // Unverified accounts do not count as registered: an email goes out.
     let token = app.invite_to_estate(&owner, &id, "bob@example.com", "editor").await.token;
-    let r = app.try_accept(&bob, &token).await;
-    r.assert_status(200);
+    let r = app.accept_invitation(&bob, &token).await;
     assert_eq!(r.body["status"], "accepted");
     assert_eq!(r.body["role"], "editor");
     assert_eq!(r.body["resource"]["name"], "Riverside");
