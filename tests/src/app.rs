@@ -80,6 +80,20 @@ impl Reply {
         self.body["items"].as_array().unwrap_or_else(|| panic!("no items in {}", self.text))
     }
 
+    /// The item of a list whose `user.id` is this user's: a member's row.
+    #[track_caller]
+    pub fn row_of(&self, user: &Session) -> &Value {
+        let row = self.items().iter().find(|m| m["user"]["id"] == user.id.as_str());
+        row.unwrap_or_else(|| panic!("no row for {} in {}", user.username, self.text))
+    }
+
+    /// Asserts the status and, for a 4xx or 5xx, the problem code (ignored
+    /// on success), so that one table can hold successes and refusals.
+    #[track_caller]
+    pub fn assert_answer(&self, status: u16, code: &str) -> &Self {
+        if status >= 400 { self.assert_problem(status, code) } else { self.assert_status(status) }
+    }
+
     /// Asserts a problem+json answer with this status and code.
     #[track_caller]
     pub fn assert_problem(&self, status: u16, code: &str) -> &Self {

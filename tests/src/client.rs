@@ -52,11 +52,16 @@ impl Bearer for Nobody {
     }
 }
 
-/// `read`: no body; `send`: a JSON body; `bare`: an empty JSON object;
-/// `anon`: a JSON body and no token.
+/// One line a path below `/api/v1`, with the arguments its `{...}` holes
+/// name, then each operation on it: `read` (no body), `send` (a JSON body),
+/// `bare` (an empty JSON object) or `anon` (a JSON body and no token), the
+/// verb, and the method's name.
 macro_rules! endpoints {
-    ($($kind:ident $verb:ident $path:literal => $name:ident($($p:ident),*);)*) => {
-        impl TestApp { $( endpoints!(@ $kind $verb $path $name ($($p),*)); )* }
+    ($($path:literal $(($($p:ident),*))? => $($kind:ident $verb:ident $name:ident),+;)*) => {
+        impl TestApp { $( endpoints!(@ path $path ($($($p),*)?) $($kind $verb $name),+); )* }
+    };
+    (@ path $path:literal $params:tt $($kind:ident $verb:ident $name:ident),+) => {
+        $( endpoints!(@ $kind $verb $path $name $params); )+
     };
     (@ read $verb:ident $path:literal $name:ident ($($p:ident),*)) => {
         endpoints!(@ call $verb $path $name ($($p),*) None);
@@ -66,96 +71,83 @@ macro_rules! endpoints {
     };
     (@ call $verb:ident $path:literal $name:ident ($($p:ident),*) $body:expr) => {
         pub async fn $name(&self, by: &(impl Bearer + ?Sized), $($p: impl Display),*) -> Reply {
-            self.request(Method::$verb, &format!($path), by.bearer(), $body).await
+            self.request(Method::$verb, &endpoints!(@ url $path $($p)*), by.bearer(), $body).await
         }
     };
     (@ send $verb:ident $path:literal $name:ident ($($p:ident),*)) => {
         pub async fn $name(&self, by: &(impl Bearer + ?Sized), $($p: impl Display,)* body: Value) -> Reply {
-            self.request(Method::$verb, &format!($path), by.bearer(), Some(body)).await
+            self.request(Method::$verb, &endpoints!(@ url $path $($p)*), by.bearer(), Some(body)).await
         }
     };
     (@ anon $verb:ident $path:literal $name:ident ($($p:ident),*)) => {
         pub async fn $name(&self, $($p: impl Display,)* body: Value) -> Reply {
-            self.request(Method::$verb, &format!($path), None, Some(body)).await
+            self.request(Method::$verb, &endpoints!(@ url $path $($p)*), None, Some(body)).await
         }
+    };
+    (@ url $path:literal $($p:ident)*) => {
+        format!(concat!("/api/v1", $path), $($p = $p),*)
     };
 }
 
 endpoints! {
-    read GET "/api/v1/me" => try_me();
-    send PUT "/api/v1/me/password" => try_change_password();
-    read GET "/api/v1/me/invitations" => try_my_invitations();
-    bare POST "/api/v1/me/invitations/{invitation}/accept" => try_accept_my_invitation(invitation);
-    bare POST "/api/v1/me/invitations/{invitation}/decline" => try_decline_my_invitation(invitation);
-    read DELETE "/api/v1/me/shares/{asset}" => try_leave_share(asset);
-    anon POST "/api/v1/auth/register" => try_register();
-    anon POST "/api/v1/auth/login" => try_login_with();
-    anon POST "/api/v1/auth/verify-email" => try_verify_email();
-    bare POST "/api/v1/auth/verify-email/resend" => try_resend_verification();
-    anon POST "/api/v1/auth/password-reset" => try_request_password_reset();
-    anon POST "/api/v1/auth/password-reset/confirm" => try_confirm_password_reset();
-    read GET "/api/v1/assets{query}" => try_garage(query);
-    send POST "/api/v1/assets" => try_create_asset();
-    read GET "/api/v1/assets/{asset}" => try_get_asset(asset);
-    send PATCH "/api/v1/assets/{asset}" => try_update_asset(asset);
-    read DELETE "/api/v1/assets/{asset}" => try_delete_asset(asset);
-    read GET "/api/v1/assets/{asset}/records" => try_records(asset);
-    send POST "/api/v1/assets/{asset}/records" => try_add_record(asset);
-    send PATCH "/api/v1/assets/{asset}/records/{record}" => try_update_record(asset, record);
-    read DELETE "/api/v1/assets/{asset}/records/{record}" => try_delete_record(asset, record);
-    read GET "/api/v1/assets/{asset}/photos" => try_photos(asset);
-    send POST "/api/v1/assets/{asset}/photos" => try_add_photo(asset);
-    read DELETE "/api/v1/assets/{asset}/photos/{photo}" => try_delete_photo(asset, photo);
-    read GET "/api/v1/assets/{asset}/collaborators" => try_collaborators(asset);
-    send POST "/api/v1/assets/{asset}/collaborators" => try_add_collaborator(asset);
-    read DELETE "/api/v1/assets/{asset}/collaborators/{user}" => try_remove_collaborator(asset, user);
-    read GET "/api/v1/assets/{asset}/access" => try_asset_access(asset);
-    read GET "/api/v1/assets/{asset}/shares" => try_asset_shares(asset);
-    send PATCH "/api/v1/assets/{asset}/shares/{user}" => try_update_share(asset, user);
-    read DELETE "/api/v1/assets/{asset}/shares/{user}" => try_revoke_share(asset, user);
-    read GET "/api/v1/assets/{asset}/invitations" => try_asset_invitations_of(asset);
-    send POST "/api/v1/assets/{asset}/invitations" => try_invite_to_asset(asset);
-    read GET "/api/v1/collaborators{query}" => try_collaborator_split(query);
-    send POST "/api/v1/collaborators/add" => try_bulk_add_collaborators();
-    send POST "/api/v1/collaborators/remove" => try_bulk_remove_collaborators();
-    read GET "/api/v1/asset-invitations{query}" => try_asset_invitations(query);
-    send POST "/api/v1/asset-invitations" => try_send_asset_invitation();
-    read GET "/api/v1/asset-invitations/stats{query}" => try_asset_invitation_stats(query);
-    read GET "/api/v1/asset-invitations/{invitation}" => try_get_asset_invitation(invitation);
-    send POST "/api/v1/asset-invitations/{invitation}/resend" => try_resend_asset_invitation(invitation);
-    send POST "/api/v1/asset-invitations/{invitation}/cancel" => try_cancel_asset_invitation(invitation);
-    anon POST "/api/v1/invitations/preview" => try_preview_invitation();
-    send POST "/api/v1/invitations/accept" => try_accept_invitation();
-    anon POST "/api/v1/invitations/accept-signup" => try_accept_signup();
-    anon POST "/api/v1/invitations/decline" => try_decline_invitation();
-    read GET "/api/v1/estates{query}" => try_estates(query);
-    send POST "/api/v1/estates" => try_create_estate();
-    read GET "/api/v1/estates/{estate}" => try_get_estate(estate);
-    send PATCH "/api/v1/estates/{estate}" => try_rename_estate(estate);
-    read DELETE "/api/v1/estates/{estate}" => try_delete_estate(estate);
-    read GET "/api/v1/estates/{estate}/sites" => try_sites(estate);
-    send POST "/api/v1/estates/{estate}/sites" => try_create_site(estate);
-    read GET "/api/v1/estates/{estate}/members{query}" => try_members(estate, query);
-    send PUT "/api/v1/estates/{estate}/members/{user}" => try_set_estate_role(estate, user);
-    read DELETE "/api/v1/estates/{estate}/members/{user}" => try_remove_member(estate, user);
-    send POST "/api/v1/estates/{estate}/transfer-ownership" => try_transfer_ownership(estate);
-    read GET "/api/v1/estates/{estate}/invitations{query}" => try_estate_invitations(estate, query);
-    send POST "/api/v1/estates/{estate}/invitations" => try_invite_to_estate(estate);
-    send POST "/api/v1/estates/{estate}/invitations/{invitation}/resend" => try_resend_estate_invitation(estate, invitation);
-    send POST "/api/v1/estates/{estate}/invitations/{invitation}/cancel" => try_cancel_estate_invitation(estate, invitation);
-    read GET "/api/v1/estates/{estate}/user-search{query}" => try_user_search(estate, query);
-    read GET "/api/v1/sites/{site}" => try_get_site(site);
-    send PATCH "/api/v1/sites/{site}" => try_rename_site(site);
-    read DELETE "/api/v1/sites/{site}" => try_delete_site(site);
-    read GET "/api/v1/sites/{site}/members" => try_site_members(site);
-    send PUT "/api/v1/sites/{site}/members/{user}" => try_set_site_role(site, user);
-    read DELETE "/api/v1/sites/{site}/members/{user}" => try_clear_site_role(site, user);
-    read GET "/api/v1/household" => try_household();
-    send POST "/api/v1/household/members" => try_household_add();
-    send PATCH "/api/v1/household/members/{user}" => try_set_household_role(user);
-    read DELETE "/api/v1/household/members/{user}" => try_remove_household_member(user);
-    read GET "/api/v1/households" => try_households();
-    read DELETE "/api/v1/households/{head}/membership" => try_leave_household(head);
-    read GET "/api/v1/audit{query}" => try_audit(query);
-    read GET "/api/v1/access/explain{query}" => try_explain(query);
+    "/me" => read GET try_me;
+    "/me/password" => send PUT try_change_password;
+    "/me/invitations" => read GET try_my_invitations;
+    "/me/invitations/{invitation}/accept" (invitation) => bare POST try_accept_my_invitation;
+    "/me/invitations/{invitation}/decline" (invitation) => bare POST try_decline_my_invitation;
+    "/me/shares/{asset}" (asset) => read DELETE try_leave_share;
+    "/auth/register" => anon POST try_register;
+    "/auth/login" => anon POST try_login_with;
+    "/auth/verify-email" => anon POST try_verify_email;
+    "/auth/verify-email/resend" => bare POST try_resend_verification;
+    "/auth/password-reset" => anon POST try_request_password_reset;
+    "/auth/password-reset/confirm" => anon POST try_confirm_password_reset;
+    "/invitations/preview" => anon POST try_preview_invitation;
+    "/invitations/accept" => send POST try_accept_invitation;
+    "/invitations/accept-signup" => anon POST try_accept_signup;
+    "/invitations/decline" => anon POST try_decline_invitation;
+    "/assets{query}" (query) => read GET try_garage;
+    "/assets" => send POST try_create_asset;
+    "/assets/{asset}" (asset) => read GET try_get_asset, send PATCH try_update_asset, read DELETE try_delete_asset;
+    "/assets/{asset}/records" (asset) => read GET try_records, send POST try_add_record;
+    "/assets/{asset}/records/{record}" (asset, record) => send PATCH try_update_record, read DELETE try_delete_record;
+    "/assets/{asset}/photos" (asset) => read GET try_photos, send POST try_add_photo;
+    "/assets/{asset}/photos/{photo}" (asset, photo) => read DELETE try_delete_photo;
+    "/assets/{asset}/collaborators" (asset) => read GET try_collaborators, send POST try_add_collaborator;
+    "/assets/{asset}/collaborators/{user}" (asset, user) => read DELETE try_remove_collaborator;
+    "/assets/{asset}/access" (asset) => read GET try_asset_access;
+    "/assets/{asset}/shares" (asset) => read GET try_asset_shares;
+    "/assets/{asset}/shares/{user}" (asset, user) => send PATCH try_update_share, read DELETE try_revoke_share;
+    "/assets/{asset}/invitations" (asset) => read GET try_asset_invitations_of, send POST try_invite_to_asset;
+    "/collaborators{query}" (query) => read GET try_collaborator_split;
+    "/collaborators/add" => send POST try_bulk_add_collaborators;
+    "/collaborators/remove" => send POST try_bulk_remove_collaborators;
+    "/asset-invitations{query}" (query) => read GET try_asset_invitations;
+    "/asset-invitations" => send POST try_send_asset_invitation;
+    "/asset-invitations/stats{query}" (query) => read GET try_asset_invitation_stats;
+    "/asset-invitations/{invitation}" (invitation) => read GET try_get_asset_invitation;
+    "/asset-invitations/{invitation}/resend" (invitation) => send POST try_resend_asset_invitation;
+    "/asset-invitations/{invitation}/cancel" (invitation) => send POST try_cancel_asset_invitation;
+    "/estates{query}" (query) => read GET try_estates;
+    "/estates" => send POST try_create_estate;
+    "/estates/{estate}" (estate) => read GET try_get_estate, send PATCH try_rename_estate, read DELETE try_delete_estate;
+    "/estates/{estate}/sites" (estate) => read GET try_sites, send POST try_create_site;
+    "/estates/{estate}/members{query}" (estate, query) => read GET try_members;
+    "/estates/{estate}/members/{user}" (estate, user) => send PUT try_set_estate_role, read DELETE try_remove_member;
+    "/estates/{estate}/transfer-ownership" (estate) => send POST try_transfer_ownership;
+    "/estates/{estate}/invitations{query}" (estate, query) => read GET try_estate_invitations;
+    "/estates/{estate}/invitations" (estate) => send POST try_invite_to_estate;
+    "/estates/{estate}/invitations/{invitation}/resend" (estate, invitation) => send POST try_resend_estate_invitation;
+    "/estates/{estate}/invitations/{invitation}/cancel" (estate, invitation) => send POST try_cancel_estate_invitation;
+    "/estates/{estate}/user-search{query}" (estate, query) => read GET try_user_search;
+    "/sites/{site}" (site) => read GET try_get_site, send PATCH try_rename_site, read DELETE try_delete_site;
+    "/sites/{site}/members" (site) => read GET try_site_members;
+    "/sites/{site}/members/{user}" (site, user) => send PUT try_set_site_role, read DELETE try_clear_site_role;
+    "/household" => read GET try_household;
+    "/household/members" => send POST try_household_add;
+    "/household/members/{user}" (user) => send PATCH try_set_household_role, read DELETE try_remove_household_member;
+    "/households" => read GET try_households;
+    "/households/{head}/membership" (head) => read DELETE try_leave_household;
+    "/audit{query}" (query) => read GET try_audit;
+    "/access/explain{query}" (query) => read GET try_explain;
 }

@@ -84,6 +84,11 @@ pub fn postgres_available() -> bool {
     false
 }
 
+/// An hour before now, as RFC 3339: a time in the past that expiries refuse.
+pub fn an_hour_ago() -> String {
+    (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339()
+}
+
 /// Signs arbitrary claims with the test secret (or another secret).
 pub fn sign(claims: &Value, secret: &str) -> String {
     jsonwebtoken::encode(
@@ -94,5 +99,5 @@ pub fn sign(claims: &Value, secret: &str) -> String {
     .expect("sign")
 }
 
-pub use paging::{AssetRow, FOREIGN_CURSOR, PendingRow, ids, newest_first, uid};
+pub use paging::{AssetRow, FOREIGN_CURSOR, PendingRow, ids, newest_first, pairs, uid};
 pub use views::*;

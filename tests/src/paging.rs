@@ -33,6 +33,16 @@ pub fn ids(items: &[Value]) -> Vec<String> {
     items.iter().map(|i| i["id"].as_str().expect("id").to_owned()).collect()
 }
 
+/// Two string members of each item, named by JSON pointer (`/name`,
+/// `/user/username`), in order.
+pub fn pairs(items: &[Value], a: &str, b: &str) -> Vec<(String, String)> {
+    let text = |item: &Value, at: &str| match item.pointer(at).and_then(Value::as_str) {
+        Some(s) => s.to_owned(),
+        None => panic!("no string {at} in {item}"),
+    };
+    items.iter().map(|item| (text(item, a), text(item, b))).collect()
+}
+
 /// The ids sorted newest first by the time member `at`, then by id
 /// descending: the order the time-keyed lists promise.
 pub fn newest_first(items: &[Value], at: &str) -> Vec<String> {

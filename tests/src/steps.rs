@@ -13,6 +13,15 @@ impl TestApp {
         r.str("access_token")
     }
 
+    /// Registers and verifies each of `names`: their sessions, in order.
+    pub async fn register_verified_each<const N: usize>(&self, names: [&str; N]) -> [Session; N] {
+        let mut sessions = Vec::with_capacity(N);
+        for name in names {
+            sessions.push(self.register_verified(name).await);
+        }
+        sessions.try_into().expect("one session a name")
+    }
+
     /// Creates an estate (201 expected; the creator is its owner).
     pub async fn create_estate(&self, by: &(impl Bearer + ?Sized), name: &str) -> Estate {
         let estate: Estate = self.try_create_estate(by, json!({"name": name})).await.expect(201);
@@ -23,6 +32,22 @@ impl TestApp {
     /// Creates a site in an estate (201 expected).
     pub async fn create_site(&self, by: &(impl Bearer + ?Sized), estate: &str, name: &str) -> Site {
         self.try_create_site(by, estate, json!({"name": name})).await.expect(201)
+    }
+
+    /// Registers and verifies `owner`, who creates an estate named `estate`:
+    /// the owner and the estate's id.
+    pub async fn owner_with_estate(&self, estate: &str) -> (Session, String) {
+        let owner = self.register_verified("owner").await;
+        let id = self.create_estate(&owner, estate).await.id;
+        (owner, id)
+    }
+
+    /// Registers and verifies `owner`, who creates a personal asset named
+    /// `name`: the owner and the asset's id.
+    pub async fn owner_with_vehicle(&self, name: &str) -> (Session, String) {
+        let owner = self.register_verified("owner").await;
+        let id = self.create_vehicle(&owner, name, None).await.id;
+        (owner, id)
     }
 
     /// An estate named `estate` with one site named `site`, both by `owner`.
@@ -127,6 +152,48 @@ impl TestApp {
         Invited { id: r.str("id"), token: mail.token() }
     }
 
+    /// Races twelve answers to one invitation, taking turns from `first`:
+    /// accept (as `invitee`), decline by token, and cancel (as `owner`, at
+    /// `cancel_path`). Asserts one winner (200) and 409 for all the others.
+    pub async fn race_accept_decline_cancel(
+        &self,
+        token: &str,
+        invitee: &Session,
+        owner: &Session,
+        cancel_path: &str,
+        first: usize,
+    ) {
+        let mut tasks = Vec::new();
+        for i in 0..12 {
+            let (client, base) = (self.client.clone(), self.address.clone());
+            let (token, invitee, owner, cancel) = (
+                token.to_owned(),
+                invitee.token.clone(),
+                owner.token.clone(),
+                cancel_path.to_owned(),
+            );
+            tasks.push(tokio::spawn(async move {
+                let req = match (i + first) % 3 {
+                    0 => client
+                        .post(format!("{base}/api/v1/invitations/accept"))
+                        .bearer_auth(invitee)
+                        .json(&json!({"token": token})),
+                    1 => client
+                        .post(format!("{base}/api/v1/invitations/decline"))
+                        .json(&json!({"token": token})),
+                    _ => client.post(format!("{base}{cancel}")).bearer_auth(owner).json(&json!({})),
+                };
+                req.send().await.expect("answer").status().as_u16()
+            }));
+        }
+        let mut statuses = Vec::new();
+        for t in tasks {
+            statuses.push(t.await.expect("join"));
+        }
+        assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+        assert!(statuses.iter().all(|s| *s == 200 || *s == 409), "{statuses:?}");
+    }
+
     /// Accepts an invitation by its token while signed in (200 expected).
     pub async fn accept_invitation(&self, by: &Session, token: &str) -> Reply {
         let r = self.try_accept_invitation(by, json!({"token": token})).await;
@@ -169,6 +236,7 @@ macro_rules! shortcuts {
         impl TestApp { $(
             $(#[doc = $doc])*
             pub async fn $name(&self, $($by: &(impl Bearer + ?Sized),)? $($p: impl std::fmt::Display,)* $($f: &str),*) -> Reply {
+                #[allow(unused_mut, reason = "a shortcut without fields sends {}")]
                 let mut body = serde_json::Map::new();
                 $(body.insert(stringify!($f).to_owned(), $f.into());)*
                 self.$raw($($by,)? $($p,)* body.into()).await
@@ -213,6 +281,14 @@ shortcuts! {
     /// Invites an email to an estate with a role (201 granted to a
     /// verified account, 202 emailed otherwise).
     try_invite(by; estate; email, role) => try_invite_to_estate;
+    /// Invites an email to an estate with a role, the invitation expiring
+    /// at `expires_at`.
+    try_invite_until(by; estate; email, role, expires_at) => try_invite_to_estate;
+    /// Invites an email to an asset from its own route, the access ending
+    /// at `access_expires_at`.
+    try_share_until(by; asset; email, permission, access_expires_at) => try_invite_to_asset;
+    /// Cancels an estate's invitation (an empty body).
+    try_cancel_invite(by; estate, invitation; ) => try_cancel_estate_invitation;
     /// Adds a username to the caller's household.
     try_add_to_household(by; ; username, role) => try_household_add;
     /// Sets a member's estate role (`user` is their id).

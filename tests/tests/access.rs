@@ -6,7 +6,7 @@
 use chrono::{Duration, Utc};
 use keyholder_domain::{EstateRole, HouseholdRole, InvitationPermission, SiteOverride};
 use keyholder_store::{collaborators, households, shares, sites};
-use keyholder_tests::{PASSWORD, TestApp, on_both_backends};
+use keyholder_tests::{PASSWORD, TestApp, on_both_backends, pairs};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -22,19 +22,6 @@ fn path<'a>(body: &'a Value, kind: &str) -> &'a Value {
         .find(|p| p["kind"] == kind)
         .unwrap_or_else(|| panic!("no {kind} path in {body}"))
 }
-
-on_both_backends!(
-    troubleshooting_user_cannot_see_a_site_explained,
-    troubleshooting_can_see_but_cannot_edit_explained,
-    troubleshooting_cannot_find_the_invite_button_explained,
-    troubleshooting_household_paths_explained,
-    troubleshooting_shares_and_invitations_explained,
-    explain_is_open_to_the_user_and_administrators_only,
-    who_has_access_lists_every_path,
-    explain_agrees_with_enforcement_over_generated_worlds,
-    audit_trail_filters_and_visibility,
-    every_kind_of_access_change_is_audited,
-);
 
 async fn troubleshooting_user_cannot_see_a_site_explained(app: TestApp) {
     let owner = app.register_verified("owner").await;
@@ -101,8 +88,7 @@ async fn troubleshooting_household_paths_explained(app: TestApp) {
     let test = app.register_verified("test").await;
     let test3 = app.register_verified("test3").await;
     let test4 = app.register_verified("test4").await;
-    let v = app.try_create_asset(&test4, json!({"name": "test4's car"})).await;
-    let car = v.id();
+    let car = app.create_asset(&test4, json!({"name": "test4's car"})).await.id;
     app.try_add_to_household(&test4, "test", "manager").await.assert_status(201);
     app.try_add_to_household(&test, "test3", "editor").await.assert_status(201);
     // test3 does not inherit from test4: test heads test3's household but is
@@ -162,8 +148,7 @@ async fn explain_is_open_to_the_user_and_administrators_only(app: TestApp) {
     let owner = app.register_verified("owner").await;
     let xia = app.register_verified("xia").await;
     let yan = app.register_verified("yan").await;
-    let a = app.try_create_asset(&owner, json!({"name": "Van"})).await;
-    let asset = a.id();
+    let asset = app.create_asset(&owner, json!({"name": "Van"})).await.id;
     // Xia cannot see the van: explain does not confirm it exists, to her or
     // (since nothing ties her to it) about her.
     app.explain(&xia, &xia, "asset", &asset).await.assert_problem(404, "not_found");
@@ -195,11 +180,8 @@ async fn explain_is_open_to_the_user_and_administrators_only(app: TestApp) {
 }
 
 async fn who_has_access_lists_every_path(app: TestApp) {
-    let owner = app.register_verified("owner").await;
-    let co = app.register_verified("coowner").await;
-    let kid = app.register_verified("kiddo").await;
-    let guest = app.register_verified("guest").await;
-    let staff = app.register_verified("staff").await;
+    let [owner, co, kid, guest, staff] =
+        app.register_verified_each(["owner", "coowner", "kiddo", "guest", "staff"]).await;
     let (estate, site) = app.estate_with_site(&owner, "Riverside", "North").await;
     app.grant_role(&owner, &estate, &staff, "viewer").await;
     let a = app.try_add_asset_at(&owner, "Truck", &site).await;
@@ -211,18 +193,7 @@ async fn who_has_access_lists_every_path(app: TestApp) {
     app.try_accept(&guest, &token).await.assert_status(200);
     let r = app.try_asset_access(&owner, &asset).await;
     r.assert_status(200);
-    let got: Vec<(String, String)> = r
-        .body
-        .as_array()
-        .expect("list")
-        .iter()
-        .map(|e| {
-            (
-                e["user"]["username"].as_str().expect("u").to_owned(),
-                e["level"].as_str().expect("l").to_owned(),
-            )
-        })
-        .collect();
+    let got = pairs(r.body.as_array().expect("list"), "/user/username", "/level");
     let want = [
         ("coowner", "full"),
         ("owner", "full"),
@@ -347,16 +318,7 @@ async fn explain_agrees_with_enforcement_over_generated_worlds(app: TestApp) {
             .expect("world");
         for user in &users {
             let garage = app.try_garage(&user, "?per_page=100").await;
-            let listed: Vec<(String, String)> = garage
-                .items()
-                .iter()
-                .map(|a| {
-                    (
-                        a["id"].as_str().expect("id").to_owned(),
-                        a["my_access"].as_str().expect("l").to_owned(),
-                    )
-                })
-                .collect();
+            let listed = pairs(garage.items(), "/id", "/my_access");
             for a in &asset_ids {
                 let a = a.to_string();
                 let enforced = app.try_get_asset(&user, &a).await;
@@ -544,6 +506,20 @@ async fn every_kind_of_access_change_is_audited(app: TestApp) {
         assert!(actions.contains(expected), "{expected} missing from {actions:?}");
     }
 }
+
+// Every test above runs on SQLite and on PostgreSQL.
+on_both_backends!(
+    troubleshooting_user_cannot_see_a_site_explained,
+    troubleshooting_can_see_but_cannot_edit_explained,
+    troubleshooting_cannot_find_the_invite_button_explained,
+    troubleshooting_household_paths_explained,
+    troubleshooting_shares_and_invitations_explained,
+    explain_is_open_to_the_user_and_administrators_only,
+    who_has_access_lists_every_path,
+    explain_agrees_with_enforcement_over_generated_worlds,
+    audit_trail_filters_and_visibility,
+    every_kind_of_access_change_is_audited,
+);
 
 // ---------------------------------------------------------------- keyset paging
 

@@ -2,24 +2,8 @@
 //! the management table and stats, and shares, on both databases.
 
 use chrono::{Duration, Utc};
-use keyholder_tests::{Invited, PASSWORD, TestApp, on_both_backends};
+use keyholder_tests::{Invited, PASSWORD, TestApp, an_hour_ago, on_both_backends};
 use serde_json::json;
-
-on_both_backends!(
-    the_seed_page_end_to_end,
-    the_email_names_everything_and_carries_the_link,
-    lifecycle_accept_signed_in_and_from_my_list,
-    lifecycle_decline_and_final_states_answer_409,
-    expiry_reads_at_once_and_answers_410,
-    wrong_email_accept_is_403_and_stays_pending,
-    sending_rules_and_errors,
-    token_rules_single_use_hashed_rotated,
-    table_search_filters_sort_pages_and_visibility,
-    stats_cards_follow_the_table,
-    shares_merge_change_expire_revoke_and_drop,
-    concurrent_accept_decline_cancel_leave_one_share,
-    transitions_and_share_changes_are_audited,
-);
 
 async fn the_seed_page_end_to_end(app: TestApp) {
     let owner = app.register_verified("owner").await;
@@ -99,19 +83,15 @@ async fn the_email_names_everything_and_carries_the_link(app: TestApp) {
 }
 
 async fn lifecycle_accept_signed_in_and_from_my_list(app: TestApp) {
-    let owner = app.register_verified("owner").await;
+    let (owner, id) = app.owner_with_vehicle("Van").await;
     let ann = app.register("ann").await;
     let bo = app.register_verified("boo").await;
-    let id = app.create_vehicle(&owner, "Van", None).await.id;
-    let Invited { id: _, token } =
-        app.send_asset_invitation(&owner, &id, "ann@example.com", "edit").await;
-    let r = app.try_accept(&ann, &token).await;
-    r.assert_status(200);
+    let token = app.send_asset_invitation(&owner, &id, "ann@example.com", "edit").await.token;
+    let r = app.accept_invitation(&ann, &token).await;
     assert_eq!(r.body["resource_type"], "asset");
     assert_eq!(r.body["role"], "edit");
     assert_eq!(app.my_access(&ann, &id).await.as_deref(), Some("edit"));
-    let Invited { id: inv, token: _ } =
-        app.send_asset_invitation(&owner, &id, "boo@example.com", "view").await;
+    let inv = app.send_asset_invitation(&owner, &id, "boo@example.com", "view").await.id;
     let mine = app.try_my_invitations(&bo).await;
     assert_eq!(mine.body["items"][0]["id"], inv.as_str());
     assert_eq!(mine.body["items"][0]["resource_type"], "asset");
@@ -123,9 +103,8 @@ async fn lifecycle_accept_signed_in_and_from_my_list(app: TestApp) {
 }
 
 async fn lifecycle_decline_and_final_states_answer_409(app: TestApp) {
-    let owner = app.register_verified("owner").await;
+    let (owner, id) = app.owner_with_vehicle("Van").await;
     let cy = app.register_verified("cyd").await;
-    let id = app.create_vehicle(&owner, "Van", None).await.id;
     let Invited { id: inv, token } =
         app.send_asset_invitation(&owner, &id, "dee@example.com", "view").await;
     app.try_decline(&token).await.assert_status(200);
@@ -138,8 +117,7 @@ async fn lifecycle_decline_and_final_states_answer_409(app: TestApp) {
         r.assert_problem(409, "invitation_not_pending");
         assert_eq!(r.body["invitation_status"], "declined");
     }
-    let Invited { id: inv2, token: _ } =
-        app.send_asset_invitation(&owner, &id, "cyd@example.com", "view").await;
+    let inv2 = app.send_asset_invitation(&owner, &id, "cyd@example.com", "view").await.id;
     app.try_decline_my_invitation(&cy, &inv2).await.assert_status(200);
     let r = app.try_accept_my_invitation(&cy, &inv2).await;
     r.assert_problem(409, "invitation_not_pending");
@@ -147,8 +125,7 @@ async fn lifecycle_decline_and_final_states_answer_409(app: TestApp) {
 }
 
 async fn expiry_reads_at_once_and_answers_410(app: TestApp) {
-    let owner = app.register_verified("owner").await;
-    let id = app.create_vehicle(&owner, "Van", None).await.id;
+    let (owner, id) = app.owner_with_vehicle("Van").await;
     let soon = (Utc::now() + Duration::minutes(5)).to_rfc3339();
     let r = app.try_send_asset_invitation(&owner, json!({"asset_id": id, "email": "eve@example.com", "permission": "view", "expires_at": soon})).await;
     let inv = r.id();
@@ -175,9 +152,8 @@ async fn expiry_reads_at_once_and_answers_410(app: TestApp) {
 }
 
 async fn wrong_email_accept_is_403_and_stays_pending(app: TestApp) {
-    let owner = app.register_verified("owner").await;
+    let (owner, id) = app.owner_with_vehicle("Van").await;
     let mallory = app.register_verified("mallory").await;
-    let id = app.create_vehicle(&owner, "Van", None).await.id;
     let Invited { id: inv, token } =
         app.send_asset_invitation(&owner, &id, "fay@example.com", "view").await;
     app.try_accept(&mallory, &token).await.assert_problem(403, "invitation_email_mismatch");
@@ -187,9 +163,8 @@ async fn wrong_email_accept_is_403_and_stays_pending(app: TestApp) {
 }
 
 async fn sending_rules_and_errors(app: TestApp) {
-    let owner = app.register_verified("owner").await;
+    let (owner, id) = app.owner_with_vehicle("Van").await;
     let member = app.register("member").await;
-    let id = app.create_vehicle(&owner, "Van", None).await.id;
     app.try_add_to_household(&owner, "member", "manager").await.assert_status(201);
     app.try_share_asset(&member, &id, "x@example.com", "view")
         .await
@@ -200,8 +175,13 @@ async fn sending_rules_and_errors(app: TestApp) {
     app.try_share_asset(&owner, &id, "owner@example.com", "view")
         .await
         .assert_problem(422, "self_invitation");
-    let bad = app.try_send_asset_invitation(&owner, json!({"asset_id": id, "email": "x", "permission": "full", "message": "m".repeat(1001),
-        "expires_at": (Utc::now() - Duration::hours(1)).to_rfc3339(), "access_expires_at": (Utc::now() - Duration::hours(1)).to_rfc3339()})).await;
+    let bad = app
+        .try_send_asset_invitation(
+            &owner,
+            json!({"asset_id": id, "email": "x", "permission": "full", "message": "m".repeat(1001),
+        "expires_at": an_hour_ago(), "access_expires_at": an_hour_ago()}),
+        )
+        .await;
     bad.assert_problem(422, "validation_failed");
     for field in ["email", "permission", "message", "expires_at", "access_expires_at"] {
         assert!(bad.body["errors"][field].is_string(), "{field}: {}", bad.text);
@@ -222,9 +202,8 @@ async fn sending_rules_and_errors(app: TestApp) {
 }
 
 async fn token_rules_single_use_hashed_rotated(app: TestApp) {
-    let owner = app.register_verified("owner").await;
+    let (owner, id) = app.owner_with_vehicle("Van").await;
     let gus = app.register("gus").await;
-    let id = app.create_vehicle(&owner, "Van", None).await.id;
     let Invited { id: inv, token: old } =
         app.send_asset_invitation(&owner, &id, "gus@example.com", "view").await;
     // Stored only as a hash.
@@ -274,34 +253,26 @@ async fn table_search_filters_sort_pages_and_visibility(app: TestApp) {
     let emails = |r: &keyholder_tests::Reply| -> Vec<String> {
         r.items().iter().map(|i| i["email"].as_str().expect("email").to_owned()).collect()
     };
-    let all = app.try_asset_invitations(&owner, "").await;
-    assert_eq!(
-        emails(&all),
-        ["charlie@example.com", "bravo@example.com", "alpha@example.com"],
-        "newest first; only my assets"
-    );
-    let q = app.try_asset_invitations(&owner, "?q=TRUCK").await;
-    assert_eq!(emails(&q), ["charlie@example.com"]);
-    let q = app.try_asset_invitations(&owner, "?q=Bravo").await;
-    assert_eq!(emails(&q), ["bravo@example.com"]);
+    // Each query of the table and the emails it lists, in order.
+    let of_truck = format!("?asset_id={truck}");
+    let listed: [(&str, &[&str]); 9] = [
+        // Newest first; only my assets.
+        ("", &["charlie@example.com", "bravo@example.com", "alpha@example.com"]),
+        ("?q=TRUCK", &["charlie@example.com"]),
+        ("?q=Bravo", &["bravo@example.com"]),
+        ("?permission=edit", &["bravo@example.com"]),
+        (&of_truck, &["charlie@example.com"]),
+        // Never expires last.
+        ("?sort=expires_at", &["charlie@example.com", "alpha@example.com", "bravo@example.com"]),
+        ("?sort=-expires_at", &["bravo@example.com", "alpha@example.com", "charlie@example.com"]),
+        ("?sort=email", &["alpha@example.com", "bravo@example.com", "charlie@example.com"]),
+        ("?sort=invited_at", &["alpha@example.com", "bravo@example.com", "charlie@example.com"]),
+    ];
+    for (query, want) in listed {
+        assert_eq!(emails(&app.try_asset_invitations(&owner, query).await), want, "{query:?}");
+    }
     let q = app.try_asset_invitations(&owner, "?q=kx21").await;
     assert_eq!(q.body["total"], 2);
-    let p = app.try_asset_invitations(&owner, "?permission=edit").await;
-    assert_eq!(emails(&p), ["bravo@example.com"]);
-    let a = app.try_asset_invitations(&owner, &format!("?asset_id={truck}")).await;
-    assert_eq!(emails(&a), ["charlie@example.com"]);
-    let s = app.try_asset_invitations(&owner, "?sort=expires_at").await;
-    assert_eq!(
-        emails(&s),
-        ["charlie@example.com", "alpha@example.com", "bravo@example.com"],
-        "never expires last"
-    );
-    let s = app.try_asset_invitations(&owner, "?sort=-expires_at").await;
-    assert_eq!(emails(&s), ["bravo@example.com", "alpha@example.com", "charlie@example.com"]);
-    let s = app.try_asset_invitations(&owner, "?sort=email").await;
-    assert_eq!(emails(&s), ["alpha@example.com", "bravo@example.com", "charlie@example.com"]);
-    let s = app.try_asset_invitations(&owner, "?sort=invited_at").await;
-    assert_eq!(emails(&s), ["alpha@example.com", "bravo@example.com", "charlie@example.com"]);
     let page = app.try_asset_invitations(&owner, "?per_page=2&page=2").await;
     assert_eq!(emails(&page), ["alpha@example.com"]);
     assert_eq!(page.body["total"], 3);
@@ -331,12 +302,9 @@ async fn stats_cards_follow_the_table(app: TestApp) {
     let other = app.register_verified("other").await;
     let van = app.create_vehicle(&owner, "Van", None).await.id;
     let truck = app.create_vehicle(&owner, "Truck", None).await.id;
-    let Invited { id: a, token: _ } =
-        app.send_asset_invitation(&owner, &van, "a@example.com", "view").await;
-    let Invited { id: _, token: b } =
-        app.send_asset_invitation(&owner, &van, "b@example.com", "view").await;
-    let Invited { id: _, token: c } =
-        app.send_asset_invitation(&owner, &truck, "c@example.com", "view").await;
+    let a = app.send_asset_invitation(&owner, &van, "a@example.com", "view").await.id;
+    let b = app.send_asset_invitation(&owner, &van, "b@example.com", "view").await.token;
+    let c = app.send_asset_invitation(&owner, &truck, "c@example.com", "view").await.token;
     app.send_asset_invitation(&owner, &truck, "d@example.com", "view").await;
     app.try_cancel_asset_invitation(&owner, &a, json!({})).await.assert_status(200);
     app.try_decline(&b).await.assert_status(200);
@@ -356,9 +324,8 @@ async fn stats_cards_follow_the_table(app: TestApp) {
 }
 
 async fn shares_merge_change_expire_revoke_and_drop(app: TestApp) {
-    let owner = app.register_verified("owner").await;
+    let (owner, id) = app.owner_with_vehicle("Van").await;
     let hal = app.register_verified("hal").await;
-    let id = app.create_vehicle(&owner, "Van", None).await.id;
     let soon = Utc::now() + Duration::minutes(20);
     let later = Utc::now() + Duration::days(10);
     app.try_send_asset_invitation(&owner, json!({"asset_id": id, "email": "hal@example.com", "permission": "edit", "access_expires_at": soon.to_rfc3339()})).await.assert_status(201);
@@ -392,14 +359,8 @@ async fn shares_merge_change_expire_revoke_and_drop(app: TestApp) {
     app.try_update_share(&owner, &id, &hal, json!({"permission": "full"}))
         .await
         .assert_problem(422, "validation_failed");
-    app.try_update_share(
-        &owner,
-        &id,
-        &hal,
-        json!({"access_expires_at": (Utc::now() - Duration::hours(1)).to_rfc3339()}),
-    )
-    .await
-    .assert_problem(422, "validation_failed");
+    let past = json!({"access_expires_at": an_hour_ago()});
+    app.try_update_share(&owner, &id, &hal, past).await.assert_problem(422, "validation_failed");
     app.try_update_share(&hal, &id, &hal, json!({"permission": "manage"}))
         .await
         .assert_problem(403, "full_access_required");
@@ -421,41 +382,13 @@ async fn shares_merge_change_expire_revoke_and_drop(app: TestApp) {
 }
 
 async fn concurrent_accept_decline_cancel_leave_one_share(app: TestApp) {
-    let owner = app.register_verified("owner").await;
+    let (owner, id) = app.owner_with_vehicle("Van").await;
     let ivy = app.register("ivy").await;
-    let id = app.create_vehicle(&owner, "Van", None).await.id;
     for round in 0..3 {
         let Invited { id: inv, token } =
             app.send_asset_invitation(&owner, &id, "ivy@example.com", "view").await;
-        let mut tasks = Vec::new();
-        for i in 0..12 {
-            let client = app.client.clone();
-            let base = app.address.clone();
-            let (token, owner_token, ivy_token, inv) =
-                (token.clone(), owner.token.clone(), ivy.token.clone(), inv.clone());
-            tasks.push(tokio::spawn(async move {
-                let req = match (i + round) % 3 {
-                    0 => client
-                        .post(format!("{base}/api/v1/invitations/accept"))
-                        .bearer_auth(ivy_token)
-                        .json(&json!({"token": token})),
-                    1 => client
-                        .post(format!("{base}/api/v1/invitations/decline"))
-                        .json(&json!({"token": token})),
-                    _ => client
-                        .post(format!("{base}/api/v1/asset-invitations/{inv}/cancel"))
-                        .bearer_auth(owner_token)
-                        .json(&json!({})),
-                };
-                req.send().await.expect("answer").status().as_u16()
-            }));
-        }
-        let mut statuses = Vec::new();
-        for t in tasks {
-            statuses.push(t.await.expect("join"));
-        }
-        assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
-        assert!(statuses.iter().all(|s| *s == 200 || *s == 409), "{statuses:?}");
+        let cancel = format!("/api/v1/asset-invitations/{inv}/cancel");
+        app.race_accept_decline_cancel(&token, &ivy, &owner, &cancel, round).await;
         let status = app.try_get_asset_invitation(&owner, &inv).await.body["status"].clone();
         let shares = app.try_asset_shares(&owner, &id).await;
         let held = shares.body.as_array().expect("list").len();
@@ -469,18 +402,15 @@ async fn concurrent_accept_decline_cancel_leave_one_share(app: TestApp) {
 }
 
 async fn transitions_and_share_changes_are_audited(app: TestApp) {
-    let owner = app.register_verified("owner").await;
+    let (owner, id) = app.owner_with_vehicle("Van").await;
     let jo = app.register("jojo").await;
-    let id = app.create_vehicle(&owner, "Van", None).await.id;
-    let Invited { id: inv, token: _ } =
-        app.send_asset_invitation(&owner, &id, "jojo@example.com", "view").await;
+    let inv = app.send_asset_invitation(&owner, &id, "jojo@example.com", "view").await.id;
     app.try_resend_asset_invitation(&owner, &inv, json!({})).await.assert_status(200);
     let token = app.wait_for_nth_email("jojo@example.com", "invited you", 2).await.token();
     app.try_accept(&jo, &token).await.assert_status(200);
     app.try_update_share(&owner, &id, &jo, json!({"permission": "edit"})).await.assert_status(200);
     app.try_revoke_share(&owner, &id, &jo).await.assert_status(204);
-    let Invited { id: inv2, token: _ } =
-        app.send_asset_invitation(&owner, &id, "x@example.com", "view").await;
+    let inv2 = app.send_asset_invitation(&owner, &id, "x@example.com", "view").await.id;
     app.try_cancel_asset_invitation(&owner, &inv2, json!({})).await.assert_status(200);
     let events = app.with_db(|c| keyholder_store::audit::for_target(c, "asset", &id));
     let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
@@ -501,6 +431,23 @@ async fn transitions_and_share_changes_are_audited(app: TestApp) {
     assert_eq!(accepted.actor_id.map(|a| a.to_string()), Some(jo.id.clone()));
     assert_eq!(accepted.after.as_ref().expect("after")["role"], "view");
 }
+
+// Every test above runs on SQLite and on PostgreSQL.
+on_both_backends!(
+    the_seed_page_end_to_end,
+    the_email_names_everything_and_carries_the_link,
+    lifecycle_accept_signed_in_and_from_my_list,
+    lifecycle_decline_and_final_states_answer_409,
+    expiry_reads_at_once_and_answers_410,
+    wrong_email_accept_is_403_and_stays_pending,
+    sending_rules_and_errors,
+    token_rules_single_use_hashed_rotated,
+    table_search_filters_sort_pages_and_visibility,
+    stats_cards_follow_the_table,
+    shares_merge_change_expire_revoke_and_drop,
+    concurrent_accept_decline_cancel_leave_one_share,
+    transitions_and_share_changes_are_audited,
+);
 
 // ---------------------------------------------------------------- keyset paging
 

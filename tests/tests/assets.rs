@@ -3,11 +3,17 @@
 //! LubeLogger's permission matrix, and IDOR attempts on every sub-resource.
 
 use chrono::{Duration, Utc};
-use keyholder_tests::{Session, TestApp, on_both_backends};
+use keyholder_tests::{Reply, Session, TestApp, on_both_backends, pairs};
 use serde_json::{Value, json};
 
 fn record_body() -> Value {
     json!({"kind": "service", "date": "2026-11-01", "title": "Annual service", "cost": 189.5, "odometer": 48210})
+}
+
+/// The usernames in a collaborator split's `common` list, in order.
+fn common(split: &Reply) -> Vec<&str> {
+    let list = split.body["common"].as_array().expect("common");
+    list.iter().map(|u| u["username"].as_str().expect("username")).collect()
 }
 
 /// What each actor can do, judged from real requests: [delete the vehicle
@@ -32,24 +38,6 @@ async fn matrix_row(app: &TestApp, owner: &Session, actor: &Session, asset: &str
     let full = app.try_collaborate(&actor, &asset, &owner.username).await.status == 409;
     [full, bulk, add, delete_record, edit_details, read]
 }
-
-on_both_backends!(
-    asset_lifecycle_and_sub_resources,
-    collaborator_vs_household_permission_matrix,
-    test3_in_households_of_test_and_test2_gets_the_higher_role,
-    test3_does_not_inherit_from_test4,
-    household_members_need_their_head_to_be_a_collaborator,
-    collaborators_single_vehicle,
-    bulk_dialog_same_collaborators_on_all,
-    bulk_dialog_test_on_both_test2_on_one,
-    bulk_calls_are_all_or_nothing_and_name_the_assets,
-    idor_attempts_on_every_sub_resource_answer_404,
-    households_rules,
-    garage_lists_every_path_in_one_page,
-    placing_and_moving_assets_between_sites,
-    leaving_an_estate_drops_asset_access,
-    asset_changes_write_audit_events,
-);
 
 async fn asset_lifecycle_and_sub_resources(app: TestApp) {
     let ada = app.register_verified("ada").await;
@@ -129,11 +117,8 @@ async fn asset_lifecycle_and_sub_resources(app: TestApp) {
 }
 
 async fn collaborator_vs_household_permission_matrix(app: TestApp) {
-    let head = app.register_verified("head").await;
-    let co = app.register_verified("coowner").await;
-    let viewer = app.register_verified("hviewer").await;
-    let editor = app.register_verified("heditor").await;
-    let manager = app.register_verified("hmanager").await;
+    let [head, co, viewer, editor, manager] =
+        app.register_verified_each(["head", "coowner", "hviewer", "heditor", "hmanager"]).await;
     let id = app.create_vehicle(&head, "Truck", Some("KX21 ABC")).await.id;
     app.add_collaborator(&head, &id, &co.username).await;
     app.household_add(&head, &viewer, "viewer").await;
@@ -171,9 +156,7 @@ async fn collaborator_vs_household_permission_matrix(app: TestApp) {
 }
 
 async fn test3_in_households_of_test_and_test2_gets_the_higher_role(app: TestApp) {
-    let test = app.register_verified("test").await;
-    let test2 = app.register_verified("test2").await;
-    let test3 = app.register_verified("test3").await;
+    let [test, test2, test3] = app.register_verified_each(["test", "test2", "test3"]).await;
     let id = app.create_vehicle(&test, "Shared car", Some("KX21 ABC")).await.id;
     app.add_collaborator(&test, &id, &test2.username).await;
     app.household_add(&test, &test3, "viewer").await;
@@ -185,9 +168,7 @@ async fn test3_in_households_of_test_and_test2_gets_the_higher_role(app: TestApp
 }
 
 async fn test3_does_not_inherit_from_test4(app: TestApp) {
-    let test = app.register_verified("test").await;
-    let test3 = app.register_verified("test3").await;
-    let test4 = app.register_verified("test4").await;
+    let [test, test3, test4] = app.register_verified_each(["test", "test3", "test4"]).await;
     let id = app.create_vehicle(&test4, "test4's car", Some("KX21 ABC")).await.id;
     app.household_add(&test4, &test, "manager").await;
     app.household_add(&test, &test3, "manager").await;
@@ -198,9 +179,7 @@ async fn test3_does_not_inherit_from_test4(app: TestApp) {
 }
 
 async fn household_members_need_their_head_to_be_a_collaborator(app: TestApp) {
-    let head = app.register_verified("head").await;
-    let other = app.register_verified("other").await;
-    let member = app.register_verified("member").await;
+    let [head, other, member] = app.register_verified_each(["head", "other", "member"]).await;
     let id = app.create_vehicle(&other, "Not the head's", Some("KX21 ABC")).await.id;
     app.household_add(&head, &member, "manager").await;
     assert_eq!(app.my_access(&member, &id).await, None);
@@ -243,20 +222,12 @@ async fn bulk_dialog_same_collaborators_on_all(app: TestApp) {
     app.add_collaborator(&test, &b, &test2.username).await;
     let split = app.try_collaborator_split(&test, &format!("?asset_ids={a},{b}")).await;
     split.assert_status(200);
-    let common: Vec<&str> = split.body["common"]
-        .as_array()
-        .expect("common")
-        .iter()
-        .map(|u| u["username"].as_str().expect("u"))
-        .collect();
-    assert_eq!(common, ["test", "test2"]);
+    assert_eq!(common(&split), ["test", "test2"]);
     assert_eq!(split.body["partial"], json!([]));
 }
 
 async fn bulk_dialog_test_on_both_test2_on_one(app: TestApp) {
-    let test = app.register_verified("test").await;
-    let test2 = app.register_verified("test2").await;
-    let test3 = app.register_verified("test3").await;
+    let [test, test2, test3] = app.register_verified_each(["test", "test2", "test3"]).await;
     let a = app.create_vehicle(&test, "A", Some("KX21 ABC")).await.id;
     let b = app.create_vehicle(&test, "B", Some("KX21 ABC")).await.id;
     app.add_collaborator(&test, &a, &test2.username).await;
@@ -269,13 +240,13 @@ async fn bulk_dialog_test_on_both_test2_on_one(app: TestApp) {
         .try_bulk_add_collaborators(&test, json!({"asset_ids": [a, b], "usernames": ["test2"]}))
         .await;
     moved.assert_status(200);
-    assert_eq!(moved.body["common"].as_array().expect("common").len(), 2);
+    assert_eq!(common(&moved).len(), 2);
     assert_eq!(moved.body["partial"], json!([]));
     // Adding in the dialog adds as common.
     let added = app
         .try_bulk_add_collaborators(&test, json!({"asset_ids": [a, b], "usernames": ["test3"]}))
         .await;
-    assert_eq!(added.body["common"].as_array().expect("common").len(), 3);
+    assert_eq!(common(&added).len(), 3);
     // Remove selected, common or partial.
     let removed = app
         .try_bulk_remove_collaborators(
@@ -284,19 +255,11 @@ async fn bulk_dialog_test_on_both_test2_on_one(app: TestApp) {
         )
         .await;
     removed.assert_status(200);
-    let common: Vec<&str> = removed.body["common"]
-        .as_array()
-        .expect("common")
-        .iter()
-        .map(|u| u["username"].as_str().expect("u"))
-        .collect();
-    assert_eq!(common, ["test"]);
+    assert_eq!(common(&removed), ["test"]);
 }
 
 async fn bulk_calls_are_all_or_nothing_and_name_the_assets(app: TestApp) {
-    let test = app.register_verified("test").await;
-    let test2 = app.register_verified("test2").await;
-    let member = app.register_verified("member").await;
+    let [test, test2, member] = app.register_verified_each(["test", "test2", "member"]).await;
     let a = app.create_vehicle(&test, "A", Some("KX21 ABC")).await.id;
     let b = app.create_vehicle(&test, "B", Some("KX21 ABC")).await.id;
     let hidden = app.create_vehicle(&test2, "Hidden", Some("KX21 ABC")).await.id;
@@ -392,9 +355,7 @@ async fn idor_attempts_on_every_sub_resource_answer_404(app: TestApp) {
 }
 
 async fn households_rules(app: TestApp) {
-    let ada = app.register_verified("ada").await;
-    let bob = app.register_verified("bob").await;
-    let cy = app.register_verified("cyd").await;
+    let [ada, bob, cy] = app.register_verified_each(["ada", "bob", "cyd"]).await;
     let mine = app.try_household(&ada).await;
     mine.assert_status(200);
     assert_eq!(mine.body["head"]["username"], "ada");
@@ -423,9 +384,7 @@ async fn households_rules(app: TestApp) {
 }
 
 async fn garage_lists_every_path_in_one_page(app: TestApp) {
-    let me = app.register_verified("mia").await;
-    let other = app.register_verified("other").await;
-    let head = app.register_verified("head").await;
+    let [me, other, head] = app.register_verified_each(["mia", "other", "head"]).await;
     // Collaborator.
     let own = app.create_vehicle(&me, "Own van", Some("KX21 ABC")).await.id;
     // Household of a collaborating head.
@@ -470,16 +429,7 @@ async fn garage_lists_every_path_in_one_page(app: TestApp) {
     app.create_vehicle(&other, "Private", Some("KX21 ABC")).await;
     let garage = app.try_garage(&me, "").await;
     garage.assert_status(200);
-    let got: Vec<(String, String)> = garage
-        .items()
-        .iter()
-        .map(|a| {
-            (
-                a["name"].as_str().expect("name").to_owned(),
-                a["my_access"].as_str().expect("access").to_owned(),
-            )
-        })
-        .collect();
+    let got = pairs(garage.items(), "/name", "/my_access");
     let expect = [
         ("Forklift", "edit"),
         ("Shared trailer", "view"),
@@ -508,9 +458,7 @@ async fn garage_lists_every_path_in_one_page(app: TestApp) {
 }
 
 async fn placing_and_moving_assets_between_sites(app: TestApp) {
-    let owner = app.register_verified("owner").await;
-    let viewer = app.register_verified("viewer").await;
-    let editor = app.register_verified("editor").await;
+    let [owner, viewer, editor] = app.register_verified_each(["owner", "viewer", "editor"]).await;
     let estate = app.try_add_estate(&owner, "Depot").await;
     let estate_id = estate.id();
     let mut sites = Vec::new();
@@ -621,3 +569,22 @@ async fn root_has_no_household_joins_none_and_sees_every_asset() {
         assert_eq!(app.try_get_asset(&root, &id).await.body["my_access"], "full");
     }
 }
+
+// Every test above runs on SQLite and on PostgreSQL.
+on_both_backends!(
+    asset_lifecycle_and_sub_resources,
+    collaborator_vs_household_permission_matrix,
+    test3_in_households_of_test_and_test2_gets_the_higher_role,
+    test3_does_not_inherit_from_test4,
+    household_members_need_their_head_to_be_a_collaborator,
+    collaborators_single_vehicle,
+    bulk_dialog_same_collaborators_on_all,
+    bulk_dialog_test_on_both_test2_on_one,
+    bulk_calls_are_all_or_nothing_and_name_the_assets,
+    idor_attempts_on_every_sub_resource_answer_404,
+    households_rules,
+    garage_lists_every_path_in_one_page,
+    placing_and_moving_assets_between_sites,
+    leaving_an_estate_drops_asset_access,
+    asset_changes_write_audit_events,
+);

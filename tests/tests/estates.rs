@@ -3,8 +3,9 @@
 //! Members join as a frontend would: invited by the owner (verified
 //! accounts get the role at once).
 
+use Change::{Clear, Override, Remove, Role, Sites, Transfer};
 use keyholder_domain::EstateRole;
-use keyholder_tests::{NOBODY, Session, TestApp, on_both_backends};
+use keyholder_tests::{NOBODY, Reply, Session, TestApp, on_both_backends};
 use serde_json::{Value, json};
 
 struct World {
@@ -33,27 +34,52 @@ async fn world(app: &TestApp) -> World {
     World { estate, site_a, site_b, owner, admin, editor, viewer, outsider }
 }
 
-on_both_backends!(
-    estate_lifecycle_create_list_read_rename_delete,
-    any_member_reads_the_estate_its_sites_and_members,
-    editors_and_viewers_cannot_manage_the_estate,
-    estate_admin_manages_sites_but_only_the_owner_deletes_or_transfers,
-    owner_grants_any_role_but_owner,
-    estate_admin_grants_editor_and_viewer_only_to_editors_and_viewers,
-    nobody_changes_their_own_role,
-    editors_and_viewers_grant_nothing,
-    site_admin_grants_overrides_at_their_site_only,
-    no_override_for_estate_owners_and_admins,
-    estate_viewer_with_site_editor_can_only_view,
-    none_override_keeps_a_member_off_a_site_until_cleared,
-    a_sites_list_replaces_overrides_all_or_nothing,
-    demoted_admin_is_refused_on_the_next_request,
-    removing_a_member_removes_their_overrides_and_access,
-    leaving_and_the_owner_must_transfer_first,
-    transfer_ownership_makes_the_old_owner_admin,
-    members_list_shows_effective_roles_and_emails_only_to_administrators,
-    access_changes_write_audit_events,
-);
+/// A change one user asks for on the Users & Permissions page.
+enum Change<'a> {
+    /// Set a member's estate role.
+    Role(&'a Session, &'a str),
+    /// Set a member's override at a site (`none` keeps them off it).
+    Override(&'a str, &'a Session, &'a str),
+    /// Clear a member's override at a site.
+    Clear(&'a str, &'a Session),
+    /// Remove a member from the estate.
+    Remove(&'a Session),
+    /// Hand the estate to a member.
+    Transfer(&'a Session),
+    /// Save a member's estate role with a list of site overrides (see
+    /// [`sites`]), which replaces all of theirs.
+    Sites(&'a Session, &'a str, Value),
+}
+
+/// A `sites` list of overrides: `(site, role)` each.
+fn sites(overrides: &[(&str, &str)]) -> Value {
+    overrides.iter().map(|(site, role)| json!({"site_id": site, "role": role})).collect()
+}
+
+impl World {
+    /// Asks for `change` in this estate as `by`: the reply as given.
+    async fn attempt(&self, app: &TestApp, by: &Session, change: &Change<'_>) -> Reply {
+        match change {
+            Role(member, role) => app.try_set_role(by, &self.estate, member, role).await,
+            Override(site, member, role) => app.try_set_site_override(by, site, member, role).await,
+            Clear(site, member) => app.try_clear_site_role(by, site, member).await,
+            Remove(member) => app.try_remove_member(by, &self.estate, member).await,
+            Transfer(member) => app.try_transfer_to(by, &self.estate, &member.id).await,
+            Sites(member, role, list) => {
+                let body = json!({"role": role, "sites": list});
+                app.try_set_estate_role(by, &self.estate, member, body).await
+            }
+        }
+    }
+
+    /// Asks for each change in turn, as its author, asserting each answer
+    /// (status, and the problem code of a refusal).
+    async fn check(&self, app: &TestApp, changes: &[(&Session, Change<'_>, u16, &str)]) {
+        for (by, change, status, code) in changes {
+            self.attempt(app, by, change).await.assert_answer(*status, code);
+        }
+    }
+}
 
 async fn estate_lifecycle_create_list_read_rename_delete(app: TestApp) {
     let ada = app.register_verified("ada").await;
@@ -126,6 +152,17 @@ async fn editors_and_viewers_cannot_manage_the_estate(app: TestApp) {
     }
 }
 
+async fn editors_and_viewers_grant_nothing(app: TestApp) {
+    let w = world(&app).await;
+    let refused = [
+        (&w.editor, Role(&w.viewer, "editor"), 403, "insufficient_role"),
+        (&w.viewer, Role(&w.editor, "viewer"), 403, "insufficient_role"),
+        (&w.editor, Override(&w.site_a, &w.viewer, "none"), 403, "insufficient_role"),
+        (&w.editor, Remove(&w.viewer), 403, "insufficient_role"),
+    ];
+    w.check(&app, &refused).await;
+}
+
 async fn estate_admin_manages_sites_but_only_the_owner_deletes_or_transfers(app: TestApp) {
     let w = world(&app).await;
     app.try_rename_estate(&w.admin, &w.estate, json!({"name": "Renamed"})).await.assert_status(200);
@@ -135,9 +172,7 @@ async fn estate_admin_manages_sites_but_only_the_owner_deletes_or_transfers(app:
     app.try_delete_site(&w.admin, &w.site_b).await.assert_status(204);
     app.try_get_site(&w.owner, &w.site_b).await.assert_problem(404, "site_not_found");
     app.try_delete_estate(&w.admin, &w.estate).await.assert_problem(403, "insufficient_role");
-    app.try_transfer_to(&w.admin, &w.estate, &w.editor.id)
-        .await
-        .assert_problem(403, "insufficient_role");
+    w.check(&app, &[(&w.admin, Transfer(&w.editor), 403, "insufficient_role")]).await;
 }
 
 async fn owner_grants_any_role_but_owner(app: TestApp) {
@@ -147,78 +182,51 @@ async fn owner_grants_any_role_but_owner(app: TestApp) {
         r.assert_status(200);
         assert_eq!(r.body["role"], role);
     }
-    app.try_set_role(&w.owner, &w.estate, &w.editor, "owner")
-        .await
-        .assert_problem(403, "owner_transfer_required");
     let r = app.try_set_role(&w.owner, &w.estate, &w.editor, "boss").await;
     r.assert_problem(422, "validation_failed");
     assert!(r.body["errors"]["role"].is_string());
-    app.try_set_role(&w.owner, &w.estate, &w.outsider, "viewer")
-        .await
-        .assert_problem(404, "not_a_member");
+    let refused = [
+        (&w.owner, Role(&w.editor, "owner"), 403, "owner_transfer_required"),
+        (&w.owner, Role(&w.outsider, "viewer"), 404, "not_a_member"),
+    ];
+    w.check(&app, &refused).await;
 }
 
 async fn estate_admin_grants_editor_and_viewer_only_to_editors_and_viewers(app: TestApp) {
     let w = world(&app).await;
-    app.try_set_role(&w.admin, &w.estate, &w.viewer, "editor").await.assert_status(200);
-    app.try_set_role(&w.admin, &w.estate, &w.viewer, "viewer").await.assert_status(200);
-    app.try_set_role(&w.admin, &w.estate, &w.viewer, "admin")
-        .await
-        .assert_problem(403, "cannot_grant_role");
     let second_admin = app.register_verified("admin2").await;
     app.grant_role(&w.owner, &w.estate, &second_admin, EstateRole::Admin.as_str()).await;
-    app.try_set_role(&w.admin, &w.estate, &second_admin, "viewer")
-        .await
-        .assert_problem(403, "cannot_change_member");
-    app.try_remove_member(&w.admin, &w.estate, &second_admin.id)
-        .await
-        .assert_problem(403, "cannot_change_member");
-    app.try_remove_member(&w.admin, &w.estate, &w.owner.id)
-        .await
-        .assert_problem(403, "owner_transfer_required");
+    let changes = [
+        (&w.admin, Role(&w.viewer, "editor"), 200, ""),
+        (&w.admin, Role(&w.viewer, "viewer"), 200, ""),
+        (&w.admin, Role(&w.viewer, "admin"), 403, "cannot_grant_role"),
+        (&w.admin, Role(&second_admin, "viewer"), 403, "cannot_change_member"),
+        (&w.admin, Remove(&second_admin), 403, "cannot_change_member"),
+        (&w.admin, Remove(&w.owner), 403, "owner_transfer_required"),
+    ];
+    w.check(&app, &changes).await;
     // Overrides: none, viewer, editor at any site; not admin.
     for role in ["none", "viewer", "editor"] {
         app.try_set_site_override(&w.admin, &w.site_a, &w.editor, role).await.assert_status(200);
     }
-    app.try_set_site_override(&w.admin, &w.site_a, &w.editor, "admin")
-        .await
-        .assert_problem(403, "cannot_grant_role");
-    // An admin override set by the owner cannot be replaced by an admin.
-    app.try_set_site_override(&w.owner, &w.site_b, &w.editor, "admin").await.assert_status(200);
-    app.try_set_site_override(&w.admin, &w.site_b, &w.editor, "viewer")
-        .await
-        .assert_problem(403, "cannot_replace_override");
-    app.try_clear_site_role(&w.admin, &w.site_b, &w.editor.id)
-        .await
-        .assert_problem(403, "cannot_replace_override");
+    let changes = [
+        (&w.admin, Override(&w.site_a, &w.editor, "admin"), 403, "cannot_grant_role"),
+        // An admin override set by the owner cannot be replaced by an admin.
+        (&w.owner, Override(&w.site_b, &w.editor, "admin"), 200, ""),
+        (&w.admin, Override(&w.site_b, &w.editor, "viewer"), 403, "cannot_replace_override"),
+        (&w.admin, Clear(&w.site_b, &w.editor), 403, "cannot_replace_override"),
+    ];
+    w.check(&app, &changes).await;
 }
 
 async fn nobody_changes_their_own_role(app: TestApp) {
     let w = world(&app).await;
-    for user in [&w.owner, &w.admin] {
-        app.try_set_role(&user, &w.estate, user, "viewer")
-            .await
-            .assert_problem(403, "self_role_change");
-    }
-    app.try_set_site_override(&w.admin, &w.site_a, &w.admin, "viewer")
-        .await
-        .assert_problem(403, "self_role_change");
-}
-
-async fn editors_and_viewers_grant_nothing(app: TestApp) {
-    let w = world(&app).await;
-    app.try_set_role(&w.editor, &w.estate, &w.viewer, "editor")
-        .await
-        .assert_problem(403, "insufficient_role");
-    app.try_set_role(&w.viewer, &w.estate, &w.editor, "viewer")
-        .await
-        .assert_problem(403, "insufficient_role");
-    app.try_set_site_override(&w.editor, &w.site_a, &w.viewer, "none")
-        .await
-        .assert_problem(403, "insufficient_role");
-    app.try_remove_member(&w.editor, &w.estate, &w.viewer.id)
-        .await
-        .assert_problem(403, "insufficient_role");
+    let refused = [
+        (&w.admin, Override(&w.site_a, &w.admin, "viewer"), 403, "self_role_change"),
+        (&w.owner, Role(&w.owner, "viewer"), 403, "self_role_change"),
+        (&w.admin, Role(&w.admin, "viewer"), 403, "self_role_change"),
+    ];
+    w.check(&app, &refused).await;
 }
 
 async fn site_admin_grants_overrides_at_their_site_only(app: TestApp) {
@@ -230,38 +238,27 @@ async fn site_admin_grants_overrides_at_their_site_only(app: TestApp) {
     for role in ["viewer", "none", "editor"] {
         app.try_set_site_override(&w.editor, &w.site_a, &w.viewer, role).await.assert_status(200);
     }
-    app.try_set_site_override(&w.editor, &w.site_a, &w.viewer, "admin")
-        .await
-        .assert_problem(403, "cannot_grant_role");
-    app.try_set_site_override(&w.editor, &w.site_a, &w.admin, "viewer")
-        .await
-        .assert_problem(403, "cannot_change_member");
-    // Not at site B, and not at estate level.
-    app.try_set_site_override(&w.editor, &w.site_b, &w.viewer, "none")
-        .await
-        .assert_problem(403, "insufficient_role");
-    app.try_set_role(&w.editor, &w.estate, &w.viewer, "editor")
-        .await
-        .assert_problem(403, "insufficient_role");
-    // Through a sites list, touching site B is out of scope.
-    app.try_set_estate_role(&w.editor, &w.estate, &w.viewer.id, json!({"role": "viewer", "sites": [{"site_id": w.site_a, "role": "viewer"}, {"site_id": w.site_b, "role": "none"}]}))
-    .await
-    .assert_problem(403, "site_admin_scope");
+    let scope = sites(&[(&w.site_a, "viewer"), (&w.site_b, "none")]);
+    let refused = [
+        (&w.editor, Override(&w.site_a, &w.viewer, "admin"), 403, "cannot_grant_role"),
+        (&w.editor, Override(&w.site_a, &w.admin, "viewer"), 403, "cannot_change_member"),
+        // Not at site B, and not at estate level.
+        (&w.editor, Override(&w.site_b, &w.viewer, "none"), 403, "insufficient_role"),
+        (&w.editor, Role(&w.viewer, "editor"), 403, "insufficient_role"),
+        // Through a sites list, touching site B is out of scope.
+        (&w.editor, Sites(&w.viewer, "viewer", scope), 403, "site_admin_scope"),
+    ];
+    w.check(&app, &refused).await;
 }
 
 async fn no_override_for_estate_owners_and_admins(app: TestApp) {
     let w = world(&app).await;
-    app.try_set_site_override(&w.owner, &w.site_a, &w.admin, "viewer")
-        .await
-        .assert_problem(422, "no_override_for_admins");
-    app.try_set_estate_role(
-        &w.owner,
-        &w.estate,
-        &w.admin.id,
-        json!({"role": "admin", "sites": [{"site_id": w.site_a, "role": "viewer"}]}),
-    )
-    .await
-    .assert_problem(422, "no_override_for_admins");
+    let viewer_at_a = sites(&[(&w.site_a, "viewer")]);
+    let refused = [
+        (&w.owner, Override(&w.site_a, &w.admin, "viewer"), 422, "no_override_for_admins"),
+        (&w.owner, Sites(&w.admin, "admin", viewer_at_a), 422, "no_override_for_admins"),
+    ];
+    w.check(&app, &refused).await;
     // Promoting a member to admin drops their overrides.
     app.try_set_site_override(&w.owner, &w.site_a, &w.editor, "none").await.assert_status(200);
     let promoted = app.try_set_role(&w.owner, &w.estate, &w.editor, "admin").await;
@@ -305,8 +302,8 @@ async fn none_override_keeps_a_member_off_a_site_until_cleared(app: TestApp) {
 
 async fn a_sites_list_replaces_overrides_all_or_nothing(app: TestApp) {
     let w = world(&app).await;
-    let saved = app.try_set_estate_role(&w.owner, &w.estate, &w.editor.id, json!({"role": "editor", "sites": [{"site_id": w.site_a, "role": "admin"}, {"site_id": w.site_b, "role": "viewer"}]}))
-        .await;
+    let both = sites(&[(&w.site_a, "admin"), (&w.site_b, "viewer")]);
+    let saved = w.attempt(&app, &w.owner, &Sites(&w.editor, "editor", both)).await;
     saved.assert_status(200);
     let roles: Vec<(&str, &str)> = saved.body["sites"]
         .as_array()
@@ -319,52 +316,34 @@ async fn a_sites_list_replaces_overrides_all_or_nothing(app: TestApp) {
     assert_eq!(roles, [("admin", "admin"), ("viewer", "viewer")]);
     // The admin may not replace the admin override: nothing at all changes,
     // not the role and not the viewer override.
-    app.try_set_estate_role(
-        &w.admin,
-        &w.estate,
-        &w.editor.id,
-        json!({"role": "viewer", "sites": [{"site_id": w.site_b, "role": "none"}]}),
-    )
-    .await
-    .assert_problem(403, "cannot_replace_override");
+    let none_at_b = Sites(&w.editor, "viewer", sites(&[(&w.site_b, "none")]));
+    w.attempt(&app, &w.admin, &none_at_b).await.assert_problem(403, "cannot_replace_override");
     let members = app.try_members(&w.owner, &w.estate, "").await;
-    let editor = members
-        .items()
-        .iter()
-        .find(|m| m["user"]["id"] == w.editor.id.as_str())
-        .cloned()
-        .expect("editor");
+    let editor = members.row_of(&w.editor);
     assert_eq!(editor["role"], "editor");
     assert_eq!(editor["sites"][1]["override"], "viewer");
     // Without `sites`, overrides stay; an empty list clears them.
     app.try_set_role(&w.owner, &w.estate, &w.editor, "viewer").await.assert_status(200);
     let kept = app.try_set_role(&w.owner, &w.estate, &w.editor, "editor").await;
     assert_eq!(kept.body["sites"][0]["override"], "admin");
-    let cleared = app
-        .try_set_estate_role(
-            &w.owner,
-            &w.estate,
-            &w.editor.id,
-            json!({"role": "editor", "sites": []}),
-        )
-        .await;
+    let cleared = w.attempt(&app, &w.owner, &Sites(&w.editor, "editor", sites(&[]))).await;
     assert!(
         cleared.body["sites"].as_array().expect("sites").iter().all(|s| s["override"].is_null())
     );
     // A site of another estate, or twice the same site.
     let other = app.create_estate(&w.owner, "Other").await.id;
     let foreign = app.create_site(&w.owner, &other, "Elsewhere").await.id;
-    app.try_set_estate_role(
-        &w.owner,
-        &w.estate,
-        &w.editor.id,
-        json!({"role": "editor", "sites": [{"site_id": foreign, "role": "viewer"}]}),
-    )
-    .await
-    .assert_problem(404, "site_not_found");
-    app.try_set_estate_role(&w.owner, &w.estate, &w.editor.id, json!({"role": "editor", "sites": [{"site_id": w.site_a, "role": "viewer"}, {"site_id": w.site_a, "role": "none"}]}))
-    .await
-    .assert_problem(422, "duplicate_site");
+    let twice = sites(&[(&w.site_a, "viewer"), (&w.site_a, "none")]);
+    let refused = [
+        (
+            &w.owner,
+            Sites(&w.editor, "editor", sites(&[(&foreign, "viewer")])),
+            404,
+            "site_not_found",
+        ),
+        (&w.owner, Sites(&w.editor, "editor", twice), 422, "duplicate_site"),
+    ];
+    w.check(&app, &refused).await;
 }
 
 async fn demoted_admin_is_refused_on_the_next_request(app: TestApp) {
@@ -398,20 +377,17 @@ async fn leaving_and_the_owner_must_transfer_first(app: TestApp) {
     let w = world(&app).await;
     app.try_remove_member(&w.viewer, &w.estate, &w.viewer.id).await.assert_status(204);
     app.try_get_estate(&w.viewer, &w.estate).await.assert_problem(404, "estate_not_found");
-    app.try_remove_member(&w.owner, &w.estate, &w.owner.id)
-        .await
-        .assert_problem(403, "owner_transfer_required");
+    w.check(&app, &[(&w.owner, Remove(&w.owner), 403, "owner_transfer_required")]).await;
 }
 
 async fn transfer_ownership_makes_the_old_owner_admin(app: TestApp) {
     let w = world(&app).await;
     app.try_set_site_override(&w.owner, &w.site_a, &w.editor, "none").await.assert_status(200);
-    app.try_transfer_to(&w.owner, &w.estate, &w.outsider.id)
-        .await
-        .assert_problem(422, "not_a_member");
-    app.try_transfer_to(&w.owner, &w.estate, &w.owner.id)
-        .await
-        .assert_problem(403, "self_role_change");
+    let refused = [
+        (&w.owner, Transfer(&w.outsider), 422, "not_a_member"),
+        (&w.owner, Transfer(&w.owner), 403, "self_role_change"),
+    ];
+    w.check(&app, &refused).await;
     let r = app.try_transfer_to(&w.owner, &w.estate, &w.editor.id).await;
     r.assert_status(200);
     assert_eq!(r.body["my_role"], "admin");
@@ -428,9 +404,7 @@ async fn members_list_shows_effective_roles_and_emails_only_to_administrators(ap
     let w = world(&app).await;
     app.try_set_site_override(&w.owner, &w.site_a, &w.viewer, "editor").await.assert_status(200);
     let as_admin = app.try_members(&w.admin, &w.estate, "").await;
-    let items = as_admin.items();
-    let viewer: &Value =
-        items.iter().find(|m| m["user"]["id"] == w.viewer.id.as_str()).expect("viewer");
+    let viewer = as_admin.row_of(&w.viewer);
     assert_eq!(viewer["role"], "viewer");
     assert_eq!(viewer["user"]["email"], "viewer@example.com");
     let a = viewer["sites"]
@@ -446,12 +420,7 @@ async fn members_list_shows_effective_roles_and_emails_only_to_administrators(ap
     assert!(as_viewer.items().iter().all(|m| m["user"]["email"].is_null()));
     let site = app.try_site_members(&w.owner, &w.site_a).await;
     site.assert_status(200);
-    let v = site
-        .items()
-        .iter()
-        .find(|m| m["user"]["id"] == w.viewer.id.as_str())
-        .cloned()
-        .expect("viewer");
+    let v = site.row_of(&w.viewer);
     assert_eq!(v["estate_role"], "viewer");
     assert_eq!(v["override"], "editor");
     assert_eq!(v["effective_role"], "viewer");
@@ -485,6 +454,29 @@ async fn access_changes_write_audit_events(app: TestApp) {
     let actions: Vec<&str> = site_events.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(actions, ["site.created", "site_override.set", "site_override.cleared"]);
 }
+
+// Every test above runs on SQLite and on PostgreSQL.
+on_both_backends!(
+    estate_lifecycle_create_list_read_rename_delete,
+    any_member_reads_the_estate_its_sites_and_members,
+    editors_and_viewers_cannot_manage_the_estate,
+    estate_admin_manages_sites_but_only_the_owner_deletes_or_transfers,
+    owner_grants_any_role_but_owner,
+    estate_admin_grants_editor_and_viewer_only_to_editors_and_viewers,
+    nobody_changes_their_own_role,
+    editors_and_viewers_grant_nothing,
+    site_admin_grants_overrides_at_their_site_only,
+    no_override_for_estate_owners_and_admins,
+    estate_viewer_with_site_editor_can_only_view,
+    none_override_keeps_a_member_off_a_site_until_cleared,
+    a_sites_list_replaces_overrides_all_or_nothing,
+    demoted_admin_is_refused_on_the_next_request,
+    removing_a_member_removes_their_overrides_and_access,
+    leaving_and_the_owner_must_transfer_first,
+    transfer_ownership_makes_the_old_owner_admin,
+    members_list_shows_effective_roles_and_emails_only_to_administrators,
+    access_changes_write_audit_events,
+);
 
 // ---------------------------------------------------------------- keyset paging
 

@@ -235,32 +235,14 @@ async fn expiry_in_year_9999_is_pending_and_usable_and_year_10000_is_422(app: Te
             .await;
         assert!(r.status < 500, "{bad}: {}", r.text);
         assert_field(&r, "expires_at");
-        let r = app
-            .try_invite_to_asset(
-                &owner,
-                &asset,
-                json!({"email": "x@example.com", "permission": "view", "access_expires_at": bad}),
-            )
-            .await;
+        let r = app.try_share_until(&owner, &asset, "x@example.com", "view", bad).await;
         assert_field(&r, "access_expires_at");
-        let r = app
-            .try_invite_to_estate(
-                &owner,
-                &estate,
-                json!({"email": "x@example.com", "role": "viewer", "expires_at": bad}),
-            )
-            .await;
+        let r = app.try_invite_until(&owner, &estate, "x@example.com", "viewer", bad).await;
         assert_field(&r, "expires_at");
     }
 
     // Estate invitation expiring at the end of 9999: pending, and the link works.
-    let r = app
-        .try_invite_to_estate(
-            &owner,
-            &estate,
-            json!({"email": "new@example.com", "role": "viewer", "expires_at": LAST}),
-        )
-        .await;
+    let r = app.try_invite_until(&owner, &estate, "new@example.com", "viewer", LAST).await;
     r.assert_status(202);
     assert_eq!(r.body["invitation"]["status"], "pending", "{}", r.text);
     let inv = r.body["invitation"]["id"].as_str().expect("id").to_owned();
@@ -314,7 +296,7 @@ async fn expiry_in_year_9999_is_pending_and_usable_and_year_10000_is_422(app: Te
 
 mod daily_limit {
     use super::*;
-    use keyholder_tests::Backend;
+    use keyholder_tests::{Backend, Session};
 
     async fn spawn(backend: Backend) -> Option<TestApp> {
         if backend == Backend::Postgres && !keyholder_tests::postgres_available() {
@@ -330,26 +312,37 @@ mod daily_limit {
         assert_eq!(app.emails_to(to, "invited you").len(), n);
     }
 
+    /// After one invitation, two resends at `resend` pass and three more are
+    /// refused: the allowance of 3 is spent.
+    async fn resend_until_refused(app: &TestApp, owner: &Session, resend: &str) {
+        for _ in 0..2 {
+            app.post(resend, Some(&owner.token), json!({})).await.assert_status(200);
+        }
+        for _ in 0..3 {
+            let r = app.post(resend, Some(&owner.token), json!({})).await;
+            r.assert_problem(429, "daily_invitation_limit");
+        }
+    }
+
+    /// The invitation to other@example.com sent next was refused too: three
+    /// emails reached `to` and none reached the other address.
+    async fn assert_other_refused(app: &TestApp, other: Reply, to: &str) {
+        other.assert_problem(429, "daily_invitation_limit");
+        assert_no_more_emails(app, to, 3).await;
+        assert!(app.emails_to("other@example.com", "invited you").is_empty());
+    }
+
     async fn resends_count_for_asset_invitations(app: TestApp) {
         let owner = app.register_verified("owner").await;
         let asset = app.create_asset(&owner, json!({"name": "Van 7"})).await.id;
         let r = app.try_share_asset(&owner, &asset, "shop@example.com", "view").await;
         r.assert_status(201);
         let inv = r.id();
-        let resend = format!("/api/v1/asset-invitations/{inv}/resend");
-        for _ in 0..2 {
-            app.post(&resend, Some(&owner.token), json!({})).await.assert_status(200);
-        }
-        for _ in 0..3 {
-            let r = app.post(&resend, Some(&owner.token), json!({})).await;
-            r.assert_problem(429, "daily_invitation_limit");
-        }
+        resend_until_refused(&app, &owner, &format!("/api/v1/asset-invitations/{inv}/resend"))
+            .await;
         // A new invitation counts against the same limit.
-        app.try_share_asset(&owner, &asset, "other@example.com", "view")
-            .await
-            .assert_problem(429, "daily_invitation_limit");
-        assert_no_more_emails(&app, "shop@example.com", 3).await;
-        assert!(app.emails_to("other@example.com", "invited you").is_empty());
+        let other = app.try_share_asset(&owner, &asset, "other@example.com", "view").await;
+        assert_other_refused(&app, other, "shop@example.com").await;
         // Another user has their own allowance.
         let other = app.register_verified("other").await;
         let mine = app.create_asset(&other, json!({"name": "Van 7"})).await.id;
@@ -363,18 +356,9 @@ mod daily_limit {
         r.assert_status(202);
         let inv = r.body["invitation"]["id"].as_str().expect("id").to_owned();
         let resend = format!("/api/v1/estates/{estate}/invitations/{inv}/resend");
-        for _ in 0..2 {
-            app.post(&resend, Some(&owner.token), json!({})).await.assert_status(200);
-        }
-        for _ in 0..3 {
-            let r = app.post(&resend, Some(&owner.token), json!({})).await;
-            r.assert_problem(429, "daily_invitation_limit");
-        }
-        app.try_invite(&owner, &estate, "other@example.com", "viewer")
-            .await
-            .assert_problem(429, "daily_invitation_limit");
-        assert_no_more_emails(&app, "new@example.com", 3).await;
-        assert!(app.emails_to("other@example.com", "invited you").is_empty());
+        resend_until_refused(&app, &owner, &resend).await;
+        let other = app.try_invite(&owner, &estate, "other@example.com", "viewer").await;
+        assert_other_refused(&app, other, "new@example.com").await;
     }
 
     async fn estate_and_asset_invitations_share_one_allowance(app: TestApp) {

@@ -35,9 +35,13 @@ impl SmtpSink {
         let mut lines = BufReader::new(read);
         write.write_all(b"220 sink.test ESMTP\r\n").await?;
         let mut line = String::new();
-        loop {
+        // The next line into `line`, or `false` once the client hung up.
+        let mut next = async |line: &mut String| {
             line.clear();
-            if lines.read_line(&mut line).await? == 0 {
+            Ok::<_, std::io::Error>(lines.read_line(line).await? > 0)
+        };
+        loop {
+            if !next(&mut line).await? {
                 return Ok(());
             }
             let verb = line.trim_end().to_ascii_uppercase();
@@ -47,8 +51,7 @@ impl SmtpSink {
                 write.write_all(b"354 go ahead\r\n").await?;
                 let mut data = Vec::new();
                 loop {
-                    line.clear();
-                    if lines.read_line(&mut line).await? == 0 {
+                    if !next(&mut line).await? {
                         return Ok(());
                     }
                     if line == ".\r\n" || line == ".\n" {

@@ -53,10 +53,6 @@ fn full_scans(backend: Backend, plan: &[String]) -> Vec<String> {
         .collect()
 }
 
-fn first<T>(rows: Vec<T>) -> T {
-    rows.into_iter().next().expect("a seeded row")
-}
-
 fn plans_hold_on(backend: Backend) {
     let test_db = TestDb::new(backend);
     let db = Db::connect(&DatabaseUrl::parse(&test_db.url).expect("url"), &PoolOptions::default())
@@ -74,30 +70,20 @@ fn plans_hold_on(backend: Backend) {
     let mut report = Vec::new();
     db.run(|c: &mut DbConnection| {
         // The resources the access reads are asked about.
-        let asset: String = first(
-            asset_collaborators::table
-                .filter(asset_collaborators::user_id.eq(owner20.to_string()))
-                .select(asset_collaborators::asset_id)
-                .limit(1)
-                .load(c)?,
-        );
-        let estate: String = first(
-            estate_members::table
-                .filter(estate_members::user_id.eq(admin.to_string()))
-                .select(estate_members::estate_id)
-                .limit(1)
-                .load(c)?,
-        );
-        let site: String = first(
-            sites::table.filter(sites::estate_id.eq(&estate)).select(sites::id).limit(1).load(c)?,
-        );
-        let invitation: String = first(
-            invitations::table
-                .filter(invitations::resource_type.eq("asset"))
-                .select(invitations::id)
-                .limit(1)
-                .load(c)?,
-        );
+        let asset: String = asset_collaborators::table
+            .filter(asset_collaborators::user_id.eq(owner20.to_string()))
+            .select(asset_collaborators::asset_id)
+            .first(c)?;
+        let estate: String = estate_members::table
+            .filter(estate_members::user_id.eq(admin.to_string()))
+            .select(estate_members::estate_id)
+            .first(c)?;
+        let site: String =
+            sites::table.filter(sites::estate_id.eq(&estate)).select(sites::id).first(c)?;
+        let invitation: String = invitations::table
+            .filter(invitations::resource_type.eq("asset"))
+            .select(invitations::id)
+            .first(c)?;
         let id = |s: &str| Uuid::parse_str(s).expect("uuid");
         // PostgreSQL runs a prepared statement on a generic plan (made
         // without the parameters' values) once it looks no worse than the
@@ -198,19 +184,17 @@ fn plans_hold_on(backend: Backend) {
 
 #[test]
 fn the_full_scan_check_sees_full_scans() {
-    let sqlite = |lines: &[&str]| {
-        full_scans(Backend::Sqlite, &lines.iter().map(|l| (*l).to_owned()).collect::<Vec<_>>())
-            .len()
+    // How many full scans the check finds in these plan lines.
+    let scans = |backend, lines: &[&str]| {
+        full_scans(backend, &lines.iter().map(|l| (*l).to_owned()).collect::<Vec<_>>()).len()
     };
+    let sqlite = |lines: &[&str]| scans(Backend::Sqlite, lines);
     assert_eq!(sqlite(&["SCAN a"]), 1);
     assert_eq!(sqlite(&["SCAN assets AS a"]), 1);
     assert_eq!(sqlite(&["SCAN c USING COVERING INDEX asset_collaborators_user_idx"]), 1);
     assert_eq!(sqlite(&["SEARCH a USING INDEX assets_estate_created_idx (estate_id=?)"]), 0);
     assert_eq!(sqlite(&["SCAN picked", "SCAN u"]), 0);
-    let pg = |lines: &[&str]| {
-        full_scans(Backend::Postgres, &lines.iter().map(|l| (*l).to_owned()).collect::<Vec<_>>())
-            .len()
-    };
+    let pg = |lines: &[&str]| scans(Backend::Postgres, lines);
     assert_eq!(pg(&["  ->  Seq Scan on assets a  (cost=0.00..1.01 rows=1 width=32)"]), 1);
     assert_eq!(pg(&["Seq Scan on invitations"]), 1);
     assert_eq!(pg(&["  ->  Index Scan using assets_pkey on assets a"]), 0);

@@ -16,7 +16,7 @@
 use std::sync::Arc;
 
 use keyholder_tests::{Reply, Session, TestApp, on_both_backends};
-use reqwest::{Method, RequestBuilder};
+use reqwest::Method;
 use serde_json::{Value, json};
 
 /// Rounds per race: fresh assets/estates (and household pairs) each round.
@@ -33,26 +33,19 @@ on_both_backends!(
 
 // ---------------------------------------------------------------- racing
 
-/// A request that a spawned task can send.
-fn request(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> RequestBuilder {
-    let mut req = app.client.clone().request(method, app.url(path)).bearer_auth(token);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    req
-}
+/// One of two racing requests: who sends it, the method, the path and the
+/// JSON body.
+type Call<'a> = (&'a Session, Method, String, Option<Value>);
 
 /// Sends both requests at the same moment, each from its own task (the
 /// runtime has two workers), released together by a barrier.
-async fn race(first: RequestBuilder, second: RequestBuilder) -> (Reply, Reply) {
+async fn race(app: &TestApp, first: Call<'_>, second: Call<'_>) -> (Reply, Reply) {
     let gate = Arc::new(tokio::sync::Barrier::new(2));
-    let go = |req: RequestBuilder| {
+    let go = |(by, method, path, body): Call<'_>| {
+        let mut req = app.client.request(method, app.url(&path)).bearer_auth(&by.token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
         let gate = Arc::clone(&gate);
         tokio::spawn(async move {
             gate.wait().await;
@@ -79,6 +72,31 @@ fn documented(r: &Reply, what: &str, success: u16, problems: &[(u16, &str)]) {
         r.text
     );
     r.assert_problem(r.status, code);
+}
+
+/// One side of a race as checked afterwards: its answer, what it was, its
+/// success status and the refusals the API documents for it.
+type Side<'a> = (&'a Reply, &'a str, u16, &'a [(u16, &'a str)]);
+
+/// Asserts that both answers are documented and that exactly one of the
+/// two succeeded: whether it was the first.
+#[track_caller]
+fn exactly_one_wins(round: &str, first: Side<'_>, second: Side<'_>) -> bool {
+    for (reply, what, success, refusals) in [first, second] {
+        documented(reply, &format!("{round}: {what}"), success, refusals);
+    }
+    let (a, b) = (first.0.status == first.2, second.0.status == second.2);
+    assert!(
+        a != b,
+        "{round}: exactly one of {:?} and {:?} must succeed ({} {}, {} {})",
+        first.1,
+        second.1,
+        first.0.status,
+        first.0.text,
+        second.0.status,
+        second.0.text
+    );
+    a
 }
 
 // ---------------------------------------------------------------- helpers
@@ -184,27 +202,16 @@ async fn household_members(app: &TestApp, head: &Session) -> Vec<String> {
 /// the other has lost access by the time its check runs. The asset always
 /// keeps a collaborator.
 async fn crossing_collaborator_removals_keep_a_collaborator(app: TestApp) {
-    let ada = app.register_verified("ada").await;
-    let bob = app.register_verified("bob").await;
+    let [ada, bob] = app.register_verified_each(["ada", "bob"]).await;
     for round in 0..ROUNDS {
         let what = format!("round {round}");
         let id = app.create_asset(&ada, json!({"name": &format!("a{round}")})).await.id;
         app.add_collaborator(&ada, &id, &bob.username).await;
+        let of = |user: &Session| format!("/api/v1/assets/{id}/collaborators/{}", user.id);
         let (by_ada, by_bob) = race(
-            request(
-                &app,
-                Method::DELETE,
-                &format!("/api/v1/assets/{id}/collaborators/{}", bob.id),
-                &ada.token,
-                None,
-            ),
-            request(
-                &app,
-                Method::DELETE,
-                &format!("/api/v1/assets/{id}/collaborators/{}", ada.id),
-                &bob.token,
-                None,
-            ),
+            &app,
+            (&ada, Method::DELETE, of(&bob), None),
+            (&bob, Method::DELETE, of(&ada), None),
         )
         .await;
         let refusals = [
@@ -213,24 +220,14 @@ async fn crossing_collaborator_removals_keep_a_collaborator(app: TestApp) {
             (403, "full_access_required"),
             (409, "last_collaborator"),
         ];
-        documented(&by_ada, &format!("{what}: ada removes bob"), 204, &refusals);
-        documented(&by_bob, &format!("{what}: bob removes ada"), 204, &refusals);
-        assert!(
-            !(by_ada.status == 204 && by_bob.status == 204),
-            "{what}: both removals succeeded (ada: {}, bob: {})",
-            by_ada.text,
-            by_bob.text
+        let ada_won = exactly_one_wins(
+            &what,
+            (&by_ada, "ada removes bob", 204, &refusals),
+            (&by_bob, "bob removes ada", 204, &refusals),
         );
         assert_keeps_a_collaborator(&app, &[&ada, &bob], &id, &what).await;
-        // Exactly one wins, and the winner is the one collaborator left.
-        let winner = match (by_ada.status, by_bob.status) {
-            (204, _) => &ada,
-            (_, 204) => &bob,
-            _ => panic!(
-                "{what}: neither removal succeeded (ada: {} {}, bob: {} {})",
-                by_ada.status, by_ada.text, by_bob.status, by_bob.text
-            ),
-        };
+        // The winner is the one collaborator left.
+        let winner = if ada_won { &ada } else { &bob };
         assert_eq!(
             collaborators_seen(&app, winner, &id).await,
             Some(vec![winner.username.clone()]),
@@ -242,8 +239,7 @@ async fn crossing_collaborator_removals_keep_a_collaborator(app: TestApp) {
 /// The same with bulk removes over two assets, the selections in opposite
 /// orders: every asset keeps a collaborator (and nothing deadlocks).
 async fn crossing_bulk_removals_keep_a_collaborator(app: TestApp) {
-    let ada = app.register_verified("ada").await;
-    let bob = app.register_verified("bob").await;
+    let [ada, bob] = app.register_verified_each(["ada", "bob"]).await;
     for round in 0..ROUNDS {
         let what = format!("round {round}");
         let x = app.create_asset(&ada, json!({"name": &format!("x{round}")})).await.id;
@@ -254,44 +250,27 @@ async fn crossing_bulk_removals_keep_a_collaborator(app: TestApp) {
         )
         .await
         .assert_status(200);
+        let path = "/api/v1/collaborators/remove".to_owned();
+        let remove = |assets: [&str; 2], user: &Session| {
+            Some(json!({"asset_ids": assets, "user_ids": [user.id]}))
+        };
         let (by_ada, by_bob) = race(
-            request(
-                &app,
-                Method::POST,
-                "/api/v1/collaborators/remove",
-                &ada.token,
-                Some(json!({"asset_ids": [x, y], "user_ids": [bob.id]})),
-            ),
-            request(
-                &app,
-                Method::POST,
-                "/api/v1/collaborators/remove",
-                &bob.token,
-                Some(json!({"asset_ids": [y, x], "user_ids": [ada.id]})),
-            ),
+            &app,
+            (&ada, Method::POST, path.clone(), remove([&x, &y], &bob)),
+            (&bob, Method::POST, path, remove([&y, &x], &ada)),
         )
         .await;
         let refusals =
             [(404, "assets_not_found"), (403, "full_access_required"), (409, "last_collaborator")];
-        documented(&by_ada, &format!("{what}: ada removes bob"), 200, &refusals);
-        documented(&by_bob, &format!("{what}: bob removes ada"), 200, &refusals);
-        assert!(
-            !(by_ada.status == 200 && by_bob.status == 200),
-            "{what}: both bulk removals succeeded (ada: {}, bob: {})",
-            by_ada.text,
-            by_bob.text
+        let ada_won = exactly_one_wins(
+            &what,
+            (&by_ada, "ada removes bob", 200, &refusals),
+            (&by_bob, "bob removes ada", 200, &refusals),
         );
         for id in [&x, &y] {
             assert_keeps_a_collaborator(&app, &[&ada, &bob], id, &what).await;
         }
-        let winner = match (by_ada.status, by_bob.status) {
-            (200, _) => &ada,
-            (_, 200) => &bob,
-            _ => panic!(
-                "{what}: neither bulk removal succeeded (ada: {} {}, bob: {} {})",
-                by_ada.status, by_ada.text, by_bob.status, by_bob.text
-            ),
-        };
+        let winner = if ada_won { &ada } else { &bob };
         assert_eq!(
             sorted_common(&app, winner, &[&x, &y]).await,
             [winner.username.as_str()],
@@ -313,17 +292,8 @@ async fn identical_bulk_adds_both_succeed(app: TestApp) {
         let x = app.create_asset(&ada, json!({"name": &format!("x{round}")})).await.id;
         let y = app.create_asset(&ada, json!({"name": &format!("y{round}")})).await.id;
         let body = json!({"asset_ids": [x, y], "usernames": [bob.username, cyd.username]});
-        let (first, second) = race(
-            request(
-                &app,
-                Method::POST,
-                "/api/v1/collaborators/add",
-                &ada.token,
-                Some(body.clone()),
-            ),
-            request(&app, Method::POST, "/api/v1/collaborators/add", &ada.token, Some(body)),
-        )
-        .await;
+        let add = (&ada, Method::POST, "/api/v1/collaborators/add".to_owned(), Some(body));
+        let (first, second) = race(&app, add.clone(), add).await;
         for (r, which) in [(&first, "first"), (&second, "second")] {
             documented(r, &format!("{what}: {which} bulk add"), 200, &[]);
             assert_eq!(common_of(&r.body), expected, "{what}: {which} bulk add's split");
@@ -354,49 +324,23 @@ async fn transfer_racing_the_new_owners_leave_keeps_one_owner(app: TestApp) {
         let id = app.create_estate(&olga, &format!("e{round}")).await.id;
         let role = if round % 2 == 0 { "admin" } else { "editor" };
         app.grant_role(&olga, &id, &nina, role).await;
-        let (transfer, leave) = race(
-            request(
-                &app,
-                Method::POST,
-                &format!("/api/v1/estates/{id}/transfer-ownership"),
-                &olga.token,
-                Some(json!({"user_id": nina.id})),
-            ),
-            request(
-                &app,
-                Method::DELETE,
-                &format!("/api/v1/estates/{id}/members/{}", nina.id),
-                &nina.token,
-                None,
-            ),
-        )
-        .await;
-        documented(
-            &transfer,
-            &format!("{what}: olga transfers to nina ({role})"),
-            200,
-            &[(422, "not_a_member")],
-        );
-        documented(
-            &leave,
-            &format!("{what}: nina ({role}) leaves"),
-            204,
-            &[(403, "owner_transfer_required")],
-        );
-        assert!(
-            !(transfer.status == 200 && leave.status == 204),
-            "{what}: the transfer and the leave both succeeded (transfer: {}, leave: {})",
-            transfer.text,
-            leave.text
+        let estate = format!("/api/v1/estates/{id}");
+        let to_nina = Some(json!({"user_id": nina.id}));
+        let transfer = (&olga, Method::POST, format!("{estate}/transfer-ownership"), to_nina);
+        let leave = (&nina, Method::DELETE, format!("{estate}/members/{}", nina.id), None);
+        let (transfer, leave) = race(&app, transfer, leave).await;
+        let transferred = exactly_one_wins(
+            &what,
+            (&transfer, &format!("olga transfers to nina ({role})"), 200, &[(422, "not_a_member")]),
+            (&leave, &format!("nina ({role}) leaves"), 204, &[(403, "owner_transfer_required")]),
         );
         // Olga stays a member either way (owner, or admin after the transfer).
         let after = members(&app, &olga, &id).await;
         let owner = the_owner(&after, &what);
-        if transfer.status == 200 {
+        if transferred {
             assert_eq!(owner, nina.id, "{what}: nina owns it after the transfer");
             assert_eq!(role_of(&after, &olga), Some("admin"), "{what}: {after:?}");
         } else {
-            assert_eq!(leave.status, 204, "{what}: one of the two must succeed");
             assert_eq!(owner, olga.id, "{what}: olga still owns it");
             assert_eq!(role_of(&after, &nina), None, "{what}: nina left: {after:?}");
         }
@@ -416,40 +360,19 @@ async fn promotion_racing_removal_never_removes_an_admin(app: TestApp) {
         let id = app.create_estate(&olga, &format!("p{round}")).await.id;
         app.grant_role(&olga, &id, &adam, "admin").await;
         app.grant_role(&olga, &id, &eve, "editor").await;
-        let (promote, remove) = race(
-            request(
-                &app,
-                Method::PUT,
-                &format!("/api/v1/estates/{id}/members/{}", eve.id),
-                &olga.token,
-                Some(json!({"role": "admin"})),
-            ),
-            request(
-                &app,
-                Method::DELETE,
-                &format!("/api/v1/estates/{id}/members/{}", eve.id),
-                &adam.token,
-                None,
-            ),
-        )
-        .await;
-        documented(&promote, &format!("{what}: olga promotes eve"), 200, &[(404, "not_a_member")]);
-        documented(
-            &remove,
-            &format!("{what}: adam removes eve"),
-            204,
-            &[(403, "cannot_change_member")],
-        );
-        assert!(
-            !(promote.status == 200 && remove.status == 204),
-            "{what}: an admin removed a member who had just become admin (promote: {}, remove: {})",
-            promote.text,
-            remove.text
+        let member = format!("/api/v1/estates/{id}/members/{}", eve.id);
+        let promote = (&olga, Method::PUT, member.clone(), Some(json!({"role": "admin"})));
+        let (promote, remove) = race(&app, promote, (&adam, Method::DELETE, member, None)).await;
+        // Never both: an admin must not remove a member who has just become admin.
+        let promoted = exactly_one_wins(
+            &what,
+            (&promote, "olga promotes eve", 200, &[(404, "not_a_member")]),
+            (&remove, "adam removes eve", 204, &[(403, "cannot_change_member")]),
         );
         let after = members(&app, &olga, &id).await;
         assert_eq!(the_owner(&after, &what), olga.id, "{what}: olga owns it");
         assert_eq!(role_of(&after, &adam), Some("admin"), "{what}: {after:?}");
-        if promote.status == 200 {
+        if promoted {
             assert_eq!(promote.body["role"], "admin", "{what}: {}", promote.text);
             assert_eq!(
                 role_of(&after, &eve),
@@ -457,7 +380,6 @@ async fn promotion_racing_removal_never_removes_an_admin(app: TestApp) {
                 "{what}: eve is an admin still in the estate: {after:?}"
             );
         } else {
-            assert_eq!(remove.status, 204, "{what}: one of the two must succeed");
             assert_eq!(
                 role_of(&after, &eve),
                 None,
@@ -474,26 +396,21 @@ async fn crossing_household_adds_never_make_mutual_members(app: TestApp) {
         let what = format!("round {round}");
         let u = app.register_verified(&format!("hu{round}")).await;
         let v = app.register_verified(&format!("hv{round}")).await;
+        let path = "/api/v1/household/members".to_owned();
+        let add =
+            |user: &Session, role: &str| Some(json!({"username": user.username, "role": role}));
         let (by_u, by_v) = race(
-            request(
-                &app,
-                Method::POST,
-                "/api/v1/household/members",
-                &u.token,
-                Some(json!({"username": v.username, "role": "viewer"})),
-            ),
-            request(
-                &app,
-                Method::POST,
-                "/api/v1/household/members",
-                &v.token,
-                Some(json!({"username": u.username, "role": "editor"})),
-            ),
+            &app,
+            (&u, Method::POST, path.clone(), add(&v, "viewer")),
+            (&v, Method::POST, path, add(&u, "editor")),
         )
         .await;
         let refusals = [(409, "mutual_membership"), (409, "already_member")];
-        documented(&by_u, &format!("{what}: u adds v"), 201, &refusals);
-        documented(&by_v, &format!("{what}: v adds u"), 201, &refusals);
+        exactly_one_wins(
+            &what,
+            (&by_u, "u adds v", 201, &refusals),
+            (&by_v, "v adds u", 201, &refusals),
+        );
         let v_in_u = household_members(&app, &u).await.contains(&v.id);
         let u_in_v = household_members(&app, &v).await.contains(&u.id);
         assert!(
@@ -504,7 +421,6 @@ async fn crossing_household_adds_never_make_mutual_members(app: TestApp) {
             by_v.status,
             by_v.text
         );
-        assert!(!(by_u.status == 201 && by_v.status == 201), "{what}: both additions succeeded");
         assert_eq!(
             (v_in_u, u_in_v),
             (by_u.status == 201, by_v.status == 201),

@@ -4,25 +4,24 @@
 //! change, and refusals that a no-op or a bad body used to skip.
 
 use keyholder_domain::HouseholdRole;
-use keyholder_tests::{PASSWORD, TestApp, on_both_backends};
+use keyholder_tests::{PASSWORD, Session, TestApp, on_both_backends};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-on_both_backends!(
-    an_unverified_account_cannot_share_or_set_up_anything,
-    the_first_reset_of_a_squatted_address_revokes_what_the_squatter_granted,
-    signing_up_through_an_invitation_takes_back_a_squatted_address,
-    reset_links_are_not_mailed_again_within_the_cooldown,
-    removing_a_collaborator_cancels_their_pending_invitation,
-    adding_people_by_username_reveals_no_email,
-    who_has_access_does_not_list_root_to_owners,
-    bulk_add_spends_one_budget_token_per_username,
-    removal_cancels_the_invitations_that_would_undo_it,
-    acceptance_rechecks_that_the_inviter_may_still_grant,
-    sessions_from_the_same_second_end_with_a_password_change,
-    a_member_kept_off_a_site_does_not_see_it_listed,
-    unchanged_saves_and_bad_bodies_still_need_authority,
-);
+/// A verified `owner` with the estate Riverside and its site North, where
+/// the verified user `name` holds the estate `role`: the owner, that
+/// member, the estate and the site.
+async fn estate_with_member(
+    app: &TestApp,
+    name: &str,
+    role: &str,
+) -> (Session, Session, String, String) {
+    let owner = app.register_verified("owner").await;
+    let member = app.register_verified(name).await;
+    let (estate, site) = app.estate_with_site(&owner, "Riverside", "North").await;
+    app.grant_role(&owner, &estate, &member, role).await;
+    (owner, member, estate, site)
+}
 
 async fn an_unverified_account_cannot_share_or_set_up_anything(app: TestApp) {
     // Mallory registers the victim's address and never verifies it.
@@ -237,12 +236,8 @@ async fn bulk_add_spends_one_budget_token_per_username(app: TestApp) {
 }
 
 async fn removal_cancels_the_invitations_that_would_undo_it(app: TestApp) {
-    let owner = app.register_verified("owner").await;
-    let adam = app.register_verified("adam").await;
+    let (owner, adam, estate_id, north) = estate_with_member(&app, "adam", "admin").await;
     let eve = app.register_verified("eve").await;
-    let estate_id = app.create_estate(&owner, "Riverside").await.id;
-    let north = app.create_site(&owner, &estate_id, "North").await.id;
-    app.grant_role(&owner, &estate_id, &adam, "admin").await;
     app.grant_role(&owner, &estate_id, &eve, "viewer").await;
     let forklift = app.create_asset(&owner, json!({"name": "Forklift", "site_id": north})).await.id;
     // Before the removal: an asset invitation to Eve (manage), and an
@@ -330,12 +325,8 @@ async fn sessions_from_the_same_second_end_with_a_password_change(app: TestApp) 
 }
 
 async fn a_member_kept_off_a_site_does_not_see_it_listed(app: TestApp) {
-    let owner = app.register_verified("owner").await;
-    let eve = app.register_verified("eve").await;
-    let estate_id = app.create_estate(&owner, "Riverside").await.id;
-    let north = app.create_site(&owner, &estate_id, "North").await.id;
+    let (owner, eve, estate_id, north) = estate_with_member(&app, "eve", "editor").await;
     let secret = app.create_site(&owner, &estate_id, "Secret lab").await.id;
-    app.grant_role(&owner, &estate_id, &eve, "editor").await;
     app.try_set_site_override(&owner, &secret, &eve, "none").await.assert_status(200);
     let members = app.try_members(&eve, &estate_id, "").await;
     members.assert_status(200);
@@ -348,28 +339,21 @@ async fn a_member_kept_off_a_site_does_not_see_it_listed(app: TestApp) {
 }
 
 async fn unchanged_saves_and_bad_bodies_still_need_authority(app: TestApp) {
-    let owner = app.register_verified("owner").await;
-    let val = app.register_verified("val").await;
+    let (owner, val, estate_id, north) = estate_with_member(&app, "val", "viewer").await;
     let eve = app.register_verified("eve").await;
-    let estate_id = app.create_estate(&owner, "Riverside").await.id;
-    let north = app.create_site(&owner, &estate_id, "North").await.id;
-    app.grant_role(&owner, &estate_id, &val, "viewer").await;
     app.grant_role(&owner, &estate_id, &eve, "editor").await;
-    // A viewer saving Eve's role unchanged is refused like a change.
-    app.try_set_estate_role(&val, &estate_id, &eve, json!({"role": "editor"}))
-        .await
-        .assert_problem(403, "insufficient_role");
-    // A bad body from someone without authority is a 403, not a 422.
-    app.try_set_estate_role(&val, &estate_id, &eve, json!({"role": "emperor"}))
-        .await
-        .assert_problem(403, "insufficient_role");
-    app.try_set_site_override(&val, &north, &eve, "emperor")
-        .await
-        .assert_problem(403, "insufficient_role");
-    // The owner gets the 422.
-    app.try_set_estate_role(&owner, &estate_id, &eve, json!({"role": "emperor"}))
-        .await
-        .assert_problem(422, "validation_failed");
+    let answers = [
+        // A viewer saving Eve's role unchanged is refused like a change.
+        (app.try_set_role(&val, &estate_id, &eve, "editor").await, 403, "insufficient_role"),
+        // A bad body from someone without authority is a 403, not a 422.
+        (app.try_set_role(&val, &estate_id, &eve, "emperor").await, 403, "insufficient_role"),
+        (app.try_set_site_override(&val, &north, &eve, "emperor").await, 403, "insufficient_role"),
+        // The owner gets the 422.
+        (app.try_set_role(&owner, &estate_id, &eve, "emperor").await, 422, "validation_failed"),
+    ];
+    for (reply, status, code) in answers {
+        reply.assert_problem(status, code);
+    }
     // A view-only PATCH {} of an asset is refused.
     let van = app.create_asset(&owner, json!({"name": "Van"})).await.id;
     app.try_add_to_household(&owner, "val", "viewer").await.assert_status(201);
@@ -414,3 +398,20 @@ async fn unchanged_saves_and_bad_bodies_still_need_authority(app: TestApp) {
     .await
     .assert_problem(403, "insufficient_role");
 }
+
+// Every test above runs on SQLite and on PostgreSQL.
+on_both_backends!(
+    an_unverified_account_cannot_share_or_set_up_anything,
+    the_first_reset_of_a_squatted_address_revokes_what_the_squatter_granted,
+    signing_up_through_an_invitation_takes_back_a_squatted_address,
+    reset_links_are_not_mailed_again_within_the_cooldown,
+    removing_a_collaborator_cancels_their_pending_invitation,
+    adding_people_by_username_reveals_no_email,
+    who_has_access_does_not_list_root_to_owners,
+    bulk_add_spends_one_budget_token_per_username,
+    removal_cancels_the_invitations_that_would_undo_it,
+    acceptance_rechecks_that_the_inviter_may_still_grant,
+    sessions_from_the_same_second_end_with_a_password_change,
+    a_member_kept_off_a_site_does_not_see_it_listed,
+    unchanged_saves_and_bad_bodies_still_need_authority,
+);

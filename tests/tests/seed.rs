@@ -39,20 +39,24 @@ async fn run_seed(app: &TestApp) -> SeedReport {
 
 /// Every row of every table the seed writes (seeded or not).
 fn all_counts(c: &mut DbConnection) -> Result<Vec<i64>, StoreError> {
-    Ok(vec![
-        users::table.count().get_result(c)?,
-        estates::table.count().get_result(c)?,
-        sites::table.count().get_result(c)?,
-        estate_members::table.count().get_result(c)?,
-        site_overrides::table.count().get_result(c)?,
-        assets::table.count().get_result(c)?,
-        asset_collaborators::table.count().get_result(c)?,
-        asset_records::table.count().get_result(c)?,
-        asset_photos::table.count().get_result(c)?,
-        household_members::table.count().get_result(c)?,
-        asset_shares::table.count().get_result(c)?,
-        invitations::table.count().get_result(c)?,
-        audit_events::table.count().get_result(c)?,
+    /// The row count of each table, in the order named.
+    macro_rules! counts {
+        ($($table:ident),*) => { vec![$($table::table.count().get_result(c)?),*] };
+    }
+    Ok(counts![
+        users,
+        estates,
+        sites,
+        estate_members,
+        site_overrides,
+        assets,
+        asset_collaborators,
+        asset_records,
+        asset_photos,
+        household_members,
+        asset_shares,
+        invitations,
+        audit_events
     ])
 }
 

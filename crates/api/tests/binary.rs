@@ -30,6 +30,19 @@ fn command(cwd: &Path) -> Command {
     cmd
 }
 
+/// Runs the binary in `cwd` with these arguments and extra variables, to its end.
+fn run(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    command(cwd).args(args).envs(env.iter().copied()).output().expect("run")
+}
+
+/// Asserts that the binary refused to go on, saying `why` on stderr.
+#[track_caller]
+fn assert_refused(out: &Output, why: &str) {
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(why), "{stderr}");
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -130,6 +143,14 @@ fn json(body: &str) -> serde_json::Value {
     serde_json::from_str(body).unwrap_or_else(|_| panic!("JSON body expected, got {body}"))
 }
 
+/// A server in `cwd` that logs at debug level, where ada has registered:
+/// the server, its port and ada's token.
+fn serve_debug_with_ada(cwd: &Path) -> (Child, u16, String) {
+    let port = free_port();
+    let server = serve(cwd, port, &[("RUST_LOG", "debug")]);
+    (server, port, register(port, "ada"))
+}
+
 fn register(port: u16, name: &str) -> String {
     let body =
         format!(r#"{{"email":"{name}@example.com","username":"{name}","password":"{PASSWORD}"}}"#);
@@ -155,22 +176,17 @@ fn openapi_subcommand_prints_the_committed_document() {
 #[test]
 fn migrate_creates_the_default_sqlite_database_and_its_folder() {
     let dir = tempfile::tempdir().expect("dir");
-    let out: Output = command(dir.path()).arg("migrate").output().expect("run");
+    let out = run(dir.path(), &["migrate"], &[]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(dir.path().join("data/keyholder.db").exists());
     // Running it again is a no-op.
-    let again = command(dir.path()).arg("migrate").output().expect("run");
-    assert!(again.status.success());
+    assert!(run(dir.path(), &["migrate"], &[]).status.success());
 }
 
 #[test]
 fn database_url_falls_back_to_database_url_variable() {
     let dir = tempfile::tempdir().expect("dir");
-    let out = command(dir.path())
-        .arg("migrate")
-        .env("DATABASE_URL", "sqlite://other/db.sqlite")
-        .output()
-        .expect("run");
+    let out = run(dir.path(), &["migrate"], &[("DATABASE_URL", "sqlite://other/db.sqlite")]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(dir.path().join("other/db.sqlite").exists());
     assert!(!dir.path().join("data").exists());
@@ -179,13 +195,9 @@ fn database_url_falls_back_to_database_url_variable() {
 #[test]
 fn unsupported_database_url_is_refused_clearly() {
     let dir = tempfile::tempdir().expect("dir");
-    let out = command(dir.path())
-        .arg("migrate")
-        .env("KEYHOLDER_DATABASE_URL", "mysql://root@localhost/x")
-        .output()
-        .expect("run");
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported database URL scheme"));
+    let out =
+        run(dir.path(), &["migrate"], &[("KEYHOLDER_DATABASE_URL", "mysql://root@localhost/x")]);
+    assert_refused(&out, "unsupported database URL scheme");
 }
 
 #[test]
@@ -195,14 +207,9 @@ fn postgres_without_a_jwt_secret_refuses_to_start() {
         return;
     };
     let dir = tempfile::tempdir().expect("dir");
-    let out = command(dir.path())
-        .env("KEYHOLDER_DATABASE_URL", url)
-        .env("KEYHOLDER_BIND", format!("127.0.0.1:{}", free_port()))
-        .output()
-        .expect("run");
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("KEYHOLDER_JWT_SECRET is not set"), "{stderr}");
+    let bind = format!("127.0.0.1:{}", free_port());
+    let out = run(dir.path(), &[], &[("KEYHOLDER_DATABASE_URL", &url), ("KEYHOLDER_BIND", &bind)]);
+    assert_refused(&out, "KEYHOLDER_JWT_SECRET is not set");
 }
 
 #[test]
@@ -251,16 +258,14 @@ fn root_is_bootstrapped_and_an_ordinary_account_cannot_be_taken_over() {
     let mut server = serve(dir.path(), port, &root);
     assert!(terminate(&mut server).success());
     // Naming an ordinary account as root refuses to start.
-    let out = command(dir.path())
-        .env("KEYHOLDER_BIND", format!("127.0.0.1:{port}"))
-        .env("KEYHOLDER_ROOT_EMAIL", "someone@example.com")
-        .env("KEYHOLDER_ROOT_USERNAME", "ADA")
-        .env("KEYHOLDER_ROOT_PASSWORD", "root password 123")
-        .output()
-        .expect("run");
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("ordinary account"), "{stderr}");
+    let bind = format!("127.0.0.1:{port}");
+    let ordinary = [
+        ("KEYHOLDER_BIND", bind.as_str()),
+        ("KEYHOLDER_ROOT_EMAIL", "someone@example.com"),
+        ("KEYHOLDER_ROOT_USERNAME", "ADA"),
+        ("KEYHOLDER_ROOT_PASSWORD", "root password 123"),
+    ];
+    assert_refused(&run(dir.path(), &[], &ordinary), "ordinary account");
 }
 
 #[test]
@@ -305,10 +310,8 @@ fn sigterm_finishes_in_flight_requests_then_exits() {
 #[test]
 fn logs_never_contain_tokens_or_passwords() {
     let dir = tempfile::tempdir().expect("dir");
-    let port = free_port();
     // No SMTP and no mail folder: emails go to the log, redacted.
-    let mut server = serve(dir.path(), port, &[("RUST_LOG", "debug")]);
-    let token = register(port, "ada");
+    let (mut server, port, token) = serve_debug_with_ada(dir.path());
     http(port, "POST", "/api/v1/auth/password-reset", None, Some(r#"{"email":"ada@example.com"}"#));
     http(port, "GET", "/api/v1/me", Some(&token), None);
     std::thread::sleep(Duration::from_millis(1500));
@@ -325,9 +328,7 @@ fn logs_never_contain_tokens_or_passwords() {
 #[test]
 fn logs_never_contain_searched_emails_or_query_values() {
     let dir = tempfile::tempdir().expect("dir");
-    let port = free_port();
-    let mut server = serve(dir.path(), port, &[("RUST_LOG", "debug")]);
-    let token = register(port, "ada");
+    let (mut server, port, token) = serve_debug_with_ada(dir.path());
     let search = "/api/v1/estates/00000000-0000-4000-8000-000000000000/user-search\
                   ?email=searched.person%40example.com";
     let (status, _) = http(port, "GET", search, Some(&token), None);
