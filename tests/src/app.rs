@@ -158,9 +158,9 @@ impl TestApp {
     /// Default test configuration.
     pub fn config(db_url: &str, mail_dir: &std::path::Path) -> Config {
         let mut config = Config::defaults();
-        config.database_url = Some(db_url.to_owned());
+        config.database_url = Some(db_url.into());
         config.bind = "127.0.0.1:0".parse().expect("address");
-        config.jwt_secret = Some(TEST_JWT_SECRET.to_owned());
+        config.jwt_secret = Some(TEST_JWT_SECRET.into());
         config.mail_dir = Some(mail_dir.to_path_buf());
         config.smtp_url = None;
         config.auth_rate_limit = 0;

@@ -85,7 +85,7 @@ async fn smtp_delivery_retries_until_the_server_is_up(app: TestApp) {
         .expect("free port")
         .port();
     let app = TestApp::spawn_with(app.backend, |c| {
-        c.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
+        c.smtp_url = Some(format!("smtp://127.0.0.1:{port}").into());
         c.mail_dir = None;
     })
     .await;

@@ -221,7 +221,7 @@ async fn refused_cors_preflight_is_problem_json(app: TestApp) {
 
 async fn metrics_require_the_configured_token(app: TestApp) {
     let app = TestApp::spawn_with(app.backend, |c| {
-        c.metrics_token = Some("metrics-token-0123456789".to_owned());
+        c.metrics_token = Some("metrics-token-0123456789".into());
     })
     .await;
     app.get("/metrics", None).await.assert_problem(401, "missing_token");
@@ -247,7 +247,7 @@ async fn metrics_bind_moves_metrics_to_their_own_listener(app: TestApp) {
     let port = free_port();
     let app = TestApp::spawn_with(app.backend, |c| {
         c.metrics_bind = Some(format!("127.0.0.1:{port}").parse().expect("address"));
-        c.metrics_token = Some("metrics-token-0123456789".to_owned());
+        c.metrics_token = Some("metrics-token-0123456789".into());
     })
     .await;
     // Not on the public listener, token or not.

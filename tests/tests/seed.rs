@@ -29,7 +29,7 @@ async fn run_seed(app: &TestApp) -> SeedReport {
         users: USERS,
         assets: ASSETS,
         invitations: INVITATIONS,
-        password: SEED_PASSWORD.to_owned(),
+        password: SEED_PASSWORD.into(),
     };
     tokio::task::spawn_blocking(move || seeding::run(&config, &args))
         .await

@@ -35,7 +35,7 @@ pub enum Command {
 
 /// `keyholder seed` options. Related rows (collaborators, shares,
 /// households, records) scale with `--assets` and `--users`.
-#[derive(Args, Clone, PartialEq, Eq)]
+#[derive(Args, Clone, Debug, PartialEq, Eq)]
 pub struct SeedArgs {
     /// Users to create (at least 20), four of them the known accounts.
     #[arg(long, default_value_t = 10_000)]
@@ -53,17 +53,7 @@ pub struct SeedArgs {
         default_value = "bench-password-1",
         hide_env_values = true
     )]
-    pub password: String,
-}
-
-impl std::fmt::Debug for SeedArgs {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SeedArgs")
-            .field("users", &self.users)
-            .field("assets", &self.assets)
-            .field("invitations", &self.invitations)
-            .finish_non_exhaustive()
-    }
+    pub password: Secret,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -73,12 +63,12 @@ pub enum LogFormat {
     Json,
 }
 
-#[derive(Args, Clone)]
+#[derive(Args, Clone, Debug)]
 pub struct Config {
     /// Database URL: `sqlite://path` or `postgres://...`. Falls back to
     /// `DATABASE_URL`, then to `sqlite://data/keyholder.db`.
     #[arg(long, env = "KEYHOLDER_DATABASE_URL", hide_env_values = true)]
-    pub database_url: Option<String>,
+    pub database_url: Option<Secret>,
 
     /// Address to listen on.
     #[arg(long, env = "KEYHOLDER_BIND", default_value = "127.0.0.1:8080")]
@@ -87,7 +77,7 @@ pub struct Config {
     /// HS256 secret for access tokens. Generated into `jwt-secret` beside a
     /// SQLite database when unset; required with PostgreSQL.
     #[arg(long, env = "KEYHOLDER_JWT_SECRET", hide_env_values = true)]
-    pub jwt_secret: Option<String>,
+    pub jwt_secret: Option<Secret>,
 
     /// Access token lifetime in seconds.
     #[arg(long, env = "KEYHOLDER_TOKEN_TTL", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(60..=31_536_000))]
@@ -99,7 +89,7 @@ pub struct Config {
 
     /// `smtp://host:port` (or `smtps://`) to deliver email over SMTP.
     #[arg(long, env = "KEYHOLDER_SMTP_URL", hide_env_values = true)]
-    pub smtp_url: Option<String>,
+    pub smtp_url: Option<Secret>,
 
     /// Folder to write each email into as an `.eml` file (when no SMTP URL).
     #[arg(long, env = "KEYHOLDER_MAIL_DIR")]
@@ -115,7 +105,7 @@ pub struct Config {
     #[arg(long, env = "KEYHOLDER_ROOT_USERNAME")]
     pub root_username: Option<String>,
     #[arg(long, env = "KEYHOLDER_ROOT_PASSWORD", hide_env_values = true)]
-    pub root_password: Option<String>,
+    pub root_password: Option<Secret>,
 
     /// Comma-separated origins allowed to call the API from a browser.
     #[arg(long, env = "KEYHOLDER_CORS_ORIGINS", value_delimiter = ',')]
@@ -178,7 +168,7 @@ pub struct Config {
 
     /// Bearer token that `/metrics` requires.
     #[arg(long, env = "KEYHOLDER_METRICS_TOKEN", hide_env_values = true)]
-    pub metrics_token: Option<String>,
+    pub metrics_token: Option<Secret>,
 
     /// Log format.
     #[arg(long, env = "KEYHOLDER_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
@@ -200,21 +190,6 @@ pub struct Config {
     pub mail_poll_ms: u64,
 }
 
-impl std::fmt::Debug for Config {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Secrets (JWT secret, root password, URLs with passwords) stay out.
-        f.debug_struct("Config")
-            .field("bind", &self.bind)
-            .field("app_url", &self.app_url)
-            .field("mail_dir", &self.mail_dir)
-            .field("auth_rate_limit", &self.auth_rate_limit)
-            .field("trust_proxy", &self.trust_proxy)
-            .field("trusted_proxies", &self.trusted_proxies)
-            .field("metrics_bind", &self.metrics_bind)
-            .finish_non_exhaustive()
-    }
-}
-
 impl Config {
     /// The pool size: as configured, else the backend's default.
     pub fn pool_size(&self) -> u32 {
@@ -225,7 +200,8 @@ impl Config {
     /// The database URL after the documented fallbacks.
     pub fn resolved_database_url(&self) -> String {
         self.database_url
-            .clone()
+            .as_deref()
+            .map(str::to_owned)
             .filter(|s| !s.trim().is_empty())
             .or_else(|| std::env::var("DATABASE_URL").ok().filter(|s| !s.trim().is_empty()))
             .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned())
@@ -239,6 +215,44 @@ impl Config {
     /// `app_url` without a trailing slash.
     pub fn app_base(&self) -> &str {
         self.app_url.trim_end_matches('/')
+    }
+}
+
+/// A configured secret (a password, key, token, or a URL that may hold
+/// one): read like any string, shown by `Debug` as `[redacted]`, so a
+/// logged configuration carries none.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl std::ops::Deref for Secret {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for Secret {
+    fn from(s: String) -> Self {
+        Self(s)
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(s: &str) -> Self {
+        Self(s.to_owned())
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(s.into())
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
     }
 }
 
@@ -265,5 +279,27 @@ mod tests {
             config(&["--database-url", "sqlite://k.db", "--db-pool-size", "0"]).pool_size(),
             1
         );
+    }
+
+    #[test]
+    fn a_logged_configuration_shows_no_secret() {
+        let c = config(&[
+            "--database-url",
+            "postgres://kh:db-pass@db/keyholder",
+            "--jwt-secret",
+            "jwt-secret-0123456789abcdef0123456789",
+            "--smtp-url",
+            "smtp://mailer:smtp-pass@mail:587",
+            "--root-password",
+            "root-pass-0123",
+            "--metrics-token",
+            "metrics-token-0123",
+        ]);
+        let shown = format!("{c:?}");
+        for secret in ["db-pass", "jwt-secret-0", "smtp-pass", "root-pass", "metrics-token-0"] {
+            assert!(!shown.contains(secret), "{secret} is in {shown}");
+        }
+        assert!(shown.contains("bind: 127.0.0.1:8080"), "{shown}");
+        assert_eq!(c.jwt_secret.as_deref(), Some("jwt-secret-0123456789abcdef0123456789"));
     }
 }

@@ -130,7 +130,7 @@ fn print_summary(args: &SeedArgs, report: &SeedReport, elapsed: Duration) -> any
     }
     writeln!(out, "{:<22} {:>10}", "total", total)?;
     let password =
-        if args.password == DEFAULT_PASSWORD { DEFAULT_PASSWORD } else { "the --password given" };
+        if *args.password == *DEFAULT_PASSWORD { DEFAULT_PASSWORD } else { "the --password given" };
     writeln!(out, "known accounts (verified; password: {password}):")?;
     for (name, reach) in seed::KNOWN_ACCOUNTS.iter().zip(KNOWN_REACH) {
         writeln!(out, "  {name:<18} {:<40} {reach}", format!("{name}@{}", seed::EMAIL_DOMAIN))?;
