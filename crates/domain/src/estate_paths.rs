@@ -108,79 +108,95 @@ fn invitation_path<R>(offered: Option<EstateRole>) -> RolePath<R> {
     }
 }
 
-fn walk_estate<B>(
-    f: &EstateFacts,
-    mut visit: impl FnMut(RolePath<EstateRole>) -> ControlFlow<B>,
-) -> ControlFlow<B> {
-    if f.is_root {
-        visit(RolePath {
-            kind: RolePathKind::Root,
-            shown: Some(EstateRole::Owner.as_str()),
-            grants: Some(EstateRole::Owner),
-            via: Via::Nothing,
-            counted: true,
-            reason: None,
-        })?;
-    }
-    visit(RolePath {
-        kind: RolePathKind::Membership,
-        shown: f.role.map(EstateRole::as_str),
-        grants: f.role,
-        via: Via::Estate,
-        counted: f.role.is_some(),
-        reason: f.role.is_none().then_some(NotCountedReason::NoEstateMembership),
-    })?;
-    if let Some(offered) = f.invitation {
-        visit(invitation_path(offered))?;
-    }
-    ControlFlow::Continue(())
+/// The facts about one user and one resource (an estate or a site), walked
+/// path by path.
+trait Facts {
+    /// The role the resource is reached with.
+    type Role: Ord + Copy;
+
+    /// Visits every path to the resource, in the order they are explained.
+    fn walk<B>(&self, visit: impl FnMut(RolePath<Self::Role>) -> ControlFlow<B>) -> ControlFlow<B>;
 }
 
-fn walk_site<B>(
-    f: &SiteFacts,
-    mut visit: impl FnMut(RolePath<SiteRole>) -> ControlFlow<B>,
-) -> ControlFlow<B> {
-    if f.is_root {
-        visit(RolePath {
-            kind: RolePathKind::Root,
-            shown: Some(SiteRole::Admin.as_str()),
-            grants: Some(SiteRole::Admin),
-            via: Via::Nothing,
-            counted: true,
-            reason: None,
-        })?;
+/// Root's path: it reaches the resource with the highest role.
+fn root_path<R: Copy>(top: R, shown: &'static str) -> RolePath<R> {
+    RolePath {
+        kind: RolePathKind::Root,
+        shown: Some(shown),
+        grants: Some(top),
+        via: Via::Nothing,
+        counted: true,
+        reason: None,
     }
-    match f.role {
-        None => visit(RolePath {
-            kind: RolePathKind::EstateRole,
-            shown: None,
-            grants: None,
+}
+
+impl Facts for EstateFacts {
+    type Role = EstateRole;
+
+    fn walk<B>(
+        &self,
+        mut visit: impl FnMut(RolePath<EstateRole>) -> ControlFlow<B>,
+    ) -> ControlFlow<B> {
+        if self.is_root {
+            visit(root_path(EstateRole::Owner, EstateRole::Owner.as_str()))?;
+        }
+        visit(RolePath {
+            kind: RolePathKind::Membership,
+            shown: self.role.map(EstateRole::as_str),
+            grants: self.role,
             via: Via::Estate,
-            counted: false,
-            reason: Some(NotCountedReason::NoEstateMembership),
-        })?,
-        Some(role) => {
-            // Owners and admins administer every site: an override found
-            // for them is ignored.
-            let over = f.site_override.filter(|_| !role.administers());
-            let default = default_site_role(role);
-            visit(RolePath {
+            counted: self.role.is_some(),
+            reason: self.role.is_none().then_some(NotCountedReason::NoEstateMembership),
+        })?;
+        if let Some(offered) = self.invitation {
+            visit(invitation_path(offered))?;
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+impl Facts for SiteFacts {
+    type Role = SiteRole;
+
+    fn walk<B>(
+        &self,
+        mut visit: impl FnMut(RolePath<SiteRole>) -> ControlFlow<B>,
+    ) -> ControlFlow<B> {
+        if self.is_root {
+            visit(root_path(SiteRole::Admin, SiteRole::Admin.as_str()))?;
+        }
+        match self.role {
+            None => visit(RolePath {
                 kind: RolePathKind::EstateRole,
-                shown: Some(default.as_str()),
-                grants: Some(default),
+                shown: None,
+                grants: None,
                 via: Via::Estate,
-                counted: over.is_none(),
-                reason: None,
-            })?;
-            if let Some(o) = over {
-                visit(override_path(role, o))?;
+                counted: false,
+                reason: Some(NotCountedReason::NoEstateMembership),
+            })?,
+            Some(role) => {
+                // Owners and admins administer every site: an override found
+                // for them is ignored.
+                let over = self.site_override.filter(|_| !role.administers());
+                let default = default_site_role(role);
+                visit(RolePath {
+                    kind: RolePathKind::EstateRole,
+                    shown: Some(default.as_str()),
+                    grants: Some(default),
+                    via: Via::Estate,
+                    counted: over.is_none(),
+                    reason: None,
+                })?;
+                if let Some(o) = over {
+                    visit(override_path(role, o))?;
+                }
             }
         }
+        if let Some(offered) = self.invitation {
+            visit(invitation_path(offered))?;
+        }
+        ControlFlow::Continue(())
     }
-    if let Some(offered) = f.invitation {
-        visit(invitation_path(offered))?;
-    }
-    ControlFlow::Continue(())
 }
 
 /// A non-administrator's override: `none` keeps them off the site; one
@@ -208,11 +224,20 @@ fn fold<R: Ord + Copy>(best: Option<R>, path: &RolePath<R>) -> Option<R> {
     if path.counted { best.max(path.grants) } else { best }
 }
 
-fn resolve<R: Ord + Copy>(
-    walk: impl FnOnce(&mut dyn FnMut(RolePath<R>) -> ControlFlow<()>),
-) -> RoleResolution<R> {
+/// The decision: the best role among the counted paths (nothing is kept).
+fn decide<F: Facts>(f: &F) -> Option<F::Role> {
+    let mut best = None;
+    let _ = f.walk::<()>(|p| {
+        best = fold(best, &p);
+        ControlFlow::Continue(())
+    });
+    best
+}
+
+/// The explanation: every path, and the decision they make.
+fn resolve<F: Facts>(f: &F) -> RoleResolution<F::Role> {
     let mut paths = Vec::with_capacity(4);
-    walk(&mut |p| {
+    let _ = f.walk::<()>(|p| {
         paths.push(p);
         ControlFlow::Continue(())
     });
@@ -222,36 +247,22 @@ fn resolve<R: Ord + Copy>(
 
 /// The user's role on the estate (root counts as owner).
 pub fn estate_role(f: &EstateFacts) -> Option<EstateRole> {
-    let mut best = None;
-    let _ = walk_estate::<()>(f, |p| {
-        best = fold(best, &p);
-        ControlFlow::Continue(())
-    });
-    best
+    decide(f)
 }
 
 /// Every path to the estate, and the role they give.
 pub fn explain_estate(f: &EstateFacts) -> RoleResolution<EstateRole> {
-    resolve(|visit| {
-        let _ = walk_estate(f, visit);
-    })
+    resolve(f)
 }
 
 /// The user's effective role at the site; `None`: kept off it (invisible).
 pub fn site_role(f: &SiteFacts) -> Option<SiteRole> {
-    let mut best = None;
-    let _ = walk_site::<()>(f, |p| {
-        best = fold(best, &p);
-        ControlFlow::Continue(())
-    });
-    best
+    decide(f)
 }
 
 /// Every path to the site, and the role they give.
 pub fn explain_site(f: &SiteFacts) -> RoleResolution<SiteRole> {
-    resolve(|visit| {
-        let _ = walk_site(f, visit);
-    })
+    resolve(f)
 }
 
 /// The ids a path's [`Via`] names.
@@ -277,26 +288,11 @@ impl ViaIds {
 mod tests {
     use super::*;
 
-    const ROLES: [Option<EstateRole>; 5] = [
-        None,
-        Some(EstateRole::Viewer),
-        Some(EstateRole::Editor),
-        Some(EstateRole::Admin),
-        Some(EstateRole::Owner),
-    ];
-    const OVERRIDES: [Option<SiteOverride>; 5] = [
-        None,
-        Some(SiteOverride::None),
-        Some(SiteOverride::Viewer),
-        Some(SiteOverride::Editor),
-        Some(SiteOverride::Admin),
-    ];
-
     #[test]
     fn site_explanation_agrees_with_the_site_role_enforced() {
         for is_root in [false, true] {
-            for role in ROLES {
-                for site_override in OVERRIDES {
+            for role in EstateRole::OPTIONS {
+                for site_override in SiteOverride::OPTIONS {
                     for invitation in [None, Some(Some(EstateRole::Editor))] {
                         let f = SiteFacts { is_root, role, site_override, invitation };
                         assert_eq!(explain_site(&f).effective, site_role(&f), "{f:?}");
@@ -327,7 +323,7 @@ mod tests {
     #[test]
     fn estate_explanation_agrees_with_the_estate_role_enforced() {
         for is_root in [false, true] {
-            for role in ROLES {
+            for role in EstateRole::OPTIONS {
                 for invitation in [None, Some(None), Some(Some(EstateRole::Viewer))] {
                     let f = EstateFacts { is_root, role, invitation };
                     let r = explain_estate(&f);

@@ -4,7 +4,7 @@
 //! (`viewer < editor < admin < owner`, `view < edit < manage < full`, ...).
 //! Each has `as_str`, `FromStr` (lower-case names only; anything else is
 //! [`ValueError::OneOf`], "must be one of ..."), `Display`, serde with the
-//! lower-case names, and `ALL` in order.
+//! lower-case names, `ALL` in order, and `OPTIONS` (`None`, then `ALL`).
 
 use std::fmt;
 use std::str::FromStr;
@@ -33,6 +33,9 @@ macro_rules! ordered_enum {
         impl $name {
             /// Every value, low to high.
             pub const ALL: [Self; ordered_enum!(@count $($variant)+)] = [$(Self::$variant),+];
+            /// `None`, then every value low to high: what an optional field may hold.
+            pub const OPTIONS: [Option<Self>; 1 + ordered_enum!(@count $($variant)+)] =
+                [None, $(Some(Self::$variant)),+];
             /// The allowed names, for messages: "must be one of ...".
             pub const ALLOWED: &'static str = $allowed;
 
