@@ -3,8 +3,6 @@
 //! enforcement uses) and the explanation fold over, as
 //! [`crate::asset::explain`] does for assets.
 
-use std::ops::ControlFlow;
-
 use uuid::Uuid;
 
 use crate::asset::NotCountedReason;
@@ -108,95 +106,96 @@ fn invitation_path<R>(offered: Option<EstateRole>) -> RolePath<R> {
     }
 }
 
-/// The facts about one user and one resource (an estate or a site), walked
-/// path by path.
+/// What every resource's paths are made of: root, the paths through the
+/// user's estate membership (one or two), and a pending invitation.
+struct PathFacts<R> {
+    is_root: bool,
+    membership: [Option<RolePath<R>>; 2],
+    invitation: Option<Option<EstateRole>>,
+}
+
+/// The facts about one user and one resource (an estate or a site).
 trait Facts {
     /// The role the resource is reached with.
     type Role: Ord + Copy;
+    /// Root reaches the resource with this role, shown by this name.
+    const ROOT: (Self::Role, &'static str);
 
-    /// Visits every path to the resource, in the order they are explained.
-    fn walk<B>(&self, visit: impl FnMut(RolePath<Self::Role>) -> ControlFlow<B>) -> ControlFlow<B>;
-}
-
-/// Root's path: it reaches the resource with the highest role.
-fn root_path<R: Copy>(top: R, shown: &'static str) -> RolePath<R> {
-    RolePath {
-        kind: RolePathKind::Root,
-        shown: Some(shown),
-        grants: Some(top),
-        via: Via::Nothing,
-        counted: true,
-        reason: None,
-    }
+    fn path_facts(&self) -> PathFacts<Self::Role>;
 }
 
 impl Facts for EstateFacts {
     type Role = EstateRole;
+    const ROOT: (EstateRole, &'static str) = (EstateRole::Owner, EstateRole::Owner.as_str());
 
-    fn walk<B>(
-        &self,
-        mut visit: impl FnMut(RolePath<EstateRole>) -> ControlFlow<B>,
-    ) -> ControlFlow<B> {
-        if self.is_root {
-            visit(root_path(EstateRole::Owner, EstateRole::Owner.as_str()))?;
-        }
-        visit(RolePath {
+    fn path_facts(&self) -> PathFacts<EstateRole> {
+        let membership = RolePath {
             kind: RolePathKind::Membership,
             shown: self.role.map(EstateRole::as_str),
             grants: self.role,
             via: Via::Estate,
             counted: self.role.is_some(),
             reason: self.role.is_none().then_some(NotCountedReason::NoEstateMembership),
-        })?;
-        if let Some(offered) = self.invitation {
-            visit(invitation_path(offered))?;
+        };
+        PathFacts {
+            is_root: self.is_root,
+            membership: [Some(membership), None],
+            invitation: self.invitation,
         }
-        ControlFlow::Continue(())
     }
 }
 
 impl Facts for SiteFacts {
     type Role = SiteRole;
+    const ROOT: (SiteRole, &'static str) = (SiteRole::Admin, SiteRole::Admin.as_str());
 
-    fn walk<B>(
-        &self,
-        mut visit: impl FnMut(RolePath<SiteRole>) -> ControlFlow<B>,
-    ) -> ControlFlow<B> {
-        if self.is_root {
-            visit(root_path(SiteRole::Admin, SiteRole::Admin.as_str()))?;
-        }
-        match self.role {
-            None => visit(RolePath {
-                kind: RolePathKind::EstateRole,
-                shown: None,
-                grants: None,
-                via: Via::Estate,
-                counted: false,
-                reason: Some(NotCountedReason::NoEstateMembership),
-            })?,
+    fn path_facts(&self) -> PathFacts<SiteRole> {
+        let membership = match self.role {
+            None => [
+                Some(RolePath {
+                    kind: RolePathKind::EstateRole,
+                    shown: None,
+                    grants: None,
+                    via: Via::Estate,
+                    counted: false,
+                    reason: Some(NotCountedReason::NoEstateMembership),
+                }),
+                None,
+            ],
             Some(role) => {
                 // Owners and admins administer every site: an override found
                 // for them is ignored.
                 let over = self.site_override.filter(|_| !role.administers());
                 let default = default_site_role(role);
-                visit(RolePath {
+                let by_role = RolePath {
                     kind: RolePathKind::EstateRole,
                     shown: Some(default.as_str()),
                     grants: Some(default),
                     via: Via::Estate,
                     counted: over.is_none(),
                     reason: None,
-                })?;
-                if let Some(o) = over {
-                    visit(override_path(role, o))?;
-                }
+                };
+                [Some(by_role), over.map(|o| override_path(role, o))]
             }
-        }
-        if let Some(offered) = self.invitation {
-            visit(invitation_path(offered))?;
-        }
-        ControlFlow::Continue(())
+        };
+        PathFacts { is_root: self.is_root, membership, invitation: self.invitation }
     }
+}
+
+/// Every path to the resource, in the order they are explained: root,
+/// membership, a pending invitation.
+fn paths<F: Facts>(f: &F) -> impl Iterator<Item = RolePath<F::Role>> {
+    let PathFacts { is_root, membership, invitation } = f.path_facts();
+    let (top, shown) = F::ROOT;
+    let root = is_root.then_some(RolePath {
+        kind: RolePathKind::Root,
+        shown: Some(shown),
+        grants: Some(top),
+        via: Via::Nothing,
+        counted: true,
+        reason: None,
+    });
+    root.into_iter().chain(membership.into_iter().flatten()).chain(invitation.map(invitation_path))
 }
 
 /// A non-administrator's override: `none` keeps them off the site; one
@@ -226,21 +225,12 @@ fn fold<R: Ord + Copy>(best: Option<R>, path: &RolePath<R>) -> Option<R> {
 
 /// The decision: the best role among the counted paths (nothing is kept).
 fn decide<F: Facts>(f: &F) -> Option<F::Role> {
-    let mut best = None;
-    let _ = f.walk::<()>(|p| {
-        best = fold(best, &p);
-        ControlFlow::Continue(())
-    });
-    best
+    paths(f).fold(None, |best, p| fold(best, &p))
 }
 
 /// The explanation: every path, and the decision they make.
 fn resolve<F: Facts>(f: &F) -> RoleResolution<F::Role> {
-    let mut paths = Vec::with_capacity(4);
-    let _ = f.walk::<()>(|p| {
-        paths.push(p);
-        ControlFlow::Continue(())
-    });
+    let paths: Vec<_> = paths(f).collect();
     let effective = paths.iter().fold(None, fold);
     RoleResolution { effective, paths }
 }
