@@ -52,8 +52,8 @@ use cedar_policy::{
 };
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use keyholder_domain::asset::{
-    AccessFacts, AssetCapability, HouseholdFact, ShareFact, ShareStatus, SitePathFact, asset_can,
-    effective_level,
+    AccessFacts, AssetCapability, HouseholdFact, OwnedAccessFacts, ShareFact, ShareStatus,
+    SitePathFact, asset_can, effective_level,
 };
 use keyholder_domain::{AssetLevel, EstateRole, HouseholdRole, InvitationPermission, SiteOverride};
 use uuid::Uuid;
@@ -233,36 +233,10 @@ pub struct Scenario {
     pub now: DateTime<Utc>,
 }
 
-/// [`AccessFacts`] with owned storage, as the store would load them.
-#[derive(Debug, Clone)]
-pub struct OwnedFacts {
-    pub is_root: bool,
-    pub is_collaborator: bool,
-    pub households: Vec<HouseholdFact>,
-    pub shares: Vec<ShareFact>,
-    pub site: Option<SitePathFact>,
-    pub now: DateTime<Utc>,
-}
-
-impl OwnedFacts {
-    pub fn facts(&self) -> AccessFacts<'_> {
-        AccessFacts {
-            is_root: self.is_root,
-            is_collaborator: self.is_collaborator,
-            households: &self.households,
-            shares: &self.shares,
-            site: self.site,
-            now: self.now,
-        }
-    }
-}
-
 impl Scenario {
     /// The facts the store derives from these relations.
-    pub fn facts(&self) -> OwnedFacts {
-        OwnedFacts {
-            is_root: self.is_root,
-            is_collaborator: self.collaborators.contains(&self.user),
+    pub fn facts(&self) -> OwnedAccessFacts {
+        OwnedAccessFacts {
             households: self
                 .households
                 .iter()
@@ -273,8 +247,12 @@ impl Scenario {
                 })
                 .collect(),
             shares: self.share.into_iter().collect(),
-            site: self.site,
-            now: self.now,
+            rest: AccessFacts {
+                is_root: self.is_root,
+                is_collaborator: self.collaborators.contains(&self.user),
+                site: self.site,
+                ..AccessFacts::none(self.now)
+            },
         }
     }
 
