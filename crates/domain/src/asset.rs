@@ -58,6 +58,23 @@ impl<'a> AccessFacts<'a> {
     }
 }
 
+/// [`AccessFacts`] that own their lists, for facts built once and read many
+/// times (property tests, benchmarks). `rest` holds the other facts; its own
+/// lists are not read.
+#[derive(Debug, Clone)]
+pub struct OwnedAccessFacts {
+    pub households: Vec<HouseholdFact>,
+    pub shares: Vec<ShareFact>,
+    pub rest: AccessFacts<'static>,
+}
+
+impl OwnedAccessFacts {
+    /// The facts, borrowing the lists.
+    pub fn facts(&self) -> AccessFacts<'_> {
+        AccessFacts { households: &self.households, shares: &self.shares, ..self.rest }
+    }
+}
+
 /// The user's membership of one household.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HouseholdFact {

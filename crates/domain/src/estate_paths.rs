@@ -3,8 +3,6 @@
 //! enforcement uses) and the explanation fold over, as
 //! [`crate::asset::explain`] does for assets.
 
-use std::ops::ControlFlow;
-
 use uuid::Uuid;
 
 use crate::asset::NotCountedReason;
@@ -108,79 +106,96 @@ fn invitation_path<R>(offered: Option<EstateRole>) -> RolePath<R> {
     }
 }
 
-fn walk_estate<B>(
-    f: &EstateFacts,
-    mut visit: impl FnMut(RolePath<EstateRole>) -> ControlFlow<B>,
-) -> ControlFlow<B> {
-    if f.is_root {
-        visit(RolePath {
-            kind: RolePathKind::Root,
-            shown: Some(EstateRole::Owner.as_str()),
-            grants: Some(EstateRole::Owner),
-            via: Via::Nothing,
-            counted: true,
-            reason: None,
-        })?;
-    }
-    visit(RolePath {
-        kind: RolePathKind::Membership,
-        shown: f.role.map(EstateRole::as_str),
-        grants: f.role,
-        via: Via::Estate,
-        counted: f.role.is_some(),
-        reason: f.role.is_none().then_some(NotCountedReason::NoEstateMembership),
-    })?;
-    if let Some(offered) = f.invitation {
-        visit(invitation_path(offered))?;
-    }
-    ControlFlow::Continue(())
+/// What every resource's paths are made of: root, the paths through the
+/// user's estate membership (one or two), and a pending invitation.
+struct PathFacts<R> {
+    is_root: bool,
+    membership: [Option<RolePath<R>>; 2],
+    invitation: Option<Option<EstateRole>>,
 }
 
-fn walk_site<B>(
-    f: &SiteFacts,
-    mut visit: impl FnMut(RolePath<SiteRole>) -> ControlFlow<B>,
-) -> ControlFlow<B> {
-    if f.is_root {
-        visit(RolePath {
-            kind: RolePathKind::Root,
-            shown: Some(SiteRole::Admin.as_str()),
-            grants: Some(SiteRole::Admin),
-            via: Via::Nothing,
-            counted: true,
-            reason: None,
-        })?;
-    }
-    match f.role {
-        None => visit(RolePath {
-            kind: RolePathKind::EstateRole,
-            shown: None,
-            grants: None,
+/// The facts about one user and one resource (an estate or a site).
+trait Facts {
+    /// The role the resource is reached with.
+    type Role: Ord + Copy;
+    /// Root reaches the resource with this role, shown by this name.
+    const ROOT: (Self::Role, &'static str);
+
+    fn path_facts(&self) -> PathFacts<Self::Role>;
+}
+
+impl Facts for EstateFacts {
+    type Role = EstateRole;
+    const ROOT: (EstateRole, &'static str) = (EstateRole::Owner, EstateRole::Owner.as_str());
+
+    fn path_facts(&self) -> PathFacts<EstateRole> {
+        let membership = RolePath {
+            kind: RolePathKind::Membership,
+            shown: self.role.map(EstateRole::as_str),
+            grants: self.role,
             via: Via::Estate,
-            counted: false,
-            reason: Some(NotCountedReason::NoEstateMembership),
-        })?,
-        Some(role) => {
-            // Owners and admins administer every site: an override found
-            // for them is ignored.
-            let over = f.site_override.filter(|_| !role.administers());
-            let default = default_site_role(role);
-            visit(RolePath {
-                kind: RolePathKind::EstateRole,
-                shown: Some(default.as_str()),
-                grants: Some(default),
-                via: Via::Estate,
-                counted: over.is_none(),
-                reason: None,
-            })?;
-            if let Some(o) = over {
-                visit(override_path(role, o))?;
-            }
+            counted: self.role.is_some(),
+            reason: self.role.is_none().then_some(NotCountedReason::NoEstateMembership),
+        };
+        PathFacts {
+            is_root: self.is_root,
+            membership: [Some(membership), None],
+            invitation: self.invitation,
         }
     }
-    if let Some(offered) = f.invitation {
-        visit(invitation_path(offered))?;
+}
+
+impl Facts for SiteFacts {
+    type Role = SiteRole;
+    const ROOT: (SiteRole, &'static str) = (SiteRole::Admin, SiteRole::Admin.as_str());
+
+    fn path_facts(&self) -> PathFacts<SiteRole> {
+        let membership = match self.role {
+            None => [
+                Some(RolePath {
+                    kind: RolePathKind::EstateRole,
+                    shown: None,
+                    grants: None,
+                    via: Via::Estate,
+                    counted: false,
+                    reason: Some(NotCountedReason::NoEstateMembership),
+                }),
+                None,
+            ],
+            Some(role) => {
+                // Owners and admins administer every site: an override found
+                // for them is ignored.
+                let over = self.site_override.filter(|_| !role.administers());
+                let default = default_site_role(role);
+                let by_role = RolePath {
+                    kind: RolePathKind::EstateRole,
+                    shown: Some(default.as_str()),
+                    grants: Some(default),
+                    via: Via::Estate,
+                    counted: over.is_none(),
+                    reason: None,
+                };
+                [Some(by_role), over.map(|o| override_path(role, o))]
+            }
+        };
+        PathFacts { is_root: self.is_root, membership, invitation: self.invitation }
     }
-    ControlFlow::Continue(())
+}
+
+/// Every path to the resource, in the order they are explained: root,
+/// membership, a pending invitation.
+fn paths<F: Facts>(f: &F) -> impl Iterator<Item = RolePath<F::Role>> {
+    let PathFacts { is_root, membership, invitation } = f.path_facts();
+    let (top, shown) = F::ROOT;
+    let root = is_root.then_some(RolePath {
+        kind: RolePathKind::Root,
+        shown: Some(shown),
+        grants: Some(top),
+        via: Via::Nothing,
+        counted: true,
+        reason: None,
+    });
+    root.into_iter().chain(membership.into_iter().flatten()).chain(invitation.map(invitation_path))
 }
 
 /// A non-administrator's override: `none` keeps them off the site; one
@@ -208,50 +223,36 @@ fn fold<R: Ord + Copy>(best: Option<R>, path: &RolePath<R>) -> Option<R> {
     if path.counted { best.max(path.grants) } else { best }
 }
 
-fn resolve<R: Ord + Copy>(
-    walk: impl FnOnce(&mut dyn FnMut(RolePath<R>) -> ControlFlow<()>),
-) -> RoleResolution<R> {
-    let mut paths = Vec::with_capacity(4);
-    walk(&mut |p| {
-        paths.push(p);
-        ControlFlow::Continue(())
-    });
+/// The decision: the best role among the counted paths (nothing is kept).
+fn decide<F: Facts>(f: &F) -> Option<F::Role> {
+    paths(f).fold(None, |best, p| fold(best, &p))
+}
+
+/// The explanation: every path, and the decision they make.
+fn resolve<F: Facts>(f: &F) -> RoleResolution<F::Role> {
+    let paths: Vec<_> = paths(f).collect();
     let effective = paths.iter().fold(None, fold);
     RoleResolution { effective, paths }
 }
 
 /// The user's role on the estate (root counts as owner).
 pub fn estate_role(f: &EstateFacts) -> Option<EstateRole> {
-    let mut best = None;
-    let _ = walk_estate::<()>(f, |p| {
-        best = fold(best, &p);
-        ControlFlow::Continue(())
-    });
-    best
+    decide(f)
 }
 
 /// Every path to the estate, and the role they give.
 pub fn explain_estate(f: &EstateFacts) -> RoleResolution<EstateRole> {
-    resolve(|visit| {
-        let _ = walk_estate(f, visit);
-    })
+    resolve(f)
 }
 
 /// The user's effective role at the site; `None`: kept off it (invisible).
 pub fn site_role(f: &SiteFacts) -> Option<SiteRole> {
-    let mut best = None;
-    let _ = walk_site::<()>(f, |p| {
-        best = fold(best, &p);
-        ControlFlow::Continue(())
-    });
-    best
+    decide(f)
 }
 
 /// Every path to the site, and the role they give.
 pub fn explain_site(f: &SiteFacts) -> RoleResolution<SiteRole> {
-    resolve(|visit| {
-        let _ = walk_site(f, visit);
-    })
+    resolve(f)
 }
 
 /// The ids a path's [`Via`] names.
@@ -277,26 +278,11 @@ impl ViaIds {
 mod tests {
     use super::*;
 
-    const ROLES: [Option<EstateRole>; 5] = [
-        None,
-        Some(EstateRole::Viewer),
-        Some(EstateRole::Editor),
-        Some(EstateRole::Admin),
-        Some(EstateRole::Owner),
-    ];
-    const OVERRIDES: [Option<SiteOverride>; 5] = [
-        None,
-        Some(SiteOverride::None),
-        Some(SiteOverride::Viewer),
-        Some(SiteOverride::Editor),
-        Some(SiteOverride::Admin),
-    ];
-
     #[test]
     fn site_explanation_agrees_with_the_site_role_enforced() {
         for is_root in [false, true] {
-            for role in ROLES {
-                for site_override in OVERRIDES {
+            for role in EstateRole::OPTIONS {
+                for site_override in SiteOverride::OPTIONS {
                     for invitation in [None, Some(Some(EstateRole::Editor))] {
                         let f = SiteFacts { is_root, role, site_override, invitation };
                         assert_eq!(explain_site(&f).effective, site_role(&f), "{f:?}");
@@ -327,7 +313,7 @@ mod tests {
     #[test]
     fn estate_explanation_agrees_with_the_estate_role_enforced() {
         for is_root in [false, true] {
-            for role in ROLES {
+            for role in EstateRole::OPTIONS {
                 for invitation in [None, Some(None), Some(Some(EstateRole::Viewer))] {
                     let f = EstateFacts { is_root, role, invitation };
                     let r = explain_estate(&f);

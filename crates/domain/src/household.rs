@@ -105,10 +105,15 @@ impl HouseholdRefusal {
 /// Whether the user heads a household: everyone but root (404
 /// `root_has_no_household` for root).
 pub fn check_heads_household(user: HouseholdUser) -> Result<(), HouseholdRefusal> {
-    if user.is_root {
-        return Err(HouseholdRefusal::RootHasNoHousehold);
-    }
-    Ok(())
+    first_refusal([(user.is_root, HouseholdRefusal::RootHasNoHousehold)])
+}
+
+/// The first refusal whose condition holds, in the order the spec answers
+/// them; `Ok` when none does.
+fn first_refusal<const N: usize>(
+    checks: [(bool, HouseholdRefusal); N],
+) -> Result<(), HouseholdRefusal> {
+    checks.into_iter().find(|&(refused, _)| refused).map_or(Ok(()), |(_, refusal)| Err(refusal))
 }
 
 /// A head adding a candidate to their household. Checked in the spec's order
@@ -120,19 +125,12 @@ pub fn validate_add_member(
     facts: AddMemberFacts,
 ) -> Result<(), HouseholdRefusal> {
     check_heads_household(head)?;
-    if head.id == candidate.id {
-        return Err(HouseholdRefusal::OwnHousehold);
-    }
-    if candidate.is_root {
-        return Err(HouseholdRefusal::RootCandidate);
-    }
-    if facts.already_member {
-        return Err(HouseholdRefusal::AlreadyMember);
-    }
-    if facts.head_is_member_of_candidate {
-        return Err(HouseholdRefusal::MutualMembership);
-    }
-    Ok(())
+    first_refusal([
+        (head.id == candidate.id, HouseholdRefusal::OwnHousehold),
+        (candidate.is_root, HouseholdRefusal::RootCandidate),
+        (facts.already_member, HouseholdRefusal::AlreadyMember),
+        (facts.head_is_member_of_candidate, HouseholdRefusal::MutualMembership),
+    ])
 }
 
 /// Changing a member's role or removing them: the head only, and the user
@@ -143,13 +141,10 @@ pub fn check_manage_member(
     member_id: Uuid,
     is_member: bool,
 ) -> Result<(), HouseholdRefusal> {
-    if actor_id != head_id && actor_id != member_id {
-        return Err(HouseholdRefusal::NotHead);
-    }
-    if !is_member {
-        return Err(HouseholdRefusal::NotAMember);
-    }
-    Ok(())
+    first_refusal([
+        (actor_id != head_id && actor_id != member_id, HouseholdRefusal::NotHead),
+        (!is_member, HouseholdRefusal::NotAMember),
+    ])
 }
 
 /// Changing a member's role: only the head (a member cannot raise their own
@@ -159,13 +154,10 @@ pub fn check_change_role(
     head_id: Uuid,
     is_member: bool,
 ) -> Result<(), HouseholdRefusal> {
-    if actor_id != head_id {
-        return Err(HouseholdRefusal::NotHead);
-    }
-    if !is_member {
-        return Err(HouseholdRefusal::NotAMember);
-    }
-    Ok(())
+    first_refusal([
+        (actor_id != head_id, HouseholdRefusal::NotHead),
+        (!is_member, HouseholdRefusal::NotAMember),
+    ])
 }
 
 /// The highest role among the households whose head is a collaborator of
@@ -241,9 +233,6 @@ mod tests {
 
     #[test]
     fn codes_are_distinct() {
-        let mut codes: Vec<_> = HouseholdRefusal::ALL.iter().map(|r| r.code()).collect();
-        codes.sort_unstable();
-        codes.dedup();
-        assert_eq!(codes.len(), HouseholdRefusal::ALL.len());
+        crate::assert_distinct_codes(&HouseholdRefusal::ALL);
     }
 }

@@ -6,95 +6,42 @@
 //! once, whether or not the sweeper has written it yet. An expiry is reached
 //! at its instant (`now >= expires_at`).
 
-use std::fmt;
-use std::str::FromStr;
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::RefusalKind;
-use crate::roles::{EstateRole, InvitationPermission};
+use crate::roles::{EstateRole, InvitationPermission, ordered_enum};
 use crate::values::{Email, Expiry, ValueError, is_past};
 
-/// The state of an invitation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum InvitationState {
-    Pending,
-    Accepted,
-    Declined,
-    Expired,
-    Cancelled,
-}
+ordered_enum!(
+    /// The state of an invitation (declared in lifecycle order: `pending`
+    /// first, then the final states).
+    InvitationState, "pending, accepted, declined, expired, cancelled" {
+        Pending => "pending",
+        Accepted => "accepted",
+        Declined => "declined",
+        Expired => "expired",
+        Cancelled => "cancelled",
+    }
+);
 
 impl InvitationState {
-    pub const ALL: [Self; 5] =
-        [Self::Pending, Self::Accepted, Self::Declined, Self::Expired, Self::Cancelled];
-    pub const ALLOWED: &'static str = "pending, accepted, declined, expired, cancelled";
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Accepted => "accepted",
-            Self::Declined => "declined",
-            Self::Expired => "expired",
-            Self::Cancelled => "cancelled",
-        }
-    }
-
     /// Every state but `pending` is final.
     pub const fn is_final(self) -> bool {
         !matches!(self, Self::Pending)
     }
 }
 
-impl fmt::Display for InvitationState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+ordered_enum!(
+    /// What can happen to an invitation.
+    InvitationEvent, "accept, decline, cancel, expire, resend" {
+        Accept => "accept",
+        Decline => "decline",
+        Cancel => "cancel",
+        Expire => "expire",
+        Resend => "resend",
     }
-}
-
-impl FromStr for InvitationState {
-    type Err = ValueError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|st| st.as_str() == s)
-            .ok_or(ValueError::OneOf { allowed: Self::ALLOWED })
-    }
-}
-
-/// What can happen to an invitation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum InvitationEvent {
-    Accept,
-    Decline,
-    Cancel,
-    Expire,
-    Resend,
-}
-
-impl InvitationEvent {
-    pub const ALL: [Self; 5] =
-        [Self::Accept, Self::Decline, Self::Cancel, Self::Expire, Self::Resend];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Accept => "accept",
-            Self::Decline => "decline",
-            Self::Cancel => "cancel",
-            Self::Expire => "expire",
-            Self::Resend => "resend",
-        }
-    }
-}
-
-impl fmt::Display for InvitationEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+);
 
 /// The state an invitation reads as: a stored `pending` past its expiry is
 /// `expired`.

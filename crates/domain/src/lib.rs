@@ -131,6 +131,15 @@ impl Refusal for account::UnverifiedRefusal {
     }
 }
 
+/// No two of `refusals` share a code.
+#[cfg(test)]
+fn assert_distinct_codes<R: Refusal>(refusals: &[R]) {
+    let mut codes: Vec<_> = refusals.iter().map(Refusal::code).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    assert_eq!(codes.len(), refusals.len());
+}
+
 impl RefusalKind {
     /// The HTTP status the spec gives this kind of refusal.
     pub const fn http_status(self) -> u16 {

@@ -4,10 +4,7 @@
 //! (`viewer < editor < admin < owner`, `view < edit < manage < full`, ...).
 //! Each has `as_str`, `FromStr` (lower-case names only; anything else is
 //! [`ValueError::OneOf`], "must be one of ..."), `Display`, serde with the
-//! lower-case names, and `ALL` in order.
-
-use std::fmt;
-use std::str::FromStr;
+//! lower-case names, `ALL` in order, and `OPTIONS` (`None`, then `ALL`).
 
 use serde::{Deserialize, Serialize};
 
@@ -22,6 +19,7 @@ macro_rules! ordered_enum {
         $name:ident, $allowed:literal { $($variant:ident => $text:literal),+ $(,)? }
     ) => {
         $(#[$meta])*
+        // `Serialize` and `Deserialize` are serde's, imported where the macro is used.
         #[derive(
             Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
         )]
@@ -33,6 +31,9 @@ macro_rules! ordered_enum {
         impl $name {
             /// Every value, low to high.
             pub const ALL: [Self; ordered_enum!(@count $($variant)+)] = [$(Self::$variant),+];
+            /// `None`, then every value low to high: what an optional field may hold.
+            pub const OPTIONS: [Option<Self>; 1 + ordered_enum!(@count $($variant)+)] =
+                [None, $(Some(Self::$variant)),+];
             /// The allowed names, for messages: "must be one of ...".
             pub const ALLOWED: &'static str = $allowed;
 
@@ -43,24 +44,24 @@ macro_rules! ordered_enum {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
 
-        impl FromStr for $name {
-            type Err = UnknownValue;
+        impl std::str::FromStr for $name {
+            type Err = $crate::roles::UnknownValue;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
                 match s {
                     $($text => Ok(Self::$variant),)+
-                    _ => Err(ValueError::OneOf { allowed: $allowed }),
+                    _ => Err($crate::values::ValueError::OneOf { allowed: $allowed }),
                 }
             }
         }
 
         impl TryFrom<&str> for $name {
-            type Error = UnknownValue;
+            type Error = $crate::roles::UnknownValue;
             fn try_from(s: &str) -> Result<Self, Self::Error> {
                 s.parse()
             }
@@ -69,6 +70,7 @@ macro_rules! ordered_enum {
     (@count $($t:ident)+) => { 0 $(+ ordered_enum!(@one $t))+ };
     (@one $t:ident) => { 1 };
 }
+pub(crate) use ordered_enum;
 
 ordered_enum!(
     /// A role in an estate.

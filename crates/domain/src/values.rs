@@ -54,10 +54,28 @@ impl ValueError {
     }
 }
 
-/// Implements `as_str`, `Display`, `AsRef<str>`, `FromStr`/`TryFrom<String>`
-/// and string serde for a string newtype with a `parse` constructor.
+/// Declares a string newtype (`$ty(String)`, private field) with `as_str`,
+/// `Display`, `AsRef<str>`, `FromStr`/`TryFrom<String>` and string serde, all
+/// through its `parse` constructor. With `single_line: max`, `parse` is
+/// [`single_line_text`] with at most `max` characters (`MAX_CHARS`).
 macro_rules! string_value {
-    ($ty:ident) => {
+    ($(#[$meta:meta])* $ty:ident, single_line: $max:literal) => {
+        string_value!($(#[$meta])* $ty);
+
+        impl $ty {
+            pub const MAX_CHARS: usize = $max;
+
+            pub fn parse(input: &str) -> Result<Self, ValueError> {
+                single_line_text(input, Self::MAX_CHARS).map(Self)
+            }
+        }
+    };
+    ($(#[$meta:meta])* $ty:ident) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $ty(String);
+
         impl $ty {
             pub fn as_str(&self) -> &str {
                 &self.0
@@ -109,11 +127,12 @@ macro_rules! string_value {
     };
 }
 
-/// An email address: trimmed and lower-cased, so two spellings of one address
-/// compare equal (the spec compares emails case-insensitively).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct Email(String);
+string_value!(
+    /// An email address: trimmed and lower-cased, so two spellings of one
+    /// address compare equal (the spec compares emails case-insensitively).
+    #[derive(PartialOrd, Ord)]
+    Email
+);
 
 impl Email {
     pub const MAX_CHARS: usize = 254;
@@ -144,14 +163,13 @@ impl Email {
         self.0.rsplit('@').next().unwrap_or_default()
     }
 }
-string_value!(Email);
 
-/// A username: 3 to 32 ASCII letters, digits, `_`, `.` or `-`, starting with a
-/// letter or digit. The case is kept as typed for display; uniqueness and
-/// lookups use [`Username::canonical`].
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct Username(String);
+string_value!(
+    /// A username: 3 to 32 ASCII letters, digits, `_`, `.` or `-`, starting
+    /// with a letter or digit. The case is kept as typed for display;
+    /// uniqueness and lookups use [`Username::canonical`].
+    Username
+);
 
 impl Username {
     pub const MIN_CHARS: usize = 3;
@@ -183,7 +201,6 @@ impl Username {
         self.0.to_ascii_lowercase()
     }
 }
-string_value!(Username);
 
 /// A plain-text password as typed. Never printed: `Debug` shows
 /// `Password(***)` and there is no `Display` or `Serialize`.
@@ -243,42 +260,25 @@ fn single_line_text(input: &str, max: usize) -> Result<String, ValueError> {
     Ok(s.to_owned())
 }
 
-/// A display name: trimmed, 1 to 100 characters, no control characters.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct DisplayName(String);
+string_value!(
+    /// A display name: trimmed, 1 to 100 characters, no control characters.
+    DisplayName, single_line: 100
+);
 
-impl DisplayName {
-    pub const MAX_CHARS: usize = 100;
+string_value!(
+    /// The name of an estate, a site or an asset: trimmed, 1 to 200
+    /// characters, no control characters.
+    Name, single_line: 200
+);
 
-    pub fn parse(input: &str) -> Result<Self, ValueError> {
-        single_line_text(input, Self::MAX_CHARS).map(Self)
-    }
-}
-string_value!(DisplayName);
-
-/// The name of an estate, a site or an asset: trimmed, 1 to 200 characters,
-/// no control characters.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct Name(String);
-
-impl Name {
-    pub const MAX_CHARS: usize = 200;
-
-    pub fn parse(input: &str) -> Result<Self, ValueError> {
-        single_line_text(input, Self::MAX_CHARS).map(Self)
-    }
-}
-string_value!(Name);
-
-/// The inviter's plain-text message: at most 1,000 characters (Unicode scalar
-/// values, not bytes). Line breaks and tabs are allowed; other control
-/// characters (NUL among them, which PostgreSQL text cannot store) are not.
-/// The text is kept as typed; it is escaped wherever it is rendered.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct Message(String);
+string_value!(
+    /// The inviter's plain-text message: at most 1,000 characters (Unicode
+    /// scalar values, not bytes). Line breaks and tabs are allowed; other
+    /// control characters (NUL among them, which PostgreSQL text cannot
+    /// store) are not. The text is kept as typed; it is escaped wherever it
+    /// is rendered.
+    Message
+);
 
 impl Message {
     pub const MAX_CHARS: usize = 1000;
@@ -302,7 +302,6 @@ impl Message {
         }
     }
 }
-string_value!(Message);
 
 /// Whether `c` is refused in text that is stored or searched: every control
 /// character (Unicode category Cc: U+0000 to U+001F and U+007F to U+009F;

@@ -244,30 +244,30 @@ fn matrix_row(c: AC) -> [bool; 4] {
     ]
 }
 
-#[test]
-fn matrix_delete_the_vehicle_and_manage_collaborators_collaborator_only() {
-    assert_eq!(matrix_row(AC::DeleteAsset), [true, false, false, false]);
-    assert_eq!(matrix_row(AC::ManageCollaborators), [true, false, false, false]);
+/// One named test per row of the matrix: each capability of the row gives
+/// `[collaborator, household viewer, household editor, household manager]`.
+macro_rules! matrix_tests {
+    ($($name:ident: $($capability:ident),+ => $row:expr;)+) => {$(
+        #[test]
+        fn $name() {
+            for c in [$(AC::$capability),+] {
+                assert_eq!(matrix_row(c), $row, "{c:?}");
+            }
+        }
+    )+};
 }
 
-#[test]
-fn matrix_add_and_edit_records_collaborator_household_editor_and_manager() {
-    assert_eq!(matrix_row(AC::AddEditRecords), [true, false, true, true]);
-}
-
-#[test]
-fn matrix_delete_records_collaborator_and_household_manager() {
-    assert_eq!(matrix_row(AC::DeleteRecordsAndPhotos), [true, false, false, true]);
-}
-
-#[test]
-fn matrix_edit_vehicle_details_collaborator_household_editor_and_manager() {
-    assert_eq!(matrix_row(AC::UpdateDetails), [true, false, true, true]);
-}
-
-#[test]
-fn matrix_read_export_print_everyone() {
-    assert_eq!(matrix_row(AC::Read), [true, true, true, true]);
+matrix_tests! {
+    matrix_delete_the_vehicle_and_manage_collaborators_collaborator_only:
+        DeleteAsset, ManageCollaborators => [true, false, false, false];
+    matrix_add_and_edit_records_collaborator_household_editor_and_manager:
+        AddEditRecords => [true, false, true, true];
+    matrix_delete_records_collaborator_and_household_manager:
+        DeleteRecordsAndPhotos => [true, false, false, true];
+    matrix_edit_vehicle_details_collaborator_household_editor_and_manager:
+        UpdateDetails => [true, false, true, true];
+    matrix_read_export_print_everyone:
+        Read => [true, true, true, true];
 }
 
 #[test]

@@ -13,6 +13,9 @@ use keyholder_domain::estate::{
 use keyholder_domain::{EstateRole, RefusalKind, SiteOverride, SiteRole};
 use uuid::Uuid;
 
+mod support;
+use support::assert_answer;
+
 use EstateRole::{Admin, Editor, Owner, Viewer};
 
 fn actor(role: EstateRole) -> EstateActor {
@@ -23,22 +26,46 @@ fn member(role: EstateRole) -> EstateMember {
     EstateMember { user_id: Uuid::new_v4(), role }
 }
 
-const OVERRIDES: [Option<SiteOverride>; 5] = [
-    None,
-    Some(SiteOverride::None),
-    Some(SiteOverride::Viewer),
-    Some(SiteOverride::Editor),
-    Some(SiteOverride::Admin),
-];
+/// A fresh `by` actor changing a fresh `target` member's estate role `to`.
+fn set_role(by: EstateRole, target: EstateRole, to: EstateRole) -> Result<(), GrantRefusal> {
+    check_set_estate_role(&actor(by), &member(target), to)
+}
+
+/// The `admin` override, which only owners (and root) give or replace.
+const ADMIN: Option<SiteOverride> = Some(SiteOverride::Admin);
+
+/// Every override but `admin`, and no override at all.
+const UP_TO_EDITOR: [Option<SiteOverride>; 4] =
+    [None, Some(SiteOverride::None), Some(SiteOverride::Viewer), Some(SiteOverride::Editor)];
+
+/// A fresh `by` actor changing a fresh `target` member's override from
+/// `current` to `new`, at a site where the actor is site admin.
+fn set_override(
+    by: EstateRole,
+    target: EstateRole,
+    current: Option<SiteOverride>,
+    new: Option<SiteOverride>,
+) -> Result<(), GrantRefusal> {
+    check_set_override(&actor(by), Some(SiteRole::Admin), &member(target), current, new)
+}
+
+/// `by` may give editors and viewers any override up to `editor` (or remove
+/// theirs) when they currently hold `current`.
+fn assert_sets_up_to_editor(by: EstateRole, current: Option<SiteOverride>) {
+    for target in [Viewer, Editor] {
+        for new in UP_TO_EDITOR {
+            assert_eq!(set_override(by, target, current, new), Ok(()));
+        }
+    }
+}
 
 // --- Default and effective site roles ---------------------------------------
 
 #[test]
 fn default_site_role_owner_and_admin_give_admin_editor_gives_editor_viewer_gives_viewer() {
-    assert_eq!(default_site_role(Owner), SiteRole::Admin);
-    assert_eq!(default_site_role(Admin), SiteRole::Admin);
-    assert_eq!(default_site_role(Editor), SiteRole::Editor);
-    assert_eq!(default_site_role(Viewer), SiteRole::Viewer);
+    // Viewer, editor, admin, owner:
+    let defaults = EstateRole::ALL.map(default_site_role);
+    assert_eq!(defaults, [SiteRole::Viewer, SiteRole::Editor, SiteRole::Admin, SiteRole::Admin]);
     for r in EstateRole::ALL {
         assert_eq!(effective_site_role(r, None), Some(default_site_role(r)));
     }
@@ -46,15 +73,14 @@ fn default_site_role_owner_and_admin_give_admin_editor_gives_editor_viewer_gives
 
 #[test]
 fn cap_viewer_is_viewer_editor_admin_owner_are_admin() {
-    assert_eq!(cap(Viewer), SiteRole::Viewer);
-    assert_eq!(cap(Editor), SiteRole::Admin);
-    assert_eq!(cap(Admin), SiteRole::Admin);
-    assert_eq!(cap(Owner), SiteRole::Admin);
+    // Viewer, editor, admin, owner:
+    let caps = EstateRole::ALL.map(cap);
+    assert_eq!(caps, [SiteRole::Viewer, SiteRole::Admin, SiteRole::Admin, SiteRole::Admin]);
 }
 
 #[test]
 fn estate_viewer_is_read_only_at_every_site_whatever_the_override() {
-    for o in OVERRIDES {
+    for o in SiteOverride::OPTIONS {
         let eff = effective_site_role(Viewer, o);
         assert!(eff <= Some(SiteRole::Viewer));
         assert!(!site_can(eff, SC::EditContent));
@@ -87,7 +113,7 @@ fn site_with_effective_role_none_is_invisible() {
 
 #[test]
 fn any_site_access_requires_estate_membership() {
-    for o in OVERRIDES {
+    for o in SiteOverride::OPTIONS {
         assert_eq!(effective_site_role_of(None, o), None);
     }
 }
@@ -185,20 +211,10 @@ fn estate_owner_may_grant_any_estate_role_but_owner() {
 
 #[test]
 fn estate_owner_may_set_any_site_override() {
-    let owner = actor(Owner);
     for target in [Viewer, Editor] {
-        for current in OVERRIDES {
-            for new in OVERRIDES {
-                assert_eq!(
-                    check_set_override(
-                        &owner,
-                        Some(SiteRole::Admin),
-                        &member(target),
-                        current,
-                        new
-                    ),
-                    Ok(())
-                );
+        for current in SiteOverride::OPTIONS {
+            for new in SiteOverride::OPTIONS {
+                assert_eq!(set_override(Owner, target, current, new), Ok(()));
             }
         }
     }
@@ -248,12 +264,8 @@ fn estate_admin_may_grant_estate_roles_editor_and_viewer() {
 
 #[test]
 fn estate_admin_may_not_grant_admin() {
-    let admin = actor(Admin);
-    assert_eq!(
-        check_set_estate_role(&admin, &member(Editor), Admin),
-        Err(GrantRefusal::CannotGrantRole)
-    );
-    assert_eq!(check_grant_new_member(&admin, Admin), Err(GrantRefusal::CannotGrantRole));
+    assert_eq!(set_role(Admin, Editor, Admin), Err(GrantRefusal::CannotGrantRole));
+    assert_eq!(check_grant_new_member(&actor(Admin), Admin), Err(GrantRefusal::CannotGrantRole));
 }
 
 #[test]
@@ -280,52 +292,19 @@ fn estate_admin_may_remove_editors_and_viewers() {
 
 #[test]
 fn estate_admin_may_set_overrides_none_viewer_editor_at_any_site() {
-    let admin = actor(Admin);
-    for target in [Viewer, Editor] {
-        for new in
-            [None, Some(SiteOverride::None), Some(SiteOverride::Viewer), Some(SiteOverride::Editor)]
-        {
-            assert_eq!(
-                check_set_override(
-                    &admin,
-                    Some(SiteRole::Admin),
-                    &member(target),
-                    Some(SiteOverride::Editor),
-                    new
-                ),
-                Ok(())
-            );
-        }
-    }
+    assert_sets_up_to_editor(Admin, Some(SiteOverride::Editor));
 }
 
 #[test]
 fn estate_admin_may_not_set_an_admin_override() {
-    assert_eq!(
-        check_set_override(
-            &actor(Admin),
-            Some(SiteRole::Admin),
-            &member(Editor),
-            None,
-            Some(SiteOverride::Admin)
-        ),
-        Err(GrantRefusal::CannotGrantRole)
-    );
+    assert_eq!(set_override(Admin, Editor, None, ADMIN), Err(GrantRefusal::CannotGrantRole));
 }
 
 #[test]
 fn estate_admin_may_not_replace_an_admin_override() {
     for new in [None, Some(SiteOverride::None), Some(SiteOverride::Viewer)] {
-        assert_eq!(
-            check_set_override(
-                &actor(Admin),
-                Some(SiteRole::Admin),
-                &member(Editor),
-                Some(SiteOverride::Admin),
-                new
-            ),
-            Err(GrantRefusal::CannotReplaceOverride)
-        );
+        let replaced = set_override(Admin, Editor, ADMIN, new);
+        assert_eq!(replaced, Err(GrantRefusal::CannotReplaceOverride));
     }
 }
 
@@ -333,67 +312,27 @@ fn estate_admin_may_not_replace_an_admin_override() {
 
 #[test]
 fn site_admin_may_set_overrides_none_viewer_editor_at_that_site_for_editors_and_viewers() {
-    let site_admin = actor(Editor);
-    for target in [Viewer, Editor] {
-        for new in
-            [None, Some(SiteOverride::None), Some(SiteOverride::Viewer), Some(SiteOverride::Editor)]
-        {
-            assert_eq!(
-                check_set_override(
-                    &site_admin,
-                    Some(SiteRole::Admin),
-                    &member(target),
-                    Some(SiteOverride::Viewer),
-                    new
-                ),
-                Ok(())
-            );
-        }
-    }
-}
-
-#[test]
-fn site_admin_may_not_grant_site_admin() {
-    assert_eq!(
-        check_set_override(
-            &actor(Editor),
-            Some(SiteRole::Admin),
-            &member(Editor),
-            None,
-            Some(SiteOverride::Admin)
-        ),
-        Err(GrantRefusal::CannotGrantRole)
-    );
-}
-
-#[test]
-fn site_admin_may_not_replace_an_admin_override() {
-    assert_eq!(
-        check_set_override(
-            &actor(Editor),
-            Some(SiteRole::Admin),
-            &member(Editor),
-            Some(SiteOverride::Admin),
-            Some(SiteOverride::Editor)
-        ),
-        Err(GrantRefusal::CannotReplaceOverride)
-    );
+    // A site admin is an estate editor raised to admin at the site.
+    assert_sets_up_to_editor(Editor, Some(SiteOverride::Viewer));
 }
 
 #[test]
 fn site_admin_may_not_change_estate_admins_or_owner() {
     for target in [Admin, Owner] {
-        assert_eq!(
-            check_set_override(
-                &actor(Editor),
-                Some(SiteRole::Admin),
-                &member(target),
-                None,
-                Some(SiteOverride::Viewer)
-            ),
-            Err(GrantRefusal::CannotChangeMember)
-        );
+        let changed = set_override(Editor, target, None, Some(SiteOverride::Viewer));
+        assert_eq!(changed, Err(GrantRefusal::CannotChangeMember));
     }
+}
+
+#[test]
+fn site_admin_may_not_grant_site_admin() {
+    assert_eq!(set_override(Editor, Editor, None, ADMIN), Err(GrantRefusal::CannotGrantRole));
+}
+
+#[test]
+fn site_admin_may_not_replace_an_admin_override() {
+    let replaced = set_override(Editor, Editor, ADMIN, Some(SiteOverride::Editor));
+    assert_eq!(replaced, Err(GrantRefusal::CannotReplaceOverride));
 }
 
 #[test]
@@ -401,50 +340,27 @@ fn site_admin_grants_at_that_site_only() {
     let site_admin = actor(Editor);
     let target = member(Viewer);
     // At a site where the actor is only an editor: no standing.
-    assert_eq!(
-        check_set_override(
-            &site_admin,
-            Some(SiteRole::Editor),
-            &target,
-            None,
-            Some(SiteOverride::Editor)
-        ),
-        Err(GrantRefusal::InsufficientRole)
-    );
+    let editor_override = Some(SiteOverride::Editor);
+    let at_editor_site =
+        check_set_override(&site_admin, Some(SiteRole::Editor), &target, None, editor_override);
+    assert_eq!(at_editor_site, Err(GrantRefusal::InsufficientRole));
     // In a `sites` list touching another site: named as the site-admin scope rule.
     let (here, there) = (Uuid::new_v4(), Uuid::new_v4());
     let role_at = |s: Uuid| {
         if s == here { Some(SiteRole::Admin) } else { Some(SiteRole::Editor) }
     };
-    assert_eq!(
-        check_replace_overrides(
-            &site_admin,
-            role_at,
-            &target,
-            &[],
-            &[(here, SiteOverride::Editor), (there, SiteOverride::Editor)]
-        ),
-        Err(GrantRefusal::SiteAdminScope)
-    );
-    assert_eq!(
-        check_replace_overrides(
-            &site_admin,
-            role_at,
-            &target,
-            &[],
-            &[(here, SiteOverride::Editor)]
-        ),
-        Ok(())
-    );
+    let replace = |sites: &[(Uuid, SiteOverride)]| {
+        check_replace_overrides(&site_admin, role_at, &target, &[], sites)
+    };
+    let both = [(here, SiteOverride::Editor), (there, SiteOverride::Editor)];
+    assert_eq!(replace(&both), Err(GrantRefusal::SiteAdminScope));
+    assert_eq!(replace(&[(here, SiteOverride::Editor)]), Ok(()));
 }
 
 #[test]
 fn site_admin_may_not_grant_estate_roles() {
     let site_admin = actor(Editor);
-    assert_eq!(
-        check_set_estate_role(&site_admin, &member(Viewer), Editor),
-        Err(GrantRefusal::InsufficientRole)
-    );
+    assert_eq!(set_role(Editor, Viewer, Editor), Err(GrantRefusal::InsufficientRole));
     assert_eq!(check_grant_new_member(&site_admin, Viewer), Err(GrantRefusal::InsufficientRole));
     assert!(!may_invite_members(&site_admin));
 }
@@ -505,9 +421,7 @@ fn owners_and_admins_cannot_be_given_overrides_422() {
                 check_set_override(&owner, Some(SiteRole::Admin), &member(target), None, Some(o))
                     .expect_err("no overrides for admins");
             assert_eq!(err, GrantRefusal::NoOverrideForAdmins);
-            assert_eq!(err.code(), "no_override_for_admins");
-            assert_eq!(err.kind(), RefusalKind::Invalid);
-            assert_eq!(err.kind().http_status(), 422);
+            assert_answer(&err, "no_override_for_admins", RefusalKind::Invalid, 422);
         }
     }
 }
@@ -524,10 +438,8 @@ fn promotion_to_estate_admin_or_owner_deletes_overrides() {
 fn root_has_the_owners_granting_powers() {
     let root = EstateActor::root(Uuid::new_v4());
     assert_eq!(check_set_estate_role(&root, &member(Editor), Admin), Ok(()));
-    assert_eq!(
-        check_set_estate_role(&root, &member(Editor), Owner),
-        Err(GrantRefusal::OwnerTransferRequired)
-    );
+    let to_owner = check_set_estate_role(&root, &member(Editor), Owner);
+    assert_eq!(to_owner, Err(GrantRefusal::OwnerTransferRequired));
     assert_eq!(
         check_set_override(&root, None, &member(Editor), None, Some(SiteOverride::Admin)),
         Ok(())

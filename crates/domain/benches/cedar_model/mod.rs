@@ -33,8 +33,10 @@
 //!   most one per user and asset.
 //! - Actions `view in edit in manage in full`: `action in Action::"edit"`
 //!   holds for `view` and `edit`, so a policy granting level L is written
-//!   `permit(principal, action in Action::"L", resource)` and "may do L" is
-//!   "effective level >= L".
+//!   `permit(principal, action in Action::"L", resource)` (the household and
+//!   share policies, whose level depends on a role or permission, narrow the
+//!   scope `manage` with `action in Action::"L"` in their condition) and "may
+//!   do L" is "effective level >= L".
 //! - Context: `now`, a `datetime`.
 //!
 //! Cedar's `datetime` has millisecond precision; scenarios use millisecond
@@ -52,8 +54,8 @@ use cedar_policy::{
 };
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use keyholder_domain::asset::{
-    AccessFacts, AssetCapability, HouseholdFact, ShareFact, ShareStatus, SitePathFact, asset_can,
-    effective_level,
+    AccessFacts, AssetCapability, HouseholdFact, OwnedAccessFacts, ShareFact, ShareStatus,
+    SitePathFact, asset_can, effective_level,
 };
 use keyholder_domain::{AssetLevel, EstateRole, HouseholdRole, InvitationPermission, SiteOverride};
 use uuid::Uuid;
@@ -90,18 +92,11 @@ entity Asset = {
   site?: Site,
 } tags Share;
 
-action full appliesTo {
-  principal: User, resource: Asset, context: { now: __cedar::datetime }
-};
-action manage in [full] appliesTo {
-  principal: User, resource: Asset, context: { now: __cedar::datetime }
-};
-action edit in [manage] appliesTo {
-  principal: User, resource: Asset, context: { now: __cedar::datetime }
-};
-action view in [edit] appliesTo {
-  principal: User, resource: Asset, context: { now: __cedar::datetime }
-};
+type Now = { now: __cedar::datetime };
+action full appliesTo { principal: User, resource: Asset, context: Now };
+action manage in [full] appliesTo { principal: User, resource: Asset, context: Now };
+action edit in [manage] appliesTo { principal: User, resource: Asset, context: Now };
+action view in [edit] appliesTo { principal: User, resource: Asset, context: Now };
 "#;
 
 /// The asset access rules (shared/spec/domain.md, "Paths to an asset").
@@ -121,50 +116,30 @@ when { resource.collaborators.contains(principal) };
 // Household members inherit exactly the assets their head collaborates on, at
 // their role's level (viewer -> view, editor -> edit, manager -> manage). One
 // level only: only the head's collaborator rows count.
-@id("household_viewer")
-permit(principal, action in Action::"view", resource)
-when { principal.household_heads.viewer.containsAny(resource.collaborators) };
-
-@id("household_editor")
-permit(principal, action in Action::"edit", resource)
-when { principal.household_heads.editor.containsAny(resource.collaborators) };
-
-@id("household_manager")
+@id("household")
 permit(principal, action in Action::"manage", resource)
-when { principal.household_heads.manager.containsAny(resource.collaborators) };
-
-// A share gives its permission while it is active and not past its access
-// expiry (expired when now >= access_expires_at).
-@id("share_view")
-permit(principal, action in Action::"view", resource)
 when {
-  resource.hasTag(principal.key) &&
-  resource.getTag(principal.key).status == "active" &&
-  (if resource.getTag(principal.key) has access_expires_at
-   then context.now < resource.getTag(principal.key).access_expires_at
-   else true)
+  principal.household_heads.manager.containsAny(resource.collaborators) ||
+  (action in Action::"edit" &&
+   principal.household_heads.editor.containsAny(resource.collaborators)) ||
+  (action in Action::"view" &&
+   principal.household_heads.viewer.containsAny(resource.collaborators))
 };
 
-@id("share_edit")
-permit(principal, action in Action::"edit", resource)
-when {
-  resource.hasTag(principal.key) &&
-  resource.getTag(principal.key).status == "active" &&
-  ["edit", "manage"].contains(resource.getTag(principal.key).permission) &&
-  (if resource.getTag(principal.key) has access_expires_at
-   then context.now < resource.getTag(principal.key).access_expires_at
-   else true)
-};
-
-@id("share_manage")
+// A share gives its permission (view, edit or manage) while it is active and
+// not past its access expiry (expired when now >= access_expires_at).
+@id("share")
 permit(principal, action in Action::"manage", resource)
 when {
   resource.hasTag(principal.key) &&
   resource.getTag(principal.key).status == "active" &&
-  resource.getTag(principal.key).permission == "manage" &&
   (if resource.getTag(principal.key) has access_expires_at
    then context.now < resource.getTag(principal.key).access_expires_at
-   else true)
+   else true) &&
+  (action in Action::"view" ||
+   (action in Action::"edit" &&
+    ["edit", "manage"].contains(resource.getTag(principal.key).permission)) ||
+   resource.getTag(principal.key).permission == "manage")
 };
 
 // The site the asset is placed at: the effective site role
@@ -233,36 +208,10 @@ pub struct Scenario {
     pub now: DateTime<Utc>,
 }
 
-/// [`AccessFacts`] with owned storage, as the store would load them.
-#[derive(Debug, Clone)]
-pub struct OwnedFacts {
-    pub is_root: bool,
-    pub is_collaborator: bool,
-    pub households: Vec<HouseholdFact>,
-    pub shares: Vec<ShareFact>,
-    pub site: Option<SitePathFact>,
-    pub now: DateTime<Utc>,
-}
-
-impl OwnedFacts {
-    pub fn facts(&self) -> AccessFacts<'_> {
-        AccessFacts {
-            is_root: self.is_root,
-            is_collaborator: self.is_collaborator,
-            households: &self.households,
-            shares: &self.shares,
-            site: self.site,
-            now: self.now,
-        }
-    }
-}
-
 impl Scenario {
     /// The facts the store derives from these relations.
-    pub fn facts(&self) -> OwnedFacts {
-        OwnedFacts {
-            is_root: self.is_root,
-            is_collaborator: self.collaborators.contains(&self.user),
+    pub fn facts(&self) -> OwnedAccessFacts {
+        OwnedAccessFacts {
             households: self
                 .households
                 .iter()
@@ -273,8 +222,12 @@ impl Scenario {
                 })
                 .collect(),
             shares: self.share.into_iter().collect(),
-            site: self.site,
-            now: self.now,
+            rest: AccessFacts {
+                is_root: self.is_root,
+                is_collaborator: self.collaborators.contains(&self.user),
+                site: self.site,
+                ..AccessFacts::none(self.now)
+            },
         }
     }
 

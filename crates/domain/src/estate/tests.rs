@@ -33,10 +33,7 @@ fn admins_ignore_stray_overrides() {
 
 #[test]
 fn every_refusal_has_a_distinct_code_and_a_detail() {
-    let mut codes: Vec<_> = GrantRefusal::ALL.iter().map(|r| r.code()).collect();
-    codes.sort_unstable();
-    codes.dedup();
-    assert_eq!(codes.len(), GrantRefusal::ALL.len());
+    crate::assert_distinct_codes(&GrantRefusal::ALL);
     for r in GrantRefusal::ALL {
         assert!(r.detail().ends_with('.'));
     }

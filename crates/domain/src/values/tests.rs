@@ -1,16 +1,25 @@
 use super::*;
 use chrono::Duration;
 
+/// A single-line text value: `padded` is trimmed to `trimmed`, blanks are
+/// refused, `control` (holding a control character) is refused, and `max`
+/// characters of `fill` are the most it takes.
+fn assert_single_line<T: AsRef<str> + fmt::Debug + PartialEq>(
+    parse: fn(&str) -> Result<T, ValueError>,
+    (padded, trimmed): (&str, &str),
+    control: &str,
+    (fill, max): (&str, usize),
+) {
+    assert_eq!(parse(padded).expect("valid").as_ref(), trimmed);
+    assert_eq!(parse("   "), Err(ValueError::Blank));
+    assert_eq!(parse(control), Err(ValueError::ControlCharacter));
+    assert!(parse(&fill.repeat(max)).is_ok());
+    assert_eq!(parse(&fill.repeat(max + 1)), Err(ValueError::TooLong { max }));
+}
+
 #[test]
 fn names_are_trimmed_non_blank_and_bounded() {
-    assert_eq!(
-        Name::parse("  North Yard ").map(|n| n.as_str().to_owned()),
-        Ok("North Yard".to_owned())
-    );
-    assert_eq!(Name::parse("   "), Err(ValueError::Blank));
-    assert_eq!(Name::parse("a\u{0}b"), Err(ValueError::ControlCharacter));
-    assert!(Name::parse(&"x".repeat(200)).is_ok());
-    assert_eq!(Name::parse(&"x".repeat(201)), Err(ValueError::TooLong { max: 200 }));
+    assert_single_line(Name::parse, ("  North Yard ", "North Yard"), "a\u{0}b", ("x", 200));
 }
 
 #[test]
@@ -99,11 +108,8 @@ fn password_rules_and_redacted_debug() {
 
 #[test]
 fn display_name_rules() {
-    assert_eq!(DisplayName::parse("  Ada Lovelace ").expect("valid").as_str(), "Ada Lovelace");
-    assert_eq!(DisplayName::parse("   "), Err(ValueError::Blank));
-    assert_eq!(DisplayName::parse("Ada\nLovelace"), Err(ValueError::ControlCharacter));
-    assert!(DisplayName::parse(&"é".repeat(100)).is_ok());
-    assert_eq!(DisplayName::parse(&"é".repeat(101)), Err(ValueError::TooLong { max: 100 }));
+    let padded = ("  Ada Lovelace ", "Ada Lovelace");
+    assert_single_line(DisplayName::parse, padded, "Ada\nLovelace", ("é", 100));
 }
 
 #[test]
