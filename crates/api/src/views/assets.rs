@@ -50,10 +50,7 @@ pub const RECORD_KINDS: [&str; 6] =
     ["service", "repair", "inspection", "work_order", "fuel", "note"];
 
 pub(crate) fn record_kind_schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
-    utoipa::openapi::schema::ObjectBuilder::new()
-        .schema_type(utoipa::openapi::schema::Type::String)
-        .enum_values(Some(RECORD_KINDS))
-        .into()
+    super::string_values(&RECORD_KINDS)
 }
 
 #[derive(Debug, Serialize, ToSchema)]

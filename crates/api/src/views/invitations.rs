@@ -15,10 +15,7 @@ use crate::views::estates::MemberView;
 
 /// The schema of an asset permission (`view`, `edit` or `manage`).
 pub fn permission_schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
-    utoipa::openapi::schema::ObjectBuilder::new()
-        .schema_type(utoipa::openapi::schema::Type::String)
-        .enum_values(Some(["view", "edit", "manage"]))
-        .into()
+    super::string_values(&["view", "edit", "manage"])
 }
 
 #[derive(Debug, Serialize, ToSchema)]
