@@ -130,6 +130,19 @@ pub fn remove(
     remove_one(c, &user, (asset_id, target), false, now)
 }
 
+/// The bulk dialogs: add users to every selected asset, or remove them
+/// from every one.
+pub struct BulkAdd {
+    pub asset_ids: Vec<Uuid>,
+    pub usernames: Vec<String>,
+    pub budget: Budget,
+}
+
+pub struct BulkRemove {
+    pub asset_ids: Vec<Uuid>,
+    pub user_ids: Vec<Uuid>,
+}
+
 /// Checks full access on every selected asset: 404 naming the ones I cannot
 /// see, 403 naming the ones I see without full access.
 fn bulk_access(
@@ -224,12 +237,6 @@ pub fn split(
     split_view(c, &selection)
 }
 
-pub struct BulkAdd {
-    pub asset_ids: Vec<Uuid>,
-    pub usernames: Vec<String>,
-    pub budget: Budget,
-}
-
 /// Make users collaborators of every selected asset (also "move to
 /// common"); existing pairs stay as they are. All or nothing.
 pub fn bulk_add(
@@ -258,11 +265,6 @@ pub fn bulk_add(
         )?;
     }
     split_view(c, &selection)
-}
-
-pub struct BulkRemove {
-    pub asset_ids: Vec<Uuid>,
-    pub user_ids: Vec<Uuid>,
 }
 
 /// Remove users from every selected asset. All or nothing; 409

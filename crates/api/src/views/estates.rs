@@ -23,13 +23,8 @@ pub struct EstateView {
 
 impl EstateView {
     pub fn new(e: &Estate, my_role: Option<EstateRole>) -> Self {
-        Self {
-            id: e.id,
-            name: e.name.clone(),
-            my_role,
-            created_at: e.created_at,
-            updated_at: e.updated_at,
-        }
+        let Estate { id, ref name, created_at, updated_at } = *e;
+        Self { id, name: name.clone(), my_role, created_at, updated_at }
     }
 }
 
@@ -47,14 +42,8 @@ pub struct SiteView {
 
 impl SiteView {
     pub fn new(s: &Site, effective_role: SiteRole) -> Self {
-        Self {
-            id: s.id,
-            estate_id: s.estate_id,
-            name: s.name.clone(),
-            effective_role,
-            created_at: s.created_at,
-            updated_at: s.updated_at,
-        }
+        let Site { id, estate_id, ref name, created_at, updated_at } = *s;
+        Self { id, estate_id, name: name.clone(), effective_role, created_at, updated_at }
     }
 }
 
