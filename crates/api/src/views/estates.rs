@@ -8,14 +8,17 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::views::common::UserSummary;
+use crate::views::common::{
+    UserSummary, estate_role_schema, nullable_estate_role_schema, nullable_site_override_schema,
+    nullable_site_role_schema, site_role_schema,
+};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EstateView {
     pub id: Uuid,
     pub name: String,
     /// My estate role; null for a root user who is not a member.
-    #[schema(schema_with = crate::views::common::nullable_estate_role_schema)]
+    #[schema(schema_with = nullable_estate_role_schema)]
     pub my_role: Option<EstateRole>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -34,7 +37,7 @@ pub struct SiteView {
     pub estate_id: Uuid,
     pub name: String,
     /// My effective role at this site.
-    #[schema(schema_with = crate::views::common::site_role_schema)]
+    #[schema(schema_with = site_role_schema)]
     pub effective_role: SiteRole,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -54,10 +57,10 @@ pub struct MemberSite {
     pub site_name: String,
     /// The site override, or null for the estate default.
     #[serde(rename = "override")]
-    #[schema(schema_with = crate::views::common::nullable_site_override_schema)]
+    #[schema(schema_with = nullable_site_override_schema)]
     pub override_: Option<SiteOverride>,
     /// The role that applies (null: kept off the site).
-    #[schema(schema_with = crate::views::common::nullable_site_role_schema)]
+    #[schema(schema_with = nullable_site_role_schema)]
     pub effective_role: Option<SiteRole>,
 }
 
@@ -65,7 +68,7 @@ pub struct MemberSite {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MemberView {
     pub user: UserSummary,
-    #[schema(schema_with = crate::views::common::estate_role_schema)]
+    #[schema(schema_with = estate_role_schema)]
     pub role: EstateRole,
     pub sites: Vec<MemberSite>,
 }
@@ -74,12 +77,12 @@ pub struct MemberView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SiteMemberView {
     pub user: UserSummary,
-    #[schema(schema_with = crate::views::common::estate_role_schema)]
+    #[schema(schema_with = estate_role_schema)]
     pub estate_role: EstateRole,
     #[serde(rename = "override")]
-    #[schema(schema_with = crate::views::common::nullable_site_override_schema)]
+    #[schema(schema_with = nullable_site_override_schema)]
     pub override_: Option<SiteOverride>,
-    #[schema(schema_with = crate::views::common::nullable_site_role_schema)]
+    #[schema(schema_with = nullable_site_role_schema)]
     pub effective_role: Option<SiteRole>,
 }
 

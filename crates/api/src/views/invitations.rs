@@ -115,6 +115,12 @@ pub struct AssetRef {
     pub reference: Option<String>,
 }
 
+impl AssetRef {
+    pub(crate) fn of(asset: &Resource) -> Self {
+        Self { id: asset.id, name: asset.name.clone(), reference: asset.reference.clone() }
+    }
+}
+
 /// A row of the invitation table (and the details).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AssetInvitationView {
@@ -142,14 +148,10 @@ pub struct AssetInvitationView {
 }
 
 impl AssetInvitationView {
-    pub(crate) fn new(inv: &Invitation, asset: &Resource, now: DateTime<Utc>) -> Self {
+    pub(crate) fn new(inv: &Invitation, asset: AssetRef, now: DateTime<Utc>) -> Self {
         Self {
             id: inv.id,
-            asset: AssetRef {
-                id: asset.id,
-                name: asset.name.clone(),
-                reference: asset.reference.clone(),
-            },
+            asset,
             email: inv.email.clone(),
             message: inv.message.clone(),
             message_preview: preview(inv.message.as_ref()),
