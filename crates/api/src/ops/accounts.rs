@@ -125,7 +125,7 @@ pub fn register(
             ));
         }
     };
-    send_link(c, (base, &user), &VERIFY_LINK, now)?;
+    send_link(c, base, &user, &VERIFY_LINK, now)?;
     let after = json!({"email": user.email, "username": user.username});
     audit::record(c, &event(&user, Action::UserRegistered, None, Some(after)), now)?;
     Ok(user)
@@ -156,7 +156,8 @@ const RESET_LINK: Link = Link {
 /// purpose stop working).
 fn send_link(
     c: &mut DbConnection,
-    (base, user): (&str, &User),
+    base: &str,
+    user: &User,
     link: &Link,
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
@@ -335,7 +336,7 @@ pub fn resend_verification(
         err.retry_after = Some(wait);
         return Err(err);
     }
-    send_link(c, (base, &user), &VERIFY_LINK, now)
+    send_link(c, base, &user, &VERIFY_LINK, now)
 }
 
 /// Email a password reset link to the account with this email, if there is
@@ -353,7 +354,7 @@ pub fn password_reset(
     if link_cooldown(c, &user, Purpose::PasswordReset, now)?.is_some() {
         return Ok(false);
     }
-    send_link(c, (base, &user), &RESET_LINK, now)?;
+    send_link(c, base, &user, &RESET_LINK, now)?;
     Ok(true)
 }
 

@@ -147,12 +147,13 @@ fn tied_to_estate(
 }
 
 /// The answer about an estate or a site (`resource`), from the domain's
-/// resolution `r`, the capabilities its effective role allows, and the ids
-/// its paths run through.
+/// resolution `r`: its effective role `shown` by name, the capabilities
+/// that role allows, and the ids its paths run through.
 fn role_explanation<R>(
     user: &User,
     resource: (&'static str, Uuid),
-    (r, shown): (&RoleResolution<R>, Option<&'static str>),
+    r: &RoleResolution<R>,
+    shown: Option<&'static str>,
     capabilities: Vec<&'static str>,
     ids: &ViaIds,
 ) -> Explanation {
@@ -187,7 +188,7 @@ fn about_estate(c: &mut DbConnection, q: Question) -> Result<Explanation, ApiErr
     let can = |cap| estate::estate_can(r.effective, cap);
     let capabilities = allowed(&EstateCapability::ALL, can, EstateCapability::as_str);
     let shown = r.effective.map(EstateRole::as_str);
-    Ok(role_explanation(user, ("estate", e.id), (&r, shown), capabilities, &ids))
+    Ok(role_explanation(user, ("estate", e.id), &r, shown, capabilities, &ids))
 }
 
 fn about_site(c: &mut DbConnection, q: Question) -> Result<Explanation, ApiError> {
@@ -214,7 +215,7 @@ fn about_site(c: &mut DbConnection, q: Question) -> Result<Explanation, ApiError
     let can = |cap| estate::site_can(r.effective, cap);
     let capabilities = allowed(&SiteCapability::ALL, can, SiteCapability::as_str);
     let shown = r.effective.map(SiteRole::as_str);
-    Ok(role_explanation(user, ("site", site.id), (&r, shown), capabilities, &ids))
+    Ok(role_explanation(user, ("site", site.id), &r, shown, capabilities, &ids))
 }
 
 /// Everyone who can reach the asset (full access needed to ask), highest

@@ -24,7 +24,8 @@ use crate::views::households::{HouseholdMemberView, HouseholdView, MembershipVie
 /// was before and after.
 fn record(
     c: &mut DbConnection,
-    (user, action): (&User, Action),
+    user: &User,
+    action: Action,
     head: Uuid,
     (before, after): (Option<serde_json::Value>, Option<serde_json::Value>),
     now: DateTime<Utc>,
@@ -99,7 +100,7 @@ pub fn add_member(
     household::validate_add_member(h, candidate, facts).map_err(ApiError::refused)?;
     households::add_household_member(c, user.id, found.id, role, now)?;
     let after = json!({"user_id": found.id, "role": role});
-    record(c, (&user, Action::HouseholdMemberAdded), user.id, (None, Some(after)), now)?;
+    record(c, &user, Action::HouseholdMemberAdded, user.id, (None, Some(after)), now)?;
     let p = collaborators::Person {
         id: found.id,
         username: found.username,
@@ -131,7 +132,7 @@ pub fn change_role(
         let before = json!({"user_id": member, "role": current});
         let after = json!({"user_id": member, "role": role});
         let changed = (Some(before), Some(after));
-        record(c, (&user, Action::HouseholdRoleChanged), user.id, changed, now)?;
+        record(c, &user, Action::HouseholdRoleChanged, user.id, changed, now)?;
     }
     household_view(c, &user)
 }
@@ -162,7 +163,7 @@ fn end_membership(
         .map_err(ApiError::refused)?;
     households::remove_household_member(c, head, member)?;
     let before = json!({"user_id": member, "role": current});
-    record(c, (&user, action), head, (Some(before), None), now)
+    record(c, &user, action, head, (Some(before), None), now)
 }
 
 /// The households the caller belongs to, with their role in each.

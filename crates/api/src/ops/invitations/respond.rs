@@ -373,7 +373,8 @@ pub fn mine(
 /// other) with `answer`, given the invitation and me.
 fn answer_mine(
     c: &mut DbConnection,
-    (caller, id): (&Caller, Uuid),
+    caller: &Caller,
+    id: Uuid,
     answer: impl FnOnce(&mut DbConnection, &Invitation, &User) -> Result<InvitationResult, ApiError>,
 ) -> Result<InvitationResult, ApiError> {
     let user = verified_invitee(c, caller)?;
@@ -390,7 +391,7 @@ pub fn accept_mine(
     id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<InvitationResult, ApiError> {
-    answer_mine(c, (caller, id), |c, inv, user| accept_for(c, inv, user, now))
+    answer_mine(c, caller, id, |c, inv, user| accept_for(c, inv, user, now))
 }
 
 /// Decline an invitation to my verified email, without the token.
@@ -400,7 +401,7 @@ pub fn decline_mine(
     id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<InvitationResult, ApiError> {
-    answer_mine(c, (caller, id), |c, inv, user| decline_for(c, inv, Some(user), now))
+    answer_mine(c, caller, id, |c, inv, user| decline_for(c, inv, Some(user), now))
 }
 
 /// Writes `expired` on invitations past their expiry, with an audit event
