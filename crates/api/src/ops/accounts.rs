@@ -140,12 +140,14 @@ struct Link {
     mail: fn(&str, &str, &str, &str) -> NewMail,
 }
 
+/// The link that verifies an email address.
 const VERIFY_LINK: Link = Link {
     purpose: Purpose::VerifyEmail,
     ttl_hours: VERIFY_EMAIL_TTL_HOURS,
     mail: templates::verify_email,
 };
 
+/// The link that resets a password.
 const RESET_LINK: Link = Link {
     purpose: Purpose::PasswordReset,
     ttl_hours: PASSWORD_RESET_TTL_HOURS,

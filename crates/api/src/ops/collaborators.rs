@@ -130,14 +130,14 @@ pub fn remove(
     remove_one(c, &user, (asset_id, target), false, now)
 }
 
-/// The bulk dialogs: add users to every selected asset, or remove them
-/// from every one.
+/// The bulk add dialog: users to make collaborators of every selected asset.
 pub struct BulkAdd {
     pub asset_ids: Vec<Uuid>,
     pub usernames: Vec<String>,
     pub budget: Budget,
 }
 
+/// The bulk remove dialog: users to remove from every selected asset.
 pub struct BulkRemove {
     pub asset_ids: Vec<Uuid>,
     pub user_ids: Vec<Uuid>,

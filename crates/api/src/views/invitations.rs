@@ -116,6 +116,7 @@ pub struct AssetRef {
 }
 
 impl AssetRef {
+    /// The asset an invitation opens, as its senders see it named.
     pub(crate) fn of(asset: &Resource) -> Self {
         Self { id: asset.id, name: asset.name.clone(), reference: asset.reference.clone() }
     }
