@@ -10,7 +10,7 @@ use keyholder_store::DbConnection;
 use keyholder_store::audit::{self, Action, NewAuditEvent};
 use keyholder_store::email_tokens::{self, EmailToken, Purpose};
 use keyholder_store::grants;
-use keyholder_store::outbox;
+use keyholder_store::outbox::{self, NewMail};
 use keyholder_store::users::{self, NewUser, Taken, User};
 use serde_json::json;
 
@@ -125,34 +125,49 @@ pub fn register(
             ));
         }
     };
-    send_verification(c, base, &user, now)?;
+    send_link(c, base, &user, &VERIFY_LINK, now)?;
     let after = json!({"email": user.email, "username": user.username});
     audit::record(c, &event(&user, Action::UserRegistered, None, Some(after)), now)?;
     Ok(user)
 }
 
-/// Queues a verification email with a fresh token (older links stop working).
-fn send_verification(
+/// A kind of emailed link: what its token is for, how long it works, and
+/// the email carrying it (made from the app's base address, the recipient,
+/// their username and the token).
+struct Link {
+    purpose: Purpose,
+    ttl_hours: i64,
+    mail: fn(&str, &str, &str, &str) -> NewMail,
+}
+
+/// The link that verifies an email address.
+const VERIFY_LINK: Link = Link {
+    purpose: Purpose::VerifyEmail,
+    ttl_hours: VERIFY_EMAIL_TTL_HOURS,
+    mail: templates::verify_email,
+};
+
+/// The link that resets a password.
+const RESET_LINK: Link = Link {
+    purpose: Purpose::PasswordReset,
+    ttl_hours: PASSWORD_RESET_TTL_HOURS,
+    mail: templates::password_reset,
+};
+
+/// Queues a `link` email to `user` with a fresh token (older links of its
+/// purpose stop working).
+fn send_link(
     c: &mut DbConnection,
     base: &str,
     user: &User,
+    link: &Link,
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
     let token = SecretToken::generate();
-    email_tokens::replace(
-        c,
-        user.id,
-        Purpose::VerifyEmail,
-        token.hash().as_str(),
-        &user.email,
-        now + Duration::hours(VERIFY_EMAIL_TTL_HOURS),
-        now,
-    )?;
-    outbox::enqueue(
-        c,
-        &templates::verify_email(base, &user.email, &user.username, token.as_str()),
-        now,
-    )?;
+    let hash = token.hash();
+    let expires_at = now + Duration::hours(link.ttl_hours);
+    email_tokens::replace(c, user.id, link.purpose, hash.as_str(), &user.email, expires_at, now)?;
+    outbox::enqueue(c, &(link.mail)(base, &user.email, &user.username, token.as_str()), now)?;
     Ok(())
 }
 
@@ -167,8 +182,9 @@ pub(crate) fn prove_inbox(
     user: &User,
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
-    let first = users::mark_email_verified(c, user.id, now)?;
-    if keyholder_domain::account::first_proof_revokes_earlier_grants(!first) {
+    // The conditional update says whether this proof is the first.
+    let was_ever_verified = !users::mark_email_verified(c, user.id, now)?;
+    if keyholder_domain::account::first_proof_revokes_earlier_grants(was_ever_verified) {
         revoke_unverified_grants(c, user, now)?;
     }
     Ok(())
@@ -322,7 +338,7 @@ pub fn resend_verification(
         err.retry_after = Some(wait);
         return Err(err);
     }
-    send_verification(c, base, &user, now)
+    send_link(c, base, &user, &VERIFY_LINK, now)
 }
 
 /// Email a password reset link to the account with this email, if there is
@@ -340,21 +356,7 @@ pub fn password_reset(
     if link_cooldown(c, &user, Purpose::PasswordReset, now)?.is_some() {
         return Ok(false);
     }
-    let token = SecretToken::generate();
-    email_tokens::replace(
-        c,
-        user.id,
-        Purpose::PasswordReset,
-        token.hash().as_str(),
-        &user.email,
-        now + Duration::hours(PASSWORD_RESET_TTL_HOURS),
-        now,
-    )?;
-    outbox::enqueue(
-        c,
-        &templates::password_reset(base, &user.email, &user.username, token.as_str()),
-        now,
-    )?;
+    send_link(c, base, &user, &RESET_LINK, now)?;
     Ok(true)
 }
 

@@ -193,16 +193,15 @@ pub fn update(
     cmd: Update,
     now: DateTime<Utc>,
 ) -> Result<AssetView, ApiError> {
-    let Update { id, change } = cmd;
     // Lock the estate it leaves and the one it joins, then the asset.
-    let target_estate = match change.as_ref().ok().and_then(|r| r.site_id.flatten()) {
+    let target_estate = match cmd.change.as_ref().ok().and_then(|r| r.site_id.flatten()) {
         Some(site) => sites::site_for_user(c, site, actor.id)?.map(|(s, _, _)| s.estate_id),
         None => None,
     };
-    locks::assets_with_estates(c, &[id], target_estate.as_slice())?;
-    let (user, a, level) = caller_asset(c, actor, id, now)?;
+    locks::assets_with_estates(c, &[cmd.id], target_estate.as_slice())?;
+    let (user, a, level) = caller_asset(c, actor, cmd.id, now)?;
     // Without edit access nothing here is allowed: 403 before 422.
-    let change = match change {
+    let change = match cmd.change {
         Ok(change) => change,
         Err(invalid) => {
             require(level, AssetCapability::UpdateDetails)?;
@@ -220,7 +219,7 @@ pub fn update(
     if details {
         update_details(c, &a, &change, now)?;
     }
-    let a = assets::get(c, id)?.ok_or_else(not_found_asset)?;
+    let a = assets::get(c, a.id)?.ok_or_else(not_found_asset)?;
     let level = judge(&user, &a, &assets::access_row(c, &a, user.id)?, now).unwrap_or(level);
     Ok(AssetView::new(&a, level))
 }

@@ -24,8 +24,9 @@ pub fn trail(
     actor: &Caller,
     cmd: &Trail,
 ) -> Result<CursorPage<AuditEventView>, ApiError> {
+    let Trail { filter, paging } = cmd;
     let caller = actor.user(c)?;
-    if let Some(t) = cmd.filter.resource_type.as_deref()
+    if let Some(t) = filter.resource_type.as_deref()
         && !RESOURCE_TYPES.contains(&t)
     {
         return Err(ApiError::field(
@@ -33,7 +34,6 @@ pub fn trail(
             "must be one of user, household, estate, site, asset",
         ));
     }
-    let paging = &cmd.paging;
     let window = Window {
         limit: paging.per_page(),
         offset: paging.offset(),
@@ -42,7 +42,7 @@ pub fn trail(
             .map(|cursor| Ok::<_, ApiError>((cursor.instant()?, cursor.id)))
             .transpose()?,
     };
-    let page = audit::list(c, caller.id, caller.is_root, &cmd.filter, &window)?;
+    let page = audit::list(c, caller.id, caller.is_root, filter, &window)?;
     let next =
         page.items.last().filter(|_| page.more).map(|e| Cursor::at(e.event.created_at, e.event.id));
     let items = page.items.into_iter().map(event_view).collect();

@@ -100,12 +100,12 @@ pub fn add(
     cmd: Add,
     now: DateTime<Utc>,
 ) -> Result<CollaboratorView, ApiError> {
-    let id = cmd.asset_id;
+    let Add { asset_id: id, username, budget } = cmd;
     locks::assets_with_estates(c, &[id], &[])?;
     let (user, _, _) = caller_asset_for(c, actor, id, AssetCapability::ManageCollaborators, now)?;
     require_verified(&user, SharingAction::Collaborator)?;
-    let username = cmd.username?;
-    cmd.budget.spend(user.id)?;
+    let username = username?;
+    budget.spend(user.id)?;
     let found = user_named(c, &username)?;
     collaborators::check_add_collaborator(&collaborator_ids(c, id)?, found.id)
         .map_err(|r| collaborator_refused(&r))?;
@@ -128,6 +128,19 @@ pub fn remove(
     collaborators::check_remove_collaborator(asset_id, &collaborator_ids(c, asset_id)?, target)
         .map_err(|r| collaborator_refused(&r))?;
     remove_one(c, &user, (asset_id, target), false, now)
+}
+
+/// The bulk add dialog: users to make collaborators of every selected asset.
+pub struct BulkAdd {
+    pub asset_ids: Vec<Uuid>,
+    pub usernames: Vec<String>,
+    pub budget: Budget,
+}
+
+/// The bulk remove dialog: users to remove from every selected asset.
+pub struct BulkRemove {
+    pub asset_ids: Vec<Uuid>,
+    pub user_ids: Vec<Uuid>,
 }
 
 /// Checks full access on every selected asset: 404 naming the ones I cannot
@@ -224,12 +237,6 @@ pub fn split(
     split_view(c, &selection)
 }
 
-pub struct BulkAdd {
-    pub asset_ids: Vec<Uuid>,
-    pub usernames: Vec<String>,
-    pub budget: Budget,
-}
-
 /// Make users collaborators of every selected asset (also "move to
 /// common"); existing pairs stay as they are. All or nothing.
 pub fn bulk_add(
@@ -238,12 +245,13 @@ pub fn bulk_add(
     cmd: BulkAdd,
     now: DateTime<Utc>,
 ) -> Result<CollaboratorSplitView, ApiError> {
-    let (user, selection) = locked_selection(c, actor, &cmd.asset_ids, now)?;
+    let BulkAdd { asset_ids, usernames, budget } = cmd;
+    let (user, selection) = locked_selection(c, actor, &asset_ids, now)?;
     require_verified(&user, SharingAction::Collaborator)?;
-    let mut adding = Vec::with_capacity(cmd.usernames.len());
-    for name in &cmd.usernames {
+    let mut adding = Vec::with_capacity(usernames.len());
+    for name in &usernames {
         // Every username looked up spends one from the budget.
-        cmd.budget.spend(user.id)?;
+        budget.spend(user.id)?;
         adding.push(user_named(c, name)?.id);
     }
     let pairs = collaborator_rows::collaborator_pairs(c, &selection)?;
@@ -257,11 +265,6 @@ pub fn bulk_add(
         )?;
     }
     split_view(c, &selection)
-}
-
-pub struct BulkRemove {
-    pub asset_ids: Vec<Uuid>,
-    pub user_ids: Vec<Uuid>,
 }
 
 /// Remove users from every selected asset. All or nothing; 409

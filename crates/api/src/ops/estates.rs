@@ -31,6 +31,11 @@ pub(crate) struct EstateAccess {
 }
 
 impl EstateAccess {
+    /// Whether the caller sees members' emails here (they administer it).
+    pub(crate) fn shows_emails(&self) -> bool {
+        estate::administers_estate(self.actor.is_root, self.role)
+    }
+
     fn can(&self, cap: EstateCapability) -> bool {
         self.actor.can(cap)
     }
@@ -77,6 +82,42 @@ pub(crate) fn caller_estate(
     Ok((user, EstateAccess { estate, role, actor }))
 }
 
+/// The estate as the caller may see it (404 unless a member, or root).
+pub(crate) fn estate_access(
+    c: &mut DbConnection,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<EstateAccess, ApiError> {
+    Ok(caller_estate(c, caller, id)?.1)
+}
+
+/// Locks the estate, then reads the caller and the estate under the lock,
+/// so the checks see settled roles.
+pub(crate) fn caller_estate_locked(
+    c: &mut DbConnection,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<(User, EstateAccess), ApiError> {
+    locks::estate(c, id)?;
+    caller_estate(c, caller, id)
+}
+
+/// 409 `code` while `placed` assets are placed in `place` ("in this
+/// estate", "at this site").
+pub(crate) fn require_no_assets(
+    placed: i64,
+    code: &'static str,
+    place: &str,
+) -> Result<(), ApiError> {
+    if placed > 0 {
+        return Err(ApiError::conflict(
+            code,
+            format!("{placed} assets are placed {place}; move or delete them first."),
+        ));
+    }
+    Ok(())
+}
+
 /// Create an estate; the caller becomes its owner.
 pub fn create(
     c: &mut DbConnection,
@@ -108,7 +149,7 @@ pub fn list(
 
 /// One estate with the caller's role.
 pub fn get(c: &mut DbConnection, actor: &Caller, id: Uuid) -> Result<EstateView, ApiError> {
-    let (_, access) = caller_estate(c, actor, id)?;
+    let access = estate_access(c, actor, id)?;
     Ok(EstateView::new(&access.estate, access.role))
 }
 
@@ -140,16 +181,10 @@ pub fn delete(
     id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
-    locks::estate(c, id)?;
-    let (user, access) = caller_estate(c, actor, id)?;
+    let (user, access) = caller_estate_locked(c, actor, id)?;
     access.require(EstateCapability::Delete, "Deleting an estate")?;
     let placed = keyholder_store::assets::count_in_estate(c, id)?;
-    if placed > 0 {
-        return Err(ApiError::conflict(
-            "estate_has_assets",
-            format!("{placed} assets are placed in this estate; move or delete them first."),
-        ));
-    }
+    require_no_assets(placed, "estate_has_assets", "in this estate")?;
     estates::delete(c, id)?;
     let before = json!({"name": access.estate.name});
     audit::record(c, &event(&user, Action::EstateDeleted, "estate", id, Some(before), None), now)?;
@@ -169,9 +204,8 @@ pub fn transfer(
     cmd: Transfer,
     now: DateTime<Utc>,
 ) -> Result<EstateView, ApiError> {
-    let id = cmd.estate_id;
-    locks::estate(c, id)?;
-    let (user, access) = caller_estate(c, actor, id)?;
+    let (user, access) = caller_estate_locked(c, actor, cmd.estate_id)?;
+    let id = access.estate.id;
     access.require(EstateCapability::TransferOwnership, "Transferring ownership")?;
     require_verified(&user, SharingAction::EstateGrant)?;
     let new_owner = cmd.new_owner?;

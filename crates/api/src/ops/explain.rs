@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use keyholder_domain::asset::{self, AssetCapability, ShareFact, ShareStatus};
 use keyholder_domain::disclosure::{self, Asker};
 use keyholder_domain::estate::{self, EstateCapability, SiteCapability};
-use keyholder_domain::estate_paths::{self, EstateFacts, SiteFacts, ViaIds};
+use keyholder_domain::estate_paths::{self, EstateFacts, RoleResolution, SiteFacts, ViaIds};
 use keyholder_domain::{AssetLevel, EstateRole, SiteRole};
 use keyholder_store::DbConnection;
 use keyholder_store::assets::{self, Asset};
@@ -17,7 +17,7 @@ use keyholder_store::sites;
 use keyholder_store::users::{self, User};
 use uuid::Uuid;
 
-use super::access::{access_facts, asset_access, judge, require, row_facts};
+use super::access::{access_facts, caller_asset_for, judge, row_facts};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::views::access::{AccessEntry, Explanation, PathView};
@@ -47,8 +47,9 @@ pub fn explain(
     cmd: Explain,
     now: DateTime<Utc>,
 ) -> Result<Explanation, ApiError> {
+    let Explain { user_id, resource_type, resource_id: id } = cmd;
     let caller = actor.user(c)?;
-    let about = match cmd.resource_type.as_str() {
+    let about = match resource_type.as_str() {
         "asset" => about_asset,
         "estate" => about_estate,
         "site" => about_site,
@@ -57,17 +58,31 @@ pub fn explain(
             return Err(ApiError::field("resource_type", detail));
         }
     };
-    let user = users::find(c, cmd.user_id)?.ok_or_else(hidden)?;
-    about(c, &caller, &user, cmd.resource_id, now)
+    let user = users::find(c, user_id)?.ok_or_else(hidden)?;
+    about(c, Question { caller: &caller, user: &user, id, now })
 }
 
-fn about_asset(
-    c: &mut DbConnection,
-    caller: &User,
-    user: &User,
+/// One explanation asked for: by `caller`, about `user` and the resource
+/// `id`, at `now`.
+#[derive(Clone, Copy)]
+struct Question<'a> {
+    caller: &'a User,
+    user: &'a User,
     id: Uuid,
     now: DateTime<Utc>,
-) -> Result<Explanation, ApiError> {
+}
+
+/// The names of the capabilities in `all` that `can` allows.
+fn allowed<C: Copy>(
+    all: &[C],
+    can: impl Fn(C) -> bool,
+    name: fn(C) -> &'static str,
+) -> Vec<&'static str> {
+    all.iter().copied().filter(|cap| can(*cap)).map(name).collect()
+}
+
+fn about_asset(c: &mut DbConnection, q: Question) -> Result<Explanation, ApiError> {
+    let Question { caller, user, id, now } = q;
     let asker = asker(caller, user);
     let a = assets::get(c, id)?.ok_or_else(hidden)?;
     let row = assets::access_row(c, &a, caller.id)?;
@@ -85,16 +100,17 @@ fn about_asset(
             return Err(hidden());
         }
     }
+    let capabilities = allowed(
+        &AssetCapability::ALL,
+        |cap| asset::asset_can(r.effective, cap),
+        AssetCapability::as_str,
+    );
     Ok(Explanation {
         user: summary(user, asker.sees_email()),
         resource_type: "asset",
         resource_id: a.id,
         effective: r.effective.map(AssetLevel::as_str),
-        capabilities: AssetCapability::ALL
-            .iter()
-            .filter(|cap| asset::asset_can(r.effective, **cap))
-            .map(|cap| cap.as_str())
-            .collect(),
+        capabilities,
         paths: r.paths.iter().map(PathView::of_asset).collect(),
     })
 }
@@ -130,13 +146,29 @@ fn tied_to_estate(
     Ok(invited)
 }
 
-fn about_estate(
-    c: &mut DbConnection,
-    caller: &User,
+/// The answer about an estate or a site (`resource`), from the domain's
+/// resolution `r`: its effective role `shown` by name, the capabilities
+/// that role allows, and the ids its paths run through.
+fn role_explanation<R>(
     user: &User,
-    id: Uuid,
-    now: DateTime<Utc>,
-) -> Result<Explanation, ApiError> {
+    resource: (&'static str, Uuid),
+    r: &RoleResolution<R>,
+    shown: Option<&'static str>,
+    capabilities: Vec<&'static str>,
+    ids: &ViaIds,
+) -> Explanation {
+    Explanation {
+        user: summary(user, true),
+        resource_type: resource.0,
+        resource_id: resource.1,
+        effective: shown,
+        capabilities,
+        paths: r.paths.iter().map(|p| PathView::of_role(p, ids)).collect(),
+    }
+}
+
+fn about_estate(c: &mut DbConnection, q: Question) -> Result<Explanation, ApiError> {
+    let Question { caller, user, id, now } = q;
     let (e, caller_role) = estates::get_for_user(c, id, caller.id)?.ok_or_else(hidden)?;
     // Myself: only an estate I can see. Someone else: only if I administer it.
     let sees = caller_role.is_some();
@@ -153,27 +185,14 @@ fn about_estate(
     };
     let r = estate_paths::explain_estate(&facts);
     let ids = ViaIds { estate: e.id, site: None, invitation: invited.map(|(i, _)| i) };
-    Ok(Explanation {
-        user: summary(user, true),
-        resource_type: "estate",
-        resource_id: e.id,
-        effective: r.effective.map(EstateRole::as_str),
-        capabilities: EstateCapability::ALL
-            .iter()
-            .filter(|cap| estate::estate_can(r.effective, **cap))
-            .map(|cap| cap.as_str())
-            .collect(),
-        paths: r.paths.iter().map(|p| PathView::of_role(p, &ids)).collect(),
-    })
+    let can = |cap| estate::estate_can(r.effective, cap);
+    let capabilities = allowed(&EstateCapability::ALL, can, EstateCapability::as_str);
+    let shown = r.effective.map(EstateRole::as_str);
+    Ok(role_explanation(user, ("estate", e.id), &r, shown, capabilities, &ids))
 }
 
-fn about_site(
-    c: &mut DbConnection,
-    caller: &User,
-    user: &User,
-    id: Uuid,
-    now: DateTime<Utc>,
-) -> Result<Explanation, ApiError> {
+fn about_site(c: &mut DbConnection, q: Question) -> Result<Explanation, ApiError> {
+    let Question { caller, user, id, now } = q;
     let (site, caller_role, caller_override) =
         sites::site_for_user(c, id, caller.id)?.ok_or_else(hidden)?;
     let caller_effective = estate::effective_site_role_of(caller_role, caller_override);
@@ -193,18 +212,10 @@ fn about_site(
     let r = estate_paths::explain_site(&facts);
     let ids =
         ViaIds { estate: site.estate_id, site: Some(site.id), invitation: invited.map(|(i, _)| i) };
-    Ok(Explanation {
-        user: summary(user, true),
-        resource_type: "site",
-        resource_id: site.id,
-        effective: r.effective.map(SiteRole::as_str),
-        capabilities: SiteCapability::ALL
-            .iter()
-            .filter(|cap| estate::site_can(r.effective, **cap))
-            .map(|cap| cap.as_str())
-            .collect(),
-        paths: r.paths.iter().map(|p| PathView::of_role(p, &ids)).collect(),
-    })
+    let can = |cap| estate::site_can(r.effective, cap);
+    let capabilities = allowed(&SiteCapability::ALL, can, SiteCapability::as_str);
+    let shown = r.effective.map(SiteRole::as_str);
+    Ok(role_explanation(user, ("site", site.id), &r, shown, capabilities, &ids))
 }
 
 /// Everyone who can reach the asset (full access needed to ask), highest
@@ -215,9 +226,7 @@ pub fn who_has_access(
     id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Vec<AccessEntry>, ApiError> {
-    let caller = actor.user(c)?;
-    let (a, level) = asset_access(c, &caller, id, now)?;
-    require(level, AssetCapability::ManageCollaborators)?;
+    let (caller, a, _) = caller_asset_for(c, actor, id, AssetCapability::ManageCollaborators, now)?;
     let viewer = Asker { myself: false, is_root: caller.is_root };
     let mut entries = Vec::new();
     for user_id in assets::access_candidates(c, &a)? {

@@ -6,8 +6,8 @@ use keyholder_domain::HouseholdRole;
 use keyholder_domain::account::SharingAction;
 use keyholder_domain::household::{self, AddMemberFacts, HouseholdUser};
 use keyholder_store::DbConnection;
+use keyholder_store::audit;
 use keyholder_store::audit::Action;
-use keyholder_store::audit::{self, NewAuditEvent};
 use keyholder_store::locks;
 use keyholder_store::users::{self, User};
 use keyholder_store::{collaborators, households};
@@ -20,15 +20,18 @@ use crate::ratelimit::Budget;
 use crate::views::common::{UserSummary, parse_field, person};
 use crate::views::households::{HouseholdMemberView, HouseholdView, MembershipView};
 
-/// An event on the household headed by `head`.
-fn event(
+/// Records `user`'s event on the household headed by `head`, with what it
+/// was before and after.
+fn record(
+    c: &mut DbConnection,
     user: &User,
     action: Action,
     head: Uuid,
-    before: Option<serde_json::Value>,
-    after: Option<serde_json::Value>,
-) -> NewAuditEvent<'static> {
-    super::event(user, action, "household", head, before, after)
+    (before, after): (Option<serde_json::Value>, Option<serde_json::Value>),
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    audit::record(c, &super::event(user, action, "household", head, before, after), now)?;
+    Ok(())
 }
 
 /// The caller as the head of their household (root heads none).
@@ -97,7 +100,7 @@ pub fn add_member(
     household::validate_add_member(h, candidate, facts).map_err(ApiError::refused)?;
     households::add_household_member(c, user.id, found.id, role, now)?;
     let after = json!({"user_id": found.id, "role": role});
-    audit::record(c, &event(&user, Action::HouseholdMemberAdded, user.id, None, Some(after)), now)?;
+    record(c, &user, Action::HouseholdMemberAdded, user.id, (None, Some(after)), now)?;
     let p = collaborators::Person {
         id: found.id,
         username: found.username,
@@ -119,17 +122,17 @@ pub fn change_role(
     cmd: ChangeRole,
     now: DateTime<Utc>,
 ) -> Result<HouseholdView, ApiError> {
+    let ChangeRole { member, role } = cmd;
     let user = actor.user(c)?;
-    let member = cmd.member;
     let current = households::household_role(c, user.id, member)?;
     household::check_change_role(user.id, user.id, current.is_some()).map_err(ApiError::refused)?;
-    let role: HouseholdRole = parse_field("role", &cmd.role)?;
+    let role: HouseholdRole = parse_field("role", &role)?;
     households::set_household_role(c, user.id, member, role)?;
     if current != Some(role) {
         let before = json!({"user_id": member, "role": current});
         let after = json!({"user_id": member, "role": role});
-        let ev = event(&user, Action::HouseholdRoleChanged, user.id, Some(before), Some(after));
-        audit::record(c, &ev, now)?;
+        let changed = (Some(before), Some(after));
+        record(c, &user, Action::HouseholdRoleChanged, user.id, changed, now)?;
     }
     household_view(c, &user)
 }
@@ -141,18 +144,26 @@ pub fn remove_member(
     member: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
+    end_membership(c, actor, |user| (user.id, member), Action::HouseholdMemberRemoved, now)
+}
+
+/// Ends a membership, when the caller (the head, or the member leaving)
+/// may: `pair` names the household's head and the member, given the caller.
+fn end_membership(
+    c: &mut DbConnection,
+    actor: &Caller,
+    pair: impl FnOnce(&User) -> (Uuid, Uuid),
+    action: Action,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
     let user = actor.user(c)?;
-    let current = households::household_role(c, user.id, member)?;
-    household::check_manage_member(user.id, user.id, member, current.is_some())
+    let (head, member) = pair(&user);
+    let current = households::household_role(c, head, member)?;
+    household::check_manage_member(user.id, head, member, current.is_some())
         .map_err(ApiError::refused)?;
-    households::remove_household_member(c, user.id, member)?;
+    households::remove_household_member(c, head, member)?;
     let before = json!({"user_id": member, "role": current});
-    audit::record(
-        c,
-        &event(&user, Action::HouseholdMemberRemoved, user.id, Some(before), None),
-        now,
-    )?;
-    Ok(())
+    record(c, &user, action, head, (Some(before), None), now)
 }
 
 /// The households the caller belongs to, with their role in each.
@@ -175,12 +186,5 @@ pub fn leave(
     head: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
-    let user = actor.user(c)?;
-    let current = households::household_role(c, head, user.id)?;
-    household::check_manage_member(user.id, head, user.id, current.is_some())
-        .map_err(ApiError::refused)?;
-    households::remove_household_member(c, head, user.id)?;
-    let before = json!({"user_id": user.id, "role": current});
-    audit::record(c, &event(&user, Action::HouseholdMemberLeft, head, Some(before), None), now)?;
-    Ok(())
+    end_membership(c, actor, |user| (head, user.id), Action::HouseholdMemberLeft, now)
 }

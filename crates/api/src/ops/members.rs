@@ -11,13 +11,12 @@ use keyholder_domain::{EstateRole, SiteOverride, SiteRole};
 use keyholder_store::DbConnection;
 use keyholder_store::audit;
 use keyholder_store::estates::{self, Member, MemberKey};
-use keyholder_store::locks;
 use keyholder_store::paging::Window;
 use keyholder_store::sites::{self, Site};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::estates::{EstateAccess, caller_estate};
+use super::estates::{EstateAccess, caller_estate_locked, estate_access};
 use super::sites::{caller_site, caller_site_locked};
 use super::{Deferred, event};
 use crate::auth::{Caller, require_verified};
@@ -89,8 +88,8 @@ pub fn list(
     estate_id: Uuid,
     q: &CursorQuery,
 ) -> Result<CursorPage<MemberView>, ApiError> {
-    let (user, access) = caller_estate(c, actor, estate_id)?;
-    let show_email = estate::administers_estate(user.is_root, access.role);
+    let access = estate_access(c, actor, estate_id)?;
+    let show_email = access.shows_emails();
     let page = estates::members(c, estate_id, &member_window(q)?)?;
     let next = page.items.last().filter(|_| page.more).map(member_cursor);
     let sites = visible_sites(c, &access, show_email)?;
@@ -139,7 +138,7 @@ pub(crate) fn member_view(
     user_id: Uuid,
 ) -> Result<MemberView, ApiError> {
     let estate_id = access.estate.id;
-    let show_email = estate::administers_estate(access.actor.is_root, access.role);
+    let show_email = access.shows_emails();
     let m = estates::member(c, estate_id, user_id)?
         .ok_or_else(|| ApiError::refused(GrantRefusal::NotAMember))?;
     let overrides: HashMap<Uuid, SiteOverride> =
@@ -189,9 +188,8 @@ pub fn set(
     cmd: SetMember,
     now: DateTime<Utc>,
 ) -> Result<MemberView, ApiError> {
-    let (id, target_id) = (cmd.estate_id, cmd.user_id);
-    locks::estate(c, id)?;
-    let (user, access) = caller_estate(c, actor, id)?;
+    let SetMember { estate_id: id, user_id: target_id, change } = cmd;
+    let (user, access) = caller_estate_locked(c, actor, id)?;
     let current = estates::member_role(c, id, target_id)?
         .ok_or_else(|| ApiError::refused(GrantRefusal::NotAMember))?;
     let target = EstateMember { user_id: target_id, role: current };
@@ -200,7 +198,7 @@ pub fn set(
     estate::check_edit_member(&access.actor, site_admin_somewhere, &target)
         .map_err(ApiError::refused)?;
     require_verified(&user, SharingAction::EstateGrant)?;
-    let (new_role, requested) = parse_change(cmd.change?)?;
+    let (new_role, requested) = parse_change(change?)?;
     if new_role != current {
         estate::check_set_estate_role(&access.actor, &target, new_role)
             .map_err(ApiError::refused)?;
@@ -274,8 +272,7 @@ pub fn remove(
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
     let (id, target_id) = (cmd.estate_id, cmd.user_id);
-    locks::estate(c, id)?;
-    let (user, access) = caller_estate(c, actor, id)?;
+    let (user, access) = caller_estate_locked(c, actor, id)?;
     let role = estates::member_role(c, id, target_id)?
         .ok_or_else(|| ApiError::refused(GrantRefusal::NotAMember))?;
     let target = EstateMember { user_id: target_id, role };

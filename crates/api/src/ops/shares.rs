@@ -8,13 +8,13 @@ use keyholder_domain::values::Expiry;
 use keyholder_store::DbConnection;
 use keyholder_store::audit::{self, Action};
 use keyholder_store::locks;
-use keyholder_store::shares;
-use keyholder_store::users;
+use keyholder_store::shares::{self, Share};
+use keyholder_store::users::{self, User};
 use serde_json::json;
 use uuid::Uuid;
 
 use super::Deferred;
-use super::access::{caller_asset, require};
+use super::access::caller_asset_for;
 use super::assets::event;
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -26,9 +26,25 @@ fn share_not_found() -> ApiError {
 }
 
 /// The share `holder` has on `asset_id`.
+#[derive(Clone, Copy)]
 pub struct ShareKey {
     pub asset_id: Uuid,
     pub holder: Uuid,
+}
+
+/// The caller and the share `key` names, once the caller may manage the
+/// asset's shares (the asset locked first): 404 when there is no such share.
+fn managed_share(
+    c: &mut DbConnection,
+    actor: &Caller,
+    key: ShareKey,
+    now: DateTime<Utc>,
+) -> Result<(User, Share), ApiError> {
+    locks::assets_with_estates(c, &[key.asset_id], &[])?;
+    let (user, _, _) =
+        caller_asset_for(c, actor, key.asset_id, AssetCapability::ManageShares, now)?;
+    let current = shares::get_share(c, key.asset_id, key.holder)?.ok_or_else(share_not_found)?;
+    Ok((user, current))
 }
 
 /// The shares of an asset (full access needed).
@@ -38,8 +54,7 @@ pub fn list(
     asset_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Vec<ShareView>, ApiError> {
-    let (_, _, level) = caller_asset(c, actor, asset_id, now)?;
-    require(level, AssetCapability::ManageShares)?;
+    caller_asset_for(c, actor, asset_id, AssetCapability::ManageShares, now)?;
     Ok(shares::shares(c, asset_id)?.iter().map(|s| ShareView::new(s, now)).collect())
 }
 
@@ -62,11 +77,8 @@ pub fn change(
     cmd: Change,
     now: DateTime<Utc>,
 ) -> Result<ShareView, ApiError> {
+    let (user, current) = managed_share(c, actor, cmd.share, now)?;
     let ShareKey { asset_id, holder } = cmd.share;
-    locks::assets_with_estates(c, &[asset_id], &[])?;
-    let (user, _, level) = caller_asset(c, actor, asset_id, now)?;
-    require(level, AssetCapability::ManageShares)?;
-    let current = shares::get_share(c, asset_id, holder)?.ok_or_else(share_not_found)?;
     let edit = cmd.edit?;
     let permission = match edit.permission.as_deref() {
         Some(p) => parse_field::<InvitationPermission>("permission", p)?,
@@ -98,11 +110,8 @@ pub fn revoke(
     share: ShareKey,
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
+    let (user, current) = managed_share(c, actor, share, now)?;
     let ShareKey { asset_id, holder } = share;
-    locks::assets_with_estates(c, &[asset_id], &[])?;
-    let (user, _, level) = caller_asset(c, actor, asset_id, now)?;
-    require(level, AssetCapability::ManageShares)?;
-    let current = shares::get_share(c, asset_id, holder)?.ok_or_else(share_not_found)?;
     shares::delete_share(c, asset_id, holder)?;
     let email = users::get(c, holder)?.email;
     keyholder_store::invitations::cancel_to_email_on_assets(c, &[asset_id], &email)?;

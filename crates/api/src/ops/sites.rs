@@ -14,7 +14,9 @@ use keyholder_store::users::User;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::estates::{EstateAccess, caller_estate, parse_name};
+use super::estates::{
+    EstateAccess, caller_estate_locked, estate_access, parse_name, require_no_assets,
+};
 use super::{Deferred, Rename, event};
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -83,26 +85,23 @@ pub fn list(
     estate_id: Uuid,
     q: &PageQuery,
 ) -> Result<Page<SiteView>, ApiError> {
-    let (user, access) = caller_estate(c, actor, estate_id)?;
-    let (rows, total) = sites::sites_for_member(c, estate_id, user.id, q.per_page(), q.offset())?;
+    let EstateAccess { role, actor: me, .. } = estate_access(c, actor, estate_id)?;
+    let (rows, total) =
+        sites::sites_for_member(c, estate_id, me.user_id, q.per_page(), q.offset())?;
     let items = rows
         .iter()
-        .filter_map(|(s, o)| shown_role(&access, *o).map(|r| SiteView::new(s, r)))
+        .filter_map(|(s, o)| shown_role(role, *o).map(|r| SiteView::new(s, r)))
         .collect();
     Ok(Page::new(items, total, q))
 }
 
-/// The caller's role at a site with override `o` (root, not a member:
-/// admin everywhere).
+/// The caller's role at a site with override `o`, given their estate role
+/// (root, not a member: admin everywhere).
 fn shown_role(
-    access: &EstateAccess,
+    role: Option<keyholder_domain::EstateRole>,
     o: Option<keyholder_domain::SiteOverride>,
 ) -> Option<SiteRole> {
-    if access.role.is_none() {
-        Some(SiteRole::Admin)
-    } else {
-        estate::effective_site_role_of(access.role, o)
-    }
+    if role.is_none() { Some(SiteRole::Admin) } else { estate::effective_site_role_of(role, o) }
 }
 
 pub struct Create {
@@ -117,9 +116,8 @@ pub fn create(
     cmd: Create,
     now: DateTime<Utc>,
 ) -> Result<SiteView, ApiError> {
-    let id = cmd.estate_id;
-    locks::estate(c, id)?;
-    let (user, access) = caller_estate(c, actor, id)?;
+    let (user, access) = caller_estate_locked(c, actor, cmd.estate_id)?;
+    let id = access.estate.id;
     access.require(EstateCapability::Manage, "Creating a site")?;
     let name = parse_name(&cmd.name?)?;
     let site = sites::create_site(c, id, name.as_str(), now)?;
@@ -180,12 +178,7 @@ pub fn delete(
         ));
     }
     let placed = keyholder_store::assets::count_at_site(c, id)?;
-    if placed > 0 {
-        return Err(ApiError::conflict(
-            "site_has_assets",
-            format!("{placed} assets are placed at this site; move or delete them first."),
-        ));
-    }
+    require_no_assets(placed, "site_has_assets", "at this site")?;
     sites::delete_site(c, id)?;
     let before = json!({"name": access.site.name, "estate_id": access.site.estate_id});
     audit::record(c, &event(&user, Action::SiteDeleted, "site", id, Some(before), None), now)?;

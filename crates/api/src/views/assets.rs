@@ -50,10 +50,7 @@ pub const RECORD_KINDS: [&str; 6] =
     ["service", "repair", "inspection", "work_order", "fuel", "note"];
 
 pub(crate) fn record_kind_schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
-    utoipa::openapi::schema::ObjectBuilder::new()
-        .schema_type(utoipa::openapi::schema::Type::String)
-        .enum_values(Some(RECORD_KINDS))
-        .into()
+    super::string_values(&RECORD_KINDS)
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -99,13 +96,8 @@ pub struct PhotoView {
 
 impl From<Photo> for PhotoView {
     fn from(p: Photo) -> Self {
-        Self {
-            id: p.id,
-            asset_id: p.asset_id,
-            url: p.url,
-            caption: p.caption,
-            created_at: p.created_at,
-        }
+        let Photo { id, asset_id, url, caption, created_at } = p;
+        Self { id, asset_id, url, caption, created_at }
     }
 }
 
@@ -123,16 +115,16 @@ pub struct CollaboratorList {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct PartialCollaborator {
-    pub user: UserSummary,
-    /// The selected assets this user collaborates on.
-    pub asset_ids: Vec<Uuid>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
 pub struct CollaboratorSplitView {
     /// Collaborators of every selected asset.
     pub common: Vec<UserSummary>,
     /// Collaborators of some selected assets.
     pub partial: Vec<PartialCollaborator>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PartialCollaborator {
+    pub user: UserSummary,
+    /// The selected assets this user collaborates on.
+    pub asset_ids: Vec<Uuid>,
 }

@@ -8,14 +8,17 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::views::common::UserSummary;
+use crate::views::common::{
+    UserSummary, estate_role_schema, nullable_estate_role_schema, nullable_site_override_schema,
+    nullable_site_role_schema, site_role_schema,
+};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EstateView {
     pub id: Uuid,
     pub name: String,
     /// My estate role; null for a root user who is not a member.
-    #[schema(schema_with = crate::views::common::nullable_estate_role_schema)]
+    #[schema(schema_with = nullable_estate_role_schema)]
     pub my_role: Option<EstateRole>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -23,13 +26,8 @@ pub struct EstateView {
 
 impl EstateView {
     pub fn new(e: &Estate, my_role: Option<EstateRole>) -> Self {
-        Self {
-            id: e.id,
-            name: e.name.clone(),
-            my_role,
-            created_at: e.created_at,
-            updated_at: e.updated_at,
-        }
+        let Estate { id, ref name, created_at, updated_at } = *e;
+        Self { id, name: name.clone(), my_role, created_at, updated_at }
     }
 }
 
@@ -39,7 +37,7 @@ pub struct SiteView {
     pub estate_id: Uuid,
     pub name: String,
     /// My effective role at this site.
-    #[schema(schema_with = crate::views::common::site_role_schema)]
+    #[schema(schema_with = site_role_schema)]
     pub effective_role: SiteRole,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -47,14 +45,8 @@ pub struct SiteView {
 
 impl SiteView {
     pub fn new(s: &Site, effective_role: SiteRole) -> Self {
-        Self {
-            id: s.id,
-            estate_id: s.estate_id,
-            name: s.name.clone(),
-            effective_role,
-            created_at: s.created_at,
-            updated_at: s.updated_at,
-        }
+        let Site { id, estate_id, ref name, created_at, updated_at } = *s;
+        Self { id, estate_id, name: name.clone(), effective_role, created_at, updated_at }
     }
 }
 
@@ -65,10 +57,10 @@ pub struct MemberSite {
     pub site_name: String,
     /// The site override, or null for the estate default.
     #[serde(rename = "override")]
-    #[schema(schema_with = crate::views::common::nullable_site_override_schema)]
+    #[schema(schema_with = nullable_site_override_schema)]
     pub override_: Option<SiteOverride>,
     /// The role that applies (null: kept off the site).
-    #[schema(schema_with = crate::views::common::nullable_site_role_schema)]
+    #[schema(schema_with = nullable_site_role_schema)]
     pub effective_role: Option<SiteRole>,
 }
 
@@ -76,7 +68,7 @@ pub struct MemberSite {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MemberView {
     pub user: UserSummary,
-    #[schema(schema_with = crate::views::common::estate_role_schema)]
+    #[schema(schema_with = estate_role_schema)]
     pub role: EstateRole,
     pub sites: Vec<MemberSite>,
 }
@@ -85,12 +77,12 @@ pub struct MemberView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SiteMemberView {
     pub user: UserSummary,
-    #[schema(schema_with = crate::views::common::estate_role_schema)]
+    #[schema(schema_with = estate_role_schema)]
     pub estate_role: EstateRole,
     #[serde(rename = "override")]
-    #[schema(schema_with = crate::views::common::nullable_site_override_schema)]
+    #[schema(schema_with = nullable_site_override_schema)]
     pub override_: Option<SiteOverride>,
-    #[schema(schema_with = crate::views::common::nullable_site_role_schema)]
+    #[schema(schema_with = nullable_site_role_schema)]
     pub effective_role: Option<SiteRole>,
 }
 

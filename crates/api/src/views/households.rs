@@ -8,10 +8,7 @@ use utoipa::ToSchema;
 use crate::views::common::UserSummary;
 
 pub(crate) fn role_schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
-    utoipa::openapi::schema::ObjectBuilder::new()
-        .schema_type(utoipa::openapi::schema::Type::String)
-        .enum_values(Some(["viewer", "editor", "manager"]))
-        .into()
+    super::string_values(&["viewer", "editor", "manager"])
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -15,10 +15,7 @@ use crate::views::estates::MemberView;
 
 /// The schema of an asset permission (`view`, `edit` or `manage`).
 pub fn permission_schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
-    utoipa::openapi::schema::ObjectBuilder::new()
-        .schema_type(utoipa::openapi::schema::Type::String)
-        .enum_values(Some(["view", "edit", "manage"]))
-        .into()
+    super::string_values(&["view", "edit", "manage"])
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -118,6 +115,13 @@ pub struct AssetRef {
     pub reference: Option<String>,
 }
 
+impl AssetRef {
+    /// The asset an invitation opens, as its senders see it named.
+    pub(crate) fn of(asset: &Resource) -> Self {
+        Self { id: asset.id, name: asset.name.clone(), reference: asset.reference.clone() }
+    }
+}
+
 /// A row of the invitation table (and the details).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AssetInvitationView {
@@ -145,14 +149,10 @@ pub struct AssetInvitationView {
 }
 
 impl AssetInvitationView {
-    pub(crate) fn new(inv: &Invitation, asset: &Resource, now: DateTime<Utc>) -> Self {
+    pub(crate) fn new(inv: &Invitation, asset: AssetRef, now: DateTime<Utc>) -> Self {
         Self {
             id: inv.id,
-            asset: AssetRef {
-                id: asset.id,
-                name: asset.name.clone(),
-                reference: asset.reference.clone(),
-            },
+            asset,
             email: inv.email.clone(),
             message: inv.message.clone(),
             message_preview: preview(inv.message.as_ref()),

@@ -19,7 +19,7 @@ use crate::error::ApiError;
 use crate::ops::Deferred;
 use crate::ops::access::{asset_access, caller_asset, judge, require};
 use crate::views::common::{Cursor, CursorPage, CursorQuery, parse_field};
-use crate::views::invitations::{AssetInvitationView, StatsView};
+use crate::views::invitations::{AssetInvitationView, AssetRef, StatsView};
 
 /// Invite someone by email to one asset.
 pub struct Send {
@@ -43,7 +43,7 @@ pub fn send(
     cmd.sending.admit(&user, &draft.email)?;
     let resource = Resource::asset(&asset);
     let inv = issue(c, &user, &resource, &draft, &cmd.sending, now)?;
-    Ok(AssetInvitationView::new(&inv, &resource, now))
+    Ok(AssetInvitationView::new(&inv, AssetRef::of(&resource), now))
 }
 
 /// The management table: filters, sort and page as the request gave them.
@@ -95,13 +95,12 @@ pub fn table(
         .items
         .iter()
         .map(|r| {
-            let resource = Resource {
-                kind: ResourceType::Asset,
+            let asset = AssetRef {
                 id: r.invitation.resource_id,
                 name: r.asset_name.clone(),
                 reference: r.asset_reference.clone(),
             };
-            AssetInvitationView::new(&r.invitation, &resource, now)
+            AssetInvitationView::new(&r.invitation, asset, now)
         })
         .collect();
     Ok(CursorPage::new(items, page.counted, &q.paging, next))
@@ -186,7 +185,7 @@ fn managed(
 }
 
 fn view(m: &Managed, now: DateTime<Utc>) -> AssetInvitationView {
-    AssetInvitationView::new(&m.inv, &m.resource, now)
+    AssetInvitationView::new(&m.inv, AssetRef::of(&m.resource), now)
 }
 
 /// Details of one invitation.

@@ -49,9 +49,16 @@ pub fn preview(
     token: &str,
     now: DateTime<Utc>,
 ) -> Result<InvitationOffer, ApiError> {
-    let inv = by_token(c, token)?;
-    let resource = Resource::of(c, &inv)?;
-    Ok(InvitationOffer::new(&inv, &resource, now))
+    by_token(c, token).and_then(|inv| offer(c, &inv, now))
+}
+
+/// What `inv` offers, with its resource as it is now.
+fn offer(
+    c: &mut DbConnection,
+    inv: &Invitation,
+    now: DateTime<Utc>,
+) -> Result<InvitationOffer, ApiError> {
+    Ok(InvitationOffer::new(inv, &Resource::of(c, inv)?, now))
 }
 
 /// Accept by token, signed in with the invited email.
@@ -357,25 +364,24 @@ pub fn mine(
     let window = newest_first_window(q)?;
     let page = invitations::pending_for_email_page(c, &user.email, now, &window)?;
     let next = page.items.last().filter(|_| page.more).map(|i| Cursor::at(i.invited_at, i.id));
-    let items = page
-        .items
-        .iter()
-        .map(|inv| Ok(InvitationOffer::new(inv, &Resource::of(c, inv)?, now)))
-        .collect::<Result<Vec<_>, ApiError>>()?;
+    let items =
+        page.items.iter().map(|inv| offer(c, inv, now)).collect::<Result<Vec<_>, ApiError>>()?;
     Ok(CursorPage::new(items, page.counted, q, next))
 }
 
-/// An invitation addressed to my verified email (404 for any other).
-fn my_invitation(
+/// Answers an invitation addressed to my verified email (404 for any
+/// other) with `answer`, given the invitation and me.
+fn answer_mine(
     c: &mut DbConnection,
     caller: &Caller,
     id: Uuid,
-) -> Result<(User, Invitation), ApiError> {
+    answer: impl FnOnce(&mut DbConnection, &Invitation, &User) -> Result<InvitationResult, ApiError>,
+) -> Result<InvitationResult, ApiError> {
     let user = verified_invitee(c, caller)?;
     let inv = invitations::get(c, id)?.filter(|inv| inv.email == user.email).ok_or_else(|| {
         ApiError::not_found("invitation_not_found", "No such invitation for your email.")
     })?;
-    Ok((user, inv))
+    answer(c, &inv, &user)
 }
 
 /// Accept an invitation to my verified email, without the token.
@@ -385,8 +391,7 @@ pub fn accept_mine(
     id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<InvitationResult, ApiError> {
-    let (user, inv) = my_invitation(c, caller, id)?;
-    accept_for(c, &inv, &user, now)
+    answer_mine(c, caller, id, |c, inv, user| accept_for(c, inv, user, now))
 }
 
 /// Decline an invitation to my verified email, without the token.
@@ -396,8 +401,7 @@ pub fn decline_mine(
     id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<InvitationResult, ApiError> {
-    let (user, inv) = my_invitation(c, caller, id)?;
-    decline_for(c, &inv, Some(&user), now)
+    answer_mine(c, caller, id, |c, inv, user| decline_for(c, inv, Some(user), now))
 }
 
 /// Writes `expired` on invitations past their expiry, with an audit event
