@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::ops::Outcome;
 
 /// The households and active share read for one asset, as the domain's
 /// facts.
@@ -78,7 +79,7 @@ pub(crate) fn asset_access(
     user: &User,
     id: Uuid,
     now: DateTime<Utc>,
-) -> Result<(Asset, AssetLevel), ApiError> {
+) -> Outcome<(Asset, AssetLevel)> {
     let (_, found) = access::asset(c, user.id, id)?.ok_or_else(not_found_asset)?;
     level_on(user, found, now)
 }
@@ -90,7 +91,7 @@ pub(crate) fn caller_asset(
     caller: &Caller,
     id: Uuid,
     now: DateTime<Utc>,
-) -> Result<(User, Asset, AssetLevel), ApiError> {
+) -> Outcome<(User, Asset, AssetLevel)> {
     let (user, found) = caller.admit_read(access::asset(c, caller.id, id)?)?;
     let (asset, level) = level_on(&user, found, now)?;
     Ok((user, asset, level))
@@ -100,14 +101,14 @@ fn level_on(
     user: &User,
     found: Option<(Asset, AccessRow)>,
     now: DateTime<Utc>,
-) -> Result<(Asset, AssetLevel), ApiError> {
+) -> Outcome<(Asset, AssetLevel)> {
     let (asset, row) = found.ok_or_else(not_found_asset)?;
     let level = judge(user, &asset, &row, now).ok_or_else(not_found_asset)?;
     Ok((asset, level))
 }
 
 /// 403 unless `level` allows `cap`; the code names the level needed.
-pub(crate) fn require(level: AssetLevel, cap: AssetCapability) -> Result<(), ApiError> {
+pub(crate) fn require(level: AssetLevel, cap: AssetCapability) -> Outcome<()> {
     if asset::asset_can(Some(level), cap) {
         return Ok(());
     }
@@ -131,7 +132,7 @@ pub(crate) fn caller_asset_for(
     id: Uuid,
     cap: AssetCapability,
     now: DateTime<Utc>,
-) -> Result<(User, Asset, AssetLevel), ApiError> {
+) -> Outcome<(User, Asset, AssetLevel)> {
     let (user, asset, level) = caller_asset(c, caller, id, now)?;
     require(level, cap)?;
     Ok((user, asset, level))

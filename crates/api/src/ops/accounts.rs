@@ -17,11 +17,12 @@ use serde_json::json;
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldErrors};
 use crate::mail::{PASSWORD_RESET_TTL_HOURS, VERIFY_EMAIL_TTL_HOURS, templates};
+use crate::ops::Outcome;
 use crate::state::AppState;
 use crate::views::accounts::{AuthResponse, MeView};
 
 /// A session for `user`: the account and a fresh access token.
-pub(crate) fn session(state: &AppState, user: &User) -> Result<AuthResponse, ApiError> {
+pub(crate) fn session(state: &AppState, user: &User) -> Outcome<AuthResponse> {
     Ok(AuthResponse {
         user: MeView::from(user),
         access_token: state.tokens.issue(user, state.clock.now())?,
@@ -80,7 +81,7 @@ impl Registration {
         username: &str,
         password: &str,
         display_name: Option<&str>,
-    ) -> Result<(Self, Password), ApiError> {
+    ) -> Outcome<(Self, Password)> {
         let mut v = FieldErrors::new();
         let email = v.check("email", Email::parse(email));
         let profile = Profile::check(&mut v, username, password, display_name);
@@ -100,7 +101,7 @@ pub fn register(
     reg: &Registration,
     (hash, base): (&str, &str),
     now: DateTime<Utc>,
-) -> Result<User, ApiError> {
+) -> Outcome<User> {
     let username = reg.username.as_str();
     let new = NewUser {
         email: reg.email.as_str(),
@@ -162,7 +163,7 @@ fn send_link(
     user: &User,
     link: &Link,
     now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+) -> Outcome<()> {
     let token = SecretToken::generate();
     let hash = token.hash();
     let expires_at = now + Duration::hours(link.ttl_hours);
@@ -177,11 +178,7 @@ fn send_link(
 /// address's real owner must not inherit what a squatter of the address set
 /// up. Decided by the conditional update itself, so two proofs at once
 /// cannot both (or neither) count as the first.
-pub(crate) fn prove_inbox(
-    c: &mut DbConnection,
-    user: &User,
-    now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+pub(crate) fn prove_inbox(c: &mut DbConnection, user: &User, now: DateTime<Utc>) -> Outcome<()> {
     // The conditional update says whether this proof is the first.
     let was_ever_verified = !users::mark_email_verified(c, user.id, now)?;
     if keyholder_domain::account::first_proof_revokes_earlier_grants(was_ever_verified) {
@@ -196,7 +193,7 @@ pub(crate) fn revoke_unverified_grants(
     c: &mut DbConnection,
     user: &User,
     now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+) -> Outcome<()> {
     let revoked = grants::revoke_all_granted_by(c, user.id, now)?;
     if revoked.total() > 0 {
         tracing::warn!(user_id = %user.id, revoked = revoked.total(), "first proof of an inbox revoked grants made before it");
@@ -230,7 +227,7 @@ fn link_cooldown(
     user: &User,
     purpose: Purpose,
     now: DateTime<Utc>,
-) -> Result<Option<u64>, ApiError> {
+) -> Outcome<Option<u64>> {
     keyholder_store::locks::users(c, &[user.id])?;
     let kind = match purpose {
         Purpose::VerifyEmail => "verify_email",
@@ -254,7 +251,7 @@ pub fn invalid_credentials() -> ApiError {
 /// A login no account can have (a control character; PostgreSQL text
 /// cannot hold NUL) is refused at once, before any lookup, with the same
 /// 401 as any failed sign-in.
-pub fn refuse_impossible_login(login: &str) -> Result<(), ApiError> {
+pub fn refuse_impossible_login(login: &str) -> Outcome<()> {
     if login.chars().any(|c| values::is_refused_control(c, false)) {
         return Err(invalid_credentials());
     }
@@ -262,7 +259,7 @@ pub fn refuse_impossible_login(login: &str) -> Result<(), ApiError> {
 }
 
 /// The account with this email or username, if any.
-pub fn by_login(c: &mut DbConnection, login: &str) -> Result<Option<User>, ApiError> {
+pub fn by_login(c: &mut DbConnection, login: &str) -> Outcome<Option<User>> {
     Ok(users::find_by_login(c, login)?)
 }
 
@@ -282,7 +279,7 @@ fn usable_token(
     purpose: Purpose,
     token: &str,
     now: DateTime<Utc>,
-) -> Result<EmailToken, ApiError> {
+) -> Outcome<EmailToken> {
     let found = email_tokens::find(c, purpose, TokenHash::of(token.trim()).as_str())?;
     let Some(found) = found else {
         return Err(token_invalid(UNKNOWN_TOKEN));
@@ -297,7 +294,7 @@ fn usable_token(
 }
 
 /// Verify an email address with the token from the emailed link.
-pub fn verify_email(c: &mut DbConnection, token: &str, now: DateTime<Utc>) -> Result<(), ApiError> {
+pub fn verify_email(c: &mut DbConnection, token: &str, now: DateTime<Utc>) -> Outcome<()> {
     let found = usable_token(c, Purpose::VerifyEmail, token, now)?;
     let user = users::get(c, found.user_id)?;
     if user.email != found.email {
@@ -321,7 +318,7 @@ pub fn resend_verification(
     actor: &Caller,
     base: &str,
     now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+) -> Outcome<()> {
     let user = actor.user(c)?;
     if user.email_verified() {
         return Err(ApiError::conflict(
@@ -348,7 +345,7 @@ pub fn password_reset(
     email: &Email,
     base: &str,
     now: DateTime<Utc>,
-) -> Result<bool, ApiError> {
+) -> Outcome<bool> {
     let Some(user) = users::find_by_email(c, email.as_str())? else {
         return Ok(false);
     };
@@ -362,7 +359,7 @@ pub fn password_reset(
 
 /// 404 `token_invalid` unless a reset link with this token was sent (asked
 /// before the new password is checked or hashed).
-pub fn reset_token_known(c: &mut DbConnection, token: &str) -> Result<(), ApiError> {
+pub fn reset_token_known(c: &mut DbConnection, token: &str) -> Outcome<()> {
     let hash = TokenHash::of(token.trim());
     match email_tokens::find(c, Purpose::PasswordReset, hash.as_str())? {
         Some(_) => Ok(()),
@@ -378,7 +375,7 @@ pub fn reset_password(
     token: &str,
     hash: &str,
     now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+) -> Outcome<()> {
     let found = usable_token(c, Purpose::PasswordReset, token, now)?;
     if !email_tokens::consume(c, found.id, now)? {
         return Err(token_used());

@@ -21,6 +21,7 @@ use super::estates::parse_name;
 use super::{Deferred, event as audit_event};
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::ops::Outcome;
 use crate::views::assets::AssetView;
 use crate::views::common::{Cursor, CursorPage, CursorQuery, TOTAL_CAP};
 
@@ -40,7 +41,7 @@ fn target_site(
     c: &mut DbConnection,
     user: &User,
     site_id: Uuid,
-) -> Result<(Placement, Option<SiteRole>), ApiError> {
+) -> Outcome<(Placement, Option<SiteRole>)> {
     let (site, estate_role, over) = sites::site_for_user(c, site_id, user.id)?
         .ok_or_else(|| ApiError::not_found("site_not_found", "No such site."))?;
     let role = estate::effective_site_role_of(estate_role, over);
@@ -51,7 +52,7 @@ fn target_site(
     Ok((Placement { site_id: site.id, estate_id: site.estate_id }, role))
 }
 
-fn clean_reference(r: Option<&str>) -> Result<Option<String>, ApiError> {
+fn clean_reference(r: Option<&str>) -> Outcome<Option<String>> {
     match r.map(str::trim) {
         None | Some("") => Ok(None),
         Some(s) if s.chars().any(char::is_control) => {
@@ -78,7 +79,7 @@ pub fn create(
     actor: &Caller,
     cmd: Create,
     now: DateTime<Utc>,
-) -> Result<AssetView, ApiError> {
+) -> Outcome<AssetView> {
     let user = actor.user(c)?;
     let placement = match cmd.site_id {
         Some(site) => {
@@ -125,7 +126,7 @@ pub fn garage(
     actor: &Caller,
     cmd: Garage,
     now: DateTime<Utc>,
-) -> Result<CursorPage<AssetView>, ApiError> {
+) -> Outcome<CursorPage<AssetView>> {
     let paging = cmd.paging;
     let start = match paging.after()? {
         Some(cursor) => garage::GarageStart::After { created_at: cursor.instant()?, id: cursor.id },
@@ -159,7 +160,7 @@ pub fn get(
     actor: &Caller,
     id: Uuid,
     now: DateTime<Utc>,
-) -> Result<AssetView, ApiError> {
+) -> Outcome<AssetView> {
     let (_, a, level) = caller_asset(c, actor, id, now)?;
     Ok(AssetView::new(&a, level))
 }
@@ -192,7 +193,7 @@ pub fn update(
     actor: &Caller,
     cmd: Update,
     now: DateTime<Utc>,
-) -> Result<AssetView, ApiError> {
+) -> Outcome<AssetView> {
     // Lock the estate it leaves and the one it joins, then the asset.
     let target_estate = match cmd.change.as_ref().ok().and_then(|r| r.site_id.flatten()) {
         Some(site) => sites::site_for_user(c, site, actor.id)?.map(|(s, _, _)| s.estate_id),
@@ -232,7 +233,7 @@ fn move_to(
     (a, level): (&Asset, AssetLevel),
     target: Option<Uuid>,
     now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+) -> Outcome<()> {
     require(level, AssetCapability::MoveAsset)?;
     let (placement, role) = match target {
         Some(site) => {
@@ -269,7 +270,7 @@ fn update_details(
     a: &Asset,
     change: &Change,
     now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+) -> Outcome<()> {
     let name = match &change.name {
         Some(n) => parse_name(n)?.as_str().to_owned(),
         None => a.name.clone(),
@@ -285,12 +286,7 @@ fn update_details(
 }
 
 /// Delete an asset with its records, photos, shares and invitations (full).
-pub fn delete(
-    c: &mut DbConnection,
-    actor: &Caller,
-    id: Uuid,
-    now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+pub fn delete(c: &mut DbConnection, actor: &Caller, id: Uuid, now: DateTime<Utc>) -> Outcome<()> {
     locks::assets_with_estates(c, &[id], &[])?;
     let (user, a, level) = caller_asset(c, actor, id, now)?;
     require(level, AssetCapability::DeleteAsset)?;

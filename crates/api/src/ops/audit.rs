@@ -7,6 +7,7 @@ use keyholder_store::paging::Window;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::ops::Outcome;
 use crate::views::audit::{AuditActor, AuditEventView, AuditTarget};
 use crate::views::common::{Cursor, CursorPage, CursorQuery};
 
@@ -23,7 +24,7 @@ pub fn trail(
     c: &mut DbConnection,
     actor: &Caller,
     cmd: &Trail,
-) -> Result<CursorPage<AuditEventView>, ApiError> {
+) -> Outcome<CursorPage<AuditEventView>> {
     let Trail { filter, paging } = cmd;
     let caller = actor.user(c)?;
     if let Some(t) = filter.resource_type.as_deref()

@@ -22,6 +22,7 @@ use super::access::{caller_asset_for, judge};
 use super::assets::event;
 use crate::auth::{Caller, require_verified};
 use crate::error::ApiError;
+use crate::ops::Outcome;
 use crate::ratelimit::Budget;
 use crate::views::assets::{
     CollaboratorList, CollaboratorSplitView, CollaboratorView, PartialCollaborator,
@@ -38,7 +39,7 @@ fn collaborator_refused(r: &CollaboratorRefusal) -> ApiError {
 }
 
 /// The user with exactly this username (trimmed): 404 naming it otherwise.
-fn user_named(c: &mut DbConnection, username: &str) -> Result<User, ApiError> {
+fn user_named(c: &mut DbConnection, username: &str) -> Outcome<User> {
     let username = username.trim();
     users::find_by_username(c, username)?.ok_or_else(|| {
         ApiError::not_found("user_not_found", format!("No user is named {username}."))
@@ -46,7 +47,7 @@ fn user_named(c: &mut DbConnection, username: &str) -> Result<User, ApiError> {
     })
 }
 
-fn collaborator_ids(c: &mut DbConnection, asset_id: Uuid) -> Result<Vec<Uuid>, ApiError> {
+fn collaborator_ids(c: &mut DbConnection, asset_id: Uuid) -> Outcome<Vec<Uuid>> {
     Ok(collaborator_rows::collaborators(c, asset_id)?.iter().map(|(p, _)| p.id).collect())
 }
 
@@ -58,7 +59,7 @@ fn remove_one(
     (asset_id, user_id): (Uuid, Uuid),
     bulk: bool,
     now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+) -> Outcome<()> {
     collaborator_rows::remove_collaborator(c, asset_id, user_id)?;
     let email = users::get(c, user_id)?.email;
     keyholder_store::invitations::cancel_to_email_on_assets(c, &[asset_id], &email)?;
@@ -76,7 +77,7 @@ pub fn list(
     actor: &Caller,
     asset_id: Uuid,
     now: DateTime<Utc>,
-) -> Result<CollaboratorList, ApiError> {
+) -> Outcome<CollaboratorList> {
     let (_, _, level) = caller_asset_for(c, actor, asset_id, AssetCapability::Read, now)?;
     let can_manage = asset::asset_can(Some(level), AssetCapability::ManageCollaborators);
     let items = collaborator_rows::collaborators(c, asset_id)?
@@ -99,7 +100,7 @@ pub fn add(
     actor: &Caller,
     cmd: Add,
     now: DateTime<Utc>,
-) -> Result<CollaboratorView, ApiError> {
+) -> Outcome<CollaboratorView> {
     let Add { asset_id: id, username, budget } = cmd;
     locks::assets_with_estates(c, &[id], &[])?;
     let (user, _, _) = caller_asset_for(c, actor, id, AssetCapability::ManageCollaborators, now)?;
@@ -121,7 +122,7 @@ pub fn remove(
     actor: &Caller,
     (asset_id, target): (Uuid, Uuid),
     now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+) -> Outcome<()> {
     locks::assets_with_estates(c, &[asset_id], &[])?;
     let (user, _, _) =
         caller_asset_for(c, actor, asset_id, AssetCapability::ManageCollaborators, now)?;
@@ -150,7 +151,7 @@ fn bulk_access(
     user: &User,
     ids: &[Uuid],
     now: DateTime<Utc>,
-) -> Result<Vec<Uuid>, ApiError> {
+) -> Outcome<Vec<Uuid>> {
     let mut unique = Vec::with_capacity(ids.len());
     for id in ids {
         if !unique.contains(id) {
@@ -181,7 +182,7 @@ fn locked_selection(
     actor: &Caller,
     ids: &[Uuid],
     now: DateTime<Utc>,
-) -> Result<(User, Vec<Uuid>), ApiError> {
+) -> Outcome<(User, Vec<Uuid>)> {
     let user = actor.user(c)?;
     locks::assets_with_estates(c, ids, &[])?;
     let selection = bulk_access(c, &user, ids, now)?;
@@ -189,7 +190,7 @@ fn locked_selection(
 }
 
 /// The common/partial split of a selection, with the users' details.
-fn split_view(c: &mut DbConnection, selection: &[Uuid]) -> Result<CollaboratorSplitView, ApiError> {
+fn split_view(c: &mut DbConnection, selection: &[Uuid]) -> Outcome<CollaboratorSplitView> {
     let pairs = collaborator_rows::collaborator_pairs(c, selection)?;
     let split = collaborators::split_common_partial(selection, &pairs);
     let mut ids: Vec<Uuid> = split.common.clone();
@@ -212,7 +213,7 @@ fn split_view(c: &mut DbConnection, selection: &[Uuid]) -> Result<CollaboratorSp
 /// The most assets one collaborator dialog works on.
 const MAX_SELECTION: usize = 50;
 
-fn parse_selection(raw: &str) -> Result<Vec<Uuid>, ApiError> {
+fn parse_selection(raw: &str) -> Outcome<Vec<Uuid>> {
     let ids: Result<Vec<Uuid>, _> =
         raw.split(',').map(str::trim).filter(|s| !s.is_empty()).map(Uuid::parse_str).collect();
     match ids {
@@ -230,7 +231,7 @@ pub fn split(
     actor: &Caller,
     selection: &str,
     now: DateTime<Utc>,
-) -> Result<CollaboratorSplitView, ApiError> {
+) -> Outcome<CollaboratorSplitView> {
     let user = actor.user(c)?;
     let ids = parse_selection(selection)?;
     let selection = bulk_access(c, &user, &ids, now)?;
@@ -244,7 +245,7 @@ pub fn bulk_add(
     actor: &Caller,
     cmd: BulkAdd,
     now: DateTime<Utc>,
-) -> Result<CollaboratorSplitView, ApiError> {
+) -> Outcome<CollaboratorSplitView> {
     let BulkAdd { asset_ids, usernames, budget } = cmd;
     let (user, selection) = locked_selection(c, actor, &asset_ids, now)?;
     require_verified(&user, SharingAction::Collaborator)?;
@@ -274,7 +275,7 @@ pub fn bulk_remove(
     actor: &Caller,
     cmd: BulkRemove,
     now: DateTime<Utc>,
-) -> Result<CollaboratorSplitView, ApiError> {
+) -> Outcome<CollaboratorSplitView> {
     let (user, selection) = locked_selection(c, actor, &cmd.asset_ids, now)?;
     let pairs = collaborator_rows::collaborator_pairs(c, &selection)?;
     collaborators::check_bulk_remove(&selection, &pairs, &cmd.user_ids)

@@ -20,6 +20,7 @@ use uuid::Uuid;
 use super::{Deferred, Rename, event};
 use crate::auth::{Caller, require_verified};
 use crate::error::ApiError;
+use crate::ops::Outcome;
 use crate::views::common::{Page, PageQuery};
 use crate::views::estates::EstateView;
 
@@ -41,7 +42,7 @@ impl EstateAccess {
     }
 
     /// 403 `insufficient_role` unless the caller has `cap` here.
-    pub(crate) fn require(&self, cap: EstateCapability, what: &str) -> Result<(), ApiError> {
+    pub(crate) fn require(&self, cap: EstateCapability, what: &str) -> Outcome<()> {
         if self.can(cap) {
             return Ok(());
         }
@@ -62,7 +63,7 @@ pub(crate) fn not_found_estate() -> ApiError {
     ApiError::not_found("estate_not_found", "No such estate.")
 }
 
-pub(crate) fn parse_name(name: &str) -> Result<Name, ApiError> {
+pub(crate) fn parse_name(name: &str) -> Outcome<Name> {
     Name::parse(name).map_err(|e| ApiError::field("name", e.to_string()))
 }
 
@@ -72,7 +73,7 @@ pub(crate) fn caller_estate(
     c: &mut DbConnection,
     caller: &Caller,
     id: Uuid,
-) -> Result<(User, EstateAccess), ApiError> {
+) -> Outcome<(User, EstateAccess)> {
     let (user, found) = caller.admit_read(access::estate(c, caller.id, id)?)?;
     let (estate, role) = found.ok_or_else(not_found_estate)?;
     let actor = EstateActor { user_id: user.id, is_root: user.is_root, role };
@@ -87,7 +88,7 @@ pub(crate) fn estate_access(
     c: &mut DbConnection,
     caller: &Caller,
     id: Uuid,
-) -> Result<EstateAccess, ApiError> {
+) -> Outcome<EstateAccess> {
     Ok(caller_estate(c, caller, id)?.1)
 }
 
@@ -97,18 +98,14 @@ pub(crate) fn caller_estate_locked(
     c: &mut DbConnection,
     caller: &Caller,
     id: Uuid,
-) -> Result<(User, EstateAccess), ApiError> {
+) -> Outcome<(User, EstateAccess)> {
     locks::estate(c, id)?;
     caller_estate(c, caller, id)
 }
 
 /// 409 `code` while `placed` assets are placed in `place` ("in this
 /// estate", "at this site").
-pub(crate) fn require_no_assets(
-    placed: i64,
-    code: &'static str,
-    place: &str,
-) -> Result<(), ApiError> {
+pub(crate) fn require_no_assets(placed: i64, code: &'static str, place: &str) -> Outcome<()> {
     if placed > 0 {
         return Err(ApiError::conflict(
             code,
@@ -124,7 +121,7 @@ pub fn create(
     actor: &Caller,
     name: &str,
     now: DateTime<Utc>,
-) -> Result<EstateView, ApiError> {
+) -> Outcome<EstateView> {
     let user = actor.user(c)?;
     require_verified(&user, SharingAction::CreateEstate)?;
     let name = parse_name(name)?;
@@ -136,11 +133,7 @@ pub fn create(
 }
 
 /// The caller's estates, newest first, each with the caller's role.
-pub fn list(
-    c: &mut DbConnection,
-    actor: &Caller,
-    q: &PageQuery,
-) -> Result<Page<EstateView>, ApiError> {
+pub fn list(c: &mut DbConnection, actor: &Caller, q: &PageQuery) -> Outcome<Page<EstateView>> {
     let user = actor.user(c)?;
     let (rows, total) = estates::list_for_user(c, user.id, user.is_root, q.per_page(), q.offset())?;
     let items = rows.iter().map(|(e, r)| EstateView::new(e, *r)).collect();
@@ -148,7 +141,7 @@ pub fn list(
 }
 
 /// One estate with the caller's role.
-pub fn get(c: &mut DbConnection, actor: &Caller, id: Uuid) -> Result<EstateView, ApiError> {
+pub fn get(c: &mut DbConnection, actor: &Caller, id: Uuid) -> Outcome<EstateView> {
     let access = estate_access(c, actor, id)?;
     Ok(EstateView::new(&access.estate, access.role))
 }
@@ -159,7 +152,7 @@ pub fn rename(
     actor: &Caller,
     cmd: Rename,
     now: DateTime<Utc>,
-) -> Result<EstateView, ApiError> {
+) -> Outcome<EstateView> {
     let id = cmd.id;
     let (user, access) = caller_estate(c, actor, id)?;
     access.require(EstateCapability::Manage, "Renaming an estate")?;
@@ -175,12 +168,7 @@ pub fn rename(
 
 /// Delete an estate with its sites, memberships and invitations (owner
 /// only; 409 while assets are placed in it).
-pub fn delete(
-    c: &mut DbConnection,
-    actor: &Caller,
-    id: Uuid,
-    now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+pub fn delete(c: &mut DbConnection, actor: &Caller, id: Uuid, now: DateTime<Utc>) -> Outcome<()> {
     let (user, access) = caller_estate_locked(c, actor, id)?;
     access.require(EstateCapability::Delete, "Deleting an estate")?;
     let placed = keyholder_store::assets::count_in_estate(c, id)?;
@@ -203,7 +191,7 @@ pub fn transfer(
     actor: &Caller,
     cmd: Transfer,
     now: DateTime<Utc>,
-) -> Result<EstateView, ApiError> {
+) -> Outcome<EstateView> {
     let (user, access) = caller_estate_locked(c, actor, cmd.estate_id)?;
     let id = access.estate.id;
     access.require(EstateCapability::TransferOwnership, "Transferring ownership")?;

@@ -20,6 +20,7 @@ use uuid::Uuid;
 use super::access::{access_facts, caller_asset_for, judge, row_facts};
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::ops::Outcome;
 use crate::views::access::{AccessEntry, Explanation, PathView};
 use crate::views::common::summary;
 
@@ -46,7 +47,7 @@ pub fn explain(
     actor: &Caller,
     cmd: Explain,
     now: DateTime<Utc>,
-) -> Result<Explanation, ApiError> {
+) -> Outcome<Explanation> {
     let Explain { user_id, resource_type, resource_id: id } = cmd;
     let caller = actor.user(c)?;
     let about = match resource_type.as_str() {
@@ -81,7 +82,7 @@ fn allowed<C: Copy>(
     all.iter().copied().filter(|cap| can(*cap)).map(name).collect()
 }
 
-fn about_asset(c: &mut DbConnection, q: Question) -> Result<Explanation, ApiError> {
+fn about_asset(c: &mut DbConnection, q: Question) -> Outcome<Explanation> {
     let Question { caller, user, id, now } = q;
     let asker = asker(caller, user);
     let a = assets::get(c, id)?.ok_or_else(hidden)?;
@@ -122,7 +123,7 @@ fn pending_estate_invitation(
     user: &User,
     estate_id: Uuid,
     now: DateTime<Utc>,
-) -> Result<Option<(Uuid, Option<EstateRole>)>, ApiError> {
+) -> Outcome<Option<(Uuid, Option<EstateRole>)>> {
     Ok(invitations::pending_for_email(c, &user.email, now)?
         .into_iter()
         .find(|i| i.resource_type == ResourceType::Estate && i.resource_id == estate_id)
@@ -138,7 +139,7 @@ fn tied_to_estate(
     role: Option<EstateRole>,
     estate_id: Uuid,
     now: DateTime<Utc>,
-) -> Result<Option<(Uuid, Option<EstateRole>)>, ApiError> {
+) -> Outcome<Option<(Uuid, Option<EstateRole>)>> {
     let invited = pending_estate_invitation(c, user, estate_id, now)?;
     if !asker(caller, user).may_ask_about(role.is_some() || invited.is_some()) {
         return Err(hidden());
@@ -167,7 +168,7 @@ fn role_explanation<R>(
     }
 }
 
-fn about_estate(c: &mut DbConnection, q: Question) -> Result<Explanation, ApiError> {
+fn about_estate(c: &mut DbConnection, q: Question) -> Outcome<Explanation> {
     let Question { caller, user, id, now } = q;
     let (e, caller_role) = estates::get_for_user(c, id, caller.id)?.ok_or_else(hidden)?;
     // Myself: only an estate I can see. Someone else: only if I administer it.
@@ -191,7 +192,7 @@ fn about_estate(c: &mut DbConnection, q: Question) -> Result<Explanation, ApiErr
     Ok(role_explanation(user, ("estate", e.id), &r, shown, capabilities, &ids))
 }
 
-fn about_site(c: &mut DbConnection, q: Question) -> Result<Explanation, ApiError> {
+fn about_site(c: &mut DbConnection, q: Question) -> Outcome<Explanation> {
     let Question { caller, user, id, now } = q;
     let (site, caller_role, caller_override) =
         sites::site_for_user(c, id, caller.id)?.ok_or_else(hidden)?;
@@ -225,7 +226,7 @@ pub fn who_has_access(
     actor: &Caller,
     id: Uuid,
     now: DateTime<Utc>,
-) -> Result<Vec<AccessEntry>, ApiError> {
+) -> Outcome<Vec<AccessEntry>> {
     let (caller, a, _) = caller_asset_for(c, actor, id, AssetCapability::ManageCollaborators, now)?;
     let viewer = Asker { myself: false, is_root: caller.is_root };
     let mut entries = Vec::new();
@@ -262,7 +263,7 @@ pub(crate) fn explain_asset(
     user: &User,
     a: &Asset,
     now: DateTime<Utc>,
-) -> Result<asset::Resolution, ApiError> {
+) -> Outcome<asset::Resolution> {
     let row = assets::access_row(c, a, user.id)?;
     let (households, mut shares) = row_facts(&row);
     if row.share.is_none() && keyholder_store::audit::share_was_revoked(c, a.id, user.id)? {

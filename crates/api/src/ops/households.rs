@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use crate::auth::{Caller, require_verified};
 use crate::error::ApiError;
+use crate::ops::Outcome;
 use crate::ratelimit::Budget;
 use crate::views::common::{UserSummary, parse_field, person};
 use crate::views::households::{HouseholdMemberView, HouseholdView, MembershipView};
@@ -29,20 +30,20 @@ fn record(
     head: Uuid,
     (before, after): (Option<serde_json::Value>, Option<serde_json::Value>),
     now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+) -> Outcome<()> {
     audit::record(c, &super::event(user, action, "household", head, before, after), now)?;
     Ok(())
 }
 
 /// The caller as the head of their household (root heads none).
-fn head(c: &mut DbConnection, actor: &Caller) -> Result<User, ApiError> {
+fn head(c: &mut DbConnection, actor: &Caller) -> Outcome<User> {
     let user = actor.user(c)?;
     household::check_heads_household(HouseholdUser { id: user.id, is_root: user.is_root })
         .map_err(ApiError::refused)?;
     Ok(user)
 }
 
-fn household_view(c: &mut DbConnection, user: &User) -> Result<HouseholdView, ApiError> {
+fn household_view(c: &mut DbConnection, user: &User) -> Outcome<HouseholdView> {
     let members = households::household(c, user.id)?
         .iter()
         .map(|e| HouseholdMemberView {
@@ -61,7 +62,7 @@ fn household_view(c: &mut DbConnection, user: &User) -> Result<HouseholdView, Ap
 }
 
 /// The caller's household and its members.
-pub fn mine(c: &mut DbConnection, actor: &Caller) -> Result<HouseholdView, ApiError> {
+pub fn mine(c: &mut DbConnection, actor: &Caller) -> Outcome<HouseholdView> {
     let user = head(c, actor)?;
     household_view(c, &user)
 }
@@ -78,7 +79,7 @@ pub fn add_member(
     actor: &Caller,
     cmd: AddMember,
     now: DateTime<Utc>,
-) -> Result<HouseholdMemberView, ApiError> {
+) -> Outcome<HouseholdMemberView> {
     let user = head(c, actor)?;
     require_verified(&user, SharingAction::HouseholdMember)?;
     cmd.budget.spend(user.id)?;
@@ -121,7 +122,7 @@ pub fn change_role(
     actor: &Caller,
     cmd: ChangeRole,
     now: DateTime<Utc>,
-) -> Result<HouseholdView, ApiError> {
+) -> Outcome<HouseholdView> {
     let ChangeRole { member, role } = cmd;
     let user = actor.user(c)?;
     let current = households::household_role(c, user.id, member)?;
@@ -143,7 +144,7 @@ pub fn remove_member(
     actor: &Caller,
     member: Uuid,
     now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+) -> Outcome<()> {
     end_membership(c, actor, |user| (user.id, member), Action::HouseholdMemberRemoved, now)
 }
 
@@ -155,7 +156,7 @@ fn end_membership(
     pair: impl FnOnce(&User) -> (Uuid, Uuid),
     action: Action,
     now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+) -> Outcome<()> {
     let user = actor.user(c)?;
     let (head, member) = pair(&user);
     let current = households::household_role(c, head, member)?;
@@ -167,7 +168,7 @@ fn end_membership(
 }
 
 /// The households the caller belongs to, with their role in each.
-pub fn memberships(c: &mut DbConnection, actor: &Caller) -> Result<Vec<MembershipView>, ApiError> {
+pub fn memberships(c: &mut DbConnection, actor: &Caller) -> Outcome<Vec<MembershipView>> {
     let user = actor.user(c)?;
     Ok(households::households_of(c, user.id)?
         .iter()
@@ -180,11 +181,6 @@ pub fn memberships(c: &mut DbConnection, actor: &Caller) -> Result<Vec<Membershi
 }
 
 /// Leave the household headed by `head`.
-pub fn leave(
-    c: &mut DbConnection,
-    actor: &Caller,
-    head: Uuid,
-    now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+pub fn leave(c: &mut DbConnection, actor: &Caller, head: Uuid, now: DateTime<Utc>) -> Outcome<()> {
     end_membership(c, actor, |user| (head, user.id), Action::HouseholdMemberLeft, now)
 }

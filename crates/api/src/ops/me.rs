@@ -9,12 +9,12 @@ use keyholder_store::users::{self, User};
 
 use super::accounts::event;
 use crate::auth::Caller;
-use crate::error::ApiError;
 use crate::mail::templates;
+use crate::ops::Outcome;
 use crate::views::accounts::MeView;
 
 /// The caller's account.
-pub fn me(c: &mut DbConnection, actor: &Caller) -> Result<MeView, ApiError> {
+pub fn me(c: &mut DbConnection, actor: &Caller) -> Outcome<MeView> {
     Ok(MeView::from(&actor.user(c)?))
 }
 
@@ -27,7 +27,7 @@ pub fn change_password(
     user: &User,
     hash: &str,
     now: DateTime<Utc>,
-) -> Result<User, ApiError> {
+) -> Outcome<User> {
     users::set_password_hash(c, user.id, hash, now)?;
     email_tokens::revoke_all(c, user.id, Purpose::PasswordReset)?;
     audit::record(c, &event(user, Action::UserPasswordChanged, None, None), now)?;

@@ -21,6 +21,7 @@ use super::sites::{caller_site, caller_site_locked};
 use super::{Deferred, event};
 use crate::auth::{Caller, require_verified};
 use crate::error::ApiError;
+use crate::ops::Outcome;
 use crate::views::common::{Cursor, CursorPage, CursorQuery, parse_field};
 use crate::views::estates::{MemberSite, MemberView, SiteMemberView, summary};
 
@@ -29,7 +30,7 @@ fn actor_site_roles(
     c: &mut DbConnection,
     estate_id: Uuid,
     actor: &EstateActor,
-) -> Result<HashMap<Uuid, SiteRole>, ApiError> {
+) -> Outcome<HashMap<Uuid, SiteRole>> {
     let overrides: HashMap<Uuid, SiteOverride> =
         sites::overrides_of(c, estate_id, actor.user_id)?.into_iter().collect();
     let mut roles = HashMap::new();
@@ -48,7 +49,7 @@ fn visible_sites(
     c: &mut DbConnection,
     access: &EstateAccess,
     show_all: bool,
-) -> Result<Vec<Site>, ApiError> {
+) -> Outcome<Vec<Site>> {
     let id = access.estate.id;
     let mut sites = sites::all_sites(c, id)?;
     if !show_all {
@@ -87,7 +88,7 @@ pub fn list(
     actor: &Caller,
     estate_id: Uuid,
     q: &CursorQuery,
-) -> Result<CursorPage<MemberView>, ApiError> {
+) -> Outcome<CursorPage<MemberView>> {
     let access = estate_access(c, actor, estate_id)?;
     let show_email = access.shows_emails();
     let page = estates::members(c, estate_id, &member_window(q)?)?;
@@ -116,7 +117,7 @@ fn member_cursor(m: &Member) -> Cursor {
 
 /// The window of a member list page (422 `cursor` for a cursor that is
 /// not a member list's).
-fn member_window(q: &CursorQuery) -> Result<Window<MemberKey>, ApiError> {
+fn member_window(q: &CursorQuery) -> Outcome<Window<MemberKey>> {
     let after = match q.after()? {
         None => None,
         Some(cursor) => {
@@ -136,7 +137,7 @@ pub(crate) fn member_view(
     c: &mut DbConnection,
     access: &EstateAccess,
     user_id: Uuid,
-) -> Result<MemberView, ApiError> {
+) -> Outcome<MemberView> {
     let estate_id = access.estate.id;
     let show_email = access.shows_emails();
     let m = estates::member(c, estate_id, user_id)?
@@ -163,7 +164,7 @@ pub struct SetMember {
 /// The parsed change: the new role and, when sent, the overrides.
 type ParsedChange = (EstateRole, Option<Vec<(Uuid, SiteOverride)>>);
 
-fn parse_change(change: MemberChange) -> Result<ParsedChange, ApiError> {
+fn parse_change(change: MemberChange) -> Outcome<ParsedChange> {
     let role: EstateRole = parse_field("role", &change.role)?;
     let sites = change
         .sites
@@ -187,7 +188,7 @@ pub fn set(
     actor: &Caller,
     cmd: SetMember,
     now: DateTime<Utc>,
-) -> Result<MemberView, ApiError> {
+) -> Outcome<MemberView> {
     let SetMember { estate_id: id, user_id: target_id, change } = cmd;
     let (user, access) = caller_estate_locked(c, actor, id)?;
     let current = estates::member_role(c, id, target_id)?
@@ -243,7 +244,7 @@ fn save_member(
     (current, new_role): (EstateRole, EstateRole),
     requested: Option<&[(Uuid, SiteOverride)]>,
     now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+) -> Outcome<()> {
     if new_role != current {
         estates::set_role(c, estate_id, user_id, new_role, now)?;
     }
@@ -270,7 +271,7 @@ pub fn remove(
     actor: &Caller,
     cmd: RemoveMember,
     now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+) -> Outcome<()> {
     let (id, target_id) = (cmd.estate_id, cmd.user_id);
     let (user, access) = caller_estate_locked(c, actor, id)?;
     let role = estates::member_role(c, id, target_id)?
@@ -310,7 +311,7 @@ pub fn list_at_site(
     actor: &Caller,
     site_id: Uuid,
     q: &CursorQuery,
-) -> Result<CursorPage<SiteMemberView>, ApiError> {
+) -> Outcome<CursorPage<SiteMemberView>> {
     let (user, access) = caller_site(c, actor, site_id)?;
     let show_email = estate::administers_site(user.is_root, access.effective);
     let page = estates::site_members(c, access.site.estate_id, site_id, &member_window(q)?)?;
@@ -342,7 +343,7 @@ pub fn set_override(
     actor: &Caller,
     cmd: SetOverride,
     now: DateTime<Utc>,
-) -> Result<SiteMemberView, ApiError> {
+) -> Outcome<SiteMemberView> {
     let (site_id, target_id) = (cmd.site_id, cmd.user_id);
     let (user, access) = caller_site_locked(c, actor, site_id)?;
     let estate_id = access.site.estate_id;

@@ -34,6 +34,9 @@ use crate::error::ApiError;
 /// A request value whose validation error is raised after authorization.
 pub type Deferred<T> = Result<T, ApiError>;
 
+/// What a use case answers: its view, or the problem to send.
+pub type Outcome<T> = Result<T, ApiError>;
+
 /// Rename an estate or a site.
 pub struct Rename {
     pub id: uuid::Uuid,

@@ -11,6 +11,7 @@ use super::Deferred;
 use super::access::caller_asset_for;
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::ops::Outcome;
 use crate::views::assets::PhotoView;
 use crate::views::common::{Page, PageQuery};
 
@@ -21,7 +22,7 @@ pub fn list(
     asset_id: Uuid,
     q: &PageQuery,
     now: DateTime<Utc>,
-) -> Result<Page<PhotoView>, ApiError> {
+) -> Outcome<Page<PhotoView>> {
     caller_asset_for(c, actor, asset_id, AssetCapability::Read, now)?;
     let (rows, total) = photos::photos(c, asset_id, q.per_page(), q.offset())?;
     Ok(Page::new(rows.into_iter().map(PhotoView::from).collect(), total, q))
@@ -44,7 +45,7 @@ pub fn add(
     actor: &Caller,
     cmd: Add,
     now: DateTime<Utc>,
-) -> Result<PhotoView, ApiError> {
+) -> Outcome<PhotoView> {
     let (user, _, _) = caller_asset_for(c, actor, cmd.asset_id, AssetCapability::AddPhotos, now)?;
     let photo = cmd.photo?;
     let url = photo.url.trim();
@@ -68,7 +69,7 @@ pub fn delete(
     actor: &Caller,
     (asset_id, photo_id): (Uuid, Uuid),
     now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+) -> Outcome<()> {
     caller_asset_for(c, actor, asset_id, AssetCapability::DeleteRecordsAndPhotos, now)?;
     if !photos::delete_photo(c, asset_id, photo_id)? {
         return Err(ApiError::not_found("photo_not_found", "No such photo on this asset."));

@@ -13,6 +13,7 @@ use super::Deferred;
 use super::access::{caller_asset, caller_asset_for, require};
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldErrors};
+use crate::ops::Outcome;
 use crate::views::assets::{RECORD_KINDS, RecordView};
 use crate::views::common::{Page, PageQuery};
 
@@ -22,7 +23,7 @@ fn record_not_found() -> ApiError {
 
 /// The fields as sent, checked (422 naming each bad one) and normalised:
 /// the title as a name, blank notes dropped, the cost to the cent.
-fn record_fields(f: RecordFields) -> Result<RecordFields, ApiError> {
+fn record_fields(f: RecordFields) -> Outcome<RecordFields> {
     let mut v = FieldErrors::new();
     if !RECORD_KINDS.contains(&f.kind.as_str()) {
         v.add("kind", format!("must be one of {}", RECORD_KINDS.join(", ")));
@@ -55,7 +56,7 @@ pub fn list(
     asset_id: Uuid,
     q: &PageQuery,
     now: DateTime<Utc>,
-) -> Result<Page<RecordView>, ApiError> {
+) -> Outcome<Page<RecordView>> {
     caller_asset_for(c, actor, asset_id, AssetCapability::Read, now)?;
     let (rows, total) = records::records(c, asset_id, q.per_page(), q.offset())?;
     Ok(Page::new(rows.iter().map(RecordView::from).collect(), total, q))
@@ -73,7 +74,7 @@ pub fn add(
     actor: &Caller,
     cmd: Add,
     now: DateTime<Utc>,
-) -> Result<RecordView, ApiError> {
+) -> Outcome<RecordView> {
     let (user, _, _) =
         caller_asset_for(c, actor, cmd.asset_id, AssetCapability::AddEditRecords, now)?;
     let fields = record_fields(cmd.fields?)?;
@@ -105,7 +106,7 @@ pub fn edit(
     actor: &Caller,
     cmd: Edit,
     now: DateTime<Utc>,
-) -> Result<RecordView, ApiError> {
+) -> Outcome<RecordView> {
     let RecordKey { asset_id, record_id } = cmd.record;
     let (_, _, level) = caller_asset(c, actor, asset_id, now)?;
     records::get_record(c, asset_id, record_id)?.ok_or_else(record_not_found)?;
@@ -122,7 +123,7 @@ pub fn delete(
     actor: &Caller,
     key: RecordKey,
     now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+) -> Outcome<()> {
     let RecordKey { asset_id, record_id } = key;
     let (_, _, level) = caller_asset(c, actor, asset_id, now)?;
     records::get_record(c, asset_id, record_id)?.ok_or_else(record_not_found)?;

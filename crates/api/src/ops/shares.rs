@@ -18,6 +18,7 @@ use super::access::caller_asset_for;
 use super::assets::event;
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::ops::Outcome;
 use crate::views::common::parse_field;
 use crate::views::shares::ShareView;
 
@@ -39,7 +40,7 @@ fn managed_share(
     actor: &Caller,
     key: ShareKey,
     now: DateTime<Utc>,
-) -> Result<(User, Share), ApiError> {
+) -> Outcome<(User, Share)> {
     locks::assets_with_estates(c, &[key.asset_id], &[])?;
     let (user, _, _) =
         caller_asset_for(c, actor, key.asset_id, AssetCapability::ManageShares, now)?;
@@ -53,7 +54,7 @@ pub fn list(
     actor: &Caller,
     asset_id: Uuid,
     now: DateTime<Utc>,
-) -> Result<Vec<ShareView>, ApiError> {
+) -> Outcome<Vec<ShareView>> {
     caller_asset_for(c, actor, asset_id, AssetCapability::ManageShares, now)?;
     Ok(shares::shares(c, asset_id)?.iter().map(|s| ShareView::new(s, now)).collect())
 }
@@ -76,7 +77,7 @@ pub fn change(
     actor: &Caller,
     cmd: Change,
     now: DateTime<Utc>,
-) -> Result<ShareView, ApiError> {
+) -> Outcome<ShareView> {
     let (user, current) = managed_share(c, actor, cmd.share, now)?;
     let ShareKey { asset_id, holder } = cmd.share;
     let edit = cmd.edit?;
@@ -109,7 +110,7 @@ pub fn revoke(
     actor: &Caller,
     share: ShareKey,
     now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+) -> Outcome<()> {
     let (user, current) = managed_share(c, actor, share, now)?;
     let ShareKey { asset_id, holder } = share;
     shares::delete_share(c, asset_id, holder)?;
@@ -126,7 +127,7 @@ pub fn drop_held(
     actor: &Caller,
     asset_id: Uuid,
     now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+) -> Outcome<()> {
     let user = actor.user(c)?;
     let current = shares::get_share(c, asset_id, user.id)?.ok_or_else(share_not_found)?;
     shares::delete_share(c, asset_id, user.id)?;

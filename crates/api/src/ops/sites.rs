@@ -20,6 +20,7 @@ use super::estates::{
 use super::{Deferred, Rename, event};
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::ops::Outcome;
 use crate::views::common::{Page, PageQuery};
 use crate::views::estates::SiteView;
 
@@ -52,7 +53,7 @@ pub(crate) fn caller_site(
     c: &mut DbConnection,
     caller: &Caller,
     id: Uuid,
-) -> Result<(User, SiteAccess), ApiError> {
+) -> Outcome<(User, SiteAccess)> {
     let (user, found) = caller.admit_read(access::site(c, caller.id, id)?)?;
     let (site, estate_role, over) = found.ok_or_else(not_found_site)?;
     let effective = estate::effective_site_role_of(estate_role, over);
@@ -71,7 +72,7 @@ pub(crate) fn caller_site_locked(
     c: &mut DbConnection,
     caller: &Caller,
     id: Uuid,
-) -> Result<(User, SiteAccess), ApiError> {
+) -> Outcome<(User, SiteAccess)> {
     let estate_id = caller_site(c, caller, id)?.1.site.estate_id;
     locks::estate(c, estate_id)?;
     caller_site(c, caller, id)
@@ -84,7 +85,7 @@ pub fn list(
     actor: &Caller,
     estate_id: Uuid,
     q: &PageQuery,
-) -> Result<Page<SiteView>, ApiError> {
+) -> Outcome<Page<SiteView>> {
     let EstateAccess { role, actor: me, .. } = estate_access(c, actor, estate_id)?;
     let (rows, total) =
         sites::sites_for_member(c, estate_id, me.user_id, q.per_page(), q.offset())?;
@@ -115,7 +116,7 @@ pub fn create(
     actor: &Caller,
     cmd: Create,
     now: DateTime<Utc>,
-) -> Result<SiteView, ApiError> {
+) -> Outcome<SiteView> {
     let (user, access) = caller_estate_locked(c, actor, cmd.estate_id)?;
     let id = access.estate.id;
     access.require(EstateCapability::Manage, "Creating a site")?;
@@ -127,7 +128,7 @@ pub fn create(
 }
 
 /// One site with the caller's effective role.
-pub fn get(c: &mut DbConnection, actor: &Caller, id: Uuid) -> Result<SiteView, ApiError> {
+pub fn get(c: &mut DbConnection, actor: &Caller, id: Uuid) -> Outcome<SiteView> {
     let (_, access) = caller_site(c, actor, id)?;
     Ok(SiteView::new(&access.site, access.shown_role()))
 }
@@ -138,7 +139,7 @@ pub fn rename(
     actor: &Caller,
     cmd: Rename,
     now: DateTime<Utc>,
-) -> Result<SiteView, ApiError> {
+) -> Outcome<SiteView> {
     let id = cmd.id;
     let (user, access) = caller_site(c, actor, id)?;
     if !access.can(SiteCapability::ManageMembers) {
@@ -164,12 +165,7 @@ pub fn rename(
 
 /// Delete a site (estate admin or owner; 409 while assets are placed at
 /// it).
-pub fn delete(
-    c: &mut DbConnection,
-    actor: &Caller,
-    id: Uuid,
-    now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+pub fn delete(c: &mut DbConnection, actor: &Caller, id: Uuid, now: DateTime<Utc>) -> Outcome<()> {
     let (user, access) = caller_site_locked(c, actor, id)?;
     if !access.actor.can(EstateCapability::Manage) {
         return Err(ApiError::forbidden(

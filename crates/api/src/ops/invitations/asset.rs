@@ -17,6 +17,7 @@ use super::{Fields, Managed, Resource, Sending, issue};
 use crate::auth::{Caller, require_verified};
 use crate::error::ApiError;
 use crate::ops::Deferred;
+use crate::ops::Outcome;
 use crate::ops::access::{asset_access, caller_asset, judge, require};
 use crate::views::common::{Cursor, CursorPage, CursorQuery, parse_field};
 use crate::views::invitations::{AssetInvitationView, AssetRef, StatsView};
@@ -33,7 +34,7 @@ pub fn send(
     caller: &Caller,
     cmd: Send,
     now: DateTime<Utc>,
-) -> Result<AssetInvitationView, ApiError> {
+) -> Outcome<AssetInvitationView> {
     locks::assets_with_estates(c, &[cmd.asset_id], &[])?;
     let (user, asset, level) = caller_asset(c, caller, cmd.asset_id, now)?;
     require(level, AssetCapability::ManageInvitations)?;
@@ -63,7 +64,7 @@ pub fn table(
     caller: &Caller,
     q: Table,
     now: DateTime<Utc>,
-) -> Result<CursorPage<AssetInvitationView>, ApiError> {
+) -> Outcome<CursorPage<AssetInvitationView>> {
     let user = caller.user(c)?;
     if let Some(asset) = q.only {
         let (_, level) = asset_access(c, &user, asset, now)?;
@@ -106,7 +107,7 @@ pub fn table(
     Ok(CursorPage::new(items, page.counted, &q.paging, next))
 }
 
-fn parse_sort(raw: Option<&str>) -> Result<Sort, ApiError> {
+fn parse_sort(raw: Option<&str>) -> Outcome<Sort> {
     let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
         return Ok(Sort::InvitedAt { descending: true });
     };
@@ -136,7 +137,7 @@ fn table_cursor(sort: Sort, inv: &Invitation) -> Cursor {
 
 /// The table position of a cursor under `sort` (422 `cursor` when it is not
 /// one of this sort's).
-fn table_key(sort: Sort, cursor: &Cursor) -> Result<TableKey, ApiError> {
+fn table_key(sort: Sort, cursor: &Cursor) -> Outcome<TableKey> {
     let key = match (sort, &cursor.key) {
         (Sort::ExpiresAt { .. }, None) => TableKey::Never,
         (Sort::Email { .. }, _) => TableKey::Text(cursor.text()?.to_owned()),
@@ -151,7 +152,7 @@ pub fn stats(
     caller: &Caller,
     asset_id: Option<Uuid>,
     now: DateTime<Utc>,
-) -> Result<StatsView, ApiError> {
+) -> Outcome<StatsView> {
     let user = caller.user(c)?;
     let s = invitations::asset_stats(c, user.id, user.is_root, asset_id, now)?;
     Ok(StatsView {
@@ -172,7 +173,7 @@ fn managed(
     caller: &Caller,
     id: Uuid,
     now: DateTime<Utc>,
-) -> Result<Managed, ApiError> {
+) -> Outcome<Managed> {
     let not_found = || ApiError::not_found("invitation_not_found", "No such invitation.");
     let (user, found) = caller.admit_read(access::asset_invitation(c, caller.id, id)?)?;
     let (inv, on) = found.ok_or_else(not_found)?;
@@ -194,7 +195,7 @@ pub fn details(
     caller: &Caller,
     id: Uuid,
     now: DateTime<Utc>,
-) -> Result<AssetInvitationView, ApiError> {
+) -> Outcome<AssetInvitationView> {
     Ok(view(&managed(c, caller, id, now)?, now))
 }
 
@@ -203,7 +204,7 @@ pub fn resend(
     caller: &Caller,
     (id, requested, sending): (Uuid, ResendExpiry, Sending),
     now: DateTime<Utc>,
-) -> Result<AssetInvitationView, ApiError> {
+) -> Outcome<AssetInvitationView> {
     let mut m = managed(c, caller, id, now)?;
     super::resend(c, &mut m, requested, &sending, now)?;
     Ok(view(&m, now))
@@ -214,7 +215,7 @@ pub fn cancel(
     caller: &Caller,
     id: Uuid,
     now: DateTime<Utc>,
-) -> Result<AssetInvitationView, ApiError> {
+) -> Outcome<AssetInvitationView> {
     let mut m = managed(c, caller, id, now)?;
     super::cancel(c, &mut m, now)?;
     Ok(view(&m, now))

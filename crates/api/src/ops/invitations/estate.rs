@@ -21,6 +21,7 @@ use super::{Fields, Managed, Resource, Sending, issue, newest_first_window};
 use crate::auth::{Caller, require_verified};
 use crate::error::ApiError;
 use crate::ops::Deferred;
+use crate::ops::Outcome;
 use crate::ops::estates::{EstateAccess, caller_estate};
 use crate::ops::members::member_view;
 use crate::views::common::{Cursor, CursorPage, CursorQuery, UserSummary, parse_field};
@@ -32,7 +33,7 @@ fn inviting(
     c: &mut DbConnection,
     caller: &Caller,
     estate_id: Uuid,
-) -> Result<(User, EstateAccess), ApiError> {
+) -> Outcome<(User, EstateAccess)> {
     let (user, access) = caller_estate(c, caller, estate_id)?;
     if !estate::may_invite_members(&access.actor) {
         return Err(ApiError::refused(GrantRefusal::InsufficientRole));
@@ -51,7 +52,7 @@ pub fn user_search(
     c: &mut DbConnection,
     caller: &Caller,
     cmd: UserSearch,
-) -> Result<UserSearchResult, ApiError> {
+) -> Outcome<UserSearchResult> {
     let (user, _) = inviting(c, caller, cmd.estate_id)?;
     cmd.sending.budget.spend(user.id)?;
     let not_found = || {
@@ -89,7 +90,7 @@ pub fn invite(
     caller: &Caller,
     cmd: Invite,
     now: DateTime<Utc>,
-) -> Result<InviteOutcome, ApiError> {
+) -> Outcome<InviteOutcome> {
     locks::estate(c, cmd.estate_id)?;
     let (user, access) = inviting(c, caller, cmd.estate_id)?;
     require_verified(&user, keyholder_domain::account::SharingAction::EstateGrant)?;
@@ -121,7 +122,7 @@ fn grant_at_once(
     existing: &User,
     role: EstateRole,
     now: DateTime<Utc>,
-) -> Result<InviteOutcome, ApiError> {
+) -> Outcome<InviteOutcome> {
     let id = access.estate.id;
     if estates::member_role(c, id, existing.id)?.is_some() {
         return Err(ApiError::conflict(
@@ -152,7 +153,7 @@ pub fn list(
     caller: &Caller,
     q: List,
     now: DateTime<Utc>,
-) -> Result<CursorPage<EstateInvitationView>, ApiError> {
+) -> Outcome<CursorPage<EstateInvitationView>> {
     let (_, access) = inviting(c, caller, q.estate_id)?;
     let status =
         q.status.as_deref().map(|s| parse_field::<InvitationState>("status", s)).transpose()?;
@@ -171,7 +172,7 @@ pub struct Target {
     pub invitation_id: Uuid,
 }
 
-fn managed(c: &mut DbConnection, caller: &Caller, t: &Target) -> Result<Managed, ApiError> {
+fn managed(c: &mut DbConnection, caller: &Caller, t: &Target) -> Outcome<Managed> {
     let (user, access) = inviting(c, caller, t.estate_id)?;
     let inv = invitations::get_for_resource(c, ResourceType::Estate, t.estate_id, t.invitation_id)?
         .ok_or_else(|| {
@@ -191,7 +192,7 @@ pub fn resend(
     caller: &Caller,
     (t, requested, sending): (Target, ResendExpiry, Sending),
     now: DateTime<Utc>,
-) -> Result<EstateInvitationView, ApiError> {
+) -> Outcome<EstateInvitationView> {
     let mut m = managed(c, caller, &t)?;
     super::resend(c, &mut m, requested, &sending, now)?;
     Ok(view(&m, now))
@@ -202,7 +203,7 @@ pub fn cancel(
     caller: &Caller,
     t: Target,
     now: DateTime<Utc>,
-) -> Result<EstateInvitationView, ApiError> {
+) -> Outcome<EstateInvitationView> {
     let mut m = managed(c, caller, &t)?;
     super::cancel(c, &mut m, now)?;
     Ok(view(&m, now))

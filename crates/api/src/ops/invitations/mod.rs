@@ -33,6 +33,7 @@ use super::event;
 use crate::auth::require_verified;
 use crate::error::{ApiError, FieldErrors};
 use crate::mail::invitation_templates;
+use crate::ops::Outcome;
 use crate::ratelimit::Budget;
 use crate::state::AppState;
 use crate::views::common::CursorQuery;
@@ -61,7 +62,7 @@ impl Resource {
     }
 
     /// The resource of `inv` (named empty when it is gone).
-    pub(crate) fn of(c: &mut DbConnection, inv: &Invitation) -> Result<Self, ApiError> {
+    pub(crate) fn of(c: &mut DbConnection, inv: &Invitation) -> Outcome<Self> {
         let id = inv.resource_id;
         let found = match inv.resource_type {
             ResourceType::Estate => keyholder_store::estates::get(c, id)?.map(|e| Self::estate(&e)),
@@ -148,7 +149,7 @@ impl Offer {
     }
 
     /// What an invitation stored offers.
-    pub(crate) fn of(inv: &Invitation) -> Result<Self, ApiError> {
+    pub(crate) fn of(inv: &Invitation) -> Outcome<Self> {
         match inv.resource_type {
             ResourceType::Estate => inv.role.parse().map(Self::Role),
             ResourceType::Asset => {
@@ -199,7 +200,7 @@ pub(crate) struct Draft {
 
 impl Fields {
     /// Checks every field at once: one 422 names each bad one.
-    pub(crate) fn check(self, kind: ResourceType, now: DateTime<Utc>) -> Result<Draft, ApiError> {
+    pub(crate) fn check(self, kind: ResourceType, now: DateTime<Utc>) -> Outcome<Draft> {
         let mut v = FieldErrors::new();
         let email = v.check("email", Email::parse(&self.email));
         let offered = match kind {
@@ -249,7 +250,7 @@ impl Sending {
 
     /// The checks before anything is granted or sent: not to myself (422
     /// `self_invitation`), and within my per-minute budget (429).
-    fn admit(&self, sender: &User, to: &Email) -> Result<(), ApiError> {
+    fn admit(&self, sender: &User, to: &Email) -> Outcome<()> {
         let me = Email::parse(&sender.email).map_err(|_| ApiError::internal())?;
         invitation::check_invitee(&me, to).map_err(ApiError::refused)?;
         self.budget.spend(sender.id)
@@ -261,7 +262,7 @@ impl Sending {
         c: &mut DbConnection,
         sender: &User,
         now: DateTime<Utc>,
-    ) -> Result<(), ApiError> {
+    ) -> Outcome<()> {
         let limit = i64::from(self.daily_limit);
         if limit > 0 && invitations::sent_since(c, sender.id, now - Duration::hours(24))? >= limit {
             let mut e = ApiError::new(
@@ -285,7 +286,7 @@ impl Sending {
         resource: &Resource,
         token: &SecretToken,
         now: DateTime<Utc>,
-    ) -> Result<(), ApiError> {
+    ) -> Outcome<()> {
         let role = match resource.kind {
             ResourceType::Estate => inv.role.clone(),
             ResourceType::Asset => format!("{} access", inv.role),
@@ -316,7 +317,7 @@ fn issue(
     draft: &Draft,
     sending: &Sending,
     now: DateTime<Utc>,
-) -> Result<Invitation, ApiError> {
+) -> Outcome<Invitation> {
     sending.check_daily_limit(c, sender, now)?;
     let token = SecretToken::generate();
     let created = invitations::insert(
@@ -370,7 +371,7 @@ pub(crate) fn resend(
     requested: ResendExpiry,
     sending: &Sending,
     now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+) -> Outcome<()> {
     require_verified(&m.user, m.resource.sharing_action())?;
     invitation::transition(m.inv.status, m.inv.expires_at, InvitationEvent::Resend, now)
         .map_err(transition_refused)?;
@@ -391,11 +392,7 @@ pub(crate) fn resend(
 }
 
 /// Cancel a pending invitation.
-pub(crate) fn cancel(
-    c: &mut DbConnection,
-    m: &mut Managed,
-    now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+pub(crate) fn cancel(c: &mut DbConnection, m: &mut Managed, now: DateTime<Utc>) -> Outcome<()> {
     invitation::transition(m.inv.status, m.inv.expires_at, InvitationEvent::Cancel, now)
         .map_err(transition_refused)?;
     if !invitations::transition(c, m.inv.id, InvitationState::Cancelled, None, now)? {
@@ -426,7 +423,7 @@ pub(crate) fn transition_refused(r: TransitionRefusal) -> ApiError {
 }
 
 /// The 409 for an invitation another request moved first.
-fn conflict_now(c: &mut DbConnection, id: Uuid, now: DateTime<Utc>) -> Result<ApiError, ApiError> {
+fn conflict_now(c: &mut DbConnection, id: Uuid, now: DateTime<Utc>) -> Outcome<ApiError> {
     let current = invitations::get(c, id)?
         .map(|i| invitation::effective_state(i.status, i.expires_at, now))
         .unwrap_or(InvitationState::Cancelled);
@@ -435,9 +432,7 @@ fn conflict_now(c: &mut DbConnection, id: Uuid, now: DateTime<Utc>) -> Result<Ap
 
 /// The window of a newest-first invitation list (422 `cursor` for a cursor
 /// that is not one of them).
-fn newest_first_window(
-    q: &CursorQuery,
-) -> Result<keyholder_store::paging::Window<DateTime<Utc>>, ApiError> {
+fn newest_first_window(q: &CursorQuery) -> Outcome<keyholder_store::paging::Window<DateTime<Utc>>> {
     let after =
         q.after()?.map(|cursor| Ok::<_, ApiError>((cursor.instant()?, cursor.id))).transpose()?;
     Ok(keyholder_store::paging::Window { limit: q.per_page(), offset: q.offset(), after })

@@ -23,6 +23,7 @@ use super::{
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::mail::invitation_templates;
+use crate::ops::Outcome;
 use crate::ops::access::judge;
 use crate::ops::accounts::Profile;
 use crate::ops::accounts::{prove_inbox, revoke_unverified_grants};
@@ -38,26 +39,18 @@ pub(crate) fn invalid_token() -> ApiError {
 }
 
 /// The invitation a link's token opens (404 for any other token).
-pub(crate) fn by_token(c: &mut DbConnection, token: &str) -> Result<Invitation, ApiError> {
+pub(crate) fn by_token(c: &mut DbConnection, token: &str) -> Outcome<Invitation> {
     invitations::find_by_token_hash(c, TokenHash::of(token.trim()).as_str())?
         .ok_or_else(invalid_token)
 }
 
 /// What an invitation offers, by its token.
-pub fn preview(
-    c: &mut DbConnection,
-    token: &str,
-    now: DateTime<Utc>,
-) -> Result<InvitationOffer, ApiError> {
+pub fn preview(c: &mut DbConnection, token: &str, now: DateTime<Utc>) -> Outcome<InvitationOffer> {
     by_token(c, token).and_then(|inv| offer(c, &inv, now))
 }
 
 /// What `inv` offers, with its resource as it is now.
-fn offer(
-    c: &mut DbConnection,
-    inv: &Invitation,
-    now: DateTime<Utc>,
-) -> Result<InvitationOffer, ApiError> {
+fn offer(c: &mut DbConnection, inv: &Invitation, now: DateTime<Utc>) -> Outcome<InvitationOffer> {
     Ok(InvitationOffer::new(inv, &Resource::of(c, inv)?, now))
 }
 
@@ -67,24 +60,20 @@ pub fn accept(
     caller: &Caller,
     token: &str,
     now: DateTime<Utc>,
-) -> Result<InvitationResult, ApiError> {
+) -> Outcome<InvitationResult> {
     let user = caller.user(c)?;
     let inv = by_token(c, token)?;
     accept_for(c, &inv, &user, now)
 }
 
 /// Decline by token (no sign-in needed; the token is the key).
-pub fn decline(
-    c: &mut DbConnection,
-    token: &str,
-    now: DateTime<Utc>,
-) -> Result<InvitationResult, ApiError> {
+pub fn decline(c: &mut DbConnection, token: &str, now: DateTime<Utc>) -> Outcome<InvitationResult> {
     let inv = by_token(c, token)?;
     decline_for(c, &inv, None, now)
 }
 
 /// Locks the estate of an invitation, or the asset's estate and the asset.
-fn lock_parents(c: &mut DbConnection, inv: &Invitation) -> Result<(), ApiError> {
+fn lock_parents(c: &mut DbConnection, inv: &Invitation) -> Outcome<()> {
     match inv.resource_type {
         ResourceType::Estate => locks::estate(c, inv.resource_id)?,
         ResourceType::Asset => locks::assets_with_estates(c, &[inv.resource_id], &[])?,
@@ -100,7 +89,7 @@ fn check_inviter_still_may_grant(
     inv: &Invitation,
     offer: Offer,
     now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+) -> Outcome<()> {
     let lost = || {
         ApiError::conflict(
             "inviter_cannot_grant",
@@ -141,7 +130,7 @@ fn grant(
     offer: Offer,
     user: &User,
     now: DateTime<Utc>,
-) -> Result<String, ApiError> {
+) -> Outcome<String> {
     let id = inv.resource_id;
     match offer {
         Offer::Role(offered) => {
@@ -183,7 +172,7 @@ pub(crate) fn accept_for(
     inv: &Invitation,
     user: &User,
     now: DateTime<Utc>,
-) -> Result<InvitationResult, ApiError> {
+) -> Outcome<InvitationResult> {
     // Lock what the grant hangs on (the estate, or the asset's estate and
     // then the asset), then read the invitation again: a removal or a
     // cancellation that committed meanwhile is seen.
@@ -225,7 +214,7 @@ fn notify_inviter(
     resource: &Resource,
     accepted: bool,
     now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+) -> Outcome<()> {
     if let Some(sender) = users::find(c, inv.invited_by)? {
         let mail = invitation_templates::responded(
             &sender.email,
@@ -244,7 +233,7 @@ pub(crate) fn decline_for(
     inv: &Invitation,
     actor: Option<&User>,
     now: DateTime<Utc>,
-) -> Result<InvitationResult, ApiError> {
+) -> Outcome<InvitationResult> {
     invitation::transition(inv.status, inv.expires_at, InvitationEvent::Decline, now)
         .map_err(transition_refused)?;
     let by = actor.map(|u| u.id);
@@ -274,11 +263,7 @@ pub struct Signup {
 /// Create the account for the invited email and accept, in one step. An
 /// account nobody ever verified that holds the address is taken over: the
 /// token proves the inbox.
-pub fn accept_signup(
-    c: &mut DbConnection,
-    cmd: &Signup,
-    now: DateTime<Utc>,
-) -> Result<User, ApiError> {
+pub fn accept_signup(c: &mut DbConnection, cmd: &Signup, now: DateTime<Utc>) -> Outcome<User> {
     let inv = by_token(c, &cmd.token)?;
     invitation::transition(inv.status, inv.expires_at, InvitationEvent::Accept, now)
         .map_err(transition_refused)?;
@@ -341,7 +326,7 @@ pub fn accept_signup(
 
 /// 403 `email_not_verified`: invitations are shown only to verified
 /// addresses.
-fn verified_invitee(c: &mut DbConnection, caller: &Caller) -> Result<User, ApiError> {
+fn verified_invitee(c: &mut DbConnection, caller: &Caller) -> Outcome<User> {
     let user = caller.user(c)?;
     if user.email_verified() {
         Ok(user)
@@ -359,7 +344,7 @@ pub fn mine(
     caller: &Caller,
     q: &CursorQuery,
     now: DateTime<Utc>,
-) -> Result<CursorPage<InvitationOffer>, ApiError> {
+) -> Outcome<CursorPage<InvitationOffer>> {
     let user = verified_invitee(c, caller)?;
     let window = newest_first_window(q)?;
     let page = invitations::pending_for_email_page(c, &user.email, now, &window)?;
@@ -376,7 +361,7 @@ fn answer_mine(
     caller: &Caller,
     id: Uuid,
     answer: impl FnOnce(&mut DbConnection, &Invitation, &User) -> Result<InvitationResult, ApiError>,
-) -> Result<InvitationResult, ApiError> {
+) -> Outcome<InvitationResult> {
     let user = verified_invitee(c, caller)?;
     let inv = invitations::get(c, id)?.filter(|inv| inv.email == user.email).ok_or_else(|| {
         ApiError::not_found("invitation_not_found", "No such invitation for your email.")
@@ -390,7 +375,7 @@ pub fn accept_mine(
     caller: &Caller,
     id: Uuid,
     now: DateTime<Utc>,
-) -> Result<InvitationResult, ApiError> {
+) -> Outcome<InvitationResult> {
     answer_mine(c, caller, id, |c, inv, user| accept_for(c, inv, user, now))
 }
 
@@ -400,13 +385,13 @@ pub fn decline_mine(
     caller: &Caller,
     id: Uuid,
     now: DateTime<Utc>,
-) -> Result<InvitationResult, ApiError> {
+) -> Outcome<InvitationResult> {
     answer_mine(c, caller, id, |c, inv, user| decline_for(c, inv, Some(user), now))
 }
 
 /// Writes `expired` on invitations past their expiry, with an audit event
 /// each; run by the background sweeper.
-pub fn sweep_expired(db: &keyholder_store::Db, now: DateTime<Utc>) -> Result<usize, ApiError> {
+pub fn sweep_expired(db: &keyholder_store::Db, now: DateTime<Utc>) -> Outcome<usize> {
     db.write(|c| {
         let expired = invitations::expire_due(c, now, 500)?;
         for inv in &expired {
