@@ -9,7 +9,7 @@ use keyholder_domain::AssetLevel;
 use keyholder_domain::asset::{
     self, AccessFacts, AssetCapability, HouseholdFact, ShareFact, SitePathFact,
 };
-use keyholder_store::DbConnection;
+
 use keyholder_store::access;
 use keyholder_store::assets::{AccessRow, Asset};
 use keyholder_store::users::User;
@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::ops::Conn;
 use crate::ops::Outcome;
 
 /// The households and active share read for one asset, as the domain's
@@ -75,7 +76,7 @@ pub(crate) fn not_found_asset() -> ApiError {
 /// The asset and my level on it: 404 when I cannot reach it. One
 /// statement reads the asset and every fact on it.
 pub(crate) fn asset_access(
-    c: &mut DbConnection,
+    c: &mut Conn,
     user: &User,
     id: Uuid,
     now: DateTime<Utc>,
@@ -87,7 +88,7 @@ pub(crate) fn asset_access(
 /// The caller, the asset and the caller's level on it, from one statement:
 /// 401 for a token that no longer holds, 404 when the asset is out of reach.
 pub(crate) fn caller_asset(
-    c: &mut DbConnection,
+    c: &mut Conn,
     caller: &Caller,
     id: Uuid,
     now: DateTime<Utc>,
@@ -127,7 +128,7 @@ pub(crate) fn require(level: AssetLevel, cap: AssetCapability) -> Outcome<()> {
 /// The caller and their level on an asset that allows `cap` (403 naming the
 /// level needed otherwise).
 pub(crate) fn caller_asset_for(
-    c: &mut DbConnection,
+    c: &mut Conn,
     caller: &Caller,
     id: Uuid,
     cap: AssetCapability,

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Duration, Utc};
 use keyholder_domain::token::{SecretToken, TokenHash};
 use keyholder_domain::values::{self, DisplayName, Email, Password, Username};
-use keyholder_store::DbConnection;
+
 use keyholder_store::audit::{self, Action, NewAuditEvent};
 use keyholder_store::email_tokens::{self, EmailToken, Purpose};
 use keyholder_store::grants;
@@ -17,6 +17,7 @@ use serde_json::json;
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldErrors};
 use crate::mail::{PASSWORD_RESET_TTL_HOURS, VERIFY_EMAIL_TTL_HOURS, templates};
+use crate::ops::Conn;
 use crate::ops::Outcome;
 use crate::state::AppState;
 use crate::views::accounts::{AuthResponse, MeView};
@@ -97,7 +98,7 @@ impl Registration {
 /// Create an account with the password hash `hash`, and email it a
 /// verification link.
 pub fn register(
-    c: &mut DbConnection,
+    c: &mut Conn,
     reg: &Registration,
     (hash, base): (&str, &str),
     now: DateTime<Utc>,
@@ -158,7 +159,7 @@ const RESET_LINK: Link = Link {
 /// Queues a `link` email to `user` with a fresh token (older links of its
 /// purpose stop working).
 fn send_link(
-    c: &mut DbConnection,
+    c: &mut Conn,
     base: &str,
     user: &User,
     link: &Link,
@@ -178,7 +179,7 @@ fn send_link(
 /// address's real owner must not inherit what a squatter of the address set
 /// up. Decided by the conditional update itself, so two proofs at once
 /// cannot both (or neither) count as the first.
-pub(crate) fn prove_inbox(c: &mut DbConnection, user: &User, now: DateTime<Utc>) -> Outcome<()> {
+pub(crate) fn prove_inbox(c: &mut Conn, user: &User, now: DateTime<Utc>) -> Outcome<()> {
     // The conditional update says whether this proof is the first.
     let was_ever_verified = !users::mark_email_verified(c, user.id, now)?;
     if keyholder_domain::account::first_proof_revokes_earlier_grants(was_ever_verified) {
@@ -190,7 +191,7 @@ pub(crate) fn prove_inbox(c: &mut DbConnection, user: &User, now: DateTime<Utc>)
 /// Ends every grant a never-verified account made to others, with an audit
 /// event when there was any.
 pub(crate) fn revoke_unverified_grants(
-    c: &mut DbConnection,
+    c: &mut Conn,
     user: &User,
     now: DateTime<Utc>,
 ) -> Outcome<()> {
@@ -223,7 +224,7 @@ pub const LINKS_PER_DAY: i64 = 5;
 /// user, if any: a cooldown between two links and a daily cap per address.
 /// Locks the user's row first, so concurrent requests count each other.
 fn link_cooldown(
-    c: &mut DbConnection,
+    c: &mut Conn,
     user: &User,
     purpose: Purpose,
     now: DateTime<Utc>,
@@ -259,7 +260,7 @@ pub fn refuse_impossible_login(login: &str) -> Outcome<()> {
 }
 
 /// The account with this email or username, if any.
-pub fn by_login(c: &mut DbConnection, login: &str) -> Outcome<Option<User>> {
+pub fn by_login(c: &mut Conn, login: &str) -> Outcome<Option<User>> {
     Ok(users::find_by_login(c, login)?)
 }
 
@@ -275,7 +276,7 @@ const UNKNOWN_TOKEN: &str = "This link is not valid: it may have been replaced b
 
 /// Looks up a one-time email token and answers why it cannot be used.
 fn usable_token(
-    c: &mut DbConnection,
+    c: &mut Conn,
     purpose: Purpose,
     token: &str,
     now: DateTime<Utc>,
@@ -294,7 +295,7 @@ fn usable_token(
 }
 
 /// Verify an email address with the token from the emailed link.
-pub fn verify_email(c: &mut DbConnection, token: &str, now: DateTime<Utc>) -> Outcome<()> {
+pub fn verify_email(c: &mut Conn, token: &str, now: DateTime<Utc>) -> Outcome<()> {
     let found = usable_token(c, Purpose::VerifyEmail, token, now)?;
     let user = users::get(c, found.user_id)?;
     if user.email != found.email {
@@ -314,7 +315,7 @@ pub fn verify_email(c: &mut DbConnection, token: &str, now: DateTime<Utc>) -> Ou
 /// within the cooldown, so whoever holds the session, perhaps someone who
 /// registered another person's address, cannot flood that inbox).
 pub fn resend_verification(
-    c: &mut DbConnection,
+    c: &mut Conn,
     actor: &Caller,
     base: &str,
     now: DateTime<Utc>,
@@ -341,7 +342,7 @@ pub fn resend_verification(
 /// Email a password reset link to the account with this email, if there is
 /// one and no link went out within the cooldown. Whether one was queued.
 pub fn password_reset(
-    c: &mut DbConnection,
+    c: &mut Conn,
     email: &Email,
     base: &str,
     now: DateTime<Utc>,
@@ -359,7 +360,7 @@ pub fn password_reset(
 
 /// 404 `token_invalid` unless a reset link with this token was sent (asked
 /// before the new password is checked or hashed).
-pub fn reset_token_known(c: &mut DbConnection, token: &str) -> Outcome<()> {
+pub fn reset_token_known(c: &mut Conn, token: &str) -> Outcome<()> {
     let hash = TokenHash::of(token.trim());
     match email_tokens::find(c, Purpose::PasswordReset, hash.as_str())? {
         Some(_) => Ok(()),
@@ -370,12 +371,7 @@ pub fn reset_token_known(c: &mut DbConnection, token: &str) -> Outcome<()> {
 /// Set the password hash `hash` with the token from a reset link: the token
 /// works once, earlier sessions end, and the inbox counts as proven when
 /// the link went to the account's current address.
-pub fn reset_password(
-    c: &mut DbConnection,
-    token: &str,
-    hash: &str,
-    now: DateTime<Utc>,
-) -> Outcome<()> {
+pub fn reset_password(c: &mut Conn, token: &str, hash: &str, now: DateTime<Utc>) -> Outcome<()> {
     let found = usable_token(c, Purpose::PasswordReset, token, now)?;
     if !email_tokens::consume(c, found.id, now)? {
         return Err(token_used());

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use keyholder_domain::asset::{self, AssetCapability, PlacementFacts};
 use keyholder_domain::estate;
 use keyholder_domain::{AssetLevel, SiteRole};
-use keyholder_store::DbConnection;
+
 use keyholder_store::assets::{self, Asset, Placement};
 use keyholder_store::audit::{self, Action, NewAuditEvent};
 use keyholder_store::estates;
@@ -21,6 +21,7 @@ use super::estates::parse_name;
 use super::{Deferred, event as audit_event};
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::ops::Conn;
 use crate::ops::Outcome;
 use crate::views::assets::AssetView;
 use crate::views::common::{Cursor, CursorPage, CursorQuery, TOTAL_CAP};
@@ -37,11 +38,7 @@ pub(crate) fn event(
 }
 
 /// The target site: 404 unless I can see it; its estate and my role there.
-fn target_site(
-    c: &mut DbConnection,
-    user: &User,
-    site_id: Uuid,
-) -> Outcome<(Placement, Option<SiteRole>)> {
+fn target_site(c: &mut Conn, user: &User, site_id: Uuid) -> Outcome<(Placement, Option<SiteRole>)> {
     let (site, estate_role, over) = sites::site_for_user(c, site_id, user.id)?
         .ok_or_else(|| ApiError::not_found("site_not_found", "No such site."))?;
     let role = estate::effective_site_role_of(estate_role, over);
@@ -74,12 +71,7 @@ pub struct Create {
 
 /// Create an asset; the caller becomes its collaborator. Placing it at a
 /// site needs editor or above there.
-pub fn create(
-    c: &mut DbConnection,
-    actor: &Caller,
-    cmd: Create,
-    now: DateTime<Utc>,
-) -> Outcome<AssetView> {
+pub fn create(c: &mut Conn, actor: &Caller, cmd: Create, now: DateTime<Utc>) -> Outcome<AssetView> {
     let user = actor.user(c)?;
     let placement = match cmd.site_id {
         Some(site) => {
@@ -122,7 +114,7 @@ pub struct Garage {
 /// The garage: every asset the caller can reach by any path, newest first,
 /// each with the caller's level.
 pub fn garage(
-    c: &mut DbConnection,
+    c: &mut Conn,
     actor: &Caller,
     cmd: Garage,
     now: DateTime<Utc>,
@@ -155,12 +147,7 @@ pub fn garage(
 }
 
 /// One asset with the caller's level.
-pub fn get(
-    c: &mut DbConnection,
-    actor: &Caller,
-    id: Uuid,
-    now: DateTime<Utc>,
-) -> Outcome<AssetView> {
+pub fn get(c: &mut Conn, actor: &Caller, id: Uuid, now: DateTime<Utc>) -> Outcome<AssetView> {
     let (_, a, level) = caller_asset(c, actor, id, now)?;
     Ok(AssetView::new(&a, level))
 }
@@ -188,12 +175,7 @@ pub struct Update {
 
 /// Update an asset (edit) or move it between sites (full, plus editor at
 /// the target site; leaving an estate also needs estate admin there).
-pub fn update(
-    c: &mut DbConnection,
-    actor: &Caller,
-    cmd: Update,
-    now: DateTime<Utc>,
-) -> Outcome<AssetView> {
+pub fn update(c: &mut Conn, actor: &Caller, cmd: Update, now: DateTime<Utc>) -> Outcome<AssetView> {
     // Lock the estate it leaves and the one it joins, then the asset.
     let target_estate = match cmd.change.as_ref().ok().and_then(|r| r.site_id.flatten()) {
         Some(site) => sites::site_for_user(c, site, actor.id)?.map(|(s, _, _)| s.estate_id),
@@ -228,7 +210,7 @@ pub fn update(
 /// Moves the asset to the site `target` (none: out of any estate), with its
 /// audit event, when the domain allows it and it is not there already.
 fn move_to(
-    c: &mut DbConnection,
+    c: &mut Conn,
     user: &User,
     (a, level): (&Asset, AssetLevel),
     target: Option<Uuid>,
@@ -265,12 +247,7 @@ fn move_to(
 }
 
 /// Writes the name, reference and attributes the change sets.
-fn update_details(
-    c: &mut DbConnection,
-    a: &Asset,
-    change: &Change,
-    now: DateTime<Utc>,
-) -> Outcome<()> {
+fn update_details(c: &mut Conn, a: &Asset, change: &Change, now: DateTime<Utc>) -> Outcome<()> {
     let name = match &change.name {
         Some(n) => parse_name(n)?.as_str().to_owned(),
         None => a.name.clone(),
@@ -286,7 +263,7 @@ fn update_details(
 }
 
 /// Delete an asset with its records, photos, shares and invitations (full).
-pub fn delete(c: &mut DbConnection, actor: &Caller, id: Uuid, now: DateTime<Utc>) -> Outcome<()> {
+pub fn delete(c: &mut Conn, actor: &Caller, id: Uuid, now: DateTime<Utc>) -> Outcome<()> {
     locks::assets_with_estates(c, &[id], &[])?;
     let (user, a, level) = caller_asset(c, actor, id, now)?;
     require(level, AssetCapability::DeleteAsset)?;

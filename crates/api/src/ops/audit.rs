@@ -1,12 +1,12 @@
 //! The audit trail: the events on resources the caller administers (root:
 //! everything), newest first.
 
-use keyholder_store::DbConnection;
 use keyholder_store::audit::{self, AuditFilter};
 use keyholder_store::paging::Window;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::ops::Conn;
 use crate::ops::Outcome;
 use crate::views::audit::{AuditActor, AuditEventView, AuditTarget};
 use crate::views::common::{Cursor, CursorPage, CursorQuery};
@@ -20,11 +20,7 @@ pub struct Trail {
 }
 
 /// One page of the trail, filtered by resource, actor and time.
-pub fn trail(
-    c: &mut DbConnection,
-    actor: &Caller,
-    cmd: &Trail,
-) -> Outcome<CursorPage<AuditEventView>> {
+pub fn trail(c: &mut Conn, actor: &Caller, cmd: &Trail) -> Outcome<CursorPage<AuditEventView>> {
     let Trail { filter, paging } = cmd;
     let caller = actor.user(c)?;
     if let Some(t) = filter.resource_type.as_deref()

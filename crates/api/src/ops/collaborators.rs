@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use keyholder_domain::account::SharingAction;
 use keyholder_domain::asset::{self, AssetCapability};
 use keyholder_domain::collaborators::{self, CollaboratorRefusal};
-use keyholder_store::DbConnection;
+
 use keyholder_store::assets::{self, Asset};
 use keyholder_store::audit::{self, Action};
 use keyholder_store::collaborators::{self as collaborator_rows, Person};
@@ -22,6 +22,7 @@ use super::access::{caller_asset_for, judge};
 use super::assets::event;
 use crate::auth::{Caller, require_verified};
 use crate::error::ApiError;
+use crate::ops::Conn;
 use crate::ops::Outcome;
 use crate::ratelimit::Budget;
 use crate::views::assets::{
@@ -39,7 +40,7 @@ fn collaborator_refused(r: &CollaboratorRefusal) -> ApiError {
 }
 
 /// The user with exactly this username (trimmed): 404 naming it otherwise.
-fn user_named(c: &mut DbConnection, username: &str) -> Outcome<User> {
+fn user_named(c: &mut Conn, username: &str) -> Outcome<User> {
     let username = username.trim();
     users::find_by_username(c, username)?.ok_or_else(|| {
         ApiError::not_found("user_not_found", format!("No user is named {username}."))
@@ -47,14 +48,14 @@ fn user_named(c: &mut DbConnection, username: &str) -> Outcome<User> {
     })
 }
 
-fn collaborator_ids(c: &mut DbConnection, asset_id: Uuid) -> Outcome<Vec<Uuid>> {
+fn collaborator_ids(c: &mut Conn, asset_id: Uuid) -> Outcome<Vec<Uuid>> {
     Ok(collaborator_rows::collaborators(c, asset_id)?.iter().map(|(p, _)| p.id).collect())
 }
 
 /// Ends `user_id`'s collaboration on `asset_id`: pending invitations of the
 /// asset to them are cancelled too, and the audit event says what went.
 fn remove_one(
-    c: &mut DbConnection,
+    c: &mut Conn,
     actor: &User,
     (asset_id, user_id): (Uuid, Uuid),
     bulk: bool,
@@ -73,7 +74,7 @@ fn remove_one(
 /// The collaborators of an asset (view), and whether the caller may manage
 /// them.
 pub fn list(
-    c: &mut DbConnection,
+    c: &mut Conn,
     actor: &Caller,
     asset_id: Uuid,
     now: DateTime<Utc>,
@@ -96,7 +97,7 @@ pub struct Add {
 /// Add a collaborator by exact username (full; the caller's email
 /// verified). Each lookup spends from the per-user budget.
 pub fn add(
-    c: &mut DbConnection,
+    c: &mut Conn,
     actor: &Caller,
     cmd: Add,
     now: DateTime<Utc>,
@@ -118,7 +119,7 @@ pub fn add(
 
 /// Remove a collaborator (full); the last one stays (409).
 pub fn remove(
-    c: &mut DbConnection,
+    c: &mut Conn,
     actor: &Caller,
     (asset_id, target): (Uuid, Uuid),
     now: DateTime<Utc>,
@@ -146,12 +147,7 @@ pub struct BulkRemove {
 
 /// Checks full access on every selected asset: 404 naming the ones I cannot
 /// see, 403 naming the ones I see without full access.
-fn bulk_access(
-    c: &mut DbConnection,
-    user: &User,
-    ids: &[Uuid],
-    now: DateTime<Utc>,
-) -> Outcome<Vec<Uuid>> {
+fn bulk_access(c: &mut Conn, user: &User, ids: &[Uuid], now: DateTime<Utc>) -> Outcome<Vec<Uuid>> {
     let mut unique = Vec::with_capacity(ids.len());
     for id in ids {
         if !unique.contains(id) {
@@ -178,7 +174,7 @@ fn bulk_access(
 /// The caller and the selection (each asset once), locked for a change,
 /// once the caller has full access on every asset in it.
 fn locked_selection(
-    c: &mut DbConnection,
+    c: &mut Conn,
     actor: &Caller,
     ids: &[Uuid],
     now: DateTime<Utc>,
@@ -190,7 +186,7 @@ fn locked_selection(
 }
 
 /// The common/partial split of a selection, with the users' details.
-fn split_view(c: &mut DbConnection, selection: &[Uuid]) -> Outcome<CollaboratorSplitView> {
+fn split_view(c: &mut Conn, selection: &[Uuid]) -> Outcome<CollaboratorSplitView> {
     let pairs = collaborator_rows::collaborator_pairs(c, selection)?;
     let split = collaborators::split_common_partial(selection, &pairs);
     let mut ids: Vec<Uuid> = split.common.clone();
@@ -227,7 +223,7 @@ fn parse_selection(raw: &str) -> Outcome<Vec<Uuid>> {
 /// Common and partial collaborators over several assets (full on each);
 /// `selection` is the comma-separated asset ids as sent.
 pub fn split(
-    c: &mut DbConnection,
+    c: &mut Conn,
     actor: &Caller,
     selection: &str,
     now: DateTime<Utc>,
@@ -241,7 +237,7 @@ pub fn split(
 /// Make users collaborators of every selected asset (also "move to
 /// common"); existing pairs stay as they are. All or nothing.
 pub fn bulk_add(
-    c: &mut DbConnection,
+    c: &mut Conn,
     actor: &Caller,
     cmd: BulkAdd,
     now: DateTime<Utc>,
@@ -271,7 +267,7 @@ pub fn bulk_add(
 /// Remove users from every selected asset. All or nothing; 409
 /// `last_collaborator` names any asset that would be left with none.
 pub fn bulk_remove(
-    c: &mut DbConnection,
+    c: &mut Conn,
     actor: &Caller,
     cmd: BulkRemove,
     now: DateTime<Utc>,

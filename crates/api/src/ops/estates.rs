@@ -6,7 +6,7 @@ use keyholder_domain::EstateRole;
 use keyholder_domain::account::SharingAction;
 use keyholder_domain::estate::{self, EstateActor, EstateCapability, GrantRefusal};
 use keyholder_domain::values::Name;
-use keyholder_store::DbConnection;
+
 use keyholder_store::access;
 use keyholder_store::audit;
 use keyholder_store::audit::Action;
@@ -20,6 +20,7 @@ use uuid::Uuid;
 use super::{Deferred, Rename, event};
 use crate::auth::{Caller, require_verified};
 use crate::error::ApiError;
+use crate::ops::Conn;
 use crate::ops::Outcome;
 use crate::views::common::{Page, PageQuery};
 use crate::views::estates::EstateView;
@@ -70,7 +71,7 @@ pub(crate) fn parse_name(name: &str) -> Outcome<Name> {
 /// The caller and the estate as they may see it, from one statement: 404
 /// unless a member (or root).
 pub(crate) fn caller_estate(
-    c: &mut DbConnection,
+    c: &mut Conn,
     caller: &Caller,
     id: Uuid,
 ) -> Outcome<(User, EstateAccess)> {
@@ -84,18 +85,14 @@ pub(crate) fn caller_estate(
 }
 
 /// The estate as the caller may see it (404 unless a member, or root).
-pub(crate) fn estate_access(
-    c: &mut DbConnection,
-    caller: &Caller,
-    id: Uuid,
-) -> Outcome<EstateAccess> {
+pub(crate) fn estate_access(c: &mut Conn, caller: &Caller, id: Uuid) -> Outcome<EstateAccess> {
     Ok(caller_estate(c, caller, id)?.1)
 }
 
 /// Locks the estate, then reads the caller and the estate under the lock,
 /// so the checks see settled roles.
 pub(crate) fn caller_estate_locked(
-    c: &mut DbConnection,
+    c: &mut Conn,
     caller: &Caller,
     id: Uuid,
 ) -> Outcome<(User, EstateAccess)> {
@@ -116,12 +113,7 @@ pub(crate) fn require_no_assets(placed: i64, code: &'static str, place: &str) ->
 }
 
 /// Create an estate; the caller becomes its owner.
-pub fn create(
-    c: &mut DbConnection,
-    actor: &Caller,
-    name: &str,
-    now: DateTime<Utc>,
-) -> Outcome<EstateView> {
+pub fn create(c: &mut Conn, actor: &Caller, name: &str, now: DateTime<Utc>) -> Outcome<EstateView> {
     let user = actor.user(c)?;
     require_verified(&user, SharingAction::CreateEstate)?;
     let name = parse_name(name)?;
@@ -133,7 +125,7 @@ pub fn create(
 }
 
 /// The caller's estates, newest first, each with the caller's role.
-pub fn list(c: &mut DbConnection, actor: &Caller, q: &PageQuery) -> Outcome<Page<EstateView>> {
+pub fn list(c: &mut Conn, actor: &Caller, q: &PageQuery) -> Outcome<Page<EstateView>> {
     let user = actor.user(c)?;
     let (rows, total) = estates::list_for_user(c, user.id, user.is_root, q.per_page(), q.offset())?;
     let items = rows.iter().map(|(e, r)| EstateView::new(e, *r)).collect();
@@ -141,14 +133,14 @@ pub fn list(c: &mut DbConnection, actor: &Caller, q: &PageQuery) -> Outcome<Page
 }
 
 /// One estate with the caller's role.
-pub fn get(c: &mut DbConnection, actor: &Caller, id: Uuid) -> Outcome<EstateView> {
+pub fn get(c: &mut Conn, actor: &Caller, id: Uuid) -> Outcome<EstateView> {
     let access = estate_access(c, actor, id)?;
     Ok(EstateView::new(&access.estate, access.role))
 }
 
 /// Rename an estate (admin or owner).
 pub fn rename(
-    c: &mut DbConnection,
+    c: &mut Conn,
     actor: &Caller,
     cmd: Rename,
     now: DateTime<Utc>,
@@ -168,7 +160,7 @@ pub fn rename(
 
 /// Delete an estate with its sites, memberships and invitations (owner
 /// only; 409 while assets are placed in it).
-pub fn delete(c: &mut DbConnection, actor: &Caller, id: Uuid, now: DateTime<Utc>) -> Outcome<()> {
+pub fn delete(c: &mut Conn, actor: &Caller, id: Uuid, now: DateTime<Utc>) -> Outcome<()> {
     let (user, access) = caller_estate_locked(c, actor, id)?;
     access.require(EstateCapability::Delete, "Deleting an estate")?;
     let placed = keyholder_store::assets::count_in_estate(c, id)?;
@@ -187,7 +179,7 @@ pub struct Transfer {
 /// Transfer ownership to another member (owner only); the caller becomes
 /// admin.
 pub fn transfer(
-    c: &mut DbConnection,
+    c: &mut Conn,
     actor: &Caller,
     cmd: Transfer,
     now: DateTime<Utc>,

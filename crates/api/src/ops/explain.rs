@@ -9,7 +9,7 @@ use keyholder_domain::disclosure::{self, Asker};
 use keyholder_domain::estate::{self, EstateCapability, SiteCapability};
 use keyholder_domain::estate_paths::{self, EstateFacts, RoleResolution, SiteFacts, ViaIds};
 use keyholder_domain::{AssetLevel, EstateRole, SiteRole};
-use keyholder_store::DbConnection;
+
 use keyholder_store::assets::{self, Asset};
 use keyholder_store::estates;
 use keyholder_store::invitations::{self, ResourceType};
@@ -20,6 +20,7 @@ use uuid::Uuid;
 use super::access::{access_facts, caller_asset_for, judge, row_facts};
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::ops::Conn;
 use crate::ops::Outcome;
 use crate::views::access::{AccessEntry, Explanation, PathView};
 use crate::views::common::summary;
@@ -43,7 +44,7 @@ fn hidden() -> ApiError {
 /// (about a resource they can see) and to those who administer the
 /// resource (about someone tied to it); 404 for everyone else.
 pub fn explain(
-    c: &mut DbConnection,
+    c: &mut Conn,
     actor: &Caller,
     cmd: Explain,
     now: DateTime<Utc>,
@@ -82,7 +83,7 @@ fn allowed<C: Copy>(
     all.iter().copied().filter(|cap| can(*cap)).map(name).collect()
 }
 
-fn about_asset(c: &mut DbConnection, q: Question) -> Outcome<Explanation> {
+fn about_asset(c: &mut Conn, q: Question) -> Outcome<Explanation> {
     let Question { caller, user, id, now } = q;
     let asker = asker(caller, user);
     let a = assets::get(c, id)?.ok_or_else(hidden)?;
@@ -119,7 +120,7 @@ fn about_asset(c: &mut DbConnection, q: Question) -> Outcome<Explanation> {
 /// The user's pending invitation to the estate: its id and the role it
 /// offers.
 fn pending_estate_invitation(
-    c: &mut DbConnection,
+    c: &mut Conn,
     user: &User,
     estate_id: Uuid,
     now: DateTime<Utc>,
@@ -133,7 +134,7 @@ fn pending_estate_invitation(
 /// The user's pending invitation to the estate; 404 when someone else asks
 /// about a user who is neither a member nor an invitee of it.
 fn tied_to_estate(
-    c: &mut DbConnection,
+    c: &mut Conn,
     caller: &User,
     user: &User,
     role: Option<EstateRole>,
@@ -168,7 +169,7 @@ fn role_explanation<R>(
     }
 }
 
-fn about_estate(c: &mut DbConnection, q: Question) -> Outcome<Explanation> {
+fn about_estate(c: &mut Conn, q: Question) -> Outcome<Explanation> {
     let Question { caller, user, id, now } = q;
     let (e, caller_role) = estates::get_for_user(c, id, caller.id)?.ok_or_else(hidden)?;
     // Myself: only an estate I can see. Someone else: only if I administer it.
@@ -192,7 +193,7 @@ fn about_estate(c: &mut DbConnection, q: Question) -> Outcome<Explanation> {
     Ok(role_explanation(user, ("estate", e.id), &r, shown, capabilities, &ids))
 }
 
-fn about_site(c: &mut DbConnection, q: Question) -> Outcome<Explanation> {
+fn about_site(c: &mut Conn, q: Question) -> Outcome<Explanation> {
     let Question { caller, user, id, now } = q;
     let (site, caller_role, caller_override) =
         sites::site_for_user(c, id, caller.id)?.ok_or_else(hidden)?;
@@ -222,7 +223,7 @@ fn about_site(c: &mut DbConnection, q: Question) -> Outcome<Explanation> {
 /// Everyone who can reach the asset (full access needed to ask), highest
 /// level first, each with the paths that give it.
 pub fn who_has_access(
-    c: &mut DbConnection,
+    c: &mut Conn,
     actor: &Caller,
     id: Uuid,
     now: DateTime<Utc>,
@@ -259,7 +260,7 @@ pub fn who_has_access(
 /// Every fact about `user` and `asset`, including what no longer counts
 /// (expired or revoked shares, pending invitations), resolved by the domain.
 pub(crate) fn explain_asset(
-    c: &mut DbConnection,
+    c: &mut Conn,
     user: &User,
     a: &Asset,
     now: DateTime<Utc>,

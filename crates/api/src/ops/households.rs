@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use keyholder_domain::HouseholdRole;
 use keyholder_domain::account::SharingAction;
 use keyholder_domain::household::{self, AddMemberFacts, HouseholdUser};
-use keyholder_store::DbConnection;
+
 use keyholder_store::audit;
 use keyholder_store::audit::Action;
 use keyholder_store::locks;
@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use crate::auth::{Caller, require_verified};
 use crate::error::ApiError;
+use crate::ops::Conn;
 use crate::ops::Outcome;
 use crate::ratelimit::Budget;
 use crate::views::common::{UserSummary, parse_field, person};
@@ -24,7 +25,7 @@ use crate::views::households::{HouseholdMemberView, HouseholdView, MembershipVie
 /// Records `user`'s event on the household headed by `head`, with what it
 /// was before and after.
 fn record(
-    c: &mut DbConnection,
+    c: &mut Conn,
     user: &User,
     action: Action,
     head: Uuid,
@@ -36,14 +37,14 @@ fn record(
 }
 
 /// The caller as the head of their household (root heads none).
-fn head(c: &mut DbConnection, actor: &Caller) -> Outcome<User> {
+fn head(c: &mut Conn, actor: &Caller) -> Outcome<User> {
     let user = actor.user(c)?;
     household::check_heads_household(HouseholdUser { id: user.id, is_root: user.is_root })
         .map_err(ApiError::refused)?;
     Ok(user)
 }
 
-fn household_view(c: &mut DbConnection, user: &User) -> Outcome<HouseholdView> {
+fn household_view(c: &mut Conn, user: &User) -> Outcome<HouseholdView> {
     let members = households::household(c, user.id)?
         .iter()
         .map(|e| HouseholdMemberView {
@@ -62,7 +63,7 @@ fn household_view(c: &mut DbConnection, user: &User) -> Outcome<HouseholdView> {
 }
 
 /// The caller's household and its members.
-pub fn mine(c: &mut DbConnection, actor: &Caller) -> Outcome<HouseholdView> {
+pub fn mine(c: &mut Conn, actor: &Caller) -> Outcome<HouseholdView> {
     let user = head(c, actor)?;
     household_view(c, &user)
 }
@@ -75,7 +76,7 @@ pub struct AddMember {
 
 /// Add a member to the caller's household by exact username, with a role.
 pub fn add_member(
-    c: &mut DbConnection,
+    c: &mut Conn,
     actor: &Caller,
     cmd: AddMember,
     now: DateTime<Utc>,
@@ -118,7 +119,7 @@ pub struct ChangeRole {
 
 /// Change a member's role in the caller's household.
 pub fn change_role(
-    c: &mut DbConnection,
+    c: &mut Conn,
     actor: &Caller,
     cmd: ChangeRole,
     now: DateTime<Utc>,
@@ -140,7 +141,7 @@ pub fn change_role(
 
 /// Remove a member from the caller's household.
 pub fn remove_member(
-    c: &mut DbConnection,
+    c: &mut Conn,
     actor: &Caller,
     member: Uuid,
     now: DateTime<Utc>,
@@ -151,7 +152,7 @@ pub fn remove_member(
 /// Ends a membership, when the caller (the head, or the member leaving)
 /// may: `pair` names the household's head and the member, given the caller.
 fn end_membership(
-    c: &mut DbConnection,
+    c: &mut Conn,
     actor: &Caller,
     pair: impl FnOnce(&User) -> (Uuid, Uuid),
     action: Action,
@@ -168,7 +169,7 @@ fn end_membership(
 }
 
 /// The households the caller belongs to, with their role in each.
-pub fn memberships(c: &mut DbConnection, actor: &Caller) -> Outcome<Vec<MembershipView>> {
+pub fn memberships(c: &mut Conn, actor: &Caller) -> Outcome<Vec<MembershipView>> {
     let user = actor.user(c)?;
     Ok(households::households_of(c, user.id)?
         .iter()
@@ -181,6 +182,6 @@ pub fn memberships(c: &mut DbConnection, actor: &Caller) -> Outcome<Vec<Membersh
 }
 
 /// Leave the household headed by `head`.
-pub fn leave(c: &mut DbConnection, actor: &Caller, head: Uuid, now: DateTime<Utc>) -> Outcome<()> {
+pub fn leave(c: &mut Conn, actor: &Caller, head: Uuid, now: DateTime<Utc>) -> Outcome<()> {
     end_membership(c, actor, |user| (head, user.id), Action::HouseholdMemberLeft, now)
 }

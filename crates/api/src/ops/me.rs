@@ -1,7 +1,7 @@
 //! The signed-in user: their account, and changing their password.
 
 use chrono::{DateTime, Utc};
-use keyholder_store::DbConnection;
+
 use keyholder_store::audit::{self, Action};
 use keyholder_store::email_tokens::{self, Purpose};
 use keyholder_store::outbox;
@@ -10,11 +10,12 @@ use keyholder_store::users::{self, User};
 use super::accounts::event;
 use crate::auth::Caller;
 use crate::mail::templates;
+use crate::ops::Conn;
 use crate::ops::Outcome;
 use crate::views::accounts::MeView;
 
 /// The caller's account.
-pub fn me(c: &mut DbConnection, actor: &Caller) -> Outcome<MeView> {
+pub fn me(c: &mut Conn, actor: &Caller) -> Outcome<MeView> {
     Ok(MeView::from(&actor.user(c)?))
 }
 
@@ -22,12 +23,7 @@ pub fn me(c: &mut DbConnection, actor: &Caller) -> Outcome<MeView> {
 /// password and computed before the transaction): every earlier session and
 /// reset link ends, and a proven inbox hears about it. The account as
 /// changed.
-pub fn change_password(
-    c: &mut DbConnection,
-    user: &User,
-    hash: &str,
-    now: DateTime<Utc>,
-) -> Outcome<User> {
+pub fn change_password(c: &mut Conn, user: &User, hash: &str, now: DateTime<Utc>) -> Outcome<User> {
     users::set_password_hash(c, user.id, hash, now)?;
     email_tokens::revoke_all(c, user.id, Purpose::PasswordReset)?;
     audit::record(c, &event(user, Action::UserPasswordChanged, None, None), now)?;

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use keyholder_domain::account::SharingAction;
 use keyholder_domain::estate::{self, EstateActor, EstateMember, GrantRefusal};
 use keyholder_domain::{EstateRole, SiteOverride, SiteRole};
-use keyholder_store::DbConnection;
+
 use keyholder_store::audit;
 use keyholder_store::estates::{self, Member, MemberKey};
 use keyholder_store::paging::Window;
@@ -21,13 +21,14 @@ use super::sites::{caller_site, caller_site_locked};
 use super::{Deferred, event};
 use crate::auth::{Caller, require_verified};
 use crate::error::ApiError;
+use crate::ops::Conn;
 use crate::ops::Outcome;
 use crate::views::common::{Cursor, CursorPage, CursorQuery, parse_field};
 use crate::views::estates::{MemberSite, MemberView, SiteMemberView, summary};
 
 /// The caller's effective role at each site of the estate.
 fn actor_site_roles(
-    c: &mut DbConnection,
+    c: &mut Conn,
     estate_id: Uuid,
     actor: &EstateActor,
 ) -> Outcome<HashMap<Uuid, SiteRole>> {
@@ -45,11 +46,7 @@ fn actor_site_roles(
 
 /// The estate's sites a member list shows the caller: all of them to an
 /// administrator, else only those the caller may see.
-fn visible_sites(
-    c: &mut DbConnection,
-    access: &EstateAccess,
-    show_all: bool,
-) -> Outcome<Vec<Site>> {
+fn visible_sites(c: &mut Conn, access: &EstateAccess, show_all: bool) -> Outcome<Vec<Site>> {
     let id = access.estate.id;
     let mut sites = sites::all_sites(c, id)?;
     if !show_all {
@@ -84,7 +81,7 @@ fn member_row(
 /// Users & Permissions: members, oldest first, with their estate role and,
 /// per site, the override and the effective role.
 pub fn list(
-    c: &mut DbConnection,
+    c: &mut Conn,
     actor: &Caller,
     estate_id: Uuid,
     q: &CursorQuery,
@@ -134,7 +131,7 @@ fn member_window(q: &CursorQuery) -> Outcome<Window<MemberKey>> {
 
 /// One member's row as the caller sees it.
 pub(crate) fn member_view(
-    c: &mut DbConnection,
+    c: &mut Conn,
     access: &EstateAccess,
     user_id: Uuid,
 ) -> Outcome<MemberView> {
@@ -184,7 +181,7 @@ fn parse_change(change: MemberChange) -> Outcome<ParsedChange> {
 /// unchanged save or a bad body from someone who may not edit this member
 /// is a 403.
 pub fn set(
-    c: &mut DbConnection,
+    c: &mut Conn,
     actor: &Caller,
     cmd: SetMember,
     now: DateTime<Utc>,
@@ -238,7 +235,7 @@ pub fn set(
 /// Writes a checked member change: the role, then the overrides (a
 /// promotion to admin drops them all).
 fn save_member(
-    c: &mut DbConnection,
+    c: &mut Conn,
     estate_id: Uuid,
     user_id: Uuid,
     (current, new_role): (EstateRole, EstateRole),
@@ -266,12 +263,7 @@ pub struct RemoveMember {
 
 /// Remove a member (their site overrides, collaborations, shares and
 /// pending invitations go too); removing oneself is leaving.
-pub fn remove(
-    c: &mut DbConnection,
-    actor: &Caller,
-    cmd: RemoveMember,
-    now: DateTime<Utc>,
-) -> Outcome<()> {
+pub fn remove(c: &mut Conn, actor: &Caller, cmd: RemoveMember, now: DateTime<Utc>) -> Outcome<()> {
     let (id, target_id) = (cmd.estate_id, cmd.user_id);
     let (user, access) = caller_estate_locked(c, actor, id)?;
     let role = estates::member_role(c, id, target_id)?
@@ -307,7 +299,7 @@ pub fn remove(
 /// Members of the estate as seen from one site, oldest first: estate role,
 /// override and effective role here.
 pub fn list_at_site(
-    c: &mut DbConnection,
+    c: &mut Conn,
     actor: &Caller,
     site_id: Uuid,
     q: &CursorQuery,
@@ -339,7 +331,7 @@ pub struct SetOverride {
 
 /// Set or clear a member's override at one site.
 pub fn set_override(
-    c: &mut DbConnection,
+    c: &mut Conn,
     actor: &Caller,
     cmd: SetOverride,
     now: DateTime<Utc>,

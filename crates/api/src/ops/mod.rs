@@ -34,6 +34,9 @@ use crate::error::ApiError;
 /// A request value whose validation error is raised after authorization.
 pub type Deferred<T> = Result<T, ApiError>;
 
+/// The connection a use case runs on, in the transaction its handler chose.
+pub type Conn = keyholder_store::DbConnection;
+
 /// What a use case answers: its view, or the problem to send.
 pub type Outcome<T> = Result<T, ApiError>;
 

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use keyholder_domain::asset::AssetCapability;
-use keyholder_store::DbConnection;
+
 use keyholder_store::photos;
 use uuid::Uuid;
 
@@ -11,13 +11,14 @@ use super::Deferred;
 use super::access::caller_asset_for;
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::ops::Conn;
 use crate::ops::Outcome;
 use crate::views::assets::PhotoView;
 use crate::views::common::{Page, PageQuery};
 
 /// The photos of an asset, newest first (view).
 pub fn list(
-    c: &mut DbConnection,
+    c: &mut Conn,
     actor: &Caller,
     asset_id: Uuid,
     q: &PageQuery,
@@ -40,12 +41,7 @@ pub struct Add {
 }
 
 /// Add photo metadata (edit): an http or https URL and an optional caption.
-pub fn add(
-    c: &mut DbConnection,
-    actor: &Caller,
-    cmd: Add,
-    now: DateTime<Utc>,
-) -> Outcome<PhotoView> {
+pub fn add(c: &mut Conn, actor: &Caller, cmd: Add, now: DateTime<Utc>) -> Outcome<PhotoView> {
     let (user, _, _) = caller_asset_for(c, actor, cmd.asset_id, AssetCapability::AddPhotos, now)?;
     let photo = cmd.photo?;
     let url = photo.url.trim();
@@ -65,7 +61,7 @@ pub fn add(
 
 /// Delete a photo (manage).
 pub fn delete(
-    c: &mut DbConnection,
+    c: &mut Conn,
     actor: &Caller,
     (asset_id, photo_id): (Uuid, Uuid),
     now: DateTime<Utc>,

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use keyholder_domain::asset::AssetCapability;
 use keyholder_domain::values::Name;
-use keyholder_store::DbConnection;
+
 use keyholder_store::records::{self, RecordFields};
 use uuid::Uuid;
 
@@ -13,6 +13,7 @@ use super::Deferred;
 use super::access::{caller_asset, caller_asset_for, require};
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldErrors};
+use crate::ops::Conn;
 use crate::ops::Outcome;
 use crate::views::assets::{RECORD_KINDS, RecordView};
 use crate::views::common::{Page, PageQuery};
@@ -51,7 +52,7 @@ fn record_fields(f: RecordFields) -> Outcome<RecordFields> {
 
 /// The records of an asset, newest date first (view).
 pub fn list(
-    c: &mut DbConnection,
+    c: &mut Conn,
     actor: &Caller,
     asset_id: Uuid,
     q: &PageQuery,
@@ -69,12 +70,7 @@ pub struct Add {
 }
 
 /// Add a record (edit).
-pub fn add(
-    c: &mut DbConnection,
-    actor: &Caller,
-    cmd: Add,
-    now: DateTime<Utc>,
-) -> Outcome<RecordView> {
+pub fn add(c: &mut Conn, actor: &Caller, cmd: Add, now: DateTime<Utc>) -> Outcome<RecordView> {
     let (user, _, _) =
         caller_asset_for(c, actor, cmd.asset_id, AssetCapability::AddEditRecords, now)?;
     let fields = record_fields(cmd.fields?)?;
@@ -101,12 +97,7 @@ pub struct Edit {
 }
 
 /// Edit a record (edit). A record of another asset is not found.
-pub fn edit(
-    c: &mut DbConnection,
-    actor: &Caller,
-    cmd: Edit,
-    now: DateTime<Utc>,
-) -> Outcome<RecordView> {
+pub fn edit(c: &mut Conn, actor: &Caller, cmd: Edit, now: DateTime<Utc>) -> Outcome<RecordView> {
     let RecordKey { asset_id, record_id } = cmd.record;
     let (_, _, level) = caller_asset(c, actor, asset_id, now)?;
     records::get_record(c, asset_id, record_id)?.ok_or_else(record_not_found)?;
@@ -118,12 +109,7 @@ pub fn edit(
 }
 
 /// Delete a record (manage).
-pub fn delete(
-    c: &mut DbConnection,
-    actor: &Caller,
-    key: RecordKey,
-    now: DateTime<Utc>,
-) -> Outcome<()> {
+pub fn delete(c: &mut Conn, actor: &Caller, key: RecordKey, now: DateTime<Utc>) -> Outcome<()> {
     let RecordKey { asset_id, record_id } = key;
     let (_, _, level) = caller_asset(c, actor, asset_id, now)?;
     records::get_record(c, asset_id, record_id)?.ok_or_else(record_not_found)?;

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use keyholder_domain::InvitationPermission;
 use keyholder_domain::asset::AssetCapability;
 use keyholder_domain::values::Expiry;
-use keyholder_store::DbConnection;
+
 use keyholder_store::audit::{self, Action};
 use keyholder_store::locks;
 use keyholder_store::shares::{self, Share};
@@ -18,6 +18,7 @@ use super::access::caller_asset_for;
 use super::assets::event;
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::ops::Conn;
 use crate::ops::Outcome;
 use crate::views::common::parse_field;
 use crate::views::shares::ShareView;
@@ -36,7 +37,7 @@ pub struct ShareKey {
 /// The caller and the share `key` names, once the caller may manage the
 /// asset's shares (the asset locked first): 404 when there is no such share.
 fn managed_share(
-    c: &mut DbConnection,
+    c: &mut Conn,
     actor: &Caller,
     key: ShareKey,
     now: DateTime<Utc>,
@@ -50,7 +51,7 @@ fn managed_share(
 
 /// The shares of an asset (full access needed).
 pub fn list(
-    c: &mut DbConnection,
+    c: &mut Conn,
     actor: &Caller,
     asset_id: Uuid,
     now: DateTime<Utc>,
@@ -72,12 +73,7 @@ pub struct Change {
 }
 
 /// Change a share's permission or access expiry (full access needed).
-pub fn change(
-    c: &mut DbConnection,
-    actor: &Caller,
-    cmd: Change,
-    now: DateTime<Utc>,
-) -> Outcome<ShareView> {
+pub fn change(c: &mut Conn, actor: &Caller, cmd: Change, now: DateTime<Utc>) -> Outcome<ShareView> {
     let (user, current) = managed_share(c, actor, cmd.share, now)?;
     let ShareKey { asset_id, holder } = cmd.share;
     let edit = cmd.edit?;
@@ -105,12 +101,7 @@ pub fn change(
 
 /// Revoke a share (full access needed); it ends on the next request, and
 /// pending invitations of the asset to the holder are cancelled.
-pub fn revoke(
-    c: &mut DbConnection,
-    actor: &Caller,
-    share: ShareKey,
-    now: DateTime<Utc>,
-) -> Outcome<()> {
+pub fn revoke(c: &mut Conn, actor: &Caller, share: ShareKey, now: DateTime<Utc>) -> Outcome<()> {
     let (user, current) = managed_share(c, actor, share, now)?;
     let ShareKey { asset_id, holder } = share;
     shares::delete_share(c, asset_id, holder)?;
@@ -122,12 +113,7 @@ pub fn revoke(
 }
 
 /// Drop a share the caller holds.
-pub fn drop_held(
-    c: &mut DbConnection,
-    actor: &Caller,
-    asset_id: Uuid,
-    now: DateTime<Utc>,
-) -> Outcome<()> {
+pub fn drop_held(c: &mut Conn, actor: &Caller, asset_id: Uuid, now: DateTime<Utc>) -> Outcome<()> {
     let user = actor.user(c)?;
     let current = shares::get_share(c, asset_id, user.id)?.ok_or_else(share_not_found)?;
     shares::delete_share(c, asset_id, user.id)?;

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use keyholder_domain::SiteRole;
 use keyholder_domain::estate::{self, EstateActor, EstateCapability, SiteCapability};
-use keyholder_store::DbConnection;
+
 use keyholder_store::access;
 use keyholder_store::audit;
 use keyholder_store::audit::Action;
@@ -20,6 +20,7 @@ use super::estates::{
 use super::{Deferred, Rename, event};
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::ops::Conn;
 use crate::ops::Outcome;
 use crate::views::common::{Page, PageQuery};
 use crate::views::estates::SiteView;
@@ -49,11 +50,7 @@ pub(crate) fn not_found_site() -> ApiError {
 
 /// The caller and the site as they may see it, from one statement: 404
 /// when not a member, or kept off it.
-pub(crate) fn caller_site(
-    c: &mut DbConnection,
-    caller: &Caller,
-    id: Uuid,
-) -> Outcome<(User, SiteAccess)> {
+pub(crate) fn caller_site(c: &mut Conn, caller: &Caller, id: Uuid) -> Outcome<(User, SiteAccess)> {
     let (user, found) = caller.admit_read(access::site(c, caller.id, id)?)?;
     let (site, estate_role, over) = found.ok_or_else(not_found_site)?;
     let effective = estate::effective_site_role_of(estate_role, over);
@@ -69,7 +66,7 @@ pub(crate) fn caller_site(
 /// Locks the site's estate, then reads the caller and the site again under
 /// the lock, so the checks see settled roles.
 pub(crate) fn caller_site_locked(
-    c: &mut DbConnection,
+    c: &mut Conn,
     caller: &Caller,
     id: Uuid,
 ) -> Outcome<(User, SiteAccess)> {
@@ -81,7 +78,7 @@ pub(crate) fn caller_site_locked(
 /// The sites of an estate the caller can see, newest first, with the
 /// caller's effective role at each.
 pub fn list(
-    c: &mut DbConnection,
+    c: &mut Conn,
     actor: &Caller,
     estate_id: Uuid,
     q: &PageQuery,
@@ -111,12 +108,7 @@ pub struct Create {
 }
 
 /// Create a site (estate admin or owner).
-pub fn create(
-    c: &mut DbConnection,
-    actor: &Caller,
-    cmd: Create,
-    now: DateTime<Utc>,
-) -> Outcome<SiteView> {
+pub fn create(c: &mut Conn, actor: &Caller, cmd: Create, now: DateTime<Utc>) -> Outcome<SiteView> {
     let (user, access) = caller_estate_locked(c, actor, cmd.estate_id)?;
     let id = access.estate.id;
     access.require(EstateCapability::Manage, "Creating a site")?;
@@ -128,18 +120,13 @@ pub fn create(
 }
 
 /// One site with the caller's effective role.
-pub fn get(c: &mut DbConnection, actor: &Caller, id: Uuid) -> Outcome<SiteView> {
+pub fn get(c: &mut Conn, actor: &Caller, id: Uuid) -> Outcome<SiteView> {
     let (_, access) = caller_site(c, actor, id)?;
     Ok(SiteView::new(&access.site, access.shown_role()))
 }
 
 /// Rename a site (site admin).
-pub fn rename(
-    c: &mut DbConnection,
-    actor: &Caller,
-    cmd: Rename,
-    now: DateTime<Utc>,
-) -> Outcome<SiteView> {
+pub fn rename(c: &mut Conn, actor: &Caller, cmd: Rename, now: DateTime<Utc>) -> Outcome<SiteView> {
     let id = cmd.id;
     let (user, access) = caller_site(c, actor, id)?;
     if !access.can(SiteCapability::ManageMembers) {
@@ -165,7 +152,7 @@ pub fn rename(
 
 /// Delete a site (estate admin or owner; 409 while assets are placed at
 /// it).
-pub fn delete(c: &mut DbConnection, actor: &Caller, id: Uuid, now: DateTime<Utc>) -> Outcome<()> {
+pub fn delete(c: &mut Conn, actor: &Caller, id: Uuid, now: DateTime<Utc>) -> Outcome<()> {
     let (user, access) = caller_site_locked(c, actor, id)?;
     if !access.actor.can(EstateCapability::Manage) {
         return Err(ApiError::forbidden(

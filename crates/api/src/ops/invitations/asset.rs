@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use keyholder_domain::asset::{self, AssetCapability};
 use keyholder_domain::invitation::ResendExpiry;
 use keyholder_domain::{InvitationPermission, InvitationState};
-use keyholder_store::DbConnection;
+
 use keyholder_store::access;
 use keyholder_store::invitations::{self, Invitation, ResourceType, Sort, TableFilter, TableKey};
 use keyholder_store::locks;
@@ -16,6 +16,7 @@ use uuid::Uuid;
 use super::{Fields, Managed, Resource, Sending, issue};
 use crate::auth::{Caller, require_verified};
 use crate::error::ApiError;
+use crate::ops::Conn;
 use crate::ops::Deferred;
 use crate::ops::Outcome;
 use crate::ops::access::{asset_access, caller_asset, judge, require};
@@ -30,7 +31,7 @@ pub struct Send {
 }
 
 pub fn send(
-    c: &mut DbConnection,
+    c: &mut Conn,
     caller: &Caller,
     cmd: Send,
     now: DateTime<Utc>,
@@ -60,7 +61,7 @@ pub struct Table {
 }
 
 pub fn table(
-    c: &mut DbConnection,
+    c: &mut Conn,
     caller: &Caller,
     q: Table,
     now: DateTime<Utc>,
@@ -148,7 +149,7 @@ fn table_key(sort: Sort, cursor: &Cursor) -> Outcome<TableKey> {
 
 /// The six stats cards, with the table's visibility, in one query.
 pub fn stats(
-    c: &mut DbConnection,
+    c: &mut Conn,
     caller: &Caller,
     asset_id: Option<Uuid>,
     now: DateTime<Utc>,
@@ -168,12 +169,7 @@ pub fn stats(
 /// The caller and an invitation of an asset they have full access to (404
 /// for any other), read with the asset and the caller's facts on it in one
 /// statement.
-fn managed(
-    c: &mut DbConnection,
-    caller: &Caller,
-    id: Uuid,
-    now: DateTime<Utc>,
-) -> Outcome<Managed> {
+fn managed(c: &mut Conn, caller: &Caller, id: Uuid, now: DateTime<Utc>) -> Outcome<Managed> {
     let not_found = || ApiError::not_found("invitation_not_found", "No such invitation.");
     let (user, found) = caller.admit_read(access::asset_invitation(c, caller.id, id)?)?;
     let (inv, on) = found.ok_or_else(not_found)?;
@@ -191,7 +187,7 @@ fn view(m: &Managed, now: DateTime<Utc>) -> AssetInvitationView {
 
 /// Details of one invitation.
 pub fn details(
-    c: &mut DbConnection,
+    c: &mut Conn,
     caller: &Caller,
     id: Uuid,
     now: DateTime<Utc>,
@@ -200,7 +196,7 @@ pub fn details(
 }
 
 pub fn resend(
-    c: &mut DbConnection,
+    c: &mut Conn,
     caller: &Caller,
     (id, requested, sending): (Uuid, ResendExpiry, Sending),
     now: DateTime<Utc>,
@@ -211,7 +207,7 @@ pub fn resend(
 }
 
 pub fn cancel(
-    c: &mut DbConnection,
+    c: &mut Conn,
     caller: &Caller,
     id: Uuid,
     now: DateTime<Utc>,

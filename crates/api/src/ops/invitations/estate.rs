@@ -8,7 +8,7 @@ use keyholder_domain::InvitationState;
 use keyholder_domain::estate::{self, GrantRefusal};
 use keyholder_domain::invitation::ResendExpiry;
 use keyholder_domain::values::Email;
-use keyholder_store::DbConnection;
+
 use keyholder_store::audit::{self, Action};
 use keyholder_store::estates;
 use keyholder_store::invitations::{self, ResourceType};
@@ -20,6 +20,7 @@ use uuid::Uuid;
 use super::{Fields, Managed, Resource, Sending, issue, newest_first_window};
 use crate::auth::{Caller, require_verified};
 use crate::error::ApiError;
+use crate::ops::Conn;
 use crate::ops::Deferred;
 use crate::ops::Outcome;
 use crate::ops::estates::{EstateAccess, caller_estate};
@@ -29,11 +30,7 @@ use crate::views::invitations::{EstateInvitationView, InviteOutcome, UserSearchR
 
 /// The caller and the estate, 403 `insufficient_role` unless they may
 /// invite members there.
-fn inviting(
-    c: &mut DbConnection,
-    caller: &Caller,
-    estate_id: Uuid,
-) -> Outcome<(User, EstateAccess)> {
+fn inviting(c: &mut Conn, caller: &Caller, estate_id: Uuid) -> Outcome<(User, EstateAccess)> {
     let (user, access) = caller_estate(c, caller, estate_id)?;
     if !estate::may_invite_members(&access.actor) {
         return Err(ApiError::refused(GrantRefusal::InsufficientRole));
@@ -48,11 +45,7 @@ pub struct UserSearch {
     pub sending: Sending,
 }
 
-pub fn user_search(
-    c: &mut DbConnection,
-    caller: &Caller,
-    cmd: UserSearch,
-) -> Outcome<UserSearchResult> {
+pub fn user_search(c: &mut Conn, caller: &Caller, cmd: UserSearch) -> Outcome<UserSearchResult> {
     let (user, _) = inviting(c, caller, cmd.estate_id)?;
     cmd.sending.budget.spend(user.id)?;
     let not_found = || {
@@ -86,7 +79,7 @@ pub struct Invite {
 }
 
 pub fn invite(
-    c: &mut DbConnection,
+    c: &mut Conn,
     caller: &Caller,
     cmd: Invite,
     now: DateTime<Utc>,
@@ -116,7 +109,7 @@ pub fn invite(
 
 /// A verified account gets the role without an email.
 fn grant_at_once(
-    c: &mut DbConnection,
+    c: &mut Conn,
     user: &User,
     access: &EstateAccess,
     existing: &User,
@@ -149,7 +142,7 @@ pub struct List {
 }
 
 pub fn list(
-    c: &mut DbConnection,
+    c: &mut Conn,
     caller: &Caller,
     q: List,
     now: DateTime<Utc>,
@@ -172,7 +165,7 @@ pub struct Target {
     pub invitation_id: Uuid,
 }
 
-fn managed(c: &mut DbConnection, caller: &Caller, t: &Target) -> Outcome<Managed> {
+fn managed(c: &mut Conn, caller: &Caller, t: &Target) -> Outcome<Managed> {
     let (user, access) = inviting(c, caller, t.estate_id)?;
     let inv = invitations::get_for_resource(c, ResourceType::Estate, t.estate_id, t.invitation_id)?
         .ok_or_else(|| {
@@ -188,7 +181,7 @@ fn view(m: &Managed, now: DateTime<Utc>) -> EstateInvitationView {
 }
 
 pub fn resend(
-    c: &mut DbConnection,
+    c: &mut Conn,
     caller: &Caller,
     (t, requested, sending): (Target, ResendExpiry, Sending),
     now: DateTime<Utc>,
@@ -199,7 +192,7 @@ pub fn resend(
 }
 
 pub fn cancel(
-    c: &mut DbConnection,
+    c: &mut Conn,
     caller: &Caller,
     t: Target,
     now: DateTime<Utc>,

@@ -21,7 +21,7 @@ use keyholder_domain::invitation::{self, InvitationEvent, ResendExpiry, Transiti
 use keyholder_domain::token::SecretToken;
 use keyholder_domain::values::{Email, Expiry, Message};
 use keyholder_domain::{EstateRole, InvitationPermission, InvitationState};
-use keyholder_store::DbConnection;
+
 use keyholder_store::audit::{self, Action};
 use keyholder_store::invitations::{self, Invitation, NewInvitation, ResourceType};
 use keyholder_store::outbox;
@@ -33,6 +33,7 @@ use super::event;
 use crate::auth::require_verified;
 use crate::error::{ApiError, FieldErrors};
 use crate::mail::invitation_templates;
+use crate::ops::Conn;
 use crate::ops::Outcome;
 use crate::ratelimit::Budget;
 use crate::state::AppState;
@@ -62,7 +63,7 @@ impl Resource {
     }
 
     /// The resource of `inv` (named empty when it is gone).
-    pub(crate) fn of(c: &mut DbConnection, inv: &Invitation) -> Outcome<Self> {
+    pub(crate) fn of(c: &mut Conn, inv: &Invitation) -> Outcome<Self> {
         let id = inv.resource_id;
         let found = match inv.resource_type {
             ResourceType::Estate => keyholder_store::estates::get(c, id)?.map(|e| Self::estate(&e)),
@@ -257,12 +258,7 @@ impl Sending {
     }
 
     /// 429 `daily_invitation_limit` once `sender` mailed the day's share.
-    fn check_daily_limit(
-        &self,
-        c: &mut DbConnection,
-        sender: &User,
-        now: DateTime<Utc>,
-    ) -> Outcome<()> {
+    fn check_daily_limit(&self, c: &mut Conn, sender: &User, now: DateTime<Utc>) -> Outcome<()> {
         let limit = i64::from(self.daily_limit);
         if limit > 0 && invitations::sent_since(c, sender.id, now - Duration::hours(24))? >= limit {
             let mut e = ApiError::new(
@@ -281,7 +277,7 @@ impl Sending {
     /// Queues the invitation email with the link carrying `token`.
     fn mail(
         &self,
-        c: &mut DbConnection,
+        c: &mut Conn,
         inv: &Invitation,
         resource: &Resource,
         token: &SecretToken,
@@ -311,7 +307,7 @@ impl Sending {
 /// caller's transaction (409 `invitation_pending` when one to this email
 /// for this resource is pending already).
 fn issue(
-    c: &mut DbConnection,
+    c: &mut Conn,
     sender: &User,
     resource: &Resource,
     draft: &Draft,
@@ -366,7 +362,7 @@ pub(crate) struct Managed {
 /// Resend a pending invitation: a new token (the old link stops working), a
 /// new email, optionally a new expiry.
 pub(crate) fn resend(
-    c: &mut DbConnection,
+    c: &mut Conn,
     m: &mut Managed,
     requested: ResendExpiry,
     sending: &Sending,
@@ -392,7 +388,7 @@ pub(crate) fn resend(
 }
 
 /// Cancel a pending invitation.
-pub(crate) fn cancel(c: &mut DbConnection, m: &mut Managed, now: DateTime<Utc>) -> Outcome<()> {
+pub(crate) fn cancel(c: &mut Conn, m: &mut Managed, now: DateTime<Utc>) -> Outcome<()> {
     invitation::transition(m.inv.status, m.inv.expires_at, InvitationEvent::Cancel, now)
         .map_err(transition_refused)?;
     if !invitations::transition(c, m.inv.id, InvitationState::Cancelled, None, now)? {
@@ -423,7 +419,7 @@ pub(crate) fn transition_refused(r: TransitionRefusal) -> ApiError {
 }
 
 /// The 409 for an invitation another request moved first.
-fn conflict_now(c: &mut DbConnection, id: Uuid, now: DateTime<Utc>) -> Outcome<ApiError> {
+fn conflict_now(c: &mut Conn, id: Uuid, now: DateTime<Utc>) -> Outcome<ApiError> {
     let current = invitations::get(c, id)?
         .map(|i| invitation::effective_state(i.status, i.expires_at, now))
         .unwrap_or(InvitationState::Cancelled);

@@ -23,6 +23,7 @@ use super::{
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::mail::invitation_templates;
+use crate::ops::Conn;
 use crate::ops::Outcome;
 use crate::ops::access::judge;
 use crate::ops::accounts::Profile;
@@ -39,24 +40,24 @@ pub(crate) fn invalid_token() -> ApiError {
 }
 
 /// The invitation a link's token opens (404 for any other token).
-pub(crate) fn by_token(c: &mut DbConnection, token: &str) -> Outcome<Invitation> {
+pub(crate) fn by_token(c: &mut Conn, token: &str) -> Outcome<Invitation> {
     invitations::find_by_token_hash(c, TokenHash::of(token.trim()).as_str())?
         .ok_or_else(invalid_token)
 }
 
 /// What an invitation offers, by its token.
-pub fn preview(c: &mut DbConnection, token: &str, now: DateTime<Utc>) -> Outcome<InvitationOffer> {
+pub fn preview(c: &mut Conn, token: &str, now: DateTime<Utc>) -> Outcome<InvitationOffer> {
     by_token(c, token).and_then(|inv| offer(c, &inv, now))
 }
 
 /// What `inv` offers, with its resource as it is now.
-fn offer(c: &mut DbConnection, inv: &Invitation, now: DateTime<Utc>) -> Outcome<InvitationOffer> {
+fn offer(c: &mut Conn, inv: &Invitation, now: DateTime<Utc>) -> Outcome<InvitationOffer> {
     Ok(InvitationOffer::new(inv, &Resource::of(c, inv)?, now))
 }
 
 /// Accept by token, signed in with the invited email.
 pub fn accept(
-    c: &mut DbConnection,
+    c: &mut Conn,
     caller: &Caller,
     token: &str,
     now: DateTime<Utc>,
@@ -67,13 +68,13 @@ pub fn accept(
 }
 
 /// Decline by token (no sign-in needed; the token is the key).
-pub fn decline(c: &mut DbConnection, token: &str, now: DateTime<Utc>) -> Outcome<InvitationResult> {
+pub fn decline(c: &mut Conn, token: &str, now: DateTime<Utc>) -> Outcome<InvitationResult> {
     let inv = by_token(c, token)?;
     decline_for(c, &inv, None, now)
 }
 
 /// Locks the estate of an invitation, or the asset's estate and the asset.
-fn lock_parents(c: &mut DbConnection, inv: &Invitation) -> Outcome<()> {
+fn lock_parents(c: &mut Conn, inv: &Invitation) -> Outcome<()> {
     match inv.resource_type {
         ResourceType::Estate => locks::estate(c, inv.resource_id)?,
         ResourceType::Asset => locks::assets_with_estates(c, &[inv.resource_id], &[])?,
@@ -85,7 +86,7 @@ fn lock_parents(c: &mut DbConnection, inv: &Invitation) -> Outcome<()> {
 /// inviter may still grant now (an admin removed or demoted since, or a
 /// collaborator who lost full access, no longer grants through it).
 fn check_inviter_still_may_grant(
-    c: &mut DbConnection,
+    c: &mut Conn,
     inv: &Invitation,
     offer: Offer,
     now: DateTime<Utc>,
@@ -125,7 +126,7 @@ fn check_inviter_still_may_grant(
 /// Grants what `offer` offers to `user`, merged with what they hold: the
 /// higher estate role, or the wider share. Returns what they now hold.
 fn grant(
-    c: &mut DbConnection,
+    c: &mut Conn,
     inv: &Invitation,
     offer: Offer,
     user: &User,
@@ -168,7 +169,7 @@ fn grant(
 /// Accepts for `user` inside the caller's transaction: the grant, the state
 /// change, the verified email, the audit event and the inviter's email.
 pub(crate) fn accept_for(
-    c: &mut DbConnection,
+    c: &mut Conn,
     inv: &Invitation,
     user: &User,
     now: DateTime<Utc>,
@@ -208,7 +209,7 @@ pub(crate) fn accept_for(
 
 /// Emails the inviter that their invitation was accepted or declined.
 fn notify_inviter(
-    c: &mut DbConnection,
+    c: &mut Conn,
     inv: &Invitation,
     invitee: &str,
     resource: &Resource,
@@ -229,7 +230,7 @@ fn notify_inviter(
 
 /// Declines `inv`, by its token (no actor) or by its verified invitee.
 pub(crate) fn decline_for(
-    c: &mut DbConnection,
+    c: &mut Conn,
     inv: &Invitation,
     actor: Option<&User>,
     now: DateTime<Utc>,
@@ -263,7 +264,7 @@ pub struct Signup {
 /// Create the account for the invited email and accept, in one step. An
 /// account nobody ever verified that holds the address is taken over: the
 /// token proves the inbox.
-pub fn accept_signup(c: &mut DbConnection, cmd: &Signup, now: DateTime<Utc>) -> Outcome<User> {
+pub fn accept_signup(c: &mut Conn, cmd: &Signup, now: DateTime<Utc>) -> Outcome<User> {
     let inv = by_token(c, &cmd.token)?;
     invitation::transition(inv.status, inv.expires_at, InvitationEvent::Accept, now)
         .map_err(transition_refused)?;
@@ -326,7 +327,7 @@ pub fn accept_signup(c: &mut DbConnection, cmd: &Signup, now: DateTime<Utc>) -> 
 
 /// 403 `email_not_verified`: invitations are shown only to verified
 /// addresses.
-fn verified_invitee(c: &mut DbConnection, caller: &Caller) -> Outcome<User> {
+fn verified_invitee(c: &mut Conn, caller: &Caller) -> Outcome<User> {
     let user = caller.user(c)?;
     if user.email_verified() {
         Ok(user)
@@ -340,7 +341,7 @@ fn verified_invitee(c: &mut DbConnection, caller: &Caller) -> Outcome<User> {
 
 /// Pending invitations addressed to my verified email, newest first.
 pub fn mine(
-    c: &mut DbConnection,
+    c: &mut Conn,
     caller: &Caller,
     q: &CursorQuery,
     now: DateTime<Utc>,
@@ -357,7 +358,7 @@ pub fn mine(
 /// Answers an invitation addressed to my verified email (404 for any
 /// other) with `answer`, given the invitation and me.
 fn answer_mine(
-    c: &mut DbConnection,
+    c: &mut Conn,
     caller: &Caller,
     id: Uuid,
     answer: impl FnOnce(&mut DbConnection, &Invitation, &User) -> Result<InvitationResult, ApiError>,
@@ -371,7 +372,7 @@ fn answer_mine(
 
 /// Accept an invitation to my verified email, without the token.
 pub fn accept_mine(
-    c: &mut DbConnection,
+    c: &mut Conn,
     caller: &Caller,
     id: Uuid,
     now: DateTime<Utc>,
@@ -381,7 +382,7 @@ pub fn accept_mine(
 
 /// Decline an invitation to my verified email, without the token.
 pub fn decline_mine(
-    c: &mut DbConnection,
+    c: &mut Conn,
     caller: &Caller,
     id: Uuid,
     now: DateTime<Utc>,
