@@ -40,6 +40,13 @@ pub type Conn = keyholder_store::DbConnection;
 /// What a use case answers: its view, or the problem to send.
 pub type Outcome<T> = Result<T, ApiError>;
 
+/// Add a record, photo or other child to an asset: its fields as sent,
+/// checked once the caller may add to it.
+pub struct AddToAsset<F> {
+    pub asset_id: uuid::Uuid,
+    pub fields: Deferred<F>,
+}
+
 /// Rename an estate or a site.
 pub struct Rename {
     pub id: uuid::Uuid,

@@ -7,7 +7,6 @@ use keyholder_domain::asset::AssetCapability;
 use keyholder_store::photos;
 use uuid::Uuid;
 
-use super::Deferred;
 use super::access::caller_asset_for;
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -35,15 +34,12 @@ pub struct Photo {
     pub caption: Option<String>,
 }
 
-pub struct Add {
-    pub asset_id: Uuid,
-    pub photo: Deferred<Photo>,
-}
+pub type Add = super::AddToAsset<Photo>;
 
 /// Add photo metadata (edit): an http or https URL and an optional caption.
 pub fn add(c: &mut Conn, actor: &Caller, cmd: Add, now: DateTime<Utc>) -> Outcome<PhotoView> {
     let (user, _, _) = caller_asset_for(c, actor, cmd.asset_id, AssetCapability::AddPhotos, now)?;
-    let photo = cmd.photo?;
+    let photo = cmd.fields?;
     let url = photo.url.trim();
     let valid = (url.starts_with("https://") || url.starts_with("http://"))
         && url.len() > 8

@@ -63,11 +63,7 @@ pub fn list(
     Ok(Page::new(rows.iter().map(RecordView::from).collect(), total, q))
 }
 
-pub struct Add {
-    pub asset_id: Uuid,
-    /// As sent.
-    pub fields: Deferred<RecordFields>,
-}
+pub type Add = super::AddToAsset<RecordFields>;
 
 /// Add a record (edit).
 pub fn add(c: &mut Conn, actor: &Caller, cmd: Add, now: DateTime<Utc>) -> Outcome<RecordView> {

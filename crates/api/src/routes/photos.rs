@@ -40,7 +40,7 @@ pub async fn list_photos(ctx: Ctx, id: Path<Uuid>, q: ValidQuery<PageQuery>) -> 
 pub async fn add_photo(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<PhotoRequest>) -> Reply {
     let photo =
         body.after_authorization().map(|b| photos::Photo { url: b.url, caption: b.caption });
-    let cmd = photos::Add { asset_id: id.into_inner(), photo };
+    let cmd = photos::Add { asset_id: id.into_inner(), fields: photo };
     created(ctx.write(move |c, actor, now| photos::add(c, actor, cmd, now)).await)
 }
 
