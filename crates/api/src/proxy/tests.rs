@@ -27,6 +27,16 @@ fn client(p: &Proxies, pairs: &[(&str, &str)]) -> Option<IpAddr> {
     p.client_ip(Some(ip(PEER)), &headers(pairs))
 }
 
+/// The client address `p` reads from one `X-Forwarded-For` header.
+fn xff(p: &Proxies, value: &str) -> Option<IpAddr> {
+    client(p, &[("x-forwarded-for", value)])
+}
+
+/// The client address `p` reads from one `Forwarded` header.
+fn fwd(p: &Proxies, value: &str) -> Option<IpAddr> {
+    client(p, &[("forwarded", value)])
+}
+
 #[test]
 fn networks_parse_and_match() {
     let n: IpNet = "10.0.0.0/8".parse().expect("net");
@@ -76,8 +86,8 @@ fn nodes_parse_in_every_documented_form() {
 #[test]
 fn nothing_trusted_means_the_peer() {
     let p = Proxies::none();
-    assert_eq!(client(&p, &[("x-forwarded-for", "203.0.113.9")]), Some(ip(PEER)));
-    assert_eq!(client(&p, &[("forwarded", "for=203.0.113.9")]), Some(ip(PEER)));
+    assert_eq!(xff(&p, "203.0.113.9"), Some(ip(PEER)));
+    assert_eq!(fwd(&p, "for=203.0.113.9"), Some(ip(PEER)));
     assert_eq!(p.client_ip(None, &headers(&[("x-forwarded-for", "1.1.1.1")])), None);
     assert!(!p.forwarded_https(Some(ip(PEER)), &headers(&[("x-forwarded-proto", "https")])));
 }
@@ -85,12 +95,9 @@ fn nothing_trusted_means_the_peer() {
 #[test]
 fn one_hop_takes_the_right_most_entry_not_the_left_most() {
     let p = Proxies::hops(1, ProxyHeader::XForwardedFor);
-    assert_eq!(client(&p, &[("x-forwarded-for", "203.0.113.9")]), Some(ip("203.0.113.9")));
+    assert_eq!(xff(&p, "203.0.113.9"), Some(ip("203.0.113.9")));
     // The client wrote the left entries; the proxy appended the last one.
-    assert_eq!(
-        client(&p, &[("x-forwarded-for", "1.1.1.1, 2.2.2.2, 203.0.113.9")]),
-        Some(ip("203.0.113.9"))
-    );
+    assert_eq!(xff(&p, "1.1.1.1, 2.2.2.2, 203.0.113.9"), Some(ip("203.0.113.9")));
     // Several header lines are one list, in order.
     assert_eq!(
         client(&p, &[("x-forwarded-for", "1.1.1.1"), ("x-forwarded-for", "203.0.113.9")]),
@@ -99,47 +106,32 @@ fn one_hop_takes_the_right_most_entry_not_the_left_most() {
     // No header: the peer.
     assert_eq!(client(&p, &[]), Some(ip(PEER)));
     // IPv6 and ports.
-    assert_eq!(
-        client(&p, &[("x-forwarded-for", "1.1.1.1, [2001:db8::5]:1234")]),
-        Some(ip("2001:db8::5"))
-    );
-    assert_eq!(client(&p, &[("x-forwarded-for", "2001:db8::5")]), Some(ip("2001:db8::5")));
+    assert_eq!(xff(&p, "1.1.1.1, [2001:db8::5]:1234"), Some(ip("2001:db8::5")));
+    assert_eq!(xff(&p, "2001:db8::5"), Some(ip("2001:db8::5")));
 }
 
 #[test]
 fn several_hops_take_the_nth_entry_from_the_right() {
     let p = Proxies::hops(2, ProxyHeader::XForwardedFor);
-    assert_eq!(
-        client(&p, &[("x-forwarded-for", "6.6.6.6, 203.0.113.9, 10.0.0.2")]),
-        Some(ip("203.0.113.9"))
-    );
+    assert_eq!(xff(&p, "6.6.6.6, 203.0.113.9, 10.0.0.2"), Some(ip("203.0.113.9")));
     // Shorter than the hops: the right-most entry, never one the client wrote.
-    assert_eq!(client(&p, &[("x-forwarded-for", "10.0.0.2")]), Some(ip("10.0.0.2")));
+    assert_eq!(xff(&p, "10.0.0.2"), Some(ip("10.0.0.2")));
     let three = Proxies::hops(3, ProxyHeader::XForwardedFor);
-    assert_eq!(
-        client(&three, &[("x-forwarded-for", "6.6.6.6, 203.0.113.9")]),
-        Some(ip("203.0.113.9"))
-    );
+    assert_eq!(xff(&three, "6.6.6.6, 203.0.113.9"), Some(ip("203.0.113.9")));
 }
 
 #[test]
 fn unparseable_entries_stop_the_walk_at_the_last_known_address() {
     let p = Proxies::hops(1, ProxyHeader::XForwardedFor);
     // The right-most entry is garbage: the proxy that wrote it (the peer).
-    assert_eq!(client(&p, &[("x-forwarded-for", "1.1.1.1, unknown")]), Some(ip(PEER)));
-    assert_eq!(client(&p, &[("x-forwarded-for", "1.1.1.1,")]), Some(ip(PEER)));
+    assert_eq!(xff(&p, "1.1.1.1, unknown"), Some(ip(PEER)));
+    assert_eq!(xff(&p, "1.1.1.1,"), Some(ip(PEER)));
     // Garbage further left than the client does not matter.
-    assert_eq!(client(&p, &[("x-forwarded-for", "garbage, 203.0.113.9")]), Some(ip("203.0.113.9")));
+    assert_eq!(xff(&p, "garbage, 203.0.113.9"), Some(ip("203.0.113.9")));
     let two = Proxies::hops(2, ProxyHeader::XForwardedFor);
-    assert_eq!(
-        client(&two, &[("x-forwarded-for", "1.1.1.1, _hidden, 10.0.0.2")]),
-        Some(ip("10.0.0.2"))
-    );
+    assert_eq!(xff(&two, "1.1.1.1, _hidden, 10.0.0.2"), Some(ip("10.0.0.2")));
     let listed = Proxies::networks(nets(&["10.0.0.0/8"]), ProxyHeader::XForwardedFor);
-    assert_eq!(
-        client(&listed, &[("x-forwarded-for", "1.1.1.1, nonsense, 10.0.0.2")]),
-        Some(ip("10.0.0.2"))
-    );
+    assert_eq!(xff(&listed, "1.1.1.1, nonsense, 10.0.0.2"), Some(ip("10.0.0.2")));
     // A header that is not ASCII at all.
     let mut map = HeaderMap::new();
     map.insert(
@@ -153,12 +145,9 @@ fn unparseable_entries_stop_the_walk_at_the_last_known_address() {
 fn trusted_networks_skip_every_listed_proxy() {
     let p =
         Proxies::networks(nets(&["10.0.0.0/8", "2001:db8:ff::/48"]), ProxyHeader::XForwardedFor);
-    assert_eq!(
-        client(&p, &[("x-forwarded-for", "6.6.6.6, 203.0.113.9, 10.0.0.3, 10.0.0.2")]),
-        Some(ip("203.0.113.9"))
-    );
+    assert_eq!(xff(&p, "6.6.6.6, 203.0.113.9, 10.0.0.3, 10.0.0.2"), Some(ip("203.0.113.9")));
     // Every entry a proxy: the left-most one (still a proxy, never spoofed).
-    assert_eq!(client(&p, &[("x-forwarded-for", "10.0.0.3, 10.0.0.2")]), Some(ip("10.0.0.3")));
+    assert_eq!(xff(&p, "10.0.0.3, 10.0.0.2"), Some(ip("10.0.0.3")));
     // A peer outside the list is the client, whatever it claims.
     assert_eq!(
         p.client_ip(Some(ip("198.51.100.1")), &headers(&[("x-forwarded-for", "203.0.113.9")])),
@@ -184,41 +173,32 @@ fn trusted_networks_skip_every_listed_proxy() {
 #[test]
 fn forwarded_elements_are_parsed_per_rfc_7239() {
     let p = Proxies::hops(1, ProxyHeader::Forwarded);
+    assert_eq!(fwd(&p, "for=192.0.2.60;proto=http;by=203.0.113.43"), Some(ip("192.0.2.60")));
     assert_eq!(
-        client(&p, &[("forwarded", "for=192.0.2.60;proto=http;by=203.0.113.43")]),
-        Some(ip("192.0.2.60"))
-    );
-    assert_eq!(
-        client(&p, &[("forwarded", r#"for=6.6.6.6, for="[2001:db8:cafe::17]:4711""#)]),
+        fwd(&p, r#"for=6.6.6.6, for="[2001:db8:cafe::17]:4711""#),
         Some(ip("2001:db8:cafe::17"))
     );
-    assert_eq!(client(&p, &[("forwarded", r#"For="192.0.2.43:47011""#)]), Some(ip("192.0.2.43")));
+    assert_eq!(fwd(&p, r#"For="192.0.2.43:47011""#), Some(ip("192.0.2.43")));
     assert_eq!(
         client(&p, &[("forwarded", "for=6.6.6.6"), ("forwarded", "for=192.0.2.43")]),
         Some(ip("192.0.2.43"))
     );
     // Obfuscated, unknown or missing `for`: the proxy that wrote it.
-    assert_eq!(client(&p, &[("forwarded", "for=6.6.6.6, for=unknown")]), Some(ip(PEER)));
-    assert_eq!(client(&p, &[("forwarded", "for=6.6.6.6, for=_hidden")]), Some(ip(PEER)));
-    assert_eq!(client(&p, &[("forwarded", "for=6.6.6.6, proto=https")]), Some(ip(PEER)));
-    assert_eq!(
-        client(&p, &[("forwarded", "for=6.6.6.6, for=1.1.1.1;for=2.2.2.2")]),
-        Some(ip(PEER))
-    );
+    assert_eq!(fwd(&p, "for=6.6.6.6, for=unknown"), Some(ip(PEER)));
+    assert_eq!(fwd(&p, "for=6.6.6.6, for=_hidden"), Some(ip(PEER)));
+    assert_eq!(fwd(&p, "for=6.6.6.6, proto=https"), Some(ip(PEER)));
+    assert_eq!(fwd(&p, "for=6.6.6.6, for=1.1.1.1;for=2.2.2.2"), Some(ip(PEER)));
     // A quoted comma does not split an element.
-    assert_eq!(
-        client(&p, &[("forwarded", r#"for="_a,b";proto=https, for=192.0.2.1"#)]),
-        Some(ip("192.0.2.1"))
-    );
+    assert_eq!(fwd(&p, r#"for="_a,b";proto=https, for=192.0.2.1"#), Some(ip("192.0.2.1")));
     // An unterminated quote from the client swallows the rest: the peer.
-    assert_eq!(client(&p, &[("forwarded", r#"for="6.6.6.6, for=192.0.2.1"#)]), Some(ip(PEER)));
+    assert_eq!(fwd(&p, r#"for="6.6.6.6, for=192.0.2.1"#), Some(ip(PEER)));
     // IPv6 must be quoted and bracketed to carry a port; bare is accepted.
-    assert_eq!(client(&p, &[("forwarded", r#"for="[::1]""#)]), Some(ip("::1")));
-    assert_eq!(client(&p, &[("forwarded", r#"for="[::1"#)]), Some(ip(PEER)));
+    assert_eq!(fwd(&p, r#"for="[::1]""#), Some(ip("::1")));
+    assert_eq!(fwd(&p, r#"for="[::1"#), Some(ip(PEER)));
     // Only the configured header is read.
-    assert_eq!(client(&p, &[("x-forwarded-for", "203.0.113.9")]), Some(ip(PEER)));
+    assert_eq!(xff(&p, "203.0.113.9"), Some(ip(PEER)));
     let xff = Proxies::hops(1, ProxyHeader::XForwardedFor);
-    assert_eq!(client(&xff, &[("forwarded", "for=203.0.113.9")]), Some(ip(PEER)));
+    assert_eq!(fwd(&xff, "for=203.0.113.9"), Some(ip(PEER)));
 }
 
 #[test]
