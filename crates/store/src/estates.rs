@@ -12,13 +12,17 @@ use crate::error::{StoreError, parse};
 use crate::id::DbId;
 use crate::paging::{COUNT_LIMIT, Page, Window};
 use crate::schema::{estate_members, estates, site_overrides, users};
-use crate::time::{from_db, to_db};
+use crate::time::{DbTime, from_db, to_db};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = estates)]
 pub struct Estate {
+    #[diesel(deserialize_as = DbId)]
     pub id: Uuid,
     pub name: String,
+    #[diesel(deserialize_as = DbTime)]
     pub created_at: DateTime<Utc>,
+    #[diesel(deserialize_as = DbTime)]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -59,31 +63,11 @@ impl TryFrom<MemberRow> for Member {
 /// One page of items and the total across pages.
 pub type Paged<T> = (Vec<T>, i64);
 
-#[derive(Queryable, Selectable, Insertable)]
-#[diesel(table_name = estates)]
-struct EstateRow {
-    id: DbId,
-    name: String,
-    created_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
-}
-
-impl From<EstateRow> for Estate {
-    fn from(r: EstateRow) -> Self {
-        Self {
-            id: r.id.0,
-            name: r.name,
-            created_at: from_db(r.created_at),
-            updated_at: from_db(r.updated_at),
-        }
-    }
-}
-
 /// An estate with the user's role in it.
 fn with_role(
-    (e, role): (EstateRow, Option<String>),
+    (e, role): (Estate, Option<String>),
 ) -> Result<(Estate, Option<EstateRole>), StoreError> {
-    Ok((e.into(), role.as_deref().map(parse).transpose()?))
+    Ok((e, role.as_deref().map(parse).transpose()?))
 }
 
 #[derive(Insertable)]
@@ -105,24 +89,19 @@ pub fn create(
 ) -> Result<Estate, StoreError> {
     let id = Uuid::new_v4();
     diesel::insert_into(estates::table)
-        .values(EstateRow {
-            id: DbId(id),
-            name: name.to_owned(),
-            created_at: to_db(now),
-            updated_at: to_db(now),
-        })
+        .values((
+            estates::id.eq(DbId(id)),
+            estates::name.eq(name),
+            estates::created_at.eq(to_db(now)),
+            estates::updated_at.eq(to_db(now)),
+        ))
         .execute(conn)?;
     add_member(conn, id, owner_id, EstateRole::Owner, now)?;
     get(conn, id)?.ok_or(StoreError::NotFound)
 }
 
 pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<Estate>, StoreError> {
-    Ok(estates::table
-        .find(DbId(id))
-        .select(EstateRow::as_select())
-        .first(conn)
-        .optional()?
-        .map(Estate::from))
+    Ok(estates::table.find(DbId(id)).select(Estate::as_select()).first(conn).optional()?)
 }
 
 /// The estate and the user's role in it (`None`: not a member).
@@ -131,14 +110,14 @@ pub fn get_for_user(
     id: Uuid,
     user_id: Uuid,
 ) -> Result<Option<(Estate, Option<EstateRole>)>, StoreError> {
-    let row: Option<(EstateRow, Option<String>)> = estates::table
+    let row: Option<(Estate, Option<String>)> = estates::table
         .left_join(
             estate_members::table.on(estate_members::estate_id
                 .eq(estates::id)
                 .and(estate_members::user_id.eq(DbId(user_id)))),
         )
         .filter(estates::id.eq(DbId(id)))
-        .select((EstateRow::as_select(), estate_members::role.nullable()))
+        .select((Estate::as_select(), estate_members::role.nullable()))
         .first(conn)
         .optional()?;
     row.map(with_role).transpose()
@@ -158,9 +137,9 @@ pub fn list_for_user(
             .left_join(estate_members::table.on(
                 estate_members::estate_id.eq(estates::id).and(estate_members::user_id.eq(uid)),
             ));
-    let (rows, total): (Vec<(EstateRow, Option<String>)>, i64) = if all {
+    let (rows, total): (Vec<(Estate, Option<String>)>, i64) = if all {
         let rows = join
-            .select((EstateRow::as_select(), estate_members::role.nullable()))
+            .select((Estate::as_select(), estate_members::role.nullable()))
             .order((estates::created_at.desc(), estates::id.desc()))
             .limit(limit)
             .offset(offset)
@@ -169,7 +148,7 @@ pub fn list_for_user(
     } else {
         let rows = join
             .filter(estate_members::user_id.eq(uid))
-            .select((EstateRow::as_select(), estate_members::role.nullable()))
+            .select((Estate::as_select(), estate_members::role.nullable()))
             .order((estates::created_at.desc(), estates::id.desc()))
             .limit(limit)
             .offset(offset)

@@ -8,37 +8,19 @@ use crate::db::DbConnection;
 use crate::error::StoreError;
 use crate::id::DbId;
 use crate::schema::asset_photos;
-use crate::time::{from_db, to_db};
+use crate::time::{DbTime, to_db};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = asset_photos)]
 pub struct Photo {
+    #[diesel(deserialize_as = DbId)]
     pub id: Uuid,
+    #[diesel(deserialize_as = DbId)]
     pub asset_id: Uuid,
     pub url: String,
     pub caption: Option<String>,
+    #[diesel(deserialize_as = DbTime)]
     pub created_at: DateTime<Utc>,
-}
-
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = asset_photos)]
-struct PhotoRow {
-    id: DbId,
-    asset_id: DbId,
-    url: String,
-    caption: Option<String>,
-    created_at: NaiveDateTime,
-}
-
-impl From<PhotoRow> for Photo {
-    fn from(r: PhotoRow) -> Self {
-        Self {
-            id: r.id.0,
-            asset_id: r.asset_id.0,
-            url: r.url,
-            caption: r.caption,
-            created_at: from_db(r.created_at),
-        }
-    }
 }
 
 #[derive(Insertable)]
@@ -88,14 +70,11 @@ pub fn photos(
 ) -> Result<(Vec<Photo>, i64), StoreError> {
     let rows = asset_photos::table
         .filter(asset_photos::asset_id.eq(DbId(asset_id)))
-        .select(PhotoRow::as_select())
+        .select(Photo::as_select())
         .order((asset_photos::created_at.desc(), asset_photos::id.desc()))
         .limit(limit)
         .offset(offset)
-        .load(conn)?
-        .into_iter()
-        .map(Photo::from)
-        .collect();
+        .load(conn)?;
     let total = asset_photos::table
         .filter(asset_photos::asset_id.eq(DbId(asset_id)))
         .count()

@@ -8,19 +8,25 @@ use crate::db::DbConnection;
 use crate::error::StoreError;
 use crate::id::DbId;
 use crate::schema::asset_records;
-use crate::time::{from_db, to_db};
+use crate::time::{DbTime, to_db};
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = asset_records)]
 pub struct Record {
+    #[diesel(deserialize_as = DbId)]
     pub id: Uuid,
+    #[diesel(deserialize_as = DbId)]
     pub asset_id: Uuid,
     pub kind: String,
+    #[diesel(column_name = record_date)]
     pub date: NaiveDate,
     pub title: String,
     pub notes: Option<String>,
     pub cost: Option<f64>,
     pub odometer: Option<i64>,
+    #[diesel(deserialize_as = DbTime)]
     pub created_at: DateTime<Utc>,
+    #[diesel(deserialize_as = DbTime)]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -35,38 +41,6 @@ pub struct RecordFields {
     pub notes: Option<String>,
     pub cost: Option<f64>,
     pub odometer: Option<i64>,
-}
-
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = asset_records)]
-struct RecordRow {
-    id: DbId,
-    asset_id: DbId,
-    kind: String,
-    record_date: NaiveDate,
-    title: String,
-    notes: Option<String>,
-    cost: Option<f64>,
-    odometer: Option<i64>,
-    created_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
-}
-
-impl From<RecordRow> for Record {
-    fn from(r: RecordRow) -> Self {
-        Self {
-            id: r.id.0,
-            asset_id: r.asset_id.0,
-            kind: r.kind,
-            date: r.record_date,
-            title: r.title,
-            notes: r.notes,
-            cost: r.cost,
-            odometer: r.odometer,
-            created_at: from_db(r.created_at),
-            updated_at: from_db(r.updated_at),
-        }
-    }
 }
 
 #[derive(Insertable)]
@@ -111,10 +85,9 @@ pub fn get_record(
     Ok(asset_records::table
         .filter(asset_records::id.eq(DbId(id)))
         .filter(asset_records::asset_id.eq(DbId(asset_id)))
-        .select(RecordRow::as_select())
+        .select(Record::as_select())
         .first(conn)
-        .optional()?
-        .map(Record::from))
+        .optional()?)
 }
 
 /// Records of an asset, newest date first.
@@ -126,7 +99,7 @@ pub fn records(
 ) -> Result<(Vec<Record>, i64), StoreError> {
     let rows = asset_records::table
         .filter(asset_records::asset_id.eq(DbId(asset_id)))
-        .select(RecordRow::as_select())
+        .select(Record::as_select())
         .order((
             asset_records::record_date.desc(),
             asset_records::created_at.desc(),
@@ -134,10 +107,7 @@ pub fn records(
         ))
         .limit(limit)
         .offset(offset)
-        .load(conn)?
-        .into_iter()
-        .map(Record::from)
-        .collect();
+        .load(conn)?;
     let total = asset_records::table
         .filter(asset_records::asset_id.eq(DbId(asset_id)))
         .count()

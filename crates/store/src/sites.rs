@@ -10,40 +10,24 @@ use crate::error::{StoreError, parse};
 use crate::estates::Paged;
 use crate::id::{DbId, db_ids};
 use crate::schema::{estate_members, site_overrides, sites};
-use crate::time::{from_db, to_db};
+use crate::time::{DbTime, to_db};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = sites)]
 pub struct Site {
+    #[diesel(deserialize_as = DbId)]
     pub id: Uuid,
+    #[diesel(deserialize_as = DbId)]
     pub estate_id: Uuid,
     pub name: String,
+    #[diesel(deserialize_as = DbTime)]
     pub created_at: DateTime<Utc>,
+    #[diesel(deserialize_as = DbTime)]
     pub updated_at: DateTime<Utc>,
 }
 
 /// A site with the caller's estate role and override there.
 pub type SiteWithAccess = (Site, Option<EstateRole>, Option<SiteOverride>);
-#[derive(Queryable, Selectable, Insertable)]
-#[diesel(table_name = sites)]
-struct SiteRow {
-    id: DbId,
-    estate_id: DbId,
-    name: String,
-    created_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
-}
-
-impl From<SiteRow> for Site {
-    fn from(r: SiteRow) -> Self {
-        Self {
-            id: r.id.0,
-            estate_id: r.estate_id.0,
-            name: r.name,
-            created_at: from_db(r.created_at),
-            updated_at: from_db(r.updated_at),
-        }
-    }
-}
 
 #[derive(Insertable)]
 #[diesel(table_name = site_overrides)]
@@ -62,15 +46,23 @@ pub fn create_site(
     name: &str,
     now: DateTime<Utc>,
 ) -> Result<Site, StoreError> {
-    let row = SiteRow {
-        id: DbId(Uuid::new_v4()),
-        estate_id: DbId(estate_id),
+    let site = Site {
+        id: Uuid::new_v4(),
+        estate_id,
         name: name.to_owned(),
-        created_at: to_db(now),
-        updated_at: to_db(now),
+        created_at: now,
+        updated_at: now,
     };
-    diesel::insert_into(sites::table).values(&row).execute(conn)?;
-    Ok(row.into())
+    diesel::insert_into(sites::table)
+        .values((
+            sites::id.eq(DbId(site.id)),
+            sites::estate_id.eq(DbId(estate_id)),
+            sites::name.eq(name),
+            sites::created_at.eq(to_db(now)),
+            sites::updated_at.eq(to_db(now)),
+        ))
+        .execute(conn)?;
+    Ok(site)
 }
 
 /// The site with the caller's estate role and override there, in one query.
@@ -80,7 +72,7 @@ pub fn site_for_user(
     user_id: Uuid,
 ) -> Result<Option<SiteWithAccess>, StoreError> {
     let uid = DbId(user_id);
-    let row: Option<(SiteRow, Option<String>, Option<String>)> = sites::table
+    let row: Option<(Site, Option<String>, Option<String>)> = sites::table
         .left_join(estate_members::table.on(
             estate_members::estate_id.eq(sites::estate_id).and(estate_members::user_id.eq(uid)),
         ))
@@ -90,18 +82,14 @@ pub fn site_for_user(
         )
         .filter(sites::id.eq(DbId(site_id)))
         .select((
-            SiteRow::as_select(),
+            Site::as_select(),
             estate_members::role.nullable(),
             site_overrides::role.nullable(),
         ))
         .first(conn)
         .optional()?;
     row.map(|(s, role, o)| {
-        Ok((
-            s.into(),
-            role.as_deref().map(parse).transpose()?,
-            o.as_deref().map(parse).transpose()?,
-        ))
+        Ok((s, role.as_deref().map(parse).transpose()?, o.as_deref().map(parse).transpose()?))
     })
     .transpose()
 }
@@ -125,8 +113,8 @@ pub fn sites_for_member(
         .filter(
             site_overrides::role.is_null().or(site_overrides::role.ne(SiteOverride::None.as_str())),
         );
-    let rows: Vec<(SiteRow, Option<String>)> = visible
-        .select((SiteRow::as_select(), site_overrides::role.nullable()))
+    let rows: Vec<(Site, Option<String>)> = visible
+        .select((Site::as_select(), site_overrides::role.nullable()))
         .order((sites::created_at.desc(), sites::id.desc()))
         .limit(limit)
         .offset(offset)
@@ -134,7 +122,7 @@ pub fn sites_for_member(
     let total = visible.count().get_result(conn)?;
     let items = rows
         .into_iter()
-        .map(|(s, o)| Ok((s.into(), o.as_deref().map(parse).transpose()?)))
+        .map(|(s, o)| Ok((s, o.as_deref().map(parse).transpose()?)))
         .collect::<Result<_, StoreError>>()?;
     Ok((items, total))
 }
@@ -143,12 +131,9 @@ pub fn sites_for_member(
 pub fn all_sites(conn: &mut DbConnection, estate_id: Uuid) -> Result<Vec<Site>, StoreError> {
     Ok(sites::table
         .filter(sites::estate_id.eq(DbId(estate_id)))
-        .select(SiteRow::as_select())
+        .select(Site::as_select())
         .order((sites::name.asc(), sites::id.asc()))
-        .load(conn)?
-        .into_iter()
-        .map(Site::from)
-        .collect())
+        .load(conn)?)
 }
 
 pub fn rename_site(
