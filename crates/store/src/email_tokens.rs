@@ -36,6 +36,17 @@ pub struct EmailToken {
     pub used_at: Option<DateTime<Utc>>,
 }
 
+/// The user's unused tokens of one purpose.
+#[diesel::dsl::auto_type]
+fn unused(user_id: Uuid, purpose: Purpose) -> _ {
+    let user: DbId = DbId(user_id);
+    let purpose: &'static str = purpose.as_str();
+    email_tokens::table
+        .filter(email_tokens::user_id.eq(user))
+        .filter(email_tokens::purpose.eq(purpose))
+        .filter(email_tokens::used_at.is_null())
+}
+
 /// Stores a new token hash for `user_id`, replacing any unused token of the
 /// same purpose (only the newest link works).
 pub fn replace(
@@ -47,13 +58,7 @@ pub fn replace(
     expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    diesel::delete(
-        email_tokens::table
-            .filter(email_tokens::user_id.eq(DbId(user_id)))
-            .filter(email_tokens::purpose.eq(purpose.as_str()))
-            .filter(email_tokens::used_at.is_null()),
-    )
-    .execute(conn)?;
+    revoke_all(conn, user_id, purpose)?;
     diesel::insert_into(email_tokens::table)
         .values((
             email_tokens::id.eq(DbId(Uuid::new_v4())),
@@ -116,13 +121,7 @@ pub fn revoke_all(
     user_id: Uuid,
     purpose: Purpose,
 ) -> Result<(), StoreError> {
-    diesel::delete(
-        email_tokens::table
-            .filter(email_tokens::user_id.eq(DbId(user_id)))
-            .filter(email_tokens::purpose.eq(purpose.as_str()))
-            .filter(email_tokens::used_at.is_null()),
-    )
-    .execute(conn)?;
+    diesel::delete(unused(user_id, purpose)).execute(conn)?;
     Ok(())
 }
 
@@ -132,10 +131,7 @@ pub fn last_sent(
     user_id: Uuid,
     purpose: Purpose,
 ) -> Result<Option<DateTime<Utc>>, StoreError> {
-    let at: Option<chrono::NaiveDateTime> = email_tokens::table
-        .filter(email_tokens::user_id.eq(DbId(user_id)))
-        .filter(email_tokens::purpose.eq(purpose.as_str()))
-        .filter(email_tokens::used_at.is_null())
+    let at: Option<chrono::NaiveDateTime> = unused(user_id, purpose)
         .select(diesel::dsl::max(email_tokens::created_at))
         .first(conn)?;
     Ok(at.map(from_db))
