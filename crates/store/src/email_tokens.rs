@@ -131,8 +131,7 @@ pub fn last_sent(
     user_id: Uuid,
     purpose: Purpose,
 ) -> Result<Option<DateTime<Utc>>, StoreError> {
-    let at: Option<chrono::NaiveDateTime> = unused(user_id, purpose)
-        .select(diesel::dsl::max(email_tokens::created_at))
-        .first(conn)?;
+    let at: Option<chrono::NaiveDateTime> =
+        unused(user_id, purpose).select(diesel::dsl::max(email_tokens::created_at)).first(conn)?;
     Ok(at.map(from_db))
 }

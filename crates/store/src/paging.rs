@@ -5,13 +5,12 @@
 //! SQLite, `$n` on PostgreSQL) and a bind list of any length.
 
 use diesel::QueryableByName;
-use diesel::pg::Pg;
 use diesel::sql_types::BigInt;
-use diesel::sqlite::Sqlite;
 use uuid::Uuid;
 
 use crate::db::DbConnection;
 use crate::error::StoreError;
+use crate::sql::RawRow;
 
 /// Totals are counted up to this many rows (one more than the API shows,
 /// so it can tell "exactly 1,000" from "more").
@@ -131,10 +130,11 @@ impl Sql {
 
     /// Runs `query` (written with this builder's placeholders) as a prepared
     /// statement kept per connection.
-    pub(crate) fn load<R>(self, conn: &mut DbConnection, query: &str) -> Result<Vec<R>, StoreError>
-    where
-        R: QueryableByName<Pg> + QueryableByName<Sqlite> + 'static,
-    {
+    pub(crate) fn load<R: RawRow>(
+        self,
+        conn: &mut DbConnection,
+        query: &str,
+    ) -> Result<Vec<R>, StoreError> {
         crate::access::load(conn, query, &self.binds)
     }
 

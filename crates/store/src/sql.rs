@@ -198,41 +198,29 @@ macro_rules! raw_fragment {
 raw_fragment!(Pg);
 raw_fragment!(Sqlite);
 
+/// A row raw SQL loads, on either backend.
+pub(crate) trait RawRow: QueryableByName<Pg> + QueryableByName<Sqlite> + 'static {}
+
+impl<T: QueryableByName<Pg> + QueryableByName<Sqlite> + 'static> RawRow for T {}
+
 /// Runs a raw statement written with `$1, $2...` placeholders on either
 /// backend, binding the parameters where they appear; the prepared
 /// statement is cached per connection (keyed by its text). The one place
 /// raw SQL meets both backends' placeholder styles.
-pub(crate) fn load<T>(
+pub(crate) fn load<T: RawRow>(
     conn: &mut DbConnection,
     sql: &str,
     params: &[Param],
-) -> Result<Vec<T>, StoreError>
-where
-    T: QueryableByName<Pg> + QueryableByName<Sqlite> + 'static,
-{
-    run::<T, Dynamic>(conn, &Statement::new(sql.to_owned()), params)
+) -> Result<Vec<T>, StoreError> {
+    load_cached::<T, Dynamic>(conn, &Statement::new(sql.to_owned()), params)
 }
 
 /// [`load`] for a statement declared with [`cached_statement!`].
-pub(crate) fn load_cached<T, K: StatementKey>(
+pub(crate) fn load_cached<T: RawRow, K: StatementKey>(
     conn: &mut DbConnection,
     statement: &Statement,
     params: &[Param],
-) -> Result<Vec<T>, StoreError>
-where
-    T: QueryableByName<Pg> + QueryableByName<Sqlite> + 'static,
-{
-    run::<T, K>(conn, statement, params)
-}
-
-fn run<T, K: StatementKey>(
-    conn: &mut DbConnection,
-    statement: &Statement,
-    params: &[Param],
-) -> Result<Vec<T>, StoreError>
-where
-    T: QueryableByName<Pg> + QueryableByName<Sqlite> + 'static,
-{
+) -> Result<Vec<T>, StoreError> {
     use diesel::RunQueryDsl;
     let raw = Raw::<K> { statement, params, key: std::marker::PhantomData };
     match conn {
