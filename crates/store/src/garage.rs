@@ -249,12 +249,30 @@ fn run(
     Ok(page_of(garage_rows(rows)?, limit, counted))
 }
 
-/// The page and the count statements of [`garage`].
-fn garage_sql(query: &GarageQuery<'_>, estates: &[DbId], pg: bool) -> [Statement; 2] {
-    let skip = match query.start {
+/// The rows a page skips before its first: the offset of an offset page.
+fn skipped(query: &GarageQuery<'_>) -> i64 {
+    match query.start {
         GarageStart::Skip(n) => n,
         GarageStart::After { .. } => 0,
-    };
+    }
+}
+
+/// The `page` statement and the count of the ids `reach` selects (with the
+/// parameters in `count`), capped at `count_up_to + 1`.
+fn with_count(
+    page: Statement,
+    mut count: GarageSql,
+    reach: &str,
+    query: &GarageQuery<'_>,
+) -> [Statement; 2] {
+    let cap = count.push(Param::Int(query.count_up_to + 1));
+    let sql = format!("SELECT COUNT(*) AS n FROM ({reach} LIMIT {cap}) AS capped");
+    [page, Statement { sql, params: count.params }]
+}
+
+/// The page and the count statements of [`garage`].
+fn garage_sql(query: &GarageQuery<'_>, estates: &[DbId], pg: bool) -> [Statement; 2] {
+    let skip = skipped(query);
     let mut sql = GarageSql::new(query.user_id, pg);
     let take = skip.saturating_add(query.limit).saturating_add(1);
     let union = sql.branches(query, estates, take, true);
@@ -272,14 +290,8 @@ fn garage_sql(query: &GarageQuery<'_>, estates: &[DbId], pg: bool) -> [Statement
     );
     let mut count = GarageSql::new(query.user_id, pg);
     let union = count.branches(query, estates, query.count_up_to + 1, false);
-    let cap = count.push(Param::Int(query.count_up_to + 1));
-    let count_sql = format!(
-        "SELECT COUNT(*) AS n FROM (SELECT id FROM ({union}) AS reach LIMIT {cap}) AS capped"
-    );
-    [
-        Statement { sql: page_sql, params: sql.params },
-        Statement { sql: count_sql, params: count.params },
-    ]
+    let reach = format!("SELECT id FROM ({union}) AS reach");
+    with_count(Statement { sql: page_sql, params: sql.params }, count, &reach, query)
 }
 
 /// Root's garage: every asset, newest first, straight from the
@@ -292,10 +304,7 @@ pub fn garage_root(
 }
 
 fn garage_root_sql(query: &GarageQuery<'_>) -> [Statement; 2] {
-    let skip = match query.start {
-        GarageStart::Skip(n) => n,
-        GarageStart::After { .. } => 0,
-    };
+    let skip = skipped(query);
     let mut sql = GarageSql::new(query.user_id, false);
     let f = sql.filters(query, true);
     let lim = sql.push(Param::Int(query.limit + 1));
@@ -308,15 +317,9 @@ fn garage_root_sql(query: &GarageQuery<'_>) -> [Statement; 2] {
     );
     let mut count = GarageSql::new(query.user_id, false);
     let f = count.filters(query, false);
-    let cap = count.push(Param::Int(query.count_up_to + 1));
     // `$1` must appear for PostgreSQL to type it; it filters nothing.
-    let count_sql = format!(
-        "SELECT COUNT(*) AS n FROM (SELECT a.id FROM assets a WHERE $1 = $1{f} LIMIT {cap}) AS capped"
-    );
-    [
-        Statement { sql: page_sql, params: sql.params },
-        Statement { sql: count_sql, params: count.params },
-    ]
+    let reach = format!("SELECT a.id FROM assets a WHERE $1 = $1{f}");
+    with_count(Statement { sql: page_sql, params: sql.params }, count, &reach, query)
 }
 
 /// The plans of the garage's page and count statements for `query` (root's
