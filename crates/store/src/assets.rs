@@ -11,8 +11,7 @@ use crate::db::DbConnection;
 use crate::error::{StoreError, parse};
 use crate::id::{DbId, db_ids};
 use crate::schema::{
-    asset_collaborators, asset_shares, assets, estate_members, household_members, site_overrides,
-    users,
+    asset_collaborators, asset_shares, assets, estate_members, household_members, users,
 };
 use crate::time::{from_db, to_db};
 
@@ -268,29 +267,15 @@ pub fn access_row(
         .optional()?
         .map(|(p, e)| Ok::<_, StoreError>((asset.id, parse(&p)?, e.map(from_db))))
         .transpose()?;
-    let estate_role: Option<String> = match asset.estate_id {
-        Some(estate) => estate_members::table
-            .find((DbId(estate), uid))
-            .select(estate_members::role)
-            .first(conn)
-            .optional()?,
+    let estate_role = match asset.estate_id {
+        Some(estate) => crate::estates::member_role(conn, estate, user_id)?,
         None => None,
     };
-    let site_override: Option<String> = match asset.site_id {
-        Some(site) => site_overrides::table
-            .find((DbId(site), uid))
-            .select(site_overrides::role)
-            .first(conn)
-            .optional()?,
+    let site_override = match asset.site_id {
+        Some(site) => crate::sites::override_at(conn, site, user_id)?,
         None => None,
     };
-    Ok(AccessRow {
-        is_collaborator,
-        households,
-        share,
-        estate_role: estate_role.as_deref().map(parse).transpose()?,
-        site_override: site_override.as_deref().map(parse).transpose()?,
-    })
+    Ok(AccessRow { is_collaborator, households, share, estate_role, site_override })
 }
 
 /// Removes a user's collaborator rows and shares on every asset of an

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::collaborators::Person;
 use crate::db::DbConnection;
-use crate::error::{StoreError, parse};
+use crate::error::{StoreError, parse, parse_opt, role_at};
 use crate::id::DbId;
 use crate::paging::{COUNT_LIMIT, Page, Window};
 use crate::schema::{estate_members, estates, site_overrides, users};
@@ -67,7 +67,7 @@ pub type Paged<T> = (Vec<T>, i64);
 fn with_role(
     (e, role): (Estate, Option<String>),
 ) -> Result<(Estate, Option<EstateRole>), StoreError> {
-    Ok((e, role.as_deref().map(parse).transpose()?))
+    Ok((e, parse_opt(role)?))
 }
 
 #[derive(Insertable)]
@@ -104,18 +104,20 @@ pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<Estate>, StoreErr
     Ok(estates::table.find(DbId(id)).select(Estate::as_select()).first(conn).optional()?)
 }
 
+/// Estates, each joined to the user's membership when there is one.
+#[diesel::dsl::auto_type]
+fn with_membership(user: DbId) -> _ {
+    let mine: _ = estate_members::estate_id.eq(estates::id).and(estate_members::user_id.eq(user));
+    estates::table.left_join(estate_members::table.on(mine))
+}
+
 /// The estate and the user's role in it (`None`: not a member).
 pub fn get_for_user(
     conn: &mut DbConnection,
     id: Uuid,
     user_id: Uuid,
 ) -> Result<Option<(Estate, Option<EstateRole>)>, StoreError> {
-    let row: Option<(Estate, Option<String>)> = estates::table
-        .left_join(
-            estate_members::table.on(estate_members::estate_id
-                .eq(estates::id)
-                .and(estate_members::user_id.eq(DbId(user_id)))),
-        )
+    let row: Option<(Estate, Option<String>)> = with_membership(DbId(user_id))
         .filter(estates::id.eq(DbId(id)))
         .select((Estate::as_select(), estate_members::role.nullable()))
         .first(conn)
@@ -132,11 +134,7 @@ pub fn list_for_user(
     offset: i64,
 ) -> Result<Paged<(Estate, Option<EstateRole>)>, StoreError> {
     let uid = DbId(user_id);
-    let join =
-        estates::table
-            .left_join(estate_members::table.on(
-                estate_members::estate_id.eq(estates::id).and(estate_members::user_id.eq(uid)),
-            ));
+    let join = with_membership(uid);
     let (rows, total): (Vec<(Estate, Option<String>)>, i64) = if all {
         let rows = join
             .select((Estate::as_select(), estate_members::role.nullable()))
@@ -207,14 +205,7 @@ pub fn member_role(
     estate_id: Uuid,
     user_id: Uuid,
 ) -> Result<Option<EstateRole>, StoreError> {
-    estate_members::table
-        .find((DbId(estate_id), DbId(user_id)))
-        .select(estate_members::role)
-        .first::<String>(conn)
-        .optional()?
-        .as_deref()
-        .map(parse)
-        .transpose()
+    role_at!(conn, estate_members, (DbId(estate_id), DbId(user_id)))
 }
 
 /// One member with their user details.
@@ -346,7 +337,7 @@ pub fn site_members(
         .load(conn)?;
     let items = rows
         .into_iter()
-        .map(|(m, o)| Ok((Member::try_from(m)?, o.as_deref().map(parse).transpose()?)))
+        .map(|(m, o)| Ok((Member::try_from(m)?, parse_opt(o)?)))
         .collect::<Result<Vec<_>, StoreError>>()?;
     let counted = count_members(conn, estate_id)?;
     Ok(Page::cut(items, window.limit, counted))

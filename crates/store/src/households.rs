@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::collaborators::Person;
 use crate::db::DbConnection;
-use crate::error::{StoreError, parse};
+use crate::error::{StoreError, parse, role_at};
 use crate::id::DbId;
 use crate::schema::{household_members, users};
 use crate::time::{from_db, to_db};
@@ -84,14 +84,7 @@ pub fn household_role(
     head: Uuid,
     member: Uuid,
 ) -> Result<Option<HouseholdRole>, StoreError> {
-    household_members::table
-        .find((DbId(head), DbId(member)))
-        .select(household_members::role)
-        .first::<String>(conn)
-        .optional()?
-        .as_deref()
-        .map(parse)
-        .transpose()
+    role_at!(conn, household_members, (DbId(head), DbId(member)))
 }
 
 pub fn add_household_member(

@@ -6,7 +6,7 @@ use keyholder_domain::{EstateRole, SiteOverride};
 use uuid::Uuid;
 
 use crate::db::DbConnection;
-use crate::error::{StoreError, parse};
+use crate::error::{StoreError, parse, parse_opt, role_at};
 use crate::estates::Paged;
 use crate::id::{DbId, db_ids};
 use crate::schema::{estate_members, site_overrides, sites};
@@ -88,10 +88,7 @@ pub fn site_for_user(
         ))
         .first(conn)
         .optional()?;
-    row.map(|(s, role, o)| {
-        Ok((s, role.as_deref().map(parse).transpose()?, o.as_deref().map(parse).transpose()?))
-    })
-    .transpose()
+    row.map(|(s, role, o)| Ok((s, parse_opt(role)?, parse_opt(o)?))).transpose()
 }
 
 /// Sites of an estate visible to a member (those they are not kept off),
@@ -120,10 +117,8 @@ pub fn sites_for_member(
         .offset(offset)
         .load(conn)?;
     let total = visible.count().get_result(conn)?;
-    let items = rows
-        .into_iter()
-        .map(|(s, o)| Ok((s, o.as_deref().map(parse).transpose()?)))
-        .collect::<Result<_, StoreError>>()?;
+    let items =
+        rows.into_iter().map(|(s, o)| Ok((s, parse_opt(o)?))).collect::<Result<_, StoreError>>()?;
     Ok((items, total))
 }
 
@@ -154,6 +149,15 @@ pub fn delete_site(conn: &mut DbConnection, id: Uuid) -> Result<(), StoreError> 
 }
 
 // ---- overrides ----
+
+/// The user's override at a site, if any.
+pub fn override_at(
+    conn: &mut DbConnection,
+    site_id: Uuid,
+    user_id: Uuid,
+) -> Result<Option<SiteOverride>, StoreError> {
+    role_at!(conn, site_overrides, (DbId(site_id), DbId(user_id)))
+}
 
 /// A member's overrides in an estate.
 pub fn overrides_of(
