@@ -285,21 +285,16 @@ pub fn drop_estate_access(
     estate_id: Uuid,
     user_id: Uuid,
 ) -> Result<(usize, usize), StoreError> {
-    let in_estate = assets::table.filter(assets::estate_id.eq(DbId(estate_id))).select(assets::id);
-    let collaborators = diesel::delete(
-        asset_collaborators::table
-            .filter(asset_collaborators::user_id.eq(DbId(user_id)))
-            .filter(asset_collaborators::asset_id.eq_any(in_estate)),
-    )
-    .execute(conn)?;
-    let in_estate = assets::table.filter(assets::estate_id.eq(DbId(estate_id))).select(assets::id);
-    let shares = diesel::delete(
-        asset_shares::table
-            .filter(asset_shares::user_id.eq(DbId(user_id)))
-            .filter(asset_shares::asset_id.eq_any(in_estate)),
-    )
-    .execute(conn)?;
-    Ok((collaborators, shares))
+    // Deletes the user's rows of `$table` on the estate's assets.
+    macro_rules! drop_in_estate {
+        ($table:ident) => {{
+            let in_estate =
+                assets::table.filter(assets::estate_id.eq(DbId(estate_id))).select(assets::id);
+            let mine = $table::table.filter($table::user_id.eq(DbId(user_id)));
+            diesel::delete(mine.filter($table::asset_id.eq_any(in_estate))).execute(conn)?
+        }};
+    }
+    Ok((drop_in_estate!(asset_collaborators), drop_in_estate!(asset_shares)))
 }
 
 /// Everyone who might reach an asset: collaborators, members of their
