@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::db::DbConnection;
 use crate::error::StoreError;
 use crate::id::DbId;
-use crate::paging::{Bind, COUNT_LIMIT, Page, ReachPage, Sql, Window};
+use crate::paging::{Bind, COUNT_LIMIT, Page, ReachPage, Sql, Window, count_per_row};
 use crate::schema::audit_events;
 use crate::time::{from_db, to_db};
 
@@ -415,20 +415,7 @@ fn audit_scope(
         targets_sql(&uid, sql.pg)
     );
     let on = format!("e.target_type = t.t AND e.target_id = t.id{filters}");
-    let total = if sql.pg {
-        // OFFSET 0: a nested loop from the targets, never a scan.
-        format!(
-            "SELECT COUNT(*) FROM (
-               SELECT 1 AS one FROM scope t CROSS JOIN LATERAL (
-                 SELECT 1 AS one FROM audit_events e WHERE {on} OFFSET 0) x
-               LIMIT {cap}) n"
-        )
-    } else {
-        format!(
-            "SELECT COUNT(*) FROM (
-               SELECT 1 AS one FROM scope t CROSS JOIN audit_events e WHERE {on} LIMIT {cap}) n"
-        )
-    };
+    let total = count_per_row(sql.pg, "scope t", "audit_events e", &on, &cap);
     (ctes, filters, total)
 }
 

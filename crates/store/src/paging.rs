@@ -16,6 +16,18 @@ use crate::sql::RawRow;
 /// so it can tell "exactly 1,000" from "more").
 pub const COUNT_LIMIT: i64 = 1001;
 
+/// `SELECT COUNT(*)` of the `rows` (a table and its alias) that match `on`
+/// for each row of `outer`, stopping at `cap` (a placeholder). On PostgreSQL
+/// through `LATERAL ... OFFSET 0`: a nested loop from `outer`, never a scan.
+pub(crate) fn count_per_row(pg: bool, outer: &str, rows: &str, on: &str, cap: &str) -> String {
+    let matched = if pg {
+        format!("{outer} CROSS JOIN LATERAL (SELECT 1 AS one FROM {rows} WHERE {on} OFFSET 0) x")
+    } else {
+        format!("{outer} CROSS JOIN {rows} WHERE {on}")
+    };
+    format!("SELECT COUNT(*) FROM (SELECT 1 AS one FROM {matched} LIMIT {cap}) n")
+}
+
 /// Which rows of a list a page holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Window<K> {

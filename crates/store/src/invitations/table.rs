@@ -12,7 +12,7 @@ use super::stats::resource_counts;
 use super::{Invitation, InvitationRow, from_row};
 use crate::db::DbConnection;
 use crate::error::StoreError;
-use crate::paging::{Bind, COUNT_LIMIT, Direction, Page, ReachPage, Sql, Window};
+use crate::paging::{Bind, COUNT_LIMIT, Direction, Page, ReachPage, Sql, Window, count_per_row};
 use crate::predicates::{self, NEVER};
 
 /// How the management table is sorted.
@@ -418,20 +418,7 @@ fn table_scope(
                 "x.resource_type = 'asset' AND x.resource_id = r.id{}",
                 cond.filters("r.hit")
             );
-            if sql.pg {
-                // OFFSET 0: a nested loop from the reach, never a scan.
-                format!(
-                    "SELECT COUNT(*) FROM (
-                       SELECT 1 AS one FROM reach r CROSS JOIN LATERAL (
-                         SELECT 1 AS one FROM invitations x WHERE {on} OFFSET 0) x
-                       LIMIT {cap}) t"
-                )
-            } else {
-                format!(
-                    "SELECT COUNT(*) FROM (
-                       SELECT 1 AS one FROM reach r CROSS JOIN invitations x WHERE {on} LIMIT {cap}) t"
-                )
-            }
+            count_per_row(sql.pg, "reach r", "invitations x", &on, &cap)
         }
     };
     (ctes, total)
