@@ -215,14 +215,21 @@ pub fn insert(
     get(conn, id)?.ok_or(StoreError::NotFound).map(Ok)
 }
 
+/// The invitation (with its inviter) that `$filter` picks out, if any.
+macro_rules! find_one {
+    ($conn:expr, $filter:expr) => {
+        with_inviter!()
+            .filter($filter)
+            .select(columns!())
+            .first::<Row>($conn)
+            .optional()?
+            .map(from_row)
+            .transpose()
+    };
+}
+
 pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<Invitation>, StoreError> {
-    with_inviter!()
-        .filter(invitations::id.eq(DbId(id)))
-        .select(columns!())
-        .first::<Row>(conn)
-        .optional()?
-        .map(from_row)
-        .transpose()
+    find_one!(conn, invitations::id.eq(DbId(id)))
 }
 
 /// One invitation of one resource (so an id from elsewhere is not found).
@@ -232,15 +239,10 @@ pub fn get_for_resource(
     resource_id: Uuid,
     id: Uuid,
 ) -> Result<Option<Invitation>, StoreError> {
-    with_inviter!()
-        .filter(invitations::id.eq(DbId(id)))
-        .filter(invitations::resource_type.eq(resource_type.as_str()))
-        .filter(invitations::resource_id.eq(DbId(resource_id)))
-        .select(columns!())
-        .first::<Row>(conn)
-        .optional()?
-        .map(from_row)
-        .transpose()
+    let of_resource = invitations::resource_type
+        .eq(resource_type.as_str())
+        .and(invitations::resource_id.eq(DbId(resource_id)));
+    find_one!(conn, invitations::id.eq(DbId(id)).and(of_resource))
 }
 
 /// By the hash of its current token.
@@ -248,13 +250,14 @@ pub fn find_by_token_hash(
     conn: &mut DbConnection,
     token_hash: &str,
 ) -> Result<Option<Invitation>, StoreError> {
-    with_inviter!()
-        .filter(invitations::token_hash.eq(token_hash))
-        .select(columns!())
-        .first::<Row>(conn)
-        .optional()?
-        .map(from_row)
-        .transpose()
+    find_one!(conn, invitations::token_hash.eq(token_hash))
+}
+
+/// The invitation with this id while it is stored pending.
+#[diesel::dsl::auto_type]
+fn pending_one(id: DbId) -> _ {
+    let pending: &'static str = InvitationState::Pending.as_str();
+    invitations::table.filter(invitations::id.eq(id)).filter(invitations::status.eq(pending))
 }
 
 /// Moves a pending invitation to `to`. Returns false when it was no longer
@@ -267,17 +270,13 @@ pub fn transition(
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     let responded = matches!(to, InvitationState::Accepted | InvitationState::Declined);
-    let n = diesel::update(
-        invitations::table
-            .filter(invitations::id.eq(DbId(id)))
-            .filter(invitations::status.eq(InvitationState::Pending.as_str())),
-    )
-    .set((
-        invitations::status.eq(to.as_str()),
-        invitations::responded_at.eq(responded.then(|| to_db(now))),
-        invitations::responded_by.eq(responded_by.map(DbId)),
-    ))
-    .execute(conn)?;
+    let n = diesel::update(pending_one(DbId(id)))
+        .set((
+            invitations::status.eq(to.as_str()),
+            invitations::responded_at.eq(responded.then(|| to_db(now))),
+            invitations::responded_by.eq(responded_by.map(DbId)),
+        ))
+        .execute(conn)?;
     Ok(n == 1)
 }
 
@@ -290,18 +289,14 @@ pub fn resend(
     expires_at: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    let n = diesel::update(
-        invitations::table
-            .filter(invitations::id.eq(DbId(id)))
-            .filter(invitations::status.eq(InvitationState::Pending.as_str())),
-    )
-    .set((
-        invitations::token_hash.eq(token_hash),
-        invitations::expires_at.eq(expires_at.map(to_db)),
-        invitations::last_sent_at.eq(to_db(now)),
-        invitations::resend_count.eq(invitations::resend_count + 1),
-    ))
-    .execute(conn)?;
+    let n = diesel::update(pending_one(DbId(id)))
+        .set((
+            invitations::token_hash.eq(token_hash),
+            invitations::expires_at.eq(expires_at.map(to_db)),
+            invitations::last_sent_at.eq(to_db(now)),
+            invitations::resend_count.eq(invitations::resend_count + 1),
+        ))
+        .execute(conn)?;
     Ok(n == 1)
 }
 
