@@ -291,9 +291,7 @@ pub fn list(
             format!(" AND (e.created_at, e.id) < ({at}, {id})")
         }
     };
-    let fetch = sql.param(Bind::Int(window.fetch()));
-    let rows = sql.param(Bind::Int(window.limit.saturating_add(1)));
-    let offset = sql.param(Bind::Int(window.offset));
+    let [fetch, rows, offset] = sql.window(window);
     let order = "ORDER BY e.created_at DESC, e.id DESC";
     let page = if is_root {
         format!(
@@ -306,12 +304,12 @@ pub fn list(
             |t: &str| format!("e.target_type = {t}.t AND e.target_id = {t}.id{filters}{after}");
         ReachPage {
             pg: sql.pg,
+            key: &|a| format!("{a}.created_at"),
+            on: &on,
             reach: ("scope", "t"),
             carried: &["t", "id"],
             rows: ("audit_events", "e"),
             outer: "x",
-            key: &|a| format!("{a}.created_at"),
-            on: &on,
             dir: "DESC",
             fetch: &fetch,
         }

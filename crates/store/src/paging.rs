@@ -131,6 +131,14 @@ impl Sql {
         if self.pg { format!("CAST(${n} AS {cast})") } else { format!("${n}") }
     }
 
+    /// Binds a window's placeholders, in this order: the rows a reach page
+    /// fetches, the page's rows plus one, and the offset.
+    pub(crate) fn window<K>(&mut self, window: &Window<K>) -> [String; 3] {
+        let fetch = self.param(Bind::Int(window.fetch()));
+        let rows = self.param(Bind::Int(window.limit.saturating_add(1)));
+        [fetch, rows, self.param(Bind::Int(window.offset))]
+    }
+
     pub(crate) fn text(&mut self, value: impl Into<String>) -> String {
         self.param(Bind::Text(value.into()))
     }
@@ -175,6 +183,11 @@ struct Counted {
 /// runs each subquery once per resource, not once per use of its result.
 pub(crate) struct ReachPage<'a> {
     pub pg: bool,
+    /// The sort key of a row under an alias.
+    pub key: &'a dyn Fn(&str) -> String,
+    /// The condition tying the rows to a reach alias (`r` in `heads`, `t`
+    /// in `page`), with the filters and the keyset position.
+    pub on: &'a dyn Fn(&str) -> String,
     /// The reach CTE and its alias, e.g. `("reach", "r")`.
     pub reach: (&'a str, &'a str),
     /// The reach's columns `top` keeps, e.g. `["id", "hit"]`.
@@ -184,11 +197,6 @@ pub(crate) struct ReachPage<'a> {
     pub rows: (&'a str, &'a str),
     /// Another alias of the rows' table, for SQLite's final read.
     pub outer: &'a str,
-    /// The sort key of a row under an alias.
-    pub key: &'a dyn Fn(&str) -> String,
-    /// The condition tying the rows to a reach alias (`r` in `heads`, `t`
-    /// in `page`), with the filters and the keyset position.
-    pub on: &'a dyn Fn(&str) -> String,
     /// `ASC` or `DESC`.
     pub dir: &'a str,
     /// The placeholder of the number of rows to fetch.

@@ -270,9 +270,7 @@ pub fn asset_table(
     let (cond, pattern) = TableConditions::new(&mut sql, filter, sort, now, window.after.as_ref())?;
     let dir = sort.direction().sql();
     let key = sort.key("x");
-    let fetch = sql.param(Bind::Int(window.fetch()));
-    let rows = sql.param(Bind::Int(window.limit.saturating_add(1)));
-    let offset = sql.param(Bind::Int(window.offset));
+    let [fetch, rows, offset] = sql.window(window);
     let order = format!("ORDER BY {key} {dir}, x.id {dir}");
     let (ctes, total) =
         table_scope(&mut sql, (user_id, is_root), filter, &cond, pattern.as_deref(), now);
@@ -288,12 +286,12 @@ pub fn asset_table(
         };
         ReachPage {
             pg: sql.pg,
+            key: &|a| sort.key(a),
+            on: &on,
             reach: ("reach", "r"),
             carried: &["id", "hit"],
             rows: ("invitations", "x"),
             outer: "i",
-            key: &|a| sort.key(a),
-            on: &on,
             dir,
             fetch: &fetch,
         }
@@ -314,25 +312,24 @@ pub fn asset_table(
     let counted = match rows.first() {
         Some(r) => r.total,
         // Past the end (or nothing at all): the total on its own.
-        None => table_total(conn, user_id, is_root, filter, sort, now)?,
+        None => table_total(conn, (user_id, is_root), filter, sort, now)?,
     };
     let rows = rows.into_iter().map(TableRow::into_row).collect::<Result<Vec<_>, _>>()?;
     Ok(Page::cut(rows, window.limit, counted))
 }
 
-/// The table's total when the page holds no row to carry it.
+/// The table's total when the page holds no row to carry it, for the
+/// viewer (their id, whether they are root).
 fn table_total(
     conn: &mut DbConnection,
-    user_id: Uuid,
-    is_root: bool,
+    viewer: (Uuid, bool),
     filter: &TableFilter,
     sort: Sort,
     now: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
     let mut sql = Sql::new(conn);
     let (cond, pattern) = TableConditions::new(&mut sql, filter, sort, now, None)?;
-    let (ctes, total) =
-        table_scope(&mut sql, (user_id, is_root), filter, &cond, pattern.as_deref(), now);
+    let (ctes, total) = table_scope(&mut sql, viewer, filter, &cond, pattern.as_deref(), now);
     sql.count(conn, &format!("{ctes} SELECT ({total}) AS n"))
 }
 
