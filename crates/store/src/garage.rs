@@ -203,13 +203,8 @@ fn estates_of(conn: &mut DbConnection, user_id: Uuid) -> Result<Vec<DbId>, Store
 
 fn garage_rows(rows: Vec<GarageSqlRow>) -> Result<Vec<GarageRow>, StoreError> {
     rows.into_iter()
-        .filter_map(|r| match r.asset.asset() {
-            Ok(Some(asset)) => {
-                Some(r.facts.access(asset.id).map(|access| GarageRow { asset, access }))
-            }
-            Ok(None) => None,
-            Err(e) => Some(Err(e)),
-        })
+        .filter_map(|r| r.asset.with_access(r.facts).transpose())
+        .map(|found| found.map(|(asset, access)| GarageRow { asset, access }))
         .collect()
 }
 

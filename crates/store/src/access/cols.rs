@@ -181,4 +181,14 @@ impl AssetCols {
         })
         .map(Some)
     }
+
+    /// The asset, if the row found one, with the caller's `facts` on it.
+    pub(crate) fn with_access(
+        self,
+        facts: AssetFactCols,
+    ) -> Result<Option<(Asset, AccessRow)>, StoreError> {
+        let Some(asset) = self.asset()? else { return Ok(None) };
+        let access = facts.access(asset.id)?;
+        Ok(Some((asset, access)))
+    }
 }

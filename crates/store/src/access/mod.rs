@@ -36,6 +36,12 @@ pub(crate) use cols::{
 use invitation::asset_invitation_sql;
 pub use invitation::{AssetInvitationFacts, asset_invitation};
 
+/// The text of a one-statement read: the caller's row (`u`, by `$1`) and
+/// `columns` more, read through `joins`.
+fn caller_read(columns: &str, joins: &str) -> String {
+    format!("SELECT {CALLER_COLUMNS}, {columns} FROM users u {joins} WHERE u.id = $1")
+}
+
 /// The parameters of a one-statement read: the caller and the resource.
 fn ids(caller: Uuid, resource: Uuid) -> [Param; 2] {
     [DbId(caller).into(), DbId(resource).into()]
@@ -59,11 +65,9 @@ cached_statement!(
     /// The key of [`asset_sql`].
     asset_sql,
     AssetRead,
-    format!(
-        "SELECT {CALLER_COLUMNS}, {ASSET_COLUMNS}, {}
-         FROM users u LEFT JOIN assets a ON a.id = $2
-         WHERE u.id = $1",
-        asset_fact_columns("u.id")
+    caller_read(
+        &format!("{ASSET_COLUMNS}, {}", asset_fact_columns("u.id")),
+        "LEFT JOIN assets a ON a.id = $2"
     )
 );
 
@@ -77,14 +81,7 @@ pub fn asset(
         load_cached::<_, AssetRead>(conn, asset_sql(), &ids(caller, asset_id))?.into_iter().next();
     row.map(|r| {
         let user = r.caller.user()?;
-        let found = match r.asset.asset()? {
-            Some(asset) => {
-                let access = r.facts.access(asset.id)?;
-                Some((asset, access))
-            }
-            None => None,
-        };
-        Ok((user, found))
+        Ok((user, r.asset.with_access(r.facts)?))
     })
     .transpose()
 }
@@ -111,13 +108,11 @@ cached_statement!(
     /// The key of [`estate_sql`].
     estate_sql,
     EstateRead,
-    format!(
-        "SELECT {CALLER_COLUMNS}, e.id AS e_id, e.name AS e_name, e.created_at AS e_created_at,
-                e.updated_at AS e_updated_at, m.role AS e_role
-         FROM users u
-         LEFT JOIN estates e ON e.id = $2
-         LEFT JOIN estate_members m ON m.estate_id = e.id AND m.user_id = u.id
-         WHERE u.id = $1"
+    caller_read(
+        "e.id AS e_id, e.name AS e_name, e.created_at AS e_created_at,
+         e.updated_at AS e_updated_at, m.role AS e_role",
+        "LEFT JOIN estates e ON e.id = $2
+         LEFT JOIN estate_members m ON m.estate_id = e.id AND m.user_id = u.id"
     )
 );
 
@@ -177,15 +172,13 @@ cached_statement!(
     /// The key of [`site_sql`].
     site_sql,
     SiteRead,
-    format!(
-        "SELECT {CALLER_COLUMNS}, s.id AS s_id, s.estate_id AS s_estate_id, s.name AS s_name,
-                s.created_at AS s_created_at, s.updated_at AS s_updated_at,
-                m.role AS s_estate_role, o.role AS s_override
-         FROM users u
-         LEFT JOIN sites s ON s.id = $2
+    caller_read(
+        "s.id AS s_id, s.estate_id AS s_estate_id, s.name AS s_name,
+         s.created_at AS s_created_at, s.updated_at AS s_updated_at,
+         m.role AS s_estate_role, o.role AS s_override",
+        "LEFT JOIN sites s ON s.id = $2
          LEFT JOIN estate_members m ON m.estate_id = s.estate_id AND m.user_id = u.id
-         LEFT JOIN site_overrides o ON o.site_id = s.id AND o.user_id = u.id
-         WHERE u.id = $1"
+         LEFT JOIN site_overrides o ON o.site_id = s.id AND o.user_id = u.id"
     )
 );
 
