@@ -27,12 +27,8 @@ pub struct NewMail {
     pub body_text: String,
 }
 
-impl std::fmt::Debug for NewMail {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The body may carry a one-time token: never print it.
-        f.debug_struct("NewMail").field("kind", &self.kind).finish_non_exhaustive()
-    }
-}
+// The body may carry a one-time token: never print it.
+debug_showing!(NewMail: kind);
 
 /// A claimed email, ready to deliver.
 #[derive(Clone, Queryable, Selectable)]
@@ -47,15 +43,7 @@ pub struct OutboxMail {
     pub attempts: i32,
 }
 
-impl std::fmt::Debug for OutboxMail {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OutboxMail")
-            .field("id", &self.id)
-            .field("kind", &self.kind)
-            .field("attempts", &self.attempts)
-            .finish_non_exhaustive()
-    }
-}
+debug_showing!(OutboxMail: id, kind, attempts);
 
 /// Queues an email inside the caller's transaction.
 pub fn enqueue(

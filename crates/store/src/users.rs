@@ -43,15 +43,7 @@ pub struct User {
     pub updated_at: DateTime<Utc>,
 }
 
-impl std::fmt::Debug for User {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("User")
-            .field("id", &self.id)
-            .field("username", &self.username)
-            .field("is_root", &self.is_root)
-            .finish_non_exhaustive()
-    }
-}
+debug_showing!(User: id, username, is_root);
 
 impl User {
     pub fn email_verified(&self) -> bool {
@@ -149,34 +141,30 @@ pub fn insert(
     get(conn, id).map(Ok)
 }
 
-pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<User, StoreError> {
-    users::table
-        .find(DbId(id))
-        .select(UserRow::as_select())
-        .first(conn)
-        .map_err(StoreError::from)
-        .and_then(User::try_from)
+/// The user `$filter` picks out, if any.
+macro_rules! find_one {
+    ($conn:expr, $filter:expr) => {
+        users::table
+            .filter($filter)
+            .select(UserRow::as_select())
+            .first($conn)
+            .optional()?
+            .map(User::try_from)
+            .transpose()
+    };
 }
 
 pub fn find(conn: &mut DbConnection, id: Uuid) -> Result<Option<User>, StoreError> {
-    users::table
-        .find(DbId(id))
-        .select(UserRow::as_select())
-        .first(conn)
-        .optional()?
-        .map(User::try_from)
-        .transpose()
+    find_one!(conn, users::id.eq(DbId(id)))
+}
+
+pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<User, StoreError> {
+    find(conn, id)?.ok_or(StoreError::NotFound)
 }
 
 /// By normalised (lower-case) email.
 pub fn find_by_email(conn: &mut DbConnection, email: &str) -> Result<Option<User>, StoreError> {
-    users::table
-        .filter(users::email.eq(email))
-        .select(UserRow::as_select())
-        .first(conn)
-        .optional()?
-        .map(User::try_from)
-        .transpose()
+    find_one!(conn, users::email.eq(email))
 }
 
 /// By username, case-insensitively.
@@ -184,13 +172,7 @@ pub fn find_by_username(
     conn: &mut DbConnection,
     username: &str,
 ) -> Result<Option<User>, StoreError> {
-    users::table
-        .filter(users::username_canonical.eq(username.to_lowercase()))
-        .select(UserRow::as_select())
-        .first(conn)
-        .optional()?
-        .map(User::try_from)
-        .transpose()
+    find_one!(conn, users::username_canonical.eq(username.to_lowercase()))
 }
 
 /// By email or username, as typed at login.
