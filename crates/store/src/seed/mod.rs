@@ -201,7 +201,7 @@ pub fn seed(
     refuse_foreign_known_accounts(conn)?;
     let claimed = claim_world(conn, &w)?;
     let pg = matches!(conn, DbConnection::Postgresql(_));
-    prepare(conn)?;
+    apply(conn, &PREPARE)?;
     let result = {
         let mut run = Run { conn: &mut *conn, progress, pg, reports: Vec::new() };
         fill::fill_all(&mut run, &w, password_hash).map(|()| run.reports)
@@ -216,7 +216,7 @@ pub fn seed(
             r
         }
         Err(e) => {
-            let _ = restore(conn);
+            let _ = apply(conn, &RESTORE);
             return Err(e);
         }
     };
@@ -227,7 +227,7 @@ pub fn seed(
             diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)").execute(conn)?;
         }
     }
-    restore(conn)?;
+    apply(conn, &RESTORE)?;
     Ok(SeedReport { tables: reports, already_seeded })
 }
 
@@ -301,31 +301,38 @@ fn refuse_foreign_known_accounts(conn: &mut DbConnection) -> Result<(), StoreErr
     Ok(())
 }
 
-/// Bulk-load settings for this connection only.
-fn prepare(conn: &mut DbConnection) -> Result<(), StoreError> {
-    match conn {
-        DbConnection::Sqlite(_) => {
-            diesel::sql_query("PRAGMA synchronous = OFF").execute(conn)?;
-            // Up to 1 GiB of page cache: the indexes of a million assets fit.
-            diesel::sql_query("PRAGMA cache_size = -1048576").execute(conn)?;
-            diesel::sql_query("PRAGMA temp_store = MEMORY").execute(conn)?;
-        }
-        DbConnection::Postgresql(_) => {
-            diesel::sql_query("SET synchronous_commit = off").execute(conn)?;
-        }
-    }
-    Ok(())
+/// Bulk-load settings for this connection only: on SQLite no syncing, up
+/// to 1 GiB of page cache (the indexes of a million assets fit) and
+/// temporary tables in memory; on PostgreSQL no waiting for the WAL flush.
+const PREPARE: Settings = Settings {
+    sqlite: &[
+        "PRAGMA synchronous = OFF",
+        "PRAGMA cache_size = -1048576",
+        "PRAGMA temp_store = MEMORY",
+    ],
+    pg: &["SET synchronous_commit = off"],
+};
+
+/// The connection's usual settings again.
+const RESTORE: Settings = Settings {
+    sqlite: &["PRAGMA synchronous = NORMAL", "PRAGMA cache_size = -2000"],
+    pg: &["RESET synchronous_commit"],
+};
+
+/// Session settings, one statement each, per backend.
+struct Settings {
+    sqlite: &'static [&'static str],
+    pg: &'static [&'static str],
 }
 
-fn restore(conn: &mut DbConnection) -> Result<(), StoreError> {
-    match conn {
-        DbConnection::Sqlite(_) => {
-            diesel::sql_query("PRAGMA synchronous = NORMAL").execute(conn)?;
-            diesel::sql_query("PRAGMA cache_size = -2000").execute(conn)?;
-        }
-        DbConnection::Postgresql(_) => {
-            diesel::sql_query("RESET synchronous_commit").execute(conn)?;
-        }
+/// Applies `settings` to this connection.
+fn apply(conn: &mut DbConnection, settings: &Settings) -> Result<(), StoreError> {
+    let statements = match conn {
+        DbConnection::Sqlite(_) => settings.sqlite,
+        DbConnection::Postgresql(_) => settings.pg,
+    };
+    for statement in statements {
+        diesel::sql_query(*statement).execute(conn)?;
     }
     Ok(())
 }
