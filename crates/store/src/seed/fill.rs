@@ -179,9 +179,7 @@ fn asset_row(w: &World, n: u64) -> AssetRow {
 
 /// Assets and their collaborators.
 fn fill_assets(run: &mut Run<'_, '_>, w: &World) -> Result<(), StoreError> {
-    run.fill("assets", w.assets, w.assets, BLOCK, |n, rows| {
-        rows.push(asset_row(w, n));
-    })?;
+    run.fill_each("assets", w.assets, BLOCK, |n| asset_row(w, n))?;
     let collaborators: u64 = (0..w.assets).map(|n| w.collaborators(n).len as u64).sum();
     run.fill("asset_collaborators", collaborators, w.assets, BLOCK, |n, rows| {
         let created = w.asset_created(n);
@@ -229,9 +227,7 @@ fn record_row(w: &World, j: u64) -> RecordRow {
 
 /// Records and photos.
 fn fill_records(run: &mut Run<'_, '_>, w: &World) -> Result<(), StoreError> {
-    run.fill("asset_records", w.records, w.records, BLOCK, |j, rows| {
-        rows.push(record_row(w, j));
-    })?;
+    run.fill_each("asset_records", w.records, BLOCK, |j| record_row(w, j))?;
     run.fill("asset_photos", w.photos, w.photos, BLOCK, |j, rows| {
         let n = record_asset(w, j, 100);
         let at = w.between(w.asset_created(n), h(j, 101));
@@ -393,9 +389,7 @@ fn invitation_row(w: &World, j: u64) -> InvitationRow {
 }
 
 fn fill_invitations(run: &mut Run<'_, '_>, w: &World) -> Result<(), StoreError> {
-    run.fill("invitations", w.total_invitations(), w.total_invitations(), BLOCK, |j, rows| {
-        rows.push(invitation_row(w, j))
-    })
+    run.fill_each("invitations", w.total_invitations(), BLOCK, |j| invitation_row(w, j))
 }
 
 /// Audit event `j`: action, target type, target and the `after` value.

@@ -177,6 +177,18 @@ pub(crate) struct Run<'a, 'p> {
 }
 
 impl Run<'_, '_> {
+    /// [`Run::fill`] for a table of one row per unit: `count` rows, the
+    /// `n`th made by `row(n)`.
+    pub(crate) fn fill_each<R: Batch>(
+        &mut self,
+        table: &'static str,
+        count: u64,
+        block: u64,
+        row: impl Fn(u64) -> R,
+    ) -> Result<(), StoreError> {
+        self.fill(table, count, count, block, |n, rows| rows.push(row(n)))
+    }
+
     /// Fills `table` with the rows `generate` makes for each unit in
     /// `0..units`, `block` units per transaction.
     pub(crate) fn fill<R: Batch>(
