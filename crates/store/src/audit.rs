@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::db::DbConnection;
-use crate::error::StoreError;
+use crate::error::{Result, StoreError};
 use crate::id::DbId;
 use crate::paging::{Bind, COUNT_LIMIT, Page, ReachPage, Sql, Window, count_per_row};
 use crate::schema::audit_events;
@@ -132,7 +132,7 @@ pub fn record(
     conn: &mut DbConnection,
     event: &NewAuditEvent<'_>,
     now: DateTime<Utc>,
-) -> Result<Uuid, StoreError> {
+) -> Result<Uuid> {
     let id = Uuid::new_v4();
     diesel::insert_into(audit_events::table)
         .values((
@@ -164,7 +164,7 @@ struct EventRow {
 }
 
 impl EventRow {
-    fn into_event(self) -> Result<AuditEvent, StoreError> {
+    fn into_event(self) -> Result<AuditEvent> {
         Ok(AuditEvent {
             id: self.id.0,
             actor_id: self.actor_id.map(|a| a.0),
@@ -178,7 +178,7 @@ impl EventRow {
     }
 }
 
-fn parse_json(s: Option<String>) -> Result<Option<serde_json::Value>, StoreError> {
+fn parse_json(s: Option<String>) -> Result<Option<serde_json::Value>> {
     s.map(|s| serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(e.to_string()))).transpose()
 }
 
@@ -187,7 +187,7 @@ pub fn for_target(
     conn: &mut DbConnection,
     target_type: &str,
     target_id: &str,
-) -> Result<Vec<AuditEvent>, StoreError> {
+) -> Result<Vec<AuditEvent>> {
     audit_events::table
         .filter(audit_events::target_type.eq(target_type))
         .filter(audit_events::target_id.eq(target_id))
@@ -280,7 +280,7 @@ pub fn list(
     is_root: bool,
     filter: &AuditFilter,
     window: &Window<DateTime<Utc>>,
-) -> Result<Page<ListedEvent>, StoreError> {
+) -> Result<Page<ListedEvent>> {
     let mut sql = Sql::new(conn);
     let (ctes, filters, total) = audit_scope(&mut sql, viewer, is_root, filter);
     let after = match &window.after {
@@ -333,8 +333,7 @@ pub fn list(
         // Past the end (or nothing at all): the total on its own.
         None => audit_total(conn, viewer, is_root, filter)?,
     };
-    let items =
-        rows.into_iter().map(ListedRow::into_event).collect::<Result<Vec<_>, StoreError>>()?;
+    let items = rows.into_iter().map(ListedRow::into_event).collect::<Result<Vec<_>>>()?;
     Ok(Page::cut(items, window.limit, counted))
 }
 
@@ -344,7 +343,7 @@ fn audit_total(
     viewer: Uuid,
     is_root: bool,
     filter: &AuditFilter,
-) -> Result<i64, StoreError> {
+) -> Result<i64> {
     let mut sql = Sql::new(conn);
     let (ctes, _, total) = audit_scope(&mut sql, viewer, is_root, filter);
     let with = if ctes.is_empty() { String::new() } else { format!("{ctes} ") };
@@ -352,7 +351,7 @@ fn audit_total(
 }
 
 impl ListedRow {
-    fn into_event(self) -> Result<ListedEvent, StoreError> {
+    fn into_event(self) -> Result<ListedEvent> {
         Ok(ListedEvent {
             event: self.event.into_event()?,
             actor_username: self.actor_username,
@@ -419,11 +418,7 @@ fn audit_scope(
 
 /// Whether the trail records that `user_id`'s share on `asset_id` was
 /// revoked or dropped (for explaining a path that no longer counts).
-pub fn share_was_revoked(
-    conn: &mut DbConnection,
-    asset_id: Uuid,
-    user_id: Uuid,
-) -> Result<bool, StoreError> {
+pub fn share_was_revoked(conn: &mut DbConnection, asset_id: Uuid, user_id: Uuid) -> Result<bool> {
     let befores: Vec<Option<String>> = audit_events::table
         .filter(audit_events::target_type.eq("asset"))
         .filter(audit_events::target_id.eq(asset_id.to_string().as_str()))

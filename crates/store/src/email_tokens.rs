@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::db::DbConnection;
-use crate::error::StoreError;
+use crate::error::Result;
 use crate::id::DbId;
 use crate::schema::email_tokens;
 use crate::time::{from_db, to_db};
@@ -57,7 +57,7 @@ pub fn replace(
     email: &str,
     expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
-) -> Result<(), StoreError> {
+) -> Result<()> {
     revoke_all(conn, user_id, purpose)?;
     diesel::insert_into(email_tokens::table)
         .values((
@@ -88,7 +88,7 @@ pub fn find(
     conn: &mut DbConnection,
     purpose: Purpose,
     token_hash: &str,
-) -> Result<Option<EmailToken>, StoreError> {
+) -> Result<Option<EmailToken>> {
     let row: Option<TokenRow> = email_tokens::table
         .filter(email_tokens::token_hash.eq(token_hash))
         .filter(email_tokens::purpose.eq(purpose.as_str()))
@@ -106,7 +106,7 @@ pub fn find(
 
 /// Marks a token used. Returns false when it was already used (a concurrent
 /// request won), so each token works once.
-pub fn consume(conn: &mut DbConnection, id: Uuid, now: DateTime<Utc>) -> Result<bool, StoreError> {
+pub fn consume(conn: &mut DbConnection, id: Uuid, now: DateTime<Utc>) -> Result<bool> {
     let n =
         diesel::update(email_tokens::table.find(DbId(id)).filter(email_tokens::used_at.is_null()))
             .set(email_tokens::used_at.eq(Some(to_db(now))))
@@ -116,11 +116,7 @@ pub fn consume(conn: &mut DbConnection, id: Uuid, now: DateTime<Utc>) -> Result<
 
 /// Invalidates every unused token of a purpose for a user (after a password
 /// change, outstanding reset links die).
-pub fn revoke_all(
-    conn: &mut DbConnection,
-    user_id: Uuid,
-    purpose: Purpose,
-) -> Result<(), StoreError> {
+pub fn revoke_all(conn: &mut DbConnection, user_id: Uuid, purpose: Purpose) -> Result<()> {
     diesel::delete(unused(user_id, purpose)).execute(conn)?;
     Ok(())
 }
@@ -130,7 +126,7 @@ pub fn last_sent(
     conn: &mut DbConnection,
     user_id: Uuid,
     purpose: Purpose,
-) -> Result<Option<DateTime<Utc>>, StoreError> {
+) -> Result<Option<DateTime<Utc>>> {
     let at: Option<chrono::NaiveDateTime> =
         unused(user_id, purpose).select(diesel::dsl::max(email_tokens::created_at)).first(conn)?;
     Ok(at.map(from_db))

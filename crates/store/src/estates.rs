@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::collaborators::Person;
 use crate::db::DbConnection;
-use crate::error::{StoreError, parse, parse_opt, role_at};
+use crate::error::{Result, StoreError, parse, parse_opt, role_at};
 use crate::id::DbId;
 use crate::paging::{COUNT_LIMIT, Page, Window};
 use crate::schema::{estate_members, estates, site_overrides, users};
@@ -48,7 +48,7 @@ struct MemberRow {
 
 impl TryFrom<MemberRow> for Member {
     type Error = StoreError;
-    fn try_from(r: MemberRow) -> Result<Self, StoreError> {
+    fn try_from(r: MemberRow) -> Result<Self> {
         Ok(Self {
             user_id: r.person.id,
             username: r.person.username,
@@ -64,9 +64,7 @@ impl TryFrom<MemberRow> for Member {
 pub type Paged<T> = (Vec<T>, i64);
 
 /// An estate with the user's role in it.
-fn with_role(
-    (e, role): (Estate, Option<String>),
-) -> Result<(Estate, Option<EstateRole>), StoreError> {
+fn with_role((e, role): (Estate, Option<String>)) -> Result<(Estate, Option<EstateRole>)> {
     Ok((e, parse_opt(role)?))
 }
 
@@ -86,7 +84,7 @@ pub fn create(
     name: &str,
     owner_id: Uuid,
     now: DateTime<Utc>,
-) -> Result<Estate, StoreError> {
+) -> Result<Estate> {
     let id = Uuid::new_v4();
     diesel::insert_into(estates::table)
         .values((
@@ -100,7 +98,7 @@ pub fn create(
     get(conn, id)?.ok_or(StoreError::NotFound)
 }
 
-pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<Estate>, StoreError> {
+pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<Estate>> {
     Ok(estates::table.find(DbId(id)).select(Estate::as_select()).first(conn).optional()?)
 }
 
@@ -116,7 +114,7 @@ pub fn get_for_user(
     conn: &mut DbConnection,
     id: Uuid,
     user_id: Uuid,
-) -> Result<Option<(Estate, Option<EstateRole>)>, StoreError> {
+) -> Result<Option<(Estate, Option<EstateRole>)>> {
     let row: Option<(Estate, Option<String>)> = with_membership(DbId(user_id))
         .filter(estates::id.eq(DbId(id)))
         .select((Estate::as_select(), estate_members::role.nullable()))
@@ -132,7 +130,7 @@ pub fn list_for_user(
     all: bool,
     limit: i64,
     offset: i64,
-) -> Result<Paged<(Estate, Option<EstateRole>)>, StoreError> {
+) -> Result<Paged<(Estate, Option<EstateRole>)>> {
     let uid = DbId(user_id);
     let join = with_membership(uid);
     let (rows, total): (Vec<(Estate, Option<String>)>, i64) = if all {
@@ -157,16 +155,11 @@ pub fn list_for_user(
             .get_result(conn)?;
         (rows, total)
     };
-    let items = rows.into_iter().map(with_role).collect::<Result<_, StoreError>>()?;
+    let items = rows.into_iter().map(with_role).collect::<Result<_>>()?;
     Ok((items, total))
 }
 
-pub fn rename(
-    conn: &mut DbConnection,
-    id: Uuid,
-    name: &str,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
+pub fn rename(conn: &mut DbConnection, id: Uuid, name: &str, now: DateTime<Utc>) -> Result<()> {
     diesel::update(estates::table.find(DbId(id)))
         .set((estates::name.eq(name), estates::updated_at.eq(to_db(now))))
         .execute(conn)?;
@@ -175,7 +168,7 @@ pub fn rename(
 
 /// Deletes the estate; its sites, memberships, overrides and invitations go
 /// with it.
-pub fn delete(conn: &mut DbConnection, id: Uuid) -> Result<(), StoreError> {
+pub fn delete(conn: &mut DbConnection, id: Uuid) -> Result<()> {
     crate::invitations::delete_for_resource(conn, crate::invitations::ResourceType::Estate, id)?;
     diesel::delete(estates::table.find(DbId(id))).execute(conn)?;
     Ok(())
@@ -187,7 +180,7 @@ pub fn add_member(
     user_id: Uuid,
     role: EstateRole,
     now: DateTime<Utc>,
-) -> Result<(), StoreError> {
+) -> Result<()> {
     diesel::insert_into(estate_members::table)
         .values(NewMember {
             estate_id: DbId(estate_id),
@@ -204,16 +197,12 @@ pub fn member_role(
     conn: &mut DbConnection,
     estate_id: Uuid,
     user_id: Uuid,
-) -> Result<Option<EstateRole>, StoreError> {
+) -> Result<Option<EstateRole>> {
     role_at!(conn, estate_members, (DbId(estate_id), DbId(user_id)))
 }
 
 /// One member with their user details.
-pub fn member(
-    conn: &mut DbConnection,
-    estate_id: Uuid,
-    user_id: Uuid,
-) -> Result<Option<Member>, StoreError> {
+pub fn member(conn: &mut DbConnection, estate_id: Uuid, user_id: Uuid) -> Result<Option<Member>> {
     let row: Option<MemberRow> = estate_members::table
         .inner_join(users::table)
         .filter(estate_members::estate_id.eq(DbId(estate_id)))
@@ -225,7 +214,7 @@ pub fn member(
 }
 
 /// The estate's one owner.
-pub fn owner_of(conn: &mut DbConnection, estate_id: Uuid) -> Result<Option<Uuid>, StoreError> {
+pub fn owner_of(conn: &mut DbConnection, estate_id: Uuid) -> Result<Option<Uuid>> {
     Ok(estate_members::table
         .filter(estate_members::estate_id.eq(DbId(estate_id)))
         .filter(estate_members::role.eq(EstateRole::Owner.as_str()))
@@ -241,7 +230,7 @@ pub fn set_role(
     user_id: Uuid,
     role: EstateRole,
     now: DateTime<Utc>,
-) -> Result<(), StoreError> {
+) -> Result<()> {
     diesel::update(estate_members::table.find((DbId(estate_id), DbId(user_id))))
         .set((estate_members::role.eq(role.as_str()), estate_members::updated_at.eq(to_db(now))))
         .execute(conn)?;
@@ -249,11 +238,7 @@ pub fn set_role(
 }
 
 /// Removes a member; their overrides in the estate go too.
-pub fn remove_member(
-    conn: &mut DbConnection,
-    estate_id: Uuid,
-    user_id: Uuid,
-) -> Result<(), StoreError> {
+pub fn remove_member(conn: &mut DbConnection, estate_id: Uuid, user_id: Uuid) -> Result<()> {
     crate::sites::delete_overrides(conn, estate_id, user_id)?;
     diesel::delete(estate_members::table.find((DbId(estate_id), DbId(user_id)))).execute(conn)?;
     Ok(())
@@ -279,7 +264,7 @@ macro_rules! members_after {
 }
 
 /// Members of an estate counted up to [`COUNT_LIMIT`].
-fn count_members(conn: &mut DbConnection, estate_id: Uuid) -> Result<i64, StoreError> {
+fn count_members(conn: &mut DbConnection, estate_id: Uuid) -> Result<i64> {
     let ids: Vec<DbId> = estate_members::table
         .filter(estate_members::estate_id.eq(DbId(estate_id)))
         .select(estate_members::user_id)
@@ -295,7 +280,7 @@ pub fn members(
     conn: &mut DbConnection,
     estate_id: Uuid,
     window: &Window<MemberKey>,
-) -> Result<Page<Member>, StoreError> {
+) -> Result<Page<Member>> {
     let q = estate_members::table
         .inner_join(users::table)
         .filter(estate_members::estate_id.eq(DbId(estate_id)))
@@ -306,7 +291,7 @@ pub fn members(
         .limit(window.limit.saturating_add(1))
         .offset(window.offset)
         .load(conn)?;
-    let items = rows.into_iter().map(Member::try_from).collect::<Result<Vec<_>, StoreError>>()?;
+    let items = rows.into_iter().map(Member::try_from).collect::<Result<Vec<_>>>()?;
     let counted = count_members(conn, estate_id)?;
     Ok(Page::cut(items, window.limit, counted))
 }
@@ -319,7 +304,7 @@ pub fn site_members(
     estate_id: Uuid,
     site_id: Uuid,
     window: &Window<MemberKey>,
-) -> Result<Page<(Member, Option<SiteOverride>)>, StoreError> {
+) -> Result<Page<(Member, Option<SiteOverride>)>> {
     let q = estate_members::table
         .inner_join(users::table)
         .left_join(
@@ -338,7 +323,7 @@ pub fn site_members(
     let items = rows
         .into_iter()
         .map(|(m, o)| Ok((Member::try_from(m)?, parse_opt(o)?)))
-        .collect::<Result<Vec<_>, StoreError>>()?;
+        .collect::<Result<Vec<_>>>()?;
     let counted = count_members(conn, estate_id)?;
     Ok(Page::cut(items, window.limit, counted))
 }

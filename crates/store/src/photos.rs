@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::db::DbConnection;
-use crate::error::StoreError;
+use crate::error::Result;
 use crate::id::DbId;
 use crate::schema::asset_photos;
 use crate::time::{DbTime, to_db};
@@ -41,7 +41,7 @@ pub fn add_photo(
     caption: Option<&str>,
     by: Uuid,
     now: DateTime<Utc>,
-) -> Result<Photo, StoreError> {
+) -> Result<Photo> {
     let id = Uuid::new_v4();
     diesel::insert_into(asset_photos::table)
         .values(NewPhoto {
@@ -67,7 +67,7 @@ pub fn photos(
     asset_id: Uuid,
     limit: i64,
     offset: i64,
-) -> Result<(Vec<Photo>, i64), StoreError> {
+) -> Result<(Vec<Photo>, i64)> {
     let rows = asset_photos::table
         .filter(asset_photos::asset_id.eq(DbId(asset_id)))
         .select(Photo::as_select())
@@ -83,7 +83,7 @@ pub fn photos(
 }
 
 /// Deletes a photo of this asset (another asset's photo id is not found).
-pub fn delete_photo(conn: &mut DbConnection, asset_id: Uuid, id: Uuid) -> Result<bool, StoreError> {
+pub fn delete_photo(conn: &mut DbConnection, asset_id: Uuid, id: Uuid) -> Result<bool> {
     Ok(diesel::delete(
         asset_photos::table
             .filter(asset_photos::id.eq(DbId(id)))

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::db::DbConnection;
-use crate::error::StoreError;
+use crate::error::{Result, StoreError};
 use crate::id::DbId;
 use crate::schema::asset_records;
 use crate::time::{DbTime, to_db};
@@ -59,7 +59,7 @@ pub fn add_record(
     f: &RecordFields,
     by: Uuid,
     now: DateTime<Utc>,
-) -> Result<Record, StoreError> {
+) -> Result<Record> {
     let id = Uuid::new_v4();
     diesel::insert_into(asset_records::table)
         .values((
@@ -77,11 +77,7 @@ pub fn add_record(
 }
 
 /// A record of this asset (a record id from another asset is not found).
-pub fn get_record(
-    conn: &mut DbConnection,
-    asset_id: Uuid,
-    id: Uuid,
-) -> Result<Option<Record>, StoreError> {
+pub fn get_record(conn: &mut DbConnection, asset_id: Uuid, id: Uuid) -> Result<Option<Record>> {
     Ok(asset_records::table
         .filter(asset_records::id.eq(DbId(id)))
         .filter(asset_records::asset_id.eq(DbId(asset_id)))
@@ -96,7 +92,7 @@ pub fn records(
     asset_id: Uuid,
     limit: i64,
     offset: i64,
-) -> Result<(Vec<Record>, i64), StoreError> {
+) -> Result<(Vec<Record>, i64)> {
     let rows = asset_records::table
         .filter(asset_records::asset_id.eq(DbId(asset_id)))
         .select(Record::as_select())
@@ -121,7 +117,7 @@ pub fn update_record(
     id: Uuid,
     f: &RecordFields,
     now: DateTime<Utc>,
-) -> Result<(), StoreError> {
+) -> Result<()> {
     diesel::update(
         asset_records::table
             .filter(asset_records::id.eq(DbId(id)))
@@ -132,11 +128,7 @@ pub fn update_record(
     Ok(())
 }
 
-pub fn delete_record(
-    conn: &mut DbConnection,
-    asset_id: Uuid,
-    id: Uuid,
-) -> Result<bool, StoreError> {
+pub fn delete_record(conn: &mut DbConnection, asset_id: Uuid, id: Uuid) -> Result<bool> {
     Ok(diesel::delete(
         asset_records::table
             .filter(asset_records::id.eq(DbId(id)))

@@ -6,7 +6,7 @@ use keyholder_domain::{EstateRole, SiteOverride};
 use uuid::Uuid;
 
 use crate::db::DbConnection;
-use crate::error::{StoreError, parse, parse_opt, role_at};
+use crate::error::{Result, parse, parse_opt, role_at};
 use crate::estates::Paged;
 use crate::id::{DbId, db_ids};
 use crate::schema::{estate_members, site_overrides, sites};
@@ -45,7 +45,7 @@ pub fn create_site(
     estate_id: Uuid,
     name: &str,
     now: DateTime<Utc>,
-) -> Result<Site, StoreError> {
+) -> Result<Site> {
     let site = Site {
         id: Uuid::new_v4(),
         estate_id,
@@ -70,7 +70,7 @@ pub fn site_for_user(
     conn: &mut DbConnection,
     site_id: Uuid,
     user_id: Uuid,
-) -> Result<Option<SiteWithAccess>, StoreError> {
+) -> Result<Option<SiteWithAccess>> {
     let uid = DbId(user_id);
     let row: Option<(Site, Option<String>, Option<String>)> = sites::table
         .left_join(estate_members::table.on(
@@ -99,7 +99,7 @@ pub fn sites_for_member(
     user_id: Uuid,
     limit: i64,
     offset: i64,
-) -> Result<Paged<(Site, Option<SiteOverride>)>, StoreError> {
+) -> Result<Paged<(Site, Option<SiteOverride>)>> {
     let uid = DbId(user_id);
     let visible = sites::table
         .left_join(
@@ -117,13 +117,12 @@ pub fn sites_for_member(
         .offset(offset)
         .load(conn)?;
     let total = visible.count().get_result(conn)?;
-    let items =
-        rows.into_iter().map(|(s, o)| Ok((s, parse_opt(o)?))).collect::<Result<_, StoreError>>()?;
+    let items = rows.into_iter().map(|(s, o)| Ok((s, parse_opt(o)?))).collect::<Result<_>>()?;
     Ok((items, total))
 }
 
 /// Every site of an estate (for administrators), by name.
-pub fn all_sites(conn: &mut DbConnection, estate_id: Uuid) -> Result<Vec<Site>, StoreError> {
+pub fn all_sites(conn: &mut DbConnection, estate_id: Uuid) -> Result<Vec<Site>> {
     Ok(sites::table
         .filter(sites::estate_id.eq(DbId(estate_id)))
         .select(Site::as_select())
@@ -136,14 +135,14 @@ pub fn rename_site(
     id: Uuid,
     name: &str,
     now: DateTime<Utc>,
-) -> Result<(), StoreError> {
+) -> Result<()> {
     diesel::update(sites::table.find(DbId(id)))
         .set((sites::name.eq(name), sites::updated_at.eq(to_db(now))))
         .execute(conn)?;
     Ok(())
 }
 
-pub fn delete_site(conn: &mut DbConnection, id: Uuid) -> Result<(), StoreError> {
+pub fn delete_site(conn: &mut DbConnection, id: Uuid) -> Result<()> {
     diesel::delete(sites::table.find(DbId(id))).execute(conn)?;
     Ok(())
 }
@@ -155,7 +154,7 @@ pub fn override_at(
     conn: &mut DbConnection,
     site_id: Uuid,
     user_id: Uuid,
-) -> Result<Option<SiteOverride>, StoreError> {
+) -> Result<Option<SiteOverride>> {
     role_at!(conn, site_overrides, (DbId(site_id), DbId(user_id)))
 }
 
@@ -164,7 +163,7 @@ pub fn overrides_of(
     conn: &mut DbConnection,
     estate_id: Uuid,
     user_id: Uuid,
-) -> Result<Vec<(Uuid, SiteOverride)>, StoreError> {
+) -> Result<Vec<(Uuid, SiteOverride)>> {
     site_overrides::table
         .filter(site_overrides::estate_id.eq(DbId(estate_id)))
         .filter(site_overrides::user_id.eq(DbId(user_id)))
@@ -180,7 +179,7 @@ pub fn overrides_for_members(
     conn: &mut DbConnection,
     estate_id: Uuid,
     user_ids: &[Uuid],
-) -> Result<Vec<(Uuid, Uuid, SiteOverride)>, StoreError> {
+) -> Result<Vec<(Uuid, Uuid, SiteOverride)>> {
     site_overrides::table
         .filter(site_overrides::estate_id.eq(DbId(estate_id)))
         .filter(site_overrides::user_id.eq_any(db_ids(user_ids)))
@@ -199,7 +198,7 @@ pub fn set_override(
     user_id: Uuid,
     value: Option<SiteOverride>,
     now: DateTime<Utc>,
-) -> Result<(), StoreError> {
+) -> Result<()> {
     diesel::delete(site_overrides::table.find((DbId(site_id), DbId(user_id)))).execute(conn)?;
     if let Some(o) = value {
         diesel::insert_into(site_overrides::table)
@@ -217,11 +216,7 @@ pub fn set_override(
 }
 
 /// Drops every override of a member in an estate.
-pub fn delete_overrides(
-    conn: &mut DbConnection,
-    estate_id: Uuid,
-    user_id: Uuid,
-) -> Result<(), StoreError> {
+pub fn delete_overrides(conn: &mut DbConnection, estate_id: Uuid, user_id: Uuid) -> Result<()> {
     diesel::delete(
         site_overrides::table
             .filter(site_overrides::estate_id.eq(DbId(estate_id)))

@@ -10,7 +10,7 @@ use super::cols::{ASSET_COLUMNS, AssetCols, AssetFactCols, CallerCols, asset_fac
 use super::{Read, caller_read, ids};
 use crate::assets::{AccessRow, Asset};
 use crate::db::DbConnection;
-use crate::error::StoreError;
+use crate::error::Result;
 use crate::id::DbId;
 use crate::invitations::{Invitation, InvitationRow};
 use crate::sql::{cached_statement, load_cached};
@@ -62,7 +62,7 @@ const INVITATION_COLUMNS: &str = "i.id AS i_id, i.resource_type AS i_resource_ty
     iu.display_name AS i_inviter_display_name";
 
 impl InvitationCols {
-    fn invitation(self) -> Result<Option<Invitation>, StoreError> {
+    fn invitation(self) -> Result<Option<Invitation>> {
         let (
             Some(id),
             Some(resource_type),
@@ -146,7 +146,7 @@ pub fn asset_invitation(
     conn: &mut DbConnection,
     caller: Uuid,
     invitation_id: Uuid,
-) -> Result<Read<AssetInvitationFacts>, StoreError> {
+) -> Result<Read<AssetInvitationFacts>> {
     let row: Option<AssetInvitationCols> = load_cached::<_, AssetInvitationRead>(
         conn,
         asset_invitation_sql(),

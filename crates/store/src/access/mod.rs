@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use crate::assets::{AccessRow, Asset};
 use crate::db::DbConnection;
-use crate::error::{StoreError, parse};
+use crate::error::{Result, parse};
 use crate::estates::Estate;
 use crate::id::DbId;
 use crate::sites::Site;
@@ -76,7 +76,7 @@ pub fn asset(
     conn: &mut DbConnection,
     caller: Uuid,
     asset_id: Uuid,
-) -> Result<Read<(Asset, AccessRow)>, StoreError> {
+) -> Result<Read<(Asset, AccessRow)>> {
     let row: Option<AssetAccessCols> =
         load_cached::<_, AssetRead>(conn, asset_sql(), &ids(caller, asset_id))?.into_iter().next();
     row.map(|r| {
@@ -121,7 +121,7 @@ pub fn estate(
     conn: &mut DbConnection,
     caller: Uuid,
     estate_id: Uuid,
-) -> Result<Read<(Estate, Option<EstateRole>)>, StoreError> {
+) -> Result<Read<(Estate, Option<EstateRole>)>> {
     let row: Option<EstateAccessCols> =
         load_cached::<_, EstateRead>(conn, estate_sql(), &ids(caller, estate_id))?
             .into_iter()
@@ -184,11 +184,7 @@ cached_statement!(
 
 /// The caller, the site, the caller's role in its estate and override at
 /// the site, in one statement.
-pub fn site(
-    conn: &mut DbConnection,
-    caller: Uuid,
-    site_id: Uuid,
-) -> Result<Read<SiteFacts>, StoreError> {
+pub fn site(conn: &mut DbConnection, caller: Uuid, site_id: Uuid) -> Result<Read<SiteFacts>> {
     let row: Option<SiteAccessCols> =
         load_cached::<_, SiteRead>(conn, site_sql(), &ids(caller, site_id))?.into_iter().next();
     row.map(|r| {
@@ -220,7 +216,7 @@ cached_statement!(
 );
 
 /// The caller alone (for routes that read nothing else first).
-pub fn caller(conn: &mut DbConnection, caller: Uuid) -> Result<Option<User>, StoreError> {
+pub fn caller(conn: &mut DbConnection, caller: Uuid) -> Result<Option<User>> {
     let row: Option<CallerCols> =
         load_cached::<_, CallerRead>(conn, caller_sql(), &[DbId(caller).into()])?
             .into_iter()
@@ -237,7 +233,7 @@ pub fn plans(
     estate: Uuid,
     site: Uuid,
     invitation: Uuid,
-) -> Result<Vec<(&'static str, Vec<String>)>, StoreError> {
+) -> Result<Vec<(&'static str, Vec<String>)>> {
     Ok(vec![
         ("asset", explain(conn, &asset_sql().text, &ids(caller, asset))?),
         ("estate", explain(conn, &estate_sql().text, &ids(caller, estate))?),

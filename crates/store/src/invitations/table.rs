@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::stats::resource_counts;
 use super::{Invitation, InvitationRow, from_row};
 use crate::db::DbConnection;
-use crate::error::StoreError;
+use crate::error::{Result, StoreError};
 use crate::paging::{Bind, COUNT_LIMIT, Direction, Page, ReachPage, Sql, Window, count_per_row};
 use crate::predicates::{self, NEVER};
 
@@ -65,7 +65,7 @@ struct TableRow {
 }
 
 impl TableRow {
-    fn into_row(self) -> Result<AssetInvitation, StoreError> {
+    fn into_row(self) -> Result<AssetInvitation> {
         let inviter = (self.inviter_username, self.inviter_display_name);
         Ok(AssetInvitation {
             invitation: from_row((self.invitation, inviter))?,
@@ -147,7 +147,7 @@ impl TableConditions {
         sort: Sort,
         now: DateTime<Utc>,
         after: Option<&(TableKey, Uuid)>,
-    ) -> Result<(Self, Option<String>), StoreError> {
+    ) -> Result<(Self, Option<String>)> {
         let mut filters = String::new();
         match filter.status {
             None => {}
@@ -265,7 +265,7 @@ pub fn asset_table(
     sort: Sort,
     now: DateTime<Utc>,
     window: &Window<TableKey>,
-) -> Result<Page<AssetInvitation>, StoreError> {
+) -> Result<Page<AssetInvitation>> {
     let mut sql = Sql::new(conn);
     let (cond, pattern) = TableConditions::new(&mut sql, filter, sort, now, window.after.as_ref())?;
     let dir = sort.direction().sql();
@@ -326,7 +326,7 @@ fn table_total(
     filter: &TableFilter,
     sort: Sort,
     now: DateTime<Utc>,
-) -> Result<i64, StoreError> {
+) -> Result<i64> {
     let mut sql = Sql::new(conn);
     let (cond, pattern) = TableConditions::new(&mut sql, filter, sort, now, None)?;
     let (ctes, total) = table_scope(&mut sql, viewer, filter, &cond, pattern.as_deref(), now);

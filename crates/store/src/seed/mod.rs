@@ -39,7 +39,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
-use crate::error::StoreError;
+use crate::error::{Result, StoreError};
 use crate::schema::{audit_events, users};
 
 use rows::{AuditRow, Batch, Run};
@@ -100,7 +100,7 @@ impl SeedSize {
     const MAX: u64 = 100_000_000;
 
     /// Refuses sizes the world's layout cannot hold.
-    pub fn validate(&self) -> Result<(), StoreError> {
+    pub fn validate(&self) -> Result<()> {
         if self.users < Self::MIN_USERS || self.users > Self::MAX {
             return Err(StoreError::Config(format!(
                 "--users must be between {} and {}",
@@ -195,7 +195,7 @@ pub fn seed(
     password_hash: &str,
     now: DateTime<Utc>,
     progress: &mut dyn SeedProgress,
-) -> Result<SeedReport, StoreError> {
+) -> Result<SeedReport> {
     size.validate()?;
     let w = World::new(size, now);
     refuse_foreign_known_accounts(conn)?;
@@ -261,7 +261,7 @@ pub(crate) fn marker(w: &World) -> AuditRow {
 /// (ids derive from row numbers, so two sizes would mix); else records this
 /// world's size, first, so an interrupted run is recognised too. Returns
 /// the rows written (0 or 1).
-fn claim_world(conn: &mut DbConnection, w: &World) -> Result<u64, StoreError> {
+fn claim_world(conn: &mut DbConnection, w: &World) -> Result<u64> {
     let found: Option<Option<String>> = audit_events::table
         .find(seed_id(TAG_AUDIT, MARKER_ROW))
         .select(audit_events::after)
@@ -282,7 +282,7 @@ fn claim_world(conn: &mut DbConnection, w: &World) -> Result<u64, StoreError> {
 
 /// A known account's username held by an account the seed did not create
 /// would make the benchmark's figures wrong: refuse.
-fn refuse_foreign_known_accounts(conn: &mut DbConnection) -> Result<(), StoreError> {
+fn refuse_foreign_known_accounts(conn: &mut DbConnection) -> Result<()> {
     for (n, name) in KNOWN_ACCOUNTS.iter().enumerate() {
         let found: Option<String> = users::table
             .filter(users::username_canonical.eq(*name))
@@ -326,7 +326,7 @@ struct Settings {
 }
 
 /// Applies `settings` to this connection.
-fn apply(conn: &mut DbConnection, settings: &Settings) -> Result<(), StoreError> {
+fn apply(conn: &mut DbConnection, settings: &Settings) -> Result<()> {
     let statements = match conn {
         DbConnection::Sqlite(_) => settings.sqlite,
         DbConnection::Postgresql(_) => settings.pg,

@@ -10,7 +10,7 @@ use super::{
     TAG_SITE, TAG_USER, TableReport, id_range,
 };
 use crate::db::DbConnection;
-use crate::error::StoreError;
+use crate::error::{Result, StoreError};
 use crate::schema::{
     asset_collaborators, asset_photos, asset_records, asset_shares, assets, audit_events,
     estate_members, estates, household_members, invitations, site_overrides, sites, users,
@@ -83,7 +83,7 @@ macro_rules! seed_tables {
 
         /// Seeded rows currently in `table`: those whose key column falls in
         /// the table's seed id range.
-        pub(crate) fn count_table(conn: &mut DbConnection, table: &str) -> Result<u64, StoreError> {
+        pub(crate) fn count_table(conn: &mut DbConnection, table: &str) -> Result<u64> {
             $(
                 if table == stringify!($table) {
                     let (lo, hi) = id_range($tag);
@@ -163,7 +163,7 @@ seed_tables! {
 }
 
 /// Seeded rows in each table now, in [`TABLES`] order.
-pub fn counts(conn: &mut DbConnection) -> Result<Vec<(&'static str, u64)>, StoreError> {
+pub fn counts(conn: &mut DbConnection) -> Result<Vec<(&'static str, u64)>> {
     TABLES.iter().map(|t| Ok((*t, count_table(conn, t)?))).collect()
 }
 
@@ -185,7 +185,7 @@ impl Run<'_, '_> {
         count: u64,
         block: u64,
         row: impl Fn(u64) -> R,
-    ) -> Result<(), StoreError> {
+    ) -> Result<()> {
         self.fill(table, count, count, block, |n, rows| rows.push(row(n)))
     }
 
@@ -198,7 +198,7 @@ impl Run<'_, '_> {
         units: u64,
         block: u64,
         mut generate: impl FnMut(u64, &mut Vec<R>),
-    ) -> Result<(), StoreError> {
+    ) -> Result<()> {
         let before = count_table(self.conn, table)?;
         self.progress.start(table, expected);
         if before == expected {
