@@ -343,9 +343,20 @@ impl Db {
     where
         E: From<StoreError> + From<diesel::result::Error>,
     {
+        self.pooled(|conn| {
+            let _guard = self.writer_guard();
+            conn.inner.transaction(f)
+        })
+    }
+
+    /// Runs `f` on a connection from the pool; after a failure the
+    /// connection is checked before it goes back.
+    fn pooled<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&mut PooledConnection) -> Result<T, E>,
+    ) -> Result<T, E> {
         let mut conn = self.conn()?;
-        let _guard = self.writer_guard();
-        let result = conn.inner.transaction(f);
+        let result = f(&mut conn);
         if result.is_err() {
             conn.check_after_failure();
         }
@@ -359,12 +370,7 @@ impl Db {
     where
         E: From<StoreError>,
     {
-        let mut conn = self.conn()?;
-        let result = f(&mut conn);
-        if result.is_err() {
-            conn.check_after_failure();
-        }
-        result
+        self.pooled(|conn| f(conn))
     }
 
     /// On SQLite, runs the one-statement read `f` at once on the calling
@@ -407,11 +413,6 @@ impl Db {
     where
         E: From<StoreError> + From<diesel::result::Error>,
     {
-        let mut conn = self.conn()?;
-        let result = conn.inner.transaction(f);
-        if result.is_err() {
-            conn.check_after_failure();
-        }
-        result
+        self.pooled(|conn| conn.inner.transaction(f))
     }
 }
