@@ -105,8 +105,10 @@ pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<Estate>> {
 /// Estates, each joined to the user's membership when there is one.
 #[diesel::dsl::auto_type]
 fn with_membership(user: DbId) -> _ {
-    let mine: _ = estate_members::estate_id.eq(estates::id).and(estate_members::user_id.eq(user));
-    estates::table.left_join(estate_members::table.on(mine))
+    estates::table.left_join(
+        estate_members::table
+            .on(estate_members::estate_id.eq(estates::id).and(estate_members::user_id.eq(user))),
+    )
 }
 
 /// The estate and the user's role in it (`None`: not a member).
