@@ -8,11 +8,10 @@ use keyholder_domain::{EstateRole, HouseholdFact, InvitationPermission, SiteOver
 use uuid::Uuid;
 
 use crate::db::DbConnection;
-use crate::error::{StoreError, parse};
+use crate::error::{Result, StoreError, parse};
 use crate::id::{DbId, db_ids};
 use crate::schema::{
-    asset_collaborators, asset_shares, assets, estate_members, household_members, site_overrides,
-    users,
+    asset_collaborators, asset_shares, assets, estate_members, household_members, users,
 };
 use crate::time::{from_db, to_db};
 
@@ -46,7 +45,7 @@ pub(crate) struct AssetRow {
 
 impl TryFrom<AssetRow> for Asset {
     type Error = StoreError;
-    fn try_from(r: AssetRow) -> Result<Self, StoreError> {
+    fn try_from(r: AssetRow) -> Result<Self> {
         Ok(Self {
             id: r.id.0,
             name: r.name,
@@ -126,7 +125,7 @@ pub fn create(
     placement: Option<Placement>,
     creator: Uuid,
     now: DateTime<Utc>,
-) -> Result<Asset, StoreError> {
+) -> Result<Asset> {
     let id = Uuid::new_v4();
     diesel::insert_into(assets::table)
         .values(NewAsset {
@@ -142,7 +141,7 @@ pub fn create(
     get(conn, id)?.ok_or(StoreError::NotFound)
 }
 
-pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<Asset>, StoreError> {
+pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<Asset>> {
     assets::table
         .find(DbId(id))
         .select(AssetRow::as_select())
@@ -153,7 +152,7 @@ pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<Asset>, StoreErro
 }
 
 /// Several assets by id (unknown ids are simply absent).
-pub fn get_many(conn: &mut DbConnection, ids: &[Uuid]) -> Result<Vec<Asset>, StoreError> {
+pub fn get_many(conn: &mut DbConnection, ids: &[Uuid]) -> Result<Vec<Asset>> {
     assets::table
         .filter(assets::id.eq_any(db_ids(ids)))
         .select(AssetRow::as_select())
@@ -171,7 +170,7 @@ pub fn update(
     reference: Option<&str>,
     attributes: &serde_json::Value,
     now: DateTime<Utc>,
-) -> Result<(), StoreError> {
+) -> Result<()> {
     diesel::update(assets::table.find(DbId(id)))
         .set((Described::new(name, reference, attributes), assets::updated_at.eq(to_db(now))))
         .execute(conn)?;
@@ -184,7 +183,7 @@ pub fn place(
     id: Uuid,
     placement: Option<Placement>,
     now: DateTime<Utc>,
-) -> Result<(), StoreError> {
+) -> Result<()> {
     diesel::update(assets::table.find(DbId(id)))
         .set((Placed::from(placement), assets::updated_at.eq(to_db(now))))
         .execute(conn)?;
@@ -193,19 +192,19 @@ pub fn place(
 
 /// Deletes the asset with its records, photos, collaborators, shares and
 /// invitations.
-pub fn delete(conn: &mut DbConnection, id: Uuid) -> Result<(), StoreError> {
+pub fn delete(conn: &mut DbConnection, id: Uuid) -> Result<()> {
     crate::invitations::delete_for_resource(conn, crate::invitations::ResourceType::Asset, id)?;
     diesel::delete(assets::table.find(DbId(id))).execute(conn)?;
     Ok(())
 }
 
 /// How many assets are placed at a site.
-pub fn count_at_site(conn: &mut DbConnection, site_id: Uuid) -> Result<i64, StoreError> {
+pub fn count_at_site(conn: &mut DbConnection, site_id: Uuid) -> Result<i64> {
     Ok(assets::table.filter(assets::site_id.eq(DbId(site_id))).count().get_result(conn)?)
 }
 
 /// How many assets are placed in an estate.
-pub fn count_in_estate(conn: &mut DbConnection, estate_id: Uuid) -> Result<i64, StoreError> {
+pub fn count_in_estate(conn: &mut DbConnection, estate_id: Uuid) -> Result<i64> {
     Ok(assets::table.filter(assets::estate_id.eq(DbId(estate_id))).count().get_result(conn)?)
 }
 
@@ -226,11 +225,7 @@ pub struct AccessRow {
 }
 
 /// Reads the facts for `user_id` on `asset`.
-pub fn access_row(
-    conn: &mut DbConnection,
-    asset: &Asset,
-    user_id: Uuid,
-) -> Result<AccessRow, StoreError> {
+pub fn access_row(conn: &mut DbConnection, asset: &Asset, user_id: Uuid) -> Result<AccessRow> {
     let (uid, aid) = (DbId(user_id), DbId(asset.id));
     let is_collaborator = asset_collaborators::table
         .find((aid, uid))
@@ -260,7 +255,7 @@ pub fn access_row(
                 head_is_collaborator: collab.is_some(),
             })
         })
-        .collect::<Result<_, StoreError>>()?;
+        .collect::<Result<_>>()?;
     let share = asset_shares::table
         .find((aid, uid))
         .select((asset_shares::permission, asset_shares::access_expires_at))
@@ -268,29 +263,15 @@ pub fn access_row(
         .optional()?
         .map(|(p, e)| Ok::<_, StoreError>((asset.id, parse(&p)?, e.map(from_db))))
         .transpose()?;
-    let estate_role: Option<String> = match asset.estate_id {
-        Some(estate) => estate_members::table
-            .find((DbId(estate), uid))
-            .select(estate_members::role)
-            .first(conn)
-            .optional()?,
+    let estate_role = match asset.estate_id {
+        Some(estate) => crate::estates::member_role(conn, estate, user_id)?,
         None => None,
     };
-    let site_override: Option<String> = match asset.site_id {
-        Some(site) => site_overrides::table
-            .find((DbId(site), uid))
-            .select(site_overrides::role)
-            .first(conn)
-            .optional()?,
+    let site_override = match asset.site_id {
+        Some(site) => crate::sites::override_at(conn, site, user_id)?,
         None => None,
     };
-    Ok(AccessRow {
-        is_collaborator,
-        households,
-        share,
-        estate_role: estate_role.as_deref().map(parse).transpose()?,
-        site_override: site_override.as_deref().map(parse).transpose()?,
-    })
+    Ok(AccessRow { is_collaborator, households, share, estate_role, site_override })
 }
 
 /// Removes a user's collaborator rows and shares on every asset of an
@@ -299,27 +280,22 @@ pub fn drop_estate_access(
     conn: &mut DbConnection,
     estate_id: Uuid,
     user_id: Uuid,
-) -> Result<(usize, usize), StoreError> {
-    let in_estate = assets::table.filter(assets::estate_id.eq(DbId(estate_id))).select(assets::id);
-    let collaborators = diesel::delete(
-        asset_collaborators::table
-            .filter(asset_collaborators::user_id.eq(DbId(user_id)))
-            .filter(asset_collaborators::asset_id.eq_any(in_estate)),
-    )
-    .execute(conn)?;
-    let in_estate = assets::table.filter(assets::estate_id.eq(DbId(estate_id))).select(assets::id);
-    let shares = diesel::delete(
-        asset_shares::table
-            .filter(asset_shares::user_id.eq(DbId(user_id)))
-            .filter(asset_shares::asset_id.eq_any(in_estate)),
-    )
-    .execute(conn)?;
-    Ok((collaborators, shares))
+) -> Result<(usize, usize)> {
+    // Deletes the user's rows of `$table` on the estate's assets.
+    macro_rules! drop_in_estate {
+        ($table:ident) => {{
+            let in_estate =
+                assets::table.filter(assets::estate_id.eq(DbId(estate_id))).select(assets::id);
+            let mine = $table::table.filter($table::user_id.eq(DbId(user_id)));
+            diesel::delete(mine.filter($table::asset_id.eq_any(in_estate))).execute(conn)?
+        }};
+    }
+    Ok((drop_in_estate!(asset_collaborators), drop_in_estate!(asset_shares)))
 }
 
 /// Everyone who might reach an asset: collaborators, members of their
 /// households, share holders, members of the asset's estate, root users.
-pub fn access_candidates(conn: &mut DbConnection, asset: &Asset) -> Result<Vec<Uuid>, StoreError> {
+pub fn access_candidates(conn: &mut DbConnection, asset: &Asset) -> Result<Vec<Uuid>> {
     let aid = DbId(asset.id);
     let mut ids: Vec<DbId> = asset_collaborators::table
         .filter(asset_collaborators::asset_id.eq(aid))

@@ -6,9 +6,9 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::db::DbConnection;
-use crate::error::StoreError;
+use crate::error::{Result, StoreError};
 use crate::id::DbId;
-use crate::paging::{Bind, COUNT_LIMIT, Page, ReachPage, Sql, Window};
+use crate::paging::{Bind, COUNT_LIMIT, Page, ReachPage, Sql, Window, count_per_row};
 use crate::schema::audit_events;
 use crate::time::{from_db, to_db};
 
@@ -132,7 +132,7 @@ pub fn record(
     conn: &mut DbConnection,
     event: &NewAuditEvent<'_>,
     now: DateTime<Utc>,
-) -> Result<Uuid, StoreError> {
+) -> Result<Uuid> {
     let id = Uuid::new_v4();
     diesel::insert_into(audit_events::table)
         .values((
@@ -164,7 +164,7 @@ struct EventRow {
 }
 
 impl EventRow {
-    fn into_event(self) -> Result<AuditEvent, StoreError> {
+    fn into_event(self) -> Result<AuditEvent> {
         Ok(AuditEvent {
             id: self.id.0,
             actor_id: self.actor_id.map(|a| a.0),
@@ -178,7 +178,7 @@ impl EventRow {
     }
 }
 
-fn parse_json(s: Option<String>) -> Result<Option<serde_json::Value>, StoreError> {
+fn parse_json(s: Option<String>) -> Result<Option<serde_json::Value>> {
     s.map(|s| serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(e.to_string()))).transpose()
 }
 
@@ -187,7 +187,7 @@ pub fn for_target(
     conn: &mut DbConnection,
     target_type: &str,
     target_id: &str,
-) -> Result<Vec<AuditEvent>, StoreError> {
+) -> Result<Vec<AuditEvent>> {
     audit_events::table
         .filter(audit_events::target_type.eq(target_type))
         .filter(audit_events::target_id.eq(target_id))
@@ -280,7 +280,7 @@ pub fn list(
     is_root: bool,
     filter: &AuditFilter,
     window: &Window<DateTime<Utc>>,
-) -> Result<Page<ListedEvent>, StoreError> {
+) -> Result<Page<ListedEvent>> {
     let mut sql = Sql::new(conn);
     let (ctes, filters, total) = audit_scope(&mut sql, viewer, is_root, filter);
     let after = match &window.after {
@@ -291,9 +291,7 @@ pub fn list(
             format!(" AND (e.created_at, e.id) < ({at}, {id})")
         }
     };
-    let fetch = sql.param(Bind::Int(window.fetch()));
-    let rows = sql.param(Bind::Int(window.limit.saturating_add(1)));
-    let offset = sql.param(Bind::Int(window.offset));
+    let [fetch, rows, offset] = sql.window(window);
     let order = "ORDER BY e.created_at DESC, e.id DESC";
     let page = if is_root {
         format!(
@@ -306,12 +304,12 @@ pub fn list(
             |t: &str| format!("e.target_type = {t}.t AND e.target_id = {t}.id{filters}{after}");
         ReachPage {
             pg: sql.pg,
+            key: &|a| format!("{a}.created_at"),
+            on: &on,
             reach: ("scope", "t"),
             carried: &["t", "id"],
             rows: ("audit_events", "e"),
             outer: "x",
-            key: &|a| format!("{a}.created_at"),
-            on: &on,
             dir: "DESC",
             fetch: &fetch,
         }
@@ -335,8 +333,7 @@ pub fn list(
         // Past the end (or nothing at all): the total on its own.
         None => audit_total(conn, viewer, is_root, filter)?,
     };
-    let items =
-        rows.into_iter().map(ListedRow::into_event).collect::<Result<Vec<_>, StoreError>>()?;
+    let items = rows.into_iter().map(ListedRow::into_event).collect::<Result<Vec<_>>>()?;
     Ok(Page::cut(items, window.limit, counted))
 }
 
@@ -346,7 +343,7 @@ fn audit_total(
     viewer: Uuid,
     is_root: bool,
     filter: &AuditFilter,
-) -> Result<i64, StoreError> {
+) -> Result<i64> {
     let mut sql = Sql::new(conn);
     let (ctes, _, total) = audit_scope(&mut sql, viewer, is_root, filter);
     let with = if ctes.is_empty() { String::new() } else { format!("{ctes} ") };
@@ -354,7 +351,7 @@ fn audit_total(
 }
 
 impl ListedRow {
-    fn into_event(self) -> Result<ListedEvent, StoreError> {
+    fn into_event(self) -> Result<ListedEvent> {
         Ok(ListedEvent {
             event: self.event.into_event()?,
             actor_username: self.actor_username,
@@ -415,30 +412,13 @@ fn audit_scope(
         targets_sql(&uid, sql.pg)
     );
     let on = format!("e.target_type = t.t AND e.target_id = t.id{filters}");
-    let total = if sql.pg {
-        // OFFSET 0: a nested loop from the targets, never a scan.
-        format!(
-            "SELECT COUNT(*) FROM (
-               SELECT 1 AS one FROM scope t CROSS JOIN LATERAL (
-                 SELECT 1 AS one FROM audit_events e WHERE {on} OFFSET 0) x
-               LIMIT {cap}) n"
-        )
-    } else {
-        format!(
-            "SELECT COUNT(*) FROM (
-               SELECT 1 AS one FROM scope t CROSS JOIN audit_events e WHERE {on} LIMIT {cap}) n"
-        )
-    };
+    let total = count_per_row(sql.pg, "scope t", "audit_events e", &on, &cap);
     (ctes, filters, total)
 }
 
 /// Whether the trail records that `user_id`'s share on `asset_id` was
 /// revoked or dropped (for explaining a path that no longer counts).
-pub fn share_was_revoked(
-    conn: &mut DbConnection,
-    asset_id: Uuid,
-    user_id: Uuid,
-) -> Result<bool, StoreError> {
+pub fn share_was_revoked(conn: &mut DbConnection, asset_id: Uuid, user_id: Uuid) -> Result<bool> {
     let befores: Vec<Option<String>> = audit_events::table
         .filter(audit_events::target_type.eq("asset"))
         .filter(audit_events::target_id.eq(asset_id.to_string().as_str()))

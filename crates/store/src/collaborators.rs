@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::db::DbConnection;
-use crate::error::StoreError;
+use crate::error::Result;
 use crate::id::{DbId, db_ids};
 use crate::schema::{asset_collaborators, users};
 use crate::time::{from_db, to_db};
@@ -34,7 +34,7 @@ pub fn add_collaborator(
     asset_id: Uuid,
     user_id: Uuid,
     now: DateTime<Utc>,
-) -> Result<bool, StoreError> {
+) -> Result<bool> {
     let exists = asset_collaborators::table
         .find((DbId(asset_id), DbId(user_id)))
         .select(asset_collaborators::user_id)
@@ -54,11 +54,7 @@ pub fn add_collaborator(
     Ok(true)
 }
 
-pub fn remove_collaborator(
-    conn: &mut DbConnection,
-    asset_id: Uuid,
-    user_id: Uuid,
-) -> Result<bool, StoreError> {
+pub fn remove_collaborator(conn: &mut DbConnection, asset_id: Uuid, user_id: Uuid) -> Result<bool> {
     Ok(diesel::delete(asset_collaborators::table.find((DbId(asset_id), DbId(user_id))))
         .execute(conn)?
         == 1)
@@ -68,7 +64,7 @@ pub fn remove_collaborator(
 pub fn collaborators(
     conn: &mut DbConnection,
     asset_id: Uuid,
-) -> Result<Vec<(Person, DateTime<Utc>)>, StoreError> {
+) -> Result<Vec<(Person, DateTime<Utc>)>> {
     let rows: Vec<(Person, NaiveDateTime)> = asset_collaborators::table
         .inner_join(users::table)
         .filter(asset_collaborators::asset_id.eq(DbId(asset_id)))
@@ -82,7 +78,7 @@ pub fn collaborators(
 pub fn collaborator_pairs(
     conn: &mut DbConnection,
     asset_ids: &[Uuid],
-) -> Result<Vec<(Uuid, Uuid)>, StoreError> {
+) -> Result<Vec<(Uuid, Uuid)>> {
     Ok(asset_collaborators::table
         .filter(asset_collaborators::asset_id.eq_any(db_ids(asset_ids)))
         .select((asset_collaborators::asset_id, asset_collaborators::user_id))
@@ -94,6 +90,6 @@ pub fn collaborator_pairs(
 }
 
 /// Users by id (for listings).
-pub fn people(conn: &mut DbConnection, ids: &[Uuid]) -> Result<Vec<Person>, StoreError> {
+pub fn people(conn: &mut DbConnection, ids: &[Uuid]) -> Result<Vec<Person>> {
     Ok(users::table.filter(users::id.eq_any(db_ids(ids))).select(Person::as_select()).load(conn)?)
 }

@@ -9,7 +9,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
-use crate::error::StoreError;
+use crate::error::{Result, StoreError};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
@@ -32,7 +32,7 @@ pub enum DatabaseUrl {
 
 impl DatabaseUrl {
     /// Parses `sqlite://path`, `sqlite:path` or `postgres://...` / `postgresql://...`.
-    pub fn parse(url: &str) -> Result<Self, StoreError> {
+    pub fn parse(url: &str) -> Result<Self> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             return Ok(Self::Postgres(url.to_owned()));
         }
@@ -92,7 +92,7 @@ pub struct Manager {
     url: DatabaseUrl,
 }
 
-fn establish(url: &DatabaseUrl) -> Result<DbConnection, StoreError> {
+fn establish(url: &DatabaseUrl) -> Result<DbConnection> {
     match url {
         DatabaseUrl::Postgres(u) => {
             let mut conn = diesel::PgConnection::establish(u)
@@ -167,7 +167,7 @@ impl r2d2::ManageConnection for Manager {
     type Connection = Conn;
     type Error = StoreError;
 
-    fn connect(&self) -> Result<Conn, StoreError> {
+    fn connect(&self) -> Result<Conn> {
         Ok(Conn {
             inner: establish(&self.url)?,
             returned_at: std::time::Instant::now(),
@@ -175,7 +175,7 @@ impl r2d2::ManageConnection for Manager {
         })
     }
 
-    fn is_valid(&self, conn: &mut Conn) -> Result<(), StoreError> {
+    fn is_valid(&self, conn: &mut Conn) -> Result<()> {
         if conn.returned_at.elapsed() < ALIVE_BYPASS {
             return Ok(());
         }
@@ -238,7 +238,7 @@ impl std::fmt::Debug for Db {
 /// (mode 0600; SQLite gives its `-wal` and `-shm` files the mode of the
 /// database file). An existing file keeps its mode; `:memory:` and `file:`
 /// URIs are left to SQLite.
-fn create_private(path: &Path) -> Result<(), StoreError> {
+fn create_private(path: &Path) -> Result<()> {
     let name = path.as_os_str();
     if name == ":memory:" || name.to_string_lossy().starts_with("file:") {
         return Ok(());
@@ -263,7 +263,7 @@ fn create_private(path: &Path) -> Result<(), StoreError> {
 impl Db {
     /// Connects (creating the SQLite file, mode 0600, and its folder when
     /// needed).
-    pub fn connect(url: &DatabaseUrl, options: &PoolOptions) -> Result<Self, StoreError> {
+    pub fn connect(url: &DatabaseUrl, options: &PoolOptions) -> Result<Self> {
         if let DatabaseUrl::Sqlite(path) = url
             && let Some(parent) = path.parent()
             && !parent.as_os_str().is_empty()
@@ -304,7 +304,7 @@ impl Db {
     }
 
     /// Runs the embedded migrations that have not run yet.
-    pub fn migrate(&self) -> Result<Vec<String>, StoreError> {
+    pub fn migrate(&self) -> Result<Vec<String>> {
         let mut conn = self.conn()?;
         let _guard = self.writer_guard();
         let source = match self.backend() {
@@ -319,12 +319,12 @@ impl Db {
     }
 
     /// A connection from the pool (503 when none frees up in time).
-    pub fn conn(&self) -> Result<PooledConnection, StoreError> {
+    pub fn conn(&self) -> Result<PooledConnection> {
         self.pool.get().map_err(|e| StoreError::Unavailable(e.to_string()))
     }
 
     /// Checks that the database answers, waiting at most `timeout`.
-    pub fn ping(&self, timeout: Duration) -> Result<(), StoreError> {
+    pub fn ping(&self, timeout: Duration) -> Result<()> {
         let mut conn =
             self.pool.get_timeout(timeout).map_err(|e| StoreError::Unavailable(e.to_string()))?;
         conn.inner.batch_execute("SELECT 1").map_err(StoreError::from)
@@ -343,9 +343,20 @@ impl Db {
     where
         E: From<StoreError> + From<diesel::result::Error>,
     {
+        self.pooled(|conn| {
+            let _guard = self.writer_guard();
+            conn.inner.transaction(f)
+        })
+    }
+
+    /// Runs `f` on a connection from the pool; after a failure the
+    /// connection is checked before it goes back.
+    fn pooled<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&mut PooledConnection) -> Result<T, E>,
+    ) -> Result<T, E> {
         let mut conn = self.conn()?;
-        let _guard = self.writer_guard();
-        let result = conn.inner.transaction(f);
+        let result = f(&mut conn);
         if result.is_err() {
             conn.check_after_failure();
         }
@@ -359,12 +370,7 @@ impl Db {
     where
         E: From<StoreError>,
     {
-        let mut conn = self.conn()?;
-        let result = f(&mut conn);
-        if result.is_err() {
-            conn.check_after_failure();
-        }
-        result
+        self.pooled(|conn| f(conn))
     }
 
     /// On SQLite, runs the one-statement read `f` at once on the calling
@@ -407,11 +413,6 @@ impl Db {
     where
         E: From<StoreError> + From<diesel::result::Error>,
     {
-        let mut conn = self.conn()?;
-        let result = conn.inner.transaction(f);
-        if result.is_err() {
-            conn.check_after_failure();
-        }
-        result
+        self.pooled(|conn| conn.inner.transaction(f))
     }
 }

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::db::DbConnection;
-use crate::error::StoreError;
+use crate::error::Result;
 use crate::id::DbId;
 use crate::schema::email_tokens;
 use crate::time::{from_db, to_db};
@@ -36,6 +36,17 @@ pub struct EmailToken {
     pub used_at: Option<DateTime<Utc>>,
 }
 
+/// The user's unused tokens of one purpose.
+#[diesel::dsl::auto_type]
+fn unused(user_id: Uuid, purpose: Purpose) -> _ {
+    let user: DbId = DbId(user_id);
+    let purpose: &'static str = purpose.as_str();
+    email_tokens::table
+        .filter(email_tokens::user_id.eq(user))
+        .filter(email_tokens::purpose.eq(purpose))
+        .filter(email_tokens::used_at.is_null())
+}
+
 /// Stores a new token hash for `user_id`, replacing any unused token of the
 /// same purpose (only the newest link works).
 pub fn replace(
@@ -46,14 +57,8 @@ pub fn replace(
     email: &str,
     expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    diesel::delete(
-        email_tokens::table
-            .filter(email_tokens::user_id.eq(DbId(user_id)))
-            .filter(email_tokens::purpose.eq(purpose.as_str()))
-            .filter(email_tokens::used_at.is_null()),
-    )
-    .execute(conn)?;
+) -> Result<()> {
+    revoke_all(conn, user_id, purpose)?;
     diesel::insert_into(email_tokens::table)
         .values((
             email_tokens::id.eq(DbId(Uuid::new_v4())),
@@ -83,7 +88,7 @@ pub fn find(
     conn: &mut DbConnection,
     purpose: Purpose,
     token_hash: &str,
-) -> Result<Option<EmailToken>, StoreError> {
+) -> Result<Option<EmailToken>> {
     let row: Option<TokenRow> = email_tokens::table
         .filter(email_tokens::token_hash.eq(token_hash))
         .filter(email_tokens::purpose.eq(purpose.as_str()))
@@ -101,7 +106,7 @@ pub fn find(
 
 /// Marks a token used. Returns false when it was already used (a concurrent
 /// request won), so each token works once.
-pub fn consume(conn: &mut DbConnection, id: Uuid, now: DateTime<Utc>) -> Result<bool, StoreError> {
+pub fn consume(conn: &mut DbConnection, id: Uuid, now: DateTime<Utc>) -> Result<bool> {
     let n =
         diesel::update(email_tokens::table.find(DbId(id)).filter(email_tokens::used_at.is_null()))
             .set(email_tokens::used_at.eq(Some(to_db(now))))
@@ -111,18 +116,8 @@ pub fn consume(conn: &mut DbConnection, id: Uuid, now: DateTime<Utc>) -> Result<
 
 /// Invalidates every unused token of a purpose for a user (after a password
 /// change, outstanding reset links die).
-pub fn revoke_all(
-    conn: &mut DbConnection,
-    user_id: Uuid,
-    purpose: Purpose,
-) -> Result<(), StoreError> {
-    diesel::delete(
-        email_tokens::table
-            .filter(email_tokens::user_id.eq(DbId(user_id)))
-            .filter(email_tokens::purpose.eq(purpose.as_str()))
-            .filter(email_tokens::used_at.is_null()),
-    )
-    .execute(conn)?;
+pub fn revoke_all(conn: &mut DbConnection, user_id: Uuid, purpose: Purpose) -> Result<()> {
+    diesel::delete(unused(user_id, purpose)).execute(conn)?;
     Ok(())
 }
 
@@ -131,12 +126,8 @@ pub fn last_sent(
     conn: &mut DbConnection,
     user_id: Uuid,
     purpose: Purpose,
-) -> Result<Option<DateTime<Utc>>, StoreError> {
-    let at: Option<chrono::NaiveDateTime> = email_tokens::table
-        .filter(email_tokens::user_id.eq(DbId(user_id)))
-        .filter(email_tokens::purpose.eq(purpose.as_str()))
-        .filter(email_tokens::used_at.is_null())
-        .select(diesel::dsl::max(email_tokens::created_at))
-        .first(conn)?;
+) -> Result<Option<DateTime<Utc>>> {
+    let at: Option<chrono::NaiveDateTime> =
+        unused(user_id, purpose).select(diesel::dsl::max(email_tokens::created_at)).first(conn)?;
     Ok(at.map(from_db))
 }

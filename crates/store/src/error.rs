@@ -65,8 +65,28 @@ impl StoreError {
     }
 }
 
+/// The store's result: its error is a [`StoreError`] unless named.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
 /// A stored enum value (a role, a permission) parsed back; a value the
 /// code does not know is a corrupt row.
-pub(crate) fn parse<T: std::str::FromStr>(s: &str) -> Result<T, StoreError> {
+pub(crate) fn parse<T: std::str::FromStr>(s: &str) -> Result<T> {
     s.parse().map_err(|_| StoreError::Corrupt(format!("unexpected value {s:?}")))
 }
+
+/// [`parse`] for a value that may be absent (no row, or a left join's
+/// column).
+pub(crate) fn parse_opt<T: std::str::FromStr>(s: Option<String>) -> Result<Option<T>> {
+    s.as_deref().map(parse).transpose()
+}
+
+/// The parsed `role` of the row of `$table` whose primary key is `$key`, if
+/// there is one.
+macro_rules! role_at {
+    ($conn:expr, $table:ident, $key:expr) => {
+        crate::error::parse_opt(
+            $table::table.find($key).select($table::role).first::<String>($conn).optional()?,
+        )
+    };
+}
+pub(crate) use role_at;

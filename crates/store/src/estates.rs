@@ -8,17 +8,21 @@ use uuid::Uuid;
 
 use crate::collaborators::Person;
 use crate::db::DbConnection;
-use crate::error::{StoreError, parse};
+use crate::error::{Result, StoreError, parse, parse_opt, role_at};
 use crate::id::DbId;
 use crate::paging::{COUNT_LIMIT, Page, Window};
 use crate::schema::{estate_members, estates, site_overrides, users};
-use crate::time::{from_db, to_db};
+use crate::time::{DbTime, from_db, to_db};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = estates)]
 pub struct Estate {
+    #[diesel(deserialize_as = DbId)]
     pub id: Uuid,
     pub name: String,
+    #[diesel(deserialize_as = DbTime)]
     pub created_at: DateTime<Utc>,
+    #[diesel(deserialize_as = DbTime)]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -44,7 +48,7 @@ struct MemberRow {
 
 impl TryFrom<MemberRow> for Member {
     type Error = StoreError;
-    fn try_from(r: MemberRow) -> Result<Self, StoreError> {
+    fn try_from(r: MemberRow) -> Result<Self> {
         Ok(Self {
             user_id: r.person.id,
             username: r.person.username,
@@ -59,31 +63,9 @@ impl TryFrom<MemberRow> for Member {
 /// One page of items and the total across pages.
 pub type Paged<T> = (Vec<T>, i64);
 
-#[derive(Queryable, Selectable, Insertable)]
-#[diesel(table_name = estates)]
-struct EstateRow {
-    id: DbId,
-    name: String,
-    created_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
-}
-
-impl From<EstateRow> for Estate {
-    fn from(r: EstateRow) -> Self {
-        Self {
-            id: r.id.0,
-            name: r.name,
-            created_at: from_db(r.created_at),
-            updated_at: from_db(r.updated_at),
-        }
-    }
-}
-
 /// An estate with the user's role in it.
-fn with_role(
-    (e, role): (EstateRow, Option<String>),
-) -> Result<(Estate, Option<EstateRole>), StoreError> {
-    Ok((e.into(), role.as_deref().map(parse).transpose()?))
+fn with_role((e, role): (Estate, Option<String>)) -> Result<(Estate, Option<EstateRole>)> {
+    Ok((e, parse_opt(role)?))
 }
 
 #[derive(Insertable)]
@@ -102,27 +84,31 @@ pub fn create(
     name: &str,
     owner_id: Uuid,
     now: DateTime<Utc>,
-) -> Result<Estate, StoreError> {
+) -> Result<Estate> {
     let id = Uuid::new_v4();
     diesel::insert_into(estates::table)
-        .values(EstateRow {
-            id: DbId(id),
-            name: name.to_owned(),
-            created_at: to_db(now),
-            updated_at: to_db(now),
-        })
+        .values((
+            estates::id.eq(DbId(id)),
+            estates::name.eq(name),
+            estates::created_at.eq(to_db(now)),
+            estates::updated_at.eq(to_db(now)),
+        ))
         .execute(conn)?;
     add_member(conn, id, owner_id, EstateRole::Owner, now)?;
     get(conn, id)?.ok_or(StoreError::NotFound)
 }
 
-pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<Estate>, StoreError> {
-    Ok(estates::table
-        .find(DbId(id))
-        .select(EstateRow::as_select())
-        .first(conn)
-        .optional()?
-        .map(Estate::from))
+pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<Estate>> {
+    Ok(estates::table.find(DbId(id)).select(Estate::as_select()).first(conn).optional()?)
+}
+
+/// Estates, each joined to the user's membership when there is one.
+#[diesel::dsl::auto_type]
+fn with_membership(user: DbId) -> _ {
+    estates::table.left_join(
+        estate_members::table
+            .on(estate_members::estate_id.eq(estates::id).and(estate_members::user_id.eq(user))),
+    )
 }
 
 /// The estate and the user's role in it (`None`: not a member).
@@ -130,15 +116,10 @@ pub fn get_for_user(
     conn: &mut DbConnection,
     id: Uuid,
     user_id: Uuid,
-) -> Result<Option<(Estate, Option<EstateRole>)>, StoreError> {
-    let row: Option<(EstateRow, Option<String>)> = estates::table
-        .left_join(
-            estate_members::table.on(estate_members::estate_id
-                .eq(estates::id)
-                .and(estate_members::user_id.eq(DbId(user_id)))),
-        )
+) -> Result<Option<(Estate, Option<EstateRole>)>> {
+    let row: Option<(Estate, Option<String>)> = with_membership(DbId(user_id))
         .filter(estates::id.eq(DbId(id)))
-        .select((EstateRow::as_select(), estate_members::role.nullable()))
+        .select((Estate::as_select(), estate_members::role.nullable()))
         .first(conn)
         .optional()?;
     row.map(with_role).transpose()
@@ -151,16 +132,12 @@ pub fn list_for_user(
     all: bool,
     limit: i64,
     offset: i64,
-) -> Result<Paged<(Estate, Option<EstateRole>)>, StoreError> {
+) -> Result<Paged<(Estate, Option<EstateRole>)>> {
     let uid = DbId(user_id);
-    let join =
-        estates::table
-            .left_join(estate_members::table.on(
-                estate_members::estate_id.eq(estates::id).and(estate_members::user_id.eq(uid)),
-            ));
-    let (rows, total): (Vec<(EstateRow, Option<String>)>, i64) = if all {
+    let join = with_membership(uid);
+    let (rows, total): (Vec<(Estate, Option<String>)>, i64) = if all {
         let rows = join
-            .select((EstateRow::as_select(), estate_members::role.nullable()))
+            .select((Estate::as_select(), estate_members::role.nullable()))
             .order((estates::created_at.desc(), estates::id.desc()))
             .limit(limit)
             .offset(offset)
@@ -169,7 +146,7 @@ pub fn list_for_user(
     } else {
         let rows = join
             .filter(estate_members::user_id.eq(uid))
-            .select((EstateRow::as_select(), estate_members::role.nullable()))
+            .select((Estate::as_select(), estate_members::role.nullable()))
             .order((estates::created_at.desc(), estates::id.desc()))
             .limit(limit)
             .offset(offset)
@@ -180,16 +157,11 @@ pub fn list_for_user(
             .get_result(conn)?;
         (rows, total)
     };
-    let items = rows.into_iter().map(with_role).collect::<Result<_, StoreError>>()?;
+    let items = rows.into_iter().map(with_role).collect::<Result<_>>()?;
     Ok((items, total))
 }
 
-pub fn rename(
-    conn: &mut DbConnection,
-    id: Uuid,
-    name: &str,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
+pub fn rename(conn: &mut DbConnection, id: Uuid, name: &str, now: DateTime<Utc>) -> Result<()> {
     diesel::update(estates::table.find(DbId(id)))
         .set((estates::name.eq(name), estates::updated_at.eq(to_db(now))))
         .execute(conn)?;
@@ -198,7 +170,7 @@ pub fn rename(
 
 /// Deletes the estate; its sites, memberships, overrides and invitations go
 /// with it.
-pub fn delete(conn: &mut DbConnection, id: Uuid) -> Result<(), StoreError> {
+pub fn delete(conn: &mut DbConnection, id: Uuid) -> Result<()> {
     crate::invitations::delete_for_resource(conn, crate::invitations::ResourceType::Estate, id)?;
     diesel::delete(estates::table.find(DbId(id))).execute(conn)?;
     Ok(())
@@ -210,7 +182,7 @@ pub fn add_member(
     user_id: Uuid,
     role: EstateRole,
     now: DateTime<Utc>,
-) -> Result<(), StoreError> {
+) -> Result<()> {
     diesel::insert_into(estate_members::table)
         .values(NewMember {
             estate_id: DbId(estate_id),
@@ -227,23 +199,12 @@ pub fn member_role(
     conn: &mut DbConnection,
     estate_id: Uuid,
     user_id: Uuid,
-) -> Result<Option<EstateRole>, StoreError> {
-    estate_members::table
-        .find((DbId(estate_id), DbId(user_id)))
-        .select(estate_members::role)
-        .first::<String>(conn)
-        .optional()?
-        .as_deref()
-        .map(parse)
-        .transpose()
+) -> Result<Option<EstateRole>> {
+    role_at!(conn, estate_members, (DbId(estate_id), DbId(user_id)))
 }
 
 /// One member with their user details.
-pub fn member(
-    conn: &mut DbConnection,
-    estate_id: Uuid,
-    user_id: Uuid,
-) -> Result<Option<Member>, StoreError> {
+pub fn member(conn: &mut DbConnection, estate_id: Uuid, user_id: Uuid) -> Result<Option<Member>> {
     let row: Option<MemberRow> = estate_members::table
         .inner_join(users::table)
         .filter(estate_members::estate_id.eq(DbId(estate_id)))
@@ -255,7 +216,7 @@ pub fn member(
 }
 
 /// The estate's one owner.
-pub fn owner_of(conn: &mut DbConnection, estate_id: Uuid) -> Result<Option<Uuid>, StoreError> {
+pub fn owner_of(conn: &mut DbConnection, estate_id: Uuid) -> Result<Option<Uuid>> {
     Ok(estate_members::table
         .filter(estate_members::estate_id.eq(DbId(estate_id)))
         .filter(estate_members::role.eq(EstateRole::Owner.as_str()))
@@ -271,7 +232,7 @@ pub fn set_role(
     user_id: Uuid,
     role: EstateRole,
     now: DateTime<Utc>,
-) -> Result<(), StoreError> {
+) -> Result<()> {
     diesel::update(estate_members::table.find((DbId(estate_id), DbId(user_id))))
         .set((estate_members::role.eq(role.as_str()), estate_members::updated_at.eq(to_db(now))))
         .execute(conn)?;
@@ -279,11 +240,7 @@ pub fn set_role(
 }
 
 /// Removes a member; their overrides in the estate go too.
-pub fn remove_member(
-    conn: &mut DbConnection,
-    estate_id: Uuid,
-    user_id: Uuid,
-) -> Result<(), StoreError> {
+pub fn remove_member(conn: &mut DbConnection, estate_id: Uuid, user_id: Uuid) -> Result<()> {
     crate::sites::delete_overrides(conn, estate_id, user_id)?;
     diesel::delete(estate_members::table.find((DbId(estate_id), DbId(user_id)))).execute(conn)?;
     Ok(())
@@ -309,7 +266,7 @@ macro_rules! members_after {
 }
 
 /// Members of an estate counted up to [`COUNT_LIMIT`].
-fn count_members(conn: &mut DbConnection, estate_id: Uuid) -> Result<i64, StoreError> {
+fn count_members(conn: &mut DbConnection, estate_id: Uuid) -> Result<i64> {
     let ids: Vec<DbId> = estate_members::table
         .filter(estate_members::estate_id.eq(DbId(estate_id)))
         .select(estate_members::user_id)
@@ -325,7 +282,7 @@ pub fn members(
     conn: &mut DbConnection,
     estate_id: Uuid,
     window: &Window<MemberKey>,
-) -> Result<Page<Member>, StoreError> {
+) -> Result<Page<Member>> {
     let q = estate_members::table
         .inner_join(users::table)
         .filter(estate_members::estate_id.eq(DbId(estate_id)))
@@ -336,7 +293,7 @@ pub fn members(
         .limit(window.limit.saturating_add(1))
         .offset(window.offset)
         .load(conn)?;
-    let items = rows.into_iter().map(Member::try_from).collect::<Result<Vec<_>, StoreError>>()?;
+    let items = rows.into_iter().map(Member::try_from).collect::<Result<Vec<_>>>()?;
     let counted = count_members(conn, estate_id)?;
     Ok(Page::cut(items, window.limit, counted))
 }
@@ -349,7 +306,7 @@ pub fn site_members(
     estate_id: Uuid,
     site_id: Uuid,
     window: &Window<MemberKey>,
-) -> Result<Page<(Member, Option<SiteOverride>)>, StoreError> {
+) -> Result<Page<(Member, Option<SiteOverride>)>> {
     let q = estate_members::table
         .inner_join(users::table)
         .left_join(
@@ -367,8 +324,8 @@ pub fn site_members(
         .load(conn)?;
     let items = rows
         .into_iter()
-        .map(|(m, o)| Ok((Member::try_from(m)?, o.as_deref().map(parse).transpose()?)))
-        .collect::<Result<Vec<_>, StoreError>>()?;
+        .map(|(m, o)| Ok((Member::try_from(m)?, parse_opt(o)?)))
+        .collect::<Result<Vec<_>>>()?;
     let counted = count_members(conn, estate_id)?;
     Ok(Page::cut(items, window.limit, counted))
 }

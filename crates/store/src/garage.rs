@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::assets::{AccessRow, Asset};
 use crate::db::DbConnection;
-use crate::error::StoreError;
+use crate::error::Result;
 use crate::id::DbId;
 use crate::schema::estate_members;
 use crate::sql::{Param, Params, count, explain, load};
@@ -193,7 +193,7 @@ impl GarageSql {
 }
 
 /// The estates the user belongs to.
-fn estates_of(conn: &mut DbConnection, user_id: Uuid) -> Result<Vec<DbId>, StoreError> {
+fn estates_of(conn: &mut DbConnection, user_id: Uuid) -> Result<Vec<DbId>> {
     Ok(estate_members::table
         .filter(estate_members::user_id.eq(DbId(user_id)))
         .select(estate_members::estate_id)
@@ -201,15 +201,10 @@ fn estates_of(conn: &mut DbConnection, user_id: Uuid) -> Result<Vec<DbId>, Store
         .load(conn)?)
 }
 
-fn garage_rows(rows: Vec<GarageSqlRow>) -> Result<Vec<GarageRow>, StoreError> {
+fn garage_rows(rows: Vec<GarageSqlRow>) -> Result<Vec<GarageRow>> {
     rows.into_iter()
-        .filter_map(|r| match r.asset.asset() {
-            Ok(Some(asset)) => {
-                Some(r.facts.access(asset.id).map(|access| GarageRow { asset, access }))
-            }
-            Ok(None) => None,
-            Err(e) => Some(Err(e)),
-        })
+        .filter_map(|r| r.asset.with_access(r.facts).transpose())
+        .map(|found| found.map(|(asset, access)| GarageRow { asset, access }))
         .collect()
 }
 
@@ -226,7 +221,7 @@ fn page_of(mut rows: Vec<GarageRow>, limit: i64, counted: i64) -> GaragePage {
 /// the caller's own rows through an index, so neither the size of the
 /// tables nor the depth of a keyset page changes it. The count reads at
 /// most `count_up_to + 1` rows per path.
-pub fn garage(conn: &mut DbConnection, query: &GarageQuery<'_>) -> Result<GaragePage, StoreError> {
+pub fn garage(conn: &mut DbConnection, query: &GarageQuery<'_>) -> Result<GaragePage> {
     let estates = estates_of(conn, query.user_id)?;
     let pg = matches!(conn, DbConnection::Postgresql(_));
     run(conn, garage_sql(query, &estates, pg), query.limit)
@@ -243,18 +238,36 @@ fn run(
     conn: &mut DbConnection,
     [page, counting]: [Statement; 2],
     limit: i64,
-) -> Result<GaragePage, StoreError> {
+) -> Result<GaragePage> {
     let rows: Vec<GarageSqlRow> = load(conn, &page.sql, &page.params)?;
     let counted = count(conn, &counting.sql, &counting.params)?;
     Ok(page_of(garage_rows(rows)?, limit, counted))
 }
 
-/// The page and the count statements of [`garage`].
-fn garage_sql(query: &GarageQuery<'_>, estates: &[DbId], pg: bool) -> [Statement; 2] {
-    let skip = match query.start {
+/// The rows a page skips before its first: the offset of an offset page.
+fn skipped(query: &GarageQuery<'_>) -> i64 {
+    match query.start {
         GarageStart::Skip(n) => n,
         GarageStart::After { .. } => 0,
-    };
+    }
+}
+
+/// The `page` statement and the count of the ids `reach` selects (with the
+/// parameters in `count`), capped at `count_up_to + 1`.
+fn with_count(
+    page: Statement,
+    mut count: GarageSql,
+    reach: &str,
+    query: &GarageQuery<'_>,
+) -> [Statement; 2] {
+    let cap = count.push(Param::Int(query.count_up_to + 1));
+    let sql = format!("SELECT COUNT(*) AS n FROM ({reach} LIMIT {cap}) AS capped");
+    [page, Statement { sql, params: count.params }]
+}
+
+/// The page and the count statements of [`garage`].
+fn garage_sql(query: &GarageQuery<'_>, estates: &[DbId], pg: bool) -> [Statement; 2] {
+    let skip = skipped(query);
     let mut sql = GarageSql::new(query.user_id, pg);
     let take = skip.saturating_add(query.limit).saturating_add(1);
     let union = sql.branches(query, estates, take, true);
@@ -272,30 +285,18 @@ fn garage_sql(query: &GarageQuery<'_>, estates: &[DbId], pg: bool) -> [Statement
     );
     let mut count = GarageSql::new(query.user_id, pg);
     let union = count.branches(query, estates, query.count_up_to + 1, false);
-    let cap = count.push(Param::Int(query.count_up_to + 1));
-    let count_sql = format!(
-        "SELECT COUNT(*) AS n FROM (SELECT id FROM ({union}) AS reach LIMIT {cap}) AS capped"
-    );
-    [
-        Statement { sql: page_sql, params: sql.params },
-        Statement { sql: count_sql, params: count.params },
-    ]
+    let reach = format!("SELECT id FROM ({union}) AS reach");
+    with_count(Statement { sql: page_sql, params: sql.params }, count, &reach, query)
 }
 
 /// Root's garage: every asset, newest first, straight from the
 /// `(created_at, id)` index; a separate query so no other caller pays for it.
-pub fn garage_root(
-    conn: &mut DbConnection,
-    query: &GarageQuery<'_>,
-) -> Result<GaragePage, StoreError> {
+pub fn garage_root(conn: &mut DbConnection, query: &GarageQuery<'_>) -> Result<GaragePage> {
     run(conn, garage_root_sql(query), query.limit)
 }
 
 fn garage_root_sql(query: &GarageQuery<'_>) -> [Statement; 2] {
-    let skip = match query.start {
-        GarageStart::Skip(n) => n,
-        GarageStart::After { .. } => 0,
-    };
+    let skip = skipped(query);
     let mut sql = GarageSql::new(query.user_id, false);
     let f = sql.filters(query, true);
     let lim = sql.push(Param::Int(query.limit + 1));
@@ -308,15 +309,9 @@ fn garage_root_sql(query: &GarageQuery<'_>) -> [Statement; 2] {
     );
     let mut count = GarageSql::new(query.user_id, false);
     let f = count.filters(query, false);
-    let cap = count.push(Param::Int(query.count_up_to + 1));
     // `$1` must appear for PostgreSQL to type it; it filters nothing.
-    let count_sql = format!(
-        "SELECT COUNT(*) AS n FROM (SELECT a.id FROM assets a WHERE $1 = $1{f} LIMIT {cap}) AS capped"
-    );
-    [
-        Statement { sql: page_sql, params: sql.params },
-        Statement { sql: count_sql, params: count.params },
-    ]
+    let reach = format!("SELECT a.id FROM assets a WHERE $1 = $1{f}");
+    with_count(Statement { sql: page_sql, params: sql.params }, count, &reach, query)
 }
 
 /// The plans of the garage's page and count statements for `query` (root's
@@ -325,7 +320,7 @@ pub fn garage_plans(
     conn: &mut DbConnection,
     query: &GarageQuery<'_>,
     root: bool,
-) -> Result<Vec<(&'static str, Vec<String>)>, StoreError> {
+) -> Result<Vec<(&'static str, Vec<String>)>> {
     let [page, counting] = if root {
         garage_root_sql(query)
     } else {

@@ -11,7 +11,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::db::DbConnection;
-use crate::error::StoreError;
+use crate::error::Result;
 use crate::id::DbId;
 use crate::schema::{
     asset_collaborators, asset_shares, audit_events, estate_members, household_members,
@@ -45,11 +45,7 @@ impl Revoked {
 
 /// (resource id, user id) pairs the account granted, read from its own audit
 /// events of `action`.
-fn granted_by(
-    conn: &mut DbConnection,
-    actor: Uuid,
-    action: &str,
-) -> Result<Vec<(DbId, DbId)>, StoreError> {
+fn granted_by(conn: &mut DbConnection, actor: Uuid, action: &str) -> Result<Vec<(DbId, DbId)>> {
     let rows: Vec<(String, Option<String>)> = audit_events::table
         .filter(audit_events::actor_id.eq(DbId(actor)))
         .filter(audit_events::action.eq(action))
@@ -75,7 +71,7 @@ pub fn revoke_all_granted_by(
     conn: &mut DbConnection,
     user: Uuid,
     _now: DateTime<Utc>,
-) -> Result<Revoked, StoreError> {
+) -> Result<Revoked> {
     let id = DbId(user);
     let mut revoked = Revoked {
         household_members: diesel::delete(

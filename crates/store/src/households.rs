@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::collaborators::Person;
 use crate::db::DbConnection;
-use crate::error::{StoreError, parse};
+use crate::error::{Result, StoreError, parse, role_at};
 use crate::id::DbId;
 use crate::schema::{household_members, users};
 use crate::time::{from_db, to_db};
@@ -32,7 +32,7 @@ struct EntryRow {
 
 impl TryFrom<EntryRow> for HouseholdEntry {
     type Error = StoreError;
-    fn try_from(r: EntryRow) -> Result<Self, StoreError> {
+    fn try_from(r: EntryRow) -> Result<Self> {
         Ok(Self { person: r.person, role: parse(&r.role)?, added_at: from_db(r.added_at) })
     }
 }
@@ -62,15 +62,12 @@ macro_rules! household_query {
 }
 
 /// Members of `head`'s household: (member, role, added at), oldest first.
-pub fn household(conn: &mut DbConnection, head: Uuid) -> Result<Vec<HouseholdEntry>, StoreError> {
+pub fn household(conn: &mut DbConnection, head: Uuid) -> Result<Vec<HouseholdEntry>> {
     household_query!(conn, household_members::member_id, household_members::head_id.eq(DbId(head)))
 }
 
 /// The households `member` belongs to: (head, my role, since), oldest first.
-pub fn households_of(
-    conn: &mut DbConnection,
-    member: Uuid,
-) -> Result<Vec<HouseholdEntry>, StoreError> {
+pub fn households_of(conn: &mut DbConnection, member: Uuid) -> Result<Vec<HouseholdEntry>> {
     household_query!(
         conn,
         household_members::head_id,
@@ -83,15 +80,8 @@ pub fn household_role(
     conn: &mut DbConnection,
     head: Uuid,
     member: Uuid,
-) -> Result<Option<HouseholdRole>, StoreError> {
-    household_members::table
-        .find((DbId(head), DbId(member)))
-        .select(household_members::role)
-        .first::<String>(conn)
-        .optional()?
-        .as_deref()
-        .map(parse)
-        .transpose()
+) -> Result<Option<HouseholdRole>> {
+    role_at!(conn, household_members, (DbId(head), DbId(member)))
 }
 
 pub fn add_household_member(
@@ -100,7 +90,7 @@ pub fn add_household_member(
     member: Uuid,
     role: HouseholdRole,
     now: DateTime<Utc>,
-) -> Result<(), StoreError> {
+) -> Result<()> {
     diesel::insert_into(household_members::table)
         .values(NewMember {
             head_id: DbId(head),
@@ -117,18 +107,14 @@ pub fn set_household_role(
     head: Uuid,
     member: Uuid,
     role: HouseholdRole,
-) -> Result<bool, StoreError> {
+) -> Result<bool> {
     Ok(diesel::update(household_members::table.find((DbId(head), DbId(member))))
         .set(household_members::role.eq(role.as_str()))
         .execute(conn)?
         == 1)
 }
 
-pub fn remove_household_member(
-    conn: &mut DbConnection,
-    head: Uuid,
-    member: Uuid,
-) -> Result<bool, StoreError> {
+pub fn remove_household_member(conn: &mut DbConnection, head: Uuid, member: Uuid) -> Result<bool> {
     Ok(diesel::delete(household_members::table.find((DbId(head), DbId(member)))).execute(conn)?
         == 1)
 }

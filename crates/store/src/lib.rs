@@ -2,6 +2,20 @@
 //! connection enum, embedded migrations, and the queries the API runs inside
 //! its transactions.
 
+/// Implements `Debug` showing only the named fields: the others (password
+/// hashes, mail bodies with one-time tokens) never reach a log.
+macro_rules! debug_showing {
+    ($ty:ident: $($field:ident),+) => {
+        impl std::fmt::Debug for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($ty))
+                    $(.field(stringify!($field), &self.$field))+
+                    .finish_non_exhaustive()
+            }
+        }
+    };
+}
+
 pub mod access;
 pub mod assets;
 pub mod audit;

@@ -15,7 +15,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::db::DbConnection;
-use crate::error::StoreError;
+use crate::error::{Result, StoreError};
 use crate::id::{DbId, db_ids};
 use crate::schema::{assets, estates, users};
 
@@ -41,30 +41,30 @@ macro_rules! lock_rows {
 }
 
 /// Locks the estates (in id order) for the rest of the transaction.
-pub fn estates(conn: &mut DbConnection, ids: &[Uuid]) -> Result<(), StoreError> {
+pub fn estates(conn: &mut DbConnection, ids: &[Uuid]) -> Result<()> {
     lock_rows!(conn, estates, ids);
     Ok(())
 }
 
 /// Locks one estate for the rest of the transaction.
-pub fn estate(conn: &mut DbConnection, id: Uuid) -> Result<(), StoreError> {
+pub fn estate(conn: &mut DbConnection, id: Uuid) -> Result<()> {
     estates(conn, &[id])
 }
 
 /// Locks the assets (in id order) for the rest of the transaction.
-pub fn assets(conn: &mut DbConnection, ids: &[Uuid]) -> Result<(), StoreError> {
+pub fn assets(conn: &mut DbConnection, ids: &[Uuid]) -> Result<()> {
     lock_rows!(conn, assets, ids);
     Ok(())
 }
 
 /// Locks one asset for the rest of the transaction.
-pub fn asset(conn: &mut DbConnection, id: Uuid) -> Result<(), StoreError> {
+pub fn asset(conn: &mut DbConnection, id: Uuid) -> Result<()> {
     assets(conn, &[id])
 }
 
 /// Locks the users' rows (in id order): for changes whose rule reads both
 /// sides of a relation between users, such as household membership.
-pub fn users(conn: &mut DbConnection, ids: &[Uuid]) -> Result<(), StoreError> {
+pub fn users(conn: &mut DbConnection, ids: &[Uuid]) -> Result<()> {
     lock_rows!(conn, users, ids);
     Ok(())
 }
@@ -79,11 +79,11 @@ pub fn assets_with_estates(
     conn: &mut DbConnection,
     ids: &[Uuid],
     also_estates: &[Uuid],
-) -> Result<(), StoreError> {
+) -> Result<()> {
     if !matches!(conn, DbConnection::Postgresql(_)) {
         return Ok(());
     }
-    let placed = |conn: &mut DbConnection| -> Result<Vec<Uuid>, StoreError> {
+    let placed = |conn: &mut DbConnection| -> Result<Vec<Uuid>> {
         let rows: Vec<Option<DbId>> = assets::table
             .filter(assets::id.eq_any(sorted(ids)))
             .select(assets::estate_id)

@@ -12,7 +12,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::db::DbConnection;
-use crate::error::StoreError;
+use crate::error::Result;
 use crate::id::DbId;
 use crate::schema::mail_outbox;
 use crate::time::{from_db, to_db};
@@ -27,12 +27,8 @@ pub struct NewMail {
     pub body_text: String,
 }
 
-impl std::fmt::Debug for NewMail {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The body may carry a one-time token: never print it.
-        f.debug_struct("NewMail").field("kind", &self.kind).finish_non_exhaustive()
-    }
-}
+// The body may carry a one-time token: never print it.
+debug_showing!(NewMail: kind);
 
 /// A claimed email, ready to deliver.
 #[derive(Clone, Queryable, Selectable)]
@@ -47,22 +43,10 @@ pub struct OutboxMail {
     pub attempts: i32,
 }
 
-impl std::fmt::Debug for OutboxMail {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OutboxMail")
-            .field("id", &self.id)
-            .field("kind", &self.kind)
-            .field("attempts", &self.attempts)
-            .finish_non_exhaustive()
-    }
-}
+debug_showing!(OutboxMail: id, kind, attempts);
 
 /// Queues an email inside the caller's transaction.
-pub fn enqueue(
-    conn: &mut DbConnection,
-    mail: &NewMail,
-    now: DateTime<Utc>,
-) -> Result<Uuid, StoreError> {
+pub fn enqueue(conn: &mut DbConnection, mail: &NewMail, now: DateTime<Utc>) -> Result<Uuid> {
     let id = Uuid::new_v4();
     diesel::insert_into(mail_outbox::table)
         .values((
@@ -87,7 +71,7 @@ pub fn claim_due(
     now: DateTime<Utc>,
     lease_until: DateTime<Utc>,
     limit: i64,
-) -> Result<Vec<OutboxMail>, StoreError> {
+) -> Result<Vec<OutboxMail>> {
     let now_db = to_db(now);
     let due = mail_outbox::table
         .filter(mail_outbox::status.eq("pending"))
@@ -114,7 +98,7 @@ pub fn claim_due(
 }
 
 /// Records a delivery: the row is final and its body is dropped.
-pub fn mark_sent(conn: &mut DbConnection, id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
+pub fn mark_sent(conn: &mut DbConnection, id: Uuid, now: DateTime<Utc>) -> Result<()> {
     diesel::update(mail_outbox::table.find(DbId(id)))
         .set((
             mail_outbox::status.eq("sent"),
@@ -140,7 +124,7 @@ pub fn mark_failed(
     id: Uuid,
     error: &str,
     now: DateTime<Utc>,
-) -> Result<DateTime<Utc>, StoreError> {
+) -> Result<DateTime<Utc>> {
     let attempts: i32 =
         mail_outbox::table.find(DbId(id)).select(mail_outbox::attempts).first(conn)?;
     let attempts = attempts.saturating_add(1);
@@ -164,7 +148,7 @@ pub struct OutboxCounts {
     pub sent: i64,
 }
 
-pub fn counts(conn: &mut DbConnection) -> Result<OutboxCounts, StoreError> {
+pub fn counts(conn: &mut DbConnection) -> Result<OutboxCounts> {
     let pending =
         mail_outbox::table.filter(mail_outbox::status.eq("pending")).count().get_result(conn)?;
     let sent =
@@ -173,7 +157,7 @@ pub fn counts(conn: &mut DbConnection) -> Result<OutboxCounts, StoreError> {
 }
 
 /// When the oldest pending row was queued (for a stuck-mail gauge).
-pub fn oldest_pending(conn: &mut DbConnection) -> Result<Option<DateTime<Utc>>, StoreError> {
+pub fn oldest_pending(conn: &mut DbConnection) -> Result<Option<DateTime<Utc>>> {
     let t: Option<chrono::NaiveDateTime> = mail_outbox::table
         .filter(mail_outbox::status.eq("pending"))
         .select(diesel::dsl::min(mail_outbox::created_at))
@@ -188,7 +172,7 @@ pub fn queued_for_since(
     recipient: &str,
     kinds: &[&str],
     since: DateTime<Utc>,
-) -> Result<i64, StoreError> {
+) -> Result<i64> {
     Ok(mail_outbox::table
         .filter(mail_outbox::recipient.eq(recipient))
         .filter(mail_outbox::kind.eq_any(kinds))

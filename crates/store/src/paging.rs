@@ -5,17 +5,28 @@
 //! SQLite, `$n` on PostgreSQL) and a bind list of any length.
 
 use diesel::QueryableByName;
-use diesel::pg::Pg;
 use diesel::sql_types::BigInt;
-use diesel::sqlite::Sqlite;
 use uuid::Uuid;
 
 use crate::db::DbConnection;
-use crate::error::StoreError;
+use crate::error::Result;
+use crate::sql::RawRow;
 
 /// Totals are counted up to this many rows (one more than the API shows,
 /// so it can tell "exactly 1,000" from "more").
 pub const COUNT_LIMIT: i64 = 1001;
+
+/// `SELECT COUNT(*)` of the `rows` (a table and its alias) that match `on`
+/// for each row of `outer`, stopping at `cap` (a placeholder). On PostgreSQL
+/// through `LATERAL ... OFFSET 0`: a nested loop from `outer`, never a scan.
+pub(crate) fn count_per_row(pg: bool, outer: &str, rows: &str, on: &str, cap: &str) -> String {
+    let matched = if pg {
+        format!("{outer} CROSS JOIN LATERAL (SELECT 1 AS one FROM {rows} WHERE {on} OFFSET 0) x")
+    } else {
+        format!("{outer} CROSS JOIN {rows} WHERE {on}")
+    };
+    format!("SELECT COUNT(*) FROM (SELECT 1 AS one FROM {matched} LIMIT {cap}) n")
+}
 
 /// Which rows of a list a page holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,6 +131,14 @@ impl Sql {
         if self.pg { format!("CAST(${n} AS {cast})") } else { format!("${n}") }
     }
 
+    /// Binds a window's placeholders, in this order: the rows a reach page
+    /// fetches, the page's rows plus one, and the offset.
+    pub(crate) fn window<K>(&mut self, window: &Window<K>) -> [String; 3] {
+        let fetch = self.param(Bind::Int(window.fetch()));
+        let rows = self.param(Bind::Int(window.limit.saturating_add(1)));
+        [fetch, rows, self.param(Bind::Int(window.offset))]
+    }
+
     pub(crate) fn text(&mut self, value: impl Into<String>) -> String {
         self.param(Bind::Text(value.into()))
     }
@@ -131,15 +150,12 @@ impl Sql {
 
     /// Runs `query` (written with this builder's placeholders) as a prepared
     /// statement kept per connection.
-    pub(crate) fn load<R>(self, conn: &mut DbConnection, query: &str) -> Result<Vec<R>, StoreError>
-    where
-        R: QueryableByName<Pg> + QueryableByName<Sqlite> + 'static,
-    {
+    pub(crate) fn load<R: RawRow>(self, conn: &mut DbConnection, query: &str) -> Result<Vec<R>> {
         crate::access::load(conn, query, &self.binds)
     }
 
     /// Runs a `SELECT COUNT(*) AS n ...` query.
-    pub(crate) fn count(self, conn: &mut DbConnection, query: &str) -> Result<i64, StoreError> {
+    pub(crate) fn count(self, conn: &mut DbConnection, query: &str) -> Result<i64> {
         Ok(self.load::<Counted>(conn, query)?.first().map_or(0, |c| c.n))
     }
 }
@@ -163,6 +179,11 @@ struct Counted {
 /// runs each subquery once per resource, not once per use of its result.
 pub(crate) struct ReachPage<'a> {
     pub pg: bool,
+    /// The sort key of a row under an alias.
+    pub key: &'a dyn Fn(&str) -> String,
+    /// The condition tying the rows to a reach alias (`r` in `heads`, `t`
+    /// in `page`), with the filters and the keyset position.
+    pub on: &'a dyn Fn(&str) -> String,
     /// The reach CTE and its alias, e.g. `("reach", "r")`.
     pub reach: (&'a str, &'a str),
     /// The reach's columns `top` keeps, e.g. `["id", "hit"]`.
@@ -172,11 +193,6 @@ pub(crate) struct ReachPage<'a> {
     pub rows: (&'a str, &'a str),
     /// Another alias of the rows' table, for SQLite's final read.
     pub outer: &'a str,
-    /// The sort key of a row under an alias.
-    pub key: &'a dyn Fn(&str) -> String,
-    /// The condition tying the rows to a reach alias (`r` in `heads`, `t`
-    /// in `page`), with the filters and the keyset position.
-    pub on: &'a dyn Fn(&str) -> String,
     /// `ASC` or `DESC`.
     pub dir: &'a str,
     /// The placeholder of the number of rows to fetch.

@@ -5,40 +5,22 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::db::DbConnection;
-use crate::error::StoreError;
+use crate::error::Result;
 use crate::id::DbId;
 use crate::schema::asset_photos;
-use crate::time::{from_db, to_db};
+use crate::time::{DbTime, to_db};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = asset_photos)]
 pub struct Photo {
+    #[diesel(deserialize_as = DbId)]
     pub id: Uuid,
+    #[diesel(deserialize_as = DbId)]
     pub asset_id: Uuid,
     pub url: String,
     pub caption: Option<String>,
+    #[diesel(deserialize_as = DbTime)]
     pub created_at: DateTime<Utc>,
-}
-
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = asset_photos)]
-struct PhotoRow {
-    id: DbId,
-    asset_id: DbId,
-    url: String,
-    caption: Option<String>,
-    created_at: NaiveDateTime,
-}
-
-impl From<PhotoRow> for Photo {
-    fn from(r: PhotoRow) -> Self {
-        Self {
-            id: r.id.0,
-            asset_id: r.asset_id.0,
-            url: r.url,
-            caption: r.caption,
-            created_at: from_db(r.created_at),
-        }
-    }
 }
 
 #[derive(Insertable)]
@@ -59,7 +41,7 @@ pub fn add_photo(
     caption: Option<&str>,
     by: Uuid,
     now: DateTime<Utc>,
-) -> Result<Photo, StoreError> {
+) -> Result<Photo> {
     let id = Uuid::new_v4();
     diesel::insert_into(asset_photos::table)
         .values(NewPhoto {
@@ -85,17 +67,14 @@ pub fn photos(
     asset_id: Uuid,
     limit: i64,
     offset: i64,
-) -> Result<(Vec<Photo>, i64), StoreError> {
+) -> Result<(Vec<Photo>, i64)> {
     let rows = asset_photos::table
         .filter(asset_photos::asset_id.eq(DbId(asset_id)))
-        .select(PhotoRow::as_select())
+        .select(Photo::as_select())
         .order((asset_photos::created_at.desc(), asset_photos::id.desc()))
         .limit(limit)
         .offset(offset)
-        .load(conn)?
-        .into_iter()
-        .map(Photo::from)
-        .collect();
+        .load(conn)?;
     let total = asset_photos::table
         .filter(asset_photos::asset_id.eq(DbId(asset_id)))
         .count()
@@ -104,7 +83,7 @@ pub fn photos(
 }
 
 /// Deletes a photo of this asset (another asset's photo id is not found).
-pub fn delete_photo(conn: &mut DbConnection, asset_id: Uuid, id: Uuid) -> Result<bool, StoreError> {
+pub fn delete_photo(conn: &mut DbConnection, asset_id: Uuid, id: Uuid) -> Result<bool> {
     Ok(diesel::delete(
         asset_photos::table
             .filter(asset_photos::id.eq(DbId(id)))

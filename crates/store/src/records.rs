@@ -5,22 +5,28 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::db::DbConnection;
-use crate::error::StoreError;
+use crate::error::{Result, StoreError};
 use crate::id::DbId;
 use crate::schema::asset_records;
-use crate::time::{from_db, to_db};
+use crate::time::{DbTime, to_db};
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = asset_records)]
 pub struct Record {
+    #[diesel(deserialize_as = DbId)]
     pub id: Uuid,
+    #[diesel(deserialize_as = DbId)]
     pub asset_id: Uuid,
     pub kind: String,
+    #[diesel(column_name = record_date)]
     pub date: NaiveDate,
     pub title: String,
     pub notes: Option<String>,
     pub cost: Option<f64>,
     pub odometer: Option<i64>,
+    #[diesel(deserialize_as = DbTime)]
     pub created_at: DateTime<Utc>,
+    #[diesel(deserialize_as = DbTime)]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -35,38 +41,6 @@ pub struct RecordFields {
     pub notes: Option<String>,
     pub cost: Option<f64>,
     pub odometer: Option<i64>,
-}
-
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = asset_records)]
-struct RecordRow {
-    id: DbId,
-    asset_id: DbId,
-    kind: String,
-    record_date: NaiveDate,
-    title: String,
-    notes: Option<String>,
-    cost: Option<f64>,
-    odometer: Option<i64>,
-    created_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
-}
-
-impl From<RecordRow> for Record {
-    fn from(r: RecordRow) -> Self {
-        Self {
-            id: r.id.0,
-            asset_id: r.asset_id.0,
-            kind: r.kind,
-            date: r.record_date,
-            title: r.title,
-            notes: r.notes,
-            cost: r.cost,
-            odometer: r.odometer,
-            created_at: from_db(r.created_at),
-            updated_at: from_db(r.updated_at),
-        }
-    }
 }
 
 #[derive(Insertable)]
@@ -85,7 +59,7 @@ pub fn add_record(
     f: &RecordFields,
     by: Uuid,
     now: DateTime<Utc>,
-) -> Result<Record, StoreError> {
+) -> Result<Record> {
     let id = Uuid::new_v4();
     diesel::insert_into(asset_records::table)
         .values((
@@ -103,18 +77,13 @@ pub fn add_record(
 }
 
 /// A record of this asset (a record id from another asset is not found).
-pub fn get_record(
-    conn: &mut DbConnection,
-    asset_id: Uuid,
-    id: Uuid,
-) -> Result<Option<Record>, StoreError> {
+pub fn get_record(conn: &mut DbConnection, asset_id: Uuid, id: Uuid) -> Result<Option<Record>> {
     Ok(asset_records::table
         .filter(asset_records::id.eq(DbId(id)))
         .filter(asset_records::asset_id.eq(DbId(asset_id)))
-        .select(RecordRow::as_select())
+        .select(Record::as_select())
         .first(conn)
-        .optional()?
-        .map(Record::from))
+        .optional()?)
 }
 
 /// Records of an asset, newest date first.
@@ -123,10 +92,10 @@ pub fn records(
     asset_id: Uuid,
     limit: i64,
     offset: i64,
-) -> Result<(Vec<Record>, i64), StoreError> {
+) -> Result<(Vec<Record>, i64)> {
     let rows = asset_records::table
         .filter(asset_records::asset_id.eq(DbId(asset_id)))
-        .select(RecordRow::as_select())
+        .select(Record::as_select())
         .order((
             asset_records::record_date.desc(),
             asset_records::created_at.desc(),
@@ -134,10 +103,7 @@ pub fn records(
         ))
         .limit(limit)
         .offset(offset)
-        .load(conn)?
-        .into_iter()
-        .map(Record::from)
-        .collect();
+        .load(conn)?;
     let total = asset_records::table
         .filter(asset_records::asset_id.eq(DbId(asset_id)))
         .count()
@@ -151,7 +117,7 @@ pub fn update_record(
     id: Uuid,
     f: &RecordFields,
     now: DateTime<Utc>,
-) -> Result<(), StoreError> {
+) -> Result<()> {
     diesel::update(
         asset_records::table
             .filter(asset_records::id.eq(DbId(id)))
@@ -162,11 +128,7 @@ pub fn update_record(
     Ok(())
 }
 
-pub fn delete_record(
-    conn: &mut DbConnection,
-    asset_id: Uuid,
-    id: Uuid,
-) -> Result<bool, StoreError> {
+pub fn delete_record(conn: &mut DbConnection, asset_id: Uuid, id: Uuid) -> Result<bool> {
     Ok(diesel::delete(
         asset_records::table
             .filter(asset_records::id.eq(DbId(id)))

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::collaborators::Person;
 use crate::db::DbConnection;
-use crate::error::{StoreError, parse};
+use crate::error::{Result, StoreError, parse};
 use crate::id::DbId;
 use crate::schema::{asset_shares, users};
 use crate::time::{from_db, to_db};
@@ -37,7 +37,7 @@ struct ShareRow {
 
 impl TryFrom<ShareRow> for Share {
     type Error = StoreError;
-    fn try_from(r: ShareRow) -> Result<Self, StoreError> {
+    fn try_from(r: ShareRow) -> Result<Self> {
         Ok(Self {
             asset_id: r.asset_id.0,
             user: r.user,
@@ -84,11 +84,7 @@ macro_rules! with_holder {
 }
 
 /// The user's share on an asset, if any (expired or not).
-pub fn get_share(
-    conn: &mut DbConnection,
-    asset_id: Uuid,
-    user_id: Uuid,
-) -> Result<Option<Share>, StoreError> {
+pub fn get_share(conn: &mut DbConnection, asset_id: Uuid, user_id: Uuid) -> Result<Option<Share>> {
     with_holder!()
         .filter(asset_shares::asset_id.eq(DbId(asset_id)))
         .filter(asset_shares::user_id.eq(DbId(user_id)))
@@ -99,7 +95,7 @@ pub fn get_share(
 }
 
 /// Shares of an asset, oldest first.
-pub fn shares(conn: &mut DbConnection, asset_id: Uuid) -> Result<Vec<Share>, StoreError> {
+pub fn shares(conn: &mut DbConnection, asset_id: Uuid) -> Result<Vec<Share>> {
     with_holder!()
         .filter(asset_shares::asset_id.eq(DbId(asset_id)))
         .order((asset_shares::granted_at.asc(), asset_shares::user_id.asc()))
@@ -118,7 +114,7 @@ pub fn put_share(
     access_expires_at: Option<DateTime<Utc>>,
     invitation_id: Option<Uuid>,
     now: DateTime<Utc>,
-) -> Result<(), StoreError> {
+) -> Result<()> {
     diesel::delete(asset_shares::table.find((DbId(asset_id), DbId(user_id)))).execute(conn)?;
     diesel::insert_into(asset_shares::table)
         .values(NewShare {
@@ -139,7 +135,7 @@ pub fn update_share(
     user_id: Uuid,
     permission: InvitationPermission,
     access_expires_at: Option<DateTime<Utc>>,
-) -> Result<bool, StoreError> {
+) -> Result<bool> {
     Ok(diesel::update(asset_shares::table.find((DbId(asset_id), DbId(user_id))))
         .set(Grant::new(permission, access_expires_at))
         .execute(conn)?
@@ -147,11 +143,7 @@ pub fn update_share(
 }
 
 /// Revokes a share; false when there is none.
-pub fn delete_share(
-    conn: &mut DbConnection,
-    asset_id: Uuid,
-    user_id: Uuid,
-) -> Result<bool, StoreError> {
+pub fn delete_share(conn: &mut DbConnection, asset_id: Uuid, user_id: Uuid) -> Result<bool> {
     Ok(diesel::delete(asset_shares::table.find((DbId(asset_id), DbId(user_id)))).execute(conn)?
         == 1)
 }

@@ -6,44 +6,28 @@ use keyholder_domain::{EstateRole, SiteOverride};
 use uuid::Uuid;
 
 use crate::db::DbConnection;
-use crate::error::{StoreError, parse};
+use crate::error::{Result, parse, parse_opt, role_at};
 use crate::estates::Paged;
 use crate::id::{DbId, db_ids};
 use crate::schema::{estate_members, site_overrides, sites};
-use crate::time::{from_db, to_db};
+use crate::time::{DbTime, to_db};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = sites)]
 pub struct Site {
+    #[diesel(deserialize_as = DbId)]
     pub id: Uuid,
+    #[diesel(deserialize_as = DbId)]
     pub estate_id: Uuid,
     pub name: String,
+    #[diesel(deserialize_as = DbTime)]
     pub created_at: DateTime<Utc>,
+    #[diesel(deserialize_as = DbTime)]
     pub updated_at: DateTime<Utc>,
 }
 
 /// A site with the caller's estate role and override there.
 pub type SiteWithAccess = (Site, Option<EstateRole>, Option<SiteOverride>);
-#[derive(Queryable, Selectable, Insertable)]
-#[diesel(table_name = sites)]
-struct SiteRow {
-    id: DbId,
-    estate_id: DbId,
-    name: String,
-    created_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
-}
-
-impl From<SiteRow> for Site {
-    fn from(r: SiteRow) -> Self {
-        Self {
-            id: r.id.0,
-            estate_id: r.estate_id.0,
-            name: r.name,
-            created_at: from_db(r.created_at),
-            updated_at: from_db(r.updated_at),
-        }
-    }
-}
 
 #[derive(Insertable)]
 #[diesel(table_name = site_overrides)]
@@ -61,16 +45,24 @@ pub fn create_site(
     estate_id: Uuid,
     name: &str,
     now: DateTime<Utc>,
-) -> Result<Site, StoreError> {
-    let row = SiteRow {
-        id: DbId(Uuid::new_v4()),
-        estate_id: DbId(estate_id),
+) -> Result<Site> {
+    let site = Site {
+        id: Uuid::new_v4(),
+        estate_id,
         name: name.to_owned(),
-        created_at: to_db(now),
-        updated_at: to_db(now),
+        created_at: now,
+        updated_at: now,
     };
-    diesel::insert_into(sites::table).values(&row).execute(conn)?;
-    Ok(row.into())
+    diesel::insert_into(sites::table)
+        .values((
+            sites::id.eq(DbId(site.id)),
+            sites::estate_id.eq(DbId(estate_id)),
+            sites::name.eq(name),
+            sites::created_at.eq(to_db(now)),
+            sites::updated_at.eq(to_db(now)),
+        ))
+        .execute(conn)?;
+    Ok(site)
 }
 
 /// The site with the caller's estate role and override there, in one query.
@@ -78,9 +70,9 @@ pub fn site_for_user(
     conn: &mut DbConnection,
     site_id: Uuid,
     user_id: Uuid,
-) -> Result<Option<SiteWithAccess>, StoreError> {
+) -> Result<Option<SiteWithAccess>> {
     let uid = DbId(user_id);
-    let row: Option<(SiteRow, Option<String>, Option<String>)> = sites::table
+    let row: Option<(Site, Option<String>, Option<String>)> = sites::table
         .left_join(estate_members::table.on(
             estate_members::estate_id.eq(sites::estate_id).and(estate_members::user_id.eq(uid)),
         ))
@@ -90,20 +82,13 @@ pub fn site_for_user(
         )
         .filter(sites::id.eq(DbId(site_id)))
         .select((
-            SiteRow::as_select(),
+            Site::as_select(),
             estate_members::role.nullable(),
             site_overrides::role.nullable(),
         ))
         .first(conn)
         .optional()?;
-    row.map(|(s, role, o)| {
-        Ok((
-            s.into(),
-            role.as_deref().map(parse).transpose()?,
-            o.as_deref().map(parse).transpose()?,
-        ))
-    })
-    .transpose()
+    row.map(|(s, role, o)| Ok((s, parse_opt(role)?, parse_opt(o)?))).transpose()
 }
 
 /// Sites of an estate visible to a member (those they are not kept off),
@@ -114,7 +99,7 @@ pub fn sites_for_member(
     user_id: Uuid,
     limit: i64,
     offset: i64,
-) -> Result<Paged<(Site, Option<SiteOverride>)>, StoreError> {
+) -> Result<Paged<(Site, Option<SiteOverride>)>> {
     let uid = DbId(user_id);
     let visible = sites::table
         .left_join(
@@ -125,30 +110,24 @@ pub fn sites_for_member(
         .filter(
             site_overrides::role.is_null().or(site_overrides::role.ne(SiteOverride::None.as_str())),
         );
-    let rows: Vec<(SiteRow, Option<String>)> = visible
-        .select((SiteRow::as_select(), site_overrides::role.nullable()))
+    let rows: Vec<(Site, Option<String>)> = visible
+        .select((Site::as_select(), site_overrides::role.nullable()))
         .order((sites::created_at.desc(), sites::id.desc()))
         .limit(limit)
         .offset(offset)
         .load(conn)?;
     let total = visible.count().get_result(conn)?;
-    let items = rows
-        .into_iter()
-        .map(|(s, o)| Ok((s.into(), o.as_deref().map(parse).transpose()?)))
-        .collect::<Result<_, StoreError>>()?;
+    let items = rows.into_iter().map(|(s, o)| Ok((s, parse_opt(o)?))).collect::<Result<_>>()?;
     Ok((items, total))
 }
 
 /// Every site of an estate (for administrators), by name.
-pub fn all_sites(conn: &mut DbConnection, estate_id: Uuid) -> Result<Vec<Site>, StoreError> {
+pub fn all_sites(conn: &mut DbConnection, estate_id: Uuid) -> Result<Vec<Site>> {
     Ok(sites::table
         .filter(sites::estate_id.eq(DbId(estate_id)))
-        .select(SiteRow::as_select())
+        .select(Site::as_select())
         .order((sites::name.asc(), sites::id.asc()))
-        .load(conn)?
-        .into_iter()
-        .map(Site::from)
-        .collect())
+        .load(conn)?)
 }
 
 pub fn rename_site(
@@ -156,26 +135,35 @@ pub fn rename_site(
     id: Uuid,
     name: &str,
     now: DateTime<Utc>,
-) -> Result<(), StoreError> {
+) -> Result<()> {
     diesel::update(sites::table.find(DbId(id)))
         .set((sites::name.eq(name), sites::updated_at.eq(to_db(now))))
         .execute(conn)?;
     Ok(())
 }
 
-pub fn delete_site(conn: &mut DbConnection, id: Uuid) -> Result<(), StoreError> {
+pub fn delete_site(conn: &mut DbConnection, id: Uuid) -> Result<()> {
     diesel::delete(sites::table.find(DbId(id))).execute(conn)?;
     Ok(())
 }
 
 // ---- overrides ----
 
+/// The user's override at a site, if any.
+pub fn override_at(
+    conn: &mut DbConnection,
+    site_id: Uuid,
+    user_id: Uuid,
+) -> Result<Option<SiteOverride>> {
+    role_at!(conn, site_overrides, (DbId(site_id), DbId(user_id)))
+}
+
 /// A member's overrides in an estate.
 pub fn overrides_of(
     conn: &mut DbConnection,
     estate_id: Uuid,
     user_id: Uuid,
-) -> Result<Vec<(Uuid, SiteOverride)>, StoreError> {
+) -> Result<Vec<(Uuid, SiteOverride)>> {
     site_overrides::table
         .filter(site_overrides::estate_id.eq(DbId(estate_id)))
         .filter(site_overrides::user_id.eq(DbId(user_id)))
@@ -191,7 +179,7 @@ pub fn overrides_for_members(
     conn: &mut DbConnection,
     estate_id: Uuid,
     user_ids: &[Uuid],
-) -> Result<Vec<(Uuid, Uuid, SiteOverride)>, StoreError> {
+) -> Result<Vec<(Uuid, Uuid, SiteOverride)>> {
     site_overrides::table
         .filter(site_overrides::estate_id.eq(DbId(estate_id)))
         .filter(site_overrides::user_id.eq_any(db_ids(user_ids)))
@@ -210,7 +198,7 @@ pub fn set_override(
     user_id: Uuid,
     value: Option<SiteOverride>,
     now: DateTime<Utc>,
-) -> Result<(), StoreError> {
+) -> Result<()> {
     diesel::delete(site_overrides::table.find((DbId(site_id), DbId(user_id)))).execute(conn)?;
     if let Some(o) = value {
         diesel::insert_into(site_overrides::table)
@@ -228,11 +216,7 @@ pub fn set_override(
 }
 
 /// Drops every override of a member in an estate.
-pub fn delete_overrides(
-    conn: &mut DbConnection,
-    estate_id: Uuid,
-    user_id: Uuid,
-) -> Result<(), StoreError> {
+pub fn delete_overrides(conn: &mut DbConnection, estate_id: Uuid, user_id: Uuid) -> Result<()> {
     diesel::delete(
         site_overrides::table
             .filter(site_overrides::estate_id.eq(DbId(estate_id)))

@@ -9,7 +9,7 @@ use diesel::sql_types::{Text, Timestamp};
 use diesel::sqlite::Sqlite;
 
 use crate::db::DbConnection;
-use crate::error::StoreError;
+use crate::error::{Result, StoreError};
 
 /// A parameter of a raw statement.
 #[derive(Debug, Clone)]
@@ -59,11 +59,7 @@ struct Counted {
 }
 
 /// Runs a `SELECT COUNT(*) AS n ...` statement.
-pub(crate) fn count(
-    conn: &mut DbConnection,
-    sql: &str,
-    params: &[Param],
-) -> Result<i64, StoreError> {
+pub(crate) fn count(conn: &mut DbConnection, sql: &str, params: &[Param]) -> Result<i64> {
     Ok(load::<Counted>(conn, sql, params)?.first().map_or(0, |c| c.n))
 }
 
@@ -198,41 +194,29 @@ macro_rules! raw_fragment {
 raw_fragment!(Pg);
 raw_fragment!(Sqlite);
 
+/// A row raw SQL loads, on either backend.
+pub(crate) trait RawRow: QueryableByName<Pg> + QueryableByName<Sqlite> + 'static {}
+
+impl<T: QueryableByName<Pg> + QueryableByName<Sqlite> + 'static> RawRow for T {}
+
 /// Runs a raw statement written with `$1, $2...` placeholders on either
 /// backend, binding the parameters where they appear; the prepared
 /// statement is cached per connection (keyed by its text). The one place
 /// raw SQL meets both backends' placeholder styles.
-pub(crate) fn load<T>(
+pub(crate) fn load<T: RawRow>(
     conn: &mut DbConnection,
     sql: &str,
     params: &[Param],
-) -> Result<Vec<T>, StoreError>
-where
-    T: QueryableByName<Pg> + QueryableByName<Sqlite> + 'static,
-{
-    run::<T, Dynamic>(conn, &Statement::new(sql.to_owned()), params)
+) -> Result<Vec<T>> {
+    load_cached::<T, Dynamic>(conn, &Statement::new(sql.to_owned()), params)
 }
 
 /// [`load`] for a statement declared with [`cached_statement!`].
-pub(crate) fn load_cached<T, K: StatementKey>(
+pub(crate) fn load_cached<T: RawRow, K: StatementKey>(
     conn: &mut DbConnection,
     statement: &Statement,
     params: &[Param],
-) -> Result<Vec<T>, StoreError>
-where
-    T: QueryableByName<Pg> + QueryableByName<Sqlite> + 'static,
-{
-    run::<T, K>(conn, statement, params)
-}
-
-fn run<T, K: StatementKey>(
-    conn: &mut DbConnection,
-    statement: &Statement,
-    params: &[Param],
-) -> Result<Vec<T>, StoreError>
-where
-    T: QueryableByName<Pg> + QueryableByName<Sqlite> + 'static,
-{
+) -> Result<Vec<T>> {
     use diesel::RunQueryDsl;
     let raw = Raw::<K> { statement, params, key: std::marker::PhantomData };
     match conn {
@@ -263,11 +247,7 @@ struct PgPlanRow {
 /// `force_generic_plan` sees the generic plan, made without the parameters'
 /// values, which PostgreSQL switches a cached statement to once it looks no
 /// worse than the custom ones.
-pub(crate) fn explain(
-    conn: &mut DbConnection,
-    sql: &str,
-    params: &[Param],
-) -> Result<Vec<String>, StoreError> {
+pub(crate) fn explain(conn: &mut DbConnection, sql: &str, params: &[Param]) -> Result<Vec<String>> {
     use diesel::connection::SimpleConnection;
     Ok(match conn {
         DbConnection::Postgresql(_) => {

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::db::DbConnection;
-use crate::error::StoreError;
+use crate::error::{Result, StoreError};
 use crate::id::DbId;
 use crate::schema::users;
 use crate::time::{from_db, to_db};
@@ -43,15 +43,7 @@ pub struct User {
     pub updated_at: DateTime<Utc>,
 }
 
-impl std::fmt::Debug for User {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("User")
-            .field("id", &self.id)
-            .field("username", &self.username)
-            .field("is_root", &self.is_root)
-            .finish_non_exhaustive()
-    }
-}
+debug_showing!(User: id, username, is_root);
 
 impl User {
     pub fn email_verified(&self) -> bool {
@@ -61,7 +53,7 @@ impl User {
 
 impl TryFrom<UserRow> for User {
     type Error = StoreError;
-    fn try_from(r: UserRow) -> Result<Self, StoreError> {
+    fn try_from(r: UserRow) -> Result<Self> {
         let _ = r.username_canonical;
         Ok(Self {
             id: r.id.0,
@@ -118,7 +110,7 @@ pub fn insert(
     conn: &mut DbConnection,
     new: &NewUser<'_>,
     now: DateTime<Utc>,
-) -> Result<Result<User, Taken>, StoreError> {
+) -> Result<Result<User, Taken>> {
     if find_by_email(conn, new.email)?.is_some() {
         return Ok(Err(Taken::Email));
     }
@@ -149,52 +141,39 @@ pub fn insert(
     get(conn, id).map(Ok)
 }
 
-pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<User, StoreError> {
-    users::table
-        .find(DbId(id))
-        .select(UserRow::as_select())
-        .first(conn)
-        .map_err(StoreError::from)
-        .and_then(User::try_from)
+/// The user `$filter` picks out, if any.
+macro_rules! find_one {
+    ($conn:expr, $filter:expr) => {
+        users::table
+            .filter($filter)
+            .select(UserRow::as_select())
+            .first($conn)
+            .optional()?
+            .map(User::try_from)
+            .transpose()
+    };
 }
 
-pub fn find(conn: &mut DbConnection, id: Uuid) -> Result<Option<User>, StoreError> {
-    users::table
-        .find(DbId(id))
-        .select(UserRow::as_select())
-        .first(conn)
-        .optional()?
-        .map(User::try_from)
-        .transpose()
+pub fn find(conn: &mut DbConnection, id: Uuid) -> Result<Option<User>> {
+    find_one!(conn, users::id.eq(DbId(id)))
+}
+
+pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<User> {
+    find(conn, id)?.ok_or(StoreError::NotFound)
 }
 
 /// By normalised (lower-case) email.
-pub fn find_by_email(conn: &mut DbConnection, email: &str) -> Result<Option<User>, StoreError> {
-    users::table
-        .filter(users::email.eq(email))
-        .select(UserRow::as_select())
-        .first(conn)
-        .optional()?
-        .map(User::try_from)
-        .transpose()
+pub fn find_by_email(conn: &mut DbConnection, email: &str) -> Result<Option<User>> {
+    find_one!(conn, users::email.eq(email))
 }
 
 /// By username, case-insensitively.
-pub fn find_by_username(
-    conn: &mut DbConnection,
-    username: &str,
-) -> Result<Option<User>, StoreError> {
-    users::table
-        .filter(users::username_canonical.eq(username.to_lowercase()))
-        .select(UserRow::as_select())
-        .first(conn)
-        .optional()?
-        .map(User::try_from)
-        .transpose()
+pub fn find_by_username(conn: &mut DbConnection, username: &str) -> Result<Option<User>> {
+    find_one!(conn, users::username_canonical.eq(username.to_lowercase()))
 }
 
 /// By email or username, as typed at login.
-pub fn find_by_login(conn: &mut DbConnection, login: &str) -> Result<Option<User>, StoreError> {
+pub fn find_by_login(conn: &mut DbConnection, login: &str) -> Result<Option<User>> {
     let login = login.trim();
     if login.contains('@') {
         find_by_email(conn, &login.to_lowercase())
@@ -208,7 +187,7 @@ pub fn set_password_hash(
     id: Uuid,
     hash: &str,
     now: DateTime<Utc>,
-) -> Result<(), StoreError> {
+) -> Result<()> {
     let n = diesel::update(users::table.find(DbId(id)))
         .set((
             users::password_hash.eq(hash),
@@ -221,11 +200,7 @@ pub fn set_password_hash(
 
 /// Marks the email verified (keeps the first verification time). Returns
 /// whether this call was the first verification.
-pub fn mark_email_verified(
-    conn: &mut DbConnection,
-    id: Uuid,
-    now: DateTime<Utc>,
-) -> Result<bool, StoreError> {
+pub fn mark_email_verified(conn: &mut DbConnection, id: Uuid, now: DateTime<Utc>) -> Result<bool> {
     let n = diesel::update(users::table.find(DbId(id)).filter(users::email_verified_at.is_null()))
         .set((users::email_verified_at.eq(Some(to_db(now))), users::updated_at.eq(to_db(now))))
         .execute(conn)?;
@@ -243,7 +218,7 @@ pub fn claim_unverified(
     display_name: &str,
     password_hash: &str,
     now: DateTime<Utc>,
-) -> Result<Option<User>, StoreError> {
+) -> Result<Option<User>> {
     let canonical = username.to_lowercase();
     if find_by_username(conn, &canonical)?.is_some_and(|other| other.id != id) {
         return Ok(None);

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::assets::AssetRow;
 use crate::assets::{AccessRow, Asset};
-use crate::error::{StoreError, parse};
+use crate::error::{Result, StoreError, parse};
 use crate::id::DbId;
 use crate::time::from_db;
 use crate::users::User;
@@ -49,7 +49,7 @@ pub(crate) struct CallerCols {
 }
 
 impl CallerCols {
-    pub(crate) fn user(self) -> Result<User, StoreError> {
+    pub(crate) fn user(self) -> Result<User> {
         Ok(User {
             id: self.u_id.0,
             email: self.u_email,
@@ -112,7 +112,7 @@ impl AssetFactCols {
     /// through a collaborating head only, so each present role stands for
     /// such a head, unnamed (the resolver needs the role, not who the head
     /// is).
-    pub(crate) fn access(self, asset_id: Uuid) -> Result<AccessRow, StoreError> {
+    pub(crate) fn access(self, asset_id: Uuid) -> Result<AccessRow> {
         let households = [
             (self.hh_viewer, HouseholdRole::Viewer),
             (self.hh_editor, HouseholdRole::Editor),
@@ -163,7 +163,7 @@ pub(crate) struct AssetCols {
 }
 
 impl AssetCols {
-    pub(crate) fn asset(self) -> Result<Option<Asset>, StoreError> {
+    pub(crate) fn asset(self) -> Result<Option<Asset>> {
         let (Some(id), Some(name), Some(attributes), Some(created_at), Some(updated_at)) =
             (self.a_id, self.a_name, self.a_attributes, self.a_created_at, self.a_updated_at)
         else {
@@ -180,5 +180,12 @@ impl AssetCols {
             updated_at,
         })
         .map(Some)
+    }
+
+    /// The asset, if the row found one, with the caller's `facts` on it.
+    pub(crate) fn with_access(self, facts: AssetFactCols) -> Result<Option<(Asset, AccessRow)>> {
+        let Some(asset) = self.asset()? else { return Ok(None) };
+        let access = facts.access(asset.id)?;
+        Ok(Some((asset, access)))
     }
 }

@@ -6,13 +6,11 @@ use diesel::QueryableByName;
 use diesel::sql_types::{Integer, Nullable, Text, Timestamp};
 use uuid::Uuid;
 
-use super::cols::{
-    ASSET_COLUMNS, AssetCols, AssetFactCols, CALLER_COLUMNS, CallerCols, asset_fact_columns,
-};
-use super::{Read, ids};
+use super::cols::{ASSET_COLUMNS, AssetCols, AssetFactCols, CallerCols, asset_fact_columns};
+use super::{Read, caller_read, ids};
 use crate::assets::{AccessRow, Asset};
 use crate::db::DbConnection;
-use crate::error::StoreError;
+use crate::error::Result;
 use crate::id::DbId;
 use crate::invitations::{Invitation, InvitationRow};
 use crate::sql::{cached_statement, load_cached};
@@ -64,7 +62,7 @@ const INVITATION_COLUMNS: &str = "i.id AS i_id, i.resource_type AS i_resource_ty
     iu.display_name AS i_inviter_display_name";
 
 impl InvitationCols {
-    fn invitation(self) -> Result<Option<Invitation>, StoreError> {
+    fn invitation(self) -> Result<Option<Invitation>> {
         let (
             Some(id),
             Some(resource_type),
@@ -134,14 +132,11 @@ cached_statement!(
     /// The key of [`asset_invitation_sql`].
     asset_invitation_sql,
     AssetInvitationRead,
-    format!(
-        "SELECT {CALLER_COLUMNS}, {INVITATION_COLUMNS}, {ASSET_COLUMNS}, {}
-         FROM users u
-         LEFT JOIN invitations i ON i.id = $2 AND i.resource_type = 'asset'
+    caller_read(
+        &format!("{INVITATION_COLUMNS}, {ASSET_COLUMNS}, {}", asset_fact_columns("u.id")),
+        "LEFT JOIN invitations i ON i.id = $2 AND i.resource_type = 'asset'
          LEFT JOIN users iu ON iu.id = i.invited_by
-         LEFT JOIN assets a ON a.id = i.resource_id
-         WHERE u.id = $1",
-        asset_fact_columns("u.id")
+         LEFT JOIN assets a ON a.id = i.resource_id"
     )
 );
 
@@ -151,7 +146,7 @@ pub fn asset_invitation(
     conn: &mut DbConnection,
     caller: Uuid,
     invitation_id: Uuid,
-) -> Result<Read<AssetInvitationFacts>, StoreError> {
+) -> Result<Read<AssetInvitationFacts>> {
     let row: Option<AssetInvitationCols> = load_cached::<_, AssetInvitationRead>(
         conn,
         asset_invitation_sql(),
@@ -162,16 +157,7 @@ pub fn asset_invitation(
     row.map(|r| {
         let user = r.caller.user()?;
         let found = match r.invitation.invitation()? {
-            Some(inv) => {
-                let asset = match r.asset.asset()? {
-                    Some(asset) => {
-                        let access = r.facts.access(asset.id)?;
-                        Some((asset, access))
-                    }
-                    None => None,
-                };
-                Some((inv, asset))
-            }
+            Some(inv) => Some((inv, r.asset.with_access(r.facts)?)),
             None => None,
         };
         Ok((user, found))

@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use crate::assets::{AccessRow, Asset};
 use crate::db::DbConnection;
-use crate::error::{StoreError, parse};
+use crate::error::{Result, parse};
 use crate::estates::Estate;
 use crate::id::DbId;
 use crate::sites::Site;
@@ -35,6 +35,12 @@ pub(crate) use cols::{
 };
 use invitation::asset_invitation_sql;
 pub use invitation::{AssetInvitationFacts, asset_invitation};
+
+/// The text of a one-statement read: the caller's row (`u`, by `$1`) and
+/// `columns` more, read through `joins`.
+fn caller_read(columns: &str, joins: &str) -> String {
+    format!("SELECT {CALLER_COLUMNS}, {columns} FROM users u {joins} WHERE u.id = $1")
+}
 
 /// The parameters of a one-statement read: the caller and the resource.
 fn ids(caller: Uuid, resource: Uuid) -> [Param; 2] {
@@ -59,11 +65,9 @@ cached_statement!(
     /// The key of [`asset_sql`].
     asset_sql,
     AssetRead,
-    format!(
-        "SELECT {CALLER_COLUMNS}, {ASSET_COLUMNS}, {}
-         FROM users u LEFT JOIN assets a ON a.id = $2
-         WHERE u.id = $1",
-        asset_fact_columns("u.id")
+    caller_read(
+        &format!("{ASSET_COLUMNS}, {}", asset_fact_columns("u.id")),
+        "LEFT JOIN assets a ON a.id = $2"
     )
 );
 
@@ -72,19 +76,12 @@ pub fn asset(
     conn: &mut DbConnection,
     caller: Uuid,
     asset_id: Uuid,
-) -> Result<Read<(Asset, AccessRow)>, StoreError> {
+) -> Result<Read<(Asset, AccessRow)>> {
     let row: Option<AssetAccessCols> =
         load_cached::<_, AssetRead>(conn, asset_sql(), &ids(caller, asset_id))?.into_iter().next();
     row.map(|r| {
         let user = r.caller.user()?;
-        let found = match r.asset.asset()? {
-            Some(asset) => {
-                let access = r.facts.access(asset.id)?;
-                Some((asset, access))
-            }
-            None => None,
-        };
-        Ok((user, found))
+        Ok((user, r.asset.with_access(r.facts)?))
     })
     .transpose()
 }
@@ -111,13 +108,11 @@ cached_statement!(
     /// The key of [`estate_sql`].
     estate_sql,
     EstateRead,
-    format!(
-        "SELECT {CALLER_COLUMNS}, e.id AS e_id, e.name AS e_name, e.created_at AS e_created_at,
-                e.updated_at AS e_updated_at, m.role AS e_role
-         FROM users u
-         LEFT JOIN estates e ON e.id = $2
-         LEFT JOIN estate_members m ON m.estate_id = e.id AND m.user_id = u.id
-         WHERE u.id = $1"
+    caller_read(
+        "e.id AS e_id, e.name AS e_name, e.created_at AS e_created_at,
+         e.updated_at AS e_updated_at, m.role AS e_role",
+        "LEFT JOIN estates e ON e.id = $2
+         LEFT JOIN estate_members m ON m.estate_id = e.id AND m.user_id = u.id"
     )
 );
 
@@ -126,7 +121,7 @@ pub fn estate(
     conn: &mut DbConnection,
     caller: Uuid,
     estate_id: Uuid,
-) -> Result<Read<(Estate, Option<EstateRole>)>, StoreError> {
+) -> Result<Read<(Estate, Option<EstateRole>)>> {
     let row: Option<EstateAccessCols> =
         load_cached::<_, EstateRead>(conn, estate_sql(), &ids(caller, estate_id))?
             .into_iter()
@@ -177,25 +172,19 @@ cached_statement!(
     /// The key of [`site_sql`].
     site_sql,
     SiteRead,
-    format!(
-        "SELECT {CALLER_COLUMNS}, s.id AS s_id, s.estate_id AS s_estate_id, s.name AS s_name,
-                s.created_at AS s_created_at, s.updated_at AS s_updated_at,
-                m.role AS s_estate_role, o.role AS s_override
-         FROM users u
-         LEFT JOIN sites s ON s.id = $2
+    caller_read(
+        "s.id AS s_id, s.estate_id AS s_estate_id, s.name AS s_name,
+         s.created_at AS s_created_at, s.updated_at AS s_updated_at,
+         m.role AS s_estate_role, o.role AS s_override",
+        "LEFT JOIN sites s ON s.id = $2
          LEFT JOIN estate_members m ON m.estate_id = s.estate_id AND m.user_id = u.id
-         LEFT JOIN site_overrides o ON o.site_id = s.id AND o.user_id = u.id
-         WHERE u.id = $1"
+         LEFT JOIN site_overrides o ON o.site_id = s.id AND o.user_id = u.id"
     )
 );
 
 /// The caller, the site, the caller's role in its estate and override at
 /// the site, in one statement.
-pub fn site(
-    conn: &mut DbConnection,
-    caller: Uuid,
-    site_id: Uuid,
-) -> Result<Read<SiteFacts>, StoreError> {
+pub fn site(conn: &mut DbConnection, caller: Uuid, site_id: Uuid) -> Result<Read<SiteFacts>> {
     let row: Option<SiteAccessCols> =
         load_cached::<_, SiteRead>(conn, site_sql(), &ids(caller, site_id))?.into_iter().next();
     row.map(|r| {
@@ -227,7 +216,7 @@ cached_statement!(
 );
 
 /// The caller alone (for routes that read nothing else first).
-pub fn caller(conn: &mut DbConnection, caller: Uuid) -> Result<Option<User>, StoreError> {
+pub fn caller(conn: &mut DbConnection, caller: Uuid) -> Result<Option<User>> {
     let row: Option<CallerCols> =
         load_cached::<_, CallerRead>(conn, caller_sql(), &[DbId(caller).into()])?
             .into_iter()
@@ -244,7 +233,7 @@ pub fn plans(
     estate: Uuid,
     site: Uuid,
     invitation: Uuid,
-) -> Result<Vec<(&'static str, Vec<String>)>, StoreError> {
+) -> Result<Vec<(&'static str, Vec<String>)>> {
     Ok(vec![
         ("asset", explain(conn, &asset_sql().text, &ids(caller, asset))?),
         ("estate", explain(conn, &estate_sql().text, &ids(caller, estate))?),

@@ -17,7 +17,7 @@ use keyholder_domain::InvitationState;
 use uuid::Uuid;
 
 use crate::db::DbConnection;
-use crate::error::StoreError;
+use crate::error::{Result, StoreError};
 use crate::id::{DbId, db_ids};
 use crate::paging::{COUNT_LIMIT, Page, Window};
 use crate::schema::{audit_events, invitations, users};
@@ -38,7 +38,7 @@ impl ResourceType {
         }
     }
 
-    fn parse(s: &str) -> Result<Self, StoreError> {
+    fn parse(s: &str) -> Result<Self> {
         match s {
             "estate" => Ok(Self::Estate),
             "asset" => Ok(Self::Asset),
@@ -100,7 +100,7 @@ macro_rules! columns {
     };
 }
 
-pub(crate) fn from_row((r, (username, display_name)): Row) -> Result<Invitation, StoreError> {
+pub(crate) fn from_row((r, (username, display_name)): Row) -> Result<Invitation> {
     Ok(Invitation {
         id: r.id.0,
         resource_type: ResourceType::parse(&r.resource_type)?,
@@ -175,7 +175,7 @@ pub fn insert(
     conn: &mut DbConnection,
     new: &NewInvitation<'_>,
     now: DateTime<Utc>,
-) -> Result<Result<Invitation, AlreadyPending>, StoreError> {
+) -> Result<Result<Invitation, AlreadyPending>> {
     let same = invitations::table
         .filter(invitations::resource_type.eq(new.resource_type.as_str()))
         .filter(invitations::resource_id.eq(DbId(new.resource_id)))
@@ -215,14 +215,21 @@ pub fn insert(
     get(conn, id)?.ok_or(StoreError::NotFound).map(Ok)
 }
 
-pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<Invitation>, StoreError> {
-    with_inviter!()
-        .filter(invitations::id.eq(DbId(id)))
-        .select(columns!())
-        .first::<Row>(conn)
-        .optional()?
-        .map(from_row)
-        .transpose()
+/// The invitation (with its inviter) that `$filter` picks out, if any.
+macro_rules! find_one {
+    ($conn:expr, $filter:expr) => {
+        with_inviter!()
+            .filter($filter)
+            .select(columns!())
+            .first::<Row>($conn)
+            .optional()?
+            .map(from_row)
+            .transpose()
+    };
+}
+
+pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<Invitation>> {
+    find_one!(conn, invitations::id.eq(DbId(id)))
 }
 
 /// One invitation of one resource (so an id from elsewhere is not found).
@@ -231,30 +238,23 @@ pub fn get_for_resource(
     resource_type: ResourceType,
     resource_id: Uuid,
     id: Uuid,
-) -> Result<Option<Invitation>, StoreError> {
-    with_inviter!()
-        .filter(invitations::id.eq(DbId(id)))
-        .filter(invitations::resource_type.eq(resource_type.as_str()))
-        .filter(invitations::resource_id.eq(DbId(resource_id)))
-        .select(columns!())
-        .first::<Row>(conn)
-        .optional()?
-        .map(from_row)
-        .transpose()
+) -> Result<Option<Invitation>> {
+    let of_resource = invitations::resource_type
+        .eq(resource_type.as_str())
+        .and(invitations::resource_id.eq(DbId(resource_id)));
+    find_one!(conn, invitations::id.eq(DbId(id)).and(of_resource))
 }
 
 /// By the hash of its current token.
-pub fn find_by_token_hash(
-    conn: &mut DbConnection,
-    token_hash: &str,
-) -> Result<Option<Invitation>, StoreError> {
-    with_inviter!()
-        .filter(invitations::token_hash.eq(token_hash))
-        .select(columns!())
-        .first::<Row>(conn)
-        .optional()?
-        .map(from_row)
-        .transpose()
+pub fn find_by_token_hash(conn: &mut DbConnection, token_hash: &str) -> Result<Option<Invitation>> {
+    find_one!(conn, invitations::token_hash.eq(token_hash))
+}
+
+/// The invitation with this id while it is stored pending.
+#[diesel::dsl::auto_type]
+fn pending_one(id: DbId) -> _ {
+    let pending: &'static str = InvitationState::Pending.as_str();
+    invitations::table.filter(invitations::id.eq(id)).filter(invitations::status.eq(pending))
 }
 
 /// Moves a pending invitation to `to`. Returns false when it was no longer
@@ -265,19 +265,15 @@ pub fn transition(
     to: InvitationState,
     responded_by: Option<Uuid>,
     now: DateTime<Utc>,
-) -> Result<bool, StoreError> {
+) -> Result<bool> {
     let responded = matches!(to, InvitationState::Accepted | InvitationState::Declined);
-    let n = diesel::update(
-        invitations::table
-            .filter(invitations::id.eq(DbId(id)))
-            .filter(invitations::status.eq(InvitationState::Pending.as_str())),
-    )
-    .set((
-        invitations::status.eq(to.as_str()),
-        invitations::responded_at.eq(responded.then(|| to_db(now))),
-        invitations::responded_by.eq(responded_by.map(DbId)),
-    ))
-    .execute(conn)?;
+    let n = diesel::update(pending_one(DbId(id)))
+        .set((
+            invitations::status.eq(to.as_str()),
+            invitations::responded_at.eq(responded.then(|| to_db(now))),
+            invitations::responded_by.eq(responded_by.map(DbId)),
+        ))
+        .execute(conn)?;
     Ok(n == 1)
 }
 
@@ -289,19 +285,15 @@ pub fn resend(
     token_hash: &str,
     expires_at: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
-) -> Result<bool, StoreError> {
-    let n = diesel::update(
-        invitations::table
-            .filter(invitations::id.eq(DbId(id)))
-            .filter(invitations::status.eq(InvitationState::Pending.as_str())),
-    )
-    .set((
-        invitations::token_hash.eq(token_hash),
-        invitations::expires_at.eq(expires_at.map(to_db)),
-        invitations::last_sent_at.eq(to_db(now)),
-        invitations::resend_count.eq(invitations::resend_count + 1),
-    ))
-    .execute(conn)?;
+) -> Result<bool> {
+    let n = diesel::update(pending_one(DbId(id)))
+        .set((
+            invitations::token_hash.eq(token_hash),
+            invitations::expires_at.eq(expires_at.map(to_db)),
+            invitations::last_sent_at.eq(to_db(now)),
+            invitations::resend_count.eq(invitations::resend_count + 1),
+        ))
+        .execute(conn)?;
     Ok(n == 1)
 }
 
@@ -348,7 +340,7 @@ pub fn list_for_resource(
     status: Option<InvitationState>,
     now: DateTime<Utc>,
     window: &Window<DateTime<Utc>>,
-) -> Result<Page<Invitation>, StoreError> {
+) -> Result<Page<Invitation>> {
     let now = to_db(now);
     let base = || {
         let q = with_inviter!()
@@ -375,7 +367,7 @@ pub fn pending_for_email_page(
     email: &str,
     now: DateTime<Utc>,
     window: &Window<DateTime<Utc>>,
-) -> Result<Page<Invitation>, StoreError> {
+) -> Result<Page<Invitation>> {
     let now = to_db(now);
     let base = || {
         with_inviter!()
@@ -391,7 +383,7 @@ pub fn pending_for_email(
     conn: &mut DbConnection,
     email: &str,
     now: DateTime<Utc>,
-) -> Result<Vec<Invitation>, StoreError> {
+) -> Result<Vec<Invitation>> {
     with_inviter!()
         .filter(invitations::email.eq(email))
         .filter(reads_pending!(to_db(now)))
@@ -410,7 +402,7 @@ pub fn expire_due(
     conn: &mut DbConnection,
     now: DateTime<Utc>,
     limit: i64,
-) -> Result<Vec<Invitation>, StoreError> {
+) -> Result<Vec<Invitation>> {
     let due: Vec<Invitation> = with_inviter!()
         .filter(lapsed!(to_db(now)))
         .select(columns!())
@@ -434,7 +426,7 @@ pub fn delete_for_resource(
     conn: &mut DbConnection,
     resource_type: ResourceType,
     resource_id: Uuid,
-) -> Result<usize, StoreError> {
+) -> Result<usize> {
     Ok(diesel::delete(
         invitations::table
             .filter(invitations::resource_type.eq(resource_type.as_str()))
@@ -459,11 +451,7 @@ pub const EMAIL_ACTIONS: [&str; 2] = [
 /// PostgreSQL it first locks the user's row, so a second send by the same
 /// user waits for the first to commit and then counts it; SQLite runs one
 /// writer at a time.
-pub fn sent_since(
-    conn: &mut DbConnection,
-    user_id: Uuid,
-    since: DateTime<Utc>,
-) -> Result<i64, StoreError> {
+pub fn sent_since(conn: &mut DbConnection, user_id: Uuid, since: DateTime<Utc>) -> Result<i64> {
     if let DbConnection::Postgresql(pg) = conn {
         users::table
             .filter(users::id.eq(DbId(user_id)))
@@ -487,7 +475,7 @@ pub fn cancel_after_removal(
     estate_id: Uuid,
     member_id: Uuid,
     member_email: &str,
-) -> Result<usize, StoreError> {
+) -> Result<usize> {
     use crate::schema::assets;
     let estate = DbId(estate_id);
     let assets_in_estate = assets::table.filter(assets::estate_id.eq(estate)).select(assets::id);
@@ -515,7 +503,7 @@ pub fn cancel_to_email_on_assets(
     conn: &mut DbConnection,
     asset_ids: &[Uuid],
     email: &str,
-) -> Result<usize, StoreError> {
+) -> Result<usize> {
     Ok(diesel::update(
         invitations::table
             .filter(invitations::status.eq(InvitationState::Pending.as_str()))

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::table::reach_ctes;
 use crate::db::DbConnection;
-use crate::error::StoreError;
+use crate::error::{Result, StoreError};
 use crate::paging::Sql;
 use crate::predicates;
 
@@ -104,7 +104,7 @@ pub fn asset_stats(
     is_root: bool,
     asset_id: Option<Uuid>,
     now: DateTime<Utc>,
-) -> Result<Stats, StoreError> {
+) -> Result<Stats> {
     let mut sql = Sql::new(conn);
     let ctes = if is_root { String::new() } else { reach_ctes(&mut sql, user_id, asset_id, None) };
     let counts = resource_counts(&mut sql, is_root, asset_id, now);

@@ -11,8 +11,8 @@ use uuid::Uuid;
 use super::stats::resource_counts;
 use super::{Invitation, InvitationRow, from_row};
 use crate::db::DbConnection;
-use crate::error::StoreError;
-use crate::paging::{Bind, COUNT_LIMIT, Direction, Page, ReachPage, Sql, Window};
+use crate::error::{Result, StoreError};
+use crate::paging::{Bind, COUNT_LIMIT, Direction, Page, ReachPage, Sql, Window, count_per_row};
 use crate::predicates::{self, NEVER};
 
 /// How the management table is sorted.
@@ -65,7 +65,7 @@ struct TableRow {
 }
 
 impl TableRow {
-    fn into_row(self) -> Result<AssetInvitation, StoreError> {
+    fn into_row(self) -> Result<AssetInvitation> {
         let inviter = (self.inviter_username, self.inviter_display_name);
         Ok(AssetInvitation {
             invitation: from_row((self.invitation, inviter))?,
@@ -147,7 +147,7 @@ impl TableConditions {
         sort: Sort,
         now: DateTime<Utc>,
         after: Option<&(TableKey, Uuid)>,
-    ) -> Result<(Self, Option<String>), StoreError> {
+    ) -> Result<(Self, Option<String>)> {
         let mut filters = String::new();
         match filter.status {
             None => {}
@@ -265,14 +265,12 @@ pub fn asset_table(
     sort: Sort,
     now: DateTime<Utc>,
     window: &Window<TableKey>,
-) -> Result<Page<AssetInvitation>, StoreError> {
+) -> Result<Page<AssetInvitation>> {
     let mut sql = Sql::new(conn);
     let (cond, pattern) = TableConditions::new(&mut sql, filter, sort, now, window.after.as_ref())?;
     let dir = sort.direction().sql();
     let key = sort.key("x");
-    let fetch = sql.param(Bind::Int(window.fetch()));
-    let rows = sql.param(Bind::Int(window.limit.saturating_add(1)));
-    let offset = sql.param(Bind::Int(window.offset));
+    let [fetch, rows, offset] = sql.window(window);
     let order = format!("ORDER BY {key} {dir}, x.id {dir}");
     let (ctes, total) =
         table_scope(&mut sql, (user_id, is_root), filter, &cond, pattern.as_deref(), now);
@@ -288,12 +286,12 @@ pub fn asset_table(
         };
         ReachPage {
             pg: sql.pg,
+            key: &|a| sort.key(a),
+            on: &on,
             reach: ("reach", "r"),
             carried: &["id", "hit"],
             rows: ("invitations", "x"),
             outer: "i",
-            key: &|a| sort.key(a),
-            on: &on,
             dir,
             fetch: &fetch,
         }
@@ -314,25 +312,24 @@ pub fn asset_table(
     let counted = match rows.first() {
         Some(r) => r.total,
         // Past the end (or nothing at all): the total on its own.
-        None => table_total(conn, user_id, is_root, filter, sort, now)?,
+        None => table_total(conn, (user_id, is_root), filter, sort, now)?,
     };
     let rows = rows.into_iter().map(TableRow::into_row).collect::<Result<Vec<_>, _>>()?;
     Ok(Page::cut(rows, window.limit, counted))
 }
 
-/// The table's total when the page holds no row to carry it.
+/// The table's total when the page holds no row to carry it, for the
+/// viewer (their id, whether they are root).
 fn table_total(
     conn: &mut DbConnection,
-    user_id: Uuid,
-    is_root: bool,
+    viewer: (Uuid, bool),
     filter: &TableFilter,
     sort: Sort,
     now: DateTime<Utc>,
-) -> Result<i64, StoreError> {
+) -> Result<i64> {
     let mut sql = Sql::new(conn);
     let (cond, pattern) = TableConditions::new(&mut sql, filter, sort, now, None)?;
-    let (ctes, total) =
-        table_scope(&mut sql, (user_id, is_root), filter, &cond, pattern.as_deref(), now);
+    let (ctes, total) = table_scope(&mut sql, viewer, filter, &cond, pattern.as_deref(), now);
     sql.count(conn, &format!("{ctes} SELECT ({total}) AS n"))
 }
 
@@ -418,20 +415,7 @@ fn table_scope(
                 "x.resource_type = 'asset' AND x.resource_id = r.id{}",
                 cond.filters("r.hit")
             );
-            if sql.pg {
-                // OFFSET 0: a nested loop from the reach, never a scan.
-                format!(
-                    "SELECT COUNT(*) FROM (
-                       SELECT 1 AS one FROM reach r CROSS JOIN LATERAL (
-                         SELECT 1 AS one FROM invitations x WHERE {on} OFFSET 0) x
-                       LIMIT {cap}) t"
-                )
-            } else {
-                format!(
-                    "SELECT COUNT(*) FROM (
-                       SELECT 1 AS one FROM reach r CROSS JOIN invitations x WHERE {on} LIMIT {cap}) t"
-                )
-            }
+            count_per_row(sql.pg, "reach r", "invitations x", &on, &cap)
         }
     };
     (ctes, total)

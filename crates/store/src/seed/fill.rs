@@ -15,7 +15,7 @@ use super::{
     TAG_AUDIT, TAG_ESTATE, TAG_INVITATION, TAG_PHOTO, TAG_RECORD, TAG_SITE, TAG_USER, USER_INVITER,
     marker, seed_id,
 };
-use crate::error::StoreError;
+use crate::error::Result;
 
 /// Units (assets, users, invitations) generated per transaction: about
 /// 20 000 to 50 000 rows.
@@ -48,11 +48,7 @@ fn estate_created(w: &World, e: u64) -> NaiveDateTime {
     w.origin - Duration::days(20) + Duration::hours(e as i64 * 7)
 }
 
-pub(super) fn fill_all(
-    run: &mut Run<'_, '_>,
-    w: &World,
-    password_hash: &str,
-) -> Result<(), StoreError> {
+pub(super) fn fill_all(run: &mut Run<'_, '_>, w: &World, password_hash: &str) -> Result<()> {
     fill_users(run, w, password_hash)?;
     fill_estates(run, w)?;
     fill_assets(run, w)?;
@@ -63,7 +59,7 @@ pub(super) fn fill_all(
     fill_audit(run, w)
 }
 
-fn fill_users(run: &mut Run<'_, '_>, w: &World, password_hash: &str) -> Result<(), StoreError> {
+fn fill_users(run: &mut Run<'_, '_>, w: &World, password_hash: &str) -> Result<()> {
     run.fill("users", w.users, w.users, BLOCK, |u, rows: &mut Vec<UserRow<'_>>| {
         let name = username(u);
         let created = user_created(w, u);
@@ -88,7 +84,7 @@ fn fill_users(run: &mut Run<'_, '_>, w: &World, password_hash: &str) -> Result<(
 }
 
 /// Estates, their sites, members and site overrides.
-fn fill_estates(run: &mut Run<'_, '_>, w: &World) -> Result<(), StoreError> {
+fn fill_estates(run: &mut Run<'_, '_>, w: &World) -> Result<()> {
     run.fill("estates", ESTATES, ESTATES, BLOCK, |e, rows| {
         rows.push(EstateRow {
             id: estate_id(e),
@@ -178,10 +174,8 @@ fn asset_row(w: &World, n: u64) -> AssetRow {
 }
 
 /// Assets and their collaborators.
-fn fill_assets(run: &mut Run<'_, '_>, w: &World) -> Result<(), StoreError> {
-    run.fill("assets", w.assets, w.assets, BLOCK, |n, rows| {
-        rows.push(asset_row(w, n));
-    })?;
+fn fill_assets(run: &mut Run<'_, '_>, w: &World) -> Result<()> {
+    run.fill_each("assets", w.assets, BLOCK, |n| asset_row(w, n))?;
     let collaborators: u64 = (0..w.assets).map(|n| w.collaborators(n).len as u64).sum();
     run.fill("asset_collaborators", collaborators, w.assets, BLOCK, |n, rows| {
         let created = w.asset_created(n);
@@ -228,10 +222,8 @@ fn record_row(w: &World, j: u64) -> RecordRow {
 }
 
 /// Records and photos.
-fn fill_records(run: &mut Run<'_, '_>, w: &World) -> Result<(), StoreError> {
-    run.fill("asset_records", w.records, w.records, BLOCK, |j, rows| {
-        rows.push(record_row(w, j));
-    })?;
+fn fill_records(run: &mut Run<'_, '_>, w: &World) -> Result<()> {
+    run.fill_each("asset_records", w.records, BLOCK, |j| record_row(w, j))?;
     run.fill("asset_photos", w.photos, w.photos, BLOCK, |j, rows| {
         let n = record_asset(w, j, 100);
         let at = w.between(w.asset_created(n), h(j, 101));
@@ -246,7 +238,7 @@ fn fill_records(run: &mut Run<'_, '_>, w: &World) -> Result<(), StoreError> {
     })
 }
 
-fn fill_households(run: &mut Run<'_, '_>, w: &World) -> Result<(), StoreError> {
+fn fill_households(run: &mut Run<'_, '_>, w: &World) -> Result<()> {
     const HOUSEHOLD_ROLES: [&str; 3] = ["viewer", "editor", "manager"];
     let households: u64 = (KNOWN..w.users).map(|u| w.household(u).len as u64).sum();
     run.fill("household_members", households, w.users - KNOWN, BLOCK, |r, rows| {
@@ -262,7 +254,7 @@ fn fill_households(run: &mut Run<'_, '_>, w: &World) -> Result<(), StoreError> {
     })
 }
 
-fn fill_shares(run: &mut Run<'_, '_>, w: &World) -> Result<(), StoreError> {
+fn fill_shares(run: &mut Run<'_, '_>, w: &World) -> Result<()> {
     let now = w.now;
     let shares: u64 = (0..w.assets).map(|n| w.shares(n).len as u64).sum();
     run.fill("asset_shares", shares, w.assets, BLOCK, |n, rows| {
@@ -392,10 +384,8 @@ fn invitation_row(w: &World, j: u64) -> InvitationRow {
     }
 }
 
-fn fill_invitations(run: &mut Run<'_, '_>, w: &World) -> Result<(), StoreError> {
-    run.fill("invitations", w.total_invitations(), w.total_invitations(), BLOCK, |j, rows| {
-        rows.push(invitation_row(w, j))
-    })
+fn fill_invitations(run: &mut Run<'_, '_>, w: &World) -> Result<()> {
+    run.fill_each("invitations", w.total_invitations(), BLOCK, |j| invitation_row(w, j))
 }
 
 /// Audit event `j`: action, target type, target and the `after` value.
@@ -450,7 +440,7 @@ fn audit_event(w: &World, j: u64) -> (&'static str, &'static str, String, String
 }
 
 /// The audit events, then the marker `claim_world` wrote first.
-fn fill_audit(run: &mut Run<'_, '_>, w: &World) -> Result<(), StoreError> {
+fn fill_audit(run: &mut Run<'_, '_>, w: &World) -> Result<()> {
     run.fill("audit_events", w.audit + 1, w.audit + 1, BLOCK, |j, rows| {
         if j == w.audit {
             rows.push(marker(w));

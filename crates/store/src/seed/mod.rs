@@ -39,7 +39,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
-use crate::error::StoreError;
+use crate::error::{Result, StoreError};
 use crate::schema::{audit_events, users};
 
 use rows::{AuditRow, Batch, Run};
@@ -100,7 +100,7 @@ impl SeedSize {
     const MAX: u64 = 100_000_000;
 
     /// Refuses sizes the world's layout cannot hold.
-    pub fn validate(&self) -> Result<(), StoreError> {
+    pub fn validate(&self) -> Result<()> {
         if self.users < Self::MIN_USERS || self.users > Self::MAX {
             return Err(StoreError::Config(format!(
                 "--users must be between {} and {}",
@@ -195,13 +195,13 @@ pub fn seed(
     password_hash: &str,
     now: DateTime<Utc>,
     progress: &mut dyn SeedProgress,
-) -> Result<SeedReport, StoreError> {
+) -> Result<SeedReport> {
     size.validate()?;
     let w = World::new(size, now);
     refuse_foreign_known_accounts(conn)?;
     let claimed = claim_world(conn, &w)?;
     let pg = matches!(conn, DbConnection::Postgresql(_));
-    prepare(conn)?;
+    apply(conn, &PREPARE)?;
     let result = {
         let mut run = Run { conn: &mut *conn, progress, pg, reports: Vec::new() };
         fill::fill_all(&mut run, &w, password_hash).map(|()| run.reports)
@@ -216,7 +216,7 @@ pub fn seed(
             r
         }
         Err(e) => {
-            let _ = restore(conn);
+            let _ = apply(conn, &RESTORE);
             return Err(e);
         }
     };
@@ -227,7 +227,7 @@ pub fn seed(
             diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)").execute(conn)?;
         }
     }
-    restore(conn)?;
+    apply(conn, &RESTORE)?;
     Ok(SeedReport { tables: reports, already_seeded })
 }
 
@@ -261,7 +261,7 @@ pub(crate) fn marker(w: &World) -> AuditRow {
 /// (ids derive from row numbers, so two sizes would mix); else records this
 /// world's size, first, so an interrupted run is recognised too. Returns
 /// the rows written (0 or 1).
-fn claim_world(conn: &mut DbConnection, w: &World) -> Result<u64, StoreError> {
+fn claim_world(conn: &mut DbConnection, w: &World) -> Result<u64> {
     let found: Option<Option<String>> = audit_events::table
         .find(seed_id(TAG_AUDIT, MARKER_ROW))
         .select(audit_events::after)
@@ -282,7 +282,7 @@ fn claim_world(conn: &mut DbConnection, w: &World) -> Result<u64, StoreError> {
 
 /// A known account's username held by an account the seed did not create
 /// would make the benchmark's figures wrong: refuse.
-fn refuse_foreign_known_accounts(conn: &mut DbConnection) -> Result<(), StoreError> {
+fn refuse_foreign_known_accounts(conn: &mut DbConnection) -> Result<()> {
     for (n, name) in KNOWN_ACCOUNTS.iter().enumerate() {
         let found: Option<String> = users::table
             .filter(users::username_canonical.eq(*name))
@@ -301,31 +301,38 @@ fn refuse_foreign_known_accounts(conn: &mut DbConnection) -> Result<(), StoreErr
     Ok(())
 }
 
-/// Bulk-load settings for this connection only.
-fn prepare(conn: &mut DbConnection) -> Result<(), StoreError> {
-    match conn {
-        DbConnection::Sqlite(_) => {
-            diesel::sql_query("PRAGMA synchronous = OFF").execute(conn)?;
-            // Up to 1 GiB of page cache: the indexes of a million assets fit.
-            diesel::sql_query("PRAGMA cache_size = -1048576").execute(conn)?;
-            diesel::sql_query("PRAGMA temp_store = MEMORY").execute(conn)?;
-        }
-        DbConnection::Postgresql(_) => {
-            diesel::sql_query("SET synchronous_commit = off").execute(conn)?;
-        }
-    }
-    Ok(())
+/// Bulk-load settings for this connection only: on SQLite no syncing, up
+/// to 1 GiB of page cache (the indexes of a million assets fit) and
+/// temporary tables in memory; on PostgreSQL no waiting for the WAL flush.
+const PREPARE: Settings = Settings {
+    sqlite: &[
+        "PRAGMA synchronous = OFF",
+        "PRAGMA cache_size = -1048576",
+        "PRAGMA temp_store = MEMORY",
+    ],
+    pg: &["SET synchronous_commit = off"],
+};
+
+/// The connection's usual settings again.
+const RESTORE: Settings = Settings {
+    sqlite: &["PRAGMA synchronous = NORMAL", "PRAGMA cache_size = -2000"],
+    pg: &["RESET synchronous_commit"],
+};
+
+/// Session settings, one statement each, per backend.
+struct Settings {
+    sqlite: &'static [&'static str],
+    pg: &'static [&'static str],
 }
 
-fn restore(conn: &mut DbConnection) -> Result<(), StoreError> {
-    match conn {
-        DbConnection::Sqlite(_) => {
-            diesel::sql_query("PRAGMA synchronous = NORMAL").execute(conn)?;
-            diesel::sql_query("PRAGMA cache_size = -2000").execute(conn)?;
-        }
-        DbConnection::Postgresql(_) => {
-            diesel::sql_query("RESET synchronous_commit").execute(conn)?;
-        }
+/// Applies `settings` to this connection.
+fn apply(conn: &mut DbConnection, settings: &Settings) -> Result<()> {
+    let statements = match conn {
+        DbConnection::Sqlite(_) => settings.sqlite,
+        DbConnection::Postgresql(_) => settings.pg,
+    };
+    for statement in statements {
+        diesel::sql_query(*statement).execute(conn)?;
     }
     Ok(())
 }

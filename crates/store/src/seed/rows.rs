@@ -10,184 +10,11 @@ use super::{
     TAG_SITE, TAG_USER, TableReport, id_range,
 };
 use crate::db::DbConnection;
-use crate::error::StoreError;
+use crate::error::{Result, StoreError};
 use crate::schema::{
     asset_collaborators, asset_photos, asset_records, asset_shares, assets, audit_events,
     estate_members, estates, household_members, invitations, site_overrides, sites, users,
 };
-
-#[derive(Insertable)]
-#[diesel(table_name = users)]
-#[diesel(treat_none_as_default_value = false)]
-pub(crate) struct UserRow<'a> {
-    pub(crate) id: String,
-    pub(crate) email: String,
-    pub(crate) username: String,
-    pub(crate) username_canonical: String,
-    pub(crate) display_name: String,
-    pub(crate) password_hash: &'a str,
-    pub(crate) is_root: bool,
-    pub(crate) email_verified_at: Option<NaiveDateTime>,
-    pub(crate) credentials_changed_at: NaiveDateTime,
-    pub(crate) created_at: NaiveDateTime,
-    pub(crate) updated_at: NaiveDateTime,
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = estates)]
-#[diesel(treat_none_as_default_value = false)]
-pub(crate) struct EstateRow {
-    pub(crate) id: String,
-    pub(crate) name: String,
-    pub(crate) created_at: NaiveDateTime,
-    pub(crate) updated_at: NaiveDateTime,
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = sites)]
-#[diesel(treat_none_as_default_value = false)]
-pub(crate) struct SiteRow {
-    pub(crate) id: String,
-    pub(crate) estate_id: String,
-    pub(crate) name: String,
-    pub(crate) created_at: NaiveDateTime,
-    pub(crate) updated_at: NaiveDateTime,
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = estate_members)]
-#[diesel(treat_none_as_default_value = false)]
-pub(crate) struct MemberRow {
-    pub(crate) estate_id: String,
-    pub(crate) user_id: String,
-    pub(crate) role: &'static str,
-    pub(crate) created_at: NaiveDateTime,
-    pub(crate) updated_at: NaiveDateTime,
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = site_overrides)]
-#[diesel(treat_none_as_default_value = false)]
-pub(crate) struct OverrideRow {
-    pub(crate) site_id: String,
-    pub(crate) user_id: String,
-    pub(crate) estate_id: String,
-    pub(crate) role: &'static str,
-    pub(crate) created_at: NaiveDateTime,
-    pub(crate) updated_at: NaiveDateTime,
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = assets)]
-#[diesel(treat_none_as_default_value = false)]
-pub(crate) struct AssetRow {
-    pub(crate) id: String,
-    pub(crate) name: String,
-    pub(crate) reference: Option<String>,
-    pub(crate) search_text: String,
-    pub(crate) attributes: String,
-    pub(crate) site_id: Option<String>,
-    pub(crate) estate_id: Option<String>,
-    pub(crate) created_by: Option<String>,
-    pub(crate) created_at: NaiveDateTime,
-    pub(crate) updated_at: NaiveDateTime,
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = asset_collaborators)]
-#[diesel(treat_none_as_default_value = false)]
-pub(crate) struct CollaboratorRow {
-    pub(crate) asset_id: String,
-    pub(crate) user_id: String,
-    pub(crate) added_at: NaiveDateTime,
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = asset_records)]
-#[diesel(treat_none_as_default_value = false)]
-pub(crate) struct RecordRow {
-    pub(crate) id: String,
-    pub(crate) asset_id: String,
-    pub(crate) kind: &'static str,
-    pub(crate) record_date: NaiveDate,
-    pub(crate) title: String,
-    pub(crate) notes: Option<String>,
-    pub(crate) cost: Option<f64>,
-    pub(crate) odometer: Option<i64>,
-    pub(crate) created_by: Option<String>,
-    pub(crate) created_at: NaiveDateTime,
-    pub(crate) updated_at: NaiveDateTime,
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = asset_photos)]
-#[diesel(treat_none_as_default_value = false)]
-pub(crate) struct PhotoRow {
-    pub(crate) id: String,
-    pub(crate) asset_id: String,
-    pub(crate) url: String,
-    pub(crate) caption: Option<String>,
-    pub(crate) created_by: Option<String>,
-    pub(crate) created_at: NaiveDateTime,
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = household_members)]
-#[diesel(treat_none_as_default_value = false)]
-pub(crate) struct HouseholdRow {
-    pub(crate) head_id: String,
-    pub(crate) member_id: String,
-    pub(crate) role: &'static str,
-    pub(crate) added_at: NaiveDateTime,
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = asset_shares)]
-#[diesel(treat_none_as_default_value = false)]
-pub(crate) struct ShareRow {
-    pub(crate) asset_id: String,
-    pub(crate) user_id: String,
-    pub(crate) permission: &'static str,
-    pub(crate) access_expires_at: Option<NaiveDateTime>,
-    pub(crate) granted_at: NaiveDateTime,
-    pub(crate) invitation_id: Option<String>,
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = invitations)]
-#[diesel(treat_none_as_default_value = false)]
-pub(crate) struct InvitationRow {
-    pub(crate) id: String,
-    pub(crate) resource_type: &'static str,
-    pub(crate) resource_id: String,
-    pub(crate) email: String,
-    pub(crate) role: &'static str,
-    pub(crate) message: Option<String>,
-    pub(crate) status: &'static str,
-    pub(crate) token_hash: String,
-    pub(crate) invited_by: String,
-    pub(crate) invited_at: NaiveDateTime,
-    pub(crate) expires_at: Option<NaiveDateTime>,
-    pub(crate) access_expires_at: Option<NaiveDateTime>,
-    pub(crate) last_sent_at: NaiveDateTime,
-    pub(crate) resend_count: i32,
-    pub(crate) responded_at: Option<NaiveDateTime>,
-    pub(crate) responded_by: Option<String>,
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = audit_events)]
-#[diesel(treat_none_as_default_value = false)]
-pub(crate) struct AuditRow {
-    pub(crate) id: String,
-    pub(crate) actor_id: Option<String>,
-    pub(crate) action: &'static str,
-    pub(crate) target_type: &'static str,
-    pub(crate) target_id: String,
-    pub(crate) before: Option<String>,
-    pub(crate) after: Option<String>,
-    pub(crate) created_at: NaiveDateTime,
-}
 
 /// Rows of one table written in batches: COPY into a table that holds none
 /// of the seeded rows yet (PostgreSQL), else multi-row inserts that skip the
@@ -202,128 +29,141 @@ pub(crate) const SQLITE_PARAMS: usize = 32_000;
 pub(crate) const PG_PARAMS: usize = 65_000;
 pub(crate) const MAX_ROWS_PER_STATEMENT: usize = 5_000;
 
-macro_rules! batch {
-    ($row:ty, $table:path, $columns:expr) => {
-        impl Batch for $row {
-            const COLUMNS: usize = $columns;
-            fn write(
-                conn: &mut DbConnection,
-                rows: &[Self],
-                copy: bool,
-            ) -> Result<usize, DieselError> {
-                let mut written = 0;
-                match conn {
-                    DbConnection::Postgresql(pg) => {
-                        if copy {
-                            written +=
-                                diesel::copy_from($table).from_insertable(rows).execute(pg)?;
-                        } else {
-                            let per = (PG_PARAMS / Self::COLUMNS).min(MAX_ROWS_PER_STATEMENT);
-                            for chunk in rows.chunks(per) {
-                                written += diesel::insert_into($table)
-                                    .values(chunk)
-                                    .on_conflict_do_nothing()
-                                    .execute(pg)?;
-                            }
+/// How many rows of `R` one insert takes under a limit of `params` bound
+/// parameters.
+fn per_statement<R: Batch>(params: usize) -> usize {
+    (params / R::COLUMNS).min(MAX_ROWS_PER_STATEMENT)
+}
+
+/// Declares the seeded tables in the order the seed fills them: for each, the
+/// row it inserts (a [`Batch`]), the key column whose seed id range tells its
+/// seeded rows apart, and the range's tag. Also makes [`TABLES`] and
+/// [`count_table`] from the same list.
+macro_rules! seed_tables {
+    ($($table:ident by $key:ident in $tag:ident: $row:ident $(<$lt:lifetime>)? {
+        $($field:ident: $ty:ty),* $(,)?
+    })*) => {
+        $(
+            #[derive(Insertable)]
+            #[diesel(table_name = $table, treat_none_as_default_value = false)]
+            pub(crate) struct $row $(<$lt>)? {
+                $(pub(crate) $field: $ty),*
+            }
+
+            impl $(<$lt>)? Batch for $row $(<$lt>)? {
+                const COLUMNS: usize = [$(stringify!($field)),*].len();
+                fn write(
+                    conn: &mut DbConnection,
+                    rows: &[Self],
+                    copy: bool,
+                ) -> Result<usize, DieselError> {
+                    match conn {
+                        DbConnection::Postgresql(pg) if copy => {
+                            diesel::copy_from($table::table).from_insertable(rows).execute(pg)
                         }
-                    }
-                    DbConnection::Sqlite(lite) => {
-                        let per = (SQLITE_PARAMS / Self::COLUMNS).min(MAX_ROWS_PER_STATEMENT);
-                        for chunk in rows.chunks(per) {
-                            written += diesel::insert_or_ignore_into($table)
-                                .values(chunk)
-                                .execute(lite)?;
+                        DbConnection::Postgresql(pg) => {
+                            rows.chunks(per_statement::<Self>(PG_PARAMS)).try_fold(0, |n, chunk| {
+                                let insert = diesel::insert_into($table::table).values(chunk);
+                                Ok(n + insert.on_conflict_do_nothing().execute(pg)?)
+                            })
+                        }
+                        DbConnection::Sqlite(lite) => {
+                            rows.chunks(per_statement::<Self>(SQLITE_PARAMS)).try_fold(0, |n, chunk| {
+                                let insert = diesel::insert_or_ignore_into($table::table).values(chunk);
+                                Ok(n + insert.execute(lite)?)
+                            })
                         }
                     }
                 }
-                Ok(written)
             }
+        )*
+
+        /// The tables the seed fills, in the order it fills them.
+        pub const TABLES: [&str; [$(stringify!($table)),*].len()] = [$(stringify!($table)),*];
+
+        /// Seeded rows currently in `table`: those whose key column falls in
+        /// the table's seed id range.
+        pub(crate) fn count_table(conn: &mut DbConnection, table: &str) -> Result<u64> {
+            $(
+                if table == stringify!($table) {
+                    let (lo, hi) = id_range($tag);
+                    let n: i64 = $table::table
+                        .filter($table::$key.ge(lo))
+                        .filter($table::$key.lt(hi))
+                        .count()
+                        .get_result(conn)?;
+                    return Ok(u64::try_from(n).unwrap_or(0));
+                }
+            )*
+            Err(StoreError::Config(format!("unknown seed table {table}")))
         }
     };
 }
 
-batch!(UserRow<'_>, users::table, 11);
-batch!(EstateRow, estates::table, 4);
-batch!(SiteRow, sites::table, 5);
-batch!(MemberRow, estate_members::table, 5);
-batch!(OverrideRow, site_overrides::table, 6);
-batch!(AssetRow, assets::table, 10);
-batch!(CollaboratorRow, asset_collaborators::table, 3);
-batch!(RecordRow, asset_records::table, 11);
-batch!(PhotoRow, asset_photos::table, 6);
-batch!(HouseholdRow, household_members::table, 4);
-batch!(ShareRow, asset_shares::table, 6);
-batch!(InvitationRow, invitations::table, 16);
-batch!(AuditRow, audit_events::table, 8);
-
-/// Seeded rows currently in a table: those whose key column falls in a
-/// seed id range.
-macro_rules! count_seeded {
-    ($conn:expr, $table:path, $column:path, $tag:expr) => {{
-        let (lo, hi) = id_range($tag);
-        $table
-            .filter($column.ge(lo))
-            .filter($column.lt(hi))
-            .count()
-            .get_result::<i64>($conn)
-            .map(|n| u64::try_from(n).unwrap_or(0))
-    }};
+seed_tables! {
+    users by id in TAG_USER: UserRow<'a> {
+        id: String, email: String, username: String, username_canonical: String,
+        display_name: String, password_hash: &'a str, is_root: bool,
+        email_verified_at: Option<NaiveDateTime>, credentials_changed_at: NaiveDateTime,
+        created_at: NaiveDateTime, updated_at: NaiveDateTime,
+    }
+    estates by id in TAG_ESTATE: EstateRow {
+        id: String, name: String, created_at: NaiveDateTime, updated_at: NaiveDateTime,
+    }
+    sites by id in TAG_SITE: SiteRow {
+        id: String, estate_id: String, name: String,
+        created_at: NaiveDateTime, updated_at: NaiveDateTime,
+    }
+    estate_members by estate_id in TAG_ESTATE: MemberRow {
+        estate_id: String, user_id: String, role: &'static str,
+        created_at: NaiveDateTime, updated_at: NaiveDateTime,
+    }
+    site_overrides by site_id in TAG_SITE: OverrideRow {
+        site_id: String, user_id: String, estate_id: String, role: &'static str,
+        created_at: NaiveDateTime, updated_at: NaiveDateTime,
+    }
+    assets by id in TAG_ASSET: AssetRow {
+        id: String, name: String, reference: Option<String>, search_text: String,
+        attributes: String, site_id: Option<String>, estate_id: Option<String>,
+        created_by: Option<String>, created_at: NaiveDateTime, updated_at: NaiveDateTime,
+    }
+    asset_collaborators by asset_id in TAG_ASSET: CollaboratorRow {
+        asset_id: String, user_id: String, added_at: NaiveDateTime,
+    }
+    asset_records by id in TAG_RECORD: RecordRow {
+        id: String, asset_id: String, kind: &'static str, record_date: NaiveDate,
+        title: String, notes: Option<String>, cost: Option<f64>, odometer: Option<i64>,
+        created_by: Option<String>, created_at: NaiveDateTime, updated_at: NaiveDateTime,
+    }
+    asset_photos by id in TAG_PHOTO: PhotoRow {
+        id: String, asset_id: String, url: String, caption: Option<String>,
+        created_by: Option<String>, created_at: NaiveDateTime,
+    }
+    household_members by head_id in TAG_USER: HouseholdRow {
+        head_id: String, member_id: String, role: &'static str, added_at: NaiveDateTime,
+    }
+    asset_shares by asset_id in TAG_ASSET: ShareRow {
+        asset_id: String, user_id: String, permission: &'static str,
+        access_expires_at: Option<NaiveDateTime>, granted_at: NaiveDateTime,
+        invitation_id: Option<String>,
+    }
+    invitations by id in TAG_INVITATION: InvitationRow {
+        id: String, resource_type: &'static str, resource_id: String, email: String,
+        role: &'static str, message: Option<String>, status: &'static str,
+        token_hash: String, invited_by: String, invited_at: NaiveDateTime,
+        expires_at: Option<NaiveDateTime>, access_expires_at: Option<NaiveDateTime>,
+        last_sent_at: NaiveDateTime, resend_count: i32,
+        responded_at: Option<NaiveDateTime>, responded_by: Option<String>,
+    }
+    audit_events by id in TAG_AUDIT: AuditRow {
+        id: String, actor_id: Option<String>, action: &'static str,
+        target_type: &'static str, target_id: String,
+        before: Option<String>, after: Option<String>, created_at: NaiveDateTime,
+    }
 }
-
-pub(crate) fn count_table(conn: &mut DbConnection, table: &str) -> Result<u64, StoreError> {
-    let n = match table {
-        "users" => count_seeded!(conn, users::table, users::id, TAG_USER)?,
-        "estates" => count_seeded!(conn, estates::table, estates::id, TAG_ESTATE)?,
-        "sites" => count_seeded!(conn, sites::table, sites::id, TAG_SITE)?,
-        "estate_members" => {
-            count_seeded!(conn, estate_members::table, estate_members::estate_id, TAG_ESTATE)?
-        }
-        "site_overrides" => {
-            count_seeded!(conn, site_overrides::table, site_overrides::site_id, TAG_SITE)?
-        }
-        "assets" => count_seeded!(conn, assets::table, assets::id, TAG_ASSET)?,
-        "asset_collaborators" => count_seeded!(
-            conn,
-            asset_collaborators::table,
-            asset_collaborators::asset_id,
-            TAG_ASSET
-        )?,
-        "asset_records" => {
-            count_seeded!(conn, asset_records::table, asset_records::id, TAG_RECORD)?
-        }
-        "asset_photos" => count_seeded!(conn, asset_photos::table, asset_photos::id, TAG_PHOTO)?,
-        "household_members" => {
-            count_seeded!(conn, household_members::table, household_members::head_id, TAG_USER)?
-        }
-        "asset_shares" => {
-            count_seeded!(conn, asset_shares::table, asset_shares::asset_id, TAG_ASSET)?
-        }
-        "invitations" => count_seeded!(conn, invitations::table, invitations::id, TAG_INVITATION)?,
-        "audit_events" => count_seeded!(conn, audit_events::table, audit_events::id, TAG_AUDIT)?,
-        other => return Err(StoreError::Config(format!("unknown seed table {other}"))),
-    };
-    Ok(n)
-}
-
-/// The tables the seed fills, in the order it fills them.
-pub const TABLES: [&str; 13] = [
-    "users",
-    "estates",
-    "sites",
-    "estate_members",
-    "site_overrides",
-    "assets",
-    "asset_collaborators",
-    "asset_records",
-    "asset_photos",
-    "household_members",
-    "asset_shares",
-    "invitations",
-    "audit_events",
-];
 
 /// Seeded rows in each table now, in [`TABLES`] order.
-pub fn counts(conn: &mut DbConnection) -> Result<Vec<(&'static str, u64)>, StoreError> {
+pub fn counts(conn: &mut DbConnection) -> Result<Vec<(&'static str, u64)>> {
     TABLES.iter().map(|t| Ok((*t, count_table(conn, t)?))).collect()
 }
 
@@ -337,6 +177,18 @@ pub(crate) struct Run<'a, 'p> {
 }
 
 impl Run<'_, '_> {
+    /// [`Run::fill`] for a table of one row per unit: `count` rows, the
+    /// `n`th made by `row(n)`.
+    pub(crate) fn fill_each<R: Batch>(
+        &mut self,
+        table: &'static str,
+        count: u64,
+        block: u64,
+        row: impl Fn(u64) -> R,
+    ) -> Result<()> {
+        self.fill(table, count, count, block, |n, rows| rows.push(row(n)))
+    }
+
     /// Fills `table` with the rows `generate` makes for each unit in
     /// `0..units`, `block` units per transaction.
     pub(crate) fn fill<R: Batch>(
@@ -346,7 +198,7 @@ impl Run<'_, '_> {
         units: u64,
         block: u64,
         mut generate: impl FnMut(u64, &mut Vec<R>),
-    ) -> Result<(), StoreError> {
+    ) -> Result<()> {
         let before = count_table(self.conn, table)?;
         self.progress.start(table, expected);
         if before == expected {

@@ -346,57 +346,25 @@ impl World {
     }
 }
 
+#[rustfmt::skip]
 pub(crate) const ESTATE_NAMES: [&str; 20] = [
-    "Northfield",
-    "Riverside",
-    "Oakridge",
-    "Harbourside",
-    "Millbrook",
-    "Westgate",
-    "Ashdown",
-    "Kingsmead",
-    "Fernhill",
-    "Stonebridge",
-    "Larkspur",
-    "Highmoor",
-    "Brambleton",
-    "Cedar Vale",
-    "Elmstead",
-    "Foxhollow",
-    "Greywater",
-    "Hollins",
-    "Ivybank",
-    "Juniper Fields",
+    "Northfield", "Riverside", "Oakridge", "Harbourside", "Millbrook",
+    "Westgate", "Ashdown", "Kingsmead", "Fernhill", "Stonebridge",
+    "Larkspur", "Highmoor", "Brambleton", "Cedar Vale", "Elmstead",
+    "Foxhollow", "Greywater", "Hollins", "Ivybank", "Juniper Fields",
 ];
 
 pub(crate) const SITE_KINDS: [&str; 8] =
     ["Depot", "Yard", "Workshop", "Farm", "Warehouse", "Barn", "Garage", "Compound"];
 
+#[rustfmt::skip]
 pub(crate) const MAKES: [&str; 24] = [
-    "Ford Transit",
-    "Toyota Hilux",
-    "VW Crafter",
-    "Mercedes Sprinter",
-    "Land Rover Defender",
-    "Nissan Navara",
-    "Isuzu D-Max",
-    "Renault Master",
-    "Iveco Daily",
-    "JCB 3CX",
-    "Kubota KX057",
-    "John Deere 6120M",
-    "Massey Ferguson 5711",
-    "Honda EU22i Generator",
-    "Toyota 8FG25 Forklift",
-    "Hyster H3.0",
-    "Stihl MS 462",
-    "Husqvarna Rider 216",
-    "Yamaha Viking",
-    "Polaris Ranger",
-    "Fiat Ducato",
-    "Peugeot Boxer",
-    "Skoda Octavia",
-    "Tesla Model 3",
+    "Ford Transit", "Toyota Hilux", "VW Crafter", "Mercedes Sprinter",
+    "Land Rover Defender", "Nissan Navara", "Isuzu D-Max", "Renault Master",
+    "Iveco Daily", "JCB 3CX", "Kubota KX057", "John Deere 6120M",
+    "Massey Ferguson 5711", "Honda EU22i Generator", "Toyota 8FG25 Forklift", "Hyster H3.0",
+    "Stihl MS 462", "Husqvarna Rider 216", "Yamaha Viking", "Polaris Ranger",
+    "Fiat Ducato", "Peugeot Boxer", "Skoda Octavia", "Tesla Model 3",
 ];
 
 pub(crate) const COLOURS: [&str; 8] =
