@@ -4,7 +4,6 @@
 //! photos, collaborators, shares, invitations) and the explanation go
 //! through here.
 
-use chrono::{DateTime, Utc};
 use keyholder_domain::AssetLevel;
 use keyholder_domain::asset::{
     self, AccessFacts, AssetCapability, HouseholdFact, ShareFact, SitePathFact,
@@ -18,6 +17,7 @@ use uuid::Uuid;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::ops::Conn;
+use crate::ops::Now;
 use crate::ops::Outcome;
 
 /// The households and active share read for one asset, as the domain's
@@ -38,7 +38,7 @@ pub(crate) fn access_facts<'a>(
     asset: &Asset,
     row: &AccessRow,
     (households, shares): (&'a [HouseholdFact], &'a [ShareFact]),
-    now: DateTime<Utc>,
+    now: Now,
 ) -> AccessFacts<'a> {
     AccessFacts {
         is_root: user.is_root,
@@ -59,12 +59,7 @@ pub(crate) fn access_facts<'a>(
 }
 
 /// The domain's view of the facts read for one asset.
-pub(crate) fn judge(
-    user: &User,
-    asset: &Asset,
-    row: &AccessRow,
-    now: DateTime<Utc>,
-) -> Option<AssetLevel> {
+pub(crate) fn judge(user: &User, asset: &Asset, row: &AccessRow, now: Now) -> Option<AssetLevel> {
     let (households, shares) = row_facts(row);
     asset::effective_level(&access_facts(user, asset, row, (&households, &shares), now))
 }
@@ -79,7 +74,7 @@ pub(crate) fn asset_access(
     c: &mut Conn,
     user: &User,
     id: Uuid,
-    now: DateTime<Utc>,
+    now: Now,
 ) -> Outcome<(Asset, AssetLevel)> {
     let (_, found) = access::asset(c, user.id, id)?.ok_or_else(not_found_asset)?;
     level_on(user, found, now)
@@ -91,7 +86,7 @@ pub(crate) fn caller_asset(
     c: &mut Conn,
     caller: &Caller,
     id: Uuid,
-    now: DateTime<Utc>,
+    now: Now,
 ) -> Outcome<(User, Asset, AssetLevel)> {
     let (user, found) = caller.admit_read(access::asset(c, caller.id, id)?)?;
     let (asset, level) = level_on(&user, found, now)?;
@@ -101,7 +96,7 @@ pub(crate) fn caller_asset(
 fn level_on(
     user: &User,
     found: Option<(Asset, AccessRow)>,
-    now: DateTime<Utc>,
+    now: Now,
 ) -> Outcome<(Asset, AssetLevel)> {
     let (asset, row) = found.ok_or_else(not_found_asset)?;
     let level = judge(user, &asset, &row, now).ok_or_else(not_found_asset)?;
@@ -132,7 +127,7 @@ pub(crate) fn caller_asset_for(
     caller: &Caller,
     id: Uuid,
     cap: AssetCapability,
-    now: DateTime<Utc>,
+    now: Now,
 ) -> Outcome<(User, Asset, AssetLevel)> {
     let (user, asset, level) = caller_asset(c, caller, id, now)?;
     require(level, cap)?;

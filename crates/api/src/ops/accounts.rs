@@ -3,7 +3,7 @@
 //! handler before the transaction (argon2 is slow and runs on the blocking
 //! pool); these use cases take the finished hash.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use keyholder_domain::token::{SecretToken, TokenHash};
 use keyholder_domain::values::{self, DisplayName, Email, Password, Username};
 
@@ -18,6 +18,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, FieldErrors};
 use crate::mail::{PASSWORD_RESET_TTL_HOURS, VERIFY_EMAIL_TTL_HOURS, templates};
 use crate::ops::Conn;
+use crate::ops::Now;
 use crate::ops::Outcome;
 use crate::state::AppState;
 use crate::views::accounts::{AuthResponse, MeView};
@@ -101,7 +102,7 @@ pub fn register(
     c: &mut Conn,
     reg: &Registration,
     (hash, base): (&str, &str),
-    now: DateTime<Utc>,
+    now: Now,
 ) -> Outcome<User> {
     let username = reg.username.as_str();
     let new = NewUser {
@@ -158,13 +159,7 @@ const RESET_LINK: Link = Link {
 
 /// Queues a `link` email to `user` with a fresh token (older links of its
 /// purpose stop working).
-fn send_link(
-    c: &mut Conn,
-    base: &str,
-    user: &User,
-    link: &Link,
-    now: DateTime<Utc>,
-) -> Outcome<()> {
+fn send_link(c: &mut Conn, base: &str, user: &User, link: &Link, now: Now) -> Outcome<()> {
     let token = SecretToken::generate();
     let hash = token.hash();
     let expires_at = now + Duration::hours(link.ttl_hours);
@@ -179,7 +174,7 @@ fn send_link(
 /// address's real owner must not inherit what a squatter of the address set
 /// up. Decided by the conditional update itself, so two proofs at once
 /// cannot both (or neither) count as the first.
-pub(crate) fn prove_inbox(c: &mut Conn, user: &User, now: DateTime<Utc>) -> Outcome<()> {
+pub(crate) fn prove_inbox(c: &mut Conn, user: &User, now: Now) -> Outcome<()> {
     // The conditional update says whether this proof is the first.
     let was_ever_verified = !users::mark_email_verified(c, user.id, now)?;
     if keyholder_domain::account::first_proof_revokes_earlier_grants(was_ever_verified) {
@@ -190,11 +185,7 @@ pub(crate) fn prove_inbox(c: &mut Conn, user: &User, now: DateTime<Utc>) -> Outc
 
 /// Ends every grant a never-verified account made to others, with an audit
 /// event when there was any.
-pub(crate) fn revoke_unverified_grants(
-    c: &mut Conn,
-    user: &User,
-    now: DateTime<Utc>,
-) -> Outcome<()> {
+pub(crate) fn revoke_unverified_grants(c: &mut Conn, user: &User, now: Now) -> Outcome<()> {
     let revoked = grants::revoke_all_granted_by(c, user.id, now)?;
     if revoked.total() > 0 {
         tracing::warn!(user_id = %user.id, revoked = revoked.total(), "first proof of an inbox revoked grants made before it");
@@ -223,12 +214,7 @@ pub const LINKS_PER_DAY: i64 = 5;
 /// Seconds left before another link of this purpose may be sent to the
 /// user, if any: a cooldown between two links and a daily cap per address.
 /// Locks the user's row first, so concurrent requests count each other.
-fn link_cooldown(
-    c: &mut Conn,
-    user: &User,
-    purpose: Purpose,
-    now: DateTime<Utc>,
-) -> Outcome<Option<u64>> {
+fn link_cooldown(c: &mut Conn, user: &User, purpose: Purpose, now: Now) -> Outcome<Option<u64>> {
     keyholder_store::locks::users(c, &[user.id])?;
     let kind = match purpose {
         Purpose::VerifyEmail => "verify_email",
@@ -275,12 +261,7 @@ fn token_used() -> ApiError {
 const UNKNOWN_TOKEN: &str = "This link is not valid: it may have been replaced by a newer one.";
 
 /// Looks up a one-time email token and answers why it cannot be used.
-fn usable_token(
-    c: &mut Conn,
-    purpose: Purpose,
-    token: &str,
-    now: DateTime<Utc>,
-) -> Outcome<EmailToken> {
+fn usable_token(c: &mut Conn, purpose: Purpose, token: &str, now: Now) -> Outcome<EmailToken> {
     let found = email_tokens::find(c, purpose, TokenHash::of(token.trim()).as_str())?;
     let Some(found) = found else {
         return Err(token_invalid(UNKNOWN_TOKEN));
@@ -295,7 +276,7 @@ fn usable_token(
 }
 
 /// Verify an email address with the token from the emailed link.
-pub fn verify_email(c: &mut Conn, token: &str, now: DateTime<Utc>) -> Outcome<()> {
+pub fn verify_email(c: &mut Conn, token: &str, now: Now) -> Outcome<()> {
     let found = usable_token(c, Purpose::VerifyEmail, token, now)?;
     let user = users::get(c, found.user_id)?;
     if user.email != found.email {
@@ -314,12 +295,7 @@ pub fn verify_email(c: &mut Conn, token: &str, now: DateTime<Utc>) -> Outcome<()
 /// Send a new verification link to the caller (409 once verified; 429
 /// within the cooldown, so whoever holds the session, perhaps someone who
 /// registered another person's address, cannot flood that inbox).
-pub fn resend_verification(
-    c: &mut Conn,
-    actor: &Caller,
-    base: &str,
-    now: DateTime<Utc>,
-) -> Outcome<()> {
+pub fn resend_verification(c: &mut Conn, actor: &Caller, base: &str, now: Now) -> Outcome<()> {
     let user = actor.user(c)?;
     if user.email_verified() {
         return Err(ApiError::conflict(
@@ -341,12 +317,7 @@ pub fn resend_verification(
 
 /// Email a password reset link to the account with this email, if there is
 /// one and no link went out within the cooldown. Whether one was queued.
-pub fn password_reset(
-    c: &mut Conn,
-    email: &Email,
-    base: &str,
-    now: DateTime<Utc>,
-) -> Outcome<bool> {
+pub fn password_reset(c: &mut Conn, email: &Email, base: &str, now: Now) -> Outcome<bool> {
     let Some(user) = users::find_by_email(c, email.as_str())? else {
         return Ok(false);
     };
@@ -371,7 +342,7 @@ pub fn reset_token_known(c: &mut Conn, token: &str) -> Outcome<()> {
 /// Set the password hash `hash` with the token from a reset link: the token
 /// works once, earlier sessions end, and the inbox counts as proven when
 /// the link went to the account's current address.
-pub fn reset_password(c: &mut Conn, token: &str, hash: &str, now: DateTime<Utc>) -> Outcome<()> {
+pub fn reset_password(c: &mut Conn, token: &str, hash: &str, now: Now) -> Outcome<()> {
     let found = usable_token(c, Purpose::PasswordReset, token, now)?;
     if !email_tokens::consume(c, found.id, now)? {
         return Err(token_used());

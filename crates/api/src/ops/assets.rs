@@ -2,7 +2,6 @@
 //! reached by any path the domain resolves (collaborator, household, estate
 //! role at its site, share); see [`super::access`].
 
-use chrono::{DateTime, Utc};
 use keyholder_domain::asset::{self, AssetCapability, PlacementFacts};
 use keyholder_domain::estate;
 use keyholder_domain::{AssetLevel, SiteRole};
@@ -22,6 +21,7 @@ use super::{Deferred, event as audit_event};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::ops::Conn;
+use crate::ops::Now;
 use crate::ops::Outcome;
 use crate::views::assets::AssetView;
 use crate::views::common::{Cursor, CursorPage, CursorQuery, TOTAL_CAP};
@@ -71,7 +71,7 @@ pub struct Create {
 
 /// Create an asset; the caller becomes its collaborator. Placing it at a
 /// site needs editor or above there.
-pub fn create(c: &mut Conn, actor: &Caller, cmd: Create, now: DateTime<Utc>) -> Outcome<AssetView> {
+pub fn create(c: &mut Conn, actor: &Caller, cmd: Create, now: Now) -> Outcome<AssetView> {
     let user = actor.user(c)?;
     let placement = match cmd.site_id {
         Some(site) => {
@@ -117,7 +117,7 @@ pub fn garage(
     c: &mut Conn,
     actor: &Caller,
     cmd: Garage,
-    now: DateTime<Utc>,
+    now: Now,
 ) -> Outcome<CursorPage<AssetView>> {
     let paging = cmd.paging;
     let start = match paging.after()? {
@@ -147,7 +147,7 @@ pub fn garage(
 }
 
 /// One asset with the caller's level.
-pub fn get(c: &mut Conn, actor: &Caller, id: Uuid, now: DateTime<Utc>) -> Outcome<AssetView> {
+pub fn get(c: &mut Conn, actor: &Caller, id: Uuid, now: Now) -> Outcome<AssetView> {
     let (_, a, level) = caller_asset(c, actor, id, now)?;
     Ok(AssetView::new(&a, level))
 }
@@ -175,7 +175,7 @@ pub struct Update {
 
 /// Update an asset (edit) or move it between sites (full, plus editor at
 /// the target site; leaving an estate also needs estate admin there).
-pub fn update(c: &mut Conn, actor: &Caller, cmd: Update, now: DateTime<Utc>) -> Outcome<AssetView> {
+pub fn update(c: &mut Conn, actor: &Caller, cmd: Update, now: Now) -> Outcome<AssetView> {
     // Lock the estate it leaves and the one it joins, then the asset.
     let target_estate = match cmd.change.as_ref().ok().and_then(|r| r.site_id.flatten()) {
         Some(site) => sites::site_for_user(c, site, actor.id)?.map(|(s, _, _)| s.estate_id),
@@ -214,7 +214,7 @@ fn move_to(
     user: &User,
     (a, level): (&Asset, AssetLevel),
     target: Option<Uuid>,
-    now: DateTime<Utc>,
+    now: Now,
 ) -> Outcome<()> {
     require(level, AssetCapability::MoveAsset)?;
     let (placement, role) = match target {
@@ -247,7 +247,7 @@ fn move_to(
 }
 
 /// Writes the name, reference and attributes the change sets.
-fn update_details(c: &mut Conn, a: &Asset, change: &Change, now: DateTime<Utc>) -> Outcome<()> {
+fn update_details(c: &mut Conn, a: &Asset, change: &Change, now: Now) -> Outcome<()> {
     let name = match &change.name {
         Some(n) => parse_name(n)?.as_str().to_owned(),
         None => a.name.clone(),
@@ -263,7 +263,7 @@ fn update_details(c: &mut Conn, a: &Asset, change: &Change, now: DateTime<Utc>) 
 }
 
 /// Delete an asset with its records, photos, shares and invitations (full).
-pub fn delete(c: &mut Conn, actor: &Caller, id: Uuid, now: DateTime<Utc>) -> Outcome<()> {
+pub fn delete(c: &mut Conn, actor: &Caller, id: Uuid, now: Now) -> Outcome<()> {
     locks::assets_with_estates(c, &[id], &[])?;
     let (user, a, level) = caller_asset(c, actor, id, now)?;
     require(level, AssetCapability::DeleteAsset)?;

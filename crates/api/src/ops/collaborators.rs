@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
 use keyholder_domain::account::SharingAction;
 use keyholder_domain::asset::{self, AssetCapability};
 use keyholder_domain::collaborators::{self, CollaboratorRefusal};
@@ -23,6 +22,7 @@ use super::assets::event;
 use crate::auth::{Caller, require_verified};
 use crate::error::ApiError;
 use crate::ops::Conn;
+use crate::ops::Now;
 use crate::ops::Outcome;
 use crate::ratelimit::Budget;
 use crate::views::assets::{
@@ -59,7 +59,7 @@ fn remove_one(
     actor: &User,
     (asset_id, user_id): (Uuid, Uuid),
     bulk: bool,
-    now: DateTime<Utc>,
+    now: Now,
 ) -> Outcome<()> {
     collaborator_rows::remove_collaborator(c, asset_id, user_id)?;
     let email = users::get(c, user_id)?.email;
@@ -73,12 +73,7 @@ fn remove_one(
 
 /// The collaborators of an asset (view), and whether the caller may manage
 /// them.
-pub fn list(
-    c: &mut Conn,
-    actor: &Caller,
-    asset_id: Uuid,
-    now: DateTime<Utc>,
-) -> Outcome<CollaboratorList> {
+pub fn list(c: &mut Conn, actor: &Caller, asset_id: Uuid, now: Now) -> Outcome<CollaboratorList> {
     let (_, _, level) = caller_asset_for(c, actor, asset_id, AssetCapability::Read, now)?;
     let can_manage = asset::asset_can(Some(level), AssetCapability::ManageCollaborators);
     let items = collaborator_rows::collaborators(c, asset_id)?
@@ -96,12 +91,7 @@ pub struct Add {
 
 /// Add a collaborator by exact username (full; the caller's email
 /// verified). Each lookup spends from the per-user budget.
-pub fn add(
-    c: &mut Conn,
-    actor: &Caller,
-    cmd: Add,
-    now: DateTime<Utc>,
-) -> Outcome<CollaboratorView> {
+pub fn add(c: &mut Conn, actor: &Caller, cmd: Add, now: Now) -> Outcome<CollaboratorView> {
     let Add { asset_id: id, username, budget } = cmd;
     locks::assets_with_estates(c, &[id], &[])?;
     let (user, _, _) = caller_asset_for(c, actor, id, AssetCapability::ManageCollaborators, now)?;
@@ -122,7 +112,7 @@ pub fn remove(
     c: &mut Conn,
     actor: &Caller,
     (asset_id, target): (Uuid, Uuid),
-    now: DateTime<Utc>,
+    now: Now,
 ) -> Outcome<()> {
     locks::assets_with_estates(c, &[asset_id], &[])?;
     let (user, _, _) =
@@ -147,7 +137,7 @@ pub struct BulkRemove {
 
 /// Checks full access on every selected asset: 404 naming the ones I cannot
 /// see, 403 naming the ones I see without full access.
-fn bulk_access(c: &mut Conn, user: &User, ids: &[Uuid], now: DateTime<Utc>) -> Outcome<Vec<Uuid>> {
+fn bulk_access(c: &mut Conn, user: &User, ids: &[Uuid], now: Now) -> Outcome<Vec<Uuid>> {
     let mut unique = Vec::with_capacity(ids.len());
     for id in ids {
         if !unique.contains(id) {
@@ -177,7 +167,7 @@ fn locked_selection(
     c: &mut Conn,
     actor: &Caller,
     ids: &[Uuid],
-    now: DateTime<Utc>,
+    now: Now,
 ) -> Outcome<(User, Vec<Uuid>)> {
     let user = actor.user(c)?;
     locks::assets_with_estates(c, ids, &[])?;
@@ -226,7 +216,7 @@ pub fn split(
     c: &mut Conn,
     actor: &Caller,
     selection: &str,
-    now: DateTime<Utc>,
+    now: Now,
 ) -> Outcome<CollaboratorSplitView> {
     let user = actor.user(c)?;
     let ids = parse_selection(selection)?;
@@ -240,7 +230,7 @@ pub fn bulk_add(
     c: &mut Conn,
     actor: &Caller,
     cmd: BulkAdd,
-    now: DateTime<Utc>,
+    now: Now,
 ) -> Outcome<CollaboratorSplitView> {
     let BulkAdd { asset_ids, usernames, budget } = cmd;
     let (user, selection) = locked_selection(c, actor, &asset_ids, now)?;
@@ -270,7 +260,7 @@ pub fn bulk_remove(
     c: &mut Conn,
     actor: &Caller,
     cmd: BulkRemove,
-    now: DateTime<Utc>,
+    now: Now,
 ) -> Outcome<CollaboratorSplitView> {
     let (user, selection) = locked_selection(c, actor, &cmd.asset_ids, now)?;
     let pairs = collaborator_rows::collaborator_pairs(c, &selection)?;

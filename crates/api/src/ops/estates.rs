@@ -1,7 +1,6 @@
 //! Estates: create, list, read, rename, delete, transfer ownership; and how
 //! a caller's access to one estate is loaded and checked.
 
-use chrono::{DateTime, Utc};
 use keyholder_domain::EstateRole;
 use keyholder_domain::account::SharingAction;
 use keyholder_domain::estate::{self, EstateActor, EstateCapability, GrantRefusal};
@@ -21,6 +20,7 @@ use super::{Deferred, Rename, event};
 use crate::auth::{Caller, require_verified};
 use crate::error::ApiError;
 use crate::ops::Conn;
+use crate::ops::Now;
 use crate::ops::Outcome;
 use crate::views::common::{Page, PageQuery};
 use crate::views::estates::EstateView;
@@ -113,7 +113,7 @@ pub(crate) fn require_no_assets(placed: i64, code: &'static str, place: &str) ->
 }
 
 /// Create an estate; the caller becomes its owner.
-pub fn create(c: &mut Conn, actor: &Caller, name: &str, now: DateTime<Utc>) -> Outcome<EstateView> {
+pub fn create(c: &mut Conn, actor: &Caller, name: &str, now: Now) -> Outcome<EstateView> {
     let user = actor.user(c)?;
     require_verified(&user, SharingAction::CreateEstate)?;
     let name = parse_name(name)?;
@@ -139,12 +139,7 @@ pub fn get(c: &mut Conn, actor: &Caller, id: Uuid) -> Outcome<EstateView> {
 }
 
 /// Rename an estate (admin or owner).
-pub fn rename(
-    c: &mut Conn,
-    actor: &Caller,
-    cmd: Rename,
-    now: DateTime<Utc>,
-) -> Outcome<EstateView> {
+pub fn rename(c: &mut Conn, actor: &Caller, cmd: Rename, now: Now) -> Outcome<EstateView> {
     let id = cmd.id;
     let (user, access) = caller_estate(c, actor, id)?;
     access.require(EstateCapability::Manage, "Renaming an estate")?;
@@ -160,7 +155,7 @@ pub fn rename(
 
 /// Delete an estate with its sites, memberships and invitations (owner
 /// only; 409 while assets are placed in it).
-pub fn delete(c: &mut Conn, actor: &Caller, id: Uuid, now: DateTime<Utc>) -> Outcome<()> {
+pub fn delete(c: &mut Conn, actor: &Caller, id: Uuid, now: Now) -> Outcome<()> {
     let (user, access) = caller_estate_locked(c, actor, id)?;
     access.require(EstateCapability::Delete, "Deleting an estate")?;
     let placed = keyholder_store::assets::count_in_estate(c, id)?;
@@ -178,12 +173,7 @@ pub struct Transfer {
 
 /// Transfer ownership to another member (owner only); the caller becomes
 /// admin.
-pub fn transfer(
-    c: &mut Conn,
-    actor: &Caller,
-    cmd: Transfer,
-    now: DateTime<Utc>,
-) -> Outcome<EstateView> {
+pub fn transfer(c: &mut Conn, actor: &Caller, cmd: Transfer, now: Now) -> Outcome<EstateView> {
     let (user, access) = caller_estate_locked(c, actor, cmd.estate_id)?;
     let id = access.estate.id;
     access.require(EstateCapability::TransferOwnership, "Transferring ownership")?;

@@ -3,7 +3,6 @@
 //! for the resource (the same walk enforcement folds over), so the answer
 //! and the checks cannot disagree.
 
-use chrono::{DateTime, Utc};
 use keyholder_domain::asset::{self, AssetCapability, ShareFact, ShareStatus};
 use keyholder_domain::disclosure::{self, Asker};
 use keyholder_domain::estate::{self, EstateCapability, SiteCapability};
@@ -21,6 +20,7 @@ use super::access::{access_facts, caller_asset_for, judge, row_facts};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::ops::Conn;
+use crate::ops::Now;
 use crate::ops::Outcome;
 use crate::views::access::{AccessEntry, Explanation, PathView};
 use crate::views::common::summary;
@@ -43,12 +43,7 @@ fn hidden() -> ApiError {
 /// Explain one user's access to one resource. Open to the user themselves
 /// (about a resource they can see) and to those who administer the
 /// resource (about someone tied to it); 404 for everyone else.
-pub fn explain(
-    c: &mut Conn,
-    actor: &Caller,
-    cmd: Explain,
-    now: DateTime<Utc>,
-) -> Outcome<Explanation> {
+pub fn explain(c: &mut Conn, actor: &Caller, cmd: Explain, now: Now) -> Outcome<Explanation> {
     let Explain { user_id, resource_type, resource_id: id } = cmd;
     let caller = actor.user(c)?;
     let about = match resource_type.as_str() {
@@ -71,7 +66,7 @@ struct Question<'a> {
     caller: &'a User,
     user: &'a User,
     id: Uuid,
-    now: DateTime<Utc>,
+    now: Now,
 }
 
 /// The names of the capabilities in `all` that `can` allows.
@@ -123,7 +118,7 @@ fn pending_estate_invitation(
     c: &mut Conn,
     user: &User,
     estate_id: Uuid,
-    now: DateTime<Utc>,
+    now: Now,
 ) -> Outcome<Option<(Uuid, Option<EstateRole>)>> {
     Ok(invitations::pending_for_email(c, &user.email, now)?
         .into_iter()
@@ -139,7 +134,7 @@ fn tied_to_estate(
     user: &User,
     role: Option<EstateRole>,
     estate_id: Uuid,
-    now: DateTime<Utc>,
+    now: Now,
 ) -> Outcome<Option<(Uuid, Option<EstateRole>)>> {
     let invited = pending_estate_invitation(c, user, estate_id, now)?;
     if !asker(caller, user).may_ask_about(role.is_some() || invited.is_some()) {
@@ -226,7 +221,7 @@ pub fn who_has_access(
     c: &mut Conn,
     actor: &Caller,
     id: Uuid,
-    now: DateTime<Utc>,
+    now: Now,
 ) -> Outcome<Vec<AccessEntry>> {
     let (caller, a, _) = caller_asset_for(c, actor, id, AssetCapability::ManageCollaborators, now)?;
     let viewer = Asker { myself: false, is_root: caller.is_root };
@@ -263,7 +258,7 @@ pub(crate) fn explain_asset(
     c: &mut Conn,
     user: &User,
     a: &Asset,
-    now: DateTime<Utc>,
+    now: Now,
 ) -> Outcome<asset::Resolution> {
     let row = assets::access_row(c, a, user.id)?;
     let (households, mut shares) = row_facts(&row);

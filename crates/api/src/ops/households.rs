@@ -1,7 +1,6 @@
 //! Households: every non-root user heads one; members inherit the assets on
 //! which their head is a collaborator, at their role's level.
 
-use chrono::{DateTime, Utc};
 use keyholder_domain::HouseholdRole;
 use keyholder_domain::account::SharingAction;
 use keyholder_domain::household::{self, AddMemberFacts, HouseholdUser};
@@ -17,6 +16,7 @@ use uuid::Uuid;
 use crate::auth::{Caller, require_verified};
 use crate::error::ApiError;
 use crate::ops::Conn;
+use crate::ops::Now;
 use crate::ops::Outcome;
 use crate::ratelimit::Budget;
 use crate::views::common::{UserSummary, parse_field, person};
@@ -30,7 +30,7 @@ fn record(
     action: Action,
     head: Uuid,
     (before, after): (Option<serde_json::Value>, Option<serde_json::Value>),
-    now: DateTime<Utc>,
+    now: Now,
 ) -> Outcome<()> {
     audit::record(c, &super::event(user, action, "household", head, before, after), now)?;
     Ok(())
@@ -79,7 +79,7 @@ pub fn add_member(
     c: &mut Conn,
     actor: &Caller,
     cmd: AddMember,
-    now: DateTime<Utc>,
+    now: Now,
 ) -> Outcome<HouseholdMemberView> {
     let user = head(c, actor)?;
     require_verified(&user, SharingAction::HouseholdMember)?;
@@ -122,7 +122,7 @@ pub fn change_role(
     c: &mut Conn,
     actor: &Caller,
     cmd: ChangeRole,
-    now: DateTime<Utc>,
+    now: Now,
 ) -> Outcome<HouseholdView> {
     let ChangeRole { member, role } = cmd;
     let user = actor.user(c)?;
@@ -140,12 +140,7 @@ pub fn change_role(
 }
 
 /// Remove a member from the caller's household.
-pub fn remove_member(
-    c: &mut Conn,
-    actor: &Caller,
-    member: Uuid,
-    now: DateTime<Utc>,
-) -> Outcome<()> {
+pub fn remove_member(c: &mut Conn, actor: &Caller, member: Uuid, now: Now) -> Outcome<()> {
     end_membership(c, actor, |user| (user.id, member), Action::HouseholdMemberRemoved, now)
 }
 
@@ -156,7 +151,7 @@ fn end_membership(
     actor: &Caller,
     pair: impl FnOnce(&User) -> (Uuid, Uuid),
     action: Action,
-    now: DateTime<Utc>,
+    now: Now,
 ) -> Outcome<()> {
     let user = actor.user(c)?;
     let (head, member) = pair(&user);
@@ -182,6 +177,6 @@ pub fn memberships(c: &mut Conn, actor: &Caller) -> Outcome<Vec<MembershipView>>
 }
 
 /// Leave the household headed by `head`.
-pub fn leave(c: &mut Conn, actor: &Caller, head: Uuid, now: DateTime<Utc>) -> Outcome<()> {
+pub fn leave(c: &mut Conn, actor: &Caller, head: Uuid, now: Now) -> Outcome<()> {
     end_membership(c, actor, |user| (head, user.id), Action::HouseholdMemberLeft, now)
 }

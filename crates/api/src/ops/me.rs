@@ -1,7 +1,5 @@
 //! The signed-in user: their account, and changing their password.
 
-use chrono::{DateTime, Utc};
-
 use keyholder_store::audit::{self, Action};
 use keyholder_store::email_tokens::{self, Purpose};
 use keyholder_store::outbox;
@@ -11,6 +9,7 @@ use super::accounts::event;
 use crate::auth::Caller;
 use crate::mail::templates;
 use crate::ops::Conn;
+use crate::ops::Now;
 use crate::ops::Outcome;
 use crate::views::accounts::MeView;
 
@@ -23,7 +22,7 @@ pub fn me(c: &mut Conn, actor: &Caller) -> Outcome<MeView> {
 /// password and computed before the transaction): every earlier session and
 /// reset link ends, and a proven inbox hears about it. The account as
 /// changed.
-pub fn change_password(c: &mut Conn, user: &User, hash: &str, now: DateTime<Utc>) -> Outcome<User> {
+pub fn change_password(c: &mut Conn, user: &User, hash: &str, now: Now) -> Outcome<User> {
     users::set_password_hash(c, user.id, hash, now)?;
     email_tokens::revoke_all(c, user.id, Purpose::PasswordReset)?;
     audit::record(c, &event(user, Action::UserPasswordChanged, None, None), now)?;

@@ -4,7 +4,6 @@
 use keyholder_store::audit::Action;
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
 use keyholder_domain::account::SharingAction;
 use keyholder_domain::estate::{self, EstateActor, EstateMember, GrantRefusal};
 use keyholder_domain::{EstateRole, SiteOverride, SiteRole};
@@ -22,6 +21,7 @@ use super::{Deferred, event};
 use crate::auth::{Caller, require_verified};
 use crate::error::ApiError;
 use crate::ops::Conn;
+use crate::ops::Now;
 use crate::ops::Outcome;
 use crate::views::common::{Cursor, CursorPage, CursorQuery, parse_field};
 use crate::views::estates::{MemberSite, MemberView, SiteMemberView, summary};
@@ -180,12 +180,7 @@ fn parse_change(change: MemberChange) -> Outcome<ParsedChange> {
 /// overrides, in one all-or-nothing save. Authority comes first: an
 /// unchanged save or a bad body from someone who may not edit this member
 /// is a 403.
-pub fn set(
-    c: &mut Conn,
-    actor: &Caller,
-    cmd: SetMember,
-    now: DateTime<Utc>,
-) -> Outcome<MemberView> {
+pub fn set(c: &mut Conn, actor: &Caller, cmd: SetMember, now: Now) -> Outcome<MemberView> {
     let SetMember { estate_id: id, user_id: target_id, change } = cmd;
     let (user, access) = caller_estate_locked(c, actor, id)?;
     let current = estates::member_role(c, id, target_id)?
@@ -240,7 +235,7 @@ fn save_member(
     user_id: Uuid,
     (current, new_role): (EstateRole, EstateRole),
     requested: Option<&[(Uuid, SiteOverride)]>,
-    now: DateTime<Utc>,
+    now: Now,
 ) -> Outcome<()> {
     if new_role != current {
         estates::set_role(c, estate_id, user_id, new_role, now)?;
@@ -263,7 +258,7 @@ pub struct RemoveMember {
 
 /// Remove a member (their site overrides, collaborations, shares and
 /// pending invitations go too); removing oneself is leaving.
-pub fn remove(c: &mut Conn, actor: &Caller, cmd: RemoveMember, now: DateTime<Utc>) -> Outcome<()> {
+pub fn remove(c: &mut Conn, actor: &Caller, cmd: RemoveMember, now: Now) -> Outcome<()> {
     let (id, target_id) = (cmd.estate_id, cmd.user_id);
     let (user, access) = caller_estate_locked(c, actor, id)?;
     let role = estates::member_role(c, id, target_id)?
@@ -334,7 +329,7 @@ pub fn set_override(
     c: &mut Conn,
     actor: &Caller,
     cmd: SetOverride,
-    now: DateTime<Utc>,
+    now: Now,
 ) -> Outcome<SiteMemberView> {
     let (site_id, target_id) = (cmd.site_id, cmd.user_id);
     let (user, access) = caller_site_locked(c, actor, site_id)?;

@@ -37,6 +37,9 @@ pub type Deferred<T> = Result<T, ApiError>;
 /// The connection a use case runs on, in the transaction its handler chose.
 pub type Conn = keyholder_store::DbConnection;
 
+/// The request's one clock reading, which every use case is given.
+pub type Now = chrono::DateTime<chrono::Utc>;
+
 /// What a use case answers: its view, or the problem to send.
 pub type Outcome<T> = Result<T, ApiError>;
 

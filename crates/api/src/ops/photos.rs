@@ -1,7 +1,6 @@
 //! Photo metadata of an asset: list (view), add (edit), delete (manage).
 //! A photo is always loaded through its asset.
 
-use chrono::{DateTime, Utc};
 use keyholder_domain::asset::AssetCapability;
 
 use keyholder_store::photos;
@@ -11,6 +10,7 @@ use super::access::caller_asset_for;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::ops::Conn;
+use crate::ops::Now;
 use crate::ops::Outcome;
 use crate::views::assets::PhotoView;
 use crate::views::common::{Page, PageQuery};
@@ -21,7 +21,7 @@ pub fn list(
     actor: &Caller,
     asset_id: Uuid,
     q: &PageQuery,
-    now: DateTime<Utc>,
+    now: Now,
 ) -> Outcome<Page<PhotoView>> {
     caller_asset_for(c, actor, asset_id, AssetCapability::Read, now)?;
     let (rows, total) = photos::photos(c, asset_id, q.per_page(), q.offset())?;
@@ -37,7 +37,7 @@ pub struct Photo {
 pub type Add = super::AddToAsset<Photo>;
 
 /// Add photo metadata (edit): an http or https URL and an optional caption.
-pub fn add(c: &mut Conn, actor: &Caller, cmd: Add, now: DateTime<Utc>) -> Outcome<PhotoView> {
+pub fn add(c: &mut Conn, actor: &Caller, cmd: Add, now: Now) -> Outcome<PhotoView> {
     let (user, _, _) = caller_asset_for(c, actor, cmd.asset_id, AssetCapability::AddPhotos, now)?;
     let photo = cmd.fields?;
     let url = photo.url.trim();
@@ -60,7 +60,7 @@ pub fn delete(
     c: &mut Conn,
     actor: &Caller,
     (asset_id, photo_id): (Uuid, Uuid),
-    now: DateTime<Utc>,
+    now: Now,
 ) -> Outcome<()> {
     caller_asset_for(c, actor, asset_id, AssetCapability::DeleteRecordsAndPhotos, now)?;
     if !photos::delete_photo(c, asset_id, photo_id)? {

@@ -2,7 +2,6 @@
 //! add and edit (edit), delete (manage). A record is always loaded through
 //! its asset.
 
-use chrono::{DateTime, Utc};
 use keyholder_domain::asset::AssetCapability;
 use keyholder_domain::values::Name;
 
@@ -14,6 +13,7 @@ use super::access::{caller_asset, caller_asset_for, require};
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldErrors};
 use crate::ops::Conn;
+use crate::ops::Now;
 use crate::ops::Outcome;
 use crate::views::assets::{RECORD_KINDS, RecordView};
 use crate::views::common::{Page, PageQuery};
@@ -56,7 +56,7 @@ pub fn list(
     actor: &Caller,
     asset_id: Uuid,
     q: &PageQuery,
-    now: DateTime<Utc>,
+    now: Now,
 ) -> Outcome<Page<RecordView>> {
     caller_asset_for(c, actor, asset_id, AssetCapability::Read, now)?;
     let (rows, total) = records::records(c, asset_id, q.per_page(), q.offset())?;
@@ -66,7 +66,7 @@ pub fn list(
 pub type Add = super::AddToAsset<RecordFields>;
 
 /// Add a record (edit).
-pub fn add(c: &mut Conn, actor: &Caller, cmd: Add, now: DateTime<Utc>) -> Outcome<RecordView> {
+pub fn add(c: &mut Conn, actor: &Caller, cmd: Add, now: Now) -> Outcome<RecordView> {
     let (user, _, _) =
         caller_asset_for(c, actor, cmd.asset_id, AssetCapability::AddEditRecords, now)?;
     let fields = record_fields(cmd.fields?)?;
@@ -93,7 +93,7 @@ pub struct Edit {
 }
 
 /// Edit a record (edit). A record of another asset is not found.
-pub fn edit(c: &mut Conn, actor: &Caller, cmd: Edit, now: DateTime<Utc>) -> Outcome<RecordView> {
+pub fn edit(c: &mut Conn, actor: &Caller, cmd: Edit, now: Now) -> Outcome<RecordView> {
     let RecordKey { asset_id, record_id } = cmd.record;
     let (_, _, level) = caller_asset(c, actor, asset_id, now)?;
     records::get_record(c, asset_id, record_id)?.ok_or_else(record_not_found)?;
@@ -105,7 +105,7 @@ pub fn edit(c: &mut Conn, actor: &Caller, cmd: Edit, now: DateTime<Utc>) -> Outc
 }
 
 /// Delete a record (manage).
-pub fn delete(c: &mut Conn, actor: &Caller, key: RecordKey, now: DateTime<Utc>) -> Outcome<()> {
+pub fn delete(c: &mut Conn, actor: &Caller, key: RecordKey, now: Now) -> Outcome<()> {
     let RecordKey { asset_id, record_id } = key;
     let (_, _, level) = caller_asset(c, actor, asset_id, now)?;
     records::get_record(c, asset_id, record_id)?.ok_or_else(record_not_found)?;

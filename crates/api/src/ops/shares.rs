@@ -19,6 +19,7 @@ use super::assets::event;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::ops::Conn;
+use crate::ops::Now;
 use crate::ops::Outcome;
 use crate::views::common::parse_field;
 use crate::views::shares::ShareView;
@@ -36,12 +37,7 @@ pub struct ShareKey {
 
 /// The caller and the share `key` names, once the caller may manage the
 /// asset's shares (the asset locked first): 404 when there is no such share.
-fn managed_share(
-    c: &mut Conn,
-    actor: &Caller,
-    key: ShareKey,
-    now: DateTime<Utc>,
-) -> Outcome<(User, Share)> {
+fn managed_share(c: &mut Conn, actor: &Caller, key: ShareKey, now: Now) -> Outcome<(User, Share)> {
     locks::assets_with_estates(c, &[key.asset_id], &[])?;
     let (user, _, _) =
         caller_asset_for(c, actor, key.asset_id, AssetCapability::ManageShares, now)?;
@@ -50,12 +46,7 @@ fn managed_share(
 }
 
 /// The shares of an asset (full access needed).
-pub fn list(
-    c: &mut Conn,
-    actor: &Caller,
-    asset_id: Uuid,
-    now: DateTime<Utc>,
-) -> Outcome<Vec<ShareView>> {
+pub fn list(c: &mut Conn, actor: &Caller, asset_id: Uuid, now: Now) -> Outcome<Vec<ShareView>> {
     caller_asset_for(c, actor, asset_id, AssetCapability::ManageShares, now)?;
     Ok(shares::shares(c, asset_id)?.iter().map(|s| ShareView::new(s, now)).collect())
 }
@@ -73,7 +64,7 @@ pub struct Change {
 }
 
 /// Change a share's permission or access expiry (full access needed).
-pub fn change(c: &mut Conn, actor: &Caller, cmd: Change, now: DateTime<Utc>) -> Outcome<ShareView> {
+pub fn change(c: &mut Conn, actor: &Caller, cmd: Change, now: Now) -> Outcome<ShareView> {
     let (user, current) = managed_share(c, actor, cmd.share, now)?;
     let ShareKey { asset_id, holder } = cmd.share;
     let edit = cmd.edit?;
@@ -101,7 +92,7 @@ pub fn change(c: &mut Conn, actor: &Caller, cmd: Change, now: DateTime<Utc>) -> 
 
 /// Revoke a share (full access needed); it ends on the next request, and
 /// pending invitations of the asset to the holder are cancelled.
-pub fn revoke(c: &mut Conn, actor: &Caller, share: ShareKey, now: DateTime<Utc>) -> Outcome<()> {
+pub fn revoke(c: &mut Conn, actor: &Caller, share: ShareKey, now: Now) -> Outcome<()> {
     let (user, current) = managed_share(c, actor, share, now)?;
     let ShareKey { asset_id, holder } = share;
     shares::delete_share(c, asset_id, holder)?;
@@ -113,7 +104,7 @@ pub fn revoke(c: &mut Conn, actor: &Caller, share: ShareKey, now: DateTime<Utc>)
 }
 
 /// Drop a share the caller holds.
-pub fn drop_held(c: &mut Conn, actor: &Caller, asset_id: Uuid, now: DateTime<Utc>) -> Outcome<()> {
+pub fn drop_held(c: &mut Conn, actor: &Caller, asset_id: Uuid, now: Now) -> Outcome<()> {
     let user = actor.user(c)?;
     let current = shares::get_share(c, asset_id, user.id)?.ok_or_else(share_not_found)?;
     shares::delete_share(c, asset_id, user.id)?;

@@ -1,7 +1,6 @@
 //! Sites of an estate: list, create, read, rename, delete; and how a
 //! caller's access to one site is loaded.
 
-use chrono::{DateTime, Utc};
 use keyholder_domain::SiteRole;
 use keyholder_domain::estate::{self, EstateActor, EstateCapability, SiteCapability};
 
@@ -21,6 +20,7 @@ use super::{Deferred, Rename, event};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::ops::Conn;
+use crate::ops::Now;
 use crate::ops::Outcome;
 use crate::views::common::{Page, PageQuery};
 use crate::views::estates::SiteView;
@@ -108,7 +108,7 @@ pub struct Create {
 }
 
 /// Create a site (estate admin or owner).
-pub fn create(c: &mut Conn, actor: &Caller, cmd: Create, now: DateTime<Utc>) -> Outcome<SiteView> {
+pub fn create(c: &mut Conn, actor: &Caller, cmd: Create, now: Now) -> Outcome<SiteView> {
     let (user, access) = caller_estate_locked(c, actor, cmd.estate_id)?;
     let id = access.estate.id;
     access.require(EstateCapability::Manage, "Creating a site")?;
@@ -126,7 +126,7 @@ pub fn get(c: &mut Conn, actor: &Caller, id: Uuid) -> Outcome<SiteView> {
 }
 
 /// Rename a site (site admin).
-pub fn rename(c: &mut Conn, actor: &Caller, cmd: Rename, now: DateTime<Utc>) -> Outcome<SiteView> {
+pub fn rename(c: &mut Conn, actor: &Caller, cmd: Rename, now: Now) -> Outcome<SiteView> {
     let id = cmd.id;
     let (user, access) = caller_site(c, actor, id)?;
     if !access.can(SiteCapability::ManageMembers) {
@@ -152,7 +152,7 @@ pub fn rename(c: &mut Conn, actor: &Caller, cmd: Rename, now: DateTime<Utc>) -> 
 
 /// Delete a site (estate admin or owner; 409 while assets are placed at
 /// it).
-pub fn delete(c: &mut Conn, actor: &Caller, id: Uuid, now: DateTime<Utc>) -> Outcome<()> {
+pub fn delete(c: &mut Conn, actor: &Caller, id: Uuid, now: Now) -> Outcome<()> {
     let (user, access) = caller_site_locked(c, actor, id)?;
     if !access.actor.can(EstateCapability::Manage) {
         return Err(ApiError::forbidden(

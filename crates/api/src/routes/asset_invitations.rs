@@ -24,37 +24,66 @@ use crate::views::invitations::{AssetInvitationView, StatsView, permission_schem
 
 // ---------------------------------------------------------------- requests
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
-#[schema(example = json!({"asset_id": "6f1c2d4e-0000-4000-8000-000000000001", "email": "shop@example.com", "permission": "view", "message": "Specs for the brake job"}))]
-pub struct SendRequest {
-    pub asset_id: Uuid,
-    #[validate(length(max = 254))]
-    #[schema(min_length = 3, max_length = 254)]
-    pub email: String,
-    #[schema(schema_with = permission_schema)]
-    pub permission: String,
-    /// Plain text, at most 1,000 characters.
-    #[validate(length(max = 4000))]
-    #[schema(max_length = 1000)]
-    pub message: Option<String>,
-    /// When the link stops working (in the future); absent or null: never.
-    pub expires_at: Option<DateTime<Utc>>,
-    /// Time-limited access: when the granted access ends (in the future).
-    pub access_expires_at: Option<DateTime<Utc>>,
+/// Declares a request that sends an asset invitation (deriving `Debug`,
+/// `Deserialize`, `Validate` and `ToSchema`): its own fields as written,
+/// then the invitation's `email`, `permission`, `message`, `expires_at` and
+/// `access_expires_at`, each with the doc comment written before its name
+/// and the same limits wherever an invitation is sent.
+macro_rules! invitation_request {
+    (
+        $(#[$attr:meta])*
+        pub struct $name:ident {
+            $($(#[$field_attr:meta])* pub $field:ident: $ty:ty,)*
+        }
+        invitation {
+            email,
+            permission,
+            $(#[$message_doc:meta])* message,
+            $(#[$expires_doc:meta])* expires_at,
+            $(#[$access_doc:meta])* access_expires_at,
+        }
+    ) => {
+        #[derive(Debug, Deserialize, Validate, ToSchema)]
+        $(#[$attr])*
+        pub struct $name {
+            $($(#[$field_attr])* pub $field: $ty,)*
+            #[validate(length(max = 254))]
+            #[schema(min_length = 3, max_length = 254)]
+            pub email: String,
+            #[schema(schema_with = permission_schema)]
+            pub permission: String,
+            $(#[$message_doc])*
+            #[validate(length(max = 4000))]
+            #[schema(max_length = 1000)]
+            pub message: Option<String>,
+            $(#[$expires_doc])*
+            pub expires_at: Option<DateTime<Utc>>,
+            $(#[$access_doc])*
+            pub access_expires_at: Option<DateTime<Utc>>,
+        }
+    };
 }
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
-pub struct SendForAssetRequest {
-    #[validate(length(max = 254))]
-    #[schema(min_length = 3, max_length = 254)]
-    pub email: String,
-    #[schema(schema_with = permission_schema)]
-    pub permission: String,
-    #[validate(length(max = 4000))]
-    #[schema(max_length = 1000)]
-    pub message: Option<String>,
-    pub expires_at: Option<DateTime<Utc>>,
-    pub access_expires_at: Option<DateTime<Utc>>,
+invitation_request! {
+    #[schema(example = json!({"asset_id": "6f1c2d4e-0000-4000-8000-000000000001", "email": "shop@example.com", "permission": "view", "message": "Specs for the brake job"}))]
+    pub struct SendRequest {
+        pub asset_id: Uuid,
+    }
+    invitation {
+        email,
+        permission,
+        /// Plain text, at most 1,000 characters.
+        message,
+        /// When the link stops working (in the future); absent or null: never.
+        expires_at,
+        /// Time-limited access: when the granted access ends (in the future).
+        access_expires_at,
+    }
+}
+
+invitation_request! {
+    pub struct SendForAssetRequest {}
+    invitation { email, permission, message, expires_at, access_expires_at, }
 }
 
 paged_query! {

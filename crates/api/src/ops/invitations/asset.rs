@@ -2,7 +2,6 @@
 //! full access to the asset manages its invitations; the management table
 //! lists those of every asset the caller has full access to.
 
-use chrono::{DateTime, Utc};
 use keyholder_domain::asset::{self, AssetCapability};
 use keyholder_domain::invitation::ResendExpiry;
 use keyholder_domain::{InvitationPermission, InvitationState};
@@ -18,6 +17,7 @@ use crate::auth::{Caller, require_verified};
 use crate::error::ApiError;
 use crate::ops::Conn;
 use crate::ops::Deferred;
+use crate::ops::Now;
 use crate::ops::Outcome;
 use crate::ops::access::{asset_access, caller_asset, judge, require};
 use crate::views::common::{Cursor, CursorPage, CursorQuery, parse_field};
@@ -30,12 +30,7 @@ pub struct Send {
     pub sending: Sending,
 }
 
-pub fn send(
-    c: &mut Conn,
-    caller: &Caller,
-    cmd: Send,
-    now: DateTime<Utc>,
-) -> Outcome<AssetInvitationView> {
+pub fn send(c: &mut Conn, caller: &Caller, cmd: Send, now: Now) -> Outcome<AssetInvitationView> {
     locks::assets_with_estates(c, &[cmd.asset_id], &[])?;
     let (user, asset, level) = caller_asset(c, caller, cmd.asset_id, now)?;
     require(level, AssetCapability::ManageInvitations)?;
@@ -64,7 +59,7 @@ pub fn table(
     c: &mut Conn,
     caller: &Caller,
     q: Table,
-    now: DateTime<Utc>,
+    now: Now,
 ) -> Outcome<CursorPage<AssetInvitationView>> {
     let user = caller.user(c)?;
     if let Some(asset) = q.only {
@@ -152,7 +147,7 @@ pub fn stats(
     c: &mut Conn,
     caller: &Caller,
     asset_id: Option<Uuid>,
-    now: DateTime<Utc>,
+    now: Now,
 ) -> Outcome<StatsView> {
     let user = caller.user(c)?;
     let s = invitations::asset_stats(c, user.id, user.is_root, asset_id, now)?;
@@ -169,7 +164,7 @@ pub fn stats(
 /// The caller and an invitation of an asset they have full access to (404
 /// for any other), read with the asset and the caller's facts on it in one
 /// statement.
-fn managed(c: &mut Conn, caller: &Caller, id: Uuid, now: DateTime<Utc>) -> Outcome<Managed> {
+fn managed(c: &mut Conn, caller: &Caller, id: Uuid, now: Now) -> Outcome<Managed> {
     let not_found = || ApiError::not_found("invitation_not_found", "No such invitation.");
     let (user, found) = caller.admit_read(access::asset_invitation(c, caller.id, id)?)?;
     let (inv, on) = found.ok_or_else(not_found)?;
@@ -181,17 +176,12 @@ fn managed(c: &mut Conn, caller: &Caller, id: Uuid, now: DateTime<Utc>) -> Outco
     Ok(Managed { user, inv, resource: Resource::asset(&asset) })
 }
 
-fn view(m: &Managed, now: DateTime<Utc>) -> AssetInvitationView {
+fn view(m: &Managed, now: Now) -> AssetInvitationView {
     AssetInvitationView::new(&m.inv, AssetRef::of(&m.resource), now)
 }
 
 /// Details of one invitation.
-pub fn details(
-    c: &mut Conn,
-    caller: &Caller,
-    id: Uuid,
-    now: DateTime<Utc>,
-) -> Outcome<AssetInvitationView> {
+pub fn details(c: &mut Conn, caller: &Caller, id: Uuid, now: Now) -> Outcome<AssetInvitationView> {
     Ok(view(&managed(c, caller, id, now)?, now))
 }
 
@@ -199,19 +189,14 @@ pub fn resend(
     c: &mut Conn,
     caller: &Caller,
     (id, requested, sending): (Uuid, ResendExpiry, Sending),
-    now: DateTime<Utc>,
+    now: Now,
 ) -> Outcome<AssetInvitationView> {
     let mut m = managed(c, caller, id, now)?;
     super::resend(c, &mut m, requested, &sending, now)?;
     Ok(view(&m, now))
 }
 
-pub fn cancel(
-    c: &mut Conn,
-    caller: &Caller,
-    id: Uuid,
-    now: DateTime<Utc>,
-) -> Outcome<AssetInvitationView> {
+pub fn cancel(c: &mut Conn, caller: &Caller, id: Uuid, now: Now) -> Outcome<AssetInvitationView> {
     let mut m = managed(c, caller, id, now)?;
     super::cancel(c, &mut m, now)?;
     Ok(view(&m, now))

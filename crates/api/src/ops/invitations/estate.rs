@@ -2,7 +2,6 @@
 //! admins manage them; a registered, verified invitee is granted the role at
 //! once instead of being emailed.
 
-use chrono::{DateTime, Utc};
 use keyholder_domain::EstateRole;
 use keyholder_domain::InvitationState;
 use keyholder_domain::estate::{self, GrantRefusal};
@@ -22,6 +21,7 @@ use crate::auth::{Caller, require_verified};
 use crate::error::ApiError;
 use crate::ops::Conn;
 use crate::ops::Deferred;
+use crate::ops::Now;
 use crate::ops::Outcome;
 use crate::ops::estates::{EstateAccess, caller_estate};
 use crate::ops::members::member_view;
@@ -78,12 +78,7 @@ pub struct Invite {
     pub sending: Sending,
 }
 
-pub fn invite(
-    c: &mut Conn,
-    caller: &Caller,
-    cmd: Invite,
-    now: DateTime<Utc>,
-) -> Outcome<InviteOutcome> {
+pub fn invite(c: &mut Conn, caller: &Caller, cmd: Invite, now: Now) -> Outcome<InviteOutcome> {
     locks::estate(c, cmd.estate_id)?;
     let (user, access) = inviting(c, caller, cmd.estate_id)?;
     require_verified(&user, keyholder_domain::account::SharingAction::EstateGrant)?;
@@ -114,7 +109,7 @@ fn grant_at_once(
     access: &EstateAccess,
     existing: &User,
     role: EstateRole,
-    now: DateTime<Utc>,
+    now: Now,
 ) -> Outcome<InviteOutcome> {
     let id = access.estate.id;
     if estates::member_role(c, id, existing.id)?.is_some() {
@@ -145,7 +140,7 @@ pub fn list(
     c: &mut Conn,
     caller: &Caller,
     q: List,
-    now: DateTime<Utc>,
+    now: Now,
 ) -> Outcome<CursorPage<EstateInvitationView>> {
     let (_, access) = inviting(c, caller, q.estate_id)?;
     let status =
@@ -176,7 +171,7 @@ fn managed(c: &mut Conn, caller: &Caller, t: &Target) -> Outcome<Managed> {
     Ok(Managed { user, inv, resource: Resource::estate(&access.estate) })
 }
 
-fn view(m: &Managed, now: DateTime<Utc>) -> EstateInvitationView {
+fn view(m: &Managed, now: Now) -> EstateInvitationView {
     EstateInvitationView::new(&m.inv, &m.resource, now)
 }
 
@@ -184,19 +179,14 @@ pub fn resend(
     c: &mut Conn,
     caller: &Caller,
     (t, requested, sending): (Target, ResendExpiry, Sending),
-    now: DateTime<Utc>,
+    now: Now,
 ) -> Outcome<EstateInvitationView> {
     let mut m = managed(c, caller, &t)?;
     super::resend(c, &mut m, requested, &sending, now)?;
     Ok(view(&m, now))
 }
 
-pub fn cancel(
-    c: &mut Conn,
-    caller: &Caller,
-    t: Target,
-    now: DateTime<Utc>,
-) -> Outcome<EstateInvitationView> {
+pub fn cancel(c: &mut Conn, caller: &Caller, t: Target, now: Now) -> Outcome<EstateInvitationView> {
     let mut m = managed(c, caller, &t)?;
     super::cancel(c, &mut m, now)?;
     Ok(view(&m, now))

@@ -34,6 +34,7 @@ use crate::auth::require_verified;
 use crate::error::{ApiError, FieldErrors};
 use crate::mail::invitation_templates;
 use crate::ops::Conn;
+use crate::ops::Now;
 use crate::ops::Outcome;
 use crate::ratelimit::Budget;
 use crate::state::AppState;
@@ -201,7 +202,7 @@ pub(crate) struct Draft {
 
 impl Fields {
     /// Checks every field at once: one 422 names each bad one.
-    pub(crate) fn check(self, kind: ResourceType, now: DateTime<Utc>) -> Outcome<Draft> {
+    pub(crate) fn check(self, kind: ResourceType, now: Now) -> Outcome<Draft> {
         let mut v = FieldErrors::new();
         let email = v.check("email", Email::parse(&self.email));
         let offered = match kind {
@@ -258,7 +259,7 @@ impl Sending {
     }
 
     /// 429 `daily_invitation_limit` once `sender` mailed the day's share.
-    fn check_daily_limit(&self, c: &mut Conn, sender: &User, now: DateTime<Utc>) -> Outcome<()> {
+    fn check_daily_limit(&self, c: &mut Conn, sender: &User, now: Now) -> Outcome<()> {
         let limit = i64::from(self.daily_limit);
         if limit > 0 && invitations::sent_since(c, sender.id, now - Duration::hours(24))? >= limit {
             let mut e = ApiError::new(
@@ -281,7 +282,7 @@ impl Sending {
         inv: &Invitation,
         resource: &Resource,
         token: &SecretToken,
-        now: DateTime<Utc>,
+        now: Now,
     ) -> Outcome<()> {
         let role = match resource.kind {
             ResourceType::Estate => inv.role.clone(),
@@ -312,7 +313,7 @@ fn issue(
     resource: &Resource,
     draft: &Draft,
     sending: &Sending,
-    now: DateTime<Utc>,
+    now: Now,
 ) -> Outcome<Invitation> {
     sending.check_daily_limit(c, sender, now)?;
     let token = SecretToken::generate();
@@ -366,7 +367,7 @@ pub(crate) fn resend(
     m: &mut Managed,
     requested: ResendExpiry,
     sending: &Sending,
-    now: DateTime<Utc>,
+    now: Now,
 ) -> Outcome<()> {
     require_verified(&m.user, m.resource.sharing_action())?;
     invitation::transition(m.inv.status, m.inv.expires_at, InvitationEvent::Resend, now)
@@ -388,7 +389,7 @@ pub(crate) fn resend(
 }
 
 /// Cancel a pending invitation.
-pub(crate) fn cancel(c: &mut Conn, m: &mut Managed, now: DateTime<Utc>) -> Outcome<()> {
+pub(crate) fn cancel(c: &mut Conn, m: &mut Managed, now: Now) -> Outcome<()> {
     invitation::transition(m.inv.status, m.inv.expires_at, InvitationEvent::Cancel, now)
         .map_err(transition_refused)?;
     if !invitations::transition(c, m.inv.id, InvitationState::Cancelled, None, now)? {
@@ -419,7 +420,7 @@ pub(crate) fn transition_refused(r: TransitionRefusal) -> ApiError {
 }
 
 /// The 409 for an invitation another request moved first.
-fn conflict_now(c: &mut Conn, id: Uuid, now: DateTime<Utc>) -> Outcome<ApiError> {
+fn conflict_now(c: &mut Conn, id: Uuid, now: Now) -> Outcome<ApiError> {
     let current = invitations::get(c, id)?
         .map(|i| invitation::effective_state(i.status, i.expires_at, now))
         .unwrap_or(InvitationState::Cancelled);

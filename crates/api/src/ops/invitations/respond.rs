@@ -2,7 +2,6 @@
 //! new account), decline, my pending invitations; and the sweeper that
 //! writes `expired`.
 
-use chrono::{DateTime, Utc};
 use keyholder_domain::estate::{self, EstateActor};
 use keyholder_domain::invitation::{
     self, InvitationEvent, ShareGrant, merge_estate_role, merge_share,
@@ -24,6 +23,7 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::mail::invitation_templates;
 use crate::ops::Conn;
+use crate::ops::Now;
 use crate::ops::Outcome;
 use crate::ops::access::judge;
 use crate::ops::accounts::Profile;
@@ -46,29 +46,24 @@ pub(crate) fn by_token(c: &mut Conn, token: &str) -> Outcome<Invitation> {
 }
 
 /// What an invitation offers, by its token.
-pub fn preview(c: &mut Conn, token: &str, now: DateTime<Utc>) -> Outcome<InvitationOffer> {
+pub fn preview(c: &mut Conn, token: &str, now: Now) -> Outcome<InvitationOffer> {
     by_token(c, token).and_then(|inv| offer(c, &inv, now))
 }
 
 /// What `inv` offers, with its resource as it is now.
-fn offer(c: &mut Conn, inv: &Invitation, now: DateTime<Utc>) -> Outcome<InvitationOffer> {
+fn offer(c: &mut Conn, inv: &Invitation, now: Now) -> Outcome<InvitationOffer> {
     Ok(InvitationOffer::new(inv, &Resource::of(c, inv)?, now))
 }
 
 /// Accept by token, signed in with the invited email.
-pub fn accept(
-    c: &mut Conn,
-    caller: &Caller,
-    token: &str,
-    now: DateTime<Utc>,
-) -> Outcome<InvitationResult> {
+pub fn accept(c: &mut Conn, caller: &Caller, token: &str, now: Now) -> Outcome<InvitationResult> {
     let user = caller.user(c)?;
     let inv = by_token(c, token)?;
     accept_for(c, &inv, &user, now)
 }
 
 /// Decline by token (no sign-in needed; the token is the key).
-pub fn decline(c: &mut Conn, token: &str, now: DateTime<Utc>) -> Outcome<InvitationResult> {
+pub fn decline(c: &mut Conn, token: &str, now: Now) -> Outcome<InvitationResult> {
     let inv = by_token(c, token)?;
     decline_for(c, &inv, None, now)
 }
@@ -89,7 +84,7 @@ fn check_inviter_still_may_grant(
     c: &mut Conn,
     inv: &Invitation,
     offer: Offer,
-    now: DateTime<Utc>,
+    now: Now,
 ) -> Outcome<()> {
     let lost = || {
         ApiError::conflict(
@@ -125,13 +120,7 @@ fn check_inviter_still_may_grant(
 
 /// Grants what `offer` offers to `user`, merged with what they hold: the
 /// higher estate role, or the wider share. Returns what they now hold.
-fn grant(
-    c: &mut Conn,
-    inv: &Invitation,
-    offer: Offer,
-    user: &User,
-    now: DateTime<Utc>,
-) -> Outcome<String> {
+fn grant(c: &mut Conn, inv: &Invitation, offer: Offer, user: &User, now: Now) -> Outcome<String> {
     let id = inv.resource_id;
     match offer {
         Offer::Role(offered) => {
@@ -172,7 +161,7 @@ pub(crate) fn accept_for(
     c: &mut Conn,
     inv: &Invitation,
     user: &User,
-    now: DateTime<Utc>,
+    now: Now,
 ) -> Outcome<InvitationResult> {
     // Lock what the grant hangs on (the estate, or the asset's estate and
     // then the asset), then read the invitation again: a removal or a
@@ -214,7 +203,7 @@ fn notify_inviter(
     invitee: &str,
     resource: &Resource,
     accepted: bool,
-    now: DateTime<Utc>,
+    now: Now,
 ) -> Outcome<()> {
     if let Some(sender) = users::find(c, inv.invited_by)? {
         let mail = invitation_templates::responded(
@@ -233,7 +222,7 @@ pub(crate) fn decline_for(
     c: &mut Conn,
     inv: &Invitation,
     actor: Option<&User>,
-    now: DateTime<Utc>,
+    now: Now,
 ) -> Outcome<InvitationResult> {
     invitation::transition(inv.status, inv.expires_at, InvitationEvent::Decline, now)
         .map_err(transition_refused)?;
@@ -264,7 +253,7 @@ pub struct Signup {
 /// Create the account for the invited email and accept, in one step. An
 /// account nobody ever verified that holds the address is taken over: the
 /// token proves the inbox.
-pub fn accept_signup(c: &mut Conn, cmd: &Signup, now: DateTime<Utc>) -> Outcome<User> {
+pub fn accept_signup(c: &mut Conn, cmd: &Signup, now: Now) -> Outcome<User> {
     let inv = by_token(c, &cmd.token)?;
     invitation::transition(inv.status, inv.expires_at, InvitationEvent::Accept, now)
         .map_err(transition_refused)?;
@@ -344,7 +333,7 @@ pub fn mine(
     c: &mut Conn,
     caller: &Caller,
     q: &CursorQuery,
-    now: DateTime<Utc>,
+    now: Now,
 ) -> Outcome<CursorPage<InvitationOffer>> {
     let user = verified_invitee(c, caller)?;
     let window = newest_first_window(q)?;
@@ -371,12 +360,7 @@ fn answer_mine(
 }
 
 /// Accept an invitation to my verified email, without the token.
-pub fn accept_mine(
-    c: &mut Conn,
-    caller: &Caller,
-    id: Uuid,
-    now: DateTime<Utc>,
-) -> Outcome<InvitationResult> {
+pub fn accept_mine(c: &mut Conn, caller: &Caller, id: Uuid, now: Now) -> Outcome<InvitationResult> {
     answer_mine(c, caller, id, |c, inv, user| accept_for(c, inv, user, now))
 }
 
@@ -385,14 +369,14 @@ pub fn decline_mine(
     c: &mut Conn,
     caller: &Caller,
     id: Uuid,
-    now: DateTime<Utc>,
+    now: Now,
 ) -> Outcome<InvitationResult> {
     answer_mine(c, caller, id, |c, inv, user| decline_for(c, inv, Some(user), now))
 }
 
 /// Writes `expired` on invitations past their expiry, with an audit event
 /// each; run by the background sweeper.
-pub fn sweep_expired(db: &keyholder_store::Db, now: DateTime<Utc>) -> Outcome<usize> {
+pub fn sweep_expired(db: &keyholder_store::Db, now: Now) -> Outcome<usize> {
     db.write(|c| {
         let expired = invitations::expire_due(c, now, 500)?;
         for inv in &expired {
