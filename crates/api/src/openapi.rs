@@ -1,5 +1,5 @@
-//! The OpenAPI 3.1 document: its front matter here, its paths from each
-//! route module's list of handlers ([`crate::routes::documented_paths`]).
+//! The OpenAPI 3.1 document: its front matter here, its paths and tags from
+//! each route module's list of handlers ([`crate::routes::documented_paths`]).
 
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -30,21 +30,6 @@ impl Modify for BearerAuth {
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth),
-    tags(
-        (name = "accounts", description = "Registration, sign-in, email verification, passwords"),
-        (name = "estates", description = "Estates: create, rename, delete, transfer ownership"),
-        (name = "sites", description = "Sites of an estate"),
-        (name = "members", description = "Users & Permissions: estate roles and site overrides"),
-        (name = "invitations", description = "Invitations by email and their tokens"),
-        (name = "assets", description = "Assets and the garage"),
-        (name = "records", description = "Records and photos of an asset"),
-        (name = "collaborators", description = "Collaborators of one asset or several"),
-        (name = "asset invitations", description = "Invitations by email to one asset, the management table, and shares"),
-        (name = "households", description = "Households and their members"),
-        (name = "access", description = "Explain access, who has access, and the audit trail"),
-        (name = "pages", description = "HTML pages that emailed links open (not JSON)"),
-        (name = "operations", description = "Health and metrics"),
-    )
 )]
 pub struct ApiDoc;
 

@@ -93,4 +93,7 @@ pub async fn audit_trail(ctx: Ctx, q: ValidQuery<AuditQuery>) -> Reply {
     ok(ctx.read(move |c, actor, _| audit::trail(c, actor, &cmd)).await)
 }
 
-endpoints![explain, who_has_access, audit_trail,];
+endpoints![explain, who_has_access, audit_trail,
+    ; tags:
+    ("access", "Explain access, who has access, and the audit trail"),
+];

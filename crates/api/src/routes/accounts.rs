@@ -240,4 +240,6 @@ endpoints![
     resend_verification: limited,
     password_reset: limited,
     password_reset_confirm: limited,
+    ; tags:
+    ("accounts", "Registration, sign-in, email verification, passwords"),
 ];

@@ -224,4 +224,7 @@ pub async fn cancel(ctx: Ctx, id: Path<Uuid>) -> Reply {
     ok(ctx.write(move |c, caller, now| asset::cancel(c, caller, *id, now)).await)
 }
 
-endpoints![list, send_invitation, stats, details, resend, cancel, list_for_asset, send_for_asset,];
+endpoints![list, send_invitation, stats, details, resend, cancel, list_for_asset, send_for_asset,
+    ; tags:
+    ("asset invitations", "Invitations by email to one asset, the management table, and shares"),
+];

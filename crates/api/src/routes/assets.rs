@@ -122,4 +122,7 @@ pub async fn delete_asset(ctx: Ctx, id: Path<Uuid>) -> Reply {
     done(ctx.write(move |c, actor, now| assets::delete(c, actor, *id, now)).await)
 }
 
-endpoints![garage, create_asset, get_asset, update_asset, delete_asset,];
+endpoints![garage, create_asset, get_asset, update_asset, delete_asset,
+    ; tags:
+    ("assets", "Assets and the garage"),
+];

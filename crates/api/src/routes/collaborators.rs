@@ -129,4 +129,6 @@ endpoints![
     collaborator_split,
     bulk_add,
     bulk_remove,
+    ; tags:
+    ("collaborators", "Collaborators of one asset or several"),
 ];

@@ -253,4 +253,8 @@ endpoints![
     list_site_members,
     set_site_override,
     clear_site_override,
+    ; tags:
+    ("estates", "Estates: create, rename, delete, transfer ownership"),
+    ("sites", "Sites of an estate"),
+    ("members", "Users & Permissions: estate roles and site overrides"),
 ];

@@ -32,4 +32,7 @@ pub async fn ready(state: web::Data<AppState>) -> Reply {
     ok(pinged.map(|()| Health { status: "ok" }))
 }
 
-endpoints![live, ready,];
+endpoints![live, ready,
+    ; tags:
+    ("operations", "Health and metrics"),
+];

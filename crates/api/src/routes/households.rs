@@ -84,4 +84,7 @@ pub async fn leave(ctx: Ctx, id: Path<Uuid>) -> Reply {
     done(ctx.write(move |c, actor, now| households::leave(c, actor, head, now)).await)
 }
 
-endpoints![my_household, add_member, change_role, remove_member, my_memberships, leave,];
+endpoints![my_household, add_member, change_role, remove_member, my_memberships, leave,
+    ; tags:
+    ("households", "Households and their members"),
+];

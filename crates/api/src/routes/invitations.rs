@@ -304,4 +304,6 @@ endpoints![
     my_invitations,
     accept_mine,
     decline_mine,
+    ; tags:
+    ("invitations", "Invitations by email and their tokens"),
 ];

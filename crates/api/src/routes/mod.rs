@@ -7,13 +7,17 @@
 
 /// Lists a module's documented handlers, in matching order (a literal path
 /// before a `{param}` one it overlaps). Makes `Api`, the module's OpenAPI
-/// paths, and `endpoints()`, its routes. `handler: limited` puts a route
+/// paths (and the tags it introduces, after `; tags:`), and `endpoints()`,
+/// its routes. `handler: limited` puts a route
 /// behind the per-address limit of the sign-in and token endpoints.
 macro_rules! endpoints {
-    ($($handler:ident $(: $flag:ident)?),* $(,)?) => {
+    (
+        $($handler:ident $(: $flag:ident)?),* $(,)?
+        $(; tags: $(($tag:literal, $about:literal)),+ $(,)?)?
+    ) => {
         /// This module's part of the OpenAPI document.
         #[derive(utoipa::OpenApi)]
-        #[openapi(paths($($handler),*))]
+        #[openapi(paths($($handler),*) $(, tags($((name = $tag, description = $about)),+))?)]
         pub struct Api;
 
         /// This module's routes, in matching order.

@@ -92,4 +92,7 @@ pub async fn asset(name: web::Path<String>) -> HttpResponse {
     }
 }
 
-endpoints![verify_email, reset_password, accept_invitation,];
+endpoints![verify_email, reset_password, accept_invitation,
+    ; tags:
+    ("pages", "HTML pages that emailed links open (not JSON)"),
+];

@@ -90,4 +90,7 @@ pub async fn delete_record(ctx: Ctx, key: Path<(Uuid, Uuid)>) -> Reply {
     done(ctx.write(move |c, actor, now| records::delete(c, actor, key, now)).await)
 }
 
-endpoints![list_records, add_record, update_record, delete_record,];
+endpoints![list_records, add_record, update_record, delete_record,
+    ; tags:
+    ("records", "Records and photos of an asset"),
+];
