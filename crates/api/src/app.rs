@@ -85,7 +85,7 @@ impl Application {
         let proxies = Arc::new(crate::proxy::Proxies::from_config(&config));
         let state = app_state(&config, db.clone(), &secret, &clock, &metrics, &wakeup, &proxies);
         let (shutdown, shutdown_rx) = watch::channel(false);
-        let worker = mail_worker(&config, db, clock, wakeup, &metrics)?;
+        let worker = mail_worker(&config, state.clone())?;
         let worker = tokio::spawn(worker.run(shutdown_rx.clone()));
         let sweeper = tokio::spawn(sweep_invitations(state.clone(), shutdown_rx));
 
@@ -196,19 +196,13 @@ async fn no_such_resource() -> Result<actix_web::HttpResponse, ApiError> {
 }
 
 /// The worker that delivers the outbox.
-fn mail_worker(
-    config: &Config,
-    db: keyholder_store::Db,
-    clock: Clock,
-    wakeup: Arc<Notify>,
-    metrics: &Metrics,
-) -> anyhow::Result<MailWorker> {
+fn mail_worker(config: &Config, state: AppState) -> anyhow::Result<MailWorker> {
     let delivery = Delivery::from_config(config)?;
     let from = config.mail_from.parse().with_context(|| {
         format!("KEYHOLDER_MAIL_FROM is not a valid mailbox: {}", config.mail_from)
     })?;
     let poll = Duration::from_millis(config.mail_poll_ms.max(10));
-    Ok(MailWorker::new(db, delivery, from, clock, wakeup, poll, metrics.clone()))
+    Ok(MailWorker::new(state, delivery, from, poll))
 }
 
 /// Request metrics by route pattern (unmatched paths pooled, `/metrics`

@@ -7,16 +7,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use keyholder_store::Db;
+
 use keyholder_store::outbox::{self, NewMail, OutboxMail};
 use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
 use lettre::{FileTransport, Message, SmtpTransport, Transport};
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 
-use crate::clock::Clock;
 use crate::config::Config;
-use crate::telemetry::Metrics;
+use crate::state::AppState;
 
 /// How long a verification link works.
 pub const VERIFY_EMAIL_TTL_HOURS: i64 = 48;
@@ -159,15 +158,13 @@ pub fn redact_tokens(text: &str) -> String {
     out
 }
 
-/// The background worker that empties the outbox.
+/// The background worker that empties the outbox: the application's
+/// database, clock, metrics and wake-up, and how it delivers.
 pub struct MailWorker {
-    pub db: Db,
-    pub delivery: Arc<Delivery>,
-    pub from: Mailbox,
-    pub clock: Clock,
-    pub wakeup: Arc<Notify>,
-    pub poll: Duration,
-    pub metrics: Metrics,
+    state: AppState,
+    delivery: Arc<Delivery>,
+    from: Mailbox,
+    poll: Duration,
     /// Delivered rows whose "sent" mark did not reach the database yet:
     /// they are marked, never sent again.
     delivered_unmarked: HashSet<uuid::Uuid>,
@@ -178,25 +175,9 @@ const LEASE_SECONDS: i64 = 300;
 const BATCH: i64 = 20;
 
 impl MailWorker {
-    pub fn new(
-        db: Db,
-        delivery: Delivery,
-        from: Mailbox,
-        clock: Clock,
-        wakeup: Arc<Notify>,
-        poll: Duration,
-        metrics: Metrics,
-    ) -> Self {
-        Self {
-            db,
-            delivery: Arc::new(delivery),
-            from,
-            clock,
-            wakeup,
-            poll,
-            metrics,
-            delivered_unmarked: HashSet::new(),
-        }
+    pub fn new(state: AppState, delivery: Delivery, from: Mailbox, poll: Duration) -> Self {
+        let delivery = Arc::new(delivery);
+        Self { state, delivery, from, poll, delivered_unmarked: HashSet::new() }
     }
 
     /// Runs until `shutdown` turns true; the batch under way is finished first.
@@ -218,7 +199,7 @@ impl MailWorker {
             }
             tokio::select! {
                 _ = tokio::time::sleep(self.poll) => {}
-                _ = self.wakeup.notified() => {}
+                _ = self.state.mail_wakeup.notified() => {}
                 _ = shutdown.changed() => {}
             }
         }
@@ -230,8 +211,8 @@ impl MailWorker {
         let mut total = 0;
         loop {
             self.retry_marks().await;
-            let now = self.clock.now();
-            let db = self.db.clone();
+            let now = self.state.clock.now();
+            let db = self.state.db.clone();
             let batch = tokio::task::spawn_blocking(move || {
                 db.write(|c| {
                     outbox::claim_due(c, now, now + chrono::Duration::seconds(LEASE_SECONDS), BATCH)
@@ -262,11 +243,11 @@ impl MailWorker {
         let result = tokio::task::spawn_blocking(move || delivery.deliver(&from, &mail))
             .await
             .unwrap_or_else(|e| Err(format!("delivery task failed: {e}")));
-        let now = self.clock.now();
-        let db = self.db.clone();
+        let now = self.state.clock.now();
+        let db = self.state.db.clone();
         match result {
             Ok(()) => {
-                self.metrics.mail_delivered.inc();
+                self.state.metrics.mail_delivered.inc();
                 tracing::info!(mail_id = %id, kind = %kind, "email delivered");
                 let marked = tokio::task::spawn_blocking(move || {
                     db.write(|c| outbox::mark_sent(c, id, now))
@@ -278,7 +259,7 @@ impl MailWorker {
                 }
             }
             Err(error) => {
-                self.metrics.mail_failed.inc();
+                self.state.metrics.mail_failed.inc();
                 let message = error.clone();
                 let next = tokio::task::spawn_blocking(move || {
                     db.write(|c| outbox::mark_failed(c, id, &message, now))
@@ -297,9 +278,9 @@ impl MailWorker {
             return;
         }
         let ids: Vec<_> = self.delivered_unmarked.iter().copied().collect();
-        let now = self.clock.now();
+        let now = self.state.clock.now();
         for id in ids {
-            let db = self.db.clone();
+            let db = self.state.db.clone();
             let ok =
                 tokio::task::spawn_blocking(move || db.write(|c| outbox::mark_sent(c, id, now)))
                     .await;
@@ -310,9 +291,9 @@ impl MailWorker {
     }
 
     async fn update_gauge(&self) {
-        let db = self.db.clone();
+        let db = self.state.db.clone();
         if let Ok(Ok(counts)) = tokio::task::spawn_blocking(move || db.read(outbox::counts)).await {
-            self.metrics.mail_pending.set(counts.pending);
+            self.state.metrics.mail_pending.set(counts.pending);
         }
     }
 }
