@@ -89,7 +89,9 @@ impl From<&Record> for RecordView {
 pub struct PhotoView {
     pub id: Uuid,
     pub asset_id: Uuid,
+    #[schema(example = "https://photos.example.com/f150/front.jpg")]
     pub url: String,
+    #[schema(example = "Front, after the brake job")]
     pub caption: Option<String>,
     pub created_at: DateTime<Utc>,
 }

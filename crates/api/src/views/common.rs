@@ -199,10 +199,13 @@ pub struct CursorPage<T: ToSchema> {
     pub items: Vec<T>,
     /// Items across pages, counted up to 1,000: when there are more, this is
     /// 1000 and `total_exact` is false.
+    #[schema(example = 57)]
     pub total: i64,
     /// Whether `total` is the exact count (false: there are more than 1,000).
     pub total_exact: bool,
+    #[schema(example = 1)]
     pub page: i64,
+    #[schema(example = 25)]
     pub per_page: i64,
     /// Pass as `?cursor=` for the next page; null on the last page.
     pub next_cursor: Option<String>,

@@ -84,6 +84,7 @@ pub struct EstateInvitationView {
     /// Null: never.
     pub expires_at: Option<DateTime<Utc>>,
     pub last_sent_at: DateTime<Utc>,
+    #[schema(example = 0)]
     pub resend_count: i32,
     pub responded_at: Option<DateTime<Utc>>,
 }
@@ -127,9 +128,12 @@ impl AssetRef {
 pub struct AssetInvitationView {
     pub id: Uuid,
     pub asset: AssetRef,
+    #[schema(example = "shop@example.com")]
     pub email: String,
+    #[schema(example = "Specs for the brake job")]
     pub message: Option<String>,
     /// The first 80 characters of the message.
+    #[schema(example = "Specs for the brake job")]
     pub message_preview: Option<String>,
     #[schema(schema_with = permission_schema)]
     pub permission: String,
@@ -240,10 +244,16 @@ pub struct UserSearchResult {
 /// The six stats cards.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StatsView {
+    #[schema(example = 12)]
     pub total: i64,
+    #[schema(example = 3)]
     pub pending: i64,
+    #[schema(example = 5)]
     pub accepted: i64,
+    #[schema(example = 1)]
     pub declined: i64,
+    #[schema(example = 2)]
     pub expired: i64,
+    #[schema(example = 1)]
     pub cancelled: i64,
 }
