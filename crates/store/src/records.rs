@@ -17,13 +17,8 @@ pub struct Record {
     pub id: Uuid,
     #[diesel(deserialize_as = DbId)]
     pub asset_id: Uuid,
-    pub kind: String,
-    #[diesel(column_name = record_date)]
-    pub date: NaiveDate,
-    pub title: String,
-    pub notes: Option<String>,
-    pub cost: Option<f64>,
-    pub odometer: Option<i64>,
+    #[diesel(embed)]
+    pub fields: RecordFields,
     #[diesel(deserialize_as = DbTime)]
     pub created_at: DateTime<Utc>,
     #[diesel(deserialize_as = DbTime)]
@@ -31,7 +26,7 @@ pub struct Record {
 }
 
 /// The writable fields of a record.
-#[derive(Debug, Clone, PartialEq, Insertable, AsChangeset)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = asset_records, treat_none_as_null = true)]
 pub struct RecordFields {
     pub kind: String,
