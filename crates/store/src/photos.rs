@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::db::DbConnection;
+use crate::db::Conn;
 use crate::error::Result;
 use crate::id::DbId;
 use crate::schema::asset_photos;
@@ -35,7 +35,7 @@ struct NewPhoto<'a> {
 }
 
 pub fn add_photo(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     asset_id: Uuid,
     url: &str,
     caption: Option<&str>,
@@ -63,7 +63,7 @@ pub fn add_photo(
 }
 
 pub fn photos(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     asset_id: Uuid,
     limit: i64,
     offset: i64,
@@ -83,7 +83,7 @@ pub fn photos(
 }
 
 /// Deletes a photo of this asset (another asset's photo id is not found).
-pub fn delete_photo(conn: &mut DbConnection, asset_id: Uuid, id: Uuid) -> Result<bool> {
+pub fn delete_photo(conn: &mut Conn, asset_id: Uuid, id: Uuid) -> Result<bool> {
     Ok(diesel::delete(
         asset_photos::table
             .filter(asset_photos::id.eq(DbId(id)))

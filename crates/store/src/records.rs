@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::db::DbConnection;
+use crate::db::Conn;
 use crate::error::{Result, StoreError};
 use crate::id::DbId;
 use crate::schema::asset_records;
@@ -49,7 +49,7 @@ struct NewRecord {
 }
 
 pub fn add_record(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     asset_id: Uuid,
     f: &RecordFields,
     by: Uuid,
@@ -72,7 +72,7 @@ pub fn add_record(
 }
 
 /// A record of this asset (a record id from another asset is not found).
-pub fn get_record(conn: &mut DbConnection, asset_id: Uuid, id: Uuid) -> Result<Option<Record>> {
+pub fn get_record(conn: &mut Conn, asset_id: Uuid, id: Uuid) -> Result<Option<Record>> {
     Ok(asset_records::table
         .filter(asset_records::id.eq(DbId(id)))
         .filter(asset_records::asset_id.eq(DbId(asset_id)))
@@ -83,7 +83,7 @@ pub fn get_record(conn: &mut DbConnection, asset_id: Uuid, id: Uuid) -> Result<O
 
 /// Records of an asset, newest date first.
 pub fn records(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     asset_id: Uuid,
     limit: i64,
     offset: i64,
@@ -107,7 +107,7 @@ pub fn records(
 }
 
 pub fn update_record(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     asset_id: Uuid,
     id: Uuid,
     f: &RecordFields,
@@ -123,7 +123,7 @@ pub fn update_record(
     Ok(())
 }
 
-pub fn delete_record(conn: &mut DbConnection, asset_id: Uuid, id: Uuid) -> Result<bool> {
+pub fn delete_record(conn: &mut Conn, asset_id: Uuid, id: Uuid) -> Result<bool> {
     Ok(diesel::delete(
         asset_records::table
             .filter(asset_records::id.eq(DbId(id)))

@@ -6,7 +6,7 @@ use keyholder_domain::InvitationPermission;
 use uuid::Uuid;
 
 use crate::collaborators::Person;
-use crate::db::DbConnection;
+use crate::db::Conn;
 use crate::error::{Result, StoreError, parse};
 use crate::id::DbId;
 use crate::schema::{asset_shares, users};
@@ -84,7 +84,7 @@ macro_rules! with_holder {
 }
 
 /// The user's share on an asset, if any (expired or not).
-pub fn get_share(conn: &mut DbConnection, asset_id: Uuid, user_id: Uuid) -> Result<Option<Share>> {
+pub fn get_share(conn: &mut Conn, asset_id: Uuid, user_id: Uuid) -> Result<Option<Share>> {
     with_holder!()
         .filter(asset_shares::asset_id.eq(DbId(asset_id)))
         .filter(asset_shares::user_id.eq(DbId(user_id)))
@@ -95,7 +95,7 @@ pub fn get_share(conn: &mut DbConnection, asset_id: Uuid, user_id: Uuid) -> Resu
 }
 
 /// Shares of an asset, oldest first.
-pub fn shares(conn: &mut DbConnection, asset_id: Uuid) -> Result<Vec<Share>> {
+pub fn shares(conn: &mut Conn, asset_id: Uuid) -> Result<Vec<Share>> {
     with_holder!()
         .filter(asset_shares::asset_id.eq(DbId(asset_id)))
         .order((asset_shares::granted_at.asc(), asset_shares::user_id.asc()))
@@ -107,7 +107,7 @@ pub fn shares(conn: &mut DbConnection, asset_id: Uuid) -> Result<Vec<Share>> {
 
 /// Writes a share (replacing the user's existing one on the asset).
 pub fn put_share(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     asset_id: Uuid,
     user_id: Uuid,
     permission: InvitationPermission,
@@ -130,7 +130,7 @@ pub fn put_share(
 
 /// Changes a share's permission and access expiry; false when there is none.
 pub fn update_share(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     asset_id: Uuid,
     user_id: Uuid,
     permission: InvitationPermission,
@@ -143,7 +143,7 @@ pub fn update_share(
 }
 
 /// Revokes a share; false when there is none.
-pub fn delete_share(conn: &mut DbConnection, asset_id: Uuid, user_id: Uuid) -> Result<bool> {
+pub fn delete_share(conn: &mut Conn, asset_id: Uuid, user_id: Uuid) -> Result<bool> {
     Ok(diesel::delete(asset_shares::table.find((DbId(asset_id), DbId(user_id)))).execute(conn)?
         == 1)
 }

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use keyholder_domain::{EstateRole, SiteOverride};
 use uuid::Uuid;
 
-use crate::db::DbConnection;
+use crate::db::Conn;
 use crate::error::{Result, parse, parse_opt, role_at};
 use crate::estates::Paged;
 use crate::id::{DbId, db_ids};
@@ -41,7 +41,7 @@ struct NewOverride<'a> {
 }
 
 pub fn create_site(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     estate_id: Uuid,
     name: &str,
     now: DateTime<Utc>,
@@ -67,7 +67,7 @@ pub fn create_site(
 
 /// The site with the caller's estate role and override there, in one query.
 pub fn site_for_user(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     site_id: Uuid,
     user_id: Uuid,
 ) -> Result<Option<SiteWithAccess>> {
@@ -94,7 +94,7 @@ pub fn site_for_user(
 /// Sites of an estate visible to a member (those they are not kept off),
 /// with their override, newest first.
 pub fn sites_for_member(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     estate_id: Uuid,
     user_id: Uuid,
     limit: i64,
@@ -122,7 +122,7 @@ pub fn sites_for_member(
 }
 
 /// Every site of an estate (for administrators), by name.
-pub fn all_sites(conn: &mut DbConnection, estate_id: Uuid) -> Result<Vec<Site>> {
+pub fn all_sites(conn: &mut Conn, estate_id: Uuid) -> Result<Vec<Site>> {
     Ok(sites::table
         .filter(sites::estate_id.eq(DbId(estate_id)))
         .select(Site::as_select())
@@ -130,19 +130,14 @@ pub fn all_sites(conn: &mut DbConnection, estate_id: Uuid) -> Result<Vec<Site>> 
         .load(conn)?)
 }
 
-pub fn rename_site(
-    conn: &mut DbConnection,
-    id: Uuid,
-    name: &str,
-    now: DateTime<Utc>,
-) -> Result<()> {
+pub fn rename_site(conn: &mut Conn, id: Uuid, name: &str, now: DateTime<Utc>) -> Result<()> {
     diesel::update(sites::table.find(DbId(id)))
         .set((sites::name.eq(name), sites::updated_at.eq(to_db(now))))
         .execute(conn)?;
     Ok(())
 }
 
-pub fn delete_site(conn: &mut DbConnection, id: Uuid) -> Result<()> {
+pub fn delete_site(conn: &mut Conn, id: Uuid) -> Result<()> {
     diesel::delete(sites::table.find(DbId(id))).execute(conn)?;
     Ok(())
 }
@@ -150,17 +145,13 @@ pub fn delete_site(conn: &mut DbConnection, id: Uuid) -> Result<()> {
 // ---- overrides ----
 
 /// The user's override at a site, if any.
-pub fn override_at(
-    conn: &mut DbConnection,
-    site_id: Uuid,
-    user_id: Uuid,
-) -> Result<Option<SiteOverride>> {
+pub fn override_at(conn: &mut Conn, site_id: Uuid, user_id: Uuid) -> Result<Option<SiteOverride>> {
     role_at!(conn, site_overrides, (DbId(site_id), DbId(user_id)))
 }
 
 /// A member's overrides in an estate.
 pub fn overrides_of(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     estate_id: Uuid,
     user_id: Uuid,
 ) -> Result<Vec<(Uuid, SiteOverride)>> {
@@ -176,7 +167,7 @@ pub fn overrides_of(
 
 /// Overrides in an estate for some members: (site, user, override).
 pub fn overrides_for_members(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     estate_id: Uuid,
     user_ids: &[Uuid],
 ) -> Result<Vec<(Uuid, Uuid, SiteOverride)>> {
@@ -192,7 +183,7 @@ pub fn overrides_for_members(
 
 /// Sets (or with `None` clears) one override.
 pub fn set_override(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     estate_id: Uuid,
     site_id: Uuid,
     user_id: Uuid,
@@ -216,7 +207,7 @@ pub fn set_override(
 }
 
 /// Drops every override of a member in an estate.
-pub fn delete_overrides(conn: &mut DbConnection, estate_id: Uuid, user_id: Uuid) -> Result<()> {
+pub fn delete_overrides(conn: &mut Conn, estate_id: Uuid, user_id: Uuid) -> Result<()> {
     diesel::delete(
         site_overrides::table
             .filter(site_overrides::estate_id.eq(DbId(estate_id)))

@@ -38,7 +38,7 @@ mod world;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
-use crate::db::DbConnection;
+use crate::db::{Conn, DbConnection};
 use crate::error::{Result, StoreError};
 use crate::schema::{audit_events, users};
 
@@ -190,7 +190,7 @@ impl SeedReport {
 
 /// world is left as it is (`already_seeded`).
 pub fn seed(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     size: &SeedSize,
     password_hash: &str,
     now: DateTime<Utc>,
@@ -261,7 +261,7 @@ pub(crate) fn marker(w: &World) -> AuditRow {
 /// (ids derive from row numbers, so two sizes would mix); else records this
 /// world's size, first, so an interrupted run is recognised too. Returns
 /// the rows written (0 or 1).
-fn claim_world(conn: &mut DbConnection, w: &World) -> Result<u64> {
+fn claim_world(conn: &mut Conn, w: &World) -> Result<u64> {
     let found: Option<Option<String>> = audit_events::table
         .find(seed_id(TAG_AUDIT, MARKER_ROW))
         .select(audit_events::after)
@@ -282,7 +282,7 @@ fn claim_world(conn: &mut DbConnection, w: &World) -> Result<u64> {
 
 /// A known account's username held by an account the seed did not create
 /// would make the benchmark's figures wrong: refuse.
-fn refuse_foreign_known_accounts(conn: &mut DbConnection) -> Result<()> {
+fn refuse_foreign_known_accounts(conn: &mut Conn) -> Result<()> {
     for (n, name) in KNOWN_ACCOUNTS.iter().enumerate() {
         let found: Option<String> = users::table
             .filter(users::username_canonical.eq(*name))
@@ -326,7 +326,7 @@ struct Settings {
 }
 
 /// Applies `settings` to this connection.
-fn apply(conn: &mut DbConnection, settings: &Settings) -> Result<()> {
+fn apply(conn: &mut Conn, settings: &Settings) -> Result<()> {
     let statements = match conn {
         DbConnection::Sqlite(_) => settings.sqlite,
         DbConnection::Postgresql(_) => settings.pg,

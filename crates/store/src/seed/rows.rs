@@ -9,7 +9,7 @@ use super::{
     SeedProgress, TAG_ASSET, TAG_AUDIT, TAG_ESTATE, TAG_INVITATION, TAG_PHOTO, TAG_RECORD,
     TAG_SITE, TAG_USER, TableReport, id_range,
 };
-use crate::db::DbConnection;
+use crate::db::{Conn, DbConnection};
 use crate::error::{Result, StoreError};
 use crate::schema::{
     asset_collaborators, asset_photos, asset_records, asset_shares, assets, audit_events,
@@ -21,7 +21,7 @@ use crate::schema::{
 /// rows already there.
 pub(crate) trait Batch: Sized {
     const COLUMNS: usize;
-    fn write(conn: &mut DbConnection, rows: &[Self], copy: bool) -> Result<usize, DieselError>;
+    fn write(conn: &mut Conn, rows: &[Self], copy: bool) -> Result<usize, DieselError>;
 }
 
 /// SQLite allows 32 766 bound parameters per statement, PostgreSQL 65 535.
@@ -53,7 +53,7 @@ macro_rules! seed_tables {
             impl $(<$lt>)? Batch for $row $(<$lt>)? {
                 const COLUMNS: usize = [$(stringify!($field)),*].len();
                 fn write(
-                    conn: &mut DbConnection,
+                    conn: &mut Conn,
                     rows: &[Self],
                     copy: bool,
                 ) -> Result<usize, DieselError> {
@@ -83,7 +83,7 @@ macro_rules! seed_tables {
 
         /// Seeded rows currently in `table`: those whose key column falls in
         /// the table's seed id range.
-        pub(crate) fn count_table(conn: &mut DbConnection, table: &str) -> Result<u64> {
+        pub(crate) fn count_table(conn: &mut Conn, table: &str) -> Result<u64> {
             $(
                 if table == stringify!($table) {
                     let (lo, hi) = id_range($tag);
@@ -163,7 +163,7 @@ seed_tables! {
 }
 
 /// Seeded rows in each table now, in [`TABLES`] order.
-pub fn counts(conn: &mut DbConnection) -> Result<Vec<(&'static str, u64)>> {
+pub fn counts(conn: &mut Conn) -> Result<Vec<(&'static str, u64)>> {
     TABLES.iter().map(|t| Ok((*t, count_table(conn, t)?))).collect()
 }
 
