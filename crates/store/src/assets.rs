@@ -13,7 +13,7 @@ use crate::id::{DbId, db_ids};
 use crate::schema::{
     asset_collaborators, asset_shares, assets, estate_members, household_members, users,
 };
-use crate::time::{from_db, to_db};
+use crate::time::{from_db, to_db, update_stamped};
 
 pub(crate) use crate::garage::like_pattern;
 
@@ -199,10 +199,7 @@ pub fn update(
     attributes: &serde_json::Value,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    diesel::update(assets::table.find(DbId(id)))
-        .set((Described::new(name, reference, attributes), assets::updated_at.eq(to_db(now))))
-        .execute(conn)?;
-    Ok(())
+    update_stamped!(conn, assets, DbId(id), Described::new(name, reference, attributes), now)
 }
 
 /// Places the asset at a site, or at none.
@@ -212,10 +209,7 @@ pub fn place(
     placement: Option<Placement>,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    diesel::update(assets::table.find(DbId(id)))
-        .set((Placed::from(placement), assets::updated_at.eq(to_db(now))))
-        .execute(conn)?;
-    Ok(())
+    update_stamped!(conn, assets, DbId(id), Placed::from(placement), now)
 }
 
 /// Deletes the asset with its records, photos, collaborators, shares and

@@ -12,7 +12,7 @@ use crate::error::{Result, StoreError, parse, parse_opt, role_at};
 use crate::id::DbId;
 use crate::paging::{COUNT_LIMIT, Page, Window};
 use crate::schema::{estate_members, estates, site_overrides, users};
-use crate::time::{DbTime, from_db, to_db};
+use crate::time::{DbTime, from_db, stamps, to_db, update_stamped};
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = estates)]
@@ -82,12 +82,7 @@ struct NewMember<'a> {
 pub fn create(conn: &mut Conn, name: &str, owner_id: Uuid, now: DateTime<Utc>) -> Result<Estate> {
     let id = Uuid::new_v4();
     diesel::insert_into(estates::table)
-        .values((
-            estates::id.eq(DbId(id)),
-            estates::name.eq(name),
-            estates::created_at.eq(to_db(now)),
-            estates::updated_at.eq(to_db(now)),
-        ))
+        .values((estates::id.eq(DbId(id)), estates::name.eq(name), stamps!(estates, now)))
         .execute(conn)?;
     add_member(conn, id, owner_id, EstateRole::Owner, now)?;
     get(conn, id)?.ok_or(StoreError::NotFound)
@@ -157,10 +152,7 @@ pub fn list_for_user(
 }
 
 pub fn rename(conn: &mut Conn, id: Uuid, name: &str, now: DateTime<Utc>) -> Result<()> {
-    diesel::update(estates::table.find(DbId(id)))
-        .set((estates::name.eq(name), estates::updated_at.eq(to_db(now))))
-        .execute(conn)?;
-    Ok(())
+    update_stamped!(conn, estates, DbId(id), estates::name.eq(name), now)
 }
 
 /// Deletes the estate; its sites, memberships, overrides and invitations go
@@ -224,10 +216,8 @@ pub fn set_role(
     role: EstateRole,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    diesel::update(estate_members::table.find((DbId(estate_id), DbId(user_id))))
-        .set((estate_members::role.eq(role.as_str()), estate_members::updated_at.eq(to_db(now))))
-        .execute(conn)?;
-    Ok(())
+    let key = (DbId(estate_id), DbId(user_id));
+    update_stamped!(conn, estate_members, key, estate_members::role.eq(role.as_str()), now)
 }
 
 /// Removes a member; their overrides in the estate go too.

@@ -10,7 +10,7 @@ use crate::error::{Result, parse, parse_opt, role_at};
 use crate::estates::Paged;
 use crate::id::{DbId, db_ids};
 use crate::schema::{estate_members, site_overrides, sites};
-use crate::time::{DbTime, to_db};
+use crate::time::{DbTime, stamps, to_db, update_stamped};
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = sites)]
@@ -58,8 +58,7 @@ pub fn create_site(
             sites::id.eq(DbId(site.id)),
             sites::estate_id.eq(DbId(estate_id)),
             sites::name.eq(name),
-            sites::created_at.eq(to_db(now)),
-            sites::updated_at.eq(to_db(now)),
+            stamps!(sites, now),
         ))
         .execute(conn)?;
     Ok(site)
@@ -131,10 +130,7 @@ pub fn all_sites(conn: &mut Conn, estate_id: Uuid) -> Result<Vec<Site>> {
 }
 
 pub fn rename_site(conn: &mut Conn, id: Uuid, name: &str, now: DateTime<Utc>) -> Result<()> {
-    diesel::update(sites::table.find(DbId(id)))
-        .set((sites::name.eq(name), sites::updated_at.eq(to_db(now))))
-        .execute(conn)?;
-    Ok(())
+    update_stamped!(conn, sites, DbId(id), sites::name.eq(name), now)
 }
 
 pub fn delete_site(conn: &mut Conn, id: Uuid) -> Result<()> {
