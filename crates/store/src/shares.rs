@@ -10,7 +10,7 @@ use crate::db::Conn;
 use crate::error::{Result, StoreError, parse};
 use crate::id::DbId;
 use crate::schema::{asset_shares, users};
-use crate::time::{from_db, to_db};
+use crate::time::{DbTime, from_db, to_db};
 
 /// A share: what an accepted asset invitation leaves.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,10 +26,12 @@ pub struct Share {
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = asset_shares)]
 struct ShareRow {
-    asset_id: DbId,
+    #[diesel(deserialize_as = DbId)]
+    asset_id: Uuid,
     permission: String,
     access_expires_at: Option<NaiveDateTime>,
-    granted_at: NaiveDateTime,
+    #[diesel(deserialize_as = DbTime)]
+    granted_at: DateTime<Utc>,
     invitation_id: Option<DbId>,
     #[diesel(embed)]
     user: Person,
@@ -39,11 +41,11 @@ impl TryFrom<ShareRow> for Share {
     type Error = StoreError;
     fn try_from(r: ShareRow) -> Result<Self> {
         Ok(Self {
-            asset_id: r.asset_id.0,
+            asset_id: r.asset_id,
             user: r.user,
             permission: parse(&r.permission)?,
             access_expires_at: r.access_expires_at.map(from_db),
-            granted_at: from_db(r.granted_at),
+            granted_at: r.granted_at,
             invitation_id: r.invitation_id.map(Uuid::from),
         })
     }
