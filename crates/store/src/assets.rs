@@ -7,15 +7,43 @@ use diesel::prelude::*;
 use keyholder_domain::{EstateRole, HouseholdFact, InvitationPermission, SiteOverride};
 use uuid::Uuid;
 
-use crate::db::DbConnection;
+use crate::db::Conn;
 use crate::error::{Result, StoreError, parse};
 use crate::id::{DbId, db_ids};
 use crate::schema::{
     asset_collaborators, asset_shares, assets, estate_members, household_members, users,
 };
-use crate::time::{from_db, to_db};
+use crate::time::{from_db, to_db, update_stamped};
 
 pub(crate) use crate::garage::like_pattern;
+
+/// The rows of `$table` (an asset's records or photos) that belong to the
+/// asset, or its one row with id `$id` (another asset's row is not there).
+macro_rules! of_asset {
+    ($table:ident, $asset_id:expr) => {
+        $table::table.filter($table::asset_id.eq(DbId($asset_id)))
+    };
+    ($table:ident, $asset_id:expr, $id:expr) => {
+        $crate::assets::of_asset!($table, $asset_id).filter($table::id.eq(DbId($id)))
+    };
+}
+pub(crate) use of_asset;
+
+/// One page of an asset's rows of `$table` read as `$row` in `$order`, and
+/// the asset's total.
+macro_rules! page_of_asset {
+    ($conn:expr, $table:ident, $asset_id:expr, $row:ty, $order:expr, $limit:expr, $offset:expr) => {{
+        let rows: Vec<$row> = $crate::assets::of_asset!($table, $asset_id)
+            .select(<$row>::as_select())
+            .order($order)
+            .limit($limit)
+            .offset($offset)
+            .load($conn)?;
+        let total = $crate::assets::of_asset!($table, $asset_id).count().get_result($conn)?;
+        Ok((rows, total))
+    }};
+}
+pub(crate) use page_of_asset;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Asset {
@@ -118,7 +146,7 @@ struct NewAsset<'a> {
 
 /// Creates an asset; its creator becomes its collaborator.
 pub fn create(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     name: &str,
     reference: Option<&str>,
     attributes: &serde_json::Value,
@@ -141,7 +169,7 @@ pub fn create(
     get(conn, id)?.ok_or(StoreError::NotFound)
 }
 
-pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<Asset>> {
+pub fn get(conn: &mut Conn, id: Uuid) -> Result<Option<Asset>> {
     assets::table
         .find(DbId(id))
         .select(AssetRow::as_select())
@@ -152,7 +180,7 @@ pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<Asset>> {
 }
 
 /// Several assets by id (unknown ids are simply absent).
-pub fn get_many(conn: &mut DbConnection, ids: &[Uuid]) -> Result<Vec<Asset>> {
+pub fn get_many(conn: &mut Conn, ids: &[Uuid]) -> Result<Vec<Asset>> {
     assets::table
         .filter(assets::id.eq_any(db_ids(ids)))
         .select(AssetRow::as_select())
@@ -164,47 +192,41 @@ pub fn get_many(conn: &mut DbConnection, ids: &[Uuid]) -> Result<Vec<Asset>> {
 
 /// Writes name, reference and attributes.
 pub fn update(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     id: Uuid,
     name: &str,
     reference: Option<&str>,
     attributes: &serde_json::Value,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    diesel::update(assets::table.find(DbId(id)))
-        .set((Described::new(name, reference, attributes), assets::updated_at.eq(to_db(now))))
-        .execute(conn)?;
-    Ok(())
+    update_stamped!(conn, assets, DbId(id), Described::new(name, reference, attributes), now)
 }
 
 /// Places the asset at a site, or at none.
 pub fn place(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     id: Uuid,
     placement: Option<Placement>,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    diesel::update(assets::table.find(DbId(id)))
-        .set((Placed::from(placement), assets::updated_at.eq(to_db(now))))
-        .execute(conn)?;
-    Ok(())
+    update_stamped!(conn, assets, DbId(id), Placed::from(placement), now)
 }
 
 /// Deletes the asset with its records, photos, collaborators, shares and
 /// invitations.
-pub fn delete(conn: &mut DbConnection, id: Uuid) -> Result<()> {
+pub fn delete(conn: &mut Conn, id: Uuid) -> Result<()> {
     crate::invitations::delete_for_resource(conn, crate::invitations::ResourceType::Asset, id)?;
     diesel::delete(assets::table.find(DbId(id))).execute(conn)?;
     Ok(())
 }
 
 /// How many assets are placed at a site.
-pub fn count_at_site(conn: &mut DbConnection, site_id: Uuid) -> Result<i64> {
+pub fn count_at_site(conn: &mut Conn, site_id: Uuid) -> Result<i64> {
     Ok(assets::table.filter(assets::site_id.eq(DbId(site_id))).count().get_result(conn)?)
 }
 
 /// How many assets are placed in an estate.
-pub fn count_in_estate(conn: &mut DbConnection, estate_id: Uuid) -> Result<i64> {
+pub fn count_in_estate(conn: &mut Conn, estate_id: Uuid) -> Result<i64> {
     Ok(assets::table.filter(assets::estate_id.eq(DbId(estate_id))).count().get_result(conn)?)
 }
 
@@ -225,7 +247,7 @@ pub struct AccessRow {
 }
 
 /// Reads the facts for `user_id` on `asset`.
-pub fn access_row(conn: &mut DbConnection, asset: &Asset, user_id: Uuid) -> Result<AccessRow> {
+pub fn access_row(conn: &mut Conn, asset: &Asset, user_id: Uuid) -> Result<AccessRow> {
     let (uid, aid) = (DbId(user_id), DbId(asset.id));
     let is_collaborator = asset_collaborators::table
         .find((aid, uid))
@@ -277,7 +299,7 @@ pub fn access_row(conn: &mut DbConnection, asset: &Asset, user_id: Uuid) -> Resu
 /// Removes a user's collaborator rows and shares on every asset of an
 /// estate (their membership ended: access does not outlive it).
 pub fn drop_estate_access(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     estate_id: Uuid,
     user_id: Uuid,
 ) -> Result<(usize, usize)> {
@@ -295,7 +317,7 @@ pub fn drop_estate_access(
 
 /// Everyone who might reach an asset: collaborators, members of their
 /// households, share holders, members of the asset's estate, root users.
-pub fn access_candidates(conn: &mut DbConnection, asset: &Asset) -> Result<Vec<Uuid>> {
+pub fn access_candidates(conn: &mut Conn, asset: &Asset) -> Result<Vec<Uuid>> {
     let aid = DbId(asset.id);
     let mut ids: Vec<DbId> = asset_collaborators::table
         .filter(asset_collaborators::asset_id.eq(aid))

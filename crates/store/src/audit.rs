@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::db::DbConnection;
+use crate::db::Conn;
 use crate::error::{Result, StoreError};
 use crate::id::DbId;
 use crate::paging::{Bind, COUNT_LIMIT, Page, ReachPage, Sql, Window, count_per_row};
@@ -128,11 +128,7 @@ pub struct AuditEvent {
 
 /// Writes `event` with the caller's connection, so it commits or rolls back
 /// with the change it describes.
-pub fn record(
-    conn: &mut DbConnection,
-    event: &NewAuditEvent<'_>,
-    now: DateTime<Utc>,
-) -> Result<Uuid> {
+pub fn record(conn: &mut Conn, event: &NewAuditEvent<'_>, now: DateTime<Utc>) -> Result<Uuid> {
     let id = Uuid::new_v4();
     diesel::insert_into(audit_events::table)
         .values((
@@ -183,11 +179,7 @@ fn parse_json(s: Option<String>) -> Result<Option<serde_json::Value>> {
 }
 
 /// Events about one target, oldest first.
-pub fn for_target(
-    conn: &mut DbConnection,
-    target_type: &str,
-    target_id: &str,
-) -> Result<Vec<AuditEvent>> {
+pub fn for_target(conn: &mut Conn, target_type: &str, target_id: &str) -> Result<Vec<AuditEvent>> {
     audit_events::table
         .filter(audit_events::target_type.eq(target_type))
         .filter(audit_events::target_id.eq(target_id))
@@ -275,7 +267,7 @@ fn targets_sql(uid: &str, pg: bool) -> String {
 /// targets whose newest events come first hold the whole page, which is
 /// then read from them alone. Root reads the trail in order.
 pub fn list(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     viewer: Uuid,
     is_root: bool,
     filter: &AuditFilter,
@@ -338,12 +330,7 @@ pub fn list(
 }
 
 /// The trail's total when the page holds no row to carry it.
-fn audit_total(
-    conn: &mut DbConnection,
-    viewer: Uuid,
-    is_root: bool,
-    filter: &AuditFilter,
-) -> Result<i64> {
+fn audit_total(conn: &mut Conn, viewer: Uuid, is_root: bool, filter: &AuditFilter) -> Result<i64> {
     let mut sql = Sql::new(conn);
     let (ctes, _, total) = audit_scope(&mut sql, viewer, is_root, filter);
     let with = if ctes.is_empty() { String::new() } else { format!("{ctes} ") };
@@ -418,7 +405,7 @@ fn audit_scope(
 
 /// Whether the trail records that `user_id`'s share on `asset_id` was
 /// revoked or dropped (for explaining a path that no longer counts).
-pub fn share_was_revoked(conn: &mut DbConnection, asset_id: Uuid, user_id: Uuid) -> Result<bool> {
+pub fn share_was_revoked(conn: &mut Conn, asset_id: Uuid, user_id: Uuid) -> Result<bool> {
     let befores: Vec<Option<String>> = audit_events::table
         .filter(audit_events::target_type.eq("asset"))
         .filter(audit_events::target_id.eq(asset_id.to_string().as_str()))

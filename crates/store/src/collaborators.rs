@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::db::DbConnection;
+use crate::db::Conn;
 use crate::error::Result;
 use crate::id::{DbId, db_ids};
 use crate::schema::{asset_collaborators, users};
@@ -30,7 +30,7 @@ struct NewCollaborator {
 }
 
 pub fn add_collaborator(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     asset_id: Uuid,
     user_id: Uuid,
     now: DateTime<Utc>,
@@ -54,17 +54,14 @@ pub fn add_collaborator(
     Ok(true)
 }
 
-pub fn remove_collaborator(conn: &mut DbConnection, asset_id: Uuid, user_id: Uuid) -> Result<bool> {
+pub fn remove_collaborator(conn: &mut Conn, asset_id: Uuid, user_id: Uuid) -> Result<bool> {
     Ok(diesel::delete(asset_collaborators::table.find((DbId(asset_id), DbId(user_id))))
         .execute(conn)?
         == 1)
 }
 
 /// Collaborators of one asset, oldest first.
-pub fn collaborators(
-    conn: &mut DbConnection,
-    asset_id: Uuid,
-) -> Result<Vec<(Person, DateTime<Utc>)>> {
+pub fn collaborators(conn: &mut Conn, asset_id: Uuid) -> Result<Vec<(Person, DateTime<Utc>)>> {
     let rows: Vec<(Person, NaiveDateTime)> = asset_collaborators::table
         .inner_join(users::table)
         .filter(asset_collaborators::asset_id.eq(DbId(asset_id)))
@@ -75,10 +72,7 @@ pub fn collaborators(
 }
 
 /// (asset, user) collaborator pairs over a selection of assets.
-pub fn collaborator_pairs(
-    conn: &mut DbConnection,
-    asset_ids: &[Uuid],
-) -> Result<Vec<(Uuid, Uuid)>> {
+pub fn collaborator_pairs(conn: &mut Conn, asset_ids: &[Uuid]) -> Result<Vec<(Uuid, Uuid)>> {
     Ok(asset_collaborators::table
         .filter(asset_collaborators::asset_id.eq_any(db_ids(asset_ids)))
         .select((asset_collaborators::asset_id, asset_collaborators::user_id))
@@ -90,6 +84,6 @@ pub fn collaborator_pairs(
 }
 
 /// Users by id (for listings).
-pub fn people(conn: &mut DbConnection, ids: &[Uuid]) -> Result<Vec<Person>> {
+pub fn people(conn: &mut Conn, ids: &[Uuid]) -> Result<Vec<Person>> {
     Ok(users::table.filter(users::id.eq_any(db_ids(ids))).select(Person::as_select()).load(conn)?)
 }

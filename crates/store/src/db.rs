@@ -21,6 +21,9 @@ pub enum DbConnection {
     Sqlite(diesel::SqliteConnection),
 }
 
+/// The connection store functions take: a short name for [`DbConnection`].
+pub type Conn = DbConnection;
+
 /// Which database a URL points at.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DatabaseUrl {
@@ -125,7 +128,7 @@ fn establish(url: &DatabaseUrl) -> Result<DbConnection> {
 }
 
 /// A pooled connection and what the pool knows of its health.
-pub struct Conn {
+pub struct PoolConn {
     inner: DbConnection,
     /// When it was last handed back to the pool (or opened).
     returned_at: std::time::Instant,
@@ -134,20 +137,20 @@ pub struct Conn {
     broken: bool,
 }
 
-impl std::ops::Deref for Conn {
+impl std::ops::Deref for PoolConn {
     type Target = DbConnection;
     fn deref(&self) -> &DbConnection {
         &self.inner
     }
 }
 
-impl std::ops::DerefMut for Conn {
+impl std::ops::DerefMut for PoolConn {
     fn deref_mut(&mut self) -> &mut DbConnection {
         &mut self.inner
     }
 }
 
-impl Conn {
+impl PoolConn {
     /// After a failed unit of work: a connection that no longer answers is
     /// marked broken, so the pool replaces it (after a database restart the
     /// next request gets a fresh connection).
@@ -164,25 +167,25 @@ impl Conn {
 const ALIVE_BYPASS: Duration = Duration::from_millis(500);
 
 impl r2d2::ManageConnection for Manager {
-    type Connection = Conn;
+    type Connection = PoolConn;
     type Error = StoreError;
 
-    fn connect(&self) -> Result<Conn> {
-        Ok(Conn {
+    fn connect(&self) -> Result<PoolConn> {
+        Ok(PoolConn {
             inner: establish(&self.url)?,
             returned_at: std::time::Instant::now(),
             broken: false,
         })
     }
 
-    fn is_valid(&self, conn: &mut Conn) -> Result<()> {
+    fn is_valid(&self, conn: &mut PoolConn) -> Result<()> {
         if conn.returned_at.elapsed() < ALIVE_BYPASS {
             return Ok(());
         }
         conn.inner.batch_execute("SELECT 1").map_err(StoreError::from)
     }
 
-    fn has_broken(&self, conn: &mut Conn) -> bool {
+    fn has_broken(&self, conn: &mut PoolConn) -> bool {
         conn.returned_at = std::time::Instant::now();
         conn.broken
     }

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::db::DbConnection;
+use crate::db::Conn;
 use crate::error::Result;
 use crate::id::DbId;
 use crate::schema::email_tokens;
@@ -50,7 +50,7 @@ fn unused(user_id: Uuid, purpose: Purpose) -> _ {
 /// Stores a new token hash for `user_id`, replacing any unused token of the
 /// same purpose (only the newest link works).
 pub fn replace(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     user_id: Uuid,
     purpose: Purpose,
     token_hash: &str,
@@ -84,11 +84,7 @@ struct TokenRow {
 }
 
 /// Finds a token by its hash and purpose.
-pub fn find(
-    conn: &mut DbConnection,
-    purpose: Purpose,
-    token_hash: &str,
-) -> Result<Option<EmailToken>> {
+pub fn find(conn: &mut Conn, purpose: Purpose, token_hash: &str) -> Result<Option<EmailToken>> {
     let row: Option<TokenRow> = email_tokens::table
         .filter(email_tokens::token_hash.eq(token_hash))
         .filter(email_tokens::purpose.eq(purpose.as_str()))
@@ -106,7 +102,7 @@ pub fn find(
 
 /// Marks a token used. Returns false when it was already used (a concurrent
 /// request won), so each token works once.
-pub fn consume(conn: &mut DbConnection, id: Uuid, now: DateTime<Utc>) -> Result<bool> {
+pub fn consume(conn: &mut Conn, id: Uuid, now: DateTime<Utc>) -> Result<bool> {
     let n =
         diesel::update(email_tokens::table.find(DbId(id)).filter(email_tokens::used_at.is_null()))
             .set(email_tokens::used_at.eq(Some(to_db(now))))
@@ -116,14 +112,14 @@ pub fn consume(conn: &mut DbConnection, id: Uuid, now: DateTime<Utc>) -> Result<
 
 /// Invalidates every unused token of a purpose for a user (after a password
 /// change, outstanding reset links die).
-pub fn revoke_all(conn: &mut DbConnection, user_id: Uuid, purpose: Purpose) -> Result<()> {
+pub fn revoke_all(conn: &mut Conn, user_id: Uuid, purpose: Purpose) -> Result<()> {
     diesel::delete(unused(user_id, purpose)).execute(conn)?;
     Ok(())
 }
 
 /// When the newest unused link of this purpose was sent to the user, if any.
 pub fn last_sent(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     user_id: Uuid,
     purpose: Purpose,
 ) -> Result<Option<DateTime<Utc>>> {

@@ -7,12 +7,12 @@ use keyholder_domain::{EstateRole, SiteOverride};
 use uuid::Uuid;
 
 use crate::collaborators::Person;
-use crate::db::DbConnection;
+use crate::db::Conn;
 use crate::error::{Result, StoreError, parse, parse_opt, role_at};
 use crate::id::DbId;
 use crate::paging::{COUNT_LIMIT, Page, Window};
 use crate::schema::{estate_members, estates, site_overrides, users};
-use crate::time::{DbTime, from_db, to_db};
+use crate::time::{DbTime, from_db, stamps, to_db, update_stamped};
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = estates)]
@@ -79,26 +79,16 @@ struct NewMember<'a> {
 }
 
 /// Creates an estate with `owner_id` as its owner.
-pub fn create(
-    conn: &mut DbConnection,
-    name: &str,
-    owner_id: Uuid,
-    now: DateTime<Utc>,
-) -> Result<Estate> {
+pub fn create(conn: &mut Conn, name: &str, owner_id: Uuid, now: DateTime<Utc>) -> Result<Estate> {
     let id = Uuid::new_v4();
     diesel::insert_into(estates::table)
-        .values((
-            estates::id.eq(DbId(id)),
-            estates::name.eq(name),
-            estates::created_at.eq(to_db(now)),
-            estates::updated_at.eq(to_db(now)),
-        ))
+        .values((estates::id.eq(DbId(id)), estates::name.eq(name), stamps!(estates, now)))
         .execute(conn)?;
     add_member(conn, id, owner_id, EstateRole::Owner, now)?;
     get(conn, id)?.ok_or(StoreError::NotFound)
 }
 
-pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<Estate>> {
+pub fn get(conn: &mut Conn, id: Uuid) -> Result<Option<Estate>> {
     Ok(estates::table.find(DbId(id)).select(Estate::as_select()).first(conn).optional()?)
 }
 
@@ -113,7 +103,7 @@ fn with_membership(user: DbId) -> _ {
 
 /// The estate and the user's role in it (`None`: not a member).
 pub fn get_for_user(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     id: Uuid,
     user_id: Uuid,
 ) -> Result<Option<(Estate, Option<EstateRole>)>> {
@@ -127,7 +117,7 @@ pub fn get_for_user(
 
 /// Estates the user belongs to (every estate for root), newest first.
 pub fn list_for_user(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     user_id: Uuid,
     all: bool,
     limit: i64,
@@ -161,23 +151,20 @@ pub fn list_for_user(
     Ok((items, total))
 }
 
-pub fn rename(conn: &mut DbConnection, id: Uuid, name: &str, now: DateTime<Utc>) -> Result<()> {
-    diesel::update(estates::table.find(DbId(id)))
-        .set((estates::name.eq(name), estates::updated_at.eq(to_db(now))))
-        .execute(conn)?;
-    Ok(())
+pub fn rename(conn: &mut Conn, id: Uuid, name: &str, now: DateTime<Utc>) -> Result<()> {
+    update_stamped!(conn, estates, DbId(id), estates::name.eq(name), now)
 }
 
 /// Deletes the estate; its sites, memberships, overrides and invitations go
 /// with it.
-pub fn delete(conn: &mut DbConnection, id: Uuid) -> Result<()> {
+pub fn delete(conn: &mut Conn, id: Uuid) -> Result<()> {
     crate::invitations::delete_for_resource(conn, crate::invitations::ResourceType::Estate, id)?;
     diesel::delete(estates::table.find(DbId(id))).execute(conn)?;
     Ok(())
 }
 
 pub fn add_member(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     estate_id: Uuid,
     user_id: Uuid,
     role: EstateRole,
@@ -195,16 +182,12 @@ pub fn add_member(
     Ok(())
 }
 
-pub fn member_role(
-    conn: &mut DbConnection,
-    estate_id: Uuid,
-    user_id: Uuid,
-) -> Result<Option<EstateRole>> {
+pub fn member_role(conn: &mut Conn, estate_id: Uuid, user_id: Uuid) -> Result<Option<EstateRole>> {
     role_at!(conn, estate_members, (DbId(estate_id), DbId(user_id)))
 }
 
 /// One member with their user details.
-pub fn member(conn: &mut DbConnection, estate_id: Uuid, user_id: Uuid) -> Result<Option<Member>> {
+pub fn member(conn: &mut Conn, estate_id: Uuid, user_id: Uuid) -> Result<Option<Member>> {
     let row: Option<MemberRow> = estate_members::table
         .inner_join(users::table)
         .filter(estate_members::estate_id.eq(DbId(estate_id)))
@@ -216,7 +199,7 @@ pub fn member(conn: &mut DbConnection, estate_id: Uuid, user_id: Uuid) -> Result
 }
 
 /// The estate's one owner.
-pub fn owner_of(conn: &mut DbConnection, estate_id: Uuid) -> Result<Option<Uuid>> {
+pub fn owner_of(conn: &mut Conn, estate_id: Uuid) -> Result<Option<Uuid>> {
     Ok(estate_members::table
         .filter(estate_members::estate_id.eq(DbId(estate_id)))
         .filter(estate_members::role.eq(EstateRole::Owner.as_str()))
@@ -227,20 +210,18 @@ pub fn owner_of(conn: &mut DbConnection, estate_id: Uuid) -> Result<Option<Uuid>
 }
 
 pub fn set_role(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     estate_id: Uuid,
     user_id: Uuid,
     role: EstateRole,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    diesel::update(estate_members::table.find((DbId(estate_id), DbId(user_id))))
-        .set((estate_members::role.eq(role.as_str()), estate_members::updated_at.eq(to_db(now))))
-        .execute(conn)?;
-    Ok(())
+    let key = (DbId(estate_id), DbId(user_id));
+    update_stamped!(conn, estate_members, key, estate_members::role.eq(role.as_str()), now)
 }
 
 /// Removes a member; their overrides in the estate go too.
-pub fn remove_member(conn: &mut DbConnection, estate_id: Uuid, user_id: Uuid) -> Result<()> {
+pub fn remove_member(conn: &mut Conn, estate_id: Uuid, user_id: Uuid) -> Result<()> {
     crate::sites::delete_overrides(conn, estate_id, user_id)?;
     diesel::delete(estate_members::table.find((DbId(estate_id), DbId(user_id)))).execute(conn)?;
     Ok(())
@@ -266,7 +247,7 @@ macro_rules! members_after {
 }
 
 /// Members of an estate counted up to [`COUNT_LIMIT`].
-fn count_members(conn: &mut DbConnection, estate_id: Uuid) -> Result<i64> {
+fn count_members(conn: &mut Conn, estate_id: Uuid) -> Result<i64> {
     let ids: Vec<DbId> = estate_members::table
         .filter(estate_members::estate_id.eq(DbId(estate_id)))
         .select(estate_members::user_id)
@@ -279,7 +260,7 @@ fn count_members(conn: &mut DbConnection, estate_id: Uuid) -> Result<i64> {
 /// (then by username), from the estate's members index; the total counted
 /// up to [`COUNT_LIMIT`].
 pub fn members(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     estate_id: Uuid,
     window: &Window<MemberKey>,
 ) -> Result<Page<Member>> {
@@ -302,7 +283,7 @@ pub fn members(
 /// site's member list (the estate's order), the total counted up to
 /// [`COUNT_LIMIT`].
 pub fn site_members(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     estate_id: Uuid,
     site_id: Uuid,
     window: &Window<MemberKey>,

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::assets::{AccessRow, Asset};
-use crate::db::DbConnection;
+use crate::db::{Conn, DbConnection};
 use crate::error::Result;
 use crate::id::DbId;
 use crate::schema::estate_members;
@@ -193,7 +193,7 @@ impl GarageSql {
 }
 
 /// The estates the user belongs to.
-fn estates_of(conn: &mut DbConnection, user_id: Uuid) -> Result<Vec<DbId>> {
+fn estates_of(conn: &mut Conn, user_id: Uuid) -> Result<Vec<DbId>> {
     Ok(estate_members::table
         .filter(estate_members::user_id.eq(DbId(user_id)))
         .select(estate_members::estate_id)
@@ -221,7 +221,7 @@ fn page_of(mut rows: Vec<GarageRow>, limit: i64, counted: i64) -> GaragePage {
 /// the caller's own rows through an index, so neither the size of the
 /// tables nor the depth of a keyset page changes it. The count reads at
 /// most `count_up_to + 1` rows per path.
-pub fn garage(conn: &mut DbConnection, query: &GarageQuery<'_>) -> Result<GaragePage> {
+pub fn garage(conn: &mut Conn, query: &GarageQuery<'_>) -> Result<GaragePage> {
     let estates = estates_of(conn, query.user_id)?;
     let pg = matches!(conn, DbConnection::Postgresql(_));
     run(conn, garage_sql(query, &estates, pg), query.limit)
@@ -234,11 +234,7 @@ struct Statement {
 }
 
 /// Runs a garage's page and count statements.
-fn run(
-    conn: &mut DbConnection,
-    [page, counting]: [Statement; 2],
-    limit: i64,
-) -> Result<GaragePage> {
+fn run(conn: &mut Conn, [page, counting]: [Statement; 2], limit: i64) -> Result<GaragePage> {
     let rows: Vec<GarageSqlRow> = load(conn, &page.sql, &page.params)?;
     let counted = count(conn, &counting.sql, &counting.params)?;
     Ok(page_of(garage_rows(rows)?, limit, counted))
@@ -291,7 +287,7 @@ fn garage_sql(query: &GarageQuery<'_>, estates: &[DbId], pg: bool) -> [Statement
 
 /// Root's garage: every asset, newest first, straight from the
 /// `(created_at, id)` index; a separate query so no other caller pays for it.
-pub fn garage_root(conn: &mut DbConnection, query: &GarageQuery<'_>) -> Result<GaragePage> {
+pub fn garage_root(conn: &mut Conn, query: &GarageQuery<'_>) -> Result<GaragePage> {
     run(conn, garage_root_sql(query), query.limit)
 }
 
@@ -317,7 +313,7 @@ fn garage_root_sql(query: &GarageQuery<'_>) -> [Statement; 2] {
 /// The plans of the garage's page and count statements for `query` (root's
 /// when `root`), as the database would run them now.
 pub fn garage_plans(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     query: &GarageQuery<'_>,
     root: bool,
 ) -> Result<Vec<(&'static str, Vec<String>)>> {

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::db::DbConnection;
+use crate::db::Conn;
 use crate::error::Result;
 use crate::id::DbId;
 use crate::schema::{
@@ -45,7 +45,7 @@ impl Revoked {
 
 /// (resource id, user id) pairs the account granted, read from its own audit
 /// events of `action`.
-fn granted_by(conn: &mut DbConnection, actor: Uuid, action: &str) -> Result<Vec<(DbId, DbId)>> {
+fn granted_by(conn: &mut Conn, actor: Uuid, action: &str) -> Result<Vec<(DbId, DbId)>> {
     let rows: Vec<(String, Option<String>)> = audit_events::table
         .filter(audit_events::actor_id.eq(DbId(actor)))
         .filter(audit_events::action.eq(action))
@@ -67,11 +67,7 @@ fn granted_by(conn: &mut DbConnection, actor: Uuid, action: &str) -> Result<Vec<
 /// its pending invitations, the shares its accepted invitations left, the
 /// collaborators it added and the estate members it granted directly. Runs
 /// inside the caller's transaction.
-pub fn revoke_all_granted_by(
-    conn: &mut DbConnection,
-    user: Uuid,
-    _now: DateTime<Utc>,
-) -> Result<Revoked> {
+pub fn revoke_all_granted_by(conn: &mut Conn, user: Uuid, _now: DateTime<Utc>) -> Result<Revoked> {
     let id = DbId(user);
     let mut revoked = Revoked {
         household_members: diesel::delete(

@@ -6,7 +6,7 @@ use keyholder_domain::HouseholdRole;
 use uuid::Uuid;
 
 use crate::collaborators::Person;
-use crate::db::DbConnection;
+use crate::db::Conn;
 use crate::error::{Result, StoreError, parse, role_at};
 use crate::id::DbId;
 use crate::schema::{household_members, users};
@@ -62,12 +62,12 @@ macro_rules! household_query {
 }
 
 /// Members of `head`'s household: (member, role, added at), oldest first.
-pub fn household(conn: &mut DbConnection, head: Uuid) -> Result<Vec<HouseholdEntry>> {
+pub fn household(conn: &mut Conn, head: Uuid) -> Result<Vec<HouseholdEntry>> {
     household_query!(conn, household_members::member_id, household_members::head_id.eq(DbId(head)))
 }
 
 /// The households `member` belongs to: (head, my role, since), oldest first.
-pub fn households_of(conn: &mut DbConnection, member: Uuid) -> Result<Vec<HouseholdEntry>> {
+pub fn households_of(conn: &mut Conn, member: Uuid) -> Result<Vec<HouseholdEntry>> {
     household_query!(
         conn,
         household_members::head_id,
@@ -76,16 +76,12 @@ pub fn households_of(conn: &mut DbConnection, member: Uuid) -> Result<Vec<Househ
 }
 
 /// The role of `member` in `head`'s household, if any.
-pub fn household_role(
-    conn: &mut DbConnection,
-    head: Uuid,
-    member: Uuid,
-) -> Result<Option<HouseholdRole>> {
+pub fn household_role(conn: &mut Conn, head: Uuid, member: Uuid) -> Result<Option<HouseholdRole>> {
     role_at!(conn, household_members, (DbId(head), DbId(member)))
 }
 
 pub fn add_household_member(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     head: Uuid,
     member: Uuid,
     role: HouseholdRole,
@@ -103,7 +99,7 @@ pub fn add_household_member(
 }
 
 pub fn set_household_role(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     head: Uuid,
     member: Uuid,
     role: HouseholdRole,
@@ -114,7 +110,7 @@ pub fn set_household_role(
         == 1)
 }
 
-pub fn remove_household_member(conn: &mut DbConnection, head: Uuid, member: Uuid) -> Result<bool> {
+pub fn remove_household_member(conn: &mut Conn, head: Uuid, member: Uuid) -> Result<bool> {
     Ok(diesel::delete(household_members::table.find((DbId(head), DbId(member)))).execute(conn)?
         == 1)
 }

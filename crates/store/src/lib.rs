@@ -43,5 +43,5 @@ pub mod sql;
 pub mod time;
 pub mod users;
 
-pub use db::{Backend, DatabaseUrl, Db, DbConnection, PoolOptions};
+pub use db::{Backend, Conn, DatabaseUrl, Db, DbConnection, PoolOptions};
 pub use error::StoreError;

@@ -14,7 +14,7 @@
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::db::DbConnection;
+use crate::db::{Conn, DbConnection};
 use crate::error::{Result, StoreError};
 use crate::id::{DbId, db_ids};
 use crate::schema::{assets, estates, users};
@@ -41,30 +41,30 @@ macro_rules! lock_rows {
 }
 
 /// Locks the estates (in id order) for the rest of the transaction.
-pub fn estates(conn: &mut DbConnection, ids: &[Uuid]) -> Result<()> {
+pub fn estates(conn: &mut Conn, ids: &[Uuid]) -> Result<()> {
     lock_rows!(conn, estates, ids);
     Ok(())
 }
 
 /// Locks one estate for the rest of the transaction.
-pub fn estate(conn: &mut DbConnection, id: Uuid) -> Result<()> {
+pub fn estate(conn: &mut Conn, id: Uuid) -> Result<()> {
     estates(conn, &[id])
 }
 
 /// Locks the assets (in id order) for the rest of the transaction.
-pub fn assets(conn: &mut DbConnection, ids: &[Uuid]) -> Result<()> {
+pub fn assets(conn: &mut Conn, ids: &[Uuid]) -> Result<()> {
     lock_rows!(conn, assets, ids);
     Ok(())
 }
 
 /// Locks one asset for the rest of the transaction.
-pub fn asset(conn: &mut DbConnection, id: Uuid) -> Result<()> {
+pub fn asset(conn: &mut Conn, id: Uuid) -> Result<()> {
     assets(conn, &[id])
 }
 
 /// Locks the users' rows (in id order): for changes whose rule reads both
 /// sides of a relation between users, such as household membership.
-pub fn users(conn: &mut DbConnection, ids: &[Uuid]) -> Result<()> {
+pub fn users(conn: &mut Conn, ids: &[Uuid]) -> Result<()> {
     lock_rows!(conn, users, ids);
     Ok(())
 }
@@ -75,15 +75,11 @@ pub fn users(conn: &mut DbConnection, ids: &[Uuid]) -> Result<()> {
 /// (a removal, a role change) and an asset change on it run one after the
 /// other. An asset that moves between the read of its estate and its lock
 /// is read again (three tries, then 503).
-pub fn assets_with_estates(
-    conn: &mut DbConnection,
-    ids: &[Uuid],
-    also_estates: &[Uuid],
-) -> Result<()> {
+pub fn assets_with_estates(conn: &mut Conn, ids: &[Uuid], also_estates: &[Uuid]) -> Result<()> {
     if !matches!(conn, DbConnection::Postgresql(_)) {
         return Ok(());
     }
-    let placed = |conn: &mut DbConnection| -> Result<Vec<Uuid>> {
+    let placed = |conn: &mut Conn| -> Result<Vec<Uuid>> {
         let rows: Vec<Option<DbId>> = assets::table
             .filter(assets::id.eq_any(sorted(ids)))
             .select(assets::estate_id)

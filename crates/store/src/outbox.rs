@@ -11,7 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::db::DbConnection;
+use crate::db::{Conn, DbConnection};
 use crate::error::Result;
 use crate::id::DbId;
 use crate::schema::mail_outbox;
@@ -46,7 +46,7 @@ pub struct OutboxMail {
 debug_showing!(OutboxMail: id, kind, attempts);
 
 /// Queues an email inside the caller's transaction.
-pub fn enqueue(conn: &mut DbConnection, mail: &NewMail, now: DateTime<Utc>) -> Result<Uuid> {
+pub fn enqueue(conn: &mut Conn, mail: &NewMail, now: DateTime<Utc>) -> Result<Uuid> {
     let id = Uuid::new_v4();
     diesel::insert_into(mail_outbox::table)
         .values((
@@ -67,7 +67,7 @@ pub fn enqueue(conn: &mut DbConnection, mail: &NewMail, now: DateTime<Utc>) -> R
 /// Claims up to `limit` due rows until `lease_until`. Call inside a write
 /// transaction and commit before delivering.
 pub fn claim_due(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     now: DateTime<Utc>,
     lease_until: DateTime<Utc>,
     limit: i64,
@@ -98,7 +98,7 @@ pub fn claim_due(
 }
 
 /// Records a delivery: the row is final and its body is dropped.
-pub fn mark_sent(conn: &mut DbConnection, id: Uuid, now: DateTime<Utc>) -> Result<()> {
+pub fn mark_sent(conn: &mut Conn, id: Uuid, now: DateTime<Utc>) -> Result<()> {
     diesel::update(mail_outbox::table.find(DbId(id)))
         .set((
             mail_outbox::status.eq("sent"),
@@ -120,7 +120,7 @@ pub fn backoff(attempts: i32) -> Duration {
 
 /// Records a failed attempt and schedules the next one.
 pub fn mark_failed(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     id: Uuid,
     error: &str,
     now: DateTime<Utc>,
@@ -148,7 +148,7 @@ pub struct OutboxCounts {
     pub sent: i64,
 }
 
-pub fn counts(conn: &mut DbConnection) -> Result<OutboxCounts> {
+pub fn counts(conn: &mut Conn) -> Result<OutboxCounts> {
     let pending =
         mail_outbox::table.filter(mail_outbox::status.eq("pending")).count().get_result(conn)?;
     let sent =
@@ -157,7 +157,7 @@ pub fn counts(conn: &mut DbConnection) -> Result<OutboxCounts> {
 }
 
 /// When the oldest pending row was queued (for a stuck-mail gauge).
-pub fn oldest_pending(conn: &mut DbConnection) -> Result<Option<DateTime<Utc>>> {
+pub fn oldest_pending(conn: &mut Conn) -> Result<Option<DateTime<Utc>>> {
     let t: Option<chrono::NaiveDateTime> = mail_outbox::table
         .filter(mail_outbox::status.eq("pending"))
         .select(diesel::dsl::min(mail_outbox::created_at))
@@ -168,7 +168,7 @@ pub fn oldest_pending(conn: &mut DbConnection) -> Result<Option<DateTime<Utc>>> 
 /// How many emails of these kinds were queued for `recipient` since `since`
 /// (sent or not): the per-address budget of account links.
 pub fn queued_for_since(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     recipient: &str,
     kinds: &[&str],
     since: DateTime<Utc>,

@@ -8,7 +8,7 @@ use diesel::QueryableByName;
 use diesel::sql_types::BigInt;
 use uuid::Uuid;
 
-use crate::db::DbConnection;
+use crate::db::{Conn, DbConnection};
 use crate::error::Result;
 use crate::sql::RawRow;
 
@@ -150,12 +150,12 @@ impl Sql {
 
     /// Runs `query` (written with this builder's placeholders) as a prepared
     /// statement kept per connection.
-    pub(crate) fn load<R: RawRow>(self, conn: &mut DbConnection, query: &str) -> Result<Vec<R>> {
+    pub(crate) fn load<R: RawRow>(self, conn: &mut Conn, query: &str) -> Result<Vec<R>> {
         crate::access::load(conn, query, &self.binds)
     }
 
     /// Runs a `SELECT COUNT(*) AS n ...` query.
-    pub(crate) fn count(self, conn: &mut DbConnection, query: &str) -> Result<i64> {
+    pub(crate) fn count(self, conn: &mut Conn, query: &str) -> Result<i64> {
         Ok(self.load::<Counted>(conn, query)?.first().map_or(0, |c| c.n))
     }
 }

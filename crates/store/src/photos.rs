@@ -4,8 +4,10 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::db::DbConnection;
+use crate::assets::{of_asset, page_of_asset};
+use crate::db::Conn;
 use crate::error::Result;
+use crate::estates::Paged;
 use crate::id::DbId;
 use crate::schema::asset_photos;
 use crate::time::{DbTime, to_db};
@@ -35,7 +37,7 @@ struct NewPhoto<'a> {
 }
 
 pub fn add_photo(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     asset_id: Uuid,
     url: &str,
     caption: Option<&str>,
@@ -62,33 +64,13 @@ pub fn add_photo(
     })
 }
 
-pub fn photos(
-    conn: &mut DbConnection,
-    asset_id: Uuid,
-    limit: i64,
-    offset: i64,
-) -> Result<(Vec<Photo>, i64)> {
-    let rows = asset_photos::table
-        .filter(asset_photos::asset_id.eq(DbId(asset_id)))
-        .select(Photo::as_select())
-        .order((asset_photos::created_at.desc(), asset_photos::id.desc()))
-        .limit(limit)
-        .offset(offset)
-        .load(conn)?;
-    let total = asset_photos::table
-        .filter(asset_photos::asset_id.eq(DbId(asset_id)))
-        .count()
-        .get_result(conn)?;
-    Ok((rows, total))
+/// Photos of an asset, newest first.
+pub fn photos(conn: &mut Conn, asset_id: Uuid, limit: i64, offset: i64) -> Result<Paged<Photo>> {
+    let order = (asset_photos::created_at.desc(), asset_photos::id.desc());
+    page_of_asset!(conn, asset_photos, asset_id, Photo, order, limit, offset)
 }
 
 /// Deletes a photo of this asset (another asset's photo id is not found).
-pub fn delete_photo(conn: &mut DbConnection, asset_id: Uuid, id: Uuid) -> Result<bool> {
-    Ok(diesel::delete(
-        asset_photos::table
-            .filter(asset_photos::id.eq(DbId(id)))
-            .filter(asset_photos::asset_id.eq(DbId(asset_id))),
-    )
-    .execute(conn)?
-        == 1)
+pub fn delete_photo(conn: &mut Conn, asset_id: Uuid, id: Uuid) -> Result<bool> {
+    Ok(diesel::delete(of_asset!(asset_photos, asset_id, id)).execute(conn)? == 1)
 }

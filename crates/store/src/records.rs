@@ -4,8 +4,10 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::db::DbConnection;
+use crate::assets::{of_asset, page_of_asset};
+use crate::db::Conn;
 use crate::error::{Result, StoreError};
+use crate::estates::Paged;
 use crate::id::DbId;
 use crate::schema::asset_records;
 use crate::time::{DbTime, to_db};
@@ -17,13 +19,8 @@ pub struct Record {
     pub id: Uuid,
     #[diesel(deserialize_as = DbId)]
     pub asset_id: Uuid,
-    pub kind: String,
-    #[diesel(column_name = record_date)]
-    pub date: NaiveDate,
-    pub title: String,
-    pub notes: Option<String>,
-    pub cost: Option<f64>,
-    pub odometer: Option<i64>,
+    #[diesel(embed)]
+    pub fields: RecordFields,
     #[diesel(deserialize_as = DbTime)]
     pub created_at: DateTime<Utc>,
     #[diesel(deserialize_as = DbTime)]
@@ -31,7 +28,7 @@ pub struct Record {
 }
 
 /// The writable fields of a record.
-#[derive(Debug, Clone, PartialEq, Insertable, AsChangeset)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = asset_records, treat_none_as_null = true)]
 pub struct RecordFields {
     pub kind: String,
@@ -54,7 +51,7 @@ struct NewRecord {
 }
 
 pub fn add_record(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     asset_id: Uuid,
     f: &RecordFields,
     by: Uuid,
@@ -77,63 +74,33 @@ pub fn add_record(
 }
 
 /// A record of this asset (a record id from another asset is not found).
-pub fn get_record(conn: &mut DbConnection, asset_id: Uuid, id: Uuid) -> Result<Option<Record>> {
-    Ok(asset_records::table
-        .filter(asset_records::id.eq(DbId(id)))
-        .filter(asset_records::asset_id.eq(DbId(asset_id)))
-        .select(Record::as_select())
-        .first(conn)
-        .optional()?)
+pub fn get_record(conn: &mut Conn, asset_id: Uuid, id: Uuid) -> Result<Option<Record>> {
+    Ok(of_asset!(asset_records, asset_id, id).select(Record::as_select()).first(conn).optional()?)
 }
 
 /// Records of an asset, newest date first.
-pub fn records(
-    conn: &mut DbConnection,
-    asset_id: Uuid,
-    limit: i64,
-    offset: i64,
-) -> Result<(Vec<Record>, i64)> {
-    let rows = asset_records::table
-        .filter(asset_records::asset_id.eq(DbId(asset_id)))
-        .select(Record::as_select())
-        .order((
-            asset_records::record_date.desc(),
-            asset_records::created_at.desc(),
-            asset_records::id.desc(),
-        ))
-        .limit(limit)
-        .offset(offset)
-        .load(conn)?;
-    let total = asset_records::table
-        .filter(asset_records::asset_id.eq(DbId(asset_id)))
-        .count()
-        .get_result(conn)?;
-    Ok((rows, total))
+pub fn records(conn: &mut Conn, asset_id: Uuid, limit: i64, offset: i64) -> Result<Paged<Record>> {
+    let order = (
+        asset_records::record_date.desc(),
+        asset_records::created_at.desc(),
+        asset_records::id.desc(),
+    );
+    page_of_asset!(conn, asset_records, asset_id, Record, order, limit, offset)
 }
 
 pub fn update_record(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     asset_id: Uuid,
     id: Uuid,
     f: &RecordFields,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    diesel::update(
-        asset_records::table
-            .filter(asset_records::id.eq(DbId(id)))
-            .filter(asset_records::asset_id.eq(DbId(asset_id))),
-    )
-    .set((f, asset_records::updated_at.eq(to_db(now))))
-    .execute(conn)?;
+    diesel::update(of_asset!(asset_records, asset_id, id))
+        .set((f, asset_records::updated_at.eq(to_db(now))))
+        .execute(conn)?;
     Ok(())
 }
 
-pub fn delete_record(conn: &mut DbConnection, asset_id: Uuid, id: Uuid) -> Result<bool> {
-    Ok(diesel::delete(
-        asset_records::table
-            .filter(asset_records::id.eq(DbId(id)))
-            .filter(asset_records::asset_id.eq(DbId(asset_id))),
-    )
-    .execute(conn)?
-        == 1)
+pub fn delete_record(conn: &mut Conn, asset_id: Uuid, id: Uuid) -> Result<bool> {
+    Ok(diesel::delete(of_asset!(asset_records, asset_id, id)).execute(conn)? == 1)
 }

@@ -6,11 +6,11 @@ use keyholder_domain::InvitationPermission;
 use uuid::Uuid;
 
 use crate::collaborators::Person;
-use crate::db::DbConnection;
+use crate::db::Conn;
 use crate::error::{Result, StoreError, parse};
 use crate::id::DbId;
 use crate::schema::{asset_shares, users};
-use crate::time::{from_db, to_db};
+use crate::time::{DbTime, from_db, to_db};
 
 /// A share: what an accepted asset invitation leaves.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,10 +26,12 @@ pub struct Share {
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = asset_shares)]
 struct ShareRow {
-    asset_id: DbId,
+    #[diesel(deserialize_as = DbId)]
+    asset_id: Uuid,
     permission: String,
     access_expires_at: Option<NaiveDateTime>,
-    granted_at: NaiveDateTime,
+    #[diesel(deserialize_as = DbTime)]
+    granted_at: DateTime<Utc>,
     invitation_id: Option<DbId>,
     #[diesel(embed)]
     user: Person,
@@ -39,11 +41,11 @@ impl TryFrom<ShareRow> for Share {
     type Error = StoreError;
     fn try_from(r: ShareRow) -> Result<Self> {
         Ok(Self {
-            asset_id: r.asset_id.0,
+            asset_id: r.asset_id,
             user: r.user,
             permission: parse(&r.permission)?,
             access_expires_at: r.access_expires_at.map(from_db),
-            granted_at: from_db(r.granted_at),
+            granted_at: r.granted_at,
             invitation_id: r.invitation_id.map(Uuid::from),
         })
     }
@@ -84,7 +86,7 @@ macro_rules! with_holder {
 }
 
 /// The user's share on an asset, if any (expired or not).
-pub fn get_share(conn: &mut DbConnection, asset_id: Uuid, user_id: Uuid) -> Result<Option<Share>> {
+pub fn get_share(conn: &mut Conn, asset_id: Uuid, user_id: Uuid) -> Result<Option<Share>> {
     with_holder!()
         .filter(asset_shares::asset_id.eq(DbId(asset_id)))
         .filter(asset_shares::user_id.eq(DbId(user_id)))
@@ -95,7 +97,7 @@ pub fn get_share(conn: &mut DbConnection, asset_id: Uuid, user_id: Uuid) -> Resu
 }
 
 /// Shares of an asset, oldest first.
-pub fn shares(conn: &mut DbConnection, asset_id: Uuid) -> Result<Vec<Share>> {
+pub fn shares(conn: &mut Conn, asset_id: Uuid) -> Result<Vec<Share>> {
     with_holder!()
         .filter(asset_shares::asset_id.eq(DbId(asset_id)))
         .order((asset_shares::granted_at.asc(), asset_shares::user_id.asc()))
@@ -107,7 +109,7 @@ pub fn shares(conn: &mut DbConnection, asset_id: Uuid) -> Result<Vec<Share>> {
 
 /// Writes a share (replacing the user's existing one on the asset).
 pub fn put_share(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     asset_id: Uuid,
     user_id: Uuid,
     permission: InvitationPermission,
@@ -130,7 +132,7 @@ pub fn put_share(
 
 /// Changes a share's permission and access expiry; false when there is none.
 pub fn update_share(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     asset_id: Uuid,
     user_id: Uuid,
     permission: InvitationPermission,
@@ -143,7 +145,7 @@ pub fn update_share(
 }
 
 /// Revokes a share; false when there is none.
-pub fn delete_share(conn: &mut DbConnection, asset_id: Uuid, user_id: Uuid) -> Result<bool> {
+pub fn delete_share(conn: &mut Conn, asset_id: Uuid, user_id: Uuid) -> Result<bool> {
     Ok(diesel::delete(asset_shares::table.find((DbId(asset_id), DbId(user_id)))).execute(conn)?
         == 1)
 }

@@ -5,12 +5,12 @@ use diesel::prelude::*;
 use keyholder_domain::{EstateRole, SiteOverride};
 use uuid::Uuid;
 
-use crate::db::DbConnection;
+use crate::db::Conn;
 use crate::error::{Result, parse, parse_opt, role_at};
 use crate::estates::Paged;
 use crate::id::{DbId, db_ids};
 use crate::schema::{estate_members, site_overrides, sites};
-use crate::time::{DbTime, to_db};
+use crate::time::{DbTime, stamps, to_db, update_stamped};
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = sites)]
@@ -41,7 +41,7 @@ struct NewOverride<'a> {
 }
 
 pub fn create_site(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     estate_id: Uuid,
     name: &str,
     now: DateTime<Utc>,
@@ -58,8 +58,7 @@ pub fn create_site(
             sites::id.eq(DbId(site.id)),
             sites::estate_id.eq(DbId(estate_id)),
             sites::name.eq(name),
-            sites::created_at.eq(to_db(now)),
-            sites::updated_at.eq(to_db(now)),
+            stamps!(sites, now),
         ))
         .execute(conn)?;
     Ok(site)
@@ -67,7 +66,7 @@ pub fn create_site(
 
 /// The site with the caller's estate role and override there, in one query.
 pub fn site_for_user(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     site_id: Uuid,
     user_id: Uuid,
 ) -> Result<Option<SiteWithAccess>> {
@@ -94,7 +93,7 @@ pub fn site_for_user(
 /// Sites of an estate visible to a member (those they are not kept off),
 /// with their override, newest first.
 pub fn sites_for_member(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     estate_id: Uuid,
     user_id: Uuid,
     limit: i64,
@@ -122,7 +121,7 @@ pub fn sites_for_member(
 }
 
 /// Every site of an estate (for administrators), by name.
-pub fn all_sites(conn: &mut DbConnection, estate_id: Uuid) -> Result<Vec<Site>> {
+pub fn all_sites(conn: &mut Conn, estate_id: Uuid) -> Result<Vec<Site>> {
     Ok(sites::table
         .filter(sites::estate_id.eq(DbId(estate_id)))
         .select(Site::as_select())
@@ -130,19 +129,11 @@ pub fn all_sites(conn: &mut DbConnection, estate_id: Uuid) -> Result<Vec<Site>> 
         .load(conn)?)
 }
 
-pub fn rename_site(
-    conn: &mut DbConnection,
-    id: Uuid,
-    name: &str,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    diesel::update(sites::table.find(DbId(id)))
-        .set((sites::name.eq(name), sites::updated_at.eq(to_db(now))))
-        .execute(conn)?;
-    Ok(())
+pub fn rename_site(conn: &mut Conn, id: Uuid, name: &str, now: DateTime<Utc>) -> Result<()> {
+    update_stamped!(conn, sites, DbId(id), sites::name.eq(name), now)
 }
 
-pub fn delete_site(conn: &mut DbConnection, id: Uuid) -> Result<()> {
+pub fn delete_site(conn: &mut Conn, id: Uuid) -> Result<()> {
     diesel::delete(sites::table.find(DbId(id))).execute(conn)?;
     Ok(())
 }
@@ -150,17 +141,13 @@ pub fn delete_site(conn: &mut DbConnection, id: Uuid) -> Result<()> {
 // ---- overrides ----
 
 /// The user's override at a site, if any.
-pub fn override_at(
-    conn: &mut DbConnection,
-    site_id: Uuid,
-    user_id: Uuid,
-) -> Result<Option<SiteOverride>> {
+pub fn override_at(conn: &mut Conn, site_id: Uuid, user_id: Uuid) -> Result<Option<SiteOverride>> {
     role_at!(conn, site_overrides, (DbId(site_id), DbId(user_id)))
 }
 
 /// A member's overrides in an estate.
 pub fn overrides_of(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     estate_id: Uuid,
     user_id: Uuid,
 ) -> Result<Vec<(Uuid, SiteOverride)>> {
@@ -176,7 +163,7 @@ pub fn overrides_of(
 
 /// Overrides in an estate for some members: (site, user, override).
 pub fn overrides_for_members(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     estate_id: Uuid,
     user_ids: &[Uuid],
 ) -> Result<Vec<(Uuid, Uuid, SiteOverride)>> {
@@ -192,7 +179,7 @@ pub fn overrides_for_members(
 
 /// Sets (or with `None` clears) one override.
 pub fn set_override(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     estate_id: Uuid,
     site_id: Uuid,
     user_id: Uuid,
@@ -216,7 +203,7 @@ pub fn set_override(
 }
 
 /// Drops every override of a member in an estate.
-pub fn delete_overrides(conn: &mut DbConnection, estate_id: Uuid, user_id: Uuid) -> Result<()> {
+pub fn delete_overrides(conn: &mut Conn, estate_id: Uuid, user_id: Uuid) -> Result<()> {
     diesel::delete(
         site_overrides::table
             .filter(site_overrides::estate_id.eq(DbId(estate_id)))

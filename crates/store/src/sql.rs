@@ -8,7 +8,7 @@ use diesel::pg::Pg;
 use diesel::sql_types::{Text, Timestamp};
 use diesel::sqlite::Sqlite;
 
-use crate::db::DbConnection;
+use crate::db::{Conn, DbConnection};
 use crate::error::{Result, StoreError};
 
 /// A parameter of a raw statement.
@@ -59,7 +59,7 @@ struct Counted {
 }
 
 /// Runs a `SELECT COUNT(*) AS n ...` statement.
-pub(crate) fn count(conn: &mut DbConnection, sql: &str, params: &[Param]) -> Result<i64> {
+pub(crate) fn count(conn: &mut Conn, sql: &str, params: &[Param]) -> Result<i64> {
     Ok(load::<Counted>(conn, sql, params)?.first().map_or(0, |c| c.n))
 }
 
@@ -203,17 +203,13 @@ impl<T: QueryableByName<Pg> + QueryableByName<Sqlite> + 'static> RawRow for T {}
 /// backend, binding the parameters where they appear; the prepared
 /// statement is cached per connection (keyed by its text). The one place
 /// raw SQL meets both backends' placeholder styles.
-pub(crate) fn load<T: RawRow>(
-    conn: &mut DbConnection,
-    sql: &str,
-    params: &[Param],
-) -> Result<Vec<T>> {
+pub(crate) fn load<T: RawRow>(conn: &mut Conn, sql: &str, params: &[Param]) -> Result<Vec<T>> {
     load_cached::<T, Dynamic>(conn, &Statement::new(sql.to_owned()), params)
 }
 
 /// [`load`] for a statement declared with [`cached_statement!`].
 pub(crate) fn load_cached<T: RawRow, K: StatementKey>(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     statement: &Statement,
     params: &[Param],
 ) -> Result<Vec<T>> {
@@ -247,7 +243,7 @@ struct PgPlanRow {
 /// `force_generic_plan` sees the generic plan, made without the parameters'
 /// values, which PostgreSQL switches a cached statement to once it looks no
 /// worse than the custom ones.
-pub(crate) fn explain(conn: &mut DbConnection, sql: &str, params: &[Param]) -> Result<Vec<String>> {
+pub(crate) fn explain(conn: &mut Conn, sql: &str, params: &[Param]) -> Result<Vec<String>> {
     use diesel::connection::SimpleConnection;
     Ok(match conn {
         DbConnection::Postgresql(_) => {

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::db::DbConnection;
+use crate::db::Conn;
 use crate::error::{Result, StoreError};
 use crate::id::DbId;
 use crate::schema::users;
@@ -107,7 +107,7 @@ pub enum Taken {
 /// Inserts a user. Checks both unique keys first so the caller can name the
 /// field; the unique indexes remain the final guard against races.
 pub fn insert(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     new: &NewUser<'_>,
     now: DateTime<Utc>,
 ) -> Result<Result<User, Taken>> {
@@ -154,26 +154,26 @@ macro_rules! find_one {
     };
 }
 
-pub fn find(conn: &mut DbConnection, id: Uuid) -> Result<Option<User>> {
+pub fn find(conn: &mut Conn, id: Uuid) -> Result<Option<User>> {
     find_one!(conn, users::id.eq(DbId(id)))
 }
 
-pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<User> {
+pub fn get(conn: &mut Conn, id: Uuid) -> Result<User> {
     find(conn, id)?.ok_or(StoreError::NotFound)
 }
 
 /// By normalised (lower-case) email.
-pub fn find_by_email(conn: &mut DbConnection, email: &str) -> Result<Option<User>> {
+pub fn find_by_email(conn: &mut Conn, email: &str) -> Result<Option<User>> {
     find_one!(conn, users::email.eq(email))
 }
 
 /// By username, case-insensitively.
-pub fn find_by_username(conn: &mut DbConnection, username: &str) -> Result<Option<User>> {
+pub fn find_by_username(conn: &mut Conn, username: &str) -> Result<Option<User>> {
     find_one!(conn, users::username_canonical.eq(username.to_lowercase()))
 }
 
 /// By email or username, as typed at login.
-pub fn find_by_login(conn: &mut DbConnection, login: &str) -> Result<Option<User>> {
+pub fn find_by_login(conn: &mut Conn, login: &str) -> Result<Option<User>> {
     let login = login.trim();
     if login.contains('@') {
         find_by_email(conn, &login.to_lowercase())
@@ -182,12 +182,7 @@ pub fn find_by_login(conn: &mut DbConnection, login: &str) -> Result<Option<User
     }
 }
 
-pub fn set_password_hash(
-    conn: &mut DbConnection,
-    id: Uuid,
-    hash: &str,
-    now: DateTime<Utc>,
-) -> Result<()> {
+pub fn set_password_hash(conn: &mut Conn, id: Uuid, hash: &str, now: DateTime<Utc>) -> Result<()> {
     let n = diesel::update(users::table.find(DbId(id)))
         .set((
             users::password_hash.eq(hash),
@@ -200,7 +195,7 @@ pub fn set_password_hash(
 
 /// Marks the email verified (keeps the first verification time). Returns
 /// whether this call was the first verification.
-pub fn mark_email_verified(conn: &mut DbConnection, id: Uuid, now: DateTime<Utc>) -> Result<bool> {
+pub fn mark_email_verified(conn: &mut Conn, id: Uuid, now: DateTime<Utc>) -> Result<bool> {
     let n = diesel::update(users::table.find(DbId(id)).filter(users::email_verified_at.is_null()))
         .set((users::email_verified_at.eq(Some(to_db(now))), users::updated_at.eq(to_db(now))))
         .execute(conn)?;
@@ -212,7 +207,7 @@ pub fn mark_email_verified(conn: &mut DbConnection, id: Uuid, now: DateTime<Utc>
 /// the email verified, and every earlier session ended. Returns `Ok(None)`
 /// when the username belongs to another account.
 pub fn claim_unverified(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     id: Uuid,
     username: &str,
     display_name: &str,

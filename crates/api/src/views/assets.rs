@@ -73,12 +73,12 @@ impl From<&Record> for RecordView {
         Self {
             id: r.id,
             asset_id: r.asset_id,
-            kind: r.kind.clone(),
-            date: r.date,
-            title: r.title.clone(),
-            notes: r.notes.clone(),
-            cost: r.cost,
-            odometer: r.odometer,
+            kind: r.fields.kind.clone(),
+            date: r.fields.date,
+            title: r.fields.title.clone(),
+            notes: r.fields.notes.clone(),
+            cost: r.fields.cost,
+            odometer: r.fields.odometer,
             created_at: r.created_at,
             updated_at: r.updated_at,
         }

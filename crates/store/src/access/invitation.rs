@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::cols::{ASSET_COLUMNS, AssetCols, AssetFactCols, CallerCols, asset_fact_columns};
 use super::{Read, caller_read, ids};
 use crate::assets::{AccessRow, Asset};
-use crate::db::DbConnection;
+use crate::db::Conn;
 use crate::error::Result;
 use crate::id::DbId;
 use crate::invitations::{Invitation, InvitationRow};
@@ -143,7 +143,7 @@ cached_statement!(
 /// The caller, an invitation to an asset, the asset and the caller's facts
 /// on it, in one statement.
 pub fn asset_invitation(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     caller: Uuid,
     invitation_id: Uuid,
 ) -> Result<Read<AssetInvitationFacts>> {

@@ -19,7 +19,7 @@ use keyholder_domain::{EstateRole, SiteOverride};
 use uuid::Uuid;
 
 use crate::assets::{AccessRow, Asset};
-use crate::db::DbConnection;
+use crate::db::Conn;
 use crate::error::{Result, parse};
 use crate::estates::Estate;
 use crate::id::DbId;
@@ -72,11 +72,7 @@ cached_statement!(
 );
 
 /// The caller, the asset and the caller's facts on it, in one statement.
-pub fn asset(
-    conn: &mut DbConnection,
-    caller: Uuid,
-    asset_id: Uuid,
-) -> Result<Read<(Asset, AccessRow)>> {
+pub fn asset(conn: &mut Conn, caller: Uuid, asset_id: Uuid) -> Result<Read<(Asset, AccessRow)>> {
     let row: Option<AssetAccessCols> =
         load_cached::<_, AssetRead>(conn, asset_sql(), &ids(caller, asset_id))?.into_iter().next();
     row.map(|r| {
@@ -118,7 +114,7 @@ cached_statement!(
 
 /// The caller, the estate and the caller's role in it, in one statement.
 pub fn estate(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     caller: Uuid,
     estate_id: Uuid,
 ) -> Result<Read<(Estate, Option<EstateRole>)>> {
@@ -184,7 +180,7 @@ cached_statement!(
 
 /// The caller, the site, the caller's role in its estate and override at
 /// the site, in one statement.
-pub fn site(conn: &mut DbConnection, caller: Uuid, site_id: Uuid) -> Result<Read<SiteFacts>> {
+pub fn site(conn: &mut Conn, caller: Uuid, site_id: Uuid) -> Result<Read<SiteFacts>> {
     let row: Option<SiteAccessCols> =
         load_cached::<_, SiteRead>(conn, site_sql(), &ids(caller, site_id))?.into_iter().next();
     row.map(|r| {
@@ -216,7 +212,7 @@ cached_statement!(
 );
 
 /// The caller alone (for routes that read nothing else first).
-pub fn caller(conn: &mut DbConnection, caller: Uuid) -> Result<Option<User>> {
+pub fn caller(conn: &mut Conn, caller: Uuid) -> Result<Option<User>> {
     let row: Option<CallerCols> =
         load_cached::<_, CallerRead>(conn, caller_sql(), &[DbId(caller).into()])?
             .into_iter()
@@ -227,7 +223,7 @@ pub fn caller(conn: &mut DbConnection, caller: Uuid) -> Result<Option<User>> {
 /// The plans of the one-statement access reads, by name, for the caller
 /// and the resources given: what a plan test checks for full scans.
 pub fn plans(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     caller: Uuid,
     asset: Uuid,
     estate: Uuid,

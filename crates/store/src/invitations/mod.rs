@@ -16,7 +16,7 @@ use diesel::prelude::*;
 use keyholder_domain::InvitationState;
 use uuid::Uuid;
 
-use crate::db::DbConnection;
+use crate::db::{Conn, DbConnection};
 use crate::error::{Result, StoreError};
 use crate::id::{DbId, db_ids};
 use crate::paging::{COUNT_LIMIT, Page, Window};
@@ -172,7 +172,7 @@ pub struct AlreadyPending;
 /// Inserts a pending invitation. A pending one past its expiry is written
 /// as expired first, so it does not block the new one.
 pub fn insert(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     new: &NewInvitation<'_>,
     now: DateTime<Utc>,
 ) -> Result<Result<Invitation, AlreadyPending>> {
@@ -228,13 +228,13 @@ macro_rules! find_one {
     };
 }
 
-pub fn get(conn: &mut DbConnection, id: Uuid) -> Result<Option<Invitation>> {
+pub fn get(conn: &mut Conn, id: Uuid) -> Result<Option<Invitation>> {
     find_one!(conn, invitations::id.eq(DbId(id)))
 }
 
 /// One invitation of one resource (so an id from elsewhere is not found).
 pub fn get_for_resource(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     resource_type: ResourceType,
     resource_id: Uuid,
     id: Uuid,
@@ -246,7 +246,7 @@ pub fn get_for_resource(
 }
 
 /// By the hash of its current token.
-pub fn find_by_token_hash(conn: &mut DbConnection, token_hash: &str) -> Result<Option<Invitation>> {
+pub fn find_by_token_hash(conn: &mut Conn, token_hash: &str) -> Result<Option<Invitation>> {
     find_one!(conn, invitations::token_hash.eq(token_hash))
 }
 
@@ -260,7 +260,7 @@ fn pending_one(id: DbId) -> _ {
 /// Moves a pending invitation to `to`. Returns false when it was no longer
 /// pending (a concurrent request won), so exactly one transition happens.
 pub fn transition(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     id: Uuid,
     to: InvitationState,
     responded_by: Option<Uuid>,
@@ -280,7 +280,7 @@ pub fn transition(
 /// Replaces the token (the old link dies) and the expiry of a pending
 /// invitation. Returns false when it was no longer pending.
 pub fn resend(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     id: Uuid,
     token_hash: &str,
     expires_at: Option<DateTime<Utc>>,
@@ -334,7 +334,7 @@ macro_rules! newest_page {
 /// counts as expired), from the resource's index; the total counted up to
 /// [`COUNT_LIMIT`].
 pub fn list_for_resource(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     resource_type: ResourceType,
     resource_id: Uuid,
     status: Option<InvitationState>,
@@ -363,7 +363,7 @@ pub fn list_for_resource(
 /// newest first (then by id), from the email index; the total counted up
 /// to [`COUNT_LIMIT`].
 pub fn pending_for_email_page(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     email: &str,
     now: DateTime<Utc>,
     window: &Window<DateTime<Utc>>,
@@ -380,7 +380,7 @@ pub fn pending_for_email_page(
 
 /// Pending, unexpired invitations addressed to an email, newest first.
 pub fn pending_for_email(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     email: &str,
     now: DateTime<Utc>,
 ) -> Result<Vec<Invitation>> {
@@ -398,11 +398,7 @@ pub fn pending_for_email(
 
 /// Writes `expired` on pending invitations past their expiry and returns
 /// them (the sweeper records each in the audit trail).
-pub fn expire_due(
-    conn: &mut DbConnection,
-    now: DateTime<Utc>,
-    limit: i64,
-) -> Result<Vec<Invitation>> {
+pub fn expire_due(conn: &mut Conn, now: DateTime<Utc>, limit: i64) -> Result<Vec<Invitation>> {
     let due: Vec<Invitation> = with_inviter!()
         .filter(lapsed!(to_db(now)))
         .select(columns!())
@@ -423,7 +419,7 @@ pub fn expire_due(
 
 /// Deletes every invitation of a resource (when the resource is deleted).
 pub fn delete_for_resource(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     resource_type: ResourceType,
     resource_id: Uuid,
 ) -> Result<usize> {
@@ -451,7 +447,7 @@ pub const EMAIL_ACTIONS: [&str; 2] = [
 /// PostgreSQL it first locks the user's row, so a second send by the same
 /// user waits for the first to commit and then counts it; SQLite runs one
 /// writer at a time.
-pub fn sent_since(conn: &mut DbConnection, user_id: Uuid, since: DateTime<Utc>) -> Result<i64> {
+pub fn sent_since(conn: &mut Conn, user_id: Uuid, since: DateTime<Utc>) -> Result<i64> {
     if let DbConnection::Postgresql(pg) = conn {
         users::table
             .filter(users::id.eq(DbId(user_id)))
@@ -471,7 +467,7 @@ pub fn sent_since(conn: &mut DbConnection, user_id: Uuid, since: DateTime<Utc>) 
 /// those to the removed member's email and those the removed member sent,
 /// on the estate itself and on every asset placed in it. Returns how many.
 pub fn cancel_after_removal(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     estate_id: Uuid,
     member_id: Uuid,
     member_email: &str,
@@ -500,7 +496,7 @@ pub fn cancel_after_removal(
 /// Cancels pending invitations to `email` on these assets (their collaborator
 /// row or share was just removed: an old invitation must not give it back).
 pub fn cancel_to_email_on_assets(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     asset_ids: &[Uuid],
     email: &str,
 ) -> Result<usize> {

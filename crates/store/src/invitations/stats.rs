@@ -8,7 +8,7 @@ use keyholder_domain::InvitationState;
 use uuid::Uuid;
 
 use super::table::reach_ctes;
-use crate::db::DbConnection;
+use crate::db::Conn;
 use crate::error::{Result, StoreError};
 use crate::paging::Sql;
 use crate::predicates;
@@ -99,7 +99,7 @@ pub(super) fn resource_counts(
 /// so by the sweeper) from the expiry index. Root's from the whole counts
 /// table.
 pub fn asset_stats(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     user_id: Uuid,
     is_root: bool,
     asset_id: Option<Uuid>,

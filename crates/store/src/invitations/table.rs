@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::stats::resource_counts;
 use super::{Invitation, InvitationRow, from_row};
-use crate::db::DbConnection;
+use crate::db::Conn;
 use crate::error::{Result, StoreError};
 use crate::paging::{Bind, COUNT_LIMIT, Direction, Page, ReachPage, Sql, Window, count_per_row};
 use crate::predicates::{self, NEVER};
@@ -258,7 +258,7 @@ pub(super) fn reach_ctes(
 /// reads other users' invitations. Root reads the table in sort order.
 #[allow(clippy::too_many_arguments)]
 pub fn asset_table(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     user_id: Uuid,
     is_root: bool,
     filter: &TableFilter,
@@ -321,7 +321,7 @@ pub fn asset_table(
 /// The table's total when the page holds no row to carry it, for the
 /// viewer (their id, whether they are root).
 fn table_total(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     viewer: (Uuid, bool),
     filter: &TableFilter,
     sort: Sort,

@@ -11,9 +11,8 @@ use super::world::{
     h, ms, pct, pick, plate, token_hash, username,
 };
 use super::{
-    ESTATES, KNOWN, KNOWN_ACCOUNTS, OWNER20_ASSETS, OWNER50_ASSETS, SITES_PER_ESTATE, TAG_ASSET,
-    TAG_AUDIT, TAG_ESTATE, TAG_INVITATION, TAG_PHOTO, TAG_RECORD, TAG_SITE, TAG_USER, USER_INVITER,
-    marker, seed_id,
+    ESTATES, KNOWN, KNOWN_ACCOUNTS, OWNER20_ASSETS, OWNER50_ASSETS, SITES_PER_ESTATE, Tag,
+    USER_INVITER, marker, seed_id,
 };
 use crate::error::Result;
 
@@ -24,19 +23,19 @@ const BLOCK: u64 = 20_000;
 const PERMISSIONS: [&str; 3] = ["view", "edit", "manage"];
 
 fn asset_id(n: u64) -> String {
-    seed_id(TAG_ASSET, n)
+    seed_id(Tag::Asset, n)
 }
 
 fn uid(u: u64) -> String {
-    seed_id(TAG_USER, u)
+    seed_id(Tag::User, u)
 }
 
 fn estate_id(e: u64) -> String {
-    seed_id(TAG_ESTATE, e)
+    seed_id(Tag::Estate, e)
 }
 
 fn site_id(e: u64, s: u64) -> String {
-    seed_id(TAG_SITE, e * SITES_PER_ESTATE + s)
+    seed_id(Tag::Site, e * SITES_PER_ESTATE + s)
 }
 
 /// Users sign up over the first months, one a few minutes after another.
@@ -207,7 +206,7 @@ fn record_row(w: &World, j: u64) -> RecordRow {
     };
     let costly = matches!(kind, "service" | "repair" | "fuel" | "work_order");
     RecordRow {
-        id: seed_id(TAG_RECORD, j),
+        id: seed_id(Tag::Record, j),
         asset_id: asset_id(n),
         kind,
         record_date: at.date(),
@@ -228,7 +227,7 @@ fn fill_records(run: &mut Run<'_, '_>, w: &World) -> Result<()> {
         let n = record_asset(w, j, 100);
         let at = w.between(w.asset_created(n), h(j, 101));
         rows.push(PhotoRow {
-            id: seed_id(TAG_PHOTO, j),
+            id: seed_id(Tag::Photo, j),
             asset_id: asset_id(n),
             url: format!("https://photos.example.test/seed/{j}.jpg"),
             caption: (pct(j, 102) < 60).then(|| format!("Photo {} of asset {}", j + 1, n + 1)),
@@ -364,7 +363,7 @@ fn invitation_row(w: &World, j: u64) -> InvitationRow {
         if pct(j, 138) < 80 { 0 } else { 1 + i32::try_from(h(j, 139) % 3).unwrap_or(0) };
     let (email_to, responded_at, responded_by) = invitation_response(w, j, status, invited);
     InvitationRow {
-        id: seed_id(TAG_INVITATION, j),
+        id: seed_id(Tag::Invitation, j),
         resource_type,
         resource_id,
         email: email_to,
@@ -449,7 +448,7 @@ fn fill_audit(run: &mut Run<'_, '_>, w: &World) -> Result<()> {
         let n = h(j, 150) % w.assets;
         let (action, target_type, target_id, after) = audit_event(w, j);
         rows.push(AuditRow {
-            id: seed_id(TAG_AUDIT, j),
+            id: seed_id(Tag::Audit, j),
             actor_id: Some(uid(w.primary(n))),
             action,
             target_type,

@@ -38,7 +38,7 @@ mod world;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
-use crate::db::DbConnection;
+use crate::db::{Conn, DbConnection};
 use crate::error::{Result, StoreError};
 use crate::schema::{audit_events, users};
 
@@ -70,14 +70,20 @@ pub(crate) const USER_OWNER50: u64 = 1;
 pub(crate) const USER_ESTATE_ADMIN: u64 = 2;
 pub(crate) const USER_INVITER: u64 = 3;
 
-pub(crate) const TAG_USER: u16 = 1;
-pub(crate) const TAG_ESTATE: u16 = 2;
-pub(crate) const TAG_SITE: u16 = 3;
-pub(crate) const TAG_ASSET: u16 = 4;
-pub(crate) const TAG_RECORD: u16 = 5;
-pub(crate) const TAG_PHOTO: u16 = 6;
-pub(crate) const TAG_INVITATION: u16 = 7;
-pub(crate) const TAG_AUDIT: u16 = 8;
+/// The table tag at the front of every seeded id: each seeded table's ids
+/// fall in a range of their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u16)]
+pub enum Tag {
+    User = 1,
+    Estate,
+    Site,
+    Asset,
+    Record,
+    Photo,
+    Invitation,
+    Audit,
+}
 
 /// How big a world to make.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,18 +129,20 @@ impl SeedSize {
 }
 
 /// The id of seeded row `n` of the table with `tag`.
-pub fn seed_id(tag: u16, n: u64) -> String {
+pub fn seed_id(tag: Tag, n: u64) -> String {
+    let tag = tag as u16;
     format!("5eed{tag:04x}-0000-8000-8000-{n:012x}")
 }
 
 /// The half-open range of ids (as text) a table's seeded rows fall in.
-pub(crate) fn id_range(tag: u16) -> (String, String) {
+pub(crate) fn id_range(tag: Tag) -> (String, String) {
+    let tag = tag as u16;
     (format!("5eed{tag:04x}-"), format!("5eed{tag:04x}."))
 }
 
 /// The id of a seeded user (for tests and the benchmark).
 pub fn user_id(n: u64) -> String {
-    seed_id(TAG_USER, n)
+    seed_id(Tag::User, n)
 }
 
 /// What the caller is told as the seed goes.
@@ -190,7 +198,7 @@ impl SeedReport {
 
 /// world is left as it is (`already_seeded`).
 pub fn seed(
-    conn: &mut DbConnection,
+    conn: &mut Conn,
     size: &SeedSize,
     password_hash: &str,
     now: DateTime<Utc>,
@@ -246,7 +254,7 @@ fn marker_after(w: &World) -> String {
 
 pub(crate) fn marker(w: &World) -> AuditRow {
     AuditRow {
-        id: seed_id(TAG_AUDIT, MARKER_ROW),
+        id: seed_id(Tag::Audit, MARKER_ROW),
         actor_id: None,
         action: "seed.world",
         target_type: "database",
@@ -261,9 +269,9 @@ pub(crate) fn marker(w: &World) -> AuditRow {
 /// (ids derive from row numbers, so two sizes would mix); else records this
 /// world's size, first, so an interrupted run is recognised too. Returns
 /// the rows written (0 or 1).
-fn claim_world(conn: &mut DbConnection, w: &World) -> Result<u64> {
+fn claim_world(conn: &mut Conn, w: &World) -> Result<u64> {
     let found: Option<Option<String>> = audit_events::table
-        .find(seed_id(TAG_AUDIT, MARKER_ROW))
+        .find(seed_id(Tag::Audit, MARKER_ROW))
         .select(audit_events::after)
         .first(conn)
         .optional()?;
@@ -282,7 +290,7 @@ fn claim_world(conn: &mut DbConnection, w: &World) -> Result<u64> {
 
 /// A known account's username held by an account the seed did not create
 /// would make the benchmark's figures wrong: refuse.
-fn refuse_foreign_known_accounts(conn: &mut DbConnection) -> Result<()> {
+fn refuse_foreign_known_accounts(conn: &mut Conn) -> Result<()> {
     for (n, name) in KNOWN_ACCOUNTS.iter().enumerate() {
         let found: Option<String> = users::table
             .filter(users::username_canonical.eq(*name))
@@ -326,7 +334,7 @@ struct Settings {
 }
 
 /// Applies `settings` to this connection.
-fn apply(conn: &mut DbConnection, settings: &Settings) -> Result<()> {
+fn apply(conn: &mut Conn, settings: &Settings) -> Result<()> {
     let statements = match conn {
         DbConnection::Sqlite(_) => settings.sqlite,
         DbConnection::Postgresql(_) => settings.pg,

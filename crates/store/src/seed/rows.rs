@@ -5,11 +5,8 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 
-use super::{
-    SeedProgress, TAG_ASSET, TAG_AUDIT, TAG_ESTATE, TAG_INVITATION, TAG_PHOTO, TAG_RECORD,
-    TAG_SITE, TAG_USER, TableReport, id_range,
-};
-use crate::db::DbConnection;
+use super::{SeedProgress, TableReport, Tag, id_range};
+use crate::db::{Conn, DbConnection};
 use crate::error::{Result, StoreError};
 use crate::schema::{
     asset_collaborators, asset_photos, asset_records, asset_shares, assets, audit_events,
@@ -21,7 +18,7 @@ use crate::schema::{
 /// rows already there.
 pub(crate) trait Batch: Sized {
     const COLUMNS: usize;
-    fn write(conn: &mut DbConnection, rows: &[Self], copy: bool) -> Result<usize, DieselError>;
+    fn write(conn: &mut Conn, rows: &[Self], copy: bool) -> Result<usize, DieselError>;
 }
 
 /// SQLite allows 32 766 bound parameters per statement, PostgreSQL 65 535.
@@ -40,7 +37,7 @@ fn per_statement<R: Batch>(params: usize) -> usize {
 /// seeded rows apart, and the range's tag. Also makes [`TABLES`] and
 /// [`count_table`] from the same list.
 macro_rules! seed_tables {
-    ($($table:ident by $key:ident in $tag:ident: $row:ident $(<$lt:lifetime>)? {
+    ($($table:ident by $key:ident in $tag:path: $row:ident $(<$lt:lifetime>)? {
         $($field:ident: $ty:ty),* $(,)?
     })*) => {
         $(
@@ -53,7 +50,7 @@ macro_rules! seed_tables {
             impl $(<$lt>)? Batch for $row $(<$lt>)? {
                 const COLUMNS: usize = [$(stringify!($field)),*].len();
                 fn write(
-                    conn: &mut DbConnection,
+                    conn: &mut Conn,
                     rows: &[Self],
                     copy: bool,
                 ) -> Result<usize, DieselError> {
@@ -83,7 +80,7 @@ macro_rules! seed_tables {
 
         /// Seeded rows currently in `table`: those whose key column falls in
         /// the table's seed id range.
-        pub(crate) fn count_table(conn: &mut DbConnection, table: &str) -> Result<u64> {
+        pub(crate) fn count_table(conn: &mut Conn, table: &str) -> Result<u64> {
             $(
                 if table == stringify!($table) {
                     let (lo, hi) = id_range($tag);
@@ -101,53 +98,53 @@ macro_rules! seed_tables {
 }
 
 seed_tables! {
-    users by id in TAG_USER: UserRow<'a> {
+    users by id in Tag::User: UserRow<'a> {
         id: String, email: String, username: String, username_canonical: String,
         display_name: String, password_hash: &'a str, is_root: bool,
         email_verified_at: Option<NaiveDateTime>, credentials_changed_at: NaiveDateTime,
         created_at: NaiveDateTime, updated_at: NaiveDateTime,
     }
-    estates by id in TAG_ESTATE: EstateRow {
+    estates by id in Tag::Estate: EstateRow {
         id: String, name: String, created_at: NaiveDateTime, updated_at: NaiveDateTime,
     }
-    sites by id in TAG_SITE: SiteRow {
+    sites by id in Tag::Site: SiteRow {
         id: String, estate_id: String, name: String,
         created_at: NaiveDateTime, updated_at: NaiveDateTime,
     }
-    estate_members by estate_id in TAG_ESTATE: MemberRow {
+    estate_members by estate_id in Tag::Estate: MemberRow {
         estate_id: String, user_id: String, role: &'static str,
         created_at: NaiveDateTime, updated_at: NaiveDateTime,
     }
-    site_overrides by site_id in TAG_SITE: OverrideRow {
+    site_overrides by site_id in Tag::Site: OverrideRow {
         site_id: String, user_id: String, estate_id: String, role: &'static str,
         created_at: NaiveDateTime, updated_at: NaiveDateTime,
     }
-    assets by id in TAG_ASSET: AssetRow {
+    assets by id in Tag::Asset: AssetRow {
         id: String, name: String, reference: Option<String>, search_text: String,
         attributes: String, site_id: Option<String>, estate_id: Option<String>,
         created_by: Option<String>, created_at: NaiveDateTime, updated_at: NaiveDateTime,
     }
-    asset_collaborators by asset_id in TAG_ASSET: CollaboratorRow {
+    asset_collaborators by asset_id in Tag::Asset: CollaboratorRow {
         asset_id: String, user_id: String, added_at: NaiveDateTime,
     }
-    asset_records by id in TAG_RECORD: RecordRow {
+    asset_records by id in Tag::Record: RecordRow {
         id: String, asset_id: String, kind: &'static str, record_date: NaiveDate,
         title: String, notes: Option<String>, cost: Option<f64>, odometer: Option<i64>,
         created_by: Option<String>, created_at: NaiveDateTime, updated_at: NaiveDateTime,
     }
-    asset_photos by id in TAG_PHOTO: PhotoRow {
+    asset_photos by id in Tag::Photo: PhotoRow {
         id: String, asset_id: String, url: String, caption: Option<String>,
         created_by: Option<String>, created_at: NaiveDateTime,
     }
-    household_members by head_id in TAG_USER: HouseholdRow {
+    household_members by head_id in Tag::User: HouseholdRow {
         head_id: String, member_id: String, role: &'static str, added_at: NaiveDateTime,
     }
-    asset_shares by asset_id in TAG_ASSET: ShareRow {
+    asset_shares by asset_id in Tag::Asset: ShareRow {
         asset_id: String, user_id: String, permission: &'static str,
         access_expires_at: Option<NaiveDateTime>, granted_at: NaiveDateTime,
         invitation_id: Option<String>,
     }
-    invitations by id in TAG_INVITATION: InvitationRow {
+    invitations by id in Tag::Invitation: InvitationRow {
         id: String, resource_type: &'static str, resource_id: String, email: String,
         role: &'static str, message: Option<String>, status: &'static str,
         token_hash: String, invited_by: String, invited_at: NaiveDateTime,
@@ -155,7 +152,7 @@ seed_tables! {
         last_sent_at: NaiveDateTime, resend_count: i32,
         responded_at: Option<NaiveDateTime>, responded_by: Option<String>,
     }
-    audit_events by id in TAG_AUDIT: AuditRow {
+    audit_events by id in Tag::Audit: AuditRow {
         id: String, actor_id: Option<String>, action: &'static str,
         target_type: &'static str, target_id: String,
         before: Option<String>, after: Option<String>, created_at: NaiveDateTime,
@@ -163,7 +160,7 @@ seed_tables! {
 }
 
 /// Seeded rows in each table now, in [`TABLES`] order.
-pub fn counts(conn: &mut DbConnection) -> Result<Vec<(&'static str, u64)>> {
+pub fn counts(conn: &mut Conn) -> Result<Vec<(&'static str, u64)>> {
     TABLES.iter().map(|t| Ok((*t, count_table(conn, t)?))).collect()
 }
 

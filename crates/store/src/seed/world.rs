@@ -401,7 +401,7 @@ pub(crate) fn token_hash(j: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::seed::{TAG_ASSET, TAG_ESTATE, TAG_USER, id_range, seed_id};
+    use crate::seed::{Tag, id_range, seed_id};
 
     pub(crate) fn world(users: u64, assets: u64, invitations: u64) -> World {
         World::new(&SeedSize { users, assets, invitations }, Utc::now())
@@ -409,13 +409,13 @@ mod tests {
 
     #[test]
     pub(crate) fn ids_parse_and_sort_by_row_number() {
-        let a = seed_id(TAG_ASSET, 9);
-        let b = seed_id(TAG_ASSET, 10);
+        let a = seed_id(Tag::Asset, 9);
+        let b = seed_id(Tag::Asset, 10);
         assert!(uuid::Uuid::parse_str(&a).is_ok());
         assert!(a < b);
-        let (lo, hi) = id_range(TAG_ASSET);
+        let (lo, hi) = id_range(Tag::Asset);
         assert!(lo.as_str() < a.as_str() && a.as_str() < hi.as_str());
-        assert!(seed_id(TAG_USER, u64::from(u32::MAX)) < id_range(TAG_ESTATE).0);
+        assert!(seed_id(Tag::User, u64::from(u32::MAX)) < id_range(Tag::Estate).0);
     }
 
     #[test]
