@@ -63,3 +63,35 @@ async fn swagger_ui_is_served() {
     assert_eq!(init.status(), 200);
     assert!(init.text().await.expect("js").contains("/api-docs/openapi.json"));
 }
+
+/// Every operation of the committed document: (method, path, operation).
+fn operations(doc: &serde_json::Value) -> Vec<(String, String, serde_json::Value)> {
+    let mut all = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("item") {
+            all.push((method.clone(), path.clone(), op.clone()));
+        }
+    }
+    all
+}
+
+#[test]
+fn every_operation_has_an_explicit_unique_id_and_a_summary() {
+    let doc: serde_json::Value = serde_json::from_str(COMMITTED).expect("committed JSON");
+    let mut seen = std::collections::HashMap::new();
+    for (method, path, op) in operations(&doc) {
+        let id = op["operationId"].as_str().unwrap_or_default();
+        // lowerCamelCase of two words or more: written for clients, never
+        // a handler's snake_case name.
+        let camel = id.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+            && id.chars().all(|c| c.is_ascii_alphanumeric())
+            && id.chars().any(|c| c.is_ascii_uppercase());
+        assert!(camel, "{method} {path}: operationId {id:?} is not an explicit lowerCamelCase id");
+        if let Some(other) = seen.insert(id.to_owned(), format!("{method} {path}")) {
+            panic!("operationId {id} is used by {other} and by {method} {path}");
+        }
+        let summary = op["summary"].as_str().unwrap_or_default();
+        assert!(!summary.trim().is_empty(), "{method} {path} has no summary");
+    }
+    assert!(seen.len() >= 80, "only {} operations", seen.len());
+}

@@ -64,7 +64,7 @@ paged_query! {
 ///
 /// Every path considered, counted or not, with the reason. Open to the user
 /// themselves and to those who administer the resource (404 for others).
-#[utoipa::path(get, path = "/api/v1/access/explain", tag = "access", security(("bearer" = [])), params(ExplainQuery),
+#[utoipa::path(get, path = "/api/v1/access/explain", operation_id = "explainAccess", tag = "access", security(("bearer" = [])), params(ExplainQuery),
     responses((status = 200, description = "The explanation", body = Explanation), Unauthorized, (status = 404, description = "No such user or resource, or not mine to see", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad query", body = Problem, content_type = "application/problem+json")))]
 pub async fn explain(ctx: Ctx, q: ValidQuery<ExplainQuery>) -> Reply {
@@ -75,7 +75,7 @@ pub async fn explain(ctx: Ctx, q: ValidQuery<ExplainQuery>) -> Reply {
 
 /// Everyone who can reach the asset, with their level and paths (full
 /// access needed).
-#[utoipa::path(get, path = "/api/v1/assets/{asset_id}/access", tag = "access", security(("bearer" = [])), params(("asset_id" = Uuid, Path)),
+#[utoipa::path(get, path = "/api/v1/assets/{asset_id}/access", operation_id = "listAssetAccess", tag = "access", security(("bearer" = [])), params(("asset_id" = Uuid, Path)),
     responses((status = 200, description = "Who has access, highest level first", body = Vec<AccessEntry>), Unauthorized, FullAccessRequired, AssetNotFound))]
 pub async fn who_has_access(ctx: Ctx, id: Path<Uuid>) -> Reply {
     ok(ctx.read(move |c, actor, now| explain::who_has_access(c, actor, *id, now)).await)
@@ -83,7 +83,7 @@ pub async fn who_has_access(ctx: Ctx, id: Path<Uuid>) -> Reply {
 
 /// The audit trail of resources I administer (root: everything), newest
 /// first, filtered by resource, actor and time.
-#[utoipa::path(get, path = "/api/v1/audit", tag = "access", security(("bearer" = [])), params(AuditQuery),
+#[utoipa::path(get, path = "/api/v1/audit", operation_id = "listAuditEvents", tag = "access", security(("bearer" = [])), params(AuditQuery),
     responses((status = 200, description = "Events, newest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<AuditEventView>), Unauthorized,
         (status = 422, description = "Bad filter or paging", body = Problem, content_type = "application/problem+json")))]
 pub async fn audit_trail(ctx: Ctx, q: ValidQuery<AuditQuery>) -> Reply {

@@ -142,7 +142,7 @@ fn status(status: &'static str, detail: &str) -> StatusMessage {
 ///
 /// Emails a verification link. The account can be used at once; only a
 /// verified email counts as registered for invitations and user search.
-#[utoipa::path(post, path = "/api/v1/auth/register", tag = "accounts", request_body = RegisterRequest,
+#[utoipa::path(post, path = "/api/v1/auth/register", operation_id = "registerAccount", tag = "accounts", request_body = RegisterRequest,
     responses((status = 201, description = "Account created; signed in", body = AuthResponse), MalformedJsonOrType, (status = 409, description = "`email_taken` or `username_taken`", body = Problem, content_type = "application/problem+json"), BodyTooLarge, InvalidFields, TooManyFromAddress, ServerBusy))]
 pub async fn register(state: Data<AppState>, body: ValidJson<RegisterRequest>) -> Reply {
     let ValidJson(b) = body;
@@ -158,7 +158,7 @@ pub async fn register(state: Data<AppState>, body: ValidJson<RegisterRequest>) -
 }
 
 /// Sign in with email or username.
-#[utoipa::path(post, path = "/api/v1/auth/login", tag = "accounts", request_body = LoginRequest,
+#[utoipa::path(post, path = "/api/v1/auth/login", operation_id = "logIn", tag = "accounts", request_body = LoginRequest,
     responses((status = 200, description = "Signed in", body = AuthResponse), MalformedJsonOrType,
         (status = 401, description = "`invalid_credentials`: the same answer whether or not the account exists", body = Problem, content_type = "application/problem+json"), BodyTooLarge, InvalidFields, TooManyFromAddress, ServerBusy))]
 pub async fn login(state: Data<AppState>, body: CredentialsJson<LoginRequest>) -> Reply {
@@ -175,7 +175,7 @@ pub async fn login(state: Data<AppState>, body: CredentialsJson<LoginRequest>) -
 }
 
 /// Verify an email address with the token from the emailed link.
-#[utoipa::path(post, path = "/api/v1/auth/verify-email", tag = "accounts", request_body = TokenRequest,
+#[utoipa::path(post, path = "/api/v1/auth/verify-email", operation_id = "verifyEmail", tag = "accounts", request_body = TokenRequest,
     responses((status = 200, description = "The email is verified", body = StatusMessage), MalformedJsonOrType, (status = 404, description = "`token_invalid`: unknown or replaced token", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`token_used`", body = Problem, content_type = "application/problem+json"), (status = 410, description = "`token_expired`", body = Problem, content_type = "application/problem+json"), BodyTooLarge, InvalidFields, TooManyFromAddress))]
 pub async fn verify_email(state: Data<AppState>, body: ValidJson<TokenRequest>) -> Reply {
@@ -185,7 +185,7 @@ pub async fn verify_email(state: Data<AppState>, body: ValidJson<TokenRequest>) 
 }
 
 /// Send a new verification link to the signed-in user.
-#[utoipa::path(post, path = "/api/v1/auth/verify-email/resend", tag = "accounts", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/auth/verify-email/resend", operation_id = "resendVerificationEmail", tag = "accounts", security(("bearer" = [])),
     responses((status = 202, description = "A new link is on its way; earlier links stop working", body = StatusMessage), Unauthorized, (status = 409, description = "`already_verified`", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many requests from this address, or `email_recently_sent`", body = Problem, content_type = "application/problem+json")))]
 pub async fn resend_verification(ctx: Ctx) -> Reply {
@@ -200,7 +200,7 @@ pub async fn resend_verification(ctx: Ctx) -> Reply {
 /// Ask for a password reset link.
 ///
 /// Always answers 202, whether or not an account has this email.
-#[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "accounts", request_body = PasswordResetRequest,
+#[utoipa::path(post, path = "/api/v1/auth/password-reset", operation_id = "requestPasswordReset", tag = "accounts", request_body = PasswordResetRequest,
     responses((status = 202, description = "If the account exists, a reset link is on its way", body = StatusMessage), MalformedJsonOrType, BodyTooLarge, InvalidFields, TooManyFromAddress))]
 pub async fn password_reset(state: Data<AppState>, body: ValidJson<PasswordResetRequest>) -> Reply {
     if let Ok(email) = Email::parse(&body.email) {
@@ -216,7 +216,7 @@ pub async fn password_reset(state: Data<AppState>, body: ValidJson<PasswordReset
 ///
 /// The token works once. Every session that began before is signed out, and
 /// the email counts as verified (the link proved the inbox).
-#[utoipa::path(post, path = "/api/v1/auth/password-reset/confirm", tag = "accounts", request_body = PasswordResetConfirm,
+#[utoipa::path(post, path = "/api/v1/auth/password-reset/confirm", operation_id = "confirmPasswordReset", tag = "accounts", request_body = PasswordResetConfirm,
     responses((status = 204, description = "The password is changed"), MalformedJsonOrType, (status = 404, description = "`token_invalid`: unknown or replaced token", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`token_used`", body = Problem, content_type = "application/problem+json"), (status = 410, description = "`token_expired`", body = Problem, content_type = "application/problem+json"), BodyTooLarge,
         (status = 422, description = "Invalid password", body = Problem, content_type = "application/problem+json"), TooManyFromAddress, ServerBusy))]

@@ -136,7 +136,7 @@ fn fields(r: SendForAssetRequest) -> Fields {
 // ---------------------------------------------------------------- invitations
 
 /// Invite someone by email to one asset (full access needed).
-#[utoipa::path(post, path = "/api/v1/asset-invitations", tag = "asset invitations", security(("bearer" = [])), request_body = SendRequest,
+#[utoipa::path(post, path = "/api/v1/asset-invitations", operation_id = "sendAssetInvitation", tag = "asset invitations", security(("bearer" = [])), request_body = SendRequest,
     responses((status = 201, description = "Sent", body = AssetInvitationView), MalformedJson, Unauthorized, (status = 403, description = "`full_access_required`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"), AssetNotFound,
         (status = 409, description = "`invitation_pending`", body = Problem, content_type = "application/problem+json"), (status = 422, description = "Invalid fields, or `self_invitation`", body = Problem, content_type = "application/problem+json"), TooManyInvitations))]
 pub async fn send_invitation(ctx: Ctx, body: ValidJson<SendRequest>) -> Reply {
@@ -146,7 +146,7 @@ pub async fn send_invitation(ctx: Ctx, body: ValidJson<SendRequest>) -> Reply {
 }
 
 /// Invite someone by email to this asset (full access needed).
-#[utoipa::path(post, path = "/api/v1/assets/{asset_id}/invitations", tag = "asset invitations", security(("bearer" = [])), params(("asset_id" = Uuid, Path)), request_body = SendForAssetRequest,
+#[utoipa::path(post, path = "/api/v1/assets/{asset_id}/invitations", operation_id = "sendInvitationForAsset", tag = "asset invitations", security(("bearer" = [])), params(("asset_id" = Uuid, Path)), request_body = SendForAssetRequest,
     responses((status = 201, description = "Sent", body = AssetInvitationView), MalformedJson, Unauthorized, (status = 403, description = "`full_access_required`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"), AssetNotFound,
         (status = 409, description = "`invitation_pending`", body = Problem, content_type = "application/problem+json"), (status = 422, description = "Invalid fields, or `self_invitation`", body = Problem, content_type = "application/problem+json"), TooManyInvitations))]
 pub async fn send_for_asset(
@@ -167,7 +167,7 @@ async fn send(ctx: Ctx, asset_id: Uuid, fields: Deferred<Fields>) -> Reply {
 
 /// The invitations of every asset where I have full access (root: all),
 /// with search, filters, sort and pages.
-#[utoipa::path(get, path = "/api/v1/asset-invitations", tag = "asset invitations", security(("bearer" = [])), params(TableQuery),
+#[utoipa::path(get, path = "/api/v1/asset-invitations", operation_id = "listAssetInvitations", tag = "asset invitations", security(("bearer" = [])), params(TableQuery),
     responses((status = 200, description = "Invitations; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<AssetInvitationView>), Unauthorized,
         (status = 422, description = "Bad filter, sort or paging", body = Problem, content_type = "application/problem+json")))]
 pub async fn list(ctx: Ctx, q: ValidQuery<TableQuery>) -> Reply {
@@ -175,7 +175,7 @@ pub async fn list(ctx: Ctx, q: ValidQuery<TableQuery>) -> Reply {
 }
 
 /// The same table for one asset (full access needed).
-#[utoipa::path(get, path = "/api/v1/assets/{asset_id}/invitations", tag = "asset invitations", security(("bearer" = [])), params(("asset_id" = Uuid, Path), TableQuery),
+#[utoipa::path(get, path = "/api/v1/assets/{asset_id}/invitations", operation_id = "listInvitationsForAsset", tag = "asset invitations", security(("bearer" = [])), params(("asset_id" = Uuid, Path), TableQuery),
     responses((status = 200, description = "Invitations of the asset, paged as the table", body = CursorPage<AssetInvitationView>), Unauthorized, FullAccessRequired, AssetNotFound,
         (status = 422, description = "Bad filter, sort or paging", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_for_asset(ctx: Ctx, id: Path<Uuid>, q: ValidQuery<TableQuery>) -> Reply {
@@ -191,7 +191,7 @@ async fn table(ctx: Ctx, q: TableQuery, only: Option<Uuid>) -> Reply {
 }
 
 /// The six stats cards, with the table's visibility, in one query.
-#[utoipa::path(get, path = "/api/v1/asset-invitations/stats", tag = "asset invitations", security(("bearer" = [])), params(StatsQuery),
+#[utoipa::path(get, path = "/api/v1/asset-invitations/stats", operation_id = "getAssetInvitationStats", tag = "asset invitations", security(("bearer" = [])), params(StatsQuery),
     responses((status = 200, description = "Counts by status", body = StatsView), Unauthorized, (status = 422, description = "Bad asset id", body = Problem, content_type = "application/problem+json")))]
 pub async fn stats(ctx: Ctx, q: ValidQuery<StatsQuery>) -> Reply {
     let asset_id = q.0.asset_id;
@@ -199,7 +199,7 @@ pub async fn stats(ctx: Ctx, q: ValidQuery<StatsQuery>) -> Reply {
 }
 
 /// Details of one invitation.
-#[utoipa::path(get, path = "/api/v1/asset-invitations/{invitation_id}", tag = "asset invitations", security(("bearer" = [])), params(("invitation_id" = Uuid, Path)),
+#[utoipa::path(get, path = "/api/v1/asset-invitations/{invitation_id}", operation_id = "getAssetInvitation", tag = "asset invitations", security(("bearer" = [])), params(("invitation_id" = Uuid, Path)),
     responses((status = 200, description = "The invitation", body = AssetInvitationView), Unauthorized, InvitationNotFound))]
 pub async fn details(ctx: Ctx, id: Path<Uuid>) -> Reply {
     ok(ctx.read_one(move |c, caller, now| asset::details(c, caller, *id, now)).await)
@@ -207,7 +207,7 @@ pub async fn details(ctx: Ctx, id: Path<Uuid>) -> Reply {
 
 /// Resend a pending invitation: new token (the old link dies), new email,
 /// optionally a new expiry.
-#[utoipa::path(post, path = "/api/v1/asset-invitations/{invitation_id}/resend", tag = "asset invitations", security(("bearer" = [])), params(("invitation_id" = Uuid, Path)), request_body(content = ResendBody, description = "Optional"),
+#[utoipa::path(post, path = "/api/v1/asset-invitations/{invitation_id}/resend", operation_id = "resendAssetInvitation", tag = "asset invitations", security(("bearer" = [])), params(("invitation_id" = Uuid, Path)), request_body(content = ResendBody, description = "Optional"),
     responses((status = 200, description = "Resent", body = AssetInvitationView), MalformedJson, Unauthorized, (status = 403, description = "`email_not_verified`: verify your email first", body = Problem, content_type = "application/problem+json"), InvitationNotFound, InvitationNotPending,
         (status = 422, description = "`expires_at` not in the future", body = Problem, content_type = "application/problem+json"), TooManyInvitations))]
 pub async fn resend(ctx: Ctx, id: Path<Uuid>, body: OptionalJson<ResendBody>) -> Reply {
@@ -218,7 +218,7 @@ pub async fn resend(ctx: Ctx, id: Path<Uuid>, body: OptionalJson<ResendBody>) ->
 }
 
 /// Cancel a pending invitation.
-#[utoipa::path(post, path = "/api/v1/asset-invitations/{invitation_id}/cancel", tag = "asset invitations", security(("bearer" = [])), params(("invitation_id" = Uuid, Path)),
+#[utoipa::path(post, path = "/api/v1/asset-invitations/{invitation_id}/cancel", operation_id = "cancelAssetInvitation", tag = "asset invitations", security(("bearer" = [])), params(("invitation_id" = Uuid, Path)),
     responses((status = 200, description = "Cancelled", body = AssetInvitationView), Unauthorized, InvitationNotFound, InvitationNotPending))]
 pub async fn cancel(ctx: Ctx, id: Path<Uuid>) -> Reply {
     ok(ctx.write(move |c, caller, now| asset::cancel(c, caller, *id, now)).await)

@@ -76,7 +76,7 @@ fn change(UpdateAsset { name, reference, attributes, site_id }: UpdateAsset) -> 
 // ---------------------------------------------------------------- handlers
 
 /// Create an asset; I become its collaborator.
-#[utoipa::path(post, path = "/api/v1/assets", tag = "assets", security(("bearer" = [])), request_body = CreateAsset,
+#[utoipa::path(post, path = "/api/v1/assets", operation_id = "createAsset", tag = "assets", security(("bearer" = [])), request_body = CreateAsset,
     responses((status = 201, description = "Created", body = AssetView), MalformedJson, Unauthorized, (status = 403, description = "`site_editor_required`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`site_not_found`", body = Problem, content_type = "application/problem+json"), InvalidFields))]
 pub async fn create_asset(ctx: Ctx, body: ValidJson<CreateAsset>) -> Reply {
@@ -87,7 +87,7 @@ pub async fn create_asset(ctx: Ctx, body: ValidJson<CreateAsset>) -> Reply {
 
 /// The garage: every asset I can reach by any path, newest first, each with
 /// my access level; searchable and filterable by site.
-#[utoipa::path(get, path = "/api/v1/assets", tag = "assets", security(("bearer" = [])), params(GarageQuery),
+#[utoipa::path(get, path = "/api/v1/assets", operation_id = "listGarage", tag = "assets", security(("bearer" = [])), params(GarageQuery),
     responses((status = 200, description = "My assets, newest first; `total` counts up to 1,000 (`total_exact` says whether there are more)", body = CursorPage<AssetView>), Unauthorized,
         (status = 422, description = "Bad query", body = Problem, content_type = "application/problem+json")))]
 pub async fn garage(ctx: Ctx, q: ValidQuery<GarageQuery>) -> Reply {
@@ -97,7 +97,7 @@ pub async fn garage(ctx: Ctx, q: ValidQuery<GarageQuery>) -> Reply {
 }
 
 /// Read an asset with my access level.
-#[utoipa::path(get, path = "/api/v1/assets/{asset_id}", tag = "assets", security(("bearer" = [])), params(("asset_id" = Uuid, Path)),
+#[utoipa::path(get, path = "/api/v1/assets/{asset_id}", operation_id = "getAsset", tag = "assets", security(("bearer" = [])), params(("asset_id" = Uuid, Path)),
     responses((status = 200, description = "The asset", body = AssetView), Unauthorized, AssetNotFound))]
 pub async fn get_asset(ctx: Ctx, id: Path<Uuid>) -> Reply {
     ok(ctx.read_one(move |c, actor, now| assets::get(c, actor, *id, now)).await)
@@ -105,7 +105,7 @@ pub async fn get_asset(ctx: Ctx, id: Path<Uuid>) -> Reply {
 
 /// Update an asset (edit) or move it between sites (full, plus editor at the
 /// target site; leaving an estate also needs estate admin there).
-#[utoipa::path(patch, path = "/api/v1/assets/{asset_id}", tag = "assets", security(("bearer" = [])), params(("asset_id" = Uuid, Path)), request_body = UpdateAsset,
+#[utoipa::path(patch, path = "/api/v1/assets/{asset_id}", operation_id = "updateAsset", tag = "assets", security(("bearer" = [])), params(("asset_id" = Uuid, Path)), request_body = UpdateAsset,
     responses((status = 200, description = "Updated", body = AssetView), MalformedJson, Unauthorized,
         (status = 403, description = "`edit_access_required`, `full_access_required`, `site_editor_required` or `estate_admin_required`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`asset_not_found` or `site_not_found`", body = Problem, content_type = "application/problem+json"), InvalidFields))]
@@ -116,7 +116,7 @@ pub async fn update_asset(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<UpdateAsset
 }
 
 /// Delete an asset with its records, photos, shares and invitations (full).
-#[utoipa::path(delete, path = "/api/v1/assets/{asset_id}", tag = "assets", security(("bearer" = [])), params(("asset_id" = Uuid, Path)),
+#[utoipa::path(delete, path = "/api/v1/assets/{asset_id}", operation_id = "deleteAsset", tag = "assets", security(("bearer" = [])), params(("asset_id" = Uuid, Path)),
     responses((status = 204, description = "Deleted"), Unauthorized, FullAccessRequired, AssetNotFound))]
 pub async fn delete_asset(ctx: Ctx, id: Path<Uuid>) -> Reply {
     done(ctx.write(move |c, actor, now| assets::delete(c, actor, *id, now)).await)

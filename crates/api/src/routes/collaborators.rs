@@ -56,14 +56,14 @@ pub struct BulkRemove {
 }
 
 /// Collaborators of an asset (view), and whether I may manage them.
-#[utoipa::path(get, path = "/api/v1/assets/{asset_id}/collaborators", tag = "collaborators", security(("bearer" = [])), params(("asset_id" = Uuid, Path)),
+#[utoipa::path(get, path = "/api/v1/assets/{asset_id}/collaborators", operation_id = "listCollaborators", tag = "collaborators", security(("bearer" = [])), params(("asset_id" = Uuid, Path)),
     responses((status = 200, description = "Collaborators, oldest first", body = CollaboratorList), Unauthorized, AssetNotFound))]
 pub async fn list_collaborators(ctx: Ctx, id: Path<Uuid>) -> Reply {
     ok(ctx.run(move |c, actor, now| collaborators::list(c, actor, *id, now)).await)
 }
 
 /// Add a collaborator by exact username (full).
-#[utoipa::path(post, path = "/api/v1/assets/{asset_id}/collaborators", tag = "collaborators", security(("bearer" = [])), params(("asset_id" = Uuid, Path)), request_body = AddCollaborator,
+#[utoipa::path(post, path = "/api/v1/assets/{asset_id}/collaborators", operation_id = "addCollaborator", tag = "collaborators", security(("bearer" = [])), params(("asset_id" = Uuid, Path)), request_body = AddCollaborator,
     responses((status = 201, description = "Added", body = CollaboratorView), MalformedJson, Unauthorized, (status = 403, description = "`full_access_required`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`asset_not_found`, or `user_not_found` naming the username", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`already_collaborator`", body = Problem, content_type = "application/problem+json"), InvalidBody, (status = 429, description = "Too many additions", body = Problem, content_type = "application/problem+json")))]
@@ -78,7 +78,7 @@ pub async fn add_collaborator(
 }
 
 /// Remove a collaborator (full); the last one stays (409).
-#[utoipa::path(delete, path = "/api/v1/assets/{asset_id}/collaborators/{user_id}", tag = "collaborators", security(("bearer" = [])), params(("asset_id" = Uuid, Path), ("user_id" = Uuid, Path)),
+#[utoipa::path(delete, path = "/api/v1/assets/{asset_id}/collaborators/{user_id}", operation_id = "removeCollaborator", tag = "collaborators", security(("bearer" = [])), params(("asset_id" = Uuid, Path), ("user_id" = Uuid, Path)),
     responses((status = 204, description = "Removed"), Unauthorized, FullAccessRequired, (status = 404, description = "`asset_not_found` or `not_a_collaborator`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`last_collaborator`", body = Problem, content_type = "application/problem+json")))]
 pub async fn remove_collaborator(ctx: Ctx, pair: Path<(Uuid, Uuid)>) -> Reply {
@@ -87,7 +87,7 @@ pub async fn remove_collaborator(ctx: Ctx, pair: Path<(Uuid, Uuid)>) -> Reply {
 }
 
 /// Common and partial collaborators over several assets (full on each).
-#[utoipa::path(get, path = "/api/v1/collaborators", tag = "collaborators", security(("bearer" = [])), params(SelectionQuery),
+#[utoipa::path(get, path = "/api/v1/collaborators", operation_id = "getCollaboratorSplit", tag = "collaborators", security(("bearer" = [])), params(SelectionQuery),
     responses((status = 200, description = "Common and partial collaborators", body = CollaboratorSplitView), Unauthorized,
         (status = 403, description = "`full_access_required`, with `asset_ids`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`assets_not_found`, with `asset_ids`", body = Problem, content_type = "application/problem+json"), (status = 422, description = "Bad selection", body = Problem, content_type = "application/problem+json")))]
@@ -98,7 +98,7 @@ pub async fn collaborator_split(ctx: Ctx, q: ValidQuery<SelectionQuery>) -> Repl
 
 /// Make users collaborators of every selected asset (also "move to common");
 /// existing pairs stay as they are. All or nothing.
-#[utoipa::path(post, path = "/api/v1/collaborators/add", tag = "collaborators", security(("bearer" = [])), request_body = BulkAdd,
+#[utoipa::path(post, path = "/api/v1/collaborators/add", operation_id = "addCollaboratorsInBulk", tag = "collaborators", security(("bearer" = [])), request_body = BulkAdd,
     responses((status = 200, description = "Done: the new split", body = CollaboratorSplitView), MalformedJson, Unauthorized,
         (status = 403, description = "`full_access_required`, with `asset_ids`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`assets_not_found` with `asset_ids`, or `user_not_found` naming the username", body = Problem, content_type = "application/problem+json"), InvalidBody,
@@ -111,7 +111,7 @@ pub async fn bulk_add(ctx: Ctx, body: ValidJson<BulkAdd>) -> Reply {
 
 /// Remove users from every selected asset. All or nothing; 409
 /// `last_collaborator` names any asset that would be left with none.
-#[utoipa::path(post, path = "/api/v1/collaborators/remove", tag = "collaborators", security(("bearer" = [])), request_body = BulkRemove,
+#[utoipa::path(post, path = "/api/v1/collaborators/remove", operation_id = "removeCollaboratorsInBulk", tag = "collaborators", security(("bearer" = [])), request_body = BulkRemove,
     responses((status = 200, description = "Done: the new split", body = CollaboratorSplitView), MalformedJson, Unauthorized,
         (status = 403, description = "`full_access_required`, with `asset_ids`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`assets_not_found`, with `asset_ids`", body = Problem, content_type = "application/problem+json"),

@@ -67,7 +67,7 @@ fn name(body: ScopedJson<NameRequest>) -> Deferred<String> {
 }
 
 /// Create an estate; I become its owner.
-#[utoipa::path(post, path = "/api/v1/estates", tag = "estates", security(("bearer" = [])), request_body = NameRequest,
+#[utoipa::path(post, path = "/api/v1/estates", operation_id = "createEstate", tag = "estates", security(("bearer" = [])), request_body = NameRequest,
     responses((status = 201, description = "Created", body = EstateView), MalformedJson, Unauthorized, (status = 403, description = "`email_not_verified`: verify your email first", body = Problem, content_type = "application/problem+json"), InvalidName))]
 pub async fn create_estate(ctx: Ctx, body: ValidJson<NameRequest>) -> Reply {
     let name = body.0.name;
@@ -75,21 +75,21 @@ pub async fn create_estate(ctx: Ctx, body: ValidJson<NameRequest>) -> Reply {
 }
 
 /// Estates I belong to, newest first, each with my role.
-#[utoipa::path(get, path = "/api/v1/estates", tag = "estates", security(("bearer" = [])), params(PageQuery),
+#[utoipa::path(get, path = "/api/v1/estates", operation_id = "listEstates", tag = "estates", security(("bearer" = [])), params(PageQuery),
     responses((status = 200, description = "My estates", body = Page<EstateView>), Unauthorized, BadPaging))]
 pub async fn list_estates(ctx: Ctx, q: ValidQuery<PageQuery>) -> Reply {
     ok(ctx.read(move |c, actor, _| estates::list(c, actor, &q.0)).await)
 }
 
 /// Read an estate.
-#[utoipa::path(get, path = "/api/v1/estates/{estate_id}", tag = "estates", security(("bearer" = [])), params(("estate_id" = Uuid, Path)),
+#[utoipa::path(get, path = "/api/v1/estates/{estate_id}", operation_id = "getEstate", tag = "estates", security(("bearer" = [])), params(("estate_id" = Uuid, Path)),
     responses((status = 200, description = "The estate", body = EstateView), Unauthorized, (status = 404, description = "No such estate, or not a member", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_estate(ctx: Ctx, id: Path<Uuid>) -> Reply {
     ok(ctx.read_one(move |c, actor, _| estates::get(c, actor, id.into_inner())).await)
 }
 
 /// Rename an estate (admin or owner).
-#[utoipa::path(patch, path = "/api/v1/estates/{estate_id}", tag = "estates", security(("bearer" = [])), params(("estate_id" = Uuid, Path)), request_body = NameRequest,
+#[utoipa::path(patch, path = "/api/v1/estates/{estate_id}", operation_id = "renameEstate", tag = "estates", security(("bearer" = [])), params(("estate_id" = Uuid, Path)), request_body = NameRequest,
     responses((status = 200, description = "Renamed", body = EstateView), MalformedJson, Unauthorized, InsufficientRole, NoSuchEstate, InvalidName))]
 pub async fn rename_estate(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<NameRequest>) -> Reply {
     let cmd = Rename { id: id.into_inner(), name: name(body) };
@@ -97,7 +97,7 @@ pub async fn rename_estate(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<NameReques
 }
 
 /// Delete an estate with its sites, memberships and invitations (owner only).
-#[utoipa::path(delete, path = "/api/v1/estates/{estate_id}", tag = "estates", security(("bearer" = [])), params(("estate_id" = Uuid, Path)),
+#[utoipa::path(delete, path = "/api/v1/estates/{estate_id}", operation_id = "deleteEstate", tag = "estates", security(("bearer" = [])), params(("estate_id" = Uuid, Path)),
     responses((status = 204, description = "Deleted"), Unauthorized, (status = 403, description = "`insufficient_role`: only the owner deletes", body = Problem, content_type = "application/problem+json"), NoSuchEstate,
         (status = 409, description = "`estate_has_assets`", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_estate(ctx: Ctx, id: Path<Uuid>) -> Reply {
@@ -105,7 +105,7 @@ pub async fn delete_estate(ctx: Ctx, id: Path<Uuid>) -> Reply {
 }
 
 /// Transfer ownership to another member (owner only); I become admin.
-#[utoipa::path(post, path = "/api/v1/estates/{estate_id}/transfer-ownership", tag = "estates", security(("bearer" = [])), params(("estate_id" = Uuid, Path)), request_body = TransferRequest,
+#[utoipa::path(post, path = "/api/v1/estates/{estate_id}/transfer-ownership", operation_id = "transferEstateOwnership", tag = "estates", security(("bearer" = [])), params(("estate_id" = Uuid, Path)), request_body = TransferRequest,
     responses((status = 200, description = "Transferred; my new role is admin", body = EstateView), MalformedJson, Unauthorized,
         (status = 403, description = "`insufficient_role` or `self_role_change`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"), NoSuchEstate,
         (status = 422, description = "Invalid body, or `not_a_member`: the user is not a member", body = Problem, content_type = "application/problem+json")))]
@@ -122,14 +122,14 @@ pub async fn transfer_ownership(
 }
 
 /// Sites of an estate that I can see, newest first, with my effective role.
-#[utoipa::path(get, path = "/api/v1/estates/{estate_id}/sites", tag = "sites", security(("bearer" = [])), params(("estate_id" = Uuid, Path), PageQuery),
+#[utoipa::path(get, path = "/api/v1/estates/{estate_id}/sites", operation_id = "listSites", tag = "sites", security(("bearer" = [])), params(("estate_id" = Uuid, Path), PageQuery),
     responses((status = 200, description = "Sites", body = Page<SiteView>), Unauthorized, NoSuchEstate, BadPaging))]
 pub async fn list_sites(ctx: Ctx, id: Path<Uuid>, q: ValidQuery<PageQuery>) -> Reply {
     ok(ctx.run(move |c, actor, _| sites::list(c, actor, *id, &q.0)).await)
 }
 
 /// Create a site (estate admin or owner).
-#[utoipa::path(post, path = "/api/v1/estates/{estate_id}/sites", tag = "sites", security(("bearer" = [])), params(("estate_id" = Uuid, Path)), request_body = NameRequest,
+#[utoipa::path(post, path = "/api/v1/estates/{estate_id}/sites", operation_id = "createSite", tag = "sites", security(("bearer" = [])), params(("estate_id" = Uuid, Path)), request_body = NameRequest,
     responses((status = 201, description = "Created", body = SiteView), MalformedJson, Unauthorized, InsufficientRole, NoSuchEstate, InvalidName))]
 pub async fn create_site(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<NameRequest>) -> Reply {
     let cmd = sites::Create { estate_id: id.into_inner(), name: name(body) };
@@ -137,14 +137,14 @@ pub async fn create_site(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<NameRequest>
 }
 
 /// Read a site.
-#[utoipa::path(get, path = "/api/v1/sites/{site_id}", tag = "sites", security(("bearer" = [])), params(("site_id" = Uuid, Path)),
+#[utoipa::path(get, path = "/api/v1/sites/{site_id}", operation_id = "getSite", tag = "sites", security(("bearer" = [])), params(("site_id" = Uuid, Path)),
     responses((status = 200, description = "The site", body = SiteView), Unauthorized, (status = 404, description = "No such site, or kept off it", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_site(ctx: Ctx, id: Path<Uuid>) -> Reply {
     ok(ctx.read_one(move |c, actor, _| sites::get(c, actor, id.into_inner())).await)
 }
 
 /// Rename a site (site admin).
-#[utoipa::path(patch, path = "/api/v1/sites/{site_id}", tag = "sites", security(("bearer" = [])), params(("site_id" = Uuid, Path)), request_body = NameRequest,
+#[utoipa::path(patch, path = "/api/v1/sites/{site_id}", operation_id = "renameSite", tag = "sites", security(("bearer" = [])), params(("site_id" = Uuid, Path)), request_body = NameRequest,
     responses((status = 200, description = "Renamed", body = SiteView), MalformedJson, Unauthorized, InsufficientRole, (status = 404, description = "No such site", body = Problem, content_type = "application/problem+json"), InvalidName))]
 pub async fn rename_site(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<NameRequest>) -> Reply {
     let cmd = Rename { id: id.into_inner(), name: name(body) };
@@ -152,7 +152,7 @@ pub async fn rename_site(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<NameRequest>
 }
 
 /// Delete a site (estate admin or owner).
-#[utoipa::path(delete, path = "/api/v1/sites/{site_id}", tag = "sites", security(("bearer" = [])), params(("site_id" = Uuid, Path)),
+#[utoipa::path(delete, path = "/api/v1/sites/{site_id}", operation_id = "deleteSite", tag = "sites", security(("bearer" = [])), params(("site_id" = Uuid, Path)),
     responses((status = 204, description = "Deleted"), Unauthorized, InsufficientRole, (status = 404, description = "No such site", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`site_has_assets`", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_site(ctx: Ctx, id: Path<Uuid>) -> Reply {
@@ -161,7 +161,7 @@ pub async fn delete_site(ctx: Ctx, id: Path<Uuid>) -> Reply {
 
 /// Users & Permissions: members with their estate role and, per site, the
 /// override and the effective role.
-#[utoipa::path(get, path = "/api/v1/estates/{estate_id}/members", tag = "members", security(("bearer" = [])), params(("estate_id" = Uuid, Path), CursorQuery),
+#[utoipa::path(get, path = "/api/v1/estates/{estate_id}/members", operation_id = "listEstateMembers", tag = "members", security(("bearer" = [])), params(("estate_id" = Uuid, Path), CursorQuery),
     responses((status = 200, description = "Members, oldest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<MemberView>), Unauthorized, NoSuchEstate, BadPaging))]
 pub async fn list_members(ctx: Ctx, id: Path<Uuid>, q: ValidQuery<CursorQuery>) -> Reply {
     ok(ctx.run(move |c, actor, _| members::list(c, actor, *id, &q.0)).await)
@@ -169,7 +169,7 @@ pub async fn list_members(ctx: Ctx, id: Path<Uuid>, q: ValidQuery<CursorQuery>) 
 
 /// Set a member's estate role and, with `sites`, replace their site
 /// overrides, in one all-or-nothing save.
-#[utoipa::path(put, path = "/api/v1/estates/{estate_id}/members/{user_id}", tag = "members", security(("bearer" = [])), params(("estate_id" = Uuid, Path), ("user_id" = Uuid, Path)), request_body = SetMemberRequest,
+#[utoipa::path(put, path = "/api/v1/estates/{estate_id}/members/{user_id}", operation_id = "setEstateMember", tag = "members", security(("bearer" = [])), params(("estate_id" = Uuid, Path), ("user_id" = Uuid, Path)), request_body = SetMemberRequest,
     responses((status = 200, description = "Saved", body = MemberView), MalformedJson, Unauthorized,
         (status = 403, description = "A grant rule refuses: `self_role_change`, `owner_transfer_required`, `cannot_grant_role`, `cannot_change_member`, `cannot_replace_override`, `site_admin_scope`, `insufficient_role`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such estate, member (`not_a_member`) or site", body = Problem, content_type = "application/problem+json"),
@@ -187,7 +187,7 @@ fn change(b: SetMemberRequest) -> members::MemberChange {
 }
 
 /// Remove a member (their site overrides go too); removing myself is leaving.
-#[utoipa::path(delete, path = "/api/v1/estates/{estate_id}/members/{user_id}", tag = "members", security(("bearer" = [])), params(("estate_id" = Uuid, Path), ("user_id" = Uuid, Path)),
+#[utoipa::path(delete, path = "/api/v1/estates/{estate_id}/members/{user_id}", operation_id = "removeEstateMember", tag = "members", security(("bearer" = [])), params(("estate_id" = Uuid, Path), ("user_id" = Uuid, Path)),
     responses((status = 204, description = "Removed"), Unauthorized, (status = 403, description = "`owner_transfer_required`, `cannot_change_member` or `insufficient_role`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such estate or member", body = Problem, content_type = "application/problem+json")))]
 pub async fn remove_member(ctx: Ctx, key: IdPair) -> Reply {
@@ -198,7 +198,7 @@ pub async fn remove_member(ctx: Ctx, key: IdPair) -> Reply {
 
 /// Members of the estate as seen from one site: estate role, override and
 /// effective role here.
-#[utoipa::path(get, path = "/api/v1/sites/{site_id}/members", tag = "members", security(("bearer" = [])), params(("site_id" = Uuid, Path), CursorQuery),
+#[utoipa::path(get, path = "/api/v1/sites/{site_id}/members", operation_id = "listSiteMembers", tag = "members", security(("bearer" = [])), params(("site_id" = Uuid, Path), CursorQuery),
     responses((status = 200, description = "Members at the site, oldest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<SiteMemberView>), Unauthorized,
         (status = 404, description = "No such site", body = Problem, content_type = "application/problem+json"), BadPaging))]
 pub async fn list_site_members(ctx: Ctx, id: Path<Uuid>, q: ValidQuery<CursorQuery>) -> Reply {
@@ -206,7 +206,7 @@ pub async fn list_site_members(ctx: Ctx, id: Path<Uuid>, q: ValidQuery<CursorQue
 }
 
 /// Set a member's override at this site (`none` keeps them off it).
-#[utoipa::path(put, path = "/api/v1/sites/{site_id}/members/{user_id}", tag = "members", security(("bearer" = [])), params(("site_id" = Uuid, Path), ("user_id" = Uuid, Path)), request_body = SetOverrideRequest,
+#[utoipa::path(put, path = "/api/v1/sites/{site_id}/members/{user_id}", operation_id = "setSiteOverride", tag = "members", security(("bearer" = [])), params(("site_id" = Uuid, Path), ("user_id" = Uuid, Path)), request_body = SetOverrideRequest,
     responses((status = 200, description = "Saved", body = SiteMemberView), MalformedJson, Unauthorized, (status = 403, description = "A grant rule refuses, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such site or member", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid role or `no_override_for_admins`", body = Problem, content_type = "application/problem+json")))]
@@ -220,7 +220,7 @@ pub async fn set_site_override(
 }
 
 /// Clear a member's override at this site: back to the estate default.
-#[utoipa::path(delete, path = "/api/v1/sites/{site_id}/members/{user_id}", tag = "members", security(("bearer" = [])), params(("site_id" = Uuid, Path), ("user_id" = Uuid, Path)),
+#[utoipa::path(delete, path = "/api/v1/sites/{site_id}/members/{user_id}", operation_id = "clearSiteOverride", tag = "members", security(("bearer" = [])), params(("site_id" = Uuid, Path), ("user_id" = Uuid, Path)),
     responses((status = 200, description = "Cleared", body = SiteMemberView), Unauthorized, (status = 403, description = "A grant rule refuses, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such site or member", body = Problem, content_type = "application/problem+json")))]
 pub async fn clear_site_override(ctx: Ctx, key: IdPair) -> Reply {

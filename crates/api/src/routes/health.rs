@@ -17,14 +17,14 @@ pub struct Health {
 }
 
 /// The process is up.
-#[utoipa::path(get, path = "/health/live", tag = "operations",
+#[utoipa::path(get, path = "/health/live", operation_id = "checkLiveness", tag = "operations",
     responses((status = 200, description = "Alive", body = Health)))]
 pub async fn live() -> HttpResponse {
     HttpResponse::Ok().json(Health { status: "ok" })
 }
 
 /// The process can serve: the database answers.
-#[utoipa::path(get, path = "/health/ready", tag = "operations",
+#[utoipa::path(get, path = "/health/ready", operation_id = "checkReadiness", tag = "operations",
     responses((status = 200, description = "Ready", body = Health), (status = 503, description = "The database does not answer", body = Problem, content_type = "application/problem+json")))]
 pub async fn ready(state: web::Data<AppState>) -> Reply {
     let unavailable = |_| ApiError::unavailable("The database does not answer.");

@@ -33,14 +33,14 @@ pub struct ChangeRoleRequest {
 // ---------------------------------------------------------------- handlers
 
 /// My household and its members.
-#[utoipa::path(get, path = "/api/v1/household", tag = "households", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/household", operation_id = "getMyHousehold", tag = "households", security(("bearer" = [])),
     responses((status = 200, description = "My household", body = HouseholdView), Unauthorized, (status = 404, description = "`root_has_no_household`", body = Problem, content_type = "application/problem+json")))]
 pub async fn my_household(ctx: Ctx) -> Reply {
     ok(ctx.read(|c, actor, _| households::mine(c, actor)).await)
 }
 
 /// Add a member to my household by exact username, with a role.
-#[utoipa::path(post, path = "/api/v1/household/members", tag = "households", security(("bearer" = [])), request_body = AddMemberRequest,
+#[utoipa::path(post, path = "/api/v1/household/members", operation_id = "addHouseholdMember", tag = "households", security(("bearer" = [])), request_body = AddMemberRequest,
     responses((status = 201, description = "Added", body = HouseholdMemberView), MalformedJson, Unauthorized, (status = 403, description = "`email_not_verified`: verify your email first", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`user_not_found` naming the username, or `root_has_no_household`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`already_member` or `mutual_membership`", body = Problem, content_type = "application/problem+json"),
@@ -53,7 +53,7 @@ pub async fn add_member(ctx: Ctx, body: ValidJson<AddMemberRequest>) -> Reply {
 }
 
 /// Change a member's role in my household.
-#[utoipa::path(patch, path = "/api/v1/household/members/{user_id}", tag = "households", security(("bearer" = [])), params(("user_id" = Uuid, Path)), request_body = ChangeRoleRequest,
+#[utoipa::path(patch, path = "/api/v1/household/members/{user_id}", operation_id = "changeHouseholdMemberRole", tag = "households", security(("bearer" = [])), params(("user_id" = Uuid, Path)), request_body = ChangeRoleRequest,
     responses((status = 200, description = "Changed", body = HouseholdView), MalformedJson, Unauthorized, (status = 404, description = "`not_household_member`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid role", body = Problem, content_type = "application/problem+json")))]
 pub async fn change_role(ctx: Ctx, id: Path<Uuid>, body: ValidJson<ChangeRoleRequest>) -> Reply {
@@ -62,7 +62,7 @@ pub async fn change_role(ctx: Ctx, id: Path<Uuid>, body: ValidJson<ChangeRoleReq
 }
 
 /// Remove a member from my household.
-#[utoipa::path(delete, path = "/api/v1/household/members/{user_id}", tag = "households", security(("bearer" = [])), params(("user_id" = Uuid, Path)),
+#[utoipa::path(delete, path = "/api/v1/household/members/{user_id}", operation_id = "removeHouseholdMember", tag = "households", security(("bearer" = [])), params(("user_id" = Uuid, Path)),
     responses((status = 204, description = "Removed"), Unauthorized, (status = 404, description = "`not_household_member`", body = Problem, content_type = "application/problem+json")))]
 pub async fn remove_member(ctx: Ctx, id: Path<Uuid>) -> Reply {
     let member = id.into_inner();
@@ -70,14 +70,14 @@ pub async fn remove_member(ctx: Ctx, id: Path<Uuid>) -> Reply {
 }
 
 /// Households I belong to, with my role in each.
-#[utoipa::path(get, path = "/api/v1/households", tag = "households", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/households", operation_id = "listMyHouseholdMemberships", tag = "households", security(("bearer" = [])),
     responses((status = 200, description = "My memberships", body = Vec<MembershipView>), Unauthorized))]
 pub async fn my_memberships(ctx: Ctx) -> Reply {
     ok(ctx.read(|c, actor, _| households::memberships(c, actor)).await)
 }
 
 /// Leave a household.
-#[utoipa::path(delete, path = "/api/v1/households/{head_id}/membership", tag = "households", security(("bearer" = [])), params(("head_id" = Uuid, Path)),
+#[utoipa::path(delete, path = "/api/v1/households/{head_id}/membership", operation_id = "leaveHousehold", tag = "households", security(("bearer" = [])), params(("head_id" = Uuid, Path)),
     responses((status = 204, description = "Left"), Unauthorized, (status = 404, description = "`not_household_member`", body = Problem, content_type = "application/problem+json")))]
 pub async fn leave(ctx: Ctx, id: Path<Uuid>) -> Reply {
     let head = id.into_inner();

@@ -118,7 +118,7 @@ fn target(key: IdPair) -> estate::Target {
 /// Exact, case-insensitive match on verified accounts only; members of the
 /// estate are hidden. The same 404 answers "no such user" and "already a
 /// member". Open to those who may grant estate roles; rate limited.
-#[utoipa::path(get, path = "/api/v1/estates/{estate_id}/user-search", tag = "members", security(("bearer" = [])), params(("estate_id" = Uuid, Path), UserSearchQuery),
+#[utoipa::path(get, path = "/api/v1/estates/{estate_id}/user-search", operation_id = "searchUsersToInvite", tag = "members", security(("bearer" = [])), params(("estate_id" = Uuid, Path), UserSearchQuery),
     responses((status = 200, description = "The one match", body = UserSearchResult), Unauthorized,
         (status = 403, description = "`insufficient_role`: only owners and admins grant estate roles", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`user_not_found` (or already a member), or no such estate", body = Problem, content_type = "application/problem+json"),
@@ -133,7 +133,7 @@ pub async fn user_search(ctx: Ctx, id: Path<Uuid>, q: ValidQuery<UserSearchQuery
 ///
 /// A verified account gets the role at once (201, no email). Any other email
 /// gets a pending invitation and an email with a sign-up link (202).
-#[utoipa::path(post, path = "/api/v1/estates/{estate_id}/invitations", tag = "invitations", security(("bearer" = [])), params(("estate_id" = Uuid, Path)), request_body = InviteRequest,
+#[utoipa::path(post, path = "/api/v1/estates/{estate_id}/invitations", operation_id = "inviteToEstate", tag = "invitations", security(("bearer" = [])), params(("estate_id" = Uuid, Path)), request_body = InviteRequest,
     responses((status = 201, description = "Granted at once to a registered user", body = InviteOutcome), (status = 202, description = "Invited by email", body = InviteOutcome), MalformedJson, Unauthorized,
         (status = 403, description = "`insufficient_role`, `cannot_grant_role` or `owner_transfer_required`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"), NoSuchEstate,
         (status = 409, description = "`already_member` or `invitation_pending`", body = Problem, content_type = "application/problem+json"),
@@ -155,7 +155,7 @@ pub async fn invite(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<InviteRequest>) -
 }
 
 /// The estate's invitations, newest first, optionally by status.
-#[utoipa::path(get, path = "/api/v1/estates/{estate_id}/invitations", tag = "invitations", security(("bearer" = [])), params(("estate_id" = Uuid, Path), InvitationListQuery),
+#[utoipa::path(get, path = "/api/v1/estates/{estate_id}/invitations", operation_id = "listEstateInvitations", tag = "invitations", security(("bearer" = [])), params(("estate_id" = Uuid, Path), InvitationListQuery),
     responses((status = 200, description = "Invitations, newest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<EstateInvitationView>), Unauthorized, InsufficientRole, NoSuchEstate,
         (status = 422, description = "Unknown status or bad paging", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_invitations(
@@ -174,7 +174,7 @@ pub async fn list_invitations(
 
 /// Resend a pending invitation: a new token (the old link stops working) and
 /// a new email; optionally a new expiry.
-#[utoipa::path(post, path = "/api/v1/estates/{estate_id}/invitations/{invitation_id}/resend", tag = "invitations", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/estates/{estate_id}/invitations/{invitation_id}/resend", operation_id = "resendEstateInvitation", tag = "invitations", security(("bearer" = [])),
     params(("estate_id" = Uuid, Path), ("invitation_id" = Uuid, Path)), request_body(content = ResendRequest, description = "Optional"),
     responses((status = 200, description = "Resent", body = EstateInvitationView), MalformedJson, Unauthorized,
         (status = 403, description = "`insufficient_role` or `cannot_grant_role`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
@@ -188,7 +188,7 @@ pub async fn resend_invitation(ctx: Ctx, key: IdPair, body: OptionalJson<ResendR
 }
 
 /// Cancel a pending invitation.
-#[utoipa::path(post, path = "/api/v1/estates/{estate_id}/invitations/{invitation_id}/cancel", tag = "invitations", security(("bearer" = [])), params(("estate_id" = Uuid, Path), ("invitation_id" = Uuid, Path)),
+#[utoipa::path(post, path = "/api/v1/estates/{estate_id}/invitations/{invitation_id}/cancel", operation_id = "cancelEstateInvitation", tag = "invitations", security(("bearer" = [])), params(("estate_id" = Uuid, Path), ("invitation_id" = Uuid, Path)),
     responses((status = 200, description = "Cancelled", body = EstateInvitationView), Unauthorized, (status = 403, description = "`insufficient_role` or `cannot_grant_role`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such estate or invitation", body = Problem, content_type = "application/problem+json"), InvitationNotPending))]
 pub async fn cancel_invitation(ctx: Ctx, key: IdPair) -> Reply {
@@ -197,7 +197,7 @@ pub async fn cancel_invitation(ctx: Ctx, key: IdPair) -> Reply {
 }
 
 /// What an invitation offers (no sign-in needed; the token is the key).
-#[utoipa::path(post, path = "/api/v1/invitations/preview", tag = "invitations", request_body = InvitationTokenRequest,
+#[utoipa::path(post, path = "/api/v1/invitations/preview", operation_id = "previewInvitation", tag = "invitations", request_body = InvitationTokenRequest,
     responses((status = 200, description = "The offer, with its current status", body = InvitationOffer), MalformedJson,
         (status = 404, description = "`invitation_not_found`: unknown or replaced token", body = Problem, content_type = "application/problem+json"), InvalidBody, TooManyFromAddress))]
 pub async fn preview_invitation(
@@ -209,7 +209,7 @@ pub async fn preview_invitation(
 }
 
 /// Accept, signed in with the invited email.
-#[utoipa::path(post, path = "/api/v1/invitations/accept", tag = "invitations", security(("bearer" = [])), request_body = InvitationTokenRequest,
+#[utoipa::path(post, path = "/api/v1/invitations/accept", operation_id = "acceptInvitation", tag = "invitations", security(("bearer" = [])), request_body = InvitationTokenRequest,
     responses((status = 200, description = "Accepted: the access is granted", body = InvitationResult), MalformedJson, Unauthorized,
         (status = 403, description = "`invitation_email_mismatch`: signed in with another email; the invitation stays pending", body = Problem, content_type = "application/problem+json"), InvitationNotFound,
         (status = 409, description = "`invitation_not_pending`, with `invitation_status`, or `inviter_cannot_grant`", body = Problem, content_type = "application/problem+json"), InvitationExpired, InvalidBody, TooManyFromAddress))]
@@ -224,7 +224,7 @@ pub async fn accept_invitation(ctx: Ctx, body: ValidJson<InvitationTokenRequest>
 /// The account is verified (the token proves the inbox). 409
 /// `email_registered` when the email already has an account: sign in, then
 /// accept.
-#[utoipa::path(post, path = "/api/v1/invitations/accept-signup", tag = "invitations", request_body = AcceptSignupRequest,
+#[utoipa::path(post, path = "/api/v1/invitations/accept-signup", operation_id = "acceptInvitationWithSignUp", tag = "invitations", request_body = AcceptSignupRequest,
     responses((status = 201, description = "Account created, invitation accepted, signed in", body = AuthResponse), MalformedJson, InvitationNotFound,
         (status = 409, description = "`email_registered`, `username_taken` or `invitation_not_pending`, or `inviter_cannot_grant`", body = Problem, content_type = "application/problem+json"), InvitationExpired, InvalidFields, TooManyFromAddress, ServerBusy))]
 pub async fn accept_signup(state: Data<AppState>, body: ValidJson<AcceptSignupRequest>) -> Reply {
@@ -245,7 +245,7 @@ pub async fn accept_signup(state: Data<AppState>, body: ValidJson<AcceptSignupRe
 }
 
 /// Decline (no sign-in needed; the token is the key).
-#[utoipa::path(post, path = "/api/v1/invitations/decline", tag = "invitations", request_body = InvitationTokenRequest,
+#[utoipa::path(post, path = "/api/v1/invitations/decline", operation_id = "declineInvitation", tag = "invitations", request_body = InvitationTokenRequest,
     responses((status = 200, description = "Declined", body = InvitationResult), MalformedJson, InvitationNotFound, InvitationNotPending, InvitationExpired, InvalidBody, TooManyFromAddress))]
 pub async fn decline_invitation(
     state: Data<AppState>,
@@ -256,7 +256,7 @@ pub async fn decline_invitation(
 }
 
 /// Pending invitations addressed to my verified email.
-#[utoipa::path(get, path = "/api/v1/me/invitations", tag = "invitations", security(("bearer" = [])), params(CursorQuery),
+#[utoipa::path(get, path = "/api/v1/me/invitations", operation_id = "listMyInvitations", tag = "invitations", security(("bearer" = [])), params(CursorQuery),
     responses((status = 200, description = "Pending invitations, newest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<InvitationOffer>), Unauthorized,
         (status = 403, description = "`email_not_verified`", body = Problem, content_type = "application/problem+json"), BadPaging))]
 pub async fn my_invitations(ctx: Ctx, q: ValidQuery<CursorQuery>) -> Reply {
@@ -264,7 +264,7 @@ pub async fn my_invitations(ctx: Ctx, q: ValidQuery<CursorQuery>) -> Reply {
 }
 
 /// Accept an invitation to my verified email, without the token.
-#[utoipa::path(post, path = "/api/v1/me/invitations/{invitation_id}/accept", tag = "invitations", security(("bearer" = [])), params(("invitation_id" = Uuid, Path)),
+#[utoipa::path(post, path = "/api/v1/me/invitations/{invitation_id}/accept", operation_id = "acceptMyInvitation", tag = "invitations", security(("bearer" = [])), params(("invitation_id" = Uuid, Path)),
     responses((status = 200, description = "Accepted", body = InvitationResult), Unauthorized, (status = 403, description = "`email_not_verified`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such invitation for my email", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`invitation_not_pending`, or `inviter_cannot_grant`", body = Problem, content_type = "application/problem+json"), InvitationExpired))]
@@ -273,7 +273,7 @@ pub async fn accept_mine(ctx: Ctx, id: Path<Uuid>) -> Reply {
 }
 
 /// Decline an invitation to my verified email, without the token.
-#[utoipa::path(post, path = "/api/v1/me/invitations/{invitation_id}/decline", tag = "invitations", security(("bearer" = [])), params(("invitation_id" = Uuid, Path)),
+#[utoipa::path(post, path = "/api/v1/me/invitations/{invitation_id}/decline", operation_id = "declineMyInvitation", tag = "invitations", security(("bearer" = [])), params(("invitation_id" = Uuid, Path)),
     responses((status = 200, description = "Declined", body = InvitationResult), Unauthorized, (status = 403, description = "`email_not_verified`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such invitation for my email", body = Problem, content_type = "application/problem+json"), (status = 409, description = "`invitation_not_pending`", body = Problem, content_type = "application/problem+json"), InvitationExpired))]
 pub async fn decline_mine(ctx: Ctx, id: Path<Uuid>) -> Reply {

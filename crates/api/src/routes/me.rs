@@ -18,7 +18,7 @@ use crate::routes::{Reply, mailed, ok};
 use crate::views::accounts::{AuthResponse, MeView};
 
 /// The current user.
-#[utoipa::path(get, path = "/api/v1/me", tag = "accounts", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/me", operation_id = "getMe", tag = "accounts", security(("bearer" = [])),
     responses((status = 200, description = "The signed-in user", body = MeView), (status = 401, description = "Missing, malformed, forged or expired token", body = Problem, content_type = "application/problem+json")))]
 pub async fn me(ctx: Ctx) -> Reply {
     ok(ctx.read_one(|c, actor, _| me::me(c, actor)).await)
@@ -38,7 +38,7 @@ pub struct ChangePassword {
 /// Change my password (with the current one).
 ///
 /// Every other session is signed out; the answer carries a fresh token.
-#[utoipa::path(put, path = "/api/v1/me/password", tag = "accounts", security(("bearer" = [])), request_body = ChangePassword,
+#[utoipa::path(put, path = "/api/v1/me/password", operation_id = "changePassword", tag = "accounts", security(("bearer" = [])), request_body = ChangePassword,
     responses((status = 200, description = "Changed; a new access token", body = AuthResponse), MalformedJsonOrType, Unauthorized,
         (status = 403, description = "`wrong_password`: the current password is not correct", body = Problem, content_type = "application/problem+json"), BodyTooLarge,
         (status = 422, description = "Invalid new password", body = Problem, content_type = "application/problem+json"),

@@ -59,21 +59,21 @@ fn html(body: &'static str) -> HttpResponse {
 }
 
 /// The page a verification link opens (`/verify-email#token=…`).
-#[utoipa::path(get, path = "/verify-email", tag = "pages",
+#[utoipa::path(get, path = "/verify-email", operation_id = "verifyEmailPage", tag = "pages",
     responses((status = 200, description = "HTML page: verifies the email with the token from the URL fragment", body = String, content_type = "text/html")))]
 pub async fn verify_email() -> HttpResponse {
     html(&VERIFY_EMAIL)
 }
 
 /// The page a password reset link opens (`/reset-password#token=…`).
-#[utoipa::path(get, path = "/reset-password", tag = "pages",
+#[utoipa::path(get, path = "/reset-password", operation_id = "resetPasswordPage", tag = "pages",
     responses((status = 200, description = "HTML page: asks for the new password twice and sets it", body = String, content_type = "text/html")))]
 pub async fn reset_password() -> HttpResponse {
     html(&RESET_PASSWORD)
 }
 
 /// The page an invitation link opens (`/invitations/accept#token=…`).
-#[utoipa::path(get, path = "/invitations/accept", tag = "pages",
+#[utoipa::path(get, path = "/invitations/accept", operation_id = "acceptInvitationPage", tag = "pages",
     responses((status = 200, description = "HTML page: shows the offer; sign in and accept, sign up and accept, or decline", body = String, content_type = "text/html")))]
 pub async fn accept_invitation() -> HttpResponse {
     html(&ACCEPT_INVITATION)

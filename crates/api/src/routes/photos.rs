@@ -28,14 +28,14 @@ pub struct PhotoRequest {
 }
 
 /// Photos of an asset, newest first (view).
-#[utoipa::path(get, path = "/api/v1/assets/{asset_id}/photos", tag = "records", security(("bearer" = [])), params(("asset_id" = Uuid, Path), PageQuery),
+#[utoipa::path(get, path = "/api/v1/assets/{asset_id}/photos", operation_id = "listPhotos", tag = "records", security(("bearer" = [])), params(("asset_id" = Uuid, Path), PageQuery),
     responses((status = 200, description = "Photos", body = Page<PhotoView>), Unauthorized, AssetNotFound, BadPaging))]
 pub async fn list_photos(ctx: Ctx, id: Path<Uuid>, q: ValidQuery<PageQuery>) -> Reply {
     ok(ctx.run(move |c, actor, now| photos::list(c, actor, *id, &q.0, now)).await)
 }
 
 /// Add photo metadata (edit).
-#[utoipa::path(post, path = "/api/v1/assets/{asset_id}/photos", tag = "records", security(("bearer" = [])), params(("asset_id" = Uuid, Path)), request_body = PhotoRequest,
+#[utoipa::path(post, path = "/api/v1/assets/{asset_id}/photos", operation_id = "addPhoto", tag = "records", security(("bearer" = [])), params(("asset_id" = Uuid, Path)), request_body = PhotoRequest,
     responses((status = 201, description = "Added", body = PhotoView), MalformedJson, Unauthorized, (status = 403, description = "`edit_access_required`", body = Problem, content_type = "application/problem+json"), AssetNotFound, InvalidFields))]
 pub async fn add_photo(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<PhotoRequest>) -> Reply {
     let photo =
@@ -45,7 +45,7 @@ pub async fn add_photo(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<PhotoRequest>)
 }
 
 /// Delete a photo (manage).
-#[utoipa::path(delete, path = "/api/v1/assets/{asset_id}/photos/{photo_id}", tag = "records", security(("bearer" = [])), params(("asset_id" = Uuid, Path), ("photo_id" = Uuid, Path)),
+#[utoipa::path(delete, path = "/api/v1/assets/{asset_id}/photos/{photo_id}", operation_id = "deletePhoto", tag = "records", security(("bearer" = [])), params(("asset_id" = Uuid, Path), ("photo_id" = Uuid, Path)),
     responses((status = 204, description = "Deleted"), Unauthorized, (status = 403, description = "`manage_access_required`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`asset_not_found` or `photo_not_found`", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_photo(ctx: Ctx, ids: Path<(Uuid, Uuid)>) -> Reply {

@@ -54,14 +54,14 @@ fn fields(body: ScopedJson<RecordRequest>) -> Result<RecordFields, ApiError> {
 }
 
 /// Records of an asset, newest date first (view).
-#[utoipa::path(get, path = "/api/v1/assets/{asset_id}/records", tag = "records", security(("bearer" = [])), params(("asset_id" = Uuid, Path), PageQuery),
+#[utoipa::path(get, path = "/api/v1/assets/{asset_id}/records", operation_id = "listRecords", tag = "records", security(("bearer" = [])), params(("asset_id" = Uuid, Path), PageQuery),
     responses((status = 200, description = "Records", body = Page<RecordView>), Unauthorized, AssetNotFound, BadPaging))]
 pub async fn list_records(ctx: Ctx, id: Path<Uuid>, q: ValidQuery<PageQuery>) -> Reply {
     ok(ctx.run(move |c, actor, now| records::list(c, actor, *id, &q.0, now)).await)
 }
 
 /// Add a record (edit).
-#[utoipa::path(post, path = "/api/v1/assets/{asset_id}/records", tag = "records", security(("bearer" = [])), params(("asset_id" = Uuid, Path)), request_body = RecordRequest,
+#[utoipa::path(post, path = "/api/v1/assets/{asset_id}/records", operation_id = "addRecord", tag = "records", security(("bearer" = [])), params(("asset_id" = Uuid, Path)), request_body = RecordRequest,
     responses((status = 201, description = "Added", body = RecordView), MalformedJson, Unauthorized, (status = 403, description = "`edit_access_required`", body = Problem, content_type = "application/problem+json"), AssetNotFound, InvalidFields))]
 pub async fn add_record(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<RecordRequest>) -> Reply {
     let cmd = records::Add { asset_id: id.into_inner(), fields: fields(body) };
@@ -69,7 +69,7 @@ pub async fn add_record(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<RecordRequest
 }
 
 /// Edit a record (edit). A record of another asset is not found.
-#[utoipa::path(patch, path = "/api/v1/assets/{asset_id}/records/{record_id}", tag = "records", security(("bearer" = [])), params(("asset_id" = Uuid, Path), ("record_id" = Uuid, Path)), request_body = RecordRequest,
+#[utoipa::path(patch, path = "/api/v1/assets/{asset_id}/records/{record_id}", operation_id = "updateRecord", tag = "records", security(("bearer" = [])), params(("asset_id" = Uuid, Path), ("record_id" = Uuid, Path)), request_body = RecordRequest,
     responses((status = 200, description = "Saved", body = RecordView), MalformedJson, Unauthorized, (status = 403, description = "`edit_access_required`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`asset_not_found` or `record_not_found`", body = Problem, content_type = "application/problem+json"), InvalidFields))]
 pub async fn update_record(
@@ -82,7 +82,7 @@ pub async fn update_record(
 }
 
 /// Delete a record (manage).
-#[utoipa::path(delete, path = "/api/v1/assets/{asset_id}/records/{record_id}", tag = "records", security(("bearer" = [])), params(("asset_id" = Uuid, Path), ("record_id" = Uuid, Path)),
+#[utoipa::path(delete, path = "/api/v1/assets/{asset_id}/records/{record_id}", operation_id = "deleteRecord", tag = "records", security(("bearer" = [])), params(("asset_id" = Uuid, Path), ("record_id" = Uuid, Path)),
     responses((status = 204, description = "Deleted"), Unauthorized, (status = 403, description = "`manage_access_required`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`asset_not_found` or `record_not_found`", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_record(ctx: Ctx, key: Path<(Uuid, Uuid)>) -> Reply {

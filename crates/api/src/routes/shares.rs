@@ -34,14 +34,14 @@ fn share(key: Path<(Uuid, Uuid)>) -> ShareKey {
 }
 
 /// Shares of an asset (full access needed).
-#[utoipa::path(get, path = "/api/v1/assets/{asset_id}/shares", tag = "asset invitations", security(("bearer" = [])), params(("asset_id" = Uuid, Path)),
+#[utoipa::path(get, path = "/api/v1/assets/{asset_id}/shares", operation_id = "listShares", tag = "asset invitations", security(("bearer" = [])), params(("asset_id" = Uuid, Path)),
     responses((status = 200, description = "Shares, oldest first", body = Vec<ShareView>), Unauthorized, FullAccessRequired, AssetNotFound))]
 pub async fn list_shares(ctx: Ctx, id: Path<Uuid>) -> Reply {
     ok(ctx.run(move |c, actor, now| shares::list(c, actor, *id, now)).await)
 }
 
 /// Change a share's permission or access expiry (full access needed).
-#[utoipa::path(patch, path = "/api/v1/assets/{asset_id}/shares/{user_id}", tag = "asset invitations", security(("bearer" = [])), params(("asset_id" = Uuid, Path), ("user_id" = Uuid, Path)), request_body = ShareChange,
+#[utoipa::path(patch, path = "/api/v1/assets/{asset_id}/shares/{user_id}", operation_id = "changeShare", tag = "asset invitations", security(("bearer" = [])), params(("asset_id" = Uuid, Path), ("user_id" = Uuid, Path)), request_body = ShareChange,
     responses((status = 200, description = "Changed", body = ShareView), MalformedJson, Unauthorized, FullAccessRequired,
         (status = 404, description = "`asset_not_found` or `share_not_found`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid permission, or an access expiry not in the future", body = Problem, content_type = "application/problem+json")))]
@@ -58,7 +58,7 @@ pub async fn change_share(
 }
 
 /// Revoke a share (full access needed); it ends on the next request.
-#[utoipa::path(delete, path = "/api/v1/assets/{asset_id}/shares/{user_id}", tag = "asset invitations", security(("bearer" = [])), params(("asset_id" = Uuid, Path), ("user_id" = Uuid, Path)),
+#[utoipa::path(delete, path = "/api/v1/assets/{asset_id}/shares/{user_id}", operation_id = "revokeShare", tag = "asset invitations", security(("bearer" = [])), params(("asset_id" = Uuid, Path), ("user_id" = Uuid, Path)),
     responses((status = 204, description = "Revoked"), Unauthorized, FullAccessRequired, (status = 404, description = "`asset_not_found` or `share_not_found`", body = Problem, content_type = "application/problem+json")))]
 pub async fn revoke_share(ctx: Ctx, key: Path<(Uuid, Uuid)>) -> Reply {
     let share = share(key);
@@ -66,7 +66,7 @@ pub async fn revoke_share(ctx: Ctx, key: Path<(Uuid, Uuid)>) -> Reply {
 }
 
 /// Drop a share I hold.
-#[utoipa::path(delete, path = "/api/v1/me/shares/{asset_id}", tag = "asset invitations", security(("bearer" = [])), params(("asset_id" = Uuid, Path)),
+#[utoipa::path(delete, path = "/api/v1/me/shares/{asset_id}", operation_id = "dropMyShare", tag = "asset invitations", security(("bearer" = [])), params(("asset_id" = Uuid, Path)),
     responses((status = 204, description = "Dropped"), Unauthorized, (status = 404, description = "`share_not_found`", body = Problem, content_type = "application/problem+json")))]
 pub async fn drop_share(ctx: Ctx, id: Path<Uuid>) -> Reply {
     done(ctx.write(move |c, actor, now| shares::drop_held(c, actor, *id, now)).await)
