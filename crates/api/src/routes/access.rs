@@ -60,10 +60,13 @@ paged_query! {
 
 // ---------------------------------------------------------------- handlers
 
-/// Why can this user (not) reach this estate, site or asset?
+/// Explain a user's access to a resource
 ///
-/// Every path considered, counted or not, with the reason. Open to the user
-/// themselves and to those who administer the resource (404 for others).
+/// Answers why a user can (or cannot) reach an estate, site or asset: the
+/// `effective` level, the `capabilities`, and every path considered, counted
+/// or not, with the reason. Open to the user themselves and to those who
+/// administer the resource; 404 for others. An unknown `resource_type`
+/// answers 422.
 #[utoipa::path(get, path = "/api/v1/access/explain", operation_id = "explainAccess", tag = "access", security(("bearer" = [])), params(ExplainQuery),
     responses((status = 200, description = "The explanation", body = Explanation), Unauthorized, (status = 404, description = "No such user or resource, or not mine to see", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad query", body = Problem, content_type = "application/problem+json")))]
@@ -73,16 +76,23 @@ pub async fn explain(ctx: Ctx, q: ValidQuery<ExplainQuery>) -> Reply {
     ok(ctx.read(move |c, actor, now| explain::explain(c, actor, cmd, now)).await)
 }
 
-/// Everyone who can reach the asset, with their level and paths (full
-/// access needed).
+/// List who has access to an asset
+///
+/// Returns everyone who can reach the asset, highest level first, each with
+/// their `level` and the `paths` that give it. Needs full access to the asset
+/// (403 `full_access_required`); those who cannot see it get 404
+/// `asset_not_found`.
 #[utoipa::path(get, path = "/api/v1/assets/{asset_id}/access", operation_id = "listAssetAccess", tag = "access", security(("bearer" = [])), params(("asset_id" = Uuid, Path)),
     responses((status = 200, description = "Who has access, highest level first", body = Vec<AccessEntry>), Unauthorized, FullAccessRequired, AssetNotFound))]
 pub async fn who_has_access(ctx: Ctx, id: Path<Uuid>) -> Reply {
     ok(ctx.read(move |c, actor, now| explain::who_has_access(c, actor, *id, now)).await)
 }
 
-/// The audit trail of resources I administer (root: everything), newest
-/// first, filtered by resource, actor and time.
+/// List audit events
+///
+/// Returns the audit trail of the resources the caller administers (root:
+/// everything), newest first, paged by cursor. Filter by `resource_type`,
+/// `resource_id`, `actor_id`, and a time range with `from` and `to`.
 #[utoipa::path(get, path = "/api/v1/audit", operation_id = "listAuditEvents", tag = "access", security(("bearer" = [])), params(AuditQuery),
     responses((status = 200, description = "Events, newest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<AuditEventView>), Unauthorized,
         (status = 422, description = "Bad filter or paging", body = Problem, content_type = "application/problem+json")))]

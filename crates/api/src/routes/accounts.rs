@@ -138,10 +138,12 @@ fn status(status: &'static str, detail: &str) -> StatusMessage {
     StatusMessage { status, detail: detail.into() }
 }
 
-/// Create an account.
+/// Create an account
 ///
-/// Emails a verification link. The account can be used at once; only a
-/// verified email counts as registered for invitations and user search.
+/// Creates the account, signs it in (201 with an access token) and emails a
+/// verification link. The account can be used at once; only a verified email
+/// counts as registered for invitations and user search. A taken email or
+/// username answers 409 `email_taken` or `username_taken`.
 #[utoipa::path(post, path = "/api/v1/auth/register", operation_id = "registerAccount", tag = "accounts", request_body = RegisterRequest,
     responses((status = 201, description = "Account created; signed in", body = AuthResponse), MalformedJsonOrType, (status = 409, description = "`email_taken` or `username_taken`", body = Problem, content_type = "application/problem+json"), BodyTooLarge, InvalidFields, TooManyFromAddress, ServerBusy))]
 pub async fn register(state: Data<AppState>, body: ValidJson<RegisterRequest>) -> Reply {
@@ -157,7 +159,11 @@ pub async fn register(state: Data<AppState>, body: ValidJson<RegisterRequest>) -
     created(session(&state, &user))
 }
 
-/// Sign in with email or username.
+/// Sign in
+///
+/// Signs in with an email or username and the password, and returns an
+/// access token. Wrong credentials answer 401 `invalid_credentials`, the same
+/// whether or not the account exists.
 #[utoipa::path(post, path = "/api/v1/auth/login", operation_id = "logIn", tag = "accounts", request_body = LoginRequest,
     responses((status = 200, description = "Signed in", body = AuthResponse), MalformedJsonOrType,
         (status = 401, description = "`invalid_credentials`: the same answer whether or not the account exists", body = Problem, content_type = "application/problem+json"), BodyTooLarge, InvalidFields, TooManyFromAddress, ServerBusy))]
@@ -174,7 +180,11 @@ pub async fn login(state: Data<AppState>, body: CredentialsJson<LoginRequest>) -
     }
 }
 
-/// Verify an email address with the token from the emailed link.
+/// Verify an email address
+///
+/// Marks the email verified with the token from the emailed link. The token
+/// works once (409 `token_used`); an unknown or replaced token answers 404
+/// `token_invalid`, an expired one 410 `token_expired`.
 #[utoipa::path(post, path = "/api/v1/auth/verify-email", operation_id = "verifyEmail", tag = "accounts", request_body = TokenRequest,
     responses((status = 200, description = "The email is verified", body = StatusMessage), MalformedJsonOrType, (status = 404, description = "`token_invalid`: unknown or replaced token", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`token_used`", body = Problem, content_type = "application/problem+json"), (status = 410, description = "`token_expired`", body = Problem, content_type = "application/problem+json"), BodyTooLarge, InvalidFields, TooManyFromAddress))]
@@ -184,7 +194,11 @@ pub async fn verify_email(state: Data<AppState>, body: ValidJson<TokenRequest>) 
     ok(verified.map(|()| status("verified", "Your email address is verified.")))
 }
 
-/// Send a new verification link to the signed-in user.
+/// Resend the email verification link
+///
+/// Sends a new verification link to the signed-in user; earlier links stop
+/// working. An already verified email answers 409 `already_verified`; asking
+/// again too soon answers 429 `email_recently_sent`.
 #[utoipa::path(post, path = "/api/v1/auth/verify-email/resend", operation_id = "resendVerificationEmail", tag = "accounts", security(("bearer" = [])),
     responses((status = 202, description = "A new link is on its way; earlier links stop working", body = StatusMessage), Unauthorized, (status = 409, description = "`already_verified`", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many requests from this address, or `email_recently_sent`", body = Problem, content_type = "application/problem+json")))]
@@ -197,9 +211,11 @@ pub async fn resend_verification(ctx: Ctx) -> Reply {
     )
 }
 
-/// Ask for a password reset link.
+/// Request a password reset link
 ///
-/// Always answers 202, whether or not an account has this email.
+/// Emails a reset link when an account has this email. Always answers 202,
+/// whether or not the account exists. No email goes out within the cooldown
+/// after the last link, or past the daily cap per address.
 #[utoipa::path(post, path = "/api/v1/auth/password-reset", operation_id = "requestPasswordReset", tag = "accounts", request_body = PasswordResetRequest,
     responses((status = 202, description = "If the account exists, a reset link is on its way", body = StatusMessage), MalformedJsonOrType, BodyTooLarge, InvalidFields, TooManyFromAddress))]
 pub async fn password_reset(state: Data<AppState>, body: ValidJson<PasswordResetRequest>) -> Reply {
@@ -212,10 +228,12 @@ pub async fn password_reset(state: Data<AppState>, body: ValidJson<PasswordReset
     accepted(Ok(status("accepted", "If an account has this email, a reset link is on its way.")))
 }
 
-/// Set a new password with the token from the reset link.
+/// Reset a password with a token
 ///
-/// The token works once. Every session that began before is signed out, and
-/// the email counts as verified (the link proved the inbox).
+/// Sets a new password with the token from the reset link. The token works
+/// once; every session that began before is signed out, and a "password
+/// changed" email is sent. When the link went to the account's current
+/// address, the email counts as verified (the link proved the inbox).
 #[utoipa::path(post, path = "/api/v1/auth/password-reset/confirm", operation_id = "confirmPasswordReset", tag = "accounts", request_body = PasswordResetConfirm,
     responses((status = 204, description = "The password is changed"), MalformedJsonOrType, (status = 404, description = "`token_invalid`: unknown or replaced token", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`token_used`", body = Problem, content_type = "application/problem+json"), (status = 410, description = "`token_expired`", body = Problem, content_type = "application/problem+json"), BodyTooLarge,

@@ -66,7 +66,11 @@ fn name(body: ScopedJson<NameRequest>) -> Deferred<String> {
     body.after_authorization().map(|b| b.name)
 }
 
-/// Create an estate; I become its owner.
+/// Create an estate
+///
+/// Creates an estate and makes the caller its owner. Returns the estate with
+/// `my_role` set to `owner`. The caller's email must be verified (403
+/// `email_not_verified`). Writes an audit event.
 #[utoipa::path(post, path = "/api/v1/estates", operation_id = "createEstate", tag = "estates", security(("bearer" = [])), request_body = NameRequest,
     responses((status = 201, description = "Created", body = EstateView), MalformedJson, Unauthorized, (status = 403, description = "`email_not_verified`: verify your email first", body = Problem, content_type = "application/problem+json"), InvalidName))]
 pub async fn create_estate(ctx: Ctx, body: ValidJson<NameRequest>) -> Reply {
@@ -74,21 +78,31 @@ pub async fn create_estate(ctx: Ctx, body: ValidJson<NameRequest>) -> Reply {
     created(ctx.write(move |c, actor, now| estates::create(c, actor, &name, now)).await)
 }
 
-/// Estates I belong to, newest first, each with my role.
+/// List my estates
+///
+/// Returns the estates the caller belongs to, each with `my_role`, newest
+/// first, paged with `page` and `per_page`. A root user sees every estate.
 #[utoipa::path(get, path = "/api/v1/estates", operation_id = "listEstates", tag = "estates", security(("bearer" = [])), params(PageQuery),
     responses((status = 200, description = "My estates", body = Page<EstateView>), Unauthorized, BadPaging))]
 pub async fn list_estates(ctx: Ctx, q: ValidQuery<PageQuery>) -> Reply {
     ok(ctx.read(move |c, actor, _| estates::list(c, actor, &q.0)).await)
 }
 
-/// Read an estate.
+/// Get an estate
+///
+/// Returns the estate with the caller's `my_role`. Open to any member of the
+/// estate and to root; anyone else gets 404 `estate_not_found`.
 #[utoipa::path(get, path = "/api/v1/estates/{estate_id}", operation_id = "getEstate", tag = "estates", security(("bearer" = [])), params(("estate_id" = Uuid, Path)),
     responses((status = 200, description = "The estate", body = EstateView), Unauthorized, (status = 404, description = "No such estate, or not a member", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_estate(ctx: Ctx, id: Path<Uuid>) -> Reply {
     ok(ctx.read_one(move |c, actor, _| estates::get(c, actor, id.into_inner())).await)
 }
 
-/// Rename an estate (admin or owner).
+/// Rename an estate
+///
+/// Changes the estate's name and returns the estate. Needs the estate role
+/// admin or owner (403 `insufficient_role`); non-members get 404. Writes an
+/// audit event.
 #[utoipa::path(patch, path = "/api/v1/estates/{estate_id}", operation_id = "renameEstate", tag = "estates", security(("bearer" = [])), params(("estate_id" = Uuid, Path)), request_body = NameRequest,
     responses((status = 200, description = "Renamed", body = EstateView), MalformedJson, Unauthorized, InsufficientRole, NoSuchEstate, InvalidName))]
 pub async fn rename_estate(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<NameRequest>) -> Reply {
@@ -96,7 +110,12 @@ pub async fn rename_estate(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<NameReques
     ok(ctx.write(move |c, actor, now| estates::rename(c, actor, cmd, now)).await)
 }
 
-/// Delete an estate with its sites, memberships and invitations (owner only).
+/// Delete an estate
+///
+/// Deletes the estate with its sites, memberships and invitations. Only the
+/// owner (or root) may delete it (403 `insufficient_role`). While assets are
+/// placed in the estate it answers 409 `estate_has_assets`: move or delete
+/// them first. Writes an audit event.
 #[utoipa::path(delete, path = "/api/v1/estates/{estate_id}", operation_id = "deleteEstate", tag = "estates", security(("bearer" = [])), params(("estate_id" = Uuid, Path)),
     responses((status = 204, description = "Deleted"), Unauthorized, (status = 403, description = "`insufficient_role`: only the owner deletes", body = Problem, content_type = "application/problem+json"), NoSuchEstate,
         (status = 409, description = "`estate_has_assets`", body = Problem, content_type = "application/problem+json")))]
@@ -104,7 +123,13 @@ pub async fn delete_estate(ctx: Ctx, id: Path<Uuid>) -> Reply {
     done(ctx.write(move |c, actor, now| estates::delete(c, actor, id.into_inner(), now)).await)
 }
 
-/// Transfer ownership to another member (owner only); I become admin.
+/// Transfer estate ownership
+///
+/// Makes another member the owner; the current owner becomes admin, and the
+/// new owner's site overrides are deleted. Only the owner (or root) may do
+/// it, with a verified email. A `user_id` that is not a member answers 422
+/// `not_a_member`; naming yourself answers 403 `self_role_change`. Writes an
+/// audit event.
 #[utoipa::path(post, path = "/api/v1/estates/{estate_id}/transfer-ownership", operation_id = "transferEstateOwnership", tag = "estates", security(("bearer" = [])), params(("estate_id" = Uuid, Path)), request_body = TransferRequest,
     responses((status = 200, description = "Transferred; my new role is admin", body = EstateView), MalformedJson, Unauthorized,
         (status = 403, description = "`insufficient_role` or `self_role_change`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"), NoSuchEstate,
@@ -121,14 +146,23 @@ pub async fn transfer_ownership(
     ok(ctx.write(move |c, actor, now| estates::transfer(c, actor, cmd, now)).await)
 }
 
-/// Sites of an estate that I can see, newest first, with my effective role.
+/// List the sites of an estate
+///
+/// Returns the sites of the estate that the caller can see, newest first,
+/// each with the caller's `effective_role` there, paged with `page` and
+/// `per_page`. Open to any estate member; sites where the member is kept off
+/// (override `none`) are left out. Non-members get 404.
 #[utoipa::path(get, path = "/api/v1/estates/{estate_id}/sites", operation_id = "listSites", tag = "sites", security(("bearer" = [])), params(("estate_id" = Uuid, Path), PageQuery),
     responses((status = 200, description = "Sites", body = Page<SiteView>), Unauthorized, NoSuchEstate, BadPaging))]
 pub async fn list_sites(ctx: Ctx, id: Path<Uuid>, q: ValidQuery<PageQuery>) -> Reply {
     ok(ctx.run(move |c, actor, _| sites::list(c, actor, *id, &q.0)).await)
 }
 
-/// Create a site (estate admin or owner).
+/// Create a site
+///
+/// Adds a site to the estate and returns it. Needs the estate role admin or
+/// owner (403 `insufficient_role`); non-members get 404. Every member gets
+/// their default role at the new site. Writes an audit event.
 #[utoipa::path(post, path = "/api/v1/estates/{estate_id}/sites", operation_id = "createSite", tag = "sites", security(("bearer" = [])), params(("estate_id" = Uuid, Path)), request_body = NameRequest,
     responses((status = 201, description = "Created", body = SiteView), MalformedJson, Unauthorized, InsufficientRole, NoSuchEstate, InvalidName))]
 pub async fn create_site(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<NameRequest>) -> Reply {
@@ -136,14 +170,22 @@ pub async fn create_site(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<NameRequest>
     created(ctx.write(move |c, actor, now| sites::create(c, actor, cmd, now)).await)
 }
 
-/// Read a site.
+/// Get a site
+///
+/// Returns the site with the caller's `effective_role` there. Open to estate
+/// members whose effective role at the site is viewer or above; anyone else,
+/// including a member kept off the site, gets 404 `site_not_found`.
 #[utoipa::path(get, path = "/api/v1/sites/{site_id}", operation_id = "getSite", tag = "sites", security(("bearer" = [])), params(("site_id" = Uuid, Path)),
     responses((status = 200, description = "The site", body = SiteView), Unauthorized, (status = 404, description = "No such site, or kept off it", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_site(ctx: Ctx, id: Path<Uuid>) -> Reply {
     ok(ctx.read_one(move |c, actor, _| sites::get(c, actor, id.into_inner())).await)
 }
 
-/// Rename a site (site admin).
+/// Rename a site
+///
+/// Changes the site's name and returns the site. Needs the effective site
+/// role admin (403 `insufficient_role`); those who cannot see the site get
+/// 404. Writes an audit event.
 #[utoipa::path(patch, path = "/api/v1/sites/{site_id}", operation_id = "renameSite", tag = "sites", security(("bearer" = [])), params(("site_id" = Uuid, Path)), request_body = NameRequest,
     responses((status = 200, description = "Renamed", body = SiteView), MalformedJson, Unauthorized, InsufficientRole, (status = 404, description = "No such site", body = Problem, content_type = "application/problem+json"), InvalidName))]
 pub async fn rename_site(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<NameRequest>) -> Reply {
@@ -151,7 +193,11 @@ pub async fn rename_site(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<NameRequest>
     ok(ctx.write(move |c, actor, now| sites::rename(c, actor, cmd, now)).await)
 }
 
-/// Delete a site (estate admin or owner).
+/// Delete a site
+///
+/// Deletes the site. Needs the estate role admin or owner (403
+/// `insufficient_role`). While assets are placed at the site it answers 409
+/// `site_has_assets`: move or delete them first. Writes an audit event.
 #[utoipa::path(delete, path = "/api/v1/sites/{site_id}", operation_id = "deleteSite", tag = "sites", security(("bearer" = [])), params(("site_id" = Uuid, Path)),
     responses((status = 204, description = "Deleted"), Unauthorized, InsufficientRole, (status = 404, description = "No such site", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`site_has_assets`", body = Problem, content_type = "application/problem+json")))]
@@ -159,16 +205,27 @@ pub async fn delete_site(ctx: Ctx, id: Path<Uuid>) -> Reply {
     done(ctx.write(move |c, actor, now| sites::delete(c, actor, id.into_inner(), now)).await)
 }
 
-/// Users & Permissions: members with their estate role and, per site, the
-/// override and the effective role.
+/// List estate members (Users & Permissions)
+///
+/// Returns each member with their estate role and, per site, the `override`
+/// and the `effective_role`, oldest member first, paged by cursor. Open to any
+/// estate member; only owners, admins and root see email addresses and every
+/// site, others see only the sites they can see themselves. Non-members get
+/// 404.
 #[utoipa::path(get, path = "/api/v1/estates/{estate_id}/members", operation_id = "listEstateMembers", tag = "members", security(("bearer" = [])), params(("estate_id" = Uuid, Path), CursorQuery),
     responses((status = 200, description = "Members, oldest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<MemberView>), Unauthorized, NoSuchEstate, BadPaging))]
 pub async fn list_members(ctx: Ctx, id: Path<Uuid>, q: ValidQuery<CursorQuery>) -> Reply {
     ok(ctx.run(move |c, actor, _| members::list(c, actor, *id, &q.0)).await)
 }
 
-/// Set a member's estate role and, with `sites`, replace their site
-/// overrides, in one all-or-nothing save.
+/// Set a member's estate role and site overrides
+///
+/// Saves the member's estate role and, when `sites` is sent, replaces all of
+/// their site overrides, all or nothing; without `sites` the overrides stay.
+/// Owners may change any member but the owner; admins, and members who are
+/// site admin somewhere, may change editors and viewers, each only within the
+/// grant rules (403 with the rule's `code`). Promoting to admin deletes the
+/// member's overrides. Writes an audit event when something changed.
 #[utoipa::path(put, path = "/api/v1/estates/{estate_id}/members/{user_id}", operation_id = "setEstateMember", tag = "members", security(("bearer" = [])), params(("estate_id" = Uuid, Path), ("user_id" = Uuid, Path)), request_body = SetMemberRequest,
     responses((status = 200, description = "Saved", body = MemberView), MalformedJson, Unauthorized,
         (status = 403, description = "A grant rule refuses: `self_role_change`, `owner_transfer_required`, `cannot_grant_role`, `cannot_change_member`, `cannot_replace_override`, `site_admin_scope`, `insufficient_role`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
@@ -186,7 +243,14 @@ fn change(b: SetMemberRequest) -> members::MemberChange {
     members::MemberChange { role: b.role, sites }
 }
 
-/// Remove a member (their site overrides go too); removing myself is leaving.
+/// Remove a member from an estate
+///
+/// Removes the member with their site overrides, their collaborator rows and
+/// shares on the estate's assets, and the pending invitations to or from them
+/// on the estate and its assets.
+/// Removing yourself is leaving; the owner must transfer ownership first (403
+/// `owner_transfer_required`). Owners remove any other member, admins only
+/// editors and viewers. Writes an audit event.
 #[utoipa::path(delete, path = "/api/v1/estates/{estate_id}/members/{user_id}", operation_id = "removeEstateMember", tag = "members", security(("bearer" = [])), params(("estate_id" = Uuid, Path), ("user_id" = Uuid, Path)),
     responses((status = 204, description = "Removed"), Unauthorized, (status = 403, description = "`owner_transfer_required`, `cannot_change_member` or `insufficient_role`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such estate or member", body = Problem, content_type = "application/problem+json")))]
@@ -196,8 +260,12 @@ pub async fn remove_member(ctx: Ctx, key: IdPair) -> Reply {
     done(ctx.write(move |c, actor, now| members::remove(c, actor, cmd, now)).await)
 }
 
-/// Members of the estate as seen from one site: estate role, override and
-/// effective role here.
+/// List the members at a site
+///
+/// Returns the estate's members as seen from this site: estate role,
+/// `override` and `effective_role` here, oldest member first, paged by cursor.
+/// Open to anyone who can see the site (else 404); only site admins and root
+/// see email addresses.
 #[utoipa::path(get, path = "/api/v1/sites/{site_id}/members", operation_id = "listSiteMembers", tag = "members", security(("bearer" = [])), params(("site_id" = Uuid, Path), CursorQuery),
     responses((status = 200, description = "Members at the site, oldest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<SiteMemberView>), Unauthorized,
         (status = 404, description = "No such site", body = Problem, content_type = "application/problem+json"), BadPaging))]
@@ -205,7 +273,14 @@ pub async fn list_site_members(ctx: Ctx, id: Path<Uuid>, q: ValidQuery<CursorQue
     ok(ctx.run(move |c, actor, _| members::list_at_site(c, actor, *id, &q.0)).await)
 }
 
-/// Set a member's override at this site (`none` keeps them off it).
+/// Set a member's site override
+///
+/// Sets the member's override at this site: `none` keeps them off it,
+/// `viewer`, `editor` or `admin` set their role there (still capped by their
+/// estate role). Needs the effective site role admin and a verified email;
+/// the grant rules decide which overrides the caller may set (403 with the
+/// rule's `code`). Estate owners and admins cannot get overrides (422
+/// `no_override_for_admins`). Writes an audit event when it changes.
 #[utoipa::path(put, path = "/api/v1/sites/{site_id}/members/{user_id}", operation_id = "setSiteOverride", tag = "members", security(("bearer" = [])), params(("site_id" = Uuid, Path), ("user_id" = Uuid, Path)), request_body = SetOverrideRequest,
     responses((status = 200, description = "Saved", body = SiteMemberView), MalformedJson, Unauthorized, (status = 403, description = "A grant rule refuses, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such site or member", body = Problem, content_type = "application/problem+json"),
@@ -219,7 +294,13 @@ pub async fn set_site_override(
     set_override(ctx, key, role).await
 }
 
-/// Clear a member's override at this site: back to the estate default.
+/// Clear a member's site override
+///
+/// Removes the member's override at this site, so their estate default
+/// applies again. The same grant rules as setting an override apply, and a
+/// verified email is needed (403 with the rule's `code`, or
+/// `email_not_verified`). Returns the member as seen from the site. Writes an
+/// audit event when there was an override.
 #[utoipa::path(delete, path = "/api/v1/sites/{site_id}/members/{user_id}", operation_id = "clearSiteOverride", tag = "members", security(("bearer" = [])), params(("site_id" = Uuid, Path), ("user_id" = Uuid, Path)),
     responses((status = 200, description = "Cleared", body = SiteMemberView), Unauthorized, (status = 403, description = "A grant rule refuses, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such site or member", body = Problem, content_type = "application/problem+json")))]

@@ -16,14 +16,19 @@ pub struct Health {
     pub status: &'static str,
 }
 
-/// The process is up.
+/// Liveness check
+///
+/// Answers 200 while the process is up. No sign-in needed.
 #[utoipa::path(get, path = "/health/live", operation_id = "checkLiveness", tag = "operations",
     responses((status = 200, description = "Alive", body = Health)))]
 pub async fn live() -> HttpResponse {
     HttpResponse::Ok().json(Health { status: "ok" })
 }
 
-/// The process can serve: the database answers.
+/// Readiness check
+///
+/// Answers 200 when the process can serve, that is when the database
+/// answers; otherwise 503. No sign-in needed.
 #[utoipa::path(get, path = "/health/ready", operation_id = "checkReadiness", tag = "operations",
     responses((status = 200, description = "Ready", body = Health), (status = 503, description = "The database does not answer", body = Problem, content_type = "application/problem+json")))]
 pub async fn ready(state: web::Data<AppState>) -> Reply {

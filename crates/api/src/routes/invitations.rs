@@ -113,11 +113,12 @@ fn target(key: IdPair) -> estate::Target {
     estate::Target { estate_id, invitation_id }
 }
 
-/// Find a registered user by their whole email, to grant them a role.
+/// Find a registered user by email to add to an estate
 ///
-/// Exact, case-insensitive match on verified accounts only; members of the
-/// estate are hidden. The same 404 answers "no such user" and "already a
-/// member". Open to those who may grant estate roles; rate limited.
+/// Exact, case-insensitive match of the whole email on verified accounts
+/// only; members of the estate are hidden. The same 404 `user_not_found`
+/// answers "no such user" and "already a member". Open to estate owners,
+/// admins and root (403 `insufficient_role`); rate limited (429).
 #[utoipa::path(get, path = "/api/v1/estates/{estate_id}/user-search", operation_id = "searchUsersToInvite", tag = "members", security(("bearer" = [])), params(("estate_id" = Uuid, Path), UserSearchQuery),
     responses((status = 200, description = "The one match", body = UserSearchResult), Unauthorized,
         (status = 403, description = "`insufficient_role`: only owners and admins grant estate roles", body = Problem, content_type = "application/problem+json"),
@@ -129,10 +130,14 @@ pub async fn user_search(ctx: Ctx, id: Path<Uuid>, q: ValidQuery<UserSearchQuery
     ok(ctx.run(move |c, caller, _| estate::user_search(c, caller, cmd)).await)
 }
 
-/// Invite someone to the estate by email.
+/// Invite someone to an estate by email
 ///
-/// A verified account gets the role at once (201, no email). Any other email
-/// gets a pending invitation and an email with a sign-up link (202).
+/// A verified account gets the role at once: 201 with `outcome` `granted` and
+/// the `member`, and no email. Any other email gets a pending invitation and
+/// an email with a sign-up link: 202 with `outcome` `invited` and the
+/// `invitation`. Owners may offer any role but owner; admins only editor and
+/// viewer (403 `cannot_grant_role`). Needs a verified email; sending is rate
+/// limited per user and per day (429).
 #[utoipa::path(post, path = "/api/v1/estates/{estate_id}/invitations", operation_id = "inviteToEstate", tag = "invitations", security(("bearer" = [])), params(("estate_id" = Uuid, Path)), request_body = InviteRequest,
     responses((status = 201, description = "Granted at once to a registered user", body = InviteOutcome), (status = 202, description = "Invited by email", body = InviteOutcome), MalformedJson, Unauthorized,
         (status = 403, description = "`insufficient_role`, `cannot_grant_role` or `owner_transfer_required`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"), NoSuchEstate,
@@ -154,7 +159,12 @@ pub async fn invite(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<InviteRequest>) -
     accepted(mailed(ctx.state(), Ok(outcome)))
 }
 
-/// The estate's invitations, newest first, optionally by status.
+/// List an estate's invitations
+///
+/// Returns the estate's invitations, newest first, optionally filtered by
+/// `status`, paged by cursor. An invitation past its expiry shows as
+/// `expired`. Open to estate owners, admins and root (403
+/// `insufficient_role`).
 #[utoipa::path(get, path = "/api/v1/estates/{estate_id}/invitations", operation_id = "listEstateInvitations", tag = "invitations", security(("bearer" = [])), params(("estate_id" = Uuid, Path), InvitationListQuery),
     responses((status = 200, description = "Invitations, newest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<EstateInvitationView>), Unauthorized, InsufficientRole, NoSuchEstate,
         (status = 422, description = "Unknown status or bad paging", body = Problem, content_type = "application/problem+json")))]
@@ -172,8 +182,13 @@ pub async fn list_invitations(
     ok(ctx.run(move |c, caller, now| estate::list(c, caller, query, now)).await)
 }
 
-/// Resend a pending invitation: a new token (the old link stops working) and
-/// a new email; optionally a new expiry.
+/// Resend an estate invitation
+///
+/// Issues a new token (the old link stops working) and sends a new email; an
+/// optional `expires_at` sets a new expiry (absent keeps it, `null` means
+/// never). Only a pending invitation that has not expired can be resent (409
+/// `invitation_not_pending`). Needs a role that may grant the invited role,
+/// and a verified email. Rate limited (429).
 #[utoipa::path(post, path = "/api/v1/estates/{estate_id}/invitations/{invitation_id}/resend", operation_id = "resendEstateInvitation", tag = "invitations", security(("bearer" = [])),
     params(("estate_id" = Uuid, Path), ("invitation_id" = Uuid, Path)), request_body(content = ResendRequest, description = "Optional"),
     responses((status = 200, description = "Resent", body = EstateInvitationView), MalformedJson, Unauthorized,
@@ -187,7 +202,12 @@ pub async fn resend_invitation(ctx: Ctx, key: IdPair, body: OptionalJson<ResendR
     ok(mailed(ctx.state(), resent))
 }
 
-/// Cancel a pending invitation.
+/// Cancel an estate invitation
+///
+/// Moves a pending invitation to `cancelled`, so its link stops working, and
+/// returns it. Needs a role that may grant the invited role (403). A final
+/// invitation answers 409 `invitation_not_pending` with its
+/// `invitation_status`. Writes an audit event.
 #[utoipa::path(post, path = "/api/v1/estates/{estate_id}/invitations/{invitation_id}/cancel", operation_id = "cancelEstateInvitation", tag = "invitations", security(("bearer" = [])), params(("estate_id" = Uuid, Path), ("invitation_id" = Uuid, Path)),
     responses((status = 200, description = "Cancelled", body = EstateInvitationView), Unauthorized, (status = 403, description = "`insufficient_role` or `cannot_grant_role`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such estate or invitation", body = Problem, content_type = "application/problem+json"), InvitationNotPending))]
@@ -196,7 +216,12 @@ pub async fn cancel_invitation(ctx: Ctx, key: IdPair) -> Reply {
     ok(ctx.write(move |c, caller, now| estate::cancel(c, caller, target, now)).await)
 }
 
-/// What an invitation offers (no sign-in needed; the token is the key).
+/// Preview an invitation by its token
+///
+/// Returns what an asset or estate invitation offers: the resource, the
+/// inviter, the role or permission, the message, the expiry and the current
+/// status. No sign-in needed; the token is the key. An unknown or replaced
+/// token answers 404 `invitation_not_found`.
 #[utoipa::path(post, path = "/api/v1/invitations/preview", operation_id = "previewInvitation", tag = "invitations", request_body = InvitationTokenRequest,
     responses((status = 200, description = "The offer, with its current status", body = InvitationOffer), MalformedJson,
         (status = 404, description = "`invitation_not_found`: unknown or replaced token", body = Problem, content_type = "application/problem+json"), InvalidBody, TooManyFromAddress))]
@@ -208,7 +233,15 @@ pub async fn preview_invitation(
     ok(state.read(move |c| respond::preview(c, &token, now)).await)
 }
 
-/// Accept, signed in with the invited email.
+/// Accept an invitation by its token
+///
+/// For a user signed in with the invited email: creates the grant (estate
+/// membership or asset share; an existing one keeps the higher level) and
+/// marks the invitation `accepted`. The caller's email counts as verified and
+/// the inviter gets an email. Another email answers 403
+/// `invitation_email_mismatch`; an expired invitation 410
+/// `invitation_expired`; an inviter who may no longer grant it 409
+/// `inviter_cannot_grant`.
 #[utoipa::path(post, path = "/api/v1/invitations/accept", operation_id = "acceptInvitation", tag = "invitations", security(("bearer" = [])), request_body = InvitationTokenRequest,
     responses((status = 200, description = "Accepted: the access is granted", body = InvitationResult), MalformedJson, Unauthorized,
         (status = 403, description = "`invitation_email_mismatch`: signed in with another email; the invitation stays pending", body = Problem, content_type = "application/problem+json"), InvitationNotFound,
@@ -219,11 +252,14 @@ pub async fn accept_invitation(ctx: Ctx, body: ValidJson<InvitationTokenRequest>
     ok(mailed(ctx.state(), accepted))
 }
 
-/// Create the account for the invited email and accept, in one step.
+/// Sign up and accept an invitation
 ///
-/// The account is verified (the token proves the inbox). 409
-/// `email_registered` when the email already has an account: sign in, then
-/// accept.
+/// Creates the account for the invited email and accepts, in one step. The
+/// account is verified (the token proves the inbox) and the answer signs it
+/// in, like registration. An unverified account that holds the email is
+/// claimed: it gets the new username and password. 409 `email_registered`
+/// when the email already has a verified account: sign in, then accept; an
+/// expired invitation answers 410 `invitation_expired`.
 #[utoipa::path(post, path = "/api/v1/invitations/accept-signup", operation_id = "acceptInvitationWithSignUp", tag = "invitations", request_body = AcceptSignupRequest,
     responses((status = 201, description = "Account created, invitation accepted, signed in", body = AuthResponse), MalformedJson, InvitationNotFound,
         (status = 409, description = "`email_registered`, `username_taken` or `invitation_not_pending`, or `inviter_cannot_grant`", body = Problem, content_type = "application/problem+json"), InvitationExpired, InvalidFields, TooManyFromAddress, ServerBusy))]
@@ -244,7 +280,12 @@ pub async fn accept_signup(state: Data<AppState>, body: ValidJson<AcceptSignupRe
     created(session(&state, &user))
 }
 
-/// Decline (no sign-in needed; the token is the key).
+/// Decline an invitation by its token
+///
+/// Marks a pending asset or estate invitation `declined` and emails the
+/// inviter. No sign-in needed; the token is the key. An expired invitation
+/// answers 410 `invitation_expired`, a final one 409
+/// `invitation_not_pending`.
 #[utoipa::path(post, path = "/api/v1/invitations/decline", operation_id = "declineInvitation", tag = "invitations", request_body = InvitationTokenRequest,
     responses((status = 200, description = "Declined", body = InvitationResult), MalformedJson, InvitationNotFound, InvitationNotPending, InvitationExpired, InvalidBody, TooManyFromAddress))]
 pub async fn decline_invitation(
@@ -255,7 +296,11 @@ pub async fn decline_invitation(
     ok(mailed(&state, state.write(move |c| respond::decline(c, &token, now)).await))
 }
 
-/// Pending invitations addressed to my verified email.
+/// List my pending invitations
+///
+/// Returns the pending asset and estate invitations addressed to the
+/// caller's email, newest first, paged by cursor. Only a verified email sees
+/// them (403 `email_not_verified`).
 #[utoipa::path(get, path = "/api/v1/me/invitations", operation_id = "listMyInvitations", tag = "invitations", security(("bearer" = [])), params(CursorQuery),
     responses((status = 200, description = "Pending invitations, newest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<InvitationOffer>), Unauthorized,
         (status = 403, description = "`email_not_verified`", body = Problem, content_type = "application/problem+json"), BadPaging))]
@@ -263,7 +308,14 @@ pub async fn my_invitations(ctx: Ctx, q: ValidQuery<CursorQuery>) -> Reply {
     ok(ctx.read(move |c, caller, now| respond::mine(c, caller, &q.0, now)).await)
 }
 
-/// Accept an invitation to my verified email, without the token.
+/// Accept one of my invitations
+///
+/// The verified invitee accepts an invitation addressed to their email,
+/// without the token: the grant is created (an existing one keeps the higher
+/// level) and the inviter gets an email. Needs a verified email (403
+/// `email_not_verified`). An invitation to another email answers 404; an
+/// expired one 410 `invitation_expired`; an inviter who may no longer grant it
+/// 409 `inviter_cannot_grant`.
 #[utoipa::path(post, path = "/api/v1/me/invitations/{invitation_id}/accept", operation_id = "acceptMyInvitation", tag = "invitations", security(("bearer" = [])), params(("invitation_id" = Uuid, Path)),
     responses((status = 200, description = "Accepted", body = InvitationResult), Unauthorized, (status = 403, description = "`email_not_verified`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such invitation for my email", body = Problem, content_type = "application/problem+json"),
@@ -272,7 +324,12 @@ pub async fn accept_mine(ctx: Ctx, id: Path<Uuid>) -> Reply {
     answer_mine(ctx, id, respond::accept_mine).await
 }
 
-/// Decline an invitation to my verified email, without the token.
+/// Decline one of my invitations
+///
+/// The verified invitee declines an invitation addressed to their email,
+/// without the token, and the inviter gets an email. An invitation to another
+/// email answers 404; an expired one 410 `invitation_expired`; a final one 409
+/// `invitation_not_pending`.
 #[utoipa::path(post, path = "/api/v1/me/invitations/{invitation_id}/decline", operation_id = "declineMyInvitation", tag = "invitations", security(("bearer" = [])), params(("invitation_id" = Uuid, Path)),
     responses((status = 200, description = "Declined", body = InvitationResult), Unauthorized, (status = 403, description = "`email_not_verified`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such invitation for my email", body = Problem, content_type = "application/problem+json"), (status = 409, description = "`invitation_not_pending`", body = Problem, content_type = "application/problem+json"), InvitationExpired))]

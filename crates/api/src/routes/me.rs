@@ -17,7 +17,10 @@ use crate::routes::accounts::new_password_hash;
 use crate::routes::{Reply, mailed, ok};
 use crate::views::accounts::{AuthResponse, MeView};
 
-/// The current user.
+/// Get the current user
+///
+/// Returns the signed-in user's account, including `email_verified` and
+/// `is_root`.
 #[utoipa::path(get, path = "/api/v1/me", operation_id = "getMe", tag = "accounts", security(("bearer" = [])),
     responses((status = 200, description = "The signed-in user", body = MeView), (status = 401, description = "Missing, malformed, forged or expired token", body = Problem, content_type = "application/problem+json")))]
 pub async fn me(ctx: Ctx) -> Reply {
@@ -35,9 +38,12 @@ pub struct ChangePassword {
     pub new_password: String,
 }
 
-/// Change my password (with the current one).
+/// Change my password
 ///
-/// Every other session is signed out; the answer carries a fresh token.
+/// Checks the current password and sets the new one. Every other session is
+/// signed out; the answer carries a fresh token. A wrong current password
+/// answers 403 `wrong_password`; attempts are rate limited (429). A verified
+/// email gets a "password changed" email.
 #[utoipa::path(put, path = "/api/v1/me/password", operation_id = "changePassword", tag = "accounts", security(("bearer" = [])), request_body = ChangePassword,
     responses((status = 200, description = "Changed; a new access token", body = AuthResponse), MalformedJsonOrType, Unauthorized,
         (status = 403, description = "`wrong_password`: the current password is not correct", body = Problem, content_type = "application/problem+json"), BodyTooLarge,

@@ -13,11 +13,12 @@ use crate::state::AppState;
 #[derive(Clone, Copy, Debug)]
 pub struct MetricsListener;
 
-/// Metrics in the Prometheus text format: requests by route and status, a
-/// latency histogram, and the mail outbox.
+/// Prometheus metrics
 ///
-/// With `KEYHOLDER_METRICS_BIND` set this path answers 404 here and is served
-/// on that address only; with `KEYHOLDER_METRICS_TOKEN` set it needs
+/// Metrics in the Prometheus text format: requests by route and status, a
+/// latency histogram, and the mail outbox. With `KEYHOLDER_METRICS_BIND` set
+/// this path answers 404 here and is served on that address only. With
+/// `KEYHOLDER_METRICS_TOKEN` set it needs
 /// `Authorization: Bearer <that token>`.
 #[utoipa::path(get, path = "/metrics", operation_id = "getMetrics", tag = "operations",
     responses((status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain"),

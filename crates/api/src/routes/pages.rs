@@ -58,21 +58,33 @@ fn html(body: &'static str) -> HttpResponse {
         .body(body)
 }
 
-/// The page a verification link opens (`/verify-email#token=…`).
+/// Email verification page
+///
+/// The HTML page a verification link opens (`/verify-email#token=…`). Its
+/// script reads the token from the URL fragment and posts it to
+/// `/api/v1/auth/verify-email`. Not JSON.
 #[utoipa::path(get, path = "/verify-email", operation_id = "verifyEmailPage", tag = "pages",
     responses((status = 200, description = "HTML page: verifies the email with the token from the URL fragment", body = String, content_type = "text/html")))]
 pub async fn verify_email() -> HttpResponse {
     html(&VERIFY_EMAIL)
 }
 
-/// The page a password reset link opens (`/reset-password#token=…`).
+/// Password reset page
+///
+/// The HTML page a password reset link opens (`/reset-password#token=…`). It
+/// asks for the new password twice and posts it with the token to
+/// `/api/v1/auth/password-reset/confirm`. Not JSON.
 #[utoipa::path(get, path = "/reset-password", operation_id = "resetPasswordPage", tag = "pages",
     responses((status = 200, description = "HTML page: asks for the new password twice and sets it", body = String, content_type = "text/html")))]
 pub async fn reset_password() -> HttpResponse {
     html(&RESET_PASSWORD)
 }
 
-/// The page an invitation link opens (`/invitations/accept#token=…`).
+/// Invitation page
+///
+/// The HTML page an invitation link opens (`/invitations/accept#token=…`). It
+/// shows the offer and lets the invitee sign in and accept, sign up and
+/// accept, or decline. Not JSON.
 #[utoipa::path(get, path = "/invitations/accept", operation_id = "acceptInvitationPage", tag = "pages",
     responses((status = 200, description = "HTML page: shows the offer; sign in and accept, sign up and accept, or decline", body = String, content_type = "text/html")))]
 pub async fn accept_invitation() -> HttpResponse {
