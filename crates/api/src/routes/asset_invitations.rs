@@ -135,7 +135,16 @@ fn fields(r: SendForAssetRequest) -> Fields {
 
 // ---------------------------------------------------------------- invitations
 
-/// Invite someone by email to one asset (full access needed).
+/// Invite someone by email to an asset
+///
+/// Creates a pending invitation to the asset `asset_id`, offering `permission`
+/// (`view`, `edit` or `manage`), and emails the invitee a link;
+/// `access_expires_at` makes the granted access time-limited, `expires_at` ends
+/// the link. Needs full access to the asset and a verified email (403
+/// `full_access_required`, `email_not_verified`). One pending invitation per asset
+/// and email (409 `invitation_pending`); inviting yourself answers 422
+/// `self_invitation`. Rate limited per user and per day (429); writes an audit
+/// event.
 #[utoipa::path(post, path = "/api/v1/asset-invitations", operation_id = "sendAssetInvitation", tag = "asset invitations", security(("bearer" = [])), request_body = SendRequest,
     responses((status = 201, description = "Sent", body = AssetInvitationView), MalformedJson, Unauthorized, (status = 403, description = "`full_access_required`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"), AssetNotFound,
         (status = 409, description = "`invitation_pending`", body = Problem, content_type = "application/problem+json"), (status = 422, description = "Invalid fields, or `self_invitation`", body = Problem, content_type = "application/problem+json"), TooManyInvitations))]
@@ -145,7 +154,14 @@ pub async fn send_invitation(ctx: Ctx, body: ValidJson<SendRequest>) -> Reply {
     send(ctx, r.asset_id, Ok(fields)).await
 }
 
-/// Invite someone by email to this asset (full access needed).
+/// Invite someone by email to this asset
+///
+/// The same as `sendAssetInvitation`, for the asset in the path: creates a pending
+/// invitation offering `permission` and emails the invitee a link. Needs full
+/// access to the asset and a verified email (403 `full_access_required`,
+/// `email_not_verified`). One pending invitation per asset and email (409
+/// `invitation_pending`); inviting yourself answers 422 `self_invitation`; rate
+/// limited per user and per day (429).
 #[utoipa::path(post, path = "/api/v1/assets/{asset_id}/invitations", operation_id = "sendInvitationForAsset", tag = "asset invitations", security(("bearer" = [])), params(("asset_id" = Uuid, Path)), request_body = SendForAssetRequest,
     responses((status = 201, description = "Sent", body = AssetInvitationView), MalformedJson, Unauthorized, (status = 403, description = "`full_access_required`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"), AssetNotFound,
         (status = 409, description = "`invitation_pending`", body = Problem, content_type = "application/problem+json"), (status = 422, description = "Invalid fields, or `self_invitation`", body = Problem, content_type = "application/problem+json"), TooManyInvitations))]
@@ -165,8 +181,15 @@ async fn send(ctx: Ctx, asset_id: Uuid, fields: Deferred<Fields>) -> Reply {
     created(sent.inspect(|_| ctx.state().mail_queued()))
 }
 
-/// The invitations of every asset where I have full access (root: all),
-/// with search, filters, sort and pages.
+/// List the invitations of the assets I manage
+///
+/// The invitations of every asset where I have full access (root: all), newest
+/// first by default. Filter by `q` (email, asset name or reference,
+/// case-insensitive), `status`, `permission` and `asset_id`; `sort` is
+/// `invited_at`, `expires_at` or `email`, with a leading `-` for descending. Paged
+/// by `page` and `per_page` or by `cursor` (the previous page's `next_cursor`);
+/// `total` counts up to 1,000. A pending invitation past its expiry reads, and
+/// filters, as `expired`.
 #[utoipa::path(get, path = "/api/v1/asset-invitations", operation_id = "listAssetInvitations", tag = "asset invitations", security(("bearer" = [])), params(TableQuery),
     responses((status = 200, description = "Invitations; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<AssetInvitationView>), Unauthorized,
         (status = 422, description = "Bad filter, sort or paging", body = Problem, content_type = "application/problem+json")))]
@@ -174,7 +197,12 @@ pub async fn list(ctx: Ctx, q: ValidQuery<TableQuery>) -> Reply {
     table(ctx, q.0, None).await
 }
 
-/// The same table for one asset (full access needed).
+/// List the invitations of one asset
+///
+/// The same table as `listAssetInvitations`, with the same filters, sort and
+/// paging, for the asset in the path. Needs full access to the asset (403
+/// `full_access_required`); an asset out of my reach answers 404
+/// `asset_not_found`.
 #[utoipa::path(get, path = "/api/v1/assets/{asset_id}/invitations", operation_id = "listInvitationsForAsset", tag = "asset invitations", security(("bearer" = [])), params(("asset_id" = Uuid, Path), TableQuery),
     responses((status = 200, description = "Invitations of the asset, paged as the table", body = CursorPage<AssetInvitationView>), Unauthorized, FullAccessRequired, AssetNotFound,
         (status = 422, description = "Bad filter, sort or paging", body = Problem, content_type = "application/problem+json")))]
@@ -190,7 +218,13 @@ async fn table(ctx: Ctx, q: TableQuery, only: Option<Uuid>) -> Reply {
     ok(ctx.read(move |c, caller, now| asset::table(c, caller, query, now)).await)
 }
 
-/// The six stats cards, with the table's visibility, in one query.
+/// Count asset invitations by status
+///
+/// The six stats cards (`total`, `pending`, `accepted`, `declined`, `expired`,
+/// `cancelled`) over the invitations the table shows me: those of every asset
+/// where I have full access (root: all). `asset_id` counts one asset; an asset I
+/// do not manage counts nothing. A pending invitation past its expiry counts as
+/// `expired`.
 #[utoipa::path(get, path = "/api/v1/asset-invitations/stats", operation_id = "getAssetInvitationStats", tag = "asset invitations", security(("bearer" = [])), params(StatsQuery),
     responses((status = 200, description = "Counts by status", body = StatsView), Unauthorized, (status = 422, description = "Bad asset id", body = Problem, content_type = "application/problem+json")))]
 pub async fn stats(ctx: Ctx, q: ValidQuery<StatsQuery>) -> Reply {
@@ -198,15 +232,26 @@ pub async fn stats(ctx: Ctx, q: ValidQuery<StatsQuery>) -> Reply {
     ok(ctx.run(move |c, caller, now| asset::stats(c, caller, asset_id, now)).await)
 }
 
-/// Details of one invitation.
+/// Read an asset invitation
+///
+/// One invitation with its asset, inviter, status and dates. Only for
+/// invitations of assets where I have full access (root: all); any other answers
+/// 404 `invitation_not_found`.
 #[utoipa::path(get, path = "/api/v1/asset-invitations/{invitation_id}", operation_id = "getAssetInvitation", tag = "asset invitations", security(("bearer" = [])), params(("invitation_id" = Uuid, Path)),
     responses((status = 200, description = "The invitation", body = AssetInvitationView), Unauthorized, InvitationNotFound))]
 pub async fn details(ctx: Ctx, id: Path<Uuid>) -> Reply {
     ok(ctx.read_one(move |c, caller, now| asset::details(c, caller, *id, now)).await)
 }
 
-/// Resend a pending invitation: new token (the old link dies), new email,
-/// optionally a new expiry.
+/// Resend a pending asset invitation
+///
+/// Sends a new email with a new token (the old link stops working) and, when
+/// `expires_at` is given, a new expiry: absent keeps the current one, `null`
+/// means never, a time must be in the future (422). Needs full access to the
+/// asset (404 `invitation_not_found` otherwise) and a verified email (403
+/// `email_not_verified`). An invitation that is no longer pending, including one
+/// past its expiry, answers 409 `invitation_not_pending` with
+/// `invitation_status`; rate limited per user and per day (429).
 #[utoipa::path(post, path = "/api/v1/asset-invitations/{invitation_id}/resend", operation_id = "resendAssetInvitation", tag = "asset invitations", security(("bearer" = [])), params(("invitation_id" = Uuid, Path)), request_body(content = ResendBody, description = "Optional"),
     responses((status = 200, description = "Resent", body = AssetInvitationView), MalformedJson, Unauthorized, (status = 403, description = "`email_not_verified`: verify your email first", body = Problem, content_type = "application/problem+json"), InvitationNotFound, InvitationNotPending,
         (status = 422, description = "`expires_at` not in the future", body = Problem, content_type = "application/problem+json"), TooManyInvitations))]
@@ -217,7 +262,13 @@ pub async fn resend(ctx: Ctx, id: Path<Uuid>, body: OptionalJson<ResendBody>) ->
     ok(resent.inspect(|_| ctx.state().mail_queued()))
 }
 
-/// Cancel a pending invitation.
+/// Cancel a pending asset invitation
+///
+/// Moves the invitation to `cancelled`, so its link stops working, and returns it;
+/// writes an audit event. Needs full access to the asset (404
+/// `invitation_not_found` otherwise). An invitation that is no longer pending,
+/// including one past its expiry, answers 409 `invitation_not_pending` with
+/// `invitation_status`.
 #[utoipa::path(post, path = "/api/v1/asset-invitations/{invitation_id}/cancel", operation_id = "cancelAssetInvitation", tag = "asset invitations", security(("bearer" = [])), params(("invitation_id" = Uuid, Path)),
     responses((status = 200, description = "Cancelled", body = AssetInvitationView), Unauthorized, InvitationNotFound, InvitationNotPending))]
 pub async fn cancel(ctx: Ctx, id: Path<Uuid>) -> Reply {

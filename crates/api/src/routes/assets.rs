@@ -75,7 +75,12 @@ fn change(UpdateAsset { name, reference, attributes, site_id }: UpdateAsset) -> 
 
 // ---------------------------------------------------------------- handlers
 
-/// Create an asset; I become its collaborator.
+/// Create an asset
+///
+/// Creates an asset and makes me its collaborator, with full access. With
+/// `site_id` it is placed at that site, which needs an effective site role of
+/// editor or above there (403 `site_editor_required`; 404 `site_not_found` when
+/// the site is out of my reach). Writes an audit event.
 #[utoipa::path(post, path = "/api/v1/assets", operation_id = "createAsset", tag = "assets", security(("bearer" = [])), request_body = CreateAsset,
     responses((status = 201, description = "Created", body = AssetView), MalformedJson, Unauthorized, (status = 403, description = "`site_editor_required`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`site_not_found`", body = Problem, content_type = "application/problem+json"), InvalidFields))]
@@ -85,8 +90,13 @@ pub async fn create_asset(ctx: Ctx, body: ValidJson<CreateAsset>) -> Reply {
     created(ctx.write(move |c, actor, now| assets::create(c, actor, cmd, now)).await)
 }
 
-/// The garage: every asset I can reach by any path, newest first, each with
-/// my access level; searchable and filterable by site.
+/// List the garage
+///
+/// Every asset I can reach by any path (collaborator, household, share, site or
+/// estate role; root: every asset), newest first, each with my level in
+/// `my_access`. `q` searches name and reference (case-insensitive) and `site_id`
+/// keeps one site's assets. Paged by `page` and `per_page`, or by `cursor` (the
+/// previous page's `next_cursor`), which stays cheap at any depth.
 #[utoipa::path(get, path = "/api/v1/assets", operation_id = "listGarage", tag = "assets", security(("bearer" = [])), params(GarageQuery),
     responses((status = 200, description = "My assets, newest first; `total` counts up to 1,000 (`total_exact` says whether there are more)", body = CursorPage<AssetView>), Unauthorized,
         (status = 422, description = "Bad query", body = Problem, content_type = "application/problem+json")))]
@@ -96,15 +106,26 @@ pub async fn garage(ctx: Ctx, q: ValidQuery<GarageQuery>) -> Reply {
     ok(ctx.read(move |c, actor, now| assets::garage(c, actor, cmd, now)).await)
 }
 
-/// Read an asset with my access level.
+/// Read an asset
+///
+/// The asset with my access level in `my_access`; any level (view or above) may
+/// read it. An asset out of my reach answers 404 `asset_not_found`.
 #[utoipa::path(get, path = "/api/v1/assets/{asset_id}", operation_id = "getAsset", tag = "assets", security(("bearer" = [])), params(("asset_id" = Uuid, Path)),
     responses((status = 200, description = "The asset", body = AssetView), Unauthorized, AssetNotFound))]
 pub async fn get_asset(ctx: Ctx, id: Path<Uuid>) -> Reply {
     ok(ctx.read_one(move |c, actor, now| assets::get(c, actor, *id, now)).await)
 }
 
-/// Update an asset (edit) or move it between sites (full, plus editor at the
-/// target site; leaving an estate also needs estate admin there).
+/// Update an asset or move it to another site
+///
+/// Changes `name`, `reference` or `attributes` with edit access: absent fields
+/// stay as they are, `null` clears `reference`, and `attributes` replaces the
+/// whole object. A `site_id` moves the asset: this needs full access and an
+/// effective role of editor or above at the target site, and taking it out of its
+/// estate (`null`, or another estate's site) also needs estate admin or owner in
+/// the estate it leaves. A move writes an audit event; refusals name the rule
+/// (403 `edit_access_required`, `full_access_required`, `site_editor_required` or
+/// `estate_admin_required`; 404 `site_not_found`).
 #[utoipa::path(patch, path = "/api/v1/assets/{asset_id}", operation_id = "updateAsset", tag = "assets", security(("bearer" = [])), params(("asset_id" = Uuid, Path)), request_body = UpdateAsset,
     responses((status = 200, description = "Updated", body = AssetView), MalformedJson, Unauthorized,
         (status = 403, description = "`edit_access_required`, `full_access_required`, `site_editor_required` or `estate_admin_required`", body = Problem, content_type = "application/problem+json"),
@@ -115,7 +136,11 @@ pub async fn update_asset(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<UpdateAsset
     ok(ctx.write(move |c, actor, now| assets::update(c, actor, cmd, now)).await)
 }
 
-/// Delete an asset with its records, photos, shares and invitations (full).
+/// Delete an asset
+///
+/// Deletes the asset with its records, photos, shares and invitations. Needs full
+/// access (403 `full_access_required`); an asset out of my reach answers 404
+/// `asset_not_found`. Writes an audit event.
 #[utoipa::path(delete, path = "/api/v1/assets/{asset_id}", operation_id = "deleteAsset", tag = "assets", security(("bearer" = [])), params(("asset_id" = Uuid, Path)),
     responses((status = 204, description = "Deleted"), Unauthorized, FullAccessRequired, AssetNotFound))]
 pub async fn delete_asset(ctx: Ctx, id: Path<Uuid>) -> Reply {

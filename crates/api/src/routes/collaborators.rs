@@ -55,14 +55,25 @@ pub struct BulkRemove {
     pub user_ids: Vec<Uuid>,
 }
 
-/// Collaborators of an asset (view), and whether I may manage them.
+/// List the collaborators of an asset
+///
+/// The asset's collaborators, oldest first, with when each was added, and
+/// `can_manage`: whether I may add and remove them (full access). Any access
+/// level (view or above) may read the list; an asset out of my reach answers 404
+/// `asset_not_found`.
 #[utoipa::path(get, path = "/api/v1/assets/{asset_id}/collaborators", operation_id = "listCollaborators", tag = "collaborators", security(("bearer" = [])), params(("asset_id" = Uuid, Path)),
     responses((status = 200, description = "Collaborators, oldest first", body = CollaboratorList), Unauthorized, AssetNotFound))]
 pub async fn list_collaborators(ctx: Ctx, id: Path<Uuid>) -> Reply {
     ok(ctx.run(move |c, actor, now| collaborators::list(c, actor, *id, now)).await)
 }
 
-/// Add a collaborator by exact username (full).
+/// Add a collaborator to an asset
+///
+/// Makes the user with exactly this `username` a collaborator, with full access to
+/// the asset; writes an audit event. Needs full access and a verified email (403
+/// `full_access_required`, `email_not_verified`). An unknown username answers 404
+/// `user_not_found` naming it, an existing collaborator 409
+/// `already_collaborator`; each lookup counts against the rate limit (429).
 #[utoipa::path(post, path = "/api/v1/assets/{asset_id}/collaborators", operation_id = "addCollaborator", tag = "collaborators", security(("bearer" = [])), params(("asset_id" = Uuid, Path)), request_body = AddCollaborator,
     responses((status = 201, description = "Added", body = CollaboratorView), MalformedJson, Unauthorized, (status = 403, description = "`full_access_required`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`asset_not_found`, or `user_not_found` naming the username", body = Problem, content_type = "application/problem+json"),
@@ -77,7 +88,12 @@ pub async fn add_collaborator(
     created(ctx.write(move |c, actor, now| collaborators::add(c, actor, cmd, now)).await)
 }
 
-/// Remove a collaborator (full); the last one stays (409).
+/// Remove a collaborator from an asset
+///
+/// Removes the user's collaborator access and cancels the asset's pending
+/// invitations to their email; writes an audit event. Needs full access (403
+/// `full_access_required`). A user who is not a collaborator answers 404
+/// `not_a_collaborator`; the last collaborator stays (409 `last_collaborator`).
 #[utoipa::path(delete, path = "/api/v1/assets/{asset_id}/collaborators/{user_id}", operation_id = "removeCollaborator", tag = "collaborators", security(("bearer" = [])), params(("asset_id" = Uuid, Path), ("user_id" = Uuid, Path)),
     responses((status = 204, description = "Removed"), Unauthorized, FullAccessRequired, (status = 404, description = "`asset_not_found` or `not_a_collaborator`", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`last_collaborator`", body = Problem, content_type = "application/problem+json")))]
@@ -86,7 +102,13 @@ pub async fn remove_collaborator(ctx: Ctx, pair: Path<(Uuid, Uuid)>) -> Reply {
     done(ctx.write(move |c, actor, now| collaborators::remove(c, actor, pair, now)).await)
 }
 
-/// Common and partial collaborators over several assets (full on each).
+/// Split the collaborators of several assets
+///
+/// For the assets in `asset_ids` (comma-separated, 1 to 50), the users who
+/// collaborate on all of them (`common`) and those on only some (`partial`, with
+/// those assets' ids). Needs full access to every asset: those out of my reach
+/// answer 404 `assets_not_found`, those I see without full access 403
+/// `full_access_required`, each listed in `asset_ids`.
 #[utoipa::path(get, path = "/api/v1/collaborators", operation_id = "getCollaboratorSplit", tag = "collaborators", security(("bearer" = [])), params(SelectionQuery),
     responses((status = 200, description = "Common and partial collaborators", body = CollaboratorSplitView), Unauthorized,
         (status = 403, description = "`full_access_required`, with `asset_ids`", body = Problem, content_type = "application/problem+json"),
@@ -96,8 +118,14 @@ pub async fn collaborator_split(ctx: Ctx, q: ValidQuery<SelectionQuery>) -> Repl
     ok(ctx.read(move |c, actor, now| collaborators::split(c, actor, &asset_ids, now)).await)
 }
 
-/// Make users collaborators of every selected asset (also "move to common");
-/// existing pairs stay as they are. All or nothing.
+/// Add collaborators to several assets
+///
+/// Makes every user in `usernames` a collaborator of every asset in `asset_ids`
+/// (also "move to common"); existing pairs stay as they are. All or nothing:
+/// needs full access to every asset (404 `assets_not_found`, 403
+/// `full_access_required`, naming them) and a verified email, and an unknown
+/// username answers 404 `user_not_found` naming it. Returns the new split;
+/// each lookup counts against the rate limit (429).
 #[utoipa::path(post, path = "/api/v1/collaborators/add", operation_id = "addCollaboratorsInBulk", tag = "collaborators", security(("bearer" = [])), request_body = BulkAdd,
     responses((status = 200, description = "Done: the new split", body = CollaboratorSplitView), MalformedJson, Unauthorized,
         (status = 403, description = "`full_access_required`, with `asset_ids`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
@@ -109,8 +137,13 @@ pub async fn bulk_add(ctx: Ctx, body: ValidJson<BulkAdd>) -> Reply {
     ok(ctx.write(move |c, actor, now| collaborators::bulk_add(c, actor, cmd, now)).await)
 }
 
-/// Remove users from every selected asset. All or nothing; 409
-/// `last_collaborator` names any asset that would be left with none.
+/// Remove collaborators from several assets
+///
+/// Removes every user in `user_ids` from every asset in `asset_ids` where they
+/// collaborate, and cancels those assets' pending invitations to their emails.
+/// All or nothing: needs full access to every asset (404 `assets_not_found`, 403
+/// `full_access_required`, naming them), and 409 `last_collaborator` names any
+/// asset that would be left with none. Returns the new split.
 #[utoipa::path(post, path = "/api/v1/collaborators/remove", operation_id = "removeCollaboratorsInBulk", tag = "collaborators", security(("bearer" = [])), request_body = BulkRemove,
     responses((status = 200, description = "Done: the new split", body = CollaboratorSplitView), MalformedJson, Unauthorized,
         (status = 403, description = "`full_access_required`, with `asset_ids`", body = Problem, content_type = "application/problem+json"),

@@ -32,14 +32,27 @@ pub struct ChangeRoleRequest {
 
 // ---------------------------------------------------------------- handlers
 
-/// My household and its members.
+/// Read my household
+///
+/// The household I head: me as `head` and its members, oldest first, each with
+/// their role (`viewer`, `editor` or `manager`). Members inherit the assets on
+/// which I am a collaborator, at their role's level. A root user has no household
+/// (404 `root_has_no_household`).
 #[utoipa::path(get, path = "/api/v1/household", operation_id = "getMyHousehold", tag = "households", security(("bearer" = [])),
     responses((status = 200, description = "My household", body = HouseholdView), Unauthorized, (status = 404, description = "`root_has_no_household`", body = Problem, content_type = "application/problem+json")))]
 pub async fn my_household(ctx: Ctx) -> Reply {
     ok(ctx.read(|c, actor, _| households::mine(c, actor)).await)
 }
 
-/// Add a member to my household by exact username, with a role.
+/// Add a member to my household
+///
+/// Adds the user with exactly this `username`, as `viewer`, `editor` or
+/// `manager`: they then reach every asset I collaborate on at view, edit or manage
+/// level. Needs a verified email (403 `email_not_verified`); an unknown username
+/// answers 404 `user_not_found` naming it. Refused: myself (422 `own_household`),
+/// a root user (422 `root_cannot_be_member`), a member already (409
+/// `already_member`) or someone whose household I am in (409
+/// `mutual_membership`); rate limited (429).
 #[utoipa::path(post, path = "/api/v1/household/members", operation_id = "addHouseholdMember", tag = "households", security(("bearer" = [])), request_body = AddMemberRequest,
     responses((status = 201, description = "Added", body = HouseholdMemberView), MalformedJson, Unauthorized, (status = 403, description = "`email_not_verified`: verify your email first", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`user_not_found` naming the username, or `root_has_no_household`", body = Problem, content_type = "application/problem+json"),
@@ -52,7 +65,11 @@ pub async fn add_member(ctx: Ctx, body: ValidJson<AddMemberRequest>) -> Reply {
     created(ctx.write(move |c, actor, now| households::add_member(c, actor, cmd, now)).await)
 }
 
-/// Change a member's role in my household.
+/// Change a household member's role
+///
+/// Sets the member's `role` (`viewer`, `editor` or `manager`) and returns the
+/// whole household; a change writes an audit event. It acts on the household I
+/// head: a user who is not a member of it answers 404 `not_household_member`.
 #[utoipa::path(patch, path = "/api/v1/household/members/{user_id}", operation_id = "changeHouseholdMemberRole", tag = "households", security(("bearer" = [])), params(("user_id" = Uuid, Path)), request_body = ChangeRoleRequest,
     responses((status = 200, description = "Changed", body = HouseholdView), MalformedJson, Unauthorized, (status = 404, description = "`not_household_member`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid role", body = Problem, content_type = "application/problem+json")))]
@@ -61,7 +78,11 @@ pub async fn change_role(ctx: Ctx, id: Path<Uuid>, body: ValidJson<ChangeRoleReq
     ok(ctx.write(move |c, actor, now| households::change_role(c, actor, cmd, now)).await)
 }
 
-/// Remove a member from my household.
+/// Remove a member from my household
+///
+/// Ends the membership: the user no longer inherits my assets. Writes an audit
+/// event; a user who is not a member of my household answers 404
+/// `not_household_member`.
 #[utoipa::path(delete, path = "/api/v1/household/members/{user_id}", operation_id = "removeHouseholdMember", tag = "households", security(("bearer" = [])), params(("user_id" = Uuid, Path)),
     responses((status = 204, description = "Removed"), Unauthorized, (status = 404, description = "`not_household_member`", body = Problem, content_type = "application/problem+json")))]
 pub async fn remove_member(ctx: Ctx, id: Path<Uuid>) -> Reply {
@@ -69,14 +90,21 @@ pub async fn remove_member(ctx: Ctx, id: Path<Uuid>) -> Reply {
     done(ctx.write(move |c, actor, now| households::remove_member(c, actor, member, now)).await)
 }
 
-/// Households I belong to, with my role in each.
+/// List the households I belong to
+///
+/// Each household I am a member of: its `head`, my `role` there and when I was
+/// added, oldest first.
 #[utoipa::path(get, path = "/api/v1/households", operation_id = "listMyHouseholdMemberships", tag = "households", security(("bearer" = [])),
     responses((status = 200, description = "My memberships", body = Vec<MembershipView>), Unauthorized))]
 pub async fn my_memberships(ctx: Ctx) -> Reply {
     ok(ctx.read(|c, actor, _| households::memberships(c, actor)).await)
 }
 
-/// Leave a household.
+/// Leave a household
+///
+/// Ends my membership in the household headed by `head_id`, so I no longer
+/// inherit its head's assets; writes an audit event. 404 `not_household_member`
+/// when I am not a member of it.
 #[utoipa::path(delete, path = "/api/v1/households/{head_id}/membership", operation_id = "leaveHousehold", tag = "households", security(("bearer" = [])), params(("head_id" = Uuid, Path)),
     responses((status = 204, description = "Left"), Unauthorized, (status = 404, description = "`not_household_member`", body = Problem, content_type = "application/problem+json")))]
 pub async fn leave(ctx: Ctx, id: Path<Uuid>) -> Reply {

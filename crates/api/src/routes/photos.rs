@@ -27,14 +27,23 @@ pub struct PhotoRequest {
     pub caption: Option<String>,
 }
 
-/// Photos of an asset, newest first (view).
+/// List the photos of an asset
+///
+/// Photo metadata (`url`, `caption`), newest first. Any access level (view or
+/// above) may read it; an asset out of my reach answers 404 `asset_not_found`.
+/// Paged by `page` (from 1) and `per_page` (1 to 100, default 25).
 #[utoipa::path(get, path = "/api/v1/assets/{asset_id}/photos", operation_id = "listPhotos", tag = "records", security(("bearer" = [])), params(("asset_id" = Uuid, Path), PageQuery),
     responses((status = 200, description = "Photos", body = Page<PhotoView>), Unauthorized, AssetNotFound, BadPaging))]
 pub async fn list_photos(ctx: Ctx, id: Path<Uuid>, q: ValidQuery<PageQuery>) -> Reply {
     ok(ctx.run(move |c, actor, now| photos::list(c, actor, *id, &q.0, now)).await)
 }
 
-/// Add photo metadata (edit).
+/// Add a photo to an asset
+///
+/// Stores photo metadata: an http or https `url` where the photo already lives,
+/// and an optional `caption`; the API does not take the image itself. Needs edit
+/// access or above (403 `edit_access_required`, checked before the body's
+/// fields).
 #[utoipa::path(post, path = "/api/v1/assets/{asset_id}/photos", operation_id = "addPhoto", tag = "records", security(("bearer" = [])), params(("asset_id" = Uuid, Path)), request_body = PhotoRequest,
     responses((status = 201, description = "Added", body = PhotoView), MalformedJson, Unauthorized, (status = 403, description = "`edit_access_required`", body = Problem, content_type = "application/problem+json"), AssetNotFound, InvalidFields))]
 pub async fn add_photo(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<PhotoRequest>) -> Reply {
@@ -44,7 +53,11 @@ pub async fn add_photo(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<PhotoRequest>)
     created(ctx.write(move |c, actor, now| photos::add(c, actor, cmd, now)).await)
 }
 
-/// Delete a photo (manage).
+/// Delete a photo
+///
+/// Deletes the photo's metadata. Needs manage access or above (403
+/// `manage_access_required`); a photo of another asset answers 404
+/// `photo_not_found`.
 #[utoipa::path(delete, path = "/api/v1/assets/{asset_id}/photos/{photo_id}", operation_id = "deletePhoto", tag = "records", security(("bearer" = [])), params(("asset_id" = Uuid, Path), ("photo_id" = Uuid, Path)),
     responses((status = 204, description = "Deleted"), Unauthorized, (status = 403, description = "`manage_access_required`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`asset_not_found` or `photo_not_found`", body = Problem, content_type = "application/problem+json")))]

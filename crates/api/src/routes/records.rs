@@ -53,14 +53,23 @@ fn fields(body: ScopedJson<RecordRequest>) -> Result<RecordFields, ApiError> {
     })
 }
 
-/// Records of an asset, newest date first (view).
+/// List the records of an asset
+///
+/// Records (service, repair, inspection, work order, fuel, note), newest `date`
+/// first. Any access level (view or above) may read them; an asset out of my
+/// reach answers 404 `asset_not_found`. Paged by `page` (from 1) and `per_page`
+/// (1 to 100, default 25).
 #[utoipa::path(get, path = "/api/v1/assets/{asset_id}/records", operation_id = "listRecords", tag = "records", security(("bearer" = [])), params(("asset_id" = Uuid, Path), PageQuery),
     responses((status = 200, description = "Records", body = Page<RecordView>), Unauthorized, AssetNotFound, BadPaging))]
 pub async fn list_records(ctx: Ctx, id: Path<Uuid>, q: ValidQuery<PageQuery>) -> Reply {
     ok(ctx.run(move |c, actor, now| records::list(c, actor, *id, &q.0, now)).await)
 }
 
-/// Add a record (edit).
+/// Add a record to an asset
+///
+/// Adds a record and returns it. Needs edit access or above (403
+/// `edit_access_required`, checked before the body's fields). The cost is kept to
+/// the cent and blank notes are dropped.
 #[utoipa::path(post, path = "/api/v1/assets/{asset_id}/records", operation_id = "addRecord", tag = "records", security(("bearer" = [])), params(("asset_id" = Uuid, Path)), request_body = RecordRequest,
     responses((status = 201, description = "Added", body = RecordView), MalformedJson, Unauthorized, (status = 403, description = "`edit_access_required`", body = Problem, content_type = "application/problem+json"), AssetNotFound, InvalidFields))]
 pub async fn add_record(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<RecordRequest>) -> Reply {
@@ -68,7 +77,11 @@ pub async fn add_record(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<RecordRequest
     created(ctx.write(move |c, actor, now| records::add(c, actor, cmd, now)).await)
 }
 
-/// Edit a record (edit). A record of another asset is not found.
+/// Edit a record
+///
+/// Replaces the record's fields with the body: `notes`, `cost` or `odometer` left
+/// out are cleared. Needs edit access or above (403 `edit_access_required`). A
+/// record of another asset is not found (404 `record_not_found`).
 #[utoipa::path(patch, path = "/api/v1/assets/{asset_id}/records/{record_id}", operation_id = "updateRecord", tag = "records", security(("bearer" = [])), params(("asset_id" = Uuid, Path), ("record_id" = Uuid, Path)), request_body = RecordRequest,
     responses((status = 200, description = "Saved", body = RecordView), MalformedJson, Unauthorized, (status = 403, description = "`edit_access_required`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`asset_not_found` or `record_not_found`", body = Problem, content_type = "application/problem+json"), InvalidFields))]
@@ -81,7 +94,11 @@ pub async fn update_record(
     ok(ctx.write(move |c, actor, now| records::edit(c, actor, cmd, now)).await)
 }
 
-/// Delete a record (manage).
+/// Delete a record
+///
+/// Deletes the record for good. Needs manage access or above (403
+/// `manage_access_required`); a record of another asset answers 404
+/// `record_not_found`.
 #[utoipa::path(delete, path = "/api/v1/assets/{asset_id}/records/{record_id}", operation_id = "deleteRecord", tag = "records", security(("bearer" = [])), params(("asset_id" = Uuid, Path), ("record_id" = Uuid, Path)),
     responses((status = 204, description = "Deleted"), Unauthorized, (status = 403, description = "`manage_access_required`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`asset_not_found` or `record_not_found`", body = Problem, content_type = "application/problem+json")))]

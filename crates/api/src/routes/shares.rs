@@ -33,14 +33,25 @@ fn share(key: Path<(Uuid, Uuid)>) -> ShareKey {
     ShareKey { asset_id, holder }
 }
 
-/// Shares of an asset (full access needed).
+/// List the shares of an asset
+///
+/// The grants accepted invitations left on the asset, oldest first, with each
+/// holder (with email), permission and access expiry; a share past its access
+/// expiry is listed with `active: false`. Needs full access (403 `full_access_required`); an asset
+/// out of my reach answers 404 `asset_not_found`.
 #[utoipa::path(get, path = "/api/v1/assets/{asset_id}/shares", operation_id = "listShares", tag = "asset invitations", security(("bearer" = [])), params(("asset_id" = Uuid, Path)),
     responses((status = 200, description = "Shares, oldest first", body = Vec<ShareView>), Unauthorized, FullAccessRequired, AssetNotFound))]
 pub async fn list_shares(ctx: Ctx, id: Path<Uuid>) -> Reply {
     ok(ctx.run(move |c, actor, now| shares::list(c, actor, *id, now)).await)
 }
 
-/// Change a share's permission or access expiry (full access needed).
+/// Change a share
+///
+/// Sets the share's `permission` (`view`, `edit` or `manage`) or
+/// `access_expires_at` (absent: unchanged; `null`: never; a time: in the future).
+/// Needs full access (403 `full_access_required`); 404 `share_not_found` when the
+/// user holds no share on the asset. Takes effect on the next request and writes
+/// an audit event.
 #[utoipa::path(patch, path = "/api/v1/assets/{asset_id}/shares/{user_id}", operation_id = "changeShare", tag = "asset invitations", security(("bearer" = [])), params(("asset_id" = Uuid, Path), ("user_id" = Uuid, Path)), request_body = ShareChange,
     responses((status = 200, description = "Changed", body = ShareView), MalformedJson, Unauthorized, FullAccessRequired,
         (status = 404, description = "`asset_not_found` or `share_not_found`", body = Problem, content_type = "application/problem+json"),
@@ -57,7 +68,12 @@ pub async fn change_share(
     ok(ctx.write(move |c, actor, now| shares::change(c, actor, cmd, now)).await)
 }
 
-/// Revoke a share (full access needed); it ends on the next request.
+/// Revoke a share
+///
+/// Deletes the user's share; it ends on their next request, and the asset's
+/// pending invitations to their email are cancelled. Needs full access (403
+/// `full_access_required`); 404 `share_not_found` when the user holds no share on
+/// the asset. Writes an audit event.
 #[utoipa::path(delete, path = "/api/v1/assets/{asset_id}/shares/{user_id}", operation_id = "revokeShare", tag = "asset invitations", security(("bearer" = [])), params(("asset_id" = Uuid, Path), ("user_id" = Uuid, Path)),
     responses((status = 204, description = "Revoked"), Unauthorized, FullAccessRequired, (status = 404, description = "`asset_not_found` or `share_not_found`", body = Problem, content_type = "application/problem+json")))]
 pub async fn revoke_share(ctx: Ctx, key: Path<(Uuid, Uuid)>) -> Reply {
@@ -65,7 +81,11 @@ pub async fn revoke_share(ctx: Ctx, key: Path<(Uuid, Uuid)>) -> Reply {
     done(ctx.write(move |c, actor, now| shares::revoke(c, actor, share, now)).await)
 }
 
-/// Drop a share I hold.
+/// Drop a share I hold
+///
+/// Gives up my own share on the asset; access I have by other paths stays.
+/// Writes an audit event; 404 `share_not_found` when I hold no share on this
+/// asset.
 #[utoipa::path(delete, path = "/api/v1/me/shares/{asset_id}", operation_id = "dropMyShare", tag = "asset invitations", security(("bearer" = [])), params(("asset_id" = Uuid, Path)),
     responses((status = 204, description = "Dropped"), Unauthorized, (status = 404, description = "`share_not_found`", body = Problem, content_type = "application/problem+json")))]
 pub async fn drop_share(ctx: Ctx, id: Path<Uuid>) -> Reply {
