@@ -76,7 +76,7 @@ fn operations(doc: &serde_json::Value) -> Vec<(String, String, serde_json::Value
 }
 
 #[test]
-fn every_operation_has_an_explicit_unique_id_and_a_summary() {
+fn every_operation_has_an_explicit_unique_id_a_summary_and_a_description() {
     let doc: serde_json::Value = serde_json::from_str(COMMITTED).expect("committed JSON");
     let mut seen = std::collections::HashMap::new();
     for (method, path, op) in operations(&doc) {
@@ -92,6 +92,9 @@ fn every_operation_has_an_explicit_unique_id_and_a_summary() {
         }
         let summary = op["summary"].as_str().unwrap_or_default();
         assert!(!summary.trim().is_empty(), "{method} {path} has no summary");
+        assert!(!summary.contains('\n') && summary.len() <= 80, "{method} {path}: {summary:?}");
+        let description = op["description"].as_str().unwrap_or_default();
+        assert!(!description.trim().is_empty(), "{method} {path} has no description");
     }
     assert!(seen.len() >= 80, "only {} operations", seen.len());
 }
