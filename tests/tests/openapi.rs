@@ -36,10 +36,27 @@ async fn served_document_is_openapi_3_1_with_the_bearer_scheme() {
     for (path, item) in served["paths"].as_object().expect("paths") {
         for (method, op) in item.as_object().expect("item") {
             let responses = op["responses"].as_object().expect("responses");
-            if op.get("security").is_some() {
+            // Every operation states its security: `[]` when it needs no
+            // token, and a 401 answer when it may need one.
+            let security = op["security"].as_array().expect("security stated");
+            let needs_token = security.iter().any(|r| !r.as_object().is_some_and(|o| o.is_empty()));
+            if needs_token {
                 assert!(responses.contains_key("401"), "{method} {path} lacks 401");
             }
+            if path.starts_with("/api/") {
+                for shared in ["500", "503"] {
+                    assert!(responses.contains_key(shared), "{method} {path} lacks {shared}");
+                }
+            }
             for (status, response) in responses {
+                // A shared answer is a reference to components/responses.
+                let response = match response["$ref"].as_str() {
+                    Some(r) => {
+                        let name = r.trim_start_matches("#/components/responses/");
+                        &served["components"]["responses"][name]
+                    }
+                    None => response,
+                };
                 if status.starts_with('4') || status.starts_with('5') {
                     assert!(
                         response["content"].get("application/problem+json").is_some(),

@@ -21,13 +21,19 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 pub struct Problem {
     /// `urn:keyholder:problem:<code>`.
     #[serde(rename = "type")]
+    #[schema(example = "urn:keyholder:problem:asset_not_found")]
     pub type_: String,
     /// The HTTP status phrase.
+    #[schema(example = "Not Found")]
     pub title: String,
+    /// The HTTP status code, repeated.
+    #[schema(minimum = 400, maximum = 599, example = 404)]
     pub status: u16,
     /// What went wrong, for people.
+    #[schema(example = "No such asset.")]
     pub detail: String,
     /// Stable machine-readable code.
+    #[schema(example = "asset_not_found")]
     pub code: String,
     /// For validation failures: a message per field.
     #[serde(skip_serializing_if = "Option::is_none")]

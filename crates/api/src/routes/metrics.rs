@@ -20,7 +20,7 @@ pub struct MetricsListener;
 /// this path answers 404 here and is served on that address only. With
 /// `KEYHOLDER_METRICS_TOKEN` set it needs
 /// `Authorization: Bearer <that token>`.
-#[utoipa::path(get, path = "/metrics", operation_id = "getMetrics", tag = "operations",
+#[utoipa::path(get, path = "/metrics", operation_id = "getMetrics", tag = "operations", security((), ("metrics_token" = [])),
     responses((status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain"),
         (status = 401, description = "`missing_token` or `invalid_token`: `KEYHOLDER_METRICS_TOKEN` is set and the request does not carry it", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`not_found`: metrics are served on `KEYHOLDER_METRICS_BIND` instead", body = Problem, content_type = "application/problem+json")))]
