@@ -15,6 +15,7 @@ on_both_backends!(
     record_dates_are_years_1_to_9999,
     json_strings_refuse_control_characters_but_free_text_keeps_line_breaks,
     expiry_in_year_9999_is_pending_and_usable_and_year_10000_is_422,
+    unknown_body_fields_are_422_naming_them_and_change_nothing,
 );
 
 /// Control characters a client might send, as JSON strings.
@@ -441,4 +442,25 @@ mod daily_limit {
         estate_and_asset_invitations_share_one_allowance,
         concurrent_sends_stay_within_the_limit,
     );
+}
+
+async fn unknown_body_fields_are_422_naming_them_and_change_nothing(app: TestApp) {
+    let owner = app.register_verified("owner").await;
+    let asset = app.create_asset(&owner, json!({"name": "Van 7", "reference": "V7"})).await.id;
+    let path = format!("/api/v1/assets/{asset}");
+    // A misspelt member is named, not silently ignored.
+    let r = app.patch(&path, Some(&owner.token), json!({"refrence": "X"})).await;
+    assert_field(&r, "refrence");
+    assert!(r.body["errors"]["refrence"].as_str().unwrap_or_default().contains("unknown field"));
+    let read = app.get(&path, Some(&owner.token)).await;
+    read.assert_status(200);
+    assert_eq!(read.body["reference"], "V7");
+    // Beside valid members too, and on create: nothing is created.
+    let r = app
+        .post("/api/v1/estates", Some(&owner.token), json!({"name": "North", "colour": "red"}))
+        .await;
+    assert_field(&r, "colour");
+    let estates = app.get("/api/v1/estates", Some(&owner.token)).await;
+    estates.assert_status(200);
+    assert_eq!(estates.body["total"], 0, "{}", estates.text);
 }

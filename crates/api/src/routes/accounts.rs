@@ -39,6 +39,7 @@ macro_rules! new_account_request {
         }
     ) => {
         #[derive(Debug, serde::Deserialize, validator::Validate, utoipa::ToSchema)]
+        #[serde(deny_unknown_fields)]
         $(#[$attr])*
         pub struct $name {
             $($(#[$field_attr])* pub $field: $ty,)*
@@ -82,6 +83,7 @@ new_account_request! {
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(example = json!({"login": "ada@example.com", "password": "correct horse battery"}))]
 pub struct LoginRequest {
     /// Email or username.
@@ -94,6 +96,7 @@ pub struct LoginRequest {
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TokenRequest {
     /// The token from the emailed link's `#token=` fragment.
     #[validate(length(max = 512))]
@@ -102,6 +105,7 @@ pub struct TokenRequest {
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(example = json!({"email": "ada@example.com"}))]
 pub struct PasswordResetRequest {
     #[validate(length(max = 254))]
@@ -110,6 +114,7 @@ pub struct PasswordResetRequest {
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PasswordResetConfirm {
     #[validate(length(max = 512))]
     #[schema(max_length = 512)]

@@ -44,6 +44,7 @@ macro_rules! invitation_request {
         }
     ) => {
         #[derive(Debug, Deserialize, Validate, ToSchema)]
+        #[serde(deny_unknown_fields)]
         $(#[$attr])*
         pub struct $name {
             $($(#[$field_attr])* pub $field: $ty,)*
@@ -120,6 +121,7 @@ pub struct StatsQuery {
 }
 
 #[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ResendBody {
     /// Absent: keep the current expiry; null: never; a time: in the future.
     #[serde(default, deserialize_with = "double_option")]

@@ -19,6 +19,7 @@ use crate::views::assets::AssetView;
 use crate::views::common::{CursorPage, CursorQuery, paged_query};
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "Van 7", "reference": "KX21 ABC", "attributes": {"make": "Ford"}}))]
 pub struct CreateAsset {
     #[validate(length(max = 1000))]
@@ -34,6 +35,7 @@ pub struct CreateAsset {
 }
 
 #[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct UpdateAsset {
     #[validate(length(max = 1000))]
     #[schema(min_length = 1, max_length = 200)]

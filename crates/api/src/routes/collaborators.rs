@@ -18,6 +18,7 @@ use crate::routes::{Reply, created, done, ok};
 use crate::views::assets::{CollaboratorList, CollaboratorSplitView, CollaboratorView};
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AddCollaborator {
     #[validate(length(max = 64))]
     #[schema(min_length = 1, max_length = 64)]
@@ -34,6 +35,7 @@ pub struct SelectionQuery {
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct BulkAdd {
     /// 1 to 50 assets.
     #[validate(length(min = 1, max = 50))]
@@ -45,6 +47,7 @@ pub struct BulkAdd {
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct BulkRemove {
     /// 1 to 50 assets.
     #[validate(length(min = 1, max = 50))]

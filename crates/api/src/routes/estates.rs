@@ -22,6 +22,7 @@ use crate::views::estates::{EstateView, MemberView, SiteMemberView, SiteView};
 // ---------------------------------------------------------------- requests
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "Riverside Estate"}))]
 pub struct NameRequest {
     /// 1 to 200 characters.
@@ -31,12 +32,14 @@ pub struct NameRequest {
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TransferRequest {
     /// The member who becomes owner; the current owner becomes admin.
     pub user_id: Uuid,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SiteRoleEntry {
     pub site_id: Uuid,
     #[schema(schema_with = crate::views::common::site_override_schema)]
@@ -44,6 +47,7 @@ pub struct SiteRoleEntry {
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(example = json!({"role": "editor", "sites": [{"site_id": "6f1c2d4e-0000-4000-8000-000000000001", "role": "admin"}]}))]
 pub struct SetMemberRequest {
     #[schema(schema_with = crate::views::common::estate_role_schema)]
@@ -53,6 +57,7 @@ pub struct SetMemberRequest {
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(example = json!({"role": "none"}))]
 pub struct SetOverrideRequest {
     #[schema(schema_with = crate::views::common::site_override_schema)]

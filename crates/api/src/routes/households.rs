@@ -15,6 +15,7 @@ use crate::routes::{Reply, created, done, ok};
 use crate::views::households::{HouseholdMemberView, HouseholdView, MembershipView, role_schema};
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(example = json!({"username": "test3", "role": "editor"}))]
 pub struct AddMemberRequest {
     #[validate(length(max = 64))]
@@ -25,6 +26,7 @@ pub struct AddMemberRequest {
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ChangeRoleRequest {
     #[schema(schema_with = role_schema)]
     pub role: String,

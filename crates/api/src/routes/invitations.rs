@@ -45,6 +45,7 @@ pub struct UserSearchQuery {
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(example = json!({"email": "sam@example.com", "role": "editor", "message": "Welcome to the Riverside team"}))]
 pub struct InviteRequest {
     #[validate(length(max = 254))]
@@ -76,6 +77,7 @@ paged_query! {
 }
 
 #[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ResendRequest {
     /// Absent: keep the current expiry; null: never; a time: in the future.
     #[serde(default, deserialize_with = "double_option")]
@@ -84,6 +86,7 @@ pub struct ResendRequest {
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct InvitationTokenRequest {
     /// The token from the link's `#token=` fragment.
     #[validate(length(max = 512))]

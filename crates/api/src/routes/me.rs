@@ -28,6 +28,7 @@ pub async fn me(ctx: Ctx) -> Reply {
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ChangePassword {
     #[validate(length(max = 1024))]
     #[schema(max_length = 1024)]

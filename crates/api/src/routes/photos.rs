@@ -16,6 +16,7 @@ use crate::views::assets::PhotoView;
 use crate::views::common::{Page, PageQuery};
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(example = json!({"url": "https://photos.example.com/van7.jpg", "caption": "Front"}))]
 pub struct PhotoRequest {
     /// Where the photo is stored (http or https).

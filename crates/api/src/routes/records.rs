@@ -20,6 +20,7 @@ use crate::views::assets::{RecordView, record_kind_schema};
 use crate::views::common::{Page, PageQuery};
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(example = json!({"kind": "service", "date": "2026-11-01", "title": "Annual service", "cost": 189.5, "odometer": 48210}))]
 pub struct RecordRequest {
     #[schema(schema_with = record_kind_schema)]

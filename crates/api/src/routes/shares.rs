@@ -18,6 +18,7 @@ use crate::views::invitations::permission_schema;
 use crate::views::shares::ShareView;
 
 #[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ShareChange {
     #[schema(schema_with = permission_schema)]
     pub permission: Option<String>,
