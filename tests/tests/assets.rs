@@ -571,8 +571,52 @@ async fn root_has_no_household_joins_none_and_sees_every_asset() {
 }
 
 // Every test above runs on SQLite and on PostgreSQL.
+async fn editing_a_record_changes_only_the_fields_sent(app: TestApp) {
+    let ada = app.register_verified("ada").await;
+    let asset = app.create_asset(&ada, json!({"name": "Van 7"})).await.id;
+    let body = json!({"kind": "service", "date": "2026-11-01", "title": "Annual service",
+        "notes": "Oil and filters", "cost": 189.5, "odometer": 48210});
+    let rec = app.try_add_record(&ada, &asset, body).await;
+    rec.assert_status(201);
+    let id = rec.id();
+    // Only the title changes; every other field keeps its value.
+    let r = app.try_update_record(&ada, &asset, &id, json!({"title": "Brakes"})).await;
+    r.assert_status(200);
+    let expected = [
+        ("kind", json!("service")),
+        ("date", json!("2026-11-01")),
+        ("title", json!("Brakes")),
+        ("notes", json!("Oil and filters")),
+        ("cost", json!(189.5)),
+        ("odometer", json!(48210)),
+    ];
+    for (field, value) in &expected {
+        assert_eq!(&r.body[*field], value, "{field}: {}", r.text);
+    }
+    // null clears an optional field, and only that one.
+    let r = app.try_update_record(&ada, &asset, &id, json!({"cost": null})).await;
+    r.assert_status(200);
+    assert!(r.body["cost"].is_null(), "{}", r.text);
+    assert_eq!(r.body["notes"], "Oil and filters");
+    assert_eq!(r.body["odometer"], 48210);
+    // The merged record is checked as a whole: bad values are 422 and change nothing.
+    for bad in [
+        json!({"cost": -1}),
+        json!({"title": " "}),
+        json!({"kind": "party"}),
+        json!({"title": null}),
+    ] {
+        let r = app.try_update_record(&ada, &asset, &id, bad.clone()).await;
+        r.assert_problem(422, "validation_failed");
+    }
+    let list = app.try_records(&ada, &asset).await;
+    assert_eq!(list.body["items"][0]["title"], "Brakes", "{}", list.text);
+    assert!(list.body["items"][0]["cost"].is_null());
+}
+
 on_both_backends!(
     asset_lifecycle_and_sub_resources,
+    editing_a_record_changes_only_the_fields_sent,
     collaborator_vs_household_permission_matrix,
     test3_in_households_of_test_and_test2_gets_the_higher_role,
     test3_does_not_inherit_from_test4,

@@ -86,19 +86,67 @@ impl From<(Uuid, Uuid)> for RecordKey {
     }
 }
 
+/// What an edit changes: `None` keeps a field; `Some(None)` clears an
+/// optional one (and is refused for `kind`, `date` and `title`).
+#[derive(Debug, Default)]
+pub struct Change {
+    pub kind: Option<Option<String>>,
+    pub date: Option<Option<chrono::NaiveDate>>,
+    pub title: Option<Option<String>>,
+    pub notes: Option<Option<String>>,
+    pub cost: Option<Option<f64>>,
+    pub odometer: Option<Option<i64>>,
+}
+
+impl Change {
+    /// The record's fields after this change (422 naming a required field
+    /// sent as `null`).
+    fn applied_to(self, f: RecordFields) -> Outcome<RecordFields> {
+        let mut v = FieldErrors::new();
+        let mut required = |name: &str, sent: Option<Option<String>>, kept: String| match sent {
+            None => kept,
+            Some(Some(value)) => value,
+            Some(None) => {
+                v.add(name, "must not be null");
+                kept
+            }
+        };
+        let kind = required("kind", self.kind, f.kind);
+        let title = required("title", self.title, f.title);
+        let date = match self.date {
+            None => f.date,
+            Some(Some(date)) => date,
+            Some(None) => {
+                v.add("date", "must not be null");
+                f.date
+            }
+        };
+        v.finish()?;
+        Ok(RecordFields {
+            kind,
+            date,
+            title,
+            notes: self.notes.unwrap_or(f.notes),
+            cost: self.cost.unwrap_or(f.cost),
+            odometer: self.odometer.unwrap_or(f.odometer),
+        })
+    }
+}
+
 pub struct Edit {
     pub record: RecordKey,
     /// As sent.
-    pub fields: Deferred<RecordFields>,
+    pub change: Deferred<Change>,
 }
 
-/// Edit a record (edit). A record of another asset is not found.
+/// Edit a record (edit): the fields sent change, the others stay. A record
+/// of another asset is not found.
 pub fn edit(c: &mut Conn, actor: &Caller, cmd: Edit, now: Now) -> Outcome<RecordView> {
     let RecordKey { asset_id, record_id } = cmd.record;
     let (_, _, level) = caller_asset(c, actor, asset_id, now)?;
-    records::get_record(c, asset_id, record_id)?.ok_or_else(record_not_found)?;
+    let current = records::get_record(c, asset_id, record_id)?.ok_or_else(record_not_found)?;
     require(level, AssetCapability::AddEditRecords)?;
-    let fields = record_fields(cmd.fields?)?;
+    let fields = record_fields(cmd.change?.applied_to(current.fields)?)?;
     records::update_record(c, asset_id, record_id, &fields, now)?;
     let r = records::get_record(c, asset_id, record_id)?.ok_or_else(record_not_found)?;
     Ok(RecordView::from(&r))

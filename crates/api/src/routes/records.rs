@@ -13,7 +13,7 @@ use crate::ctx::Ctx;
 use crate::error::{
     ApiError, AssetNotFound, BadPaging, InvalidFields, MalformedJson, Problem, Unauthorized,
 };
-use crate::extract::{ScopedJson, ValidQuery};
+use crate::extract::{ScopedJson, ValidQuery, double_option};
 use crate::ops::records::{self, RecordKey};
 use crate::routes::{Reply, created, done, ok};
 use crate::views::assets::{RecordView, record_kind_schema};
@@ -44,14 +44,41 @@ pub struct RecordRequest {
 
 /// The record body, kept to be checked after authorization.
 fn fields(body: ScopedJson<RecordRequest>) -> Result<RecordFields, ApiError> {
-    body.after_authorization().map(|b| RecordFields {
-        kind: b.kind,
-        date: b.date,
-        title: b.title,
-        notes: b.notes,
-        cost: b.cost,
-        odometer: b.odometer,
+    body.after_authorization().map(|RecordRequest { kind, date, title, notes, cost, odometer }| {
+        RecordFields { kind, date, title, notes, cost, odometer }
     })
+}
+
+/// A partial edit of a record: a member left out keeps its value; `null`
+/// clears `notes`, `cost` or `odometer`.
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"title": "Brakes and pads", "cost": 240}))]
+pub struct RecordPatch {
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(schema_with = record_kind_schema)]
+    pub kind: Option<Option<String>>,
+    /// Years 1 to 9999.
+    #[serde(default, deserialize_with = "double_option")]
+    #[validate(custom(function = "crate::extract::storable_date"))]
+    #[schema(value_type = Option<NaiveDate>)]
+    pub date: Option<Option<NaiveDate>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[validate(length(max = 1000))]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 200)]
+    pub title: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[validate(length(max = 10000))]
+    #[schema(value_type = Option<String>, max_length = 10000)]
+    pub notes: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[validate(range(min = 0.0, max = 1_000_000_000.0))]
+    #[schema(value_type = Option<f64>, minimum = 0, maximum = 1_000_000_000)]
+    pub cost: Option<Option<f64>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[validate(range(min = 0, max = 100_000_000_000_i64))]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 100_000_000_000_i64)]
+    pub odometer: Option<Option<i64>>,
 }
 
 /// List the records of an asset
@@ -80,18 +107,28 @@ pub async fn add_record(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<RecordRequest
 
 /// Edit a record
 ///
-/// Replaces the record's fields with the body: `notes`, `cost` or `odometer` left
-/// out are cleared. Needs edit access or above (403 `edit_access_required`). A
+/// Changes only the fields sent: a field left out keeps its value, and
+/// `null` clears `notes`, `cost` or `odometer`. Needs edit access or above (403 `edit_access_required`). A
 /// record of another asset is not found (404 `record_not_found`).
-#[utoipa::path(patch, path = "/api/v1/assets/{asset_id}/records/{record_id}", operation_id = "updateRecord", tag = "records", security(("bearer" = [])), params(("asset_id" = Uuid, Path), ("record_id" = Uuid, Path)), request_body = RecordRequest,
+#[utoipa::path(patch, path = "/api/v1/assets/{asset_id}/records/{record_id}", operation_id = "updateRecord", tag = "records", security(("bearer" = [])), params(("asset_id" = Uuid, Path), ("record_id" = Uuid, Path)), request_body = RecordPatch,
     responses((status = 200, description = "Saved", body = RecordView), MalformedJson, Unauthorized, (status = 403, description = "`edit_access_required`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`asset_not_found` or `record_not_found`", body = Problem, content_type = "application/problem+json"), InvalidFields))]
 pub async fn update_record(
     ctx: Ctx,
     key: Path<(Uuid, Uuid)>,
-    body: ScopedJson<RecordRequest>,
+    body: ScopedJson<RecordPatch>,
 ) -> Reply {
-    let cmd = records::Edit { record: key.into_inner().into(), fields: fields(body) };
+    let change = body.after_authorization().map(
+        |RecordPatch { kind, date, title, notes, cost, odometer }| records::Change {
+            kind,
+            date,
+            title,
+            notes,
+            cost,
+            odometer,
+        },
+    );
+    let cmd = records::Edit { record: key.into_inner().into(), change };
     ok(ctx.write(move |c, actor, now| records::edit(c, actor, cmd, now)).await)
 }
 
