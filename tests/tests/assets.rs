@@ -614,8 +614,49 @@ async fn editing_a_record_changes_only_the_fields_sent(app: TestApp) {
     assert!(list.body["items"][0]["cost"].is_null());
 }
 
+async fn created_resources_answer_with_their_location(app: TestApp) {
+    let ada = app.register_verified("ada").await;
+    let token = Some(ada.token.as_str());
+    // An estate, a site and an asset: each Location reads back what was created.
+    let estate = app.post("/api/v1/estates", token, json!({"name": "North"})).await;
+    estate.assert_status(201);
+    let estate_id = estate.body["id"].as_str().expect("id").to_owned();
+    let site = app
+        .post(&format!("/api/v1/estates/{estate_id}/sites"), token, json!({"name": "Yard"}))
+        .await;
+    let asset = app.post("/api/v1/assets", token, json!({"name": "Van 7"})).await;
+    for created in [&estate, &site, &asset] {
+        created.assert_status(201);
+        let location = created.header("location").expect("Location").to_owned();
+        assert!(location.ends_with(created.body["id"].as_str().expect("id")), "{location}");
+        let read = app.get(&location, token).await;
+        read.assert_status(200);
+        assert_eq!(read.body["id"], created.body["id"]);
+    }
+    // Sub-resources are placed under their asset.
+    let asset_id = asset.body["id"].as_str().expect("id");
+    let record = json!({"kind": "service", "date": "2026-11-01", "title": "Annual service"});
+    let r = app.post(&format!("/api/v1/assets/{asset_id}/records"), token, record).await;
+    r.assert_status(201);
+    let expected =
+        format!("/api/v1/assets/{asset_id}/records/{}", r.body["id"].as_str().expect("id"));
+    assert_eq!(r.header("location"), Some(expected.as_str()));
+    let bob = app.register_verified("bob").await;
+    let added = app
+        .post(
+            &format!("/api/v1/assets/{asset_id}/collaborators"),
+            token,
+            json!({"username": "bob"}),
+        )
+        .await;
+    added.assert_status(201);
+    let expected = format!("/api/v1/assets/{asset_id}/collaborators/{}", bob.id);
+    assert_eq!(added.header("location"), Some(expected.as_str()));
+}
+
 on_both_backends!(
     asset_lifecycle_and_sub_resources,
+    created_resources_answer_with_their_location,
     editing_a_record_changes_only_the_fields_sent,
     collaborator_vs_household_permission_matrix,
     test3_in_households_of_test_and_test2_gets_the_higher_role,

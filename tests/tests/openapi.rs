@@ -110,6 +110,10 @@ fn every_operation_has_an_explicit_unique_id_a_summary_and_a_description() {
         let summary = op["summary"].as_str().unwrap_or_default();
         assert!(!summary.trim().is_empty(), "{method} {path} has no summary");
         assert!(!summary.contains('\n') && summary.len() <= 80, "{method} {path}: {summary:?}");
+        if let Some(created) = op["responses"].get("201") {
+            let location = &created["headers"]["Location"];
+            assert!(location.is_object(), "{method} {path}: 201 without a Location header");
+        }
         let description = op["description"].as_str().unwrap_or_default();
         assert!(!description.trim().is_empty(), "{method} {path} has no description");
     }

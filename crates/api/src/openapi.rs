@@ -2,8 +2,10 @@
 //! each route module's list of handlers ([`crate::routes::documented_paths`]).
 
 use utoipa::openapi::content::ContentBuilder;
+use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::path::{Operation, PathItem};
 use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::schema::{Object, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{Ref, RefOr};
 use utoipa::{Modify, OpenApi};
@@ -31,8 +33,9 @@ impl Modify for BearerAuth {
 
 /// What every operation shares, written once: the `500` and `503` answers
 /// (components, referenced from each API operation that does not document
-/// its own), and `security: []` on the operations that need no token, so
-/// that every operation states its security.
+/// its own), the `Location` header of every `201`, and `security: []` on the
+/// operations that need no token, so that every operation states its
+/// security.
 struct SharedAnswers;
 
 impl Modify for SharedAnswers {
@@ -47,6 +50,14 @@ impl Modify for SharedAnswers {
             for op in operations(item) {
                 if op.security.is_none() {
                     op.security = Some(Vec::new());
+                }
+                if let Some(RefOr::T(created)) = op.responses.responses.get_mut("201") {
+                    let about = "Where the created resource (or, for a grant, the member) is found";
+                    let header = HeaderBuilder::new()
+                        .schema(Object::with_type(Type::String))
+                        .description(Some(about))
+                        .build();
+                    created.headers.insert("Location".to_owned(), header);
                 }
                 if path.starts_with("/api/") {
                     for (name, status, _, _) in SHARED {

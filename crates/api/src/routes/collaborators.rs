@@ -14,7 +14,7 @@ use crate::error::{
 };
 use crate::extract::{ScopedJson, ValidJson, ValidQuery};
 use crate::ops::collaborators;
-use crate::routes::{Reply, created, done, ok};
+use crate::routes::{Reply, created_at, done, ok};
 use crate::views::assets::{CollaboratorList, CollaboratorSplitView, CollaboratorView};
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -87,8 +87,11 @@ pub async fn add_collaborator(
     body: ScopedJson<AddCollaborator>,
 ) -> Reply {
     let username = body.after_authorization().map(|b| b.username);
-    let cmd = collaborators::Add { asset_id: id.into_inner(), username, budget: ctx.user_budget() };
-    created(ctx.write(move |c, actor, now| collaborators::add(c, actor, cmd, now)).await)
+    let asset_id = id.into_inner();
+    let cmd = collaborators::Add { asset_id, username, budget: ctx.user_budget() };
+    let added = ctx.write(move |c, actor, now| collaborators::add(c, actor, cmd, now)).await?;
+    let location = format!("/api/v1/assets/{asset_id}/collaborators/{}", added.user.id);
+    created_at(location, Ok(added))
 }
 
 /// Remove a collaborator from an asset

@@ -25,7 +25,7 @@ use crate::ops::accounts::session;
 use crate::ops::invitations::{Fields, Sending, estate, respond};
 use crate::passwords;
 use crate::routes::accounts::new_account_request;
-use crate::routes::{IdPair, Reply, accepted, created, mailed, ok};
+use crate::routes::{IdPair, Reply, accepted, created, created_at, mailed, ok};
 use crate::state::AppState;
 use crate::views::accounts::AuthResponse;
 use crate::views::common::{CursorPage, CursorQuery, paged_query};
@@ -150,14 +150,13 @@ pub async fn invite(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<InviteRequest>) -
     let fields = body
         .after_authorization()
         .map(|r| Fields::new(r.email, r.role, r.message, r.expires_at, None));
-    let cmd = estate::Invite {
-        estate_id: id.into_inner(),
-        fields,
-        sending: Sending::new(ctx.state(), ctx.user_budget()),
-    };
+    let estate_id = id.into_inner();
+    let cmd =
+        estate::Invite { estate_id, fields, sending: Sending::new(ctx.state(), ctx.user_budget()) };
     let outcome = ctx.write(move |c, caller, now| estate::invite(c, caller, cmd, now)).await?;
-    if outcome.invitation.is_none() {
-        return created(Ok(outcome));
+    if let Some(member) = &outcome.member {
+        let location = format!("/api/v1/estates/{estate_id}/members/{}", member.user.id);
+        return created_at(location, Ok(outcome));
     }
     accepted(mailed(ctx.state(), Ok(outcome)))
 }

@@ -54,6 +54,8 @@ use utoipa::openapi::path::HttpMethod;
 
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::views::common::Located;
+use actix_web::http::header::LOCATION;
 
 /// What a handler answers.
 pub type Reply = Result<HttpResponse, ApiError>;
@@ -66,9 +68,15 @@ pub fn ok<T: Serialize>(view: Result<T, ApiError>) -> Reply {
     view.map(|v| HttpResponse::Ok().json(v))
 }
 
-/// 201 with the created resource's view as JSON.
-pub fn created<T: Serialize>(view: Result<T, ApiError>) -> Reply {
-    view.map(|v| HttpResponse::Created().json(v))
+/// 201 with the created resource's view as JSON and its `Location`.
+pub fn created<T: Serialize + Located>(view: Result<T, ApiError>) -> Reply {
+    view.map(|v| HttpResponse::Created().insert_header((LOCATION, v.location())).json(v))
+}
+
+/// 201 with the view as JSON and `location` as its `Location` (for a view
+/// that does not know its own path).
+pub fn created_at<T: Serialize>(location: String, view: Result<T, ApiError>) -> Reply {
+    view.map(|v| HttpResponse::Created().insert_header((LOCATION, location)).json(v))
 }
 
 /// 204: done, nothing to show.

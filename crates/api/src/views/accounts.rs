@@ -62,3 +62,8 @@ pub struct StatusMessage {
     pub status: &'static str,
     pub detail: String,
 }
+
+crate::views::common::located! {
+    // A new account is read back at /me with its access token.
+    AuthResponse => |_v| "/api/v1/me".to_owned();
+}

@@ -130,3 +130,9 @@ pub struct PartialCollaborator {
     /// The selected assets this user collaborates on.
     pub asset_ids: Vec<Uuid>,
 }
+
+crate::views::common::located! {
+    AssetView => |v| format!("/api/v1/assets/{}", v.id);
+    RecordView => |v| format!("/api/v1/assets/{}/records/{}", v.asset_id, v.id);
+    PhotoView => |v| format!("/api/v1/assets/{}/photos/{}", v.asset_id, v.id);
+}

@@ -315,3 +315,22 @@ pub fn person(p: &keyholder_store::collaborators::Person, show_email: bool) -> U
         email: show_email.then(|| p.email.clone()),
     }
 }
+
+/// Where a created resource can be found: the `Location` of its 201.
+pub trait Located {
+    /// The resource's path on this server.
+    fn location(&self) -> String;
+}
+
+/// Implements [`Located`] for views whose path comes from their own fields.
+macro_rules! located {
+    ($($view:ty => |$v:ident| $path:expr;)*) => {$(
+        impl $crate::views::common::Located for $view {
+            fn location(&self) -> String {
+                let $v = self;
+                $path
+            }
+        }
+    )*};
+}
+pub(crate) use located;

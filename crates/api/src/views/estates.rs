@@ -94,3 +94,8 @@ pub fn summary(m: &Member, show_email: bool) -> UserSummary {
         email: show_email.then(|| m.email.clone()),
     }
 }
+
+crate::views::common::located! {
+    EstateView => |v| format!("/api/v1/estates/{}", v.id);
+    SiteView => |v| format!("/api/v1/sites/{}", v.id);
+}

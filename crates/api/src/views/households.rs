@@ -34,3 +34,7 @@ pub struct MembershipView {
     pub role: HouseholdRole,
     pub added_at: DateTime<Utc>,
 }
+
+crate::views::common::located! {
+    HouseholdMemberView => |v| format!("/api/v1/household/members/{}", v.user.id);
+}

@@ -257,3 +257,7 @@ pub struct StatsView {
     #[schema(example = 1)]
     pub cancelled: i64,
 }
+
+crate::views::common::located! {
+    AssetInvitationView => |v| format!("/api/v1/asset-invitations/{}", v.id);
+}
