@@ -213,6 +213,19 @@ async fn cors_allows_only_configured_origins() {
         res.expect("answer").headers().get("access-control-allow-origin").cloned()
     };
     assert!(allowed(&app, "https://evil.example").await.is_none());
+    // The allowed page may read the headers a client needs: where a created
+    // resource is, when to retry, the request id.
+    let res = app
+        .client
+        .get(app.url("/health/live"))
+        .header("Origin", "https://app.example")
+        .send()
+        .await;
+    let exposed = res.expect("answer").headers().get("access-control-expose-headers").cloned();
+    let exposed = exposed.and_then(|v| v.to_str().map(str::to_lowercase).ok()).unwrap_or_default();
+    for name in ["location", "retry-after", "x-request-id"] {
+        assert!(exposed.contains(name), "{name} is not exposed: {exposed:?}");
+    }
 
     // Without configuration, no cross-origin access at all.
     let closed = TestApp::spawn(Backend::Sqlite).await;
