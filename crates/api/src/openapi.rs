@@ -131,6 +131,7 @@ fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
                        `application/problem+json` documents with a stable `code`.",
         license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later"),
     ),
+    servers((url = "/", description = "This server: the document is served by the API it describes")),
     components(schemas(Problem)),
     modifiers(&BearerAuth),
 )]
