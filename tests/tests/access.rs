@@ -193,7 +193,7 @@ async fn who_has_access_lists_every_path(app: TestApp) {
     app.try_accept(&guest, &token).await.assert_status(200);
     let r = app.try_asset_access(&owner, &asset).await;
     r.assert_status(200);
-    let got = pairs(r.body.as_array().expect("list"), "/user/username", "/level");
+    let got = pairs(r.items(), "/user/username", "/level");
     let want = [
         ("coowner", "full"),
         ("owner", "full"),
@@ -203,9 +203,7 @@ async fn who_has_access_lists_every_path(app: TestApp) {
     ];
     assert_eq!(got.iter().map(|(u, l)| (u.as_str(), l.as_str())).collect::<Vec<_>>(), want);
     let owner_entry = r
-        .body
-        .as_array()
-        .expect("list")
+        .items()
         .iter()
         .find(|e| e["user"]["username"] == "owner")
         .expect("owner");

@@ -36,8 +36,8 @@ async fn the_seed_page_end_to_end(app: TestApp) {
     let garage = app.try_garage(&shop, "").await;
     assert_eq!(garage.body["items"][0]["name"], "Van 7");
     let shares = app.try_asset_shares(&owner, &id).await;
-    assert_eq!(shares.body[0]["user"]["username"], "shop");
-    assert_eq!(shares.body[0]["permission"], "view");
+    assert_eq!(shares.body["items"][0]["user"]["username"], "shop");
+    assert_eq!(shares.body["items"][0]["permission"], "view");
     app.wait_for_email("owner@example.com", "accepted your invitation").await;
     app.try_revoke_share(&owner, &id, &shop_id).await.assert_status(204);
     assert_eq!(app.my_access(&shop, &id).await, None, "revocation applies on the next request");
@@ -337,10 +337,10 @@ async fn shares_merge_change_expire_revoke_and_drop(app: TestApp) {
     let t2 = app.wait_for_nth_email("hal@example.com", "invited you", 2).await.token();
     app.try_accept(&hal, &t2).await.assert_status(200);
     let shares = app.try_asset_shares(&owner, &id).await;
-    assert_eq!(shares.body.as_array().expect("list").len(), 1);
-    assert_eq!(shares.body[0]["permission"], "edit");
+    assert_eq!(shares.items().len(), 1);
+    assert_eq!(shares.body["items"][0]["permission"], "edit");
     let until = chrono::DateTime::parse_from_rfc3339(
-        shares.body[0]["access_expires_at"].as_str().expect("until"),
+        shares.body["items"][0]["access_expires_at"].as_str().expect("until"),
     )
     .expect("time");
     assert!((until.with_timezone(&Utc) - later).num_seconds().abs() < 2);
@@ -369,7 +369,7 @@ async fn shares_merge_change_expire_revoke_and_drop(app: TestApp) {
     assert_eq!(app.my_access(&hal, &id).await, None);
     assert_eq!(app.try_garage(&hal, "").await.body["total"], 0);
     let listed = app.try_asset_shares(&owner, &id).await;
-    assert_eq!(listed.body[0]["active"], false);
+    assert_eq!(listed.body["items"][0]["active"], false);
     // Never again: null expiry.
     let renewed = app.try_update_share(&owner, &id, &hal, json!({"access_expires_at": null})).await;
     assert!(renewed.body["access_expires_at"].is_null());
@@ -391,7 +391,7 @@ async fn concurrent_accept_decline_cancel_leave_one_share(app: TestApp) {
         app.race_accept_decline_cancel(&token, &ivy, &owner, &cancel, round).await;
         let status = app.try_get_asset_invitation(&owner, &inv).await.body["status"].clone();
         let shares = app.try_asset_shares(&owner, &id).await;
-        let held = shares.body.as_array().expect("list").len();
+        let held = shares.items().len();
         if status == "accepted" {
             assert_eq!(held, 1);
         }

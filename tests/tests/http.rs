@@ -214,7 +214,7 @@ async fn cors_allows_only_configured_origins() {
     };
     assert!(allowed(&app, "https://evil.example").await.is_none());
     // The allowed page may read the headers a client needs: where a created
-    // resource is, when to retry, the request id.
+    // resource is, the other pages of a list, when to retry, the request id.
     let res = app
         .client
         .get(app.url("/health/live"))
@@ -223,7 +223,7 @@ async fn cors_allows_only_configured_origins() {
         .await;
     let exposed = res.expect("answer").headers().get("access-control-expose-headers").cloned();
     let exposed = exposed.and_then(|v| v.to_str().map(str::to_lowercase).ok()).unwrap_or_default();
-    for name in ["location", "retry-after", "x-request-id"] {
+    for name in ["location", "link", "retry-after", "x-request-id"] {
         assert!(exposed.contains(name), "{name} is not exposed: {exposed:?}");
     }
 

@@ -201,9 +201,7 @@ async fn who_has_access_does_not_list_root_to_owners(app: TestApp) {
     let listed = app.try_asset_access(&owner, &van).await;
     listed.assert_status(200);
     let names: Vec<&str> = listed
-        .body
-        .as_array()
-        .expect("entries")
+        .items()
         .iter()
         .filter_map(|e| e["user"]["username"].as_str())
         .collect();

@@ -53,6 +53,7 @@ fn cors(origins: &[String]) -> Cors {
         .expose_headers([
             header::RETRY_AFTER,
             header::LOCATION,
+            header::LINK,
             header::HeaderName::from_static("x-request-id"),
         ])
         .max_age(3600);

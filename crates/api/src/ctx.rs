@@ -46,6 +46,11 @@ impl Ctx {
         &self.state
     }
 
+    /// The request itself (its URI names the list a `Link` points into).
+    pub fn request(&self) -> &HttpRequest {
+        &self.req
+    }
+
     pub fn caller(&self) -> &Caller {
         &self.caller
     }

@@ -29,22 +29,6 @@ macro_rules! of_asset {
 }
 pub(crate) use of_asset;
 
-/// One page of an asset's rows of `$table` read as `$row` in `$order`, and
-/// the asset's total.
-macro_rules! page_of_asset {
-    ($conn:expr, $table:ident, $asset_id:expr, $row:ty, $order:expr, $limit:expr, $offset:expr) => {{
-        let rows: Vec<$row> = $crate::assets::of_asset!($table, $asset_id)
-            .select(<$row>::as_select())
-            .order($order)
-            .limit($limit)
-            .offset($offset)
-            .load($conn)?;
-        let total = $crate::assets::of_asset!($table, $asset_id).count().get_result($conn)?;
-        Ok((rows, total))
-    }};
-}
-pub(crate) use page_of_asset;
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct Asset {
     pub id: Uuid,

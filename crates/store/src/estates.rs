@@ -10,7 +10,7 @@ use crate::collaborators::Person;
 use crate::db::Conn;
 use crate::error::{Result, StoreError, parse, parse_opt, role_at};
 use crate::id::DbId;
-use crate::paging::{COUNT_LIMIT, Page, Window};
+use crate::paging::{COUNT_LIMIT, Page, Window, after_instant, count_up_to};
 use crate::schema::{estate_members, estates, site_overrides, users};
 use crate::time::{DbTime, from_db, stamps, to_db, update_stamped};
 
@@ -115,40 +115,30 @@ pub fn get_for_user(
     row.map(with_role).transpose()
 }
 
-/// Estates the user belongs to (every estate for root), newest first.
+/// A page of the estates the user belongs to (every estate for root),
+/// newest first (then by id), each with the user's role; the total counted
+/// up to [`COUNT_LIMIT`].
 pub fn list_for_user(
     conn: &mut Conn,
     user_id: Uuid,
     all: bool,
-    limit: i64,
-    offset: i64,
-) -> Result<Paged<(Estate, Option<EstateRole>)>> {
+    window: &Window<DateTime<Utc>>,
+) -> Result<Page<(Estate, Option<EstateRole>)>> {
     let uid = DbId(user_id);
-    let join = with_membership(uid);
-    let (rows, total): (Vec<(Estate, Option<String>)>, i64) = if all {
-        let rows = join
-            .select((Estate::as_select(), estate_members::role.nullable()))
-            .order((estates::created_at.desc(), estates::id.desc()))
-            .limit(limit)
-            .offset(offset)
-            .load(conn)?;
-        (rows, estates::table.count().get_result(conn)?)
-    } else {
-        let rows = join
-            .filter(estate_members::user_id.eq(uid))
-            .select((Estate::as_select(), estate_members::role.nullable()))
-            .order((estates::created_at.desc(), estates::id.desc()))
-            .limit(limit)
-            .offset(offset)
-            .load(conn)?;
-        let total = estate_members::table
-            .filter(estate_members::user_id.eq(uid))
-            .count()
-            .get_result(conn)?;
-        (rows, total)
+    let base = || {
+        let q = with_membership(uid).into_boxed();
+        if all { q } else { q.filter(estate_members::user_id.eq(uid)) }
     };
+    let rows: Vec<(Estate, Option<String>)> =
+        after_instant!(base(), window.after.as_ref(), estates::created_at, estates::id, desc)
+            .select((Estate::as_select(), estate_members::role.nullable()))
+            .order((estates::created_at.desc(), estates::id.desc()))
+            .limit(window.limit.saturating_add(1))
+            .offset(window.offset)
+            .load(conn)?;
+    let counted = count_up_to!(conn, base, estates::id);
     let items = rows.into_iter().map(with_role).collect::<Result<_>>()?;
-    Ok((items, total))
+    Ok(Page::cut(items, window.limit, counted))
 }
 
 pub fn rename(conn: &mut Conn, id: Uuid, name: &str, now: DateTime<Utc>) -> Result<()> {

@@ -9,6 +9,7 @@ use crate::collaborators::Person;
 use crate::db::Conn;
 use crate::error::{Result, StoreError, parse, role_at};
 use crate::id::DbId;
+use crate::paging::{Page, Window, count_up_to};
 use crate::schema::{household_members, users};
 use crate::time::{from_db, to_db};
 
@@ -66,13 +67,42 @@ pub fn household(conn: &mut Conn, head: Uuid) -> Result<Vec<HouseholdEntry>> {
     household_query!(conn, household_members::member_id, household_members::head_id.eq(DbId(head)))
 }
 
-/// The households `member` belongs to: (head, my role, since), oldest first.
-pub fn households_of(conn: &mut Conn, member: Uuid) -> Result<Vec<HouseholdEntry>> {
-    household_query!(
-        conn,
-        household_members::head_id,
-        household_members::member_id.eq(DbId(member))
-    )
+/// Where a page of households starts: the instant the member joined and
+/// the head's canonical (lower-case) username, the list's order.
+pub type HouseholdKey = (DateTime<Utc>, String);
+
+/// A page of the households `member` belongs to: (head, my role, since),
+/// oldest first (then by the head's username); the total counted up to
+/// [`COUNT_LIMIT`](crate::paging::COUNT_LIMIT).
+pub fn households_of(
+    conn: &mut Conn,
+    member: Uuid,
+    window: &Window<HouseholdKey>,
+) -> Result<Page<HouseholdEntry>> {
+    let base = || {
+        household_members::table
+            .inner_join(users::table.on(users::id.eq(household_members::head_id)))
+            .filter(household_members::member_id.eq(DbId(member)))
+            .into_boxed()
+    };
+    let mut q = base();
+    if let Some(((at, name), _)) = window.after.as_ref() {
+        let at = to_db(*at);
+        q = q.filter(household_members::added_at.ge(at)).filter(
+            household_members::added_at.gt(at).or(users::username_canonical.gt(name.clone())),
+        );
+    }
+    let rows = q
+        .select(EntryRow::as_select())
+        .order((household_members::added_at.asc(), users::username_canonical.asc()))
+        .limit(window.limit.saturating_add(1))
+        .offset(window.offset)
+        .load::<EntryRow>(conn)?
+        .into_iter()
+        .map(HouseholdEntry::try_from)
+        .collect::<Result<Vec<_>>>()?;
+    let counted = count_up_to!(conn, base, household_members::head_id);
+    Ok(Page::cut(rows, window.limit, counted))
 }
 
 /// The role of `member` in `head`'s household, if any.

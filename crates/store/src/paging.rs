@@ -80,6 +80,41 @@ impl<T> Page<T> {
     }
 }
 
+/// Keeps the rows of the boxed query `$q` after the keyset position
+/// `$after` (an `Option<&(DateTime<Utc>, Uuid)>`) in the order of the
+/// instant column `$at`, then the id column `$id`, both `desc` or both
+/// `asc`. The first conjunct bounds the index range.
+macro_rules! after_instant {
+    ($q:expr, $after:expr, $at:expr, $id:expr, desc) => {{
+        let mut q = $q;
+        if let Some((at, id)) = $after {
+            let at = $crate::time::to_db(*at);
+            q = q.filter($at.le(at)).filter($at.lt(at).or($id.lt($crate::id::DbId(*id))));
+        }
+        q
+    }};
+    ($q:expr, $after:expr, $at:expr, $id:expr, asc) => {{
+        let mut q = $q;
+        if let Some((at, id)) = $after {
+            let at = $crate::time::to_db(*at);
+            q = q.filter($at.ge(at)).filter($at.gt(at).or($id.gt($crate::id::DbId(*id))));
+        }
+        q
+    }};
+}
+pub(crate) use after_instant;
+
+/// The rows of `$base` (a closure giving the boxed, filtered query),
+/// selecting the id column `$id`, counted up to [`COUNT_LIMIT`].
+macro_rules! count_up_to {
+    ($conn:expr, $base:expr, $id:expr) => {{
+        let ids: Vec<$crate::id::DbId> =
+            $base().select($id).limit($crate::paging::COUNT_LIMIT).load($conn)?;
+        i64::try_from(ids.len()).unwrap_or($crate::paging::COUNT_LIMIT)
+    }};
+}
+pub(crate) use count_up_to;
+
 /// The order of a list: ascending or descending on every key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Direction {

@@ -4,11 +4,11 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::assets::{of_asset, page_of_asset};
+use crate::assets::of_asset;
 use crate::db::Conn;
 use crate::error::Result;
-use crate::estates::Paged;
 use crate::id::DbId;
+use crate::paging::{Page, Window, after_instant, count_up_to};
 use crate::schema::asset_photos;
 use crate::time::{DbTime, to_db};
 
@@ -64,10 +64,33 @@ pub fn add_photo(
     })
 }
 
-/// Photos of an asset, newest first.
-pub fn photos(conn: &mut Conn, asset_id: Uuid, limit: i64, offset: i64) -> Result<Paged<Photo>> {
-    let order = (asset_photos::created_at.desc(), asset_photos::id.desc());
-    page_of_asset!(conn, asset_photos, asset_id, Photo, order, limit, offset)
+/// A page of the photos of an asset, newest first (then by id); the total
+/// counted up to [`COUNT_LIMIT`](crate::paging::COUNT_LIMIT).
+pub fn photos(
+    conn: &mut Conn,
+    asset_id: Uuid,
+    window: &Window<DateTime<Utc>>,
+) -> Result<Page<Photo>> {
+    let base = || of_asset!(asset_photos, asset_id).into_boxed();
+    let rows: Vec<Photo> = after_instant!(
+        base(),
+        window.after.as_ref(),
+        asset_photos::created_at,
+        asset_photos::id,
+        desc
+    )
+    .select(Photo::as_select())
+    .order((asset_photos::created_at.desc(), asset_photos::id.desc()))
+    .limit(window.limit.saturating_add(1))
+    .offset(window.offset)
+    .load(conn)?;
+    let counted = count_up_to!(conn, base, asset_photos::id);
+    Ok(Page::cut(rows, window.limit, counted))
+}
+
+/// The photos of an asset, all counted.
+pub fn count_photos(conn: &mut Conn, asset_id: Uuid) -> Result<i64> {
+    Ok(of_asset!(asset_photos, asset_id).count().get_result(conn)?)
 }
 
 /// Deletes a photo of this asset (another asset's photo id is not found).

@@ -4,11 +4,11 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::assets::{of_asset, page_of_asset};
+use crate::assets::of_asset;
 use crate::db::Conn;
 use crate::error::{Result, StoreError};
-use crate::estates::Paged;
 use crate::id::DbId;
+use crate::paging::{Page, Window, count_up_to};
 use crate::schema::asset_records;
 use crate::time::{DbTime, to_db};
 
@@ -78,14 +78,45 @@ pub fn get_record(conn: &mut Conn, asset_id: Uuid, id: Uuid) -> Result<Option<Re
     Ok(of_asset!(asset_records, asset_id, id).select(Record::as_select()).first(conn).optional()?)
 }
 
-/// Records of an asset, newest date first.
-pub fn records(conn: &mut Conn, asset_id: Uuid, limit: i64, offset: i64) -> Result<Paged<Record>> {
-    let order = (
-        asset_records::record_date.desc(),
-        asset_records::created_at.desc(),
-        asset_records::id.desc(),
-    );
-    page_of_asset!(conn, asset_records, asset_id, Record, order, limit, offset)
+/// Where a page of records starts: the last record's date and creation
+/// instant (the list's order).
+pub type RecordKey = (NaiveDate, DateTime<Utc>);
+
+/// A page of the records of an asset, newest date first (then newest
+/// created, then by id); the total counted up to [`COUNT_LIMIT`](crate::paging::COUNT_LIMIT).
+pub fn records(
+    conn: &mut Conn,
+    asset_id: Uuid,
+    window: &Window<RecordKey>,
+) -> Result<Page<Record>> {
+    let base = || of_asset!(asset_records, asset_id).into_boxed();
+    let mut q = base();
+    if let Some(((date, at), id)) = window.after.as_ref() {
+        let at = to_db(*at);
+        q = q.filter(asset_records::record_date.le(*date)).filter(
+            asset_records::record_date
+                .lt(*date)
+                .or(asset_records::created_at.lt(at))
+                .or(asset_records::created_at.eq(at).and(asset_records::id.lt(DbId(*id)))),
+        );
+    }
+    let rows: Vec<Record> = q
+        .select(Record::as_select())
+        .order((
+            asset_records::record_date.desc(),
+            asset_records::created_at.desc(),
+            asset_records::id.desc(),
+        ))
+        .limit(window.limit.saturating_add(1))
+        .offset(window.offset)
+        .load(conn)?;
+    let counted = count_up_to!(conn, base, asset_records::id);
+    Ok(Page::cut(rows, window.limit, counted))
+}
+
+/// The records of an asset, all counted.
+pub fn count_records(conn: &mut Conn, asset_id: Uuid) -> Result<i64> {
+    Ok(of_asset!(asset_records, asset_id).count().get_result(conn)?)
 }
 
 pub fn update_record(

@@ -9,6 +9,7 @@ use crate::collaborators::Person;
 use crate::db::Conn;
 use crate::error::{Result, StoreError, parse};
 use crate::id::DbId;
+use crate::paging::{Page, Window, after_instant, count_up_to};
 use crate::schema::{asset_shares, users};
 use crate::time::{DbTime, from_db, to_db};
 
@@ -96,15 +97,36 @@ pub fn get_share(conn: &mut Conn, asset_id: Uuid, user_id: Uuid) -> Result<Optio
         .transpose()
 }
 
-/// Shares of an asset, oldest first.
-pub fn shares(conn: &mut Conn, asset_id: Uuid) -> Result<Vec<Share>> {
-    with_holder!()
-        .filter(asset_shares::asset_id.eq(DbId(asset_id)))
-        .order((asset_shares::granted_at.asc(), asset_shares::user_id.asc()))
-        .load::<ShareRow>(conn)?
-        .into_iter()
-        .map(Share::try_from)
-        .collect()
+/// A page of the shares of an asset, oldest first (then by holder id);
+/// the total counted up to [`COUNT_LIMIT`](crate::paging::COUNT_LIMIT).
+pub fn shares(
+    conn: &mut Conn,
+    asset_id: Uuid,
+    window: &Window<DateTime<Utc>>,
+) -> Result<Page<Share>> {
+    let base = || {
+        asset_shares::table
+            .inner_join(users::table.on(users::id.eq(asset_shares::user_id)))
+            .filter(asset_shares::asset_id.eq(DbId(asset_id)))
+            .into_boxed()
+    };
+    let rows = after_instant!(
+        base(),
+        window.after.as_ref(),
+        asset_shares::granted_at,
+        asset_shares::user_id,
+        asc
+    )
+    .select(ShareRow::as_select())
+    .order((asset_shares::granted_at.asc(), asset_shares::user_id.asc()))
+    .limit(window.limit.saturating_add(1))
+    .offset(window.offset)
+    .load::<ShareRow>(conn)?
+    .into_iter()
+    .map(Share::try_from)
+    .collect::<Result<Vec<_>>>()?;
+    let counted = count_up_to!(conn, base, asset_shares::user_id);
+    Ok(Page::cut(rows, window.limit, counted))
 }
 
 /// Writes a share (replacing the user's existing one on the asset).

@@ -7,8 +7,8 @@ use uuid::Uuid;
 
 use crate::db::Conn;
 use crate::error::{Result, parse, parse_opt, role_at};
-use crate::estates::Paged;
 use crate::id::{DbId, db_ids};
+use crate::paging::{Page, Window, after_instant, count_up_to};
 use crate::schema::{estate_members, site_overrides, sites};
 use crate::time::{DbTime, stamps, to_db, update_stamped};
 
@@ -90,34 +90,40 @@ pub fn site_for_user(
     row.map(|(s, role, o)| Ok((s, parse_opt(role)?, parse_opt(o)?))).transpose()
 }
 
-/// Sites of an estate visible to a member (those they are not kept off),
-/// with their override, newest first.
+/// A page of the sites of an estate visible to a member (those they are
+/// not kept off), with their override, newest first (then by id); the total
+/// counted up to [`COUNT_LIMIT`](crate::paging::COUNT_LIMIT).
 pub fn sites_for_member(
     conn: &mut Conn,
     estate_id: Uuid,
     user_id: Uuid,
-    limit: i64,
-    offset: i64,
-) -> Result<Paged<(Site, Option<SiteOverride>)>> {
+    window: &Window<DateTime<Utc>>,
+) -> Result<Page<(Site, Option<SiteOverride>)>> {
     let uid = DbId(user_id);
-    let visible = sites::table
-        .left_join(
-            site_overrides::table
-                .on(site_overrides::site_id.eq(sites::id).and(site_overrides::user_id.eq(uid))),
-        )
-        .filter(sites::estate_id.eq(DbId(estate_id)))
-        .filter(
-            site_overrides::role.is_null().or(site_overrides::role.ne(SiteOverride::None.as_str())),
-        );
-    let rows: Vec<(Site, Option<String>)> = visible
-        .select((Site::as_select(), site_overrides::role.nullable()))
-        .order((sites::created_at.desc(), sites::id.desc()))
-        .limit(limit)
-        .offset(offset)
-        .load(conn)?;
-    let total = visible.count().get_result(conn)?;
+    let visible = || {
+        sites::table
+            .left_join(
+                site_overrides::table
+                    .on(site_overrides::site_id.eq(sites::id).and(site_overrides::user_id.eq(uid))),
+            )
+            .filter(sites::estate_id.eq(DbId(estate_id)))
+            .filter(
+                site_overrides::role
+                    .is_null()
+                    .or(site_overrides::role.ne(SiteOverride::None.as_str())),
+            )
+            .into_boxed()
+    };
+    let rows: Vec<(Site, Option<String>)> =
+        after_instant!(visible(), window.after.as_ref(), sites::created_at, sites::id, desc)
+            .select((Site::as_select(), site_overrides::role.nullable()))
+            .order((sites::created_at.desc(), sites::id.desc()))
+            .limit(window.limit.saturating_add(1))
+            .offset(window.offset)
+            .load(conn)?;
+    let counted = count_up_to!(conn, visible, sites::id);
     let items = rows.into_iter().map(|(s, o)| Ok((s, parse_opt(o)?))).collect::<Result<_>>()?;
-    Ok((items, total))
+    Ok(Page::cut(items, window.limit, counted))
 }
 
 /// Every site of an estate (for administrators), by name.

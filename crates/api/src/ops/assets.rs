@@ -267,8 +267,8 @@ pub fn delete(c: &mut Conn, actor: &Caller, id: Uuid, now: Now) -> Outcome<()> {
     locks::assets_with_estates(c, &[id], &[])?;
     let (user, a, level) = caller_asset(c, actor, id, now)?;
     require(level, AssetCapability::DeleteAsset)?;
-    let record_count = records::records(c, id, 1, 0)?.1;
-    let photo_count = photos::photos(c, id, 1, 0)?.1;
+    let record_count = records::count_records(c, id)?;
+    let photo_count = photos::count_photos(c, id)?;
     assets::delete(c, id)?;
     let before = json!({"name": a.name, "site_id": a.site_id, "records": record_count, "photos": photo_count});
     audit::record(c, &event(&user, Action::AssetDeleted, id, Some(before), None), now)?;

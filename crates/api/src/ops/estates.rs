@@ -22,7 +22,7 @@ use crate::error::ApiError;
 use crate::ops::Conn;
 use crate::ops::Now;
 use crate::ops::Outcome;
-use crate::views::common::{Page, PageQuery};
+use crate::views::common::{Cursor, CursorPage, CursorQuery};
 use crate::views::estates::EstateView;
 
 /// An estate as the caller may see it.
@@ -125,11 +125,12 @@ pub fn create(c: &mut Conn, actor: &Caller, name: &str, now: Now) -> Outcome<Est
 }
 
 /// The caller's estates, newest first, each with the caller's role.
-pub fn list(c: &mut Conn, actor: &Caller, q: &PageQuery) -> Outcome<Page<EstateView>> {
+pub fn list(c: &mut Conn, actor: &Caller, q: &CursorQuery) -> Outcome<CursorPage<EstateView>> {
     let user = actor.user(c)?;
-    let (rows, total) = estates::list_for_user(c, user.id, user.is_root, q.per_page(), q.offset())?;
-    let items = rows.iter().map(|(e, r)| EstateView::new(e, *r)).collect();
-    Ok(Page::new(items, total, q))
+    let page = estates::list_for_user(c, user.id, user.is_root, &q.window(Cursor::instant)?)?;
+    let next = page.items.last().filter(|_| page.more).map(|(e, _)| Cursor::at(e.created_at, e.id));
+    let items = page.items.iter().map(|(e, r)| EstateView::new(e, *r)).collect();
+    Ok(CursorPage::new(items, page.counted, q, next))
 }
 
 /// One estate with the caller's role.

@@ -23,7 +23,7 @@ use crate::ops::Conn;
 use crate::ops::Now;
 use crate::ops::Outcome;
 use crate::views::access::{AccessEntry, Explanation, PathView};
-use crate::views::common::summary;
+use crate::views::common::{Cursor, CursorPage, CursorQuery, parse_field, summary};
 
 /// What to explain: a user's access to one resource.
 pub struct Explain {
@@ -216,13 +216,52 @@ fn about_site(c: &mut Conn, q: Question) -> Outcome<Explanation> {
 }
 
 /// Everyone who can reach the asset (full access needed to ask), highest
-/// level first, each with the paths that give it.
+/// level first (then by username), each with the paths that give it, one
+/// page at a time. The level is the domain's judgement of each candidate,
+/// so the candidates are judged before the page is cut.
 pub fn who_has_access(
     c: &mut Conn,
     actor: &Caller,
     id: Uuid,
+    q: &CursorQuery,
     now: Now,
-) -> Outcome<Vec<AccessEntry>> {
+) -> Outcome<CursorPage<AccessEntry>> {
+    let after = q.window(|cursor| {
+        let (level, name) = cursor.text()?.split_once('/').unwrap_or(("", ""));
+        Ok((parse_field::<AssetLevel>("cursor", level)?, name.to_owned()))
+    })?;
+    let entries = access_entries(c, actor, id, now)?;
+    let position = |(level, e): &(AssetLevel, AccessEntry)| {
+        (std::cmp::Reverse(*level), e.user.username.to_lowercase(), e.user.id)
+    };
+    let start = match &after.after {
+        Some(((level, name), id)) => {
+            let at = (std::cmp::Reverse(*level), name.clone(), *id);
+            entries.iter().take_while(|e| position(e) <= at).count()
+        }
+        None => usize::try_from(after.offset).unwrap_or(usize::MAX),
+    };
+    let counted = i64::try_from(entries.len()).unwrap_or(i64::MAX);
+    let limit = usize::try_from(after.limit).unwrap_or(usize::MAX);
+    let mut shown: Vec<_> = entries.into_iter().skip(start).take(limit.saturating_add(1)).collect();
+    let more = shown.len() > limit;
+    shown.truncate(limit);
+    let next = shown.last().filter(|_| more).map(|(level, e)| {
+        let key = format!("{}/{}", level.as_str(), e.user.username.to_lowercase());
+        Cursor::new(Some(key), e.user.id)
+    });
+    let items = shown.into_iter().map(|(_, e)| e).collect();
+    Ok(CursorPage::new(items, counted, q, next))
+}
+
+/// Everyone who can reach the asset, judged, highest level first (then by
+/// username).
+fn access_entries(
+    c: &mut Conn,
+    actor: &Caller,
+    id: Uuid,
+    now: Now,
+) -> Outcome<Vec<(AssetLevel, AccessEntry)>> {
     let (caller, a, _) = caller_asset_for(c, actor, id, AssetCapability::ManageCollaborators, now)?;
     let viewer = Asker { myself: false, is_root: caller.is_root };
     let mut entries = Vec::new();
@@ -247,9 +286,11 @@ pub fn who_has_access(
         }
     }
     entries.sort_by(|(la, a), (lb, b)| {
-        lb.cmp(la).then_with(|| a.user.username.to_lowercase().cmp(&b.user.username.to_lowercase()))
+        lb.cmp(la)
+            .then_with(|| a.user.username.to_lowercase().cmp(&b.user.username.to_lowercase()))
+            .then_with(|| a.user.id.cmp(&b.user.id))
     });
-    Ok(entries.into_iter().map(|(_, e)| e).collect())
+    Ok(entries)
 }
 
 /// Every fact about `user` and `asset`, including what no longer counts

@@ -19,7 +19,7 @@ use crate::ops::Conn;
 use crate::ops::Now;
 use crate::ops::Outcome;
 use crate::ratelimit::Budget;
-use crate::views::common::{UserSummary, parse_field, person};
+use crate::views::common::{Cursor, CursorPage, CursorQuery, UserSummary, parse_field, person};
 use crate::views::households::{HouseholdMemberView, HouseholdView, MembershipView};
 
 /// Records `user`'s event on the household headed by `head`, with what it
@@ -164,16 +164,28 @@ fn end_membership(
 }
 
 /// The households the caller belongs to, with their role in each.
-pub fn memberships(c: &mut Conn, actor: &Caller) -> Outcome<Vec<MembershipView>> {
+pub fn memberships(
+    c: &mut Conn,
+    actor: &Caller,
+    q: &CursorQuery,
+) -> Outcome<CursorPage<MembershipView>> {
     let user = actor.user(c)?;
-    Ok(households::households_of(c, user.id)?
+    let page = households::households_of(c, user.id, &q.window(Cursor::instant_and)?)?;
+    let next = page
+        .items
+        .last()
+        .filter(|_| page.more)
+        .map(|e| Cursor::at_and(e.added_at, &e.person.username.to_lowercase(), e.person.id));
+    let items = page
+        .items
         .iter()
         .map(|e| MembershipView {
             head: person(&e.person, false),
             role: e.role,
             added_at: e.added_at,
         })
-        .collect())
+        .collect();
+    Ok(CursorPage::new(items, page.counted, q, next))
 }
 
 /// Leave the household headed by `head`.

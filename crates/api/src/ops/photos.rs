@@ -13,19 +13,21 @@ use crate::ops::Conn;
 use crate::ops::Now;
 use crate::ops::Outcome;
 use crate::views::assets::PhotoView;
-use crate::views::common::{Page, PageQuery};
+use crate::views::common::{Cursor, CursorPage, CursorQuery};
 
 /// The photos of an asset, newest first (view).
 pub fn list(
     c: &mut Conn,
     actor: &Caller,
     asset_id: Uuid,
-    q: &PageQuery,
+    q: &CursorQuery,
     now: Now,
-) -> Outcome<Page<PhotoView>> {
+) -> Outcome<CursorPage<PhotoView>> {
     caller_asset_for(c, actor, asset_id, AssetCapability::Read, now)?;
-    let (rows, total) = photos::photos(c, asset_id, q.per_page(), q.offset())?;
-    Ok(Page::new(rows.into_iter().map(PhotoView::from).collect(), total, q))
+    let page = photos::photos(c, asset_id, &q.window(Cursor::instant)?)?;
+    let next = page.items.last().filter(|_| page.more).map(|p| Cursor::at(p.created_at, p.id));
+    let items = page.items.into_iter().map(PhotoView::from).collect();
+    Ok(CursorPage::new(items, page.counted, q, next))
 }
 
 /// A photo as sent: where it is stored, and a caption.

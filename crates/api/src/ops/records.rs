@@ -16,7 +16,7 @@ use crate::ops::Conn;
 use crate::ops::Now;
 use crate::ops::Outcome;
 use crate::views::assets::{RECORD_KINDS, RecordView};
-use crate::views::common::{Page, PageQuery};
+use crate::views::common::{Cursor, CursorPage, CursorQuery};
 
 fn record_not_found() -> ApiError {
     ApiError::not_found("record_not_found", "No such record on this asset.")
@@ -55,12 +55,25 @@ pub fn list(
     c: &mut Conn,
     actor: &Caller,
     asset_id: Uuid,
-    q: &PageQuery,
+    q: &CursorQuery,
     now: Now,
-) -> Outcome<Page<RecordView>> {
+) -> Outcome<CursorPage<RecordView>> {
     caller_asset_for(c, actor, asset_id, AssetCapability::Read, now)?;
-    let (rows, total) = records::records(c, asset_id, q.per_page(), q.offset())?;
-    Ok(Page::new(rows.iter().map(RecordView::from).collect(), total, q))
+    let page = records::records(c, asset_id, &q.window(record_key)?)?;
+    let next =
+        page.items.last().filter(|_| page.more).map(|r| {
+            Cursor::at_and(r.created_at, &r.fields.date.format("%Y-%m-%d").to_string(), r.id)
+        });
+    Ok(CursorPage::new(page.items.iter().map(RecordView::from).collect(), page.counted, q, next))
+}
+
+/// The key of a record list's cursor: the record's date and creation
+/// instant (422 `cursor` for another list's).
+fn record_key(cursor: &Cursor) -> Outcome<records::RecordKey> {
+    let (at, date) = cursor.instant_and()?;
+    let date = chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d")
+        .map_err(|_| ApiError::field("cursor", "not a cursor this list gave out"))?;
+    Ok((date, at))
 }
 
 pub type Add = super::AddToAsset<RecordFields>;

@@ -21,7 +21,7 @@ use crate::error::ApiError;
 use crate::ops::Conn;
 use crate::ops::Now;
 use crate::ops::Outcome;
-use crate::views::common::parse_field;
+use crate::views::common::{Cursor, CursorPage, CursorQuery, parse_field};
 use crate::views::shares::ShareView;
 
 fn share_not_found() -> ApiError {
@@ -46,9 +46,18 @@ fn managed_share(c: &mut Conn, actor: &Caller, key: ShareKey, now: Now) -> Outco
 }
 
 /// The shares of an asset (full access needed).
-pub fn list(c: &mut Conn, actor: &Caller, asset_id: Uuid, now: Now) -> Outcome<Vec<ShareView>> {
+pub fn list(
+    c: &mut Conn,
+    actor: &Caller,
+    asset_id: Uuid,
+    q: &CursorQuery,
+    now: Now,
+) -> Outcome<CursorPage<ShareView>> {
     caller_asset_for(c, actor, asset_id, AssetCapability::ManageShares, now)?;
-    Ok(shares::shares(c, asset_id)?.iter().map(|s| ShareView::new(s, now)).collect())
+    let page = shares::shares(c, asset_id, &q.window(Cursor::instant)?)?;
+    let next = page.items.last().filter(|_| page.more).map(|s| Cursor::at(s.granted_at, s.user.id));
+    let items = page.items.iter().map(|s| ShareView::new(s, now)).collect();
+    Ok(CursorPage::new(items, page.counted, q, next))
 }
 
 /// What a change sets: absent fields stay as they are.

@@ -22,7 +22,7 @@ use crate::error::ApiError;
 use crate::ops::Conn;
 use crate::ops::Now;
 use crate::ops::Outcome;
-use crate::views::common::{Page, PageQuery};
+use crate::views::common::{Cursor, CursorPage, CursorQuery};
 use crate::views::estates::SiteView;
 
 /// A site as the caller may see it.
@@ -81,16 +81,17 @@ pub fn list(
     c: &mut Conn,
     actor: &Caller,
     estate_id: Uuid,
-    q: &PageQuery,
-) -> Outcome<Page<SiteView>> {
+    q: &CursorQuery,
+) -> Outcome<CursorPage<SiteView>> {
     let EstateAccess { role, actor: me, .. } = estate_access(c, actor, estate_id)?;
-    let (rows, total) =
-        sites::sites_for_member(c, estate_id, me.user_id, q.per_page(), q.offset())?;
-    let items = rows
+    let page = sites::sites_for_member(c, estate_id, me.user_id, &q.window(Cursor::instant)?)?;
+    let next = page.items.last().filter(|_| page.more).map(|(s, _)| Cursor::at(s.created_at, s.id));
+    let items = page
+        .items
         .iter()
         .filter_map(|(s, o)| shown_role(role, *o).map(|r| SiteView::new(s, r)))
         .collect();
-    Ok(Page::new(items, total, q))
+    Ok(CursorPage::new(items, page.counted, q, next))
 }
 
 /// The caller's role at a site with override `o`, given their estate role

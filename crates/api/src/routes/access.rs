@@ -11,11 +11,11 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::ctx::Ctx;
-use crate::error::{AssetNotFound, FullAccessRequired, Problem, Unauthorized};
+use crate::error::{AssetNotFound, BadPaging, FullAccessRequired, Problem, Unauthorized};
 use crate::extract::ValidQuery;
 use crate::ops::audit;
 use crate::ops::explain::{self, Explain};
-use crate::routes::{Reply, ok};
+use crate::routes::{Reply, listed, ok};
 use crate::views::access::{AccessEntry, Explanation};
 use crate::views::audit::AuditEventView;
 use crate::views::common::{CursorPage, CursorQuery, paged_query};
@@ -82,10 +82,13 @@ pub async fn explain(ctx: Ctx, q: ValidQuery<ExplainQuery>) -> Reply {
 /// their `level` and the `paths` that give it. Needs full access to the asset
 /// (403 `full_access_required`); those who cannot see it get 404
 /// `asset_not_found`.
-#[utoipa::path(get, path = "/api/v1/assets/{asset_id}/access", operation_id = "listAssetAccess", tag = "access", security(("bearer" = [])), params(("asset_id" = Uuid, Path)),
-    responses((status = 200, description = "Who has access, highest level first", body = Vec<AccessEntry>), Unauthorized, FullAccessRequired, AssetNotFound))]
-pub async fn who_has_access(ctx: Ctx, id: Path<Uuid>) -> Reply {
-    ok(ctx.read(move |c, actor, now| explain::who_has_access(c, actor, *id, now)).await)
+#[utoipa::path(get, path = "/api/v1/assets/{asset_id}/access", operation_id = "listAssetAccess", tag = "access", security(("bearer" = [])), params(("asset_id" = Uuid, Path), CursorQuery),
+    responses((status = 200, description = "Who has access, highest level first (then by username); `next_cursor` gives the next page", body = CursorPage<AccessEntry>), Unauthorized, FullAccessRequired, AssetNotFound, BadPaging))]
+pub async fn who_has_access(ctx: Ctx, id: Path<Uuid>, q: ValidQuery<CursorQuery>) -> Reply {
+    listed(
+        &ctx,
+        ctx.read(move |c, actor, now| explain::who_has_access(c, actor, *id, &q.0, now)).await,
+    )
 }
 
 /// List audit events
@@ -100,7 +103,7 @@ pub async fn audit_trail(ctx: Ctx, q: ValidQuery<AuditQuery>) -> Reply {
     let AuditQuery { resource_type, resource_id, actor_id, from, to, page, per_page, cursor } = q.0;
     let filter = AuditFilter { resource_type, resource_id, actor_id, from, to };
     let cmd = audit::Trail { filter, paging: CursorQuery { page, per_page, cursor } };
-    ok(ctx.read(move |c, actor, _| audit::trail(c, actor, &cmd)).await)
+    listed(&ctx, ctx.read(move |c, actor, _| audit::trail(c, actor, &cmd)).await)
 }
 
 endpoints![explain, who_has_access, audit_trail,

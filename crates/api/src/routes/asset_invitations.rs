@@ -18,7 +18,7 @@ use crate::error::{
 use crate::extract::{OptionalJson, ScopedJson, ValidJson, ValidQuery, double_option};
 use crate::ops::Deferred;
 use crate::ops::invitations::{Fields, Sending, asset};
-use crate::routes::{Reply, created, ok};
+use crate::routes::{Reply, created, listed, ok};
 use crate::views::common::{CursorPage, CursorQuery, paged_query};
 use crate::views::invitations::{AssetInvitationView, StatsView, permission_schema};
 
@@ -217,7 +217,7 @@ async fn table(ctx: Ctx, q: TableQuery, only: Option<Uuid>) -> Reply {
     let TableQuery { q, status, permission, asset_id, sort, page, per_page, cursor } = q;
     let paging = CursorQuery { page, per_page, cursor };
     let query = asset::Table { q, status, permission, asset_id, sort, paging, only };
-    ok(ctx.read(move |c, caller, now| asset::table(c, caller, query, now)).await)
+    listed(&ctx, ctx.read(move |c, caller, now| asset::table(c, caller, query, now)).await)
 }
 
 /// Count asset invitations by status

@@ -14,7 +14,7 @@ use crate::error::{
 };
 use crate::extract::{ScopedJson, ValidJson, ValidQuery, double_option};
 use crate::ops::assets;
-use crate::routes::{Reply, created, done, ok};
+use crate::routes::{Reply, created, done, listed, ok};
 use crate::views::assets::AssetView;
 use crate::views::common::{CursorPage, CursorQuery, paged_query};
 
@@ -105,7 +105,7 @@ pub async fn create_asset(ctx: Ctx, body: ValidJson<CreateAsset>) -> Reply {
 pub async fn garage(ctx: Ctx, q: ValidQuery<GarageQuery>) -> Reply {
     let GarageQuery { q, site_id, page, per_page, cursor } = q.0;
     let cmd = assets::Garage { q, site_id, paging: CursorQuery { page, per_page, cursor } };
-    ok(ctx.read(move |c, actor, now| assets::garage(c, actor, cmd, now)).await)
+    listed(&ctx, ctx.read(move |c, actor, now| assets::garage(c, actor, cmd, now)).await)
 }
 
 /// Read an asset

@@ -15,8 +15,8 @@ use crate::error::{
 };
 use crate::extract::{ScopedJson, ValidJson, ValidQuery};
 use crate::ops::{Deferred, Rename, estates, members, sites};
-use crate::routes::{IdPair, Reply, created, done, ok};
-use crate::views::common::{CursorPage, CursorQuery, Page, PageQuery};
+use crate::routes::{IdPair, Reply, created, done, listed, ok};
+use crate::views::common::{CursorPage, CursorQuery};
 use crate::views::estates::{EstateView, MemberView, SiteMemberView, SiteView};
 
 // ---------------------------------------------------------------- requests
@@ -87,10 +87,10 @@ pub async fn create_estate(ctx: Ctx, body: ValidJson<NameRequest>) -> Reply {
 ///
 /// Returns the estates the caller belongs to, each with `my_role`, newest
 /// first, paged with `page` and `per_page`. A root user sees every estate.
-#[utoipa::path(get, path = "/api/v1/estates", operation_id = "listEstates", tag = "estates", security(("bearer" = [])), params(PageQuery),
-    responses((status = 200, description = "My estates", body = Page<EstateView>), Unauthorized, BadPaging))]
-pub async fn list_estates(ctx: Ctx, q: ValidQuery<PageQuery>) -> Reply {
-    ok(ctx.read(move |c, actor, _| estates::list(c, actor, &q.0)).await)
+#[utoipa::path(get, path = "/api/v1/estates", operation_id = "listEstates", tag = "estates", security(("bearer" = [])), params(CursorQuery),
+    responses((status = 200, description = "My estates, newest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<EstateView>), Unauthorized, BadPaging))]
+pub async fn list_estates(ctx: Ctx, q: ValidQuery<CursorQuery>) -> Reply {
+    listed(&ctx, ctx.read(move |c, actor, _| estates::list(c, actor, &q.0)).await)
 }
 
 /// Get an estate
@@ -157,10 +157,10 @@ pub async fn transfer_ownership(
 /// each with the caller's `effective_role` there, paged with `page` and
 /// `per_page`. Open to any estate member; sites where the member is kept off
 /// (override `none`) are left out. Non-members get 404.
-#[utoipa::path(get, path = "/api/v1/estates/{estate_id}/sites", operation_id = "listSites", tag = "sites", security(("bearer" = [])), params(("estate_id" = Uuid, Path), PageQuery),
-    responses((status = 200, description = "Sites", body = Page<SiteView>), Unauthorized, NoSuchEstate, BadPaging))]
-pub async fn list_sites(ctx: Ctx, id: Path<Uuid>, q: ValidQuery<PageQuery>) -> Reply {
-    ok(ctx.run(move |c, actor, _| sites::list(c, actor, *id, &q.0)).await)
+#[utoipa::path(get, path = "/api/v1/estates/{estate_id}/sites", operation_id = "listSites", tag = "sites", security(("bearer" = [])), params(("estate_id" = Uuid, Path), CursorQuery),
+    responses((status = 200, description = "Sites, newest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<SiteView>), Unauthorized, NoSuchEstate, BadPaging))]
+pub async fn list_sites(ctx: Ctx, id: Path<Uuid>, q: ValidQuery<CursorQuery>) -> Reply {
+    listed(&ctx, ctx.run(move |c, actor, _| sites::list(c, actor, *id, &q.0)).await)
 }
 
 /// Create a site
@@ -220,7 +220,7 @@ pub async fn delete_site(ctx: Ctx, id: Path<Uuid>) -> Reply {
 #[utoipa::path(get, path = "/api/v1/estates/{estate_id}/members", operation_id = "listEstateMembers", tag = "members", security(("bearer" = [])), params(("estate_id" = Uuid, Path), CursorQuery),
     responses((status = 200, description = "Members, oldest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<MemberView>), Unauthorized, NoSuchEstate, BadPaging))]
 pub async fn list_members(ctx: Ctx, id: Path<Uuid>, q: ValidQuery<CursorQuery>) -> Reply {
-    ok(ctx.run(move |c, actor, _| members::list(c, actor, *id, &q.0)).await)
+    listed(&ctx, ctx.run(move |c, actor, _| members::list(c, actor, *id, &q.0)).await)
 }
 
 /// Set a member's estate role and site overrides
@@ -275,7 +275,7 @@ pub async fn remove_member(ctx: Ctx, key: IdPair) -> Reply {
     responses((status = 200, description = "Members at the site, oldest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<SiteMemberView>), Unauthorized,
         (status = 404, description = "No such site", body = Problem, content_type = "application/problem+json"), BadPaging))]
 pub async fn list_site_members(ctx: Ctx, id: Path<Uuid>, q: ValidQuery<CursorQuery>) -> Reply {
-    ok(ctx.run(move |c, actor, _| members::list_at_site(c, actor, *id, &q.0)).await)
+    listed(&ctx, ctx.run(move |c, actor, _| members::list_at_site(c, actor, *id, &q.0)).await)
 }
 
 /// Set a member's site override

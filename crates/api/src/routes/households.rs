@@ -8,10 +8,11 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::ctx::Ctx;
-use crate::error::{MalformedJson, Problem, Unauthorized};
-use crate::extract::ValidJson;
+use crate::error::{BadPaging, MalformedJson, Problem, Unauthorized};
+use crate::extract::{ValidJson, ValidQuery};
 use crate::ops::households;
-use crate::routes::{Reply, created, done, ok};
+use crate::routes::{Reply, created, done, listed, ok};
+use crate::views::common::{CursorPage, CursorQuery};
 use crate::views::households::{HouseholdMemberView, HouseholdView, MembershipView, role_schema};
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -96,10 +97,10 @@ pub async fn remove_member(ctx: Ctx, id: Path<Uuid>) -> Reply {
 ///
 /// Each household I am a member of: its `head`, my `role` there and when I was
 /// added, oldest first.
-#[utoipa::path(get, path = "/api/v1/households", operation_id = "listMyHouseholdMemberships", tag = "households", security(("bearer" = [])),
-    responses((status = 200, description = "My memberships", body = Vec<MembershipView>), Unauthorized))]
-pub async fn my_memberships(ctx: Ctx) -> Reply {
-    ok(ctx.read(|c, actor, _| households::memberships(c, actor)).await)
+#[utoipa::path(get, path = "/api/v1/households", operation_id = "listMyHouseholdMemberships", tag = "households", security(("bearer" = [])), params(CursorQuery),
+    responses((status = 200, description = "My memberships, oldest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<MembershipView>), Unauthorized, BadPaging))]
+pub async fn my_memberships(ctx: Ctx, q: ValidQuery<CursorQuery>) -> Reply {
+    listed(&ctx, ctx.read(move |c, actor, _| households::memberships(c, actor, &q.0)).await)
 }
 
 /// Leave a household

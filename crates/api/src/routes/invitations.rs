@@ -25,7 +25,7 @@ use crate::ops::accounts::session;
 use crate::ops::invitations::{Fields, Sending, estate, respond};
 use crate::passwords;
 use crate::routes::accounts::new_account_request;
-use crate::routes::{IdPair, Reply, accepted, created, created_at, mailed, ok};
+use crate::routes::{IdPair, Reply, accepted, created, created_at, listed, mailed, ok};
 use crate::state::AppState;
 use crate::views::accounts::AuthResponse;
 use crate::views::common::{CursorPage, CursorQuery, paged_query};
@@ -181,7 +181,7 @@ pub async fn list_invitations(
         status,
         paging: CursorQuery { page, per_page, cursor },
     };
-    ok(ctx.run(move |c, caller, now| estate::list(c, caller, query, now)).await)
+    listed(&ctx, ctx.run(move |c, caller, now| estate::list(c, caller, query, now)).await)
 }
 
 /// Resend an estate invitation
@@ -307,7 +307,7 @@ pub async fn decline_invitation(
     responses((status = 200, description = "Pending invitations, newest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<InvitationOffer>), Unauthorized,
         (status = 403, description = "`email_not_verified`", body = Problem, content_type = "application/problem+json"), BadPaging))]
 pub async fn my_invitations(ctx: Ctx, q: ValidQuery<CursorQuery>) -> Reply {
-    ok(ctx.read(move |c, caller, now| respond::mine(c, caller, &q.0, now)).await)
+    listed(&ctx, ctx.read(move |c, caller, now| respond::mine(c, caller, &q.0, now)).await)
 }
 
 /// Accept one of my invitations

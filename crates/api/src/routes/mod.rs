@@ -40,6 +40,7 @@ pub mod estates;
 pub mod health;
 pub mod households;
 pub mod invitations;
+mod links;
 pub mod me;
 pub mod metrics;
 pub mod pages;
@@ -66,6 +67,21 @@ pub type IdPair = actix_web::web::Path<(uuid::Uuid, uuid::Uuid)>;
 /// 200 with the use case's view as JSON.
 pub fn ok<T: Serialize>(view: Result<T, ApiError>) -> Reply {
     view.map(|v| HttpResponse::Ok().json(v))
+}
+
+/// 200 with one page of a list as JSON and its `Link` header (the next
+/// page; when paging by number also the previous, first and last ones).
+pub fn listed<T: Serialize + utoipa::ToSchema>(
+    ctx: &crate::ctx::Ctx,
+    page: Result<crate::views::common::CursorPage<T>, ApiError>,
+) -> Reply {
+    page.map(|p| {
+        let mut answer = HttpResponse::Ok();
+        if let Some(link) = links::header(ctx.request().uri(), &p) {
+            answer.insert_header((actix_web::http::header::LINK, link));
+        }
+        answer.json(p)
+    })
 }
 
 /// 201 with the created resource's view as JSON and its `Location`.

@@ -11,9 +11,9 @@ use crate::ctx::Ctx;
 use crate::error::{AssetNotFound, BadPaging, InvalidFields, MalformedJson, Problem, Unauthorized};
 use crate::extract::{ScopedJson, ValidQuery};
 use crate::ops::photos;
-use crate::routes::{Reply, created, done, ok};
+use crate::routes::{Reply, created, done, listed};
 use crate::views::assets::PhotoView;
-use crate::views::common::{Page, PageQuery};
+use crate::views::common::{CursorPage, CursorQuery};
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -33,10 +33,10 @@ pub struct PhotoRequest {
 /// Photo metadata (`url`, `caption`), newest first. Any access level (view or
 /// above) may read it; an asset out of my reach answers 404 `asset_not_found`.
 /// Paged by `page` (from 1) and `per_page` (1 to 100, default 25).
-#[utoipa::path(get, path = "/api/v1/assets/{asset_id}/photos", operation_id = "listPhotos", tag = "records", security(("bearer" = [])), params(("asset_id" = Uuid, Path), PageQuery),
-    responses((status = 200, description = "Photos", body = Page<PhotoView>), Unauthorized, AssetNotFound, BadPaging))]
-pub async fn list_photos(ctx: Ctx, id: Path<Uuid>, q: ValidQuery<PageQuery>) -> Reply {
-    ok(ctx.run(move |c, actor, now| photos::list(c, actor, *id, &q.0, now)).await)
+#[utoipa::path(get, path = "/api/v1/assets/{asset_id}/photos", operation_id = "listPhotos", tag = "records", security(("bearer" = [])), params(("asset_id" = Uuid, Path), CursorQuery),
+    responses((status = 200, description = "Photos, newest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<PhotoView>), Unauthorized, AssetNotFound, BadPaging))]
+pub async fn list_photos(ctx: Ctx, id: Path<Uuid>, q: ValidQuery<CursorQuery>) -> Reply {
+    listed(&ctx, ctx.run(move |c, actor, now| photos::list(c, actor, *id, &q.0, now)).await)
 }
 
 /// Add a photo to an asset

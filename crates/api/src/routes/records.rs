@@ -15,9 +15,9 @@ use crate::error::{
 };
 use crate::extract::{ScopedJson, ValidQuery, double_option};
 use crate::ops::records::{self, RecordKey};
-use crate::routes::{Reply, created, done, ok};
+use crate::routes::{Reply, created, done, listed, ok};
 use crate::views::assets::{RecordView, record_kind_schema};
-use crate::views::common::{Page, PageQuery};
+use crate::views::common::{CursorPage, CursorQuery};
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -87,10 +87,10 @@ pub struct RecordPatch {
 /// first. Any access level (view or above) may read them; an asset out of my
 /// reach answers 404 `asset_not_found`. Paged by `page` (from 1) and `per_page`
 /// (1 to 100, default 25).
-#[utoipa::path(get, path = "/api/v1/assets/{asset_id}/records", operation_id = "listRecords", tag = "records", security(("bearer" = [])), params(("asset_id" = Uuid, Path), PageQuery),
-    responses((status = 200, description = "Records", body = Page<RecordView>), Unauthorized, AssetNotFound, BadPaging))]
-pub async fn list_records(ctx: Ctx, id: Path<Uuid>, q: ValidQuery<PageQuery>) -> Reply {
-    ok(ctx.run(move |c, actor, now| records::list(c, actor, *id, &q.0, now)).await)
+#[utoipa::path(get, path = "/api/v1/assets/{asset_id}/records", operation_id = "listRecords", tag = "records", security(("bearer" = [])), params(("asset_id" = Uuid, Path), CursorQuery),
+    responses((status = 200, description = "Records, newest date first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<RecordView>), Unauthorized, AssetNotFound, BadPaging))]
+pub async fn list_records(ctx: Ctx, id: Path<Uuid>, q: ValidQuery<CursorQuery>) -> Reply {
+    listed(&ctx, ctx.run(move |c, actor, now| records::list(c, actor, *id, &q.0, now)).await)
 }
 
 /// Add a record to an asset

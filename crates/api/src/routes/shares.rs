@@ -10,10 +10,13 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::ctx::Ctx;
-use crate::error::{AssetNotFound, FullAccessRequired, MalformedJson, Problem, Unauthorized};
-use crate::extract::{ScopedJson, double_option};
+use crate::error::{
+    AssetNotFound, BadPaging, FullAccessRequired, MalformedJson, Problem, Unauthorized,
+};
+use crate::extract::{ScopedJson, ValidQuery, double_option};
 use crate::ops::shares::{self, ShareKey};
-use crate::routes::{Reply, done, ok};
+use crate::routes::{Reply, done, listed, ok};
+use crate::views::common::{CursorPage, CursorQuery};
 use crate::views::invitations::permission_schema;
 use crate::views::shares::ShareView;
 
@@ -40,10 +43,10 @@ fn share(key: Path<(Uuid, Uuid)>) -> ShareKey {
 /// holder (with email), permission and access expiry; a share past its access
 /// expiry is listed with `active: false`. Needs full access (403 `full_access_required`); an asset
 /// out of my reach answers 404 `asset_not_found`.
-#[utoipa::path(get, path = "/api/v1/assets/{asset_id}/shares", operation_id = "listShares", tag = "asset invitations", security(("bearer" = [])), params(("asset_id" = Uuid, Path)),
-    responses((status = 200, description = "Shares, oldest first", body = Vec<ShareView>), Unauthorized, FullAccessRequired, AssetNotFound))]
-pub async fn list_shares(ctx: Ctx, id: Path<Uuid>) -> Reply {
-    ok(ctx.run(move |c, actor, now| shares::list(c, actor, *id, now)).await)
+#[utoipa::path(get, path = "/api/v1/assets/{asset_id}/shares", operation_id = "listShares", tag = "asset invitations", security(("bearer" = [])), params(("asset_id" = Uuid, Path), CursorQuery),
+    responses((status = 200, description = "Shares, oldest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<ShareView>), Unauthorized, FullAccessRequired, AssetNotFound, BadPaging))]
+pub async fn list_shares(ctx: Ctx, id: Path<Uuid>, q: ValidQuery<CursorQuery>) -> Reply {
+    listed(&ctx, ctx.run(move |c, actor, now| shares::list(c, actor, *id, &q.0, now)).await)
 }
 
 /// Change a share

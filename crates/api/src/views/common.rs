@@ -53,48 +53,7 @@ macro_rules! paged_query {
 pub(crate) use paged_query;
 
 paged_query! {
-    /// `?page=` (from 1) and `?per_page=` (1 to 100, default 25).
-    pub struct PageQuery {}
-    paging {
-        /// Page number, from 1.
-        page,
-        /// Items per page, 1 to 100 (default 25).
-        per_page,
-    }
-}
-
-impl PageQuery {
-    pub fn page(&self) -> i64 {
-        self.page.unwrap_or(1)
-    }
-
-    pub fn per_page(&self) -> i64 {
-        self.per_page.unwrap_or(25)
-    }
-
-    pub fn offset(&self) -> i64 {
-        (self.page() - 1).saturating_mul(self.per_page())
-    }
-}
-
-/// One page of a list.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Page<T: ToSchema> {
-    pub items: Vec<T>,
-    /// All items across pages.
-    pub total: i64,
-    pub page: i64,
-    pub per_page: i64,
-}
-
-impl<T: ToSchema> Page<T> {
-    pub fn new(items: Vec<T>, total: i64, q: &PageQuery) -> Self {
-        Self { items, total, page: q.page(), per_page: q.per_page() }
-    }
-}
-
-paged_query! {
-    /// Lists that page by keyset: `?cursor=` (the `next_cursor` of the page
+    /// The paging of every list: `?cursor=` (the `next_cursor` of the page
     /// before) and `?per_page=`; `?page=` still works for short lists, but a
     /// deep page is as cheap as the first only through the cursor.
     pub struct CursorQuery {}
@@ -127,6 +86,16 @@ impl CursorQuery {
     /// The decoded cursor (422 `cursor` when it is not one of ours).
     pub fn after(&self) -> Result<Option<Cursor>, ApiError> {
         self.cursor.as_deref().map(Cursor::decode).transpose()
+    }
+
+    /// The rows this page holds, the cursor's sort key read by `key` (422
+    /// `cursor` when it is not this list's).
+    pub fn window<K>(
+        &self,
+        key: impl Fn(&Cursor) -> Result<K, ApiError>,
+    ) -> Result<keyholder_store::paging::Window<K>, ApiError> {
+        let after = self.after()?.map(|c| Ok::<_, ApiError>((key(&c)?, c.id))).transpose()?;
+        Ok(keyholder_store::paging::Window { limit: self.per_page(), offset: self.offset(), after })
     }
 }
 
@@ -181,6 +150,24 @@ impl Cursor {
             .ok_or_else(|| ApiError::field("cursor", "not a cursor this list gave out"))
     }
 
+    /// A cursor keyed by an instant and a text (such as a canonical
+    /// username), written `instant/text`.
+    pub fn at_and(time: chrono::DateTime<chrono::Utc>, text: &str, id: Uuid) -> Self {
+        let at = Self::at(time, id).key.unwrap_or_default();
+        Self::new(Some(format!("{at}/{text}")), id)
+    }
+
+    /// The key of a cursor made by [`Cursor::at_and`] (422 when it is not
+    /// one).
+    pub fn instant_and(&self) -> Result<(chrono::DateTime<chrono::Utc>, String), ApiError> {
+        let (at, text) = self
+            .text()?
+            .split_once('/')
+            .ok_or_else(|| ApiError::field("cursor", "not a cursor this list gave out"))?;
+        let at = Self::new(Some(at.to_owned()), self.id).instant()?;
+        Ok((at, text.to_owned()))
+    }
+
     /// The key as text (422 when there is none).
     pub fn text(&self) -> Result<&str, ApiError> {
         self.key
@@ -193,7 +180,7 @@ impl Cursor {
 /// `total_exact` is false, so no page pays for counting a huge list.
 pub const TOTAL_CAP: i64 = 1000;
 
-/// One page of a list paged by keyset.
+/// One page of a list: the envelope every list answers.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CursorPage<T: ToSchema> {
     pub items: Vec<T>,
