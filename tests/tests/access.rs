@@ -202,11 +202,7 @@ async fn who_has_access_lists_every_path(app: TestApp) {
         ("staff", "view"),
     ];
     assert_eq!(got.iter().map(|(u, l)| (u.as_str(), l.as_str())).collect::<Vec<_>>(), want);
-    let owner_entry = r
-        .items()
-        .iter()
-        .find(|e| e["user"]["username"] == "owner")
-        .expect("owner");
+    let owner_entry = r.items().iter().find(|e| e["user"]["username"] == "owner").expect("owner");
     let kinds: Vec<&str> = owner_entry["paths"]
         .as_array()
         .expect("paths")

@@ -200,11 +200,8 @@ async fn who_has_access_does_not_list_root_to_owners(app: TestApp) {
     let van = app.create_asset(&owner, json!({"name": "Van"})).await.id;
     let listed = app.try_asset_access(&owner, &van).await;
     listed.assert_status(200);
-    let names: Vec<&str> = listed
-        .items()
-        .iter()
-        .filter_map(|e| e["user"]["username"].as_str())
-        .collect();
+    let names: Vec<&str> =
+        listed.items().iter().filter_map(|e| e["user"]["username"].as_str()).collect();
     assert_eq!(names, ["owner"], "{}", listed.text);
     assert!(!listed.text.contains("root@example.com"));
     // Root itself sees the whole picture.

@@ -1,9 +1,14 @@
-//! The `Link` header of every list: documented on each `200` whose body is
-//! the page envelope (a `CursorPage_*` schema).
+//! The page envelope of every list in the contract: the `Link` header
+//! documented on each `200` whose body is a `CursorPage_*` schema, and each
+//! envelope's `items` referring to its item's own schema (utoipa writes a
+//! generic's item inline, leaving the component unused).
 
-use utoipa::openapi::RefOr;
 use utoipa::openapi::header::HeaderBuilder;
-use utoipa::openapi::schema::{Object, Type};
+use utoipa::openapi::schema::{ArrayBuilder, Object, Schema, Type};
+use utoipa::openapi::{Ref, RefOr};
+
+/// The schema name of the page envelope, before its item's name.
+const ENVELOPE: &str = "CursorPage_";
 
 /// What the `Link` header of a list answer holds.
 const ABOUT: &str = "Links to other pages of this list, as GitHub writes them: \
@@ -12,18 +17,20 @@ const ABOUT: &str = "Links to other pages of this list, as GitHub writes them: \
     `rel=\"last\"`. The URLs are root-relative and keep the other query parameters. \
     Absent on a last page reached by cursor.";
 
-/// Adds the `Link` header to every list's `200`.
+/// Adds the `Link` header to every list's `200` and points each envelope's
+/// `items` at its item's component.
 pub(super) struct ListLinks;
 
 impl utoipa::Modify for ListLinks {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        refer_to_items(openapi);
         for item in openapi.paths.paths.values_mut() {
             for op in super::operations(item) {
                 let Some(RefOr::T(answer)) = op.responses.responses.get_mut("200") else {
                     continue;
                 };
                 let paged = answer.content.values().any(|c| {
-                    matches!(&c.schema, Some(RefOr::Ref(r)) if r.ref_location.starts_with("#/components/schemas/CursorPage_"))
+                    matches!(&c.schema, Some(RefOr::Ref(r)) if r.ref_location.starts_with(&format!("#/components/schemas/{ENVELOPE}")))
                 });
                 if paged {
                     let header = HeaderBuilder::new()
@@ -33,6 +40,27 @@ impl utoipa::Modify for ListLinks {
                     answer.headers.insert("Link".to_owned(), header);
                 }
             }
+        }
+    }
+}
+
+/// Writes each envelope's `items` as an array of references to the item's
+/// component, where there is one.
+fn refer_to_items(openapi: &mut utoipa::openapi::OpenApi) {
+    let Some(components) = openapi.components.as_mut() else {
+        return;
+    };
+    let names: Vec<String> = components.schemas.keys().cloned().collect();
+    for name in names {
+        let Some(item) = name.strip_prefix(ENVELOPE) else {
+            continue;
+        };
+        if !components.schemas.contains_key(item) {
+            continue;
+        }
+        let items = ArrayBuilder::new().items(Ref::from_schema_name(item)).build();
+        if let Some(RefOr::T(Schema::Object(envelope))) = components.schemas.get_mut(&name) {
+            envelope.properties.insert("items".to_owned(), RefOr::T(Schema::Array(items)));
         }
     }
 }

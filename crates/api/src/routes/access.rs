@@ -78,8 +78,9 @@ pub async fn explain(ctx: Ctx, q: ValidQuery<ExplainQuery>) -> Reply {
 
 /// List who has access to an asset
 ///
-/// Returns everyone who can reach the asset, highest level first, each with
-/// their `level` and the `paths` that give it. Needs full access to the asset
+/// Returns everyone who can reach the asset, highest level first (then by
+/// username), each with their `level` and the `paths` that give it, paged by
+/// `cursor` (or `page`) and `per_page`. Needs full access to the asset
 /// (403 `full_access_required`); those who cannot see it get 404
 /// `asset_not_found`.
 #[utoipa::path(get, path = "/api/v1/assets/{asset_id}/access", operation_id = "listAssetAccess", tag = "access", security(("bearer" = [])), params(("asset_id" = Uuid, Path), CursorQuery),

@@ -86,7 +86,8 @@ pub async fn create_estate(ctx: Ctx, body: ValidJson<NameRequest>) -> Reply {
 /// List my estates
 ///
 /// Returns the estates the caller belongs to, each with `my_role`, newest
-/// first, paged with `page` and `per_page`. A root user sees every estate.
+/// first, paged by `cursor` (or `page`) and `per_page`. A root user sees
+/// every estate.
 #[utoipa::path(get, path = "/api/v1/estates", operation_id = "listEstates", tag = "estates", security(("bearer" = [])), params(CursorQuery),
     responses((status = 200, description = "My estates, newest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<EstateView>), Unauthorized, BadPaging))]
 pub async fn list_estates(ctx: Ctx, q: ValidQuery<CursorQuery>) -> Reply {
@@ -154,8 +155,8 @@ pub async fn transfer_ownership(
 /// List the sites of an estate
 ///
 /// Returns the sites of the estate that the caller can see, newest first,
-/// each with the caller's `effective_role` there, paged with `page` and
-/// `per_page`. Open to any estate member; sites where the member is kept off
+/// each with the caller's `effective_role` there, paged by `cursor` (or
+/// `page`) and `per_page`. Open to any estate member; sites where the member is kept off
 /// (override `none`) are left out. Non-members get 404.
 #[utoipa::path(get, path = "/api/v1/estates/{estate_id}/sites", operation_id = "listSites", tag = "sites", security(("bearer" = [])), params(("estate_id" = Uuid, Path), CursorQuery),
     responses((status = 200, description = "Sites, newest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<SiteView>), Unauthorized, NoSuchEstate, BadPaging))]

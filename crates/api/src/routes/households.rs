@@ -96,7 +96,7 @@ pub async fn remove_member(ctx: Ctx, id: Path<Uuid>) -> Reply {
 /// List the households I belong to
 ///
 /// Each household I am a member of: its `head`, my `role` there and when I was
-/// added, oldest first.
+/// added, oldest first, paged by `cursor` (or `page`) and `per_page`.
 #[utoipa::path(get, path = "/api/v1/households", operation_id = "listMyHouseholdMemberships", tag = "households", security(("bearer" = [])), params(CursorQuery),
     responses((status = 200, description = "My memberships, oldest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<MembershipView>), Unauthorized, BadPaging))]
 pub async fn my_memberships(ctx: Ctx, q: ValidQuery<CursorQuery>) -> Reply {

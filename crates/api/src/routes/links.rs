@@ -74,8 +74,8 @@ mod tests {
 
     #[test]
     fn links_keep_the_other_parameters_and_replace_the_paging() {
-        let uri: Uri = "/api/v1/assets?q=a%20b%26c&page=2&per_page=10".parse().unwrap();
-        let got = header(&uri, &page(2, 35, true, Some("abc"))).unwrap();
+        let uri: Uri = "/api/v1/assets?q=a%20b%26c&page=2&per_page=10".parse().expect("a uri");
+        let got = header(&uri, &page(2, 35, true, Some("abc"))).expect("links");
         assert_eq!(
             got,
             "</api/v1/assets?q=a%20b%26c&per_page=10&cursor=abc>; rel=\"next\", \
@@ -87,9 +87,9 @@ mod tests {
 
     #[test]
     fn a_cursor_page_links_only_the_next_one() {
-        let uri: Uri = "/api/v1/audit?cursor=xyz".parse().unwrap();
+        let uri: Uri = "/api/v1/audit?cursor=xyz".parse().expect("a uri");
         assert_eq!(
-            header(&uri, &page(1, 1000, false, Some("n-1"))).unwrap(),
+            header(&uri, &page(1, 1000, false, Some("n-1"))).expect("links"),
             "</api/v1/audit?cursor=n-1>; rel=\"next\""
         );
         assert_eq!(header(&uri, &page(1, 3, true, None)), None);
@@ -97,8 +97,8 @@ mod tests {
 
     #[test]
     fn an_inexact_total_has_no_last_link() {
-        let uri: Uri = "/api/v1/estates".parse().unwrap();
-        let got = header(&uri, &page(1, 1000, false, Some("c"))).unwrap();
+        let uri: Uri = "/api/v1/estates".parse().expect("a uri");
+        let got = header(&uri, &page(1, 1000, false, Some("c"))).expect("links");
         assert!(!got.contains("rel=\"last\""), "{got}");
         assert!(got.contains("</api/v1/estates?page=1>; rel=\"first\""), "{got}");
     }

@@ -32,7 +32,8 @@ pub struct PhotoRequest {
 ///
 /// Photo metadata (`url`, `caption`), newest first. Any access level (view or
 /// above) may read it; an asset out of my reach answers 404 `asset_not_found`.
-/// Paged by `page` (from 1) and `per_page` (1 to 100, default 25).
+/// Paged by `cursor` (the previous page's `next_cursor`) or `page` (from 1),
+/// and `per_page` (1 to 100, default 25).
 #[utoipa::path(get, path = "/api/v1/assets/{asset_id}/photos", operation_id = "listPhotos", tag = "records", security(("bearer" = [])), params(("asset_id" = Uuid, Path), CursorQuery),
     responses((status = 200, description = "Photos, newest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<PhotoView>), Unauthorized, AssetNotFound, BadPaging))]
 pub async fn list_photos(ctx: Ctx, id: Path<Uuid>, q: ValidQuery<CursorQuery>) -> Reply {

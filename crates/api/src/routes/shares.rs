@@ -41,7 +41,8 @@ fn share(key: Path<(Uuid, Uuid)>) -> ShareKey {
 ///
 /// The grants accepted invitations left on the asset, oldest first, with each
 /// holder (with email), permission and access expiry; a share past its access
-/// expiry is listed with `active: false`. Needs full access (403 `full_access_required`); an asset
+/// expiry is listed with `active: false`. Paged by `cursor` (or `page`) and
+/// `per_page`. Needs full access (403 `full_access_required`); an asset
 /// out of my reach answers 404 `asset_not_found`.
 #[utoipa::path(get, path = "/api/v1/assets/{asset_id}/shares", operation_id = "listShares", tag = "asset invitations", security(("bearer" = [])), params(("asset_id" = Uuid, Path), CursorQuery),
     responses((status = 200, description = "Shares, oldest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<ShareView>), Unauthorized, FullAccessRequired, AssetNotFound, BadPaging))]
