@@ -46,6 +46,11 @@ impl Ctx {
         &self.state
     }
 
+    /// The request, for its conditional and idempotency headers.
+    pub fn request(&self) -> &HttpRequest {
+        &self.req
+    }
+
     pub fn caller(&self) -> &Caller {
         &self.caller
     }

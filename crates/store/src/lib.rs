@@ -27,6 +27,7 @@ pub mod estates;
 pub mod garage;
 pub mod grants;
 pub mod households;
+pub mod idempotency;
 pub mod id;
 pub mod invitations;
 pub mod locks;

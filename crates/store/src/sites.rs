@@ -61,6 +61,7 @@ pub fn create_site(
             stamps!(sites, now),
         ))
         .execute(conn)?;
+    crate::estates::bump_revision(conn, estate_id)?;
     Ok(site)
 }
 
@@ -127,6 +128,16 @@ pub fn all_sites(conn: &mut Conn, estate_id: Uuid) -> Result<Vec<Site>> {
         .select(Site::as_select())
         .order((sites::name.asc(), sites::id.asc()))
         .load(conn)?)
+}
+
+/// The estate a site belongs to, if the site exists.
+pub fn estate_of(conn: &mut Conn, site_id: Uuid) -> Result<Option<Uuid>> {
+    Ok(sites::table
+        .find(DbId(site_id))
+        .select(sites::estate_id)
+        .first::<DbId>(conn)
+        .optional()?
+        .map(Uuid::from))
 }
 
 pub fn rename_site(conn: &mut Conn, id: Uuid, name: &str, now: DateTime<Utc>) -> Result<()> {
@@ -199,7 +210,7 @@ pub fn set_override(
             })
             .execute(conn)?;
     }
-    Ok(())
+    crate::estates::bump_revision(conn, estate_id)
 }
 
 /// Drops every override of a member in an estate.
@@ -210,5 +221,5 @@ pub fn delete_overrides(conn: &mut Conn, estate_id: Uuid, user_id: Uuid) -> Resu
             .filter(site_overrides::user_id.eq(DbId(user_id))),
     )
     .execute(conn)?;
-    Ok(())
+    crate::estates::bump_revision(conn, estate_id)
 }

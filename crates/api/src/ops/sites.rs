@@ -125,6 +125,13 @@ pub fn get(c: &mut Conn, actor: &Caller, id: Uuid) -> Outcome<SiteView> {
     Ok(SiteView::new(&access.site, access.shown_role()))
 }
 
+/// [`get`] with the site's estate locked first: the view a conditional
+/// write (`If-Match`) compares.
+pub fn get_locked(c: &mut Conn, actor: &Caller, id: Uuid) -> Outcome<SiteView> {
+    let (_, access) = caller_site_locked(c, actor, id)?;
+    Ok(SiteView::new(&access.site, access.shown_role()))
+}
+
 /// Rename a site (site admin).
 pub fn rename(c: &mut Conn, actor: &Caller, cmd: Rename, now: Now) -> Outcome<SiteView> {
     let id = cmd.id;

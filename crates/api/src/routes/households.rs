@@ -11,7 +11,9 @@ use crate::ctx::Ctx;
 use crate::error::{MalformedJson, Problem, Unauthorized};
 use crate::extract::ValidJson;
 use crate::ops::households;
-use crate::routes::{Reply, created, done, ok};
+use crate::conditional::tagged;
+use crate::idempotency::Answer;
+use crate::routes::{Reply, done, ok};
 use crate::views::households::{HouseholdMemberView, HouseholdView, MembershipView, role_schema};
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -43,7 +45,7 @@ pub struct ChangeRoleRequest {
 #[utoipa::path(get, path = "/api/v1/household", operation_id = "getMyHousehold", tag = "households", security(("bearer" = [])),
     responses((status = 200, description = "My household", body = HouseholdView), Unauthorized, (status = 404, description = "`root_has_no_household`", body = Problem, content_type = "application/problem+json")))]
 pub async fn my_household(ctx: Ctx) -> Reply {
-    ok(ctx.read(|c, actor, _| households::mine(c, actor)).await)
+    tagged(&ctx, ctx.read(|c, actor, _| households::mine(c, actor)).await)
 }
 
 /// Add a member to my household
@@ -64,7 +66,8 @@ pub async fn my_household(ctx: Ctx) -> Reply {
 pub async fn add_member(ctx: Ctx, body: ValidJson<AddMemberRequest>) -> Reply {
     let ValidJson(AddMemberRequest { username, role }) = body;
     let cmd = households::AddMember { username, role, budget: ctx.user_budget() };
-    created(ctx.write(move |c, actor, now| households::add_member(c, actor, cmd, now)).await)
+    let op = move |c: &mut _, actor: &_, now| households::add_member(c, actor, cmd, now);
+    ctx.once(move |c, actor, now| op(c, actor, now).and_then(Answer::created)).await
 }
 
 /// Change a household member's role
