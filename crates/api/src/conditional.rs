@@ -90,7 +90,10 @@ fn unless_none_match(ctx: &Ctx, body: Vec<u8>, tag: String) -> HttpResponse {
 /// 200 with the view written and its new `ETag`.
 pub fn ok_tagged<T: Serialize>(view: Outcome<T>) -> Reply {
     let body = json(&view?)?;
-    Ok(HttpResponse::Ok().insert_header((ETAG, tag_of(&body))).content_type("application/json").body(body))
+    Ok(HttpResponse::Ok()
+        .insert_header((ETAG, tag_of(&body)))
+        .content_type("application/json")
+        .body(body))
 }
 
 impl Ctx {

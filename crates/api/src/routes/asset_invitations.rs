@@ -10,16 +10,16 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
+use crate::conditional::tagged;
 use crate::ctx::Ctx;
 use crate::error::{
     AssetNotFound, FullAccessRequired, InvitationNotFound, InvitationNotPending, MalformedJson,
     Problem, TooManyInvitations, Unauthorized,
 };
 use crate::extract::{OptionalJson, ScopedJson, ValidJson, ValidQuery, double_option};
+use crate::idempotency::Answer;
 use crate::ops::Deferred;
 use crate::ops::invitations::{Fields, Sending, asset};
-use crate::conditional::tagged;
-use crate::idempotency::Answer;
 use crate::routes::{Reply, ok};
 use crate::views::common::{CursorPage, CursorQuery, paged_query};
 use crate::views::invitations::{AssetInvitationView, StatsView, permission_schema};
@@ -181,7 +181,8 @@ pub async fn send_for_asset(
 async fn send(ctx: Ctx, asset_id: Uuid, fields: Deferred<Fields>) -> Reply {
     let cmd =
         asset::Send { asset_id, fields, sending: Sending::new(ctx.state(), ctx.user_budget()) };
-    let sent = ctx.once(move |c, caller, now| asset::send(c, caller, cmd, now).and_then(Answer::created));
+    let sent =
+        ctx.once(move |c, caller, now| asset::send(c, caller, cmd, now).and_then(Answer::created));
     sent.await.inspect(|_| ctx.state().mail_queued())
 }
 

@@ -8,14 +8,14 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
+use crate::conditional::{ok_tagged, tagged};
 use crate::ctx::Ctx;
 use crate::error::{
     AssetNotFound, FullAccessRequired, InvalidFields, MalformedJson, Problem, Unauthorized,
 };
 use crate::extract::{ScopedJson, ValidJson, ValidQuery, double_option};
-use crate::ops::assets;
-use crate::conditional::{ok_tagged, tagged};
 use crate::idempotency::Answer;
+use crate::ops::assets;
 use crate::routes::{Reply, done, ok};
 use crate::views::assets::AssetView;
 use crate::views::common::{CursorPage, CursorQuery, paged_query};
@@ -91,7 +91,8 @@ fn change(UpdateAsset { name, reference, attributes, site_id }: UpdateAsset) -> 
 pub async fn create_asset(ctx: Ctx, body: ValidJson<CreateAsset>) -> Reply {
     let ValidJson(CreateAsset { name, reference, site_id, attributes }) = body;
     let cmd = assets::Create { name, reference, site_id, attributes };
-    ctx.once(move |c, actor, now| assets::create(c, actor, cmd, now).and_then(Answer::created)).await
+    ctx.once(move |c, actor, now| assets::create(c, actor, cmd, now).and_then(Answer::created))
+        .await
 }
 
 /// List the garage

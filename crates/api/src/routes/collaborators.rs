@@ -13,8 +13,8 @@ use crate::error::{
     AssetNotFound, FullAccessRequired, InvalidBody, MalformedJson, Problem, Unauthorized,
 };
 use crate::extract::{ScopedJson, ValidJson, ValidQuery};
-use crate::ops::collaborators;
 use crate::idempotency::Answer;
+use crate::ops::collaborators;
 use crate::routes::{Reply, done, ok};
 use crate::views::assets::{CollaboratorList, CollaboratorSplitView, CollaboratorView};
 

@@ -9,14 +9,14 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
+use crate::conditional::{matrix_page, ok_tagged, tagged, with_matrix_tag};
 use crate::ctx::Ctx;
 use crate::error::{
     BadPaging, InsufficientRole, InvalidName, MalformedJson, NoSuchEstate, Problem, Unauthorized,
 };
 use crate::extract::{ScopedJson, ValidJson, ValidQuery};
-use crate::ops::{Deferred, Rename, estates, members, sites};
-use crate::conditional::{matrix_page, ok_tagged, tagged, with_matrix_tag};
 use crate::idempotency::Answer;
+use crate::ops::{Deferred, Rename, estates, members, sites};
 use crate::routes::{IdPair, Reply, done, ok};
 use crate::views::common::{CursorPage, CursorQuery, Page, PageQuery};
 use crate::views::estates::{EstateView, MemberView, SiteMemberView, SiteView};
@@ -254,9 +254,9 @@ pub async fn list_members(ctx: Ctx, id: Path<Uuid>, q: ValidQuery<CursorQuery>) 
 pub async fn set_member(ctx: Ctx, key: IdPair, body: ScopedJson<SetMemberRequest>) -> Reply {
     let ((estate_id, user_id), change) = (key.into_inner(), body.after_authorization().map(change));
     let cmd = members::SetMember { estate_id, user_id, change };
-    let (view, tag) =
-        ctx.write_matrix(move |_| Ok(Some(estate_id)), move |c, a, now| members::set(c, a, cmd, now))
-            .await?;
+    let (view, tag) = ctx
+        .write_matrix(move |_| Ok(Some(estate_id)), move |c, a, now| members::set(c, a, cmd, now))
+        .await?;
     with_matrix_tag(ok(Ok(view)), tag)
 }
 
@@ -281,7 +281,10 @@ pub async fn remove_member(ctx: Ctx, key: IdPair) -> Reply {
     let (estate_id, user_id) = key.into_inner();
     let cmd = members::RemoveMember { estate_id, user_id };
     let (_, tag) = ctx
-        .write_matrix(move |_| Ok(Some(estate_id)), move |c, a, now| members::remove(c, a, cmd, now))
+        .write_matrix(
+            move |_| Ok(Some(estate_id)),
+            move |c, a, now| members::remove(c, a, cmd, now),
+        )
         .await?;
     with_matrix_tag(done(Ok(())), tag)
 }

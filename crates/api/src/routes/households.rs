@@ -7,12 +7,12 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
+use crate::conditional::tagged;
 use crate::ctx::Ctx;
 use crate::error::{MalformedJson, Problem, Unauthorized};
 use crate::extract::ValidJson;
-use crate::ops::households;
-use crate::conditional::tagged;
 use crate::idempotency::Answer;
+use crate::ops::households;
 use crate::routes::{Reply, done, ok};
 use crate::views::households::{HouseholdMemberView, HouseholdView, MembershipView, role_schema};
 

@@ -20,20 +20,20 @@ use crate::error::{
     Problem, ServerBusy, TooManyFromAddress, TooManyInvitations, Unauthorized,
 };
 use crate::extract::{OptionalJson, ScopedJson, ValidJson, ValidQuery, double_option};
+use crate::idempotency::Answer as Stored;
 use crate::ops::accounts::Profile;
 use crate::ops::accounts::session;
 use crate::ops::invitations::{Fields, Sending, estate, respond};
 use crate::passwords;
 use crate::routes::accounts::new_account_request;
-use crate::idempotency::Answer as Stored;
 use crate::routes::{IdPair, Reply, created, mailed, ok};
-use actix_web::http::StatusCode;
 use crate::state::AppState;
 use crate::views::accounts::AuthResponse;
 use crate::views::common::{CursorPage, CursorQuery, paged_query};
 use crate::views::invitations::{
     EstateInvitationView, InvitationOffer, InvitationResult, InviteOutcome, UserSearchResult,
 };
+use actix_web::http::StatusCode;
 
 // ---------------------------------------------------------------- requests
 

@@ -14,8 +14,8 @@ use crate::error::{
     ApiError, AssetNotFound, BadPaging, InvalidFields, MalformedJson, Problem, Unauthorized,
 };
 use crate::extract::{ScopedJson, ValidQuery, double_option};
-use crate::ops::records::{self, RecordKey};
 use crate::idempotency::Answer;
+use crate::ops::records::{self, RecordKey};
 use crate::routes::{Reply, done, ok};
 use crate::views::assets::{RecordView, record_kind_schema};
 use crate::views::common::{Page, PageQuery};
