@@ -334,11 +334,12 @@ async fn the_members_matrix_is_tagged_and_checked(app: TestApp) {
 
 // ---------------------------------------------------------------- races
 
+/// One racing request: who sends it, the method, the path, its headers and
+/// its JSON body.
+type Call<'a> = (&'a Session, Method, String, Vec<(String, String)>, Value);
+
 /// Sends all requests at the same moment, each from its own task.
-async fn race(
-    app: &TestApp,
-    calls: Vec<(&Session, Method, String, Vec<(String, String)>, Value)>,
-) -> Vec<Reply> {
+async fn race(app: &TestApp, calls: Vec<Call<'_>>) -> Vec<Reply> {
     let gate = Arc::new(tokio::sync::Barrier::new(calls.len()));
     let tasks: Vec<_> = calls
         .into_iter()

@@ -176,10 +176,8 @@ fn revision_of(tag: &str) -> Option<i64> {
 /// A matrix change's answer: `reply` with the new revision's `ETag`.
 pub fn with_matrix_tag(reply: Reply, tag: Option<String>) -> Reply {
     let mut r = reply?;
-    if let Some(tag) = tag {
-        if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&tag) {
-            r.headers_mut().insert(ETAG, value);
-        }
+    if let Some(value) = tag.and_then(|t| actix_web::http::header::HeaderValue::from_str(&t).ok()) {
+        r.headers_mut().insert(ETAG, value);
     }
     Ok(r)
 }
