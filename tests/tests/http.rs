@@ -207,6 +207,23 @@ async fn cors_allows_only_configured_origins() {
         preflight.headers().get("access-control-allow-origin").and_then(|v| v.to_str().ok()),
         Some("https://app.example")
     );
+    // A browser may send the retry and concurrency headers.
+    let conditional = app
+        .client
+        .request(reqwest::Method::OPTIONS, app.url("/api/v1/estates"))
+        .header("Origin", "https://app.example")
+        .header("Access-Control-Request-Method", "POST")
+        .header("Access-Control-Request-Headers", "idempotency-key, if-match, if-none-match")
+        .send()
+        .await
+        .expect("answer");
+    assert!(conditional.status().is_success(), "{}", conditional.status());
+    let allowed_headers = conditional.headers().get("access-control-allow-headers").cloned();
+    let allowed_headers =
+        allowed_headers.and_then(|v| v.to_str().map(str::to_lowercase).ok()).unwrap_or_default();
+    for name in ["idempotency-key", "if-match", "if-none-match"] {
+        assert!(allowed_headers.contains(name), "{name} is not allowed: {allowed_headers:?}");
+    }
     // A page at `origin` reads `/health/live` on `app`: the origin allowed.
     let allowed = async |app: &TestApp, origin: &str| {
         let res = app.client.get(app.url("/health/live")).header("Origin", origin).send().await;
@@ -214,7 +231,8 @@ async fn cors_allows_only_configured_origins() {
     };
     assert!(allowed(&app, "https://evil.example").await.is_none());
     // The allowed page may read the headers a client needs: where a created
-    // resource is, the other pages of a list, when to retry, the request id.
+    // resource is, the other pages of a list, when to retry, the request id,
+    // the entity tag and whether an answer was replayed.
     let res = app
         .client
         .get(app.url("/health/live"))
@@ -223,7 +241,7 @@ async fn cors_allows_only_configured_origins() {
         .await;
     let exposed = res.expect("answer").headers().get("access-control-expose-headers").cloned();
     let exposed = exposed.and_then(|v| v.to_str().map(str::to_lowercase).ok()).unwrap_or_default();
-    for name in ["location", "link", "retry-after", "x-request-id"] {
+    for name in ["location", "link", "retry-after", "x-request-id", "etag", "idempotent-replayed"] {
         assert!(exposed.contains(name), "{name} is not exposed: {exposed:?}");
     }
 

@@ -49,12 +49,21 @@ pub fn routes(cfg: &mut web::ServiceConfig, limit: &AuthLimit) {
 fn cors(origins: &[String]) -> Cors {
     let mut cors = Cors::default()
         .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
-        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::HeaderName::from_static(crate::idempotency::KEY_HEADER),
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+        ])
         .expose_headers([
             header::RETRY_AFTER,
             header::LOCATION,
             header::LINK,
             header::HeaderName::from_static("x-request-id"),
+            header::ETAG,
+            header::HeaderName::from_static(crate::idempotency::REPLAYED_HEADER),
         ])
         .max_age(3600);
     for origin in origins.iter().map(|o| o.trim()).filter(|o| !o.is_empty()) {

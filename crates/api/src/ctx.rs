@@ -46,7 +46,8 @@ impl Ctx {
         &self.state
     }
 
-    /// The request itself (its URI names the list a `Link` points into).
+    /// The request itself: its URI (a list's `Link` points into it) and its
+    /// conditional and idempotency headers.
     pub fn request(&self) -> &HttpRequest {
         &self.req
     }

@@ -14,7 +14,7 @@ use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use futures_util::StreamExt;
 use keyholder_domain::values::{self, ValueError};
@@ -22,6 +22,17 @@ use serde::de::DeserializeOwned;
 use validator::Validate;
 
 use crate::error::ApiError;
+
+/// The hex SHA-256 of the JSON body as read, kept in the request's
+/// extensions for [`crate::idempotency`] (a retry must send the same bytes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BodyDigest(pub String);
+
+impl BodyDigest {
+    pub fn of(bytes: &[u8]) -> Self {
+        Self(crate::conditional::hex_sha256(bytes))
+    }
+}
 
 /// Largest JSON body accepted.
 pub const JSON_LIMIT: usize = 64 * 1024;
@@ -272,6 +283,7 @@ fn read_json_body(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     let mut payload = payload.take();
+    let req = req.clone();
     Box::pin(async move {
         if !json {
             return Err(ApiError::bad_request(
@@ -292,6 +304,7 @@ fn read_json_body(
             }
             body.extend_from_slice(&chunk);
         }
+        req.extensions_mut().insert(BodyDigest::of(&body));
         Ok(body)
     })
 }

@@ -4,10 +4,12 @@
 pub mod app;
 pub mod auth;
 pub mod clock;
+pub mod conditional;
 pub mod config;
 pub mod ctx;
 pub mod error;
 pub mod extract;
+pub mod idempotency;
 pub mod mail;
 pub mod openapi;
 pub mod ops;

@@ -13,6 +13,7 @@ use utoipa::{Modify, OpenApi};
 use crate::error::{PROBLEM_JSON, Problem};
 
 mod lists;
+mod conditional;
 
 struct BearerAuth;
 
@@ -145,6 +146,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(crate::routes::documented_paths());
     SharedAnswers.modify(&mut doc);
     lists::ListLinks.modify(&mut doc);
+    conditional::document(&mut doc);
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     doc
 }

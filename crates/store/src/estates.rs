@@ -153,6 +153,21 @@ pub fn delete(conn: &mut Conn, id: Uuid) -> Result<()> {
     Ok(())
 }
 
+/// The members matrix's revision: bumped by every membership and site
+/// override change (and by adding or deleting a site). `None` for an estate
+/// that does not exist.
+pub fn revision(conn: &mut Conn, id: Uuid) -> Result<Option<i64>> {
+    Ok(estates::table.find(DbId(id)).select(estates::revision).first(conn).optional()?)
+}
+
+/// Bumps the members matrix's revision, in the caller's transaction.
+pub fn bump_revision(conn: &mut Conn, id: Uuid) -> Result<()> {
+    diesel::update(estates::table.find(DbId(id)))
+        .set(estates::revision.eq(estates::revision + 1))
+        .execute(conn)?;
+    Ok(())
+}
+
 pub fn add_member(
     conn: &mut Conn,
     estate_id: Uuid,
@@ -169,7 +184,7 @@ pub fn add_member(
             updated_at: to_db(now),
         })
         .execute(conn)?;
-    Ok(())
+    bump_revision(conn, estate_id)
 }
 
 pub fn member_role(conn: &mut Conn, estate_id: Uuid, user_id: Uuid) -> Result<Option<EstateRole>> {
@@ -207,14 +222,16 @@ pub fn set_role(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let key = (DbId(estate_id), DbId(user_id));
-    update_stamped!(conn, estate_members, key, estate_members::role.eq(role.as_str()), now)
+    let changed: Result<()> =
+        update_stamped!(conn, estate_members, key, estate_members::role.eq(role.as_str()), now);
+    changed.and_then(|()| bump_revision(conn, estate_id))
 }
 
 /// Removes a member; their overrides in the estate go too.
 pub fn remove_member(conn: &mut Conn, estate_id: Uuid, user_id: Uuid) -> Result<()> {
     crate::sites::delete_overrides(conn, estate_id, user_id)?;
     diesel::delete(estate_members::table.find((DbId(estate_id), DbId(user_id)))).execute(conn)?;
-    Ok(())
+    bump_revision(conn, estate_id)
 }
 
 /// Where a page of members starts: the last member's joining instant and

@@ -116,6 +116,7 @@ pub fn revoke_all_granted_by(conn: &mut Conn, user: Uuid, _now: DateTime<Utc>) -
                     .filter(site_overrides::user_id.eq(member)),
             )
             .execute(conn)?;
+            crate::estates::bump_revision(conn, estate.0)?;
             crate::assets::drop_estate_access(conn, estate.0, member.0)?;
         }
         revoked.estate_members += removed;

@@ -28,6 +28,7 @@ pub mod garage;
 pub mod grants;
 pub mod households;
 pub mod id;
+pub mod idempotency;
 pub mod invitations;
 pub mod locks;
 pub mod outbox;

@@ -70,6 +70,7 @@ diesel::table! {
         name -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        revision -> BigInt,
     }
 }
 
@@ -233,3 +234,16 @@ diesel::allow_tables_to_appear_in_same_query!(assets, estate_members);
 diesel::allow_tables_to_appear_in_same_query!(assets, site_overrides);
 diesel::allow_tables_to_appear_in_same_query!(asset_shares, invitations);
 diesel::allow_tables_to_appear_in_same_query!(assets, invitations);
+
+diesel::table! {
+    idempotency_keys (user_id, idem_key) {
+        user_id -> Text,
+        idem_key -> Text,
+        request -> Text,
+        body_hash -> Text,
+        status -> Integer,
+        location -> Nullable<Text>,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}

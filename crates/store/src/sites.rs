@@ -61,6 +61,7 @@ pub fn create_site(
             stamps!(sites, now),
         ))
         .execute(conn)?;
+    crate::estates::bump_revision(conn, estate_id)?;
     Ok(site)
 }
 
@@ -135,6 +136,16 @@ pub fn all_sites(conn: &mut Conn, estate_id: Uuid) -> Result<Vec<Site>> {
         .load(conn)?)
 }
 
+/// The estate a site belongs to, if the site exists.
+pub fn estate_of(conn: &mut Conn, site_id: Uuid) -> Result<Option<Uuid>> {
+    Ok(sites::table
+        .find(DbId(site_id))
+        .select(sites::estate_id)
+        .first::<DbId>(conn)
+        .optional()?
+        .map(Uuid::from))
+}
+
 pub fn rename_site(conn: &mut Conn, id: Uuid, name: &str, now: DateTime<Utc>) -> Result<()> {
     update_stamped!(conn, sites, DbId(id), sites::name.eq(name), now)
 }
@@ -205,7 +216,7 @@ pub fn set_override(
             })
             .execute(conn)?;
     }
-    Ok(())
+    crate::estates::bump_revision(conn, estate_id)
 }
 
 /// Drops every override of a member in an estate.
@@ -216,5 +227,5 @@ pub fn delete_overrides(conn: &mut Conn, estate_id: Uuid, user_id: Uuid) -> Resu
             .filter(site_overrides::user_id.eq(DbId(user_id))),
     )
     .execute(conn)?;
-    Ok(())
+    crate::estates::bump_revision(conn, estate_id)
 }

@@ -173,15 +173,32 @@ pub struct Update {
     pub change: Deferred<Change>,
 }
 
-/// Update an asset (edit) or move it between sites (full, plus editor at
-/// the target site; leaving an estate also needs estate admin there).
-pub fn update(c: &mut Conn, actor: &Caller, cmd: Update, now: Now) -> Outcome<AssetView> {
-    // Lock the estate it leaves and the one it joins, then the asset.
-    let target_estate = match cmd.change.as_ref().ok().and_then(|r| r.site_id.flatten()) {
+impl Update {
+    /// The site the asset moves to, if the change names one.
+    pub fn target_site(&self) -> Option<Uuid> {
+        self.change.as_ref().ok().and_then(|r| r.site_id.flatten())
+    }
+}
+
+/// Locks the estate an asset leaves and the one it joins (at
+/// `target_site`), then the asset: what [`update`] locks first.
+pub fn lock_for_update(
+    c: &mut Conn,
+    actor: &Caller,
+    id: Uuid,
+    target_site: Option<Uuid>,
+) -> Outcome<()> {
+    let target_estate = match target_site {
         Some(site) => sites::site_for_user(c, site, actor.id)?.map(|(s, _, _)| s.estate_id),
         None => None,
     };
-    locks::assets_with_estates(c, &[cmd.id], target_estate.as_slice())?;
+    Ok(locks::assets_with_estates(c, &[id], target_estate.as_slice())?)
+}
+
+/// Update an asset (edit) or move it between sites (full, plus editor at
+/// the target site; leaving an estate also needs estate admin there).
+pub fn update(c: &mut Conn, actor: &Caller, cmd: Update, now: Now) -> Outcome<AssetView> {
+    lock_for_update(c, actor, cmd.id, cmd.target_site())?;
     let (user, a, level) = caller_asset(c, actor, cmd.id, now)?;
     // Without edit access nothing here is allowed: 403 before 422.
     let change = match cmd.change {

@@ -139,6 +139,13 @@ pub fn get(c: &mut Conn, actor: &Caller, id: Uuid) -> Outcome<EstateView> {
     Ok(EstateView::new(&access.estate, access.role))
 }
 
+/// [`get`] with the estate locked first: the view a conditional write
+/// (`If-Match`) compares.
+pub fn get_locked(c: &mut Conn, actor: &Caller, id: Uuid) -> Outcome<EstateView> {
+    let (_, access) = caller_estate_locked(c, actor, id)?;
+    Ok(EstateView::new(&access.estate, access.role))
+}
+
 /// Rename an estate (admin or owner).
 pub fn rename(c: &mut Conn, actor: &Caller, cmd: Rename, now: Now) -> Outcome<EstateView> {
     let id = cmd.id;

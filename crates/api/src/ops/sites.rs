@@ -126,6 +126,13 @@ pub fn get(c: &mut Conn, actor: &Caller, id: Uuid) -> Outcome<SiteView> {
     Ok(SiteView::new(&access.site, access.shown_role()))
 }
 
+/// [`get`] with the site's estate locked first: the view a conditional
+/// write (`If-Match`) compares.
+pub fn get_locked(c: &mut Conn, actor: &Caller, id: Uuid) -> Outcome<SiteView> {
+    let (_, access) = caller_site_locked(c, actor, id)?;
+    Ok(SiteView::new(&access.site, access.shown_role()))
+}
+
 /// Rename a site (site admin).
 pub fn rename(c: &mut Conn, actor: &Caller, cmd: Rename, now: Now) -> Outcome<SiteView> {
     let id = cmd.id;
@@ -145,10 +152,10 @@ pub fn rename(c: &mut Conn, actor: &Caller, cmd: Rename, now: Now) -> Outcome<Si
         &event(&user, Action::SiteRenamed, "site", id, Some(before), Some(after)),
         now,
     )?;
-    let mut site = access.site.clone();
-    site.name = name.as_str().to_owned();
-    site.updated_at = now;
-    Ok(SiteView::new(&site, access.shown_role()))
+    // Read back as stored, so the answer is what the next read shows (and
+    // carries the same ETag): PostgreSQL keeps microseconds.
+    let (_, access) = caller_site(c, actor, id)?;
+    Ok(SiteView::new(&access.site, access.shown_role()))
 }
 
 /// Delete a site (estate admin or owner; 409 while assets are placed at

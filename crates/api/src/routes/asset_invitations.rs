@@ -10,15 +10,17 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
+use crate::conditional::tagged;
 use crate::ctx::Ctx;
 use crate::error::{
     AssetNotFound, FullAccessRequired, InvitationNotFound, InvitationNotPending, MalformedJson,
     Problem, TooManyInvitations, Unauthorized,
 };
 use crate::extract::{OptionalJson, ScopedJson, ValidJson, ValidQuery, double_option};
+use crate::idempotency::Answer;
 use crate::ops::Deferred;
 use crate::ops::invitations::{Fields, Sending, asset};
-use crate::routes::{Reply, created, listed, ok};
+use crate::routes::{Reply, listed, ok};
 use crate::views::common::{CursorPage, CursorQuery, paged_query};
 use crate::views::invitations::{AssetInvitationView, StatsView, permission_schema};
 
@@ -179,8 +181,9 @@ pub async fn send_for_asset(
 async fn send(ctx: Ctx, asset_id: Uuid, fields: Deferred<Fields>) -> Reply {
     let cmd =
         asset::Send { asset_id, fields, sending: Sending::new(ctx.state(), ctx.user_budget()) };
-    let sent = ctx.write(move |c, caller, now| asset::send(c, caller, cmd, now)).await;
-    created(sent.inspect(|_| ctx.state().mail_queued()))
+    let sent =
+        ctx.once(move |c, caller, now| asset::send(c, caller, cmd, now).and_then(Answer::created));
+    sent.await.inspect(|_| ctx.state().mail_queued())
 }
 
 /// List the invitations of the assets I manage
@@ -242,7 +245,7 @@ pub async fn stats(ctx: Ctx, q: ValidQuery<StatsQuery>) -> Reply {
 #[utoipa::path(get, path = "/api/v1/asset-invitations/{invitation_id}", operation_id = "getAssetInvitation", tag = "asset invitations", security(("bearer" = [])), params(("invitation_id" = Uuid, Path)),
     responses((status = 200, description = "The invitation", body = AssetInvitationView), Unauthorized, InvitationNotFound))]
 pub async fn details(ctx: Ctx, id: Path<Uuid>) -> Reply {
-    ok(ctx.read_one(move |c, caller, now| asset::details(c, caller, *id, now)).await)
+    tagged(&ctx, ctx.read_one(move |c, caller, now| asset::details(c, caller, *id, now)).await)
 }
 
 /// Resend a pending asset invitation

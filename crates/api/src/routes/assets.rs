@@ -8,13 +8,15 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
+use crate::conditional::{ok_tagged, tagged};
 use crate::ctx::Ctx;
 use crate::error::{
     AssetNotFound, FullAccessRequired, InvalidFields, MalformedJson, Problem, Unauthorized,
 };
 use crate::extract::{ScopedJson, ValidJson, ValidQuery, double_option};
+use crate::idempotency::Answer;
 use crate::ops::assets;
-use crate::routes::{Reply, created, done, listed, ok};
+use crate::routes::{Reply, done, listed};
 use crate::views::assets::AssetView;
 use crate::views::common::{CursorPage, CursorQuery, paged_query};
 
@@ -89,7 +91,8 @@ fn change(UpdateAsset { name, reference, attributes, site_id }: UpdateAsset) -> 
 pub async fn create_asset(ctx: Ctx, body: ValidJson<CreateAsset>) -> Reply {
     let ValidJson(CreateAsset { name, reference, site_id, attributes }) = body;
     let cmd = assets::Create { name, reference, site_id, attributes };
-    created(ctx.write(move |c, actor, now| assets::create(c, actor, cmd, now)).await)
+    ctx.once(move |c, actor, now| assets::create(c, actor, cmd, now).and_then(Answer::created))
+        .await
 }
 
 /// List the garage
@@ -115,7 +118,7 @@ pub async fn garage(ctx: Ctx, q: ValidQuery<GarageQuery>) -> Reply {
 #[utoipa::path(get, path = "/api/v1/assets/{asset_id}", operation_id = "getAsset", tag = "assets", security(("bearer" = [])), params(("asset_id" = Uuid, Path)),
     responses((status = 200, description = "The asset", body = AssetView), Unauthorized, AssetNotFound))]
 pub async fn get_asset(ctx: Ctx, id: Path<Uuid>) -> Reply {
-    ok(ctx.read_one(move |c, actor, now| assets::get(c, actor, *id, now)).await)
+    tagged(&ctx, ctx.read_one(move |c, actor, now| assets::get(c, actor, *id, now)).await)
 }
 
 /// Update an asset or move it to another site
@@ -135,7 +138,12 @@ pub async fn get_asset(ctx: Ctx, id: Path<Uuid>) -> Reply {
 pub async fn update_asset(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<UpdateAsset>) -> Reply {
     let cmd =
         assets::Update { id: id.into_inner(), change: body.after_authorization().map(change) };
-    ok(ctx.write(move |c, actor, now| assets::update(c, actor, cmd, now)).await)
+    let (id, target) = (cmd.id, cmd.target_site());
+    let current = move |c: &mut _, actor: &_, now| {
+        assets::lock_for_update(c, actor, id, target)?;
+        assets::get(c, actor, id, now)
+    };
+    ok_tagged(ctx.write_if_match(current, move |c, a, now| assets::update(c, a, cmd, now)).await)
 }
 
 /// Delete an asset
@@ -146,7 +154,12 @@ pub async fn update_asset(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<UpdateAsset
 #[utoipa::path(delete, path = "/api/v1/assets/{asset_id}", operation_id = "deleteAsset", tag = "assets", security(("bearer" = [])), params(("asset_id" = Uuid, Path)),
     responses((status = 204, description = "Deleted"), Unauthorized, FullAccessRequired, AssetNotFound))]
 pub async fn delete_asset(ctx: Ctx, id: Path<Uuid>) -> Reply {
-    done(ctx.write(move |c, actor, now| assets::delete(c, actor, *id, now)).await)
+    let id = id.into_inner();
+    let current = move |c: &mut _, actor: &_, now| {
+        assets::lock_for_update(c, actor, id, None)?;
+        assets::get(c, actor, id, now)
+    };
+    done(ctx.write_if_match(current, move |c, a, now| assets::delete(c, a, id, now)).await)
 }
 
 endpoints![garage, create_asset, get_asset, update_asset, delete_asset,

@@ -13,8 +13,9 @@ use crate::error::{
     AssetNotFound, FullAccessRequired, InvalidBody, MalformedJson, Problem, Unauthorized,
 };
 use crate::extract::{ScopedJson, ValidJson, ValidQuery};
+use crate::idempotency::Answer;
 use crate::ops::collaborators;
-use crate::routes::{Reply, created_at, done, ok};
+use crate::routes::{Reply, done, ok};
 use crate::views::assets::{CollaboratorList, CollaboratorSplitView, CollaboratorView};
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -89,9 +90,12 @@ pub async fn add_collaborator(
     let username = body.after_authorization().map(|b| b.username);
     let asset_id = id.into_inner();
     let cmd = collaborators::Add { asset_id, username, budget: ctx.user_budget() };
-    let added = ctx.write(move |c, actor, now| collaborators::add(c, actor, cmd, now)).await?;
-    let location = format!("/api/v1/assets/{asset_id}/collaborators/{}", added.user.id);
-    created_at(location, Ok(added))
+    ctx.once(move |c, actor, now| {
+        let added = collaborators::add(c, actor, cmd, now)?;
+        let location = format!("/api/v1/assets/{asset_id}/collaborators/{}", added.user.id);
+        Answer::created_at(location, added)
+    })
+    .await
 }
 
 /// Remove a collaborator from an asset

@@ -9,13 +9,15 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
+use crate::conditional::{matrix_page, ok_tagged, tagged, with_matrix_tag};
 use crate::ctx::Ctx;
 use crate::error::{
     BadPaging, InsufficientRole, InvalidName, MalformedJson, NoSuchEstate, Problem, Unauthorized,
 };
 use crate::extract::{ScopedJson, ValidJson, ValidQuery};
+use crate::idempotency::Answer;
 use crate::ops::{Deferred, Rename, estates, members, sites};
-use crate::routes::{IdPair, Reply, created, done, listed, ok};
+use crate::routes::{IdPair, Reply, done, listed, ok};
 use crate::views::common::{CursorPage, CursorQuery};
 use crate::views::estates::{EstateView, MemberView, SiteMemberView, SiteView};
 
@@ -80,7 +82,8 @@ fn name(body: ScopedJson<NameRequest>) -> Deferred<String> {
     responses((status = 201, description = "Created", body = EstateView), MalformedJson, Unauthorized, (status = 403, description = "`email_not_verified`: verify your email first", body = Problem, content_type = "application/problem+json"), InvalidName))]
 pub async fn create_estate(ctx: Ctx, body: ValidJson<NameRequest>) -> Reply {
     let name = body.0.name;
-    created(ctx.write(move |c, actor, now| estates::create(c, actor, &name, now)).await)
+    ctx.once(move |c, actor, now| estates::create(c, actor, &name, now).and_then(Answer::created))
+        .await
 }
 
 /// List my estates
@@ -101,7 +104,7 @@ pub async fn list_estates(ctx: Ctx, q: ValidQuery<CursorQuery>) -> Reply {
 #[utoipa::path(get, path = "/api/v1/estates/{estate_id}", operation_id = "getEstate", tag = "estates", security(("bearer" = [])), params(("estate_id" = Uuid, Path)),
     responses((status = 200, description = "The estate", body = EstateView), Unauthorized, (status = 404, description = "No such estate, or not a member", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_estate(ctx: Ctx, id: Path<Uuid>) -> Reply {
-    ok(ctx.read_one(move |c, actor, _| estates::get(c, actor, id.into_inner())).await)
+    tagged(&ctx, ctx.read_one(move |c, actor, _| estates::get(c, actor, id.into_inner())).await)
 }
 
 /// Rename an estate
@@ -112,8 +115,9 @@ pub async fn get_estate(ctx: Ctx, id: Path<Uuid>) -> Reply {
 #[utoipa::path(patch, path = "/api/v1/estates/{estate_id}", operation_id = "renameEstate", tag = "estates", security(("bearer" = [])), params(("estate_id" = Uuid, Path)), request_body = NameRequest,
     responses((status = 200, description = "Renamed", body = EstateView), MalformedJson, Unauthorized, InsufficientRole, NoSuchEstate, InvalidName))]
 pub async fn rename_estate(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<NameRequest>) -> Reply {
-    let cmd = Rename { id: id.into_inner(), name: name(body) };
-    ok(ctx.write(move |c, actor, now| estates::rename(c, actor, cmd, now)).await)
+    let (id, cmd) = (*id, Rename { id: *id, name: name(body) });
+    let current = move |c: &mut _, actor: &_, _| estates::get_locked(c, actor, id);
+    ok_tagged(ctx.write_if_match(current, move |c, a, now| estates::rename(c, a, cmd, now)).await)
 }
 
 /// Delete an estate
@@ -126,7 +130,9 @@ pub async fn rename_estate(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<NameReques
     responses((status = 204, description = "Deleted"), Unauthorized, (status = 403, description = "`insufficient_role`: only the owner deletes", body = Problem, content_type = "application/problem+json"), NoSuchEstate,
         (status = 409, description = "`estate_has_assets`", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_estate(ctx: Ctx, id: Path<Uuid>) -> Reply {
-    done(ctx.write(move |c, actor, now| estates::delete(c, actor, id.into_inner(), now)).await)
+    let id = id.into_inner();
+    let current = move |c: &mut _, actor: &_, _| estates::get_locked(c, actor, id);
+    done(ctx.write_if_match(current, move |c, a, now| estates::delete(c, a, id, now)).await)
 }
 
 /// Transfer estate ownership
@@ -173,7 +179,7 @@ pub async fn list_sites(ctx: Ctx, id: Path<Uuid>, q: ValidQuery<CursorQuery>) ->
     responses((status = 201, description = "Created", body = SiteView), MalformedJson, Unauthorized, InsufficientRole, NoSuchEstate, InvalidName))]
 pub async fn create_site(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<NameRequest>) -> Reply {
     let cmd = sites::Create { estate_id: id.into_inner(), name: name(body) };
-    created(ctx.write(move |c, actor, now| sites::create(c, actor, cmd, now)).await)
+    ctx.once(move |c, actor, now| sites::create(c, actor, cmd, now).and_then(Answer::created)).await
 }
 
 /// Get a site
@@ -184,7 +190,7 @@ pub async fn create_site(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<NameRequest>
 #[utoipa::path(get, path = "/api/v1/sites/{site_id}", operation_id = "getSite", tag = "sites", security(("bearer" = [])), params(("site_id" = Uuid, Path)),
     responses((status = 200, description = "The site", body = SiteView), Unauthorized, (status = 404, description = "No such site, or kept off it", body = Problem, content_type = "application/problem+json")))]
 pub async fn get_site(ctx: Ctx, id: Path<Uuid>) -> Reply {
-    ok(ctx.read_one(move |c, actor, _| sites::get(c, actor, id.into_inner())).await)
+    tagged(&ctx, ctx.read_one(move |c, actor, _| sites::get(c, actor, id.into_inner())).await)
 }
 
 /// Rename a site
@@ -195,8 +201,9 @@ pub async fn get_site(ctx: Ctx, id: Path<Uuid>) -> Reply {
 #[utoipa::path(patch, path = "/api/v1/sites/{site_id}", operation_id = "renameSite", tag = "sites", security(("bearer" = [])), params(("site_id" = Uuid, Path)), request_body = NameRequest,
     responses((status = 200, description = "Renamed", body = SiteView), MalformedJson, Unauthorized, InsufficientRole, (status = 404, description = "No such site", body = Problem, content_type = "application/problem+json"), InvalidName))]
 pub async fn rename_site(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<NameRequest>) -> Reply {
-    let cmd = Rename { id: id.into_inner(), name: name(body) };
-    ok(ctx.write(move |c, actor, now| sites::rename(c, actor, cmd, now)).await)
+    let (id, cmd) = (*id, Rename { id: *id, name: name(body) });
+    let current = move |c: &mut _, actor: &_, _| sites::get_locked(c, actor, id);
+    ok_tagged(ctx.write_if_match(current, move |c, a, now| sites::rename(c, a, cmd, now)).await)
 }
 
 /// Delete a site
@@ -208,7 +215,9 @@ pub async fn rename_site(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<NameRequest>
     responses((status = 204, description = "Deleted"), Unauthorized, InsufficientRole, (status = 404, description = "No such site", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`site_has_assets`", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_site(ctx: Ctx, id: Path<Uuid>) -> Reply {
-    done(ctx.write(move |c, actor, now| sites::delete(c, actor, id.into_inner(), now)).await)
+    let id = id.into_inner();
+    let current = move |c: &mut _, actor: &_, _| sites::get_locked(c, actor, id);
+    done(ctx.write_if_match(current, move |c, a, now| sites::delete(c, a, id, now)).await)
 }
 
 /// List estate members (Users & Permissions)
@@ -221,7 +230,13 @@ pub async fn delete_site(ctx: Ctx, id: Path<Uuid>) -> Reply {
 #[utoipa::path(get, path = "/api/v1/estates/{estate_id}/members", operation_id = "listEstateMembers", tag = "members", security(("bearer" = [])), params(("estate_id" = Uuid, Path), CursorQuery),
     responses((status = 200, description = "Members, oldest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<MemberView>), Unauthorized, NoSuchEstate, BadPaging))]
 pub async fn list_members(ctx: Ctx, id: Path<Uuid>, q: ValidQuery<CursorQuery>) -> Reply {
-    listed(&ctx, ctx.run(move |c, actor, _| members::list(c, actor, *id, &q.0)).await)
+    // The revision is read first: a change committed in between makes the
+    // tag older than the page (a needless 412), never newer.
+    let page = move |c: &mut _, actor: &_, _| {
+        let revision = keyholder_store::estates::revision(c, *id)?;
+        members::list(c, actor, *id, &q.0).map(|p| (p, revision))
+    };
+    matrix_page(&ctx, ctx.run(page).await)
 }
 
 /// Set a member's estate role and site overrides
@@ -240,7 +255,10 @@ pub async fn list_members(ctx: Ctx, id: Path<Uuid>, q: ValidQuery<CursorQuery>) 
 pub async fn set_member(ctx: Ctx, key: IdPair, body: ScopedJson<SetMemberRequest>) -> Reply {
     let ((estate_id, user_id), change) = (key.into_inner(), body.after_authorization().map(change));
     let cmd = members::SetMember { estate_id, user_id, change };
-    ok(ctx.write(move |c, actor, now| members::set(c, actor, cmd, now)).await)
+    let (view, tag) = ctx
+        .write_matrix(move |_| Ok(Some(estate_id)), move |c, a, now| members::set(c, a, cmd, now))
+        .await?;
+    with_matrix_tag(ok(Ok(view)), tag)
 }
 
 /// The member change a [`SetMemberRequest`] asks for.
@@ -263,7 +281,13 @@ fn change(b: SetMemberRequest) -> members::MemberChange {
 pub async fn remove_member(ctx: Ctx, key: IdPair) -> Reply {
     let (estate_id, user_id) = key.into_inner();
     let cmd = members::RemoveMember { estate_id, user_id };
-    done(ctx.write(move |c, actor, now| members::remove(c, actor, cmd, now)).await)
+    let (_, tag) = ctx
+        .write_matrix(
+            move |_| Ok(Some(estate_id)),
+            move |c, a, now| members::remove(c, a, cmd, now),
+        )
+        .await?;
+    with_matrix_tag(done(Ok(())), tag)
 }
 
 /// List the members at a site
@@ -319,7 +343,10 @@ pub async fn clear_site_override(ctx: Ctx, key: IdPair) -> Reply {
 async fn set_override(ctx: Ctx, key: IdPair, role: Option<Deferred<String>>) -> Reply {
     let (site_id, user_id) = key.into_inner();
     let cmd = members::SetOverride { site_id, user_id, role };
-    ok(ctx.write(move |c, actor, now| members::set_override(c, actor, cmd, now)).await)
+    let estate = move |c: &mut _| Ok(keyholder_store::sites::estate_of(c, site_id)?);
+    let op = move |c: &mut _, actor: &_, now| members::set_override(c, actor, cmd, now);
+    let (view, tag) = ctx.write_matrix(estate, op).await?;
+    with_matrix_tag(ok(Ok(view)), tag)
 }
 
 endpoints![

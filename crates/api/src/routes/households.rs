@@ -7,11 +7,13 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
+use crate::conditional::tagged;
 use crate::ctx::Ctx;
 use crate::error::{BadPaging, MalformedJson, Problem, Unauthorized};
 use crate::extract::{ValidJson, ValidQuery};
+use crate::idempotency::Answer;
 use crate::ops::households;
-use crate::routes::{Reply, created, done, listed, ok};
+use crate::routes::{Reply, done, listed, ok};
 use crate::views::common::{CursorPage, CursorQuery};
 use crate::views::households::{HouseholdMemberView, HouseholdView, MembershipView, role_schema};
 
@@ -44,7 +46,7 @@ pub struct ChangeRoleRequest {
 #[utoipa::path(get, path = "/api/v1/household", operation_id = "getMyHousehold", tag = "households", security(("bearer" = [])),
     responses((status = 200, description = "My household", body = HouseholdView), Unauthorized, (status = 404, description = "`root_has_no_household`", body = Problem, content_type = "application/problem+json")))]
 pub async fn my_household(ctx: Ctx) -> Reply {
-    ok(ctx.read(|c, actor, _| households::mine(c, actor)).await)
+    tagged(&ctx, ctx.read(|c, actor, _| households::mine(c, actor)).await)
 }
 
 /// Add a member to my household
@@ -65,7 +67,8 @@ pub async fn my_household(ctx: Ctx) -> Reply {
 pub async fn add_member(ctx: Ctx, body: ValidJson<AddMemberRequest>) -> Reply {
     let ValidJson(AddMemberRequest { username, role }) = body;
     let cmd = households::AddMember { username, role, budget: ctx.user_budget() };
-    created(ctx.write(move |c, actor, now| households::add_member(c, actor, cmd, now)).await)
+    let op = move |c: &mut _, actor: &_, now| households::add_member(c, actor, cmd, now);
+    ctx.once(move |c, actor, now| op(c, actor, now).and_then(Answer::created)).await
 }
 
 /// Change a household member's role

@@ -20,18 +20,20 @@ use crate::error::{
     Problem, ServerBusy, TooManyFromAddress, TooManyInvitations, Unauthorized,
 };
 use crate::extract::{OptionalJson, ScopedJson, ValidJson, ValidQuery, double_option};
+use crate::idempotency::Answer as Stored;
 use crate::ops::accounts::Profile;
 use crate::ops::accounts::session;
 use crate::ops::invitations::{Fields, Sending, estate, respond};
 use crate::passwords;
 use crate::routes::accounts::new_account_request;
-use crate::routes::{IdPair, Reply, accepted, created, created_at, listed, mailed, ok};
+use crate::routes::{IdPair, Reply, created, listed, mailed, ok};
 use crate::state::AppState;
 use crate::views::accounts::AuthResponse;
 use crate::views::common::{CursorPage, CursorQuery, paged_query};
 use crate::views::invitations::{
     EstateInvitationView, InvitationOffer, InvitationResult, InviteOutcome, UserSearchResult,
 };
+use actix_web::http::StatusCode;
 
 // ---------------------------------------------------------------- requests
 
@@ -153,12 +155,17 @@ pub async fn invite(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<InviteRequest>) -
     let estate_id = id.into_inner();
     let cmd =
         estate::Invite { estate_id, fields, sending: Sending::new(ctx.state(), ctx.user_budget()) };
-    let outcome = ctx.write(move |c, caller, now| estate::invite(c, caller, cmd, now)).await?;
-    if let Some(member) = &outcome.member {
-        let location = format!("/api/v1/estates/{estate_id}/members/{}", member.user.id);
-        return created_at(location, Ok(outcome));
-    }
-    accepted(mailed(ctx.state(), Ok(outcome)))
+    let answer = ctx.once(move |c, caller, now| {
+        let outcome = estate::invite(c, caller, cmd, now)?;
+        match &outcome.member {
+            Some(m) => {
+                let location = format!("/api/v1/estates/{estate_id}/members/{}", m.user.id);
+                Stored::created_at(location, outcome)
+            }
+            None => Stored::of(StatusCode::ACCEPTED, None, &outcome),
+        }
+    });
+    answer.await.inspect(|_| ctx.state().mail_queued())
 }
 
 /// List an estate's invitations

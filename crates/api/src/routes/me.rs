@@ -7,6 +7,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use validator::Validate;
 
+use crate::conditional::tagged;
 use crate::ctx::Ctx;
 use crate::error::{ApiError, BodyTooLarge, MalformedJsonOrType, Problem, Unauthorized};
 use crate::extract::ValidJson;
@@ -24,7 +25,7 @@ use crate::views::accounts::{AuthResponse, MeView};
 #[utoipa::path(get, path = "/api/v1/me", operation_id = "getMe", tag = "accounts", security(("bearer" = [])),
     responses((status = 200, description = "The signed-in user", body = MeView), (status = 401, description = "Missing, malformed, forged or expired token", body = Problem, content_type = "application/problem+json")))]
 pub async fn me(ctx: Ctx) -> Reply {
-    ok(ctx.read_one(|c, actor, _| me::me(c, actor)).await)
+    tagged(&ctx, ctx.read_one(|c, actor, _| me::me(c, actor)).await)
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]

@@ -40,7 +40,7 @@ pub mod estates;
 pub mod health;
 pub mod households;
 pub mod invitations;
-mod links;
+pub(crate) mod links;
 pub mod me;
 pub mod metrics;
 pub mod pages;

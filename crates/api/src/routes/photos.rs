@@ -10,8 +10,9 @@ use validator::Validate;
 use crate::ctx::Ctx;
 use crate::error::{AssetNotFound, BadPaging, InvalidFields, MalformedJson, Problem, Unauthorized};
 use crate::extract::{ScopedJson, ValidQuery};
+use crate::idempotency::Answer;
 use crate::ops::photos;
-use crate::routes::{Reply, created, done, listed};
+use crate::routes::{Reply, done, listed};
 use crate::views::assets::PhotoView;
 use crate::views::common::{CursorPage, CursorQuery};
 
@@ -52,7 +53,7 @@ pub async fn add_photo(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<PhotoRequest>)
     let photo =
         body.after_authorization().map(|b| photos::Photo { url: b.url, caption: b.caption });
     let cmd = photos::Add { asset_id: id.into_inner(), fields: photo };
-    created(ctx.write(move |c, actor, now| photos::add(c, actor, cmd, now)).await)
+    ctx.once(move |c, actor, now| photos::add(c, actor, cmd, now).and_then(Answer::created)).await
 }
 
 /// Delete a photo

@@ -14,8 +14,9 @@ use crate::error::{
     ApiError, AssetNotFound, BadPaging, InvalidFields, MalformedJson, Problem, Unauthorized,
 };
 use crate::extract::{ScopedJson, ValidQuery, double_option};
+use crate::idempotency::Answer;
 use crate::ops::records::{self, RecordKey};
-use crate::routes::{Reply, created, done, listed, ok};
+use crate::routes::{Reply, done, listed, ok};
 use crate::views::assets::{RecordView, record_kind_schema};
 use crate::views::common::{CursorPage, CursorQuery};
 
@@ -102,7 +103,7 @@ pub async fn list_records(ctx: Ctx, id: Path<Uuid>, q: ValidQuery<CursorQuery>) 
     responses((status = 201, description = "Added", body = RecordView), MalformedJson, Unauthorized, (status = 403, description = "`edit_access_required`", body = Problem, content_type = "application/problem+json"), AssetNotFound, InvalidFields))]
 pub async fn add_record(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<RecordRequest>) -> Reply {
     let cmd = records::Add { asset_id: id.into_inner(), fields: fields(body) };
-    created(ctx.write(move |c, actor, now| records::add(c, actor, cmd, now)).await)
+    ctx.once(move |c, actor, now| records::add(c, actor, cmd, now).and_then(Answer::created)).await
 }
 
 /// Edit a record

@@ -1,0 +1,2 @@
+ALTER TABLE estates DROP COLUMN revision;
+DROP TABLE idempotency_keys;

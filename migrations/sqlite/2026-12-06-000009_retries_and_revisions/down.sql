@@ -1,0 +1,1 @@
+../../postgres/2026-12-06-000009_retries_and_revisions/down.sql

@@ -1,0 +1,1 @@
+../../postgres/2026-12-06-000010_list_keyset_indexes/up.sql

@@ -1,1 +1,0 @@
-../../postgres/2026-12-06-000016_list_keyset_indexes/down.sql
