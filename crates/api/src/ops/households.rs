@@ -49,7 +49,7 @@ fn household_view(c: &mut Conn, user: &User) -> Outcome<HouseholdView> {
         .iter()
         .map(|e| HouseholdMemberView {
             user: person(&e.person, false),
-            role: e.role,
+            role: e.role.into(),
             added_at: e.added_at,
         })
         .collect();
@@ -109,7 +109,7 @@ pub fn add_member(
         display_name: found.display_name,
         email: found.email,
     };
-    Ok(HouseholdMemberView { user: person(&p, false), role, added_at: now })
+    Ok(HouseholdMemberView { user: person(&p, false), role: role.into(), added_at: now })
 }
 
 pub struct ChangeRole {
@@ -170,7 +170,7 @@ pub fn memberships(c: &mut Conn, actor: &Caller) -> Outcome<Vec<MembershipView>>
         .iter()
         .map(|e| MembershipView {
             head: person(&e.person, false),
-            role: e.role,
+            role: e.role.into(),
             added_at: e.added_at,
         })
         .collect())

@@ -17,22 +17,26 @@ use crate::extract::{ScopedJson, ValidJson, ValidQuery};
 use crate::ops::{Deferred, Rename, estates, members, sites};
 use crate::routes::{IdPair, Reply, created, done, ok};
 use crate::views::common::{CursorPage, CursorQuery, Page, PageQuery};
-use crate::views::estates::{EstateView, MemberView, SiteMemberView, SiteView};
+use crate::views::estates::{
+    EstateRole, EstateView, MemberView, SiteMemberView, SiteOverride, SiteView,
+};
 
 // ---------------------------------------------------------------- requests
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"name": "Riverside Estate"}))]
+#[schema(example = json!({"name": "Hartwell Estate"}))]
 pub struct NameRequest {
-    /// 1 to 200 characters.
+    /// 1 to 200 characters, not only spaces, no control characters (line
+    /// breaks and tabs included); surrounding spaces are trimmed.
     #[validate(length(max = 1000))]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$")]
     pub name: String,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"user_id": "c4a7e2f9-5b1d-4c8e-a3f6-7d9b0e2c5a18"}))]
 pub struct TransferRequest {
     /// The member who becomes owner; the current owner becomes admin.
     pub user_id: Uuid,
@@ -40,17 +44,18 @@ pub struct TransferRequest {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"site_id": "9b2e4c7d-1f3a-4e6b-8a5c-2d7f0e9b4a61", "role": "viewer"}))]
 pub struct SiteRoleEntry {
     pub site_id: Uuid,
-    #[schema(schema_with = crate::views::common::site_override_schema)]
+    #[schema(value_type = SiteOverride)]
     pub role: String,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"role": "editor", "sites": [{"site_id": "6f1c2d4e-0000-4000-8000-000000000001", "role": "admin"}]}))]
+#[schema(example = json!({"role": "editor", "sites": [{"site_id": "9b2e4c7d-1f3a-4e6b-8a5c-2d7f0e9b4a61", "role": "admin"}, {"site_id": "1e8d3b6a-7c2f-4a9e-b5d1-0f4c8a2e6b37", "role": "none"}]}))]
 pub struct SetMemberRequest {
-    #[schema(schema_with = crate::views::common::estate_role_schema)]
+    #[schema(value_type = EstateRole)]
     pub role: String,
     /// When present, replaces all of this member's site overrides.
     pub sites: Option<Vec<SiteRoleEntry>>,
@@ -60,7 +65,7 @@ pub struct SetMemberRequest {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"role": "none"}))]
 pub struct SetOverrideRequest {
-    #[schema(schema_with = crate::views::common::site_override_schema)]
+    #[schema(value_type = SiteOverride)]
     pub role: String,
 }
 

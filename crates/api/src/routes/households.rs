@@ -12,23 +12,26 @@ use crate::error::{MalformedJson, Problem, Unauthorized};
 use crate::extract::ValidJson;
 use crate::ops::households;
 use crate::routes::{Reply, created, done, ok};
-use crate::views::households::{HouseholdMemberView, HouseholdView, MembershipView, role_schema};
+use crate::views::households::{HouseholdMemberView, HouseholdRole, HouseholdView, MembershipView};
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"username": "test3", "role": "editor"}))]
+#[schema(example = json!({"username": "sam.patel", "role": "editor"}))]
 pub struct AddMemberRequest {
+    /// Exactly the user's username (3 to 32 letters, digits, `_`, `.` or
+    /// `-`, starting with a letter or digit).
     #[validate(length(max = 64))]
-    #[schema(min_length = 1, max_length = 64)]
+    #[schema(min_length = 3, max_length = 32, pattern = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
     pub username: String,
-    #[schema(schema_with = role_schema)]
+    #[schema(value_type = HouseholdRole)]
     pub role: String,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"role": "manager"}))]
 pub struct ChangeRoleRequest {
-    #[schema(schema_with = role_schema)]
+    #[schema(value_type = HouseholdRole)]
     pub role: String,
 }
 
