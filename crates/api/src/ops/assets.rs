@@ -136,7 +136,7 @@ pub fn create(c: &mut Conn, actor: &Caller, cmd: Create, now: Now) -> Outcome<As
     };
     let name = parse_name(&cmd.name)?;
     let reference = clean_reference(cmd.reference.as_deref())?;
-    let attributes = merge_attributes(Map::new(), cmd.attributes.unwrap_or_default());
+    let attributes = cmd.attributes.unwrap_or_default();
     check_attributes(&attributes)?;
     let attributes = Value::Object(attributes);
     let a = assets::create(

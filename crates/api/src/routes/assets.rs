@@ -25,7 +25,7 @@ use crate::views::common::{CursorPage, CursorQuery, paged_query};
 pub struct CreateAsset {
     /// 1 to 200 characters, not only spaces, no control characters;
     /// surrounding spaces are trimmed.
-    #[validate(length(max = 1000))]
+    #[validate(length(max = 200))]
     #[schema(min_length = 1, max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$")]
     pub name: String,
     /// A plate or serial number: at most 200 characters, no control
@@ -35,7 +35,7 @@ pub struct CreateAsset {
     pub reference: Option<String>,
     /// Place it at a site (needs editor or above there).
     pub site_id: Option<Uuid>,
-    /// Names with a value; a name with `null` is left out.
+    /// Names with their values (`null` is not a value).
     #[schema(value_type = Option<Attributes>)]
     pub attributes: Option<serde_json::Map<String, serde_json::Value>>,
 }
@@ -48,7 +48,7 @@ pub struct UpdateAsset {
     /// 1 to 200 characters, not only spaces, no control characters (`null`
     /// is 422: an asset always has a name).
     #[serde(default, deserialize_with = "double_option")]
-    #[validate(length(max = 1000))]
+    #[validate(length(max = 200))]
     #[schema(value_type = String, min_length = 1, max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$")]
     pub name: Option<Option<String>>,
     /// `null` clears it.

@@ -30,7 +30,7 @@ pub struct RecordRequest {
     #[schema(pattern = r"^(?:[0-9]{3}[1-9]|[0-9]{2}[1-9][0-9]|[0-9][1-9][0-9]{2}|[1-9][0-9]{3})-")]
     pub date: NaiveDate,
     /// 1 to 200 characters, not only spaces, no control characters.
-    #[validate(length(max = 1000))]
+    #[validate(length(max = 200))]
     #[schema(min_length = 1, max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$")]
     pub title: String,
     /// Free text: line breaks and tabs allowed, no other control characters;
@@ -71,7 +71,7 @@ pub struct RecordPatch {
     /// 1 to 200 characters, not only spaces, no control characters (`null`
     /// is 422).
     #[serde(default, deserialize_with = "double_option")]
-    #[validate(length(max = 1000))]
+    #[validate(length(max = 200))]
     #[schema(value_type = String, min_length = 1, max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$")]
     pub title: Option<Option<String>>,
     /// Free text (line breaks and tabs allowed); `null` clears it.

@@ -8,8 +8,7 @@ use keyholder_store::records::Record;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, OneOfBuilder, Type};
-use utoipa::openapi::{RefOr, Schema, SchemaFormat};
-
+use utoipa::openapi::{RefOr, Schema};
 use uuid::Uuid;
 
 use crate::views::common::UserSummary;
@@ -60,7 +59,13 @@ impl utoipa::PartialSchema for AttributeValue {
 
 impl ToSchema for AttributeValue {}
 
-fn attribute_map(value: RefOr<Schema>, description: &str, example: serde_json::Value) -> RefOr<Schema> {
+/// A map of attribute names to `value`, with at most `max` members.
+fn attribute_map(
+    value: RefOr<Schema>,
+    max: Option<usize>,
+    description: &str,
+    example: serde_json::Value,
+) -> RefOr<Schema> {
     let name = ObjectBuilder::new()
         .schema_type(Type::String)
         .min_length(Some(1))
@@ -70,7 +75,7 @@ fn attribute_map(value: RefOr<Schema>, description: &str, example: serde_json::V
         .schema_type(Type::Object)
         .property_names(Some(name))
         .additional_properties(Some(AdditionalProperties::RefOr(value)))
-        .max_properties(Some(MAX_ATTRIBUTES))
+        .max_properties(max)
         .description(Some(description))
         .examples([example])
         .into()
@@ -84,6 +89,7 @@ impl utoipa::PartialSchema for Attributes {
     fn schema() -> RefOr<Schema> {
         attribute_map(
             RefOr::Ref(utoipa::openapi::Ref::from_schema_name("AttributeValue")),
+            Some(MAX_ATTRIBUTES),
             "Free attributes: at most 50 names (1 to 100 characters, no control characters), each with a text, number or boolean value.",
             serde_json::json!({"make": "Ford", "model": "Transit", "year": 2021, "hybrid": false}),
         )
@@ -109,6 +115,7 @@ impl utoipa::PartialSchema for AttributesPatch {
             .item(ObjectBuilder::new().schema_type(Type::Null));
         attribute_map(
             value.into(),
+            None,
             "Attributes to change, merged into the asset's as JSON Merge Patch (RFC 7396): a name with a value sets it, a name with null removes it, names left out are kept. The merged attributes must hold at most 50 names.",
             serde_json::json!({"model": "Transit Custom", "colour": null}),
         )
@@ -204,11 +211,9 @@ impl From<&Record> for RecordView {
     }
 }
 
-fn url_schema(min_length: usize, description: &str) -> ObjectBuilder {
+fn url_schema(description: &str) -> ObjectBuilder {
     ObjectBuilder::new()
         .schema_type(Type::String)
-        .format(Some(SchemaFormat::Custom("uri".to_owned())))
-        .min_length(Some(min_length))
         .max_length(Some(2000))
         .description(Some(description))
         .examples([serde_json::json!("https://photos.example.com/transit/front.jpg")])
@@ -216,14 +221,17 @@ fn url_schema(min_length: usize, description: &str) -> ObjectBuilder {
 
 /// A stored photo's URL: http or https.
 pub(crate) fn photo_url_schema() -> RefOr<Schema> {
-    url_schema(9, "Where the photo is stored: an http or https URL.").into()
+    url_schema("Where the photo is stored: an http or https URL.").into()
 }
 
-/// A photo URL as sent: http or https, 10 to 2,000 characters, no spaces or
-/// control characters.
+/// A photo URL as sent: `http://` or `https://` and at least one more
+/// character (9 to 2,000 characters in all once trimmed), without spaces or
+/// control characters; surrounding spaces are trimmed. The API does not
+/// fetch it, so it checks no more of its syntax.
 pub(crate) fn photo_url_request_schema() -> RefOr<Schema> {
-    url_schema(10, "Where the photo is stored: an http or https URL, 10 to 2,000 characters, without spaces or control characters.")
-        .pattern(Some(r"^https?://[^\s\u0000-\u001F\u007F-\u009F]{2,}$"))
+    url_schema("Where the photo is stored: `http://` or `https://` followed by at least one character (9 to 2,000 characters in all), without spaces or control characters; surrounding spaces are trimmed.")
+        .min_length(Some(9))
+        .pattern(Some(r"^\s*https?://[^\s\u0000-\u001F\u007F-\u009F]+\s*$"))
         .into()
 }
 
