@@ -26,7 +26,12 @@ async fn editing_an_asset_merges_attributes(app: TestApp) {
         )
         .await;
     created.assert_status(201);
-    assert_eq!(created.body["attributes"], json!({"make": "Ford", "year": 2021}), "{}", created.text);
+    assert_eq!(
+        created.body["attributes"],
+        json!({"make": "Ford", "year": 2021}),
+        "{}",
+        created.text
+    );
     let id = created.id();
     // A name with a value is added; the others stay.
     let r = app.try_update_asset(&ada, &id, json!({"attributes": {"model": "Transit"}})).await;
@@ -50,7 +55,8 @@ async fn editing_an_asset_merges_attributes(app: TestApp) {
 
 async fn asset_patches_refuse_null_for_what_an_asset_always_has(app: TestApp) {
     let ada = app.register_verified("ada").await;
-    let id = app.create_asset(&ada, json!({"name": "Van 7", "attributes": {"make": "Ford"}})).await.id;
+    let id =
+        app.create_asset(&ada, json!({"name": "Van 7", "attributes": {"make": "Ford"}})).await.id;
     for (bad, field) in [
         (json!({"name": null}), "name"),
         (json!({"attributes": null}), "attributes"),
@@ -75,7 +81,10 @@ async fn merged_attributes_are_checked_as_a_whole(app: TestApp) {
     let id = app.create_asset(&ada, json!({"name": "Van 7", "attributes": full})).await.id;
     let mut too_many = full.clone();
     too_many.insert("a51".to_owned(), json!(51));
-    assert_field(&app.try_create_asset(&ada, json!({"name": "Van", "attributes": too_many})).await, "attributes");
+    assert_field(
+        &app.try_create_asset(&ada, json!({"name": "Van", "attributes": too_many})).await,
+        "attributes",
+    );
     // One more than 50 after merging is refused, even though the patch is small...
     let r = app.try_update_asset(&ada, &id, json!({"attributes": {"a51": 51}})).await;
     assert_field(&r, "attributes");

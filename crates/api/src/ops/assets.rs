@@ -98,7 +98,10 @@ fn check_attributes(attributes: &Map<String, Value>) -> Outcome<()> {
 
 /// `patch` merged into `current` as JSON Merge Patch (RFC 7396): a name
 /// with a value sets it, a name with `null` removes it, others are kept.
-fn merge_attributes(mut current: Map<String, Value>, patch: Map<String, Value>) -> Map<String, Value> {
+fn merge_attributes(
+    mut current: Map<String, Value>,
+    patch: Map<String, Value>,
+) -> Map<String, Value> {
     for (name, value) in patch {
         if value.is_null() {
             current.remove(&name);

@@ -26,7 +26,11 @@ pub struct CreateAsset {
     /// 1 to 200 characters, not only spaces, no control characters;
     /// surrounding spaces are trimmed.
     #[validate(length(max = 200))]
-    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub name: String,
     /// A plate or serial number: at most 200 characters, no control
     /// characters; blank is none.
@@ -97,7 +101,12 @@ fn change(body: UpdateAsset) -> Result<assets::Change, ApiError> {
         }
     }
     v.finish()?;
-    Ok(assets::Change { name: name.flatten(), reference, attributes: attributes.flatten(), site_id })
+    Ok(assets::Change {
+        name: name.flatten(),
+        reference,
+        attributes: attributes.flatten(),
+        site_id,
+    })
 }
 
 // ---------------------------------------------------------------- handlers

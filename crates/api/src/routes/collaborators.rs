@@ -35,7 +35,12 @@ pub struct AddCollaborator {
 pub struct SelectionQuery {
     /// Comma-separated asset ids (1 to 50).
     #[validate(length(max = 1900))]
-    #[param(min_length = 36, max_length = 1900, pattern = r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}(,[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}){0,49}$", example = "7d3f9a21-4c6e-4b8a-9e15-2a0c6f8b3d47,0f4a8c2e-6b1d-4e9a-a7c3-5d2e8b0f6a14")]
+    #[param(
+        min_length = 36,
+        max_length = 1900,
+        pattern = r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}(,[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}){0,49}$",
+        example = "7d3f9a21-4c6e-4b8a-9e15-2a0c6f8b3d47,0f4a8c2e-6b1d-4e9a-a7c3-5d2e8b0f6a14"
+    )]
     pub asset_ids: String,
 }
 

@@ -31,12 +31,19 @@ pub struct RecordRequest {
     pub date: NaiveDate,
     /// 1 to 200 characters, not only spaces, no control characters.
     #[validate(length(max = 200))]
-    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub title: String,
     /// Free text: line breaks and tabs allowed, no other control characters;
     /// blank is none.
     #[validate(length(max = 10000))]
-    #[schema(max_length = 10000, pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$")]
+    #[schema(
+        max_length = 10000,
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
     pub notes: Option<String>,
     #[validate(range(min = 0.0, max = 1_000_000_000.0))]
     #[schema(minimum = 0, maximum = 1_000_000_000)]

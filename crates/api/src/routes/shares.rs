@@ -10,7 +10,9 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::ctx::Ctx;
-use crate::error::{ApiError, AssetNotFound, FullAccessRequired, MalformedJson, Problem, Unauthorized};
+use crate::error::{
+    ApiError, AssetNotFound, FullAccessRequired, MalformedJson, Problem, Unauthorized,
+};
 use crate::extract::{ScopedJson, double_option};
 use crate::ops::shares::{self, ShareKey};
 use crate::routes::{Reply, done, ok};
@@ -65,12 +67,15 @@ pub async fn change_share(
     key: Path<(Uuid, Uuid)>,
     body: ScopedJson<ShareChange>,
 ) -> Reply {
-    let edit = body.after_authorization().and_then(|ShareChange { permission, access_expires_at }| {
-        match permission {
-            Some(None) => Err(ApiError::field("permission", "must not be null")),
-            permission => Ok(shares::Edit { permission: permission.flatten(), access_expires_at }),
-        }
-    });
+    let edit =
+        body.after_authorization().and_then(|ShareChange { permission, access_expires_at }| {
+            match permission {
+                Some(None) => Err(ApiError::field("permission", "must not be null")),
+                permission => {
+                    Ok(shares::Edit { permission: permission.flatten(), access_expires_at })
+                }
+            }
+        });
     let cmd = shares::Change { share: share(key), edit };
     ok(ctx.write(move |c, actor, now| shares::change(c, actor, cmd, now)).await)
 }

@@ -32,8 +32,7 @@ pub const MAX_ATTRIBUTE_TEXT: usize = 1000;
 /// A single line of text: no control characters (Unicode Cc).
 const SINGLE_LINE: &str = r"^[^\u0000-\u001F\u007F-\u009F]*$";
 /// Free text: no control characters but line feed, carriage return and tab.
-pub(crate) const FREE_TEXT: &str =
-    r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$";
+pub(crate) const FREE_TEXT: &str = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$";
 
 /// The value of one asset attribute: text (line breaks allowed), a number or
 /// a boolean. Lists, objects and null are not values.
@@ -300,8 +299,10 @@ mod tests {
         for v in keyholder_domain::AssetLevel::ALL {
             assert_eq!(json!(super::AssetLevel::from(v)), json!(v.as_str()));
         }
-        let kinds: Vec<super::RecordKind> =
-            super::RECORD_KINDS.iter().map(|k| serde_json::from_value(json!(k)).expect(k)).collect();
+        let kinds: Vec<super::RecordKind> = super::RECORD_KINDS
+            .iter()
+            .map(|k| serde_json::from_value(json!(k)).expect(k))
+            .collect();
         assert_eq!(json!(kinds), json!(super::RECORD_KINDS));
     }
 }
