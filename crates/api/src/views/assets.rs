@@ -133,10 +133,13 @@ impl ToSchema for AttributesPatch {
 pub struct AssetView {
     pub id: Uuid,
     pub name: String,
+    #[schema(required = true)]
     pub reference: Option<String>,
     #[schema(value_type = Attributes)]
     pub attributes: serde_json::Value,
+    #[schema(required = true)]
     pub site_id: Option<Uuid>,
+    #[schema(required = true)]
     pub estate_id: Option<Uuid>,
     /// My access level.
     pub my_access: AssetLevel,
@@ -186,8 +189,11 @@ pub struct RecordView {
     pub kind: String,
     pub date: NaiveDate,
     pub title: String,
+    #[schema(required = true)]
     pub notes: Option<String>,
+    #[schema(required = true)]
     pub cost: Option<f64>,
+    #[schema(required = true)]
     pub odometer: Option<i64>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -241,6 +247,7 @@ pub struct PhotoView {
     pub asset_id: Uuid,
     #[schema(schema_with = photo_url_schema)]
     pub url: String,
+    #[schema(required = true)]
     pub caption: Option<String>,
     pub created_at: DateTime<Utc>,
 }

@@ -60,6 +60,7 @@ pub struct EstateView {
     pub id: Uuid,
     pub name: String,
     /// My estate role; null for a root user who is not a member.
+    #[schema(required = true)]
     pub my_role: Option<EstateRole>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -100,8 +101,10 @@ pub struct MemberSite {
     pub site_name: String,
     /// The site override, or null for the estate default.
     #[serde(rename = "override")]
+    #[schema(required = true)]
     pub override_: Option<SiteOverride>,
     /// The role that applies (null: kept off the site).
+    #[schema(required = true)]
     pub effective_role: Option<SiteRole>,
 }
 
@@ -121,7 +124,9 @@ pub struct SiteMemberView {
     pub user: UserSummary,
     pub estate_role: EstateRole,
     #[serde(rename = "override")]
+    #[schema(required = true)]
     pub override_: Option<SiteOverride>,
+    #[schema(required = true)]
     pub effective_role: Option<SiteRole>,
 }
 

@@ -25,10 +25,12 @@ pub struct ShareView {
     pub user: UserSummary,
     pub permission: AssetPermission,
     /// Null: never.
+    #[schema(required = true)]
     pub access_expires_at: Option<DateTime<Utc>>,
     /// Whether it still gives access (false once its access expiry passed).
     pub active: bool,
     pub granted_at: DateTime<Utc>,
+    #[schema(required = true)]
     pub invitation_id: Option<Uuid>,
 }
 
