@@ -98,7 +98,32 @@ async fn merged_attributes_are_checked_as_a_whole(app: TestApp) {
     assert!(!attributes.contains_key("a1"));
 }
 
+async fn renaming_without_a_name_changes_nothing(app: TestApp) {
+    let ada = app.register_verified("ada").await;
+    let estate = app.create_estate(&ada, "Hartwell Estate").await.id;
+    let site = app.create_site(&ada, &estate, "North Yard").await.id;
+    // No name: both stay as they are, and the answer shows them.
+    let r = app.try_rename_estate(&ada, &estate, json!({})).await;
+    r.assert_status(200);
+    assert_eq!(r.body["name"], "Hartwell Estate");
+    let r = app.try_rename_site(&ada, &site, json!({})).await;
+    r.assert_status(200);
+    assert_eq!(r.body["name"], "North Yard");
+    // null is 422: an estate and a site always have a name.
+    assert_field(&app.try_rename_estate(&ada, &estate, json!({"name": null})).await, "name");
+    assert_field(&app.try_rename_site(&ada, &site, json!({"name": null})).await, "name");
+    // A name is still changed when sent.
+    let r = app.try_rename_site(&ada, &site, json!({"name": "Yard 1"})).await;
+    r.assert_status(200);
+    assert_eq!(r.body["name"], "Yard 1");
+    // An empty body still needs the right to rename: a stranger hears 404.
+    let bob = app.register_verified("bob").await;
+    app.try_rename_estate(&bob, &estate, json!({})).await.assert_problem(404, "estate_not_found");
+    assert_eq!(app.try_get_estate(&ada, &estate).await.body["name"], "Hartwell Estate");
+}
+
 on_both_backends!(
+    renaming_without_a_name_changes_nothing,
     editing_an_asset_merges_attributes,
     asset_patches_refuse_null_for_what_an_asset_always_has,
     merged_attributes_are_checked_as_a_whole,

@@ -11,9 +11,10 @@ use validator::Validate;
 
 use crate::ctx::Ctx;
 use crate::error::{
-    BadPaging, InsufficientRole, InvalidName, MalformedJson, NoSuchEstate, Problem, Unauthorized,
+    ApiError, BadPaging, InsufficientRole, InvalidName, MalformedJson, NoSuchEstate, Problem,
+    Unauthorized,
 };
-use crate::extract::{ScopedJson, ValidJson, ValidQuery};
+use crate::extract::{ScopedJson, ValidJson, ValidQuery, double_option};
 use crate::ops::{Deferred, Rename, estates, members, sites};
 use crate::routes::{IdPair, Reply, created, done, ok};
 use crate::views::common::{CursorPage, CursorQuery, Page, PageQuery};
@@ -36,6 +37,21 @@ pub struct NameRequest {
         pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
     )]
     pub name: String,
+}
+
+/// A partial update of an estate or a site: without `name` it stays as it
+/// is.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Hartwell Estate"}))]
+pub struct RenameRequest {
+    /// 1 to 200 characters, not only spaces, no control characters (line
+    /// breaks and tabs included); surrounding spaces are trimmed. `null` is
+    /// 422: it always has a name.
+    #[serde(default, deserialize_with = "double_option")]
+    #[validate(length(max = 200))]
+    #[schema(value_type = String, min_length = 1, max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$")]
+    pub name: Option<Option<String>>,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -80,6 +96,15 @@ fn name(body: ScopedJson<NameRequest>) -> Deferred<String> {
     body.after_authorization().map(|b| b.name)
 }
 
+/// The new name in a rename body (none: unchanged), kept to be checked after
+/// authorization (422 for `null`).
+fn new_name(body: ScopedJson<RenameRequest>) -> Deferred<Option<String>> {
+    body.after_authorization().and_then(|b| match b.name {
+        Some(None) => Err(ApiError::field("name", "must not be null")),
+        name => Ok(name.flatten()),
+    })
+}
+
 /// Create an estate
 ///
 /// Creates an estate and makes the caller its owner. Returns the estate with
@@ -114,13 +139,13 @@ pub async fn get_estate(ctx: Ctx, id: Path<Uuid>) -> Reply {
 
 /// Rename an estate
 ///
-/// Changes the estate's name and returns the estate. Needs the estate role
-/// admin or owner (403 `insufficient_role`); non-members get 404. Writes an
-/// audit event.
-#[utoipa::path(patch, path = "/api/v1/estates/{estate_id}", operation_id = "renameEstate", tag = "estates", security(("bearer" = [])), params(("estate_id" = Uuid, Path)), request_body = NameRequest,
+/// Changes the estate's name and returns the estate; a body without `name`
+/// changes nothing (a partial update). Needs the estate role admin or owner
+/// (403 `insufficient_role`); non-members get 404. Writes an audit event.
+#[utoipa::path(patch, path = "/api/v1/estates/{estate_id}", operation_id = "renameEstate", tag = "estates", security(("bearer" = [])), params(("estate_id" = Uuid, Path)), request_body = RenameRequest,
     responses((status = 200, description = "Renamed", body = EstateView), MalformedJson, Unauthorized, InsufficientRole, NoSuchEstate, InvalidName))]
-pub async fn rename_estate(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<NameRequest>) -> Reply {
-    let cmd = Rename { id: id.into_inner(), name: name(body) };
+pub async fn rename_estate(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<RenameRequest>) -> Reply {
+    let cmd = Rename { id: id.into_inner(), name: new_name(body) };
     ok(ctx.write(move |c, actor, now| estates::rename(c, actor, cmd, now)).await)
 }
 
@@ -197,13 +222,14 @@ pub async fn get_site(ctx: Ctx, id: Path<Uuid>) -> Reply {
 
 /// Rename a site
 ///
-/// Changes the site's name and returns the site. Needs the effective site
-/// role admin (403 `insufficient_role`); those who cannot see the site get
-/// 404. Writes an audit event.
-#[utoipa::path(patch, path = "/api/v1/sites/{site_id}", operation_id = "renameSite", tag = "sites", security(("bearer" = [])), params(("site_id" = Uuid, Path)), request_body = NameRequest,
+/// Changes the site's name and returns the site; a body without `name`
+/// changes nothing (a partial update). Needs the effective site role admin
+/// (403 `insufficient_role`); those who cannot see the site get 404. Writes an
+/// audit event.
+#[utoipa::path(patch, path = "/api/v1/sites/{site_id}", operation_id = "renameSite", tag = "sites", security(("bearer" = [])), params(("site_id" = Uuid, Path)), request_body = RenameRequest,
     responses((status = 200, description = "Renamed", body = SiteView), MalformedJson, Unauthorized, InsufficientRole, (status = 404, description = "No such site", body = Problem, content_type = "application/problem+json"), InvalidName))]
-pub async fn rename_site(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<NameRequest>) -> Reply {
-    let cmd = Rename { id: id.into_inner(), name: name(body) };
+pub async fn rename_site(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<RenameRequest>) -> Reply {
+    let cmd = Rename { id: id.into_inner(), name: new_name(body) };
     ok(ctx.write(move |c, actor, now| sites::rename(c, actor, cmd, now)).await)
 }
 
