@@ -122,7 +122,23 @@ async fn renaming_without_a_name_changes_nothing(app: TestApp) {
     assert_eq!(app.try_get_estate(&ada, &estate).await.body["name"], "Hartwell Estate");
 }
 
+async fn a_household_role_change_without_a_role_changes_nothing(app: TestApp) {
+    let ada = app.register_verified("ada").await;
+    let sam = app.register_verified("sam").await;
+    app.try_add_to_household(&ada, "sam", "editor").await.assert_status(201);
+    let path = format!("/api/v1/household/members/{}", sam.id);
+    let token = Some(ada.token.as_str());
+    let r = app.patch(&path, token, json!({})).await;
+    r.assert_status(200);
+    assert_eq!(r.body["members"][0]["role"], "editor", "{}", r.text);
+    assert_field(&app.patch(&path, token, json!({"role": null})).await, "role");
+    let r = app.patch(&path, token, json!({"role": "manager"})).await;
+    r.assert_status(200);
+    assert_eq!(r.body["members"][0]["role"], "manager", "{}", r.text);
+}
+
 on_both_backends!(
+    a_household_role_change_without_a_role_changes_nothing,
     renaming_without_a_name_changes_nothing,
     editing_an_asset_merges_attributes,
     asset_patches_refuse_null_for_what_an_asset_always_has,

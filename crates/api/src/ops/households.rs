@@ -114,7 +114,8 @@ pub fn add_member(
 
 pub struct ChangeRole {
     pub member: Uuid,
-    pub role: String,
+    /// `None`: the role stays as it is.
+    pub role: Option<String>,
 }
 
 /// Change a member's role in the caller's household.
@@ -128,6 +129,9 @@ pub fn change_role(
     let user = actor.user(c)?;
     let current = households::household_role(c, user.id, member)?;
     household::check_change_role(user.id, user.id, current.is_some()).map_err(ApiError::refused)?;
+    let Some(role) = role else {
+        return household_view(c, &user);
+    };
     let role: HouseholdRole = parse_field("role", &role)?;
     households::set_household_role(c, user.id, member, role)?;
     if current != Some(role) {

@@ -8,8 +8,8 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::ctx::Ctx;
-use crate::error::{MalformedJson, Problem, Unauthorized};
-use crate::extract::ValidJson;
+use crate::error::{ApiError, MalformedJson, Problem, Unauthorized};
+use crate::extract::{ValidJson, double_option};
 use crate::ops::households;
 use crate::routes::{Reply, created, done, ok};
 use crate::views::households::{HouseholdMemberView, HouseholdRole, HouseholdView, MembershipView};
@@ -31,8 +31,18 @@ pub struct AddMemberRequest {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"role": "manager"}))]
 pub struct ChangeRoleRequest {
+    /// Absent: unchanged (`null` is 422: a member always has a role).
+    #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = HouseholdRole)]
-    pub role: String,
+    pub role: Option<Option<String>>,
+}
+
+/// The role a change asks for (none: unchanged; 422 for `null`).
+fn new_role(body: ChangeRoleRequest) -> Result<Option<String>, ApiError> {
+    match body.role {
+        Some(None) => Err(ApiError::field("role", "must not be null")),
+        role => Ok(role.flatten()),
+    }
 }
 
 // ---------------------------------------------------------------- handlers
@@ -73,13 +83,14 @@ pub async fn add_member(ctx: Ctx, body: ValidJson<AddMemberRequest>) -> Reply {
 /// Change a household member's role
 ///
 /// Sets the member's `role` (`viewer`, `editor` or `manager`) and returns the
-/// whole household; a change writes an audit event. It acts on the household I
+/// whole household; a change writes an audit event. A partial update: a body
+/// without `role` changes nothing, `null` is 422. It acts on the household I
 /// head: a user who is not a member of it answers 404 `not_household_member`.
 #[utoipa::path(patch, path = "/api/v1/household/members/{user_id}", operation_id = "changeHouseholdMemberRole", tag = "households", security(("bearer" = [])), params(("user_id" = Uuid, Path)), request_body = ChangeRoleRequest,
     responses((status = 200, description = "Changed", body = HouseholdView), MalformedJson, Unauthorized, (status = 404, description = "`not_household_member`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid role", body = Problem, content_type = "application/problem+json")))]
 pub async fn change_role(ctx: Ctx, id: Path<Uuid>, body: ValidJson<ChangeRoleRequest>) -> Reply {
-    let cmd = households::ChangeRole { member: id.into_inner(), role: body.0.role };
+    let cmd = households::ChangeRole { member: id.into_inner(), role: new_role(body.0)? };
     ok(ctx.write(move |c, actor, now| households::change_role(c, actor, cmd, now)).await)
 }
 
