@@ -359,6 +359,10 @@ async fn shares_merge_change_expire_revoke_and_drop(app: TestApp) {
     app.try_update_share(&owner, &id, &hal, json!({"permission": "full"}))
         .await
         .assert_problem(422, "validation_failed");
+    // A share always has a permission: null is refused, not read as "unchanged".
+    let null = app.try_update_share(&owner, &id, &hal, json!({"permission": null})).await;
+    null.assert_problem(422, "validation_failed");
+    assert!(null.body["errors"]["permission"].is_string(), "{}", null.text);
     let past = json!({"access_expires_at": an_hour_ago()});
     app.try_update_share(&owner, &id, &hal, past).await.assert_problem(422, "validation_failed");
     app.try_update_share(&hal, &id, &hal, json!({"permission": "manage"}))

@@ -12,18 +12,18 @@ use keyholder_store::estates;
 use keyholder_store::locks;
 use keyholder_store::users::User;
 use keyholder_store::{garage, photos, records, sites};
-use serde_json::json;
+use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::access::{caller_asset, judge, not_found_asset, require};
 use super::estates::parse_name;
 use super::{Deferred, event as audit_event};
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldErrors};
 use crate::ops::Conn;
 use crate::ops::Now;
 use crate::ops::Outcome;
-use crate::views::assets::AssetView;
+use crate::views::assets::{AssetView, MAX_ATTRIBUTE_NAME, MAX_ATTRIBUTE_TEXT, MAX_ATTRIBUTES};
 use crate::views::common::{Cursor, CursorPage, CursorQuery, TOTAL_CAP};
 
 /// An event on the asset `target_id`.
@@ -62,6 +62,56 @@ fn clean_reference(r: Option<&str>) -> Outcome<Option<String>> {
     }
 }
 
+/// Checks attributes as a whole: at most [`MAX_ATTRIBUTES`] names of 1 to
+/// [`MAX_ATTRIBUTE_NAME`] characters without control characters, each with
+/// text of at most [`MAX_ATTRIBUTE_TEXT`] characters, a number or a boolean
+/// (422 naming the attribute).
+fn check_attributes(attributes: &Map<String, Value>) -> Outcome<()> {
+    let mut v = FieldErrors::new();
+    if attributes.len() > MAX_ATTRIBUTES {
+        v.add("attributes", format!("must hold at most {MAX_ATTRIBUTES} attributes"));
+    }
+    for (name, value) in attributes {
+        let chars = name.chars().count();
+        if chars == 0 || chars > MAX_ATTRIBUTE_NAME || name.chars().any(char::is_control) {
+            v.add(
+                "attributes",
+                format!(
+                    "names must be 1 to {MAX_ATTRIBUTE_NAME} characters without control characters"
+                ),
+            );
+            continue;
+        }
+        let field = format!("attributes.{name}");
+        match value {
+            Value::String(t) if t.chars().count() > MAX_ATTRIBUTE_TEXT => {
+                v.add(&field, format!("must be at most {MAX_ATTRIBUTE_TEXT} characters"));
+            }
+            Value::String(_) | Value::Number(_) | Value::Bool(_) => {}
+            Value::Null | Value::Array(_) | Value::Object(_) => {
+                v.add(&field, "must be text, a number or a boolean");
+            }
+        }
+    }
+    v.finish()
+}
+
+/// `patch` merged into `current` as JSON Merge Patch (RFC 7396): a name
+/// with a value sets it, a name with `null` removes it, others are kept.
+fn merge_attributes(
+    mut current: Map<String, Value>,
+    patch: Map<String, Value>,
+) -> Map<String, Value> {
+    for (name, value) in patch {
+        if value.is_null() {
+            current.remove(&name);
+        } else {
+            current.insert(name, value);
+        }
+    }
+    current
+}
+
 pub struct Create {
     pub name: String,
     pub reference: Option<String>,
@@ -89,7 +139,9 @@ pub fn create(c: &mut Conn, actor: &Caller, cmd: Create, now: Now) -> Outcome<As
     };
     let name = parse_name(&cmd.name)?;
     let reference = clean_reference(cmd.reference.as_deref())?;
-    let attributes = serde_json::Value::Object(cmd.attributes.unwrap_or_default());
+    let attributes = cmd.attributes.unwrap_or_default();
+    check_attributes(&attributes)?;
+    let attributes = Value::Object(attributes);
     let a = assets::create(
         c,
         name.as_str(),
@@ -157,6 +209,7 @@ pub struct Change {
     pub name: Option<String>,
     /// `Some(None)` clears it.
     pub reference: Option<Option<String>>,
+    /// Merged into the asset's (see [`merge_attributes`]).
     pub attributes: Option<serde_json::Map<String, serde_json::Value>>,
     /// Move to another site; `Some(None)` takes it out of any estate.
     pub site_id: Option<Option<Uuid>>,
@@ -273,8 +326,15 @@ fn update_details(c: &mut Conn, a: &Asset, change: &Change, now: Now) -> Outcome
         Some(r) => clean_reference(r.as_deref())?,
         None => a.reference.clone(),
     };
-    let attributes =
-        change.attributes.clone().map_or_else(|| a.attributes.clone(), serde_json::Value::Object);
+    let attributes = match &change.attributes {
+        Some(patch) => {
+            let current = a.attributes.as_object().cloned().unwrap_or_default();
+            let merged = merge_attributes(current, patch.clone());
+            check_attributes(&merged)?;
+            Value::Object(merged)
+        }
+        None => a.attributes.clone(),
+    };
     assets::update(c, a.id, &name, reference.as_deref(), &attributes, now)?;
     Ok(())
 }

@@ -151,7 +151,10 @@ pub fn rename(c: &mut Conn, actor: &Caller, cmd: Rename, now: Now) -> Outcome<Es
     let id = cmd.id;
     let (user, access) = caller_estate(c, actor, id)?;
     access.require(EstateCapability::Manage, "Renaming an estate")?;
-    let name = parse_name(&cmd.name?)?;
+    let Some(name) = cmd.name? else {
+        return Ok(EstateView::new(&access.estate, access.role));
+    };
+    let name = parse_name(&name)?;
     estates::rename(c, id, name.as_str(), now)?;
     let before = json!({"name": access.estate.name});
     let after = json!({"name": name.as_str()});

@@ -49,7 +49,7 @@ fn household_view(c: &mut Conn, user: &User) -> Outcome<HouseholdView> {
         .iter()
         .map(|e| HouseholdMemberView {
             user: person(&e.person, false),
-            role: e.role,
+            role: e.role.into(),
             added_at: e.added_at,
         })
         .collect();
@@ -109,12 +109,13 @@ pub fn add_member(
         display_name: found.display_name,
         email: found.email,
     };
-    Ok(HouseholdMemberView { user: person(&p, false), role, added_at: now })
+    Ok(HouseholdMemberView { user: person(&p, false), role: role.into(), added_at: now })
 }
 
 pub struct ChangeRole {
     pub member: Uuid,
-    pub role: String,
+    /// `None`: the role stays as it is.
+    pub role: Option<String>,
 }
 
 /// Change a member's role in the caller's household.
@@ -128,6 +129,9 @@ pub fn change_role(
     let user = actor.user(c)?;
     let current = households::household_role(c, user.id, member)?;
     household::check_change_role(user.id, user.id, current.is_some()).map_err(ApiError::refused)?;
+    let Some(role) = role else {
+        return household_view(c, &user);
+    };
     let role: HouseholdRole = parse_field("role", &role)?;
     households::set_household_role(c, user.id, member, role)?;
     if current != Some(role) {
@@ -181,7 +185,7 @@ pub fn memberships(
         .iter()
         .map(|e| MembershipView {
             head: person(&e.person, false),
-            role: e.role,
+            role: e.role.into(),
             added_at: e.added_at,
         })
         .collect();

@@ -70,12 +70,12 @@ fn member_row(
             MemberSite {
                 site_id: s.id,
                 site_name: s.name.clone(),
-                override_: o,
-                effective_role: estate::effective_site_role(m.role, o),
+                override_: o.map(Into::into),
+                effective_role: estate::effective_site_role(m.role, o).map(Into::into),
             }
         })
         .collect();
-    MemberView { user: summary(m, show_email), role: m.role, sites }
+    MemberView { user: summary(m, show_email), role: m.role.into(), sites }
 }
 
 /// Users & Permissions: members, oldest first, with their estate role and,
@@ -310,9 +310,9 @@ pub fn list_at_site(
 fn site_member_view(m: &Member, show_email: bool, o: Option<SiteOverride>) -> SiteMemberView {
     SiteMemberView {
         user: summary(m, show_email),
-        estate_role: m.role,
-        override_: o,
-        effective_role: estate::effective_site_role(m.role, o),
+        estate_role: m.role.into(),
+        override_: o.map(Into::into),
+        effective_role: estate::effective_site_role(m.role, o).map(Into::into),
     }
 }
 

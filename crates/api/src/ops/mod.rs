@@ -50,10 +50,10 @@ pub struct AddToAsset<F> {
     pub fields: Deferred<F>,
 }
 
-/// Rename an estate or a site.
+/// Rename an estate or a site (`None`: the name stays as it is).
 pub struct Rename {
     pub id: uuid::Uuid,
-    pub name: Deferred<String>,
+    pub name: Deferred<Option<String>>,
 }
 
 /// An audit event by `actor` on one target.

@@ -44,7 +44,7 @@ pub fn add(c: &mut Conn, actor: &Caller, cmd: Add, now: Now) -> Outcome<PhotoVie
     let photo = cmd.fields?;
     let url = photo.url.trim();
     let valid = (url.starts_with("https://") || url.starts_with("http://"))
-        && url.len() > 8
+        && url.chars().count() > 8
         && !url.chars().any(|ch| ch.is_whitespace() || ch.is_control());
     if !valid {
         return Err(ApiError::field("url", "must be an http or https URL"));

@@ -143,7 +143,10 @@ pub fn rename(c: &mut Conn, actor: &Caller, cmd: Rename, now: Now) -> Outcome<Si
             "Renaming a site needs the site admin role.",
         ));
     }
-    let name = parse_name(&cmd.name?)?;
+    let Some(name) = cmd.name? else {
+        return Ok(SiteView::new(&access.site, access.shown_role()));
+    };
+    let name = parse_name(&name)?;
     sites::rename_site(c, id, name.as_str(), now)?;
     let before = json!({"name": access.site.name});
     let after = json!({"name": name.as_str()});

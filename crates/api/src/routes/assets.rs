@@ -11,43 +11,62 @@ use validator::Validate;
 use crate::conditional::{ok_tagged, tagged};
 use crate::ctx::Ctx;
 use crate::error::{
-    AssetNotFound, FullAccessRequired, InvalidFields, MalformedJson, Problem, Unauthorized,
+    ApiError, AssetNotFound, FieldErrors, FullAccessRequired, InvalidFields, MalformedJson,
+    Problem, Unauthorized,
 };
 use crate::extract::{ScopedJson, ValidJson, ValidQuery, double_option};
 use crate::idempotency::Answer;
 use crate::ops::assets;
 use crate::routes::{Reply, done, listed};
-use crate::views::assets::AssetView;
+use crate::views::assets::{AssetView, Attributes, AttributesPatch};
 use crate::views::common::{CursorPage, CursorQuery, paged_query};
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"name": "Van 7", "reference": "KX21 ABC", "attributes": {"make": "Ford"}}))]
+#[schema(example = json!({"name": "Ford Transit", "reference": "KX21 ABC", "site_id": "9b2e4c7d-1f3a-4e6b-8a5c-2d7f0e9b4a61", "attributes": {"make": "Ford", "model": "Transit", "year": 2021}}))]
 pub struct CreateAsset {
-    #[validate(length(max = 1000))]
-    #[schema(min_length = 1, max_length = 200)]
-    pub name: String,
+    /// 1 to 200 characters, not only spaces, no control characters;
+    /// surrounding spaces are trimmed.
     #[validate(length(max = 200))]
-    #[schema(max_length = 200)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
+    pub name: String,
+    /// A plate or serial number: at most 200 characters, no control
+    /// characters; blank is none.
+    #[validate(length(max = 200))]
+    #[schema(max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     pub reference: Option<String>,
     /// Place it at a site (needs editor or above there).
     pub site_id: Option<Uuid>,
-    #[schema(value_type = Option<Object>)]
+    /// Names with their values (`null` is not a value).
+    #[schema(value_type = Option<Attributes>)]
     pub attributes: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
+/// A partial update of an asset: a member left out keeps its value.
 #[derive(Debug, Default, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Ford Transit Custom", "attributes": {"model": "Transit Custom", "colour": null}}))]
 pub struct UpdateAsset {
-    #[validate(length(max = 1000))]
-    #[schema(min_length = 1, max_length = 200)]
-    pub name: Option<String>,
+    /// 1 to 200 characters, not only spaces, no control characters (`null`
+    /// is 422: an asset always has a name).
+    #[serde(default, deserialize_with = "double_option")]
+    #[validate(length(max = 200))]
+    #[schema(value_type = String, min_length = 1, max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$")]
+    pub name: Option<Option<String>>,
     /// `null` clears it.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>, max_length = 200)]
+    #[schema(value_type = Option<String>, max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     pub reference: Option<Option<String>>,
-    #[schema(value_type = Option<Object>)]
-    pub attributes: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Merged into the asset's attributes (JSON Merge Patch): a name with a
+    /// value sets it, a name with `null` removes it, names left out are kept.
+    /// `null` for the whole member is 422.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = AttributesPatch)]
+    pub attributes: Option<Option<serde_json::Map<String, serde_json::Value>>>,
     /// Move to another site; `null` takes it out of any estate.
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<Uuid>)]
@@ -56,9 +75,10 @@ pub struct UpdateAsset {
 
 paged_query! {
     pub struct GarageQuery {
-        /// Case-insensitive search in name and reference.
+        /// Case-insensitive search in name and reference (no control
+        /// characters).
         #[validate(length(max = 200))]
-        #[param(max_length = 200)]
+        #[param(max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$", example = "transit")]
         pub q: Option<String>,
         /// Only assets at this site.
         pub site_id: Option<Uuid>,
@@ -72,9 +92,23 @@ paged_query! {
     }
 }
 
-/// The asset change in an update body, kept to be checked after authorization.
-fn change(UpdateAsset { name, reference, attributes, site_id }: UpdateAsset) -> assets::Change {
-    assets::Change { name, reference, attributes, site_id }
+/// The asset change in an update body, kept to be checked after
+/// authorization (422 for `null` where the asset always has a value).
+fn change(body: UpdateAsset) -> Result<assets::Change, ApiError> {
+    let UpdateAsset { name, reference, attributes, site_id } = body;
+    let mut v = FieldErrors::new();
+    for (field, null) in [("name", name == Some(None)), ("attributes", attributes == Some(None))] {
+        if null {
+            v.add(field, "must not be null");
+        }
+    }
+    v.finish()?;
+    Ok(assets::Change {
+        name: name.flatten(),
+        reference,
+        attributes: attributes.flatten(),
+        site_id,
+    })
 }
 
 // ---------------------------------------------------------------- handlers
@@ -123,9 +157,12 @@ pub async fn get_asset(ctx: Ctx, id: Path<Uuid>) -> Reply {
 
 /// Update an asset or move it to another site
 ///
-/// Changes `name`, `reference` or `attributes` with edit access: absent fields
-/// stay as they are, `null` clears `reference`, and `attributes` replaces the
-/// whole object. A `site_id` moves the asset: this needs full access and an
+/// Changes `name`, `reference` or `attributes` with edit access, as a partial
+/// update: members left out stay as they are, `null` clears `reference` (and
+/// is 422 for `name` and `attributes`). `attributes` is merged into the
+/// asset's as JSON Merge Patch (RFC 7396): a name with a value sets it, a
+/// name with `null` removes it, names left out are kept; the merged
+/// attributes are then checked as a whole (at most 50). A `site_id` moves the asset: this needs full access and an
 /// effective role of editor or above at the target site, and taking it out of its
 /// estate (`null`, or another estate's site) also needs estate admin or owner in
 /// the estate it leaves. A move writes an audit event; refusals name the rule
@@ -137,7 +174,7 @@ pub async fn get_asset(ctx: Ctx, id: Path<Uuid>) -> Reply {
         (status = 404, description = "`asset_not_found` or `site_not_found`", body = Problem, content_type = "application/problem+json"), InvalidFields))]
 pub async fn update_asset(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<UpdateAsset>) -> Reply {
     let cmd =
-        assets::Update { id: id.into_inner(), change: body.after_authorization().map(change) };
+        assets::Update { id: id.into_inner(), change: body.after_authorization().and_then(change) };
     let (id, target) = (cmd.id, cmd.target_site());
     let current = move |c: &mut _, actor: &_, now| {
         assets::lock_for_update(c, actor, id, target)?;

@@ -4,6 +4,8 @@
 
 use actix_web::web::Path;
 use serde::Deserialize;
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+use utoipa::openapi::{RefOr, Schema};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
@@ -20,35 +22,46 @@ use crate::views::assets::{CollaboratorList, CollaboratorSplitView, Collaborator
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"username": "sam.patel"}))]
 pub struct AddCollaborator {
+    /// Exactly the user's username (3 to 32 letters, digits, `_`, `.` or
+    /// `-`, starting with a letter or digit).
     #[validate(length(max = 64))]
-    #[schema(min_length = 1, max_length = 64)]
+    #[schema(min_length = 3, max_length = 32, pattern = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
     pub username: String,
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SelectionQuery {
-    /// Comma-separated asset ids (at most 50).
+    /// Comma-separated asset ids (1 to 50).
     #[validate(length(max = 1900))]
-    #[param(max_length = 1900)]
+    #[param(
+        min_length = 36,
+        max_length = 1900,
+        pattern = r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}(,[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}){0,49}$",
+        example = "7d3f9a21-4c6e-4b8a-9e15-2a0c6f8b3d47,0f4a8c2e-6b1d-4e9a-a7c3-5d2e8b0f6a14"
+    )]
     pub asset_ids: String,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"asset_ids": ["7d3f9a21-4c6e-4b8a-9e15-2a0c6f8b3d47", "0f4a8c2e-6b1d-4e9a-a7c3-5d2e8b0f6a14"], "usernames": ["sam.patel", "jo_hughes"]}))]
 pub struct BulkAdd {
     /// 1 to 50 assets.
     #[validate(length(min = 1, max = 50))]
     #[schema(min_items = 1, max_items = 50)]
     pub asset_ids: Vec<Uuid>,
+    /// 1 to 100 usernames, each exactly a user's.
     #[validate(length(min = 1, max = 100))]
-    #[schema(min_items = 1, max_items = 100)]
+    #[schema(schema_with = usernames_schema)]
     pub usernames: Vec<String>,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"asset_ids": ["7d3f9a21-4c6e-4b8a-9e15-2a0c6f8b3d47", "0f4a8c2e-6b1d-4e9a-a7c3-5d2e8b0f6a14"], "user_ids": ["e1b6d4a9-3c7f-4a2e-9d58-6f0b2c8e7a13"]}))]
 pub struct BulkRemove {
     /// 1 to 50 assets.
     #[validate(length(min = 1, max = 50))]
@@ -57,6 +70,22 @@ pub struct BulkRemove {
     #[validate(length(min = 1, max = 100))]
     #[schema(min_items = 1, max_items = 100)]
     pub user_ids: Vec<Uuid>,
+}
+
+/// 1 to 100 usernames (3 to 32 letters, digits, `_`, `.` or `-`, starting
+/// with a letter or digit).
+fn usernames_schema() -> RefOr<Schema> {
+    let username = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(3))
+        .max_length(Some(32))
+        .pattern(Some(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"));
+    ArrayBuilder::new()
+        .items(username)
+        .min_items(Some(1))
+        .max_items(Some(100))
+        .description(Some("1 to 100 usernames, each exactly a user's."))
+        .into()
 }
 
 /// List the collaborators of an asset

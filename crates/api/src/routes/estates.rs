@@ -12,29 +12,53 @@ use validator::Validate;
 use crate::conditional::{matrix_page, ok_tagged, tagged, with_matrix_tag};
 use crate::ctx::Ctx;
 use crate::error::{
-    BadPaging, InsufficientRole, InvalidName, MalformedJson, NoSuchEstate, Problem, Unauthorized,
+    ApiError, BadPaging, InsufficientRole, InvalidName, MalformedJson, NoSuchEstate, Problem,
+    Unauthorized,
 };
-use crate::extract::{ScopedJson, ValidJson, ValidQuery};
+use crate::extract::{ScopedJson, ValidJson, ValidQuery, double_option};
 use crate::idempotency::Answer;
 use crate::ops::{Deferred, Rename, estates, members, sites};
 use crate::routes::{IdPair, Reply, done, listed, ok};
 use crate::views::common::{CursorPage, CursorQuery};
-use crate::views::estates::{EstateView, MemberView, SiteMemberView, SiteView};
+use crate::views::estates::{
+    EstateRole, EstateView, MemberView, SiteMemberView, SiteOverride, SiteView,
+};
 
 // ---------------------------------------------------------------- requests
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"name": "Riverside Estate"}))]
+#[schema(example = json!({"name": "Hartwell Estate"}))]
 pub struct NameRequest {
-    /// 1 to 200 characters.
-    #[validate(length(max = 1000))]
-    #[schema(min_length = 1, max_length = 200)]
+    /// 1 to 200 characters, not only spaces, no control characters (line
+    /// breaks and tabs included); surrounding spaces are trimmed.
+    #[validate(length(max = 200))]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub name: String,
+}
+
+/// A partial update of an estate or a site: without `name` it stays as it
+/// is.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Hartwell Estate"}))]
+pub struct RenameRequest {
+    /// 1 to 200 characters, not only spaces, no control characters (line
+    /// breaks and tabs included); surrounding spaces are trimmed. `null` is
+    /// 422: it always has a name.
+    #[serde(default, deserialize_with = "double_option")]
+    #[validate(length(max = 200))]
+    #[schema(value_type = String, min_length = 1, max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$")]
+    pub name: Option<Option<String>>,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"user_id": "c4a7e2f9-5b1d-4c8e-a3f6-7d9b0e2c5a18"}))]
 pub struct TransferRequest {
     /// The member who becomes owner; the current owner becomes admin.
     pub user_id: Uuid,
@@ -42,17 +66,18 @@ pub struct TransferRequest {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"site_id": "9b2e4c7d-1f3a-4e6b-8a5c-2d7f0e9b4a61", "role": "viewer"}))]
 pub struct SiteRoleEntry {
     pub site_id: Uuid,
-    #[schema(schema_with = crate::views::common::site_override_schema)]
+    #[schema(value_type = SiteOverride)]
     pub role: String,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"role": "editor", "sites": [{"site_id": "6f1c2d4e-0000-4000-8000-000000000001", "role": "admin"}]}))]
+#[schema(example = json!({"role": "editor", "sites": [{"site_id": "9b2e4c7d-1f3a-4e6b-8a5c-2d7f0e9b4a61", "role": "admin"}, {"site_id": "1e8d3b6a-7c2f-4a9e-b5d1-0f4c8a2e6b37", "role": "none"}]}))]
 pub struct SetMemberRequest {
-    #[schema(schema_with = crate::views::common::estate_role_schema)]
+    #[schema(value_type = EstateRole)]
     pub role: String,
     /// When present, replaces all of this member's site overrides.
     pub sites: Option<Vec<SiteRoleEntry>>,
@@ -62,7 +87,7 @@ pub struct SetMemberRequest {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"role": "none"}))]
 pub struct SetOverrideRequest {
-    #[schema(schema_with = crate::views::common::site_override_schema)]
+    #[schema(value_type = SiteOverride)]
     pub role: String,
 }
 
@@ -71,6 +96,15 @@ pub struct SetOverrideRequest {
 /// The name in the body, kept to be checked after authorization.
 fn name(body: ScopedJson<NameRequest>) -> Deferred<String> {
     body.after_authorization().map(|b| b.name)
+}
+
+/// The new name in a rename body (none: unchanged), kept to be checked after
+/// authorization (422 for `null`).
+fn new_name(body: ScopedJson<RenameRequest>) -> Deferred<Option<String>> {
+    body.after_authorization().and_then(|b| match b.name {
+        Some(None) => Err(ApiError::field("name", "must not be null")),
+        name => Ok(name.flatten()),
+    })
 }
 
 /// Create an estate
@@ -109,13 +143,13 @@ pub async fn get_estate(ctx: Ctx, id: Path<Uuid>) -> Reply {
 
 /// Rename an estate
 ///
-/// Changes the estate's name and returns the estate. Needs the estate role
-/// admin or owner (403 `insufficient_role`); non-members get 404. Writes an
-/// audit event.
-#[utoipa::path(patch, path = "/api/v1/estates/{estate_id}", operation_id = "renameEstate", tag = "estates", security(("bearer" = [])), params(("estate_id" = Uuid, Path)), request_body = NameRequest,
+/// Changes the estate's name and returns the estate; a body without `name`
+/// changes nothing (a partial update). Needs the estate role admin or owner
+/// (403 `insufficient_role`); non-members get 404. Writes an audit event.
+#[utoipa::path(patch, path = "/api/v1/estates/{estate_id}", operation_id = "renameEstate", tag = "estates", security(("bearer" = [])), params(("estate_id" = Uuid, Path)), request_body = RenameRequest,
     responses((status = 200, description = "Renamed", body = EstateView), MalformedJson, Unauthorized, InsufficientRole, NoSuchEstate, InvalidName))]
-pub async fn rename_estate(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<NameRequest>) -> Reply {
-    let (id, cmd) = (*id, Rename { id: *id, name: name(body) });
+pub async fn rename_estate(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<RenameRequest>) -> Reply {
+    let (id, cmd) = (*id, Rename { id: *id, name: new_name(body) });
     let current = move |c: &mut _, actor: &_, _| estates::get_locked(c, actor, id);
     ok_tagged(ctx.write_if_match(current, move |c, a, now| estates::rename(c, a, cmd, now)).await)
 }
@@ -195,13 +229,14 @@ pub async fn get_site(ctx: Ctx, id: Path<Uuid>) -> Reply {
 
 /// Rename a site
 ///
-/// Changes the site's name and returns the site. Needs the effective site
-/// role admin (403 `insufficient_role`); those who cannot see the site get
-/// 404. Writes an audit event.
-#[utoipa::path(patch, path = "/api/v1/sites/{site_id}", operation_id = "renameSite", tag = "sites", security(("bearer" = [])), params(("site_id" = Uuid, Path)), request_body = NameRequest,
+/// Changes the site's name and returns the site; a body without `name`
+/// changes nothing (a partial update). Needs the effective site role admin
+/// (403 `insufficient_role`); those who cannot see the site get 404. Writes an
+/// audit event.
+#[utoipa::path(patch, path = "/api/v1/sites/{site_id}", operation_id = "renameSite", tag = "sites", security(("bearer" = [])), params(("site_id" = Uuid, Path)), request_body = RenameRequest,
     responses((status = 200, description = "Renamed", body = SiteView), MalformedJson, Unauthorized, InsufficientRole, (status = 404, description = "No such site", body = Problem, content_type = "application/problem+json"), InvalidName))]
-pub async fn rename_site(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<NameRequest>) -> Reply {
-    let (id, cmd) = (*id, Rename { id: *id, name: name(body) });
+pub async fn rename_site(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<RenameRequest>) -> Reply {
+    let (id, cmd) = (*id, Rename { id: *id, name: new_name(body) });
     let current = move |c: &mut _, actor: &_, _| sites::get_locked(c, actor, id);
     ok_tagged(ctx.write_if_match(current, move |c, a, now| sites::rename(c, a, cmd, now)).await)
 }

@@ -9,30 +9,43 @@ use validator::Validate;
 
 use crate::conditional::tagged;
 use crate::ctx::Ctx;
-use crate::error::{BadPaging, MalformedJson, Problem, Unauthorized};
-use crate::extract::{ValidJson, ValidQuery};
+use crate::error::{ApiError, BadPaging, MalformedJson, Problem, Unauthorized};
+use crate::extract::{ValidJson, ValidQuery, double_option};
 use crate::idempotency::Answer;
 use crate::ops::households;
 use crate::routes::{Reply, done, listed, ok};
 use crate::views::common::{CursorPage, CursorQuery};
-use crate::views::households::{HouseholdMemberView, HouseholdView, MembershipView, role_schema};
+use crate::views::households::{HouseholdMemberView, HouseholdRole, HouseholdView, MembershipView};
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"username": "test3", "role": "editor"}))]
+#[schema(example = json!({"username": "sam.patel", "role": "editor"}))]
 pub struct AddMemberRequest {
+    /// Exactly the user's username (3 to 32 letters, digits, `_`, `.` or
+    /// `-`, starting with a letter or digit).
     #[validate(length(max = 64))]
-    #[schema(min_length = 1, max_length = 64)]
+    #[schema(min_length = 3, max_length = 32, pattern = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
     pub username: String,
-    #[schema(schema_with = role_schema)]
+    #[schema(value_type = HouseholdRole)]
     pub role: String,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"role": "manager"}))]
 pub struct ChangeRoleRequest {
-    #[schema(schema_with = role_schema)]
-    pub role: String,
+    /// Absent: unchanged (`null` is 422: a member always has a role).
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = HouseholdRole)]
+    pub role: Option<Option<String>>,
+}
+
+/// The role a change asks for (none: unchanged; 422 for `null`).
+fn new_role(body: ChangeRoleRequest) -> Result<Option<String>, ApiError> {
+    match body.role {
+        Some(None) => Err(ApiError::field("role", "must not be null")),
+        role => Ok(role.flatten()),
+    }
 }
 
 // ---------------------------------------------------------------- handlers
@@ -74,13 +87,14 @@ pub async fn add_member(ctx: Ctx, body: ValidJson<AddMemberRequest>) -> Reply {
 /// Change a household member's role
 ///
 /// Sets the member's `role` (`viewer`, `editor` or `manager`) and returns the
-/// whole household; a change writes an audit event. It acts on the household I
+/// whole household; a change writes an audit event. A partial update: a body
+/// without `role` changes nothing, `null` is 422. It acts on the household I
 /// head: a user who is not a member of it answers 404 `not_household_member`.
 #[utoipa::path(patch, path = "/api/v1/household/members/{user_id}", operation_id = "changeHouseholdMemberRole", tag = "households", security(("bearer" = [])), params(("user_id" = Uuid, Path)), request_body = ChangeRoleRequest,
     responses((status = 200, description = "Changed", body = HouseholdView), MalformedJson, Unauthorized, (status = 404, description = "`not_household_member`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid role", body = Problem, content_type = "application/problem+json")))]
 pub async fn change_role(ctx: Ctx, id: Path<Uuid>, body: ValidJson<ChangeRoleRequest>) -> Reply {
-    let cmd = households::ChangeRole { member: id.into_inner(), role: body.0.role };
+    let cmd = households::ChangeRole { member: id.into_inner(), role: new_role(body.0)? };
     ok(ctx.write(move |c, actor, now| households::change_role(c, actor, cmd, now)).await)
 }
 

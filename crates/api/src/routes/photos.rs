@@ -18,14 +18,15 @@ use crate::views::common::{CursorPage, CursorQuery};
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"url": "https://photos.example.com/van7.jpg", "caption": "Front"}))]
+#[schema(example = json!({"url": "https://photos.example.com/transit/front.jpg", "caption": "Front, after the brake job"}))]
 pub struct PhotoRequest {
-    /// Where the photo is stored (http or https).
     #[validate(length(max = 2000))]
-    #[schema(min_length = 8, max_length = 2000)]
+    #[schema(schema_with = crate::views::assets::photo_url_request_schema)]
     pub url: String,
+    /// One line of at most 500 characters, no control characters; blank is
+    /// none.
     #[validate(length(max = 500))]
-    #[schema(max_length = 500)]
+    #[schema(max_length = 500, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     pub caption: Option<String>,
 }
 

@@ -17,23 +17,34 @@ use crate::extract::{ScopedJson, ValidQuery, double_option};
 use crate::idempotency::Answer;
 use crate::ops::records::{self, RecordKey};
 use crate::routes::{Reply, done, listed, ok};
-use crate::views::assets::{RecordView, record_kind_schema};
+use crate::views::assets::{RecordKind, RecordView};
 use crate::views::common::{CursorPage, CursorQuery};
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"kind": "service", "date": "2026-11-01", "title": "Annual service", "cost": 189.5, "odometer": 48210}))]
 pub struct RecordRequest {
-    #[schema(schema_with = record_kind_schema)]
+    #[schema(value_type = RecordKind)]
     pub kind: String,
     /// Years 1 to 9999.
     #[validate(custom(function = "crate::extract::storable_date"))]
+    #[schema(pattern = r"^(?:[0-9]{3}[1-9]|[0-9]{2}[1-9][0-9]|[0-9][1-9][0-9]{2}|[1-9][0-9]{3})-")]
     pub date: NaiveDate,
-    #[validate(length(max = 1000))]
-    #[schema(min_length = 1, max_length = 200)]
+    /// 1 to 200 characters, not only spaces, no control characters.
+    #[validate(length(max = 200))]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub title: String,
+    /// Free text: line breaks and tabs allowed, no other control characters;
+    /// blank is none.
     #[validate(length(max = 10000))]
-    #[schema(max_length = 10000)]
+    #[schema(
+        max_length = 10000,
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
     pub notes: Option<String>,
     #[validate(range(min = 0.0, max = 1_000_000_000.0))]
     #[schema(minimum = 0, maximum = 1_000_000_000)]
@@ -56,21 +67,25 @@ fn fields(body: ScopedJson<RecordRequest>) -> Result<RecordFields, ApiError> {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"title": "Brakes and pads", "cost": 240}))]
 pub struct RecordPatch {
+    /// `null` is 422: a record always has a kind.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(schema_with = record_kind_schema)]
+    #[schema(value_type = RecordKind)]
     pub kind: Option<Option<String>>,
-    /// Years 1 to 9999.
+    /// Years 1 to 9999 (`null` is 422).
     #[serde(default, deserialize_with = "double_option")]
     #[validate(custom(function = "crate::extract::storable_date"))]
-    #[schema(value_type = Option<NaiveDate>)]
+    #[schema(value_type = NaiveDate, pattern = r"^(?:[0-9]{3}[1-9]|[0-9]{2}[1-9][0-9]|[0-9][1-9][0-9]{2}|[1-9][0-9]{3})-")]
     pub date: Option<Option<NaiveDate>>,
+    /// 1 to 200 characters, not only spaces, no control characters (`null`
+    /// is 422).
     #[serde(default, deserialize_with = "double_option")]
-    #[validate(length(max = 1000))]
-    #[schema(value_type = Option<String>, min_length = 1, max_length = 200)]
+    #[validate(length(max = 200))]
+    #[schema(value_type = String, min_length = 1, max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$")]
     pub title: Option<Option<String>>,
+    /// Free text (line breaks and tabs allowed); `null` clears it.
     #[serde(default, deserialize_with = "double_option")]
     #[validate(length(max = 10000))]
-    #[schema(value_type = Option<String>, max_length = 10000)]
+    #[schema(value_type = Option<String>, max_length = 10000, pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$")]
     pub notes: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     #[validate(range(min = 0.0, max = 1_000_000_000.0))]

@@ -11,21 +11,24 @@ use validator::Validate;
 
 use crate::ctx::Ctx;
 use crate::error::{
-    AssetNotFound, BadPaging, FullAccessRequired, MalformedJson, Problem, Unauthorized,
+    ApiError, AssetNotFound, BadPaging, FullAccessRequired, MalformedJson, Problem, Unauthorized,
 };
 use crate::extract::{ScopedJson, ValidQuery, double_option};
 use crate::ops::shares::{self, ShareKey};
 use crate::routes::{Reply, done, listed, ok};
 use crate::views::common::{CursorPage, CursorQuery};
-use crate::views::invitations::permission_schema;
-use crate::views::shares::ShareView;
+use crate::views::shares::{AssetPermission, ShareView};
 
 #[derive(Debug, Default, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"permission": "manage", "access_expires_at": "2026-12-31T23:59:59Z"}))]
 pub struct ShareChange {
-    #[schema(schema_with = permission_schema)]
-    pub permission: Option<String>,
-    /// Null: never; absent: unchanged.
+    /// Absent: unchanged (`null` is 422: a share always has a permission).
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = AssetPermission)]
+    pub permission: Option<Option<String>>,
+    /// A time in the future (years up to 9999); null: never; absent:
+    /// unchanged.
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<DateTime<Utc>>)]
     pub access_expires_at: Option<Option<DateTime<Utc>>>,
@@ -66,9 +69,15 @@ pub async fn change_share(
     key: Path<(Uuid, Uuid)>,
     body: ScopedJson<ShareChange>,
 ) -> Reply {
-    let edit = body.after_authorization().map(|ShareChange { permission, access_expires_at }| {
-        shares::Edit { permission, access_expires_at }
-    });
+    let edit =
+        body.after_authorization().and_then(|ShareChange { permission, access_expires_at }| {
+            match permission {
+                Some(None) => Err(ApiError::field("permission", "must not be null")),
+                permission => {
+                    Ok(shares::Edit { permission: permission.flatten(), access_expires_at })
+                }
+            }
+        });
     let cmd = shares::Change { share: share(key), edit };
     ok(ctx.write(move |c, actor, now| shares::change(c, actor, cmd, now)).await)
 }
