@@ -1,10 +1,9 @@
 //! Shared pieces of the resource routes: pagination, user summaries, role
-//! schemas and domain refusals as problems.
+//! schemas (references to the enum components of [`super::wire`]) and
+//! domain refusals as problems.
 
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::ToSchema;
-use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
 use utoipa::openapi::{RefOr, Schema};
 use uuid::Uuid;
 
@@ -44,7 +43,7 @@ macro_rules! paged_query {
             $(
                 $(#$cursor_doc)*
                 #[validate(length(min = 1, max = 512))]
-                #[param(min_length = 1, max_length = 512)]
+                #[param(min_length = 1, max_length = 512, pattern = r"^[A-Za-z0-9_-]+$")]
                 pub cursor: Option<String>,
             )?
         }
@@ -82,8 +81,11 @@ impl PageQuery {
 pub struct Page<T: ToSchema> {
     pub items: Vec<T>,
     /// All items across pages.
+    #[schema(example = 57)]
     pub total: i64,
+    #[schema(example = 1)]
     pub page: i64,
+    #[schema(example = 25)]
     pub per_page: i64,
 }
 
@@ -202,6 +204,7 @@ pub struct CursorPage<T: ToSchema> {
     #[schema(example = 57)]
     pub total: i64,
     /// Whether `total` is the exact count (false: there are more than 1,000).
+    #[schema(example = true)]
     pub total_exact: bool,
     #[schema(example = 1)]
     pub page: i64,
@@ -230,6 +233,12 @@ impl<T: ToSchema> CursorPage<T> {
 /// invitations) and only to those who administer that resource; people added
 /// by username (collaborators, household members) are shown without it.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "2a9b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d",
+    "username": "sam",
+    "display_name": "Sam Okafor",
+    "email": "sam@example.com"
+}))]
 pub struct UserSummary {
     pub id: Uuid,
     pub username: String,
@@ -237,55 +246,39 @@ pub struct UserSummary {
     pub email: Option<String>,
 }
 
-fn string_enum(values: &[&str], description: &str) -> RefOr<Schema> {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .enum_values(Some(values.iter().copied()))
-        .description(Some(description))
-        .into()
-}
+pub use super::wire::{
+    AssetLevel, AssetPermission, EstateRole, InvitationStatus, SiteOverride, SiteRole,
+};
 
-fn nullable_string_enum(values: &[&str], description: &str) -> RefOr<Schema> {
-    let mut options: Vec<serde_json::Value> = values.iter().map(|v| json!(v)).collect();
-    options.push(serde_json::Value::Null);
-    ObjectBuilder::new()
-        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
-        .enum_values(Some(options))
-        .description(Some(description))
-        .into()
-}
-
+/// The `EstateRole` component, or null.
 pub fn nullable_estate_role_schema() -> RefOr<Schema> {
-    nullable_string_enum(&["viewer", "editor", "admin", "owner"], "Estate role, or null")
+    super::wire::nullable("EstateRole")
 }
 
+/// The `SiteRole` component (an effective site role), or null when kept off
+/// the site.
 pub fn nullable_site_role_schema() -> RefOr<Schema> {
-    nullable_string_enum(
-        &["viewer", "editor", "admin"],
-        "Effective site role; null when kept off the site",
-    )
+    super::wire::nullable("SiteRole")
 }
 
+/// The `SiteOverride` component, or null for the estate default.
 pub fn nullable_site_override_schema() -> RefOr<Schema> {
-    nullable_string_enum(
-        &["none", "viewer", "editor", "admin"],
-        "Site override; null for the estate default",
-    )
+    super::wire::nullable("SiteOverride")
 }
 
+/// The `EstateRole` component.
 pub fn estate_role_schema() -> RefOr<Schema> {
-    string_enum(&["viewer", "editor", "admin", "owner"], "Estate role")
+    RefOr::Ref(utoipa::openapi::Ref::from_schema_name("EstateRole"))
 }
 
+/// The `SiteRole` component (an effective site role).
 pub fn site_role_schema() -> RefOr<Schema> {
-    string_enum(&["viewer", "editor", "admin"], "Effective site role")
+    RefOr::Ref(utoipa::openapi::Ref::from_schema_name("SiteRole"))
 }
 
+/// The `SiteOverride` component (`none` keeps the member off the site).
 pub fn site_override_schema() -> RefOr<Schema> {
-    string_enum(
-        &["none", "viewer", "editor", "admin"],
-        "Site override (`none` keeps the member off the site)",
-    )
+    RefOr::Ref(utoipa::openapi::Ref::from_schema_name("SiteOverride"))
 }
 
 /// Parses a role-like value from a request field (422 naming the field).

@@ -11,6 +11,7 @@ pub mod estates;
 pub mod households;
 pub mod invitations;
 pub mod shares;
+pub mod wire;
 
 /// A string schema that takes one of `values` (no description).
 pub(crate) fn string_values(values: &[&str]) -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
