@@ -53,7 +53,7 @@ macro_rules! new_account_request {
             pub password: String,
             $(#[$display_name_doc])*
             #[validate(length(max = 100))]
-            #[schema(min_length = 1, max_length = 100, pattern = r"^\s*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$")]
+            #[schema(min_length = 1, max_length = 100, pattern = r"^[^\S\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$")]
             pub display_name: Option<String>,
         }
     };
@@ -69,7 +69,7 @@ new_account_request! {
     }))]
     pub struct RegisterRequest {
         #[validate(length(max = 254))]
-        #[schema(min_length = 3, max_length = 254, format = Email, pattern = r"^[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s.\x00-\x1f\x7f-\x9f]+(\.[^@\s.\x00-\x1f\x7f-\x9f]+)+$")]
+        #[schema(min_length = 3, max_length = 254, pattern = r"^[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s.\x00-\x1f\x7f-\x9f]+(\.[^@\s.\x00-\x1f\x7f-\x9f]+)+$")]
         pub email: String,
     }
     account {

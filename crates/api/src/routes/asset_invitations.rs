@@ -50,7 +50,7 @@ macro_rules! invitation_request {
         pub struct $name {
             $($(#[$field_attr])* pub $field: $ty,)*
             #[validate(length(max = 254))]
-            #[schema(min_length = 3, max_length = 254, format = Email, pattern = r"^[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s.\x00-\x1f\x7f-\x9f]+(\.[^@\s.\x00-\x1f\x7f-\x9f]+)+$")]
+            #[schema(min_length = 3, max_length = 254, pattern = r"^[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s.\x00-\x1f\x7f-\x9f]+(\.[^@\s.\x00-\x1f\x7f-\x9f]+)+$")]
             pub email: String,
             #[schema(value_type = AssetPermission)]
             pub permission: String,

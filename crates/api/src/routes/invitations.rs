@@ -41,7 +41,11 @@ use crate::views::wire::{EstateRole, InvitationStatus};
 pub struct UserSearchQuery {
     /// The whole email address (exact match, any case).
     #[validate(length(max = 254))]
-    #[param(max_length = 254, format = Email, pattern = r"^[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s.\x00-\x1f\x7f-\x9f]+(\.[^@\s.\x00-\x1f\x7f-\x9f]+)+$", example = "sam@example.com")]
+    #[param(
+        max_length = 254,
+        pattern = r"^[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s.\x00-\x1f\x7f-\x9f]+(\.[^@\s.\x00-\x1f\x7f-\x9f]+)+$",
+        example = "sam@example.com"
+    )]
     pub email: String,
 }
 
@@ -50,7 +54,11 @@ pub struct UserSearchQuery {
 #[schema(example = json!({"email": "sam@example.com", "role": "editor", "message": "Welcome to the Riverside team", "expires_at": "2027-03-15T09:30:00Z"}))]
 pub struct InviteRequest {
     #[validate(length(max = 254))]
-    #[schema(min_length = 3, max_length = 254, format = Email, pattern = r"^[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s.\x00-\x1f\x7f-\x9f]+(\.[^@\s.\x00-\x1f\x7f-\x9f]+)+$")]
+    #[schema(
+        min_length = 3,
+        max_length = 254,
+        pattern = r"^[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s.\x00-\x1f\x7f-\x9f]+(\.[^@\s.\x00-\x1f\x7f-\x9f]+)+$"
+    )]
     pub email: String,
     #[schema(value_type = EstateRole)]
     pub role: String,

@@ -311,9 +311,11 @@ mod tests {
         domain.extend(wire(&d::estate::SiteCapability::ALL, d::estate::SiteCapability::as_str));
         // `read` is both an asset's and an estate's: listed once.
         let mut seen = Vec::new();
-        domain.retain(|c| !seen.contains(c) && {
-            seen.push(*c);
-            true
+        domain.retain(|c| {
+            !seen.contains(c) && {
+                seen.push(*c);
+                true
+            }
         });
         assert_eq!(caps, domain);
     }
