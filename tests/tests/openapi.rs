@@ -291,6 +291,7 @@ fn every_schema_reference_resolves() {
         .filter_map(|(at, _)| text[at + prefix.len()..].split('"').next())
         .filter(|name| !schemas.contains_key(*name))
         .collect();
+    missing.sort_unstable();
     missing.dedup();
     assert!(missing.is_empty(), "unknown schemas: {missing:?}");
 }
