@@ -119,3 +119,179 @@ fn every_operation_has_an_explicit_unique_id_a_summary_and_a_description() {
     }
     assert!(seen.len() >= 80, "only {} operations", seen.len());
 }
+
+/// The JSON body of a request or response, if it has one.
+fn json_body(holder: &serde_json::Value) -> Option<&serde_json::Value> {
+    holder.get("content").and_then(|c| c.get("application/json"))
+}
+
+/// The schema `$ref` points at (`#/components/schemas/...`), or `schema`.
+fn resolve<'a>(doc: &'a serde_json::Value, schema: &'a serde_json::Value) -> &'a serde_json::Value {
+    match schema.get("$ref").and_then(|r| r.as_str()) {
+        Some(r) => doc.pointer(r.trim_start_matches('#')).unwrap_or(&serde_json::Value::Null),
+        None => schema,
+    }
+}
+
+/// The example a schema documents: its own `example` (or first of
+/// `examples`), that of the schema it references, or, for an object, one
+/// composed of its properties' examples (every required property must have
+/// one) and, for an array, a list of its items' example.
+fn example_of(doc: &serde_json::Value, schema: &serde_json::Value) -> Option<serde_json::Value> {
+    if let Some(example) = schema.get("example") {
+        return Some(example.clone());
+    }
+    if let Some(first) = schema.get("examples").and_then(|e| e.as_array()).and_then(|e| e.first()) {
+        return Some(first.clone());
+    }
+    if schema.get("$ref").is_some() {
+        return example_of(doc, resolve(doc, schema));
+    }
+    if let Some(items) = schema.get("items") {
+        return example_of(doc, items).map(|item| serde_json::json!([item]));
+    }
+    let properties = schema.get("properties")?.as_object()?;
+    let required: Vec<&str> = schema["required"]
+        .as_array()
+        .map(|r| r.iter().filter_map(|n| n.as_str()).collect())
+        .unwrap_or_default();
+    let mut composed = serde_json::Map::new();
+    for (name, property) in properties {
+        match example_of(doc, property) {
+            Some(example) => {
+                composed.insert(name.clone(), example);
+            }
+            None if required.contains(&name.as_str()) => return None,
+            None => {}
+        }
+    }
+    Some(serde_json::Value::Object(composed))
+}
+
+/// Why `example` does not fit `schema` (its `$ref`s resolved against the
+/// document's components), if it does not.
+fn misfit(
+    doc: &serde_json::Value,
+    schema: &serde_json::Value,
+    example: &serde_json::Value,
+) -> Option<String> {
+    let mut root = serde_json::json!({"allOf": [schema]});
+    root["components"] = doc["components"].clone();
+    let validator = match jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .should_validate_formats(true)
+        .build(&root)
+    {
+        Ok(v) => v,
+        Err(e) => return Some(format!("the schema does not compile: {e}")),
+    };
+    let errors: Vec<String> =
+        validator.iter_errors(example).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    (!errors.is_empty()).then(|| errors.join("; "))
+}
+
+/// Every JSON request body and 2xx response body: (where, media type).
+fn bodies(doc: &serde_json::Value) -> Vec<(String, serde_json::Value)> {
+    let mut all = Vec::new();
+    for (method, path, op) in operations(doc) {
+        if let Some(media) = op.get("requestBody").and_then(json_body) {
+            all.push((format!("{method} {path} request"), media.clone()));
+        }
+        for (status, response) in op["responses"].as_object().expect("responses") {
+            if status.starts_with('2')
+                && let Some(media) = json_body(resolve(doc, response))
+            {
+                all.push((format!("{method} {path} {status}"), media.clone()));
+            }
+        }
+    }
+    all
+}
+
+/// Every request and 2xx response body documents a realistic example (on
+/// the media type, on its schema or composed from its properties'), and the
+/// example is valid against the schema it illustrates (formats included), so
+/// Swagger UI's "Try it out" starts from an input the server accepts.
+#[test]
+fn every_body_has_an_example_that_fits_its_schema() {
+    let doc: serde_json::Value = serde_json::from_str(COMMITTED).expect("committed JSON");
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for (place, media) in bodies(&doc) {
+        let schema = &media["schema"];
+        let example = media.get("example").cloned().or_else(|| example_of(&doc, schema));
+        let Some(example) = example else {
+            problems.push(format!("{place}: no example"));
+            continue;
+        };
+        checked += 1;
+        if let Some(why) = misfit(&doc, schema, &example) {
+            problems.push(format!("{place}: the example does not fit its schema: {why}"));
+        }
+    }
+    assert!(problems.is_empty(), "{} bodies:\n{}", problems.len(), problems.join("\n"));
+    assert!(checked >= 80, "only {checked} bodies checked");
+}
+
+/// Where a schema (or a schema inside it) is an object that says nothing of
+/// its members: no `properties` and no `additionalProperties`.
+fn bare_objects(schema: &serde_json::Value, at: &str, found: &mut Vec<String>) {
+    let Some(fields) = schema.as_object() else { return };
+    let types = &schema["type"];
+    let object =
+        types == "object" || types.as_array().is_some_and(|t| t.contains(&"object".into()));
+    if object && !fields.contains_key("properties") && !fields.contains_key("additionalProperties")
+    {
+        found.push(at.to_owned());
+    }
+    if let Some(properties) = schema["properties"].as_object() {
+        for (name, p) in properties {
+            bare_objects(p, &format!("{at}.{name}"), found);
+        }
+    }
+    for key in ["items", "additionalProperties"] {
+        if let Some(inner) = schema.get(key) {
+            bare_objects(inner, &format!("{at}[{key}]"), found);
+        }
+    }
+    for key in ["oneOf", "anyOf", "allOf"] {
+        for (i, inner) in schema[key].as_array().into_iter().flatten().enumerate() {
+            bare_objects(inner, &format!("{at}.{key}[{i}]"), found);
+        }
+    }
+}
+
+/// No schema is a bare `{type: object}`: a free-form member states what its
+/// values are (`additionalProperties`), so generated clients can read and
+/// write it (openapi-typescript turns a bare object into
+/// `Record<string, never>`).
+#[test]
+fn no_schema_is_a_bare_object() {
+    let doc: serde_json::Value = serde_json::from_str(COMMITTED).expect("committed JSON");
+    let mut found = Vec::new();
+    for (name, schema) in doc["components"]["schemas"].as_object().expect("schemas") {
+        bare_objects(schema, name, &mut found);
+    }
+    for (place, media) in bodies(&doc) {
+        bare_objects(&media["schema"], &place, &mut found);
+    }
+    assert!(found.is_empty(), "bare objects:\n{}", found.join("\n"));
+}
+
+/// Every `$ref` to a schema names a component the document carries (a
+/// parameter's enum too: utoipa does not collect those by itself).
+#[test]
+fn every_schema_reference_resolves() {
+    let text = COMMITTED;
+    let doc: serde_json::Value = serde_json::from_str(text).expect("committed JSON");
+    let schemas = doc["components"]["schemas"].as_object().expect("schemas");
+    let prefix = "\"#/components/schemas/";
+    let mut missing: Vec<&str> = text
+        .match_indices(prefix)
+        .filter_map(|(at, _)| text[at + prefix.len()..].split('"').next())
+        .filter(|name| !schemas.contains_key(*name))
+        .collect();
+    missing.sort_unstable();
+    missing.dedup();
+    assert!(missing.is_empty(), "unknown schemas: {missing:?}");
+}

@@ -14,6 +14,7 @@ use crate::error::{PROBLEM_JSON, Problem};
 
 mod lists;
 mod conditional;
+mod enums;
 
 struct BearerAuth;
 
@@ -147,6 +148,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     SharedAnswers.modify(&mut doc);
     lists::ListLinks.modify(&mut doc);
     conditional::document(&mut doc);
+    enums::EnumComponents.modify(&mut doc);
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     doc
 }

@@ -19,6 +19,7 @@ use crate::routes::{Reply, listed, ok};
 use crate::views::access::{AccessEntry, Explanation};
 use crate::views::audit::AuditEventView;
 use crate::views::common::{CursorPage, CursorQuery, paged_query};
+use crate::views::wire::{AuditResourceType, ExplainedResourceType};
 
 // ---------------------------------------------------------------- queries
 
@@ -26,20 +27,20 @@ use crate::views::common::{CursorPage, CursorQuery, paged_query};
 #[into_params(parameter_in = Query)]
 pub struct ExplainQuery {
     pub user_id: Uuid,
-    /// `estate`, `site` or `asset`.
-    #[param(value_type = String)]
+    #[param(value_type = ExplainedResourceType)]
     pub resource_type: String,
     pub resource_id: Uuid,
 }
 
 paged_query! {
     pub struct AuditQuery {
-        /// `user`, `household`, `estate`, `site` or `asset`.
+        /// Only the events about this kind of resource.
         #[validate(length(max = 20))]
-        #[param(max_length = 20)]
+        #[param(value_type = Option<AuditResourceType>)]
         pub resource_type: Option<String>,
+        /// Only the events about the resource with this id.
         #[validate(length(max = 64))]
-        #[param(max_length = 64)]
+        #[param(max_length = 64, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$", example = "3f6c1e2a-8b4d-4c7e-9a1f-2d5b6c7e8f90")]
         pub resource_id: Option<String>,
         pub actor_id: Option<Uuid>,
         /// Events at or after this time (years 1 to 9999).

@@ -45,15 +45,15 @@ macro_rules! new_account_request {
             $($(#[$field_attr])* pub $field: $ty,)*
             $(#[$username_doc])*
             #[validate(length(max = 32))]
-            #[schema(min_length = 3, max_length = 32)]
+            #[schema(min_length = 3, max_length = 32, pattern = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
             pub username: String,
             $(#[$password_doc])*
             #[validate(length(max = 1024))]
-            #[schema(min_length = 10, max_length = 1024)]
+            #[schema(min_length = 10, max_length = 1024, pattern = r"\S")]
             pub password: String,
             $(#[$display_name_doc])*
             #[validate(length(max = 100))]
-            #[schema(max_length = 100)]
+            #[schema(min_length = 1, max_length = 100, pattern = r"^[^\S\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$")]
             pub display_name: Option<String>,
         }
     };
@@ -69,15 +69,16 @@ new_account_request! {
     }))]
     pub struct RegisterRequest {
         #[validate(length(max = 254))]
-        #[schema(min_length = 3, max_length = 254)]
+        #[schema(min_length = 3, max_length = 254, pattern = r"^[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s.\x00-\x1f\x7f-\x9f]+(\.[^@\s.\x00-\x1f\x7f-\x9f]+)+$")]
         pub email: String,
     }
     account {
-        /// 3 to 32 letters, digits, `_`, `.` or `-`; unique regardless of case.
+        /// 3 to 32 letters, digits, `_`, `.` or `-`, starting with a letter or
+        /// digit; unique regardless of case.
         username,
-        /// At least 10 characters.
+        /// 10 to 1,024 characters, not all whitespace.
         password,
-        /// Defaults to the username.
+        /// Defaults to the username; 1 to 100 characters, no control characters.
         display_name,
     }
 }
@@ -88,7 +89,7 @@ new_account_request! {
 pub struct LoginRequest {
     /// Email or username.
     #[validate(length(max = 254))]
-    #[schema(max_length = 254)]
+    #[schema(max_length = 254, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
     pub login: String,
     #[validate(length(max = 1024))]
     #[schema(max_length = 1024)]
@@ -97,10 +98,11 @@ pub struct LoginRequest {
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"token": "Vd9xQ2mT7bK4nR8cW1zF5hJ3pL6sY0aE"}))]
 pub struct TokenRequest {
     /// The token from the emailed link's `#token=` fragment.
     #[validate(length(max = 512))]
-    #[schema(max_length = 512)]
+    #[schema(max_length = 512, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
     pub token: String,
 }
 
@@ -109,19 +111,21 @@ pub struct TokenRequest {
 #[schema(example = json!({"email": "ada@example.com"}))]
 pub struct PasswordResetRequest {
     #[validate(length(max = 254))]
-    #[schema(max_length = 254)]
+    #[schema(max_length = 254, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
     pub email: String,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"token": "Vd9xQ2mT7bK4nR8cW1zF5hJ3pL6sY0aE", "password": "staple battery horse"}))]
 pub struct PasswordResetConfirm {
+    /// The token from the emailed link's `#token=` fragment.
     #[validate(length(max = 512))]
-    #[schema(max_length = 512)]
+    #[schema(max_length = 512, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
     pub token: String,
-    /// The new password: at least 10 characters.
+    /// The new password: 10 to 1,024 characters, not all whitespace.
     #[validate(length(max = 1024))]
-    #[schema(min_length = 10, max_length = 1024)]
+    #[schema(min_length = 10, max_length = 1024, pattern = r"\S")]
     pub password: String,
 }
 

@@ -22,7 +22,8 @@ use crate::ops::Deferred;
 use crate::ops::invitations::{Fields, Sending, asset};
 use crate::routes::{Reply, listed, ok};
 use crate::views::common::{CursorPage, CursorQuery, paged_query};
-use crate::views::invitations::{AssetInvitationView, StatsView, permission_schema};
+use crate::views::invitations::{AssetInvitationView, StatsView};
+use crate::views::wire::{AssetPermission, InvitationSort, InvitationStatus};
 
 // ---------------------------------------------------------------- requests
 
@@ -51,13 +52,13 @@ macro_rules! invitation_request {
         pub struct $name {
             $($(#[$field_attr])* pub $field: $ty,)*
             #[validate(length(max = 254))]
-            #[schema(min_length = 3, max_length = 254)]
+            #[schema(min_length = 3, max_length = 254, pattern = r"^[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s.\x00-\x1f\x7f-\x9f]+(\.[^@\s.\x00-\x1f\x7f-\x9f]+)+$")]
             pub email: String,
-            #[schema(schema_with = permission_schema)]
+            #[schema(value_type = AssetPermission)]
             pub permission: String,
             $(#[$message_doc])*
             #[validate(length(max = 4000))]
-            #[schema(max_length = 1000)]
+            #[schema(max_length = 1000, pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$")]
             pub message: Option<String>,
             $(#[$expires_doc])*
             pub expires_at: Option<DateTime<Utc>>,
@@ -68,14 +69,15 @@ macro_rules! invitation_request {
 }
 
 invitation_request! {
-    #[schema(example = json!({"asset_id": "6f1c2d4e-0000-4000-8000-000000000001", "email": "shop@example.com", "permission": "view", "message": "Specs for the brake job"}))]
+    #[schema(example = json!({"asset_id": "c41d8e2f-6a7b-4c9d-8e1f-0a2b3c4d5e6f", "email": "shop@example.com", "permission": "view", "message": "Specs for the brake job", "expires_at": "2027-03-15T09:30:00Z", "access_expires_at": "2027-06-30T17:00:00Z"}))]
     pub struct SendRequest {
         pub asset_id: Uuid,
     }
     invitation {
         email,
         permission,
-        /// Plain text, at most 1,000 characters.
+        /// Plain text, at most 1,000 characters; line breaks and tabs are the
+        /// only control characters allowed.
         message,
         /// When the link stops working (in the future); absent or null: never.
         expires_at,
@@ -85,6 +87,7 @@ invitation_request! {
 }
 
 invitation_request! {
+    #[schema(example = json!({"email": "shop@example.com", "permission": "edit", "message": "Specs for the brake job", "access_expires_at": "2027-06-30T17:00:00Z"}))]
     pub struct SendForAssetRequest {}
     invitation { email, permission, message, expires_at, access_expires_at, }
 }
@@ -93,18 +96,18 @@ paged_query! {
     pub struct TableQuery {
         /// Case-insensitive search in the email and the asset's name or reference.
         #[validate(length(max = 200))]
-        #[param(max_length = 200)]
+        #[param(max_length = 200, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$", example = "transit")]
         pub q: Option<String>,
-        /// `pending`, `accepted`, `declined`, `expired` or `cancelled`.
-        #[param(value_type = Option<String>)]
+        /// Only the invitations with this status.
+        #[param(value_type = Option<InvitationStatus>)]
         pub status: Option<String>,
-        /// `view`, `edit` or `manage`.
-        #[param(value_type = Option<String>)]
+        /// Only the invitations offering this permission.
+        #[param(value_type = Option<AssetPermission>)]
         pub permission: Option<String>,
         pub asset_id: Option<Uuid>,
         /// `invited_at` (default: newest first), `expires_at` or `email`; a
         /// leading `-` sorts descending.
-        #[param(value_type = Option<String>)]
+        #[param(value_type = Option<InvitationSort>)]
         pub sort: Option<String>,
     }
     paging {
@@ -124,6 +127,7 @@ pub struct StatsQuery {
 
 #[derive(Debug, Default, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"expires_at": "2027-04-01T09:30:00Z"}))]
 pub struct ResendBody {
     /// Absent: keep the current expiry; null: never; a time: in the future.
     #[serde(default, deserialize_with = "double_option")]

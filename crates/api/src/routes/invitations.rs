@@ -34,6 +34,7 @@ use crate::views::invitations::{
     EstateInvitationView, InvitationOffer, InvitationResult, InviteOutcome, UserSearchResult,
 };
 use actix_web::http::StatusCode;
+use crate::views::wire::{EstateRole, InvitationStatus};
 
 // ---------------------------------------------------------------- requests
 
@@ -42,22 +43,31 @@ use actix_web::http::StatusCode;
 pub struct UserSearchQuery {
     /// The whole email address (exact match, any case).
     #[validate(length(max = 254))]
-    #[param(max_length = 254)]
+    #[param(
+        max_length = 254,
+        pattern = r"^[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s.\x00-\x1f\x7f-\x9f]+(\.[^@\s.\x00-\x1f\x7f-\x9f]+)+$",
+        example = "sam@example.com"
+    )]
     pub email: String,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"email": "sam@example.com", "role": "editor", "message": "Welcome to the Riverside team"}))]
+#[schema(example = json!({"email": "sam@example.com", "role": "editor", "message": "Welcome to the Riverside team", "expires_at": "2027-03-15T09:30:00Z"}))]
 pub struct InviteRequest {
     #[validate(length(max = 254))]
-    #[schema(min_length = 3, max_length = 254)]
+    #[schema(
+        min_length = 3,
+        max_length = 254,
+        pattern = r"^[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s.\x00-\x1f\x7f-\x9f]+(\.[^@\s.\x00-\x1f\x7f-\x9f]+)+$"
+    )]
     pub email: String,
-    #[schema(schema_with = crate::views::common::estate_role_schema)]
+    #[schema(value_type = EstateRole)]
     pub role: String,
-    /// Plain text, at most 1,000 characters.
+    /// Plain text, at most 1,000 characters; line breaks and tabs are the
+    /// only control characters allowed.
     #[validate(length(max = 4000))]
-    #[schema(max_length = 1000)]
+    #[schema(max_length = 1000, pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$")]
     pub message: Option<String>,
     /// When the link stops working (in the future); absent or null: never.
     pub expires_at: Option<DateTime<Utc>>,
@@ -65,8 +75,8 @@ pub struct InviteRequest {
 
 paged_query! {
     pub struct InvitationListQuery {
-        /// `pending`, `accepted`, `declined`, `expired` or `cancelled`.
-        #[param(value_type = Option<String>)]
+        /// Only the invitations with this status.
+        #[param(value_type = Option<InvitationStatus>)]
         pub status: Option<String>,
     }
     paging {
@@ -80,6 +90,7 @@ paged_query! {
 
 #[derive(Debug, Default, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"expires_at": "2027-04-01T09:30:00Z"}))]
 pub struct ResendRequest {
     /// Absent: keep the current expiry; null: never; a time: in the future.
     #[serde(default, deserialize_with = "double_option")]
@@ -89,18 +100,20 @@ pub struct ResendRequest {
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"token": "kq3N0xVbY7tR2mLc8pWfH1sJd4eZaG6u"}))]
 pub struct InvitationTokenRequest {
     /// The token from the link's `#token=` fragment.
     #[validate(length(max = 512))]
-    #[schema(max_length = 512)]
+    #[schema(max_length = 512, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
     pub token: String,
 }
 
 new_account_request! {
-    #[schema(example = json!({"token": "…", "username": "sam", "password": "correct horse battery"}))]
+    #[schema(example = json!({"token": "kq3N0xVbY7tR2mLc8pWfH1sJd4eZaG6u", "username": "sam", "password": "correct horse battery", "display_name": "Sam Okafor"}))]
     pub struct AcceptSignupRequest {
+        /// The token from the link's `#token=` fragment.
         #[validate(length(max = 512))]
-        #[schema(max_length = 512)]
+        #[schema(max_length = 512, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
         pub token: String,
     }
     account {

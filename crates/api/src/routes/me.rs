@@ -30,13 +30,14 @@ pub async fn me(ctx: Ctx) -> Reply {
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"current_password": "correct horse battery", "new_password": "staple battery horse"}))]
 pub struct ChangePassword {
     #[validate(length(max = 1024))]
     #[schema(max_length = 1024)]
     pub current_password: String,
-    /// At least 10 characters.
+    /// 10 to 1,024 characters, not all whitespace.
     #[validate(length(max = 1024))]
-    #[schema(min_length = 10, max_length = 1024)]
+    #[schema(min_length = 10, max_length = 1024, pattern = r"\S")]
     pub new_password: String,
 }
 

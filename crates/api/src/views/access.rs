@@ -9,23 +9,31 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::views::common::UserSummary;
+use crate::views::wire::{
+    AccessPathKind, Capability, ExplainedResourceType, NotCountedReason, level_or_role_schema,
+};
 
 /// One way a user may reach a resource, counted or not.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "kind": "household",
+    "level": "edit",
+    "via": "2a9b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d",
+    "counted": true,
+    "reason": null,
+    "until": null
+}))]
 pub struct PathView {
-    /// `root`, `collaborator`, `household`, `share`, `site`, `estate_admin`
-    /// (assets); `root`, `membership`, `invitation` (estates); `root`,
-    /// `estate_role`, `site_override`, `invitation` (sites).
-    #[schema(example = "household")]
+    #[schema(value_type = AccessPathKind)]
     pub kind: &'static str,
     /// The level or role this path gives (null when it gives nothing).
+    #[schema(schema_with = level_or_role_schema)]
     pub level: Option<&'static str>,
     /// The household head, share or invitation, site or estate it runs through.
     pub via: Option<Uuid>,
     pub counted: bool,
-    /// Why it does not count (or is capped): `head_not_collaborator`,
-    /// `share_expired`, `share_revoked`, `no_estate_membership`,
-    /// `capped_by_estate_role`, `kept_off_site`, `invitation_pending`.
+    /// Why it does not count (or is capped); null when it counts in full.
+    #[schema(value_type = Option<NotCountedReason>)]
     pub reason: Option<&'static str>,
     /// For shares: when the access ends.
     pub until: Option<DateTime<Utc>>,
@@ -33,23 +41,43 @@ pub struct PathView {
 
 /// The answer of explain.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "user": {"id": "2a9b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d", "username": "sam", "display_name": "Sam Okafor", "email": "sam@example.com"},
+    "resource_type": "asset",
+    "resource_id": "c41d8e2f-6a7b-4c9d-8e1f-0a2b3c4d5e6f",
+    "effective": "edit",
+    "capabilities": ["read", "update_details", "add_edit_records", "add_photos"],
+    "paths": [
+        {"kind": "household", "level": "edit", "via": "8d3c1f9e-2f7a-4a5e-9d1e-3b6a2f0c4d11", "counted": true, "reason": null, "until": null},
+        {"kind": "share", "level": "view", "via": "e5a1b2c3-d4e5-4f60-8a7b-1c2d3e4f5a6b", "counted": false, "reason": "share_expired", "until": "2026-02-01T00:00:00Z"}
+    ]
+}))]
 pub struct Explanation {
     pub user: UserSummary,
-    #[schema(example = "asset")]
+    #[schema(value_type = ExplainedResourceType)]
     pub resource_type: &'static str,
     pub resource_id: Uuid,
     /// The effective level (assets) or role (estates, sites); null: none.
+    #[schema(schema_with = level_or_role_schema)]
     pub effective: Option<&'static str>,
     /// What the effective level or role allows.
+    #[schema(value_type = Vec<Capability>)]
     pub capabilities: Vec<&'static str>,
     pub paths: Vec<PathView>,
 }
 
 /// A user who can reach an asset.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "user": {"id": "2a9b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d", "username": "sam", "display_name": "Sam Okafor", "email": null},
+    "level": "edit",
+    "paths": [
+        {"kind": "household", "level": "edit", "via": "8d3c1f9e-2f7a-4a5e-9d1e-3b6a2f0c4d11", "counted": true, "reason": null, "until": null}
+    ]
+}))]
 pub struct AccessEntry {
     pub user: UserSummary,
-    #[schema(example = "edit")]
+    #[schema(value_type = crate::views::wire::AssetLevel)]
     pub level: &'static str,
     pub paths: Vec<PathView>,
 }

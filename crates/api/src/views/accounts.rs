@@ -6,6 +6,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::views::wire::{AcknowledgementStatus, TokenType};
+
 /// The current user.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
@@ -43,22 +45,35 @@ impl From<&User> for MeView {
 
 /// A session: the user and an access token.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "user": {
+        "id": "8d3c1f9e-2f7a-4a5e-9d1e-3b6a2f0c4d11",
+        "email": "ada@example.com",
+        "email_verified": true,
+        "username": "ada",
+        "display_name": "Ada Lovelace",
+        "is_root": false,
+        "created_at": "2026-11-23T09:00:00Z"
+    },
+    "access_token": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI4ZDNjMWY5ZSJ9.5mQ0b3Vx3nY2cTq1Zr8kP0aWmXv7sLh4dJc9eFg2HiE",
+    "token_type": "Bearer",
+    "expires_in": 3600
+}))]
 pub struct AuthResponse {
     pub user: MeView,
     /// JWT to send as `Authorization: Bearer <token>`.
     pub access_token: String,
-    /// Always `Bearer`.
-    #[schema(example = "Bearer")]
+    #[schema(value_type = TokenType)]
     pub token_type: &'static str,
     /// Seconds until the token expires.
-    #[schema(example = 3600)]
     pub expires_in: u64,
 }
 
 /// A short acknowledgement.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"status": "sent", "detail": "A new verification link is on its way."}))]
 pub struct StatusMessage {
-    #[schema(example = "sent")]
+    #[schema(value_type = AcknowledgementStatus)]
     pub status: &'static str,
     pub detail: String,
 }

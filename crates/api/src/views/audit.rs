@@ -3,35 +3,92 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
+use utoipa::openapi::schema::{AdditionalProperties, Object, ObjectBuilder, OneOfBuilder, Type};
+use utoipa::openapi::{RefOr, Schema};
 use uuid::Uuid;
 
+use crate::views::wire::{AuditAction, AuditTargetType};
+
+/// Who acted (their names as they are now; null when the account is gone).
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": "8d3c1f9e-2f7a-4a5e-9d1e-3b6a2f0c4d11", "username": "ada", "display_name": "Ada Lovelace"}))]
 pub struct AuditActor {
     pub id: Uuid,
     pub username: Option<String>,
     pub display_name: Option<String>,
 }
 
+/// What an event is about.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"type": "estate", "id": "3f6c1e2a-8b4d-4c7e-9a1f-2d5b6c7e8f90"}))]
 pub struct AuditTarget {
     #[serde(rename = "type")]
-    #[schema(example = "asset")]
+    #[schema(value_type = AuditTargetType)]
     pub type_: String,
+    /// The target's id (a UUID; `seed` for the seed marker).
     pub id: String,
+}
+
+/// What changed: the fields an event names (`before` or `after`), each a
+/// JSON scalar (an id, a name, a role, a count, a flag, a time, null) or,
+/// for a member's site overrides, an object of site id to override. A
+/// schema only: the changes are built as JSON.
+pub struct AuditChange;
+
+impl utoipa::PartialSchema for AuditChange {
+    fn schema() -> RefOr<Schema> {
+        let text = || Object::with_type(Type::String);
+        let values = |schema: Schema| Some(AdditionalProperties::RefOr(RefOr::T(schema)));
+        let overrides = ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .additional_properties(values(Schema::Object(text())))
+            .description(Some("Site id to override"));
+        let value = OneOfBuilder::new()
+            .item(text())
+            .item(Object::with_type(Type::Number))
+            .item(Object::with_type(Type::Boolean))
+            .item(Object::with_type(Type::Null))
+            .item(overrides);
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .additional_properties(values(Schema::OneOf(value.build())))
+            .description(Some(
+                "The fields an event names: each a JSON scalar or, for site overrides, \
+                 an object of site id to override",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for AuditChange {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "AuditChange".into()
+    }
 }
 
 /// One audit event.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0d9e8f7a-6b5c-4d3e-8f2a-1b0c9d8e7f6a",
+    "actor": {"id": "8d3c1f9e-2f7a-4a5e-9d1e-3b6a2f0c4d11", "username": "ada", "display_name": "Ada Lovelace"},
+    "action": "member.updated",
+    "target": {"type": "estate", "id": "3f6c1e2a-8b4d-4c7e-9a1f-2d5b6c7e8f90"},
+    "before": {"user_id": "2a9b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d", "role": "viewer", "sites": {}},
+    "after": {"user_id": "2a9b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d", "role": "editor", "sites": {"5b4a3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d": "none"}},
+    "created_at": "2026-03-01T09:30:00Z"
+}))]
 pub struct AuditEventView {
     pub id: Uuid,
     /// Null for the system (the expiry sweeper, the root bootstrap).
     pub actor: Option<AuditActor>,
-    #[schema(example = "member.updated")]
+    #[schema(value_type = AuditAction)]
     pub action: String,
     pub target: AuditTarget,
-    #[schema(value_type = Option<Object>)]
+    /// The fields as they were; null when the event created something.
+    #[schema(value_type = Option<AuditChange>)]
     pub before: Option<serde_json::Value>,
-    #[schema(value_type = Option<Object>)]
+    /// The fields as they are now; null when the event removed something.
+    #[schema(value_type = Option<AuditChange>)]
     pub after: Option<serde_json::Value>,
     pub created_at: DateTime<Utc>,
 }

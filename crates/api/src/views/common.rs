@@ -1,11 +1,9 @@
 //! Shared pieces of the resource routes: pagination, user summaries, role
-//! schemas and domain refusals as problems.
+//! schemas (references to the enum components of [`super::wire`]) and
+//! domain refusals as problems.
 
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::ToSchema;
-use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
-use utoipa::openapi::{RefOr, Schema};
 use uuid::Uuid;
 
 use crate::error::ApiError;
@@ -44,7 +42,7 @@ macro_rules! paged_query {
             $(
                 $(#$cursor_doc)*
                 #[validate(length(min = 1, max = 512))]
-                #[param(min_length = 1, max_length = 512)]
+                #[param(min_length = 1, max_length = 512, pattern = r"^[A-Za-z0-9_-]+$")]
                 pub cursor: Option<String>,
             )?
         }
@@ -189,6 +187,7 @@ pub struct CursorPage<T: ToSchema> {
     #[schema(example = 57)]
     pub total: i64,
     /// Whether `total` is the exact count (false: there are more than 1,000).
+    #[schema(example = true)]
     pub total_exact: bool,
     #[schema(example = 1)]
     pub page: i64,
@@ -217,6 +216,12 @@ impl<T: ToSchema> CursorPage<T> {
 /// invitations) and only to those who administer that resource; people added
 /// by username (collaborators, household members) are shown without it.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "2a9b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d",
+    "username": "sam",
+    "display_name": "Sam Okafor",
+    "email": "sam@example.com"
+}))]
 pub struct UserSummary {
     pub id: Uuid,
     pub username: String,
@@ -224,56 +229,9 @@ pub struct UserSummary {
     pub email: Option<String>,
 }
 
-fn string_enum(values: &[&str], description: &str) -> RefOr<Schema> {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .enum_values(Some(values.iter().copied()))
-        .description(Some(description))
-        .into()
-}
-
-fn nullable_string_enum(values: &[&str], description: &str) -> RefOr<Schema> {
-    let mut options: Vec<serde_json::Value> = values.iter().map(|v| json!(v)).collect();
-    options.push(serde_json::Value::Null);
-    ObjectBuilder::new()
-        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
-        .enum_values(Some(options))
-        .description(Some(description))
-        .into()
-}
-
-pub fn nullable_estate_role_schema() -> RefOr<Schema> {
-    nullable_string_enum(&["viewer", "editor", "admin", "owner"], "Estate role, or null")
-}
-
-pub fn nullable_site_role_schema() -> RefOr<Schema> {
-    nullable_string_enum(
-        &["viewer", "editor", "admin"],
-        "Effective site role; null when kept off the site",
-    )
-}
-
-pub fn nullable_site_override_schema() -> RefOr<Schema> {
-    nullable_string_enum(
-        &["none", "viewer", "editor", "admin"],
-        "Site override; null for the estate default",
-    )
-}
-
-pub fn estate_role_schema() -> RefOr<Schema> {
-    string_enum(&["viewer", "editor", "admin", "owner"], "Estate role")
-}
-
-pub fn site_role_schema() -> RefOr<Schema> {
-    string_enum(&["viewer", "editor", "admin"], "Effective site role")
-}
-
-pub fn site_override_schema() -> RefOr<Schema> {
-    string_enum(
-        &["none", "viewer", "editor", "admin"],
-        "Site override (`none` keeps the member off the site)",
-    )
-}
+pub use super::wire::{
+    AssetLevel, AssetPermission, EstateRole, InvitationStatus, SiteOverride, SiteRole,
+};
 
 /// Parses a role-like value from a request field (422 naming the field).
 pub fn parse_field<T: std::str::FromStr>(field: &str, value: &str) -> Result<T, ApiError>

@@ -12,13 +12,14 @@ use uuid::Uuid;
 use crate::ops::invitations::Resource;
 use crate::views::common::UserSummary;
 use crate::views::estates::MemberView;
+use crate::views::wire::{
+    AssetPermission, EstateRole, InvitationAnswer, InvitationResourceType, InvitationStatus,
+    InviteOutcomeKind,
+};
 
-/// The schema of an asset permission (`view`, `edit` or `manage`).
-pub fn permission_schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
-    super::string_values(&["view", "edit", "manage"])
-}
-
+/// The estate or asset an invitation opens.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": "3f6c1e2a-8b4d-4c7e-9a1f-2d5b6c7e8f90", "name": "Hartwell Estate"}))]
 pub struct ResourceRef {
     pub id: Uuid,
     pub name: String,
@@ -30,7 +31,9 @@ impl ResourceRef {
     }
 }
 
+/// Who sent an invitation.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": "8d3c1f9e-2f7a-4a5e-9d1e-3b6a2f0c4d11", "username": "ada", "display_name": "Ada Lovelace"}))]
 pub struct Inviter {
     pub id: Uuid,
     pub username: String,
@@ -66,25 +69,39 @@ fn status(inv: &Invitation, now: DateTime<Utc>) -> String {
 
 /// An invitation as its senders see it.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "b7e2c9d4-1a3f-4e6b-8c5d-9f0a1b2c3d4e",
+    "estate": {"id": "3f6c1e2a-8b4d-4c7e-9a1f-2d5b6c7e8f90", "name": "Hartwell Estate"},
+    "email": "sam@example.com",
+    "role": "editor",
+    "message": "Welcome to the Riverside team",
+    "message_preview": "Welcome to the Riverside team",
+    "status": "pending",
+    "invited_by": {"id": "8d3c1f9e-2f7a-4a5e-9d1e-3b6a2f0c4d11", "username": "ada", "display_name": "Ada Lovelace"},
+    "invited_at": "2026-03-01T09:30:00Z",
+    "expires_at": "2026-03-15T09:30:00Z",
+    "last_sent_at": "2026-03-01T09:30:00Z",
+    "resend_count": 0,
+    "responded_at": null
+}))]
 pub struct EstateInvitationView {
     pub id: Uuid,
     pub estate: ResourceRef,
     pub email: String,
-    #[schema(schema_with = crate::views::common::estate_role_schema)]
+    #[schema(value_type = EstateRole)]
     pub role: String,
     pub message: Option<String>,
     /// The first 80 characters of the message.
     pub message_preview: Option<String>,
-    /// `pending`, `accepted`, `declined`, `expired` or `cancelled` (a pending
-    /// invitation past its expiry reads as expired).
-    #[schema(example = "pending")]
+    /// A pending invitation past its expiry reads as expired.
+    #[schema(value_type = InvitationStatus)]
     pub status: String,
     pub invited_by: Inviter,
     pub invited_at: DateTime<Utc>,
     /// Null: never.
     pub expires_at: Option<DateTime<Utc>>,
     pub last_sent_at: DateTime<Utc>,
-    #[schema(example = 0)]
+    #[schema(minimum = 0)]
     pub resend_count: i32,
     pub responded_at: Option<DateTime<Utc>>,
 }
@@ -109,7 +126,9 @@ impl EstateInvitationView {
     }
 }
 
+/// The asset an invitation opens.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": "c41d8e2f-6a7b-4c9d-8e1f-0a2b3c4d5e6f", "name": "Ford Transit", "reference": "VAN-07"}))]
 pub struct AssetRef {
     pub id: Uuid,
     pub name: String,
@@ -125,21 +144,33 @@ impl AssetRef {
 
 /// A row of the invitation table (and the details).
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "e5a1b2c3-d4e5-4f60-8a7b-1c2d3e4f5a6b",
+    "asset": {"id": "c41d8e2f-6a7b-4c9d-8e1f-0a2b3c4d5e6f", "name": "Ford Transit", "reference": "VAN-07"},
+    "email": "shop@example.com",
+    "message": "Specs for the brake job",
+    "message_preview": "Specs for the brake job",
+    "permission": "view",
+    "status": "pending",
+    "invited_by": {"id": "8d3c1f9e-2f7a-4a5e-9d1e-3b6a2f0c4d11", "username": "ada", "display_name": "Ada Lovelace"},
+    "invited_at": "2026-03-01T09:30:00Z",
+    "expires_at": "2026-03-15T09:30:00Z",
+    "access_expires_at": null,
+    "last_sent_at": "2026-03-01T09:30:00Z",
+    "resend_count": 0,
+    "responded_at": null
+}))]
 pub struct AssetInvitationView {
     pub id: Uuid,
     pub asset: AssetRef,
-    #[schema(example = "shop@example.com")]
     pub email: String,
-    #[schema(example = "Specs for the brake job")]
     pub message: Option<String>,
     /// The first 80 characters of the message.
-    #[schema(example = "Specs for the brake job")]
     pub message_preview: Option<String>,
-    #[schema(schema_with = permission_schema)]
+    #[schema(value_type = AssetPermission)]
     pub permission: String,
-    /// `pending`, `accepted`, `declined`, `expired` or `cancelled`; a pending
-    /// invitation past its expiry reads as expired.
-    #[schema(example = "pending")]
+    /// A pending invitation past its expiry reads as expired.
+    #[schema(value_type = InvitationStatus)]
     pub status: String,
     pub invited_by: Inviter,
     pub invited_at: DateTime<Utc>,
@@ -148,6 +179,7 @@ pub struct AssetInvitationView {
     /// When the granted access ends; null: never.
     pub access_expires_at: Option<DateTime<Utc>>,
     pub last_sent_at: DateTime<Utc>,
+    #[schema(minimum = 0)]
     pub resend_count: i32,
     pub responded_at: Option<DateTime<Utc>>,
 }
@@ -175,22 +207,32 @@ impl AssetInvitationView {
 
 /// What an invitation offers, as its invitee sees it.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "b7e2c9d4-1a3f-4e6b-8c5d-9f0a1b2c3d4e",
+    "resource_type": "estate",
+    "resource": {"id": "3f6c1e2a-8b4d-4c7e-9a1f-2d5b6c7e8f90", "name": "Hartwell Estate"},
+    "email": "sam@example.com",
+    "role": "editor",
+    "message": "Welcome to the Riverside team",
+    "invited_by": {"id": "8d3c1f9e-2f7a-4a5e-9d1e-3b6a2f0c4d11", "username": "ada", "display_name": "Ada Lovelace"},
+    "invited_at": "2026-03-01T09:30:00Z",
+    "expires_at": "2026-03-15T09:30:00Z",
+    "status": "pending"
+}))]
 pub struct InvitationOffer {
     pub id: Uuid,
-    /// `estate` or `asset`.
-    #[schema(example = "estate")]
+    #[schema(value_type = InvitationResourceType)]
     pub resource_type: &'static str,
     pub resource: ResourceRef,
     /// The invited email.
     pub email: String,
-    /// The estate role or asset permission offered.
-    #[schema(example = "editor")]
+    #[schema(schema_with = super::wire::offered_role_schema)]
     pub role: String,
     pub message: Option<String>,
     pub invited_by: Inviter,
     pub invited_at: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,
-    #[schema(example = "pending")]
+    #[schema(value_type = InvitationStatus)]
     pub status: String,
 }
 
@@ -214,9 +256,27 @@ impl InvitationOffer {
 /// The answer to an estate invitation: granted at once to a registered
 /// user (201), or a pending invitation emailed to anyone else (202).
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "outcome": "invited",
+    "member": null,
+    "invitation": {
+        "id": "b7e2c9d4-1a3f-4e6b-8c5d-9f0a1b2c3d4e",
+        "estate": {"id": "3f6c1e2a-8b4d-4c7e-9a1f-2d5b6c7e8f90", "name": "Hartwell Estate"},
+        "email": "sam@example.com",
+        "role": "editor",
+        "message": "Welcome to the Riverside team",
+        "message_preview": "Welcome to the Riverside team",
+        "status": "pending",
+        "invited_by": {"id": "8d3c1f9e-2f7a-4a5e-9d1e-3b6a2f0c4d11", "username": "ada", "display_name": "Ada Lovelace"},
+        "invited_at": "2026-03-01T09:30:00Z",
+        "expires_at": null,
+        "last_sent_at": "2026-03-01T09:30:00Z",
+        "resend_count": 0,
+        "responded_at": null
+    }
+}))]
 pub struct InviteOutcome {
-    /// `granted` or `invited`.
-    #[schema(example = "invited")]
+    #[schema(value_type = InviteOutcomeKind)]
     pub outcome: &'static str,
     pub member: Option<MemberView>,
     pub invitation: Option<EstateInvitationView>,
@@ -224,25 +284,32 @@ pub struct InviteOutcome {
 
 /// The result of accepting or declining.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "status": "accepted",
+    "resource_type": "estate",
+    "resource": {"id": "3f6c1e2a-8b4d-4c7e-9a1f-2d5b6c7e8f90", "name": "Hartwell Estate"},
+    "role": "editor"
+}))]
 pub struct InvitationResult {
-    /// `accepted` or `declined`.
-    #[schema(example = "accepted")]
+    #[schema(value_type = InvitationAnswer)]
     pub status: &'static str,
-    #[schema(example = "estate")]
+    #[schema(value_type = InvitationResourceType)]
     pub resource_type: &'static str,
     pub resource: ResourceRef,
-    /// The role or permission I now hold (accepted only).
+    #[schema(schema_with = super::wire::granted_role_schema)]
     pub role: Option<String>,
 }
 
 /// The user a search found.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"user": {"id": "2a9b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d", "username": "sam", "display_name": "Sam Okafor", "email": "sam@example.com"}}))]
 pub struct UserSearchResult {
     pub user: UserSummary,
 }
 
 /// The six stats cards.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"total": 12, "pending": 3, "accepted": 5, "declined": 1, "expired": 2, "cancelled": 1}))]
 pub struct StatsView {
     #[schema(example = 12)]
     pub total: i64,

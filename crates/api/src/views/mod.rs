@@ -11,11 +11,4 @@ pub mod estates;
 pub mod households;
 pub mod invitations;
 pub mod shares;
-
-/// A string schema that takes one of `values` (no description).
-pub(crate) fn string_values(values: &[&str]) -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
-    utoipa::openapi::schema::ObjectBuilder::new()
-        .schema_type(utoipa::openapi::schema::Type::String)
-        .enum_values(Some(values.iter().copied()))
-        .into()
-}
+pub mod wire;
