@@ -144,3 +144,12 @@ fn every_code_is_documented_where_it_can_be_sent() {
     }
     assert!(missing.is_empty(), "codes on no operation (or not in x-any-request): {missing:?}");
 }
+
+#[test]
+fn the_readme_lists_the_catalogue() {
+    let readme = include_str!("../../../../README.md");
+    assert!(
+        readme.contains(&ProblemCode::table()),
+        "README's Problem codes table differs from ProblemCode::table()"
+    );
+}
