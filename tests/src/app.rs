@@ -262,6 +262,12 @@ impl TestApp {
         reply
     }
 
+    /// Reads an answer from a listener the contract does not describe (the
+    /// separate metrics listener, which serves `/metrics` alone): unchecked.
+    pub async fn reply_elsewhere(res: reqwest::Response) -> Reply {
+        Self::read(res).await
+    }
+
     async fn read(res: reqwest::Response) -> Reply {
         let status = res.status().as_u16();
         let headers = res.headers().clone();

@@ -154,3 +154,62 @@ pub(crate) fn check(method: Option<&str>, url: &reqwest::Url, reply: &Reply) {
         None => panic!("{message}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::check;
+    use crate::Reply;
+
+    fn problem(status: u16, code: &str) -> Reply {
+        let body = serde_json::json!({
+            "type": format!("urn:keyholder:problem:{code}"),
+            "title": "Some title",
+            "status": status,
+            "detail": "Some detail.",
+            "code": code,
+        });
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("content-type", "application/problem+json".parse().expect("header"));
+        Reply { status, headers, text: body.to_string(), body }
+    }
+
+    /// The panic message of checking `reply` to `method` on `path`, if any.
+    fn refusal(method: Option<&str>, path: &str, reply: &Reply) -> Option<String> {
+        let url = reqwest::Url::parse(&format!("http://127.0.0.1:1{path}")).expect("url");
+        std::panic::catch_unwind(|| check(method, &url, reply))
+            .err()
+            .map(|e| e.downcast_ref::<String>().cloned().unwrap_or_else(|| "a panic".to_owned()))
+    }
+
+    const ASSET: &str = "/api/v1/assets/0190e3a4-5b6c-7d8e-9f00-112233445566";
+
+    #[test]
+    fn a_documented_code_passes() {
+        assert_eq!(refusal(Some("DELETE"), ASSET, &problem(404, "asset_not_found")), None);
+        assert_eq!(refusal(Some("GET"), "/api/v1/me?x=1", &problem(401, "token_revoked")), None);
+        // 500 and 503 through the shared responses; codes any request gets.
+        assert_eq!(refusal(Some("GET"), "/api/v1/me", &problem(500, "internal_error")), None);
+        assert_eq!(refusal(Some("GET"), "/api/v1/me", &problem(403, "cors_refused")), None);
+        // Without the method: any operation of the path may document it.
+        assert_eq!(refusal(None, ASSET, &problem(403, "full_access_required")), None);
+    }
+
+    #[test]
+    fn an_undocumented_code_or_status_fails_naming_the_operation() {
+        let wrong_code = refusal(Some("DELETE"), ASSET, &problem(404, "invitation_not_found"));
+        let message = wrong_code.expect("refused");
+        assert!(message.contains("deleteAsset") && message.contains("invitation_not_found"));
+        let wrong_status = refusal(Some("GET"), "/api/v1/me", &problem(409, "conflict"));
+        assert!(wrong_status.expect("refused").contains("status 409 is not documented"));
+        // A literal segment wins over a parameter: `stats` is no {invitation_id}.
+        let stats = "/api/v1/asset-invitations/stats";
+        let refused = refusal(Some("GET"), stats, &problem(404, "invitation_not_found"));
+        assert!(refused.expect("refused").contains("getAssetInvitationStats"));
+    }
+
+    #[test]
+    fn what_no_operation_serves_is_not_checked() {
+        assert_eq!(refusal(Some("GET"), "/api/v1/nowhere", &problem(404, "not_found")), None);
+        assert_eq!(refusal(Some("PUT"), ASSET, &problem(405, "no_such_code")), None);
+    }
+}

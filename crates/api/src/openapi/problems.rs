@@ -23,6 +23,9 @@ use utoipa::openapi::content::ContentBuilder;
 use utoipa::openapi::example::ExampleBuilder;
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::schema::{
+    ArrayBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type,
+};
 use utoipa::openapi::{Ref, RefOr};
 
 use crate::error::PROBLEM_JSON;
@@ -41,6 +44,11 @@ impl Modify for PerOperation {
         {
             let status = code.status().as_u16();
             components.responses.insert(name.to_owned(), answer(status, &[code], None).into());
+        }
+        if let Some(RefOr::T(Schema::Object(problem))) = components.schemas.get_mut("Problem") {
+            for (name, schema) in extra_members() {
+                problem.properties.insert(name.to_owned(), schema.into());
+            }
         }
         let table: BTreeMap<&str, _> = OPERATIONS.iter().copied().collect();
         for (path, item) in openapi.paths.paths.iter_mut() {
@@ -71,6 +79,23 @@ impl Modify for PerOperation {
             info.push_str(&ProblemCode::table());
         }
     }
+}
+
+/// The members some problems carry besides the standard ones (the
+/// catalogue's examples show them).
+fn extra_members() -> [(&'static str, Schema); 2] {
+    let status = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(keyholder_domain::InvitationState::ALL.map(|s| s.as_str())))
+        .description(Some(
+            "On `invitation_not_pending` and `invitation_expired`: the invitation's current status.",
+        ));
+    let ids = ArrayBuilder::new()
+        .items(ObjectBuilder::new().schema_type(Type::String).format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid))))
+        .description(Some(
+            "On `assets_not_found`, `full_access_required` and `last_collaborator` over a selection of assets: the assets concerned.",
+        ));
+    [("invitation_status", status.build().into()), ("asset_ids", ids.build().into())]
 }
 
 /// The codes an operation sends by its kind.
@@ -362,7 +387,7 @@ const OPERATIONS: &[(&str, &[(u16, &[ProblemCode])])] = &[
     ]),
     ("setEstateMember", &[  // PUT /api/v1/estates/{estate_id}/members/{user_id}
         (403, &[SelfRoleChange, OwnerTransferRequired, CannotGrantRole, CannotChangeMember, CannotReplaceOverride, SiteAdminScope, InsufficientRole, EmailNotVerified]),
-        (404, &[NotAMember, EstateNotFound]),
+        (404, &[NotAMember, EstateNotFound, SiteNotFound]),
         (422, &[NoOverrideForAdmins, DuplicateSite]),
     ]),
     ("removeEstateMember", &[  // DELETE /api/v1/estates/{estate_id}/members/{user_id}
@@ -383,7 +408,7 @@ const OPERATIONS: &[(&str, &[(u16, &[ProblemCode])])] = &[
     ]),
     ("searchUsersToInvite", &[  // GET /api/v1/estates/{estate_id}/user-search
         (403, &[InsufficientRole]),
-        (404, &[UserNotFound]),
+        (404, &[UserNotFound, EstateNotFound]),
         (429, &[RateLimited]),
     ]),
     ("getMyHousehold", &[  // GET /api/v1/household
