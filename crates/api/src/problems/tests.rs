@@ -153,3 +153,25 @@ fn the_readme_lists_the_catalogue() {
         "README's Problem codes table differs from ProblemCode::table()"
     );
 }
+
+#[test]
+fn every_error_response_of_every_operation_lists_its_codes() {
+    let doc = serde_json::to_value(crate::openapi::document()).expect("JSON");
+    let mut bare = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("item") {
+            for (status, response) in op["responses"].as_object().expect("responses") {
+                if status.starts_with(['4', '5']) && response.get("$ref").is_none() {
+                    let examples = &response["content"]["application/problem+json"]["examples"];
+                    let named = examples.as_object().map(|e| e.keys().cloned().collect::<Vec<_>>());
+                    let listed = named.unwrap_or_default();
+                    let valid = listed.iter().all(|c| ProblemCode::parse(c).is_some());
+                    if listed.is_empty() || !valid {
+                        bare.push(format!("{method} {path} {status}"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(bare.is_empty(), "error responses without catalogued codes: {bare:?}");
+}
