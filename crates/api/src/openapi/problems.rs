@@ -34,6 +34,9 @@ use crate::problems::ProblemCode::{self, *};
 /// Status → codes.
 type Codes = BTreeMap<u16, Vec<ProblemCode>>;
 
+/// One status of an operation in the table, with the codes it sends.
+type StatusCodes = (u16, &'static [ProblemCode]);
+
 pub(super) struct PerOperation;
 
 impl Modify for PerOperation {
@@ -185,7 +188,7 @@ fn answer(status: u16, codes: &[ProblemCode], old: Option<Response>) -> Response
 
 /// The codes each operation sends besides the [`automatic`] ones.
 #[rustfmt::skip]
-const OPERATIONS: &[(&str, &[(u16, &[ProblemCode])])] = &[
+const OPERATIONS: &[(&str, &[StatusCodes])] = &[
     ("explainAccess", &[  // GET /api/v1/access/explain
         (404, &[NotFound]),
     ]),
