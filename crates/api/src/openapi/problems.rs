@@ -500,12 +500,12 @@ const OPERATIONS: &[(&str, &[StatusCodes])] = &[
         (404, &[SiteNotFound]),
     ]),
     ("setSiteOverride", &[  // PUT /api/v1/sites/{site_id}/members/{user_id}
-        (403, &[EmailNotVerified, SelfRoleChange, OwnerTransferRequired, CannotGrantRole, CannotChangeMember, CannotReplaceOverride, SiteAdminScope, InsufficientRole]),
+        (403, &[EmailNotVerified, SelfRoleChange, InsufficientRole, CannotChangeMember, CannotGrantRole, CannotReplaceOverride]),
         (404, &[SiteNotFound, NotAMember]),
         (422, &[NoOverrideForAdmins]),
     ]),
     ("clearSiteOverride", &[  // DELETE /api/v1/sites/{site_id}/members/{user_id}
-        (403, &[EmailNotVerified, SelfRoleChange, OwnerTransferRequired, CannotGrantRole, CannotChangeMember, CannotReplaceOverride, SiteAdminScope, InsufficientRole]),
+        (403, &[EmailNotVerified, SelfRoleChange, InsufficientRole, CannotChangeMember, CannotReplaceOverride]),
         (404, &[SiteNotFound, NotAMember]),
     ]),
     ("checkLiveness", &[  // GET /health/live
