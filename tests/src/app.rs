@@ -239,17 +239,36 @@ impl TestApp {
         token: Option<&str>,
         body: Option<Value>,
     ) -> Reply {
-        let mut req = self.client.request(method, self.url(path));
+        let mut req = self.client.request(method.clone(), self.url(path));
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
         if let Some(b) = body {
             req = req.json(&b);
         }
-        Self::reply(req.send().await.expect("the server answers")).await
+        let res = req.send().await.expect("the server answers");
+        let url = res.url().clone();
+        let reply = Self::read(res).await;
+        crate::contract::check(Some(method.as_str()), &url, &reply);
+        reply
     }
 
+    /// Reads an answer to a request sent by hand; a problem answer is
+    /// checked against the contract (for any method of its path).
     pub async fn reply(res: reqwest::Response) -> Reply {
+        let url = res.url().clone();
+        let reply = Self::read(res).await;
+        crate::contract::check(None, &url, &reply);
+        reply
+    }
+
+    /// Reads an answer from a listener the contract does not describe (the
+    /// separate metrics listener, which serves `/metrics` alone): unchecked.
+    pub async fn reply_elsewhere(res: reqwest::Response) -> Reply {
+        Self::read(res).await
+    }
+
+    async fn read(res: reqwest::Response) -> Reply {
         let status = res.status().as_u16();
         let headers = res.headers().clone();
         let text = res.text().await.expect("body");

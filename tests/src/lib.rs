@@ -4,6 +4,7 @@
 
 mod app;
 mod client;
+mod contract;
 mod db;
 mod paging;
 mod steps;

@@ -258,7 +258,9 @@ async fn metrics_bind_moves_metrics_to_their_own_listener(app: TestApp) {
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
-        async move { TestApp::reply(req.send().await.expect("the metrics listener answers")).await }
+        async move {
+            TestApp::reply_elsewhere(req.send().await.expect("the metrics listener answers")).await
+        }
     };
     let ok = get(metrics_url.clone(), Some("metrics-token-0123456789")).await;
     ok.assert_status(200);

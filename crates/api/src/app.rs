@@ -1,5 +1,6 @@
 //! Assembling the server: state, middleware, routes, the mail worker.
 
+use crate::problems::ProblemCode;
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
@@ -206,7 +207,7 @@ fn blocking_threads(config: &Config) -> usize {
 
 /// 404 problem+json for every path no route serves.
 async fn no_such_resource() -> Result<actix_web::HttpResponse, ApiError> {
-    Err(ApiError::not_found("not_found", "No such resource."))
+    Err(ApiError::not_found(ProblemCode::NotFound, "No such resource."))
 }
 
 /// The worker that delivers the outbox.
@@ -351,7 +352,7 @@ fn metrics_server(
             .service(web::resource("/metrics").route(web::get().to(metrics::metrics)))
             .default_service(web::to(|| async {
                 Err::<actix_web::HttpResponse, _>(ApiError::not_found(
-                    "not_found",
+                    ProblemCode::NotFound,
                     "No such resource.",
                 ))
             }))

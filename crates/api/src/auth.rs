@@ -1,6 +1,7 @@
 //! Access tokens (JWT, HS256) and the extractor that authenticates requests.
 //! Tokens carry identity only; roles are read from the database each time.
 
+use crate::problems::ProblemCode;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -72,7 +73,7 @@ impl TokenKeys {
             .map_err(|_| invalid_token())?;
         if data.claims.exp <= now.timestamp() {
             return Err(ApiError::unauthorized(
-                "token_expired",
+                ProblemCode::TokenExpired,
                 "The access token has expired; sign in again.",
             ));
         }
@@ -87,7 +88,7 @@ pub fn credentials_version(user: &User) -> i64 {
 }
 
 fn invalid_token() -> ApiError {
-    ApiError::unauthorized("invalid_token", "The access token is not valid.")
+    ApiError::unauthorized(ProblemCode::InvalidToken, "The access token is not valid.")
 }
 
 /// The bearer of a valid access token, before any database read: the
@@ -109,7 +110,7 @@ impl Caller {
         let user = user.ok_or_else(invalid_token)?;
         if self.ver != credentials_version(&user) {
             return Err(ApiError::unauthorized(
-                "token_revoked",
+                ProblemCode::TokenRevoked,
                 "The password was changed since this token was issued; sign in again.",
             ));
         }
@@ -139,7 +140,7 @@ impl Caller {
         let value = match req.headers().get(header::AUTHORIZATION) {
             None => {
                 return Err(ApiError::unauthorized(
-                    "missing_token",
+                    ProblemCode::MissingToken,
                     "Send an access token as Authorization: Bearer <token>.",
                 ));
             }

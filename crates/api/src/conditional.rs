@@ -64,7 +64,7 @@ pub fn if_match(req: &HttpRequest) -> Option<Vec<String>> {
 pub fn stale() -> ApiError {
     ApiError::new(
         StatusCode::PRECONDITION_FAILED,
-        "precondition_failed",
+        crate::problems::ProblemCode::PreconditionFailed,
         "The resource changed since the ETag sent in If-Match; read it again and retry.",
     )
 }

@@ -14,6 +14,8 @@ use keyholder_store::StoreError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+pub use crate::problems::ProblemCode;
+
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// A problem document (RFC 9457).
@@ -32,9 +34,8 @@ pub struct Problem {
     /// What went wrong, for people.
     #[schema(example = "No such asset.")]
     pub detail: String,
-    /// Stable machine-readable code.
-    #[schema(example = "asset_not_found")]
-    pub code: String,
+    /// Stable machine-readable code (the catalogue in `ProblemCode`).
+    pub code: ProblemCode,
     /// For validation failures: a message per field.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<BTreeMap<String, String>>,
@@ -55,7 +56,7 @@ pub struct Problem {
 #[error("{status} {code}: {detail}")]
 pub struct ApiError {
     pub status: StatusCode,
-    pub code: &'static str,
+    pub code: ProblemCode,
     pub detail: String,
     pub errors: Option<BTreeMap<String, String>>,
     pub extra: serde_json::Map<String, serde_json::Value>,
@@ -74,10 +75,10 @@ impl std::fmt::Debug for ApiError {
 }
 
 /// The constructors of an error by its status:
-/// `ApiError::not_found("code", "detail")` and so on.
+/// `ApiError::not_found(ProblemCode::AssetNotFound, "detail")` and so on.
 macro_rules! by_status {
     ($($name:ident => $status:ident,)*) => {$(
-        pub fn $name(code: &'static str, detail: impl Into<String>) -> Self {
+        pub fn $name(code: ProblemCode, detail: impl Into<String>) -> Self {
             Self::new(StatusCode::$status, code, detail)
         }
     )*};
@@ -88,10 +89,10 @@ impl ApiError {
     /// its sentence. The one conversion from the domain's refusals.
     pub fn refused(r: impl keyholder_domain::Refusal) -> Self {
         let status = StatusCode::from_u16(r.kind().http_status()).unwrap_or(StatusCode::FORBIDDEN);
-        Self::new(status, r.code(), r.detail())
+        Self::new(status, ProblemCode::of_refusal(r.code(), status), r.detail())
     }
 
-    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: ProblemCode, detail: impl Into<String>) -> Self {
         Self {
             status,
             code,
@@ -112,7 +113,8 @@ impl ApiError {
     }
 
     pub fn unavailable(detail: impl Into<String>) -> Self {
-        let mut e = Self::new(StatusCode::SERVICE_UNAVAILABLE, "service_unavailable", detail);
+        let mut e =
+            Self::new(StatusCode::SERVICE_UNAVAILABLE, ProblemCode::ServiceUnavailable, detail);
         e.retry_after = Some(5);
         e
     }
@@ -120,7 +122,7 @@ impl ApiError {
     pub fn internal() -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
+            ProblemCode::InternalError,
             "Something went wrong on our side; it has been logged.",
         )
     }
@@ -129,7 +131,7 @@ impl ApiError {
     pub fn validation(errors: BTreeMap<String, String>) -> Self {
         let mut e = Self::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
+            ProblemCode::ValidationFailed,
             "Some fields are not valid.",
         );
         e.errors = Some(errors);
@@ -142,7 +144,7 @@ impl ApiError {
     }
 
     /// Replaces the code (for a 422 that names a rule).
-    pub fn with_code(mut self, code: &'static str) -> Self {
+    pub fn with_code(mut self, code: ProblemCode) -> Self {
         self.code = code;
         self
     }
@@ -154,11 +156,11 @@ impl ApiError {
 
     pub fn problem(&self) -> Problem {
         Problem {
-            type_: format!("urn:keyholder:problem:{}", self.code),
+            type_: format!("urn:keyholder:problem:{}", self.code.as_str()),
             title: self.status.canonical_reason().unwrap_or("Error").to_owned(),
             status: self.status.as_u16(),
             detail: self.detail.clone(),
-            code: self.code.to_owned(),
+            code: self.code,
             errors: self.errors.clone(),
             extra: self.extra.clone(),
         }
@@ -193,9 +195,11 @@ impl ResponseError for ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::NotFound => Self::not_found("not_found", "The resource does not exist."),
+            StoreError::NotFound => {
+                Self::not_found(ProblemCode::NotFound, "The resource does not exist.")
+            }
             StoreError::Conflict(_) => Self::conflict(
-                "conflict",
+                ProblemCode::Conflict,
                 "The change conflicts with the current state; reload and try again.",
             ),
             StoreError::Unavailable(msg) => {
@@ -311,7 +315,8 @@ pub fn problemize<B: MessageBody + 'static>(
     }
     // A refused CORS request (origin, method or headers not allowed): 403.
     if let Some(cors) = res.response().error().and_then(|e| e.as_error::<actix_cors::CorsError>()) {
-        let err = ApiError::forbidden("cors_refused", format!("CORS request refused: {cors}."));
+        let err =
+            ApiError::forbidden(ProblemCode::CorsRefused, format!("CORS request refused: {cors}."));
         let (req, old) = res.into_parts();
         let mut new = err.error_response();
         if let Some(vary) = old.headers().get(header::VARY) {
@@ -322,23 +327,31 @@ pub fn problemize<B: MessageBody + 'static>(
         ));
     }
     let status = res.status();
-    let (code, detail): (&'static str, String) = match status {
-        StatusCode::NOT_FOUND => ("not_found", "No such resource.".into()),
+    let (code, detail): (ProblemCode, String) = match status {
+        StatusCode::NOT_FOUND => (ProblemCode::NotFound, "No such resource.".into()),
         StatusCode::METHOD_NOT_ALLOWED => (
-            "method_not_allowed",
+            ProblemCode::MethodNotAllowed,
             format!("{} is not allowed on this path.", res.request().method()),
         ),
         StatusCode::PAYLOAD_TOO_LARGE => {
-            ("payload_too_large", "The request body is too large.".into())
+            (ProblemCode::PayloadTooLarge, "The request body is too large.".into())
         }
         StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-            ("unsupported_media_type", "Send the body as application/json.".into())
+            (ProblemCode::UnsupportedMediaType, "Send the body as application/json.".into())
         }
-        StatusCode::BAD_REQUEST => ("bad_request", "The request could not be read.".into()),
-        StatusCode::UNAUTHORIZED => ("unauthorized", "Authentication is required.".into()),
-        StatusCode::TOO_MANY_REQUESTS => ("rate_limited", "Too many requests; slow down.".into()),
-        s if s.is_server_error() => ("internal_error", "Something went wrong on our side.".into()),
-        _ => ("error", status.canonical_reason().unwrap_or("Error").to_owned()),
+        StatusCode::BAD_REQUEST => {
+            (ProblemCode::BadRequest, "The request could not be read.".into())
+        }
+        StatusCode::UNAUTHORIZED => {
+            (ProblemCode::Unauthorized, "Authentication is required.".into())
+        }
+        StatusCode::TOO_MANY_REQUESTS => {
+            (ProblemCode::RateLimited, "Too many requests; slow down.".into())
+        }
+        s if s.is_server_error() => {
+            (ProblemCode::InternalError, "Something went wrong on our side.".into())
+        }
+        _ => (ProblemCode::Error, status.canonical_reason().unwrap_or("Error").to_owned()),
     };
     let err = ApiError::new(status, code, detail);
     let (req, old) = res.into_parts();

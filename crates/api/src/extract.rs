@@ -8,6 +8,7 @@
 //! others. Multi-line free text keeps line breaks and tabs; passwords, which
 //! are only ever hashed, are left as typed. Path parameters are UUIDs.
 
+use crate::problems::ProblemCode;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -72,7 +73,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 fn parse_syntax(bytes: &[u8]) -> Result<serde_json::Value, ApiError> {
     serde_json::from_slice(bytes).map_err(|e| {
         ApiError::bad_request(
-            "malformed_json",
+            ProblemCode::MalformedJson,
             format!("The body is not valid JSON: {}", clean_serde_message(&e.to_string())),
         )
     })
@@ -287,7 +288,7 @@ fn read_json_body(
     Box::pin(async move {
         if !json {
             return Err(ApiError::bad_request(
-                "unsupported_content_type",
+                ProblemCode::UnsupportedContentType,
                 "Send the body as JSON with Content-Type: application/json.",
             ));
         }
@@ -297,7 +298,10 @@ fn read_json_body(
         let mut body = web::BytesMut::new();
         while let Some(chunk) = payload.next().await {
             let chunk = chunk.map_err(|_| {
-                ApiError::bad_request("unreadable_body", "The request body could not be read.")
+                ApiError::bad_request(
+                    ProblemCode::UnreadableBody,
+                    "The request body could not be read.",
+                )
             })?;
             if body.len() + chunk.len() > JSON_LIMIT {
                 return Err(too_large());
@@ -312,7 +316,7 @@ fn read_json_body(
 fn too_large() -> ApiError {
     ApiError::new(
         actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
+        ProblemCode::PayloadTooLarge,
         format!("The body is larger than {JSON_LIMIT} bytes."),
     )
 }

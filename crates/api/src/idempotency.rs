@@ -158,7 +158,7 @@ pub fn valid_key(key: &str) -> bool {
 
 fn in_progress() -> ApiError {
     let mut e = ApiError::conflict(
-        "idempotency_key_in_progress",
+        crate::problems::ProblemCode::IdempotencyKeyInProgress,
         "A request with this Idempotency-Key is still being processed; retry after Retry-After.",
     );
     e.retry_after = Some(1);
@@ -168,7 +168,7 @@ fn in_progress() -> ApiError {
 fn reused() -> ApiError {
     ApiError::new(
         StatusCode::UNPROCESSABLE_ENTITY,
-        "idempotency_key_reused",
+        crate::problems::ProblemCode::IdempotencyKeyReused,
         "This Idempotency-Key was used for a different request (another path or body) in the last 24 hours; use a new key.",
     )
 }

@@ -14,6 +14,7 @@ pub mod mail;
 pub mod openapi;
 pub mod ops;
 pub mod passwords;
+pub mod problems;
 pub mod proxy;
 pub mod ratelimit;
 pub mod routes;

@@ -10,7 +10,9 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
-use crate::error::{PROBLEM_JSON, Problem};
+use crate::error::{PROBLEM_JSON, Problem, ProblemCode};
+
+mod problems;
 
 mod lists;
 mod conditional;
@@ -136,7 +138,7 @@ fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
         license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later"),
     ),
     servers((url = "/", description = "This server: the document is served by the API it describes")),
-    components(schemas(Problem)),
+    components(schemas(Problem, ProblemCode)),
     modifiers(&BearerAuth),
 )]
 pub struct ApiDoc;
@@ -149,6 +151,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     lists::ListLinks.modify(&mut doc);
     conditional::document(&mut doc);
     enums::EnumComponents.modify(&mut doc);
+    problems::PerOperation.modify(&mut doc);
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     doc
 }

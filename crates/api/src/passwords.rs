@@ -5,6 +5,7 @@
 //! request that cannot get a turn quickly answers 503 `server_busy` instead
 //! of queueing behind a flood.
 
+use crate::problems::ProblemCode;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -65,7 +66,7 @@ impl HashGate {
             Ok(Err(_)) | Err(_) => {
                 let mut err = ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,
-                    "server_busy",
+                    ProblemCode::ServerBusy,
                     "The server is busy checking other passwords; try again in a moment.",
                 );
                 err.retry_after = Some(BUSY_RETRY_AFTER);

@@ -1,6 +1,7 @@
 //! Per-address rate limiting of the sign-in, registration, reset and token
 //! endpoints, answering 429 problem+json with `Retry-After`.
 
+use crate::problems::ProblemCode;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -121,7 +122,7 @@ fn too_many(negative: &NotUntil<QuantaInstant>, whom: &str) -> ApiError {
     let wait = negative.wait_time_from(DefaultClock::default().now()).as_secs().max(1);
     let mut err = ApiError::new(
         actix_web::http::StatusCode::TOO_MANY_REQUESTS,
-        "rate_limited",
+        ProblemCode::RateLimited,
         format!("Too many requests from {whom}; try again in {wait} seconds."),
     );
     err.retry_after = Some(wait);

@@ -84,7 +84,7 @@ impl RootSpanBuilder for RequestSpan {
             return;
         };
         if let Some(api) = error.as_error::<ApiError>() {
-            span.record("exception.message", api.code);
+            span.record("exception.message", api.code.as_str());
             span.record("exception.details", tracing::field::debug(api));
         } else if status.is_server_error() {
             span.record("exception.message", tracing::field::display(error));
@@ -270,7 +270,7 @@ mod tests {
                     web::get().to(|| async {
                         tracing::info!("searching");
                         Err::<actix_web::HttpResponse, _>(crate::error::ApiError::not_found(
-                            "user_not_found",
+                            crate::problems::ProblemCode::UserNotFound,
                             "No user is named typed.into.username@example.org.",
                         ))
                     }),

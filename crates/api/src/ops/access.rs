@@ -4,6 +4,7 @@
 //! photos, collaborators, shares, invitations) and the explanation go
 //! through here.
 
+use crate::problems::ProblemCode;
 use keyholder_domain::AssetLevel;
 use keyholder_domain::asset::{
     self, AccessFacts, AssetCapability, HouseholdFact, ShareFact, SitePathFact,
@@ -65,7 +66,7 @@ pub(crate) fn judge(user: &User, asset: &Asset, row: &AccessRow, now: Now) -> Op
 }
 
 pub(crate) fn not_found_asset() -> ApiError {
-    ApiError::not_found("asset_not_found", "No such asset.")
+    ApiError::not_found(ProblemCode::AssetNotFound, "No such asset.")
 }
 
 /// The asset and my level on it: 404 when I cannot reach it. One
@@ -111,10 +112,10 @@ pub(crate) fn require(level: AssetLevel, cap: AssetCapability) -> Outcome<()> {
     let needed = cap.required_level();
     Err(ApiError::forbidden(
         match needed {
-            AssetLevel::View => "view_access_required",
-            AssetLevel::Edit => "edit_access_required",
-            AssetLevel::Manage => "manage_access_required",
-            AssetLevel::Full => "full_access_required",
+            // Every level allows view: view is never the one missing.
+            AssetLevel::View | AssetLevel::Edit => ProblemCode::EditAccessRequired,
+            AssetLevel::Manage => ProblemCode::ManageAccessRequired,
+            AssetLevel::Full => ProblemCode::FullAccessRequired,
         },
         format!("This needs {} access to the asset; you have {}.", needed.as_str(), level.as_str()),
     ))

@@ -3,6 +3,7 @@
 //! handler before the transaction (argon2 is slow and runs on the blocking
 //! pool); these use cases take the finished hash.
 
+use crate::problems::ProblemCode;
 use chrono::Duration;
 use keyholder_domain::token::{SecretToken, TokenHash};
 use keyholder_domain::values::{self, DisplayName, Email, Password, Username};
@@ -117,13 +118,13 @@ pub fn register(
         Ok(u) => u,
         Err(Taken::Email) => {
             return Err(ApiError::conflict(
-                "email_taken",
+                ProblemCode::EmailTaken,
                 "An account with this email already exists; sign in or reset the password.",
             ));
         }
         Err(Taken::Username) => {
             return Err(ApiError::conflict(
-                "username_taken",
+                ProblemCode::UsernameTaken,
                 format!("The username {username} is taken."),
             ));
         }
@@ -232,7 +233,10 @@ fn link_cooldown(c: &mut Conn, user: &User, purpose: Purpose, now: Now) -> Outco
 
 /// The one answer to any failed sign-in.
 pub fn invalid_credentials() -> ApiError {
-    ApiError::unauthorized("invalid_credentials", "The login or the password is not correct.")
+    ApiError::unauthorized(
+        ProblemCode::InvalidCredentials,
+        "The login or the password is not correct.",
+    )
 }
 
 /// A login no account can have (a control character; PostgreSQL text
@@ -251,11 +255,11 @@ pub fn by_login(c: &mut Conn, login: &str) -> Outcome<Option<User>> {
 }
 
 fn token_invalid(detail: &'static str) -> ApiError {
-    ApiError::not_found("token_invalid", detail)
+    ApiError::not_found(ProblemCode::TokenInvalid, detail)
 }
 
 fn token_used() -> ApiError {
-    ApiError::conflict("token_used", "This link has already been used.")
+    ApiError::conflict(ProblemCode::TokenUsed, "This link has already been used.")
 }
 
 const UNKNOWN_TOKEN: &str = "This link is not valid: it may have been replaced by a newer one.";
@@ -270,7 +274,10 @@ fn usable_token(c: &mut Conn, purpose: Purpose, token: &str, now: Now) -> Outcom
         return Err(token_used());
     }
     if found.expires_at <= now {
-        return Err(ApiError::gone("token_expired", "This link has expired; ask for a new one."));
+        return Err(ApiError::gone(
+            ProblemCode::TokenExpired,
+            "This link has expired; ask for a new one.",
+        ));
     }
     Ok(found)
 }
@@ -299,14 +306,14 @@ pub fn resend_verification(c: &mut Conn, actor: &Caller, base: &str, now: Now) -
     let user = actor.user(c)?;
     if user.email_verified() {
         return Err(ApiError::conflict(
-            "already_verified",
+            ProblemCode::AlreadyVerified,
             "Your email address is already verified.",
         ));
     }
     if let Some(wait) = link_cooldown(c, &user, Purpose::VerifyEmail, now)? {
         let mut err = ApiError::new(
             actix_web::http::StatusCode::TOO_MANY_REQUESTS,
-            "email_recently_sent",
+            ProblemCode::EmailRecentlySent,
             format!("A link was sent moments ago; you can ask for another in {wait} seconds."),
         );
         err.retry_after = Some(wait);

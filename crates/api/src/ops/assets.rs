@@ -2,6 +2,7 @@
 //! reached by any path the domain resolves (collaborator, household, estate
 //! role at its site, share); see [`super::access`].
 
+use crate::problems::ProblemCode;
 use keyholder_domain::asset::{self, AssetCapability, PlacementFacts};
 use keyholder_domain::estate;
 use keyholder_domain::{AssetLevel, SiteRole};
@@ -40,11 +41,11 @@ pub(crate) fn event(
 /// The target site: 404 unless I can see it; its estate and my role there.
 fn target_site(c: &mut Conn, user: &User, site_id: Uuid) -> Outcome<(Placement, Option<SiteRole>)> {
     let (site, estate_role, over) = sites::site_for_user(c, site_id, user.id)?
-        .ok_or_else(|| ApiError::not_found("site_not_found", "No such site."))?;
+        .ok_or_else(|| ApiError::not_found(ProblemCode::SiteNotFound, "No such site."))?;
     let role = estate::effective_site_role_of(estate_role, over);
     let at_site = estate::SiteActor { is_root: user.is_root, effective: role };
     if !at_site.sees() {
-        return Err(ApiError::not_found("site_not_found", "No such site."));
+        return Err(ApiError::not_found(ProblemCode::SiteNotFound, "No such site."));
     }
     Ok((Placement { site_id: site.id, estate_id: site.estate_id }, role))
 }

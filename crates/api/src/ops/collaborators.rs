@@ -2,6 +2,7 @@
 //! several at once (the common/partial split, bulk add, bulk remove). The
 //! domain decides every refusal; the bulk dialogs are all or nothing.
 
+use crate::problems::ProblemCode;
 use std::collections::HashMap;
 
 use keyholder_domain::account::SharingAction;
@@ -43,7 +44,7 @@ fn collaborator_refused(r: &CollaboratorRefusal) -> ApiError {
 fn user_named(c: &mut Conn, username: &str) -> Outcome<User> {
     let username = username.trim();
     users::find_by_username(c, username)?.ok_or_else(|| {
-        ApiError::not_found("user_not_found", format!("No user is named {username}."))
+        ApiError::not_found(ProblemCode::UserNotFound, format!("No user is named {username}."))
             .with_extra("username", json!(username))
     })
 }

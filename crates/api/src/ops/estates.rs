@@ -1,6 +1,7 @@
 //! Estates: create, list, read, rename, delete, transfer ownership; and how
 //! a caller's access to one estate is loaded and checked.
 
+use crate::problems::ProblemCode;
 use keyholder_domain::EstateRole;
 use keyholder_domain::account::SharingAction;
 use keyholder_domain::estate::{self, EstateActor, EstateCapability, GrantRefusal};
@@ -54,14 +55,14 @@ impl EstateAccess {
             _ => "the admin or owner role",
         };
         Err(ApiError::forbidden(
-            "insufficient_role",
+            ProblemCode::InsufficientRole,
             format!("{what} needs {needed} in this estate."),
         ))
     }
 }
 
 pub(crate) fn not_found_estate() -> ApiError {
-    ApiError::not_found("estate_not_found", "No such estate.")
+    ApiError::not_found(ProblemCode::EstateNotFound, "No such estate.")
 }
 
 pub(crate) fn parse_name(name: &str) -> Outcome<Name> {
@@ -102,7 +103,7 @@ pub(crate) fn caller_estate_locked(
 
 /// 409 `code` while `placed` assets are placed in `place` ("in this
 /// estate", "at this site").
-pub(crate) fn require_no_assets(placed: i64, code: &'static str, place: &str) -> Outcome<()> {
+pub(crate) fn require_no_assets(placed: i64, code: ProblemCode, place: &str) -> Outcome<()> {
     if placed > 0 {
         return Err(ApiError::conflict(
             code,
@@ -170,7 +171,7 @@ pub fn delete(c: &mut Conn, actor: &Caller, id: Uuid, now: Now) -> Outcome<()> {
     let (user, access) = caller_estate_locked(c, actor, id)?;
     access.require(EstateCapability::Delete, "Deleting an estate")?;
     let placed = keyholder_store::assets::count_in_estate(c, id)?;
-    require_no_assets(placed, "estate_has_assets", "in this estate")?;
+    require_no_assets(placed, ProblemCode::EstateHasAssets, "in this estate")?;
     estates::delete(c, id)?;
     let before = json!({"name": access.estate.name});
     audit::record(c, &event(&user, Action::EstateDeleted, "estate", id, Some(before), None), now)?;
@@ -196,7 +197,7 @@ pub fn transfer(c: &mut Conn, actor: &Caller, cmd: Transfer, now: Now) -> Outcom
             // The body names someone outside the estate: invalid input.
             GrantRefusal::NotAMember => {
                 ApiError::field("user_id", "is not a member of this estate")
-                    .with_code("not_a_member")
+                    .with_code(ProblemCode::NotAMember)
             }
             other => ApiError::refused(other),
         },

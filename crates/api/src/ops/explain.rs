@@ -3,6 +3,7 @@
 //! for the resource (the same walk enforcement folds over), so the answer
 //! and the checks cannot disagree.
 
+use crate::problems::ProblemCode;
 use keyholder_domain::asset::{self, AssetCapability, ShareFact, ShareStatus};
 use keyholder_domain::disclosure::{self, Asker};
 use keyholder_domain::estate::{self, EstateCapability, SiteCapability};
@@ -35,7 +36,7 @@ pub struct Explain {
 
 fn hidden() -> ApiError {
     ApiError::not_found(
-        "not_found",
+        ProblemCode::NotFound,
         "No such user or resource, or you may not see this explanation.",
     )
 }

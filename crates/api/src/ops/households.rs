@@ -1,6 +1,7 @@
 //! Households: every non-root user heads one; members inherit the assets on
 //! which their head is a collaborator, at their role's level.
 
+use crate::problems::ProblemCode;
 use keyholder_domain::HouseholdRole;
 use keyholder_domain::account::SharingAction;
 use keyholder_domain::household::{self, AddMemberFacts, HouseholdUser};
@@ -86,7 +87,7 @@ pub fn add_member(
     cmd.budget.spend(user.id)?;
     let username = cmd.username.trim();
     let found = users::find_by_username(c, username)?.ok_or_else(|| {
-        ApiError::not_found("user_not_found", format!("No user is named {username}."))
+        ApiError::not_found(ProblemCode::UserNotFound, format!("No user is named {username}."))
             .with_extra("username", json!(username))
     })?;
     let role: HouseholdRole = parse_field("role", &cmd.role)?;

@@ -1,6 +1,7 @@
 //! Users & Permissions: estate members with their roles and site
 //! overrides, as seen from the estate and from one site.
 
+use crate::problems::ProblemCode;
 use keyholder_store::audit::Action;
 use std::collections::HashMap;
 
@@ -201,7 +202,7 @@ pub fn set(c: &mut Conn, actor: &Caller, cmd: SetMember, now: Now) -> Outcome<Me
         let sites: Vec<Uuid> = sites::all_sites(c, id)?.iter().map(|s| s.id).collect();
         if let Some((missing, _)) = requested.iter().find(|(s, _)| !sites.contains(s)) {
             return Err(ApiError::not_found(
-                "site_not_found",
+                ProblemCode::SiteNotFound,
                 format!("The site {missing} is not in this estate."),
             ));
         }

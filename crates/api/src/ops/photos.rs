@@ -1,6 +1,7 @@
 //! Photo metadata of an asset: list (view), add (edit), delete (manage).
 //! A photo is always loaded through its asset.
 
+use crate::problems::ProblemCode;
 use keyholder_domain::asset::AssetCapability;
 
 use keyholder_store::photos;
@@ -66,7 +67,10 @@ pub fn delete(
 ) -> Outcome<()> {
     caller_asset_for(c, actor, asset_id, AssetCapability::DeleteRecordsAndPhotos, now)?;
     if !photos::delete_photo(c, asset_id, photo_id)? {
-        return Err(ApiError::not_found("photo_not_found", "No such photo on this asset."));
+        return Err(ApiError::not_found(
+            ProblemCode::PhotoNotFound,
+            "No such photo on this asset.",
+        ));
     }
     Ok(())
 }

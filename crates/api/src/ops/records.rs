@@ -2,6 +2,7 @@
 //! add and edit (edit), delete (manage). A record is always loaded through
 //! its asset.
 
+use crate::problems::ProblemCode;
 use keyholder_domain::asset::AssetCapability;
 use keyholder_domain::values::Name;
 
@@ -19,7 +20,7 @@ use crate::views::assets::{RECORD_KINDS, RecordView};
 use crate::views::common::{Cursor, CursorPage, CursorQuery};
 
 fn record_not_found() -> ApiError {
-    ApiError::not_found("record_not_found", "No such record on this asset.")
+    ApiError::not_found(ProblemCode::RecordNotFound, "No such record on this asset.")
 }
 
 /// The fields as sent, checked (422 naming each bad one) and normalised:

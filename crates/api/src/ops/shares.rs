@@ -1,6 +1,7 @@
 //! Shares: the grants accepted asset invitations leave. The asset's full
 //! collaborators list, change and revoke them; a holder drops their own.
 
+use crate::problems::ProblemCode;
 use chrono::{DateTime, Utc};
 use keyholder_domain::InvitationPermission;
 use keyholder_domain::asset::AssetCapability;
@@ -25,7 +26,7 @@ use crate::views::common::{Cursor, CursorPage, CursorQuery, parse_field};
 use crate::views::shares::ShareView;
 
 fn share_not_found() -> ApiError {
-    ApiError::not_found("share_not_found", "This user holds no share on this asset.")
+    ApiError::not_found(ProblemCode::ShareNotFound, "This user holds no share on this asset.")
 }
 
 /// The share `holder` has on `asset_id`.

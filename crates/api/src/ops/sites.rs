@@ -1,6 +1,7 @@
 //! Sites of an estate: list, create, read, rename, delete; and how a
 //! caller's access to one site is loaded.
 
+use crate::problems::ProblemCode;
 use keyholder_domain::SiteRole;
 use keyholder_domain::estate::{self, EstateActor, EstateCapability, SiteCapability};
 
@@ -45,7 +46,7 @@ impl SiteAccess {
 }
 
 pub(crate) fn not_found_site() -> ApiError {
-    ApiError::not_found("site_not_found", "No such site.")
+    ApiError::not_found(ProblemCode::SiteNotFound, "No such site.")
 }
 
 /// The caller and the site as they may see it, from one statement: 404
@@ -139,7 +140,7 @@ pub fn rename(c: &mut Conn, actor: &Caller, cmd: Rename, now: Now) -> Outcome<Si
     let (user, access) = caller_site(c, actor, id)?;
     if !access.can(SiteCapability::ManageMembers) {
         return Err(ApiError::forbidden(
-            "insufficient_role",
+            ProblemCode::InsufficientRole,
             "Renaming a site needs the site admin role.",
         ));
     }
@@ -167,12 +168,12 @@ pub fn delete(c: &mut Conn, actor: &Caller, id: Uuid, now: Now) -> Outcome<()> {
     let (user, access) = caller_site_locked(c, actor, id)?;
     if !access.actor.can(EstateCapability::Manage) {
         return Err(ApiError::forbidden(
-            "insufficient_role",
+            ProblemCode::InsufficientRole,
             "Deleting a site needs the estate admin or owner role.",
         ));
     }
     let placed = keyholder_store::assets::count_at_site(c, id)?;
-    require_no_assets(placed, "site_has_assets", "at this site")?;
+    require_no_assets(placed, ProblemCode::SiteHasAssets, "at this site")?;
     sites::delete_site(c, id)?;
     let before = json!({"name": access.site.name, "estate_id": access.site.estate_id});
     audit::record(c, &event(&user, Action::SiteDeleted, "site", id, Some(before), None), now)?;

@@ -2,6 +2,7 @@
 //! routes. The use cases are in [`crate::ops::me`]; the password check and
 //! hash run here, before the transaction.
 
+use crate::problems::ProblemCode;
 use actix_web::HttpRequest;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -63,7 +64,10 @@ pub async fn change_password(req: HttpRequest, ctx: Ctx, body: ValidJson<ChangeP
     limit.check(user.id, limit.client_ip(&req))?;
     let stored = user.password_hash.clone();
     if !passwords::verify_limited(state, current_password, Some(stored)).await? {
-        return Err(ApiError::forbidden("wrong_password", "The current password is not correct."));
+        return Err(ApiError::forbidden(
+            ProblemCode::WrongPassword,
+            "The current password is not correct.",
+        ));
     }
     let hash = new_password_hash(state, "new_password", &new_password).await?;
     let user = ctx.write(move |c, _, now| me::change_password(c, &user, &hash, now)).await;

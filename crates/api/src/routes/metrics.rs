@@ -1,5 +1,6 @@
 //! Prometheus metrics.
 
+use crate::problems::ProblemCode;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use prometheus::{Encoder, TextEncoder};
@@ -39,7 +40,7 @@ pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> Reply {
 fn admit(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
     let on_metrics_listener = req.app_data::<MetricsListener>().is_some();
     if state.config.metrics_bind.is_some() && !on_metrics_listener {
-        return Err(ApiError::not_found("not_found", "No such resource."));
+        return Err(ApiError::not_found(ProblemCode::NotFound, "No such resource."));
     }
     if let Some(expected) = state.config.metrics_token.as_deref().filter(|t| !t.is_empty()) {
         let given =
@@ -50,13 +51,13 @@ fn admit(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
             });
         let Some(given) = given else {
             return Err(ApiError::unauthorized(
-                "missing_token",
+                ProblemCode::MissingToken,
                 "Send the metrics token as Authorization: Bearer <token>.",
             ));
         };
         if !bool::from(given.as_bytes().ct_eq(expected.as_bytes())) {
             return Err(ApiError::unauthorized(
-                "invalid_token",
+                ProblemCode::InvalidToken,
                 "The metrics token is not correct.",
             ));
         }

@@ -4,6 +4,7 @@
 //! Content-Security-Policy; the token stays in the URL fragment and in page
 //! memory, and only ever travels in request bodies.
 
+use crate::problems::ProblemCode;
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use actix_web::{HttpResponse, web};
 
@@ -98,9 +99,8 @@ pub async fn asset(name: web::Path<String>) -> HttpResponse {
             .insert_header((CONTENT_TYPE, *content_type))
             .insert_header((CACHE_CONTROL, "public, max-age=300"))
             .body(*body),
-        None => {
-            crate::error::ApiError::not_found("not_found", "No such file.").error_response_owned()
-        }
+        None => crate::error::ApiError::not_found(ProblemCode::NotFound, "No such file.")
+            .error_response_owned(),
     }
 }
 

@@ -2,6 +2,7 @@
 //! full access to the asset manages its invitations; the management table
 //! lists those of every asset the caller has full access to.
 
+use crate::problems::ProblemCode;
 use keyholder_domain::asset::{self, AssetCapability};
 use keyholder_domain::invitation::ResendExpiry;
 use keyholder_domain::{InvitationPermission, InvitationState};
@@ -165,7 +166,7 @@ pub fn stats(
 /// for any other), read with the asset and the caller's facts on it in one
 /// statement.
 fn managed(c: &mut Conn, caller: &Caller, id: Uuid, now: Now) -> Outcome<Managed> {
-    let not_found = || ApiError::not_found("invitation_not_found", "No such invitation.");
+    let not_found = || ApiError::not_found(ProblemCode::InvitationNotFound, "No such invitation.");
     let (user, found) = caller.admit_read(access::asset_invitation(c, caller.id, id)?)?;
     let (inv, on) = found.ok_or_else(not_found)?;
     let (asset, row) = on.ok_or_else(not_found)?;

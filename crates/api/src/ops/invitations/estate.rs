@@ -2,6 +2,7 @@
 //! admins manage them; a registered, verified invitee is granted the role at
 //! once instead of being emailed.
 
+use crate::problems::ProblemCode;
 use keyholder_domain::EstateRole;
 use keyholder_domain::InvitationState;
 use keyholder_domain::estate::{self, GrantRefusal};
@@ -50,7 +51,7 @@ pub fn user_search(c: &mut Conn, caller: &Caller, cmd: UserSearch) -> Outcome<Us
     cmd.sending.budget.spend(user.id)?;
     let not_found = || {
         ApiError::not_found(
-            "user_not_found",
+            ProblemCode::UserNotFound,
             "No registered user without access has exactly this email.",
         )
     };
@@ -114,7 +115,7 @@ fn grant_at_once(
     let id = access.estate.id;
     if estates::member_role(c, id, existing.id)?.is_some() {
         return Err(ApiError::conflict(
-            "already_member",
+            ProblemCode::AlreadyMember,
             "This user is already a member of the estate.",
         ));
     }
@@ -164,7 +165,10 @@ fn managed(c: &mut Conn, caller: &Caller, t: &Target) -> Outcome<Managed> {
     let (user, access) = inviting(c, caller, t.estate_id)?;
     let inv = invitations::get_for_resource(c, ResourceType::Estate, t.estate_id, t.invitation_id)?
         .ok_or_else(|| {
-            ApiError::not_found("invitation_not_found", "No such invitation in this estate.")
+            ApiError::not_found(
+                ProblemCode::InvitationNotFound,
+                "No such invitation in this estate.",
+            )
         })?;
     let role: EstateRole = inv.role.parse().map_err(|_| ApiError::internal())?;
     estate::check_grant_new_member(&access.actor, role).map_err(ApiError::refused)?;

@@ -15,6 +15,7 @@ pub mod asset;
 pub mod estate;
 pub mod respond;
 
+use crate::problems::ProblemCode;
 use chrono::{DateTime, Duration, Utc};
 use keyholder_domain::account::SharingAction;
 use keyholder_domain::invitation::{self, InvitationEvent, ResendExpiry, TransitionRefusal};
@@ -264,7 +265,7 @@ impl Sending {
         if limit > 0 && invitations::sent_since(c, sender.id, now - Duration::hours(24))? >= limit {
             let mut e = ApiError::new(
                 actix_web::http::StatusCode::TOO_MANY_REQUESTS,
-                "daily_invitation_limit",
+                ProblemCode::DailyInvitationLimit,
                 format!(
                     "You have sent {limit} invitation emails in the last 24 hours; try again later."
                 ),
@@ -334,7 +335,7 @@ fn issue(
     )?;
     let Ok(inv) = created else {
         return Err(ApiError::conflict(
-            "invitation_pending",
+            ProblemCode::InvitationPending,
             format!(
                 "A pending invitation to this email for this {} already exists; resend or cancel it.",
                 resource.kind.as_str()

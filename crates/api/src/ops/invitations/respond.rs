@@ -2,6 +2,7 @@
 //! new account), decline, my pending invitations; and the sweeper that
 //! writes `expired`.
 
+use crate::problems::ProblemCode;
 use keyholder_domain::estate::{self, EstateActor};
 use keyholder_domain::invitation::{
     self, InvitationEvent, ShareGrant, merge_estate_role, merge_share,
@@ -34,7 +35,7 @@ use crate::views::invitations::{InvitationOffer, InvitationResult, ResourceRef};
 
 pub(crate) fn invalid_token() -> ApiError {
     ApiError::not_found(
-        "invitation_not_found",
+        ProblemCode::InvitationNotFound,
         "This invitation link is not valid: it may have been replaced by a newer one.",
     )
 }
@@ -88,7 +89,7 @@ fn check_inviter_still_may_grant(
 ) -> Outcome<()> {
     let lost = || {
         ApiError::conflict(
-            "inviter_cannot_grant",
+            ProblemCode::InviterCannotGrant,
             "Whoever sent this invitation may no longer grant this access; ask for a new invitation.",
         )
     };
@@ -259,11 +260,12 @@ pub fn accept_signup(c: &mut Conn, cmd: &Signup, now: Now) -> Outcome<User> {
         .map_err(transition_refused)?;
     let username = cmd.profile.username.as_str();
     let display = cmd.profile.display_name.as_ref().map_or(username, DisplayName::as_str);
-    let taken =
-        || ApiError::conflict("username_taken", format!("The username {username} is taken."));
+    let taken = || {
+        ApiError::conflict(ProblemCode::UsernameTaken, format!("The username {username} is taken."))
+    };
     let registered = || {
         ApiError::conflict(
-            "email_registered",
+            ProblemCode::EmailRegistered,
             "An account with this email exists: sign in, then accept the invitation.",
         )
     };
@@ -322,7 +324,7 @@ fn verified_invitee(c: &mut Conn, caller: &Caller) -> Outcome<User> {
         Ok(user)
     } else {
         Err(ApiError::forbidden(
-            "email_not_verified",
+            ProblemCode::EmailNotVerified,
             "Verify your email address first: invitations are shown only to verified addresses.",
         ))
     }
@@ -354,7 +356,7 @@ fn answer_mine(
 ) -> Outcome<InvitationResult> {
     let user = verified_invitee(c, caller)?;
     let inv = invitations::get(c, id)?.filter(|inv| inv.email == user.email).ok_or_else(|| {
-        ApiError::not_found("invitation_not_found", "No such invitation for your email.")
+        ApiError::not_found(ProblemCode::InvitationNotFound, "No such invitation for your email.")
     })?;
     answer(c, &inv, &user)
 }
