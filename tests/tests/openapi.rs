@@ -119,3 +119,96 @@ fn every_operation_has_an_explicit_unique_id_a_summary_and_a_description() {
     }
     assert!(seen.len() >= 80, "only {} operations", seen.len());
 }
+
+/// The path parameters an operation takes.
+fn path_parameters(op: &serde_json::Value) -> std::collections::BTreeSet<String> {
+    let parameters = op["parameters"].as_array().into_iter().flatten();
+    parameters
+        .filter(|p| p["in"] == "path")
+        .filter_map(|p| p["name"].as_str())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Whether the JSON pointer `pointer` (e.g. `/items/0/user/id`) names a field
+/// the schema declares: `$ref`s followed, a number steps into `items`, a
+/// nullable `oneOf` into its non-null variant.
+fn declares(doc: &serde_json::Value, schema: &serde_json::Value, pointer: &[&str]) -> bool {
+    if let Some(name) = schema["$ref"].as_str() {
+        let name = name.trim_start_matches("#/components/schemas/");
+        return declares(doc, &doc["components"]["schemas"][name], pointer);
+    }
+    let variants = ["oneOf", "anyOf", "allOf"].into_iter().filter_map(|k| schema[k].as_array());
+    if variants.flatten().any(|variant| declares(doc, variant, pointer)) {
+        return true;
+    }
+    let Some((first, rest)) = pointer.split_first() else {
+        return schema.is_object();
+    };
+    let next = if first.parse::<usize>().is_ok() {
+        &schema["items"]
+    } else {
+        &schema["properties"][*first]
+    };
+    !next.is_null() && declares(doc, next, rest)
+}
+
+#[test]
+fn links_reach_every_operation_with_a_path_id_from_a_real_field() {
+    let doc: serde_json::Value = serde_json::from_str(COMMITTED).expect("committed JSON");
+    let all = operations(&doc);
+    let by_id: std::collections::HashMap<&str, &serde_json::Value> =
+        all.iter().map(|(_, _, op)| (op["operationId"].as_str().unwrap_or_default(), op)).collect();
+    let mut reached = std::collections::BTreeSet::new();
+    let mut count = 0;
+    for (method, path, op) in &all {
+        let source = format!("{method} {path}");
+        for (status, response) in op["responses"].as_object().expect("responses") {
+            let Some(links) = response["links"].as_object() else { continue };
+            let body = &response["content"]["application/json"]["schema"];
+            for (name, link) in links {
+                count += 1;
+                let target_id = link["operationId"].as_str().unwrap_or_default();
+                let Some(target) = by_id.get(target_id) else {
+                    panic!("{source} {status} link {name}: no operation {target_id:?}")
+                };
+                let given: std::collections::BTreeSet<String> =
+                    link["parameters"].as_object().expect("parameters").keys().cloned().collect();
+                assert_eq!(
+                    given,
+                    path_parameters(target),
+                    "{source} {status} link {name}: the parameters must be exactly {target_id}'s path ids"
+                );
+                for (parameter, expression) in link["parameters"].as_object().expect("parameters") {
+                    let expression = expression.as_str().unwrap_or_default();
+                    if let Some(field) = expression.strip_prefix("$request.path.") {
+                        assert!(
+                            path_parameters(op).contains(field),
+                            "{source} {status} link {name}: {parameter} = {expression}, not a path id of {source}"
+                        );
+                    } else if let Some(pointer) = expression.strip_prefix("$response.body#/") {
+                        let pointer: Vec<&str> = pointer.split('/').collect();
+                        assert!(
+                            declares(&doc, body, &pointer),
+                            "{source} {status} link {name}: {parameter} = {expression}, not a field of the answer"
+                        );
+                    } else {
+                        panic!(
+                            "{source} {status} link {name}: {parameter} = {expression:?} is not a runtime expression we use"
+                        );
+                    }
+                }
+                reached.insert(target_id.to_owned());
+            }
+        }
+    }
+    // Operations with a path id that no answer yields: none.
+    let exceptions: &[&str] = &[];
+    for (method, path, op) in &all {
+        let id = op["operationId"].as_str().unwrap_or_default();
+        if !path_parameters(op).is_empty() && !exceptions.contains(&id) {
+            assert!(reached.contains(id), "{method} {path} ({id}) is the target of no link");
+        }
+    }
+    assert!(count >= 60, "only {count} links");
+}

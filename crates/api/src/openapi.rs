@@ -12,6 +12,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::error::{PROBLEM_JSON, Problem};
 
+mod links;
+
 struct BearerAuth;
 
 impl Modify for BearerAuth {
@@ -142,6 +144,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(crate::routes::documented_paths());
     SharedAnswers.modify(&mut doc);
+    links::OperationLinks.modify(&mut doc);
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     doc
 }

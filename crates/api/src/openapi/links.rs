@@ -1,0 +1,234 @@
+//! OpenAPI `links`: which answer yields the ids another operation takes in
+//! its path. A client (or Schemathesis' stateful phase) follows them from a
+//! creating operation's `201` to the operations on what it created, and from
+//! a few lists to the operations on their first item.
+//!
+//! One table, [`LINKS`]; each row names its source operation and answer,
+//! the runtime expressions of the path parameters it supplies, and the
+//! operations that take exactly those. `tests/tests/openapi.rs` checks that
+//! every target exists and takes those parameters, that every expression
+//! names a real field of the source, and that every operation with a path
+//! parameter is reached.
+
+use utoipa::openapi::RefOr;
+use utoipa::openapi::extensions::Extensions;
+use utoipa::openapi::link::LinkBuilder;
+
+/// From the answer `status` of operation `from`, the `parameters`
+/// (name, runtime expression) lead to each operation of `to`.
+struct Links {
+    from: &'static str,
+    status: &'static str,
+    parameters: &'static [(&'static str, &'static str)],
+    to: &'static [&'static str],
+}
+
+const ID: &str = "$response.body#/id";
+
+const LINKS: &[Links] = &[
+    Links {
+        from: "createEstate",
+        status: "201",
+        parameters: &[("estate_id", ID)],
+        to: &[
+            "getEstate",
+            "renameEstate",
+            "deleteEstate",
+            "listSites",
+            "createSite",
+            "listEstateMembers",
+            "listEstateInvitations",
+            "inviteToEstate",
+            "searchUsersToInvite",
+            "transferEstateOwnership",
+        ],
+    },
+    Links {
+        from: "listEstates",
+        status: "200",
+        parameters: &[("estate_id", "$response.body#/items/0/id")],
+        to: &["getEstate", "listSites", "listEstateMembers"],
+    },
+    Links {
+        from: "createSite",
+        status: "201",
+        parameters: &[("site_id", ID)],
+        to: &["getSite", "renameSite", "deleteSite", "listSiteMembers"],
+    },
+    Links {
+        from: "listSiteMembers",
+        status: "200",
+        parameters: &[
+            ("site_id", "$request.path.site_id"),
+            ("user_id", "$response.body#/items/0/user/id"),
+        ],
+        to: &["setSiteOverride", "clearSiteOverride"],
+    },
+    Links {
+        from: "listEstateMembers",
+        status: "200",
+        parameters: &[
+            ("estate_id", "$request.path.estate_id"),
+            ("user_id", "$response.body#/items/0/user/id"),
+        ],
+        to: &["setEstateMember", "removeEstateMember"],
+    },
+    Links {
+        from: "inviteToEstate",
+        status: "201",
+        parameters: &[
+            ("estate_id", "$request.path.estate_id"),
+            ("invitation_id", "$response.body#/invitation/id"),
+        ],
+        to: &["cancelEstateInvitation", "resendEstateInvitation"],
+    },
+    Links {
+        from: "createAsset",
+        status: "201",
+        parameters: &[("asset_id", ID)],
+        to: &[
+            "getAsset",
+            "updateAsset",
+            "deleteAsset",
+            "listAssetAccess",
+            "listCollaborators",
+            "addCollaborator",
+            "listShares",
+            "listInvitationsForAsset",
+            "sendInvitationForAsset",
+            "listRecords",
+            "addRecord",
+            "listPhotos",
+            "addPhoto",
+        ],
+    },
+    Links {
+        from: "listGarage",
+        status: "200",
+        parameters: &[("asset_id", "$response.body#/items/0/id")],
+        to: &["getAsset", "listRecords", "listPhotos", "listShares"],
+    },
+    Links {
+        from: "addRecord",
+        status: "201",
+        parameters: &[("asset_id", "$response.body#/asset_id"), ("record_id", ID)],
+        to: &["updateRecord", "deleteRecord"],
+    },
+    Links {
+        from: "addPhoto",
+        status: "201",
+        parameters: &[("asset_id", "$response.body#/asset_id"), ("photo_id", ID)],
+        to: &["deletePhoto"],
+    },
+    Links {
+        from: "addCollaborator",
+        status: "201",
+        parameters: &[
+            ("asset_id", "$request.path.asset_id"),
+            ("user_id", "$response.body#/user/id"),
+        ],
+        to: &["removeCollaborator"],
+    },
+    Links {
+        from: "listShares",
+        status: "200",
+        parameters: &[
+            ("asset_id", "$request.path.asset_id"),
+            ("user_id", "$response.body#/0/user/id"),
+        ],
+        to: &["changeShare", "revokeShare"],
+    },
+    Links {
+        from: "sendAssetInvitation",
+        status: "201",
+        parameters: &[("invitation_id", ID)],
+        to: &["getAssetInvitation", "resendAssetInvitation", "cancelAssetInvitation"],
+    },
+    Links {
+        from: "sendInvitationForAsset",
+        status: "201",
+        parameters: &[("invitation_id", ID)],
+        to: &["getAssetInvitation", "resendAssetInvitation", "cancelAssetInvitation"],
+    },
+    Links {
+        from: "listAssetInvitations",
+        status: "200",
+        parameters: &[("invitation_id", "$response.body#/items/0/id")],
+        to: &["getAssetInvitation", "resendAssetInvitation", "cancelAssetInvitation"],
+    },
+    Links {
+        from: "listMyInvitations",
+        status: "200",
+        parameters: &[("invitation_id", "$response.body#/items/0/id")],
+        to: &["acceptMyInvitation", "declineMyInvitation"],
+    },
+    // An accepted asset invitation is a share the invitee may drop (for an
+    // estate invitation the id is the estate's, and dropMyShare answers 404).
+    Links {
+        from: "acceptMyInvitation",
+        status: "200",
+        parameters: &[("asset_id", "$response.body#/resource/id")],
+        to: &["dropMyShare"],
+    },
+    Links {
+        from: "acceptInvitation",
+        status: "200",
+        parameters: &[("asset_id", "$response.body#/resource/id")],
+        to: &["dropMyShare"],
+    },
+    Links {
+        from: "addHouseholdMember",
+        status: "201",
+        parameters: &[("user_id", "$response.body#/user/id")],
+        to: &["changeHouseholdMemberRole", "removeHouseholdMember"],
+    },
+    Links {
+        from: "getMyHousehold",
+        status: "200",
+        parameters: &[("user_id", "$response.body#/members/0/user/id")],
+        to: &["changeHouseholdMemberRole", "removeHouseholdMember"],
+    },
+    Links {
+        from: "listMyHouseholdMemberships",
+        status: "200",
+        parameters: &[("head_id", "$response.body#/0/head/id")],
+        to: &["leaveHousehold"],
+    },
+];
+
+/// Adds the links of [`LINKS`] to the answers they start from.
+pub(super) struct OperationLinks;
+
+impl utoipa::Modify for OperationLinks {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            for op in super::operations(item) {
+                let id = op.operation_id.clone().unwrap_or_default();
+                for row in LINKS.iter().filter(|row| row.from == id) {
+                    let Some(RefOr::T(response)) = op.responses.responses.get_mut(row.status)
+                    else {
+                        continue;
+                    };
+                    for target in row.to {
+                        let about = format!("The {} of this answer, for {target}", names(row));
+                        // utoipa 5 spells the field `operation_id`; OpenAPI's
+                        // name is `operationId`, written here as a raw member.
+                        let spelled = Extensions::from_iter([("operationId", *target)]);
+                        let mut link =
+                            LinkBuilder::new().description(about).extensions(Some(spelled));
+                        for (name, expression) in row.parameters {
+                            link = link.parameter(*name, *expression);
+                        }
+                        response.links.insert((*target).to_owned(), link.build().into());
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// "estate_id" or "asset_id and record_id": what a row supplies.
+fn names(row: &Links) -> String {
+    let names: Vec<&str> = row.parameters.iter().map(|(name, _)| *name).collect();
+    names.join(" and ")
+}
