@@ -120,24 +120,31 @@ fn every_operation_has_an_explicit_unique_id_a_summary_and_a_description() {
     assert!(seen.len() >= 80, "only {} operations", seen.len());
 }
 
-/// The path parameters an operation takes.
-fn path_parameters(op: &serde_json::Value) -> std::collections::BTreeSet<String> {
+/// The parameters an operation takes in `location` ("path", "query").
+fn parameters_in(op: &serde_json::Value, location: &str) -> std::collections::BTreeSet<String> {
     let parameters = op["parameters"].as_array().into_iter().flatten();
-    parameters
-        .filter(|p| p["in"] == "path")
-        .filter_map(|p| p["name"].as_str())
-        .map(str::to_owned)
-        .collect()
+    let named = parameters.filter(|p| p["in"] == location).filter_map(|p| p["name"].as_str());
+    named.map(str::to_owned).collect()
+}
+
+/// The JSON schema `schema` with its `$ref` followed.
+fn resolved<'a>(
+    doc: &'a serde_json::Value,
+    schema: &'a serde_json::Value,
+) -> &'a serde_json::Value {
+    match schema["$ref"].as_str() {
+        Some(name) => {
+            &doc["components"]["schemas"][name.trim_start_matches("#/components/schemas/")]
+        }
+        None => schema,
+    }
 }
 
 /// Whether the JSON pointer `pointer` (e.g. `/items/0/user/id`) names a field
 /// the schema declares: `$ref`s followed, a number steps into `items`, a
 /// nullable `oneOf` into its non-null variant.
 fn declares(doc: &serde_json::Value, schema: &serde_json::Value, pointer: &[&str]) -> bool {
-    if let Some(name) = schema["$ref"].as_str() {
-        let name = name.trim_start_matches("#/components/schemas/");
-        return declares(doc, &doc["components"]["schemas"][name], pointer);
-    }
+    let schema = resolved(doc, schema);
     let variants = ["oneOf", "anyOf", "allOf"].into_iter().filter_map(|k| schema[k].as_array());
     if variants.flatten().any(|variant| declares(doc, variant, pointer)) {
         return true;
@@ -153,6 +160,35 @@ fn declares(doc: &serde_json::Value, schema: &serde_json::Value, pointer: &[&str
     !next.is_null() && declares(doc, next, rest)
 }
 
+/// Every runtime expression (a string starting with `$`) in a link's value.
+fn expressions(value: &serde_json::Value) -> Vec<&str> {
+    match value {
+        serde_json::Value::String(s) if s.starts_with('$') => vec![s.as_str()],
+        serde_json::Value::Array(items) => items.iter().flat_map(expressions).collect(),
+        serde_json::Value::Object(fields) => fields.values().flat_map(expressions).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Why a link's `expression` from operation `op`'s answer (`body` schema)
+/// does not name a real value, if it does not.
+fn unreal(
+    doc: &serde_json::Value,
+    op: &serde_json::Value,
+    body: &serde_json::Value,
+    expression: &str,
+) -> Option<String> {
+    if let Some(field) = expression.strip_prefix("$request.path.") {
+        return (!parameters_in(op, "path").contains(field))
+            .then(|| format!("{field} is not a path id of the source"));
+    }
+    if let Some(pointer) = expression.strip_prefix("$response.body#/") {
+        let pointer: Vec<&str> = pointer.split('/').collect();
+        return (!declares(doc, body, &pointer)).then(|| "not a field of the answer".to_owned());
+    }
+    Some("not a runtime expression this document uses".to_owned())
+}
+
 #[test]
 fn links_reach_every_operation_with_a_path_id_from_a_real_field() {
     let doc: serde_json::Value = serde_json::from_str(COMMITTED).expect("committed JSON");
@@ -162,40 +198,48 @@ fn links_reach_every_operation_with_a_path_id_from_a_real_field() {
     let mut reached = std::collections::BTreeSet::new();
     let mut count = 0;
     for (method, path, op) in &all {
-        let source = format!("{method} {path}");
         for (status, response) in op["responses"].as_object().expect("responses") {
             let Some(links) = response["links"].as_object() else { continue };
             let body = &response["content"]["application/json"]["schema"];
             for (name, link) in links {
                 count += 1;
+                let at = format!("{method} {path} {status} link {name}");
                 let target_id = link["operationId"].as_str().unwrap_or_default();
                 let Some(target) = by_id.get(target_id) else {
-                    panic!("{source} {status} link {name}: no operation {target_id:?}")
+                    panic!("{at}: no operation {target_id:?}")
                 };
-                let given: std::collections::BTreeSet<String> =
-                    link["parameters"].as_object().expect("parameters").keys().cloned().collect();
+                let parameters = link["parameters"].as_object().cloned().unwrap_or_default();
+                let mut given_path = std::collections::BTreeSet::new();
+                for (parameter, value) in &parameters {
+                    let (location, bare) = parameter.split_once('.').unwrap_or(("path", parameter));
+                    assert!(
+                        parameters_in(target, location).contains(bare),
+                        "{at}: {target_id} takes no {location} parameter {bare}"
+                    );
+                    if location == "path" {
+                        given_path.insert(bare.to_owned());
+                        assert!(
+                            value.as_str().is_some_and(|v| v.starts_with('$')),
+                            "{at}: a constant path id"
+                        );
+                    }
+                }
                 assert_eq!(
-                    given,
-                    path_parameters(target),
-                    "{source} {status} link {name}: the parameters must be exactly {target_id}'s path ids"
+                    given_path,
+                    parameters_in(target, "path"),
+                    "{at}: every path id of {target_id}, no other"
                 );
-                for (parameter, expression) in link["parameters"].as_object().expect("parameters") {
-                    let expression = expression.as_str().unwrap_or_default();
-                    if let Some(field) = expression.strip_prefix("$request.path.") {
-                        assert!(
-                            path_parameters(op).contains(field),
-                            "{source} {status} link {name}: {parameter} = {expression}, not a path id of {source}"
-                        );
-                    } else if let Some(pointer) = expression.strip_prefix("$response.body#/") {
-                        let pointer: Vec<&str> = pointer.split('/').collect();
-                        assert!(
-                            declares(&doc, body, &pointer),
-                            "{source} {status} link {name}: {parameter} = {expression}, not a field of the answer"
-                        );
-                    } else {
-                        panic!(
-                            "{source} {status} link {name}: {parameter} = {expression:?} is not a runtime expression we use"
-                        );
+                let request = &target["requestBody"]["content"]["application/json"]["schema"];
+                for field in link["requestBody"].as_object().into_iter().flat_map(|o| o.keys()) {
+                    assert!(
+                        declares(&doc, request, &[field]),
+                        "{at}: {target_id}'s body has no field {field}"
+                    );
+                }
+                let values = parameters.values().chain(std::iter::once(&link["requestBody"]));
+                for expression in values.flat_map(expressions) {
+                    if let Some(why) = unreal(&doc, op, body, expression) {
+                        panic!("{at}: {expression}: {why}");
                     }
                 }
                 reached.insert(target_id.to_owned());
@@ -206,7 +250,7 @@ fn links_reach_every_operation_with_a_path_id_from_a_real_field() {
     let exceptions: &[&str] = &[];
     for (method, path, op) in &all {
         let id = op["operationId"].as_str().unwrap_or_default();
-        if !path_parameters(op).is_empty() && !exceptions.contains(&id) {
+        if !parameters_in(op, "path").is_empty() && !exceptions.contains(&id) {
             assert!(reached.contains(id), "{method} {path} ({id}) is the target of no link");
         }
     }

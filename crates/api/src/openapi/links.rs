@@ -15,10 +15,13 @@ use utoipa::openapi::extensions::Extensions;
 use utoipa::openapi::link::LinkBuilder;
 
 /// From the answer `status` of operation `from`, the `parameters`
-/// (name, runtime expression) lead to each operation of `to`.
+/// (name, runtime expression or constant; a name is the target's path
+/// parameter, or `query.<name>`) and the `body` lead to each operation of `to`.
 struct Links {
     from: &'static str,
     status: &'static str,
+    /// The fields of the target's request body that the answer fills.
+    body: Option<fn() -> serde_json::Value>,
     parameters: &'static [(&'static str, &'static str)],
     to: &'static [&'static str],
 }
@@ -29,6 +32,7 @@ const LINKS: &[Links] = &[
     Links {
         from: "createEstate",
         status: "201",
+        body: None,
         parameters: &[("estate_id", ID)],
         to: &[
             "getEstate",
@@ -40,42 +44,58 @@ const LINKS: &[Links] = &[
             "listEstateInvitations",
             "inviteToEstate",
             "searchUsersToInvite",
-            "transferEstateOwnership",
         ],
-    },
-    Links {
-        from: "listEstates",
-        status: "200",
-        parameters: &[("estate_id", "$response.body#/items/0/id")],
-        to: &["getEstate", "listSites", "listEstateMembers"],
     },
     Links {
         from: "createSite",
         status: "201",
+        body: None,
         parameters: &[("site_id", ID)],
         to: &["getSite", "renameSite", "deleteSite", "listSiteMembers"],
     },
+    // 201: a registered user was granted the role at once.
     Links {
-        from: "listSiteMembers",
-        status: "200",
-        parameters: &[
-            ("site_id", "$request.path.site_id"),
-            ("user_id", "$response.body#/items/0/user/id"),
-        ],
-        to: &["setSiteOverride", "clearSiteOverride"],
-    },
-    Links {
-        from: "listEstateMembers",
-        status: "200",
+        from: "inviteToEstate",
+        status: "201",
+        body: None,
         parameters: &[
             ("estate_id", "$request.path.estate_id"),
-            ("user_id", "$response.body#/items/0/user/id"),
+            ("user_id", "$response.body#/member/user/id"),
         ],
         to: &["setEstateMember", "removeEstateMember"],
     },
     Links {
         from: "inviteToEstate",
         status: "201",
+        body: None,
+        parameters: &[
+            ("site_id", "$response.body#/member/sites/0/site_id"),
+            ("user_id", "$response.body#/member/user/id"),
+        ],
+        to: &["setSiteOverride", "clearSiteOverride"],
+    },
+    Links {
+        from: "inviteToEstate",
+        status: "201",
+        body: Some(|| serde_json::json!({ "user_id": "$response.body#/member/user/id" })),
+        parameters: &[("estate_id", "$request.path.estate_id")],
+        to: &["transferEstateOwnership"],
+    },
+    Links {
+        from: "setEstateMember",
+        status: "200",
+        body: None,
+        parameters: &[
+            ("site_id", "$response.body#/sites/0/site_id"),
+            ("user_id", "$response.body#/user/id"),
+        ],
+        to: &["setSiteOverride", "clearSiteOverride"],
+    },
+    // 202: an invitation was emailed.
+    Links {
+        from: "inviteToEstate",
+        status: "202",
+        body: None,
         parameters: &[
             ("estate_id", "$request.path.estate_id"),
             ("invitation_id", "$response.body#/invitation/id"),
@@ -85,6 +105,7 @@ const LINKS: &[Links] = &[
     Links {
         from: "createAsset",
         status: "201",
+        body: None,
         parameters: &[("asset_id", ID)],
         to: &[
             "getAsset",
@@ -103,26 +124,23 @@ const LINKS: &[Links] = &[
         ],
     },
     Links {
-        from: "listGarage",
-        status: "200",
-        parameters: &[("asset_id", "$response.body#/items/0/id")],
-        to: &["getAsset", "listRecords", "listPhotos", "listShares"],
-    },
-    Links {
         from: "addRecord",
         status: "201",
+        body: None,
         parameters: &[("asset_id", "$response.body#/asset_id"), ("record_id", ID)],
         to: &["updateRecord", "deleteRecord"],
     },
     Links {
         from: "addPhoto",
         status: "201",
+        body: None,
         parameters: &[("asset_id", "$response.body#/asset_id"), ("photo_id", ID)],
         to: &["deletePhoto"],
     },
     Links {
         from: "addCollaborator",
         status: "201",
+        body: None,
         parameters: &[
             ("asset_id", "$request.path.asset_id"),
             ("user_id", "$response.body#/user/id"),
@@ -132,6 +150,7 @@ const LINKS: &[Links] = &[
     Links {
         from: "listShares",
         status: "200",
+        body: None,
         parameters: &[
             ("asset_id", "$request.path.asset_id"),
             ("user_id", "$response.body#/0/user/id"),
@@ -141,24 +160,21 @@ const LINKS: &[Links] = &[
     Links {
         from: "sendAssetInvitation",
         status: "201",
+        body: None,
         parameters: &[("invitation_id", ID)],
         to: &["getAssetInvitation", "resendAssetInvitation", "cancelAssetInvitation"],
     },
     Links {
         from: "sendInvitationForAsset",
         status: "201",
+        body: None,
         parameters: &[("invitation_id", ID)],
-        to: &["getAssetInvitation", "resendAssetInvitation", "cancelAssetInvitation"],
-    },
-    Links {
-        from: "listAssetInvitations",
-        status: "200",
-        parameters: &[("invitation_id", "$response.body#/items/0/id")],
         to: &["getAssetInvitation", "resendAssetInvitation", "cancelAssetInvitation"],
     },
     Links {
         from: "listMyInvitations",
         status: "200",
+        body: None,
         parameters: &[("invitation_id", "$response.body#/items/0/id")],
         to: &["acceptMyInvitation", "declineMyInvitation"],
     },
@@ -167,32 +183,74 @@ const LINKS: &[Links] = &[
     Links {
         from: "acceptMyInvitation",
         status: "200",
+        body: None,
         parameters: &[("asset_id", "$response.body#/resource/id")],
         to: &["dropMyShare"],
     },
     Links {
         from: "acceptInvitation",
         status: "200",
+        body: None,
         parameters: &[("asset_id", "$response.body#/resource/id")],
         to: &["dropMyShare"],
     },
     Links {
         from: "addHouseholdMember",
         status: "201",
+        body: None,
         parameters: &[("user_id", "$response.body#/user/id")],
-        to: &["changeHouseholdMemberRole", "removeHouseholdMember"],
-    },
-    Links {
-        from: "getMyHousehold",
-        status: "200",
-        parameters: &[("user_id", "$response.body#/members/0/user/id")],
         to: &["changeHouseholdMemberRole", "removeHouseholdMember"],
     },
     Links {
         from: "listMyHouseholdMemberships",
         status: "200",
+        body: None,
         parameters: &[("head_id", "$response.body#/0/head/id")],
         to: &["leaveHousehold"],
+    },
+    // A site's own asset: the asset operations then run below an estate.
+    Links {
+        from: "createSite",
+        status: "201",
+        body: Some(|| serde_json::json!({ "site_id": ID })),
+        parameters: &[],
+        to: &["createAsset"],
+    },
+    // The operations that name an asset in their body or query.
+    Links {
+        from: "createAsset",
+        status: "201",
+        body: Some(|| serde_json::json!({ "asset_id": ID })),
+        parameters: &[],
+        to: &["sendAssetInvitation"],
+    },
+    Links {
+        from: "createAsset",
+        status: "201",
+        body: Some(|| serde_json::json!({ "asset_ids": [ID] })),
+        parameters: &[],
+        to: &["addCollaboratorsInBulk", "removeCollaboratorsInBulk"],
+    },
+    Links {
+        from: "createAsset",
+        status: "201",
+        body: None,
+        parameters: &[("query.resource_type", "asset"), ("query.resource_id", ID)],
+        to: &["explainAccess"],
+    },
+    Links {
+        from: "createAsset",
+        status: "201",
+        body: None,
+        parameters: &[("query.asset_id", ID)],
+        to: &["listAssetInvitations", "getAssetInvitationStats"],
+    },
+    Links {
+        from: "createAsset",
+        status: "201",
+        body: None,
+        parameters: &[("query.asset_ids", ID)],
+        to: &["getCollaboratorSplit"],
     },
 ];
 
@@ -219,6 +277,9 @@ impl utoipa::Modify for OperationLinks {
                         for (name, expression) in row.parameters {
                             link = link.parameter(*name, *expression);
                         }
+                        if let Some(body) = row.body {
+                            link = link.request_body(Some(body()));
+                        }
                         response.links.insert((*target).to_owned(), link.build().into());
                     }
                 }
@@ -229,6 +290,10 @@ impl utoipa::Modify for OperationLinks {
 
 /// "estate_id" or "asset_id and record_id": what a row supplies.
 fn names(row: &Links) -> String {
-    let names: Vec<&str> = row.parameters.iter().map(|(name, _)| *name).collect();
+    let query = row.parameters.iter().filter_map(|(name, _)| name.strip_prefix("query."));
+    let path = row.parameters.iter().map(|(name, _)| *name).filter(|n| !n.starts_with("query."));
+    let body = row.body.map(|body| body()).unwrap_or_default();
+    let fields = body.as_object().into_iter().flat_map(|o| o.keys()).map(String::as_str);
+    let names: Vec<&str> = path.chain(query).chain(fields).collect();
     names.join(" and ")
 }
