@@ -10,9 +10,8 @@
 //! names a real field of the source, and that every operation with a path
 //! parameter is reached.
 
+use serde_json::{Value, json};
 use utoipa::openapi::RefOr;
-use utoipa::openapi::extensions::Extensions;
-use utoipa::openapi::link::LinkBuilder;
 
 /// From the answer `status` of operation `from`, the `parameters`
 /// (name, runtime expression or constant; a name is the target's path
@@ -21,7 +20,7 @@ struct Links {
     from: &'static str,
     status: &'static str,
     /// The fields of the target's request body that the answer fills.
-    body: Option<fn() -> serde_json::Value>,
+    body: Option<fn() -> Value>,
     parameters: &'static [(&'static str, &'static str)],
     to: &'static [&'static str],
 }
@@ -77,7 +76,7 @@ const LINKS: &[Links] = &[
     Links {
         from: "inviteToEstate",
         status: "201",
-        body: Some(|| serde_json::json!({ "user_id": "$response.body#/member/user/id" })),
+        body: Some(|| json!({ "user_id": "$response.body#/member/user/id" })),
         parameters: &[("estate_id", "$request.path.estate_id")],
         to: &["transferEstateOwnership"],
     },
@@ -212,7 +211,7 @@ const LINKS: &[Links] = &[
     Links {
         from: "createSite",
         status: "201",
-        body: Some(|| serde_json::json!({ "site_id": ID })),
+        body: Some(|| json!({ "site_id": ID })),
         parameters: &[],
         to: &["createAsset"],
     },
@@ -220,14 +219,14 @@ const LINKS: &[Links] = &[
     Links {
         from: "createAsset",
         status: "201",
-        body: Some(|| serde_json::json!({ "asset_id": ID })),
+        body: Some(|| json!({ "asset_id": ID })),
         parameters: &[],
         to: &["sendAssetInvitation"],
     },
     Links {
         from: "createAsset",
         status: "201",
-        body: Some(|| serde_json::json!({ "asset_ids": [ID] })),
+        body: Some(|| json!({ "asset_ids": [ID] })),
         parameters: &[],
         to: &["addCollaboratorsInBulk", "removeCollaboratorsInBulk"],
     },
@@ -255,6 +254,10 @@ const LINKS: &[Links] = &[
 ];
 
 /// Adds the links of [`LINKS`] to the answers they start from.
+///
+/// utoipa 5's `Link` spells `operationId` and `requestBody` in snake_case,
+/// so each answer's `links` member is written as JSON of its own (a raw
+/// member of the response, in table order).
 pub(super) struct OperationLinks;
 
 impl utoipa::Modify for OperationLinks {
@@ -262,30 +265,33 @@ impl utoipa::Modify for OperationLinks {
         for item in openapi.paths.paths.values_mut() {
             for op in super::operations(item) {
                 let id = op.operation_id.clone().unwrap_or_default();
-                for row in LINKS.iter().filter(|row| row.from == id) {
-                    let Some(RefOr::T(response)) = op.responses.responses.get_mut(row.status)
-                    else {
-                        continue;
-                    };
-                    for target in row.to {
-                        let about = format!("The {} of this answer, for {target}", names(row));
-                        // utoipa 5 spells the field `operation_id`; OpenAPI's
-                        // name is `operationId`, written here as a raw member.
-                        let spelled = Extensions::from_iter([("operationId", *target)]);
-                        let mut link =
-                            LinkBuilder::new().description(about).extensions(Some(spelled));
-                        for (name, expression) in row.parameters {
-                            link = link.parameter(*name, *expression);
-                        }
-                        if let Some(body) = row.body {
-                            link = link.request_body(Some(body()));
-                        }
-                        response.links.insert((*target).to_owned(), link.build().into());
+                for (status, response) in op.responses.responses.iter_mut() {
+                    let RefOr::T(response) = response else { continue };
+                    let rows = LINKS.iter().filter(|row| row.from == id && row.status == status);
+                    let links: serde_json::Map<String, Value> = rows
+                        .flat_map(|row| row.to.iter().map(move |target| (row, *target)))
+                        .map(|(row, target)| (target.to_owned(), link(row, target)))
+                        .collect();
+                    if !links.is_empty() {
+                        let extensions = response.extensions.get_or_insert_with(Default::default);
+                        extensions.insert("links".to_owned(), Value::Object(links));
                     }
                 }
             }
         }
     }
+}
+
+/// One Link Object: from `row`'s answer to operation `target`.
+fn link(row: &Links, target: &str) -> Value {
+    let parameters: serde_json::Map<String, Value> =
+        row.parameters.iter().map(|(name, value)| ((*name).to_owned(), json!(value))).collect();
+    let mut link = json!({ "operationId": target, "parameters": parameters });
+    if let Some(body) = row.body {
+        link["requestBody"] = body();
+    }
+    link["description"] = json!(format!("The {} of this answer, for {target}", names(row)));
+    link
 }
 
 /// "estate_id" or "asset_id and record_id": what a row supplies.
