@@ -142,15 +142,21 @@ seed_contract_data() {
     KH_SIGNUP_TOKEN="$(kh_mail_token "signup-$suffix@example.com" /invitations/accept)" || return 1
     kh_api POST /api/v1/household/members "$other" \
         "{\"username\":\"$KH_USERNAME\",\"role\":\"viewer\"}" >/dev/null || return 1
-    # Two of the contract user's assets shared with the second user (who
-    # accepts by the emailed link): one whose share changes, one revoked.
-    for i in change revoke; do
+    # Assets of the contract user shared with the second user (who accepts
+    # by the emailed link): one whose share changes, eight to revoke (a
+    # revoked share is 404 afterwards).
+    KH_REVOKE_SHARE_ASSETS=""
+    for i in change 1 2 3 4 5 6 7 8; do
         asset="$(kh_api POST /api/v1/assets "$KH_TOKEN" "{\"name\":\"Shared van ($i)\"}" | json_field id)" || return 1
         kh_api POST "/api/v1/assets/$asset/invitations" "$KH_TOKEN" \
             "{\"email\":\"$KH_OTHER_EMAIL\",\"permission\":\"view\"}" >/dev/null || return 1
         body="$(kh_mail_token "$KH_OTHER_EMAIL" /invitations/accept)" || return 1
         kh_api POST /api/v1/invitations/accept "$other" "{\"token\":\"$body\"}" >/dev/null || return 1
-        if [[ $i == change ]]; then KH_CHANGE_SHARE_ASSET="$asset"; else KH_REVOKE_SHARE_ASSET="$asset"; fi
+        if [[ $i == change ]]; then
+            KH_CHANGE_SHARE_ASSET="$asset"
+        else
+            KH_REVOKE_SHARE_ASSETS+="${KH_REVOKE_SHARE_ASSETS:+, }\"$asset\""
+        fi
     done
     # More invitations for the contract user to accept or decline from its list.
     for i in 1 2 3 4 5 6; do
@@ -160,7 +166,7 @@ seed_contract_data() {
     done
     export KH_OTHER_USERNAME KH_OTHER_EMAIL KH_OTHER_USER_ID KH_VERIFY_TOKEN KH_RESET_TOKEN \
         KH_ACCEPT_TOKEN KH_PREVIEW_TOKEN KH_DECLINE_TOKEN KH_SIGNUP_TOKEN \
-        KH_CHANGE_SHARE_ASSET KH_REVOKE_SHARE_ASSET
+        KH_CHANGE_SHARE_ASSET KH_REVOKE_SHARE_ASSETS
     # The config with these values written in (${NAME} anywhere in it).
     python3 -c 'import os, sys; sys.stdout.write(os.path.expandvars(open(sys.argv[1]).read()))' \
         "$script_dir/schemathesis.toml" >"$KH_WORKDIR/schemathesis.toml"

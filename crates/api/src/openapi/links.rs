@@ -81,6 +81,13 @@ const LINKS: &[Links] = &[
         to: &["transferEstateOwnership"],
     },
     Links {
+        from: "setSiteOverride",
+        status: "200",
+        body: None,
+        parameters: &[("site_id", "$request.path.site_id"), ("user_id", "$response.body#/user/id")],
+        to: &["clearSiteOverride"],
+    },
+    Links {
         from: "setEstateMember",
         status: "200",
         body: None,
