@@ -6,6 +6,9 @@
 # Source this file, then:
 #   kh_server_start sqlite|postgres   # builds if needed, fresh database, free port
 #   kh_register_user                  # sets KH_TOKEN, KH_USERNAME, KH_EMAIL, KH_PASSWORD
+#   kh_verify_email EMAIL             # follows the emailed /verify-email link
+#   kh_api METHOD PATH [TOKEN] [JSON] # one call; prints the body, fails unless 2xx
+#   kh_mail_token EMAIL ROUTE         # the token of the newest emailed ROUTE#token= link
 #   kh_server_stop                    # stops the server, drops the database, removes temp files
 #
 # After kh_server_start: KH_BASE_URL, KH_PORT, KH_WORKDIR, KH_SERVER_PID,
@@ -178,6 +181,56 @@ kh_register_user() {
         return 1
     }
     [[ -n "$KH_TOKEN" ]]
+}
+
+# One API call: kh_api METHOD PATH [TOKEN] [JSON]; prints the answer's body,
+# fails (with the status and body on stderr) unless the status is 2xx.
+kh_api() {
+    local method="$1" path="$2" token="${3:-}" json="${4:-}" out status
+    local args=(-sS --max-time 30 -X "$method" -o "$KH_WORKDIR/kh_api.body" -w '%{http_code}')
+    [[ -n "$token" ]] && args+=(-H "Authorization: Bearer $token")
+    [[ -n "$json" ]] && args+=(-H 'Content-Type: application/json' -d "$json")
+    status="$(curl "${args[@]}" "$KH_BASE_URL$path")" || return 1
+    out="$(cat "$KH_WORKDIR/kh_api.body")"
+    if [[ "$status" != 2* ]]; then
+        kh_log "$method $path answered $status: $out"
+        return 1
+    fi
+    printf '%s' "$out"
+}
+
+# Waits (up to 20 s) for an email to $1 holding a `<route>#token=` link
+# ($2: /verify-email, /reset-password or /invitations/accept) and prints the
+# token of the newest one.
+kh_mail_token() {
+    python3 - "$KH_MAIL_DIR" "$1" "$2" <<'PY'
+import email, email.policy, os, re, sys, time
+folder, to, route = sys.argv[1:]
+link = re.compile(re.escape(route) + r"#token=([A-Za-z0-9_-]+)")
+deadline = time.time() + 20
+while time.time() < deadline:
+    names = [os.path.join(folder, n) for n in os.listdir(folder) if n.endswith(".eml")]
+    for name in sorted(names, key=os.path.getmtime, reverse=True):
+        with open(name, "rb") as f:
+            mail = email.message_from_binary_file(f, policy=email.policy.default)
+        if to.lower() not in str(mail["To"]).lower():
+            continue
+        for part in mail.walk():
+            if part.get_content_maintype() == "text":
+                found = link.search(part.get_content())
+                if found:
+                    print(found.group(1))
+                    sys.exit(0)
+    time.sleep(0.2)
+sys.exit(f"no email to {to} with a {route}#token= link in {folder}")
+PY
+}
+
+# Confirms the email address $1 with the link the server mailed to it.
+kh_verify_email() {
+    local token
+    token="$(kh_mail_token "$1" /verify-email)" || return 1
+    kh_api POST /api/v1/auth/verify-email "" "{\"token\":\"$token\"}" >/dev/null
 }
 
 # Idempotent; safe to call from an EXIT trap.

@@ -16,6 +16,7 @@ on_both_backends!(
     json_strings_refuse_control_characters_but_free_text_keeps_line_breaks,
     expiry_in_year_9999_is_pending_and_usable_and_year_10000_is_422,
     unknown_body_fields_are_422_naming_them_and_change_nothing,
+    bodies_that_are_not_objects_are_422_and_change_nothing,
 );
 
 /// Control characters a client might send, as JSON strings.
@@ -463,4 +464,22 @@ async fn unknown_body_fields_are_422_naming_them_and_change_nothing(app: TestApp
     let estates = app.get("/api/v1/estates", Some(&owner.token)).await;
     estates.assert_status(200);
     assert_eq!(estates.body["total"], 0, "{}", estates.text);
+}
+
+async fn bodies_that_are_not_objects_are_422_and_change_nothing(app: TestApp) {
+    let owner = app.register_verified("owner").await;
+    let estate = app.create_estate(&owner, "North").await.id;
+    let path = format!("/api/v1/estates/{estate}");
+    // An array of the fields in order is not the object (serde would read it so).
+    for body in [json!(["South"]), json!("South"), json!(7), json!(null)] {
+        let r = app.patch(&path, Some(&owner.token), body.clone()).await;
+        assert_field(&r, "body");
+        let r = app.post("/api/v1/estates", Some(&owner.token), body).await;
+        assert_field(&r, "body");
+    }
+    let read = app.get(&path, Some(&owner.token)).await;
+    read.assert_status(200);
+    assert_eq!(read.body["name"], "North");
+    let estates = app.get("/api/v1/estates", Some(&owner.token)).await;
+    assert_eq!(estates.body["total"], 1, "{}", estates.text);
 }

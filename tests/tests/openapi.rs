@@ -129,6 +129,22 @@ fn json_body(holder: &serde_json::Value) -> Option<&serde_json::Value> {
 fn resolve<'a>(doc: &'a serde_json::Value, schema: &'a serde_json::Value) -> &'a serde_json::Value {
     match schema.get("$ref").and_then(|r| r.as_str()) {
         Some(r) => doc.pointer(r.trim_start_matches('#')).unwrap_or(&serde_json::Value::Null),
+/// The parameters an operation takes in `location` ("path", "query").
+fn parameters_in(op: &serde_json::Value, location: &str) -> std::collections::BTreeSet<String> {
+    let parameters = op["parameters"].as_array().into_iter().flatten();
+    let named = parameters.filter(|p| p["in"] == location).filter_map(|p| p["name"].as_str());
+    named.map(str::to_owned).collect()
+}
+
+/// The JSON schema `schema` with its `$ref` followed.
+fn resolved<'a>(
+    doc: &'a serde_json::Value,
+    schema: &'a serde_json::Value,
+) -> &'a serde_json::Value {
+    match schema["$ref"].as_str() {
+        Some(name) => {
+            &doc["components"]["schemas"][name.trim_start_matches("#/components/schemas/")]
+        }
         None => schema,
     }
 }
@@ -294,4 +310,119 @@ fn every_schema_reference_resolves() {
     missing.sort_unstable();
     missing.dedup();
     assert!(missing.is_empty(), "unknown schemas: {missing:?}");
+/// Whether the JSON pointer `pointer` (e.g. `/items/0/user/id`) names a field
+/// the schema declares: `$ref`s followed, a number steps into `items`, a
+/// nullable `oneOf` into its non-null variant.
+fn declares(doc: &serde_json::Value, schema: &serde_json::Value, pointer: &[&str]) -> bool {
+    let schema = resolved(doc, schema);
+    let variants = ["oneOf", "anyOf", "allOf"].into_iter().filter_map(|k| schema[k].as_array());
+    if variants.flatten().any(|variant| declares(doc, variant, pointer)) {
+        return true;
+    }
+    let Some((first, rest)) = pointer.split_first() else {
+        return schema.is_object();
+    };
+    let next = if first.parse::<usize>().is_ok() {
+        &schema["items"]
+    } else {
+        &schema["properties"][*first]
+    };
+    !next.is_null() && declares(doc, next, rest)
+}
+
+/// Every runtime expression (a string starting with `$`) in a link's value.
+fn expressions(value: &serde_json::Value) -> Vec<&str> {
+    match value {
+        serde_json::Value::String(s) if s.starts_with('$') => vec![s.as_str()],
+        serde_json::Value::Array(items) => items.iter().flat_map(expressions).collect(),
+        serde_json::Value::Object(fields) => fields.values().flat_map(expressions).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Why a link's `expression` from operation `op`'s answer (`body` schema)
+/// does not name a real value, if it does not.
+fn unreal(
+    doc: &serde_json::Value,
+    op: &serde_json::Value,
+    body: &serde_json::Value,
+    expression: &str,
+) -> Option<String> {
+    if let Some(field) = expression.strip_prefix("$request.path.") {
+        return (!parameters_in(op, "path").contains(field))
+            .then(|| format!("{field} is not a path id of the source"));
+    }
+    if let Some(pointer) = expression.strip_prefix("$response.body#/") {
+        let pointer: Vec<&str> = pointer.split('/').collect();
+        return (!declares(doc, body, &pointer)).then(|| "not a field of the answer".to_owned());
+    }
+    Some("not a runtime expression this document uses".to_owned())
+}
+
+#[test]
+fn links_reach_every_operation_with_a_path_id_from_a_real_field() {
+    let doc: serde_json::Value = serde_json::from_str(COMMITTED).expect("committed JSON");
+    let all = operations(&doc);
+    let by_id: std::collections::HashMap<&str, &serde_json::Value> =
+        all.iter().map(|(_, _, op)| (op["operationId"].as_str().unwrap_or_default(), op)).collect();
+    let mut reached = std::collections::BTreeSet::new();
+    let mut count = 0;
+    for (method, path, op) in &all {
+        for (status, response) in op["responses"].as_object().expect("responses") {
+            let Some(links) = response["links"].as_object() else { continue };
+            let body = &response["content"]["application/json"]["schema"];
+            for (name, link) in links {
+                count += 1;
+                let at = format!("{method} {path} {status} link {name}");
+                let target_id = link["operationId"].as_str().unwrap_or_default();
+                let Some(target) = by_id.get(target_id) else {
+                    panic!("{at}: no operation {target_id:?}")
+                };
+                let parameters = link["parameters"].as_object().cloned().unwrap_or_default();
+                let mut given_path = std::collections::BTreeSet::new();
+                for (parameter, value) in &parameters {
+                    let (location, bare) = parameter.split_once('.').unwrap_or(("path", parameter));
+                    assert!(
+                        parameters_in(target, location).contains(bare),
+                        "{at}: {target_id} takes no {location} parameter {bare}"
+                    );
+                    if location == "path" {
+                        given_path.insert(bare.to_owned());
+                        assert!(
+                            value.as_str().is_some_and(|v| v.starts_with('$')),
+                            "{at}: a constant path id"
+                        );
+                    }
+                }
+                assert_eq!(
+                    given_path,
+                    parameters_in(target, "path"),
+                    "{at}: every path id of {target_id}, no other"
+                );
+                let request = &target["requestBody"]["content"]["application/json"]["schema"];
+                for field in link["requestBody"].as_object().into_iter().flat_map(|o| o.keys()) {
+                    assert!(
+                        declares(&doc, request, &[field]),
+                        "{at}: {target_id}'s body has no field {field}"
+                    );
+                }
+                let values = parameters.values().chain(std::iter::once(&link["requestBody"]));
+                for expression in values.flat_map(expressions) {
+                    if let Some(why) = unreal(&doc, op, body, expression) {
+                        panic!("{at}: {expression}: {why}");
+                    }
+                }
+                reached.insert(target_id.to_owned());
+            }
+        }
+    }
+    // Operations with a path id that no answer yields: none.
+    let exceptions: &[&str] = &[];
+    for (method, path, op) in &all {
+        let id = op["operationId"].as_str().unwrap_or_default();
+        if !parameters_in(op, "path").is_empty() && !exceptions.contains(&id) {
+            assert!(reached.contains(id), "{method} {path} ({id}) is the target of no link");
+        }
+    }
+    assert!(count >= 60, "only {count} links");
 }

@@ -80,6 +80,12 @@ fn parse_syntax(bytes: &[u8]) -> Result<serde_json::Value, ApiError> {
 }
 
 fn parse_shape<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    // Every body is an object; serde would also read a struct from an array
+    // of its fields in order (`["North"]` as `{"name": "North"}`).
+    if !value.is_object() {
+        let message = "must be a JSON object".to_owned();
+        return Err(ApiError::validation(BTreeMap::from([("body".to_owned(), message)])));
+    }
     serde_path_to_error::deserialize(value).map_err(|err| {
         let path = err.path().to_string();
         let field = if path == "." { "body".to_owned() } else { path };

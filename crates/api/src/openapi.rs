@@ -12,11 +12,11 @@ use utoipa::{Modify, OpenApi};
 
 use crate::error::{PROBLEM_JSON, Problem, ProblemCode};
 
-mod problems;
-
-mod lists;
 mod conditional;
 mod enums;
+mod links;
+mod lists;
+mod problems;
 
 struct BearerAuth;
 
@@ -152,6 +152,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     conditional::document(&mut doc);
     enums::EnumComponents.modify(&mut doc);
     problems::PerOperation.modify(&mut doc);
+    links::OperationLinks.modify(&mut doc);
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     doc
 }
