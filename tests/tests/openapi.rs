@@ -129,22 +129,6 @@ fn json_body(holder: &serde_json::Value) -> Option<&serde_json::Value> {
 fn resolve<'a>(doc: &'a serde_json::Value, schema: &'a serde_json::Value) -> &'a serde_json::Value {
     match schema.get("$ref").and_then(|r| r.as_str()) {
         Some(r) => doc.pointer(r.trim_start_matches('#')).unwrap_or(&serde_json::Value::Null),
-/// The parameters an operation takes in `location` ("path", "query").
-fn parameters_in(op: &serde_json::Value, location: &str) -> std::collections::BTreeSet<String> {
-    let parameters = op["parameters"].as_array().into_iter().flatten();
-    let named = parameters.filter(|p| p["in"] == location).filter_map(|p| p["name"].as_str());
-    named.map(str::to_owned).collect()
-}
-
-/// The JSON schema `schema` with its `$ref` followed.
-fn resolved<'a>(
-    doc: &'a serde_json::Value,
-    schema: &'a serde_json::Value,
-) -> &'a serde_json::Value {
-    match schema["$ref"].as_str() {
-        Some(name) => {
-            &doc["components"]["schemas"][name.trim_start_matches("#/components/schemas/")]
-        }
         None => schema,
     }
 }
@@ -310,6 +294,28 @@ fn every_schema_reference_resolves() {
     missing.sort_unstable();
     missing.dedup();
     assert!(missing.is_empty(), "unknown schemas: {missing:?}");
+}
+
+/// The parameters an operation takes in `location` ("path", "query").
+fn parameters_in(op: &serde_json::Value, location: &str) -> std::collections::BTreeSet<String> {
+    let parameters = op["parameters"].as_array().into_iter().flatten();
+    let named = parameters.filter(|p| p["in"] == location).filter_map(|p| p["name"].as_str());
+    named.map(str::to_owned).collect()
+}
+
+/// The JSON schema `schema` with its `$ref` followed.
+fn resolved<'a>(
+    doc: &'a serde_json::Value,
+    schema: &'a serde_json::Value,
+) -> &'a serde_json::Value {
+    match schema["$ref"].as_str() {
+        Some(name) => {
+            &doc["components"]["schemas"][name.trim_start_matches("#/components/schemas/")]
+        }
+        None => schema,
+    }
+}
+
 /// Whether the JSON pointer `pointer` (e.g. `/items/0/user/id`) names a field
 /// the schema declares: `$ref`s followed, a number steps into `items`, a
 /// nullable `oneOf` into its non-null variant.
