@@ -33,8 +33,8 @@ use crate::views::common::{CursorPage, CursorQuery, paged_query};
 use crate::views::invitations::{
     EstateInvitationView, InvitationOffer, InvitationResult, InviteOutcome, UserSearchResult,
 };
-use actix_web::http::StatusCode;
 use crate::views::wire::{EstateRole, InvitationStatus};
+use actix_web::http::StatusCode;
 
 // ---------------------------------------------------------------- requests
 
