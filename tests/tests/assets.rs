@@ -201,7 +201,11 @@ async fn collaborators_single_vehicle(app: TestApp) {
     app.add_collaborator(&ada, &id, &bob.username).await;
     app.try_collaborate(&ada, &id, "BOB").await.assert_problem(409, "already_collaborator");
     let list = app.try_collaborators(&bob, &id).await;
-    assert_eq!(list.body["can_manage"], true);
+    // Whether Bob may manage them is his access on the asset.
+    assert_eq!(
+        app.get(&format!("/api/v1/assets/{id}"), Some(&bob.token)).await.body["my_access"],
+        "full"
+    );
     let names: Vec<&str> =
         list.items().iter().map(|i| i["user"]["username"].as_str().expect("name")).collect();
     assert_eq!(names, ["ada", "bob"]);

@@ -105,6 +105,9 @@ async fn world(app: &TestApp) -> World {
     let bus = app.create_vehicle(&owner, "Van 2", None).await.id;
     app.create_vehicle(&owner, "Van 3", None).await;
     fill_asset(app, &owner, &van, [&h1, &h2, &h3]).await;
+    for collaborator in [&m1, &m2] {
+        app.add_collaborator(&owner, &van, &collaborator.username).await;
+    }
     for head in [&owner, &h1, &h2] {
         app.household_add(head, &m1, "viewer").await;
     }
@@ -131,6 +134,7 @@ async fn world(app: &TestApp) -> World {
         (format!("/api/v1/assets/{van}/records"), o.clone()),
         (format!("/api/v1/assets/{van}/photos"), o.clone()),
         (format!("/api/v1/assets/{van}/shares"), o.clone()),
+        (format!("/api/v1/assets/{van}/collaborators"), o.clone()),
         (format!("/api/v1/assets/{van}/access"), o.clone()),
         (format!("/api/v1/assets/{van}/invitations"), o.clone()),
         ("/api/v1/asset-invitations".to_owned(), o.clone()),

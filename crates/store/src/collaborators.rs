@@ -7,6 +7,7 @@ use uuid::Uuid;
 use crate::db::Conn;
 use crate::error::Result;
 use crate::id::{DbId, db_ids};
+use crate::paging::{Page, Window, after_instant, count_up_to};
 use crate::schema::{asset_collaborators, users};
 use crate::time::{from_db, to_db};
 
@@ -69,6 +70,36 @@ pub fn collaborators(conn: &mut Conn, asset_id: Uuid) -> Result<Vec<(Person, Dat
         .order((asset_collaborators::added_at.asc(), users::username_canonical.asc()))
         .load(conn)?;
     Ok(rows.into_iter().map(|(p, at)| (p, from_db(at))).collect())
+}
+
+/// A page of the collaborators of an asset, oldest first (then by user id);
+/// the total counted up to [`COUNT_LIMIT`](crate::paging::COUNT_LIMIT).
+pub fn collaborators_page(
+    conn: &mut Conn,
+    asset_id: Uuid,
+    window: &Window<DateTime<Utc>>,
+) -> Result<Page<(Person, DateTime<Utc>)>> {
+    let base = || {
+        asset_collaborators::table
+            .inner_join(users::table)
+            .filter(asset_collaborators::asset_id.eq(DbId(asset_id)))
+            .into_boxed()
+    };
+    let rows: Vec<(Person, NaiveDateTime)> = after_instant!(
+        base(),
+        window.after.as_ref(),
+        asset_collaborators::added_at,
+        asset_collaborators::user_id,
+        asc
+    )
+    .select((Person::as_select(), asset_collaborators::added_at))
+    .order((asset_collaborators::added_at.asc(), asset_collaborators::user_id.asc()))
+    .limit(window.limit.saturating_add(1))
+    .offset(window.offset)
+    .load(conn)?;
+    let rows = rows.into_iter().map(|(p, at)| (p, from_db(at))).collect();
+    let counted = count_up_to!(conn, base, asset_collaborators::user_id);
+    Ok(Page::cut(rows, window.limit, counted))
 }
 
 /// (asset, user) collaborator pairs over a selection of assets.

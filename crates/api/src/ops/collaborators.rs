@@ -6,7 +6,7 @@ use crate::problems::ProblemCode;
 use std::collections::HashMap;
 
 use keyholder_domain::account::SharingAction;
-use keyholder_domain::asset::{self, AssetCapability};
+use keyholder_domain::asset::AssetCapability;
 use keyholder_domain::collaborators::{self, CollaboratorRefusal};
 
 use keyholder_store::assets::{self, Asset};
@@ -26,10 +26,8 @@ use crate::ops::Conn;
 use crate::ops::Now;
 use crate::ops::Outcome;
 use crate::ratelimit::Budget;
-use crate::views::assets::{
-    CollaboratorList, CollaboratorSplitView, CollaboratorView, PartialCollaborator,
-};
-use crate::views::common::{person, summary};
+use crate::views::assets::{CollaboratorSplitView, CollaboratorView, PartialCollaborator};
+use crate::views::common::{Cursor, CursorPage, CursorQuery, person, summary};
 
 fn collaborator_refused(r: &CollaboratorRefusal) -> ApiError {
     let ids = r.asset_ids();
@@ -72,16 +70,20 @@ fn remove_one(
     Ok(())
 }
 
-/// The collaborators of an asset (view), and whether the caller may manage
-/// them.
-pub fn list(c: &mut Conn, actor: &Caller, asset_id: Uuid, now: Now) -> Outcome<CollaboratorList> {
-    let (_, _, level) = caller_asset_for(c, actor, asset_id, AssetCapability::Read, now)?;
-    let can_manage = asset::asset_can(Some(level), AssetCapability::ManageCollaborators);
-    let items = collaborator_rows::collaborators(c, asset_id)?
-        .iter()
-        .map(|(p, at)| CollaboratorView { user: person(p, false), added_at: *at })
-        .collect();
-    Ok(CollaboratorList { items, can_manage })
+/// A page of the collaborators of an asset (any access level may read it).
+pub fn list(
+    c: &mut Conn,
+    actor: &Caller,
+    asset_id: Uuid,
+    q: &CursorQuery,
+    now: Now,
+) -> Outcome<CursorPage<CollaboratorView>> {
+    caller_asset_for(c, actor, asset_id, AssetCapability::Read, now)?;
+    let page = collaborator_rows::collaborators_page(c, asset_id, &q.window(Cursor::instant)?)?;
+    let next = page.items.last().filter(|_| page.more).map(|(p, at)| Cursor::at(*at, p.id));
+    let items =
+        page.items.iter().map(|(p, at)| CollaboratorView { user: person(p, false), added_at: *at });
+    Ok(CursorPage::new(items.collect(), page.counted, q, next))
 }
 
 pub struct Add {

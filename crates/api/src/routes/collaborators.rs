@@ -12,13 +12,14 @@ use validator::Validate;
 
 use crate::ctx::Ctx;
 use crate::error::{
-    AssetNotFound, FullAccessRequired, InvalidBody, MalformedJson, Problem, Unauthorized,
+    AssetNotFound, BadPaging, FullAccessRequired, InvalidBody, MalformedJson, Problem, Unauthorized,
 };
 use crate::extract::{ScopedJson, ValidJson, ValidQuery};
 use crate::idempotency::Answer;
 use crate::ops::collaborators;
-use crate::routes::{Reply, done, ok};
-use crate::views::assets::{CollaboratorList, CollaboratorSplitView, CollaboratorView};
+use crate::routes::{Reply, done, listed, ok};
+use crate::views::assets::{CollaboratorSplitView, CollaboratorView};
+use crate::views::common::{CursorPage, CursorQuery};
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -90,14 +91,15 @@ fn usernames_schema() -> RefOr<Schema> {
 
 /// List the collaborators of an asset
 ///
-/// The asset's collaborators, oldest first, with when each was added, and
-/// `can_manage`: whether I may add and remove them (full access). Any access
-/// level (view or above) may read the list; an asset out of my reach answers 404
+/// The asset's collaborators, oldest first, with when each was added, one page
+/// at a time (the list envelope and its `Link` header). Any access level (view or
+/// above) may read the list; whether I may add and remove them is my access on the
+/// asset: `my_access` `full`. An asset out of my reach answers 404
 /// `asset_not_found`.
-#[utoipa::path(get, path = "/api/v1/assets/{asset_id}/collaborators", operation_id = "listCollaborators", tag = "collaborators", security(("bearer" = [])), params(("asset_id" = Uuid, Path)),
-    responses((status = 200, description = "Collaborators, oldest first", body = CollaboratorList), Unauthorized, AssetNotFound))]
-pub async fn list_collaborators(ctx: Ctx, id: Path<Uuid>) -> Reply {
-    ok(ctx.run(move |c, actor, now| collaborators::list(c, actor, *id, now)).await)
+#[utoipa::path(get, path = "/api/v1/assets/{asset_id}/collaborators", operation_id = "listCollaborators", tag = "collaborators", security(("bearer" = [])), params(("asset_id" = Uuid, Path), CursorQuery),
+    responses((status = 200, description = "Collaborators, oldest first", body = CursorPage<CollaboratorView>), Unauthorized, AssetNotFound, BadPaging))]
+pub async fn list_collaborators(ctx: Ctx, id: Path<Uuid>, q: ValidQuery<CursorQuery>) -> Reply {
+    listed(&ctx, ctx.run(move |c, actor, now| collaborators::list(c, actor, *id, &q.0, now)).await)
 }
 
 /// Add a collaborator to an asset

@@ -267,14 +267,6 @@ pub struct CollaboratorView {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"items": [{"user": {"id": "c4a7e2f9-5b1d-4c8e-a3f6-7d9b0e2c5a18", "username": "alex.morgan", "display_name": "Alex Morgan", "email": null}, "added_at": "2026-03-01T09:30:00Z"}, {"user": {"id": "e1b6d4a9-3c7f-4a2e-9d58-6f0b2c8e7a13", "username": "sam.patel", "display_name": "Sam Patel", "email": null}, "added_at": "2026-03-05T11:00:00Z"}], "can_manage": true}))]
-pub struct CollaboratorList {
-    pub items: Vec<CollaboratorView>,
-    /// Whether I may add and remove collaborators (full access).
-    pub can_manage: bool,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"common": [{"id": "c4a7e2f9-5b1d-4c8e-a3f6-7d9b0e2c5a18", "username": "alex.morgan", "display_name": "Alex Morgan", "email": null}], "partial": [{"user": {"id": "e1b6d4a9-3c7f-4a2e-9d58-6f0b2c8e7a13", "username": "sam.patel", "display_name": "Sam Patel", "email": null}, "asset_ids": ["7d3f9a21-4c6e-4b8a-9e15-2a0c6f8b3d47"]}]}))]
 pub struct CollaboratorSplitView {
     /// Collaborators of every selected asset.
