@@ -24,6 +24,7 @@ on_both_backends!(
     every_creating_post_replays,
     single_resources_carry_an_etag_and_answer_304,
     a_stale_if_match_changes_nothing,
+    household_changes_honour_if_match,
     the_members_matrix_is_tagged_and_checked,
     concurrent_retries_with_one_key_create_once,
     matrix_writers_with_one_if_match_leave_one_winner,
@@ -280,6 +281,43 @@ async fn a_stale_if_match_changes_nothing(app: TestApp) {
 }
 
 /// The matrix page's tag as `by` reads it.
+/// The household's tag guards a role change and a removal: a stale one is
+/// 412 and leaves the member and their role as they were.
+async fn household_changes_honour_if_match(app: TestApp) {
+    let [head, kim, lou] = app.register_verified_each(["head", "kim", "lou"]).await;
+    app.household_add(&head, &kim, "viewer").await;
+    let household = "/api/v1/household";
+    let old = etag(&send(&app, &head, Method::GET, household, &[], None).await);
+    app.household_add(&head, &lou, "viewer").await;
+    let stale = [("If-Match", old.as_str())];
+    let kim_path = format!("{household}/members/{}", kim.id);
+    send(&app, &head, Method::PATCH, &kim_path, &stale, Some(json!({"role": "manager"})))
+        .await
+        .assert_problem(412, "precondition_failed");
+    send(&app, &head, Method::DELETE, &kim_path, &stale, None)
+        .await
+        .assert_problem(412, "precondition_failed");
+    let read = send(&app, &head, Method::GET, household, &[], None).await;
+    let roles: Vec<(&str, &str)> = read.body["members"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .map(|m| (m["user"]["username"].as_str().unwrap_or(""), m["role"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(roles, [("kim", "viewer"), ("lou", "viewer")]);
+    // The current tag applies, and the answer carries the tag a read shows.
+    let fresh = [("If-Match", etag(&read))];
+    let fresh: Vec<(&str, &str)> = fresh.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let saved =
+        send(&app, &head, Method::PATCH, &kim_path, &fresh, Some(json!({"role": "manager"}))).await;
+    saved.assert_status(200);
+    let reread = send(&app, &head, Method::GET, household, &[], None).await;
+    assert_eq!(etag(&saved), etag(&reread));
+    let fresh = [("If-Match", etag(&reread))];
+    let fresh: Vec<(&str, &str)> = fresh.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    send(&app, &head, Method::DELETE, &kim_path, &fresh, None).await.assert_status(204);
+}
+
 async fn matrix_tag(app: &TestApp, by: &Session, estate: &str) -> String {
     let path = format!("/api/v1/estates/{estate}/members");
     etag(send(app, by, Method::GET, &path, &[], None).await.assert_status(200))

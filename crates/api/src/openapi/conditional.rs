@@ -51,6 +51,8 @@ const CONDITIONAL: &[(&str, bool)] = &[
     ("removeEstateMember", true),
     ("setSiteOverride", true),
     ("clearSiteOverride", true),
+    ("changeHouseholdMemberRole", false),
+    ("removeHouseholdMember", false),
 ];
 
 /// Documents the headers, parameters and answers above.

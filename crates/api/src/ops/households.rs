@@ -69,6 +69,14 @@ pub fn mine(c: &mut Conn, actor: &Caller) -> Outcome<HouseholdView> {
     household_view(c, &user)
 }
 
+/// The caller's household as a change to `member`'s membership of it finds
+/// it: both users' rows locked first (in id order, as every household change
+/// locks them), so a conditional change compares with what it then changes.
+pub fn mine_locked(c: &mut Conn, actor: &Caller, member: Uuid) -> Outcome<HouseholdView> {
+    keyholder_store::locks::users(c, &[actor.id, member])?;
+    mine(c, actor)
+}
+
 pub struct AddMember {
     pub username: String,
     pub role: String,

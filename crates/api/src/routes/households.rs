@@ -7,13 +7,13 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::conditional::tagged;
+use crate::conditional::{ok_tagged, tagged};
 use crate::ctx::Ctx;
 use crate::error::{ApiError, BadPaging, MalformedJson, Problem, Unauthorized};
 use crate::extract::{ValidJson, ValidQuery, double_option};
 use crate::idempotency::Answer;
 use crate::ops::households;
-use crate::routes::{Reply, done, listed, ok};
+use crate::routes::{Reply, done, listed};
 use crate::views::common::{CursorPage, CursorQuery};
 use crate::views::households::{HouseholdMemberView, HouseholdRole, HouseholdView, MembershipView};
 
@@ -94,8 +94,11 @@ pub async fn add_member(ctx: Ctx, body: ValidJson<AddMemberRequest>) -> Reply {
     responses((status = 200, description = "Changed", body = HouseholdView), MalformedJson, Unauthorized, (status = 404, description = "`not_household_member`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid role", body = Problem, content_type = "application/problem+json")))]
 pub async fn change_role(ctx: Ctx, id: Path<Uuid>, body: ValidJson<ChangeRoleRequest>) -> Reply {
-    let cmd = households::ChangeRole { member: id.into_inner(), role: new_role(body.0)? };
-    ok(ctx.write(move |c, actor, now| households::change_role(c, actor, cmd, now)).await)
+    let cmd = households::ChangeRole { member: *id, role: new_role(body.0)? };
+    let current = move |c: &mut _, actor: &_, _| households::mine_locked(c, actor, *id);
+    ok_tagged(
+        ctx.write_if_match(current, move |c, a, now| households::change_role(c, a, cmd, now)).await,
+    )
 }
 
 /// Remove a member from my household
@@ -107,7 +110,11 @@ pub async fn change_role(ctx: Ctx, id: Path<Uuid>, body: ValidJson<ChangeRoleReq
     responses((status = 204, description = "Removed"), Unauthorized, (status = 404, description = "`not_household_member`", body = Problem, content_type = "application/problem+json")))]
 pub async fn remove_member(ctx: Ctx, id: Path<Uuid>) -> Reply {
     let member = id.into_inner();
-    done(ctx.write(move |c, actor, now| households::remove_member(c, actor, member, now)).await)
+    let current = move |c: &mut _, actor: &_, _| households::mine_locked(c, actor, member);
+    done(
+        ctx.write_if_match(current, move |c, a, now| households::remove_member(c, a, member, now))
+            .await,
+    )
 }
 
 /// List the households I belong to
