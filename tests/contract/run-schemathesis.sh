@@ -84,6 +84,8 @@ fi
 
 run_schemathesis() {
     cd "$KH_WORKDIR"
+    # tests/contract/hooks.py: a fresh Idempotency-Key per request, no made-up cursors.
+    export PYTHONPATH="$script_dir${PYTHONPATH:+:$PYTHONPATH}" SCHEMATHESIS_HOOKS=hooks
     exec "${ST[@]}" --config-file "$KH_WORKDIR/schemathesis.toml" "${color[@]}" run "$spec" \
         --url "$KH_BASE_URL" \
         -H "Authorization: Bearer $KH_TOKEN" \
