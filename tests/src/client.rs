@@ -110,9 +110,9 @@ endpoints! {
     "/assets" => send POST try_create_asset;
     "/assets/{asset}" (asset) => read GET try_get_asset, send PATCH try_update_asset, read DELETE try_delete_asset;
     "/assets/{asset}/records" (asset) => read GET try_records, send POST try_add_record;
-    "/assets/{asset}/records/{record}" (asset, record) => send PATCH try_update_record, read DELETE try_delete_record;
+    "/assets/{asset}/records/{record}" (asset, record) => read GET try_get_record, send PATCH try_update_record, read DELETE try_delete_record;
     "/assets/{asset}/photos" (asset) => read GET try_photos, send POST try_add_photo;
-    "/assets/{asset}/photos/{photo}" (asset, photo) => read DELETE try_delete_photo;
+    "/assets/{asset}/photos/{photo}" (asset, photo) => read GET try_get_photo, read DELETE try_delete_photo;
     "/assets/{asset}/collaborators" (asset) => read GET try_collaborators, send POST try_add_collaborator;
     "/assets/{asset}/collaborators/{user}" (asset, user) => read DELETE try_remove_collaborator;
     "/assets/{asset}/access" (asset) => read GET try_asset_access;

@@ -373,6 +373,82 @@ async fn removing_a_member_removes_their_overrides_and_access(app: TestApp) {
     assert_eq!(a.body["effective_role"], "editor");
 }
 
+/// An asset always keeps a collaborator: a member who is the only
+/// collaborator of an asset of the estate is neither removed nor may leave
+/// (409 `last_collaborator` naming the assets, nothing changed) until
+/// someone else collaborates there; then their row goes with the membership.
+async fn ending_a_membership_keeps_every_asset_a_collaborator(app: TestApp) {
+    let w = world(&app).await;
+    let van = app.create_asset_at(&w.editor, "Van", &w.site_a).await.id;
+    let truck = app.create_asset_at(&w.editor, "Truck", &w.site_b).await.id;
+    let shared = app.create_asset_at(&w.editor, "Trailer", &w.site_a).await.id;
+    app.add_collaborator(&w.editor, &shared, &w.viewer.username).await;
+    for (by, what) in [(&w.owner, "removed"), (&w.editor, "leaving")] {
+        let r = app.try_remove_member(by, &w.estate, &w.editor.id).await;
+        r.assert_problem(409, "last_collaborator");
+        let mut named: Vec<String> = serde_json::from_value(r.body["asset_ids"].clone())
+            .unwrap_or_else(|_| panic!("{what}: asset_ids named: {}", r.text));
+        named.sort();
+        let mut expected = vec![van.clone(), truck.clone()];
+        expected.sort();
+        assert_eq!(named, expected, "{what}");
+        // Nothing changed: still a member, still every asset's collaborator.
+        app.try_get_estate(&w.editor, &w.estate).await.assert_status(200);
+        for asset in [&van, &truck, &shared] {
+            app.try_get_asset(&w.editor, asset).await.assert_status(200);
+        }
+    }
+    // Handed over: the owner collaborates on both; now the removal holds.
+    app.try_bulk_add_collaborators(
+        &w.owner,
+        json!({"asset_ids": [van, truck], "usernames": [w.owner.username]}),
+    )
+    .await
+    .assert_status(200);
+    app.try_remove_member(&w.owner, &w.estate, &w.editor.id).await.assert_status(204);
+    for asset in [&van, &truck, &shared] {
+        app.try_get_asset(&w.editor, asset).await.assert_problem(404, "asset_not_found");
+        let people = app.try_collaborators(&w.owner, asset).await;
+        people.assert_status(200);
+        assert!(
+            people.items().iter().all(|p| p["user"]["id"] != w.editor.id.as_str()),
+            "{asset}: the removed member's row went: {}",
+            people.text
+        );
+        assert!(!people.items().is_empty(), "{asset} keeps a collaborator");
+    }
+}
+
+/// Removing a member and, at the same moment, the other collaborator of an
+/// asset the member collaborates on: one of the two is refused, and the
+/// asset keeps a collaborator (on PostgreSQL the two lock the estate first).
+async fn a_removal_racing_a_collaborator_removal_keeps_a_collaborator(app: TestApp) {
+    let w = world(&app).await;
+    for round in 0..4 {
+        let member = app.register_verified(&format!("member{round}")).await;
+        app.grant_role(&w.owner, &w.estate, &member, EstateRole::Editor.as_str()).await;
+        let asset = app.create_asset_at(&member, &format!("Van {round}"), &w.site_a).await.id;
+        app.add_collaborator(&member, &asset, &w.admin.username).await;
+        let (removal, dropped) = tokio::join!(
+            app.try_remove_member(&w.owner, &w.estate, &member.id),
+            app.try_remove_collaborator(&member, &asset, &w.admin.id),
+        );
+        match (removal.status, dropped.status) {
+            (204, _) => dropped.assert_problem(404, "asset_not_found"),
+            (_, 204) => removal.assert_problem(409, "last_collaborator"),
+            other => panic!("round {round}: {other:?}: {} / {}", removal.text, dropped.text),
+        };
+        let people = app.try_collaborators(&w.owner, &asset).await;
+        people.assert_status(200);
+        assert_eq!(
+            people.items().len(),
+            1,
+            "round {round}: one collaborator left: {}",
+            people.text
+        );
+    }
+}
+
 async fn leaving_and_the_owner_must_transfer_first(app: TestApp) {
     let w = world(&app).await;
     app.try_remove_member(&w.viewer, &w.estate, &w.viewer.id).await.assert_status(204);
@@ -472,6 +548,8 @@ on_both_backends!(
     a_sites_list_replaces_overrides_all_or_nothing,
     demoted_admin_is_refused_on_the_next_request,
     removing_a_member_removes_their_overrides_and_access,
+    ending_a_membership_keeps_every_asset_a_collaborator,
+    a_removal_racing_a_collaborator_removal_keeps_a_collaborator,
     leaving_and_the_owner_must_transfer_first,
     transfer_ownership_makes_the_old_owner_admin,
     members_list_shows_effective_roles_and_emails_only_to_administrators,

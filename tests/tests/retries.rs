@@ -25,10 +25,12 @@ on_both_backends!(
     single_resources_carry_an_etag_and_answer_304,
     a_stale_if_match_changes_nothing,
     household_changes_honour_if_match,
+    records_photos_and_invitations_honour_if_match,
     the_members_matrix_is_tagged_and_checked,
     concurrent_retries_with_one_key_create_once,
     matrix_writers_with_one_if_match_leave_one_winner,
     estate_renames_with_one_if_match_leave_one_winner,
+    record_edits_with_one_if_match_leave_one_winner,
 );
 
 const ROUNDS: usize = 4;
@@ -280,6 +282,91 @@ async fn a_stale_if_match_changes_nothing(app: TestApp) {
     app.try_get_asset(&owner, &asset).await.assert_problem(404, "asset_not_found");
 }
 
+/// Reads `path` (200) and answers its tag, after checking that the tag
+/// answers 304.
+async fn tag_of(app: &TestApp, by: &Session, path: &str) -> String {
+    let tag = etag(send(app, by, Method::GET, path, &[], None).await.assert_status(200));
+    let cached = send(app, by, Method::GET, path, &[("If-None-Match", &tag)], None).await;
+    assert_eq!((cached.status, cached.text.as_str()), (304, ""), "{path}");
+    tag
+}
+
+/// A record, a photo and an asset invitation are read with an `ETag`, and
+/// their writes compare `If-Match`: stale is 412 and changes nothing; fresh
+/// applies and answers the tag the next read shows.
+async fn records_photos_and_invitations_honour_if_match(app: TestApp) {
+    let owner = app.register_verified("owner").await;
+    let asset = app.create_vehicle(&owner, "Van", None).await.id;
+    let record = json!({"kind": "service", "date": "2026-11-01", "title": "Oil change"});
+    let record = app.try_add_record(&owner, &asset, record).await.assert_status(201).str("id");
+    let path = format!("/api/v1/assets/{asset}/records/{record}");
+    let old = tag_of(&app, &owner, &path).await;
+    let saved = send(
+        &app,
+        &owner,
+        Method::PATCH,
+        &path,
+        &[("If-Match", &old)],
+        Some(json!({"title": "Oil and filter"})),
+    )
+    .await;
+    saved.assert_status(200);
+    assert_eq!(etag(&saved), tag_of(&app, &owner, &path).await, "the edit answers the new tag");
+    let stale = [("If-Match", old.as_str())];
+    send(&app, &owner, Method::PATCH, &path, &stale, Some(json!({"title": "Brakes"})))
+        .await
+        .assert_problem(412, "precondition_failed");
+    send(&app, &owner, Method::DELETE, &path, &stale, None)
+        .await
+        .assert_problem(412, "precondition_failed");
+    let still = app.try_get_record(&owner, &asset, &record).await;
+    assert_eq!((still.status, &still.body["title"]), (200, &json!("Oil and filter")));
+    let fresh = tag_of(&app, &owner, &path).await;
+    send(&app, &owner, Method::DELETE, &path, &[("If-Match", &fresh)], None)
+        .await
+        .assert_status(204);
+    app.try_get_record(&owner, &asset, &record).await.assert_problem(404, "record_not_found");
+
+    let photo = json!({"url": "https://photos.example.com/van.jpg", "caption": "Front"});
+    let photo = app.try_add_photo(&owner, &asset, photo).await.assert_status(201).str("id");
+    let path = format!("/api/v1/assets/{asset}/photos/{photo}");
+    let tag = tag_of(&app, &owner, &path).await;
+    let other = [("If-Match", "\"another-photo\"")];
+    send(&app, &owner, Method::DELETE, &path, &other, None)
+        .await
+        .assert_problem(412, "precondition_failed");
+    app.try_get_photo(&owner, &asset, &photo).await.assert_status(200);
+    send(&app, &owner, Method::DELETE, &path, &[("If-Match", &tag)], None).await.assert_status(204);
+    app.try_get_photo(&owner, &asset, &photo).await.assert_problem(404, "photo_not_found");
+
+    let invited = app.send_asset_invitation(&owner, &asset, "guest@example.com", "view").await;
+    let path = format!("/api/v1/asset-invitations/{}", invited.id);
+    let old = tag_of(&app, &owner, &path).await;
+    let later = json!({"expires_at": "2099-01-01T00:00:00Z"});
+    let resent = send(
+        &app,
+        &owner,
+        Method::POST,
+        &format!("{path}/resend"),
+        &[("If-Match", &old)],
+        Some(later),
+    )
+    .await;
+    resent.assert_status(200);
+    assert_eq!(etag(&resent), tag_of(&app, &owner, &path).await);
+    let stale = [("If-Match", old.as_str())];
+    send(&app, &owner, Method::POST, &format!("{path}/cancel"), &stale, Some(json!({})))
+        .await
+        .assert_problem(412, "precondition_failed");
+    let read = send(&app, &owner, Method::GET, &path, &[], None).await;
+    assert_eq!(read.body["status"], "pending", "a stale cancel leaves it pending");
+    let fresh = [("If-Match", etag(&read))];
+    let fresh: Vec<(&str, &str)> = fresh.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let cancelled =
+        send(&app, &owner, Method::POST, &format!("{path}/cancel"), &fresh, Some(json!({}))).await;
+    assert_eq!((cancelled.status, &cancelled.body["status"]), (200, &json!("cancelled")));
+}
+
 /// The matrix page's tag as `by` reads it.
 /// The household's tag guards a role change and a removal: a stale one is
 /// 412 and leaves the member and their role as they were.
@@ -481,5 +568,25 @@ async fn estate_renames_with_one_if_match_leave_one_winner(app: TestApp) {
         let winner = one_winner(round, &replies, 200);
         let now = app.try_get_estate(&owner, &estate).await;
         assert_eq!(now.body["name"], json!(names[winner]), "round {round}: the winner's name");
+    }
+}
+
+async fn record_edits_with_one_if_match_leave_one_winner(app: TestApp) {
+    let owner = app.register_verified("owner").await;
+    let asset = app.create_vehicle(&owner, "Van", None).await.id;
+    let record = json!({"kind": "repair", "date": "2026-10-01", "title": "Brakes"});
+    let record = app.try_add_record(&owner, &asset, record).await.assert_status(201).str("id");
+    let path = format!("/api/v1/assets/{asset}/records/{record}");
+    for round in 0..ROUNDS {
+        let tag = etag(&send(&app, &owner, Method::GET, &path, &[], None).await);
+        let titles = [format!("A{round}"), format!("B{round}")];
+        let call = |title: &str| {
+            let headers = vec![("If-Match".to_owned(), tag.clone())];
+            (&owner, Method::PATCH, path.clone(), headers, json!({"title": title}))
+        };
+        let replies = race(&app, vec![call(&titles[0]), call(&titles[1])]).await;
+        let winner = one_winner(round, &replies, 200);
+        let now = app.try_get_record(&owner, &asset, &record).await;
+        assert_eq!(now.body["title"], json!(titles[winner]), "round {round}: the winner's title");
     }
 }

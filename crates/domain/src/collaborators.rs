@@ -142,6 +142,23 @@ pub fn check_bulk_remove(
     }
 }
 
+/// Ending an estate membership (a removal or leaving) takes the member's
+/// collaborator rows on the estate's assets with it, so access does not
+/// outlive membership; it is refused with `last_collaborator` naming the
+/// assets where the member is the only collaborator (the caller makes
+/// someone else a collaborator there, or moves the asset out, first), as
+/// an asset always keeps at least one. `pairs` are the collaborator rows
+/// of the estate's assets where the member collaborates.
+pub fn check_membership_end(
+    pairs: &[(Uuid, Uuid)],
+    member: Uuid,
+) -> Result<(), CollaboratorRefusal> {
+    let mut theirs: Vec<Uuid> =
+        pairs.iter().filter(|(_, user)| *user == member).map(|&(asset, _)| asset).collect();
+    theirs.sort_unstable();
+    check_bulk_remove(&theirs, pairs, &[member])
+}
+
 /// Bulk add: the (asset id, user id) rows to insert so that every user in
 /// `adding` is a collaborator on every selected asset. Existing pairs are
 /// left as they are. Ordered by user (as given), then asset (selection order).
@@ -279,6 +296,23 @@ mod tests {
         let err = check_bulk_remove(&sel, &pairs, &[test2]).expect_err("v3 orphaned");
         assert_eq!(err.code(), "last_collaborator");
         assert_eq!(err.asset_ids(), &[v3]);
+    }
+
+    #[test]
+    fn ending_a_membership_never_leaves_an_asset_without_collaborator() {
+        let (shared, only_theirs, also_only) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let (member, other) = (Uuid::new_v4(), Uuid::new_v4());
+        // Shared with someone else: the member's row may go.
+        assert_eq!(check_membership_end(&[(shared, member), (shared, other)], member), Ok(()));
+        assert_eq!(check_membership_end(&[], member), Ok(()));
+        // The only collaborator somewhere: refused, naming every such asset.
+        let pairs = [(shared, member), (shared, other), (only_theirs, member), (also_only, member)];
+        let err = check_membership_end(&pairs, member).expect_err("two assets would be orphaned");
+        assert_eq!(err.code(), "last_collaborator");
+        assert_eq!(err.kind().http_status(), 409);
+        let mut named = vec![only_theirs, also_only];
+        named.sort_unstable();
+        assert_eq!(err.asset_ids(), named.as_slice());
     }
 
     #[test]

@@ -114,6 +114,26 @@ pub fn collaborator_pairs(conn: &mut Conn, asset_ids: &[Uuid]) -> Result<Vec<(Uu
         .collect())
 }
 
+/// The assets of an estate where the user is a collaborator.
+pub fn collaborations_in_estate(
+    conn: &mut Conn,
+    estate_id: Uuid,
+    user_id: Uuid,
+) -> Result<Vec<Uuid>> {
+    let in_estate = crate::schema::assets::table
+        .filter(crate::schema::assets::estate_id.eq(DbId(estate_id)))
+        .select(crate::schema::assets::id);
+    Ok(asset_collaborators::table
+        .filter(asset_collaborators::user_id.eq(DbId(user_id)))
+        .filter(asset_collaborators::asset_id.eq_any(in_estate))
+        .select(asset_collaborators::asset_id)
+        .order(asset_collaborators::asset_id)
+        .load::<DbId>(conn)?
+        .into_iter()
+        .map(Uuid::from)
+        .collect())
+}
+
 /// Users by id (for listings).
 pub fn people(conn: &mut Conn, ids: &[Uuid]) -> Result<Vec<Person>> {
     Ok(users::table.filter(users::id.eq_any(db_ids(ids))).select(Person::as_select()).load(conn)?)

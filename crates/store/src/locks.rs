@@ -17,7 +17,7 @@ use uuid::Uuid;
 use crate::db::{Conn, DbConnection};
 use crate::error::{Result, StoreError};
 use crate::id::{DbId, db_ids};
-use crate::schema::{assets, estates, users};
+use crate::schema::{assets, estates, invitations, users};
 
 fn sorted(ids: &[Uuid]) -> Vec<DbId> {
     let mut ids = db_ids(ids);
@@ -60,6 +60,13 @@ pub fn assets(conn: &mut Conn, ids: &[Uuid]) -> Result<()> {
 /// Locks one asset for the rest of the transaction.
 pub fn asset(conn: &mut Conn, id: Uuid) -> Result<()> {
     assets(conn, &[id])
+}
+
+/// Locks one invitation for the rest of the transaction (a resend or a
+/// cancel that compares the invitation's `ETag` first).
+pub fn invitation(conn: &mut Conn, id: Uuid) -> Result<()> {
+    lock_rows!(conn, invitations, &[id]);
+    Ok(())
 }
 
 /// Locks the users' rows (in id order): for changes whose rule reads both

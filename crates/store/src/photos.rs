@@ -93,6 +93,11 @@ pub fn count_photos(conn: &mut Conn, asset_id: Uuid) -> Result<i64> {
     Ok(of_asset!(asset_photos, asset_id).count().get_result(conn)?)
 }
 
+/// A photo of this asset (a photo id from another asset is not found).
+pub fn get_photo(conn: &mut Conn, asset_id: Uuid, id: Uuid) -> Result<Option<Photo>> {
+    Ok(of_asset!(asset_photos, asset_id, id).select(Photo::as_select()).first(conn).optional()?)
+}
+
 /// Deletes a photo of this asset (another asset's photo id is not found).
 pub fn delete_photo(conn: &mut Conn, asset_id: Uuid, id: Uuid) -> Result<bool> {
     Ok(diesel::delete(of_asset!(asset_photos, asset_id, id)).execute(conn)? == 1)

@@ -35,6 +35,8 @@ const TAGGED: &[&str] = &[
     "getMe",
     "getMyHousehold",
     "getAssetInvitation",
+    "getRecord",
+    "getPhoto",
     "listEstateMembers",
 ];
 
@@ -53,6 +55,11 @@ const CONDITIONAL: &[(&str, bool)] = &[
     ("clearSiteOverride", true),
     ("changeHouseholdMemberRole", false),
     ("removeHouseholdMember", false),
+    ("updateRecord", false),
+    ("deleteRecord", false),
+    ("deletePhoto", false),
+    ("resendAssetInvitation", false),
+    ("cancelAssetInvitation", false),
 ];
 
 /// Documents the headers, parameters and answers above.

@@ -134,14 +134,14 @@ const LINKS: &[Links] = &[
         status: "201",
         body: None,
         parameters: &[("asset_id", "$response.body#/asset_id"), ("record_id", ID)],
-        to: &["updateRecord", "deleteRecord"],
+        to: &["getRecord", "updateRecord", "deleteRecord"],
     },
     Links {
         from: "addPhoto",
         status: "201",
         body: None,
         parameters: &[("asset_id", "$response.body#/asset_id"), ("photo_id", ID)],
-        to: &["deletePhoto"],
+        to: &["getPhoto", "deletePhoto"],
     },
     Links {
         from: "addCollaborator",

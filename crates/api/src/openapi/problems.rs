@@ -10,11 +10,6 @@
 //! took first) on POST, PUT and PATCH, 500 and 503. The table
 //! below holds the rest, per `operationId`. The integration tests check every
 //! problem they receive against the committed contract (`tests/src/contract.rs`).
-//!
-//! Merging the etag branch: add `(412, &[PreconditionFailed])` to the
-//! operations that take `If-Match`, and `(409, &[IdempotencyKeyInProgress])`
-//! with `(422, &[IdempotencyKeyReused])` to those that take `Idempotency-Key`
-//! (or add them in [`automatic`] if every write takes them).
 
 use std::collections::BTreeMap;
 
@@ -281,6 +276,9 @@ const OPERATIONS: &[(&str, &[StatusCodes])] = &[
         (403, &[EditAccessRequired]),
         (404, &[AssetNotFound]),
     ]),
+    ("getPhoto", &[  // GET /api/v1/assets/{asset_id}/photos/{photo_id}
+        (404, &[AssetNotFound, PhotoNotFound]),
+    ]),
     ("deletePhoto", &[  // DELETE /api/v1/assets/{asset_id}/photos/{photo_id}
         (403, &[ManageAccessRequired]),
         (404, &[AssetNotFound, PhotoNotFound]),
@@ -291,6 +289,9 @@ const OPERATIONS: &[(&str, &[StatusCodes])] = &[
     ("addRecord", &[  // POST /api/v1/assets/{asset_id}/records
         (403, &[EditAccessRequired]),
         (404, &[AssetNotFound]),
+    ]),
+    ("getRecord", &[  // GET /api/v1/assets/{asset_id}/records/{record_id}
+        (404, &[AssetNotFound, RecordNotFound]),
     ]),
     ("deleteRecord", &[  // DELETE /api/v1/assets/{asset_id}/records/{record_id}
         (403, &[ManageAccessRequired]),
@@ -408,6 +409,7 @@ const OPERATIONS: &[(&str, &[StatusCodes])] = &[
     ("removeEstateMember", &[  // DELETE /api/v1/estates/{estate_id}/members/{user_id}
         (403, &[OwnerTransferRequired, CannotChangeMember, InsufficientRole]),
         (404, &[EstateNotFound, NotAMember]),
+        (409, &[LastCollaborator]),
     ]),
     ("listSites", &[  // GET /api/v1/estates/{estate_id}/sites
         (404, &[EstateNotFound]),

@@ -29,7 +29,7 @@ use crate::ratelimit::Budget;
 use crate::views::assets::{CollaboratorSplitView, CollaboratorView, PartialCollaborator};
 use crate::views::common::{Cursor, CursorPage, CursorQuery, person, summary};
 
-fn collaborator_refused(r: &CollaboratorRefusal) -> ApiError {
+pub(crate) fn collaborator_refused(r: &CollaboratorRefusal) -> ApiError {
     let ids = r.asset_ids();
     let mut e = ApiError::refused(r);
     if !ids.is_empty() {

@@ -6,6 +6,7 @@ use keyholder_store::audit::Action;
 use std::collections::HashMap;
 
 use keyholder_domain::account::SharingAction;
+use keyholder_domain::collaborators;
 use keyholder_domain::estate::{self, EstateActor, EstateMember, GrantRefusal};
 use keyholder_domain::{EstateRole, SiteOverride, SiteRole};
 
@@ -272,6 +273,14 @@ pub fn remove(c: &mut Conn, actor: &Caller, cmd: RemoveMember, now: Now) -> Outc
         estate::check_remove_member(&access.actor, &target).map_err(ApiError::refused)?;
         Action::MemberRemoved
     };
+    // An asset keeps a collaborator: where the member is the only one, the
+    // removal is refused naming those assets (their rows locked, after the
+    // estate, so a concurrent collaborator removal waits and sees this).
+    let theirs = keyholder_store::collaborators::collaborations_in_estate(c, id, target_id)?;
+    keyholder_store::locks::assets(c, &theirs)?;
+    let pairs = keyholder_store::collaborators::collaborator_pairs(c, &theirs)?;
+    collaborators::check_membership_end(&pairs, target_id)
+        .map_err(|r| super::collaborators::collaborator_refused(&r))?;
     let overrides = sites::overrides_of(c, id, target_id)?;
     estates::remove_member(c, id, target_id)?;
     // Access does not outlive membership.

@@ -58,6 +58,29 @@ pub fn add(c: &mut Conn, actor: &Caller, cmd: Add, now: Now) -> Outcome<PhotoVie
     Ok(PhotoView::from(p))
 }
 
+fn photo_not_found() -> ApiError {
+    ApiError::not_found(ProblemCode::PhotoNotFound, "No such photo on this asset.")
+}
+
+/// One photo (view); a photo of another asset is not found.
+pub fn get(
+    c: &mut Conn,
+    actor: &Caller,
+    (asset_id, photo_id): (Uuid, Uuid),
+    now: Now,
+) -> Outcome<PhotoView> {
+    caller_asset_for(c, actor, asset_id, AssetCapability::Read, now)?;
+    let p = photos::get_photo(c, asset_id, photo_id)?.ok_or_else(photo_not_found)?;
+    Ok(PhotoView::from(p))
+}
+
+/// [`get`] with the asset's row locked first, as a conditional delete reads
+/// it before comparing `If-Match`.
+pub fn get_locked(c: &mut Conn, actor: &Caller, ids: (Uuid, Uuid), now: Now) -> Outcome<PhotoView> {
+    super::assets::lock_for_update(c, actor, ids.0, None)?;
+    get(c, actor, ids, now)
+}
+
 /// Delete a photo (manage).
 pub fn delete(
     c: &mut Conn,
@@ -67,10 +90,7 @@ pub fn delete(
 ) -> Outcome<()> {
     caller_asset_for(c, actor, asset_id, AssetCapability::DeleteRecordsAndPhotos, now)?;
     if !photos::delete_photo(c, asset_id, photo_id)? {
-        return Err(ApiError::not_found(
-            ProblemCode::PhotoNotFound,
-            "No such photo on this asset.",
-        ));
+        return Err(photo_not_found());
     }
     Ok(())
 }

@@ -89,6 +89,7 @@ pub fn add(c: &mut Conn, actor: &Caller, cmd: Add, now: Now) -> Outcome<RecordVi
 }
 
 /// One record of one asset.
+#[derive(Clone, Copy)]
 pub struct RecordKey {
     pub asset_id: Uuid,
     pub record_id: Uuid,
@@ -145,6 +146,20 @@ impl Change {
             odometer: self.odometer.unwrap_or(f.odometer),
         })
     }
+}
+
+/// One record (view); a record of another asset is not found.
+pub fn get(c: &mut Conn, actor: &Caller, key: &RecordKey, now: Now) -> Outcome<RecordView> {
+    caller_asset_for(c, actor, key.asset_id, AssetCapability::Read, now)?;
+    let r = records::get_record(c, key.asset_id, key.record_id)?.ok_or_else(record_not_found)?;
+    Ok(RecordView::from(&r))
+}
+
+/// [`get`] with the asset's row locked first, as the record's conditional
+/// writes read it before comparing `If-Match`.
+pub fn get_locked(c: &mut Conn, actor: &Caller, key: &RecordKey, now: Now) -> Outcome<RecordView> {
+    super::assets::lock_for_update(c, actor, key.asset_id, None)?;
+    get(c, actor, key, now)
 }
 
 pub struct Edit {

@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::conditional::tagged;
+use crate::conditional::{ok_tagged, tagged};
 use crate::ctx::Ctx;
 use crate::error::{
     AssetNotFound, FullAccessRequired, InvitationNotFound, InvitationNotPending, MalformedJson,
@@ -267,8 +267,11 @@ pub async fn details(ctx: Ctx, id: Path<Uuid>) -> Reply {
 pub async fn resend(ctx: Ctx, id: Path<Uuid>, body: OptionalJson<ResendBody>) -> Reply {
     let requested = ResendExpiry::from_field(body.0.expires_at);
     let cmd = (id.into_inner(), requested, Sending::new(ctx.state(), ctx.user_budget()));
-    let resent = ctx.write(move |c, caller, now| asset::resend(c, caller, cmd, now)).await;
-    ok(resent.inspect(|_| ctx.state().mail_queued()))
+    let id = cmd.0;
+    let current = move |c: &mut _, caller: &_, now| asset::details_locked(c, caller, id, now);
+    let resent =
+        ctx.write_if_match(current, move |c, caller, now| asset::resend(c, caller, cmd, now)).await;
+    ok_tagged(resent.inspect(|_| ctx.state().mail_queued()))
 }
 
 /// Cancel a pending asset invitation
@@ -281,7 +284,11 @@ pub async fn resend(ctx: Ctx, id: Path<Uuid>, body: OptionalJson<ResendBody>) ->
 #[utoipa::path(post, path = "/api/v1/asset-invitations/{invitation_id}/cancel", operation_id = "cancelAssetInvitation", tag = "asset invitations", security(("bearer" = [])), params(("invitation_id" = Uuid, Path)),
     responses((status = 200, description = "Cancelled", body = AssetInvitationView), Unauthorized, InvitationNotFound, InvitationNotPending))]
 pub async fn cancel(ctx: Ctx, id: Path<Uuid>) -> Reply {
-    ok(ctx.write(move |c, caller, now| asset::cancel(c, caller, *id, now)).await)
+    let id = id.into_inner();
+    let current = move |c: &mut _, caller: &_, now| asset::details_locked(c, caller, id, now);
+    ok_tagged(
+        ctx.write_if_match(current, move |c, caller, now| asset::cancel(c, caller, id, now)).await,
+    )
 }
 
 endpoints![list, send_invitation, stats, details, resend, cancel, list_for_asset, send_for_asset,

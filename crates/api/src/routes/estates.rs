@@ -309,10 +309,15 @@ fn change(b: SetMemberRequest) -> members::MemberChange {
 /// on the estate and its assets.
 /// Removing yourself is leaving; the owner must transfer ownership first (403
 /// `owner_transfer_required`). Owners remove any other member, admins only
-/// editors and viewers. Writes an audit event.
+/// editors and viewers. An asset always keeps a collaborator: where the
+/// member is the only collaborator of an asset of the estate, the removal
+/// answers 409 `last_collaborator` with those `asset_ids` and changes nothing
+/// (add another collaborator there, or move the asset out, first). Writes an
+/// audit event.
 #[utoipa::path(delete, path = "/api/v1/estates/{estate_id}/members/{user_id}", operation_id = "removeEstateMember", tag = "members", security(("bearer" = [])), params(("estate_id" = Uuid, Path), ("user_id" = Uuid, Path)),
     responses((status = 204, description = "Removed"), Unauthorized, (status = 403, description = "`owner_transfer_required`, `cannot_change_member` or `insufficient_role`", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such estate or member", body = Problem, content_type = "application/problem+json")))]
+        (status = 404, description = "No such estate or member", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`last_collaborator`: the member is the only collaborator of the named assets", body = Problem, content_type = "application/problem+json")))]
 pub async fn remove_member(ctx: Ctx, key: IdPair) -> Reply {
     let (estate_id, user_id) = key.into_inner();
     let cmd = members::RemoveMember { estate_id, user_id };

@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
+use crate::conditional::tagged;
 use crate::ctx::Ctx;
 use crate::error::{AssetNotFound, BadPaging, InvalidFields, MalformedJson, Problem, Unauthorized};
 use crate::extract::{ScopedJson, ValidQuery};
@@ -57,6 +58,20 @@ pub async fn add_photo(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<PhotoRequest>)
     ctx.once(move |c, actor, now| photos::add(c, actor, cmd, now).and_then(Answer::created)).await
 }
 
+/// Read a photo
+///
+/// One photo's metadata, with its `ETag` (304 on a matching `If-None-Match`).
+/// Any access level (view or above) may read it; an asset out of my reach
+/// answers 404 `asset_not_found`, a photo of another asset 404
+/// `photo_not_found`.
+#[utoipa::path(get, path = "/api/v1/assets/{asset_id}/photos/{photo_id}", operation_id = "getPhoto", tag = "records", security(("bearer" = [])), params(("asset_id" = Uuid, Path), ("photo_id" = Uuid, Path)),
+    responses((status = 200, description = "The photo", body = PhotoView), Unauthorized,
+        (status = 404, description = "`asset_not_found` or `photo_not_found`", body = Problem, content_type = "application/problem+json")))]
+pub async fn get_photo(ctx: Ctx, ids: Path<(Uuid, Uuid)>) -> Reply {
+    let ids = ids.into_inner();
+    tagged(&ctx, ctx.read_one(move |c, actor, now| photos::get(c, actor, ids, now)).await)
+}
+
 /// Delete a photo
 ///
 /// Deletes the photo's metadata. Needs manage access or above (403
@@ -67,7 +82,8 @@ pub async fn add_photo(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<PhotoRequest>)
         (status = 404, description = "`asset_not_found` or `photo_not_found`", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_photo(ctx: Ctx, ids: Path<(Uuid, Uuid)>) -> Reply {
     let ids = ids.into_inner();
-    done(ctx.write(move |c, actor, now| photos::delete(c, actor, ids, now)).await)
+    let current = move |c: &mut _, actor: &_, now| photos::get_locked(c, actor, ids, now);
+    done(ctx.write_if_match(current, move |c, actor, now| photos::delete(c, actor, ids, now)).await)
 }
 
-endpoints![list_photos, add_photo, delete_photo,];
+endpoints![list_photos, add_photo, get_photo, delete_photo,];

@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
+use crate::conditional::{ok_tagged, tagged};
 use crate::ctx::Ctx;
 use crate::error::{
     ApiError, AssetNotFound, BadPaging, InvalidFields, MalformedJson, Problem, Unauthorized,
@@ -16,7 +17,7 @@ use crate::error::{
 use crate::extract::{ScopedJson, ValidQuery, double_option};
 use crate::idempotency::Answer;
 use crate::ops::records::{self, RecordKey};
-use crate::routes::{Reply, done, listed, ok};
+use crate::routes::{Reply, done, listed};
 use crate::views::assets::{RecordKind, RecordView};
 use crate::views::common::{CursorPage, CursorQuery};
 
@@ -121,6 +122,20 @@ pub async fn add_record(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<RecordRequest
     ctx.once(move |c, actor, now| records::add(c, actor, cmd, now).and_then(Answer::created)).await
 }
 
+/// Read a record
+///
+/// One record of the asset, with its `ETag` (304 on a matching
+/// `If-None-Match`). Any access level (view or above) may read it; an asset out
+/// of my reach answers 404 `asset_not_found`, a record of another asset 404
+/// `record_not_found`.
+#[utoipa::path(get, path = "/api/v1/assets/{asset_id}/records/{record_id}", operation_id = "getRecord", tag = "records", security(("bearer" = [])), params(("asset_id" = Uuid, Path), ("record_id" = Uuid, Path)),
+    responses((status = 200, description = "The record", body = RecordView), Unauthorized,
+        (status = 404, description = "`asset_not_found` or `record_not_found`", body = Problem, content_type = "application/problem+json")))]
+pub async fn get_record(ctx: Ctx, key: Path<(Uuid, Uuid)>) -> Reply {
+    let key = RecordKey::from(key.into_inner());
+    tagged(&ctx, ctx.read_one(move |c, actor, now| records::get(c, actor, &key, now)).await)
+}
+
 /// Edit a record
 ///
 /// Changes only the fields sent: a field left out keeps its value, and
@@ -144,8 +159,12 @@ pub async fn update_record(
             odometer,
         },
     );
-    let cmd = records::Edit { record: key.into_inner().into(), change };
-    ok(ctx.write(move |c, actor, now| records::edit(c, actor, cmd, now)).await)
+    let key = RecordKey::from(key.into_inner());
+    let cmd = records::Edit { record: key, change };
+    let current = move |c: &mut _, actor: &_, now| records::get_locked(c, actor, &key, now);
+    ok_tagged(
+        ctx.write_if_match(current, move |c, actor, now| records::edit(c, actor, cmd, now)).await,
+    )
 }
 
 /// Delete a record
@@ -158,10 +177,13 @@ pub async fn update_record(
         (status = 404, description = "`asset_not_found` or `record_not_found`", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_record(ctx: Ctx, key: Path<(Uuid, Uuid)>) -> Reply {
     let key = RecordKey::from(key.into_inner());
-    done(ctx.write(move |c, actor, now| records::delete(c, actor, key, now)).await)
+    let current = move |c: &mut _, actor: &_, now| records::get_locked(c, actor, &key, now);
+    done(
+        ctx.write_if_match(current, move |c, actor, now| records::delete(c, actor, key, now)).await,
+    )
 }
 
-endpoints![list_records, add_record, update_record, delete_record,
+endpoints![list_records, add_record, get_record, update_record, delete_record,
     ; tags:
     ("records", "Records and photos of an asset"),
 ];

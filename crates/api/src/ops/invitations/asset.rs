@@ -186,6 +186,18 @@ pub fn details(c: &mut Conn, caller: &Caller, id: Uuid, now: Now) -> Outcome<Ass
     Ok(view(&managed(c, caller, id, now)?, now))
 }
 
+/// [`details`] with the invitation's row locked first, as a conditional
+/// resend or cancel reads it before comparing `If-Match`.
+pub fn details_locked(
+    c: &mut Conn,
+    caller: &Caller,
+    id: Uuid,
+    now: Now,
+) -> Outcome<AssetInvitationView> {
+    keyholder_store::locks::invitation(c, id)?;
+    details(c, caller, id, now)
+}
+
 pub fn resend(
     c: &mut Conn,
     caller: &Caller,
