@@ -321,6 +321,17 @@ async fn stats_cards_follow_the_table(app: TestApp) {
     );
     let none = app.try_asset_invitation_stats(&other, "").await;
     assert_eq!(none.body["total"], 0, "same visibility as the table");
+    // One asset's cards answer as its table: 404 out of reach, 403 with a
+    // view share.
+    app.try_asset_invitation_stats(&other, &format!("?asset_id={van}"))
+        .await
+        .assert_problem(404, "asset_not_found");
+    let share = app.send_asset_invitation(&owner, &truck, &other.email, "view").await;
+    app.try_accept(&other, &share.token).await.assert_status(200);
+    app.try_asset_invitation_stats(&other, &format!("?asset_id={truck}"))
+        .await
+        .assert_problem(403, "full_access_required");
+    app.try_asset_invitations_of(&other, &truck).await.assert_problem(403, "full_access_required");
 }
 
 async fn shares_merge_change_expire_revoke_and_drop(app: TestApp) {

@@ -551,7 +551,67 @@ async fn asset_changes_write_audit_events(app: TestApp) {
     );
     app.try_delete_asset(&ada, &id).await.assert_status(204);
     let events = app.with_db(|c| keyholder_store::audit::for_target(c, "asset", &id));
-    assert_eq!(events.last().expect("event").action, "asset.deleted");
+    let last = events.last().expect("event").created_at;
+    let at_deletion: Vec<&str> =
+        events.iter().filter(|e| e.created_at == last).map(|e| e.action.as_str()).collect();
+    assert!(at_deletion.contains(&"asset.deleted"), "{at_deletion:?}");
+}
+
+/// Deleting an asset ends every access to it, each in the trail (the
+/// collaborators, the shares, the pending invitations) before the deletion
+/// itself; its collaborators keep reading that history, who deleted it and
+/// when; a share holder does not.
+async fn deleting_an_asset_records_every_access_it_ends_and_keeps_its_history_readable(
+    app: TestApp,
+) {
+    let [ada, bob, cy] = app.register_verified_each(["ada", "bob", "cyd"]).await;
+    let van = app.create_vehicle(&ada, "Van", None).await.id;
+    app.add_collaborator(&ada, &van, &bob.username).await;
+    let share = app.send_asset_invitation(&ada, &van, &cy.email, "view").await;
+    app.try_accept(&cy, &share.token).await.assert_status(200);
+    let pending = app.send_asset_invitation(&ada, &van, "dee@example.com", "edit").await;
+    app.try_delete_asset(&ada, &van).await.assert_status(204);
+    let query = format!("?resource_type=asset&resource_id={van}&per_page=100");
+    for reader in [&ada, &bob] {
+        let trail = app.try_audit(reader, &query).await;
+        trail.assert_status(200);
+        let events = trail.items();
+        // The deletion and what it ended share the transaction's instant,
+        // the newest in the trail.
+        let deleted = events
+            .iter()
+            .find(|e| e["action"] == "asset.deleted")
+            .unwrap_or_else(|| panic!("{}: asset.deleted: {}", reader.username, trail.text));
+        assert_eq!(events[0]["created_at"], deleted["created_at"], "the newest events");
+        assert_eq!(deleted["actor"]["username"], "ada");
+        let ended: Vec<(String, String)> = events
+            .iter()
+            .filter(|e| e["created_at"] == deleted["created_at"] && e["action"] != "asset.deleted")
+            .map(|e| {
+                let before = &e["before"];
+                let who = before["user_id"].as_str().or(before["email"].as_str()).unwrap_or("");
+                (e["action"].as_str().unwrap_or("").to_owned(), who.to_owned())
+            })
+            .collect();
+        for expected in [
+            ("collaborator.removed", ada.id.as_str()),
+            ("collaborator.removed", bob.id.as_str()),
+            ("share.revoked", cy.id.as_str()),
+            ("invitation.cancelled", "dee@example.com"),
+        ] {
+            assert!(
+                ended.iter().any(|(a, w)| (a.as_str(), w.as_str()) == expected),
+                "{}: {expected:?} in {ended:?}",
+                reader.username
+            );
+        }
+        assert_eq!(ended.len(), 4, "{ended:?}");
+    }
+    // The share holder could see the asset but never administered it.
+    let theirs = app.try_audit(&cy, &query).await;
+    assert_eq!(theirs.body["total"], 0, "{}", theirs.text);
+    // The cancelled invitation's link no longer opens anything.
+    app.try_accept(&cy, &pending.token).await.assert_status(404);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -660,6 +720,7 @@ async fn created_resources_answer_with_their_location(app: TestApp) {
 }
 
 on_both_backends!(
+    deleting_an_asset_records_every_access_it_ends_and_keeps_its_history_readable,
     asset_lifecycle_and_sub_resources,
     created_resources_answer_with_their_location,
     editing_a_record_changes_only_the_fields_sent,

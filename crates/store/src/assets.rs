@@ -11,7 +11,8 @@ use crate::db::Conn;
 use crate::error::{Result, StoreError, parse};
 use crate::id::{DbId, db_ids};
 use crate::schema::{
-    asset_collaborators, asset_shares, assets, estate_members, household_members, users,
+    asset_collaborators, asset_history_readers, asset_shares, assets, estate_members,
+    household_members, users,
 };
 use crate::time::{from_db, to_db, update_stamped};
 
@@ -198,10 +199,57 @@ pub fn place(
 
 /// Deletes the asset with its records, photos, collaborators, shares and
 /// invitations.
-pub fn delete(conn: &mut Conn, id: Uuid) -> Result<()> {
+pub fn delete(conn: &mut Conn, id: Uuid, deleted_by: Uuid, now: DateTime<Utc>) -> Result<Dropped> {
+    let aid = DbId(id);
+    let collaborators: Vec<DbId> = asset_collaborators::table
+        .filter(asset_collaborators::asset_id.eq(aid))
+        .select(asset_collaborators::user_id)
+        .order(asset_collaborators::user_id)
+        .load(conn)?;
+    let shares: Vec<(DbId, String)> = asset_shares::table
+        .filter(asset_shares::asset_id.eq(aid))
+        .select((asset_shares::user_id, asset_shares::permission))
+        .order(asset_shares::user_id)
+        .load(conn)?;
+    let pending = crate::invitations::pending_of_resource(
+        conn,
+        crate::invitations::ResourceType::Asset,
+        id,
+        now,
+    )?;
+    // The collaborators and the deleter keep reading the asset's history.
+    let mut readers: Vec<DbId> = collaborators.clone();
+    readers.push(DbId(deleted_by));
+    readers.sort();
+    readers.dedup();
+    for user in readers {
+        diesel::insert_into(asset_history_readers::table)
+            .values((
+                asset_history_readers::user_id.eq(user),
+                asset_history_readers::asset_id.eq(aid),
+                asset_history_readers::deleted_at.eq(to_db(now)),
+            ))
+            .execute(conn)?;
+    }
     crate::invitations::delete_for_resource(conn, crate::invitations::ResourceType::Asset, id)?;
-    diesel::delete(assets::table.find(DbId(id))).execute(conn)?;
-    Ok(())
+    diesel::delete(assets::table.find(aid)).execute(conn)?;
+    Ok(Dropped {
+        collaborators: collaborators.into_iter().map(Uuid::from).collect(),
+        shares: shares.into_iter().map(|(u, p)| (u.into(), p)).collect(),
+        pending_invitations: pending,
+    })
+}
+
+/// What deleting an asset took with it, for the audit trail.
+#[derive(Debug, Default)]
+pub struct Dropped {
+    /// The collaborators' user ids.
+    pub collaborators: Vec<Uuid>,
+    /// The shares: holder and permission.
+    pub shares: Vec<(Uuid, String)>,
+    /// The invitations that were pending (and not past their expiry): id
+    /// and invited email.
+    pub pending_invitations: Vec<(Uuid, String)>,
 }
 
 /// How many assets are placed at a site.

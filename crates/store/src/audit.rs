@@ -225,8 +225,10 @@ struct ListedRow {
 /// account and household; estates where they are admin or owner; sites
 /// where they are effective site admin (estate admin or owner, or editor
 /// with an admin override there); assets where they have full access
-/// (collaborator, or estate admin or owner). Mirrors the domain's
-/// "administers", from the user's memberships through indexes.
+/// (collaborator, or estate admin or owner), and deleted assets whose
+/// collaborator (or deleter) they were, kept in `asset_history_readers`.
+/// Mirrors the domain's "administers", from the user's memberships through
+/// indexes.
 fn targets_sql(uid: &str, pg: bool) -> String {
     // PostgreSQL: a probe of the sites index per membership (a join could
     // hash the whole table).
@@ -250,7 +252,9 @@ fn targets_sql(uid: &str, pg: bool) -> String {
                     OR ({lifted} AND EXISTS (
                           SELECT 1 FROM site_overrides o
                           WHERE o.site_id = s.id AND o.user_id = {uid} AND {admin_override})))
-           UNION ALL SELECT 'asset', id FROM managed)",
+           UNION ALL SELECT 'asset', id FROM managed
+           UNION ALL SELECT 'asset', r.asset_id FROM asset_history_readers r
+             WHERE r.user_id = {uid})",
         managed = crate::invitations::managed_assets_sql(uid),
         administers = crate::predicates::administers("m.role"),
         lifted = lifted,

@@ -236,6 +236,14 @@ diesel::allow_tables_to_appear_in_same_query!(asset_shares, invitations);
 diesel::allow_tables_to_appear_in_same_query!(assets, invitations);
 
 diesel::table! {
+    asset_history_readers (user_id, asset_id) {
+        user_id -> Text,
+        asset_id -> Text,
+        deleted_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     idempotency_keys (user_id, idem_key) {
         user_id -> Text,
         idem_key -> Text,

@@ -209,6 +209,8 @@ const OPERATIONS: &[(&str, &[StatusCodes])] = &[
         (429, &[RateLimited, DailyInvitationLimit]),
     ]),
     ("getAssetInvitationStats", &[  // GET /api/v1/asset-invitations/stats
+        (403, &[FullAccessRequired]),
+        (404, &[AssetNotFound]),
     ]),
     ("getAssetInvitation", &[  // GET /api/v1/asset-invitations/{invitation_id}
         (404, &[InvitationNotFound]),

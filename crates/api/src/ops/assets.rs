@@ -347,8 +347,33 @@ pub fn delete(c: &mut Conn, actor: &Caller, id: Uuid, now: Now) -> Outcome<()> {
     require(level, AssetCapability::DeleteAsset)?;
     let record_count = records::count_records(c, id)?;
     let photo_count = photos::count_photos(c, id)?;
-    assets::delete(c, id)?;
-    let before = json!({"name": a.name, "site_id": a.site_id, "records": record_count, "photos": photo_count});
+    let dropped = assets::delete(c, id, user.id, now)?;
+    // Every access the deletion ends is in the trail, as its own event,
+    // before the deletion itself.
+    let reason = "asset_deleted";
+    for holder in &dropped.collaborators {
+        let before = json!({"user_id": holder, "reason": reason});
+        audit::record(c, &event(&user, Action::CollaboratorRemoved, id, Some(before), None), now)?;
+    }
+    for (holder, permission) in &dropped.shares {
+        let before = json!({"user_id": holder, "permission": permission, "reason": reason});
+        audit::record(c, &event(&user, Action::ShareRevoked, id, Some(before), None), now)?;
+    }
+    for (invitation, email) in &dropped.pending_invitations {
+        let before = json!({"invitation_id": invitation, "email": email, "status": "pending"});
+        let after = json!({"invitation_id": invitation, "status": "cancelled", "reason": reason});
+        let ev = event(&user, Action::InvitationCancelled, id, Some(before), Some(after));
+        audit::record(c, &ev, now)?;
+    }
+    let before = json!({
+        "name": a.name,
+        "site_id": a.site_id,
+        "records": record_count,
+        "photos": photo_count,
+        "collaborators": dropped.collaborators,
+        "shares": dropped.shares.len(),
+        "invitations_cancelled": dropped.pending_invitations.len(),
+    });
     audit::record(c, &event(&user, Action::AssetDeleted, id, Some(before), None), now)?;
     Ok(())
 }

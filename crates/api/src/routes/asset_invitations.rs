@@ -231,11 +231,12 @@ async fn table(ctx: Ctx, q: TableQuery, only: Option<Uuid>) -> Reply {
 ///
 /// The six stats cards (`total`, `pending`, `accepted`, `declined`, `expired`,
 /// `cancelled`) over the invitations the table shows me: those of every asset
-/// where I have full access (root: all). `asset_id` counts one asset; an asset I
-/// do not manage counts nothing. A pending invitation past its expiry counts as
-/// `expired`.
+/// where I have full access (root: all). `asset_id` counts one asset, as its own
+/// table does: an asset out of my reach answers 404 `asset_not_found`, one I see
+/// without full access 403 `full_access_required`. A pending invitation past its
+/// expiry counts as `expired`.
 #[utoipa::path(get, path = "/api/v1/asset-invitations/stats", operation_id = "getAssetInvitationStats", tag = "asset invitations", security(("bearer" = [])), params(StatsQuery),
-    responses((status = 200, description = "Counts by status", body = StatsView), Unauthorized, (status = 422, description = "Bad asset id", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "Counts by status", body = StatsView), Unauthorized, FullAccessRequired, AssetNotFound, (status = 422, description = "Bad asset id", body = Problem, content_type = "application/problem+json")))]
 pub async fn stats(ctx: Ctx, q: ValidQuery<StatsQuery>) -> Reply {
     let asset_id = q.0.asset_id;
     ok(ctx.run(move |c, caller, now| asset::stats(c, caller, asset_id, now)).await)

@@ -417,6 +417,25 @@ pub fn expire_due(conn: &mut Conn, now: DateTime<Utc>, limit: i64) -> Result<Vec
     Ok(expired)
 }
 
+/// The invitations of a resource that read as pending at `now`: id and
+/// invited email, oldest first.
+pub fn pending_of_resource(
+    conn: &mut Conn,
+    resource_type: ResourceType,
+    resource_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<(Uuid, String)>> {
+    let now = to_db(now);
+    let rows: Vec<(DbId, String)> = invitations::table
+        .filter(invitations::resource_type.eq(resource_type.as_str()))
+        .filter(invitations::resource_id.eq(DbId(resource_id)))
+        .filter(reads_pending!(now))
+        .select((invitations::id, invitations::email))
+        .order((invitations::invited_at, invitations::id))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(id, email)| (id.into(), email)).collect())
+}
+
 /// Deletes every invitation of a resource (when the resource is deleted).
 pub fn delete_for_resource(
     conn: &mut Conn,

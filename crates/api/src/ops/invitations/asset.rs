@@ -151,6 +151,12 @@ pub fn stats(
     now: Now,
 ) -> Outcome<StatsView> {
     let user = caller.user(c)?;
+    // One asset's cards: as its own table, 404 out of reach, 403 without
+    // full access.
+    if let Some(asset) = asset_id {
+        let (_, level) = asset_access(c, &user, asset, now)?;
+        require(level, AssetCapability::ManageInvitations)?;
+    }
     let s = invitations::asset_stats(c, user.id, user.is_root, asset_id, now)?;
     Ok(StatsView {
         total: s.total,
