@@ -166,9 +166,151 @@ seed_contract_data() {
         kh_api POST "/api/v1/assets/$asset/invitations" "$other" \
             "{\"email\":\"$KH_EMAIL\",\"permission\":\"view\"}" >/dev/null || return 1
     done
+    # Assets of the contract user on which the second user collaborates too:
+    # removeCollaborator takes the first six one by one (the second user is
+    # then no longer there: 404), removeCollaboratorsInBulk the other two.
+    KH_COLLAB_ASSETS="" KH_BULK_ASSETS=""
+    for i in 1 2 3 4 5 6 7 8; do
+        asset="$(kh_api POST /api/v1/assets "$KH_TOKEN" "{\"name\":\"Pool car $i\"}" | json_field id)" || return 1
+        kh_api POST "/api/v1/assets/$asset/collaborators" "$KH_TOKEN" \
+            "{\"username\":\"$KH_OTHER_USERNAME\"}" >/dev/null || return 1
+        if ((i <= 6)); then
+            KH_COLLAB_ASSETS+="${KH_COLLAB_ASSETS:+, }\"$asset\""
+        else
+            KH_BULK_ASSETS+="${KH_BULK_ASSETS:+, }\"$asset\""
+        fi
+    done
+    # Shares the contract user holds (accepted from its list): dropMyShare.
+    KH_HELD_SHARES=""
+    for i in 1 2 3 4 5 6; do
+        asset="$(kh_api POST /api/v1/assets "$other" "{\"name\":\"Loaned van $i\"}" | json_field id)" || return 1
+        body="$(kh_api POST "/api/v1/assets/$asset/invitations" "$other" \
+            "{\"email\":\"$KH_EMAIL\",\"permission\":\"view\"}")" || return 1
+        kh_api POST "/api/v1/me/invitations/$(json_field id <<<"$body")/accept" "$KH_TOKEN" '{}' >/dev/null || return 1
+        KH_HELD_SHARES+="${KH_HELD_SHARES:+, }\"$asset\""
+    done
+    # Pending invitations the contract user sent: resend and cancel them.
+    KH_PENDING_INVITATIONS=""
+    asset="$(kh_api POST /api/v1/assets "$KH_TOKEN" '{"name":"Invited van"}' | json_field id)" || return 1
+    for i in $(seq 1 24); do
+        body="$(kh_api POST "/api/v1/assets/$asset/invitations" "$KH_TOKEN" \
+            "{\"email\":\"pending-$i-$suffix@example.com\",\"permission\":\"view\"}")" || return 1
+        KH_PENDING_INVITATIONS+="${KH_PENDING_INVITATIONS:+, }\"$(json_field id <<<"$body")\""
+    done
+    # Estates of the contract user, each with a site, where the second user
+    # is a viewer: removeEstateMember, setSiteOverride and clearSiteOverride.
+    KH_MEMBER_ESTATES="" KH_MEMBER_SITES=""
+    for i in 1 2 3 4 5 6; do
+        body="$(kh_api POST /api/v1/estates "$KH_TOKEN" "{\"name\":\"Depot $i\"}")" || return 1
+        estate="$(json_field id <<<"$body")"
+        body="$(kh_api POST "/api/v1/estates/$estate/sites" "$KH_TOKEN" '{"name":"Yard"}')" || return 1
+        KH_MEMBER_SITES+="${KH_MEMBER_SITES:+, }\"$(json_field id <<<"$body")\""
+        kh_api POST "/api/v1/estates/$estate/invitations" "$KH_TOKEN" \
+            "{\"email\":\"$KH_OTHER_EMAIL\",\"role\":\"viewer\"}" >/dev/null || return 1
+        KH_MEMBER_ESTATES+="${KH_MEMBER_ESTATES:+, }\"$estate\""
+    done
+    # Estates where the second user is a viewer for setEstateMember (it
+    # changes their role, never removes them) and for the ownership
+    # transfers (each estate moves once; the contract user is then admin).
+    KH_ROLE_ESTATES="" KH_TRANSFER_ESTATES=""
+    for i in $(seq 1 24); do
+        body="$(kh_api POST /api/v1/estates "$KH_TOKEN" "{\"name\":\"Hub $i\"}")" || return 1
+        estate="$(json_field id <<<"$body")"
+        kh_api POST "/api/v1/estates/$estate/invitations" "$KH_TOKEN" \
+            "{\"email\":\"$KH_OTHER_EMAIL\",\"role\":\"viewer\"}" >/dev/null || return 1
+        if ((i <= 3)); then
+            KH_ROLE_ESTATES+="${KH_ROLE_ESTATES:+, }\"$estate\""
+        else
+            KH_TRANSFER_ESTATES+="${KH_TRANSFER_ESTATES:+, }\"$estate\""
+        fi
+    done
+    # Records on one asset of the contract user: deleteRecord, updateRecord.
+    KH_RECORD_ASSET="$(kh_api POST /api/v1/assets "$KH_TOKEN" '{"name":"Serviced van"}' | json_field id)" || return 1
+    KH_RECORDS=""
+    for i in $(seq 1 12); do
+        body="$(kh_api POST "/api/v1/assets/$KH_RECORD_ASSET/records" "$KH_TOKEN" \
+            "{\"kind\":\"service\",\"date\":\"2026-11-$(printf %02d "$i")\",\"title\":\"Service $i\"}")" || return 1
+        KH_RECORDS+="${KH_RECORDS:+, }\"$(json_field id <<<"$body")\""
+    done
+    # Members of the contract user's household (users of their own):
+    # removeHouseholdMember and changeHouseholdMemberRole.
+    KH_HOUSEHOLD_MEMBERS=""
+    for i in 1 2 3 4 5 6; do
+        body="$(register "kin-$i-$suffix@example.com" "kin_${i}_$suffix")" || return 1
+        kh_api POST /api/v1/household/members "$KH_TOKEN" \
+            "{\"username\":\"kin_${i}_$suffix\",\"role\":\"viewer\"}" >/dev/null || return 1
+        KH_HOUSEHOLD_MEMBERS+="${KH_HOUSEHOLD_MEMBERS:+, }\"$(json_field user id <<<"$body")\""
+    done
+    # Assets of the contract user alone (addCollaborator adds the second
+    # user to each once) and users in no household (addHouseholdMember).
+    local plain="" spare="" -a invite_assets
+    for i in $(seq 1 24); do
+        invite_assets+=("\"$(kh_api POST /api/v1/assets "$KH_TOKEN" "{\"name\":\"Shown van $i\"}" | json_field id)\"") || return 1
+    done
+    for i in $(seq 1 12); do
+        asset="$(kh_api POST /api/v1/assets "$KH_TOKEN" "{\"name\":\"Own van $i\"}" | json_field id)" || return 1
+        plain+="${plain:+, }\"$asset\""
+        register "spare-$i-$suffix@example.com" "spare_${i}_$suffix" >/dev/null || return 1
+        spare+="${spare:+, }\"spare_${i}_$suffix\""
+    done
+    # Confirmed users in no estate: what searchUsersToInvite finds.
+    local kin_emails=""
+    for i in 1 2 3; do
+        kh_verify_email "kin-$i-$suffix@example.com" || return 1
+        kin_emails+="${kin_emails:+, }\"kin-$i-$suffix@example.com\""
+    done
+    KH_KIN_EMAILS="$kin_emails"
+    # Sites where the second user keeps an editor override (an estate of
+    # their own, with no other operation pointed at it): clearSiteOverride.
+    local clear_sites=""
+    for i in 1 2 3 4; do
+        estate="$(kh_api POST /api/v1/estates "$KH_TOKEN" "{\"name\":\"Yard $i\"}" | json_field id)" || return 1
+        kh_api POST "/api/v1/estates/$estate/invitations" "$KH_TOKEN" \
+            "{\"email\":\"$KH_OTHER_EMAIL\",\"role\":\"editor\"}" >/dev/null || return 1
+        body="$(kh_api POST "/api/v1/estates/$estate/sites" "$KH_TOKEN" '{"name":"Gate"}')" || return 1
+        clear_sites+="${clear_sites:+, }\"$(json_field id <<<"$body")\""
+    done
+    # Pending invitations of one estate of the contract user: resend, cancel.
+    local invitations_estate estate_invitations=""
+    invitations_estate="$(kh_api POST /api/v1/estates "$KH_TOKEN" '{"name":"Hiring depot"}' | json_field id)" || return 1
+    for i in $(seq 1 16); do
+        body="$(kh_api POST "/api/v1/estates/$invitations_estate/invitations" "$KH_TOKEN" \
+            "{\"email\":\"hire-$i-$suffix@example.com\",\"role\":\"viewer\"}")" || return 1
+        estate_invitations+="${estate_invitations:+, }\"$(json_field invitation id <<<"$body")\""
+    done
+    KH_INVITATIONS_ESTATE="$invitations_estate" KH_ESTATE_INVITATIONS="$estate_invitations"
+    KH_COLLAB_CSV="$(tr -d '" ' <<<"$KH_COLLAB_ASSETS")"
+    # The pools tests/contract/hooks.py draws real ids from; one-time ones
+    # split by phase (the transfers: 20 estates, 5 each).
+    local -a transfer spares
+    IFS=, read -ra transfer <<<"${KH_TRANSFER_ESTATES// /}"
+    IFS=, read -ra spares <<<"${spare// /}"
+    split() { # name, values...: "name:phase": [values] for the four phases
+        local name="$1" out="" phase n i=0
+        shift
+        n=$((($# + 3) / 4))
+        for phase in examples coverage fuzzing stateful; do
+            local part="${*:i+1:n}"
+            out+="${out:+, }\"$name:$phase\": [${part// /, }]"
+            i=$((i + n))
+        done
+        printf '%s' "$out"
+    }
+    KH_POOLS="{\"own_assets\": [$KH_COLLAB_ASSETS], \"plain_assets\": [$plain],
+        $(split transfer_estates "${transfer[@]}"), $(split spare_usernames "${spares[@]}"),
+        $(split invite_assets "${invite_assets[@]}"),
+        \"member_estates\": [$KH_ROLE_ESTATES], \"role_estates\": [$KH_ROLE_ESTATES],
+        \"kin_emails\": [$kin_emails], \"invitations_estate\": [\"$invitations_estate\"],
+        \"estate_invitations\": [$estate_invitations], \"other_user\": [\"$KH_OTHER_USER_ID\"],
+        \"clear_sites\": [$clear_sites], \"own_asset_lists\": [[$KH_COLLAB_ASSETS]],
+        \"own_assets_csv\": [\"$KH_COLLAB_CSV\"],
+        $(split pending_invitations ${KH_PENDING_INVITATIONS//,/ })}"
     export KH_OTHER_USERNAME KH_OTHER_EMAIL KH_OTHER_USER_ID KH_VERIFY_TOKEN KH_RESET_TOKEN \
         KH_ACCEPT_TOKEN KH_PREVIEW_TOKEN KH_DECLINE_TOKEN KH_SIGNUP_TOKEN \
-        KH_CHANGE_SHARE_ASSET KH_REVOKE_SHARE_ASSETS
+        KH_CHANGE_SHARE_ASSET KH_REVOKE_SHARE_ASSETS KH_COLLAB_ASSETS KH_BULK_ASSETS \
+        KH_HELD_SHARES KH_PENDING_INVITATIONS KH_MEMBER_ESTATES KH_MEMBER_SITES \
+        KH_ROLE_ESTATES KH_TRANSFER_ESTATES KH_RECORD_ASSET KH_RECORDS KH_HOUSEHOLD_MEMBERS KH_POOLS KH_KIN_EMAILS KH_COLLAB_CSV \
+        KH_INVITATIONS_ESTATE KH_ESTATE_INVITATIONS
     # The config with these values written in (${NAME} anywhere in it).
     python3 -c 'import os, sys; sys.stdout.write(os.path.expandvars(open(sys.argv[1]).read()))' \
         "$script_dir/schemathesis.toml" >"$KH_WORKDIR/schemathesis.toml"

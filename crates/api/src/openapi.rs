@@ -153,8 +153,24 @@ pub fn document() -> utoipa::openapi::OpenApi {
     enums::EnumComponents.modify(&mut doc);
     problems::PerOperation.modify(&mut doc);
     links::OperationLinks.modify(&mut doc);
+    optional_bodies(&mut doc);
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     doc
+}
+
+/// The operations whose body may be left out (`OptionalJson`): a resend
+/// without one keeps the expiry. utoipa marks every typed body required.
+const OPTIONAL_BODIES: [&str; 2] = ["resendAssetInvitation", "resendEstateInvitation"];
+
+fn optional_bodies(doc: &mut utoipa::openapi::OpenApi) {
+    for item in doc.paths.paths.values_mut() {
+        for op in operations(item) {
+            let id = op.operation_id.as_deref().unwrap_or_default();
+            if let (true, Some(body)) = (OPTIONAL_BODIES.contains(&id), op.request_body.as_mut()) {
+                body.required = Some(utoipa::openapi::Required::False);
+            }
+        }
+    }
 }
 
 /// Pretty JSON with a trailing newline, exactly as in `openapi/openapi.json`.

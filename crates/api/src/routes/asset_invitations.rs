@@ -262,7 +262,7 @@ pub async fn details(ctx: Ctx, id: Path<Uuid>) -> Reply {
 /// `email_not_verified`). An invitation that is no longer pending, including one
 /// past its expiry, answers 409 `invitation_not_pending` with
 /// `invitation_status`; rate limited per user and per day (429).
-#[utoipa::path(post, path = "/api/v1/asset-invitations/{invitation_id}/resend", operation_id = "resendAssetInvitation", tag = "asset invitations", security(("bearer" = [])), params(("invitation_id" = Uuid, Path)), request_body(content = ResendBody, description = "Optional"),
+#[utoipa::path(post, path = "/api/v1/asset-invitations/{invitation_id}/resend", operation_id = "resendAssetInvitation", tag = "asset invitations", security(("bearer" = [])), params(("invitation_id" = Uuid, Path)), request_body(content = ResendBody, description = "Optional: without a body the expiry stays as it is"),
     responses((status = 200, description = "Resent", body = AssetInvitationView), MalformedJson, Unauthorized, (status = 403, description = "`email_not_verified`: verify your email first", body = Problem, content_type = "application/problem+json"), InvitationNotFound, InvitationNotPending,
         (status = 422, description = "`expires_at` not in the future", body = Problem, content_type = "application/problem+json"), TooManyInvitations))]
 pub async fn resend(ctx: Ctx, id: Path<Uuid>, body: OptionalJson<ResendBody>) -> Reply {

@@ -212,7 +212,7 @@ pub async fn list_invitations(
 /// `invitation_not_pending`). Needs a role that may grant the invited role,
 /// and a verified email. Rate limited (429).
 #[utoipa::path(post, path = "/api/v1/estates/{estate_id}/invitations/{invitation_id}/resend", operation_id = "resendEstateInvitation", tag = "invitations", security(("bearer" = [])),
-    params(("estate_id" = Uuid, Path), ("invitation_id" = Uuid, Path)), request_body(content = ResendRequest, description = "Optional"),
+    params(("estate_id" = Uuid, Path), ("invitation_id" = Uuid, Path)), request_body(content = ResendRequest, description = "Optional: without a body the expiry stays as it is"),
     responses((status = 200, description = "Resent", body = EstateInvitationView), MalformedJson, Unauthorized,
         (status = 403, description = "`insufficient_role` or `cannot_grant_role`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such estate or invitation", body = Problem, content_type = "application/problem+json"), InvitationNotPending,
