@@ -79,7 +79,10 @@ POOLED = {
     "POST /api/v1/assets/{asset_id}/photos": [("path", "asset_id", "own_assets", "cycle")],
     "POST /api/v1/assets/{asset_id}/invitations": [("path", "asset_id", "invite_assets", "take")],
     "POST /api/v1/asset-invitations": [("body", "asset_id", "own_assets", "cycle")],
-    "GET /api/v1/access/explain": [("query", "asset_id", "own_assets", "cycle")],
+    "GET /api/v1/access/explain": [
+        ("query", "resource_type", "asset_type", "cycle all"),
+        ("query", "resource_id", "shared_assets", "cycle all"),
+    ],
     "POST /api/v1/assets/{asset_id}/collaborators": [
         ("path", "asset_id", "plain_assets", "take"),
     ],

@@ -107,6 +107,11 @@ run_schemathesis() {
 # that take a username name a real one; and the emailed tokens of the token
 # operations (an invitation to preview, accept, decline and sign up with, an
 # address to confirm, a password to reset) are read from the mail folder.
+# Appends "$2", quoted, to the comma-separated list in the variable named $1.
+append() {
+    local -n list="$1"
+    list+="${list:+, }\"$2\""
+}
 json_field() { python3 -c 'import json, sys; v = json.load(sys.stdin); [v := v[k] for k in sys.argv[1:]]; print(v)' "$@"; }
 register() { # email username: prints the answer
     kh_api POST /api/v1/auth/register "" \
@@ -157,7 +162,7 @@ seed_contract_data() {
         if [[ $i == change ]]; then
             KH_CHANGE_SHARE_ASSET="$asset"
         else
-            KH_REVOKE_SHARE_ASSETS+="${KH_REVOKE_SHARE_ASSETS:+, }\"$asset\""
+            append KH_REVOKE_SHARE_ASSETS "$asset"
         fi
     done
     # More invitations for the contract user to accept or decline from its list.
@@ -175,9 +180,9 @@ seed_contract_data() {
         kh_api POST "/api/v1/assets/$asset/collaborators" "$KH_TOKEN" \
             "{\"username\":\"$KH_OTHER_USERNAME\"}" >/dev/null || return 1
         if ((i <= 6)); then
-            KH_COLLAB_ASSETS+="${KH_COLLAB_ASSETS:+, }\"$asset\""
+            append KH_COLLAB_ASSETS "$asset"
         else
-            KH_BULK_ASSETS+="${KH_BULK_ASSETS:+, }\"$asset\""
+            append KH_BULK_ASSETS "$asset"
         fi
     done
     # Shares the contract user holds (accepted from its list): dropMyShare.
@@ -187,7 +192,7 @@ seed_contract_data() {
         body="$(kh_api POST "/api/v1/assets/$asset/invitations" "$other" \
             "{\"email\":\"$KH_EMAIL\",\"permission\":\"view\"}")" || return 1
         kh_api POST "/api/v1/me/invitations/$(json_field id <<<"$body")/accept" "$KH_TOKEN" '{}' >/dev/null || return 1
-        KH_HELD_SHARES+="${KH_HELD_SHARES:+, }\"$asset\""
+        append KH_HELD_SHARES "$asset"
     done
     # Pending invitations the contract user sent: resend and cancel them.
     KH_PENDING_INVITATIONS=""
@@ -195,7 +200,7 @@ seed_contract_data() {
     for i in $(seq 1 24); do
         body="$(kh_api POST "/api/v1/assets/$asset/invitations" "$KH_TOKEN" \
             "{\"email\":\"pending-$i-$suffix@example.com\",\"permission\":\"view\"}")" || return 1
-        KH_PENDING_INVITATIONS+="${KH_PENDING_INVITATIONS:+, }\"$(json_field id <<<"$body")\""
+        append KH_PENDING_INVITATIONS "$(json_field id <<<"$body")"
     done
     # Estates of the contract user, each with a site, where the second user
     # is a viewer: removeEstateMember, setSiteOverride and clearSiteOverride.
@@ -204,10 +209,10 @@ seed_contract_data() {
         body="$(kh_api POST /api/v1/estates "$KH_TOKEN" "{\"name\":\"Depot $i\"}")" || return 1
         estate="$(json_field id <<<"$body")"
         body="$(kh_api POST "/api/v1/estates/$estate/sites" "$KH_TOKEN" '{"name":"Yard"}')" || return 1
-        KH_MEMBER_SITES+="${KH_MEMBER_SITES:+, }\"$(json_field id <<<"$body")\""
+        append KH_MEMBER_SITES "$(json_field id <<<"$body")"
         kh_api POST "/api/v1/estates/$estate/invitations" "$KH_TOKEN" \
             "{\"email\":\"$KH_OTHER_EMAIL\",\"role\":\"viewer\"}" >/dev/null || return 1
-        KH_MEMBER_ESTATES+="${KH_MEMBER_ESTATES:+, }\"$estate\""
+        append KH_MEMBER_ESTATES "$estate"
     done
     # Estates where the second user is a viewer for setEstateMember (it
     # changes their role, never removes them) and for the ownership
@@ -219,9 +224,9 @@ seed_contract_data() {
         kh_api POST "/api/v1/estates/$estate/invitations" "$KH_TOKEN" \
             "{\"email\":\"$KH_OTHER_EMAIL\",\"role\":\"viewer\"}" >/dev/null || return 1
         if ((i <= 3)); then
-            KH_ROLE_ESTATES+="${KH_ROLE_ESTATES:+, }\"$estate\""
+            append KH_ROLE_ESTATES "$estate"
         else
-            KH_TRANSFER_ESTATES+="${KH_TRANSFER_ESTATES:+, }\"$estate\""
+            append KH_TRANSFER_ESTATES "$estate"
         fi
     done
     # Records on one asset of the contract user: deleteRecord, updateRecord.
@@ -230,7 +235,7 @@ seed_contract_data() {
     for i in $(seq 1 12); do
         body="$(kh_api POST "/api/v1/assets/$KH_RECORD_ASSET/records" "$KH_TOKEN" \
             "{\"kind\":\"service\",\"date\":\"2026-11-$(printf %02d "$i")\",\"title\":\"Service $i\"}")" || return 1
-        KH_RECORDS+="${KH_RECORDS:+, }\"$(json_field id <<<"$body")\""
+        append KH_RECORDS "$(json_field id <<<"$body")"
     done
     # Members of the contract user's household (users of their own):
     # removeHouseholdMember and changeHouseholdMemberRole.
@@ -239,7 +244,7 @@ seed_contract_data() {
         body="$(register "kin-$i-$suffix@example.com" "kin_${i}_$suffix")" || return 1
         kh_api POST /api/v1/household/members "$KH_TOKEN" \
             "{\"username\":\"kin_${i}_$suffix\",\"role\":\"viewer\"}" >/dev/null || return 1
-        KH_HOUSEHOLD_MEMBERS+="${KH_HOUSEHOLD_MEMBERS:+, }\"$(json_field user id <<<"$body")\""
+        append KH_HOUSEHOLD_MEMBERS "$(json_field user id <<<"$body")"
     done
     # Assets of the contract user alone (addCollaborator adds the second
     # user to each once) and users in no household (addHouseholdMember).
@@ -249,15 +254,15 @@ seed_contract_data() {
     done
     for i in $(seq 1 12); do
         asset="$(kh_api POST /api/v1/assets "$KH_TOKEN" "{\"name\":\"Own van $i\"}" | json_field id)" || return 1
-        plain+="${plain:+, }\"$asset\""
+        append plain "$asset"
         register "spare-$i-$suffix@example.com" "spare_${i}_$suffix" >/dev/null || return 1
-        spare+="${spare:+, }\"spare_${i}_$suffix\""
+        append spare "spare_${i}_$suffix"
     done
     # Confirmed users in no estate: what searchUsersToInvite finds.
     local kin_emails=""
     for i in 1 2 3; do
         kh_verify_email "kin-$i-$suffix@example.com" || return 1
-        kin_emails+="${kin_emails:+, }\"kin-$i-$suffix@example.com\""
+        append kin_emails "kin-$i-$suffix@example.com"
     done
     KH_KIN_EMAILS="$kin_emails"
     # Sites where the second user keeps an editor override (an estate of
@@ -268,7 +273,7 @@ seed_contract_data() {
         kh_api POST "/api/v1/estates/$estate/invitations" "$KH_TOKEN" \
             "{\"email\":\"$KH_OTHER_EMAIL\",\"role\":\"editor\"}" >/dev/null || return 1
         body="$(kh_api POST "/api/v1/estates/$estate/sites" "$KH_TOKEN" '{"name":"Gate"}')" || return 1
-        clear_sites+="${clear_sites:+, }\"$(json_field id <<<"$body")\""
+        append clear_sites "$(json_field id <<<"$body")"
     done
     # Pending invitations of one estate of the contract user: resend, cancel.
     local invitations_estate estate_invitations=""
@@ -276,7 +281,7 @@ seed_contract_data() {
     for i in $(seq 1 16); do
         body="$(kh_api POST "/api/v1/estates/$invitations_estate/invitations" "$KH_TOKEN" \
             "{\"email\":\"hire-$i-$suffix@example.com\",\"role\":\"viewer\"}")" || return 1
-        estate_invitations+="${estate_invitations:+, }\"$(json_field invitation id <<<"$body")\""
+        append estate_invitations "$(json_field invitation id <<<"$body")"
     done
     KH_INVITATIONS_ESTATE="$invitations_estate" KH_ESTATE_INVITATIONS="$estate_invitations"
     KH_COLLAB_CSV="$(tr -d '" ' <<<"$KH_COLLAB_ASSETS")"
@@ -303,7 +308,8 @@ seed_contract_data() {
         \"kin_emails\": [$kin_emails], \"invitations_estate\": [\"$invitations_estate\"],
         \"estate_invitations\": [$estate_invitations], \"other_user\": [\"$KH_OTHER_USER_ID\"],
         \"clear_sites\": [$clear_sites], \"own_asset_lists\": [[$KH_COLLAB_ASSETS]],
-        \"own_assets_csv\": [\"$KH_COLLAB_CSV\"],
+        \"own_assets_csv\": [\"$KH_COLLAB_CSV\"], \"asset_type\": [\"asset\"],
+        \"shared_assets\": [\"$KH_CHANGE_SHARE_ASSET\"],
         $(split pending_invitations ${KH_PENDING_INVITATIONS//,/ })}"
     export KH_OTHER_USERNAME KH_OTHER_EMAIL KH_OTHER_USER_ID KH_VERIFY_TOKEN KH_RESET_TOKEN \
         KH_ACCEPT_TOKEN KH_PREVIEW_TOKEN KH_DECLINE_TOKEN KH_SIGNUP_TOKEN \

@@ -90,7 +90,7 @@ macro_rules! endpoints {
 }
 
 endpoints! {
-    "/me" => read GET try_me;
+    "/me" => read GET try_me, send PATCH try_update_me;
     "/me/password" => send PUT try_change_password;
     "/me/invitations" => read GET try_my_invitations;
     "/me/invitations/{invitation}/accept" (invitation) => bare POST try_accept_my_invitation;

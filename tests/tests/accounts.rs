@@ -3,7 +3,7 @@
 
 use chrono::Duration;
 use keyholder_tests::{NOBODY, PASSWORD, TestApp, on_both_backends};
-use serde_json::json;
+use serde_json::{Value, json};
 
 on_both_backends!(
     an_unverified_address_is_not_mailed_about_password_changes,
@@ -21,7 +21,79 @@ on_both_backends!(
     password_reset_rejects_a_weak_password_and_keeps_the_token,
     change_password_needs_the_current_one_and_ends_old_sessions,
     registration_and_password_changes_write_audit_events,
+    editing_my_profile_changes_only_the_fields_sent,
 );
+
+/// `PATCH /me`: the fields sent change (checked as at registration), the
+/// others stay; a username is unique regardless of case; the new username
+/// signs in, the old one no longer does; a stale `If-Match` changes
+/// nothing; the trail names what changed.
+async fn editing_my_profile_changes_only_the_fields_sent(app: TestApp) {
+    let ada = app.register("ada").await;
+    let bob = app.register("bob").await;
+    let saved = app.try_update_me(&ada, json!({"display_name": "Ada King"})).await;
+    saved.assert_status(200);
+    assert_eq!(
+        (saved.body["username"].as_str(), saved.body["display_name"].as_str()),
+        (Some("ada"), Some("Ada King"))
+    );
+    let stale = app.try_me(&ada).await.header("etag").expect("an ETag").to_owned();
+    let renamed = app.try_update_me(&ada, json!({"username": "Ada.K"})).await;
+    renamed.assert_status(200);
+    assert_eq!(renamed.body["display_name"], "Ada King", "left out, kept");
+    let me = app.try_me(&ada).await;
+    assert_eq!(
+        (me.body["username"].as_str(), me.body["email"].as_str()),
+        (Some("Ada.K"), Some("ada@example.com"))
+    );
+    app.login("ada.k", PASSWORD).await.assert_status(200);
+    app.login("ada", PASSWORD).await.assert_problem(401, "invalid_credentials");
+    // Taken in another case; refused fields; unknown fields: 4xx, nothing changed.
+    app.try_update_me(&bob, json!({"username": "ADA.k"}))
+        .await
+        .assert_problem(409, "username_taken");
+    let bad = app.try_update_me(&ada, json!({"username": null, "display_name": " "})).await;
+    bad.assert_problem(422, "validation_failed");
+    assert!(
+        bad.body["errors"]["username"].is_string()
+            && bad.body["errors"]["display_name"].is_string(),
+        "{}",
+        bad.text
+    );
+    app.try_update_me(&ada, json!({"username": "a b"}))
+        .await
+        .assert_problem(422, "validation_failed");
+    let unknown = app.try_update_me(&ada, json!({"email": "new@example.com"})).await;
+    assert_eq!(unknown.status, 422, "{}", unknown.text);
+    assert!(unknown.text.contains("email"), "names the field: {}", unknown.text);
+    let reply = app
+        .client
+        .patch(app.url("/api/v1/me"))
+        .bearer_auth(&ada.token)
+        .header("If-Match", stale)
+        .json(&json!({"display_name": "Someone Else"}))
+        .send()
+        .await
+        .expect("the server answers");
+    TestApp::reply(reply).await.assert_problem(412, "precondition_failed");
+    let me = app.try_me(&ada).await;
+    assert_eq!(
+        (me.body["username"].as_str(), me.body["display_name"].as_str()),
+        (Some("Ada.K"), Some("Ada King"))
+    );
+    assert_eq!(app.try_me(&bob).await.body["username"], "bob");
+    // The trail names each change.
+    let trail = app.try_audit(&ada, "?resource_type=user").await;
+    let changes: Vec<(&Value, &Value)> = trail
+        .items()
+        .iter()
+        .filter(|e| e["action"] == "user.profile_changed")
+        .map(|e| (&e["before"], &e["after"]))
+        .collect();
+    assert_eq!(changes.len(), 2, "{}", trail.text);
+    assert_eq!(changes[0], (&json!({"username": "ada"}), &json!({"username": "Ada.K"})));
+    assert_eq!(changes[1], (&json!({"display_name": "ada"}), &json!({"display_name": "Ada King"})));
+}
 
 async fn register_signs_in_and_me_shows_the_account(app: TestApp) {
     let reply = app.try_register(json!({"email": "  Ada@Example.COM ", "username": "Ada", "password": PASSWORD, "display_name": "Ada Lovelace"}))

@@ -141,6 +141,36 @@ pub fn insert(
     get(conn, id).map(Ok)
 }
 
+/// Sets a user's username and display name. Checks the username's unique
+/// key first so the caller can name it (a concurrent taker is caught by
+/// the unique index all the same).
+pub fn set_profile(
+    conn: &mut Conn,
+    id: Uuid,
+    username: &str,
+    display_name: &str,
+    now: DateTime<Utc>,
+) -> Result<Result<User, Taken>> {
+    let canonical = username.to_lowercase();
+    if find_by_username(conn, &canonical)?.is_some_and(|u| u.id != id) {
+        return Ok(Err(Taken::Username));
+    }
+    let changed = diesel::update(users::table.find(DbId(id)))
+        .set((
+            users::username.eq(username),
+            users::username_canonical.eq(&canonical),
+            users::display_name.eq(display_name),
+            users::updated_at.eq(to_db(now)),
+        ))
+        .execute(conn)
+        .map_err(StoreError::from);
+    match changed {
+        Ok(_) => get(conn, id).map(Ok),
+        Err(StoreError::Conflict(_)) => Ok(Err(Taken::Username)),
+        Err(e) => Err(e),
+    }
+}
+
 /// The user `$filter` picks out, if any.
 macro_rules! find_one {
     ($conn:expr, $filter:expr) => {

@@ -55,6 +55,7 @@ const CONDITIONAL: &[(&str, bool)] = &[
     ("clearSiteOverride", true),
     ("changeHouseholdMemberRole", false),
     ("removeHouseholdMember", false),
+    ("updateMe", false),
     ("updateRecord", false),
     ("deleteRecord", false),
     ("deletePhoto", false),

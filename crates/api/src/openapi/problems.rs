@@ -492,6 +492,9 @@ const OPERATIONS: &[(&str, &[StatusCodes])] = &[
         (409, &[InvitationNotPending]),
         (410, &[InvitationExpired]),
     ]),
+    ("updateMe", &[  // PATCH /api/v1/me
+        (409, &[UsernameTaken]),
+    ]),
     ("changePassword", &[  // PUT /api/v1/me/password
         (403, &[WrongPassword]),
         (429, &[RateLimited]),

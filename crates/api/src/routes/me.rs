@@ -8,10 +8,10 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use validator::Validate;
 
-use crate::conditional::tagged;
+use crate::conditional::{ok_tagged, tagged};
 use crate::ctx::Ctx;
 use crate::error::{ApiError, BodyTooLarge, MalformedJsonOrType, Problem, Unauthorized};
-use crate::extract::ValidJson;
+use crate::extract::{ValidJson, double_option};
 use crate::ops::accounts::session;
 use crate::ops::me;
 use crate::passwords;
@@ -27,6 +27,46 @@ use crate::views::accounts::{AuthResponse, MeView};
     responses((status = 200, description = "The signed-in user", body = MeView), (status = 401, description = "Missing, malformed, forged or expired token", body = Problem, content_type = "application/problem+json")))]
 pub async fn me(ctx: Ctx) -> Reply {
     tagged(&ctx, ctx.read_one(|c, actor, _| me::me(c, actor)).await)
+}
+
+/// A profile edit: only the fields sent change.
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"display_name": "Ada King"}))]
+pub struct ProfilePatch {
+    /// 3 to 32 letters, digits, `_`, `.` or `-`, starting with a letter or
+    /// digit; unique regardless of case (`null` is 422).
+    #[serde(default, deserialize_with = "double_option")]
+    #[validate(length(max = 32))]
+    #[schema(value_type = String, min_length = 3, max_length = 32, pattern = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+    pub username: Option<Option<String>>,
+    /// 1 to 100 characters, no control characters (`null` is 422).
+    #[serde(default, deserialize_with = "double_option")]
+    #[validate(length(max = 100))]
+    #[schema(value_type = String, min_length = 1, max_length = 100, pattern = r"^[^\S\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$")]
+    pub display_name: Option<Option<String>>,
+}
+
+/// Edit my profile
+///
+/// Changes my `username` and `display_name`, as a partial update: a field left
+/// out stays as it is; both are checked as at registration (422 naming each bad
+/// field, `null` included), and a username another account holds, in any case,
+/// is 409 `username_taken`. Honours `If-Match` with the `ETag` of `getMe` (412
+/// when stale). Writes an audit event naming what changed. My email changes
+/// through its own confirmation, not here.
+#[utoipa::path(patch, path = "/api/v1/me", operation_id = "updateMe", tag = "accounts", security(("bearer" = [])), request_body = ProfilePatch,
+    responses((status = 200, description = "Saved: my account", body = MeView), MalformedJsonOrType, Unauthorized, BodyTooLarge,
+        (status = 409, description = "`username_taken`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
+pub async fn update_me(ctx: Ctx, body: ValidJson<ProfilePatch>) -> Reply {
+    let ValidJson(ProfilePatch { username, display_name }) = body;
+    let change = me::ProfileChange { username, display_name };
+    let current = |c: &mut _, actor: &_, _| me::me_locked(c, actor);
+    ok_tagged(
+        ctx.write_if_match(current, move |c, actor, now| me::update_profile(c, actor, change, now))
+            .await,
+    )
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -74,4 +114,4 @@ pub async fn change_password(req: HttpRequest, ctx: Ctx, body: ValidJson<ChangeP
     ok(session(state, &mailed(state, user)?))
 }
 
-endpoints![me, change_password,];
+endpoints![me, update_me, change_password,];

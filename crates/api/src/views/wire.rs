@@ -175,6 +175,7 @@ wire_enum! {
         UserEmailVerified = "user.email_verified",
         UserPasswordChanged = "user.password_changed",
         UserPasswordReset = "user.password_reset",
+        UserProfileChanged = "user.profile_changed",
         UserRegistered = "user.registered",
         UserRootCreated = "user.root_created",
         UserUnverifiedGrantsRevoked = "user.unverified_grants_revoked",
@@ -347,6 +348,7 @@ mod tests {
             UserEmailVerified,
             UserPasswordChanged,
             UserPasswordReset,
+            UserProfileChanged,
             UserRegistered,
             UserRootCreated,
             UserUnverifiedGrantsRevoked
