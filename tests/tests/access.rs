@@ -513,7 +513,74 @@ on_both_backends!(
     explain_agrees_with_enforcement_over_generated_worlds,
     audit_trail_filters_and_visibility,
     every_kind_of_access_change_is_audited,
+    my_access_lists_every_grant_and_where_it_comes_from,
 );
+
+/// `GET /me/access`: one row per grant I hold (estate role, site override,
+/// collaboration, household membership, share), newest first, each naming
+/// what it is on and where it comes from; mine only; a removal shows on the
+/// next read.
+async fn my_access_lists_every_grant_and_where_it_comes_from(app: TestApp) {
+    let [ada, bob, cyd, dee] = app.register_verified_each(["ada", "bob", "cyd", "dee"]).await;
+    let (estate, site) = app.estate_with_site(&ada, "Riverside", "North").await;
+    app.grant_role(&ada, &estate, &bob, "editor").await;
+    app.set_site_role(&ada, &site, &bob, "viewer").await;
+    let van = app.create_vehicle(&ada, "Van", None).await.id;
+    app.add_collaborator(&ada, &van, &bob.username).await;
+    app.household_add(&cyd, &bob, "editor").await;
+    let truck = app.create_vehicle(&dee, "Truck", None).await.id;
+    let shared = app.send_asset_invitation(&dee, &truck, &bob.email, "view").await;
+    app.try_accept(&bob, &shared.token).await.assert_status(200);
+
+    let mine = app.get("/api/v1/me/access", Some(&bob.token)).await;
+    mine.assert_status(200);
+    assert_eq!(mine.body["total"], 5, "{}", mine.text);
+    let row = |kind: &str| -> Value {
+        mine.items()
+            .iter()
+            .find(|g| g["kind"] == kind)
+            .cloned()
+            .unwrap_or_else(|| panic!("{kind}: {}", mine.text))
+    };
+    assert_eq!(mine.items()[0]["kind"], "share", "newest first");
+    let e = row("estate_role");
+    assert_eq!(
+        (&e["resource"], &e["role"]),
+        (&json!({"type": "estate", "id": estate, "name": "Riverside"}), &json!("editor"))
+    );
+    let s = row("site_override");
+    assert_eq!(
+        (&s["resource"]["type"], &s["resource"]["id"], &s["role"]),
+        (&json!("site"), &json!(site), &json!("viewer"))
+    );
+    assert_eq!(s["estate"], json!({"id": estate, "name": "Riverside"}));
+    let c = row("collaborator");
+    assert_eq!(
+        (&c["resource"], &c["role"]),
+        (&json!({"type": "asset", "id": van, "name": "Van"}), &json!("full"))
+    );
+    let h = row("household");
+    assert_eq!(
+        (&h["resource"]["type"], &h["resource"]["id"], &h["role"]),
+        (&json!("household"), &json!(cyd.id), &json!("editor"))
+    );
+    assert_eq!(h["head"]["username"], "cyd");
+    let sh = row("share");
+    assert_eq!(
+        (&sh["resource"]["id"], &sh["role"], &sh["active"]),
+        (&json!(truck), &json!("view"), &json!(true))
+    );
+    assert!(sh["until"].is_null() && sh["since"].is_string());
+    // Mine only: ada's list holds her own grants, none of bob's.
+    let hers = app.get("/api/v1/me/access", Some(&ada.token)).await;
+    let kinds: Vec<&str> = hers.items().iter().filter_map(|g| g["kind"].as_str()).collect();
+    assert_eq!(kinds, ["collaborator", "estate_role"], "{}", hers.text);
+    // A removal holds on the next read.
+    app.try_remove_collaborator(&ada, &van, &bob.id).await.assert_status(204);
+    let after = app.get("/api/v1/me/access", Some(&bob.token)).await;
+    assert_eq!(after.body["total"], 4);
+    assert!(after.items().iter().all(|g| g["kind"] != "collaborator"), "{}", after.text);
+}
 
 // ---------------------------------------------------------------- keyset paging
 

@@ -140,6 +140,7 @@ async fn world(app: &TestApp) -> World {
         ("/api/v1/asset-invitations".to_owned(), o.clone()),
         ("/api/v1/audit".to_owned(), o),
         ("/api/v1/households".to_owned(), m1.token.clone()),
+        ("/api/v1/me/access".to_owned(), m1.token.clone()),
         ("/api/v1/me/invitations".to_owned(), m2.token.clone()),
     ];
     World { lists }

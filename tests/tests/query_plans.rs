@@ -1,5 +1,6 @@
 //! Query plans on a seeded database: the garage (first page, a cursor page,
-//! search and site filters) and the one-statement access reads never scan
+//! search and site filters), a user's own grants (`GET /me/access`) and the
+//! one-statement access reads never scan
 //! `assets`, `asset_collaborators`, `asset_shares` or `invitations` whole;
 //! they reach rows through the caller's indexes. SQLite `EXPLAIN QUERY
 //! PLAN` and PostgreSQL `EXPLAIN` (after `ANALYZE`), on both databases.
@@ -7,9 +8,10 @@
 use chrono::Utc;
 use diesel::prelude::*;
 use keyholder_store::garage::{self, GarageQuery, GarageStart};
+use keyholder_store::paging::Window;
 use keyholder_store::schema::{asset_collaborators, estate_members, invitations, sites};
 use keyholder_store::seed::{self, SeedSize};
-use keyholder_store::{DatabaseUrl, Db, DbConnection, PoolOptions, StoreError, access};
+use keyholder_store::{DatabaseUrl, Db, DbConnection, PoolOptions, StoreError, access, my_access};
 use keyholder_tests::{Backend, TestDb};
 use uuid::Uuid;
 
@@ -101,6 +103,19 @@ fn plans_hold_on(backend: Backend) {
                     access::plans(c, caller, id(&asset), id(&estate), id(&site), id(&invitation))?
                 {
                     report.push((format!("{name} as {caller}{mode}"), plan));
+                }
+            }
+            for caller in [owner20, admin, inviter] {
+                let first = Window { limit: 25, offset: 0, after: None };
+                let later = Window {
+                    limit: 25,
+                    offset: 0,
+                    after: Some(((now, "share".to_owned()), Uuid::nil())),
+                };
+                for (label, window) in [("first page", first), ("a cursor page", later)] {
+                    for (name, plan) in my_access::plans(c, caller, &window)? {
+                        report.push((format!("{name}, {label}, as {caller}{mode}"), plan));
+                    }
                 }
             }
             let site_id = id(&site);

@@ -31,6 +31,7 @@ pub mod id;
 pub mod idempotency;
 pub mod invitations;
 pub mod locks;
+pub mod my_access;
 pub mod outbox;
 pub mod paging;
 pub mod photos;

@@ -189,6 +189,11 @@ impl Sql {
         crate::access::load(conn, query, &self.binds)
     }
 
+    /// The plan the database chooses for `query` with these values.
+    pub(crate) fn explain(self, conn: &mut Conn, query: &str) -> Result<Vec<String>> {
+        crate::sql::explain(conn, query, &self.binds)
+    }
+
     /// Runs a `SELECT COUNT(*) AS n ...` query.
     pub(crate) fn count(self, conn: &mut Conn, query: &str) -> Result<i64> {
         Ok(self.load::<Counted>(conn, query)?.first().map_or(0, |c| c.n))

@@ -477,6 +477,8 @@ const OPERATIONS: &[(&str, &[StatusCodes])] = &[
     ]),
     ("getMe", &[  // GET /api/v1/me
     ]),
+    ("listMyAccess", &[  // GET /api/v1/me/access
+    ]),
     ("listMyInvitations", &[  // GET /api/v1/me/invitations
         (403, &[EmailNotVerified]),
     ]),

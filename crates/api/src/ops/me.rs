@@ -17,7 +17,10 @@ use crate::ops::Conn;
 use crate::ops::Now;
 use crate::ops::Outcome;
 use crate::problems::ProblemCode;
+use crate::views::access::{GrantEstate, GrantResource, MyGrantView};
 use crate::views::accounts::MeView;
+use crate::views::common::{Cursor, CursorPage, CursorQuery, UserSummary};
+use keyholder_store::my_access;
 
 /// The caller's account.
 pub fn me(c: &mut Conn, actor: &Caller) -> Outcome<MeView> {
@@ -91,6 +94,50 @@ pub fn update_profile(
     let ev = event(&updated, Action::UserProfileChanged, Some(before.into()), Some(after.into()));
     audit::record(c, &ev, now)?;
     Ok(MeView::from(&updated))
+}
+
+/// Everything that gives me access, one grant a row, newest first.
+pub fn access(
+    c: &mut Conn,
+    actor: &Caller,
+    q: &CursorQuery,
+    now: Now,
+) -> Outcome<CursorPage<MyGrantView>> {
+    let user = actor.user(c)?;
+    let page = my_access::grants(c, user.id, &q.window(|cursor: &Cursor| cursor.instant_and())?)?;
+    let next = page
+        .items
+        .last()
+        .filter(|_| page.more)
+        .map(|g| Cursor::at_and(g.since, g.kind.as_str(), g.resource_id));
+    let items = page.items.into_iter().map(|g| grant_view(g, now)).collect();
+    Ok(CursorPage::new(items, page.counted, q, next))
+}
+
+fn grant_view(g: my_access::Grant, now: Now) -> MyGrantView {
+    use my_access::GrantKind as K;
+    let type_ = match g.kind {
+        K::EstateRole => "estate",
+        K::SiteOverride => "site",
+        K::Collaborator | K::Share => "asset",
+        K::Household => "household",
+    };
+    let head = (g.kind == K::Household).then(|| UserSummary {
+        id: g.resource_id,
+        username: g.username.clone().unwrap_or_default(),
+        display_name: g.resource_name.clone(),
+        email: None,
+    });
+    MyGrantView {
+        kind: g.kind.as_str(),
+        resource: GrantResource { type_, id: g.resource_id, name: g.resource_name },
+        estate: g.estate.map(|(id, name)| GrantEstate { id, name }),
+        head,
+        role: g.role,
+        since: g.since,
+        until: g.until,
+        active: g.until.is_none_or(|t| t > now),
+    }
 }
 
 /// Set `user`'s password hash to `hash` (checked against the current

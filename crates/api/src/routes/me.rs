@@ -10,14 +10,16 @@ use validator::Validate;
 
 use crate::conditional::{ok_tagged, tagged};
 use crate::ctx::Ctx;
-use crate::error::{ApiError, BodyTooLarge, MalformedJsonOrType, Problem, Unauthorized};
-use crate::extract::{ValidJson, double_option};
+use crate::error::{ApiError, BadPaging, BodyTooLarge, MalformedJsonOrType, Problem, Unauthorized};
+use crate::extract::{ValidJson, ValidQuery, double_option};
 use crate::ops::accounts::session;
 use crate::ops::me;
 use crate::passwords;
 use crate::routes::accounts::new_password_hash;
-use crate::routes::{Reply, mailed, ok};
+use crate::routes::{Reply, listed, mailed, ok};
+use crate::views::access::MyGrantView;
 use crate::views::accounts::{AuthResponse, MeView};
+use crate::views::common::{CursorPage, CursorQuery};
 
 /// Get the current user
 ///
@@ -69,6 +71,24 @@ pub async fn update_me(ctx: Ctx, body: ValidJson<ProfilePatch>) -> Reply {
     )
 }
 
+/// List everything that gives me access
+///
+/// One row per grant I hold, newest first, so I can see where each access
+/// comes from and when it ends: my estate roles (`estate_role`), my overrides
+/// at sites (`site_override`, with the site's estate), the assets I
+/// collaborate on (`collaborator`, full access), the households I belong to
+/// (`household`: my role there reaches every asset the head collaborates on;
+/// `head` names them), and my shares (`share`, with `until` when the access
+/// ends; `active` is false once it has). Access through an estate role or a
+/// site reaches the assets placed there. Paged by `cursor` (the previous
+/// page's `next_cursor`) or `page` (from 1), and `per_page` (1 to 100,
+/// default 25).
+#[utoipa::path(get, path = "/api/v1/me/access", operation_id = "listMyAccess", tag = "accounts", security(("bearer" = [])), params(CursorQuery),
+    responses((status = 200, description = "My grants, newest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<MyGrantView>), Unauthorized, BadPaging))]
+pub async fn my_access(ctx: Ctx, q: ValidQuery<CursorQuery>) -> Reply {
+    listed(&ctx, ctx.run(move |c, actor, now| me::access(c, actor, &q.0, now)).await)
+}
+
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"current_password": "correct horse battery", "new_password": "staple battery horse"}))]
@@ -114,4 +134,4 @@ pub async fn change_password(req: HttpRequest, ctx: Ctx, body: ValidJson<ChangeP
     ok(session(state, &mailed(state, user)?))
 }
 
-endpoints![me, update_me, change_password,];
+endpoints![me, update_me, my_access, change_password,];

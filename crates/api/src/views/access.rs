@@ -107,3 +107,54 @@ impl PathView {
         }
     }
 }
+
+/// What a grant of mine is on.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GrantResource {
+    #[serde(rename = "type")]
+    #[schema(value_type = crate::views::wire::GrantResourceType)]
+    pub type_: &'static str,
+    /// The estate, site or asset; for a household, its head's user id.
+    pub id: Uuid,
+    /// Its name; for a household, the head's display name.
+    pub name: String,
+}
+
+/// An estate a site belongs to.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GrantEstate {
+    pub id: Uuid,
+    pub name: String,
+}
+
+/// One grant I hold, and where it comes from.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "kind": "share",
+    "resource": {"type": "asset", "id": "c41d8e2f-6a7b-4c9d-8e1f-0a2b3c4d5e6f", "name": "Ford Transit"},
+    "estate": null,
+    "head": null,
+    "role": "view",
+    "since": "2026-11-02T10:15:00Z",
+    "until": "2027-06-30T17:00:00Z",
+    "active": true
+}))]
+pub struct MyGrantView {
+    #[schema(value_type = crate::views::wire::AccessGrantKind)]
+    pub kind: &'static str,
+    pub resource: GrantResource,
+    /// For a site override: the site's estate.
+    pub estate: Option<GrantEstate>,
+    /// For a household membership: its head, whose assets I reach (those
+    /// the head collaborates on).
+    pub head: Option<UserSummary>,
+    /// What the grant gives: the estate role, the site override, `full` for
+    /// a collaboration, my household role, or the share's permission.
+    pub role: String,
+    /// When it was granted.
+    pub since: DateTime<Utc>,
+    /// When it ends (shares with an access expiry); null: no end.
+    pub until: Option<DateTime<Utc>>,
+    /// Whether it gives access now (false for a share past its end).
+    pub active: bool,
+}

@@ -55,6 +55,18 @@ wire_enum! {
         Expired = "expired",
         Cancelled = "cancelled",
     }
+    /// What gives me access, in my access list: a role in an estate, an
+    /// override at a site, a collaboration, a household membership (its
+    /// head's assets) or a share.
+    AccessGrantKind {
+        EstateRole = "estate_role",
+        SiteOverride = "site_override",
+        Collaborator = "collaborator",
+        Household = "household",
+        Share = "share",
+    }
+    /// What a grant in my access list is on.
+    GrantResourceType { Estate = "estate", Site = "site", Asset = "asset", Household = "household", }
     /// How the invitee answered.
     InvitationAnswer { Accepted = "accepted", Declined = "declined", }
     /// What an invitation opens.

@@ -1,0 +1,1 @@
+DROP INDEX site_overrides_user_idx;
