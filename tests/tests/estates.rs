@@ -502,6 +502,40 @@ async fn members_list_shows_effective_roles_and_emails_only_to_administrators(ap
     assert_eq!(v["effective_role"], "viewer");
 }
 
+/// `q` finds members by username or display name in any case, and by email
+/// only for those who see emails; `role` keeps one estate role; `total`
+/// counts what they keep; bad values are 422.
+async fn members_list_searches_names_and_filters_by_role(app: TestApp) {
+    let w = world(&app).await;
+    let usernames = |r: &keyholder_tests::Reply| -> Vec<String> {
+        r.items().iter().filter_map(|m| m["user"]["username"].as_str().map(str::to_owned)).collect()
+    };
+    let path = format!("/api/v1/estates/{}/members", w.estate);
+    let found = app.get(&format!("{path}?q=EDIT"), Some(&w.owner.token)).await;
+    found.assert_status(200);
+    assert_eq!((usernames(&found), &found.body["total"]), (vec!["editor".to_owned()], &json!(1)));
+    let viewers = app.get(&format!("{path}?role=viewer"), Some(&w.owner.token)).await;
+    assert_eq!(
+        (usernames(&viewers), &viewers.body["total"]),
+        (vec!["viewer".to_owned()], &json!(1))
+    );
+    let none = app.get(&format!("{path}?q=edit&role=viewer"), Some(&w.owner.token)).await;
+    assert_eq!(none.body["total"], 0, "{}", none.text);
+    // Emails: searched for the owner, who sees them; not for a viewer.
+    let by_email = app.get(&format!("{path}?q=admin%40example.com"), Some(&w.owner.token)).await;
+    assert_eq!(usernames(&by_email), ["admin"], "{}", by_email.text);
+    let hidden = app.get(&format!("{path}?q=admin%40example.com"), Some(&w.viewer.token)).await;
+    assert_eq!(hidden.body["total"], 0, "a viewer cannot find members by email: {}", hidden.text);
+    // LIKE wildcards are plain text.
+    let literal = app.get(&format!("{path}?q=%25"), Some(&w.owner.token)).await;
+    assert_eq!(literal.body["total"], 0, "{}", literal.text);
+    for bad in ["role=boss", "q=a%01b"] {
+        app.get(&format!("{path}?{bad}"), Some(&w.owner.token))
+            .await
+            .assert_problem(422, "validation_failed");
+    }
+}
+
 async fn access_changes_write_audit_events(app: TestApp) {
     let w = world(&app).await;
     app.try_set_role(&w.owner, &w.estate, &w.viewer, "editor").await.assert_status(200);
@@ -553,6 +587,7 @@ on_both_backends!(
     leaving_and_the_owner_must_transfer_first,
     transfer_ownership_makes_the_old_owner_admin,
     members_list_shows_effective_roles_and_emails_only_to_administrators,
+    members_list_searches_names_and_filters_by_role,
     access_changes_write_audit_events,
 );
 

@@ -253,6 +253,60 @@ macro_rules! members_after {
     }};
 }
 
+/// Which members a list shows: a search and a role.
+#[derive(Debug, Clone, Default)]
+pub struct MemberFilter {
+    /// Matched anywhere in the username or display name, in any case (and
+    /// in the email when `emails`); `%`, `_` and `\` are taken literally.
+    pub q: Option<String>,
+    /// Only members with this estate role.
+    pub role: Option<EstateRole>,
+    /// Whether the caller sees emails, and so may search by them.
+    pub emails: bool,
+}
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+/// `$q` (a boxed query over members joined with users) narrowed by a
+/// [`MemberFilter`].
+macro_rules! filtered {
+    ($q:expr, $filter:expr) => {{
+        let mut q = $q;
+        let filter: &MemberFilter = $filter;
+        if let Some(role) = filter.role {
+            q = q.filter(estate_members::role.eq(role.as_str()));
+        }
+        if let Some(text) = filter.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            let pattern = crate::garage::like_pattern(Some(text));
+            let name = users::username_canonical.like(pattern.clone()).escape('\\').or(lower(
+                users::display_name,
+            )
+            .like(pattern.clone())
+            .escape('\\'));
+            q = if filter.emails {
+                q.filter(name.or(users::email.like(pattern).escape('\\')))
+            } else {
+                q.filter(name)
+            };
+        }
+        q
+    }};
+}
+
+/// Members of an estate that `filter` shows, counted up to [`COUNT_LIMIT`].
+fn count_filtered(conn: &mut Conn, estate_id: Uuid, filter: &MemberFilter) -> Result<i64> {
+    let base = || {
+        filtered!(
+            estate_members::table
+                .inner_join(users::table)
+                .filter(estate_members::estate_id.eq(DbId(estate_id)))
+                .into_boxed(),
+            filter
+        )
+    };
+    Ok(count_up_to!(conn, base, estate_members::user_id))
+}
+
 /// Members of an estate counted up to [`COUNT_LIMIT`].
 fn count_members(conn: &mut Conn, estate_id: Uuid) -> Result<i64> {
     let ids: Vec<DbId> = estate_members::table
@@ -269,20 +323,24 @@ fn count_members(conn: &mut Conn, estate_id: Uuid) -> Result<i64> {
 pub fn members(
     conn: &mut Conn,
     estate_id: Uuid,
+    filter: &MemberFilter,
     window: &Window<MemberKey>,
 ) -> Result<Page<Member>> {
-    let q = estate_members::table
-        .inner_join(users::table)
-        .filter(estate_members::estate_id.eq(DbId(estate_id)))
-        .select(MemberRow::as_select())
-        .into_boxed();
+    let q = filtered!(
+        estate_members::table
+            .inner_join(users::table)
+            .filter(estate_members::estate_id.eq(DbId(estate_id)))
+            .select(MemberRow::as_select())
+            .into_boxed(),
+        filter
+    );
     let rows: Vec<MemberRow> = members_after!(q, window.after.as_ref())
         .order((estate_members::created_at.asc(), users::username_canonical.asc()))
         .limit(window.limit.saturating_add(1))
         .offset(window.offset)
         .load(conn)?;
     let items = rows.into_iter().map(Member::try_from).collect::<Result<Vec<_>>>()?;
-    let counted = count_members(conn, estate_id)?;
+    let counted = count_filtered(conn, estate_id, filter)?;
     Ok(Page::cut(items, window.limit, counted))
 }
 

@@ -86,11 +86,18 @@ pub fn list(
     c: &mut Conn,
     actor: &Caller,
     estate_id: Uuid,
+    (search, role): (Option<String>, Option<String>),
     q: &CursorQuery,
 ) -> Outcome<CursorPage<MemberView>> {
     let access = estate_access(c, actor, estate_id)?;
     let show_email = access.shows_emails();
-    let page = estates::members(c, estate_id, &member_window(q)?)?;
+    let role = role.as_deref().map(|r| parse_field::<EstateRole>("role", r)).transpose()?;
+    if search.as_deref().is_some_and(|s| s.chars().any(char::is_control)) {
+        return Err(ApiError::field("q", "must not contain control characters"));
+    }
+    // Only those who see emails may search by them.
+    let filter = estates::MemberFilter { q: search, role, emails: show_email };
+    let page = estates::members(c, estate_id, &filter, &member_window(q)?)?;
     let next = page.items.last().filter(|_| page.more).map(member_cursor);
     let sites = visible_sites(c, &access, show_email)?;
     let ids: Vec<Uuid> = page.items.iter().map(|m| m.user_id).collect();

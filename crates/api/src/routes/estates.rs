@@ -19,7 +19,7 @@ use crate::extract::{ScopedJson, ValidJson, ValidQuery, double_option};
 use crate::idempotency::Answer;
 use crate::ops::{Deferred, Rename, estates, members, sites};
 use crate::routes::{IdPair, Reply, done, listed, ok};
-use crate::views::common::{CursorPage, CursorQuery};
+use crate::views::common::{CursorPage, CursorQuery, paged_query};
 use crate::views::estates::{
     EstateRole, EstateView, MemberView, SiteMemberView, SiteOverride, SiteView,
 };
@@ -255,21 +255,49 @@ pub async fn delete_site(ctx: Ctx, id: Path<Uuid>) -> Reply {
     done(ctx.write_if_match(current, move |c, a, now| sites::delete(c, a, id, now)).await)
 }
 
+paged_query! {
+    /// The members list's search, role filter and paging.
+    pub struct MemberListQuery {
+        /// Text found anywhere in a member's username or display name, in any
+        /// case (display names fold only ASCII letters on SQLite); also in
+        /// their email for those who see emails (owners, admins, root). Up to
+        /// 100 characters, no control characters.
+        #[validate(length(max = 100))]
+        #[param(max_length = 100, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
+        pub q: Option<String>,
+        /// Only the members with this estate role.
+        #[param(value_type = Option<EstateRole>)]
+        pub role: Option<String>,
+    }
+    paging {
+        /// Page number, from 1 (ignored when `cursor` is given).
+        page,
+        /// Items per page, 1 to 100 (default 25).
+        per_page,
+        /// The `next_cursor` of the previous page: the page after it.
+        cursor,
+    }
+}
+
 /// List estate members (Users & Permissions)
 ///
 /// Returns each member with their estate role and, per site, the `override`
 /// and the `effective_role`, oldest member first, paged by cursor. Open to any
 /// estate member; only owners, admins and root see email addresses and every
 /// site, others see only the sites they can see themselves. Non-members get
-/// 404.
-#[utoipa::path(get, path = "/api/v1/estates/{estate_id}/members", operation_id = "listEstateMembers", tag = "members", security(("bearer" = [])), params(("estate_id" = Uuid, Path), CursorQuery),
-    responses((status = 200, description = "Members, oldest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<MemberView>), Unauthorized, NoSuchEstate, BadPaging))]
-pub async fn list_members(ctx: Ctx, id: Path<Uuid>, q: ValidQuery<CursorQuery>) -> Reply {
+/// 404. `q` searches usernames and display names (and emails, for those who
+/// see them); `role` keeps one estate role; `total` counts what they keep.
+#[utoipa::path(get, path = "/api/v1/estates/{estate_id}/members", operation_id = "listEstateMembers", tag = "members", security(("bearer" = [])), params(("estate_id" = Uuid, Path), MemberListQuery),
+    responses((status = 200, description = "Members, oldest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<MemberView>), Unauthorized, NoSuchEstate,
+        (status = 422, description = "Bad search, role or paging", body = Problem, content_type = "application/problem+json")))]
+pub async fn list_members(ctx: Ctx, id: Path<Uuid>, q: ValidQuery<MemberListQuery>) -> Reply {
+    let MemberListQuery { q: search, role, page, per_page, cursor } = q.0;
+    let paging = CursorQuery { page, per_page, cursor };
     // The revision is read first: a change committed in between makes the
     // tag older than the page (a needless 412), never newer.
     let page = move |c: &mut _, actor: &_, _| {
         let revision = keyholder_store::estates::revision(c, *id)?;
-        members::list(c, actor, *id, &q.0).map(|p| (p, revision))
+        members::list(c, actor, *id, (search, role), &paging).map(|p| (p, revision))
     };
     matrix_page(&ctx, ctx.run(page).await)
 }
