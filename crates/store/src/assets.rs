@@ -222,15 +222,25 @@ pub fn delete(conn: &mut Conn, id: Uuid, deleted_by: Uuid, now: DateTime<Utc>) -
     readers.push(DbId(deleted_by));
     readers.sort();
     readers.dedup();
-    for user in readers {
-        diesel::insert_into(asset_history_readers::table)
-            .values((
+    let rows: Vec<_> = readers
+        .into_iter()
+        .map(|user| {
+            (
                 asset_history_readers::user_id.eq(user),
                 asset_history_readers::asset_id.eq(aid),
                 asset_history_readers::deleted_at.eq(to_db(now)),
-            ))
-            .execute(conn)?;
-    }
+            )
+        })
+        .collect();
+    // One statement for every reader.
+    match conn {
+        crate::db::DbConnection::Postgresql(pg) => {
+            diesel::insert_into(asset_history_readers::table).values(&rows).execute(pg)?
+        }
+        crate::db::DbConnection::Sqlite(lite) => {
+            diesel::insert_into(asset_history_readers::table).values(&rows).execute(lite)?
+        }
+    };
     crate::invitations::delete_for_resource(conn, crate::invitations::ResourceType::Asset, id)?;
     diesel::delete(assets::table.find(aid)).execute(conn)?;
     Ok(Dropped {

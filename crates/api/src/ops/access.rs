@@ -20,6 +20,8 @@ use crate::error::ApiError;
 use crate::ops::Conn;
 use crate::ops::Now;
 use crate::ops::Outcome;
+use crate::views::common::{Cursor, CursorPage, CursorQuery};
+use keyholder_store::paging::{Page, Window};
 
 /// The households and active share read for one asset, as the domain's
 /// facts.
@@ -133,4 +135,42 @@ pub(crate) fn caller_asset_for(
     let (user, asset, level) = caller_asset(c, caller, id, now)?;
     require(level, cap)?;
     Ok((user, asset, level))
+}
+
+/// How one of an asset's lists (collaborators, photos, records, shares)
+/// pages: its cursor's key, the read of one page, and each row's cursor
+/// and view.
+pub(crate) struct AssetList<K, R, V> {
+    pub key: fn(&Cursor) -> Outcome<K>,
+    pub read: fn(&mut Conn, Uuid, &Window<K>) -> keyholder_store::error::Result<Page<R>>,
+    pub cursor: fn(&R) -> Cursor,
+    pub view: fn(R, Now) -> V,
+}
+
+/// One page of an asset's list: the caller's level must allow `cap` (404
+/// or 403 first), then the page is read in the SQL and shaped.
+pub(crate) fn asset_list_page<K, R, V: utoipa::ToSchema>(
+    c: &mut Conn,
+    (actor, asset_id, cap): (&Caller, Uuid, AssetCapability),
+    list: AssetList<K, R, V>,
+    q: &CursorQuery,
+    now: Now,
+) -> Outcome<CursorPage<V>> {
+    caller_asset_for(c, actor, asset_id, cap, now)?;
+    let page = (list.read)(c, asset_id, &q.window(list.key)?)?;
+    let next = page.items.last().filter(|_| page.more).map(list.cursor);
+    let items = page.items.into_iter().map(|r| (list.view)(r, now)).collect();
+    Ok(CursorPage::new(items, page.counted, q, next))
+}
+
+/// Reads one row of an asset (a record, a photo) with the asset's row
+/// locked first, as a conditional write does before comparing `If-Match`.
+pub(crate) fn locked_asset_read<T>(
+    c: &mut Conn,
+    actor: &Caller,
+    asset_id: Uuid,
+    read: impl FnOnce(&mut Conn) -> Outcome<T>,
+) -> Outcome<T> {
+    super::assets::lock_for_update(c, actor, asset_id, None)?;
+    read(c)
 }

@@ -18,7 +18,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::Deferred;
-use super::access::{caller_asset_for, judge};
+use super::access::{AssetList, asset_list_page, caller_asset_for, judge};
 use super::assets::event;
 use crate::auth::{Caller, require_verified};
 use crate::error::ApiError;
@@ -78,12 +78,13 @@ pub fn list(
     q: &CursorQuery,
     now: Now,
 ) -> Outcome<CursorPage<CollaboratorView>> {
-    caller_asset_for(c, actor, asset_id, AssetCapability::Read, now)?;
-    let page = collaborator_rows::collaborators_page(c, asset_id, &q.window(Cursor::instant)?)?;
-    let next = page.items.last().filter(|_| page.more).map(|(p, at)| Cursor::at(*at, p.id));
-    let items =
-        page.items.iter().map(|(p, at)| CollaboratorView { user: person(p, false), added_at: *at });
-    Ok(CursorPage::new(items.collect(), page.counted, q, next))
+    let list = AssetList {
+        key: Cursor::instant,
+        read: collaborator_rows::collaborators_page,
+        cursor: |(p, at)| Cursor::at(*at, p.id),
+        view: |(p, at), _| CollaboratorView { user: person(&p, false), added_at: at },
+    };
+    asset_list_page(c, (actor, asset_id, AssetCapability::Read), list, q, now)
 }
 
 pub struct Add {

@@ -7,7 +7,7 @@ use keyholder_domain::asset::AssetCapability;
 use keyholder_store::photos;
 use uuid::Uuid;
 
-use super::access::caller_asset_for;
+use super::access::{AssetList, asset_list_page, caller_asset_for, locked_asset_read};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::ops::Conn;
@@ -24,11 +24,13 @@ pub fn list(
     q: &CursorQuery,
     now: Now,
 ) -> Outcome<CursorPage<PhotoView>> {
-    caller_asset_for(c, actor, asset_id, AssetCapability::Read, now)?;
-    let page = photos::photos(c, asset_id, &q.window(Cursor::instant)?)?;
-    let next = page.items.last().filter(|_| page.more).map(|p| Cursor::at(p.created_at, p.id));
-    let items = page.items.into_iter().map(PhotoView::from).collect();
-    Ok(CursorPage::new(items, page.counted, q, next))
+    let list = AssetList {
+        key: Cursor::instant,
+        read: photos::photos,
+        cursor: |p| Cursor::at(p.created_at, p.id),
+        view: |p, _| PhotoView::from(p),
+    };
+    asset_list_page(c, (actor, asset_id, AssetCapability::Read), list, q, now)
 }
 
 /// A photo as sent: where it is stored, and a caption.
@@ -77,8 +79,7 @@ pub fn get(
 /// [`get`] with the asset's row locked first, as a conditional delete reads
 /// it before comparing `If-Match`.
 pub fn get_locked(c: &mut Conn, actor: &Caller, ids: (Uuid, Uuid), now: Now) -> Outcome<PhotoView> {
-    super::assets::lock_for_update(c, actor, ids.0, None)?;
-    get(c, actor, ids, now)
+    locked_asset_read(c, actor, ids.0, |c| get(c, actor, ids, now))
 }
 
 /// Delete a photo (manage).

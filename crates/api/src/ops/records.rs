@@ -10,7 +10,9 @@ use keyholder_store::records::{self, RecordFields};
 use uuid::Uuid;
 
 use super::Deferred;
-use super::access::{caller_asset, caller_asset_for, require};
+use super::access::{
+    AssetList, asset_list_page, caller_asset, caller_asset_for, locked_asset_read, require,
+};
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldErrors};
 use crate::ops::Conn;
@@ -59,13 +61,15 @@ pub fn list(
     q: &CursorQuery,
     now: Now,
 ) -> Outcome<CursorPage<RecordView>> {
-    caller_asset_for(c, actor, asset_id, AssetCapability::Read, now)?;
-    let page = records::records(c, asset_id, &q.window(record_key)?)?;
-    let next =
-        page.items.last().filter(|_| page.more).map(|r| {
+    let list = AssetList {
+        key: record_key,
+        read: records::records,
+        cursor: |r| {
             Cursor::at_and(r.created_at, &r.fields.date.format("%Y-%m-%d").to_string(), r.id)
-        });
-    Ok(CursorPage::new(page.items.iter().map(RecordView::from).collect(), page.counted, q, next))
+        },
+        view: |r, _| RecordView::from(&r),
+    };
+    asset_list_page(c, (actor, asset_id, AssetCapability::Read), list, q, now)
 }
 
 /// The key of a record list's cursor: the record's date and creation
@@ -158,8 +162,7 @@ pub fn get(c: &mut Conn, actor: &Caller, key: &RecordKey, now: Now) -> Outcome<R
 /// [`get`] with the asset's row locked first, as the record's conditional
 /// writes read it before comparing `If-Match`.
 pub fn get_locked(c: &mut Conn, actor: &Caller, key: &RecordKey, now: Now) -> Outcome<RecordView> {
-    super::assets::lock_for_update(c, actor, key.asset_id, None)?;
-    get(c, actor, key, now)
+    locked_asset_read(c, actor, key.asset_id, |c| get(c, actor, key, now))
 }
 
 pub struct Edit {

@@ -15,7 +15,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::Deferred;
-use super::access::caller_asset_for;
+use super::access::{AssetList, asset_list_page, caller_asset_for};
 use super::assets::event;
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -54,11 +54,13 @@ pub fn list(
     q: &CursorQuery,
     now: Now,
 ) -> Outcome<CursorPage<ShareView>> {
-    caller_asset_for(c, actor, asset_id, AssetCapability::ManageShares, now)?;
-    let page = shares::shares(c, asset_id, &q.window(Cursor::instant)?)?;
-    let next = page.items.last().filter(|_| page.more).map(|s| Cursor::at(s.granted_at, s.user.id));
-    let items = page.items.iter().map(|s| ShareView::new(s, now)).collect();
-    Ok(CursorPage::new(items, page.counted, q, next))
+    let list = AssetList {
+        key: Cursor::instant,
+        read: shares::shares,
+        cursor: |s| Cursor::at(s.granted_at, s.user.id),
+        view: |s, now| ShareView::new(&s, now),
+    };
+    asset_list_page(c, (actor, asset_id, AssetCapability::ManageShares), list, q, now)
 }
 
 /// What a change sets: absent fields stay as they are.
