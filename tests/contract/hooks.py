@@ -11,8 +11,6 @@ API's own logic instead of being refused for a reason no schema can state:
   (a negative case) is kept, so the server must still refuse it.
 * If-Match / If-None-Match: entity tags come from an ETag the server sent;
   a made-up one is stale (412) or never matches. They are dropped.
-* If-Match / If-None-Match: entity tags come from an ETag the server sent;
-  a made-up one is stale (412) or never matches. They are dropped.
 * real ids: the ones seeded for the purpose (POOLED below).
 * cursor: an opaque token only a list hands out (its next_cursor). One that
   fits the parameter's schema but was never handed out is refused (422); such
@@ -37,10 +35,6 @@ def _client_headers(headers):
             value = headers[name]
             if name.lower() == "idempotency-key" and isinstance(value, str) and KEY.fullmatch(value):
                 headers[name] = str(uuid.uuid4())
-            # An entity tag comes from a read (ETag); a made-up one is a
-            # stale one, answered 412 by design (tests/tests/retries.rs).
-            elif name.lower() in ("if-match", "if-none-match"):
-                del headers[name]
             # An entity tag comes from a read (ETag); a made-up one is a
             # stale one, answered 412 by design (tests/tests/retries.rs).
             elif name.lower() in ("if-match", "if-none-match"):
@@ -113,6 +107,12 @@ POOLED = {
         ("path", "site_id", "clear_sites", "cycle all"),
     ],
     "POST /api/v1/household/members": [("body", "username", "spare_usernames", "take all")],
+    "DELETE /api/v1/me/sessions/{session_id}": [("path", "session_id", "spare_sessions", "take")],
+    "GET /api/v1/admin/users/{user_id}": [("path", "user_id", "disposable_users", "cycle")],
+    "POST /api/v1/admin/users/{user_id}/disable": [("path", "user_id", "disposable_users", "cycle all")],
+    "POST /api/v1/admin/users/{user_id}/enable": [("path", "user_id", "disposable_users", "cycle all")],
+    "POST /api/v1/admin/users/{user_id}/password-reset": [("path", "user_id", "disposable_users", "cycle")],
+    "POST /api/v1/admin/users/{user_id}/verification": [("path", "user_id", "disposable_users", "cycle")],
     "GET /api/v1/estates/{estate_id}/user-search": [
         ("path", "estate_id", "member_estates", "cycle"),
         ("query", "email", "kin_emails", "cycle"),
@@ -160,8 +160,50 @@ def _pooled(case, phase):
 # body they try): a change makes Schemathesis validate the case again, and a
 # negative case (such as one sent without its token) that turned positive
 # would get its missing header back, so negative cases are left alone.
+# logOut ends the session of the token it is sent with: never the contract
+# user's, which the rest of the run needs, whatever the case's mode.
+LOGOUT = "POST /api/v1/auth/logout"
+RUN_TOKEN = "Bearer " + os.environ.get("KH_TOKEN", "")
+LOGOUT_TOKEN = "Bearer " + os.environ.get("KH_LOGOUT_TOKEN", "")
+
+
+RUN_SESSION = os.environ.get("KH_SESSION_ID", "")
+REVOKE = "DELETE /api/v1/me/sessions/{session_id}"
+# The administrators' operations run as root, and never on the contract
+# user's account (disabling it would sign the rest of the run out).
+ADMIN = "/api/v1/admin/"
+RUN_USER = os.environ.get("KH_USER_ID", "")
+ROOT_TOKEN = "Bearer " + os.environ.get("KH_ROOT_TOKEN", "")
+
+
+def _root_for_admin(case):
+    if not case.operation.path.startswith(ADMIN):
+        return
+    params = case.path_parameters or {}
+    if params.get("user_id") == RUN_USER:
+        params["user_id"] = _from_pool("disposable_users", "cycle", "any") or str(uuid.uuid4())
+    for name in list(case.headers or {}):
+        if name.lower() == "authorization" and case.headers[name] == RUN_TOKEN:
+            case.headers[name] = ROOT_TOKEN
+
+
+def _spare_session_for_logout(case):
+    # Nor may revokeSession end the run's session, whose id the fuzzer saw
+    # in listMySessions: another id takes its place.
+    params = case.path_parameters or {}
+    if case.operation.label == REVOKE and params.get("session_id") == RUN_SESSION:
+        params["session_id"] = _from_pool("spare_sessions", "take", "any") or str(uuid.uuid4())
+    if case.operation.label != LOGOUT or not case.headers:
+        return
+    for name in list(case.headers):
+        if name.lower() == "authorization" and case.headers[name] == RUN_TOKEN:
+            case.headers[name] = LOGOUT_TOKEN
+
+
 @schemathesis.hook
 def before_call(ctx, case, **kwargs):
+    _spare_session_for_logout(case)
+    _root_for_admin(case)
     meta = getattr(case, "meta", None)
     if meta is None or meta.generation.mode.is_negative:
         return

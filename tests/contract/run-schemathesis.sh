@@ -69,6 +69,9 @@ kh_traps
 export KEYHOLDER_INVITE_DAILY_LIMIT="${KEYHOLDER_INVITE_DAILY_LIMIT:-1000000}"
 export KEYHOLDER_ACTION_RATE_LIMIT="${KEYHOLDER_ACTION_RATE_LIMIT:-0}"
 export KEYHOLDER_PASSWORD_RATE_LIMIT="${KEYHOLDER_PASSWORD_RATE_LIMIT:-0}"
+# A root account for the administrators' operations.
+export KEYHOLDER_ROOT_EMAIL="root@contract.example" KEYHOLDER_ROOT_USERNAME="contract_root"
+export KEYHOLDER_ROOT_PASSWORD="contract-root-password"
 kh_server_start "$backend"
 
 if [[ ! -f "$spec" ]]; then
@@ -88,7 +91,6 @@ run_schemathesis() {
     export PYTHONPATH="$script_dir${PYTHONPATH:+:$PYTHONPATH}" SCHEMATHESIS_HOOKS=hooks
     exec "${ST[@]}" --config-file "$KH_WORKDIR/schemathesis.toml" "${color[@]}" run "$spec" \
         --url "$KH_BASE_URL" \
-        -H "Authorization: Bearer $KH_TOKEN" \
         --max-examples "${KH_SCHEMATHESIS_MAX_EXAMPLES:-100}" \
         --seed "${KH_SCHEMATHESIS_SEED:-20261123}" \
         --generation-database none \
@@ -132,6 +134,37 @@ seed_contract_data() {
     KH_VERIFY_TOKEN="$(kh_mail_token "unconfirmed-$suffix@example.com" /verify-email)" || return 1
     kh_api POST /api/v1/auth/password-reset "" "{\"email\":\"$KH_OTHER_EMAIL\"}" >/dev/null || return 1
     KH_RESET_TOKEN="$(kh_mail_token "$KH_OTHER_EMAIL" /reset-password)" || return 1
+    # A user of its own whose session logOut ends (ending the contract
+    # user's would sign the rest of the run out), and one moving to another
+    # address: confirmEmailChange's token.
+    body="$(register "leaver-$suffix@example.com" "leaver_$suffix")" || return 1
+    KH_LOGOUT_TOKEN="$(json_field access_token <<<"$body")"
+    body="$(register "mover-$suffix@example.com" "mover_$suffix")" || return 1
+    kh_api POST /api/v1/me/email "$(json_field access_token <<<"$body")" \
+        "{\"new_email\":\"moved-$suffix@example.com\",\"password\":\"password-of-mover_$suffix\"}" >/dev/null || return 1
+    KH_EMAIL_CHANGE_TOKEN="$(kh_mail_token "moved-$suffix@example.com" /confirm-email)" || return 1
+    # The run's own session, which revokeSession must never end (the fuzzer
+    # reuses ids it saw in listMySessions), and spare sessions of the
+    # contract user for it to end instead.
+    KH_SESSION_ID="$(kh_api GET /api/v1/me/sessions "$KH_TOKEN" |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)["items"][0]["id"])')" || return 1
+    KH_USER_ID="$(kh_api GET /api/v1/me "$KH_TOKEN" | json_field id)" || return 1
+    # Root's token for the administrators' operations, and accounts they
+    # may disable (never the contract user's: tests/contract/hooks.py).
+    body="$(kh_api POST /api/v1/auth/login "" \
+        "{\"login\":\"$KEYHOLDER_ROOT_USERNAME\",\"password\":\"$KEYHOLDER_ROOT_PASSWORD\"}")" || return 1
+    KH_ROOT_TOKEN="$(json_field access_token <<<"$body")"
+    local disposable=""
+    for i in 1 2 3 4; do
+        body="$(register "disposable-$i-$suffix@example.com" "disposable_${i}_$suffix")" || return 1
+        append disposable "$(json_field user id <<<"$body")"
+    done
+    local spare_sessions=""
+    for i in 1 2 3 4 5 6 7 8; do
+        body="$(kh_api POST /api/v1/auth/login "" \
+            "{\"login\":\"$KH_USERNAME\",\"password\":\"$KH_PASSWORD\"}")" || return 1
+        append spare_sessions "$(json_field session_id <<<"$body")"
+    done
     for i in 1 2 3 4 5 6 7; do
         asset="$(kh_api POST /api/v1/assets "$other" "{\"name\":\"Lent van $i\"}" | json_field id)" || return 1
         case $i in
@@ -309,9 +342,10 @@ seed_contract_data() {
         \"estate_invitations\": [$estate_invitations], \"other_user\": [\"$KH_OTHER_USER_ID\"],
         \"clear_sites\": [$clear_sites], \"own_asset_lists\": [[$KH_COLLAB_ASSETS]],
         \"own_assets_csv\": [\"$KH_COLLAB_CSV\"], \"asset_type\": [\"asset\"],
-        \"shared_assets\": [\"$KH_CHANGE_SHARE_ASSET\"],
+        \"shared_assets\": [\"$KH_CHANGE_SHARE_ASSET\"], \"spare_sessions\": [$spare_sessions], \"disposable_users\": [$disposable],
         $(split pending_invitations ${KH_PENDING_INVITATIONS//,/ })}"
-    export KH_OTHER_USERNAME KH_OTHER_EMAIL KH_OTHER_USER_ID KH_VERIFY_TOKEN KH_RESET_TOKEN \
+    export KH_TOKEN KH_LOGOUT_TOKEN KH_EMAIL_CHANGE_TOKEN KH_SESSION_ID KH_USER_ID KH_ROOT_TOKEN \
+        KH_OTHER_USERNAME KH_OTHER_EMAIL KH_OTHER_USER_ID KH_VERIFY_TOKEN KH_RESET_TOKEN \
         KH_ACCEPT_TOKEN KH_PREVIEW_TOKEN KH_DECLINE_TOKEN KH_SIGNUP_TOKEN \
         KH_CHANGE_SHARE_ASSET KH_REVOKE_SHARE_ASSETS KH_COLLAB_ASSETS KH_BULK_ASSETS \
         KH_HELD_SHARES KH_PENDING_INVITATIONS KH_MEMBER_ESTATES KH_MEMBER_SITES \

@@ -119,6 +119,10 @@ pub struct Session {
     pub email: String,
     pub username: String,
     pub token: String,
+    /// The session's refresh token, as the sign-up answered it.
+    pub refresh_token: String,
+    /// The session's id.
+    pub session_id: String,
 }
 
 /// A user shows as their id, as paths name them.
@@ -176,6 +180,10 @@ impl TestApp {
         config.root_password = None;
         config.cors_origins = Vec::new();
         config.app_url = "http://keyholder.test".to_owned();
+        // Tests move the clock by days and keep using one token; the tests
+        // of expiry set these lower.
+        config.token_ttl = 31_536_000;
+        config.refresh_ttl = 31_536_000;
         config
     }
 
@@ -303,6 +311,8 @@ impl TestApp {
             email: reply.body["user"]["email"].as_str().expect("email").to_owned(),
             username: name.to_owned(),
             token: reply.body["access_token"].as_str().expect("token").to_owned(),
+            refresh_token: reply.body["refresh_token"].as_str().expect("refresh").to_owned(),
+            session_id: reply.body["session_id"].as_str().expect("session").to_owned(),
         }
     }
 

@@ -90,13 +90,21 @@ macro_rules! endpoints {
 }
 
 endpoints! {
-    "/me" => read GET try_me, send PATCH try_update_me;
+    "/me" => read GET try_me, send PATCH try_update_me, send DELETE try_delete_me;
     "/me/password" => send PUT try_change_password;
+    "/me/export" => read GET try_export_my_data;
+    "/me/email" => send POST try_request_email_change;
+    "/auth/email-change/confirm" => anon POST try_confirm_email_change;
     "/me/invitations" => read GET try_my_invitations;
     "/me/invitations/{invitation}/accept" (invitation) => bare POST try_accept_my_invitation;
     "/me/invitations/{invitation}/decline" (invitation) => bare POST try_decline_my_invitation;
     "/me/shares/{asset}" (asset) => read DELETE try_leave_share;
     "/auth/register" => anon POST try_register;
+    "/auth/refresh" => anon POST try_refresh;
+    "/auth/logout" => bare POST try_log_out;
+    "/me/sessions{query}" (query) => read GET try_my_sessions;
+    "/me/sessions/revoke-others" => bare POST try_revoke_other_sessions;
+    "/me/sessions/{session}" (session) => read DELETE try_revoke_session;
     "/auth/login" => anon POST try_login_with;
     "/auth/verify-email" => anon POST try_verify_email;
     "/auth/verify-email/resend" => bare POST try_resend_verification;
@@ -149,5 +157,11 @@ endpoints! {
     "/households" => read GET try_households;
     "/households/{head}/membership" (head) => read DELETE try_leave_household;
     "/audit{query}" (query) => read GET try_audit;
+    "/admin/users{query}" (query) => read GET try_admin_users;
+    "/admin/users/{user}" (user) => read GET try_admin_user;
+    "/admin/users/{user}/disable" (user) => bare POST try_disable_user;
+    "/admin/users/{user}/enable" (user) => bare POST try_enable_user;
+    "/admin/users/{user}/password-reset" (user) => bare POST try_admin_password_reset;
+    "/admin/users/{user}/verification" (user) => bare POST try_admin_verification;
     "/access/explain{query}" (query) => read GET try_explain;
 }

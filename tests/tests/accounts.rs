@@ -100,7 +100,7 @@ async fn register_signs_in_and_me_shows_the_account(app: TestApp) {
         .await;
     reply.assert_status(201);
     assert_eq!(reply.body["token_type"], "Bearer");
-    assert_eq!(reply.body["expires_in"], 3600);
+    assert_eq!(reply.body["expires_in"], 31_536_000);
     assert_eq!(reply.body["user"]["email"], "ada@example.com");
     let token = reply.body["access_token"].as_str().expect("token");
     let me = app.try_me(token).await;
@@ -227,7 +227,7 @@ async fn password_reset_sets_a_new_password_once(app: TestApp) {
     // Sessions that began before the reset end with it.
     app.clock.advance(Duration::seconds(2));
     app.try_reset_password(&mail.token(), "a brand new password").await.assert_status(204);
-    app.try_me(&ada).await.assert_problem(401, "token_revoked");
+    app.try_me(&ada).await.assert_problem(401, "session_ended");
     app.login("ada", PASSWORD).await.assert_problem(401, "invalid_credentials");
     let login = app.login("ada", "a brand new password").await;
     login.assert_status(200);
@@ -279,7 +279,7 @@ async fn change_password_needs_the_current_one_and_ends_old_sessions(app: TestAp
     changed.assert_status(200);
     let fresh = changed.body["access_token"].as_str().expect("token");
     app.try_me(fresh).await.assert_status(200);
-    app.try_me(&ada).await.assert_problem(401, "token_revoked");
+    app.try_me(&ada).await.assert_problem(401, "session_ended");
     app.login("ada", "a brand new password").await.assert_status(200);
     app.wait_for_email(&ada.email, "password was changed").await;
 }

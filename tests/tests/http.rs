@@ -73,7 +73,7 @@ async fn wrong_method_is_405_problem_with_allow(app: TestApp) {
     let reply = app.get("/api/v1/auth/login", None).await;
     reply.assert_problem(405, "method_not_allowed");
     assert_eq!(reply.header("allow"), Some("POST"));
-    app.request(reqwest::Method::DELETE, "/api/v1/me", None, None)
+    app.request(reqwest::Method::PUT, "/api/v1/me", None, None)
         .await
         .assert_problem(405, "method_not_allowed");
 }

@@ -8,6 +8,7 @@ async fn pages_are_served_with_a_strict_policy_and_no_inline_code() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     for (path, script) in [
         ("/verify-email", "/pages/verify-email.js"),
+        ("/confirm-email", "/pages/confirm-email.js"),
         ("/reset-password", "/pages/reset-password.js"),
         ("/invitations/accept", "/pages/accept-invitation.js"),
     ] {

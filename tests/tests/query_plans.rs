@@ -99,8 +99,10 @@ fn plans_hold_on(backend: Backend) {
                 diesel::sql_query("SET plan_cache_mode = force_generic_plan").execute(c)?;
             }
             for caller in [owner20, admin, inviter] {
+                // A session id the statements probe by primary key.
+                let bearer = access::Bearer { user: caller, session: Uuid::new_v4() };
                 for (name, plan) in
-                    access::plans(c, caller, id(&asset), id(&estate), id(&site), id(&invitation))?
+                    access::plans(c, bearer, id(&asset), id(&estate), id(&site), id(&invitation))?
                 {
                     report.push((format!("{name} as {caller}{mode}"), plan));
                 }

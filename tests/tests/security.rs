@@ -76,7 +76,7 @@ async fn the_first_reset_of_a_squatted_address_revokes_what_the_squatter_granted
     let mail = app.wait_for_email("victim@example.com", "Reset your Keyholder password").await;
     app.try_reset_password(&mail.token(), "the real owner's password").await.assert_status(204);
     // The squatter's session is over, and Mallory inherits nothing.
-    app.try_me(&squat).await.assert_problem(401, "token_revoked");
+    app.try_me(&squat).await.assert_problem(401, "session_ended");
     app.try_get_asset(&mallory, &car).await.assert_problem(404, "asset_not_found");
     let owner = app.login("victim", "the real owner's password").await;
     owner.assert_status(200);
@@ -115,7 +115,11 @@ async fn signing_up_through_an_invitation_takes_back_a_squatted_address(app: Tes
     assert_eq!(signed.body["user"]["email_verified"], true);
     assert_eq!(signed.body["user"]["id"], squat.body["user"]["id"]);
     // Mallory is out: session, username and password all gone.
-    app.try_me(&squat_token).await.assert_problem(401, "token_revoked");
+    app.try_me(&squat_token).await.assert_problem(401, "session_ended");
+    // Nor can the squatter's refresh token mint a new access token.
+    app.try_refresh(json!({"refresh_token": squat.str("refresh_token")}))
+        .await
+        .assert_problem(401, "refresh_token_invalid");
     app.login("squatter", PASSWORD).await.assert_problem(401, "invalid_credentials");
     app.login("vic@example.com", PASSWORD).await.assert_problem(401, "invalid_credentials");
     let vic = app.login("victoria", "victoria's own password").await;
@@ -302,7 +306,7 @@ async fn sessions_from_the_same_second_end_with_a_password_change(app: TestApp) 
         // Whatever the timing, the session that asked keeps working with the
         // new token and the old ones end.
         app.try_me(fresh).await.assert_status(200);
-        app.try_me(other).await.assert_problem(401, "token_revoked");
+        app.try_me(other).await.assert_problem(401, "session_ended");
         if chrono::Utc::now().timestamp() == started {
             same_second += 1;
             if same_second == 3 {
@@ -311,7 +315,7 @@ async fn sessions_from_the_same_second_end_with_a_password_change(app: TestApp) 
         }
     }
     assert!(same_second > 0, "no round fit in one second");
-    app.try_me(&ada).await.assert_problem(401, "token_revoked");
+    app.try_me(&ada).await.assert_problem(401, "session_ended");
     // A session opened right after the change works.
     let after = app.login("ada", password).await;
     after.assert_status(200);

@@ -268,7 +268,7 @@ fn app_state(
 ) -> AppState {
     AppState {
         db,
-        tokens: TokenKeys::new(secret, config.token_ttl),
+        tokens: TokenKeys::new(secret, config.token_ttl, config.refresh_ttl),
         clock: clock.clone(),
         mail_wakeup: wakeup.clone(),
         metrics: metrics.clone(),
@@ -302,8 +302,10 @@ fn openapi_document(document: web::Bytes) -> actix_web::Resource {
 /// The content security policy for a path: Swagger UI and the pages for
 /// emailed links load their own scripts and styles; the API loads nothing.
 fn content_policy(path: &str) -> &'static str {
-    let page = matches!(path, "/verify-email" | "/reset-password" | "/invitations/accept")
-        || path.starts_with("/pages/");
+    let page = matches!(
+        path,
+        "/verify-email" | "/confirm-email" | "/reset-password" | "/invitations/accept"
+    ) || path.starts_with("/pages/");
     if path.starts_with("/swagger-ui") {
         SWAGGER_CSP
     } else if page {

@@ -27,6 +27,9 @@ pub struct Claims {
     /// change or reset): a token from before a change, even within the same
     /// second, no longer matches.
     pub ver: i64,
+    /// The session the token belongs to: once it ends (signed out, revoked,
+    /// replaced after a password change), the token is refused.
+    pub sid: String,
 }
 
 /// Signing and checking keys.
@@ -35,18 +38,27 @@ pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     pub ttl_seconds: u64,
+    /// How long a session can go unrefreshed before it ends.
+    pub refresh_ttl_seconds: u64,
 }
 
 impl TokenKeys {
-    pub fn new(secret: &[u8], ttl_seconds: u64) -> Self {
+    pub fn new(secret: &[u8], ttl_seconds: u64, refresh_ttl_seconds: u64) -> Self {
         Self {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             ttl_seconds,
+            refresh_ttl_seconds,
         }
     }
 
-    pub fn issue(&self, user: &User, now: DateTime<Utc>) -> Result<String, ApiError> {
+    /// An access token for `user` in the session `session`.
+    pub fn issue(
+        &self,
+        user: &User,
+        session: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<String, ApiError> {
         let iat = now.timestamp();
         let ttl = i64::try_from(self.ttl_seconds).unwrap_or(3600);
         let claims = Claims {
@@ -55,6 +67,7 @@ impl TokenKeys {
             exp: iat + ttl,
             jti: Uuid::new_v4().to_string(),
             ver: credentials_version(user),
+            sid: session.to_string(),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(|e| {
             tracing::error!(error = %e, "token signing failed");
@@ -87,6 +100,15 @@ pub fn credentials_version(user: &User) -> i64 {
     user.credentials_changed_at.timestamp_micros()
 }
 
+/// The token's session is over: signed out, revoked, ended by a password
+/// change, or its account is gone.
+fn session_ended() -> ApiError {
+    ApiError::unauthorized(
+        ProblemCode::SessionEnded,
+        "This session has ended (signed out or revoked); sign in again.",
+    )
+}
+
 fn invalid_token() -> ApiError {
     ApiError::unauthorized(ProblemCode::InvalidToken, "The access token is not valid.")
 }
@@ -99,15 +121,24 @@ fn invalid_token() -> ApiError {
 #[derive(Debug, Clone, Copy)]
 pub struct Caller {
     pub id: Uuid,
+    /// The session the token belongs to.
+    pub session: Uuid,
     ver: i64,
 }
 
 impl Caller {
-    /// The account as read in the request's statement: 401 when it is gone,
-    /// or when its password changed since the token was issued (a password
+    /// What the one-statement reads need to know of the caller: the
+    /// account and the session, which must still be live.
+    pub fn bearer(&self) -> keyholder_store::access::Bearer {
+        keyholder_store::access::Bearer { user: self.id, session: self.session }
+    }
+
+    /// The account as read in the request's statement: 401 when it is gone
+    /// or the token's session has ended (read in the same statement), or
+    /// when its password changed since the token was issued (a password
     /// change ends every session that began before it).
     pub fn admit(&self, user: Option<User>) -> Result<User, ApiError> {
-        let user = user.ok_or_else(invalid_token)?;
+        let user = user.ok_or_else(session_ended)?;
         if self.ver != credentials_version(&user) {
             return Err(ApiError::unauthorized(
                 ProblemCode::TokenRevoked,
@@ -125,13 +156,13 @@ impl Caller {
     ) -> Result<(User, Option<T>), ApiError> {
         match read {
             Some((user, found)) => Ok((self.admit(Some(user))?, found)),
-            None => Err(self.admit(None).err().unwrap_or_else(invalid_token)),
+            None => Err(self.admit(None).err().unwrap_or_else(session_ended)),
         }
     }
 
     /// Reads and admits the account on its own.
     pub fn user(&self, c: &mut keyholder_store::DbConnection) -> Result<User, ApiError> {
-        self.admit(keyholder_store::access::caller(c, self.id)?)
+        self.admit(keyholder_store::access::caller(c, self.bearer())?)
     }
 
     pub(crate) fn from_headers(req: &HttpRequest) -> Result<(Self, web::Data<AppState>), ApiError> {
@@ -154,7 +185,8 @@ impl Caller {
             .ok_or_else(invalid_token)?;
         let claims = state.tokens.verify(token, state.clock.now())?;
         let id = Uuid::parse_str(&claims.sub).map_err(|_| invalid_token())?;
-        Ok((Self { id, ver: claims.ver }, state))
+        let session = Uuid::parse_str(&claims.sid).map_err(|_| invalid_token())?;
+        Ok((Self { id, session, ver: claims.ver }, state))
     }
 }
 

@@ -79,9 +79,15 @@ pub struct Config {
     #[arg(long, env = "KEYHOLDER_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<Secret>,
 
-    /// Access token lifetime in seconds.
-    #[arg(long, env = "KEYHOLDER_TOKEN_TTL", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(60..=31_536_000))]
+    /// Access token lifetime in seconds: short, as a refresh token gets the
+    /// next one.
+    #[arg(long, env = "KEYHOLDER_TOKEN_TTL", default_value_t = 900, value_parser = clap::value_parser!(u64).range(60..=31_536_000))]
     pub token_ttl: u64,
+
+    /// Seconds a session may go unrefreshed before it ends (each refresh
+    /// starts the count again): 30 days by default.
+    #[arg(long, env = "KEYHOLDER_REFRESH_TTL", default_value_t = 2_592_000, value_parser = clap::value_parser!(u64).range(600..=31_536_000))]
+    pub refresh_ttl: u64,
 
     /// Base URL of the pages that emailed links open.
     #[arg(long, env = "KEYHOLDER_APP_URL", default_value = "http://localhost:8080")]

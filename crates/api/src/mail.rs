@@ -21,6 +21,20 @@ use crate::state::AppState;
 pub const VERIFY_EMAIL_TTL_HOURS: i64 = 48;
 /// How long a password reset link works.
 pub const PASSWORD_RESET_TTL_HOURS: i64 = 1;
+/// How long the link that confirms a new email address works.
+pub const EMAIL_CHANGE_TTL_HOURS: i64 = 48;
+
+/// An address as a notice to another one shows it: the first character of
+/// the local part, then `***`, then the domain (`a***@example.org`).
+pub fn masked(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            let first: String = local.chars().take(1).collect();
+            format!("{first}***@{domain}")
+        }
+        None => "***".to_owned(),
+    }
+}
 
 /// Email bodies for each event. Links carry tokens in the `#token=` fragment.
 pub mod templates {
@@ -53,6 +67,73 @@ pub mod templates {
                  {app_base}/reset-password#token={token}\n\n\
                  The link works once, for {PASSWORD_RESET_TTL_HOURS} hour. If you did not ask \
                  for this, ignore this email: your password stays as it is.\n\n-- Keyholder\n"
+            ),
+        }
+    }
+
+    /// To the new address: the link that confirms the change.
+    pub fn confirm_new_email(app_base: &str, to: &str, username: &str, token: &str) -> NewMail {
+        NewMail {
+            kind: "email_change",
+            recipient: to.to_owned(),
+            subject: "Confirm your new email address for Keyholder".to_owned(),
+            body_text: format!(
+                "Hello {username},\n\n\
+                 You asked to use this address for your Keyholder account. Open this link to \
+                 confirm it:\n\n\
+                 {app_base}/confirm-email#token={token}\n\n\
+                 The link works once, for {EMAIL_CHANGE_TTL_HOURS} hours. Until then your \
+                 account keeps its current address. If you did not ask for this, ignore this \
+                 email.\n\n-- Keyholder\n"
+            ),
+        }
+    }
+
+    /// To the old address when a change is asked for: no link.
+    pub fn email_change_requested(to: &str, username: &str, new_email: &str) -> NewMail {
+        let new = masked(new_email);
+        NewMail {
+            kind: "email_change_notice",
+            recipient: to.to_owned(),
+            subject: "A change of your Keyholder email address was requested".to_owned(),
+            body_text: format!(
+                "Hello {username},\n\n\
+                 Someone signed in to your Keyholder account asked to move it to the address \
+                 {new}. Nothing changes until that address confirms it. If this was not you, \
+                 change your password at once: that also signs out every other session.\n\n\
+                 -- Keyholder\n"
+            ),
+        }
+    }
+
+    /// To the old address once the new one confirmed the change.
+    pub fn email_changed(to: &str, username: &str, new_email: &str) -> NewMail {
+        let new = masked(new_email);
+        NewMail {
+            kind: "email_changed",
+            recipient: to.to_owned(),
+            subject: "Your Keyholder email address was changed".to_owned(),
+            body_text: format!(
+                "Hello {username},\n\n\
+                 Your Keyholder account now uses the address {new}; this address no longer \
+                 signs in or receives its emails. If this was not you, reset your password \
+                 from the new address or contact your administrator.\n\n-- Keyholder\n"
+            ),
+        }
+    }
+
+    /// To the address of an account just deleted.
+    pub fn account_deleted(to: &str, username: &str) -> NewMail {
+        NewMail {
+            kind: "account_deleted",
+            recipient: to.to_owned(),
+            subject: "Your Keyholder account was deleted".to_owned(),
+            body_text: format!(
+                "Hello {username},\n\n\
+                 Your Keyholder account was deleted, as you asked: your memberships, \
+                 collaborations, household and shares have ended, and the invitations you \
+                 sent that were still pending are cancelled. This address can register \
+                 again at any time.\n\n-- Keyholder\n"
             ),
         }
     }

@@ -138,7 +138,7 @@ fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
         license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later"),
     ),
     servers((url = "/", description = "This server: the document is served by the API it describes")),
-    components(schemas(Problem, ProblemCode)),
+    components(schemas(Problem, ProblemCode, crate::views::wire::AccountStatusFilter)),
     modifiers(&BearerAuth),
 )]
 pub struct ApiDoc;

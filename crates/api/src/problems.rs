@@ -90,6 +90,37 @@ catalogue! {
     TokenRevoked "token_revoked" Operation "The password changed after the token was issued." {
         401 "The password was changed since this token was issued; sign in again.",
     }
+    AccountDeletionBlocked "account_deletion_blocked" Operation "The account owns an estate or is the only collaborator of an asset (or is root); `estate_ids` and `asset_ids` name them." {
+        409 "Your account cannot be deleted yet: you own an estate: transfer its ownership first."
+            extra { "estate_ids": "[\"3f6c1e2a-8b4d-4c7e-9a1f-2d5b6c7e8f90\"]", "asset_ids": "[]" },
+    }
+    CannotDisableSelf "cannot_disable_self" Operation "Root tried to disable its own account." {
+        409 "You cannot disable your own account.",
+    }
+    LastRoot "last_root" Operation "The account is the only enabled root account." {
+        409 "This is the only enabled root account; enable or create another first.",
+    }
+    AccountDisabled "account_disabled" Operation "The account is disabled by an administrator: it cannot sign in." {
+        403 "This account is disabled; contact your administrator.",
+    }
+    RootRequired "root_required" Operation "Only a root account may do this." {
+        403 "Only a root account may do this.",
+    }
+    SessionEnded "session_ended" Operation "The token's session has ended: signed out, revoked, ended by a password change, or the account is gone." {
+        401 "This session has ended (signed out or revoked); sign in again.",
+    }
+    RefreshTokenInvalid "refresh_token_invalid" Operation "No live session has this refresh token." {
+        401 "This refresh token is not valid; sign in again.",
+    }
+    RefreshTokenReused "refresh_token_reused" Operation "A refresh token was presented after it had been rotated: the whole session is ended." {
+        401 "This refresh token was already used, so the session is ended to be safe; sign in again.",
+    }
+    SessionExpired "session_expired" Operation "The session went unrefreshed for longer than the refresh lifetime." {
+        401 "This session has expired; sign in again.",
+    }
+    SessionNotFound "session_not_found" Operation "No such session among the caller's." {
+        404 "You have no session with this id.",
+    }
     InvalidCredentials "invalid_credentials" Operation "Wrong login or password (the same answer whether or not the account exists)." {
         401 "The login or the password is not correct.",
     }
@@ -167,7 +198,7 @@ catalogue! {
     EstateNotFound "estate_not_found" Operation "No such estate, or the caller is not a member." {
         404 "No such estate.",
     }
-    UserNotFound "user_not_found" Operation "No user by that username or email." {
+    UserNotFound "user_not_found" Operation "No user by that username, email or id." {
         404 "No user is named alice.",
     }
     RecordNotFound "record_not_found" Operation "No such record on this asset." {

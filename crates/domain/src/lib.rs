@@ -115,6 +115,30 @@ impl Refusal for collaborators::CollaboratorRefusal {
     }
 }
 
+impl Refusal for account::DisableRefusal {
+    fn kind(&self) -> RefusalKind {
+        Self::kind(*self)
+    }
+    fn code(&self) -> &'static str {
+        Self::code(*self)
+    }
+    fn detail(&self) -> std::borrow::Cow<'static, str> {
+        Self::detail(*self).into()
+    }
+}
+
+impl Refusal for account::DeletionRefusal {
+    fn kind(&self) -> RefusalKind {
+        Self::kind(self)
+    }
+    fn code(&self) -> &'static str {
+        Self::code(self)
+    }
+    fn detail(&self) -> std::borrow::Cow<'static, str> {
+        Self::detail(self).into()
+    }
+}
+
 impl Refusal for account::UnverifiedRefusal {
     fn kind(&self) -> RefusalKind {
         Self::kind(*self)

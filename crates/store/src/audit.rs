@@ -9,7 +9,7 @@ use crate::db::Conn;
 use crate::error::{Result, StoreError};
 use crate::id::DbId;
 use crate::paging::{Bind, COUNT_LIMIT, Page, ReachPage, Sql, Window, count_per_row};
-use crate::schema::audit_events;
+use crate::schema::{audit_events, users};
 use crate::time::{from_db, to_db};
 
 /// Every kind of audit event: what the use cases write and what the trail
@@ -55,6 +55,16 @@ pub enum Action {
     UserRegistered,
     UserRootCreated,
     UserUnverifiedGrantsRevoked,
+    UserSessionRevoked,
+    UserRefreshTokenReused,
+    UserEmailChangeRequested,
+    UserEmailChanged,
+    UserDeleted,
+    UserDisabled,
+    UserEnabled,
+    UserPasswordResetSent,
+    UserVerificationResent,
+    UserNotificationsChanged,
 }
 
 impl Action {
@@ -100,6 +110,16 @@ impl Action {
             Self::UserRegistered => "user.registered",
             Self::UserRootCreated => "user.root_created",
             Self::UserUnverifiedGrantsRevoked => "user.unverified_grants_revoked",
+            Self::UserSessionRevoked => "user.session_revoked",
+            Self::UserRefreshTokenReused => "user.refresh_token_reused",
+            Self::UserEmailChangeRequested => "user.email_change_requested",
+            Self::UserEmailChanged => "user.email_changed",
+            Self::UserDeleted => "user.deleted",
+            Self::UserDisabled => "user.disabled",
+            Self::UserEnabled => "user.enabled",
+            Self::UserPasswordResetSent => "user.password_reset_sent",
+            Self::UserVerificationResent => "user.verification_resent",
+            Self::UserNotificationsChanged => "user.notifications_changed",
         }
     }
 }
@@ -145,6 +165,40 @@ pub fn record(conn: &mut Conn, event: &NewAuditEvent<'_>, now: DateTime<Utc>) ->
         ))
         .execute(conn)?;
     Ok(id)
+}
+
+/// The events a user acted in or that are about their account, newest
+/// first, with the actors' names (up to `limit`): what an export holds.
+pub fn events_of_user(conn: &mut Conn, user_id: Uuid, limit: i64) -> Result<Vec<ListedEvent>> {
+    let me = DbId(user_id);
+    let about_me =
+        audit_events::target_type.eq("user").and(audit_events::target_id.eq(user_id.to_string()));
+    type Names = (Option<String>, Option<String>, Option<chrono::NaiveDateTime>);
+    let rows: Vec<(EventRow, Names)> = audit_events::table
+        .left_join(users::table.on(users::id.nullable().eq(audit_events::actor_id)))
+        .filter(audit_events::actor_id.eq(me).or(about_me))
+        .select((
+            EventRow::as_select(),
+            (
+                users::username.nullable(),
+                users::display_name.nullable(),
+                users::deleted_at.nullable(),
+            ),
+        ))
+        .order((audit_events::created_at.desc(), audit_events::id.desc()))
+        .limit(limit)
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(e, (username, display_name, deleted_at))| {
+            let deleted = deleted_at.is_some();
+            Ok(ListedEvent {
+                event: e.into_event()?,
+                actor_username: username.filter(|_| !deleted),
+                actor_display_name: display_name.filter(|_| !deleted),
+                actor_deleted: deleted,
+            })
+        })
+        .collect()
 }
 
 /// An audit event's row.
@@ -209,6 +263,8 @@ pub struct ListedEvent {
     pub event: AuditEvent,
     pub actor_username: Option<String>,
     pub actor_display_name: Option<String>,
+    /// Whether the actor's account was deleted (its names are gone).
+    pub actor_deleted: bool,
 }
 
 #[derive(diesel::QueryableByName)]
@@ -219,6 +275,8 @@ struct ListedRow {
     actor_username: Option<String>,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
     actor_display_name: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    actor_deleted: bool,
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     total: i64,
 }
@@ -317,7 +375,10 @@ pub fn list(
     let query = format!(
         "{with} {page}
          SELECT e.id, e.actor_id, e.action, e.target_type, e.target_id, e.before, e.after,
-                e.created_at, u.username AS actor_username, u.display_name AS actor_display_name,
+                e.created_at,
+                CASE WHEN u.deleted_at IS NULL THEN u.username END AS actor_username,
+                CASE WHEN u.deleted_at IS NULL THEN u.display_name END AS actor_display_name,
+                (u.deleted_at IS NOT NULL) AS actor_deleted,
                 ({total}) AS total
          FROM page p
          JOIN audit_events e ON e.id = p.id
@@ -349,6 +410,7 @@ impl ListedRow {
             event: self.event.into_event()?,
             actor_username: self.actor_username,
             actor_display_name: self.actor_display_name,
+            actor_deleted: self.actor_deleted,
         })
     }
 }

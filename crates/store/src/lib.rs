@@ -17,13 +17,16 @@ macro_rules! debug_showing {
 }
 
 pub mod access;
+pub mod account_deletion;
 pub mod assets;
 pub mod audit;
 pub mod collaborators;
 pub mod db;
+pub mod email_changes;
 pub mod email_tokens;
 pub mod error;
 pub mod estates;
+pub mod export;
 pub mod garage;
 pub mod grants;
 pub mod households;
@@ -39,6 +42,7 @@ pub mod predicates;
 pub mod records;
 pub mod schema;
 pub mod seed;
+pub mod sessions;
 pub mod shares;
 pub mod sites;
 pub mod sql;

@@ -17,7 +17,7 @@ use uuid::Uuid;
 use crate::db::{Conn, DbConnection};
 use crate::error::{Result, StoreError};
 use crate::id::{DbId, db_ids};
-use crate::schema::{assets, estates, invitations, users};
+use crate::schema::{assets, estates, invitations, sessions, users};
 
 fn sorted(ids: &[Uuid]) -> Vec<DbId> {
     let mut ids = db_ids(ids);
@@ -66,6 +66,13 @@ pub fn asset(conn: &mut Conn, id: Uuid) -> Result<()> {
 /// cancel that compares the invitation's `ETag` first).
 pub fn invitation(conn: &mut Conn, id: Uuid) -> Result<()> {
     lock_rows!(conn, invitations, &[id]);
+    Ok(())
+}
+
+/// Locks sessions (in id order) for the rest of the transaction: a
+/// refresh reads its token's state only after this.
+pub fn sessions(conn: &mut Conn, ids: &[Uuid]) -> Result<()> {
+    lock_rows!(conn, sessions, ids);
     Ok(())
 }
 

@@ -24,6 +24,8 @@ struct UserRow {
     credentials_changed_at: chrono::NaiveDateTime,
     created_at: chrono::NaiveDateTime,
     updated_at: chrono::NaiveDateTime,
+    disabled_at: Option<chrono::NaiveDateTime>,
+    deleted_at: Option<chrono::NaiveDateTime>,
 }
 
 /// A user as read from the database.
@@ -41,6 +43,10 @@ pub struct User {
     pub credentials_changed_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Set while root keeps the account from signing in.
+    pub disabled_at: Option<DateTime<Utc>>,
+    /// Set once its owner deleted it (the row is a tombstone).
+    pub deleted_at: Option<DateTime<Utc>>,
 }
 
 debug_showing!(User: id, username, is_root);
@@ -66,6 +72,8 @@ impl TryFrom<UserRow> for User {
             credentials_changed_at: from_db(r.credentials_changed_at),
             created_at: from_db(r.created_at),
             updated_at: from_db(r.updated_at),
+            disabled_at: r.disabled_at.map(from_db),
+            deleted_at: r.deleted_at.map(from_db),
         })
     }
 }
@@ -171,6 +179,33 @@ pub fn set_profile(
     }
 }
 
+/// Moves the account to a new email address, proven by the link it was
+/// sent (so it counts as verified now when the old one was). `Err(Taken)`
+/// when another account holds the address.
+pub fn set_email(
+    conn: &mut Conn,
+    id: Uuid,
+    email: &str,
+    now: DateTime<Utc>,
+) -> Result<Result<User, Taken>> {
+    if find_by_email(conn, email)?.is_some_and(|u| u.id != id) {
+        return Ok(Err(Taken::Email));
+    }
+    let changed = diesel::update(users::table.find(DbId(id)))
+        .set((users::email.eq(email), users::updated_at.eq(to_db(now))))
+        .execute(conn)
+        .map_err(StoreError::from);
+    match changed {
+        Ok(_) => {}
+        Err(StoreError::Conflict(_)) => return Ok(Err(Taken::Email)),
+        Err(e) => return Err(e),
+    }
+    diesel::update(users::table.find(DbId(id)).filter(users::email_verified_at.is_not_null()))
+        .set(users::email_verified_at.eq(Some(to_db(now))))
+        .execute(conn)?;
+    get(conn, id).map(Ok)
+}
+
 /// The user `$filter` picks out, if any.
 macro_rules! find_one {
     ($conn:expr, $filter:expr) => {
@@ -265,4 +300,105 @@ pub fn claim_unverified(
         Err(StoreError::Conflict(_)) => Ok(None),
         Err(e) => Err(e),
     }
+}
+
+/// Which accounts the administrators' list keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountStatus {
+    /// Neither disabled nor deleted.
+    Active,
+    Disabled,
+    Deleted,
+    /// Not deleted, its email not verified.
+    Unverified,
+    /// Root accounts.
+    Root,
+}
+
+/// What the administrators' list of accounts keeps.
+#[derive(Debug, Clone, Default)]
+pub struct AccountFilter {
+    /// A part of the username or the email, in any case.
+    pub q: Option<String>,
+    pub status: Option<AccountStatus>,
+}
+
+/// A page of accounts, newest first (then by id), as the filter keeps
+/// them; the total counted up to [`COUNT_LIMIT`](crate::paging::COUNT_LIMIT).
+pub fn list(
+    conn: &mut Conn,
+    filter: &AccountFilter,
+    window: &crate::paging::Window<DateTime<Utc>>,
+) -> Result<crate::paging::Page<User>> {
+    use crate::paging::{after_instant, count_up_to};
+    let pattern = filter.q.as_deref().map(|q| crate::garage::like_pattern(Some(q)));
+    let base = || {
+        let mut q = users::table.into_boxed();
+        if let Some(p) = &pattern {
+            q = q.filter(
+                users::username_canonical
+                    .like(p.clone())
+                    .escape('\\')
+                    .or(users::email.like(p.clone()).escape('\\')),
+            );
+        }
+        match filter.status {
+            None => {}
+            Some(AccountStatus::Active) => {
+                q = q.filter(users::disabled_at.is_null()).filter(users::deleted_at.is_null());
+            }
+            Some(AccountStatus::Disabled) => q = q.filter(users::disabled_at.is_not_null()),
+            Some(AccountStatus::Deleted) => q = q.filter(users::deleted_at.is_not_null()),
+            Some(AccountStatus::Unverified) => {
+                q = q
+                    .filter(users::email_verified_at.is_null())
+                    .filter(users::deleted_at.is_null());
+            }
+            Some(AccountStatus::Root) => q = q.filter(users::is_root.eq(true)),
+        }
+        q
+    };
+    let rows: Vec<UserRow> =
+        after_instant!(base(), window.after.as_ref(), users::created_at, users::id, desc)
+            .select(UserRow::as_select())
+            .order((users::created_at.desc(), users::id.desc()))
+            .limit(window.limit.saturating_add(1))
+            .offset(window.offset)
+            .load(conn)?;
+    let counted = count_up_to!(conn, base, users::id);
+    let users = rows.into_iter().map(User::try_from).collect::<Result<Vec<_>>>()?;
+    Ok(crate::paging::Page::cut(users, window.limit, counted))
+}
+
+/// How many root accounts are enabled (not disabled, not deleted).
+pub fn enabled_roots(conn: &mut Conn) -> Result<i64> {
+    Ok(users::table
+        .filter(users::is_root.eq(true))
+        .filter(users::disabled_at.is_null())
+        .filter(users::deleted_at.is_null())
+        .count()
+        .get_result(conn)?)
+}
+
+/// Disables the account (`Some(now)`) or enables it again (`None`).
+pub fn set_disabled(
+    conn: &mut Conn,
+    id: Uuid,
+    disabled: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<User> {
+    diesel::update(users::table.find(DbId(id)))
+        .set((users::disabled_at.eq(disabled.map(to_db)), users::updated_at.eq(to_db(now))))
+        .execute(conn)?;
+    get(conn, id)
+}
+
+/// The root accounts' ids, in id order.
+pub fn root_ids(conn: &mut Conn) -> Result<Vec<Uuid>> {
+    let ids: Vec<DbId> = users::table
+        .filter(users::is_root.eq(true))
+        .select(users::id)
+        .order(users::id)
+        .load(conn)?;
+    Ok(ids.into_iter().map(Uuid::from).collect())
 }

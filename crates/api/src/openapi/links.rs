@@ -177,6 +177,20 @@ const LINKS: &[Links] = &[
         parameters: &[("invitation_id", ID)],
         to: &["getAssetInvitation", "resendAssetInvitation", "cancelAssetInvitation"],
     },
+    // The administrators' list leads to the operations on its first account.
+    Links {
+        from: "listUsers",
+        status: "200",
+        body: None,
+        parameters: &[("user_id", "$response.body#/items/0/id")],
+        to: &[
+            "getUser",
+            "disableUser",
+            "enableUser",
+            "sendUserPasswordReset",
+            "sendUserVerification",
+        ],
+    },
     Links {
         from: "listMyInvitations",
         status: "200",
@@ -221,6 +235,21 @@ const LINKS: &[Links] = &[
         body: Some(|| json!({ "site_id": ID })),
         parameters: &[],
         to: &["createAsset"],
+    },
+    // A sign-in's session: refreshing its tokens, or ending it.
+    Links {
+        from: "logIn",
+        status: "200",
+        body: Some(|| json!({ "refresh_token": "$response.body#/refresh_token" })),
+        parameters: &[],
+        to: &["refreshSession"],
+    },
+    Links {
+        from: "logIn",
+        status: "200",
+        body: None,
+        parameters: &[("session_id", "$response.body#/session_id")],
+        to: &["revokeSession"],
     },
     // The operations that name an asset in their body or query.
     Links {

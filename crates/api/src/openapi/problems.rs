@@ -81,7 +81,7 @@ impl Modify for PerOperation {
 
 /// The members some problems carry besides the standard ones (the
 /// catalogue's examples show them).
-fn extra_members() -> [(&'static str, Schema); 2] {
+fn extra_members() -> [(&'static str, Schema); 3] {
     let status = ObjectBuilder::new()
         .schema_type(Type::String)
         .enum_values(Some(keyholder_domain::InvitationState::ALL.map(|s| s.as_str())))
@@ -91,9 +91,20 @@ fn extra_members() -> [(&'static str, Schema); 2] {
     let ids = ArrayBuilder::new()
         .items(ObjectBuilder::new().schema_type(Type::String).format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid))))
         .description(Some(
-            "On `assets_not_found`, `full_access_required` and `last_collaborator` over a selection of assets: the assets concerned.",
+            "On `assets_not_found`, `full_access_required` and `last_collaborator` over a selection of assets, and on `account_deletion_blocked`: the assets concerned.",
         ));
-    [("invitation_status", status.build().into()), ("asset_ids", ids.build().into())]
+    let estates = ArrayBuilder::new()
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid))),
+        )
+        .description(Some("On `account_deletion_blocked`: the estates the account owns."));
+    [
+        ("invitation_status", status.build().into()),
+        ("asset_ids", ids.build().into()),
+        ("estate_ids", estates.build().into()),
+    ]
 }
 
 /// The codes an operation sends by its kind.
@@ -103,7 +114,7 @@ fn automatic(path: &str, op: &Operation, write: bool) -> Codes {
     let bearer = serde_json::to_value(&op.security)
         .is_ok_and(|s| s.as_array().is_some_and(|a| a.iter().any(|r| r.get("bearer").is_some())));
     if bearer {
-        add(401, &[MissingToken, InvalidToken, TokenExpired, TokenRevoked]);
+        add(401, &[MissingToken, InvalidToken, TokenExpired, TokenRevoked, SessionEnded]);
     }
     let params = op.parameters.iter().flatten();
     let (mut query, mut path_ids) = (false, false);
@@ -315,12 +326,53 @@ const OPERATIONS: &[(&str, &[StatusCodes])] = &[
         (403, &[FullAccessRequired]),
         (404, &[AssetNotFound, ShareNotFound]),
     ]),
+    ("listUsers", &[  // GET /api/v1/admin/users
+        (403, &[RootRequired]),
+    ]),
+    ("getUser", &[  // GET /api/v1/admin/users/{user_id}
+        (403, &[RootRequired]),
+        (404, &[UserNotFound]),
+    ]),
+    ("disableUser", &[  // POST /api/v1/admin/users/{user_id}/disable
+        (403, &[RootRequired]),
+        (404, &[UserNotFound]),
+        (409, &[CannotDisableSelf, LastRoot]),
+    ]),
+    ("enableUser", &[  // POST /api/v1/admin/users/{user_id}/enable
+        (403, &[RootRequired]),
+        (404, &[UserNotFound]),
+    ]),
+    ("sendUserPasswordReset", &[  // POST /api/v1/admin/users/{user_id}/password-reset
+        (403, &[RootRequired]),
+        (404, &[UserNotFound]),
+        (429, &[EmailRecentlySent]),
+    ]),
+    ("sendUserVerification", &[  // POST /api/v1/admin/users/{user_id}/verification
+        (403, &[RootRequired]),
+        (404, &[UserNotFound]),
+        (409, &[AlreadyVerified]),
+        (429, &[EmailRecentlySent]),
+    ]),
     ("listAuditEvents", &[  // GET /api/v1/audit
     ]),
     ("logIn", &[  // POST /api/v1/auth/login
         (401, &[InvalidCredentials]),
+        (403, &[AccountDisabled]),
         (429, &[RateLimited]),
         (503, &[ServerBusy, ServiceUnavailable]),
+    ]),
+    ("refreshSession", &[  // POST /api/v1/auth/refresh
+        (401, &[RefreshTokenInvalid, RefreshTokenReused, SessionExpired]),
+        (403, &[AccountDisabled]),
+        (429, &[RateLimited]),
+    ]),
+    ("logOut", &[  // POST /api/v1/auth/logout
+    ]),
+    ("confirmEmailChange", &[  // POST /api/v1/auth/email-change/confirm
+        (404, &[TokenInvalid]),
+        (409, &[TokenUsed, EmailTaken]),
+        (410, &[TokenExpired]),
+        (429, &[RateLimited]),
     ]),
     ("requestPasswordReset", &[  // POST /api/v1/auth/password-reset
         (429, &[RateLimited]),
@@ -493,6 +545,27 @@ const OPERATIONS: &[(&str, &[StatusCodes])] = &[
         (404, &[InvitationNotFound]),
         (409, &[InvitationNotPending]),
         (410, &[InvitationExpired]),
+    ]),
+    ("listMySessions", &[  // GET /api/v1/me/sessions
+    ]),
+    ("revokeOtherSessions", &[  // POST /api/v1/me/sessions/revoke-others
+    ]),
+    ("revokeSession", &[  // DELETE /api/v1/me/sessions/{session_id}
+        (404, &[SessionNotFound]),
+    ]),
+    ("requestEmailChange", &[  // POST /api/v1/me/email
+        (403, &[WrongPassword]),
+        (409, &[EmailTaken]),
+        (429, &[RateLimited, EmailRecentlySent]),
+        (503, &[ServerBusy, ServiceUnavailable]),
+    ]),
+    ("deleteMe", &[  // DELETE /api/v1/me
+        (403, &[WrongPassword]),
+        (409, &[AccountDeletionBlocked]),
+        (429, &[RateLimited]),
+        (503, &[ServerBusy, ServiceUnavailable]),
+    ]),
+    ("exportMyData", &[  // GET /api/v1/me/export
     ]),
     ("updateMe", &[  // PATCH /api/v1/me
         (409, &[UsernameTaken]),

@@ -79,7 +79,7 @@ pub(crate) fn asset_access(
     id: Uuid,
     now: Now,
 ) -> Outcome<(Asset, AssetLevel)> {
-    let (_, found) = access::asset(c, user.id, id)?.ok_or_else(not_found_asset)?;
+    let (_, found) = access::admitted_asset(c, user.id, id)?.ok_or_else(not_found_asset)?;
     level_on(user, found, now)
 }
 
@@ -91,7 +91,7 @@ pub(crate) fn caller_asset(
     id: Uuid,
     now: Now,
 ) -> Outcome<(User, Asset, AssetLevel)> {
-    let (user, found) = caller.admit_read(access::asset(c, caller.id, id)?)?;
+    let (user, found) = caller.admit_read(access::asset(c, caller.bearer(), id)?)?;
     let (asset, level) = level_on(&user, found, now)?;
     Ok((user, asset, level))
 }

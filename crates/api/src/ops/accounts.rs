@@ -21,18 +21,6 @@ use crate::mail::{PASSWORD_RESET_TTL_HOURS, VERIFY_EMAIL_TTL_HOURS, templates};
 use crate::ops::Conn;
 use crate::ops::Now;
 use crate::ops::Outcome;
-use crate::state::AppState;
-use crate::views::accounts::{AuthResponse, MeView};
-
-/// A session for `user`: the account and a fresh access token.
-pub(crate) fn session(state: &AppState, user: &User) -> Outcome<AuthResponse> {
-    Ok(AuthResponse {
-        user: MeView::from(user),
-        access_token: state.tokens.issue(user, state.clock.now())?,
-        token_type: "Bearer",
-        expires_in: state.tokens.ttl_seconds,
-    })
-}
 
 /// An event on the user's own account.
 pub(crate) fn event(
@@ -231,6 +219,15 @@ fn link_cooldown(c: &mut Conn, user: &User, purpose: Purpose, now: Now) -> Outco
     }))
 }
 
+/// 403 `account_disabled`: root disabled the account (said only to whoever
+/// gave its password).
+pub fn account_disabled() -> ApiError {
+    ApiError::forbidden(
+        ProblemCode::AccountDisabled,
+        "This account is disabled; contact your administrator.",
+    )
+}
+
 /// The one answer to any failed sign-in.
 pub fn invalid_credentials() -> ApiError {
     ApiError::unauthorized(
@@ -304,22 +301,47 @@ pub fn verify_email(c: &mut Conn, token: &str, now: Now) -> Outcome<()> {
 /// registered another person's address, cannot flood that inbox).
 pub fn resend_verification(c: &mut Conn, actor: &Caller, base: &str, now: Now) -> Outcome<()> {
     let user = actor.user(c)?;
+    send_verification_link(c, &user, base, now)
+}
+
+/// 429 `email_recently_sent`: another link may go out in `wait` seconds.
+fn recently_sent(wait: u64) -> ApiError {
+    let mut err = ApiError::new(
+        actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+        ProblemCode::EmailRecentlySent,
+        format!("A link was sent moments ago; you can ask for another in {wait} seconds."),
+    );
+    err.retry_after = Some(wait);
+    err
+}
+
+/// Sends `user` a new verification link: 409 `already_verified` once
+/// verified, 429 within the cooldown.
+pub(crate) fn send_verification_link(
+    c: &mut Conn,
+    user: &User,
+    base: &str,
+    now: Now,
+) -> Outcome<()> {
     if user.email_verified() {
         return Err(ApiError::conflict(
             ProblemCode::AlreadyVerified,
             "Your email address is already verified.",
         ));
     }
-    if let Some(wait) = link_cooldown(c, &user, Purpose::VerifyEmail, now)? {
-        let mut err = ApiError::new(
-            actix_web::http::StatusCode::TOO_MANY_REQUESTS,
-            ProblemCode::EmailRecentlySent,
-            format!("A link was sent moments ago; you can ask for another in {wait} seconds."),
-        );
-        err.retry_after = Some(wait);
-        return Err(err);
+    if let Some(wait) = link_cooldown(c, user, Purpose::VerifyEmail, now)? {
+        return Err(recently_sent(wait));
     }
-    send_link(c, base, &user, &VERIFY_LINK, now)
+    send_link(c, base, user, &VERIFY_LINK, now)
+}
+
+/// Sends `user` a password reset link, as root asks (429 within the
+/// cooldown, which the public route keeps quiet about).
+pub(crate) fn send_reset_link(c: &mut Conn, user: &User, base: &str, now: Now) -> Outcome<()> {
+    if let Some(wait) = link_cooldown(c, user, Purpose::PasswordReset, now)? {
+        return Err(recently_sent(wait));
+    }
+    send_link(c, base, user, &RESET_LINK, now)
 }
 
 /// Email a password reset link to the account with this email, if there is
@@ -357,6 +379,7 @@ pub fn reset_password(c: &mut Conn, token: &str, hash: &str, now: Now) -> Outcom
     let user = users::get(c, found.user_id)?;
     users::set_password_hash(c, user.id, hash, now)?;
     email_tokens::revoke_all(c, user.id, Purpose::PasswordReset)?;
+    super::sessions::end_all(c, &user)?;
     if user.email == found.email {
         prove_inbox(c, &user, now)?;
     }

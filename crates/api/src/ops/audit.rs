@@ -46,13 +46,14 @@ pub fn trail(c: &mut Conn, actor: &Caller, cmd: &Trail) -> Outcome<CursorPage<Au
     Ok(CursorPage::new(items, page.counted, paging, next))
 }
 
-fn event_view(e: audit::ListedEvent) -> AuditEventView {
+pub(crate) fn event_view(e: audit::ListedEvent) -> AuditEventView {
     AuditEventView {
         id: e.event.id,
         actor: e.event.actor_id.map(|id| AuditActor {
             id,
             username: e.actor_username.clone(),
             display_name: e.actor_display_name.clone(),
+            deleted: e.actor_deleted,
         }),
         action: e.event.action,
         target: AuditTarget { type_: e.event.target_type, id: e.event.target_id },

@@ -76,7 +76,7 @@ pub(crate) fn caller_estate(
     caller: &Caller,
     id: Uuid,
 ) -> Outcome<(User, EstateAccess)> {
-    let (user, found) = caller.admit_read(access::estate(c, caller.id, id)?)?;
+    let (user, found) = caller.admit_read(access::estate(c, caller.bearer(), id)?)?;
     let (estate, role) = found.ok_or_else(not_found_estate)?;
     let actor = EstateActor { user_id: user.id, is_root: user.is_root, role };
     if !actor.sees() {

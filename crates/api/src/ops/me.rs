@@ -114,7 +114,7 @@ pub fn access(
     Ok(CursorPage::new(items, page.counted, q, next))
 }
 
-fn grant_view(g: my_access::Grant, now: Now) -> MyGrantView {
+pub(crate) fn grant_view(g: my_access::Grant, now: Now) -> MyGrantView {
     use my_access::GrantKind as K;
     let type_ = match g.kind {
         K::EstateRole => "estate",

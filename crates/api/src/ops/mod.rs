@@ -11,18 +11,23 @@
 //! (403 before 422).
 
 pub mod access;
+pub mod account_deletion;
 pub mod accounts;
+pub mod admin;
 pub mod assets;
 pub mod audit;
 pub mod collaborators;
+pub mod email_change;
 pub mod estates;
 pub mod explain;
+pub mod export;
 pub mod households;
 pub mod invitations;
 pub mod me;
 pub mod members;
 pub mod photos;
 pub mod records;
+pub mod sessions;
 pub mod shares;
 pub mod sites;
 

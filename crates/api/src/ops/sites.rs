@@ -52,7 +52,7 @@ pub(crate) fn not_found_site() -> ApiError {
 /// The caller and the site as they may see it, from one statement: 404
 /// when not a member, or kept off it.
 pub(crate) fn caller_site(c: &mut Conn, caller: &Caller, id: Uuid) -> Outcome<(User, SiteAccess)> {
-    let (user, found) = caller.admit_read(access::site(c, caller.id, id)?)?;
+    let (user, found) = caller.admit_read(access::site(c, caller.bearer(), id)?)?;
     let (site, estate_role, over) = found.ok_or_else(not_found_site)?;
     let effective = estate::effective_site_role_of(estate_role, over);
     let at_site = estate::SiteActor { is_root: user.is_root, effective };

@@ -48,6 +48,18 @@ fn every_refusal() -> Vec<Box<dyn Refusal>> {
     ] {
         all.push(Box::new(r));
     }
+    let blocked = keyholder_domain::account::DeletionFacts {
+        is_root: false,
+        owned_estates: vec![uuid::Uuid::nil()],
+        sole_collaborator_of: Vec::new(),
+    };
+    all.push(Box::new(keyholder_domain::account::DeletionRefusal(blocked)));
+    for r in [
+        keyholder_domain::account::DisableRefusal::Myself,
+        keyholder_domain::account::DisableRefusal::LastRoot,
+    ] {
+        all.push(Box::new(r));
+    }
     all
 }
 

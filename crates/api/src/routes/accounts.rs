@@ -3,6 +3,7 @@
 //! [`crate::ops::accounts`]; password hashes are computed here, before the
 //! transaction.
 
+use actix_web::HttpRequest;
 use actix_web::web::Data;
 use keyholder_domain::values::{Email, Password};
 use serde::Deserialize;
@@ -15,9 +16,10 @@ use crate::error::{
     TooManyFromAddress, Unauthorized,
 };
 use crate::extract::{CredentialsJson, ValidJson};
-use crate::ops::accounts::{self, session};
+use crate::ops::sessions;
+use crate::ops::{accounts, email_change};
 use crate::passwords;
-use crate::routes::{Reply, accepted, created, done, mailed, ok};
+use crate::routes::{Reply, accepted, client_info, created, done, mailed, ok};
 use crate::state::AppState;
 use crate::views::accounts::{AuthResponse, StatusMessage};
 
@@ -155,17 +157,25 @@ fn status(status: &'static str, detail: &str) -> StatusMessage {
 /// username answers 409 `email_taken` or `username_taken`.
 #[utoipa::path(post, path = "/api/v1/auth/register", operation_id = "registerAccount", tag = "accounts", request_body = RegisterRequest,
     responses((status = 201, description = "Account created; signed in", body = AuthResponse), MalformedJsonOrType, (status = 409, description = "`email_taken` or `username_taken`", body = Problem, content_type = "application/problem+json"), BodyTooLarge, InvalidFields, TooManyFromAddress, ServerBusy))]
-pub async fn register(state: Data<AppState>, body: ValidJson<RegisterRequest>) -> Reply {
+pub async fn register(
+    req: HttpRequest,
+    state: Data<AppState>,
+    body: ValidJson<RegisterRequest>,
+) -> Reply {
     let ValidJson(b) = body;
     let name = b.display_name.as_deref();
     let (registration, password) =
         accounts::Registration::parse(&b.email, &b.username, &b.password, name)?;
     let hash = passwords::hash_limited(&state, password).await?;
     let (now, base) = (state.clock.now(), state.config.app_base().to_owned());
-    let user = state.write(move |c| accounts::register(c, &registration, (&hash, &base), now));
-    let user = mailed(&state, user.await)?;
-    tracing::info!(user_id = %user.id, "account registered");
-    created(session(&state, &user))
+    let (keys, client) = (state.tokens.clone(), client_info(&req, &state));
+    let signed_in = state.write(move |c| {
+        let user = accounts::register(c, &registration, (&hash, &base), now)?;
+        sessions::open(c, &keys, &user, &client, now)
+    });
+    let signed_in = mailed(&state, signed_in.await)?;
+    tracing::info!(user_id = %signed_in.user.id, "account registered");
+    created(Ok(signed_in))
 }
 
 /// Sign in
@@ -175,8 +185,13 @@ pub async fn register(state: Data<AppState>, body: ValidJson<RegisterRequest>) -
 /// whether or not the account exists.
 #[utoipa::path(post, path = "/api/v1/auth/login", operation_id = "logIn", tag = "accounts", request_body = LoginRequest,
     responses((status = 200, description = "Signed in", body = AuthResponse), MalformedJsonOrType,
-        (status = 401, description = "`invalid_credentials`: the same answer whether or not the account exists", body = Problem, content_type = "application/problem+json"), BodyTooLarge, InvalidFields, TooManyFromAddress, ServerBusy))]
-pub async fn login(state: Data<AppState>, body: CredentialsJson<LoginRequest>) -> Reply {
+        (status = 401, description = "`invalid_credentials`: the same answer whether or not the account exists", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`account_disabled`: the password is right, but an administrator disabled the account", body = Problem, content_type = "application/problem+json"), BodyTooLarge, InvalidFields, TooManyFromAddress, ServerBusy))]
+pub async fn login(
+    req: HttpRequest,
+    state: Data<AppState>,
+    body: CredentialsJson<LoginRequest>,
+) -> Reply {
     let CredentialsJson(LoginRequest { login, password }) = body;
     accounts::refuse_impossible_login(&login)?;
     let user = state.read(move |c| accounts::by_login(c, &login)).await?;
@@ -184,7 +199,12 @@ pub async fn login(state: Data<AppState>, body: CredentialsJson<LoginRequest>) -
     // Checked with or without an account, so that both take as long.
     let valid = passwords::verify_limited(&state, password, stored).await?;
     match user {
-        Some(user) if valid => ok(session(&state, &user)),
+        Some(user) if valid && user.disabled_at.is_some() => Err(accounts::account_disabled()),
+        Some(user) if valid => {
+            let (keys, client, now) =
+                (state.tokens.clone(), client_info(&req, &state), state.clock.now());
+            ok(state.write(move |c| sessions::open(c, &keys, &user, &client, now)).await)
+        }
         _ => Err(accounts::invalid_credentials()),
     }
 }
@@ -260,6 +280,25 @@ pub async fn password_reset_confirm(
     done(mailed(&state, reset))
 }
 
+/// Confirm a new email address
+///
+/// Moves the account to the address the link was sent to, with the token from
+/// that link: the new address counts as verified (pending invitations to it
+/// show up under my invitations), the old address gets a notice, and older
+/// verification links stop working. The token works once (409 `token_used`);
+/// an unknown or replaced token answers 404 `token_invalid`, an expired one 410
+/// `token_expired`, an address another account took meanwhile 409
+/// `email_taken`. No sign-in needed: the link proves the new inbox.
+#[utoipa::path(post, path = "/api/v1/auth/email-change/confirm", operation_id = "confirmEmailChange", tag = "accounts", request_body = TokenRequest,
+    responses((status = 200, description = "The account uses the new address now", body = StatusMessage), MalformedJsonOrType, (status = 404, description = "`token_invalid`: unknown or replaced token", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`token_used` or `email_taken`", body = Problem, content_type = "application/problem+json"), (status = 410, description = "`token_expired`", body = Problem, content_type = "application/problem+json"), BodyTooLarge, InvalidFields, TooManyFromAddress))]
+pub async fn confirm_email_change(state: Data<AppState>, body: ValidJson<TokenRequest>) -> Reply {
+    let (token, now) = (body.0.token, state.clock.now());
+    let moved = state.write(move |c| email_change::confirm(c, &token, now)).await;
+    ok(mailed(&state, moved)
+        .map(|u| status("verified", &format!("Your account now uses {}.", u.email))))
+}
+
 endpoints![
     register: limited,
     login: limited,
@@ -267,6 +306,7 @@ endpoints![
     resend_verification: limited,
     password_reset: limited,
     password_reset_confirm: limited,
+    confirm_email_change: limited,
     ; tags:
     ("accounts", "Registration, sign-in, email verification, passwords"),
 ];

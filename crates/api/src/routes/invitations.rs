@@ -3,6 +3,7 @@
 //! accept-signup, decline; the invitee's list. The use cases are in
 //! [`crate::ops::invitations`].
 
+use actix_web::HttpRequest;
 use actix_web::web::{Data, Path};
 use chrono::{DateTime, Utc};
 use keyholder_domain::invitation::ResendExpiry;
@@ -22,11 +23,11 @@ use crate::error::{
 use crate::extract::{OptionalJson, ScopedJson, ValidJson, ValidQuery, double_option};
 use crate::idempotency::Answer as Stored;
 use crate::ops::accounts::Profile;
-use crate::ops::accounts::session;
 use crate::ops::invitations::{Fields, Sending, estate, respond};
+use crate::ops::sessions;
 use crate::passwords;
 use crate::routes::accounts::new_account_request;
-use crate::routes::{IdPair, Reply, created, listed, mailed, ok};
+use crate::routes::{IdPair, Reply, client_info, created, listed, mailed, ok};
 use crate::state::AppState;
 use crate::views::accounts::AuthResponse;
 use crate::views::common::{CursorPage, CursorQuery, paged_query};
@@ -285,7 +286,11 @@ pub async fn accept_invitation(ctx: Ctx, body: ValidJson<InvitationTokenRequest>
 #[utoipa::path(post, path = "/api/v1/invitations/accept-signup", operation_id = "acceptInvitationWithSignUp", tag = "invitations", request_body = AcceptSignupRequest,
     responses((status = 201, description = "Account created, invitation accepted, signed in", body = AuthResponse), MalformedJson, InvitationNotFound,
         (status = 409, description = "`email_registered`, `username_taken` or `invitation_not_pending`, or `inviter_cannot_grant`", body = Problem, content_type = "application/problem+json"), InvitationExpired, InvalidFields, TooManyFromAddress, ServerBusy))]
-pub async fn accept_signup(state: Data<AppState>, body: ValidJson<AcceptSignupRequest>) -> Reply {
+pub async fn accept_signup(
+    http: HttpRequest,
+    state: Data<AppState>,
+    body: ValidJson<AcceptSignupRequest>,
+) -> Reply {
     let (req, now) = (body.0, state.clock.now());
     // 404 for an unknown token before 422 for the fields.
     let lookup = req.token.clone();
@@ -298,8 +303,12 @@ pub async fn accept_signup(state: Data<AppState>, body: ValidJson<AcceptSignupRe
     };
     let password_hash = passwords::hash_limited(&state, password).await?;
     let cmd = respond::Signup { token: req.token, profile, password_hash };
-    let user = mailed(&state, state.write(move |c| respond::accept_signup(c, &cmd, now)).await)?;
-    created(session(&state, &user))
+    let (keys, client) = (state.tokens.clone(), client_info(&http, &state));
+    let signed_in = state.write(move |c| {
+        let user = respond::accept_signup(c, &cmd, now)?;
+        sessions::open(c, &keys, &user, &client, now)
+    });
+    created(mailed(&state, signed_in.await))
 }
 
 /// Decline an invitation by its token

@@ -12,14 +12,17 @@ use crate::conditional::{ok_tagged, tagged};
 use crate::ctx::Ctx;
 use crate::error::{ApiError, BadPaging, BodyTooLarge, MalformedJsonOrType, Problem, Unauthorized};
 use crate::extract::{ValidJson, ValidQuery, double_option};
-use crate::ops::accounts::session;
-use crate::ops::me;
+use crate::ops::sessions;
+use crate::ops::{account_deletion, email_change, export, me};
 use crate::passwords;
 use crate::routes::accounts::new_password_hash;
-use crate::routes::{Reply, listed, mailed, ok};
+use crate::routes::{Reply, accepted, client_info, done, listed, mailed, ok};
 use crate::views::access::MyGrantView;
-use crate::views::accounts::{AuthResponse, MeView};
+use crate::views::accounts::{AuthResponse, MeView, StatusMessage};
 use crate::views::common::{CursorPage, CursorQuery};
+use crate::views::export::MyDataExport;
+use keyholder_domain::values::Email;
+use keyholder_store::users::User;
 
 /// Get the current user
 ///
@@ -102,6 +105,29 @@ pub struct ChangePassword {
     pub new_password: String,
 }
 
+/// The caller's account once `password` is confirmed to be its password:
+/// 403 `wrong_password` otherwise. Every attempt counts against the
+/// per-account and per-address limit (429), so a stolen access token does
+/// not become a fast oracle for the password.
+async fn password_confirmed(
+    req: &HttpRequest,
+    ctx: &Ctx,
+    password: String,
+) -> Result<User, ApiError> {
+    let user = ctx.read_one(|c, actor, _| actor.user(c)).await?;
+    let state = ctx.state();
+    let limit = &state.password_limit;
+    limit.check(user.id, limit.client_ip(req))?;
+    let stored = user.password_hash.clone();
+    if !passwords::verify_limited(state, password, Some(stored)).await? {
+        return Err(ApiError::forbidden(
+            ProblemCode::WrongPassword,
+            "The current password is not correct.",
+        ));
+    }
+    Ok(user)
+}
+
 /// Change my password
 ///
 /// Checks the current password and sets the new one. Every other session is
@@ -116,22 +142,123 @@ pub struct ChangePassword {
         (status = 503, description = "`server_busy`: too many passwords being checked at once (see `Retry-After`)", body = Problem, content_type = "application/problem+json")))]
 pub async fn change_password(req: HttpRequest, ctx: Ctx, body: ValidJson<ChangePassword>) -> Reply {
     let ValidJson(ChangePassword { current_password, new_password }) = body;
-    let user = ctx.read_one(|c, actor, _| actor.user(c)).await?;
+    let user = password_confirmed(&req, &ctx, current_password).await?;
     let state = ctx.state();
-    // Every attempt counts: a stolen token must not become a fast oracle
-    // for the password.
-    let limit = &state.password_limit;
-    limit.check(user.id, limit.client_ip(&req))?;
-    let stored = user.password_hash.clone();
-    if !passwords::verify_limited(state, current_password, Some(stored)).await? {
-        return Err(ApiError::forbidden(
-            ProblemCode::WrongPassword,
-            "The current password is not correct.",
-        ));
-    }
     let hash = new_password_hash(state, "new_password", &new_password).await?;
-    let user = ctx.write(move |c, _, now| me::change_password(c, &user, &hash, now)).await;
-    ok(session(state, &mailed(state, user)?))
+    let (keys, client) = (state.tokens.clone(), client_info(&req, state));
+    let signed_in = ctx.write(move |c, _, now| {
+        let user = me::change_password(c, &user, &hash, now)?;
+        sessions::end_all(c, &user)?;
+        sessions::open(c, &keys, &user, &client, now)
+    });
+    ok(mailed(state, signed_in.await))
 }
 
-endpoints![me, update_me, my_access, change_password,];
+/// A request to move my account to another email address.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"new_email": "ada@newmail.example", "password": "correct horse battery"}))]
+pub struct EmailChangeRequest {
+    /// The address to move to.
+    #[validate(length(max = 254))]
+    #[schema(
+        min_length = 3,
+        max_length = 254,
+        pattern = r"^[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s.\x00-\x1f\x7f-\x9f]+(\.[^@\s.\x00-\x1f\x7f-\x9f]+)+$"
+    )]
+    pub new_email: String,
+    /// My current password.
+    #[validate(length(max = 1024))]
+    #[schema(max_length = 1024)]
+    pub password: String,
+}
+
+/// Change my email address
+///
+/// Checks my password, then emails a confirmation link to the new address
+/// (it works once, for 48 hours) and a notice without a link to my current
+/// one. Nothing changes until the link is used (`confirmEmailChange`); a newer
+/// request replaces the link of an older one. A wrong password answers 403
+/// `wrong_password` (attempts are rate limited, 429 `rate_limited`); an address
+/// another account uses, 409 `email_taken`; my own address, 422; asking again
+/// within two minutes, or a sixth time in a day, 429 `email_recently_sent`.
+#[utoipa::path(post, path = "/api/v1/me/email", operation_id = "requestEmailChange", tag = "accounts", security(("bearer" = [])), request_body = EmailChangeRequest,
+    responses((status = 202, description = "The confirmation link is on its way to the new address", body = StatusMessage), MalformedJsonOrType, Unauthorized,
+        (status = 403, description = "`wrong_password`", body = Problem, content_type = "application/problem+json"), BodyTooLarge,
+        (status = 409, description = "`email_taken`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, or my own address", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited` (password attempts) or `email_recently_sent` (see `Retry-After`)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`server_busy`: too many passwords being checked at once (see `Retry-After`)", body = Problem, content_type = "application/problem+json")))]
+pub async fn request_email_change(
+    req: HttpRequest,
+    ctx: Ctx,
+    body: ValidJson<EmailChangeRequest>,
+) -> Reply {
+    let ValidJson(EmailChangeRequest { new_email, password }) = body;
+    let new_email =
+        Email::parse(&new_email).map_err(|e| ApiError::field("new_email", e.to_string()))?;
+    let user = password_confirmed(&req, &ctx, password).await?;
+    let base = ctx.state().config.app_base().to_owned();
+    let asked = ctx.write(move |c, _, now| email_change::request(c, &user, &new_email, &base, now));
+    mailed(ctx.state(), asked.await)?;
+    accepted(Ok(StatusMessage {
+        status: "sent",
+        detail: "A confirmation link is on its way to the new address.".into(),
+    }))
+}
+
+/// My password, to confirm a deletion.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"password": "correct horse battery"}))]
+pub struct DeleteAccountRequest {
+    /// My current password.
+    #[validate(length(max = 1024))]
+    #[schema(max_length = 1024)]
+    pub password: String,
+}
+
+/// Delete my account
+///
+/// Checks my password, then ends everything in one go: my estate memberships and
+/// site overrides, my collaborations, my household (as head and as member) and
+/// the shares I hold; the pending invitations I sent are cancelled; every session
+/// ends. Each ended access is in the audit trail, which keeps my earlier events
+/// with the actor shown as a deleted account. A confirmation goes to my verified
+/// address. Refused with 409 `account_deletion_blocked` while I own an estate
+/// (`estate_ids`: transfer them first) or am the only collaborator of an asset
+/// (`asset_ids`: add someone or delete it first), or for a root account. A wrong
+/// password is 403 `wrong_password` (attempts are rate limited, 429).
+#[utoipa::path(delete, path = "/api/v1/me", operation_id = "deleteMe", tag = "accounts", security(("bearer" = [])), request_body = DeleteAccountRequest,
+    responses((status = 204, description = "Deleted; every session has ended"), MalformedJsonOrType, Unauthorized,
+        (status = 403, description = "`wrong_password`", body = Problem, content_type = "application/problem+json"), BodyTooLarge,
+        (status = 409, description = "`account_deletion_blocked`, naming the estates and assets in the way", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`: too many password attempts (see `Retry-After`)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`server_busy`: too many passwords being checked at once (see `Retry-After`)", body = Problem, content_type = "application/problem+json")))]
+pub async fn delete_me(req: HttpRequest, ctx: Ctx, body: ValidJson<DeleteAccountRequest>) -> Reply {
+    let user = password_confirmed(&req, &ctx, body.0.password).await?;
+    let deleted = ctx.write(move |c, _, now| account_deletion::delete(c, &user, now)).await;
+    done(mailed(ctx.state(), deleted))
+}
+
+/// Export my data
+///
+/// One JSON document of everything Keyholder stores about me: my account (and a
+/// pending change of address), my sessions, everything that gives me access,
+/// the members of my household, the invitations I sent and those sent to my
+/// address, the records and photos I added, and the audit events I acted in or
+/// that concern my account. Each list holds at most 10,000 entries, newest
+/// first (`truncated` names any that had more). Sent as an attachment.
+#[utoipa::path(get, path = "/api/v1/me/export", operation_id = "exportMyData", tag = "accounts", security(("bearer" = [])),
+    responses((status = 200, description = "Everything stored about me", body = MyDataExport), Unauthorized))]
+pub async fn export_me(ctx: Ctx) -> Reply {
+    let document = ctx.read(export::export).await?;
+    let name = format!("attachment; filename=\"keyholder-export-{}.json\"", document.account.id);
+    Ok(actix_web::HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CONTENT_DISPOSITION, name))
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .json(document))
+}
+
+endpoints![me, update_me, delete_me, my_access, export_me, change_password, request_email_change,];

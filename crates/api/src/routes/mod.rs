@@ -33,6 +33,7 @@ macro_rules! endpoints {
 
 pub mod access;
 pub mod accounts;
+pub mod admin;
 pub mod asset_invitations;
 pub mod assets;
 pub mod collaborators;
@@ -46,6 +47,7 @@ pub mod metrics;
 pub mod pages;
 pub mod photos;
 pub mod records;
+pub mod sessions;
 pub mod shares;
 
 use actix_web::http::Method;
@@ -105,6 +107,18 @@ pub fn accepted<T: Serialize>(view: Result<T, ApiError>) -> Reply {
     view.map(|v| HttpResponse::Accepted().json(v))
 }
 
+/// Where a sign-in comes from: the `User-Agent` it sent and the client
+/// address (as the trusted proxies tell it).
+pub fn client_info(
+    req: &actix_web::HttpRequest,
+    state: &AppState,
+) -> crate::ops::sessions::ClientInfo {
+    let agent =
+        req.headers().get(actix_web::http::header::USER_AGENT).and_then(|v| v.to_str().ok());
+    let address = state.proxies.client_ip(req.peer_addr().map(|a| a.ip()), req.headers());
+    crate::ops::sessions::ClientInfo::new(agent, address.map(|a| a.to_string()))
+}
+
 /// The outcome of a use case that queues email, passed on; when it
 /// succeeded, the mail worker is told that rows are waiting.
 pub fn mailed<T>(state: &AppState, outcome: Result<T, ApiError>) -> Result<T, ApiError> {
@@ -159,6 +173,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     [
         accounts::endpoints(),
         me::endpoints(),
+        sessions::endpoints(),
         estates::endpoints(),
         invitations::endpoints(),
         assets::endpoints(),
@@ -169,6 +184,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         shares::endpoints(),
         access::endpoints(),
         households::endpoints(),
+        admin::endpoints(),
         pages::endpoints(),
         health::endpoints(),
         metrics::endpoints(),
@@ -184,6 +200,7 @@ pub fn documented_paths() -> utoipa::openapi::OpenApi {
     let mut doc = accounts::Api::openapi();
     for part in [
         me::Api::openapi(),
+        sessions::Api::openapi(),
         estates::Api::openapi(),
         invitations::Api::openapi(),
         assets::Api::openapi(),
@@ -194,6 +211,7 @@ pub fn documented_paths() -> utoipa::openapi::OpenApi {
         shares::Api::openapi(),
         access::Api::openapi(),
         households::Api::openapi(),
+        admin::Api::openapi(),
         pages::Api::openapi(),
         health::Api::openapi(),
         metrics::Api::openapi(),

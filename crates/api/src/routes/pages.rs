@@ -14,6 +14,13 @@ use std::sync::LazyLock;
 static VERIFY_EMAIL: LazyLock<String> = LazyLock::new(|| {
     page("Verify your email", include_str!("../pages/verify-email.html"), "verify-email")
 });
+static CONFIRM_EMAIL: LazyLock<String> = LazyLock::new(|| {
+    page(
+        "Confirm your new email address",
+        include_str!("../pages/confirm-email.html"),
+        "confirm-email",
+    )
+});
 static RESET_PASSWORD: LazyLock<String> = LazyLock::new(|| {
     page("Choose a new password", include_str!("../pages/reset-password.html"), "reset-password")
 });
@@ -30,11 +37,16 @@ fn page(title: &str, main: &str, script: &str) -> String {
 }
 
 /// The static files the pages load, by name.
-const ASSETS: [(&str, &str, &str); 6] = [
+const ASSETS: [(&str, &str, &str); 7] = [
     ("favicon.svg", "image/svg+xml", include_str!("../pages/favicon.svg")),
     ("keyholder.css", "text/css; charset=utf-8", include_str!("../pages/keyholder.css")),
     ("common.js", "text/javascript; charset=utf-8", include_str!("../pages/common.js")),
     ("verify-email.js", "text/javascript; charset=utf-8", include_str!("../pages/verify-email.js")),
+    (
+        "confirm-email.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../pages/confirm-email.js"),
+    ),
     (
         "reset-password.js",
         "text/javascript; charset=utf-8",
@@ -68,6 +80,17 @@ fn html(body: &'static str) -> HttpResponse {
     responses((status = 200, description = "HTML page: verifies the email with the token from the URL fragment", body = String, content_type = "text/html")))]
 pub async fn verify_email() -> HttpResponse {
     html(&VERIFY_EMAIL)
+}
+
+/// Email change confirmation page
+///
+/// The HTML page the link sent to a new address opens
+/// (`/confirm-email#token=…`). Its script reads the token from the URL
+/// fragment and posts it to `/api/v1/auth/email-change/confirm`. Not JSON.
+#[utoipa::path(get, path = "/confirm-email", operation_id = "confirmEmailChangePage", tag = "pages",
+    responses((status = 200, description = "HTML page: confirms the new email address with the token from the URL fragment", body = String, content_type = "text/html")))]
+pub async fn confirm_email() -> HttpResponse {
+    html(&CONFIRM_EMAIL)
 }
 
 /// Password reset page
@@ -104,7 +127,7 @@ pub async fn asset(name: web::Path<String>) -> HttpResponse {
     }
 }
 
-endpoints![verify_email, reset_password, accept_invitation,
+endpoints![verify_email, confirm_email, reset_password, accept_invitation,
     ; tags:
     ("pages", "HTML pages that emailed links open (not JSON)"),
 ];

@@ -57,7 +57,10 @@ impl From<&User> for MeView {
     },
     "access_token": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI4ZDNjMWY5ZSJ9.5mQ0b3Vx3nY2cTq1Zr8kP0aWmXv7sLh4dJc9eFg2HiE",
     "token_type": "Bearer",
-    "expires_in": 3600
+    "expires_in": 900,
+    "refresh_token": "Qm9yZWFsaXMgc2FpbGVkIG5vcnRoIGF0IGRhd24",
+    "refresh_expires_in": 2592000,
+    "session_id": "5b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d"
 }))]
 pub struct AuthResponse {
     pub user: MeView,
@@ -65,8 +68,65 @@ pub struct AuthResponse {
     pub access_token: String,
     #[schema(value_type = TokenType)]
     pub token_type: &'static str,
-    /// Seconds until the token expires.
+    /// Seconds until the access token expires (then refresh it).
     pub expires_in: u64,
+    /// Send it to `POST /auth/refresh` for the next access token. It works
+    /// once: the answer carries its successor, and presenting a used one
+    /// again ends the session.
+    pub refresh_token: String,
+    /// Seconds the session may go unrefreshed before it ends.
+    pub refresh_expires_in: u64,
+    /// This session, as `GET /me/sessions` lists it.
+    pub session_id: Uuid,
+}
+
+/// One of my sessions (a sign-in on some device).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "5b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d",
+    "created_at": "2026-12-01T09:30:00Z",
+    "last_used_at": "2026-12-06T08:15:00Z",
+    "expires_at": "2027-01-05T08:15:00Z",
+    "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0",
+    "address": "203.0.113.7",
+    "current": true
+}))]
+pub struct SessionView {
+    pub id: Uuid,
+    /// When I signed in.
+    pub created_at: DateTime<Utc>,
+    /// The sign-in or the last refresh of its access token (access tokens
+    /// are refreshed every few minutes while the session is in use).
+    pub last_used_at: DateTime<Utc>,
+    /// When it ends unless refreshed before.
+    pub expires_at: DateTime<Utc>,
+    /// The `User-Agent` the client sent at sign-in, if any.
+    pub user_agent: Option<String>,
+    /// The client address at sign-in, if known.
+    pub address: Option<String>,
+    /// Whether this is the session of the token asking.
+    pub current: bool,
+}
+
+impl SessionView {
+    pub fn new(s: keyholder_store::sessions::Session, current: Uuid) -> Self {
+        Self {
+            current: s.id == current,
+            id: s.id,
+            created_at: s.created_at,
+            last_used_at: s.last_used_at,
+            expires_at: s.expires_at,
+            user_agent: s.user_agent,
+            address: s.address,
+        }
+    }
+}
+
+/// How many sessions a request ended.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"revoked": 2}))]
+pub struct RevokedSessions {
+    pub revoked: usize,
 }
 
 /// A short acknowledgement.

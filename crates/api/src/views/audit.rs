@@ -9,13 +9,16 @@ use uuid::Uuid;
 
 use crate::views::wire::{AuditAction, AuditTargetType};
 
-/// Who acted (their names as they are now; null when the account is gone).
+/// Who acted (their names as they are now; null when the account was
+/// deleted, and then `deleted` is true).
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"id": "8d3c1f9e-2f7a-4a5e-9d1e-3b6a2f0c4d11", "username": "ada", "display_name": "Ada Lovelace"}))]
+#[schema(example = json!({"id": "8d3c1f9e-2f7a-4a5e-9d1e-3b6a2f0c4d11", "username": "ada", "display_name": "Ada Lovelace", "deleted": false}))]
 pub struct AuditActor {
     pub id: Uuid,
     pub username: Option<String>,
     pub display_name: Option<String>,
+    /// The account was deleted since: the event stays, its names do not.
+    pub deleted: bool,
 }
 
 /// What an event is about.
@@ -70,7 +73,7 @@ impl ToSchema for AuditChange {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
     "id": "0d9e8f7a-6b5c-4d3e-8f2a-1b0c9d8e7f6a",
-    "actor": {"id": "8d3c1f9e-2f7a-4a5e-9d1e-3b6a2f0c4d11", "username": "ada", "display_name": "Ada Lovelace"},
+    "actor": {"id": "8d3c1f9e-2f7a-4a5e-9d1e-3b6a2f0c4d11", "username": "ada", "display_name": "Ada Lovelace", "deleted": false},
     "action": "member.updated",
     "target": {"type": "estate", "id": "3f6c1e2a-8b4d-4c7e-9a1f-2d5b6c7e8f90"},
     "before": {"user_id": "2a9b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d", "role": "viewer", "sites": {}},

@@ -4,10 +4,12 @@
 
 pub mod access;
 pub mod accounts;
+pub mod admin;
 pub mod assets;
 pub mod audit;
 pub mod common;
 pub mod estates;
+pub mod export;
 pub mod households;
 pub mod invitations;
 pub mod shares;

@@ -191,12 +191,26 @@ wire_enum! {
         UserRegistered = "user.registered",
         UserRootCreated = "user.root_created",
         UserUnverifiedGrantsRevoked = "user.unverified_grants_revoked",
+        UserSessionRevoked = "user.session_revoked",
+        UserRefreshTokenReused = "user.refresh_token_reused",
+        UserEmailChangeRequested = "user.email_change_requested",
+        UserEmailChanged = "user.email_changed",
+        UserDeleted = "user.deleted",
+        UserDisabled = "user.disabled",
+        UserEnabled = "user.enabled",
+        UserPasswordResetSent = "user.password_reset_sent",
+        UserVerificationResent = "user.verification_resent",
+        UserNotificationsChanged = "user.notifications_changed",
         SeedWorld = "seed.world",
     }
     /// The kind of access token: always `Bearer`.
     TokenType { Bearer = "Bearer", }
     /// What an acknowledged account request did.
     AcknowledgementStatus { Verified = "verified", Sent = "sent", Accepted = "accepted", }
+    /// An account's state, as root sees it.
+    AccountState { Active = "active", Disabled = "disabled", Deleted = "deleted", }
+    /// Which accounts the administrators' list keeps.
+    AccountStatusFilter { Active = "active", Disabled = "disabled", Deleted = "deleted", Unverified = "unverified", Root = "root", }
 }
 
 fn schema_ref(name: &str) -> RefOr<Schema> {
@@ -363,7 +377,17 @@ mod tests {
             UserProfileChanged,
             UserRegistered,
             UserRootCreated,
-            UserUnverifiedGrantsRevoked
+            UserUnverifiedGrantsRevoked,
+            UserSessionRevoked,
+            UserRefreshTokenReused,
+            UserEmailChangeRequested,
+            UserEmailChanged,
+            UserDeleted,
+            UserDisabled,
+            UserEnabled,
+            UserPasswordResetSent,
+            UserVerificationResent,
+            UserNotificationsChanged
         );
         assert_eq!(AuditAction::SeedWorld.as_str(), "seed.world");
     }

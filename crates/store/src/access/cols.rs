@@ -22,7 +22,8 @@ pub(crate) const CALLER_COLUMNS: &str = "u.id AS u_id, u.email AS u_email, \
     u.password_hash AS u_password_hash, u.is_root AS u_is_root, \
     u.email_verified_at AS u_email_verified_at, \
     u.credentials_changed_at AS u_credentials_changed_at, \
-    u.created_at AS u_created_at, u.updated_at AS u_updated_at";
+    u.created_at AS u_created_at, u.updated_at AS u_updated_at, \
+    u.disabled_at AS u_disabled_at, u.deleted_at AS u_deleted_at";
 
 #[derive(QueryableByName)]
 pub(crate) struct CallerCols {
@@ -46,6 +47,10 @@ pub(crate) struct CallerCols {
     u_created_at: NaiveDateTime,
     #[diesel(sql_type = Timestamp)]
     u_updated_at: NaiveDateTime,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    u_disabled_at: Option<NaiveDateTime>,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    u_deleted_at: Option<NaiveDateTime>,
 }
 
 impl CallerCols {
@@ -61,6 +66,8 @@ impl CallerCols {
             credentials_changed_at: from_db(self.u_credentials_changed_at),
             created_at: from_db(self.u_created_at),
             updated_at: from_db(self.u_updated_at),
+            disabled_at: self.u_disabled_at.map(from_db),
+            deleted_at: self.u_deleted_at.map(from_db),
         })
     }
 }

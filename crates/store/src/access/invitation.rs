@@ -144,7 +144,7 @@ cached_statement!(
 /// on it, in one statement.
 pub fn asset_invitation(
     conn: &mut Conn,
-    caller: Uuid,
+    caller: super::Bearer,
     invitation_id: Uuid,
 ) -> Result<Read<AssetInvitationFacts>> {
     let row: Option<AssetInvitationCols> = load_cached::<_, AssetInvitationRead>(

@@ -36,15 +36,33 @@ pub(crate) use cols::{
 use invitation::asset_invitation_sql;
 pub use invitation::{AssetInvitationFacts, asset_invitation};
 
-/// The text of a one-statement read: the caller's row (`u`, by `$1`) and
-/// `columns` more, read through `joins`.
-fn caller_read(columns: &str, joins: &str) -> String {
-    format!("SELECT {CALLER_COLUMNS}, {columns} FROM users u {joins} WHERE u.id = $1")
+/// Who a request's token names: the account and the session the token
+/// belongs to. A read for a bearer finds nothing once the session has
+/// ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bearer {
+    pub user: Uuid,
+    pub session: Uuid,
 }
 
-/// The parameters of a one-statement read: the caller and the resource.
-fn ids(caller: Uuid, resource: Uuid) -> [Param; 2] {
-    [DbId(caller).into(), DbId(resource).into()]
+/// The condition that the bearer's session (`$n`) is still live.
+fn live_session(n: u8) -> String {
+    format!("EXISTS (SELECT 1 FROM sessions s WHERE s.id = ${n} AND s.user_id = u.id)")
+}
+
+/// The text of a one-statement read: the caller's row (`u`, by `$1`, while
+/// its session `$3` is live) and `columns` more, read through `joins`.
+fn caller_read(columns: &str, joins: &str) -> String {
+    format!(
+        "SELECT {CALLER_COLUMNS}, {columns} FROM users u {joins} WHERE u.id = $1 AND {}",
+        live_session(3)
+    )
+}
+
+/// The parameters of a one-statement read: the caller, the resource and
+/// the caller's session.
+fn ids(caller: Bearer, resource: Uuid) -> [Param; 3] {
+    [DbId(caller.user).into(), DbId(resource).into(), DbId(caller.session).into()]
 }
 
 #[derive(QueryableByName)]
@@ -71,10 +89,40 @@ cached_statement!(
     )
 );
 
+cached_statement!(
+    /// The key of [`admitted_asset_sql`].
+    admitted_asset_sql,
+    AdmittedAssetRead,
+    format!(
+        "SELECT {CALLER_COLUMNS}, {ASSET_COLUMNS}, {} FROM users u
+         LEFT JOIN assets a ON a.id = $2 WHERE u.id = $1",
+        asset_fact_columns("u.id")
+    )
+);
+
 /// The caller, the asset and the caller's facts on it, in one statement.
-pub fn asset(conn: &mut Conn, caller: Uuid, asset_id: Uuid) -> Result<Read<(Asset, AccessRow)>> {
+pub fn asset(conn: &mut Conn, caller: Bearer, asset_id: Uuid) -> Result<Read<(Asset, AccessRow)>> {
     let row: Option<AssetAccessCols> =
         load_cached::<_, AssetRead>(conn, asset_sql(), &ids(caller, asset_id))?.into_iter().next();
+    asset_read(row)
+}
+
+/// [`asset`] for an account this request has admitted already (its
+/// session was checked by an earlier read of the same request).
+pub fn admitted_asset(
+    conn: &mut Conn,
+    user: Uuid,
+    asset_id: Uuid,
+) -> Result<Read<(Asset, AccessRow)>> {
+    let params: [Param; 2] = [DbId(user).into(), DbId(asset_id).into()];
+    let row: Option<AssetAccessCols> =
+        load_cached::<_, AdmittedAssetRead>(conn, admitted_asset_sql(), &params)?
+            .into_iter()
+            .next();
+    asset_read(row)
+}
+
+fn asset_read(row: Option<AssetAccessCols>) -> Result<Read<(Asset, AccessRow)>> {
     row.map(|r| {
         let user = r.caller.user()?;
         Ok((user, r.asset.with_access(r.facts)?))
@@ -115,7 +163,7 @@ cached_statement!(
 /// The caller, the estate and the caller's role in it, in one statement.
 pub fn estate(
     conn: &mut Conn,
-    caller: Uuid,
+    caller: Bearer,
     estate_id: Uuid,
 ) -> Result<Read<(Estate, Option<EstateRole>)>> {
     let row: Option<EstateAccessCols> =
@@ -180,7 +228,7 @@ cached_statement!(
 
 /// The caller, the site, the caller's role in its estate and override at
 /// the site, in one statement.
-pub fn site(conn: &mut Conn, caller: Uuid, site_id: Uuid) -> Result<Read<SiteFacts>> {
+pub fn site(conn: &mut Conn, caller: Bearer, site_id: Uuid) -> Result<Read<SiteFacts>> {
     let row: Option<SiteAccessCols> =
         load_cached::<_, SiteRead>(conn, site_sql(), &ids(caller, site_id))?.into_iter().next();
     row.map(|r| {
@@ -208,13 +256,18 @@ cached_statement!(
     /// The key of [`caller_sql`].
     caller_sql,
     CallerRead,
-    format!("SELECT {CALLER_COLUMNS} FROM users u WHERE u.id = $1")
+    format!("SELECT {CALLER_COLUMNS} FROM users u WHERE u.id = $1 AND {}", live_session(2))
 );
 
-/// The caller alone (for routes that read nothing else first).
-pub fn caller(conn: &mut Conn, caller: Uuid) -> Result<Option<User>> {
+fn caller_params(caller: Bearer) -> [Param; 2] {
+    [DbId(caller.user).into(), DbId(caller.session).into()]
+}
+
+/// The caller alone (for routes that read nothing else first), while the
+/// session is live.
+pub fn caller(conn: &mut Conn, caller: Bearer) -> Result<Option<User>> {
     let row: Option<CallerCols> =
-        load_cached::<_, CallerRead>(conn, caller_sql(), &[DbId(caller).into()])?
+        load_cached::<_, CallerRead>(conn, caller_sql(), &caller_params(caller))?
             .into_iter()
             .next();
     row.map(CallerCols::user).transpose()
@@ -224,7 +277,7 @@ pub fn caller(conn: &mut Conn, caller: Uuid) -> Result<Option<User>> {
 /// and the resources given: what a plan test checks for full scans.
 pub fn plans(
     conn: &mut Conn,
-    caller: Uuid,
+    caller: Bearer,
     asset: Uuid,
     estate: Uuid,
     site: Uuid,
@@ -232,6 +285,7 @@ pub fn plans(
 ) -> Result<Vec<(&'static str, Vec<String>)>> {
     Ok(vec![
         ("asset", explain(conn, &asset_sql().text, &ids(caller, asset))?),
+        ("caller", explain(conn, &caller_sql().text, &caller_params(caller))?),
         ("estate", explain(conn, &estate_sql().text, &ids(caller, estate))?),
         ("site", explain(conn, &site_sql().text, &ids(caller, site))?),
         (

@@ -173,7 +173,7 @@ pub fn stats(
 /// statement.
 fn managed(c: &mut Conn, caller: &Caller, id: Uuid, now: Now) -> Outcome<Managed> {
     let not_found = || ApiError::not_found(ProblemCode::InvitationNotFound, "No such invitation.");
-    let (user, found) = caller.admit_read(access::asset_invitation(c, caller.id, id)?)?;
+    let (user, found) = caller.admit_read(access::asset_invitation(c, caller.bearer(), id)?)?;
     let (inv, on) = found.ok_or_else(not_found)?;
     let (asset, row) = on.ok_or_else(not_found)?;
     let level = judge(&user, &asset, &row, now).ok_or_else(not_found)?;

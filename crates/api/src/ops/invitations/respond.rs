@@ -283,6 +283,7 @@ pub fn accept_signup(c: &mut Conn, cmd: &Signup, now: Now) -> Outcome<User> {
                 now,
             )?
             .ok_or_else(taken)?;
+            crate::ops::sessions::end_all(c, &user)?;
             revoke_unverified_grants(c, &existing, now)?;
             let before = json!({"username": existing.username});
             let after = json!({"username": user.username, "via_invitation": inv.id});
