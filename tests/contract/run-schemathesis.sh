@@ -160,7 +160,7 @@ seed_contract_data() {
         append disposable "$(json_field user id <<<"$body")"
     done
     local spare_sessions=""
-    for i in 1 2 3 4 5 6 7 8; do
+    for i in $(seq 1 40); do
         body="$(kh_api POST /api/v1/auth/login "" \
             "{\"login\":\"$KH_USERNAME\",\"password\":\"$KH_PASSWORD\"}")" || return 1
         append spare_sessions "$(json_field session_id <<<"$body")"
@@ -281,7 +281,8 @@ seed_contract_data() {
     done
     # Assets of the contract user alone (addCollaborator adds the second
     # user to each once) and users in no household (addHouseholdMember).
-    local plain="" spare="" -a invite_assets
+    local plain="" spare=""
+    local -a invite_assets
     for i in $(seq 1 24); do
         invite_assets+=("\"$(kh_api POST /api/v1/assets "$KH_TOKEN" "{\"name\":\"Shown van $i\"}" | json_field id)\"") || return 1
     done
@@ -344,7 +345,7 @@ seed_contract_data() {
         \"own_assets_csv\": [\"$KH_COLLAB_CSV\"], \"asset_type\": [\"asset\"],
         \"shared_assets\": [\"$KH_CHANGE_SHARE_ASSET\"], \"spare_sessions\": [$spare_sessions], \"disposable_users\": [$disposable],
         $(split pending_invitations ${KH_PENDING_INVITATIONS//,/ })}"
-    export KH_TOKEN KH_LOGOUT_TOKEN KH_EMAIL_CHANGE_TOKEN KH_SESSION_ID KH_USER_ID KH_ROOT_TOKEN \
+    export KH_TOKEN KH_PASSWORD KH_LOGOUT_TOKEN KH_EMAIL_CHANGE_TOKEN KH_SESSION_ID KH_USER_ID KH_ROOT_TOKEN \
         KH_OTHER_USERNAME KH_OTHER_EMAIL KH_OTHER_USER_ID KH_VERIFY_TOKEN KH_RESET_TOKEN \
         KH_ACCEPT_TOKEN KH_PREVIEW_TOKEN KH_DECLINE_TOKEN KH_SIGNUP_TOKEN \
         KH_CHANGE_SHARE_ASSET KH_REVOKE_SHARE_ASSETS KH_COLLAB_ASSETS KH_BULK_ASSETS \

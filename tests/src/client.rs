@@ -93,6 +93,7 @@ endpoints! {
     "/me" => read GET try_me, send PATCH try_update_me, send DELETE try_delete_me;
     "/me/password" => send PUT try_change_password;
     "/me/export" => read GET try_export_my_data;
+    "/me/notifications" => read GET try_my_notification_settings, send PUT try_set_my_notification_settings;
     "/me/email" => send POST try_request_email_change;
     "/auth/email-change/confirm" => anon POST try_confirm_email_change;
     "/me/invitations" => read GET try_my_invitations;
@@ -145,6 +146,8 @@ endpoints! {
     "/estates/{estate}/transfer-ownership" (estate) => send POST try_transfer_ownership;
     "/estates/{estate}/invitations{query}" (estate, query) => read GET try_estate_invitations;
     "/estates/{estate}/invitations" (estate) => send POST try_invite_to_estate;
+    "/estates/{estate}/invitations/stats" (estate) => read GET try_estate_invitation_stats;
+    "/estates/{estate}/invitations/{invitation}" (estate, invitation) => read GET try_get_estate_invitation;
     "/estates/{estate}/invitations/{invitation}/resend" (estate, invitation) => send POST try_resend_estate_invitation;
     "/estates/{estate}/invitations/{invitation}/cancel" (estate, invitation) => send POST try_cancel_estate_invitation;
     "/estates/{estate}/user-search{query}" (estate, query) => read GET try_user_search;

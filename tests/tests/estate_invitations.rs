@@ -3,7 +3,7 @@
 //! token, on both databases.
 
 use chrono::{Duration, Utc};
-use keyholder_tests::{Invited, NOBODY, PASSWORD, TestApp, an_hour_ago, on_both_backends};
+use keyholder_tests::{Invited, NOBODY, PASSWORD, TestApp, an_hour_ago, ids, on_both_backends};
 use serde_json::json;
 
 async fn user_search_matches_one_verified_non_member_by_exact_email(app: TestApp) {
@@ -494,6 +494,7 @@ async fn invitations_are_rate_limited_per_user_and_per_day() {
 
 // Every test above runs on SQLite and on PostgreSQL.
 on_both_backends!(
+    the_estate_invitation_table_searches_filters_sorts_and_counts,
     user_search_matches_one_verified_non_member_by_exact_email,
     inviting_a_verified_user_grants_at_once_without_email,
     an_outsider_signs_up_through_the_emailed_link_and_lands_in_the_estate,
@@ -588,4 +589,81 @@ mod paging {
         app.seed_invitations(&owner, &rows);
         app.check_walk_and_cursors(&gus.token, "/api/v1/me/invitations", 6).await;
     }
+}
+
+async fn the_estate_invitation_table_searches_filters_sorts_and_counts(app: TestApp) {
+    let (owner, id) = app.owner_with_estate("Riverside").await;
+    let mut sent = Vec::new();
+    for (email, role) in [
+        ("carol@shop.example", "viewer"),
+        ("ann@home.example", "editor"),
+        ("bea@shop.example", "admin"),
+        ("dan@home.example", "viewer"),
+    ] {
+        let r = app.try_invite(&owner, &id, email, role).await;
+        r.assert_status(202);
+        sent.push(r.body["invitation"]["id"].as_str().expect("id").to_owned());
+    }
+    let list = |q: &'static str| {
+        let (app, owner, id) = (&app, &owner, &id);
+        async move {
+            let r = app.try_estate_invitations(owner, id, q).await;
+            r.assert_status(200);
+            r
+        }
+    };
+    let emails = |r: &keyholder_tests::Reply| -> Vec<String> {
+        r.items().iter().map(|i| i["email"].as_str().expect("email").to_owned()).collect()
+    };
+    // Newest first by default; search in the email, in any case.
+    assert_eq!(ids(list("").await.items()), sent.iter().rev().cloned().collect::<Vec<_>>());
+    let shop = list("?q=SHOP").await;
+    assert_eq!(emails(&shop), ["bea@shop.example", "carol@shop.example"]);
+    assert_eq!(shop.body["total"], 2);
+    assert_eq!(emails(&list("?q=%25").await), Vec::<String>::new());
+    // Role and status filters.
+    assert_eq!(emails(&list("?role=viewer").await), ["dan@home.example", "carol@shop.example"]);
+    app.try_cancel_invite(&owner, &id, &sent[1]).await.assert_status(200);
+    assert_eq!(emails(&list("?status=cancelled").await), ["ann@home.example"]);
+    assert_eq!(list("?status=pending&role=viewer").await.body["total"], 2);
+    // Sorts, paged by cursor in the same sort.
+    let by_email = list("?sort=email&per_page=3").await;
+    assert_eq!(emails(&by_email), ["ann@home.example", "bea@shop.example", "carol@shop.example"]);
+    let cursor = by_email.body["next_cursor"].as_str().expect("cursor").to_owned();
+    let rest = app
+        .try_estate_invitations(&owner, &id, &format!("?sort=email&per_page=3&cursor={cursor}"))
+        .await;
+    assert_eq!(emails(&rest), ["dan@home.example"]);
+    let desc = list("?sort=-email").await;
+    assert_eq!(emails(&desc)[0], "dan@home.example");
+    app.try_estate_invitations(&owner, &id, &format!("?sort=invited_at&cursor={cursor}"))
+        .await
+        .assert_problem(422, "validation_failed");
+    for bad in ["?sort=name", "?role=king", "?status=lost"] {
+        app.try_estate_invitations(&owner, &id, bad).await.assert_problem(422, "validation_failed");
+    }
+    // The stats cards.
+    let stats = app.try_estate_invitation_stats(&owner, &id).await;
+    stats.assert_status(200);
+    assert_eq!(
+        stats.body,
+        json!({"total": 4, "pending": 3, "accepted": 0, "declined": 0, "expired": 0, "cancelled": 1})
+    );
+    // One invitation's details; another estate's is not found.
+    let one = app.try_get_estate_invitation(&owner, &id, &sent[0]).await;
+    one.assert_status(200);
+    assert_eq!(one.body["email"], "carol@shop.example");
+    assert_eq!(one.body["role"], "viewer");
+    let other_owner = app.register_verified("other").await;
+    let other = app.create_estate(&other_owner, "Hilltop").await.id;
+    app.try_get_estate_invitation(&other_owner, &other, &sent[0])
+        .await
+        .assert_problem(404, "invitation_not_found");
+    // Members below admin see none of it.
+    let viewer = app.register_verified("vic").await;
+    app.try_invite(&owner, &id, &viewer.email, "viewer").await.assert_status(201);
+    app.try_estate_invitation_stats(&viewer, &id).await.assert_problem(403, "insufficient_role");
+    app.try_get_estate_invitation(&viewer, &id, &sent[0])
+        .await
+        .assert_problem(403, "insufficient_role");
 }

@@ -367,8 +367,10 @@ fn metrics_server(
     Ok((server, port))
 }
 
-/// Writes `expired` on invitations past their expiry, every 30 seconds.
-/// (Reads already treat them as expired; this keeps the table truthful.)
+/// Writes `expired` on invitations past their expiry, every 30 seconds
+/// (reads already treat them as expired; this keeps the table truthful),
+/// and queues the reminders now due (three days before a share ends or a
+/// pending invitation expires).
 async fn sweep_invitations(state: AppState, mut shutdown: watch::Receiver<bool>) {
     loop {
         let db = state.db.clone();
@@ -378,6 +380,18 @@ async fn sweep_invitations(state: AppState, mut shutdown: watch::Receiver<bool>)
             Ok(Ok(n)) => tracing::info!(count = n, "invitations expired"),
             Ok(Err(e)) => tracing::warn!(error = %e, "invitation sweep failed"),
             Err(e) => tracing::warn!(error = %e, "invitation sweep task failed"),
+        }
+        let db = state.db.clone();
+        match tokio::task::spawn_blocking(move || crate::ops::notify::send_reminders(&db, now))
+            .await
+        {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => {
+                tracing::info!(count = n, "expiry reminders queued");
+                state.mail_queued();
+            }
+            Ok(Err(e)) => tracing::warn!(error = %e, "reminder sweep failed"),
+            Err(e) => tracing::warn!(error = %e, "reminder sweep task failed"),
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(30)) => {}

@@ -122,6 +122,74 @@ pub mod templates {
         }
     }
 
+    /// Access given without an invitation (optional: `access_granted`).
+    pub fn access_granted(to: &str, username: &str, what: &str, by: &str) -> NewMail {
+        NewMail {
+            kind: "access_granted",
+            recipient: to.to_owned(),
+            subject: format!("{by} gave you access on Keyholder"),
+            body_text: format!(
+                "Hello {username},\n\n\
+                 {by} gave you access to {what}. Everything you can reach, and through whom, \
+                 is listed under My access in Keyholder.\n\n\
+                 You can turn these emails off in your notification settings.\n\n-- Keyholder\n"
+            ),
+        }
+    }
+
+    /// Access taken back or lowered (optional: `access_reduced`).
+    pub fn access_reduced(to: &str, username: &str, what: &str, by: &str) -> NewMail {
+        NewMail {
+            kind: "access_reduced",
+            recipient: to.to_owned(),
+            subject: "Your access changed on Keyholder".to_owned(),
+            body_text: format!(
+                "Hello {username},\n\n\
+                 {by} changed your access: {what}.\n\n\
+                 You can turn these emails off in your notification settings.\n\n-- Keyholder\n"
+            ),
+        }
+    }
+
+    /// Three days before a share ends (optional: `access_expiring`).
+    pub fn access_expiring(to: &str, username: &str, asset: &str, until: DateTime<Utc>) -> NewMail {
+        let until = until.format("%Y-%m-%d %H:%M UTC");
+        NewMail {
+            kind: "access_expiring",
+            recipient: to.to_owned(),
+            subject: format!("Your access to {asset} ends soon"),
+            body_text: format!(
+                "Hello {username},\n\n\
+                 Your shared access to {asset} ends on {until}. Ask whoever shared it with you \
+                 if you need it longer.\n\n\
+                 You can turn these emails off in your notification settings.\n\n-- Keyholder\n"
+            ),
+        }
+    }
+
+    /// Three days before an invitation the user sent expires unanswered
+    /// (optional: `invitation_expiring`).
+    pub fn invitation_expiring(
+        to: &str,
+        username: &str,
+        invitee: &str,
+        what: &str,
+        at: DateTime<Utc>,
+    ) -> NewMail {
+        let at = at.format("%Y-%m-%d %H:%M UTC");
+        NewMail {
+            kind: "invitation_expiring",
+            recipient: to.to_owned(),
+            subject: format!("Your invitation to {invitee} expires soon"),
+            body_text: format!(
+                "Hello {username},\n\n\
+                 The invitation you sent to {invitee} for {what} has not been answered and \
+                 expires on {at}. You can resend it to give them more time.\n\n\
+                 You can turn these emails off in your notification settings.\n\n-- Keyholder\n"
+            ),
+        }
+    }
+
     /// To the address of an account just deleted.
     pub fn account_deleted(to: &str, username: &str) -> NewMail {
         NewMail {

@@ -35,6 +35,7 @@ pub mod idempotency;
 pub mod invitations;
 pub mod locks;
 pub mod my_access;
+pub mod notifications;
 pub mod outbox;
 pub mod paging;
 pub mod photos;

@@ -294,3 +294,28 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    notification_settings (user_id) {
+        user_id -> Text,
+        access_granted -> Bool,
+        access_reduced -> Bool,
+        access_expiring -> Bool,
+        invitation_expiring -> Bool,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    expiry_reminders (kind, subject, other, due_at) {
+        kind -> Text,
+        subject -> Text,
+        other -> Text,
+        due_at -> Timestamp,
+        sent_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(expiry_reminders, asset_shares);
+diesel::allow_tables_to_appear_in_same_query!(expiry_reminders, assets);
+diesel::allow_tables_to_appear_in_same_query!(expiry_reminders, invitations);

@@ -41,6 +41,7 @@ const LINKS: &[Links] = &[
             "createSite",
             "listEstateMembers",
             "listEstateInvitations",
+            "getEstateInvitationStats",
             "inviteToEstate",
             "searchUsersToInvite",
         ],
@@ -106,7 +107,7 @@ const LINKS: &[Links] = &[
             ("estate_id", "$request.path.estate_id"),
             ("invitation_id", "$response.body#/invitation/id"),
         ],
-        to: &["cancelEstateInvitation", "resendEstateInvitation"],
+        to: &["getEstateInvitation", "cancelEstateInvitation", "resendEstateInvitation"],
     },
     Links {
         from: "createAsset",

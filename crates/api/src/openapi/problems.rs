@@ -434,6 +434,14 @@ const OPERATIONS: &[(&str, &[StatusCodes])] = &[
         (403, &[InsufficientRole]),
         (404, &[EstateNotFound]),
     ]),
+    ("getEstateInvitationStats", &[  // GET /api/v1/estates/{estate_id}/invitations/stats
+        (403, &[InsufficientRole]),
+        (404, &[EstateNotFound]),
+    ]),
+    ("getEstateInvitation", &[  // GET /api/v1/estates/{estate_id}/invitations/{invitation_id}
+        (403, &[InsufficientRole]),
+        (404, &[EstateNotFound, InvitationNotFound]),
+    ]),
     ("inviteToEstate", &[  // POST /api/v1/estates/{estate_id}/invitations
         (403, &[InsufficientRole, CannotGrantRole, OwnerTransferRequired, EmailNotVerified]),
         (404, &[EstateNotFound]),
@@ -566,6 +574,10 @@ const OPERATIONS: &[(&str, &[StatusCodes])] = &[
         (503, &[ServerBusy, ServiceUnavailable]),
     ]),
     ("exportMyData", &[  // GET /api/v1/me/export
+    ]),
+    ("getMyNotificationSettings", &[  // GET /api/v1/me/notifications
+    ]),
+    ("updateMyNotificationSettings", &[  // PUT /api/v1/me/notifications
     ]),
     ("updateMe", &[  // PATCH /api/v1/me
         (409, &[UsernameTaken]),

@@ -98,7 +98,8 @@ pub struct Add {
 pub fn add(c: &mut Conn, actor: &Caller, cmd: Add, now: Now) -> Outcome<CollaboratorView> {
     let Add { asset_id: id, username, budget } = cmd;
     locks::assets_with_estates(c, &[id], &[])?;
-    let (user, _, _) = caller_asset_for(c, actor, id, AssetCapability::ManageCollaborators, now)?;
+    let (user, asset, _) =
+        caller_asset_for(c, actor, id, AssetCapability::ManageCollaborators, now)?;
     require_verified(&user, SharingAction::Collaborator)?;
     let username = username?;
     budget.spend(user.id)?;
@@ -108,6 +109,8 @@ pub fn add(c: &mut Conn, actor: &Caller, cmd: Add, now: Now) -> Outcome<Collabor
     collaborator_rows::add_collaborator(c, id, found.id, now)?;
     let after = json!({"user_id": found.id});
     audit::record(c, &event(&user, Action::CollaboratorAdded, id, None, Some(after)), now)?;
+    let what = format!("the asset {} as a collaborator (full access)", asset.name);
+    super::notify::granted(c, found.id, &what, &user, now)?;
     Ok(CollaboratorView { user: summary(&found, false), added_at: now })
 }
 
@@ -254,6 +257,9 @@ pub fn bulk_add(
             &event(&user, Action::CollaboratorAdded, asset_id, None, Some(after)),
             now,
         )?;
+        let name = assets::get(c, asset_id)?.map(|a| a.name).unwrap_or_default();
+        let what = format!("the asset {name} as a collaborator (full access)");
+        super::notify::granted(c, user_id, &what, &user, now)?;
     }
     split_view(c, &selection)
 }

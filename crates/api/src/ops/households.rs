@@ -112,6 +112,12 @@ pub fn add_member(
     households::add_household_member(c, user.id, found.id, role, now)?;
     let after = json!({"user_id": found.id, "role": role});
     record(c, &user, Action::HouseholdMemberAdded, user.id, (None, Some(after)), now)?;
+    let what = format!(
+        "{}'s household, as {} of the assets they collaborate on",
+        user.display_name,
+        role.as_str()
+    );
+    super::notify::granted(c, found.id, &what, &user, now)?;
     let p = collaborators::Person {
         id: found.id,
         username: found.username,
@@ -148,6 +154,11 @@ pub fn change_role(
         let after = json!({"user_id": member, "role": role});
         let changed = (Some(before), Some(after));
         record(c, &user, Action::HouseholdRoleChanged, user.id, changed, now)?;
+        if current.is_some_and(|was| role < was) {
+            let what =
+                format!("your role in {}'s household is now {}", user.display_name, role.as_str());
+            super::notify::reduced(c, member, &what, &user, now)?;
+        }
     }
     household_view(c, &user)
 }

@@ -232,6 +232,15 @@ pub fn set(c: &mut Conn, actor: &Caller, cmd: SetMember, now: Now) -> Outcome<Me
         let is = json!({"user_id": target_id, "role": new_role, "sites": fmt(&after)});
         let ev = event(&user, Action::MemberUpdated, "estate", id, Some(was), Some(is));
         audit::record(c, &ev, now)?;
+        if new_role < current {
+            let what = format!(
+                "your role in the estate {} is now {} (it was {})",
+                access.estate.name,
+                new_role.as_str(),
+                current.as_str()
+            );
+            super::notify::reduced(c, target_id, &what, &user, now)?;
+        }
     }
     member_view(c, &access, target_id)
 }

@@ -25,6 +25,7 @@ pub mod households;
 pub mod invitations;
 pub mod me;
 pub mod members;
+pub mod notify;
 pub mod photos;
 pub mod records;
 pub mod sessions;

@@ -38,12 +38,17 @@ pub struct ShareKey {
 
 /// The caller and the share `key` names, once the caller may manage the
 /// asset's shares (the asset locked first): 404 when there is no such share.
-fn managed_share(c: &mut Conn, actor: &Caller, key: ShareKey, now: Now) -> Outcome<(User, Share)> {
+fn managed_share(
+    c: &mut Conn,
+    actor: &Caller,
+    key: ShareKey,
+    now: Now,
+) -> Outcome<(User, Share, String)> {
     locks::assets_with_estates(c, &[key.asset_id], &[])?;
-    let (user, _, _) =
+    let (user, asset, _) =
         caller_asset_for(c, actor, key.asset_id, AssetCapability::ManageShares, now)?;
     let current = shares::get_share(c, key.asset_id, key.holder)?.ok_or_else(share_not_found)?;
-    Ok((user, current))
+    Ok((user, current, asset.name))
 }
 
 /// The shares of an asset (full access needed).
@@ -77,7 +82,7 @@ pub struct Change {
 
 /// Change a share's permission or access expiry (full access needed).
 pub fn change(c: &mut Conn, actor: &Caller, cmd: Change, now: Now) -> Outcome<ShareView> {
-    let (user, current) = managed_share(c, actor, cmd.share, now)?;
+    let (user, current, asset_name) = managed_share(c, actor, cmd.share, now)?;
     let ShareKey { asset_id, holder } = cmd.share;
     let edit = cmd.edit?;
     let permission = match edit.permission.as_deref() {
@@ -98,6 +103,14 @@ pub fn change(c: &mut Conn, actor: &Caller, cmd: Change, now: Now) -> Outcome<Sh
     let after = json!({"user_id": holder, "permission": permission, "access_expires_at": until});
     let ev = event(&user, Action::ShareUpdated, asset_id, Some(before), Some(after));
     audit::record(c, &ev, now)?;
+    if permission < current.permission {
+        let what = format!(
+            "your share of {asset_name} now allows {} (it allowed {})",
+            permission.as_str(),
+            current.permission.as_str()
+        );
+        super::notify::reduced(c, holder, &what, &user, now)?;
+    }
     let s = shares::get_share(c, asset_id, holder)?.ok_or_else(share_not_found)?;
     Ok(ShareView::new(&s, now))
 }
@@ -105,13 +118,15 @@ pub fn change(c: &mut Conn, actor: &Caller, cmd: Change, now: Now) -> Outcome<Sh
 /// Revoke a share (full access needed); it ends on the next request, and
 /// pending invitations of the asset to the holder are cancelled.
 pub fn revoke(c: &mut Conn, actor: &Caller, share: ShareKey, now: Now) -> Outcome<()> {
-    let (user, current) = managed_share(c, actor, share, now)?;
+    let (user, current, asset_name) = managed_share(c, actor, share, now)?;
     let ShareKey { asset_id, holder } = share;
     shares::delete_share(c, asset_id, holder)?;
     let email = users::get(c, holder)?.email;
     keyholder_store::invitations::cancel_to_email_on_assets(c, &[asset_id], &email)?;
     let before = json!({"user_id": holder, "permission": current.permission});
     audit::record(c, &event(&user, Action::ShareRevoked, asset_id, Some(before), None), now)?;
+    let what = format!("your shared access to {asset_name} was revoked");
+    super::notify::reduced(c, holder, &what, &user, now)?;
     Ok(())
 }
 

@@ -32,9 +32,10 @@ use crate::state::AppState;
 use crate::views::accounts::AuthResponse;
 use crate::views::common::{CursorPage, CursorQuery, paged_query};
 use crate::views::invitations::{
-    EstateInvitationView, InvitationOffer, InvitationResult, InviteOutcome, UserSearchResult,
+    EstateInvitationView, InvitationOffer, InvitationResult, InviteOutcome, StatsView,
+    UserSearchResult,
 };
-use crate::views::wire::{EstateRole, InvitationStatus};
+use crate::views::wire::{EstateRole, InvitationSort, InvitationStatus};
 use actix_web::http::StatusCode;
 
 // ---------------------------------------------------------------- requests
@@ -76,15 +77,27 @@ pub struct InviteRequest {
 
 paged_query! {
     pub struct InvitationListQuery {
+        /// Case-insensitive text in the invitee's email. Up to 200
+        /// characters, no control characters.
+        #[validate(length(max = 200))]
+        #[param(max_length = 200, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$", example = "example.com")]
+        pub q: Option<String>,
         /// Only the invitations with this status.
         #[param(value_type = Option<InvitationStatus>)]
         pub status: Option<String>,
+        /// Only the invitations offering this estate role.
+        #[param(value_type = Option<EstateRole>)]
+        pub role: Option<String>,
+        /// `invited_at` (default: newest first), `expires_at` or `email`; a
+        /// leading `-` sorts descending.
+        #[param(value_type = Option<InvitationSort>)]
+        pub sort: Option<String>,
     }
     paging {
         page,
         per_page,
-        /// The `next_cursor` of the previous page: the page after it (`page` is
-        /// then ignored).
+        /// The `next_cursor` of the previous page: the page after it, in the
+        /// same sort (`page` is then ignored).
         cursor,
     }
 }
@@ -184,25 +197,56 @@ pub async fn invite(ctx: Ctx, id: Path<Uuid>, body: ScopedJson<InviteRequest>) -
 
 /// List an estate's invitations
 ///
-/// Returns the estate's invitations, newest first, optionally filtered by
-/// `status`, paged by cursor. An invitation past its expiry shows as
-/// `expired`. Open to estate owners, admins and root (403
-/// `insufficient_role`).
+/// Returns the estate's invitations, newest first by default. Filter by `q`
+/// (text in the email, any case), `status` and `role`; `sort` is `invited_at`,
+/// `expires_at` or `email`, with a leading `-` for descending. Paged by `page`
+/// and `per_page` or by `cursor`; `total` counts what the filters keep, up to
+/// 1,000. An invitation past its expiry shows as `expired`. Open to estate
+/// owners, admins and root (403 `insufficient_role`).
 #[utoipa::path(get, path = "/api/v1/estates/{estate_id}/invitations", operation_id = "listEstateInvitations", tag = "invitations", security(("bearer" = [])), params(("estate_id" = Uuid, Path), InvitationListQuery),
     responses((status = 200, description = "Invitations, newest first; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<EstateInvitationView>), Unauthorized, InsufficientRole, NoSuchEstate,
-        (status = 422, description = "Unknown status or bad paging", body = Problem, content_type = "application/problem+json")))]
+        (status = 422, description = "Unknown status, role or sort, a cursor of another sort, or bad paging", body = Problem, content_type = "application/problem+json")))]
 pub async fn list_invitations(
     ctx: Ctx,
     id: Path<Uuid>,
     q: ValidQuery<InvitationListQuery>,
 ) -> Reply {
-    let InvitationListQuery { status, page, per_page, cursor } = q.0;
+    let InvitationListQuery { q, status, role, sort, page, per_page, cursor } = q.0;
     let query = estate::List {
         estate_id: id.into_inner(),
+        q,
         status,
+        role,
+        sort,
         paging: CursorQuery { page, per_page, cursor },
     };
     listed(&ctx, ctx.run(move |c, caller, now| estate::list(c, caller, query, now)).await)
+}
+
+/// Stats cards of an estate's invitations
+///
+/// Exact counts of the estate's invitations by status (a pending invitation past
+/// its expiry counts as expired), for the cards above its table. Open to estate
+/// owners, admins and root (403 `insufficient_role`).
+#[utoipa::path(get, path = "/api/v1/estates/{estate_id}/invitations/stats", operation_id = "getEstateInvitationStats", tag = "invitations", security(("bearer" = [])), params(("estate_id" = Uuid, Path)),
+    responses((status = 200, description = "The counts", body = StatsView), Unauthorized, InsufficientRole, NoSuchEstate))]
+pub async fn invitation_stats(ctx: Ctx, id: Path<Uuid>) -> Reply {
+    let id = id.into_inner();
+    ok(ctx.read_one(move |c, caller, now| estate::stats(c, caller, id, now)).await)
+}
+
+/// Get an estate invitation
+///
+/// One invitation of the estate: its email, role, status (a pending invitation
+/// past its expiry shows as `expired`), inviter, message and dates. Open to
+/// estate owners, admins and root (403 `insufficient_role`); an invitation of
+/// another estate answers 404 `invitation_not_found`.
+#[utoipa::path(get, path = "/api/v1/estates/{estate_id}/invitations/{invitation_id}", operation_id = "getEstateInvitation", tag = "invitations", security(("bearer" = [])), params(("estate_id" = Uuid, Path), ("invitation_id" = Uuid, Path)),
+    responses((status = 200, description = "The invitation", body = EstateInvitationView), Unauthorized, InsufficientRole,
+        (status = 404, description = "No such estate, or `invitation_not_found`", body = Problem, content_type = "application/problem+json")))]
+pub async fn get_invitation(ctx: Ctx, key: IdPair) -> Reply {
+    let target = target(key);
+    ok(ctx.run(move |c, caller, now| estate::details(c, caller, &target, now)).await)
 }
 
 /// Resend an estate invitation
@@ -382,6 +426,8 @@ type Answer =
 endpoints![
     user_search,
     list_invitations,
+    invitation_stats,
+    get_invitation,
     invite,
     resend_invitation,
     cancel_invitation,

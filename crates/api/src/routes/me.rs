@@ -13,12 +13,12 @@ use crate::ctx::Ctx;
 use crate::error::{ApiError, BadPaging, BodyTooLarge, MalformedJsonOrType, Problem, Unauthorized};
 use crate::extract::{ValidJson, ValidQuery, double_option};
 use crate::ops::sessions;
-use crate::ops::{account_deletion, email_change, export, me};
+use crate::ops::{account_deletion, email_change, export, me, notify};
 use crate::passwords;
 use crate::routes::accounts::new_password_hash;
 use crate::routes::{Reply, accepted, client_info, done, listed, mailed, ok};
 use crate::views::access::MyGrantView;
-use crate::views::accounts::{AuthResponse, MeView, StatusMessage};
+use crate::views::accounts::{AuthResponse, MeView, NotificationSettingsView, StatusMessage};
 use crate::views::common::{CursorPage, CursorQuery};
 use crate::views::export::MyDataExport;
 use keyholder_domain::values::Email;
@@ -261,4 +261,61 @@ pub async fn export_me(ctx: Ctx) -> Reply {
         .json(document))
 }
 
-endpoints![me, update_me, delete_me, my_access, export_me, change_password, request_email_change,];
+/// Get my notification settings
+///
+/// Which optional emails I get about access changes; security emails always go
+/// out (`security` is always true).
+#[utoipa::path(get, path = "/api/v1/me/notifications", operation_id = "getMyNotificationSettings", tag = "accounts", security(("bearer" = [])),
+    responses((status = 200, description = "My settings", body = NotificationSettingsView), Unauthorized))]
+pub async fn notification_settings(ctx: Ctx) -> Reply {
+    ok(ctx.read(|c, actor, _| notify::settings(c, actor)).await)
+}
+
+/// My choice of optional emails: each kind on or off.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"access_granted": true, "access_reduced": true, "access_expiring": true, "invitation_expiring": false}))]
+pub struct NotificationSettingsRequest {
+    /// Someone gives me access without an invitation.
+    pub access_granted: bool,
+    /// A share of mine is revoked, or a role or permission of mine lowered.
+    pub access_reduced: bool,
+    /// Three days before a share of mine ends.
+    pub access_expiring: bool,
+    /// Three days before an invitation I sent expires unanswered.
+    pub invitation_expiring: bool,
+}
+
+/// Set my notification settings
+///
+/// Turns each kind of optional email on or off (all four are required).
+/// Security emails cannot be turned off. Writes an audit event when something
+/// changed.
+#[utoipa::path(put, path = "/api/v1/me/notifications", operation_id = "updateMyNotificationSettings", tag = "accounts", security(("bearer" = [])), request_body = NotificationSettingsRequest,
+    responses((status = 200, description = "Saved: my settings", body = NotificationSettingsView), MalformedJsonOrType, Unauthorized, BodyTooLarge,
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json")))]
+pub async fn set_notification_settings(
+    ctx: Ctx,
+    body: ValidJson<NotificationSettingsRequest>,
+) -> Reply {
+    let b = body.0;
+    let wanted = keyholder_store::notifications::Settings {
+        access_granted: b.access_granted,
+        access_reduced: b.access_reduced,
+        access_expiring: b.access_expiring,
+        invitation_expiring: b.invitation_expiring,
+    };
+    ok(ctx.write(move |c, actor, now| notify::set_settings(c, actor, wanted, now)).await)
+}
+
+endpoints![
+    me,
+    update_me,
+    delete_me,
+    my_access,
+    export_me,
+    notification_settings,
+    set_notification_settings,
+    change_password,
+    request_email_change,
+];

@@ -142,3 +142,40 @@ crate::views::common::located! {
     // A new account is read back at /me with its access token.
     AuthResponse => |_v| "/api/v1/me".to_owned();
 }
+
+/// Which emails I get. The four kinds below can be turned off; security
+/// emails (password changed, email address changed, account deleted, links
+/// I asked for) always go out.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "access_granted": true,
+    "access_reduced": true,
+    "access_expiring": true,
+    "invitation_expiring": false,
+    "security": true
+}))]
+pub struct NotificationSettingsView {
+    /// Someone gave me access without an invitation: an estate role, a
+    /// collaboration, a place in their household.
+    pub access_granted: bool,
+    /// A share of mine was revoked, or a role or permission of mine lowered.
+    pub access_reduced: bool,
+    /// Three days before a share of mine ends.
+    pub access_expiring: bool,
+    /// Three days before an invitation I sent expires unanswered.
+    pub invitation_expiring: bool,
+    /// Security emails: always on.
+    pub security: bool,
+}
+
+impl From<keyholder_store::notifications::Settings> for NotificationSettingsView {
+    fn from(s: keyholder_store::notifications::Settings) -> Self {
+        Self {
+            access_granted: s.access_granted,
+            access_reduced: s.access_reduced,
+            access_expiring: s.access_expiring,
+            invitation_expiring: s.invitation_expiring,
+            security: true,
+        }
+    }
+}

@@ -33,9 +33,10 @@ pub struct AuditTarget {
 }
 
 /// What changed: the fields an event names (`before` or `after`), each a
-/// JSON scalar (an id, a name, a role, a count, a flag, a time, null) or,
-/// for a member's site overrides, an object of site id to override. A
-/// schema only: the changes are built as JSON.
+/// JSON scalar (an id, a name, a role, a count, a flag, a time, null), a
+/// list of ids (the collaborators a deleted asset had) or, for a member's
+/// site overrides, an object of site id to override. A schema only: the
+/// changes are built as JSON.
 pub struct AuditChange;
 
 impl utoipa::PartialSchema for AuditChange {
@@ -46,18 +47,21 @@ impl utoipa::PartialSchema for AuditChange {
             .schema_type(Type::Object)
             .additional_properties(values(Schema::Object(text())))
             .description(Some("Site id to override"));
+        let ids =
+            utoipa::openapi::schema::ArrayBuilder::new().items(text()).description(Some("Ids"));
         let value = OneOfBuilder::new()
             .item(text())
             .item(Object::with_type(Type::Number))
             .item(Object::with_type(Type::Boolean))
             .item(Object::with_type(Type::Null))
+            .item(ids)
             .item(overrides);
         ObjectBuilder::new()
             .schema_type(Type::Object)
             .additional_properties(values(Schema::OneOf(value.build())))
             .description(Some(
-                "The fields an event names: each a JSON scalar or, for site overrides, \
-                 an object of site id to override",
+                "The fields an event names: each a JSON scalar, a list of ids or, for \
+                 site overrides, an object of site id to override",
             ))
             .into()
     }

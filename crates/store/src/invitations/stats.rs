@@ -108,6 +108,11 @@ pub fn asset_stats(
     let mut sql = Sql::new(conn);
     let ctes = if is_root { String::new() } else { reach_ctes(&mut sql, user_id, asset_id, None) };
     let counts = resource_counts(&mut sql, is_root, asset_id, now);
+    stats_of(sql, conn, &ctes, &counts)
+}
+
+/// The six cards over `counts`, after the CTEs `ctes`.
+fn stats_of(sql: Sql, conn: &mut Conn, ctes: &str, counts: &ResourceCounts) -> Result<Stats> {
     let query = format!(
         "{ctes} SELECT {} AS total, {} AS pending, {} AS accepted, {} AS declined,
            {} AS expired, {} AS cancelled, {} AS lapsed
@@ -131,6 +136,27 @@ pub fn asset_stats(
         expired: row.expired + row.lapsed,
         cancelled: row.cancelled,
     })
+}
+
+/// The six stats cards of one estate's invitations, exact: from
+/// `invitation_counts` (kept by triggers) and, for pending invitations past
+/// their expiry (expired, not yet written so by the sweeper), the expiry
+/// index.
+pub fn estate_stats(conn: &mut Conn, estate_id: Uuid, now: DateTime<Utc>) -> Result<Stats> {
+    let mut sql = Sql::new(conn);
+    let estate = sql.id(estate_id);
+    let now = sql.param(now.into());
+    let counts = ResourceCounts {
+        from: format!(
+            "invitation_counts k WHERE k.resource_type = 'estate' AND k.resource_id = {estate}"
+        ),
+        lapsed: format!(
+            "(SELECT COUNT(*) FROM invitations i
+              WHERE {} AND i.resource_type = 'estate' AND i.resource_id = {estate})",
+            predicates::lapsed("i", &now)
+        ),
+    };
+    stats_of(sql, conn, "", &counts)
 }
 
 #[derive(QueryableByName)]

@@ -1,6 +1,6 @@
-//! The asset invitation management table: search, filters, sorts and
-//! keyset pages over the invitations of every asset a user has full access
-//! to (root: all), read through the sorted covering indexes.
+//! The invitation management tables: search, filters, sorts and keyset
+//! pages over the invitations of every asset a user has full access to
+//! (root: all), or of one estate, read through the sorted covering indexes.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::QueryableByName;
@@ -419,4 +419,85 @@ fn table_scope(
         }
     };
     (ctes, total)
+}
+
+#[derive(QueryableByName)]
+struct EstateRow {
+    #[diesel(embed)]
+    invitation: InvitationRow,
+    #[diesel(sql_type = Text)]
+    inviter_username: String,
+    #[diesel(sql_type = Text)]
+    inviter_display_name: String,
+}
+
+const ESTATE_COLUMNS: &str =
+    "i.id, i.resource_type, i.resource_id, i.email, i.role, i.message, i.status, i.invited_by,
+       i.invited_at, i.expires_at, i.access_expires_at, i.last_sent_at, i.resend_count,
+       i.responded_at, u.username AS inviter_username, u.display_name AS inviter_display_name";
+
+/// One page of an estate's invitations: filtered (status, role, `q` in the
+/// email), sorted and paged by keyset through the estate's sorted covering
+/// indexes, with the total counted up to
+/// [`COUNT_LIMIT`](crate::paging::COUNT_LIMIT).
+pub fn estate_table(
+    conn: &mut Conn,
+    estate_id: Uuid,
+    filter: &TableFilter,
+    sort: Sort,
+    now: DateTime<Utc>,
+    window: &Window<TableKey>,
+) -> Result<Page<Invitation>> {
+    let total = estate_total(conn, estate_id, filter, sort, now)?;
+    let mut sql = Sql::new(conn);
+    let (cond, _) = TableConditions::new(&mut sql, filter, sort, now, window.after.as_ref())?;
+    let dir = sort.direction().sql();
+    let key = sort.key("x");
+    let [fetch, rows, offset] = sql.window(window);
+    let estate = sql.id(estate_id);
+    let query = format!(
+        "WITH page AS (
+           SELECT x.id, {key} AS k FROM invitations x
+           WHERE x.resource_type = 'estate' AND x.resource_id = {estate}{filters}{after}
+           ORDER BY {key} {dir}, x.id {dir} LIMIT {fetch})
+         SELECT {ESTATE_COLUMNS}
+         FROM page p
+         JOIN invitations i ON i.id = p.id
+         JOIN users u ON u.id = i.invited_by
+         ORDER BY p.k {dir}, p.id {dir}
+         LIMIT {rows} OFFSET {offset}",
+        filters = cond.filters("FALSE"),
+        after = cond.after,
+    );
+    let rows: Vec<EstateRow> = sql.load(conn, &query)?;
+    let items = rows
+        .into_iter()
+        .map(|r| from_row((r.invitation, (r.inviter_username, r.inviter_display_name))))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::cut(items, window.limit, total))
+}
+
+/// How many of the estate's invitations the filter keeps, up to
+/// [`COUNT_LIMIT`].
+fn estate_total(
+    conn: &mut Conn,
+    estate_id: Uuid,
+    filter: &TableFilter,
+    sort: Sort,
+    now: DateTime<Utc>,
+) -> Result<i64> {
+    let mut sql = Sql::new(conn);
+    let (cond, _) = TableConditions::new(&mut sql, filter, sort, now, None)?;
+    let estate = sql.id(estate_id);
+    let cap = sql.param(Bind::Int(COUNT_LIMIT));
+    sql.count(
+        conn,
+        &format!(
+            "SELECT COUNT(*) AS n FROM (
+               SELECT 1 AS one FROM invitations x
+               WHERE x.resource_type = 'estate' AND x.resource_id = {estate}{filters}
+               LIMIT {cap}) t",
+            filters = cond.filters("FALSE")
+        ),
+    )
 }

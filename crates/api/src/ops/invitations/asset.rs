@@ -104,7 +104,7 @@ pub fn table(
     Ok(CursorPage::new(items, page.counted, &q.paging, next))
 }
 
-fn parse_sort(raw: Option<&str>) -> Outcome<Sort> {
+pub(super) fn parse_sort(raw: Option<&str>) -> Outcome<Sort> {
     let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
         return Ok(Sort::InvitedAt { descending: true });
     };
@@ -124,7 +124,7 @@ fn parse_sort(raw: Option<&str>) -> Outcome<Sort> {
 }
 
 /// The cursor after `inv` in the table sorted by `sort`.
-fn table_cursor(sort: Sort, inv: &Invitation) -> Cursor {
+pub(super) fn table_cursor(sort: Sort, inv: &Invitation) -> Cursor {
     match sort.key_of(inv) {
         TableKey::At(t) => Cursor::at(t, inv.id),
         TableKey::Text(s) => Cursor::new(Some(s), inv.id),
@@ -134,7 +134,7 @@ fn table_cursor(sort: Sort, inv: &Invitation) -> Cursor {
 
 /// The table position of a cursor under `sort` (422 `cursor` when it is not
 /// one of this sort's).
-fn table_key(sort: Sort, cursor: &Cursor) -> Outcome<TableKey> {
+pub(super) fn table_key(sort: Sort, cursor: &Cursor) -> Outcome<TableKey> {
     let key = match (sort, &cursor.key) {
         (Sort::ExpiresAt { .. }, None) => TableKey::Never,
         (Sort::Email { .. }, _) => TableKey::Text(cursor.text()?.to_owned()),

@@ -11,13 +11,14 @@ use keyholder_domain::values::Email;
 
 use keyholder_store::audit::{self, Action};
 use keyholder_store::estates;
-use keyholder_store::invitations::{self, ResourceType};
+use keyholder_store::invitations::{self, ResourceType, TableFilter};
 use keyholder_store::locks;
+use keyholder_store::paging::Window;
 use keyholder_store::users::{self, User};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Fields, Managed, Resource, Sending, issue, newest_first_window};
+use super::{Fields, Managed, Resource, Sending, issue};
 use crate::auth::{Caller, require_verified};
 use crate::error::ApiError;
 use crate::ops::Conn;
@@ -26,8 +27,8 @@ use crate::ops::Now;
 use crate::ops::Outcome;
 use crate::ops::estates::{EstateAccess, caller_estate};
 use crate::ops::members::member_view;
-use crate::views::common::{Cursor, CursorPage, CursorQuery, UserSummary, parse_field};
-use crate::views::invitations::{EstateInvitationView, InviteOutcome, UserSearchResult};
+use crate::views::common::{CursorPage, CursorQuery, UserSummary, parse_field};
+use crate::views::invitations::{EstateInvitationView, InviteOutcome, StatsView, UserSearchResult};
 
 /// The caller and the estate, 403 `insufficient_role` unless they may
 /// invite members there.
@@ -123,6 +124,8 @@ fn grant_at_once(
     let after = json!({"user_id": existing.id, "role": role});
     let resource = Resource::estate(&access.estate);
     audit::record(c, &resource.event(user, Action::MemberAdded, None, Some(after)), now)?;
+    let what = format!("the estate {} as {}", access.estate.name, role.as_str());
+    crate::ops::notify::granted(c, existing.id, &what, user, now)?;
     Ok(InviteOutcome {
         outcome: "granted",
         member: Some(member_view(c, access, existing.id)?),
@@ -133,7 +136,13 @@ fn grant_at_once(
 /// The estate's invitations, newest first, optionally by status.
 pub struct List {
     pub estate_id: Uuid,
+    /// Text in the invitee's email, in any case.
+    pub q: Option<String>,
     pub status: Option<String>,
+    pub role: Option<String>,
+    /// `invited_at` (default: newest first), `expires_at` or `email`; a
+    /// leading `-` sorts descending.
+    pub sort: Option<String>,
     pub paging: CursorQuery,
 }
 
@@ -144,12 +153,24 @@ pub fn list(
     now: Now,
 ) -> Outcome<CursorPage<EstateInvitationView>> {
     let (_, access) = inviting(c, caller, q.estate_id)?;
+    let sort = super::asset::parse_sort(q.sort.as_deref())?;
     let status =
         q.status.as_deref().map(|s| parse_field::<InvitationState>("status", s)).transpose()?;
-    let window = newest_first_window(&q.paging)?;
-    let page =
-        invitations::list_for_resource(c, ResourceType::Estate, q.estate_id, status, now, &window)?;
-    let next = page.items.last().filter(|_| page.more).map(|i| Cursor::at(i.invited_at, i.id));
+    let role = q.role.as_deref().map(|r| parse_field::<EstateRole>("role", r)).transpose()?;
+    let after = q
+        .paging
+        .after()?
+        .map(|cursor| Ok::<_, ApiError>((super::asset::table_key(sort, &cursor)?, cursor.id)))
+        .transpose()?;
+    let filter = TableFilter {
+        q: q.q.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()),
+        status,
+        permission: role.map(|r| r.as_str().to_owned()),
+        asset_id: None,
+    };
+    let window = Window { limit: q.paging.per_page(), offset: q.paging.offset(), after };
+    let page = invitations::estate_table(c, q.estate_id, &filter, sort, now, &window)?;
+    let next = page.items.last().filter(|_| page.more).map(|i| super::asset::table_cursor(sort, i));
     let resource = Resource::estate(&access.estate);
     let items = page.items.iter().map(|i| EstateInvitationView::new(i, &resource, now)).collect();
     Ok(CursorPage::new(items, page.counted, &q.paging, next))
@@ -164,15 +185,42 @@ pub struct Target {
 fn managed(c: &mut Conn, caller: &Caller, t: &Target) -> Outcome<Managed> {
     let (user, access) = inviting(c, caller, t.estate_id)?;
     let inv = invitations::get_for_resource(c, ResourceType::Estate, t.estate_id, t.invitation_id)?
-        .ok_or_else(|| {
-            ApiError::not_found(
-                ProblemCode::InvitationNotFound,
-                "No such invitation in this estate.",
-            )
-        })?;
+        .ok_or_else(no_such_invitation)?;
     let role: EstateRole = inv.role.parse().map_err(|_| ApiError::internal())?;
     estate::check_grant_new_member(&access.actor, role).map_err(ApiError::refused)?;
     Ok(Managed { user, inv, resource: Resource::estate(&access.estate) })
+}
+
+fn no_such_invitation() -> ApiError {
+    ApiError::not_found(ProblemCode::InvitationNotFound, "No such invitation in this estate.")
+}
+
+/// One invitation of the estate (owners, admins, root; 404 for another
+/// estate's).
+pub fn details(
+    c: &mut Conn,
+    caller: &Caller,
+    t: &Target,
+    now: Now,
+) -> Outcome<EstateInvitationView> {
+    let (_, access) = inviting(c, caller, t.estate_id)?;
+    let inv = invitations::get_for_resource(c, ResourceType::Estate, t.estate_id, t.invitation_id)?
+        .ok_or_else(no_such_invitation)?;
+    Ok(EstateInvitationView::new(&inv, &Resource::estate(&access.estate), now))
+}
+
+/// The six stats cards of the estate's invitations (owners, admins, root).
+pub fn stats(c: &mut Conn, caller: &Caller, estate_id: Uuid, now: Now) -> Outcome<StatsView> {
+    inviting(c, caller, estate_id)?;
+    let s = invitations::estate_stats(c, estate_id, now)?;
+    Ok(StatsView {
+        total: s.total,
+        pending: s.pending,
+        accepted: s.accepted,
+        declined: s.declined,
+        expired: s.expired,
+        cancelled: s.cancelled,
+    })
 }
 
 fn view(m: &Managed, now: Now) -> EstateInvitationView {

@@ -1,0 +1,3 @@
+DROP INDEX asset_shares_expiry_idx;
+DROP TABLE expiry_reminders;
+DROP TABLE notification_settings;
