@@ -120,6 +120,11 @@ fn plans_hold_on(backend: Backend) {
                     }
                 }
             }
+            for (name, plan) in
+                keyholder_store::invitations::estate_table_plans(c, id(&estate), now)?
+            {
+                report.push((format!("{name}{mode}"), plan));
+            }
             let site_id = id(&site);
             for caller in [owner20, admin, inviter] {
                 for (label, q, site, start) in [

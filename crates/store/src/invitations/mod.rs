@@ -9,7 +9,9 @@ mod table;
 
 pub use stats::{Stats, asset_stats, estate_stats};
 pub(crate) use table::managed_assets_sql;
-pub use table::{AssetInvitation, Sort, TableFilter, TableKey, asset_table, estate_table};
+pub use table::{
+    AssetInvitation, Sort, TableFilter, TableKey, asset_table, estate_table, estate_table_plans,
+};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;

@@ -450,12 +450,30 @@ pub fn estate_table(
 ) -> Result<Page<Invitation>> {
     let total = estate_total(conn, estate_id, filter, sort, now)?;
     let mut sql = Sql::new(conn);
-    let (cond, _) = TableConditions::new(&mut sql, filter, sort, now, window.after.as_ref())?;
+    let query = estate_page_sql(&mut sql, estate_id, filter, sort, now, window)?;
+    let rows: Vec<EstateRow> = sql.load(conn, &query)?;
+    let items = rows
+        .into_iter()
+        .map(|r| from_row((r.invitation, (r.inviter_username, r.inviter_display_name))))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::cut(items, window.limit, total))
+}
+
+/// The statement of one page of an estate's invitations.
+fn estate_page_sql(
+    sql: &mut Sql,
+    estate_id: Uuid,
+    filter: &TableFilter,
+    sort: Sort,
+    now: DateTime<Utc>,
+    window: &Window<TableKey>,
+) -> Result<String> {
+    let (cond, _) = TableConditions::new(sql, filter, sort, now, window.after.as_ref())?;
     let dir = sort.direction().sql();
     let key = sort.key("x");
     let [fetch, rows, offset] = sql.window(window);
     let estate = sql.id(estate_id);
-    let query = format!(
+    Ok(format!(
         "WITH page AS (
            SELECT x.id, {key} AS k FROM invitations x
            WHERE x.resource_type = 'estate' AND x.resource_id = {estate}{filters}{after}
@@ -468,13 +486,35 @@ pub fn estate_table(
          LIMIT {rows} OFFSET {offset}",
         filters = cond.filters("FALSE"),
         after = cond.after,
-    );
-    let rows: Vec<EstateRow> = sql.load(conn, &query)?;
-    let items = rows
-        .into_iter()
-        .map(|r| from_row((r.invitation, (r.inviter_username, r.inviter_display_name))))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Page::cut(items, window.limit, total))
+    ))
+}
+
+/// The plans of an estate's invitation pages in each sort, first and by
+/// cursor: what the plan test checks for full scans.
+pub fn estate_table_plans(
+    conn: &mut Conn,
+    estate_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<(String, Vec<String>)>> {
+    let mut out = Vec::new();
+    for (name, sort, key) in [
+        ("newest first", Sort::InvitedAt { descending: true }, TableKey::At(now)),
+        ("by email", Sort::Email { descending: false }, TableKey::Text("m".to_owned())),
+        ("by expiry", Sort::ExpiresAt { descending: false }, TableKey::At(now)),
+    ] {
+        for after in [None, Some((key, Uuid::nil()))] {
+            let label = format!(
+                "estate invitations {name}{}",
+                if after.is_some() { ", a cursor page" } else { "" }
+            );
+            let window = Window { limit: 25, offset: 0, after };
+            let mut sql = Sql::new(conn);
+            let query =
+                estate_page_sql(&mut sql, estate_id, &TableFilter::default(), sort, now, &window)?;
+            out.push((label, sql.explain(conn, &query)?));
+        }
+    }
+    Ok(out)
 }
 
 /// How many of the estate's invitations the filter keeps, up to
