@@ -101,6 +101,7 @@ refusal_by_value!(
     invitation::TransitionRefusal,
     invitation::InviteeRefusal,
     asset::PlacementRefusal,
+    account::DisableRefusal,
 );
 
 impl Refusal for collaborators::CollaboratorRefusal {
@@ -112,18 +113,6 @@ impl Refusal for collaborators::CollaboratorRefusal {
     }
     fn detail(&self) -> std::borrow::Cow<'static, str> {
         Self::detail(self).into()
-    }
-}
-
-impl Refusal for account::DisableRefusal {
-    fn kind(&self) -> RefusalKind {
-        Self::kind(*self)
-    }
-    fn code(&self) -> &'static str {
-        Self::code(*self)
-    }
-    fn detail(&self) -> std::borrow::Cow<'static, str> {
-        Self::detail(*self).into()
     }
 }
 

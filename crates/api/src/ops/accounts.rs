@@ -305,7 +305,7 @@ pub fn resend_verification(c: &mut Conn, actor: &Caller, base: &str, now: Now) -
 }
 
 /// 429 `email_recently_sent`: another link may go out in `wait` seconds.
-fn recently_sent(wait: u64) -> ApiError {
+pub(crate) fn recently_sent(wait: u64) -> ApiError {
     let mut err = ApiError::new(
         actix_web::http::StatusCode::TOO_MANY_REQUESTS,
         ProblemCode::EmailRecentlySent,

@@ -143,35 +143,21 @@ pub fn enable(c: &mut Conn, actor: &Caller, id: Uuid, now: Now) -> Outcome<Admin
     Ok(AdminUserView::from(&updated))
 }
 
-/// Send the account a password reset link (429 within the cooldown).
-pub fn send_password_reset(
-    c: &mut Conn,
-    actor: &Caller,
-    id: Uuid,
-    base: &str,
-    now: Now,
-) -> Outcome<()> {
-    let admin = root(c, actor)?;
-    let target = account(c, id)?;
-    if target.deleted_at.is_some() {
-        return Err(not_found());
-    }
-    super::accounts::send_reset_link(c, &target, base, now)?;
-    let after = json!({"to": target.email});
-    audit::record(
-        c,
-        &super::event(&admin, Action::UserPasswordResetSent, "user", target.id, None, Some(after)),
-        now,
-    )?;
-    Ok(())
+/// Which emailed link root sends an account.
+#[derive(Debug, Clone, Copy)]
+pub enum Link {
+    /// A password reset link (429 within the cooldown).
+    PasswordReset,
+    /// A new verification link (409 once verified, 429 within the
+    /// cooldown).
+    Verification,
 }
 
-/// Send the account a new verification link (409 once verified, 429
-/// within the cooldown).
-pub fn send_verification(
+/// Send the account a `link`; audited.
+pub fn send_link(
     c: &mut Conn,
     actor: &Caller,
-    id: Uuid,
+    (id, link): (Uuid, Link),
     base: &str,
     now: Now,
 ) -> Outcome<()> {
@@ -180,12 +166,17 @@ pub fn send_verification(
     if target.deleted_at.is_some() {
         return Err(not_found());
     }
-    super::accounts::send_verification_link(c, &target, base, now)?;
+    let action = match link {
+        Link::PasswordReset => {
+            super::accounts::send_reset_link(c, &target, base, now)?;
+            Action::UserPasswordResetSent
+        }
+        Link::Verification => {
+            super::accounts::send_verification_link(c, &target, base, now)?;
+            Action::UserVerificationResent
+        }
+    };
     let after = json!({"to": target.email});
-    audit::record(
-        c,
-        &super::event(&admin, Action::UserVerificationResent, "user", target.id, None, Some(after)),
-        now,
-    )?;
+    audit::record(c, &super::event(&admin, action, "user", target.id, None, Some(after)), now)?;
     Ok(())
 }

@@ -14,7 +14,7 @@ use keyholder_store::outbox;
 use keyholder_store::users::{self, User};
 use serde_json::json;
 
-use super::accounts::{LINK_COOLDOWN_SECONDS, LINKS_PER_DAY, event, prove_inbox};
+use super::accounts::{LINK_COOLDOWN_SECONDS, LINKS_PER_DAY, event, prove_inbox, recently_sent};
 use crate::error::ApiError;
 use crate::mail::{EMAIL_CHANGE_TTL_HOURS, templates};
 use crate::ops::{Conn, Now, Outcome};
@@ -22,17 +22,6 @@ use crate::problems::ProblemCode;
 
 fn email_taken() -> ApiError {
     ApiError::conflict(ProblemCode::EmailTaken, "Another account uses this email address.")
-}
-
-/// 429 `email_recently_sent` with `Retry-After`.
-fn recently_sent(wait: u64) -> ApiError {
-    let mut err = ApiError::new(
-        actix_web::http::StatusCode::TOO_MANY_REQUESTS,
-        ProblemCode::EmailRecentlySent,
-        format!("A link was sent moments ago; you can ask for another in {wait} seconds."),
-    );
-    err.retry_after = Some(wait);
-    err
 }
 
 /// Ask to move `user` (whose password the handler checked) to `new_email`:

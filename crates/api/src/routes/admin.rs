@@ -114,13 +114,8 @@ pub async fn enable_user(ctx: Ctx, id: Path<Uuid>) -> Reply {
         (status = 404, description = "`user_not_found`", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "`email_recently_sent` (see `Retry-After`)", body = Problem, content_type = "application/problem+json")))]
 pub async fn send_password_reset(ctx: Ctx, id: Path<Uuid>) -> Reply {
-    let (id, base) = (id.into_inner(), ctx.state().config.app_base().to_owned());
-    let sent = ctx.write(move |c, actor, now| admin::send_password_reset(c, actor, id, &base, now));
-    let sent = mailed(ctx.state(), sent.await);
-    accepted(sent.map(|()| StatusMessage {
-        status: "sent",
-        detail: "A password reset link is on its way.".into(),
-    }))
+    let target = (id.into_inner(), admin::Link::PasswordReset);
+    send(ctx, target, "A password reset link is on its way.").await
 }
 
 /// Resend an account's verification link
@@ -136,13 +131,16 @@ pub async fn send_password_reset(ctx: Ctx, id: Path<Uuid>) -> Reply {
         (status = 409, description = "`already_verified`", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "`email_recently_sent` (see `Retry-After`)", body = Problem, content_type = "application/problem+json")))]
 pub async fn send_verification(ctx: Ctx, id: Path<Uuid>) -> Reply {
-    let (id, base) = (id.into_inner(), ctx.state().config.app_base().to_owned());
-    let sent = ctx.write(move |c, actor, now| admin::send_verification(c, actor, id, &base, now));
+    let target = (id.into_inner(), admin::Link::Verification);
+    send(ctx, target, "A new verification link is on its way.").await
+}
+
+/// Sends an account a link as root: 202.
+async fn send(ctx: Ctx, target: (Uuid, admin::Link), detail: &'static str) -> Reply {
+    let base = ctx.state().config.app_base().to_owned();
+    let sent = ctx.write(move |c, actor, now| admin::send_link(c, actor, target, &base, now));
     let sent = mailed(ctx.state(), sent.await);
-    accepted(sent.map(|()| StatusMessage {
-        status: "sent",
-        detail: "A new verification link is on its way.".into(),
-    }))
+    accepted(sent.map(|()| StatusMessage { status: "sent", detail: detail.into() }))
 }
 
 endpoints![

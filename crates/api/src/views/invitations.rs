@@ -325,6 +325,19 @@ pub struct StatsView {
     pub cancelled: i64,
 }
 
+impl From<keyholder_store::invitations::Stats> for StatsView {
+    fn from(s: keyholder_store::invitations::Stats) -> Self {
+        Self {
+            total: s.total,
+            pending: s.pending,
+            accepted: s.accepted,
+            declined: s.declined,
+            expired: s.expired,
+            cancelled: s.cancelled,
+        }
+    }
+}
+
 crate::views::common::located! {
     AssetInvitationView => |v| format!("/api/v1/asset-invitations/{}", v.id);
 }

@@ -157,15 +157,7 @@ pub fn stats(
         let (_, level) = asset_access(c, &user, asset, now)?;
         require(level, AssetCapability::ManageInvitations)?;
     }
-    let s = invitations::asset_stats(c, user.id, user.is_root, asset_id, now)?;
-    Ok(StatsView {
-        total: s.total,
-        pending: s.pending,
-        accepted: s.accepted,
-        declined: s.declined,
-        expired: s.expired,
-        cancelled: s.cancelled,
-    })
+    Ok(StatsView::from(invitations::asset_stats(c, user.id, user.is_root, asset_id, now)?))
 }
 
 /// The caller and an invitation of an asset they have full access to (404

@@ -212,15 +212,7 @@ pub fn details(
 /// The six stats cards of the estate's invitations (owners, admins, root).
 pub fn stats(c: &mut Conn, caller: &Caller, estate_id: Uuid, now: Now) -> Outcome<StatsView> {
     inviting(c, caller, estate_id)?;
-    let s = invitations::estate_stats(c, estate_id, now)?;
-    Ok(StatsView {
-        total: s.total,
-        pending: s.pending,
-        accepted: s.accepted,
-        declined: s.declined,
-        expired: s.expired,
-        cancelled: s.cancelled,
-    })
+    Ok(StatsView::from(invitations::estate_stats(c, estate_id, now)?))
 }
 
 fn view(m: &Managed, now: Now) -> EstateInvitationView {
