@@ -16,6 +16,7 @@ on_both_backends!(
     revoked_sessions_are_refused_on_the_next_request,
     a_password_change_or_reset_ends_the_other_sessions,
     two_refreshes_with_one_token_leave_no_session_alive,
+    a_sign_in_from_a_new_client_is_told_to_a_verified_inbox,
 );
 
 /// Signs `login` in with a `User-Agent`: the raw answer.
@@ -254,4 +255,29 @@ async fn two_refreshes_with_one_token_leave_no_session_alive(app: TestApp) {
         refresh(&app, &winner.refresh_token).await.assert_problem(401, "refresh_token_invalid");
     }
     app.try_me(&ada).await.assert_status(200);
+}
+
+async fn a_sign_in_from_a_new_client_is_told_to_a_verified_inbox(app: TestApp) {
+    let ada = app.register_verified("ada").await;
+    // The client she registered from is known: nothing to tell.
+    app.login("ada", PASSWORD).await.assert_status(200);
+    sign_in_as(&app, "ada", "Firefox/133.0").await.assert_status(200);
+    let mail = app.wait_for_email(&ada.email, "New sign-in to your Keyholder account").await;
+    assert!(
+        mail.body.contains("Firefox/133.0") && mail.body.contains("127.0.0.1"),
+        "{}",
+        mail.body
+    );
+    // The same client again is not new; another one is.
+    sign_in_as(&app, "ada", "Firefox/133.0").await.assert_status(200);
+    sign_in_as(&app, "ada", "Safari/18.1").await.assert_status(200);
+    let second = app.wait_for_nth_email(&ada.email, "New sign-in", 2).await;
+    assert!(second.body.contains("Safari/18.1"), "{}", second.body);
+    assert_eq!(app.emails_to(&ada.email, "New sign-in").len(), 2);
+    // An unverified inbox is not written to.
+    let bob = app.register("bob").await;
+    sign_in_as(&app, "bob", "Firefox/133.0").await.assert_status(200);
+    sign_in_as(&app, "ada", "Edge/131").await.assert_status(200);
+    app.wait_for_nth_email(&ada.email, "New sign-in", 3).await;
+    assert!(app.emails_to(&bob.email, "New sign-in").is_empty());
 }

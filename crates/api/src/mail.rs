@@ -206,6 +206,30 @@ pub mod templates {
         }
     }
 
+    /// A sign-in from a client none of the account's live sessions has
+    /// (a security email: always sent).
+    pub fn new_sign_in(
+        to: &str,
+        username: &str,
+        client: &str,
+        address: &str,
+        at: DateTime<Utc>,
+    ) -> NewMail {
+        let at = at.format("%Y-%m-%d %H:%M UTC");
+        NewMail {
+            kind: "new_sign_in",
+            recipient: to.to_owned(),
+            subject: "New sign-in to your Keyholder account".to_owned(),
+            body_text: format!(
+                "Hello {username},\n\n\
+                 Your account was signed in to at {at} from {client} ({address}). If this \
+                 was you, there is nothing to do. If not, change your password at once: that \
+                 signs out every other session, and your sessions are listed under Sessions.\n\n\
+                 -- Keyholder\n"
+            ),
+        }
+    }
+
     pub fn password_changed(to: &str, username: &str) -> NewMail {
         NewMail {
             kind: "password_changed",

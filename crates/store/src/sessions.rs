@@ -211,3 +211,23 @@ pub fn list(
     let counted = count_up_to!(conn, base, sessions::id);
     Ok(Page::cut(rows, window.limit, counted))
 }
+
+/// Whether one of the user's live sessions began from this client (the
+/// same `User-Agent` and address): a sign-in from any other is new.
+pub fn knows_client(
+    conn: &mut Conn,
+    user_id: Uuid,
+    client: &Client<'_>,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let seen: Vec<(Option<String>, Option<String>)> = sessions::table
+        .filter(sessions::user_id.eq(DbId(user_id)))
+        .filter(sessions::expires_at.gt(to_db(now)))
+        .select((sessions::user_agent, sessions::address))
+        .distinct()
+        .limit(1000)
+        .load(conn)?;
+    Ok(seen.iter().any(|(agent, address)| {
+        agent.as_deref() == client.user_agent && address.as_deref() == client.address
+    }))
+}

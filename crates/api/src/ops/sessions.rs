@@ -7,6 +7,7 @@
 use chrono::Duration;
 use keyholder_domain::token::{SecretToken, TokenHash};
 use keyholder_store::audit::{self, Action};
+use keyholder_store::outbox;
 use keyholder_store::sessions::{self, Client, Rotation};
 use keyholder_store::users::{self, User};
 use serde_json::json;
@@ -15,6 +16,7 @@ use uuid::Uuid;
 use super::accounts::event;
 use crate::auth::{Caller, TokenKeys};
 use crate::error::ApiError;
+use crate::mail::templates;
 use crate::ops::{Conn, Now, Outcome};
 use crate::problems::ProblemCode;
 use crate::views::accounts::{AuthResponse, MeView, RevokedSessions, SessionView};
@@ -78,6 +80,34 @@ pub fn open(
         Client { user_agent: client.user_agent.as_deref(), address: client.address.as_deref() };
     let session = sessions::start(c, user.id, &from, refresh.hash().as_str(), (now, expires_at))?;
     signed_in(keys, user, session.id, &refresh, now)
+}
+
+/// Signs `user` in with their password: a session, and, when the client
+/// (its `User-Agent` and address) matches none of the account's live
+/// sessions, a "new sign-in" security email to a verified inbox (it cannot
+/// be turned off).
+pub fn sign_in(
+    c: &mut Conn,
+    keys: &TokenKeys,
+    user: &User,
+    client: &ClientInfo,
+    now: Now,
+) -> Outcome<AuthResponse> {
+    let from =
+        Client { user_agent: client.user_agent.as_deref(), address: client.address.as_deref() };
+    let known = sessions::knows_client(c, user.id, &from, now)?;
+    let answer = open(c, keys, user, client, now)?;
+    if !known && user.email_verified() {
+        let mail = templates::new_sign_in(
+            &user.email,
+            &user.username,
+            from.user_agent.unwrap_or("an unknown client"),
+            from.address.unwrap_or("an unknown address"),
+            now,
+        );
+        outbox::enqueue(c, &mail, now)?;
+    }
+    Ok(answer)
 }
 
 fn refresh_refused(code: ProblemCode, detail: &'static str) -> ApiError {

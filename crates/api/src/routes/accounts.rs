@@ -203,7 +203,8 @@ pub async fn login(
         Some(user) if valid => {
             let (keys, client, now) =
                 (state.tokens.clone(), client_info(&req, &state), state.clock.now());
-            ok(state.write(move |c| sessions::open(c, &keys, &user, &client, now)).await)
+            let signed_in = state.write(move |c| sessions::sign_in(c, &keys, &user, &client, now));
+            ok(mailed(&state, signed_in.await))
         }
         _ => Err(accounts::invalid_credentials()),
     }
