@@ -11,7 +11,22 @@ on_both_backends!(
     an_estate_owner_or_an_assets_last_collaborator_is_refused_naming_what_blocks,
     a_root_account_is_not_deleted,
     a_deletion_and_the_other_collaborators_leaving_at_once_keep_a_collaborator,
+    two_deletions_at_once_delete_once,
 );
+
+async fn two_deletions_at_once_delete_once(app: TestApp) {
+    let ada = app.register_verified("ada").await;
+    let (a, b) = tokio::join!(
+        app.try_delete_me(&ada, with_password(PASSWORD)),
+        app.try_delete_me(&ada, with_password(PASSWORD)),
+    );
+    let mut statuses = [a.status, b.status];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [204, 401], "{a:?} {b:?}");
+    app.wait_for_email("ada@example.com", "Your Keyholder account was deleted").await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(app.emails_to("ada@example.com", "account was deleted").len(), 1);
+}
 
 fn with_password(password: &str) -> serde_json::Value {
     json!({"password": password})
@@ -72,6 +87,13 @@ async fn deleting_my_account_ends_everything_and_keeps_the_trail(app: TestApp) {
     let added = trail.items().iter().find(|e| e["action"] == "collaborator.added").expect("added");
     assert_eq!(added["actor"]["username"], "bob");
     assert_eq!(added["actor"]["deleted"], false);
+    // The account is found by no username or email any more: nothing can
+    // be granted to it.
+    let boat = app.create_asset(&bob, json!({"name": "Boat"})).await.id;
+    app.try_collaborate(&bob, &boat, &format!("deleted-{}", ada.id))
+        .await
+        .assert_problem(404, "user_not_found");
+    app.try_collaborate(&bob, &boat, "ada").await.assert_problem(404, "user_not_found");
     // A confirmation goes to the address, which can register again.
     app.wait_for_email("ada@example.com", "Your Keyholder account was deleted").await;
     let again = app.register("ada").await;

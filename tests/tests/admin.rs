@@ -12,7 +12,22 @@ on_both_backends!(
     a_disabled_account_cannot_sign_in_and_its_tokens_are_refused_at_once,
     root_sends_an_account_its_links,
     root_cannot_disable_itself_and_two_roots_disabling_each_other_leave_one,
+    a_disabled_account_is_not_claimed_through_an_invitation,
 );
+
+async fn a_disabled_account_is_not_claimed_through_an_invitation(app: TestApp) {
+    let app = TestApp::spawn_with_root(app.backend).await;
+    let root = app.root_token().await;
+    let (owner, estate) = app.owner_with_estate("Riverside").await;
+    let carl = app.register("carl").await;
+    app.try_disable_user(&root, &carl.id).await.assert_status(200);
+    app.try_invite(&owner, &estate, &carl.email, "viewer").await.assert_status(202);
+    let mail = app.wait_for_email(&carl.email, "invited you").await;
+    app.try_sign_up(&mail.token(), "carlos", "a new password here")
+        .await
+        .assert_problem(403, "account_disabled");
+    app.login("carlos", "a new password here").await.assert_problem(401, "invalid_credentials");
+}
 
 fn usernames(reply: &keyholder_tests::Reply) -> Vec<String> {
     reply.items().iter().map(|u| u["username"].as_str().expect("u").to_owned()).collect()

@@ -10,6 +10,7 @@ on_both_backends!(
     changing_my_email_needs_the_password_and_the_new_inbox,
     a_pending_invitation_to_the_new_address_shows_once_it_is_confirmed,
     a_replaced_or_expired_link_changes_nothing,
+    a_reset_link_to_the_old_address_stops_working,
     an_address_taken_meanwhile_is_409_and_changes_nothing,
 );
 
@@ -120,4 +121,18 @@ async fn an_address_taken_meanwhile_is_409_and_changes_nothing(app: TestApp) {
         .assert_problem(409, "email_taken");
     assert_eq!(app.try_me(&ada).await.body["email"], "ada@example.com");
     assert_eq!(app.try_me(&ada).await.body["email_verified"], true);
+}
+
+async fn a_reset_link_to_the_old_address_stops_working(app: TestApp) {
+    let ada = app.register_verified("ada").await;
+    app.try_request_password_reset(json!({"email": ada.email})).await.assert_status(202);
+    let reset = app.wait_for_email(&ada.email, "Reset your Keyholder password").await;
+    ask(&app, &ada, "ada@new.example").await.assert_status(202);
+    let link = app.wait_for_email("ada@new.example", CONFIRM).await;
+    app.try_confirm_email_change(json!({"token": link.token()})).await.assert_status(200);
+    // Whoever still reads the old inbox cannot take the account back.
+    app.try_confirm_password_reset(json!({"token": reset.token(), "password": "taken back now"}))
+        .await
+        .assert_problem(404, "token_invalid");
+    app.login("ada@new.example", PASSWORD).await.assert_status(200);
 }

@@ -144,6 +144,10 @@ async fn access_tokens_last_fifteen_minutes_by_default_and_refresh_renews_them(a
 async fn an_unrefreshed_session_expires(app: TestApp) {
     let app = TestApp::spawn_with(app.backend, |c| c.refresh_ttl = 3600).await;
     let ada = app.register("ada").await;
+    // An access token never outlives its session (a year's lifetime is
+    // configured, the session ends in an hour).
+    let login = sign_in_as(&app, "ada", "curl/8").await;
+    assert_eq!(login.body["expires_in"], 3600);
     let bob = app.register("bob").await;
     app.clock.advance(Duration::seconds(1800));
     // Refreshing within the hour moves the end an hour on.

@@ -53,26 +53,32 @@ impl TokenKeys {
     }
 
     /// An access token for `user` in the session `session`.
+    /// An access token for `user` in `session`, expiring after the
+    /// configured lifetime or when the session ends (`ends`), whichever
+    /// comes first; with its lifetime in seconds.
     pub fn issue(
         &self,
         user: &User,
-        session: Uuid,
+        (session, ends): (Uuid, DateTime<Utc>),
         now: DateTime<Utc>,
-    ) -> Result<String, ApiError> {
+    ) -> Result<(String, u64), ApiError> {
         let iat = now.timestamp();
         let ttl = i64::try_from(self.ttl_seconds).unwrap_or(3600);
+        let exp = (iat + ttl).min(ends.timestamp()).max(iat + 1);
         let claims = Claims {
             sub: user.id.to_string(),
             iat,
-            exp: iat + ttl,
+            exp,
             jti: Uuid::new_v4().to_string(),
             ver: credentials_version(user),
             sid: session.to_string(),
         };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(|e| {
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|e| {
             tracing::error!(error = %e, "token signing failed");
             ApiError::internal()
-        })
+        })?;
+        Ok((token, u64::try_from(exp - iat).unwrap_or(0)))
     }
 
     /// Checks signature, algorithm (HS256 only, so `alg: none` fails) and the

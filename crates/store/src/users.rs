@@ -229,12 +229,15 @@ pub fn get(conn: &mut Conn, id: Uuid) -> Result<User> {
 
 /// By normalised (lower-case) email.
 pub fn find_by_email(conn: &mut Conn, email: &str) -> Result<Option<User>> {
-    find_one!(conn, users::email.eq(email))
+    find_one!(conn, users::email.eq(email).and(users::deleted_at.is_null()))
 }
 
 /// By username, case-insensitively.
 pub fn find_by_username(conn: &mut Conn, username: &str) -> Result<Option<User>> {
-    find_one!(conn, users::username_canonical.eq(username.to_lowercase()))
+    find_one!(
+        conn,
+        users::username_canonical.eq(username.to_lowercase()).and(users::deleted_at.is_null())
+    )
 }
 
 /// By email or username, as typed at login.

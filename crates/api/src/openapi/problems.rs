@@ -519,6 +519,7 @@ const OPERATIONS: &[(&str, &[StatusCodes])] = &[
         (429, &[RateLimited]),
     ]),
     ("acceptInvitationWithSignUp", &[  // POST /api/v1/invitations/accept-signup
+        (403, &[AccountDisabled]),
         (404, &[InvitationNotFound]),
         (409, &[EmailRegistered, UsernameTaken, InvitationNotPending, InviterCannotGrant]),
         (410, &[InvitationExpired]),

@@ -14,19 +14,31 @@ use keyholder_store::{collaborators, locks, outbox};
 use serde_json::json;
 
 use super::accounts::event as account_event;
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::mail::templates;
 use crate::ops::{Conn, Now, Outcome, event};
+use crate::problems::ProblemCode;
 
 const REASON: &str = "account_deleted";
 
-/// Delete `user`, whose password the handler confirmed.
-pub fn delete(c: &mut Conn, user: &User, now: Now) -> Outcome<()> {
-    locks::users(c, &[user.id])?;
-    // Estates first, then assets: what a membership or collaborator change
-    // locks too, so neither can slip between this check and the deletion.
-    let (estates, assets) = account_deletion::holdings(c, user.id)?;
+/// Delete the caller's account, whose password the handler confirmed
+/// (`checked`: the account as it was then).
+pub fn delete(c: &mut Conn, actor: &Caller, checked: &User, now: Now) -> Outcome<()> {
+    // Estates, then assets, then the account: the order a membership or
+    // collaborator change locks in, so neither can slip between this check
+    // and the deletion. The caller is read again under the locks: a second
+    // deletion, or a password change since the check, is refused.
+    let (estates, assets) = account_deletion::holdings(c, checked.id)?;
     locks::assets_with_estates(c, &assets, &estates)?;
+    locks::users(c, &[checked.id])?;
+    let user = &actor.user(c)?;
+    if user.password_hash != checked.password_hash {
+        return Err(ApiError::forbidden(
+            ProblemCode::WrongPassword,
+            "The current password is not correct.",
+        ));
+    }
     let pairs = collaborators::collaborator_pairs(c, &assets)?;
     let sole_collaborator_of = match check_membership_end(&pairs, user.id) {
         Err(CollaboratorRefusal::LastCollaborator { asset_ids }) => asset_ids,
@@ -81,7 +93,6 @@ pub fn delete(c: &mut Conn, user: &User, now: Now) -> Outcome<()> {
         ))?;
     }
     let before = json!({
-        "username": user.username,
         "estate_memberships": ended.memberships.len(),
         "collaborations": ended.collaborations.len(),
         "shares": ended.shares.len(),

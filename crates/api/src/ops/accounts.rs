@@ -369,20 +369,22 @@ pub fn reset_token_known(c: &mut Conn, token: &str) -> Outcome<()> {
 }
 
 /// Set the password hash `hash` with the token from a reset link: the token
-/// works once, earlier sessions end, and the inbox counts as proven when
-/// the link went to the account's current address.
+/// works once, earlier sessions end, and the inbox counts as proven. A link
+/// sent to an address the account no longer uses is refused (404
+/// `token_invalid`).
 pub fn reset_password(c: &mut Conn, token: &str, hash: &str, now: Now) -> Outcome<()> {
     let found = usable_token(c, Purpose::PasswordReset, token, now)?;
     if !email_tokens::consume(c, found.id, now)? {
         return Err(token_used());
     }
     let user = users::get(c, found.user_id)?;
+    if user.email != found.email {
+        return Err(token_invalid("This link was sent to an address the account no longer uses."));
+    }
     users::set_password_hash(c, user.id, hash, now)?;
     email_tokens::revoke_all(c, user.id, Purpose::PasswordReset)?;
     super::sessions::end_all(c, &user)?;
-    if user.email == found.email {
-        prove_inbox(c, &user, now)?;
-    }
+    prove_inbox(c, &user, now)?;
     audit::record(c, &event(&user, Action::UserPasswordReset, None, None), now)?;
     outbox::enqueue(c, &templates::password_changed(&user.email, &user.username), now)?;
     Ok(())

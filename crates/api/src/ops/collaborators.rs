@@ -39,12 +39,29 @@ pub(crate) fn collaborator_refused(r: &CollaboratorRefusal) -> ApiError {
 }
 
 /// The user with exactly this username (trimmed): 404 naming it otherwise.
+fn no_user_named(username: &str) -> ApiError {
+    ApiError::not_found(ProblemCode::UserNotFound, format!("No user is named {username}."))
+        .with_extra("username", json!(username))
+}
+
 fn user_named(c: &mut Conn, username: &str) -> Outcome<User> {
     let username = username.trim();
-    users::find_by_username(c, username)?.ok_or_else(|| {
-        ApiError::not_found(ProblemCode::UserNotFound, format!("No user is named {username}."))
-            .with_extra("username", json!(username))
-    })
+    users::find_by_username(c, username)?.ok_or_else(|| no_user_named(username))
+}
+
+/// The accounts about to be granted something, locked (in id order, after
+/// the assets, as everywhere) and read again: an account deleted meanwhile
+/// is not found, and one being deleted waits for this grant, then ends it.
+fn locked_grantees(c: &mut Conn, found: Vec<User>) -> Outcome<Vec<User>> {
+    let ids: Vec<Uuid> = found.iter().map(|u| u.id).collect();
+    locks::users(c, &ids)?;
+    found
+        .into_iter()
+        .map(|u| match users::find(c, u.id)? {
+            Some(now) if now.deleted_at.is_none() => Ok(now),
+            _ => Err(no_user_named(&u.username)),
+        })
+        .collect()
 }
 
 fn collaborator_ids(c: &mut Conn, asset_id: Uuid) -> Outcome<Vec<Uuid>> {
@@ -104,6 +121,7 @@ pub fn add(c: &mut Conn, actor: &Caller, cmd: Add, now: Now) -> Outcome<Collabor
     let username = username?;
     budget.spend(user.id)?;
     let found = user_named(c, &username)?;
+    let found = locked_grantees(c, vec![found])?.remove(0);
     collaborators::check_add_collaborator(&collaborator_ids(c, id)?, found.id)
         .map_err(|r| collaborator_refused(&r))?;
     collaborator_rows::add_collaborator(c, id, found.id, now)?;
@@ -242,12 +260,13 @@ pub fn bulk_add(
     let BulkAdd { asset_ids, usernames, budget } = cmd;
     let (user, selection) = locked_selection(c, actor, &asset_ids, now)?;
     require_verified(&user, SharingAction::Collaborator)?;
-    let mut adding = Vec::with_capacity(usernames.len());
+    let mut found = Vec::with_capacity(usernames.len());
     for name in &usernames {
         // Every username looked up spends one from the budget.
         budget.spend(user.id)?;
-        adding.push(user_named(c, name)?.id);
+        found.push(user_named(c, name)?);
     }
+    let adding: Vec<Uuid> = locked_grantees(c, found)?.iter().map(|u| u.id).collect();
     let pairs = collaborator_rows::collaborator_pairs(c, &selection)?;
     for (asset_id, user_id) in collaborators::bulk_add_pairs(&selection, &pairs, &adding) {
         collaborator_rows::add_collaborator(c, asset_id, user_id, now)?;

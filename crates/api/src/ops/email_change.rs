@@ -101,7 +101,10 @@ pub fn confirm(c: &mut Conn, token: &str, now: Now) -> Outcome<User> {
     }
     let moved = users::set_email(c, user.id, &found.new_email, now)?.map_err(|_| email_taken())?;
     prove_inbox(c, &moved, now)?;
+    // Links sent to the old address stop working: it no longer speaks for
+    // the account.
     email_tokens::revoke_all(c, user.id, Purpose::VerifyEmail)?;
+    email_tokens::revoke_all(c, user.id, Purpose::PasswordReset)?;
     let moved = users::get(c, user.id)?;
     let before = json!({"email": user.email});
     let after = json!({"email": moved.email});

@@ -102,6 +102,11 @@ pub fn add_member(
     // Both households are read below (mutual membership is refused): lock
     // both users, in id order, before reading.
     locks::users(c, &[user.id, found.id])?;
+    // Read again under the lock: an account deleted meanwhile is not added.
+    let found = users::find(c, found.id)?.filter(|u| u.deleted_at.is_none()).ok_or_else(|| {
+        ApiError::not_found(ProblemCode::UserNotFound, format!("No user is named {username}."))
+            .with_extra("username", json!(username))
+    })?;
     let facts = AddMemberFacts {
         already_member: households::household_role(c, user.id, found.id)?.is_some(),
         head_is_member_of_candidate: households::household_role(c, found.id, user.id)?.is_some(),

@@ -8,7 +8,7 @@ use chrono::Duration;
 use keyholder_domain::token::{SecretToken, TokenHash};
 use keyholder_store::audit::{self, Action};
 use keyholder_store::outbox;
-use keyholder_store::sessions::{self, Client, Rotation};
+use keyholder_store::sessions::{self, Client, Rotation, Session};
 use keyholder_store::users::{self, User};
 use serde_json::json;
 use uuid::Uuid;
@@ -49,18 +49,19 @@ fn seconds(s: u64) -> Duration {
 fn signed_in(
     keys: &TokenKeys,
     user: &User,
-    session: Uuid,
+    session: &Session,
     refresh: &SecretToken,
     now: Now,
 ) -> Outcome<AuthResponse> {
+    let (access_token, expires_in) = keys.issue(user, (session.id, session.expires_at), now)?;
     Ok(AuthResponse {
         user: MeView::from(user),
-        access_token: keys.issue(user, session, now)?,
+        access_token,
         token_type: "Bearer",
-        expires_in: keys.ttl_seconds,
+        expires_in,
         refresh_token: refresh.as_str().to_owned(),
         refresh_expires_in: keys.refresh_ttl_seconds,
-        session_id: session,
+        session_id: session.id,
     })
 }
 
@@ -79,7 +80,7 @@ pub fn open(
     let from =
         Client { user_agent: client.user_agent.as_deref(), address: client.address.as_deref() };
     let session = sessions::start(c, user.id, &from, refresh.hash().as_str(), (now, expires_at))?;
-    signed_in(keys, user, session.id, &refresh, now)
+    signed_in(keys, user, &session, &refresh, now)
 }
 
 /// Signs `user` in with their password: a session, and, when the client
@@ -89,10 +90,25 @@ pub fn open(
 pub fn sign_in(
     c: &mut Conn,
     keys: &TokenKeys,
-    user: &User,
+    checked: &User,
     client: &ClientInfo,
     now: Now,
 ) -> Outcome<AuthResponse> {
+    // The password was checked before this transaction: under the
+    // account's lock, the account must still be the one checked (no
+    // password change, disable or deletion since), or a session could
+    // begin after the change that should have ended them all.
+    keyholder_store::locks::users(c, &[checked.id])?;
+    let user = &users::get(c, checked.id)?;
+    if user.deleted_at.is_some()
+        || user.password_hash != checked.password_hash
+        || user.credentials_changed_at != checked.credentials_changed_at
+    {
+        return Err(super::accounts::invalid_credentials());
+    }
+    if user.disabled_at.is_some() {
+        return Err(super::accounts::account_disabled());
+    }
     let from =
         Client { user_agent: client.user_agent.as_deref(), address: client.address.as_deref() };
     let known = sessions::knows_client(c, user.id, &from, now)?;
@@ -132,11 +148,20 @@ pub fn refresh(
     Ok(match rotation {
         Rotation::Rotated(session) => {
             let user = users::get(c, session.user_id)?;
+            // A session from before the last credentials change, or of a
+            // deleted account, does not go on (neither should exist).
+            if user.deleted_at.is_some() || session.created_at < user.credentials_changed_at {
+                sessions::end(c, session.id)?;
+                return Ok(Err(refresh_refused(
+                    ProblemCode::RefreshTokenInvalid,
+                    "This refresh token is not valid; sign in again.",
+                )));
+            }
             if user.disabled_at.is_some() {
                 sessions::end(c, session.id)?;
                 return Ok(Err(super::accounts::account_disabled()));
             }
-            Ok(signed_in(keys, &user, session.id, &next, now)?)
+            Ok(signed_in(keys, &user, &session, &next, now)?)
         }
         Rotation::Unknown => Err(refresh_refused(
             ProblemCode::RefreshTokenInvalid,

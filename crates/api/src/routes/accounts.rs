@@ -262,8 +262,9 @@ pub async fn password_reset(state: Data<AppState>, body: ValidJson<PasswordReset
 ///
 /// Sets a new password with the token from the reset link. The token works
 /// once; every session that began before is signed out, and a "password
-/// changed" email is sent. When the link went to the account's current
-/// address, the email counts as verified (the link proved the inbox).
+/// changed" email is sent. The email counts as verified (the link proved the
+/// inbox); a link sent to an address the account no longer uses answers 404
+/// `token_invalid`.
 #[utoipa::path(post, path = "/api/v1/auth/password-reset/confirm", operation_id = "confirmPasswordReset", tag = "accounts", request_body = PasswordResetConfirm,
     responses((status = 204, description = "The password is changed"), MalformedJsonOrType, (status = 404, description = "`token_invalid`: unknown or replaced token", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`token_used`", body = Problem, content_type = "application/problem+json"), (status = 410, description = "`token_expired`", body = Problem, content_type = "application/problem+json"), BodyTooLarge,

@@ -329,6 +329,7 @@ pub async fn accept_invitation(ctx: Ctx, body: ValidJson<InvitationTokenRequest>
 /// expired invitation answers 410 `invitation_expired`.
 #[utoipa::path(post, path = "/api/v1/invitations/accept-signup", operation_id = "acceptInvitationWithSignUp", tag = "invitations", request_body = AcceptSignupRequest,
     responses((status = 201, description = "Account created, invitation accepted, signed in", body = AuthResponse), MalformedJson, InvitationNotFound,
+        (status = 403, description = "`account_disabled`: the address belongs to an unverified account an administrator disabled", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`email_registered`, `username_taken` or `invitation_not_pending`, or `inviter_cannot_grant`", body = Problem, content_type = "application/problem+json"), InvitationExpired, InvalidFields, TooManyFromAddress, ServerBusy))]
 pub async fn accept_signup(
     http: HttpRequest,

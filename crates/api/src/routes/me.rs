@@ -238,7 +238,8 @@ pub struct DeleteAccountRequest {
         (status = 503, description = "`server_busy`: too many passwords being checked at once (see `Retry-After`)", body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_me(req: HttpRequest, ctx: Ctx, body: ValidJson<DeleteAccountRequest>) -> Reply {
     let user = password_confirmed(&req, &ctx, body.0.password).await?;
-    let deleted = ctx.write(move |c, _, now| account_deletion::delete(c, &user, now)).await;
+    let deleted =
+        ctx.write(move |c, actor, now| account_deletion::delete(c, actor, &user, now)).await;
     done(mailed(ctx.state(), deleted))
 }
 

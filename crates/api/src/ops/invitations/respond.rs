@@ -271,6 +271,9 @@ pub fn accept_signup(c: &mut Conn, cmd: &Signup, now: Now) -> Outcome<User> {
     };
     let user = match users::find_by_email(c, &inv.email)? {
         Some(existing) if existing.email_verified() => return Err(registered()),
+        Some(existing) if existing.disabled_at.is_some() => {
+            return Err(crate::ops::accounts::account_disabled());
+        }
         Some(existing) => {
             // Nothing granted to the account before carries over; its
             // earlier sessions end with its new credentials.
