@@ -12,7 +12,21 @@ on_both_backends!(
     access_given_without_an_invitation_is_emailed_unless_turned_off,
     a_revoked_share_or_a_lowered_role_is_emailed,
     reminders_go_out_three_days_before_an_end_and_once,
+    a_bulk_addition_is_one_email_per_person,
 );
+
+async fn a_bulk_addition_is_one_email_per_person(app: TestApp) {
+    let bob = app.register_verified("bob").await;
+    let ada = app.register_verified("ada").await;
+    let van = app.create_asset(&bob, json!({"name": "Van"})).await.id;
+    let boat = app.create_asset(&bob, json!({"name": "Boat"})).await.id;
+    let body = json!({"asset_ids": [van, boat], "usernames": ["ada"]});
+    app.try_bulk_add_collaborators(&bob, body).await.assert_status(200);
+    let mail = app.wait_for_email(&ada.email, "gave you access").await;
+    assert!(mail.body.contains("the assets Van, Boat as a collaborator"), "{}", mail.body);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(app.emails_to(&ada.email, "gave you access").len(), 1);
+}
 
 const ALL_ON: &str = r#"{"access_granted":true,"access_reduced":true,"access_expiring":true,"invitation_expiring":true,"security":true}"#;
 

@@ -268,6 +268,10 @@ pub fn bulk_add(
     }
     let adding: Vec<Uuid> = locked_grantees(c, found)?.iter().map(|u| u.id).collect();
     let pairs = collaborator_rows::collaborator_pairs(c, &selection)?;
+    let names: HashMap<Uuid, String> =
+        assets::get_many(c, &selection)?.into_iter().map(|a| (a.id, a.name)).collect();
+    // Each person added hears once, naming every asset they got.
+    let mut told: Vec<(Uuid, Vec<&str>)> = Vec::new();
     for (asset_id, user_id) in collaborators::bulk_add_pairs(&selection, &pairs, &adding) {
         collaborator_rows::add_collaborator(c, asset_id, user_id, now)?;
         let after = json!({"user_id": user_id, "bulk": true});
@@ -276,8 +280,17 @@ pub fn bulk_add(
             &event(&user, Action::CollaboratorAdded, asset_id, None, Some(after)),
             now,
         )?;
-        let name = assets::get(c, asset_id)?.map(|a| a.name).unwrap_or_default();
-        let what = format!("the asset {name} as a collaborator (full access)");
+        let name = names.get(&asset_id).map_or("", String::as_str);
+        match told.iter_mut().find(|(u, _)| *u == user_id) {
+            Some((_, assets)) => assets.push(name),
+            None => told.push((user_id, vec![name])),
+        }
+    }
+    for (user_id, assets) in told {
+        let what = match assets.as_slice() {
+            [one] => format!("the asset {one} as a collaborator (full access)"),
+            many => format!("the assets {} as a collaborator (full access)", many.join(", ")),
+        };
         super::notify::granted(c, user_id, &what, &user, now)?;
     }
     split_view(c, &selection)

@@ -42,6 +42,22 @@ window.Keyholder = (function () {
     });
   }
 
+  // The whole of a page that redeems its link's token at once: posts it to
+  // `path` and shows what `outcome` makes of the answer ([state, text]).
+  function redeem(path, working, outcome) {
+    var token = takeToken();
+    if (!token) {
+      result("invalid", "This link has no token. Open the link from the email again.");
+      return;
+    }
+    result("working", working);
+    post(path, { token: token }).then(function (r) {
+      token = null;
+      var shown = outcome(r) || ["error", "Something went wrong (" + r.status + "). Try again in a moment."];
+      result(shown[0], shown[1]);
+    });
+  }
+
   function result(state, text) {
     var el = document.getElementById("result");
     el.setAttribute("data-state", state);
@@ -60,5 +76,5 @@ window.Keyholder = (function () {
     if (button) { button.disabled = on; }
   }
 
-  return { takeToken: takeToken, post: post, result: result, fieldErrors: fieldErrors, busy: busy };
+  return { takeToken: takeToken, post: post, redeem: redeem, result: result, fieldErrors: fieldErrors, busy: busy };
 })();

@@ -1,24 +1,13 @@
 "use strict";
-(function () {
-  var K = window.Keyholder;
-  var token = K.takeToken();
-  if (!token) {
-    K.result("invalid", "This link has no token. Open the link from the email again.");
-    return;
+window.Keyholder.redeem("/auth/verify-email", "Verifying your email address…", function (r) {
+  if (r.status === 200) {
+    return ["verified", "Your email address is verified. You can close this page."];
+  } else if (r.status === 409) {
+    return ["used", "This link has already been used: your email address was verified with it."];
+  } else if (r.status === 410) {
+    return ["expired", "This link has expired. Sign in and ask for a new verification email."];
+  } else if (r.status === 404) {
+    return ["invalid", "This link is not valid: it may have been replaced by a newer one. Use the newest email."];
   }
-  K.result("working", "Verifying your email address…");
-  K.post("/auth/verify-email", { token: token }).then(function (r) {
-    token = null;
-    if (r.status === 200) {
-      K.result("verified", "Your email address is verified. You can close this page.");
-    } else if (r.status === 409) {
-      K.result("used", "This link has already been used: your email address was verified with it.");
-    } else if (r.status === 410) {
-      K.result("expired", "This link has expired. Sign in and ask for a new verification email.");
-    } else if (r.status === 404) {
-      K.result("invalid", "This link is not valid: it may have been replaced by a newer one. Use the newest email.");
-    } else {
-      K.result("error", "Something went wrong (" + r.status + "). Try again in a moment.");
-    }
-  });
-})();
+  return null;
+});
