@@ -13,7 +13,7 @@ use actix_web::{App, HttpMessage, HttpServer, web};
 use actix_web_prom::PrometheusMetricsBuilder;
 use anyhow::Context;
 use tokio::sync::{Notify, watch};
-use tracing_actix_web::{RequestId, TracingLogger};
+use tracing_actix_web::TracingLogger;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::TokenKeys;
@@ -25,7 +25,7 @@ use crate::ops::invitations::respond;
 use crate::ratelimit::AuthLimit;
 use crate::routes::{metrics, pages};
 use crate::state::AppState;
-use crate::telemetry::{Metrics, RequestSpan};
+use crate::telemetry::{Metrics, RequestSpan, RequestTag};
 use crate::{openapi, startup};
 
 /// Registers every route: the documented ones from each route module's
@@ -139,7 +139,7 @@ impl Application {
                 .wrap(ErrorHandlers::new().default_handler(problemize))
                 .wrap_fn(move |req, srv| {
                     let csp = content_policy(req.path());
-                    let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());
+                    let request_id = req.extensions().get::<RequestTag>().map(|t| t.0.clone());
                     let hsts = always_hsts
                         || proxies.forwarded_https(req.peer_addr().map(|a| a.ip()), req.headers());
                     let fut = srv.call(req);
@@ -151,6 +151,7 @@ impl Application {
                 })
                 .wrap(TracingLogger::<RequestSpan>::new())
                 .wrap(prometheus.clone())
+                .wrap(actix_web::middleware::from_fn(crate::telemetry::access_log))
         })
         .worker_max_blocking_threads(blocking_threads(&config))
         .listen(listener)?

@@ -7,7 +7,7 @@ use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use keyholder_store::users::User;
@@ -192,6 +192,7 @@ impl Caller {
         let claims = state.tokens.verify(token, state.clock.now())?;
         let id = Uuid::parse_str(&claims.sub).map_err(|_| invalid_token())?;
         let session = Uuid::parse_str(&claims.sid).map_err(|_| invalid_token())?;
+        req.extensions_mut().insert(crate::telemetry::LoggedUser(id));
         Ok((Self { id, session, ver: claims.ver }, state))
     }
 }

@@ -63,136 +63,143 @@ pub enum LogFormat {
     Json,
 }
 
+/// Every setting is global: `keyholder --bind X serve` and
+/// `keyholder serve --bind X` mean the same.
 #[derive(Args, Clone, Debug)]
 pub struct Config {
     /// Database URL: `sqlite://path` or `postgres://...`. Falls back to
     /// `DATABASE_URL`, then to `sqlite://data/keyholder.db`.
-    #[arg(long, env = "KEYHOLDER_DATABASE_URL", hide_env_values = true)]
+    #[arg(global = true, long, env = "KEYHOLDER_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<Secret>,
 
     /// Address to listen on.
-    #[arg(long, env = "KEYHOLDER_BIND", default_value = "127.0.0.1:8080")]
+    #[arg(global = true, long, env = "KEYHOLDER_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
 
     /// HS256 secret for access tokens. Generated into `jwt-secret` beside a
     /// SQLite database when unset; required with PostgreSQL.
-    #[arg(long, env = "KEYHOLDER_JWT_SECRET", hide_env_values = true)]
+    #[arg(global = true, long, env = "KEYHOLDER_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<Secret>,
 
     /// Access token lifetime in seconds: short, as a refresh token gets the
     /// next one.
-    #[arg(long, env = "KEYHOLDER_TOKEN_TTL", default_value_t = 900, value_parser = clap::value_parser!(u64).range(60..=31_536_000))]
+    #[arg(global = true, long, env = "KEYHOLDER_TOKEN_TTL", default_value_t = 900, value_parser = clap::value_parser!(u64).range(60..=31_536_000))]
     pub token_ttl: u64,
 
     /// Seconds a session may go unrefreshed before it ends (each refresh
     /// starts the count again): 30 days by default.
-    #[arg(long, env = "KEYHOLDER_REFRESH_TTL", default_value_t = 2_592_000, value_parser = clap::value_parser!(u64).range(600..=31_536_000))]
+    #[arg(global = true, long, env = "KEYHOLDER_REFRESH_TTL", default_value_t = 2_592_000, value_parser = clap::value_parser!(u64).range(600..=31_536_000))]
     pub refresh_ttl: u64,
 
     /// Base URL of the pages that emailed links open.
-    #[arg(long, env = "KEYHOLDER_APP_URL", default_value = "http://localhost:8080")]
+    #[arg(global = true, long, env = "KEYHOLDER_APP_URL", default_value = "http://localhost:8080")]
     pub app_url: String,
 
     /// `smtp://host:port` (or `smtps://`) to deliver email over SMTP.
-    #[arg(long, env = "KEYHOLDER_SMTP_URL", hide_env_values = true)]
+    #[arg(global = true, long, env = "KEYHOLDER_SMTP_URL", hide_env_values = true)]
     pub smtp_url: Option<Secret>,
 
     /// Folder to write each email into as an `.eml` file (when no SMTP URL).
-    #[arg(long, env = "KEYHOLDER_MAIL_DIR")]
+    #[arg(global = true, long, env = "KEYHOLDER_MAIL_DIR")]
     pub mail_dir: Option<PathBuf>,
 
     /// Sender of every email.
-    #[arg(long, env = "KEYHOLDER_MAIL_FROM", default_value = "Keyholder <no-reply@localhost>")]
+    #[arg(
+        global = true,
+        long,
+        env = "KEYHOLDER_MAIL_FROM",
+        default_value = "Keyholder <no-reply@localhost>"
+    )]
     pub mail_from: String,
 
     /// Root user bootstrap: created at start when missing.
-    #[arg(long, env = "KEYHOLDER_ROOT_EMAIL")]
+    #[arg(global = true, long, env = "KEYHOLDER_ROOT_EMAIL")]
     pub root_email: Option<String>,
-    #[arg(long, env = "KEYHOLDER_ROOT_USERNAME")]
+    #[arg(global = true, long, env = "KEYHOLDER_ROOT_USERNAME")]
     pub root_username: Option<String>,
-    #[arg(long, env = "KEYHOLDER_ROOT_PASSWORD", hide_env_values = true)]
+    #[arg(global = true, long, env = "KEYHOLDER_ROOT_PASSWORD", hide_env_values = true)]
     pub root_password: Option<Secret>,
 
     /// Comma-separated origins allowed to call the API from a browser.
-    #[arg(long, env = "KEYHOLDER_CORS_ORIGINS", value_delimiter = ',')]
+    #[arg(global = true, long, env = "KEYHOLDER_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
 
     /// Requests per minute per client address to login, register, password
     /// reset and the token endpoints; 0 turns the limit off.
-    #[arg(long, env = "KEYHOLDER_AUTH_RATE_LIMIT", default_value_t = 20)]
+    #[arg(global = true, long, env = "KEYHOLDER_AUTH_RATE_LIMIT", default_value_t = 20)]
     pub auth_rate_limit: u32,
 
     /// Requests per minute, per user and per address, to user search,
     /// invitation sending and resending; 0 turns the limit off.
-    #[arg(long, env = "KEYHOLDER_ACTION_RATE_LIMIT", default_value_t = 30)]
+    #[arg(global = true, long, env = "KEYHOLDER_ACTION_RATE_LIMIT", default_value_t = 30)]
     pub action_rate_limit: u32,
 
     /// Invitation emails (new or resent) one user may send per 24 hours.
-    #[arg(long, env = "KEYHOLDER_INVITE_DAILY_LIMIT", default_value_t = 200)]
+    #[arg(global = true, long, env = "KEYHOLDER_INVITE_DAILY_LIMIT", default_value_t = 200)]
     pub invite_daily_limit: u32,
 
     /// Take the client address from the proxy header (only behind a proxy
     /// that appends to it): the `KEYHOLDER_PROXY_HOPS`-th entry from the right.
-    #[arg(long, env = "KEYHOLDER_TRUST_PROXY", default_value_t = false)]
+    #[arg(global = true, long, env = "KEYHOLDER_TRUST_PROXY", default_value_t = false)]
     pub trust_proxy: bool,
 
     /// Comma-separated IPs/CIDRs of the reverse proxies. When set, the proxy
     /// header is read only from these peers and the client is the right-most
     /// address that is not one of them (implies `KEYHOLDER_TRUST_PROXY`).
-    #[arg(long, env = "KEYHOLDER_TRUSTED_PROXIES", value_delimiter = ',')]
+    #[arg(global = true, long, env = "KEYHOLDER_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<crate::proxy::IpNet>,
 
     /// With `KEYHOLDER_TRUST_PROXY` and no `KEYHOLDER_TRUSTED_PROXIES`: how
     /// many proxies stand in front of the server.
-    #[arg(long, env = "KEYHOLDER_PROXY_HOPS", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=16))]
+    #[arg(global = true, long, env = "KEYHOLDER_PROXY_HOPS", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=16))]
     pub proxy_hops: u32,
 
     /// The header the proxies append the client address to (only that one is
     /// read).
-    #[arg(long, env = "KEYHOLDER_PROXY_HEADER", value_enum, default_value_t = crate::proxy::ProxyHeader::XForwardedFor)]
+    #[arg(global = true, long, env = "KEYHOLDER_PROXY_HEADER", value_enum, default_value_t = crate::proxy::ProxyHeader::XForwardedFor)]
     pub proxy_header: crate::proxy::ProxyHeader,
 
     /// Attempts per minute, per user and per address, to change the password
     /// with the current one; 0 turns the limit off.
-    #[arg(long, env = "KEYHOLDER_PASSWORD_RATE_LIMIT", default_value_t = 5)]
+    #[arg(global = true, long, env = "KEYHOLDER_PASSWORD_RATE_LIMIT", default_value_t = 5)]
     pub password_rate_limit: u32,
 
     /// Password hashes/verifications computed at once across the server; 0
     /// means one per CPU core.
-    #[arg(long, env = "KEYHOLDER_MAX_CONCURRENT_HASHES", default_value_t = 0)]
+    #[arg(global = true, long, env = "KEYHOLDER_MAX_CONCURRENT_HASHES", default_value_t = 0)]
     pub max_concurrent_hashes: u32,
 
     /// Milliseconds a request waits for a free password hasher before
     /// answering 503 `server_busy`.
-    #[arg(long, env = "KEYHOLDER_HASH_WAIT_MS", default_value_t = 500)]
+    #[arg(global = true, long, env = "KEYHOLDER_HASH_WAIT_MS", default_value_t = 500)]
     pub hash_wait_ms: u64,
 
     /// Serve `/metrics` only on this separate address (the main listener then
     /// answers 404 for it).
-    #[arg(long, env = "KEYHOLDER_METRICS_BIND")]
+    #[arg(global = true, long, env = "KEYHOLDER_METRICS_BIND")]
     pub metrics_bind: Option<SocketAddr>,
 
     /// Bearer token that `/metrics` requires.
-    #[arg(long, env = "KEYHOLDER_METRICS_TOKEN", hide_env_values = true)]
+    #[arg(global = true, long, env = "KEYHOLDER_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<Secret>,
 
     /// Log format.
-    #[arg(long, env = "KEYHOLDER_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
+    #[arg(global = true, long, env = "KEYHOLDER_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
     pub log_format: LogFormat,
 
     /// Largest connection pool size: 10 on PostgreSQL, 4 on SQLite when
     /// unset. SQLite takes one writer at a time and each worker thread reads
     /// single resources on a connection of its own, so more pooled
     /// connections add memory (a page cache each) but no throughput.
-    #[arg(long, env = "KEYHOLDER_DB_POOL_SIZE")]
+    #[arg(global = true, long, env = "KEYHOLDER_DB_POOL_SIZE")]
     pub db_pool_size: Option<u32>,
 
     /// Seconds a request waits for a database connection before answering 503.
-    #[arg(long, env = "KEYHOLDER_DB_TIMEOUT", default_value_t = 5)]
+    #[arg(global = true, long, env = "KEYHOLDER_DB_TIMEOUT", default_value_t = 5)]
     pub db_timeout: u64,
 
     /// Milliseconds between two looks at the mail outbox.
-    #[arg(long, env = "KEYHOLDER_MAIL_POLL_MS", default_value_t = 1000)]
+    #[arg(global = true, long, env = "KEYHOLDER_MAIL_POLL_MS", default_value_t = 1000)]
     pub mail_poll_ms: u64,
 }
 
@@ -285,6 +292,24 @@ mod tests {
             config(&["--database-url", "sqlite://k.db", "--db-pool-size", "0"]).pool_size(),
             1
         );
+    }
+
+    #[test]
+    fn flags_are_taken_before_or_after_the_subcommand() {
+        for args in [
+            &["keyholder", "serve", "--bind", "0.0.0.0:9000", "--db-pool-size", "3"][..],
+            &["keyholder", "--bind", "0.0.0.0:9000", "serve", "--db-pool-size", "3"][..],
+        ] {
+            let cli = Cli::try_parse_from(args).expect("parses");
+            assert_eq!(cli.command, Some(Command::Serve));
+            assert_eq!(cli.config.bind.to_string(), "0.0.0.0:9000");
+            assert_eq!(cli.config.db_pool_size, Some(3));
+        }
+        let cli = Cli::try_parse_from(["keyholder", "migrate", "--database-url", "sqlite://x.db"])
+            .expect("parses");
+        assert_eq!(cli.command, Some(Command::Migrate));
+        assert_eq!(cli.config.resolved_database_url(), "sqlite://x.db");
+        assert!(Cli::try_parse_from(["keyholder", "serve", "--no-such-flag"]).is_err());
     }
 
     #[test]

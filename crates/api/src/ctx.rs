@@ -9,10 +9,9 @@
 use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use actix_web::{FromRequest, HttpRequest, web};
 use chrono::{DateTime, Utc};
 use keyholder_store::DbConnection;
-use tracing_actix_web::RequestId;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -38,7 +37,6 @@ pub struct Ctx {
     state: web::Data<AppState>,
     caller: Caller,
     now: DateTime<Utc>,
-    request_id: Option<RequestId>,
 }
 
 impl Ctx {
@@ -59,11 +57,6 @@ impl Ctx {
     /// The instant the request is judged at (one reading per request).
     pub fn now(&self) -> DateTime<Utc> {
         self.now
-    }
-
-    /// The request id the logs carry (`x-request-id`).
-    pub fn request_id(&self) -> Option<RequestId> {
-        self.request_id
     }
 
     /// The request's share of the per-user budget for searches,
@@ -107,7 +100,6 @@ impl FromRequest for Ctx {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(Caller::from_headers(req).map(|(caller, state)| Self {
             now: state.clock.now(),
-            request_id: req.extensions().get::<RequestId>().copied(),
             req: req.clone(),
             state,
             caller,

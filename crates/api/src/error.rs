@@ -61,6 +61,9 @@ pub struct ApiError {
     pub errors: Option<BTreeMap<String, String>>,
     pub extra: serde_json::Map<String, serde_json::Value>,
     pub retry_after: Option<u64>,
+    /// What went wrong on our side (a 5xx's cause), for the request's one
+    /// log line; never sent to the client.
+    pub cause: Option<String>,
 }
 
 impl std::fmt::Debug for ApiError {
@@ -100,6 +103,7 @@ impl ApiError {
             errors: None,
             extra: serde_json::Map::new(),
             retry_after: None,
+            cause: None,
         }
     }
 
@@ -170,7 +174,14 @@ impl ApiError {
 impl ApiError {
     /// The problem+json response (for handlers that return a response).
     pub fn error_response_owned(&self) -> HttpResponse {
-        ResponseError::error_response(self)
+        // Carries the error, so the access log names its code.
+        HttpResponse::from_error(self.clone())
+    }
+
+    /// The same error, with the cause its log line names.
+    pub fn caused_by(mut self, cause: impl std::fmt::Display) -> Self {
+        self.cause = Some(cause.to_string());
+        self
     }
 }
 
@@ -203,13 +214,9 @@ impl From<StoreError> for ApiError {
                 "The change conflicts with the current state; reload and try again.",
             ),
             StoreError::Unavailable(msg) => {
-                tracing::warn!(error = %msg, "database unavailable");
-                Self::unavailable("The database is unavailable; try again shortly.")
+                Self::unavailable("The database is unavailable; try again shortly.").caused_by(msg)
             }
-            other => {
-                tracing::error!(error = %other, "store error");
-                Self::internal()
-            }
+            other => Self::internal().caused_by(other),
         }
     }
 }
@@ -221,9 +228,8 @@ impl From<diesel::result::Error> for ApiError {
 }
 
 impl From<actix_web::error::BlockingError> for ApiError {
-    fn from(_: actix_web::error::BlockingError) -> Self {
-        tracing::error!("blocking task failed");
-        Self::internal()
+    fn from(e: actix_web::error::BlockingError) -> Self {
+        Self::internal().caused_by(format!("blocking task failed: {e}"))
     }
 }
 
@@ -318,7 +324,7 @@ pub fn problemize<B: MessageBody + 'static>(
         let err =
             ApiError::forbidden(ProblemCode::CorsRefused, format!("CORS request refused: {cors}."));
         let (req, old) = res.into_parts();
-        let mut new = err.error_response();
+        let mut new = err.error_response_owned();
         if let Some(vary) = old.headers().get(header::VARY) {
             new.headers_mut().insert(header::VARY, vary.clone());
         }
@@ -353,9 +359,14 @@ pub fn problemize<B: MessageBody + 'static>(
         }
         _ => (ProblemCode::Error, status.canonical_reason().unwrap_or("Error").to_owned()),
     };
-    let err = ApiError::new(status, code, detail);
+    let mut err = ApiError::new(status, code, detail);
+    if status.is_server_error()
+        && let Some(original) = res.response().error()
+    {
+        err = err.caused_by(original);
+    }
     let (req, old) = res.into_parts();
-    let mut new = err.error_response();
+    let mut new = err.error_response_owned();
     // Keep headers such as Allow, Retry-After and the rate-limit ones.
     for (name, value) in old.headers() {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {

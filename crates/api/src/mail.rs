@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use keyholder_store::db::LogThrottle;
 use keyholder_store::outbox::{self, NewMail, OutboxMail};
 use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
@@ -341,6 +342,10 @@ pub struct MailWorker {
     /// Delivered rows whose "sent" mark did not reach the database yet:
     /// they are marked, never sent again.
     delivered_unmarked: HashSet<uuid::Uuid>,
+    /// While the database or the mail server is down every poll fails:
+    /// a line a minute says so.
+    outbox_errors: LogThrottle,
+    delivery_errors: LogThrottle,
 }
 
 /// How long a claimed row stays reserved for the worker that claimed it.
@@ -350,7 +355,15 @@ const BATCH: i64 = 20;
 impl MailWorker {
     pub fn new(state: AppState, delivery: Delivery, from: Mailbox, poll: Duration) -> Self {
         let delivery = Arc::new(delivery);
-        Self { state, delivery, from, poll, delivered_unmarked: HashSet::new() }
+        Self {
+            state,
+            delivery,
+            from,
+            poll,
+            delivered_unmarked: HashSet::new(),
+            outbox_errors: LogThrottle::new(Duration::from_secs(60)),
+            delivery_errors: LogThrottle::new(Duration::from_secs(60)),
+        }
     }
 
     /// Runs until `shutdown` turns true; the batch under way is finished first.
@@ -367,8 +380,17 @@ impl MailWorker {
             if *shutdown.borrow() {
                 break;
             }
-            if let Err(e) = self.drain().await {
-                tracing::warn!(error = %e, "mail worker could not read the outbox");
+            match self.drain().await {
+                Err(e) => {
+                    if let Some(held_back) = self.outbox_errors.admit() {
+                        tracing::warn!(error = %e, held_back, "mail worker could not read the outbox; retrying (logged at most once a minute)");
+                    }
+                }
+                Ok(_) => {
+                    if self.outbox_errors.reset() {
+                        tracing::info!("mail worker reads the outbox again");
+                    }
+                }
             }
             tokio::select! {
                 _ = tokio::time::sleep(self.poll) => {}
@@ -441,7 +463,9 @@ impl MailWorker {
                 let next: Option<DateTime<Utc>> = next.ok().and_then(Result::ok);
                 // SMTP replies often quote the recipient: keep it out of the log.
                 let error = crate::telemetry::redact_emails(&error);
-                tracing::warn!(mail_id = %id, kind = %kind, %error, next_attempt = ?next, "email delivery failed; will retry");
+                if let Some(held_back) = self.delivery_errors.admit() {
+                    tracing::warn!(mail_id = %id, kind = %kind, %error, next_attempt = ?next, held_back, "email delivery failed; will retry (logged at most once a minute)");
+                }
             }
         }
     }

@@ -13,7 +13,7 @@ use actix_governor::{
 };
 use actix_web::dev::ServiceRequest;
 use actix_web::middleware::Condition;
-use actix_web::{HttpResponse, HttpResponseBuilder, ResponseError};
+use actix_web::{HttpResponse, HttpResponseBuilder};
 
 use crate::error::ApiError;
 use crate::proxy::Proxies;
@@ -40,7 +40,7 @@ impl KeyExtractor for ClientIp {
         negative: &NotUntil<QuantaInstant>,
         _response: HttpResponseBuilder,
     ) -> HttpResponse {
-        too_many(negative, "this address").error_response()
+        too_many(negative, "this address").error_response_owned()
     }
 }
 

@@ -63,17 +63,25 @@ pub fn jwt_secret(config: &Config, url: &DatabaseUrl) -> anyhow::Result<Vec<u8>>
     let mut bytes = [0u8; 48];
     rand::fill(&mut bytes);
     let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    // Written whole under a name of this process's own, then linked into
+    // place: a process started at the same moment sees no file or the
+    // whole secret, never a half-written one.
+    let draft = path.with_file_name(format!("jwt-secret.{}.tmp", std::process::id()));
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
+    options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    match options.open(&path) {
-        Ok(mut f) => {
-            f.write_all(secret.as_bytes())
-                .with_context(|| format!("cannot write {}", path.display()))?;
+    options
+        .open(&draft)
+        .and_then(|mut f| f.write_all(secret.as_bytes()).and_then(|()| f.sync_all()))
+        .with_context(|| format!("cannot write {}", draft.display()))?;
+    let linked = std::fs::hard_link(&draft, &path);
+    let _ = std::fs::remove_file(&draft);
+    match linked {
+        Ok(()) => {
             tracing::info!(path = %path.display(), "generated a JWT secret");
             Ok(secret.into_bytes())
         }
@@ -102,6 +110,62 @@ pub fn bootstrap_root(config: &Config, db: &Db, clock: &Clock) -> anyhow::Result
         Username::parse(username).map_err(|e| anyhow::anyhow!("KEYHOLDER_ROOT_USERNAME {e}"))?;
     let password =
         Password::parse(password).map_err(|e| anyhow::anyhow!("KEYHOLDER_ROOT_PASSWORD {e}"))?;
+    if root_present(db, &email, &username)? {
+        return Ok(());
+    }
+    let hash = passwords::hash(password.expose()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let now = clock.now();
+    let created: Result<Option<_>, keyholder_store::StoreError> = db.write(|c| {
+        let new = NewUser {
+            email: email.as_str(),
+            username: username.as_str(),
+            display_name: username.as_str(),
+            password_hash: &hash,
+            is_root: true,
+            email_verified_at: Some(now),
+        };
+        let user = match users::insert(c, &new, now)? {
+            Ok(u) => u,
+            // Another replica starting at the same time created it first.
+            Err(Taken::Email | Taken::Username) => return Ok(None),
+        };
+        audit::record(
+            c,
+            &NewAuditEvent {
+                actor_id: None,
+                action: Action::UserRootCreated,
+                target_type: "user",
+                target_id: user.id.to_string(),
+                before: None,
+                after: Some(
+                    json!({"email": user.email, "username": user.username, "is_root": true}),
+                ),
+            },
+            now,
+        )?;
+        Ok(Some(user))
+    });
+    match created {
+        Ok(Some(user)) => {
+            tracing::info!(user_id = %user.id, "root account created");
+            Ok(())
+        }
+        // Lost a race to another replica (on PostgreSQL the unique index
+        // refuses the second insert): what it created must be this root.
+        Ok(None) | Err(keyholder_store::StoreError::Conflict(_)) => {
+            if root_present(db, &email, &username)? {
+                Ok(())
+            } else {
+                bail!("the root account could not be created: its email or username was taken")
+            }
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Whether the configured root exists; an error when its email or username
+/// belongs to an ordinary account.
+fn root_present(db: &Db, email: &Email, username: &Username) -> anyhow::Result<bool> {
     let existing = db.read(|c| {
         Ok::<_, keyholder_store::StoreError>((
             users::find_by_email(c, email.as_str())?,
@@ -119,43 +183,9 @@ pub fn bootstrap_root(config: &Config, db: &Db, clock: &Clock) -> anyhow::Result
             );
         }
     }
-    if existing.0.is_some() || existing.1.is_some() {
+    let present = existing.0.is_some() || existing.1.is_some();
+    if present {
         tracing::info!(username = username.as_str(), "root account present");
-        return Ok(());
     }
-    let hash = passwords::hash(password.expose()).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let now = clock.now();
-    let created = db.write(|c| {
-        let new = NewUser {
-            email: email.as_str(),
-            username: username.as_str(),
-            display_name: username.as_str(),
-            password_hash: &hash,
-            is_root: true,
-            email_verified_at: Some(now),
-        };
-        let user = match users::insert(c, &new, now)? {
-            Ok(u) => u,
-            Err(Taken::Email | Taken::Username) => {
-                return Err(keyholder_store::StoreError::Conflict("root".into()));
-            }
-        };
-        audit::record(
-            c,
-            &NewAuditEvent {
-                actor_id: None,
-                action: Action::UserRootCreated,
-                target_type: "user",
-                target_id: user.id.to_string(),
-                before: None,
-                after: Some(
-                    json!({"email": user.email, "username": user.username, "is_root": true}),
-                ),
-            },
-            now,
-        )?;
-        Ok(user)
-    })?;
-    tracing::info!(user_id = %created.id, "root account created");
-    Ok(())
+    Ok(present)
 }

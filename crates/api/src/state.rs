@@ -94,8 +94,8 @@ impl AppState {
         )
         .await
         .map_err(|_| {
-            tracing::warn!("no database connection freed up in {wait} s");
             ApiError::unavailable("The database is busy; try again shortly.")
+                .caused_by(format!("no database connection freed up in {wait} s"))
         })?
         .map_err(|_| ApiError::internal())?;
         let db = self.db.clone();

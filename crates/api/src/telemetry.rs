@@ -5,21 +5,47 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::{HttpMessage, web};
 use prometheus::{IntCounter, IntGauge, Registry};
+use std::time::Instant;
 use tracing::Span;
-use tracing_actix_web::{RequestId, RootSpanBuilder};
+
+use tracing_actix_web::RootSpanBuilder;
 use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// The request span of every request: tracing-actix-web's fields, but the
-/// query string's values are redacted from `http.target` (user search sends
-/// an email address there) and `http.client_ip` is the address the rate
-/// limits use (see [`crate::proxy`]), not the client-written left-most
-/// `X-Forwarded-For` entry.
+/// The request span of every request: the method, the route template, the
+/// path with the query string's values redacted (user search sends an email
+/// address there), `client_ip` as the rate limits see it (see
+/// [`crate::proxy`], not the client-written left-most `X-Forwarded-For`
+/// entry) and the request id of [`Arrival`]. Events logged while the
+/// request runs carry it; the access line is [`Arrival::depart`]'s.
 #[derive(Debug)]
 pub struct RequestSpan;
+
+/// The request's id, as logged and answered in `x-request-id`.
+#[derive(Clone, Debug)]
+pub struct RequestTag(pub String);
+
+/// The user a valid access token named, for the access line.
+#[derive(Clone, Copy, Debug)]
+pub struct LoggedUser(pub uuid::Uuid);
+
+/// The caller's `x-request-id` when it is 1 to 128 characters of letters,
+/// digits and `-_.:+/=` (anything else could forge log lines or carry
+/// data), else a new id.
+fn request_tag(request: &ServiceRequest) -> String {
+    request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            (1..=128).contains(&v.len())
+                && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:+/=".contains(&b))
+        })
+        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned)
+}
 
 impl RootSpanBuilder for RequestSpan {
     fn on_request_start(request: &ServiceRequest) -> Span {
@@ -36,61 +62,102 @@ impl RootSpanBuilder for RequestSpan {
             .and_then(|h| h.to_str().ok())
             .unwrap_or("");
         let route = request.match_pattern().unwrap_or_else(|| "default".to_owned());
-        let method = request.method().as_str().to_owned();
-        let flavor = match request.version() {
-            actix_web::http::Version::HTTP_09 => "0.9",
-            actix_web::http::Version::HTTP_10 => "1.0",
-            actix_web::http::Version::HTTP_2 => "2.0",
-            actix_web::http::Version::HTTP_3 => "3.0",
-            _ => "1.1",
-        };
-        let request_id =
-            request.extensions().get::<RequestId>().map(ToString::to_string).unwrap_or_default();
-        let connection_info = request.connection_info();
+        let request_id = request.extensions().get::<RequestTag>().map(|t| t.0.clone());
         tracing::info_span!(
-            "HTTP request",
-            http.method = %method,
-            http.route = %route,
-            http.flavor = %flavor,
-            http.scheme = %connection_info.scheme(),
-            http.host = %connection_info.host(),
-            http.client_ip = %client_ip,
-            http.user_agent = %user_agent,
-            http.target = %redact_target(request.path(), request.query_string()),
-            http.status_code = tracing::field::Empty,
-            otel.name = %format!("{method} {route}"),
-            otel.kind = "server",
-            otel.status_code = tracing::field::Empty,
-            trace_id = tracing::field::Empty,
-            request_id = %request_id,
-            exception.message = tracing::field::Empty,
-            exception.details = tracing::field::Empty,
+            "request",
+            method = %request.method(),
+            route = %route,
+            target = %redact_target(request.path(), request.query_string()),
+            client_ip = %client_ip,
+            user_agent = %user_agent,
+            request_id = request_id.as_deref().unwrap_or_default(),
         )
     }
 
-    /// Like tracing-actix-web's, but an error is recorded by its problem code
-    /// (and safe `Debug`), never by a message that may quote the request.
-    fn on_request_end<B: MessageBody>(
-        span: Span,
-        outcome: &Result<ServiceResponse<B>, actix_web::Error>,
-    ) {
-        let (status, error) = match outcome {
-            Ok(res) => (res.status(), res.response().error()),
-            Err(e) => (e.as_response_error().status_code(), Some(e)),
+    /// Nothing: the access line is written outside the span.
+    fn on_request_end<B: MessageBody>(_: Span, _: &Result<ServiceResponse<B>, actix_web::Error>) {}
+}
+
+/// The middleware that writes each request's access line; the outermost,
+/// so the request id is set before the request span is built and the line
+/// is written after the span closed.
+pub async fn access_log<B: MessageBody>(
+    request: ServiceRequest,
+    next: actix_web::middleware::Next<B>,
+) -> Result<ServiceResponse<B>, actix_web::Error> {
+    let arrival = Arrival::of(&request);
+    let outcome = next.call(request).await;
+    arrival.depart(&outcome);
+    outcome
+}
+
+/// A request as it arrived: what its access line needs from before the
+/// call.
+struct Arrival {
+    method: String,
+    route: String,
+    request_id: String,
+    at: Instant,
+}
+
+impl Arrival {
+    /// Notes the arrival and gives the request its id.
+    fn of(request: &ServiceRequest) -> Self {
+        let request_id = request_tag(request);
+        request.extensions_mut().insert(RequestTag(request_id.clone()));
+        Self {
+            method: request.method().as_str().to_owned(),
+            route: request.match_pattern().unwrap_or_else(|| "default".to_owned()),
+            request_id,
+            at: Instant::now(),
+        }
+    }
+
+    /// The request's one access line, after its answer: method, route
+    /// template (never the path's values or the query string), status,
+    /// duration, request id, user, and for an error its problem code.
+    /// Below 500 at INFO (a 2xx of the health probes at DEBUG: balancers
+    /// ask every few seconds); a 5xx at ERROR with its cause, the only line
+    /// that request writes.
+    fn depart<B>(self, outcome: &Result<ServiceResponse<B>, actix_web::Error>) {
+        let (status, error, user) = match outcome {
+            Ok(res) => (
+                res.status(),
+                res.response().error(),
+                res.request().extensions().get::<LoggedUser>().map(|u| u.0),
+            ),
+            Err(e) => (e.as_response_error().status_code(), Some(e), None),
         };
-        span.record("http.status_code", i64::from(status.as_u16()));
-        span.record("otel.status_code", if status.is_server_error() { "ERROR" } else { "OK" });
-        let Some(error) = error else {
-            return;
-        };
-        if let Some(api) = error.as_error::<ApiError>() {
-            span.record("exception.message", api.code.as_str());
-            span.record("exception.details", tracing::field::debug(api));
-        } else if status.is_server_error() {
-            span.record("exception.message", tracing::field::display(error));
-            span.record("exception.details", tracing::field::debug(error));
+        let api = error.and_then(|e| e.as_error::<ApiError>());
+        let code = api.map(|e| e.code.as_str());
+        let user_id = user.map(tracing::field::display);
+        let duration_ms = (self.at.elapsed().as_secs_f64() * 1e5).round() / 100.0;
+        macro_rules! emit {
+            ($level:ident, $($cause:tt)*) => {
+                tracing::$level!(
+                    method = %self.method,
+                    route = %self.route,
+                    status = status.as_u16(),
+                    duration_ms,
+                    request_id = %self.request_id,
+                    user_id,
+                    code,
+                    $($cause)*
+                    "request"
+                )
+            };
+        }
+        if status.is_server_error() {
+            let cause = match api {
+                Some(api) => api.cause.clone(),
+                None => error.map(ToString::to_string),
+            };
+            let cause = cause.map(|c| redact_emails(&c));
+            emit!(error, cause,);
+        } else if status.is_success() && self.route.starts_with("/health/") {
+            emit!(debug,);
         } else {
-            span.record("exception.message", status.canonical_reason().unwrap_or("client error"));
+            emit!(info,);
         }
     }
 }
@@ -156,12 +223,41 @@ fn is_plain_name(name: &str) -> bool {
 
 /// Sets up the global subscriber once; later calls (tests) do nothing.
 pub fn init(format: LogFormat) {
+    use tracing_subscriber::util::SubscriberInitExt;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    // A second call (tests) finds a subscriber set and changes nothing.
     let _ = match format {
-        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
-        LogFormat::Pretty => builder.try_init(),
+        LogFormat::Json => json_subscriber(filter, std::io::stdout).try_init(),
+        LogFormat::Pretty => {
+            // Colours only on a terminal: a file or a journal gets plain text.
+            use std::io::IsTerminal;
+            tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_target(false)
+                .with_ansi(std::io::stdout().is_terminal())
+                .finish()
+                .try_init()
+        }
     };
+}
+
+/// `KEYHOLDER_LOG_FORMAT=json`: one object per line, the event's fields at
+/// the top level and the request span once (`span`), not again in a
+/// `spans` list.
+fn json_subscriber<W>(filter: EnvFilter, writer: W) -> impl tracing::Subscriber + Send + Sync
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_writer(writer)
+        .with_ansi(false)
+        .json()
+        .flatten_event(true)
+        .with_current_span(true)
+        .with_span_list(false)
+        .finish()
 }
 
 /// Counters of our own, registered beside the HTTP metrics.
@@ -255,13 +351,7 @@ mod tests {
         }
         let buffer = Buffer::default();
         let writer = buffer.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(move || writer.clone())
-            .with_ansi(false)
-            .json()
-            .with_current_span(true)
-            .with_span_list(true)
-            .finish();
+        let subscriber = json_subscriber(EnvFilter::new("info"), move || writer.clone());
         let _guard = tracing::subscriber::set_default(subscriber);
         let app = actix_web::test::init_service(
             actix_web::App::new()
@@ -275,11 +365,13 @@ mod tests {
                         ))
                     }),
                 )
-                .wrap(tracing_actix_web::TracingLogger::<RequestSpan>::new()),
+                .wrap(tracing_actix_web::TracingLogger::<RequestSpan>::new())
+                .wrap(actix_web::middleware::from_fn(access_log)),
         )
         .await;
         let req = actix_web::test::TestRequest::get()
             .uri("/search?email=secret.person%40example.com")
+            .insert_header(("x-request-id", "trace-7f3a"))
             .to_request();
         let res = actix_web::test::call_service(&app, req).await;
         assert_eq!(res.status(), 404);
@@ -293,5 +385,26 @@ mod tests {
         // The error is logged by its code, never by its detail text.
         assert!(logged.contains("user_not_found"), "{logged}");
         assert!(!logged.contains("typed.into.username"), "{logged}");
+        // Two lines: the handler's event inside the span (once), then the
+        // request's access line, at INFO for a 4xx, with the caller's id.
+        let lines: Vec<serde_json::Value> = logged
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("one JSON object a line"))
+            .collect();
+        assert_eq!(lines.len(), 2, "{logged}");
+        assert_eq!(lines[0]["message"], "searching");
+        assert_eq!(lines[0]["span"]["request_id"], "trace-7f3a");
+        assert_eq!(lines[0]["span"]["target"], "/search?email=[redacted]");
+        assert!(lines[0].get("spans").is_none(), "{logged}");
+        let access = &lines[1];
+        assert_eq!(access["message"], "request");
+        assert_eq!(access["level"], "INFO");
+        assert_eq!(access["method"], "GET");
+        assert_eq!(access["route"], "/search");
+        assert_eq!(access["status"], 404);
+        assert_eq!(access["code"], "user_not_found");
+        assert_eq!(access["request_id"], "trace-7f3a");
+        assert!(access["duration_ms"].as_f64().is_some(), "{access}");
+        assert!(access.get("span").is_none(), "{access}");
     }
 }

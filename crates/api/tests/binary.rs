@@ -109,11 +109,18 @@ fn wait_ready(port: u16, child: &mut Child) {
 }
 
 fn serve(cwd: &Path, port: u16, extra: &[(&str, &str)]) -> Child {
+    let mut child = spawn(cwd, port, extra, "server.log");
+    wait_ready(port, &mut child);
+    child
+}
+
+/// Starts the server without waiting for it, logging into `cwd/log`.
+fn spawn(cwd: &Path, port: u16, extra: &[(&str, &str)], log: &str) -> Child {
     let mut cmd = command(cwd);
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
-        .open(cwd.join("server.log"))
+        .open(cwd.join(log))
         .expect("log file");
     cmd.env("KEYHOLDER_BIND", format!("127.0.0.1:{port}"))
         .stdout(Stdio::from(log.try_clone().expect("log file")))
@@ -121,9 +128,7 @@ fn serve(cwd: &Path, port: u16, extra: &[(&str, &str)]) -> Child {
     for (k, v) in extra {
         cmd.env(k, v);
     }
-    let mut child = cmd.spawn().expect("start keyholder");
-    wait_ready(port, &mut child);
-    child
+    cmd.spawn().expect("start keyholder")
 }
 
 fn terminate(child: &mut Child) -> std::process::ExitStatus {
@@ -343,8 +348,8 @@ fn logs_never_contain_searched_emails_or_query_values() {
     assert_eq!(status, 409);
     assert!(terminate(&mut server).success());
     let log = std::fs::read_to_string(dir.path().join("server.log")).expect("log");
-    // The request spans are logged, with the query values redacted.
-    assert!(log.contains("user-search?email=[redacted]"), "{log}");
+    // Each request has its access line, by route template, never the query.
+    assert!(log.contains("route=/api/v1/estates/{estate_id}/user-search status=404"), "{log}");
     assert!(!log.contains("searched.person"), "{log}");
     assert!(log.contains("username_taken"), "{log}");
     assert!(!log.contains("username ada is taken"), "{log}");
@@ -368,4 +373,180 @@ fn metrics_listener_is_separate_and_stops_on_sigterm() {
         TcpStream::connect(("127.0.0.1", metrics_port)).is_err(),
         "the metrics listener outlived the server"
     );
+}
+
+/// A throw-away PostgreSQL database, dropped at the end.
+struct PgDatabase {
+    admin: String,
+    name: String,
+    url: String,
+}
+
+impl PgDatabase {
+    /// `None` when `KEYHOLDER_TEST_POSTGRES_URL` is unset (a failure under CI).
+    fn create() -> Option<Self> {
+        use diesel::Connection;
+        use diesel::connection::SimpleConnection;
+        let Ok(admin) = std::env::var("KEYHOLDER_TEST_POSTGRES_URL") else {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "PostgreSQL is required under CI"
+            );
+            return None;
+        };
+        let name = format!("kh_replicas_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = diesel::PgConnection::establish(&admin).expect("PostgreSQL answers");
+        conn.batch_execute(&format!("CREATE DATABASE {name}")).expect("create database");
+        let base = admin.rsplit_once('/').map_or(admin.as_str(), |(base, _)| base);
+        let url = format!("{base}/{name}");
+        Some(Self { admin, name, url })
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        use diesel::Connection;
+        use diesel::connection::SimpleConnection;
+        if let Ok(mut conn) = diesel::PgConnection::establish(&self.admin) {
+            let _ =
+                conn.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+        }
+    }
+}
+
+/// Starts four servers on one database at the same moment, with the same
+/// root account configured, and asserts that every one becomes ready and
+/// exactly one root exists; then stops them.
+fn four_replicas_start_together(dir: &Path, database: Option<&str>, round: usize) {
+    let root = [
+        ("KEYHOLDER_ROOT_EMAIL", "root@example.com"),
+        ("KEYHOLDER_ROOT_USERNAME", "root"),
+        ("KEYHOLDER_ROOT_PASSWORD", "root password 123"),
+        ("KEYHOLDER_JWT_SECRET", "replicas-test-only-jwt-secret-0123456789abcdef"),
+    ];
+    let mut env = root.to_vec();
+    if let Some(url) = database {
+        env.push(("KEYHOLDER_DATABASE_URL", url));
+    }
+    let ports: Vec<u16> = (0..4).map(|_| free_port()).collect();
+    let mut servers: Vec<Child> = ports
+        .iter()
+        .enumerate()
+        .map(|(i, port)| spawn(dir, *port, &env, &format!("replica-{round}-{i}.log")))
+        .collect();
+    for (i, (server, port)) in servers.iter_mut().zip(&ports).enumerate() {
+        let start = Instant::now();
+        loop {
+            if let Ok(Some(status)) = server.try_wait() {
+                let log = std::fs::read_to_string(dir.join(format!("replica-{round}-{i}.log")))
+                    .unwrap_or_default();
+                panic!("replica {i} of round {round} exited with {status}:\n{log}");
+            }
+            if TcpStream::connect(("127.0.0.1", *port)).is_ok()
+                && http(*port, "GET", "/health/ready", None, None).0 == 200
+            {
+                break;
+            }
+            assert!(start.elapsed() < Duration::from_secs(90), "replica {i} never became ready");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    let (status, body) = http(
+        ports[3],
+        "POST",
+        "/api/v1/auth/login",
+        None,
+        Some(r#"{"login":"root","password":"root password 123"}"#),
+    );
+    assert_eq!(status, 200, "{body}");
+    let token = json(&body)["access_token"].as_str().expect("token").to_owned();
+    let (status, body) =
+        http(ports[0], "GET", "/api/v1/admin/users?status=root", Some(&token), None);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(json(&body)["items"].as_array().map(Vec::len), Some(1), "{body}");
+    for server in &mut servers {
+        assert!(terminate(server).success());
+    }
+}
+
+#[test]
+fn four_replicas_started_together_on_sqlite_all_become_ready() {
+    let dir = tempfile::tempdir().expect("dir");
+    // A fresh database, then the migrated one.
+    four_replicas_start_together(dir.path(), None, 1);
+    four_replicas_start_together(dir.path(), None, 2);
+}
+
+#[test]
+fn four_replicas_started_together_on_postgres_all_become_ready() {
+    for _ in 0..2 {
+        let Some(db) = PgDatabase::create() else { return };
+        let dir = tempfile::tempdir().expect("dir");
+        four_replicas_start_together(dir.path(), Some(&db.url), 1);
+        four_replicas_start_together(dir.path(), Some(&db.url), 2);
+    }
+}
+
+/// `KEYHOLDER_LOG_FORMAT=json`: every line one JSON object; each request
+/// one access line (method, route template, status, duration, request id,
+/// user, code) at INFO for a 2xx or 4xx; the caller's `x-request-id` is
+/// kept and answered; no 4xx dump at WARN; the span once.
+#[test]
+fn json_logs_have_one_access_line_per_request() {
+    let dir = tempfile::tempdir().expect("dir");
+    let port = free_port();
+    let mut server = serve(dir.path(), port, &[("KEYHOLDER_LOG_FORMAT", "json")]);
+    let token = register(port, "ada");
+    let request = |path: &str, id: &str| {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        let head = format!(
+            "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
+             Authorization: Bearer {token}\r\nx-request-id: {id}\r\n\r\n"
+        );
+        stream.write_all(head.as_bytes()).expect("send");
+        stream.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+        let mut raw = String::new();
+        let _ = stream.read_to_string(&mut raw);
+        let status = raw.get(9..12).and_then(|s| s.parse::<u16>().ok()).unwrap_or(0);
+        (status, raw)
+    };
+    let (status, reply) = request("/api/v1/me", "trace-me-1");
+    assert_eq!(status, 200, "{reply}");
+    assert!(reply.to_ascii_lowercase().contains("x-request-id: trace-me-1"), "{reply}");
+    let (status, _) = request("/api/v1/admin/users?q=hidden.person%40example.com", "trace-me-2");
+    assert_eq!(status, 403);
+    // An id that could forge log lines is replaced by a new one.
+    let (status, reply) = request("/api/v1/me", "two%20words");
+    assert_eq!(status, 200, "{reply}");
+    assert!(!reply.contains("two%20words"), "{reply}");
+    assert!(terminate(&mut server).success());
+
+    let log = std::fs::read_to_string(dir.path().join("server.log")).expect("log");
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}")))
+        .collect();
+    let access: Vec<&serde_json::Value> =
+        lines.iter().filter(|l| l["message"] == "request").collect();
+    // register, /me, /admin/users, /me (the readiness probes log at DEBUG).
+    assert_eq!(access.len(), 4, "{log}");
+    let me = access.iter().find(|l| l["request_id"] == "trace-me-1").expect("the /me line");
+    assert_eq!(me["level"], "INFO");
+    assert_eq!(me["method"], "GET");
+    assert_eq!(me["route"], "/api/v1/me");
+    assert_eq!(me["status"], 200);
+    assert!(me["duration_ms"].as_f64().is_some(), "{me}");
+    assert!(me["user_id"].as_str().is_some_and(|u| u.len() == 36), "{me}");
+    let refused = access.iter().find(|l| l["request_id"] == "trace-me-2").expect("the 403 line");
+    assert_eq!(refused["level"], "INFO");
+    assert_eq!(refused["route"], "/api/v1/admin/users");
+    assert_eq!(refused["status"], 403);
+    assert_eq!(refused["code"], "root_required");
+    assert!(!log.contains("hidden.person"), "{log}");
+    // The one warning is the start-up notice that no mail server is set.
+    let warnings: Vec<_> = lines.iter().filter(|l| l["level"] == "WARN").collect();
+    assert_eq!(warnings.len(), 1, "{log}");
+    assert!(warnings[0]["message"].as_str().is_some_and(|m| m.starts_with("no SMTP URL")));
+    assert!(lines.iter().all(|l| l.get("spans").is_none()), "{log}");
+    assert!(lines.iter().all(|l| l["level"] != "ERROR"), "{log}");
 }

@@ -14,6 +14,24 @@ use crate::error::{Result, StoreError};
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 
+/// The PostgreSQL advisory lock key that serializes migration runs
+/// ("keyholdr" in ASCII).
+const MIGRATION_LOCK_KEY: i64 = 0x6b65_7968_6f6c_6472;
+
+/// The first statement of a SQLite write transaction: it changes nothing
+/// but takes the write lock at once, waiting (busy timeout) while another
+/// process writes. Without it a transaction that reads first and writes
+/// later fails with "database is locked" when another process (a second
+/// server on the same file, `keyholder migrate`) wrote in between: SQLite
+/// cannot wait there without risking a deadlock. Within one process the
+/// writer mutex already queues writers.
+const SQLITE_TAKE_WRITE_LOCK: &str =
+    "UPDATE __diesel_schema_migrations SET version = version WHERE 0";
+
+fn names(applied: Vec<diesel::migration::MigrationVersion<'_>>) -> Vec<String> {
+    applied.iter().map(ToString::to_string).collect()
+}
+
 /// One connection type for both databases; queries are written once against it.
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
@@ -191,6 +209,73 @@ impl r2d2::ManageConnection for Manager {
     }
 }
 
+/// Lets one log line through per window and counts the ones it holds back:
+/// while the database is down the pool retries every few hundred
+/// milliseconds, and a line per try buries everything else.
+#[derive(Debug)]
+pub struct LogThrottle {
+    window: Duration,
+    /// When the last line was let through, and the lines held back since.
+    state: Mutex<Option<(std::time::Instant, u64)>>,
+}
+
+impl LogThrottle {
+    pub const fn new(window: Duration) -> Self {
+        Self { window, state: Mutex::new(None) }
+    }
+
+    /// `Some(n)` when a line may be written now (`n` were held back since
+    /// the last one); `None` when this one is held back.
+    pub fn admit(&self) -> Option<u64> {
+        let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match &mut *state {
+            Some((last, held)) if last.elapsed() < self.window => {
+                *held += 1;
+                None
+            }
+            _ => {
+                let held = state.map_or(0, |(_, n)| n);
+                *state = Some((std::time::Instant::now(), 0));
+                Some(held)
+            }
+        }
+    }
+
+    /// The condition is over: starts afresh, returning whether any line was
+    /// let through since the last reset (so the end is worth a line too).
+    pub fn reset(&self) -> bool {
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take().is_some()
+    }
+
+    pub fn window(&self) -> Duration {
+        self.window
+    }
+}
+
+/// The pool's connection errors, through a [`LogThrottle`] of 30 s.
+#[derive(Debug)]
+struct ThrottledErrors(LogThrottle);
+
+impl Default for ThrottledErrors {
+    fn default() -> Self {
+        Self(LogThrottle::new(Duration::from_secs(30)))
+    }
+}
+
+impl r2d2::HandleError<StoreError> for ThrottledErrors {
+    fn handle_error(&self, error: StoreError) {
+        if let Some(held_back) = self.0.admit() {
+            tracing::error!(
+                error = %error,
+                held_back,
+                "cannot open a database connection (more failures in the next {} s are counted, \
+                 not logged)",
+                self.0.window().as_secs()
+            );
+        }
+    }
+}
+
 pub type Pool = r2d2::Pool<Manager>;
 pub type PooledConnection = r2d2::PooledConnection<Manager>;
 
@@ -283,7 +368,7 @@ impl Db {
             .min_idle(Some(1))
             .connection_timeout(options.connection_timeout)
             .test_on_check_out(true)
-            .error_handler(Box::new(r2d2::LoggingErrorHandler))
+            .error_handler(Box::new(ThrottledErrors::default()))
             .build(Manager { url: url.clone() })
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let sqlite_writer = match url {
@@ -307,18 +392,36 @@ impl Db {
     }
 
     /// Runs the embedded migrations that have not run yet.
+    ///
+    /// Replicas started together take turns: on PostgreSQL the run holds a
+    /// session advisory lock on a connection of its own (released when that
+    /// connection closes, even if the process dies); on SQLite it is one
+    /// exclusive transaction, which other processes wait for (busy timeout).
+    /// Whoever comes second finds nothing left to run.
     pub fn migrate(&self) -> Result<Vec<String>> {
-        let mut conn = self.conn()?;
-        let _guard = self.writer_guard();
-        let source = match self.backend() {
-            Backend::Sqlite => SQLITE_MIGRATIONS,
-            Backend::Postgres => POSTGRES_MIGRATIONS,
+        let migration_error =
+            |e: Box<dyn std::error::Error + Send + Sync>| StoreError::Migration(e.to_string());
+        let applied = match &self.url {
+            DatabaseUrl::Postgres(_) => {
+                let mut conn = establish(&self.url)?;
+                conn.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))?;
+                let applied = conn.run_pending_migrations(POSTGRES_MIGRATIONS).map(names);
+                // Closing the connection would release it too.
+                conn.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))?;
+                applied.map_err(migration_error)?
+            }
+            DatabaseUrl::Sqlite(_) => {
+                let mut conn = self.conn()?;
+                let _guard = self.writer_guard();
+                let DbConnection::Sqlite(sqlite) = &mut conn.inner else {
+                    return Err(StoreError::Config("a SQLite URL opened another database".into()));
+                };
+                sqlite.exclusive_transaction(|c| {
+                    c.run_pending_migrations(SQLITE_MIGRATIONS).map(names).map_err(migration_error)
+                })?
+            }
         };
-        let applied = conn
-            .inner
-            .run_pending_migrations(source)
-            .map_err(|e| StoreError::Migration(e.to_string()))?;
-        Ok(applied.iter().map(ToString::to_string).collect())
+        Ok(applied)
     }
 
     /// A connection from the pool (503 when none frees up in time).
@@ -348,7 +451,12 @@ impl Db {
     {
         self.pooled(|conn| {
             let _guard = self.writer_guard();
-            conn.inner.transaction(f)
+            conn.inner.transaction(|c| {
+                if let DbConnection::Sqlite(sqlite) = c {
+                    sqlite.batch_execute(SQLITE_TAKE_WRITE_LOCK)?;
+                }
+                f(c)
+            })
         })
     }
 
@@ -417,5 +525,25 @@ impl Db {
         E: From<StoreError> + From<diesel::result::Error>,
     {
         self.pooled(|conn| conn.inner.transaction(f))
+    }
+}
+
+#[cfg(test)]
+mod throttle_tests {
+    use super::LogThrottle;
+    use std::time::Duration;
+
+    #[test]
+    fn a_throttle_lets_one_line_through_per_window_and_counts_the_rest() {
+        let throttle = LogThrottle::new(Duration::from_millis(200));
+        assert_eq!(throttle.admit(), Some(0));
+        assert_eq!(throttle.admit(), None);
+        assert_eq!(throttle.admit(), None);
+        std::thread::sleep(Duration::from_millis(250));
+        // The next line says how many were held back.
+        assert_eq!(throttle.admit(), Some(2));
+        assert!(throttle.reset());
+        assert!(!throttle.reset());
+        assert_eq!(throttle.admit(), Some(0));
     }
 }
