@@ -31,6 +31,16 @@ pub enum Command {
     /// Run pending migrations, then fill the database with a large,
     /// deterministic world for benchmarks (idempotent).
     Seed(SeedArgs),
+    /// Write a consistent copy of the database while the server runs: a
+    /// SQLite file (`VACUUM INTO`), or a `pg_dump` custom-format archive.
+    Backup(BackupArgs),
+}
+
+/// `keyholder backup` options.
+#[derive(Args, Clone, Debug, PartialEq, Eq)]
+pub struct BackupArgs {
+    /// The file to write; it must not exist yet.
+    pub output: PathBuf,
 }
 
 /// `keyholder seed` options. Related rows (collaborators, shares,

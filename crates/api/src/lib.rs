@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod backup;
 pub mod clock;
 pub mod conditional;
 pub mod config;

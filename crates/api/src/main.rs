@@ -1,11 +1,12 @@
-//! The `keyholder` binary: `serve` (default), `migrate`, `openapi`, `seed`.
+//! The `keyholder` binary: `serve` (default), `migrate`, `openapi`, `seed`,
+//! `backup`.
 
 use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
 use keyholder_api::config::{Cli, Command};
-use keyholder_api::{Application, Clock, openapi, seeding, startup, telemetry};
+use keyholder_api::{Application, Clock, backup, openapi, seeding, startup, telemetry};
 
 /// glibc's malloc, told to hand big blocks back and to keep few arenas.
 /// By default it raises its mmap threshold to the size of each big block
@@ -48,6 +49,7 @@ fn main() -> ExitCode {
     let result = match command {
         Command::Migrate => migrate(&cli.config),
         Command::Seed(args) => seeding::run(&cli.config, &args).map(drop),
+        Command::Backup(args) => backup::run(&cli.config, &args.output),
         _ => serve(cli.config),
     };
     match result {

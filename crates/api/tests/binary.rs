@@ -550,3 +550,94 @@ fn json_logs_have_one_access_line_per_request() {
     assert!(lines.iter().all(|l| l.get("spans").is_none()), "{log}");
     assert!(lines.iter().all(|l| l["level"] != "ERROR"), "{log}");
 }
+
+/// Signs ada in, creates an asset named `name`; the asset's id.
+fn create_asset(port: u16, token: &str, name: &str) -> String {
+    let body = format!(r#"{{"name":"{name}"}}"#);
+    let (status, reply) = http(port, "POST", "/api/v1/assets", Some(token), Some(&body));
+    assert_eq!(status, 201, "{reply}");
+    json(&reply)["id"].as_str().expect("id").to_owned()
+}
+
+/// Signs ada in on `port` and lists the names of her assets.
+fn ada_asset_names(port: u16) -> Vec<String> {
+    let login = format!(r#"{{"login":"ada","password":"{PASSWORD}"}}"#);
+    let (status, body) = http(port, "POST", "/api/v1/auth/login", None, Some(&login));
+    assert_eq!(status, 200, "{body}");
+    let token = json(&body)["access_token"].as_str().expect("token").to_owned();
+    let (status, body) = http(port, "GET", "/api/v1/assets", Some(&token), None);
+    assert_eq!(status, 200, "{body}");
+    let mut names: Vec<String> = json(&body)["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|a| a["name"].as_str().expect("name").to_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_sqlite_backup_taken_while_serving_restores_to_a_working_server() {
+    use std::os::unix::fs::PermissionsExt;
+    let live = tempfile::tempdir().expect("dir");
+    let port = free_port();
+    let mut server = serve(live.path(), port, &[]);
+    let token = register(port, "ada");
+    create_asset(port, &token, "Tractor");
+    create_asset(port, &token, "Trailer");
+    // Taken while the server runs: it holds everything committed before.
+    let backup = live.path().join("keyholder-backup.db");
+    let out = run(live.path(), &["backup", backup.to_str().expect("path")], &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mode = std::fs::metadata(&backup).expect("backup file").permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    create_asset(port, &token, "After the backup");
+    // A second backup to the same file is refused, the first kept.
+    let again = run(live.path(), &["backup", backup.to_str().expect("path")], &[]);
+    assert_refused(&again, "exists already");
+    assert!(terminate(&mut server).success());
+
+    // Restore: the file in the database's place, in a new home.
+    let restored = tempfile::tempdir().expect("dir");
+    std::fs::create_dir_all(restored.path().join("data")).expect("data dir");
+    std::fs::copy(&backup, restored.path().join("data/keyholder.db")).expect("copy");
+    let port = free_port();
+    let mut server = serve(restored.path(), port, &[]);
+    assert_eq!(ada_asset_names(port), ["Tractor", "Trailer"]);
+    assert!(terminate(&mut server).success());
+}
+
+#[test]
+fn a_postgres_backup_restores_with_pg_restore_to_a_working_server() {
+    let Some(source) = PgDatabase::create() else { return };
+    let Some(target) = PgDatabase::create() else { return };
+    let dir = tempfile::tempdir().expect("dir");
+    let secret = ("KEYHOLDER_JWT_SECRET", "backup-test-only-jwt-secret-0123456789abcdef");
+    let port = free_port();
+    let mut server =
+        serve(dir.path(), port, &[("KEYHOLDER_DATABASE_URL", source.url.as_str()), secret]);
+    let token = register(port, "ada");
+    create_asset(port, &token, "Tractor");
+    let backup = dir.path().join("keyholder.dump");
+    let out = run(
+        dir.path(),
+        &["backup", backup.to_str().expect("path")],
+        &[("KEYHOLDER_DATABASE_URL", source.url.as_str())],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    create_asset(port, &token, "After the backup");
+    assert!(terminate(&mut server).success());
+
+    let restore = Command::new("pg_restore")
+        .args(["--no-owner", "--exit-on-error", "--dbname", &target.url])
+        .arg(&backup)
+        .output()
+        .expect("pg_restore runs");
+    assert!(restore.status.success(), "{}", String::from_utf8_lossy(&restore.stderr));
+    let port = free_port();
+    let mut server =
+        serve(dir.path(), port, &[("KEYHOLDER_DATABASE_URL", target.url.as_str()), secret]);
+    assert_eq!(ada_asset_names(port), ["Tractor"]);
+    assert!(terminate(&mut server).success());
+}

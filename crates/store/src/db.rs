@@ -424,6 +424,41 @@ impl Db {
         Ok(applied)
     }
 
+    /// Writes a consistent copy of this SQLite database to `output` (a new
+    /// file, created owner-only) with `VACUUM INTO`, while others go on
+    /// writing, and checks the copy with `PRAGMA integrity_check`.
+    pub fn copy_sqlite_to(&self, output: &Path) -> Result<()> {
+        if self.backend() != Backend::Sqlite {
+            return Err(StoreError::Config("only a SQLite database is copied this way".into()));
+        }
+        let target = output
+            .to_str()
+            .filter(|p| !p.chars().any(char::is_control))
+            .ok_or_else(|| StoreError::Config("the backup path must be plain UTF-8".into()))?;
+        create_private(output)?;
+        let mut conn = self.conn()?;
+        let copied =
+            conn.inner.batch_execute(&format!("VACUUM INTO '{}'", target.replace('\'', "''")));
+        if let Err(e) = copied {
+            let _ = std::fs::remove_file(output);
+            return Err(e.into());
+        }
+        let mut copy = establish(&DatabaseUrl::Sqlite(output.to_path_buf()))?;
+        #[derive(QueryableByName)]
+        struct Check {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            integrity_check: String,
+        }
+        let check: Vec<Check> = diesel::sql_query("PRAGMA integrity_check").load(&mut copy)?;
+        match check.first() {
+            Some(c) if check.len() == 1 && c.integrity_check == "ok" => Ok(()),
+            _ => Err(StoreError::Config(format!(
+                "the copy at {} failed its integrity check",
+                output.display()
+            ))),
+        }
+    }
+
     /// A connection from the pool (503 when none frees up in time).
     pub fn conn(&self) -> Result<PooledConnection> {
         self.pool.get().map_err(|e| StoreError::Unavailable(e.to_string()))
