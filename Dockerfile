@@ -1,4 +1,4 @@
-# syntax=docker/dockerfile:1
+# syntax=docker/dockerfile:1.18
 #
 # Keyholder: a release build of the `keyholder` binary on Debian bookworm.
 #
@@ -9,11 +9,17 @@
 # generated JWT secret) in /var/lib/keyholder/data; see docker-compose.yml for
 # PostgreSQL and a mail catcher.
 
-# ---------------------------------------------------------------------------
-FROM rust:1-bookworm AS builder
+# Every base image is pinned to an exact tag (tests/docker/check-compose.sh
+# checks it in CI): bump them on purpose. Rust 1.95 is the oldest toolchain
+# that builds the locked dependencies (parking_lot 0.13, through r2d2's
+# scheduled-thread-pool, needs it), newer than the workspace's rust-version.
 
-# libpq is built from source (pq-sys "bundled") against the system OpenSSL;
-# SQLite is bundled too.
+# ---------------------------------------------------------------------------
+FROM rust:1.95.0-bookworm AS builder
+
+# libpq is built from source (pq-sys "bundled", i.e. pq-src with OpenSSL)
+# against the system OpenSSL, found through pkg-config: openssl-sys is not
+# vendored. SQLite is bundled too (compiled from C by libsqlite3-sys).
 RUN apt-get update \
     && apt-get install -y --no-install-recommends pkg-config libssl-dev \
     && rm -rf /var/lib/apt/lists/*
@@ -30,7 +36,7 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
     && install -D -m 0755 target/release/keyholder /out/keyholder
 
 # ---------------------------------------------------------------------------
-FROM debian:bookworm-slim AS runtime
+FROM debian:bookworm-20260918-slim AS runtime
 
 RUN apt-get update \
     && apt-get install -y --no-install-recommends ca-certificates libssl3 \
