@@ -88,6 +88,7 @@ impl AppState {
         ApiError: From<E>,
     {
         let wait = self.config.db_timeout.max(1);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(wait);
         let _permit = tokio::time::timeout(
             std::time::Duration::from_secs(wait),
             self.db_gate.clone().acquire_owned(),
@@ -99,7 +100,7 @@ impl AppState {
         })?
         .map_err(|_| ApiError::internal())?;
         let db = self.db.clone();
-        Ok(actix_web::web::block(move || f(&db)).await??)
+        Ok(actix_web::web::block(move || Db::by(deadline, || f(&db))).await??)
     }
 
     /// Tells the mail worker that new rows are waiting.

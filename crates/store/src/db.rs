@@ -310,6 +310,10 @@ pub struct Db {
 static NEXT_DB_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 thread_local! {
+    /// The instant by which the job running on this thread must have its
+    /// connection ([`Db::by`]); unset, the pool's own timeout applies.
+    static DEADLINE: std::cell::Cell<Option<std::time::Instant>> =
+        const { std::cell::Cell::new(None) };
     /// This thread's own SQLite connection for [`Db::run_here`], with the
     /// id of the database it belongs to.
     static HERE: std::cell::RefCell<Option<(u64, DbConnection)>> =
@@ -459,9 +463,37 @@ impl Db {
         }
     }
 
-    /// A connection from the pool (503 when none frees up in time).
+    /// A connection from the pool (503 when none frees up in time, or by
+    /// the deadline [`Db::by`] set).
     pub fn conn(&self) -> Result<PooledConnection> {
-        self.pool.get().map_err(|e| StoreError::Unavailable(e.to_string()))
+        let got = match DEADLINE.get() {
+            Some(deadline) => {
+                let left = deadline.saturating_duration_since(std::time::Instant::now());
+                if left.is_zero() {
+                    return Err(StoreError::Unavailable(
+                        "no database connection within the request's time".into(),
+                    ));
+                }
+                self.pool.get_timeout(left)
+            }
+            None => self.pool.get(),
+        };
+        got.map_err(|e| StoreError::Unavailable(e.to_string()))
+    }
+
+    /// Runs `f` (on this thread) with every connection it asks for due by
+    /// `deadline`: a request that already queued for its turn waits for a
+    /// connection only what is left of its time, so no answer takes longer
+    /// than the configured timeout, even while the database is down.
+    pub fn by<T>(deadline: std::time::Instant, f: impl FnOnce() -> T) -> T {
+        struct Reset(Option<std::time::Instant>);
+        impl Drop for Reset {
+            fn drop(&mut self) {
+                DEADLINE.set(self.0);
+            }
+        }
+        let _reset = Reset(DEADLINE.replace(Some(deadline)));
+        f()
     }
 
     /// Checks that the database answers, waiting at most `timeout`.
@@ -560,6 +592,25 @@ impl Db {
         E: From<StoreError> + From<diesel::result::Error>,
     {
         self.pooled(|conn| conn.inner.transaction(f))
+    }
+}
+
+#[cfg(test)]
+mod deadline_tests {
+    use super::*;
+
+    #[test]
+    fn a_job_past_its_deadline_gets_no_connection_and_the_deadline_ends_with_it() {
+        let dir = tempfile::tempdir().expect("dir");
+        let url = DatabaseUrl::Sqlite(dir.path().join("k.db"));
+        let db = Db::connect(&url, &PoolOptions::default()).expect("connect");
+        let past = std::time::Instant::now();
+        let refused = Db::by(past, || db.conn().map(drop));
+        assert!(matches!(refused, Err(StoreError::Unavailable(_))), "{refused:?}");
+        let soon = std::time::Instant::now() + Duration::from_secs(5);
+        assert!(Db::by(soon, || db.conn().map(drop)).is_ok());
+        // Outside `by`, the pool's own timeout applies again.
+        assert!(db.conn().is_ok());
     }
 }
 
