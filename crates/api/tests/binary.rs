@@ -429,12 +429,24 @@ fn four_replicas_start_together(dir: &Path, database: Option<&str>, round: usize
         env.push(("KEYHOLDER_DATABASE_URL", url));
     }
     let ports: Vec<u16> = (0..4).map(|_| free_port()).collect();
-    let mut servers: Vec<Child> = ports
-        .iter()
-        .enumerate()
-        .map(|(i, port)| spawn(dir, *port, &env, &format!("replica-{round}-{i}.log")))
-        .collect();
-    for (i, (server, port)) in servers.iter_mut().zip(&ports).enumerate() {
+    /// Kills what is left running when an assertion fails.
+    struct Replicas(Vec<Child>);
+    impl Drop for Replicas {
+        fn drop(&mut self) {
+            for child in &mut self.0 {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+    }
+    let mut servers = Replicas(
+        ports
+            .iter()
+            .enumerate()
+            .map(|(i, port)| spawn(dir, *port, &env, &format!("replica-{round}-{i}.log")))
+            .collect(),
+    );
+    for (i, (server, port)) in servers.0.iter_mut().zip(&ports).enumerate() {
         let start = Instant::now();
         loop {
             if let Ok(Some(status)) = server.try_wait() {
@@ -464,7 +476,7 @@ fn four_replicas_start_together(dir: &Path, database: Option<&str>, round: usize
         http(ports[0], "GET", "/api/v1/admin/users?status=root", Some(&token), None);
     assert_eq!(status, 200, "{body}");
     assert_eq!(json(&body)["items"].as_array().map(Vec::len), Some(1), "{body}");
-    for server in &mut servers {
+    for server in &mut servers.0 {
         assert!(terminate(server).success());
     }
 }
