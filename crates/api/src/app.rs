@@ -151,11 +151,14 @@ impl Application {
                 })
                 .wrap(TracingLogger::<RequestSpan>::new())
                 .wrap(prometheus.clone())
+                .wrap(actix_web::middleware::from_fn(crate::lifecycle::track))
                 .wrap(actix_web::middleware::from_fn(crate::telemetry::access_log))
         })
         .worker_max_blocking_threads(blocking_threads(&config))
         .listen(listener)?
         .shutdown_timeout(30)
+        // Signals are ours (see `run` and crate::lifecycle).
+        .disable_signals()
         .run();
         Ok(Self { port, server, state, worker, sweeper, shutdown, metrics_server })
     }
@@ -173,14 +176,26 @@ impl Application {
         self.metrics_server.as_ref().map(|(_, port)| *port)
     }
 
-    /// Serves until SIGTERM/SIGINT (in-flight requests finish), then stops
-    /// the mail worker after its current batch.
+    /// Serves until SIGTERM/SIGINT, drains (see [`crate::lifecycle`]: no
+    /// request sent before the stop goes unanswered), then stops the mail
+    /// worker after its current batch. Also ends when [`Self::handle`]
+    /// stops the server.
     pub async fn run(self) -> std::io::Result<()> {
         let metrics = self.metrics_server.map(|(server, _)| {
             let handle = server.handle();
             (handle, tokio::spawn(server))
         });
+        let handle = self.server.handle();
+        let drain = self.state.drain.clone();
+        let delay = Duration::from_secs(self.state.config.shutdown_delay);
+        let signals = tokio::spawn(async move {
+            crate::lifecycle::shutdown_signal().await;
+            drain.drain(delay).await;
+            tracing::info!("no request running; stopping");
+            handle.stop(true).await;
+        });
         let result = self.server.await;
+        signals.abort();
         // The metrics listener stops with the main one.
         if let Some((handle, task)) = metrics {
             handle.stop(true).await;
@@ -287,6 +302,7 @@ fn app_state(
             usize::try_from(config.pool_size()).unwrap_or(1),
         )),
         config: Arc::new(config.clone()),
+        drain: crate::lifecycle::new(),
     }
 }
 

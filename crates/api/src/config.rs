@@ -208,6 +208,13 @@ pub struct Config {
     #[arg(global = true, long, env = "KEYHOLDER_DB_TIMEOUT", default_value_t = 5)]
     pub db_timeout: u64,
 
+    /// Seconds to keep serving after SIGTERM, with `/health/ready` answering
+    /// 503 and every answer closing its connection, before the server waits
+    /// for a quiet moment and stops accepting: the time a balancer needs to
+    /// take it out of rotation.
+    #[arg(global = true, long, env = "KEYHOLDER_SHUTDOWN_DELAY", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=300))]
+    pub shutdown_delay: u64,
+
     /// Milliseconds between two looks at the mail outbox.
     #[arg(global = true, long, env = "KEYHOLDER_MAIL_POLL_MS", default_value_t = 1000)]
     pub mail_poll_ms: u64,

@@ -11,6 +11,7 @@ pub mod ctx;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
+pub mod lifecycle;
 pub mod mail;
 pub mod openapi;
 pub mod ops;

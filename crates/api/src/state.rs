@@ -32,6 +32,8 @@ pub struct AppState {
     /// here, on the executor, instead of each parking a blocking thread on
     /// the pool's lock (which costs a thread switch per wake-up).
     pub db_gate: Arc<tokio::sync::Semaphore>,
+    /// Set once a shutdown signal arrived (see [`crate::lifecycle`]).
+    pub drain: Arc<crate::lifecycle::Drain>,
 }
 
 /// How a use case meets the database.

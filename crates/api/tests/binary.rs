@@ -653,3 +653,84 @@ fn a_postgres_backup_restores_with_pg_restore_to_a_working_server() {
     assert_eq!(ada_asset_names(port), ["Tractor"]);
     assert!(terminate(&mut server).success());
 }
+
+/// Requests already sent on open keep-alive connections when SIGTERM
+/// lands are all answered (actix's own handling closed such connections
+/// unanswered); during `KEYHOLDER_SHUTDOWN_DELAY` readiness answers 503,
+/// other requests are served with `Connection: close`; then it exits 0.
+#[test]
+fn sigterm_answers_every_request_sent_before_it_and_readiness_turns_503() {
+    let dir = tempfile::tempdir().expect("dir");
+    let port = free_port();
+    let mut server = serve(dir.path(), port, &[("KEYHOLDER_SHUTDOWN_DELAY", "2")]);
+    let token = register(port, "ada");
+    // Eight keep-alive connections, each with one answered request, so the
+    // server holds them open between requests.
+    let get_me = format!(
+        "GET /api/v1/me HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\n\r\n"
+    );
+    let read_one = |stream: &mut TcpStream| -> String {
+        let mut seen = Vec::new();
+        let mut chunk = [0_u8; 4096];
+        loop {
+            let n = stream.read(&mut chunk).expect("read");
+            assert!(n > 0, "closed with no answer after {}", String::from_utf8_lossy(&seen));
+            seen.extend_from_slice(&chunk[..n]);
+            let text = String::from_utf8_lossy(&seen).into_owned();
+            if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                let length = head
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase().strip_prefix("content-length: ").map(str::to_owned)
+                    })
+                    .and_then(|v| v.trim().parse::<usize>().ok())
+                    .unwrap_or(0);
+                if body.len() >= length {
+                    return text;
+                }
+            }
+        }
+    };
+    let mut streams: Vec<TcpStream> = (0..8)
+        .map(|_| {
+            let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+            s.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+            s.write_all(get_me.as_bytes()).expect("send");
+            assert!(read_one(&mut s).starts_with("HTTP/1.1 200"));
+            s
+        })
+        .collect();
+    // The next request on each, sent just before the signal.
+    for s in &mut streams {
+        s.write_all(get_me.as_bytes()).expect("send");
+    }
+    let pid = server.id().to_string();
+    Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+    for s in &mut streams {
+        let answer = read_one(s);
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    }
+    // Still serving during the delay, but no longer ready...
+    let start = Instant::now();
+    while http(port, "GET", "/health/ready", None, None).0 != 503 {
+        assert!(start.elapsed() < Duration::from_secs(1), "readiness still 200 after SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let (status, body) = http(port, "GET", "/api/v1/me", Some(&token), None);
+    assert_eq!(status, 200, "{body}");
+    // ...and an open connection's next answer closes it.
+    streams[0].write_all(get_me.as_bytes()).expect("send");
+    let answer = read_one(&mut streams[0]);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.to_ascii_lowercase().contains("connection: close"), "{answer}");
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = server.try_wait().expect("wait") {
+            break s;
+        }
+        assert!(start.elapsed() < Duration::from_secs(40), "no exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status}");
+    assert!(start.elapsed() >= Duration::from_secs(1), "left before its delay");
+}

@@ -28,10 +28,14 @@ pub async fn live() -> HttpResponse {
 /// Readiness check
 ///
 /// Answers 200 when the process can serve, that is when the database
-/// answers; otherwise 503. No sign-in needed.
+/// answers; 503 when it does not, or once the server is shutting down (so
+/// a balancer stops sending it requests). No sign-in needed.
 #[utoipa::path(get, path = "/health/ready", operation_id = "checkReadiness", tag = "operations",
-    responses((status = 200, description = "Ready", body = Health), (status = 503, description = "The database does not answer", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "Ready", body = Health), (status = 503, description = "The database does not answer, or the server is shutting down", body = Problem, content_type = "application/problem+json")))]
 pub async fn ready(state: web::Data<AppState>) -> Reply {
+    if state.drain.is_draining() {
+        return Err(ApiError::unavailable("The server is shutting down."));
+    }
     let unavailable = |_| ApiError::unavailable("The database does not answer.");
     let pinged = state.db(move |db| db.ping(Duration::from_secs(2)).map_err(unavailable)).await;
     ok(pinged.map(|()| Health { status: "ok" }))
