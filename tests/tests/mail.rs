@@ -127,6 +127,17 @@ async fn smtp_delivery_retries_until_the_server_is_up(app: TestApp) {
         Some("no-reply@localhost")
     );
     assert_eq!(msg.subject(), Some("Confirm your email address for Keyholder"));
+    // Its Message-ID names the outbox row, the same on every attempt.
+    let row_id: String = app.with_db(|c| {
+        use diesel::prelude::*;
+        use keyholder_store::schema::mail_outbox::dsl::*;
+        mail_outbox
+            .select(id)
+            .first::<keyholder_store::id::DbId>(c)
+            .map(|i| i.0.to_string())
+            .map_err(Into::into)
+    });
+    assert_eq!(msg.message_id(), Some(format!("{row_id}@localhost").as_str()));
     let body = msg.body_text(0).expect("text body").into_owned();
     let start = body.find("http://keyholder.test/verify-email#token=").expect("the link") + 41;
     let token: String = body[start..].chars().take_while(|c| !c.is_whitespace()).collect();

@@ -300,7 +300,11 @@ impl Delivery {
         }
         let to: Mailbox =
             mail.recipient.parse().map_err(|e| format!("bad recipient address: {e}"))?;
+        // One Message-ID per outbox row: a delivery retried after a lost
+        // answer carries the same id, so mail systems can tell it is one.
+        let message_id = format!("<{}@{}>", mail.id, from.email.domain());
         let message = Message::builder()
+            .message_id(Some(message_id))
             .from(from.clone())
             .to(to)
             .subject(mail.subject.clone())
