@@ -5,12 +5,18 @@ connections sampled every SOAK_SAMPLE_SECONDS (default 30).
 
     python3 tests/faults/soak.py [--postgres]        # or: bash tests/faults/soak.sh
 
-It fails when, for any of these, the average of the last quarter of the run
-exceeds the average of the second quarter by more than the margin:
+It fails when, for any of these, the last quarter of the run is above the
+second quarter by more than the margin:
 
-    RSS          SOAK_RSS_MARGIN_PCT  % (default 10) plus SOAK_RSS_SLACK_MIB MiB (default 4)
-    open fds     SOAK_FD_MARGIN       handles (default 3)
-    connections  SOAK_CONN_MARGIN     connections (default 2)
+    RSS          average   SOAK_RSS_MARGIN_PCT  % (default 10) plus SOAK_RSS_SLACK_MIB MiB (default 4)
+    open fds     floor     SOAK_FD_MARGIN       handles (default 3)
+    connections  floor     SOAK_CONN_MARGIN     connections (default 2)
+
+Open files and database connections are compared by their floor (the
+quarter's lowest sample), not their average: the pool opens connections as
+the load needs them (up to its size) and closes those idle for ten minutes,
+so both move with the machine's load; a leak raises the floor. Connections
+must also never exceed the pool's size (SOAK_POOL_SIZE, default 10).
 
 and when any request answers other than 2xx (or not at all). The first
 quarter is the warm-up (caches and pools filling) and is not compared.
@@ -49,6 +55,7 @@ RSS_PCT = num("SOAK_RSS_MARGIN_PCT", 10)
 RSS_SLACK = num("SOAK_RSS_SLACK_MIB", 4)
 FD_MARGIN = num("SOAK_FD_MARGIN", 3)
 CONN_MARGIN = num("SOAK_CONN_MARGIN", 2)
+POOL_SIZE = num("SOAK_POOL_SIZE", 10)
 
 
 def soak(postgres: bool, private: bool) -> list[str]:
@@ -172,24 +179,32 @@ def soak(postgres: bool, private: bool) -> list[str]:
         vals = [s[key] for s in samples if lo <= s["t"] < hi and s[key] is not None]
         return sum(vals) / len(vals) if vals else None
 
+    def floor(key, lo, hi):
+        vals = [s[key] for s in samples if lo <= s["t"] < hi and s[key] is not None]
+        return min(vals) if vals else None
+
     q = SECONDS / 4
     verdict = []
-    checks = [("RSS MiB", "rss", lambda a: a * (1 + RSS_PCT / 100) + RSS_SLACK,
+    checks = [("RSS MiB", "rss", avg, "avg", lambda a: a * (1 + RSS_PCT / 100) + RSS_SLACK,
                f"+{RSS_PCT:g}% +{RSS_SLACK:g} MiB"),
-              ("open fds", "fds", lambda a: a + FD_MARGIN, f"+{FD_MARGIN:g}")]
+              ("open fds", "fds", floor, "floor", lambda a: a + FD_MARGIN, f"+{FD_MARGIN:g}")]
     if db.kind == "postgres":
-        checks.append(("db connections", "conns", lambda a: a + CONN_MARGIN, f"+{CONN_MARGIN:g}"))
-    for label, key, limit, margin in checks:
-        second, last = avg(key, q, 2 * q), avg(key, 3 * q, SECONDS + SAMPLE)
+        checks.append(("db connections", "conns", floor, "floor", lambda a: a + CONN_MARGIN,
+                       f"+{CONN_MARGIN:g}"))
+        most = max((s["conns"] for s in samples if s["conns"] is not None), default=0)
+        if most > POOL_SIZE:
+            problems.append(f"{most} database connections, more than the pool's {POOL_SIZE:g}")
+    for label, key, agg, how, limit, margin in checks:
+        second, last = agg(key, q, 2 * q), agg(key, 3 * q, SECONDS + SAMPLE)
         if second is None or last is None:
             problems.append(f"too few samples to compare quarters (SOAK_SECONDS={SECONDS:g}, "
                             f"SOAK_SAMPLE_SECONDS={SAMPLE:g}): run longer or sample more often")
             break
         ok = last <= limit(second)
-        verdict.append(f"{label}: 2nd quarter avg {second:.1f}, last quarter avg {last:.1f}, "
+        verdict.append(f"{label}: 2nd quarter {how} {second:.1f}, last quarter {how} {last:.1f}, "
                        f"limit {limit(second):.1f} ({margin}) -> {'ok' if ok else 'GROWTH'}")
         if not ok:
-            problems.append(f"{label} grew: last quarter average {last:.1f} > {limit(second):.1f} "
+            problems.append(f"{label} grew: last quarter {how} {last:.1f} > {limit(second):.1f} "
                             f"(second quarter {second:.1f} {margin})")
     t = Tally.of(calls)
     if problems:
