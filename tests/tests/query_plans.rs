@@ -11,7 +11,9 @@ use keyholder_store::garage::{self, GarageQuery, GarageStart};
 use keyholder_store::paging::Window;
 use keyholder_store::schema::{asset_collaborators, estate_members, invitations, sites};
 use keyholder_store::seed::{self, SeedSize};
-use keyholder_store::{DatabaseUrl, Db, DbConnection, PoolOptions, StoreError, access, my_access};
+use keyholder_store::{
+    DatabaseUrl, Db, DbConnection, PoolOptions, StoreError, access, changes, my_access,
+};
 use keyholder_tests::{Backend, TestDb};
 use uuid::Uuid;
 
@@ -70,6 +72,7 @@ fn plans_hold_on(backend: Backend) {
     let admin = uid(2);
     let inviter = uid(3);
     let mut report = Vec::new();
+    let mut feed = Vec::new();
     db.run(|c: &mut DbConnection| {
         // The resources the access reads are asked about.
         let asset: String = asset_collaborators::table
@@ -124,6 +127,13 @@ fn plans_hold_on(backend: Backend) {
                 keyholder_store::invitations::estate_table_plans(c, id(&estate), now)?
             {
                 report.push((format!("{name}{mode}"), plan));
+            }
+            // The changes feed reads a range of the events' feed index and
+            // keeps the caller's: never the whole trail.
+            let (end, _) = changes::walk_end(c, changes::Position::START, 1000)?;
+            for caller in [owner20, admin, inviter] {
+                let plan = changes::explain_read(c, caller, changes::Position::START, end)?;
+                feed.push((format!("changes feed as {caller}{mode}"), plan));
             }
             let site_id = id(&site);
             for caller in [owner20, admin, inviter] {
@@ -202,6 +212,28 @@ fn plans_hold_on(backend: Backend) {
         "{backend:?}: full scans of guarded tables:\n{}",
         failures.join("\n\n")
     );
+    assert_eq!(feed.len(), report_modes(backend) * 3);
+    for (name, plan) in &feed {
+        let whole = plan.iter().any(|l| {
+            let l = l.trim();
+            l.contains("Seq Scan on audit_events") || l == "SCAN e" || l.starts_with("SCAN e ")
+        });
+        let ranged = plan.iter().any(|l| l.contains("audit_events_feed_idx"));
+        assert!(
+            !whole && ranged,
+            "{backend:?} {name}: not a range of the feed index:\n{}",
+            plan.join("\n")
+        );
+    }
+}
+
+/// How many plan modes a backend is explained in (PostgreSQL: custom and
+/// generic).
+fn report_modes(backend: Backend) -> usize {
+    match backend {
+        Backend::Sqlite => 1,
+        Backend::Postgres => 2,
+    }
 }
 
 #[test]

@@ -86,6 +86,7 @@ pub struct Application {
     state: AppState,
     worker: tokio::task::JoinHandle<()>,
     sweeper: tokio::task::JoinHandle<()>,
+    webhooks: tokio::task::JoinHandle<()>,
     shutdown: watch::Sender<bool>,
     /// The `KEYHOLDER_METRICS_BIND` listener and its port.
     metrics_server: Option<(Server, u16)>,
@@ -102,6 +103,8 @@ impl Application {
         let (shutdown, shutdown_rx) = watch::channel(false);
         let worker = mail_worker(&config, state.clone())?;
         let worker = tokio::spawn(worker.run(shutdown_rx.clone()));
+        let webhooks = crate::webhooks::WebhookWorker::new(state.clone());
+        let webhooks = tokio::spawn(webhooks.run(shutdown_rx.clone()));
         let sweeper = tokio::spawn(sweep_invitations(state.clone(), shutdown_rx));
 
         let listener = TcpListener::bind(config.bind)
@@ -160,7 +163,7 @@ impl Application {
         // Signals are ours (see `run` and crate::lifecycle).
         .disable_signals()
         .run();
-        Ok(Self { port, server, state, worker, sweeper, shutdown, metrics_server })
+        Ok(Self { port, server, state, worker, sweeper, webhooks, shutdown, metrics_server })
     }
 
     pub fn port(&self) -> u16 {
@@ -204,6 +207,7 @@ impl Application {
         let _ = self.shutdown.send(true);
         let _ = self.worker.await;
         let _ = self.sweeper.await;
+        let _ = self.webhooks.await;
         result
     }
 
@@ -397,6 +401,15 @@ async fn sweep_invitations(state: AppState, mut shutdown: watch::Receiver<bool>)
             Ok(Ok(n)) => tracing::info!(count = n, "invitations expired"),
             Ok(Err(e)) => tracing::warn!(error = %e, "invitation sweep failed"),
             Err(e) => tracing::warn!(error = %e, "invitation sweep task failed"),
+        }
+        let db = state.db.clone();
+        match tokio::task::spawn_blocking(move || crate::ops::shares::report_expired(&db, now))
+            .await
+        {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::info!(count = n, "share expiries reported"),
+            Ok(Err(e)) => tracing::warn!(error = ?e, "share expiry sweep failed"),
+            Err(e) => tracing::warn!(error = %e, "share expiry sweep task failed"),
         }
         let db = state.db.clone();
         match tokio::task::spawn_blocking(move || crate::ops::notify::send_reminders(&db, now))

@@ -218,6 +218,22 @@ pub struct Config {
     /// Milliseconds between two looks at the mail outbox.
     #[arg(global = true, long, env = "KEYHOLDER_MAIL_POLL_MS", default_value_t = 1000)]
     pub mail_poll_ms: u64,
+
+    /// Let webhook endpoints point at private and local addresses
+    /// (loopback, private networks, link-local, `localhost`), for a receiver
+    /// on the same host or network. Off by default, so that a webhook cannot
+    /// reach internal services.
+    #[arg(global = true, long, env = "KEYHOLDER_WEBHOOK_ALLOW_PRIVATE", default_value_t = false)]
+    pub webhook_allow_private: bool,
+
+    /// Failed webhook delivery attempts in a row after which the endpoint
+    /// is disabled and its owner emailed.
+    #[arg(global = true, long, env = "KEYHOLDER_WEBHOOK_DISABLE_AFTER", default_value_t = 15, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub webhook_disable_after: u32,
+
+    /// Seconds a webhook receiver has to answer.
+    #[arg(global = true, long, env = "KEYHOLDER_WEBHOOK_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=60))]
+    pub webhook_timeout: u64,
 }
 
 impl Config {

@@ -464,3 +464,7 @@ common_response!(
     /// 422: the name is empty, too long or has control characters.
     InvalidName, 422, "Invalid name"
 );
+common_response!(
+    /// 404 `webhook_not_found`.
+    WebhookNotFound, 404, "`webhook_not_found`"
+);

@@ -25,6 +25,7 @@ pub mod startup;
 pub mod state;
 pub mod telemetry;
 pub mod views;
+pub mod webhooks;
 
 pub use app::Application;
 pub use clock::Clock;

@@ -244,6 +244,22 @@ pub mod templates {
             ),
         }
     }
+
+    /// A webhook endpoint was disabled after failing again and again.
+    pub fn webhook_disabled(to: &str, username: &str, url: &str, reason: &str) -> NewMail {
+        NewMail {
+            kind: "webhook_disabled",
+            recipient: to.to_owned(),
+            subject: "A Keyholder webhook was disabled".to_owned(),
+            body_text: format!(
+                "Hello {username},\n\n\
+                 Keyholder stopped sending events to your webhook at {url}: {reason}. \
+                 Its deliveries wait in its delivery log. Fix the receiver, then enable the \
+                 webhook again (PATCH /api/v1/webhooks/{{id}} with {{\"enabled\": true}}) and \
+                 redeliver what it missed.\n\n-- Keyholder\n"
+            ),
+        }
+    }
 }
 
 /// Where mail goes.

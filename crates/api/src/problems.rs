@@ -210,6 +210,12 @@ catalogue! {
     ShareNotFound "share_not_found" Operation "The user holds no share on this asset." {
         404 "This user holds no share on this asset.",
     }
+    WebhookNotFound "webhook_not_found" Operation "No such webhook endpoint, or not the caller's to manage." {
+        404 "No such webhook.",
+    }
+    DeliveryNotFound "delivery_not_found" Operation "No such delivery of this webhook endpoint." {
+        404 "No such delivery of this webhook.",
+    }
     InvitationNotFound "invitation_not_found" Operation "No such invitation (or an unknown or replaced token)." {
         404 "No such invitation.",
     }

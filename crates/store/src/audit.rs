@@ -65,6 +65,73 @@ pub enum Action {
     UserPasswordResetSent,
     UserVerificationResent,
     UserNotificationsChanged,
+    WebhookCreated,
+    WebhookUpdated,
+    WebhookDeleted,
+    WebhookSecretRotated,
+    WebhookDisabled,
+    ShareExpired,
+}
+
+impl Action {
+    /// Every action.
+    pub const ALL: [Self; 55] = [
+        Self::AssetCreated,
+        Self::AssetDeleted,
+        Self::AssetMoved,
+        Self::CollaboratorAdded,
+        Self::CollaboratorRemoved,
+        Self::EstateCreated,
+        Self::EstateDeleted,
+        Self::EstateOwnershipTransferred,
+        Self::EstateRenamed,
+        Self::HouseholdMemberAdded,
+        Self::HouseholdMemberLeft,
+        Self::HouseholdMemberRemoved,
+        Self::HouseholdRoleChanged,
+        Self::InvitationAccepted,
+        Self::InvitationCancelled,
+        Self::InvitationCreated,
+        Self::InvitationDeclined,
+        Self::InvitationExpired,
+        Self::InvitationResent,
+        Self::MemberAdded,
+        Self::MemberLeft,
+        Self::MemberRemoved,
+        Self::MemberUpdated,
+        Self::ShareDropped,
+        Self::ShareRevoked,
+        Self::ShareUpdated,
+        Self::SiteCreated,
+        Self::SiteDeleted,
+        Self::SiteRenamed,
+        Self::SiteOverrideCleared,
+        Self::SiteOverrideSet,
+        Self::UserClaimed,
+        Self::UserEmailVerified,
+        Self::UserPasswordChanged,
+        Self::UserPasswordReset,
+        Self::UserProfileChanged,
+        Self::UserRegistered,
+        Self::UserRootCreated,
+        Self::UserUnverifiedGrantsRevoked,
+        Self::UserSessionRevoked,
+        Self::UserRefreshTokenReused,
+        Self::UserEmailChangeRequested,
+        Self::UserEmailChanged,
+        Self::UserDeleted,
+        Self::UserDisabled,
+        Self::UserEnabled,
+        Self::UserPasswordResetSent,
+        Self::UserVerificationResent,
+        Self::UserNotificationsChanged,
+        Self::WebhookCreated,
+        Self::WebhookUpdated,
+        Self::WebhookDeleted,
+        Self::WebhookSecretRotated,
+        Self::WebhookDisabled,
+        Self::ShareExpired,
+    ];
 }
 
 impl Action {
@@ -120,7 +187,65 @@ impl Action {
             Self::UserPasswordResetSent => "user.password_reset_sent",
             Self::UserVerificationResent => "user.verification_resent",
             Self::UserNotificationsChanged => "user.notifications_changed",
+            Self::WebhookCreated => "webhook.created",
+            Self::WebhookUpdated => "webhook.updated",
+            Self::WebhookDeleted => "webhook.deleted",
+            Self::WebhookSecretRotated => "webhook.secret_rotated",
+            Self::WebhookDisabled => "webhook.disabled",
+            Self::ShareExpired => "share.expired",
         }
+    }
+}
+
+impl Action {
+    /// Whether the event changes who can reach what (or the resources
+    /// access is granted on), and so goes in the changes feed and to
+    /// webhooks; account events (passwords, sessions, settings) do not.
+    pub const fn in_feed(self) -> bool {
+        matches!(
+            self,
+            Self::AssetCreated
+                | Self::AssetDeleted
+                | Self::AssetMoved
+                | Self::CollaboratorAdded
+                | Self::CollaboratorRemoved
+                | Self::EstateCreated
+                | Self::EstateDeleted
+                | Self::EstateOwnershipTransferred
+                | Self::EstateRenamed
+                | Self::HouseholdMemberAdded
+                | Self::HouseholdMemberLeft
+                | Self::HouseholdMemberRemoved
+                | Self::HouseholdRoleChanged
+                | Self::InvitationAccepted
+                | Self::InvitationCancelled
+                | Self::InvitationCreated
+                | Self::InvitationDeclined
+                | Self::InvitationExpired
+                | Self::InvitationResent
+                | Self::MemberAdded
+                | Self::MemberLeft
+                | Self::MemberRemoved
+                | Self::MemberUpdated
+                | Self::ShareDropped
+                | Self::ShareExpired
+                | Self::ShareRevoked
+                | Self::ShareUpdated
+                | Self::SiteCreated
+                | Self::SiteDeleted
+                | Self::SiteRenamed
+                | Self::SiteOverrideCleared
+                | Self::SiteOverrideSet
+                | Self::UserUnverifiedGrantsRevoked
+        )
+    }
+
+    /// The verbs of the events in the feed, sorted.
+    pub fn feed_actions() -> Vec<&'static str> {
+        let mut verbs: Vec<&str> =
+            Self::ALL.iter().filter(|a| a.in_feed()).map(|a| a.as_str()).collect();
+        verbs.sort_unstable();
+        verbs
     }
 }
 
@@ -152,6 +277,7 @@ pub struct AuditEvent {
 /// with the change it describes.
 pub fn record(conn: &mut Conn, event: &NewAuditEvent<'_>, now: DateTime<Utc>) -> Result<Uuid> {
     let id = Uuid::new_v4();
+    let subject = event.action.in_feed().then(|| subject_of(event)).flatten();
     diesel::insert_into(audit_events::table)
         .values((
             audit_events::id.eq(DbId(id)),
@@ -162,9 +288,68 @@ pub fn record(conn: &mut Conn, event: &NewAuditEvent<'_>, now: DateTime<Utc>) ->
             audit_events::before.eq(event.before.as_ref().map(ToString::to_string)),
             audit_events::after.eq(event.after.as_ref().map(ToString::to_string)),
             audit_events::created_at.eq(to_db(now)),
+            audit_events::subject_id.eq(subject.map(DbId)),
         ))
         .execute(conn)?;
+    if event.action.in_feed() {
+        crate::webhooks::enqueue(conn, &occurred(id, event, subject, now))?;
+    }
     Ok(id)
+}
+
+/// The event as webhooks report it: its body, and the estates and users
+/// it names besides its target (a deleted site's estate, a deleted asset's
+/// collaborators), whose endpoints hold it too.
+fn occurred<'a>(
+    id: Uuid,
+    event: &'a NewAuditEvent<'_>,
+    subject: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> crate::webhooks::Occurred<'a> {
+    let named = |key: &str| -> Vec<Uuid> {
+        let mut found: Vec<Uuid> = [&event.before, &event.after]
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.get(key))
+            .flat_map(|v| match v {
+                serde_json::Value::Array(items) => items.clone(),
+                other => vec![other.clone()],
+            })
+            .filter_map(|v| v.as_str()?.parse().ok())
+            .collect();
+        found.sort_unstable();
+        found.dedup();
+        found
+    };
+    crate::webhooks::Occurred {
+        event_id: id,
+        action: event.action.as_str(),
+        target_type: event.target_type,
+        target_id: &event.target_id,
+        subject_id: subject,
+        named_estates: named("estate_id"),
+        named_collaborators: named("collaborators"),
+        payload: serde_json::json!({
+            "id": id,
+            "type": event.action.as_str(),
+            "occurred_at": now,
+            "actor_id": event.actor_id,
+            "target": {"type": event.target_type, "id": event.target_id},
+            "subject_id": subject,
+            "before": event.before,
+            "after": event.after,
+        }),
+        at: now,
+    }
+}
+
+/// The user whose access an event changes: the `user_id` its `after` (or
+/// else its `before`) names, as every grant's event does.
+fn subject_of(event: &NewAuditEvent<'_>) -> Option<Uuid> {
+    [&event.after, &event.before]
+        .into_iter()
+        .flatten()
+        .find_map(|v| v.get("user_id")?.as_str()?.parse().ok())
 }
 
 /// The events a user acted in or that are about their account, newest
@@ -204,7 +389,7 @@ pub fn events_of_user(conn: &mut Conn, user_id: Uuid, limit: i64) -> Result<Vec<
 /// An audit event's row.
 #[derive(Queryable, Selectable, QueryableByName)]
 #[diesel(table_name = audit_events)]
-struct EventRow {
+pub(crate) struct EventRow {
     id: DbId,
     actor_id: Option<DbId>,
     action: String,
@@ -216,7 +401,7 @@ struct EventRow {
 }
 
 impl EventRow {
-    fn into_event(self) -> Result<AuditEvent> {
+    pub(crate) fn into_event(self) -> Result<AuditEvent> {
         Ok(AuditEvent {
             id: self.id.0,
             actor_id: self.actor_id.map(|a| a.0),
@@ -289,7 +474,7 @@ struct ListedRow {
 /// collaborator (or deleter) they were, kept in `asset_history_readers`.
 /// Mirrors the domain's "administers", from the user's memberships through
 /// indexes.
-fn targets_sql(uid: &str, pg: bool) -> String {
+pub(crate) fn targets_sql(uid: &str, pg: bool) -> String {
     // PostgreSQL: a probe of the sites index per membership (a join could
     // hash the whole table).
     let sites = if pg {

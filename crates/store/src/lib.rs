@@ -20,6 +20,7 @@ pub mod access;
 pub mod account_deletion;
 pub mod assets;
 pub mod audit;
+pub mod changes;
 pub mod collaborators;
 pub mod db;
 pub mod email_changes;
@@ -49,6 +50,7 @@ pub mod sites;
 pub mod sql;
 pub mod time;
 pub mod users;
+pub mod webhooks;
 
 pub use db::{Backend, Conn, DatabaseUrl, Db, DbConnection, PoolOptions};
 pub use error::StoreError;

@@ -59,6 +59,9 @@ diesel::table! {
         before -> Nullable<Text>,
         after -> Nullable<Text>,
         created_at -> Timestamp,
+        seq -> BigInt,
+        txid -> BigInt,
+        subject_id -> Nullable<Text>,
     }
 }
 
@@ -319,3 +322,54 @@ diesel::table! {
 diesel::allow_tables_to_appear_in_same_query!(expiry_reminders, asset_shares);
 diesel::allow_tables_to_appear_in_same_query!(expiry_reminders, assets);
 diesel::allow_tables_to_appear_in_same_query!(expiry_reminders, invitations);
+
+diesel::table! {
+    webhook_endpoints (id) {
+        id -> Text,
+        owner_id -> Text,
+        estate_id -> Nullable<Text>,
+        url -> Text,
+        description -> Text,
+        events -> Text,
+        secret -> Text,
+        enabled -> Bool,
+        disabled_reason -> Nullable<Text>,
+        failures -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Text,
+        endpoint_id -> Text,
+        event_id -> Text,
+        action -> Text,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        last_attempt_at -> Nullable<Timestamp>,
+        last_status -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        delivered_at -> Nullable<Timestamp>,
+        redelivery_of -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
+diesel::allow_tables_to_appear_in_same_query!(webhook_endpoints, webhook_deliveries);
+diesel::allow_tables_to_appear_in_same_query!(webhook_endpoints, users);
+
+diesel::table! {
+    share_expiries (asset_id, user_id, expired_at) {
+        asset_id -> Text,
+        user_id -> Text,
+        expired_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(share_expiries, asset_shares);

@@ -171,3 +171,63 @@ pub fn delete_share(conn: &mut Conn, asset_id: Uuid, user_id: Uuid) -> Result<bo
     Ok(diesel::delete(asset_shares::table.find((DbId(asset_id), DbId(user_id)))).execute(conn)?
         == 1)
 }
+
+/// A share whose access expiry has passed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expired {
+    pub asset_id: Uuid,
+    pub user_id: Uuid,
+    pub permission: String,
+    pub expired_at: DateTime<Utc>,
+}
+
+/// Up to `limit` shares whose expiry passed by `now` and has not been
+/// reported yet, each claimed for this caller (so it is reported once):
+/// report them in the same transaction.
+pub fn claim_expired(conn: &mut Conn, now: DateTime<Utc>, limit: i64) -> Result<Vec<Expired>> {
+    use crate::schema::share_expiries;
+    let rows: Vec<(DbId, DbId, String, Option<chrono::NaiveDateTime>)> = asset_shares::table
+        .filter(asset_shares::access_expires_at.le(crate::time::to_db(now)))
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            share_expiries::table
+                .filter(share_expiries::asset_id.eq(asset_shares::asset_id))
+                .filter(share_expiries::user_id.eq(asset_shares::user_id))
+                .filter(share_expiries::expired_at.nullable().eq(asset_shares::access_expires_at)),
+        )))
+        .order(asset_shares::access_expires_at.asc())
+        .select((
+            asset_shares::asset_id,
+            asset_shares::user_id,
+            asset_shares::permission,
+            asset_shares::access_expires_at,
+        ))
+        .limit(limit)
+        .load(conn)?;
+    let mut claimed = Vec::new();
+    for (asset, user, permission, at) in rows {
+        let Some(at) = at else { continue };
+        let row = (
+            share_expiries::asset_id.eq(&asset),
+            share_expiries::user_id.eq(&user),
+            share_expiries::expired_at.eq(at),
+        );
+        let inserted = match conn {
+            crate::db::DbConnection::Postgresql(pg) => diesel::insert_into(share_expiries::table)
+                .values(row)
+                .on_conflict_do_nothing()
+                .execute(pg)?,
+            crate::db::DbConnection::Sqlite(lite) => {
+                diesel::insert_or_ignore_into(share_expiries::table).values(row).execute(lite)?
+            }
+        };
+        if inserted == 1 {
+            claimed.push(Expired {
+                asset_id: asset.0,
+                user_id: user.0,
+                permission,
+                expired_at: crate::time::from_db(at),
+            });
+        }
+    }
+    Ok(claimed)
+}

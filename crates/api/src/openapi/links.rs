@@ -27,7 +27,38 @@ struct Links {
 
 const ID: &str = "$response.body#/id";
 
+/// The operations on one webhook endpoint.
+const WEBHOOK_OPERATIONS: &[&str] = &[
+    "getWebhook",
+    "updateWebhook",
+    "deleteWebhook",
+    "rotateWebhookSecret",
+    "pingWebhook",
+    "listWebhookDeliveries",
+];
+
 const LINKS: &[Links] = &[
+    Links {
+        from: "createEstateWebhook",
+        status: "201",
+        body: None,
+        parameters: &[("webhook_id", "$response.body#/webhook/id")],
+        to: WEBHOOK_OPERATIONS,
+    },
+    Links {
+        from: "createMyWebhook",
+        status: "201",
+        body: None,
+        parameters: &[("webhook_id", "$response.body#/webhook/id")],
+        to: WEBHOOK_OPERATIONS,
+    },
+    Links {
+        from: "pingWebhook",
+        status: "202",
+        body: None,
+        parameters: &[("webhook_id", "$response.body#/webhook_id"), ("delivery_id", ID)],
+        to: &["getWebhookDelivery", "redeliverWebhookDelivery"],
+    },
     Links {
         from: "createEstate",
         status: "201",
@@ -44,6 +75,8 @@ const LINKS: &[Links] = &[
             "getEstateInvitationStats",
             "inviteToEstate",
             "searchUsersToInvite",
+            "listEstateWebhooks",
+            "createEstateWebhook",
         ],
     },
     Links {

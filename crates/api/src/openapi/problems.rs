@@ -630,4 +630,52 @@ const OPERATIONS: &[(&str, &[StatusCodes])] = &[
     ]),
     ("verifyEmailPage", &[  // GET /verify-email
     ]),
+    ("listChanges", &[  // GET /api/v1/changes
+    ]),
+    ("getChangesHead", &[  // GET /api/v1/changes/head
+    ]),
+    ("createEstateWebhook", &[  // POST /api/v1/estates/{estate_id}/webhooks
+        (403, &[InsufficientRole]),
+        (404, &[EstateNotFound]),
+    ]),
+    ("listEstateWebhooks", &[  // GET /api/v1/estates/{estate_id}/webhooks
+        (403, &[InsufficientRole]),
+        (404, &[EstateNotFound]),
+    ]),
+    ("createMyWebhook", &[  // POST /api/v1/me/webhooks
+    ]),
+    ("listMyWebhooks", &[  // GET /api/v1/me/webhooks
+    ]),
+    ("getWebhook", &[  // GET /api/v1/webhooks/{webhook_id}
+        (403, &[InsufficientRole]),
+        (404, &[WebhookNotFound]),
+    ]),
+    ("updateWebhook", &[  // PATCH /api/v1/webhooks/{webhook_id}
+        (403, &[InsufficientRole]),
+        (404, &[WebhookNotFound]),
+    ]),
+    ("deleteWebhook", &[  // DELETE /api/v1/webhooks/{webhook_id}
+        (403, &[InsufficientRole]),
+        (404, &[WebhookNotFound]),
+    ]),
+    ("rotateWebhookSecret", &[  // POST /api/v1/webhooks/{webhook_id}/rotate-secret
+        (403, &[InsufficientRole]),
+        (404, &[WebhookNotFound]),
+    ]),
+    ("pingWebhook", &[  // POST /api/v1/webhooks/{webhook_id}/ping
+        (403, &[InsufficientRole]),
+        (404, &[WebhookNotFound]),
+    ]),
+    ("listWebhookDeliveries", &[  // GET /api/v1/webhooks/{webhook_id}/deliveries
+        (403, &[InsufficientRole]),
+        (404, &[WebhookNotFound]),
+    ]),
+    ("getWebhookDelivery", &[  // GET /api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}
+        (403, &[InsufficientRole]),
+        (404, &[WebhookNotFound, DeliveryNotFound]),
+    ]),
+    ("redeliverWebhookDelivery", &[  // POST /api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver
+        (403, &[InsufficientRole]),
+        (404, &[WebhookNotFound, DeliveryNotFound]),
+    ]),
 ];

@@ -352,22 +352,23 @@ pub fn delete(c: &mut Conn, actor: &Caller, id: Uuid, now: Now) -> Outcome<()> {
     // before the deletion itself.
     let reason = "asset_deleted";
     for holder in &dropped.collaborators {
-        let before = json!({"user_id": holder, "reason": reason});
+        let before = json!({"user_id": holder, "reason": reason, "estate_id": a.estate_id});
         audit::record(c, &event(&user, Action::CollaboratorRemoved, id, Some(before), None), now)?;
     }
     for (holder, permission) in &dropped.shares {
-        let before = json!({"user_id": holder, "permission": permission, "reason": reason});
+        let before = json!({"user_id": holder, "permission": permission, "reason": reason, "estate_id": a.estate_id});
         audit::record(c, &event(&user, Action::ShareRevoked, id, Some(before), None), now)?;
     }
     for (invitation, email) in &dropped.pending_invitations {
         let before = json!({"invitation_id": invitation, "email": email, "status": "pending"});
-        let after = json!({"invitation_id": invitation, "status": "cancelled", "reason": reason});
+        let after = json!({"invitation_id": invitation, "status": "cancelled", "reason": reason, "estate_id": a.estate_id});
         let ev = event(&user, Action::InvitationCancelled, id, Some(before), Some(after));
         audit::record(c, &ev, now)?;
     }
     let before = json!({
         "name": a.name,
         "site_id": a.site_id,
+        "estate_id": a.estate_id,
         "records": record_count,
         "photos": photo_count,
         "collaborators": dropped.collaborators,

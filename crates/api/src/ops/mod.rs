@@ -16,6 +16,7 @@ pub mod accounts;
 pub mod admin;
 pub mod assets;
 pub mod audit;
+pub mod changes;
 pub mod collaborators;
 pub mod email_change;
 pub mod estates;
@@ -31,6 +32,7 @@ pub mod records;
 pub mod sessions;
 pub mod shares;
 pub mod sites;
+pub mod webhooks;
 
 use keyholder_store::audit::NewAuditEvent;
 use keyholder_store::users::User;

@@ -139,3 +139,29 @@ pub fn drop_held(c: &mut Conn, actor: &Caller, asset_id: Uuid, now: Now) -> Outc
     audit::record(c, &event(&user, Action::ShareDropped, asset_id, Some(before), None), now)?;
     Ok(())
 }
+
+/// Reports the shares whose access expiry passed (a `share.expired` event
+/// each, on the trail, the feed and to webhooks), at most 200 per call,
+/// each once.
+pub fn report_expired(db: &keyholder_store::Db, now: Now) -> Outcome<usize> {
+    db.write(|c| {
+        let expired = keyholder_store::shares::claim_expired(c, now, 200)?;
+        for share in &expired {
+            let before = json!({
+                "user_id": share.user_id,
+                "permission": share.permission,
+                "access_expires_at": share.expired_at,
+            });
+            let ev = keyholder_store::audit::NewAuditEvent {
+                actor_id: None,
+                action: Action::ShareExpired,
+                target_type: "asset",
+                target_id: share.asset_id.to_string(),
+                before: Some(before),
+                after: None,
+            };
+            audit::record(c, &ev, now)?;
+        }
+        Ok(expired.len())
+    })
+}

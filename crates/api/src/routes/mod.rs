@@ -36,6 +36,7 @@ pub mod accounts;
 pub mod admin;
 pub mod asset_invitations;
 pub mod assets;
+pub mod changes;
 pub mod collaborators;
 pub mod estates;
 pub mod health;
@@ -49,6 +50,7 @@ pub mod photos;
 pub mod records;
 pub mod sessions;
 pub mod shares;
+pub mod webhooks;
 
 use actix_web::http::Method;
 use actix_web::{HttpResponse, Route};
@@ -183,6 +185,8 @@ pub fn endpoints() -> Vec<Endpoint> {
         asset_invitations::endpoints(),
         shares::endpoints(),
         access::endpoints(),
+        changes::endpoints(),
+        webhooks::endpoints(),
         households::endpoints(),
         admin::endpoints(),
         pages::endpoints(),
@@ -210,6 +214,8 @@ pub fn documented_paths() -> utoipa::openapi::OpenApi {
         asset_invitations::Api::openapi(),
         shares::Api::openapi(),
         access::Api::openapi(),
+        changes::Api::openapi(),
+        webhooks::Api::openapi(),
         households::Api::openapi(),
         admin::Api::openapi(),
         pages::Api::openapi(),

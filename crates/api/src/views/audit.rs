@@ -99,3 +99,75 @@ pub struct AuditEventView {
     pub after: Option<serde_json::Value>,
     pub created_at: DateTime<Utc>,
 }
+
+/// One change of the feed: an audit event that changes access (or the
+/// resources it is granted on), with where to read on from.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "cursor": "ZjEuNzMwMDExMi40Mg",
+    "id": "0d9e8f7a-6b5c-4d3e-8f2a-1b0c9d8e7f6a",
+    "action": "member.added",
+    "actor": {"id": "8d3c1f9e-2f7a-4a5e-9d1e-3b6a2f0c4d11", "username": "ada", "display_name": "Ada Lovelace", "deleted": false},
+    "target": {"type": "estate", "id": "3f6c1e2a-8b4d-4c7e-9a1f-2d5b6c7e8f90"},
+    "subject_id": "2a9b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d",
+    "before": null,
+    "after": {"user_id": "2a9b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d", "role": "viewer"},
+    "created_at": "2026-03-01T09:30:00Z"
+}))]
+pub struct ChangeView {
+    /// Pass as `?cursor=` to read on from just after this change.
+    pub cursor: String,
+    /// The audit event's id (the same as in `GET /audit`).
+    pub id: Uuid,
+    #[schema(value_type = AuditAction)]
+    pub action: String,
+    /// Null for the system (the expiry sweeper).
+    pub actor: Option<AuditActor>,
+    pub target: AuditTarget,
+    /// The user whose access changed (a member, collaborator, share holder
+    /// or household member), when the change names one.
+    pub subject_id: Option<Uuid>,
+    /// The fields as they were; null when the change created something.
+    #[schema(value_type = Option<AuditChange>)]
+    pub before: Option<serde_json::Value>,
+    /// The fields as they are now; null when the change removed something.
+    #[schema(value_type = Option<AuditChange>)]
+    pub after: Option<serde_json::Value>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A step along the changes feed.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "items": [{
+        "cursor": "ZjEuNzMwMDExMi40Mg",
+        "id": "0d9e8f7a-6b5c-4d3e-8f2a-1b0c9d8e7f6a",
+        "action": "member.added",
+        "actor": {"id": "8d3c1f9e-2f7a-4a5e-9d1e-3b6a2f0c4d11", "username": "ada", "display_name": "Ada Lovelace", "deleted": false},
+        "target": {"type": "estate", "id": "3f6c1e2a-8b4d-4c7e-9a1f-2d5b6c7e8f90"},
+        "subject_id": "2a9b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d",
+        "before": null,
+        "after": {"user_id": "2a9b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d", "role": "viewer"},
+        "created_at": "2026-03-01T09:30:00Z"
+    }],
+    "next_cursor": "ZjEuNzMwMDExMi40Mg",
+    "has_more": false
+}))]
+pub struct ChangesView {
+    /// The changes after the cursor, oldest first (at most `limit`).
+    pub items: Vec<ChangeView>,
+    /// Where to read on from: pass as `?cursor=` next time (always given,
+    /// also when `items` is empty; keep it to resume after a restart).
+    pub next_cursor: String,
+    /// Whether more changes are already there: read on at once; when
+    /// false, wait before polling again.
+    pub has_more: bool,
+}
+
+/// The feed's present end.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"cursor": "ZjEuNzMwMDExMi40Mg"}))]
+pub struct FeedHead {
+    /// Pass as `?cursor=` to get the changes made from now on.
+    pub cursor: String,
+}

@@ -13,4 +13,5 @@ pub mod export;
 pub mod households;
 pub mod invitations;
 pub mod shares;
+pub mod webhooks;
 pub mod wire;

@@ -46,6 +46,57 @@ pub use crate::views::estates::{EstateRole, SiteOverride, SiteRole};
 pub use crate::views::shares::AssetPermission;
 
 wire_enum! {
+    /// The event types a webhook endpoint can ask for (those of the changes
+    /// feed); an endpoint naming none gets every one.
+    WebhookEvent {
+        AssetCreated = "asset.created",
+        AssetDeleted = "asset.deleted",
+        AssetMoved = "asset.moved",
+        CollaboratorAdded = "collaborator.added",
+        CollaboratorRemoved = "collaborator.removed",
+        EstateCreated = "estate.created",
+        EstateDeleted = "estate.deleted",
+        EstateOwnershipTransferred = "estate.ownership_transferred",
+        EstateRenamed = "estate.renamed",
+        HouseholdMemberAdded = "household.member_added",
+        HouseholdMemberLeft = "household.member_left",
+        HouseholdMemberRemoved = "household.member_removed",
+        HouseholdRoleChanged = "household.role_changed",
+        InvitationAccepted = "invitation.accepted",
+        InvitationCancelled = "invitation.cancelled",
+        InvitationCreated = "invitation.created",
+        InvitationDeclined = "invitation.declined",
+        InvitationExpired = "invitation.expired",
+        InvitationResent = "invitation.resent",
+        MemberAdded = "member.added",
+        MemberLeft = "member.left",
+        MemberRemoved = "member.removed",
+        MemberUpdated = "member.updated",
+        ShareDropped = "share.dropped",
+        ShareExpired = "share.expired",
+        ShareRevoked = "share.revoked",
+        ShareUpdated = "share.updated",
+        SiteCreated = "site.created",
+        SiteDeleted = "site.deleted",
+        SiteRenamed = "site.renamed",
+        SiteOverrideCleared = "site_override.cleared",
+        SiteOverrideSet = "site_override.set",
+        UserUnverifiedGrantsRevoked = "user.unverified_grants_revoked",
+    }
+    /// Whose changes a webhook endpoint receives.
+    WebhookScope {
+        Estate = "estate",
+        User = "user",
+    }
+    /// Where a webhook delivery stands.
+    WebhookDeliveryStatus {
+        Pending = "pending",
+        Delivered = "delivered",
+        Failed = "failed",
+    }
+}
+
+wire_enum! {
     /// An invitation's status (a pending invitation past its expiry reads as
     /// `expired`).
     InvitationStatus {
@@ -201,6 +252,12 @@ wire_enum! {
         UserPasswordResetSent = "user.password_reset_sent",
         UserVerificationResent = "user.verification_resent",
         UserNotificationsChanged = "user.notifications_changed",
+        WebhookCreated = "webhook.created",
+        WebhookUpdated = "webhook.updated",
+        WebhookDeleted = "webhook.deleted",
+        WebhookSecretRotated = "webhook.secret_rotated",
+        WebhookDisabled = "webhook.disabled",
+        ShareExpired = "share.expired",
         SeedWorld = "seed.world",
     }
     /// The kind of access token: always `Bearer`.
@@ -337,6 +394,12 @@ mod tests {
     }
 
     #[test]
+    fn webhook_events_are_the_feeds() {
+        let ours: Vec<&str> = WebhookEvent::ALL.iter().map(|e| e.as_str()).collect();
+        assert_eq!(ours, keyholder_store::audit::Action::feed_actions());
+    }
+
+    #[test]
     fn audit_actions_are_the_stores() {
         same_actions!(
             AssetCreated,
@@ -387,7 +450,13 @@ mod tests {
             UserEnabled,
             UserPasswordResetSent,
             UserVerificationResent,
-            UserNotificationsChanged
+            UserNotificationsChanged,
+            WebhookCreated,
+            WebhookUpdated,
+            WebhookDeleted,
+            WebhookSecretRotated,
+            WebhookDisabled,
+            ShareExpired,
         );
         assert_eq!(AuditAction::SeedWorld.as_str(), "seed.world");
     }

@@ -1,0 +1,3 @@
+DROP TABLE share_expiries;
+DROP TABLE webhook_deliveries;
+DROP TABLE webhook_endpoints;
