@@ -93,7 +93,7 @@ async fn two_emails_by_three_assets_make_six_rows_two_emails_and_two_tokens(app:
         Some(format!("/api/v1/asset-invitations?batch_id={batch}").as_str())
     );
     // Each row reads the same everywhere, with its batch.
-    let one = app.try_get_asset_invitation(&owner, rows[0]["id"].as_str().unwrap()).await;
+    let one = app.try_get_asset_invitation(&owner, rows[0]["id"].as_str().expect("a string")).await;
     assert_eq!(one.body["batch_id"], batch.as_str());
     let of_asset = app.try_asset_invitations_of(&owner, &ids[0]).await;
     assert_eq!(of_asset.items().len(), 2);
@@ -118,7 +118,8 @@ async fn two_emails_by_three_assets_make_six_rows_two_emails_and_two_tokens(app:
     assert_eq!(preview.body["status"], "pending");
     assert_eq!(preview.body["email"], "ann@example.com");
     let offered = preview.body["assets"].as_array().expect("assets");
-    let names: Vec<&str> = offered.iter().map(|a| a["asset"]["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> =
+        offered.iter().map(|a| a["asset"]["name"].as_str().expect("a string")).collect();
     assert_eq!(names, ["Van 1", "Van 2", "Van 3"]);
     // Ann's one token accepts all three.
     let accepted = app.accept_invitation(&ann, &mail.token()).await;
@@ -182,14 +183,14 @@ async fn a_cancelled_row_is_not_granted_by_the_shared_token(app: TestApp) {
     assert_eq!(mine.items().len(), 3);
     assert!(mine.items().iter().all(|i| i["batch_id"] == batch.as_str()));
     // The middle row is cancelled on its own.
-    let middle = rows[1]["id"].as_str().unwrap();
+    let middle = rows[1]["id"].as_str().expect("a string");
     app.try_cancel_asset_invitation(&owner, middle, json!({})).await.assert_status(200);
     let preview = app.try_preview(&token).await;
     let offered: Vec<&str> = preview.body["assets"]
         .as_array()
         .expect("assets")
         .iter()
-        .map(|a| a["status"].as_str().unwrap())
+        .map(|a| a["status"].as_str().expect("a string"))
         .collect();
     assert_eq!(offered, ["pending", "cancelled", "pending"]);
     let accepted = app.accept_invitation(&cal, &token).await;
@@ -207,7 +208,7 @@ async fn a_cancelled_row_is_not_granted_by_the_shared_token(app: TestApp) {
     // A batch whose rows are all cancelled: the token answers 409 (410 once
     // any expired).
     let r = bulk(&app, &owner, &["dee@example.com"], &ids[..1], "view").await;
-    let row = r.body["invitations"][0]["id"].as_str().unwrap().to_owned();
+    let row = r.body["invitations"][0]["id"].as_str().expect("a string").to_owned();
     let dee = app.wait_for_email("dee@example.com", "invited you").await.token();
     app.try_cancel_asset_invitation(&owner, &row, json!({})).await.assert_status(200);
     let r = app.try_decline(&dee).await;
@@ -278,7 +279,7 @@ async fn a_batch_is_all_or_nothing(app: TestApp) {
     let r = bulk(&app, &owner, &["hal@example.com", "ida@example.com"], &ids, "view").await;
     r.assert_problem(409, "invitation_pending");
     assert_eq!(r.body["pairs"], json!([{"email": "ida@example.com", "asset_id": ids[1]}]));
-    assert!(r.body["detail"].as_str().unwrap().contains("ida@example.com"));
+    assert!(r.body["detail"].as_str().expect("a string").contains("ida@example.com"));
     // Nothing was written and no email went out for any refused batch.
     drain_mail(&app, &owner, &ids[0]).await;
     assert!(app.emails_to("hal@example.com", "invited you").is_empty());
@@ -323,7 +324,11 @@ async fn the_request_is_checked_in_the_usual_order(app: TestApp) {
         )
         .await;
     r.assert_problem(422, "validation_failed");
-    assert!(r.body["errors"]["emails[1]"].as_str().unwrap().contains("repeats"), "{}", r.text);
+    assert!(
+        r.body["errors"]["emails[1]"].as_str().expect("a string").contains("repeats"),
+        "{}",
+        r.text
+    );
     // At most 50 of each: 51 is 422.
     let many: Vec<String> = (0..51).map(|i| format!("p{i}@example.com")).collect();
     let many: Vec<&str> = many.iter().map(String::as_str).collect();
@@ -371,11 +376,12 @@ async fn resending_a_row_mails_the_recipient_all_their_pending_rows_with_a_new_l
     let old = app.wait_for_email("joe@example.com", "invited you").await.token();
     // One of Joe's rows is cancelled; resending another sends Joe one email
     // naming the two still pending, with a new link.
-    app.try_cancel_asset_invitation(&owner, rows[2]["id"].as_str().unwrap(), json!({}))
+    app.try_cancel_asset_invitation(&owner, rows[2]["id"].as_str().expect("a string"), json!({}))
         .await
         .assert_status(200);
-    let resent =
-        app.try_resend_asset_invitation(&owner, rows[0]["id"].as_str().unwrap(), json!({})).await;
+    let resent = app
+        .try_resend_asset_invitation(&owner, rows[0]["id"].as_str().expect("a string"), json!({}))
+        .await;
     resent.assert_status(200);
     assert_eq!(resent.body["resend_count"], 1);
     let mail = app.wait_for_nth_email("joe@example.com", "invited you", 2).await;
@@ -386,7 +392,9 @@ async fn resending_a_row_mails_the_recipient_all_their_pending_rows_with_a_new_l
     let resent: Vec<(&str, &str)> = table
         .iter()
         .filter(|r| r["resend_count"] == 1)
-        .map(|r| (r["email"].as_str().unwrap(), r["asset"]["name"].as_str().unwrap()))
+        .map(|r| {
+            (r["email"].as_str().expect("a string"), r["asset"]["name"].as_str().expect("a string"))
+        })
         .collect();
     let mut resent = resent;
     resent.sort_unstable();
@@ -448,7 +456,11 @@ async fn the_per_minute_limit_counts_recipients(app: TestApp) {
     ];
     let r = bulk(&app, &owner, &six, &ids, "view").await;
     r.assert_problem(422, "validation_failed");
-    assert!(r.body["errors"]["emails"].as_str().unwrap().contains("per minute"), "{}", r.text);
+    assert!(
+        r.body["errors"]["emails"].as_str().expect("a string").contains("per minute"),
+        "{}",
+        r.text
+    );
     // 2 fit.
     bulk(&app, &owner, &["d@example.com", "e@example.com"], &ids, "view").await.assert_status(201);
     let table = app.try_asset_invitations(&owner, "?per_page=1").await;

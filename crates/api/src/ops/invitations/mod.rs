@@ -203,6 +203,11 @@ pub(crate) struct Draft {
     expires: Option<Expiry>,
 }
 
+/// The terms as a request gives them: the role or permission, the
+/// message, the link's expiry and the access expiry.
+pub(crate) type TermFields<'a> =
+    (&'a str, Option<&'a str>, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
 /// What an invitation offers, checked: the offer, the message and the
 /// link's expiry.
 pub(crate) struct Terms {
@@ -217,12 +222,7 @@ impl Terms {
     pub(crate) fn check(
         v: &mut FieldErrors,
         kind: ResourceType,
-        (role, message, expires_at, access_expires_at): (
-            &str,
-            Option<&str>,
-            Option<DateTime<Utc>>,
-            Option<DateTime<Utc>>,
-        ),
+        (role, message, expires_at, access_expires_at): TermFields<'_>,
         now: Now,
     ) -> Option<Self> {
         let offered = match kind {
