@@ -103,6 +103,7 @@ POOLED = {
     ],
     "GET /api/v1/collaborators": [("query", "asset_ids", "own_assets_csv", "cycle")],
     "POST /api/v1/collaborators/add": [("body", "asset_ids", "own_asset_lists", "cycle")],
+    "POST /api/v1/asset-invitations/bulk": [("body", "asset_ids", "own_asset_lists", "cycle")],
     "DELETE /api/v1/sites/{site_id}/members/{user_id}": [
         ("path", "site_id", "clear_sites", "cycle all"),
     ],

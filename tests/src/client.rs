@@ -133,6 +133,7 @@ endpoints! {
     "/collaborators/remove" => send POST try_bulk_remove_collaborators;
     "/asset-invitations{query}" (query) => read GET try_asset_invitations;
     "/asset-invitations" => send POST try_send_asset_invitation;
+    "/asset-invitations/bulk" => send POST try_send_bulk_invitation;
     "/asset-invitations/stats{query}" (query) => read GET try_asset_invitation_stats;
     "/asset-invitations/{invitation}" (invitation) => read GET try_get_asset_invitation;
     "/asset-invitations/{invitation}/resend" (invitation) => send POST try_resend_asset_invitation;

@@ -11,7 +11,9 @@
 //! - an estate has exactly one owner;
 //! - two users never belong to each other's households;
 //! - an admin never removes a member who has just become admin;
-//! - identical bulk adds both succeed (an existing pair is a no-op).
+//! - identical bulk adds both succeed (an existing pair is a no-op);
+//! - of two bulk invitations that share an email and an asset, one is sent
+//!   whole and the other is refused with nothing written.
 
 use std::sync::Arc;
 
@@ -29,6 +31,7 @@ on_both_backends!(
     transfer_racing_the_new_owners_leave_keeps_one_owner,
     promotion_racing_removal_never_removes_an_admin,
     crossing_household_adds_never_make_mutual_members,
+    overlapping_bulk_invitations_send_one_and_write_nothing_of_the_other,
 );
 
 // ---------------------------------------------------------------- racing
@@ -429,5 +432,62 @@ async fn crossing_household_adds_never_make_mutual_members(app: TestApp) {
             by_v.text
         );
         assert!(v_in_u || u_in_v, "{what}: one addition must succeed");
+    }
+}
+
+/// Two bulk invitations by two full-access users that share one (email,
+/// asset) pair, the assets named in opposite orders: the assets are locked
+/// in id order, so one is sent whole (201) and the other sees its pending
+/// pair (409 `invitation_pending`) and writes nothing: no row, no email.
+async fn overlapping_bulk_invitations_send_one_and_write_nothing_of_the_other(app: TestApp) {
+    let [ada, bob] = app.register_verified_each(["ada", "bob"]).await;
+    for round in 0..ROUNDS {
+        let what = format!("round {round}");
+        let mut ids = Vec::new();
+        for name in ["x", "y", "z"] {
+            ids.push(app.create_asset(&ada, json!({"name": format!("{name}{round}")})).await.id);
+        }
+        app.try_bulk_add_collaborators(
+            &ada,
+            json!({"asset_ids": ids, "usernames": [bob.username]}),
+        )
+        .await
+        .assert_status(200);
+        let (p, q, r) = (
+            format!("p{round}@example.com"),
+            format!("q{round}@example.com"),
+            format!("r{round}@example.com"),
+        );
+        let path = "/api/v1/asset-invitations/bulk".to_owned();
+        let by_ada = json!({"emails": [p, q], "asset_ids": [ids[0], ids[1]], "permission": "view"});
+        let by_bob = json!({"emails": [r, q], "asset_ids": [ids[2], ids[1]], "permission": "edit"});
+        let (a, b) = race(
+            &app,
+            (&ada, Method::POST, path.clone(), Some(by_ada)),
+            (&bob, Method::POST, path, Some(by_bob)),
+        )
+        .await;
+        let refusals = [(409, "invitation_pending")];
+        let ada_won = exactly_one_wins(
+            &what,
+            (&a, "ada's batch", 201, &refusals),
+            (&b, "bob's batch", 201, &refusals),
+        );
+        let (winner, loser_only) = if ada_won { (&a, &r) } else { (&b, &p) };
+        let batch = winner.body["batch_id"].as_str().expect("batch_id");
+        let mut rows = Vec::new();
+        for id in &ids {
+            let listed = app.try_asset_invitations_of(&ada, id).await;
+            listed.assert_status(200);
+            rows.extend(listed.items().clone());
+        }
+        assert_eq!(rows.len(), 4, "{what}: only the winner's four rows: {rows:?}");
+        assert!(rows.iter().all(|i| i["batch_id"] == batch), "{what}: {rows:?}");
+        assert!(
+            !rows.iter().any(|i| i["email"] == loser_only.as_str()),
+            "{what}: nothing for the loser's own recipient"
+        );
+        let loser_mail = app.emails_to(loser_only, "invited you");
+        assert!(loser_mail.is_empty(), "{what}: no email for {loser_only}");
     }
 }

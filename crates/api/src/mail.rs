@@ -568,6 +568,61 @@ pub mod invitation_templates {
         }
     }
 
+    /// What a bulk invitation offers one recipient: every asset, one
+    /// permission, one link.
+    pub struct BulkOffer<'a> {
+        pub app_base: &'a str,
+        pub to: &'a str,
+        pub inviter: &'a str,
+        /// Each asset as emails name it ("Van 7 (KX21 ABC)").
+        pub assets: &'a [String],
+        /// "view access", ...
+        pub role: &'a str,
+        pub message: Option<&'a str>,
+        pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+        pub access_expires_at: Option<chrono::DateTime<chrono::Utc>>,
+        pub token: &'a str,
+    }
+
+    /// One email per recipient of a bulk invitation: the link accepts or
+    /// declines every asset listed.
+    pub fn bulk_invitation(o: &BulkOffer<'_>) -> NewMail {
+        let message = o
+            .message
+            .map(|m| format!("{} wrote:\n\n{}\n\n", o.inviter, quote(m)))
+            .unwrap_or_default();
+        let mut expiry = match o.expires_at {
+            Some(at) => format!("The invitation expires on {} (UTC).", at.format("%Y-%m-%d %H:%M")),
+            None => "The invitation does not expire.".to_owned(),
+        };
+        if let Some(until) = o.access_expires_at {
+            expiry.push_str(&format!(
+                " Once accepted, the access ends on {} (UTC).",
+                until.format("%Y-%m-%d %H:%M")
+            ));
+        }
+        let list: String = o.assets.iter().map(|a| format!("- {a}\n")).collect();
+        let what = match o.assets {
+            [one] => one.clone(),
+            many => format!("{} assets", many.len()),
+        };
+        NewMail {
+            kind: "invitation",
+            recipient: o.to.to_owned(),
+            subject: format!("{} invited you to {what} on Keyholder", o.inviter),
+            body_text: format!(
+                "Hello,\n\n{inviter} invited you to these assets on Keyholder, as {role}:\n\n\
+                 {list}\n{message}To accept or decline them all, open this link (you can create \
+                 an account there if you have none):\n\n{base}/invitations/accept#token={token}\n\n\
+                 {expiry}\n\n-- Keyholder\n",
+                inviter = o.inviter,
+                role = o.role,
+                base = o.app_base,
+                token = o.token,
+            ),
+        }
+    }
+
     /// Tells the sender that the invitee accepted or declined.
     pub fn responded(to: &str, invitee: &str, resource: &str, accepted: bool) -> NewMail {
         let verb = if accepted { "accepted" } else { "declined" };

@@ -79,6 +79,7 @@ impl AuthLimit {
 /// (0 turns both off). Checked in the handler, after authentication, so an
 /// anonymous request still gets its 401.
 pub struct UserLimit {
+    per_minute: u32,
     by_user: Option<actix_governor::governor::DefaultKeyedRateLimiter<uuid::Uuid>>,
     by_address: Option<actix_governor::governor::DefaultKeyedRateLimiter<IpAddr>>,
     proxies: Arc<Proxies>,
@@ -89,6 +90,7 @@ impl UserLimit {
         let quota =
             std::num::NonZeroU32::new(per_minute).map(actix_governor::governor::Quota::per_minute);
         Self {
+            per_minute,
             by_user: quota.map(actix_governor::governor::RateLimiter::keyed),
             by_address: quota.map(actix_governor::governor::RateLimiter::keyed),
             proxies,
@@ -108,11 +110,31 @@ impl UserLimit {
 
     /// 429 with `Retry-After` once the user's or the address's budget is spent.
     pub fn check(&self, user: uuid::Uuid, ip: Option<IpAddr>) -> Result<(), ApiError> {
+        self.check_n(user, ip, std::num::NonZeroU32::MIN)
+    }
+
+    /// [`Self::check`] for `n` at once: all of them fit in the remaining
+    /// budget, or none is spent (429). `n` must not exceed the per-minute
+    /// limit ([`Budget::capacity`]); more never fits, and is answered 429
+    /// as well.
+    pub fn check_n(
+        &self,
+        user: uuid::Uuid,
+        ip: Option<IpAddr>,
+        n: std::num::NonZeroU32,
+    ) -> Result<(), ApiError> {
+        let never = || too_many_at_once(n, self.per_minute);
         if let Some(limiter) = &self.by_user {
-            limiter.check_key(&user).map_err(|n| too_many(&n, "your account"))?;
+            limiter
+                .check_key_n(&user, n)
+                .map_err(|_| never())?
+                .map_err(|w| too_many(&w, "your account"))?;
         }
         if let (Some(limiter), Some(ip)) = (&self.by_address, ip) {
-            limiter.check_key(&ip).map_err(|n| too_many(&n, "this address"))?;
+            limiter
+                .check_key_n(&ip, n)
+                .map_err(|_| never())?
+                .map_err(|w| too_many(&w, "this address"))?;
         }
         Ok(())
     }
@@ -129,6 +151,18 @@ fn too_many(negative: &NotUntil<QuantaInstant>, whom: &str) -> ApiError {
     err
 }
 
+/// 429 for more at once than a minute's budget holds: waiting does not
+/// help, so no `Retry-After`.
+fn too_many_at_once(n: std::num::NonZeroU32, per_minute: u32) -> ApiError {
+    ApiError::new(
+        actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+        ProblemCode::RateLimited,
+        format!(
+            "This request counts {n} at once; at most {per_minute} are allowed per minute: send fewer."
+        ),
+    )
+}
+
 /// A request's share of a [`UserLimit`]: a use case spends it once it knows
 /// the user (429 once the user's or the address's budget is spent).
 pub struct Budget {
@@ -139,5 +173,20 @@ pub struct Budget {
 impl Budget {
     pub fn spend(&self, user: uuid::Uuid) -> Result<(), ApiError> {
         self.limit.check(user, self.ip)
+    }
+
+    /// Spends `n` at once, or nothing (429).
+    pub fn spend_n(&self, user: uuid::Uuid, n: usize) -> Result<(), ApiError> {
+        match u32::try_from(n).ok().and_then(std::num::NonZeroU32::new) {
+            Some(n) => self.limit.check_n(user, self.ip, n),
+            None if n == 0 => Ok(()),
+            None => Err(too_many_at_once(std::num::NonZeroU32::MAX, self.limit.per_minute)),
+        }
+    }
+
+    /// The most one request may spend at once (the per-minute limit), or
+    /// `None` when the limit is off.
+    pub fn capacity(&self) -> Option<usize> {
+        (self.limit.per_minute > 0).then(|| self.limit.per_minute as usize)
     }
 }

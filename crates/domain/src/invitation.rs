@@ -287,6 +287,45 @@ pub fn merge_estate_role(existing: Option<EstateRole>, invited: EstateRole) -> E
     existing.map_or(invited, |e| e.max(invited))
 }
 
+// ------------------------------------------------------------------ bulk
+
+/// The most emails, and the most assets, one bulk invitation names.
+pub const MAX_BATCH_EMAILS: usize = 50;
+pub const MAX_BATCH_ASSETS: usize = 50;
+
+/// The positions of the entries that repeat an earlier one (emails compare
+/// as parsed, so case-insensitively).
+pub fn repeated<T: PartialEq>(items: &[T]) -> Vec<usize> {
+    (0..items.len()).filter(|&i| items[..i].contains(&items[i])).collect()
+}
+
+/// An event applied to every row a bulk invitation's token answers (the
+/// rows of one recipient): the positions of the rows it moves, those that
+/// read as pending. Rows cancelled, answered or expired meanwhile are
+/// skipped. With none left, the refusal a single invitation would give:
+/// `Expired` (410) when any row expired, else the first row's.
+pub fn batch_transition(
+    rows: &[(InvitationState, Option<DateTime<Utc>>)],
+    event: InvitationEvent,
+    now: DateTime<Utc>,
+) -> Result<Vec<usize>, TransitionRefusal> {
+    let mut moved = Vec::new();
+    let mut refusals = Vec::new();
+    for (i, (stored, expires_at)) in rows.iter().enumerate() {
+        match transition(*stored, *expires_at, event, now) {
+            Ok(_) => moved.push(i),
+            Err(r) => refusals.push(r),
+        }
+    }
+    if !moved.is_empty() {
+        return Ok(moved);
+    }
+    let expired = refusals.iter().copied().find(|r| *r == TransitionRefusal::Expired);
+    Err(expired
+        .or_else(|| refusals.first().copied())
+        .unwrap_or(TransitionRefusal::Final(InvitationState::Cancelled)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -383,5 +422,42 @@ mod tests {
         assert_eq!(check_invitee(&a, &b), Ok(()));
         assert_eq!(check_accepting_user(&a, &a2), Ok(()));
         assert_eq!(check_accepting_user(&a, &b), Err(InviteeRefusal::EmailMismatch));
+    }
+
+    #[test]
+    fn repeated_names_every_later_copy() {
+        let emails: Vec<Email> = ["a@x.io", "B@x.io", "A@X.io", "b@x.io", "a@x.io"]
+            .iter()
+            .map(|e| Email::parse(e).expect("email"))
+            .collect();
+        assert_eq!(repeated(&emails), vec![2, 3, 4]);
+        assert!(repeated(&[1, 2, 3]).is_empty());
+    }
+
+    #[test]
+    fn a_batch_token_moves_its_pending_rows_and_skips_the_others() {
+        let now = Utc::now();
+        let past = Some(now - chrono::Duration::minutes(1));
+        let rows = [
+            (InvitationState::Pending, None),
+            (InvitationState::Cancelled, None),
+            (InvitationState::Pending, None),
+        ];
+        assert_eq!(batch_transition(&rows, InvitationEvent::Accept, now), Ok(vec![0, 2]));
+        assert_eq!(batch_transition(&rows, InvitationEvent::Decline, now), Ok(vec![0, 2]));
+        let none = [(InvitationState::Cancelled, None), (InvitationState::Accepted, None)];
+        assert_eq!(
+            batch_transition(&none, InvitationEvent::Accept, now),
+            Err(TransitionRefusal::Final(InvitationState::Cancelled))
+        );
+        let lapsed = [(InvitationState::Cancelled, None), (InvitationState::Pending, past)];
+        assert_eq!(
+            batch_transition(&lapsed, InvitationEvent::Accept, now),
+            Err(TransitionRefusal::Expired)
+        );
+        assert_eq!(
+            batch_transition(&[], InvitationEvent::Accept, now),
+            Err(TransitionRefusal::Final(InvitationState::Cancelled))
+        );
     }
 }

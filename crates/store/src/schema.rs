@@ -373,3 +373,32 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(share_expiries, asset_shares);
+
+    invitation_batch_rows (invitation_id) {
+        invitation_id -> Text,
+        batch_id -> Text,
+    }
+}
+
+diesel::table! {
+    invitation_batch_recipients (batch_id, email) {
+        batch_id -> Text,
+        email -> Text,
+        token_hash -> Text,
+    }
+}
+
+diesel::table! {
+    invitation_batch_mailings (id) {
+        id -> Text,
+        batch_id -> Text,
+        email -> Text,
+        sent_by -> Text,
+        sent_at -> Timestamp,
+        rows_covered -> Integer,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(invitation_batch_rows, invitations);
+diesel::allow_tables_to_appear_in_same_query!(invitation_batch_rows, users);
+diesel::allow_tables_to_appear_in_same_query!(invitation_batch_recipients, invitations);

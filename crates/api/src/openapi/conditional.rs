@@ -23,6 +23,7 @@ const IDEMPOTENT: &[&str] = &[
     "addCollaborator",
     "addHouseholdMember",
     "sendAssetInvitation",
+    "sendAssetInvitationsInBulk",
     "sendInvitationForAsset",
     "inviteToEstate",
 ];

@@ -211,6 +211,21 @@ const LINKS: &[Links] = &[
         parameters: &[("invitation_id", ID)],
         to: &["getAssetInvitation", "resendAssetInvitation", "cancelAssetInvitation"],
     },
+    // A bulk invitation: its first row, and the batch's table and cards.
+    Links {
+        from: "sendAssetInvitationsInBulk",
+        status: "201",
+        body: None,
+        parameters: &[("invitation_id", "$response.body#/invitations/0/id")],
+        to: &["getAssetInvitation", "resendAssetInvitation", "cancelAssetInvitation"],
+    },
+    Links {
+        from: "sendAssetInvitationsInBulk",
+        status: "201",
+        body: None,
+        parameters: &[("query.batch_id", "$response.body#/batch_id")],
+        to: &["listAssetInvitations", "getAssetInvitationStats"],
+    },
     // The administrators' list leads to the operations on its first account.
     Links {
         from: "listUsers",
@@ -298,7 +313,7 @@ const LINKS: &[Links] = &[
         status: "201",
         body: Some(|| json!({ "asset_ids": [ID] })),
         parameters: &[],
-        to: &["addCollaboratorsInBulk", "removeCollaboratorsInBulk"],
+        to: &["addCollaboratorsInBulk", "removeCollaboratorsInBulk", "sendAssetInvitationsInBulk"],
     },
     Links {
         from: "createAsset",

@@ -81,7 +81,7 @@ impl Modify for PerOperation {
 
 /// The members some problems carry besides the standard ones (the
 /// catalogue's examples show them).
-fn extra_members() -> [(&'static str, Schema); 3] {
+fn extra_members() -> [(&'static str, Schema); 4] {
     let status = ObjectBuilder::new()
         .schema_type(Type::String)
         .enum_values(Some(keyholder_domain::InvitationState::ALL.map(|s| s.as_str())))
@@ -91,7 +91,7 @@ fn extra_members() -> [(&'static str, Schema); 3] {
     let ids = ArrayBuilder::new()
         .items(ObjectBuilder::new().schema_type(Type::String).format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid))))
         .description(Some(
-            "On `assets_not_found`, `full_access_required` and `last_collaborator` over a selection of assets, and on `account_deletion_blocked`: the assets concerned.",
+            "On `assets_not_found`, `full_access_required` and `last_collaborator` over a selection of assets, on `inviter_cannot_grant` for a bulk invitation's token, and on `account_deletion_blocked`: the assets concerned.",
         ));
     let estates = ArrayBuilder::new()
         .items(
@@ -100,10 +100,24 @@ fn extra_members() -> [(&'static str, Schema); 3] {
                 .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid))),
         )
         .description(Some("On `account_deletion_blocked`: the estates the account owns."));
+    let uuid = || {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
+    };
+    let pair = ObjectBuilder::new()
+        .property("email", ObjectBuilder::new().schema_type(Type::String))
+        .property("asset_id", uuid())
+        .required("email")
+        .required("asset_id");
+    let pairs = ArrayBuilder::new().items(pair).description(Some(
+        "On `invitation_pending` from a bulk invitation: each email and asset that already have a pending invitation.",
+    ));
     [
         ("invitation_status", status.build().into()),
         ("asset_ids", ids.build().into()),
         ("estate_ids", estates.build().into()),
+        ("pairs", pairs.build().into()),
     ]
 }
 
@@ -219,6 +233,13 @@ const OPERATIONS: &[(&str, &[StatusCodes])] = &[
         (422, &[SelfInvitation]),
         (429, &[RateLimited, DailyInvitationLimit]),
     ]),
+    ("sendAssetInvitationsInBulk", &[  // POST /api/v1/asset-invitations/bulk
+        (403, &[FullAccessRequired, EmailNotVerified]),
+        (404, &[AssetsNotFound]),
+        (409, &[InvitationPending]),
+        (422, &[SelfInvitation]),
+        (429, &[RateLimited, DailyInvitationLimit]),
+    ]),
     ("getAssetInvitationStats", &[  // GET /api/v1/asset-invitations/stats
         (403, &[FullAccessRequired]),
         (404, &[AssetNotFound]),
@@ -231,7 +252,7 @@ const OPERATIONS: &[(&str, &[StatusCodes])] = &[
         (409, &[InvitationNotPending]),
     ]),
     ("resendAssetInvitation", &[  // POST /api/v1/asset-invitations/{invitation_id}/resend
-        (403, &[EmailNotVerified]),
+        (403, &[EmailNotVerified, FullAccessRequired]),
         (404, &[InvitationNotFound]),
         (409, &[InvitationNotPending]),
         (429, &[RateLimited, DailyInvitationLimit]),

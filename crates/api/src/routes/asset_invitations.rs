@@ -6,6 +6,8 @@ use actix_web::web::Path;
 use chrono::{DateTime, Utc};
 use keyholder_domain::invitation::ResendExpiry;
 use serde::Deserialize;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
@@ -19,10 +21,11 @@ use crate::error::{
 use crate::extract::{OptionalJson, ScopedJson, ValidJson, ValidQuery, double_option};
 use crate::idempotency::Answer;
 use crate::ops::Deferred;
+use crate::ops::invitations::bulk::{self, BulkFields};
 use crate::ops::invitations::{Fields, Sending, asset};
 use crate::routes::{Reply, listed, ok};
 use crate::views::common::{CursorPage, CursorQuery, paged_query};
-use crate::views::invitations::{AssetInvitationView, StatsView};
+use crate::views::invitations::{AssetInvitationView, BulkInvitationView, StatsView};
 use crate::views::wire::{AssetPermission, InvitationSort, InvitationStatus};
 
 // ---------------------------------------------------------------- requests
@@ -105,6 +108,8 @@ paged_query! {
         #[param(value_type = Option<AssetPermission>)]
         pub permission: Option<String>,
         pub asset_id: Option<Uuid>,
+        /// Only the rows of this bulk invitation (its `batch_id`).
+        pub batch_id: Option<Uuid>,
         /// `invited_at` (default: newest first), `expires_at` or `email`; a
         /// leading `-` sorts descending.
         #[param(value_type = Option<InvitationSort>)]
@@ -123,6 +128,29 @@ paged_query! {
 #[into_params(parameter_in = Query)]
 pub struct StatsQuery {
     pub asset_id: Option<Uuid>,
+    /// Only the rows of this bulk invitation (its `batch_id`).
+    pub batch_id: Option<Uuid>,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"emails": ["fleet@partner.example", "ops@partner.example"], "asset_ids": ["c41d8e2f-6a7b-4c9d-8e1f-0a2b3c4d5e6f", "0f4a8c2e-6b1d-4e9a-a7c3-5d2e8b0f6a14"], "permission": "view", "message": "Our vans for the season", "expires_at": "2027-03-15T09:30:00Z", "access_expires_at": "2027-06-30T17:00:00Z"}))]
+pub struct BulkSendRequest {
+    #[schema(schema_with = emails_schema)]
+    pub emails: Vec<String>,
+    /// 1 to 50 assets, each once; the caller needs full access to every one.
+    #[schema(min_items = 1, max_items = 50)]
+    pub asset_ids: Vec<Uuid>,
+    #[schema(value_type = AssetPermission)]
+    pub permission: String,
+    /// Plain text, at most 1,000 characters; line breaks and tabs are the
+    /// only control characters allowed.
+    #[schema(max_length = 1000, pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$")]
+    pub message: Option<String>,
+    /// When the links stop working (in the future); absent or null: never.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Time-limited access: when the granted access ends (in the future).
+    pub access_expires_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Default, Deserialize, Validate, ToSchema)]
@@ -133,6 +161,23 @@ pub struct ResendBody {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<DateTime<Utc>>)]
     pub expires_at: Option<Option<DateTime<Utc>>>,
+}
+
+/// 1 to 50 email addresses, as a single invitation takes one.
+fn emails_schema() -> RefOr<Schema> {
+    let email = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(3))
+        .max_length(Some(254))
+        .pattern(Some(r"^[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s.\x00-\x1f\x7f-\x9f]+(\.[^@\s.\x00-\x1f\x7f-\x9f]+)+$"));
+    ArrayBuilder::new()
+        .items(email)
+        .min_items(Some(1))
+        .max_items(Some(50))
+        .description(Some(
+            "1 to 50 emails, none twice (compared case-insensitively); each gets one email listing every asset.",
+        ))
+        .into()
 }
 
 /// The invitation fields of a body for one asset, kept to be checked after
@@ -190,6 +235,43 @@ async fn send(ctx: Ctx, asset_id: Uuid, fields: Deferred<Fields>) -> Reply {
     sent.await.inspect(|_| ctx.state().mail_queued())
 }
 
+/// Invite several emails to several assets at once
+///
+/// Creates one pending invitation for every email in `emails` on every asset
+/// in `asset_ids` (up to 50 of each), all offering `permission` with the same
+/// `message`, `expires_at` and `access_expires_at`, in one step: all of them
+/// or none. Each recipient gets one email listing every asset, with one link
+/// whose token accepts or declines all of their invitations still pending.
+/// The rows share a `batch_id`: `listAssetInvitations?batch_id=` shows them,
+/// and each can be resent (the recipient's whole email, with a new link) or
+/// cancelled on its own. Needs full access to every asset (404
+/// `assets_not_found`, 403 `full_access_required`, naming them) and a verified
+/// email; 422 for a repeated email or asset, or the sender's own email
+/// (`self_invitation`); 409 `invitation_pending` naming in `pairs` each email
+/// and asset that already have a pending invitation. The per-minute and daily
+/// limits count one per recipient (429, nothing sent). Writes an
+/// `invitation.created` audit event per row.
+#[utoipa::path(post, path = "/api/v1/asset-invitations/bulk", operation_id = "sendAssetInvitationsInBulk", tag = "asset invitations", security(("bearer" = [])), request_body = BulkSendRequest,
+    responses((status = 201, description = "Sent: the batch and every invitation it created", body = BulkInvitationView), MalformedJson, Unauthorized,
+        (status = 403, description = "`full_access_required`, with `asset_ids`, or `email_not_verified`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`assets_not_found`, with `asset_ids`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invitation_pending`, with `pairs`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (a repeated email or asset, more than 50), or `self_invitation`", body = Problem, content_type = "application/problem+json"), TooManyInvitations))]
+pub async fn send_bulk(ctx: Ctx, body: ScopedJson<BulkSendRequest>) -> Reply {
+    let fields = body.after_authorization().map(|r| BulkFields {
+        emails: r.emails,
+        asset_ids: r.asset_ids,
+        permission: r.permission,
+        message: r.message,
+        expires_at: r.expires_at,
+        access_expires_at: r.access_expires_at,
+    });
+    let cmd = bulk::SendBulk { fields, sending: Sending::new(ctx.state(), ctx.user_budget()) };
+    let sent =
+        ctx.once(move |c, caller, now| bulk::send(c, caller, cmd, now).and_then(Answer::created));
+    sent.await.inspect(|_| ctx.state().mail_queued())
+}
+
 /// List the invitations of the assets I manage
 ///
 /// The invitations of every asset where I have full access (root: all), newest
@@ -198,7 +280,7 @@ async fn send(ctx: Ctx, asset_id: Uuid, fields: Deferred<Fields>) -> Reply {
 /// `invited_at`, `expires_at` or `email`, with a leading `-` for descending. Paged
 /// by `page` and `per_page` or by `cursor` (the previous page's `next_cursor`);
 /// `total` counts up to 1,000. A pending invitation past its expiry reads, and
-/// filters, as `expired`.
+/// filters, as `expired`. `batch_id` keeps the rows of one bulk invitation.
 #[utoipa::path(get, path = "/api/v1/asset-invitations", operation_id = "listAssetInvitations", tag = "asset invitations", security(("bearer" = [])), params(TableQuery),
     responses((status = 200, description = "Invitations; `total` counts up to 1,000 (`total_exact` says whether there are more); `next_cursor` gives the next page", body = CursorPage<AssetInvitationView>), Unauthorized,
         (status = 422, description = "Bad filter, sort or paging", body = Problem, content_type = "application/problem+json")))]
@@ -221,9 +303,9 @@ pub async fn list_for_asset(ctx: Ctx, id: Path<Uuid>, q: ValidQuery<TableQuery>)
 
 /// The invitation table, of one asset (`only`) or of every asset I manage.
 async fn table(ctx: Ctx, q: TableQuery, only: Option<Uuid>) -> Reply {
-    let TableQuery { q, status, permission, asset_id, sort, page, per_page, cursor } = q;
+    let TableQuery { q, status, permission, asset_id, batch_id, sort, page, per_page, cursor } = q;
     let paging = CursorQuery { page, per_page, cursor };
-    let query = asset::Table { q, status, permission, asset_id, sort, paging, only };
+    let query = asset::Table { q, status, permission, asset_id, batch_id, sort, paging, only };
     listed(&ctx, ctx.read(move |c, caller, now| asset::table(c, caller, query, now)).await)
 }
 
@@ -233,13 +315,14 @@ async fn table(ctx: Ctx, q: TableQuery, only: Option<Uuid>) -> Reply {
 /// `cancelled`) over the invitations the table shows me: those of every asset
 /// where I have full access (root: all). `asset_id` counts one asset, as its own
 /// table does: an asset out of my reach answers 404 `asset_not_found`, one I see
-/// without full access 403 `full_access_required`. A pending invitation past its
-/// expiry counts as `expired`.
+/// without full access 403 `full_access_required`. `batch_id` counts the rows of
+/// one bulk invitation (those of assets where I have full access). A pending
+/// invitation past its expiry counts as `expired`.
 #[utoipa::path(get, path = "/api/v1/asset-invitations/stats", operation_id = "getAssetInvitationStats", tag = "asset invitations", security(("bearer" = [])), params(StatsQuery),
     responses((status = 200, description = "Counts by status", body = StatsView), Unauthorized, FullAccessRequired, AssetNotFound, (status = 422, description = "Bad asset id", body = Problem, content_type = "application/problem+json")))]
 pub async fn stats(ctx: Ctx, q: ValidQuery<StatsQuery>) -> Reply {
-    let asset_id = q.0.asset_id;
-    ok(ctx.run(move |c, caller, now| asset::stats(c, caller, asset_id, now)).await)
+    let scope = (q.0.asset_id, q.0.batch_id);
+    ok(ctx.run(move |c, caller, now| asset::stats(c, caller, scope, now)).await)
 }
 
 /// Read an asset invitation
@@ -257,13 +340,17 @@ pub async fn details(ctx: Ctx, id: Path<Uuid>) -> Reply {
 ///
 /// Sends a new email with a new token (the old link stops working) and, when
 /// `expires_at` is given, a new expiry: absent keeps the current one, `null`
-/// means never, a time must be in the future (422). Needs full access to the
+/// means never, a time must be in the future (422). A row of a bulk
+/// invitation resends the recipient's one email: every row of the batch still
+/// pending for that email gets the new link and expiry (one email for the
+/// limits), which needs full access to all of their assets (403
+/// `full_access_required`). Needs full access to the
 /// asset (404 `invitation_not_found` otherwise) and a verified email (403
 /// `email_not_verified`). An invitation that is no longer pending, including one
 /// past its expiry, answers 409 `invitation_not_pending` with
 /// `invitation_status`; rate limited per user and per day (429).
 #[utoipa::path(post, path = "/api/v1/asset-invitations/{invitation_id}/resend", operation_id = "resendAssetInvitation", tag = "asset invitations", security(("bearer" = [])), params(("invitation_id" = Uuid, Path)), request_body(content = ResendBody, description = "Optional: without a body the expiry stays as it is"),
-    responses((status = 200, description = "Resent", body = AssetInvitationView), MalformedJson, Unauthorized, (status = 403, description = "`email_not_verified`: verify your email first", body = Problem, content_type = "application/problem+json"), InvitationNotFound, InvitationNotPending,
+    responses((status = 200, description = "Resent", body = AssetInvitationView), MalformedJson, Unauthorized, (status = 403, description = "`email_not_verified`: verify your email first, or `full_access_required`: a bulk invitation's link also opens assets I do not manage", body = Problem, content_type = "application/problem+json"), InvitationNotFound, InvitationNotPending,
         (status = 422, description = "`expires_at` not in the future", body = Problem, content_type = "application/problem+json"), TooManyInvitations))]
 pub async fn resend(ctx: Ctx, id: Path<Uuid>, body: OptionalJson<ResendBody>) -> Reply {
     let requested = ResendExpiry::from_field(body.0.expires_at);
@@ -278,7 +365,8 @@ pub async fn resend(ctx: Ctx, id: Path<Uuid>, body: OptionalJson<ResendBody>) ->
 /// Cancel a pending asset invitation
 ///
 /// Moves the invitation to `cancelled`, so its link stops working, and returns it;
-/// writes an audit event. Needs full access to the asset (404
+/// writes an audit event. A row of a bulk invitation is cancelled alone: the
+/// recipient's link still answers their other rows, not this one. Needs full access to the asset (404
 /// `invitation_not_found` otherwise). An invitation that is no longer pending,
 /// including one past its expiry, answers 409 `invitation_not_pending` with
 /// `invitation_status`.
@@ -292,7 +380,7 @@ pub async fn cancel(ctx: Ctx, id: Path<Uuid>) -> Reply {
     )
 }
 
-endpoints![list, send_invitation, stats, details, resend, cancel, list_for_asset, send_for_asset,
+endpoints![list, send_invitation, send_bulk, stats, details, resend, cancel, list_for_asset, send_for_asset,
     ; tags:
     ("asset invitations", "Invitations by email to one asset, the management table, and shares"),
 ];

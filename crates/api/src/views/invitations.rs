@@ -158,7 +158,8 @@ impl AssetRef {
     "access_expires_at": null,
     "last_sent_at": "2026-03-01T09:30:00Z",
     "resend_count": 0,
-    "responded_at": null
+    "responded_at": null,
+    "batch_id": null
 }))]
 pub struct AssetInvitationView {
     pub id: Uuid,
@@ -182,6 +183,9 @@ pub struct AssetInvitationView {
     #[schema(minimum = 0)]
     pub resend_count: i32,
     pub responded_at: Option<DateTime<Utc>>,
+    /// The bulk invitation this row was sent in (`POST
+    /// /asset-invitations/bulk`); null for one sent alone.
+    pub batch_id: Option<Uuid>,
 }
 
 impl AssetInvitationView {
@@ -201,8 +205,72 @@ impl AssetInvitationView {
             last_sent_at: inv.last_sent_at,
             resend_count: inv.resend_count,
             responded_at: inv.responded_at,
+            batch_id: inv.batch_id,
         }
     }
+}
+
+/// The answer to a bulk invitation: its id, how many recipients were
+/// emailed, and every invitation row it created (each email with each
+/// asset, in the order the request named them).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "batch_id": "5b0e9c2d-7f3a-4d18-9b6e-2c4a8f1e0d37",
+    "recipients": 1,
+    "invitations": [{
+        "id": "e5a1b2c3-d4e5-4f60-8a7b-1c2d3e4f5a6b",
+        "asset": {"id": "c41d8e2f-6a7b-4c9d-8e1f-0a2b3c4d5e6f", "name": "Ford Transit", "reference": "VAN-07"},
+        "email": "fleet@partner.example",
+        "message": "Our vans for the season",
+        "message_preview": "Our vans for the season",
+        "permission": "view",
+        "status": "pending",
+        "invited_by": {"id": "8d3c1f9e-2f7a-4a5e-9d1e-3b6a2f0c4d11", "username": "ada", "display_name": "Ada Lovelace"},
+        "invited_at": "2026-03-01T09:30:00Z",
+        "expires_at": "2026-03-15T09:30:00Z",
+        "access_expires_at": null,
+        "last_sent_at": "2026-03-01T09:30:00Z",
+        "resend_count": 0,
+        "responded_at": null,
+        "batch_id": "5b0e9c2d-7f3a-4d18-9b6e-2c4a8f1e0d37"
+    }]
+}))]
+pub struct BulkInvitationView {
+    pub batch_id: Uuid,
+    /// How many emails were sent: one per recipient, listing every asset.
+    #[schema(minimum = 1, maximum = 50)]
+    pub recipients: usize,
+    pub invitations: Vec<AssetInvitationView>,
+}
+
+/// One asset a bulk invitation's token offers, with its own invitation.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"invitation_id": "e5a1b2c3-d4e5-4f60-8a7b-1c2d3e4f5a6b", "asset": {"id": "c41d8e2f-6a7b-4c9d-8e1f-0a2b3c4d5e6f", "name": "Ford Transit", "reference": "VAN-07"}, "status": "pending"}))]
+pub struct BatchOfferItem {
+    pub invitation_id: Uuid,
+    pub asset: AssetRef,
+    /// This row's status: only the pending ones are accepted or declined
+    /// with the token.
+    #[schema(value_type = InvitationStatus)]
+    pub status: String,
+}
+
+impl BatchOfferItem {
+    pub(crate) fn new(inv: &Invitation, asset: &Resource, now: DateTime<Utc>) -> Self {
+        Self { invitation_id: inv.id, asset: AssetRef::of(asset), status: status(inv, now) }
+    }
+}
+
+/// One asset a bulk invitation's token answered, with what its answer left.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"invitation_id": "e5a1b2c3-d4e5-4f60-8a7b-1c2d3e4f5a6b", "resource": {"id": "c41d8e2f-6a7b-4c9d-8e1f-0a2b3c4d5e6f", "name": "Ford Transit"}, "role": "view"}))]
+pub struct BatchAnswerItem {
+    pub invitation_id: Uuid,
+    pub resource: ResourceRef,
+    /// Accepted: the permission now held on the asset (the higher of the
+    /// offered one and any held before); declined: null.
+    #[schema(schema_with = super::wire::granted_role_schema)]
+    pub role: Option<String>,
 }
 
 /// What an invitation offers, as its invitee sees it.
@@ -217,7 +285,9 @@ impl AssetInvitationView {
     "invited_by": {"id": "8d3c1f9e-2f7a-4a5e-9d1e-3b6a2f0c4d11", "username": "ada", "display_name": "Ada Lovelace"},
     "invited_at": "2026-03-01T09:30:00Z",
     "expires_at": "2026-03-15T09:30:00Z",
-    "status": "pending"
+    "status": "pending",
+    "batch_id": null,
+    "assets": null
 }))]
 pub struct InvitationOffer {
     pub id: Uuid,
@@ -234,6 +304,13 @@ pub struct InvitationOffer {
     pub expires_at: Option<DateTime<Utc>>,
     #[schema(value_type = InvitationStatus)]
     pub status: String,
+    /// The bulk invitation this one belongs to; null for one sent alone.
+    pub batch_id: Option<Uuid>,
+    /// Previewing a bulk invitation's token: every asset of the batch
+    /// offered to this email, each with its invitation and status (the
+    /// fields above are those of the first one still pending, else the
+    /// first). Null elsewhere.
+    pub assets: Option<Vec<BatchOfferItem>>,
 }
 
 impl InvitationOffer {
@@ -249,6 +326,8 @@ impl InvitationOffer {
             invited_at: inv.invited_at,
             expires_at: inv.expires_at,
             status: status(inv, now),
+            batch_id: inv.batch_id,
+            assets: None,
         }
     }
 }
@@ -288,7 +367,9 @@ pub struct InviteOutcome {
     "status": "accepted",
     "resource_type": "estate",
     "resource": {"id": "3f6c1e2a-8b4d-4c7e-9a1f-2d5b6c7e8f90", "name": "Hartwell Estate"},
-    "role": "editor"
+    "role": "editor",
+    "batch_id": null,
+    "assets": null
 }))]
 pub struct InvitationResult {
     #[schema(value_type = InvitationAnswer)]
@@ -298,6 +379,12 @@ pub struct InvitationResult {
     pub resource: ResourceRef,
     #[schema(schema_with = super::wire::granted_role_schema)]
     pub role: Option<String>,
+    /// The bulk invitation the answer belongs to; null for one sent alone.
+    pub batch_id: Option<Uuid>,
+    /// Answering with a bulk invitation's token: every asset it answered
+    /// (the recipient's rows that were still pending; `resource` and
+    /// `role` are the first one's). Null elsewhere.
+    pub assets: Option<Vec<BatchAnswerItem>>,
 }
 
 /// The user a search found.
@@ -340,4 +427,5 @@ impl From<keyholder_store::invitations::Stats> for StatsView {
 
 crate::views::common::located! {
     AssetInvitationView => |v| format!("/api/v1/asset-invitations/{}", v.id);
+    BulkInvitationView => |v| format!("/api/v1/asset-invitations?batch_id={}", v.batch_id);
 }

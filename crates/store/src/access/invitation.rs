@@ -48,6 +48,8 @@ struct InvitationCols {
     #[diesel(sql_type = Nullable<Timestamp>)]
     i_responded_at: Option<NaiveDateTime>,
     #[diesel(sql_type = Nullable<Text>)]
+    i_batch_id: Option<DbId>,
+    #[diesel(sql_type = Nullable<Text>)]
     i_inviter_username: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
     i_inviter_display_name: Option<String>,
@@ -58,7 +60,7 @@ const INVITATION_COLUMNS: &str = "i.id AS i_id, i.resource_type AS i_resource_ty
     i.status AS i_status, i.invited_by AS i_invited_by, i.invited_at AS i_invited_at, \
     i.expires_at AS i_expires_at, i.access_expires_at AS i_access_expires_at, \
     i.last_sent_at AS i_last_sent_at, i.resend_count AS i_resend_count, \
-    i.responded_at AS i_responded_at, iu.username AS i_inviter_username, \
+    i.responded_at AS i_responded_at, (SELECT br.batch_id FROM invitation_batch_rows br WHERE br.invitation_id = i.id) AS i_batch_id, iu.username AS i_inviter_username, \
     iu.display_name AS i_inviter_display_name";
 
 impl InvitationCols {
@@ -109,7 +111,8 @@ impl InvitationCols {
             resend_count,
             responded_at: self.i_responded_at,
         };
-        crate::invitations::from_row((row, (inviter_username, inviter_display_name))).map(Some)
+        let inviter = (inviter_username, inviter_display_name);
+        crate::invitations::from_row((row, inviter, self.i_batch_id)).map(Some)
     }
 }
 

@@ -7,7 +7,7 @@
 mod stats;
 mod table;
 
-pub use stats::{Stats, asset_stats, estate_stats};
+pub use stats::{Stats, asset_stats, batch_stats, estate_stats};
 pub(crate) use table::managed_assets_sql;
 pub use table::{
     AssetInvitation, Sort, TableFilter, TableKey, asset_table, estate_table, estate_table_plans,
@@ -22,7 +22,7 @@ use crate::db::{Conn, DbConnection};
 use crate::error::{Result, StoreError};
 use crate::id::{DbId, db_ids};
 use crate::paging::{COUNT_LIMIT, Page, Window};
-use crate::schema::{audit_events, invitations, users};
+use crate::schema::{audit_events, invitation_batch_rows, invitations, users};
 use crate::time::{from_db, to_db};
 
 /// What an invitation is for.
@@ -70,6 +70,8 @@ pub struct Invitation {
     pub last_sent_at: DateTime<Utc>,
     pub resend_count: i32,
     pub responded_at: Option<DateTime<Utc>>,
+    /// The bulk invitation this row belongs to, if it was sent as one.
+    pub batch_id: Option<Uuid>,
 }
 
 /// An invitation's row, without its token hash.
@@ -92,17 +94,22 @@ pub(crate) struct InvitationRow {
     pub(crate) responded_at: Option<NaiveDateTime>,
 }
 
-/// An invitation row with its sender's username and display name.
-pub(crate) type Row = (InvitationRow, (String, String));
+/// An invitation row with its sender's username and display name, and its
+/// batch (if it was sent in one).
+pub(crate) type Row = (InvitationRow, (String, String), Option<DbId>);
 
 /// The columns of a [`Row`], over [`with_inviter!`].
 macro_rules! columns {
     () => {
-        (InvitationRow::as_select(), (users::username, users::display_name))
+        (
+            InvitationRow::as_select(),
+            (users::username, users::display_name),
+            invitation_batch_rows::batch_id.nullable(),
+        )
     };
 }
 
-pub(crate) fn from_row((r, (username, display_name)): Row) -> Result<Invitation> {
+pub(crate) fn from_row((r, (username, display_name), batch_id): Row) -> Result<Invitation> {
     Ok(Invitation {
         id: r.id.0,
         resource_type: ResourceType::parse(&r.resource_type)?,
@@ -123,6 +130,7 @@ pub(crate) fn from_row((r, (username, display_name)): Row) -> Result<Invitation>
         last_sent_at: from_db(r.last_sent_at),
         resend_count: r.resend_count,
         responded_at: r.responded_at.map(from_db),
+        batch_id: batch_id.map(|b| b.0),
     })
 }
 
@@ -149,9 +157,17 @@ macro_rules! lapsed {
 
 macro_rules! with_inviter {
     () => {
-        invitations::table.inner_join(users::table.on(users::id.eq(invitations::invited_by)))
+        invitations::table
+            .inner_join(users::table.on(users::id.eq(invitations::invited_by)))
+            .left_join(
+                invitation_batch_rows::table
+                    .on(invitation_batch_rows::invitation_id.eq(invitations::id)),
+            )
     };
 }
+
+// After the macros above, which it uses.
+pub mod batch;
 
 /// The insert form.
 #[derive(Debug, Clone)]
@@ -462,7 +478,10 @@ pub const EMAIL_ACTIONS: [&str; 2] = [
 
 /// How many invitation emails a user sent (new or resent) since `since`:
 /// one per [`EMAIL_ACTIONS`] audit event, so every resend counts (an
-/// invitation row only keeps its last sending).
+/// invitation row only keeps its last sending). A bulk invitation writes
+/// one such event per row but one email per recipient, each recorded with
+/// the rows it covered ([`batch::record_mailing`]): its events are counted
+/// as its emails instead.
 ///
 /// Call it in the write transaction that sends the next email. On
 /// PostgreSQL it first locks the user's row, so a second send by the same
@@ -476,12 +495,14 @@ pub fn sent_since(conn: &mut Conn, user_id: Uuid, since: DateTime<Utc>) -> Resul
             .for_update()
             .load::<DbId>(pg)?;
     }
-    Ok(audit_events::table
+    let events: i64 = audit_events::table
         .filter(audit_events::actor_id.eq(DbId(user_id)))
         .filter(audit_events::action.eq_any(EMAIL_ACTIONS))
         .filter(audit_events::created_at.ge(to_db(since)))
         .count()
-        .get_result(conn)?)
+        .get_result(conn)?;
+    let (batch_emails, batch_rows) = batch::mailings_since(conn, user_id, since)?;
+    Ok(events - batch_rows + batch_emails)
 }
 
 /// Cancels the pending invitations that would undo a removal from an estate:

@@ -111,6 +111,44 @@ pub fn asset_stats(
     stats_of(sql, conn, &ctes, &counts)
 }
 
+/// The six stats cards of one bulk invitation's rows, with the table's
+/// visibility (the rows of assets the user manages; root: all), optionally
+/// of one asset. Counted from the batch's own rows (at most 2,500), as
+/// `invitation_counts` keeps no batch.
+pub fn batch_stats(
+    conn: &mut Conn,
+    (user_id, is_root): (Uuid, bool),
+    batch_id: Uuid,
+    asset_id: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<Stats> {
+    let mut sql = Sql::new(conn);
+    let ctes = if is_root { String::new() } else { reach_ctes(&mut sql, user_id, asset_id, None) };
+    let batch = sql.id(batch_id);
+    let mut scope = format!(
+        "i.resource_type = 'asset' AND i.id IN (
+           SELECT br.invitation_id FROM invitation_batch_rows br WHERE br.batch_id = {batch})"
+    );
+    if is_root {
+        if let Some(a) = asset_id {
+            scope.push_str(&format!(" AND i.resource_id = {}", sql.id(a)));
+        }
+    } else {
+        scope.push_str(" AND i.resource_id IN (SELECT r.id FROM reach r)");
+    }
+    let now = sql.param(now.into());
+    let counts = ResourceCounts {
+        from: format!(
+            "(SELECT i.status, COUNT(*) AS n FROM invitations i WHERE {scope} GROUP BY i.status) k"
+        ),
+        lapsed: format!(
+            "(SELECT COUNT(*) FROM invitations i WHERE {} AND {scope})",
+            predicates::lapsed("i", &now)
+        ),
+    };
+    stats_of(sql, conn, &ctes, &counts)
+}
+
 /// The six cards over `counts`, after the CTEs `ctes`.
 fn stats_of(sql: Sql, conn: &mut Conn, ctes: &str, counts: &ResourceCounts) -> Result<Stats> {
     let query = format!(

@@ -12,6 +12,7 @@ use super::stats::resource_counts;
 use super::{Invitation, InvitationRow, from_row};
 use crate::db::Conn;
 use crate::error::{Result, StoreError};
+use crate::id::DbId;
 use crate::paging::{Bind, COUNT_LIMIT, Direction, Page, ReachPage, Sql, Window, count_per_row};
 use crate::predicates::{self, NEVER};
 
@@ -38,6 +39,8 @@ pub struct TableFilter {
     pub status: Option<InvitationState>,
     pub permission: Option<String>,
     pub asset_id: Option<Uuid>,
+    /// Only the rows of this bulk invitation.
+    pub batch_id: Option<Uuid>,
 }
 
 /// A row of the management table: the invitation and its asset.
@@ -60,6 +63,8 @@ struct TableRow {
     asset_name: String,
     #[diesel(sql_type = Nullable<Text>)]
     asset_reference: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    batch_id: Option<DbId>,
     #[diesel(sql_type = BigInt)]
     total: i64,
 }
@@ -68,7 +73,7 @@ impl TableRow {
     fn into_row(self) -> Result<AssetInvitation> {
         let inviter = (self.inviter_username, self.inviter_display_name);
         Ok(AssetInvitation {
-            invitation: from_row((self.invitation, inviter))?,
+            invitation: from_row((self.invitation, inviter, self.batch_id))?,
             asset_name: self.asset_name,
             asset_reference: self.asset_reference,
         })
@@ -168,6 +173,13 @@ impl TableConditions {
             let p = sql.text(p.clone());
             filters.push_str(&format!(" AND x.role = {p}"));
         }
+        if let Some(b) = filter.batch_id {
+            let b = sql.id(b);
+            filters.push_str(&format!(
+                " AND EXISTS (SELECT 1 FROM invitation_batch_rows br
+                   WHERE br.invitation_id = x.id AND br.batch_id = {b})"
+            ));
+        }
         let pattern = filter
             .q
             .as_deref()
@@ -204,7 +216,8 @@ const TABLE_COLUMNS: &str =
     "i.id, i.resource_type, i.resource_id, i.email, i.role, i.message, i.status, i.invited_by,
        i.invited_at, i.expires_at, i.access_expires_at, i.last_sent_at, i.resend_count,
        i.responded_at, u.username AS inviter_username, u.display_name AS inviter_display_name,
-       a.name AS asset_name, a.reference AS asset_reference";
+       a.name AS asset_name, a.reference AS asset_reference,
+       (SELECT br.batch_id FROM invitation_batch_rows br WHERE br.invitation_id = i.id) AS batch_id";
 
 /// The assets `{uid}` has full access to (collaborator, or admin or owner of
 /// the asset's estate), from their memberships through indexes. Mirrors the
@@ -384,7 +397,11 @@ fn table_scope(
 ) -> (String, String) {
     let ctes =
         if is_root { String::new() } else { reach_ctes(sql, user_id, filter.asset_id, pattern) };
-    let by_counts = filter.status.is_some() && filter.permission.is_none() && pattern.is_none();
+    // The counts hold no permission, email or batch.
+    let by_counts = filter.status.is_some()
+        && filter.permission.is_none()
+        && filter.batch_id.is_none()
+        && pattern.is_none();
     let total = if by_counts {
         let counts = resource_counts(sql, is_root, filter.asset_id, now);
         match filter.status {
@@ -429,12 +446,15 @@ struct EstateRow {
     inviter_username: String,
     #[diesel(sql_type = Text)]
     inviter_display_name: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    batch_id: Option<DbId>,
 }
 
 const ESTATE_COLUMNS: &str =
     "i.id, i.resource_type, i.resource_id, i.email, i.role, i.message, i.status, i.invited_by,
        i.invited_at, i.expires_at, i.access_expires_at, i.last_sent_at, i.resend_count,
-       i.responded_at, u.username AS inviter_username, u.display_name AS inviter_display_name";
+       i.responded_at, u.username AS inviter_username, u.display_name AS inviter_display_name,
+       (SELECT br.batch_id FROM invitation_batch_rows br WHERE br.invitation_id = i.id) AS batch_id";
 
 /// One page of an estate's invitations: filtered (status, role, `q` in the
 /// email), sorted and paged by keyset through the estate's sorted covering
@@ -454,7 +474,7 @@ pub fn estate_table(
     let rows: Vec<EstateRow> = sql.load(conn, &query)?;
     let items = rows
         .into_iter()
-        .map(|r| from_row((r.invitation, (r.inviter_username, r.inviter_display_name))))
+        .map(|r| from_row((r.invitation, (r.inviter_username, r.inviter_display_name), r.batch_id)))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Page::cut(items, window.limit, total))
 }

@@ -50,6 +50,8 @@ pub struct Table {
     pub status: Option<String>,
     pub permission: Option<String>,
     pub asset_id: Option<Uuid>,
+    /// Only the rows of this bulk invitation.
+    pub batch_id: Option<Uuid>,
     pub sort: Option<String>,
     pub paging: CursorQuery,
     /// The table of one asset (full access needed), or of every asset.
@@ -85,6 +87,7 @@ pub fn table(
         status,
         permission: permission.map(|p| p.as_str().to_owned()),
         asset_id: q.only.or(q.asset_id),
+        batch_id: q.batch_id,
     };
     let window = Window { limit: q.paging.per_page(), offset: q.paging.offset(), after };
     let page = invitations::asset_table(c, user.id, user.is_root, &filter, sort, now, &window)?;
@@ -147,7 +150,7 @@ pub(super) fn table_key(sort: Sort, cursor: &Cursor) -> Outcome<TableKey> {
 pub fn stats(
     c: &mut Conn,
     caller: &Caller,
-    asset_id: Option<Uuid>,
+    (asset_id, batch_id): (Option<Uuid>, Option<Uuid>),
     now: Now,
 ) -> Outcome<StatsView> {
     let user = caller.user(c)?;
@@ -157,7 +160,11 @@ pub fn stats(
         let (_, level) = asset_access(c, &user, asset, now)?;
         require(level, AssetCapability::ManageInvitations)?;
     }
-    Ok(StatsView::from(invitations::asset_stats(c, user.id, user.is_root, asset_id, now)?))
+    let stats = match batch_id {
+        Some(batch) => invitations::batch_stats(c, (user.id, user.is_root), batch, asset_id, now)?,
+        None => invitations::asset_stats(c, user.id, user.is_root, asset_id, now)?,
+    };
+    Ok(StatsView::from(stats))
 }
 
 /// The caller and an invitation of an asset they have full access to (404
@@ -203,7 +210,10 @@ pub fn resend(
     now: Now,
 ) -> Outcome<AssetInvitationView> {
     let mut m = managed(c, caller, id, now)?;
-    super::resend(c, &mut m, requested, &sending, now)?;
+    match m.inv.batch_id {
+        Some(batch) => super::bulk::resend(c, &mut m, (batch, requested), &sending, now)?,
+        None => super::resend(c, &mut m, requested, &sending, now)?,
+    }
     Ok(view(&m, now))
 }
 

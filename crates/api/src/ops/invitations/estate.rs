@@ -167,6 +167,7 @@ pub fn list(
         status,
         permission: role.map(|r| r.as_str().to_owned()),
         asset_id: None,
+        batch_id: None,
     };
     let window = Window { limit: q.paging.per_page(), offset: q.paging.offset(), after };
     let page = invitations::estate_table(c, q.estate_id, &filter, sort, now, &window)?;

@@ -12,6 +12,7 @@
 //! the invitation's own kind.
 
 pub mod asset;
+pub mod bulk;
 pub mod estate;
 pub mod respond;
 
@@ -42,6 +43,7 @@ use crate::state::AppState;
 use crate::views::common::CursorQuery;
 
 /// The resource an invitation opens, as views and emails name it.
+#[derive(Clone)]
 pub(crate) struct Resource {
     pub kind: ResourceType,
     pub id: Uuid,
@@ -201,34 +203,77 @@ pub(crate) struct Draft {
     expires: Option<Expiry>,
 }
 
+/// The terms as a request gives them: the role or permission, the
+/// message, the link's expiry and the access expiry.
+pub(crate) type TermFields<'a> =
+    (&'a str, Option<&'a str>, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
+/// What an invitation offers, checked: the offer, the message and the
+/// link's expiry.
+pub(crate) struct Terms {
+    pub offer: Offer,
+    message: Option<Message>,
+    expires: Option<Expiry>,
+}
+
+impl Terms {
+    /// Checks the offered role or permission, the message and both
+    /// expiries, adding each bad field to `v`.
+    pub(crate) fn check(
+        v: &mut FieldErrors,
+        kind: ResourceType,
+        (role, message, expires_at, access_expires_at): TermFields<'_>,
+        now: Now,
+    ) -> Option<Self> {
+        let offered = match kind {
+            ResourceType::Estate => role.parse::<EstateRole>().map(Offer::Role),
+            ResourceType::Asset => {
+                role.parse::<InvitationPermission>().map(|p| Offer::Permission(p, None))
+            }
+        };
+        let offer = offered.map_err(|e| v.add(offer_field(kind), e.to_string())).ok();
+        let message = v.check("message", Message::parse_optional(message));
+        let expires = v.check("expires_at", Expiry::parse_optional(expires_at, now));
+        let until = match kind {
+            ResourceType::Estate => Some(None),
+            ResourceType::Asset => {
+                v.check("access_expires_at", Expiry::parse_optional(access_expires_at, now))
+            }
+        };
+        let (Some(offer), Some(message), Some(expires), Some(until)) =
+            (offer, message, expires, until)
+        else {
+            return None;
+        };
+        let offer = match offer {
+            Offer::Permission(p, _) => Offer::Permission(p, until.as_ref().map(Expiry::at)),
+            role => role,
+        };
+        Some(Self { offer, message, expires })
+    }
+
+    pub(crate) fn message(&self) -> Option<&str> {
+        self.message.as_ref().map(Message::as_str)
+    }
+
+    pub(crate) fn expires_at(&self) -> Option<DateTime<Utc>> {
+        self.expires.as_ref().map(Expiry::at)
+    }
+}
+
 impl Fields {
     /// Checks every field at once: one 422 names each bad one.
     pub(crate) fn check(self, kind: ResourceType, now: Now) -> Outcome<Draft> {
         let mut v = FieldErrors::new();
         let email = v.check("email", Email::parse(&self.email));
-        let offered = match kind {
-            ResourceType::Estate => self.role.parse::<EstateRole>().map(Offer::Role),
-            ResourceType::Asset => {
-                self.role.parse::<InvitationPermission>().map(|p| Offer::Permission(p, None))
-            }
-        };
-        let offer = offered.map_err(|e| v.add(offer_field(kind), e.to_string())).ok();
-        let message = v.check("message", Message::parse_optional(self.message.as_deref()));
-        let expires = v.check("expires_at", Expiry::parse_optional(self.expires_at, now));
-        let until = match kind {
-            ResourceType::Estate => Some(None),
-            ResourceType::Asset => {
-                v.check("access_expires_at", Expiry::parse_optional(self.access_expires_at, now))
-            }
-        };
-        let (Some(email), Some(offer), Some(message), Some(expires), Some(until)) =
-            (email, offer, message, expires, until)
-        else {
+        let terms = Terms::check(
+            &mut v,
+            kind,
+            (&self.role, self.message.as_deref(), self.expires_at, self.access_expires_at),
+            now,
+        );
+        let (Some(email), Some(Terms { offer, message, expires })) = (email, terms) else {
             return Err(v.into_error());
-        };
-        let offer = match offer {
-            Offer::Permission(p, _) => Offer::Permission(p, until.as_ref().map(Expiry::at)),
-            role => role,
         };
         Ok(Draft { email, offer, message, expires })
     }
@@ -261,19 +306,43 @@ impl Sending {
 
     /// 429 `daily_invitation_limit` once `sender` mailed the day's share.
     fn check_daily_limit(&self, c: &mut Conn, sender: &User, now: Now) -> Outcome<()> {
+        self.check_daily_room(c, sender, 1, now)
+    }
+
+    /// 429 `daily_invitation_limit` unless `sender` may mail `emails` more
+    /// today: all of them, or none.
+    fn check_daily_room(
+        &self,
+        c: &mut Conn,
+        sender: &User,
+        emails: usize,
+        now: Now,
+    ) -> Outcome<()> {
         let limit = i64::from(self.daily_limit);
-        if limit > 0 && invitations::sent_since(c, sender.id, now - Duration::hours(24))? >= limit {
-            let mut e = ApiError::new(
-                actix_web::http::StatusCode::TOO_MANY_REQUESTS,
-                ProblemCode::DailyInvitationLimit,
-                format!(
-                    "You have sent {limit} invitation emails in the last 24 hours; try again later."
-                ),
-            );
-            e.retry_after = Some(3600);
-            return Err(e);
+        if limit <= 0 {
+            return Ok(());
         }
-        Ok(())
+        let more = i64::try_from(emails).unwrap_or(i64::MAX);
+        let sent = invitations::sent_since(c, sender.id, now - Duration::hours(24))?;
+        if sent.saturating_add(more) <= limit {
+            return Ok(());
+        }
+        let detail = if emails > 1 {
+            format!(
+                "You may send {limit} invitation emails per 24 hours and have sent {sent}; these {emails} do not fit: try again later, or send fewer."
+            )
+        } else {
+            format!(
+                "You have sent {limit} invitation emails in the last 24 hours; try again later."
+            )
+        };
+        let mut e = ApiError::new(
+            actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+            ProblemCode::DailyInvitationLimit,
+            detail,
+        );
+        e.retry_after = Some(3600);
+        Err(e)
     }
 
     /// Queues the invitation email with the link carrying `token`.

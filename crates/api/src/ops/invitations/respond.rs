@@ -18,7 +18,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{
-    Offer, Resource, conflict_now, moved, newest_first_window, on_resource, transition_refused,
+    Offer, Resource, bulk, conflict_now, moved, newest_first_window, on_resource,
+    transition_refused,
 };
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -31,7 +32,9 @@ use crate::ops::accounts::Profile;
 use crate::ops::accounts::{prove_inbox, revoke_unverified_grants};
 use crate::ops::event;
 use crate::views::common::{Cursor, CursorPage, CursorQuery};
-use crate::views::invitations::{InvitationOffer, InvitationResult, ResourceRef};
+use crate::views::invitations::{
+    BatchAnswerItem, BatchOfferItem, InvitationOffer, InvitationResult, ResourceRef,
+};
 
 pub(crate) fn invalid_token() -> ApiError {
     ApiError::not_found(
@@ -40,15 +43,67 @@ pub(crate) fn invalid_token() -> ApiError {
     )
 }
 
-/// The invitation a link's token opens (404 for any other token).
-pub(crate) fn by_token(c: &mut Conn, token: &str) -> Outcome<Invitation> {
-    invitations::find_by_token_hash(c, TokenHash::of(token.trim()).as_str())?
-        .ok_or_else(invalid_token)
+/// What a link's token opens.
+pub(crate) enum Opened {
+    /// One invitation.
+    One(Invitation),
+    /// A bulk invitation's recipient: the batch, and every row of it
+    /// addressed to them with its asset, by the assets' names.
+    Batch(Uuid, Vec<(Invitation, Resource)>),
 }
 
-/// What an invitation offers, by its token.
+impl Opened {
+    /// The invitation that speaks for the token: the one, or the first row
+    /// of the batch still pending (else the first expired, else the first),
+    /// the one whose refusal a single invitation would give.
+    fn lead(&self, now: Now) -> &Invitation {
+        match self {
+            Self::One(inv) => inv,
+            Self::Batch(_, rows) => {
+                let reads = |s: InvitationState| {
+                    rows.iter()
+                        .map(|(i, _)| i)
+                        .find(|i| invitation::effective_state(i.status, i.expires_at, now) == s)
+                };
+                reads(InvitationState::Pending)
+                    .or_else(|| reads(InvitationState::Expired))
+                    .unwrap_or(&rows[0].0)
+            }
+        }
+    }
+}
+
+/// What a link's token opens (404 for any other token): an invitation by
+/// its token's hash, else a bulk invitation's recipient.
+pub(crate) fn by_token(c: &mut Conn, token: &str) -> Outcome<Opened> {
+    let hash = TokenHash::of(token.trim());
+    if let Some(inv) = invitations::find_by_token_hash(c, hash.as_str())? {
+        return Ok(Opened::One(inv));
+    }
+    if let Some((batch, email)) = invitations::batch::find_recipient(c, hash.as_str())? {
+        let rows = bulk::recipient_rows(c, batch, &email)?;
+        if !rows.is_empty() {
+            return Ok(Opened::Batch(batch, rows));
+        }
+    }
+    Err(invalid_token())
+}
+
+/// What an invitation offers, by its token; a bulk invitation's lists
+/// every asset offered to the recipient.
 pub fn preview(c: &mut Conn, token: &str, now: Now) -> Outcome<InvitationOffer> {
-    by_token(c, token).and_then(|inv| offer(c, &inv, now))
+    match by_token(c, token)? {
+        Opened::One(inv) => offer(c, &inv, now),
+        opened @ Opened::Batch(..) => {
+            let lead = opened.lead(now);
+            let Opened::Batch(_, rows) = &opened else { return Err(ApiError::internal()) };
+            let (_, resource) =
+                rows.iter().find(|(i, _)| i.id == lead.id).ok_or_else(ApiError::internal)?;
+            let mut offer = InvitationOffer::new(lead, resource, now);
+            offer.assets = Some(rows.iter().map(|(i, r)| BatchOfferItem::new(i, r, now)).collect());
+            Ok(offer)
+        }
+    }
 }
 
 /// What `inv` offers, with its resource as it is now.
@@ -59,14 +114,161 @@ fn offer(c: &mut Conn, inv: &Invitation, now: Now) -> Outcome<InvitationOffer> {
 /// Accept by token, signed in with the invited email.
 pub fn accept(c: &mut Conn, caller: &Caller, token: &str, now: Now) -> Outcome<InvitationResult> {
     let user = caller.user(c)?;
-    let inv = by_token(c, token)?;
-    accept_for(c, &inv, &user, now)
+    match by_token(c, token)? {
+        Opened::One(inv) => accept_for(c, &inv, &user, now),
+        Opened::Batch(batch, rows) => accept_batch(c, batch, &rows, &user, now),
+    }
 }
 
 /// Decline by token (no sign-in needed; the token is the key).
 pub fn decline(c: &mut Conn, token: &str, now: Now) -> Outcome<InvitationResult> {
-    let inv = by_token(c, token)?;
-    decline_for(c, &inv, None, now)
+    match by_token(c, token)? {
+        Opened::One(inv) => decline_for(c, &inv, None, now),
+        Opened::Batch(batch, rows) => decline_batch(c, batch, &rows, now),
+    }
+}
+
+/// The rows of a bulk invitation's recipient as they are now (read again
+/// after the locks), with their assets as `rows` had them, and which of
+/// them `event` moves (the refusal a single invitation would give when
+/// none).
+fn batch_rows_now(
+    c: &mut Conn,
+    batch: Uuid,
+    rows: &[(Invitation, Resource)],
+    event: InvitationEvent,
+    now: Now,
+) -> Outcome<Vec<(Invitation, Resource)>> {
+    let email = &rows.first().ok_or_else(invalid_token)?.0.email;
+    let fresh = bulk::recipient_rows(c, batch, email)?;
+    let states: Vec<_> = fresh.iter().map(|(i, _)| (i.status, i.expires_at)).collect();
+    let moving = invitation::batch_transition(&states, event, now).map_err(transition_refused)?;
+    Ok(moving.into_iter().map(|i| fresh[i].clone()).collect())
+}
+
+/// Accepts, for `user`, every row of a bulk invitation's recipient still
+/// pending, in one transaction: all of them or none (409
+/// `inviter_cannot_grant` naming the assets the sender may no longer
+/// grant). The inviter hears once, naming every asset.
+fn accept_batch(
+    c: &mut Conn,
+    batch: Uuid,
+    rows: &[(Invitation, Resource)],
+    user: &User,
+    now: Now,
+) -> Outcome<InvitationResult> {
+    let asset_ids: Vec<Uuid> = rows.iter().map(|(i, _)| i.resource_id).collect();
+    locks::assets_with_estates(c, &asset_ids, &[])?;
+    let pending = batch_rows_now(c, batch, rows, InvitationEvent::Accept, now)?;
+    let lead = &pending.first().ok_or_else(invalid_token)?.0;
+    let invited = Email::parse(&lead.email).map_err(|_| ApiError::internal())?;
+    let mine = Email::parse(&user.email).map_err(|_| ApiError::internal())?;
+    invitation::check_accepting_user(&invited, &mine).map_err(ApiError::refused)?;
+    let mut lost = Vec::new();
+    for (inv, _) in &pending {
+        if check_inviter_still_may_grant(c, inv, Offer::of(inv)?, now).is_err() {
+            lost.push(inv.resource_id);
+        }
+    }
+    if !lost.is_empty() {
+        return Err(ApiError::conflict(
+            ProblemCode::InviterCannotGrant,
+            "Whoever sent this invitation may no longer grant some of these assets (listed in `asset_ids`); nothing was accepted. Accept the others one by one from your invitations, or ask for a new invitation.",
+        )
+        .with_extra("asset_ids", json!(lost)));
+    }
+    let mut answered = Vec::with_capacity(pending.len());
+    for (inv, resource) in &pending {
+        if !invitations::transition(c, inv.id, InvitationState::Accepted, Some(user.id), now)? {
+            return Err(conflict_now(c, inv.id, now)?);
+        }
+        let role = grant(c, inv, Offer::of(inv)?, user, now)?;
+        let (before, mut after) = moved(inv, InvitationState::Accepted);
+        if let Some(after) = after.as_mut() {
+            after["user_id"] = json!(user.id);
+            after["role"] = json!(role);
+            after["batch_id"] = json!(batch);
+        }
+        audit::record(c, &resource.event(user, Action::InvitationAccepted, before, after), now)?;
+        answered.push(BatchAnswerItem {
+            invitation_id: inv.id,
+            resource: ResourceRef::of(resource),
+            role: Some(role),
+        });
+    }
+    prove_inbox(c, user, now)?;
+    let resources: Vec<&Resource> = pending.iter().map(|(_, r)| r).collect();
+    notify_inviter_of_batch(c, lead, &user.display_name, &resources, true, now)?;
+    Ok(batch_result("accepted", batch, answered))
+}
+
+/// Declines every row of a bulk invitation's recipient still pending, by
+/// its token. The inviter hears once, naming every asset.
+fn decline_batch(
+    c: &mut Conn,
+    batch: Uuid,
+    rows: &[(Invitation, Resource)],
+    now: Now,
+) -> Outcome<InvitationResult> {
+    let pending = batch_rows_now(c, batch, rows, InvitationEvent::Decline, now)?;
+    let lead = &pending.first().ok_or_else(invalid_token)?.0;
+    let mut answered = Vec::with_capacity(pending.len());
+    for (inv, resource) in &pending {
+        if !invitations::transition(c, inv.id, InvitationState::Declined, None, now)? {
+            return Err(conflict_now(c, inv.id, now)?);
+        }
+        let (before, mut after) = moved(inv, InvitationState::Declined);
+        if let Some(after) = after.as_mut() {
+            after["batch_id"] = json!(batch);
+        }
+        let event = on_resource(inv, None, Action::InvitationDeclined, before, after);
+        audit::record(c, &event, now)?;
+        answered.push(BatchAnswerItem {
+            invitation_id: inv.id,
+            resource: ResourceRef::of(resource),
+            role: None,
+        });
+    }
+    let resources: Vec<&Resource> = pending.iter().map(|(_, r)| r).collect();
+    notify_inviter_of_batch(c, lead, &lead.email, &resources, false, now)?;
+    Ok(batch_result("declined", batch, answered))
+}
+
+/// The answer to a bulk invitation's token: the first asset on top, every
+/// one in `assets`.
+fn batch_result(
+    status: &'static str,
+    batch: Uuid,
+    answered: Vec<BatchAnswerItem>,
+) -> InvitationResult {
+    let first = &answered[0];
+    InvitationResult {
+        status,
+        resource_type: ResourceType::Asset.as_str(),
+        resource: ResourceRef { id: first.resource.id, name: first.resource.name.clone() },
+        role: first.role.clone(),
+        batch_id: Some(batch),
+        assets: Some(answered),
+    }
+}
+
+/// Emails the inviter once that a bulk invitation's recipient accepted or
+/// declined, naming every asset.
+fn notify_inviter_of_batch(
+    c: &mut Conn,
+    lead: &Invitation,
+    invitee: &str,
+    resources: &[&Resource],
+    accepted: bool,
+    now: Now,
+) -> Outcome<()> {
+    if let Some(sender) = users::find(c, lead.invited_by)? {
+        let labels: Vec<String> = resources.iter().map(|r| r.mail_label()).collect();
+        let mail =
+            invitation_templates::responded(&sender.email, invitee, &labels.join(", "), accepted);
+        outbox::enqueue(c, &mail, now)?;
+    }
+    Ok(())
 }
 
 /// Locks the estate of an invitation, or the asset's estate and the asset.
@@ -194,6 +396,8 @@ pub(crate) fn accept_for(
         resource_type: inv.resource_type.as_str(),
         resource: ResourceRef::of(&resource),
         role: Some(role),
+        batch_id: inv.batch_id,
+        assets: None,
     })
 }
 
@@ -241,6 +445,8 @@ pub(crate) fn decline_for(
         resource_type: inv.resource_type.as_str(),
         resource: ResourceRef::of(&resource),
         role: None,
+        batch_id: inv.batch_id,
+        assets: None,
     })
 }
 
@@ -255,7 +461,8 @@ pub struct Signup {
 /// account nobody ever verified that holds the address is taken over: the
 /// token proves the inbox.
 pub fn accept_signup(c: &mut Conn, cmd: &Signup, now: Now) -> Outcome<User> {
-    let inv = by_token(c, &cmd.token)?;
+    let opened = by_token(c, &cmd.token)?;
+    let inv = opened.lead(now).clone();
     invitation::transition(inv.status, inv.expires_at, InvitationEvent::Accept, now)
         .map_err(transition_refused)?;
     let username = cmd.profile.username.as_str();
@@ -316,7 +523,10 @@ pub fn accept_signup(c: &mut Conn, cmd: &Signup, now: Now) -> Outcome<User> {
             user
         }
     };
-    accept_for(c, &inv, &user, now)?;
+    match &opened {
+        Opened::One(inv) => accept_for(c, inv, &user, now)?,
+        Opened::Batch(batch, rows) => accept_batch(c, *batch, rows, &user, now)?,
+    };
     Ok(user)
 }
 

@@ -1,0 +1,6 @@
+DROP INDEX invitation_batch_mailings_sender_idx;
+DROP TABLE invitation_batch_mailings;
+DROP INDEX invitation_batch_recipients_token_hash_key;
+DROP TABLE invitation_batch_recipients;
+DROP INDEX invitation_batch_rows_batch_idx;
+DROP TABLE invitation_batch_rows;
