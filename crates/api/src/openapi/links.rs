@@ -125,6 +125,7 @@ const LINKS: &[Links] = &[
             "listInvitationsForAsset",
             "sendInvitationForAsset",
             "listRecords",
+            "exportRecords",
             "addRecord",
             "listPhotos",
             "addPhoto",
