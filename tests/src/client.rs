@@ -119,6 +119,7 @@ endpoints! {
     "/assets" => send POST try_create_asset;
     "/assets/{asset}" (asset) => read GET try_get_asset, send PATCH try_update_asset, read DELETE try_delete_asset;
     "/assets/{asset}/records" (asset) => read GET try_records, send POST try_add_record;
+    "/assets/{asset}/records/export{query}" (asset, query) => read GET try_export_records;
     "/assets/{asset}/records/{record}" (asset, record) => read GET try_get_record, send PATCH try_update_record, read DELETE try_delete_record;
     "/assets/{asset}/photos" (asset) => read GET try_photos, send POST try_add_photo;
     "/assets/{asset}/photos/{photo}" (asset, photo) => read GET try_get_photo, read DELETE try_delete_photo;
@@ -135,6 +136,7 @@ endpoints! {
     "/asset-invitations" => send POST try_send_asset_invitation;
     "/asset-invitations/bulk" => send POST try_send_bulk_invitation;
     "/asset-invitations/stats{query}" (query) => read GET try_asset_invitation_stats;
+    "/asset-invitations/export{query}" (query) => read GET try_export_asset_invitations;
     "/asset-invitations/{invitation}" (invitation) => read GET try_get_asset_invitation;
     "/asset-invitations/{invitation}/resend" (invitation) => send POST try_resend_asset_invitation;
     "/asset-invitations/{invitation}/cancel" (invitation) => send POST try_cancel_asset_invitation;
@@ -161,6 +163,7 @@ endpoints! {
     "/households" => read GET try_households;
     "/households/{head}/membership" (head) => read DELETE try_leave_household;
     "/audit{query}" (query) => read GET try_audit;
+    "/audit/export{query}" (query) => read GET try_export_audit;
     "/admin/users{query}" (query) => read GET try_admin_users;
     "/admin/users/{user}" (user) => read GET try_admin_user;
     "/admin/users/{user}/disable" (user) => bare POST try_disable_user;

@@ -232,7 +232,7 @@ async fn cors_allows_only_configured_origins() {
     assert!(allowed(&app, "https://evil.example").await.is_none());
     // The allowed page may read the headers a client needs: where a created
     // resource is, the other pages of a list, when to retry, the request id,
-    // the entity tag and whether an answer was replayed.
+    // the entity tag, whether an answer was replayed and an export's file name.
     let res = app
         .client
         .get(app.url("/health/live"))
@@ -241,7 +241,15 @@ async fn cors_allows_only_configured_origins() {
         .await;
     let exposed = res.expect("answer").headers().get("access-control-expose-headers").cloned();
     let exposed = exposed.and_then(|v| v.to_str().map(str::to_lowercase).ok()).unwrap_or_default();
-    for name in ["location", "link", "retry-after", "x-request-id", "etag", "idempotent-replayed"] {
+    for name in [
+        "location",
+        "link",
+        "retry-after",
+        "x-request-id",
+        "etag",
+        "idempotent-replayed",
+        "content-disposition",
+    ] {
         assert!(exposed.contains(name), "{name} is not exposed: {exposed:?}");
     }
 

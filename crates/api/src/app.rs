@@ -65,6 +65,8 @@ fn cors(origins: &[String]) -> Cors {
             header::HeaderName::from_static("x-request-id"),
             header::ETAG,
             header::HeaderName::from_static(crate::idempotency::REPLAYED_HEADER),
+            // The file name of an export.
+            header::CONTENT_DISPOSITION,
         ])
         .max_age(3600);
     for origin in origins.iter().map(|o| o.trim()).filter(|o| !o.is_empty()) {

@@ -234,7 +234,24 @@ pub struct Config {
     /// Seconds a webhook receiver has to answer.
     #[arg(global = true, long, env = "KEYHOLDER_WEBHOOK_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=60))]
     pub webhook_timeout: u64,
+
+    /// The most rows one export holds (more is 422 `export_too_large`):
+    /// not a setting, fixed at [`EXPORT_MAX_ROWS`]; tests set it lower to
+    /// reach the limit without writing that many rows.
+    #[arg(skip = EXPORT_MAX_ROWS)]
+    pub export_max_rows: usize,
+
+    /// Rows an export reads per keyset page: not a setting, fixed at
+    /// [`EXPORT_PAGE_ROWS`]; tests set it lower to walk many pages.
+    #[arg(skip = EXPORT_PAGE_ROWS)]
+    pub export_page_rows: i64,
 }
+
+/// The most rows one export (`.../export`) holds.
+pub const EXPORT_MAX_ROWS: usize = 50_000;
+
+/// Rows an export reads per keyset page.
+pub const EXPORT_PAGE_ROWS: i64 = 1000;
 
 impl Config {
     /// The pool size: as configured, else the backend's default.

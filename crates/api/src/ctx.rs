@@ -3,8 +3,8 @@
 //!
 //! A handler takes a [`Ctx`] instead of the state, the caller and the clock
 //! separately, builds the use case's command from the request, and hands
-//! both to one of [`Ctx::write`], [`Ctx::read`], [`Ctx::run`] or
-//! [`Ctx::read_one`].
+//! both to one of [`Ctx::write`], [`Ctx::read`], [`Ctx::snapshot`],
+//! [`Ctx::run`] or [`Ctx::read_one`].
 
 use std::future::{Ready, ready};
 
@@ -80,6 +80,11 @@ impl Ctx {
     /// [`Tx::Read`]: one snapshot for several reads.
     pub async fn read<T: Send + 'static>(&self, op: impl Op<T>) -> Result<T, ApiError> {
         self.on(Tx::Read, op).await
+    }
+
+    /// [`Tx::Snapshot`]: many reads of one snapshot on both databases.
+    pub async fn snapshot<T: Send + 'static>(&self, op: impl Op<T>) -> Result<T, ApiError> {
+        self.on(Tx::Snapshot, op).await
     }
 
     /// [`Tx::Run`]: reads that need not agree with each other.

@@ -171,6 +171,9 @@ catalogue! {
     EmailRecentlySent "email_recently_sent" Operation "A verification link was sent moments ago; see `Retry-After`." {
         429 "A link was sent moments ago; you can ask for another in 45 seconds.",
     }
+    ExportTooLarge "export_too_large" Operation "An export would hold more than 50,000 rows; narrow the filters." {
+        422 "The export would hold more than 50,000 rows; narrow the filters and export again.",
+    }
     ServerBusy "server_busy" Operation "Too many passwords being checked at once; see `Retry-After`." {
         503 "The server is busy checking other passwords; try again in a moment.",
     }

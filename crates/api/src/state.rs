@@ -44,6 +44,10 @@ pub enum Tx {
     Write,
     /// One read transaction (one snapshot for several reads).
     Read,
+    /// One read-only transaction whose statements all see one snapshot,
+    /// on both databases (`REPEATABLE READ` on PostgreSQL): an export read
+    /// page by page.
+    Snapshot,
     /// A pooled connection without a transaction: reads whose statements do
     /// not need to agree with each other.
     Run,
@@ -66,6 +70,7 @@ impl AppState {
         match tx {
             Tx::Write => self.db(move |db| db.write(op)).await,
             Tx::Read => self.db(move |db| db.read(op)).await,
+            Tx::Snapshot => self.db(move |db| db.snapshot(op)).await,
             Tx::One if self.db.backend() == Backend::Sqlite => self.db.run_here(op),
             Tx::Run | Tx::One => self.db(move |db| db.run(op)).await,
         }

@@ -593,6 +593,27 @@ impl Db {
     {
         self.pooled(|conn| conn.inner.transaction(f))
     }
+
+    /// Runs `f` in one read-only transaction whose statements all see the
+    /// same snapshot, for a read of many statements that must agree (an
+    /// export read page by page). On PostgreSQL the transaction is
+    /// `REPEATABLE READ, READ ONLY` (under the default `READ COMMITTED` each
+    /// statement would see the latest commit); on SQLite the first read of a
+    /// deferred transaction fixes its snapshot until it ends (WAL), and a
+    /// writer meanwhile neither waits for it nor shows up in it.
+    pub fn snapshot<T, E>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError> + From<diesel::result::Error>,
+    {
+        self.pooled(|conn| {
+            conn.inner.transaction(|c| {
+                if let DbConnection::Postgresql(pg) = c {
+                    pg.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
+                }
+                f(c)
+            })
+        })
+    }
 }
 
 #[cfg(test)]

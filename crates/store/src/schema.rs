@@ -374,6 +374,7 @@ diesel::table! {
 
 diesel::allow_tables_to_appear_in_same_query!(share_expiries, asset_shares);
 
+diesel::table! {
     invitation_batch_rows (invitation_id) {
         invitation_id -> Text,
         batch_id -> Text,

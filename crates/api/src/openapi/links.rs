@@ -158,6 +158,7 @@ const LINKS: &[Links] = &[
             "listInvitationsForAsset",
             "sendInvitationForAsset",
             "listRecords",
+            "exportRecords",
             "addRecord",
             "listPhotos",
             "addPhoto",

@@ -1,7 +1,8 @@
 //! The page envelope of every list in the contract: the `Link` header
 //! documented on each `200` whose body is a `CursorPage_*` schema, and each
-//! envelope's `items` referring to its item's own schema (utoipa writes a
-//! generic's item inline, leaving the component unused).
+//! envelope's (and each export's, `ExportDocument_*`) `items` referring to
+//! its item's own schema (utoipa writes a generic's item inline, leaving the
+//! component unused).
 
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::schema::{ArrayBuilder, Object, Schema, Type};
@@ -9,6 +10,10 @@ use utoipa::openapi::{Ref, RefOr};
 
 /// The schema name of the page envelope, before its item's name.
 const ENVELOPE: &str = "CursorPage_";
+
+/// The generic schemas whose `items` are a list's items: the page envelope
+/// and the JSON document of an export.
+const ITEM_HOLDERS: [&str; 2] = [ENVELOPE, "ExportDocument_"];
 
 /// What the `Link` header of a list answer holds.
 const ABOUT: &str = "Links to other pages of this list, as GitHub writes them: \
@@ -44,15 +49,15 @@ impl utoipa::Modify for ListLinks {
     }
 }
 
-/// Writes each envelope's `items` as an array of references to the item's
-/// component, where there is one.
+/// Writes each envelope's (and export document's) `items` as an array of
+/// references to the item's component, where there is one.
 fn refer_to_items(openapi: &mut utoipa::openapi::OpenApi) {
     let Some(components) = openapi.components.as_mut() else {
         return;
     };
     let names: Vec<String> = components.schemas.keys().cloned().collect();
     for name in names {
-        let Some(item) = name.strip_prefix(ENVELOPE) else {
+        let Some(item) = ITEM_HOLDERS.iter().find_map(|prefix| name.strip_prefix(prefix)) else {
             continue;
         };
         if !components.schemas.contains_key(item) {

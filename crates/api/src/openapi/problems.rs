@@ -240,6 +240,9 @@ const OPERATIONS: &[(&str, &[StatusCodes])] = &[
         (422, &[SelfInvitation]),
         (429, &[RateLimited, DailyInvitationLimit]),
     ]),
+    ("exportAssetInvitations", &[  // GET /api/v1/asset-invitations/export
+        (422, &[ExportTooLarge]),
+    ]),
     ("getAssetInvitationStats", &[  // GET /api/v1/asset-invitations/stats
         (403, &[FullAccessRequired]),
         (404, &[AssetNotFound]),
@@ -320,6 +323,10 @@ const OPERATIONS: &[(&str, &[StatusCodes])] = &[
     ("listRecords", &[  // GET /api/v1/assets/{asset_id}/records
         (404, &[AssetNotFound]),
     ]),
+    ("exportRecords", &[  // GET /api/v1/assets/{asset_id}/records/export
+        (404, &[AssetNotFound]),
+        (422, &[ExportTooLarge]),
+    ]),
     ("addRecord", &[  // POST /api/v1/assets/{asset_id}/records
         (403, &[EditAccessRequired]),
         (404, &[AssetNotFound]),
@@ -375,6 +382,9 @@ const OPERATIONS: &[(&str, &[StatusCodes])] = &[
         (429, &[EmailRecentlySent]),
     ]),
     ("listAuditEvents", &[  // GET /api/v1/audit
+    ]),
+    ("exportAuditEvents", &[  // GET /api/v1/audit/export
+        (422, &[ExportTooLarge]),
     ]),
     ("logIn", &[  // POST /api/v1/auth/login
         (401, &[InvalidCredentials]),

@@ -8,6 +8,7 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::ops::Conn;
 use crate::ops::Outcome;
+use crate::ops::exports::{Limits, every_row};
 use crate::views::audit::{AuditActor, AuditEventView, AuditTarget};
 use crate::views::common::{Cursor, CursorPage, CursorQuery};
 
@@ -19,18 +20,23 @@ pub struct Trail {
     pub paging: CursorQuery,
 }
 
+/// 422 naming `resource_type` when it is not a kind of resource the trail
+/// knows.
+fn check(filter: &AuditFilter) -> Outcome<()> {
+    match filter.resource_type.as_deref() {
+        Some(t) if !RESOURCE_TYPES.contains(&t) => Err(ApiError::field(
+            "resource_type",
+            "must be one of user, household, estate, site, asset",
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// One page of the trail, filtered by resource, actor and time.
 pub fn trail(c: &mut Conn, actor: &Caller, cmd: &Trail) -> Outcome<CursorPage<AuditEventView>> {
     let Trail { filter, paging } = cmd;
     let caller = actor.user(c)?;
-    if let Some(t) = filter.resource_type.as_deref()
-        && !RESOURCE_TYPES.contains(&t)
-    {
-        return Err(ApiError::field(
-            "resource_type",
-            "must be one of user, household, estate, site, asset",
-        ));
-    }
+    check(filter)?;
     let window = Window {
         limit: paging.per_page(),
         offset: paging.offset(),
@@ -44,6 +50,26 @@ pub fn trail(c: &mut Conn, actor: &Caller, cmd: &Trail) -> Outcome<CursorPage<Au
         page.items.last().filter(|_| page.more).map(|e| Cursor::at(e.event.created_at, e.event.id));
     let items = page.items.into_iter().map(event_view).collect();
     Ok(CursorPage::new(items, page.counted, paging, next))
+}
+
+/// The whole trail under `filter`, newest first: the events of the
+/// resources the caller administers (root: all), read page by page as
+/// [`trail`] reads one, up to `limits.rows` events (422
+/// `export_too_large` beyond).
+pub fn export(
+    c: &mut Conn,
+    actor: &Caller,
+    filter: &AuditFilter,
+    limits: Limits,
+) -> Outcome<Vec<AuditEventView>> {
+    let caller = actor.user(c)?;
+    check(filter)?;
+    let events = every_row(
+        limits,
+        |window| Ok(audit::list(c, caller.id, caller.is_root, filter, window)?),
+        |e| (e.event.created_at, e.event.id),
+    )?;
+    Ok(events.into_iter().map(event_view).collect())
 }
 
 pub(crate) fn event_view(e: audit::ListedEvent) -> AuditEventView {

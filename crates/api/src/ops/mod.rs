@@ -22,6 +22,7 @@ pub mod email_change;
 pub mod estates;
 pub mod explain;
 pub mod export;
+pub mod exports;
 pub mod households;
 pub mod invitations;
 pub mod me;

@@ -18,6 +18,7 @@ use crate::error::{ApiError, FieldErrors};
 use crate::ops::Conn;
 use crate::ops::Now;
 use crate::ops::Outcome;
+use crate::ops::exports::{Limits, every_row};
 use crate::views::assets::{RECORD_KINDS, RecordView};
 use crate::views::common::{Cursor, CursorPage, CursorQuery};
 
@@ -70,6 +71,25 @@ pub fn list(
         view: |r, _| RecordView::from(&r),
     };
     asset_list_page(c, (actor, asset_id, AssetCapability::Read), list, q, now)
+}
+
+/// Every record of an asset, newest date first, as [`list`] pages them
+/// (view; 404 for an asset out of reach), up to `limits.rows` records (422
+/// `export_too_large` beyond).
+pub fn export(
+    c: &mut Conn,
+    actor: &Caller,
+    asset_id: Uuid,
+    limits: Limits,
+    now: Now,
+) -> Outcome<Vec<RecordView>> {
+    caller_asset_for(c, actor, asset_id, AssetCapability::Read, now)?;
+    let rows = every_row(
+        limits,
+        |window| Ok(records::records(c, asset_id, window)?),
+        |r| ((r.fields.date, r.created_at), r.id),
+    )?;
+    Ok(rows.iter().map(RecordView::from).collect())
 }
 
 /// The key of a record list's cursor: the record's date and creation

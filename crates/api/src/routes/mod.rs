@@ -88,6 +88,36 @@ pub fn listed<T: Serialize + utoipa::ToSchema>(
     })
 }
 
+/// 200 with a whole list as an attachment named `<name>-<date>.csv` (or
+/// `.json`): a CSV table, or the items with their count and the time of the
+/// export. Not stored by caches (`Cache-Control: no-store`).
+pub fn exported<T>(
+    ctx: &crate::ctx::Ctx,
+    format: crate::views::wire::ExportFormat,
+    name: &str,
+    items: Result<Vec<T>, ApiError>,
+) -> Reply
+where
+    T: Serialize + utoipa::ToSchema + crate::views::exports::CsvRow,
+{
+    use crate::views::exports::{ExportDocument, csv};
+    use crate::views::wire::ExportFormat;
+    use actix_web::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION};
+    let items = items?;
+    let now = ctx.now();
+    let file = format!("{name}-{}.{}", now.format("%Y-%m-%d"), format.as_str());
+    let mut answer = HttpResponse::Ok();
+    answer
+        .insert_header((CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")))
+        .insert_header((CACHE_CONTROL, "no-store"));
+    Ok(match format {
+        ExportFormat::Csv => answer.content_type("text/csv; charset=utf-8").body(csv(&items)?),
+        ExportFormat::Json => {
+            answer.json(ExportDocument { count: items.len(), items, exported_at: now })
+        }
+    })
+}
+
 /// 201 with the created resource's view as JSON and its `Location`.
 pub fn created<T: Serialize + Located>(view: Result<T, ApiError>) -> Reply {
     view.map(|v| HttpResponse::Created().insert_header((LOCATION, v.location())).json(v))

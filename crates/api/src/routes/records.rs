@@ -16,10 +16,12 @@ use crate::error::{
 };
 use crate::extract::{ScopedJson, ValidQuery, double_option};
 use crate::idempotency::Answer;
+use crate::ops::exports::Limits;
 use crate::ops::records::{self, RecordKey};
-use crate::routes::{Reply, done, listed};
+use crate::routes::{Reply, done, exported, listed};
 use crate::views::assets::{RecordKind, RecordView};
 use crate::views::common::{CursorPage, CursorQuery};
+use crate::views::exports::{ExportDocument, ExportQuery};
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -110,6 +112,30 @@ pub async fn list_records(ctx: Ctx, id: Path<Uuid>, q: ValidQuery<CursorQuery>) 
     listed(&ctx, ctx.run(move |c, actor, now| records::list(c, actor, *id, &q.0, now)).await)
 }
 
+/// Export the records of an asset
+///
+/// Every record of the asset as one attachment, newest `date` first as
+/// `listRecords` orders them, not paged. Any access level (view or above) may
+/// export them; an asset out of my reach answers 404 `asset_not_found`.
+/// `format=csv` (the default) answers a CSV table (`text/csv`, UTF-8, a header
+/// row, times in RFC 3339 UTC and dates as `YYYY-MM-DD`, a cell starting with
+/// `=`, `+`, `-`, `@`, a tab or a carriage return prefixed with `'`);
+/// `format=json` answers the records as the list shows them, with their
+/// `count`. Read in one snapshot; more than 50,000 records answers 422
+/// `export_too_large`.
+#[utoipa::path(get, path = "/api/v1/assets/{asset_id}/records/export", operation_id = "exportRecords", tag = "records", security(("bearer" = [])), params(("asset_id" = Uuid, Path), ExportQuery),
+    responses((status = 200, description = "The asset's records, as an attachment (`Content-Disposition`: `asset-<asset_id>-records-YYYY-MM-DD.csv` or `.json`)",
+        content((String = "text/csv"), (ExportDocument<RecordView> = "application/json")),
+        headers(("Content-Disposition" = String, description = "`attachment; filename=\"asset-7d3f9a21-4c6e-4b8a-9e15-2a0c6f8b3d47-records-2026-03-01.csv\"` (`.json` for JSON)"))), Unauthorized, AssetNotFound,
+        (status = 422, description = "Bad format, or `export_too_large`", body = Problem, content_type = "application/problem+json")))]
+pub async fn export_records(ctx: Ctx, id: Path<Uuid>, q: ValidQuery<ExportQuery>) -> Reply {
+    let format = q.0.format()?;
+    let (asset_id, limits) = (id.into_inner(), Limits::of(&ctx.state().config));
+    let records =
+        ctx.snapshot(move |c, actor, now| records::export(c, actor, asset_id, limits, now));
+    exported(&ctx, format, &format!("asset-{asset_id}-records"), records.await)
+}
+
 /// Add a record to an asset
 ///
 /// Adds a record and returns it. Needs edit access or above (403
@@ -183,7 +209,7 @@ pub async fn delete_record(ctx: Ctx, key: Path<(Uuid, Uuid)>) -> Reply {
     )
 }
 
-endpoints![list_records, add_record, get_record, update_record, delete_record,
+endpoints![list_records, add_record, export_records, get_record, update_record, delete_record,
     ; tags:
     ("records", "Records and photos of an asset"),
 ];

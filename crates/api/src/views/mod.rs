@@ -10,6 +10,7 @@ pub mod audit;
 pub mod common;
 pub mod estates;
 pub mod export;
+pub mod exports;
 pub mod households;
 pub mod invitations;
 pub mod shares;

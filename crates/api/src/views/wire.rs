@@ -134,6 +134,8 @@ wire_enum! {
         Email = "email",
         EmailDescending = "-email",
     }
+    /// The format of an export: a CSV table (`text/csv`) or a JSON document.
+    ExportFormat { Csv = "csv", Json = "json", }
     /// What an explanation is about.
     ExplainedResourceType { Estate = "estate", Site = "site", Asset = "asset", }
     /// A way to reach a resource: `root`, `collaborator`, `household`,
@@ -327,6 +329,7 @@ pub(crate) fn components() -> Vec<(String, RefOr<Schema>)> {
         one::<AssetLevel>(),
         one::<InvitationStatus>(),
         one::<InvitationSort>(),
+        one::<ExportFormat>(),
         one::<ExplainedResourceType>(),
         one::<AuditResourceType>(),
     ]

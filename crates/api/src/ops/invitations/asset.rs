@@ -8,7 +8,9 @@ use keyholder_domain::invitation::ResendExpiry;
 use keyholder_domain::{InvitationPermission, InvitationState};
 
 use keyholder_store::access;
-use keyholder_store::invitations::{self, Invitation, ResourceType, Sort, TableFilter, TableKey};
+use keyholder_store::invitations::{
+    self, AssetInvitation, Invitation, ResourceType, Sort, TableFilter, TableKey,
+};
 use keyholder_store::locks;
 use keyholder_store::paging::Window;
 use uuid::Uuid;
@@ -21,6 +23,7 @@ use crate::ops::Deferred;
 use crate::ops::Now;
 use crate::ops::Outcome;
 use crate::ops::access::{asset_access, caller_asset, judge, require};
+use crate::ops::exports::{Limits, every_row};
 use crate::views::common::{Cursor, CursorPage, CursorQuery, parse_field};
 use crate::views::invitations::{AssetInvitationView, AssetRef, StatsView};
 
@@ -44,8 +47,10 @@ pub fn send(c: &mut Conn, caller: &Caller, cmd: Send, now: Now) -> Outcome<Asset
     Ok(AssetInvitationView::new(&inv, AssetRef::of(&resource), now))
 }
 
-/// The management table: filters, sort and page as the request gave them.
-pub struct Table {
+/// The management table's filters and sort, as the request gave them: the
+/// same for a page of the table and for its export.
+#[derive(Debug, Default)]
+pub struct Filters {
     pub q: Option<String>,
     pub status: Option<String>,
     pub permission: Option<String>,
@@ -53,6 +58,37 @@ pub struct Table {
     /// Only the rows of this bulk invitation.
     pub batch_id: Option<Uuid>,
     pub sort: Option<String>,
+}
+
+impl Filters {
+    /// The store's filter and sort (422 naming a bad `status`,
+    /// `permission` or `sort`); `only` cuts the table to one asset.
+    fn parse(self, only: Option<Uuid>) -> Outcome<(TableFilter, Sort)> {
+        let sort = parse_sort(self.sort.as_deref())?;
+        let status = self
+            .status
+            .as_deref()
+            .map(|s| parse_field::<InvitationState>("status", s))
+            .transpose()?;
+        let permission = self
+            .permission
+            .as_deref()
+            .map(|p| parse_field::<InvitationPermission>("permission", p))
+            .transpose()?;
+        let filter = TableFilter {
+            q: self.q,
+            status,
+            permission: permission.map(|p| p.as_str().to_owned()),
+            asset_id: only.or(self.asset_id),
+            batch_id: self.batch_id,
+        };
+        Ok((filter, sort))
+    }
+}
+
+/// The management table: filters, sort and page as the request gave them.
+pub struct Table {
+    pub filters: Filters,
     pub paging: CursorQuery,
     /// The table of one asset (full access needed), or of every asset.
     pub only: Option<Uuid>,
@@ -69,42 +105,50 @@ pub fn table(
         let (_, level) = asset_access(c, &user, asset, now)?;
         require(level, AssetCapability::ManageInvitations)?;
     }
-    let sort = parse_sort(q.sort.as_deref())?;
-    let status =
-        q.status.as_deref().map(|s| parse_field::<InvitationState>("status", s)).transpose()?;
-    let permission = q
-        .permission
-        .as_deref()
-        .map(|p| parse_field::<InvitationPermission>("permission", p))
-        .transpose()?;
+    let (filter, sort) = q.filters.parse(q.only)?;
     let after = q
         .paging
         .after()?
         .map(|cursor| Ok::<_, ApiError>((table_key(sort, &cursor)?, cursor.id)))
         .transpose()?;
-    let filter = TableFilter {
-        q: q.q,
-        status,
-        permission: permission.map(|p| p.as_str().to_owned()),
-        asset_id: q.only.or(q.asset_id),
-        batch_id: q.batch_id,
-    };
     let window = Window { limit: q.paging.per_page(), offset: q.paging.offset(), after };
     let page = invitations::asset_table(c, user.id, user.is_root, &filter, sort, now, &window)?;
     let next = page.items.last().filter(|_| page.more).map(|r| table_cursor(sort, &r.invitation));
-    let items = page
-        .items
-        .iter()
-        .map(|r| {
-            let asset = AssetRef {
-                id: r.invitation.resource_id,
-                name: r.asset_name.clone(),
-                reference: r.asset_reference.clone(),
-            };
-            AssetInvitationView::new(&r.invitation, asset, now)
-        })
-        .collect();
+    let items = page.items.iter().map(|r| table_row(r, now)).collect();
     Ok(CursorPage::new(items, page.counted, &q.paging, next))
+}
+
+/// The whole management table under `filters`, in its sort: every
+/// invitation of the assets the caller has full access to (root: all), read
+/// page by page as [`table`] reads one, up to `limits.rows` rows (422
+/// `export_too_large` beyond).
+pub fn export(
+    c: &mut Conn,
+    caller: &Caller,
+    filters: Filters,
+    limits: Limits,
+    now: Now,
+) -> Outcome<Vec<AssetInvitationView>> {
+    let user = caller.user(c)?;
+    let (filter, sort) = filters.parse(None)?;
+    let rows = every_row(
+        limits,
+        |window| {
+            Ok(invitations::asset_table(c, user.id, user.is_root, &filter, sort, now, window)?)
+        },
+        |r| (sort.key_of(&r.invitation), r.invitation.id),
+    )?;
+    Ok(rows.iter().map(|r| table_row(r, now)).collect())
+}
+
+/// A row of the table as the API shows it.
+fn table_row(r: &AssetInvitation, now: Now) -> AssetInvitationView {
+    let asset = AssetRef {
+        id: r.invitation.resource_id,
+        name: r.asset_name.clone(),
+        reference: r.asset_reference.clone(),
+    };
+    AssetInvitationView::new(&r.invitation, asset, now)
 }
 
 pub(super) fn parse_sort(raw: Option<&str>) -> Outcome<Sort> {
