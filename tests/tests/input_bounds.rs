@@ -91,6 +91,16 @@ async fn query_strings_with_control_characters_are_422(app: TestApp) {
             assert_field(&r, field);
         }
     }
+    // A sort that is empty or padded is none of the six the contract lists.
+    for path in [
+        "/api/v1/asset-invitations?sort=".to_owned(),
+        "/api/v1/asset-invitations?sort=%20email".to_owned(),
+        format!("/api/v1/estates/{estate}/invitations?sort="),
+        format!("/api/v1/assets/{asset}/invitations?sort="),
+    ] {
+        let r = app.get(&path, Some(&owner.token)).await;
+        assert_field(&r, "sort");
+    }
     // Ordinary searches still work.
     let r = app.try_garage(&owner, "?q=van%207").await;
     r.assert_status(200);

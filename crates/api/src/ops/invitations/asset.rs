@@ -152,7 +152,9 @@ fn table_row(r: &AssetInvitation, now: Now) -> AssetInvitationView {
 }
 
 pub(super) fn parse_sort(raw: Option<&str>) -> Outcome<Sort> {
-    let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
+    // Absent: newest first. Present, it must be one of the six values the
+    // contract lists (an empty `sort=` is not one of them).
+    let Some(raw) = raw else {
         return Ok(Sort::InvitedAt { descending: true });
     };
     let (descending, key) = match raw.strip_prefix('-') {
