@@ -166,6 +166,8 @@ impl TestApp {
         config.bind = "127.0.0.1:0".parse().expect("address");
         config.jwt_secret = Some(TEST_JWT_SECRET.into());
         config.mail_dir = Some(mail_dir.to_path_buf());
+        // Uploaded files stay in the test's temp folder on both databases.
+        config.files_dir = Some(mail_dir.join("stored-files"));
         config.smtp_url = None;
         config.auth_rate_limit = 0;
         config.action_rate_limit = 0;

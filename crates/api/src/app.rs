@@ -78,6 +78,9 @@ fn cors(origins: &[String]) -> Cors {
 const HSTS: &str = "max-age=31536000; includeSubDomains";
 
 const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
+/// An uploaded file's bytes: nothing loads, and a browser that shows it
+/// anyway (an image opened in a tab) runs it sandboxed, in no origin.
+const FILE_CSP: &str = "default-src 'none'; frame-ancestors 'none'; sandbox";
 const SWAGGER_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
                            script-src 'self'; connect-src 'self'; frame-ancestors 'none'";
 
@@ -89,6 +92,8 @@ pub struct Application {
     worker: tokio::task::JoinHandle<()>,
     sweeper: tokio::task::JoinHandle<()>,
     webhooks: tokio::task::JoinHandle<()>,
+    /// Deletes the objects of deleted files.
+    file_deletions: tokio::task::JoinHandle<()>,
     shutdown: watch::Sender<bool>,
     /// The `KEYHOLDER_METRICS_BIND` listener and its port.
     metrics_server: Option<(Server, u16)>,
@@ -101,12 +106,17 @@ impl Application {
         let metrics = Metrics::new();
         let wakeup = Arc::new(Notify::new());
         let proxies = Arc::new(crate::proxy::Proxies::from_config(&config));
-        let state = app_state(&config, db.clone(), &secret, &clock, &metrics, &wakeup, &proxies);
+        let files = crate::files::FileStore::from_config(&config)?;
+        tracing::info!(store = files.kind, "file store ready");
+        let state =
+            app_state(&config, (db.clone(), files), &secret, &clock, &metrics, &wakeup, &proxies);
         let (shutdown, shutdown_rx) = watch::channel(false);
         let worker = mail_worker(&config, state.clone())?;
         let worker = tokio::spawn(worker.run(shutdown_rx.clone()));
         let webhooks = crate::webhooks::WebhookWorker::new(state.clone());
         let webhooks = tokio::spawn(webhooks.run(shutdown_rx.clone()));
+        let file_deletions =
+            tokio::spawn(crate::files::run_deletions(state.clone(), shutdown_rx.clone()));
         let sweeper = tokio::spawn(sweep_invitations(state.clone(), shutdown_rx));
 
         let listener = TcpListener::bind(config.bind)
@@ -165,7 +175,17 @@ impl Application {
         // Signals are ours (see `run` and crate::lifecycle).
         .disable_signals()
         .run();
-        Ok(Self { port, server, state, worker, sweeper, webhooks, shutdown, metrics_server })
+        Ok(Self {
+            port,
+            server,
+            state,
+            worker,
+            sweeper,
+            webhooks,
+            file_deletions,
+            shutdown,
+            metrics_server,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -210,6 +230,7 @@ impl Application {
         let _ = self.worker.await;
         let _ = self.sweeper.await;
         let _ = self.webhooks.await;
+        let _ = self.file_deletions.await;
         result
     }
 
@@ -279,9 +300,11 @@ async fn prepare_database(
     Ok((db, secret))
 }
 
+/// The state every request shares (the database and the store of
+/// uploaded files come as one pair).
 fn app_state(
     config: &Config,
-    db: keyholder_store::Db,
+    (db, files): (keyholder_store::Db, crate::files::FileStore),
     secret: &[u8],
     clock: &Clock,
     metrics: &Metrics,
@@ -289,6 +312,7 @@ fn app_state(
     proxies: &Arc<crate::proxy::Proxies>,
 ) -> AppState {
     AppState {
+        files,
         db,
         tokens: TokenKeys::new(secret, config.token_ttl, config.refresh_ttl),
         clock: clock.clone(),
@@ -331,6 +355,8 @@ fn content_policy(path: &str) -> &'static str {
     ) || path.starts_with("/pages/");
     if path.starts_with("/swagger-ui") {
         SWAGGER_CSP
+    } else if path.starts_with("/api/v1/assets/") && path.ends_with("/content") {
+        FILE_CSP
     } else if page {
         pages::PAGES_CSP
     } else {

@@ -47,7 +47,10 @@ pub fn tag_of_view<T: Serialize>(view: &T) -> Outcome<String> {
 
 /// The entity tags listed in a header (`"a", "b"`; `*` as itself). Weak
 /// tags are kept with their `W/`, so they never match a strong one.
-fn listed(req: &HttpRequest, name: actix_web::http::header::HeaderName) -> Option<Vec<String>> {
+pub(crate) fn listed(
+    req: &HttpRequest,
+    name: actix_web::http::header::HeaderName,
+) -> Option<Vec<String>> {
     let values: Vec<&str> = req.headers().get_all(name).filter_map(|v| v.to_str().ok()).collect();
     if values.is_empty() {
         return None;

@@ -235,6 +235,45 @@ pub struct Config {
     #[arg(global = true, long, env = "KEYHOLDER_WEBHOOK_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=60))]
     pub webhook_timeout: u64,
 
+    /// Folder of uploaded files when no S3 bucket is set. Unset: a `files`
+    /// folder beside the SQLite database (`data/files` on PostgreSQL,
+    /// where every replica must see the same folder; use S3 there).
+    #[arg(global = true, long, env = "KEYHOLDER_FILES_DIR")]
+    pub files_dir: Option<std::path::PathBuf>,
+
+    /// An S3-compatible bucket for uploaded files (AWS S3, MinIO, Ceph,
+    /// Garage, ...): set, files are stored there instead of on disk. The
+    /// credentials come from `KEYHOLDER_S3_ACCESS_KEY_ID` and
+    /// `KEYHOLDER_S3_SECRET_ACCESS_KEY`, else the usual `AWS_*` variables
+    /// (or the instance's role).
+    #[arg(global = true, long, env = "KEYHOLDER_S3_BUCKET")]
+    pub s3_bucket: Option<String>,
+
+    /// The S3 endpoint, for a service other than AWS (for example
+    /// `http://minio:9000`); unset: AWS for the region.
+    #[arg(global = true, long, env = "KEYHOLDER_S3_ENDPOINT")]
+    pub s3_endpoint: Option<String>,
+
+    /// The bucket's region.
+    #[arg(global = true, long, env = "KEYHOLDER_S3_REGION", default_value = "us-east-1")]
+    pub s3_region: String,
+
+    /// The S3 access key id (else `AWS_ACCESS_KEY_ID`).
+    #[arg(global = true, long, env = "KEYHOLDER_S3_ACCESS_KEY_ID", hide_env_values = true)]
+    pub s3_access_key_id: Option<Secret>,
+
+    /// The S3 secret access key (else `AWS_SECRET_ACCESS_KEY`).
+    #[arg(global = true, long, env = "KEYHOLDER_S3_SECRET_ACCESS_KEY", hide_env_values = true)]
+    pub s3_secret_access_key: Option<Secret>,
+
+    /// Largest uploaded file, in bytes (more is 413 `file_too_large`).
+    #[arg(global = true, long, env = "KEYHOLDER_FILE_MAX_BYTES", default_value_t = 10 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1..=1_073_741_824))]
+    pub file_max_bytes: u64,
+
+    /// Most files one asset holds (more is 409 `file_limit_reached`).
+    #[arg(global = true, long, env = "KEYHOLDER_FILES_PER_ASSET", default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub files_per_asset: u32,
+
     /// The most rows one export holds (more is 422 `export_too_large`):
     /// not a setting, fixed at [`EXPORT_MAX_ROWS`]; tests set it lower to
     /// reach the limit without writing that many rows.

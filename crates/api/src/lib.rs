@@ -10,6 +10,7 @@ pub mod config;
 pub mod ctx;
 pub mod error;
 pub mod extract;
+pub mod files;
 pub mod idempotency;
 pub mod lifecycle;
 pub mod mail;

@@ -146,6 +146,15 @@ catalogue! {
     PayloadTooLarge "payload_too_large" Operation "The body is over the size limit." {
         413 "The body is larger than 65536 bytes.",
     }
+    MalformedMultipart "malformed_multipart" Operation "An upload that is not `multipart/form-data` with one `file` part, or whose parts cannot be read." {
+        400 "Send the file as multipart/form-data, in a part named file.",
+    }
+    FileTooLarge "file_too_large" Operation "An uploaded file over the size limit (`KEYHOLDER_FILE_MAX_BYTES`, 10 MiB by default)." {
+        413 "The file is larger than 10485760 bytes.",
+    }
+    UnsupportedFileType "unsupported_file_type" Operation "An uploaded file whose content is not JPEG, PNG, WebP, GIF, HEIF/HEIC or PDF (judged from its bytes, not its name or declared type)." {
+        415 "Only JPEG, PNG, WebP, GIF, HEIF/HEIC and PDF files are taken; this file is none of them.",
+    }
     UnsupportedMediaType "unsupported_media_type" AnyRequest "A body of a type the route does not take." {
         415 "Send the body as application/json.",
     }
@@ -170,6 +179,9 @@ catalogue! {
     }
     EmailRecentlySent "email_recently_sent" Operation "A verification link was sent moments ago; see `Retry-After`." {
         429 "A link was sent moments ago; you can ask for another in 45 seconds.",
+    }
+    FileLimitReached "file_limit_reached" Operation "The asset holds as many files as allowed (`KEYHOLDER_FILES_PER_ASSET`, 200 by default); delete one first." {
+        409 "This asset already holds 200 files; delete one before uploading another.",
     }
     ExportTooLarge "export_too_large" Operation "An export would hold more than 50,000 rows; narrow the filters." {
         422 "The export would hold more than 50,000 rows; narrow the filters and export again.",
@@ -209,6 +221,9 @@ catalogue! {
     }
     PhotoNotFound "photo_not_found" Operation "No such photo on this asset." {
         404 "No such photo on this asset.",
+    }
+    FileNotFound "file_not_found" Operation "No such file on this asset." {
+        404 "No such file on this asset.",
     }
     ShareNotFound "share_not_found" Operation "The user holds no share on this asset." {
         404 "This user holds no share on this asset.",

@@ -34,6 +34,8 @@ pub struct AppState {
     pub db_gate: Arc<tokio::sync::Semaphore>,
     /// Set once a shutdown signal arrived (see [`crate::lifecycle`]).
     pub drain: Arc<crate::lifecycle::Drain>,
+    /// Where uploaded files' bytes live (a folder, or an S3 bucket).
+    pub files: crate::files::FileStore,
 }
 
 /// How a use case meets the database.

@@ -71,11 +71,13 @@ pub enum Action {
     WebhookSecretRotated,
     WebhookDisabled,
     ShareExpired,
+    FileUploaded,
+    FileDeleted,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Self; 55] = [
+    pub const ALL: [Self; 57] = [
         Self::AssetCreated,
         Self::AssetDeleted,
         Self::AssetMoved,
@@ -131,6 +133,8 @@ impl Action {
         Self::WebhookSecretRotated,
         Self::WebhookDisabled,
         Self::ShareExpired,
+        Self::FileUploaded,
+        Self::FileDeleted,
     ];
 }
 
@@ -193,6 +197,8 @@ impl Action {
             Self::WebhookSecretRotated => "webhook.secret_rotated",
             Self::WebhookDisabled => "webhook.disabled",
             Self::ShareExpired => "share.expired",
+            Self::FileUploaded => "file.uploaded",
+            Self::FileDeleted => "file.deleted",
         }
     }
 }

@@ -9,7 +9,9 @@ use uuid::Uuid;
 use crate::db::Conn;
 use crate::error::Result;
 use crate::id::DbId;
-use crate::schema::{asset_photos, asset_records, household_members, invitations, users};
+use crate::schema::{
+    asset_files, asset_photos, asset_records, household_members, invitations, users,
+};
 use crate::time::from_db;
 
 /// The most rows of one kind an export holds.
@@ -109,6 +111,17 @@ pub fn photos_added(conn: &mut Conn, user_id: Uuid) -> Result<Vec<Authored>> {
         .filter(asset_photos::created_by.eq(DbId(user_id)))
         .select((asset_photos::id, asset_photos::asset_id, asset_photos::created_at))
         .order((asset_photos::created_at.desc(), asset_photos::id.desc()))
+        .limit(EXPORT_CAP + 1)
+        .load(conn)?;
+    Ok(authored(rows))
+}
+
+/// The files the user uploaded, newest first (up to the cap + 1).
+pub fn files_uploaded(conn: &mut Conn, user_id: Uuid) -> Result<Vec<Authored>> {
+    let rows = asset_files::table
+        .filter(asset_files::created_by.eq(DbId(user_id)))
+        .select((asset_files::id, asset_files::asset_id, asset_files::created_at))
+        .order((asset_files::created_at.desc(), asset_files::id.desc()))
         .limit(EXPORT_CAP + 1)
         .load(conn)?;
     Ok(authored(rows))

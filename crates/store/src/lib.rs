@@ -28,6 +28,7 @@ pub mod email_tokens;
 pub mod error;
 pub mod estates;
 pub mod export;
+pub mod files;
 pub mod garage;
 pub mod grants;
 pub mod households;

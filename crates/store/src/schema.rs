@@ -403,3 +403,29 @@ diesel::table! {
 diesel::allow_tables_to_appear_in_same_query!(invitation_batch_rows, invitations);
 diesel::allow_tables_to_appear_in_same_query!(invitation_batch_rows, users);
 diesel::allow_tables_to_appear_in_same_query!(invitation_batch_recipients, invitations);
+
+diesel::table! {
+    asset_files (id) {
+        id -> Text,
+        asset_id -> Text,
+        name -> Text,
+        content_type -> Text,
+        size_bytes -> BigInt,
+        sha256 -> Text,
+        storage_key -> Text,
+        caption -> Nullable<Text>,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    file_deletions (storage_key) {
+        storage_key -> Text,
+        due_at -> Timestamp,
+        attempts -> Integer,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(asset_files, assets);

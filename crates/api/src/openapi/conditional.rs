@@ -38,6 +38,7 @@ const TAGGED: &[&str] = &[
     "getAssetInvitation",
     "getRecord",
     "getPhoto",
+    "getFile",
     "listEstateMembers",
 ];
 
@@ -60,6 +61,7 @@ const CONDITIONAL: &[(&str, bool)] = &[
     ("updateRecord", false),
     ("deleteRecord", false),
     ("deletePhoto", false),
+    ("deleteFile", false),
     ("resendAssetInvitation", false),
     ("cancelAssetInvitation", false),
 ];

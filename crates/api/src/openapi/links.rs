@@ -162,6 +162,8 @@ const LINKS: &[Links] = &[
             "addRecord",
             "listPhotos",
             "addPhoto",
+            "listFiles",
+            "uploadFile",
         ],
     },
     Links {
@@ -177,6 +179,13 @@ const LINKS: &[Links] = &[
         body: None,
         parameters: &[("asset_id", "$response.body#/asset_id"), ("photo_id", ID)],
         to: &["getPhoto", "deletePhoto"],
+    },
+    Links {
+        from: "uploadFile",
+        status: "201",
+        body: None,
+        parameters: &[("asset_id", "$response.body#/asset_id"), ("file_id", ID)],
+        to: &["getFile", "downloadFile", "deleteFile"],
     },
     Links {
         from: "addCollaborator",

@@ -136,7 +136,14 @@ fn automatic(path: &str, op: &Operation, write: bool) -> Codes {
         query |= matches!(p.parameter_in, ParameterIn::Query);
         path_ids |= matches!(p.parameter_in, ParameterIn::Path);
     }
-    if op.request_body.is_some() {
+    let multipart = op
+        .request_body
+        .as_ref()
+        .is_some_and(|b| b.content.keys().any(|k| k.starts_with("multipart/")));
+    if multipart {
+        // An upload: its own codes for the body (the table's 413 and 415).
+        add(400, &[MalformedMultipart]);
+    } else if op.request_body.is_some() {
         add(400, &[MalformedJson, UnsupportedContentType, UnreadableBody]);
         add(413, &[PayloadTooLarge]);
     }
@@ -319,6 +326,26 @@ const OPERATIONS: &[(&str, &[StatusCodes])] = &[
     ("deletePhoto", &[  // DELETE /api/v1/assets/{asset_id}/photos/{photo_id}
         (403, &[ManageAccessRequired]),
         (404, &[AssetNotFound, PhotoNotFound]),
+    ]),
+    ("listFiles", &[  // GET /api/v1/assets/{asset_id}/files
+        (404, &[AssetNotFound]),
+    ]),
+    ("uploadFile", &[  // POST /api/v1/assets/{asset_id}/files
+        (403, &[EditAccessRequired]),
+        (404, &[AssetNotFound]),
+        (409, &[FileLimitReached]),
+        (413, &[FileTooLarge]),
+        (415, &[UnsupportedFileType]),
+    ]),
+    ("getFile", &[  // GET /api/v1/assets/{asset_id}/files/{file_id}
+        (404, &[AssetNotFound, FileNotFound]),
+    ]),
+    ("downloadFile", &[  // GET /api/v1/assets/{asset_id}/files/{file_id}/content
+        (404, &[AssetNotFound, FileNotFound]),
+    ]),
+    ("deleteFile", &[  // DELETE /api/v1/assets/{asset_id}/files/{file_id}
+        (403, &[ManageAccessRequired]),
+        (404, &[AssetNotFound, FileNotFound]),
     ]),
     ("listRecords", &[  // GET /api/v1/assets/{asset_id}/records
         (404, &[AssetNotFound]),

@@ -100,6 +100,7 @@ pub fn export(c: &mut Conn, actor: &Caller, now: Now) -> Outcome<MyDataExport> {
         export::invitations_received(c, &user.email)?.into_iter().map(invitation).collect();
     let records = export::records_written(c, user.id)?.into_iter().map(authored).collect();
     let photos = export::photos_added(c, user.id)?.into_iter().map(authored).collect();
+    let files = export::files_uploaded(c, user.id)?.into_iter().map(authored).collect();
     let events = audit::events_of_user(c, user.id, limit + 1)?
         .into_iter()
         .map(super::audit::event_view)
@@ -115,6 +116,7 @@ pub fn export(c: &mut Conn, actor: &Caller, now: Now) -> Outcome<MyDataExport> {
         invitations_received: capped(received, "invitations_received", &mut truncated),
         records_written: capped(records, "records_written", &mut truncated),
         photos_added: capped(photos, "photos_added", &mut truncated),
+        files_uploaded: capped(files, "files_uploaded", &mut truncated),
         audit_events: capped(events, "audit_events", &mut truncated),
         truncated,
     })

@@ -23,6 +23,7 @@ pub mod estates;
 pub mod explain;
 pub mod export;
 pub mod exports;
+pub mod files;
 pub mod households;
 pub mod invitations;
 pub mod me;

@@ -39,6 +39,7 @@ pub mod assets;
 pub mod changes;
 pub mod collaborators;
 pub mod estates;
+pub mod files;
 pub mod health;
 pub mod households;
 pub mod invitations;
@@ -211,6 +212,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         assets::endpoints(),
         records::endpoints(),
         photos::endpoints(),
+        files::endpoints(),
         collaborators::endpoints(),
         asset_invitations::endpoints(),
         shares::endpoints(),
@@ -240,6 +242,7 @@ pub fn documented_paths() -> utoipa::openapi::OpenApi {
         assets::Api::openapi(),
         records::Api::openapi(),
         photos::Api::openapi(),
+        files::Api::openapi(),
         collaborators::Api::openapi(),
         asset_invitations::Api::openapi(),
         shares::Api::openapi(),

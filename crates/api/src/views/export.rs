@@ -80,7 +80,7 @@ pub struct ExportHouseholdMember {
         "pending_email_change": null
     },
     "sessions": [], "access": [], "household_members": [], "invitations_sent": [],
-    "invitations_received": [], "records_written": [], "photos_added": [],
+    "invitations_received": [], "records_written": [], "photos_added": [], "files_uploaded": [],
     "audit_events": [], "truncated": []
 }))]
 pub struct MyDataExport {
@@ -98,6 +98,8 @@ pub struct MyDataExport {
     pub invitations_received: Vec<ExportInvitation>,
     pub records_written: Vec<ExportAuthored>,
     pub photos_added: Vec<ExportAuthored>,
+    /// The files I uploaded to assets (the bytes stay with the asset).
+    pub files_uploaded: Vec<ExportAuthored>,
     /// The events I acted in, and those about my account.
     pub audit_events: Vec<AuditEventView>,
     /// The lists cut at 10,000 entries.

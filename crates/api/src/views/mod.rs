@@ -11,6 +11,7 @@ pub mod common;
 pub mod estates;
 pub mod export;
 pub mod exports;
+pub mod files;
 pub mod households;
 pub mod invitations;
 pub mod shares;

@@ -74,6 +74,8 @@ wire_enum! {
         MemberUpdated = "member.updated",
         ShareDropped = "share.dropped",
         ShareExpired = "share.expired",
+        FileUploaded = "file.uploaded",
+        FileDeleted = "file.deleted",
         ShareRevoked = "share.revoked",
         ShareUpdated = "share.updated",
         SiteCreated = "site.created",
@@ -460,6 +462,8 @@ mod tests {
             WebhookSecretRotated,
             WebhookDisabled,
             ShareExpired,
+            FileUploaded,
+            FileDeleted,
         );
         assert_eq!(AuditAction::SeedWorld.as_str(), "seed.world");
     }

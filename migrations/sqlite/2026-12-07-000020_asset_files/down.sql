@@ -1,0 +1,3 @@
+DROP TRIGGER asset_files_deleted;
+DROP TABLE file_deletions;
+DROP TABLE asset_files;
