@@ -161,11 +161,18 @@ wait_ready "http://127.0.0.1:$FLOOR_PORT/asset" "$(now_ms)" "$FLOOR_PID" >/dev/n
 
 # ---------------------------------------------------------------- wrk
 # Runs wrk; prints "rps p50_ms p99_ms non2xx errors".
+# With a third argument, each request is a POST of that JSON body.
 load() {
-    local url=$1 token=${2:-} out
+    local url=$1 token=${2:-} body=${3:-} out
     local args=(-t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency)
     if [[ -n $token ]]; then
         args+=(-H "Authorization: Bearer $token")
+    fi
+    if [[ -n $body ]]; then
+        printf '%s\n' 'wrk.method = "POST"' 'wrk.body = os.getenv("BENCH_BODY")' \
+            'wrk.headers["Content-Type"] = "application/json"' >"$DATA_DIR/post.lua"
+        export BENCH_BODY=$body
+        args+=(-s "$DATA_DIR/post.lua")
     fi
     out=$(wrk "${args[@]}" "$url" 2>&1) || { say "$out"; die "wrk failed on $url"; }
     printf '%s\n' "$out" >>"$DATA_DIR/logs/wrk.log"
@@ -311,6 +318,9 @@ bench_world() {
         "$deep_label"
         "asset-invitations p1 -invited_at"
         "asset-invitations/stats"
+        "GET /api/v1/changes?limit=100 (admin)"
+        "GET /api/v1/assets/{id}/files (owner20)"
+        "POST /api/v1/assets (write, audited)"
     )
     local urls=(
         "http://127.0.0.1:$FLOOR_PORT/asset"
@@ -322,8 +332,14 @@ bench_world() {
         "$base$deep_path"
         "$base/api/v1/asset-invitations?per_page=20&sort=-invited_at"
         "$base/api/v1/asset-invitations/stats"
+        "$base/api/v1/changes?limit=100"
+        "$base/api/v1/assets/$asset/files"
+        "$base/api/v1/assets"
     )
-    local tokens=("" "" "$owner20" "$owner20" "$owner20" "$admin" "$admin" "$inviter" "$inviter")
+    local tokens=("" "" "$owner20" "$owner20" "$owner20" "$admin" "$admin" "$inviter" "$inviter"
+        "$admin" "$owner20" "$owner20")
+    # The writes go last: they add assets to the world the reads measure.
+    local bodies=("" "" "" "" "" "" "" "" "" "" "" '{"name":"Bench van"}')
 
     local header floor_rps="" i r rps p50 p99 bad err ratio
     header=$(printf '== %s, %s assets (%s users, %s invitations): seed %s, ready in %s ms\n' \
@@ -333,7 +349,7 @@ bench_world() {
     table=$(printf '%-40s %10s %8s %9s %9s %8s %s\n' request rps ratio "p50 ms" "p99 ms" non-2xx "socket errors")
     for i in "${!labels[@]}"; do
         say "bench: $db/$size: ${labels[$i]}"
-        r=$(load "${urls[$i]}" "${tokens[$i]}")
+        r=$(load "${urls[$i]}" "${tokens[$i]}" "${bodies[$i]}")
         read -r rps p50 p99 bad err <<<"$r"
         if [[ -z $floor_rps ]]; then floor_rps=$rps; fi
         ratio=$(awk -v a="$rps" -v b="$floor_rps" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }')

@@ -73,6 +73,8 @@ POOLED = {
     "GET /api/v1/assets/{asset_id}/records": [("path", "asset_id", "own_assets", "cycle")],
     "GET /api/v1/assets/{asset_id}/records/export": [("path", "asset_id", "own_assets", "cycle")],
     "POST /api/v1/assets/{asset_id}/photos": [("path", "asset_id", "own_assets", "cycle")],
+    "POST /api/v1/assets/{asset_id}/files": [("path", "asset_id", "own_assets", "cycle")],
+    "GET /api/v1/assets/{asset_id}/files": [("path", "asset_id", "own_assets", "cycle")],
     "POST /api/v1/assets/{asset_id}/invitations": [("path", "asset_id", "invite_assets", "take")],
     "POST /api/v1/asset-invitations": [("body", "asset_id", "own_assets", "cycle")],
     "GET /api/v1/access/explain": [

@@ -270,6 +270,17 @@ seed_contract_data() {
             "{\"kind\":\"service\",\"date\":\"2026-11-$(printf %02d "$i")\",\"title\":\"Service $i\"}")" || return 1
         append KH_RECORDS "$(json_field id <<<"$body")"
     done
+    # Files on the same asset: getFile and downloadFile (and deleteFile,
+    # which takes them one by one).
+    KH_FILES=""
+    printf '\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82' \
+        >"$KH_WORKDIR/seed.png"
+    for i in $(seq 1 8); do
+        body="$(curl -sS --fail-with-body --max-time 30 -H "Authorization: Bearer $KH_TOKEN" \
+            -F "file=@$KH_WORKDIR/seed.png;filename=photo-$i.png" -F "caption=Photo $i" \
+            "$KH_BASE_URL/api/v1/assets/$KH_RECORD_ASSET/files")" || return 1
+        append KH_FILES "$(json_field id <<<"$body")"
+    done
     # Members of the contract user's household (users of their own):
     # removeHouseholdMember and changeHouseholdMemberRole.
     KH_HOUSEHOLD_MEMBERS=""
@@ -350,7 +361,7 @@ seed_contract_data() {
         KH_ACCEPT_TOKEN KH_PREVIEW_TOKEN KH_DECLINE_TOKEN KH_SIGNUP_TOKEN \
         KH_CHANGE_SHARE_ASSET KH_REVOKE_SHARE_ASSETS KH_COLLAB_ASSETS KH_BULK_ASSETS \
         KH_HELD_SHARES KH_PENDING_INVITATIONS KH_MEMBER_ESTATES KH_MEMBER_SITES \
-        KH_ROLE_ESTATES KH_TRANSFER_ESTATES KH_RECORD_ASSET KH_RECORDS KH_HOUSEHOLD_MEMBERS KH_POOLS KH_KIN_EMAILS KH_COLLAB_CSV \
+        KH_ROLE_ESTATES KH_TRANSFER_ESTATES KH_RECORD_ASSET KH_RECORDS KH_FILES KH_HOUSEHOLD_MEMBERS KH_POOLS KH_KIN_EMAILS KH_COLLAB_CSV \
         KH_INVITATIONS_ESTATE KH_ESTATE_INVITATIONS
     # The config with these values written in (${NAME} anywhere in it).
     python3 -c 'import os, sys; sys.stdout.write(os.path.expandvars(open(sys.argv[1]).read()))' \

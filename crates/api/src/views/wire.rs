@@ -74,8 +74,6 @@ wire_enum! {
         MemberUpdated = "member.updated",
         ShareDropped = "share.dropped",
         ShareExpired = "share.expired",
-        FileUploaded = "file.uploaded",
-        FileDeleted = "file.deleted",
         ShareRevoked = "share.revoked",
         ShareUpdated = "share.updated",
         SiteCreated = "site.created",
@@ -262,6 +260,8 @@ wire_enum! {
         WebhookSecretRotated = "webhook.secret_rotated",
         WebhookDisabled = "webhook.disabled",
         ShareExpired = "share.expired",
+        FileUploaded = "file.uploaded",
+        FileDeleted = "file.deleted",
         SeedWorld = "seed.world",
     }
     /// The kind of access token: always `Bearer`.
