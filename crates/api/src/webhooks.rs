@@ -272,7 +272,6 @@ impl WebhookWorker {
         let disable_after =
             i32::try_from(self.state.config.webhook_disable_after).unwrap_or(i32::MAX);
         let (id, endpoint) = (due.id, due.endpoint_id);
-        let app = self.state.config.app_url.clone();
         let marked = tokio::task::spawn_blocking(move || {
             db.write(|c| match outcome {
                 Ok(status) => {
@@ -284,7 +283,7 @@ impl WebhookWorker {
                     match webhooks::mark_failed(c, &due, status, &error, disable_after, now)? {
                         AfterFailure::Kept => Ok(None),
                         AfterFailure::Disabled(endpoint) => {
-                            crate::ops::webhooks::disabled(c, &endpoint, &app, now)?;
+                            crate::ops::webhooks::disabled(c, &endpoint, now)?;
                             Ok(Some(endpoint.id))
                         }
                     }

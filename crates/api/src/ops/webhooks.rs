@@ -300,12 +300,7 @@ pub fn redeliver(
 
 /// After the worker disabled `endpoint`: the trail records it and its
 /// owner is emailed, in the transaction that disabled it.
-pub fn disabled(
-    c: &mut Conn,
-    endpoint: &Endpoint,
-    _app_url: &str,
-    now: DateTime<Utc>,
-) -> Outcome<()> {
+pub fn disabled(c: &mut Conn, endpoint: &Endpoint, now: DateTime<Utc>) -> Outcome<()> {
     let (t, id) = target(endpoint);
     let reason = endpoint.disabled_reason.clone().unwrap_or_default();
     let after =
