@@ -13,6 +13,7 @@ on_both_backends!(
     a_revoked_share_or_a_lowered_role_is_emailed,
     reminders_go_out_three_days_before_an_end_and_once,
     a_bulk_addition_is_one_email_per_person,
+    a_fleet_shared_in_one_step_is_reminded_in_one_email,
 );
 
 async fn a_bulk_addition_is_one_email_per_person(app: TestApp) {
@@ -150,4 +151,41 @@ async fn reminders_go_out_three_days_before_an_end_and_once(app: TestApp) {
     assert_eq!(send_reminders(&db, now + Duration::days(8)).expect("sweep"), 0);
     assert!(app.emails_to(&owner.email, "yan@example.com expires soon").is_empty());
     assert_eq!(app.emails_to(&ada.email, "ends soon").len(), 1);
+}
+
+async fn a_fleet_shared_in_one_step_is_reminded_in_one_email(app: TestApp) {
+    let owner = app.register_verified("owner").await;
+    let ann = app.register_verified("ann").await;
+    let mut vans = Vec::new();
+    for n in 1..=3 {
+        vans.push(app.create_asset(&owner, json!({"name": format!("Van {n}")})).await.id);
+    }
+    let soon = (Utc::now() + Duration::days(2)).to_rfc3339();
+    // Ann accepts three shares ending together; Bob and Cy leave theirs
+    // unanswered until they are about to expire.
+    let body = json!({"emails": ["ann@example.com", "bob@example.com", "cy@example.com"],
+        "asset_ids": vans, "permission": "view", "expires_at": soon, "access_expires_at": soon});
+    app.try_send_bulk_invitation(&owner, body).await.assert_status(201);
+    let mail = app.wait_for_email("ann@example.com", "invited you").await;
+    app.accept_invitation(&ann, &mail.token()).await.assert_status(200);
+
+    let db = app.app_state.db.clone();
+    let now = Utc::now();
+    assert_eq!(send_reminders(&db, now).expect("sweep"), 2, "one email to ann, one to owner");
+    let ends = app.wait_for_email(&ann.email, "ends soon").await;
+    assert_eq!(ends.subject, "Your access to 3 assets ends soon");
+    for van in ["- Van 1: ends on", "- Van 2: ends on", "- Van 3: ends on"] {
+        assert!(ends.body.contains(van), "{van:?} missing from {}", ends.body);
+    }
+    let unanswered = app.wait_for_email(&owner.email, "expire soon").await;
+    assert_eq!(unanswered.subject, "6 invitations you sent expire soon");
+    for row in ["- bob@example.com for the asset Van 1", "- cy@example.com for the asset Van 3"] {
+        assert!(unanswered.body.contains(row), "{row:?} missing from {}", unanswered.body);
+    }
+    assert!(!unanswered.body.contains("ann@example.com"), "ann answered");
+    // Once: nothing more on the next sweep, and one email each in all.
+    assert_eq!(send_reminders(&db, now + Duration::hours(1)).expect("sweep"), 0);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(app.emails_to(&ann.email, "ends soon").len(), 1);
+    assert_eq!(app.emails_to(&owner.email, "expire").len(), 1);
 }

@@ -41,6 +41,25 @@ pub fn masked(email: &str) -> String {
 pub mod templates {
     use super::*;
 
+    /// An invitation its sender hears is about to expire unanswered.
+    #[derive(Debug, Clone)]
+    pub struct Unanswered {
+        pub invitee: String,
+        /// `the estate Riverside`, `the asset Van`.
+        pub what: String,
+        pub at: DateTime<Utc>,
+    }
+
+    /// The lines of a reminder's list: the first 20, then how many more.
+    fn listed(lines: impl ExactSizeIterator<Item = String>) -> String {
+        let total = lines.len();
+        let mut shown: Vec<String> = lines.take(20).collect();
+        if total > shown.len() {
+            shown.push(format!("- and {} more", total - shown.len()));
+        }
+        shown.join("\n")
+    }
+
     pub fn verify_email(app_base: &str, to: &str, username: &str, token: &str) -> NewMail {
         NewMail {
             kind: "verify_email",
@@ -152,40 +171,56 @@ pub mod templates {
         }
     }
 
-    /// Three days before a share ends (optional: `access_expiring`).
-    pub fn access_expiring(to: &str, username: &str, asset: &str, until: DateTime<Utc>) -> NewMail {
-        let until = until.format("%Y-%m-%d %H:%M UTC");
+    /// Three days before shares of the user end (optional:
+    /// `access_expiring`): every asset whose share ends, with its end.
+    pub fn access_expiring(
+        to: &str,
+        username: &str,
+        shares: &[(String, DateTime<Utc>)],
+    ) -> NewMail {
+        let subject = match shares {
+            [(asset, _)] => format!("Your access to {asset} ends soon"),
+            _ => format!("Your access to {} assets ends soon", shares.len()),
+        };
+        let list = listed(shares.iter().map(|(asset, until)| {
+            format!("- {asset}: ends on {}", until.format("%Y-%m-%d %H:%M UTC"))
+        }));
         NewMail {
             kind: "access_expiring",
             recipient: to.to_owned(),
-            subject: format!("Your access to {asset} ends soon"),
+            subject,
             body_text: format!(
                 "Hello {username},\n\n\
-                 Your shared access to {asset} ends on {until}. Ask whoever shared it with you \
-                 if you need it longer.\n\n\
+                 Your shared access ends soon:\n\n{list}\n\n\
+                 Ask whoever shared it with you if you need it longer.\n\n\
                  You can turn these emails off in your notification settings.\n\n-- Keyholder\n"
             ),
         }
     }
 
-    /// Three days before an invitation the user sent expires unanswered
-    /// (optional: `invitation_expiring`).
-    pub fn invitation_expiring(
-        to: &str,
-        username: &str,
-        invitee: &str,
-        what: &str,
-        at: DateTime<Utc>,
-    ) -> NewMail {
-        let at = at.format("%Y-%m-%d %H:%M UTC");
+    /// Three days before invitations the user sent expire unanswered
+    /// (optional: `invitation_expiring`): each invitee, what for, and when.
+    pub fn invitation_expiring(to: &str, username: &str, rows: &[Unanswered]) -> NewMail {
+        let subject = match rows {
+            [one] => format!("Your invitation to {} expires soon", one.invitee),
+            _ => format!("{} invitations you sent expire soon", rows.len()),
+        };
+        let list = listed(rows.iter().map(|r| {
+            format!(
+                "- {} for {}: expires on {}",
+                r.invitee,
+                r.what,
+                r.at.format("%Y-%m-%d %H:%M UTC")
+            )
+        }));
         NewMail {
             kind: "invitation_expiring",
             recipient: to.to_owned(),
-            subject: format!("Your invitation to {invitee} expires soon"),
+            subject,
             body_text: format!(
                 "Hello {username},\n\n\
-                 The invitation you sent to {invitee} for {what} has not been answered and \
-                 expires on {at}. You can resend it to give them more time.\n\n\
+                 These invitations you sent have not been answered and expire soon:\n\n{list}\n\n\
+                 You can resend them to give their invitees more time.\n\n\
                  You can turn these emails off in your notification settings.\n\n-- Keyholder\n"
             ),
         }

@@ -5,6 +5,8 @@
 //! (`GET/PUT /me/notifications`); security emails cannot. Only a verified
 //! inbox hears about access. Queued in the change's own transaction.
 
+use std::collections::BTreeMap;
+
 use chrono::Duration;
 use keyholder_store::audit::{self, Action};
 use keyholder_store::notifications::{self, Kind, Settings};
@@ -96,25 +98,34 @@ pub fn set_settings(
     Ok(NotificationSettingsView::from(wanted))
 }
 
-/// Sends the reminders now due (up to 200 of each kind): three days before
-/// a share ends, to its holder; three days before a pending invitation
-/// expires, to its sender. Each end is claimed before its email is queued,
-/// in one transaction, so it goes out once. How many went out.
+/// Rows of each kind one sweep reads: a bulk invitation's 50 × 50 rows
+/// fit in one, so its sender hears once.
+const REMINDER_BATCH: i64 = 2500;
+
+/// Sends the reminders now due: three days before a share ends, to its
+/// holder; three days before a pending invitation expires, to its sender.
+/// Each end is claimed before its email is queued, in one transaction, so
+/// it goes out once; the ends one sweep finds are told in one email per
+/// person (a fleet shared in one step ends in one step, and a bulk
+/// invitation expires in one), listing each. How many emails went out.
 pub fn send_reminders(db: &keyholder_store::Db, now: Now) -> Outcome<usize> {
     db.write(|c| {
         let horizon = now + Duration::days(REMINDER_DAYS);
-        let mut sent = 0;
-        for share in notifications::shares_ending(c, now, horizon, 200)? {
+        let mut ending: BTreeMap<Uuid, Vec<(String, chrono::DateTime<chrono::Utc>)>> =
+            BTreeMap::new();
+        for share in notifications::shares_ending(c, now, horizon, REMINDER_BATCH)? {
             let key = (share.asset_id, share.user_id);
-            if !notifications::claim_reminder(c, "share", key, share.until, now)? {
-                continue;
+            if notifications::claim_reminder(c, "share", key, share.until, now)? {
+                ending.entry(share.user_id).or_default().push((share.asset_name, share.until));
             }
-            let mail = |to: &str, name: &str| {
-                templates::access_expiring(to, name, &share.asset_name, share.until)
-            };
-            sent += usize::from(tell(c, share.user_id, Kind::AccessExpiring, mail, now)?);
         }
-        for inv in notifications::invitations_expiring(c, now, horizon, 200)? {
+        let mut sent = 0;
+        for (user_id, shares) in ending {
+            let mail = |to: &str, name: &str| templates::access_expiring(to, name, &shares);
+            sent += usize::from(tell(c, user_id, Kind::AccessExpiring, mail, now)?);
+        }
+        let mut expiring: BTreeMap<Uuid, Vec<templates::Unanswered>> = BTreeMap::new();
+        for inv in notifications::invitations_expiring(c, now, horizon, REMINDER_BATCH)? {
             let key = (inv.id, inv.id);
             if !notifications::claim_reminder(c, "invitation", key, inv.expires_at, now)? {
                 continue;
@@ -125,10 +136,12 @@ pub fn send_reminders(db: &keyholder_store::Db, now: Now) -> Outcome<usize> {
                 (_, Some(n)) => format!("the asset {n}"),
                 (_, None) => "something since deleted".to_owned(),
             };
-            let mail = |to: &str, user: &str| {
-                templates::invitation_expiring(to, user, &inv.email, &what, inv.expires_at)
-            };
-            sent += usize::from(tell(c, inv.invited_by, Kind::InvitationExpiring, mail, now)?);
+            let row = templates::Unanswered { invitee: inv.email, what, at: inv.expires_at };
+            expiring.entry(inv.invited_by).or_default().push(row);
+        }
+        for (user_id, rows) in expiring {
+            let mail = |to: &str, user: &str| templates::invitation_expiring(to, user, &rows);
+            sent += usize::from(tell(c, user_id, Kind::InvitationExpiring, mail, now)?);
         }
         Ok(sent)
     })
