@@ -4,7 +4,10 @@
 use keyholder_tests::{PASSWORD, TestApp, on_both_backends};
 use serde_json::json;
 
-on_both_backends!(the_export_holds_everything_stored_about_me_and_nothing_else);
+on_both_backends!(
+    the_export_holds_everything_stored_about_me_and_nothing_else,
+    invitations_in_the_export_name_their_bulk_invitation,
+);
 
 async fn the_export_holds_everything_stored_about_me_and_nothing_else(app: TestApp) {
     let owner = app.register_verified("owner").await;
@@ -81,4 +84,24 @@ async fn the_export_holds_everything_stored_about_me_and_nothing_else(app: TestA
     assert_eq!(bobs.body["records_written"], json!([]));
     assert_eq!(bobs.body["household_members"], json!([]));
     app.try_export_my_data(&keyholder_tests::NOBODY).await.assert_problem(401, "missing_token");
+}
+
+async fn invitations_in_the_export_name_their_bulk_invitation(app: TestApp) {
+    let ada = app.register_verified("ada").await;
+    let van = app.create_asset(&ada, json!({"name": "Van"})).await.id;
+    let boat = app.create_asset(&ada, json!({"name": "Boat"})).await.id;
+    let one = json!({"email": "x@example.com", "permission": "view"});
+    app.try_invite_to_asset(&ada, &van, one).await.assert_status(201);
+    let bulk = json!({"emails": ["y@example.com"], "asset_ids": [van, boat], "permission": "view"});
+    let sent = app.try_send_bulk_invitation(&ada, bulk).await;
+    sent.assert_status(201);
+    let batch = sent.str("batch_id");
+    let doc = app.try_export_my_data(&ada).await;
+    doc.assert_status(200);
+    let rows = doc.body["invitations_sent"].as_array().expect("sent");
+    let batch_of = |email: &str| -> Vec<serde_json::Value> {
+        rows.iter().filter(|r| r["email"] == email).map(|r| r["batch_id"].clone()).collect()
+    };
+    assert_eq!(batch_of("x@example.com"), [serde_json::Value::Null]);
+    assert_eq!(batch_of("y@example.com"), [json!(batch), json!(batch)]);
 }

@@ -10,7 +10,8 @@ use crate::db::Conn;
 use crate::error::Result;
 use crate::id::DbId;
 use crate::schema::{
-    asset_files, asset_photos, asset_records, household_members, invitations, users,
+    asset_files, asset_photos, asset_records, household_members, invitation_batch_rows,
+    invitations, users,
 };
 use crate::time::from_db;
 
@@ -29,10 +30,22 @@ pub struct InvitationRow {
     pub invited_by: Uuid,
     pub invited_at: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,
+    /// The bulk invitation it was sent in, if any.
+    pub batch_id: Option<Uuid>,
 }
 
-type InvitationCols =
-    (DbId, String, DbId, String, String, String, DbId, NaiveDateTime, Option<NaiveDateTime>);
+type InvitationCols = (
+    DbId,
+    String,
+    DbId,
+    String,
+    String,
+    String,
+    DbId,
+    NaiveDateTime,
+    Option<NaiveDateTime>,
+    Option<String>,
+);
 
 fn invitation_row(r: InvitationCols) -> InvitationRow {
     InvitationRow {
@@ -45,7 +58,16 @@ fn invitation_row(r: InvitationCols) -> InvitationRow {
         invited_by: r.6.0,
         invited_at: from_db(r.7),
         expires_at: r.8.map(from_db),
+        batch_id: r.9.and_then(|b| Uuid::parse_str(&b).ok()),
     }
+}
+
+/// An invitation's row in its bulk invitation, if any (joined on).
+fn batch_rows() -> diesel::dsl::On<
+    invitation_batch_rows::table,
+    diesel::dsl::Eq<invitation_batch_rows::invitation_id, invitations::id>,
+> {
+    invitation_batch_rows::table.on(invitation_batch_rows::invitation_id.eq(invitations::id))
 }
 
 macro_rules! invitation_columns {
@@ -60,6 +82,7 @@ macro_rules! invitation_columns {
             invitations::invited_by,
             invitations::invited_at,
             invitations::expires_at,
+            invitation_batch_rows::batch_id.nullable(),
         )
     };
 }
@@ -67,6 +90,7 @@ macro_rules! invitation_columns {
 /// The invitations the user sent, newest first (up to the cap + 1).
 pub fn invitations_sent(conn: &mut Conn, user_id: Uuid) -> Result<Vec<InvitationRow>> {
     let rows: Vec<InvitationCols> = invitations::table
+        .left_join(batch_rows())
         .filter(invitations::invited_by.eq(DbId(user_id)))
         .select(invitation_columns!())
         .order((invitations::invited_at.desc(), invitations::id.desc()))
@@ -78,6 +102,7 @@ pub fn invitations_sent(conn: &mut Conn, user_id: Uuid) -> Result<Vec<Invitation
 /// The invitations sent to the address, newest first (up to the cap + 1).
 pub fn invitations_received(conn: &mut Conn, email: &str) -> Result<Vec<InvitationRow>> {
     let rows: Vec<InvitationCols> = invitations::table
+        .left_join(batch_rows())
         .filter(invitations::email.eq(email))
         .select(invitation_columns!())
         .order((invitations::invited_at.desc(), invitations::id.desc()))

@@ -36,6 +36,7 @@ fn invitation(r: export::InvitationRow) -> ExportInvitation {
         invited_by: r.invited_by,
         invited_at: r.invited_at,
         expires_at: r.expires_at,
+        batch_id: r.batch_id,
     }
 }
 

@@ -46,6 +46,9 @@ pub struct ExportInvitation {
     pub invited_by: Uuid,
     pub invited_at: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,
+    /// The bulk invitation it was sent in (`null` when sent alone).
+    #[schema(required = true)]
+    pub batch_id: Option<Uuid>,
 }
 
 /// A record or photo I added to an asset.
