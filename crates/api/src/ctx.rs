@@ -77,7 +77,8 @@ impl Ctx {
         self.on(Tx::Write, op).await
     }
 
-    /// [`Tx::Read`]: one snapshot for several reads.
+    /// [`Tx::Read`]: one read transaction (see there for what each
+    /// database's reads see).
     pub async fn read<T: Send + 'static>(&self, op: impl Op<T>) -> Result<T, ApiError> {
         self.on(Tx::Read, op).await
     }

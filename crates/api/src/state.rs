@@ -44,7 +44,9 @@ pub enum Tx {
     /// One write transaction: the change, its audit event and any email it
     /// queues commit together or not at all.
     Write,
-    /// One read transaction (one snapshot for several reads).
+    /// One read transaction: one snapshot on SQLite; on PostgreSQL
+    /// `READ COMMITTED`, each statement seeing the latest commit (use
+    /// [`Tx::Snapshot`] when several statements must agree).
     Read,
     /// One read-only transaction whose statements all see one snapshot,
     /// on both databases (`REPEATABLE READ` on PostgreSQL): an export read

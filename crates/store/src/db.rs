@@ -586,7 +586,10 @@ impl Db {
         })
     }
 
-    /// Runs `f` in a transaction meant for reads (a consistent snapshot).
+    /// Runs `f` in one transaction meant for reads. On SQLite its reads see
+    /// one snapshot; on PostgreSQL it runs at the default `READ COMMITTED`,
+    /// where each statement sees the latest commit (reads of many statements
+    /// that must agree use [`Db::snapshot`]).
     pub fn read<T, E>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, E>) -> Result<T, E>
     where
         E: From<StoreError> + From<diesel::result::Error>,
