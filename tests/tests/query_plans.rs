@@ -224,6 +224,19 @@ fn plans_hold_on(backend: Backend) {
             "{backend:?} {name}: not a range of the feed index:\n{}",
             plan.join("\n")
         );
+        // What the caller administers is listed once per read and probed
+        // per event, never read again for each event (a correlated
+        // subquery over thousands of assets made one read of an estate
+        // admin's feed take seconds).
+        let once = match backend {
+            Backend::Sqlite => "LIST SUBQUERY",
+            Backend::Postgres => "hashed SubPlan",
+        };
+        assert!(
+            plan.iter().any(|l| l.contains(once)),
+            "{backend:?} {name}: the caller's targets are not read once ({once:?}):\n{}",
+            plan.join("\n")
+        );
     }
 }
 

@@ -184,9 +184,13 @@ fn feed_query(
         let uid = sql.id(viewer);
         (
             format!("WITH {} ", crate::audit::targets_sql(&uid, pg)),
+            // An uncorrelated IN: the targets are listed once per read
+            // (SQLite's list subquery, PostgreSQL's hashed subplan), not
+            // once per event as a correlated EXISTS was (an estate admin's
+            // thousands of assets, again for each of thousands of events).
             format!(
-                " AND (e.subject_id = {uid} OR EXISTS (
-                     SELECT 1 FROM targets x WHERE x.t = e.target_type AND x.id = e.target_id))"
+                " AND (e.subject_id = {uid}
+                       OR (e.target_type, e.target_id) IN (SELECT x.t, x.id FROM targets x))"
             ),
         )
     };
