@@ -103,6 +103,18 @@ fn after(pg: bool, at: (&str, &str), h: &str) -> String {
     }
 }
 
+/// The feed's order as its index holds it, so a read walks the index and
+/// stops at its limit rather than sorting what it walked: `(txid, seq)` on
+/// PostgreSQL, `seq` alone on SQLite (where txid is always 0).
+fn feed_order(pg: bool, descending: bool) -> &'static str {
+    match (pg, descending) {
+        (true, false) => "e.txid, e.seq",
+        (true, true) => "e.txid DESC, e.seq DESC",
+        (false, false) => "e.seq",
+        (false, true) => "e.seq DESC",
+    }
+}
+
 /// The position the walk from `from` reaches: the `scan`th event after it
 /// (and `true`), or the last event there is (and `false`).
 pub fn walk_end(conn: &mut Conn, from: Position, scan: i64) -> Result<(Position, bool)> {
@@ -121,10 +133,10 @@ pub fn walk_end(conn: &mut Conn, from: Position, scan: i64) -> Result<(Position,
         let rows: Vec<PositionRow> = sql.load(conn, &query)?;
         Ok(rows.first().map(|r| Position { txid: r.txid, seq: r.seq }))
     };
-    if let Some(end) = read(conn, "e.txid, e.seq", scan - 1)? {
+    if let Some(end) = read(conn, feed_order(pg, false), scan - 1)? {
         return Ok((end, true));
     }
-    Ok((read(conn, "e.txid DESC, e.seq DESC", 0)?.unwrap_or(from), false))
+    Ok((read(conn, feed_order(pg, true), 0)?.unwrap_or(from), false))
 }
 
 /// Up to `limit` changes after `from` that `viewer` may see, walking at most
@@ -195,6 +207,7 @@ fn feed_query(
         )
     };
     let rows = sql.param(Bind::Int(limit.saturating_add(1)));
+    let order = feed_order(pg, false);
     let query = format!(
         "{with}SELECT e.id, e.actor_id, e.action, e.target_type, e.target_id, e.before, e.after,
                 e.created_at,
@@ -205,7 +218,7 @@ fn feed_query(
          FROM audit_events e
          LEFT JOIN users u ON u.id = e.actor_id
          WHERE {range} AND e.action IN ({actions}){whose}
-         ORDER BY e.txid, e.seq
+         ORDER BY {order}
          LIMIT {rows}"
     );
     (sql, query)
@@ -248,7 +261,8 @@ pub fn head(conn: &mut Conn) -> Result<Position> {
     let below = if pg { format!("e.txid < {h}") } else { "TRUE".to_owned() };
     let query = format!(
         "SELECT e.txid, e.seq FROM audit_events e WHERE {below}
-         ORDER BY e.txid DESC, e.seq DESC LIMIT 1"
+         ORDER BY {order} LIMIT 1",
+        order = feed_order(pg, true)
     );
     let rows: Vec<PositionRow> = sql.load(conn, &query)?;
     Ok(rows.first().map_or(Position::START, |r| Position { txid: r.txid, seq: r.seq }))
