@@ -45,7 +45,8 @@ RUN apt-get update \
 RUN groupadd --system --gid 10001 keyholder \
     && useradd --system --uid 10001 --gid keyholder --home-dir /var/lib/keyholder \
        --shell /usr/sbin/nologin keyholder \
-    && install -d -o keyholder -g keyholder -m 0750 /var/lib/keyholder /var/lib/keyholder/data
+    && install -d -o keyholder -g keyholder -m 0750 /var/lib/keyholder /var/lib/keyholder/data \
+       /var/lib/keyholder/data/files
 
 COPY --from=builder /out/keyholder /usr/local/bin/keyholder
 

@@ -63,6 +63,7 @@ scenarios!(Local:
     refused_uploads_say_why_and_store_nothing,
     deleting_an_asset_deletes_its_files,
     abandoned_uploads_are_swept,
+    a_commit_after_the_grace_period_lists_nothing,
     the_export_of_my_data_lists_my_files,
 );
 
@@ -259,6 +260,22 @@ fn files_path(asset: &str) -> String {
 async fn stored(app: &TestApp, asset: &str, file: &str) -> bool {
     let key = FileStore::key(asset.parse().expect("uuid"), file.parse().expect("uuid"));
     app.app_state.files.exists(&key).await.expect("the store answers")
+}
+
+/// The keys waiting on the deletion queue.
+fn queued(app: &TestApp) -> Vec<String> {
+    app.with_db(keyholder_tests::keyholder_store::files::pending_deletions)
+}
+
+/// Waits (up to 20 s) until the deletion queue is empty.
+async fn wait_until_unqueued(app: &TestApp) {
+    for _ in 0..200 {
+        if queued(app).is_empty() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("keys still queued for deletion: {:?}", queued(app));
 }
 
 /// Waits (up to 20 s) until the object of `file` is gone from the store.
@@ -482,15 +499,16 @@ async fn an_asset_holds_at_most_the_cap_even_when_uploads_race(app: TestApp) {
     assert_eq!(created, 2, "three in all: one before, two of the racing six");
     let list = app.get(&files_path(&van), Some(&owner.token)).await;
     assert_eq!(list.body["total"], 3);
-    // The refused uploads leave no object once swept (their keys wait out
-    // the grace period first).
+    // The objects of uploads refused at their commit are deleted at once;
+    // their keys stay queued through the grace period (had the deletion
+    // failed, or the server died, the sweeper would delete them then), and
+    // go after it. (An upload refused before its body was read queued
+    // nothing.)
+    assert_eq!(walk(&app.mail_dir.join("stored-files")).len(), 3);
+    assert!(queued(&app).len() <= 4, "{:?}", queued(&app));
     app.clock.advance(chrono::Duration::minutes(61));
-    for _ in 0..200 {
-        if walk(&app.mail_dir.join("stored-files")).len() == 3 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    app.app_state.files.deletions_queued();
+    wait_until_unqueued(&app).await;
     assert_eq!(walk(&app.mail_dir.join("stored-files")).len(), 3);
 }
 
@@ -505,8 +523,7 @@ async fn deleting_an_asset_deletes_its_files(app: TestApp) {
     wait_until_deleted(&app, &van, &a).await;
     wait_until_deleted(&app, &van, &b).await;
     assert!(stored(&app, &keep, &c).await, "another asset's file stays");
-    let pending = app.with_db(keyholder_tests::keyholder_store::files::pending_deletions);
-    assert!(pending.is_empty(), "{pending:?}");
+    wait_until_unqueued(&app).await;
     let got = download(&app, &owner, &format!("{}/{c}/content", files_path(&keep)), None).await;
     assert_eq!(got.bytes, PNG);
 }
@@ -535,8 +552,7 @@ async fn abandoned_uploads_are_swept(app: TestApp) {
     app.app_state.files.deletions_queued();
     for _ in 0..200 {
         if !app.app_state.files.exists(key).await.expect("store") {
-            let pending = app.with_db(keyholder_tests::keyholder_store::files::pending_deletions);
-            assert!(pending.is_empty(), "{pending:?}");
+            wait_until_unqueued(&app).await;
             return;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -553,4 +569,50 @@ async fn the_export_of_my_data_lists_my_files(app: TestApp) {
     assert_eq!(files.len(), 1);
     assert_eq!(files[0]["id"], id.as_str());
     assert_eq!(files[0]["asset_id"], van.as_str());
+}
+
+async fn a_commit_after_the_grace_period_lists_nothing(app: TestApp) {
+    use keyholder_tests::keyholder_store::files::{self, NewFile};
+    let (owner, van) = app.owner_with_vehicle("Van").await;
+    let asset: uuid::Uuid = van.parse().expect("uuid");
+    let owner_id: uuid::Uuid = owner.id.parse().expect("uuid");
+    let now = app.clock.now();
+    let file = |id: uuid::Uuid, key: &'static str| NewFile {
+        id,
+        asset_id: asset,
+        name: "slow.png",
+        content_type: "image/png",
+        size_bytes: 1,
+        sha256: "00",
+        storage_key: key,
+        caption: None,
+        created_by: owner_id,
+    };
+    let db = &app.app_state.db;
+    // An upload slower than its grace period: a sweeper claimed its key
+    // (and may have deleted the object) before the commit came.
+    let late = "assets/late";
+    let due = db
+        .write(|c| files::register_upload(c, late, now, chrono::Duration::minutes(60)))
+        .expect("registered");
+    let later = now + chrono::Duration::minutes(61);
+    let claimed = db
+        .write(|c| files::claim_deletions(c, later, later + chrono::Duration::minutes(5), 10))
+        .expect("claimed");
+    assert_eq!(claimed.len(), 1);
+    let added = db.write(|c| files::add_file(c, &file(uuid::Uuid::now_v7(), late), due, later));
+    assert_eq!(added.expect("no error"), None, "not listed: its object may be gone");
+    // In time, the same commit lists it and takes its key off the queue.
+    let prompt = "assets/prompt";
+    let due = db
+        .write(|c| files::register_upload(c, prompt, now, chrono::Duration::minutes(60)))
+        .expect("registered");
+    let added = db
+        .write(|c| files::add_file(c, &file(uuid::Uuid::now_v7(), prompt), due, now))
+        .expect("added");
+    assert!(added.is_some());
+    assert_eq!(queued(&app), [late], "only the late key stays queued");
+    let list = app.get(&files_path(&van), Some(&owner.token)).await;
+    let names: Vec<&str> = list.items().iter().map(|f| f["name"].as_str().expect("name")).collect();
+    assert_eq!(names, ["slow.png"]);
 }

@@ -79,8 +79,9 @@ const HSTS: &str = "max-age=31536000; includeSubDomains";
 
 const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 /// An uploaded file's bytes: nothing loads, and a browser that shows it
-/// anyway (an image opened in a tab) runs it sandboxed, in no origin.
-const FILE_CSP: &str = "default-src 'none'; frame-ancestors 'none'; sandbox";
+/// anyway (an image opened in a tab) runs it sandboxed, in no origin. Set
+/// by the download itself (however its path was spelled) and by path here.
+pub(crate) const FILE_CSP: &str = "default-src 'none'; frame-ancestors 'none'; sandbox";
 const SWAGGER_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
                            script-src 'self'; connect-src 'self'; frame-ancestors 'none'";
 
@@ -376,7 +377,10 @@ fn secure_headers(
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp));
+    // A handler that set its own policy (a file's download) keeps it.
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp));
+    }
     if hsts {
         h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS));
     }

@@ -266,9 +266,16 @@ pub struct Config {
     #[arg(global = true, long, env = "KEYHOLDER_S3_SECRET_ACCESS_KEY", hide_env_values = true)]
     pub s3_secret_access_key: Option<Secret>,
 
-    /// Largest uploaded file, in bytes (more is 413 `file_too_large`).
-    #[arg(global = true, long, env = "KEYHOLDER_FILE_MAX_BYTES", default_value_t = 10 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1..=1_073_741_824))]
+    /// Largest uploaded file, in bytes (more is 413 `file_too_large`); at
+    /// most 100 MiB, as an upload is held in memory until it is stored.
+    #[arg(global = true, long, env = "KEYHOLDER_FILE_MAX_BYTES", default_value_t = 10 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1..=104_857_600))]
     pub file_max_bytes: u64,
+
+    /// Seconds an upload may take to arrive and be stored (more is 408
+    /// `upload_timeout`); well under the hour after which the sweeper
+    /// deletes an uncommitted upload's object.
+    #[arg(global = true, long, env = "KEYHOLDER_UPLOAD_TIMEOUT", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..=1800))]
+    pub upload_timeout: u64,
 
     /// Most files one asset holds (more is 409 `file_limit_reached`).
     #[arg(global = true, long, env = "KEYHOLDER_FILES_PER_ASSET", default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=100_000))]

@@ -149,6 +149,9 @@ catalogue! {
     MalformedMultipart "malformed_multipart" Operation "An upload that is not `multipart/form-data` with one `file` part, or whose parts cannot be read." {
         400 "Send the file as multipart/form-data, in a part named file.",
     }
+    UploadTimeout "upload_timeout" Operation "An upload took longer than `KEYHOLDER_UPLOAD_TIMEOUT` (600 s by default) to arrive and be stored; nothing was kept." {
+        408 "The upload took longer than 600 seconds; nothing was kept. Try again.",
+    }
     FileTooLarge "file_too_large" Operation "An uploaded file over the size limit (`KEYHOLDER_FILE_MAX_BYTES`, 10 MiB by default)." {
         413 "The file is larger than 10485760 bytes.",
     }

@@ -67,8 +67,25 @@ struct FileRow<'a> {
 }
 
 /// Lists the file and takes its key off the deletion queue, where the
-/// upload registered it before writing the object (see [`register_upload`]).
-pub fn add_file(conn: &mut Conn, file: &NewFile<'_>, now: DateTime<Utc>) -> Result<StoredFile> {
+/// upload registered it (due `registered_due`) before writing the object
+/// (see [`register_upload`]). `None`, with nothing written, when that
+/// registration is gone or was claimed by a sweeper (the upload outlasted
+/// its grace period, and its object may be deleted already).
+pub fn add_file(
+    conn: &mut Conn,
+    file: &NewFile<'_>,
+    registered_due: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Option<StoredFile>> {
+    let taken = diesel::delete(
+        file_deletions::table
+            .filter(file_deletions::storage_key.eq(file.storage_key))
+            .filter(file_deletions::due_at.eq(to_db(registered_due))),
+    )
+    .execute(conn)?;
+    if taken != 1 {
+        return Ok(None);
+    }
     // PostgreSQL keeps microseconds: the answer shows the time as stored.
     let now = now.trunc_subsecs(6);
     diesel::insert_into(asset_files::table)
@@ -85,8 +102,7 @@ pub fn add_file(conn: &mut Conn, file: &NewFile<'_>, now: DateTime<Utc>) -> Resu
             created_at: to_db(now),
         })
         .execute(conn)?;
-    diesel::delete(file_deletions::table.find(file.storage_key)).execute(conn)?;
-    Ok(StoredFile {
+    Ok(Some(StoredFile {
         id: file.id,
         asset_id: file.asset_id,
         name: file.name.to_owned(),
@@ -96,26 +112,29 @@ pub fn add_file(conn: &mut Conn, file: &NewFile<'_>, now: DateTime<Utc>) -> Resu
         storage_key: file.storage_key.to_owned(),
         caption: file.caption.map(ToOwned::to_owned),
         created_at: now,
-    })
+    }))
 }
 
 /// Before an upload writes its object: the key goes on the deletion queue,
 /// due `grace` later, so that an object whose file row never commits (the
-/// request failed or the process died in between) is deleted then.
+/// request failed or the process died in between) is deleted then. Returns
+/// the due time as stored, which the commit names (see [`add_file`]).
 pub fn register_upload(
     conn: &mut Conn,
     storage_key: &str,
     now: DateTime<Utc>,
     grace: Duration,
-) -> Result<()> {
+) -> Result<DateTime<Utc>> {
+    // In microseconds, as PostgreSQL keeps it, so the commit finds it equal.
+    let due = (now + grace).trunc_subsecs(6);
     diesel::insert_into(file_deletions::table)
         .values((
             file_deletions::storage_key.eq(storage_key),
-            file_deletions::due_at.eq(to_db(now + grace)),
+            file_deletions::due_at.eq(to_db(due)),
             file_deletions::attempts.eq(0),
         ))
         .execute(conn)?;
-    Ok(())
+    Ok(due)
 }
 
 /// A page of an asset's files, newest first (then by id); the total

@@ -333,6 +333,7 @@ const OPERATIONS: &[(&str, &[StatusCodes])] = &[
     ("uploadFile", &[  // POST /api/v1/assets/{asset_id}/files
         (403, &[EditAccessRequired]),
         (404, &[AssetNotFound]),
+        (408, &[UploadTimeout]),
         (409, &[FileLimitReached]),
         (413, &[FileTooLarge]),
         (415, &[UnsupportedFileType]),

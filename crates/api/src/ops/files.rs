@@ -109,16 +109,26 @@ fn check_cap(c: &mut Conn, asset_id: Uuid, cap: u32) -> Outcome<()> {
 
 /// Before the bytes are read: edit access (404, 403), room on the asset
 /// (409), and the object's key registered for deletion unless committed.
+/// Returns when the registration falls due, which [`commit`] names.
 pub fn prepare(
     c: &mut Conn,
     actor: &Caller,
     (asset_id, key, cap): (Uuid, &str, u32),
     now: Now,
-) -> Outcome<()> {
+) -> Outcome<Now> {
     caller_asset_for(c, actor, asset_id, AssetCapability::AddPhotos, now)?;
     check_cap(c, asset_id, cap)?;
-    files::register_upload(c, key, now, Duration::minutes(UPLOAD_GRACE_MINUTES))?;
-    Ok(())
+    Ok(files::register_upload(c, key, now, Duration::minutes(UPLOAD_GRACE_MINUTES))?)
+}
+
+/// 408: the upload outlasted `KEYHOLDER_UPLOAD_TIMEOUT` (or its grace
+/// period); nothing is kept.
+pub fn upload_timeout(seconds: u64) -> ApiError {
+    ApiError::new(
+        actix_web::http::StatusCode::REQUEST_TIMEOUT,
+        ProblemCode::UploadTimeout,
+        format!("The upload took longer than {seconds} seconds; nothing was kept. Try again."),
+    )
 }
 
 /// An upload whose object is written.
@@ -133,6 +143,10 @@ pub struct Upload {
     pub sha256: String,
     pub caption: Option<String>,
     pub cap: u32,
+    /// When its registration on the deletion queue falls due.
+    pub registered_due: Now,
+    /// `KEYHOLDER_UPLOAD_TIMEOUT`, for the answer when it ran out.
+    pub timeout: u64,
 }
 
 /// Lists an uploaded file (edit), with the asset's row locked so that two
@@ -152,7 +166,9 @@ pub fn commit(c: &mut Conn, actor: &Caller, up: Upload, now: Now) -> Outcome<Fil
         caption: up.caption.as_deref(),
         created_by: user.id,
     };
-    let stored = files::add_file(c, &file, now)?;
+    // Gone or claimed by a sweeper: the upload outlasted its grace period.
+    let stored = files::add_file(c, &file, up.registered_due, now)?
+        .ok_or_else(|| upload_timeout(up.timeout))?;
     let after = json!({
         "file_id": stored.id,
         "name": stored.name,

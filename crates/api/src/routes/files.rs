@@ -77,7 +77,10 @@ pub async fn list_files(ctx: Ctx, id: Path<Uuid>, q: ValidQuery<CursorQuery>) ->
 /// included) is 415 `unsupported_file_type`. Over `KEYHOLDER_FILE_MAX_BYTES`
 /// (10 MiB by default) is 413 `file_too_large`; an asset holding
 /// `KEYHOLDER_FILES_PER_ASSET` files (200 by default) answers 409
-/// `file_limit_reached`. Writes an audit event (`file.uploaded`).
+/// `file_limit_reached`; a file that takes longer than
+/// `KEYHOLDER_UPLOAD_TIMEOUT` (600 s) to arrive and be stored is 408
+/// `upload_timeout`, with nothing kept. Writes an audit event
+/// (`file.uploaded`).
 #[utoipa::path(post, path = "/api/v1/assets/{asset_id}/files", operation_id = "uploadFile", tag = "records", security(("bearer" = [])), params(("asset_id" = Uuid, Path)),
     request_body(content = FileUpload, content_type = "multipart/form-data"),
     responses((status = 201, description = "Uploaded; `Location` is the file", body = FileView),
@@ -85,6 +88,7 @@ pub async fn list_files(ctx: Ctx, id: Path<Uuid>, q: ValidQuery<CursorQuery>) ->
         Unauthorized,
         (status = 403, description = "`edit_access_required`", body = Problem, content_type = "application/problem+json"),
         AssetNotFound,
+        (status = 408, description = "`upload_timeout`: the file took longer than `KEYHOLDER_UPLOAD_TIMEOUT` to arrive and be stored", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`file_limit_reached`", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "`file_too_large`", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "`unsupported_file_type`", body = Problem, content_type = "application/problem+json"),
@@ -95,14 +99,28 @@ pub async fn upload_file(ctx: Ctx, id: Path<Uuid>, payload: web::Payload) -> Rep
     let cap = state.config.files_per_asset;
     let file_id = Uuid::now_v7();
     let key = FileStore::key(asset_id, file_id);
-    {
+    let registered_due = {
         let key = key.clone();
-        ctx.write(move |c, actor, now| files::prepare(c, actor, (asset_id, &key, cap), now))
-            .await?;
-    }
+        ctx.write(move |c, actor, now| files::prepare(c, actor, (asset_id, &key, cap), now)).await?
+    };
     let max = usize::try_from(state.config.file_max_bytes).unwrap_or(usize::MAX);
-    let sent = read_upload(ctx.request(), payload, max).await?;
-    let content_type = files::sniff(&sent.bytes).ok_or_else(unsupported_type)?;
+    let timeout = state.config.upload_timeout;
+    // The body and the store's write within the timeout, well inside the
+    // grace period after which the sweeper would delete the object.
+    let arrived = tokio::time::timeout(std::time::Duration::from_secs(timeout), async {
+        let sent = read_upload(ctx.request(), payload, max).await?;
+        let content_type = files::sniff(&sent.bytes).ok_or_else(unsupported_type)?;
+        state.files.put(&key, sent.bytes.clone()).await.map_err(store_unavailable)?;
+        Ok::<_, ApiError>((sent, content_type))
+    })
+    .await;
+    let (sent, content_type) = match arrived {
+        Ok(done) => done?,
+        Err(_) => {
+            // The key stays queued: the sweeper deletes whatever was written.
+            return Err(files::upload_timeout(timeout));
+        }
+    };
     let upload = Upload {
         id: file_id,
         asset_id,
@@ -113,8 +131,9 @@ pub async fn upload_file(ctx: Ctx, id: Path<Uuid>, payload: web::Payload) -> Rep
         sha256: hex::encode(Sha256::digest(&sent.bytes)),
         caption: sent.caption,
         cap,
+        registered_due,
+        timeout,
     };
-    state.files.put(&key, sent.bytes).await.map_err(store_unavailable)?;
     let committed = ctx.write(move |c, actor, now| files::commit(c, actor, upload, now)).await;
     if committed.is_err() {
         // The key stays queued: the sweeper deletes the object if this
@@ -183,6 +202,7 @@ pub async fn download_file(ctx: Ctx, ids: Path<(Uuid, Uuid)>) -> Reply {
     let disposition = if files::shown_inline(&file.content_type) { "inline" } else { "attachment" };
     Ok(HttpResponse::Ok()
         .content_type(file.content_type.as_str())
+        .insert_header((header::CONTENT_SECURITY_POLICY, crate::app::FILE_CSP))
         .insert_header((header::ETAG, tag))
         .insert_header((header::CACHE_CONTROL, "private, no-cache"))
         .insert_header((header::CONTENT_DISPOSITION, content_disposition(disposition, &file.name)))
