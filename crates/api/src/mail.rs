@@ -554,6 +554,29 @@ impl MailWorker {
 pub mod invitation_templates {
     use super::*;
 
+    /// The inviter's message, quoted, with a blank line after (or nothing).
+    fn inviter_wrote(inviter: &str, message: Option<&str>) -> String {
+        message.map(|m| format!("{inviter} wrote:\n\n{}\n\n", quote(m))).unwrap_or_default()
+    }
+
+    /// When an invitation expires and, once accepted, when its access ends.
+    fn expiry_lines(
+        expires_at: Option<chrono::DateTime<chrono::Utc>>,
+        access_expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> String {
+        let mut expiry = match expires_at {
+            Some(at) => format!("The invitation expires on {} (UTC).", at.format("%Y-%m-%d %H:%M")),
+            None => "The invitation does not expire.".to_owned(),
+        };
+        if let Some(until) = access_expires_at {
+            expiry.push_str(&format!(
+                " Once accepted, the access ends on {} (UTC).",
+                until.format("%Y-%m-%d %H:%M")
+            ));
+        }
+        expiry
+    }
+
     /// Who invites, to what, with which role, until when.
     pub struct Offer<'a> {
         pub app_base: &'a str,
@@ -571,20 +594,8 @@ pub mod invitation_templates {
     }
 
     pub fn invitation(o: &Offer<'_>) -> NewMail {
-        let message = o
-            .message
-            .map(|m| format!("{} wrote:\n\n{}\n\n", o.inviter, quote(m)))
-            .unwrap_or_default();
-        let mut expiry = match o.expires_at {
-            Some(at) => format!("The invitation expires on {} (UTC).", at.format("%Y-%m-%d %H:%M")),
-            None => "The invitation does not expire.".to_owned(),
-        };
-        if let Some(until) = o.access_expires_at {
-            expiry.push_str(&format!(
-                " Once accepted, the access ends on {} (UTC).",
-                until.format("%Y-%m-%d %H:%M")
-            ));
-        }
+        let message = inviter_wrote(o.inviter, o.message);
+        let expiry = expiry_lines(o.expires_at, o.access_expires_at);
         NewMail {
             kind: "invitation",
             recipient: o.to.to_owned(),
@@ -622,20 +633,8 @@ pub mod invitation_templates {
     /// One email per recipient of a bulk invitation: the link accepts or
     /// declines every asset listed.
     pub fn bulk_invitation(o: &BulkOffer<'_>) -> NewMail {
-        let message = o
-            .message
-            .map(|m| format!("{} wrote:\n\n{}\n\n", o.inviter, quote(m)))
-            .unwrap_or_default();
-        let mut expiry = match o.expires_at {
-            Some(at) => format!("The invitation expires on {} (UTC).", at.format("%Y-%m-%d %H:%M")),
-            None => "The invitation does not expire.".to_owned(),
-        };
-        if let Some(until) = o.access_expires_at {
-            expiry.push_str(&format!(
-                " Once accepted, the access ends on {} (UTC).",
-                until.format("%Y-%m-%d %H:%M")
-            ));
-        }
+        let message = inviter_wrote(o.inviter, o.message);
+        let expiry = expiry_lines(o.expires_at, o.access_expires_at);
         let list: String = o.assets.iter().map(|a| format!("- {a}\n")).collect();
         let what = match o.assets {
             [one] => one.clone(),
